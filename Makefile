@@ -1,0 +1,119 @@
+# bmsrig: one non-recursive Makefile. Outputs under build/.
+#   make          programs (build/bin)        make test   everything, unit tests under ASan+UBSan
+#   make run      the closed-loop demo         make bench  benchmarks
+#   make fuzz     libFuzzer targets           make deps   Debian packages, only those missing
+#   make lx106    the core for the ESP8266    make clean
+
+# Any goal but these first installs missing Debian packages, so pkg-config below can answer.
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+ifneq ($(shell tools/deps --check >&2 && echo ok),ok)
+$(error missing Debian packages, see the line above)
+endif
+endif
+
+CC      ?= cc
+CLANG   ?= clang
+XCC     ?= xtensa-lx106-elf-gcc
+PKGS    := libserialport libcjson cmocka
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libserialport libcjson 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+CPPFLAGS := -Iinclude -Ifirmware/core -D_DEFAULT_SOURCE
+STD_CORE := -std=c99 -pedantic
+STD_HOST := -std=c11
+
+# Two object trees: rel (the programs) and asan (what `make test` runs).
+CFLAGS_rel  := -O2 -g $(WARN)
+CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN)
+LDFLAGS_rel  :=
+LDFLAGS_asan := -fsanitize=address,undefined
+
+CORE_SRC := $(sort $(wildcard firmware/core/*.c))
+HOST_SRC := $(filter-out firmware/port/host/bmsmon.c,$(sort $(wildcard firmware/port/host/*.c)))
+SIM_SRC  := $(filter-out sim/bmssim.c,$(sort $(wildcard sim/*.c)))
+HIL_SRC  := $(sort $(wildcard hil/*.c))
+TOOL_SRC := $(filter-out tools/bmsdecode.c,$(sort $(wildcard tools/*.c)))
+LIB_SRC  := $(CORE_SRC) $(HOST_SRC) $(SIM_SRC) $(HIL_SRC) $(TOOL_SRC)
+PROGS    := bmsmon bmssim bmsdecode
+MAIN_bmsmon    := firmware/port/host/bmsmon.c
+MAIN_bmssim    := sim/bmssim.c
+MAIN_bmsdecode := tools/bmsdecode.c
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_HELP := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all run test bench fuzz lx106 deps clean
+all: $(addprefix build/bin/,$(PROGS))
+
+# ---- per-variant rules -------------------------------------------------------------------
+define variant
+build/$(1)/firmware/core/%.o: firmware/core/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(STD_CORE) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+build/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(STD_HOST) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+build/$(1)/librig.a: $$(LIB_SRC:%.c=build/$(1)/%.o)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(eval $(call variant,rel))
+$(eval $(call variant,asan))
+
+build/bin/%: build/rel/librig.a
+	@mkdir -p $(@D)
+	$(MAKE) --no-print-directory build/rel/$(MAIN_$*:.c=.o)
+	$(CC) $(LDFLAGS_rel) -o $@ build/rel/$(MAIN_$*:.c=.o) build/rel/librig.a $(PKG_LIBS) -lutil -lm
+
+build/asan/bin/%: build/asan/librig.a
+	@mkdir -p $(@D)
+	$(MAKE) --no-print-directory build/asan/$(MAIN_$*:.c=.o)
+	$(CC) $(LDFLAGS_asan) -o $@ build/asan/$(MAIN_$*:.c=.o) build/asan/librig.a $(PKG_LIBS) -lutil -lm
+
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) build/asan/librig.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_asan) -o $@ $< $(UNIT_HELP:%.c=build/asan/%.o) build/asan/librig.a $(PKG_LIBS) $(CMOCKA_LIBS) -lutil -lm
+
+# ---- fuzzing (clang libFuzzer) -----------------------------------------------------------
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_EXTRA := sim/jbd_json.c
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(FUZZ_EXTRA) $(PKG_LIBS) -lm
+fuzz: $(FUZZ_BINS)
+
+# ---- the core on the ESP8266's CPU -------------------------------------------------------
+XFLAGS := -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
+          -fdata-sections -Wall -Wextra -Werror -Iinclude -Ifirmware/core
+LX_OBJS := $(CORE_SRC:firmware/core/%.c=build/lx106/%.o)
+build/lx106/%.o: firmware/core/%.c
+	@mkdir -p $(@D)
+	$(XCC) $(XFLAGS) -c $< -o $@
+lx106: $(LX_OBJS)
+	@tests/lx106-check $(LX_OBJS)
+
+# ---- the two user commands ---------------------------------------------------------------
+test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(FUZZ_BINS) $(LX_OBJS)
+	@tests/run-tests
+
+run: all
+	@tools/demo
+
+bench: all build/bench/bench_codec
+	@tests/bench/run-bench
+
+build/bench/%: tests/bench/%.c build/rel/librig.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< build/rel/librig.a $(PKG_LIBS) -lutil -lm
+
+deps:
+	@tools/deps
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/* The firmware core: a client, the policy and the telemetry line behind one HAL.
+ * fw_step never blocks and never sleeps; ports call it as often as they like. */
+#ifndef BMSRIG_FW_H
+#define BMSRIG_FW_H
+
+#include <stdint.h>
+#include "bmsrig/client.h"
+#include "bmsrig/io.h"
+#include "bmsrig/jbd_client.h"
+#include "bmsrig/pack_state.h"
+#include "bmsrig/policy.h"
+
+struct fw_hal {
+	struct rig_io bms;                               /* the BMS link */
+	void *ctx;                                       /* for the calls below */
+	uint32_t (*now_ms)(void *ctx);                   /* monotonic */
+	void (*set_relay)(void *ctx, uint8_t closed);
+	void (*telemetry)(void *ctx, const char *line);  /* one line, no newline */
+	void (*log)(void *ctx, const char *msg);         /* optional: may be NULL */
+};
+
+enum fw_proto { FW_PROTO_JBD = 0 };
+
+struct fw_cfg {
+	enum fw_proto proto;
+	struct client_cfg client;
+	struct policy_cfg policy;
+	uint8_t policy_drives_fets;   /* also ask the BMS to switch its FETs off with the relay */
+};
+
+struct fw {
+	struct fw_hal hal;
+	struct fw_cfg cfg;
+	struct pack_state pack;
+	struct policy policy;
+	uint8_t have_data;
+	union { struct jbd_client jbd; } client;
+};
+
+void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg);
+void fw_step(struct fw *fw, uint32_t now_ms);
+const struct client_stats *fw_stats(const struct fw *fw);
+
+#endif

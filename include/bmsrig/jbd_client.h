@@ -1,0 +1,40 @@
+/* JBD poller: a non-blocking state machine advanced by jbd_client_step(now_ms). Each cycle
+ * reads 0x03 then 0x04 (sending a pending MOSFET command first) into a pack_state. */
+#ifndef BMSRIG_JBD_CLIENT_H
+#define BMSRIG_JBD_CLIENT_H
+
+#include <stdint.h>
+#include "bmsrig/client.h"
+#include "bmsrig/io.h"
+#include "bmsrig/jbd.h"
+#include "bmsrig/pack_state.h"
+
+struct jbd_client {
+	struct client_cfg cfg;
+	struct rig_io io;
+	struct jbd_rx rx;
+	struct client_stats stats;
+	struct pack_state *out;
+	struct jbd_frame req;        /* the request in flight */
+	uint8_t phase;               /* internal: what the cycle is doing */
+	uint8_t tries;               /* sends of the current request */
+	uint8_t started;
+	uint8_t mosfet_pending;      /* a mask waits to be sent */
+	uint8_t mosfet_mask;
+	uint32_t next_poll_ms;
+	uint32_t sent_ms;
+	uint32_t resend_at_ms;
+	struct jbd_basic basic;      /* 0x03 of the cycle in progress */
+};
+
+void jbd_client_init(struct jbd_client *c, const struct client_cfg *cfg, struct rig_io io,
+                     struct pack_state *out);
+enum client_event jbd_client_step(struct jbd_client *c, uint32_t now_ms);
+/* Ask the BMS for its FET states (1 = allowed on); sent at the start of the next cycle. */
+void jbd_client_set_fets(struct jbd_client *c, uint8_t chg_on, uint8_t dsg_on);
+const struct client_stats *jbd_client_stats(const struct jbd_client *c);
+
+/* JBD 0x03 + 0x04 into the neutral view (shared with tools that decode captures). */
+void jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *c, struct pack_state *s);
+
+#endif
