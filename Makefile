@@ -87,7 +87,7 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA)
 fuzz: $(FUZZ_BINS)
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
-XFLAGS := -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
+XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
           -fdata-sections -Wall -Wextra -Werror -Iinclude -Ifirmware/core
 LX_OBJS := $(CORE_SRC:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c

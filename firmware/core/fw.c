@@ -1,0 +1,61 @@
+/* The firmware core: client -> pack_state -> policy -> relay, FETs and the telemetry line. */
+#include <string.h>
+
+#include "bmsrig/fw.h"
+#include "bmsrig/telemetry.h"
+
+static const char *const proto_name[] = { [FW_PROTO_JBD] = "jbd" };
+
+void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
+{
+	memset(fw, 0, sizeof *fw);
+	fw->hal = *hal;
+	fw->cfg = *cfg;
+	policy_init(&fw->policy, &cfg->policy);
+	jbd_client_init(&fw->client.jbd, &cfg->client, hal->bms, &fw->pack);
+	if (fw->hal.set_relay)
+		fw->hal.set_relay(fw->hal.ctx, 0);   /* fail safe until the first good poll */
+}
+
+const struct client_stats *fw_stats(const struct fw *fw)
+{
+	return jbd_client_stats(&fw->client.jbd);
+}
+
+static void report(struct fw *fw, uint32_t now_ms)
+{
+	char line[TELEMETRY_LINE_MAX];
+	const struct client_stats *st = fw_stats(fw);
+	struct telemetry t;
+
+	t.ms = now_ms;
+	t.proto = proto_name[fw->cfg.proto];
+	t.ok = st->ok;
+	t.pack = fw->have_data ? &fw->pack : NULL;
+	t.relay = fw->policy.relay_closed;
+	t.comm_fail = st->comm_fail;
+	t.reasons = fw->policy.reasons;
+	if (telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
+		fw->hal.telemetry(fw->hal.ctx, line);
+}
+
+void fw_step(struct fw *fw, uint32_t now_ms)
+{
+	enum client_event ev = jbd_client_step(&fw->client.jbd, now_ms);
+	const struct client_stats *st;
+
+	if (ev == CLIENT_BUSY)
+		return;
+	st = fw_stats(fw);
+	if (ev == CLIENT_CYCLE_OK)
+		fw->have_data = 1;
+	if (policy_update(&fw->policy, fw->have_data ? &fw->pack : NULL, st->comm_fail)) {
+		if (fw->hal.set_relay)
+			fw->hal.set_relay(fw->hal.ctx, fw->policy.relay_closed);
+		if (fw->hal.log)
+			fw->hal.log(fw->hal.ctx, fw->policy.relay_closed ? "relay closed" : "relay opened");
+		if (fw->cfg.policy_drives_fets)
+			jbd_client_set_fets(&fw->client.jbd, fw->policy.relay_closed, fw->policy.relay_closed);
+	}
+	report(fw, now_ms);
+}

@@ -1,0 +1,47 @@
+/* Integer helpers for the core. The ESP8266's lx106 has no divider and Debian's libgcc for it
+ * lacks __udivsi3 and friends, so the core divides by 10 with shifts and adds only. */
+#ifndef BMSRIG_INTMATH_H
+#define BMSRIG_INTMATH_H
+
+#include <stdint.h>
+
+/* floor(n / 10), exact for every uint32_t (Hacker's Delight, divu10). */
+static inline uint32_t u32_div10(uint32_t n)
+{
+	uint32_t q = (n >> 1) + (n >> 2);
+	uint32_t r;
+
+	q += q >> 4;
+	q += q >> 8;
+	q += q >> 16;
+	q >>= 3;
+	r = n - ((q << 3) + (q << 1));
+	return q + (r > 9u);
+}
+
+/* n / 10 rounded to nearest, halves away from zero. */
+static inline int32_t i32_div10_round(int32_t n)
+{
+	uint32_t m = n < 0 ? 0u - (uint32_t)n : (uint32_t)n;
+	uint32_t q = u32_div10(m + 5u);
+
+	return n < 0 ? -(int32_t)q : (int32_t)q;
+}
+
+static inline uint32_t u32_div10_round(uint32_t n)
+{
+	return u32_div10(n + 5u);
+}
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+#endif

@@ -1,0 +1,519 @@
+/* JBD codec: framing, the receive assembler and the typed payloads (shared/protocols/jbd.md). */
+#include <string.h>
+
+#include "bmsrig/jbd.h"
+#include "intmath.h"
+
+uint16_t jbd_checksum(const uint8_t *p, size_t n)
+{
+	uint16_t s = 0;
+
+	/* Negating in uint16_t gives 0x10000 - sum, and 0x0000 when the sum is 0 (write acks). */
+	while (n--)
+		s = (uint16_t)(s - *p++);
+	return s;
+}
+
+/* ---- framing --------------------------------------------------------------------------- */
+
+rig_rc jbd_frame_encode(const struct jbd_frame *f, uint8_t *out, size_t cap, size_t *out_len)
+{
+	size_t total = (size_t)f->len + JBD_OVERHEAD;
+	uint16_t c;
+
+	if (f->kind == JBD_KIND_REQUEST && f->rw != JBD_RW_READ && f->rw != JBD_RW_WRITE)
+		return RIG_ERR_ARG;
+	if (cap < total)
+		return RIG_ERR_SPACE;
+	out[0] = JBD_START;
+	out[1] = f->kind == JBD_KIND_REQUEST ? f->rw : f->reg;
+	out[2] = f->kind == JBD_KIND_REQUEST ? f->reg : f->status;
+	out[3] = f->len;
+	memcpy(out + 4, f->data, f->len);
+	c = jbd_checksum(out + 2, (size_t)f->len + 2u);
+	put_be16(out + 4 + f->len, c);
+	out[6 + f->len] = JBD_STOP;
+	*out_len = total;
+	return RIG_OK;
+}
+
+rig_rc jbd_frame_parse(const uint8_t *w, size_t n, struct jbd_frame *f)
+{
+	uint8_t len;
+
+	if (n < JBD_OVERHEAD)
+		return RIG_ERR_LENGTH;
+	if (w[0] != JBD_START)
+		return RIG_ERR_FRAME;
+	len = w[3];
+	if (n != (size_t)len + JBD_OVERHEAD)
+		return RIG_ERR_LENGTH;
+	if (w[n - 1] != JBD_STOP)
+		return RIG_ERR_FRAME;
+	if (get_be16(w + 4 + len) != jbd_checksum(w + 2, (size_t)len + 2u))
+		return RIG_ERR_CHECKSUM;
+	/* No register A5 or 5A exists, so byte 1 tells a request from a response (jbd.md §2.2). */
+	if (w[1] == JBD_RW_READ || w[1] == JBD_RW_WRITE) {
+		f->kind = JBD_KIND_REQUEST;
+		f->rw = w[1];
+		f->reg = w[2];
+		f->status = 0;
+	} else {
+		f->kind = JBD_KIND_RESPONSE;
+		f->rw = 0;
+		f->reg = w[1];
+		f->status = w[2];
+	}
+	f->len = len;
+	memcpy(f->data, w + 4, len);
+	return RIG_OK;
+}
+
+/* ---- receive assembler ----------------------------------------------------------------- */
+
+void jbd_rx_init(struct jbd_rx *rx, uint32_t gap_ms)
+{
+	memset(rx, 0, sizeof *rx);
+	rx->gap_ms = gap_ms;
+}
+
+void jbd_rx_reset(struct jbd_rx *rx)
+{
+	rx->have = 0;
+}
+
+static void rx_drop(struct jbd_rx *rx, uint16_t n)
+{
+	memmove(rx->buf, rx->buf + n, (size_t)(rx->have - n));
+	rx->have = (uint16_t)(rx->have - n);
+}
+
+size_t jbd_rx_feed(struct jbd_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+{
+	size_t room;
+
+	if (n == 0)
+		return 0;
+	/* A partial frame that stalled longer than a BMS ever pauses is a lost tail: start over. */
+	if (rx->have && rx->gap_ms && now_ms - rx->last_ms > rx->gap_ms) {
+		rx->skipped_bytes += rx->have;
+		rx->have = 0;
+	}
+	rx->last_ms = now_ms;
+	room = sizeof rx->buf - rx->have;
+	if (n > room)
+		n = room;
+	memcpy(rx->buf + rx->have, p, n);
+	rx->have = (uint16_t)(rx->have + n);
+	return n;
+}
+
+rig_rc jbd_rx_next(struct jbd_rx *rx, struct jbd_frame *f)
+{
+	for (;;) {
+		uint16_t start = 0, need;
+
+		while (start < rx->have && rx->buf[start] != JBD_START)
+			start++;
+		if (start) {
+			rx->skipped_bytes += start;
+			rx_drop(rx, start);
+		}
+		if (rx->have < 4)
+			return RIG_MORE;
+		need = (uint16_t)(rx->buf[3] + JBD_OVERHEAD);
+		if (rx->have < need)
+			return RIG_MORE;
+		if (jbd_frame_parse(rx->buf, need, f) == RIG_OK) {
+			rx_drop(rx, need);
+			return RIG_OK;
+		}
+		/* Not a frame after all: the DD was data or noise. Resync on the next DD. */
+		rx->rejected_frames++;
+		rx->skipped_bytes++;
+		rx_drop(rx, 1);
+	}
+}
+
+/* ---- requests and bare responses ------------------------------------------------------- */
+
+static void frame_head(struct jbd_frame *f, uint8_t kind, uint8_t rw, uint8_t reg, uint8_t status)
+{
+	f->kind = kind;
+	f->rw = rw;
+	f->reg = reg;
+	f->status = status;
+	f->len = 0;
+}
+
+void jbd_request_read(struct jbd_frame *f, uint8_t reg)
+{
+	frame_head(f, JBD_KIND_REQUEST, JBD_RW_READ, reg, 0);
+}
+
+rig_rc jbd_request_write(struct jbd_frame *f, uint8_t reg, const uint8_t *data, uint8_t len)
+{
+	frame_head(f, JBD_KIND_REQUEST, JBD_RW_WRITE, reg, 0);
+	if (len && !data)
+		return RIG_ERR_ARG;
+	memcpy(f->data, data, len);
+	f->len = len;
+	return RIG_OK;
+}
+
+void jbd_request_write_u16(struct jbd_frame *f, uint8_t reg, uint16_t value)
+{
+	frame_head(f, JBD_KIND_REQUEST, JBD_RW_WRITE, reg, 0);
+	put_be16(f->data, value);
+	f->len = 2;
+}
+
+void jbd_request_factory_enter(struct jbd_frame *f)
+{
+	jbd_request_write_u16(f, JBD_REG_FACTORY_ENTER, JBD_FACTORY_KEY);
+}
+
+void jbd_request_factory_exit(struct jbd_frame *f, int save)
+{
+	jbd_request_write_u16(f, JBD_REG_FACTORY_EXIT, save ? JBD_EXIT_SAVE : JBD_EXIT_DISCARD);
+}
+
+void jbd_request_mosfet(struct jbd_frame *f, uint8_t inhibit_mask)
+{
+	jbd_request_write_u16(f, JBD_REG_MOSFET, (uint16_t)(inhibit_mask & 0x03u));
+}
+
+void jbd_response_ack(struct jbd_frame *f, uint8_t reg)
+{
+	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
+}
+
+void jbd_response_error(struct jbd_frame *f, uint8_t reg, uint8_t status)
+{
+	frame_head(f, JBD_KIND_RESPONSE, 0, reg, status);
+}
+
+/* A decoder may only look at an OK response of its own register. */
+static rig_rc want_response(const struct jbd_frame *f, uint8_t reg)
+{
+	if (f->kind != JBD_KIND_RESPONSE || f->reg != reg)
+		return RIG_ERR_ARG;
+	if (f->status != JBD_STATUS_OK)
+		return RIG_ERR_STATUS;
+	return RIG_OK;
+}
+
+static void response_head(struct jbd_frame *f, uint8_t reg, uint8_t len)
+{
+	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
+	f->len = len;
+}
+
+/* ---- 0x03 basic information (jbd.md §4) ------------------------------------------------ */
+
+enum {
+	B_PACK = 0, B_CURRENT = 2, B_REMAIN = 4, B_FULL = 6, B_CYCLES = 8, B_DATE = 10,
+	B_BAL_LO = 12, B_BAL_HI = 14, B_PROT = 16, B_VERSION = 18, B_SOC = 19, B_FET = 20,
+	B_CELLS = 21, B_NTC = 22, B_TEMPS = 23
+};
+
+rig_rc jbd_basic_decode(const struct jbd_frame *f, struct jbd_basic *b)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_response(f, JBD_REG_BASIC);
+	unsigned ntc, base, i;
+
+	if (rc != RIG_OK)
+		return rc;
+	if (f->len < JBD_BASIC_FIXED_LEN)
+		return RIG_ERR_LENGTH;
+	ntc = d[B_NTC];
+	base = JBD_BASIC_FIXED_LEN + 2u * ntc;
+	if (ntc > JBD_NTC_MAX || d[B_CELLS] > JBD_CELLS_MAX)
+		return RIG_ERR_LENGTH;
+	/* The tail is either nothing or the 9-byte extension; anything else is not a layout we know. */
+	if (f->len != base && f->len != base + JBD_BASIC_EXT_LEN)
+		return RIG_ERR_LENGTH;
+	memset(b, 0, sizeof *b);
+	b->pack_mV = 10u * get_be16(d + B_PACK);
+	b->current_mA = 10 * (int32_t)(int16_t)get_be16(d + B_CURRENT);
+	b->remain_mAh = 10u * get_be16(d + B_REMAIN);
+	b->full_mAh = 10u * get_be16(d + B_FULL);
+	b->cycles = get_be16(d + B_CYCLES);
+	b->production_date = get_be16(d + B_DATE);
+	b->bal_low = get_be16(d + B_BAL_LO);
+	b->bal_high = get_be16(d + B_BAL_HI);
+	b->prot_raw = get_be16(d + B_PROT);
+	b->sw_version = d[B_VERSION];
+	b->soc_pct = d[B_SOC];
+	b->fet = d[B_FET];
+	b->cell_count = d[B_CELLS];
+	b->ntc_count = (uint8_t)ntc;
+	for (i = 0; i < ntc; i++)
+		b->temp_dK[i] = get_be16(d + B_TEMPS + 2 * i);
+	if (f->len == base + JBD_BASIC_EXT_LEN) {
+		const uint8_t *x = d + base;
+
+		b->has_ext = 1;
+		b->humidity_pct = x[0];
+		b->alarm_raw = get_be16(x + 1);
+		b->ext_full_mAh = 10u * get_be16(x + 3);
+		b->ext_remain_mAh = 10u * get_be16(x + 5);
+		b->balance_current_mA = get_be16(x + 7);
+	}
+	return RIG_OK;
+}
+
+/* Values in wire units of 10: out of range is an argument error, not a silent wrap. */
+static rig_rc put_u16_div10(uint8_t *p, uint32_t v)
+{
+	uint32_t w = u32_div10_round(v);
+
+	if (v > 655350u || w > 0xFFFFu)
+		return RIG_ERR_ARG;
+	put_be16(p, (uint16_t)w);
+	return RIG_OK;
+}
+
+rig_rc jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
+{
+	uint8_t *d = f->data;
+	unsigned base, i;
+	int32_t cur;
+	rig_rc rc = RIG_OK;
+
+	if (b->ntc_count > JBD_NTC_MAX || b->cell_count > JBD_CELLS_MAX)
+		return RIG_ERR_ARG;
+	if (b->current_mA < -327680 || b->current_mA > 327670)
+		return RIG_ERR_ARG;
+	base = JBD_BASIC_FIXED_LEN + 2u * b->ntc_count;
+	response_head(f, JBD_REG_BASIC, (uint8_t)(base + (b->has_ext ? JBD_BASIC_EXT_LEN : 0u)));
+	cur = i32_div10_round(b->current_mA);
+	if (put_u16_div10(d + B_PACK, b->pack_mV) || put_u16_div10(d + B_REMAIN, b->remain_mAh) ||
+	    put_u16_div10(d + B_FULL, b->full_mAh))
+		rc = RIG_ERR_ARG;
+	put_be16(d + B_CURRENT, (uint16_t)cur);
+	put_be16(d + B_CYCLES, b->cycles);
+	put_be16(d + B_DATE, b->production_date);
+	put_be16(d + B_BAL_LO, b->bal_low);
+	put_be16(d + B_BAL_HI, b->bal_high);
+	put_be16(d + B_PROT, b->prot_raw);
+	d[B_VERSION] = b->sw_version;
+	d[B_SOC] = b->soc_pct;
+	d[B_FET] = b->fet;
+	d[B_CELLS] = b->cell_count;
+	d[B_NTC] = b->ntc_count;
+	for (i = 0; i < b->ntc_count; i++)
+		put_be16(d + B_TEMPS + 2 * i, b->temp_dK[i]);
+	if (b->has_ext) {
+		uint8_t *x = d + base;
+
+		x[0] = b->humidity_pct;
+		put_be16(x + 1, b->alarm_raw);
+		if (put_u16_div10(x + 3, b->ext_full_mAh) || put_u16_div10(x + 5, b->ext_remain_mAh))
+			rc = RIG_ERR_ARG;
+		put_be16(x + 7, b->balance_current_mA);
+	}
+	return rc;
+}
+
+/* ---- 0x04 cells ------------------------------------------------------------------------ */
+
+rig_rc jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
+{
+	rig_rc rc = want_response(f, JBD_REG_CELLS);
+	unsigned i;
+
+	if (rc != RIG_OK)
+		return rc;
+	if ((f->len & 1u) || f->len / 2u > JBD_CELLS_MAX)
+		return RIG_ERR_LENGTH;
+	c->count = (uint8_t)(f->len / 2u);
+	for (i = 0; i < c->count; i++)
+		c->cell_mV[i] = get_be16(f->data + 2 * i);
+	return RIG_OK;
+}
+
+rig_rc jbd_cells_encode(struct jbd_frame *f, const struct jbd_cells *c)
+{
+	unsigned i;
+
+	if (c->count > JBD_CELLS_MAX)
+		return RIG_ERR_ARG;
+	response_head(f, JBD_REG_CELLS, (uint8_t)(2u * c->count));
+	for (i = 0; i < c->count; i++)
+		put_be16(f->data + 2 * i, c->cell_mV[i]);
+	return RIG_OK;
+}
+
+/* ---- text: 0x05 without prefix, 0xA0-0xA2 with one ------------------------------------- */
+
+static rig_rc text_set(struct jbd_text *t, const uint8_t *p, unsigned n)
+{
+	if (n > JBD_TEXT_MAX)
+		return RIG_ERR_LENGTH;
+	memcpy(t->text, p, n);
+	t->text[n] = '\0';
+	t->len = (uint8_t)n;
+	return RIG_OK;
+}
+
+rig_rc jbd_version_decode(const struct jbd_frame *f, struct jbd_text *t)
+{
+	rig_rc rc = want_response(f, JBD_REG_VERSION);
+
+	return rc != RIG_OK ? rc : text_set(t, f->data, f->len);
+}
+
+rig_rc jbd_version_encode(struct jbd_frame *f, const struct jbd_text *t)
+{
+	if (t->len > JBD_TEXT_MAX)
+		return RIG_ERR_ARG;
+	response_head(f, JBD_REG_VERSION, t->len);
+	memcpy(f->data, t->text, t->len);
+	return RIG_OK;
+}
+
+static rig_rc prefixed_text(const struct jbd_frame *f, struct jbd_text *t)
+{
+	if (f->len < 1 || f->data[0] != f->len - 1u)
+		return RIG_ERR_LENGTH;
+	return text_set(t, f->data + 1, f->data[0]);
+}
+
+rig_rc jbd_string_decode(const struct jbd_frame *f, struct jbd_text *t)
+{
+	rig_rc rc;
+
+	if (!jbd_reg_is_string(f->reg))
+		return RIG_ERR_ARG;
+	rc = want_response(f, f->reg);
+	return rc != RIG_OK ? rc : prefixed_text(f, t);
+}
+
+rig_rc jbd_string_encode(struct jbd_frame *f, uint8_t reg, const struct jbd_text *t)
+{
+	if (!jbd_reg_is_string(reg) || t->len > JBD_TEXT_MAX)
+		return RIG_ERR_ARG;
+	response_head(f, reg, (uint8_t)(t->len + 1u));
+	f->data[0] = t->len;
+	memcpy(f->data + 1, t->text, t->len);
+	return RIG_OK;
+}
+
+rig_rc jbd_string_request_decode(const struct jbd_frame *f, struct jbd_text *t)
+{
+	if (f->kind != JBD_KIND_REQUEST || f->rw != JBD_RW_WRITE || !jbd_reg_is_string(f->reg))
+		return RIG_ERR_ARG;
+	return prefixed_text(f, t);
+}
+
+/* ---- 0xAA counters --------------------------------------------------------------------- */
+
+rig_rc jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
+{
+	rig_rc rc = want_response(f, JBD_REG_EVENTS);
+	unsigned i;
+
+	if (rc != RIG_OK)
+		return rc;
+	if (f->len != 22u && f->len != 24u)
+		return RIG_ERR_LENGTH;
+	e->count = (uint8_t)(f->len / 2u);
+	for (i = 0; i < e->count; i++)
+		e->value[i] = get_be16(f->data + 2 * i);
+	return RIG_OK;
+}
+
+rig_rc jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
+{
+	unsigned i;
+
+	if (e->count != 11u && e->count != 12u)
+		return RIG_ERR_ARG;
+	response_head(f, JBD_REG_EVENTS, (uint8_t)(2u * e->count));
+	for (i = 0; i < e->count; i++)
+		put_be16(f->data + 2 * i, e->value[i]);
+	return RIG_OK;
+}
+
+/* ---- 2-byte registers ------------------------------------------------------------------ */
+
+rig_rc jbd_register_decode(const struct jbd_frame *f, uint16_t *value)
+{
+	if (f->kind == JBD_KIND_RESPONSE && f->status != JBD_STATUS_OK)
+		return RIG_ERR_STATUS;
+	if (f->kind == JBD_KIND_REQUEST && f->rw != JBD_RW_WRITE)
+		return RIG_ERR_ARG;
+	if (f->len != 2)
+		return RIG_ERR_LENGTH;
+	*value = get_be16(f->data);
+	return RIG_OK;
+}
+
+void jbd_register_encode(struct jbd_frame *f, uint8_t reg, uint16_t value)
+{
+	response_head(f, reg, 2);
+	put_be16(f->data, value);
+}
+
+/* ---- 0xFA parameter block -------------------------------------------------------------- */
+
+rig_rc jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
+{
+	rig_rc rc = want_response(f, JBD_REG_PARAM_BLOCK);
+	unsigned i;
+
+	if (rc != RIG_OK)
+		return rc;
+	if (f->len < 3u || f->len != 3u + 2u * f->data[2])
+		return RIG_ERR_LENGTH;
+	p->start = get_be16(f->data);
+	p->count = f->data[2];
+	for (i = 0; i < p->count; i++)
+		p->value[i] = get_be16(f->data + 3 + 2 * i);
+	return RIG_OK;
+}
+
+rig_rc jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
+{
+	unsigned i;
+
+	if (p->count > JBD_PARAMS_MAX)
+		return RIG_ERR_ARG;
+	response_head(f, JBD_REG_PARAM_BLOCK, (uint8_t)(3u + 2u * p->count));
+	put_be16(f->data, p->start);
+	f->data[2] = p->count;
+	for (i = 0; i < p->count; i++)
+		put_be16(f->data + 3 + 2 * i, p->value[i]);
+	return RIG_OK;
+}
+
+/* ---- register classes, dates ----------------------------------------------------------- */
+
+int jbd_reg_is_eeprom(uint8_t reg)
+{
+	return reg >= JBD_REG_EEPROM_FIRST && reg <= JBD_REG_EEPROM_LAST;
+}
+
+int jbd_reg_is_string(uint8_t reg)
+{
+	return reg >= JBD_REG_MFG_NAME && reg <= JBD_REG_BARCODE;
+}
+
+int jbd_reg_is_calibration(uint8_t reg)
+{
+	return reg >= JBD_REG_CAL_FIRST && reg <= JBD_REG_CAL_LAST;
+}
+
+uint16_t jbd_date_pack(unsigned year, unsigned month, unsigned day)
+{
+	return (uint16_t)(((year - 2000u) & 0x7Fu) << 9 | (month & 0x0Fu) << 5 | (day & 0x1Fu));
+}
+
+void jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned *day)
+{
+	*year = 2000u + (packed >> 9);
+	*month = (packed >> 5) & 0x0Fu;
+	*day = packed & 0x1Fu;
+}
