@@ -100,6 +100,12 @@ static enum client_event finish(struct jbd_client *c, int ok)
 	return CLIENT_CYCLE_FAIL;
 }
 
+static void resend(struct jbd_client *c, uint32_t now_ms)
+{
+	c->stats.resends++;
+	send(c, now_ms);
+}
+
 static enum client_event on_timeout(struct jbd_client *c, uint32_t now_ms)
 {
 	uint32_t wait = 0;
@@ -113,6 +119,8 @@ static enum client_event on_timeout(struct jbd_client *c, uint32_t now_ms)
 	}
 	c->resend_at_ms = now_ms + wait;
 	c->phase = PH_RESEND;
+	if (!wait)
+		resend(c, now_ms);
 	return CLIENT_BUSY;
 }
 
@@ -194,10 +202,8 @@ enum client_event jbd_client_step(struct jbd_client *c, uint32_t now_ms)
 			return on_timeout(c, now_ms);
 		break;
 	case PH_RESEND:
-		if (due(now_ms, c->resend_at_ms)) {
-			c->stats.resends++;
-			send(c, now_ms);
-		}
+		if (due(now_ms, c->resend_at_ms))
+			resend(c, now_ms);
 		break;
 	}
 	return CLIENT_BUSY;

@@ -13,7 +13,7 @@ struct policy_cfg {
 	uint16_t comm_fail_max;       /* consecutive failed polls that open the relay */
 };
 /* LFP defaults: 3650/2500 mV +-50, -10..+55 degC +-3 K, 3 silent polls. */
-#define POLICY_CFG_LFP { 3650u, 2500u, 50u, 2631u, 3281u, 30u, 3u }
+#define POLICY_CFG_LFP { 3650u, 2500u, 50u, 3281u, 2631u, 30u, 3u }
 
 enum policy_reason {
 	POLICY_CELL_HIGH = 1u << 0,

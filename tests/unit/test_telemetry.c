@@ -1,0 +1,133 @@
+/* The telemetry line, byte for byte (design.md contract), and the firmware core around it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bmsrig/fw.h"
+#include "bmsrig/telemetry.h"
+#include "fake_io.h"
+
+static void line_is_exact(void **state)
+{
+	struct pack_state s;
+	struct telemetry t = { 4294967295u, "jbd", 1, &s, 1, 0, 0 };
+	char out[TELEMETRY_LINE_MAX];
+	size_t n;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	s.pack_mV = 26400;
+	s.current_mA = -6040;
+	s.soc_pct = 84;
+	s.cell_count = 3;
+	s.cell_mV[0] = 3300; s.cell_mV[1] = 0; s.cell_mV[2] = 65535;
+	s.temp_count = 2;
+	s.temp_dK[0] = 2941; s.temp_dK[1] = 2935;
+	s.fet_chg = 1; s.fet_dsg = 0;
+	s.prot = PACK_PROT_SW_LOCK;
+	s.bal_mask = 0x80000001u;
+	n = telemetry_format(out, sizeof out, &t);
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out, "BMSRIG {\"ms\":4294967295,\"proto\":\"jbd\",\"ok\":1,\"pack_mv\":26400,"
+	                         "\"current_ma\":-6040,\"soc_pct\":84,\"cells_mv\":[3300,0,65535],"
+	                         "\"temps_dk\":[2941,2935],\"fet_chg\":1,\"fet_dsg\":0,\"prot\":4096,"
+	                         "\"bal_mask\":2147483649,\"relay\":1,\"comm_fail\":0,\"why\":0}");
+}
+
+static void no_data_gives_empty_arrays_and_small_buffer_gives_nothing(void **state)
+{
+	struct telemetry t = { 0, "jbd", 0, NULL, 0, 7, 32 };
+	char out[TELEMETRY_LINE_MAX];
+	size_t n;
+
+	(void)state;
+	n = telemetry_format(out, sizeof out, &t);
+	assert_string_equal(out, "BMSRIG {\"ms\":0,\"proto\":\"jbd\",\"ok\":0,\"pack_mv\":0,\"current_ma\":0,"
+	                         "\"soc_pct\":0,\"cells_mv\":[],\"temps_dk\":[],\"fet_chg\":0,\"fet_dsg\":0,"
+	                         "\"prot\":0,\"bal_mask\":0,\"relay\":0,\"comm_fail\":7,\"why\":32}");
+	assert_int_equal(telemetry_format(out, n, &t), 0);      /* no room for the NUL */
+	assert_int_equal(out[0], '\0');
+	assert_int_equal(telemetry_format(out, n + 1, &t), n);
+}
+
+/* fw_step end to end over the fake link: relay and telemetry follow the polls. */
+struct hal_log {
+	int relay, relay_calls;
+	char last[TELEMETRY_LINE_MAX];
+	int lines;
+};
+
+static void hal_relay(void *ctx, uint8_t closed)
+{
+	struct hal_log *l = ctx;
+
+	l->relay = closed;
+	l->relay_calls++;
+}
+
+static void hal_line(void *ctx, const char *line)
+{
+	struct hal_log *l = ctx;
+
+	strncpy(l->last, line, sizeof l->last - 1);
+	l->lines++;
+}
+
+static void fw_closes_relay_on_data_and_opens_on_silence(void **state)
+{
+	static struct fw fw;
+	static struct fake_io io;
+	struct hal_log log;
+	struct fw_hal hal;
+	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
+	uint32_t t;
+
+	(void)state;
+	memset(&log, 0, sizeof log);
+	memset(&io, 0, sizeof io);
+	memset(&hal, 0, sizeof hal);
+	hal.bms = fake_io_stream(&io);
+	hal.ctx = &log;
+	hal.set_relay = hal_relay;
+	hal.telemetry = hal_line;
+	cfg.policy.comm_fail_max = 2;
+	cfg.policy.cell_max_mV = 4200;   /* the captured pack is NMC: 3.9 V cells */
+	fw_init(&fw, &hal, &cfg);
+	assert_int_equal(log.relay_calls, 1);
+	assert_int_equal(log.relay, 0);
+	fw_step(&fw, 0);
+	fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");   /* stale: flushed */
+	fake_io_clear_tx(&io);
+	fake_io_queue_hex(&io, "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77");
+	fw_step(&fw, 50);
+	fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");
+	fw_step(&fw, 90);
+	assert_int_equal(log.lines, 1);
+	assert_int_equal(log.relay, 1);
+	assert_non_null(strstr(log.last, "\"ok\":1,\"pack_mv\":15600,"));
+	assert_non_null(strstr(log.last, "\"cells_mv\":[3909,3901,3895,3901]"));
+	assert_non_null(strstr(log.last, "\"relay\":1,\"comm_fail\":0"));
+	/* Silence: two failed cycles open the relay (comm_fail_max = 2). */
+	for (t = 100; log.lines < 3 && t < 20000; t += 10)
+		fw_step(&fw, t);
+	assert_int_equal(log.lines, 3);
+	assert_int_equal(log.relay, 0);
+	assert_non_null(strstr(log.last, "\"ok\":0,"));
+	assert_non_null(strstr(log.last, "\"relay\":0,\"comm_fail\":2,\"why\":16}"));
+	/* Last known values are still reported beside ok:0. */
+	assert_non_null(strstr(log.last, "\"pack_mv\":15600,"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(line_is_exact),
+		cmocka_unit_test(no_data_gives_empty_arrays_and_small_buffer_gives_nothing),
+		cmocka_unit_test(fw_closes_relay_on_data_and_opens_on_silence),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
