@@ -1,0 +1,106 @@
+/* Reading the telemetry line back: the DUT's side of the comparison. */
+#include <string.h>
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+#include "bmsrig/hil.h"
+#include "bmsrig/telemetry.h"
+
+static int get_num(const cJSON *o, const char *key, double *v)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(it))
+		return 0;
+	*v = it->valuedouble;
+	return 1;
+}
+
+/* A double out of the target's range cannot be converted without undefined behaviour. */
+static int in_range(char type, double v)
+{
+	switch (type) {
+	case 'u': return v >= 0 && v <= 4294967295.0;
+	case 'i': return v >= -2147483648.0 && v <= 2147483647.0;
+	default:  return v >= 0 && v <= 255;
+	}
+}
+
+static int get_u16_array(const cJSON *o, const char *key, uint16_t *out, unsigned max, uint8_t *n)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key), *it;
+	unsigned i = 0;
+
+	if (!cJSON_IsArray(arr) || (unsigned)cJSON_GetArraySize(arr) > max)
+		return 0;
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 65535)
+			return 0;
+		out[i++] = (uint16_t)it->valuedouble;
+	}
+	*n = (uint8_t)i;
+	return 1;
+}
+
+rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_t errcap)
+{
+	static const struct { const char *key; size_t off; char type; } nums[] = {
+#define F(k, field, t) { k, offsetof(struct dut_report, field), t }
+		F("ms", ms, 'u'), F("ok", ok, 'i'), F("pack_mv", pack.pack_mV, 'u'),
+		F("current_ma", pack.current_mA, 'i'), F("soc_pct", pack.soc_pct, 'b'),
+		F("fet_chg", pack.fet_chg, 'b'), F("fet_dsg", pack.fet_dsg, 'b'),
+		F("prot", pack.prot, 'u'), F("bal_mask", pack.bal_mask, 'u'),
+		F("relay", relay, 'i'), F("comm_fail", comm_fail, 'u'),
+#undef F
+	};
+	size_t plen = strlen(TELEMETRY_PREFIX), i;
+	const cJSON *proto;
+	cJSON *o;
+	rig_rc rc = RIG_OK;
+
+	if (strncmp(line, TELEMETRY_PREFIX, plen) != 0)
+		return RIG_ERR_UNSUPPORTED;
+	memset(r, 0, sizeof *r);
+	o = cJSON_Parse(line + plen);
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errcap, "telemetry line is not a JSON object");
+		cJSON_Delete(o);
+		return RIG_ERR_FRAME;
+	}
+	for (i = 0; i < sizeof nums / sizeof nums[0] && rc == RIG_OK; i++) {
+		char *field = (char *)r + nums[i].off;
+		double v;
+
+		if (!get_num(o, nums[i].key, &v) || !in_range(nums[i].type, v)) {
+			snprintf(err, errcap, "telemetry line: \"%s\": expected %s", nums[i].key,
+			         nums[i].type == 'i' ? "a 32-bit integer" :
+			         nums[i].type == 'u' ? "an unsigned 32-bit integer" : "an integer 0..255");
+			rc = RIG_ERR_FRAME;
+		} else if (nums[i].type == 'u') {
+			uint32_t u = (uint32_t)v;
+			memcpy(field, &u, sizeof u);
+		} else if (nums[i].type == 'i') {
+			int32_t s = (int32_t)v;
+			memcpy(field, &s, sizeof s);
+		} else {
+			*(uint8_t *)field = (uint8_t)v;
+		}
+	}
+	proto = cJSON_GetObjectItemCaseSensitive(o, "proto");
+	if (rc == RIG_OK && !cJSON_IsString(proto)) {
+		snprintf(err, errcap, "telemetry line: \"proto\": expected a string");
+		rc = RIG_ERR_FRAME;
+	} else if (rc == RIG_OK) {
+		snprintf(r->proto, sizeof r->proto, "%s", proto->valuestring);
+	}
+	if (rc == RIG_OK && !get_u16_array(o, "cells_mv", r->pack.cell_mV, PACK_CELLS_MAX, &r->pack.cell_count)) {
+		snprintf(err, errcap, "telemetry line: \"cells_mv\": expected up to %u numbers", PACK_CELLS_MAX);
+		rc = RIG_ERR_FRAME;
+	}
+	if (rc == RIG_OK && !get_u16_array(o, "temps_dk", r->pack.temp_dK, PACK_TEMPS_MAX, &r->pack.temp_count)) {
+		snprintf(err, errcap, "telemetry line: \"temps_dk\": expected up to %u numbers", PACK_TEMPS_MAX);
+		rc = RIG_ERR_FRAME;
+	}
+	cJSON_Delete(o);
+	return rc;
+}
