@@ -52,6 +52,7 @@ rig_rc dut_proc_start(struct dut_proc **out, const char *cmd, const char *port, 
                       char *err, size_t errcap)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	struct dut_proc *p;
 	char *line;
 	int pipefd[2], rc;
@@ -74,7 +75,12 @@ rig_rc dut_proc_start(struct dut_proc **out, const char *cmd, const char *port, 
 	{
 		char *argv[] = { "sh", "-c", line, NULL };
 
-		rc = posix_spawn(&p->pid, "/bin/sh", &fa, NULL, argv, environ);
+		/* Its own process group, so stopping it reaches what the shell started too. */
+		posix_spawnattr_init(&attr);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&attr, 0);
+		rc = posix_spawn(&p->pid, "/bin/sh", &fa, &attr, argv, environ);
+		posix_spawnattr_destroy(&attr);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
@@ -132,14 +138,14 @@ int dut_proc_stop(struct dut_proc *p, unsigned grace_ms)
 
 	if (p->reaped)
 		return p->status;
-	kill(p->pid, SIGTERM);
+	kill(-p->pid, SIGTERM);
 	for (;;) {
 		pid_t r = waitpid(p->pid, &p->status, WNOHANG);
 
 		if (r == p->pid || (r < 0 && errno != EINTR))
 			break;
 		if (waited >= grace_ms) {
-			kill(p->pid, SIGKILL);
+			kill(-p->pid, SIGKILL);
 			waitpid(p->pid, &p->status, 0);
 			break;
 		}

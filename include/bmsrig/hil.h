@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include "bmsrig/pack_state.h"
 #include "bmsrig/rc.h"
+#include "bmsrig/truth.h"
 
 /* One telemetry line (design.md contract) as the runner reads it. */
 struct dut_report {
@@ -20,18 +21,6 @@ struct dut_report {
 /* RIG_ERR_UNSUPPORTED: not a telemetry line (anything else a board prints).
  * RIG_ERR_FRAME: the prefix is there but the JSON or a required key is not; err says which. */
 rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_t errcap);
-
-/* What the emulator knew when it answered: exact model values, before the BMS rounded them. */
-enum truth_part { TRUTH_PACK = 1, TRUTH_CELLS = 2 };
-struct truth_sample {
-	uint32_t t_ms;
-	enum truth_part part;
-	double pack_mV, current_mA;
-	unsigned temp_count;
-	double temp_dK[PACK_TEMPS_MAX];
-	unsigned cell_count;
-	double cell_mV[PACK_CELLS_MAX];
-};
 
 /* How far the DUT may be from the truth: one unit of the protocol's resolution. */
 struct verdict_tol {

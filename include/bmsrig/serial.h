@@ -19,7 +19,7 @@
 
 struct rig_serial;
 
-/* 9600 8N1, no flow control, non-blocking. On failure *out is NULL and err holds one line
+/* baud 8N1, no flow control, non-blocking. On failure *out is NULL and err holds one line
  * naming the path and the cause, e.g. "/dev/ttyUSB9: cannot open: no such device".
  * RIG_ERR_ARG: baud is not a standard rate; RIG_ERR_IO: the port cannot be opened. */
 rig_rc rig_serial_open(struct rig_serial **out, const char *path, uint32_t baud,

@@ -1,0 +1,215 @@
+/* The emulator's pty transport (pty.h says what it promises and why). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pty.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "bmsrig/pty.h"
+#include "bmsrig/serial.h"
+
+struct rig_pty {
+	int master, slave;
+	int watch;          /* inotify on the slave node, -1 without */
+	int poll_fd;        /* epoll over master and watch: one fd for the caller's loop */
+	uint32_t baud;
+	char path[64];
+	char *link;         /* the symlink we published, or NULL */
+};
+
+static int cloexec(int fd)
+{
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void say(char *err, size_t errcap, const char *what, const char *path, int e)
+{
+	if (err && errcap)
+		snprintf(err, errcap, "%s: %s: %s", path, what, strerror(e));
+}
+
+/* Atomic replace: a reader of link_path sees the old target or the new one, never nothing. */
+static rig_rc publish(struct rig_pty *p, const char *link_path, char *err, size_t errcap)
+{
+	size_t cap = strlen(link_path) + 32;
+	char *dir = strdup(link_path), *tmp = malloc(cap), *keep = strdup(link_path), *slash;
+	struct stat st;
+	rig_rc rc = RIG_ERR_IO;
+
+	if (!dir || !tmp || !keep) {
+		say(err, errcap, "cannot publish link", link_path, ENOMEM);
+		goto out;
+	}
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			say(err, errcap, "cannot create directory", dir, errno);
+			goto out;
+		}
+	}
+	if (lstat(link_path, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		if (err && errcap)
+			snprintf(err, errcap, "%s: exists and is not a symlink; not replacing it",
+			         link_path);
+		rc = RIG_ERR_ARG;
+		goto out;
+	}
+	snprintf(tmp, cap, "%s.tmp%ld", link_path, (long)getpid());
+	unlink(tmp);   /* left by a crashed run that had our pid */
+	if (symlink(p->path, tmp) != 0 || rename(tmp, link_path) != 0) {
+		say(err, errcap, "cannot publish link", link_path, errno);
+		unlink(tmp);
+		goto out;
+	}
+	p->link = keep;
+	keep = NULL;
+	rc = RIG_OK;
+out:
+	free(dir);
+	free(tmp);
+	free(keep);
+	return rc;
+}
+
+/* Our own slave fd was opened before the watch, so only clients' opens and closes show up
+ * (O_PATH opens show nothing). inotify merges identical events that are still unread, so
+ * they say that clients came or went, never how many are there. */
+static void watch_start(struct rig_pty *p)
+{
+	p->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (p->watch >= 0 && inotify_add_watch(p->watch, p->path, IN_OPEN | IN_CLOSE) < 0) {
+		close(p->watch);
+		p->watch = -1;
+	}
+}
+
+static void watch_drain(struct rig_pty *p)
+{
+	_Alignas(struct inotify_event) char buf[4096];
+	uint32_t seen = 0;
+	ssize_t n;
+
+	if (p->watch < 0)
+		return;
+	while ((n = read(p->watch, buf, sizeof buf)) > 0) {
+		const char *q = buf;
+
+		while (q < buf + n) {
+			const struct inotify_event *ev = (const struct inotify_event *)(const void *)q;
+
+			seen |= ev->mask;
+			q += sizeof *ev + ev->len;
+		}
+	}
+	/* Whatever waits in the slave's input was written for a client that has gone, or
+	 * before this one came: like a replugged UART, start the line empty. */
+	if (seen & (IN_OPEN | IN_CLOSE))
+		tcflush(p->slave, TCIFLUSH);
+	/* A departed client's termios changes (echo, CR mapping...) would outlive it. */
+	if (seen & IN_CLOSE)
+		(void)rig_tty_raw(p->slave, p->baud);
+}
+
+rig_rc rig_pty_open(struct rig_pty **out, const char *link_path, uint32_t baud,
+                    char *err, size_t errcap)
+{
+	struct rig_pty *p;
+	struct epoll_event ev;
+	rig_rc rc;
+
+	*out = NULL;
+	if (err && errcap)
+		err[0] = '\0';
+	if (!rig_serial_baud_ok(baud)) {
+		if (err && errcap)
+			snprintf(err, errcap, "pty: %u baud is not a standard rate", (unsigned)baud);
+		return RIG_ERR_ARG;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		say(err, errcap, "cannot open", "pty", ENOMEM);
+		return RIG_ERR_IO;
+	}
+	p->master = p->slave = p->watch = p->poll_fd = -1;
+	p->baud = baud;
+	if (openpty(&p->master, &p->slave, NULL, NULL, NULL) != 0 ||
+	    (errno = ttyname_r(p->slave, p->path, sizeof p->path)) != 0 ||
+	    cloexec(p->master) != 0 || cloexec(p->slave) != 0 ||
+	    fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK) != 0 ||
+	    rig_tty_raw(p->slave, baud) != RIG_OK || rig_tty_raw(p->master, baud) != RIG_OK) {
+		say(err, errcap, "cannot open", "pty", errno);
+		rig_pty_close(p);
+		return RIG_ERR_IO;
+	}
+	watch_start(p);
+	p->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	if (p->poll_fd < 0 || epoll_ctl(p->poll_fd, EPOLL_CTL_ADD, p->master, &ev) != 0 ||
+	    (p->watch >= 0 && epoll_ctl(p->poll_fd, EPOLL_CTL_ADD, p->watch, &ev) != 0)) {
+		say(err, errcap, "cannot poll", p->path, errno);
+		rig_pty_close(p);
+		return RIG_ERR_IO;
+	}
+	if (link_path && (rc = publish(p, link_path, err, errcap)) != RIG_OK) {
+		rig_pty_close(p);
+		return rc;
+	}
+	*out = p;
+	return RIG_OK;
+}
+
+void rig_pty_close(struct rig_pty *p)
+{
+	char target[sizeof p->path];
+	ssize_t n;
+
+	if (!p)
+		return;
+	if (p->link) {
+		/* Another emulator may have taken the name over since: leave its link alone. */
+		n = readlink(p->link, target, sizeof target - 1);
+		if (n >= 0 && (target[n] = '\0', strcmp(target, p->path) == 0))
+			unlink(p->link);
+		free(p->link);
+	}
+	if (p->poll_fd >= 0)
+		close(p->poll_fd);
+	if (p->watch >= 0)
+		close(p->watch);
+	if (p->master >= 0)
+		close(p->master);
+	if (p->slave >= 0)
+		close(p->slave);
+	free(p);
+}
+
+const char *rig_pty_path(const struct rig_pty *p)
+{
+	return p->path;
+}
+
+int rig_pty_fd(const struct rig_pty *p)
+{
+	return p->poll_fd;
+}
+
+int32_t rig_pty_read(struct rig_pty *p, uint8_t *buf, uint16_t cap)
+{
+	watch_drain(p);
+	return rig_tty_read(p->master, buf, cap);
+}
+
+int32_t rig_pty_write(struct rig_pty *p, const uint8_t *buf, uint16_t n)
+{
+	watch_drain(p);   /* a client that has just come must not get the previous one's tail */
+	return rig_tty_write(p->master, buf, n);
+}

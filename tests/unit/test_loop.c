@@ -1,0 +1,263 @@
+/* The poll() event loop: timer order and periods, fd callbacks, changes made from callbacks.
+ * Timing is only checked one way (never early); ordering is exact. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bmsrig/loop.h"
+
+struct rec {
+	struct rig_loop *loop;
+	char order[32];
+	size_t n;
+	uint32_t at[32];
+	uint32_t peer;      /* a timer id to act on */
+	int count, limit;
+	int fd[2];
+};
+
+static void note(struct rec *r, char tag)
+{
+	if (r->n < sizeof r->order - 1) {
+		r->at[r->n] = rig_loop_now_ms(r->loop);
+		r->order[r->n++] = tag;
+	}
+}
+
+static int stop_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	(void)id;
+	(void)ctx;
+	rig_loop_stop(loop);
+	return 0;
+}
+
+/* Each timer records its tag: the ctx points into a tag string "A", "B", ... */
+struct tagged { struct rec *r; char tag; };
+
+static int tag_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct tagged *t = ctx;
+
+	(void)loop;
+	(void)id;
+	note(t->r, t->tag);
+	return 0;
+}
+
+static void timers_fire_in_due_order(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' }, b = { &r, 'B' }, c = { &r, 'C' }, d = { &r, 'D' };
+	uint32_t t0;
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_non_null(r.loop);
+	t0 = rig_loop_now_ms(r.loop);
+	assert_true(rig_loop_add_timer(r.loop, 30, tag_cb, &a) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 10, tag_cb, &b) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 20, tag_cb, &c) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 20, tag_cb, &d) != 0);   /* ties: creation order */
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);   /* returns: nothing left to wait for */
+	assert_string_equal(r.order, "BCDA");
+	assert_true(r.at[0] >= t0 + 10);
+	assert_true(r.at[1] >= t0 + 20);
+	assert_true(r.at[3] >= t0 + 30);
+	rig_loop_free(r.loop);
+}
+
+static int periodic_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct rec *r = ctx;
+
+	(void)loop;
+	(void)id;
+	note(r, 'P');
+	return ++r->count < r->limit ? 15 : 0;
+}
+
+static void periodic_timer_keeps_its_period(void **state)
+{
+	struct rec r = { 0 };
+	uint32_t t0;
+	int k;
+
+	(void)state;
+	r.loop = rig_loop_new();
+	r.limit = 5;
+	t0 = rig_loop_now_ms(r.loop);
+	assert_true(rig_loop_add_timer(r.loop, 15, periodic_cb, &r) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_int_equal(r.count, 5);
+	/* Scheduled from the due time, not the firing time: the k-th firing is never before
+	 * t0 + 15 * k, and over 5 periods the whole run stays near 75 ms (generous bound). */
+	for (k = 0; k < 5; k++)
+		assert_true(r.at[k] >= t0 + 15u * (uint32_t)(k + 1));
+	assert_true(r.at[4] < t0 + 75 + 1000);
+	rig_loop_free(r.loop);
+}
+
+static void on_pipe(struct rig_loop *loop, int fd, void *ctx)
+{
+	struct rec *r = ctx;
+	char c;
+
+	assert_int_equal(read(fd, &c, 1), 1);
+	note(r, c);
+	if (c == 'x')
+		rig_loop_stop(loop);
+}
+
+static void fd_callback_fires_when_readable(void **state)
+{
+	struct rec r = { 0 };
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_int_equal(pipe(r.fd), 0);
+	assert_int_equal(rig_loop_add_fd(r.loop, r.fd[0], on_pipe, &r), RIG_OK);
+	assert_int_equal(write(r.fd[1], "abx", 3), 3);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);   /* the 'x' stops it */
+	assert_string_equal(r.order, "abx");
+	assert_int_equal(rig_loop_add_fd(r.loop, -1, on_pipe, &r), RIG_ERR_ARG);
+	close(r.fd[0]);
+	close(r.fd[1]);
+	rig_loop_free(r.loop);
+}
+
+static void on_pipe_once(struct rig_loop *loop, int fd, void *ctx)
+{
+	struct rec *r = ctx;
+	char c;
+
+	assert_int_equal(read(fd, &c, 1), 1);
+	note(r, c);
+	rig_loop_del_fd(loop, fd);
+	rig_loop_del_fd(loop, r->fd[0] == fd ? r->fd[1] : r->fd[0]);   /* the other one too */
+}
+
+static void fd_callback_deleting_itself_and_another(void **state)
+{
+	struct rec r = { 0 };
+	int p1[2], p2[2];
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_int_equal(pipe(p1), 0);
+	assert_int_equal(pipe(p2), 0);
+	r.fd[0] = p1[0];
+	r.fd[1] = p2[0];
+	assert_int_equal(rig_loop_add_fd(r.loop, p1[0], on_pipe_once, &r), RIG_OK);
+	assert_int_equal(rig_loop_add_fd(r.loop, p2[0], on_pipe_once, &r), RIG_OK);
+	/* Both readable in the same poll: whichever runs first deletes both. */
+	assert_int_equal(write(p1[1], "12", 2), 2);
+	assert_int_equal(write(p2[1], "34", 2), 2);
+	assert_true(rig_loop_add_timer(r.loop, 50, stop_cb, NULL) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_int_equal(r.n, 1);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	rig_loop_free(r.loop);
+}
+
+static int self_deleting_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct rec *r = ctx;
+
+	note(r, 'S');
+	rig_loop_del_timer(loop, id);
+	rig_loop_del_timer(loop, r->peer);   /* due at the same time, must not fire */
+	return 5;                            /* ignored: the timer is gone */
+}
+
+static int adding_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct rec *r = ctx;
+	int i;
+
+	(void)id;
+	note(r, 'N');
+	/* Grows the timer array under the dispatch; a 0 ms timer runs in a later pass. */
+	for (i = 0; i < 100; i++)
+		assert_true(rig_loop_add_timer(loop, 1000, stop_cb, NULL) != 0);
+	if (r->count++ == 0)
+		assert_true(rig_loop_add_timer(loop, 0, adding_cb, r) != 0);
+	else
+		rig_loop_add_timer(loop, 0, stop_cb, NULL);
+	return 0;
+}
+
+static void timer_changes_from_callbacks(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged never = { &r, '!' };
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_true(rig_loop_add_timer(r.loop, 5, self_deleting_cb, &r) != 0);
+	r.peer = rig_loop_add_timer(r.loop, 5, tag_cb, &never);
+	assert_true(rig_loop_add_timer(r.loop, 10, adding_cb, &r) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "SNN");
+	rig_loop_free(r.loop);   /* 200 timers still pending: freed without leaks */
+}
+
+static void closed_fd_is_dropped(void **state)
+{
+	struct rec r = { 0 };
+	int p[2];
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(rig_loop_add_fd(r.loop, p[0], on_pipe, &r), RIG_OK);
+	close(p[0]);
+	close(p[1]);
+	assert_true(rig_loop_add_timer(r.loop, 20, stop_cb, NULL) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_int_equal(r.n, 0);
+	rig_loop_free(r.loop);
+}
+
+static void stop_then_run_again(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' };
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_int_equal(pipe(r.fd), 0);
+	/* An fd that never becomes readable keeps the loop waiting until stop. */
+	assert_int_equal(rig_loop_add_fd(r.loop, r.fd[0], on_pipe, &r), RIG_OK);
+	assert_true(rig_loop_add_timer(r.loop, 10, stop_cb, NULL) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_true(rig_loop_add_timer(r.loop, 5, tag_cb, &a) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 10, stop_cb, NULL) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "A");
+	close(r.fd[0]);
+	close(r.fd[1]);
+	rig_loop_free(r.loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(timers_fire_in_due_order),
+		cmocka_unit_test(periodic_timer_keeps_its_period),
+		cmocka_unit_test(fd_callback_fires_when_readable),
+		cmocka_unit_test(fd_callback_deleting_itself_and_another),
+		cmocka_unit_test(timer_changes_from_callbacks),
+		cmocka_unit_test(closed_fd_is_dropped),
+		cmocka_unit_test(stop_then_run_again),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
