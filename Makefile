@@ -100,10 +100,14 @@ lx106: $(LX_OBJS)
 test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(FUZZ_BINS) $(LX_OBJS)
 	@tests/run-tests
 
+# The closed loop: the emulator (4S LFP, 100 Ah, 20 A discharge) and the host firmware against
+# it for 10 s, a live truth-vs-DUT table, and a verdict (exit 0 when they agree).
+RUN_DUT := build/bin/bmsmon --port {port} --poll-ms 1000
 run: all
-	@tools/demo
+	build/bin/bmssim serve --bms jbd --cells 4 --chem lfp --capacity-ah 100 --soc-pct 80 \
+	    --current-a -20 --duration-s 10 --dut '$(RUN_DUT)'
 
-bench: all build/bench/bench_codec
+bench: all build/bench/bench_codec build/bench/bench_pty
 	@tests/bench/run-bench
 
 build/bench/%: tests/bench/%.c build/rel/librig.a

@@ -1,0 +1,32 @@
+# Bad input: one line on stderr naming what was wrong, exit 2, nothing left behind.
+. tests/e2e/lib.sh
+
+expect_usage_error "bmsmon, missing port" "$TMP/nope: cannot open" \
+	"$BIN/bmsmon" --port "$TMP/nope" --count 1
+expect_usage_error "bmsmon, no --port" "port" "$BIN/bmsmon" --count 1
+expect_usage_error "bmsmon, bad --poll-ms" '--poll-ms: expected an integer 100..600000, got "abc"' \
+	"$BIN/bmsmon" --port /dev/null --poll-ms abc
+expect_usage_error "bmsmon, bad --proto" "--proto" "$BIN/bmsmon" --port /dev/null --proto foo
+expect_usage_error "bmsmon, not a serial port" "/dev/null" "$BIN/bmsmon" --port /dev/null --count 1
+expect_usage_error "bmssim, no command" "expected a command: serve" "$BIN/bmssim"
+expect_usage_error "bmssim, bad --cells" '--cells: expected an integer 1..32, got "40"' \
+	"$BIN/bmssim" serve --cells 40
+expect_usage_error "bmssim, bad --chem" '--chem: expected one of lfp, nmc, got "lead"' \
+	"$BIN/bmssim" serve --chem lead
+expect_usage_error "bmssim, bad --soc-pct" '--soc-pct: expected a number 0..100, got "120"' \
+	"$BIN/bmssim" serve --soc-pct 120
+expect_usage_error "bmssim, missing serial port" "$TMP/ttyUSB9: cannot open" \
+	"$BIN/bmssim" serve --port "$TMP/ttyUSB9"
+touch "$TMP/regular"
+expect_usage_error "bmssim, --link over a regular file" "$TMP/regular: exists and is not a symlink" \
+	"$BIN/bmssim" serve --link "$TMP/regular" --duration-s 1
+printf '{"bmsrig_bms_state": 1, "registers": {"0x2f": 40}}' >"$TMP/bad-value.json"
+expect_usage_error "bmssim, state file with a bad value" "bad-value.json: register 0x2f" \
+	"$BIN/bmssim" serve --state "$TMP/bad-value.json" --link "$TMP/never" --duration-s 1
+printf '{"bmsrig_bms_state": 1, "registers": {' >"$TMP/broken.json"
+expect_usage_error "bmssim, state file that is not JSON" "broken.json" \
+	"$BIN/bmssim" serve --state "$TMP/broken.json" --link "$TMP/never" --duration-s 1
+mkdir "$TMP/dir.json"
+expect_usage_error "bmssim, unreadable state file" "dir.json" \
+	"$BIN/bmssim" serve --state "$TMP/dir.json" --link "$TMP/never" --duration-s 1
+[ ! -e "$TMP/never" ] && pass "no link is published when the state file is bad" || fail "a link was left behind"
