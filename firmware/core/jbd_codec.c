@@ -156,7 +156,8 @@ rig_rc jbd_request_write(struct jbd_frame *f, uint8_t reg, const uint8_t *data, 
 	frame_head(f, JBD_KIND_REQUEST, JBD_RW_WRITE, reg, 0);
 	if (len && !data)
 		return RIG_ERR_ARG;
-	memcpy(f->data, data, len);
+	if (len)
+		memcpy(f->data, data, len);
 	f->len = len;
 	return RIG_OK;
 }

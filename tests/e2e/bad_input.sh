@@ -1,5 +1,5 @@
 # Bad input: one line on stderr naming what was wrong, exit 2, nothing left behind.
-. tests/e2e/lib.sh
+. tests/e2e/common
 
 expect_usage_error "bmsmon, missing port" "$TMP/nope: cannot open" \
 	"$BIN/bmsmon" --port "$TMP/nope" --count 1

@@ -1,6 +1,6 @@
 # bmssim on a pty, bmsmon reading it: every cell, pack voltage, current and temperature within
 # one unit of the protocol's resolution of the model's truth (bmssim's --dut verdict).
-. tests/e2e/lib.sh
+. tests/e2e/common
 
 # run_loop NAME ARGS...: a --dut run that must end with an agreeing verdict and exit 0.
 run_loop() {

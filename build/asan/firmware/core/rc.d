@@ -1,0 +1,2 @@
+build/asan/firmware/core/rc.o: firmware/core/rc.c include/bmsrig/rc.h
+include/bmsrig/rc.h:

@@ -1,0 +1,397 @@
+/* The BMS settings state file (bms.h): JSON through cJSON, saved atomically. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
+#endif
+#include "bmsrig/bms.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_VERSION 1
+#define STATE_FILE_MAX (1024u * 1024u)   /* a real state file is a few kB */
+
+static void set_err(char *err, size_t cap, const char *fmt, ...)
+{
+	if (err == NULL || cap == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+}
+
+/* "0x2f" for a register key: lower case, as written. */
+static void reg_key(char *out, size_t cap, unsigned reg)
+{
+	snprintf(out, cap, "0x%02x", reg);
+}
+
+/* ---- save ----------------------------------------------------------------------------------- */
+
+static cJSON *build(const struct bms *b)
+{
+	char key[8];
+	cJSON *root = cJSON_CreateObject();
+	/* The version first: the file should say what it is at its top. */
+	cJSON *ver = cJSON_AddNumberToObject(root, "bmsrig_bms_state", STATE_VERSION);
+	cJSON *regs = cJSON_AddObjectToObject(root, "registers");
+	cJSON *strs = cJSON_AddObjectToObject(root, "strings");
+	cJSON *cal = cJSON_AddObjectToObject(root, "calibration");
+	cJSON *events = cJSON_AddArrayToObject(root, "events");
+	if (!root || !ver || !regs || !strs || !cal || !events) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	int ok = 1;
+	for (unsigned r = JBD_REG_EEPROM_FIRST; r <= JBD_REG_EEPROM_LAST; r++) {
+		uint16_t v = b->eeprom[r - JBD_REG_EEPROM_FIRST];
+		reg_key(key, sizeof key, r);
+		ok &= cJSON_AddNumberToObject(regs, key, bms_reg_is_signed((uint8_t)r)
+		                              ? (double)(int16_t)v : (double)v) != NULL;
+	}
+	for (unsigned i = 0; i < BMS_STRING_COUNT; i++) {
+		reg_key(key, sizeof key, JBD_REG_MFG_NAME + i);
+		ok &= cJSON_AddStringToObject(strs, key, b->str[i].text) != NULL;
+	}
+	for (unsigned r = JBD_REG_CAL_FIRST; r <= JBD_REG_CAL_LAST; r++) {
+		reg_key(key, sizeof key, r);
+		ok &= cJSON_AddNumberToObject(cal, key, b->cal[r - JBD_REG_CAL_FIRST]) != NULL;
+	}
+	for (unsigned i = 0; i < BMS_EVENT_COUNT; i++) {
+		cJSON *n = cJSON_CreateNumber(b->events[i]);
+		ok &= n != NULL && cJSON_AddItemToArray(events, n);
+	}
+	ok &= cJSON_AddNumberToObject(root, "mosfet_mask", b->mosfet_mask) != NULL;
+	ok &= cJSON_AddNumberToObject(root, "remain_mAh", bms_remain_mAh(b)) != NULL;
+	ok &= cJSON_AddNumberToObject(root, "cycle_progress_mAh",
+	                              round(b->cycle_progress_mAh)) != NULL;
+	if (!ok) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The rename is only durable once the directory entry is on disk too. Best effort. */
+static void fsync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+rig_rc bms_state_save(const struct bms *b, const char *path, char *err, size_t errcap)
+{
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		set_err(err, errcap, "%s: path too long", path);
+		return RIG_ERR_ARG;
+	}
+	cJSON *root = build(b);
+	char *text = root ? cJSON_Print(root) : NULL;
+	cJSON_Delete(root);
+	if (text == NULL) {
+		set_err(err, errcap, "%s: out of memory", path);
+		return RIG_ERR_IO;
+	}
+
+	rig_rc rc = RIG_OK;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		set_err(err, errcap, "cannot write %s: %s", tmp, strerror(errno));
+		rc = RIG_ERR_IO;
+	} else {
+		int bad = write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || fsync(fd);
+		int saved = errno;
+		if (close(fd) != 0 && !bad) {
+			bad = 1;
+			saved = errno;
+		}
+		if (bad) {
+			set_err(err, errcap, "cannot write %s: %s", tmp, strerror(saved));
+			rc = RIG_ERR_IO;
+		} else if (rename(tmp, path) != 0) {
+			set_err(err, errcap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+			rc = RIG_ERR_IO;
+		} else {
+			fsync_dir_of(path);
+		}
+		if (rc != RIG_OK)
+			(void)unlink(tmp);
+	}
+	cJSON_free(text);
+	return rc;
+}
+
+/* ---- load ----------------------------------------------------------------------------------- */
+
+/* Read the whole file; NULL with err set. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errcap, rig_rc *rc)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		set_err(err, errcap, "cannot open %s: %s", path, strerror(errno));
+		*rc = RIG_ERR_IO;
+		return NULL;
+	}
+	char *buf = malloc(STATE_FILE_MAX + 1u);
+	size_t n = buf ? fread(buf, 1, STATE_FILE_MAX + 1u, f) : 0;
+	int failed = buf == NULL || ferror(f);
+	fclose(f);
+	if (failed) {
+		set_err(err, errcap, "cannot read %s", path);
+		*rc = RIG_ERR_IO;
+	} else if (n > STATE_FILE_MAX) {
+		set_err(err, errcap, "%s: larger than %u bytes, not a state file", path, STATE_FILE_MAX);
+		*rc = RIG_ERR_ARG;
+		failed = 1;
+	}
+	if (failed) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static unsigned line_of(const char *text, const char *at)
+{
+	unsigned line = 1;
+	for (const char *p = text; p < at && *p; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* An integer within lo..hi, or 0 with err set ("what: expected lo..hi, got v"). */
+static int get_int(const cJSON *item, long lo, long hi, long *out, const char *path,
+                   const char *what, char *err, size_t errcap)
+{
+	if (!cJSON_IsNumber(item) || item->valuedouble != floor(item->valuedouble)) {
+		set_err(err, errcap, "%s: %s: expected an integer", path, what);
+		return 0;
+	}
+	double v = item->valuedouble;
+	if (v < (double)lo || v > (double)hi) {
+		set_err(err, errcap, "%s: %s: expected %ld..%ld, got %.0f", path, what, lo, hi, v);
+		return 0;
+	}
+	*out = (long)v;
+	return 1;
+}
+
+/* "0x2f" or "0x2F" -> 0x2f within first..last; -1 otherwise. */
+static int parse_reg_key(const char *key, unsigned first, unsigned last)
+{
+	if (key == NULL || key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || key[2] == '\0')
+		return -1;
+	char *end;
+	unsigned long r = strtoul(key + 2, &end, 16);
+	return *end == '\0' && strlen(key) <= 4 && r >= first && r <= last ? (int)r : -1;
+}
+
+static int load_registers(struct bms *b, const cJSON *obj, const char *path, char *err,
+                          size_t errcap)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		char what[64], why[64];
+		long v;
+		int reg = parse_reg_key(it->string, JBD_REG_EEPROM_FIRST, JBD_REG_EEPROM_LAST);
+		if (reg < 0) {
+			set_err(err, errcap, "%s: registers: unknown register \"%s\" (0x10..0x47)", path,
+			        it->string);
+			return 0;
+		}
+		snprintf(what, sizeof what, "register 0x%02x", (unsigned)reg);
+		int sig = bms_reg_is_signed((uint8_t)reg);
+		if (!get_int(it, sig ? -32768 : 0, sig ? 32767 : 65535, &v, path, what, err, errcap))
+			return 0;
+		uint16_t raw = (uint16_t)(v & 0xFFFF);
+		if (bms_reg_check((uint8_t)reg, raw, why, sizeof why) != RIG_OK) {
+			set_err(err, errcap, "%s: %s: %s", path, what, why);
+			return 0;
+		}
+		(void)bms_reg_set(b, (uint8_t)reg, raw);
+	}
+	return 1;
+}
+
+static int load_calibration(struct bms *b, const cJSON *obj, const char *path, char *err,
+                            size_t errcap)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		char what[64];
+		long v;
+		int reg = parse_reg_key(it->string, JBD_REG_CAL_FIRST, JBD_REG_CAL_LAST);
+		if (reg < 0) {
+			set_err(err, errcap, "%s: calibration: unknown register \"%s\" (0xad..0xd7)",
+			        path, it->string);
+			return 0;
+		}
+		snprintf(what, sizeof what, "calibration 0x%02x", (unsigned)reg);
+		if (!get_int(it, 0, 65535, &v, path, what, err, errcap))
+			return 0;
+		(void)bms_reg_set(b, (uint8_t)reg, (uint16_t)v);
+	}
+	return 1;
+}
+
+static int load_strings(struct bms *b, const cJSON *obj, const char *path, char *err,
+                        size_t errcap)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		int reg = parse_reg_key(it->string, JBD_REG_MFG_NAME, JBD_REG_BARCODE);
+		if (reg < 0) {
+			set_err(err, errcap, "%s: strings: unknown string \"%s\" (0xa0..0xa2)", path,
+			        it->string);
+			return 0;
+		}
+		const char *s = cJSON_GetStringValue(it);
+		if (s == NULL || bms_string_set(b, (uint8_t)reg, s, strlen(s)) != RIG_OK) {
+			set_err(err, errcap, "%s: string 0x%02x: expected text of at most %u bytes", path,
+			        (unsigned)reg, JBD_TEXT_MAX);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int load_events(struct bms *b, const cJSON *arr, const char *path, char *err,
+                       size_t errcap)
+{
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != (int)BMS_EVENT_COUNT) {
+		set_err(err, errcap, "%s: events: expected an array of %u integers", path,
+		        BMS_EVENT_COUNT);
+		return 0;
+	}
+	for (unsigned i = 0; i < BMS_EVENT_COUNT; i++) {
+		char what[32];
+		long v;
+		snprintf(what, sizeof what, "events[%u]", i);
+		if (!get_int(cJSON_GetArrayItem(arr, (int)i), 0, 65535, &v, path, what, err, errcap))
+			return 0;
+		b->events[i] = (uint16_t)v;
+	}
+	return 1;
+}
+
+/* Apply root to b; 0 with err set on the first problem. */
+static int apply(struct bms *b, const cJSON *root, const char *path, char *err, size_t errcap)
+{
+	long v;
+	if (!cJSON_IsObject(root)) {
+		set_err(err, errcap, "%s: expected a JSON object", path);
+		return 0;
+	}
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "bmsrig_bms_state");
+	if (ver == NULL) {
+		set_err(err, errcap, "%s: missing \"bmsrig_bms_state\": not a BMS state file", path);
+		return 0;
+	}
+	if (!get_int(ver, STATE_VERSION, STATE_VERSION, &v, path, "bmsrig_bms_state", err, errcap))
+		return 0;
+
+	const cJSON *it;
+	cJSON_ArrayForEach(it, root) {
+		const char *k = it->string;
+		int ok = 1;
+		if (strcmp(k, "bmsrig_bms_state") == 0) {
+			continue;
+		} else if (strcmp(k, "registers") == 0 || strcmp(k, "calibration") == 0 ||
+		           strcmp(k, "strings") == 0) {
+			if (!cJSON_IsObject(it)) {
+				set_err(err, errcap, "%s: %s: expected an object", path, k);
+				return 0;
+			}
+			ok = k[0] == 'r' ? load_registers(b, it, path, err, errcap)
+			   : k[0] == 'c' ? load_calibration(b, it, path, err, errcap)
+			                 : load_strings(b, it, path, err, errcap);
+		} else if (strcmp(k, "events") == 0) {
+			ok = load_events(b, it, path, err, errcap);
+		} else if (strcmp(k, "mosfet_mask") == 0) {
+			ok = get_int(it, 0, 3, &v, path, k, err, errcap);
+			if (ok)
+				b->mosfet_mask = (uint8_t)v;
+		} else if (strcmp(k, "remain_mAh") == 0) {
+			ok = get_int(it, 0, 655350, &v, path, k, err, errcap);
+			if (ok)
+				b->remain_mAh = (double)v;
+		} else if (strcmp(k, "cycle_progress_mAh") == 0) {
+			ok = get_int(it, 0, 655350, &v, path, k, err, errcap);
+			if (ok)
+				b->cycle_progress_mAh = (double)v;
+		} else {
+			set_err(err, errcap, "%s: unknown key \"%s\"", path, k);
+			return 0;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
+{
+	rig_rc rc = RIG_OK;
+	size_t len = 0;
+	char *text = slurp(path, &len, err, errcap, &rc);
+	if (text == NULL)
+		return rc;
+
+	const char *end = NULL;
+	/* cJSON checks for the terminating NUL inside buffer_length, so count it. */
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1u, &end, 1);
+	if (root == NULL) {
+		set_err(err, errcap, "%s: not valid JSON near line %u", path,
+		        line_of(text, end ? end : text + len));
+		free(text);
+		return RIG_ERR_ARG;
+	}
+	/* All or nothing: work on a copy. */
+	struct bms next = *b;
+	int ok = apply(&next, root, path, err, errcap);
+	cJSON_Delete(root);
+	free(text);
+	if (!ok)
+		return RIG_ERR_ARG;
+	if (next.remain_mAh > bms_full_mAh(&next))
+		next.remain_mAh = bms_full_mAh(&next);
+	/* The FETs follow a restored mask at once (the next measurement redoes the rest). */
+	*b = next;
+	(void)bms_set_mosfet_mask(b, b->mosfet_mask);
+	return RIG_OK;
+}

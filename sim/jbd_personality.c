@@ -1,0 +1,186 @@
+/* The JBD personality (jbd_personality.h): requests in, codec-built replies out. */
+#include "bmsrig/jbd_personality.h"
+
+#include <string.h>
+
+void jbd_quirks_defaults(struct jbd_quirks *q)
+{
+	memset(q, 0, sizeof *q);
+	q->reply_latency_ms = 40;          /* inside the 30-80 ms seen on real boards (§13.2) */
+	q->drop_first_after_idle_ms = 0;
+	q->eeprom_needs_factory = 1;
+	q->basic_extension = 0;
+}
+
+void jbd_personality_init(struct jbd_personality *p, struct bms *b, const struct jbd_quirks *q)
+{
+	memset(p, 0, sizeof *p);
+	p->bms = b;
+	if (q)
+		p->q = *q;
+	else
+		jbd_quirks_defaults(&p->q);
+}
+
+void jbd_personality_on_save(struct jbd_personality *p,
+                             int (*save)(void *ctx, const struct bms *b), void *ctx)
+{
+	p->save = save;
+	p->save_ctx = ctx;
+}
+
+static uint16_t be16(const uint8_t *d)
+{
+	return (uint16_t)(d[0] << 8 | d[1]);
+}
+
+/* The codec's encoders only fail on values the BMS never produces; if one does, answer
+ * with an error rather than half a frame. */
+static void error_if_failed(struct jbd_frame *reply, rig_rc rc, uint8_t reg)
+{
+	if (rc != RIG_OK)
+		jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
+}
+
+static int is_settings(uint8_t reg)
+{
+	return jbd_reg_is_eeprom(reg) || jbd_reg_is_string(reg) || jbd_reg_is_calibration(reg);
+}
+
+static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame *reply)
+{
+	struct bms *b = p->bms;
+	uint16_t v;
+
+	switch (reg) {
+	case JBD_REG_BASIC: {
+		struct jbd_basic basic;
+		bms_jbd_basic(b, &basic);
+		basic.has_ext = p->q.basic_extension;
+		error_if_failed(reply, jbd_basic_encode(reply, &basic), reg);
+		return;
+	}
+	case JBD_REG_CELLS: {
+		struct jbd_cells cells;
+		bms_jbd_cells(b, &cells);
+		error_if_failed(reply, jbd_cells_encode(reply, &cells), reg);
+		return;
+	}
+	case JBD_REG_VERSION: {
+		/* 0x05 is the 0xA1 model string without its prefix (jbd.md §6). */
+		struct jbd_text t;
+		(void)bms_string_get(b, JBD_REG_DEVICE_NAME, &t);
+		error_if_failed(reply, jbd_version_encode(reply, &t), reg);
+		return;
+	}
+	case JBD_REG_EVENTS: {
+		struct jbd_events e;
+		bms_events_get(b, &e);
+		error_if_failed(reply, jbd_events_encode(reply, &e), reg);
+		return;
+	}
+	default:
+		break;
+	}
+	if (jbd_reg_is_string(reg)) {
+		struct jbd_text t;
+		(void)bms_string_get(b, reg, &t);
+		error_if_failed(reply, jbd_string_encode(reply, reg, &t), reg);
+	} else if (bms_reg_get(b, reg, &v) == RIG_OK) {
+		jbd_register_encode(reply, reg, v);
+	} else {
+		jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
+	}
+}
+
+/* Exit factory mode. Outside it the command is acked and does nothing. */
+static void factory_exit(struct jbd_personality *p, uint16_t code)
+{
+	if (!p->factory)
+		return;
+	p->factory = 0;
+	if (code != JBD_EXIT_SAVE)
+		return;
+	/* Zero first, so what is persisted is what the board holds after the command. */
+	bms_events_clear(p->bms);
+	if (p->save) {
+		if (p->save(p->save_ctx, p->bms) != 0)
+			p->save_failures++;
+		else
+			p->saves++;
+	}
+}
+
+/* Returns the reply status for a write. */
+static uint8_t handle_write(struct jbd_personality *p, const struct jbd_frame *req)
+{
+	struct bms *b = p->bms;
+	const uint8_t reg = req->reg;
+
+	if (jbd_reg_is_string(reg)) {
+		struct jbd_text t;
+		if (jbd_string_request_decode(req, &t) != RIG_OK ||
+		    bms_string_set(b, reg, t.text, t.len) != RIG_OK)
+			return JBD_STATUS_UNSUPPORTED;
+		return JBD_STATUS_OK;
+	}
+	if (reg == JBD_REG_PASSWORD)
+		return JBD_STATUS_OK;          /* no password is set: every pairing succeeds */
+	if (req->len != 2)
+		return JBD_STATUS_UNSUPPORTED;
+	const uint16_t v = be16(req->data);
+
+	switch (reg) {
+	case JBD_REG_FACTORY_ENTER:
+		if (v != JBD_FACTORY_KEY)
+			return JBD_STATUS_REFUSED;
+		p->factory = 1;
+		return JBD_STATUS_OK;
+	case JBD_REG_FACTORY_EXIT:
+		if (v != JBD_EXIT_DISCARD && v != JBD_EXIT_SAVE)
+			return JBD_STATUS_UNSUPPORTED;
+		factory_exit(p, v);
+		return JBD_STATUS_OK;
+	case JBD_REG_MOSFET:
+		return bms_set_mosfet_mask(b, (uint8_t)(v > 0xFFu ? 0xFFu : v)) == RIG_OK
+		       ? JBD_STATUS_OK : JBD_STATUS_UNSUPPORTED;
+	case JBD_REG_REMAIN_CAP:
+		bms_set_remain_mAh(b, 10u * v);
+		return JBD_STATUS_OK;
+	default:
+		return bms_reg_set(b, reg, v) == RIG_OK ? JBD_STATUS_OK : JBD_STATUS_UNSUPPORTED;
+	}
+}
+
+int jbd_personality_handle(struct jbd_personality *p, const struct jbd_frame *req,
+                           uint32_t now_ms, struct jbd_frame *reply)
+{
+	if (req->kind != JBD_KIND_REQUEST)
+		return 0;
+
+	/* A sleeping board swallows the frame that wakes it. Wrap-safe idle time. */
+	int asleep = !p->heard || (uint32_t)(now_ms - p->last_request_ms) >= p->q.drop_first_after_idle_ms;
+	p->heard = 1;
+	p->last_request_ms = now_ms;
+	p->requests++;
+	if (p->q.drop_first_after_idle_ms && asleep) {
+		p->dropped++;
+		return 0;
+	}
+
+	const uint8_t reg = req->reg;
+	if (is_settings(reg) && p->q.eeprom_needs_factory && !p->factory) {
+		jbd_response_error(reply, reg, JBD_STATUS_REFUSED);
+		return 1;
+	}
+	if (req->rw == JBD_RW_READ) {
+		handle_read(p, reg, reply);
+		return 1;
+	}
+	uint8_t status = handle_write(p, req);
+	if (status == JBD_STATUS_OK)
+		jbd_response_ack(reply, reg);
+	else
+		jbd_response_error(reply, reg, status);
+	return 1;
+}

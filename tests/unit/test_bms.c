@@ -1,0 +1,559 @@
+/* BMS logic: defaults, protections with their delays and releases, FETs and the 0xE1 mask,
+ * the current sensor, coulomb counting, cycles, balancing, register checks, state file. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmsrig/bms.h"
+
+struct rig { struct model m; struct bms b; };
+
+/* A pack without spread or self-discharge, so cell voltages are exactly what a test sets. */
+static void rig_make(struct rig *r, enum model_chem chem, unsigned cells, double cap_Ah,
+                     unsigned ntc)
+{
+	struct model_cfg c;
+	model_cfg_defaults(&c);
+	c.chem = chem;
+	c.cells = (uint8_t)cells;
+	c.capacity_Ah = cap_Ah;
+	c.ntc_count = (uint8_t)ntc;
+	c.soc_sigma_pct = c.capacity_sigma = c.resistance_sigma = 0.0;
+	c.self_discharge_pct_month = 0.0;
+	assert_int_equal(model_init(&r->m, &c), RIG_OK);
+	assert_int_equal(bms_init(&r->b, &r->m), RIG_OK);
+}
+
+static uint16_t reg(const struct bms *b, uint8_t r)
+{
+	uint16_t v = 0;
+	assert_int_equal(bms_reg_get(b, r, &v), RIG_OK);
+	return v;
+}
+
+/* Put a cell at a rested open-circuit voltage. */
+static void set_cell_V(struct rig *r, unsigned cell, double V)
+{
+	model_set_cell_soc_frac(&r->m, cell, model_soc_frac_for_ocv(r->m.cfg.chem, V));
+}
+
+static void run(struct rig *r, unsigned steps, double dt_s, double A)
+{
+	for (unsigned i = 0; i < steps; i++)
+		bms_step(&r->b, &r->m, dt_s, A);
+}
+
+static void defaults_follow_the_pack(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
+	assert_int_equal(reg(&r.b, JBD_REG_NTC_ENABLE), 0x3);
+	assert_int_equal(reg(&r.b, JBD_REG_DESIGN_CAP), 10000);     /* 100.00 Ah in 10 mAh */
+	assert_int_equal(reg(&r.b, JBD_REG_CYCLE_CAP), 8000);
+	assert_int_equal(reg(&r.b, 0x24), 3650);
+	assert_int_equal(reg(&r.b, 0x25), 3550);
+	assert_int_equal(reg(&r.b, 0x20), 1460);                    /* 4 x 3650 mV in 10 mV */
+	assert_int_equal((int16_t)reg(&r.b, 0x29), -10000);         /* -100 A, stored negative */
+	assert_true(reg(&r.b, JBD_REG_FUNC_CONFIG) & (1u << 2));    /* balancer on */
+	assert_int_equal(reg(&r.b, 0x3D), 0x0202);
+	/* A rested pack at 50 % reads 50 % on the BMS's own voltage points. */
+	assert_int_equal(bms_soc_pct(&r.b), 50);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.prot_raw, 0);
+
+	rig_make(&r, MODEL_CHEM_NMC, 8, 50.0, 3);
+	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 8);
+	assert_int_equal(reg(&r.b, JBD_REG_NTC_ENABLE), 0x7);
+	assert_int_equal(reg(&r.b, JBD_REG_DESIGN_CAP), 5000);
+	assert_int_equal(reg(&r.b, 0x24), 4250);
+	assert_int_equal(reg(&r.b, 0x25), 4150);
+	assert_int_equal(reg(&r.b, 0x26), 2800);
+	assert_int_equal(reg(&r.b, 0x27), 3000);
+	assert_int_equal(reg(&r.b, 0x20), 3400);                    /* 8 x 4250 mV */
+	assert_int_equal(bms_soc_pct(&r.b), 50);
+
+	struct jbd_text t;
+	assert_int_equal(bms_string_get(&r.b, JBD_REG_DEVICE_NAME, &t), RIG_OK);
+	assert_string_equal(t.text, "bmsrig-JBD-SP04S034");
+}
+
+static void cell_ov_waits_for_its_delay_and_release(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	/* Cell 3 at 3.700 V, over the 3650 mV trigger; delay 0x3D lo = 2 s. */
+	set_cell_V(&r, 2, 3.700);
+	run(&r, 1, 0.1, 0.0);                         /* first step that sees it: t0 */
+	assert_int_equal(r.b.meas.cell_mV[2], 3700);
+	run(&r, 19, 0.1, 0.0);                        /* t0 + 1.9 s */
+	assert_false(r.b.prot_raw & (1u << JBD_PROT_CELL_OV));
+	assert_true(r.b.fet & JBD_FET_CHG_ON);
+	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 0);
+	run(&r, 1, 0.1, 0.0);                         /* t0 + 2.0 s */
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_OV);
+	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
+	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);
+
+	/* Tripped: charge current is blocked, discharge still flows. */
+	run(&r, 1, 0.1, 20.0);
+	assert_true(r.m.pack_I_A == 0.0);
+	run(&r, 1, 0.1, -20.0);
+	assert_true(r.m.pack_I_A == -20.0);
+
+	/* Between release (3550) and trigger: stays tripped however long. 3550 itself too. */
+	set_cell_V(&r, 2, 3.600);
+	run(&r, 600, 0.1, 0.0);
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_OV));
+	set_cell_V(&r, 2, 3.5502);
+	run(&r, 10, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[2], 3550);
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_OV));
+	/* Below the release value: released at once, FET back on, the count stays 1. */
+	set_cell_V(&r, 2, 3.549);
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);
+	run(&r, 1, 0.1, 20.0);
+	assert_true(r.m.pack_I_A == 20.0);
+
+	/* A trigger that goes away before its delay resets the delay. */
+	set_cell_V(&r, 2, 3.700);
+	run(&r, 15, 0.1, 0.0);
+	set_cell_V(&r, 2, 3.300);
+	run(&r, 1, 0.1, 0.0);
+	set_cell_V(&r, 2, 3.700);
+	run(&r, 15, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 0);
+	/* The delay comes from 0x3D: with 0 s it trips in the first step that sees it. */
+	assert_int_equal(bms_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_OV);
+	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 2);
+}
+
+static void discharge_oc_releases_after_its_time(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 20.0, 2);
+	assert_int_equal(bms_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-2000), RIG_OK);   /* -20 A */
+	assert_int_equal(bms_reg_set(&r.b, 0x3F, 0x0205), RIG_OK);       /* delay 2 s, release 5 s */
+	run(&r, 1, 0.5, -30.0);                       /* seen */
+	run(&r, 3, 0.5, -30.0);                       /* 1.5 s */
+	assert_int_equal(r.b.prot_raw, 0);
+	run(&r, 1, 0.5, -30.0);                       /* 2.0 s: trip */
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_DSG_OC);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON);
+	assert_int_equal(r.b.events[BMS_EV_DSG_OC], 1);
+	run(&r, 9, 0.5, -30.0);                       /* 4.5 s after the trip: no current */
+	assert_true(r.m.pack_I_A == 0.0);
+	assert_int_equal(r.b.meas.current_mA, 0);
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_DSG_OC);
+	run(&r, 1, 0.5, -30.0);                       /* 5 s: released */
+	assert_int_equal(r.b.prot_raw, 0);
+	run(&r, 6, 0.5, -30.0);                       /* flows again, trips again after 2 s */
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_DSG_OC);
+	assert_int_equal(r.b.events[BMS_EV_DSG_OC], 2);
+}
+
+static void short_circuit_from_0x38_and_shunt(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	/* 0x38 hi 0x8D: RSNS 1, code 5 = 155 mV; shunt 0x2C = 10 (1 mOhm): 155 A. */
+	assert_int_equal(bms_reg_set(&r.b, 0x2C, 10), RIG_OK);
+	run(&r, 1, 0.1, -154.99);
+	assert_false(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	run(&r, 1, 0.1, -155.0);                      /* at the threshold; no delay at this scale */
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_false(r.b.fet & JBD_FET_DSG_ON);
+	assert_int_equal(r.b.events[BMS_EV_SHORT], 1);
+	/* Released 0x39 lo = 100 s later. */
+	run(&r, 999, 0.1, 0.0);
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	run(&r, 1, 0.1, 0.0);
+	assert_false(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	/* RSNS 0, code 5: 78 mV / 1 mOhm = 78 A. */
+	assert_int_equal(bms_reg_set(&r.b, 0x38, 0x055C), RIG_OK);
+	run(&r, 1, 0.1, -77.99);
+	assert_false(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	run(&r, 1, 0.1, -78.0);
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_int_equal(r.b.events[BMS_EV_SHORT], 2);
+}
+
+static void mosfet_mask_gates_current(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
+	/* Effective at once, before any step: FET 0x02, protection 0x1000 (jbd.md §11 F9). */
+	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
+	assert_int_equal(r.b.prot_raw, 0x1000);
+	run(&r, 1, 1.0, 10.0);
+	assert_true(r.m.pack_I_A == 0.0);
+	assert_int_equal(r.b.meas.current_mA, 0);
+	run(&r, 1, 1.0, -10.0);
+	assert_true(r.m.pack_I_A == -10.0);
+	assert_int_equal(r.b.prot_raw, 0x1000);
+
+	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF), RIG_OK);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON);
+	run(&r, 1, 1.0, -10.0);
+	assert_true(r.m.pack_I_A == 0.0);
+	run(&r, 1, 1.0, 10.0);
+	assert_true(r.m.pack_I_A == 10.0);
+
+	assert_int_equal(bms_set_mosfet_mask(&r.b, 0), RIG_OK);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(bms_set_mosfet_mask(&r.b, 4), RIG_ERR_ARG);
+	assert_int_equal(r.b.mosfet_mask, 0);
+}
+
+static void restart_counts_and_clears_live_state(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);     /* OV without delay */
+	set_cell_V(&r, 0, 3.700);
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF), RIG_OK);
+	assert_int_equal(r.b.prot_raw, (1u << JBD_PROT_CELL_OV) | 0x1000u);
+	bms_set_remain_mAh(&r.b, 1234);
+
+	bms_restart(&r.b, &r.m);
+	assert_int_equal(r.b.events[BMS_EV_RESTART], 1);
+	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);           /* counters survive */
+	assert_int_equal(r.b.mosfet_mask, 0);
+	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(bms_remain_mAh(&r.b), 1234);
+	assert_int_equal(reg(&r.b, 0x3D), 0x0200);                 /* settings survive */
+	/* The cell is still high: the fresh BMS finds it again. */
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_OV);
+	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 2);
+}
+
+static void current_sensor_offset_and_dead_band(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	r.b.sensor.current_deadband_mA = 100;
+	r.b.sensor.current_offset_mA = 0;
+	run(&r, 1, 1.0, 0.05);
+	assert_int_equal(r.b.meas.current_mA, 0);          /* inside the dead band */
+	run(&r, 1, 1.0, -0.1);
+	assert_int_equal(r.b.meas.current_mA, 0);          /* its edge reads 0 too */
+	run(&r, 1, 1.0, -0.101);
+	assert_int_equal(r.b.meas.current_mA, -101);
+	run(&r, 1, 1.0, 0.5);
+	assert_int_equal(r.b.meas.current_mA, 500);
+
+	r.b.sensor.current_offset_mA = 30;
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.meas.current_mA, 0);          /* a small offset hides in the band */
+	r.b.sensor.current_offset_mA = 150;
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.meas.current_mA, 150);        /* a big one shows at rest */
+	run(&r, 1, 1.0, -2.0);
+	assert_int_equal(r.b.meas.current_mA, -1850);
+
+	struct jbd_basic basic;
+	bms_jbd_basic(&r.b, &basic);
+	assert_int_equal(basic.current_mA, -1850);
+}
+
+static void soc_counts_the_measured_current(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 20.0, 2);
+	bms_set_remain_mAh(&r.b, 10000);
+	assert_int_equal(bms_soc_pct(&r.b), 50);
+	/* 10 A for 360 s = 1000 mAh: 11000 of 20000 mAh = 55 %. */
+	run(&r, 360, 1.0, 10.0);
+	assert_in_range(bms_remain_mAh(&r.b), 10999, 11001);
+	assert_int_equal(bms_soc_pct(&r.b), 55);
+	/* With +200 mA sensor offset it counts 10.2 A: 1020 mAh more, although the cells got
+	 * 1000 mAh (minus charge efficiency): the BMS drifts from the truth as real ones do. */
+	r.b.sensor.current_offset_mA = 200;
+	run(&r, 360, 1.0, 10.0);
+	assert_in_range(bms_remain_mAh(&r.b), 12019, 12021);
+	/* Clamped at 0 and at full. */
+	r.b.sensor.current_offset_mA = 0;
+	bms_set_remain_mAh(&r.b, 100);
+	run(&r, 360, 1.0, -10.0);
+	assert_int_equal(bms_remain_mAh(&r.b), 0);
+	assert_int_equal(bms_soc_pct(&r.b), 0);
+	bms_set_remain_mAh(&r.b, 19900);
+	run(&r, 360, 1.0, 10.0);
+	assert_int_equal(bms_remain_mAh(&r.b), 20000);
+	assert_int_equal(bms_soc_pct(&r.b), 100);
+	/* 0xE0 can't set more than full either. */
+	bms_set_remain_mAh(&r.b, 90000);
+	assert_int_equal(bms_remain_mAh(&r.b), 20000);
+}
+
+static void one_cycle_per_cycle_capacity(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 10.0, 2);
+	for (unsigned i = 0; i < 4; i++)
+		model_set_cell_soc_frac(&r.m, i, 0.95);
+	/* 0x11 = 8000 mAh; 5 A discharges that in 5760 s. */
+	run(&r, 5700, 1.0, -5.0);
+	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 0);
+	run(&r, 100, 1.0, -5.0);
+	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 1);
+	struct jbd_basic basic;
+	bms_jbd_basic(&r.b, &basic);
+	assert_int_equal(basic.cycles, 1);
+
+	/* What overshoots a cycle counts toward the next: 0x11 = 1000 mAh, 100 s steps of 5 A
+	 * (138.9 mAh each); 37 steps = 5139 mAh = 5 cycles (dropping the overshoot would give 4). */
+	rig_make(&r, MODEL_CHEM_LFP, 4, 10.0, 2);
+	for (unsigned i = 0; i < 4; i++)
+		model_set_cell_soc_frac(&r.m, i, 0.95);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CYCLE_CAP, 100), RIG_OK);
+	run(&r, 37, 100.0, -5.0);
+	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 5);
+	/* Charging does not count. */
+	run(&r, 37, 100.0, 5.0);
+	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 5);
+}
+
+static void balancing_follows_0x2d_0x2a_0x2b(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	for (unsigned i = 0; i < 4; i++)
+		set_cell_V(&r, i, 3.300);
+	set_cell_V(&r, 1, 3.420);                 /* cell 2: over 3400 start, 120 mV over min */
+	/* Default 0x2D has bit 3 (only while charging): nothing at rest. */
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.bal_mask, 0);
+	run(&r, 1, 1.0, 1.0);
+	assert_int_equal(r.b.bal_mask, 0x2);
+	struct jbd_basic basic;
+	bms_jbd_basic(&r.b, &basic);
+	assert_int_equal(basic.bal_low, 0x2);
+	assert_int_equal(basic.bal_high, 0);
+	/* The model bleeds what the BMS asked for in the step after. */
+	run(&r, 1, 1.0, 1.0);
+	assert_int_equal(r.m.bleed_mask, 0x2);
+	/* Balancer on without the charging condition: also at rest. */
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0004), RIG_OK);
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.bal_mask, 0x2);
+	/* A window wider than the spread, or a start above the cell, stops it. */
+	assert_int_equal(bms_reg_set(&r.b, 0x2B, 200), RIG_OK);
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.bal_mask, 0);
+	assert_int_equal(bms_reg_set(&r.b, 0x2B, 15), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0x2A, 3500), RIG_OK);
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.bal_mask, 0);
+	/* Balancer off. */
+	assert_int_equal(bms_reg_set(&r.b, 0x2A, 3400), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0000), RIG_OK);
+	run(&r, 1, 1.0, 0.0);
+	assert_int_equal(r.b.bal_mask, 0);
+}
+
+static void register_checks(void **state)
+{
+	(void)state;
+	struct rig r;
+	char why[64];
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 40), RIG_ERR_ARG);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 0), RIG_ERR_ARG);
+	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
+	assert_int_equal(bms_reg_check(JBD_REG_CELL_COUNT, 40, why, sizeof why), RIG_ERR_ARG);
+	assert_string_equal(why, "expected 1..32, got 40");
+	assert_int_equal(bms_reg_check(0x29, 500, why, sizeof why), RIG_ERR_ARG);
+	assert_string_equal(why, "expected -32768..-1, got 500");
+	assert_int_equal(bms_reg_set(&r.b, 0x48, 1), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(bms_reg_set(&r.b, 0x0F, 1), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(bms_reg_set(&r.b, 0xD7, 2981), RIG_OK);            /* calibration */
+	assert_int_equal(reg(&r.b, 0xD7), 2981);
+	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "0123456789012345678901234567890X",
+	                                32), RIG_ERR_ARG);
+
+	/* The reported view follows 0x2F / 0x2E at once: 6 cells on a 4-cell pack read 0 mV on
+	 * the unconnected lines, probe 3 (absent) reads -30.0 degC. */
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x5), RIG_OK);
+	struct jbd_basic basic;
+	struct jbd_cells cells;
+	bms_jbd_basic(&r.b, &basic);
+	bms_jbd_cells(&r.b, &cells);
+	assert_int_equal(basic.cell_count, 6);
+	assert_int_equal(cells.count, 6);
+	assert_int_equal(cells.cell_mV[4], 0);
+	assert_int_equal(basic.ntc_count, 2);
+	assert_int_equal(basic.temp_dK[1], BMS_ABSENT_NTC_DK);
+	assert_in_range(basic.temp_dK[0], 2981 - 5, 2981 + 5);
+	/* ...and the UV protection sees those 0 mV lines after its delay, as a miswired BMS. */
+	run(&r, 3, 1.0, 0.0);
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_UV));
+}
+
+/* A fresh directory holding PATH; remove_tmp() takes both away again. */
+static void tmp_path(char *out, size_t cap, const char *name)
+{
+	static const char tmpl[] = "/tmp/bmsrig-bms-XXXXXX";
+	char dir[sizeof tmpl];
+	memcpy(dir, tmpl, sizeof tmpl);
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static void remove_tmp(const char *path)
+{
+	char dir[256];
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	(void)unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void state_file_round_trip(void **state)
+{
+	(void)state;
+	struct rig r, fresh;
+	char path[256], err[256], tmp[300];
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-1234), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0xB0, 3333), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "SN-42", 5), RIG_OK);
+	r.b.events[BMS_EV_CELL_UV] = 3;
+	r.b.events[BMS_EV_RESTART] = 9;
+	assert_int_equal(bms_set_mosfet_mask(&r.b, 1), RIG_OK);
+	bms_set_remain_mAh(&r.b, 4321);
+
+	tmp_path(path, sizeof path, "state.json");
+	assert_int_equal(bms_state_save(&r.b, path, err, sizeof err), RIG_OK);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	assert_int_equal(access(tmp, F_OK), -1);          /* renamed away */
+
+	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_state_load(&fresh.b, path, err, sizeof err), RIG_OK);
+	assert_memory_equal(fresh.b.eeprom, r.b.eeprom, sizeof r.b.eeprom);
+	assert_memory_equal(fresh.b.cal, r.b.cal, sizeof r.b.cal);
+	assert_memory_equal(fresh.b.events, r.b.events, sizeof r.b.events);
+	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
+		assert_string_equal(fresh.b.str[i].text, r.b.str[i].text);
+	assert_int_equal(fresh.b.str[2].len, 5);
+	assert_int_equal(fresh.b.mosfet_mask, 1);
+	assert_int_equal(fresh.b.prot_raw, 0x1000);        /* the FETs follow the loaded mask */
+	assert_int_equal(bms_remain_mAh(&fresh.b), 4321);
+
+	/* Signed registers are written signed. */
+	FILE *f = fopen(path, "r");
+	char text[8192];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = 0;
+	assert_non_null(strstr(text, "\"0x29\":\t-1234"));
+	remove_tmp(path);
+}
+
+static void state_file_errors_name_the_file(void **state)
+{
+	(void)state;
+	struct rig r;
+	char path[256], err[256], expect[400];
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	struct bms before = r.b;
+
+	tmp_path(path, sizeof path, "state.json");
+	write_file(path, "{\n  \"bmsrig_bms_state\": 1,\n  \"registers\": {\"0x2f\": }\n}\n");
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
+	snprintf(expect, sizeof expect, "%s: not valid JSON near line 3", path);
+	assert_string_equal(err, expect);
+
+	/* A bad value after a good one: nothing is applied. */
+	write_file(path, "{\"bmsrig_bms_state\": 1, \"registers\": {\"0x24\": 3600, \"0x2F\": 40}}");
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
+	snprintf(expect, sizeof expect, "%s: register 0x2f: expected 1..32, got 40", path);
+	assert_string_equal(err, expect);
+	assert_memory_equal(&r.b, &before, sizeof before);
+
+	write_file(path, "{\"bmsrig_bms_state\": 1, \"colour\": 3}");
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
+	snprintf(expect, sizeof expect, "%s: unknown key \"colour\"", path);
+	assert_string_equal(err, expect);
+
+	write_file(path, "{\"bmsrig_bms_state\": 1, \"events\": [1, 2]}");
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
+	assert_non_null(strstr(err, "events: expected an array of 12 integers"));
+
+	write_file(path, "{\"bmsrig_bms_state\": 1, \"registers\": {\"0x24\": 3600.5}}");
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
+	snprintf(expect, sizeof expect, "%s: register 0x24: expected an integer", path);
+	assert_string_equal(err, expect);
+
+	write_file(path, "{\"registers\": {}}");
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
+	assert_non_null(strstr(err, "not a BMS state file"));
+	unlink(path);
+
+	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_IO);
+	snprintf(expect, sizeof expect, "cannot open %s: No such file or directory", path);
+	assert_string_equal(err, expect);
+	assert_memory_equal(&r.b, &before, sizeof before);
+	remove_tmp(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_follow_the_pack),
+		cmocka_unit_test(cell_ov_waits_for_its_delay_and_release),
+		cmocka_unit_test(discharge_oc_releases_after_its_time),
+		cmocka_unit_test(short_circuit_from_0x38_and_shunt),
+		cmocka_unit_test(mosfet_mask_gates_current),
+		cmocka_unit_test(restart_counts_and_clears_live_state),
+		cmocka_unit_test(current_sensor_offset_and_dead_band),
+		cmocka_unit_test(soc_counts_the_measured_current),
+		cmocka_unit_test(one_cycle_per_cycle_capacity),
+		cmocka_unit_test(balancing_follows_0x2d_0x2a_0x2b),
+		cmocka_unit_test(register_checks),
+		cmocka_unit_test(state_file_round_trip),
+		cmocka_unit_test(state_file_errors_name_the_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
