@@ -56,7 +56,8 @@ static void usage(FILE *f)
 "  -C, --chem NAME           lfp or nmc (default lfp)\n"
 "  -a, --capacity-ah X       capacity in Ah, 0.1..10000 (default 100)\n"
 "  -s, --soc-pct X           initial state of charge, 0..100 (default 80)\n"
-"  -I, --current-a X         load current in A, + charging, - discharging (default 0)\n"
+"  -I, --current-a X         load current in A, + charging, - discharging, |X| <= 327\n"
+"                            (the JBD current field's range; default 0)\n"
 "  -T, --temp-c X            ambient temperature in degC, -40..80 (default 25)\n"
 "  -n, --ntc N               temperature probes, 1..8 (default 2)\n"
 "      --seed N              seed for the cell-to-cell spread (default 1)\n"
@@ -131,7 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'C': if (!cli_word(PROG, "--chem", optarg, chems, &w)) return 0; m->chem = (enum model_chem)w; break;
 		case 'a': if (!cli_double(PROG, "--capacity-ah", optarg, 0.1, 10000, &m->capacity_Ah)) return 0; break;
 		case 's': if (!cli_double(PROG, "--soc-pct", optarg, 0, 100, &m->soc_pct)) return 0; break;
-		case 'I': if (!cli_double(PROG, "--current-a", optarg, -3000, 3000, &o->sim.current_A)) return 0; break;
+		case 'I': if (!cli_double(PROG, "--current-a", optarg, -327, 327, &o->sim.current_A)) return 0; break;
 		case 'T': if (!cli_double(PROG, "--temp-c", optarg, -40, 80, &m->ambient_C)) return 0; break;
 		case 'n': if (!cli_u32(PROG, "--ntc", optarg, 1, 8, &u)) return 0; m->ntc_count = (uint8_t)u; break;
 		case O_SEED: if (!cli_u32(PROG, "--seed", optarg, 0, UINT32_MAX, &m->seed)) return 0; break;
@@ -202,6 +203,16 @@ static void add_truth(void *ctx, const struct truth_sample *t)
 	verdict_add_truth(&r->verdict, t);
 }
 
+static double mean_soc_frac(const struct model *m)
+{
+	double sum = 0;
+	unsigned i;
+
+	for (i = 0; i < m->cfg.cells; i++)
+		sum += model_cell_soc_frac(m, i);
+	return m->cfg.cells ? sum / m->cfg.cells : 0;
+}
+
 /* The side-by-side table, redrawn in place on a terminal. */
 static void draw_table(struct run *r)
 {
@@ -217,8 +228,7 @@ static void draw_table(struct run *r)
 	printf("               %12s %12s\n", "truth", "DUT says");
 	printf("pack V         %12.4f %12.2f\n", tp.pack_mV / 1000, d->pack.pack_mV / 1000.0);
 	printf("current A      %12.3f %12.2f\n", tp.current_mA / 1000, d->pack.current_mA / 1000.0);
-	printf("SOC %%          %12.1f %12u\n", 100.0 * bms_remain_mAh(sim_bms(r->sim)) /
-	       (bms_full_mAh(sim_bms(r->sim)) ? bms_full_mAh(sim_bms(r->sim)) : 1), d->pack.soc_pct);
+	printf("SOC %%          %12.1f %12u\n", 100.0 * mean_soc_frac(sim_model(r->sim)), d->pack.soc_pct);
 	for (i = 0; i < tc.cell_count; i++)
 		printf("cell %-2u V      %12.4f %12.3f\n", i + 1, tc.cell_mV[i] / 1000,
 		       i < d->pack.cell_count ? d->pack.cell_mV[i] / 1000.0 : 0.0);

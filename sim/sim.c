@@ -217,11 +217,21 @@ rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *c
 		snprintf(s->state_path, sizeof s->state_path, "%s", cfg->state_path);
 		/* A missing file is a first start; anything else wrong with it is the user's to fix. */
 		if (access(cfg->state_path, F_OK) == 0) {
+			uint16_t cells = 0;
+
 			rc = bms_state_load(&s->bms, cfg->state_path, err, errcap);
+			if (rc == RIG_OK && bms_reg_get(&s->bms, JBD_REG_CELL_COUNT, &cells) == RIG_OK &&
+			    cells != cfg->model.cells) {
+				/* Served anyway it would read 0 mV on the missing sense lines and trip. */
+				snprintf(err, errcap, "%s: register 0x2f: expected %u cells to match the pack, got %u",
+				         cfg->state_path, cfg->model.cells, cells);
+				rc = RIG_ERR_ARG;
+			}
 			if (rc != RIG_OK) {
 				free(s);
 				return rc;
 			}
+			bms_restart(&s->bms, &s->model);   /* starting again on saved settings is a power cycle */
 		}
 	}
 	jbd_personality_init(&s->pers, &s->bms, &cfg->quirks);

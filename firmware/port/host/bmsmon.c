@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmsrig/cli.h"
 #include "bmsrig/fw.h"
 #include "bmsrig/serial.h"
 
@@ -74,22 +75,6 @@ static void usage(FILE *f)
 
 /* ---- arguments -------------------------------------------------------------------------- */
 
-static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end || errno || v < min || v > max) {
-		fprintf(stderr, "bmsmon: %s: expected an integer %" PRIu32 "..%" PRIu32 ", got \"%s\"\n",
-		        opt, min, max, s);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -129,17 +114,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'b':
-			bad = parse_u32("--baud", optarg, 1, 4000000, &o->baud) != 0;
+			bad = !cli_u32("bmsmon", "--baud", optarg, 1, 4000000, &o->baud);
 			if (!bad && !rig_serial_baud_ok(o->baud)) {
 				fprintf(stderr, "bmsmon: --baud: expected a standard rate such as 9600 or "
 				        "115200, got \"%s\"\n", optarg);
 				bad = 1;
 			}
 			break;
-		case 'i': bad = parse_u32("--poll-ms", optarg, 100, 600000, &o->poll_ms) != 0; break;
-		case 't': bad = parse_u32("--timeout-ms", optarg, 10, 60000, &o->timeout_ms) != 0; break;
-		case 'n': bad = parse_u32("--count", optarg, 0, UINT32_MAX, &o->count) != 0; break;
-		case 'd': bad = parse_u32("--duration-s", optarg, 0, 31536000, &o->duration_s) != 0; break;
+		case 'i': bad = !cli_u32("bmsmon", "--poll-ms", optarg, 100, 600000, &o->poll_ms); break;
+		case 't': bad = !cli_u32("bmsmon", "--timeout-ms", optarg, 10, 60000, &o->timeout_ms); break;
+		case 'n': bad = !cli_u32("bmsmon", "--count", optarg, 0, UINT32_MAX, &o->count); break;
+		case 'd': bad = !cli_u32("bmsmon", "--duration-s", optarg, 0, 31536000, &o->duration_s); break;
 		case OPT_PRETTY: o->pretty = 1; break;
 		case 'l': o->list = 1; break;
 		case 'q': o->quiet = 1; break;

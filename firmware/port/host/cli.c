@@ -15,7 +15,7 @@ int cli_u32(const char *prog, const char *opt, const char *s, uint32_t min, uint
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
+	if (s[0] < '0' || s[0] > '9' || *end || errno || v < min || v > max) {
 		fprintf(stderr, "%s: %s: expected an integer %" PRIu32 "..%" PRIu32 ", got \"%s\"\n",
 		        prog, opt, min, max, s);
 		return 0;
