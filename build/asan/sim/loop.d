@@ -1,4 +1,0 @@
-build/asan/sim/loop.o: sim/loop.c include/bmsrig/loop.h \
- include/bmsrig/rc.h
-include/bmsrig/loop.h:
-include/bmsrig/rc.h:

@@ -1,7 +1,0 @@
-build/asan/tests/unit/test_bms.o: tests/unit/test_bms.c \
- include/bmsrig/bms.h include/bmsrig/jbd.h include/bmsrig/rc.h \
- include/bmsrig/model.h
-include/bmsrig/bms.h:
-include/bmsrig/jbd.h:
-include/bmsrig/rc.h:
-include/bmsrig/model.h:

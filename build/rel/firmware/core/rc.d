@@ -1,2 +1,0 @@
-build/rel/firmware/core/rc.o: firmware/core/rc.c include/bmsrig/rc.h
-include/bmsrig/rc.h:

@@ -1,6 +1,0 @@
-build/rel/hil/verdict.o: hil/verdict.c include/bmsrig/hil.h \
- include/bmsrig/pack_state.h include/bmsrig/rc.h include/bmsrig/truth.h
-include/bmsrig/hil.h:
-include/bmsrig/pack_state.h:
-include/bmsrig/rc.h:
-include/bmsrig/truth.h:
