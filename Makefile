@@ -45,6 +45,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all run test bench fuzz lx106 deps clean
+.SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
 # ---- per-variant rules -------------------------------------------------------------------
