@@ -194,6 +194,23 @@ void jbd_response_error(struct jbd_frame *f, uint8_t reg, uint8_t status)
 	frame_head(f, JBD_KIND_RESPONSE, 0, reg, status);
 }
 
+/* The payloads are mostly runs of big-endian u16: one loop for all of them. */
+static void get_be16_run(uint16_t *dst, const uint8_t *src, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = get_be16(src + 2 * i);
+}
+
+static void put_be16_run(uint8_t *dst, const uint16_t *src, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		put_be16(dst + 2 * i, src[i]);
+}
+
 /* A decoder may only look at an OK response of its own register. */
 static rig_rc want_response(const struct jbd_frame *f, uint8_t reg)
 {
@@ -222,7 +239,7 @@ rig_rc jbd_basic_decode(const struct jbd_frame *f, struct jbd_basic *b)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_response(f, JBD_REG_BASIC);
-	unsigned ntc, base, i;
+	unsigned ntc, base;
 
 	if (rc != RIG_OK)
 		return rc;
@@ -250,8 +267,7 @@ rig_rc jbd_basic_decode(const struct jbd_frame *f, struct jbd_basic *b)
 	b->fet = d[B_FET];
 	b->cell_count = d[B_CELLS];
 	b->ntc_count = (uint8_t)ntc;
-	for (i = 0; i < ntc; i++)
-		b->temp_dK[i] = get_be16(d + B_TEMPS + 2 * i);
+	get_be16_run(b->temp_dK, d + B_TEMPS, ntc);
 	if (f->len == base + JBD_BASIC_EXT_LEN) {
 		const uint8_t *x = d + base;
 
@@ -279,7 +295,7 @@ static rig_rc put_u16_div10(uint8_t *p, uint32_t v)
 rig_rc jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
 {
 	uint8_t *d = f->data;
-	unsigned base, i;
+	unsigned base;
 	int32_t cur;
 	rig_rc rc = RIG_OK;
 
@@ -304,8 +320,7 @@ rig_rc jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
 	d[B_FET] = b->fet;
 	d[B_CELLS] = b->cell_count;
 	d[B_NTC] = b->ntc_count;
-	for (i = 0; i < b->ntc_count; i++)
-		put_be16(d + B_TEMPS + 2 * i, b->temp_dK[i]);
+	put_be16_run(d + B_TEMPS, b->temp_dK, b->ntc_count);
 	if (b->has_ext) {
 		uint8_t *x = d + base;
 
@@ -323,27 +338,22 @@ rig_rc jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
 rig_rc jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
 {
 	rig_rc rc = want_response(f, JBD_REG_CELLS);
-	unsigned i;
 
 	if (rc != RIG_OK)
 		return rc;
 	if ((f->len & 1u) || f->len / 2u > JBD_CELLS_MAX)
 		return RIG_ERR_LENGTH;
 	c->count = (uint8_t)(f->len / 2u);
-	for (i = 0; i < c->count; i++)
-		c->cell_mV[i] = get_be16(f->data + 2 * i);
+	get_be16_run(c->cell_mV, f->data, c->count);
 	return RIG_OK;
 }
 
 rig_rc jbd_cells_encode(struct jbd_frame *f, const struct jbd_cells *c)
 {
-	unsigned i;
-
 	if (c->count > JBD_CELLS_MAX)
 		return RIG_ERR_ARG;
 	response_head(f, JBD_REG_CELLS, (uint8_t)(2u * c->count));
-	for (i = 0; i < c->count; i++)
-		put_be16(f->data + 2 * i, c->cell_mV[i]);
+	put_be16_run(f->data, c->cell_mV, c->count);
 	return RIG_OK;
 }
 
@@ -414,27 +424,22 @@ rig_rc jbd_string_request_decode(const struct jbd_frame *f, struct jbd_text *t)
 rig_rc jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
 {
 	rig_rc rc = want_response(f, JBD_REG_EVENTS);
-	unsigned i;
 
 	if (rc != RIG_OK)
 		return rc;
 	if (f->len != 22u && f->len != 24u)
 		return RIG_ERR_LENGTH;
 	e->count = (uint8_t)(f->len / 2u);
-	for (i = 0; i < e->count; i++)
-		e->value[i] = get_be16(f->data + 2 * i);
+	get_be16_run(e->value, f->data, e->count);
 	return RIG_OK;
 }
 
 rig_rc jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
 {
-	unsigned i;
-
 	if (e->count != 11u && e->count != 12u)
 		return RIG_ERR_ARG;
 	response_head(f, JBD_REG_EVENTS, (uint8_t)(2u * e->count));
-	for (i = 0; i < e->count; i++)
-		put_be16(f->data + 2 * i, e->value[i]);
+	put_be16_run(f->data, e->value, e->count);
 	return RIG_OK;
 }
 
@@ -463,7 +468,6 @@ void jbd_register_encode(struct jbd_frame *f, uint8_t reg, uint16_t value)
 rig_rc jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
 {
 	rig_rc rc = want_response(f, JBD_REG_PARAM_BLOCK);
-	unsigned i;
 
 	if (rc != RIG_OK)
 		return rc;
@@ -471,22 +475,18 @@ rig_rc jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
 		return RIG_ERR_LENGTH;
 	p->start = get_be16(f->data);
 	p->count = f->data[2];
-	for (i = 0; i < p->count; i++)
-		p->value[i] = get_be16(f->data + 3 + 2 * i);
+	get_be16_run(p->value, f->data + 3, p->count);
 	return RIG_OK;
 }
 
 rig_rc jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
 {
-	unsigned i;
-
 	if (p->count > JBD_PARAMS_MAX)
 		return RIG_ERR_ARG;
 	response_head(f, JBD_REG_PARAM_BLOCK, (uint8_t)(3u + 2u * p->count));
 	put_be16(f->data, p->start);
 	f->data[2] = p->count;
-	for (i = 0; i < p->count; i++)
-		put_be16(f->data + 3 + 2 * i, p->value[i]);
+	put_be16_run(f->data + 3, p->value, p->count);
 	return RIG_OK;
 }
 
