@@ -36,9 +36,9 @@ HIL_SRC  := $(sort $(wildcard hil/*.c))
 TOOL_SRC := $(filter-out tools/bmsdecode.c,$(sort $(wildcard tools/*.c)))
 LIB_SRC  := $(CORE_SRC) $(HOST_SRC) $(SIM_SRC) $(HIL_SRC) $(TOOL_SRC)
 PROGS    := bmsmon bmssim bmsdecode
-MAIN_bmsmon    := firmware/port/host/bmsmon.c
-MAIN_bmssim    := sim/bmssim.c
-MAIN_bmsdecode := tools/bmsdecode.c
+MAIN_bmsmon    := firmware/port/host/bmsmon
+MAIN_bmssim    := sim/bmssim
+MAIN_bmsdecode := tools/bmsdecode
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_HELP := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
@@ -63,15 +63,15 @@ endef
 $(eval $(call variant,rel))
 $(eval $(call variant,asan))
 
-build/bin/%: build/rel/librig.a
+# Each program is its main object plus the library; MAIN_<prog> names its main source.
+.SECONDEXPANSION:
+build/bin/%: build/rel/$$(MAIN_$$*).o build/rel/librig.a
 	@mkdir -p $(@D)
-	$(MAKE) --no-print-directory build/rel/$(MAIN_$*:.c=.o)
-	$(CC) $(LDFLAGS_rel) -o $@ build/rel/$(MAIN_$*:.c=.o) build/rel/librig.a $(PKG_LIBS) -lutil -lm
+	$(CC) $(LDFLAGS_rel) -o $@ $^ $(PKG_LIBS) -lutil -lm
 
-build/asan/bin/%: build/asan/librig.a
+build/asan/bin/%: build/asan/$$(MAIN_$$*).o build/asan/librig.a
 	@mkdir -p $(@D)
-	$(MAKE) --no-print-directory build/asan/$(MAIN_$*:.c=.o)
-	$(CC) $(LDFLAGS_asan) -o $@ build/asan/$(MAIN_$*:.c=.o) build/asan/librig.a $(PKG_LIBS) -lutil -lm
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) -lutil -lm
 
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) build/asan/librig.a

@@ -267,7 +267,8 @@ static void on_dut_line(void *ctx, const char *line)
 		       rep.pack.pack_mV, rep.pack.current_mA, rep.pack.soc_pct);
 		for (unsigned i = 0; i < rep.pack.cell_count; i++)
 			printf("%s%u", i ? "," : " ", rep.pack.cell_mV[i]);
-		printf(" relay %d -> %s%s%s\n", rep.relay, v == 1 ? "agrees" : "DISAGREES",
+		printf(" fet %u/%u prot 0x%x relay %d -> %s%s%s\n", rep.pack.fet_chg, rep.pack.fet_dsg,
+		       rep.pack.prot, rep.relay, v == 1 ? "agrees" : "DISAGREES",
 		       v == 1 ? "" : ": ", v == 1 ? "" : why);
 		fflush(stdout);
 	}

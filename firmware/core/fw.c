@@ -11,6 +11,7 @@ void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
 	memset(fw, 0, sizeof *fw);
 	fw->hal = *hal;
 	fw->cfg = *cfg;
+	fw->fets_asked = FW_FETS_UNSET;
 	policy_init(&fw->policy, &cfg->policy);
 	jbd_client_init(&fw->client.jbd, &cfg->client, hal->bms, &fw->pack);
 	if (fw->hal.set_relay)
@@ -54,8 +55,12 @@ void fw_step(struct fw *fw, uint32_t now_ms)
 			fw->hal.set_relay(fw->hal.ctx, fw->policy.relay_closed);
 		if (fw->hal.log)
 			fw->hal.log(fw->hal.ctx, fw->policy.relay_closed ? "relay closed" : "relay opened");
-		if (fw->cfg.policy_drives_fets)
-			jbd_client_set_fets(&fw->client.jbd, fw->policy.relay_closed, fw->policy.relay_closed);
+	}
+	/* The relay starts open, so "on change" would never reach a BMS that is bad from the
+	 * first poll: ask whenever the wish differs from what the BMS was last told. */
+	if (fw->cfg.policy_drives_fets && fw->have_data && fw->fets_asked != fw->policy.relay_closed) {
+		fw->fets_asked = fw->policy.relay_closed;
+		jbd_client_set_fets(&fw->client.jbd, fw->fets_asked, fw->fets_asked);
 	}
 	report(fw, now_ms);
 }

@@ -28,12 +28,15 @@ struct fw_cfg {
 	uint8_t policy_drives_fets;   /* also ask the BMS to switch its FETs off with the relay */
 };
 
+#define FW_FETS_UNSET 0xFFu
+
 struct fw {
 	struct fw_hal hal;
 	struct fw_cfg cfg;
 	struct pack_state pack;
 	struct policy policy;
 	uint8_t have_data;
+	uint8_t fets_asked;           /* FET state last asked of the BMS: 1 on, 0 off, FW_FETS_UNSET */
 	union { struct jbd_client jbd; } client;
 };
 

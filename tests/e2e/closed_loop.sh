@@ -24,6 +24,18 @@ run_loop "32S, 280 Ah, 150 A discharge, 1 NTC" --cells 32 --chem lfp --capacity-
 run_loop "1S NMC, nearly empty" --cells 1 --chem nmc --capacity-ah 3 --soc-pct 5 \
 	--current-a -1 --duration-s 3 --dut "$BIN/bmsmon --port {port} --poll-ms 500 -q"
 
+# The policy end to end: NMC cells (about 4 V) are over the monitor's LFP limit of 3650 mV, so
+# it opens its relay and, with --policy-fets, tells the BMS to switch both MOSFETs off (0xE1);
+# the next cycles show the BMS's FETs off and its software-lock bit (0x1000).
+run_loop "policy opens the relay and switches the BMS's FETs off" --chem nmc --soc-pct 80 \
+	--current-a -5 --duration-s 4 --dut "$BIN/bmsmon --port {port} --poll-ms 500 --policy-fets -q"
+if grep -q 'fet 1/1 prot 0x0 relay 0' "$TMP/loop" && grep -q 'fet 0/0 prot 0x1000 relay 0' "$TMP/loop" &&
+   ! grep -q 'relay 1' "$TMP/loop"; then
+	pass "relay open on cells over 3650 mV, then BMS FETs off with the software lock"
+else
+	fail "policy: $(grep '^dut' "$TMP/loop" | head -n 4 | tr '\n' ' ')"
+fi
+
 # A client that closes the port and a new one that opens it again: both are answered.
 run_loop "client closes and reopens the port" --current-a -5 --duration-s 30 \
 	--dut "$BIN/bmsmon --port {port} --poll-ms 300 --count 3 -q && $BIN/bmsmon --port {port} --poll-ms 300 --count 3 -q"

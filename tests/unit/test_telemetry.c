@@ -121,12 +121,45 @@ static void fw_closes_relay_on_data_and_opens_on_silence(void **state)
 	assert_non_null(strstr(log.last, "\"pack_mv\":15600,"));
 }
 
+static void fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll(void **state)
+{
+	static struct fw fw;
+	static struct fake_io io;
+	struct hal_log log;
+	struct fw_hal hal;
+	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 1 };
+	uint8_t want[16];
+	size_t n = hex_to_bytes("DD5AE1020003FF1A77", want, sizeof want);   /* both FETs off */
+
+	(void)state;
+	memset(&log, 0, sizeof log);
+	memset(&io, 0, sizeof io);
+	memset(&hal, 0, sizeof hal);
+	hal.bms = fake_io_stream(&io);
+	hal.ctx = &log;
+	hal.set_relay = hal_relay;
+	hal.telemetry = hal_line;
+	fw_init(&fw, &hal, &cfg);
+	fw_step(&fw, 0);
+	fake_io_queue_hex(&io, "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77");
+	fw_step(&fw, 50);
+	fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");   /* 3.9 V cells: over 3650 mV */
+	fw_step(&fw, 90);
+	assert_int_equal(log.relay, 0);
+	assert_non_null(strstr(log.last, "\"why\":1}"));
+	fake_io_clear_tx(&io);
+	fw_step(&fw, 1000);                                   /* next cycle opens with 0xE1 */
+	assert_int_equal(io.tx_len, n);
+	assert_memory_equal(io.tx, want, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_is_exact),
 		cmocka_unit_test(no_data_gives_empty_arrays_and_small_buffer_gives_nothing),
 		cmocka_unit_test(fw_closes_relay_on_data_and_opens_on_silence),
+		cmocka_unit_test(fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

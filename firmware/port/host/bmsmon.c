@@ -27,6 +27,8 @@ struct opts {
 	const char *port;
 	uint32_t baud, poll_ms, timeout_ms, count, duration_s;
 	int pretty, list, quiet, verbose;
+	struct policy_cfg policy;
+	uint8_t policy_drives_fets;
 };
 
 struct app {
@@ -63,6 +65,15 @@ static void usage(FILE *f)
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
 	"      --pretty          a live table instead of lines (redrawn in place on a terminal)\n"
+	"Safety policy (the relay opens outside these; defaults for LFP)\n"
+	"      --cell-max-mv N   highest cell voltage (default 3650)\n"
+	"      --cell-min-mv N   lowest cell voltage (default 2500)\n"
+	"      --cell-hyst-mv N  how far back inside before the relay closes again (default 50)\n"
+	"      --temp-max-dk N   highest temperature in 0.1 K, 2731 = 0 degC (default 3281 = 55 degC)\n"
+	"      --temp-min-dk N   lowest temperature in 0.1 K (default 2631 = -10 degC)\n"
+	"      --temp-hyst-dk N  temperature hysteresis in 0.1 K (default 30)\n"
+	"      --silent-polls N  failed polls in a row that open the relay, 0 = never (default 3)\n"
+	"      --policy-fets     also switch the BMS's MOSFETs off (0xE1) while the relay is open\n"
 	"  -l, --list-ports      list the serial ports found (path, description, USB VID:PID)\n"
 	"  -q, --quiet           nothing on stderr but errors\n"
 	"  -v, --verbose         also log the core's events and relay changes on stderr\n"
@@ -75,10 +86,21 @@ static void usage(FILE *f)
 
 /* ---- arguments -------------------------------------------------------------------------- */
 
+static int cli_u16(const char *opt, const char *s, uint16_t min, uint16_t max, uint16_t *out)
+{
+	uint32_t v;
+
+	if (!cli_u32("bmsmon", opt, s, min, max, &v))
+		return 0;
+	*out = (uint16_t)v;
+	return 1;
+}
+
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_PRETTY = 256, OPT_VERSION };
+	enum { OPT_PRETTY = 256, OPT_VERSION, OPT_CELL_MAX, OPT_CELL_MIN, OPT_CELL_HYST, OPT_TEMP_MAX,
+	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
@@ -88,6 +110,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration-s", required_argument, NULL, 'd' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		{ "cell-max-mv", required_argument, NULL, OPT_CELL_MAX },
+		{ "cell-min-mv", required_argument, NULL, OPT_CELL_MIN },
+		{ "cell-hyst-mv", required_argument, NULL, OPT_CELL_HYST },
+		{ "temp-max-dk", required_argument, NULL, OPT_TEMP_MAX },
+		{ "temp-min-dk", required_argument, NULL, OPT_TEMP_MIN },
+		{ "temp-hyst-dk", required_argument, NULL, OPT_TEMP_HYST },
+		{ "silent-polls", required_argument, NULL, OPT_SILENT },
+		{ "policy-fets", no_argument, NULL, OPT_FETS },
 		{ "list-ports", no_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -102,6 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->baud = 9600;
 	o->poll_ms = dflt.poll_ms;
 	o->timeout_ms = dflt.timeout_ms;
+	o->policy = (struct policy_cfg)POLICY_CFG_LFP;
 	opterr = 0;
 	while (!bad && (c = getopt_long(argc, argv, ":p:P:b:i:t:n:d:lqvh", longs, NULL)) != -1) {
 		switch (c) {
@@ -126,6 +157,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'n': bad = !cli_u32("bmsmon", "--count", optarg, 0, UINT32_MAX, &o->count); break;
 		case 'd': bad = !cli_u32("bmsmon", "--duration-s", optarg, 0, 31536000, &o->duration_s); break;
 		case OPT_PRETTY: o->pretty = 1; break;
+		case OPT_CELL_MAX: bad = !cli_u16("--cell-max-mv", optarg, 1000, 5000, &o->policy.cell_max_mV); break;
+		case OPT_CELL_MIN: bad = !cli_u16("--cell-min-mv", optarg, 0, 5000, &o->policy.cell_min_mV); break;
+		case OPT_CELL_HYST: bad = !cli_u16("--cell-hyst-mv", optarg, 0, 1000, &o->policy.cell_hyst_mV); break;
+		case OPT_TEMP_MAX: bad = !cli_u16("--temp-max-dk", optarg, 2331, 4231, &o->policy.temp_max_dK); break;
+		case OPT_TEMP_MIN: bad = !cli_u16("--temp-min-dk", optarg, 2331, 4231, &o->policy.temp_min_dK); break;
+		case OPT_TEMP_HYST: bad = !cli_u16("--temp-hyst-dk", optarg, 0, 500, &o->policy.temp_hyst_dK); break;
+		case OPT_SILENT: bad = !cli_u16("--silent-polls", optarg, 0, 1000, &o->policy.comm_fail_max); break;
+		case OPT_FETS: o->policy_drives_fets = 1; break;
 		case 'l': o->list = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
@@ -397,6 +436,8 @@ int main(int argc, char **argv)
 	app.tty_out = app.o.pretty && isatty(STDOUT_FILENO);
 	cfg.client.poll_ms = app.o.poll_ms;
 	cfg.client.timeout_ms = app.o.timeout_ms;
+	cfg.policy = app.o.policy;
+	cfg.policy_drives_fets = app.o.policy_drives_fets;
 	memset(&hal, 0, sizeof hal);
 	hal.bms = rig_serial_io(app.serial);
 	hal.ctx = &app;
