@@ -76,26 +76,33 @@ static void hal_line(void *ctx, const char *line)
 	l->lines++;
 }
 
+static void fw_on_fake_link(struct fw *fw, struct fake_io *io, struct hal_log *log,
+                            const struct fw_cfg *cfg)
+{
+	struct fw_hal hal;
+
+	memset(log, 0, sizeof *log);
+	memset(io, 0, sizeof *io);
+	memset(&hal, 0, sizeof hal);
+	hal.bms = fake_io_stream(io);
+	hal.ctx = log;
+	hal.set_relay = hal_relay;
+	hal.telemetry = hal_line;
+	fw_init(fw, &hal, cfg);
+}
+
 static void fw_closes_relay_on_data_and_opens_on_silence(void **state)
 {
 	static struct fw fw;
 	static struct fake_io io;
 	struct hal_log log;
-	struct fw_hal hal;
 	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
 	uint32_t t;
 
 	(void)state;
-	memset(&log, 0, sizeof log);
-	memset(&io, 0, sizeof io);
-	memset(&hal, 0, sizeof hal);
-	hal.bms = fake_io_stream(&io);
-	hal.ctx = &log;
-	hal.set_relay = hal_relay;
-	hal.telemetry = hal_line;
 	cfg.policy.comm_fail_max = 2;
 	cfg.policy.cell_max_mV = 4200;   /* the captured pack is NMC: 3.9 V cells */
-	fw_init(&fw, &hal, &cfg);
+	fw_on_fake_link(&fw, &io, &log, &cfg);
 	assert_int_equal(log.relay_calls, 1);
 	assert_int_equal(log.relay, 0);
 	fw_step(&fw, 0);
@@ -126,20 +133,12 @@ static void fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll(void *
 	static struct fw fw;
 	static struct fake_io io;
 	struct hal_log log;
-	struct fw_hal hal;
 	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 1 };
 	uint8_t want[16];
 	size_t n = hex_to_bytes("DD5AE1020003FF1A77", want, sizeof want);   /* both FETs off */
 
 	(void)state;
-	memset(&log, 0, sizeof log);
-	memset(&io, 0, sizeof io);
-	memset(&hal, 0, sizeof hal);
-	hal.bms = fake_io_stream(&io);
-	hal.ctx = &log;
-	hal.set_relay = hal_relay;
-	hal.telemetry = hal_line;
-	fw_init(&fw, &hal, &cfg);
+	fw_on_fake_link(&fw, &io, &log, &cfg);
 	fw_step(&fw, 0);
 	fake_io_queue_hex(&io, "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77");
 	fw_step(&fw, 50);
