@@ -80,7 +80,7 @@ build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) bu
 
 # ---- fuzzing (clang libFuzzer) -----------------------------------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
-FUZZ_EXTRA := sim/jbd_json.c tests/fuzz/common.c
+FUZZ_EXTRA := $(wildcard sim/*_json.c) tests/fuzz/common.c
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA)
 	@mkdir -p $(@D)

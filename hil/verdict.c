@@ -1,13 +1,13 @@
 /* The verdict: does each report match something the emulator really said? A report combines
- * two replies (0x03 pack, 0x04 cells, or their equivalents), each taken at its own moment, so
- * each part is matched against the recent truth samples of that part. */
+ * several replies (JBD 0x03 and 0x04, Daly 0x90, 0x95 and 0x96...), each taken at its own
+ * moment, so each part is matched against the recent truth samples that carried that part. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bmsrig/hil.h"
 
-void verdict_init(struct verdict *v, const struct verdict_tol *tol)
+void verdict_init(struct verdict *v, const struct resolution *tol)
 {
 	memset(v, 0, sizeof *v);
 	v->tol = *tol;
@@ -15,113 +15,119 @@ void verdict_init(struct verdict *v, const struct verdict_tol *tol)
 
 void verdict_add_truth(struct verdict *v, const struct truth_sample *s)
 {
-	if (s->part == TRUTH_PACK)
-		v->pack[v->n_pack++ % VERDICT_HISTORY] = *s;
-	else
-		v->cells[v->n_cells++ % VERDICT_HISTORY] = *s;
+	v->ring[v->n_samples++ % VERDICT_HISTORY] = *s;
 }
 
-/* Largest |dut - truth| over the part's fields, each divided by its tolerance (<= 1 agrees). */
-static double pack_error(const struct verdict *v, const struct truth_sample *t, const struct pack_state *p)
+/* Each part's largest |dut - truth| in units of the resolution (<= 1 agrees); *worst gets the
+ * largest raw difference. */
+static double err_pack(const struct verdict *v, const struct truth_sample *t, const struct pack_state *p,
+                       double *worst)
 {
-	double e = fabs(p->pack_mV - t->pack_mV) / v->tol.pack_mV;
-	double c = fabs(p->current_mA - t->current_mA) / v->tol.current_mA;
-	unsigned i;
+	double dv = fabs(p->pack_mV - t->pack_mV), di = fabs(p->current_mA - t->current_mA);
 
-	if (p->temp_count != t->temp_count)
-		return INFINITY;
-	e = c > e ? c : e;
-	for (i = 0; i < t->temp_count; i++) {
-		double d = fabs(p->temp_dK[i] - t->temp_dK[i]) / v->tol.temp_dK;
-		e = d > e ? d : e;
-	}
-	return e;
+	*worst = dv;
+	return fmax(dv / v->tol.pack_mV, di / v->tol.current_mA);
 }
 
-static double cells_error(const struct verdict *v, const struct truth_sample *t, const struct pack_state *p)
+static double err_run(const uint16_t *dut, unsigned n_dut, const double *truth, unsigned n_truth,
+                      double unit, double *worst)
 {
 	double e = 0;
 	unsigned i;
 
-	if (p->cell_count != t->cell_count)
+	*worst = 0;
+	if (n_dut != n_truth)
 		return INFINITY;
-	for (i = 0; i < t->cell_count; i++) {
-		double d = fabs(p->cell_mV[i] - t->cell_mV[i]) / v->tol.cell_mV;
-		e = d > e ? d : e;
+	for (i = 0; i < n_truth; i++) {
+		double d = fabs(dut[i] - truth[i]);
+
+		*worst = fmax(*worst, d);
+		e = fmax(e, d / unit);
 	}
 	return e;
 }
 
-static const struct truth_sample *best(const struct verdict *v, const struct truth_sample *ring,
-                                       unsigned n, const struct pack_state *p, double *err,
-                                       double (*error)(const struct verdict *, const struct truth_sample *,
-                                                       const struct pack_state *))
+static double err_part(const struct verdict *v, unsigned part, const struct truth_sample *t,
+                       const struct pack_state *p, double *worst)
+{
+	switch (part) {
+	case TRUTH_PACK:  return err_pack(v, t, p, worst);
+	case TRUTH_CELLS: return err_run(p->cell_mV, p->cell_count, t->cell_mV, t->cell_count, v->tol.cell_mV, worst);
+	default:          return err_run(p->temp_dK, p->temp_count, t->temp_dK, t->temp_count, v->tol.temp_dK, worst);
+	}
+}
+
+/* The closest recent sample that carried part, or NULL when none did. */
+static const struct truth_sample *best(const struct verdict *v, unsigned part, const struct pack_state *p,
+                                       double *err, double *worst)
 {
 	const struct truth_sample *b = NULL;
-	unsigned i, have = n < VERDICT_HISTORY ? n : VERDICT_HISTORY;
+	unsigned i, have = v->n_samples < VERDICT_HISTORY ? v->n_samples : VERDICT_HISTORY;
 
 	*err = INFINITY;
 	for (i = 0; i < have; i++) {
-		double e = error(v, &ring[i], p);
+		double w, e;
 
-		if (e < *err) {
+		if (!(v->ring[i].parts & part))
+			continue;
+		e = err_part(v, part, &v->ring[i], p, &w);
+		if (!b || e < *err) {
 			*err = e;
-			b = &ring[i];
+			*worst = w;
+			b = &v->ring[i];
 		}
 	}
 	return b;
 }
 
-static void track_worst(struct verdict *v, const struct truth_sample *tp, const struct truth_sample *tc,
-                        const struct pack_state *p)
+static void problem(struct verdict *v, const struct dut_report *r, const char *why)
 {
-	unsigned i;
-
-	if (fabs(p->pack_mV - tp->pack_mV) > v->worst_pack_mV)
-		v->worst_pack_mV = fabs(p->pack_mV - tp->pack_mV);
-	if (fabs(p->current_mA - tp->current_mA) > v->worst_current_mA)
-		v->worst_current_mA = fabs(p->current_mA - tp->current_mA);
-	for (i = 0; i < tp->temp_count; i++)
-		if (fabs(p->temp_dK[i] - tp->temp_dK[i]) > v->worst_temp_dK)
-			v->worst_temp_dK = fabs(p->temp_dK[i] - tp->temp_dK[i]);
-	for (i = 0; i < tc->cell_count; i++)
-		if (fabs(p->cell_mV[i] - tc->cell_mV[i]) > v->worst_cell_mV)
-			v->worst_cell_mV = fabs(p->cell_mV[i] - tc->cell_mV[i]);
+	if (!v->first_problem[0])
+		snprintf(v->first_problem, sizeof v->first_problem, "at DUT %u ms: %s", r->ms, why);
 }
 
 int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size_t whycap)
 {
-	const struct truth_sample *tp, *tc;
-	double ep, ec;
+	static const struct { unsigned part; const char *name; } parts[] = {
+		{ TRUTH_PACK, "pack voltage/current" }, { TRUTH_CELLS, "cells" }, { TRUTH_TEMPS, "temperatures" },
+	};
+	double worst[3] = { 0, 0, 0 }, pack_i = 0;
+	unsigned i;
 
 	v->lines++;
 	if (!r->ok) {
 		v->failed_polls++;
 		snprintf(why, whycap, "the DUT reports a failed poll (comm_fail %u)", r->comm_fail);
-		if (!v->first_problem[0])
-			snprintf(v->first_problem, sizeof v->first_problem, "at DUT %u ms: %s", r->ms, why);
+		problem(v, r, why);
 		return -1;
 	}
-	tp = best(v, v->pack, v->n_pack, &r->pack, &ep, pack_error);
-	tc = best(v, v->cells, v->n_cells, &r->pack, &ec, cells_error);
-	if (tp && tc && ep <= 1.0 && ec <= 1.0) {
-		v->agree++;
-		track_worst(v, tp, tc, &r->pack);
-		why[0] = '\0';
-		return 1;
+	for (i = 0; i < 3; i++) {
+		double e;
+		const struct truth_sample *t = best(v, parts[i].part, &r->pack, &e, &worst[i]);
+
+		if (!t || e > 1.0) {
+			v->disagree++;
+			if (!t)
+				snprintf(why, whycap, "%s: no truth sample to compare with", parts[i].name);
+			else if (parts[i].part == TRUTH_PACK)
+				snprintf(why, whycap, "pack %u mV / %d mA vs truth %.1f mV / %.1f mA (%.1f units off)",
+				         r->pack.pack_mV, r->pack.current_mA, t->pack_mV, t->current_mA, e);
+			else
+				snprintf(why, whycap, "%s differ from every recent truth sample (%.1f units off at best)",
+				         parts[i].name, e);
+			problem(v, r, why);
+			return 0;
+		}
+		if (parts[i].part == TRUTH_PACK)
+			pack_i = fabs(r->pack.current_mA - t->current_mA);
 	}
-	v->disagree++;
-	if (!tp || !tc)
-		snprintf(why, whycap, "no truth sample to compare with (%u cells, %u temps reported)",
-		         r->pack.cell_count, r->pack.temp_count);
-	else if (ep > 1.0)
-		snprintf(why, whycap, "pack %u mV / %d mA vs truth %.1f mV / %.1f mA (%.1f units off)",
-		         r->pack.pack_mV, r->pack.current_mA, tp->pack_mV, tp->current_mA, ep);
-	else
-		snprintf(why, whycap, "cells differ from every recent truth sample by up to %.1f units", ec);
-	if (!v->first_problem[0])
-		snprintf(v->first_problem, sizeof v->first_problem, "at DUT %u ms: %s", r->ms, why);
-	return 0;
+	v->agree++;
+	v->worst_pack_mV = fmax(v->worst_pack_mV, worst[0]);
+	v->worst_current_mA = fmax(v->worst_current_mA, pack_i);
+	v->worst_cell_mV = fmax(v->worst_cell_mV, worst[1]);
+	v->worst_temp_dK = fmax(v->worst_temp_dK, worst[2]);
+	why[0] = '\0';
+	return 1;
 }
 
 int verdict_passed(const struct verdict *v)

@@ -1,11 +1,12 @@
-/* bmssim: the BMS emulator. `bmssim serve` runs one emulated BMS on a pty (or a real serial
- * port); with --dut it also runs a device under test against it and judges what it reports
- * against the model's truth. */
+/* bmssim: the BMS emulator. `bmssim serve` runs emulated BMS on pseudo-terminals or serial
+ * ports, one or many, alone or several on one RS485 bus; with --dut it also runs a device under
+ * test against the first and judges what it reports against the model's truth. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -13,9 +14,8 @@
 #include "bmsrig/bms.h"
 #include "bmsrig/cli.h"
 #include "bmsrig/hil.h"
-#include "bmsrig/jbd_json.h"
-#include "bmsrig/serial.h"
 #include "bmsrig/sim.h"
+#include "bmsrig/spec.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"
@@ -25,57 +25,64 @@ static const char *const PROG = "bmssim";
 static struct rig_loop *g_loop;   /* for the signal handler only */
 
 struct opts {
-	struct sim_cfg sim;
+	struct bms_spec tmpl;
+	const char *bms_text[SPEC_MAX];
+	unsigned n_bms_text;
+	const char *config;
 	const char *dut;
-	uint32_t duration_s;
+	uint32_t duration_s, dut_unit;
 	int verbose, quiet;
 };
 
 struct run {
 	struct opts *o;
-	struct sim *sim;
+	struct sim **sims;
+	unsigned n_sims;
 	struct dut_proc *dut;
 	struct verdict verdict;
-	int tty;
-	int dut_done;
-	uint32_t last_draw_ms;
+	int tty, dut_done;
 	struct dut_report last;
-	int have_last;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: bmssim serve [options]\n"
-"Emulates a smart BMS (pack model, BMS logic, protocol) on a pseudo-terminal or a serial port.\n"
-"Prints the port it serves on stdout, then serves until stopped.\n"
+"Emulates smart BMS (pack model, BMS logic, protocol) on pseudo-terminals or serial ports.\n"
+"Prints the port each one serves on stdout, then serves until stopped.\n"
 "\n"
-"BMS and pack\n"
-"  -b, --bms NAME            protocol personality: jbd (default jbd)\n"
+"What to emulate (these flags are the defaults of every BMS)\n"
+"  -b, --bms KIND[,key=value...]  a BMS: jbd, jbd-ble, daly, daly-ble, jk, jk-ble; repeat it for\n"
+"                            more. Keys: cells, chem, capacity_ah, soc_pct, current_a, temp_c,\n"
+"                            ntc, seed, address, state, link, port, baud, quirk.NAME, ble.NAME.\n"
+"                            BMS with the same link or port share it: an RS485 bus.\n"
+"      --config FILE         the BMS from a JSON file: {\"bms\": [{\"kind\": \"daly\", ...}, ...]}\n"
 "  -c, --cells N             cells in series, 1..32 (default 4)\n"
 "  -C, --chem NAME           lfp or nmc (default lfp)\n"
 "  -a, --capacity-ah X       capacity in Ah, 0.1..10000 (default 100)\n"
 "  -s, --soc-pct X           initial state of charge, 0..100 (default 80)\n"
-"  -I, --current-a X         load current in A, + charging, - discharging, |X| <= 327\n"
-"                            (the JBD current field's range; default 0)\n"
+"  -I, --current-a X         load current in A, + charging, - discharging, |X| <= 327 (default 0)\n"
 "  -T, --temp-c X            ambient temperature in degC, -40..80 (default 25)\n"
 "  -n, --ntc N               temperature probes, 1..8 (default 2)\n"
 "      --seed N              seed for the cell-to-cell spread (default 1)\n"
-"      --state FILE          settings persist here on exit-and-save (0x01 28 28) and are\n"
-"                            loaded at start when the file exists\n"
+"      --state FILE          settings persist here on exit-and-save and load at start\n"
+"      --address N           address on an RS485 bus (default: the protocol's)\n"
 "Transport\n"
 "  -l, --link PATH           publish the pty as this symlink (e.g. /tmp/bmsrig/jbd0)\n"
 "  -p, --port PATH           serve on a real serial port instead of a pty\n"
-"      --baud N              line speed (default 9600)\n"
+"      --baud N              line speed (default: the protocol's own)\n"
+"      --ble NAME=VALUE      Bluetooth link model: chunk_bytes, interval_ms, connect_ms,\n"
+"                            drop_first, disconnect_after_ms, disconnects_per_h, stuck_ms, seed\n"
 "Quirks\n"
-"      --latency-ms N        reply latency, 0..5000 (default 40)\n"
-"      --drop-after-idle-ms N  drop the first request after N ms of silence, as a sleeping\n"
-"                            board does (default 0 = off)\n"
-"      --no-factory-gate     answer settings reads outside factory mode (old firmware)\n"
-"      --basic-ext           0x03 carries the 9-byte extension of V8+ firmware\n"
+"      --quirk NAME=VALUE    a protocol quirk, e.g. latency_ms=60 (see README for each protocol)\n"
+"      --latency-ms N        reply latency (= --quirk latency_ms=N)\n"
+"      --drop-after-idle-ms N  JBD: drop the first request after N ms of silence\n"
+"      --no-factory-gate     JBD: answer settings reads outside factory mode (old firmware)\n"
+"      --basic-ext           JBD: 0x03 carries the 9-byte extension of V8+ firmware\n"
 "Device under test\n"
-"      --dut CMD             run CMD (with {port} replaced by the port) and judge the\n"
+"      --dut CMD             run CMD (with {port} replaced by the first port) and judge the\n"
 "                            telemetry lines it prints against the model's truth\n"
+"      --dut-unit N          which BMS on that port it reads (default 0, the first)\n"
 "      --duration-s N        stop after N seconds (default 0 = until stopped; 10 with --dut)\n"
 "Output\n"
 "  -v, --verbose             log every frame, decoded, on stderr\n"
@@ -84,75 +91,112 @@ static void usage(FILE *f)
 "      --version             the version\n"
 "\n"
 "Exit status: 0 served until stopped / the DUT agreed with the truth, 1 the DUT disagreed or\n"
-"failed, 2 bad usage, a bad state file or a port that cannot be opened.\n");
+"failed, 2 bad usage, a bad config or state file, or a port that cannot be opened.\n");
+}
+
+/* A flag that is a spec key: its value goes through the same table as --bms and --config. */
+static int set_tmpl(struct opts *o, const char *flag, const char *key, const char *value)
+{
+	char why[256];
+
+	if (spec_set(&o->tmpl, key, value, why, sizeof why) == RIG_OK)
+		return 1;
+	fprintf(stderr, "%s: %s: %s\n", PROG, flag, why);
+	return 0;
+}
+
+/* NAME=VALUE flags into prefixed spec keys ("quirk.latency_ms"). */
+static int set_named(struct opts *o, const char *flag, const char *prefix, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char key[128];
+
+	if (!eq || eq == arg || (size_t)(eq - arg) + strlen(prefix) >= sizeof key) {
+		fprintf(stderr, "%s: %s: expected NAME=VALUE, got \"%s\"\n", PROG, flag, arg);
+		return 0;
+	}
+	snprintf(key, sizeof key, "%s%.*s", prefix, (int)(eq - arg), arg);
+	return set_tmpl(o, flag, key, eq + 1);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SEED = 256, O_STATE, O_BAUD, O_LATENCY, O_DROP, O_NOGATE, O_EXT, O_DUT, O_DURATION,
-	       O_VERSION };
+	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT };
 	static const struct option lo[] = {
 		{ "bms", required_argument, 0, 'b' }, { "cells", required_argument, 0, 'c' },
 		{ "chem", required_argument, 0, 'C' }, { "capacity-ah", required_argument, 0, 'a' },
 		{ "soc-pct", required_argument, 0, 's' }, { "current-a", required_argument, 0, 'I' },
 		{ "temp-c", required_argument, 0, 'T' }, { "ntc", required_argument, 0, 'n' },
 		{ "seed", required_argument, 0, O_SEED }, { "state", required_argument, 0, O_STATE },
+		{ "address", required_argument, 0, O_ADDRESS }, { "config", required_argument, 0, O_CONFIG },
 		{ "link", required_argument, 0, 'l' }, { "port", required_argument, 0, 'p' },
 		{ "baud", required_argument, 0, O_BAUD }, { "latency-ms", required_argument, 0, O_LATENCY },
 		{ "drop-after-idle-ms", required_argument, 0, O_DROP },
 		{ "no-factory-gate", no_argument, 0, O_NOGATE }, { "basic-ext", no_argument, 0, O_EXT },
-		{ "dut", required_argument, 0, O_DUT }, { "duration-s", required_argument, 0, O_DURATION },
+		{ "quirk", required_argument, 0, O_QUIRK }, { "ble", required_argument, 0, O_BLE },
+		{ "dut", required_argument, 0, O_DUT }, { "dut-unit", required_argument, 0, O_DUT_UNIT },
+		{ "duration-s", required_argument, 0, O_DURATION },
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, O_VERSION },
 		{ 0, 0, 0, 0 }
 	};
-	static const char *const protos[] = { "jbd", NULL };
-	static const char *const chems[] = { "lfp", "nmc", NULL };
-	struct model_cfg *m = &o->sim.model;
-	uint32_t u;
-	int c, w, duration_set = 0;
+	/* Flags that are plain spec keys. */
+	static const struct { int opt; const char *flag, *key; } plain[] = {
+		{ 'c', "--cells", "cells" }, { 'C', "--chem", "chem" }, { 'a', "--capacity-ah", "capacity_ah" },
+		{ 's', "--soc-pct", "soc_pct" }, { 'I', "--current-a", "current_a" }, { 'T', "--temp-c", "temp_c" },
+		{ 'n', "--ntc", "ntc" }, { O_SEED, "--seed", "seed" }, { O_STATE, "--state", "state" },
+		{ O_ADDRESS, "--address", "address" }, { 'l', "--link", "link" }, { 'p', "--port", "port" },
+		{ O_BAUD, "--baud", "baud" }, { O_LATENCY, "--latency-ms", "quirk.latency_ms" },
+		{ O_DROP, "--drop-after-idle-ms", "quirk.drop_after_idle_ms" },
+	};
+	int c, duration_set = 0;
+	size_t i;
 
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		exit(0);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		printf("bmssim %s\n", BMSRIG_VERSION);
+		exit(0);
+	}
 	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
-		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-			usage(stdout);
-			exit(0);
-		}
-		if (argc >= 2 && !strcmp(argv[1], "--version")) {
-			printf("bmssim %s\n", BMSRIG_VERSION);
-			exit(0);
-		}
 		fprintf(stderr, "%s: expected a command: serve (see --help)\n", PROG);
 		return 0;
 	}
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "b:c:C:a:s:I:T:n:l:p:vqh", lo, NULL)) != -1) {
+		for (i = 0; i < sizeof plain / sizeof plain[0] && plain[i].opt != c; i++)
+			;
+		if (i < sizeof plain / sizeof plain[0]) {
+			if (!set_tmpl(o, plain[i].flag, plain[i].key, optarg))
+				return 0;
+			continue;
+		}
 		switch (c) {
-		case 'b': if (!cli_word(PROG, "--bms", optarg, protos, &w)) return 0; break;
-		case 'c': if (!cli_u32(PROG, "--cells", optarg, 1, 32, &u)) return 0; m->cells = (uint8_t)u; break;
-		case 'C': if (!cli_word(PROG, "--chem", optarg, chems, &w)) return 0; m->chem = (enum model_chem)w; break;
-		case 'a': if (!cli_double(PROG, "--capacity-ah", optarg, 0.1, 10000, &m->capacity_Ah)) return 0; break;
-		case 's': if (!cli_double(PROG, "--soc-pct", optarg, 0, 100, &m->soc_pct)) return 0; break;
-		case 'I': if (!cli_double(PROG, "--current-a", optarg, -327, 327, &o->sim.current_A)) return 0; break;
-		case 'T': if (!cli_double(PROG, "--temp-c", optarg, -40, 80, &m->ambient_C)) return 0; break;
-		case 'n': if (!cli_u32(PROG, "--ntc", optarg, 1, 8, &u)) return 0; m->ntc_count = (uint8_t)u; break;
-		case O_SEED: if (!cli_u32(PROG, "--seed", optarg, 0, UINT32_MAX, &m->seed)) return 0; break;
-		case O_STATE: o->sim.state_path = optarg; break;
-		case 'l': o->sim.link_path = optarg; break;
-		case 'p': o->sim.serial_path = optarg; break;
-		case O_BAUD:
-			if (!cli_u32(PROG, "--baud", optarg, 50, 4000000, &u)) return 0;
-			if (!rig_serial_baud_ok(u)) {
-				fprintf(stderr, "%s: --baud: expected a standard rate such as 9600, got \"%s\"\n", PROG, optarg);
+		case 'b':
+			if (o->n_bms_text >= SPEC_MAX) {
+				fprintf(stderr, "%s: --bms: expected at most %u\n", PROG, SPEC_MAX);
 				return 0;
 			}
-			o->sim.baud = u;
+			o->bms_text[o->n_bms_text++] = optarg;
 			break;
-		case O_LATENCY: if (!cli_u32(PROG, "--latency-ms", optarg, 0, 5000, &o->sim.quirks.reply_latency_ms)) return 0; break;
-		case O_DROP: if (!cli_u32(PROG, "--drop-after-idle-ms", optarg, 0, 86400000, &o->sim.quirks.drop_first_after_idle_ms)) return 0; break;
-		case O_NOGATE: o->sim.quirks.eeprom_needs_factory = 0; break;
-		case O_EXT: o->sim.quirks.basic_extension = 1; break;
+		case O_CONFIG: o->config = optarg; break;
+		case O_NOGATE: if (!set_tmpl(o, "--no-factory-gate", "quirk.factory_gate", "0")) return 0; break;
+		case O_EXT: if (!set_tmpl(o, "--basic-ext", "quirk.basic_ext", "1")) return 0; break;
+		case O_QUIRK: if (!set_named(o, "--quirk", "quirk.", optarg)) return 0; break;
+		case O_BLE:
+			/* Bluetooth settings only mean something for a BLE kind: keep them for the specs. */
+			if (!set_named(o, "--ble", "ble.", optarg)) return 0;
+			break;
 		case O_DUT: o->dut = optarg; break;
-		case O_DURATION: if (!cli_u32(PROG, "--duration-s", optarg, 0, 31536000, &o->duration_s)) return 0; duration_set = 1; break;
+		case O_DUT_UNIT: if (!cli_u32(PROG, "--dut-unit", optarg, 0, SPEC_MAX - 1, &o->dut_unit)) return 0; break;
+		case O_DURATION:
+			if (!cli_u32(PROG, "--duration-s", optarg, 0, 31536000, &o->duration_s))
+				return 0;
+			duration_set = 1;
+			break;
 		case 'v': o->verbose = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -164,17 +208,33 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "%s: unexpected argument \"%s\" (see --help)\n", PROG, argv[optind]);
 		return 0;
 	}
-	if (o->sim.link_path && o->sim.serial_path) {
-		fprintf(stderr, "%s: --link and --port: expected one transport, got both\n", PROG);
-		return 0;
-	}
 	if (o->verbose && o->quiet) {
 		fprintf(stderr, "%s: -v and -q: expected at most one\n", PROG);
+		return 0;
+	}
+	if (o->config && o->n_bms_text) {
+		fprintf(stderr, "%s: --config and --bms: expected one way to name the BMS, got both\n", PROG);
 		return 0;
 	}
 	if (o->dut && !duration_set)
 		o->duration_s = 10;
 	return 1;
+}
+
+/* --ble before --bms jbd-ble in the template would be refused for the template's jbd kind;
+ * so the template takes any kind's --ble keys by starting as a BLE kind when asked. */
+static void tmpl_defaults(struct opts *o, int argc, char **argv)
+{
+	int i;
+
+	spec_defaults(&o->tmpl);
+	for (i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--ble") || !strncmp(argv[i], "--ble=", 6)) {
+			char why[64];
+
+			spec_set(&o->tmpl, "kind", "jbd-ble", why, sizeof why);
+			return;
+		}
 }
 
 static void on_signal(int sig)
@@ -184,23 +244,24 @@ static void on_signal(int sig)
 		rig_loop_stop(g_loop);
 }
 
-static void log_frame(void *ctx, enum sim_dir dir, const struct jbd_frame *f)
+static void log_frame(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n)
 {
-	cJSON *j = jbd_frame_json(f);
-	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+	struct sim *s = ctx;
+	cJSON *j = sim_unit_ops(s, unit)->wire_json(wire, n);
+	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
 
-	(void)ctx;
-	if (s)
-		fprintf(stderr, "%s: %s %s\n", PROG, dir == SIM_RX ? "rx" : "tx", s);
-	free(s);
+	if (text)
+		fprintf(stderr, "%s: %s #%u %s %s\n", PROG, sim_port(s), unit, dir == PERS_RX ? "rx" : "tx", text);
+	free(text);
 	cJSON_Delete(j);
 }
 
-static void add_truth(void *ctx, const struct truth_sample *t)
+static void add_truth(void *ctx, unsigned unit, const struct truth_sample *t)
 {
 	struct run *r = ctx;
 
-	verdict_add_truth(&r->verdict, t);
+	if (unit == r->o->dut_unit)
+		verdict_add_truth(&r->verdict, t);
 }
 
 static double mean_soc_frac(const struct model *m)
@@ -217,23 +278,22 @@ static double mean_soc_frac(const struct model *m)
 static void draw_table(struct run *r)
 {
 	const struct dut_report *d = &r->last;
-	struct truth_sample tp, tc;
-	unsigned i;
+	struct truth_sample t;
+	unsigned i, u = r->o->dut_unit;
 
-	sim_truth(r->sim, TRUTH_PACK, &tp);
-	sim_truth(r->sim, TRUTH_CELLS, &tc);
+	sim_truth(r->sims[0], u, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS, &t);
 	printf("\033[H\033[J");
-	printf("bmssim  %s  t=%.1f s   DUT reports %u, agreeing %u\n\n", sim_port(r->sim),
-	       tp.t_ms / 1000.0, r->verdict.lines, r->verdict.agree);
+	printf("bmssim  %s %s  t=%.1f s   DUT reports %u, agreeing %u\n\n", sim_unit_ops(r->sims[0], u)->name,
+	       sim_port(r->sims[0]), t.t_ms / 1000.0, r->verdict.lines, r->verdict.agree);
 	printf("               %12s %12s\n", "truth", "DUT says");
-	printf("pack V         %12.4f %12.2f\n", tp.pack_mV / 1000, d->pack.pack_mV / 1000.0);
-	printf("current A      %12.3f %12.2f\n", tp.current_mA / 1000, d->pack.current_mA / 1000.0);
-	printf("SOC %%          %12.1f %12u\n", 100.0 * mean_soc_frac(sim_model(r->sim)), d->pack.soc_pct);
-	for (i = 0; i < tc.cell_count; i++)
-		printf("cell %-2u V      %12.4f %12.3f\n", i + 1, tc.cell_mV[i] / 1000,
+	printf("pack V         %12.4f %12.2f\n", t.pack_mV / 1000, d->pack.pack_mV / 1000.0);
+	printf("current A      %12.3f %12.2f\n", t.current_mA / 1000, d->pack.current_mA / 1000.0);
+	printf("SOC %%          %12.1f %12u\n", 100.0 * mean_soc_frac(sim_model(r->sims[0], u)), d->pack.soc_pct);
+	for (i = 0; i < t.cell_count; i++)
+		printf("cell %-2u V      %12.4f %12.3f\n", i + 1, t.cell_mV[i] / 1000,
 		       i < d->pack.cell_count ? d->pack.cell_mV[i] / 1000.0 : 0.0);
-	for (i = 0; i < tp.temp_count; i++)
-		printf("temp %u degC    %12.2f %12.1f\n", i + 1, (tp.temp_dK[i] - PACK_DK_ZERO_C) / 10,
+	for (i = 0; i < t.temp_count; i++)
+		printf("temp %u degC    %12.2f %12.1f\n", i + 1, (t.temp_dK[i] - PACK_DK_ZERO_C) / 10,
 		       i < d->pack.temp_count ? ((int)d->pack.temp_dK[i] - (int)PACK_DK_ZERO_C) / 10.0 : 0.0);
 	printf("FET chg/dsg    %12s %7u/%u\n", "", d->pack.fet_chg, d->pack.fet_dsg);
 	printf("relay          %12s %12s\n", "", d->relay ? "closed" : "open");
@@ -246,6 +306,7 @@ static void on_dut_line(void *ctx, const char *line)
 	struct dut_report rep;
 	char err[256], why[256];
 	rig_rc rc = dut_report_parse(line, &rep, err, sizeof err);
+	unsigned i;
 	int v;
 
 	if (rc == RIG_ERR_UNSUPPORTED)
@@ -257,21 +318,19 @@ static void on_dut_line(void *ctx, const char *line)
 	}
 	v = verdict_check(&r->verdict, &rep, why, sizeof why);
 	r->last = rep;
-	r->have_last = 1;
 	if (r->o->quiet)
 		return;
 	if (r->tty) {
 		draw_table(r);
-	} else {
-		printf("dut %6u ms: %s pack %u mV %d mA soc %u%% cells", rep.ms, rep.ok ? "ok  " : "FAIL",
-		       rep.pack.pack_mV, rep.pack.current_mA, rep.pack.soc_pct);
-		for (unsigned i = 0; i < rep.pack.cell_count; i++)
-			printf("%s%u", i ? "," : " ", rep.pack.cell_mV[i]);
-		printf(" fet %u/%u prot 0x%x relay %d -> %s%s%s\n", rep.pack.fet_chg, rep.pack.fet_dsg,
-		       rep.pack.prot, rep.relay, v == 1 ? "agrees" : "DISAGREES",
-		       v == 1 ? "" : ": ", v == 1 ? "" : why);
-		fflush(stdout);
+		return;
 	}
+	printf("dut %6u ms: %s pack %u mV %d mA soc %u%% cells", rep.ms, rep.ok ? "ok  " : "FAIL",
+	       rep.pack.pack_mV, rep.pack.current_mA, rep.pack.soc_pct);
+	for (i = 0; i < rep.pack.cell_count; i++)
+		printf("%s%u", i ? "," : " ", rep.pack.cell_mV[i]);
+	printf(" fet %u/%u prot 0x%x relay %d -> %s%s%s\n", rep.pack.fet_chg, rep.pack.fet_dsg,
+	       rep.pack.prot, rep.relay, v == 1 ? "agrees" : "DISAGREES", v == 1 ? "" : ": ", v == 1 ? "" : why);
+	fflush(stdout);
 }
 
 static void on_dut_readable(struct rig_loop *loop, int fd, void *ctx)
@@ -293,68 +352,130 @@ static int on_duration(struct rig_loop *loop, uint32_t id, void *ctx)
 	return 0;
 }
 
+/* Every spec checked and grouped before any port opens: bad input leaves nothing behind. */
+static int build_sims(struct opts *o, struct bms_spec *specs, struct sim_cfg *cfgs, unsigned *first,
+                      unsigned *n_cfgs)
+{
+	unsigned n = 0, i;
+	char err[512];
+
+	if (o->config) {
+		if (spec_load_config(o->config, &o->tmpl, specs, SPEC_MAX, &n, err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			return 0;
+		}
+	} else if (!o->n_bms_text) {
+		specs[0] = o->tmpl;
+		snprintf(specs[0].origin, sizeof specs[0].origin, "--bms %s", o->tmpl.kind->name);
+		n = 1;
+	}
+	for (i = 0; i < o->n_bms_text; i++, n++)
+		if (spec_parse(&specs[n], &o->tmpl, o->bms_text[i], err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			return 0;
+		}
+	for (i = 0; i < n; i++)
+		if (spec_resolve(&specs[i], err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			return 0;
+		}
+	if (spec_group(specs, n, cfgs, n_cfgs, first, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return 0;
+	}
+	if (o->dut && o->dut_unit >= cfgs[0].units) {
+		fprintf(stderr, "%s: --dut-unit: expected 0..%u (the BMS on the first port), got %u\n", PROG,
+		        cfgs[0].units - 1, o->dut_unit);
+		return 0;
+	}
+	return 1;
+}
+
+/* 256 BMS hold four descriptors each (pty master and slave, inotify, epoll). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void announce(struct sim *s, const struct sim_cfg *c)
+{
+	unsigned u;
+
+	for (u = 0; u < c->units; u++) {
+		const struct sim_unit_cfg *x = &c->unit[u];
+
+		printf("%s: serving %s%s on %s%s%s%s: %uS %s %.1f Ah, SOC %.0f %%, %+.1f A, %u NTC", PROG,
+		       x->ops->name, c->link.kind == LINK_BLE ? " over Bluetooth" : "", sim_port(s),
+		       c->link_path ? " (link " : "", c->link_path ? c->link_path : "", c->link_path ? ")" : "",
+		       x->model.cells, x->model.chem == MODEL_CHEM_NMC ? "NMC" : "LFP", x->model.capacity_Ah,
+		       x->model.soc_pct, x->current_A, x->model.ntc_count);
+		if (c->units > 1 || x->address)
+			printf(", address %u", x->address);
+		printf("\n");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct opts o;
 	static struct run r;
+	static struct bms_spec specs[SPEC_MAX];
+	static struct sim_cfg cfgs[SPEC_MAX];
+	static unsigned first[SPEC_MAX];
 	struct sigaction sa;
+	unsigned n_cfgs = 0, i;
 	char err[512];
 	int status = 0, code = 0;
 
-	model_cfg_defaults(&o.sim.model);
-	o.sim.model.cells = 4;
-	o.sim.model.capacity_Ah = 100;
-	o.sim.model.soc_pct = 80;
-	o.sim.model.ntc_count = 2;
-	o.sim.model.seed = 1;
-	jbd_quirks_defaults(&o.sim.quirks);
-	o.sim.baud = 9600;
-	if (!parse_args(argc, argv, &o))
+	tmpl_defaults(&o, argc, argv);
+	if (!parse_args(argc, argv, &o) || !build_sims(&o, specs, cfgs, first, &n_cfgs))
 		return CLI_EXIT_USAGE;
-
+	raise_fd_limit();
 	g_loop = rig_loop_new();
-	if (!g_loop) {
+	r.sims = calloc(n_cfgs, sizeof *r.sims);
+	if (!g_loop || !r.sims) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 1;
 	}
-	if (sim_open(&r.sim, g_loop, &o.sim, err, sizeof err) != RIG_OK) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
-		rig_loop_free(g_loop);
-		return CLI_EXIT_USAGE;
-	}
 	r.o = &o;
-	if (o.verbose)
-		sim_on_frame(r.sim, log_frame, &r);
+	for (i = 0; i < n_cfgs; i++, r.n_sims++) {
+		if (sim_open(&r.sims[i], g_loop, &cfgs[i], err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "%s: %s%s%s\n", PROG, n_cfgs > 1 ? specs[first[i]].origin : "",
+			        n_cfgs > 1 ? ": " : "", err);
+			code = CLI_EXIT_USAGE;
+			break;
+		}
+		if (o.verbose)
+			sim_on_frame(r.sims[i], log_frame, r.sims[i]);
+		if (!o.quiet)
+			announce(r.sims[i], &cfgs[i]);
+	}
+	fflush(stdout);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!o.quiet) {
-		printf("%s: serving jbd on %s%s%s%s: %uS %s %.1f Ah, SOC %.0f %%, %+.1f A, %u NTC\n", PROG,
-		       sim_port(r.sim), o.sim.link_path ? " (link " : "", o.sim.link_path ? o.sim.link_path : "",
-		       o.sim.link_path ? ")" : "", o.sim.model.cells, o.sim.model.chem == MODEL_CHEM_NMC ? "NMC" : "LFP",
-		       o.sim.model.capacity_Ah, o.sim.model.soc_pct, o.sim.current_A, o.sim.model.ntc_count);
-		fflush(stdout);
-	}
-	if (o.dut) {
-		const struct verdict_tol tol = VERDICT_TOL_JBD;
-
-		verdict_init(&r.verdict, &tol);
-		sim_on_truth(r.sim, add_truth, &r);
+	if (!code && o.dut) {
+		verdict_init(&r.verdict, &cfgs[0].unit[o.dut_unit].ops->resolution);
+		sim_on_truth(r.sims[0], add_truth, &r);
 		r.tty = isatty(STDOUT_FILENO);
-		if (dut_proc_start(&r.dut, o.dut, sim_port(r.sim), o.quiet, err, sizeof err) != RIG_OK) {
+		if (dut_proc_start(&r.dut, o.dut, sim_port(r.sims[0]), o.quiet, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "%s: %s\n", PROG, err);
-			sim_close(r.sim);
-			rig_loop_free(g_loop);
-			return CLI_EXIT_USAGE;
+			code = CLI_EXIT_USAGE;
+		} else {
+			rig_loop_add_fd(g_loop, dut_proc_fd(r.dut), on_dut_readable, &r);
 		}
-		rig_loop_add_fd(g_loop, dut_proc_fd(r.dut), on_dut_readable, &r);
 	}
-	if (o.duration_s)
+	if (!code && o.duration_s)
 		rig_loop_add_timer(g_loop, o.duration_s * 1000u, on_duration, &r);
-	if (rig_loop_run(g_loop) != RIG_OK) {
+	if (!code && rig_loop_run(g_loop) != RIG_OK) {
 		fprintf(stderr, "%s: event loop failed\n", PROG);
 		code = 1;
 	}
@@ -372,7 +493,9 @@ int main(int argc, char **argv)
 		if (!verdict_passed(&r.verdict) || (r.dut_done && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))
 			code = 1;
 	}
-	sim_close(r.sim);
+	for (i = 0; i < r.n_sims; i++)
+		sim_close(r.sims[i]);
+	free(r.sims);
 	rig_loop_free(g_loop);
 	return code;
 }

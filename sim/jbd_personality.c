@@ -1,7 +1,11 @@
 /* The JBD personality (jbd_personality.h): requests in, codec-built replies out. */
 #include "bmsrig/jbd_personality.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "bmsrig/jbd_json.h"
 
 void jbd_quirks_defaults(struct jbd_quirks *q)
 {
@@ -184,3 +188,106 @@ int jbd_personality_handle(struct jbd_personality *p, const struct jbd_frame *re
 		jbd_response_error(reply, reg, status);
 	return 1;
 }
+
+/* ---- the generic personality table ------------------------------------------------------ */
+
+/* The protocol state the emulator holds: the personality plus its receive assembler. */
+struct jbd_unit {
+	struct jbd_personality p;
+	struct jbd_rx rx;
+};
+
+static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
+{
+	struct jbd_unit *u = state;
+
+	(void)address;   /* JBD has no bus address */
+	jbd_personality_init(&u->p, bms, NULL);
+	jbd_rx_init(&u->rx, 200);
+	return RIG_OK;
+}
+
+static int parse_quirk_u32(const char *key, const char *value, uint32_t max, uint32_t *out,
+                           char *why, size_t whycap)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+
+	if (value[0] < '0' || value[0] > '9' || *end || v > max) {
+		snprintf(why, whycap, "%s: expected 0..%lu, got \"%s\"", key, (unsigned long)max, value);
+		return 0;
+	}
+	*out = (uint32_t)v;
+	return 1;
+}
+
+static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
+{
+	struct jbd_quirks *q = &((struct jbd_unit *)state)->p.q;
+	uint32_t v;
+
+	if (!strcmp(key, "latency_ms"))
+		return parse_quirk_u32(key, value, 5000, &q->reply_latency_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+	if (!strcmp(key, "drop_after_idle_ms"))
+		return parse_quirk_u32(key, value, 86400000, &q->drop_first_after_idle_ms, why, whycap)
+		       ? RIG_OK : RIG_ERR_ARG;
+	if (!strcmp(key, "factory_gate") || !strcmp(key, "basic_ext")) {
+		if (!parse_quirk_u32(key, value, 1, &v, why, whycap))
+			return RIG_ERR_ARG;
+		if (key[0] == 'f')
+			q->eeprom_needs_factory = (uint8_t)v;
+		else
+			q->basic_extension = (uint8_t)v;
+		return RIG_OK;
+	}
+	snprintf(why, whycap, "unknown jbd quirk \"%s\" (latency_ms, drop_after_idle_ms, factory_gate, basic_ext)", key);
+	return RIG_ERR_ARG;
+}
+
+static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct jbd_frame *f)
+{
+	uint8_t wire[JBD_FRAME_MAX];
+	size_t n;
+
+	if (sink->frame && jbd_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
+		sink->frame(sink->ctx, dir, wire, n);
+}
+
+static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink)
+{
+	struct jbd_unit *u = state;
+	struct jbd_frame req, reply;
+
+	while (n) {
+		size_t used = jbd_rx_feed(&u->rx, p, n, now_ms);
+
+		p += used;
+		n -= used;
+		while (jbd_rx_next(&u->rx, &req) == RIG_OK) {
+			uint8_t wire[JBD_FRAME_MAX];
+			size_t len;
+			unsigned parts = 0;
+
+			log_frame(sink, PERS_RX, &req);
+			if (!jbd_personality_handle(&u->p, &req, now_ms, &reply) ||
+			    jbd_frame_encode(&reply, wire, sizeof wire, &len) != RIG_OK)
+				continue;
+			if (reply.status == JBD_STATUS_OK && reply.reg == JBD_REG_BASIC)
+				parts = TRUTH_PACK | TRUTH_TEMPS;
+			else if (reply.status == JBD_STATUS_OK && reply.reg == JBD_REG_CELLS)
+				parts = TRUTH_CELLS;
+			log_frame(sink, PERS_TX, &reply);
+			sink->send(sink->ctx, wire, len, u->p.q.reply_latency_ms, parts);
+		}
+	}
+}
+
+static void unit_on_save(void *state, int (*save)(void *ctx, const struct bms *b), void *ctx)
+{
+	jbd_personality_on_save(&((struct jbd_unit *)state)->p, save, ctx);
+}
+
+const struct personality_ops jbd_personality_ops = {
+	"jbd", 9600u, { 10.0, 10.0, 1.0, 1.0 },
+	unit_init, unit_set_quirk, unit_rx, NULL, unit_on_save, jbd_wire_json
+};

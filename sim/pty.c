@@ -22,6 +22,7 @@ struct rig_pty {
 	uint32_t baud;
 	char path[64];
 	char *link;         /* the symlink we published, or NULL */
+	uint32_t closes;    /* client closes seen (bursts of closes may count once) */
 };
 
 static int cloexec(int fd)
@@ -114,8 +115,15 @@ static void watch_drain(struct rig_pty *p)
 	if (seen & (IN_OPEN | IN_CLOSE))
 		tcflush(p->slave, TCIFLUSH);
 	/* A departed client's termios changes (echo, CR mapping...) would outlive it. */
-	if (seen & IN_CLOSE)
+	if (seen & IN_CLOSE) {
 		(void)rig_tty_raw(p->slave, p->baud);
+		p->closes++;
+	}
+}
+
+uint32_t rig_pty_closes(const struct rig_pty *p)
+{
+	return p->closes;
 }
 
 rig_rc rig_pty_open(struct rig_pty **out, const char *link_path, uint32_t baud,

@@ -1,5 +1,9 @@
-/* One emulated BMS on a transport. Requests are framed with the codec's assembler, answered
- * by the personality, and the reply goes out after the personality's latency on a timer. */
+/* Emulated BMS units on one transport (sim.h). Bytes from the line pass the link model and
+ * reach every unit's personality; each reply waits out the BMS's latency, is checked for a
+ * collision with another unit's reply on the bus, and leaves through the link model in
+ * chunks, each on its own timer. */
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,74 +21,87 @@ struct sim_port {
 	int32_t (*read)(void *h, uint8_t *p, uint16_t cap);
 	int32_t (*write)(void *h, const uint8_t *p, uint16_t n);
 	void (*close)(void *h);
+	uint32_t (*closes)(const void *h);    /* clients seen leaving; NULL: cannot tell */
 	const char *path;
 };
 
-struct pending_reply {
+struct sim_unit {
 	struct sim *sim;
-	uint32_t timer;
+	unsigned index;
+	const struct personality_ops *ops;
+	struct model model;
+	struct bms bms;
+	double current_A;
+	char state_path[4096];
+	struct reply_sink sink;
+	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
+};
+
+/* A reply waiting out the BMS's latency, then a chunk waiting for its connection event. */
+struct pending {
+	struct sim *sim;
+	unsigned unit;
+	uint32_t timer, due_ms, scheduled_ms;
+	int is_chunk;
 	size_t len;
-	uint8_t wire[JBD_FRAME_MAX];
-	struct pending_reply *next;
+	struct pending *next;
+	uint8_t wire[];
 };
 
 struct sim {
 	struct rig_loop *loop;
-	struct sim_cfg cfg;
 	struct sim_port port;
-	struct model model;
-	struct bms bms;
-	struct jbd_personality pers;
-	struct jbd_rx rx;
-	uint32_t step_timer;
-	uint32_t last_step_ms;
-	struct pending_reply *pending;
-	void (*frame_cb)(void *ctx, enum sim_dir dir, const struct jbd_frame *f);
+	struct link link;
+	uint32_t baud;
+	unsigned n_units;
+	struct sim_unit *unit[SIM_UNITS_MAX];
+	uint32_t step_timer, last_step_ms, closes_seen;
+	struct pending *pending;
+	struct sim_stats stats;
+	void (*frame_cb)(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n);
 	void *frame_ctx;
-	void (*truth_cb)(void *ctx, const struct truth_sample *t);
+	void (*truth_cb)(void *ctx, unsigned unit, const struct truth_sample *t);
 	void *truth_ctx;
-	char state_path[4096];
 };
 
 static int pty_fd(const void *h) { return rig_pty_fd(h); }
 static int32_t pty_read(void *h, uint8_t *p, uint16_t cap) { return rig_pty_read(h, p, cap); }
 static int32_t pty_write(void *h, const uint8_t *p, uint16_t n) { return rig_pty_write(h, p, n); }
 static void pty_close(void *h) { rig_pty_close(h); }
+static uint32_t pty_closes(const void *h) { return rig_pty_closes(h); }
 static int ser_fd(const void *h) { return rig_serial_fd(h); }
 static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return rig_serial_read(h, p, cap); }
 static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return rig_serial_write(h, p, n); }
 static void ser_close(void *h) { rig_serial_close(h); }
 
-static rig_rc port_open(struct sim_port *p, const struct sim_cfg *cfg, char *err, size_t errcap)
+static rig_rc port_open(struct sim_port *p, const struct sim_cfg *cfg, uint32_t baud, char *err, size_t errcap)
 {
 	rig_rc rc;
 
 	if (cfg->serial_path) {
 		struct rig_serial *s;
 
-		rc = rig_serial_open(&s, cfg->serial_path, cfg->baud, err, errcap);
-		if (rc != RIG_OK)
-			return rc;
-		*p = (struct sim_port){ s, ser_fd, ser_read, ser_write, ser_close, cfg->serial_path };
+		rc = rig_serial_open(&s, cfg->serial_path, baud, err, errcap);
+		if (rc == RIG_OK)
+			*p = (struct sim_port){ s, ser_fd, ser_read, ser_write, ser_close, NULL, cfg->serial_path };
 	} else {
 		struct rig_pty *t;
 
-		rc = rig_pty_open(&t, cfg->link_path, cfg->baud, err, errcap);
-		if (rc != RIG_OK)
-			return rc;
-		*p = (struct sim_port){ t, pty_fd, pty_read, pty_write, pty_close, rig_pty_path(t) };
+		rc = rig_pty_open(&t, cfg->link_path, baud, err, errcap);
+		if (rc == RIG_OK)
+			*p = (struct sim_port){ t, pty_fd, pty_read, pty_write, pty_close, pty_closes, rig_pty_path(t) };
 	}
-	return RIG_OK;
+	return rc;
 }
 
-void sim_truth(const struct sim *s, enum truth_part part, struct truth_sample *t)
+void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
-	const struct model *m = &s->model;
+	const struct model *m = &s->unit[unit]->model;
 	unsigned i;
 
 	memset(t, 0, sizeof *t);
 	t->t_ms = rig_loop_now_ms(s->loop);
-	t->part = part;
+	t->parts = parts;
 	t->pack_mV = model_pack_V(m) * 1000.0;
 	t->current_mA = m->pack_I_A * 1000.0;
 	t->temp_count = m->cfg.ntc_count;
@@ -95,49 +112,130 @@ void sim_truth(const struct sim *s, enum truth_part part, struct truth_sample *t
 		t->cell_mV[i] = model_cell_V(m, i) * 1000.0;
 }
 
-static int send_reply(struct rig_loop *loop, uint32_t id, void *ctx)
-{
-	struct pending_reply *r = ctx, **pp;
-	struct sim *s = r->sim;
+/* ---- the way out: latency, bus collisions, link chunks ------------------------------------ */
 
-	(void)loop;
-	(void)id;
-	(void)s->port.write(s->port.h, r->wire, (uint16_t)r->len);
+static void unlink_pending(struct sim *s, struct pending *p)
+{
+	struct pending **pp;
+
 	for (pp = &s->pending; *pp; pp = &(*pp)->next)
-		if (*pp == r) {
-			*pp = r->next;
-			break;
+		if (*pp == p) {
+			*pp = p->next;
+			return;
 		}
+}
+
+static struct pending *new_pending(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
+{
+	struct pending *p = calloc(1, sizeof *p + n);
+
+	if (!p)
+		return NULL;
+	p->sim = s;
+	p->unit = unit;
+	p->len = n;
+	memcpy(p->wire, wire, n);
+	return p;
+}
+
+static int chunk_due(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct pending *c = ctx;
+	struct sim *s = c->sim;
+
+	(void)id;
+	if (link_up_since(&s->link, rig_loop_now_ms(loop), c->scheduled_ms))
+		(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
+	unlink_pending(s, c);
+	free(c);
+	return 0;
+}
+
+static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
+{
+	uint32_t now = rig_loop_now_ms(s->loop);
+	struct link_chunk ch[64];
+	unsigned k = link_downlink(&s->link, now, n, ch, 64), i;
+
+	if (!k)
+		s->stats.lost_replies++;
+	for (i = 0; i < k; i++) {
+		struct pending *c = new_pending(s, unit, wire + ch[i].offset, ch[i].len);
+
+		if (!c)
+			return;
+		c->is_chunk = 1;
+		c->scheduled_ms = now;
+		c->timer = rig_loop_add_timer(s->loop, ch[i].at_ms - now, chunk_due, c);
+		if (!c->timer) {
+			free(c);
+			return;
+		}
+		c->next = s->pending;
+		s->pending = c;
+	}
+}
+
+/* Bytes on a half-duplex bus take len * 10 bits at the baud rate. */
+static uint32_t wire_ms(const struct sim *s, size_t len)
+{
+	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
+}
+
+static int reply_due(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct pending *r = ctx, *o, *next;
+	struct sim *s = r->sim;
+	uint32_t busy_until = r->due_ms + wire_ms(s, r->len);
+	uint8_t mixed[1024];
+	size_t len = r->len;
+	int collided = 0;
+
+	(void)id;
+	(void)loop;
+	memcpy(mixed, r->wire, len < sizeof mixed ? len : sizeof mixed);
+	/* Another unit starting before this reply has left the wire: both drive the bus. */
+	for (o = s->pending; o; o = next) {
+		size_t i;
+
+		next = o->next;
+		if (o == r || o->is_chunk || o->unit == r->unit || (int32_t)(o->due_ms - busy_until) >= 0)
+			continue;
+		for (i = 0; i < o->len && i < sizeof mixed; i++)
+			mixed[i] = i < len ? (uint8_t)(mixed[i] | o->wire[i]) : o->wire[i];
+		if (o->len > len)
+			len = o->len < sizeof mixed ? o->len : sizeof mixed;
+		rig_loop_del_timer(s->loop, o->timer);
+		unlink_pending(s, o);
+		free(o);
+		collided = 1;
+	}
+	if (collided)
+		s->stats.collisions++;
+	s->stats.replies++;
+	unlink_pending(s, r);
+	transmit(s, r->unit, collided ? mixed : r->wire, collided ? len : r->len);
 	free(r);
 	return 0;
 }
 
-static void answer(struct sim *s, const struct jbd_frame *req)
+static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_ms, unsigned truth_parts)
 {
-	uint32_t now = rig_loop_now_ms(s->loop);
-	struct jbd_frame reply;
-	struct pending_reply *r;
+	struct sim_unit *u = ctx;
+	struct sim *s = u->sim;
+	struct pending *r;
 
-	if (s->frame_cb)
-		s->frame_cb(s->frame_ctx, SIM_RX, req);
-	if (!jbd_personality_handle(&s->pers, req, now, &reply))
-		return;
-	if (s->truth_cb && (reply.reg == JBD_REG_BASIC || reply.reg == JBD_REG_CELLS) &&
-	    reply.status == JBD_STATUS_OK) {
+	if (truth_parts && s->truth_cb) {
 		struct truth_sample t;
 
-		sim_truth(s, reply.reg == JBD_REG_BASIC ? TRUTH_PACK : TRUTH_CELLS, &t);
-		s->truth_cb(s->truth_ctx, &t);
+		sim_truth(s, u->index, truth_parts, &t);
+		s->truth_cb(s->truth_ctx, u->index, &t);
 	}
-	if (s->frame_cb)
-		s->frame_cb(s->frame_ctx, SIM_TX, &reply);
-	r = calloc(1, sizeof *r);
-	if (!r || jbd_frame_encode(&reply, r->wire, sizeof r->wire, &r->len) != RIG_OK) {
-		free(r);
+	r = new_pending(s, u->index, wire, n);
+	if (!r)
 		return;
-	}
-	r->sim = s;
-	r->timer = rig_loop_add_timer(s->loop, s->pers.q.reply_latency_ms, send_reply, r);
+	r->due_ms = rig_loop_now_ms(s->loop) + delay_ms;
+	r->timer = rig_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
 		free(r);
 		return;
@@ -146,26 +244,35 @@ static void answer(struct sim *s, const struct jbd_frame *req)
 	s->pending = r;
 }
 
+static void sink_frame(void *ctx, enum personality_dir dir, const uint8_t *wire, size_t n)
+{
+	struct sim_unit *u = ctx;
+
+	if (u->sim->frame_cb)
+		u->sim->frame_cb(u->sim->frame_ctx, u->index, dir, wire, n);
+}
+
+/* ---- the way in, and time ----------------------------------------------------------------- */
+
 static void on_readable(struct rig_loop *loop, int fd, void *ctx)
 {
 	struct sim *s = ctx;
-	uint8_t buf[256];
+	uint8_t buf[512];
 	int32_t n;
+	unsigned i;
 
 	(void)fd;
 	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0) {
-		const uint8_t *p = buf;
-		size_t left = (size_t)n;
-		struct jbd_frame f;
+		uint32_t now = rig_loop_now_ms(loop);
 
-		while (left) {
-			size_t used = jbd_rx_feed(&s->rx, p, left, rig_loop_now_ms(loop));
-
-			p += used;
-			left -= used;
-			while (jbd_rx_next(&s->rx, &f) == RIG_OK)
-				answer(s, &f);
-		}
+		if (!link_uplink(&s->link, now, (size_t)n))
+			continue;
+		for (i = 0; i < s->n_units; i++)
+			s->unit[i]->ops->rx(s->unit[i]->state, buf, (size_t)n, now, &s->unit[i]->sink);
+	}
+	if (s->port.closes && s->port.closes(s->port.h) != s->closes_seen) {
+		s->closes_seen = s->port.closes(s->port.h);
+		link_client_closed(&s->link, rig_loop_now_ms(loop));
 	}
 }
 
@@ -173,76 +280,127 @@ static int step(struct rig_loop *loop, uint32_t id, void *ctx)
 {
 	struct sim *s = ctx;
 	uint32_t now = rig_loop_now_ms(loop);
+	unsigned i;
 
 	(void)id;
-	bms_step(&s->bms, &s->model, (now - s->last_step_ms) / 1000.0, s->cfg.current_A);
+	for (i = 0; i < s->n_units; i++) {
+		struct sim_unit *u = s->unit[i];
+
+		bms_step(&u->bms, &u->model, (now - s->last_step_ms) / 1000.0, u->current_A);
+		if (u->ops->tick)
+			u->ops->tick(u->state, now, &u->sink);
+	}
+	link_tick(&s->link, now);
 	s->last_step_ms = now;
 	return SIM_STEP_MS;
 }
 
 static int save_state(void *ctx, const struct bms *b)
 {
-	struct sim *s = ctx;
+	struct sim_unit *u = ctx;
 	char err[512];
 
-	if (bms_state_save(b, s->state_path, err, sizeof err) != RIG_OK) {
+	if (bms_state_save(b, u->state_path, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "bmssim: %s\n", err);
 		return -1;
 	}
 	return 0;
 }
 
+/* Model, BMS, saved settings, personality and quirks of one unit; nothing opened yet. */
+static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *err, size_t errcap)
+{
+	rig_rc rc;
+	unsigned i;
+	uint16_t cells = 0;
+
+	u->ops = c->ops;
+	u->current_A = c->current_A;
+	rc = model_init(&u->model, &c->model);
+	if (rc == RIG_OK)
+		rc = bms_init(&u->bms, &u->model);
+	if (rc != RIG_OK) {
+		snprintf(err, errcap, "pack: %s", rig_rc_str(rc));
+		return rc;
+	}
+	if (c->state_path) {
+		snprintf(u->state_path, sizeof u->state_path, "%s", c->state_path);
+		/* A missing file is a first start; anything else wrong with it is the user's to fix. */
+		if (access(c->state_path, F_OK) == 0) {
+			rc = bms_state_load(&u->bms, c->state_path, err, errcap);
+			if (rc == RIG_OK && bms_reg_get(&u->bms, JBD_REG_CELL_COUNT, &cells) == RIG_OK &&
+			    cells != c->model.cells) {
+				/* Served anyway it would read 0 mV on the missing sense lines and trip. */
+				snprintf(err, errcap, "%s: register 0x2f: expected %u cells to match the pack, got %u",
+				         c->state_path, c->model.cells, cells);
+				rc = RIG_ERR_ARG;
+			}
+			if (rc != RIG_OK)
+				return rc;
+			bms_restart(&u->bms, &u->model);   /* starting again on saved settings is a power cycle */
+		}
+	}
+	rc = u->ops->init(u->state, &u->bms, c->address);
+	if (rc != RIG_OK) {
+		snprintf(err, errcap, "%s: address %u: %s", u->ops->name, c->address, rig_rc_str(rc));
+		return rc;
+	}
+	for (i = 0; i < c->n_quirks; i++) {
+		char why[200];
+
+		if (u->ops->set_quirk(u->state, c->quirk[i].key, c->quirk[i].value, why, sizeof why) != RIG_OK) {
+			snprintf(err, errcap, "%s quirk %s", u->ops->name, why);
+			return RIG_ERR_ARG;
+		}
+	}
+	if (c->state_path && u->ops->on_save)
+		u->ops->on_save(u->state, save_state, u);
+	u->sink = (struct reply_sink){ u, sink_send, sink_frame };
+	return RIG_OK;
+}
+
 rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *cfg,
                 char *err, size_t errcap)
 {
-	struct sim *s = calloc(1, sizeof *s);
-	rig_rc rc;
+	struct sim *s;
+	rig_rc rc = RIG_OK;
+	unsigned i;
 
 	*out = NULL;
+	if (cfg->units < 1 || cfg->units > SIM_UNITS_MAX) {
+		snprintf(err, errcap, "expected 1..%u BMS on one port, got %u", SIM_UNITS_MAX, cfg->units);
+		return RIG_ERR_ARG;
+	}
+	s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errcap, "out of memory");
 		return RIG_ERR_IO;
 	}
 	s->loop = loop;
-	s->cfg = *cfg;
-	rc = model_init(&s->model, &cfg->model);
-	if (rc == RIG_OK)
-		rc = bms_init(&s->bms, &s->model);
-	if (rc != RIG_OK) {
-		snprintf(err, errcap, "pack: %s", rig_rc_str(rc));
-		free(s);
-		return rc;
-	}
-	if (cfg->state_path) {
-		snprintf(s->state_path, sizeof s->state_path, "%s", cfg->state_path);
-		/* A missing file is a first start; anything else wrong with it is the user's to fix. */
-		if (access(cfg->state_path, F_OK) == 0) {
-			uint16_t cells = 0;
-
-			rc = bms_state_load(&s->bms, cfg->state_path, err, errcap);
-			if (rc == RIG_OK && bms_reg_get(&s->bms, JBD_REG_CELL_COUNT, &cells) == RIG_OK &&
-			    cells != cfg->model.cells) {
-				/* Served anyway it would read 0 mV on the missing sense lines and trip. */
-				snprintf(err, errcap, "%s: register 0x2f: expected %u cells to match the pack, got %u",
-				         cfg->state_path, cfg->model.cells, cells);
-				rc = RIG_ERR_ARG;
-			}
-			if (rc != RIG_OK) {
-				free(s);
-				return rc;
-			}
-			bms_restart(&s->bms, &s->model);   /* starting again on saved settings is a power cycle */
+	s->baud = cfg->baud ? cfg->baud : cfg->unit[0].ops->baud;
+	for (i = 0; i < cfg->units && rc == RIG_OK; i++) {
+		s->unit[i] = calloc(1, sizeof *s->unit[i]);
+		if (!s->unit[i]) {
+			snprintf(err, errcap, "out of memory");
+			rc = RIG_ERR_IO;
+			break;
 		}
+		s->n_units = i + 1;
+		s->unit[i]->sim = s;
+		s->unit[i]->index = i;
+		rc = unit_open(s->unit[i], &cfg->unit[i], err, errcap);
 	}
-	jbd_personality_init(&s->pers, &s->bms, &cfg->quirks);
-	if (cfg->state_path)
-		jbd_personality_on_save(&s->pers, save_state, s);
-	jbd_rx_init(&s->rx, 200);
-	rc = port_open(&s->port, cfg, err, errcap);
+	if (rc == RIG_OK)
+		rc = port_open(&s->port, cfg, s->baud, err, errcap);
 	if (rc != RIG_OK) {
+		for (i = 0; i < s->n_units; i++)
+			free(s->unit[i]);
 		free(s);
 		return rc;
 	}
+	link_init(&s->link, &cfg->link, rig_loop_now_ms(loop));
+	if (s->port.closes)
+		s->closes_seen = s->port.closes(s->port.h);
 	if (rig_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK ||
 	    !(s->step_timer = rig_loop_add_timer(loop, SIM_STEP_MS, step, s))) {
 		snprintf(err, errcap, "event loop: out of memory");
@@ -256,46 +414,44 @@ rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *c
 
 void sim_close(struct sim *s)
 {
+	unsigned i;
+
 	if (!s)
 		return;
 	while (s->pending) {
-		struct pending_reply *r = s->pending;
+		struct pending *p = s->pending;
 
-		s->pending = r->next;
-		rig_loop_del_timer(s->loop, r->timer);
-		free(r);
+		s->pending = p->next;
+		rig_loop_del_timer(s->loop, p->timer);
+		free(p);
 	}
 	if (s->step_timer)
 		rig_loop_del_timer(s->loop, s->step_timer);
 	rig_loop_del_fd(s->loop, s->port.fd(s->port.h));
 	s->port.close(s->port.h);
+	for (i = 0; i < s->n_units; i++)
+		free(s->unit[i]);
 	free(s);
 }
 
-const char *sim_port(const struct sim *s)
-{
-	return s->port.path;
-}
+const char *sim_port(const struct sim *s) { return s->port.path; }
+unsigned sim_unit_count(const struct sim *s) { return s->n_units; }
+const struct personality_ops *sim_unit_ops(const struct sim *s, unsigned unit) { return s->unit[unit]->ops; }
+const struct model *sim_model(const struct sim *s, unsigned unit) { return &s->unit[unit]->model; }
+const struct bms *sim_bms(const struct sim *s, unsigned unit) { return &s->unit[unit]->bms; }
+const struct link *sim_link(const struct sim *s) { return &s->link; }
+const struct sim_stats *sim_stats(const struct sim *s) { return &s->stats; }
 
-void sim_on_frame(struct sim *s, void (*cb)(void *ctx, enum sim_dir dir, const struct jbd_frame *f),
-                  void *ctx)
+void sim_on_frame(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum personality_dir dir,
+                                           const uint8_t *wire, size_t n), void *ctx)
 {
 	s->frame_cb = cb;
 	s->frame_ctx = ctx;
 }
 
-void sim_on_truth(struct sim *s, void (*cb)(void *ctx, const struct truth_sample *t), void *ctx)
+void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const struct truth_sample *t),
+                  void *ctx)
 {
 	s->truth_cb = cb;
 	s->truth_ctx = ctx;
-}
-
-const struct model *sim_model(const struct sim *s)
-{
-	return &s->model;
-}
-
-const struct bms *sim_bms(const struct sim *s)
-{
-	return &s->bms;
 }

@@ -4,7 +4,20 @@
 #include "bmsrig/fw.h"
 #include "bmsrig/telemetry.h"
 
-static const char *const proto_name[] = { [FW_PROTO_JBD] = "jbd" };
+const struct fw_proto_info fw_protos[FW_PROTO_COUNT] = {
+	[FW_PROTO_JBD]     = { "jbd", &jbd_client_ops, 500u },
+	[FW_PROTO_JBD_BLE] = { "jbd-ble", &jbd_client_ops, 2000u },   /* connection interval, chunks */
+};
+
+int fw_proto_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < FW_PROTO_COUNT; i++)
+		if (!strcmp(fw_protos[i].name, name))
+			return i;
+	return -1;
+}
 
 void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
 {
@@ -13,14 +26,15 @@ void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
 	fw->cfg = *cfg;
 	fw->fets_asked = FW_FETS_UNSET;
 	policy_init(&fw->policy, &cfg->policy);
-	jbd_client_init(&fw->client.jbd, &cfg->client, hal->bms, &fw->pack);
+	fw->ops = fw_protos[cfg->proto].ops;
+	fw->ops->init(&fw->client, &cfg->client, hal->bms, &fw->pack);
 	if (fw->hal.set_relay)
 		fw->hal.set_relay(fw->hal.ctx, 0);   /* fail safe until the first good poll */
 }
 
 const struct client_stats *fw_stats(const struct fw *fw)
 {
-	return jbd_client_stats(&fw->client.jbd);
+	return fw->ops->stats(&fw->client);
 }
 
 static void report(struct fw *fw, uint32_t now_ms)
@@ -30,7 +44,7 @@ static void report(struct fw *fw, uint32_t now_ms)
 	struct telemetry t;
 
 	t.ms = now_ms;
-	t.proto = proto_name[fw->cfg.proto];
+	t.proto = fw_protos[fw->cfg.proto].name;
 	t.ok = st->ok;
 	t.pack = fw->have_data ? &fw->pack : NULL;
 	t.relay = fw->policy.relay_closed;
@@ -42,7 +56,7 @@ static void report(struct fw *fw, uint32_t now_ms)
 
 void fw_step(struct fw *fw, uint32_t now_ms)
 {
-	enum client_event ev = jbd_client_step(&fw->client.jbd, now_ms);
+	enum client_event ev = fw->ops->step(&fw->client, now_ms);
 	const struct client_stats *st;
 
 	if (ev == CLIENT_BUSY)
@@ -60,7 +74,7 @@ void fw_step(struct fw *fw, uint32_t now_ms)
 	 * first poll: ask whenever the wish differs from what the BMS was last told. */
 	if (fw->cfg.policy_drives_fets && fw->have_data && fw->fets_asked != fw->policy.relay_closed) {
 		fw->fets_asked = fw->policy.relay_closed;
-		jbd_client_set_fets(&fw->client.jbd, fw->fets_asked, fw->fets_asked);
+		fw->ops->set_fets(&fw->client, fw->fets_asked, fw->fets_asked);
 	}
 	report(fw, now_ms);
 }

@@ -8,11 +8,6 @@
 enum phase { PH_IDLE, PH_WAIT, PH_RESEND };
 enum { RX_CHUNK = 64 };
 
-static int due(uint32_t now_ms, uint32_t at_ms)
-{
-	return (int32_t)(now_ms - at_ms) >= 0;
-}
-
 void jbd_client_init(struct jbd_client *c, const struct client_cfg *cfg, struct rig_io io,
                      struct pack_state *out)
 {
@@ -88,16 +83,7 @@ static void start_request(struct jbd_client *c, uint32_t now_ms)
 static enum client_event finish(struct jbd_client *c, int ok)
 {
 	c->phase = PH_IDLE;
-	c->stats.ok = (uint8_t)ok;
-	if (ok) {
-		c->stats.cycles_ok++;
-		c->stats.comm_fail = 0;
-		return CLIENT_CYCLE_OK;
-	}
-	c->stats.cycles_failed++;
-	if (c->stats.comm_fail < 0xFFFFu)
-		c->stats.comm_fail++;
-	return CLIENT_CYCLE_FAIL;
+	return client_finish(&c->stats, ok);
 }
 
 static void resend(struct jbd_client *c, uint32_t now_ms)
@@ -108,15 +94,11 @@ static void resend(struct jbd_client *c, uint32_t now_ms)
 
 static enum client_event on_timeout(struct jbd_client *c, uint32_t now_ms)
 {
-	uint32_t wait = 0;
+	uint32_t wait = client_backoff_ms(&c->cfg, c->tries);
 
 	c->stats.timeouts++;
 	if (c->tries > c->cfg.retries)
 		return finish(c, 0);
-	if (c->tries >= 2) {
-		wait = c->cfg.backoff_ms;
-		wait <<= (c->tries - 2u) < 16u ? (c->tries - 2u) : 16u;
-	}
 	c->resend_at_ms = now_ms + wait;
 	c->phase = PH_RESEND;
 	if (!wait)
@@ -189,22 +171,45 @@ enum client_event jbd_client_step(struct jbd_client *c, uint32_t now_ms)
 	}
 	switch (c->phase) {
 	case PH_IDLE:
-		if (c->started && !due(now_ms, c->next_poll_ms))
+		if (c->started && !client_due(now_ms, c->next_poll_ms))
 			break;
 		/* Keep the cadence, but never try to catch up on cycles missed while busy. */
-		c->next_poll_ms = c->started && due(c->next_poll_ms + c->cfg.poll_ms, now_ms)
+		c->next_poll_ms = c->started && client_due(c->next_poll_ms + c->cfg.poll_ms, now_ms)
 		                  ? c->next_poll_ms + c->cfg.poll_ms : now_ms + c->cfg.poll_ms;
 		c->started = 1;
 		start_request(c, now_ms);
 		break;
 	case PH_WAIT:
-		if (due(now_ms, c->sent_ms + c->cfg.timeout_ms))
+		if (client_due(now_ms, c->sent_ms + c->cfg.timeout_ms))
 			return on_timeout(c, now_ms);
 		break;
 	case PH_RESEND:
-		if (due(now_ms, c->resend_at_ms))
+		if (client_due(now_ms, c->resend_at_ms))
 			resend(c, now_ms);
 		break;
 	}
 	return CLIENT_BUSY;
 }
+
+/* The table the core drives every client through. */
+static void ops_init(void *c, const struct client_cfg *cfg, struct rig_io io, struct pack_state *out)
+{
+	jbd_client_init(c, cfg, io, out);
+}
+
+static enum client_event ops_step(void *c, uint32_t now_ms)
+{
+	return jbd_client_step(c, now_ms);
+}
+
+static void ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)
+{
+	jbd_client_set_fets(c, chg_on, dsg_on);
+}
+
+static const struct client_stats *ops_stats(const void *c)
+{
+	return jbd_client_stats(c);
+}
+
+const struct client_ops jbd_client_ops = { "jbd", 9600u, ops_init, ops_step, ops_set_fets, ops_stats };

@@ -19,7 +19,19 @@ struct fw_hal {
 	void (*log)(void *ctx, const char *msg);         /* optional: may be NULL */
 };
 
-enum fw_proto { FW_PROTO_JBD = 0 };
+/* The protocols the core speaks. jbd-ble is the JBD client behind a BLE bridge: the same
+ * bytes, slower and in pieces. */
+enum fw_proto { FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_COUNT };
+
+/* Name, client table and default timing of each protocol. */
+struct fw_proto_info {
+	const char *name;
+	const struct client_ops *ops;
+	uint32_t timeout_ms;          /* the client's default request timeout */
+};
+extern const struct fw_proto_info fw_protos[FW_PROTO_COUNT];
+/* By name ("jbd", "daly", ...); -1 when unknown. */
+int fw_proto_find(const char *name);
 
 struct fw_cfg {
 	enum fw_proto proto;
@@ -37,7 +49,8 @@ struct fw {
 	struct policy policy;
 	uint8_t have_data;
 	uint8_t fets_asked;           /* FET state last asked of the BMS: 1 on, 0 off, FW_FETS_UNSET */
-	union { struct jbd_client jbd; } client;
+	const struct client_ops *ops;
+	union { struct jbd_client jbd; } client;   /* one member per client struct */
 };
 
 void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg);

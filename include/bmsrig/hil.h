@@ -22,24 +22,19 @@ struct dut_report {
  * RIG_ERR_FRAME: the prefix is there but the JSON or a required key is not; err says which. */
 rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_t errcap);
 
-/* How far the DUT may be from the truth: one unit of the protocol's resolution. */
-struct verdict_tol {
-	double pack_mV, current_mA, temp_dK, cell_mV;
-};
-#define VERDICT_TOL_JBD { 10.0, 10.0, 1.0, 1.0 }
-
 #define VERDICT_HISTORY 64u
 struct verdict {
-	struct verdict_tol tol;
-	struct truth_sample pack[VERDICT_HISTORY], cells[VERDICT_HISTORY];
-	unsigned n_pack, n_cells;    /* samples ever added; the ring holds the newest */
+	struct resolution tol;
+	struct truth_sample ring[VERDICT_HISTORY];
+	unsigned n_samples;          /* samples ever added; the ring holds the newest */
 	unsigned lines, agree, disagree, failed_polls;
 	double worst_cell_mV, worst_pack_mV, worst_current_mA, worst_temp_dK;
 	char first_problem[256];
 };
-void verdict_init(struct verdict *v, const struct verdict_tol *tol);
+void verdict_init(struct verdict *v, const struct resolution *tol);
 void verdict_add_truth(struct verdict *v, const struct truth_sample *s);
-/* 1: the report matches a recent truth sample of each part; 0: it does not (why says how);
+/* 1: each part of the report (pack, cells, temperatures) matches a recent truth sample
+ * that carried it; 0: it does not (why says how);
  * -1: a failed poll (ok = 0), counted but not compared. */
 int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size_t whycap);
 /* Passed: at least one report compared, none disagreed, no failed polls. */

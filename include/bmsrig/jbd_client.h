@@ -34,6 +34,8 @@ enum client_event jbd_client_step(struct jbd_client *c, uint32_t now_ms);
 void jbd_client_set_fets(struct jbd_client *c, uint8_t chg_on, uint8_t dsg_on);
 const struct client_stats *jbd_client_stats(const struct jbd_client *c);
 
+extern const struct client_ops jbd_client_ops;
+
 /* JBD 0x03 + 0x04 into the neutral view (shared with tools that decode captures). */
 void jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *c, struct pack_state *s);
 

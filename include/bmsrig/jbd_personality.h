@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include "bmsrig/bms.h"
 #include "bmsrig/jbd.h"
+#include "bmsrig/personality.h"
 
 struct jbd_quirks {
 	uint32_t reply_latency_ms;          /* the caller sends the reply this much later */
@@ -53,5 +54,7 @@ void jbd_personality_on_save(struct jbd_personality *p,
  * or req is a response rather than a request). */
 int jbd_personality_handle(struct jbd_personality *p, const struct jbd_frame *req,
                            uint32_t now_ms, struct jbd_frame *reply);
+
+extern const struct personality_ops jbd_personality_ops;
 
 #endif

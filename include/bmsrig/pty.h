@@ -35,4 +35,8 @@ int rig_pty_fd(const struct rig_pty *p);
 int32_t rig_pty_read(struct rig_pty *p, uint8_t *buf, uint16_t cap);
 int32_t rig_pty_write(struct rig_pty *p, const uint8_t *buf, uint16_t n);
 
+/* How many times a client was seen to close the port (a burst of closes may count once): the
+ * Bluetooth link model treats a close as the central going away. */
+uint32_t rig_pty_closes(const struct rig_pty *p);
+
 #endif

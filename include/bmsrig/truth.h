@@ -6,16 +6,27 @@
 #include <stdint.h>
 #include "bmsrig/pack_state.h"
 
-enum truth_part { TRUTH_PACK = 1, TRUTH_CELLS = 2 };
+/* Which parts of the pack a reply carried: a client's report combines several replies, each
+ * taken at its own moment, so each part is judged against the samples that carried it. */
+enum truth_part {
+	TRUTH_PACK  = 1u << 0,         /* pack voltage and current */
+	TRUTH_CELLS = 1u << 1,
+	TRUTH_TEMPS = 1u << 2
+};
 
 struct truth_sample {
 	uint32_t t_ms;
-	enum truth_part part;          /* which reply it stands behind */
+	unsigned parts;                /* enum truth_part bits */
 	double pack_mV, current_mA;
 	unsigned temp_count;
 	double temp_dK[PACK_TEMPS_MAX];
 	unsigned cell_count;
 	double cell_mV[PACK_CELLS_MAX];
+};
+
+/* One unit of a protocol's resolution: how far a DUT may be from the truth. */
+struct resolution {
+	double pack_mV, current_mA, temp_dK, cell_mV;
 };
 
 #endif

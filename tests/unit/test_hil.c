@@ -69,7 +69,7 @@ static struct truth_sample truth_pack(double mV, double mA)
 	struct truth_sample t;
 
 	memset(&t, 0, sizeof t);
-	t.part = TRUTH_PACK;
+	t.parts = TRUTH_PACK | TRUTH_TEMPS;
 	t.pack_mV = mV;
 	t.current_mA = mA;
 	t.temp_count = 2;
@@ -84,7 +84,7 @@ static struct truth_sample truth_cells(double offset_mV)
 	unsigned i;
 
 	memset(&t, 0, sizeof t);
-	t.part = TRUTH_CELLS;
+	t.parts = TRUTH_CELLS;
 	t.cell_count = 4;
 	for (i = 0; i < 4; i++)
 		t.cell_mV[i] = 3300.0 + offset_mV;
@@ -96,7 +96,7 @@ static struct truth_sample truth_cells(double offset_mV)
 static void verdict_agrees_within_one_unit_only(void **state)
 {
 	static struct verdict v;
-	const struct verdict_tol tol = VERDICT_TOL_JBD;
+	const struct resolution tol = { 10.0, 10.0, 1.0, 1.0 };   /* JBD */
 	struct dut_report r;
 	struct truth_sample tp = truth_pack(13204.9, -20004.0), tc = truth_cells(0.6);
 	char why[200];

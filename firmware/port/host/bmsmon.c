@@ -25,7 +25,8 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 struct opts {
 	const char *port;
-	uint32_t baud, poll_ms, timeout_ms, count, duration_s;
+	uint32_t baud, poll_ms, timeout_ms, count, duration_s;   /* baud, timeout 0: protocol's */
+	int proto;                                               /* enum fw_proto, or PROTO_AUTO */
 	int pretty, list, quiet, verbose;
 	struct policy_cfg policy;
 	uint8_t policy_drives_fets;
@@ -40,6 +41,8 @@ struct app {
 	uint8_t relay;
 	int tty_out, drawn;
 };
+
+#define PROTO_AUTO (-1)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -58,10 +61,11 @@ static void usage(FILE *f)
 	"(\"BMSRIG {json}\") per poll cycle on stdout.\n"
 	"\n"
 	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
-	"  -P, --proto NAME      BMS protocol: jbd (default jbd)\n"
-	"  -b, --baud N          line speed, a standard rate (default 9600)\n"
+	"  -P, --proto NAME      BMS protocol (default jbd), or auto: try each in turn with short\n"
+	"                        timeouts and keep the first that answers\n"
+	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
-	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default 500)\n"
+	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
 	"      --pretty          a live table instead of lines (redrawn in place on a terminal)\n"
@@ -85,6 +89,18 @@ static void usage(FILE *f)
 }
 
 /* ---- arguments -------------------------------------------------------------------------- */
+
+/* "jbd, jbd-ble, ..." for messages. */
+static const char *proto_names(void)
+{
+	static char buf[128];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < FW_PROTO_COUNT && n < sizeof buf; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", fw_protos[i].name);
+	return buf;
+}
 
 static int cli_u16(const char *opt, const char *s, uint16_t min, uint16_t max, uint16_t *out)
 {
@@ -129,18 +145,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c, bad = 0;
 
 	memset(o, 0, sizeof *o);
-	o->baud = 9600;
 	o->poll_ms = dflt.poll_ms;
-	o->timeout_ms = dflt.timeout_ms;
+	o->proto = FW_PROTO_JBD;
 	o->policy = (struct policy_cfg)POLICY_CFG_LFP;
 	opterr = 0;
 	while (!bad && (c = getopt_long(argc, argv, ":p:P:b:i:t:n:d:lqvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->port = optarg; break;
 		case 'P':
-			if (strcmp(optarg, "jbd") != 0) {
-				fprintf(stderr, "bmsmon: --proto: only \"jbd\" is supported, got \"%s\"\n",
-				        optarg);
+			o->proto = strcmp(optarg, "auto") ? fw_proto_find(optarg) : PROTO_AUTO;
+			if (o->proto == -1 && strcmp(optarg, "auto")) {
+				fprintf(stderr, "bmsmon: --proto: expected one of %s, auto; got \"%s\"\n",
+				        proto_names(), optarg);
 				bad = 1;
 			}
 			break;
@@ -286,7 +302,7 @@ static void draw(struct app *a)
 
 	if (a->tty_out)
 		fputs(a->drawn++ ? "\033[H" : "\033[H\033[2J", stdout);
-	printf("bmsmon  %s  jbd %" PRIu32 " baud  t %s s%s", a->o.port, a->o.baud,
+	printf("bmsmon  %s  %s %" PRIu32 " baud  t %s s%s", a->o.port, fw_protos[a->o.proto].name, a->o.baud,
 	       fixed(b1, sizeof b1, now_ms(a), 1000, 1), eol);
 	printf("link     %s  comm_fail %u  cycles %" PRIu32 " ok, %" PRIu32 " failed%s",
 	       st->ok ? "ok     " : "failing", st->comm_fail, st->cycles_ok, st->cycles_failed, eol);
@@ -406,6 +422,53 @@ static int run(struct app *a)
 	return 0;
 }
 
+/* --proto auto: what real monitors do. Each protocol in turn at its own speed (or --baud),
+ * one short poll cycle, the port reopened each time so its line settings are fresh. jbd-ble
+ * is skipped: on the wire it is jbd. Returns -1 with o->proto set when one answered, else the
+ * exit status. */
+static int probe(struct opts *o)
+{
+	static const struct fw_hal quiet;
+	int i;
+
+	for (i = 0; i < FW_PROTO_COUNT && !stop_requested; i++) {
+		struct fw_cfg cfg = { (enum fw_proto)i, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
+		uint32_t baud = o->baud ? o->baud : fw_protos[i].ops->baud, t;
+		struct rig_serial *port;
+		static struct fw fw;
+		struct fw_hal hal = quiet;
+		char err[256];
+		int ok;
+
+		if (i == FW_PROTO_JBD_BLE)
+			continue;
+		if (rig_serial_open(&port, o->port, baud, err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "bmsmon: %s\n", err);
+			return EXIT_USAGE;
+		}
+		cfg.client.timeout_ms = 300;
+		cfg.client.retries = 1;
+		hal.bms = rig_serial_io(port);
+		fw_init(&fw, &hal, &cfg);
+		for (t = 0; !fw_stats(&fw)->cycles_ok && !fw_stats(&fw)->cycles_failed && t < 5000; t += 5) {
+			fw_step(&fw, t);
+			poll(NULL, 0, 5);
+		}
+		ok = fw_stats(&fw)->cycles_ok > 0;
+		rig_serial_close(port);
+		if (!o->quiet)
+			fprintf(stderr, "bmsmon: auto: %s at %" PRIu32 " baud: %s\n", fw_protos[i].name, baud,
+			        ok ? "answered" : "no reply");
+		if (ok) {
+			o->proto = i;
+			o->baud = baud;
+			return -1;
+		}
+	}
+	fprintf(stderr, "bmsmon: auto: no BMS answered on %s (tried %s)\n", o->port, proto_names());
+	return EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
 	struct app app;
@@ -422,6 +485,15 @@ int main(int argc, char **argv)
 		return rc;
 	if (app.o.list)
 		return list_ports();
+	if (app.o.proto == PROTO_AUTO) {
+		rc = probe(&app.o);
+		if (rc >= 0)
+			return rc;
+	}
+	if (!app.o.baud)
+		app.o.baud = fw_protos[app.o.proto].ops->baud;
+	if (!app.o.timeout_ms)
+		app.o.timeout_ms = fw_protos[app.o.proto].timeout_ms;
 	if (rig_serial_open(&app.serial, app.o.port, app.o.baud, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "bmsmon: %s\n", err);
 		return EXIT_USAGE;
@@ -434,6 +506,7 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &app.t0);
 	app.tty_out = app.o.pretty && isatty(STDOUT_FILENO);
+	cfg.proto = (enum fw_proto)app.o.proto;
 	cfg.client.poll_ms = app.o.poll_ms;
 	cfg.client.timeout_ms = app.o.timeout_ms;
 	cfg.policy = app.o.policy;
@@ -446,8 +519,9 @@ int main(int argc, char **argv)
 	hal.telemetry = telemetry;
 	hal.log = hal_log;
 	if (app.o.verbose)
-		fprintf(stderr, "bmsmon: %s open: jbd, %" PRIu32 " baud, poll %" PRIu32 " ms, timeout %"
-		        PRIu32 " ms\n", app.o.port, app.o.baud, app.o.poll_ms, app.o.timeout_ms);
+		fprintf(stderr, "bmsmon: %s open: %s, %" PRIu32 " baud, poll %" PRIu32 " ms, timeout %"
+		        PRIu32 " ms\n", app.o.port, fw_protos[app.o.proto].name, app.o.baud, app.o.poll_ms,
+		        app.o.timeout_ms);
 	fw_init(&app.fw, &hal, &cfg);
 
 	rc = run(&app);
