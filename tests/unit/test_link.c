@@ -1,0 +1,185 @@
+/* The link model: UART pass-through, and the Bluetooth bridge's timing and failures. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bmsrig/link.h"
+
+static struct link ble(uint32_t now)
+{
+	struct link_cfg c;
+	struct link l;
+
+	link_cfg_ble_defaults(&c);
+	link_init(&l, &c, now);
+	return l;
+}
+
+static void uart_passes_everything_at_once(void **state)
+{
+	struct link_cfg c;
+	struct link l;
+	struct link_chunk ch[4];
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 1);
+	assert_int_equal(link_downlink(&l, 5, 36, ch, 4), 1);
+	assert_int_equal(ch[0].offset, 0);
+	assert_int_equal(ch[0].len, 36);
+	assert_int_equal(ch[0].at_ms, 5);
+}
+
+static void ble_connects_then_loses_the_first_request(void **state)
+{
+	struct link l = ble(1000);
+
+	(void)state;
+	assert_int_equal(l.state, LINK_DOWN);
+	assert_int_equal(link_uplink(&l, 1000, 7), 0);          /* starts connecting, lost */
+	assert_int_equal(l.state, LINK_CONNECTING);
+	assert_int_equal(link_uplink(&l, 2499, 7), 0);          /* still connecting (1.5 s) */
+	assert_int_equal(link_uplink(&l, 2500, 7), 0);          /* up: this is the lost first request */
+	assert_int_equal(l.state, LINK_UP);
+	assert_int_equal(link_uplink(&l, 2560, 7), 0);          /* same request, next write */
+	assert_int_equal(link_uplink(&l, 2600, 7), 1);          /* the retry gets through */
+	assert_int_equal(link_uplink(&l, 2601, 7), 1);
+	assert_int_equal(l.connects, 1);
+	assert_int_equal(l.dropped_bytes, 28);
+}
+
+static void ble_notifications_are_20_bytes_one_per_interval(void **state)
+{
+	struct link l = ble(0);
+	struct link_chunk ch[8];
+	unsigned k;
+
+	(void)state;
+	link_uplink(&l, 0, 7);
+	link_tick(&l, 1500);
+	/* The 36-byte 0x03 reply: 20 + 16 (jbd.md §10.3), 30 ms apart. */
+	k = link_downlink(&l, 2000, 36, ch, 8);
+	assert_int_equal(k, 2);
+	assert_int_equal(ch[0].offset, 0);
+	assert_int_equal(ch[0].len, 20);
+	assert_int_equal(ch[0].at_ms, 2000);
+	assert_int_equal(ch[1].offset, 20);
+	assert_int_equal(ch[1].len, 16);
+	assert_int_equal(ch[1].at_ms, 2030);
+	/* A second reply right after queues behind the first. */
+	k = link_downlink(&l, 2001, 15, ch, 8);
+	assert_int_equal(k, 1);
+	assert_int_equal(ch[0].at_ms, 2060);
+	/* A reply while down is lost. */
+	{
+		struct link d = ble(0);
+
+		assert_int_equal(link_downlink(&d, 10, 36, ch, 8), 0);
+	}
+}
+
+static void ble_drops_after_a_while_and_chunks_in_flight_die(void **state)
+{
+	struct link_cfg c;
+	struct link l;
+	struct link_chunk ch[4];
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	c.connect_ms = 0;
+	c.drop_first = 0;
+	c.disconnect_after_ms = 30000;
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 1);
+	assert_int_equal(link_downlink(&l, 29990, 36, ch, 4), 2);
+	assert_true(link_up_since(&l, 29995, 29990));
+	assert_false(link_up_since(&l, 30000, 29990));          /* dropped before the 2nd chunk */
+	assert_int_equal(l.state, LINK_DOWN);
+	assert_int_equal(l.disconnects, 1);
+	assert_int_equal(link_uplink(&l, 31000, 7), 1);         /* reconnects at once (connect 0) */
+	assert_false(link_up_since(&l, 31001, 29990));          /* old chunks stay dead */
+	assert_int_equal(l.connects, 2);
+}
+
+static void ble_random_drops_are_seeded(void **state)
+{
+	struct link_cfg c;
+	struct link a, b;
+	uint32_t t, drops_a = 0, drops_b = 0;
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	c.connect_ms = 0;
+	c.drop_first = 0;
+	c.disconnects_per_h = 60;   /* one a minute on average */
+	c.seed = 7;
+	link_init(&a, &c, 0);
+	link_init(&b, &c, 0);
+	for (t = 0; t < 3600000u; t += 1000) {
+		link_uplink(&a, t, 1);
+		link_uplink(&b, t, 1);
+	}
+	drops_a = a.disconnects;
+	drops_b = b.disconnects;
+	assert_int_equal(drops_a, drops_b);
+	assert_in_range(drops_a, 40, 80);
+	c.seed = 8;
+	link_init(&b, &c, 0);
+	for (t = 0; t < 3600000u; t += 1000)
+		link_uplink(&b, t, 1);
+	assert_true(b.disconnects != drops_a || b.drops_at_ms != a.drops_at_ms);
+}
+
+static void ble_single_central_refuses_a_quick_reconnect(void **state)
+{
+	struct link_cfg c;
+	struct link l;
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	c.connect_ms = 0;
+	c.drop_first = 0;
+	c.stuck_ms = 60000;
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 1);
+	link_client_closed(&l, 5000);
+	assert_int_equal(l.state, LINK_STUCK);
+	assert_int_equal(link_uplink(&l, 6000, 7), 0);
+	assert_int_equal(link_uplink(&l, 64999, 7), 0);
+	assert_int_equal(link_uplink(&l, 65000, 7), 1);          /* the old link timed out */
+}
+
+static void settings_are_validated(void **state)
+{
+	struct link_cfg c;
+	char why[200];
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	assert_int_equal(link_set(&c, "chunk_bytes", "182", why, sizeof why), RIG_OK);
+	assert_int_equal(c.chunk_bytes, 182);
+	assert_int_equal(link_set(&c, "interval_ms", "7.5", why, sizeof why), RIG_ERR_ARG);
+	assert_string_equal(why, "interval_ms: expected 0..4000, got \"7.5\"");
+	assert_int_equal(link_set(&c, "chunk_bytes", "0", why, sizeof why), RIG_ERR_ARG);
+	assert_int_equal(link_set(&c, "mtu", "23", why, sizeof why), RIG_ERR_ARG);
+	assert_non_null(strstr(why, "unknown link setting \"mtu\""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(uart_passes_everything_at_once),
+		cmocka_unit_test(ble_connects_then_loses_the_first_request),
+		cmocka_unit_test(ble_notifications_are_20_bytes_one_per_interval),
+		cmocka_unit_test(ble_drops_after_a_while_and_chunks_in_flight_die),
+		cmocka_unit_test(ble_random_drops_are_seeded),
+		cmocka_unit_test(ble_single_central_refuses_a_quick_reconnect),
+		cmocka_unit_test(settings_are_validated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
