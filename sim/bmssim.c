@@ -365,8 +365,7 @@ static int build_sims(struct opts *o, struct bms_spec *specs, struct sim_cfg *cf
 			return 0;
 		}
 	} else if (!o->n_bms_text) {
-		specs[0] = o->tmpl;
-		snprintf(specs[0].origin, sizeof specs[0].origin, "--bms %s", o->tmpl.kind->name);
+		specs[0] = o->tmpl;   /* its origin stays empty: errors name the flags themselves */
 		n = 1;
 	}
 	for (i = 0; i < o->n_bms_text; i++, n++)
@@ -445,8 +444,9 @@ int main(int argc, char **argv)
 	r.o = &o;
 	for (i = 0; i < n_cfgs; i++, r.n_sims++) {
 		if (sim_open(&r.sims[i], g_loop, &cfgs[i], err, sizeof err) != RIG_OK) {
-			fprintf(stderr, "%s: %s%s%s\n", PROG, n_cfgs > 1 ? specs[first[i]].origin : "",
-			        n_cfgs > 1 ? ": " : "", err);
+			const char *origin = specs[first[i]].origin;
+
+			fprintf(stderr, "%s: %s%s%s\n", PROG, origin, *origin ? ": " : "", err);
 			code = CLI_EXIT_USAGE;
 			break;
 		}

@@ -378,7 +378,8 @@ rig_rc spec_resolve(struct bms_spec *s, char *err, size_t errcap)
 
 	s->unit.ops = personality_find(s->kind->personality);
 	if (!s->unit.ops) {
-		snprintf(err, errcap, "%s: kind %s: not built into this bmssim", s->origin, s->kind->name);
+		snprintf(err, errcap, "%s%skind %s: not built into this bmssim", s->origin, *s->origin ? ": " : "",
+		         s->kind->name);
 		return RIG_ERR_UNSUPPORTED;
 	}
 	for (i = 0; i < s->unit.n_quirks; i++) {
@@ -405,7 +406,8 @@ rig_rc spec_group(struct bms_spec *specs, unsigned n, struct sim_cfg *cfgs, unsi
 		struct sim_cfg *c = NULL;
 
 		if (specs[i].link_path[0] && specs[i].port_path[0]) {
-			snprintf(err, errcap, "%s: link and port: expected one transport, got both", specs[i].origin);
+			snprintf(err, errcap, "%s%slink and port: expected one transport, got both", specs[i].origin,
+			         *specs[i].origin ? ": " : "");
 			return RIG_ERR_ARG;
 		}
 		for (j = 0; key && j < *n_cfgs && !c; j++) {
