@@ -108,7 +108,7 @@ run: all
 	build/bin/bmssim serve --bms jbd --cells 4 --chem lfp --capacity-ah 100 --soc-pct 80 \
 	    --current-a -20 --duration-s 10 --dut '$(RUN_DUT)'
 
-bench: all build/bench/bench_codec build/bench/bench_pty
+bench: all build/bench/bench_codec build/bench/bench_pty build/bench/bench_many
 	@tests/bench/run-bench
 
 build/bench/%: tests/bench/%.c build/rel/librig.a
