@@ -5,8 +5,8 @@
 #include "bmsrig/telemetry.h"
 
 const struct fw_proto_info fw_protos[FW_PROTO_COUNT] = {
-	[FW_PROTO_JBD]     = { "jbd", &jbd_client_ops, 500u },
-	[FW_PROTO_JBD_BLE] = { "jbd-ble", &jbd_client_ops, 2000u },   /* connection interval, chunks */
+	[FW_PROTO_JBD]     = { "jbd", &jbd_client_ops, 500u, 0u },
+	[FW_PROTO_JBD_BLE] = { "jbd-ble", &jbd_client_ops, 2000u, 0u },   /* connect, chunks */
 };
 
 int fw_proto_find(const char *name)
@@ -27,7 +27,8 @@ void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
 	fw->fets_asked = FW_FETS_UNSET;
 	policy_init(&fw->policy, &cfg->policy);
 	fw->ops = fw_protos[cfg->proto].ops;
-	fw->ops->init(&fw->client, &cfg->client, hal->bms, &fw->pack);
+	fw->cfg.client.flags |= fw_protos[cfg->proto].client_flags;
+	fw->ops->init(&fw->client, &fw->cfg.client, hal->bms, &fw->pack);
 	if (fw->hal.set_relay)
 		fw->hal.set_relay(fw->hal.ctx, 0);   /* fail safe until the first good poll */
 }

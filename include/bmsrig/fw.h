@@ -28,6 +28,7 @@ struct fw_proto_info {
 	const char *name;
 	const struct client_ops *ops;
 	uint32_t timeout_ms;          /* the client's default request timeout */
+	uint8_t client_flags;         /* added to client_cfg.flags, e.g. the Bluetooth host address */
 };
 extern const struct fw_proto_info fw_protos[FW_PROTO_COUNT];
 /* By name ("jbd", "daly", ...); -1 when unknown. */

@@ -27,6 +27,7 @@ struct opts {
 	const char *port;
 	uint32_t baud, poll_ms, timeout_ms, count, duration_s;   /* baud, timeout 0: protocol's */
 	int proto;                                               /* enum fw_proto, or PROTO_AUTO */
+	uint32_t address;                                        /* on an RS485 bus; 0 = default */
 	int pretty, list, quiet, verbose;
 	struct policy_cfg policy;
 	uint8_t policy_drives_fets;
@@ -61,11 +62,13 @@ static void usage(FILE *f)
 	"(\"BMSRIG {json}\") per poll cycle on stdout.\n"
 	"\n"
 	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
-	"  -P, --proto NAME      BMS protocol (default jbd), or auto: try each in turn with short\n"
+	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
+	"                        or auto: try each in turn with short\n"
 	"                        timeouts and keep the first that answers\n"
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
+	"      --address N       the BMS's address on an RS485 bus (default: the protocol's)\n"
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
 	"      --pretty          a live table instead of lines (redrawn in place on a terminal)\n"
@@ -116,7 +119,7 @@ static int cli_u16(const char *opt, const char *s, uint16_t min, uint16_t max, u
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_PRETTY = 256, OPT_VERSION, OPT_CELL_MAX, OPT_CELL_MIN, OPT_CELL_HYST, OPT_TEMP_MAX,
-	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS };
+	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
@@ -126,6 +129,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration-s", required_argument, NULL, 'd' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
 		{ "cell-max-mv", required_argument, NULL, OPT_CELL_MAX },
 		{ "cell-min-mv", required_argument, NULL, OPT_CELL_MIN },
 		{ "cell-hyst-mv", required_argument, NULL, OPT_CELL_HYST },
@@ -173,6 +177,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'n': bad = !cli_u32("bmsmon", "--count", optarg, 0, UINT32_MAX, &o->count); break;
 		case 'd': bad = !cli_u32("bmsmon", "--duration-s", optarg, 0, 31536000, &o->duration_s); break;
 		case OPT_PRETTY: o->pretty = 1; break;
+		case OPT_ADDRESS: bad = !cli_u32("bmsmon", "--address", optarg, 0, 254, &o->address); break;
 		case OPT_CELL_MAX: bad = !cli_u16("--cell-max-mv", optarg, 1000, 5000, &o->policy.cell_max_mV); break;
 		case OPT_CELL_MIN: bad = !cli_u16("--cell-min-mv", optarg, 0, 5000, &o->policy.cell_min_mV); break;
 		case OPT_CELL_HYST: bad = !cli_u16("--cell-hyst-mv", optarg, 0, 1000, &o->policy.cell_hyst_mV); break;
@@ -448,6 +453,7 @@ static int probe(struct opts *o)
 		}
 		cfg.client.timeout_ms = 300;
 		cfg.client.retries = 1;
+		cfg.client.address = (uint8_t)o->address;
 		hal.bms = rig_serial_io(port);
 		fw_init(&fw, &hal, &cfg);
 		for (t = 0; !fw_stats(&fw)->cycles_ok && !fw_stats(&fw)->cycles_failed && t < 5000; t += 5) {
@@ -507,6 +513,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &app.t0);
 	app.tty_out = app.o.pretty && isatty(STDOUT_FILENO);
 	cfg.proto = (enum fw_proto)app.o.proto;
+	cfg.client.address = (uint8_t)app.o.address;
 	cfg.client.poll_ms = app.o.poll_ms;
 	cfg.client.timeout_ms = app.o.timeout_ms;
 	cfg.policy = app.o.policy;
