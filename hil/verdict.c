@@ -96,6 +96,11 @@ int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size
 
 	v->lines++;
 	if (!r->ok) {
+		if (!v->agree) {
+			v->startup_failures++;
+			snprintf(why, whycap, "a failed poll while connecting (comm_fail %u)", r->comm_fail);
+			return -1;
+		}
 		v->failed_polls++;
 		snprintf(why, whycap, "the DUT reports a failed poll (comm_fail %u)", r->comm_fail);
 		problem(v, r, why);
@@ -137,8 +142,10 @@ int verdict_passed(const struct verdict *v)
 
 void verdict_summary(const struct verdict *v, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s: %u of %u reports agree with the truth (%u disagree, %u failed polls); "
+	snprintf(out, cap, "%s: %u of %u reports agree with the truth (%u disagree, %u failed polls%s); "
 	         "worst error: cell %.1f mV, pack %.1f mV, current %.1f mA, temperature %.1f dK",
 	         verdict_passed(v) ? "AGREE" : "DISAGREE", v->agree, v->lines, v->disagree,
-	         v->failed_polls, v->worst_cell_mV, v->worst_pack_mV, v->worst_current_mA, v->worst_temp_dK);
+	         v->failed_polls + (v->agree ? 0 : v->startup_failures),
+	         v->agree && v->startup_failures ? ", more while connecting" : "",
+	         v->worst_cell_mV, v->worst_pack_mV, v->worst_current_mA, v->worst_temp_dK);
 }

@@ -2,10 +2,12 @@
 #include <string.h>
 
 #include "bmsrig/jbd_personality.h"
+#include "bmsrig/jk_ble_personality.h"
 #include "bmsrig/personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
+	&jk_ble_personality_ops,
 	NULL
 };
 

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/jbd_json.h"
+#include "bmsrig/personality.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1"
@@ -17,16 +17,8 @@
 
 enum { EXIT_BAD_FRAME = 1, EXIT_USAGE = 2 };
 
-/* One line per protocol: adding Daly or JK later is a row here and a *_wire_json beside it. */
-static const struct proto {
-	const char *name;
-	cJSON *(*wire_json)(const uint8_t *wire, size_t n);
-} protos[] = {
-	{ "jbd", jbd_wire_json },
-};
-
 struct opts {
-	const struct proto *proto;
+	const struct personality_ops *proto;   /* its wire_json decodes, its name names */
 	int pretty, quiet;
 };
 
@@ -42,7 +34,7 @@ static void usage(FILE *to)
 	      "skipped. Input that is not hex or not a frame prints {\"error\":...,\"input\":...}.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -p, --proto NAME  protocol of the frames: jbd (the default, and the only one so far)\n"
+	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble\n"
 	      "      --pretty      indented JSON instead of one line per frame\n"
 	      "  -q, --quiet       print nothing; the exit status tells\n"
 	      "  -h, --help        this text\n"
@@ -176,13 +168,6 @@ static int decode_stdin(const struct opts *o)
 	return all_ok;
 }
 
-static const struct proto *find_proto(const char *name)
-{
-	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
-		if (strcmp(protos[i].name, name) == 0)
-			return &protos[i];
-	return NULL;
-}
 
 int main(int argc, char **argv)
 {
@@ -195,7 +180,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o = { &protos[0], 0, 0 };
+	struct opts o = { personality_table[0], 0, 0 };
 	int c, all_ok = 1;
 
 	while ((c = getopt_long(argc, argv, "hp:q", longopts, NULL)) != -1) {
@@ -204,11 +189,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'p':
-			o.proto = find_proto(optarg);
+			o.proto = personality_find(optarg);
 			if (!o.proto) {
 				fprintf(stderr, "bmsdecode: unknown protocol '%s' (supported:", optarg);
-				for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
-					fprintf(stderr, " %s", protos[i].name);
+				for (size_t i = 0; personality_table[i]; i++)
+					fprintf(stderr, " %s", personality_table[i]->name);
 				fputs(")\n", stderr);
 				return EXIT_USAGE;
 			}

@@ -7,6 +7,7 @@
 #include "bmsrig/client.h"
 #include "bmsrig/io.h"
 #include "bmsrig/jbd_client.h"
+#include "bmsrig/jk_ble_client.h"
 #include "bmsrig/pack_state.h"
 #include "bmsrig/policy.h"
 
@@ -21,7 +22,7 @@ struct fw_hal {
 
 /* The protocols the core speaks. jbd-ble is the JBD client behind a BLE bridge: the same
  * bytes, slower and in pieces. */
-enum fw_proto { FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_COUNT };
+enum fw_proto { FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_JK_BLE, FW_PROTO_COUNT };
 
 /* Name, client table and default timing of each protocol. */
 struct fw_proto_info {
@@ -51,7 +52,10 @@ struct fw {
 	uint8_t have_data;
 	uint8_t fets_asked;           /* FET state last asked of the BMS: 1 on, 0 off, FW_FETS_UNSET */
 	const struct client_ops *ops;
-	union { struct jbd_client jbd; } client;   /* one member per client struct */
+	union {                       /* one member per client struct */
+		struct jbd_client jbd;
+		struct jk_ble_client jk_ble;
+	} client;
 };
 
 void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg);

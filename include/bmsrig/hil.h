@@ -28,6 +28,7 @@ struct verdict {
 	struct truth_sample ring[VERDICT_HISTORY];
 	unsigned n_samples;          /* samples ever added; the ring holds the newest */
 	unsigned lines, agree, disagree, failed_polls;
+	unsigned startup_failures;   /* failed polls before the first report that agreed: connecting */
 	double worst_cell_mV, worst_pack_mV, worst_current_mA, worst_temp_dK;
 	char first_problem[256];
 };
@@ -37,7 +38,8 @@ void verdict_add_truth(struct verdict *v, const struct truth_sample *s);
  * that carried it; 0: it does not (why says how);
  * -1: a failed poll (ok = 0), counted but not compared. */
 int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size_t whycap);
-/* Passed: at least one report compared, none disagreed, no failed polls. */
+/* Passed: at least one report compared, none disagreed, no failed polls once one agreed
+ * (a monitor may fail while it connects, as over Bluetooth; never after). */
 int verdict_passed(const struct verdict *v);
 /* One line: "agree: 9/9 reports, worst cell 0.5 mV, ..." */
 void verdict_summary(const struct verdict *v, char *out, size_t cap);

@@ -127,6 +127,18 @@ static void verdict_agrees_within_one_unit_only(void **state)
 	r.ok = 0;
 	assert_int_equal(verdict_check(&v, &r, why, sizeof why), -1);
 	assert_int_equal(v.failed_polls, 1);
+	/* Failing while connecting, before anything agreed, is not held against the DUT. */
+	verdict_init(&v, &tol);
+	verdict_add_truth(&v, &tp);
+	verdict_add_truth(&v, &tc);
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), -1);
+	assert_int_equal(v.startup_failures, 1);
+	assert_int_equal(v.failed_polls, 0);
+	assert_false(verdict_passed(&v));
+	r.ok = 1;
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 1);
+	assert_true(verdict_passed(&v));
+	r.ok = 0;
 	/* Current 11 mA off. */
 	verdict_init(&v, &tol);
 	tp = truth_pack(13200.0, -19989.0);

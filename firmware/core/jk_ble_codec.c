@@ -1,0 +1,719 @@
+/* JK BLE codec: commands, records, the field tables of each layout, JK04 floats without
+ * floating point, and the receive assembler (shared/protocols/jk.md §3, §4.2). */
+#include <stddef.h>
+#include <string.h>
+
+#include "bmsrig/jk_ble.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const uint8_t HDR_CMD[4] = { 0xAA, 0x55, 0x90, 0xEB };
+static const uint8_t HDR_REC[4] = { 0x55, 0xAA, 0xEB, 0x90 };
+
+uint8_t jk_ble_sum8(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+/* memcmp is not in the lx106 core's allowed libc set. */
+static int is_header(const uint8_t *p, const uint8_t h[4])
+{
+	return p[0] == h[0] && p[1] == h[1] && p[2] == h[2] && p[3] == h[3];
+}
+
+static uint32_t get_le(const uint8_t *p, unsigned width)
+{
+	uint32_t v = 0;
+
+	while (width--)
+		v = v << 8 | p[width];
+	return v;
+}
+
+static void put_le(uint8_t *p, uint32_t v, unsigned width)
+{
+	unsigned i;
+
+	for (i = 0; i < width; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+const char *jk_ble_layout_name(unsigned layout)
+{
+	static const char *const names[JK_BLE_LAYOUT_COUNT] = { "JK02_24S", "JK02_32S", "JK04" };
+
+	return layout < JK_BLE_LAYOUT_COUNT ? names[layout] : "?";
+}
+
+enum jk_ble_layout jk_ble_layout_detect(const uint8_t rec[JK_BLE_RECORD_LEN])
+{
+	if (rec[9] == 0x3F || rec[9] == 0x40)
+		return JK_BLE_JK04;
+	return rec[287] ? JK_BLE_JK02_32S : JK_BLE_JK02_24S;
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+rig_rc jk_ble_cmd_parse(const uint8_t *w, size_t n, struct jk_ble_cmd *c)
+{
+	if (n != JK_BLE_CMD_LEN)
+		return RIG_ERR_LENGTH;
+	if (!is_header(w, HDR_CMD))
+		return RIG_ERR_FRAME;
+	if (jk_ble_sum8(w, JK_BLE_CMD_LEN - 1u) != w[JK_BLE_CMD_LEN - 1u])
+		return RIG_ERR_CHECKSUM;
+	if (w[5] > JK_BLE_VALUE_MAX)
+		return RIG_ERR_LENGTH;
+	c->reg = w[4];
+	c->value_len = w[5];
+	memcpy(c->value, w + 6, JK_BLE_VALUE_MAX);
+	return RIG_OK;
+}
+
+void jk_ble_cmd_encode(const struct jk_ble_cmd *c, uint8_t out[JK_BLE_CMD_LEN])
+{
+	memcpy(out, HDR_CMD, sizeof HDR_CMD);
+	out[4] = c->reg;
+	out[5] = c->value_len;
+	memcpy(out + 6, c->value, JK_BLE_VALUE_MAX);
+	out[JK_BLE_CMD_LEN - 1u] = jk_ble_sum8(out, JK_BLE_CMD_LEN - 1u);
+}
+
+void jk_ble_cmd_read(struct jk_ble_cmd *c, uint8_t reg)
+{
+	memset(c, 0, sizeof *c);
+	c->reg = reg;
+}
+
+rig_rc jk_ble_cmd_write(struct jk_ble_cmd *c, uint8_t reg, uint8_t len, uint32_t value)
+{
+	jk_ble_cmd_read(c, reg);
+	if (len > 4u)
+		return RIG_ERR_ARG;
+	c->value_len = len;
+	put_le(c->value, value, len);
+	return RIG_OK;
+}
+
+void jk_ble_cmd_ack(struct jk_ble_cmd *c)
+{
+	(void)jk_ble_cmd_write(c, JK_BLE_REG_ACK, 1, 1);
+}
+
+uint32_t jk_ble_cmd_value(const struct jk_ble_cmd *c)
+{
+	return get_le(c->value, c->value_len < 4u ? c->value_len : 4u);
+}
+
+int jk_ble_cmd_is_ack(const struct jk_ble_cmd *c)
+{
+	return c->reg == JK_BLE_REG_ACK;
+}
+
+/* ---- records --------------------------------------------------------------------------- */
+
+rig_rc jk_ble_record_check(const uint8_t *w, size_t n)
+{
+	if (n != JK_BLE_RECORD_LEN)
+		return RIG_ERR_LENGTH;
+	if (!is_header(w, HDR_REC))
+		return RIG_ERR_FRAME;
+	if (jk_ble_sum8(w, JK_BLE_RECORD_LEN - 1u) != w[JK_BLE_RECORD_LEN - 1u])
+		return RIG_ERR_CHECKSUM;
+	return RIG_OK;
+}
+
+void jk_ble_record_begin(uint8_t rec[JK_BLE_RECORD_LEN], uint8_t type, uint8_t counter)
+{
+	memset(rec, 0, JK_BLE_RECORD_LEN);
+	memcpy(rec, HDR_REC, sizeof HDR_REC);
+	rec[4] = type;
+	rec[5] = counter;
+}
+
+void jk_ble_record_seal(uint8_t rec[JK_BLE_RECORD_LEN])
+{
+	memcpy(rec, HDR_REC, sizeof HDR_REC);
+	rec[JK_BLE_RECORD_LEN - 1u] = jk_ble_sum8(rec, JK_BLE_RECORD_LEN - 1u);
+}
+
+/* ---- floats ------------------------------------------------------------------------------ */
+
+rig_rc jk_ble_f32_to_milli(uint32_t bits, int32_t *milli)
+{
+	uint32_t e = (bits >> 23) & 0xFFu, m = (bits & 0x7FFFFFu) | 0x800000u, r;
+	int t;
+
+	if (e == 0xFFu)
+		return RIG_ERR_ARG;
+	if (e == 0u) {                   /* zero and subnormals: far below a milli-unit */
+		*milli = 0;
+		return RIG_OK;
+	}
+	/* v * 1000 = m * 2^(e - 150) * 125 * 8 = (m * 125) >> (147 - e), and m * 125 < 2^31. */
+	t = 147 - (int)e;
+	if (t < -1 || (t == -1 && m * 125u > 0x7FFFFFFFu >> 1))
+		return RIG_ERR_ARG;                   /* more than int32 milli-units */
+	if (t <= 0)
+		r = m * 125u << -t;
+	else if (t >= 32)
+		r = 0;
+	else
+		r = (m * 125u + (1u << (t - 1))) >> t;   /* < 2^31 + 2^30: no wrap */
+	*milli = (bits & 0x80000000u) ? -(int32_t)r : (int32_t)r;
+	return RIG_OK;
+}
+
+uint32_t jk_ble_milli_to_f32(int32_t milli)
+{
+	uint32_t a = milli < 0 ? 0u - (uint32_t)milli : (uint32_t)milli;
+	uint32_t sign = milli < 0 ? 0x80000000u : 0u;
+	uint32_t r = 0, q = 0, mant;
+	int pos = 31, lead = 0, got = 0;
+
+	if (a == 0)
+		return 0;
+	/* Schoolbook division of a by 1000, one bit at a time (a's bits, then zero fraction bits),
+	 * until the quotient has 25 significant bits: the mantissa and one rounding bit. The
+	 * remainder left over is the sticky part. No divider needed, and none on the lx106. */
+	while (got < 25) {
+		uint32_t bit = pos >= 0 ? (a >> pos) & 1u : 0u;
+
+		r = r << 1 | bit;
+		if (r >= 1000u) {
+			r -= 1000u;
+			if (!got)
+				lead = pos;
+			q = q << 1 | 1u;
+			got++;
+		} else if (got) {
+			q <<= 1;
+			got++;
+		}
+		pos--;
+	}
+	mant = q >> 1;
+	if ((q & 1u) && (r || (mant & 1u)))       /* nearest, ties to even */
+		mant++;
+	if (mant >> 24) {
+		mant >>= 1;
+		lead++;
+	}
+	return sign | (uint32_t)(lead + 127) << 23 | (mant & 0x7FFFFFu);
+}
+
+/* ---- field tables -------------------------------------------------------------------------
+ * Each record kind and layout is one table: where a field sits on the wire, how it is coded
+ * there, and which struct member holds it. One walker decodes, encodes and clears them all. */
+
+enum wire_kind {
+	W_U8, W_U16, W_U32, W_S16, W_S32,
+	W_TEMP,      /* s16 0.1 degC <-> dK */
+	W_F32        /* IEEE-754 single, units <-> milli-units */
+};
+enum mem_kind { M_U8, M_U16, M_U32, M_I32 };
+
+struct field {
+	uint16_t off;        /* in the record */
+	uint16_t member;     /* offsetof in the struct */
+	uint8_t wire, mem;
+	uint8_t count;       /* consecutive values, both on the wire and in the struct */
+};
+
+struct table {
+	const struct field *f;
+	uint8_t n;
+};
+
+static const uint8_t wire_width[] = { 1, 2, 4, 2, 4, 2, 4 };
+static const uint8_t mem_width[] = { 1, 2, 4, 4 };
+
+#define CF(off, m, w, k, n) { off, offsetof(struct jk_ble_cells, m), w, k, n }
+static const struct field cells_24s[] = {
+	CF(6, cell_mV, W_U16, M_U16, 24),     CF(54, cell_mask, W_U32, M_U32, 1),
+	CF(58, avg_cell_mV, W_U16, M_U16, 1), CF(60, delta_cell_mV, W_U16, M_U16, 1),
+	CF(62, max_cell_idx, W_U8, M_U8, 1),  CF(63, min_cell_idx, W_U8, M_U8, 1),
+	CF(118, pack_mV, W_U32, M_U32, 1),    CF(122, power_mW, W_U32, M_U32, 1),
+	CF(126, current_mA, W_S32, M_I32, 1), CF(130, temp_dK, W_TEMP, M_I32, 2),
+	CF(134, mos_temp_dK, W_TEMP, M_I32, 1), CF(136, errors, W_U16, M_U32, 1),
+	CF(138, balance_current_mA, W_S16, M_I32, 1), CF(140, balance_action, W_U8, M_U8, 1),
+	CF(141, soc_pct, W_U8, M_U8, 1),      CF(142, remain_mAh, W_U32, M_U32, 1),
+	CF(146, full_mAh, W_U32, M_U32, 1),   CF(150, cycles, W_U32, M_U32, 1),
+	CF(154, cycle_capacity_mAh, W_U32, M_U32, 1), CF(158, soh_pct, W_U8, M_U8, 1),
+	CF(162, runtime_s, W_U32, M_U32, 1),  CF(166, fet_chg, W_U8, M_U8, 1),
+	CF(167, fet_dsg, W_U8, M_U8, 1),      CF(182, temp_present, W_U8, M_U8, 1),
+};
+/* 8 more voltage slots shift what follows by 16, 8 more resistance slots by another 16. */
+static const struct field cells_32s[] = {
+	CF(6, cell_mV, W_U16, M_U16, 32),     CF(70, cell_mask, W_U32, M_U32, 1),
+	CF(74, avg_cell_mV, W_U16, M_U16, 1), CF(76, delta_cell_mV, W_U16, M_U16, 1),
+	CF(78, max_cell_idx, W_U8, M_U8, 1),  CF(79, min_cell_idx, W_U8, M_U8, 1),
+	CF(144, mos_temp_dK, W_TEMP, M_I32, 1),
+	CF(150, pack_mV, W_U32, M_U32, 1),    CF(154, power_mW, W_U32, M_U32, 1),
+	CF(158, current_mA, W_S32, M_I32, 1), CF(162, temp_dK, W_TEMP, M_I32, 2),
+	CF(166, errors, W_U32, M_U32, 1),
+	CF(170, balance_current_mA, W_S16, M_I32, 1), CF(172, balance_action, W_U8, M_U8, 1),
+	CF(173, soc_pct, W_U8, M_U8, 1),      CF(174, remain_mAh, W_U32, M_U32, 1),
+	CF(178, full_mAh, W_U32, M_U32, 1),   CF(182, cycles, W_U32, M_U32, 1),
+	CF(186, cycle_capacity_mAh, W_U32, M_U32, 1), CF(190, soh_pct, W_U8, M_U8, 1),
+	CF(194, runtime_s, W_U32, M_U32, 1),  CF(198, fet_chg, W_U8, M_U8, 1),
+	CF(199, fet_dsg, W_U8, M_U8, 1),      CF(214, temp_present, W_U8, M_U8, 1),
+	CF(254, temp_dK[2], W_TEMP, M_I32, 3),
+};
+static const struct field cells_jk04[] = {
+	CF(6, cell_mV, W_F32, M_U16, 24),
+	CF(202, avg_cell_mV, W_F32, M_U16, 1), CF(206, delta_cell_mV, W_F32, M_U16, 1),
+	CF(220, balance_action, W_U8, M_U8, 1), CF(222, balance_current_mA, W_F32, M_I32, 1),
+	CF(286, runtime_s, W_U32, M_U32, 1),
+};
+
+#define SF(off, k, w) { off, offsetof(struct jk_ble_settings, value) + 4u * (k), w, M_U32, 1 }
+static const struct field settings_jk02[] = {
+	{ 6, offsetof(struct jk_ble_settings, value), W_U32, M_U32, JK_SET_COUNT },
+};
+static const struct field settings_jk04[] = {
+	SF(34, JK_SET_CELL_COUNT, W_U8),     SF(38, JK_SET_POWER_OFF_MV, W_F32),
+	SF(98, JK_SET_BAL_START_MV, W_F32),  SF(106, JK_SET_BAL_TRIGGER_MV, W_F32),
+	SF(110, JK_SET_MAX_BAL_MA, W_F32),   SF(114, JK_SET_BAL_SWITCH, W_U8),
+};
+
+#define DF(off, m, w, k, n) { off, offsetof(struct jk_ble_device, m), w, k, n }
+static const struct field device_fields[] = {
+	DF(6, model, W_U8, M_U8, 16),        DF(22, hw_version, W_U8, M_U8, 8),
+	DF(30, sw_version, W_U8, M_U8, 8),   DF(38, uptime_s, W_U32, M_U32, 1),
+	DF(42, power_on_count, W_U32, M_U32, 1), DF(46, name, W_U8, M_U8, 16),
+	DF(62, passcode, W_U8, M_U8, 16),    DF(78, mfg_date, W_U8, M_U8, 8),
+	DF(86, serial, W_U8, M_U8, 11),      DF(97, passcode2, W_U8, M_U8, 5),
+	DF(102, user_data, W_U8, M_U8, 16),  DF(118, setup_passcode, W_U8, M_U8, 16),
+};
+
+static const struct table cells_tables[JK_BLE_LAYOUT_COUNT] = {
+	{ cells_24s, N_OF(cells_24s) }, { cells_32s, N_OF(cells_32s) }, { cells_jk04, N_OF(cells_jk04) },
+};
+static const struct table settings_tables[JK_BLE_LAYOUT_COUNT] = {
+	{ settings_jk02, N_OF(settings_jk02) }, { settings_jk02, N_OF(settings_jk02) },
+	{ settings_jk04, N_OF(settings_jk04) },
+};
+static const struct table device_table = { device_fields, N_OF(device_fields) };
+
+/* A wire value as a 32-bit carrier: unsigned kinds as they are, signed ones sign-extended. */
+static rig_rc wire_get(const uint8_t *p, uint8_t kind, uint32_t *v)
+{
+	int32_t milli;
+	rig_rc rc;
+
+	switch (kind) {
+	case W_S16:
+		*v = (uint32_t)(int32_t)(int16_t)get_le(p, 2);
+		return RIG_OK;
+	case W_TEMP:
+		*v = (uint32_t)((int32_t)(int16_t)get_le(p, 2) + JK_BLE_DK_ZERO_C);
+		return RIG_OK;
+	case W_F32:
+		rc = jk_ble_f32_to_milli(get_le(p, 4), &milli);
+		*v = (uint32_t)milli;
+		return rc == RIG_OK ? RIG_OK : RIG_ERR_FRAME;
+	default:
+		*v = get_le(p, wire_width[kind]);
+		return RIG_OK;
+	}
+}
+
+static int fits_s16(int32_t v)
+{
+	return v >= -32768 && v <= 32767;
+}
+
+static rig_rc wire_put(uint8_t *p, uint8_t kind, uint32_t v)
+{
+	int32_t s = (int32_t)v, old;
+
+	switch (kind) {
+	case W_U8:
+	case W_U16:
+		if (v >> (8u * wire_width[kind]))
+			return RIG_ERR_ARG;
+		break;
+	case W_S16:
+		if (!fits_s16(s))
+			return RIG_ERR_ARG;
+		break;
+	case W_TEMP:
+		if (s < -32768 + JK_BLE_DK_ZERO_C || s > 32767 + JK_BLE_DK_ZERO_C)
+			return RIG_ERR_ARG;
+		v = (uint32_t)(s - JK_BLE_DK_ZERO_C);
+		break;
+	case W_F32:
+		/* A float that already reads as this value keeps its finer bits (captured records
+		 * rebuild exactly); otherwise the nearest float. */
+		if (jk_ble_f32_to_milli(get_le(p, 4), &old) == RIG_OK && old == s)
+			return RIG_OK;
+		v = jk_ble_milli_to_f32(s);
+		break;
+	default:
+		break;
+	}
+	put_le(p, v, wire_width[kind]);
+	return RIG_OK;
+}
+
+static uint32_t mem_get(const uint8_t *m, uint8_t kind)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	int32_t i32;
+
+	switch (kind) {
+	case M_U8:  memcpy(&u8, m, 1); return u8;
+	case M_U16: memcpy(&u16, m, 2); return u16;
+	case M_U32: memcpy(&u32, m, 4); return u32;
+	default:    memcpy(&i32, m, 4); return (uint32_t)i32;
+	}
+}
+
+static rig_rc mem_put(uint8_t *m, uint8_t kind, uint32_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+
+	switch (kind) {
+	case M_U8:
+		if (v > 0xFFu)
+			return RIG_ERR_FRAME;
+		memcpy(m, &u8, 1);
+		return RIG_OK;
+	case M_U16:
+		if (v > 0xFFFFu)
+			return RIG_ERR_FRAME;   /* only a float can be this far out */
+		memcpy(m, &u16, 2);
+		return RIG_OK;
+	default:
+		memcpy(m, &v, 4);
+		return RIG_OK;
+	}
+}
+
+static rig_rc table_decode(const uint8_t *rec, const struct table *t, void *st)
+{
+	uint8_t *base = st;
+	unsigned i, k;
+
+	for (i = 0; i < t->n; i++) {
+		const struct field *f = &t->f[i];
+
+		for (k = 0; k < f->count; k++) {
+			uint32_t v;
+			rig_rc rc = wire_get(rec + f->off + k * wire_width[f->wire], f->wire, &v);
+
+			if (rc == RIG_OK)
+				rc = mem_put(base + f->member + k * mem_width[f->mem], f->mem, v);
+			if (rc != RIG_OK)
+				return rc;
+		}
+	}
+	return RIG_OK;
+}
+
+static rig_rc table_encode(uint8_t *rec, const struct table *t, const void *st)
+{
+	const uint8_t *base = st;
+	unsigned i, k;
+
+	for (i = 0; i < t->n; i++) {
+		const struct field *f = &t->f[i];
+
+		for (k = 0; k < f->count; k++) {
+			uint32_t v = mem_get(base + f->member + k * mem_width[f->mem], f->mem);
+			rig_rc rc = wire_put(rec + f->off + k * wire_width[f->wire], f->wire, v);
+
+			if (rc != RIG_OK)
+				return rc;
+		}
+	}
+	return RIG_OK;
+}
+
+static void table_clear(uint8_t *rec, const struct table *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->f[i].wire != W_F32)
+			memset(rec + t->f[i].off, 0, (size_t)t->f[i].count * wire_width[t->f[i].wire]);
+}
+
+void jk_ble_record_clear_fields(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout)
+{
+	if ((unsigned)layout >= JK_BLE_LAYOUT_COUNT)
+		return;
+	switch (rec[4]) {
+	case JK_BLE_REC_SETTINGS: table_clear(rec, &settings_tables[layout]); break;
+	case JK_BLE_REC_CELLS:    table_clear(rec, &cells_tables[layout]); break;
+	case JK_BLE_REC_DEVICE:   table_clear(rec, &device_table); break;
+	default: break;
+	}
+}
+
+/* ---- typed records ---------------------------------------------------------------------- */
+
+unsigned jk_ble_slots(enum jk_ble_layout layout)
+{
+	return layout == JK_BLE_JK02_32S ? 32u : 24u;
+}
+
+static rig_rc want(const uint8_t *rec, uint8_t type, unsigned layout)
+{
+	return rec[4] == type && layout < JK_BLE_LAYOUT_COUNT ? RIG_OK : RIG_ERR_ARG;
+}
+
+rig_rc jk_ble_cells_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+                           struct jk_ble_cells *c)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_CELLS, (unsigned)layout);
+	unsigned i;
+
+	if (rc != RIG_OK)
+		return rc;
+	memset(c, 0, sizeof *c);
+	rc = table_decode(rec, &cells_tables[layout], c);
+	if (rc != RIG_OK || layout != JK_BLE_JK04)
+		return rc;
+	/* JK04 sends neither a cell mask nor a pack voltage (jk.md §3.10). */
+	for (i = 0; i < 24u; i++)
+		if (c->cell_mV[i]) {
+			c->cell_mask |= (uint32_t)1u << i;
+			c->pack_mV += c->cell_mV[i];
+		}
+	return RIG_OK;
+}
+
+rig_rc jk_ble_cells_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+                           const struct jk_ble_cells *c)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_CELLS, (unsigned)layout);
+
+	return rc != RIG_OK ? rc : table_encode(rec, &cells_tables[layout], c);
+}
+
+rig_rc jk_ble_settings_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+                              struct jk_ble_settings *s)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_SETTINGS, (unsigned)layout);
+
+	if (rc != RIG_OK)
+		return rc;
+	memset(s, 0, sizeof *s);
+	return table_decode(rec, &settings_tables[layout], s);
+}
+
+rig_rc jk_ble_settings_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+                              const struct jk_ble_settings *s)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_SETTINGS, (unsigned)layout);
+
+	return rc != RIG_OK ? rc : table_encode(rec, &settings_tables[layout], s);
+}
+
+rig_rc jk_ble_device_decode(const uint8_t rec[JK_BLE_RECORD_LEN], struct jk_ble_device *d)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
+
+	if (rc != RIG_OK)
+		return rc;
+	memset(d, 0, sizeof *d);
+	return table_decode(rec, &device_table, d);
+}
+
+rig_rc jk_ble_device_encode(uint8_t rec[JK_BLE_RECORD_LEN], const struct jk_ble_device *d)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
+
+	return rc != RIG_OK ? rc : table_encode(rec, &device_table, d);
+}
+
+/* ---- settings registers (jk.md §4.2) ------------------------------------------------------ */
+
+/* The JK04 settings a write can reach; JK02 is arithmetic (see jk_ble_setting_reg). */
+static const uint8_t jk04_regs[][2] = {
+	{ JK_SET_CELL_COUNT, 0x1C }, { JK_SET_POWER_OFF_MV, 0x20 }, { JK_SET_BAL_START_MV, 0x58 },
+	{ JK_SET_BAL_TRIGGER_MV, 0x64 }, { JK_SET_MAX_BAL_MA, 0x68 }, { JK_SET_BAL_SWITCH, JK_BLE_REG_JK04_BAL },
+};
+
+static const struct field *setting_field(enum jk_ble_layout layout, unsigned k)
+{
+	const struct table *t;
+	unsigned i;
+
+	if ((unsigned)layout >= JK_BLE_LAYOUT_COUNT || k >= JK_SET_COUNT)
+		return NULL;
+	t = &settings_tables[layout];
+	for (i = 0; i < t->n; i++) {
+		unsigned first = (t->f[i].member - offsetof(struct jk_ble_settings, value)) / 4u;
+
+		if (k >= first && k < first + t->f[i].count)
+			return &t->f[i];
+	}
+	return NULL;
+}
+
+int jk_ble_setting_present(enum jk_ble_layout layout, unsigned k)
+{
+	return setting_field(layout, k) != NULL;
+}
+
+uint8_t jk_ble_setting_reg(enum jk_ble_layout layout, unsigned k)
+{
+	unsigned i;
+
+	if (!jk_ble_setting_present(layout, k))
+		return 0;
+	if (layout == JK_BLE_JK04) {
+		for (i = 0; i < N_OF(jk04_regs); i++)
+			if (jk04_regs[i][0] == k)
+				return jk04_regs[i][1];
+		return 0;
+	}
+	/* Words 0..31 are registers 1..0x20; the last two moved between 24S and 32S. */
+	if (k < 32u)
+		return (uint8_t)(k + 1u);
+	if (k == JK_SET_SCP_DELAY_US)
+		return layout == JK_BLE_JK02_24S ? 0x25 : 0x21;
+	return layout == JK_BLE_JK02_24S ? 0x26 : 0x22;
+}
+
+int jk_ble_setting_of_reg(enum jk_ble_layout layout, uint8_t reg)
+{
+	unsigned k;
+
+	for (k = 0; reg && k < JK_SET_COUNT; k++)
+		if (jk_ble_setting_reg(layout, k) == reg)
+			return (int)k;
+	return -1;
+}
+
+rig_rc jk_ble_setting_from_wire(enum jk_ble_layout layout, unsigned k, uint32_t wire, uint32_t *value)
+{
+	const struct field *f = setting_field(layout, k);
+	int32_t milli;
+	rig_rc rc;
+
+	if (!f)
+		return RIG_ERR_ARG;
+	if (f->wire != W_F32) {
+		*value = wire;
+		return RIG_OK;
+	}
+	rc = jk_ble_f32_to_milli(wire, &milli);
+	*value = (uint32_t)milli;
+	return rc;
+}
+
+uint32_t jk_ble_setting_to_wire(enum jk_ble_layout layout, unsigned k, uint32_t value)
+{
+	const struct field *f = setting_field(layout, k);
+
+	return f && f->wire == W_F32 ? jk_ble_milli_to_f32((int32_t)value) : value;
+}
+
+/* ---- receive assembler ------------------------------------------------------------------- */
+
+void jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms)
+{
+	memset(rx, 0, sizeof *rx);
+	rx->gap_ms = gap_ms;
+}
+
+void jk_ble_rx_reset(struct jk_ble_rx *rx)
+{
+	rx->have = 0;
+	rx->out = 0;
+}
+
+static void rx_drop(struct jk_ble_rx *rx, uint16_t n)
+{
+	memmove(rx->buf, rx->buf + n, (size_t)(rx->have - n));
+	rx->have = (uint16_t)(rx->have - n);
+}
+
+/* The frame handed out last leaves the buffer only now, so the caller could read it in place. */
+static void rx_release(struct jk_ble_rx *rx)
+{
+	if (rx->out) {
+		rx_drop(rx, rx->out);
+		rx->out = 0;
+	}
+}
+
+size_t jk_ble_rx_feed(struct jk_ble_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+{
+	size_t room;
+
+	rx_release(rx);
+	if (n == 0)
+		return 0;
+	/* A partial frame that stalled longer than a link ever pauses lost its tail: start over. */
+	if (rx->have && rx->gap_ms && now_ms - rx->last_ms > rx->gap_ms) {
+		rx->skipped_bytes += rx->have;
+		rx->have = 0;
+	}
+	rx->last_ms = now_ms;
+	room = sizeof rx->buf - rx->have;
+	if (n > room)
+		n = room;
+	memcpy(rx->buf + rx->have, p, n);
+	rx->have = (uint16_t)(rx->have + n);
+	return n;
+}
+
+static uint16_t frame_len(const uint8_t *p)
+{
+	if (is_header(p, HDR_CMD))
+		return JK_BLE_CMD_LEN;
+	if (is_header(p, HDR_REC))
+		return JK_BLE_RECORD_LEN;
+	return 0;
+}
+
+rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
+{
+	rx_release(rx);
+	for (;;) {
+		uint16_t start = 0, need;
+		struct jk_ble_cmd c;
+		rig_rc rc;
+
+		while (start < rx->have && rx->buf[start] != HDR_CMD[0] && rx->buf[start] != HDR_REC[0])
+			start++;
+		if (start) {
+			rx->skipped_bytes += start;
+			rx_drop(rx, start);
+		}
+		if (rx->have < sizeof HDR_CMD)
+			return RIG_MORE;
+		need = frame_len(rx->buf);
+		if (!need) {
+			rx->skipped_bytes++;
+			rx_drop(rx, 1);
+			continue;
+		}
+		if (rx->have < need)
+			return RIG_MORE;
+		rc = need == JK_BLE_CMD_LEN ? jk_ble_cmd_parse(rx->buf, need, &c)
+		                            : jk_ble_record_check(rx->buf, need);
+		if (rc == RIG_OK) {
+			rx->out = need;
+			*wire = rx->buf;
+			*n = need;
+			return RIG_OK;
+		}
+		/* A header inside noise, or a record cut short by the next one: resync one byte on. */
+		rx->rejected_frames++;
+		rx->skipped_bytes++;
+		rx_drop(rx, 1);
+	}
+}

@@ -1,0 +1,380 @@
+/* JK BLE frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/jk_ble_json.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "bmsrig/jk_ble_json.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define MODBUS_ECHO_LEN 8u            /* addr, 0x10, reg(2), quantity(2), CRC-16 lo, hi */
+
+struct num {
+	const char *key;
+	double v;           /* every field is an integer below 2^53, so a double holds it exactly */
+};
+
+static void add_nums(cJSON *o, const struct num *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddNumberToObject(o, t[i].key, t[i].v);
+}
+
+static void add_i32_array(cJSON *o, const char *key, const int32_t *v, size_t n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+}
+
+static void add_hex(cJSON *o, const char *key, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char s[2 * JK_BLE_VALUE_MAX + 1];
+
+	if (n > JK_BLE_VALUE_MAX)
+		n = JK_BLE_VALUE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 0x0Fu];
+	}
+	s[2 * n] = '\0';
+	cJSON_AddStringToObject(o, key, s);
+}
+
+/* A NUL-padded device text up to its first NUL, read as Latin-1 so any byte stays valid JSON. */
+static void add_text(cJSON *o, const char *key, const uint8_t *p, size_t n)
+{
+	char s[2 * 16 + 1];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && i < 16 && p[i]; i++) {
+		if (p[i] < 0x80) {
+			s[k++] = (char)p[i];
+		} else {
+			s[k++] = (char)(0xC0 | p[i] >> 6);
+			s[k++] = (char)(0x80 | (p[i] & 0x3F));
+		}
+	}
+	s[k] = '\0';
+	cJSON_AddStringToObject(o, key, s);
+}
+
+static cJSON *object(void)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o)
+		cJSON_AddStringToObject(o, "proto", "jk-ble");
+	return o;
+}
+
+static void add_error(cJSON *o, rig_rc rc)
+{
+	cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
+}
+
+/* ---- commands -------------------------------------------------------------------------- */
+
+static cJSON *cmd_json(const uint8_t *wire, size_t n)
+{
+	struct jk_ble_cmd c;
+	rig_rc rc = jk_ble_cmd_parse(wire, n, &c);
+	cJSON *o = object();
+
+	if (!o)
+		return NULL;
+	if (rc != RIG_OK) {
+		add_error(o, rc);
+		return o;
+	}
+	cJSON_AddStringToObject(o, "kind", jk_ble_cmd_is_ack(&c) ? "response" : "request");
+	cJSON_AddNumberToObject(o, "cmd", c.reg);
+	cJSON_AddNumberToObject(o, "value_len", c.value_len);
+	if (c.value_len > 4u)
+		add_hex(o, "value_hex", c.value, c.value_len);
+	else if (c.value_len)
+		cJSON_AddNumberToObject(o, "value", jk_ble_cmd_value(&c));
+	return o;
+}
+
+/* ---- records ----------------------------------------------------------------------------- */
+
+static const struct { uint8_t k; const char *key; } setting_keys[] = {
+	{ JK_SET_CELL_UVP_MV, "cell_uvp_mv" },    { JK_SET_CELL_UVPR_MV, "cell_uvpr_mv" },
+	{ JK_SET_CELL_OVP_MV, "cell_ovp_mv" },    { JK_SET_CELL_OVPR_MV, "cell_ovpr_mv" },
+	{ JK_SET_POWER_OFF_MV, "power_off_mv" },  { JK_SET_BAL_TRIGGER_MV, "bal_trigger_mv" },
+	{ JK_SET_BAL_START_MV, "bal_start_mv" },  { JK_SET_MAX_BAL_MA, "max_bal_ma" },
+	{ JK_SET_MAX_CHG_MA, "max_chg_ma" },      { JK_SET_MAX_DSG_MA, "max_dsg_ma" },
+	{ JK_SET_CELL_COUNT, "cell_count" },      { JK_SET_CAPACITY_MAH, "design_mah" },
+	{ JK_SET_CHG_SWITCH, "chg_switch" },      { JK_SET_DSG_SWITCH, "dsg_switch" },
+	{ JK_SET_BAL_SWITCH, "bal_switch" },
+};
+
+static rig_rc settings_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout)
+{
+	struct jk_ble_settings s;
+	rig_rc rc = jk_ble_settings_decode(rec, layout, &s);
+
+	if (rc != RIG_OK)
+		return rc;
+	for (size_t i = 0; i < N_OF(setting_keys); i++)
+		if (jk_ble_setting_present(layout, setting_keys[i].k))
+			cJSON_AddNumberToObject(o, setting_keys[i].key, s.value[setting_keys[i].k]);
+	return RIG_OK;
+}
+
+static rig_rc cells_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout)
+{
+	struct jk_ble_cells c;
+	rig_rc rc = jk_ble_cells_decode(rec, layout, &c);
+	cJSON *cells;
+	unsigned i, count = 0;
+
+	if (rc != RIG_OK)
+		return rc;
+	cells = cJSON_AddArrayToObject(o, "cells_mv");
+	for (i = 0; cells && i < jk_ble_slots(layout); i++)
+		if (c.cell_mask >> i & 1u) {
+			cJSON_AddItemToArray(cells, cJSON_CreateNumber(c.cell_mV[i]));
+			count++;
+		}
+	cJSON_AddNumberToObject(o, "cell_count", count);
+	cJSON_AddNumberToObject(o, "pack_mv", c.pack_mV);
+	cJSON_AddNumberToObject(o, "balance_current_ma", c.balance_current_mA);
+	if (layout == JK_BLE_JK04)
+		return RIG_OK;           /* no current, temperatures, SOC or switches in JK04 */
+
+	const struct num more[] = {
+		{ "current_ma", c.current_mA }, { "mos_temp_dk", c.mos_temp_dK },
+		{ "prot_raw", c.errors }, { "soc_pct", c.soc_pct }, { "remain_mah", c.remain_mAh },
+		{ "full_mah", c.full_mAh }, { "cycles", c.cycles }, { "fet_chg", c.fet_chg },
+		{ "fet_dsg", c.fet_dsg }, { "soh_pct", c.soh_pct }, { "power_mw", c.power_mW },
+		{ "runtime_s", c.runtime_s },
+	};
+	add_i32_array(o, "temps_dk", c.temp_dK, 2);
+	if (layout == JK_BLE_JK02_32S)
+		add_i32_array(o, "temps_ext_dk", c.temp_dK + 2, 3);
+	add_nums(o, more, N_OF(more));
+	return RIG_OK;
+}
+
+static rig_rc device_json(cJSON *o, const uint8_t *rec)
+{
+	struct jk_ble_device d;
+	rig_rc rc = jk_ble_device_decode(rec, &d);
+	const uint8_t *y = d.mfg_date;
+	int digits = 1;
+
+	if (rc != RIG_OK)
+		return rc;
+	add_text(o, "model", d.model, sizeof d.model);
+	add_text(o, "hw_version", d.hw_version, sizeof d.hw_version);
+	add_text(o, "sw_version", d.sw_version, sizeof d.sw_version);
+	add_text(o, "serial", d.serial, sizeof d.serial);
+	cJSON_AddNumberToObject(o, "uptime_s", d.uptime_s);
+	cJSON_AddNumberToObject(o, "power_on_count", d.power_on_count);
+	/* "YYMMDD" read as 20YY; boards that leave it empty get no date. */
+	for (int i = 0; i < 6; i++)
+		digits &= y[i] >= '0' && y[i] <= '9';
+	if (digits) {
+		char s[16];
+
+		snprintf(s, sizeof s, "20%c%c-%c%c-%c%c", y[0], y[1], y[2], y[3], y[4], y[5]);
+		cJSON_AddStringToObject(o, "production_date", s);
+	}
+	return RIG_OK;
+}
+
+/* CRC-16/Modbus (poly 0xA001 reflected, init 0xFFFF), sent low byte first. */
+static uint16_t crc16_modbus(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1u) ? (uint16_t)(crc >> 1 ^ 0xA001u) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+/* A JK-PB RS485 trigger reply: the record, then the 8-byte echo of the FC 0x10 write. */
+static rig_rc modbus_echo_check(const uint8_t *t, size_t n)
+{
+	if (n != MODBUS_ECHO_LEN || t[1] != 0x10)
+		return RIG_ERR_FRAME;
+	return crc16_modbus(t, 6) == (uint16_t)(t[6] | t[7] << 8) ? RIG_OK : RIG_ERR_CHECKSUM;
+}
+
+static void modbus_echo_build(uint8_t *t, uint8_t address, uint16_t reg, uint16_t quantity)
+{
+	uint16_t crc;
+
+	t[0] = address;
+	t[1] = 0x10;
+	t[2] = (uint8_t)(reg >> 8);
+	t[3] = (uint8_t)reg;
+	t[4] = (uint8_t)(quantity >> 8);
+	t[5] = (uint8_t)quantity;
+	crc = crc16_modbus(t, 6);
+	t[6] = (uint8_t)crc;
+	t[7] = (uint8_t)(crc >> 8);
+}
+
+/* A record, and a trailer if any: RIG_OK when both are well formed. */
+static rig_rc record_check(const uint8_t *wire, size_t n)
+{
+	rig_rc rc;
+
+	if (n < JK_BLE_RECORD_LEN)
+		return RIG_ERR_LENGTH;
+	rc = jk_ble_record_check(wire, JK_BLE_RECORD_LEN);
+	if (rc == RIG_OK && n > JK_BLE_RECORD_LEN)
+		rc = modbus_echo_check(wire + JK_BLE_RECORD_LEN, n - JK_BLE_RECORD_LEN);
+	return rc;
+}
+
+static int has_layout(uint8_t type)
+{
+	return type == JK_BLE_REC_SETTINGS || type == JK_BLE_REC_CELLS;
+}
+
+static cJSON *record_json(const uint8_t *rec, size_t n)
+{
+	rig_rc rc = record_check(rec, n);
+	enum jk_ble_layout layout;
+	cJSON *o = object();
+
+	if (!o)
+		return NULL;
+	if (rc != RIG_OK) {
+		add_error(o, rc);
+		return o;
+	}
+	cJSON_AddStringToObject(o, "kind", "response");
+	cJSON_AddNumberToObject(o, "cmd", rec[4]);
+	cJSON_AddNumberToObject(o, "counter", rec[5]);
+	if (n > JK_BLE_RECORD_LEN) {
+		cJSON_AddNumberToObject(o, "modbus_address", rec[JK_BLE_RECORD_LEN]);
+		cJSON_AddNumberToObject(o, "modbus_register",
+		                        rec[JK_BLE_RECORD_LEN + 2] << 8 | rec[JK_BLE_RECORD_LEN + 3]);
+	}
+	layout = jk_ble_layout_detect(rec);
+	if (has_layout(rec[4]))
+		cJSON_AddStringToObject(o, "layout", jk_ble_layout_name(layout));
+	switch (rec[4]) {
+	case JK_BLE_REC_SETTINGS: rc = settings_json(o, rec, layout); break;
+	case JK_BLE_REC_CELLS:    rc = cells_json(o, rec, layout); break;
+	case JK_BLE_REC_DEVICE:   rc = device_json(o, rec); break;
+	default:                  rc = RIG_OK; break;   /* logbook and unknown types: header only */
+	}
+	if (rc != RIG_OK)
+		add_error(o, rc);
+	return o;
+}
+
+static int starts(const uint8_t *w, size_t n, uint8_t b0, uint8_t b1)
+{
+	return n >= 2 && w[0] == b0 && w[1] == b1;
+}
+
+cJSON *jk_ble_wire_json(const uint8_t *wire, size_t n)
+{
+	cJSON *o;
+
+	if (starts(wire, n, 0xAA, 0x55))
+		return cmd_json(wire, n);
+	if (starts(wire, n, 0x55, 0xAA))
+		return record_json(wire, n);
+	o = object();
+	if (o)
+		add_error(o, RIG_ERR_FRAME);
+	return o;
+}
+
+/* ---- typed round trip ---------------------------------------------------------------------- */
+
+static rig_rc cmd_rebuild(const uint8_t *wire, size_t n, uint8_t *out)
+{
+	struct jk_ble_cmd c, g;
+	rig_rc rc = jk_ble_cmd_parse(wire, n, &c);
+
+	if (rc != RIG_OK)
+		return rc;
+	if (c.value_len <= 4u) {
+		rc = jk_ble_cmd_write(&g, c.reg, c.value_len, jk_ble_cmd_value(&c));
+		if (rc != RIG_OK)
+			return rc;
+	} else {
+		jk_ble_cmd_read(&g, c.reg);
+		g.value_len = c.value_len;
+		memcpy(g.value, c.value, c.value_len);      /* a string value has no typed form */
+	}
+	/* The padding the app randomises is not a field: it is carried over as it came. */
+	memcpy(g.value + c.value_len, c.value + c.value_len, JK_BLE_VALUE_MAX - c.value_len);
+	jk_ble_cmd_encode(&g, out);
+	return RIG_OK;
+}
+
+static rig_rc record_rebuild(const uint8_t *wire, size_t n, uint8_t *out)
+{
+	enum jk_ble_layout layout;
+	union {
+		struct jk_ble_settings s;
+		struct jk_ble_cells c;
+		struct jk_ble_device d;
+	} u;
+	rig_rc rc = record_check(wire, n);
+
+	if (rc != RIG_OK)
+		return rc;
+	layout = jk_ble_layout_detect(wire);
+	memcpy(out, wire, JK_BLE_RECORD_LEN);
+	jk_ble_record_clear_fields(out, layout);
+	switch (wire[4]) {
+	case JK_BLE_REC_SETTINGS:
+		rc = jk_ble_settings_decode(wire, layout, &u.s);
+		if (rc == RIG_OK)
+			rc = jk_ble_settings_encode(out, layout, &u.s);
+		break;
+	case JK_BLE_REC_CELLS:
+		rc = jk_ble_cells_decode(wire, layout, &u.c);
+		if (rc == RIG_OK)
+			rc = jk_ble_cells_encode(out, layout, &u.c);
+		break;
+	case JK_BLE_REC_DEVICE:
+		rc = jk_ble_device_decode(wire, &u.d);
+		if (rc == RIG_OK)
+			rc = jk_ble_device_encode(out, &u.d);
+		break;
+	default:
+		return RIG_ERR_UNSUPPORTED;
+	}
+	if (rc != RIG_OK)
+		return rc;
+	jk_ble_record_seal(out);
+	if (n > JK_BLE_RECORD_LEN) {
+		const uint8_t *t = wire + JK_BLE_RECORD_LEN;
+
+		modbus_echo_build(out + JK_BLE_RECORD_LEN, t[0], (uint16_t)(t[2] << 8 | t[3]),
+		                  (uint16_t)(t[4] << 8 | t[5]));
+	}
+	return RIG_OK;
+}
+
+rig_rc jk_ble_wire_rebuild(const uint8_t *wire, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+	rig_rc rc;
+
+	if (cap < n)
+		return RIG_ERR_SPACE;
+	if (starts(wire, n, 0xAA, 0x55))
+		rc = cmd_rebuild(wire, n, out);
+	else if (starts(wire, n, 0x55, 0xAA))
+		rc = record_rebuild(wire, n, out);
+	else
+		rc = RIG_ERR_FRAME;
+	if (rc == RIG_OK)
+		*out_len = n;
+	return rc;
+}
