@@ -484,7 +484,8 @@ void bms_restart(struct bms *b, const struct model *m)
 	b->bal_mask = 0;
 	if (b->events[BMS_EV_RESTART] < 0xFFFFu)
 		b->events[BMS_EV_RESTART]++;
-	measure(b, m);
+	if (m)   /* without the model (a protocol's reset command) the next step measures */
+		measure(b, m);
 	update_fets(b);
 }
 

@@ -329,7 +329,8 @@ static void on_dut_line(void *ctx, const char *line)
 	for (i = 0; i < rep.pack.cell_count; i++)
 		printf("%s%u", i ? "," : " ", rep.pack.cell_mV[i]);
 	printf(" fet %u/%u prot 0x%x relay %d -> %s%s%s\n", rep.pack.fet_chg, rep.pack.fet_dsg,
-	       rep.pack.prot, rep.relay, v == 1 ? "agrees" : "DISAGREES", v == 1 ? "" : ": ", v == 1 ? "" : why);
+	       rep.pack.prot, rep.relay, v == 1 ? "agrees" : v == 0 ? "DISAGREES" : "no data",
+	       v == 1 ? "" : ": ", v == 1 ? "" : why);
 	fflush(stdout);
 }
 
@@ -463,7 +464,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!code && o.dut) {
-		verdict_init(&r.verdict, &cfgs[0].unit[o.dut_unit].ops->resolution);
+		struct resolution tol = cfgs[0].unit[o.dut_unit].ops->resolution;
+
+		/* A current inside the BMS's dead band reads 0 on the wire: as close as a DUT can get. */
+		tol.current_mA += sim_bms(r.sims[0], o.dut_unit)->sensor.current_deadband_mA;
+		verdict_init(&r.verdict, &tol);
 		sim_on_truth(r.sims[0], add_truth, &r);
 		r.tty = isatty(STDOUT_FILENO);
 		if (dut_proc_start(&r.dut, o.dut, sim_port(r.sims[0]), o.quiet, err, sizeof err) != RIG_OK) {

@@ -11,13 +11,14 @@
 #include "bmsrig/spec.h"
 
 const struct bms_kind bms_kinds[] = {
-	{ "jbd", "jbd", LINK_UART },
-	{ "jbd-ble", "jbd", LINK_BLE },
-	{ "daly", "daly", LINK_UART },
-	{ "daly-ble", "daly", LINK_BLE },
-	{ "jk", "jk", LINK_UART },
-	{ "jk-ble", "jk-ble", LINK_BLE },
-	{ NULL, NULL, LINK_UART }
+	{ "jbd", "jbd", LINK_UART, NULL, NULL },
+	{ "jbd-ble", "jbd", LINK_BLE, NULL, NULL },
+	{ "daly", "daly", LINK_UART, NULL, NULL },
+	/* The Daly BLE dongle asks for all 16 cell frames whatever the pack (daly.md §3.6). */
+	{ "daly-ble", "daly", LINK_BLE, "all_cell_frames", "1" },
+	{ "jk", "jk", LINK_UART, NULL, NULL },
+	{ "jk-ble", "jk-ble", LINK_BLE, NULL, NULL },
+	{ NULL, NULL, LINK_UART, NULL, NULL }
 };
 
 const struct bms_kind *bms_kind_find(const char *name)
@@ -381,6 +382,17 @@ rig_rc spec_resolve(struct bms_spec *s, char *err, size_t errcap)
 		snprintf(err, errcap, "%s%skind %s: not built into this bmssim", s->origin, *s->origin ? ": " : "",
 		         s->kind->name);
 		return RIG_ERR_UNSUPPORTED;
+	}
+	/* The kind's own quirk goes first, so the user's quirk.* keys override it. */
+	if (s->kind->quirk) {
+		if (s->unit.n_quirks >= SIM_QUIRKS_MAX) {
+			snprintf(err, errcap, "%s: expected at most %u quirks", s->origin, SIM_QUIRKS_MAX - 1);
+			return RIG_ERR_ARG;
+		}
+		memmove(s->quirk_text[1], s->quirk_text[0], s->unit.n_quirks * sizeof s->quirk_text[0]);
+		snprintf(s->quirk_text[0][0], sizeof s->quirk_text[0][0], "%s", s->kind->quirk);
+		snprintf(s->quirk_text[0][1], sizeof s->quirk_text[0][1], "%s", s->kind->quirk_value);
+		s->unit.n_quirks++;
 	}
 	for (i = 0; i < s->unit.n_quirks; i++) {
 		s->unit.quirk[i].key = s->quirk_text[i][0];

@@ -96,7 +96,7 @@ struct bms {
  * and capacity; measures m and estimates the SOC from its voltage. */
 rig_rc bms_init(struct bms *b, const struct model *m);
 /* A power cycle: clears protection state and the 0xE1 mask, counts a restart (0xAA #12),
- * re-measures. EEPROM, remaining capacity and counters survive. */
+ * re-measures (when m is not NULL; otherwise the next bms_step does). EEPROM, remaining capacity and counters survive. */
 void bms_restart(struct bms *b, const struct model *m);
 /* One step: FETs gate requested_A (+ = charging), the model runs with what flows and the
  * balancing mask, then measure, count, protect, decide FETs and balancing for the next step. */

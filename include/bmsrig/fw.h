@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "bmsrig/client.h"
 #include "bmsrig/io.h"
+#include "bmsrig/daly_client.h"
 #include "bmsrig/jbd_client.h"
 #include "bmsrig/jk_ble_client.h"
 #include "bmsrig/pack_state.h"
@@ -22,7 +23,9 @@ struct fw_hal {
 
 /* The protocols the core speaks. jbd-ble is the JBD client behind a BLE bridge: the same
  * bytes, slower and in pieces. */
-enum fw_proto { FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_JK_BLE, FW_PROTO_COUNT };
+enum fw_proto {
+	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK_BLE, FW_PROTO_COUNT
+};
 
 /* Name, client table and default timing of each protocol. */
 struct fw_proto_info {
@@ -54,6 +57,7 @@ struct fw {
 	const struct client_ops *ops;
 	union {                       /* one member per client struct */
 		struct jbd_client jbd;
+		struct daly_client daly;
 		struct jk_ble_client jk_ble;
 	} client;
 };

@@ -18,6 +18,7 @@ struct bms_kind {
 	const char *name;               /* jbd, jbd-ble, daly, daly-ble, jk, jk-ble */
 	const char *personality;
 	enum link_kind link;
+	const char *quirk, *quirk_value;   /* what the real device does behind this link, or NULL */
 };
 extern const struct bms_kind bms_kinds[];
 const struct bms_kind *bms_kind_find(const char *name);

@@ -1,0 +1,877 @@
+/* Daly 0xA5 codec: framing, the receive assembler and the typed payloads (shared/protocols/daly.md). */
+#include <string.h>
+
+#include "bmsrig/daly.h"
+#include "bmsrig/pack_state.h"
+#include "intmath.h"
+
+uint8_t daly_checksum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+/* ---- framing --------------------------------------------------------------------------- */
+
+rig_rc daly_frame_encode(const struct daly_frame *f, uint8_t *out, size_t cap, size_t *out_len)
+{
+	if (cap < DALY_FRAME_LEN)
+		return RIG_ERR_SPACE;
+	out[0] = DALY_START;
+	out[1] = f->addr;
+	out[2] = f->cmd;
+	out[3] = DALY_DATA_LEN;
+	memcpy(out + 4, f->data, DALY_DATA_LEN);
+	out[12] = daly_checksum(out, 12);
+	*out_len = DALY_FRAME_LEN;
+	return RIG_OK;
+}
+
+rig_rc daly_frame_parse(const uint8_t *w, size_t n, struct daly_frame *f)
+{
+	if (n != DALY_FRAME_LEN)
+		return RIG_ERR_LENGTH;
+	if (w[0] != DALY_START)
+		return RIG_ERR_FRAME;
+	/* Every id has 8 data bytes in both directions (daly.md §2.1). */
+	if (w[3] != DALY_DATA_LEN)
+		return RIG_ERR_LENGTH;
+	if (w[12] != daly_checksum(w, 12))
+		return RIG_ERR_CHECKSUM;
+	f->addr = w[1];
+	f->cmd = w[2];
+	memcpy(f->data, w + 4, DALY_DATA_LEN);
+	return RIG_OK;
+}
+
+int daly_addr_is_host(uint8_t addr)
+{
+	return addr >= DALY_HOST_MIN;
+}
+
+int daly_frame_is_request(const struct daly_frame *f)
+{
+	return daly_addr_is_host(f->addr);
+}
+
+uint8_t daly_host_for_board(uint8_t board)
+{
+	return board >= 1u && board <= DALY_BOARDS_MAX ? (uint8_t)(DALY_HOST_UART - 1u + board) : 0u;
+}
+
+void daly_frame_raw(struct daly_frame *f, uint8_t addr, uint8_t cmd, const uint8_t data[DALY_DATA_LEN])
+{
+	f->addr = addr;
+	f->cmd = cmd;
+	memcpy(f->data, data, DALY_DATA_LEN);
+}
+
+/* ---- receive assembler ----------------------------------------------------------------- */
+
+void daly_rx_init(struct daly_rx *rx, uint32_t gap_ms)
+{
+	memset(rx, 0, sizeof *rx);
+	rx->gap_ms = gap_ms;
+}
+
+void daly_rx_reset(struct daly_rx *rx)
+{
+	rx->have = 0;
+}
+
+static void rx_drop(struct daly_rx *rx, uint8_t n)
+{
+	memmove(rx->buf, rx->buf + n, (size_t)(rx->have - n));
+	rx->have = (uint8_t)(rx->have - n);
+}
+
+size_t daly_rx_feed(struct daly_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+{
+	size_t room;
+
+	if (n == 0)
+		return 0;
+	/* A partial frame that stalled longer than a BMS ever pauses is a lost tail: start over. */
+	if (rx->have && rx->gap_ms && now_ms - rx->last_ms > rx->gap_ms) {
+		rx->skipped_bytes += rx->have;
+		rx->have = 0;
+	}
+	rx->last_ms = now_ms;
+	room = sizeof rx->buf - rx->have;
+	if (n > room)
+		n = room;
+	memcpy(rx->buf + rx->have, p, n);
+	rx->have = (uint8_t)(rx->have + n);
+	return n;
+}
+
+rig_rc daly_rx_next(struct daly_rx *rx, struct daly_frame *f)
+{
+	for (;;) {
+		uint8_t start = 0;
+		int bad_len;
+
+		while (start < rx->have && rx->buf[start] != DALY_START)
+			start++;
+		if (start) {
+			rx->skipped_bytes += start;
+			rx_drop(rx, start);
+		}
+		/* A wrong length byte condemns the A5 at once, without waiting for 13 bytes. */
+		bad_len = rx->have >= 4 && rx->buf[3] != DALY_DATA_LEN;
+		if (!bad_len && rx->have < DALY_FRAME_LEN)
+			return RIG_MORE;
+		if (!bad_len && daly_frame_parse(rx->buf, DALY_FRAME_LEN, f) == RIG_OK) {
+			rx_drop(rx, DALY_FRAME_LEN);
+			return RIG_OK;
+		}
+		/* Not a frame after all: the A5 was data or noise. Drop one byte, hunt again (§2.5). */
+		rx->rejected_frames++;
+		rx->skipped_bytes++;
+		rx_drop(rx, 1);
+	}
+}
+
+/* ---- shared helpers -------------------------------------------------------------------- */
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* A decoder may only look at a reply of its own id. */
+static rig_rc want_reply(const struct daly_frame *f, uint8_t cmd)
+{
+	return !daly_addr_is_host(f->addr) && f->cmd == cmd ? RIG_OK : RIG_ERR_ARG;
+}
+
+static void head(struct daly_frame *f, uint8_t addr, uint8_t cmd)
+{
+	f->addr = addr;
+	f->cmd = cmd;
+	memset(f->data, 0, DALY_DATA_LEN);
+}
+
+/* n / 100 rounded half up, exact for every n below 2^32 - 50: two shift-and-add divisions. */
+static uint32_t div100_round(uint32_t n)
+{
+	return u32_div10(u32_div10(n + 50u));
+}
+
+/* mV -> u16 in 0.1 V steps; RIG_ERR_ARG when it does not fit. */
+static rig_rc put_dV(uint8_t *p, uint32_t mV)
+{
+	if (mV > 6553549u)
+		return RIG_ERR_ARG;
+	put_be16(p, (uint16_t)div100_round(mV));
+	return RIG_OK;
+}
+
+int32_t daly_current_from_raw(uint16_t raw)
+{
+	return ((int32_t)raw - (int32_t)DALY_CURRENT_OFFSET) * 100;
+}
+
+rig_rc daly_current_to_raw(int32_t mA, uint16_t *raw)
+{
+	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
+	uint32_t q;
+
+	if (m > 4000000u)
+		return RIG_ERR_ARG;
+	q = div100_round(m);
+	if (mA < 0 ? q > DALY_CURRENT_OFFSET : q > 0xFFFFu - DALY_CURRENT_OFFSET)
+		return RIG_ERR_ARG;
+	*raw = (uint16_t)(mA < 0 ? DALY_CURRENT_OFFSET - q : DALY_CURRENT_OFFSET + q);
+	return RIG_OK;
+}
+
+uint16_t daly_temp_from_raw(uint8_t raw)
+{
+	return (uint16_t)(DALY_TEMP_OFFSET_DK + 10u * raw);
+}
+
+rig_rc daly_temp_to_raw(uint32_t dK, uint8_t *raw)
+{
+	uint32_t q;
+
+	if (dK + 5u < DALY_TEMP_OFFSET_DK || dK > 0xFFFFu)
+		return RIG_ERR_ARG;
+	q = u32_div10(dK + 5u - DALY_TEMP_OFFSET_DK);
+	if (q > 0xFFu)
+		return RIG_ERR_ARG;
+	*raw = (uint8_t)q;
+	return RIG_OK;
+}
+
+/* ---- requests -------------------------------------------------------------------------- */
+
+void daly_request_read(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t fill)
+{
+	f->addr = host;
+	f->cmd = cmd;
+	memset(f->data, fill, DALY_DATA_LEN);
+}
+
+rig_rc daly_request_fill(const struct daly_frame *f, uint8_t *fill)
+{
+	unsigned i;
+
+	if (!daly_frame_is_request(f))
+		return RIG_ERR_ARG;
+	for (i = 1; i < DALY_DATA_LEN; i++)
+		if (f->data[i] != f->data[0])
+			return RIG_ERR_UNSUPPORTED;
+	*fill = f->data[0];
+	return RIG_OK;
+}
+
+int daly_cmd_is_fet(uint8_t cmd)
+{
+	return cmd == DALY_CMD_DSG_FET || cmd == DALY_CMD_CHG_FET;
+}
+
+rig_rc daly_flag_decode(const struct daly_frame *f, struct daly_flag *v)
+{
+	/* Both directions: the switch request and its echo; and the 0x21 reply. */
+	if (!daly_cmd_is_fet(f->cmd) && !(f->cmd == DALY_CMD_SOC_SET && !daly_frame_is_request(f)))
+		return RIG_ERR_ARG;
+	v->value = f->data[0];
+	memcpy(v->reserved, f->data + 1, sizeof v->reserved);
+	return RIG_OK;
+}
+
+void daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
+{
+	head(f, addr, cmd);
+	f->data[0] = v->value;
+	memcpy(f->data + 1, v->reserved, sizeof v->reserved);
+}
+
+void daly_request_fet(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t on)
+{
+	head(f, host, cmd);
+	f->data[0] = on ? 1u : 0u;
+}
+
+rig_rc daly_soc_set_decode(const struct daly_frame *f, struct daly_soc_set *s)
+{
+	const uint8_t *d = f->data;
+
+	if (!daly_frame_is_request(f) || f->cmd != DALY_CMD_SOC_SET)
+		return RIG_ERR_ARG;
+	s->year = (uint16_t)(2000u + d[0]);
+	s->month = d[1];
+	s->day = d[2];
+	s->hour = d[3];
+	s->minute = d[4];
+	s->second = d[5];
+	s->soc_permille = get_be16(d + 6);
+	return RIG_OK;
+}
+
+rig_rc daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
+{
+	uint8_t *d = f->data;
+
+	head(f, host, DALY_CMD_SOC_SET);
+	if (s->year < 2000u || s->year > 2255u)
+		return RIG_ERR_ARG;
+	d[0] = (uint8_t)(s->year - 2000u);
+	d[1] = s->month;
+	d[2] = s->day;
+	d[3] = s->hour;
+	d[4] = s->minute;
+	d[5] = s->second;
+	put_be16(d + 6, s->soc_permille);
+	return RIG_OK;
+}
+
+/* ---- 0x90 pack ------------------------------------------------------------------------- */
+
+rig_rc daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_PACK);
+
+	if (rc != RIG_OK)
+		return rc;
+	p->pack_mV = 100u * get_be16(d);
+	p->gather_mV = 100u * get_be16(d + 2);
+	/* In 32 bits: raw above 32767 is a real +276.8 A and more, not a negative (§3.1). */
+	p->current_mA = daly_current_from_raw(get_be16(d + 4));
+	p->soc_permille = get_be16(d + 6);
+	return RIG_OK;
+}
+
+rig_rc daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
+{
+	uint8_t *d = f->data;
+	uint16_t raw = DALY_CURRENT_OFFSET;
+	rig_rc rc = RIG_OK;
+
+	head(f, addr, DALY_CMD_PACK);
+	if (put_dV(d, p->pack_mV) || put_dV(d + 2, p->gather_mV))
+		rc = RIG_ERR_ARG;
+	if (daly_current_to_raw(p->current_mA, &raw) != RIG_OK)
+		rc = RIG_ERR_ARG;
+	put_be16(d + 4, raw);
+	put_be16(d + 6, p->soc_permille);
+	return rc;
+}
+
+/* ---- 0x91 / 0x92 extremes -------------------------------------------------------------- */
+
+rig_rc daly_cell_range_decode(const struct daly_frame *f, struct daly_cell_range *r)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_CELL_RANGE);
+
+	if (rc != RIG_OK)
+		return rc;
+	r->max_cell_mV = get_be16(d);
+	r->max_cell_index = d[2];
+	r->min_cell_mV = get_be16(d + 3);
+	r->min_cell_index = d[5];
+	memcpy(r->reserved, d + 6, 2);
+	return RIG_OK;
+}
+
+void daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_CELL_RANGE);
+	put_be16(d, r->max_cell_mV);
+	d[2] = r->max_cell_index;
+	put_be16(d + 3, r->min_cell_mV);
+	d[5] = r->min_cell_index;
+	memcpy(d + 6, r->reserved, 2);
+}
+
+rig_rc daly_temp_range_decode(const struct daly_frame *f, struct daly_temp_range *r)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_TEMP_RANGE);
+
+	if (rc != RIG_OK)
+		return rc;
+	r->max_temp_dK = daly_temp_from_raw(d[0]);
+	r->max_temp_index = d[1];
+	r->min_temp_dK = daly_temp_from_raw(d[2]);
+	r->min_temp_index = d[3];
+	memcpy(r->reserved, d + 4, 4);
+	return RIG_OK;
+}
+
+rig_rc daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
+{
+	uint8_t *d = f->data;
+	rig_rc rc = RIG_OK;
+
+	head(f, addr, DALY_CMD_TEMP_RANGE);
+	if (daly_temp_to_raw(r->max_temp_dK, &d[0]) || daly_temp_to_raw(r->min_temp_dK, &d[2]))
+		rc = RIG_ERR_ARG;
+	d[1] = r->max_temp_index;
+	d[3] = r->min_temp_index;
+	memcpy(d + 4, r->reserved, 4);
+	return rc;
+}
+
+/* ---- 0x93 / 0x94 ----------------------------------------------------------------------- */
+
+rig_rc daly_mos_decode(const struct daly_frame *f, struct daly_mos *m)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_MOS);
+
+	if (rc != RIG_OK)
+		return rc;
+	m->state = d[0];
+	m->chg_fet = d[1];
+	m->dsg_fet = d[2];
+	m->life = d[3];
+	m->remain_mAh = get_be32(d + 4);
+	return RIG_OK;
+}
+
+void daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_MOS);
+	d[0] = m->state;
+	d[1] = m->chg_fet;
+	d[2] = m->dsg_fet;
+	d[3] = m->life;
+	put_be32(d + 4, m->remain_mAh);
+}
+
+rig_rc daly_status_decode(const struct daly_frame *f, struct daly_status *s)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_STATUS);
+
+	if (rc != RIG_OK)
+		return rc;
+	s->cell_count = d[0];
+	s->ntc_count = d[1];
+	s->charger = d[2];
+	s->load = d[3];
+	s->dio = d[4];
+	s->cycles = get_be16(d + 5);
+	s->reserved = d[7];
+	return RIG_OK;
+}
+
+void daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_STATUS);
+	d[0] = s->cell_count;
+	d[1] = s->ntc_count;
+	d[2] = s->charger;
+	d[3] = s->load;
+	d[4] = s->dio;
+	put_be16(d + 5, s->cycles);
+	d[7] = s->reserved;
+}
+
+/* ---- 0x95 / 0x96 multi-frame answers --------------------------------------------------- */
+
+rig_rc daly_cell_frame_decode(const struct daly_frame *f, struct daly_cell_frame *c)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_CELLS);
+	unsigned i;
+
+	if (rc != RIG_OK)
+		return rc;
+	c->frame_no = d[0];
+	for (i = 0; i < DALY_CELLS_PER_FRAME; i++)
+		c->cell_mV[i] = get_be16(d + 1 + 2 * i);
+	c->reserved = d[7];
+	return RIG_OK;
+}
+
+void daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
+{
+	uint8_t *d = f->data;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_CELLS);
+	d[0] = c->frame_no;
+	for (i = 0; i < DALY_CELLS_PER_FRAME; i++)
+		put_be16(d + 1 + 2 * i, c->cell_mV[i]);
+	d[7] = c->reserved;
+}
+
+rig_rc daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_frame *t)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_TEMPS);
+	unsigned i;
+
+	if (rc != RIG_OK)
+		return rc;
+	t->frame_no = f->data[0];
+	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
+		t->temp_dK[i] = daly_temp_from_raw(f->data[1 + i]);
+	return RIG_OK;
+}
+
+rig_rc daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
+{
+	rig_rc rc = RIG_OK;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_TEMPS);
+	f->data[0] = t->frame_no;
+	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
+		if (daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
+			rc = RIG_ERR_ARG;
+	return rc;
+}
+
+/* ceil(n / per) by counting: the lx106 has no divider. */
+static uint8_t frames_for(unsigned n, unsigned per)
+{
+	uint8_t k = 0;
+	unsigned covered = 0;
+
+	while (covered < n && k < 0xFFu) {
+		covered += per;
+		k++;
+	}
+	return k;
+}
+
+uint8_t daly_cell_frames_for(unsigned cells)
+{
+	return frames_for(cells, DALY_CELLS_PER_FRAME);
+}
+
+uint8_t daly_temp_frames_for(unsigned ntc)
+{
+	return frames_for(ntc, DALY_TEMPS_PER_FRAME);
+}
+
+/* ---- 0x97 / 0x98 ----------------------------------------------------------------------- */
+
+rig_rc daly_balance_decode(const struct daly_frame *f, struct daly_balance *b)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_BALANCE);
+
+	if (rc != RIG_OK)
+		return rc;
+	/* d0 bit 0 = cell 1, so the bytes assemble little-endian (§3.8). */
+	b->bal_lo = (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
+	b->bal_hi = (uint16_t)(d[5] << 8 | d[4]);
+	memcpy(b->reserved, d + 6, 2);
+	return RIG_OK;
+}
+
+void daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_BALANCE);
+	d[0] = (uint8_t)b->bal_lo;
+	d[1] = (uint8_t)(b->bal_lo >> 8);
+	d[2] = (uint8_t)(b->bal_lo >> 16);
+	d[3] = (uint8_t)(b->bal_lo >> 24);
+	d[4] = (uint8_t)b->bal_hi;
+	d[5] = (uint8_t)(b->bal_hi >> 8);
+	memcpy(d + 6, b->reserved, 2);
+}
+
+rig_rc daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_FAULTS);
+
+	if (rc != RIG_OK)
+		return rc;
+	memcpy(x->bits, f->data, DALY_FAULT_BYTES);
+	x->fault_code = f->data[7];
+	return RIG_OK;
+}
+
+void daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
+{
+	head(f, addr, DALY_CMD_FAULTS);
+	memcpy(f->data, x->bits, DALY_FAULT_BYTES);
+	f->data[7] = x->fault_code;
+}
+
+/*
+ * 0x98 bits that are protections, as neutral bits (daly.md §3.9). The first row of a neutral
+ * bit is what the emulator sets; later rows only widen what a client recognises. SW_LOCK is
+ * d6 bit 4, "a MOSFET was opened by command" on a 2026 board: the same state JBD reports as
+ * its software lock.
+ */
+struct fault_row {
+	uint8_t byte, bit;
+	uint8_t has_level1;            /* bit - 1 is the same quantity's level-1 alarm */
+	uint16_t prot;
+};
+static const struct fault_row fault_rows[] = {
+	{ 0, 1, 1, PACK_PROT_CELL_OV }, { 0, 3, 1, PACK_PROT_CELL_UV },
+	{ 0, 5, 1, PACK_PROT_PACK_OV }, { 0, 7, 1, PACK_PROT_PACK_UV },
+	{ 1, 1, 1, PACK_PROT_CHG_OT },  { 1, 3, 1, PACK_PROT_CHG_UT },
+	{ 1, 5, 1, PACK_PROT_DSG_OT },  { 1, 7, 1, PACK_PROT_DSG_UT },
+	{ 2, 1, 1, PACK_PROT_CHG_OC },  { 2, 3, 1, PACK_PROT_DSG_OC },
+	{ 6, 2, 0, PACK_PROT_SHORT },   { 5, 0, 0, PACK_PROT_AFE },
+	{ 6, 4, 0, PACK_PROT_SW_LOCK },
+	{ 5, 1, 0, PACK_PROT_AFE },     /* cell voltage acquisition dropped out */
+};
+#define FAULT_ROWS (sizeof fault_rows / sizeof fault_rows[0])
+
+uint32_t daly_faults_to_pack_prot(const struct daly_faults *x)
+{
+	uint32_t prot = 0;
+	unsigned i;
+
+	for (i = 0; i < FAULT_ROWS; i++)
+		if (x->bits[fault_rows[i].byte] & (1u << fault_rows[i].bit))
+			prot |= fault_rows[i].prot;
+	return prot;
+}
+
+void daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
+{
+	uint32_t done = 0;
+	unsigned i;
+
+	memset(x, 0, sizeof *x);
+	for (i = 0; i < FAULT_ROWS; i++) {
+		const struct fault_row *r = &fault_rows[i];
+
+		if (!(prot & r->prot) || (done & r->prot))
+			continue;
+		done |= r->prot;
+		x->bits[r->byte] |= (uint8_t)(1u << r->bit);
+		if (r->has_level1)
+			x->bits[r->byte] |= (uint8_t)(1u << (r->bit - 1u));
+	}
+}
+
+rig_rc daly_raw_decode(const struct daly_frame *f, struct daly_raw *r)
+{
+	memcpy(r->data, f->data, DALY_DATA_LEN);
+	return RIG_OK;
+}
+
+void daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
+{
+	daly_frame_raw(f, addr, cmd, r->data);
+}
+
+/* ---- 0x50-0x5F settings ---------------------------------------------------------------- */
+
+rig_rc daly_rated_decode(const struct daly_frame *f, struct daly_rated *r)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_RATED);
+
+	if (rc != RIG_OK)
+		return rc;
+	r->rated_mAh = get_be32(f->data);
+	r->nominal_cell_mV = get_be32(f->data + 4);
+	return RIG_OK;
+}
+
+void daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
+{
+	head(f, addr, DALY_CMD_RATED);
+	put_be32(f->data, r->rated_mAh);
+	put_be32(f->data + 4, r->nominal_cell_mV);
+}
+
+rig_rc daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_LAYOUT);
+
+	if (rc != RIG_OK)
+		return rc;
+	l->boards = f->data[0];
+	memcpy(l->cells, f->data + 1, 3);
+	memcpy(l->ntc, f->data + 4, 3);
+	l->reserved = f->data[7];
+	return RIG_OK;
+}
+
+void daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
+{
+	head(f, addr, DALY_CMD_LAYOUT);
+	f->data[0] = l->boards;
+	memcpy(f->data + 1, l->cells, 3);
+	memcpy(f->data + 4, l->ntc, 3);
+	f->data[7] = l->reserved;
+}
+
+rig_rc daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_TOTALS);
+
+	if (rc != RIG_OK)
+		return rc;
+	t->charge_Ah = get_be32(f->data);
+	t->discharge_Ah = get_be32(f->data + 4);
+	return RIG_OK;
+}
+
+void daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
+{
+	head(f, addr, DALY_CMD_TOTALS);
+	put_be32(f->data, t->charge_Ah);
+	put_be32(f->data + 4, t->discharge_Ah);
+}
+
+rig_rc daly_info_decode(const struct daly_frame *f, struct daly_info *i)
+{
+	const uint8_t *d = f->data;
+	rig_rc rc = want_reply(f, DALY_CMD_INFO);
+
+	if (rc != RIG_OK)
+		return rc;
+	i->battery_type = d[0];
+	i->unknown1 = d[1];
+	i->year = (uint16_t)(2000u + d[2]);
+	i->month = d[3];
+	i->day = d[4];
+	i->sleep_s = get_be16(d + 5);
+	i->reserved = d[7];
+	return RIG_OK;
+}
+
+rig_rc daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_INFO);
+	if (i->year < 2000u || i->year > 2255u)
+		return RIG_ERR_ARG;
+	d[0] = i->battery_type;
+	d[1] = i->unknown1;
+	d[2] = (uint8_t)(i->year - 2000u);
+	d[3] = i->month;
+	d[4] = i->day;
+	put_be16(d + 5, i->sleep_s);
+	d[7] = i->reserved;
+	return RIG_OK;
+}
+
+rig_rc daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_FIRMWARE);
+
+	if (rc != RIG_OK)
+		return rc;
+	memcpy(t->text, f->data, DALY_DATA_LEN);
+	return RIG_OK;
+}
+
+void daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
+{
+	daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
+}
+
+rig_rc daly_code_frame_decode(const struct daly_frame *f, struct daly_code_frame *c)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_CODE);
+
+	if (rc != RIG_OK)
+		return rc;
+	c->frame_no = f->data[0];
+	memcpy(c->text, f->data + 1, DALY_CODE_PER_FRAME);
+	return RIG_OK;
+}
+
+void daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
+{
+	head(f, addr, DALY_CMD_CODE);
+	f->data[0] = c->frame_no;
+	memcpy(f->data + 1, c->text, DALY_CODE_PER_FRAME);
+}
+
+/* The three threshold ids are four u16 each. */
+static void get_be16_4(uint16_t v[4], const uint8_t *d)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		v[i] = get_be16(d + 2 * i);
+}
+
+rig_rc daly_cell_limits_decode(const struct daly_frame *f, struct daly_cell_limits *l)
+{
+	uint16_t v[4];
+	rig_rc rc = want_reply(f, DALY_CMD_CELL_LIMITS);
+
+	if (rc != RIG_OK)
+		return rc;
+	get_be16_4(v, f->data);
+	l->high_l1_mV = v[0];
+	l->high_l2_mV = v[1];
+	l->low_l1_mV = v[2];
+	l->low_l2_mV = v[3];
+	return RIG_OK;
+}
+
+void daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
+{
+	head(f, addr, DALY_CMD_CELL_LIMITS);
+	put_be16(f->data, l->high_l1_mV);
+	put_be16(f->data + 2, l->high_l2_mV);
+	put_be16(f->data + 4, l->low_l1_mV);
+	put_be16(f->data + 6, l->low_l2_mV);
+}
+
+rig_rc daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_limits *l)
+{
+	uint16_t v[4];
+	rig_rc rc = want_reply(f, DALY_CMD_PACK_LIMITS);
+
+	if (rc != RIG_OK)
+		return rc;
+	get_be16_4(v, f->data);
+	l->high_l1_mV = 100u * v[0];
+	l->high_l2_mV = 100u * v[1];
+	l->low_l1_mV = 100u * v[2];
+	l->low_l2_mV = 100u * v[3];
+	return RIG_OK;
+}
+
+rig_rc daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_PACK_LIMITS);
+	if (put_dV(d, l->high_l1_mV) || put_dV(d + 2, l->high_l2_mV) ||
+	    put_dV(d + 4, l->low_l1_mV) || put_dV(d + 6, l->low_l2_mV))
+		return RIG_ERR_ARG;
+	return RIG_OK;
+}
+
+rig_rc daly_current_limits_decode(const struct daly_frame *f, struct daly_current_limits *l)
+{
+	uint16_t v[4];
+	rig_rc rc = want_reply(f, DALY_CMD_CURRENT_LIMITS);
+
+	if (rc != RIG_OK)
+		return rc;
+	get_be16_4(v, f->data);
+	l->dsg_l1_mA = daly_current_from_raw(v[0]);
+	l->dsg_l2_mA = daly_current_from_raw(v[1]);
+	l->chg_l1_mA = daly_current_from_raw(v[2]);
+	l->chg_l2_mA = daly_current_from_raw(v[3]);
+	return RIG_OK;
+}
+
+rig_rc daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
+{
+	const int32_t v[4] = { l->dsg_l1_mA, l->dsg_l2_mA, l->chg_l1_mA, l->chg_l2_mA };
+	rig_rc rc = RIG_OK;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_CURRENT_LIMITS);
+	for (i = 0; i < 4; i++) {
+		uint16_t raw = DALY_CURRENT_OFFSET;
+
+		if (daly_current_to_raw(v[i], &raw) != RIG_OK)
+			rc = RIG_ERR_ARG;
+		put_be16(f->data + 2 * i, raw);
+	}
+	return rc;
+}
+
+rig_rc daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balance_cfg *b)
+{
+	rig_rc rc = want_reply(f, DALY_CMD_BALANCE_CFG);
+
+	if (rc != RIG_OK)
+		return rc;
+	b->start_mV = get_be16(f->data);
+	b->delta_mV = get_be16(f->data + 2);
+	memcpy(b->reserved, f->data + 4, 4);
+	return RIG_OK;
+}
+
+void daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
+{
+	head(f, addr, DALY_CMD_BALANCE_CFG);
+	put_be16(f->data, b->start_mV);
+	put_be16(f->data + 2, b->delta_mV);
+	memcpy(f->data + 4, b->reserved, 4);
+}
