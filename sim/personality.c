@@ -3,12 +3,14 @@
 
 #include "bmsrig/daly_personality.h"
 #include "bmsrig/jbd_personality.h"
+#include "bmsrig/jk_personality.h"
 #include "bmsrig/jk_ble_personality.h"
 #include "bmsrig/personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
 	&daly_personality_ops,
+	&jk_personality_ops,
 	&jk_ble_personality_ops,
 	NULL
 };

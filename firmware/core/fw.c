@@ -9,6 +9,7 @@ const struct fw_proto_info fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_JBD_BLE]  = { "jbd-ble", &jbd_client_ops, 2000u, 0u },   /* connect, chunks */
 	[FW_PROTO_DALY]     = { "daly", &daly_client_ops, 500u, 0u },
 	[FW_PROTO_DALY_BLE] = { "daly-ble", &daly_client_ops, 2000u, DALY_CLIENT_HOST_BLE },
+	[FW_PROTO_JK]       = { "jk", &jk_client_ops, 500u, 0u },
 	[FW_PROTO_JK_BLE]   = { "jk-ble", &jk_ble_client_ops, 2000u, 0u },
 };
 

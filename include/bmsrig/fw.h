@@ -9,6 +9,7 @@
 #include "bmsrig/daly_client.h"
 #include "bmsrig/jbd_client.h"
 #include "bmsrig/jk_ble_client.h"
+#include "bmsrig/jk_client.h"
 #include "bmsrig/pack_state.h"
 #include "bmsrig/policy.h"
 
@@ -24,7 +25,8 @@ struct fw_hal {
 /* The protocols the core speaks. jbd-ble is the JBD client behind a BLE bridge: the same
  * bytes, slower and in pieces. */
 enum fw_proto {
-	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK_BLE, FW_PROTO_COUNT
+	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK, FW_PROTO_JK_BLE,
+	FW_PROTO_COUNT
 };
 
 /* Name, client table and default timing of each protocol. */
@@ -58,6 +60,7 @@ struct fw {
 	union {                       /* one member per client struct */
 		struct jbd_client jbd;
 		struct daly_client daly;
+		struct jk_client jk;
 		struct jk_ble_client jk_ble;
 	} client;
 };

@@ -346,10 +346,12 @@ static void reset_reboots_in_silence(void **state)
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 1);
-	/* Without a model (the generic table) the reboot is the silence only. */
+	/* Without a model (the generic table) the BMS restarts too; the next step measures. */
 	assert_int_equal(daly_personality_init(&r.p, &r.b, NULL, 0, NULL), RIG_OK);
+	(void)bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_RESET), 0);
-	assert_int_equal(r.b.events[BMS_EV_RESTART], restarts + 1);
+	assert_int_equal(r.b.events[BMS_EV_RESTART], restarts + 2);
+	assert_int_equal(r.b.mosfet_mask, 0);
 	assert_int_equal(r.p.resets, 1);
 }
 

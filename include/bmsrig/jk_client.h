@@ -1,0 +1,70 @@
+/*
+ * JK "4E 57" poller: a non-blocking state machine advanced by jk_client_step(now_ms). Each
+ * cycle is one read-all (0x06) whose item list is walked with the id table into a pack_state.
+ *
+ * A cycle: [0x05 password, 100 ms pause, 0x02 0xAB, 0x02 0xAC when a FET change is pending]
+ * -> 0x06. The write sequence is ESPHome's, the only one tested on hardware (jk.md §4.1); no
+ * reply is awaited for 0x05 (none was ever captured). Each request with a reply is retried on
+ * timeout like JBD's: the first resend at once, later ones backing off. A write that never gets
+ * its reply does not fail the cycle: the read-all still runs, and the FET request stays pending
+ * until the read-all shows 0xAB/0xAC as asked (jk.md §4.1 "read-back"), so it is sent again next
+ * cycle. A reply the client cannot use (unknown id, repeated id, cell block out of shape,
+ * required ids missing, temperatures below 0 K) counts as `rejected` and as a lost reply.
+ *
+ * Requests go out with frame source 3 (PC), as the vendor example, dbus-serialbattery and
+ * mpp-solar send them. cfg.address and cfg.flags are not used: nothing on the "4E 57" wire
+ * addresses a board (the terminal number is 0 in every capture).
+ *
+ * Unknown ids: the item list has no widths on the wire, so after an id the table does not know
+ * nothing more can be read. Like batmon-ha's walk (the only real client that walks ids,
+ * jk.md §2.7) the frame is refused rather than guessed at; ids the table knows but the neutral
+ * view has no room for are skipped by their widths.
+ */
+#ifndef BMSRIG_JK_CLIENT_H
+#define BMSRIG_JK_CLIENT_H
+
+#include <stdint.h>
+#include "bmsrig/client.h"
+#include "bmsrig/io.h"
+#include "bmsrig/jk.h"
+#include "bmsrig/pack_state.h"
+
+struct jk_client {
+	struct client_cfg cfg;
+	struct rig_io io;
+	struct jk_rx rx;
+	struct client_stats stats;
+	struct pack_state *out;
+	uint8_t phase;               /* internal: what the cycle is doing */
+	uint8_t step;                /* internal: which request of the cycle is in flight */
+	uint8_t tries;               /* sends of the current request */
+	uint8_t started;
+	uint8_t fets_pending;        /* 0xAB/0xAC differ from what was asked, or are unsent */
+	uint8_t chg_on, dsg_on;      /* what was asked */
+	uint32_t next_poll_ms;
+	uint32_t sent_ms;
+	uint32_t resend_at_ms;
+};
+
+void jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct rig_io io,
+                    struct pack_state *out);
+enum client_event jk_client_step(struct jk_client *c, uint32_t now_ms);
+/* Ask the BMS for its FET states (1 = allowed on): written at the start of the next cycle. */
+void jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on);
+const struct client_stats *jk_client_stats(const struct jk_client *c);
+
+extern const struct client_ops jk_client_ops;
+
+/*
+ * A read-all's items into the neutral view (shared with tools that decode captures).
+ * Needs 0x79, 0x83, 0x84, 0x85 and 0x8C (RIG_ERR_LENGTH when one is missing) and temperatures
+ * a pack_state can hold (RIG_ERR_ARG). Temperatures: 0x81, 0x82 as carried, at most 0x86 of
+ * them (the MOSFET probe 0x80 is the board's, not the pack's). FETs: 0x8C bits 0/1. prot:
+ * jk_alarm_to_prot(0x8B), plus PACK_PROT_SW_LOCK when 0xAB or 0xAC is off. full_mAh: 0xB9
+ * (actual capacity) when set, else 0xAA; remain_mAh = full x SOC. bal_mask: 0, the protocol
+ * reports no per-cell balancing (0x8C bit 2 is only the balancer switch). *s is untouched on
+ * an error.
+ */
+rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s);
+
+#endif

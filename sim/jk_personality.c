@@ -1,0 +1,405 @@
+/* The JK "4E 57" personality (jk_personality.h): requests in, codec-built replies out. */
+#include "bmsrig/jk_personality.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmsrig/jk_json.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+void jk_quirks_defaults(struct jk_quirks *q)
+{
+	memset(q, 0, sizeof *q);
+	q->reply_latency_ms = 30;   /* jk.md §8.1: 10-50 ms suits every client seen */
+	q->current_mode = 1;        /* every current firmware (jk.md §2.5) */
+	q->junk_every = 0;
+}
+
+/* ---- the settings the JBD registers cannot hold ---------------------------------------------
+ * Values of the JK-B2A24S20P 10.07 capture (tests/vectors jk_4e57_13s_fets_off). */
+
+struct own_default { uint8_t id; int32_t value; };
+static const struct own_default own_numbers[] = {
+	{ JK_ID_CELL_DIFF, 300 }, { JK_ID_MOS_OTP, 90 }, { JK_ID_MOS_OTP_REL, 70 },
+	{ JK_ID_BOX_OTP, 100 }, { JK_ID_BOX_OTP_REL, 100 }, { JK_ID_TEMP_DIFF, 20 },
+	{ JK_ID_CURRENT_CAL, 1070 }, { JK_ID_ADDRESS, 1 }, { JK_ID_SLEEP_WAIT, 10 },
+	{ JK_ID_LOW_SOC_ALARM, 20 }, { JK_ID_DEDICATED_CHARGER, 0 }, { JK_ID_CAL_START, 0 },
+	{ JK_ID_ACTUAL_CAPACITY, 0 },
+};
+
+static void own_defaults(struct jk_personality *p, uint8_t address)
+{
+	struct jk_data *o = &p->own;
+	uint16_t cell_ov_mV = 0;
+
+	jk_data_clear(o);
+	for (size_t i = 0; i < N_OF(own_numbers); i++)
+		(void)jk_data_set(o, own_numbers[i].id, own_numbers[i].value);
+	if (address)
+		o->address = address;
+	/* 0xAF from the chemistry the BMS is set up for: only NMC charges cells past 4 V. */
+	(void)bms_reg_get(p->bms, 0x24, &cell_ov_mV);
+	o->battery_type = cell_ov_mV > 4000u ? 1u : 0u;
+	memcpy(o->password, "123456\0\0\0\0", sizeof o->password);
+	memcpy(o->device_id, "Input Us", sizeof o->device_id);
+	memcpy(o->mfg_date, "2204", sizeof o->mfg_date);
+	memcpy(o->sw_version, "10.XW_S10.07___", sizeof o->sw_version);
+	memcpy(o->manufacturer, "Input UserdaJK-B2A24S15P", sizeof o->manufacturer);
+}
+
+void jk_personality_init(struct jk_personality *p, struct bms *b, const struct jk_quirks *q,
+                         uint8_t address)
+{
+	memset(p, 0, sizeof *p);
+	p->bms = b;
+	if (q)
+		p->q = *q;
+	else
+		jk_quirks_defaults(&p->q);
+	own_defaults(p, address);
+}
+
+void jk_personality_on_save(struct jk_personality *p,
+                            int (*save)(void *ctx, const struct bms *b), void *ctx)
+{
+	p->save = save;
+	p->save_ctx = ctx;
+}
+
+/* ---- JK ids held in JBD registers -------------------------------------------------------- */
+
+enum conv {
+	CV_SAME,      /* same unit */
+	CV_X10,       /* register 10 mV, JK field mV */
+	CV_LO, CV_HI, /* one byte of a JBD delay pair, s */
+	CV_DK,        /* register 0.1 K, JK degC */
+	CV_OC_CHG,    /* register s16 10 mA (positive), JK A */
+	CV_OC_DSG,    /* register s16 10 mA (stored negative), JK A */
+	CV_CAP,       /* register 10 mAh, JK Ah */
+	CV_BAL        /* register 0x2D bit 2, JK 0/1 */
+};
+
+struct reg_map { uint8_t id, reg, conv; };
+static const struct reg_map reg_maps[] = {
+	{ JK_ID_PACK_OVP, 0x20, CV_X10 },        { JK_ID_PACK_UVP, 0x22, CV_X10 },
+	{ JK_ID_CELL_OVP, 0x24, CV_SAME },       { JK_ID_CELL_OVP_REL, 0x25, CV_SAME },
+	{ JK_ID_CELL_OVP_DELAY, 0x3D, CV_LO },   { JK_ID_CELL_UVP, 0x26, CV_SAME },
+	{ JK_ID_CELL_UVP_REL, 0x27, CV_SAME },   { JK_ID_CELL_UVP_DELAY, 0x3D, CV_HI },
+	{ JK_ID_DSG_OCP, 0x29, CV_OC_DSG },      { JK_ID_DSG_OCP_DELAY, 0x3F, CV_HI },
+	{ JK_ID_CHG_OCP, 0x28, CV_OC_CHG },      { JK_ID_CHG_OCP_DELAY, 0x3E, CV_HI },
+	{ JK_ID_BAL_START, 0x2A, CV_SAME },      { JK_ID_BAL_TRIGGER, 0x2B, CV_SAME },
+	{ JK_ID_BALANCER, JBD_REG_FUNC_CONFIG, CV_BAL },
+	{ JK_ID_CHG_OTP, 0x18, CV_DK },          { JK_ID_DSG_OTP, 0x1C, CV_DK },
+	{ JK_ID_CHG_UTP, 0x1A, CV_DK },          { JK_ID_CHG_UTP_REL, 0x1B, CV_DK },
+	{ JK_ID_DSG_UTP, 0x1E, CV_DK },          { JK_ID_DSG_UTP_REL, 0x1F, CV_DK },
+	{ JK_ID_CELL_COUNT, JBD_REG_CELL_COUNT, CV_SAME },
+	{ JK_ID_CAPACITY, JBD_REG_DESIGN_CAP, CV_CAP },
+};
+#define FUNC_BALANCE 0x0004u         /* 0x2D bit 2: balancer enabled */
+
+static const struct reg_map *reg_map_of(uint8_t id)
+{
+	for (size_t i = 0; i < N_OF(reg_maps); i++)
+		if (reg_maps[i].id == id)
+			return &reg_maps[i];
+	return NULL;
+}
+
+static int32_t to_jk(uint8_t conv, uint16_t reg)
+{
+	switch (conv) {
+	case CV_X10:    return 10 * (int32_t)reg;
+	case CV_LO:     return reg & 0xFFu;
+	case CV_HI:     return reg >> 8;
+	case CV_DK:     return (int32_t)lround(((int32_t)reg - JK_TEMP_ZERO_DK) / 10.0);
+	case CV_OC_CHG: return (int32_t)lround((int16_t)reg / 100.0);
+	case CV_OC_DSG: return (int32_t)lround(-(int16_t)reg / 100.0);
+	case CV_CAP:    return (int32_t)lround(reg / 100.0);
+	case CV_BAL:    return (reg & FUNC_BALANCE) != 0;
+	default:        return reg;
+	}
+}
+
+/* The register value for JK value v (old: the register now, for byte and bit fields). */
+static rig_rc from_jk(uint8_t conv, int32_t v, uint16_t old, uint16_t *reg)
+{
+	int32_t r;
+
+	switch (conv) {
+	case CV_X10:    r = (int32_t)lround(v / 10.0); break;
+	case CV_LO:     r = v > 0xFF ? -1 : (old & 0xFF00) | v; break;
+	case CV_HI:     r = v > 0xFF ? -1 : (old & 0x00FF) | v << 8; break;
+	case CV_DK:     r = v * 10 + JK_TEMP_ZERO_DK; break;
+	case CV_OC_CHG: r = v * 100; break;
+	case CV_OC_DSG: r = v > 327 ? -1 : (uint16_t)(int16_t)(-v * 100); break;
+	case CV_CAP:    r = v * 100; break;
+	case CV_BAL:    r = v > 1 ? -1 : (int32_t)((old & ~FUNC_BALANCE) | (v ? FUNC_BALANCE : 0u)); break;
+	default:        r = v; break;
+	}
+	if (r < 0 || r > 0xFFFF)
+		return RIG_ERR_ARG;
+	*reg = (uint16_t)r;
+	return RIG_OK;
+}
+
+/* ---- what the board reports --------------------------------------------------------------- */
+
+/* The codes span -40..100 degC (jk.md §2.5); a probe beyond reads as the end it passed. */
+static int32_t temp_clamp_dK(int32_t dK)
+{
+	const int32_t lo = JK_TEMP_ZERO_DK - 400, hi = JK_TEMP_ZERO_DK + 1000;
+
+	return dK < lo ? lo : (dK > hi ? hi : dK);
+}
+
+static int32_t current_clamp_mA(int32_t mA, uint8_t mode)
+{
+	int32_t lo = mode ? -JK_CURRENT_SM_MAX_mA : JK_CURRENT_OFS_MIN_mA;
+	int32_t hi = mode ? JK_CURRENT_SM_MAX_mA : JK_CURRENT_OFS_MAX_mA;
+
+	return mA < lo ? lo : (mA > hi ? hi : mA);
+}
+
+void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
+{
+	const struct bms *b = p->bms;
+	struct jbd_basic basic;
+	struct jbd_cells cells;
+	uint16_t reg, cycle_cap = 0;
+
+	*d = p->own;
+	jk_data_add_all(d);
+	bms_jbd_basic(b, &basic);
+	bms_jbd_cells(b, &cells);
+
+	d->cell_count = cells.count;
+	memcpy(d->cell_mV, cells.cell_mV, sizeof d->cell_mV);
+	d->mos_temp_dK = temp_clamp_dK(b->meas.probe_dK[0]);
+	d->box_temp_dK = temp_clamp_dK(basic.ntc_count > 0 ? basic.temp_dK[0] : BMS_ABSENT_NTC_DK);
+	d->bat_temp_dK = temp_clamp_dK(basic.ntc_count > 1 ? basic.temp_dK[1] : BMS_ABSENT_NTC_DK);
+	d->pack_mV = basic.pack_mV;
+	d->protocol_version = p->q.current_mode;
+	d->current_mA = current_clamp_mA(b->meas.current_mA, p->q.current_mode);
+	d->current_zero_chg = 0;
+	d->soc_pct = basic.soc_pct;
+	d->ntc_count = basic.ntc_count;
+	d->cycles = basic.cycles;
+	(void)bms_reg_get(b, 0x11, &cycle_cap);
+	d->cycle_total_Ah = (uint32_t)lround(basic.cycles * (cycle_cap * 10.0) / 1000.0);
+	d->cell_strings = cells.count;
+	d->alarm_raw = jk_alarm_from_prot(b->prot_raw);
+	if (basic.soc_pct < p->own.low_soc_alarm_pct)
+		d->alarm_raw |= 1u << JK_ALARM_LOW_CAPACITY;
+	d->status_raw = (uint16_t)(((b->fet & JBD_FET_CHG_ON) ? JK_STATUS_CHG_ON : 0u) |
+	                           ((b->fet & JBD_FET_DSG_ON) ? JK_STATUS_DSG_ON : 0u));
+	if (bms_reg_get(b, JBD_REG_FUNC_CONFIG, &reg) == RIG_OK && (reg & FUNC_BALANCE))
+		d->status_raw |= JK_STATUS_BAL_ON;
+	for (size_t i = 0; i < N_OF(reg_maps); i++)
+		if (bms_reg_get(b, reg_maps[i].reg, &reg) == RIG_OK)
+			(void)jk_data_set(d, reg_maps[i].id, to_jk(reg_maps[i].conv, reg));
+	d->chg_switch = !(b->mosfet_mask & JBD_MOSFET_CHG_OFF);
+	d->dsg_switch = !(b->mosfet_mask & JBD_MOSFET_DSG_OFF);
+	d->runtime_min = (uint32_t)(b->time_s / 60.0);
+}
+
+/* ---- requests ----------------------------------------------------------------------------- */
+
+static void saved(struct jk_personality *p)
+{
+	if (!p->save)
+		return;
+	if (p->save(p->save_ctx, p->bms) != 0)
+		p->save_failures++;
+	else
+		p->saves++;
+}
+
+/* Applies the decoded write w of id; RIG_OK when the board takes it. */
+static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_data *w)
+{
+	struct bms *b = p->bms;
+	const struct reg_map *m = reg_map_of(id);
+	uint16_t old = 0, reg;
+	int32_t v = 0;
+	rig_rc rc;
+
+	switch (id) {
+	case JK_ID_CHG_SWITCH:
+	case JK_ID_DSG_SWITCH: {
+		uint8_t bit = id == JK_ID_CHG_SWITCH ? JBD_MOSFET_CHG_OFF : JBD_MOSFET_DSG_OFF;
+		uint8_t on = id == JK_ID_CHG_SWITCH ? w->chg_switch : w->dsg_switch;
+
+		if (on > 1)
+			return RIG_ERR_ARG;
+		rc = bms_set_mosfet_mask(b, (uint8_t)(on ? b->mosfet_mask & ~bit : b->mosfet_mask | bit));
+		if (rc == RIG_OK)
+			saved(p);
+		return rc;
+	}
+	case JK_ID_FACTORY_RESET:
+		own_defaults(p, p->own.address);
+		return RIG_OK;
+	case JK_ID_RESTART:
+		return RIG_OK;
+	default:
+		break;
+	}
+	if (!m) {
+		jk_data_copy_field(&p->own, w, id);
+		return RIG_OK;
+	}
+	if ((rc = jk_data_get(w, id, &v)) != RIG_OK || (rc = bms_reg_get(b, m->reg, &old)) != RIG_OK ||
+	    (rc = from_jk(m->conv, v, old, &reg)) != RIG_OK || (rc = bms_reg_set(b, m->reg, reg)) != RIG_OK)
+		return rc;
+	saved(p);
+	return RIG_OK;
+}
+
+int jk_personality_handle(struct jk_personality *p, const struct jk_frame *req, uint32_t now_ms,
+                          struct jk_frame *reply)
+{
+	const struct jk_id_def *def;
+	struct jk_data d;
+
+	(void)now_ms;
+	if (req->type != JK_TYPE_REQUEST)
+		return 0;
+	p->requests++;
+	switch (req->cmd) {
+	case JK_CMD_READ_ALL:
+	case JK_CMD_READ:
+		jk_personality_data(p, &d);
+		if (req->info[0] != JK_ID_ALL) {
+			def = jk_id_find(req->info[0]);
+			if (req->cmd != JK_CMD_READ || !def || !(def->access & JK_ACC_R))
+				break;
+			d.n_items = 1;
+			d.order[0] = def->id;
+		}
+		if (jk_data_encode(reply, req->cmd, &d) != RIG_OK)
+			break;
+		p->replies++;
+		return 1;
+	case JK_CMD_WRITE:
+		if (jk_write_decode(req, &d) != RIG_OK || apply_write(p, req->info[0], &d) != RIG_OK ||
+		    jk_data_encode(reply, JK_CMD_WRITE, &d) != RIG_OK)
+			break;
+		p->replies++;
+		return 1;
+	default:             /* activate, password */
+		jk_response_ack(reply, req->cmd);
+		p->replies++;
+		return 1;
+	}
+	p->refused++;
+	return 0;
+}
+
+/* ---- the generic personality table --------------------------------------------------------- */
+
+/* The protocol state the emulator holds: the personality plus its receive assembler. */
+struct jk_unit {
+	struct jk_personality p;
+	struct jk_rx rx;
+	uint32_t sent;                  /* replies sent, for junk_every */
+};
+_Static_assert(sizeof(struct jk_unit) <= PERSONALITY_STATE_MAX, "jk personality state too big");
+
+static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
+{
+	struct jk_unit *u = state;
+
+	memset(u, 0, sizeof *u);
+	jk_personality_init(&u->p, bms, NULL, address);
+	jk_rx_init(&u->rx, 200);
+	return RIG_OK;
+}
+
+static int parse_quirk_u32(const char *key, const char *value, uint32_t max, uint32_t *out,
+                           char *why, size_t whycap)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+
+	if (value[0] < '0' || value[0] > '9' || *end || v > max) {
+		snprintf(why, whycap, "%s: expected 0..%lu, got \"%s\"", key, (unsigned long)max, value);
+		return 0;
+	}
+	*out = (uint32_t)v;
+	return 1;
+}
+
+static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
+{
+	struct jk_quirks *q = &((struct jk_unit *)state)->p.q;
+	uint32_t v;
+
+	if (!strcmp(key, "latency_ms"))
+		return parse_quirk_u32(key, value, 5000, &q->reply_latency_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+	if (!strcmp(key, "junk_prefix"))
+		return parse_quirk_u32(key, value, 1000000, &q->junk_every, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+	if (!strcmp(key, "current_mode")) {
+		if (!parse_quirk_u32(key, value, 1, &v, why, whycap))
+			return RIG_ERR_ARG;
+		q->current_mode = (uint8_t)v;
+		return RIG_OK;
+	}
+	snprintf(why, whycap, "unknown jk quirk \"%s\" (latency_ms, current_mode, junk_prefix)", key);
+	return RIG_ERR_ARG;
+}
+
+static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct jk_frame *f)
+{
+	uint8_t wire[JK_FRAME_MAX];
+	size_t n;
+
+	if (sink->frame && jk_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
+		sink->frame(sink->ctx, dir, wire, n);
+}
+
+static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink)
+{
+	static const uint8_t junk[] = { 'A', 'T', '\r', '\n' };
+	struct jk_unit *u = state;
+	struct jk_frame req, reply;
+
+	while (n) {
+		size_t used = jk_rx_feed(&u->rx, p, n, now_ms);
+
+		p += used;
+		n -= used;
+		while (jk_rx_next(&u->rx, &req) == RIG_OK) {
+			uint8_t wire[sizeof junk + JK_FRAME_MAX];
+			size_t len, at = 0;
+			unsigned parts = 0;
+
+			log_frame(sink, PERS_RX, &req);
+			if (!jk_personality_handle(&u->p, &req, now_ms, &reply) ||
+			    jk_frame_encode(&reply, wire + sizeof junk, JK_FRAME_MAX, &len) != RIG_OK)
+				continue;
+			if ((reply.cmd == JK_CMD_READ_ALL || reply.cmd == JK_CMD_READ) &&
+			    req.info[0] == JK_ID_ALL)
+				parts = TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS;
+			log_frame(sink, PERS_TX, &reply);
+			u->sent++;
+			if (u->p.q.junk_every && u->sent % u->p.q.junk_every == 0)
+				memcpy(wire, junk, sizeof junk);
+			else
+				at = sizeof junk;
+			sink->send(sink->ctx, wire + at, len + sizeof junk - at, u->p.q.reply_latency_ms, parts);
+		}
+	}
+}
+
+static void unit_on_save(void *state, int (*save)(void *ctx, const struct bms *b), void *ctx)
+{
+	jk_personality_on_save(&((struct jk_unit *)state)->p, save, ctx);
+}
+
+const struct personality_ops jk_personality_ops = {
+	"jk", 115200u, { 10.0, 10.0, 10.0, 1.0 },
+	unit_init, unit_set_quirk, unit_rx, NULL, unit_on_save, jk_wire_json
+};
