@@ -108,12 +108,12 @@ run: all
 	build/bin/bmssim serve --bms jbd --cells 4 --chem lfp --capacity-ah 100 --soc-pct 80 \
 	    --current-a -20 --duration-s 10 --dut '$(RUN_DUT)'
 
-bench: all build/bench/bench_codec build/bench/bench_pty build/bench/bench_many
+bench: all build/bench/bench_codec build/bench/bench_protocols build/bench/bench_pty build/bench/bench_many
 	@tests/bench/run-bench
 
 build/bench/%: tests/bench/%.c build/rel/librig.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< build/rel/librig.a $(PKG_LIBS) -lutil -lm
+	$(CC) $(CPPFLAGS) -Itests/unit $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< tests/unit/fake_io.c build/rel/librig.a $(PKG_LIBS) -lutil -lm
 
 deps:
 	@tools/deps
