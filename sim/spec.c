@@ -33,11 +33,12 @@ const struct bms_kind *bms_kind_find(const char *name)
 
 static void set_kind(struct bms_spec *s, const struct bms_kind *k)
 {
-	s->kind = k;
-	if (k->link == LINK_BLE)
+	/* Bluetooth settings given earlier (--ble) survive a change between Bluetooth kinds. */
+	if (k->link == LINK_BLE && (!s->kind || s->kind->link != LINK_BLE))
 		link_cfg_ble_defaults(&s->link);
-	else
+	else if (k->link != LINK_BLE)
 		memset(&s->link, 0, sizeof s->link);
+	s->kind = k;
 }
 
 void spec_defaults(struct bms_spec *s)

@@ -48,3 +48,33 @@ expect_usage_error "config with a bad value" "bad.json:3:28: cells: expected an 
 [ ! -e "$TMP/never" ] && pass "no port was opened for the bad config" || fail "a link was left behind"
 expect_usage_error "bad --bms spec" '--bms jbd,cells=4,quirk.latency_ms=9999: jbd quirk latency_ms: expected 0..5000' \
 	"$BIN/bmssim" serve --bms jbd,cells=4,quirk.latency_ms=9999 --link "$TMP/never"
+
+# One central only (JK boards, some JBD dongles): a client that reconnects within stuck_ms is
+# refused (for 10 s here: several polls fail; a plain reconnect costs at most one); it keeps
+# retrying and gets through once the old link times out.
+"$BIN/bmssim" serve --bms jk-ble --ble stuck_ms=10000 --duration-s 45 --dut \
+	"$BIN/bmsmon --proto jk-ble --port {port} --count 2 -q && $BIN/bmsmon --proto jk-ble --port {port} --count 4 -q" \
+	>"$TMP/stuck" 2>&1
+agrees=$(grep -c 'agrees$' "$TMP/stuck")
+refused=$(grep -c 'FAIL pack' "$TMP/stuck")
+# The second monitor's clock starts at 0: its first good poll comes only after the 10 s.
+if [ "$agrees" -ge 4 ] && [ "$refused" -ge 2 ] && grep -q '^dut  *1[0-9][0-9][0-9][0-9] ms: ok .*agrees$' "$TMP/stuck"; then
+	pass "jk-ble refuses a quick reconnect ($refused failed polls), the client recovers ($agrees reports agree)"
+else
+	fail "single central: $agrees agree, $refused failed: $(tail -n 4 "$TMP/stuck" | tr '\n' ' ')"
+fi
+
+# --proto auto: a monitor that does not know what is on the port finds out.
+for kind in daly jk; do
+	"$BIN/bmssim" serve --bms "$kind,link=$TMP/auto-$kind" --duration-s 15 -q &
+	sim=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -L "$TMP/auto-$kind" ] && break; sleep 0.2; done
+	"$BIN/bmsmon" --proto auto --port "$TMP/auto-$kind" --count 1 >"$TMP/auto.out" 2>"$TMP/auto.err"
+	if grep -q "^bmsmon: auto: $kind at [0-9]* baud: answered" "$TMP/auto.err" &&
+	   grep -q "^BMSRIG {.*\"proto\":\"$kind\",\"ok\":1" "$TMP/auto.out"; then
+		pass "--proto auto finds $kind: $(grep -c 'no reply' "$TMP/auto.err") protocols tried first"
+	else
+		fail "--proto auto on $kind: $(cat "$TMP/auto.err" | tr '\n' ' ')"
+	fi
+	kill $sim; wait $sim 2>/dev/null
+done
