@@ -80,7 +80,7 @@ build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) bu
 
 # ---- fuzzing (clang libFuzzer) -----------------------------------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
-FUZZ_EXTRA := $(wildcard sim/*_json.c) tests/fuzz/common.c
+FUZZ_EXTRA := $(wildcard sim/*_json.c) $(filter-out $(FUZZ_SRC),$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA)
 	@mkdir -p $(@D)
@@ -113,7 +113,7 @@ bench: all build/bench/bench_codec build/bench/bench_protocols build/bench/bench
 
 build/bench/%: tests/bench/%.c build/rel/librig.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< tests/unit/fake_io.c build/rel/librig.a $(PKG_LIBS) -lutil -lm
+	$(CC) $(CPPFLAGS) -Itests/unit $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< tests/unit/fake_io.c build/rel/librig.a $(PKG_LIBS) $(CMOCKA_LIBS) -lutil -lm
 
 deps:
 	@tools/deps

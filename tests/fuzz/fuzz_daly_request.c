@@ -13,37 +13,22 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "bmsrig/daly.h"
 #include "bmsrig/daly_json.h"
-#include "common.h"
+#include "daly_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_frame(const struct daly_frame *f, const uint8_t *wire)
 {
 	uint8_t w[DALY_FRAME_LEN];
-	struct daly_frame back, g;
+	struct daly_frame g;
 	struct daly_soc_set s;
 	struct daly_flag v;
 	size_t n = 0;
-	cJSON *o, *again;
-	char *text;
 	rig_rc rc;
 
-	CHECK(daly_frame_encode(f, w, sizeof w, &n) == RIG_OK && n == DALY_FRAME_LEN);
-	CHECK(memcmp(w, wire, n) == 0);
-	CHECK(daly_frame_parse(w, n, &back) == RIG_OK && memcmp(&back, f, sizeof back) == 0);
-	o = daly_frame_json(f);
-	CHECK(o && !cJSON_HasObjectItem(o, "error"));
-	text = cJSON_PrintUnformatted(o);
-	CHECK(text);
-	again = cJSON_Parse(text);
-	CHECK(again && cJSON_Compare(o, again, 1));
-	cJSON_Delete(again);
-	cJSON_free(text);
-	cJSON_Delete(o);
+	fuzz_daly_check_parsed(f, wire);
 	rc = daly_frame_rebuild(f, &g);
 	CHECK(rc == RIG_OK || rc == RIG_ERR_UNSUPPORTED);
 	if (rc == RIG_OK) {
@@ -63,18 +48,6 @@ static void check_frame(const struct daly_frame *f, const uint8_t *wire)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t w[DALY_FRAME_LEN] = { 0 };
-	struct daly_frame f;
-
-	if (daly_frame_parse(data, size, &f) == RIG_OK)
-		check_frame(&f, data);
-	memcpy(w, data, size < sizeof w ? size : sizeof w);
-	w[0] = DALY_START;
-	if (w[1] < DALY_HOST_MIN)
-		w[1] = (uint8_t)(w[1] | 0x40u);
-	w[3] = DALY_DATA_LEN;
-	w[12] = daly_checksum(w, 12);
-	CHECK(daly_frame_parse(w, sizeof w, &f) == RIG_OK && daly_frame_is_request(&f));
-	check_frame(&f, w);
+	fuzz_daly_check_wire_input(data, size, 1, check_frame);
 	return 0;
 }

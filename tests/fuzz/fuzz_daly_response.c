@@ -18,41 +18,19 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "bmsrig/daly.h"
 #include "bmsrig/daly_client.h"
 #include "bmsrig/daly_json.h"
-#include "common.h"
+#include "daly_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_json(cJSON *o)
-{
-	char *text;
-	cJSON *again;
-
-	CHECK(o && !cJSON_HasObjectItem(o, "error"));
-	text = cJSON_PrintUnformatted(o);
-	CHECK(text);
-	again = cJSON_Parse(text);
-	CHECK(again && cJSON_Compare(o, again, 1));
-	cJSON_Delete(again);
-	cJSON_free(text);
-	cJSON_Delete(o);
-}
-
 static void check_frame(const struct daly_frame *f, const uint8_t *wire)
 {
-	uint8_t w[DALY_FRAME_LEN];
-	struct daly_frame back, g;
-	size_t n = 0;
+	struct daly_frame g;
 	rig_rc rc;
 
-	CHECK(daly_frame_encode(f, w, sizeof w, &n) == RIG_OK && n == DALY_FRAME_LEN);
-	CHECK(memcmp(w, wire, n) == 0);
-	CHECK(daly_frame_parse(w, n, &back) == RIG_OK && memcmp(&back, f, sizeof back) == 0);
-	check_json(daly_frame_json(f));
+	fuzz_daly_check_parsed(f, wire);
 	rc = daly_frame_rebuild(f, &g);
 	CHECK(rc == RIG_OK || rc == RIG_ERR_UNSUPPORTED);
 	if (rc == RIG_OK)
@@ -60,7 +38,7 @@ static void check_frame(const struct daly_frame *f, const uint8_t *wire)
 	/* A reply of a multi-frame id is a one-frame answer too. */
 	if (!daly_frame_is_request(f) &&
 	    (f->cmd == DALY_CMD_CELLS || f->cmd == DALY_CMD_TEMPS || f->cmd == DALY_CMD_CODE))
-		check_json(daly_answer_json(f, 1));
+		fuzz_daly_check_json(daly_answer_json(f, 1));
 }
 
 /* ---- the client on a hostile line ------------------------------------------------------ */
@@ -171,18 +149,7 @@ static void run_client(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t w[DALY_FRAME_LEN] = { 0 };
-	struct daly_frame f;
-
-	if (daly_frame_parse(data, size, &f) == RIG_OK)
-		check_frame(&f, data);
-	memcpy(w, data, size < sizeof w ? size : sizeof w);
-	w[0] = DALY_START;
-	w[1] &= 0x1Fu;
-	w[3] = DALY_DATA_LEN;
-	w[12] = daly_checksum(w, 12);
-	CHECK(daly_frame_parse(w, sizeof w, &f) == RIG_OK && !daly_frame_is_request(&f));
-	check_frame(&f, w);
+	fuzz_daly_check_wire_input(data, size, 0, check_frame);
 	run_client(data, size);
 	return 0;
 }

@@ -26,8 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct run {
 	struct daly_rx rx;
-	uint32_t gap_ms;
-	size_t fed, framed;
 	struct daly_frame kept[KEEP];   /* the last frames, for daly_answer_json */
 	size_t n_kept;
 };
@@ -64,64 +62,41 @@ static void keep(struct run *r, const struct daly_frame *f)
 	cJSON_Delete(daly_answer_json(r->kept, r->n_kept));
 }
 
-static void drain(struct run *r)
+static void init(void *ctx, uint32_t gap_ms)
 {
+	struct run *r = ctx;
+
+	daly_rx_init(&r->rx, gap_ms);
+}
+
+static size_t feed(void *ctx, const uint8_t *p, size_t n, uint32_t now_ms)
+{
+	struct run *r = ctx;
+
+	return daly_rx_feed(&r->rx, p, n, now_ms);
+}
+
+static size_t drain(void *ctx, struct fuzz_rx_counts *c)
+{
+	struct run *r = ctx;
 	struct daly_frame f;
+	size_t framed = 0;
 
 	while (daly_rx_next(&r->rx, &f) == RIG_OK) {
-		r->framed += DALY_FRAME_LEN;
+		framed += DALY_FRAME_LEN;
 		check_frame(&f);
 		keep(r, &f);
 	}
 	CHECK(r->rx.have < DALY_FRAME_LEN);            /* a whole frame never waits */
-	CHECK(r->rx.gap_ms == r->gap_ms);              /* the field after buf: an overrun shows */
-	CHECK(r->fed == r->framed + r->rx.skipped_bytes + r->rx.have);
-}
-
-static uint32_t xorshift(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
+	*c = (struct fuzz_rx_counts){ r->rx.have, r->rx.skipped_bytes, r->rx.gap_ms };
+	return framed;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct fuzz_rx_ops ops = { sizeof(struct run), init, feed, drain };
 	static struct run r;
-	uint32_t x, now = 0;
-	uint8_t ctl;
-	size_t max_piece;
 
-	if (size == 0)
-		return 0;
-	ctl = data[0];
-	data++;
-	size--;
-	memset(&r, 0, sizeof r);
-	r.gap_ms = (ctl & 0x80u) ? 40u : 0u;
-	daly_rx_init(&r.rx, r.gap_ms);
-	max_piece = 1u + (ctl & 0x3Fu);
-	x = 0x9E3779B9u ^ ctl;
-	while (size) {
-		size_t piece = 1u + xorshift(&x) % max_piece;
-		int idle = 0;
-
-		if (piece > size)
-			piece = size;
-		now += (ctl & 0x40u) ? xorshift(&x) % 64u : 1u;
-		while (piece) {
-			size_t took = daly_rx_feed(&r.rx, data, piece, now);
-
-			CHECK(took <= piece);
-			idle = took ? 0 : idle + 1;
-			CHECK(idle < 2);
-			data += took;
-			size -= took;
-			piece -= took;
-			r.fed += took;
-			drain(&r);
-		}
-	}
+	fuzz_rx_run(data, size, &r, &ops);
 	return 0;
 }

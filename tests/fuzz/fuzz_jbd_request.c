@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common.h"
+#include "jbd_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_check_wire_input(data, size, 1, fuzz_check_request_decoders);
+	fuzz_jbd_check_wire_input(data, size, 1, fuzz_jbd_check_request_decoders);
 	return 0;
 }

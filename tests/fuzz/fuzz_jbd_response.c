@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common.h"
+#include "jbd_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_check_wire_input(data, size, 0, fuzz_check_response_decoders);
+	fuzz_jbd_check_wire_input(data, size, 0, fuzz_jbd_check_response_decoders);
 	return 0;
 }

@@ -18,15 +18,9 @@
 
 #include "bmsrig/jbd.h"
 #include "bmsrig/jbd_json.h"
-#include "common.h"
+#include "jbd_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct run {
-	struct jbd_rx rx;
-	uint32_t gap_ms;
-	size_t fed, framed;
-};
 
 static void check_frame(const struct jbd_frame *f)
 {
@@ -38,75 +32,48 @@ static void check_frame(const struct jbd_frame *f)
 
 	CHECK(jbd_frame_encode(f, w, sizeof w, &n) == RIG_OK);
 	CHECK(n == (size_t)f->len + JBD_OVERHEAD);
-	CHECK(jbd_frame_parse(w, n, &back) == RIG_OK && fuzz_same_frame(f, &back));
+	CHECK(jbd_frame_parse(w, n, &back) == RIG_OK && fuzz_jbd_same_frame(f, &back));
 
 	o = jbd_frame_json(f);
 	CHECK(o);
 	has_error = cJSON_HasObjectItem(o, "error");
 	cJSON_Delete(o);
-	fuzz_check_rebuild(f, has_error, w, n);
+	fuzz_jbd_check_rebuild(f, has_error, w, n);
 	/* The assembler does not know which side it serves, so both sides' decoders get f. */
-	fuzz_check_response_decoders(f);
-	fuzz_check_request_decoders(f);
+	fuzz_jbd_check_response_decoders(f);
+	fuzz_jbd_check_request_decoders(f);
 }
 
-static void drain(struct run *r)
+static void init(void *rx, uint32_t gap_ms)
 {
-	struct jbd_frame f;
+	jbd_rx_init(rx, gap_ms);
+}
 
-	while (jbd_rx_next(&r->rx, &f) == RIG_OK) {
-		r->framed += (size_t)f.len + JBD_OVERHEAD;
+static size_t feed(void *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+{
+	return jbd_rx_feed(rx, p, n, now_ms);
+}
+
+static size_t drain(void *ctx, struct fuzz_rx_counts *c)
+{
+	struct jbd_rx *rx = ctx;
+	struct jbd_frame f;
+	size_t framed = 0;
+
+	while (jbd_rx_next(rx, &f) == RIG_OK) {
+		framed += (size_t)f.len + JBD_OVERHEAD;
 		check_frame(&f);
 	}
-	CHECK(r->rx.have <= JBD_FRAME_MAX);
-	CHECK(r->rx.gap_ms == r->gap_ms);              /* the field after buf: an overrun shows */
-	CHECK(r->fed == r->framed + r->rx.skipped_bytes + r->rx.have);
-}
-
-static uint32_t xorshift(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
+	CHECK(rx->have <= JBD_FRAME_MAX);
+	*c = (struct fuzz_rx_counts){ rx->have, rx->skipped_bytes, rx->gap_ms };
+	return framed;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run r;
-	uint32_t x, now = 0;
-	uint8_t ctl;
-	size_t max_piece;
+	static const struct fuzz_rx_ops ops = { sizeof(struct jbd_rx), init, feed, drain };
+	struct jbd_rx rx;
 
-	if (size == 0)
-		return 0;
-	ctl = data[0];
-	data++;
-	size--;
-	memset(&r, 0, sizeof r);
-	r.gap_ms = (ctl & 0x80u) ? 40u : 0u;
-	jbd_rx_init(&r.rx, r.gap_ms);
-	max_piece = 1u + (ctl & 0x3Fu);
-	x = 0x9E3779B9u ^ ctl;
-	while (size) {
-		size_t piece = 1u + xorshift(&x) % max_piece;
-		int idle = 0;
-
-		if (piece > size)
-			piece = size;
-		now += (ctl & 0x40u) ? xorshift(&x) % 64u : 1u;
-		while (piece) {
-			size_t took = jbd_rx_feed(&r.rx, data, piece, now);
-
-			CHECK(took <= piece);
-			idle = took ? 0 : idle + 1;
-			CHECK(idle < 2);
-			data += took;
-			size -= took;
-			piece -= took;
-			r.fed += took;
-			drain(&r);
-		}
-	}
+	fuzz_rx_run(data, size, &rx, &ops);
 	return 0;
 }

@@ -11,16 +11,11 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "bmsrig/jk.h"
 #include "bmsrig/jk_client.h"
-#include "bmsrig/jk_json.h"
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "jk_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,40 +33,8 @@ static void check_items(const struct jk_frame *f)
 		      s.soc_pct <= 100 && s.remain_mAh <= s.full_mAh);
 }
 
-static void check_wire(const uint8_t *w, size_t n, int must_parse)
-{
-	struct jk_frame f;
-	rig_rc rc = jk_frame_parse(w, n, &f);
-	cJSON *o = jk_wire_json(w, n);
-
-	CHECK(o && cJSON_HasObjectItem(o, "kind") == (rc == RIG_OK));
-	CHECK(rc == RIG_OK || cJSON_HasObjectItem(o, "error"));
-	cJSON_Delete(o);
-	CHECK(rc == RIG_OK || !must_parse);
-	if (rc != RIG_OK)
-		return;
-	CHECK(jk_frame_check(&f) == RIG_OK);
-	check_items(&f);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t cmds[] = { JK_CMD_READ_ALL, JK_CMD_READ, JK_CMD_WRITE,
-	                                JK_CMD_ACTIVATE, JK_CMD_PASSWORD };
-	struct jk_frame f;
-	uint8_t w[JK_FRAME_MAX];
-	size_t n;
-
-	check_wire(data, size, 0);
-	if (size <= JK_OVERHEAD)
-		return 0;
-	memset(&f, 0, sizeof f);
-	f.cmd = cmds[data[8] % sizeof cmds];
-	f.source = data[9];
-	f.type = (data[10] & 1u) ? JK_TYPE_UPLOAD : JK_TYPE_REPLY;
-	f.len = (uint16_t)(size - JK_OVERHEAD > JK_INFO_MAX ? JK_INFO_MAX : size - JK_OVERHEAD);
-	memcpy(f.info, data + JK_HEAD_LEN, f.len);
-	CHECK(jk_frame_encode(&f, w, sizeof w, &n) == RIG_OK);
-	check_wire(w, n, 1);
+	fuzz_jk_check_wire_input(data, size, 0, check_items);
 	return 0;
 }

@@ -12,22 +12,14 @@
  * noise).
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bmsrig/jk.h"
 #include "bmsrig/jk_client.h"
 #include "bmsrig/jk_json.h"
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct run {
-	struct jk_rx rx;
-	uint32_t gap_ms;
-	size_t fed, framed;
-};
 
 static void check_frame(const struct jk_frame *f)
 {
@@ -40,63 +32,36 @@ static void check_frame(const struct jk_frame *f)
 		CHECK(s.cell_count >= 1 && s.cell_count <= PACK_CELLS_MAX && s.temp_count <= 2);
 }
 
-static void drain(struct run *r)
+static void init(void *rx, uint32_t gap_ms)
 {
-	struct jk_frame f;
-
-	while (jk_rx_next(&r->rx, &f) == RIG_OK) {
-		r->framed += (size_t)f.len + JK_OVERHEAD;
-		check_frame(&f);
-	}
-	CHECK(r->rx.have <= JK_FRAME_MAX);
-	CHECK(r->rx.gap_ms == r->gap_ms);              /* the field after buf: an overrun shows */
-	CHECK(r->fed == r->framed + r->rx.skipped_bytes + r->rx.have);
+	jk_rx_init(rx, gap_ms);
 }
 
-static uint32_t xorshift(uint32_t *x)
+static size_t feed(void *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
+	return jk_rx_feed(rx, p, n, now_ms);
+}
+
+static size_t drain(void *ctx, struct fuzz_rx_counts *c)
+{
+	struct jk_rx *rx = ctx;
+	struct jk_frame f;
+	size_t framed = 0;
+
+	while (jk_rx_next(rx, &f) == RIG_OK) {
+		framed += (size_t)f.len + JK_OVERHEAD;
+		check_frame(&f);
+	}
+	CHECK(rx->have <= JK_FRAME_MAX);
+	*c = (struct fuzz_rx_counts){ rx->have, rx->skipped_bytes, rx->gap_ms };
+	return framed;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run r;
-	uint32_t x, now = 0;
-	uint8_t ctl;
-	size_t max_piece;
+	static const struct fuzz_rx_ops ops = { sizeof(struct jk_rx), init, feed, drain };
+	struct jk_rx rx;
 
-	if (size == 0)
-		return 0;
-	ctl = data[0];
-	data++;
-	size--;
-	memset(&r, 0, sizeof r);
-	r.gap_ms = (ctl & 0x80u) ? 40u : 0u;
-	jk_rx_init(&r.rx, r.gap_ms);
-	max_piece = 1u + (ctl & 0x3Fu);
-	x = 0x9E3779B9u ^ ctl;
-	while (size) {
-		size_t piece = 1u + xorshift(&x) % max_piece;
-		int idle = 0;
-
-		if (piece > size)
-			piece = size;
-		now += (ctl & 0x40u) ? xorshift(&x) % 64u : 1u;
-		while (piece) {
-			size_t took = jk_rx_feed(&r.rx, data, piece, now);
-
-			CHECK(took <= piece);
-			idle = took ? 0 : idle + 1;
-			CHECK(idle < 2);
-			data += took;
-			size -= took;
-			piece -= took;
-			r.fed += took;
-			drain(&r);
-		}
-	}
+	fuzz_rx_run(data, size, &rx, &ops);
 	return 0;
 }

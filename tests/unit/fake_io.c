@@ -1,5 +1,9 @@
 #include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "fake_io.h"
 
@@ -78,4 +82,14 @@ size_t fake_io_queue_hex(struct fake_io *f, const char *hex)
 void fake_io_clear_tx(struct fake_io *f)
 {
 	f->tx_len = 0;
+}
+
+void fake_io_assert_sent(struct fake_io *f, const char *hex)
+{
+	uint8_t want[64];
+	size_t n = hex_to_bytes(hex, want, sizeof want);
+
+	assert_int_equal(f->tx_len, n);
+	assert_memory_equal(f->tx, want, n);
+	fake_io_clear_tx(f);
 }

@@ -20,5 +20,8 @@ void fake_io_queue(struct fake_io *f, const uint8_t *p, size_t n);
 size_t fake_io_queue_hex(struct fake_io *f, const char *hex);
 size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap);
 void fake_io_clear_tx(struct fake_io *f);
+/* For a cmocka test: what was written since the last clear is exactly the frame(s) given as
+ * hex text (at most 64 bytes); clears it. */
+void fake_io_assert_sent(struct fake_io *f, const char *hex);
 
 #endif

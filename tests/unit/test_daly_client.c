@@ -21,7 +21,7 @@
 #include "bmsrig/daly_client.h"
 #include "bmsrig/daly_personality.h"
 #include "bmsrig/model.h"
-#include "fake_io.h"
+#include "client_rig.h"
 
 /* ---- scripted replies ------------------------------------------------------------------------ */
 
@@ -29,6 +29,7 @@ struct rig {
 	struct fake_io io;
 	struct daly_client c;
 	struct pack_state ps;
+	struct client_cfg cfg;
 	uint32_t t;
 };
 
@@ -37,21 +38,9 @@ static struct rig *rig_new(uint8_t address, uint8_t flags)
 	static struct rig r;
 	struct client_cfg cfg = CLIENT_CFG_DEFAULT;
 
-	memset(&r, 0, sizeof r);
 	cfg.address = address;
 	cfg.flags = flags;
-	daly_client_init(&r.c, &cfg, fake_io_stream(&r.io), &r.ps);
-	return &r;
-}
-
-static void assert_sent(struct rig *r, const char *hex)
-{
-	uint8_t want[64];
-	size_t n = hex_to_bytes(hex, want, sizeof want);
-
-	assert_int_equal(r->io.tx_len, n);
-	assert_memory_equal(r->io.tx, want, n);
-	fake_io_clear_tx(&r->io);
+	return CLIENT_RIG_START(&r, &daly_client_ops, &cfg);
 }
 
 /* One request/answer: the client sends req at r->t, the answer is read 60 ms later, and the

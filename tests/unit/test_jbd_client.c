@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "bmsrig/jbd_client.h"
-#include "fake_io.h"
+#include "client_rig.h"
 
 /* jbd_sp04s034_basic / _cells: JBD-SP04S034, 4S, 3 NTC, idle. */
 static const char BASIC_4S[] = "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77";
@@ -15,33 +15,14 @@ static const char CELLS_4S[] = "DD0400080F450F3D0F370F3DFEC677";
 static const char REQ_BASIC[] = "DDA50300FFFD77";
 static const char REQ_CELLS[] = "DDA50400FFFC77";
 
-struct rig {
-	struct fake_io io;
-	struct jbd_client c;
-	struct pack_state ps;
-	struct client_cfg cfg;
-};
+CLIENT_RIG(jbd);
 
 static int setup(void **state)
 {
 	static struct rig r;
-	struct client_cfg cfg = CLIENT_CFG_DEFAULT;
 
-	memset(&r, 0, sizeof r);
-	r.cfg = cfg;
-	jbd_client_init(&r.c, &r.cfg, fake_io_stream(&r.io), &r.ps);
-	*state = &r;
+	*state = CLIENT_RIG_START(&r, &jbd_client_ops, NULL);
 	return 0;
-}
-
-static void assert_sent(struct rig *r, const char *hex)
-{
-	uint8_t want[64];
-	size_t n = hex_to_bytes(hex, want, sizeof want);
-
-	assert_int_equal(r->io.tx_len, n);
-	assert_memory_equal(r->io.tx, want, n);
-	fake_io_clear_tx(&r->io);
 }
 
 static void complete_cycle(struct rig *r, uint32_t t)

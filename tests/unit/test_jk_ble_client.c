@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "bmsrig/jk_ble_client.h"
-#include "fake_io.h"
+#include "client_rig.h"
 
 /* jk02_24s_device_info: JK-B2A24S20P sw 10.07 */
 static const char DEVICE_24S[] =
@@ -81,34 +81,15 @@ static const char REQ_CELLS[] = "AA5590EB960000000000000000000000000000 10";
 static const char CHG_OFF[] = "AA5590EB1D0400000000000000000000000000 9B";
 static const char DSG_ON[] = "AA5590EB1E0401000000000000000000000000 9D";
 
-struct rig {
-	struct fake_io io;
-	struct jk_ble_client c;
-	struct pack_state ps;
-	struct client_cfg cfg;
-};
+CLIENT_RIG(jk_ble);
 
 static int setup(void **state)
 {
 	static struct rig r;
-	struct client_cfg cfg = CLIENT_CFG_DEFAULT;     /* poll 1000, timeout 500, 3 retries */
 
-	memset(&r, 0, sizeof r);
-	r.cfg = cfg;
+	*state = CLIENT_RIG_START(&r, &jk_ble_client_ops, NULL);  /* poll 1000, timeout 500, 3 retries */
 	r.io.read_max = 20;                              /* notifications of the default MTU */
-	jk_ble_client_init(&r.c, &r.cfg, fake_io_stream(&r.io), &r.ps);
-	*state = &r;
 	return 0;
-}
-
-static void assert_sent(struct rig *r, const char *hex)
-{
-	uint8_t want[64];
-	size_t n = hex_to_bytes(hex, want, sizeof want);
-
-	assert_int_equal(r->io.tx_len, n);
-	assert_memory_equal(r->io.tx, want, n);
-	fake_io_clear_tx(&r->io);
 }
 
 static void assert_quiet(struct rig *r)

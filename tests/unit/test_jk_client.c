@@ -15,7 +15,7 @@
 
 #include "bmsrig/jk_client.h"
 #include "bmsrig/jk_personality.h"
-#include "fake_io.h"
+#include "client_rig.h"
 
 /* jk_4e57_14s_charging: 14S, +2.08 A, SOC 15 %, 14 Ah, both FETs on. */
 static const char F14S[] =
@@ -43,33 +43,14 @@ static const char REQ_DSG_ON[] = "4E 57 00 14 00 00 00 00 02 03 00 AC 01 00 00 0
 
 /* ---- scripted replies ------------------------------------------------------------------------ */
 
-struct rig {
-	struct fake_io io;
-	struct jk_client c;
-	struct pack_state ps;
-	struct client_cfg cfg;
-};
+CLIENT_RIG(jk);
 
 static int setup(void **state)
 {
 	static struct rig r;
-	struct client_cfg cfg = CLIENT_CFG_DEFAULT;
 
-	memset(&r, 0, sizeof r);
-	r.cfg = cfg;
-	jk_client_init(&r.c, &r.cfg, fake_io_stream(&r.io), &r.ps);
-	*state = &r;
+	*state = CLIENT_RIG_START(&r, &jk_client_ops, NULL);
 	return 0;
-}
-
-static void assert_sent(struct rig *r, const char *hex)
-{
-	uint8_t want[64];
-	size_t n = hex_to_bytes(hex, want, sizeof want);
-
-	assert_int_equal(r->io.tx_len, n);
-	assert_memory_equal(r->io.tx, want, n);
-	fake_io_clear_tx(&r->io);
 }
 
 /* A reply frame around raw items: the write acks no capture shows (jk.md §4.1's shape). */
