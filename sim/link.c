@@ -34,9 +34,36 @@ static const struct {
 #undef K
 };
 
+/* "password" and "mac" are text; everything else a number from the table. */
+static rig_rc set_text(struct link_cfg *c, const char *key, const char *value, char *why, size_t whycap)
+{
+	unsigned b[6];
+	int used = 0;
+
+	if (!strcmp(key, "password")) {
+		if (strlen(value) != 6) {
+			snprintf(why, whycap, "password: expected 6 characters, got \"%s\"", value);
+			return RIG_ERR_ARG;
+		}
+		strcpy(c->password, value);
+		return RIG_OK;
+	}
+	if (sscanf(value, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &used) != 6 ||
+	    (size_t)used != strlen(value)) {
+		snprintf(why, whycap, "mac: expected six hex bytes such as A4:C1:37:00:11:22, got \"%s\"", value);
+		return RIG_ERR_ARG;
+	}
+	for (used = 0; used < 6; used++)
+		c->mac[used] = (uint8_t)b[used];
+	return RIG_OK;
+}
+
 rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *why, size_t whycap)
 {
 	size_t i;
+
+	if (!strcmp(key, "password") || !strcmp(key, "mac"))
+		return set_text(c, key, value, why, whycap);
 
 	for (i = 0; i < sizeof link_keys / sizeof link_keys[0]; i++) {
 		char *end;
@@ -63,7 +90,7 @@ rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *wh
 		return RIG_OK;
 	}
 	snprintf(why, whycap, "unknown link setting \"%s\" (chunk_bytes, interval_ms, connect_ms, drop_first, "
-	         "disconnect_after_ms, disconnects_per_h, stuck_ms, seed)", key);
+	         "disconnect_after_ms, disconnects_per_h, stuck_ms, seed, password, mac)", key);
 	return RIG_ERR_ARG;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bmsrig/ble_module.h"
 #include "bmsrig/bms.h"
 #include "bmsrig/pty.h"
 #include "bmsrig/serial.h"
@@ -52,6 +53,8 @@ struct sim {
 	struct rig_loop *loop;
 	struct sim_port port;
 	struct link link;
+	struct ble_module module;       /* JBD modules' FF AA frames; passes all without a password */
+	uint32_t link_drops_seen;
 	uint32_t baud;
 	unsigned n_units;
 	struct sim_unit *unit[SIM_UNITS_MAX];
@@ -265,8 +268,23 @@ static void on_readable(struct rig_loop *loop, int fd, void *ctx)
 	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0) {
 		uint32_t now = rig_loop_now_ms(loop);
 
+		uint8_t reply[BLE_MODULE_FRAME_MAX];
+		size_t reply_len;
+
 		if (!link_uplink(&s->link, now, (size_t)n))
 			continue;
+		if (s->link.disconnects != s->link_drops_seen) {
+			s->link_drops_seen = s->link.disconnects;
+			ble_module_disconnected(&s->module);
+		}
+		if (s->link.cfg.kind == LINK_BLE) {
+			int m = ble_module_uplink(&s->module, buf, (size_t)n, reply, &reply_len);
+
+			if (m == 1 && reply_len)
+				transmit(s, 0, reply, reply_len);
+			if (m != 0)
+				continue;
+		}
 		for (i = 0; i < s->n_units; i++)
 			s->unit[i]->ops->rx(s->unit[i]->state, buf, (size_t)n, now, &s->unit[i]->sink);
 	}
@@ -399,6 +417,7 @@ rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *c
 		return rc;
 	}
 	link_init(&s->link, &cfg->link, rig_loop_now_ms(loop));
+	ble_module_init(&s->module, cfg->link.password, cfg->link.mac, cfg->link.seed);
 	if (s->port.closes)
 		s->closes_seen = s->port.closes(s->port.h);
 	if (rig_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK ||

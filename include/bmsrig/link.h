@@ -24,6 +24,8 @@ struct link_cfg {
 	uint32_t stuck_ms;             /* after a client closes the port, refuse it this long
 	                                * (one central only, the old one still "connected") */
 	uint32_t seed;
+	char password[7];              /* JBD modules: FF AA password (6 characters); "" = none */
+	uint8_t mac[6];                /* the module's address, which scrambles the password */
 };
 /* 20-byte notifications, 30 ms interval, 1.5 s connect, first request lost, no drops. */
 void link_cfg_ble_defaults(struct link_cfg *c);

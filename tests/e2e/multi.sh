@@ -78,3 +78,13 @@ for kind in daly jk; do
 	fi
 	kill $sim; wait $sim 2>/dev/null
 done
+
+# A JBD module with an FF AA password forwards nothing to the BMS until a client gives it; bmsmon
+# does not speak the module's password frames, so it never gets an answer.
+"$BIN/bmssim" serve --bms jbd-ble --ble password=123456 --ble connect_ms=0 --duration-s 20 \
+	--dut "$BIN/bmsmon --proto jbd-ble --port {port} --timeout-ms 300 --count 2 -q" >"$TMP/pw" 2>&1
+if [ $? -eq 1 ] && grep -q '^verdict: DISAGREE: 0 of 2 ' "$TMP/pw"; then
+	pass "a password-protected JBD module answers nothing before the password"
+else
+	fail "password: $(tail -n 2 "$TMP/pw" | tr '\n' ' ')"
+fi

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bmsrig/ble_module.h"
 #include "bmsrig/link.h"
+#include "fake_io.h"
 
 static struct link ble(uint32_t now)
 {
@@ -169,6 +171,74 @@ static void settings_are_validated(void **state)
 	assert_non_null(strstr(why, "unknown link setting \"mtu\""));
 }
 
+static void module_gates_requests_on_the_ff_aa_password(void **state)
+{
+	static const uint8_t mac[6] = { 0xA4, 0xC1, 0x37, 0x40, 0x11, 0x22 };
+	uint8_t in[64], out[64], want[64], frame[16];
+	size_t n, len, wn;
+	struct ble_module m;
+
+	(void)state;
+	ble_module_init(&m, "123456", mac, 3);
+	n = hex_to_bytes("DD A5 03 00 FF FD 77", in, sizeof in);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), -1);   /* no password yet: dropped */
+	/* The app key of the capture (jbd.md §10.6): "000000"; a password is set, so 00. */
+	n = hex_to_bytes("FF AA 15 06 30 30 30 30 30 30 3B", in, sizeof in);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), 1);
+	wn = hex_to_bytes("FF AA 15 01 00 16", want, sizeof want);
+	assert_int_equal(len, wn);
+	assert_memory_equal(out, want, wn);
+	n = hex_to_bytes("FF AA 17 00 17", in, sizeof in);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), 1);
+	assert_int_equal(len, 6);
+	assert_int_equal(out[2], 0x17);
+	assert_int_equal(out[4], m.rnd);
+	/* A wrong password: FF AA 18 01 01 1A, still gated. */
+	n = ble_module_password_frame("654321", mac, m.rnd, frame);
+	assert_int_equal(ble_module_uplink(&m, frame, n, out, &len), 1);
+	wn = hex_to_bytes("FF AA 18 01 01 1A", want, sizeof want);
+	assert_memory_equal(out, want, wn);
+	assert_false(m.authed);
+	/* The right one: FF AA 18 01 00 19 (the captured OK), then requests pass. */
+	n = ble_module_password_frame("123456", mac, m.rnd, frame);
+	assert_int_equal(frame[4], (uint8_t)((mac[0] ^ '1') + m.rnd));
+	assert_int_equal(ble_module_uplink(&m, frame, n, out, &len), 1);
+	wn = hex_to_bytes("FF AA 18 01 00 19", want, sizeof want);
+	assert_memory_equal(out, want, wn);
+	n = hex_to_bytes("DD A5 03 00 FF FD 77", in, sizeof in);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), 0);
+	/* A new connection starts locked again; a bad sum is ignored without a reply. */
+	ble_module_disconnected(&m);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), -1);
+	n = hex_to_bytes("FF AA 17 00 18", in, sizeof in);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), 1);
+	assert_int_equal(len, 0);
+	/* Without a password: everything passes, and 0x15 answers 02 (none set). */
+	ble_module_init(&m, "", mac, 3);
+	n = hex_to_bytes("DD A5 03 00 FF FD 77", in, sizeof in);
+	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), 0);
+	n = hex_to_bytes("FF AA 15 06 30 30 30 30 30 30 3B", in, sizeof in);
+	ble_module_uplink(&m, in, n, out, &len);
+	assert_int_equal(out[4], 0x02);
+}
+
+static void password_and_mac_settings(void **state)
+{
+	struct link_cfg c;
+	char why[200];
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	assert_int_equal(link_set(&c, "password", "123456", why, sizeof why), RIG_OK);
+	assert_string_equal(c.password, "123456");
+	assert_int_equal(link_set(&c, "password", "12345", why, sizeof why), RIG_ERR_ARG);
+	assert_int_equal(link_set(&c, "mac", "A4:C1:37:40:11:22", why, sizeof why), RIG_OK);
+	assert_int_equal(c.mac[0], 0xA4);
+	assert_int_equal(c.mac[5], 0x22);
+	assert_int_equal(link_set(&c, "mac", "A4:C1:37:40:11", why, sizeof why), RIG_ERR_ARG);
+	assert_int_equal(link_set(&c, "mac", "A4:C1:37:40:11:22x", why, sizeof why), RIG_ERR_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +249,8 @@ int main(void)
 		cmocka_unit_test(ble_random_drops_are_seeded),
 		cmocka_unit_test(ble_single_central_refuses_a_quick_reconnect),
 		cmocka_unit_test(settings_are_validated),
+		cmocka_unit_test(module_gates_requests_on_the_ff_aa_password),
+		cmocka_unit_test(password_and_mac_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
