@@ -93,7 +93,7 @@ XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -O
 LX_OBJS := $(CORE_SRC:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c
 	@mkdir -p $(@D)
-	$(XCC) $(XFLAGS) -c $< -o $@
+	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
 lx106: $(LX_OBJS)
 	@tests/lx106-check $(LX_OBJS)
 

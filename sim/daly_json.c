@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/daly_json.h"
+#include "bmsrig/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -30,79 +31,6 @@ union payload {
 	struct daly_current_limits current_limits;
 	struct daly_balance_cfg balance_cfg;
 };
-
-/* ---- small emitters ------------------------------------------------------------------ */
-
-struct num {
-	const char *key;
-	double v;           /* every field is an integer below 2^53, so a double holds it exactly */
-};
-
-static void add_nums(cJSON *o, const struct num *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddNumberToObject(o, t[i].key, t[i].v);
-}
-
-static void add_u16_array(cJSON *o, const char *key, const uint16_t *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-}
-
-static void add_u8_array(cJSON *o, const char *key, const uint8_t *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-}
-
-static void add_hex(cJSON *o, const char *key, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	char s[2 * DALY_DATA_LEN + 1];
-
-	if (n > DALY_DATA_LEN)
-		n = DALY_DATA_LEN;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 0x0Fu];
-	}
-	s[2 * n] = '\0';
-	cJSON_AddStringToObject(o, key, s);
-}
-
-/*
- * Device text is bytes, not UTF-8: read as Latin-1, every byte stays visible and the output
- * valid JSON. Trailing NUL padding is dropped; a NUL inside becomes U+FFFD.
- */
-static void add_text(cJSON *o, const char *key, const uint8_t *t, size_t n)
-{
-	char s[3 * DALY_CODE_FRAMES * DALY_CODE_PER_FRAME + 1];
-	size_t k = 0;
-
-	while (n && t[n - 1] == 0)
-		n--;
-	if (n > DALY_CODE_FRAMES * DALY_CODE_PER_FRAME)
-		n = DALY_CODE_FRAMES * DALY_CODE_PER_FRAME;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = t[i];
-
-		if (c == 0) {
-			s[k++] = (char)0xEF; s[k++] = (char)0xBF; s[k++] = (char)0xBD;
-		} else if (c < 0x80) {
-			s[k++] = (char)c;
-		} else {
-			s[k++] = (char)(0xC0 | c >> 6);
-			s[k++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	s[k] = '\0';
-	cJSON_AddStringToObject(o, key, s);
-}
 
 /* 0xD9 switches discharge, 0xDA charge. */
 static const char *fet_key(uint8_t cmd)
@@ -178,75 +106,75 @@ static rig_rc raw_enc(struct daly_frame *f, uint8_t addr, uint8_t cmd, const uni
 static void pack_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_pack *p = &u->pack;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "pack_mv", p->pack_mV }, { "current_ma", p->current_mA },
 		{ "soc_permille", p->soc_permille }, { "gather_mv", p->gather_mV },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void cell_range_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_cell_range *r = &u->cell_range;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "max_cell_mv", r->max_cell_mV }, { "max_cell_index", r->max_cell_index },
 		{ "min_cell_mv", r->min_cell_mV }, { "min_cell_index", r->min_cell_index },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void temp_range_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_temp_range *r = &u->temp_range;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "max_temp_dk", r->max_temp_dK }, { "max_temp_index", r->max_temp_index },
 		{ "min_temp_dk", r->min_temp_dK }, { "min_temp_index", r->min_temp_index },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void mos_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_mos *m = &u->mos;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "chg_dsg_state", m->state }, { "fet_chg", m->chg_fet }, { "fet_dsg", m->dsg_fet },
 		{ "life", m->life }, { "remain_mah", m->remain_mAh },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void status_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_status *s = &u->status;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "cell_count", s->cell_count }, { "ntc_count", s->ntc_count }, { "charger", s->charger },
 		{ "load", s->load }, { "dio", s->dio }, { "cycles", s->cycles },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void cells_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	(void)cmd;
 	cJSON_AddNumberToObject(o, "frame", u->cells.frame_no);
-	add_u16_array(o, "cells_mv", u->cells.cell_mV, DALY_CELLS_PER_FRAME);
+	json_add_u16_array(o, "cells_mv", u->cells.cell_mV, DALY_CELLS_PER_FRAME);
 }
 
 static void temps_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	(void)cmd;
 	cJSON_AddNumberToObject(o, "frame", u->temps.frame_no);
-	add_u16_array(o, "temps_dk", u->temps.temp_dK, DALY_TEMPS_PER_FRAME);
+	json_add_u16_array(o, "temps_dk", u->temps.temp_dK, DALY_TEMPS_PER_FRAME);
 }
 
 static void bal_emit(cJSON *o, uint8_t cmd, const union payload *u)
@@ -275,35 +203,35 @@ static void flag_emit(cJSON *o, uint8_t cmd, const union payload *u)
 static void raw_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	(void)cmd;
-	add_hex(o, "data_hex", u->raw.data, DALY_DATA_LEN);
+	json_add_hex(o, "data_hex", u->raw.data, DALY_DATA_LEN);
 }
 
 static void rated_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "rated_mah", u->rated.rated_mAh }, { "nominal_cell_mv", u->rated.nominal_cell_mV },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void layout_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	(void)cmd;
 	cJSON_AddNumberToObject(o, "boards", u->layout.boards);
-	add_u8_array(o, "board_cells", u->layout.cells, 3);
-	add_u8_array(o, "board_ntcs", u->layout.ntc, 3);
+	json_add_u8_array(o, "board_cells", u->layout.cells, 3);
+	json_add_u8_array(o, "board_ntcs", u->layout.ntc, 3);
 }
 
 static void totals_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "charge_ah", u->totals.charge_Ah }, { "discharge_ah", u->totals.discharge_Ah },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void info_emit(cJSON *o, uint8_t cmd, const union payload *u)
@@ -321,60 +249,60 @@ static void info_emit(cJSON *o, uint8_t cmd, const union payload *u)
 static void text8_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	(void)cmd;
-	add_text(o, "sw_version", u->text8.text, DALY_DATA_LEN);
+	json_add_padded_text(o, "sw_version", u->text8.text, DALY_DATA_LEN);
 }
 
 static void code_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	(void)cmd;
 	cJSON_AddNumberToObject(o, "frame", u->code.frame_no);
-	add_text(o, "battery_code", u->code.text, DALY_CODE_PER_FRAME);
+	json_add_padded_text(o, "battery_code", u->code.text, DALY_CODE_PER_FRAME);
 }
 
 static void cell_limits_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_cell_limits *l = &u->cell_limits;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "cell_high_l1_mv", l->high_l1_mV }, { "cell_high_l2_mv", l->high_l2_mV },
 		{ "cell_low_l1_mv", l->low_l1_mV }, { "cell_low_l2_mv", l->low_l2_mV },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void pack_limits_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_pack_limits *l = &u->pack_limits;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "pack_high_l1_mv", l->high_l1_mV }, { "pack_high_l2_mv", l->high_l2_mV },
 		{ "pack_low_l1_mv", l->low_l1_mV }, { "pack_low_l2_mv", l->low_l2_mV },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void current_limits_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
 	const struct daly_current_limits *l = &u->current_limits;
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "dsg_l1_ma", l->dsg_l1_mA }, { "dsg_l2_ma", l->dsg_l2_mA },
 		{ "chg_l1_ma", l->chg_l1_mA }, { "chg_l2_ma", l->chg_l2_mA },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 static void balance_cfg_emit(cJSON *o, uint8_t cmd, const union payload *u)
 {
-	const struct num t[] = {
+	const struct json_num t[] = {
 		{ "balance_start_mv", u->balance_cfg.start_mV }, { "balance_delta_mv", u->balance_cfg.delta_mV },
 	};
 
 	(void)cmd;
-	add_nums(o, t, N_OF(t));
+	json_add_nums(o, t, N_OF(t));
 }
 
 struct view {
@@ -421,17 +349,6 @@ static cJSON *head_json(uint8_t kind_request, uint8_t cmd, uint8_t addr)
 	return o;
 }
 
-static cJSON *error_json(const char *why)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o) {
-		cJSON_AddStringToObject(o, "proto", "daly");
-		cJSON_AddStringToObject(o, "error", why);
-	}
-	return o;
-}
-
 static void request_json(cJSON *o, const struct daly_frame *f)
 {
 	struct daly_soc_set s;
@@ -449,7 +366,7 @@ static void request_json(cJSON *o, const struct daly_frame *f)
 	} else if (daly_request_fill(f, &fill) == RIG_OK) {
 		cJSON_AddNumberToObject(o, "fill", fill);
 	} else {
-		add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
+		json_add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
 	}
 }
 
@@ -460,7 +377,7 @@ static void response_json(cJSON *o, const struct daly_frame *f)
 	rig_rc rc;
 
 	if (!v) {
-		add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
+		json_add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
 		return;
 	}
 	rc = v->decode(f, &u);
@@ -468,7 +385,7 @@ static void response_json(cJSON *o, const struct daly_frame *f)
 		v->emit(o, f->cmd, &u);
 	} else {
 		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
-		add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
+		json_add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
 	}
 }
 
@@ -491,7 +408,7 @@ cJSON *daly_wire_json(const uint8_t *wire, size_t n)
 	struct daly_frame f;
 	rig_rc rc = daly_frame_parse(wire, n, &f);
 
-	return rc == RIG_OK ? daly_frame_json(&f) : error_json(rig_rc_str(rc));
+	return rc == RIG_OK ? daly_frame_json(&f) : json_error_object("daly", rig_rc_str(rc));
 }
 
 /* ---- multi-frame answers ------------------------------------------------------------------ */
@@ -504,16 +421,16 @@ cJSON *daly_answer_json(const struct daly_frame *frames, size_t count)
 	size_t code_len = 0;
 
 	if (count == 0)
-		return error_json("no frames");
+		return json_error_object("daly", "no frames");
 	cmd = frames[0].cmd;
 	addr = frames[0].addr;
 	if (count == 1 && cmd != DALY_CMD_CELLS && cmd != DALY_CMD_TEMPS && cmd != DALY_CMD_CODE)
 		return daly_frame_json(&frames[0]);
 	if (cmd != DALY_CMD_CELLS && cmd != DALY_CMD_TEMPS && cmd != DALY_CMD_CODE)
-		return error_json("several frames of a single-frame id");
+		return json_error_object("daly", "several frames of a single-frame id");
 	for (size_t i = 0; i < count; i++)
 		if (frames[i].cmd != cmd || frames[i].addr != addr || daly_frame_is_request(&frames[i]))
-			return error_json("frames of different ids, addresses or directions");
+			return json_error_object("daly", "frames of different ids, addresses or directions");
 	o = head_json(0, cmd, addr);
 	if (!o)
 		return NULL;
@@ -541,7 +458,7 @@ cJSON *daly_answer_json(const struct daly_frame *frames, size_t count)
 			cJSON_AddItemToArray(nums, cJSON_CreateNumber(frames[i].data[0]));
 	}
 	if (cmd == DALY_CMD_CODE)
-		add_text(o, "battery_code", code, code_len);
+		json_add_padded_text(o, "battery_code", code, code_len);
 	return o;
 }
 

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bmsrig/daly_json.h"
@@ -675,19 +674,6 @@ static const struct quirk_word quirk_words[] = {
 	{ "current_sign", { "normal", "inverted", NULL }, offsetof(struct daly_quirks, current_inverted) },
 };
 
-static int parse_u32(const char *key, const char *value, uint32_t max, uint32_t *out, char *why, size_t whycap)
-{
-	char *end;
-	unsigned long v = strtoul(value, &end, 10);
-
-	if (value[0] < '0' || value[0] > '9' || *end || v > max) {
-		snprintf(why, whycap, "%s: expected 0..%lu, got \"%s\"", key, (unsigned long)max, value);
-		return 0;
-	}
-	*out = (uint32_t)v;
-	return 1;
-}
-
 rig_rc daly_personality_set_quirk(struct daly_personality *p, const char *key, const char *value,
                                   char *why, size_t whycap)
 {
@@ -696,7 +682,7 @@ rig_rc daly_personality_set_quirk(struct daly_personality *p, const char *key, c
 	for (size_t i = 0; i < N_OF(quirk_nums); i++) {
 		if (strcmp(key, quirk_nums[i].key))
 			continue;
-		if (!parse_u32(key, value, quirk_nums[i].max, &v, why, whycap))
+		if (personality_quirk_u32(key, value, 0, quirk_nums[i].max, &v, why, whycap) != RIG_OK)
 			return RIG_ERR_ARG;
 		*(uint32_t *)((char *)&p->q + quirk_nums[i].off) = v;
 		p->bms->sensor.current_deadband_mA = p->q.deadband_ma;
@@ -718,9 +704,8 @@ rig_rc daly_personality_set_quirk(struct daly_personality *p, const char *key, c
 	}
 	/* The wake pin, or a nudge to sleep now: state, not a setting. */
 	if (!strcmp(key, "asleep")) {
-		if (!parse_u32(key, value, 1, &v, why, whycap))
+		if (personality_quirk_u8(key, value, 0, 1, &p->asleep, why, whycap) != RIG_OK)
 			return RIG_ERR_ARG;
-		p->asleep = (uint8_t)v;
 		p->clock_started = 0;              /* the idle time starts again at the next tick */
 		return RIG_OK;
 	}

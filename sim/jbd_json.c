@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/jbd_json.h"
+#include "bmsrig/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -18,63 +19,10 @@ union payload {
 
 /* ---- small emitters ------------------------------------------------------------------ */
 
-struct num {
-	const char *key;
-	double v;           /* every field is an integer below 2^53, so a double holds it exactly */
-};
-
-static void add_nums(cJSON *o, const struct num *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddNumberToObject(o, t[i].key, t[i].v);
-}
-
-static void add_u16_array(cJSON *o, const char *key, const uint16_t *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-}
-
-static void add_hex(cJSON *o, const char *key, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	char s[2 * JBD_FRAME_MAX + 1];
-
-	if (n > JBD_FRAME_MAX)
-		n = JBD_FRAME_MAX;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 0x0Fu];
-	}
-	s[2 * n] = '\0';
-	cJSON_AddStringToObject(o, key, s);
-}
-
-/*
- * Device text is bytes, not UTF-8. Reading it as Latin-1 keeps every byte visible and the
- * output valid JSON whatever a BMS sends; NUL cannot live in a C string, so it becomes U+FFFD.
- */
+/* Length-prefixed, so a NUL in it is data; text[] holds no more than JBD_TEXT_MAX whatever len says. */
 static void add_text(cJSON *o, const char *key, const struct jbd_text *t)
 {
-	char s[3 * JBD_TEXT_MAX + 1];
-	size_t k = 0;
-
-	for (size_t i = 0; i < t->len && i < JBD_TEXT_MAX; i++) {
-		uint8_t c = (uint8_t)t->text[i];
-
-		if (c == 0) {
-			s[k++] = (char)0xEF; s[k++] = (char)0xBF; s[k++] = (char)0xBD;
-		} else if (c < 0x80) {
-			s[k++] = (char)c;
-		} else {
-			s[k++] = (char)(0xC0 | c >> 6);
-			s[k++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	s[k] = '\0';
-	cJSON_AddStringToObject(o, key, s);
+	json_add_latin1(o, key, (const uint8_t *)t->text, t->len < JBD_TEXT_MAX ? t->len : JBD_TEXT_MAX);
 }
 
 static void add_date(cJSON *o, const char *key, uint16_t packed)
@@ -149,35 +97,35 @@ static rig_rc params_enc(struct jbd_frame *f, uint8_t reg, const union payload *
 static void basic_emit(cJSON *o, uint8_t reg, const union payload *u)
 {
 	const struct jbd_basic *b = &u->basic;
-	const struct num head[] = {
+	const struct json_num head[] = {
 		{ "pack_mv", b->pack_mV }, { "current_ma", b->current_mA },
 		{ "remain_mah", b->remain_mAh }, { "full_mah", b->full_mAh }, { "cycles", b->cycles },
 	};
-	const struct num mid[] = {
+	const struct json_num mid[] = {
 		{ "bal_mask", (uint32_t)b->bal_high << 16 | b->bal_low }, { "prot_raw", b->prot_raw },
 		{ "sw_version", b->sw_version }, { "soc_pct", b->soc_pct },
 		{ "fet_chg", (b->fet & JBD_FET_CHG_ON) != 0 }, { "fet_dsg", (b->fet & JBD_FET_DSG_ON) != 0 },
 		{ "cell_count", b->cell_count }, { "ntc_count", b->ntc_count },
 	};
-	const struct num ext[] = {
+	const struct json_num ext[] = {
 		{ "humidity_pct", b->humidity_pct }, { "alarm_raw", b->alarm_raw },
 		{ "ext_full_mah", b->ext_full_mAh }, { "ext_remain_mah", b->ext_remain_mAh },
 		{ "balance_current_ma", b->balance_current_mA },
 	};
 
 	(void)reg;
-	add_nums(o, head, N_OF(head));
+	json_add_nums(o, head, N_OF(head));
 	add_date(o, "production_date", b->production_date);
-	add_nums(o, mid, N_OF(mid));
-	add_u16_array(o, "temps_dk", b->temp_dK, b->ntc_count);
+	json_add_nums(o, mid, N_OF(mid));
+	json_add_u16_array(o, "temps_dk", b->temp_dK, b->ntc_count);
 	if (b->has_ext)
-		add_nums(o, ext, N_OF(ext));
+		json_add_nums(o, ext, N_OF(ext));
 }
 
 static void cells_emit(cJSON *o, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	add_u16_array(o, "cells_mv", u->cells.cell_mV, u->cells.count);
+	json_add_u16_array(o, "cells_mv", u->cells.cell_mV, u->cells.count);
 	cJSON_AddNumberToObject(o, "cell_count", u->cells.count);
 }
 
@@ -195,7 +143,7 @@ static void string_emit(cJSON *o, uint8_t reg, const union payload *u)
 static void events_emit(cJSON *o, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	add_u16_array(o, "event_counts", u->events.value, u->events.count);
+	json_add_u16_array(o, "event_counts", u->events.value, u->events.count);
 }
 
 static void register_emit(cJSON *o, uint8_t reg, const union payload *u)
@@ -209,7 +157,7 @@ static void params_emit(cJSON *o, uint8_t reg, const union payload *u)
 	(void)reg;
 	cJSON_AddNumberToObject(o, "param_start", u->params.start);
 	cJSON_AddNumberToObject(o, "param_count", u->params.count);
-	add_u16_array(o, "param_values", u->params.value, u->params.count);
+	json_add_u16_array(o, "param_values", u->params.value, u->params.count);
 }
 
 struct reg_view {
@@ -244,7 +192,7 @@ static void add_error(cJSON *o, rig_rc rc, const struct jbd_frame *f)
 {
 	cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
 	if (!cJSON_HasObjectItem(o, "data_hex"))
-		add_hex(o, "data_hex", f->data, f->len);
+		json_add_hex(o, "data_hex", f->data, f->len);
 }
 
 static void request_json(cJSON *o, const struct jbd_frame *f)
@@ -262,7 +210,7 @@ static void request_json(cJSON *o, const struct jbd_frame *f)
 	if (write && jbd_register_decode(f, &value) == RIG_OK)
 		cJSON_AddNumberToObject(o, "register_value", value);
 	else if (f->len)
-		add_hex(o, "data_hex", f->data, f->len);
+		json_add_hex(o, "data_hex", f->data, f->len);
 	/* Even an empty string write is judged: it lacks the length byte every string carries. */
 	if (write && jbd_reg_is_string(f->reg)) {
 		rc = jbd_string_request_decode(f, &t);
@@ -283,7 +231,7 @@ static void response_json(cJSON *o, const struct jbd_frame *f)
 	if (f->len == 0)
 		return;                                    /* ack or error status */
 	if (f->status != JBD_STATUS_OK || !v) {
-		add_hex(o, "data_hex", f->data, f->len);
+		json_add_hex(o, "data_hex", f->data, f->len);
 		return;
 	}
 	rc = v->decode(f, &u);
@@ -313,16 +261,8 @@ cJSON *jbd_wire_json(const uint8_t *wire, size_t n)
 {
 	struct jbd_frame f;
 	rig_rc rc = jbd_frame_parse(wire, n, &f);
-	cJSON *o;
 
-	if (rc == RIG_OK)
-		return jbd_frame_json(&f);
-	o = cJSON_CreateObject();
-	if (o) {
-		cJSON_AddStringToObject(o, "proto", "jbd");
-		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
-	}
-	return o;
+	return rc == RIG_OK ? jbd_frame_json(&f) : json_error_object("jbd", rig_rc_str(rc));
 }
 
 /* ---- typed round trip ---------------------------------------------------------------------- */

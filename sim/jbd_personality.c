@@ -2,7 +2,6 @@
 #include "bmsrig/jbd_personality.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bmsrig/jbd_json.h"
@@ -29,8 +28,8 @@ void jbd_personality_init(struct jbd_personality *p, struct bms *b, const struct
 void jbd_personality_on_save(struct jbd_personality *p,
                              int (*save)(void *ctx, const struct bms *b), void *ctx)
 {
-	p->save = save;
-	p->save_ctx = ctx;
+	p->saver.save = save;
+	p->saver.ctx = ctx;
 }
 
 static uint16_t be16(const uint8_t *d)
@@ -107,12 +106,7 @@ static void factory_exit(struct jbd_personality *p, uint16_t code)
 		return;
 	/* Zero first, so what is persisted is what the board holds after the command. */
 	bms_events_clear(p->bms);
-	if (p->save) {
-		if (p->save(p->save_ctx, p->bms) != 0)
-			p->save_failures++;
-		else
-			p->saves++;
-	}
+	personality_persist(&p->saver, p->bms);
 }
 
 /* Returns the reply status for a write. */
@@ -207,39 +201,18 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
-static int parse_quirk_u32(const char *key, const char *value, uint32_t max, uint32_t *out,
-                           char *why, size_t whycap)
-{
-	char *end;
-	unsigned long v = strtoul(value, &end, 10);
-
-	if (value[0] < '0' || value[0] > '9' || *end || v > max) {
-		snprintf(why, whycap, "%s: expected 0..%lu, got \"%s\"", key, (unsigned long)max, value);
-		return 0;
-	}
-	*out = (uint32_t)v;
-	return 1;
-}
-
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
 	struct jbd_quirks *q = &((struct jbd_unit *)state)->p.q;
-	uint32_t v;
 
 	if (!strcmp(key, "latency_ms"))
-		return parse_quirk_u32(key, value, 5000, &q->reply_latency_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+		return personality_quirk_u32(key, value, 0, 5000, &q->reply_latency_ms, why, whycap);
 	if (!strcmp(key, "drop_after_idle_ms"))
-		return parse_quirk_u32(key, value, 86400000, &q->drop_first_after_idle_ms, why, whycap)
-		       ? RIG_OK : RIG_ERR_ARG;
-	if (!strcmp(key, "factory_gate") || !strcmp(key, "basic_ext")) {
-		if (!parse_quirk_u32(key, value, 1, &v, why, whycap))
-			return RIG_ERR_ARG;
-		if (key[0] == 'f')
-			q->eeprom_needs_factory = (uint8_t)v;
-		else
-			q->basic_extension = (uint8_t)v;
-		return RIG_OK;
-	}
+		return personality_quirk_u32(key, value, 0, 86400000, &q->drop_first_after_idle_ms, why, whycap);
+	if (!strcmp(key, "factory_gate"))
+		return personality_quirk_u8(key, value, 0, 1, &q->eeprom_needs_factory, why, whycap);
+	if (!strcmp(key, "basic_ext"))
+		return personality_quirk_u8(key, value, 0, 1, &q->basic_extension, why, whycap);
 	snprintf(why, whycap, "unknown jbd quirk \"%s\" (latency_ms, drop_after_idle_ms, factory_gate, basic_ext)", key);
 	return RIG_ERR_ARG;
 }

@@ -3,74 +3,30 @@
 #include <string.h>
 
 #include "bmsrig/jk_ble_json.h"
+#include "bmsrig/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define MODBUS_ECHO_LEN 8u            /* addr, 0x10, reg(2), quantity(2), CRC-16 lo, hi */
 
-struct num {
-	const char *key;
-	double v;           /* every field is an integer below 2^53, so a double holds it exactly */
-};
-
-static void add_nums(cJSON *o, const struct num *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddNumberToObject(o, t[i].key, t[i].v);
-}
-
-static void add_i32_array(cJSON *o, const char *key, const int32_t *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-}
-
-static void add_hex(cJSON *o, const char *key, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	char s[2 * JK_BLE_VALUE_MAX + 1];
-
-	if (n > JK_BLE_VALUE_MAX)
-		n = JK_BLE_VALUE_MAX;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 0x0Fu];
-	}
-	s[2 * n] = '\0';
-	cJSON_AddStringToObject(o, key, s);
-}
-
-/* A NUL-padded device text up to its first NUL, read as Latin-1 so any byte stays valid JSON. */
+/* A NUL-padded device text up to its first NUL. */
 static void add_text(cJSON *o, const char *key, const uint8_t *p, size_t n)
 {
-	char s[2 * 16 + 1];
-	size_t k = 0;
+	const uint8_t *nul = memchr(p, 0, n);
 
-	for (size_t i = 0; i < n && i < 16 && p[i]; i++) {
-		if (p[i] < 0x80) {
-			s[k++] = (char)p[i];
-		} else {
-			s[k++] = (char)(0xC0 | p[i] >> 6);
-			s[k++] = (char)(0x80 | (p[i] & 0x3F));
-		}
-	}
-	s[k] = '\0';
-	cJSON_AddStringToObject(o, key, s);
+	json_add_latin1(o, key, p, nul ? (size_t)(nul - p) : n);
 }
 
-static cJSON *object(void)
+/* The keys every frame the view understands starts with. */
+static cJSON *head(const char *kind, unsigned cmd)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	if (o)
+	if (o) {
 		cJSON_AddStringToObject(o, "proto", "jk-ble");
+		cJSON_AddStringToObject(o, "kind", kind);
+		cJSON_AddNumberToObject(o, "cmd", cmd);
+	}
 	return o;
-}
-
-static void add_error(cJSON *o, rig_rc rc)
-{
-	cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
 }
 
 /* ---- commands -------------------------------------------------------------------------- */
@@ -79,19 +35,16 @@ static cJSON *cmd_json(const uint8_t *wire, size_t n)
 {
 	struct jk_ble_cmd c;
 	rig_rc rc = jk_ble_cmd_parse(wire, n, &c);
-	cJSON *o = object();
+	cJSON *o;
 
+	if (rc != RIG_OK)
+		return json_error_object("jk-ble", rig_rc_str(rc));
+	o = head(jk_ble_cmd_is_ack(&c) ? "response" : "request", c.reg);
 	if (!o)
 		return NULL;
-	if (rc != RIG_OK) {
-		add_error(o, rc);
-		return o;
-	}
-	cJSON_AddStringToObject(o, "kind", jk_ble_cmd_is_ack(&c) ? "response" : "request");
-	cJSON_AddNumberToObject(o, "cmd", c.reg);
 	cJSON_AddNumberToObject(o, "value_len", c.value_len);
 	if (c.value_len > 4u)
-		add_hex(o, "value_hex", c.value, c.value_len);
+		json_add_hex(o, "value_hex", c.value, c.value_len);
 	else if (c.value_len)
 		cJSON_AddNumberToObject(o, "value", jk_ble_cmd_value(&c));
 	return o;
@@ -144,17 +97,17 @@ static rig_rc cells_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout
 	if (layout == JK_BLE_JK04)
 		return RIG_OK;           /* no current, temperatures, SOC or switches in JK04 */
 
-	const struct num more[] = {
+	const struct json_num more[] = {
 		{ "current_ma", c.current_mA }, { "mos_temp_dk", c.mos_temp_dK },
 		{ "prot_raw", c.errors }, { "soc_pct", c.soc_pct }, { "remain_mah", c.remain_mAh },
 		{ "full_mah", c.full_mAh }, { "cycles", c.cycles }, { "fet_chg", c.fet_chg },
 		{ "fet_dsg", c.fet_dsg }, { "soh_pct", c.soh_pct }, { "power_mw", c.power_mW },
 		{ "runtime_s", c.runtime_s },
 	};
-	add_i32_array(o, "temps_dk", c.temp_dK, 2);
+	json_add_i32_array(o, "temps_dk", c.temp_dK, 2);
 	if (layout == JK_BLE_JK02_32S)
-		add_i32_array(o, "temps_ext_dk", c.temp_dK + 2, 3);
-	add_nums(o, more, N_OF(more));
+		json_add_i32_array(o, "temps_ext_dk", c.temp_dK + 2, 3);
+	json_add_nums(o, more, N_OF(more));
 	return RIG_OK;
 }
 
@@ -243,16 +196,13 @@ static cJSON *record_json(const uint8_t *rec, size_t n)
 {
 	rig_rc rc = record_check(rec, n);
 	enum jk_ble_layout layout;
-	cJSON *o = object();
+	cJSON *o;
 
+	if (rc != RIG_OK)
+		return json_error_object("jk-ble", rig_rc_str(rc));
+	o = head("response", rec[4]);
 	if (!o)
 		return NULL;
-	if (rc != RIG_OK) {
-		add_error(o, rc);
-		return o;
-	}
-	cJSON_AddStringToObject(o, "kind", "response");
-	cJSON_AddNumberToObject(o, "cmd", rec[4]);
 	cJSON_AddNumberToObject(o, "counter", rec[5]);
 	if (n > JK_BLE_RECORD_LEN) {
 		cJSON_AddNumberToObject(o, "modbus_address", rec[JK_BLE_RECORD_LEN]);
@@ -269,7 +219,7 @@ static cJSON *record_json(const uint8_t *rec, size_t n)
 	default:                  rc = RIG_OK; break;   /* logbook and unknown types: header only */
 	}
 	if (rc != RIG_OK)
-		add_error(o, rc);
+		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
 	return o;
 }
 
@@ -280,16 +230,11 @@ static int starts(const uint8_t *w, size_t n, uint8_t b0, uint8_t b1)
 
 cJSON *jk_ble_wire_json(const uint8_t *wire, size_t n)
 {
-	cJSON *o;
-
 	if (starts(wire, n, 0xAA, 0x55))
 		return cmd_json(wire, n);
 	if (starts(wire, n, 0x55, 0xAA))
 		return record_json(wire, n);
-	o = object();
-	if (o)
-		add_error(o, RIG_ERR_FRAME);
-	return o;
+	return json_error_object("jk-ble", rig_rc_str(RIG_ERR_FRAME));
 }
 
 /* ---- typed round trip ---------------------------------------------------------------------- */

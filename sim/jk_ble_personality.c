@@ -45,8 +45,8 @@ void jk_ble_personality_init(struct jk_ble_personality *p, struct bms *b, const 
 void jk_ble_personality_on_save(struct jk_ble_personality *p,
                                 int (*save)(void *ctx, const struct bms *b), void *ctx)
 {
-	p->save = save;
-	p->save_ctx = ctx;
+	p->saver.save = save;
+	p->saver.ctx = ctx;
 }
 
 /* ---- settings <-> the BMS's registers --------------------------------------------------- */
@@ -121,16 +121,6 @@ static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 	return p->store[k];
 }
 
-static void saved(struct jk_ble_personality *p)
-{
-	if (!p->save)
-		return;
-	if (p->save(p->save_ctx, p->bms) != 0)
-		p->save_failures++;
-	else
-		p->saves++;
-}
-
 static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd)
 {
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
@@ -154,7 +144,7 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 	}
 	/* A value the BMS refuses changes nothing; the ack goes out all the same. */
 	if (to_reg(reg_map[m].conv, v, &r) && bms_reg_set(p->bms, reg_map[m].reg, r) == RIG_OK)
-		saved(p);
+		personality_persist(&p->saver, p->bms);
 }
 
 /* ---- records ---------------------------------------------------------------------------------- */
@@ -407,25 +397,9 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
-static int parse_u32(const char *key, const char *value, uint32_t min, uint32_t max, uint32_t *out,
-                     char *why, size_t whycap)
-{
-	char *end;
-	unsigned long v = strtoul(value, &end, 10);
-
-	if (value[0] < '0' || value[0] > '9' || *end || v < min || v > max) {
-		snprintf(why, whycap, "%s: expected %lu..%lu, got \"%s\"", key, (unsigned long)min,
-		         (unsigned long)max, value);
-		return 0;
-	}
-	*out = (uint32_t)v;
-	return 1;
-}
-
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
 	struct jk_ble_quirks *q = &((struct jk_ble_personality *)state)->q;
-	uint32_t v;
 
 	if (!strcmp(key, "layout")) {
 		for (unsigned i = 0; i < JK_BLE_LAYOUT_COUNT; i++)
@@ -437,17 +411,13 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 		return RIG_ERR_ARG;
 	}
 	if (!strcmp(key, "push_ms"))
-		return parse_u32(key, value, 50, 60000, &q->push_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+		return personality_quirk_u32(key, value, 50, 60000, &q->push_ms, why, whycap);
 	if (!strcmp(key, "latency_ms"))
-		return parse_u32(key, value, 0, 5000, &q->latency_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+		return personality_quirk_u32(key, value, 0, 5000, &q->latency_ms, why, whycap);
 	if (!strcmp(key, "quiet_stop_ms"))
-		return parse_u32(key, value, 0, 86400000, &q->quiet_stop_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
-	if (!strcmp(key, "at_after_ack")) {
-		if (!parse_u32(key, value, 0, 1, &v, why, whycap))
-			return RIG_ERR_ARG;
-		q->at_after_ack = (uint8_t)v;
-		return RIG_OK;
-	}
+		return personality_quirk_u32(key, value, 0, 86400000, &q->quiet_stop_ms, why, whycap);
+	if (!strcmp(key, "at_after_ack"))
+		return personality_quirk_u8(key, value, 0, 1, &q->at_after_ack, why, whycap);
 	snprintf(why, whycap, "unknown jk-ble quirk \"%s\" (layout, push_ms, latency_ms, quiet_stop_ms, "
 	         "at_after_ack)", key);
 	return RIG_ERR_ARG;

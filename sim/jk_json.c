@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bmsrig/jk_json.h"
+#include "bmsrig/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -95,51 +96,6 @@ const char *jk_id_key(uint8_t id)
 	return k ? k->key : NULL;
 }
 
-/* ---- small emitters ---------------------------------------------------------------------- */
-
-static void add_hex(cJSON *o, const char *key, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	char s[2 * JK_INFO_MAX + 1];
-
-	if (n > JK_INFO_MAX)
-		n = JK_INFO_MAX;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 0x0Fu];
-	}
-	s[2 * n] = '\0';
-	cJSON_AddStringToObject(o, key, s);
-}
-
-/*
- * Device text is bytes, not UTF-8: read as Latin-1 so every byte shows and the JSON stays valid.
- * The NUL padding of fixed-width fields ("123456\0\0\0\0") is dropped; a NUL inside the text
- * cannot live in a C string and becomes U+FFFD.
- */
-static void add_text(cJSON *o, const char *key, const uint8_t *p, size_t n)
-{
-	char s[3 * 24 + 1];
-	size_t k = 0;
-
-	while (n > 0 && p[n - 1] == 0)
-		n--;
-	for (size_t i = 0; i < n && i < 24; i++) {
-		uint8_t c = p[i];
-
-		if (c == 0) {
-			s[k++] = (char)0xEF; s[k++] = (char)0xBF; s[k++] = (char)0xBD;
-		} else if (c < 0x80) {
-			s[k++] = (char)c;
-		} else {
-			s[k++] = (char)(0xC0 | c >> 6);
-			s[k++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	s[k] = '\0';
-	cJSON_AddStringToObject(o, key, s);
-}
-
 /* A numeric field as a double: every one is an integer below 2^53, so it is held exactly. */
 static double number_of(const struct jk_data *d, const struct jk_id_def *def)
 {
@@ -155,14 +111,6 @@ static double number_of(const struct jk_data *d, const struct jk_id_def *def)
 	}
 }
 
-static void add_u16_array(cJSON *o, const char *key, const uint16_t *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-}
-
 /* Every carried id of d, in wire order; the two probe temperatures as one array. */
 static void add_items(cJSON *o, const struct jk_data *d)
 {
@@ -176,7 +124,7 @@ static void add_items(cJSON *o, const struct jk_data *d)
 			continue;
 		switch (def->id) {
 		case JK_ID_CELLS:
-			add_u16_array(o, k->key, d->cell_mV, d->cell_count);
+			json_add_u16_array(o, k->key, d->cell_mV, d->cell_count);
 			cJSON_AddNumberToObject(o, "cell_count", d->cell_count);
 			continue;
 		case JK_ID_BOX_TEMP:
@@ -193,7 +141,7 @@ static void add_items(cJSON *o, const struct jk_data *d)
 			break;
 		}
 		if (def->kind == JK_KIND_TEXT)
-			add_text(o, k->key, (const uint8_t *)d + def->offset, def->width);
+			json_add_padded_text(o, k->key, (const uint8_t *)d + def->offset, def->width);
 		else
 			cJSON_AddNumberToObject(o, k->key, number_of(d, def) * k->scale);
 	}
@@ -213,7 +161,7 @@ static void request_json(cJSON *o, const struct jk_frame *f)
 	cJSON_AddNumberToObject(o, "register", f->info[0]);
 	if (f->cmd != JK_CMD_WRITE) {
 		if (n)
-			add_hex(o, "data_hex", v, n);
+			json_add_hex(o, "data_hex", v, n);
 		return;
 	}
 	cJSON_AddNumberToObject(o, "value_len", (double)n);
@@ -224,7 +172,7 @@ static void request_json(cJSON *o, const struct jk_frame *f)
 			x = x << 8 | v[i];
 		cJSON_AddNumberToObject(o, "register_value", x);
 	} else if (n) {
-		add_hex(o, "data_hex", v, n);
+		json_add_hex(o, "data_hex", v, n);
 	}
 	if (jk_write_decode(f, &d) == RIG_OK)
 		add_items(o, &d);
@@ -264,7 +212,7 @@ cJSON *jk_frame_json(const struct jk_frame *f)
 	if (rc != RIG_OK) {
 		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
 		if (f->type != JK_TYPE_REQUEST)
-			add_hex(o, "data_hex", f->info, f->len);
+			json_add_hex(o, "data_hex", f->info, f->len);
 	}
 	return o;
 }
@@ -273,16 +221,8 @@ cJSON *jk_wire_json(const uint8_t *wire, size_t n)
 {
 	struct jk_frame f;
 	rig_rc rc = jk_frame_parse(wire, n, &f);
-	cJSON *o;
 
-	if (rc == RIG_OK)
-		return jk_frame_json(&f);
-	o = cJSON_CreateObject();
-	if (o) {
-		cJSON_AddStringToObject(o, "proto", "jk");
-		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
-	}
-	return o;
+	return rc == RIG_OK ? jk_frame_json(&f) : json_error_object("jk", rig_rc_str(rc));
 }
 
 /* ---- typed round trip -------------------------------------------------------------------- */

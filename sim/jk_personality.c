@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bmsrig/jk_json.h"
@@ -65,8 +64,8 @@ void jk_personality_init(struct jk_personality *p, struct bms *b, const struct j
 void jk_personality_on_save(struct jk_personality *p,
                             int (*save)(void *ctx, const struct bms *b), void *ctx)
 {
-	p->save = save;
-	p->save_ctx = ctx;
+	p->saver.save = save;
+	p->saver.ctx = ctx;
 }
 
 /* ---- JK ids held in JBD registers -------------------------------------------------------- */
@@ -207,16 +206,6 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-static void saved(struct jk_personality *p)
-{
-	if (!p->save)
-		return;
-	if (p->save(p->save_ctx, p->bms) != 0)
-		p->save_failures++;
-	else
-		p->saves++;
-}
-
 /* Applies the decoded write w of id; RIG_OK when the board takes it. */
 static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_data *w)
 {
@@ -236,7 +225,7 @@ static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_
 			return RIG_ERR_ARG;
 		rc = bms_set_mosfet_mask(b, (uint8_t)(on ? b->mosfet_mask & ~bit : b->mosfet_mask | bit));
 		if (rc == RIG_OK)
-			saved(p);
+			personality_persist(&p->saver, p->bms);
 		return rc;
 	}
 	case JK_ID_FACTORY_RESET:
@@ -254,7 +243,7 @@ static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_
 	if ((rc = jk_data_get(w, id, &v)) != RIG_OK || (rc = bms_reg_get(b, m->reg, &old)) != RIG_OK ||
 	    (rc = from_jk(m->conv, v, old, &reg)) != RIG_OK || (rc = bms_reg_set(b, m->reg, reg)) != RIG_OK)
 		return rc;
-	saved(p);
+	personality_persist(&p->saver, p->bms);
 	return RIG_OK;
 }
 
@@ -318,35 +307,16 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
-static int parse_quirk_u32(const char *key, const char *value, uint32_t max, uint32_t *out,
-                           char *why, size_t whycap)
-{
-	char *end;
-	unsigned long v = strtoul(value, &end, 10);
-
-	if (value[0] < '0' || value[0] > '9' || *end || v > max) {
-		snprintf(why, whycap, "%s: expected 0..%lu, got \"%s\"", key, (unsigned long)max, value);
-		return 0;
-	}
-	*out = (uint32_t)v;
-	return 1;
-}
-
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
 	struct jk_quirks *q = &((struct jk_unit *)state)->p.q;
-	uint32_t v;
 
 	if (!strcmp(key, "latency_ms"))
-		return parse_quirk_u32(key, value, 5000, &q->reply_latency_ms, why, whycap) ? RIG_OK : RIG_ERR_ARG;
+		return personality_quirk_u32(key, value, 0, 5000, &q->reply_latency_ms, why, whycap);
 	if (!strcmp(key, "junk_prefix"))
-		return parse_quirk_u32(key, value, 1000000, &q->junk_every, why, whycap) ? RIG_OK : RIG_ERR_ARG;
-	if (!strcmp(key, "current_mode")) {
-		if (!parse_quirk_u32(key, value, 1, &v, why, whycap))
-			return RIG_ERR_ARG;
-		q->current_mode = (uint8_t)v;
-		return RIG_OK;
-	}
+		return personality_quirk_u32(key, value, 0, 1000000, &q->junk_every, why, whycap);
+	if (!strcmp(key, "current_mode"))
+		return personality_quirk_u8(key, value, 0, 1, &q->current_mode, why, whycap);
 	snprintf(why, whycap, "unknown jk quirk \"%s\" (latency_ms, current_mode, junk_prefix)", key);
 	return RIG_ERR_ARG;
 }

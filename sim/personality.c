@@ -1,4 +1,7 @@
-/* The personalities the emulator knows. A new protocol adds one line here. */
+/* The personalities the emulator knows (a new protocol adds one line here), and what they all
+ * do alike: read a numeric quirk, persist settings. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bmsrig/daly_personality.h"
@@ -23,4 +26,41 @@ const struct personality_ops *personality_find(const char *name)
 		if (!strcmp(personality_table[i]->name, name))
 			return personality_table[i];
 	return NULL;
+}
+
+rig_rc personality_quirk_u32(const char *key, const char *value, uint32_t min, uint32_t max, uint32_t *out,
+                             char *why, size_t whycap)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+
+	/* strtoul alone would take "", " 5", "+5" and "-1" (as a huge number). */
+	if (value[0] < '0' || value[0] > '9' || *end || v < min || v > max) {
+		snprintf(why, whycap, "%s: expected %lu..%lu, got \"%s\"", key, (unsigned long)min,
+		         (unsigned long)max, value);
+		return RIG_ERR_ARG;
+	}
+	*out = (uint32_t)v;
+	return RIG_OK;
+}
+
+rig_rc personality_quirk_u8(const char *key, const char *value, uint8_t min, uint8_t max, uint8_t *out,
+                            char *why, size_t whycap)
+{
+	uint32_t v;
+	rig_rc rc = personality_quirk_u32(key, value, min, max, &v, why, whycap);
+
+	if (rc == RIG_OK)
+		*out = (uint8_t)v;
+	return rc;
+}
+
+void personality_persist(struct personality_saver *s, const struct bms *b)
+{
+	if (!s->save)
+		return;
+	if (s->save(s->ctx, b) != 0)
+		s->failures++;
+	else
+		s->saves++;
 }

@@ -383,24 +383,4 @@ enum client_event daly_client_step(struct daly_client *c, uint32_t now_ms)
 }
 
 /* The table the core drives every client through. */
-static void ops_init(void *c, const struct client_cfg *cfg, struct rig_io io, struct pack_state *out)
-{
-	daly_client_init(c, cfg, io, out);
-}
-
-static enum client_event ops_step(void *c, uint32_t now_ms)
-{
-	return daly_client_step(c, now_ms);
-}
-
-static void ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)
-{
-	daly_client_set_fets(c, chg_on, dsg_on);
-}
-
-static const struct client_stats *ops_stats(const void *c)
-{
-	return daly_client_stats(c);
-}
-
-const struct client_ops daly_client_ops = { "daly", 9600u, ops_init, ops_step, ops_set_fets, ops_stats };
+CLIENT_OPS_DEFINE(daly, "daly", 9600u);

@@ -74,64 +74,38 @@ void daly_frame_raw(struct daly_frame *f, uint8_t addr, uint8_t cmd, const uint8
 void daly_rx_init(struct daly_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
-	rx->gap_ms = gap_ms;
+	rx->b.gap_ms = gap_ms;
 }
 
 void daly_rx_reset(struct daly_rx *rx)
 {
-	rx->have = 0;
-}
-
-static void rx_drop(struct daly_rx *rx, uint8_t n)
-{
-	memmove(rx->buf, rx->buf + n, (size_t)(rx->have - n));
-	rx->have = (uint8_t)(rx->have - n);
+	rx->b.have = 0;
 }
 
 size_t daly_rx_feed(struct daly_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	size_t room;
-
-	if (n == 0)
-		return 0;
-	/* A partial frame that stalled longer than a BMS ever pauses is a lost tail: start over. */
-	if (rx->have && rx->gap_ms && now_ms - rx->last_ms > rx->gap_ms) {
-		rx->skipped_bytes += rx->have;
-		rx->have = 0;
-	}
-	rx->last_ms = now_ms;
-	room = sizeof rx->buf - rx->have;
-	if (n > room)
-		n = room;
-	memcpy(rx->buf + rx->have, p, n);
-	rx->have = (uint8_t)(rx->have + n);
-	return n;
+	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
 rig_rc daly_rx_next(struct daly_rx *rx, struct daly_frame *f)
 {
 	for (;;) {
-		uint8_t start = 0;
+		uint16_t start = 0;
 		int bad_len;
 
-		while (start < rx->have && rx->buf[start] != DALY_START)
+		while (start < rx->b.have && rx->buf[start] != DALY_START)
 			start++;
-		if (start) {
-			rx->skipped_bytes += start;
-			rx_drop(rx, start);
-		}
+		rxbuf_skip(&rx->b, rx->buf, start);
 		/* A wrong length byte condemns the A5 at once, without waiting for 13 bytes. */
-		bad_len = rx->have >= 4 && rx->buf[3] != DALY_DATA_LEN;
-		if (!bad_len && rx->have < DALY_FRAME_LEN)
+		bad_len = rx->b.have >= 4 && rx->buf[3] != DALY_DATA_LEN;
+		if (!bad_len && rx->b.have < DALY_FRAME_LEN)
 			return RIG_MORE;
 		if (!bad_len && daly_frame_parse(rx->buf, DALY_FRAME_LEN, f) == RIG_OK) {
-			rx_drop(rx, DALY_FRAME_LEN);
+			rxbuf_drop(&rx->b, rx->buf, DALY_FRAME_LEN);
 			return RIG_OK;
 		}
 		/* Not a frame after all: the A5 was data or noise. Drop one byte, hunt again (§2.5). */
-		rx->rejected_frames++;
-		rx->skipped_bytes++;
-		rx_drop(rx, 1);
+		rxbuf_reject(&rx->b, rx->buf);
 	}
 }
 

@@ -192,24 +192,4 @@ enum client_event jbd_client_step(struct jbd_client *c, uint32_t now_ms)
 }
 
 /* The table the core drives every client through. */
-static void ops_init(void *c, const struct client_cfg *cfg, struct rig_io io, struct pack_state *out)
-{
-	jbd_client_init(c, cfg, io, out);
-}
-
-static enum client_event ops_step(void *c, uint32_t now_ms)
-{
-	return jbd_client_step(c, now_ms);
-}
-
-static void ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)
-{
-	jbd_client_set_fets(c, chg_on, dsg_on);
-}
-
-static const struct client_stats *ops_stats(const void *c)
-{
-	return jbd_client_stats(c);
-}
-
-const struct client_ops jbd_client_ops = { "jbd", 9600u, ops_init, ops_step, ops_set_fets, ops_stats };
+CLIENT_OPS_DEFINE(jbd, "jbd", 9600u);

@@ -74,38 +74,17 @@ rig_rc jbd_frame_parse(const uint8_t *w, size_t n, struct jbd_frame *f)
 void jbd_rx_init(struct jbd_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
-	rx->gap_ms = gap_ms;
+	rx->b.gap_ms = gap_ms;
 }
 
 void jbd_rx_reset(struct jbd_rx *rx)
 {
-	rx->have = 0;
-}
-
-static void rx_drop(struct jbd_rx *rx, uint16_t n)
-{
-	memmove(rx->buf, rx->buf + n, (size_t)(rx->have - n));
-	rx->have = (uint16_t)(rx->have - n);
+	rx->b.have = 0;
 }
 
 size_t jbd_rx_feed(struct jbd_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	size_t room;
-
-	if (n == 0)
-		return 0;
-	/* A partial frame that stalled longer than a BMS ever pauses is a lost tail: start over. */
-	if (rx->have && rx->gap_ms && now_ms - rx->last_ms > rx->gap_ms) {
-		rx->skipped_bytes += rx->have;
-		rx->have = 0;
-	}
-	rx->last_ms = now_ms;
-	room = sizeof rx->buf - rx->have;
-	if (n > room)
-		n = room;
-	memcpy(rx->buf + rx->have, p, n);
-	rx->have = (uint16_t)(rx->have + n);
-	return n;
+	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
 rig_rc jbd_rx_next(struct jbd_rx *rx, struct jbd_frame *f)
@@ -113,25 +92,20 @@ rig_rc jbd_rx_next(struct jbd_rx *rx, struct jbd_frame *f)
 	for (;;) {
 		uint16_t start = 0, need;
 
-		while (start < rx->have && rx->buf[start] != JBD_START)
+		while (start < rx->b.have && rx->buf[start] != JBD_START)
 			start++;
-		if (start) {
-			rx->skipped_bytes += start;
-			rx_drop(rx, start);
-		}
-		if (rx->have < 4)
+		rxbuf_skip(&rx->b, rx->buf, start);
+		if (rx->b.have < 4)
 			return RIG_MORE;
 		need = (uint16_t)(rx->buf[3] + JBD_OVERHEAD);
-		if (rx->have < need)
+		if (rx->b.have < need)
 			return RIG_MORE;
 		if (jbd_frame_parse(rx->buf, need, f) == RIG_OK) {
-			rx_drop(rx, need);
+			rxbuf_drop(&rx->b, rx->buf, need);
 			return RIG_OK;
 		}
 		/* Not a frame after all: the DD was data or noise. Resync on the next DD. */
-		rx->rejected_frames++;
-		rx->skipped_bytes++;
-		rx_drop(rx, 1);
+		rxbuf_reject(&rx->b, rx->buf);
 	}
 }
 

@@ -327,25 +327,5 @@ enum client_event jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)
 
 /* ---- the table the core drives every client through ----------------------------------------- */
 
-static void ops_init(void *c, const struct client_cfg *cfg, struct rig_io io, struct pack_state *out)
-{
-	jk_ble_client_init(c, cfg, io, out);
-}
-
-static enum client_event ops_step(void *c, uint32_t now_ms)
-{
-	return jk_ble_client_step(c, now_ms);
-}
-
-static void ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)
-{
-	jk_ble_client_set_fets(c, chg_on, dsg_on);
-}
-
-static const struct client_stats *ops_stats(const void *c)
-{
-	return jk_ble_client_stats(c);
-}
-
 /* 115200: what the BMS's UART runs at behind its BLE module (jk.md §1). */
-const struct client_ops jk_ble_client_ops = { "jk-ble", 115200u, ops_init, ops_step, ops_set_fets, ops_stats };
+CLIENT_OPS_DEFINE(jk_ble, "jk-ble", 115200u);

@@ -625,49 +625,28 @@ uint32_t jk_ble_setting_to_wire(enum jk_ble_layout layout, unsigned k, uint32_t 
 void jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
-	rx->gap_ms = gap_ms;
+	rx->b.gap_ms = gap_ms;
 }
 
 void jk_ble_rx_reset(struct jk_ble_rx *rx)
 {
-	rx->have = 0;
+	rx->b.have = 0;
 	rx->out = 0;
-}
-
-static void rx_drop(struct jk_ble_rx *rx, uint16_t n)
-{
-	memmove(rx->buf, rx->buf + n, (size_t)(rx->have - n));
-	rx->have = (uint16_t)(rx->have - n);
 }
 
 /* The frame handed out last leaves the buffer only now, so the caller could read it in place. */
 static void rx_release(struct jk_ble_rx *rx)
 {
 	if (rx->out) {
-		rx_drop(rx, rx->out);
+		rxbuf_drop(&rx->b, rx->buf, rx->out);
 		rx->out = 0;
 	}
 }
 
 size_t jk_ble_rx_feed(struct jk_ble_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	size_t room;
-
 	rx_release(rx);
-	if (n == 0)
-		return 0;
-	/* A partial frame that stalled longer than a link ever pauses lost its tail: start over. */
-	if (rx->have && rx->gap_ms && now_ms - rx->last_ms > rx->gap_ms) {
-		rx->skipped_bytes += rx->have;
-		rx->have = 0;
-	}
-	rx->last_ms = now_ms;
-	room = sizeof rx->buf - rx->have;
-	if (n > room)
-		n = room;
-	memcpy(rx->buf + rx->have, p, n);
-	rx->have = (uint16_t)(rx->have + n);
-	return n;
+	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
 static uint16_t frame_len(const uint8_t *p)
@@ -687,21 +666,17 @@ rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 		struct jk_ble_cmd c;
 		rig_rc rc;
 
-		while (start < rx->have && rx->buf[start] != HDR_CMD[0] && rx->buf[start] != HDR_REC[0])
+		while (start < rx->b.have && rx->buf[start] != HDR_CMD[0] && rx->buf[start] != HDR_REC[0])
 			start++;
-		if (start) {
-			rx->skipped_bytes += start;
-			rx_drop(rx, start);
-		}
-		if (rx->have < sizeof HDR_CMD)
+		rxbuf_skip(&rx->b, rx->buf, start);
+		if (rx->b.have < sizeof HDR_CMD)
 			return RIG_MORE;
 		need = frame_len(rx->buf);
 		if (!need) {
-			rx->skipped_bytes++;
-			rx_drop(rx, 1);
+			rxbuf_skip(&rx->b, rx->buf, 1);
 			continue;
 		}
-		if (rx->have < need)
+		if (rx->b.have < need)
 			return RIG_MORE;
 		rc = need == JK_BLE_CMD_LEN ? jk_ble_cmd_parse(rx->buf, need, &c)
 		                            : jk_ble_record_check(rx->buf, need);
@@ -712,8 +687,6 @@ rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 			return RIG_OK;
 		}
 		/* A header inside noise, or a record cut short by the next one: resync one byte on. */
-		rx->rejected_frames++;
-		rx->skipped_bytes++;
-		rx_drop(rx, 1);
+		rxbuf_reject(&rx->b, rx->buf);
 	}
 }

@@ -48,6 +48,36 @@ struct client_ops {
 	const struct client_stats *(*stats)(const void *client);
 };
 
+/*
+ * Defines `const struct client_ops <prefix>_client_ops` over the typed functions
+ * <prefix>_client_init, _step, _set_fets and _stats. The table takes void pointers so the core
+ * needs no protocol's struct; the adapters let each client keep its typed API, and the compiler
+ * still checks every call against that client's prototypes. Use once, at file scope, ending
+ * with a semicolon.
+ */
+#define CLIENT_OPS_DEFINE(prefix, name, baud)                                                  \
+	static void prefix##_ops_init(void *c, const struct client_cfg *cfg, struct rig_io io,     \
+	                              struct pack_state *out)                                      \
+	{                                                                                          \
+		prefix##_client_init(c, cfg, io, out);                                             \
+	}                                                                                          \
+	static enum client_event prefix##_ops_step(void *c, uint32_t now_ms)                       \
+	{                                                                                          \
+		return prefix##_client_step(c, now_ms);                                            \
+	}                                                                                          \
+	static void prefix##_ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)                 \
+	{                                                                                          \
+		prefix##_client_set_fets(c, chg_on, dsg_on);                                       \
+	}                                                                                          \
+	static const struct client_stats *prefix##_ops_stats(const void *c)                        \
+	{                                                                                          \
+		return prefix##_client_stats(c);                                                   \
+	}                                                                                          \
+	const struct client_ops prefix##_client_ops = {                                            \
+		name, baud, prefix##_ops_init, prefix##_ops_step, prefix##_ops_set_fets,           \
+		prefix##_ops_stats                                                                 \
+	}
+
 /* Shared by the clients: the cycle bookkeeping every protocol does the same way. */
 enum client_event client_finish(struct client_stats *st, int ok);
 /* The wait before resend number `tries` (1-based count of sends so far): 0 for the first

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/rc.h"
+#include "bmsrig/rxbuf.h"
 
 #define DALY_START          0xA5u
 #define DALY_DATA_LEN       8u
@@ -96,11 +97,7 @@ uint8_t daly_host_for_board(uint8_t board);
 /* Incremental receive: bytes in any pieces, garbage and bad frames skipped. */
 struct daly_rx {
 	uint8_t buf[DALY_FRAME_LEN];
-	uint8_t have;
-	uint32_t last_ms;
-	uint32_t gap_ms;           /* a partial frame older than this is dropped; 0 = never */
-	uint32_t skipped_bytes;    /* garbage between frames, and first bytes of bad frames */
-	uint32_t rejected_frames;  /* bad checksum or length byte */
+	struct rxbuf b;            /* rejected_frames: bad checksum or length byte */
 };
 void daly_rx_init(struct daly_rx *rx, uint32_t gap_ms);
 void daly_rx_reset(struct daly_rx *rx);

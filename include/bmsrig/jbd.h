@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/rc.h"
+#include "bmsrig/rxbuf.h"
 
 #define JBD_START        0xDDu
 #define JBD_STOP         0x77u
@@ -102,11 +103,7 @@ rig_rc jbd_frame_parse(const uint8_t *wire, size_t n, struct jbd_frame *f);
 /* Incremental receive: bytes in any pieces, garbage and bad frames skipped. */
 struct jbd_rx {
 	uint8_t buf[JBD_FRAME_MAX];
-	uint16_t have;
-	uint32_t last_ms;
-	uint32_t gap_ms;           /* a partial frame older than this is dropped; 0 = never */
-	uint32_t skipped_bytes;    /* garbage between frames */
-	uint32_t rejected_frames;  /* bad checksum, stop byte or length */
+	struct rxbuf b;            /* rejected_frames: bad checksum, stop byte or length */
 };
 void jbd_rx_init(struct jbd_rx *rx, uint32_t gap_ms);
 void jbd_rx_reset(struct jbd_rx *rx);

@@ -38,16 +38,15 @@ struct jbd_personality {
 	uint8_t factory;                    /* in factory mode */
 	uint8_t heard;                      /* any request seen yet (idle tracking) */
 	uint32_t last_request_ms;
-	int (*save)(void *ctx, const struct bms *b);
-	void *save_ctx;
-	uint32_t requests, dropped, saves, save_failures;
+	struct personality_saver saver;
+	uint32_t requests, dropped;
 };
 
 /* 40 ms latency, no idle drop, EEPROM behind factory mode, no 0x03 extension. */
 void jbd_quirks_defaults(struct jbd_quirks *q);
 void jbd_personality_init(struct jbd_personality *p, struct bms *b, const struct jbd_quirks *q);
 /* Called on exit with 0x2828 in factory mode; non-zero return = failure (the reply is still
- * an ack, as the board would give; the failure is counted in save_failures). */
+ * an ack, as the board would give; the failure is counted in saver.failures). */
 void jbd_personality_on_save(struct jbd_personality *p,
                              int (*save)(void *ctx, const struct bms *b), void *ctx);
 /* 1: *reply is what the BMS answers (send it reply_latency_ms later). 0: silence (idle drop,

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/rc.h"
+#include "bmsrig/rxbuf.h"
 
 #define JK_START0        0x4Eu
 #define JK_START1        0x57u
@@ -128,11 +129,8 @@ rig_rc jk_frame_parse(const uint8_t *wire, size_t n, struct jk_frame *f);
  * chatters, noise, half frames) and bad frames are skipped, resyncing on 4E 57. */
 struct jk_rx {
 	uint8_t buf[JK_FRAME_MAX];
-	uint16_t have;
-	uint32_t last_ms;
-	uint32_t gap_ms;           /* a partial frame older than this is dropped; 0 = never */
-	uint32_t skipped_bytes;    /* garbage between frames */
-	uint32_t rejected_frames;  /* headers that led to a bad length, end, checksum or field */
+	struct rxbuf b;            /* rejected_frames: headers that led to a bad length, end,
+	                            * checksum or field */
 };
 void jk_rx_init(struct jk_rx *rx, uint32_t gap_ms);
 void jk_rx_reset(struct jk_rx *rx);

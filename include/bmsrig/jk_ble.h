@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/rc.h"
+#include "bmsrig/rxbuf.h"
 
 #define JK_BLE_CMD_LEN      20u
 #define JK_BLE_RECORD_LEN   300u
@@ -213,12 +214,8 @@ rig_rc jk_ble_device_encode(uint8_t rec[JK_BLE_RECORD_LEN], const struct jk_ble_
  */
 struct jk_ble_rx {
 	uint8_t buf[JK_BLE_RECORD_LEN];
-	uint16_t have;
+	struct rxbuf b;            /* rejected_frames: header found, frame bad (sum8, value length) */
 	uint16_t out;              /* bytes of the frame handed out last, dropped at the next call */
-	uint32_t last_ms;
-	uint32_t gap_ms;           /* a partial frame older than this is dropped; 0 = never */
-	uint32_t skipped_bytes;    /* garbage between frames */
-	uint32_t rejected_frames;  /* header found, frame bad (sum8, value length) */
 };
 void jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms);
 void jk_ble_rx_reset(struct jk_ble_rx *rx);

@@ -57,9 +57,8 @@ struct jk_ble_personality {
 	uint32_t last_cmd_ms;
 	uint32_t next_push_ms;
 	uint32_t store[JK_SET_COUNT];   /* settings with no BMS register behind them */
-	int (*save)(void *ctx, const struct bms *b);
-	void *save_ctx;
-	uint32_t commands, records, saves, save_failures;
+	struct personality_saver saver;
+	uint32_t commands, records;
 };
 
 void jk_ble_quirks_defaults(struct jk_ble_quirks *q);

@@ -52,9 +52,8 @@ struct jk_personality {
 	struct bms *bms;
 	struct jk_quirks q;
 	struct jk_data own;            /* ids the JBD registers do not hold, as last written */
-	int (*save)(void *ctx, const struct bms *b);
-	void *save_ctx;
-	uint32_t requests, replies, refused, saves, save_failures;
+	struct personality_saver saver;
+	uint32_t requests, replies, refused;
 };
 
 /* 30 ms latency, protocol version 1, no junk. */

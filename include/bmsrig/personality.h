@@ -47,6 +47,23 @@ struct personality_ops {
 	cJSON *(*wire_json)(const uint8_t *wire, size_t n);
 };
 
+/* For set_quirk: value as a decimal number in min..max into *out. RIG_ERR_ARG otherwise, with
+ * why saying so in the words set_quirk promises ("latency_ms: expected 0..5000, got \"x\""),
+ * and *out untouched. */
+rig_rc personality_quirk_u32(const char *key, const char *value, uint32_t min, uint32_t max, uint32_t *out,
+                             char *why, size_t whycap);
+rig_rc personality_quirk_u8(const char *key, const char *value, uint8_t min, uint8_t max, uint8_t *out,
+                            char *why, size_t whycap);
+
+/* Settings persistence as on_save wires it: the port's callback, and how it went. */
+struct personality_saver {
+	int (*save)(void *ctx, const struct bms *b);   /* NULL: nothing persists */
+	void *ctx;
+	uint32_t saves, failures;                      /* failures: save returned non-zero */
+};
+/* Where the board would write its EEPROM: hands b to the callback, if any, and counts. */
+void personality_persist(struct personality_saver *s, const struct bms *b);
+
 /* All personalities the emulator knows, NULL-terminated; and lookup by name. */
 extern const struct personality_ops *const personality_table[];
 const struct personality_ops *personality_find(const char *name);

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 			got = rig_serial_read(u[i].port, buf, sizeof buf);
 			if (got <= 0)
 				continue;
-			if (u[i].waiting && u[i].rx.have == 0 && n_lat < sizeof lat / sizeof lat[0])
+			if (u[i].waiting && u[i].rx.b.have == 0 && n_lat < sizeof lat / sizeof lat[0])
 				lat[n_lat++] = now_us() - u[i].sent_us;
 			jbd_rx_feed(&u[i].rx, buf, (size_t)got, 0);
 			if (jbd_rx_next(&u[i].rx, &reply) == RIG_OK) {

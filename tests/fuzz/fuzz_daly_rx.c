@@ -87,8 +87,8 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 		check_frame(&f);
 		keep(r, &f);
 	}
-	CHECK(r->rx.have < DALY_FRAME_LEN);            /* a whole frame never waits */
-	*c = (struct fuzz_rx_counts){ r->rx.have, r->rx.skipped_bytes, r->rx.gap_ms };
+	CHECK(r->rx.b.have < DALY_FRAME_LEN);          /* a whole frame never waits */
+	*c = (struct fuzz_rx_counts){ r->rx.b.have, r->rx.b.skipped_bytes, r->rx.b.gap_ms };
 	return framed;
 }
 

@@ -38,8 +38,8 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 		framed += n;
 		fuzz_jk_ble_check_frame(w, n);
 	}
-	CHECK(rx->have <= JK_BLE_RECORD_LEN && rx->out == 0);
-	*c = (struct fuzz_rx_counts){ rx->have, rx->skipped_bytes, rx->gap_ms };
+	CHECK(rx->b.have <= JK_BLE_RECORD_LEN && rx->out == 0);
+	*c = (struct fuzz_rx_counts){ rx->b.have, rx->b.skipped_bytes, rx->b.gap_ms };
 	return framed;
 }
 

@@ -52,8 +52,8 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 		framed += (size_t)f.len + JK_OVERHEAD;
 		check_frame(&f);
 	}
-	CHECK(rx->have <= JK_FRAME_MAX);
-	*c = (struct fuzz_rx_counts){ rx->have, rx->skipped_bytes, rx->gap_ms };
+	CHECK(rx->b.have <= JK_FRAME_MAX);
+	*c = (struct fuzz_rx_counts){ rx->b.have, rx->b.skipped_bytes, rx->b.gap_ms };
 	return framed;
 }
 

@@ -474,9 +474,9 @@ static void assembler_garbage_pieces_checksums(void **state)
 		assert_int_equal(g.f[0].cmd, 0x90);
 		assert_int_equal(g.f[1].cmd, 0x93);
 		/* The lone A5 is refused at its length byte; the bad 0x94 at its checksum. */
-		assert_int_equal(rx.rejected_frames, 2);
-		assert_int_equal(rx.skipped_bytes, n - 26);
-		assert_int_equal(rx.have, 0);
+		assert_int_equal(rx.b.rejected_frames, 2);
+		assert_int_equal(rx.b.skipped_bytes, n - 26);
+		assert_int_equal(rx.b.have, 0);
 	}
 }
 
@@ -494,7 +494,7 @@ static void assembler_drops_a_stalled_partial_frame(void **state)
 	/* The tail comes 51 ms later: a different frame's tail, so the head is dropped. */
 	assert_int_equal(daly_rx_feed(&rx, w + 6, n - 6, 1051), n - 6);
 	assert_int_equal(daly_rx_next(&rx, &f), RIG_MORE);
-	assert_int_equal(rx.skipped_bytes, n);
+	assert_int_equal(rx.b.skipped_bytes, n);
 	/* Within the gap it joins up. */
 	daly_rx_reset(&rx);
 	assert_int_equal(daly_rx_feed(&rx, w, 6, 2000), 6);
@@ -542,8 +542,8 @@ static void assembler_on_the_corrupted_ble_burst(void **state)
 		memcpy(got_cells + 3 * (cf.frame_no - 1), cf.cell_mV, sizeof cf.cell_mV);
 	}
 	assert_memory_equal(got_cells, cells, sizeof cells);
-	assert_int_equal(rx.have, 5);                        /* the cut frame 16 waits */
-	assert_int_equal(rx.skipped_bytes, 39);
+	assert_int_equal(rx.b.have, 5);                      /* the cut frame 16 waits */
+	assert_int_equal(rx.b.skipped_bytes, 39);
 }
 
 int main(void)

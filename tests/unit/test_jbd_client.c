@@ -151,7 +151,7 @@ static void bad_checksum_reply_is_a_lost_reply(void **state)
 	assert_int_equal(r->io.tx_len, 0);
 	jbd_client_step(&r->c, 500);
 	assert_sent(r, REQ_BASIC);
-	assert_int_equal(r->c.rx.rejected_frames, 1);
+	assert_int_equal(r->c.rx.b.rejected_frames, 1);
 }
 
 static void stale_bytes_are_flushed_before_a_request(void **state)

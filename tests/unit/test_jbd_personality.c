@@ -227,7 +227,7 @@ static void exit_and_save(void **state)
 	assert_int_equal(ask_write(&r, JBD_REG_FACTORY_EXIT, JBD_EXIT_SAVE), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_OK);
 	assert_int_equal(log.calls, 2);
-	assert_int_equal(r.p.save_failures, 1);
+	assert_int_equal(r.p.saver.failures, 1);
 	/* Other exit codes are not exits. */
 	assert_int_equal(ask_write(&r, JBD_REG_FACTORY_EXIT, 0x1234), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_UNSUPPORTED);

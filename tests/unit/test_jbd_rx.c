@@ -60,9 +60,9 @@ static void sink_init(struct sink *s, uint32_t gap_ms)
 
 static void check_accounting(const struct sink *s)
 {
-	assert_true(s->rx.have <= JBD_FRAME_MAX);
-	assert_int_equal(s->rx.gap_ms, s->gap_ms);     /* the field after buf: an overrun shows */
-	assert_int_equal(s->fed, s->framed + s->rx.skipped_bytes + s->rx.have);
+	assert_true(s->rx.b.have <= JBD_FRAME_MAX);
+	assert_int_equal(s->rx.b.gap_ms, s->gap_ms);   /* the field after buf: an overrun shows */
+	assert_int_equal(s->fed, s->framed + s->rx.b.skipped_bytes + s->rx.b.have);
 }
 
 /* Feeds p[0..n-1] the way the API asks: feed, drain, feed the rest. */
@@ -127,7 +127,7 @@ static void test_every_split_into_two(void **state)
 			feed(&s, b.b + k, b.n - k, 0);
 			assert_int_equal(s.frames, 1);
 			assert_frame(&s.f[0], frames[i]);
-			assert_int_equal(s.rx.have, 0);
+			assert_int_equal(s.rx.b.have, 0);
 		}
 	}
 }
@@ -145,8 +145,8 @@ static void test_byte_by_byte(void **state)
 	}
 	assert_int_equal(s.frames, 1);
 	assert_frame(&s.f[0], F1_BASIC);
-	assert_int_equal(s.rx.skipped_bytes, 0);
-	assert_int_equal(s.rx.rejected_frames, 0);
+	assert_int_equal(s.rx.b.skipped_bytes, 0);
+	assert_int_equal(s.rx.b.rejected_frames, 0);
 }
 
 static void test_two_frames_in_one_feed(void **state)
@@ -175,8 +175,8 @@ static void test_leading_garbage(void **state)
 	feed_hex(&s, F2_CELLS, 0);
 	assert_int_equal(s.frames, 1);
 	assert_frame(&s.f[0], F2_CELLS);
-	assert_int_equal(s.rx.skipped_bytes, 7);
-	assert_int_equal(s.rx.rejected_frames, 0);
+	assert_int_equal(s.rx.b.skipped_bytes, 7);
+	assert_int_equal(s.rx.b.rejected_frames, 0);
 }
 
 static void test_garbage_containing_dd(void **state)
@@ -190,8 +190,8 @@ static void test_garbage_containing_dd(void **state)
 	feed_hex(&s, READ_BASIC, 0);
 	assert_int_equal(s.frames, 1);
 	assert_frame(&s.f[0], READ_BASIC);
-	assert_int_equal(s.rx.rejected_frames, 1);
-	assert_int_equal(s.rx.skipped_bytes, 6);
+	assert_int_equal(s.rx.b.rejected_frames, 1);
+	assert_int_equal(s.rx.b.skipped_bytes, 6);
 }
 
 /* A false start announcing 255 data bytes holds real frames until 262 bytes are in: then the
@@ -208,8 +208,8 @@ static void test_false_start_gives_frames_back(void **state)
 	assert_int_equal(s.frames, 40);
 	for (int i = 0; i < 40; i++)
 		assert_frame(&s.f[i], READ_BASIC);
-	assert_int_equal(s.rx.rejected_frames, 1);
-	assert_int_equal(s.rx.skipped_bytes, 4);
+	assert_int_equal(s.rx.b.rejected_frames, 1);
+	assert_int_equal(s.rx.b.skipped_bytes, 4);
 }
 
 static void test_bad_checksum_then_good(void **state)
@@ -223,8 +223,8 @@ static void test_bad_checksum_then_good(void **state)
 	feed_hex(&s, F2_CELLS, 0);
 	assert_int_equal(s.frames, 1);
 	assert_frame(&s.f[0], F2_CELLS);
-	assert_int_equal(s.rx.rejected_frames, 1);
-	assert_int_equal(s.rx.skipped_bytes, 36);
+	assert_int_equal(s.rx.b.rejected_frames, 1);
+	assert_int_equal(s.rx.b.skipped_bytes, 36);
 }
 
 static void test_bad_stop_then_good(void **state)
@@ -237,7 +237,7 @@ static void test_bad_stop_then_good(void **state)
 	feed_hex(&s, F1_BASIC, 0);
 	assert_int_equal(s.frames, 1);
 	assert_frame(&s.f[0], F1_BASIC);
-	assert_int_equal(s.rx.rejected_frames, 1);
+	assert_int_equal(s.rx.b.rejected_frames, 1);
 }
 
 /* Without a timeout the truncated frame's length claims the next bytes; its checksum then
@@ -254,8 +254,8 @@ static void test_truncated_then_complete(void **state)
 	assert_int_equal(s.frames, 2);
 	assert_frame(&s.f[0], F2_CELLS);
 	assert_frame(&s.f[1], F3_MODEL);
-	assert_int_equal(s.rx.rejected_frames, 1);
-	assert_int_equal(s.rx.skipped_bytes, 7);
+	assert_int_equal(s.rx.b.rejected_frames, 1);
+	assert_int_equal(s.rx.b.skipped_bytes, 7);
 }
 
 /* ---- stalls ------------------------------------------------------------------------------- */
@@ -271,8 +271,8 @@ static void test_gap_drops_partial_frame(void **state)
 	feed_hex(&s, F2_CELLS, 1101);                  /* 101 ms of silence > gap_ms */
 	assert_int_equal(s.frames, 1);
 	assert_frame(&s.f[0], F2_CELLS);
-	assert_int_equal(s.rx.skipped_bytes, 7);
-	assert_int_equal(s.rx.rejected_frames, 0);
+	assert_int_equal(s.rx.b.skipped_bytes, 7);
+	assert_int_equal(s.rx.b.rejected_frames, 0);
 }
 
 static void test_gap_is_between_bytes_not_per_frame(void **state)
@@ -327,8 +327,8 @@ static void test_stray_bytes_after_stop(void **state)
 	assert_int_equal(s.frames, 2);
 	assert_frame(&s.f[0], F2_CELLS);
 	assert_frame(&s.f[1], READ_BASIC);
-	assert_int_equal(s.rx.skipped_bytes, 4);
-	assert_int_equal(s.rx.rejected_frames, 0);
+	assert_int_equal(s.rx.b.skipped_bytes, 4);
+	assert_int_equal(s.rx.b.rejected_frames, 0);
 
 	/* The same with a CALLBACK_ID that starts with DD: a false start, then resync. */
 	sink_init(&s, 0);

@@ -473,7 +473,7 @@ static void drain(struct jk_ble_rx *rx, struct sink *s)
 		s->framed += n;
 	}
 	/* Every byte is in a frame, counted as skipped, or still buffered. */
-	assert_int_equal(s->fed, s->framed + rx->skipped_bytes + rx->have - rx->out);
+	assert_int_equal(s->fed, s->framed + rx->b.skipped_bytes + rx->b.have - rx->out);
 }
 
 static void feed_pieces(struct jk_ble_rx *rx, struct sink *s, const uint8_t *p, size_t n,
@@ -532,8 +532,8 @@ static void assembler_any_piece_size(void **state)
 		assert_memory_equal(s.frames[2], want, 300);
 		load(CELLS_JK04, want);
 		assert_memory_equal(s.frames[3], want, 300);
-		assert_int_equal(rx.rejected_frames, 0);
-		assert_int_equal(rx.skipped_bytes, 4 + 4 + 6);
+		assert_int_equal(rx.b.rejected_frames, 0);
+		assert_int_equal(rx.b.skipped_bytes, 4 + 4 + 6);
 	}
 }
 
@@ -561,7 +561,7 @@ static void assembler_truncated_then_good(void **state)
 	feed_pieces(&rx, &s, line, n, 20, &t);
 	assert_int_equal(s.count, 1);
 	assert_memory_equal(s.frames[0], line + 150, 300);
-	assert_true(rx.rejected_frames >= 2);
+	assert_true(rx.b.rejected_frames >= 2);
 }
 
 /* A partial frame older than gap_ms is dropped: its tail will never come. */
@@ -578,12 +578,12 @@ static void assembler_gap_drops_partial(void **state)
 	assert_int_equal(jk_ble_rx_feed(&rx, rec, 100, 0), 100);
 	assert_int_equal(jk_ble_rx_next(&rx, &w, &n), RIG_MORE);
 	assert_int_equal(jk_ble_rx_feed(&rx, rec, 300, 201), 300);
-	assert_int_equal(rx.skipped_bytes, 100);
+	assert_int_equal(rx.b.skipped_bytes, 100);
 	assert_int_equal(jk_ble_rx_next(&rx, &w, &n), RIG_OK);
 	assert_int_equal(n, 300);
 	assert_memory_equal(w, rec, 300);
 	assert_int_equal(jk_ble_rx_next(&rx, &w, &n), RIG_MORE);
-	assert_int_equal(rx.have, 0);
+	assert_int_equal(rx.b.have, 0);
 }
 
 int main(void)

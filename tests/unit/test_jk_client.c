@@ -119,7 +119,7 @@ static void switched_off_fets_show_as_software_lock(void **state)
 	assert_int_equal(r->ps.fet_dsg, 0);
 	assert_int_equal(r->ps.prot, PACK_PROT_SW_LOCK);
 	assert_int_equal(r->ps.temp_dK[0], 2921);
-	assert_int_equal(r->c.rx.skipped_bytes, 4);
+	assert_int_equal(r->c.rx.b.skipped_bytes, 4);
 }
 
 static void retries_back_off_then_fail_and_count(void **state)
@@ -167,7 +167,7 @@ static void bad_checksum_is_a_lost_reply(void **state)
 	fake_io_queue_hex(&r->io, bad);
 	assert_int_equal(jk_client_step(&r->c, 50), CLIENT_BUSY);
 	assert_int_equal(r->io.tx_len, 0);
-	assert_int_equal(r->c.rx.rejected_frames, 1);
+	assert_int_equal(r->c.rx.b.rejected_frames, 1);
 	jk_client_step(&r->c, 500);
 	assert_sent(r, REQ_ALL);
 	fake_io_queue_hex(&r->io, F14S);
@@ -533,7 +533,7 @@ static void loop_survives_junk_prefix(void **state)
 		assert_matches_bms(l);
 		l->now_ms += 1000;
 	}
-	assert_int_equal(l->c.rx.skipped_bytes, 3 * 4);
+	assert_int_equal(l->c.rx.b.skipped_bytes, 3 * 4);
 	assert_int_equal(jk_client_stats(&l->c)->resends, 0);
 	free(l);
 }

@@ -607,7 +607,7 @@ static void sink_feed(struct sink *s, const uint8_t *p, size_t n, uint32_t now)
 		while (s->n < N_OF(s->got) && jk_rx_next(&s->rx, &s->got[s->n]) == RIG_OK)
 			s->framed += s->got[s->n++].len + JK_OVERHEAD;
 		/* Every byte is in a frame, among the skipped ones, or still waiting. */
-		assert_int_equal(s->fed, s->framed + s->rx.skipped_bytes + s->rx.have);
+		assert_int_equal(s->fed, s->framed + s->rx.b.skipped_bytes + s->rx.b.have);
 	}
 }
 
@@ -636,8 +636,8 @@ static void test_rx_pieces_and_junk(void **state)
 		sink_feed(&s, w + cut, n - cut, 2);
 		assert_int_equal(s.n, 1);
 		assert_int_equal(s.got[0].len, n - JK_OVERHEAD);
-		assert_int_equal(s.rx.skipped_bytes, 4);
-		assert_int_equal(s.rx.rejected_frames, 0);
+		assert_int_equal(s.rx.b.skipped_bytes, 4);
+		assert_int_equal(s.rx.b.rejected_frames, 0);
 	}
 	/* Byte by byte, with junk between two frames and after them. */
 	memset(&s, 0, sizeof s);
@@ -648,8 +648,8 @@ static void test_rx_pieces_and_junk(void **state)
 		sink_feed(&s, (const uint8_t *)"AT\r\nAT\r\n", 8, 0);
 	}
 	assert_int_equal(s.n, 2);
-	assert_int_equal(s.rx.skipped_bytes, 16);
-	assert_int_equal(s.rx.have, 0);
+	assert_int_equal(s.rx.b.skipped_bytes, 16);
+	assert_int_equal(s.rx.b.have, 0);
 }
 
 static void test_rx_resyncs(void **state)
@@ -667,20 +667,20 @@ static void test_rx_resyncs(void **state)
 	sink_feed_hex(&s, "4E 57 00 13 00 00 00 00 06 03 00 00 00 00 00 00 68 00 00 01 29", 1);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.got[0].cmd, JK_CMD_READ_ALL);
-	assert_int_equal(s.rx.rejected_frames, 2);
-	assert_int_equal(s.rx.have, 0);
+	assert_int_equal(s.rx.b.rejected_frames, 2);
+	assert_int_equal(s.rx.b.have, 0);
 	/* A false start whose length is plausible but whose command word is not does not hold
 	 * the next frame back until 258 bytes have come. */
 	sink_feed_hex(&s, "4E 57 01 00 00 00 00 00 07 00 01", 2);
 	sink_feed_hex(&s, "4E 57 00 13 00 00 00 00 06 03 00 00 00 00 00 00 68 00 00 01 29", 2);
 	assert_int_equal(s.n, 2);
-	assert_int_equal(s.rx.rejected_frames, 3);
+	assert_int_equal(s.rx.b.rejected_frames, 3);
 	/* A bad checksum costs that frame only; the next one lands. */
 	memcpy(bad, F14S, sizeof bad);
 	bad[sizeof bad - 2] = bad[sizeof bad - 2] == '0' ? '1' : '0';
 	sink_feed_hex(&s, bad, 3);
 	assert_int_equal(s.n, 2);
-	assert_int_equal(s.rx.rejected_frames, 4);
+	assert_int_equal(s.rx.b.rejected_frames, 4);
 	sink_feed_hex(&s, F14S, 4);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.got[2].len, 3 * 14 + 223);
@@ -690,7 +690,7 @@ static void test_rx_resyncs(void **state)
 	sink_feed_hex(&s, bad, 5);
 	sink_feed_hex(&s, F14S, 6);
 	assert_int_equal(s.n, 4);
-	assert_int_equal(s.rx.rejected_frames, 5);
+	assert_int_equal(s.rx.b.rejected_frames, 5);
 }
 
 static void test_rx_gap_drops_a_stalled_frame(void **state)
@@ -709,7 +709,7 @@ static void test_rx_gap_drops_a_stalled_frame(void **state)
 	sink_feed(&s, w, 100, 2000);
 	sink_feed(&s, w + 100, n - 100, 2051);  /* the head is dropped, the tail is garbage */
 	assert_int_equal(s.n, 1);
-	assert_int_equal(s.rx.have, 0);
+	assert_int_equal(s.rx.b.have, 0);
 	sink_feed(&s, w, n, 3000);
 	assert_int_equal(s.n, 2);
 }

@@ -1,0 +1,44 @@
+/* The receive assemblers' shared byte mechanics (include/bmsrig/rxbuf.h). */
+#include <string.h>
+
+#include "bmsrig/rxbuf.h"
+
+size_t rxbuf_take(struct rxbuf *b, uint8_t *buf, size_t cap, const uint8_t *p, size_t n, uint32_t now_ms)
+{
+	size_t room;
+
+	if (n == 0)
+		return 0;
+	/* A partial frame that stalled longer than a BMS or link ever pauses is a lost tail. */
+	if (b->have && b->gap_ms && now_ms - b->last_ms > b->gap_ms) {
+		b->skipped_bytes += b->have;
+		b->have = 0;
+	}
+	b->last_ms = now_ms;
+	room = cap - b->have;
+	if (n > room)
+		n = room;
+	memcpy(buf + b->have, p, n);
+	b->have = (uint16_t)(b->have + n);
+	return n;
+}
+
+void rxbuf_drop(struct rxbuf *b, uint8_t *buf, uint16_t n)
+{
+	memmove(buf, buf + n, (size_t)(b->have - n));
+	b->have = (uint16_t)(b->have - n);
+}
+
+void rxbuf_skip(struct rxbuf *b, uint8_t *buf, uint16_t n)
+{
+	if (n) {
+		b->skipped_bytes += n;
+		rxbuf_drop(b, buf, n);
+	}
+}
+
+void rxbuf_reject(struct rxbuf *b, uint8_t *buf)
+{
+	b->rejected_frames++;
+	rxbuf_skip(b, buf, 1);
+}
