@@ -120,6 +120,24 @@ static int set_named(struct opts *o, const char *flag, const char *prefix, const
 	return set_tmpl(o, flag, key, eq + 1);
 }
 
+/* --ble NAME=VALUE: the Bluetooth link of every Bluetooth kind (UART kinds ignore it). */
+static int set_ble(struct opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char key[64], why[256];
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof key) {
+		fprintf(stderr, "%s: --ble: expected NAME=VALUE, got \"%s\"\n", PROG, arg);
+		return 0;
+	}
+	snprintf(key, sizeof key, "%.*s", (int)(eq - arg), arg);
+	if (link_set(&o->tmpl.link, key, eq + 1, why, sizeof why) != RIG_OK) {
+		fprintf(stderr, "%s: --ble: %s\n", PROG, why);
+		return 0;
+	}
+	return 1;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SEED = 256, O_STATE, O_BAUD, O_LATENCY, O_DROP, O_NOGATE, O_EXT, O_DUT, O_DURATION,
@@ -187,10 +205,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_NOGATE: if (!set_tmpl(o, "--no-factory-gate", "quirk.factory_gate", "0")) return 0; break;
 		case O_EXT: if (!set_tmpl(o, "--basic-ext", "quirk.basic_ext", "1")) return 0; break;
 		case O_QUIRK: if (!set_named(o, "--quirk", "quirk.", optarg)) return 0; break;
-		case O_BLE:
-			/* Bluetooth settings only mean something for a BLE kind: keep them for the specs. */
-			if (!set_named(o, "--ble", "ble.", optarg)) return 0;
-			break;
+		case O_BLE: if (!set_ble(o, optarg)) return 0; break;
 		case O_DUT: o->dut = optarg; break;
 		case O_DUT_UNIT: if (!cli_u32(PROG, "--dut-unit", optarg, 0, SPEC_MAX - 1, &o->dut_unit)) return 0; break;
 		case O_DURATION:
@@ -220,22 +235,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->dut && !duration_set)
 		o->duration_s = 10;
 	return 1;
-}
-
-/* --ble before --bms jbd-ble in the template would be refused for the template's jbd kind;
- * so the template takes any kind's --ble keys by starting as a BLE kind when asked. */
-static void tmpl_defaults(struct opts *o, int argc, char **argv)
-{
-	int i;
-
-	spec_defaults(&o->tmpl);
-	for (i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--ble") || !strncmp(argv[i], "--ble=", 6)) {
-			char why[64];
-
-			spec_set(&o->tmpl, "kind", "jbd-ble", why, sizeof why);
-			return;
-		}
 }
 
 static void on_signal(int sig)
@@ -433,7 +432,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int status = 0, code = 0;
 
-	tmpl_defaults(&o, argc, argv);
+	spec_defaults(&o.tmpl);
 	if (!parse_args(argc, argv, &o) || !build_sims(&o, specs, cfgs, first, &n_cfgs))
 		return CLI_EXIT_USAGE;
 	raise_fd_limit();

@@ -31,19 +31,18 @@ const struct bms_kind *bms_kind_find(const char *name)
 	return NULL;
 }
 
+/* The link settings stay whatever the kind: a Bluetooth kind uses them, a UART ignores them,
+ * so --ble may come before or after the kind is chosen. */
 static void set_kind(struct bms_spec *s, const struct bms_kind *k)
 {
-	/* Bluetooth settings given earlier (--ble) survive a change between Bluetooth kinds. */
-	if (k->link == LINK_BLE && (!s->kind || s->kind->link != LINK_BLE))
-		link_cfg_ble_defaults(&s->link);
-	else if (k->link != LINK_BLE)
-		memset(&s->link, 0, sizeof s->link);
 	s->kind = k;
+	s->link.kind = k->link;
 }
 
 void spec_defaults(struct bms_spec *s)
 {
 	memset(s, 0, sizeof *s);
+	link_cfg_ble_defaults(&s->link);
 	set_kind(s, &bms_kinds[0]);
 	model_cfg_defaults(&s->unit.model);
 	s->unit.model.cells = 4;
