@@ -111,7 +111,7 @@ run: all
 bench: all build/bench/bench_codec build/bench/bench_protocols build/bench/bench_pty build/bench/bench_many
 	@tests/bench/run-bench
 
-build/bench/%: tests/bench/%.c build/rel/librig.a
+build/bench/%: tests/bench/%.c tests/bench/bench.h build/rel/librig.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< tests/unit/fake_io.c build/rel/librig.a $(PKG_LIBS) $(CMOCKA_LIBS) -lutil -lm
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "bmsrig/jbd.h"
 
 static const uint8_t basic_4s[] = {
@@ -16,14 +17,6 @@ static const uint8_t cells_16s[] = {
 	0x0E, 0x10, 0x0E, 0x10, 0x0E, 0x10, 0x0E, 0x10, 0x0E, 0x10, 0x0E, 0x10, 0x0E, 0x10, 0x0E, 0x10,
 	0x0E, 0x10, 0x00, 0x00, 0xFE, 0x1E, 0x77
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(void)
 {
@@ -41,7 +34,7 @@ int main(void)
 	memcpy(stream, basic_4s, sizeof basic_4s);
 	memcpy(stream + sizeof basic_4s, cells_16s, sizeof cells_16s);
 	jbd_rx_init(&rx, 0);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (i = 0; i < N / 2; i++) {
 		const uint8_t *p = stream;
 		size_t left = sizeof stream;
@@ -56,18 +49,18 @@ int main(void)
 				                             : jbd_cells_decode(&f, &c) == RIG_OK;
 		}
 	}
-	dec = now_s() - t0;
+	dec = bench_now_s() - t0;
 	if (ok != N) {
 		fprintf(stderr, "bench_codec: decoded %lu of %d frames\n", ok, N);
 		return 1;
 	}
 	ok = 0;
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (i = 0; i < N / 2; i++) {
 		ok += jbd_basic_encode(&f, &b) == RIG_OK && jbd_frame_encode(&f, wire, sizeof wire, &n) == RIG_OK;
 		ok += jbd_cells_encode(&f, &c) == RIG_OK && jbd_frame_encode(&f, wire, sizeof wire, &n) == RIG_OK;
 	}
-	enc = now_s() - t0;
+	enc = bench_now_s() - t0;
 	if (ok != N || memcmp(wire, cells_16s, sizeof cells_16s) != 0) {
 		fprintf(stderr, "bench_codec: encode mismatch\n");
 		return 1;

@@ -12,27 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bmsrig/jbd.h"
 #include "bmsrig/serial.h"
 
 extern char **environ;
 
 enum { UNITS = 256, RATE_HZ = 10, SECONDS = 5 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 struct unit {
 	struct rig_serial *port;
@@ -88,19 +74,19 @@ int main(int argc, char **argv)
 		jbd_rx_init(&u[i].rx, 0);
 		pfd[i].fd = rig_serial_fd(u[i].port);
 		pfd[i].events = POLLIN;
-		u[i].next_us = now_us() + i * (1e6 / RATE_HZ / UNITS);   /* spread the polls evenly */
+		u[i].next_us = bench_now_us() + i * (1e6 / RATE_HZ / UNITS);   /* spread the polls evenly */
 	}
 	jbd_request_read(&req, JBD_REG_BASIC);
 	jbd_frame_encode(&req, wire, sizeof wire, &req_len);
-	t_end = now_us() + SECONDS * 1e6;
+	t_end = bench_now_us() + SECONDS * 1e6;
 	fprintf(stderr, "bench_many: %d BMS, each polled at %d Hz for %d s\n", UNITS, RATE_HZ, SECONDS);
-	while (now_us() < t_end) {
-		double t = now_us();
+	while (bench_now_us() < t_end) {
+		double t = bench_now_us();
 
 		for (i = 0; i < UNITS; i++)
 			if (!u[i].waiting && t >= u[i].next_us) {
 				rig_serial_write(u[i].port, wire, (uint16_t)req_len);
-				u[i].sent_us = now_us();
+				u[i].sent_us = bench_now_us();
 				u[i].next_us += 1e6 / RATE_HZ;
 				u[i].waiting = 1;
 			}
@@ -117,7 +103,7 @@ int main(int argc, char **argv)
 			if (got <= 0)
 				continue;
 			if (u[i].waiting && u[i].rx.b.have == 0 && n_lat < sizeof lat / sizeof lat[0])
-				lat[n_lat++] = now_us() - u[i].sent_us;
+				lat[n_lat++] = bench_now_us() - u[i].sent_us;
 			jbd_rx_feed(&u[i].rx, buf, (size_t)got, 0);
 			if (jbd_rx_next(&u[i].rx, &reply) == RIG_OK) {
 				reply_len = reply.len + JBD_OVERHEAD;
@@ -135,7 +121,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_many: no replies\n");
 		return 1;
 	}
-	qsort(lat, n_lat, sizeof lat[0], cmp);
+	qsort(lat, n_lat, sizeof lat[0], bench_cmp_double);
 	wire_us = reply_len * 10 * 1e6 / 9600.0;
 	printf("256 BMS at 10 Hz each (%zu replies to 0x03 in %d s): first byte after p50 %.0f us, p99 %.0f us; "
 	       "the %zu-byte reply takes %.1f ms on a 9600-baud wire: p50 = %.4f x, p99 = %.4f x of it\n",

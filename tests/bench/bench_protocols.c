@@ -8,6 +8,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
+#include "bench.h"
 #include "bmsrig/daly.h"
 #include "bmsrig/jbd.h"
 #include "bmsrig/jk.h"
@@ -15,14 +16,6 @@
 #include "fake_io.h"
 
 enum { ROUNDS = 200000 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The bytes of vector `id` (a list of frames is concatenated). */
 static size_t vector_bytes(const char *file, const char *id, uint8_t *out, size_t cap)
@@ -156,10 +149,10 @@ int main(void)
 
 		if (c->ids[1])
 			n += vector_bytes(c->file, c->ids[1], bytes + n, sizeof bytes - n);
-		t0 = now_s();
+		t0 = bench_now_s();
 		for (r = 0; r < ROUNDS; r++)
 			ok += c->round(bytes, n);
-		dt = now_s() - t0;
+		dt = bench_now_s() - t0;
 		if (ok != (unsigned long)ROUNDS * c->frames) {
 			fprintf(stderr, "bench_protocols: %s: decoded %lu of %lu frames\n", c->name, ok,
 			        (unsigned long)ROUNDS * c->frames);

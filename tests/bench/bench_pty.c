@@ -12,27 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bmsrig/jbd.h"
 #include "bmsrig/serial.h"
 
 extern char **environ;
 
 enum { POLLS = 10000 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* One request; returns the latency to the first reply byte in us, or -1. *reply_len: bytes. */
 static double roundtrip(struct rig_serial *s, uint8_t reg, size_t *reply_len)
@@ -49,7 +35,7 @@ static double roundtrip(struct rig_serial *s, uint8_t reg, size_t *reply_len)
 	jbd_rx_init(&rx, 0);
 	if (rig_serial_write(s, wire, (uint16_t)n) != (int32_t)n)
 		return -1;
-	t0 = now_us();
+	t0 = bench_now_us();
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		int32_t got;
@@ -60,7 +46,7 @@ static double roundtrip(struct rig_serial *s, uint8_t reg, size_t *reply_len)
 		if (got <= 0)
 			continue;
 		if (first < 0)
-			first = now_us() - t0;
+			first = bench_now_us() - t0;
 		jbd_rx_feed(&rx, buf, (size_t)got, 0);
 		if (jbd_rx_next(&rx, &f) == RIG_OK && f.reg == reg) {
 			*reply_len = f.len + JBD_OVERHEAD;
@@ -118,7 +104,7 @@ int main(int argc, char **argv)
 	for (k = 0; k < 2; k++) {
 		double wire_us = len[k] * 10 * 1e6 / 9600.0, p50, p99;
 
-		qsort(lat[k], POLLS, sizeof lat[k][0], cmp);
+		qsort(lat[k], POLLS, sizeof lat[k][0], bench_cmp_double);
 		p50 = lat[k][POLLS / 2];
 		p99 = lat[k][POLLS * 99 / 100];
 		printf("pty round trip 0x%02X (%zu-byte reply), %d polls: p50 %.0f us, p99 %.0f us; "
