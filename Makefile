@@ -82,9 +82,13 @@ build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) bu
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_EXTRA := $(wildcard sim/*_json.c) $(filter-out $(FUZZ_SRC),$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA)
+# A target that needs host sources beyond the core names them in FUZZ_WITH_<target>.
+FUZZ_WITH_fuzz_expr     := hil/expect.c
+FUZZ_WITH_fuzz_scenario := $(filter-out sim/bmssim.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
+                           hil/expect.c firmware/port/host/serial.c
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA) $$(FUZZ_WITH_$$*)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(FUZZ_EXTRA) $(PKG_LIBS) -lm
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(sort $(FUZZ_EXTRA) $(FUZZ_WITH_$*)) $(PKG_LIBS) -lm
 fuzz: $(FUZZ_BINS)
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------

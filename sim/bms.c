@@ -144,8 +144,16 @@ static const struct reg_default reg_defaults[] = {
 	{ 0x41, 10, 10 },
 };
 
+/* Every setting a factory reset restores: EEPROM (registers the table leaves out read 0),
+ * calibration and strings. */
 static void set_defaults(struct bms *b, const struct model_cfg *pc)
 {
+	static const char *const strings[BMS_STRING_COUNT] = { "bmsrig", "bmsrig-JBD-SP04S034", "" };
+	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
+		(void)bms_string_set(b, (uint8_t)(JBD_REG_MFG_NAME + i), strings[i], strlen(strings[i]));
+	memset(b->cal, 0, sizeof b->cal);
+	memset(b->eeprom, 0, sizeof b->eeprom);
+
 	const int nmc = pc->chem == MODEL_CHEM_NMC;
 	for (size_t i = 0; i < sizeof reg_defaults / sizeof reg_defaults[0]; i++)
 		ee_put(b, reg_defaults[i].reg, nmc ? reg_defaults[i].nmc : reg_defaults[i].lfp);
@@ -184,6 +192,49 @@ static void set_defaults(struct bms *b, const struct model_cfg *pc)
 
 /* ---- measurement ---------------------------------------------------------------------------- */
 
+/* What the faulted sense lines and probes make of the true readings (bms.h). An open line
+ * takes its cell out of the chain: the voltage it no longer sees reappears on the next cell
+ * up that still has its line (so adjacent open lines add up, and the readings still sum to
+ * the pack); at the top of the pack it falls to the nearest reading cell below instead. A
+ * force wins over everything, an open wire's sum included, and works on any line (a test of a
+ * miswired BMS may force one beyond the pack). Open lines and probe faults where the model has
+ * no cell or probe change nothing: those inputs already read absent. */
+static void sense_faults(struct bms *b, const struct model *m)
+{
+	const struct bms_sense_faults *f = &b->faults;
+	struct bms_meas *s = &b->meas;
+	const unsigned n = m->cfg.cells < JBD_CELLS_MAX ? m->cfg.cells : JBD_CELLS_MAX;
+
+	const uint32_t open = f->open_wire_mask & (n < 32u ? (1u << n) - 1u : UINT32_MAX);
+	if (open) {
+		double V[JBD_CELLS_MAX], carry_V = 0.0;
+		for (unsigned i = 0; i < n; i++) {
+			V[i] = model_cell_V(m, i) + carry_V;
+			carry_V = (open & (1u << i)) ? V[i] : 0.0;
+		}
+		if (open & (1u << (n - 1u))) {
+			unsigned i = n - 1u;
+			while (i > 0 && (open & (1u << (i - 1u))))
+				i--;
+			if (i > 0)
+				V[i - 1u] += carry_V;
+		}
+		for (unsigned i = 0; i < n; i++)
+			s->cell_mV[i] = (open & (1u << i)) ? (uint16_t)BMS_OPEN_WIRE_MV
+			                                   : u16_round(V[i] * 1000.0);
+	}
+	for (unsigned i = 0; i < JBD_CELLS_MAX; i++)
+		if (f->force_mask & (1u << i))
+			s->cell_mV[i] = f->force_mV[i];
+
+	for (unsigned k = 0; k < m->cfg.ntc_count && k < JBD_NTC_MAX; k++) {
+		if (f->ntc_short_mask & (1u << k))     /* a short across an open probe still shorts */
+			s->probe_dK[k] = BMS_NTC_SHORT_DK;
+		else if (f->ntc_open_mask & (1u << k))
+			s->probe_dK[k] = BMS_NTC_OPEN_DK;
+	}
+}
+
 static void measure(struct bms *b, const struct model *m)
 {
 	struct bms_meas *s = &b->meas;
@@ -200,6 +251,7 @@ static void measure(struct bms *b, const struct model *m)
 	for (unsigned k = 0; k < JBD_NTC_MAX; k++)
 		s->probe_dK[k] = k < m->cfg.ntc_count ? u16_round(DK_AT_0C + model_temp_C(m, k) * 10.0)
 		                                      : (uint16_t)BMS_ABSENT_NTC_DK;
+	sense_faults(b, m);
 }
 
 /* The cells the BMS is configured for (0x2F). */
@@ -458,11 +510,8 @@ rig_rc bms_init(struct bms *b, const struct model *m)
 	if (b == NULL || m == NULL || m->cfg.cells < 1 || m->cfg.cells > JBD_CELLS_MAX ||
 	    m->cfg.ntc_count > JBD_NTC_MAX)
 		return RIG_ERR_ARG;
-	memset(b, 0, sizeof *b);
+	memset(b, 0, sizeof *b);                  /* sense faults too: a new board is intact */
 	set_defaults(b, &m->cfg);
-	static const char *const strings[BMS_STRING_COUNT] = { "bmsrig", "bmsrig-JBD-SP04S034", "" };
-	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
-		(void)bms_string_set(b, (uint8_t)(JBD_REG_MFG_NAME + i), strings[i], strlen(strings[i]));
 	b->sw_version = 0x80;                     /* 8.0, as the SP04S034 (jbd.md §11 F1) */
 	b->sensor.current_offset_mA = 0;
 	b->sensor.current_deadband_mA = 100;      /* JBD boards read 0.00 A below ~0.1 A */
@@ -487,6 +536,19 @@ void bms_restart(struct bms *b, const struct model *m)
 	if (m)   /* without the model (a protocol's reset command) the next step measures */
 		measure(b, m);
 	update_fets(b);
+}
+
+void bms_factory_reset(struct bms *b, const struct model *m)
+{
+	if (m == NULL)   /* the factory values depend on the pack */
+		return;
+	/* The cycle count lives in the EEPROM but is a counter, not a setting. */
+	uint16_t cycles = ee(b, JBD_REG_CYCLES);
+	set_defaults(b, &m->cfg);
+	ee_put(b, JBD_REG_CYCLES, cycles);
+	if (b->remain_mAh > bms_full_mAh(b))     /* as a write of 0x10 would */
+		b->remain_mAh = bms_full_mAh(b);
+	bms_restart(b, m);
 }
 
 void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)

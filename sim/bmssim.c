@@ -14,6 +14,7 @@
 #include "bmsrig/bms.h"
 #include "bmsrig/cli.h"
 #include "bmsrig/hil.h"
+#include "bmsrig/runner.h"
 #include "bmsrig/sim.h"
 #include "bmsrig/spec.h"
 
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: bmssim serve [options]\n"
+"       bmssim run [options] FILE...   (scenarios: see bmssim run --help)\n"
 "Emulates smart BMS (pack model, BMS logic, protocol) on pseudo-terminals or serial ports.\n"
 "Prints the port each one serves on stdout, then serves until stopped.\n"
 "\n"
@@ -181,7 +183,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		exit(0);
 	}
 	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
-		fprintf(stderr, "%s: expected a command: serve (see --help)\n", PROG);
+		fprintf(stderr, "%s: expected a command: serve or run (see --help)\n", PROG);
 		return 0;
 	}
 	optind = 2;
@@ -432,6 +434,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int status = 0, code = 0;
 
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return runner_main(argc - 1, argv + 1);
 	spec_defaults(&o.tmpl);
 	if (!parse_args(argc, argv, &o) || !build_sims(&o, specs, cfgs, first, &n_cfgs))
 		return CLI_EXIT_USAGE;

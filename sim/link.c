@@ -30,7 +30,7 @@ static const struct {
 	K("connect_ms", connect_ms, 600000), K("drop_first", drop_first, 1),
 	K("disconnect_after_ms", disconnect_after_ms, 86400000),
 	K("disconnects_per_h", disconnects_per_h, 3600), K("stuck_ms", stuck_ms, 86400000),
-	K("seed", seed, 0xFFFFFFFFu),
+	K("notify_loss_pct", notify_loss_pct, 100), K("seed", seed, 0xFFFFFFFFu),
 #undef K
 };
 
@@ -90,7 +90,7 @@ rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *wh
 		return RIG_OK;
 	}
 	snprintf(why, whycap, "unknown link setting \"%s\" (chunk_bytes, interval_ms, connect_ms, drop_first, "
-	         "disconnect_after_ms, disconnects_per_h, stuck_ms, seed, password, mac)", key);
+	         "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, seed, password, mac)", key);
 	return RIG_ERR_ARG;
 }
 
@@ -206,10 +206,14 @@ unsigned link_downlink(struct link *l, uint32_t now_ms, size_t n, struct link_ch
 	if (!due(l->next_free_ms, now_ms))
 		l->next_free_ms = now_ms;
 	/* One notification per connection event, in order, after anything still queued. */
-	for (off = 0; off < n && k < max; off += l->cfg.chunk_bytes, k++) {
+	for (off = 0; off < n && k < max; off += l->cfg.chunk_bytes) {
 		size_t len = n - off < l->cfg.chunk_bytes ? n - off : l->cfg.chunk_bytes;
 
-		out[k] = (struct link_chunk){ off, len, l->next_free_ms };
+		/* A lost notification still used its connection event. */
+		if (l->cfg.notify_loss_pct && next_rand(l) % 100u < l->cfg.notify_loss_pct)
+			l->lost_notifications++;
+		else
+			out[k++] = (struct link_chunk){ off, len, l->next_free_ms };
 		l->next_free_ms += l->cfg.interval_ms;
 	}
 	return k;
@@ -221,6 +225,15 @@ int link_up_since(struct link *l, uint32_t now_ms, uint32_t scheduled_ms)
 		return 1;
 	link_tick(l, now_ms);
 	return l->state == LINK_UP && due(scheduled_ms, l->since_ms);
+}
+
+void link_drop(struct link *l, uint32_t now_ms, uint32_t reconnect_ms)
+{
+	if (l->cfg.kind == LINK_UART)
+		return;
+	l->cfg.connect_ms = reconnect_ms;
+	if (l->state != LINK_DOWN)
+		enter(l, LINK_DOWN, now_ms);
 }
 
 void link_client_closed(struct link *l, uint32_t now_ms)

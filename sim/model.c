@@ -274,6 +274,21 @@ void model_set_cell_soc_frac(struct model *m, unsigned cell, double soc_frac)
 	m->cell[cell].I_A = 0.0;
 }
 
+void model_cell_drift(struct model *m, unsigned cell, double capacity_factor, double r_factor,
+                      double leak_A)
+{
+	if (cell >= m->cfg.cells)
+		return;
+	struct model_cell *c = &m->cell[cell];
+	double old_Ah = c->capacity_Ah;
+	c->capacity_Ah = old_Ah * capacity_factor;
+	/* The charge held stays: the same Ah in a smaller cell is a higher state of charge. */
+	c->soc_frac = clamp(c->soc_frac * old_Ah / c->capacity_Ah, MODEL_SOC_MIN_FRAC,
+	                    MODEL_SOC_MAX_FRAC);
+	c->r_scale *= r_factor;
+	c->leak_A = leak_A;
+}
+
 void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_mask)
 {
 	if (!(dt_s > 0.0) || !isfinite(dt_s) || !isfinite(current_A))
@@ -300,7 +315,9 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 		/* Exact zero-order hold of dV1/dt = -V1/tau + I/C1 for I constant over the step. */
 		c->V1_V = v1_old * decay + r1 * (1.0 - decay) * I_A;
 		double eta = I_A > 0.0 ? m->cfg.charge_efficiency : 1.0;
-		double soc = c->soc_frac + eta * I_A * dt_s / (3600.0 * c->capacity_Ah);
+		/* A leak is a current like any other to the cell's charge (unlike self-discharge it
+		 * does not stop at 0 %), but it flows inside the cell: not in I_A, not through R0. */
+		double soc = c->soc_frac + (eta * I_A - c->leak_A) * dt_s / (3600.0 * c->capacity_Ah);
 		if (soc > 0.0)
 			soc = soc - sd_frac > 0.0 ? soc - sd_frac : 0.0;
 		c->soc_frac = clamp(soc, MODEL_SOC_MIN_FRAC, MODEL_SOC_MAX_FRAC);

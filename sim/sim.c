@@ -15,17 +15,6 @@
 #include "bmsrig/serial.h"
 #include "bmsrig/sim.h"
 
-/* The two transports look alike to the emulator. */
-struct sim_port {
-	void *h;
-	int (*fd)(const void *h);
-	int32_t (*read)(void *h, uint8_t *p, uint16_t cap);
-	int32_t (*write)(void *h, const uint8_t *p, uint16_t n);
-	void (*close)(void *h);
-	uint32_t (*closes)(const void *h);    /* clients seen leaving; NULL: cannot tell */
-	const char *path;
-};
-
 struct sim_unit {
 	struct sim *sim;
 	unsigned index;
@@ -51,7 +40,10 @@ struct pending {
 
 struct sim {
 	struct rig_loop *loop;
-	struct sim_port port;
+	struct sim_transport port;
+	struct wire_faults faults;
+	uint32_t line_free_ms;          /* paced: when the line finishes what is queued on it */
+	uint8_t pace;
 	struct link link;
 	struct ble_module module;       /* JBD modules' FF AA frames; passes all without a password */
 	uint32_t link_drops_seen;
@@ -77,22 +69,25 @@ static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return rig_serial_r
 static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return rig_serial_write(h, p, n); }
 static void ser_close(void *h) { rig_serial_close(h); }
 
-static rig_rc port_open(struct sim_port *p, const struct sim_cfg *cfg, uint32_t baud, char *err, size_t errcap)
+static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud, char *err, size_t errcap)
 {
 	rig_rc rc;
 
-	if (cfg->serial_path) {
+	if (cfg->transport) {
+		*p = *cfg->transport;
+		rc = RIG_OK;
+	} else if (cfg->serial_path) {
 		struct rig_serial *s;
 
 		rc = rig_serial_open(&s, cfg->serial_path, baud, err, errcap);
 		if (rc == RIG_OK)
-			*p = (struct sim_port){ s, ser_fd, ser_read, ser_write, ser_close, NULL, cfg->serial_path };
+			*p = (struct sim_transport){ s, ser_fd, ser_read, ser_write, ser_close, NULL, cfg->serial_path };
 	} else {
 		struct rig_pty *t;
 
 		rc = rig_pty_open(&t, cfg->link_path, baud, err, errcap);
 		if (rc == RIG_OK)
-			*p = (struct sim_port){ t, pty_fd, pty_read, pty_write, pty_close, pty_closes, rig_pty_path(t) };
+			*p = (struct sim_transport){ t, pty_fd, pty_read, pty_write, pty_close, pty_closes, rig_pty_path(t) };
 	}
 	return rc;
 }
@@ -154,6 +149,12 @@ static int chunk_due(struct rig_loop *loop, uint32_t id, void *ctx)
 	return 0;
 }
 
+/* Bytes on a half-duplex bus take len * 10 bits at the baud rate. */
+static uint32_t wire_ms(const struct sim *s, size_t len)
+{
+	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
+}
+
 static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
 {
 	uint32_t now = rig_loop_now_ms(s->loop);
@@ -162,6 +163,13 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 
 	if (!k)
 		s->stats.lost_replies++;
+	/* Paced, a UART chunk is written once its last byte would have left the line, so a
+	 * client sees a 9600-baud reply take its 1.04 ms a byte. */
+	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1) {
+		uint32_t start = (int32_t)(s->line_free_ms - now) > 0 ? s->line_free_ms : now;
+
+		ch[0].at_ms = s->line_free_ms = start + wire_ms(s, n);
+	}
 	for (i = 0; i < k; i++) {
 		struct pending *c = new_pending(s, unit, wire + ch[i].offset, ch[i].len);
 
@@ -177,12 +185,6 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		c->next = s->pending;
 		s->pending = c;
 	}
-}
-
-/* Bytes on a half-duplex bus take len * 10 bits at the baud rate. */
-static uint32_t wire_ms(const struct sim *s, size_t len)
-{
-	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
 }
 
 static int reply_due(struct rig_loop *loop, uint32_t id, void *ctx)
@@ -227,12 +229,21 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	struct sim_unit *u = ctx;
 	struct sim *s = u->sim;
 	struct pending *r;
+	uint8_t faulted[1024 + WIRE_FAULT_GROWTH];
+	uint32_t late_ms = 0;
 
 	if (truth_parts && s->truth_cb) {
 		struct truth_sample t;
 
 		sim_truth(s, u->index, truth_parts, &t);
 		s->truth_cb(s->truth_ctx, u->index, &t);
+	}
+	if (wire_faults_any(&s->faults)) {
+		n = wire_faults_reply(&s->faults, wire, n, s->baud, faulted, sizeof faulted, &late_ms);
+		if (!n)
+			return;
+		wire = faulted;
+		delay_ms += late_ms;
 	}
 	r = new_pending(s, u->index, wire, n);
 	if (!r)
@@ -257,37 +268,44 @@ static void sink_frame(void *ctx, enum personality_dir dir, const uint8_t *wire,
 
 /* ---- the way in, and time ----------------------------------------------------------------- */
 
+void sim_input(struct sim *s, const uint8_t *buf, size_t n)
+{
+	uint32_t now = rig_loop_now_ms(s->loop);
+	uint8_t reply[BLE_MODULE_FRAME_MAX], heard[512];
+	size_t reply_len;
+	unsigned i;
+
+	if (!link_uplink(&s->link, now, n))
+		return;
+	if (s->link.disconnects != s->link_drops_seen) {
+		s->link_drops_seen = s->link.disconnects;
+		ble_module_disconnected(&s->module);
+	}
+	if (wire_faults_any(&s->faults) && n <= sizeof heard) {
+		n = wire_faults_request(&s->faults, buf, n, s->baud, heard, sizeof heard);
+		buf = heard;
+	}
+	if (s->link.cfg.kind == LINK_BLE) {
+		int m = ble_module_uplink(&s->module, buf, n, reply, &reply_len);
+
+		if (m == 1 && reply_len)
+			transmit(s, 0, reply, reply_len);
+		if (m != 0)
+			return;
+	}
+	for (i = 0; i < s->n_units; i++)
+		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
+}
+
 static void on_readable(struct rig_loop *loop, int fd, void *ctx)
 {
 	struct sim *s = ctx;
 	uint8_t buf[512];
 	int32_t n;
-	unsigned i;
 
 	(void)fd;
-	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0) {
-		uint32_t now = rig_loop_now_ms(loop);
-
-		uint8_t reply[BLE_MODULE_FRAME_MAX];
-		size_t reply_len;
-
-		if (!link_uplink(&s->link, now, (size_t)n))
-			continue;
-		if (s->link.disconnects != s->link_drops_seen) {
-			s->link_drops_seen = s->link.disconnects;
-			ble_module_disconnected(&s->module);
-		}
-		if (s->link.cfg.kind == LINK_BLE) {
-			int m = ble_module_uplink(&s->module, buf, (size_t)n, reply, &reply_len);
-
-			if (m == 1 && reply_len)
-				transmit(s, 0, reply, reply_len);
-			if (m != 0)
-				continue;
-		}
-		for (i = 0; i < s->n_units; i++)
-			s->unit[i]->ops->rx(s->unit[i]->state, buf, (size_t)n, now, &s->unit[i]->sink);
-	}
+	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0)
+		sim_input(s, buf, (size_t)n);
 	if (s->port.closes && s->port.closes(s->port.h) != s->closes_seen) {
 		s->closes_seen = s->port.closes(s->port.h);
 		link_client_closed(&s->link, rig_loop_now_ms(loop));
@@ -417,10 +435,12 @@ rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *c
 		return rc;
 	}
 	link_init(&s->link, &cfg->link, rig_loop_now_ms(loop));
+	wire_faults_init(&s->faults, cfg->link.seed);
+	s->pace = cfg->pace;
 	ble_module_init(&s->module, cfg->link.password, cfg->link.mac, cfg->link.seed);
 	if (s->port.closes)
 		s->closes_seen = s->port.closes(s->port.h);
-	if (rig_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK ||
+	if ((s->port.fd(s->port.h) >= 0 && rig_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK) ||
 	    !(s->step_timer = rig_loop_add_timer(loop, SIM_STEP_MS, step, s))) {
 		snprintf(err, errcap, "event loop: out of memory");
 		sim_close(s);
@@ -446,8 +466,10 @@ void sim_close(struct sim *s)
 	}
 	if (s->step_timer)
 		rig_loop_del_timer(s->loop, s->step_timer);
-	rig_loop_del_fd(s->loop, s->port.fd(s->port.h));
-	s->port.close(s->port.h);
+	if (s->port.fd(s->port.h) >= 0)
+		rig_loop_del_fd(s->loop, s->port.fd(s->port.h));
+	if (s->port.close)
+		s->port.close(s->port.h);
 	for (i = 0; i < s->n_units; i++)
 		free(s->unit[i]);
 	free(s);
@@ -473,4 +495,27 @@ void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const stru
 {
 	s->truth_cb = cb;
 	s->truth_ctx = ctx;
+}
+
+struct model *sim_model_rw(struct sim *s, unsigned unit) { return &s->unit[unit]->model; }
+struct bms *sim_bms_rw(struct sim *s, unsigned unit) { return &s->unit[unit]->bms; }
+struct wire_faults *sim_wire_faults(struct sim *s) { return &s->faults; }
+uint32_t sim_baud(const struct sim *s) { return s->baud; }
+
+void sim_set_current(struct sim *s, unsigned unit, double current_A)
+{
+	s->unit[unit]->current_A = current_A;
+}
+
+rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *value,
+                     char *why, size_t whycap)
+{
+	struct sim_unit *u = s->unit[unit];
+
+	return u->ops->set_quirk(u->state, key, value, why, whycap);
+}
+
+void sim_ble_drop(struct sim *s, uint32_t reconnect_ms)
+{
+	link_drop(&s->link, rig_loop_now_ms(s->loop), reconnect_ms);
 }

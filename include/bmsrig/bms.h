@@ -74,7 +74,24 @@ struct bms_prot {
 	uint32_t timer_ms;                  /* delay, or time since the trip for timed releases */
 };
 
+/* Faults in what the BMS senses (field-notes §3.2): the model stays true, the measurement lies.
+ * An open sense line at the top of cell i (bit i-1 of open_wire_mask) leaves cell i reading
+ * BMS_OPEN_WIRE_MV while the cell above it reads both cells together (for the top cell, the
+ * cell below does). A forced cell reads force_mV whatever the model says. An open NTC reads
+ * BMS_NTC_OPEN_DK (far below any limit), a shorted one BMS_NTC_SHORT_DK. The pack voltage is
+ * measured apart from the cells and stays true. */
+#define BMS_OPEN_WIRE_MV 0u
+#define BMS_NTC_OPEN_DK  2331u          /* -40.0 degC */
+#define BMS_NTC_SHORT_DK 3731u          /* +100.0 degC */
+struct bms_sense_faults {
+	uint32_t open_wire_mask;            /* bit 0 = cell 1 */
+	uint32_t force_mask;                /* bit 0 = cell 1 */
+	uint16_t force_mV[JBD_CELLS_MAX];
+	uint8_t ntc_open_mask, ntc_short_mask;   /* bit 0 = probe 1 */
+};
+
 struct bms {
+	struct bms_sense_faults faults;     /* applied by every measurement; all clear at init */
 	uint16_t eeprom[BMS_EEPROM_COUNT];  /* 0x10..0x47; 0x15 date, 0x17 cycles live here */
 	uint16_t cal[BMS_CAL_COUNT];        /* 0xAD..0xD7, stored only */
 	struct jbd_text str[BMS_STRING_COUNT]; /* 0xA0 maker, 0xA1 model (= 0x05), 0xA2 barcode */
@@ -98,6 +115,9 @@ rig_rc bms_init(struct bms *b, const struct model *m);
 /* A power cycle: clears protection state and the 0xE1 mask, counts a restart (0xAA #12),
  * re-measures (when m is not NULL; otherwise the next bms_step does). EEPROM, remaining capacity and counters survive. */
 void bms_restart(struct bms *b, const struct model *m);
+/* Settings reset: EEPROM, calibration and strings back to factory values for m (as
+ * bms_init sets them), then a restart. Counters and the remaining capacity survive. */
+void bms_factory_reset(struct bms *b, const struct model *m);
 /* One step: FETs gate requested_A (+ = charging), the model runs with what flows and the
  * balancing mask, then measure, count, protect, decide FETs and balancing for the next step. */
 void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A);

@@ -23,6 +23,7 @@ struct link_cfg {
 	uint32_t disconnects_per_h;    /* random drops (seeded); 0 = none */
 	uint32_t stuck_ms;             /* after a client closes the port, refuse it this long
 	                                * (one central only, the old one still "connected") */
+	uint8_t notify_loss_pct;       /* each notification is lost with this chance (seeded) */
 	uint32_t seed;
 	char password[7];              /* JBD modules: FF AA password (6 characters); "" = none */
 	uint8_t mac[6];                /* the module's address, which scrambles the password */
@@ -43,7 +44,7 @@ struct link {
 	uint8_t first_pending;
 	uint32_t rng;
 	uint32_t drops_at_ms;          /* the next random disconnect, when enabled */
-	uint32_t connects, disconnects, dropped_bytes;
+	uint32_t connects, disconnects, dropped_bytes, lost_notifications;
 };
 
 struct link_chunk {
@@ -59,6 +60,9 @@ int link_uplink(struct link *l, uint32_t now_ms, size_t n);
 unsigned link_downlink(struct link *l, uint32_t now_ms, size_t n, struct link_chunk *out, unsigned max);
 /* A chunk scheduled earlier is still deliverable at now_ms (the link did not drop since). */
 int link_up_since(struct link *l, uint32_t now_ms, uint32_t scheduled_ms);
+/* The connection drops now (a scenario's Bluetooth disconnect); the next connect takes
+ * reconnect_ms. UART links ignore it. */
+void link_drop(struct link *l, uint32_t now_ms, uint32_t reconnect_ms);
 /* The client closed the port. */
 void link_client_closed(struct link *l, uint32_t now_ms);
 /* Advance timers (connect done, timed and random drops, stuck over). */

@@ -16,6 +16,9 @@ typedef void (*rig_loop_fd_cb)(struct rig_loop *loop, int fd, void *ctx);
 typedef int (*rig_loop_timer_cb)(struct rig_loop *loop, uint32_t id, void *ctx);
 
 struct rig_loop *rig_loop_new(void);   /* NULL when out of memory */
+/* A loop on simulated time (lockstep runs): the clock starts at 0 and jumps from one timer to
+ * the next, as fast as the callbacks go; fds may be added but are never polled. */
+struct rig_loop *rig_loop_new_virtual(void);
 void rig_loop_free(struct rig_loop *loop);
 
 /* on_readable runs when fd is readable, hung up or in error; the callback must read or
@@ -35,6 +38,6 @@ void rig_loop_del_timer(struct rig_loop *loop, uint32_t id);
 rig_rc rig_loop_run(struct rig_loop *loop);
 /* run returns after the current iteration. Safe in a signal handler (poll() then returns). */
 void rig_loop_stop(struct rig_loop *loop);
-uint32_t rig_loop_now_ms(const struct rig_loop *loop);   /* CLOCK_MONOTONIC since _new */
+uint32_t rig_loop_now_ms(const struct rig_loop *loop);   /* CLOCK_MONOTONIC since _new, or simulated */
 
 #endif

@@ -50,6 +50,7 @@ struct model_cell {
 	double r_scale;        /* manufacturing spread on R0 and R1 */
 	double V1_V;           /* voltage across the RC pair, + while charging */
 	double I_A;            /* current through the cell during the last step, + = charging */
+	double leak_A;         /* an extra self-discharge path inside this cell (a soft short) */
 };
 
 /* All fields are readable. Scenarios may write ambient_C and temp_C directly. */
@@ -88,6 +89,12 @@ double model_cell_R0_ohm(const struct model *m, unsigned cell);
 double model_cell_R1_ohm(const struct model *m, unsigned cell);
 /* Forcing a cell's state (scenarios, tests): SOC, and the RC pair relaxed to 0. */
 void model_set_cell_soc_frac(struct model *m, unsigned cell, double soc_frac);
+
+/* Ageing and damage of one cell (scenarios): its capacity times capacity_factor (the charge it
+ * holds stays, so its SOC rises as it fades), its R0 and R1 times r_factor, and leak_A drawn
+ * from it all the time, which no current through the string shows. */
+void model_cell_drift(struct model *m, unsigned cell, double capacity_factor, double r_factor,
+                      double leak_A);
 
 /* The OCV table: MODEL_OCV_POINTS values, entry k at SOC k * 5 %, ascending. */
 const double *model_ocv_table_V(enum model_chem chem);

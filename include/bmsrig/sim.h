@@ -13,6 +13,7 @@
 #include "bmsrig/personality.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/truth.h"
+#include "bmsrig/wire_fault.h"
 
 #define SIM_STEP_MS 100u            /* model and BMS logic step, in real time */
 #define SIM_UNITS_MAX 16u           /* units on one bus */
@@ -32,6 +33,19 @@ struct sim_unit_cfg {
 	struct sim_setting quirk[SIM_QUIRKS_MAX];
 };
 
+/* A byte transport. The emulator opens a pty or a serial port itself; a caller may give its own
+ * (in-process lockstep runs), with fd -1 when there is nothing to poll: it then hands the
+ * client's bytes to sim_input. */
+struct sim_transport {
+	void *h;
+	int (*fd)(const void *h);
+	int32_t (*read)(void *h, uint8_t *p, uint16_t cap);
+	int32_t (*write)(void *h, const uint8_t *p, uint16_t n);
+	void (*close)(void *h);               /* may be NULL */
+	uint32_t (*closes)(const void *h);    /* clients seen leaving; NULL: cannot tell */
+	const char *path;
+};
+
 struct sim_cfg {
 	struct sim_unit_cfg unit[SIM_UNITS_MAX];
 	unsigned units;
@@ -39,6 +53,8 @@ struct sim_cfg {
 	const char *link_path;          /* pty: publish this symlink (may be NULL) */
 	const char *serial_path;        /* serve on this real port instead of a pty */
 	uint32_t baud;                  /* 0: the first unit's protocol's own */
+	const struct sim_transport *transport;   /* instead of a pty or serial port; may be NULL */
+	uint8_t pace;                   /* UART replies take their time on the line at baud */
 };
 
 struct sim_stats {
@@ -66,6 +82,19 @@ void sim_on_frame(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum perso
                                            const uint8_t *wire, size_t n), void *ctx);
 void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const struct truth_sample *t),
                   void *ctx);
+/* Bytes from the client, as a transport without an fd delivers them. */
+void sim_input(struct sim *s, const uint8_t *p, size_t n);
+
+/* What a scenario changes while the emulator runs. */
+struct model *sim_model_rw(struct sim *s, unsigned unit);
+struct bms *sim_bms_rw(struct sim *s, unsigned unit);
+void sim_set_current(struct sim *s, unsigned unit, double current_A);   /* requested, + = charging */
+rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *value,
+                     char *why, size_t whycap);
+struct wire_faults *sim_wire_faults(struct sim *s);  /* line faults on every reply and request */
+void sim_ble_drop(struct sim *s, uint32_t reconnect_ms);   /* Bluetooth links drop now */
+uint32_t sim_baud(const struct sim *s);
+
 /* The truth now. */
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t);
 

@@ -1,5 +1,6 @@
 /* BMS logic: defaults, protections with their delays and releases, FETs and the 0xE1 mask,
- * the current sensor, coulomb counting, cycles, balancing, register checks, state file. */
+ * the current sensor, coulomb counting, cycles, balancing, register checks, sense faults,
+ * factory reset, state file. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
 #endif
@@ -421,6 +422,221 @@ static void register_checks(void **state)
 	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_UV));
 }
 
+/* Cells 1..4 rested at 3.200, 3.250, 3.300, 3.350 V. */
+static void rig_staircase(struct rig *r)
+{
+	rig_make(r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	for (unsigned i = 0; i < 4; i++)
+		set_cell_V(r, i, 3.200 + 0.050 * i);
+	run(r, 1, 0.1, 0.0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r->b.meas.cell_mV[i], 3200 + 50 * i);
+}
+
+static void open_wire_reads_zero_and_the_neighbour_the_sum(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_staircase(&r);
+	/* The line at the top of cell 2 opens: cell 2 reads 0, cell 3 both (3.250 + 3.300). */
+	r.b.faults.open_wire_mask = 1u << 1;
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[0], 3200);
+	assert_int_equal(r.b.meas.cell_mV[1], BMS_OPEN_WIRE_MV);
+	assert_int_equal(r.b.meas.cell_mV[2], 6550);
+	assert_int_equal(r.b.meas.cell_mV[3], 3350);
+	assert_int_equal(r.b.meas.pack_mV, 13100);         /* measured apart: still true */
+	assert_float_equal(model_cell_V(&r.m, 1), 3.250, 1e-9);      /* the cell itself is fine */
+	/* The BMS believes its readings: UV (0 mV) and OV (6550 mV) after their 2 s delays. */
+	run(&r, 19, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 0);
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, (1u << JBD_PROT_CELL_UV) | (1u << JBD_PROT_CELL_OV));
+	struct jbd_cells cells;
+	bms_jbd_cells(&r.b, &cells);
+	assert_int_equal(cells.cell_mV[1], 0);
+	assert_int_equal(cells.cell_mV[2], 6550);
+
+	/* The top cell's line: cell 4 reads 0 and the cell below takes the sum. */
+	r.b.faults.open_wire_mask = 1u << 3;
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[1], 3250);
+	assert_int_equal(r.b.meas.cell_mV[2], 6650);
+	assert_int_equal(r.b.meas.cell_mV[3], BMS_OPEN_WIRE_MV);
+	/* Two adjacent lines (tops of 1 and 2): both read 0, cell 3 reads all three. */
+	r.b.faults.open_wire_mask = 0x3;
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[0], 0);
+	assert_int_equal(r.b.meas.cell_mV[1], 0);
+	assert_int_equal(r.b.meas.cell_mV[2], 9750);
+	/* Lines beyond the pack change nothing; closing the line heals the reading. */
+	r.b.faults.open_wire_mask = 1u << 5;
+	run(&r, 1, 0.1, 0.0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r.b.meas.cell_mV[i], 3200 + 50 * i);
+	assert_int_equal(r.b.meas.cell_mV[5], 0);
+
+	/* The top of a 1S pack: nothing below to take it. */
+	rig_make(&r, MODEL_CHEM_LFP, 1, 100.0, 1);
+	r.b.faults.open_wire_mask = 0x1;
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[0], 0);
+	assert_true(r.b.meas.pack_mV > 3000);
+}
+
+static void forced_cell_reads_what_it_is_told(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_staircase(&r);
+	r.b.faults.force_mask = 1u << 0;
+	r.b.faults.force_mV[0] = 2400;
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[0], 2400);
+	assert_int_equal(r.b.meas.cell_mV[1], 3250);
+	assert_int_equal(r.b.meas.pack_mV, 13100);
+	/* Under 0x26 (2500): UV after the 0x3D hi delay, 2 s; the model's cell is untouched. */
+	run(&r, 19, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 0);
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_UV);
+	assert_false(r.b.fet & JBD_FET_DSG_ON);
+	assert_float_equal(model_cell_V(&r.m, 0), 3.200, 1e-9);
+	/* A force wins over an open wire's sum. */
+	r.b.faults.open_wire_mask = 1u << 1;
+	r.b.faults.force_mask = 1u << 2;
+	r.b.faults.force_mV[2] = 3333;
+	run(&r, 1, 0.1, 0.0);
+	assert_int_equal(r.b.meas.cell_mV[0], 3200);
+	assert_int_equal(r.b.meas.cell_mV[1], 0);
+	assert_int_equal(r.b.meas.cell_mV[2], 3333);
+	/* Cleared: the truth again. */
+	memset(&r.b.faults, 0, sizeof r.b.faults);
+	run(&r, 1, 0.1, 0.0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r.b.meas.cell_mV[i], 3200 + 50 * i);
+}
+
+/* Runs 0.5 s steps until the protection bit trips; returns the seconds from the first step
+ * that saw the fault (the delay counts from there). */
+static double seconds_to_trip(struct rig *r, unsigned bit)
+{
+	run(r, 1, 0.5, 0.0);
+	for (unsigned i = 1; i <= 40; i++) {
+		if (r->b.prot_raw & (1u << bit))
+			return (i - 1) * 0.5;
+		run(r, 1, 0.5, 0.0);
+	}
+	return -1.0;
+}
+
+static void ntc_open_and_short_trip_the_temperature_protections(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	/* Distinct delays: 0x3A charge UT 3 s / OT 5 s, 0x3B discharge UT 4 s / OT 6 s. */
+	assert_int_equal(bms_reg_set(&r.b, 0x3A, 0x0305), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0x3B, 0x0406), RIG_OK);
+
+	/* Shorted probe 2: +100.0 degC, over charge OT (55.0) and discharge OT (60.0). */
+	r.b.faults.ntc_short_mask = 1u << 1;
+	assert_true(seconds_to_trip(&r, JBD_PROT_CHG_OT) == 5.0);
+	assert_int_equal(r.b.meas.probe_dK[1], BMS_NTC_SHORT_DK);
+	assert_in_range(r.b.meas.probe_dK[0], 2981 - 5, 2981 + 5);      /* probe 1 true */
+	assert_false(r.b.prot_raw & (1u << JBD_PROT_DSG_OT));
+	assert_false(r.b.fet & JBD_FET_CHG_ON);
+	run(&r, 2, 0.5, 0.0);                                          /* 6 s */
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_DSG_OT));
+	assert_int_equal(r.b.fet, 0);
+	assert_int_equal(r.b.events[BMS_EV_CHG_OT], 1);
+	assert_int_equal(r.b.events[BMS_EV_DSG_OT], 1);
+	struct jbd_basic basic;
+	bms_jbd_basic(&r.b, &basic);
+	assert_int_equal(basic.temp_dK[1], 3731);
+	/* The short clears: below the releases (50.0 degC) at once. */
+	r.b.faults.ntc_short_mask = 0;
+	run(&r, 1, 0.5, 0.0);
+	assert_int_equal(r.b.prot_raw, 0);
+
+	/* Open probe 1: -40.0 degC, under charge UT (0.0) and discharge UT (-20.0). */
+	r.b.faults.ntc_open_mask = 1u << 0;
+	assert_true(seconds_to_trip(&r, JBD_PROT_CHG_UT) == 3.0);
+	assert_int_equal(r.b.meas.probe_dK[0], BMS_NTC_OPEN_DK);
+	assert_false(r.b.prot_raw & (1u << JBD_PROT_DSG_UT));
+	run(&r, 2, 0.5, 0.0);                                          /* 4 s */
+	assert_true(r.b.prot_raw & (1u << JBD_PROT_DSG_UT));
+	assert_int_equal(r.b.events[BMS_EV_CHG_UT], 1);
+	assert_int_equal(r.b.events[BMS_EV_DSG_UT], 1);
+
+	/* A probe the model lacks stays absent whatever its fault; a probe not enabled in 0x2E
+	 * is read but not protected on. */
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x1), RIG_OK);
+	r.b.faults.ntc_short_mask = 1u << 2;
+	r.b.faults.ntc_open_mask = 1u << 1;
+	run(&r, 20, 0.5, 0.0);
+	assert_int_equal(r.b.meas.probe_dK[2], BMS_ABSENT_NTC_DK);
+	assert_int_equal(r.b.meas.probe_dK[1], BMS_NTC_OPEN_DK);
+	assert_int_equal(r.b.prot_raw, 0);
+}
+
+static void factory_reset_restores_settings_keeps_counters(void **state)
+{
+	(void)state;
+	struct rig r, fresh;
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
+	assert_int_equal(bms_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0x3D, 0x0000), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0x16, 4242), RIG_OK);            /* serial number */
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
+	assert_int_equal(bms_reg_set(&r.b, 0xB0, 3333), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "SN-42", 5), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, JBD_REG_MFG_NAME, "acme", 4), RIG_OK);
+	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
+	r.b.events[BMS_EV_CELL_UV] = 3;
+	r.b.events[BMS_EV_RESTART] = 9;
+	bms_set_remain_mAh(&r.b, 4321);
+	r.b.cycle_progress_mAh = 1234.5;
+	r.b.faults.ntc_open_mask = 0x1;
+	r.b.sensor.current_offset_mA = 70;
+
+	bms_factory_reset(&r.b, &r.m);
+	assert_int_equal(reg(&r.b, 0x24), 3650);
+	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
+	assert_int_equal(reg(&r.b, 0x16), 0);
+	assert_int_equal(reg(&r.b, 0xB0), 0);
+	/* The whole EEPROM is the factory one, but for the cycle count, a counter. */
+	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 17);
+	assert_int_equal(bms_reg_set(&fresh.b, JBD_REG_CYCLES, 17), RIG_OK);
+	assert_memory_equal(r.b.eeprom, fresh.b.eeprom, sizeof r.b.eeprom);
+	assert_memory_equal(r.b.cal, fresh.b.cal, sizeof r.b.cal);
+	for (unsigned i = 0; i < BMS_STRING_COUNT; i++) {
+		assert_int_equal(r.b.str[i].len, fresh.b.str[i].len);
+		assert_string_equal(r.b.str[i].text, fresh.b.str[i].text);
+	}
+	/* Counters, the remaining capacity and the pack's faults survive; a restart is counted
+	 * and clears the 0xE1 mask. */
+	assert_int_equal(r.b.events[BMS_EV_CELL_UV], 3);
+	assert_int_equal(r.b.events[BMS_EV_RESTART], 10);
+	assert_int_equal(bms_remain_mAh(&r.b), 4321);
+	assert_true(r.b.cycle_progress_mAh == 1234.5);
+	assert_int_equal(r.b.mosfet_mask, 0);
+	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.faults.ntc_open_mask, 0x1);
+	assert_int_equal(r.b.meas.probe_dK[0], BMS_NTC_OPEN_DK);      /* re-measured */
+	assert_int_equal(r.b.sensor.current_offset_mA, 70);           /* board, not settings */
+
+	/* A capacity raised before the reset: what remains is clamped to the factory full. */
+	assert_int_equal(bms_reg_set(&r.b, JBD_REG_DESIGN_CAP, 20000), RIG_OK);
+	bms_set_remain_mAh(&r.b, 150000);
+	bms_factory_reset(&r.b, &r.m);
+	assert_int_equal(bms_full_mAh(&r.b), 100000);
+	assert_int_equal(bms_remain_mAh(&r.b), 100000);
+}
+
 /* A fresh directory holding PATH; remove_tmp() takes both away again. */
 static void tmp_path(char *out, size_t cap, const char *name)
 {
@@ -552,6 +768,10 @@ int main(void)
 		cmocka_unit_test(one_cycle_per_cycle_capacity),
 		cmocka_unit_test(balancing_follows_0x2d_0x2a_0x2b),
 		cmocka_unit_test(register_checks),
+		cmocka_unit_test(open_wire_reads_zero_and_the_neighbour_the_sum),
+		cmocka_unit_test(forced_cell_reads_what_it_is_told),
+		cmocka_unit_test(ntc_open_and_short_trip_the_temperature_protections),
+		cmocka_unit_test(factory_reset_restores_settings_keeps_counters),
 		cmocka_unit_test(state_file_round_trip),
 		cmocka_unit_test(state_file_errors_name_the_file),
 	};

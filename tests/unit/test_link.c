@@ -239,6 +239,63 @@ static void password_and_mac_settings(void **state)
 	assert_int_equal(link_set(&c, "mac", "A4:C1:37:40:11:22x", why, sizeof why), RIG_ERR_ARG);
 }
 
+/* Lost notifications still use their connection events, and which are lost follows the seed. */
+static void ble_notification_loss_is_seeded_and_keeps_the_timing(void **state)
+{
+	struct link_cfg c;
+	struct link l, l2;
+	struct link_chunk ch[64], ch2[64];
+	char why[160];
+	unsigned k, k2, lost = 0, i;
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	c.connect_ms = 0;
+	c.drop_first = 0;
+	assert_int_equal(link_set(&c, "notify_loss_pct", "30", why, sizeof why), RIG_OK);
+	assert_int_equal(link_set(&c, "notify_loss_pct", "101", why, sizeof why), RIG_ERR_ARG);
+	link_init(&l, &c, 0);
+	link_init(&l2, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 1);
+	assert_int_equal(link_uplink(&l2, 0, 7), 1);
+	for (i = 0; i < 20; i++) {
+		k = link_downlink(&l, 0, 20 * 50, ch, 64);
+		k2 = link_downlink(&l2, 0, 20 * 50, ch2, 64);
+		assert_int_equal(k, k2);
+		for (unsigned j = 0; j < k; j++) {
+			assert_int_equal(ch[j].offset, ch2[j].offset);
+			assert_int_equal(ch[j].at_ms, ch2[j].at_ms);
+		}
+		lost += 50 - k;
+		/* every chunk sits on a whole interval after the first event of this reply */
+		assert_int_equal((ch[k - 1].at_ms - ch[0].at_ms) % c.interval_ms, 0);
+	}
+	assert_int_equal(l.lost_notifications, lost);
+	assert_in_range(lost, 1000 * 20 / 100, 1000 * 40 / 100);   /* 30 % of 1000, loosely */
+}
+
+static void ble_drop_now_with_a_slow_reconnect(void **state)
+{
+	struct link_cfg c;
+	struct link l;
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	c.drop_first = 0;
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 0);
+	link_tick(&l, 1500);
+	assert_int_equal(l.state, LINK_UP);
+	link_drop(&l, 2000, 20000);
+	assert_int_equal(l.state, LINK_DOWN);
+	assert_int_equal(link_uplink(&l, 2100, 7), 0);       /* reconnecting */
+	link_tick(&l, 22099);
+	assert_int_equal(l.state, LINK_CONNECTING);
+	link_tick(&l, 22100);
+	assert_int_equal(l.state, LINK_UP);
+	assert_int_equal(l.disconnects, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +308,8 @@ int main(void)
 		cmocka_unit_test(settings_are_validated),
 		cmocka_unit_test(module_gates_requests_on_the_ff_aa_password),
 		cmocka_unit_test(password_and_mac_settings),
+		cmocka_unit_test(ble_notification_loss_is_seeded_and_keeps_the_timing),
+		cmocka_unit_test(ble_drop_now_with_a_slow_reconnect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

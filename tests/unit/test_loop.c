@@ -247,6 +247,51 @@ static void stop_then_run_again(void **state)
 	rig_loop_free(r.loop);
 }
 
+/* Simulated time: the clock jumps to each timer exactly, an hour passes in no wall time, and a
+ * periodic timer fires at exact multiples of its period. */
+static void virtual_loop_jumps_to_each_timer(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' }, b = { &r, 'B' };
+
+	(void)state;
+	r.loop = rig_loop_new_virtual();
+	assert_non_null(r.loop);
+	assert_int_equal(rig_loop_now_ms(r.loop), 0);
+	r.limit = 4;
+	assert_true(rig_loop_add_timer(r.loop, 3600000u, tag_cb, &a) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 15, periodic_cb, &r) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 45, tag_cb, &b) != 0);   /* same time as P #3: made later */
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "PPPBPA");
+	assert_int_equal(r.at[0], 15);
+	assert_int_equal(r.at[1], 30);
+	assert_int_equal(r.at[2], 45);
+	assert_int_equal(r.at[3], 45);
+	assert_int_equal(r.at[4], 60);
+	assert_int_equal(r.at[5], 3600000u);
+	assert_int_equal(rig_loop_now_ms(r.loop), 3600000u);
+	rig_loop_free(r.loop);
+}
+
+static void virtual_loop_stops_and_resumes(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' };
+
+	(void)state;
+	r.loop = rig_loop_new_virtual();
+	assert_true(rig_loop_add_timer(r.loop, 100, stop_cb, NULL) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 200, tag_cb, &a) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_int_equal(rig_loop_now_ms(r.loop), 100);
+	assert_string_equal(r.order, "");
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "A");
+	assert_int_equal(r.at[0], 200);
+	rig_loop_free(r.loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +302,8 @@ int main(void)
 		cmocka_unit_test(timer_changes_from_callbacks),
 		cmocka_unit_test(closed_fd_is_dropped),
 		cmocka_unit_test(stop_then_run_again),
+		cmocka_unit_test(virtual_loop_jumps_to_each_timer),
+		cmocka_unit_test(virtual_loop_stops_and_resumes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

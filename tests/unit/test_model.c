@@ -1,5 +1,5 @@
 /* Pack model: OCV tables, RC step response, coulomb counting, Arrhenius, spread, balancing,
- * thermal node. Expected numbers are worked by hand in the comments. */
+ * thermal node, leaks and drift. Expected numbers are worked by hand in the comments. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -267,6 +267,97 @@ static void thermal_node_heats_and_cools(void **state)
 	assert_float_equal(m.temp_C, 25.0, 0.01);
 }
 
+static void leak_drains_one_cell_unseen(void **state)
+{
+	(void)state;
+	struct model_cfg c;
+	struct model m;
+	ideal_cfg(&c, 4, 100.0);
+	c.self_discharge_pct_month = 2.0;       /* the leak comes on top of it */
+	assert_int_equal(model_init(&m, &c), RIG_OK);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(m.cell[i].leak_A == 0.0);
+	model_cell_drift(&m, 1, 1.0, 1.0, 1.0);
+
+	/* One hour at 0 A: self-discharge takes 2 % * 3600 / (30 * 86400) = 2.7778e-5 of every
+	 * cell; the leak another 1 A * 1 h / 100 Ah = 0.01 of cell 2. Both are linear in time
+	 * and independent of the state, so 3600 steps add up to that exactly but for rounding:
+	 * at most half an ulp of 0.5 (5.6e-17) per step, 2e-13 in all; 1e-12 is plenty. */
+	const double sd = 0.02 * 3600.0 / (30.0 * 86400.0);
+	for (int i = 0; i < 3600; i++)
+		model_step(&m, 1.0, 0.0, 0);
+	assert_float_equal(model_cell_soc_frac(&m, 1), 0.5 - sd - 0.01, 1e-12);
+	for (unsigned i = 0; i < 4; i++)
+		if (i != 1)
+			assert_float_equal(model_cell_soc_frac(&m, i), 0.5 - sd, 1e-12);
+	/* Nothing of it shows outside the cell: no string current, no drop across R0. */
+	assert_true(m.pack_I_A == 0.0);
+	assert_true(m.cell[1].I_A == 0.0);
+	assert_float_equal(model_cell_V(&m, 1),
+	                   model_ocv_V(MODEL_CHEM_LFP, model_cell_soc_frac(&m, 1)), 1e-15);
+
+	/* Unlike self-discharge, a short does not stop at 0 %: it drives the cell down to the
+	 * model's floor. 1 A from 1 % of 1 Ah runs past 0 in 36 s. */
+	ideal_cfg(&c, 2, 1.0);
+	assert_int_equal(model_init(&m, &c), RIG_OK);
+	model_set_cell_soc_frac(&m, 0, 0.01);
+	model_cell_drift(&m, 0, 1.0, 1.0, 1.0);
+	for (int i = 0; i < 3600; i++)
+		model_step(&m, 1.0, 0.0, 0);
+	assert_true(model_cell_soc_frac(&m, 0) == MODEL_SOC_MIN_FRAC);
+	assert_true(model_cell_soc_frac(&m, 1) == 0.5);
+}
+
+static void drift_fades_capacity_and_raises_resistance(void **state)
+{
+	(void)state;
+	struct model_cfg c;
+	struct model m;
+	ideal_cfg(&c, 4, 100.0);
+	c.heat_capacity_J_K = 1e12;             /* 25 degC throughout: R factors from drift only */
+	assert_int_equal(model_init(&m, &c), RIG_OK);
+	double r0 = model_cell_R0_ohm(&m, 0), r1 = model_cell_R1_ohm(&m, 0);
+
+	/* 80 % of 100 Ah holding the same 50 Ah: 50 / 80 = 0.625. */
+	model_cell_drift(&m, 2, 0.8, 1.0, 0.0);
+	assert_float_equal(m.cell[2].capacity_Ah, 80.0, 1e-12);
+	assert_float_equal(model_cell_soc_frac(&m, 2), 0.625, 1e-12);
+	assert_float_equal(model_cell_soc_frac(&m, 2) * m.cell[2].capacity_Ah, 50.0, 1e-12);
+	/* A recovering cell (factor above 1) reads lower: 50 / 125 = 0.4. */
+	model_cell_drift(&m, 3, 1.25, 1.0, 0.0);
+	assert_float_equal(model_cell_soc_frac(&m, 3), 0.4, 1e-12);
+	/* The same charge in half the capacity would be 180 %: held at the model's ceiling. */
+	model_set_cell_soc_frac(&m, 1, 0.9);
+	model_cell_drift(&m, 1, 0.5, 1.0, 0.0);
+	assert_true(model_cell_soc_frac(&m, 1) == MODEL_SOC_MAX_FRAC);
+
+	/* Resistance times r_factor, R0 and R1 alike; the SOC (and its R bowl) stays. */
+	model_cell_drift(&m, 0, 1.0, 1.5, 0.0);
+	assert_float_equal(model_cell_R0_ohm(&m, 0), 1.5 * r0, 1e-15);
+	assert_float_equal(model_cell_R1_ohm(&m, 0), 1.5 * r1, 1e-15);
+	assert_true(model_cell_soc_frac(&m, 0) == 0.5);
+	model_cell_drift(&m, 0, 1.0, 2.0, 0.0);            /* factors compound */
+	assert_float_equal(model_cell_R0_ohm(&m, 0), 3.0 * r0, 1e-15);
+
+	/* The faded cell now moves faster: 8 A for 1 h is 8 / 80 = 0.1 of it, 8 / 100 of a
+	 * healthy one (cell 1 sits at the ceiling, past the clamp, so it is left out). */
+	double before2 = model_cell_soc_frac(&m, 2), before0 = model_cell_soc_frac(&m, 0);
+	for (int i = 0; i < 3600; i++)
+		model_step(&m, 1.0, -8.0, 0);
+	assert_float_equal(before2 - model_cell_soc_frac(&m, 2), 0.10, 1e-9);
+	assert_float_equal(before0 - model_cell_soc_frac(&m, 0), 0.08, 1e-9);
+
+	/* leak_A is set, not added; a cell the pack lacks is left alone. */
+	model_cell_drift(&m, 3, 1.0, 1.0, 0.5);
+	model_cell_drift(&m, 3, 1.0, 1.0, 0.5);
+	assert_true(m.cell[3].leak_A == 0.5);
+	model_cell_drift(&m, 3, 1.0, 1.0, 0.0);
+	assert_true(m.cell[3].leak_A == 0.0);
+	struct model_cell untouched = m.cell[4];
+	model_cell_drift(&m, 4, 0.5, 2.0, 1.0);
+	assert_memory_equal(&m.cell[4], &untouched, sizeof untouched);
+}
+
 static void init_rejects_out_of_range(void **state)
 {
 	(void)state;
@@ -312,6 +403,8 @@ int main(void)
 		cmocka_unit_test(seed_determinism_and_spread),
 		cmocka_unit_test(balancing_drains_only_flagged_cells),
 		cmocka_unit_test(thermal_node_heats_and_cools),
+		cmocka_unit_test(leak_drains_one_cell_unseen),
+		cmocka_unit_test(drift_fades_capacity_and_raises_resistance),
 		cmocka_unit_test(init_rejects_out_of_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1082 @@
+/*
+ * Expectations: the expression language and the judge (include/bmsrig/expect.h).
+ *
+ * THE EXPRESSION LANGUAGE
+ *
+ * Values are doubles. Comparisons and logic give 1 or 0. A value is true when it is neither 0
+ * nor NaN. NaN means "no value": a dut.* field before the DUT's first report, an index outside
+ * 1..count, a division by zero.
+ *
+ * Lexical
+ *   spaces, tabs and line breaks separate tokens and are otherwise ignored.
+ *   number    digits, optionally `.` and more digits: 3300, 0.5, 12.25. No sign (that is unary
+ *             minus), no exponent, no leading `.`; `1.`, `1.2.3`, `12abc` are bad numbers.
+ *   name      a letter or `_`, then letters, digits, `_` and `.`: dut.cell_mv, prot.cell_ov.
+ *             Names are case-sensitive and lower case.
+ *   operators ( ) [ ] , : + - * / & == != < <= > >= and or not && || !
+ *             (`&&` `||` `!` are the same as `and` `or` `not`; a single `=` is an error.)
+ *
+ * Grammar, lowest precedence first
+ *   expr    := or
+ *   or      := and { ("or" | "||") and }              left to right, stops at the first true
+ *   and     := not { ("and" | "&&") not }             left to right, stops at the first false
+ *   not     := ("not" | "!") not | quant | cmp
+ *   quant   := ("all" | "any") ("cells" | "cell") ":" expr
+ *   cmp     := bitand [ ("==" | "!=" | "<" | "<=" | ">" | ">=") bitand ]
+ *   bitand  := sum { "&" sum }
+ *   sum     := product { ("+" | "-") product }
+ *   product := unary { ("*" | "/") unary }
+ *   unary   := "-" unary | primary
+ *   primary := number | "(" expr ")" | name [ "[" expr "]" ] | function "(" expr [ "," expr ] ")"
+ * So `not a == b` is `not (a == b)`, `a + b & c` is `(a + b) & c`, and `1 < 2 < 3` is an
+ * error (comparisons do not chain: write `1 < 2 and 2 < 3`).
+ *
+ * Operators
+ *   + - * /   arithmetic; x / 0 is NaN (not infinity).
+ *   &         bit and: both sides must be in 0 .. 2^32-1 and are truncated to whole numbers;
+ *             anything else (negative, NaN, too big) gives NaN. `dut.prot & prot.cell_ov`.
+ *   == != < <= > >=
+ *             1 or 0. A NaN on either side makes every comparison false, `!=` included.
+ *             The expectation's tolerance (its magnitude; NaN counts as 0) widens each one:
+ *             a == b  |a - b| <= tol        a != b  |a - b| > tol
+ *             a < b   a < b + tol           a <= b  a <= b + tol
+ *             a > b   a > b - tol           a >= b  a >= b - tol
+ *   and or not  1 or 0 by truthiness, so `not` of a NaN is 1.
+ *
+ * Functions: abs(x), min(a, b), max(a, b); a NaN argument gives NaN.
+ *
+ * Quantifiers: `all cells: EXPR` (1 when EXPR is true for every cell) and `any cell: EXPR`
+ * (1 when it is true for at least one); `cell` and `cells` are accepted after either. The body
+ * reaches as far right as possible, so `all cells: a or b` quantifies `a or b` and
+ * `x and all cells: y` is `x and (all cells: y)`; to use one inside arithmetic or a
+ * comparison, or to end it early, put it in parentheses. Cells run from 1 to the truth's
+ * cell_count, or the DUT's when there is no truth. Over no cells `all` is 1 and `any` is 0.
+ * Quantifiers do not nest. Inside one, `cell` is the cell's number (1-based) and the
+ * unindexed dut.cell_mv, truth.cell_mv and truth.cell_soc_pct mean that cell's value.
+ *
+ * Names (an array field takes a 1-based index expression [n]; a non-whole or out-of-range
+ * index gives NaN)
+ *   t                   simulated seconds since the start
+ *   dut.ok dut.pack_mv dut.current_ma (+ = charging) dut.soc_pct dut.cell_count dut.cell_mv[n]
+ *   dut.cell_min_mv dut.cell_max_mv dut.cell_spread_mv dut.temp_count dut.temp_dk[n]
+ *   dut.temp_min_dk dut.temp_max_dk dut.fet_chg dut.fet_dsg dut.prot dut.bal_mask dut.relay
+ *   dut.comm_fail       the last telemetry line; NaN before the first.
+ *   dut.reports         telemetry lines so far, and dut.age_ms, milliseconds since the last:
+ *                       readable before the first report.
+ *   truth.pack_mv truth.current_ma truth.requested_ma truth.soc_pct truth.cell_count
+ *   truth.cell_mv[n] truth.cell_soc_pct[n] truth.cell_min_mv truth.cell_max_mv
+ *   truth.cell_spread_mv truth.temp_count truth.temp_dk[n] truth.temp_min_dk truth.temp_max_dk
+ *   truth.ambient_dk truth.fet_chg truth.fet_dsg truth.prot truth.bal_mask
+ *                       the model and the emulated BMS now.
+ *   prot.cell_ov prot.cell_uv prot.pack_ov prot.pack_uv prot.chg_ot prot.chg_ut prot.dsg_ot
+ *   prot.dsg_ut prot.chg_oc prot.dsg_oc prot.short prot.afe prot.sw_lock
+ *                       the protection bits (enum pack_prot): 1, 2, 4 ... 4096.
+ *   min/max/spread of an empty array is NaN. An expression reading any dut.* field but
+ *   reports and age_ms "uses the DUT" (expr.uses_dut).
+ *
+ * Errors (expr_compile, RIG_ERR_ARG): one phrase and the 1-based column where it went wrong:
+ *   empty expression; too long (more than 511 characters); too many nodes (more than
+ *   EXPR_NODES_MAX); nested too deeply (more than 64 levels of parentheses, `not`, `-`, index,
+ *   argument or quantifier); bad number `1.2.3`; unknown name `dut.rely`; unexpected `x`
+ *   after `y`; unmatched `)`; unclosed `(` / `[`; expected a value after `+`; comparisons do
+ *   not chain; dut.cell_mv needs an index [n] outside `all cells:`; `cell` outside a
+ *   quantifier; quantifiers do not nest; a quantifier inside arithmetic without parentheses;
+ *   wrong argument counts; an index on a field that takes none.
+ *
+ * Why (struct expr_why): the deciding comparison, its two sides' text and values, its op and
+ * the quantifier's cell. With short-circuit evaluation that is simply the last comparison
+ * evaluated: for `and` the first false operand's (or the last one's when all hold), for `or`
+ * the first true operand's (or the last one's when none holds). For `all cells:` the first
+ * cell that is false (the last cell when all hold); for `any cell:` the first true cell (the
+ * last cell when none is). `have` is 0 when no comparison was evaluated (`dut.ok`).
+ *
+ * THE JUDGE: see expect_step below. expect_result starts zeroed (EXPECT_PENDING).
+ */
+#include "bmsrig/expect.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NONE 0xFFFFu
+#define DEPTH_MAX 64u
+#define SHOW_MAX 32                /* longest token quoted in an error */
+
+enum { N_NUM, N_VAR, N_CELL, N_NEG, N_NOT, N_BIN, N_CMP, N_AND, N_OR, N_CALL, N_QUANT };
+enum { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
+static const char *const cmp_name[] = { "==", "!=", "<", "<=", ">", ">=" };
+
+/* Tokens: single characters stand for themselves. */
+enum { T_END = 0, T_NUM = 256, T_NAME, T_AND, T_OR, T_NOT, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE,
+       T_BAD };
+
+/* ---- names ------------------------------------------------------------------------------- */
+
+typedef double getter(const struct expect_env *env, unsigned i);
+
+#define GET(fn, value) \
+	static double fn(const struct expect_env *env, unsigned i) { (void)i; return (double)(value); }
+#define DUT (env->dut->pack)
+#define TRUTH (*env->truth)
+
+static unsigned clamp(unsigned n, unsigned max) { return n < max ? n : max; }
+static unsigned dut_cells(const struct expect_env *env) { return clamp(DUT.cell_count, PACK_CELLS_MAX); }
+static unsigned dut_temps(const struct expect_env *env) { return clamp(DUT.temp_count, PACK_TEMPS_MAX); }
+static unsigned truth_cells(const struct expect_env *env) { return clamp(TRUTH.cell_count, PACK_CELLS_MAX); }
+static unsigned truth_temps(const struct expect_env *env) { return clamp(TRUTH.temp_count, PACK_TEMPS_MAX); }
+
+enum { S_MIN, S_MAX, S_SPREAD };
+static double stat_of(const struct expect_env *env, getter *get, unsigned n, int what)
+{
+	double lo = NAN, hi = NAN;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		double v = get(env, i);
+
+		lo = i == 0 || v < lo ? v : lo;
+		hi = i == 0 || v > hi ? v : hi;
+	}
+	return what == S_MIN ? lo : what == S_MAX ? hi : hi - lo;
+}
+
+GET(get_t, env->t_s)
+GET(get_reports, env->dut_reports)
+GET(get_age, env->dut_age_ms)
+GET(d_ok, env->dut->ok)
+GET(d_pack, DUT.pack_mV)
+GET(d_current, DUT.current_mA)
+GET(d_soc, DUT.soc_pct)
+GET(d_cell_count, DUT.cell_count)
+GET(d_cell, DUT.cell_mV[i])
+GET(d_cell_min, stat_of(env, d_cell, dut_cells(env), S_MIN))
+GET(d_cell_max, stat_of(env, d_cell, dut_cells(env), S_MAX))
+GET(d_cell_spread, stat_of(env, d_cell, dut_cells(env), S_SPREAD))
+GET(d_temp_count, DUT.temp_count)
+GET(d_temp, DUT.temp_dK[i])
+GET(d_temp_min, stat_of(env, d_temp, dut_temps(env), S_MIN))
+GET(d_temp_max, stat_of(env, d_temp, dut_temps(env), S_MAX))
+GET(d_fet_chg, DUT.fet_chg)
+GET(d_fet_dsg, DUT.fet_dsg)
+GET(d_prot, DUT.prot)
+GET(d_bal, DUT.bal_mask)
+GET(d_relay, env->dut->relay)
+GET(d_comm_fail, env->dut->comm_fail)
+GET(t_pack, TRUTH.pack_mV)
+GET(t_current, TRUTH.current_mA)
+GET(t_requested, TRUTH.requested_mA)
+GET(t_soc, TRUTH.soc_pct)
+GET(t_cell_count, TRUTH.cell_count)
+GET(t_cell, TRUTH.cell_mV[i])
+GET(t_cell_soc, TRUTH.cell_soc_pct[i])
+GET(t_cell_min, stat_of(env, t_cell, truth_cells(env), S_MIN))
+GET(t_cell_max, stat_of(env, t_cell, truth_cells(env), S_MAX))
+GET(t_cell_spread, stat_of(env, t_cell, truth_cells(env), S_SPREAD))
+GET(t_temp_count, TRUTH.temp_count)
+GET(t_temp, TRUTH.temp_dK[i])
+GET(t_temp_min, stat_of(env, t_temp, truth_temps(env), S_MIN))
+GET(t_temp_max, stat_of(env, t_temp, truth_temps(env), S_MAX))
+GET(t_ambient, TRUTH.ambient_dK)
+GET(t_fet_chg, TRUTH.fet_chg)
+GET(t_fet_dsg, TRUTH.fet_dsg)
+GET(t_prot, TRUTH.prot)
+GET(t_bal, TRUTH.bal_mask)
+
+enum { SRC_ENV, SRC_DUT, SRC_TRUTH };   /* SRC_DUT and SRC_TRUTH read NaN while the record is NULL */
+struct var {
+	const char *name;
+	getter *get;
+	unsigned (*count)(const struct expect_env *env);   /* arrays: indices 1..count */
+	uint8_t src, per_cell;                              /* per_cell: unindexed in a quantifier */
+};
+static const struct var vars[] = {
+	{ "t", get_t, NULL, SRC_ENV, 0 },
+	{ "dut.reports", get_reports, NULL, SRC_ENV, 0 },
+	{ "dut.age_ms", get_age, NULL, SRC_ENV, 0 },
+	{ "dut.ok", d_ok, NULL, SRC_DUT, 0 },
+	{ "dut.pack_mv", d_pack, NULL, SRC_DUT, 0 },
+	{ "dut.current_ma", d_current, NULL, SRC_DUT, 0 },
+	{ "dut.soc_pct", d_soc, NULL, SRC_DUT, 0 },
+	{ "dut.cell_count", d_cell_count, NULL, SRC_DUT, 0 },
+	{ "dut.cell_mv", d_cell, dut_cells, SRC_DUT, 1 },
+	{ "dut.cell_min_mv", d_cell_min, NULL, SRC_DUT, 0 },
+	{ "dut.cell_max_mv", d_cell_max, NULL, SRC_DUT, 0 },
+	{ "dut.cell_spread_mv", d_cell_spread, NULL, SRC_DUT, 0 },
+	{ "dut.temp_count", d_temp_count, NULL, SRC_DUT, 0 },
+	{ "dut.temp_dk", d_temp, dut_temps, SRC_DUT, 0 },
+	{ "dut.temp_min_dk", d_temp_min, NULL, SRC_DUT, 0 },
+	{ "dut.temp_max_dk", d_temp_max, NULL, SRC_DUT, 0 },
+	{ "dut.fet_chg", d_fet_chg, NULL, SRC_DUT, 0 },
+	{ "dut.fet_dsg", d_fet_dsg, NULL, SRC_DUT, 0 },
+	{ "dut.prot", d_prot, NULL, SRC_DUT, 0 },
+	{ "dut.bal_mask", d_bal, NULL, SRC_DUT, 0 },
+	{ "dut.relay", d_relay, NULL, SRC_DUT, 0 },
+	{ "dut.comm_fail", d_comm_fail, NULL, SRC_DUT, 0 },
+	{ "truth.pack_mv", t_pack, NULL, SRC_TRUTH, 0 },
+	{ "truth.current_ma", t_current, NULL, SRC_TRUTH, 0 },
+	{ "truth.requested_ma", t_requested, NULL, SRC_TRUTH, 0 },
+	{ "truth.soc_pct", t_soc, NULL, SRC_TRUTH, 0 },
+	{ "truth.cell_count", t_cell_count, NULL, SRC_TRUTH, 0 },
+	{ "truth.cell_mv", t_cell, truth_cells, SRC_TRUTH, 1 },
+	{ "truth.cell_soc_pct", t_cell_soc, truth_cells, SRC_TRUTH, 1 },
+	{ "truth.cell_min_mv", t_cell_min, NULL, SRC_TRUTH, 0 },
+	{ "truth.cell_max_mv", t_cell_max, NULL, SRC_TRUTH, 0 },
+	{ "truth.cell_spread_mv", t_cell_spread, NULL, SRC_TRUTH, 0 },
+	{ "truth.temp_count", t_temp_count, NULL, SRC_TRUTH, 0 },
+	{ "truth.temp_dk", t_temp, truth_temps, SRC_TRUTH, 0 },
+	{ "truth.temp_min_dk", t_temp_min, NULL, SRC_TRUTH, 0 },
+	{ "truth.temp_max_dk", t_temp_max, NULL, SRC_TRUTH, 0 },
+	{ "truth.ambient_dk", t_ambient, NULL, SRC_TRUTH, 0 },
+	{ "truth.fet_chg", t_fet_chg, NULL, SRC_TRUTH, 0 },
+	{ "truth.fet_dsg", t_fet_dsg, NULL, SRC_TRUTH, 0 },
+	{ "truth.prot", t_prot, NULL, SRC_TRUTH, 0 },
+	{ "truth.bal_mask", t_bal, NULL, SRC_TRUTH, 0 },
+};
+
+static const struct { const char *name; uint32_t bit; } prots[] = {
+	{ "prot.cell_ov", PACK_PROT_CELL_OV }, { "prot.cell_uv", PACK_PROT_CELL_UV },
+	{ "prot.pack_ov", PACK_PROT_PACK_OV }, { "prot.pack_uv", PACK_PROT_PACK_UV },
+	{ "prot.chg_ot", PACK_PROT_CHG_OT },   { "prot.chg_ut", PACK_PROT_CHG_UT },
+	{ "prot.dsg_ot", PACK_PROT_DSG_OT },   { "prot.dsg_ut", PACK_PROT_DSG_UT },
+	{ "prot.chg_oc", PACK_PROT_CHG_OC },   { "prot.dsg_oc", PACK_PROT_DSG_OC },
+	{ "prot.short", PACK_PROT_SHORT },     { "prot.afe", PACK_PROT_AFE },
+	{ "prot.sw_lock", PACK_PROT_SW_LOCK },
+};
+
+enum { F_ABS, F_MIN, F_MAX };
+static const struct { const char *name; unsigned args; } funcs[] = {
+	{ "abs", 1 }, { "min", 2 }, { "max", 2 },
+};
+
+#define COUNT(a) (sizeof (a) / sizeof (a)[0])
+
+/* ---- the parser -------------------------------------------------------------------------- */
+
+struct parser {
+	struct expr *e;
+	const char *s;
+	unsigned n;                    /* strlen(s) */
+	unsigned pos;                  /* where the lexer continues */
+	int tok;
+	unsigned at, len;              /* the current token */
+	unsigned prev_at, prev_len;    /* the one before, for "after `x`" */
+	double num;
+	unsigned depth;
+	int in_quant;
+	char *err;
+	size_t errcap;
+	unsigned col;
+	int failed;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void fail(struct parser *p, unsigned at, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return;                    /* the first error is the one that explains */
+	p->failed = 1;
+	p->col = at + 1;
+	if (p->errcap) {
+		va_start(ap, fmt);
+		vsnprintf(p->err, p->errcap, fmt, ap);
+		va_end(ap);
+	}
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static int is_name(char c) { return is_name_start(c) || is_digit(c) || c == '.'; }
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int word(const char *s, unsigned len, const char *w) { return strlen(w) == len && !memcmp(s, w, len); }
+static int show(unsigned len) { return len < SHOW_MAX ? (int)len : SHOW_MAX; }
+
+static void lex_number(struct parser *p, unsigned i)
+{
+	double v = 0;
+	unsigned frac = 0;
+	int bad = 0;
+
+	while (i < p->n && is_digit(p->s[i]))
+		v = v * 10 + (p->s[i++] - '0');
+	if (i < p->n && p->s[i] == '.') {
+		bad = ++i >= p->n || !is_digit(p->s[i]);
+		for (; i < p->n && is_digit(p->s[i]); frac++)
+			v = v * 10 + (p->s[i++] - '0');
+	}
+	/* `12abc` and `1.2.3` are one mistake, not a number and a name */
+	for (; i < p->n && is_name(p->s[i]); bad = 1)
+		i++;
+	p->num = v / pow(10, frac);
+	p->tok = T_NUM;
+	p->len = i - p->at;
+	if (bad || !isfinite(p->num)) {
+		fail(p, p->at, "bad number `%.*s`", show(p->len), p->s + p->at);
+		p->tok = T_BAD;
+	}
+}
+
+static void next(struct parser *p)
+{
+	static const char two[][3] = { "==", "!=", "<=", ">=", "&&", "||" };
+	static const int two_tok[] = { T_EQ, T_NE, T_LE, T_GE, T_AND, T_OR };
+	const char *s = p->s;
+	unsigned i = p->pos, k;
+	char c;
+
+	p->prev_at = p->at;
+	p->prev_len = p->len;
+	while (i < p->n && is_space(s[i]))
+		i++;
+	p->at = i;
+	p->len = 1;
+	if (i >= p->n) {
+		p->tok = T_END;
+		p->len = 0;
+	} else if (is_digit(c = s[i])) {
+		lex_number(p, i);
+	} else if (is_name_start(c)) {
+		while (i < p->n && is_name(s[i]))
+			i++;
+		p->len = i - p->at;
+		p->tok = word(s + p->at, p->len, "and") ? T_AND : word(s + p->at, p->len, "or") ? T_OR :
+		         word(s + p->at, p->len, "not") ? T_NOT : T_NAME;
+	} else {
+		for (k = 0; k < COUNT(two); k++)
+			if (i + 1 < p->n && c == two[k][0] && s[i + 1] == two[k][1])
+				break;
+		if (k < COUNT(two)) {
+			p->tok = two_tok[k];
+			p->len = 2;
+		} else if (c == '<' || c == '>' || c == '!') {
+			p->tok = c == '<' ? T_LT : c == '>' ? T_GT : T_NOT;
+		} else if (strchr("()[],:+-*/&", c)) {
+			p->tok = c;
+		} else {
+			p->tok = T_BAD;
+			if (c == '=')
+				fail(p, i, "`=` is not a comparison: write `==`");
+			else if (c > ' ' && c < 127)
+				fail(p, i, "unexpected `%c`", c);
+			else
+				fail(p, i, "unexpected byte 0x%02x", (unsigned char)c);
+		}
+	}
+	p->pos = p->at + p->len;
+}
+
+static unsigned node(struct parser *p, unsigned kind, unsigned op, unsigned a, unsigned b,
+                     unsigned at, unsigned end)
+{
+	struct expr_node *n;
+
+	if (p->failed)
+		return NONE;
+	if (p->e->n_nodes >= EXPR_NODES_MAX) {
+		fail(p, p->at, "too many nodes (more than %u)", EXPR_NODES_MAX);
+		return NONE;
+	}
+	n = &p->e->node[p->e->n_nodes];
+	memset(n, 0, sizeof *n);
+	n->kind = (uint8_t)kind;
+	n->op = (uint8_t)op;
+	n->a = (uint16_t)a;
+	n->b = (uint16_t)b;
+	n->src_at = (uint16_t)at;
+	n->src_len = (uint16_t)(end - at);
+	return p->e->n_nodes++;
+}
+
+static unsigned start_of(const struct parser *p, unsigned i) { return p->e->node[i].src_at; }
+static unsigned end_of(const struct parser *p, unsigned i)
+{
+	return p->e->node[i].src_at + p->e->node[i].src_len;
+}
+
+static unsigned binary(struct parser *p, unsigned kind, unsigned op, unsigned l, unsigned r)
+{
+	return p->failed ? NONE : node(p, kind, op, l, r, start_of(p, l), end_of(p, r));
+}
+
+/* Every way the grammar recurses goes through here, so hostile nesting fails, not the stack. */
+static int enter(struct parser *p)
+{
+	if (++p->depth <= DEPTH_MAX)
+		return 1;
+	fail(p, p->at, "nested too deeply (more than %u levels)", DEPTH_MAX);
+	return 0;
+}
+
+static void unexpected(struct parser *p)
+{
+	if (p->tok == T_END)
+		fail(p, p->at, "expected a value after `%.*s`", show(p->prev_len), p->s + p->prev_at);
+	else
+		fail(p, p->at, "expected a value, got `%.*s`", show(p->len), p->s + p->at);
+}
+
+/* The token closing what opened at `open`; END there means it was never closed. */
+static int closes(struct parser *p, int tok, unsigned open)
+{
+	if (p->tok == tok)
+		return 1;
+	if (p->tok == T_END)
+		fail(p, open, "unclosed `%c`", p->s[open]);
+	else
+		fail(p, p->at, "unexpected `%.*s` after `%.*s`", show(p->len), p->s + p->at,
+		     show(p->prev_len), p->s + p->prev_at);
+	return 0;
+}
+
+static unsigned parse_or(struct parser *p);
+
+static unsigned parse_call(struct parser *p, unsigned f)
+{
+	unsigned at = p->at, open, a, b = NONE, n;
+
+	next(p);
+	if (p->tok != '(') {
+		fail(p, p->at, "expected `(` after `%s`", funcs[f].name);
+		return NONE;
+	}
+	open = p->at;
+	next(p);
+	a = parse_or(p);
+	if (!p->failed && funcs[f].args == 2) {
+		if (p->tok != ',') {
+			fail(p, p->at, "`%s` takes 2 arguments", funcs[f].name);
+			return NONE;
+		}
+		next(p);
+		b = parse_or(p);
+	}
+	if (!p->failed && p->tok == ',') {
+		fail(p, p->at, "`%s` takes %u argument%s", funcs[f].name, funcs[f].args,
+		     funcs[f].args == 1 ? "" : "s");
+		return NONE;
+	}
+	if (p->failed || !closes(p, ')', open))
+		return NONE;
+	n = node(p, N_CALL, f, a, b, at, p->at + 1);
+	next(p);
+	return n;
+}
+
+static unsigned parse_var(struct parser *p, unsigned v)
+{
+	unsigned at = p->at, end = p->at + p->len, open, index;
+
+	next(p);
+	if (vars[v].src == SRC_DUT)
+		p->e->uses_dut = 1;
+	if (p->tok == '[') {
+		if (!vars[v].count) {
+			fail(p, p->at, "`%s` takes no index", vars[v].name);
+			return NONE;
+		}
+		open = p->at;
+		next(p);
+		index = parse_or(p);
+		if (p->failed || !closes(p, ']', open))
+			return NONE;
+		end = p->at + 1;
+		next(p);
+		return node(p, N_VAR, 0, v, index, at, end);
+	}
+	if (vars[v].count && !(vars[v].per_cell && p->in_quant)) {
+		fail(p, at, "%s needs an index [n]%s", vars[v].name,
+		     vars[v].per_cell ? " outside `all cells:`" : "");
+		return NONE;
+	}
+	return node(p, N_VAR, vars[v].count != NULL, v, NONE, at, end);   /* op 1: this cell */
+}
+
+static unsigned parse_name(struct parser *p)
+{
+	const char *s = p->s + p->at;
+	unsigned at = p->at, len = p->len, i, n;
+
+	if (word(s, len, "cell")) {
+		if (!p->in_quant) {
+			fail(p, at, "`cell` is only known inside `all cells:` or `any cell:`");
+			return NONE;
+		}
+		n = node(p, N_CELL, 0, NONE, NONE, at, at + len);
+		next(p);
+		return n;
+	}
+	for (i = 0; i < COUNT(funcs); i++)
+		if (word(s, len, funcs[i].name))
+			return parse_call(p, i);
+	for (i = 0; i < COUNT(vars); i++)
+		if (word(s, len, vars[i].name))
+			return parse_var(p, i);
+	for (i = 0; i < COUNT(prots); i++)
+		if (word(s, len, prots[i].name)) {
+			n = node(p, N_NUM, 0, NONE, NONE, at, at + len);
+			if (n != NONE)
+				p->e->node[n].num = prots[i].bit;
+			next(p);
+			return n;
+		}
+	if (word(s, len, "all") || word(s, len, "any"))
+		fail(p, at, "put `%.*s cells: ...` in parentheses to use its value", (int)len, s);
+	else
+		fail(p, at, "unknown name `%.*s`", show(len), s);
+	return NONE;
+}
+
+static unsigned parse_primary(struct parser *p)
+{
+	unsigned at = p->at, n;
+
+	if (p->tok == T_NUM) {
+		n = node(p, N_NUM, 0, NONE, NONE, at, at + p->len);
+		if (n != NONE)
+			p->e->node[n].num = p->num;
+		next(p);
+		return n;
+	}
+	if (p->tok == T_NAME)
+		return parse_name(p);
+	if (p->tok != '(') {
+		unexpected(p);
+		return NONE;
+	}
+	next(p);
+	n = parse_or(p);
+	if (p->failed || !closes(p, ')', at))
+		return NONE;
+	/* the parentheses belong to the text a message quotes */
+	p->e->node[n].src_at = (uint16_t)at;
+	p->e->node[n].src_len = (uint16_t)(p->at + 1 - at);
+	next(p);
+	return n;
+}
+
+static unsigned parse_unary(struct parser *p)
+{
+	unsigned at = p->at, c;
+
+	if (p->tok != '-')
+		return parse_primary(p);
+	if (!enter(p))
+		return NONE;
+	next(p);
+	c = parse_unary(p);
+	if (p->failed)
+		return NONE;
+	p->depth--;
+	return node(p, N_NEG, 0, c, NONE, at, end_of(p, c));
+}
+
+typedef unsigned parse_fn(struct parser *p);
+
+/* operand { (op1 | op2) operand }, left to right */
+static unsigned chain(struct parser *p, parse_fn *operand, int op1, int op2, unsigned kind)
+{
+	unsigned l = operand(p), r;
+	int op;
+
+	while (!p->failed && (p->tok == op1 || p->tok == op2)) {
+		op = p->tok;
+		next(p);
+		r = operand(p);
+		l = binary(p, kind, (unsigned)op, l, r);
+	}
+	return l;
+}
+
+static unsigned parse_product(struct parser *p) { return chain(p, parse_unary, '*', '/', N_BIN); }
+static unsigned parse_sum(struct parser *p) { return chain(p, parse_product, '+', '-', N_BIN); }
+static unsigned parse_bitand(struct parser *p) { return chain(p, parse_sum, '&', '&', N_BIN); }
+
+static int is_cmp(int tok) { return tok >= T_EQ && tok <= T_GE; }
+
+static unsigned parse_cmp(struct parser *p)
+{
+	unsigned l = parse_bitand(p), r, op;
+
+	if (p->failed || !is_cmp(p->tok))
+		return l;
+	op = (unsigned)(p->tok - T_EQ);
+	next(p);
+	r = parse_bitand(p);
+	if (!p->failed && is_cmp(p->tok)) {
+		fail(p, p->at, "comparisons do not chain: write `a < b and b < c`");
+		return NONE;
+	}
+	return binary(p, N_CMP, op, l, r);
+}
+
+static unsigned parse_quant(struct parser *p)
+{
+	unsigned at = p->at, any = p->s[at + 1] == 'n', body;
+
+	if (p->in_quant) {
+		fail(p, at, "quantifiers do not nest");
+		return NONE;
+	}
+	next(p);
+	if (p->tok != T_NAME || !(word(p->s + p->at, p->len, "cells") ||
+	                          word(p->s + p->at, p->len, "cell"))) {
+		fail(p, p->at, "expected `cells:` after `%s`", any ? "any" : "all");
+		return NONE;
+	}
+	next(p);
+	if (p->tok != ':') {
+		fail(p, p->at, "expected `:` after `%.*s`", show(p->prev_len), p->s + p->prev_at);
+		return NONE;
+	}
+	next(p);
+	p->in_quant = 1;
+	body = parse_or(p);
+	p->in_quant = 0;
+	return p->failed ? NONE : node(p, N_QUANT, any, body, NONE, at, end_of(p, body));
+}
+
+static unsigned parse_not(struct parser *p)
+{
+	unsigned at = p->at, c;
+
+	if (p->tok == T_NAME && (word(p->s + at, p->len, "all") || word(p->s + at, p->len, "any")))
+		return parse_quant(p);
+	if (p->tok != T_NOT)
+		return parse_cmp(p);
+	if (!enter(p))
+		return NONE;
+	next(p);
+	c = parse_not(p);
+	if (p->failed)
+		return NONE;
+	p->depth--;
+	return node(p, N_NOT, 0, c, NONE, at, end_of(p, c));
+}
+
+static unsigned parse_and(struct parser *p) { return chain(p, parse_not, T_AND, T_AND, N_AND); }
+
+static unsigned parse_or(struct parser *p)
+{
+	unsigned n;
+
+	if (!enter(p))
+		return NONE;
+	n = chain(p, parse_and, T_OR, T_OR, N_OR);
+	p->depth--;
+	return n;
+}
+
+rig_rc expr_compile(struct expr *e, const char *text, char *err, size_t errcap, unsigned *err_col)
+{
+	struct parser p;
+	unsigned n = 0;
+
+	memset(e, 0, sizeof *e);
+	memset(&p, 0, sizeof p);
+	p.e = e;
+	p.err = err;
+	p.errcap = err ? errcap : 0;
+	if (p.errcap)
+		err[0] = '\0';
+	while (n < EXPR_TEXT_MAX && text[n])
+		n++;
+	if (n >= EXPR_TEXT_MAX) {
+		fail(&p, EXPR_TEXT_MAX - 1, "too long (more than %u characters)", EXPR_TEXT_MAX - 1);
+	} else {
+		memcpy(e->text, text, n);
+		p.s = e->text;
+		p.n = n;
+		next(&p);
+		if (p.tok == T_END)
+			fail(&p, 0, "empty expression");
+		e->root = parse_or(&p);
+		if (!p.failed && p.tok == ')')
+			fail(&p, p.at, "unmatched `)`");
+		else if (!p.failed && p.tok != T_END)
+			fail(&p, p.at, "unexpected `%.*s` after `%.*s`", show(p.len), p.s + p.at,
+			     show(p.prev_len), p.s + p.prev_at);
+	}
+	if (err_col)
+		*err_col = p.failed ? p.col : 0;
+	if (p.failed) {
+		memset(e, 0, sizeof *e);
+		return RIG_ERR_ARG;
+	}
+	return RIG_OK;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+struct ctx {
+	const struct expr *e;
+	const struct expect_env *env;
+	double tol;
+	int cell;                      /* inside a quantifier, 1-based; else 0 */
+	unsigned why;                  /* the last comparison evaluated, or NONE */
+	double why_l, why_r;
+	int why_cell;
+};
+
+static int truthy(double v) { return v != 0 && !isnan(v); }
+
+static double eval(struct ctx *c, unsigned i);
+
+static double read_var(struct ctx *c, const struct expr_node *n)
+{
+	const struct var *v = &vars[n->a];
+	const struct expect_env *env = c->env;
+	double index = 0;
+
+	if (v->count)
+		index = n->op ? c->cell : eval(c, n->b);
+	if ((v->src == SRC_DUT && !env->dut) || (v->src == SRC_TRUTH && !env->truth))
+		return NAN;
+	if (!v->count)
+		return v->get(env, 0);
+	if (!(index >= 1 && index <= v->count(env) && index == floor(index)))
+		return NAN;
+	return v->get(env, (unsigned)index - 1);
+}
+
+static int compare(unsigned op, double l, double r, double tol)
+{
+	int eq = l == r || fabs(l - r) <= tol;
+
+	if (isnan(l) || isnan(r))
+		return 0;
+	switch (op) {
+	case C_EQ: return eq;
+	case C_NE: return !eq;
+	case C_LT: return l < r + tol;
+	case C_LE: return l <= r + tol;
+	case C_GT: return l > r - tol;
+	default:   return l >= r - tol;
+	}
+}
+
+static double arith(unsigned op, double l, double r)
+{
+	switch (op) {
+	case '+': return l + r;
+	case '-': return l - r;
+	case '*': return l * r;
+	case '/': return r == 0 ? NAN : l / r;
+	}
+	/* `&`: the range check first, a cast out of range is undefined */
+	if (!(l >= 0 && l < 4294967296.0 && r >= 0 && r < 4294967296.0))
+		return NAN;
+	return (double)((uint32_t)l & (uint32_t)r);
+}
+
+/* The body for cells 1..n until one decides: `all` stops at a false cell, `any` at a true. */
+static double quantify(struct ctx *c, const struct expr_node *n)
+{
+	const struct expect_env *env = c->env;
+	unsigned cells = env->truth ? truth_cells(env) : env->dut ? dut_cells(env) : 0, i;
+	int any = n->op, hit = 0;
+
+	for (i = 1; i <= cells && !hit; i++) {
+		c->cell = (int)i;
+		hit = truthy(eval(c, n->a)) == any;
+	}
+	c->cell = 0;
+	return any ? hit : !hit;
+}
+
+static double eval(struct ctx *c, unsigned i)
+{
+	const struct expr_node *n = &c->e->node[i];
+	double l, r;
+
+	switch (n->kind) {
+	case N_NUM:   return n->num;
+	case N_CELL:  return c->cell;
+	case N_VAR:   return read_var(c, n);
+	case N_NEG:   return -eval(c, n->a);
+	case N_NOT:   return !truthy(eval(c, n->a));
+	case N_AND:   return truthy(eval(c, n->a)) && truthy(eval(c, n->b));
+	case N_OR:    return truthy(eval(c, n->a)) || truthy(eval(c, n->b));
+	case N_QUANT: return quantify(c, n);
+	case N_CMP:
+		l = eval(c, n->a);
+		r = eval(c, n->b);
+		c->why = i;
+		c->why_l = l;
+		c->why_r = r;
+		c->why_cell = c->cell;
+		return compare(n->op, l, r, c->tol);
+	case N_CALL:
+		l = eval(c, n->a);
+		r = n->b == NONE ? 0 : eval(c, n->b);
+		if (isnan(l) || isnan(r))
+			return NAN;
+		return n->op == F_ABS ? fabs(l) : n->op == F_MIN ? (l < r ? l : r) : (l > r ? l : r);
+	case N_BIN:
+		l = eval(c, n->a);
+		r = eval(c, n->b);
+		return arith(n->op, l, r);
+	}
+	return NAN;
+}
+
+static void side_text(char *out, size_t cap, const struct expr *e, unsigned i)
+{
+	snprintf(out, cap, "%.*s", (int)e->node[i].src_len, e->text + e->node[i].src_at);
+}
+
+double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
+                 struct expr_why *why)
+{
+	struct ctx c;
+	double v = NAN;
+
+	memset(&c, 0, sizeof c);
+	c.e = e;
+	c.env = env;
+	c.tol = isnan(tolerance) ? 0 : fabs(tolerance);
+	c.why = NONE;
+	if (e->n_nodes && e->root < e->n_nodes)
+		v = eval(&c, e->root);
+	if (why) {
+		memset(why, 0, sizeof *why);
+		if (c.why != NONE) {
+			side_text(why->lhs, sizeof why->lhs, e, e->node[c.why].a);
+			side_text(why->rhs, sizeof why->rhs, e, e->node[c.why].b);
+			snprintf(why->op, sizeof why->op, "%s", cmp_name[e->node[c.why].op]);
+			why->lhs_v = c.why_l;
+			why->rhs_v = c.why_r;
+			why->cell = c.why_cell;
+			why->have = 1;
+		}
+	}
+	return v;
+}
+
+/* ---- the judge --------------------------------------------------------------------------- */
+
+/*
+ * Per form, for each expectation still pending (checks counts evaluations of `that`):
+ *   at      at the first step with now >= at_ms, `that` is evaluated and decides; if it reads
+ *           dut.* and the DUT has not reported, it fails ("no telemetry from the DUT yet").
+ *           Still pending at the end: fails (the run ended before at_ms).
+ *   within  the trigger is the first step where after_event is among the fired events (or,
+ *           with after_event < 0, where `after` first holds, evaluated without tolerance).
+ *           From the trigger step (inclusive) to trigger + within_ms (inclusive) it passes at
+ *           the first step where `that` holds; it fails at the first step after the deadline.
+ *           An expression reading dut.* does not hold before the DUT reported. At the end: a
+ *           trigger that never happened fails, and so does a deadline the run did not reach.
+ *           checks > 0 exactly when the trigger happened (it is checked at the trigger step).
+ *   always  at every step in [from_ms, until_ms] (until_ms 0: to the end) `that` must hold;
+ *   never   ... must not hold. Steps before the DUT reported are skipped when `that` reads
+ *           dut.*. The first wrong step fails; at the end it passes when at least one check
+ *           was made, and fails ("never checked") when none was.
+ */
+
+static const char *secs(char *buf, size_t cap, uint32_t ms)
+{
+	snprintf(buf, cap, "%lu.%03u", (unsigned long)(ms / 1000u), (unsigned)(ms % 1000u));
+	return buf;
+}
+
+static const char *num(char *buf, size_t cap, double v)
+{
+	if (isnan(v))
+		snprintf(buf, cap, "NaN");
+	else
+		snprintf(buf, cap, "%.6g", v);
+	return buf;
+}
+
+/* ": lhs = 1, rhs = 0", " (cell 3: lhs = ..., rhs = ...)", or the value when no comparison
+ * decided; a tolerance is named. */
+static void explain(char *out, size_t cap, const struct expr_why *w, double tol, int have_v, double v)
+{
+	char a[32], b[32], t[48] = "";
+
+	if (tol != 0 && !isnan(tol))
+		snprintf(t, sizeof t, " (tolerance %s)", num(a, sizeof a, fabs(tol)));
+	if (!w->have && !have_v)
+		snprintf(out, cap, "%s", t);
+	else if (!w->have)
+		snprintf(out, cap, " (value %s)%s", num(b, sizeof b, v), t);
+	else if (w->cell)
+		snprintf(out, cap, " (cell %d: %s = %s, %s = %s)%s", w->cell, w->lhs,
+		         num(a, sizeof a, w->lhs_v), w->rhs, num(b, sizeof b, w->rhs_v), t);
+	else
+		snprintf(out, cap, ": %s = %s, %s = %s%s", w->lhs, num(a, sizeof a, w->lhs_v), w->rhs,
+		         num(b, sizeof b, w->rhs_v), t);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static unsigned decide(struct expect_result *r, enum expect_state st, uint32_t ms, const char *fmt, ...)
+{
+	va_list ap;
+	char *c;
+
+	r->state = st;
+	r->t_ms = ms;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof r->message, fmt, ap);
+	va_end(ap);
+	for (c = r->message; *c; c++)      /* one line, whatever the scenario's text holds */
+		if (*c == '\n' || *c == '\r' || *c == '\t')
+			*c = ' ';
+	return st == EXPECT_FAILED;
+}
+
+static int judgeable(const struct expr *e, const struct expect_env *env)
+{
+	return !e->uses_dut || env->dut;
+}
+
+/* Evaluates `that` into r->why; 1 when it holds. */
+static int check(const struct expect_spec *s, struct expect_result *r, const struct expect_env *env,
+                 double *v)
+{
+	r->checks++;
+	*v = NAN;
+	if (!judgeable(&s->that, env)) {
+		memset(&r->why, 0, sizeof r->why);
+		return 0;
+	}
+	*v = expr_eval(&s->that, env, s->tolerance, &r->why);
+	return truthy(*v);
+}
+
+static int triggered(const struct expect_spec *s, const struct expect_env *env,
+                     const unsigned *fired, unsigned n_fired)
+{
+	unsigned i;
+
+	if (s->after_event >= 0) {
+		for (i = 0; i < n_fired; i++)
+			if (fired[i] == (unsigned)s->after_event)
+				return 1;
+		return 0;
+	}
+	return judgeable(&s->after, env) && truthy(expr_eval(&s->after, env, 0, NULL));
+}
+
+static unsigned step_one(const struct expect_spec *s, struct expect_result *r, uint32_t now,
+                         const struct expect_env *env, const unsigned *fired, unsigned n_fired)
+{
+	char at[16], t1[16], t2[16], why[400];
+	uint64_t deadline;
+	double v;
+	int holds;
+
+	secs(at, sizeof at, now);
+	switch (s->form) {
+	case EXPECT_AT:
+		if (now < s->at_ms)
+			return 0;
+		if (!judgeable(&s->that, env))
+			return decide(r, EXPECT_FAILED, now, "at %s s: no telemetry from the DUT yet", at);
+		holds = check(s, r, env, &v);
+		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
+		return decide(r, holds ? EXPECT_PASSED : EXPECT_FAILED, now, "at %s s: %s is %s%s", at,
+		              s->that.text, holds ? "true" : "false", why);
+	case EXPECT_WITHIN:
+		if (!r->checks) {
+			r->trigger_ms = UINT32_MAX;
+			if (!triggered(s, env, fired, n_fired))
+				return 0;
+			r->trigger_ms = now;
+		}
+		deadline = (uint64_t)r->trigger_ms + s->within_ms;
+		if (now > deadline) {
+			explain(why, sizeof why, &r->why, s->tolerance, 0, 0);
+			return decide(r, EXPECT_FAILED, now, "at %s s: %s did not hold within %s s after the "
+			              "trigger at %s s%s", at, s->that.text, secs(t1, sizeof t1, s->within_ms),
+			              secs(t2, sizeof t2, r->trigger_ms), why);
+		}
+		if (!check(s, r, env, &v))
+			return 0;
+		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
+		return decide(r, EXPECT_PASSED, now, "at %s s: %s is true, %s s after the trigger%s", at,
+		              s->that.text, secs(t1, sizeof t1, now - r->trigger_ms), why);
+	case EXPECT_ALWAYS:
+	case EXPECT_NEVER:
+		if (now < s->from_ms || (s->until_ms && now > s->until_ms) || !judgeable(&s->that, env))
+			return 0;
+		holds = check(s, r, env, &v);
+		if (holds == (s->form == EXPECT_ALWAYS))
+			return 0;
+		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
+		return decide(r, EXPECT_FAILED, now, "at %s s: %s is %s%s", at, s->that.text,
+		              holds ? "true" : "false", why);
+	}
+	return 0;
+}
+
+unsigned expect_step(const struct expect_spec *spec, struct expect_result *res, unsigned n,
+                     uint32_t now_ms, const struct expect_env *env,
+                     const unsigned *fired, unsigned n_fired)
+{
+	unsigned i, failed = 0;
+
+	for (i = 0; i < n; i++)
+		if (res[i].state == EXPECT_PENDING)
+			failed += step_one(&spec[i], &res[i], now_ms, env, fired, n_fired);
+	return failed;
+}
+
+void expect_finish(const struct expect_spec *spec, struct expect_result *res, unsigned n,
+                   uint32_t end_ms)
+{
+	char end[16], t1[16], t2[16], why[400];
+	unsigned i;
+
+	secs(end, sizeof end, end_ms);
+	for (i = 0; i < n; i++) {
+		const struct expect_spec *s = &spec[i];
+		struct expect_result *r = &res[i];
+		uint64_t deadline;
+
+		if (r->state != EXPECT_PENDING)
+			continue;
+		switch (s->form) {
+		case EXPECT_AT:
+			decide(r, EXPECT_FAILED, end_ms, "the run ended at %s s, before %s s", end,
+			       secs(t1, sizeof t1, s->at_ms));
+			break;
+		case EXPECT_WITHIN:
+			if (!r->checks) {
+				r->trigger_ms = UINT32_MAX;
+				if (s->after_event >= 0)
+					decide(r, EXPECT_FAILED, end_ms, "the trigger (timeline event #%d) never "
+					       "happened", s->after_event);
+				else
+					decide(r, EXPECT_FAILED, end_ms, "the trigger `%s` never happened",
+					       s->after.text);
+				break;
+			}
+			deadline = (uint64_t)r->trigger_ms + s->within_ms;
+			explain(why, sizeof why, &r->why, s->tolerance, 0, 0);
+			if (end_ms <= deadline)
+				decide(r, EXPECT_FAILED, end_ms, "the run ended at %s s, before the deadline at "
+				       "%s s, without %s holding%s", end, secs(t1, sizeof t1, deadline < UINT32_MAX ? (uint32_t)deadline : UINT32_MAX),
+				       s->that.text, why);
+			else
+				decide(r, EXPECT_FAILED, end_ms, "%s did not hold within %s s after the trigger "
+				       "at %s s%s", s->that.text, secs(t1, sizeof t1, s->within_ms),
+				       secs(t2, sizeof t2, r->trigger_ms), why);
+			break;
+		case EXPECT_ALWAYS:
+		case EXPECT_NEVER:
+			if (!r->checks)
+				decide(r, EXPECT_FAILED, end_ms, "never checked: %s", s->that.uses_dut ?
+				       "the DUT never reported in the window" : "no step fell in the window");
+			else
+				decide(r, EXPECT_PASSED, end_ms, "%s held at %s %lu checks", s->that.text,
+				       s->form == EXPECT_ALWAYS ? "all" : "none of", (unsigned long)r->checks);
+			break;
+		}
+	}
+}

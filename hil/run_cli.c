@@ -1,0 +1,174 @@
+/* `bmssim run`: every file is loaded and checked before the first one runs, so a typo in the
+ * tenth file costs nothing; then each runs, is summarised, and lands in the JUnit file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmsrig/cli.h"
+#include "bmsrig/runner.h"
+
+static const char *const PROG = "bmssim run";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: bmssim run [options] FILE...\n"
+"Plays each scenario file against a device under test and judges its expectations.\n"
+"\n"
+"  -r, --realtime        the host bmsmon as a separate process on a pty, on the wall clock,\n"
+"                        replies paced at the baud rate (default: lockstep, the firmware core\n"
+"                        in this process on simulated time, deterministic and fast)\n"
+"      --dut CMD         realtime: run CMD as the device under test, {port} replaced by the\n"
+"                        emulator's pty (default: bmsmon beside bmssim with the scenario's\n"
+"                        dut settings as flags)\n"
+"  -j, --junit OUT.xml   write a JUnit report (atomically)\n"
+"  -t, --trace OUT.jsonl truth, telemetry, every frame and event as JSON lines\n"
+"  -s, --seed N          replace every file's seed\n"
+"  -q, --quiet           only failures and the closing line\n"
+"  -v, --verbose         telemetry and frames on stderr as they happen\n"
+"  -h, --help            this text\n"
+"\n"
+"Exit status: 0 every expectation held, 1 one failed (or a run could not happen),\n"
+"2 bad usage or a bad scenario file (one line: FILE:LINE:COLUMN: what was expected).\n"
+"The scenario format is in scenarios/README.md.\n");
+}
+
+static void fmt_duration(double s, char *out, size_t cap)
+{
+	if (s >= 3600.0)
+		snprintf(out, cap, "%ldh%02ldm", (long)s / 3600, (long)s % 3600 / 60);
+	else if (s >= 60.0)
+		snprintf(out, cap, "%ldm%02lds", (long)s / 60, (long)s % 60);
+	else
+		snprintf(out, cap, "%.1fs", s);
+}
+
+static void summarise(const struct run_report *r, int quiet)
+{
+	unsigned i, ok = 0;
+	int passed = run_passed(r);
+	char sim[32];
+
+	for (i = 0; i < r->n_cases; i++)
+		ok += r->cases[i].state == EXPECT_PASSED;
+	if (quiet && passed)
+		return;
+	fmt_duration(r->sim_s, sim, sizeof sim);
+	if (r->error[0]) {
+		printf("FAIL  %s (%s): %s\n", r->scenario, r->path, r->error);
+		return;
+	}
+	printf("%s  %-44s %2u/%-2u  %s in %.2f s (%.0fx)\n", passed ? "PASS" : "FAIL", r->scenario, ok,
+	       r->n_cases, sim, r->wall_s, r->wall_s > 0 ? r->sim_s / r->wall_s : 0.0);
+	for (i = 0; i < r->n_cases; i++) {
+		const struct run_case *c = &r->cases[i];
+		const char *p;
+
+		if (c->state == EXPECT_PASSED)
+			continue;
+		printf("      not met: %s\n        %s\n", c->name, c->message);
+		if (!c->wire[0])
+			continue;
+		printf("        last frames on the wire:\n          ");
+		for (p = c->wire; *p; p++)
+			fputs(*p == '\n' ? "\n          " : (char[]){ *p, 0 }, stdout);
+		putchar('\n');
+	}
+}
+
+int runner_main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "realtime", no_argument, 0, 'r' }, { "dut", required_argument, 0, 'D' },
+		{ "junit", required_argument, 0, 'j' }, { "trace", required_argument, 0, 't' },
+		{ "seed", required_argument, 0, 's' }, { "quiet", no_argument, 0, 'q' },
+		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct run_opts o = { 0 };
+	const char *junit = NULL, *trace = NULL;
+	long long seed = -1;
+	int c, quiet = 0, code = 0;
+	unsigned n, i, passed = 0;
+	struct scenario *sc;
+	struct run_report *reps;
+	char err[1024];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "rj:t:s:qvh", lo, NULL)) != -1) {
+		uint32_t v;
+
+		switch (c) {
+		case 'r': o.realtime = 1; break;
+		case 'D': o.dut_cmd = optarg; break;
+		case 'j': junit = optarg; break;
+		case 't': trace = optarg; break;
+		case 's':
+			if (!cli_u32(PROG, "--seed", optarg, 0, 0xFFFFFFFFu, &v))
+				return CLI_EXIT_USAGE;
+			seed = v;
+			break;
+		case 'q': quiet = 1; break;
+		case 'v': o.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: fprintf(stderr, "%s: see --help\n", PROG); return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: expected at least one scenario FILE (see --help)\n", PROG);
+		return CLI_EXIT_USAGE;
+	}
+	if (quiet && o.verbose) {
+		fprintf(stderr, "%s: -q and -v: expected at most one\n", PROG);
+		return CLI_EXIT_USAGE;
+	}
+	if (o.dut_cmd && !o.realtime) {
+		fprintf(stderr, "%s: --dut: expected --realtime as well (lockstep runs the core in-process)\n", PROG);
+		return CLI_EXIT_USAGE;
+	}
+	n = (unsigned)(argc - optind);
+	sc = calloc(n, sizeof *sc);
+	reps = calloc(n, sizeof *reps);
+	if (!sc || !reps) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		free(sc);
+		free(reps);
+		return 1;
+	}
+	for (i = 0; i < n && !code; i++)
+		if (scenario_load(&sc[i], argv[optind + (int)i], seed, err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "%s\n", err);
+			code = CLI_EXIT_USAGE;
+		}
+	if (!code && trace && !(o.trace = fopen(trace, "w"))) {
+		fprintf(stderr, "%s: --trace: cannot write %s: %s\n", PROG, trace, strerror(errno));
+		code = CLI_EXIT_USAGE;
+	}
+	o.progress = !quiet && !o.verbose && isatty(STDERR_FILENO);
+	for (i = 0; i < n && !code; i++) {
+		(void)run_scenario(&sc[i], &o, &reps[i]);
+		passed += run_passed(&reps[i]);
+		summarise(&reps[i], quiet);
+		fflush(stdout);
+	}
+	if (!code) {
+		printf("%u scenario%s: %u passed, %u failed\n", n, n == 1 ? "" : "s", passed, n - passed);
+		if (passed != n)
+			code = 1;
+		if (junit && junit_write(junit, reps, n, err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "%s: --junit: %s\n", PROG, err);
+			code = code ? code : 1;
+		}
+	}
+	if (o.trace && fclose(o.trace) != 0) {
+		fprintf(stderr, "%s: --trace: cannot write %s: %s\n", PROG, trace, strerror(errno));
+		code = code ? code : 1;
+	}
+	for (i = 0; i < n; i++)
+		scenario_free(&sc[i]);
+	free(sc);
+	free(reps);
+	return code;
+}

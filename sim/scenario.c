@@ -1,0 +1,1795 @@
+/*
+ * Scenario files (scenario.h, scenarios/README.md): one strict pass from JSON to a checked
+ * struct scenario.
+ *
+ * Every object is read through a table of fields (key, JSON type, range, where it is stored)
+ * by one walker: unknown and repeated keys are refused first, then the fields are taken in
+ * table order, which is also the order the parts depend on one another (the pack before the
+ * BMS built from it, the BMS before the timeline that names its cells, the timeline before
+ * the expectations that name its events). A field of another table's kind (the pack, the BMS
+ * kind, quirks, Bluetooth link settings) goes through spec_set, the key table bmssim already
+ * uses, so a scenario and a --bms string accept the same values.
+ *
+ * cJSON keeps no positions: an error names the path it was reading, and json_where finds that
+ * path in the text again for the line and column.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "bmsrig/bms.h"
+#include "bmsrig/json_where.h"
+#include "bmsrig/model.h"
+#include "bmsrig/personality.h"
+#include "bmsrig/scenario.h"
+
+#define TIME_MAX_MS  (UINT32_C(49) * 24u * 3600u * 1000u)   /* 49 days: well inside uint32 ms */
+#define FILE_MAX     (1L << 24)
+#define DEPTH_MAX    8u          /* timeline[i].steps[j][k] is the deepest path: 5 */
+#define AMPS_MAX     2000.0      /* load and charge current, profile points included */
+#define GOT_MAX      40u         /* longest value quoted back in a message */
+#define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
+
+struct ctx {
+	struct scenario *s;
+	const char *path;            /* as the caller named it, for messages */
+	const char *text;            /* the JSON, NUL-terminated */
+	char dir[4096];              /* the scenario's folder with a trailing '/', or "" */
+	int read_files;              /* 0: CSV profiles are named but not read (fuzzing) */
+	long long seed_override;
+	char *err;
+	size_t errcap;
+	struct json_step step[DEPTH_MAX];
+	unsigned depth;
+	/* A scratch BMS of the scenario's kind: every quirk is tried on it while the file is
+	 * read, so a bad one is reported where it stands instead of when the run starts. */
+	const struct personality_ops *ops;
+	struct model model;
+	struct bms bms;
+	_Alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
+};
+
+/* ---- times ------------------------------------------------------------------------------- */
+
+rig_rc scenario_parse_time(const char *text, uint32_t *ms)
+{
+	/* Largest unit first: each may appear once, in this order ("1h30m", not "30m1h"). */
+	static const struct { const char *name; uint32_t ms; } units[] = {
+		{ "h", 3600000u }, { "ms", 1u }, { "m", 60000u }, { "s", 1000u }
+	};
+	static const unsigned rank[] = { 0, 3, 1, 2 };   /* units[] order is for matching "ms" first */
+	const char *p = text;
+	uint64_t total = 0;
+	unsigned next_rank = 0;
+
+	if (!text || !*text)
+		return RIG_ERR_ARG;
+	if (!strcmp(text, "0")) {
+		*ms = 0;
+		return RIG_OK;
+	}
+	while (*p) {
+		uint64_t whole = 0, frac = 0, scale = 1, value;
+		unsigned digits = 0, fdigits = 0, u;
+
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (++digits > 10)
+				return RIG_ERR_ARG;
+			else
+				whole = whole * 10u + (uint64_t)(*p - '0');
+		if (!digits)
+			return RIG_ERR_ARG;
+		if (*p == '.') {
+			const char *f = ++p, *last = NULL;
+
+			for (; *p >= '0' && *p <= '9'; p++)
+				if (*p != '0')
+					last = p;
+			if (p == f)
+				return RIG_ERR_ARG;
+			/* Trailing zeros carry nothing; nine significant places are more than any unit
+			 * here can turn into whole milliseconds. */
+			for (; last && f <= last; f++) {
+				if (++fdigits > 9)
+					return RIG_ERR_ARG;
+				frac = frac * 10u + (uint64_t)(*f - '0');
+				scale *= 10u;
+			}
+		}
+		for (u = 0; u < N_OF(units); u++)
+			if (!strncmp(p, units[u].name, strlen(units[u].name)))
+				break;
+		if (u == N_OF(units) || rank[u] < next_rank)
+			return RIG_ERR_ARG;
+		p += strlen(units[u].name);
+		next_rank = rank[u] + 1;
+		if ((frac * units[u].ms) % scale)
+			return RIG_ERR_ARG;                  /* not a whole millisecond */
+		value = whole * units[u].ms + frac * units[u].ms / scale;
+		total += value;
+		if (total > TIME_MAX_MS)
+			return RIG_ERR_ARG;
+	}
+	*ms = (uint32_t)total;
+	return RIG_OK;
+}
+
+/* The shortest spelling scenario_parse_time reads back: "1h30m", "1s500ms", "0". */
+static const char *fmt_time(uint32_t ms, char *buf, size_t cap)
+{
+	static const struct { const char *name; uint32_t ms; } units[] = {
+		{ "h", 3600000u }, { "m", 60000u }, { "s", 1000u }, { "ms", 1u }
+	};
+	size_t n = 0;
+	unsigned u;
+
+	buf[0] = '\0';
+	if (!ms)
+		snprintf(buf, cap, "0");
+	for (u = 0; u < N_OF(units) && ms; u++) {
+		if (ms / units[u].ms && n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "%u%s", (unsigned)(ms / units[u].ms), units[u].name);
+		ms %= units[u].ms;
+	}
+	return buf;
+}
+
+/* ---- paths and messages -------------------------------------------------------------------- */
+
+static void push(struct ctx *c, const char *key)
+{
+	if (c->depth < DEPTH_MAX)
+		c->step[c->depth] = (struct json_step){ key, 0 };
+	c->depth++;
+}
+
+static void push_i(struct ctx *c, unsigned index)
+{
+	if (c->depth < DEPTH_MAX)
+		c->step[c->depth] = (struct json_step){ NULL, index };
+	c->depth++;
+}
+
+static void pop(struct ctx *c)
+{
+	c->depth--;
+}
+
+/* Line and column of the value (or the key, key_pos) at the current path. A key the text
+ * spells with escapes is not found by json_where: then the nearest enclosing value. */
+static void locate(const struct ctx *c, int key_pos, unsigned *line, unsigned *col)
+{
+	unsigned d = c->depth < DEPTH_MAX ? c->depth : DEPTH_MAX;
+
+	for (; d > 0; d--)
+		if (json_where(c->text, c->step, d, key_pos && d == c->depth, line, col))
+			return;
+	json_where(c->text, c->step, 0, 0, line, col);
+}
+
+static const char *text_at(const char *text, unsigned line, unsigned col)
+{
+	const char *p = text;
+
+	for (; line > 1 && *p; p++)
+		if (*p == '\n')
+			line--;
+	for (; col > 1 && *p && *p != '\n'; col--)
+		p++;
+	return p;
+}
+
+/* "timeline[2].at": the path as the user reads it. */
+static void label(const struct ctx *c, char *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; i < c->depth && i < DEPTH_MAX && n < cap; i++) {
+		if (c->step[i].key)
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "." : "", c->step[i].key);
+		else
+			n += (size_t)snprintf(out + n, cap - n, "[%u]", c->step[i].index);
+	}
+}
+
+static rig_rc vfail_at(struct ctx *c, unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+	char where[256], msg[768];
+
+	label(c, where, sizeof where);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	snprintf(c->err, c->errcap, "%s:%u:%u: %s%s%s", c->path, line, col, where, *where ? ": " : "", msg);
+	return RIG_ERR_ARG;
+}
+
+__attribute__((format(printf, 4, 5)))
+static rig_rc fail_at(struct ctx *c, unsigned line, unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+	rig_rc rc;
+
+	va_start(ap, fmt);
+	rc = vfail_at(c, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* An error at the current path's value (or its key, key_pos). */
+__attribute__((format(printf, 3, 4)))
+static rig_rc fail(struct ctx *c, int key_pos, const char *fmt, ...)
+{
+	unsigned line = 1, col = 1;
+	va_list ap;
+	rig_rc rc;
+
+	locate(c, key_pos, &line, &col);
+	va_start(ap, fmt);
+	rc = vfail_at(c, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Copies at most GOT_MAX bytes of s, control characters shown as '?' so the message stays
+ * one line, cut on a UTF-8 character boundary. */
+static void clip(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t i, max = n < GOT_MAX ? n : GOT_MAX;
+
+	if (max >= cap)
+		max = cap - 1;
+	if (max < n)
+		while (max > 0 && ((unsigned char)s[max] & 0xC0u) == 0x80u)
+			max--;
+	for (i = 0; i < max; i++)
+		out[i] = (unsigned char)s[i] < 0x20u || s[i] == 0x7F ? '?' : s[i];
+	out[max] = '\0';
+	if (max < n && max + 4 < cap)
+		strcat(out, "...");
+}
+
+/* A number as the file spells it (so 1e999 reads back as itself), else "%.15g". */
+static const char *number_text(const struct ctx *c, const cJSON *v, char *out, size_t cap)
+{
+	unsigned line = 1, col = 1;
+	const char *p, *e;
+
+	locate(c, 0, &line, &col);
+	p = text_at(c->text, line, col);
+	for (e = p; *e && !strchr(",}] \t\r\n", *e); e++)
+		;
+	if ((*p == '-' || (*p >= '0' && *p <= '9')) && e > p)
+		clip(out, cap, p, (size_t)(e - p));
+	else
+		snprintf(out, cap, "%.15g", v->valuedouble);
+	return out;
+}
+
+/* What a value is, for "got ...": "40" and "abc" (quoted, as spec_set quotes them), true,
+ * false, null, an object, an array. with_type names the type instead of quoting the value:
+ * for a value of the wrong type. */
+static const char *got(const struct ctx *c, const cJSON *v, int with_type, char *out, size_t cap)
+{
+	char t[GOT_MAX + 8];
+
+	if (cJSON_IsString(v) && !with_type) {
+		clip(t, sizeof t, v->valuestring, strlen(v->valuestring));
+		snprintf(out, cap, "\"%s\"", t);
+	} else if (cJSON_IsNumber(v) && !with_type) {
+		snprintf(out, cap, "\"%s\"", number_text(c, v, t, sizeof t));
+	} else {
+		snprintf(out, cap, "%s", cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number" :
+		         cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : cJSON_IsNull(v) ? "null" :
+		         cJSON_IsArray(v) ? "an array" : "an object");
+	}
+	return out;
+}
+
+/* The text spec_set and set_quirk take for a scalar. */
+static const char *scalar(const struct ctx *c, const cJSON *v, char *out, size_t cap)
+{
+	if (cJSON_IsString(v))
+		snprintf(out, cap, "%s", v->valuestring);
+	else
+		number_text(c, v, out, cap);
+	return out;
+}
+
+/* A why from a table that prefixes its own key ("chunk_bytes: expected ...") says the key
+ * twice after the path: drop that prefix. */
+static const char *unprefixed(const char *why, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(why, key, n) && !strncmp(why + n, ": ", 2) ? why + n + 2 : why;
+}
+
+/* ---- fields ------------------------------------------------------------------------------ */
+
+enum ftype {
+	T_SKIP,       /* read before the walk (a kind that decides which keys exist) */
+	T_TIME,       /* "2m30s" into uint32 ms, min..max ms */
+	T_NUM,        /* double */
+	T_INT,        /* a whole number into an unsigned of .size bytes, or a double (size 8) */
+	T_BOOL,       /* uint8 */
+	T_TEXT,       /* a string of min..max bytes into char[.size] */
+	T_SCALAR,     /* a string or a number, as text into char[.size] */
+	T_CELL,       /* 1..pack cells into a 0-based int */
+	T_NTC,        /* 1..pack probes into a 0-based int */
+	T_DK,         /* degC min..max into uint16 0.1 K */
+	T_DK_DELTA,   /* degC min..max into uint16 0.1 K, a difference */
+	T_EXPR,       /* an expression compiled into struct expr */
+	T_SPEC_NUM,   /* a number for spec_set(.spec) */
+	T_SPEC_STR,   /* a string for spec_set(.spec) */
+	T_SPEC_ANY,   /* a number or a string for spec_set(.spec) */
+	T_OBJ,        /* an object for .fn */
+	T_ARR,        /* an array for .fn */
+	T_FN          /* anything: .fn checks it */
+};
+
+#define REQ    1u    /* a missing key is an error */
+#define ALWAYS 2u    /* .fn runs with v NULL when the key is missing (defaults that follow) */
+
+struct field;
+typedef rig_rc field_fn(struct ctx *c, const cJSON *v, void *base);
+
+struct field {
+	const char *key;
+	uint8_t type, flags;
+	double min, max;
+	size_t off, size;            /* in the walk's base struct */
+	uint32_t only;               /* the key exists only under these mask bits; 0 = always */
+	field_fn *fn;
+	const char *spec;            /* the spec_set key */
+};
+
+#define MEMBER(type, m) offsetof(type, m), sizeof(((type *)0)->m)
+#define FNF(k, t, flags, fn, only) { k, t, flags, 0, 0, 0, 0, only, fn, NULL }
+#define SPECF(k, t, spec) { k, t, 0, 0, 0, 0, 0, 0, NULL, spec }
+
+/* What a field takes, in words: "an integer 1..32". */
+static const char *const type_words[] = {
+	[T_TIME] = "a time", [T_NUM] = "a number", [T_INT] = "an integer", [T_BOOL] = "true or false",
+	[T_TEXT] = "a string", [T_SCALAR] = "a string or a number", [T_CELL] = "a cell number",
+	[T_NTC] = "a probe number", [T_DK] = "a temperature in degC", [T_DK_DELTA] = "a temperature difference in K",
+	[T_EXPR] = "an expression (a string)", [T_SPEC_NUM] = "a number", [T_SPEC_STR] = "a string",
+	[T_SPEC_ANY] = "a number or a string", [T_OBJ] = "an object", [T_ARR] = "an array",
+	[T_SKIP] = "a value", [T_FN] = "a value",
+};
+
+static void describe(const struct ctx *c, const struct field *f, char *out, size_t cap)
+{
+	const struct model_cfg *m = &c->s->bms.unit.model;
+	char a[32], b[32];
+
+	if (f->type == T_TIME && f->min == 0 && f->max == TIME_MAX_MS)
+		snprintf(out, cap, "a time such as \"250ms\", \"2s\" or \"1h30m\"");
+	else if (f->type == T_TIME && f->max == TIME_MAX_MS)
+		snprintf(out, cap, "a time of at least %s", fmt_time((uint32_t)f->min, a, sizeof a));
+	else if (f->type == T_TIME)
+		snprintf(out, cap, "a time %s..%s", fmt_time((uint32_t)f->min, a, sizeof a),
+		         fmt_time((uint32_t)f->max, b, sizeof b));
+	else if (f->type == T_CELL || f->type == T_NTC)
+		snprintf(out, cap, "%s 1..%u", type_words[f->type], f->type == T_CELL ? m->cells : m->ntc_count);
+	else if (f->type == T_TEXT)
+		snprintf(out, cap, "a string of %.0f..%.0f characters", f->min, f->max);
+	else if (f->min < f->max && isinf(f->max))
+		snprintf(out, cap, "%s of at least %.10g", type_words[f->type], f->min);
+	else if (f->min < f->max)
+		snprintf(out, cap, "%s %.10g..%.10g", type_words[f->type], f->min, f->max);
+	else
+		snprintf(out, cap, "%s", type_words[f->type]);
+}
+
+static void put_uint(void *dst, size_t size, uint32_t v)
+{
+	if (size == 1) {
+		uint8_t u = (uint8_t)v;
+		memcpy(dst, &u, 1);
+	} else if (size == 2) {
+		uint16_t u = (uint16_t)v;
+		memcpy(dst, &u, 2);
+	} else {
+		memcpy(dst, &v, 4);
+	}
+}
+
+static int type_ok(const struct field *f, const cJSON *v)
+{
+	switch (f->type) {
+	case T_TIME: case T_TEXT: case T_EXPR: case T_SPEC_STR: return cJSON_IsString(v);
+	case T_NUM: case T_INT: case T_CELL: case T_NTC: case T_DK: case T_DK_DELTA: case T_SPEC_NUM:
+		return cJSON_IsNumber(v);
+	case T_BOOL: return cJSON_IsBool(v);
+	case T_SCALAR: case T_SPEC_ANY: return cJSON_IsString(v) || cJSON_IsNumber(v);
+	case T_OBJ: return cJSON_IsObject(v);
+	case T_ARR: return cJSON_IsArray(v);
+	default: return 1;
+	}
+}
+
+static rig_rc compile_expr(struct ctx *c, struct expr *e, const cJSON *v);
+
+/* One value into base, by its field; the path already names it. */
+static rig_rc field_value(struct ctx *c, const struct field *f, const cJSON *v, void *base)
+{
+	char *dst = (char *)base + f->off, want[160], g[GOT_MAX + 24], text[256], why[256];
+	const struct model_cfg *m = &c->s->bms.unit.model;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	uint32_t ms;
+
+	if (f->type == T_TIME && !cJSON_IsString(v))
+		return fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\", got %s", got(c, v, 1, g, sizeof g));
+	describe(c, f, want, sizeof want);
+	if (!type_ok(f, v))
+		return fail(c, 0, "expected %s, got %s", want, got(c, v, 1, g, sizeof g));
+	switch (f->type) {
+	case T_TIME:
+		if (scenario_parse_time(v->valuestring, &ms) != RIG_OK)
+			return fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\" (units h, m, s, ms; "
+			            "whole milliseconds, at most 49 days), got %s", got(c, v, 0, g, sizeof g));
+		if (ms < f->min || ms > f->max)
+			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+		put_uint(dst, f->size, ms);
+		return RIG_OK;
+	case T_NUM:
+		if (!(d >= f->min && d <= f->max))
+			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+		memcpy(dst, &d, sizeof d);
+		return RIG_OK;
+	case T_INT:
+		if (!(d >= f->min && d <= f->max) || d != floor(d))
+			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+		if (f->size == sizeof(double))
+			memcpy(dst, &d, sizeof d);
+		else
+			put_uint(dst, f->size, (uint32_t)d);
+		return RIG_OK;
+	case T_BOOL:
+		*(uint8_t *)dst = cJSON_IsTrue(v) ? 1u : 0u;
+		return RIG_OK;
+	case T_TEXT:
+		if (strlen(v->valuestring) < f->min || strlen(v->valuestring) > f->max)
+			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+		snprintf(dst, f->size, "%s", v->valuestring);
+		return RIG_OK;
+	case T_SCALAR:
+		scalar(c, v, text, sizeof text);
+		if (!*text || strlen(text) >= f->size)
+			return fail(c, 0, "expected %s of 1..%zu characters, got %s", want, f->size - 1,
+			            got(c, v, 0, g, sizeof g));
+		memcpy(dst, text, strlen(text) + 1);
+		return RIG_OK;
+	case T_CELL:
+	case T_NTC: {
+		int n = f->type == T_CELL ? m->cells : m->ntc_count;
+
+		if (!(d >= 1 && d <= n) || d != floor(d))
+			return fail(c, 0, "expected %s (pack.%s), got %s", want, f->type == T_CELL ? "cells" : "ntc",
+			            got(c, v, 0, g, sizeof g));
+		*(int *)(void *)dst = (int)d - 1;
+		return RIG_OK;
+	}
+	case T_DK:
+	case T_DK_DELTA: {
+		uint16_t dk;
+
+		if (!(d >= f->min && d <= f->max))
+			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+		/* The BMS and the policy count 0.1 K: the value rounds to 0.1 degC. */
+		dk = (uint16_t)lround((f->type == T_DK ? PACK_DK_ZERO_C : 0) + 10.0 * d);
+		memcpy(dst, &dk, sizeof dk);
+		return RIG_OK;
+	}
+	case T_EXPR:
+		return compile_expr(c, (struct expr *)(void *)dst, v);
+	case T_SPEC_NUM:
+	case T_SPEC_STR:
+	case T_SPEC_ANY:
+		if (spec_set(&c->s->bms, f->spec, scalar(c, v, text, sizeof text), why, sizeof why) != RIG_OK)
+			return fail(c, 0, "%s", unprefixed(why, f->key));
+		return RIG_OK;
+	case T_SKIP:
+		return RIG_OK;
+	default:
+		return f->fn(c, v, base);
+	}
+}
+
+static int allowed(const struct field *f, uint32_t mask)
+{
+	return !f->only || (f->only & mask);
+}
+
+static const struct field *find_field(const struct field *tab, size_t n, uint32_t mask, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (allowed(&tab[i], mask) && !strcmp(tab[i].key, key))
+			return &tab[i];
+	return NULL;
+}
+
+/* Refuses a key given twice (cJSON keeps both; the first would silently win). */
+static rig_rc check_repeats(struct ctx *c, const cJSON *obj, const cJSON *it)
+{
+	const cJSON *prev;
+	rig_rc rc = RIG_OK;
+
+	for (prev = obj->child; prev != it && rc == RIG_OK; prev = prev->next)
+		if (!strcmp(prev->string, it->string)) {
+			push(c, it->string);
+			rc = fail(c, 1, "expected each key once, got it twice");
+			pop(c);
+		}
+	return rc;
+}
+
+/*
+ * An object read through tab under mask: unknown and repeated keys first, then every field in
+ * table order. seen (may be NULL) gets bit i for each tab[i] present.
+ */
+static rig_rc walk(struct ctx *c, const cJSON *obj, const struct field *tab, size_t n, uint32_t mask,
+                   void *base, uint64_t *seen)
+{
+	const cJSON *it;
+	rig_rc rc = RIG_OK;
+	size_t i;
+
+	if (seen)
+		*seen = 0;
+	cJSON_ArrayForEach(it, obj) {
+		if ((rc = check_repeats(c, obj, it)) != RIG_OK)
+			return rc;
+		if (!find_field(tab, n, mask, it->string)) {
+			char keys[512];
+			size_t k = 0;
+
+			keys[0] = '\0';
+			for (i = 0; i < n && k < sizeof keys; i++)
+				if (allowed(&tab[i], mask) && find_field(tab, n, mask, tab[i].key) == &tab[i])
+					k += (size_t)snprintf(keys + k, sizeof keys - k, "%s%s", k ? ", " : "", tab[i].key);
+			push(c, it->string);
+			rc = fail(c, 1, "unknown key (expected one of: %s)", keys);
+			pop(c);
+			return rc;
+		}
+	}
+	for (i = 0; i < n && rc == RIG_OK; i++) {
+		const struct field *f = &tab[i];
+
+		if (!allowed(f, mask))
+			continue;
+		it = cJSON_GetObjectItemCaseSensitive(obj, f->key);
+		if (!it && (f->flags & REQ))
+			return fail(c, 0, "expected key \"%s\"", f->key);
+		if (!it && !(f->flags & ALWAYS))
+			continue;
+		if (it && seen)
+			*seen |= 1ull << i;
+		push(c, f->key);
+		rc = it ? field_value(c, f, it, base) : f->fn(c, NULL, base);
+		pop(c);
+	}
+	return rc;
+}
+
+static int was_seen(const struct field *tab, size_t n, uint64_t seen, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++)
+		if (!strcmp(tab[i].key, key) && (seen >> i & 1u))
+			return 1;
+	return 0;
+}
+
+/* ---- expressions -------------------------------------------------------------------------- */
+
+static unsigned hex4(const char *p, unsigned long *cp)
+{
+	unsigned i;
+
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		int h = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10 :
+		        p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10 : -1;
+		if (h < 0)
+			return 0;
+		*cp = *cp << 4 | (unsigned long)h;
+	}
+	return 1;
+}
+
+/*
+ * The file column of byte i (0-based) of a JSON string's decoded text, its opening quote q
+ * being at column col0: an escape takes more columns than the bytes it makes (\n: 2 for 1,
+ * \u00e9: 6 for 2, a surrogate pair: 12 for 4).
+ */
+static unsigned string_col(const char *q, unsigned col0, unsigned i)
+{
+	const char *p = q + 1;
+	unsigned d = 0;
+
+	if (*q != '"')
+		return col0;
+	while (*p && *p != '"') {
+		unsigned src = 1, out = 1;
+		unsigned long cp, lo;
+
+		if (*p == '\\' && p[1] == 'u' && hex4(p + 2, &cp)) {
+			src = 6;
+			out = cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+			if (cp >= 0xD800 && cp < 0xDC00 && p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &lo)) {
+				src = 12;
+				out = 4;
+			}
+		} else if (*p == '\\' && p[1]) {
+			src = 2;
+		}
+		if (d + out > i)
+			break;
+		d += out;
+		p += src;
+	}
+	return col0 + (unsigned)(p - q);
+}
+
+static rig_rc compile_expr(struct ctx *c, struct expr *e, const cJSON *v)
+{
+	char why[256];
+	unsigned err_col = 0, line = 1, col = 1;
+
+	if (expr_compile(e, v->valuestring, why, sizeof why, &err_col) == RIG_OK)
+		return RIG_OK;
+	locate(c, 0, &line, &col);
+	col = string_col(text_at(c->text, line, col), col, err_col ? err_col - 1 : 0);
+	return fail_at(c, line, col, "%s", why);
+}
+
+/* ---- the pack ------------------------------------------------------------------------------ */
+
+#define PACK(m) MEMBER(struct model_cfg, m)
+static const struct field spread_fields[] = {
+	{ "soc_pct", T_NUM, 0, 0, 20, PACK(soc_sigma_pct), 0, NULL, NULL },
+	{ "capacity", T_NUM, 0, 0, 0.5, PACK(capacity_sigma), 0, NULL, NULL },
+	/* model_init takes a resistance sigma up to 0.5 */
+	{ "resistance", T_NUM, 0, 0, 0.5, PACK(resistance_sigma), 0, NULL, NULL },
+};
+
+static rig_rc pack_spread(struct ctx *c, const cJSON *v, void *base)
+{
+	return walk(c, v, spread_fields, N_OF(spread_fields), 0, base, NULL);
+}
+
+static const struct field pack_fields[] = {
+	SPECF("chemistry", T_SPEC_STR, "chem"),
+	SPECF("cells", T_SPEC_NUM, "cells"),
+	SPECF("capacity_ah", T_SPEC_NUM, "capacity_ah"),
+	SPECF("soc_pct", T_SPEC_NUM, "soc_pct"),
+	SPECF("temp_c", T_SPEC_NUM, "temp_c"),
+	SPECF("ntc", T_SPEC_NUM, "ntc"),
+	{ "self_discharge_pct_month", T_NUM, 0, 0, 100, PACK(self_discharge_pct_month), 0, NULL, NULL },
+	FNF("spread", T_OBJ, 0, pack_spread, 0),
+};
+#undef PACK
+
+static rig_rc top_pack(struct ctx *c, const cJSON *v, void *base)
+{
+	(void)base;
+	return v ? walk(c, v, pack_fields, N_OF(pack_fields), 0, &c->s->bms.unit.model, NULL) : RIG_OK;
+}
+
+/* ---- the BMS ------------------------------------------------------------------------------- */
+
+/* What a protocol's hardware variants change: one quirk each (NULL: the personality's own
+ * defaults). The first of a protocol is its default. */
+static const struct variant {
+	const char *kind, *name, *quirk, *value;
+} variants[] = {
+	{ "jbd", "classic", NULL, NULL },
+	{ "jbd", "v8", "basic_ext", "1" },          /* the 0x03 reply's extension block */
+	{ "jbd-ble", "default", NULL, NULL },
+	{ "daly", "default", NULL, NULL },
+	{ "daly-ble", "default", NULL, NULL },
+	{ "jk", "default", NULL, NULL },
+	{ "jk-ble", "JK02_32S", "layout", "JK02_32S" },
+	{ "jk-ble", "JK02_24S", "layout", "JK02_24S" },
+	{ "jk-ble", "JK04", "layout", "JK04" },
+};
+
+/* Tries one quirk on the scratch BMS; why as set_quirk words it. */
+static rig_rc try_quirk(struct ctx *c, const char *key, const char *value, char *why, size_t whycap)
+{
+	return c->ops->set_quirk(c->state, key, value, why, whycap);
+}
+
+/* The personalities word an unknown quirk name "unknown <proto> quirk ...": that error is
+ * reported at the name, any other at the value. */
+static int quirk_name_unknown(const char *why)
+{
+	return !strncmp(why, "unknown", 7);
+}
+
+/* The scratch BMS: the pack as the model builds it, the BMS logic over it and the protocol's
+ * personality at the address, with the kind's own quirk (bms_kinds[]) as spec_resolve will
+ * add it. */
+static rig_rc bms_protocol(struct ctx *c, const cJSON *v, void *base)
+{
+	struct bms_spec *b = &c->s->bms;
+	char why[256], g[GOT_MAX + 24];
+
+	(void)base;
+	if (v && !cJSON_IsString(v))
+		return fail(c, 0, "expected a string, got %s", got(c, v, 1, g, sizeof g));
+	if (v && spec_set(b, "kind", v->valuestring, why, sizeof why) != RIG_OK)
+		return fail(c, 0, "%s", why);
+	c->ops = personality_find(b->kind->personality);
+	if (!c->ops)
+		return fail(c, 0, "expected a protocol built into this bmsrig, got \"%s\"", b->kind->name);
+	memset(c->state, 0, sizeof c->state);
+	/* pack's ranges are inside model_init's, so this holds; checked all the same */
+	if (model_init(&c->model, &b->unit.model) != RIG_OK || bms_init(&c->bms, &c->model) != RIG_OK)
+		return fail(c, 0, "expected a pack the model accepts");
+	if (c->ops->init(c->state, &c->bms, b->unit.address) != RIG_OK) {
+		/* only a given address can be refused: reported there (bms.address, a sibling) */
+		const char *was = c->step[c->depth - 1].key;
+		rig_rc rc;
+
+		c->step[c->depth - 1].key = "address";
+		rc = fail(c, 0, "expected an address %s accepts, got \"%u\"", b->kind->name, b->unit.address);
+		c->step[c->depth - 1].key = was;
+		return rc;
+	}
+	if (b->kind->quirk && try_quirk(c, b->kind->quirk, b->kind->quirk_value, why, sizeof why) != RIG_OK)
+		return fail(c, 0, "%s", why);
+	return RIG_OK;
+}
+
+static rig_rc bms_variant(struct ctx *c, const cJSON *v, void *base)
+{
+	const char *kind = c->s->bms.kind->name;
+	char names[128] = "", why[256], key[80], g[GOT_MAX + 24];
+	size_t i, n = 0;
+
+	(void)base;
+	for (i = 0; i < N_OF(variants); i++) {
+		if (strcmp(variants[i].kind, kind))
+			continue;
+		if (cJSON_IsString(v) && !strcmp(variants[i].name, v->valuestring))
+			break;
+		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", variants[i].name);
+	}
+	if (i == N_OF(variants))
+		return fail(c, 0, "expected a %s variant (%s), got %s", kind, names, got(c, v, !cJSON_IsString(v), g, sizeof g));
+	if (!variants[i].quirk)
+		return RIG_OK;
+	snprintf(key, sizeof key, "quirk.%s", variants[i].quirk);
+	if (spec_set(&c->s->bms, key, variants[i].value, why, sizeof why) != RIG_OK ||
+	    try_quirk(c, variants[i].quirk, variants[i].value, why, sizeof why) != RIG_OK)
+		return fail(c, 0, "%s", why);
+	return RIG_OK;
+}
+
+static rig_rc bms_quirks(struct ctx *c, const cJSON *v, void *base)
+{
+	const cJSON *it;
+	char key[128], value[256], why[256], g[GOT_MAX + 24];
+	rig_rc rc = RIG_OK;
+
+	(void)base;
+	cJSON_ArrayForEach(it, v) {
+		if ((rc = check_repeats(c, v, it)) != RIG_OK)
+			return rc;
+		push(c, it->string);
+		if (!cJSON_IsString(it) && !cJSON_IsNumber(it))
+			rc = fail(c, 0, "expected a number or a string, got %s", got(c, it, 1, g, sizeof g));
+		else if (snprintf(key, sizeof key, "quirk.%s", it->string),
+		         spec_set(&c->s->bms, key, scalar(c, it, value, sizeof value), why, sizeof why) != RIG_OK)
+			rc = fail(c, 0, "%s", why);
+		else if (try_quirk(c, it->string, value, why, sizeof why) != RIG_OK)
+			rc = fail(c, quirk_name_unknown(why), "%s", unprefixed(why, it->string));
+		pop(c);
+		if (rc != RIG_OK)
+			return rc;
+	}
+	return RIG_OK;
+}
+
+/* JBD EEPROM registers by a name in everyday units (bms.h has the register meanings). */
+enum set_unit { U_MV, U_10MV, U_10MA, U_C };
+static const struct setting_name {
+	const char *name;
+	uint8_t reg;
+	uint8_t unit;
+} setting_names[] = {
+	{ "chg_ot_c", 0x18, U_C }, { "chg_ot_release_c", 0x19, U_C },
+	{ "chg_ut_c", 0x1A, U_C }, { "chg_ut_release_c", 0x1B, U_C },
+	{ "dsg_ot_c", 0x1C, U_C }, { "dsg_ot_release_c", 0x1D, U_C },
+	{ "dsg_ut_c", 0x1E, U_C }, { "dsg_ut_release_c", 0x1F, U_C },
+	{ "pack_ov_mv", 0x20, U_10MV }, { "pack_ov_release_mv", 0x21, U_10MV },
+	{ "pack_uv_mv", 0x22, U_10MV }, { "pack_uv_release_mv", 0x23, U_10MV },
+	{ "cell_ov_mv", 0x24, U_MV }, { "cell_ov_release_mv", 0x25, U_MV },
+	{ "cell_uv_mv", 0x26, U_MV }, { "cell_uv_release_mv", 0x27, U_MV },
+	{ "chg_oc_ma", 0x28, U_10MA }, { "dsg_oc_ma", 0x29, U_10MA },
+	{ "balance_start_mv", 0x2A, U_MV }, { "balance_window_mv", 0x2B, U_MV },
+};
+
+/* Each unit: the range in the file's unit, and how many of them one register count is. */
+static const struct unit_info {
+	double min, max, per_count;
+	const char *words;
+} unit_info[] = {
+	[U_MV] = { 0, 65535, 1, "an integer number of mV" },
+	[U_10MV] = { 0, 655350, 10, "a multiple of 10 mV" },
+	[U_10MA] = { -327680, 327670, 10, "a multiple of 10 mA" },
+	[U_C] = { -40, 120, 0, "a temperature in degC" },
+};
+
+/* "0x24" (1-2 hex digits) in the EEPROM, else -1. */
+static int reg_number(const char *key)
+{
+	char *end;
+	long r;
+
+	if (key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || !key[2] || strlen(key) > 4 ||
+	    strspn(key + 2, "0123456789abcdefABCDEF") != strlen(key + 2))
+		return -1;
+	r = strtol(key + 2, &end, 16);
+	return r >= JBD_REG_EEPROM_FIRST && r <= JBD_REG_EEPROM_LAST ? (int)r : -1;
+}
+
+static rig_rc one_setting(struct ctx *c, const cJSON *it)
+{
+	struct scenario *s = c->s;
+	const struct setting_name *sn = NULL;
+	char why[160], g[GOT_MAX + 24], names[512];
+	int reg = reg_number(it->string), sign = 0;
+	double d = it->valuedouble, raw;
+	unsigned i;
+	size_t n = 0;
+
+	for (i = 0; i < N_OF(setting_names) && reg < 0; i++)
+		if (!strcmp(setting_names[i].name, it->string)) {
+			sn = &setting_names[i];
+			reg = sn->reg;
+		}
+	if (reg < 0) {
+		for (i = 0; i < N_OF(setting_names); i++)
+			n += (size_t)snprintf(names + n, sizeof names - n, ", %s", setting_names[i].name);
+		return fail(c, 1, "unknown setting (expected a register \"0x10\"..\"0x47\" or one of: %s)", names + 2);
+	}
+	sign = bms_reg_is_signed((uint8_t)reg);
+	if (!sn) {
+		if (!cJSON_IsNumber(it) || d != floor(d) || d < (sign ? -32768 : 0) || d > 65535)
+			return fail(c, 0, "expected the raw register value, an integer %s..65535, got %s",
+			            sign ? "-32768" : "0", got(c, it, !cJSON_IsNumber(it), g, sizeof g));
+		raw = d;
+	} else {
+		const struct unit_info *u = &unit_info[sn->unit];
+
+		if (!cJSON_IsNumber(it) || !(d >= u->min && d <= u->max) ||
+		    (u->per_count && fmod(d, u->per_count) != 0))
+			return fail(c, 0, "expected %s %.10g..%.10g, got %s", u->words, u->min, u->max,
+			            got(c, it, !cJSON_IsNumber(it), g, sizeof g));
+		raw = u->per_count ? d / u->per_count : lround(PACK_DK_ZERO_C + 10.0 * d);
+		if (raw < (sign ? -32768 : 0) || raw > (sign ? 32767 : 65535))
+			return fail(c, 0, "expected a value register 0x%02X holds, got %s", (unsigned)reg, got(c, it, 0, g, sizeof g));
+	}
+	for (i = 0; i < s->n_settings; i++)
+		if (s->setting[i].reg == reg)
+			return fail(c, 1, "expected each register once, got 0x%02X twice", (unsigned)reg);
+	if (bms_reg_check((uint8_t)reg, (uint16_t)(int32_t)raw, why, sizeof why) != RIG_OK)
+		return fail(c, 0, "register 0x%02X: %s", (unsigned)reg, why);
+	/* A cell count that differs from the pack reads 0 mV on the missing lines and trips. */
+	if (reg == JBD_REG_CELL_COUNT && raw != s->bms.unit.model.cells)
+		return fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
+	if (s->n_settings >= SCEN_SETTINGS_MAX)
+		return fail(c, 1, "expected at most %u settings", SCEN_SETTINGS_MAX);
+	s->setting[s->n_settings++] = (struct scen_setting){ (uint8_t)reg, (uint16_t)(int32_t)raw };
+	return RIG_OK;
+}
+
+static rig_rc bms_settings(struct ctx *c, const cJSON *v, void *base)
+{
+	const cJSON *it;
+	rig_rc rc = RIG_OK;
+
+	(void)base;
+	cJSON_ArrayForEach(it, v) {
+		if ((rc = check_repeats(c, v, it)) != RIG_OK)
+			return rc;
+		push(c, it->string);
+		rc = one_setting(c, it);
+		pop(c);
+		if (rc != RIG_OK)
+			return rc;
+	}
+	return RIG_OK;
+}
+
+/* The address first: the personality is set up at it. */
+static const struct field bms_fields[] = {
+	SPECF("address", T_SPEC_NUM, "address"),
+	FNF("protocol", T_FN, ALWAYS, bms_protocol, 0),
+	FNF("variant", T_FN, 0, bms_variant, 0),
+	FNF("quirks", T_OBJ, 0, bms_quirks, 0),
+	FNF("settings", T_OBJ, 0, bms_settings, 0),
+};
+
+static rig_rc top_bms(struct ctx *c, const cJSON *v, void *base)
+{
+	char why[256];
+	rig_rc rc;
+
+	rc = v ? walk(c, v, bms_fields, N_OF(bms_fields), 0, base, NULL) : bms_protocol(c, NULL, base);
+	if (rc == RIG_OK && spec_resolve(&c->s->bms, why, sizeof why) != RIG_OK)
+		rc = fail(c, 0, "%s", why);
+	return rc;
+}
+
+/* ---- the link ------------------------------------------------------------------------------ */
+
+/* link_set keys but the seed, which comes from the scenario's. */
+static const struct field ble_fields[] = {
+	SPECF("chunk_bytes", T_SPEC_ANY, "ble.chunk_bytes"),
+	SPECF("interval_ms", T_SPEC_ANY, "ble.interval_ms"),
+	SPECF("connect_ms", T_SPEC_ANY, "ble.connect_ms"),
+	SPECF("drop_first", T_SPEC_ANY, "ble.drop_first"),
+	SPECF("disconnect_after_ms", T_SPEC_ANY, "ble.disconnect_after_ms"),
+	SPECF("disconnects_per_h", T_SPEC_ANY, "ble.disconnects_per_h"),
+	SPECF("stuck_ms", T_SPEC_ANY, "ble.stuck_ms"),
+	SPECF("notify_loss_pct", T_SPEC_ANY, "ble.notify_loss_pct"),
+	SPECF("password", T_SPEC_ANY, "ble.password"),
+	SPECF("mac", T_SPEC_ANY, "ble.mac"),
+};
+
+static rig_rc link_ble(struct ctx *c, const cJSON *v, void *base)
+{
+	if (c->s->bms.kind->link != LINK_BLE)
+		return fail(c, 1, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for Bluetooth "
+		            "settings, got \"%s\"", c->s->bms.kind->name);
+	return walk(c, v, ble_fields, N_OF(ble_fields), 0, base, NULL);
+}
+
+static const struct field link_fields[] = {
+	SPECF("baud", T_SPEC_NUM, "baud"),
+	FNF("ble", T_OBJ, 0, link_ble, 0),
+};
+
+static rig_rc top_link(struct ctx *c, const cJSON *v, void *base)
+{
+	rig_rc rc = v ? walk(c, v, link_fields, N_OF(link_fields), 0, base, NULL) : RIG_OK;
+
+	c->s->bms.link.seed = c->s->seed;
+	return rc;
+}
+
+/* ---- the device under test ----------------------------------------------------------------- */
+
+static rig_rc dut_kind(struct ctx *c, const cJSON *v, void *base)
+{
+	char g[GOT_MAX + 24];
+
+	(void)base;
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, "host"))
+		return fail(c, 0, "expected \"host\" (the host build of the firmware core), got %s",
+		            got(c, v, !cJSON_IsString(v), g, sizeof g));
+	return RIG_OK;
+}
+
+static rig_rc dut_proto(struct ctx *c, const cJSON *v, void *base)
+{
+	struct scen_dut *d = base;
+	char names[128] = "", g[GOT_MAX + 24];
+	size_t n = 0;
+	int p = cJSON_IsString(v) ? fw_proto_find(v->valuestring) : -1;
+	unsigned i;
+
+	if (p >= 0) {
+		d->fw.proto = (enum fw_proto)p;
+		return RIG_OK;
+	}
+	for (i = 0; i < FW_PROTO_COUNT; i++)
+		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", fw_protos[i].name);
+	return fail(c, 0, "expected one of %s, got %s", names, got(c, v, !cJSON_IsString(v), g, sizeof g));
+}
+
+#define POL(m) MEMBER(struct policy_cfg, m)
+static const struct field policy_fields[] = {
+	{ "cell_max_mv", T_INT, 0, 0, 6000, POL(cell_max_mV), 0, NULL, NULL },
+	{ "cell_min_mv", T_INT, 0, 0, 6000, POL(cell_min_mV), 0, NULL, NULL },
+	{ "cell_hyst_mv", T_INT, 0, 0, 1000, POL(cell_hyst_mV), 0, NULL, NULL },
+	{ "temp_max_c", T_DK, 0, -40, 120, POL(temp_max_dK), 0, NULL, NULL },
+	{ "temp_min_c", T_DK, 0, -40, 120, POL(temp_min_dK), 0, NULL, NULL },
+	{ "temp_hyst_c", T_DK_DELTA, 0, 0, 50, POL(temp_hyst_dK), 0, NULL, NULL },
+	{ "comm_fail_max", T_INT, 0, 1, 1000, POL(comm_fail_max), 0, NULL, NULL },
+};
+#undef POL
+
+/* A lower limit at or above its upper one would hold the relay open for ever: reported at
+ * whichever of the two the file gave (the upper one when both). */
+static rig_rc limits_ordered(struct ctx *c, uint64_t seen, const char *lo, const char *hi, unsigned lo_v,
+                             unsigned hi_v, double scale, double offset)
+{
+	rig_rc rc;
+
+	if (lo_v < hi_v)
+		return RIG_OK;
+	push(c, was_seen(policy_fields, N_OF(policy_fields), seen, hi) ? hi : lo);
+	rc = fail(c, 0, "expected %s (%g) below %s (%g)", lo, ((double)lo_v - offset) / scale, hi,
+	          ((double)hi_v - offset) / scale);
+	pop(c);
+	return rc;
+}
+
+static rig_rc dut_policy(struct ctx *c, const cJSON *v, void *base)
+{
+	struct policy_cfg *p = &((struct scen_dut *)base)->fw.policy;
+	uint64_t seen;
+	rig_rc rc = walk(c, v, policy_fields, N_OF(policy_fields), 0, p, &seen);
+
+	if (rc == RIG_OK)
+		rc = limits_ordered(c, seen, "cell_min_mv", "cell_max_mv", p->cell_min_mV, p->cell_max_mV, 1, 0);
+	if (rc == RIG_OK)
+		rc = limits_ordered(c, seen, "temp_min_c", "temp_max_c", p->temp_min_dK, p->temp_max_dK, 10,
+		                    PACK_DK_ZERO_C);
+	return rc;
+}
+
+#define DUT(m) MEMBER(struct scen_dut, m)
+static const struct field dut_fields[] = {
+	FNF("kind", T_FN, 0, dut_kind, 0),
+	FNF("proto", T_FN, 0, dut_proto, 0),
+	{ "poll", T_TIME, 0, 1, TIME_MAX_MS, DUT(fw.client.poll_ms), 0, NULL, NULL },
+	{ "timeout", T_TIME, 0, 1, TIME_MAX_MS, DUT(fw.client.timeout_ms), 0, NULL, NULL },
+	{ "retries", T_INT, 0, 0, 10, DUT(fw.client.retries), 0, NULL, NULL },
+	{ "address", T_INT, 0, 0, 254, DUT(fw.client.address), 0, NULL, NULL },
+	{ "step", T_TIME, 0, 1, 100, DUT(step_ms), 0, NULL, NULL },
+	{ "relay_cuts_current", T_BOOL, 0, 0, 0, DUT(relay_cuts_current), 0, NULL, NULL },
+	FNF("policy", T_OBJ, 0, dut_policy, 0),
+	{ "policy_fets", T_BOOL, 0, 0, 0, DUT(fw.policy_drives_fets), 0, NULL, NULL },
+};
+#undef DUT
+
+static rig_rc top_dut(struct ctx *c, const cJSON *v, void *base)
+{
+	static const struct client_cfg client = CLIENT_CFG_DEFAULT;
+	static const struct policy_cfg policy = POLICY_CFG_LFP;
+	struct scen_dut *d = &c->s->dut;
+	int proto = fw_proto_find(c->s->bms.kind->name);
+	uint64_t seen = 0;
+	rig_rc rc;
+
+	(void)base;
+	d->fw.proto = proto >= 0 ? (enum fw_proto)proto : FW_PROTO_JBD;
+	d->fw.client = client;
+	d->fw.client.address = c->s->bms.unit.address;
+	d->fw.policy = policy;
+	d->fw.policy_drives_fets = 0;
+	d->relay_cuts_current = 1;
+	d->step_ms = 5;
+	rc = v ? walk(c, v, dut_fields, N_OF(dut_fields), 0, d, &seen) : RIG_OK;
+	if (!was_seen(dut_fields, N_OF(dut_fields), seen, "timeout"))
+		d->fw.client.timeout_ms = fw_protos[d->fw.proto].timeout_ms;
+	return rc;
+}
+
+/* ---- the timeline -------------------------------------------------------------------------- */
+
+/* What "do" names. The line faults follow, one per enum wire_fault_kind, named by
+ * wire_fault_names. Each name is one bit of a field's .only mask. */
+enum do_index {
+	D_CURRENT, D_POWER, D_PROFILE, D_AMBIENT, D_DRIFT, D_CELL_SOC, D_FORCE_CELL, D_OPEN_WIRE,
+	D_NTC_OPEN, D_NTC_SHORT, D_SHORT, D_REBOOT, D_SETTINGS_RESET, D_FETS, D_QUIRK,
+	D_BLE_DISCONNECT, D_CLEAR_FAULTS, D_MARK, D_WIRE, D_COUNT = D_WIRE + WF_COUNT
+};
+_Static_assert(D_COUNT <= 32, "a do name is one bit of a uint32 mask");
+
+#define NEEDS_ID  1u     /* a mark is nothing but its id */
+#define NEEDS_BLE 2u     /* only a Bluetooth link disconnects */
+#define ONE_DRIFT 4u     /* at least one of capacity_pct, resistance_pct, leak_ma */
+#define BOTH_OR_NONE 8u  /* profile: exactly one of steps and csv */
+
+static const struct do_kind {
+	const char *name;
+	enum scen_ev_kind kind;
+	uint8_t flags;
+	uint32_t for_ms;     /* default "for" */
+	double value;        /* default value */
+} do_kinds[D_WIRE] = {
+	[D_CURRENT] = { "current", SCEN_EV_CURRENT, 0, 0, 0 },
+	[D_POWER] = { "power", SCEN_EV_POWER, 0, 0, 0 },
+	[D_PROFILE] = { "profile", SCEN_EV_PROFILE, BOTH_OR_NONE, 0, 0 },
+	[D_AMBIENT] = { "ambient", SCEN_EV_AMBIENT, 0, 0, 0 },
+	[D_DRIFT] = { "drift", SCEN_EV_DRIFT, ONE_DRIFT, 0, 0 },
+	[D_CELL_SOC] = { "cell_soc", SCEN_EV_CELL_SOC, 0, 0, 0 },
+	[D_FORCE_CELL] = { "force_cell", SCEN_EV_FORCE_CELL, 0, 0, 0 },
+	[D_OPEN_WIRE] = { "open_wire", SCEN_EV_OPEN_WIRE, 0, 0, 0 },
+	[D_NTC_OPEN] = { "ntc_open", SCEN_EV_NTC_OPEN, 0, 0, 0 },
+	[D_NTC_SHORT] = { "ntc_short", SCEN_EV_NTC_SHORT, 0, 0, 0 },
+	[D_SHORT] = { "short_circuit", SCEN_EV_SHORT_CIRCUIT, 0, 500, -1000 },
+	[D_REBOOT] = { "bms_reboot", SCEN_EV_BMS_REBOOT, 0, 0, 0 },
+	[D_SETTINGS_RESET] = { "settings_reset", SCEN_EV_SETTINGS_RESET, 0, 0, 0 },
+	[D_FETS] = { "fets", SCEN_EV_FETS, 0, 0, 0 },
+	[D_QUIRK] = { "quirk", SCEN_EV_QUIRK, 0, 0, 0 },
+	[D_BLE_DISCONNECT] = { "ble_disconnect", SCEN_EV_BLE_DISCONNECT, NEEDS_BLE, 0, 0 },
+	[D_CLEAR_FAULTS] = { "clear_faults", SCEN_EV_CLEAR_FAULTS, 0, 0, 0 },
+	[D_MARK] = { "mark", SCEN_EV_MARK, NEEDS_ID, 0, 0 },
+};
+
+const char *scen_ev_name(enum scen_ev_kind k)
+{
+	unsigned i;
+
+	if (k == SCEN_EV_WIRE_FAULT)
+		return "wire_fault";      /* in files, each fault by its own name */
+	for (i = 0; i < N_OF(do_kinds); i++)
+		if (do_kinds[i].kind == k)
+			return do_kinds[i].name;
+	return "?";
+}
+
+static const char *do_name(unsigned d)
+{
+	return d < D_WIRE ? do_kinds[d].name : wire_fault_names[d - D_WIRE];
+}
+
+static int do_find(const char *name)
+{
+	unsigned d;
+	int f;
+
+	for (d = 0; d < D_WIRE; d++)
+		if (!strcmp(do_kinds[d].name, name))
+			return (int)d;
+	f = wire_fault_find(name);
+	return f >= 0 ? D_WIRE + f : -1;
+}
+
+static rig_rc ev_id(struct ctx *c, const cJSON *v, void *base);
+static rig_rc ev_steps(struct ctx *c, const cJSON *v, void *base);
+static rig_rc ev_csv(struct ctx *c, const cJSON *v, void *base);
+
+#define B(d) (1u << (d))
+#define WIRE(f) B(D_WIRE + (f))
+#define EV(m) MEMBER(struct scen_event, m)
+static const struct field ev_fields[] = {
+	{ "at", T_TIME, REQ, 0, TIME_MAX_MS, EV(at_ms), 0, NULL, NULL },
+	FNF("do", T_SKIP, 0, NULL, 0),
+	FNF("id", T_FN, 0, ev_id, 0),
+	{ "for", T_TIME, 0, 0, TIME_MAX_MS, EV(for_ms), 0, NULL, NULL },
+	{ "ramp", T_TIME, 0, 0, TIME_MAX_MS, EV(ramp_ms), B(D_CURRENT) | B(D_POWER) | B(D_AMBIENT), NULL, NULL },
+	{ "a", T_NUM, REQ, -AMPS_MAX, AMPS_MAX, EV(value), B(D_CURRENT), NULL, NULL },
+	{ "w", T_NUM, REQ, -100000, 100000, EV(value), B(D_POWER), NULL, NULL },
+	FNF("steps", T_ARR, 0, ev_steps, B(D_PROFILE)),
+	FNF("csv", T_FN, 0, ev_csv, B(D_PROFILE)),
+	{ "c", T_NUM, REQ, -40, 80, EV(value), B(D_AMBIENT), NULL, NULL },
+	{ "cell", T_CELL, REQ, 0, 0, EV(cell), B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE), NULL, NULL },
+	{ "capacity_pct", T_NUM, 0, -90, 100, EV(capacity_pct), B(D_DRIFT), NULL, NULL },
+	{ "resistance_pct", T_NUM, 0, -50, 1000, EV(resistance_pct), B(D_DRIFT), NULL, NULL },
+	{ "leak_ma", T_NUM, 0, 0, 10000, EV(leak_mA), B(D_DRIFT), NULL, NULL },
+	{ "soc_pct", T_NUM, REQ, 0, 100, EV(value), B(D_CELL_SOC), NULL, NULL },
+	{ "mv", T_INT, REQ, 0, 6000, EV(value), B(D_FORCE_CELL), NULL, NULL },
+	{ "ntc", T_NTC, REQ, 0, 0, EV(ntc), B(D_NTC_OPEN) | B(D_NTC_SHORT), NULL, NULL },
+	{ "a", T_NUM, 0, -100000, -1, EV(value), B(D_SHORT), NULL, NULL },
+	{ "chg", T_BOOL, REQ, 0, 0, EV(chg), B(D_FETS), NULL, NULL },
+	{ "dsg", T_BOOL, REQ, 0, 0, EV(dsg), B(D_FETS), NULL, NULL },
+	{ "name", T_TEXT, REQ, 1, 63, EV(text[0]), B(D_QUIRK), NULL, NULL },
+	{ "value", T_SCALAR, REQ, 0, 0, EV(text[1]), B(D_QUIRK), NULL, NULL },
+	{ "rate", T_NUM, 0, 0, 1, EV(rate), ((1u << WF_COUNT) - 1u) << D_WIRE, NULL, NULL },
+	{ "ms", T_INT, REQ, 1, 60000, EV(param), WIRE(WF_LATE_REPLY), NULL, NULL },
+	{ "bytes", T_INT, 0, 1, 4096, EV(param), WIRE(WF_TRUNCATE) | WIRE(WF_OVERSIZE) | WIRE(WF_GARBAGE) |
+	  WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES), NULL, NULL },
+	{ "baud", T_INT, REQ, 50, 4000000, EV(param), WIRE(WF_BAUD), NULL, NULL },
+	{ "reconnect", T_TIME, 0, 0, TIME_MAX_MS, EV(reconnect_ms), B(D_BLE_DISCONNECT), NULL, NULL },
+};
+#undef EV
+_Static_assert(N_OF(ev_fields) <= 64, "walk's seen mask");
+
+static rig_rc ev_id(struct ctx *c, const cJSON *v, void *base)
+{
+	struct scen_event *e = base;
+	char g[GOT_MAX + 24];
+	unsigned i;
+
+	if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) >= sizeof e->id ||
+	    strspn(v->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+	    strlen(v->valuestring))
+		return fail(c, 0, "expected an id of 1..31 letters, digits and _, got %s",
+		            got(c, v, !cJSON_IsString(v), g, sizeof g));
+	for (i = 0; i < c->s->n_events; i++)
+		if (!strcmp(c->s->event[i].id, v->valuestring))
+			return fail(c, 0, "expected an id no other event has, got \"%s\" (timeline[%u] has it)",
+			            v->valuestring, i);
+	memcpy(e->id, v->valuestring, strlen(v->valuestring) + 1);
+	return RIG_OK;
+}
+
+static rig_rc add_point(struct ctx *c, uint32_t t_ms, double value)
+{
+	struct scenario *s = c->s;
+
+	if (s->n_points >= SCEN_POINTS_MAX)
+		return fail(c, 0, "expected at most %u profile points in all (steps count twice)", SCEN_POINTS_MAX);
+	s->point[s->n_points++] = (struct scen_point){ t_ms, value };
+	return RIG_OK;
+}
+
+static const struct field step_time = { "time", T_TIME, 0, 0, TIME_MAX_MS, 0, sizeof(uint32_t), 0, NULL, NULL };
+static const struct field step_amps = { "current", T_NUM, 0, -AMPS_MAX, AMPS_MAX, 0, sizeof(double), 0, NULL, NULL };
+
+/* Steps as points: each value holds until the next step, so the next step's time gets a point
+ * with the value before it, and linear interpolation between points reproduces the steps. */
+static rig_rc ev_steps(struct ctx *c, const cJSON *v, void *base)
+{
+	struct scen_event *e = base;
+	const cJSON *st;
+	char g[GOT_MAX + 24], a[32];
+	uint32_t t = 0, prev_t = 0;
+	double amps = 0, prev_amps = 0;
+	unsigned j = 0;
+	rig_rc rc = RIG_OK;
+
+	e->first = c->s->n_points;
+	if (!cJSON_GetArraySize(v))
+		return fail(c, 0, "expected at least one step [\"TIME\", A]");
+	cJSON_ArrayForEach(st, v) {
+		push_i(c, j);
+		if (!cJSON_IsArray(st) || cJSON_GetArraySize(st) != 2) {
+			rc = fail(c, 0, "expected a step [\"TIME\", A], got %s", got(c, st, 1, g, sizeof g));
+		} else {
+			push_i(c, 0);
+			rc = field_value(c, &step_time, st->child, &t);
+			if (rc == RIG_OK && j == 0 && t != 0)
+				rc = fail(c, 0, "expected the first step at \"0\", got %s", got(c, st->child, 0, g, sizeof g));
+			if (rc == RIG_OK && t < prev_t)
+				rc = fail(c, 0, "expected a time at or after %s (the step before), got %s",
+				          fmt_time(prev_t, a, sizeof a), got(c, st->child, 0, g, sizeof g));
+			pop(c);
+			push_i(c, 1);
+			if (rc == RIG_OK)
+				rc = field_value(c, &step_amps, st->child->next, &amps);
+			if (rc == RIG_OK && j > 0 && t > prev_t)
+				rc = add_point(c, t, prev_amps);
+			if (rc == RIG_OK)
+				rc = add_point(c, t, amps);
+			pop(c);
+		}
+		pop(c);
+		if (rc != RIG_OK)
+			return rc;
+		prev_t = t;
+		prev_amps = amps;
+		j++;
+	}
+	e->count = c->s->n_points - e->first;
+	return RIG_OK;
+}
+
+
+/* A whole file as text (NUL-added); NULL with why on failure. */
+static char *read_text(const char *path, size_t *len, char *why, size_t whycap)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	long n;
+
+	if (!f) {
+		snprintf(why, whycap, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < FILE_MAX && fseek(f, 0, SEEK_SET) == 0 &&
+	    (text = malloc((size_t)n + 1)) && fread(text, 1, (size_t)n, f) == (size_t)n) {
+		text[n] = '\0';
+		*len = (size_t)n;
+	} else {
+		snprintf(why, whycap, "cannot read (not a regular file under 16 MiB?)");
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+/* "  1.5 " as a finite number. */
+static int csv_number(const char *p, const char *end, double *out)
+{
+	char buf[64], *stop;
+	size_t n;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	n = (size_t)(end - p);
+	if (!n || n >= sizeof buf || memchr(p, '\0', n))
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	errno = 0;
+	*out = strtod(buf, &stop);
+	return !*stop && !errno && isfinite(*out);
+}
+
+static rig_rc csv_fail(struct ctx *c, const char *file, unsigned line, const char *what, const char *p, size_t n)
+{
+	char shown[GOT_MAX + 8];
+
+	clip(shown, sizeof shown, p, n);
+	snprintf(c->err, c->errcap, "%s:%u: expected %s, got \"%s\"", file, line, what, shown);
+	return RIG_ERR_ARG;
+}
+
+/* Rows "time_s,current_a" into points. Blank lines and # comments are skipped, and so is a
+ * first row whose time is not a number (a header). Times round to the millisecond. */
+static rig_rc csv_rows(struct ctx *c, struct scen_event *e, const char *file, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	unsigned line = 0, content = 0;
+	uint32_t prev_ms = 0;
+	char what[96], a[32];
+
+	e->first = c->s->n_points;
+	while (p < end) {
+		const char *q = p, *eol = memchr(p, '\n', (size_t)(end - p)), *comma;
+		double t_s, amps;
+		uint32_t ms;
+
+		if (!eol)
+			eol = end;
+		line++;
+		p = eol + 1;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (eol > q && eol[-1] == '\r')
+			eol--;
+		if (q == eol || *q == '#')
+			continue;
+		comma = memchr(q, ',', (size_t)(eol - q));
+		if (++content == 1 && !csv_number(q, comma ? comma : eol, &t_s))
+			continue;                                /* a header: its first field is no number */
+		if (!comma || memchr(comma + 1, ',', (size_t)(eol - comma - 1)) || !csv_number(q, comma, &t_s) ||
+		    !csv_number(comma + 1, eol, &amps))
+			return csv_fail(c, file, line, "a row time_s,current_a (two numbers)", q, (size_t)(eol - q));
+		if (!(t_s >= 0 && t_s * 1000.0 <= TIME_MAX_MS))
+			return csv_fail(c, file, line, "a time of 0..4233600 s (49 days)", q, (size_t)(eol - q));
+		ms = (uint32_t)llround(t_s * 1000.0);
+		if (ms < prev_ms) {
+			snprintf(what, sizeof what, "a time at or after %s (the row before)", fmt_time(prev_ms, a, sizeof a));
+			return csv_fail(c, file, line, what, q, (size_t)(eol - q));
+		}
+		if (!(amps >= -AMPS_MAX && amps <= AMPS_MAX))
+			return csv_fail(c, file, line, "a current of -2000..2000 A", q, (size_t)(eol - q));
+		if (c->s->n_points >= SCEN_POINTS_MAX) {
+			snprintf(what, sizeof what, "at most %u profile points in all", SCEN_POINTS_MAX);
+			return csv_fail(c, file, line, what, q, (size_t)(eol - q));
+		}
+		c->s->point[c->s->n_points++] = (struct scen_point){ ms, amps };
+		prev_ms = ms;
+	}
+	e->count = c->s->n_points - e->first;
+	if (!e->count) {
+		snprintf(c->err, c->errcap, "%s: expected at least one row time_s,current_a", file);
+		return RIG_ERR_ARG;
+	}
+	return RIG_OK;
+}
+
+/* A CSV profile, relative to the scenario's folder. Not read when fuzzing (read_files 0). */
+static rig_rc ev_csv(struct ctx *c, const cJSON *v, void *base)
+{
+	struct scen_event *e = base;
+	char file[sizeof c->dir + SCEN_TEXT_MAX], why[128], g[GOT_MAX + 24], *text;
+	size_t len = 0;
+	rig_rc rc;
+
+	if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) >= SCEN_TEXT_MAX)
+		return fail(c, 0, "expected a file name of 1..%u characters, got %s", SCEN_TEXT_MAX - 1,
+		            got(c, v, !cJSON_IsString(v), g, sizeof g));
+	e->first = c->s->n_points;
+	e->count = 0;
+	if (!c->read_files)
+		return RIG_OK;
+	snprintf(file, sizeof file, "%s%s", v->valuestring[0] == '/' ? "" : c->dir, v->valuestring);
+	text = read_text(file, &len, why, sizeof why);
+	if (!text) {
+		fail(c, 0, "%s: %s", file, why);
+		return RIG_ERR_IO;
+	}
+	rc = csv_rows(c, e, file, text, len);
+	free(text);
+	return rc;
+}
+
+/* The value of key in obj, which a check after the walk refused. */
+static rig_rc fail_key(struct ctx *c, const cJSON *obj, const char *key, const char *expected)
+{
+	char g[GOT_MAX + 24];
+	rig_rc rc;
+
+	push(c, key);
+	rc = fail(c, 0, "expected %s, got %s", expected, got(c, cJSON_GetObjectItemCaseSensitive(obj, key), 0, g, sizeof g));
+	pop(c);
+	return rc;
+}
+
+static rig_rc one_event(struct ctx *c, const cJSON *v, struct scen_event *e)
+{
+	struct scenario *s = c->s;
+	const cJSON *what = cJSON_GetObjectItemCaseSensitive(v, "do");
+	const struct do_kind *dk;
+	char g[GOT_MAX + 24], names[512], a[32], expected[96];
+	unsigned line = 1, col = 1, flags;
+	uint64_t seen = 0;
+	size_t n = 0;
+	int d;
+	rig_rc rc;
+
+	if (!cJSON_IsObject(v))
+		return fail(c, 0, "expected an object {\"at\": TIME, \"do\": KIND, ...}, got %s", got(c, v, 1, g, sizeof g));
+	if (!what)
+		return fail(c, 0, "expected key \"do\" (what happens)");
+	d = cJSON_IsString(what) ? do_find(what->valuestring) : -1;
+	if (d < 0) {
+		for (d = 0; d < D_COUNT; d++)
+			n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", do_name((unsigned)d));
+		push(c, "do");
+		rc = fail(c, 0, "expected an event kind (%s), got %s", names, got(c, what, !cJSON_IsString(what), g, sizeof g));
+		pop(c);
+		return rc;
+	}
+	dk = d < D_WIRE ? &do_kinds[d] : NULL;
+	flags = dk ? dk->flags : 0;
+	memset(e, 0, sizeof *e);
+	e->kind = dk ? dk->kind : SCEN_EV_WIRE_FAULT;
+	e->fault = dk ? WF_NO_REPLY : (enum wire_fault_kind)(d - D_WIRE);
+	e->cell = e->ntc = -1;
+	e->rate = 1;
+	e->for_ms = dk ? dk->for_ms : 0;
+	e->value = dk ? dk->value : 0;
+	e->reconnect_ms = s->bms.link.connect_ms;
+	locate(c, 0, &line, &col);
+	e->line = line;
+	if ((flags & NEEDS_BLE) && s->bms.kind->link != LINK_BLE) {
+		push(c, "do");
+		rc = fail(c, 0, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for %s, got \"%s\"",
+		          do_name((unsigned)d), s->bms.kind->name);
+		pop(c);
+		return rc;
+	}
+	if ((flags & BOTH_OR_NONE) && cJSON_HasObjectItem(v, "steps") && cJSON_HasObjectItem(v, "csv")) {
+		push(c, "csv");
+		rc = fail(c, 1, "expected either \"steps\" or \"csv\", not both");
+		pop(c);
+		return rc;
+	}
+	rc = walk(c, v, ev_fields, N_OF(ev_fields), B(d), e, &seen);
+	if (rc != RIG_OK)
+		return rc;
+	if ((flags & NEEDS_ID) && !e->id[0])
+		return fail(c, 0, "expected key \"id\" (a mark is a name for expectations)");
+	if ((flags & ONE_DRIFT) && !was_seen(ev_fields, N_OF(ev_fields), seen, "capacity_pct") &&
+	    !was_seen(ev_fields, N_OF(ev_fields), seen, "resistance_pct") &&
+	    !was_seen(ev_fields, N_OF(ev_fields), seen, "leak_ma"))
+		return fail(c, 0, "expected at least one of the keys \"capacity_pct\", \"resistance_pct\", \"leak_ma\"");
+	if ((flags & BOTH_OR_NONE) && !was_seen(ev_fields, N_OF(ev_fields), seen, "steps") &&
+	    !was_seen(ev_fields, N_OF(ev_fields), seen, "csv"))
+		return fail(c, 0, "expected key \"steps\" or \"csv\"");
+	if (e->kind == SCEN_EV_QUIRK) {
+		char why[256];
+
+		if (try_quirk(c, e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
+			push(c, quirk_name_unknown(why) ? "name" : "value");
+			rc = fail(c, 0, "%s", unprefixed(why, e->text[0]));
+			pop(c);
+			return rc;
+		}
+	}
+	if (s->n_events && e->at_ms < s->event[s->n_events - 1].at_ms) {
+		snprintf(expected, sizeof expected, "a time at or after %s (the previous event)",
+		         fmt_time(s->event[s->n_events - 1].at_ms, a, sizeof a));
+		return fail_key(c, v, "at", expected);
+	}
+	if (e->at_ms >= s->duration_ms) {
+		snprintf(expected, sizeof expected, "a time before the end (duration %s)", fmt_time(s->duration_ms, a, sizeof a));
+		return fail_key(c, v, "at", expected);
+	}
+	return RIG_OK;
+}
+
+/* Each item of an array section through one(), at most max of them; *count follows the items
+ * read so far, so a later check can look back at them. */
+static rig_rc each_item(struct ctx *c, const cJSON *v, unsigned max, const char *what,
+                        rig_rc (*one)(struct ctx *c, const cJSON *v, void *item), void *items,
+                        size_t item_size, unsigned *count)
+{
+	const cJSON *it;
+	unsigned i = 0;
+	rig_rc rc;
+
+	if (cJSON_GetArraySize(v) > (int)max)
+		return fail(c, 0, "expected at most %u %s", max, what);
+	cJSON_ArrayForEach(it, v) {
+		push_i(c, i);
+		rc = one(c, it, (char *)items + i * item_size);
+		pop(c);
+		if (rc != RIG_OK)
+			return rc;
+		*count = ++i;
+	}
+	return RIG_OK;
+}
+
+static rig_rc event_item(struct ctx *c, const cJSON *v, void *item) { return one_event(c, v, item); }
+
+static rig_rc top_timeline(struct ctx *c, const cJSON *v, void *base)
+{
+	(void)base;
+	return each_item(c, v, SCEN_EVENTS_MAX, "events", event_item, c->s->event, sizeof c->s->event[0],
+	                 &c->s->n_events);
+}
+
+/* ---- expectations -------------------------------------------------------------------------- */
+
+static const char *const form_keys[] = {
+	[EXPECT_AT] = "at", [EXPECT_WITHIN] = "within", [EXPECT_ALWAYS] = "always", [EXPECT_NEVER] = "never"
+};
+
+#define ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+/* An event's id, else a condition whose first truth starts the clock. */
+static rig_rc exp_after(struct ctx *c, const cJSON *v, void *base)
+{
+	struct expect_spec *x = base;
+	char g[GOT_MAX + 24];
+	const char *t;
+	unsigned i;
+
+	if (!cJSON_IsString(v))
+		return fail(c, 0, "expected the id of a timeline event or a condition, got %s", got(c, v, 1, g, sizeof g));
+	t = v->valuestring;
+	for (i = 0; i < c->s->n_events; i++)
+		if (c->s->event[i].id[0] && !strcmp(c->s->event[i].id, t)) {
+			x->after_event = (int)i;
+			return RIG_OK;
+		}
+	/* A bare word that is no event's id was meant as one: a condition reads dut.*, truth.*,
+	 * t or numbers, so report the missing event rather than an unknown name. */
+	if (*t && strspn(t, ID_CHARS) == strlen(t) && !(t[0] >= '0' && t[0] <= '9') && strcmp(t, "t"))
+		return fail(c, 0, "expected the id of a timeline event or a condition, got %s (no event has that id)",
+		            got(c, v, 0, g, sizeof g));
+	x->after_event = -1;
+	return compile_expr(c, &x->after, v);
+}
+
+#define FORM(f) (1u << (f))
+#define XS(m) MEMBER(struct expect_spec, m)
+static const struct field expect_fields[] = {
+	{ "name", T_TEXT, REQ, 1, 95, XS(name), 0, NULL, NULL },
+	{ "at", T_TIME, REQ, 0, TIME_MAX_MS, XS(at_ms), FORM(EXPECT_AT), NULL, NULL },
+	{ "within", T_TIME, REQ, 0, TIME_MAX_MS, XS(within_ms), FORM(EXPECT_WITHIN), NULL, NULL },
+	FNF("after", T_FN, REQ, exp_after, FORM(EXPECT_WITHIN)),
+	{ "always", T_EXPR, REQ, 0, 0, XS(that), FORM(EXPECT_ALWAYS), NULL, NULL },
+	{ "never", T_EXPR, REQ, 0, 0, XS(that), FORM(EXPECT_NEVER), NULL, NULL },
+	{ "that", T_EXPR, REQ, 0, 0, XS(that), FORM(EXPECT_AT) | FORM(EXPECT_WITHIN), NULL, NULL },
+	{ "from", T_TIME, 0, 0, TIME_MAX_MS, XS(from_ms), FORM(EXPECT_ALWAYS) | FORM(EXPECT_NEVER), NULL, NULL },
+	{ "until", T_TIME, 0, 0, TIME_MAX_MS, XS(until_ms), FORM(EXPECT_ALWAYS) | FORM(EXPECT_NEVER), NULL, NULL },
+	{ "tolerance", T_NUM, 0, 0, INFINITY, XS(tolerance), 0, NULL, NULL },
+};
+#undef XS
+
+static rig_rc one_expect(struct ctx *c, const cJSON *v, struct expect_spec *x)
+{
+	uint32_t end = c->s->duration_ms;
+	const cJSON *it;
+	char g[GOT_MAX + 24], a[32], b[32], expected[128];
+	int form = -1;
+	unsigned f;
+	uint64_t seen = 0;
+	rig_rc rc;
+
+	if (!cJSON_IsObject(v))
+		return fail(c, 0, "expected an object {\"name\": ..., and one of \"at\", \"within\", \"always\", \"never\"}, "
+		            "got %s", got(c, v, 1, g, sizeof g));
+	cJSON_ArrayForEach(it, v)
+		for (f = 0; f < N_OF(form_keys); f++) {
+			if (strcmp(it->string, form_keys[f]))
+				continue;
+			if (form >= 0 && form != (int)f) {
+				push(c, it->string);
+				rc = fail(c, 1, "expected one form, got both \"%s\" and \"%s\"", form_keys[form], form_keys[f]);
+				pop(c);
+				return rc;
+			}
+			form = (int)f;
+		}
+	if (form < 0)
+		return fail(c, 0, "expected one of the keys \"at\", \"within\", \"always\", \"never\"");
+	memset(x, 0, sizeof *x);
+	x->form = (enum expect_form)form;
+	x->after_event = -1;
+	rc = walk(c, v, expect_fields, N_OF(expect_fields), FORM(form), x, &seen);
+	if (rc != RIG_OK)
+		return rc;
+	fmt_time(end, a, sizeof a);
+	snprintf(expected, sizeof expected, "a time at or before the end (duration %s)", a);
+	if (x->form == EXPECT_AT && x->at_ms > end)
+		return fail_key(c, v, "at", expected);
+	if (was_seen(expect_fields, N_OF(expect_fields), seen, "until")) {
+		if (x->until_ms > end)
+			return fail_key(c, v, "until", expected);
+		if (x->until_ms <= x->from_ms) {
+			snprintf(expected, sizeof expected, "a time after from (%s)", fmt_time(x->from_ms, b, sizeof b));
+			return fail_key(c, v, "until", expected);
+		}
+	} else if (x->from_ms >= end) {
+		snprintf(expected, sizeof expected, "a time before the end (duration %s)", a);
+		return fail_key(c, v, "from", expected);
+	}
+	return RIG_OK;
+}
+
+static rig_rc expect_item(struct ctx *c, const cJSON *v, void *item) { return one_expect(c, v, item); }
+
+static rig_rc top_expect(struct ctx *c, const cJSON *v, void *base)
+{
+	(void)base;
+	return each_item(c, v, SCEN_EXPECT_MAX, "expectations", expect_item, c->s->expect,
+	                 sizeof c->s->expect[0], &c->s->n_expect);
+}
+
+/* ---- the file -------------------------------------------------------------------------- */
+
+static rig_rc top_seed(struct ctx *c, const cJSON *v, void *base)
+{
+	static const struct field seed = SPECF("seed", T_SPEC_NUM, "seed");
+	struct scenario *s = c->s;
+	rig_rc rc = v ? field_value(c, &seed, v, base) : RIG_OK;
+
+	/* One seed for everything random: the pack's spread and the link's drops. */
+	if (c->seed_override >= 0)
+		s->bms.unit.model.seed = (uint32_t)c->seed_override;
+	s->seed = s->bms.unit.model.seed;
+	return rc;
+}
+
+/* In the order the parts depend on each other (walk takes fields in table order). */
+#define SC(m) MEMBER(struct scenario, m)
+static const struct field top_fields[] = {
+	FNF("bmsrig_scenario", T_SKIP, 0, NULL, 0),
+	{ "name", T_TEXT, REQ, 1, 95, SC(name), 0, NULL, NULL },
+	{ "description", T_TEXT, 0, 0, SCEN_TEXT_MAX - 1, SC(description), 0, NULL, NULL },
+	FNF("seed", T_FN, ALWAYS, top_seed, 0),
+	{ "duration", T_TIME, REQ, 1, TIME_MAX_MS, SC(duration_ms), 0, NULL, NULL },
+	FNF("pack", T_OBJ, ALWAYS, top_pack, 0),
+	FNF("bms", T_OBJ, ALWAYS, top_bms, 0),
+	FNF("link", T_OBJ, ALWAYS, top_link, 0),
+	FNF("dut", T_OBJ, ALWAYS, top_dut, 0),
+	FNF("timeline", T_ARR, 0, top_timeline, 0),
+	FNF("expect", T_ARR, 0, top_expect, 0),
+};
+#undef SC
+
+/* The version before anything else: a file of another version gets that said, not a list of
+ * keys this version does not know. */
+static rig_rc parse_root(struct ctx *c, const cJSON *root)
+{
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "bmsrig_scenario");
+	char g[GOT_MAX + 24];
+	rig_rc rc;
+
+	if (!cJSON_IsObject(root))
+		return fail(c, 0, "expected an object (a bmsrig scenario), got %s", got(c, root, 1, g, sizeof g));
+	if (!ver)
+		return fail(c, 0, "expected key \"bmsrig_scenario\": %d (the format version)", SCENARIO_VERSION);
+	if (!cJSON_IsNumber(ver) || ver->valuedouble != SCENARIO_VERSION) {
+		push(c, "bmsrig_scenario");
+		rc = fail(c, 0, "expected %d (the format version this bmsrig reads), got %s", SCENARIO_VERSION,
+		          got(c, ver, !cJSON_IsNumber(ver), g, sizeof g));
+		pop(c);
+		return rc;
+	}
+	return walk(c, root, top_fields, N_OF(top_fields), 0, c->s, NULL);
+}
+
+/* The message is one line whatever the file holds: cJSON takes raw control characters inside
+ * strings, and keys and values are quoted back (here, and in spec_set's and the
+ * personalities' words). */
+static void one_line(char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20u || *msg == 0x7F)
+			*msg = '?';
+}
+
+rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const char *path,
+                      long long seed_override, int read_files, char *err, size_t errcap)
+{
+	const char *nul = memchr(text, '\0', len), *end = NULL, *slash = strrchr(path, '/');
+	struct ctx *c = NULL;
+	cJSON *root = NULL;
+	char *copy = NULL;
+	unsigned line = 1, col = 1;
+	rig_rc rc;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->path, sizeof s->path, "%s", path);
+	if (seed_override > (long long)UINT32_MAX) {
+		snprintf(err, errcap, "%s: seed override: expected 0..4294967295, got %lld", path, seed_override);
+		rc = RIG_ERR_ARG;
+		goto out;
+	}
+	c = calloc(1, sizeof *c);
+	copy = malloc(len + 1);
+	s->point = malloc(SCEN_POINTS_MAX * sizeof *s->point);
+	if (!c || !copy || !s->point) {
+		snprintf(err, errcap, "%s: out of memory", path);
+		rc = RIG_ERR_IO;
+		goto out;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	if (!nul)
+		root = cJSON_ParseWithOpts(copy, &end, 1);
+	if (!root) {
+		json_offset_where(copy, nul ? (size_t)(nul - text) : end ? (size_t)(end - copy) : 0, &line, &col);
+		snprintf(err, errcap, "%s:%u:%u: expected valid JSON", path, line, col);
+		rc = RIG_ERR_ARG;
+		goto out;
+	}
+	c->s = s;
+	c->path = path;
+	c->text = copy;
+	c->read_files = read_files;
+	c->seed_override = seed_override;
+	c->err = err;
+	c->errcap = errcap;
+	if (slash && (size_t)(slash - path) + 1 < sizeof c->dir)
+		memcpy(c->dir, path, (size_t)(slash - path) + 1);
+	spec_defaults(&s->bms);
+	s->bms.unit.model.soc_pct = 50;      /* a scenario starts mid-way unless it says */
+	snprintf(s->bms.origin, sizeof s->bms.origin, "%s", path);
+	rc = parse_root(c, root);
+out:
+	cJSON_Delete(root);
+	free(copy);
+	free(c);
+	if (rc != RIG_OK) {
+		scenario_free(s);
+		one_line(err);
+	}
+	return rc;
+}
+
+rig_rc scenario_load(struct scenario *s, const char *path, long long seed_override, char *err, size_t errcap)
+{
+	char why[128], *text;
+	size_t len = 0;
+	rig_rc rc;
+
+	memset(s, 0, sizeof *s);
+	text = read_text(path, &len, why, sizeof why);
+	if (!text) {
+		snprintf(err, errcap, "%s: %s", path, why);
+		one_line(err);
+		return RIG_ERR_IO;
+	}
+	rc = scenario_parse(s, text, len, path, seed_override, 1, err, errcap);
+	free(text);
+	return rc;
+}
+
+void scenario_free(struct scenario *s)
+{
+	free(s->point);
+	s->point = NULL;
+	s->n_points = 0;
+}

@@ -1,0 +1,308 @@
+/* The scenario engine (timeline.h): one start and one end action per event kind, in a table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bmsrig/bms.h"
+#include "bmsrig/timeline.h"
+
+static double ramp_at(const struct timeline_ramp *r, uint32_t now_ms)
+{
+	if (now_ms >= r->t1_ms || r->t1_ms == r->t0_ms)
+		return now_ms >= r->t0_ms ? r->to : r->from;
+	if (now_ms <= r->t0_ms)
+		return r->from;
+	return r->from + (r->to - r->from) * (double)(now_ms - r->t0_ms) / (double)(r->t1_ms - r->t0_ms);
+}
+
+/* Linear between the points, held before the first and after the last. */
+static double profile_at(const struct scenario *sc, const struct scen_event *e, uint32_t t_ms)
+{
+	const struct scen_point *p = sc->point + e->first;
+	unsigned i;
+
+	if (!e->count)
+		return 0.0;
+	if (t_ms <= p[0].t_ms)
+		return p[0].value;
+	for (i = 1; i < e->count; i++)
+		if (t_ms < p[i].t_ms) {
+			double span = (double)(p[i].t_ms - p[i - 1].t_ms);
+
+			return p[i - 1].value + (p[i].value - p[i - 1].value) * (double)(t_ms - p[i - 1].t_ms) / span;
+		}
+	return p[e->count - 1].value;
+}
+
+static struct model *model_of(struct timeline *tl) { return sim_model_rw(tl->sim, 0); }
+static struct bms *bms_of(struct timeline *tl) { return sim_bms_rw(tl->sim, 0); }
+static uint32_t bit(int i) { return 1u << (unsigned)i; }
+
+/* A ramp from where the value is now (only when it is in the same unit) to the event's. */
+static void start_ramp(struct timeline_ramp *r, double now_value, const struct scen_event *e, uint32_t now_ms)
+{
+	*r = (struct timeline_ramp){ e->ramp_ms ? now_value : e->value, e->value, now_ms, now_ms + e->ramp_ms };
+}
+
+static void start_load(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+	int same = tl->load_event >= 0 && tl->sc->event[tl->load_event].kind == e->kind;
+
+	start_ramp(&tl->load, same ? ramp_at(&tl->load, now_ms) : 0.0, e, now_ms);
+	tl->load_event = i;
+}
+
+static void end_load(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	if (tl->load_event == i)
+		tl->load_event = -1;
+}
+
+static void start_ambient(struct timeline *tl, int i, uint32_t now_ms)
+{
+	start_ramp(&tl->ambient, model_of(tl)->ambient_C, &tl->sc->event[i], now_ms);
+}
+
+static void start_drift(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+
+	(void)now_ms;
+	model_cell_drift(model_of(tl), (unsigned)e->cell, 1.0 + e->capacity_pct / 100.0,
+	                 1.0 + e->resistance_pct / 100.0, e->leak_mA / 1000.0);
+}
+
+static void start_cell_soc(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+
+	(void)now_ms;
+	model_set_cell_soc_frac(model_of(tl), (unsigned)e->cell, e->value / 100.0);
+}
+
+static void start_force(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+	struct bms_sense_faults *f = &bms_of(tl)->faults;
+
+	(void)now_ms;
+	f->force_mask |= bit(e->cell);
+	f->force_mV[e->cell] = (uint16_t)e->value;
+}
+
+static void end_force(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	bms_of(tl)->faults.force_mask &= ~bit(tl->sc->event[i].cell);
+}
+
+static void start_open_wire(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	bms_of(tl)->faults.open_wire_mask |= bit(tl->sc->event[i].cell);
+}
+
+static void end_open_wire(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	bms_of(tl)->faults.open_wire_mask &= ~bit(tl->sc->event[i].cell);
+}
+
+static uint8_t *ntc_mask(struct timeline *tl, int i)
+{
+	struct bms_sense_faults *f = &bms_of(tl)->faults;
+
+	return tl->sc->event[i].kind == SCEN_EV_NTC_OPEN ? &f->ntc_open_mask : &f->ntc_short_mask;
+}
+
+static void start_ntc(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	*ntc_mask(tl, i) |= (uint8_t)bit(tl->sc->event[i].ntc);
+}
+
+static void end_ntc(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	*ntc_mask(tl, i) &= (uint8_t)~bit(tl->sc->event[i].ntc);
+}
+
+static void start_short(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	tl->short_event = i;
+}
+
+static void end_short(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	if (tl->short_event == i)
+		tl->short_event = -1;
+}
+
+static void start_reboot(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)i;
+	(void)now_ms;
+	bms_restart(bms_of(tl), model_of(tl));
+}
+
+static void start_settings_reset(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)i;
+	(void)now_ms;
+	bms_factory_reset(bms_of(tl), model_of(tl));
+}
+
+static void start_fets(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+
+	(void)now_ms;
+	(void)bms_set_mosfet_mask(bms_of(tl), (uint8_t)((e->chg ? 0u : JBD_MOSFET_CHG_OFF) |
+	                                                (e->dsg ? 0u : JBD_MOSFET_DSG_OFF)));
+}
+
+static void end_fets(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)i;
+	(void)now_ms;
+	(void)bms_set_mosfet_mask(bms_of(tl), 0);
+}
+
+static void start_quirk(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+	char why[160];
+
+	(void)now_ms;
+	if (sim_set_quirk(tl->sim, 0, e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
+		tl->errors++;
+		snprintf(tl->last_error, sizeof tl->last_error, "line %u: quirk %s", e->line, why);
+	}
+}
+
+static void start_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
+{
+	const struct scen_event *e = &tl->sc->event[i];
+
+	(void)now_ms;
+	wire_faults_set(sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
+}
+
+static void end_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	wire_faults_clear(sim_wire_faults(tl->sim), tl->sc->event[i].fault);
+}
+
+static void start_ble_drop(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)now_ms;
+	sim_ble_drop(tl->sim, tl->sc->event[i].reconnect_ms);
+}
+
+static void start_clear(struct timeline *tl, int i, uint32_t now_ms)
+{
+	struct wire_faults *w = sim_wire_faults(tl->sim);
+	unsigned k;
+
+	(void)i;
+	(void)now_ms;
+	memset(&bms_of(tl)->faults, 0, sizeof bms_of(tl)->faults);
+	for (k = 0; k < WF_COUNT; k++)
+		wire_faults_clear(w, (enum wire_fault_kind)k);
+	tl->short_event = -1;
+}
+
+static void nothing(struct timeline *tl, int i, uint32_t now_ms)
+{
+	(void)tl;
+	(void)i;
+	(void)now_ms;
+}
+
+typedef void (*action)(struct timeline *tl, int i, uint32_t now_ms);
+static const struct {
+	action start, end;                 /* end: what `for` running out undoes */
+} actions[SCEN_EV_COUNT] = {
+	[SCEN_EV_CURRENT]        = { start_load, end_load },
+	[SCEN_EV_POWER]          = { start_load, end_load },
+	[SCEN_EV_PROFILE]        = { start_load, end_load },
+	[SCEN_EV_AMBIENT]        = { start_ambient, nothing },
+	[SCEN_EV_DRIFT]          = { start_drift, nothing },
+	[SCEN_EV_CELL_SOC]       = { start_cell_soc, nothing },
+	[SCEN_EV_FORCE_CELL]     = { start_force, end_force },
+	[SCEN_EV_OPEN_WIRE]      = { start_open_wire, end_open_wire },
+	[SCEN_EV_NTC_OPEN]       = { start_ntc, end_ntc },
+	[SCEN_EV_NTC_SHORT]      = { start_ntc, end_ntc },
+	[SCEN_EV_SHORT_CIRCUIT]  = { start_short, end_short },
+	[SCEN_EV_BMS_REBOOT]     = { start_reboot, nothing },
+	[SCEN_EV_SETTINGS_RESET] = { start_settings_reset, nothing },
+	[SCEN_EV_FETS]           = { start_fets, end_fets },
+	[SCEN_EV_QUIRK]          = { start_quirk, nothing },
+	[SCEN_EV_WIRE_FAULT]     = { start_wire_fault, end_wire_fault },
+	[SCEN_EV_BLE_DISCONNECT] = { start_ble_drop, nothing },
+	[SCEN_EV_CLEAR_FAULTS]   = { start_clear, nothing },
+	[SCEN_EV_MARK]           = { nothing, nothing },
+};
+
+void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *sim)
+{
+	double ambient;
+
+	memset(tl, 0, sizeof *tl);
+	tl->sc = sc;
+	tl->sim = sim;
+	tl->load_event = -1;
+	tl->short_event = -1;
+	ambient = model_of(tl)->ambient_C;
+	tl->ambient = (struct timeline_ramp){ ambient, ambient, 0, 0 };
+}
+
+unsigned timeline_step(struct timeline *tl, uint32_t now_ms, unsigned *fired, unsigned max)
+{
+	const struct scenario *sc = tl->sc;
+	unsigned i, n = 0;
+
+	/* Ends first: a fault that ends as another starts at the same moment leaves the new one. */
+	for (i = 0; i < tl->next; i++)
+		if (tl->ends_ms[i] && now_ms >= tl->ends_ms[i]) {
+			tl->ends_ms[i] = 0;
+			actions[sc->event[i].kind].end(tl, (int)i, now_ms);
+		}
+	for (; tl->next < sc->n_events && sc->event[tl->next].at_ms <= now_ms; tl->next++) {
+		const struct scen_event *e = &sc->event[tl->next];
+
+		actions[e->kind].start(tl, (int)tl->next, now_ms);
+		if (e->for_ms)
+			tl->ends_ms[tl->next] = e->at_ms + e->for_ms;
+		if (n < max)
+			fired[n++] = tl->next;
+	}
+	model_of(tl)->ambient_C = ramp_at(&tl->ambient, now_ms);
+	return n;
+}
+
+double timeline_load_A(const struct timeline *tl, uint32_t now_ms, double pack_V)
+{
+	const struct scen_event *e;
+
+	if (tl->load_event < 0)
+		return 0.0;
+	e = &tl->sc->event[tl->load_event];
+	switch (e->kind) {
+	case SCEN_EV_POWER:
+		return pack_V > 1.0 ? ramp_at(&tl->load, now_ms) / pack_V : 0.0;
+	case SCEN_EV_PROFILE:
+		return profile_at(tl->sc, e, now_ms - e->at_ms);
+	default:
+		return ramp_at(&tl->load, now_ms);
+	}
+}
+
+double timeline_short_A(const struct timeline *tl)
+{
+	return tl->short_event >= 0 ? tl->sc->event[tl->short_event].value : 0.0;
+}

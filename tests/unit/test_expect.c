@@ -1,0 +1,789 @@
+/* Expectations: the expression language (compile, evaluate, why) and the judge over time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bmsrig/expect.h"
+
+/* A 4-cell DUT report that matches truth4 to within a millivolt. */
+static struct dut_report dut4(void)
+{
+	struct dut_report d;
+
+	memset(&d, 0, sizeof d);
+	d.ok = 1;
+	d.pack.pack_mV = 13206;
+	d.pack.current_mA = -20000;
+	d.pack.soc_pct = 80;
+	d.pack.cell_count = 4;
+	d.pack.cell_mV[0] = 3300; d.pack.cell_mV[1] = 3301; d.pack.cell_mV[2] = 3302; d.pack.cell_mV[3] = 3303;
+	d.pack.temp_count = 2;
+	d.pack.temp_dK[0] = 2981; d.pack.temp_dK[1] = 2990;
+	d.pack.fet_chg = 1; d.pack.fet_dsg = 1;
+	d.pack.prot = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
+	d.pack.bal_mask = 0x5;
+	d.relay = 1;
+	d.comm_fail = 2;
+	return d;
+}
+
+static struct truth_view truth4(void)
+{
+	struct truth_view t;
+
+	memset(&t, 0, sizeof t);
+	t.pack_mV = 13206.4;
+	t.current_mA = -19990;
+	t.requested_mA = -20000;
+	t.soc_pct = 80.2;
+	t.cell_count = 4;
+	t.cell_mV[0] = 3300.2; t.cell_mV[1] = 3301.1; t.cell_mV[2] = 3302.4; t.cell_mV[3] = 3302.7;
+	t.cell_soc_pct[0] = 80; t.cell_soc_pct[1] = 80.5; t.cell_soc_pct[2] = 79.5; t.cell_soc_pct[3] = 80.8;
+	t.temp_count = 2;
+	t.temp_dK[0] = 2981.3; t.temp_dK[1] = 2989.8;
+	t.ambient_dK = 2981.5;
+	t.fet_chg = 1; t.fet_dsg = 0;
+	t.prot = PACK_PROT_PACK_UV;
+	t.bal_mask = 0x2;
+	return t;
+}
+
+/* One bench moment: a DUT report (or none) and the truth. */
+struct bench {
+	struct dut_report d;
+	struct truth_view t;
+	struct expect_env env;
+};
+
+static void bench_init(struct bench *b, int reported)
+{
+	b->d = dut4();
+	b->t = truth4();
+	memset(&b->env, 0, sizeof b->env);
+	b->env.t_s = 12.5;
+	b->env.dut = reported ? &b->d : NULL;
+	b->env.dut_reports = reported ? 7 : 0;
+	b->env.dut_age_ms = 250;
+	b->env.truth = &b->t;
+}
+
+static double ev_why(const char *text, const struct expect_env *env, double tol, struct expr_why *why)
+{
+	struct expr e;
+	char err[128];
+	unsigned col = 99;
+
+	if (expr_compile(&e, text, err, sizeof err, &col) != RIG_OK)
+		fail_msg("`%s` did not compile: %s (column %u)", text, err, col);
+	assert_int_equal(col, 0);
+	return expr_eval(&e, env, tol, why);
+}
+
+static double ev(const char *text, const struct expect_env *env)
+{
+	return ev_why(text, env, 0, NULL);
+}
+
+static void compile_error(const char *text, const char *want, unsigned want_col)
+{
+	struct expr e;
+	char err[128] = "untouched";
+	unsigned col = 0;
+
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, want);
+	assert_int_equal(col, want_col);
+	assert_int_equal(e.n_nodes, 0);
+}
+
+#define EV(text, want) assert_float_equal(ev(text, &b.env), (want), 1e-9)
+#define IS_NAN(text) assert_true(isnan(ev(text, &b.env)))
+
+static void arithmetic_and_precedence(void **state)
+{
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	EV("42", 42);
+	EV("3290.4", 3290.4);
+	EV("0.25", 0.25);
+	EV("1 + 2 * 3", 7);
+	EV("(1 + 2) * 3", 9);
+	EV("7 - 2 - 1", 4);
+	EV("8 / 2 / 2", 2);
+	EV("10 / 4", 2.5);
+	EV("-2 * 3", -6);
+	EV("2 - -3", 5);
+	EV("--3", 3);
+	EV("-(1 + 2)", -3);
+	IS_NAN("1 / 0");
+	IS_NAN("0 / 0");
+	EV("6 & 3", 2);
+	EV("1 + 2 & 3", 3);            /* + before & */
+	EV("5 & 4 == 4", 1);           /* & before == */
+	EV("2.9 & 3", 2);              /* truncated */
+	IS_NAN("-1 & 1");
+	IS_NAN("4294967296 & 1");
+	EV("4294967295 & 4294967295", 4294967295.0);
+	EV("abs(-3.5)", 3.5);
+	EV("min(2, 5)", 2);
+	EV("max(2, 5)", 5);
+	EV("max(min(1, 2), abs(-7)) * 2", 14);
+	IS_NAN("min(1, 1 / 0)");
+	EV("  1\t+\n2 ", 3);
+}
+
+static void comparisons_and_logic(void **state)
+{
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	EV("1 == 1", 1); EV("1 == 2", 0);
+	EV("1 != 2", 1); EV("1 != 1", 0);
+	EV("1 < 2", 1);  EV("2 < 2", 0);
+	EV("2 <= 2", 1); EV("3 <= 2", 0);
+	EV("3 > 2", 1);  EV("2 > 2", 0);
+	EV("2 >= 2", 1); EV("1 >= 2", 0);
+	EV("1 + 1 == 2", 1);
+	EV("1 < 2 and 2 < 1", 0);
+	EV("1 < 2 and 2 < 3", 1);
+	EV("1 or 0 and 0", 1);         /* and before or */
+	EV("(1 or 0) and 0", 0);
+	EV("0 or 0", 0);
+	EV("not 1 == 2", 1);           /* not (1 == 2) */
+	EV("not 0 and 0", 0);          /* (not 0) and 0 */
+	EV("not not 5", 1);
+	EV("!0 && 1 || 0", 1);
+	EV("!(1 != 1)", 1);
+	EV("5 and 7", 1);              /* logic gives 1, not an operand */
+	EV("(1 < 2) + (3 < 4)", 2);
+	EV("1 / 0 or 0", 0);           /* NaN is false */
+	EV("not (1 / 0)", 1);
+}
+
+static void tolerance_widens_each_comparison(void **state)
+{
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	assert_float_equal(ev_why("3300 == 3305", &b.env, 5, NULL), 1, 0);
+	assert_float_equal(ev_why("3300 == 3305", &b.env, 4.9, NULL), 0, 0);
+	assert_float_equal(ev_why("3300 == 3305", &b.env, -5, NULL), 1, 0);   /* the magnitude */
+	assert_float_equal(ev_why("3300 != 3305", &b.env, 5, NULL), 0, 0);
+	assert_float_equal(ev_why("3300 != 3305", &b.env, 4.9, NULL), 1, 0);
+	assert_float_equal(ev_why("3305 < 3300", &b.env, 5, NULL), 0, 0);
+	assert_float_equal(ev_why("3305 < 3300", &b.env, 5.1, NULL), 1, 0);
+	assert_float_equal(ev_why("3305 <= 3300", &b.env, 5, NULL), 1, 0);
+	assert_float_equal(ev_why("3305 <= 3300", &b.env, 4.9, NULL), 0, 0);
+	assert_float_equal(ev_why("3295 > 3300", &b.env, 5, NULL), 0, 0);
+	assert_float_equal(ev_why("3295 > 3300", &b.env, 5.1, NULL), 1, 0);
+	assert_float_equal(ev_why("3295 >= 3300", &b.env, 5, NULL), 1, 0);
+	assert_float_equal(ev_why("3295 >= 3300", &b.env, 4.9, NULL), 0, 0);
+	assert_float_equal(ev_why("1 == 1", &b.env, NAN, NULL), 1, 0);
+	/* the DUT's cells are within 0.4 mV of the truth's */
+	assert_float_equal(ev_why("all cells: dut.cell_mv == truth.cell_mv", &b.env, 0.5, NULL), 1, 0);
+	assert_float_equal(ev_why("all cells: dut.cell_mv == truth.cell_mv", &b.env, 0.2, NULL), 0, 0);
+}
+
+static void every_name_reads_its_field(void **state)
+{
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	EV("t", 12.5);
+	EV("dut.ok", 1); EV("dut.pack_mv", 13206); EV("dut.current_ma", -20000); EV("dut.soc_pct", 80);
+	EV("dut.cell_count", 4); EV("dut.cell_mv[2]", 3301); EV("dut.cell_mv[1 + 3]", 3303);
+	EV("dut.cell_min_mv", 3300); EV("dut.cell_max_mv", 3303); EV("dut.cell_spread_mv", 3);
+	EV("dut.temp_count", 2); EV("dut.temp_dk[2]", 2990); EV("dut.temp_min_dk", 2981);
+	EV("dut.temp_max_dk", 2990); EV("dut.fet_chg", 1); EV("dut.fet_dsg", 1);
+	EV("dut.prot", PACK_PROT_CELL_OV | PACK_PROT_SHORT); EV("dut.bal_mask", 5); EV("dut.relay", 1);
+	EV("dut.comm_fail", 2); EV("dut.reports", 7); EV("dut.age_ms", 250);
+	EV("truth.pack_mv", 13206.4); EV("truth.current_ma", -19990); EV("truth.requested_ma", -20000);
+	EV("truth.soc_pct", 80.2); EV("truth.cell_count", 4); EV("truth.cell_mv[3]", 3302.4);
+	EV("truth.cell_soc_pct[4]", 80.8); EV("truth.cell_min_mv", 3300.2);
+	EV("truth.cell_max_mv", 3302.7); EV("truth.cell_spread_mv", 2.5); EV("truth.temp_count", 2);
+	EV("truth.temp_dk[1]", 2981.3); EV("truth.temp_min_dk", 2981.3); EV("truth.temp_max_dk", 2989.8);
+	EV("truth.ambient_dk", 2981.5); EV("truth.fet_chg", 1); EV("truth.fet_dsg", 0);
+	EV("truth.prot", PACK_PROT_PACK_UV); EV("truth.bal_mask", 2);
+	EV("prot.cell_ov", PACK_PROT_CELL_OV); EV("prot.cell_uv", PACK_PROT_CELL_UV);
+	EV("prot.pack_ov", PACK_PROT_PACK_OV); EV("prot.pack_uv", PACK_PROT_PACK_UV);
+	EV("prot.chg_ot", PACK_PROT_CHG_OT); EV("prot.chg_ut", PACK_PROT_CHG_UT);
+	EV("prot.dsg_ot", PACK_PROT_DSG_OT); EV("prot.dsg_ut", PACK_PROT_DSG_UT);
+	EV("prot.chg_oc", PACK_PROT_CHG_OC); EV("prot.dsg_oc", PACK_PROT_DSG_OC);
+	EV("prot.short", PACK_PROT_SHORT); EV("prot.afe", PACK_PROT_AFE);
+	EV("prot.sw_lock", PACK_PROT_SW_LOCK);
+	EV("dut.prot & prot.short != 0", 1);
+	EV("dut.prot & prot.afe", 0);
+}
+
+static void before_a_report_dut_fields_are_nan(void **state)
+{
+	struct bench b;
+	struct expr_why why;
+	struct expr e;
+
+	(void)state;
+	bench_init(&b, 0);
+	IS_NAN("dut.pack_mv");
+	IS_NAN("dut.cell_min_mv");
+	IS_NAN("dut.cell_mv[1]");
+	EV("dut.relay != 1", 0);       /* NaN: every comparison is false, != too */
+	EV("dut.relay == 1", 0);
+	EV("dut.reports == 0", 1);
+	EV("dut.age_ms", 250);
+	EV("truth.pack_mv > 0", 1);
+	assert_float_equal(ev_why("dut.relay != 1", &b.env, 0, &why), 0, 0);
+	assert_int_equal(why.have, 1);
+	assert_string_equal(why.lhs, "dut.relay");
+	assert_true(isnan(why.lhs_v));
+	assert_float_equal(why.rhs_v, 1, 0);
+
+	assert_int_equal(expr_compile(&e, "dut.relay == 0", NULL, 0, NULL), RIG_OK);
+	assert_int_equal(e.uses_dut, 1);
+	assert_int_equal(expr_compile(&e, "dut.reports > 0 and dut.age_ms < 500 and t > 1", NULL, 0, NULL), RIG_OK);
+	assert_int_equal(e.uses_dut, 0);
+	assert_int_equal(expr_compile(&e, "all cells: truth.cell_mv > 0", NULL, 0, NULL), RIG_OK);
+	assert_int_equal(e.uses_dut, 0);
+
+	b.env.truth = NULL;            /* no truth either: truth.* reads NaN too */
+	IS_NAN("truth.pack_mv");
+}
+
+static void quantifiers_and_why_cell(void **state)
+{
+	struct bench b;
+	struct expr_why why;
+
+	(void)state;
+	bench_init(&b, 1);
+	assert_float_equal(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 1", &b.env, 0, &why), 1, 0);
+	assert_int_equal(why.cell, 4);                 /* all true: the last cell */
+	b.d.pack.cell_mV[2] = 3290;
+	assert_float_equal(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 1", &b.env, 0, &why), 0, 0);
+	assert_int_equal(why.have, 1);
+	assert_int_equal(why.cell, 3);                 /* the first false cell */
+	assert_string_equal(why.lhs, "abs(dut.cell_mv - truth.cell_mv)");
+	assert_string_equal(why.op, "<=");
+	assert_string_equal(why.rhs, "1");
+	assert_float_equal(why.lhs_v, 12.4, 1e-9);
+
+	assert_float_equal(ev_why("any cell: dut.cell_mv > 3302", &b.env, 0, &why), 1, 0);
+	assert_int_equal(why.cell, 4);                 /* the first true cell */
+	assert_float_equal(ev_why("any cell: dut.cell_mv < 3295", &b.env, 0, &why), 1, 0);
+	assert_int_equal(why.cell, 3);
+	assert_float_equal(ev_why("any cells: dut.cell_mv > 4000", &b.env, 0, &why), 0, 0);
+	assert_int_equal(why.cell, 4);                 /* none: the last cell */
+	assert_float_equal(why.lhs_v, 3303, 0);
+
+	EV("all cells: cell >= 1 and cell <= 4", 1);
+	EV("all cells: truth.cell_soc_pct > 79", 1);
+	EV("any cell: truth.cell_soc_pct < 80 and cell == 3", 1);
+	EV("(all cells: dut.cell_mv > 3000) + 1", 2);
+	EV("dut.ok == 1 and all cells: dut.cell_mv > 3000", 1);
+	EV("not all cells: dut.cell_mv > 3300", 1);
+	EV("all cells: dut.cell_mv[1] == 3300", 1);   /* an explicit index still works inside */
+	/* the body reaches right: `or 1` is inside, so cell 3 passes */
+	EV("all cells: dut.cell_mv > 3295 or 1", 1);
+	EV("(all cells: dut.cell_mv > 3295) or 0", 0);
+
+	b.d.pack.cell_count = 3;                        /* the truth has 4: the DUT lacks cell 4 */
+	b.d.pack.cell_mV[2] = 3302;
+	EV("all cells: dut.cell_mv > 3000", 0);
+	b.env.truth = NULL;                             /* without truth the DUT's count is used */
+	EV("all cells: dut.cell_mv > 3000", 1);
+	EV("any cell: cell == 4", 0);
+	b.env.dut = NULL;                               /* no cells at all */
+	EV("all cells: dut.cell_mv > 3000", 1);
+	EV("any cell: cell == 1", 0);
+}
+
+static void index_out_of_range_is_nan(void **state)
+{
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	IS_NAN("dut.cell_mv[0]");
+	IS_NAN("dut.cell_mv[5]");
+	IS_NAN("dut.cell_mv[-1]");
+	IS_NAN("dut.cell_mv[1.5]");
+	IS_NAN("dut.cell_mv[1 / 0]");
+	IS_NAN("dut.temp_dk[3]");
+	IS_NAN("truth.cell_mv[5]");
+	IS_NAN("truth.temp_dk[3]");
+	EV("dut.cell_mv[5] > 0", 0);
+	EV("truth.cell_mv[4] > 0", 1);
+	b.d.pack.cell_count = 200;                      /* a count beyond the array is clamped */
+	IS_NAN("dut.cell_mv[33]");
+	b.d.pack.cell_count = 0;
+	IS_NAN("dut.cell_min_mv");
+}
+
+static void compile_errors_and_columns(void **state)
+{
+	(void)state;
+	compile_error("dut.rely == 0", "unknown name `dut.rely`", 1);
+	compile_error("1 + dut.", "unknown name `dut.`", 5);
+	compile_error("", "empty expression", 1);
+	compile_error("   ", "empty expression", 1);
+	compile_error("1 2", "unexpected `2` after `1`", 3);
+	compile_error("dut.relay 1", "unexpected `1` after `dut.relay`", 11);
+	compile_error("(1 + 2", "unclosed `(`", 1);
+	compile_error("(1 + 2 3)", "unexpected `3` after `2`", 8);
+	compile_error("1 + 2)", "unmatched `)`", 6);
+	compile_error("()", "expected a value, got `)`", 2);
+	compile_error("1 +", "expected a value after `+`", 4);
+	compile_error("1 + * 2", "expected a value, got `*`", 5);
+	compile_error("1.2.3 > 0", "bad number `1.2.3`", 1);
+	compile_error("2 * 3.", "bad number `3.`", 5);
+	compile_error("12abc", "bad number `12abc`", 1);
+	compile_error(".5", "unexpected `.`", 1);
+	compile_error("1 < 2 < 3", "comparisons do not chain: write `a < b and b < c`", 7);
+	compile_error("1 == 2 != 3", "comparisons do not chain: write `a < b and b < c`", 8);
+	compile_error("dut.relay = 0", "`=` is not a comparison: write `==`", 11);
+	compile_error("1 | 2", "unexpected `|`", 3);
+	compile_error("1 + \x01", "unexpected byte 0x01", 5);
+	compile_error("dut.cell_mv > 3000", "dut.cell_mv needs an index [n] outside `all cells:`", 1);
+	compile_error("1 + truth.cell_soc_pct", "truth.cell_soc_pct needs an index [n] outside `all cells:`", 5);
+	compile_error("all cells: dut.temp_dk > 0", "dut.temp_dk needs an index [n]", 12);
+	compile_error("dut.pack_mv[1]", "`dut.pack_mv` takes no index", 12);
+	compile_error("dut.cell_mv[1", "unclosed `[`", 12);
+	compile_error("cell > 1", "`cell` is only known inside `all cells:` or `any cell:`", 1);
+	compile_error("all cells: any cell: 1", "quantifiers do not nest", 12);
+	compile_error("all cells dut.ok", "expected `:` after `cells`", 11);
+	compile_error("all dut.ok", "expected `cells:` after `all`", 5);
+	compile_error("all cells:", "expected a value after `:`", 11);
+	compile_error("1 + all cells: 1", "put `all cells: ...` in parentheses to use its value", 5);
+	compile_error("abs 1", "expected `(` after `abs`", 5);
+	compile_error("abs(1, 2)", "`abs` takes 1 argument", 6);
+	compile_error("min(1)", "`min` takes 2 arguments", 6);
+	compile_error("max(1, 2, 3)", "`max` takes 2 arguments", 9);
+	compile_error("min(1, 2", "unclosed `(`", 4);
+	compile_error("Dut.relay", "unknown name `Dut.relay`", 1);
+}
+
+static void errors_without_err_buffer_and_recompile(void **state)
+{
+	struct expr e;
+	unsigned col = 0;
+
+	(void)state;
+	assert_int_equal(expr_compile(&e, "1 +", NULL, 0, &col), RIG_ERR_ARG);
+	assert_int_equal(col, 4);
+	assert_int_equal(expr_compile(&e, "dut.relay == 0", NULL, 0, NULL), RIG_OK);
+	assert_string_equal(e.text, "dut.relay == 0");
+	assert_true(e.n_nodes >= 3 && e.root < e.n_nodes);
+}
+
+static void depth_bomb_fails_cleanly(void **state)
+{
+	static char text[10010];
+	struct expr e;
+	char err[128];
+	unsigned col = 0, i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++)
+		text[i] = '(';
+	strcpy(text + 10000, "1");
+	/* longer than the limit: refused before any parsing */
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, "too long (more than 511 characters)");
+	assert_int_equal(col, 512);
+
+	strcpy(text + 500, "1");       /* 500 '(' fit the text limit and hit the depth limit */
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, "nested too deeply (more than 64 levels)");
+	assert_int_equal(col, 65);     /* the whole is level 1; what the 64th `(` opens, level 65 */
+	for (i = 0; i < 500; i++)
+		text[i] = i % 2 ? ' ' : '-';
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, "nested too deeply (more than 64 levels)");
+	for (i = 0; i < 500; i++)
+		text[i] = '!';
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, "nested too deeply (more than 64 levels)");
+
+	/* 60 levels are fine */
+	for (i = 0; i < 60; i++) {
+		text[i] = '(';
+		text[61 + i] = ')';
+	}
+	text[60] = '1';
+	text[121] = '\0';
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_OK);
+}
+
+static void long_input_and_too_many_nodes(void **state)
+{
+	char text[600];
+	struct expr e;
+	struct bench b;
+	char err[128];
+	unsigned col = 0, i;
+
+	(void)state;
+	bench_init(&b, 1);
+	memset(text, ' ', sizeof text);
+	strcpy(text + 510, "1");                  /* 511 characters: the most there may be */
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_OK);
+	assert_float_equal(expr_eval(&e, &b.env, 0, NULL), 1, 0);
+	memset(text, ' ', sizeof text);
+	strcpy(text + 511, "1");
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, "too long (more than 511 characters)");
+	assert_int_equal(col, 512);
+
+	/* "1+1+...": the 97th node is a `+`, made when the parser stands on column 98 */
+	for (i = 0; i < 100; i++) {
+		text[2 * i] = '1';
+		text[2 * i + 1] = '+';
+	}
+	text[199] = '\0';
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
+	assert_string_equal(err, "too many nodes (more than 96)");
+	assert_int_equal(col, 98);
+	text[95] = '\0';               /* 48 ones, 47 pluses: 95 nodes */
+	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_OK);
+	assert_float_equal(expr_eval(&e, &b.env, 0, NULL), 48, 0);
+}
+
+static void why_names_the_deciding_comparison(void **state)
+{
+	struct bench b;
+	struct expr_why why;
+
+	(void)state;
+	bench_init(&b, 1);
+	assert_float_equal(ev_why("dut.relay == 0", &b.env, 0, &why), 0, 0);
+	assert_int_equal(why.have, 1);
+	assert_string_equal(why.lhs, "dut.relay");
+	assert_string_equal(why.op, "==");
+	assert_string_equal(why.rhs, "0");
+	assert_float_equal(why.lhs_v, 1, 0);
+	assert_float_equal(why.rhs_v, 0, 0);
+	assert_int_equal(why.cell, 0);
+
+	/* and: the first false operand */
+	ev_why("dut.ok == 1 and dut.fet_chg == 0 and dut.relay == 0", &b.env, 0, &why);
+	assert_string_equal(why.lhs, "dut.fet_chg");
+	/* or, false: the last operand */
+	ev_why("dut.relay == 0 or dut.fet_dsg == 0", &b.env, 0, &why);
+	assert_string_equal(why.lhs, "dut.fet_dsg");
+	/* or, true: the operand that made it true */
+	ev_why("dut.relay == 1 or dut.fet_dsg == 0", &b.env, 0, &why);
+	assert_string_equal(why.lhs, "dut.relay");
+	/* the sides' text keeps parentheses and drops the spaces around them */
+	ev_why("  (dut.pack_mv - truth.pack_mv)   >=   max(1, 2)  ", &b.env, 0, &why);
+	assert_string_equal(why.lhs, "(dut.pack_mv - truth.pack_mv)");
+	assert_string_equal(why.rhs, "max(1, 2)");
+	assert_string_equal(why.op, ">=");
+	/* no comparison: nothing to name */
+	ev_why("dut.ok", &b.env, 0, &why);
+	assert_int_equal(why.have, 0);
+}
+
+/* ---- the judge --------------------------------------------------------------------------- */
+
+static void spec_init(struct expect_spec *s, enum expect_form form, const char *that)
+{
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "test");
+	s->form = form;
+	s->after_event = -1;
+	assert_int_equal(expr_compile(&s->that, that, NULL, 0, NULL), RIG_OK);
+}
+
+static void at_passes_fails_and_needs_a_report(void **state)
+{
+	struct expect_spec s[3];
+	struct expect_result r[3];
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 0);
+	memset(r, 0, sizeof r);
+	spec_init(&s[0], EXPECT_AT, "dut.relay == 0");
+	s[0].at_ms = 12300;
+	spec_init(&s[1], EXPECT_AT, "all cells: dut.cell_mv == truth.cell_mv");
+	s[1].at_ms = 12300;
+	s[1].tolerance = 0.5;
+	spec_init(&s[2], EXPECT_AT, "truth.fet_dsg == 0");
+	s[2].at_ms = 1000;
+
+	assert_int_equal(expect_step(s, r, 3, 500, &b.env, NULL, 0), 0);
+	assert_int_equal(r[0].state, EXPECT_PENDING);
+	assert_int_equal(r[2].state, EXPECT_PENDING);
+	assert_int_equal(expect_step(s, r, 3, 1000, &b.env, NULL, 0), 0);
+	assert_int_equal(r[2].state, EXPECT_PASSED);       /* truth only: no report needed */
+	assert_int_equal(r[2].t_ms, 1000);
+	assert_string_equal(r[2].message, "at 1.000 s: truth.fet_dsg == 0 is true: truth.fet_dsg = 0, 0 = 0");
+
+	b.env.dut = &b.d;
+	b.d.pack.cell_mV[2] = 3301;
+	assert_int_equal(expect_step(s, r, 3, 12301, &b.env, NULL, 0), 2);
+	assert_int_equal(r[0].state, EXPECT_FAILED);
+	assert_int_equal(r[0].t_ms, 12301);
+	assert_int_equal(r[0].checks, 1);
+	assert_string_equal(r[0].message, "at 12.301 s: dut.relay == 0 is false: dut.relay = 1, 0 = 0");
+	assert_string_equal(r[0].why.lhs, "dut.relay");
+	assert_int_equal(r[1].state, EXPECT_FAILED);
+	assert_string_equal(r[1].message, "at 12.301 s: all cells: dut.cell_mv == truth.cell_mv is false "
+	                    "(cell 3: dut.cell_mv = 3301, truth.cell_mv = 3302.4) (tolerance 0.5)");
+	assert_int_equal(r[1].why.cell, 3);
+	/* decided: later steps change nothing */
+	assert_int_equal(expect_step(s, r, 3, 13000, &b.env, NULL, 0), 0);
+	assert_int_equal(r[0].checks, 1);
+
+	/* no report when the time comes */
+	memset(r, 0, sizeof r);
+	b.env.dut = NULL;
+	assert_int_equal(expect_step(s, r, 1, 12300, &b.env, NULL, 0), 1);
+	assert_string_equal(r[0].message, "at 12.300 s: no telemetry from the DUT yet");
+	/* never reached */
+	memset(r, 0, sizeof r);
+	expect_finish(s, r, 1, 10000);
+	assert_int_equal(r[0].state, EXPECT_FAILED);
+	assert_int_equal(r[0].t_ms, 10000);
+	assert_string_equal(r[0].message, "the run ended at 10.000 s, before 12.300 s");
+}
+
+static void within_after_an_event(void **state)
+{
+	struct expect_spec s;
+	struct expect_result r;
+	struct bench b;
+	const unsigned other = 1, ev3[2] = { 1, 3 };
+
+	(void)state;
+	bench_init(&b, 1);
+	spec_init(&s, EXPECT_WITHIN, "dut.relay == 0");
+	s.within_ms = 2000;
+	s.after_event = 3;
+
+	/* passes at the first step it holds */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(expect_step(&s, &r, 1, 1000, &b.env, &other, 1), 0);
+	assert_int_equal(r.trigger_ms, UINT32_MAX);
+	assert_int_equal(r.checks, 0);
+	assert_int_equal(expect_step(&s, &r, 1, 5000, &b.env, ev3, 2), 0);
+	assert_int_equal(r.trigger_ms, 5000);
+	assert_int_equal(r.checks, 1);                      /* the trigger step counts */
+	assert_int_equal(r.state, EXPECT_PENDING);
+	b.d.relay = 0;
+	assert_int_equal(expect_step(&s, &r, 1, 6200, &b.env, NULL, 0), 0);
+	assert_int_equal(r.state, EXPECT_PASSED);
+	assert_int_equal(r.t_ms, 6200);
+	assert_int_equal(r.checks, 2);
+	assert_string_equal(r.message, "at 6.200 s: dut.relay == 0 is true, 1.200 s after the trigger: "
+	                    "dut.relay = 0, 0 = 0");
+
+	/* holds at the trigger step itself */
+	memset(&r, 0, sizeof r);
+	expect_step(&s, &r, 1, 5000, &b.env, ev3, 2);
+	assert_int_equal(r.state, EXPECT_PASSED);
+
+	/* the deadline passes: fails at the first step after it, not at it */
+	memset(&r, 0, sizeof r);
+	b.d.relay = 1;
+	expect_step(&s, &r, 1, 5000, &b.env, ev3, 2);
+	assert_int_equal(expect_step(&s, &r, 1, 7000, &b.env, NULL, 0), 0);
+	assert_int_equal(r.state, EXPECT_PENDING);
+	assert_int_equal(expect_step(&s, &r, 1, 7005, &b.env, NULL, 0), 1);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_int_equal(r.t_ms, 7005);
+	assert_int_equal(r.checks, 2);
+	assert_string_equal(r.message, "at 7.005 s: dut.relay == 0 did not hold within 2.000 s after the "
+	                    "trigger at 5.000 s: dut.relay = 1, 0 = 0");
+
+	/* the trigger never came */
+	memset(&r, 0, sizeof r);
+	expect_step(&s, &r, 1, 5000, &b.env, &other, 1);
+	expect_finish(&s, &r, 1, 9000);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_int_equal(r.trigger_ms, UINT32_MAX);
+	assert_string_equal(r.message, "the trigger (timeline event #3) never happened");
+
+	/* the run ended before the deadline */
+	memset(&r, 0, sizeof r);
+	expect_step(&s, &r, 1, 5000, &b.env, ev3, 2);
+	expect_finish(&s, &r, 1, 6000);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_string_equal(r.message, "the run ended at 6.000 s, before the deadline at 7.000 s, without "
+	                    "dut.relay == 0 holding: dut.relay = 1, 0 = 0");
+}
+
+static void within_after_a_condition(void **state)
+{
+	struct expect_spec s;
+	struct expect_result r;
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 0);
+	spec_init(&s, EXPECT_WITHIN, "dut.prot & prot.cell_ov");
+	s.within_ms = 500;
+	assert_int_equal(expr_compile(&s.after, "truth.cell_max_mv > 3650", NULL, 0, NULL), RIG_OK);
+
+	memset(&r, 0, sizeof r);
+	assert_int_equal(expect_step(&s, &r, 1, 100, &b.env, NULL, 0), 0);
+	assert_int_equal(r.trigger_ms, UINT32_MAX);
+	b.t.cell_mV[1] = 3651;                          /* triggers; the DUT has not reported */
+	assert_int_equal(expect_step(&s, &r, 1, 200, &b.env, NULL, 0), 0);
+	assert_int_equal(r.trigger_ms, 200);
+	assert_int_equal(r.state, EXPECT_PENDING);
+	b.env.dut = &b.d;                               /* reports the bit 0.5 s later: in time */
+	assert_int_equal(expect_step(&s, &r, 1, 700, &b.env, NULL, 0), 0);
+	assert_int_equal(r.state, EXPECT_PASSED);
+	assert_int_equal(r.t_ms, 700);
+	assert_string_equal(r.message, "at 0.700 s: dut.prot & prot.cell_ov is true, 0.500 s after the "
+	                    "trigger (value 1)");
+
+	/* a condition that never holds */
+	memset(&r, 0, sizeof r);
+	b.t.cell_mV[1] = 3300;
+	expect_step(&s, &r, 1, 100, &b.env, NULL, 0);
+	expect_finish(&s, &r, 1, 1000);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_string_equal(r.message, "the trigger `truth.cell_max_mv > 3650` never happened");
+	/* never stepped at all */
+	memset(&r, 0, sizeof r);
+	expect_finish(&s, &r, 1, 1000);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_int_equal(r.trigger_ms, UINT32_MAX);
+}
+
+static void always_fails_at_the_first_false_step(void **state)
+{
+	struct expect_spec s;
+	struct expect_result r;
+	struct bench b;
+	uint32_t ms;
+
+	(void)state;
+	bench_init(&b, 0);
+	spec_init(&s, EXPECT_ALWAYS, "dut.relay == 1");
+	memset(&r, 0, sizeof r);
+	assert_int_equal(expect_step(&s, &r, 1, 0, &b.env, NULL, 0), 0);   /* no report: skipped */
+	assert_int_equal(r.checks, 0);
+	b.env.dut = &b.d;
+	for (ms = 100; ms <= 500; ms += 100)
+		assert_int_equal(expect_step(&s, &r, 1, ms, &b.env, NULL, 0), 0);
+	assert_int_equal(r.checks, 5);
+	b.d.relay = 0;
+	assert_int_equal(expect_step(&s, &r, 1, 600, &b.env, NULL, 0), 1);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_int_equal(r.t_ms, 600);
+	assert_string_equal(r.message, "at 0.600 s: dut.relay == 1 is false: dut.relay = 0, 1 = 1");
+	expect_finish(&s, &r, 1, 1000);
+	assert_int_equal(r.state, EXPECT_FAILED);          /* finish keeps a decision */
+
+	/* it held: passes at the end */
+	memset(&r, 0, sizeof r);
+	b.d.relay = 1;
+	expect_step(&s, &r, 1, 100, &b.env, NULL, 0);
+	expect_step(&s, &r, 1, 200, &b.env, NULL, 0);
+	expect_finish(&s, &r, 1, 1000);
+	assert_int_equal(r.state, EXPECT_PASSED);
+	assert_int_equal(r.t_ms, 1000);
+	assert_string_equal(r.message, "dut.relay == 1 held at all 2 checks");
+}
+
+static void always_window_and_zero_checks(void **state)
+{
+	struct expect_spec s;
+	struct expect_result r;
+	struct bench b;
+	uint32_t ms;
+
+	(void)state;
+	bench_init(&b, 1);
+	spec_init(&s, EXPECT_ALWAYS, "dut.relay == 1");
+	s.from_ms = 1000;
+	s.until_ms = 2000;
+	memset(&r, 0, sizeof r);
+	b.d.relay = 0;                                      /* false outside the window only */
+	assert_int_equal(expect_step(&s, &r, 1, 999, &b.env, NULL, 0), 0);
+	b.d.relay = 1;
+	for (ms = 1000; ms <= 2000; ms += 250)
+		assert_int_equal(expect_step(&s, &r, 1, ms, &b.env, NULL, 0), 0);
+	b.d.relay = 0;
+	assert_int_equal(expect_step(&s, &r, 1, 2001, &b.env, NULL, 0), 0);
+	assert_int_equal(r.checks, 5);
+	expect_finish(&s, &r, 1, 3000);
+	assert_int_equal(r.state, EXPECT_PASSED);
+
+	/* the DUT never reported in the window */
+	memset(&r, 0, sizeof r);
+	b.env.dut = NULL;
+	for (ms = 0; ms <= 3000; ms += 500)
+		expect_step(&s, &r, 1, ms, &b.env, NULL, 0);
+	expect_finish(&s, &r, 1, 3000);
+	assert_int_equal(r.state, EXPECT_FAILED);
+	assert_int_equal(r.checks, 0);
+	assert_string_equal(r.message, "never checked: the DUT never reported in the window");
+}
+
+static void never_fails_when_it_holds(void **state)
+{
+	struct expect_spec s[2];
+	struct expect_result r[2];
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	spec_init(&s[0], EXPECT_NEVER, "any cell: dut.cell_mv > 3650");
+	spec_init(&s[1], EXPECT_NEVER, "dut.comm_fail > 5");
+	s[1].from_ms = 500;
+	memset(r, 0, sizeof r);
+	assert_int_equal(expect_step(s, r, 2, 100, &b.env, NULL, 0), 0);
+	assert_int_equal(r[0].checks, 1);
+	assert_int_equal(r[1].checks, 0);                  /* before its window */
+	b.d.pack.cell_mV[1] = 3700;
+	b.d.comm_fail = 9;
+	assert_int_equal(expect_step(s, r, 2, 200, &b.env, NULL, 0), 1);
+	assert_int_equal(r[0].state, EXPECT_FAILED);
+	assert_string_equal(r[0].message, "at 0.200 s: any cell: dut.cell_mv > 3650 is true "
+	                    "(cell 2: dut.cell_mv = 3700, 3650 = 3650)");
+	assert_int_equal(r[0].why.cell, 2);
+	b.d.comm_fail = 2;
+	assert_int_equal(expect_step(s, r, 2, 600, &b.env, NULL, 0), 0);
+	expect_finish(s, r, 2, 1000);
+	assert_int_equal(r[1].state, EXPECT_PASSED);
+	assert_string_equal(r[1].message, "dut.comm_fail > 5 held at none of 1 checks");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(arithmetic_and_precedence),
+		cmocka_unit_test(comparisons_and_logic),
+		cmocka_unit_test(tolerance_widens_each_comparison),
+		cmocka_unit_test(every_name_reads_its_field),
+		cmocka_unit_test(before_a_report_dut_fields_are_nan),
+		cmocka_unit_test(quantifiers_and_why_cell),
+		cmocka_unit_test(index_out_of_range_is_nan),
+		cmocka_unit_test(compile_errors_and_columns),
+		cmocka_unit_test(errors_without_err_buffer_and_recompile),
+		cmocka_unit_test(depth_bomb_fails_cleanly),
+		cmocka_unit_test(long_input_and_too_many_nodes),
+		cmocka_unit_test(why_names_the_deciding_comparison),
+		cmocka_unit_test(at_passes_fails_and_needs_a_report),
+		cmocka_unit_test(within_after_an_event),
+		cmocka_unit_test(within_after_a_condition),
+		cmocka_unit_test(always_fails_at_the_first_false_step),
+		cmocka_unit_test(always_window_and_zero_checks),
+		cmocka_unit_test(never_fails_when_it_holds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
