@@ -1,6 +1,6 @@
 # bmsrig: one non-recursive Makefile. Outputs under build/.
 #   make          programs (build/bin)        make test   everything, unit tests under ASan+UBSan
-#   make run      the closed-loop demo         make bench  benchmarks
+#   make run      the default scenario        make bench  benchmarks
 #   make fuzz     libFuzzer targets           make deps   Debian packages, only those missing
 #   make lx106    the core for the ESP8266    make clean
 
@@ -84,6 +84,7 @@ FUZZ_EXTRA := $(wildcard sim/*_json.c) $(filter-out $(FUZZ_SRC),$(sort $(wildcar
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # A target that needs host sources beyond the core names them in FUZZ_WITH_<target>.
 FUZZ_WITH_fuzz_expr     := hil/expect.c
+FUZZ_WITH_fuzz_replay   := sim/replay.c
 FUZZ_WITH_fuzz_scenario := $(filter-out sim/bmssim.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
                            hil/expect.c firmware/port/host/serial.c
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA) $$(FUZZ_WITH_$$*)
@@ -105,12 +106,12 @@ lx106: $(LX_OBJS)
 test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(FUZZ_BINS) $(LX_OBJS)
 	@tests/run-tests
 
-# The closed loop: the emulator (4S LFP, 100 Ah, 20 A discharge) and the host firmware against
-# it for 10 s, a live truth-vs-DUT table, and a verdict (exit 0 when they agree).
-RUN_DUT := build/bin/bmsmon --port {port} --poll-ms 1000
+# The main job: the default scenario, a 24-hour day of a 16S LFP pack (solar charge, evening
+# load) played in lockstep against the firmware core, with live progress and the verdict of each
+# expectation. Exit 0 when every one holds.
+RUN_SCENARIO := scenarios/jbd-16s-24h-solar-day-tracks-the-pack.json
 run: all
-	build/bin/bmssim serve --bms jbd --cells 4 --chem lfp --capacity-ah 100 --soc-pct 80 \
-	    --current-a -20 --duration-s 10 --dut '$(RUN_DUT)'
+	build/bin/bmssim run $(RUN_SCENARIO)
 
 bench: all build/bench/bench_codec build/bench/bench_protocols build/bench/bench_pty build/bench/bench_many
 	@tests/bench/run-bench

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 "  -r, --realtime        the host bmsmon as a separate process on a pty, on the wall clock,\n"
 "                        replies paced at the baud rate (default: lockstep, the firmware core\n"
 "                        in this process on simulated time, deterministic and fast)\n"
-"      --dut CMD         realtime: run CMD as the device under test, {port} replaced by the\n"
+"      --dut-cmd CMD     realtime: run CMD as the device under test, {port} replaced by the\n"
 "                        emulator's pty (default: bmsmon beside bmssim with the scenario's\n"
 "                        dut settings as flags)\n"
 "  -j, --junit OUT.xml   write a JUnit report (atomically)\n"
@@ -46,7 +46,8 @@ static void fmt_duration(double s, char *out, size_t cap)
 		snprintf(out, cap, "%.1fs", s);
 }
 
-static void summarise(const struct run_report *r, int quiet)
+/* One line a scenario, then what was not met; with detail, every case with its message. */
+static void summarise(const struct run_report *r, int quiet, int detail)
 {
 	unsigned i, ok = 0;
 	int passed = run_passed(r);
@@ -67,8 +68,11 @@ static void summarise(const struct run_report *r, int quiet)
 		const struct run_case *c = &r->cases[i];
 		const char *p;
 
-		if (c->state == EXPECT_PASSED)
+		if (c->state == EXPECT_PASSED) {
+			if (detail)
+				printf("      met:     %s\n        %s\n", c->name, c->message);
 			continue;
+		}
 		printf("      not met: %s\n        %s\n", c->name, c->message);
 		if (!c->wire[0])
 			continue;
@@ -82,7 +86,7 @@ static void summarise(const struct run_report *r, int quiet)
 int runner_main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "realtime", no_argument, 0, 'r' }, { "dut", required_argument, 0, 'D' },
+		{ "realtime", no_argument, 0, 'r' }, { "dut-cmd", required_argument, 0, 'D' },
 		{ "junit", required_argument, 0, 'j' }, { "trace", required_argument, 0, 't' },
 		{ "seed", required_argument, 0, 's' }, { "quiet", no_argument, 0, 'q' },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
@@ -125,7 +129,7 @@ int runner_main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (o.dut_cmd && !o.realtime) {
-		fprintf(stderr, "%s: --dut: expected --realtime as well (lockstep runs the core in-process)\n", PROG);
+		fprintf(stderr, "%s: --dut-cmd: expected --realtime as well (lockstep runs the core in-process)\n", PROG);
 		return CLI_EXIT_USAGE;
 	}
 	n = (unsigned)(argc - optind);
@@ -150,7 +154,7 @@ int runner_main(int argc, char **argv)
 	for (i = 0; i < n && !code; i++) {
 		(void)run_scenario(&sc[i], &o, &reps[i]);
 		passed += run_passed(&reps[i]);
-		summarise(&reps[i], quiet);
+		summarise(&reps[i], quiet, n == 1);
 		fflush(stdout);
 	}
 	if (!code) {

@@ -14,6 +14,7 @@
 #include "bmsrig/bms.h"
 #include "bmsrig/cli.h"
 #include "bmsrig/hil.h"
+#include "bmsrig/replay.h"
 #include "bmsrig/runner.h"
 #include "bmsrig/sim.h"
 #include "bmsrig/spec.h"
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: bmssim serve [options]\n"
 "       bmssim run [options] FILE...   (scenarios: see bmssim run --help)\n"
+"       bmssim replay [options] TRACE  (a recorded run: see bmssim replay --help)\n"
 "Emulates smart BMS (pack model, BMS logic, protocol) on pseudo-terminals or serial ports.\n"
 "Prints the port each one serves on stdout, then serves until stopped.\n"
 "\n"
@@ -183,7 +185,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		exit(0);
 	}
 	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
-		fprintf(stderr, "%s: expected a command: serve or run (see --help)\n", PROG);
+		fprintf(stderr, "%s: expected a command: serve, run or replay (see --help)\n", PROG);
 		return 0;
 	}
 	optind = 2;
@@ -436,6 +438,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return runner_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "replay"))
+		return replay_main(argc - 1, argv + 1);
 	spec_defaults(&o.tmpl);
 	if (!parse_args(argc, argv, &o) || !build_sims(&o, specs, cfgs, first, &n_cfgs))
 		return CLI_EXIT_USAGE;
