@@ -33,18 +33,25 @@ CORE_SRC := $(sort $(wildcard firmware/core/*.c))
 HOST_SRC := $(filter-out firmware/port/host/bmsmon.c,$(sort $(wildcard firmware/port/host/*.c)))
 SIM_SRC  := $(filter-out sim/bmssim.c,$(sort $(wildcard sim/*.c)))
 HIL_SRC  := $(sort $(wildcard hil/*.c))
-TOOL_SRC := $(filter-out tools/bmsdecode.c,$(sort $(wildcard tools/*.c)))
+# bmsviz alone links SDL: its SDL sources stay out of librig.a, so the unit tests never need
+# SDL; its model, layout and socket code (tools/viz_*.c but viz_draw.c) are plain library code.
+VIZ_SDL_SRC := tools/bmsviz.c tools/viz_draw.c
+SDL_PKGS    := sdl2 SDL2_ttf SDL2_image
+SDL_CFLAGS  := $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
+SDL_LIBS    := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
+TOOL_SRC := $(filter-out tools/bmsdecode.c $(VIZ_SDL_SRC),$(sort $(wildcard tools/*.c)))
 LIB_SRC  := $(CORE_SRC) $(HOST_SRC) $(SIM_SRC) $(HIL_SRC) $(TOOL_SRC)
-PROGS    := bmsmon bmssim bmsdecode
+PROGS    := bmsmon bmssim bmsdecode bmsviz
 MAIN_bmsmon    := firmware/port/host/bmsmon
 MAIN_bmssim    := sim/bmssim
 MAIN_bmsdecode := tools/bmsdecode
+MAIN_bmsviz    := tools/bmsviz
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_HELP := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all run test bench fuzz lx106 deps clean
+.PHONY: all run test bench fuzz lx106 lx106-measure deps clean
 .SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
@@ -73,6 +80,24 @@ build/asan/bin/%: build/asan/$$(MAIN_$$*).o build/asan/librig.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) -lutil -lm
 
+# bmsviz: its SDL objects, the library, SDL. Explicit rules win over the pattern rules above.
+$(foreach v,rel asan,$(VIZ_SDL_SRC:%.c=build/$(v)/%.o)): CPPFLAGS += $(SDL_CFLAGS)
+build/bin/bmsviz: $(VIZ_SDL_SRC:%.c=build/rel/%.o) build/rel/librig.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_rel) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lutil -lm
+build/asan/bin/bmsviz: $(VIZ_SDL_SRC:%.c=build/asan/%.o) build/asan/librig.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lutil -lm
+
+# The viewer's test helpers (tests/viz/): a PNG pixel probe and a fake bmssim control socket.
+VIZ_TEST_BINS := build/asan/tests/viz/pngcheck build/asan/tests/viz/fakectl
+build/asan/tests/viz/pngcheck: tests/viz/pngcheck.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SDL_CFLAGS) $(STD_HOST) $(CFLAGS_asan) -o $@ $< $(SDL_LIBS)
+build/asan/tests/viz/fakectl: tests/viz/fakectl.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(STD_HOST) $(CFLAGS_asan) -o $@ $< $(PKG_LIBS)
+
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) build/asan/librig.a
 	@mkdir -p $(@D)
@@ -85,7 +110,8 @@ FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # A target that needs host sources beyond the core names them in FUZZ_WITH_<target>.
 FUZZ_WITH_fuzz_expr     := hil/expect.c
 FUZZ_WITH_fuzz_replay   := sim/replay.c
-FUZZ_WITH_fuzz_scenario := $(filter-out sim/bmssim.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
+FUZZ_WITH_fuzz_viz_line := tools/viz_model.c
+FUZZ_WITH_fuzz_scenario := $(filter-out sim/bmssim.c sim/control.c sim/loop.c sim/pty.c sim/replay_cli.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
                            hil/expect.c firmware/port/host/serial.c
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA) $$(FUZZ_WITH_$$*)
 	@mkdir -p $(@D)
@@ -99,11 +125,30 @@ LX_OBJS := $(CORE_SRC:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
-lx106: $(LX_OBJS)
+# The virtual NodeMCU: the core, a semihosting HAL and startup, linked for QEMU's sim machine.
+LXP_DIR  := firmware/port/qemu-lx106
+LXP_OBJS := build/lx106/port/reset.o $(patsubst $(LXP_DIR)/%.c,build/lx106/port/%.o,$(sort $(wildcard $(LXP_DIR)/*.c)))
+LX_ELF   := build/lx106/bmsmon-lx106.elf
+XSIZE    ?= xtensa-lx106-elf-size
+lx106: $(LX_OBJS) $(LX_ELF)
 	@tests/lx106-check $(LX_OBJS)
+	@echo "virtual NodeMCU $(LX_ELF) (QEMU -M sim -cpu lx106), sections:"
+	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
+build/lx106/port/%.o: $(LXP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
+build/lx106/port/%.o: $(LXP_DIR)/%.S
+	@mkdir -p $(@D)
+	$(XCC) $(XFLAGS) -c $< -o $@
+$(LX_ELF): $(LXP_OBJS) $(LX_OBJS) $(LXP_DIR)/lx106.ld
+	$(XCC) $(XFLAGS) -nostartfiles -T $(LXP_DIR)/lx106.ld -Wl,-Map=$@.map -o $@ $(LXP_OBJS) $(LX_OBJS)
+# Runs it briefly against bmssim for each protocol: stack high-water mark, poll-cycle time, and
+# (under -icount) instructions per poll cycle.
+lx106-measure: $(LX_ELF) build/bin/bmssim
+	@$(LXP_DIR)/measure build/bin
 
 # ---- the two user commands ---------------------------------------------------------------
-test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(FUZZ_BINS) $(LX_OBJS)
+test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(VIZ_TEST_BINS) $(FUZZ_BINS) $(LX_OBJS) $(LX_ELF)
 	@tests/run-tests
 
 # The main job: the default scenario, a 24-hour day of a 16S LFP pack (solar charge, evening

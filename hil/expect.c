@@ -97,6 +97,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NONE 0xFFFFu
@@ -823,9 +824,13 @@ static double eval(struct ctx *c, unsigned i)
 	return NAN;
 }
 
+/* Runs once per evaluation, a million times in a long run: no printf. */
 static void side_text(char *out, size_t cap, const struct expr *e, unsigned i)
 {
-	snprintf(out, cap, "%.*s", (int)e->node[i].src_len, e->text + e->node[i].src_at);
+	size_t n = e->node[i].src_len < cap - 1 ? e->node[i].src_len : cap - 1;
+
+	memcpy(out, e->text + e->node[i].src_at, n);
+	out[n] = 0;
 }
 
 double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
@@ -846,7 +851,7 @@ double expr_eval(const struct expr *e, const struct expect_env *env, double tole
 		if (c.why != NONE) {
 			side_text(why->lhs, sizeof why->lhs, e, e->node[c.why].a);
 			side_text(why->rhs, sizeof why->rhs, e, e->node[c.why].b);
-			snprintf(why->op, sizeof why->op, "%s", cmp_name[e->node[c.why].op]);
+			memcpy(why->op, cmp_name[e->node[c.why].op], strlen(cmp_name[e->node[c.why].op]) + 1);
 			why->lhs_v = c.why_l;
 			why->rhs_v = c.why_r;
 			why->cell = c.why_cell;
@@ -893,22 +898,35 @@ static const char *num(char *buf, size_t cap, double v)
 
 /* ": lhs = 1, rhs = 0", " (cell 3: lhs = ..., rhs = ...)", or the value when no comparison
  * decided; a tolerance is named. */
+/* "dut.relay = 1", or just "0" for a side that is a number already. */
+static const char *side(char *out, size_t cap, const char *text, double v)
+{
+	char *end, n[32];
+
+	(void)strtod(text, &end);
+	if (*text && !*end)
+		snprintf(out, cap, "%s", text);
+	else
+		snprintf(out, cap, "%s = %s", text, num(n, sizeof n, v));
+	return out;
+}
+
 static void explain(char *out, size_t cap, const struct expr_why *w, double tol, int have_v, double v)
 {
-	char a[32], b[32], t[48] = "";
+	char a[160], b[160], n[32], t[48] = "";
 
 	if (tol != 0 && !isnan(tol))
-		snprintf(t, sizeof t, " (tolerance %s)", num(a, sizeof a, fabs(tol)));
+		snprintf(t, sizeof t, " (tolerance %s)", num(n, sizeof n, fabs(tol)));
 	if (!w->have && !have_v)
 		snprintf(out, cap, "%s", t);
 	else if (!w->have)
 		snprintf(out, cap, " (value %s)%s", num(b, sizeof b, v), t);
 	else if (w->cell)
-		snprintf(out, cap, " (cell %d: %s = %s, %s = %s)%s", w->cell, w->lhs,
-		         num(a, sizeof a, w->lhs_v), w->rhs, num(b, sizeof b, w->rhs_v), t);
+		snprintf(out, cap, " (cell %d: %s, %s)%s", w->cell, side(a, sizeof a, w->lhs, w->lhs_v),
+		         side(b, sizeof b, w->rhs, w->rhs_v), t);
 	else
-		snprintf(out, cap, ": %s = %s, %s = %s%s", w->lhs, num(a, sizeof a, w->lhs_v), w->rhs,
-		         num(b, sizeof b, w->rhs_v), t);
+		snprintf(out, cap, ": %s, %s%s", side(a, sizeof a, w->lhs, w->lhs_v),
+		         side(b, sizeof b, w->rhs, w->rhs_v), t);
 }
 
 #if defined(__GNUC__)
@@ -971,16 +989,16 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 	double v;
 	int holds;
 
-	secs(at, sizeof at, now);
+	/* `at` is formatted only when something is decided: most steps decide nothing. */
 	switch (s->form) {
 	case EXPECT_AT:
 		if (now < s->at_ms)
 			return 0;
 		if (!judgeable(&s->that, env))
-			return decide(r, EXPECT_FAILED, now, "at %s s: no telemetry from the DUT yet", at);
+			return decide(r, EXPECT_FAILED, now, "at %s s: no telemetry from the DUT yet", secs(at, sizeof at, now));
 		holds = check(s, r, env, &v);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
-		return decide(r, holds ? EXPECT_PASSED : EXPECT_FAILED, now, "at %s s: %s is %s%s", at,
+		return decide(r, holds ? EXPECT_PASSED : EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now),
 		              s->that.text, holds ? "true" : "false", why);
 	case EXPECT_WITHIN:
 		if (!r->checks) {
@@ -993,13 +1011,13 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		if (now > deadline) {
 			explain(why, sizeof why, &r->why, s->tolerance, 0, 0);
 			return decide(r, EXPECT_FAILED, now, "at %s s: %s did not hold within %s s after the "
-			              "trigger at %s s%s", at, s->that.text, secs(t1, sizeof t1, s->within_ms),
+			              "trigger at %s s%s", secs(at, sizeof at, now), s->that.text, secs(t1, sizeof t1, s->within_ms),
 			              secs(t2, sizeof t2, r->trigger_ms), why);
 		}
 		if (!check(s, r, env, &v))
 			return 0;
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
-		return decide(r, EXPECT_PASSED, now, "at %s s: %s is true, %s s after the trigger%s", at,
+		return decide(r, EXPECT_PASSED, now, "at %s s: %s is true, %s s after the trigger%s", secs(at, sizeof at, now),
 		              s->that.text, secs(t1, sizeof t1, now - r->trigger_ms), why);
 	case EXPECT_ALWAYS:
 	case EXPECT_NEVER:
@@ -1009,7 +1027,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		if (holds == (s->form == EXPECT_ALWAYS))
 			return 0;
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
-		return decide(r, EXPECT_FAILED, now, "at %s s: %s is %s%s", at, s->that.text,
+		return decide(r, EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now), s->that.text,
 		              holds ? "true" : "false", why);
 	}
 	return 0;

@@ -27,6 +27,10 @@ static void usage(FILE *f)
 "  -j, --junit OUT.xml   write a JUnit report (atomically)\n"
 "  -t, --trace OUT.jsonl truth, telemetry, every frame and event as JSON lines\n"
 "  -s, --seed N          replace every file's seed\n"
+"      --rate X          lockstep at X times real time, 0.1..1000, to watch it (default 0: as\n"
+"                        fast as it goes; --realtime runs at 1)\n"
+"      --control PATH|auto  serve the control socket (JSON lines, see README) on PATH; auto:\n"
+"                        $XDG_RUNTIME_DIR/bmsrig/bmssim-PID.sock (or /tmp/bmsrig-UID/...)\n"
 "  -q, --quiet           only failures and the closing line\n"
 "  -v, --verbose         telemetry and frames on stderr as they happen\n"
 "  -h, --help            this text\n"
@@ -89,8 +93,11 @@ int runner_main(int argc, char **argv)
 		{ "realtime", no_argument, 0, 'r' }, { "dut-cmd", required_argument, 0, 'D' },
 		{ "junit", required_argument, 0, 'j' }, { "trace", required_argument, 0, 't' },
 		{ "seed", required_argument, 0, 's' }, { "quiet", no_argument, 0, 'q' },
-		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
+		{ "rate", required_argument, 0, 'R' }, { "control", required_argument, 0, 'C' }, { 0, 0, 0, 0 }
 	};
+	const char *control = NULL;
+	char path[200];
 	struct run_opts o = { 0 };
 	const char *junit = NULL, *trace = NULL;
 	long long seed = -1;
@@ -116,6 +123,15 @@ int runner_main(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'v': o.verbose = 1; break;
+		case 'C': control = optarg; break;
+		case 'R':
+			if (!cli_double(PROG, "--rate", optarg, 0, 1000, &o.rate))
+				return CLI_EXIT_USAGE;
+			if (o.rate > 0 && o.rate < 0.1) {
+				fprintf(stderr, "%s: --rate: expected 0 or 0.1..1000, got \"%s\"\n", PROG, optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: fprintf(stderr, "%s: see --help\n", PROG); return CLI_EXIT_USAGE;
 		}
@@ -126,6 +142,10 @@ int runner_main(int argc, char **argv)
 	}
 	if (quiet && o.verbose) {
 		fprintf(stderr, "%s: -q and -v: expected at most one\n", PROG);
+		return CLI_EXIT_USAGE;
+	}
+	if (o.rate > 0 && o.realtime) {
+		fprintf(stderr, "%s: --rate: expected lockstep (--realtime runs at 1)\n", PROG);
 		return CLI_EXIT_USAGE;
 	}
 	if (o.dut_cmd && !o.realtime) {
@@ -150,6 +170,13 @@ int runner_main(int argc, char **argv)
 		fprintf(stderr, "%s: --trace: cannot write %s: %s\n", PROG, trace, strerror(errno));
 		code = CLI_EXIT_USAGE;
 	}
+	if (!code && control && ((!strcmp(control, "auto") && control_default_path(path, sizeof path, err, sizeof err) != RIG_OK) ||
+	                         control_open(&o.control, strcmp(control, "auto") ? control : path, err, sizeof err) != RIG_OK)) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		code = CLI_EXIT_USAGE;
+	}
+	if (o.control && !quiet)
+		fprintf(stderr, "bmssim: control socket %s\n", control_path(o.control));
 	o.progress = !quiet && !o.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < n && !code; i++) {
 		(void)run_scenario(&sc[i], &o, &reps[i]);
@@ -170,6 +197,7 @@ int runner_main(int argc, char **argv)
 		fprintf(stderr, "%s: --trace: cannot write %s: %s\n", PROG, trace, strerror(errno));
 		code = code ? code : 1;
 	}
+	control_close(o.control);
 	for (i = 0; i < n; i++)
 		scenario_free(&sc[i]);
 	free(sc);

@@ -66,6 +66,7 @@ struct run {
 	int have_dut, fresh_report;
 	uint32_t dut_at_ms;
 	struct truth_view at_reply;        /* the truth behind the BMS's latest replies, per part */
+	uint32_t at_reply_built_ms[3];     /* when the reply behind each part was built */
 	struct truth_view seen;            /* at_reply when the latest report arrived */
 	/* the judge */
 	struct expect_result res[SCEN_EXPECT_MAX];
@@ -170,22 +171,34 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 	struct run *r = ctx;
 	struct truth_view now, *v = &r->at_reply;
 
+	unsigned part;
+
 	(void)unit;
+	/* A reply that arrives after a newer one (a late reply to an earlier request, which no
+	 * client takes any more) does not set the truth back. */
+	for (part = 0; part < 3; part++)
+		if ((sample->parts & 1u << part) && (int32_t)(sample->t_ms - r->at_reply_built_ms[part]) < 0)
+			return;
+	for (part = 0; part < 3; part++)
+		if (sample->parts & 1u << part)
+			r->at_reply_built_ms[part] = sample->t_ms;
 	truth_now(r, &now);
+	/* The sample is what the BMS measured as it built the reply; the reply may have taken a
+	 * while to cross (Bluetooth), so only the rest comes from now. */
 	if (sample->parts & TRUTH_PACK) {
-		v->pack_mV = now.pack_mV;
-		v->current_mA = now.current_mA;
+		v->pack_mV = sample->pack_mV;
+		v->current_mA = sample->current_mA;
 		v->requested_mA = now.requested_mA;
 		v->soc_pct = now.soc_pct;
 		memcpy(v->cell_soc_pct, now.cell_soc_pct, sizeof v->cell_soc_pct);
 	}
 	if (sample->parts & TRUTH_CELLS) {
-		v->cell_count = now.cell_count;
-		memcpy(v->cell_mV, now.cell_mV, sizeof v->cell_mV);
+		v->cell_count = sample->cell_count;
+		memcpy(v->cell_mV, sample->cell_mV, sizeof v->cell_mV);
 	}
 	if (sample->parts & TRUTH_TEMPS) {
-		v->temp_count = now.temp_count;
-		memcpy(v->temp_dK, now.temp_dK, sizeof v->temp_dK);
+		v->temp_count = sample->temp_count;
+		memcpy(v->temp_dK, sample->temp_dK, sizeof v->temp_dK);
 	}
 	v->ambient_dK = now.ambient_dK;
 	v->fet_chg = now.fet_chg;
@@ -202,14 +215,16 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	struct wire_note *w = &r->wire[r->n_wire++ % WIRE_RING];
 	size_t i, shown = n > 48 ? 48 : n;
 
-	(void)unit;
+	control_frame(r->o->control, unit, dir, wire, n);
 	r->rep->frames++;
 	w->t_ms = rig_loop_now_ms(r->loop);
 	w->dir = dir;
-	for (i = 0; i < shown; i++)
-		snprintf(w->hex + 2 * i, sizeof w->hex - 2 * i, "%02X", wire[i]);
-	if (shown < n)
-		snprintf(w->hex + 2 * shown, sizeof w->hex - 2 * shown, "...");
+	/* Every frame of a long run passes here: no printf. */
+	for (i = 0; i < shown; i++) {
+		w->hex[2 * i] = "0123456789ABCDEF"[wire[i] >> 4];
+		w->hex[2 * i + 1] = "0123456789ABCDEF"[wire[i] & 15];
+	}
+	memcpy(w->hex + 2 * shown, shown < n ? "..." : "", shown < n ? 4 : 1);
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx", w->hex);
 	if (r->o->trace) {
@@ -258,6 +273,7 @@ static void on_dut_line(void *ctx, const char *line)
 	r->seen = r->at_reply;
 	r->dut_at_ms = rig_loop_now_ms(r->loop);
 	r->rep->dut_reports++;
+	control_dut(r->o->control, 0, line + strlen(TELEMETRY_PREFIX));
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s\n", r->dut_at_ms / 1000.0, line);
 	if (r->o->trace) {
@@ -376,6 +392,8 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 		cJSON_AddNumberToObject(o, "line", e->line);
 		trace_put(r, o);
 	}
+	for (k = 0; k < n; k++)
+		control_timeline(r->o->control, r->fired[r->n_fired + k]);
 	r->n_fired += n;
 	load = timeline_load_A(&r->tl, now, model_pack_V(m));
 	short_A = timeline_short_A(&r->tl);
@@ -433,6 +451,7 @@ static void judge(struct run *r, uint32_t now)
 			continue;
 		failed += expect_step(e, &r->res[i], 1, now, per_report ? &env_seen : &env, r->fired, r->n_fired);
 	}
+	control_expects(r->o->control);
 	r->fresh_report = 0;
 	r->n_fired = 0;
 	if (failed)
@@ -463,6 +482,27 @@ static int end_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	return 0;
 }
 
+/* ---- the control socket: one unit, the scenario's timeline ------------------------------- */
+
+static void ctl_unit(void *ctx, unsigned u, struct sim **sim, unsigned *index)
+{
+	(void)u;
+	*sim = ((struct run *)ctx)->sim;
+	*index = 0;
+}
+
+static struct timeline *ctl_timeline(void *ctx, unsigned u)
+{
+	(void)u;
+	return &((struct run *)ctx)->tl;
+}
+
+static double ctl_requested_A(void *ctx, unsigned u)
+{
+	(void)u;
+	return ((struct run *)ctx)->requested_A;
+}
+
 /* ---- setting up and reporting ------------------------------------------------------------- */
 
 /* bmsmon beside this program, with the scenario's DUT settings as flags. */
@@ -478,10 +518,11 @@ static void default_dut_cmd(const struct scenario *sc, char *out, size_t cap)
 		dir = dirname(self);
 	}
 	snprintf(out, cap,
-	         "'%s/bmsmon' --port {port} --proto %s --poll-ms %u --timeout-ms %u --address %u "
+	         "'%s/bmsmon' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
 	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
 	         "--temp-hyst-dk %u --silent-polls %u%s -q",
-	         dir, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.address,
+	         dir, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
+	         f->client.address,
 	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
 	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
 	         f->policy_drives_fets ? " --policy-fets" : "");
@@ -556,6 +597,7 @@ static void report(struct run *r, uint32_t end_ms)
 	char msg[512];
 
 	expect_finish(r->sc->expect, r->res, r->sc->n_expect, end_ms);
+	control_expects(r->o->control);
 	/* Expectations are the first cases; the wire context of those that failed during the
 	 * run is already in place (add_case leaves it). */
 	for (i = 0; i < r->sc->n_expect; i++) {
@@ -598,6 +640,8 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 	r->rep = rep;
 	r->loop = o->realtime ? rig_loop_new() : rig_loop_new_virtual();
 	r->wall0 = wall_s();
+	if (r->loop && o->rate > 0 && !o->realtime)
+		(void)rig_loop_set_rate(r->loop, o->rate);
 	if (!r->loop) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
 		free(r);
@@ -623,6 +667,14 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 	sim_on_frame(r->sim, on_frame, r);
 	sim_on_truth(r->sim, on_truth, r);
 	timeline_init(&r->tl, sc, r->sim);
+	if (o->control) {
+		struct control_hooks h = { r, "run", 1, ctl_unit, ctl_timeline, ctl_requested_A, NULL, sc, r->res };
+
+		if ((rc = control_attach(o->control, r->loop, &h)) != RIG_OK) {
+			snprintf(rep->error, sizeof rep->error, "control socket: out of memory");
+			goto out;
+		}
+	}
 	(void)engine_tick(r->loop, 0, r);     /* what happens at 0 s happens before the first poll */
 	if ((rc = start_dut(r)) != RIG_OK) {
 		if (!rep->error[0])
@@ -658,6 +710,8 @@ out:
 		(void)dut_proc_stop(r->proc, 500);
 		dut_proc_free(r->proc);
 	}
+	if (o->control)
+		control_detach(o->control);
 	if (r->sim)
 		sim_close(r->sim);
 	rig_loop_free(r->loop);

@@ -13,11 +13,14 @@
 
 #include "bmsrig/bms.h"
 #include "bmsrig/cli.h"
+#include "bmsrig/control.h"
 #include "bmsrig/hil.h"
 #include "bmsrig/replay.h"
 #include "bmsrig/runner.h"
 #include "bmsrig/sim.h"
 #include "bmsrig/spec.h"
+#include "bmsrig/telemetry.h"
+#include "bmsrig/timeline.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"
@@ -32,14 +35,37 @@ struct opts {
 	unsigned n_bms_text;
 	const char *config;
 	const char *dut;
+	const char *control;             /* PATH or "auto"; NULL: no control socket */
 	uint32_t duration_s, dut_unit;
 	int verbose, quiet;
+};
+
+/* One BMS as the control socket sees it. Its timeline (over an empty scenario of its pack,
+ * ~400 KB) is made with its first event: a serve of 256 BMS pays for those it is sent. */
+struct serve_unit {
+	struct sim *sim;
+	unsigned index;                  /* in sim */
+	const struct sim_unit_cfg *cfg;
+	const struct link_cfg *link;
+	double base_A;                   /* served until a load event comes in */
+	struct scenario *sc;
+	struct timeline *tl;
+};
+
+struct port {
+	struct run *r;
+	unsigned sim;
 };
 
 struct run {
 	struct opts *o;
 	struct sim **sims;
 	unsigned n_sims;
+	struct port *ports;
+	unsigned *unit0;                 /* per sim: the control socket's number of its first BMS */
+	struct control *ctl;
+	struct serve_unit *units;
+	unsigned n_units;
 	struct dut_proc *dut;
 	struct verdict verdict;
 	int tty, dut_done;
@@ -76,8 +102,9 @@ static void usage(FILE *f)
 "  -p, --port PATH           serve on a real serial port instead of a pty\n"
 "      --baud N              line speed (default: the protocol's own)\n"
 "      --ble NAME=VALUE      Bluetooth link model: chunk_bytes, interval_ms, connect_ms,\n"
-"                            drop_first, disconnect_after_ms, disconnects_per_h, stuck_ms, seed,\n"
-"                            password, mac (a JBD module's FF AA password)\n"
+"                            drop_first, disconnect_after_ms, disconnects_per_h, stuck_ms,\n"
+"                            notify_loss_pct, queue_ms, seed, password, mac (a JBD module's\n"
+"                            FF AA password)\n"
 "Quirks\n"
 "      --quirk NAME=VALUE    a protocol quirk, e.g. latency_ms=60 (see README for each protocol)\n"
 "      --latency-ms N        reply latency (= --quirk latency_ms=N)\n"
@@ -89,6 +116,9 @@ static void usage(FILE *f)
 "                            telemetry lines it prints against the model's truth\n"
 "      --dut-unit N          which BMS on that port it reads (default 0, the first)\n"
 "      --duration-s N        stop after N seconds (default 0 = until stopped; 10 with --dut)\n"
+"Control\n"
+"      --control PATH|auto   serve the control socket (JSON lines, see README) on PATH; auto:\n"
+"                            $XDG_RUNTIME_DIR/bmsrig/bmssim-PID.sock (or /tmp/bmsrig-UID/...)\n"
 "Output\n"
 "  -v, --verbose             log every frame, decoded, on stderr\n"
 "  -q, --quiet               nothing but errors and the verdict\n"
@@ -145,7 +175,7 @@ static int set_ble(struct opts *o, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SEED = 256, O_STATE, O_BAUD, O_LATENCY, O_DROP, O_NOGATE, O_EXT, O_DUT, O_DURATION,
-	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT };
+	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL };
 	static const struct option lo[] = {
 		{ "bms", required_argument, 0, 'b' }, { "cells", required_argument, 0, 'c' },
 		{ "chem", required_argument, 0, 'C' }, { "capacity-ah", required_argument, 0, 'a' },
@@ -159,7 +189,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "no-factory-gate", no_argument, 0, O_NOGATE }, { "basic-ext", no_argument, 0, O_EXT },
 		{ "quirk", required_argument, 0, O_QUIRK }, { "ble", required_argument, 0, O_BLE },
 		{ "dut", required_argument, 0, O_DUT }, { "dut-unit", required_argument, 0, O_DUT_UNIT },
-		{ "duration-s", required_argument, 0, O_DURATION },
+		{ "duration-s", required_argument, 0, O_DURATION }, { "control", required_argument, 0, O_CONTROL },
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, O_VERSION },
 		{ 0, 0, 0, 0 }
@@ -211,6 +241,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_QUIRK: if (!set_named(o, "--quirk", "quirk.", optarg)) return 0; break;
 		case O_BLE: if (!set_ble(o, optarg)) return 0; break;
 		case O_DUT: o->dut = optarg; break;
+		case O_CONTROL: o->control = optarg; break;
 		case O_DUT_UNIT: if (!cli_u32(PROG, "--dut-unit", optarg, 0, SPEC_MAX - 1, &o->dut_unit)) return 0; break;
 		case O_DURATION:
 			if (!cli_u32(PROG, "--duration-s", optarg, 0, 31536000, &o->duration_s))
@@ -248,12 +279,19 @@ static void on_signal(int sig)
 		rig_loop_stop(g_loop);
 }
 
-static void log_frame(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n)
+/* Each frame: decoded on stderr with -v, and to the control socket's subscribers. */
+static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n)
 {
-	struct sim *s = ctx;
-	cJSON *j = sim_unit_ops(s, unit)->wire_json(wire, n);
-	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+	const struct port *p = ctx;
+	struct sim *s = p->r->sims[p->sim];
+	cJSON *j;
+	char *text;
 
+	control_frame(p->r->ctl, p->r->unit0[p->sim] + unit, dir, wire, n);
+	if (!p->r->o->verbose)
+		return;
+	j = sim_unit_ops(s, unit)->wire_json(wire, n);
+	text = j ? cJSON_PrintUnformatted(j) : NULL;
 	if (text)
 		fprintf(stderr, "%s: %s #%u %s %s\n", PROG, sim_port(s), unit, dir == PERS_RX ? "rx" : "tx", text);
 	free(text);
@@ -322,6 +360,7 @@ static void on_dut_line(void *ctx, const char *line)
 	}
 	v = verdict_check(&r->verdict, &rep, why, sizeof why);
 	r->last = rep;
+	control_dut(r->ctl, r->unit0[0] + r->o->dut_unit, line + strlen(TELEMETRY_PREFIX));
 	if (r->o->quiet)
 		return;
 	if (r->tty) {
@@ -347,6 +386,115 @@ static void on_dut_readable(struct rig_loop *loop, int fd, void *ctx)
 		r->dut_done = 1;
 		rig_loop_stop(loop);
 	}
+}
+
+/* ---- the control socket ------------------------------------------------------------------- */
+
+static void serve_where(void *ctx, unsigned u, struct sim **sim, unsigned *index)
+{
+	const struct serve_unit *su = &((struct run *)ctx)->units[u];
+
+	*sim = su->sim;
+	*index = su->index;
+}
+
+static struct timeline *serve_timeline(void *ctx, unsigned u)
+{
+	struct serve_unit *su = &((struct run *)ctx)->units[u];
+
+	if (su->tl)
+		return su->tl;
+	su->sc = malloc(sizeof *su->sc);
+	su->tl = malloc(sizeof *su->tl);
+	if (!su->sc || !su->tl || scenario_for_unit(su->sc, su->cfg, su->link) != RIG_OK) {
+		free(su->sc);
+		free(su->tl);
+		su->sc = NULL;
+		su->tl = NULL;
+		return NULL;
+	}
+	timeline_init(su->tl, su->sc, su->sim);
+	timeline_set_unit(su->tl, su->index);
+	return su->tl;
+}
+
+/* The served current stays unless an event asked for a load (or a short is on). */
+static void serve_load(struct serve_unit *su)
+{
+	uint32_t now = rig_loop_now_ms(g_loop);
+	double load = timeline_has_load(su->tl) ?
+	              timeline_load_A(su->tl, now, model_pack_V(sim_model(su->sim, su->index))) : su->base_A;
+	double short_A = timeline_short_A(su->tl);
+
+	sim_set_current(su->sim, su->index, short_A != 0.0 ? short_A : load);
+}
+
+static void serve_injected(void *ctx, unsigned u)
+{
+	serve_load(&((struct run *)ctx)->units[u]);
+}
+
+/* What bmssim run's engine does each step, for the units that were sent events. */
+static int serve_engine(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct run *r = ctx;
+	unsigned u, none[1];
+
+	(void)id;
+	for (u = 0; u < r->n_units; u++)
+		if (r->units[u].tl) {
+			timeline_step(r->units[u].tl, rig_loop_now_ms(loop), none, 0);
+			serve_load(&r->units[u]);
+		}
+	return SIM_STEP_MS;
+}
+
+/* The socket, its units in port order, and the engine. 0 (said on stderr) when it cannot be. */
+static int start_control(struct run *r, const struct sim_cfg *cfgs)
+{
+	struct control_hooks h = { r, "serve", 0, serve_where, serve_timeline, NULL, serve_injected, NULL, NULL };
+	char path[200], err[512];
+	unsigned i, k;
+
+	if (!strcmp(r->o->control, "auto") && control_default_path(path, sizeof path, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return 0;
+	}
+	if (control_open(&r->ctl, strcmp(r->o->control, "auto") ? r->o->control : path, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return 0;
+	}
+	r->units = calloc(r->unit0[r->n_sims - 1] + sim_unit_count(r->sims[r->n_sims - 1]), sizeof *r->units);
+	if (!r->units) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		return 0;
+	}
+	for (i = 0; i < r->n_sims; i++)
+		for (k = 0; k < sim_unit_count(r->sims[i]); k++, r->n_units++)
+			r->units[r->n_units] = (struct serve_unit){ r->sims[i], k, &cfgs[i].unit[k], &cfgs[i].link,
+			                                            cfgs[i].unit[k].current_A, NULL, NULL };
+	h.units = r->n_units;
+	if (control_attach(r->ctl, g_loop, &h) != RIG_OK || !rig_loop_add_timer(g_loop, SIM_STEP_MS, serve_engine, r)) {
+		fprintf(stderr, "%s: event loop: out of memory\n", PROG);
+		return 0;
+	}
+	if (!r->o->quiet)
+		fprintf(stderr, "%s: control socket %s\n", PROG, control_path(r->ctl));
+	return 1;
+}
+
+static void stop_control(struct run *r)
+{
+	unsigned u;
+
+	control_close(r->ctl);
+	for (u = 0; u < r->n_units; u++) {
+		if (r->units[u].sc)
+			scenario_free(r->units[u].sc);
+		free(r->units[u].sc);
+		free(r->units[u].tl);
+	}
+	free(r->units);
 }
 
 static int on_duration(struct rig_loop *loop, uint32_t id, void *ctx)
@@ -446,7 +594,9 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	g_loop = rig_loop_new();
 	r.sims = calloc(n_cfgs, sizeof *r.sims);
-	if (!g_loop || !r.sims) {
+	r.ports = calloc(n_cfgs, sizeof *r.ports);
+	r.unit0 = calloc(n_cfgs, sizeof *r.unit0);
+	if (!g_loop || !r.sims || !r.ports || !r.unit0) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 1;
 	}
@@ -459,12 +609,16 @@ int main(int argc, char **argv)
 			code = CLI_EXIT_USAGE;
 			break;
 		}
-		if (o.verbose)
-			sim_on_frame(r.sims[i], log_frame, r.sims[i]);
+		r.ports[i] = (struct port){ &r, i };
+		r.unit0[i] = i ? r.unit0[i - 1] + cfgs[i - 1].units : 0;
+		if (o.verbose || o.control)
+			sim_on_frame(r.sims[i], on_frame, &r.ports[i]);
 		if (!o.quiet)
 			announce(r.sims[i], &cfgs[i]);
 	}
 	fflush(stdout);
+	if (!code && o.control && !start_control(&r, cfgs))
+		code = CLI_EXIT_USAGE;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -506,9 +660,12 @@ int main(int argc, char **argv)
 		if (!verdict_passed(&r.verdict) || (r.dut_done && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))
 			code = 1;
 	}
+	stop_control(&r);
 	for (i = 0; i < r.n_sims; i++)
 		sim_close(r.sims[i]);
 	free(r.sims);
+	free(r.ports);
+	free(r.unit0);
 	rig_loop_free(g_loop);
 	return code;
 }

@@ -17,6 +17,7 @@ void link_cfg_ble_defaults(struct link_cfg *c)
 	c->interval_ms = 30;
 	c->connect_ms = 1500;       /* service discovery ~0.9 s plus subscribing, §10.4 */
 	c->drop_first = 1;          /* §10.4: the first request after subscribing was never answered */
+	c->queue_ms = 1000;         /* a module buffers a few kB; beyond that the BMS's sends are lost */
 	c->seed = 1;
 }
 
@@ -30,7 +31,8 @@ static const struct {
 	K("connect_ms", connect_ms, 600000), K("drop_first", drop_first, 1),
 	K("disconnect_after_ms", disconnect_after_ms, 86400000),
 	K("disconnects_per_h", disconnects_per_h, 3600), K("stuck_ms", stuck_ms, 86400000),
-	K("notify_loss_pct", notify_loss_pct, 100), K("seed", seed, 0xFFFFFFFFu),
+	K("notify_loss_pct", notify_loss_pct, 100), K("queue_ms", queue_ms, 600000),
+	K("seed", seed, 0xFFFFFFFFu),
 #undef K
 };
 
@@ -90,7 +92,7 @@ rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *wh
 		return RIG_OK;
 	}
 	snprintf(why, whycap, "unknown link setting \"%s\" (chunk_bytes, interval_ms, connect_ms, drop_first, "
-	         "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, seed, password, mac)", key);
+	         "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, queue_ms, seed, password, mac)", key);
 	return RIG_ERR_ARG;
 }
 
@@ -205,6 +207,12 @@ unsigned link_downlink(struct link *l, uint32_t now_ms, size_t n, struct link_ch
 		return 0;
 	if (!due(l->next_free_ms, now_ms))
 		l->next_free_ms = now_ms;
+	/* A reply that would wait behind more than the module buffers never leaves: without this a
+	 * BMS pushing faster than the link drains would queue minutes of stale records. */
+	if (l->cfg.queue_ms && l->next_free_ms - now_ms > l->cfg.queue_ms) {
+		l->overflows++;
+		return 0;
+	}
 	/* One notification per connection event, in order, after anything still queued. */
 	for (off = 0; off < n && k < max; off += l->cfg.chunk_bytes) {
 		size_t len = n - off < l->cfg.chunk_bytes ? n - off : l->cfg.chunk_bytes;

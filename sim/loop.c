@@ -1,7 +1,9 @@
 /* poll() event loop (loop.h). Entries deleted while callbacks run are only marked dead and
  * swept between iterations, so indices held by the dispatch stay valid and a dead entry is
- * never called. */
+ * never called. fds and timers are swept apart: a step run from an fd callback fires timers
+ * (and sweeps them between passes) while the fd dispatch still holds its indices. */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,9 +12,17 @@
 
 #include "bmsrig/loop.h"
 
+#define NS_PER_MS 1000000u
+#define WAIT_MAX_MS 3600000u
+#define RATE_MAX 1e6
+/* An unpaced virtual loop looks at its fds this often (wall time), checking the wall clock
+ * once every SERVICE_SPINS passes so that a run without fds pays nothing. */
+#define SERVICE_NS (5u * NS_PER_MS)
+#define SERVICE_SPINS 64u
+
 struct fd_ent {
 	int fd;
-	rig_loop_fd_cb cb;
+	rig_loop_fd_cb cb, wcb;
 	void *ctx;
 	int dead;
 };
@@ -26,9 +36,14 @@ struct timer_ent {
 };
 
 struct rig_loop {
-	uint64_t t0_ns;
-	int is_virtual;
+	int is_virtual, paused;
+	double rate;                    /* 0: unpaced (virtual only) */
+	/* Real: the clock is base_ns + rate x (now - wall_ns), or base_ns while paused.
+	 * Virtual and paced: the same expression is how far the clock may run. */
+	uint64_t base_ns, wall_ns;
 	uint64_t virtual_ms;            /* the clock of a virtual loop */
+	uint64_t serviced_ns;           /* virtual: when its fds were last polled */
+	unsigned spins;
 	struct fd_ent *fds;
 	size_t nfds, capfds;
 	struct pollfd *pfd;
@@ -36,7 +51,7 @@ struct rig_loop {
 	struct timer_ent *timers;
 	size_t ntimers, captimers;
 	uint32_t next_id;
-	int dispatching;
+	int in_fds, in_timers, running;
 	volatile sig_atomic_t stop;
 };
 
@@ -48,14 +63,46 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Where rate x wall time has taken the clock since the anchor. */
+static uint64_t paced_ns(const struct rig_loop *loop)
+{
+	uint64_t wall = mono_ns() - loop->wall_ns;
+
+	/* Rate 1 stays in integers: the real loop's clock is then exactly the monotonic one. */
+	return loop->base_ns + (loop->rate == 1.0 ? wall : (uint64_t)((double)wall * loop->rate));
+}
+
+static uint64_t clock_ns(const struct rig_loop *loop)
+{
+	if (loop->is_virtual)
+		return loop->virtual_ms * NS_PER_MS;
+	return loop->paused ? loop->base_ns : paced_ns(loop);
+}
+
+/* Only while paused (a real loop's clock otherwise follows the wall). */
+static void set_clock_ns(struct rig_loop *loop, uint64_t ns)
+{
+	if (loop->is_virtual)
+		loop->virtual_ms = ns / NS_PER_MS;
+	else
+		loop->base_ns = ns;
+}
+
 static uint64_t now64(const struct rig_loop *loop)
 {
-	return loop->is_virtual ? loop->virtual_ms : (mono_ns() - loop->t0_ns) / 1000000u;
+	return loop->is_virtual ? loop->virtual_ms : clock_ns(loop) / NS_PER_MS;
 }
 
 uint32_t rig_loop_now_ms(const struct rig_loop *loop)
 {
 	return (uint32_t)now64(loop);
+}
+
+/* The clock goes on from where it stands, at the current rate, from now. */
+static void anchor(struct rig_loop *loop)
+{
+	loop->base_ns = clock_ns(loop);
+	loop->wall_ns = mono_ns();
 }
 
 /* Room for one more of size elem in *arr (cap grows by doubling). */
@@ -82,7 +129,8 @@ struct rig_loop *rig_loop_new(void)
 	struct rig_loop *loop = calloc(1, sizeof *loop);
 
 	if (loop) {
-		loop->t0_ns = mono_ns();
+		loop->wall_ns = mono_ns();
+		loop->rate = 1.0;
 		loop->next_id = 1;
 	}
 	return loop;
@@ -92,8 +140,12 @@ struct rig_loop *rig_loop_new_virtual(void)
 {
 	struct rig_loop *loop = rig_loop_new();
 
-	if (loop)
+	if (loop) {
 		loop->is_virtual = 1;
+		loop->rate = 0.0;
+		loop->base_ns = 0;
+		loop->serviced_ns = loop->wall_ns;
+	}
 	return loop;
 }
 
@@ -111,16 +163,18 @@ static void sweep(struct rig_loop *loop)
 {
 	size_t i, k;
 
-	if (loop->dispatching)
-		return;
-	for (i = k = 0; i < loop->nfds; i++)
-		if (!loop->fds[i].dead)
-			loop->fds[k++] = loop->fds[i];
-	loop->nfds = k;
-	for (i = k = 0; i < loop->ntimers; i++)
-		if (!loop->timers[i].dead)
-			loop->timers[k++] = loop->timers[i];
-	loop->ntimers = k;
+	if (!loop->in_fds) {
+		for (i = k = 0; i < loop->nfds; i++)
+			if (!loop->fds[i].dead)
+				loop->fds[k++] = loop->fds[i];
+		loop->nfds = k;
+	}
+	if (!loop->in_timers) {
+		for (i = k = 0; i < loop->ntimers; i++)
+			if (!loop->timers[i].dead)
+				loop->timers[k++] = loop->timers[i];
+		loop->ntimers = k;
+	}
 }
 
 static struct fd_ent *find_fd(struct rig_loop *loop, int fd)
@@ -145,10 +199,21 @@ rig_rc rig_loop_add_fd(struct rig_loop *loop, int fd, rig_loop_fd_cb on_readable
 			return RIG_ERR_SPACE;
 		e = &loop->fds[loop->nfds++];
 		e->fd = fd;
+		e->wcb = NULL;
 		e->dead = 0;
 	}
 	e->cb = on_readable;
 	e->ctx = ctx;
+	return RIG_OK;
+}
+
+rig_rc rig_loop_fd_writable(struct rig_loop *loop, int fd, rig_loop_fd_cb on_writable)
+{
+	struct fd_ent *e = find_fd(loop, fd);
+
+	if (!e)
+		return RIG_ERR_ARG;
+	e->wcb = on_writable;
 	return RIG_OK;
 }
 
@@ -220,16 +285,22 @@ static void dispatch_fds(struct rig_loop *loop, size_t n)
 {
 	size_t i;
 
+	loop->in_fds = 1;
 	for (i = 0; i < n; i++) {
 		short rev = loop->pfd[i].revents;
 
 		if (!rev || loop->fds[i].dead)
 			continue;
-		if (rev & POLLNVAL)
+		if (rev & POLLNVAL) {
 			loop->fds[i].dead = 1;
-		else
+			continue;
+		}
+		if ((rev & POLLOUT) && loop->fds[i].wcb)
+			loop->fds[i].wcb(loop, loop->fds[i].fd, loop->fds[i].ctx);
+		if ((rev & (POLLIN | POLLHUP | POLLERR)) && !loop->fds[i].dead)
 			loop->fds[i].cb(loop, loop->fds[i].fd, loop->fds[i].ctx);
 	}
+	loop->in_fds = 0;
 }
 
 /* Only timers that existed when the pass began run in it, so a callback adding a 0 ms timer
@@ -240,6 +311,7 @@ static void fire_timers(struct rig_loop *loop)
 	uint32_t id_end = loop->next_id;
 	long i;
 
+	loop->in_timers = 1;
 	while ((i = first_due(loop, id_end)) >= 0 && loop->timers[i].due_ms <= now) {
 		struct timer_ent t = loop->timers[i];
 		int next = t.cb(loop, t.id, t.ctx);
@@ -256,62 +328,174 @@ static void fire_timers(struct rig_loop *loop)
 		if (loop->timers[i].due_ms <= now)
 			loop->timers[i].due_ms = now + (uint64_t)next;
 	}
+	loop->in_timers = 0;
 }
 
-/* Simulated time has nothing to wait for: the clock jumps to the next timer. */
+/* One poll() of every fd for up to timeout_ms (-1: until one is ready or a signal), then their
+ * callbacks. Without fds it only waits. */
+static rig_rc poll_fds(struct rig_loop *loop, int timeout_ms)
+{
+	size_t i, nfds = loop->nfds;
+	int n;
+
+	if (reserve((void **)&loop->pfd, &loop->cappfd, nfds, sizeof *loop->pfd))
+		return RIG_ERR_SPACE;
+	for (i = 0; i < nfds; i++) {
+		loop->pfd[i].fd = loop->fds[i].fd;
+		loop->pfd[i].events = (short)(POLLIN | (loop->fds[i].wcb ? POLLOUT : 0));
+		loop->pfd[i].revents = 0;
+	}
+	n = poll(nfds ? loop->pfd : NULL, (nfds_t)nfds, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return RIG_ERR_IO;
+	if (n > 0)
+		dispatch_fds(loop, nfds);
+	return RIG_OK;
+}
+
+/* Wall milliseconds until the clock, running at the loop's rate, reaches due_ms (at least 1
+ * when it has not: poll() would otherwise spin on the last fraction of a millisecond). */
+static int wait_ms(const struct rig_loop *loop, uint64_t due_ms, uint64_t now_ns)
+{
+	double ms = ((double)due_ms * NS_PER_MS - (double)now_ns) / loop->rate / NS_PER_MS;
+
+	return ms >= WAIT_MAX_MS ? (int)WAIT_MAX_MS : ms <= 0 ? 0 : (int)ceil(ms);
+}
+
+/*
+ * Simulated time: the clock takes each timer's due time in turn. Unpaced it jumps there at
+ * once, polling the fds without waiting every SERVICE_NS of wall time; paced it first waits
+ * in poll() until rate x wall time has reached the timer; paused it waits in poll() for the
+ * fds alone.
+ */
 static rig_rc run_virtual(struct rig_loop *loop)
 {
 	while (!loop->stop) {
 		long first;
+		uint64_t due;
+		int wait = 0;
+		rig_rc rc;
 
 		sweep(loop);
 		first = first_due(loop, loop->next_id);
-		if (first < 0)
+		if (first < 0 && !loop->nfds)
 			break;
-		if (loop->timers[first].due_ms > loop->virtual_ms)
-			loop->virtual_ms = loop->timers[first].due_ms;
-		loop->dispatching = 1;
+		due = first >= 0 ? loop->timers[first].due_ms : 0;
+		if (first >= 0 && due <= loop->virtual_ms)
+			wait = 0;
+		else if (first < 0 || loop->paused)
+			wait = -1;
+		else if (loop->rate > 0)
+			wait = wait_ms(loop, due, paced_ns(loop));
+		if (wait == 0 && loop->nfds && (++loop->spins % SERVICE_SPINS) == 0 &&
+		    mono_ns() - loop->serviced_ns >= SERVICE_NS)
+			wait = -2;                    /* poll now, without waiting */
+		if (wait != 0) {
+			if ((rc = poll_fds(loop, wait == -2 ? 0 : wait)) != RIG_OK)
+				return rc;
+			loop->serviced_ns = mono_ns();
+			continue;                     /* the fds may have paused, stepped or added */
+		}
+		if (due > loop->virtual_ms)
+			loop->virtual_ms = due;
 		fire_timers(loop);
-		loop->dispatching = 0;
+	}
+	return RIG_OK;
+}
+
+static rig_rc run_real(struct rig_loop *loop)
+{
+	while (!loop->stop) {
+		long first;
+		int timeout = -1;
+		rig_rc rc;
+
+		sweep(loop);
+		if (!loop->nfds && !loop->ntimers)
+			break;
+		first = first_due(loop, loop->next_id);
+		if (first >= 0) {
+			uint64_t now = clock_ns(loop), due = loop->timers[first].due_ms;
+
+			if (due <= now / NS_PER_MS)
+				timeout = 0;
+			else if (!loop->paused)
+				timeout = wait_ms(loop, due, now);
+		}
+		if ((rc = poll_fds(loop, timeout)) != RIG_OK)
+			return rc;
+		fire_timers(loop);
 	}
 	return RIG_OK;
 }
 
 rig_rc rig_loop_run(struct rig_loop *loop)
 {
+	rig_rc rc;
+
 	loop->stop = 0;
-	if (loop->is_virtual)
-		return run_virtual(loop);
-	while (!loop->stop) {
-		long first;
-		int timeout = -1, n;
-		size_t i, nfds;
+	loop->running = 1;
+	rc = loop->is_virtual ? run_virtual(loop) : run_real(loop);
+	loop->running = 0;
+	return rc;
+}
 
-		sweep(loop);
-		if (!loop->nfds && !loop->ntimers)
+void rig_loop_pause(struct rig_loop *loop, int paused)
+{
+	paused = !!paused;
+	if (paused == loop->paused)
+		return;
+	if (paused && !loop->is_virtual)
+		loop->base_ns = paced_ns(loop);
+	else if (!paused)
+		anchor(loop);                 /* still paused: from where the clock stood */
+	loop->paused = paused;
+}
+
+int rig_loop_paused(const struct rig_loop *loop)
+{
+	return loop->paused;
+}
+
+rig_rc rig_loop_step(struct rig_loop *loop, uint32_t ms)
+{
+	uint64_t target;
+
+	if (!loop->paused || loop->in_timers)
+		return RIG_ERR_STATE;
+	target = clock_ns(loop) + (uint64_t)ms * NS_PER_MS;
+	sweep(loop);
+	while (!(loop->running && loop->stop)) {
+		long i = first_due(loop, loop->next_id);
+		uint64_t due_ns;
+
+		if (i < 0 || (due_ns = loop->timers[i].due_ms * NS_PER_MS) > target)
 			break;
-		nfds = loop->nfds;
-		if (reserve((void **)&loop->pfd, &loop->cappfd, nfds, sizeof *loop->pfd))
-			return RIG_ERR_SPACE;
-		for (i = 0; i < nfds; i++) {
-			loop->pfd[i].fd = loop->fds[i].fd;
-			loop->pfd[i].events = POLLIN;
-			loop->pfd[i].revents = 0;
-		}
-		first = first_due(loop, loop->next_id);
-		if (first >= 0) {
-			uint64_t now = now64(loop), due = loop->timers[first].due_ms;
-
-			timeout = due <= now ? 0 : due - now > 3600000u ? 3600000 : (int)(due - now);
-		}
-		n = poll(loop->pfd, (nfds_t)nfds, timeout);
-		if (n < 0 && errno != EINTR)
-			return RIG_ERR_IO;
-		loop->dispatching = 1;
-		if (n > 0)
-			dispatch_fds(loop, nfds);
+		if (due_ns > clock_ns(loop))
+			set_clock_ns(loop, due_ns);
 		fire_timers(loop);
-		loop->dispatching = 0;
+		sweep(loop);
 	}
+	if (!(loop->running && loop->stop))
+		set_clock_ns(loop, target);
 	return RIG_OK;
+}
+
+rig_rc rig_loop_set_rate(struct rig_loop *loop, double x)
+{
+	if (!(x >= 0.0 && x <= RATE_MAX) || (x == 0.0 && !loop->is_virtual))
+		return RIG_ERR_ARG;
+	anchor(loop);
+	loop->rate = x;
+	return RIG_OK;
+}
+
+double rig_loop_rate(const struct rig_loop *loop)
+{
+	return loop->rate;
+}
+
+int rig_loop_is_virtual(const struct rig_loop *loop)
+{
+	return loop->is_virtual;
 }

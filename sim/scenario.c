@@ -44,6 +44,9 @@ struct ctx {
 	long long seed_override;
 	char *err;
 	size_t errcap;
+	/* One event for a running emulator (scenario_parse_event): no "at", no file position in
+	 * messages, and the scenario is only read. */
+	int inject;
 	struct json_step step[DEPTH_MAX];
 	unsigned depth;
 	/* A scratch BMS of the scenario's kind: every quirk is tried on it while the file is
@@ -205,7 +208,10 @@ static rig_rc vfail_at(struct ctx *c, unsigned line, unsigned col, const char *f
 
 	label(c, where, sizeof where);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	snprintf(c->err, c->errcap, "%s:%u:%u: %s%s%s", c->path, line, col, where, *where ? ": " : "", msg);
+	if (c->inject)
+		snprintf(c->err, c->errcap, "%s%s%s", where, *where ? ": " : "", msg);
+	else
+		snprintf(c->err, c->errcap, "%s:%u:%u: %s%s%s", c->path, line, col, where, *where ? ": " : "", msg);
 	return RIG_ERR_ARG;
 }
 
@@ -718,6 +724,17 @@ static int quirk_name_unknown(const char *why)
 	return !strncmp(why, "unknown", 7);
 }
 
+/* The scratch BMS of the scenario's kind over its pack. 1 when the pack is one the model
+ * refuses (the pack's ranges are inside model_init's, so that is checked all the same). */
+static int scratch_bms(struct ctx *c)
+{
+	const struct bms_spec *b = &c->s->bms;
+
+	c->ops = personality_find(b->kind->personality);
+	memset(c->state, 0, sizeof c->state);
+	return !c->ops || model_init(&c->model, &b->unit.model) != RIG_OK || bms_init(&c->bms, &c->model) != RIG_OK;
+}
+
 /* The scratch BMS: the pack as the model builds it, the BMS logic over it and the protocol's
  * personality at the address, with the kind's own quirk (bms_kinds[]) as spec_resolve will
  * add it. */
@@ -731,12 +748,9 @@ static rig_rc bms_protocol(struct ctx *c, const cJSON *v, void *base)
 		return fail(c, 0, "expected a string, got %s", got(c, v, 1, g, sizeof g));
 	if (v && spec_set(b, "kind", v->valuestring, why, sizeof why) != RIG_OK)
 		return fail(c, 0, "%s", why);
-	c->ops = personality_find(b->kind->personality);
-	if (!c->ops)
+	if (!personality_find(b->kind->personality))
 		return fail(c, 0, "expected a protocol built into this bmsrig, got \"%s\"", b->kind->name);
-	memset(c->state, 0, sizeof c->state);
-	/* pack's ranges are inside model_init's, so this holds; checked all the same */
-	if (model_init(&c->model, &b->unit.model) != RIG_OK || bms_init(&c->bms, &c->model) != RIG_OK)
+	if (scratch_bms(c))
 		return fail(c, 0, "expected a pack the model accepts");
 	if (c->ops->init(c->state, &c->bms, b->unit.address) != RIG_OK) {
 		/* only a given address can be refused: reported there (bms.address, a sibling) */
@@ -1091,12 +1105,15 @@ enum do_index {
 	D_NTC_OPEN, D_NTC_SHORT, D_SHORT, D_REBOOT, D_SETTINGS_RESET, D_FETS, D_QUIRK,
 	D_BLE_DISCONNECT, D_CLEAR_FAULTS, D_MARK, D_WIRE, D_COUNT = D_WIRE + WF_COUNT
 };
-_Static_assert(D_COUNT <= 32, "a do name is one bit of a uint32 mask");
+/* The mask's top bit: the event is read from a file (it has an "at"), not injected. */
+#define IN_FILE (1u << 31)
+_Static_assert(D_COUNT <= 31, "a do name is one bit of a uint32 mask, IN_FILE the top one");
 
 #define NEEDS_ID  1u     /* a mark is nothing but its id */
 #define NEEDS_BLE 2u     /* only a Bluetooth link disconnects */
 #define ONE_DRIFT 4u     /* at least one of capacity_pct, resistance_pct, leak_ma */
 #define BOTH_OR_NONE 8u  /* profile: exactly one of steps and csv */
+#define FILE_ONLY 16u    /* its points live in the scenario: never injected */
 
 static const struct do_kind {
 	const char *name;
@@ -1107,7 +1124,7 @@ static const struct do_kind {
 } do_kinds[D_WIRE] = {
 	[D_CURRENT] = { "current", SCEN_EV_CURRENT, 0, 0, 0 },
 	[D_POWER] = { "power", SCEN_EV_POWER, 0, 0, 0 },
-	[D_PROFILE] = { "profile", SCEN_EV_PROFILE, BOTH_OR_NONE, 0, 0 },
+	[D_PROFILE] = { "profile", SCEN_EV_PROFILE, BOTH_OR_NONE | FILE_ONLY, 0, 0 },
 	[D_AMBIENT] = { "ambient", SCEN_EV_AMBIENT, 0, 0, 0 },
 	[D_DRIFT] = { "drift", SCEN_EV_DRIFT, ONE_DRIFT, 0, 0 },
 	[D_CELL_SOC] = { "cell_soc", SCEN_EV_CELL_SOC, 0, 0, 0 },
@@ -1162,7 +1179,7 @@ static rig_rc ev_csv(struct ctx *c, const cJSON *v, void *base);
 #define WIRE(f) B(D_WIRE + (f))
 #define EV(m) MEMBER(struct scen_event, m)
 static const struct field ev_fields[] = {
-	{ "at", T_TIME, REQ, 0, TIME_MAX_MS, EV(at_ms), 0, NULL, NULL },
+	{ "at", T_TIME, REQ, 0, TIME_MAX_MS, EV(at_ms), IN_FILE, NULL, NULL },
 	FNF("do", T_SKIP, 0, NULL, 0),
 	FNF("id", T_FN, 0, ev_id, 0),
 	{ "for", T_TIME, 0, 0, TIME_MAX_MS, EV(for_ms), 0, NULL, NULL },
@@ -1465,13 +1482,19 @@ static rig_rc one_event(struct ctx *c, const cJSON *v, struct scen_event *e)
 		pop(c);
 		return rc;
 	}
+	if ((flags & FILE_ONLY) && c->inject) {
+		push(c, "do");
+		rc = fail(c, 0, "expected an event kind other than %s (it belongs in a scenario file)", do_name((unsigned)d));
+		pop(c);
+		return rc;
+	}
 	if ((flags & BOTH_OR_NONE) && cJSON_HasObjectItem(v, "steps") && cJSON_HasObjectItem(v, "csv")) {
 		push(c, "csv");
 		rc = fail(c, 1, "expected either \"steps\" or \"csv\", not both");
 		pop(c);
 		return rc;
 	}
-	rc = walk(c, v, ev_fields, N_OF(ev_fields), B(d), e, &seen);
+	rc = walk(c, v, ev_fields, N_OF(ev_fields), B(d) | (c->inject ? 0u : IN_FILE), e, &seen);
 	if (rc != RIG_OK)
 		return rc;
 	if ((flags & NEEDS_ID) && !e->id[0])
@@ -1493,6 +1516,8 @@ static rig_rc one_event(struct ctx *c, const cJSON *v, struct scen_event *e)
 			return rc;
 		}
 	}
+	if (c->inject)
+		return RIG_OK;
 	if (s->n_events && e->at_ms < s->event[s->n_events - 1].at_ms) {
 		snprintf(expected, sizeof expected, "a time at or after %s (the previous event)",
 		         fmt_time(s->event[s->n_events - 1].at_ms, a, sizeof a));
@@ -1785,6 +1810,59 @@ rig_rc scenario_load(struct scenario *s, const char *path, long long seed_overri
 	rc = scenario_parse(s, text, len, path, seed_override, 1, err, errcap);
 	free(text);
 	return rc;
+}
+
+rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, struct scen_event *out,
+                            char *err, size_t errcap)
+{
+	struct ctx *c = calloc(1, sizeof *c);
+	char *text = cJSON_PrintUnformatted(obj);
+	rig_rc rc;
+
+	if (!c || !text) {
+		snprintf(err, errcap, "out of memory");
+		rc = RIG_ERR_IO;
+	} else {
+		/* Only read in this mode: a profile, the one kind that adds to the scenario (its
+		 * points), is refused before its fields are read. */
+		c->s = (struct scenario *)(uintptr_t)sc;
+		c->path = "event";
+		c->text = text;
+		c->inject = 1;
+		c->err = err;
+		c->errcap = errcap;
+		if (scratch_bms(c) || c->ops->init(c->state, &c->bms, sc->bms.unit.address) != RIG_OK ||
+		    (sc->bms.kind->quirk && try_quirk(c, sc->bms.kind->quirk, sc->bms.kind->quirk_value, err, errcap) != RIG_OK)) {
+			snprintf(err, errcap, "the emulated %s cannot check events", sc->bms.kind->name);
+			rc = RIG_ERR_ARG;
+		} else {
+			rc = one_event(c, obj, out);
+		}
+	}
+	if (rc != RIG_OK)
+		one_line(err);
+	free(text);
+	free(c);
+	return rc;
+}
+
+rig_rc scenario_for_unit(struct scenario *s, const struct sim_unit_cfg *unit, const struct link_cfg *link)
+{
+	const struct bms_kind *k;
+
+	memset(s, 0, sizeof *s);
+	for (k = bms_kinds; k->name; k++)
+		if (!strcmp(k->personality, unit->ops->name) && k->link == link->kind)
+			break;
+	if (!k->name)
+		return RIG_ERR_ARG;
+	snprintf(s->name, sizeof s->name, "%s", k->name);
+	s->duration_ms = TIME_MAX_MS;
+	s->seed = unit->model.seed;
+	s->bms.kind = k;
+	s->bms.unit = *unit;
+	s->bms.link = *link;
+	return RIG_OK;
 }
 
 void scenario_free(struct scenario *s)

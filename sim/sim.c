@@ -33,6 +33,8 @@ struct pending {
 	unsigned unit;
 	uint32_t timer, due_ms, scheduled_ms;
 	int is_chunk;
+	int has_truth;                  /* the reply's truth, told to observers once it has crossed */
+	struct truth_sample truth;
 	size_t len;
 	struct pending *next;
 	uint8_t wire[];
@@ -142,8 +144,11 @@ static int chunk_due(struct rig_loop *loop, uint32_t id, void *ctx)
 	struct sim *s = c->sim;
 
 	(void)id;
-	if (link_up_since(&s->link, rig_loop_now_ms(loop), c->scheduled_ms))
+	if (link_up_since(&s->link, rig_loop_now_ms(loop), c->scheduled_ms)) {
 		(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
+		if (c->has_truth && s->truth_cb)
+			s->truth_cb(s->truth_ctx, c->unit, &c->truth);
+	}
 	unlink_pending(s, c);
 	free(c);
 	return 0;
@@ -155,7 +160,10 @@ static uint32_t wire_ms(const struct sim *s, size_t len)
 	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
 }
 
-static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
+/* truth (may be NULL) goes with the last chunk: observers hear of it when the reply has
+ * crossed, which over a slow Bluetooth link can be much later than when it was built. */
+static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n,
+                     const struct truth_sample *truth)
 {
 	uint32_t now = rig_loop_now_ms(s->loop);
 	struct link_chunk ch[64];
@@ -163,6 +171,12 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 
 	if (!k)
 		s->stats.lost_replies++;
+	/* A reply missing a notification reaches no client whole: no truth stands behind it. */
+	if (k && ch[k - 1].offset + ch[k - 1].len < n)
+		truth = NULL;
+	for (i = 1; truth && i < k; i++)
+		if (ch[i].offset != ch[i - 1].offset + ch[i - 1].len)
+			truth = NULL;
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
 	 * client sees a 9600-baud reply take its 1.04 ms a byte. */
 	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1) {
@@ -177,6 +191,10 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 			return;
 		c->is_chunk = 1;
 		c->scheduled_ms = now;
+		if (truth && i == k - 1) {
+			c->has_truth = 1;
+			c->truth = *truth;
+		}
 		c->timer = rig_loop_add_timer(s->loop, ch[i].at_ms - now, chunk_due, c);
 		if (!c->timer) {
 			free(c);
@@ -219,7 +237,8 @@ static int reply_due(struct rig_loop *loop, uint32_t id, void *ctx)
 		s->stats.collisions++;
 	s->stats.replies++;
 	unlink_pending(s, r);
-	transmit(s, r->unit, collided ? mixed : r->wire, collided ? len : r->len);
+	transmit(s, r->unit, collided ? mixed : r->wire, collided ? len : r->len,
+	         r->has_truth && !collided ? &r->truth : NULL);
 	free(r);
 	return 0;
 }
@@ -232,12 +251,6 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	uint8_t faulted[1024 + WIRE_FAULT_GROWTH];
 	uint32_t late_ms = 0;
 
-	if (truth_parts && s->truth_cb) {
-		struct truth_sample t;
-
-		sim_truth(s, u->index, truth_parts, &t);
-		s->truth_cb(s->truth_ctx, u->index, &t);
-	}
 	if (wire_faults_any(&s->faults)) {
 		n = wire_faults_reply(&s->faults, wire, n, s->baud, faulted, sizeof faulted, &late_ms);
 		if (!n)
@@ -248,6 +261,11 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	r = new_pending(s, u->index, wire, n);
 	if (!r)
 		return;
+	if (truth_parts && s->truth_cb) {
+		/* What the BMS measured is the truth now, as the reply is built. */
+		sim_truth(s, u->index, truth_parts, &r->truth);
+		r->has_truth = 1;
+	}
 	r->due_ms = rig_loop_now_ms(s->loop) + delay_ms;
 	r->timer = rig_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
@@ -289,7 +307,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		int m = ble_module_uplink(&s->module, buf, n, reply, &reply_len);
 
 		if (m == 1 && reply_len)
-			transmit(s, 0, reply, reply_len);
+			transmit(s, 0, reply, reply_len, NULL);
 		if (m != 0)
 			return;
 	}
@@ -505,6 +523,11 @@ uint32_t sim_baud(const struct sim *s) { return s->baud; }
 void sim_set_current(struct sim *s, unsigned unit, double current_A)
 {
 	s->unit[unit]->current_A = current_A;
+}
+
+double sim_current(const struct sim *s, unsigned unit)
+{
+	return s->unit[unit]->current_A;
 }
 
 rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *value,

@@ -1,4 +1,6 @@
-/* The scenario engine (timeline.h): one start and one end action per event kind, in a table. */
+/* The scenario engine (timeline.h): one start and one end action per event kind, in a table.
+ * An action names its event by index: the scenario's events first, then the injected ones from
+ * TIMELINE_INJECTED on, so both kinds share every action and the load and short slots. */
 #include <stdio.h>
 #include <string.h>
 
@@ -33,8 +35,13 @@ static double profile_at(const struct scenario *sc, const struct scen_event *e, 
 	return p[e->count - 1].value;
 }
 
-static struct model *model_of(struct timeline *tl) { return sim_model_rw(tl->sim, 0); }
-static struct bms *bms_of(struct timeline *tl) { return sim_bms_rw(tl->sim, 0); }
+static const struct scen_event *ev(const struct timeline *tl, int i)
+{
+	return i >= (int)TIMELINE_INJECTED ? &tl->inject[i - (int)TIMELINE_INJECTED] : &tl->sc->event[i];
+}
+
+static struct model *model_of(struct timeline *tl) { return sim_model_rw(tl->sim, tl->unit); }
+static struct bms *bms_of(struct timeline *tl) { return sim_bms_rw(tl->sim, tl->unit); }
 static uint32_t bit(int i) { return 1u << (unsigned)i; }
 
 /* A ramp from where the value is now (only when it is in the same unit) to the event's. */
@@ -43,12 +50,15 @@ static void start_ramp(struct timeline_ramp *r, double now_value, const struct s
 	*r = (struct timeline_ramp){ e->ramp_ms ? now_value : e->value, e->value, now_ms, now_ms + e->ramp_ms };
 }
 
+/* A ramp starts from whatever the load is now, in the new event's unit, whichever kind of
+ * event set it (a profile, a current, a power). */
 static void start_load(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
-	int same = tl->load_event >= 0 && tl->sc->event[tl->load_event].kind == e->kind;
+	const struct scen_event *e = ev(tl, i);
+	double pack_V = model_pack_V(model_of(tl));
+	double now_A = timeline_load_A(tl, now_ms, pack_V);
 
-	start_ramp(&tl->load, same ? ramp_at(&tl->load, now_ms) : 0.0, e, now_ms);
+	start_ramp(&tl->load, e->kind == SCEN_EV_POWER ? now_A * pack_V : now_A, e, now_ms);
 	tl->load_event = i;
 }
 
@@ -61,12 +71,12 @@ static void end_load(struct timeline *tl, int i, uint32_t now_ms)
 
 static void start_ambient(struct timeline *tl, int i, uint32_t now_ms)
 {
-	start_ramp(&tl->ambient, model_of(tl)->ambient_C, &tl->sc->event[i], now_ms);
+	start_ramp(&tl->ambient, model_of(tl)->ambient_C, ev(tl, i), now_ms);
 }
 
 static void start_drift(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
+	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
 	model_cell_drift(model_of(tl), (unsigned)e->cell, 1.0 + e->capacity_pct / 100.0,
@@ -75,7 +85,7 @@ static void start_drift(struct timeline *tl, int i, uint32_t now_ms)
 
 static void start_cell_soc(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
+	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
 	model_set_cell_soc_frac(model_of(tl), (unsigned)e->cell, e->value / 100.0);
@@ -83,7 +93,7 @@ static void start_cell_soc(struct timeline *tl, int i, uint32_t now_ms)
 
 static void start_force(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
+	const struct scen_event *e = ev(tl, i);
 	struct bms_sense_faults *f = &bms_of(tl)->faults;
 
 	(void)now_ms;
@@ -94,38 +104,38 @@ static void start_force(struct timeline *tl, int i, uint32_t now_ms)
 static void end_force(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	bms_of(tl)->faults.force_mask &= ~bit(tl->sc->event[i].cell);
+	bms_of(tl)->faults.force_mask &= ~bit(ev(tl, i)->cell);
 }
 
 static void start_open_wire(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	bms_of(tl)->faults.open_wire_mask |= bit(tl->sc->event[i].cell);
+	bms_of(tl)->faults.open_wire_mask |= bit(ev(tl, i)->cell);
 }
 
 static void end_open_wire(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	bms_of(tl)->faults.open_wire_mask &= ~bit(tl->sc->event[i].cell);
+	bms_of(tl)->faults.open_wire_mask &= ~bit(ev(tl, i)->cell);
 }
 
 static uint8_t *ntc_mask(struct timeline *tl, int i)
 {
 	struct bms_sense_faults *f = &bms_of(tl)->faults;
 
-	return tl->sc->event[i].kind == SCEN_EV_NTC_OPEN ? &f->ntc_open_mask : &f->ntc_short_mask;
+	return ev(tl, i)->kind == SCEN_EV_NTC_OPEN ? &f->ntc_open_mask : &f->ntc_short_mask;
 }
 
 static void start_ntc(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	*ntc_mask(tl, i) |= (uint8_t)bit(tl->sc->event[i].ntc);
+	*ntc_mask(tl, i) |= (uint8_t)bit(ev(tl, i)->ntc);
 }
 
 static void end_ntc(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	*ntc_mask(tl, i) &= (uint8_t)~bit(tl->sc->event[i].ntc);
+	*ntc_mask(tl, i) &= (uint8_t)~bit(ev(tl, i)->ntc);
 }
 
 static void start_short(struct timeline *tl, int i, uint32_t now_ms)
@@ -157,7 +167,7 @@ static void start_settings_reset(struct timeline *tl, int i, uint32_t now_ms)
 
 static void start_fets(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
+	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
 	(void)bms_set_mosfet_mask(bms_of(tl), (uint8_t)((e->chg ? 0u : JBD_MOSFET_CHG_OFF) |
@@ -173,19 +183,22 @@ static void end_fets(struct timeline *tl, int i, uint32_t now_ms)
 
 static void start_quirk(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
+	const struct scen_event *e = ev(tl, i);
 	char why[160];
 
 	(void)now_ms;
-	if (sim_set_quirk(tl->sim, 0, e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
+	if (sim_set_quirk(tl->sim, tl->unit, e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
 		tl->errors++;
-		snprintf(tl->last_error, sizeof tl->last_error, "line %u: quirk %s", e->line, why);
+		if (e->line)
+			snprintf(tl->last_error, sizeof tl->last_error, "line %u: quirk %s", e->line, why);
+		else
+			snprintf(tl->last_error, sizeof tl->last_error, "quirk %s", why);
 	}
 }
 
 static void start_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 {
-	const struct scen_event *e = &tl->sc->event[i];
+	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
 	wire_faults_set(sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
@@ -194,13 +207,13 @@ static void start_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 static void end_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	wire_faults_clear(sim_wire_faults(tl->sim), tl->sc->event[i].fault);
+	wire_faults_clear(sim_wire_faults(tl->sim), ev(tl, i)->fault);
 }
 
 static void start_ble_drop(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	sim_ble_drop(tl->sim, tl->sc->event[i].reconnect_ms);
+	sim_ble_drop(tl->sim, ev(tl, i)->reconnect_ms);
 }
 
 static void start_clear(struct timeline *tl, int i, uint32_t now_ms)
@@ -272,6 +285,11 @@ unsigned timeline_step(struct timeline *tl, uint32_t now_ms, unsigned *fired, un
 			tl->ends_ms[i] = 0;
 			actions[sc->event[i].kind].end(tl, (int)i, now_ms);
 		}
+	for (i = 0; i < TIMELINE_INJECT_MAX; i++)
+		if (tl->inject_ends_ms[i] && now_ms >= tl->inject_ends_ms[i]) {
+			tl->inject_ends_ms[i] = 0;
+			actions[tl->inject[i].kind].end(tl, (int)(TIMELINE_INJECTED + i), now_ms);
+		}
 	for (; tl->next < sc->n_events && sc->event[tl->next].at_ms <= now_ms; tl->next++) {
 		const struct scen_event *e = &sc->event[tl->next];
 
@@ -285,13 +303,59 @@ unsigned timeline_step(struct timeline *tl, uint32_t now_ms, unsigned *fired, un
 	return n;
 }
 
+/* A slot is taken while its event can still be ended or is the load or the short. */
+static int slot_free(const struct timeline *tl, unsigned k)
+{
+	int i = (int)(TIMELINE_INJECTED + k);
+
+	return !tl->inject_ends_ms[k] && tl->load_event != i && tl->short_event != i;
+}
+
+rig_rc timeline_inject(struct timeline *tl, const struct scen_event *e, uint32_t now_ms, char *err, size_t errcap)
+{
+	char before[sizeof tl->last_error];
+	unsigned k, errors = tl->errors;
+
+	for (k = 0; k < TIMELINE_INJECT_MAX && !slot_free(tl, k); k++)
+		;
+	if (k == TIMELINE_INJECT_MAX) {
+		snprintf(err, errcap, "expected at most %u injected events in effect at once", TIMELINE_INJECT_MAX);
+		return RIG_ERR_SPACE;
+	}
+	memcpy(before, tl->last_error, sizeof before);
+	tl->inject[k] = *e;
+	tl->inject[k].at_ms = now_ms;
+	tl->inject[k].line = 0;
+	actions[e->kind].start(tl, (int)(TIMELINE_INJECTED + k), now_ms);
+	tl->inject_ends_ms[k] = e->for_ms ? now_ms + e->for_ms : 0;
+	/* A refusal is the injector's to hear, not a fault of the scenario's timeline. */
+	if (tl->errors != errors) {
+		snprintf(err, errcap, "%s", tl->last_error);
+		tl->errors = errors;
+		memcpy(tl->last_error, before, sizeof before);
+		return RIG_ERR_ARG;
+	}
+	return RIG_OK;
+}
+
+int timeline_has_load(const struct timeline *tl)
+{
+	return tl->load_event >= 0;
+}
+
+void timeline_set_unit(struct timeline *tl, unsigned unit)
+{
+	tl->unit = unit;
+	tl->ambient.from = tl->ambient.to = model_of(tl)->ambient_C;
+}
+
 double timeline_load_A(const struct timeline *tl, uint32_t now_ms, double pack_V)
 {
 	const struct scen_event *e;
 
 	if (tl->load_event < 0)
 		return 0.0;
-	e = &tl->sc->event[tl->load_event];
+	e = ev(tl, tl->load_event);
 	switch (e->kind) {
 	case SCEN_EV_POWER:
 		return pack_V > 1.0 ? ramp_at(&tl->load, now_ms) / pack_V : 0.0;
@@ -304,5 +368,5 @@ double timeline_load_A(const struct timeline *tl, uint32_t now_ms, double pack_V
 
 double timeline_short_A(const struct timeline *tl)
 {
-	return tl->short_event >= 0 ? tl->sc->event[tl->short_event].value : 0.0;
+	return tl->short_event >= 0 ? ev(tl, tl->short_event)->value : 0.0;
 }

@@ -104,10 +104,37 @@ static enum verdict on_pack(struct daly_client *c, const struct daly_frame *f)
 	return V_DONE;
 }
 
+#define PACK_STEP 1u                   /* cycle_steps[PACK_STEP] is 0x90 */
+
+/*
+ * 0x93 comes a request after 0x90, so a current that reverses in between looks like a BMS that
+ * reports its sign inverted. A state that disagrees with what this BMS has shown so far is
+ * therefore read again, 0x90 and 0x93 both, once per cycle: the second pair is what the BMS
+ * does (and is kept from then on), and a real reversal reads consistent the second time.
+ */
 static enum verdict on_mos(struct daly_client *c, const struct daly_frame *f)
 {
+	int32_t mA = c->poll.pack.current_mA;
+	uint8_t inverted;
+
 	(void)daly_mos_decode(f, &c->poll.mos);
-	return c->poll.mos.state > DALY_STATE_DISCHARGING ? V_BAD : V_DONE;
+	if (c->poll.mos.state > DALY_STATE_DISCHARGING)
+		return V_BAD;
+	if (c->cfg.flags & DALY_CLIENT_INVERT_CURRENT)
+		mA = -mA;
+	if (c->poll.mos.state == DALY_STATE_IDLE || mA == 0)
+		return V_DONE;
+	inverted = (uint8_t)daly_current_sign_fix(&mA, c->poll.mos.state);
+	if (inverted == c->sign_inverted)
+		return V_DONE;
+	if (!c->sign_rechecked) {
+		c->sign_rechecked = 1;
+		c->sign_rechecks++;
+		c->step = PACK_STEP - 1u;      /* on_frame moves on by one: 0x90 again */
+		return V_DONE;
+	}
+	c->sign_inverted = inverted;
+	return V_DONE;
 }
 
 /* Bookkeeping of a multi-frame answer: frame k (1-based) arrived. */
@@ -322,6 +349,7 @@ static void start_cycle(struct daly_client *c, uint32_t now_ms)
 	c->started = 1;
 	memset(&c->poll, 0, sizeof c->poll);
 	c->step = 0;
+	c->sign_rechecked = 0;
 	(void)prepare(c);
 	c->send_at_ms = now_ms;
 	c->phase = PH_READY;

@@ -35,6 +35,10 @@
  * sign_flips. An idle state or a zero current (the dead band reads exactly 0, §3.1) says
  * nothing, and the current is left as it is. DALY_CLIENT_INVERT_CURRENT negates the current
  * first, for a unit known to be inverted; the check still applies after it.
+ * The state is read a request after the current, so a current that reverses in between would
+ * look inverted once: when the pair disagrees with what the BMS has shown so far
+ * (sign_inverted), the client reads 0x90 and 0x93 again in the same cycle (sign_rechecks), and
+ * the second pair decides, and is learnt.
  *
  * 0x98 -> PACK_PROT_* through daly_faults_to_pack_prot (one table, daly_codec.c). 0x97 cells
  * past the count are masked. The Daly poll set carries no full capacity: full_mAh stays 0.
@@ -91,6 +95,9 @@ struct daly_client {
 	uint32_t send_at_ms;               /* earliest send of the prepared request */
 	uint32_t line_ms;                  /* last byte sent or received */
 	uint32_t sign_flips;               /* currents whose sign 0x93 corrected */
+	uint32_t sign_rechecks;            /* 0x90 and 0x93 read again: the two disagreed */
+	uint8_t sign_inverted;             /* this BMS reports its current inverted (learnt) */
+	uint8_t sign_rechecked;            /* this cycle read them again already */
 	struct daly_poll poll;             /* the cycle in progress */
 };
 

@@ -24,11 +24,13 @@ struct link_cfg {
 	uint32_t stuck_ms;             /* after a client closes the port, refuse it this long
 	                                * (one central only, the old one still "connected") */
 	uint8_t notify_loss_pct;       /* each notification is lost with this chance (seeded) */
+	uint32_t queue_ms;             /* a reply that would wait longer than this is lost; 0 = no bound */
 	uint32_t seed;
 	char password[7];              /* JBD modules: FF AA password (6 characters); "" = none */
 	uint8_t mac[6];                /* the module's address, which scrambles the password */
 };
-/* 20-byte notifications, 30 ms interval, 1.5 s connect, first request lost, no drops. */
+/* 20-byte notifications, 30 ms interval, 1.5 s connect, first request lost, no drops, a
+ * 1 s send queue. */
 void link_cfg_ble_defaults(struct link_cfg *c);
 /* key=value settings, e.g. "chunk_bytes", "20" (RIG_ERR_ARG with why on a bad key or value). */
 rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *why, size_t whycap);
@@ -44,7 +46,7 @@ struct link {
 	uint8_t first_pending;
 	uint32_t rng;
 	uint32_t drops_at_ms;          /* the next random disconnect, when enabled */
-	uint32_t connects, disconnects, dropped_bytes, lost_notifications;
+	uint32_t connects, disconnects, dropped_bytes, lost_notifications, overflows;
 };
 
 struct link_chunk {

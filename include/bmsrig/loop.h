@@ -1,6 +1,13 @@
 /* A small poll() event loop in the style of Redis' ae: read callbacks on fds and millisecond
  * timers, one poll() per iteration. Callbacks may add and delete fds and timers, their own
- * included. Sized for a few hundred of each. Not thread-safe. */
+ * included. Sized for a few hundred of each. Not thread-safe.
+ *
+ * The loop's clock is the emulator's: it can be paused, stepped and run faster or slower than
+ * the wall clock. A real loop's clock is anchor + rate x (CLOCK_MONOTONIC - wall anchor), so it
+ * moves smoothly at rate x real time. A virtual loop's clock only ever takes the due times of
+ * its timers, in order, so a run is the same at any rate: unpaced (rate 0, the default) it
+ * jumps from timer to timer as fast as the callbacks go; paced (rate x) a timer fires once
+ * rate x wall time has reached it. Either kind, paused, stands still until stepped or resumed. */
 #ifndef BMSRIG_LOOP_H
 #define BMSRIG_LOOP_H
 
@@ -12,12 +19,14 @@ struct rig_loop;
 typedef void (*rig_loop_fd_cb)(struct rig_loop *loop, int fd, void *ctx);
 /* Returns the delay to the next firing in ms, or 0 (or less) to end the timer. The delay counts
  * from when the timer was due, so a periodic timer does not drift; one that fell a whole period
- * behind skips ahead rather than firing in a burst. */
+ * behind skips ahead rather than firing in a burst (a virtual loop is never behind). */
 typedef int (*rig_loop_timer_cb)(struct rig_loop *loop, uint32_t id, void *ctx);
 
 struct rig_loop *rig_loop_new(void);   /* NULL when out of memory */
 /* A loop on simulated time (lockstep runs): the clock starts at 0 and jumps from one timer to
- * the next, as fast as the callbacks go; fds may be added but are never polled. */
+ * the next, as fast as the callbacks go. Its fds are polled without waiting every few
+ * milliseconds of wall time (and waited for when paused or paced), so a control socket on it
+ * is served while the run races. */
 struct rig_loop *rig_loop_new_virtual(void);
 void rig_loop_free(struct rig_loop *loop);
 
@@ -26,6 +35,9 @@ void rig_loop_free(struct rig_loop *loop);
  * silently. Adding an fd again replaces its callback. */
 rig_rc rig_loop_add_fd(struct rig_loop *loop, int fd, rig_loop_fd_cb on_readable, void *ctx);
 void rig_loop_del_fd(struct rig_loop *loop, int fd);
+/* on_writable (NULL: none) runs while fd, already added, can take more output. RIG_ERR_ARG
+ * when fd was not added. */
+rig_rc rig_loop_fd_writable(struct rig_loop *loop, int fd, rig_loop_fd_cb on_writable);
 
 /* First firing after_ms from now. Returns the timer id, never 0 (0: out of memory or no cb).
  * Timers due together fire in due order, then in order of creation. */
@@ -38,6 +50,22 @@ void rig_loop_del_timer(struct rig_loop *loop, uint32_t id);
 rig_rc rig_loop_run(struct rig_loop *loop);
 /* run returns after the current iteration. Safe in a signal handler (poll() then returns). */
 void rig_loop_stop(struct rig_loop *loop);
-uint32_t rig_loop_now_ms(const struct rig_loop *loop);   /* CLOCK_MONOTONIC since _new, or simulated */
+uint32_t rig_loop_now_ms(const struct rig_loop *loop);   /* the loop's clock, 0 at _new */
+
+/* The clock. Paused, nothing comes due (timers already due still fire); resuming goes on from
+ * where it stood. Pausing a paused loop or resuming a running one changes nothing. */
+void rig_loop_pause(struct rig_loop *loop, int paused);
+int rig_loop_paused(const struct rig_loop *loop);
+/* Paused only: the clock moves ms ahead, stopping at each timer due on the way to fire it at
+ * its own time (so a step of 1 s fires a 100 ms timer ten times), and stands at the end.
+ * Callable from an fd callback or outside run, not from a timer callback (RIG_ERR_STATE, as
+ * when not paused). A timer that stops a running loop also ends the step where it stands. */
+rig_rc rig_loop_step(struct rig_loop *loop, uint32_t ms);
+/* x > 0: the clock runs at x times real time. x == 0: unpaced, timer to timer as fast as the
+ * machine goes, for virtual loops only. RIG_ERR_ARG otherwise (a real loop, a negative, NaN or
+ * above 1e6). New loops run at 1 (real) or 0 (virtual). */
+rig_rc rig_loop_set_rate(struct rig_loop *loop, double x);
+double rig_loop_rate(const struct rig_loop *loop);
+int rig_loop_is_virtual(const struct rig_loop *loop);
 
 #endif

@@ -12,6 +12,7 @@
 #define BMSRIG_RUNNER_H
 
 #include <stdio.h>
+#include "bmsrig/control.h"
 #include "bmsrig/expect.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/scenario.h"
@@ -22,6 +23,8 @@ struct run_opts {
 	FILE *trace;                  /* JSON lines: truth, telemetry, frames, events; may be NULL */
 	int progress;                 /* a live bar on stderr */
 	int verbose;                  /* telemetry and frames on stderr */
+	struct control *control;      /* served during each run (control.h); may be NULL */
+	double rate;                  /* lockstep: x times real time; 0 = as fast as it goes */
 };
 
 #define RUN_WIRE_CONTEXT 1024u

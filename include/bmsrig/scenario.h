@@ -118,6 +118,21 @@ rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const ch
                       long long seed_override, int read_files, char *err, size_t errcap);
 void scenario_free(struct scenario *s);
 
+/*
+ * One timeline event for a running emulator (the control socket's "fault"), read and checked
+ * as a file's timeline[] entry is, against sc's pack, BMS kind and link: obj is the event
+ * object without "at" (and without "id" unless sc has no event of that id). "profile" is
+ * refused: its points belong to a file. On error err holds one line "KEY: what was expected"
+ * and RIG_ERR_ARG is returned.
+ */
+struct cJSON;
+rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, struct scen_event *out,
+                            char *err, size_t errcap);
+/* An empty scenario around one emulated unit (bmssim serve): no events, no expectations, the
+ * longest duration, its pack, BMS kind and link, so that events can be checked against it and
+ * a timeline played over it. RIG_ERR_ARG when no BMS kind has the unit's personality and link. */
+rig_rc scenario_for_unit(struct scenario *s, const struct sim_unit_cfg *unit, const struct link_cfg *link);
+
 /* "250ms", "2m", "1h30m", "1.5s", "0" into ms; RIG_ERR_ARG on anything else or above 49 days. */
 rig_rc scenario_parse_time(const char *text, uint32_t *ms);
 

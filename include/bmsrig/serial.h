@@ -32,6 +32,18 @@ void rig_serial_flush_input(struct rig_serial *s);
 /* The firmware core's stream over s (valid while s is open). */
 struct rig_io rig_serial_io(struct rig_serial *s);
 
+/* Modem control lines, for a bench: a board's relay pin wired to an input (CTS, DSR, DCD, RI)
+ * of a USB-serial adapter, and its reset and boot pins on the outputs (DTR, RTS). Real ports
+ * only (libserialport): a pty has none, RIG_ERR_UNSUPPORTED. "cts", "dsr", "dcd", "ri",
+ * "dtr", "rts" by name through rig_line_find (-1 when unknown). */
+enum rig_line { RIG_LINE_CTS = 0, RIG_LINE_DSR, RIG_LINE_DCD, RIG_LINE_RI, RIG_LINE_DTR, RIG_LINE_RTS,
+                RIG_LINE_COUNT };
+int rig_line_find(const char *name);
+int rig_line_is_input(enum rig_line line);
+/* *level 1 asserted, 0 not. */
+rig_rc rig_serial_get_line(struct rig_serial *s, enum rig_line line, int *level);
+rig_rc rig_serial_set_line(struct rig_serial *s, enum rig_line line, int level);
+
 /* Real serial ports the OS knows (ptys are not listed). usb_vid/usb_pid are -1 when the
  * port is not on USB; description is never NULL. */
 rig_rc rig_serial_list(void (*cb)(void *ctx, const char *path, const char *description,

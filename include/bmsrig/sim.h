@@ -89,6 +89,7 @@ void sim_input(struct sim *s, const uint8_t *p, size_t n);
 struct model *sim_model_rw(struct sim *s, unsigned unit);
 struct bms *sim_bms_rw(struct sim *s, unsigned unit);
 void sim_set_current(struct sim *s, unsigned unit, double current_A);   /* requested, + = charging */
+double sim_current(const struct sim *s, unsigned unit);                  /* what was set last */
 rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *value,
                      char *why, size_t whycap);
 struct wire_faults *sim_wire_faults(struct sim *s);  /* line faults on every reply and request */

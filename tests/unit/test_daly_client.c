@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -294,12 +295,16 @@ static void current_sign_is_checked_against_the_state(void **state)
 		assert_int_equal(v, cases[i].want);
 	}
 	/* Through the client: mpp-solar's +6.3 A with its own "discharging" 0x93, then the same
-	 * with a charging 0x93 (built by the codec), and once with the unit marked inverted. */
+	 * with a charging 0x93 (built by the codec), and once with the unit marked inverted. The
+	 * first disagreement is read again (0x90, 0x93) before it is believed. */
 	for (int inv = 0; inv < 2; inv++) {
 		r = rig_new(0, inv ? DALY_CLIENT_INVERT_CURRENT : 0);
 		exchange(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81", "A5 01 94 08 04 00 00 00 00 00 00 00 46");
-		exchange(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D", "A5 01 90 08 02 10 00 00 75 6F 03 BC F3");
-		exchange(r, "A5 40 93 08 00 00 00 00 00 00 00 00 80", "A5 01 93 08 02 01 01 78 00 03 CB 40 CB");
+		for (int again = 0; again <= !inv; again++) {
+			exchange(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D", "A5 01 90 08 02 10 00 00 75 6F 03 BC F3");
+			exchange(r, "A5 40 93 08 00 00 00 00 00 00 00 00 80", "A5 01 93 08 02 01 01 78 00 03 CB 40 CB");
+		}
+		assert_int_equal(r->c.sign_rechecks, inv ? 0 : 1);
 		exchange(r, "A5 40 95 08 00 00 00 00 00 00 00 00 82",
 		         "A5 01 95 08 01 0C FD 0C FE 0C FE 40 A1 A5 01 95 08 02 0C FE 0C FE 0C FE 40 A3");
 		exchange(r, "A5 40 97 08 00 00 00 00 00 00 00 00 84", BLE_97);
@@ -324,6 +329,47 @@ static void current_sign_is_checked_against_the_state(void **state)
 	assert_int_equal(exchange(r, "A5 40 98 08 00 00 00 00 00 00 00 00 85", BLE_98), CLIENT_CYCLE_OK);
 	assert_int_equal(r->ps.current_mA, 6300);
 	assert_int_equal(r->c.sign_flips, 0);
+}
+
+/* field: a load that reverses between 0x90 (-45 A, discharging) and 0x93 (charging) must not
+ * be reported as +45 A; the second read shows +40 A and charging, which is the truth. */
+static void a_reversal_between_current_and_state_is_read_again(void **state)
+{
+	struct daly_pack pk = { 53200, 0, -45000, 900 };
+	struct daly_mos chg = { DALY_STATE_CHARGING, 1, 1, 0x10, 100000 };
+	struct rig *r = rig_new(0, 0);
+	char minus45[64], plus40[64], charging[64];
+	struct daly_frame f;
+	uint8_t w[DALY_FRAME_LEN];
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(daly_pack_encode(&f, 0x01, &pk), RIG_OK);
+	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	for (i = 0; i < n; i++)
+		snprintf(minus45 + 2 * i, 3, "%02X", w[i]);
+	pk.current_mA = 40000;
+	assert_int_equal(daly_pack_encode(&f, 0x01, &pk), RIG_OK);
+	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	for (i = 0; i < n; i++)
+		snprintf(plus40 + 2 * i, 3, "%02X", w[i]);
+	daly_mos_encode(&f, 0x01, &chg);
+	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	for (i = 0; i < n; i++)
+		snprintf(charging + 2 * i, 3, "%02X", w[i]);
+	exchange(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81", "A5 01 94 08 04 00 00 00 00 00 00 00 46");
+	exchange(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D", minus45);
+	exchange(r, "A5 40 93 08 00 00 00 00 00 00 00 00 80", charging);
+	exchange(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D", plus40);      /* read again */
+	exchange(r, "A5 40 93 08 00 00 00 00 00 00 00 00 80", charging);
+	exchange(r, "A5 40 95 08 00 00 00 00 00 00 00 00 82",
+	         "A5 01 95 08 01 0C FD 0C FE 0C FE 40 A1 A5 01 95 08 02 0C FE 0C FE 0C FE 40 A3");
+	exchange(r, "A5 40 97 08 00 00 00 00 00 00 00 00 84", BLE_97);
+	assert_int_equal(exchange(r, "A5 40 98 08 00 00 00 00 00 00 00 00 85", BLE_98), CLIENT_CYCLE_OK);
+	assert_int_equal(r->ps.current_mA, 40000);
+	assert_int_equal(r->c.sign_flips, 0);
+	assert_int_equal(r->c.sign_rechecks, 1);
+	assert_int_equal(r->c.sign_inverted, 0);
 }
 
 static void fet_writes_lead_the_next_cycle(void **state)
@@ -837,6 +883,7 @@ int main(void)
 		cmocka_unit_test(all_zero_frames_are_refused),
 		cmocka_unit_test(other_boards_and_stale_ids_are_ignored),
 		cmocka_unit_test(current_sign_is_checked_against_the_state),
+		cmocka_unit_test(a_reversal_between_current_and_state_is_read_again),
 		cmocka_unit_test(fet_writes_lead_the_next_cycle),
 		cmocka_unit_test(retries_then_fail),
 		cmocka_unit_test(loop_defaults_within_resolution),

@@ -564,6 +564,39 @@ static void assembler_truncated_then_good(void **state)
 	assert_true(rx.b.rejected_frames >= 2);
 }
 
+/* field (5 % of notifications lost): record A loses a 20-byte notification, so the 300-byte
+ * window from its header ends 20 bytes into record B. One time in 256 that window's sum8 is
+ * right; here a byte of B is chosen to make it so. The spliced window must never come out:
+ * B's header inside it restarts the search, and B comes out whole. */
+static void assembler_never_splices_after_a_lost_notification(void **state)
+{
+	uint8_t line[1000], a[JK_BLE_RECORD_LEN], b[JK_BLE_RECORD_LEN];
+	struct jk_ble_rx rx;
+	static struct sink s;
+	uint32_t t = 0;
+	size_t n;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	load(CELLS_32S, a);
+	load(CELLS_32S, b);
+	memcpy(line, a, 140);                          /* notification 8 (bytes 140..159) lost */
+	memcpy(line + 140, a + 160, 140);
+	n = 280;
+	b[6] = (uint8_t)(b[6] + 1);                    /* B's counter moves on */
+	b[18] = 0;
+	b[18] = (uint8_t)(b[19] - jk_ble_sum8(line, 280) - jk_ble_sum8(b, 19));
+	jk_ble_record_seal(b);
+	assert_int_equal((jk_ble_sum8(line, 280) + jk_ble_sum8(b, 19)) & 0xFF, b[19]);   /* the collision */
+	memcpy(line + n, b, 300);
+	n += 300;
+	jk_ble_rx_init(&rx, 0);
+	feed_pieces(&rx, &s, line, n, 20, &t);
+	assert_int_equal(s.count, 1);
+	assert_memory_equal(s.frames[0], b, 300);
+	assert_int_equal(rx.b.rejected_frames, 1);
+}
+
 /* A partial frame older than gap_ms is dropped: its tail will never come. */
 static void assembler_gap_drops_partial(void **state)
 {
@@ -600,6 +633,7 @@ int main(void)
 		cmocka_unit_test(floats_decode_rounded_to_nearest),
 		cmocka_unit_test(floats_encode_nearest_ties_even),
 		cmocka_unit_test(jk04_records),
+		cmocka_unit_test(assembler_never_splices_after_a_lost_notification),
 		cmocka_unit_test(settings_registers),
 		cmocka_unit_test(assembler_any_piece_size),
 		cmocka_unit_test(assembler_truncated_then_good),

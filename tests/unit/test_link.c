@@ -252,6 +252,7 @@ static void ble_notification_loss_is_seeded_and_keeps_the_timing(void **state)
 	link_cfg_ble_defaults(&c);
 	c.connect_ms = 0;
 	c.drop_first = 0;
+	c.queue_ms = 0;                                    /* 20 replies at once: no bound here */
 	assert_int_equal(link_set(&c, "notify_loss_pct", "30", why, sizeof why), RIG_OK);
 	assert_int_equal(link_set(&c, "notify_loss_pct", "101", why, sizeof why), RIG_ERR_ARG);
 	link_init(&l, &c, 0);
@@ -272,6 +273,39 @@ static void ble_notification_loss_is_seeded_and_keeps_the_timing(void **state)
 	}
 	assert_int_equal(l.lost_notifications, lost);
 	assert_in_range(lost, 1000 * 20 / 100, 1000 * 40 / 100);   /* 30 % of 1000, loosely */
+}
+
+/* field: a JK pushing a 300-byte record every 500 ms over a 100 ms interval (1.5 s a record)
+ * must not queue minutes of stale records: a reply that would wait past queue_ms is lost. */
+static void ble_send_queue_is_bounded(void **state)
+{
+	struct link_cfg c;
+	struct link l;
+	struct link_chunk ch[64];
+	uint32_t t;
+	unsigned sent = 0, lost = 0;
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	c.connect_ms = 0;
+	c.drop_first = 0;
+	c.interval_ms = 100;
+	assert_int_equal(c.queue_ms, 1000);
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 1);
+	for (t = 0; t < 60000; t += 500) {
+		unsigned k = link_downlink(&l, t, 300, ch, 64);
+
+		if (k) {
+			sent++;
+			assert_true(ch[k - 1].at_ms - t <= 1000 + 15 * 100);   /* never minutes behind */
+		} else {
+			lost++;
+		}
+	}
+	assert_int_equal(l.overflows, lost);
+	assert_true(sent >= 35 && sent <= 45);             /* the link carries one record in 1.5 s */
+	assert_true(lost > 0);
 }
 
 static void ble_drop_now_with_a_slow_reconnect(void **state)
@@ -309,6 +343,7 @@ int main(void)
 		cmocka_unit_test(module_gates_requests_on_the_ff_aa_password),
 		cmocka_unit_test(password_and_mac_settings),
 		cmocka_unit_test(ble_notification_loss_is_seeded_and_keeps_the_timing),
+		cmocka_unit_test(ble_send_queue_is_bounded),
 		cmocka_unit_test(ble_drop_now_with_a_slow_reconnect),
 	};
 

@@ -1,10 +1,15 @@
-/* The poll() event loop: timer order and periods, fd callbacks, changes made from callbacks.
+/* The poll() event loop: timer order and periods, fd callbacks, changes made from callbacks,
+ * and the clock: pause, step and rate on real and virtual loops.
  * Timing is only checked one way (never early); ordering is exact. */
+#include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -292,6 +297,242 @@ static void virtual_loop_stops_and_resumes(void **state)
 	rig_loop_free(r.loop);
 }
 
+/* ---- the clock ---------------------------------------------------------------------------- */
+
+static struct rig_loop *g_alarm_loop;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (g_alarm_loop)
+		rig_loop_stop(g_alarm_loop);
+}
+
+/* A paused loop has nothing to wake it: a wall-clock alarm stops it after ms. */
+static void run_for_wall_ms(struct rig_loop *loop, long ms)
+{
+	struct itimerval it = { { 0, 0 }, { ms / 1000, (ms % 1000) * 1000 } };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	g_alarm_loop = loop;
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	assert_int_equal(rig_loop_run(loop), RIG_OK);
+	g_alarm_loop = NULL;
+}
+
+static double wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void real_loop_pauses_steps_and_changes_rate(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' }, b = { &r, 'B' }, c = { &r, 'C' };
+	uint32_t t;
+	double w0;
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_false(rig_loop_is_virtual(r.loop));
+	assert_true(rig_loop_rate(r.loop) == 1.0);
+	assert_int_equal(rig_loop_set_rate(r.loop, 0.0), RIG_ERR_ARG);   /* unpaced: virtual only */
+	assert_int_equal(rig_loop_set_rate(r.loop, -1.0), RIG_ERR_ARG);
+	assert_int_equal(rig_loop_set_rate(r.loop, NAN), RIG_ERR_ARG);
+	assert_int_equal(rig_loop_step(r.loop, 10), RIG_ERR_STATE);      /* not paused */
+
+	rig_loop_pause(r.loop, 1);
+	assert_true(rig_loop_paused(r.loop));
+	t = rig_loop_now_ms(r.loop);
+	assert_true(rig_loop_add_timer(r.loop, 10, tag_cb, &a) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 30, tag_cb, &b) != 0);
+	run_for_wall_ms(r.loop, 60);
+	assert_string_equal(r.order, "");                  /* the clock stood still */
+	assert_int_equal(rig_loop_now_ms(r.loop), t);
+
+	assert_int_equal(rig_loop_step(r.loop, 15), RIG_OK);
+	assert_string_equal(r.order, "A");
+	assert_int_equal(r.at[0], t + 10);                 /* at its own time, not the step's end */
+	assert_int_equal(rig_loop_now_ms(r.loop), t + 15);
+	assert_int_equal(rig_loop_step(r.loop, 15), RIG_OK);
+	assert_string_equal(r.order, "AB");
+	assert_int_equal(r.at[1], t + 30);
+	assert_int_equal(rig_loop_now_ms(r.loop), t + 30);
+
+	/* Four times real time: 200 ms of the clock take at least 50 ms of wall time. */
+	assert_int_equal(rig_loop_set_rate(r.loop, 4.0), RIG_OK);
+	rig_loop_pause(r.loop, 0);
+	w0 = wall_ms();
+	assert_true(rig_loop_add_timer(r.loop, 200, tag_cb, &c) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "ABC");
+	assert_true(r.at[2] >= t + 30 + 200);
+	assert_true(wall_ms() - w0 >= 50.0 - 1.0);
+	assert_true(rig_loop_rate(r.loop) == 4.0);
+	rig_loop_free(r.loop);
+}
+
+static void virtual_loop_paced_keeps_the_unpaced_order(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' }, b = { &r, 'B' };
+	double w0;
+
+	(void)state;
+	r.loop = rig_loop_new_virtual();
+	assert_true(rig_loop_is_virtual(r.loop));
+	assert_true(rig_loop_rate(r.loop) == 0.0);
+	assert_int_equal(rig_loop_set_rate(r.loop, 10.0), RIG_OK);
+	r.limit = 4;
+	assert_true(rig_loop_add_timer(r.loop, 200, tag_cb, &a) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 15, periodic_cb, &r) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 45, tag_cb, &b) != 0);
+	w0 = wall_ms();
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	/* The same firings at the same times as unpaced (virtual_loop_jumps_to_each_timer) ... */
+	assert_string_equal(r.order, "PPPBPA");
+	assert_int_equal(r.at[0], 15);
+	assert_int_equal(r.at[2], 45);
+	assert_int_equal(r.at[3], 45);
+	assert_int_equal(r.at[4], 60);
+	assert_int_equal(r.at[5], 200);
+	/* ... but 200 ms at ten times real time took at least 20 ms. */
+	assert_true(wall_ms() - w0 >= 20.0 - 1.0);
+	assert_int_equal(rig_loop_set_rate(r.loop, 0.0), RIG_OK);
+	rig_loop_free(r.loop);
+}
+
+static int stepping_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct rec *r = ctx;
+
+	(void)id;
+	note(r, rig_loop_step(loop, 5) == RIG_ERR_STATE ? 'S' : '!');
+	return 0;
+}
+
+static void virtual_loop_pauses_and_steps(void **state)
+{
+	struct rec r = { 0 };
+	struct tagged a = { &r, 'A' }, b = { &r, 'B' };
+
+	(void)state;
+	r.loop = rig_loop_new_virtual();
+	r.limit = 3;
+	assert_true(rig_loop_add_timer(r.loop, 100, stop_cb, NULL) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_int_equal(rig_loop_now_ms(r.loop), 100);
+	rig_loop_pause(r.loop, 1);
+	assert_true(rig_loop_add_timer(r.loop, 10, tag_cb, &a) != 0);
+	assert_true(rig_loop_add_timer(r.loop, 20, periodic_cb, &r) != 0);   /* every 15 ms after */
+	assert_true(rig_loop_add_timer(r.loop, 0, tag_cb, &b) != 0);         /* due now: fires paused */
+	run_for_wall_ms(r.loop, 40);
+	assert_string_equal(r.order, "B");
+	assert_int_equal(rig_loop_now_ms(r.loop), 100);
+	assert_int_equal(rig_loop_step(r.loop, 40), RIG_OK);
+	assert_string_equal(r.order, "BAPP");
+	assert_int_equal(r.at[1], 110);
+	assert_int_equal(r.at[2], 120);
+	assert_int_equal(r.at[3], 135);
+	assert_int_equal(rig_loop_now_ms(r.loop), 140);
+	/* A timer may not step (it would fire timers inside the firing of timers). */
+	assert_true(rig_loop_add_timer(r.loop, 0, stepping_cb, &r) != 0);
+	assert_int_equal(rig_loop_step(r.loop, 20), RIG_OK);
+	assert_string_equal(r.order, "BAPPSP");
+	assert_int_equal(r.at[5], 150);
+	rig_loop_pause(r.loop, 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_int_equal(rig_loop_now_ms(r.loop), 160);
+	rig_loop_free(r.loop);
+}
+
+static int forever_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	(void)loop;
+	(void)id;
+	(void)ctx;
+	return 100;
+}
+
+static void on_pipe_step(struct rig_loop *loop, int fd, void *ctx)
+{
+	struct rec *r = ctx;
+	char c;
+
+	assert_int_equal(read(fd, &c, 1), 1);
+	note(r, c);
+	if (c == 's')
+		assert_int_equal(rig_loop_step(loop, 1000), RIG_OK);
+	else
+		rig_loop_stop(loop);
+}
+
+/* Unpaced, the clock races on a timer that never ends, yet the fds are still served; a step
+ * from an fd callback ends where a timer stopped the loop. */
+static void virtual_loop_serves_fds_while_racing(void **state)
+{
+	struct rec r = { 0 };
+
+	(void)state;
+	r.loop = rig_loop_new_virtual();
+	assert_int_equal(pipe(r.fd), 0);
+	assert_int_equal(rig_loop_add_fd(r.loop, r.fd[0], on_pipe_step, &r), RIG_OK);
+	assert_true(rig_loop_add_timer(r.loop, 100, forever_cb, NULL) != 0);
+	assert_int_equal(write(r.fd[1], "x", 1), 1);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "x");
+
+	rig_loop_pause(r.loop, 1);
+	r.n = 0;
+	memset(r.order, 0, sizeof r.order);
+	{
+		uint32_t t = rig_loop_now_ms(r.loop);
+
+		assert_true(rig_loop_add_timer(r.loop, 300, stop_cb, NULL) != 0);
+		assert_int_equal(write(r.fd[1], "s", 1), 1);
+		assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+		assert_string_equal(r.order, "s");
+		assert_int_equal(rig_loop_now_ms(r.loop), t + 300);
+	}
+	close(r.fd[0]);
+	close(r.fd[1]);
+	rig_loop_free(r.loop);
+}
+
+static void on_writable(struct rig_loop *loop, int fd, void *ctx)
+{
+	struct rec *r = ctx;
+
+	assert_int_equal(write(fd, "w", 1), 1);
+	note(r, 'W');
+	assert_int_equal(rig_loop_fd_writable(loop, fd, NULL), RIG_OK);
+}
+
+static void writable_callback_runs_until_switched_off(void **state)
+{
+	struct rec r = { 0 };
+
+	(void)state;
+	r.loop = rig_loop_new();
+	assert_int_equal(pipe(r.fd), 0);
+	assert_int_equal(rig_loop_fd_writable(r.loop, r.fd[1], on_writable), RIG_ERR_ARG);  /* not added */
+	assert_int_equal(rig_loop_add_fd(r.loop, r.fd[1], on_pipe, &r), RIG_OK);
+	assert_int_equal(rig_loop_fd_writable(r.loop, r.fd[1], on_writable), RIG_OK);
+	assert_int_equal(rig_loop_add_fd(r.loop, r.fd[0], on_pipe, &r), RIG_OK);
+	assert_true(rig_loop_add_timer(r.loop, 50, stop_cb, NULL) != 0);
+	assert_int_equal(rig_loop_run(r.loop), RIG_OK);
+	assert_string_equal(r.order, "Ww");
+	close(r.fd[0]);
+	close(r.fd[1]);
+	rig_loop_free(r.loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +545,11 @@ int main(void)
 		cmocka_unit_test(stop_then_run_again),
 		cmocka_unit_test(virtual_loop_jumps_to_each_timer),
 		cmocka_unit_test(virtual_loop_stops_and_resumes),
+		cmocka_unit_test(real_loop_pauses_steps_and_changes_rate),
+		cmocka_unit_test(virtual_loop_paced_keeps_the_unpaced_order),
+		cmocka_unit_test(virtual_loop_pauses_and_steps),
+		cmocka_unit_test(virtual_loop_serves_fds_while_racing),
+		cmocka_unit_test(writable_callback_runs_until_switched_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

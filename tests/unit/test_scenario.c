@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
+#include "bmsrig/personality.h"
 #include "bmsrig/scenario.h"
 
 #define BAD_DIR "tests/scenarios/bad"
@@ -627,6 +629,88 @@ static void parse_without_files_and_event_names(void **state)
 	assert_string_equal(scen_ev_name(SCEN_EV_COUNT), "?");
 }
 
+/* The event parser a control socket injects with: the file's vocabulary and checks, without
+ * "at" or a file position. */
+static rig_rc parse_event(const struct scenario *on, const char *json, struct scen_event *e)
+{
+	cJSON *o = cJSON_Parse(json);
+	rig_rc rc;
+
+	assert_non_null(o);
+	rc = scenario_parse_event(on, o, e, err, sizeof err);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static void events_parse_for_injection(void **state)
+{
+	static const char text[] = "{\"bmsrig_scenario\": 1, \"name\": \"e\", \"duration\": \"1m\", "
+	                           "\"pack\": {\"cells\": 4, \"ntc\": 2}, \"timeline\": "
+	                           "[{\"at\": \"0\", \"do\": \"mark\", \"id\": \"m\"}]}";
+	static const struct {
+		const char *json, *err;
+	} bad[] = {
+		{ "{\"do\": \"ntc_open\", \"ntc\": 3}", "ntc: expected a probe number 1..2 (pack.ntc), got \"3\"" },
+		{ "{\"at\": \"1s\", \"do\": \"ntc_open\", \"ntc\": 1}", "at: unknown key (expected one of: do, id, for, ntc)" },
+		{ "{\"do\": \"profile\", \"steps\": [[\"0\", 1]]}",
+		  "do: expected an event kind other than profile (it belongs in a scenario file)" },
+		{ "{\"do\": \"fets\", \"chg\": false}", "expected key \"dsg\"" },
+		{ "{\"do\": \"ble_disconnect\"}",
+		  "do: expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for ble_disconnect, got \"jbd\"" },
+		{ "{\"do\": \"quirk\", \"name\": \"latency_ms\", \"value\": 9000}", "value: expected 0..5000, got \"9000\"" },
+		{ "{\"do\": \"current\", \"a\": \"x\"}", "a: expected a number -2000..2000, got a string" },
+		{ "{\"do\": \"mark\", \"id\": \"m\"}", "id: expected an id no other event has, got \"m\" (timeline[0] has it)" },
+		{ "{\"do\": \"explode\"}", NULL },
+		{ "{}", "expected key \"do\" (what happens)" },
+	};
+	static struct scenario unit_sc;
+	struct sim_unit_cfg u;
+	struct link_cfg link;
+	struct scen_event e;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(scenario_parse(&sc, text, strlen(text), "mem.json", -1, 0, err, sizeof err), RIG_OK);
+	assert_int_equal(parse_event(&sc, "{\"do\": \"ntc_open\", \"ntc\": 2}", &e), RIG_OK);
+	assert_int_equal(e.kind, SCEN_EV_NTC_OPEN);
+	assert_int_equal(e.ntc, 1);
+	assert_int_equal(e.for_ms, 0);
+	assert_int_equal(parse_event(&sc, "{\"do\": \"no_reply\", \"for\": \"10s\", \"rate\": 0.5}", &e), RIG_OK);
+	assert_int_equal(e.kind, SCEN_EV_WIRE_FAULT);
+	assert_int_equal(e.fault, WF_NO_REPLY);
+	assert_int_equal(e.for_ms, 10000);
+	assert_true(e.rate == 0.5);
+	assert_int_equal(parse_event(&sc, "{\"do\": \"short_circuit\"}", &e), RIG_OK);
+	assert_int_equal(e.for_ms, 500);                  /* the file's defaults */
+	assert_true(e.value == -1000.0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(parse_event(&sc, bad[i].json, &e), RIG_ERR_ARG);
+		if (bad[i].err)
+			assert_string_equal(err, bad[i].err);
+		else
+			assert_non_null(strstr(err, "do: expected an event kind ("));
+	}
+	assert_int_equal(sc.n_events, 1);                 /* the scenario is only read */
+
+	/* bmssim serve has no file: the unit's own pack and kind stand in for one. */
+	u = sc.bms.unit;
+	u.model.cells = 16;
+	link = sc.bms.link;
+	assert_int_equal(scenario_for_unit(&unit_sc, &u, &link), RIG_OK);
+	assert_string_equal(unit_sc.bms.kind->name, "jbd");
+	assert_int_equal(unit_sc.n_events, 0);
+	assert_int_equal(parse_event(&unit_sc, "{\"do\": \"open_wire\", \"cell\": 16}", &e), RIG_OK);
+	assert_int_equal(e.cell, 15);
+	assert_int_equal(parse_event(&unit_sc, "{\"do\": \"open_wire\", \"cell\": 17}", &e), RIG_ERR_ARG);
+	assert_string_equal(err, "cell: expected a cell number 1..16 (pack.cells), got \"17\"");
+	link.kind = LINK_BLE;
+	assert_int_equal(scenario_for_unit(&unit_sc, &u, &link), RIG_OK);
+	assert_string_equal(unit_sc.bms.kind->name, "jbd-ble");
+	assert_int_equal(parse_event(&unit_sc, "{\"do\": \"ble_disconnect\", \"reconnect\": \"3s\"}", &e), RIG_OK);
+	assert_int_equal(e.reconnect_ms, 3000);
+	scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +723,7 @@ int main(void)
 		cmocka_unit_test(errors_are_located),
 		cmocka_unit_test(golden_bad_files_fail_as_recorded),
 		cmocka_unit_test(parse_without_files_and_event_names),
+		cmocka_unit_test(events_parse_for_injection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -222,6 +222,26 @@ static void bad_baud_is_an_argument_error(void **state)
 	assert_false(rig_serial_baud_ok(9601));
 }
 
+/* Modem lines: names both ways, inputs and outputs kept apart, and a pty (no lines) says so
+ * rather than pretending a level. */
+static void modem_lines_on_a_pty_are_unsupported(void **state)
+{
+	struct bench *b = *state;
+	int level = 7;
+
+	assert_int_equal(rig_line_find("cts"), RIG_LINE_CTS);
+	assert_int_equal(rig_line_find("dcd"), RIG_LINE_DCD);
+	assert_int_equal(rig_line_find("rts"), RIG_LINE_RTS);
+	assert_int_equal(rig_line_find("CTS"), -1);
+	assert_true(rig_line_is_input(RIG_LINE_DSR));
+	assert_false(rig_line_is_input(RIG_LINE_DTR));
+	assert_int_equal(rig_serial_get_line(b->s, RIG_LINE_DTR, &level), RIG_ERR_ARG);
+	assert_int_equal(rig_serial_set_line(b->s, RIG_LINE_CTS, 1), RIG_ERR_ARG);
+	assert_int_equal(rig_serial_get_line(b->s, RIG_LINE_CTS, &level), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(rig_serial_set_line(b->s, RIG_LINE_DTR, 1), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(level, 7);
+}
+
 static void count_port(void *ctx, const char *path, const char *description, int vid, int pid)
 {
 	assert_non_null(path);
@@ -250,6 +270,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hangup_reads_as_io_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_line_does_not_block_forever, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_baud_is_an_argument_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(modem_lines_on_a_pty_are_unsupported, setup, teardown),
 		cmocka_unit_test(missing_port_names_the_path),
 		cmocka_unit_test(not_a_terminal_is_refused),
 		cmocka_unit_test(list_ports_runs),

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
 #include "bmsrig/loop.h"
@@ -215,6 +216,64 @@ static void drift_soc_reboot_and_reset_reach_the_pack(void **state)
 	rig_close(&r);
 }
 
+static rig_rc inject(struct rig *r, const char *json, uint32_t now_ms)
+{
+	cJSON *o = cJSON_Parse(json);
+	struct scen_event e;
+	char err[256];
+	rig_rc rc;
+
+	assert_non_null(o);
+	rc = scenario_parse_event(&r->sc, o, &e, err, sizeof err);
+	cJSON_Delete(o);
+	assert_int_equal(rc, RIG_OK);
+	return timeline_inject(&r->tl, &e, now_ms, err, sizeof err);
+}
+
+/* Events from outside the scenario start at once, end after their `for`, take over the load,
+ * and are never reported as fired scenario events. */
+static void injected_events_start_now_and_end_after_for(void **state)
+{
+	static struct rig r;
+	const struct bms *b;
+	unsigned fired[SCEN_EVENTS_MAX], i;
+
+	(void)state;
+	rig_open(&r, HEAD "\"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -10},"
+	         "{\"at\": \"10s\", \"do\": \"mark\", \"id\": \"m\"}]}");
+	b = sim_bms(r.sim, 0);
+	assert_int_equal(step(&r, 0, fired), 1);
+	assert_true(timeline_has_load(&r.tl));
+	assert_int_equal(inject(&r, "{\"do\": \"ntc_open\", \"ntc\": 2, \"for\": \"2s\"}", 1000), RIG_OK);
+	assert_int_equal(b->faults.ntc_open_mask, 2);          /* at once, not at the next step */
+	assert_int_equal(step(&r, 2900, fired), 0);
+	assert_int_equal(b->faults.ntc_open_mask, 2);
+	step(&r, 3000, NULL);
+	assert_int_equal(b->faults.ntc_open_mask, 0);
+
+	assert_int_equal(inject(&r, "{\"do\": \"current\", \"a\": 5}", 4000), RIG_OK);
+	assert_true(timeline_load_A(&r.tl, 4000, 13.0) == 5.0);
+	assert_int_equal(inject(&r, "{\"do\": \"short_circuit\", \"a\": -800}", 4000), RIG_OK);
+	assert_true(timeline_short_A(&r.tl) == -800.0);
+	step(&r, 4500, NULL);                                  /* the default 500 ms */
+	assert_true(timeline_short_A(&r.tl) == 0.0);
+	assert_true(timeline_load_A(&r.tl, 4500, 13.0) == 5.0);
+	assert_int_equal(step(&r, 10000, fired), 1);          /* the scenario's own, only */
+	assert_int_equal(fired[0], 1);
+
+	/* Slots: the load holds one; 31 more faults with an end pending fill the rest. */
+	for (i = 0; i < TIMELINE_INJECT_MAX - 1; i++)
+		assert_int_equal(inject(&r, "{\"do\": \"open_wire\", \"cell\": 1, \"for\": \"1m\"}", 11000), RIG_OK);
+	assert_int_equal(inject(&r, "{\"do\": \"ntc_open\", \"ntc\": 1}", 11000), RIG_ERR_SPACE);
+	step(&r, 71000, NULL);                                 /* their ends free them */
+	assert_int_equal(b->faults.open_wire_mask, 0);
+	assert_int_equal(inject(&r, "{\"do\": \"ntc_open\", \"ntc\": 1}", 71000), RIG_OK);
+	assert_int_equal(inject(&r, "{\"do\": \"clear_faults\"}", 72000), RIG_OK);
+	assert_int_equal(b->faults.ntc_open_mask, 0);
+	assert_int_equal(r.tl.errors, 0);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +282,7 @@ int main(void)
 		cmocka_unit_test(sense_faults_start_and_end),
 		cmocka_unit_test(line_faults_short_circuit_fets_and_ambient),
 		cmocka_unit_test(drift_soc_reboot_and_reset_reach_the_pack),
+		cmocka_unit_test(injected_events_start_now_and_end_after_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 struct opts {
 	const char *port;
 	uint32_t baud, poll_ms, timeout_ms, count, duration_s;   /* baud, timeout 0: protocol's */
+	uint32_t retries;
 	int proto;                                               /* enum fw_proto, or PROTO_AUTO */
 	uint32_t address;                                        /* on an RS485 bus; 0 = default */
 	int pretty, list, quiet, verbose;
@@ -68,6 +69,7 @@ static void usage(FILE *f)
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
+	"      --retries N       resends of a request before the cycle fails, 0..10 (default 3)\n"
 	"      --address N       the BMS's address on an RS485 bus (default: the protocol's)\n"
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
@@ -119,13 +121,14 @@ static int cli_u16(const char *opt, const char *s, uint16_t min, uint16_t max, u
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_PRETTY = 256, OPT_VERSION, OPT_CELL_MAX, OPT_CELL_MIN, OPT_CELL_HYST, OPT_TEMP_MAX,
-	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS };
+	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS, OPT_RETRIES };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
 		{ "baud", required_argument, NULL, 'b' },
 		{ "poll-ms", required_argument, NULL, 'i' },
 		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration-s", required_argument, NULL, 'd' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
@@ -150,6 +153,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->poll_ms = dflt.poll_ms;
+	o->retries = dflt.retries;
 	o->proto = FW_PROTO_JBD;
 	o->policy = (struct policy_cfg)POLICY_CFG_LFP;
 	opterr = 0;
@@ -174,6 +178,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'i': bad = !cli_u32("bmsmon", "--poll-ms", optarg, 100, 600000, &o->poll_ms); break;
 		case 't': bad = !cli_u32("bmsmon", "--timeout-ms", optarg, 10, 60000, &o->timeout_ms); break;
+		case OPT_RETRIES: bad = !cli_u32("bmsmon", "--retries", optarg, 0, 10, &o->retries); break;
 		case 'n': bad = !cli_u32("bmsmon", "--count", optarg, 0, UINT32_MAX, &o->count); break;
 		case 'd': bad = !cli_u32("bmsmon", "--duration-s", optarg, 0, 31536000, &o->duration_s); break;
 		case OPT_PRETTY: o->pretty = 1; break;
@@ -516,6 +521,7 @@ int main(int argc, char **argv)
 	cfg.client.address = (uint8_t)app.o.address;
 	cfg.client.poll_ms = app.o.poll_ms;
 	cfg.client.timeout_ms = app.o.timeout_ms;
+	cfg.client.retries = (uint8_t)app.o.retries;
 	cfg.policy = app.o.policy;
 	cfg.policy_drives_fets = app.o.policy_drives_fets;
 	memset(&hal, 0, sizeof hal);

@@ -294,6 +294,57 @@ struct rig_io rig_serial_io(struct rig_serial *s)
 	return io;
 }
 
+static const struct {
+	const char *name;
+	enum sp_signal input;      /* 0 for an output */
+} lines[RIG_LINE_COUNT] = {
+	[RIG_LINE_CTS] = { "cts", SP_SIG_CTS }, [RIG_LINE_DSR] = { "dsr", SP_SIG_DSR },
+	[RIG_LINE_DCD] = { "dcd", SP_SIG_DCD }, [RIG_LINE_RI] = { "ri", SP_SIG_RI },
+	[RIG_LINE_DTR] = { "dtr", 0 }, [RIG_LINE_RTS] = { "rts", 0 },
+};
+
+int rig_line_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RIG_LINE_COUNT; i++)
+		if (!strcmp(lines[i].name, name))
+			return i;
+	return -1;
+}
+
+int rig_line_is_input(enum rig_line line)
+{
+	return line < RIG_LINE_COUNT && lines[line].input != 0;
+}
+
+rig_rc rig_serial_get_line(struct rig_serial *s, enum rig_line line, int *level)
+{
+	enum sp_signal sig;
+
+	if (!rig_line_is_input(line))
+		return RIG_ERR_ARG;
+	if (!s->sp)
+		return RIG_ERR_UNSUPPORTED;
+	if (sp_get_signals(s->sp, &sig) != SP_OK)
+		return RIG_ERR_IO;
+	*level = (sig & lines[line].input) != 0;
+	return RIG_OK;
+}
+
+rig_rc rig_serial_set_line(struct rig_serial *s, enum rig_line line, int level)
+{
+	enum sp_return r;
+
+	if (line != RIG_LINE_DTR && line != RIG_LINE_RTS)
+		return RIG_ERR_ARG;
+	if (!s->sp)
+		return RIG_ERR_UNSUPPORTED;
+	r = line == RIG_LINE_DTR ? sp_set_dtr(s->sp, level ? SP_DTR_ON : SP_DTR_OFF)
+	                         : sp_set_rts(s->sp, level ? SP_RTS_ON : SP_RTS_OFF);
+	return r == SP_OK ? RIG_OK : RIG_ERR_IO;
+}
+
 rig_rc rig_serial_list(void (*cb)(void *ctx, const char *path, const char *description,
                                   int usb_vid, int usb_pid), void *ctx)
 {

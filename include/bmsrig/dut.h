@@ -1,0 +1,68 @@
+/*
+ * The device under test, as `bmssim run --dut KIND` names it. One interface for the runner,
+ * four kinds behind it:
+ *   inproc   the firmware core linked into the runner, on simulated time (lockstep);
+ *   host     the host bmsmon as a process on a pty, on the wall clock;
+ *   qemu     the core on the ESP8266's CPU in QEMU (firmware/port/qemu-lx106), on a pty;
+ *   serial   a real board: the emulator serves its BMS UART on a serial port, its telemetry
+ *            console is another port (or the same one: telemetry lines are then taken out of
+ *            the byte stream before the emulator sees it), its relay is read on a modem input
+ *            line and its reset pulsed on a modem output.
+ * A process DUT prints telemetry lines on stdout; a board prints them on its console.
+ */
+#ifndef BMSRIG_DUT_H
+#define BMSRIG_DUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bmsrig/rc.h"
+#include "bmsrig/serial.h"
+
+enum dut_kind { DUT_INPROC = 0, DUT_HOST, DUT_QEMU, DUT_SERIAL };
+
+#define DUT_BANNER_DEFAULT "BMSRIG-BOOT"
+
+struct dut_spec {
+	enum dut_kind kind;
+	char bms_port[256];            /* serial: the port wired to the board's BMS UART */
+	char console[256];             /* serial: its console; "" = the BMS port itself */
+	uint32_t console_baud;         /* 115200 */
+	int relay_line;                /* serial: RIG_LINE_CTS/DSR/DCD/RI the relay pin drives, or -1 */
+	int reset_line;                /* serial: RIG_LINE_DTR/RTS pulsed to reset the board, or -1 */
+	char banner[64];               /* serial: the line prefix a started board prints */
+	uint32_t banner_ms;            /* how long to wait for it after the reset */
+};
+
+/* "inproc", "host", "qemu" or "serial:BMS_PORT[,console=PORT][,relay=cts|dsr|dcd|ri]
+ * [,reset=dtr|rts|none][,banner=TEXT][,banner_ms=N][,console_baud=N]". err: one line. */
+rig_rc dut_spec_parse(struct dut_spec *d, const char *text, char *err, size_t errcap);
+const char *dut_kind_name(enum dut_kind k);
+
+/* ---- a real board's console ----------------------------------------------------------------- */
+
+struct dut_board;
+
+/* Opens the console (unless it is the BMS port: then dut_board_demux carries the lines), pulses
+ * the reset line, and waits for the banner. Errors name the port and what happened:
+ * "/dev/ttyUSB1: cannot open: busy (held by another process)",
+ * "/dev/ttyUSB1: no start-up banner \"BMSRIG-BOOT\" within 10000 ms after the reset". */
+rig_rc dut_board_open(struct dut_board **out, const struct dut_spec *d, char *err, size_t errcap);
+void dut_board_close(struct dut_board *b);
+/* The console's fd for poll(), or -1 while it is gone (unplugged) or shared with the BMS port. */
+int dut_board_fd(const struct dut_board *b);
+/* Reads the console: on_line for each complete line. When the port goes away it is closed and
+ * tried again on each call (at most every 500 ms); on_event says "lost" and "back" once each. */
+void dut_board_pump(struct dut_board *b, uint32_t now_ms, void (*on_line)(void *ctx, const char *line),
+                    void (*on_event)(void *ctx, const char *what), void *ctx);
+/* The relay as the sense wire shows it: 1 closed, 0 open, -1 no sense line or unreadable. */
+int dut_board_relay(struct dut_board *b);
+
+/*
+ * One port carrying both the BMS link and the console: bytes from the board go through here;
+ * whole lines starting with "BMSRIG" go to on_line, every other byte to out (returned count).
+ * A byte that could still begin such a line is held back until it is clear either way.
+ */
+size_t dut_board_demux(struct dut_board *b, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                       void (*on_line)(void *ctx, const char *line), void *ctx);
+
+#endif
