@@ -110,6 +110,7 @@ FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # A target that needs host sources beyond the core names them in FUZZ_WITH_<target>.
 FUZZ_WITH_fuzz_expr     := hil/expect.c
 FUZZ_WITH_fuzz_replay   := sim/replay.c
+FUZZ_WITH_fuzz_board_demux := hil/dut_board.c hil/dut_spec.c firmware/port/host/serial.c
 FUZZ_WITH_fuzz_viz_line := tools/viz_model.c
 FUZZ_WITH_fuzz_scenario := $(filter-out sim/bmssim.c sim/control.c sim/loop.c sim/pty.c sim/replay_cli.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
                            hil/expect.c firmware/port/host/serial.c
@@ -158,7 +159,7 @@ RUN_SCENARIO := scenarios/jbd-16s-24h-solar-day-tracks-the-pack.json
 run: all
 	build/bin/bmssim run $(RUN_SCENARIO)
 
-bench: all build/bench/bench_codec build/bench/bench_protocols build/bench/bench_pty build/bench/bench_many
+bench: all $(LX_ELF) build/bench/bench_codec build/bench/bench_protocols build/bench/bench_pty build/bench/bench_many
 	@tests/bench/run-bench
 
 build/bench/%: tests/bench/%.c tests/bench/bench.h build/rel/librig.a

@@ -18,17 +18,25 @@ static void usage(FILE *f)
 "usage: bmssim run [options] FILE...\n"
 "Plays each scenario file against a device under test and judges its expectations.\n"
 "\n"
-"  -r, --realtime        the host bmsmon as a separate process on a pty, on the wall clock,\n"
-"                        replies paced at the baud rate (default: lockstep, the firmware core\n"
-"                        in this process on simulated time, deterministic and fast)\n"
-"      --dut-cmd CMD     realtime: run CMD as the device under test, {port} replaced by the\n"
-"                        emulator's pty (default: bmsmon beside bmssim with the scenario's\n"
-"                        dut settings as flags)\n"
+"  -d, --dut KIND        the device under test (the scenario's dut settings as its flags):\n"
+"                          inproc   the firmware core in this process, on simulated time:\n"
+"                                   lockstep, deterministic and fast (the default)\n"
+"                          host     bmsmon as a process on a pty, on the wall clock, replies\n"
+"                                   paced at the baud rate\n"
+"                          qemu     the core on the ESP8266's CPU in QEMU (make lx106), on a pty\n"
+"                          serial:BMS_PORT[,console=PORT][,relay=cts|dsr|dcd|ri]\n"
+"                                 [,reset=dtr|rts|none][,banner=TEXT][,banner_ms=N]\n"
+"                                   a real board (hil/README.md): the emulator on BMS_PORT, the\n"
+"                                   telemetry from its console (default: the same port)\n"
+"  -r, --realtime        the same as --dut host\n"
+"      --dut-cmd CMD     host or qemu: run CMD instead, {port} replaced by the emulator's pty\n"
 "  -j, --junit OUT.xml   write a JUnit report (atomically)\n"
 "  -t, --trace OUT.jsonl truth, telemetry, every frame and event as JSON lines\n"
 "  -s, --seed N          replace every file's seed\n"
 "      --rate X          lockstep at X times real time, 0.1..1000, to watch it (default 0: as\n"
-"                        fast as it goes; --realtime runs at 1)\n"
+"                        fast as it goes; other DUTs run at 1)\n"
+"      --viz             watch it in bmsviz (implies --control auto unless --control is given;\n"
+"                        pair it with --rate to watch a lockstep run at a human pace)\n"
 "      --control PATH|auto  serve the control socket (JSON lines, see README) on PATH; auto:\n"
 "                        $XDG_RUNTIME_DIR/bmsrig/bmssim-PID.sock (or /tmp/bmsrig-UID/...)\n"
 "  -q, --quiet           only failures and the closing line\n"
@@ -91,12 +99,15 @@ int runner_main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "realtime", no_argument, 0, 'r' }, { "dut-cmd", required_argument, 0, 'D' },
+		{ "dut", required_argument, 0, 'd' },
 		{ "junit", required_argument, 0, 'j' }, { "trace", required_argument, 0, 't' },
 		{ "seed", required_argument, 0, 's' }, { "quiet", no_argument, 0, 'q' },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
-		{ "rate", required_argument, 0, 'R' }, { "control", required_argument, 0, 'C' }, { 0, 0, 0, 0 }
+		{ "rate", required_argument, 0, 'R' }, { "control", required_argument, 0, 'C' },
+		{ "viz", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
 	};
 	const char *control = NULL;
+	int viz = 0;
 	char path[200];
 	struct run_opts o = { 0 };
 	const char *junit = NULL, *trace = NULL;
@@ -108,11 +119,18 @@ int runner_main(int argc, char **argv)
 	char err[1024];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "rj:t:s:qvh", lo, NULL)) != -1) {
+	(void)dut_spec_parse(&o.dut, "inproc", err, sizeof err);
+	while ((c = getopt_long(argc, argv, "rd:j:t:s:qvh", lo, NULL)) != -1) {
 		uint32_t v;
 
 		switch (c) {
-		case 'r': o.realtime = 1; break;
+		case 'r': (void)dut_spec_parse(&o.dut, "host", err, sizeof err); break;
+		case 'd':
+			if (dut_spec_parse(&o.dut, optarg, err, sizeof err) != RIG_OK) {
+				fprintf(stderr, "%s: %s\n", PROG, err);
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		case 'D': o.dut_cmd = optarg; break;
 		case 'j': junit = optarg; break;
 		case 't': trace = optarg; break;
@@ -124,6 +142,7 @@ int runner_main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'v': o.verbose = 1; break;
 		case 'C': control = optarg; break;
+		case 'V': viz = 1; break;
 		case 'R':
 			if (!cli_double(PROG, "--rate", optarg, 0, 1000, &o.rate))
 				return CLI_EXIT_USAGE;
@@ -144,12 +163,14 @@ int runner_main(int argc, char **argv)
 		fprintf(stderr, "%s: -q and -v: expected at most one\n", PROG);
 		return CLI_EXIT_USAGE;
 	}
+	o.realtime = o.dut.kind != DUT_INPROC;
 	if (o.rate > 0 && o.realtime) {
 		fprintf(stderr, "%s: --rate: expected lockstep (--realtime runs at 1)\n", PROG);
 		return CLI_EXIT_USAGE;
 	}
-	if (o.dut_cmd && !o.realtime) {
-		fprintf(stderr, "%s: --dut-cmd: expected --realtime as well (lockstep runs the core in-process)\n", PROG);
+	if (o.dut_cmd && o.dut.kind != DUT_HOST && o.dut.kind != DUT_QEMU) {
+		fprintf(stderr, "%s: --dut-cmd: expected --dut host or qemu as well (inproc runs the core "
+		        "in this process, a board is on its port)\n", PROG);
 		return CLI_EXIT_USAGE;
 	}
 	n = (unsigned)(argc - optind);
@@ -170,6 +191,8 @@ int runner_main(int argc, char **argv)
 		fprintf(stderr, "%s: --trace: cannot write %s: %s\n", PROG, trace, strerror(errno));
 		code = CLI_EXIT_USAGE;
 	}
+	if (viz && !control)
+		control = "auto";
 	if (!code && control && ((!strcmp(control, "auto") && control_default_path(path, sizeof path, err, sizeof err) != RIG_OK) ||
 	                         control_open(&o.control, strcmp(control, "auto") ? control : path, err, sizeof err) != RIG_OK)) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
@@ -177,6 +200,10 @@ int runner_main(int argc, char **argv)
 	}
 	if (o.control && !quiet)
 		fprintf(stderr, "bmssim: control socket %s\n", control_path(o.control));
+	if (!code && viz && control_spawn_viz(o.control, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		code = CLI_EXIT_USAGE;
+	}
 	o.progress = !quiet && !o.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < n && !code; i++) {
 		(void)run_scenario(&sc[i], &o, &reps[i]);

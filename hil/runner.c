@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
+#include "bmsrig/dut.h"
 #include "bmsrig/fw.h"
 #include "bmsrig/hil.h"
 #include "bmsrig/loop.h"
@@ -61,7 +62,9 @@ struct run {
 	struct fw fw;                      /* lockstep */
 	struct line_queue to_dut;
 	struct req_slot req[REQ_SLOTS];
-	struct dut_proc *proc;             /* realtime */
+	struct dut_proc *proc;             /* host, qemu */
+	struct rig_serial *bms_port;       /* serial: the port the board's BMS UART is on */
+	struct dut_board *board;           /* serial */
 	struct dut_report dut;
 	int have_dut, fresh_report;
 	uint32_t dut_at_ms;
@@ -369,6 +372,29 @@ static void on_proc_readable(struct rig_loop *loop, int fd, void *ctx)
 	}
 }
 
+static void on_console_readable(struct rig_loop *loop, int fd, void *ctx);
+
+/* serial: the board's console. Unplugged, it is closed and tried again from the engine's tick. */
+static void on_board_event(void *ctx, const char *what)
+{
+	struct run *r = ctx;
+	int back = !strcmp(what, "back");
+
+	fprintf(stderr, "bmssim run: %s: console %s at %.3f s%s\n", r->o->dut.console,
+	        back ? "back" : "lost", rig_loop_now_ms(r->loop) / 1000.0, back ? "" : "; reconnecting");
+	if (back)
+		(void)rig_loop_add_fd(r->loop, dut_board_fd(r->board), on_console_readable, r);
+}
+
+static void on_console_readable(struct rig_loop *loop, int fd, void *ctx)
+{
+	struct run *r = ctx;
+
+	dut_board_pump(r->board, rig_loop_now_ms(loop), on_dut_line, on_board_event, r);
+	if (dut_board_fd(r->board) != fd)
+		rig_loop_del_fd(loop, fd);
+}
+
 /* ---- the step: engine, then (the emulator's own timer), then judge ------------------------ */
 
 static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
@@ -380,6 +406,8 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	unsigned k, n;
 
 	(void)id;
+	if (r->board && dut_board_fd(r->board) < 0)
+		dut_board_pump(r->board, now, on_dut_line, on_board_event, r);   /* reconnecting */
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
 	for (k = 0; k < n && r->o->trace; k++) {
 		const struct scen_event *e = &r->sc->event[r->fired[r->n_fired + k]];
@@ -398,6 +426,13 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	load = timeline_load_A(&r->tl, now, model_pack_V(m));
 	short_A = timeline_short_A(&r->tl);
 	r->requested_A = load;
+	/* A board's relay, read on its sense wire, is what is true about it. */
+	if (r->board) {
+		int sensed = dut_board_relay(r->board);
+
+		if (sensed >= 0 && r->have_dut)
+			r->dut.relay = sensed;
+	}
 	/* The relay sits between the pack and its load and charger; a short is inside it. */
 	if (r->sc->dut.relay_cuts_current && !(r->have_dut && r->dut.relay))
 		load = 0.0;
@@ -505,11 +540,31 @@ static double ctl_requested_A(void *ctx, unsigned u)
 
 /* ---- setting up and reporting ------------------------------------------------------------- */
 
-/* bmsmon beside this program, with the scenario's DUT settings as flags. */
-static void default_dut_cmd(const struct scenario *sc, char *out, size_t cap)
+/* The virtual NodeMCU's wrapper: firmware/port/qemu-lx106/bmsmon-qemu of the tree this program
+ * was built in (it lives in build/bin or build/asan/bin), found by walking up. */
+static int find_qemu_wrapper(const char *dir, char *out, size_t cap)
+{
+	char up[4096];
+	int level;
+
+	snprintf(up, sizeof up, "%s", dir);
+	for (level = 0; level < 4; level++) {
+		if ((size_t)snprintf(out, cap, "%s/firmware/port/qemu-lx106/bmsmon-qemu", up) < cap &&
+		    access(out, X_OK) == 0)
+			return 1;
+		if (strlen(up) + 4 >= sizeof up)
+			break;
+		strcat(up, "/..");
+	}
+	return 0;
+}
+
+/* bmsmon beside this program (or the virtual NodeMCU), with the scenario's DUT settings as
+ * flags. Returns 0 with why in out when the program is not there. */
+static int default_dut_cmd(const struct scenario *sc, enum dut_kind kind, char *out, size_t cap)
 {
 	const struct fw_cfg *f = &sc->dut.fw;
-	char self[4096] = "";
+	char self[4096] = "", prog[4600];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	const char *dir = ".";
 
@@ -517,15 +572,59 @@ static void default_dut_cmd(const struct scenario *sc, char *out, size_t cap)
 		self[n] = 0;
 		dir = dirname(self);
 	}
+	if (kind == DUT_QEMU) {
+		if (!find_qemu_wrapper(dir, prog, sizeof prog)) {
+			snprintf(out, cap, "firmware/port/qemu-lx106/bmsmon-qemu not found above %s", dir);
+			return 0;
+		}
+	} else {
+		snprintf(prog, sizeof prog, "%s/bmsmon", dir);
+	}
 	snprintf(out, cap,
-	         "'%s/bmsmon' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
+	         "'%s' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
 	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
 	         "--temp-hyst-dk %u --silent-polls %u%s -q",
-	         dir, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
+	         prog, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
 	         f->client.address,
 	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
 	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
 	         f->policy_drives_fets ? " --policy-fets" : "");
+	return 1;
+}
+
+/* serial: the board's BMS port, served by the emulator through the runner, which keeps it to
+ * read the relay line and, when the console shares the port, to take the telemetry out. */
+static int ser_fd(const void *h) { return rig_serial_fd(((const struct run *)h)->bms_port); }
+static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return rig_serial_write(((struct run *)h)->bms_port, p, n); }
+
+static int32_t ser_read(void *h, uint8_t *p, uint16_t cap)
+{
+	struct run *r = h;
+	uint8_t raw[512];
+	int32_t n = rig_serial_read(r->bms_port, raw,
+	                            cap < sizeof raw ? cap : sizeof raw);
+
+	if (n <= 0 || r->o->dut.console[0]) {
+		if (n > 0)
+			memcpy(p, raw, (size_t)n);
+		return n;
+	}
+	return (int32_t)dut_board_demux(r->board, raw, (size_t)n, p, cap, on_dut_line, r);
+}
+
+static rig_rc open_board(struct run *r)
+{
+	const struct dut_spec *d = &r->o->dut;
+	const struct personality_ops *ops = r->sc->bms.unit.ops;
+	uint32_t baud = r->sc->bms.baud ? r->sc->bms.baud : ops->baud;
+	char err[600];
+
+	if (rig_serial_open(&r->bms_port, d->bms_port, baud, err, sizeof err) != RIG_OK ||
+	    dut_board_open(&r->board, d, r->bms_port, err, sizeof err) != RIG_OK) {
+		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
+		return RIG_ERR_IO;
+	}
+	return RIG_OK;
 }
 
 static rig_rc open_sim(struct run *r, struct sim_transport *mem)
@@ -542,8 +641,11 @@ static rig_rc open_sim(struct run *r, struct sim_transport *mem)
 	cfg.link = sc->bms.link;
 	cfg.baud = sc->bms.baud;
 	cfg.pace = 1;
-	if (!r->o->realtime) {
+	if (r->o->dut.kind == DUT_INPROC) {
 		*mem = (struct sim_transport){ r, mem_fd, mem_read, mem_write, NULL, NULL, "in-process" };
+		cfg.transport = mem;
+	} else if (r->o->dut.kind == DUT_SERIAL) {
+		*mem = (struct sim_transport){ r, ser_fd, ser_read, ser_write, NULL, NULL, r->o->dut.bms_port };
 		cfg.transport = mem;
 	}
 	if (sim_open(&r->sim, r->loop, &cfg, err, sizeof err) != RIG_OK) {
@@ -562,16 +664,21 @@ static rig_rc start_dut(struct run *r)
 {
 	char cmd[8192], err[300];
 
-	if (!r->o->realtime) {
+	if (r->o->dut.kind == DUT_SERIAL)
+		return dut_board_fd(r->board) < 0 ? RIG_OK
+		       : rig_loop_add_fd(r->loop, dut_board_fd(r->board), on_console_readable, r);
+	if (r->o->dut.kind == DUT_INPROC) {
 		struct fw_hal hal = { { r, dut_write, dut_read }, r, hal_now, NULL, hal_telemetry, NULL };
 
 		fw_init(&r->fw, &hal, &r->sc->dut.fw);
 		return rig_loop_add_timer(r->loop, r->sc->dut.step_ms, fw_tick, r) ? RIG_OK : RIG_ERR_SPACE;
 	}
-	if (r->o->dut_cmd)
+	if (r->o->dut_cmd) {
 		snprintf(cmd, sizeof cmd, "%s", r->o->dut_cmd);
-	else
-		default_dut_cmd(r->sc, cmd, sizeof cmd);
+	} else if (!default_dut_cmd(r->sc, r->o->dut.kind, cmd, sizeof cmd)) {
+		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %.900s", cmd);
+		return RIG_ERR_IO;
+	}
 	if (dut_proc_start(&r->proc, cmd, sim_port(r->sim), 0, err, sizeof err) != RIG_OK) {
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
 		return RIG_ERR_IO;
@@ -638,6 +745,12 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 	r->sc = sc;
 	r->o = o;
 	r->rep = rep;
+	/* A board is reset and heard from before the clock starts. */
+	if (o->dut.kind == DUT_SERIAL && open_board(r) != RIG_OK) {
+		rc = RIG_ERR_IO;
+		r->loop = NULL;
+		goto fail;
+	}
 	r->loop = o->realtime ? rig_loop_new() : rig_loop_new_virtual();
 	r->wall0 = wall_s();
 	if (r->loop && o->rate > 0 && !o->realtime)
@@ -654,6 +767,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 		cJSON_AddStringToObject(t, "path", sc->path);
 		cJSON_AddNumberToObject(t, "seed", sc->seed);
 		cJSON_AddStringToObject(t, "mode", o->realtime ? "realtime" : "lockstep");
+		cJSON_AddStringToObject(t, "dut", dut_kind_name(o->dut.kind));
 		cJSON_AddStringToObject(t, "protocol", sc->bms.kind->name);
 		trace_put(r, t);
 	}
@@ -715,6 +829,9 @@ out:
 	if (r->sim)
 		sim_close(r->sim);
 	rig_loop_free(r->loop);
+fail:
+	dut_board_close(r->board);
+	rig_serial_close(r->bms_port);
 	free(r);
 	return rc;
 }

@@ -36,6 +36,7 @@ struct opts {
 	const char *config;
 	const char *dut;
 	const char *control;             /* PATH or "auto"; NULL: no control socket */
+	int viz;                         /* start bmsviz on it (and the socket, "auto", if none) */
 	uint32_t duration_s, dut_unit;
 	int verbose, quiet;
 };
@@ -119,6 +120,7 @@ static void usage(FILE *f)
 "Control\n"
 "      --control PATH|auto   serve the control socket (JSON lines, see README) on PATH; auto:\n"
 "                            $XDG_RUNTIME_DIR/bmsrig/bmssim-PID.sock (or /tmp/bmsrig-UID/...)\n"
+"      --viz                 watch it in bmsviz (--control auto unless --control is given)\n"
 "Output\n"
 "  -v, --verbose             log every frame, decoded, on stderr\n"
 "  -q, --quiet               nothing but errors and the verdict\n"
@@ -175,7 +177,7 @@ static int set_ble(struct opts *o, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SEED = 256, O_STATE, O_BAUD, O_LATENCY, O_DROP, O_NOGATE, O_EXT, O_DUT, O_DURATION,
-	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL };
+	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL, O_VIZ };
 	static const struct option lo[] = {
 		{ "bms", required_argument, 0, 'b' }, { "cells", required_argument, 0, 'c' },
 		{ "chem", required_argument, 0, 'C' }, { "capacity-ah", required_argument, 0, 'a' },
@@ -190,6 +192,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "quirk", required_argument, 0, O_QUIRK }, { "ble", required_argument, 0, O_BLE },
 		{ "dut", required_argument, 0, O_DUT }, { "dut-unit", required_argument, 0, O_DUT_UNIT },
 		{ "duration-s", required_argument, 0, O_DURATION }, { "control", required_argument, 0, O_CONTROL },
+		{ "viz", no_argument, 0, O_VIZ },
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, O_VERSION },
 		{ 0, 0, 0, 0 }
@@ -242,6 +245,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_BLE: if (!set_ble(o, optarg)) return 0; break;
 		case O_DUT: o->dut = optarg; break;
 		case O_CONTROL: o->control = optarg; break;
+		case O_VIZ: o->viz = 1; break;
 		case O_DUT_UNIT: if (!cli_u32(PROG, "--dut-unit", optarg, 0, SPEC_MAX - 1, &o->dut_unit)) return 0; break;
 		case O_DURATION:
 			if (!cli_u32(PROG, "--duration-s", optarg, 0, 31536000, &o->duration_s))
@@ -267,6 +271,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "%s: --config and --bms: expected one way to name the BMS, got both\n", PROG);
 		return 0;
 	}
+	if (o->viz && !o->control)
+		o->control = "auto";
 	if (o->dut && !duration_set)
 		o->duration_s = 10;
 	return 1;
@@ -480,6 +486,10 @@ static int start_control(struct run *r, const struct sim_cfg *cfgs)
 	}
 	if (!r->o->quiet)
 		fprintf(stderr, "%s: control socket %s\n", PROG, control_path(r->ctl));
+	if (r->o->viz && control_spawn_viz(r->ctl, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return 0;
+	}
 	return 1;
 }
 

@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1227,4 +1229,35 @@ void control_expects(struct control *c)
 	}
 	c->busy--;
 	reap(c);
+}
+
+extern char **environ;
+
+long control_spawn_viz(const struct control *c, char *err, size_t errcap)
+{
+	char self[4096], viz[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *argv[4];
+	pid_t pid;
+	int e;
+
+	if (n <= 0) {
+		snprintf(err, errcap, "--viz: cannot find this program's folder");
+		return -1;
+	}
+	self[n] = 0;
+	snprintf(viz, sizeof viz, "%s/bmsviz", dirname(self));
+	if (access(viz, X_OK) != 0) {
+		snprintf(err, errcap, "--viz: %s: %s (make builds it)", viz, strerror(errno));
+		return -1;
+	}
+	argv[0] = viz;
+	argv[1] = (char *)"--control";
+	argv[2] = (char *)control_path(c);
+	argv[3] = NULL;
+	if ((e = posix_spawn(&pid, viz, NULL, NULL, argv, environ)) != 0) {
+		snprintf(err, errcap, "--viz: cannot start %s: %s", viz, strerror(e));
+		return -1;
+	}
+	return (long)pid;
 }

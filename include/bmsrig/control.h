@@ -62,6 +62,9 @@ rig_rc control_attach(struct control *c, struct rig_loop *loop, const struct con
 void control_detach(struct control *c);
 /* Disconnects every client and removes the socket file. NULL is fine. */
 void control_close(struct control *c);
+/* `--viz`: bmsviz from beside this program, watching c, as a child of its own (it ends when the
+ * socket closes). Returns its pid, or -1 with err (one line) when it cannot start. */
+long control_spawn_viz(const struct control *c, char *err, size_t errcap);
 
 /* What the embedding program reports as it happens; each costs nothing without subscribers. */
 void control_frame(struct control *c, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n);

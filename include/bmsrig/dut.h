@@ -42,11 +42,14 @@ const char *dut_kind_name(enum dut_kind k);
 
 struct dut_board;
 
-/* Opens the console (unless it is the BMS port: then dut_board_demux carries the lines), pulses
- * the reset line, and waits for the banner. Errors name the port and what happened:
+/* bms is the BMS port, opened by the caller (it serves the emulator on it; the relay line is
+ * read there). Opens the console (unless it is the BMS port: then dut_board_demux carries the
+ * lines), pulses the reset line, checks the relay line can be read, and waits for the banner
+ * (banner_ms 0: does not). Errors name the port and what happened:
  * "/dev/ttyUSB1: cannot open: busy (held by another process)",
  * "/dev/ttyUSB1: no start-up banner \"BMSRIG-BOOT\" within 10000 ms after the reset". */
-rig_rc dut_board_open(struct dut_board **out, const struct dut_spec *d, char *err, size_t errcap);
+rig_rc dut_board_open(struct dut_board **out, const struct dut_spec *d, struct rig_serial *bms,
+                      char *err, size_t errcap);
 void dut_board_close(struct dut_board *b);
 /* The console's fd for poll(), or -1 while it is gone (unplugged) or shared with the BMS port. */
 int dut_board_fd(const struct dut_board *b);
@@ -54,7 +57,9 @@ int dut_board_fd(const struct dut_board *b);
  * tried again on each call (at most every 500 ms); on_event says "lost" and "back" once each. */
 void dut_board_pump(struct dut_board *b, uint32_t now_ms, void (*on_line)(void *ctx, const char *line),
                     void (*on_event)(void *ctx, const char *what), void *ctx);
-/* The relay as the sense wire shows it: 1 closed, 0 open, -1 no sense line or unreadable. */
+/* The relay as the sense wire shows it: 1 closed, 0 open, -1 no sense line or unreadable. The
+ * pin's active level comes from the banner's "relay_active_high" (default 1); an adapter's
+ * modem input reads active low (hil/README.md). */
 int dut_board_relay(struct dut_board *b);
 
 /*

@@ -13,13 +13,15 @@
 
 #include <stdio.h>
 #include "bmsrig/control.h"
+#include "bmsrig/dut.h"
 #include "bmsrig/expect.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/scenario.h"
 
 struct run_opts {
-	int realtime;
-	const char *dut_cmd;          /* realtime: run with {port}; NULL = bmsmon beside bmssim */
+	int realtime;                 /* the wall clock: every DUT but inproc */
+	struct dut_spec dut;          /* which device under test (dut.h) */
+	const char *dut_cmd;          /* host/qemu: run this with {port}; NULL = the built one */
 	FILE *trace;                  /* JSON lines: truth, telemetry, frames, events; may be NULL */
 	int progress;                 /* a live bar on stderr */
 	int verbose;                  /* telemetry and frames on stderr */

@@ -1,6 +1,6 @@
 # The scenario library: every file in lockstep, the real-time subset (scenarios/realtime.list)
-# against bmsmon on a pty, a located error for a broken file, a failing expectation with its
-# evidence, JUnit and trace output, and lockstep determinism.
+# against bmsmon on a pty and against the virtual NodeMCU in QEMU, a located error for a broken
+# file, a failing expectation with its evidence, JUnit and trace output, lockstep determinism.
 . tests/e2e/common
 
 for f in scenarios/*.json; do
@@ -18,6 +18,16 @@ while read -r f; do
 		pass "realtime $f: $(tail -n 1 "$TMP/out")"
 	else
 		fail "realtime $f (exit $?): $(head -c 1500 "$TMP/out" "$TMP/err")"
+	fi
+done <scenarios/realtime.list
+
+# The same subset against the virtual NodeMCU: the core on the ESP8266's CPU in QEMU.
+while read -r f; do
+	case $f in ''|'#'*) continue ;; esac
+	if "$BIN/bmssim" run -q --dut qemu "$f" >"$TMP/out" 2>"$TMP/err"; then
+		pass "qemu $f: $(tail -n 1 "$TMP/out")"
+	else
+		fail "qemu $f (exit $?): $(head -c 1500 "$TMP/out" "$TMP/err")"
 	fi
 done <scenarios/realtime.list
 

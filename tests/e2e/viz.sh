@@ -171,10 +171,6 @@ fi
 wait
 
 # ---- against a real bmssim ------------------------------------------------------------------
-if ! "$BIN/bmssim" serve --help 2>&1 | grep -q -- '--control'; then
-	echo "SKIP: bmssim serve has no --control yet"
-	exit 0
-fi
 "$BIN/bmssim" serve --bms jbd --cells 4 --link "$TMP/jbd" --control "$TMP/ctl.sock" \
 	--chem nmc --soc-pct 60 --duration-s 30 -q >"$TMP/sim.out" 2>"$TMP/sim.err" &
 sim=$!
@@ -190,3 +186,15 @@ went_red "bmssim: CHG FET indicator after NTC 1 opened" "$TMP/r1.png" "$TMP/r2.p
 went_red "bmssim: DSG FET indicator after NTC 1 opened" "$TMP/r1.png" "$TMP/r2.png" fet_dsg
 kill "$sim" 2>/dev/null
 wait "$sim" 2>/dev/null
+
+# --viz: bmssim opens the socket itself and starts the viewer on it, which leaves when it closes.
+SDL_VIDEODRIVER=offscreen "$BIN/bmssim" serve --bms jbd --link "$TMP/viz-link" --duration-s 3 --viz \
+	>"$TMP/viz.out" 2>"$TMP/viz.err"
+rc=$?
+sleep 1
+sock=$(sed -n 's/^bmssim: control socket //p' "$TMP/viz.err")
+if [ $rc -eq 0 ] && [ -n "$sock" ] && grep -q "^bmsviz: $sock: connection closed by bmssim" "$TMP/viz.err"; then
+	pass "bmssim serve --viz: the viewer ran on $sock until the emulator ended"
+else
+	fail "bmssim serve --viz: exit $rc: $(cat "$TMP/viz.err")"
+fi

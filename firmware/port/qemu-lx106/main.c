@@ -30,6 +30,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 struct opts {
 	const char *port;
 	uint32_t poll_ms, timeout_ms, address, count, duration_s, baud, ccount_khz, icount_shift;
+	uint32_t retries;
 	int proto;
 	struct policy_cfg policy;
 	uint8_t policy_fets, quiet, verbose, help;
@@ -145,6 +146,7 @@ static const char usage_text[] =
 	"  -b, --baud N          accepted for bmsmon's command lines; ignored (see --port)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
+	"      --retries N       resends of a request before the cycle fails, 0..10 (default 3)\n"
 	"      --address N       the BMS's address on an RS485 bus (default: the protocol's)\n"
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
@@ -183,6 +185,7 @@ static const struct opt opt_table[] = {
 	{ "baud", 'b', K_U32, 1, 4000000, &app.o.baud },
 	{ "poll-ms", 'i', K_U32, 100, 600000, &app.o.poll_ms },
 	{ "timeout-ms", 't', K_U32, 10, 60000, &app.o.timeout_ms },
+	{ "retries", 0, K_U32, 0, 10, &app.o.retries },
 	{ "address", 0, K_U32, 0, 254, &app.o.address },
 	{ "count", 'n', K_U32, 0, UINT32_MAX, &app.o.count },
 	{ "duration-s", 'd', K_U32, 0, 31536000, &app.o.duration_s },
@@ -286,6 +289,7 @@ static int parse_args(int argc, char **argv)
 	int i;
 
 	app.o.poll_ms = dflt.poll_ms;
+	app.o.retries = dflt.retries;
 	app.o.proto = FW_PROTO_JBD;
 	app.o.policy = lfp;
 	app.o.ccount_khz = LX_CCOUNT_KHZ_QEMU;
@@ -625,6 +629,7 @@ int lx_main(void)
 	cfg.client.address = (uint8_t)app.o.address;
 	cfg.client.poll_ms = app.o.poll_ms;
 	cfg.client.timeout_ms = app.o.timeout_ms;
+	cfg.client.retries = (uint8_t)app.o.retries;
 	cfg.policy = app.o.policy;
 	cfg.policy_drives_fets = app.o.policy_fets;
 	memset(&hal, 0, sizeof hal);
