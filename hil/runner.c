@@ -116,27 +116,42 @@ static cJSON *trace_record(const struct run *r, const char *type)
 
 /* ---- the truth the judge sees ------------------------------------------------------------- */
 
+/* The measured parts a sample carries (pack, cells, temperatures), into a view. */
+static void view_take(struct truth_view *v, const struct truth_sample *s)
+{
+	if (s->parts & TRUTH_PACK) {
+		v->pack_mV = s->pack_mV;
+		v->current_mA = s->current_mA;
+	}
+	if (s->parts & TRUTH_CELLS) {
+		v->cell_count = s->cell_count;
+		memcpy(v->cell_mV, s->cell_mV, sizeof v->cell_mV);
+	}
+	if (s->parts & TRUTH_TEMPS) {
+		v->temp_count = s->temp_count;
+		memcpy(v->temp_dK, s->temp_dK, sizeof v->temp_dK);
+	}
+}
+
+/* The truth now: the emulator's sample of every part, and what no reply carries (the state of
+ * charge, the load asked for, the ambient, the BMS's own decisions). */
 static void truth_now(const struct run *r, struct truth_view *t)
 {
 	const struct model *m = sim_model(r->sim, 0);
 	const struct bms *b = sim_bms(r->sim, 0);
+	struct truth_sample all;
 	double soc = 0.0;
 	unsigned i;
 
 	memset(t, 0, sizeof *t);
-	t->pack_mV = model_pack_V(m) * 1000.0;
-	t->current_mA = m->pack_I_A * 1000.0;
+	sim_truth(r->sim, 0, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS, &all);
+	view_take(t, &all);
 	t->requested_mA = r->requested_A * 1000.0;
-	t->cell_count = m->cfg.cells;
-	for (i = 0; i < t->cell_count; i++) {
-		t->cell_mV[i] = model_cell_V(m, i) * 1000.0;
+	for (i = 0; i < m->cfg.cells; i++) {
 		t->cell_soc_pct[i] = model_cell_soc_frac(m, i) * 100.0;
 		soc += t->cell_soc_pct[i];
 	}
-	t->soc_pct = soc / t->cell_count;
-	t->temp_count = m->cfg.ntc_count;
-	for (i = 0; i < t->temp_count; i++)
-		t->temp_dK[i] = PACK_DK_ZERO_C + 10.0 * model_temp_C(m, i);
+	t->soc_pct = soc / m->cfg.cells;
 	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
 	t->fet_chg = !!(b->fet & JBD_FET_CHG_ON);
 	t->fet_dsg = !!(b->fet & JBD_FET_DSG_ON);
@@ -173,7 +188,6 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 {
 	struct run *r = ctx;
 	struct truth_view now, *v = &r->at_reply;
-
 	unsigned part;
 
 	(void)unit;
@@ -188,20 +202,11 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 	truth_now(r, &now);
 	/* The sample is what the BMS measured as it built the reply; the reply may have taken a
 	 * while to cross (Bluetooth), so only the rest comes from now. */
+	view_take(v, sample);
 	if (sample->parts & TRUTH_PACK) {
-		v->pack_mV = sample->pack_mV;
-		v->current_mA = sample->current_mA;
 		v->requested_mA = now.requested_mA;
 		v->soc_pct = now.soc_pct;
 		memcpy(v->cell_soc_pct, now.cell_soc_pct, sizeof v->cell_soc_pct);
-	}
-	if (sample->parts & TRUTH_CELLS) {
-		v->cell_count = sample->cell_count;
-		memcpy(v->cell_mV, sample->cell_mV, sizeof v->cell_mV);
-	}
-	if (sample->parts & TRUTH_TEMPS) {
-		v->temp_count = sample->temp_count;
-		memcpy(v->temp_dK, sample->temp_dK, sizeof v->temp_dK);
 	}
 	v->ambient_dK = now.ambient_dK;
 	v->fet_chg = now.fet_chg;
