@@ -131,10 +131,11 @@ LXP_DIR  := firmware/port/qemu-lx106
 LXP_OBJS := build/lx106/port/reset.o $(patsubst $(LXP_DIR)/%.c,build/lx106/port/%.o,$(sort $(wildcard $(LXP_DIR)/*.c)))
 LX_ELF   := build/lx106/bmsmon-lx106.elf
 XSIZE    ?= xtensa-lx106-elf-size
-lx106: $(LX_OBJS) $(LX_ELF)
+lx106: $(LX_OBJS) $(LX_ELF) build/bin/bmssim
 	@tests/lx106-check $(LX_OBJS)
 	@echo "virtual NodeMCU $(LX_ELF) (QEMU -M sim -cpu lx106), sections:"
 	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
+	@$(LXP_DIR)/measure build/bin stack
 build/lx106/port/%.o: $(LXP_DIR)/%.c
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
