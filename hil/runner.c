@@ -323,7 +323,7 @@ static int deliver_request(struct rig_loop *loop, uint32_t id, void *ctx)
 static int32_t dut_write(void *ctx, const uint8_t *p, uint16_t n)
 {
 	struct run *r = ctx;
-	uint32_t baud = sim_baud(r->sim), ms = (uint32_t)(((uint64_t)n * 10u * 1000u + baud - 1u) / baud);
+	uint32_t ms = sim_wire_ms(r->sim, n);
 	unsigned i;
 
 	for (i = 0; i < REQ_SLOTS; i++)

@@ -155,7 +155,7 @@ static int chunk_due(struct rig_loop *loop, uint32_t id, void *ctx)
 }
 
 /* Bytes on a half-duplex bus take len * 10 bits at the baud rate. */
-static uint32_t wire_ms(const struct sim *s, size_t len)
+uint32_t sim_wire_ms(const struct sim *s, size_t len)
 {
 	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
 }
@@ -182,7 +182,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1) {
 		uint32_t start = (int32_t)(s->line_free_ms - now) > 0 ? s->line_free_ms : now;
 
-		ch[0].at_ms = s->line_free_ms = start + wire_ms(s, n);
+		ch[0].at_ms = s->line_free_ms = start + sim_wire_ms(s, n);
 	}
 	for (i = 0; i < k; i++) {
 		struct pending *c = new_pending(s, unit, wire + ch[i].offset, ch[i].len);
@@ -209,7 +209,7 @@ static int reply_due(struct rig_loop *loop, uint32_t id, void *ctx)
 {
 	struct pending *r = ctx, *o, *next;
 	struct sim *s = r->sim;
-	uint32_t busy_until = r->due_ms + wire_ms(s, r->len);
+	uint32_t busy_until = r->due_ms + sim_wire_ms(s, r->len);
 	uint8_t mixed[1024];
 	size_t len = r->len;
 	int collided = 0;
@@ -518,7 +518,6 @@ void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const stru
 struct model *sim_model_rw(struct sim *s, unsigned unit) { return &s->unit[unit]->model; }
 struct bms *sim_bms_rw(struct sim *s, unsigned unit) { return &s->unit[unit]->bms; }
 struct wire_faults *sim_wire_faults(struct sim *s) { return &s->faults; }
-uint32_t sim_baud(const struct sim *s) { return s->baud; }
 
 void sim_set_current(struct sim *s, unsigned unit, double current_A)
 {

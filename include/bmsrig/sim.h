@@ -94,7 +94,8 @@ rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *
                      char *why, size_t whycap);
 struct wire_faults *sim_wire_faults(struct sim *s);  /* line faults on every reply and request */
 void sim_ble_drop(struct sim *s, uint32_t reconnect_ms);   /* Bluetooth links drop now */
-uint32_t sim_baud(const struct sim *s);
+/* How long len bytes take on the line at its baud rate (10 bits a byte), rounded up. */
+uint32_t sim_wire_ms(const struct sim *s, size_t len);
 
 /* The truth now. */
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t);
