@@ -961,6 +961,7 @@ static const struct field ble_fields[] = {
 	SPECF("disconnects_per_h", T_SPEC_ANY, "ble.disconnects_per_h"),
 	SPECF("stuck_ms", T_SPEC_ANY, "ble.stuck_ms"),
 	SPECF("notify_loss_pct", T_SPEC_ANY, "ble.notify_loss_pct"),
+	SPECF("queue_ms", T_SPEC_ANY, "ble.queue_ms"),
 	SPECF("password", T_SPEC_ANY, "ble.password"),
 	SPECF("mac", T_SPEC_ANY, "ble.mac"),
 };

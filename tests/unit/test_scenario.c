@@ -67,7 +67,7 @@ static const char everything[] =
 	"          \"settings\": {\"cell_ov_mv\": 4200, \"pack_ov_mv\": 33600, \"chg_oc_ma\": 50000,\n"
 	"                       \"dsg_oc_ma\": -60000, \"chg_ot_c\": 50, \"dsg_ut_c\": -20.5,\n"
 	"                       \"balance_start_mv\": 3900, \"0x2B\": 20, \"0x10\": 5000, \"0x29\": -5000}},\n"
-	"  \"link\": {\"baud\": 9600, \"ble\": {\"chunk_bytes\": 182, \"interval_ms\": 45, \"connect_ms\": 2000,\n"
+	"  \"link\": {\"baud\": 9600, \"ble\": {\"chunk_bytes\": 182, \"interval_ms\": 45, \"connect_ms\": 2000, \"queue_ms\": 2500,\n"
 	"                                  \"drop_first\": 0, \"password\": \"123456\"}},\n"
 	"  \"dut\": {\"kind\": \"host\", \"proto\": \"jbd-ble\", \"poll\": \"2s\", \"timeout\": \"1500ms\", \"retries\": 2,\n"
 	"          \"address\": 0, \"step\": \"10ms\", \"relay_cuts_current\": false, \"policy_fets\": true,\n"
@@ -168,6 +168,7 @@ static void everything_loads_with_the_right_numbers(void **state)
 	assert_int_equal(sc.bms.link.interval_ms, 45);
 	assert_int_equal(sc.bms.link.connect_ms, 2000);
 	assert_int_equal(sc.bms.link.drop_first, 0);
+	assert_int_equal(sc.bms.link.queue_ms, 2500);
 	assert_string_equal(sc.bms.link.password, "123456");
 	assert_int_equal(sc.bms.link.seed, 42);
 	/* the DUT */
@@ -460,7 +461,7 @@ static void errors_are_located(void **state)
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": {\"protocol\": \"jk-ble\"},\n"
 		  " \"link\": {\"ble\": {\"seed\": 3}}}",
 		  ":2:19: link.ble.seed: unknown key (expected one of: chunk_bytes, interval_ms, connect_ms, drop_first, "
-		  "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, password, mac)" },
+		  "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, queue_ms, password, mac)" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": {\"protocol\": \"jk-ble\",\n"
 		  " \"quirks\": {\"push_ms\": 10}}}",
 		  ":2:24: bms.quirks.push_ms: expected 50..60000, got \"10\"" },
