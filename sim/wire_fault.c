@@ -154,7 +154,7 @@ static unsigned line_bit(const uint8_t *in, uint64_t nbits, int64_t j)
 		return 0u;
 	if (p == UART_FRAME_BITS - 1u)
 		return 1u;
-	return (in[(uint64_t)j / UART_FRAME_BITS] >> (p - 1u)) & 1u;
+	return (unsigned)(in[(uint64_t)j / UART_FRAME_BITS] >> (p - 1u)) & 1u;
 }
 
 size_t uart_resample(const uint8_t *in, size_t n, uint32_t tx_baud, uint32_t rx_baud,

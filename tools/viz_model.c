@@ -459,7 +459,7 @@ static void reply_line(struct viz_model *m, const cJSON *o)
 	const char *what = "request";
 	char e[160];
 
-	if (cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble < m->next_id) {
+	if (cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble < (double)m->next_id) {
 		long n = (long)id->valuedouble;
 		if (m->pending[n % VIZ_PENDING].id == n)
 			what = m->pending[n % VIZ_PENDING].what;

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(lat, n_lat, sizeof lat[0], bench_cmp_double);
-	wire_us = reply_len * 10 * 1e6 / 9600.0;
+	wire_us = (double)reply_len * 10 * 1e6 / 9600.0;
 	printf("256 BMS at 10 Hz each (%zu replies to 0x03 in %d s): first byte after p50 %.0f us, p99 %.0f us; "
 	       "the %zu-byte reply takes %.1f ms on a 9600-baud wire: p50 = %.4f x, p99 = %.4f x of it\n",
 	       n_lat, SECONDS, lat[n_lat / 2], lat[n_lat * 99 / 100], reply_len, wire_us / 1000,

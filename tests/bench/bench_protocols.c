@@ -160,7 +160,7 @@ int main(void)
 		}
 		line_fps = c->baud / 10.0 / ((double)n / c->frames);
 		printf("decode %-30s %6.2f M frames/s = %8.0f x what %u baud carries\n", c->name,
-		       ok / dt / 1e6, ok / dt / line_fps, c->baud);
+		       (double)ok / dt / 1e6, (double)ok / dt / line_fps, c->baud);
 	}
 	return 0;
 }

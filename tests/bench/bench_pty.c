@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 	*strrchr(link, '/') = '\0';
 	rmdir(link);
 	for (k = 0; k < 2; k++) {
-		double wire_us = len[k] * 10 * 1e6 / 9600.0, p50, p99;
+		double wire_us = (double)len[k] * 10 * 1e6 / 9600.0, p50, p99;
 
 		qsort(lat[k], POLLS, sizeof lat[k][0], bench_cmp_double);
 		p50 = lat[k][POLLS / 2];

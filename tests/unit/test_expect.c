@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "near.h"
 #include "bmsrig/expect.h"
 
 /* A 4-cell DUT report that matches truth4 to within a millivolt. */
@@ -101,7 +102,7 @@ static void compile_error(const char *text, const char *want, unsigned want_col)
 	assert_int_equal(e.n_nodes, 0);
 }
 
-#define EV(text, want) assert_float_equal(ev(text, &b.env), (want), 1e-9)
+#define EV(text, want) assert_near(ev(text, &b.env), (want), 1e-9)
 #define IS_NAN(text) assert_true(isnan(ev(text, &b.env)))
 
 static void arithmetic_and_precedence(void **state)
@@ -174,23 +175,23 @@ static void tolerance_widens_each_comparison(void **state)
 
 	(void)state;
 	bench_init(&b, 1);
-	assert_float_equal(ev_why("3300 == 3305", &b.env, 5, NULL), 1, 0);
-	assert_float_equal(ev_why("3300 == 3305", &b.env, 4.9, NULL), 0, 0);
-	assert_float_equal(ev_why("3300 == 3305", &b.env, -5, NULL), 1, 0);   /* the magnitude */
-	assert_float_equal(ev_why("3300 != 3305", &b.env, 5, NULL), 0, 0);
-	assert_float_equal(ev_why("3300 != 3305", &b.env, 4.9, NULL), 1, 0);
-	assert_float_equal(ev_why("3305 < 3300", &b.env, 5, NULL), 0, 0);
-	assert_float_equal(ev_why("3305 < 3300", &b.env, 5.1, NULL), 1, 0);
-	assert_float_equal(ev_why("3305 <= 3300", &b.env, 5, NULL), 1, 0);
-	assert_float_equal(ev_why("3305 <= 3300", &b.env, 4.9, NULL), 0, 0);
-	assert_float_equal(ev_why("3295 > 3300", &b.env, 5, NULL), 0, 0);
-	assert_float_equal(ev_why("3295 > 3300", &b.env, 5.1, NULL), 1, 0);
-	assert_float_equal(ev_why("3295 >= 3300", &b.env, 5, NULL), 1, 0);
-	assert_float_equal(ev_why("3295 >= 3300", &b.env, 4.9, NULL), 0, 0);
-	assert_float_equal(ev_why("1 == 1", &b.env, NAN, NULL), 1, 0);
+	assert_near(ev_why("3300 == 3305", &b.env, 5, NULL), 1, 0);
+	assert_near(ev_why("3300 == 3305", &b.env, 4.9, NULL), 0, 0);
+	assert_near(ev_why("3300 == 3305", &b.env, -5, NULL), 1, 0);   /* the magnitude */
+	assert_near(ev_why("3300 != 3305", &b.env, 5, NULL), 0, 0);
+	assert_near(ev_why("3300 != 3305", &b.env, 4.9, NULL), 1, 0);
+	assert_near(ev_why("3305 < 3300", &b.env, 5, NULL), 0, 0);
+	assert_near(ev_why("3305 < 3300", &b.env, 5.1, NULL), 1, 0);
+	assert_near(ev_why("3305 <= 3300", &b.env, 5, NULL), 1, 0);
+	assert_near(ev_why("3305 <= 3300", &b.env, 4.9, NULL), 0, 0);
+	assert_near(ev_why("3295 > 3300", &b.env, 5, NULL), 0, 0);
+	assert_near(ev_why("3295 > 3300", &b.env, 5.1, NULL), 1, 0);
+	assert_near(ev_why("3295 >= 3300", &b.env, 5, NULL), 1, 0);
+	assert_near(ev_why("3295 >= 3300", &b.env, 4.9, NULL), 0, 0);
+	assert_near(ev_why("1 == 1", &b.env, NAN, NULL), 1, 0);
 	/* the DUT's cells are within 0.4 mV of the truth's */
-	assert_float_equal(ev_why("all cells: dut.cell_mv == truth.cell_mv", &b.env, 0.5, NULL), 1, 0);
-	assert_float_equal(ev_why("all cells: dut.cell_mv == truth.cell_mv", &b.env, 0.2, NULL), 0, 0);
+	assert_near(ev_why("all cells: dut.cell_mv == truth.cell_mv", &b.env, 0.5, NULL), 1, 0);
+	assert_near(ev_why("all cells: dut.cell_mv == truth.cell_mv", &b.env, 0.2, NULL), 0, 0);
 }
 
 static void every_name_reads_its_field(void **state)
@@ -241,11 +242,11 @@ static void before_a_report_dut_fields_are_nan(void **state)
 	EV("dut.reports == 0", 1);
 	EV("dut.age_ms", 250);
 	EV("truth.pack_mv > 0", 1);
-	assert_float_equal(ev_why("dut.relay != 1", &b.env, 0, &why), 0, 0);
+	assert_near(ev_why("dut.relay != 1", &b.env, 0, &why), 0, 0);
 	assert_int_equal(why.have, 1);
 	assert_string_equal(why.lhs, "dut.relay");
 	assert_true(isnan(why.lhs_v));
-	assert_float_equal(why.rhs_v, 1, 0);
+	assert_near(why.rhs_v, 1, 0);
 
 	assert_int_equal(expr_compile(&e, "dut.relay == 0", NULL, 0, NULL), RIG_OK);
 	assert_int_equal(e.uses_dut, 1);
@@ -265,24 +266,24 @@ static void quantifiers_and_why_cell(void **state)
 
 	(void)state;
 	bench_init(&b, 1);
-	assert_float_equal(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 1", &b.env, 0, &why), 1, 0);
+	assert_near(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 1", &b.env, 0, &why), 1, 0);
 	assert_int_equal(why.cell, 4);                 /* all true: the last cell */
 	b.d.pack.cell_mV[2] = 3290;
-	assert_float_equal(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 1", &b.env, 0, &why), 0, 0);
+	assert_near(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 1", &b.env, 0, &why), 0, 0);
 	assert_int_equal(why.have, 1);
 	assert_int_equal(why.cell, 3);                 /* the first false cell */
 	assert_string_equal(why.lhs, "abs(dut.cell_mv - truth.cell_mv)");
 	assert_string_equal(why.op, "<=");
 	assert_string_equal(why.rhs, "1");
-	assert_float_equal(why.lhs_v, 12.4, 1e-9);
+	assert_near(why.lhs_v, 12.4, 1e-9);
 
-	assert_float_equal(ev_why("any cell: dut.cell_mv > 3302", &b.env, 0, &why), 1, 0);
+	assert_near(ev_why("any cell: dut.cell_mv > 3302", &b.env, 0, &why), 1, 0);
 	assert_int_equal(why.cell, 4);                 /* the first true cell */
-	assert_float_equal(ev_why("any cell: dut.cell_mv < 3295", &b.env, 0, &why), 1, 0);
+	assert_near(ev_why("any cell: dut.cell_mv < 3295", &b.env, 0, &why), 1, 0);
 	assert_int_equal(why.cell, 3);
-	assert_float_equal(ev_why("any cells: dut.cell_mv > 4000", &b.env, 0, &why), 0, 0);
+	assert_near(ev_why("any cells: dut.cell_mv > 4000", &b.env, 0, &why), 0, 0);
 	assert_int_equal(why.cell, 4);                 /* none: the last cell */
-	assert_float_equal(why.lhs_v, 3303, 0);
+	assert_near(why.lhs_v, 3303, 0);
 
 	EV("all cells: cell >= 1 and cell <= 4", 1);
 	EV("all cells: truth.cell_soc_pct > 79", 1);
@@ -436,7 +437,7 @@ static void long_input_and_too_many_nodes(void **state)
 	memset(text, ' ', sizeof text);
 	strcpy(text + 510, "1");                  /* 511 characters: the most there may be */
 	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_OK);
-	assert_float_equal(expr_eval(&e, &b.env, 0, NULL), 1, 0);
+	assert_near(expr_eval(&e, &b.env, 0, NULL), 1, 0);
 	memset(text, ' ', sizeof text);
 	strcpy(text + 511, "1");
 	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_ERR_ARG);
@@ -454,7 +455,7 @@ static void long_input_and_too_many_nodes(void **state)
 	assert_int_equal(col, 98);
 	text[95] = '\0';               /* 48 ones, 47 pluses: 95 nodes */
 	assert_int_equal(expr_compile(&e, text, err, sizeof err, &col), RIG_OK);
-	assert_float_equal(expr_eval(&e, &b.env, 0, NULL), 48, 0);
+	assert_near(expr_eval(&e, &b.env, 0, NULL), 48, 0);
 }
 
 static void why_names_the_deciding_comparison(void **state)
@@ -464,13 +465,13 @@ static void why_names_the_deciding_comparison(void **state)
 
 	(void)state;
 	bench_init(&b, 1);
-	assert_float_equal(ev_why("dut.relay == 0", &b.env, 0, &why), 0, 0);
+	assert_near(ev_why("dut.relay == 0", &b.env, 0, &why), 0, 0);
 	assert_int_equal(why.have, 1);
 	assert_string_equal(why.lhs, "dut.relay");
 	assert_string_equal(why.op, "==");
 	assert_string_equal(why.rhs, "0");
-	assert_float_equal(why.lhs_v, 1, 0);
-	assert_float_equal(why.rhs_v, 0, 0);
+	assert_near(why.lhs_v, 1, 0);
+	assert_near(why.rhs_v, 0, 0);
 	assert_int_equal(why.cell, 0);
 
 	/* and: the first false operand */

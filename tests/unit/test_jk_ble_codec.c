@@ -406,7 +406,7 @@ static void jk04_records(void **state)
 	assert_int_equal(jk_ble_cells_encode(fresh, JK_BLE_JK04, &c), RIG_OK);
 	jk_ble_record_seal(fresh);
 	assert_int_equal(jk_ble_layout_detect(fresh), JK_BLE_JK04);
-	assert_int_equal(fresh[6] | fresh[7] << 8 | fresh[8] << 16 | (uint32_t)fresh[9] << 24,
+	assert_int_equal((uint32_t)fresh[6] | (uint32_t)fresh[7] << 8 | (uint32_t)fresh[8] << 16 | (uint32_t)fresh[9] << 24,
 	                 jk_ble_milli_to_f32(3317));
 	assert_int_equal(jk_ble_cells_decode(fresh, JK_BLE_JK04, &back), RIG_OK);
 	assert_memory_equal(&back, &c, sizeof c);
