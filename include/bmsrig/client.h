@@ -4,6 +4,7 @@
 #ifndef BMSRIG_CLIENT_H
 #define BMSRIG_CLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/io.h"
 #include "bmsrig/pack_state.h"
