@@ -446,6 +446,8 @@ static void survives_the_32_bit_millisecond_wrap(void **state)
 
 	(void)state;
 	cycle_ok(r, t0);
+	assert_int_equal(step(r, 0xFFFFFFFFu), CLIENT_BUSY);
+	sent(r, -1);
 	assert_int_equal(step(r, t0 + 999u), CLIENT_BUSY);  /* 743 after the wrap */
 	sent(r, -1);
 	assert_int_equal(step(r, t0 + 1000u), CLIENT_BUSY);
@@ -454,6 +456,8 @@ static void survives_the_32_bit_millisecond_wrap(void **state)
 	r = start(&toy_flush, 1);
 	assert_int_equal(step(r, 0xFFFFFFF0u), CLIENT_BUSY);
 	sent(r, REQ);
+	assert_int_equal(step(r, 0xFFFFFFFFu), CLIENT_BUSY);   /* not yet timed out */
+	sent(r, -1);
 	assert_int_equal(step(r, 0xFFFFFFF0u + 499u), CLIENT_BUSY);
 	sent(r, -1);
 	assert_int_equal(step(r, 0xFFFFFFF0u + 500u), CLIENT_BUSY);
