@@ -27,6 +27,13 @@ void client_engine_init(struct client_engine *e, const struct client_proto *prot
 	e->out = out;
 }
 
+void client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap)
+{
+	e->rxb = b;
+	e->rx_buf = buf;
+	e->rx_cap = cap;
+}
+
 enum client_event client_finish(struct client_stats *st, int ok)
 {
 	st->ok = (uint8_t)ok;
@@ -68,10 +75,12 @@ void client_engine_send(struct client_engine *e, uint32_t now_ms)
 	if (p->line == CLIENT_LINE_FLUSH)
 		while (e->io.read(e->io.ctx, wire, sizeof wire) > 0)
 			;
-	if (p->rx_reset)
-		p->rx_reset(e->owner);
-	n = p->encode(e->owner, wire, sizeof wire);
-	if (n)
+	/* A partial frame from before belongs to no reply of this request; a stream's does. */
+	if (p->line != CLIENT_LINE_STREAM && e->rxb)
+		e->rxb->have = 0;
+	if (p->on_send)
+		p->on_send(e->owner);
+	if (p->encode(e->owner, wire, sizeof wire, &n) == RIG_OK)
 		(void)e->io.write(e->io.ctx, wire, (uint16_t)n);
 	if (e->tries)
 		e->stats.resends++;
@@ -176,22 +185,23 @@ enum client_event client_engine_receive(struct client_engine *e, uint32_t now_ms
 	uint8_t chunk[RX_CHUNK];
 	int32_t got;
 
+	e->now_ms = now_ms;
 	/* A flushing protocol leaves input alone until a reply is due (the send drops it); the
 	 * others read always, so that late frames still count as line activity. */
 	while ((!flush || e->phase == CLIENT_PH_WAIT) &&
 	       (got = e->io.read(e->io.ctx, chunk, sizeof chunk)) > 0) {
 		const uint8_t *q = chunk;
 		size_t left = (size_t)got;
-		enum client_rx v;
-
 		e->line_used = 1;
 		e->line_ms = now_ms;
 		while (left) {
-			size_t used = p->rx_feed(e->owner, q, left, now_ms);
+			size_t used = p->rx_feed ? p->rx_feed(e->owner, q, left, now_ms)
+			              : rxbuf_take(e->rxb, e->rx_buf, e->rx_cap, q, left, now_ms);
+			enum client_rx v;
 
 			q += used;
 			left -= used;
-			while (p->rx_next(e->owner, e->phase == CLIENT_PH_WAIT, now_ms, &v)) {
+			while ((v = p->rx_next(e->owner, e->phase == CLIENT_PH_WAIT)) != CLIENT_RX_NONE) {
 				enum client_event got_ev = on_verdict(e, v, now_ms);
 
 				if (got_ev == CLIENT_BUSY)

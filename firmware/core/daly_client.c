@@ -23,6 +23,7 @@ void daly_client_init(struct daly_client *c, const struct client_cfg *cfg, struc
 		c->board = board;
 	}
 	daly_rx_init(&c->rx, cfg->gap_ms);
+	client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
 }
 
 void daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg_on)
@@ -234,26 +235,15 @@ static enum client_req next_request(void *v)
 	return prepare(c);
 }
 
-static size_t encode(void *v, uint8_t *wire, size_t cap)
+static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
-	struct daly_client *c = v;
-	size_t n;
-
-	return daly_frame_encode(&c->req, wire, cap, &n) == RIG_OK ? n : 0u;
+	return daly_frame_encode(&((struct daly_client *)v)->req, wire, cap, n);
 }
 
-static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
+/* Each send asks for the whole answer again. */
+static void on_send(void *v)
 {
-	return daly_rx_feed(&((struct daly_client *)v)->rx, p, n, now_ms);
-}
-
-/* A partial frame from before belongs to no reply of this request. */
-static void rx_reset(void *v)
-{
-	struct daly_client *c = v;
-
-	daly_rx_reset(&c->rx);
-	c->frames_seen = 0;
+	((struct daly_client *)v)->frames_seen = 0;
 }
 
 static enum client_rx judge(struct daly_client *c, const struct daly_frame *f)
@@ -266,16 +256,14 @@ static enum client_rx judge(struct daly_client *c, const struct daly_frame *f)
 	return daly_cmd_is_fet(f->cmd) ? on_fet(c, f) : cycle_steps[c->step].on_reply(c, f);
 }
 
-static int rx_next(void *v, int waiting, uint32_t now_ms, enum client_rx *verdict)
+/* Frames that come while no reply is due are line activity only. */
+static enum client_rx rx_next(void *v, int waiting)
 {
-	struct daly_client *c = v;
 	struct daly_frame f;
 
-	(void)now_ms;
-	if (daly_rx_next(&c->rx, &f) != RIG_OK)
-		return 0;
-	*verdict = waiting ? judge(c, &f) : CLIENT_RX_WAIT;
-	return 1;
+	if (daly_rx_next(&((struct daly_client *)v)->rx, &f) != RIG_OK)
+		return CLIENT_RX_NONE;
+	return waiting ? judge(v, &f) : CLIENT_RX_WAIT;
 }
 
 static void cycle_complete(void *v)
@@ -291,16 +279,9 @@ static void cycle_complete(void *v)
 
 /* One request at a time, each after the line has been quiet (daly_client.h). */
 static const struct client_proto daly_proto = {
-	.line = CLIENT_LINE_QUIET,
-	.quiet_ms = DALY_MIN_GAP_MS,
-	.begin_cycle = begin_cycle,
-	.next_request = next_request,
-	.encode = encode,
-	.rx_feed = rx_feed,
-	.rx_next = rx_next,
-	.rx_reset = rx_reset,
-	.cycle_complete = cycle_complete,
+	.line = CLIENT_LINE_QUIET, .quiet_ms = DALY_MIN_GAP_MS, .begin_cycle = begin_cycle,
+	.next_request = next_request, .encode = encode, .rx_next = rx_next, .on_send = on_send,
+	.cycle_complete = cycle_complete
 };
-
 /* The table the core drives every client through. */
 CLIENT_OPS_DEFINE(daly, "daly", 9600u);

@@ -13,6 +13,7 @@ void jbd_client_init(struct jbd_client *c, const struct client_cfg *cfg, struct 
 	memset(c, 0, sizeof *c);
 	client_engine_init(&c->eng, &jbd_proto, c, cfg, io, out);
 	jbd_rx_init(&c->rx, cfg->gap_ms);
+	client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
 }
 
 void jbd_client_set_fets(struct jbd_client *c, uint8_t chg_on, uint8_t dsg_on)
@@ -60,22 +61,9 @@ static enum client_req next_request(void *v)
 	}
 }
 
-static size_t encode(void *v, uint8_t *wire, size_t cap)
+static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
-	struct jbd_client *c = v;
-	size_t n;
-
-	return jbd_frame_encode(&c->req, wire, cap, &n) == RIG_OK ? n : 0u;
-}
-
-static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
-{
-	return jbd_rx_feed(&((struct jbd_client *)v)->rx, p, n, now_ms);
-}
-
-static void rx_reset(void *v)
-{
-	jbd_rx_reset(&((struct jbd_client *)v)->rx);
+	return jbd_frame_encode(&((struct jbd_client *)v)->req, wire, cap, n);
 }
 
 /* A reply to the request in flight. A corrupt payload counts as a lost reply. */
@@ -83,6 +71,8 @@ static enum client_rx judge(struct jbd_client *c, const struct jbd_frame *f)
 {
 	struct jbd_cells cells;
 
+	if (f->kind != JBD_KIND_RESPONSE || f->reg != c->req.reg)
+		return CLIENT_RX_WAIT;           /* not the answer to this request */
 	if (f->status != JBD_STATUS_OK) {
 		if (c->req.reg != JBD_REG_MOSFET)
 			return CLIENT_RX_FAIL;
@@ -103,28 +93,19 @@ static enum client_rx judge(struct jbd_client *c, const struct jbd_frame *f)
 	}
 }
 
-static int rx_next(void *v, int waiting, uint32_t now_ms, enum client_rx *verdict)
+static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jbd_client *c = v;
 	struct jbd_frame f;
 
-	(void)now_ms;
 	if (jbd_rx_next(&c->rx, &f) != RIG_OK)
-		return 0;
-	*verdict = waiting && f.kind == JBD_KIND_RESPONSE && f.reg == c->req.reg
-	           ? judge(c, &f) : CLIENT_RX_WAIT;
-	return 1;
+		return CLIENT_RX_NONE;
+	return waiting ? judge(c, &f) : CLIENT_RX_WAIT;
 }
 
 static const struct client_proto jbd_proto = {
-	.line = CLIENT_LINE_FLUSH,
-	.begin_cycle = begin_cycle,
-	.next_request = next_request,
-	.encode = encode,
-	.rx_feed = rx_feed,
-	.rx_next = rx_next,
-	.rx_reset = rx_reset,
+	.line = CLIENT_LINE_FLUSH, .begin_cycle = begin_cycle, .next_request = next_request,
+	.encode = encode, .rx_next = rx_next
 };
-
 /* The table the core drives every client through. */
 CLIENT_OPS_DEFINE(jbd, "jbd", 9600u);

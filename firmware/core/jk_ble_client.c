@@ -39,20 +39,21 @@ const struct client_stats *jk_ble_client_stats(const struct jk_ble_client *c)
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static size_t encode(void *v, uint8_t *wire, size_t cap)
+static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct jk_ble_client *c = v;
 	struct jk_ble_cmd cmd;
 
 	if (cap < JK_BLE_CMD_LEN)
-		return 0;
+		return RIG_ERR_LENGTH;
 	if (c->session == S_WRITE)
 		(void)jk_ble_cmd_write(&cmd, c->writing, 4,
 		                       c->writing == JK_BLE_REG_CHG_SWITCH ? c->chg_on : c->dsg_on);
 	else
 		jk_ble_cmd_read(&cmd, c->session == S_DEVICE ? JK_BLE_REG_DEVICE_INFO : JK_BLE_REG_CELL_INFO);
 	jk_ble_cmd_encode(&cmd, wire);
-	return JK_BLE_CMD_LEN;
+	*n = JK_BLE_CMD_LEN;
+	return RIG_OK;
 }
 
 static void request(struct jk_ble_client *c, enum session s, uint32_t now_ms)
@@ -153,7 +154,7 @@ static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
 }
 
 /* Records and acks move the session themselves, whatever the engine waits for. */
-static int rx_next(void *v, int waiting, uint32_t now_ms, enum client_rx *verdict)
+static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jk_ble_client *c = v;
 	const uint8_t *w;
@@ -161,18 +162,16 @@ static int rx_next(void *v, int waiting, uint32_t now_ms, enum client_rx *verdic
 
 	(void)waiting;
 	if (jk_ble_rx_next(&c->rx, &w, &n) != RIG_OK)
-		return 0;
-	*verdict = n == JK_BLE_RECORD_LEN ? on_record(c, w, now_ms) : on_command(c, w, now_ms);
-	return 1;
+		return CLIENT_RX_NONE;
+	if (n == JK_BLE_RECORD_LEN)
+		return on_record(c, w, c->eng.now_ms);
+	return on_command(c, w, c->eng.now_ms);
 }
 
 /* Unlike a polled protocol, nothing in the line is stale: records keep coming, so the input
  * is never flushed before a command. The cycle is the client's own (jk_ble_client_step). */
 static const struct client_proto jk_ble_proto = {
-	.line = CLIENT_LINE_STREAM,
-	.encode = encode,
-	.rx_feed = rx_feed,
-	.rx_next = rx_next,
+	.line = CLIENT_LINE_STREAM, .encode = encode, .rx_next = rx_next, .rx_feed = rx_feed
 };
 
 enum client_event jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)

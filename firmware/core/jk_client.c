@@ -14,6 +14,7 @@ void jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct ri
 	memset(c, 0, sizeof *c);
 	client_engine_init(&c->eng, &jk_proto, c, cfg, io, out);
 	jk_rx_init(&c->rx, cfg->gap_ms);
+	client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
 }
 
 void jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on)
@@ -68,11 +69,10 @@ static int skippable(const void *v)
 	return c->step == ST_CHG || c->step == ST_DSG;
 }
 
-static size_t encode(void *v, uint8_t *wire, size_t cap)
+static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct jk_client *c = v;
 	struct jk_frame f;
-	size_t n;
 
 	switch (c->step) {
 	case ST_AUTH:
@@ -88,17 +88,7 @@ static size_t encode(void *v, uint8_t *wire, size_t cap)
 		jk_request_read_all(&f, JK_SRC_PC);
 		break;
 	}
-	return jk_frame_encode(&f, wire, cap, &n) == RIG_OK ? n : 0u;
-}
-
-static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
-{
-	return jk_rx_feed(&((struct jk_client *)v)->rx, p, n, now_ms);
-}
-
-static void rx_reset(void *v)
-{
-	jk_rx_reset(&((struct jk_client *)v)->rx);
+	return jk_frame_encode(&f, wire, cap, n);
 }
 
 /* The reply the request in flight waits for: same command; a write's names its id. */
@@ -133,33 +123,24 @@ static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 	return CLIENT_RX_DONE;
 }
 
-static int rx_next(void *v, int waiting, uint32_t now_ms, enum client_rx *verdict)
+/* An echo is refused even while no reply is due. */
+static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jk_client *c = v;
 	struct jk_frame f;
 
-	(void)now_ms;
 	if (jk_rx_next(&c->rx, &f) != RIG_OK)
-		return 0;
+		return CLIENT_RX_NONE;
 	if (f.type == JK_TYPE_REQUEST)
-		*verdict = CLIENT_RX_SPURIOUS;    /* our own request, echoed by a half-duplex adapter */
-	else if (!waiting || !answers(c, &f))
-		*verdict = CLIENT_RX_WAIT;
-	else
-		*verdict = c->step == ST_READ ? on_read_all(c, &f) : CLIENT_RX_DONE;
-	return 1;
+		return CLIENT_RX_SPURIOUS;        /* our own request, echoed by a half-duplex adapter */
+	if (!waiting || !answers(c, &f))
+		return CLIENT_RX_WAIT;
+	return c->step == ST_READ ? on_read_all(c, &f) : CLIENT_RX_DONE;
 }
 
 static const struct client_proto jk_proto = {
-	.line = CLIENT_LINE_FLUSH,
-	.pause_ms = JK_AUTH_PAUSE_MS,
-	.begin_cycle = begin_cycle,
-	.next_request = next_request,
-	.encode = encode,
-	.rx_feed = rx_feed,
-	.rx_next = rx_next,
-	.rx_reset = rx_reset,
-	.skippable = skippable,
+	.line = CLIENT_LINE_FLUSH, .pause_ms = JK_AUTH_PAUSE_MS, .begin_cycle = begin_cycle,
+	.next_request = next_request, .encode = encode, .rx_next = rx_next, .skippable = skippable
 };
 
 /* The table the core drives every client through. */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include "bmsrig/io.h"
 #include "bmsrig/pack_state.h"
+#include "bmsrig/rc.h"
+#include "bmsrig/rxbuf.h"
 
 struct client_cfg {
 	uint32_t poll_ms;         /* start of one cycle to the start of the next */
@@ -98,7 +100,8 @@ static inline int client_due(uint32_t now_ms, uint32_t at_ms)
 
 /* What one received frame did to the request in flight (the protocol's verdict). */
 enum client_rx {
-	CLIENT_RX_WAIT = 0,       /* not the answer (yet): another board's, more frames to come */
+	CLIENT_RX_NONE = 0,       /* no complete frame left in the assembler */
+	CLIENT_RX_WAIT,           /* not the answer (yet): another board's, more frames to come */
 	CLIENT_RX_SPURIOUS,       /* refused but harmless (an echo): counted in rejected, wait on */
 	CLIENT_RX_DONE,           /* the request is answered */
 	CLIENT_RX_DONE_ERROR,     /* answered with an error status the cycle survives */
@@ -129,16 +132,16 @@ struct client_proto {
 	enum client_req (*begin_cycle)(void *c);
 	/* The request in flight is over (answered, or given up when skippable): prepare the next. */
 	enum client_req (*next_request)(void *c);
-	/* The prepared request on the wire; returns its length (0: nothing to send). Called again
-	 * for each resend. */
-	size_t (*encode)(void *c, uint8_t *wire, size_t cap);
-	/* Received bytes into the protocol's assembler; returns the count taken. */
+	/* The prepared request on the wire, n bytes; called again for each resend. */
+	rig_rc (*encode)(void *c, uint8_t *wire, size_t cap, size_t *n);
+	/* The next complete frame out of the assembler, judged against the request in flight;
+	 * NONE when no frame is left. While no reply is due (`waiting` 0) only WAIT or SPURIOUS. */
+	enum client_rx (*rx_next)(void *c, int waiting);
+	/* Received bytes into the assembler, returning the count taken; NULL: rxbuf_take into the
+	 * buffer given to client_engine_rx. */
 	size_t (*rx_feed)(void *c, const uint8_t *p, size_t n, uint32_t now_ms);
-	/* The next complete frame out of the assembler, judged: 0 when none is left. `waiting` says
-	 * whether a reply is due; when it is not, only WAIT or SPURIOUS may come back. */
-	int (*rx_next)(void *c, int waiting, uint32_t now_ms, enum client_rx *verdict);
-	/* Before each send: forget partial input that belongs to an earlier request (may be NULL). */
-	void (*rx_reset)(void *c);
+	/* Before each send, after the engine dropped the partial frame (may be NULL). */
+	void (*on_send)(void *c);
 	/* The request in flight had all its retries: 1 when the cycle goes on without it (may be
 	 * NULL: every request is required). */
 	int (*skippable)(const void *c);
@@ -170,10 +173,17 @@ struct client_engine {
 	uint32_t sent_ms;
 	uint32_t send_at_ms;
 	uint32_t line_ms;         /* last byte sent or received */
+	uint32_t now_ms;          /* of the step in progress, for hooks that send */
+	struct rxbuf *rxb;        /* the assembler's fill level, and its buffer */
+	uint8_t *rx_buf;
+	uint16_t rx_cap;
 };
 
 void client_engine_init(struct client_engine *e, const struct client_proto *proto, void *owner,
                         const struct client_cfg *cfg, struct rig_io io, struct pack_state *out);
+/* The protocol assembler's buffer: the engine feeds it, and empties it before each request
+ * unless the line is a stream. */
+void client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap);
 /* One step of a polled protocol: read, judge, time out, resend, start the next cycle. */
 enum client_event client_engine_step(struct client_engine *e, uint32_t now_ms);
 

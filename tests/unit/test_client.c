@@ -33,7 +33,7 @@ struct toy {
 	uint8_t pause_first;  /* request 0 has no answer */
 	uint8_t skip;         /* a request may go unanswered */
 	uint8_t completes;    /* cycle_complete calls */
-	uint8_t resets;       /* rx_reset calls */
+	uint8_t resets;       /* on_send calls */
 };
 
 static enum client_req kind(const struct toy *t)
@@ -58,13 +58,14 @@ static enum client_req next_request(void *v)
 	return kind(t);
 }
 
-static size_t encode(void *v, uint8_t *wire, size_t cap)
+static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct toy *t = v;
 
 	assert_true(cap >= 1);
 	wire[0] = (uint8_t)(REQ + t->k);
-	return 1;
+	*n = 1;
+	return RIG_OK;
 }
 
 static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
@@ -98,21 +99,20 @@ static enum client_rx judge(const struct toy *t, uint8_t b)
 	}
 }
 
-static int rx_next(void *v, int waiting, uint32_t now_ms, enum client_rx *verdict)
+static enum client_rx rx_next(void *v, int waiting)
 {
 	struct toy *t = v;
 	uint8_t b;
 
-	(void)now_ms;
 	if (!t->have)
-		return 0;
+		return CLIENT_RX_NONE;
 	b = t->buf[0];
 	memmove(t->buf, t->buf + 1, --t->have);
-	*verdict = waiting || b == B_ECHO ? judge(t, b) : CLIENT_RX_WAIT;
-	return 1;
+	return waiting || b == B_ECHO ? judge(t, b) : CLIENT_RX_WAIT;
 }
 
-static void rx_reset(void *v)
+/* The toy's assembler is its own (rx_feed), so it empties it itself. */
+static void on_send(void *v)
 {
 	struct toy *t = v;
 
@@ -133,29 +133,18 @@ static void cycle_complete(void *v)
 	t->eng.out->soc_pct = 42;
 }
 
+/* The toy on either kind of line: the same hooks, two tables. */
+#define TOY_HOOKS                                                                          \
+	.begin_cycle = begin_cycle, .next_request = next_request, .encode = encode,        \
+	.rx_feed = rx_feed, .rx_next = rx_next, .on_send = on_send,                        \
+	.cycle_complete = cycle_complete
+
 static const struct client_proto toy_flush = {
-	.line = CLIENT_LINE_FLUSH,
-	.pause_ms = 50,
-	.begin_cycle = begin_cycle,
-	.next_request = next_request,
-	.encode = encode,
-	.rx_feed = rx_feed,
-	.rx_next = rx_next,
-	.rx_reset = rx_reset,
-	.skippable = skippable,
-	.cycle_complete = cycle_complete,
+	TOY_HOOKS, .line = CLIENT_LINE_FLUSH, .pause_ms = 50, .skippable = skippable
 };
 
 static const struct client_proto toy_quiet = {
-	.line = CLIENT_LINE_QUIET,
-	.quiet_ms = 100,
-	.begin_cycle = begin_cycle,
-	.next_request = next_request,
-	.encode = encode,
-	.rx_feed = rx_feed,
-	.rx_next = rx_next,
-	.rx_reset = rx_reset,
-	.cycle_complete = cycle_complete,
+	TOY_HOOKS, .line = CLIENT_LINE_QUIET, .quiet_ms = 100
 };
 
 struct rig {
@@ -191,6 +180,13 @@ static void sent(struct rig *r, int b)
 	assert_int_equal(r->io.tx_len, 1);
 	assert_int_equal(r->io.tx[0], b);
 	fake_io_clear_tx(&r->io);
+}
+
+/* Steps at t, expecting event ev and the byte b sent (or nothing for b < 0). */
+static void at(struct rig *r, uint32_t t, enum client_event ev, int b)
+{
+	assert_int_equal(step(r, t), ev);
+	sent(r, b);
 }
 
 static void answer(struct rig *r, uint8_t b)
@@ -241,18 +237,15 @@ static void cadence_keeps_poll_ms_and_never_catches_up(void **state)
 
 	(void)state;
 	cycle_ok(r, 0);
-	assert_int_equal(step(r, 999), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 999, CLIENT_BUSY, -1);
 	cycle_ok(r, 1000);
 	/* Late (the port was busy): the next slot, 2000, passed, but 3000 is still ahead. */
 	cycle_ok(r, 2500);
-	assert_int_equal(step(r, 2999), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 2999, CLIENT_BUSY, -1);
 	cycle_ok(r, 3000);
 	/* Very late: slots 4000 and 5000 are both gone; the cadence restarts from now. */
 	cycle_ok(r, 5200);
-	assert_int_equal(step(r, 6199), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 6199, CLIENT_BUSY, -1);
 	cycle_ok(r, 6200);
 	assert_int_equal(stats(r)->cycles_ok, 6);
 }
@@ -262,25 +255,17 @@ static void timeout_resends_first_at_once_then_backs_off(void **state)
 	struct rig *r = start(&toy_flush, 1);
 
 	(void)state;
-	assert_int_equal(step(r, 0), CLIENT_BUSY);
-	sent(r, REQ);
-	assert_int_equal(step(r, 499), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, 500), CLIENT_BUSY);       /* timeout 1: resend at once */
-	sent(r, REQ);
+	at(r, 0, CLIENT_BUSY, REQ);
+	at(r, 499, CLIENT_BUSY, -1);
+	at(r, 500, CLIENT_BUSY, REQ);  /* timeout 1: resend at once */
 	assert_int_equal(stats(r)->timeouts, 1);
 	assert_int_equal(stats(r)->resends, 1);
-	assert_int_equal(step(r, 1000), CLIENT_BUSY);      /* timeout 2: back-off 100 */
-	sent(r, -1);
-	assert_int_equal(step(r, 1099), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, 1100), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 1000, CLIENT_BUSY, -1);  /* timeout 2: back-off 100 */
+	at(r, 1099, CLIENT_BUSY, -1);
+	at(r, 1100, CLIENT_BUSY, REQ);
 	assert_int_equal(step(r, 1600), CLIENT_BUSY);      /* timeout 3: back-off doubles */
-	assert_int_equal(step(r, 1799), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, 1800), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 1799, CLIENT_BUSY, -1);
+	at(r, 1800, CLIENT_BUSY, REQ);
 	assert_int_equal(stats(r)->requests, 4);
 	assert_int_equal(stats(r)->resends, 3);
 	/* The answer to the resend still completes the cycle. */
@@ -321,10 +306,8 @@ static void skippable_request_lets_the_cycle_go_on(void **state)
 	(void)state;
 	r->t.skip = 1;
 	r->t.eng.cfg.retries = 0;
-	assert_int_equal(step(r, 0), CLIENT_BUSY);
-	sent(r, REQ);
-	assert_int_equal(step(r, 500), CLIENT_BUSY);       /* given up: the next request at once */
-	sent(r, REQ + 1);
+	at(r, 0, CLIENT_BUSY, REQ);
+	at(r, 500, CLIENT_BUSY, REQ + 1);  /* given up: the next request at once */
 	answer(r, ANS + 1);
 	assert_int_equal(step(r, 510), CLIENT_CYCLE_OK);
 	assert_int_equal(stats(r)->timeouts, 1);
@@ -335,27 +318,21 @@ static void verdicts_count_and_steer(void **state)
 	struct rig *r = start(&toy_flush, 2);
 
 	(void)state;
-	assert_int_equal(step(r, 0), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 0, CLIENT_BUSY, REQ);
 	answer(r, B_ECHO);                                  /* refused, still waiting */
-	assert_int_equal(step(r, 10), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 10, CLIENT_BUSY, -1);
 	assert_int_equal(stats(r)->rejected, 1);
 	answer(r, B_BAD);                                   /* refused and resent at once */
-	assert_int_equal(step(r, 20), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 20, CLIENT_BUSY, REQ);
 	assert_int_equal(stats(r)->rejected, 2);
 	assert_int_equal(stats(r)->timeouts, 1);
 	answer(r, B_LOST);                                  /* lost: resent after the back-off */
-	assert_int_equal(step(r, 30), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 30, CLIENT_BUSY, -1);
 	assert_int_equal(stats(r)->rejected, 2);
 	assert_int_equal(stats(r)->timeouts, 2);
-	assert_int_equal(step(r, 130), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 130, CLIENT_BUSY, REQ);
 	answer(r, B_DONE_ERROR);                            /* answered with an error: go on */
-	assert_int_equal(step(r, 140), CLIENT_BUSY);
-	sent(r, REQ + 1);
+	at(r, 140, CLIENT_BUSY, REQ + 1);
 	assert_int_equal(stats(r)->error_replies, 1);
 	answer(r, B_FAIL);                                  /* an error that ends the cycle */
 	assert_int_equal(step(r, 150), CLIENT_CYCLE_FAIL);
@@ -370,8 +347,7 @@ static void flush_drops_stale_input_before_a_request(void **state)
 
 	(void)state;
 	answer(r, ANS);                                     /* before anything was asked */
-	assert_int_equal(step(r, 0), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 0, CLIENT_BUSY, REQ);
 	assert_int_equal(r->t.resets, 1);
 	assert_int_equal(step(r, 10), CLIENT_BUSY);         /* the stale answer did not count */
 	answer(r, ANS);
@@ -384,17 +360,13 @@ static void quiet_line_waits_for_silence(void **state)
 	struct rig *r = start(&toy_quiet, 2);
 
 	(void)state;
-	assert_int_equal(step(r, 0), CLIENT_BUSY);          /* a line never used is quiet */
-	sent(r, REQ);
+	at(r, 0, CLIENT_BUSY, REQ);  /* a line never used is quiet */
 	answer(r, ANS);
-	assert_int_equal(step(r, 30), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 30, CLIENT_BUSY, -1);
 	answer(r, 0x55);                                    /* noise keeps the line busy */
 	assert_int_equal(step(r, 100), CLIENT_BUSY);
-	assert_int_equal(step(r, 199), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, 200), CLIENT_BUSY);
-	sent(r, REQ + 1);
+	at(r, 199, CLIENT_BUSY, -1);
+	at(r, 200, CLIENT_BUSY, REQ + 1);
 	answer(r, ANS + 1);
 	assert_int_equal(step(r, 250), CLIENT_CYCLE_OK);
 }
@@ -406,8 +378,7 @@ static void quiet_line_noise_delays_at_most_timeout(void **state)
 	uint32_t t;
 
 	(void)state;
-	assert_int_equal(step(r, 0), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 0, CLIENT_BUSY, REQ);
 	answer(r, ANS);
 	assert_int_equal(step(r, 10), CLIENT_BUSY);
 	for (t = 20; t < 510; t += 20) {
@@ -416,8 +387,7 @@ static void quiet_line_noise_delays_at_most_timeout(void **state)
 		sent(r, -1);
 	}
 	answer(r, 0x55);
-	assert_int_equal(step(r, 510), CLIENT_BUSY);
-	sent(r, REQ + 1);
+	at(r, 510, CLIENT_BUSY, REQ + 1);
 }
 
 static void pause_request_is_followed_after_pause_ms(void **state)
@@ -426,12 +396,9 @@ static void pause_request_is_followed_after_pause_ms(void **state)
 
 	(void)state;
 	r->t.pause_first = 1;
-	assert_int_equal(step(r, 0), CLIENT_BUSY);
-	sent(r, REQ);
-	assert_int_equal(step(r, 49), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, 50), CLIENT_BUSY);
-	sent(r, REQ + 1);
+	at(r, 0, CLIENT_BUSY, REQ);
+	at(r, 49, CLIENT_BUSY, -1);
+	at(r, 50, CLIENT_BUSY, REQ + 1);
 	answer(r, ANS + 1);
 	assert_int_equal(step(r, 60), CLIENT_CYCLE_OK);
 	assert_int_equal(stats(r)->requests, 2);
@@ -446,27 +413,19 @@ static void survives_the_32_bit_millisecond_wrap(void **state)
 
 	(void)state;
 	cycle_ok(r, t0);
-	assert_int_equal(step(r, 0xFFFFFFFFu), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, t0 + 999u), CLIENT_BUSY);  /* 743 after the wrap */
-	sent(r, -1);
-	assert_int_equal(step(r, t0 + 1000u), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 0xFFFFFFFFu, CLIENT_BUSY, -1);
+	at(r, t0 + 999u, CLIENT_BUSY, -1);  /* 743 after the wrap */
+	at(r, t0 + 1000u, CLIENT_BUSY, REQ);
 	/* A request sent just before the wrap times out just after it. */
 	r = start(&toy_flush, 1);
-	assert_int_equal(step(r, 0xFFFFFFF0u), CLIENT_BUSY);
-	sent(r, REQ);
-	assert_int_equal(step(r, 0xFFFFFFFFu), CLIENT_BUSY);   /* not yet timed out */
-	sent(r, -1);
-	assert_int_equal(step(r, 0xFFFFFFF0u + 499u), CLIENT_BUSY);
-	sent(r, -1);
+	at(r, 0xFFFFFFF0u, CLIENT_BUSY, REQ);
+	at(r, 0xFFFFFFFFu, CLIENT_BUSY, -1);  /* not yet timed out */
+	at(r, 0xFFFFFFF0u + 499u, CLIENT_BUSY, -1);
 	assert_int_equal(step(r, 0xFFFFFFF0u + 500u), CLIENT_BUSY);
 	sent(r, REQ);                                       /* the first resend, at once */
 	assert_int_equal(step(r, 0xFFFFFFF0u + 1000u), CLIENT_BUSY);
-	assert_int_equal(step(r, 0xFFFFFFF0u + 1099u), CLIENT_BUSY);
-	sent(r, -1);
-	assert_int_equal(step(r, 0xFFFFFFF0u + 1100u), CLIENT_BUSY);
-	sent(r, REQ);
+	at(r, 0xFFFFFFF0u + 1099u, CLIENT_BUSY, -1);
+	at(r, 0xFFFFFFF0u + 1100u, CLIENT_BUSY, REQ);
 	answer(r, ANS);
 	assert_int_equal(step(r, 0xFFFFFFF0u + 1110u), CLIENT_CYCLE_OK);
 	assert_int_equal(r->ps.updated_ms, 0xFFFFFFF0u + 1110u);
