@@ -1,6 +1,7 @@
-/* What every protocol client shares: configuration, status, the result of one step, and the
- * function table a port drives it through. Each protocol's client has the same function set
- * (init, step, set_fets, stats) under its own prefix, and exports it as `<proto>_client_ops`. */
+/* What every protocol client shares: configuration, status, the result of one step, the
+ * function table a port drives it through, and the transaction engine each client runs on.
+ * Each protocol's client has the same function set (init, step, set_fets, stats) under its own
+ * prefix, and exports it as `<proto>_client_ops`. */
 #ifndef BMSRIG_CLIENT_H
 #define BMSRIG_CLIENT_H
 
@@ -94,8 +95,8 @@ static inline int client_due(uint32_t now_ms, uint32_t at_ms)
  *
  * One engine sequences every protocol: the poll cadence, one request at a time with its
  * timeout, resends with back-off, the cycle bookkeeping and the read side. A protocol says
- * what to send and what a received frame means through a const struct client_proto; its client
- * embeds a struct client_engine and hands the engine itself (the hooks' `c`).
+ * what to send and what a received frame means through a const struct client_proto. Its client
+ * embeds a struct client_engine and gives it a pointer to itself, which every hook gets as `c`.
  */
 
 /* What one received frame did to the request in flight (the protocol's verdict). */
