@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/jk_ble_client.h"
+#include "bmsrig/jk_ble.h"
 #include "bmsrig/jk_ble_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))

@@ -849,3 +849,37 @@ void daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct da
 	put_be16(f->data + 2, b->delta_mV);
 	memcpy(f->data + 4, b->reserved, 4);
 }
+
+/* ---- the neutral view -------------------------------------------------------------------- */
+
+int daly_current_sign_fix(int32_t *current_mA, uint8_t state)
+{
+	if ((state == DALY_STATE_DISCHARGING && *current_mA > 0) ||
+	    (state == DALY_STATE_CHARGING && *current_mA < 0)) {
+		*current_mA = -*current_mA;
+		return 1;
+	}
+	return 0;
+}
+
+void daly_to_pack_state(const struct daly_poll *p, struct pack_state *s)
+{
+	unsigned cells = p->status.cell_count < PACK_CELLS_MAX ? p->status.cell_count : PACK_CELLS_MAX;
+	unsigned ntc = p->status.ntc_count < PACK_TEMPS_MAX ? p->status.ntc_count : PACK_TEMPS_MAX;
+	uint32_t soc = u32_div10_round(p->pack.soc_permille);
+
+	s->pack_mV = p->pack.pack_mV;
+	s->current_mA = p->pack.current_mA;
+	s->soc_pct = (uint8_t)(soc > 100u ? 100u : soc);
+	s->remain_mAh = p->mos.remain_mAh;
+	s->full_mAh = 0;                          /* not in the poll set (0x50 is a setting) */
+	s->cycles = p->status.cycles;
+	s->fet_chg = p->mos.chg_fet != 0;
+	s->fet_dsg = p->mos.dsg_fet != 0;
+	s->prot = daly_faults_to_pack_prot(&p->faults);
+	s->bal_mask = cells < 32u ? p->bal.bal_lo & ((1u << cells) - 1u) : p->bal.bal_lo;
+	s->cell_count = (uint8_t)cells;
+	memcpy(s->cell_mV, p->cell_mV, cells * sizeof s->cell_mV[0]);
+	s->temp_count = (uint8_t)ntc;
+	memcpy(s->temp_dK, p->temp_dK, ntc * sizeof s->temp_dK[0]);
+}

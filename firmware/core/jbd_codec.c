@@ -492,3 +492,28 @@ void jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned 
 	*month = (packed >> 5) & 0x0Fu;
 	*day = packed & 0x1Fu;
 }
+
+/* ---- the neutral view -------------------------------------------------------------------- */
+
+void jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *cells, struct pack_state *s)
+{
+	unsigned i;
+
+	s->pack_mV = b->pack_mV;
+	s->current_mA = b->current_mA;
+	s->soc_pct = b->soc_pct;
+	s->remain_mAh = b->remain_mAh;
+	s->full_mAh = b->full_mAh;
+	s->cycles = b->cycles;
+	s->fet_chg = (b->fet & JBD_FET_CHG_ON) != 0;
+	s->fet_dsg = (b->fet & JBD_FET_DSG_ON) != 0;
+	/* JBD bits 0..12 are the normalised set, bit for bit; 13..15 have no neutral meaning. */
+	s->prot = b->prot_raw & 0x1FFFu;
+	s->bal_mask = (uint32_t)b->bal_high << 16 | b->bal_low;
+	s->temp_count = b->ntc_count;
+	for (i = 0; i < b->ntc_count && i < PACK_TEMPS_MAX; i++)
+		s->temp_dK[i] = b->temp_dK[i];
+	s->cell_count = cells->count;
+	for (i = 0; i < cells->count && i < PACK_CELLS_MAX; i++)
+		s->cell_mV[i] = cells->cell_mV[i];
+}

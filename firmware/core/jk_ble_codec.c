@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsrig/jk_ble.h"
+#include "bmsrig/pack_state.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -703,4 +704,108 @@ rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 		/* A header inside noise, or a record cut short by the next one: resync one byte on. */
 		rxbuf_reject(&rx->b, rx->buf);
 	}
+}
+
+/* ---- the error mask (jk.md §3.7, field-notes §2.3) ------------------------------------- */
+
+struct error_bit {
+	uint8_t bit;
+	uint16_t to_24s, to_32s;   /* what a client reads into the bit */
+	uint16_t from;             /* the protection an emulated BMS reports with it (0: none) */
+};
+static const struct error_bit error_map[] = {
+	{ 4,  PACK_PROT_CELL_OV, 0,                 PACK_PROT_CELL_OV },  /* 32S: "battery full" */
+	{ 5,  PACK_PROT_PACK_OV, PACK_PROT_PACK_OV, PACK_PROT_PACK_OV },
+	{ 6,  PACK_PROT_CHG_OC,  PACK_PROT_CHG_OC,  PACK_PROT_CHG_OC },
+	{ 7,  PACK_PROT_SHORT,   PACK_PROT_SHORT,   0 },                  /* charge short circuit */
+	{ 8,  PACK_PROT_CHG_OT,  PACK_PROT_CHG_OT,  PACK_PROT_CHG_OT },
+	{ 9,  PACK_PROT_CHG_UT,  PACK_PROT_CHG_UT,  PACK_PROT_CHG_UT },
+	{ 10, PACK_PROT_AFE,     PACK_PROT_AFE,     PACK_PROT_AFE },      /* co-processor link */
+	{ 11, PACK_PROT_CELL_UV, PACK_PROT_CELL_UV, PACK_PROT_CELL_UV },
+	{ 12, PACK_PROT_PACK_UV, PACK_PROT_PACK_UV, PACK_PROT_PACK_UV },
+	{ 13, PACK_PROT_DSG_OC,  PACK_PROT_DSG_OC,  PACK_PROT_DSG_OC },
+	{ 14, PACK_PROT_SHORT,   PACK_PROT_SHORT,   PACK_PROT_SHORT },    /* discharge short */
+	{ 15, PACK_PROT_DSG_OT,  PACK_PROT_DSG_OT,  PACK_PROT_DSG_OT },
+	{ 21, 0, PACK_PROT_CHG_OT | PACK_PROT_DSG_OT, 0 },                /* battery over-temp */
+	{ 25, 0, PACK_PROT_DSG_OC,  0 },                                  /* discharge OCP II */
+	{ 26, 0, PACK_PROT_DSG_OC,  0 },                                  /* discharge OCP III */
+	{ 27, 0, PACK_PROT_DSG_UT,  PACK_PROT_DSG_UT },
+	{ 28, 0, PACK_PROT_SW_LOCK, PACK_PROT_SW_LOCK },                  /* GPS remote lock */
+};
+
+uint32_t jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout)
+{
+	uint32_t prot = 0;
+	unsigned i;
+
+	if (layout == JK_BLE_JK04)
+		return 0;
+	for (i = 0; i < N_OF(error_map); i++)
+		if (errors >> error_map[i].bit & 1u)
+			prot |= layout == JK_BLE_JK02_32S ? error_map[i].to_32s : error_map[i].to_24s;
+	return prot;
+}
+
+uint32_t jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout)
+{
+	uint32_t errors = 0, done = 0;
+	unsigned i, width = layout == JK_BLE_JK02_32S ? 32u : 16u;
+
+	if (layout == JK_BLE_JK04)
+		return 0;
+	for (i = 0; i < N_OF(error_map); i++) {
+		uint32_t p = prot & error_map[i].from & ~done;
+
+		if (p && error_map[i].bit < width) {
+			errors |= (uint32_t)1u << error_map[i].bit;
+			done |= p;
+		}
+	}
+	return errors;
+}
+
+/* ---- the neutral view ---------------------------------------------------------------------- */
+
+static int temp_present(const struct jk_ble_cells *c, enum jk_ble_layout layout, unsigned k)
+{
+	if (c->temp_dK[k] == JK_BLE_TEMP_ABSENT_DK)
+		return 0;
+	if (layout != JK_BLE_JK02_32S)
+		return k < 2u;
+	if (!c->temp_present)
+		return k < 2u;
+	return c->temp_present >> (k + 1u) & 1u;
+}
+
+void jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout layout, struct pack_state *s)
+{
+	unsigned i, n = 0, hi = 0, lo = 0, slots = jk_ble_slots(layout);
+
+	s->cell_count = 0;
+	for (i = 0; i < slots && n < PACK_CELLS_MAX; i++) {
+		if (!(c->cell_mask >> i & 1u))
+			continue;
+		if (!n || c->cell_mV[i] > c->cell_mV[hi])
+			hi = i;
+		if (!n || c->cell_mV[i] < c->cell_mV[lo])
+			lo = i;
+		s->cell_mV[n++] = c->cell_mV[i];
+	}
+	s->cell_count = (uint8_t)n;
+	s->pack_mV = c->pack_mV;
+	s->current_mA = c->current_mA;
+	s->soc_pct = c->soc_pct;
+	s->remain_mAh = c->remain_mAh;
+	s->full_mAh = c->full_mAh;
+	s->cycles = (uint16_t)(c->cycles > 0xFFFFu ? 0xFFFFu : c->cycles);
+	s->fet_chg = c->fet_chg != 0;
+	s->fet_dsg = c->fet_dsg != 0;
+	s->prot = jk_ble_errors_to_prot(c->errors, layout);
+	s->bal_mask = c->balance_action && n ? (uint32_t)1u << hi | (uint32_t)1u << lo : 0u;
+	s->temp_count = 0;
+	if (layout == JK_BLE_JK04)
+		return;
+	for (i = 0; i < JK_BLE_TEMPS_MAX && s->temp_count < PACK_TEMPS_MAX; i++)
+		if (temp_present(c, layout, i))
+			s->temp_dK[s->temp_count++] = (uint16_t)(c->temp_dK[i] < 0 ? 0 : c->temp_dK[i]);
 }

@@ -743,3 +743,60 @@ uint16_t jk_alarm_from_prot(uint32_t prot)
 			alarm = (uint16_t)(alarm | (1u << alarm_maps[i].bit));
 	return alarm;
 }
+
+/* ---- the neutral view -------------------------------------------------------------------- */
+
+rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
+{
+	static const uint8_t required[] = {
+		JK_ID_CELLS, JK_ID_PACK_V, JK_ID_CURRENT, JK_ID_SOC, JK_ID_STATUS
+	};
+	static const uint8_t probes[] = { JK_ID_BOX_TEMP, JK_ID_BAT_TEMP };
+	int32_t probe_dK[2];
+	uint16_t temp_dK[2];
+	unsigned i, n = 0, limit = jk_data_has(d, JK_ID_NTC_COUNT) ? d->ntc_count : 2u;
+	uint32_t cap_Ah = 0;
+
+	for (i = 0; i < sizeof required; i++)
+		if (!jk_data_has(d, required[i]))
+			return RIG_ERR_LENGTH;
+	if (d->cell_count == 0 || d->soc_pct > 100u)
+		return RIG_ERR_ARG;
+	probe_dK[0] = d->box_temp_dK;
+	probe_dK[1] = d->bat_temp_dK;
+	for (i = 0; i < sizeof probes && n < limit; i++) {
+		if (!jk_data_has(d, probes[i]))
+			continue;
+		/* Codes above 373 mean below 0 K: not a temperature, a broken frame or probe. */
+		if (probe_dK[i] < 0 || probe_dK[i] > 0xFFFF)
+			return RIG_ERR_ARG;
+		temp_dK[n++] = (uint16_t)probe_dK[i];
+	}
+
+	s->pack_mV = d->pack_mV;
+	s->current_mA = d->current_mA;
+	s->soc_pct = d->soc_pct;
+	s->cell_count = d->cell_count;
+	memcpy(s->cell_mV, d->cell_mV, sizeof s->cell_mV[0] * d->cell_count);
+	s->temp_count = (uint8_t)n;
+	memcpy(s->temp_dK, temp_dK, sizeof temp_dK[0] * n);
+	s->fet_chg = (d->status_raw & JK_STATUS_CHG_ON) != 0;
+	s->fet_dsg = (d->status_raw & JK_STATUS_DSG_ON) != 0;
+	s->prot = jk_data_has(d, JK_ID_ALARMS) ? jk_alarm_to_prot(d->alarm_raw) : 0u;
+	/* The JK form of JBD's software lock: a FET switched off by command (0xAB/0xAC). */
+	if ((jk_data_has(d, JK_ID_CHG_SWITCH) && !d->chg_switch) ||
+	    (jk_data_has(d, JK_ID_DSG_SWITCH) && !d->dsg_switch))
+		s->prot |= PACK_PROT_SW_LOCK;
+	s->bal_mask = 0;
+	if (jk_data_has(d, JK_ID_ACTUAL_CAPACITY) && d->actual_capacity_Ah)
+		cap_Ah = d->actual_capacity_Ah;
+	else if (jk_data_has(d, JK_ID_CAPACITY))
+		cap_Ah = d->capacity_Ah;
+	if (cap_Ah > 0xFFFFFFFFu / 1000u)
+		cap_Ah = 0xFFFFFFFFu / 1000u;
+	/* Ah x 1000 x SOC / 100 without a division: Ah x 10 x SOC. */
+	s->full_mAh = cap_Ah * 1000u;
+	s->remain_mAh = cap_Ah * 10u * d->soc_pct;
+	s->cycles = jk_data_has(d, JK_ID_CYCLES) ? d->cycles : 0u;
+	return RIG_OK;
+}

@@ -1,12 +1,16 @@
-/* What every protocol client shares: configuration, status, the result of one step, and the
- * function table a port drives it through. Each protocol's client has the same function set
- * (init, step, set_fets, stats) under its own prefix, and exports it as `<proto>_client_ops`. */
+/* What every protocol client shares: configuration, status, the result of one step, the
+ * function table a port drives it through, and the transaction engine each client runs on.
+ * Each protocol's client has the same function set (init, step, set_fets, stats) under its own
+ * prefix, and exports it as `<proto>_client_ops`. */
 #ifndef BMSRIG_CLIENT_H
 #define BMSRIG_CLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/io.h"
 #include "bmsrig/pack_state.h"
+#include "bmsrig/rc.h"
+#include "bmsrig/rxbuf.h"
 
 struct client_cfg {
 	uint32_t poll_ms;         /* start of one cycle to the start of the next */
@@ -78,8 +82,6 @@ struct client_ops {
 		prefix##_ops_stats                                                                 \
 	}
 
-/* Shared by the clients: the cycle bookkeeping every protocol does the same way. */
-enum client_event client_finish(struct client_stats *st, int ok);
 /* The wait before resend number `tries` (1-based count of sends so far): 0 for the first
  * resend, then backoff_ms doubling. */
 uint32_t client_backoff_ms(const struct client_cfg *cfg, uint8_t tries);
@@ -88,5 +90,119 @@ static inline int client_due(uint32_t now_ms, uint32_t at_ms)
 {
 	return (int32_t)(now_ms - at_ms) >= 0;
 }
+
+/* ---- the transaction engine ------------------------------------------------------------------
+ *
+ * One engine sequences every protocol: the poll cadence, one request at a time with its
+ * timeout, resends with back-off, the cycle bookkeeping and the read side. A protocol says
+ * what to send and what a received frame means through a const struct client_proto. Its client
+ * embeds a struct client_engine and gives it a pointer to itself, which every hook gets as `c`.
+ */
+
+/* What one received frame did to the request in flight (the protocol's verdict). */
+enum client_rx {
+	CLIENT_RX_NONE = 0,       /* no complete frame left in the assembler */
+	CLIENT_RX_WAIT,           /* not the answer (yet): another board's, more frames to come */
+	CLIENT_RX_SPURIOUS,       /* refused but harmless (an echo): counted in rejected, wait on */
+	CLIENT_RX_DONE,           /* the request is answered */
+	CLIENT_RX_DONE_ERROR,     /* answered with an error status the cycle survives */
+	CLIENT_RX_FAIL,           /* answered with an error status that fails the cycle */
+	CLIENT_RX_LOST,           /* unusable: handled as if no reply had come */
+	CLIENT_RX_BAD             /* implausible: counted in rejected, then handled as LOST */
+};
+
+/* What the protocol prepared to send next. */
+enum client_req {
+	CLIENT_REQ_NONE = 0,      /* the cycle has all it needs */
+	CLIENT_REQ_REPLY,         /* a request that waits for its answer */
+	CLIENT_REQ_PAUSE          /* a request nothing answers: the next one follows pause_ms later */
+};
+
+/* How the protocol treats the line around its requests. */
+enum client_line {
+	CLIENT_LINE_FLUSH = 0,    /* read only while a reply is due; drop stale input before sending */
+	CLIENT_LINE_QUIET,        /* read always; send only after quiet_ms without a byte */
+	CLIENT_LINE_STREAM        /* read always; never drop input (the BMS pushes by itself) */
+};
+
+struct client_proto {
+	uint8_t line;             /* enum client_line */
+	uint32_t quiet_ms;        /* CLIENT_LINE_QUIET: silence wanted before a request */
+	uint32_t pause_ms;        /* after a CLIENT_REQ_PAUSE request */
+	/* A new cycle: reset what it collects and prepare its first request. */
+	enum client_req (*begin_cycle)(void *c);
+	/* The request in flight is over (answered, or given up when skippable): prepare the next. */
+	enum client_req (*next_request)(void *c);
+	/* The prepared request on the wire, n bytes; called again for each resend. */
+	rig_rc (*encode)(void *c, uint8_t *wire, size_t cap, size_t *n);
+	/* The next complete frame out of the assembler, judged against the request in flight;
+	 * NONE when no frame is left. While no reply is due (`waiting` 0) only WAIT or SPURIOUS. */
+	enum client_rx (*rx_next)(void *c, int waiting);
+	/* Received bytes into the assembler, returning the count taken; NULL: rxbuf_take into the
+	 * buffer given to client_engine_rx. */
+	size_t (*rx_feed)(void *c, const uint8_t *p, size_t n, uint32_t now_ms);
+	/* Before each send, after the engine dropped the partial frame (may be NULL). */
+	void (*on_send)(void *c);
+	/* The request in flight had all its retries: 1 when the cycle goes on without it (may be
+	 * NULL: every request is required). */
+	int (*skippable)(const void *c);
+	/* The cycle has read everything: publish it (may be NULL when accepting did). */
+	void (*cycle_complete)(void *c);
+};
+
+/* The engine's phase. */
+enum client_phase {
+	CLIENT_PH_IDLE = 0,       /* between cycles (or, streaming, no command in flight) */
+	CLIENT_PH_READY,          /* a request waits for send_at_ms (and a quiet line) */
+	CLIENT_PH_WAIT,           /* a reply is due by sent_ms + timeout_ms */
+	CLIENT_PH_PAUSE           /* a request without answer went; the next at send_at_ms */
+};
+
+struct client_engine {
+	const struct client_proto *proto;
+	void *owner;              /* the client the hooks get */
+	struct client_cfg cfg;
+	struct rig_io io;
+	struct client_stats stats;
+	struct pack_state *out;
+	uint8_t phase;            /* enum client_phase */
+	uint8_t req;              /* enum client_req of the prepared request */
+	uint8_t tries;            /* sends of the prepared request */
+	uint8_t started;          /* a cycle has begun since init */
+	uint8_t line_used;        /* a byte went either way since init */
+	uint32_t next_poll_ms;
+	uint32_t sent_ms;
+	uint32_t send_at_ms;
+	uint32_t line_ms;         /* last byte sent or received */
+	uint32_t now_ms;          /* of the step in progress, for hooks that send */
+	struct rxbuf *rxb;        /* the assembler's fill level, and its buffer */
+	uint8_t *rx_buf;
+	uint16_t rx_cap;
+};
+
+void client_engine_init(struct client_engine *e, const struct client_proto *proto, void *owner,
+                        const struct client_cfg *cfg, struct rig_io io, struct pack_state *out);
+/* The protocol assembler's buffer: the engine feeds it, and empties it before each request
+ * unless the line is a stream. */
+void client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap);
+/* One step of a polled protocol: read, judge, time out, resend, start the next cycle. */
+enum client_event client_engine_step(struct client_engine *e, uint32_t now_ms);
+
+/* The engine's parts, for a protocol whose cycle is not a list of requests (JK BLE). */
+/* 1 when a new cycle is due now (the first at once); books the next one. */
+int client_cycle_due(struct client_engine *e, uint32_t now_ms);
+/* Reads what the line has and feeds it to the protocol; the event of a cycle that ended. */
+enum client_event client_engine_receive(struct client_engine *e, uint32_t now_ms);
+/* Sends the prepared request (kind e->req) now; counts it, and a resend as such. */
+void client_engine_send(struct client_engine *e, uint32_t now_ms);
+/* Sends a READY request when its time has come and the line allows. */
+void client_engine_send_due(struct client_engine *e, uint32_t now_ms);
+/* The request in flight timed out: counts it; returns 1 when it has had all its retries, else
+ * schedules the resend with back-off (READY) and returns 0. */
+int client_engine_expire(struct client_engine *e, uint32_t now_ms);
+/* The cycle's bookkeeping in the stats, and the event it makes. */
+enum client_event client_finish(struct client_stats *st, int ok);
+/* client_finish, and the engine goes IDLE. */
+enum client_event client_engine_finish(struct client_engine *e, int ok);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bmsrig/pack_state.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/rxbuf.h"
 
@@ -326,5 +327,24 @@ rig_rc daly_current_to_raw(int32_t mA, uint16_t *raw);
 /* degC + 40 in one byte <-> 0.1 K. to_raw rounds; RIG_ERR_ARG outside -40..215 degC. */
 uint16_t daly_temp_from_raw(uint8_t raw);
 rig_rc daly_temp_to_raw(uint32_t dK, uint8_t *raw);
+
+/* ---- the neutral view ---------------------------------------------------------------- */
+
+/* What one cycle decoded, before it becomes a pack_state. */
+struct daly_poll {
+	struct daly_status status;         /* 0x94 */
+	struct daly_pack pack;             /* 0x90 */
+	struct daly_mos mos;               /* 0x93 */
+	uint16_t cell_mV[PACK_CELLS_MAX];  /* 0x95, the first cells the pack_state can hold */
+	uint16_t temp_dK[PACK_TEMPS_MAX];  /* 0x96 */
+	struct daly_balance bal;           /* 0x97 */
+	struct daly_faults faults;         /* 0x98 */
+};
+
+/* The client's current sign check (daly_client.h) on one current: returns 1 when it flipped
+ * *current_mA. */
+int daly_current_sign_fix(int32_t *current_mA, uint8_t state);
+/* One cycle's decoded replies into the neutral view (current as given: fix it first). */
+void daly_to_pack_state(const struct daly_poll *p, struct pack_state *s);
 
 #endif

@@ -62,38 +62,16 @@
 #define DALY_CLIENT_INVERT_CURRENT 0x02u   /* the unit reports discharge as positive */
 #define DALY_CLIENT_FILL_AA        0x04u   /* fill read requests with 0xAA (§2.3) */
 
-/* What one cycle decoded, before it becomes a pack_state. */
-struct daly_poll {
-	struct daly_status status;         /* 0x94 */
-	struct daly_pack pack;             /* 0x90 */
-	struct daly_mos mos;               /* 0x93 */
-	uint16_t cell_mV[PACK_CELLS_MAX];  /* 0x95, the first cells the pack_state can hold */
-	uint16_t temp_dK[PACK_TEMPS_MAX];  /* 0x96 */
-	struct daly_balance bal;           /* 0x97 */
-	struct daly_faults faults;         /* 0x98 */
-};
-
 struct daly_client {
-	struct client_cfg cfg;
-	struct rig_io io;
+	struct client_engine eng;          /* cadence, line, timeouts, resends, stats */
 	struct daly_rx rx;
-	struct client_stats stats;
-	struct pack_state *out;
 	struct daly_frame req;             /* the request in flight */
 	uint8_t host, board;               /* request address; reply address */
-	uint8_t phase;                     /* internal: what the cycle is doing */
 	uint8_t step;                      /* index into the cycle's read list */
-	uint8_t tries;                     /* sends of the current request */
-	uint8_t started;
-	uint8_t line_used;                 /* any byte sent or received yet */
 	uint8_t fet_pending;               /* bit 0 charge, bit 1 discharge switch to send */
 	uint8_t fet_chg_on, fet_dsg_on;
 	uint8_t frames_needed;             /* of the 0x95/0x96 answer in flight */
 	uint16_t frames_seen;              /* bit k-1: frame k arrived */
-	uint32_t next_poll_ms;
-	uint32_t sent_ms;
-	uint32_t send_at_ms;               /* earliest send of the prepared request */
-	uint32_t line_ms;                  /* last byte sent or received */
 	uint32_t sign_flips;               /* currents whose sign 0x93 corrected */
 	uint32_t sign_rechecks;            /* 0x90 and 0x93 read again: the two disagreed */
 	uint8_t sign_inverted;             /* this BMS reports its current inverted (learnt) */
@@ -110,10 +88,5 @@ void daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg_on)
 const struct client_stats *daly_client_stats(const struct daly_client *c);
 
 extern const struct client_ops daly_client_ops;
-
-/* The sign check above on one current: returns 1 when it flipped *current_mA. */
-int daly_current_sign_fix(int32_t *current_mA, uint8_t state);
-/* One cycle's decoded replies into the neutral view (current as given: fix it first). */
-void daly_to_pack_state(const struct daly_poll *p, struct pack_state *s);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bmsrig/pack_state.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/rxbuf.h"
 
@@ -199,5 +200,9 @@ int jbd_reg_is_calibration(uint8_t reg);  /* 0xAD-0xD7 */
 /* Packed production date. */
 uint16_t jbd_date_pack(unsigned year, unsigned month, unsigned day);
 void jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned *day);
+
+/* JBD 0x03 + 0x04 into the neutral view (the client's, and tools that decode captures). JBD
+ * protection bits 0..12 are PACK_PROT_* bit for bit. */
+void jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *c, struct pack_state *s);
 
 #endif

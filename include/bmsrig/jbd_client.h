@@ -10,20 +10,11 @@
 #include "bmsrig/pack_state.h"
 
 struct jbd_client {
-	struct client_cfg cfg;
-	struct rig_io io;
+	struct client_engine eng;    /* cadence, timeouts, resends, stats */
 	struct jbd_rx rx;
-	struct client_stats stats;
-	struct pack_state *out;
 	struct jbd_frame req;        /* the request in flight */
-	uint8_t phase;               /* internal: what the cycle is doing */
-	uint8_t tries;               /* sends of the current request */
-	uint8_t started;
 	uint8_t mosfet_pending;      /* a mask waits to be sent */
 	uint8_t mosfet_mask;
-	uint32_t next_poll_ms;
-	uint32_t sent_ms;
-	uint32_t resend_at_ms;
 	struct jbd_basic basic;      /* 0x03 of the cycle in progress */
 };
 
@@ -35,8 +26,5 @@ void jbd_client_set_fets(struct jbd_client *c, uint8_t chg_on, uint8_t dsg_on);
 const struct client_stats *jbd_client_stats(const struct jbd_client *c);
 
 extern const struct client_ops jbd_client_ops;
-
-/* JBD 0x03 + 0x04 into the neutral view (shared with tools that decode captures). */
-void jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *c, struct pack_state *s);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bmsrig/pack_state.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/rxbuf.h"
 
@@ -264,5 +265,17 @@ rig_rc jk_write_decode(const struct jk_frame *f, struct jk_data *d);
  * are dropped by to_prot. */
 uint32_t jk_alarm_to_prot(uint16_t alarm_raw);
 uint16_t jk_alarm_from_prot(uint32_t prot);
+
+/*
+ * A read-all's items into the neutral view (shared with tools that decode captures).
+ * Needs 0x79, 0x83, 0x84, 0x85 and 0x8C (RIG_ERR_LENGTH when one is missing) and temperatures
+ * a pack_state can hold (RIG_ERR_ARG). Temperatures: 0x81, 0x82 as carried, at most 0x86 of
+ * them (the MOSFET probe 0x80 is the board's, not the pack's). FETs: 0x8C bits 0/1. prot:
+ * jk_alarm_to_prot(0x8B), plus PACK_PROT_SW_LOCK when 0xAB or 0xAC is off. full_mAh: 0xB9
+ * (actual capacity) when set, else 0xAA; remain_mAh = full x SOC. bal_mask: 0, the protocol
+ * reports no per-cell balancing (0x8C bit 2 is only the balancer switch). *s is untouched on
+ * an error.
+ */
+rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s);
 
 #endif

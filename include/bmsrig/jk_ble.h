@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bmsrig/pack_state.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/rxbuf.h"
 
@@ -225,5 +226,34 @@ size_t jk_ble_rx_feed(struct jk_ble_rx *rx, const uint8_t *p, size_t n, uint32_t
 /* RIG_OK: wire[0..n) is the next valid frame, n = 20 (command) or 300 (record).
  * RIG_MORE: nothing complete yet. */
 rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n);
+
+/* ---- the neutral view ---------------------------------------------------------------- */
+
+/*
+ * A decoded cell-info record into the neutral view:
+ *   cells       the cells of the record's cell mask, in order (JK04: the non-zero slots)
+ *   temps_dK    the pack probes only, in record order: T1, T2, and on 32S the sensors at
+ *               offsets 254, 256, 258. A probe is left out when it reads -200.0 degC (no
+ *               sensor) or, on 32S, when its presence bit (byte 214, bits 1..5) is clear; a
+ *               presence byte of 0 counts as "T1 and T2". The MOSFET temperature is not a pack
+ *               probe and is not reported. JK04 records carry no temperatures.
+ *   pack_mV, current_mA (+ = charging), soc_pct, remain/full mAh, cycles, fet_chg/fet_dsg
+ *               as sent (JK04: pack = sum of cells; current, SOC and FETs read 0: not sent)
+ *   prot        the error mask through jk_ble_errors_to_prot
+ *   bal_mask    while the balancer works: the highest and the lowest cell (the active
+ *               balancer moves charge between them); 0 otherwise
+ */
+void jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout layout, struct pack_state *s);
+
+/*
+ * The error mask of a cell-info record (jk.md §3.7) as PACK_PROT_* bits, one table for both
+ * directions. Bit 4 differs by firmware (field-notes §2.3): "cell over-voltage" on JK02_24S
+ * (firmware < 11), "battery is fully charged" on JK02_32S (firmware >= 11), which is the normal
+ * end of a charge and maps to no protection bit. JK04 records have no error mask.
+ */
+uint32_t jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout);
+/* What an emulated BMS of this layout sends for the protections in prot (one bit per
+ * condition; bits a layout's mask cannot hold are dropped). */
+uint32_t jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout);
 
 #endif

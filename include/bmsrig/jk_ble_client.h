@@ -21,18 +21,7 @@
  * time) and resent on timeout; the outcome shows in the FET bytes of the following records.
  * JK04 boards have no such switches: set_fets does nothing there.
  *
- * What lands in the pack_state (jk_ble_to_pack_state):
- *   cells       the cells of the record's cell mask, in order (JK04: the non-zero slots)
- *   temps_dK    the pack probes only, in record order: T1, T2, and on 32S the sensors at
- *               offsets 254, 256, 258. A probe is left out when it reads -200.0 degC (no
- *               sensor) or, on 32S, when its presence bit (byte 214, bits 1..5) is clear; a
- *               presence byte of 0 counts as "T1 and T2". The MOSFET temperature is not a pack
- *               probe and is not reported. JK04 records carry no temperatures.
- *   pack_mV, current_mA (+ = charging), soc_pct, remain/full mAh, cycles, fet_chg/fet_dsg
- *               as sent (JK04: pack = sum of cells; current, SOC and FETs read 0: not sent)
- *   prot        the error mask through jk_ble_errors_to_prot
- *   bal_mask    while the balancer works: the highest and the lowest cell (the active
- *               balancer moves charge between them); 0 otherwise
+ * What lands in the pack_state: see jk_ble_to_pack_state (jk_ble.h).
  */
 #ifndef BMSRIG_JK_BLE_CLIENT_H
 #define BMSRIG_JK_BLE_CLIENT_H
@@ -44,25 +33,16 @@
 #include "bmsrig/pack_state.h"
 
 struct jk_ble_client {
-	struct client_cfg cfg;
-	struct rig_io io;
+	struct client_engine eng;   /* cadence, command timeouts and resends, stats */
 	struct jk_ble_rx rx;
-	struct client_stats stats;
-	struct pack_state *out;
 	uint8_t session;            /* internal: where the 0x97/0x96 sequence stands */
-	uint8_t tries;              /* sends of the command in flight */
-	uint8_t resend_due;         /* a resend waits for resend_at_ms */
 	uint8_t layout;             /* enum jk_ble_layout of the last cell-info record */
 	uint8_t fresh;              /* a cell-info record landed since the last cycle */
 	uint8_t cycle_open;
-	uint8_t started;
 	uint8_t fets_pending;       /* bit 0: charge switch write, bit 1: discharge */
 	uint8_t chg_on, dsg_on;
 	uint8_t writing;            /* the register of the write in flight */
-	uint32_t next_poll_ms;
 	uint32_t cycle_ms;          /* when the open cycle began */
-	uint32_t sent_ms;
-	uint32_t resend_at_ms;
 	uint32_t records;           /* cell-info records taken */
 };
 
@@ -74,19 +54,5 @@ void jk_ble_client_set_fets(struct jk_ble_client *c, uint8_t chg_on, uint8_t dsg
 const struct client_stats *jk_ble_client_stats(const struct jk_ble_client *c);
 
 extern const struct client_ops jk_ble_client_ops;
-
-/* A decoded cell-info record into the neutral view (rules above). */
-void jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout layout, struct pack_state *s);
-
-/*
- * The error mask of a cell-info record (jk.md §3.7) as PACK_PROT_* bits, one table for both
- * directions. Bit 4 differs by firmware (field-notes §2.3): "cell over-voltage" on JK02_24S
- * (firmware < 11), "battery is fully charged" on JK02_32S (firmware >= 11), which is the normal
- * end of a charge and maps to no protection bit. JK04 records have no error mask.
- */
-uint32_t jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout);
-/* What an emulated BMS of this layout sends for the protections in prot (one bit per
- * condition; bits a layout's mask cannot hold are dropped). */
-uint32_t jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout);
 
 #endif

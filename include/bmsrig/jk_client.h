@@ -30,20 +30,11 @@
 #include "bmsrig/pack_state.h"
 
 struct jk_client {
-	struct client_cfg cfg;
-	struct rig_io io;
+	struct client_engine eng;    /* cadence, timeouts, resends, stats */
 	struct jk_rx rx;
-	struct client_stats stats;
-	struct pack_state *out;
-	uint8_t phase;               /* internal: what the cycle is doing */
 	uint8_t step;                /* internal: which request of the cycle is in flight */
-	uint8_t tries;               /* sends of the current request */
-	uint8_t started;
 	uint8_t fets_pending;        /* 0xAB/0xAC differ from what was asked, or are unsent */
 	uint8_t chg_on, dsg_on;      /* what was asked */
-	uint32_t next_poll_ms;
-	uint32_t sent_ms;
-	uint32_t resend_at_ms;
 };
 
 void jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct rig_io io,
@@ -54,17 +45,5 @@ void jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on);
 const struct client_stats *jk_client_stats(const struct jk_client *c);
 
 extern const struct client_ops jk_client_ops;
-
-/*
- * A read-all's items into the neutral view (shared with tools that decode captures).
- * Needs 0x79, 0x83, 0x84, 0x85 and 0x8C (RIG_ERR_LENGTH when one is missing) and temperatures
- * a pack_state can hold (RIG_ERR_ARG). Temperatures: 0x81, 0x82 as carried, at most 0x86 of
- * them (the MOSFET probe 0x80 is the board's, not the pack's). FETs: 0x8C bits 0/1. prot:
- * jk_alarm_to_prot(0x8B), plus PACK_PROT_SW_LOCK when 0xAB or 0xAC is off. full_mAh: 0xB9
- * (actual capacity) when set, else 0xAA; remain_mAh = full x SOC. bal_mask: 0, the protocol
- * reports no per-cell balancing (0x8C bit 2 is only the balancer switch). *s is untouched on
- * an error.
- */
-rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s);
 
 #endif

@@ -72,7 +72,7 @@ static int32_t line_read(void *ctx, uint8_t *p, uint16_t cap)
 
 static void check_client(const struct daly_client *c, const struct pack_state *ps, enum client_event ev)
 {
-	const struct client_stats *st = &c->stats;
+	const struct client_stats *st = daly_client_stats(c);
 
 	CHECK(st->resends <= st->requests);
 	CHECK(st->cycles_ok + st->cycles_failed <= st->requests);

@@ -109,9 +109,9 @@ static void ble_session_cycle(void **state)
 	assert_int_equal(r->ps.fet_dsg, 1);
 	assert_int_equal(r->ps.prot, 0);
 	assert_int_equal(r->ps.bal_mask, 0);
-	assert_int_equal(r->c.stats.cycles_ok, 1);
-	assert_int_equal(r->c.stats.requests, 7);
-	assert_int_equal(r->c.stats.rejected, 0);
+	assert_int_equal(r->c.eng.stats.cycles_ok, 1);
+	assert_int_equal(r->c.eng.stats.requests, 7);
+	assert_int_equal(r->c.eng.stats.rejected, 0);
 	assert_int_equal(r->c.sign_flips, 0);             /* -5.9 A and "discharging" agree */
 }
 
@@ -196,24 +196,24 @@ static void echo_is_rejected_and_the_answer_still_taken(void **state)
 	fake_io_queue_hex(&r->io, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
 	fake_io_queue_hex(&r->io, BLE_94);
 	daly_client_step(&r->c, 60);
-	assert_int_equal(r->c.stats.rejected, 1);
+	assert_int_equal(r->c.eng.stats.rejected, 1);
 	assert_int_equal(r->c.poll.status.cell_count, 16);
 	daly_client_step(&r->c, 160);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	/* A sleeping BMS's echo alone: refused, then the timeout resends. */
 	fake_io_queue_hex(&r->io, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	daly_client_step(&r->c, 163);
-	assert_int_equal(r->c.stats.rejected, 2);
+	assert_int_equal(r->c.eng.stats.rejected, 2);
 	daly_client_step(&r->c, 659);
 	assert_int_equal(r->io.tx_len, 0);
 	daly_client_step(&r->c, 660);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
-	assert_int_equal(r->c.stats.resends, 1);
+	assert_int_equal(r->c.eng.stats.resends, 1);
 	/* Any host address is an echo, not only our own request. */
 	fake_io_queue_hex(&r->io, "A5 80 90 08 00 00 00 00 00 00 00 00 BD");
 	fake_io_queue_hex(&r->io, BLE_90);
 	daly_client_step(&r->c, 720);
-	assert_int_equal(r->c.stats.rejected, 3);
+	assert_int_equal(r->c.eng.stats.rejected, 3);
 	assert_int_equal(r->c.poll.pack.pack_mV, 53000);
 }
 
@@ -234,7 +234,7 @@ static void all_zero_frames_are_refused(void **state)
 		ev = daly_client_step(&r->c, t);
 	}
 	assert_int_equal(ev, CLIENT_CYCLE_FAIL);
-	assert_int_equal(r->c.stats.rejected, 4);         /* 1 + 3 retries */
+	assert_int_equal(r->c.eng.stats.rejected, 4);         /* 1 + 3 retries */
 	assert_int_equal(r->ps.pack_mV, 12345);
 	/* The same for 0x90: 0 V and -3000.0 A. */
 	r = rig_new(0, 0);
@@ -243,14 +243,14 @@ static void all_zero_frames_are_refused(void **state)
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	fake_io_queue_hex(&r->io, "A5 01 90 08 00 00 00 00 00 00 00 00 3E");
 	daly_client_step(&r->c, r->t + 60);
-	assert_int_equal(r->c.stats.rejected, 1);
-	assert_int_equal(r->c.stats.timeouts, 1);          /* a lost reply: resent */
+	assert_int_equal(r->c.eng.stats.rejected, 1);
+	assert_int_equal(r->c.eng.stats.timeouts, 1);          /* a lost reply: resent */
 	daly_client_step(&r->c, r->t + 160);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	/* SOC above 100.0 % and a zero cell frame number are refused too. */
 	fake_io_queue_hex(&r->io, "A5 01 90 08 02 12 00 00 74 F5 03 E9 A7");
 	daly_client_step(&r->c, r->t + 220);
-	assert_int_equal(r->c.stats.rejected, 2);
+	assert_int_equal(r->c.eng.stats.rejected, 2);
 }
 
 static void other_boards_and_stale_ids_are_ignored(void **state)
@@ -265,7 +265,7 @@ static void other_boards_and_stale_ids_are_ignored(void **state)
 	fake_io_queue_hex(&r->io, "A5 02 90 08 02 12 00 00 74 F5 03 9A 59");
 	daly_client_step(&r->c, 60);
 	assert_int_equal(r->c.step, 0);
-	assert_int_equal(r->c.stats.rejected, 0);
+	assert_int_equal(r->c.eng.stats.rejected, 0);
 	fake_io_queue_hex(&r->io, "A5 02 94 08 10 01 00 00 02 00 0B 9B FC");
 	daly_client_step(&r->c, 80);
 	assert_int_equal(r->c.step, 1);
@@ -382,7 +382,7 @@ static void fet_writes_lead_the_next_cycle(void **state)
 	exchange(r, "A5 80 DA 08 00 00 00 00 00 00 00 00 07", "A5 01 DA 08 00 00 00 00 00 00 00 00 88");
 	exchange(r, "A5 80 D9 08 01 00 00 00 00 00 00 00 07", "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA");
 	assert_int_equal(r->c.fet_pending, 0);
-	assert_int_equal(r->c.stats.error_replies, 0);
+	assert_int_equal(r->c.eng.stats.error_replies, 0);
 	assert_int_equal(daly_client_step(&r->c, r->t), CLIENT_BUSY);
 	assert_sent(r, BLE_REQ_94);
 	/* A BMS that keeps its FET (a latched protection) says so in d0: counted, not retried. */
@@ -390,7 +390,7 @@ static void fet_writes_lead_the_next_cycle(void **state)
 	daly_client_set_fets(&r->c, 1, 1);
 	exchange(r, "A5 40 DA 08 01 00 00 00 00 00 00 00 C8", "A5 01 DA 08 00 00 00 00 00 00 00 00 88");
 	exchange(r, "A5 40 D9 08 01 00 00 00 00 00 00 00 C7", "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA");
-	assert_int_equal(r->c.stats.error_replies, 1);
+	assert_int_equal(r->c.eng.stats.error_replies, 1);
 	assert_int_equal(r->c.fet_pending, 0);
 	daly_client_step(&r->c, r->t);
 	assert_sent(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
@@ -417,9 +417,9 @@ static void retries_then_fail(void **state)
 	}
 	assert_int_equal(ev, CLIENT_CYCLE_FAIL);
 	assert_int_equal(t - 10, 2300);
-	assert_int_equal(r->c.stats.comm_fail, 1);
-	assert_int_equal(r->c.stats.timeouts, 4);
-	assert_int_equal(r->c.stats.resends, 3);
+	assert_int_equal(r->c.eng.stats.comm_fail, 1);
+	assert_int_equal(r->c.eng.stats.timeouts, 4);
+	assert_int_equal(r->c.eng.stats.resends, 3);
 }
 
 /* ---- the personality through a fake link ----------------------------------------------------- */
@@ -642,13 +642,13 @@ static void loop_defaults_within_resolution(void **state)
 	assert_int_equal(run(l, 1, 5000), CLIENT_CYCLE_OK);
 	assert_matches_truth(u, &l->ps);
 	assert_true(l->ps.current_mA < -19000);
-	assert_int_equal(l->c.stats.rejected, 0);
-	assert_int_equal(l->c.stats.resends, 0);
+	assert_int_equal(l->c.eng.stats.rejected, 0);
+	assert_int_equal(l->c.eng.stats.resends, 0);
 	assert_int_equal(l->c.sign_flips, 0);
 	/* Keeps going: three more cycles, every one clean. */
 	assert_int_equal(run(l, 3, 20000), CLIENT_CYCLE_OK);
 	assert_int_equal(l->ok, 4);
-	assert_int_equal(l->c.stats.requests, 4 * 7);
+	assert_int_equal(l->c.eng.stats.requests, 4 * 7);
 	assert_matches_truth(u, &l->ps);
 	/* The same over the BLE address, where the BMS sends all 16 cell frames. */
 	l = link_new();
@@ -675,7 +675,7 @@ static void loop_echo_while_asleep(void **state)
 	quirk(u, "asleep", "1");
 	link_client(l, 0, 0, 1000);
 	assert_int_equal(run(l, 1, 10000), CLIENT_CYCLE_FAIL);
-	assert_int_equal(l->c.stats.rejected, 4);          /* 4 sends, 4 echoes */
+	assert_int_equal(l->c.eng.stats.rejected, 4);          /* 4 sends, 4 echoes */
 	assert_int_equal(l->ps.cell_count, 0);             /* nothing reported */
 	u->current_A = -5.0;                               /* a load wakes it */
 	assert_int_equal(run(l, 1, 20000), CLIENT_CYCLE_OK);
@@ -689,8 +689,8 @@ static void loop_echo_while_asleep(void **state)
 	quirk(u, "wake_on", "any");
 	link_client(l, 0, 0, 1000);
 	assert_int_equal(run(l, 1, 10000), CLIENT_CYCLE_OK);
-	assert_int_equal(l->c.stats.rejected, 1);
-	assert_int_equal(l->c.stats.resends, 1);
+	assert_int_equal(l->c.eng.stats.rejected, 1);
+	assert_int_equal(l->c.eng.stats.resends, 1);
 	assert_matches_truth(u, &l->ps);
 }
 
@@ -710,7 +710,7 @@ static void loop_zero_frames(void **state)
 	link_client(l, 0, 0, 1000);
 	l->ps.pack_mV = 4242;
 	assert_int_equal(run(l, 1, 10000), CLIENT_CYCLE_FAIL);
-	assert_int_equal(l->c.stats.rejected, 4);
+	assert_int_equal(l->c.eng.stats.rejected, 4);
 	assert_int_equal(l->ps.pack_mV, 4242);
 	quirk(u, "asleep", "0");
 	assert_int_equal(run(l, 2, 20000), CLIENT_CYCLE_OK);
@@ -733,8 +733,8 @@ static void loop_sleep_then_wake_on_a_retry(void **state)
 		link_client(l, 0, 0, 5000);
 		assert_int_equal(run(l, 3, 20000), CLIENT_CYCLE_OK);
 		assert_int_equal(l->ok, 3);
-		assert_int_equal(l->c.stats.rejected, echo ? 2u : 0u);   /* cycles 2 and 3 */
-		assert_int_equal(l->c.stats.resends, 2);
+		assert_int_equal(l->c.eng.stats.rejected, echo ? 2u : 0u);   /* cycles 2 and 3 */
+		assert_int_equal(l->c.eng.stats.resends, 2);
 		assert_matches_truth(u, &l->ps);
 	}
 }
@@ -815,8 +815,8 @@ static void loop_rs485_loopback(void **state)
 	l->loopback = 1;
 	link_client(l, 0, 0, 1000);
 	assert_int_equal(run(l, 1, 5000), CLIENT_CYCLE_OK);
-	assert_int_equal(l->c.stats.rejected, l->c.stats.requests);
-	assert_int_equal(l->c.stats.resends, 0);
+	assert_int_equal(l->c.eng.stats.rejected, l->c.eng.stats.requests);
+	assert_int_equal(l->c.eng.stats.resends, 0);
 	assert_matches_truth(u, &l->ps);
 }
 
@@ -836,7 +836,7 @@ static void loop_rs485_boards(void **state)
 		assert_matches_truth(want == 1 ? b1 : b2, &l->ps);
 		assert_int_equal(l->ps.cell_count, want == 1 ? 4 : 8);
 		assert_int_equal((want == 1 ? b2 : b1)->parts_seen, 0);   /* the other never spoke */
-		assert_int_equal(l->c.stats.rejected, 0);
+		assert_int_equal(l->c.eng.stats.rejected, 0);
 	}
 }
 
@@ -862,7 +862,7 @@ static void loop_fet_control(void **state)
 	assert_int_equal(u->b.mosfet_mask, 0);
 	assert_int_equal(l->ps.fet_dsg, 1);
 	assert_int_equal(l->ps.prot, 0);
-	assert_int_equal(l->c.stats.error_replies, 0);
+	assert_int_equal(l->c.eng.stats.error_replies, 0);
 }
 
 static void ops_table(void **state)
