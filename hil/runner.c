@@ -4,18 +4,15 @@
  * they were made, which fixes the order of one 100 ms step: the scenario engine sets the load,
  * the emulator steps its model and BMS, then the judge looks.
  */
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
 #include "bmsrig/dut.h"
-#include "bmsrig/fw.h"
 #include "bmsrig/hil.h"
 #include "bmsrig/loop.h"
 #include "bmsrig/runner.h"
@@ -27,23 +24,6 @@
 #define JUDGE_MS SIM_STEP_MS
 #define TRACE_TRUTH_MS 1000u
 #define WIRE_RING 8u
-#define LINE_BYTES 8192u
-#define REQ_SLOTS 32u
-
-/* Bytes from the emulator to the in-process DUT: they are on the line already (the emulator
- * paces them), the DUT reads them when it next steps. */
-struct line_queue {
-	uint8_t buf[LINE_BYTES];
-	size_t head, len;
-};
-
-/* A request from the in-process DUT on its way to the emulator. */
-struct req_slot {
-	struct run *run;
-	int used;
-	size_t len;
-	uint8_t bytes[512];
-};
 
 struct wire_note {
 	uint32_t t_ms;
@@ -58,13 +38,9 @@ struct run {
 	struct rig_loop *loop;
 	struct sim *sim;
 	struct timeline tl;
-	/* the device under test */
-	struct fw fw;                      /* lockstep */
-	struct line_queue to_dut;
-	struct req_slot req[REQ_SLOTS];
-	struct dut_proc *proc;             /* host, qemu */
-	struct rig_serial *bms_port;       /* serial: the port the board's BMS UART is on */
-	struct dut_board *board;           /* serial */
+	/* the device under test: the runner calls only its table */
+	const struct dut_ops *dut_ops;
+	void *dut_self;
 	struct dut_report dut;
 	int have_dut, fresh_report;
 	uint32_t dut_at_ms;
@@ -292,114 +268,6 @@ static void on_dut_line(void *ctx, const char *line)
 	}
 }
 
-/* lockstep: the firmware core's HAL */
-static uint32_t hal_now(void *ctx) { return rig_loop_now_ms(((struct run *)ctx)->loop); }
-static void hal_telemetry(void *ctx, const char *line) { on_dut_line(ctx, line); }
-
-static int32_t dut_read(void *ctx, uint8_t *p, uint16_t cap)
-{
-	struct line_queue *q = &((struct run *)ctx)->to_dut;
-	size_t n = q->len < cap ? q->len : cap, i;
-
-	for (i = 0; i < n; i++)
-		p[i] = q->buf[(q->head + i) % LINE_BYTES];
-	q->head = (q->head + n) % LINE_BYTES;
-	q->len -= n;
-	return (int32_t)n;
-}
-
-static int deliver_request(struct rig_loop *loop, uint32_t id, void *ctx)
-{
-	struct req_slot *s = ctx;
-
-	(void)loop;
-	(void)id;
-	sim_input(s->run->sim, s->bytes, s->len);
-	s->used = 0;
-	return 0;
-}
-
-/* A request reaches the BMS once its last byte has crossed the line. */
-static int32_t dut_write(void *ctx, const uint8_t *p, uint16_t n)
-{
-	struct run *r = ctx;
-	uint32_t ms = sim_wire_ms(r->sim, n);
-	unsigned i;
-
-	for (i = 0; i < REQ_SLOTS; i++)
-		if (!r->req[i].used)
-			break;
-	if (i == REQ_SLOTS || n > sizeof r->req[i].bytes)
-		return RIG_ERR_SPACE;
-	r->req[i] = (struct req_slot){ r, 1, n, { 0 } };
-	memcpy(r->req[i].bytes, p, n);
-	if (!rig_loop_add_timer(r->loop, ms, deliver_request, &r->req[i])) {
-		r->req[i].used = 0;
-		return RIG_ERR_SPACE;
-	}
-	return n;
-}
-
-/* lockstep: the emulator's side of the in-memory line */
-static int mem_fd(const void *h) { (void)h; return -1; }
-static int32_t mem_read(void *h, uint8_t *p, uint16_t cap) { (void)h; (void)p; (void)cap; return 0; }
-
-static int32_t mem_write(void *h, const uint8_t *p, uint16_t n)
-{
-	struct line_queue *q = &((struct run *)h)->to_dut;
-	uint16_t i;
-
-	for (i = 0; i < n && q->len < LINE_BYTES; i++)
-		q->buf[(q->head + q->len++) % LINE_BYTES] = p[i];
-	return n;
-}
-
-static int fw_tick(struct rig_loop *loop, uint32_t id, void *ctx)
-{
-	struct run *r = ctx;
-
-	(void)id;
-	fw_step(&r->fw, rig_loop_now_ms(loop));
-	return (int)r->sc->dut.step_ms;
-}
-
-/* realtime: the DUT process */
-static void on_proc_readable(struct rig_loop *loop, int fd, void *ctx)
-{
-	struct run *r = ctx;
-
-	if (dut_proc_pump(r->proc, on_dut_line, r)) {
-		rig_loop_del_fd(loop, fd);
-		if (!r->rep->error[0])
-			snprintf(r->rep->error, sizeof r->rep->error, "the device under test exited at %.3f s",
-			         rig_loop_now_ms(loop) / 1000.0);
-		rig_loop_stop(loop);
-	}
-}
-
-static void on_console_readable(struct rig_loop *loop, int fd, void *ctx);
-
-/* serial: the board's console. Unplugged, it is closed and tried again from the engine's tick. */
-static void on_board_event(void *ctx, const char *what)
-{
-	struct run *r = ctx;
-	int back = !strcmp(what, "back");
-
-	fprintf(stderr, "bmssim run: %s: console %s at %.3f s%s\n", r->o->dut.console,
-	        back ? "back" : "lost", rig_loop_now_ms(r->loop) / 1000.0, back ? "" : "; reconnecting");
-	if (back)
-		(void)rig_loop_add_fd(r->loop, dut_board_fd(r->board), on_console_readable, r);
-}
-
-static void on_console_readable(struct rig_loop *loop, int fd, void *ctx)
-{
-	struct run *r = ctx;
-
-	dut_board_pump(r->board, rig_loop_now_ms(loop), on_dut_line, on_board_event, r);
-	if (dut_board_fd(r->board) != fd)
-		rig_loop_del_fd(loop, fd);
-}
-
 /* ---- the step: engine, then (the emulator's own timer), then judge ------------------------ */
 
 static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
@@ -411,8 +279,8 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	unsigned k, n;
 
 	(void)id;
-	if (r->board && dut_board_fd(r->board) < 0)
-		dut_board_pump(r->board, now, on_dut_line, on_board_event, r);   /* reconnecting */
+	if (r->dut_ops->tick)
+		r->dut_ops->tick(r->dut_self, now);
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
 	for (k = 0; k < n && r->o->trace; k++) {
 		const struct scen_event *e = &r->sc->event[r->fired[r->n_fired + k]];
@@ -431,9 +299,9 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	load = timeline_load_A(&r->tl, now, model_pack_V(m));
 	short_A = timeline_short_A(&r->tl);
 	r->requested_A = load;
-	/* A board's relay, read on its sense wire, is what is true about it. */
-	if (r->board) {
-		int sensed = dut_board_relay(r->board);
+	/* A relay sensed on the DUT itself (a board's sense wire) is what is true about it. */
+	if (r->dut_ops->relay) {
+		int sensed = r->dut_ops->relay(r->dut_self);
 
 		if (sensed >= 0 && r->have_dut)
 			r->dut.relay = sensed;
@@ -545,94 +413,7 @@ static double ctl_requested_A(void *ctx, unsigned u)
 
 /* ---- setting up and reporting ------------------------------------------------------------- */
 
-/* The virtual NodeMCU's wrapper: firmware/port/qemu-lx106/bmsmon-qemu of the tree this program
- * was built in (it lives in build/bin or build/asan/bin), found by walking up. */
-static int find_qemu_wrapper(const char *dir, char *out, size_t cap)
-{
-	char up[4096];
-	int level;
-
-	snprintf(up, sizeof up, "%s", dir);
-	for (level = 0; level < 4; level++) {
-		if ((size_t)snprintf(out, cap, "%s/firmware/port/qemu-lx106/bmsmon-qemu", up) < cap &&
-		    access(out, X_OK) == 0)
-			return 1;
-		if (strlen(up) + 4 >= sizeof up)
-			break;
-		strcat(up, "/..");
-	}
-	return 0;
-}
-
-/* bmsmon beside this program (or the virtual NodeMCU), with the scenario's DUT settings as
- * flags. Returns 0 with why in out when the program is not there. */
-static int default_dut_cmd(const struct scenario *sc, enum dut_kind kind, char *out, size_t cap)
-{
-	const struct fw_cfg *f = &sc->dut.fw;
-	char self[4096] = "", prog[4600];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	const char *dir = ".";
-
-	if (n > 0) {
-		self[n] = 0;
-		dir = dirname(self);
-	}
-	if (kind == DUT_QEMU) {
-		if (!find_qemu_wrapper(dir, prog, sizeof prog)) {
-			snprintf(out, cap, "firmware/port/qemu-lx106/bmsmon-qemu not found above %s", dir);
-			return 0;
-		}
-	} else {
-		snprintf(prog, sizeof prog, "%s/bmsmon", dir);
-	}
-	snprintf(out, cap,
-	         "'%s' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
-	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
-	         "--temp-hyst-dk %u --silent-polls %u%s -q",
-	         prog, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
-	         f->client.address,
-	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
-	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
-	         f->policy_drives_fets ? " --policy-fets" : "");
-	return 1;
-}
-
-/* serial: the board's BMS port, served by the emulator through the runner, which keeps it to
- * read the relay line and, when the console shares the port, to take the telemetry out. */
-static int ser_fd(const void *h) { return rig_serial_fd(((const struct run *)h)->bms_port); }
-static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return rig_serial_write(((struct run *)h)->bms_port, p, n); }
-
-static int32_t ser_read(void *h, uint8_t *p, uint16_t cap)
-{
-	struct run *r = h;
-	uint8_t raw[512];
-	int32_t n = rig_serial_read(r->bms_port, raw,
-	                            cap < sizeof raw ? cap : sizeof raw);
-
-	if (n <= 0 || r->o->dut.console[0]) {
-		if (n > 0)
-			memcpy(p, raw, (size_t)n);
-		return n;
-	}
-	return (int32_t)dut_board_demux(r->board, raw, (size_t)n, p, cap, on_dut_line, r);
-}
-
-static rig_rc open_board(struct run *r)
-{
-	const struct dut_spec *d = &r->o->dut;
-	const struct personality_ops *ops = r->sc->bms.unit.ops;
-	uint32_t baud = r->sc->bms.baud ? r->sc->bms.baud : ops->baud;
-	char err[600];
-
-	if (rig_serial_open(&r->bms_port, d->bms_port, baud, err, sizeof err) != RIG_OK ||
-	    dut_board_open(&r->board, d, r->bms_port, err, sizeof err) != RIG_OK) {
-		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
-		return RIG_ERR_IO;
-	}
-	return RIG_OK;
-}
-
-static rig_rc open_sim(struct run *r, struct sim_transport *mem)
+static rig_rc open_sim(struct run *r)
 {
 	const struct scenario *sc = r->sc;
 	struct sim_cfg cfg;
@@ -646,13 +427,8 @@ static rig_rc open_sim(struct run *r, struct sim_transport *mem)
 	cfg.link = sc->bms.link;
 	cfg.baud = sc->bms.baud;
 	cfg.pace = 1;
-	if (r->o->dut.kind == DUT_INPROC) {
-		*mem = (struct sim_transport){ r, mem_fd, mem_read, mem_write, NULL, NULL, "in-process" };
-		cfg.transport = mem;
-	} else if (r->o->dut.kind == DUT_SERIAL) {
-		*mem = (struct sim_transport){ r, ser_fd, ser_read, ser_write, NULL, NULL, r->o->dut.bms_port };
-		cfg.transport = mem;
-	}
+	if (r->dut_ops->transport)
+		cfg.transport = r->dut_ops->transport(r->dut_self);
 	if (sim_open(&r->sim, r->loop, &cfg, err, sizeof err) != RIG_OK) {
 		snprintf(r->rep->error, sizeof r->rep->error, "%s: %s", sc->path, err);
 		return RIG_ERR_ARG;
@@ -665,30 +441,43 @@ static rig_rc open_sim(struct run *r, struct sim_transport *mem)
 	return RIG_OK;
 }
 
-static rig_rc start_dut(struct run *r)
+/* The DUT's output ended (a process exited): the run cannot go on. */
+static void on_dut_gone(void *ctx)
 {
-	char cmd[8192], err[300];
+	struct run *r = ctx;
 
-	if (r->o->dut.kind == DUT_SERIAL)
-		return dut_board_fd(r->board) < 0 ? RIG_OK
-		       : rig_loop_add_fd(r->loop, dut_board_fd(r->board), on_console_readable, r);
-	if (r->o->dut.kind == DUT_INPROC) {
-		struct fw_hal hal = { { r, dut_write, dut_read }, r, hal_now, NULL, hal_telemetry, NULL };
+	if (!r->rep->error[0])
+		snprintf(r->rep->error, sizeof r->rep->error, "the device under test exited at %.3f s",
+		         rig_loop_now_ms(r->loop) / 1000.0);
+	rig_loop_stop(r->loop);
+}
 
-		fw_init(&r->fw, &hal, &r->sc->dut.fw);
-		return rig_loop_add_timer(r->loop, r->sc->dut.step_ms, fw_tick, r) ? RIG_OK : RIG_ERR_SPACE;
-	}
-	if (r->o->dut_cmd) {
-		snprintf(cmd, sizeof cmd, "%s", r->o->dut_cmd);
-	} else if (!default_dut_cmd(r->sc, r->o->dut.kind, cmd, sizeof cmd)) {
-		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %.900s", cmd);
-		return RIG_ERR_IO;
-	}
-	if (dut_proc_start(&r->proc, cmd, sim_port(r->sim), 0, err, sizeof err) != RIG_OK) {
+static rig_rc open_dut(struct run *r)
+{
+	static const struct dut_ops *const kinds[] = {
+		[DUT_INPROC] = &dut_inproc_ops, [DUT_HOST] = &dut_host_ops,
+		[DUT_QEMU] = &dut_qemu_ops, [DUT_SERIAL] = &dut_serial_ops,
+	};
+	const struct dut_env env = { &r->o->dut, r->o->dut_cmd, r->sc, r, on_dut_line, on_dut_gone };
+	char err[600];
+
+	r->dut_ops = kinds[r->o->dut.kind];
+	if (r->dut_ops->open(&r->dut_self, &env, err, sizeof err) != RIG_OK) {
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
 		return RIG_ERR_IO;
 	}
-	return rig_loop_add_fd(r->loop, dut_proc_fd(r->proc), on_proc_readable, r);
+	return RIG_OK;
+}
+
+static rig_rc start_dut(struct run *r)
+{
+	char err[1000];
+
+	if (r->dut_ops->start(r->dut_self, r->loop, r->sim, err, sizeof err) == RIG_OK)
+		return RIG_OK;
+	if (err[0])
+		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
+	return RIG_ERR_IO;
 }
 
 static void add_case(struct run_report *rep, const char *name, enum expect_state st, double t_s,
@@ -736,7 +525,6 @@ static void report(struct run *r, uint32_t end_ms)
 rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct run_report *rep)
 {
 	struct run *r = calloc(1, sizeof *r);
-	struct sim_transport mem;
 	rig_rc rc = RIG_ERR_IO;
 	uint32_t end_ms;
 
@@ -750,10 +538,9 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 	r->sc = sc;
 	r->o = o;
 	r->rep = rep;
-	/* A board is reset and heard from before the clock starts. */
-	if (o->dut.kind == DUT_SERIAL && open_board(r) != RIG_OK) {
+	/* Before the clock starts: a board is reset and heard from. */
+	if (open_dut(r) != RIG_OK) {
 		rc = RIG_ERR_IO;
-		r->loop = NULL;
 		goto fail;
 	}
 	r->loop = o->realtime ? rig_loop_new() : rig_loop_new_virtual();
@@ -762,8 +549,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 		(void)rig_loop_set_rate(r->loop, o->rate);
 	if (!r->loop) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
-		free(r);
-		return RIG_ERR_IO;
+		goto fail;
 	}
 	if (o->trace) {
 		cJSON *t = trace_record(r, "scenario");
@@ -781,7 +567,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 		snprintf(rep->error, sizeof rep->error, "out of memory");
 		goto out;
 	}
-	if ((rc = open_sim(r, &mem)) != RIG_OK)
+	if ((rc = open_sim(r)) != RIG_OK)
 		goto out;
 	sim_on_frame(r->sim, on_frame, r);
 	sim_on_truth(r->sim, on_truth, r);
@@ -824,19 +610,16 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 	rep->sim_s = end_ms / 1000.0;
 out:
 	rep->wall_s = wall_s() - r->wall0;
-	if (r->proc) {
-		rig_loop_del_fd(r->loop, dut_proc_fd(r->proc));
-		(void)dut_proc_stop(r->proc, 500);
-		dut_proc_free(r->proc);
-	}
+	if (r->dut_ops->stop)
+		r->dut_ops->stop(r->dut_self);
 	if (o->control)
 		control_detach(o->control);
 	if (r->sim)
 		sim_close(r->sim);
 	rig_loop_free(r->loop);
 fail:
-	dut_board_close(r->board);
-	rig_serial_close(r->bms_port);
+	if (r->dut_self)
+		r->dut_ops->free(r->dut_self);
 	free(r);
 	return rc;
 }
