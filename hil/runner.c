@@ -49,6 +49,7 @@ struct run {
 	struct truth_view seen;            /* at_reply when the latest report arrived */
 	/* the judge */
 	struct expect_result res[SCEN_EXPECT_MAX];
+	enum expect_state published[SCEN_EXPECT_MAX];   /* on the control socket */
 	unsigned fired[SCEN_EVENTS_MAX], n_fired;
 	struct wire_note wire[WIRE_RING];
 	unsigned n_wire;
@@ -359,7 +360,7 @@ static void judge(struct run *r, uint32_t now)
 			continue;
 		failed += expect_step(e, &r->res[i], 1, now, per_report ? &env_seen : &env, r->fired, r->n_fired);
 	}
-	control_expects(r->o->control);
+	expect_publish(r->o->control, r->sc->expect, r->res, r->published, r->sc->n_expect);
 	r->fresh_report = 0;
 	r->n_fired = 0;
 	if (failed)
@@ -403,6 +404,13 @@ static struct timeline *ctl_timeline(void *ctx, unsigned u)
 {
 	(void)u;
 	return &((struct run *)ctx)->tl;
+}
+
+static void ctl_judge_json(void *ctx, cJSON *scenario)
+{
+	const struct run *r = ctx;
+
+	expect_states_json(scenario, r->sc->expect, r->res, r->sc->n_expect);
 }
 
 static double ctl_requested_A(void *ctx, unsigned u)
@@ -498,7 +506,7 @@ static void report(struct run *r, uint32_t end_ms)
 	char msg[512];
 
 	expect_finish(r->sc->expect, r->res, r->sc->n_expect, end_ms);
-	control_expects(r->o->control);
+	expect_publish(r->o->control, r->sc->expect, r->res, r->published, r->sc->n_expect);
 	/* Expectations are the first cases; the wire context of those that failed during the
 	 * run is already in place (add_case leaves it). */
 	for (i = 0; i < r->sc->n_expect; i++) {
@@ -573,7 +581,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 	sim_on_truth(r->sim, on_truth, r);
 	timeline_init(&r->tl, sc, r->sim);
 	if (o->control) {
-		struct control_hooks h = { r, "run", 1, ctl_unit, ctl_timeline, ctl_requested_A, NULL, sc, r->res };
+		struct control_hooks h = { r, "run", 1, ctl_unit, ctl_timeline, ctl_requested_A, NULL, sc, ctl_judge_json };
 
 		if ((rc = control_attach(o->control, r->loop, &h)) != RIG_OK) {
 			snprintf(rep->error, sizeof rep->error, "control socket: out of memory");
