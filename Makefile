@@ -115,8 +115,8 @@ FUZZ_WITH_fuzz_expr     := hil/expect.c
 FUZZ_WITH_fuzz_replay   := sim/replay.c
 FUZZ_WITH_fuzz_board_demux := hil/dut_board.c hil/dut_spec.c firmware/port/host/serial.c
 FUZZ_WITH_fuzz_viz_line := tools/viz_model.c
-FUZZ_WITH_fuzz_scenario := $(filter-out sim/control.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
-                           hil/expect.c firmware/port/host/serial.c
+FUZZ_WITH_fuzz_scenario := $(filter-out sim/control.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c sim/transport_mem.c,$(SIM_SRC)) \
+                           hil/expect.c hil/scenario_judge.c firmware/port/host/serial.c
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA) $$(FUZZ_WITH_$$*)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(sort $(FUZZ_EXTRA) $(FUZZ_WITH_$*)) $(PKG_LIBS) -lm

@@ -11,7 +11,7 @@
 #include "bmsrig/fw.h"
 #include "bmsrig/hil.h"
 #include "bmsrig/loop.h"
-#include "bmsrig/scenario.h"
+#include "bmsrig/scenario_judge.h"
 #include "bmsrig/sim.h"
 
 #define CMD_BYTES 8192u
@@ -43,7 +43,7 @@ rig_rc dut_process_open(void **self, const struct dut_env *env,
  * program is not there. */
 static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
 {
-	const struct fw_cfg *f = &d->env.sc->dut.fw;
+	const struct fw_cfg *f = &d->env.dut->fw;
 	char self[4096] = "", prog[4600];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	const char *dir = ".";

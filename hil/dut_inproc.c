@@ -7,7 +7,7 @@
 #include "bmsrig/dut.h"
 #include "bmsrig/fw.h"
 #include "bmsrig/loop.h"
-#include "bmsrig/scenario.h"
+#include "bmsrig/scenario_judge.h"
 #include "bmsrig/transport_mem.h"
 
 struct inproc_dut {
@@ -55,7 +55,7 @@ static int fw_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 
 	(void)id;
 	fw_step(&d->fw, rig_loop_now_ms(loop));
-	return (int)d->env.sc->dut.step_ms;
+	return (int)d->env.dut->step_ms;
 }
 
 static rig_rc inproc_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap)
@@ -68,8 +68,8 @@ static rig_rc inproc_start(void *self, struct rig_loop *loop, struct sim *sim, c
 	d->loop = loop;
 	sim_mem_attach(d->line, loop, sim);
 	hal.bms = sim_mem_client(d->line);
-	fw_init(&d->fw, &hal, &d->env.sc->dut.fw);
-	return rig_loop_add_timer(loop, d->env.sc->dut.step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
+	fw_init(&d->fw, &hal, &d->env.dut->fw);
+	return rig_loop_add_timer(loop, d->env.dut->step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
 }
 
 static void inproc_free(void *self)

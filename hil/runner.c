@@ -32,7 +32,8 @@ struct wire_note {
 };
 
 struct run {
-	const struct scenario *sc;
+	const struct scenario *sc;         /* the world */
+	const struct scenario_judge *jd;   /* the DUT's settings and the expectations */
 	const struct run_opts *o;
 	struct run_report *rep;
 	struct rig_loop *loop;
@@ -308,7 +309,7 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 			r->dut.relay = sensed;
 	}
 	/* The relay sits between the pack and its load and charger; a short is inside it. */
-	if (r->sc->dut.relay_cuts_current && !(r->have_dut && r->dut.relay))
+	if (r->jd->dut.relay_cuts_current && !(r->have_dut && r->dut.relay))
 		load = 0.0;
 	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load);
 	return JUDGE_MS;
@@ -352,19 +353,19 @@ static void judge(struct run *r, uint32_t now)
 	                           r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, &t };
 	env_seen = env;
 	env_seen.truth = &r->seen;
-	for (i = 0; i < r->sc->n_expect; i++) {
-		const struct expect_spec *e = &r->sc->expect[i];
+	for (i = 0; i < r->jd->n_expect; i++) {
+		const struct expect_spec *e = &r->jd->expect[i];
 		int per_report = (e->form == EXPECT_ALWAYS || e->form == EXPECT_NEVER) && e->that.uses_dut;
 
 		if (per_report && !r->fresh_report)
 			continue;
 		failed += expect_step(e, &r->res[i], 1, now, per_report ? &env_seen : &env, r->fired, r->n_fired);
 	}
-	expect_publish(r->o->control, r->sc->expect, r->res, r->published, r->sc->n_expect);
+	expect_publish(r->o->control, r->jd->expect, r->res, r->published, r->jd->n_expect);
 	r->fresh_report = 0;
 	r->n_fired = 0;
 	if (failed)
-		for (i = 0; i < r->sc->n_expect; i++)
+		for (i = 0; i < r->jd->n_expect; i++)
 			if (r->res[i].state == EXPECT_FAILED && r->res[i].t_ms == now &&
 			    !r->rep->cases[i].wire[0])
 				wire_context(r, r->rep->cases[i].wire, sizeof r->rep->cases[i].wire);
@@ -410,7 +411,7 @@ static void ctl_judge_json(void *ctx, cJSON *scenario)
 {
 	const struct run *r = ctx;
 
-	expect_states_json(scenario, r->sc->expect, r->res, r->sc->n_expect);
+	expect_states_json(scenario, r->jd->expect, r->res, r->jd->n_expect);
 }
 
 static double ctl_requested_A(void *ctx, unsigned u)
@@ -466,7 +467,7 @@ static rig_rc open_dut(struct run *r)
 		[DUT_INPROC] = &dut_inproc_ops, [DUT_HOST] = &dut_host_ops,
 		[DUT_QEMU] = &dut_qemu_ops, [DUT_SERIAL] = &dut_serial_ops,
 	};
-	const struct dut_env env = { &r->o->dut, r->o->dut_cmd, r->sc, r, on_dut_line, on_dut_gone };
+	const struct dut_env env = { &r->o->dut, r->o->dut_cmd, r->sc, &r->jd->dut, r, on_dut_line, on_dut_gone };
 	char err[600];
 
 	r->dut_ops = kinds[r->o->dut.kind];
@@ -505,12 +506,12 @@ static void report(struct run *r, uint32_t end_ms)
 	unsigned i;
 	char msg[512];
 
-	expect_finish(r->sc->expect, r->res, r->sc->n_expect, end_ms);
-	expect_publish(r->o->control, r->sc->expect, r->res, r->published, r->sc->n_expect);
+	expect_finish(r->jd->expect, r->res, r->jd->n_expect, end_ms);
+	expect_publish(r->o->control, r->jd->expect, r->res, r->published, r->jd->n_expect);
 	/* Expectations are the first cases; the wire context of those that failed during the
 	 * run is already in place (add_case leaves it). */
-	for (i = 0; i < r->sc->n_expect; i++) {
-		add_case(rep, r->sc->expect[i].name, r->res[i].state, r->res[i].t_ms / 1000.0, r->res[i].message);
+	for (i = 0; i < r->jd->n_expect; i++) {
+		add_case(rep, r->jd->expect[i].name, r->res[i].state, r->res[i].t_ms / 1000.0, r->res[i].message);
 		if (r->res[i].state == EXPECT_FAILED && !rep->cases[i].wire[0])
 			wire_context(r, rep->cases[i].wire, sizeof rep->cases[i].wire);
 	}
@@ -530,7 +531,8 @@ static void report(struct run *r, uint32_t end_ms)
 		}
 }
 
-rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct run_report *rep)
+rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, const struct run_opts *o,
+                    struct run_report *rep)
 {
 	struct run *r = calloc(1, sizeof *r);
 	rig_rc rc = RIG_ERR_IO;
@@ -544,6 +546,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct 
 		return RIG_ERR_IO;
 	}
 	r->sc = sc;
+	r->jd = jd;
 	r->o = o;
 	r->rep = rep;
 	/* Before the clock starts: a board is reset and heard from. */

@@ -41,6 +41,7 @@ const char *dut_kind_name(enum dut_kind k);
 /* ---- the runner's view: one table of functions per kind ------------------------------------ */
 
 struct rig_loop;
+struct scen_dut;
 struct scenario;
 struct sim;
 struct sim_transport;
@@ -49,7 +50,8 @@ struct sim_transport;
 struct dut_env {
 	const struct dut_spec *spec;
 	const char *cmd;               /* host, qemu: run this with {port}; NULL = the built program */
-	const struct scenario *sc;     /* its dut settings (protocol, timing, policy) */
+	const struct scenario *sc;     /* the world: the BMS it talks to */
+	const struct scen_dut *dut;    /* its settings in the scenario (protocol, timing, policy) */
 	void *ctx;                     /* the runner's, for the calls below */
 	void (*line)(void *ctx, const char *line);   /* each line it printed: the runner parses it */
 	void (*gone)(void *ctx);       /* its output ended (a process exited): the run stops */

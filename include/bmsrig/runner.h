@@ -17,6 +17,7 @@
 #include "bmsrig/expect.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/scenario.h"
+#include "bmsrig/scenario_judge.h"
 
 struct run_opts {
 	int realtime;                 /* the wall clock: every DUT but inproc */
@@ -52,7 +53,8 @@ struct run_report {
 };
 
 /* RIG_OK when the run happened (judged in rep, passed or not); otherwise rep->error says why. */
-rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct run_report *rep);
+rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, const struct run_opts *o,
+                    struct run_report *rep);
 /* Every case passed and the run happened. */
 int run_passed(const struct run_report *rep);
 
