@@ -3,12 +3,14 @@
  * (lockstep) or on the wall clock (realtime). Timers due at the same moment fire in the order
  * they were made, which fixes the order of one 100 ms step: the scenario engine sets the load,
  * the emulator steps its model and BMS, then the judge looks.
+ *
+ * It composes: the device under test through its table (dut.h, hil/dut_<kind>.c), the
+ * emulator (sim.h) on the DUT's transport, the timeline, the judge (expect.h), and its own parts
+ * (run_parts.h): the truth behind the replies, the trace, the progress bar.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
@@ -20,6 +22,7 @@
 #include "bmsrig/telemetry.h"
 #include "bmsrig/timeline.h"
 #include "bmsrig/util_json.h"
+#include "run_parts.h"
 
 #define JUDGE_MS SIM_STEP_MS
 #define TRACE_TRUTH_MS 1000u
@@ -45,9 +48,8 @@ struct run {
 	struct dut_report dut;
 	int have_dut, fresh_report;
 	uint32_t dut_at_ms;
-	struct truth_view at_reply;        /* the truth behind the BMS's latest replies, per part */
-	uint32_t at_reply_built_ms[3];     /* when the reply behind each part was built */
-	struct truth_view seen;            /* at_reply when the latest report arrived */
+	struct run_truth truth;            /* behind the BMS's latest replies, per part */
+	struct truth_view seen;            /* truth.at_reply when the latest report arrived */
 	/* the judge */
 	struct expect_result res[SCEN_EXPECT_MAX];
 	enum expect_state published[SCEN_EXPECT_MAX];   /* on the control socket */
@@ -57,140 +59,18 @@ struct run {
 	double requested_A;
 	uint32_t next_trace_ms;
 	/* progress */
-	double wall0, next_draw;
+	struct run_progress bar;
 	unsigned judge_calls;
 };
 
-static double wall_s(void)
-{
-	struct timespec ts;
+/* ---- the truth ------------------------------------------------------------------------------ */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- trace -------------------------------------------------------------------------------- */
-
-static void trace_put(struct run *r, cJSON *o)
-{
-	char *text = cJSON_PrintUnformatted(o);
-
-	if (text) {
-		fputs(text, r->o->trace);
-		fputc('\n', r->o->trace);
-		free(text);
-	}
-	cJSON_Delete(o);
-}
-
-static cJSON *trace_record(const struct run *r, const char *type)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "t_ms", rig_loop_now_ms(r->loop));
-	cJSON_AddStringToObject(o, "type", type);
-	return o;
-}
-
-/* ---- the truth the judge sees ------------------------------------------------------------- */
-
-/* The measured parts a sample carries (pack, cells, temperatures), into a view. */
-static void view_take(struct truth_view *v, const struct truth_sample *s)
-{
-	if (s->parts & TRUTH_PACK) {
-		v->pack_mV = s->pack_mV;
-		v->current_mA = s->current_mA;
-	}
-	if (s->parts & TRUTH_CELLS) {
-		v->cell_count = s->cell_count;
-		memcpy(v->cell_mV, s->cell_mV, sizeof v->cell_mV);
-	}
-	if (s->parts & TRUTH_TEMPS) {
-		v->temp_count = s->temp_count;
-		memcpy(v->temp_dK, s->temp_dK, sizeof v->temp_dK);
-	}
-}
-
-/* The truth now: the emulator's sample of every part, and what no reply carries (the state of
- * charge, the load asked for, the ambient, the BMS's own decisions). */
-static void truth_now(const struct run *r, struct truth_view *t)
-{
-	const struct model *m = sim_model(r->sim, 0);
-	const struct bms *b = sim_bms(r->sim, 0);
-	struct truth_sample all;
-	double soc = 0.0;
-	unsigned i;
-
-	memset(t, 0, sizeof *t);
-	sim_truth(r->sim, 0, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS, &all);
-	view_take(t, &all);
-	t->requested_mA = r->requested_A * 1000.0;
-	for (i = 0; i < m->cfg.cells; i++) {
-		t->cell_soc_pct[i] = model_cell_soc_frac(m, i) * 100.0;
-		soc += t->cell_soc_pct[i];
-	}
-	t->soc_pct = soc / m->cfg.cells;
-	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
-	t->fet_chg = !!(b->fet & JBD_FET_CHG_ON);
-	t->fet_dsg = !!(b->fet & JBD_FET_DSG_ON);
-	t->prot = b->prot_raw;             /* the JBD word is the normalised set, bit for bit */
-	t->bal_mask = b->bal_mask;
-}
-
-static void trace_truth(struct run *r, const struct truth_view *t)
-{
-	cJSON *o = trace_record(r, "truth");
-	double cells[PACK_CELLS_MAX], temps[PACK_TEMPS_MAX];
-	unsigned i;
-
-	for (i = 0; i < t->cell_count; i++)
-		cells[i] = round(t->cell_mV[i] * 10.0) / 10.0;
-	for (i = 0; i < t->temp_count; i++)
-		temps[i] = round(t->temp_dK[i] * 10.0) / 10.0;
-	cJSON_AddNumberToObject(o, "pack_mv", round(t->pack_mV));
-	cJSON_AddNumberToObject(o, "current_ma", round(t->current_mA));
-	cJSON_AddNumberToObject(o, "requested_ma", round(t->requested_mA));
-	cJSON_AddNumberToObject(o, "soc_pct", round(t->soc_pct * 100.0) / 100.0);
-	cJSON_AddItemToObject(o, "cells_mv", cJSON_CreateDoubleArray(cells, (int)t->cell_count));
-	cJSON_AddItemToObject(o, "temps_dk", cJSON_CreateDoubleArray(temps, (int)t->temp_count));
-	cJSON_AddNumberToObject(o, "fet_chg", t->fet_chg);
-	cJSON_AddNumberToObject(o, "fet_dsg", t->fet_dsg);
-	cJSON_AddNumberToObject(o, "prot", t->prot);
-	cJSON_AddNumberToObject(o, "bal_mask", t->bal_mask);
-	trace_put(r, o);
-}
-
-/* Each reply carries some parts of the pack (truth.h); what the DUT reports next combines them,
- * so the truth it is held to is merged the same way. */
 static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample)
 {
 	struct run *r = ctx;
-	struct truth_view now, *v = &r->at_reply;
-	unsigned part;
 
 	(void)unit;
-	/* A reply that arrives after a newer one (a late reply to an earlier request, which no
-	 * client takes any more) does not set the truth back. */
-	for (part = 0; part < 3; part++)
-		if ((sample->parts & 1u << part) && (int32_t)(sample->t_ms - r->at_reply_built_ms[part]) < 0)
-			return;
-	for (part = 0; part < 3; part++)
-		if (sample->parts & 1u << part)
-			r->at_reply_built_ms[part] = sample->t_ms;
-	truth_now(r, &now);
-	/* The sample is what the BMS measured as it built the reply; the reply may have taken a
-	 * while to cross (Bluetooth), so only the rest comes from now. */
-	view_take(v, sample);
-	if (sample->parts & TRUTH_PACK) {
-		v->requested_mA = now.requested_mA;
-		v->soc_pct = now.soc_pct;
-		memcpy(v->cell_soc_pct, now.cell_soc_pct, sizeof v->cell_soc_pct);
-	}
-	v->ambient_dK = now.ambient_dK;
-	v->fet_chg = now.fet_chg;
-	v->fet_dsg = now.fet_dsg;
-	v->prot = now.prot;
-	v->bal_mask = now.bal_mask;
+	run_truth_reply(&r->truth, r->sim, r->requested_A, sample);
 }
 
 /* ---- what crosses the wire ---------------------------------------------------------------- */
@@ -214,14 +94,14 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx", w->hex);
 	if (r->o->trace) {
-		cJSON *o = trace_record(r, "frame"), *hex = cJSON_CreateObject();
+		cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "frame"), *hex = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "dir", dir == PERS_RX ? "rx" : "tx");
 		json_add_hex(hex, "hex", wire, n);
 		cJSON_AddItemToObject(o, "hex", cJSON_DetachItemFromObject(hex, "hex"));
 		cJSON_Delete(hex);
 		cJSON_AddItemToObject(o, "decoded", sim_unit_ops(r->sim, 0)->wire_json(wire, n));
-		trace_put(r, o);
+		run_trace_put(r->o->trace, o);
 	}
 }
 
@@ -256,17 +136,17 @@ static void on_dut_line(void *ctx, const char *line)
 	r->dut = d;
 	r->have_dut = 1;
 	r->fresh_report = 1;
-	r->seen = r->at_reply;
+	r->seen = r->truth.at_reply;
 	r->dut_at_ms = rig_loop_now_ms(r->loop);
 	r->rep->dut_reports++;
 	control_dut(r->o->control, 0, line + strlen(TELEMETRY_PREFIX));
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s\n", r->dut_at_ms / 1000.0, line);
 	if (r->o->trace) {
-		cJSON *o = trace_record(r, "dut");
+		cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "dut");
 
 		cJSON_AddItemToObject(o, "report", cJSON_Parse(line + strlen(TELEMETRY_PREFIX)));
-		trace_put(r, o);
+		run_trace_put(r->o->trace, o);
 	}
 }
 
@@ -286,14 +166,14 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
 	for (k = 0; k < n && r->o->trace; k++) {
 		const struct scen_event *e = &r->sc->event[r->fired[r->n_fired + k]];
-		cJSON *o = trace_record(r, "event");
+		cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "event");
 
 		cJSON_AddStringToObject(o, "do", e->kind == SCEN_EV_WIRE_FAULT ? wire_fault_names[e->fault]
 		                                                              : scen_ev_name(e->kind));
 		if (e->id[0])
 			cJSON_AddStringToObject(o, "id", e->id);
 		cJSON_AddNumberToObject(o, "line", e->line);
-		trace_put(r, o);
+		run_trace_put(r->o->trace, o);
 	}
 	for (k = 0; k < n; k++)
 		control_timeline(r->o->control, r->fired[r->n_fired + k]);
@@ -317,23 +197,8 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 
 static void progress(struct run *r, int done)
 {
-	double now = wall_s(), frac, t = rig_loop_now_ms(r->loop) / 1000.0;
-	char bar[31];
-	int i, fill;
-
-	if (!r->o->progress || (!done && now < r->next_draw))
-		return;
-	r->next_draw = now + 0.1;
-	frac = t / (r->sc->duration_ms / 1000.0);
-	fill = (int)(frac * 30.0 + 0.5);
-	for (i = 0; i < 30; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[30] = 0;
-	fprintf(stderr, "\r%-32.32s [%s] %9.1f / %.1f s  %7.0fx", r->sc->name, bar, t,
-	        r->sc->duration_ms / 1000.0, now > r->wall0 ? t / (now - r->wall0) : 0.0);
-	if (done)
-		fprintf(stderr, "\r%*s\r", 90, "");
-	fflush(stderr);
+	if (r->o->progress)
+		run_progress_draw(&r->bar, r->sc->name, rig_loop_now_ms(r->loop), r->sc->duration_ms, done);
 }
 
 /*
@@ -348,7 +213,7 @@ static void judge(struct run *r, uint32_t now)
 	struct expect_env env, env_seen;
 	unsigned failed = 0, i;
 
-	truth_now(r, &t);
+	run_truth_now(r->sim, r->requested_A, &t);
 	env = (struct expect_env){ now / 1000.0, r->have_dut ? &r->dut : NULL, r->rep->dut_reports,
 	                           r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, &t };
 	env_seen = env;
@@ -371,7 +236,7 @@ static void judge(struct run *r, uint32_t now)
 				wire_context(r, r->rep->cases[i].wire, sizeof r->rep->cases[i].wire);
 	if (r->o->trace && now >= r->next_trace_ms) {
 		r->next_trace_ms = now + TRACE_TRUTH_MS;
-		trace_truth(r, &t);
+		run_trace_truth(r->o->trace, now, &t);
 	}
 	if ((++r->judge_calls & 15u) == 0)
 		progress(r, 0);
@@ -522,12 +387,12 @@ static void report(struct run *r, uint32_t end_ms)
 		add_case(rep, "the timeline runs", EXPECT_FAILED, end_ms / 1000.0, r->tl.last_error);
 	if (r->o->trace)
 		for (i = 0; i < rep->n_cases; i++) {
-			cJSON *o = trace_record(r, "verdict");
+			cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "verdict");
 
 			cJSON_AddStringToObject(o, "name", rep->cases[i].name);
 			cJSON_AddStringToObject(o, "state", rep->cases[i].state == EXPECT_PASSED ? "passed" : "failed");
 			cJSON_AddStringToObject(o, "message", rep->cases[i].message);
-			trace_put(r, o);
+			run_trace_put(r->o->trace, o);
 		}
 }
 
@@ -555,7 +420,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 		goto fail;
 	}
 	r->loop = o->realtime ? rig_loop_new() : rig_loop_new_virtual();
-	r->wall0 = wall_s();
+	run_progress_start(&r->bar);
 	if (r->loop && o->rate > 0 && !o->realtime)
 		(void)rig_loop_set_rate(r->loop, o->rate);
 	if (!r->loop) {
@@ -563,7 +428,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 		goto fail;
 	}
 	if (o->trace) {
-		cJSON *t = trace_record(r, "scenario");
+		cJSON *t = run_trace_record(rig_loop_now_ms(r->loop), "scenario");
 
 		cJSON_AddStringToObject(t, "name", sc->name);
 		cJSON_AddStringToObject(t, "path", sc->path);
@@ -571,7 +436,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 		cJSON_AddStringToObject(t, "mode", o->realtime ? "realtime" : "lockstep");
 		cJSON_AddStringToObject(t, "dut", dut_kind_name(o->dut.kind));
 		cJSON_AddStringToObject(t, "protocol", sc->bms.kind->name);
-		trace_put(r, t);
+		run_trace_put(r->o->trace, t);
 	}
 	/* Made before the emulator's step timer, so at each step the load is set first. */
 	if (!rig_loop_add_timer(r->loop, JUDGE_MS, engine_tick, r)) {
@@ -620,7 +485,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 	}
 	rep->sim_s = end_ms / 1000.0;
 out:
-	rep->wall_s = wall_s() - r->wall0;
+	rep->wall_s = run_wall_s() - r->bar.wall0;
 	if (r->dut_ops->stop)
 		r->dut_ops->stop(r->dut_self);
 	if (o->control)
