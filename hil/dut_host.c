@@ -21,6 +21,7 @@ struct proc_dut {
 	int (*program)(const char *dir, char *out, size_t cap);
 	struct rig_loop *loop;
 	struct dut_proc *proc;
+	int status;                        /* wait status once stopped; -1 before */
 };
 
 rig_rc dut_process_open(void **self, const struct dut_env *env,
@@ -36,6 +37,7 @@ rig_rc dut_process_open(void **self, const struct dut_env *env,
 	}
 	d->env = *env;
 	d->program = program;
+	d->status = -1;
 	return RIG_OK;
 }
 
@@ -90,7 +92,7 @@ rig_rc dut_process_start(void *self, struct rig_loop *loop, struct sim *sim, cha
 		snprintf(err, errcap, "%s", cmd);
 		return RIG_ERR_IO;
 	}
-	if (dut_proc_start(&d->proc, cmd, sim_port(sim), 0, err, errcap) != RIG_OK)
+	if (dut_proc_start(&d->proc, cmd, sim_port(sim), d->env.quiet_stderr, err, errcap) != RIG_OK)
 		return RIG_ERR_IO;
 	err[0] = 0;
 	return rig_loop_add_fd(loop, dut_proc_fd(d->proc), on_readable, d);
@@ -103,9 +105,14 @@ void dut_process_stop(void *self)
 	if (!d->proc)
 		return;
 	rig_loop_del_fd(d->loop, dut_proc_fd(d->proc));
-	(void)dut_proc_stop(d->proc, 500);
+	d->status = dut_proc_stop(d->proc, d->env.grace_ms ? d->env.grace_ms : 500);
 	dut_proc_free(d->proc);
 	d->proc = NULL;
+}
+
+int dut_process_status(const void *self)
+{
+	return ((const struct proc_dut *)self)->status;
 }
 
 void dut_process_free(void *self)

@@ -332,7 +332,8 @@ static rig_rc open_dut(struct run *r)
 		[DUT_INPROC] = &dut_inproc_ops, [DUT_HOST] = &dut_host_ops,
 		[DUT_QEMU] = &dut_qemu_ops, [DUT_SERIAL] = &dut_serial_ops,
 	};
-	const struct dut_env env = { &r->o->dut, r->o->dut_cmd, r->sc, &r->jd->dut, r, on_dut_line, on_dut_gone };
+	const struct dut_env env = { .spec = &r->o->dut, .cmd = r->o->dut_cmd, .sc = r->sc, .dut = &r->jd->dut,
+	                             .ctx = r, .line = on_dut_line, .gone = on_dut_gone };
 	char err[600];
 
 	r->dut_ops = kinds[r->o->dut.kind];

@@ -55,6 +55,8 @@ struct dut_env {
 	void *ctx;                     /* the runner's, for the calls below */
 	void (*line)(void *ctx, const char *line);   /* each line it printed: the runner parses it */
 	void (*gone)(void *ctx);       /* its output ended (a process exited): the run stops */
+	int quiet_stderr;              /* host, qemu: the process's stderr goes to /dev/null */
+	unsigned grace_ms;             /* host, qemu: from SIGTERM to SIGKILL at stop; 0 = 500 */
 };
 
 /*
@@ -94,6 +96,8 @@ rig_rc dut_process_open(void **self, const struct dut_env *env,
 rig_rc dut_process_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap);
 void dut_process_stop(void *self);
 void dut_process_free(void *self);
+/* After stop: the process's wait status, or -1 when it never ran. */
+int dut_process_status(const void *self);
 
 /* ---- a real board's console ----------------------------------------------------------------- */
 
