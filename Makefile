@@ -31,7 +31,7 @@ LDFLAGS_asan := -fsanitize=address,undefined
 
 CORE_SRC := $(sort $(wildcard firmware/core/*.c))
 HOST_SRC := $(filter-out firmware/port/host/bmsmon.c,$(sort $(wildcard firmware/port/host/*.c)))
-SIM_SRC  := $(filter-out sim/bmssim.c,$(sort $(wildcard sim/*.c)))
+SIM_SRC  := $(sort $(wildcard sim/*.c))
 HIL_SRC  := $(sort $(wildcard hil/*.c))
 # bmsviz alone links SDL: its SDL sources stay out of librig.a, so the unit tests never need
 # SDL; its model, layout and socket code (tools/viz_*.c but viz_draw.c) are plain library code.
@@ -39,11 +39,14 @@ VIZ_SDL_SRC := tools/bmsviz.c tools/viz_draw.c
 SDL_PKGS    := sdl2 SDL2_ttf SDL2_image
 SDL_CFLAGS  := $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
 SDL_LIBS    := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
-TOOL_SRC := $(filter-out tools/bmsdecode.c $(VIZ_SDL_SRC),$(sort $(wildcard tools/*.c)))
+# tools/ holds the program mains and what only they use: bmssim's subcommands (tools/bmssim_*.c)
+# compose the emulator and the judge, so they live above both; like every non-main source they
+# go into librig.a, and MAIN_<prog> names the main itself.
+TOOL_SRC := $(filter-out tools/bmsdecode.c tools/bmssim.c $(VIZ_SDL_SRC),$(sort $(wildcard tools/*.c)))
 LIB_SRC  := $(CORE_SRC) $(HOST_SRC) $(SIM_SRC) $(HIL_SRC) $(TOOL_SRC)
 PROGS    := bmsmon bmssim bmsdecode bmsviz
 MAIN_bmsmon    := firmware/port/host/bmsmon
-MAIN_bmssim    := sim/bmssim
+MAIN_bmssim    := tools/bmssim
 MAIN_bmsdecode := tools/bmsdecode
 MAIN_bmsviz    := tools/bmsviz
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -112,8 +115,8 @@ FUZZ_WITH_fuzz_expr     := hil/expect.c
 FUZZ_WITH_fuzz_replay   := sim/replay.c
 FUZZ_WITH_fuzz_board_demux := hil/dut_board.c hil/dut_spec.c firmware/port/host/serial.c
 FUZZ_WITH_fuzz_viz_line := tools/viz_model.c
-FUZZ_WITH_fuzz_scenario := $(filter-out sim/bmssim.c sim/control.c sim/loop.c sim/pty.c sim/replay_cli.c sim/sim.c sim/timeline.c,$(SIM_SRC)) \
-                           hil/expect.c firmware/port/host/serial.c
+FUZZ_WITH_fuzz_scenario := $(filter-out sim/control.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c sim/transport_mem.c,$(SIM_SRC)) \
+                           hil/expect.c hil/scenario_judge.c firmware/port/host/serial.c
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA) $$(FUZZ_WITH_$$*)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(sort $(FUZZ_EXTRA) $(FUZZ_WITH_$*)) $(PKG_LIBS) -lm

@@ -58,7 +58,6 @@ struct control {
 	struct client *clients;
 	unsigned busy;                   /* callbacks of ours running */
 	char **dut;                      /* per unit: the last telemetry object's text */
-	enum expect_state last[SCEN_EXPECT_MAX];
 	int kept, kept_paused;           /* the clock the clients left, for the next loop */
 	double kept_rate;
 };
@@ -305,10 +304,6 @@ static cJSON *unit_json(const struct control *c, unsigned u)
 	return o;
 }
 
-static const char *const expect_states[] = {
-	[EXPECT_PENDING] = "pending", [EXPECT_PASSED] = "passed", [EXPECT_FAILED] = "failed"
-};
-
 static const char *event_name(const struct scen_event *e)
 {
 	return e->kind == SCEN_EV_WIRE_FAULT ? wire_fault_names[e->fault] : scen_ev_name(e->kind);
@@ -317,7 +312,7 @@ static const char *event_name(const struct scen_event *e)
 static cJSON *scenario_json(const struct control *c)
 {
 	const struct scenario *sc = c->h.sc;
-	cJSON *o = cJSON_CreateObject(), *events = cJSON_CreateArray(), *expect = cJSON_CreateArray();
+	cJSON *o = cJSON_CreateObject(), *events = cJSON_CreateArray();
 	unsigned k;
 
 	cJSON_AddStringToObject(o, "name", sc->name);
@@ -330,15 +325,9 @@ static cJSON *scenario_json(const struct control *c)
 		cJSON_AddStringToObject(e, "id", sc->event[k].id);
 		cJSON_AddItemToArray(events, e);
 	}
-	for (k = 0; k < sc->n_expect; k++) {
-		cJSON *e = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(e, "name", sc->expect[k].name);
-		cJSON_AddStringToObject(e, "state", expect_states[c->h.res ? c->h.res[k].state : EXPECT_PENDING]);
-		cJSON_AddItemToArray(expect, e);
-	}
 	cJSON_AddItemToObject(o, "events", events);
-	cJSON_AddItemToObject(o, "expect", expect);
+	if (c->h.judge_json)
+		c->h.judge_json(c->h.ctx, o);
 	return o;
 }
 
@@ -1083,7 +1072,6 @@ rig_rc control_attach(struct control *c, struct rig_loop *loop, const struct con
 		return RIG_ERR_SPACE;
 	c->loop = loop;
 	c->h = *h;
-	memset(c->last, 0, sizeof c->last);
 	if (c->kept) {
 		rig_loop_pause(loop, c->kept_paused);
 		(void)rig_loop_set_rate(loop, c->kept_rate);   /* a real loop refuses unpaced: keeps its own */
@@ -1203,30 +1191,12 @@ void control_timeline(struct control *c, unsigned index)
 	cJSON_Delete(o);
 }
 
-void control_expects(struct control *c)
+void control_publish(struct control *c, const cJSON *event)
 {
-	unsigned k;
-
-	if (!c || !c->loop || !c->h.sc || !c->h.res)
+	if (!c || !c->loop)
 		return;
 	c->busy++;
-	for (k = 0; k < c->h.sc->n_expect && k < SCEN_EXPECT_MAX; k++) {
-		const struct expect_result *r = &c->h.res[k];
-		cJSON *o;
-
-		if (r->state == c->last[k])
-			continue;
-		c->last[k] = r->state;
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "event", "expect");
-		cJSON_AddNumberToObject(o, "t_ms", r->t_ms);
-		cJSON_AddNumberToObject(o, "index", k);
-		cJSON_AddStringToObject(o, "name", c->h.sc->expect[k].name);
-		cJSON_AddStringToObject(o, "state", expect_states[r->state]);
-		cJSON_AddStringToObject(o, "message", r->message);
-		broadcast(c, o, 0);
-		cJSON_Delete(o);
-	}
+	broadcast(c, event, 0);
 	c->busy--;
 	reap(c);
 }

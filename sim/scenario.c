@@ -1,12 +1,13 @@
 /*
  * Scenario files (scenario.h, scenarios/README.md): one strict pass from JSON to a checked
- * struct scenario.
+ * struct scenario, the world. The caller's keys (bmssim run's `dut` and `expect`) are walked in
+ * the same pass through the same reader (scenario_reader.h), at the places the caller gives.
  *
  * Every object is read through a table of fields (key, JSON type, range, where it is stored)
  * by one walker: unknown and repeated keys are refused first, then the fields are taken in
  * table order, which is also the order the parts depend on one another (the pack before the
  * BMS built from it, the BMS before the timeline that names its cells, the timeline before
- * the expectations that name its events). A field of another table's kind (the pack, the BMS
+ * a caller's expectations that name its events). A field of another table's kind (the pack, the BMS
  * kind, quirks, Bluetooth link settings) goes through spec_set, the key table bmssim already
  * uses, so a scenario and a --bms string accept the same values.
  *
@@ -27,15 +28,16 @@
 #include "bmsrig/model.h"
 #include "bmsrig/personality.h"
 #include "bmsrig/scenario.h"
+#include "bmsrig/scenario_reader.h"
 
-#define TIME_MAX_MS  (UINT32_C(49) * 24u * 3600u * 1000u)   /* 49 days: well inside uint32 ms */
+#define TIME_MAX_MS  SCEN_TIME_MAX_MS
 #define FILE_MAX     (1L << 24)
 #define DEPTH_MAX    8u          /* timeline[i].steps[j][k] is the deepest path: 5 */
 #define AMPS_MAX     2000.0      /* load and charge current, profile points included */
-#define GOT_MAX      40u         /* longest value quoted back in a message */
+#define GOT_MAX      SCEN_GOT_MAX
 #define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
 
-struct ctx {
+struct scen_reader {
 	struct scenario *s;
 	const char *path;            /* as the caller named it, for messages */
 	const char *text;            /* the JSON, NUL-terminated */
@@ -47,6 +49,7 @@ struct ctx {
 	/* One event for a running emulator (scenario_parse_event): no "at", no file position in
 	 * messages, and the scenario is only read. */
 	int inject;
+	const struct scenario_part *part;   /* the caller's top-level keys; may be NULL */
 	struct json_step step[DEPTH_MAX];
 	unsigned depth;
 	/* A scratch BMS of the scenario's kind: every quirk is tried on it while the file is
@@ -144,28 +147,28 @@ static const char *fmt_time(uint32_t ms, char *buf, size_t cap)
 
 /* ---- paths and messages -------------------------------------------------------------------- */
 
-static void push(struct ctx *c, const char *key)
+static void push(struct scen_reader *c, const char *key)
 {
 	if (c->depth < DEPTH_MAX)
 		c->step[c->depth] = (struct json_step){ key, 0 };
 	c->depth++;
 }
 
-static void push_i(struct ctx *c, unsigned index)
+static void push_i(struct scen_reader *c, unsigned index)
 {
 	if (c->depth < DEPTH_MAX)
 		c->step[c->depth] = (struct json_step){ NULL, index };
 	c->depth++;
 }
 
-static void pop(struct ctx *c)
+static void pop(struct scen_reader *c)
 {
 	c->depth--;
 }
 
 /* Line and column of the value (or the key, key_pos) at the current path. A key the text
  * spells with escapes is not found by json_where: then the nearest enclosing value. */
-static void locate(const struct ctx *c, int key_pos, unsigned *line, unsigned *col)
+static void locate(const struct scen_reader *c, int key_pos, unsigned *line, unsigned *col)
 {
 	unsigned d = c->depth < DEPTH_MAX ? c->depth : DEPTH_MAX;
 
@@ -188,7 +191,7 @@ static const char *text_at(const char *text, unsigned line, unsigned col)
 }
 
 /* "timeline[2].at": the path as the user reads it. */
-static void label(const struct ctx *c, char *out, size_t cap)
+static void label(const struct scen_reader *c, char *out, size_t cap)
 {
 	size_t n = 0;
 	unsigned i;
@@ -202,7 +205,7 @@ static void label(const struct ctx *c, char *out, size_t cap)
 	}
 }
 
-static rig_rc vfail_at(struct ctx *c, unsigned line, unsigned col, const char *fmt, va_list ap)
+static rig_rc vfail_at(struct scen_reader *c, unsigned line, unsigned col, const char *fmt, va_list ap)
 {
 	char where[256], msg[768];
 
@@ -215,21 +218,9 @@ static rig_rc vfail_at(struct ctx *c, unsigned line, unsigned col, const char *f
 	return RIG_ERR_ARG;
 }
 
-__attribute__((format(printf, 4, 5)))
-static rig_rc fail_at(struct ctx *c, unsigned line, unsigned col, const char *fmt, ...)
-{
-	va_list ap;
-	rig_rc rc;
-
-	va_start(ap, fmt);
-	rc = vfail_at(c, line, col, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* An error at the current path's value (or its key, key_pos). */
 __attribute__((format(printf, 3, 4)))
-static rig_rc fail(struct ctx *c, int key_pos, const char *fmt, ...)
+static rig_rc fail(struct scen_reader *c, int key_pos, const char *fmt, ...)
 {
 	unsigned line = 1, col = 1;
 	va_list ap;
@@ -261,7 +252,7 @@ static void clip(char *out, size_t cap, const char *s, size_t n)
 }
 
 /* A number as the file spells it (so 1e999 reads back as itself), else "%.15g". */
-static const char *number_text(const struct ctx *c, const cJSON *v, char *out, size_t cap)
+static const char *number_text(const struct scen_reader *c, const cJSON *v, char *out, size_t cap)
 {
 	unsigned line = 1, col = 1;
 	const char *p, *e;
@@ -280,7 +271,7 @@ static const char *number_text(const struct ctx *c, const cJSON *v, char *out, s
 /* What a value is, for "got ...": "40" and "abc" (quoted, as spec_set quotes them), true,
  * false, null, an object, an array. with_type names the type instead of quoting the value:
  * for a value of the wrong type. */
-static const char *got(const struct ctx *c, const cJSON *v, int with_type, char *out, size_t cap)
+static const char *got(const struct scen_reader *c, const cJSON *v, int with_type, char *out, size_t cap)
 {
 	char t[GOT_MAX + 8];
 
@@ -298,7 +289,7 @@ static const char *got(const struct ctx *c, const cJSON *v, int with_type, char 
 }
 
 /* The text spec_set and set_quirk take for a scalar. */
-static const char *scalar(const struct ctx *c, const cJSON *v, char *out, size_t cap)
+static const char *scalar(const struct scen_reader *c, const cJSON *v, char *out, size_t cap)
 {
 	if (cJSON_IsString(v))
 		snprintf(out, cap, "%s", v->valuestring);
@@ -318,72 +309,35 @@ static const char *unprefixed(const char *why, const char *key)
 
 /* ---- fields ------------------------------------------------------------------------------ */
 
-enum ftype {
-	T_SKIP,       /* read before the walk (a kind that decides which keys exist) */
-	T_TIME,       /* "2m30s" into uint32 ms, min..max ms */
-	T_NUM,        /* double */
-	T_INT,        /* a whole number into an unsigned of .size bytes, or a double (size 8) */
-	T_BOOL,       /* uint8 */
-	T_TEXT,       /* a string of min..max bytes into char[.size] */
-	T_SCALAR,     /* a string or a number, as text into char[.size] */
-	T_CELL,       /* 1..pack cells into a 0-based int */
-	T_NTC,        /* 1..pack probes into a 0-based int */
-	T_DK,         /* degC min..max into uint16 0.1 K */
-	T_DK_DELTA,   /* degC min..max into uint16 0.1 K, a difference */
-	T_EXPR,       /* an expression compiled into struct expr */
-	T_SPEC_NUM,   /* a number for spec_set(.spec) */
-	T_SPEC_STR,   /* a string for spec_set(.spec) */
-	T_SPEC_ANY,   /* a number or a string for spec_set(.spec) */
-	T_OBJ,        /* an object for .fn */
-	T_ARR,        /* an array for .fn */
-	T_FN          /* anything: .fn checks it */
-};
-
-#define REQ    1u    /* a missing key is an error */
-#define ALWAYS 2u    /* .fn runs with v NULL when the key is missing (defaults that follow) */
-
-struct field;
-typedef rig_rc field_fn(struct ctx *c, const cJSON *v, void *base);
-
-struct field {
-	const char *key;
-	uint8_t type, flags;
-	double min, max;
-	size_t off, size;            /* in the walk's base struct */
-	uint32_t only;               /* the key exists only under these mask bits; 0 = always */
-	field_fn *fn;
-	const char *spec;            /* the spec_set key */
-};
-
-#define MEMBER(type, m) offsetof(type, m), sizeof(((type *)0)->m)
-#define FNF(k, t, flags, fn, only) { k, t, flags, 0, 0, 0, 0, only, fn, NULL }
+#define MEMBER SCEN_MEMBER
+#define FNF SCEN_FNF
 #define SPECF(k, t, spec) { k, t, 0, 0, 0, 0, 0, 0, NULL, spec }
 
 /* What a field takes, in words: "an integer 1..32". */
 static const char *const type_words[] = {
-	[T_TIME] = "a time", [T_NUM] = "a number", [T_INT] = "an integer", [T_BOOL] = "true or false",
-	[T_TEXT] = "a string", [T_SCALAR] = "a string or a number", [T_CELL] = "a cell number",
-	[T_NTC] = "a probe number", [T_DK] = "a temperature in degC", [T_DK_DELTA] = "a temperature difference in K",
-	[T_EXPR] = "an expression (a string)", [T_SPEC_NUM] = "a number", [T_SPEC_STR] = "a string",
-	[T_SPEC_ANY] = "a number or a string", [T_OBJ] = "an object", [T_ARR] = "an array",
-	[T_SKIP] = "a value", [T_FN] = "a value",
+	[SCEN_T_TIME] = "a time", [SCEN_T_NUM] = "a number", [SCEN_T_INT] = "an integer", [SCEN_T_BOOL] = "true or false",
+	[SCEN_T_TEXT] = "a string", [SCEN_T_SCALAR] = "a string or a number", [SCEN_T_CELL] = "a cell number",
+	[SCEN_T_NTC] = "a probe number", [SCEN_T_DK] = "a temperature in degC", [SCEN_T_DK_DELTA] = "a temperature difference in K",
+	[SCEN_T_SPEC_NUM] = "a number", [SCEN_T_SPEC_STR] = "a string",
+	[SCEN_T_SPEC_ANY] = "a number or a string", [SCEN_T_OBJ] = "an object", [SCEN_T_ARR] = "an array",
+	[SCEN_T_SKIP] = "a value", [SCEN_T_FN] = "a value",
 };
 
-static void describe(const struct ctx *c, const struct field *f, char *out, size_t cap)
+static void describe(const struct scen_reader *c, const struct scen_field *f, char *out, size_t cap)
 {
 	const struct model_cfg *m = &c->s->bms.unit.model;
 	char a[32], b[32];
 
-	if (f->type == T_TIME && f->min == 0 && f->max == TIME_MAX_MS)
+	if (f->type == SCEN_T_TIME && f->min == 0 && f->max == TIME_MAX_MS)
 		snprintf(out, cap, "a time such as \"250ms\", \"2s\" or \"1h30m\"");
-	else if (f->type == T_TIME && f->max == TIME_MAX_MS)
+	else if (f->type == SCEN_T_TIME && f->max == TIME_MAX_MS)
 		snprintf(out, cap, "a time of at least %s", fmt_time((uint32_t)f->min, a, sizeof a));
-	else if (f->type == T_TIME)
+	else if (f->type == SCEN_T_TIME)
 		snprintf(out, cap, "a time %s..%s", fmt_time((uint32_t)f->min, a, sizeof a),
 		         fmt_time((uint32_t)f->max, b, sizeof b));
-	else if (f->type == T_CELL || f->type == T_NTC)
-		snprintf(out, cap, "%s 1..%u", type_words[f->type], f->type == T_CELL ? m->cells : m->ntc_count);
-	else if (f->type == T_TEXT)
+	else if (f->type == SCEN_T_CELL || f->type == SCEN_T_NTC)
+		snprintf(out, cap, "%s 1..%u", type_words[f->type], f->type == SCEN_T_CELL ? m->cells : m->ntc_count);
+	else if (f->type == SCEN_T_TEXT)
 		snprintf(out, cap, "a string of %.0f..%.0f characters", f->min, f->max);
 	else if (f->min < f->max && isinf(f->max))
 		snprintf(out, cap, "%s of at least %.10g", type_words[f->type], f->min);
@@ -406,37 +360,35 @@ static void put_uint(void *dst, size_t size, uint32_t v)
 	}
 }
 
-static int type_ok(const struct field *f, const cJSON *v)
+static int type_ok(const struct scen_field *f, const cJSON *v)
 {
 	switch (f->type) {
-	case T_TIME: case T_TEXT: case T_EXPR: case T_SPEC_STR: return cJSON_IsString(v);
-	case T_NUM: case T_INT: case T_CELL: case T_NTC: case T_DK: case T_DK_DELTA: case T_SPEC_NUM:
+	case SCEN_T_TIME: case SCEN_T_TEXT: case SCEN_T_SPEC_STR: return cJSON_IsString(v);
+	case SCEN_T_NUM: case SCEN_T_INT: case SCEN_T_CELL: case SCEN_T_NTC: case SCEN_T_DK: case SCEN_T_DK_DELTA: case SCEN_T_SPEC_NUM:
 		return cJSON_IsNumber(v);
-	case T_BOOL: return cJSON_IsBool(v);
-	case T_SCALAR: case T_SPEC_ANY: return cJSON_IsString(v) || cJSON_IsNumber(v);
-	case T_OBJ: return cJSON_IsObject(v);
-	case T_ARR: return cJSON_IsArray(v);
+	case SCEN_T_BOOL: return cJSON_IsBool(v);
+	case SCEN_T_SCALAR: case SCEN_T_SPEC_ANY: return cJSON_IsString(v) || cJSON_IsNumber(v);
+	case SCEN_T_OBJ: return cJSON_IsObject(v);
+	case SCEN_T_ARR: return cJSON_IsArray(v);
 	default: return 1;
 	}
 }
 
-static rig_rc compile_expr(struct ctx *c, struct expr *e, const cJSON *v);
-
 /* One value into base, by its field; the path already names it. */
-static rig_rc field_value(struct ctx *c, const struct field *f, const cJSON *v, void *base)
+static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, const cJSON *v, void *base)
 {
 	char *dst = (char *)base + f->off, want[160], g[GOT_MAX + 24], text[256], why[256];
 	const struct model_cfg *m = &c->s->bms.unit.model;
 	double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
 	uint32_t ms;
 
-	if (f->type == T_TIME && !cJSON_IsString(v))
+	if (f->type == SCEN_T_TIME && !cJSON_IsString(v))
 		return fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\", got %s", got(c, v, 1, g, sizeof g));
 	describe(c, f, want, sizeof want);
 	if (!type_ok(f, v))
 		return fail(c, 0, "expected %s, got %s", want, got(c, v, 1, g, sizeof g));
 	switch (f->type) {
-	case T_TIME:
+	case SCEN_T_TIME:
 		if (scenario_parse_time(v->valuestring, &ms) != RIG_OK)
 			return fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\" (units h, m, s, ms; "
 			            "whole milliseconds, at most 49 days), got %s", got(c, v, 0, g, sizeof g));
@@ -444,12 +396,12 @@ static rig_rc field_value(struct ctx *c, const struct field *f, const cJSON *v, 
 			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		put_uint(dst, f->size, ms);
 		return RIG_OK;
-	case T_NUM:
+	case SCEN_T_NUM:
 		if (!(d >= f->min && d <= f->max))
 			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		memcpy(dst, &d, sizeof d);
 		return RIG_OK;
-	case T_INT:
+	case SCEN_T_INT:
 		if (!(d >= f->min && d <= f->max) || d != floor(d))
 			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		if (f->size == sizeof(double))
@@ -457,63 +409,61 @@ static rig_rc field_value(struct ctx *c, const struct field *f, const cJSON *v, 
 		else
 			put_uint(dst, f->size, (uint32_t)d);
 		return RIG_OK;
-	case T_BOOL:
+	case SCEN_T_BOOL:
 		*(uint8_t *)dst = cJSON_IsTrue(v) ? 1u : 0u;
 		return RIG_OK;
-	case T_TEXT:
+	case SCEN_T_TEXT:
 		if (strlen(v->valuestring) < f->min || strlen(v->valuestring) > f->max)
 			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		snprintf(dst, f->size, "%s", v->valuestring);
 		return RIG_OK;
-	case T_SCALAR:
+	case SCEN_T_SCALAR:
 		scalar(c, v, text, sizeof text);
 		if (!*text || strlen(text) >= f->size)
 			return fail(c, 0, "expected %s of 1..%zu characters, got %s", want, f->size - 1,
 			            got(c, v, 0, g, sizeof g));
 		memcpy(dst, text, strlen(text) + 1);
 		return RIG_OK;
-	case T_CELL:
-	case T_NTC: {
-		int n = f->type == T_CELL ? m->cells : m->ntc_count;
+	case SCEN_T_CELL:
+	case SCEN_T_NTC: {
+		int n = f->type == SCEN_T_CELL ? m->cells : m->ntc_count;
 
 		if (!(d >= 1 && d <= n) || d != floor(d))
-			return fail(c, 0, "expected %s (pack.%s), got %s", want, f->type == T_CELL ? "cells" : "ntc",
+			return fail(c, 0, "expected %s (pack.%s), got %s", want, f->type == SCEN_T_CELL ? "cells" : "ntc",
 			            got(c, v, 0, g, sizeof g));
 		*(int *)(void *)dst = (int)d - 1;
 		return RIG_OK;
 	}
-	case T_DK:
-	case T_DK_DELTA: {
+	case SCEN_T_DK:
+	case SCEN_T_DK_DELTA: {
 		uint16_t dk;
 
 		if (!(d >= f->min && d <= f->max))
 			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		/* The BMS and the policy count 0.1 K: the value rounds to 0.1 degC. */
-		dk = (uint16_t)lround((f->type == T_DK ? PACK_DK_ZERO_C : 0) + 10.0 * d);
+		dk = (uint16_t)lround((f->type == SCEN_T_DK ? PACK_DK_ZERO_C : 0) + 10.0 * d);
 		memcpy(dst, &dk, sizeof dk);
 		return RIG_OK;
 	}
-	case T_EXPR:
-		return compile_expr(c, (struct expr *)(void *)dst, v);
-	case T_SPEC_NUM:
-	case T_SPEC_STR:
-	case T_SPEC_ANY:
+	case SCEN_T_SPEC_NUM:
+	case SCEN_T_SPEC_STR:
+	case SCEN_T_SPEC_ANY:
 		if (spec_set(&c->s->bms, f->spec, scalar(c, v, text, sizeof text), why, sizeof why) != RIG_OK)
 			return fail(c, 0, "%s", unprefixed(why, f->key));
 		return RIG_OK;
-	case T_SKIP:
+	case SCEN_T_SKIP:
 		return RIG_OK;
 	default:
 		return f->fn(c, v, base);
 	}
 }
 
-static int allowed(const struct field *f, uint32_t mask)
+static int allowed(const struct scen_field *f, uint32_t mask)
 {
 	return !f->only || (f->only & mask);
 }
 
-static const struct field *find_field(const struct field *tab, size_t n, uint32_t mask, const char *key)
+static const struct scen_field *find_field(const struct scen_field *tab, size_t n, uint32_t mask, const char *key)
 {
 	size_t i;
 
@@ -524,7 +474,7 @@ static const struct field *find_field(const struct field *tab, size_t n, uint32_
 }
 
 /* Refuses a key given twice (cJSON keeps both; the first would silently win). */
-static rig_rc check_repeats(struct ctx *c, const cJSON *obj, const cJSON *it)
+static rig_rc check_repeats(struct scen_reader *c, const cJSON *obj, const cJSON *it)
 {
 	const cJSON *prev;
 	rig_rc rc = RIG_OK;
@@ -542,7 +492,7 @@ static rig_rc check_repeats(struct ctx *c, const cJSON *obj, const cJSON *it)
  * An object read through tab under mask: unknown and repeated keys first, then every field in
  * table order. seen (may be NULL) gets bit i for each tab[i] present.
  */
-static rig_rc walk(struct ctx *c, const cJSON *obj, const struct field *tab, size_t n, uint32_t mask,
+static rig_rc walk(struct scen_reader *c, const cJSON *obj, const struct scen_field *tab, size_t n, uint32_t mask,
                    void *base, uint64_t *seen)
 {
 	const cJSON *it;
@@ -569,14 +519,14 @@ static rig_rc walk(struct ctx *c, const cJSON *obj, const struct field *tab, siz
 		}
 	}
 	for (i = 0; i < n && rc == RIG_OK; i++) {
-		const struct field *f = &tab[i];
+		const struct scen_field *f = &tab[i];
 
 		if (!allowed(f, mask))
 			continue;
 		it = cJSON_GetObjectItemCaseSensitive(obj, f->key);
-		if (!it && (f->flags & REQ))
+		if (!it && (f->flags & SCEN_REQ))
 			return fail(c, 0, "expected key \"%s\"", f->key);
-		if (!it && !(f->flags & ALWAYS))
+		if (!it && !(f->flags & SCEN_ALWAYS))
 			continue;
 		if (it && seen)
 			*seen |= 1ull << i;
@@ -587,7 +537,7 @@ static rig_rc walk(struct ctx *c, const cJSON *obj, const struct field *tab, siz
 	return rc;
 }
 
-static int was_seen(const struct field *tab, size_t n, uint64_t seen, const char *key)
+static int was_seen(const struct scen_field *tab, size_t n, uint64_t seen, const char *key)
 {
 	size_t i;
 
@@ -597,7 +547,7 @@ static int was_seen(const struct field *tab, size_t n, uint64_t seen, const char
 	return 0;
 }
 
-/* ---- expressions -------------------------------------------------------------------------- */
+/* ---- a column inside a string (an expression's error) ---------------------------------------- */
 
 static unsigned hex4(const char *p, unsigned long *cp)
 {
@@ -648,46 +598,34 @@ static unsigned string_col(const char *q, unsigned col0, unsigned i)
 	return col0 + (unsigned)(p - q);
 }
 
-static rig_rc compile_expr(struct ctx *c, struct expr *e, const cJSON *v)
-{
-	char why[256];
-	unsigned err_col = 0, line = 1, col = 1;
-
-	if (expr_compile(e, v->valuestring, why, sizeof why, &err_col) == RIG_OK)
-		return RIG_OK;
-	locate(c, 0, &line, &col);
-	col = string_col(text_at(c->text, line, col), col, err_col ? err_col - 1 : 0);
-	return fail_at(c, line, col, "%s", why);
-}
-
 /* ---- the pack ------------------------------------------------------------------------------ */
 
 #define PACK(m) MEMBER(struct model_cfg, m)
-static const struct field spread_fields[] = {
-	{ "soc_pct", T_NUM, 0, 0, 20, PACK(soc_sigma_pct), 0, NULL, NULL },
-	{ "capacity", T_NUM, 0, 0, 0.5, PACK(capacity_sigma), 0, NULL, NULL },
+static const struct scen_field spread_fields[] = {
+	{ "soc_pct", SCEN_T_NUM, 0, 0, 20, PACK(soc_sigma_pct), 0, NULL, NULL },
+	{ "capacity", SCEN_T_NUM, 0, 0, 0.5, PACK(capacity_sigma), 0, NULL, NULL },
 	/* model_init takes a resistance sigma up to 0.5 */
-	{ "resistance", T_NUM, 0, 0, 0.5, PACK(resistance_sigma), 0, NULL, NULL },
+	{ "resistance", SCEN_T_NUM, 0, 0, 0.5, PACK(resistance_sigma), 0, NULL, NULL },
 };
 
-static rig_rc pack_spread(struct ctx *c, const cJSON *v, void *base)
+static rig_rc pack_spread(struct scen_reader *c, const cJSON *v, void *base)
 {
 	return walk(c, v, spread_fields, N_OF(spread_fields), 0, base, NULL);
 }
 
-static const struct field pack_fields[] = {
-	SPECF("chemistry", T_SPEC_STR, "chem"),
-	SPECF("cells", T_SPEC_NUM, "cells"),
-	SPECF("capacity_ah", T_SPEC_NUM, "capacity_ah"),
-	SPECF("soc_pct", T_SPEC_NUM, "soc_pct"),
-	SPECF("temp_c", T_SPEC_NUM, "temp_c"),
-	SPECF("ntc", T_SPEC_NUM, "ntc"),
-	{ "self_discharge_pct_month", T_NUM, 0, 0, 100, PACK(self_discharge_pct_month), 0, NULL, NULL },
-	FNF("spread", T_OBJ, 0, pack_spread, 0),
+static const struct scen_field pack_fields[] = {
+	SPECF("chemistry", SCEN_T_SPEC_STR, "chem"),
+	SPECF("cells", SCEN_T_SPEC_NUM, "cells"),
+	SPECF("capacity_ah", SCEN_T_SPEC_NUM, "capacity_ah"),
+	SPECF("soc_pct", SCEN_T_SPEC_NUM, "soc_pct"),
+	SPECF("temp_c", SCEN_T_SPEC_NUM, "temp_c"),
+	SPECF("ntc", SCEN_T_SPEC_NUM, "ntc"),
+	{ "self_discharge_pct_month", SCEN_T_NUM, 0, 0, 100, PACK(self_discharge_pct_month), 0, NULL, NULL },
+	FNF("spread", SCEN_T_OBJ, 0, pack_spread, 0),
 };
 #undef PACK
 
-static rig_rc top_pack(struct ctx *c, const cJSON *v, void *base)
+static rig_rc top_pack(struct scen_reader *c, const cJSON *v, void *base)
 {
 	(void)base;
 	return v ? walk(c, v, pack_fields, N_OF(pack_fields), 0, &c->s->bms.unit.model, NULL) : RIG_OK;
@@ -712,7 +650,7 @@ static const struct variant {
 };
 
 /* Tries one quirk on the scratch BMS; why as set_quirk words it. */
-static rig_rc try_quirk(struct ctx *c, const char *key, const char *value, char *why, size_t whycap)
+static rig_rc try_quirk(struct scen_reader *c, const char *key, const char *value, char *why, size_t whycap)
 {
 	return c->ops->set_quirk(c->state, key, value, why, whycap);
 }
@@ -726,7 +664,7 @@ static int quirk_name_unknown(const char *why)
 
 /* The scratch BMS of the scenario's kind over its pack. 1 when the pack is one the model
  * refuses (the pack's ranges are inside model_init's, so that is checked all the same). */
-static int scratch_bms(struct ctx *c)
+static int scratch_bms(struct scen_reader *c)
 {
 	const struct bms_spec *b = &c->s->bms;
 
@@ -738,7 +676,7 @@ static int scratch_bms(struct ctx *c)
 /* The scratch BMS: the pack as the model builds it, the BMS logic over it and the protocol's
  * personality at the address, with the kind's own quirk (bms_kinds[]) as spec_resolve will
  * add it. */
-static rig_rc bms_protocol(struct ctx *c, const cJSON *v, void *base)
+static rig_rc bms_protocol(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct bms_spec *b = &c->s->bms;
 	char why[256], g[GOT_MAX + 24];
@@ -767,7 +705,7 @@ static rig_rc bms_protocol(struct ctx *c, const cJSON *v, void *base)
 	return RIG_OK;
 }
 
-static rig_rc bms_variant(struct ctx *c, const cJSON *v, void *base)
+static rig_rc bms_variant(struct scen_reader *c, const cJSON *v, void *base)
 {
 	const char *kind = c->s->bms.kind->name;
 	char names[128] = "", why[256], key[80], g[GOT_MAX + 24];
@@ -792,7 +730,7 @@ static rig_rc bms_variant(struct ctx *c, const cJSON *v, void *base)
 	return RIG_OK;
 }
 
-static rig_rc bms_quirks(struct ctx *c, const cJSON *v, void *base)
+static rig_rc bms_quirks(struct scen_reader *c, const cJSON *v, void *base)
 {
 	const cJSON *it;
 	char key[128], value[256], why[256], g[GOT_MAX + 24];
@@ -860,7 +798,7 @@ static int reg_number(const char *key)
 	return r >= JBD_REG_EEPROM_FIRST && r <= JBD_REG_EEPROM_LAST ? (int)r : -1;
 }
 
-static rig_rc one_setting(struct ctx *c, const cJSON *it)
+static rig_rc one_setting(struct scen_reader *c, const cJSON *it)
 {
 	struct scenario *s = c->s;
 	const struct setting_name *sn = NULL;
@@ -911,7 +849,7 @@ static rig_rc one_setting(struct ctx *c, const cJSON *it)
 	return RIG_OK;
 }
 
-static rig_rc bms_settings(struct ctx *c, const cJSON *v, void *base)
+static rig_rc bms_settings(struct scen_reader *c, const cJSON *v, void *base)
 {
 	const cJSON *it;
 	rig_rc rc = RIG_OK;
@@ -930,15 +868,15 @@ static rig_rc bms_settings(struct ctx *c, const cJSON *v, void *base)
 }
 
 /* The address first: the personality is set up at it. */
-static const struct field bms_fields[] = {
-	SPECF("address", T_SPEC_NUM, "address"),
-	FNF("protocol", T_FN, ALWAYS, bms_protocol, 0),
-	FNF("variant", T_FN, 0, bms_variant, 0),
-	FNF("quirks", T_OBJ, 0, bms_quirks, 0),
-	FNF("settings", T_OBJ, 0, bms_settings, 0),
+static const struct scen_field bms_fields[] = {
+	SPECF("address", SCEN_T_SPEC_NUM, "address"),
+	FNF("protocol", SCEN_T_FN, SCEN_ALWAYS, bms_protocol, 0),
+	FNF("variant", SCEN_T_FN, 0, bms_variant, 0),
+	FNF("quirks", SCEN_T_OBJ, 0, bms_quirks, 0),
+	FNF("settings", SCEN_T_OBJ, 0, bms_settings, 0),
 };
 
-static rig_rc top_bms(struct ctx *c, const cJSON *v, void *base)
+static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
 {
 	char why[256];
 	rig_rc rc;
@@ -952,21 +890,21 @@ static rig_rc top_bms(struct ctx *c, const cJSON *v, void *base)
 /* ---- the link ------------------------------------------------------------------------------ */
 
 /* link_set keys but the seed, which comes from the scenario's. */
-static const struct field ble_fields[] = {
-	SPECF("chunk_bytes", T_SPEC_ANY, "ble.chunk_bytes"),
-	SPECF("interval_ms", T_SPEC_ANY, "ble.interval_ms"),
-	SPECF("connect_ms", T_SPEC_ANY, "ble.connect_ms"),
-	SPECF("drop_first", T_SPEC_ANY, "ble.drop_first"),
-	SPECF("disconnect_after_ms", T_SPEC_ANY, "ble.disconnect_after_ms"),
-	SPECF("disconnects_per_h", T_SPEC_ANY, "ble.disconnects_per_h"),
-	SPECF("stuck_ms", T_SPEC_ANY, "ble.stuck_ms"),
-	SPECF("notify_loss_pct", T_SPEC_ANY, "ble.notify_loss_pct"),
-	SPECF("queue_ms", T_SPEC_ANY, "ble.queue_ms"),
-	SPECF("password", T_SPEC_ANY, "ble.password"),
-	SPECF("mac", T_SPEC_ANY, "ble.mac"),
+static const struct scen_field ble_fields[] = {
+	SPECF("chunk_bytes", SCEN_T_SPEC_ANY, "ble.chunk_bytes"),
+	SPECF("interval_ms", SCEN_T_SPEC_ANY, "ble.interval_ms"),
+	SPECF("connect_ms", SCEN_T_SPEC_ANY, "ble.connect_ms"),
+	SPECF("drop_first", SCEN_T_SPEC_ANY, "ble.drop_first"),
+	SPECF("disconnect_after_ms", SCEN_T_SPEC_ANY, "ble.disconnect_after_ms"),
+	SPECF("disconnects_per_h", SCEN_T_SPEC_ANY, "ble.disconnects_per_h"),
+	SPECF("stuck_ms", SCEN_T_SPEC_ANY, "ble.stuck_ms"),
+	SPECF("notify_loss_pct", SCEN_T_SPEC_ANY, "ble.notify_loss_pct"),
+	SPECF("queue_ms", SCEN_T_SPEC_ANY, "ble.queue_ms"),
+	SPECF("password", SCEN_T_SPEC_ANY, "ble.password"),
+	SPECF("mac", SCEN_T_SPEC_ANY, "ble.mac"),
 };
 
-static rig_rc link_ble(struct ctx *c, const cJSON *v, void *base)
+static rig_rc link_ble(struct scen_reader *c, const cJSON *v, void *base)
 {
 	if (c->s->bms.kind->link != LINK_BLE)
 		return fail(c, 1, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for Bluetooth "
@@ -974,126 +912,16 @@ static rig_rc link_ble(struct ctx *c, const cJSON *v, void *base)
 	return walk(c, v, ble_fields, N_OF(ble_fields), 0, base, NULL);
 }
 
-static const struct field link_fields[] = {
-	SPECF("baud", T_SPEC_NUM, "baud"),
-	FNF("ble", T_OBJ, 0, link_ble, 0),
+static const struct scen_field link_fields[] = {
+	SPECF("baud", SCEN_T_SPEC_NUM, "baud"),
+	FNF("ble", SCEN_T_OBJ, 0, link_ble, 0),
 };
 
-static rig_rc top_link(struct ctx *c, const cJSON *v, void *base)
+static rig_rc top_link(struct scen_reader *c, const cJSON *v, void *base)
 {
 	rig_rc rc = v ? walk(c, v, link_fields, N_OF(link_fields), 0, base, NULL) : RIG_OK;
 
 	c->s->bms.link.seed = c->s->seed;
-	return rc;
-}
-
-/* ---- the device under test ----------------------------------------------------------------- */
-
-static rig_rc dut_kind(struct ctx *c, const cJSON *v, void *base)
-{
-	char g[GOT_MAX + 24];
-
-	(void)base;
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, "host"))
-		return fail(c, 0, "expected \"host\" (the host build of the firmware core), got %s",
-		            got(c, v, !cJSON_IsString(v), g, sizeof g));
-	return RIG_OK;
-}
-
-static rig_rc dut_proto(struct ctx *c, const cJSON *v, void *base)
-{
-	struct scen_dut *d = base;
-	char names[128] = "", g[GOT_MAX + 24];
-	size_t n = 0;
-	int p = cJSON_IsString(v) ? fw_proto_find(v->valuestring) : -1;
-	unsigned i;
-
-	if (p >= 0) {
-		d->fw.proto = (enum fw_proto)p;
-		return RIG_OK;
-	}
-	for (i = 0; i < FW_PROTO_COUNT; i++)
-		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", fw_protos[i].name);
-	return fail(c, 0, "expected one of %s, got %s", names, got(c, v, !cJSON_IsString(v), g, sizeof g));
-}
-
-#define POL(m) MEMBER(struct policy_cfg, m)
-static const struct field policy_fields[] = {
-	{ "cell_max_mv", T_INT, 0, 0, 6000, POL(cell_max_mV), 0, NULL, NULL },
-	{ "cell_min_mv", T_INT, 0, 0, 6000, POL(cell_min_mV), 0, NULL, NULL },
-	{ "cell_hyst_mv", T_INT, 0, 0, 1000, POL(cell_hyst_mV), 0, NULL, NULL },
-	{ "temp_max_c", T_DK, 0, -40, 120, POL(temp_max_dK), 0, NULL, NULL },
-	{ "temp_min_c", T_DK, 0, -40, 120, POL(temp_min_dK), 0, NULL, NULL },
-	{ "temp_hyst_c", T_DK_DELTA, 0, 0, 50, POL(temp_hyst_dK), 0, NULL, NULL },
-	{ "comm_fail_max", T_INT, 0, 1, 1000, POL(comm_fail_max), 0, NULL, NULL },
-};
-#undef POL
-
-/* A lower limit at or above its upper one would hold the relay open for ever: reported at
- * whichever of the two the file gave (the upper one when both). */
-static rig_rc limits_ordered(struct ctx *c, uint64_t seen, const char *lo, const char *hi, unsigned lo_v,
-                             unsigned hi_v, double scale, double offset)
-{
-	rig_rc rc;
-
-	if (lo_v < hi_v)
-		return RIG_OK;
-	push(c, was_seen(policy_fields, N_OF(policy_fields), seen, hi) ? hi : lo);
-	rc = fail(c, 0, "expected %s (%g) below %s (%g)", lo, ((double)lo_v - offset) / scale, hi,
-	          ((double)hi_v - offset) / scale);
-	pop(c);
-	return rc;
-}
-
-static rig_rc dut_policy(struct ctx *c, const cJSON *v, void *base)
-{
-	struct policy_cfg *p = &((struct scen_dut *)base)->fw.policy;
-	uint64_t seen;
-	rig_rc rc = walk(c, v, policy_fields, N_OF(policy_fields), 0, p, &seen);
-
-	if (rc == RIG_OK)
-		rc = limits_ordered(c, seen, "cell_min_mv", "cell_max_mv", p->cell_min_mV, p->cell_max_mV, 1, 0);
-	if (rc == RIG_OK)
-		rc = limits_ordered(c, seen, "temp_min_c", "temp_max_c", p->temp_min_dK, p->temp_max_dK, 10,
-		                    PACK_DK_ZERO_C);
-	return rc;
-}
-
-#define DUT(m) MEMBER(struct scen_dut, m)
-static const struct field dut_fields[] = {
-	FNF("kind", T_FN, 0, dut_kind, 0),
-	FNF("proto", T_FN, 0, dut_proto, 0),
-	{ "poll", T_TIME, 0, 1, TIME_MAX_MS, DUT(fw.client.poll_ms), 0, NULL, NULL },
-	{ "timeout", T_TIME, 0, 1, TIME_MAX_MS, DUT(fw.client.timeout_ms), 0, NULL, NULL },
-	{ "retries", T_INT, 0, 0, 10, DUT(fw.client.retries), 0, NULL, NULL },
-	{ "address", T_INT, 0, 0, 254, DUT(fw.client.address), 0, NULL, NULL },
-	{ "step", T_TIME, 0, 1, 100, DUT(step_ms), 0, NULL, NULL },
-	{ "relay_cuts_current", T_BOOL, 0, 0, 0, DUT(relay_cuts_current), 0, NULL, NULL },
-	FNF("policy", T_OBJ, 0, dut_policy, 0),
-	{ "policy_fets", T_BOOL, 0, 0, 0, DUT(fw.policy_drives_fets), 0, NULL, NULL },
-};
-#undef DUT
-
-static rig_rc top_dut(struct ctx *c, const cJSON *v, void *base)
-{
-	static const struct client_cfg client = CLIENT_CFG_DEFAULT;
-	static const struct policy_cfg policy = POLICY_CFG_LFP;
-	struct scen_dut *d = &c->s->dut;
-	int proto = fw_proto_find(c->s->bms.kind->name);
-	uint64_t seen = 0;
-	rig_rc rc;
-
-	(void)base;
-	d->fw.proto = proto >= 0 ? (enum fw_proto)proto : FW_PROTO_JBD;
-	d->fw.client = client;
-	d->fw.client.address = c->s->bms.unit.address;
-	d->fw.policy = policy;
-	d->fw.policy_drives_fets = 0;
-	d->relay_cuts_current = 1;
-	d->step_ms = 5;
-	rc = v ? walk(c, v, dut_fields, N_OF(dut_fields), 0, d, &seen) : RIG_OK;
-	if (!was_seen(dut_fields, N_OF(dut_fields), seen, "timeout"))
-		d->fw.client.timeout_ms = fw_protos[d->fw.proto].timeout_ms;
 	return rc;
 }
 
@@ -1172,47 +1000,47 @@ static int do_find(const char *name)
 	return f >= 0 ? D_WIRE + f : -1;
 }
 
-static rig_rc ev_id(struct ctx *c, const cJSON *v, void *base);
-static rig_rc ev_steps(struct ctx *c, const cJSON *v, void *base);
-static rig_rc ev_csv(struct ctx *c, const cJSON *v, void *base);
+static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base);
+static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base);
+static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base);
 
 #define B(d) (1u << (d))
 #define WIRE(f) B(D_WIRE + (f))
 #define EV(m) MEMBER(struct scen_event, m)
-static const struct field ev_fields[] = {
-	{ "at", T_TIME, REQ, 0, TIME_MAX_MS, EV(at_ms), IN_FILE, NULL, NULL },
-	FNF("do", T_SKIP, 0, NULL, 0),
-	FNF("id", T_FN, 0, ev_id, 0),
-	{ "for", T_TIME, 0, 0, TIME_MAX_MS, EV(for_ms), 0, NULL, NULL },
-	{ "ramp", T_TIME, 0, 0, TIME_MAX_MS, EV(ramp_ms), B(D_CURRENT) | B(D_POWER) | B(D_AMBIENT), NULL, NULL },
-	{ "a", T_NUM, REQ, -AMPS_MAX, AMPS_MAX, EV(value), B(D_CURRENT), NULL, NULL },
-	{ "w", T_NUM, REQ, -100000, 100000, EV(value), B(D_POWER), NULL, NULL },
-	FNF("steps", T_ARR, 0, ev_steps, B(D_PROFILE)),
-	FNF("csv", T_FN, 0, ev_csv, B(D_PROFILE)),
-	{ "c", T_NUM, REQ, -40, 80, EV(value), B(D_AMBIENT), NULL, NULL },
-	{ "cell", T_CELL, REQ, 0, 0, EV(cell), B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE), NULL, NULL },
-	{ "capacity_pct", T_NUM, 0, -90, 100, EV(capacity_pct), B(D_DRIFT), NULL, NULL },
-	{ "resistance_pct", T_NUM, 0, -50, 1000, EV(resistance_pct), B(D_DRIFT), NULL, NULL },
-	{ "leak_ma", T_NUM, 0, 0, 10000, EV(leak_mA), B(D_DRIFT), NULL, NULL },
-	{ "soc_pct", T_NUM, REQ, 0, 100, EV(value), B(D_CELL_SOC), NULL, NULL },
-	{ "mv", T_INT, REQ, 0, 6000, EV(value), B(D_FORCE_CELL), NULL, NULL },
-	{ "ntc", T_NTC, REQ, 0, 0, EV(ntc), B(D_NTC_OPEN) | B(D_NTC_SHORT), NULL, NULL },
-	{ "a", T_NUM, 0, -100000, -1, EV(value), B(D_SHORT), NULL, NULL },
-	{ "chg", T_BOOL, REQ, 0, 0, EV(chg), B(D_FETS), NULL, NULL },
-	{ "dsg", T_BOOL, REQ, 0, 0, EV(dsg), B(D_FETS), NULL, NULL },
-	{ "name", T_TEXT, REQ, 1, 63, EV(text[0]), B(D_QUIRK), NULL, NULL },
-	{ "value", T_SCALAR, REQ, 0, 0, EV(text[1]), B(D_QUIRK), NULL, NULL },
-	{ "rate", T_NUM, 0, 0, 1, EV(rate), ((1u << WF_COUNT) - 1u) << D_WIRE, NULL, NULL },
-	{ "ms", T_INT, REQ, 1, 60000, EV(param), WIRE(WF_LATE_REPLY), NULL, NULL },
-	{ "bytes", T_INT, 0, 1, 4096, EV(param), WIRE(WF_TRUNCATE) | WIRE(WF_OVERSIZE) | WIRE(WF_GARBAGE) |
+static const struct scen_field ev_fields[] = {
+	{ "at", SCEN_T_TIME, SCEN_REQ, 0, TIME_MAX_MS, EV(at_ms), IN_FILE, NULL, NULL },
+	FNF("do", SCEN_T_SKIP, 0, NULL, 0),
+	FNF("id", SCEN_T_FN, 0, ev_id, 0),
+	{ "for", SCEN_T_TIME, 0, 0, TIME_MAX_MS, EV(for_ms), 0, NULL, NULL },
+	{ "ramp", SCEN_T_TIME, 0, 0, TIME_MAX_MS, EV(ramp_ms), B(D_CURRENT) | B(D_POWER) | B(D_AMBIENT), NULL, NULL },
+	{ "a", SCEN_T_NUM, SCEN_REQ, -AMPS_MAX, AMPS_MAX, EV(value), B(D_CURRENT), NULL, NULL },
+	{ "w", SCEN_T_NUM, SCEN_REQ, -100000, 100000, EV(value), B(D_POWER), NULL, NULL },
+	FNF("steps", SCEN_T_ARR, 0, ev_steps, B(D_PROFILE)),
+	FNF("csv", SCEN_T_FN, 0, ev_csv, B(D_PROFILE)),
+	{ "c", SCEN_T_NUM, SCEN_REQ, -40, 80, EV(value), B(D_AMBIENT), NULL, NULL },
+	{ "cell", SCEN_T_CELL, SCEN_REQ, 0, 0, EV(cell), B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE), NULL, NULL },
+	{ "capacity_pct", SCEN_T_NUM, 0, -90, 100, EV(capacity_pct), B(D_DRIFT), NULL, NULL },
+	{ "resistance_pct", SCEN_T_NUM, 0, -50, 1000, EV(resistance_pct), B(D_DRIFT), NULL, NULL },
+	{ "leak_ma", SCEN_T_NUM, 0, 0, 10000, EV(leak_mA), B(D_DRIFT), NULL, NULL },
+	{ "soc_pct", SCEN_T_NUM, SCEN_REQ, 0, 100, EV(value), B(D_CELL_SOC), NULL, NULL },
+	{ "mv", SCEN_T_INT, SCEN_REQ, 0, 6000, EV(value), B(D_FORCE_CELL), NULL, NULL },
+	{ "ntc", SCEN_T_NTC, SCEN_REQ, 0, 0, EV(ntc), B(D_NTC_OPEN) | B(D_NTC_SHORT), NULL, NULL },
+	{ "a", SCEN_T_NUM, 0, -100000, -1, EV(value), B(D_SHORT), NULL, NULL },
+	{ "chg", SCEN_T_BOOL, SCEN_REQ, 0, 0, EV(chg), B(D_FETS), NULL, NULL },
+	{ "dsg", SCEN_T_BOOL, SCEN_REQ, 0, 0, EV(dsg), B(D_FETS), NULL, NULL },
+	{ "name", SCEN_T_TEXT, SCEN_REQ, 1, 63, EV(text[0]), B(D_QUIRK), NULL, NULL },
+	{ "value", SCEN_T_SCALAR, SCEN_REQ, 0, 0, EV(text[1]), B(D_QUIRK), NULL, NULL },
+	{ "rate", SCEN_T_NUM, 0, 0, 1, EV(rate), ((1u << WF_COUNT) - 1u) << D_WIRE, NULL, NULL },
+	{ "ms", SCEN_T_INT, SCEN_REQ, 1, 60000, EV(param), WIRE(WF_LATE_REPLY), NULL, NULL },
+	{ "bytes", SCEN_T_INT, 0, 1, 4096, EV(param), WIRE(WF_TRUNCATE) | WIRE(WF_OVERSIZE) | WIRE(WF_GARBAGE) |
 	  WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES), NULL, NULL },
-	{ "baud", T_INT, REQ, 50, 4000000, EV(param), WIRE(WF_BAUD), NULL, NULL },
-	{ "reconnect", T_TIME, 0, 0, TIME_MAX_MS, EV(reconnect_ms), B(D_BLE_DISCONNECT), NULL, NULL },
+	{ "baud", SCEN_T_INT, SCEN_REQ, 50, 4000000, EV(param), WIRE(WF_BAUD), NULL, NULL },
+	{ "reconnect", SCEN_T_TIME, 0, 0, TIME_MAX_MS, EV(reconnect_ms), B(D_BLE_DISCONNECT), NULL, NULL },
 };
 #undef EV
 _Static_assert(N_OF(ev_fields) <= 64, "walk's seen mask");
 
-static rig_rc ev_id(struct ctx *c, const cJSON *v, void *base)
+static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct scen_event *e = base;
 	char g[GOT_MAX + 24];
@@ -1231,7 +1059,7 @@ static rig_rc ev_id(struct ctx *c, const cJSON *v, void *base)
 	return RIG_OK;
 }
 
-static rig_rc add_point(struct ctx *c, uint32_t t_ms, double value)
+static rig_rc add_point(struct scen_reader *c, uint32_t t_ms, double value)
 {
 	struct scenario *s = c->s;
 
@@ -1241,12 +1069,12 @@ static rig_rc add_point(struct ctx *c, uint32_t t_ms, double value)
 	return RIG_OK;
 }
 
-static const struct field step_time = { "time", T_TIME, 0, 0, TIME_MAX_MS, 0, sizeof(uint32_t), 0, NULL, NULL };
-static const struct field step_amps = { "current", T_NUM, 0, -AMPS_MAX, AMPS_MAX, 0, sizeof(double), 0, NULL, NULL };
+static const struct scen_field step_time = { "time", SCEN_T_TIME, 0, 0, TIME_MAX_MS, 0, sizeof(uint32_t), 0, NULL, NULL };
+static const struct scen_field step_amps = { "current", SCEN_T_NUM, 0, -AMPS_MAX, AMPS_MAX, 0, sizeof(double), 0, NULL, NULL };
 
 /* Steps as points: each value holds until the next step, so the next step's time gets a point
  * with the value before it, and linear interpolation between points reproduces the steps. */
-static rig_rc ev_steps(struct ctx *c, const cJSON *v, void *base)
+static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct scen_event *e = base;
 	const cJSON *st;
@@ -1337,7 +1165,7 @@ static int csv_number(const char *p, const char *end, double *out)
 	return !*stop && !errno && isfinite(*out);
 }
 
-static rig_rc csv_fail(struct ctx *c, const char *file, unsigned line, const char *what, const char *p, size_t n)
+static rig_rc csv_fail(struct scen_reader *c, const char *file, unsigned line, const char *what, const char *p, size_t n)
 {
 	char shown[GOT_MAX + 8];
 
@@ -1348,7 +1176,7 @@ static rig_rc csv_fail(struct ctx *c, const char *file, unsigned line, const cha
 
 /* Rows "time_s,current_a" into points. Blank lines and # comments are skipped, and so is a
  * first row whose time is not a number (a header). Times round to the millisecond. */
-static rig_rc csv_rows(struct ctx *c, struct scen_event *e, const char *file, const char *text, size_t len)
+static rig_rc csv_rows(struct scen_reader *c, struct scen_event *e, const char *file, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
 	unsigned line = 0, content = 0;
@@ -1402,7 +1230,7 @@ static rig_rc csv_rows(struct ctx *c, struct scen_event *e, const char *file, co
 }
 
 /* A CSV profile, relative to the scenario's folder. Not read when fuzzing (read_files 0). */
-static rig_rc ev_csv(struct ctx *c, const cJSON *v, void *base)
+static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct scen_event *e = base;
 	char file[sizeof c->dir + SCEN_TEXT_MAX], why[128], g[GOT_MAX + 24], *text;
@@ -1428,7 +1256,7 @@ static rig_rc ev_csv(struct ctx *c, const cJSON *v, void *base)
 }
 
 /* The value of key in obj, which a check after the walk refused. */
-static rig_rc fail_key(struct ctx *c, const cJSON *obj, const char *key, const char *expected)
+static rig_rc fail_key(struct scen_reader *c, const cJSON *obj, const char *key, const char *expected)
 {
 	char g[GOT_MAX + 24];
 	rig_rc rc;
@@ -1439,7 +1267,7 @@ static rig_rc fail_key(struct ctx *c, const cJSON *obj, const char *key, const c
 	return rc;
 }
 
-static rig_rc one_event(struct ctx *c, const cJSON *v, struct scen_event *e)
+static rig_rc one_event(struct scen_reader *c, const cJSON *v, struct scen_event *e)
 {
 	struct scenario *s = c->s;
 	const cJSON *what = cJSON_GetObjectItemCaseSensitive(v, "do");
@@ -1533,8 +1361,8 @@ static rig_rc one_event(struct ctx *c, const cJSON *v, struct scen_event *e)
 
 /* Each item of an array section through one(), at most max of them; *count follows the items
  * read so far, so a later check can look back at them. */
-static rig_rc each_item(struct ctx *c, const cJSON *v, unsigned max, const char *what,
-                        rig_rc (*one)(struct ctx *c, const cJSON *v, void *item), void *items,
+static rig_rc each_item(struct scen_reader *c, const cJSON *v, unsigned max, const char *what,
+                        rig_rc (*one)(struct scen_reader *c, const cJSON *v, void *item), void *items,
                         size_t item_size, unsigned *count)
 {
 	const cJSON *it;
@@ -1554,129 +1382,20 @@ static rig_rc each_item(struct ctx *c, const cJSON *v, unsigned max, const char 
 	return RIG_OK;
 }
 
-static rig_rc event_item(struct ctx *c, const cJSON *v, void *item) { return one_event(c, v, item); }
+static rig_rc event_item(struct scen_reader *c, const cJSON *v, void *item) { return one_event(c, v, item); }
 
-static rig_rc top_timeline(struct ctx *c, const cJSON *v, void *base)
+static rig_rc top_timeline(struct scen_reader *c, const cJSON *v, void *base)
 {
 	(void)base;
 	return each_item(c, v, SCEN_EVENTS_MAX, "events", event_item, c->s->event, sizeof c->s->event[0],
 	                 &c->s->n_events);
 }
 
-/* ---- expectations -------------------------------------------------------------------------- */
-
-static const char *const form_keys[] = {
-	[EXPECT_AT] = "at", [EXPECT_WITHIN] = "within", [EXPECT_ALWAYS] = "always", [EXPECT_NEVER] = "never"
-};
-
-#define ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
-
-/* An event's id, else a condition whose first truth starts the clock. */
-static rig_rc exp_after(struct ctx *c, const cJSON *v, void *base)
-{
-	struct expect_spec *x = base;
-	char g[GOT_MAX + 24];
-	const char *t;
-	unsigned i;
-
-	if (!cJSON_IsString(v))
-		return fail(c, 0, "expected the id of a timeline event or a condition, got %s", got(c, v, 1, g, sizeof g));
-	t = v->valuestring;
-	for (i = 0; i < c->s->n_events; i++)
-		if (c->s->event[i].id[0] && !strcmp(c->s->event[i].id, t)) {
-			x->after_event = (int)i;
-			return RIG_OK;
-		}
-	/* A bare word that is no event's id was meant as one: a condition reads dut.*, truth.*,
-	 * t or numbers, so report the missing event rather than an unknown name. */
-	if (*t && strspn(t, ID_CHARS) == strlen(t) && !(t[0] >= '0' && t[0] <= '9') && strcmp(t, "t"))
-		return fail(c, 0, "expected the id of a timeline event or a condition, got %s (no event has that id)",
-		            got(c, v, 0, g, sizeof g));
-	x->after_event = -1;
-	return compile_expr(c, &x->after, v);
-}
-
-#define FORM(f) (1u << (f))
-#define XS(m) MEMBER(struct expect_spec, m)
-static const struct field expect_fields[] = {
-	{ "name", T_TEXT, REQ, 1, 95, XS(name), 0, NULL, NULL },
-	{ "at", T_TIME, REQ, 0, TIME_MAX_MS, XS(at_ms), FORM(EXPECT_AT), NULL, NULL },
-	{ "within", T_TIME, REQ, 0, TIME_MAX_MS, XS(within_ms), FORM(EXPECT_WITHIN), NULL, NULL },
-	FNF("after", T_FN, REQ, exp_after, FORM(EXPECT_WITHIN)),
-	{ "always", T_EXPR, REQ, 0, 0, XS(that), FORM(EXPECT_ALWAYS), NULL, NULL },
-	{ "never", T_EXPR, REQ, 0, 0, XS(that), FORM(EXPECT_NEVER), NULL, NULL },
-	{ "that", T_EXPR, REQ, 0, 0, XS(that), FORM(EXPECT_AT) | FORM(EXPECT_WITHIN), NULL, NULL },
-	{ "from", T_TIME, 0, 0, TIME_MAX_MS, XS(from_ms), FORM(EXPECT_ALWAYS) | FORM(EXPECT_NEVER), NULL, NULL },
-	{ "until", T_TIME, 0, 0, TIME_MAX_MS, XS(until_ms), FORM(EXPECT_ALWAYS) | FORM(EXPECT_NEVER), NULL, NULL },
-	{ "tolerance", T_NUM, 0, 0, INFINITY, XS(tolerance), 0, NULL, NULL },
-};
-#undef XS
-
-static rig_rc one_expect(struct ctx *c, const cJSON *v, struct expect_spec *x)
-{
-	uint32_t end = c->s->duration_ms;
-	const cJSON *it;
-	char g[GOT_MAX + 24], a[32], b[32], expected[128];
-	int form = -1;
-	unsigned f;
-	uint64_t seen = 0;
-	rig_rc rc;
-
-	if (!cJSON_IsObject(v))
-		return fail(c, 0, "expected an object {\"name\": ..., and one of \"at\", \"within\", \"always\", \"never\"}, "
-		            "got %s", got(c, v, 1, g, sizeof g));
-	cJSON_ArrayForEach(it, v)
-		for (f = 0; f < N_OF(form_keys); f++) {
-			if (strcmp(it->string, form_keys[f]))
-				continue;
-			if (form >= 0 && form != (int)f) {
-				push(c, it->string);
-				rc = fail(c, 1, "expected one form, got both \"%s\" and \"%s\"", form_keys[form], form_keys[f]);
-				pop(c);
-				return rc;
-			}
-			form = (int)f;
-		}
-	if (form < 0)
-		return fail(c, 0, "expected one of the keys \"at\", \"within\", \"always\", \"never\"");
-	memset(x, 0, sizeof *x);
-	x->form = (enum expect_form)form;
-	x->after_event = -1;
-	rc = walk(c, v, expect_fields, N_OF(expect_fields), FORM(form), x, &seen);
-	if (rc != RIG_OK)
-		return rc;
-	fmt_time(end, a, sizeof a);
-	snprintf(expected, sizeof expected, "a time at or before the end (duration %s)", a);
-	if (x->form == EXPECT_AT && x->at_ms > end)
-		return fail_key(c, v, "at", expected);
-	if (was_seen(expect_fields, N_OF(expect_fields), seen, "until")) {
-		if (x->until_ms > end)
-			return fail_key(c, v, "until", expected);
-		if (x->until_ms <= x->from_ms) {
-			snprintf(expected, sizeof expected, "a time after from (%s)", fmt_time(x->from_ms, b, sizeof b));
-			return fail_key(c, v, "until", expected);
-		}
-	} else if (x->from_ms >= end) {
-		snprintf(expected, sizeof expected, "a time before the end (duration %s)", a);
-		return fail_key(c, v, "from", expected);
-	}
-	return RIG_OK;
-}
-
-static rig_rc expect_item(struct ctx *c, const cJSON *v, void *item) { return one_expect(c, v, item); }
-
-static rig_rc top_expect(struct ctx *c, const cJSON *v, void *base)
-{
-	(void)base;
-	return each_item(c, v, SCEN_EXPECT_MAX, "expectations", expect_item, c->s->expect,
-	                 sizeof c->s->expect[0], &c->s->n_expect);
-}
-
 /* ---- the file -------------------------------------------------------------------------- */
 
-static rig_rc top_seed(struct ctx *c, const cJSON *v, void *base)
+static rig_rc top_seed(struct scen_reader *c, const cJSON *v, void *base)
 {
-	static const struct field seed = SPECF("seed", T_SPEC_NUM, "seed");
+	static const struct scen_field seed = SPECF("seed", SCEN_T_SPEC_NUM, "seed");
 	struct scenario *s = c->s;
 	rig_rc rc = v ? field_value(c, &seed, v, base) : RIG_OK;
 
@@ -1689,24 +1408,44 @@ static rig_rc top_seed(struct ctx *c, const cJSON *v, void *base)
 
 /* In the order the parts depend on each other (walk takes fields in table order). */
 #define SC(m) MEMBER(struct scenario, m)
-static const struct field top_fields[] = {
-	FNF("bmsrig_scenario", T_SKIP, 0, NULL, 0),
-	{ "name", T_TEXT, REQ, 1, 95, SC(name), 0, NULL, NULL },
-	{ "description", T_TEXT, 0, 0, SCEN_TEXT_MAX - 1, SC(description), 0, NULL, NULL },
-	FNF("seed", T_FN, ALWAYS, top_seed, 0),
-	{ "duration", T_TIME, REQ, 1, TIME_MAX_MS, SC(duration_ms), 0, NULL, NULL },
-	FNF("pack", T_OBJ, ALWAYS, top_pack, 0),
-	FNF("bms", T_OBJ, ALWAYS, top_bms, 0),
-	FNF("link", T_OBJ, ALWAYS, top_link, 0),
-	FNF("dut", T_OBJ, ALWAYS, top_dut, 0),
-	FNF("timeline", T_ARR, 0, top_timeline, 0),
-	FNF("expect", T_ARR, 0, top_expect, 0),
+static const struct scen_field top_fields[] = {
+	FNF("bmsrig_scenario", SCEN_T_SKIP, 0, NULL, 0),
+	{ "name", SCEN_T_TEXT, SCEN_REQ, 1, 95, SC(name), 0, NULL, NULL },
+	{ "description", SCEN_T_TEXT, 0, 0, SCEN_TEXT_MAX - 1, SC(description), 0, NULL, NULL },
+	FNF("seed", SCEN_T_FN, SCEN_ALWAYS, top_seed, 0),
+	{ "duration", SCEN_T_TIME, SCEN_REQ, 1, TIME_MAX_MS, SC(duration_ms), 0, NULL, NULL },
+	FNF("pack", SCEN_T_OBJ, SCEN_ALWAYS, top_pack, 0),
+	FNF("bms", SCEN_T_OBJ, SCEN_ALWAYS, top_bms, 0),
+	FNF("link", SCEN_T_OBJ, SCEN_ALWAYS, top_link, 0),
+	FNF("timeline", SCEN_T_ARR, 0, top_timeline, 0),
 };
 #undef SC
 
+/* The file's own keys with the caller's part merged in, each of these just before the key it
+ * names: one walk then takes them all in that order. */
+static rig_rc walk_top(struct scen_reader *c, const cJSON *root)
+{
+	struct scen_field tab[N_OF(top_fields) + SCEN_PART_KEYS_MAX];
+	const struct scenario_part *p = c->part;
+	size_t n = 0, i;
+	unsigned k;
+
+	for (i = 0; i <= N_OF(top_fields); i++) {
+		for (k = 0; p && k < p->n_keys && k < SCEN_PART_KEYS_MAX; k++) {
+			const struct scen_part_key *pk = &p->keys[k];
+
+			if (i < N_OF(top_fields) ? pk->before && !strcmp(pk->before, top_fields[i].key) : !pk->before)
+				tab[n++] = (struct scen_field)FNF(pk->key, pk->type, pk->flags, pk->fn, 0);
+		}
+		if (i < N_OF(top_fields))
+			tab[n++] = top_fields[i];
+	}
+	return walk(c, root, tab, n, 0, c->s, NULL);
+}
+
 /* The version before anything else: a file of another version gets that said, not a list of
  * keys this version does not know. */
-static rig_rc parse_root(struct ctx *c, const cJSON *root)
+static rig_rc parse_root(struct scen_reader *c, const cJSON *root)
 {
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "bmsrig_scenario");
 	char g[GOT_MAX + 24];
@@ -1723,7 +1462,7 @@ static rig_rc parse_root(struct ctx *c, const cJSON *root)
 		pop(c);
 		return rc;
 	}
-	return walk(c, root, top_fields, N_OF(top_fields), 0, c->s, NULL);
+	return walk_top(c, root);
 }
 
 /* The message is one line whatever the file holds: cJSON takes raw control characters inside
@@ -1736,11 +1475,12 @@ static void one_line(char *msg)
 			*msg = '?';
 }
 
-rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const char *path,
-                      long long seed_override, int read_files, char *err, size_t errcap)
+rig_rc scenario_parse_part(struct scenario *s, const char *text, size_t len, const char *path,
+                           long long seed_override, int read_files, const struct scenario_part *part,
+                           char *err, size_t errcap)
 {
 	const char *nul = memchr(text, '\0', len), *end = NULL, *slash = strrchr(path, '/');
-	struct ctx *c = NULL;
+	struct scen_reader *c = NULL;
 	cJSON *root = NULL;
 	char *copy = NULL;
 	unsigned line = 1, col = 1;
@@ -1775,6 +1515,7 @@ rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const ch
 	c->path = path;
 	c->text = copy;
 	c->read_files = read_files;
+	c->part = part;
 	c->seed_override = seed_override;
 	c->err = err;
 	c->errcap = errcap;
@@ -1795,7 +1536,14 @@ out:
 	return rc;
 }
 
-rig_rc scenario_load(struct scenario *s, const char *path, long long seed_override, char *err, size_t errcap)
+rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const char *path,
+                      long long seed_override, int read_files, char *err, size_t errcap)
+{
+	return scenario_parse_part(s, text, len, path, seed_override, read_files, NULL, err, errcap);
+}
+
+rig_rc scenario_load_part(struct scenario *s, const char *path, long long seed_override,
+                          const struct scenario_part *part, char *err, size_t errcap)
 {
 	char why[128], *text;
 	size_t len = 0;
@@ -1808,15 +1556,20 @@ rig_rc scenario_load(struct scenario *s, const char *path, long long seed_overri
 		one_line(err);
 		return RIG_ERR_IO;
 	}
-	rc = scenario_parse(s, text, len, path, seed_override, 1, err, errcap);
+	rc = scenario_parse_part(s, text, len, path, seed_override, 1, part, err, errcap);
 	free(text);
 	return rc;
+}
+
+rig_rc scenario_load(struct scenario *s, const char *path, long long seed_override, char *err, size_t errcap)
+{
+	return scenario_load_part(s, path, seed_override, NULL, err, errcap);
 }
 
 rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, struct scen_event *out,
                             char *err, size_t errcap)
 {
-	struct ctx *c = calloc(1, sizeof *c);
+	struct scen_reader *c = calloc(1, sizeof *c);
 	char *text = cJSON_PrintUnformatted(obj);
 	rig_rc rc;
 
@@ -1871,4 +1624,72 @@ void scenario_free(struct scenario *s)
 	free(s->point);
 	s->point = NULL;
 	s->n_points = 0;
+}
+
+/* ---- the reader, for a caller's part (scenario_reader.h) ----------------------------------- */
+
+const struct scenario *scen_reader_scenario(const struct scen_reader *r) { return r->s; }
+void *scen_reader_part(const struct scen_reader *r) { return r->part ? r->part->ctx : NULL; }
+
+rig_rc scen_walk(struct scen_reader *r, const cJSON *obj, const struct scen_field *tab, size_t n,
+                 uint32_t mask, void *base, uint64_t *seen)
+{
+	return walk(r, obj, tab, n, mask, base, seen);
+}
+
+int scen_was_seen(const struct scen_field *tab, size_t n, uint64_t seen, const char *key)
+{
+	return was_seen(tab, n, seen, key);
+}
+
+rig_rc scen_each_item(struct scen_reader *r, const cJSON *v, unsigned max, const char *what,
+                      rig_rc (*one)(struct scen_reader *r, const cJSON *v, void *item), void *items,
+                      size_t item_size, unsigned *count)
+{
+	return each_item(r, v, max, what, one, items, item_size, count);
+}
+
+void scen_push(struct scen_reader *r, const char *key) { push(r, key); }
+void scen_pop(struct scen_reader *r) { pop(r); }
+
+rig_rc scen_fail(struct scen_reader *r, int key_pos, const char *fmt, ...)
+{
+	unsigned line = 1, col = 1;
+	va_list ap;
+	rig_rc rc;
+
+	locate(r, key_pos, &line, &col);
+	va_start(ap, fmt);
+	rc = vfail_at(r, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+rig_rc scen_fail_in_string(struct scen_reader *r, unsigned i, const char *fmt, ...)
+{
+	unsigned line = 1, col = 1;
+	va_list ap;
+	rig_rc rc;
+
+	locate(r, 0, &line, &col);
+	col = string_col(text_at(r->text, line, col), col, i);
+	va_start(ap, fmt);
+	rc = vfail_at(r, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+rig_rc scen_fail_key(struct scen_reader *r, const cJSON *obj, const char *key, const char *expected)
+{
+	return fail_key(r, obj, key, expected);
+}
+
+const char *scen_got(const struct scen_reader *r, const cJSON *v, int with_type, char *out, size_t cap)
+{
+	return got(r, v, with_type, out, cap);
+}
+
+const char *scen_fmt_time(uint32_t ms, char *buf, size_t cap)
+{
+	return fmt_time(ms, buf, cap);
 }

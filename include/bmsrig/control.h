@@ -15,7 +15,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bmsrig/expect.h"
 #include "bmsrig/loop.h"
 #include "bmsrig/personality.h"
 #include "bmsrig/rc.h"
@@ -27,6 +26,8 @@
 #define CONTROL_LINE_MAX 65536u          /* a longer request is refused */
 #define CONTROL_OUT_MAX (1u << 20)        /* pending output a client may have; then it is cut */
 #define CONTROL_EVENTS_MAX (1u << 19)     /* pending output beyond which its events are dropped */
+
+struct cJSON;
 
 struct control_hooks {
 	void *ctx;
@@ -41,9 +42,12 @@ struct control_hooks {
 	/* An event went into unit u's timeline: apply the load now rather than at the next step.
 	 * May be NULL. */
 	void (*injected)(void *ctx, unsigned u);
-	/* A scenario run: its file and its expectations' results (sc->n_expect). NULL in serve. */
+	/* A scenario run: its file (its events). NULL in serve. */
 	const struct scenario *sc;
-	const struct expect_result *res;
+	/* The judge's part of the state's "scenario" object (the expectations and their states),
+	 * added after its events: the control socket serves the judge without knowing it. NULL: no
+	 * judge. */
+	void (*judge_json)(void *ctx, struct cJSON *scenario);
 };
 
 struct control;
@@ -72,7 +76,8 @@ void control_frame(struct control *c, unsigned unit, enum personality_dir dir, c
 void control_dut(struct control *c, unsigned unit, const char *telemetry_json);
 /* Scenario event index (hooks.sc) just started. */
 void control_timeline(struct control *c, unsigned index);
-/* Publishes the expectations whose state changed since the last call (hooks.res). */
-void control_expects(struct control *c);
+/* An event object of the embedding program's own (the judge's verdicts), sent as it is to the
+ * subscribers; nothing while detached. */
+void control_publish(struct control *c, const struct cJSON *event);
 
 #endif

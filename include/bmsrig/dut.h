@@ -38,6 +38,67 @@ struct dut_spec {
 rig_rc dut_spec_parse(struct dut_spec *d, const char *text, char *err, size_t errcap);
 const char *dut_kind_name(enum dut_kind k);
 
+/* ---- the runner's view: one table of functions per kind ------------------------------------ */
+
+struct rig_loop;
+struct scen_dut;
+struct scenario;
+struct sim;
+struct sim_transport;
+
+/* What the runner hands a device under test. */
+struct dut_env {
+	const struct dut_spec *spec;
+	const char *cmd;               /* host, qemu: run this with {port}; NULL = the built program */
+	const struct scenario *sc;     /* the world: the BMS it talks to */
+	const struct scen_dut *dut;    /* its settings in the scenario (protocol, timing, policy) */
+	void *ctx;                     /* the runner's, for the calls below */
+	void (*line)(void *ctx, const char *line);   /* each line it printed: the runner parses it */
+	void (*gone)(void *ctx);       /* its output ended (a process exited): the run stops */
+	int quiet_stderr;              /* host, qemu: the process's stderr goes to /dev/null */
+	unsigned grace_ms;             /* host, qemu: from SIGTERM to SIGKILL at stop; 0 = 500 */
+};
+
+/*
+ * The runner calls only these (designated initialisers in hil/dut_<kind>.c); a NULL entry does
+ * nothing. In run order: open before the clock starts (a board is reset and heard from),
+ * transport when the emulator opens (NULL: the emulator serves a pty of its own), start once the
+ * emulator serves (the DUT watches its own fds and timers on loop), tick and relay at each
+ * engine step, stop before the emulator closes, free after it did. Errors fill err, one line,
+ * which the runner puts after "device under test: "; start leaves err empty when only the event
+ * loop ran out of memory.
+ */
+struct dut_ops {
+	const char *name;
+	rig_rc (*open)(void **self, const struct dut_env *env, char *err, size_t errcap);
+	const struct sim_transport *(*transport)(void *self);
+	rig_rc (*start)(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap);
+	/* Each step before the timeline: what a DUT does on the engine's clock (a board's console
+	 * reconnecting). */
+	void (*tick)(void *self, uint32_t now_ms);
+	/* The relay as sensed on the DUT itself: 1 closed, 0 open, -1 only its telemetry tells. */
+	int (*relay)(void *self);
+	void (*stop)(void *self);
+	void (*free)(void *self);
+};
+
+extern const struct dut_ops dut_inproc_ops;   /* hil/dut_inproc.c */
+extern const struct dut_ops dut_host_ops;     /* hil/dut_host.c */
+extern const struct dut_ops dut_qemu_ops;     /* hil/dut_qemu.c */
+extern const struct dut_ops dut_serial_ops;   /* hil/dut_serial.c, over dut_board.c */
+
+/* host and qemu are one kind of DUT, a process on the emulator's pty, that differ in the
+ * program they run by default (hil/dut_host.c). program: the program's path from the folder
+ * this one lives in, or 0 with why in out. */
+rig_rc dut_process_open(void **self, const struct dut_env *env,
+                        int (*program)(const char *dir, char *out, size_t cap),
+                        char *err, size_t errcap);
+rig_rc dut_process_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap);
+void dut_process_stop(void *self);
+void dut_process_free(void *self);
+/* After stop: the process's wait status, or -1 when it never ran. */
+int dut_process_status(const void *self);
+
 /* ---- a real board's console ----------------------------------------------------------------- */
 
 struct dut_board;

@@ -127,4 +127,17 @@ unsigned expect_step(const struct expect_spec *spec, struct expect_result *res, 
 void expect_finish(const struct expect_spec *spec, struct expect_result *res, unsigned n,
                    uint32_t end_ms);
 
+/* ---- on the control socket (hil/expect_control.c) ------------------------------------------ */
+
+struct cJSON;
+struct control;
+
+/* The "expect" array of the state's "scenario" object: each expectation's name and state. */
+void expect_states_json(struct cJSON *scenario, const struct expect_spec *spec,
+                        const struct expect_result *res, unsigned n);
+/* Sends an "expect" event for each expectation whose state is not last[k] any more, and
+ * remembers it there (last starts all EXPECT_PENDING). c may be NULL. */
+void expect_publish(struct control *c, const struct expect_spec *spec, const struct expect_result *res,
+                    enum expect_state *last, unsigned n);
+
 #endif

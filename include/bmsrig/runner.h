@@ -17,6 +17,7 @@
 #include "bmsrig/expect.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/scenario.h"
+#include "bmsrig/scenario_judge.h"
 
 struct run_opts {
 	int realtime;                 /* the wall clock: every DUT but inproc */
@@ -52,12 +53,35 @@ struct run_report {
 };
 
 /* RIG_OK when the run happened (judged in rep, passed or not); otherwise rep->error says why. */
-rig_rc run_scenario(const struct scenario *sc, const struct run_opts *o, struct run_report *rep);
+rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, const struct run_opts *o,
+                    struct run_report *rep);
 /* Every case passed and the run happened. */
 int run_passed(const struct run_report *rep);
 
 /* JUnit XML: a testsuite per scenario, a testcase per case; written to PATH.tmp, then renamed. */
 rig_rc junit_write(const char *path, const struct run_report *reps, unsigned n, char *err, size_t errcap);
+
+/* ---- `bmssim serve --dut CMD`: a session on the program's emulator (hil/run_serve.c) ------- */
+
+struct run_serve_opts {
+	const char *cmd;              /* run by /bin/sh -c with {port} replaced by sim's port */
+	unsigned unit;                /* the BMS on sim the DUT reads */
+	struct control *control;      /* its telemetry goes here as control_unit; may be NULL */
+	unsigned control_unit;
+	int quiet;                    /* nothing but errors and the verdict; the DUT's stderr too */
+	int tty;                      /* stdout is a terminal: a table redrawn in place */
+};
+
+struct run_serve;
+
+/* Starts the DUT on loop, judging each report against sim's truth. On error err says why (one
+ * line); *out is then still to be freed (run_serve_free). */
+rig_rc run_serve_start(struct run_serve **out, struct rig_loop *loop, struct sim *sim,
+                       const struct run_serve_opts *o, char *err, size_t errcap);
+/* Once the loop has stopped: ends the DUT, prints the verdict and frees s. Returns 0 when every
+ * report agreed and the DUT (if it ended by itself) exited 0, else 1. */
+int run_serve_finish(struct run_serve *s);
+void run_serve_free(struct run_serve *s);
 
 /* `bmssim run FILE... [--realtime] [--junit OUT.xml] [--trace OUT.jsonl] [--seed N] ...`.
  * argv[0] is "run". Exit status: 0 all passed, 1 an expectation failed, 2 bad input. */

@@ -1,23 +1,21 @@
 /*
- * A scenario file (design.md "Scenario file", documented key by key in scenarios/README.md):
- * the pack, the BMS and its link, the device under test, a timeline of events and what the
- * DUT must show. scenario_load checks all of it before anything runs; every error is one line
- * "FILE:LINE:COLUMN: what was expected".
+ * A scenario file (documented key by key in scenarios/README.md): the pack, the BMS and its
+ * link, a timeline of events, and (read by its caller, bmssim run's judge: scenario_judge.h)
+ * the device under test and what it must show. This is the world's part, the emulator's; a
+ * caller's part is read in the same walk (scenario_reader.h). scenario_load checks all of it
+ * before anything runs; every error is one line "FILE:LINE:COLUMN: what was expected".
  */
 #ifndef BMSRIG_SCENARIO_H
 #define BMSRIG_SCENARIO_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bmsrig/expect.h"
-#include "bmsrig/fw.h"
 #include "bmsrig/rc.h"
 #include "bmsrig/spec.h"
 #include "bmsrig/wire_fault.h"
 
 #define SCENARIO_VERSION 1
 #define SCEN_EVENTS_MAX 256u
-#define SCEN_EXPECT_MAX 64u
 #define SCEN_SETTINGS_MAX 64u
 #define SCEN_POINTS_MAX 20000u     /* profile points (steps and CSV rows) of all events */
 #define SCEN_TEXT_MAX 256u
@@ -81,12 +79,6 @@ struct scen_setting {
 	uint16_t value;
 };
 
-struct scen_dut {
-	struct fw_cfg fw;         /* proto from the BMS kind unless given; client timing; policy */
-	uint8_t relay_cuts_current; /* an open relay stops the load and the charger (default 1) */
-	uint32_t step_ms;         /* lockstep: how often fw_step runs (default 5 ms) */
-};
-
 struct scenario {
 	char path[SCEN_TEXT_MAX];
 	char name[96];
@@ -96,16 +88,14 @@ struct scenario {
 	struct bms_spec bms;      /* kind, pack model, address, quirks, link, baud (resolved) */
 	struct scen_setting setting[SCEN_SETTINGS_MAX];
 	unsigned n_settings;
-	struct scen_dut dut;
 	struct scen_event event[SCEN_EVENTS_MAX];
 	unsigned n_events;        /* sorted by at_ms, file order among equals */
 	struct scen_point *point; /* SCEN_POINTS_MAX, owned (scenario_free) */
 	unsigned n_points;
-	struct expect_spec expect[SCEN_EXPECT_MAX];
-	unsigned n_expect;
 };
 
-/* Reads and checks path. A CSV profile is read relative to the scenario's folder. On error
+/* Reads and checks path: the world only, a `dut` or `expect` key is unknown to it (bmssim run
+ * reads the whole file with scenario_judge_load). A CSV profile is read relative to the scenario's folder. On error
  * err holds one line "path:line:column: what was expected" (or "path: ..." when the file
  * cannot be read) and RIG_ERR_ARG / RIG_ERR_IO is returned; *s is then freed. seed_override
  * >= 0 replaces the file's seed (and every seed derived from it). */
@@ -128,7 +118,7 @@ void scenario_free(struct scenario *s);
 struct cJSON;
 rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, struct scen_event *out,
                             char *err, size_t errcap);
-/* An empty scenario around one emulated unit (bmssim serve): no events, no expectations, the
+/* An empty scenario around one emulated unit (bmssim serve): no events, the
  * longest duration, its pack, BMS kind and link, so that events can be checked against it and
  * a timeline played over it. RIG_ERR_ARG when no BMS kind has the unit's personality and link. */
 rig_rc scenario_for_unit(struct scenario *s, const struct sim_unit_cfg *unit, const struct link_cfg *link);

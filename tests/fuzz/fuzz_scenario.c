@@ -1,6 +1,6 @@
 /*
- * libFuzzer: scenario_parse on any text, as a file named fuzz.json (CSV profiles are named but
- * not read: nothing touches the disk). abort() unless:
+ * libFuzzer: scenario_judge_parse (the world and the judgement) on any text, as a file named
+ * fuzz.json (CSV profiles are named but not read: nothing touches the disk). abort() unless:
  *   - it returns RIG_OK or RIG_ERR_ARG (RIG_ERR_IO only comes from reading files);
  *   - an error is one non-empty line naming the file ("fuzz.json:LINE:COLUMN: ..." with
  *     LINE and COLUMN inside the text) and the points are freed;
@@ -17,11 +17,13 @@
 
 #include "bmsrig/bms.h"
 #include "bmsrig/scenario.h"
+#include "bmsrig/scenario_judge.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct scenario sc;
+static struct scenario_judge sj;
 
 /* "fuzz.json:L:C: " with L and C inside the text. */
 static void check_error(const char *err, const uint8_t *data, size_t size)
@@ -48,7 +50,7 @@ static void check_error(const char *err, const uint8_t *data, size_t size)
 	CHECK(line >= 1 && line <= lines && col >= 1 && col <= longest + 1);
 }
 
-static void check_scenario(const struct scenario *s)
+static void check_scenario(const struct scenario *s, const struct scenario_judge *jd)
 {
 	const struct model_cfg *m = &s->bms.unit.model;
 	unsigned i, j;
@@ -56,9 +58,9 @@ static void check_scenario(const struct scenario *s)
 	CHECK(s->bms.unit.ops && s->point);
 	CHECK(s->duration_ms >= 1 && s->name[0]);
 	CHECK(s->seed == m->seed && s->seed == s->bms.link.seed);
-	CHECK(s->n_events <= SCEN_EVENTS_MAX && s->n_expect <= SCEN_EXPECT_MAX);
+	CHECK(s->n_events <= SCEN_EVENTS_MAX && jd->n_expect <= SCEN_EXPECT_MAX);
 	CHECK(s->n_settings <= SCEN_SETTINGS_MAX && s->n_points <= SCEN_POINTS_MAX);
-	CHECK(s->dut.step_ms >= 1 && s->dut.step_ms <= 100 && s->dut.fw.proto < FW_PROTO_COUNT);
+	CHECK(jd->dut.step_ms >= 1 && jd->dut.step_ms <= 100 && jd->dut.fw.proto < FW_PROTO_COUNT);
 	for (i = 0; i < s->n_events; i++) {
 		const struct scen_event *e = &s->event[i];
 
@@ -74,8 +76,8 @@ static void check_scenario(const struct scenario *s)
 		for (j = 1; j < e->count; j++)
 			CHECK(s->point[e->first + j].t_ms >= s->point[e->first + j - 1].t_ms);
 	}
-	for (i = 0; i < s->n_expect; i++) {
-		const struct expect_spec *x = &s->expect[i];
+	for (i = 0; i < jd->n_expect; i++) {
+		const struct expect_spec *x = &jd->expect[i];
 
 		CHECK(x->name[0] && x->that.n_nodes > 0 && x->tolerance >= 0);
 		CHECK(x->at_ms <= s->duration_ms && x->until_ms <= s->duration_ms);
@@ -93,10 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t ms;
 	rig_rc rc;
 
-	rc = scenario_parse(&sc, (const char *)data, size, "fuzz.json", -1, 0, err, sizeof err);
+	rc = scenario_judge_parse(&sc, &sj, (const char *)data, size, "fuzz.json", -1, 0, err, sizeof err);
 	CHECK(rc == RIG_OK || rc == RIG_ERR_ARG);
 	if (rc == RIG_OK) {
-		check_scenario(&sc);
+		check_scenario(&sc, &sj);
 		scenario_free(&sc);
 	} else {
 		CHECK(!sc.point);

@@ -15,10 +15,12 @@
 
 #include "bmsrig/personality.h"
 #include "bmsrig/scenario.h"
+#include "bmsrig/scenario_judge.h"
 
 #define BAD_DIR "tests/scenarios/bad"
 
 static struct scenario sc;      /* ~400 KB: not on the stack */
+static struct scenario_judge sj;   /* the file's dut and expect */
 static char err[1024];
 
 static const char *write_file(const char *path, const char *text)
@@ -46,7 +48,7 @@ static const char *write_tmp(const char *text)
 static rig_rc load_text(const char *text, long long seed_override)
 {
 	const char *path = write_tmp(text);
-	rig_rc rc = scenario_load(&sc, path, seed_override, err, sizeof err);
+	rig_rc rc = scenario_judge_load(&sc, &sj, path, seed_override, err, sizeof err);
 
 	unlink(path);
 	return rc;
@@ -172,21 +174,21 @@ static void everything_loads_with_the_right_numbers(void **state)
 	assert_string_equal(sc.bms.link.password, "123456");
 	assert_int_equal(sc.bms.link.seed, 42);
 	/* the DUT */
-	assert_int_equal(sc.dut.fw.proto, FW_PROTO_JBD_BLE);
-	assert_int_equal(sc.dut.fw.client.poll_ms, 2000);
-	assert_int_equal(sc.dut.fw.client.timeout_ms, 1500);
-	assert_int_equal(sc.dut.fw.client.retries, 2);
-	assert_int_equal(sc.dut.fw.client.address, 0);
-	assert_int_equal(sc.dut.step_ms, 10);
-	assert_int_equal(sc.dut.relay_cuts_current, 0);
-	assert_int_equal(sc.dut.fw.policy_drives_fets, 1);
-	assert_int_equal(sc.dut.fw.policy.cell_max_mV, 4200);
-	assert_int_equal(sc.dut.fw.policy.cell_min_mV, 3000);
-	assert_int_equal(sc.dut.fw.policy.cell_hyst_mV, 40);
-	assert_int_equal(sc.dut.fw.policy.temp_max_dK, 3231);
-	assert_int_equal(sc.dut.fw.policy.temp_min_dK, 2681);
-	assert_int_equal(sc.dut.fw.policy.temp_hyst_dK, 25);
-	assert_int_equal(sc.dut.fw.policy.comm_fail_max, 5);
+	assert_int_equal(sj.dut.fw.proto, FW_PROTO_JBD_BLE);
+	assert_int_equal(sj.dut.fw.client.poll_ms, 2000);
+	assert_int_equal(sj.dut.fw.client.timeout_ms, 1500);
+	assert_int_equal(sj.dut.fw.client.retries, 2);
+	assert_int_equal(sj.dut.fw.client.address, 0);
+	assert_int_equal(sj.dut.step_ms, 10);
+	assert_int_equal(sj.dut.relay_cuts_current, 0);
+	assert_int_equal(sj.dut.fw.policy_drives_fets, 1);
+	assert_int_equal(sj.dut.fw.policy.cell_max_mV, 4200);
+	assert_int_equal(sj.dut.fw.policy.cell_min_mV, 3000);
+	assert_int_equal(sj.dut.fw.policy.cell_hyst_mV, 40);
+	assert_int_equal(sj.dut.fw.policy.temp_max_dK, 3231);
+	assert_int_equal(sj.dut.fw.policy.temp_min_dK, 2681);
+	assert_int_equal(sj.dut.fw.policy.temp_hyst_dK, 25);
+	assert_int_equal(sj.dut.fw.policy.comm_fail_max, 5);
 	/* the timeline */
 	assert_int_equal(sc.n_events, 27);
 	for (i = 0; i < sc.n_events; i++)
@@ -235,23 +237,23 @@ static void everything_loads_with_the_right_numbers(void **state)
 	assert_true(e[26].kind == SCEN_EV_MARK && e[26].at_ms == 25000);
 	assert_string_equal(e[26].id, "faults_cleared");
 	/* the expectations */
-	assert_int_equal(sc.n_expect, 5);
-	assert_int_equal(sc.expect[0].form, EXPECT_AT);
-	assert_int_equal(sc.expect[0].at_ms, 30000);
-	assert_true(sc.expect[0].tolerance == 0.5);
-	assert_string_equal(sc.expect[0].that.text, "dut.relay == 1");
-	assert_int_equal(sc.expect[1].form, EXPECT_WITHIN);
-	assert_int_equal(sc.expect[1].within_ms, 10000);
-	assert_int_equal(sc.expect[1].after_event, 26);
-	assert_int_equal(sc.expect[2].after_event, -1);
-	assert_string_equal(sc.expect[2].after.text, "truth.prot & prot.cell_ov");
-	assert_true(sc.expect[2].after.n_nodes > 0);
-	assert_int_equal(sc.expect[3].form, EXPECT_ALWAYS);
-	assert_int_equal(sc.expect[3].from_ms, 60000);
-	assert_int_equal(sc.expect[3].until_ms, 3000000);
-	assert_int_equal(sc.expect[4].form, EXPECT_NEVER);
-	assert_int_equal(sc.expect[4].until_ms, 0);
-	assert_true(sc.expect[4].tolerance == 0);
+	assert_int_equal(sj.n_expect, 5);
+	assert_int_equal(sj.expect[0].form, EXPECT_AT);
+	assert_int_equal(sj.expect[0].at_ms, 30000);
+	assert_true(sj.expect[0].tolerance == 0.5);
+	assert_string_equal(sj.expect[0].that.text, "dut.relay == 1");
+	assert_int_equal(sj.expect[1].form, EXPECT_WITHIN);
+	assert_int_equal(sj.expect[1].within_ms, 10000);
+	assert_int_equal(sj.expect[1].after_event, 26);
+	assert_int_equal(sj.expect[2].after_event, -1);
+	assert_string_equal(sj.expect[2].after.text, "truth.prot & prot.cell_ov");
+	assert_true(sj.expect[2].after.n_nodes > 0);
+	assert_int_equal(sj.expect[3].form, EXPECT_ALWAYS);
+	assert_int_equal(sj.expect[3].from_ms, 60000);
+	assert_int_equal(sj.expect[3].until_ms, 3000000);
+	assert_int_equal(sj.expect[4].form, EXPECT_NEVER);
+	assert_int_equal(sj.expect[4].until_ms, 0);
+	assert_true(sj.expect[4].tolerance == 0);
 	scenario_free(&sc);
 	assert_null(sc.point);
 	scenario_free(&sc);                                       /* twice is harmless */
@@ -269,15 +271,15 @@ static void defaults_fill_what_the_file_leaves_out(void **state)
 	assert_int_equal(sc.bms.unit.model.ntc_count, 2);
 	assert_int_equal(sc.bms.baud, 0);                      /* the protocol's own */
 	assert_non_null(sc.bms.unit.ops);
-	assert_int_equal(sc.dut.fw.proto, FW_PROTO_JBD);
-	assert_int_equal(sc.dut.fw.client.poll_ms, 1000);
-	assert_int_equal(sc.dut.fw.client.timeout_ms, fw_protos[FW_PROTO_JBD].timeout_ms);
-	assert_int_equal(sc.dut.fw.client.retries, 3);
-	assert_int_equal(sc.dut.step_ms, 5);
-	assert_int_equal(sc.dut.relay_cuts_current, 1);
-	assert_int_equal(sc.dut.fw.policy_drives_fets, 0);
-	assert_int_equal(sc.dut.fw.policy.cell_max_mV, 3650);
-	assert_int_equal(sc.n_events + sc.n_expect + sc.n_settings, 0);
+	assert_int_equal(sj.dut.fw.proto, FW_PROTO_JBD);
+	assert_int_equal(sj.dut.fw.client.poll_ms, 1000);
+	assert_int_equal(sj.dut.fw.client.timeout_ms, fw_protos[FW_PROTO_JBD].timeout_ms);
+	assert_int_equal(sj.dut.fw.client.retries, 3);
+	assert_int_equal(sj.dut.step_ms, 5);
+	assert_int_equal(sj.dut.relay_cuts_current, 1);
+	assert_int_equal(sj.dut.fw.policy_drives_fets, 0);
+	assert_int_equal(sj.dut.fw.policy.cell_max_mV, 3650);
+	assert_int_equal(sc.n_events + sj.n_expect + sc.n_settings, 0);
 	scenario_free(&sc);
 
 	/* A Bluetooth kind: its own timeout, the kind's quirk, the variant's, and the link's
@@ -285,9 +287,9 @@ static void defaults_fill_what_the_file_leaves_out(void **state)
 	assert_int_equal(load_text("{\"bmsrig_scenario\": 1, \"name\": \"b\", \"duration\": \"1m\", \"bms\": "
 	                           "{\"protocol\": \"daly-ble\", \"address\": 3}, \"timeline\": [{\"at\": \"1s\", "
 	                           "\"do\": \"ble_disconnect\"}]}", -1), RIG_OK);
-	assert_int_equal(sc.dut.fw.proto, FW_PROTO_DALY_BLE);
-	assert_int_equal(sc.dut.fw.client.timeout_ms, fw_protos[FW_PROTO_DALY_BLE].timeout_ms);
-	assert_int_equal(sc.dut.fw.client.address, 3);
+	assert_int_equal(sj.dut.fw.proto, FW_PROTO_DALY_BLE);
+	assert_int_equal(sj.dut.fw.client.timeout_ms, fw_protos[FW_PROTO_DALY_BLE].timeout_ms);
+	assert_int_equal(sj.dut.fw.client.address, 3);
 	assert_int_equal(sc.bms.unit.n_quirks, 1);
 	assert_string_equal(sc.bms.unit.quirk[0].key, "all_cell_frames");
 	assert_int_equal(sc.event[0].reconnect_ms, sc.bms.link.connect_ms);
@@ -358,7 +360,7 @@ static void csv_profiles_are_read_beside_the_scenario(void **state)
 	write_file(path, "{\"bmsrig_scenario\": 1, \"name\": \"c\", \"duration\": \"1h\", \"timeline\": [\n"
 	                 " {\"at\": \"0\", \"do\": \"profile\", \"csv\": \"drive.csv\"}]}");
 	write_file(csv, "time_s,current_a\n# a drive\n\n0, -10\r\n0.5,-20.5\n  2 , 3\n2,4\n");
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_OK);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_OK);
 	assert_int_equal(sc.event[0].count, 4);
 	assert_true(sc.point[0].t_ms == 0 && sc.point[0].value == -10);
 	assert_true(sc.point[1].t_ms == 500 && sc.point[1].value == -20.5);
@@ -368,27 +370,27 @@ static void csv_profiles_are_read_beside_the_scenario(void **state)
 
 	/* Errors name the CSV file and its line. */
 	write_file(csv, "0,1\n5,2\n4,3\n");
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
 	snprintf(want, sizeof want, "%s:3: expected a time at or after 5s (the row before), got \"4,3\"", csv);
 	assert_string_equal(err, want);
 	write_file(csv, "# no header\n0,1\n1,2,3\n");
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
 	snprintf(want, sizeof want, "%s:3: expected a row time_s,current_a (two numbers), got \"1,2,3\"", csv);
 	assert_string_equal(err, want);
 	write_file(csv, "1.5\n");                            /* numeric: no header, a bad row */
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
 	snprintf(want, sizeof want, "%s:1: expected a row time_s,current_a (two numbers), got \"1.5\"", csv);
 	assert_string_equal(err, want);
 	write_file(csv, "t,a\n1,2500\n");
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
 	snprintf(want, sizeof want, "%s:2: expected a current of -2000..2000 A, got \"1,2500\"", csv);
 	assert_string_equal(err, want);
 	write_file(csv, "time_s,current_a\n# nothing\n");
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
 	snprintf(want, sizeof want, "%s: expected at least one row time_s,current_a", csv);
 	assert_string_equal(err, want);
 	unlink(csv);
-	assert_int_equal(scenario_load(&sc, path, -1, err, sizeof err), RIG_ERR_IO);
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_IO);
 	snprintf(want, sizeof want, "%s:2:38: timeline[0].csv: %s: cannot open: No such file or directory", path, csv);
 	assert_string_equal(err, want);
 	assert_null(sc.point);                                 /* freed on error */
@@ -554,7 +556,7 @@ static void errors_are_located(void **state)
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *path = write_tmp(cases[i].text);
-		rig_rc rc = scenario_load(&sc, path, -1, err, sizeof err);
+		rig_rc rc = scenario_judge_load(&sc, &sj, path, -1, err, sizeof err);
 
 		unlink(path);
 		snprintf(want, sizeof want, "%s%s", path, cases[i].want);
@@ -565,7 +567,7 @@ static void errors_are_located(void **state)
 		assert_null(sc.point);
 	}
 	assert_int_equal(failed, 0);
-	assert_int_equal(scenario_load(&sc, "/nonexistent/s.json", -1, err, sizeof err), RIG_ERR_IO);
+	assert_int_equal(scenario_judge_load(&sc, &sj, "/nonexistent/s.json", -1, err, sizeof err), RIG_ERR_IO);
 	assert_string_equal(err, "/nonexistent/s.json: cannot open: No such file or directory");
 }
 
@@ -595,7 +597,7 @@ static void golden_bad_files_fail_as_recorded(void **state)
 		if (f)
 			fclose(f);
 		want[strcspn(want, "\n")] = '\0';
-		if (scenario_load(&sc, path, -1, err, sizeof err) != RIG_ERR_ARG || strcmp(err, want)) {
+		if (scenario_judge_load(&sc, &sj, path, -1, err, sizeof err) != RIG_ERR_ARG || strcmp(err, want)) {
 			print_message("%s:\n  got  %s\n  want %s\n", path, err, want);
 			failed++;
 		}
@@ -612,14 +614,14 @@ static void parse_without_files_and_event_names(void **state)
 	                           "[{\"at\": \"0\", \"do\": \"profile\", \"csv\": \"missing.csv\"}]}";
 
 	(void)state;
-	assert_int_equal(scenario_parse(&sc, text, strlen(text), "mem.json", -1, 0, err, sizeof err), RIG_OK);
+	assert_int_equal(scenario_judge_parse(&sc, &sj, text, strlen(text), "mem.json", -1, 0, err, sizeof err), RIG_OK);
 	assert_int_equal(sc.event[0].count, 0);
 	assert_string_equal(sc.path, "mem.json");
 	scenario_free(&sc);
-	assert_int_equal(scenario_parse(&sc, text, strlen(text), "mem.json", -1, 1, err, sizeof err), RIG_ERR_IO);
+	assert_int_equal(scenario_judge_parse(&sc, &sj, text, strlen(text), "mem.json", -1, 1, err, sizeof err), RIG_ERR_IO);
 	assert_string_equal(err, "mem.json:1:104: timeline[0].csv: missing.csv: cannot open: No such file or directory");
 	/* A NUL inside the text is not JSON. */
-	assert_int_equal(scenario_parse(&sc, "{\n \0}", 5, "nul.json", -1, 0, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(scenario_judge_parse(&sc, &sj, "{\n \0}", 5, "nul.json", -1, 0, err, sizeof err), RIG_ERR_ARG);
 	assert_string_equal(err, "nul.json:2:2: expected valid JSON");
 
 	assert_string_equal(scen_ev_name(SCEN_EV_CURRENT), "current");
@@ -628,6 +630,24 @@ static void parse_without_files_and_event_names(void **state)
 	assert_string_equal(scen_ev_name(SCEN_EV_WIRE_FAULT), "wire_fault");
 	assert_string_equal(scen_ev_name(SCEN_EV_MARK), "mark");
 	assert_string_equal(scen_ev_name(SCEN_EV_COUNT), "?");
+}
+
+/* The emulator reads the world alone: the judgement's keys are unknown to it, and the caller's
+ * part puts them back in their place among the keys. */
+static void world_alone_leaves_dut_and_expect_to_the_caller(void **state)
+{
+	static const char text[] = "{\"bmsrig_scenario\": 1, \"name\": \"w\", \"duration\": \"1m\",\n"
+	                           " \"dut\": {\"poll\": \"2s\"}, \"expect\": []}";
+
+	(void)state;
+	assert_int_equal(scenario_parse(&sc, text, strlen(text), "w.json", -1, 0, err, sizeof err), RIG_ERR_ARG);
+	assert_string_equal(err, "w.json:2:2: dut: unknown key (expected one of: bmsrig_scenario, name, description, "
+	                         "seed, duration, pack, bms, link, timeline)");
+	assert_int_equal(scenario_judge_parse(&sc, &sj, text, strlen(text), "w.json", -1, 0, err, sizeof err), RIG_OK);
+	assert_int_equal(sj.dut.fw.client.poll_ms, 2000);
+	assert_int_equal(sj.n_expect, 0);
+	assert_int_equal(sc.duration_ms, 60000);
+	scenario_free(&sc);
 }
 
 /* The event parser a control socket injects with: the file's vocabulary and checks, without
@@ -671,7 +691,7 @@ static void events_parse_for_injection(void **state)
 	unsigned i;
 
 	(void)state;
-	assert_int_equal(scenario_parse(&sc, text, strlen(text), "mem.json", -1, 0, err, sizeof err), RIG_OK);
+	assert_int_equal(scenario_judge_parse(&sc, &sj, text, strlen(text), "mem.json", -1, 0, err, sizeof err), RIG_OK);
 	assert_int_equal(parse_event(&sc, "{\"do\": \"ntc_open\", \"ntc\": 2}", &e), RIG_OK);
 	assert_int_equal(e.kind, SCEN_EV_NTC_OPEN);
 	assert_int_equal(e.ntc, 1);
@@ -724,6 +744,7 @@ int main(void)
 		cmocka_unit_test(errors_are_located),
 		cmocka_unit_test(golden_bad_files_fail_as_recorded),
 		cmocka_unit_test(parse_without_files_and_event_names),
+		cmocka_unit_test(world_alone_leaves_dut_and_expect_to_the_caller),
 		cmocka_unit_test(events_parse_for_injection),
 	};
 

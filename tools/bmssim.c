@@ -1,25 +1,23 @@
 /* bmssim: the BMS emulator. `bmssim serve` runs emulated BMS on pseudo-terminals or serial
  * ports, one or many, alone or several on one RS485 bus; with --dut it also runs a device under
- * test against the first and judges what it reports against the model's truth. */
+ * test against the first, which the judge (hil/run_serve.c) holds to the model's truth. `run`
+ * and `replay` are tools/bmssim_run.c and tools/bmssim_replay.c. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
 #include "bmsrig/cli.h"
 #include "bmsrig/control.h"
-#include "bmsrig/hil.h"
 #include "bmsrig/replay.h"
 #include "bmsrig/runner.h"
 #include "bmsrig/sim.h"
 #include "bmsrig/spec.h"
-#include "bmsrig/telemetry.h"
 #include "bmsrig/timeline.h"
 
 #ifndef BMSRIG_VERSION
@@ -67,10 +65,7 @@ struct run {
 	struct control *ctl;
 	struct serve_unit *units;
 	unsigned n_units;
-	struct dut_proc *dut;
-	struct verdict verdict;
-	int tty, dut_done;
-	struct dut_report last;
+	struct run_serve *dut;           /* --dut: the session the judge runs (runner.h) */
 };
 
 static void usage(FILE *f)
@@ -304,96 +299,6 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	cJSON_Delete(j);
 }
 
-static void add_truth(void *ctx, unsigned unit, const struct truth_sample *t)
-{
-	struct run *r = ctx;
-
-	if (unit == r->o->dut_unit)
-		verdict_add_truth(&r->verdict, t);
-}
-
-static double mean_soc_frac(const struct model *m)
-{
-	double sum = 0;
-	unsigned i;
-
-	for (i = 0; i < m->cfg.cells; i++)
-		sum += model_cell_soc_frac(m, i);
-	return m->cfg.cells ? sum / m->cfg.cells : 0;
-}
-
-/* The side-by-side table, redrawn in place on a terminal. */
-static void draw_table(struct run *r)
-{
-	const struct dut_report *d = &r->last;
-	struct truth_sample t;
-	unsigned i, u = r->o->dut_unit;
-
-	sim_truth(r->sims[0], u, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS, &t);
-	printf("\033[H\033[J");
-	printf("bmssim  %s %s  t=%.1f s   DUT reports %u, agreeing %u\n\n", sim_unit_ops(r->sims[0], u)->name,
-	       sim_port(r->sims[0]), t.t_ms / 1000.0, r->verdict.lines, r->verdict.agree);
-	printf("               %12s %12s\n", "truth", "DUT says");
-	printf("pack V         %12.4f %12.2f\n", t.pack_mV / 1000, d->pack.pack_mV / 1000.0);
-	printf("current A      %12.3f %12.2f\n", t.current_mA / 1000, d->pack.current_mA / 1000.0);
-	printf("SOC %%          %12.1f %12u\n", 100.0 * mean_soc_frac(sim_model(r->sims[0], u)), d->pack.soc_pct);
-	for (i = 0; i < t.cell_count; i++)
-		printf("cell %-2u V      %12.4f %12.3f\n", i + 1, t.cell_mV[i] / 1000,
-		       i < d->pack.cell_count ? d->pack.cell_mV[i] / 1000.0 : 0.0);
-	for (i = 0; i < t.temp_count; i++)
-		printf("temp %u degC    %12.2f %12.1f\n", i + 1, (t.temp_dK[i] - PACK_DK_ZERO_C) / 10,
-		       i < d->pack.temp_count ? ((int)d->pack.temp_dK[i] - (int)PACK_DK_ZERO_C) / 10.0 : 0.0);
-	printf("FET chg/dsg    %12s %7u/%u\n", "", d->pack.fet_chg, d->pack.fet_dsg);
-	printf("relay          %12s %12s\n", "", d->relay ? "closed" : "open");
-	fflush(stdout);
-}
-
-static void on_dut_line(void *ctx, const char *line)
-{
-	struct run *r = ctx;
-	struct dut_report rep;
-	char err[256], why[256];
-	rig_rc rc = dut_report_parse(line, &rep, err, sizeof err);
-	unsigned i;
-	int v;
-
-	if (rc == RIG_ERR_UNSUPPORTED)
-		return;
-	if (rc != RIG_OK) {
-		fprintf(stderr, "%s: DUT: %s\n", PROG, err);
-		r->verdict.disagree++;
-		return;
-	}
-	v = verdict_check(&r->verdict, &rep, why, sizeof why);
-	r->last = rep;
-	control_dut(r->ctl, r->unit0[0] + r->o->dut_unit, line + strlen(TELEMETRY_PREFIX));
-	if (r->o->quiet)
-		return;
-	if (r->tty) {
-		draw_table(r);
-		return;
-	}
-	printf("dut %6u ms: %s pack %u mV %d mA soc %u%% cells", rep.ms, rep.ok ? "ok  " : "FAIL",
-	       rep.pack.pack_mV, rep.pack.current_mA, rep.pack.soc_pct);
-	for (i = 0; i < rep.pack.cell_count; i++)
-		printf("%s%u", i ? "," : " ", rep.pack.cell_mV[i]);
-	printf(" fet %u/%u prot 0x%x relay %d -> %s%s%s\n", rep.pack.fet_chg, rep.pack.fet_dsg,
-	       rep.pack.prot, rep.relay, v == 1 ? "agrees" : v == 0 ? "DISAGREES" : "no data",
-	       v == 1 ? "" : ": ", v == 1 ? "" : why);
-	fflush(stdout);
-}
-
-static void on_dut_readable(struct rig_loop *loop, int fd, void *ctx)
-{
-	struct run *r = ctx;
-
-	if (dut_proc_pump(r->dut, on_dut_line, r)) {
-		rig_loop_del_fd(loop, fd);
-		r->dut_done = 1;
-		rig_loop_stop(loop);
-	}
-}
-
 /* ---- the control socket ------------------------------------------------------------------- */
 
 static void serve_where(void *ctx, unsigned u, struct sim **sim, unsigned *index)
@@ -592,7 +497,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	unsigned n_cfgs = 0, i;
 	char err[512];
-	int status = 0, code = 0;
+	int code = 0;
 
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return runner_main(argc - 1, argv + 1);
@@ -636,18 +541,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!code && o.dut) {
-		struct resolution tol = cfgs[0].unit[o.dut_unit].ops->resolution;
+		const struct run_serve_opts so = { .cmd = o.dut, .unit = o.dut_unit, .control = r.ctl,
+		                                   .control_unit = r.unit0[0] + o.dut_unit, .quiet = o.quiet,
+		                                   .tty = isatty(STDOUT_FILENO) };
 
-		/* A current inside the BMS's dead band reads 0 on the wire: as close as a DUT can get. */
-		tol.current_mA += sim_bms(r.sims[0], o.dut_unit)->sensor.current_deadband_mA;
-		verdict_init(&r.verdict, &tol);
-		sim_on_truth(r.sims[0], add_truth, &r);
-		r.tty = isatty(STDOUT_FILENO);
-		if (dut_proc_start(&r.dut, o.dut, sim_port(r.sims[0]), o.quiet, err, sizeof err) != RIG_OK) {
+		if (run_serve_start(&r.dut, g_loop, r.sims[0], &so, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "%s: %s\n", PROG, err);
+			run_serve_free(r.dut);
+			r.dut = NULL;
 			code = CLI_EXIT_USAGE;
-		} else {
-			rig_loop_add_fd(g_loop, dut_proc_fd(r.dut), on_dut_readable, &r);
 		}
 	}
 	if (!code && o.duration_s)
@@ -656,20 +558,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: event loop failed\n", PROG);
 		code = 1;
 	}
-	if (r.dut) {
-		char line[512];
-
-		status = dut_proc_stop(r.dut, 2000);
-		dut_proc_free(r.dut);
-		verdict_summary(&r.verdict, line, sizeof line);
-		printf("%sverdict: %s\n", r.tty && !o.quiet ? "\n" : "", line);
-		if (r.verdict.first_problem[0])
-			printf("first problem: %s\n", r.verdict.first_problem);
-		if (r.dut_done && WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			printf("the device under test exited with status %d\n", WEXITSTATUS(status));
-		if (!verdict_passed(&r.verdict) || (r.dut_done && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))
-			code = 1;
-	}
+	if (r.dut && run_serve_finish(r.dut))
+		code = 1;
 	stop_control(&r);
 	for (i = 0; i < r.n_sims; i++)
 		sim_close(r.sims[i]);

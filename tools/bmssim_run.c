@@ -115,6 +115,7 @@ int runner_main(int argc, char **argv)
 	int c, quiet = 0, code = 0;
 	unsigned n, i, passed = 0;
 	struct scenario *sc;
+	struct scenario_judge *jd;
 	struct run_report *reps;
 	char err[1024];
 
@@ -175,15 +176,17 @@ int runner_main(int argc, char **argv)
 	}
 	n = (unsigned)(argc - optind);
 	sc = calloc(n, sizeof *sc);
+	jd = calloc(n, sizeof *jd);
 	reps = calloc(n, sizeof *reps);
-	if (!sc || !reps) {
+	if (!sc || !jd || !reps) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		free(sc);
+		free(jd);
 		free(reps);
 		return 1;
 	}
 	for (i = 0; i < n && !code; i++)
-		if (scenario_load(&sc[i], argv[optind + (int)i], seed, err, sizeof err) != RIG_OK) {
+		if (scenario_judge_load(&sc[i], &jd[i], argv[optind + (int)i], seed, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "%s\n", err);
 			code = CLI_EXIT_USAGE;
 		}
@@ -206,7 +209,7 @@ int runner_main(int argc, char **argv)
 	}
 	o.progress = !quiet && !o.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < n && !code; i++) {
-		(void)run_scenario(&sc[i], &o, &reps[i]);
+		(void)run_scenario(&sc[i], &jd[i], &o, &reps[i]);
 		passed += run_passed(&reps[i]);
 		summarise(&reps[i], quiet, n == 1);
 		fflush(stdout);
@@ -228,6 +231,7 @@ int runner_main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		scenario_free(&sc[i]);
 	free(sc);
+	free(jd);
 	free(reps);
 	return code;
 }

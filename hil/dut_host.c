@@ -1,0 +1,143 @@
+/* A device under test as a process on the emulator's pty (dut.h): the host bmsmon, or any
+ * command that prints telemetry lines on stdout. The virtual NodeMCU (hil/dut_qemu.c) is the
+ * same kind of DUT with another program. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmsrig/dut.h"
+#include "bmsrig/fw.h"
+#include "bmsrig/hil.h"
+#include "bmsrig/loop.h"
+#include "bmsrig/scenario_judge.h"
+#include "bmsrig/sim.h"
+
+#define CMD_BYTES 8192u
+
+struct proc_dut {
+	struct dut_env env;
+	int (*program)(const char *dir, char *out, size_t cap);
+	struct rig_loop *loop;
+	struct dut_proc *proc;
+	int status;                        /* wait status once stopped; -1 before */
+};
+
+rig_rc dut_process_open(void **self, const struct dut_env *env,
+                        int (*program)(const char *dir, char *out, size_t cap),
+                        char *err, size_t errcap)
+{
+	struct proc_dut *d = calloc(1, sizeof *d);
+
+	*self = d;
+	if (!d) {
+		snprintf(err, errcap, "out of memory");
+		return RIG_ERR_SPACE;
+	}
+	d->env = *env;
+	d->program = program;
+	d->status = -1;
+	return RIG_OK;
+}
+
+/* The program with the scenario's DUT settings as flags. Returns 0 with why in out when the
+ * program is not there. */
+static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
+{
+	const struct fw_cfg *f = &d->env.dut->fw;
+	char self[4096] = "", prog[4600];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	const char *dir = ".";
+
+	if (n > 0) {
+		self[n] = 0;
+		dir = dirname(self);
+	}
+	if (!d->program(dir, prog, sizeof prog)) {
+		snprintf(out, cap, "%.900s", prog);
+		return 0;
+	}
+	snprintf(out, cap,
+	         "'%s' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
+	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
+	         "--temp-hyst-dk %u --silent-polls %u%s -q",
+	         prog, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
+	         f->client.address,
+	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
+	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
+	         f->policy_drives_fets ? " --policy-fets" : "");
+	return 1;
+}
+
+static void on_readable(struct rig_loop *loop, int fd, void *ctx)
+{
+	struct proc_dut *d = ctx;
+
+	if (dut_proc_pump(d->proc, d->env.line, d->env.ctx)) {
+		rig_loop_del_fd(loop, fd);
+		d->env.gone(d->env.ctx);
+	}
+}
+
+rig_rc dut_process_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap)
+{
+	struct proc_dut *d = self;
+	char cmd[CMD_BYTES];
+
+	d->loop = loop;
+	if (d->env.cmd) {
+		snprintf(cmd, sizeof cmd, "%s", d->env.cmd);
+	} else if (!default_cmd(d, cmd, sizeof cmd)) {
+		snprintf(err, errcap, "%s", cmd);
+		return RIG_ERR_IO;
+	}
+	if (dut_proc_start(&d->proc, cmd, sim_port(sim), d->env.quiet_stderr, err, errcap) != RIG_OK)
+		return RIG_ERR_IO;
+	err[0] = 0;
+	return rig_loop_add_fd(loop, dut_proc_fd(d->proc), on_readable, d);
+}
+
+void dut_process_stop(void *self)
+{
+	struct proc_dut *d = self;
+
+	if (!d->proc)
+		return;
+	rig_loop_del_fd(d->loop, dut_proc_fd(d->proc));
+	d->status = dut_proc_stop(d->proc, d->env.grace_ms ? d->env.grace_ms : 500);
+	dut_proc_free(d->proc);
+	d->proc = NULL;
+}
+
+int dut_process_status(const void *self)
+{
+	return ((const struct proc_dut *)self)->status;
+}
+
+void dut_process_free(void *self)
+{
+	dut_process_stop(self);
+	free(self);
+}
+
+/* bmsmon beside this program. */
+static int host_program(const char *dir, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/bmsmon", dir);
+	return 1;
+}
+
+static rig_rc host_open(void **self, const struct dut_env *env, char *err, size_t errcap)
+{
+	return dut_process_open(self, env, host_program, err, errcap);
+}
+
+/* The process kinds' table: host_open picks the program, the rest is shared with qemu. */
+const struct dut_ops dut_host_ops = {
+	.name = "host",
+	.open = host_open,
+	.start = dut_process_start,
+	.stop = dut_process_stop,
+	.free = dut_process_free,
+};

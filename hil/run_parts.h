@@ -1,0 +1,50 @@
+/* The scenario runner's parts (hil/runner.c composes them): the truth the judge holds a DUT to,
+ * the trace writer and the progress display. Private to hil/. */
+#ifndef BMSRIG_RUN_PARTS_H
+#define BMSRIG_RUN_PARTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+#include "bmsrig/expect.h"
+#include "bmsrig/sim.h"
+
+/* ---- the truth (hil/run_truth.c) ------------------------------------------------------------ */
+
+/* The truth behind the BMS's latest replies, part by part (truth.h): what a DUT's next report
+ * combines, so what it is held to. */
+struct run_truth {
+	struct truth_view at_reply;
+	uint32_t built_ms[3];              /* when the reply behind each part was built */
+};
+
+/* The truth now: the emulator's sample of every part of unit 0, and what no reply carries (the
+ * state of charge, the load asked for, the ambient, the BMS's own decisions). */
+void run_truth_now(const struct sim *sim, double requested_A, struct truth_view *t);
+/* A reply's sample (sim_on_truth) into at_reply; a late reply to an earlier request does not set
+ * the truth back. */
+void run_truth_reply(struct run_truth *rt, const struct sim *sim, double requested_A,
+                     const struct truth_sample *sample);
+
+/* ---- the trace: JSON lines (hil/run_trace.c) ------------------------------------------------ */
+
+/* A record {"t_ms": ..., "type": ...} to add to, then run_trace_put (which frees it). */
+cJSON *run_trace_record(uint32_t t_ms, const char *type);
+void run_trace_put(FILE *f, cJSON *o);
+/* The truth once a second: rounded as a reader needs it (0.1 mV cells, whole mV and mA). */
+void run_trace_truth(FILE *f, uint32_t t_ms, const struct truth_view *t);
+
+/* ---- the progress bar on stderr (hil/run_progress.c) ---------------------------------------- */
+
+struct run_progress {
+	double wall0, next_draw;           /* s on the monotonic clock */
+};
+
+double run_wall_s(void);
+void run_progress_start(struct run_progress *p);
+/* At most ten times a second, unless done (which also clears the line). */
+void run_progress_draw(struct run_progress *p, const char *name, uint32_t now_ms, uint32_t duration_ms,
+                       int done);
+
+#endif

@@ -1,0 +1,79 @@
+/* The truth the judge holds a DUT to (run_parts.h). */
+#include <string.h>
+
+#include "bmsrig/bms.h"
+#include "bmsrig/jbd.h"
+#include "run_parts.h"
+
+/* The measured parts a sample carries (pack, cells, temperatures), into a view. */
+static void view_take(struct truth_view *v, const struct truth_sample *s)
+{
+	if (s->parts & TRUTH_PACK) {
+		v->pack_mV = s->pack_mV;
+		v->current_mA = s->current_mA;
+	}
+	if (s->parts & TRUTH_CELLS) {
+		v->cell_count = s->cell_count;
+		memcpy(v->cell_mV, s->cell_mV, sizeof v->cell_mV);
+	}
+	if (s->parts & TRUTH_TEMPS) {
+		v->temp_count = s->temp_count;
+		memcpy(v->temp_dK, s->temp_dK, sizeof v->temp_dK);
+	}
+}
+
+void run_truth_now(const struct sim *sim, double requested_A, struct truth_view *t)
+{
+	const struct model *m = sim_model(sim, 0);
+	const struct bms *b = sim_bms(sim, 0);
+	struct truth_sample all;
+	double soc = 0.0;
+	unsigned i;
+
+	memset(t, 0, sizeof *t);
+	sim_truth(sim, 0, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS, &all);
+	view_take(t, &all);
+	t->requested_mA = requested_A * 1000.0;
+	for (i = 0; i < m->cfg.cells; i++) {
+		t->cell_soc_pct[i] = model_cell_soc_frac(m, i) * 100.0;
+		soc += t->cell_soc_pct[i];
+	}
+	t->soc_pct = soc / m->cfg.cells;
+	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
+	t->fet_chg = !!(b->fet & JBD_FET_CHG_ON);
+	t->fet_dsg = !!(b->fet & JBD_FET_DSG_ON);
+	t->prot = b->prot_raw;             /* the JBD word is the normalised set, bit for bit */
+	t->bal_mask = b->bal_mask;
+}
+
+/* Each reply carries some parts of the pack (truth.h); what the DUT reports next combines them,
+ * so the truth it is held to is merged the same way. */
+void run_truth_reply(struct run_truth *rt, const struct sim *sim, double requested_A,
+                     const struct truth_sample *sample)
+{
+	struct truth_view now, *v = &rt->at_reply;
+	unsigned part;
+
+	/* A reply that arrives after a newer one (a late reply to an earlier request, which no
+	 * client takes any more) does not set the truth back. */
+	for (part = 0; part < 3; part++)
+		if ((sample->parts & 1u << part) && (int32_t)(sample->t_ms - rt->built_ms[part]) < 0)
+			return;
+	for (part = 0; part < 3; part++)
+		if (sample->parts & 1u << part)
+			rt->built_ms[part] = sample->t_ms;
+	run_truth_now(sim, requested_A, &now);
+	/* The sample is what the BMS measured as it built the reply; the reply may have taken a
+	 * while to cross (Bluetooth), so only the rest comes from now. */
+	view_take(v, sample);
+	if (sample->parts & TRUTH_PACK) {
+		v->requested_mA = now.requested_mA;
+		v->soc_pct = now.soc_pct;
+		memcpy(v->cell_soc_pct, now.cell_soc_pct, sizeof v->cell_soc_pct);
+	}
+	v->ambient_dK = now.ambient_dK;
+	v->fet_chg = now.fet_chg;
+	v->fet_dsg = now.fet_dsg;
+	v->prot = now.prot;
+	v->bal_mask = now.bal_mask;
+}

@@ -1,0 +1,120 @@
+/* The in-process line (transport_mem.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmsrig/transport_mem.h"
+
+#define LINE_BYTES 8192u
+#define REQ_SLOTS 32u
+#define REQ_BYTES 512u
+
+/* A request from the client on its way to the emulator: a timer per request, so several may be
+ * on the line at once (a client that gave up on one and sent the next). */
+struct req_slot {
+	struct sim_mem *m;
+	int used;
+	size_t len;
+	uint8_t bytes[REQ_BYTES];
+};
+
+struct sim_mem {
+	struct rig_loop *loop;
+	struct sim *sim;
+	struct sim_transport emulator;
+	/* bytes from the emulator to the client, read when it next steps */
+	uint8_t buf[LINE_BYTES];
+	size_t head, len;
+	struct req_slot req[REQ_SLOTS];
+};
+
+/* ---- the emulator's side: nothing to poll, requests come through sim_input ---------------- */
+
+static int emu_fd(const void *h) { (void)h; return -1; }
+static int32_t emu_read(void *h, uint8_t *p, uint16_t cap) { (void)h; (void)p; (void)cap; return 0; }
+
+static int32_t emu_write(void *h, const uint8_t *p, uint16_t n)
+{
+	struct sim_mem *m = h;
+	uint16_t i;
+
+	for (i = 0; i < n && m->len < LINE_BYTES; i++)
+		m->buf[(m->head + m->len++) % LINE_BYTES] = p[i];
+	return n;
+}
+
+/* ---- the client's side --------------------------------------------------------------------- */
+
+static int32_t client_read(void *ctx, uint8_t *p, uint16_t cap)
+{
+	struct sim_mem *m = ctx;
+	size_t n = m->len < cap ? m->len : cap, i;
+
+	for (i = 0; i < n; i++)
+		p[i] = m->buf[(m->head + i) % LINE_BYTES];
+	m->head = (m->head + n) % LINE_BYTES;
+	m->len -= n;
+	return (int32_t)n;
+}
+
+static int deliver_request(struct rig_loop *loop, uint32_t id, void *ctx)
+{
+	struct req_slot *s = ctx;
+
+	(void)loop;
+	(void)id;
+	sim_input(s->m->sim, s->bytes, s->len);
+	s->used = 0;
+	return 0;
+}
+
+static int32_t client_write(void *ctx, const uint8_t *p, uint16_t n)
+{
+	struct sim_mem *m = ctx;
+	uint32_t ms = sim_wire_ms(m->sim, n);
+	unsigned i;
+
+	for (i = 0; i < REQ_SLOTS; i++)
+		if (!m->req[i].used)
+			break;
+	if (i == REQ_SLOTS || n > sizeof m->req[i].bytes)
+		return RIG_ERR_SPACE;
+	m->req[i] = (struct req_slot){ m, 1, n, { 0 } };
+	memcpy(m->req[i].bytes, p, n);
+	if (!rig_loop_add_timer(m->loop, ms, deliver_request, &m->req[i])) {
+		m->req[i].used = 0;
+		return RIG_ERR_SPACE;
+	}
+	return n;
+}
+
+rig_rc sim_mem_new(struct sim_mem **out)
+{
+	struct sim_mem *m = calloc(1, sizeof *m);
+
+	*out = m;
+	if (!m)
+		return RIG_ERR_SPACE;
+	m->emulator = (struct sim_transport){ m, emu_fd, emu_read, emu_write, NULL, NULL, "in-process" };
+	return RIG_OK;
+}
+
+void sim_mem_free(struct sim_mem *m)
+{
+	free(m);
+}
+
+const struct sim_transport *sim_mem_emulator(struct sim_mem *m)
+{
+	return &m->emulator;
+}
+
+void sim_mem_attach(struct sim_mem *m, struct rig_loop *loop, struct sim *sim)
+{
+	m->loop = loop;
+	m->sim = sim;
+}
+
+struct rig_io sim_mem_client(struct sim_mem *m)
+{
+	return (struct rig_io){ m, client_write, client_read };
+}

@@ -1,0 +1,111 @@
+/* The in-process line (transport_mem.h): a request reaches the emulator once it has crossed
+ * the line, the reply is the client's to read, and requests in flight are bounded. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bmsrig/loop.h"
+#include "bmsrig/sim.h"
+#include "bmsrig/spec.h"
+#include "bmsrig/transport_mem.h"
+
+static const uint8_t basic_info[] = { 0xDD, 0xA5, 0x03, 0x00, 0xFF, 0xFD, 0x77 };
+
+struct line {
+	struct rig_loop *loop;
+	struct sim_mem *mem;
+	struct sim *sim;
+	struct rig_io io;
+};
+
+static void line_open(struct line *l)
+{
+	struct bms_spec spec;
+	struct sim_cfg cfg;
+	char err[256];
+
+	spec_defaults(&spec);
+	assert_int_equal(spec_resolve(&spec, err, sizeof err), RIG_OK);
+	l->loop = rig_loop_new_virtual();
+	assert_non_null(l->loop);
+	rig_loop_pause(l->loop, 1);
+	assert_int_equal(sim_mem_new(&l->mem), RIG_OK);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.unit[0] = spec.unit;
+	cfg.units = 1;
+	cfg.link = spec.link;
+	cfg.pace = 1;
+	cfg.transport = sim_mem_emulator(l->mem);
+	if (sim_open(&l->sim, l->loop, &cfg, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	assert_string_equal(sim_port(l->sim), "in-process");
+	sim_mem_attach(l->mem, l->loop, l->sim);
+	l->io = sim_mem_client(l->mem);
+}
+
+static void line_close(struct line *l)
+{
+	sim_close(l->sim);
+	sim_mem_free(l->mem);
+	rig_loop_free(l->loop);
+}
+
+static void request_crosses_the_line_then_the_reply_is_read(void **state)
+{
+	struct line l;
+	uint8_t buf[256];
+	uint32_t cross_ms;
+	int32_t n;
+
+	(void)state;
+	line_open(&l);
+	cross_ms = sim_wire_ms(l.sim, sizeof basic_info);
+	assert_true(cross_ms > 1);
+	assert_int_equal(l.io.write(l.io.ctx, basic_info, sizeof basic_info), (int32_t)sizeof basic_info);
+	/* Still on the line: the BMS has not seen it, so nothing comes back. */
+	assert_int_equal(rig_loop_step(l.loop, cross_ms - 1), RIG_OK);
+	assert_int_equal(sim_stats(l.sim)->replies, 0);
+	assert_int_equal(l.io.read(l.io.ctx, buf, sizeof buf), 0);
+	/* Across, answered, and the reply paced onto the line. */
+	assert_int_equal(rig_loop_step(l.loop, 500), RIG_OK);
+	assert_int_equal(sim_stats(l.sim)->replies, 1);
+	n = l.io.read(l.io.ctx, buf, sizeof buf);
+	assert_true(n > 7);
+	assert_int_equal(buf[0], 0xDD);
+	assert_int_equal(buf[1], 0x03);
+	assert_int_equal(buf[n - 1], 0x77);
+	/* Read once: the line is empty again. */
+	assert_int_equal(l.io.read(l.io.ctx, buf, sizeof buf), 0);
+	line_close(&l);
+}
+
+static void requests_in_flight_are_bounded(void **state)
+{
+	struct line l;
+	unsigned i;
+	int32_t rc = 0;
+
+	(void)state;
+	line_open(&l);
+	for (i = 0; i < 64 && rc >= 0; i++)
+		rc = l.io.write(l.io.ctx, basic_info, sizeof basic_info);
+	assert_int_equal(rc, RIG_ERR_SPACE);
+	assert_true(i > 1 && i < 64);
+	/* Once they have crossed, the slots are free again. */
+	assert_int_equal(rig_loop_step(l.loop, 1000), RIG_OK);
+	assert_int_equal(l.io.write(l.io.ctx, basic_info, sizeof basic_info), (int32_t)sizeof basic_info);
+	line_close(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(request_crosses_the_line_then_the_reply_is_read),
+		cmocka_unit_test(requests_in_flight_are_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
