@@ -155,7 +155,7 @@ static void truth_now(const struct run *r, struct truth_view *t)
 	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
 	t->fet_chg = !!(b->fet & JBD_FET_CHG_ON);
 	t->fet_dsg = !!(b->fet & JBD_FET_DSG_ON);
-	t->prot = b->prot_raw;             /* the JBD word is the normalised set, bit for bit */
+	t->prot = b->prot_bits;            /* already the normalised set */
 	t->bal_mask = b->bal_mask;
 }
 
@@ -659,7 +659,7 @@ static rig_rc open_sim(struct run *r, struct sim_transport *mem)
 	}
 	b = sim_bms_rw(r->sim, 0);
 	for (i = 0; i < sc->n_settings; i++)
-		(void)bms_reg_set(b, sc->setting[i].reg, sc->setting[i].value);
+		(void)scen_setting_apply(&sc->setting[i], b);
 	if (sc->n_settings)
 		bms_restart(b, sim_model(r->sim, 0));   /* settings take effect as after a power cycle */
 	return RIG_OK;

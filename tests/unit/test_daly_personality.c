@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "bmsrig/daly_json.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/daly_personality.h"
 #include "fake_io.h"
 
@@ -274,7 +275,7 @@ static void balance_and_faults(void **state)
 	assert_int_equal(daly_balance_decode(&r.a.frame[0], &b), RIG_OK);
 	assert_int_equal(b.bal_lo, 0x09);
 	/* Protections as level 1 + level 2 pairs; fault code 0. */
-	r.b.prot_raw = PACK_PROT_CELL_OV | PACK_PROT_DSG_OC;
+	r.b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_DSG_OC;
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FAULTS), 1);
 	assert_wire(&r.a.frame[0], "A5 01 98 08 03 00 0C 00 00 00 00 00 55");
 	assert_int_equal(daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
@@ -491,13 +492,13 @@ static void settings_from_registers(void **state)
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FIRMWARE), 1);
 	assert_int_equal(daly_text8_decode(&r.a.frame[0], &fw), RIG_OK);
 	assert_memory_equal(fw.text, "20220810", 8);
-	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "DALY-16S-0042", 13), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "DALY-16S-0042", 13), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CODE), 5);
 	assert_int_equal(daly_code_frame_decode(&r.a.frame[1], &co), RIG_OK);
 	assert_int_equal(co.frame_no, 2);
 	assert_memory_equal(co.text, "S-0042\0", 7);
 	/* Settings follow the registers at once. */
-	assert_int_equal(bms_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
 	assert_int_equal(daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.high_l2_mV, 3600);

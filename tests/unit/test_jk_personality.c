@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "bmsrig/jk_json.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/jk_personality.h"
 #include "fake_io.h"
 
@@ -135,7 +136,7 @@ static uint16_t reg(const struct rig *r, uint8_t which)
 {
 	uint16_t v = 0;
 
-	assert_int_equal(bms_reg_get(&r->b, which, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, which, &v), RIG_OK);
 	return v;
 }
 
@@ -247,7 +248,7 @@ static void temperatures_clamp_to_the_codes_range(void **state)
 	/* On the wire: 81 00 8C (140 = -40 degC), 82 00 64 (100). */
 	assert_memory_equal(f.info + 2 + 12 + 3, "\x81\x00\x8C\x82\x00\x64", 6);
 	/* Only one probe enabled: 0x86 says so, 0x82 reads as an absent probe does. */
-	assert_int_equal(bms_reg_set(&r->b, JBD_REG_NTC_ENABLE, 1), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r->b, JBD_REG_NTC_ENABLE, 1), RIG_OK);
 	read_all(r, &d);
 	assert_int_equal(d.ntc_count, 1);
 	assert_int_equal(d.bat_temp_dK, BMS_ABSENT_NTC_DK);
@@ -260,7 +261,7 @@ static void alarms_follow_the_protections(void **state)
 	struct jk_data d;
 
 	(void)state;
-	r->b.prot_raw = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
+	r->b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
 	r->b.fet = JBD_FET_DSG_ON;
 	bms_set_remain_mAh(&r->b, 10000);          /* 10 % < the 20 % alarm */
 	read_all(r, &d);

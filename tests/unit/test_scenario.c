@@ -117,8 +117,8 @@ static void everything_loads_with_the_right_numbers(void **state)
 	const struct scen_event *e = sc.event;
 	const struct model_cfg *m = &sc.bms.unit.model;
 	static const struct scen_setting settings[] = {
-		{ 0x24, 4200 }, { 0x20, 3360 }, { 0x28, 5000 }, { 0x29, (uint16_t)-6000 }, { 0x18, 3231 },
-		{ 0x1E, 2526 }, { 0x2A, 3900 }, { 0x2B, 20 }, { 0x10, 5000 },
+		{ 0x24, 4200, 0 }, { 0x20, 3360, 0 }, { 0x28, 5000, 0 }, { 0x29, (uint16_t)-6000, 0 }, { 0x18, 3231, 0 },
+		{ 0x1E, 2526, 0 }, { 0x2A, 3900, 0 }, { 0x2B, 20, 0 }, { 0x10, 5000, 0 },
 	};
 	static const struct scen_point points[] = {
 		{ 0, -10 }, { 30000, -10 }, { 30000, 5 }, { 30000, 7 }, { 60000, 7 }, { 60000, 0 }
