@@ -917,8 +917,8 @@ static rig_rc one_setting(struct ctx *c, const cJSON *it)
 		for (i = 0; i < BMS_SET_COUNT && n < sizeof names; i++)
 			n += (size_t)snprintf(names + n, sizeof names - n, ", %s", bms_setting_info(i)->name);
 		if (!jbd)
-			return fail(c, 1, "unknown setting (expected one of: %s; registers and the old names are "
-			            "for a JBD bms.protocol)", names + 2);
+			return fail(c, 1, "unknown setting (registers and the old names are for a JBD "
+			            "bms.protocol only; expected one of: %s)", names + 2);
 		return fail(c, 1, "unknown setting (expected a register \"0x10\"..\"0x47\" or one of: %s)", names + 2);
 	}
 	sign = jbd_reg_is_signed((uint8_t)reg);

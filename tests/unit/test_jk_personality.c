@@ -412,6 +412,33 @@ static void setting_writes_land_in_the_registers(void **state)
 	free(r);
 }
 
+/* Read-all reports the BMS's neutral settings in JK's units; a JK write lands in them. */
+static void settings_read_and_write_the_neutral_values(void **state)
+{
+	struct rig *r = rig_new();
+	struct jk_frame req;
+	struct jk_data w, d;
+	int32_t v = 0;
+
+	(void)state;
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_CELL_OVP, 3612), RIG_OK);
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_CHG_OC, 51000), RIG_OK);
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_DSG_UTP, 2531), RIG_OK);
+	read_all(r, &d);
+	assert_int_equal(jk_data_get(&d, JK_ID_CELL_OVP, &v), RIG_OK);
+	assert_int_equal(v, 3612);
+	assert_int_equal(jk_data_get(&d, JK_ID_CHG_OCP, &v), RIG_OK);
+	assert_int_equal(v, 51);                         /* A */
+	assert_int_equal(jk_data_get(&d, JK_ID_DSG_UTP, &v), RIG_OK);
+	assert_int_equal(v, -20);                        /* degC */
+	jk_data_clear(&w);
+	assert_int_equal(jk_data_set(&w, JK_ID_DSG_OCP, 80), RIG_OK);
+	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
+	write_ok(r, &req);
+	assert_int_equal(r->b.set.dsg_oc_mA, 80000);
+	free(r);
+}
+
 static void refused_writes_get_silence(void **state)
 {
 	struct rig *r = rig_new();
@@ -560,6 +587,7 @@ int main(void)
 		cmocka_unit_test(read_one_and_acks),
 		cmocka_unit_test(switch_writes_drive_the_fets),
 		cmocka_unit_test(setting_writes_land_in_the_registers),
+		cmocka_unit_test(settings_read_and_write_the_neutral_values),
 		cmocka_unit_test(refused_writes_get_silence),
 		cmocka_unit_test(personality_only_settings_persist_until_factory_reset),
 		cmocka_unit_test(quirks),
