@@ -83,6 +83,15 @@ rig_rc bms_setting_set(struct bms *b, unsigned id, int64_t value)
 	return RIG_OK;
 }
 
+const struct bms_setting_map *bms_setting_map_find(const struct bms_setting_map *map, size_t n,
+                                                   unsigned own)
+{
+	for (size_t i = 0; i < n; i++)
+		if (map[i].own == own)
+			return &map[i];
+	return NULL;
+}
+
 /* ---- defaults ------------------------------------------------------------------------------ */
 
 /* Factory values that do not depend on the pack's size: {setting, LFP, NMC}. LFP follows the

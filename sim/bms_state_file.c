@@ -205,16 +205,6 @@ static int get_int(const cJSON *item, long lo, long hi, long *out, const char *p
 	return 1;
 }
 
-/* "0x2f" or "0x2F" -> 0x2f within first..last; -1 otherwise. */
-static int parse_reg_key(const char *key, unsigned first, unsigned last)
-{
-	if (key == NULL || key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || key[2] == '\0')
-		return -1;
-	char *end;
-	unsigned long r = strtoul(key + 2, &end, 16);
-	return *end == '\0' && strlen(key) <= 4 && r >= first && r <= last ? (int)r : -1;
-}
-
 /* Older files, JBD's: the EEPROM and calibration by register, through JBD's map. */
 static int load_registers(struct bms *b, const cJSON *obj, const char *path, char *err,
                           size_t errcap)
@@ -223,7 +213,7 @@ static int load_registers(struct bms *b, const cJSON *obj, const char *path, cha
 	cJSON_ArrayForEach(it, obj) {
 		char what[64], why[64];
 		long v;
-		int reg = parse_reg_key(it->string, JBD_REG_EEPROM_FIRST, JBD_REG_EEPROM_LAST);
+		int reg = jbd_reg_of_key(it->string, 'e');
 		if (reg < 0) {
 			set_err(err, errcap, "%s: registers: unknown register \"%s\" (0x10..0x47)", path,
 			        it->string);
@@ -250,7 +240,7 @@ static int load_calibration(struct bms *b, const cJSON *obj, const char *path, c
 	cJSON_ArrayForEach(it, obj) {
 		char what[64];
 		long v;
-		int reg = parse_reg_key(it->string, JBD_REG_CAL_FIRST, JBD_REG_CAL_LAST);
+		int reg = jbd_reg_of_key(it->string, 'c');
 		if (reg < 0) {
 			set_err(err, errcap, "%s: calibration: unknown register \"%s\" (0xad..0xd7)",
 			        path, it->string);
@@ -312,9 +302,9 @@ static int load_strings(struct bms *b, const cJSON *obj, const char *path, char 
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj) {
 		/* By name; a JBD register key ("0xa0".."0xa2") as older files have it. */
-		int reg = parse_reg_key(it->string, JBD_REG_MFG_NAME, JBD_REG_BARCODE), which = -1;
+		int which = jbd_reg_of_key(it->string, 's');
 		for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
-			if (reg == JBD_REG_MFG_NAME + (int)i || strcmp(it->string, text_names[i]) == 0)
+			if (strcmp(it->string, text_names[i]) == 0)
 				which = (int)i;
 		if (which < 0) {
 			set_err(err, errcap, "%s: strings: unknown string \"%s\" (maker, model, barcode)",

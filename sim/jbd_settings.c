@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define N_OF(a) (sizeof (a) / sizeof (a)[0])
 #define EEPROM_WORDS (JBD_REG_EEPROM_LAST - JBD_REG_EEPROM_FIRST + 1u)
@@ -211,4 +212,18 @@ rig_rc jbd_reg_set(struct bms *b, uint8_t reg, uint16_t value)
 		b->store.written[i] = 1;
 	}
 	return RIG_OK;
+}
+
+int jbd_reg_of_key(const char *key, char kind)
+{
+	unsigned first = kind == 'e' ? JBD_REG_EEPROM_FIRST : kind == 'c' ? JBD_REG_CAL_FIRST : JBD_REG_MFG_NAME;
+	unsigned last = kind == 'e' ? JBD_REG_EEPROM_LAST : kind == 'c' ? JBD_REG_CAL_LAST : JBD_REG_BARCODE;
+	char *end;
+
+	if (key == NULL || key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || key[2] == '\0')
+		return -1;
+	unsigned long r = strtoul(key + 2, &end, 16);
+	if (*end != '\0' || strlen(key) > 4 || r < first || r > last)
+		return -1;
+	return kind == 's' ? (int)(r - first) : (int)r;
 }

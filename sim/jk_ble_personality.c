@@ -52,7 +52,7 @@ void jk_ble_personality_on_save(struct jk_ble_personality *p,
 /* ---- settings <-> the BMS's settings -------------------------------------------------------- */
 
 enum conv { V_SAME, V_DK, V_10MA, V_10MAH };
-static const struct { uint8_t k, setting, conv; } setting_map[] = {
+static const struct bms_setting_map setting_map[] = {
 	{ JK_SET_CELL_UVP_MV, BMS_SET_CELL_UVP, V_SAME },    { JK_SET_CELL_UVPR_MV, BMS_SET_CELL_UVP_RELEASE, V_SAME },
 	{ JK_SET_CELL_OVP_MV, BMS_SET_CELL_OVP, V_SAME },    { JK_SET_CELL_OVPR_MV, BMS_SET_CELL_OVP_RELEASE, V_SAME },
 	{ JK_SET_SOC100_MV, BMS_SET_FULL_CELL, V_SAME },     { JK_SET_SOC0_MV, BMS_SET_EMPTY_CELL, V_SAME },
@@ -63,14 +63,6 @@ static const struct { uint8_t k, setting, conv; } setting_map[] = {
 	{ JK_SET_DSG_OTP_DC, BMS_SET_DSG_OTP, V_DK },        { JK_SET_DSG_OTPR_DC, BMS_SET_DSG_OTP_RELEASE, V_DK },
 	{ JK_SET_CELL_COUNT, BMS_SET_CELL_COUNT, V_SAME },   { JK_SET_CAPACITY_MAH, BMS_SET_DESIGN_CAPACITY, V_10MAH },
 };
-
-static int map_index(unsigned k)
-{
-	for (size_t i = 0; i < N_OF(setting_map); i++)
-		if (setting_map[i].k == k)
-			return (int)i;
-	return -1;
-}
 
 /* The JK value of setting value v. */
 static uint32_t to_jk(uint8_t conv, int32_t v)
@@ -92,21 +84,22 @@ static int64_t from_jk(uint8_t conv, uint32_t v)
 
 static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 {
-	int m = map_index(k);
+	const struct bms_setting_map *m = bms_setting_map_find(setting_map, N_OF(setting_map), k);
 
 	if (k == JK_SET_CHG_SWITCH)
 		return !(p->bms->mosfet_mask & JBD_MOSFET_CHG_OFF);
 	if (k == JK_SET_DSG_SWITCH)
 		return !(p->bms->mosfet_mask & JBD_MOSFET_DSG_OFF);
-	if (m >= 0)
-		return to_jk(setting_map[m].conv, bms_setting_get(p->bms, setting_map[m].setting));
+	if (m)
+		return to_jk(m->conv, bms_setting_get(p->bms, m->setting));
 	return p->store[k];
 }
 
 static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd)
 {
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
-	int k = jk_ble_setting_of_reg(layout, cmd->reg), m;
+	int k = jk_ble_setting_of_reg(layout, cmd->reg);
+	const struct bms_setting_map *m;
 	uint32_t v;
 
 	if (k < 0 || jk_ble_setting_from_wire(layout, (unsigned)k, jk_ble_cmd_value(cmd), &v) != RIG_OK)
@@ -118,13 +111,13 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 		(void)bms_set_mosfet_mask(p->bms, mask);
 		return;
 	}
-	m = map_index((unsigned)k);
-	if (m < 0) {
+	m = bms_setting_map_find(setting_map, N_OF(setting_map), (unsigned)k);
+	if (!m) {
 		p->store[k] = v;
 		return;
 	}
 	/* A value the BMS refuses changes nothing; the ack goes out all the same. */
-	if (bms_setting_set(p->bms, setting_map[m].setting, from_jk(setting_map[m].conv, v)) == RIG_OK)
+	if (bms_setting_set(p->bms, m->setting, from_jk(m->conv, v)) == RIG_OK)
 		personality_persist(&p->saver, p->bms);
 }
 

@@ -76,8 +76,7 @@ enum conv {
 	CV_MAH_AH     /* setting mAh, JK Ah */
 };
 
-struct setting_map { uint8_t id, setting, conv; };
-static const struct setting_map setting_maps[] = {
+static const struct bms_setting_map setting_maps[] = {
 	{ JK_ID_PACK_OVP, BMS_SET_PACK_OVP, CV_10MV },            { JK_ID_PACK_UVP, BMS_SET_PACK_UVP, CV_10MV },
 	{ JK_ID_CELL_OVP, BMS_SET_CELL_OVP, CV_SAME },            { JK_ID_CELL_OVP_REL, BMS_SET_CELL_OVP_RELEASE, CV_SAME },
 	{ JK_ID_CELL_OVP_DELAY, BMS_SET_CELL_OVP_DELAY, CV_SAME }, { JK_ID_CELL_UVP, BMS_SET_CELL_UVP, CV_SAME },
@@ -92,14 +91,6 @@ static const struct setting_map setting_maps[] = {
 	{ JK_ID_CELL_COUNT, BMS_SET_CELL_COUNT, CV_SAME },
 	{ JK_ID_CAPACITY, BMS_SET_DESIGN_CAPACITY, CV_MAH_AH },
 };
-
-static const struct setting_map *setting_map_of(uint8_t id)
-{
-	for (size_t i = 0; i < N_OF(setting_maps); i++)
-		if (setting_maps[i].id == id)
-			return &setting_maps[i];
-	return NULL;
-}
 
 static int32_t to_jk(uint8_t conv, int32_t v)
 {
@@ -173,7 +164,7 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 	if (b->set.balance_enable)
 		d->status_raw |= JK_STATUS_BAL_ON;
 	for (size_t i = 0; i < N_OF(setting_maps); i++)
-		(void)jk_data_set(d, setting_maps[i].id,
+		(void)jk_data_set(d, (uint8_t)setting_maps[i].own,
 		                  to_jk(setting_maps[i].conv, bms_setting_get(b, setting_maps[i].setting)));
 	d->chg_switch = !(b->mosfet_mask & JBD_MOSFET_CHG_OFF);
 	d->dsg_switch = !(b->mosfet_mask & JBD_MOSFET_DSG_OFF);
@@ -186,7 +177,7 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_data *w)
 {
 	struct bms *b = p->bms;
-	const struct setting_map *m = setting_map_of(id);
+	const struct bms_setting_map *m = bms_setting_map_find(setting_maps, N_OF(setting_maps), id);
 	int32_t v = 0;
 	rig_rc rc;
 

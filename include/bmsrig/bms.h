@@ -146,6 +146,14 @@ struct bms_setting_info {
 	int32_t min, max;
 };
 
+/* A personality's map from its own setting ids to the BMS's: one row per id it keeps in the
+ * BMS, with its own conversion code. */
+struct bms_setting_map {
+	uint16_t own;                       /* the protocol's id */
+	uint8_t setting;                    /* enum bms_setting_id */
+	uint8_t conv;                       /* the personality's conversion */
+};
+
 /* The protections the BMS evaluates, in enum pack_prot's bit order. */
 enum bms_prot_id {
 	BMS_PROT_CELL_OV = 0, BMS_PROT_CELL_UV, BMS_PROT_PACK_OV, BMS_PROT_PACK_UV,
@@ -252,6 +260,9 @@ int bms_setting_find(const char *name);
 int32_t bms_setting_get(const struct bms *b, unsigned id);
 rig_rc bms_setting_check(unsigned id, int64_t value, char *why, size_t whycap);
 rig_rc bms_setting_set(struct bms *b, unsigned id, int64_t value);
+/* The row of map[0..n-1] for the protocol's id own, or NULL. */
+const struct bms_setting_map *bms_setting_map_find(const struct bms_setting_map *map, size_t n,
+                                                   unsigned own);
 
 /* Texts (enum bms_text): at most JBD_TEXT_MAX bytes, no NUL. */
 rig_rc bms_string_get(const struct bms *b, unsigned which, struct jbd_text *t);

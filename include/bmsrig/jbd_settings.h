@@ -19,4 +19,9 @@ rig_rc jbd_reg_set(struct bms *b, uint8_t reg, uint16_t value);
 rig_rc jbd_reg_check(uint8_t reg, uint16_t value, char *why, size_t whycap);
 /* 0x28 and 0x29 hold s16 values. */
 int jbd_reg_is_signed(uint8_t reg);
+/* A JBD key of an older state file: "0x2f" or "0x2F" -> the register, when it is one of the
+ * EEPROM (kind 'e'), calibration ('c') or string ('s') registers; -1 otherwise. For a string
+ * it is the enum bms_text. */
+int jbd_reg_of_key(const char *key, char kind);
+
 #endif
