@@ -400,6 +400,9 @@ static void protect(struct bms *b, uint32_t dt_ms)
 	}
 }
 
+_Static_assert(PACK_PROT_CELL_OV == 1u << BMS_PROT_CELL_OV && PACK_PROT_DSG_UT == 1u << BMS_PROT_DSG_UT &&
+               PACK_PROT_SHORT == 1u << BMS_PROT_SHORT, "enum bms_prot_id follows enum pack_prot's bits");
+
 /* FETs and the protection set from the protections and the inhibit mask (jbd.md §9.1). */
 static void update_fets(struct bms *b)
 {
