@@ -42,7 +42,7 @@ void run_truth_now(const struct sim *sim, double requested_A, struct truth_view 
 	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
 	t->fet_chg = !!(b->fet & JBD_FET_CHG_ON);
 	t->fet_dsg = !!(b->fet & JBD_FET_DSG_ON);
-	t->prot = b->prot_raw;             /* the JBD word is the normalised set, bit for bit */
+	t->prot = b->prot_bits;            /* already the normalised set */
 	t->bal_mask = b->bal_mask;
 }
 

@@ -309,7 +309,7 @@ static rig_rc open_sim(struct run *r)
 	}
 	b = sim_bms_rw(r->sim, 0);
 	for (i = 0; i < sc->n_settings; i++)
-		(void)bms_reg_set(b, sc->setting[i].reg, sc->setting[i].value);
+		(void)scen_setting_apply(&sc->setting[i], b);
 	if (sc->n_settings)
 		bms_restart(b, sim_model(r->sim, 0));   /* settings take effect as after a power cycle */
 	return RIG_OK;

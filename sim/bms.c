@@ -1,4 +1,4 @@
-/* The JBD BMS's logic (bms.h): settings, measurement, protections, FETs, balancing, SOC. */
+/* The BMS's logic (bms.h): settings, measurement, protections, FETs, balancing, SOC. */
 #include "bmsrig/bms.h"
 
 #include <inttypes.h>
@@ -8,24 +8,9 @@
 #include <string.h>
 
 #define DK_AT_0C            2731
-#define FUNC_BALANCE        (1u << 2)    /* 0x2D: balancer enabled */
-#define FUNC_BALANCE_CHG    (1u << 3)    /* 0x2D: balance only while charging */
-#define CYCLE_CAP_PCT       80u          /* 0x11 = 80 % of 0x10 (the SP04S034 dump: 224/280 Ah) */
-#define OC_MAX_10mA         30000        /* 300 A: keeps the default OC inside s16 10 mA */
+#define CYCLE_CAP_PCT       80u          /* 80 % of the design capacity (the SP04S034: 224/280 Ah) */
+#define OC_MAX_mA           300000       /* 300 A: keeps the default OC inside what boards hold */
 #define DT_MAX_MS           (UINT32_MAX / 4u)
-
-static uint16_t ee(const struct bms *b, uint8_t reg)
-{
-	return b->eeprom[reg - JBD_REG_EEPROM_FIRST];
-}
-
-static void ee_put(struct bms *b, uint8_t reg, uint16_t v)
-{
-	b->eeprom[reg - JBD_REG_EEPROM_FIRST] = v;
-}
-
-static uint16_t hi_byte(uint16_t v) { return (uint16_t)(v >> 8); }
-static uint16_t lo_byte(uint16_t v) { return (uint16_t)(v & 0xFFu); }
 
 static uint16_t u16_round(double x)
 {
@@ -39,155 +24,165 @@ static double clampd(double x, double lo, double hi)
 	return x < lo ? lo : (x > hi ? hi : x);
 }
 
-/* ---- register limits ---------------------------------------------------------------------
- * Only what would break the BMS's own arithmetic or the 0x03 layout is refused; everything
- * else (opaque bits of 0x2D, delays, temperatures) is stored as written (jbd.md §15). */
-struct reg_limit { uint8_t reg; int32_t min, max; };
-static const struct reg_limit reg_limits[] = {
-	{ 0x10, 1, 65535 },          /* design capacity: SOC divides by it */
-	{ 0x11, 1, 65535 },          /* cycle capacity: the cycle counter divides by it */
-	{ 0x28, 1, 32767 },          /* charge OC, s16 positive */
-	{ 0x29, -32768, -1 },        /* discharge OC, s16 stored negative */
-	{ 0x2C, 1, 32767 },          /* shunt in 0.1 mOhm; bit 15 (0.01 mOhm, V9+) not modelled */
-	{ JBD_REG_NTC_ENABLE, 0, 255 },
-	{ JBD_REG_CELL_COUNT, 1, (int32_t)JBD_CELLS_MAX },
-};
+/* ---- settings by id -------------------------------------------------------------------------- */
 
-int bms_reg_is_signed(uint8_t reg)
+#define BMS_SET_INFO_(id, nm, field, lo, hi) \
+	[BMS_SET_##id] = { nm, offsetof(struct bms_settings, field), lo, hi },
+static const struct bms_setting_info setting_info[BMS_SET_COUNT] = { BMS_SETTINGS(BMS_SET_INFO_) };
+#undef BMS_SET_INFO_
+
+const struct bms_setting_info *bms_setting_info(unsigned id)
 {
-	return reg == 0x28 || reg == 0x29;
+	return id < BMS_SET_COUNT ? &setting_info[id] : NULL;
 }
 
-static int32_t reg_as_int(uint8_t reg, uint16_t v)
+int bms_setting_find(const char *name)
 {
-	return bms_reg_is_signed(reg) ? (int32_t)(int16_t)v : (int32_t)v;
+	for (unsigned i = 0; name != NULL && i < BMS_SET_COUNT; i++)
+		if (strcmp(setting_info[i].name, name) == 0)
+			return (int)i;
+	return -1;
 }
 
-static int reg_exists(uint8_t reg)
+static int32_t *field_of(struct bms_settings *s, unsigned id)
 {
-	return (reg >= JBD_REG_EEPROM_FIRST && reg <= JBD_REG_EEPROM_LAST) ||
-	       (reg >= JBD_REG_CAL_FIRST && reg <= JBD_REG_CAL_LAST);
+	return (int32_t *)(void *)((char *)s + setting_info[id].offset);
 }
 
-rig_rc bms_reg_check(uint8_t reg, uint16_t value, char *why, size_t whycap)
+int32_t bms_setting_get(const struct bms *b, unsigned id)
 {
-	if (!reg_exists(reg)) {
+	if (id >= BMS_SET_COUNT)
+		return 0;
+	return *(const int32_t *)(const void *)((const char *)&b->set + setting_info[id].offset);
+}
+
+rig_rc bms_setting_check(unsigned id, int64_t value, char *why, size_t whycap)
+{
+	if (id >= BMS_SET_COUNT) {
 		if (whycap > 0)
-			snprintf(why, whycap, "no such register");
-		return RIG_ERR_UNSUPPORTED;
-	}
-	for (size_t i = 0; i < sizeof reg_limits / sizeof reg_limits[0]; i++) {
-		const struct reg_limit *l = &reg_limits[i];
-		int32_t v = reg_as_int(reg, value);
-		if (l->reg != reg || (v >= l->min && v <= l->max))
-			continue;
-		if (whycap > 0)
-			snprintf(why, whycap, "expected %" PRId32 "..%" PRId32 ", got %" PRId32,
-			         l->min, l->max, v);
+			snprintf(why, whycap, "no such setting");
 		return RIG_ERR_ARG;
 	}
+	const struct bms_setting_info *in = &setting_info[id];
+	if (value >= in->min && value <= in->max)
+		return RIG_OK;
+	if (whycap > 0)
+		snprintf(why, whycap, "expected %" PRId32 "..%" PRId32 ", got %" PRId64, in->min,
+		         in->max, value);
+	return RIG_ERR_ARG;
+}
+
+rig_rc bms_setting_set(struct bms *b, unsigned id, int64_t value)
+{
+	rig_rc rc = bms_setting_check(id, value, NULL, 0);
+	if (rc != RIG_OK)
+		return rc;
+	*field_of(&b->set, id) = (int32_t)value;
+	if (id == BMS_SET_DESIGN_CAPACITY && b->remain_mAh > bms_full_mAh(b))
+		b->remain_mAh = bms_full_mAh(b);
 	return RIG_OK;
 }
 
-/* The register as a number in its own unit (0x28/0x29 signed). */
-static int64_t reg_value(const struct bms *b, uint8_t reg)
+const struct bms_setting_map *bms_setting_map_find(const struct bms_setting_map *map, size_t n,
+                                                   unsigned own)
 {
-	return reg_as_int(reg, ee(b, reg));
+	for (size_t i = 0; i < n; i++)
+		if (map[i].own == own)
+			return &map[i];
+	return NULL;
 }
 
 /* ---- defaults ------------------------------------------------------------------------------ */
 
-/* The EEPROM voltage points, by SOC in 10 % steps (jbd.md §8.1/§8.3): 0x13 is the 0 % point. */
-static const uint8_t soc_point_reg[11] = {
-	0x13, 0x46, 0x35, 0x45, 0x34, 0x44, 0x33, 0x43, 0x32, 0x42, 0x47
-};
-
-/* Factory values that do not depend on the pack's size: {reg, LFP, NMC}. LFP follows the
+/* Factory values that do not depend on the pack's size: {setting, LFP, NMC}. LFP follows the
  * SP04S034 dump (jbd.md §8 "real value") and the field-notes JBD LFP defaults; NMC uses
- * OV 4250/4150, UV 2800/3000 and foxBMS's 0..45 degC charge window. Temperatures in 0.1 K. */
-struct reg_default { uint8_t reg; uint16_t lfp, nmc; };
-static const struct reg_default reg_defaults[] = {
-	{ 0x12, 3500, 4200 },        /* full-charge cell voltage (100 % snap) */
-	{ 0x13, 2800, 3000 },        /* end-of-discharge cell voltage (0 % snap) */
-	{ 0x14, 2, 2 },              /* self-discharge, 0.1 % */
-	{ 0x16, 0, 0 },              /* serial number */
-	{ 0x17, 0, 0 },              /* cycles */
-	{ 0x18, 3281, 3181 },        /* charge OT 55.0 / 45.0 degC */
-	{ 0x19, 3231, 3131 },        /*   release 50.0 / 40.0 */
-	{ 0x1A, 2731, 2731 },        /* charge UT 0.0 */
-	{ 0x1B, 2781, 2781 },        /*   release 5.0 */
-	{ 0x1C, 3331, 3331 },        /* discharge OT 60.0 */
-	{ 0x1D, 3231, 3231 },        /*   release 50.0 */
-	{ 0x1E, 2531, 2531 },        /* discharge UT -20.0 */
-	{ 0x1F, 2631, 2631 },        /*   release -10.0 */
-	{ 0x24, 3650, 4250 },        /* cell OV */
-	{ 0x25, 3550, 4150 },
-	{ 0x26, 2500, 2800 },        /* cell UV */
-	{ 0x27, 2700, 3000 },
-	{ 0x2A, 3400, 4000 },        /* balance start */
-	{ 0x2B, 15, 15 },            /* balance window */
-	{ 0x2C, 1, 1 },              /* shunt 0.1 mOhm */
-	{ 0x2D, 0x000E, 0x000E },    /* SCRL, balancer, balance while charging (simat, JBDTools) */
-	{ 0x30, 30, 30 },            /* FET control time, s */
-	{ 0x31, 10, 10 },            /* LED time, s */
-	{ 0x36, 3900, 4350 },        /* secondary cell OV */
-	{ 0x37, 2000, 2500 },        /* secondary cell UV */
-	{ 0x38, 0x8D5C, 0x8D5C },    /* SC 155 mV (RSNS 1, code 5) 100 us; OC2 (real dump) */
-	{ 0x39, 0xF064, 0xF064 },    /* secondary delays; SC release 100 s */
-	{ 0x3A, 0x0202, 0x0202 },    /* delay pairs, s */
-	{ 0x3B, 0x0202, 0x0202 },
-	{ 0x3C, 0x0202, 0x0202 },
-	{ 0x3D, 0x0202, 0x0202 },
-	{ 0x3E, 0x0A1E, 0x0A1E },    /* OC delay 10 s, release 30 s */
-	{ 0x3F, 0x0A1E, 0x0A1E },
-	{ 0x40, 2800, 3000 },        /* GPS shut-off voltage */
-	{ 0x41, 10, 10 },
+ * OV 4250/4150, UV 2800/3000 and foxBMS's 0..45 degC charge window. */
+struct setting_default { uint8_t id; int32_t lfp, nmc; };
+static const struct setting_default setting_defaults[] = {
+	{ BMS_SET_FULL_CELL, 3500, 4200 },           /* 100 % snap */
+	{ BMS_SET_EMPTY_CELL, 2800, 3000 },          /* 0 % snap and point */
+	{ BMS_SET_MFG_YEAR, 2024, 2024 },
+	{ BMS_SET_MFG_MONTH, 3, 3 },
+	{ BMS_SET_MFG_DAY, 15, 15 },
+	{ BMS_SET_CHG_OTP, 3281, 3181 },             /* 55.0 / 45.0 degC */
+	{ BMS_SET_CHG_OTP_RELEASE, 3231, 3131 },     /* 50.0 / 40.0 */
+	{ BMS_SET_CHG_UTP, 2731, 2731 },             /* 0.0 */
+	{ BMS_SET_CHG_UTP_RELEASE, 2781, 2781 },     /* 5.0 */
+	{ BMS_SET_DSG_OTP, 3331, 3331 },             /* 60.0 */
+	{ BMS_SET_DSG_OTP_RELEASE, 3231, 3231 },     /* 50.0 */
+	{ BMS_SET_DSG_UTP, 2531, 2531 },             /* -20.0 */
+	{ BMS_SET_DSG_UTP_RELEASE, 2631, 2631 },     /* -10.0 */
+	{ BMS_SET_CELL_OVP, 3650, 4250 },
+	{ BMS_SET_CELL_OVP_RELEASE, 3550, 4150 },
+	{ BMS_SET_CELL_UVP, 2500, 2800 },
+	{ BMS_SET_CELL_UVP_RELEASE, 2700, 3000 },
+	{ BMS_SET_BALANCE_START, 3400, 4000 },
+	{ BMS_SET_BALANCE_DELTA, 15, 15 },
+	{ BMS_SET_BALANCE_ENABLE, 1, 1 },            /* balancer on, only while charging (JBDTools) */
+	{ BMS_SET_BALANCE_CHG_ONLY, 1, 1 },
+	{ BMS_SET_SHUNT, 100, 100 },                 /* 0.1 mOhm */
+	{ BMS_SET_SC_THRESHOLD, 155, 155 },          /* the SP04S034's 155 mV */
+	{ BMS_SET_SC_RELEASE, 100, 100 },
+	{ BMS_SET_CHG_OTP_DELAY, 2, 2 },             /* protection delays, s */
+	{ BMS_SET_CHG_UTP_DELAY, 2, 2 },
+	{ BMS_SET_DSG_OTP_DELAY, 2, 2 },
+	{ BMS_SET_DSG_UTP_DELAY, 2, 2 },
+	{ BMS_SET_PACK_OVP_DELAY, 2, 2 },
+	{ BMS_SET_PACK_UVP_DELAY, 2, 2 },
+	{ BMS_SET_CELL_OVP_DELAY, 2, 2 },
+	{ BMS_SET_CELL_UVP_DELAY, 2, 2 },
+	{ BMS_SET_CHG_OC_DELAY, 10, 10 },            /* OC delay 10 s, release 30 s */
+	{ BMS_SET_CHG_OC_RELEASE, 30, 30 },
+	{ BMS_SET_DSG_OC_DELAY, 10, 10 },
+	{ BMS_SET_DSG_OC_RELEASE, 30, 30 },
 };
 
-/* Every setting a factory reset restores: EEPROM (registers the table leaves out read 0),
- * calibration and strings. */
+/* Every setting a factory reset restores (settings the table leaves out read 0), the store
+ * and the strings. */
 static void set_defaults(struct bms *b, const struct model_cfg *pc)
 {
 	static const char *const strings[BMS_STRING_COUNT] = { "bmsrig", "bmsrig-JBD-SP04S034", "" };
 	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
-		(void)bms_string_set(b, (uint8_t)(JBD_REG_MFG_NAME + i), strings[i], strlen(strings[i]));
-	memset(b->cal, 0, sizeof b->cal);
-	memset(b->eeprom, 0, sizeof b->eeprom);
+		(void)bms_string_set(b, i, strings[i], strlen(strings[i]));
+	memset(&b->store, 0, sizeof b->store);
+	memset(&b->set, 0, sizeof b->set);
+	b->chem = (uint8_t)pc->chem;
 
 	const int nmc = pc->chem == MODEL_CHEM_NMC;
-	for (size_t i = 0; i < sizeof reg_defaults / sizeof reg_defaults[0]; i++)
-		ee_put(b, reg_defaults[i].reg, nmc ? reg_defaults[i].nmc : reg_defaults[i].lfp);
+	for (size_t i = 0; i < sizeof setting_defaults / sizeof setting_defaults[0]; i++)
+		*field_of(&b->set, setting_defaults[i].id) = nmc ? setting_defaults[i].nmc
+		                                                 : setting_defaults[i].lfp;
 
-	uint16_t design = u16_round(pc->capacity_Ah * 100.0);   /* 10 mAh */
+	/* Capacity in whole 10 mAh, as boards keep it. */
+	int32_t design = 10 * (int32_t)u16_round(pc->capacity_Ah * 100.0);
 	if (design == 0)
-		design = 1;
-	uint32_t cycle = (uint32_t)design * CYCLE_CAP_PCT / 100u;
-	ee_put(b, 0x10, design);
-	ee_put(b, 0x11, (uint16_t)(cycle ? cycle : 1u));
-	ee_put(b, JBD_REG_MFG_DATE, jbd_date_pack(2024, 3, 15));
-	ee_put(b, JBD_REG_CELL_COUNT, pc->cells);
-	ee_put(b, JBD_REG_NTC_ENABLE, (uint16_t)((1u << pc->ntc_count) - 1u));
+		design = 10;
+	int32_t cycle = design / 10 * (int32_t)CYCLE_CAP_PCT / 100 * 10;
+	b->set.design_capacity_mAh = design;
+	b->set.cycle_capacity_mAh = cycle ? cycle : 10;
+	b->set.cell_count = (int32_t)pc->cells;
+	b->set.ntc_enable_mask = (int32_t)((1u << pc->ntc_count) - 1u);
 
-	/* Pack limits are the cell limits times the cell count, in 10 mV (as the 4S dump). */
-	static const uint8_t pack_from_cell[][2] = {
-		{ 0x20, 0x24 }, { 0x21, 0x25 }, { 0x22, 0x26 }, { 0x23, 0x27 }
-	};
-	for (size_t i = 0; i < 4; i++)
-		ee_put(b, pack_from_cell[i][0],
-		       (uint16_t)((uint32_t)ee(b, pack_from_cell[i][1]) * pc->cells / 10u));
+	/* Pack limits are the cell limits times the cell count, in whole 10 mV (as the 4S dump). */
+	struct bms_settings *s = &b->set;
+	const int32_t n = (int32_t)pc->cells;
+	s->pack_ovp_mV = s->cell_ovp_mV * n / 10 * 10;
+	s->pack_ovp_release_mV = s->cell_ovp_release_mV * n / 10 * 10;
+	s->pack_uvp_mV = s->cell_uvp_mV * n / 10 * 10;
+	s->pack_uvp_release_mV = s->cell_uvp_release_mV * n / 10 * 10;
 
-	/* Over-current at 1 C, both ways, at most 300 A. */
-	long oc = lround(pc->capacity_Ah * 100.0);
-	if (oc > OC_MAX_10mA)
-		oc = OC_MAX_10mA;
-	if (oc < 1)
-		oc = 1;
-	ee_put(b, 0x28, (uint16_t)oc);
-	ee_put(b, 0x29, (uint16_t)(int16_t)-oc);
+	/* Over-current at 1 C, both ways, at most 300 A, in whole 10 mA. */
+	long oc = 10 * lround(pc->capacity_Ah * 100.0);
+	if (oc > OC_MAX_mA)
+		oc = OC_MAX_mA;
+	if (oc < 10)
+		oc = 10;
+	s->chg_oc_mA = (int32_t)oc;
+	s->dsg_oc_mA = (int32_t)oc;
 
 	/* Voltage points from the model's own OCV curve, so a rested pack reads its true SOC. */
 	for (unsigned k = 1; k <= 10; k++)
-		ee_put(b, soc_point_reg[k], u16_round(model_ocv_V(pc->chem, k / 10.0) * 1000.0));
+		s->soc_point_mV[k - 1] = u16_round(model_ocv_V(pc->chem, k / 10.0) * 1000.0);
 }
 
 /* ---- measurement ---------------------------------------------------------------------------- */
@@ -254,11 +249,11 @@ static void measure(struct bms *b, const struct model *m)
 	sense_faults(b, m);
 }
 
-/* The cells the BMS is configured for (0x2F). */
+/* The cells the BMS is configured for. */
 static unsigned cell_count(const struct bms *b)
 {
-	uint16_t n = ee(b, JBD_REG_CELL_COUNT);
-	return n < 1 ? 1u : (n > JBD_CELLS_MAX ? JBD_CELLS_MAX : n);
+	int32_t n = b->set.cell_count;
+	return n < 1 ? 1u : (n > (int32_t)JBD_CELLS_MAX ? JBD_CELLS_MAX : (unsigned)n);
 }
 
 static void cell_extremes(const struct bms *b, uint16_t *max_mV, uint16_t *min_mV)
@@ -272,10 +267,10 @@ static void cell_extremes(const struct bms *b, uint16_t *max_mV, uint16_t *min_m
 	}
 }
 
-/* The probes enabled in 0x2E, in bit order; returns how many. */
+/* The probes enabled, in bit order; returns how many. */
 static unsigned enabled_temps(const struct bms *b, uint16_t out_dK[JBD_NTC_MAX])
 {
-	unsigned mask = ee(b, JBD_REG_NTC_ENABLE), n = 0;
+	unsigned mask = (unsigned)b->set.ntc_enable_mask, n = 0;
 	for (unsigned k = 0; k < JBD_NTC_MAX; k++)
 		if (mask & (1u << k))
 			out_dK[n++] = b->meas.probe_dK[k];
@@ -287,73 +282,52 @@ static unsigned enabled_temps(const struct bms *b, uint16_t out_dK[JBD_NTC_MAX])
 enum prot_src { SRC_CELL_MAX, SRC_CELL_MIN, SRC_PACK, SRC_TEMP_MAX, SRC_TEMP_MIN, SRC_CURRENT };
 
 struct prot_def {
-	uint8_t event;         /* 0xAA slot */
+	uint8_t event;         /* enum bms_event slot */
 	uint8_t src;           /* enum prot_src, in mV / 0.1 K / mA */
 	uint8_t over;          /* trips at or above the trigger, else at or below */
-	uint8_t scale;         /* source units per register unit (10 mV, 10 mA) */
-	uint8_t trig_reg;      /* 0x38: the short-circuit threshold (see sc_threshold_mA) */
-	uint8_t rel_reg;       /* release value; 0 = released rel_time_reg's lo byte s after the trip */
-	uint8_t delay_reg;     /* trip delay in s, in that register's hi or lo byte; 0 = none */
-	uint8_t delay_hi;
-	uint8_t rel_time_reg;
+	int8_t sign;           /* the trigger's sign against the source (-1: discharge currents) */
+	uint8_t trig;          /* enum bms_setting_id; BMS_SET_SC_THRESHOLD: see sc_threshold_mA */
+	uint8_t rel;           /* release value, or (rel_timed) seconds after the trip */
+	uint8_t rel_timed;
+	uint8_t delay;         /* trip delay in s; BMS_SET_COUNT = none */
 	uint8_t fet;           /* the FET it opens */
 };
 
 #define CHG JBD_FET_CHG_ON
 #define DSG JBD_FET_DSG_ON
+#define P(ev, s, o, t, r, timed, d, f) { BMS_EV_##ev, s, o, 1, BMS_SET_##t, BMS_SET_##r, timed, d, f }
 static const struct prot_def prot_defs[BMS_PROT_COUNT] = {
-	[JBD_PROT_CELL_OV] = { .event = BMS_EV_CELL_OV, .src = SRC_CELL_MAX, .over = 1, .scale = 1,
-	                       .trig_reg = 0x24, .rel_reg = 0x25, .delay_reg = 0x3D, .fet = CHG },
-	[JBD_PROT_CELL_UV] = { .event = BMS_EV_CELL_UV, .src = SRC_CELL_MIN, .scale = 1,
-	                       .trig_reg = 0x26, .rel_reg = 0x27, .delay_reg = 0x3D, .delay_hi = 1,
-	                       .fet = DSG },
-	[JBD_PROT_PACK_OV] = { .event = BMS_EV_PACK_OV, .src = SRC_PACK, .over = 1, .scale = 10,
-	                       .trig_reg = 0x20, .rel_reg = 0x21, .delay_reg = 0x3C, .fet = CHG },
-	[JBD_PROT_PACK_UV] = { .event = BMS_EV_PACK_UV, .src = SRC_PACK, .scale = 10,
-	                       .trig_reg = 0x22, .rel_reg = 0x23, .delay_reg = 0x3C, .delay_hi = 1,
-	                       .fet = DSG },
-	[JBD_PROT_CHG_OT]  = { .event = BMS_EV_CHG_OT, .src = SRC_TEMP_MAX, .over = 1, .scale = 1,
-	                       .trig_reg = 0x18, .rel_reg = 0x19, .delay_reg = 0x3A, .fet = CHG },
-	[JBD_PROT_CHG_UT]  = { .event = BMS_EV_CHG_UT, .src = SRC_TEMP_MIN, .scale = 1,
-	                       .trig_reg = 0x1A, .rel_reg = 0x1B, .delay_reg = 0x3A, .delay_hi = 1,
-	                       .fet = CHG },
-	[JBD_PROT_DSG_OT]  = { .event = BMS_EV_DSG_OT, .src = SRC_TEMP_MAX, .over = 1, .scale = 1,
-	                       .trig_reg = 0x1C, .rel_reg = 0x1D, .delay_reg = 0x3B, .fet = DSG },
-	[JBD_PROT_DSG_UT]  = { .event = BMS_EV_DSG_UT, .src = SRC_TEMP_MIN, .scale = 1,
-	                       .trig_reg = 0x1E, .rel_reg = 0x1F, .delay_reg = 0x3B, .delay_hi = 1,
-	                       .fet = DSG },
-	[JBD_PROT_CHG_OC]  = { .event = BMS_EV_CHG_OC, .src = SRC_CURRENT, .over = 1, .scale = 10,
-	                       .trig_reg = 0x28, .delay_reg = 0x3E, .delay_hi = 1,
-	                       .rel_time_reg = 0x3E, .fet = CHG },
-	[JBD_PROT_DSG_OC]  = { .event = BMS_EV_DSG_OC, .src = SRC_CURRENT, .scale = 10,
-	                       .trig_reg = 0x29, .delay_reg = 0x3F, .delay_hi = 1,
-	                       .rel_time_reg = 0x3F, .fet = DSG },
-	[JBD_PROT_SHORT]   = { .event = BMS_EV_SHORT, .src = SRC_CURRENT, .scale = 1,
-	                       .trig_reg = 0x38, .rel_time_reg = 0x39, .fet = DSG },
+	[BMS_PROT_CELL_OV] = P(CELL_OV, SRC_CELL_MAX, 1, CELL_OVP, CELL_OVP_RELEASE, 0, BMS_SET_CELL_OVP_DELAY, CHG),
+	[BMS_PROT_CELL_UV] = P(CELL_UV, SRC_CELL_MIN, 0, CELL_UVP, CELL_UVP_RELEASE, 0, BMS_SET_CELL_UVP_DELAY, DSG),
+	[BMS_PROT_PACK_OV] = P(PACK_OV, SRC_PACK, 1, PACK_OVP, PACK_OVP_RELEASE, 0, BMS_SET_PACK_OVP_DELAY, CHG),
+	[BMS_PROT_PACK_UV] = P(PACK_UV, SRC_PACK, 0, PACK_UVP, PACK_UVP_RELEASE, 0, BMS_SET_PACK_UVP_DELAY, DSG),
+	[BMS_PROT_CHG_OT]  = P(CHG_OT, SRC_TEMP_MAX, 1, CHG_OTP, CHG_OTP_RELEASE, 0, BMS_SET_CHG_OTP_DELAY, CHG),
+	[BMS_PROT_CHG_UT]  = P(CHG_UT, SRC_TEMP_MIN, 0, CHG_UTP, CHG_UTP_RELEASE, 0, BMS_SET_CHG_UTP_DELAY, CHG),
+	[BMS_PROT_DSG_OT]  = P(DSG_OT, SRC_TEMP_MAX, 1, DSG_OTP, DSG_OTP_RELEASE, 0, BMS_SET_DSG_OTP_DELAY, DSG),
+	[BMS_PROT_DSG_UT]  = P(DSG_UT, SRC_TEMP_MIN, 0, DSG_UTP, DSG_UTP_RELEASE, 0, BMS_SET_DSG_UTP_DELAY, DSG),
+	[BMS_PROT_CHG_OC]  = P(CHG_OC, SRC_CURRENT, 1, CHG_OC, CHG_OC_RELEASE, 1, BMS_SET_CHG_OC_DELAY, CHG),
+	[BMS_PROT_DSG_OC]  = { BMS_EV_DSG_OC, SRC_CURRENT, 0, -1, BMS_SET_DSG_OC, BMS_SET_DSG_OC_RELEASE, 1,
+	                       BMS_SET_DSG_OC_DELAY, DSG },
+	[BMS_PROT_SHORT]   = { BMS_EV_SHORT, SRC_CURRENT, 0, -1, BMS_SET_SC_THRESHOLD, BMS_SET_SC_RELEASE, 1,
+	                       BMS_SET_COUNT, DSG },
 };
+#undef P
 #undef CHG
 #undef DSG
 
-/* Short-circuit threshold in mA from 0x38's hi byte (TI BQ769x0 PROTECT1 SCD_THRESH, mV across
- * the shunt, with the datasheet's RSNS = 1 column rather than jbd.md's approximate doubling)
- * and the shunt 0x2C in 0.1 mOhm. 155 mV / 0.1 mOhm = 1550 A. */
+/* Short-circuit threshold in mA: the threshold voltage across the shunt.
+ * 155 mV / 100 uOhm = 1550 A. */
 static int64_t sc_threshold_mA(const struct bms *b)
 {
-	static const uint16_t scd_mV[2][8] = {
-		{ 22, 33, 44, 56, 67, 78, 89, 100 },
-		{ 44, 67, 89, 111, 133, 155, 178, 200 },
-	};
-	uint16_t hi = hi_byte(ee(b, 0x38));
-	uint16_t shunt = ee(b, 0x2C) & 0x7FFFu;
-	int64_t mV = scd_mV[(hi >> 7) & 1u][hi & 7u];
-	return mV * 10000 / (shunt ? shunt : 1u);
+	int64_t shunt_uOhm = b->set.shunt_uOhm > 0 ? b->set.shunt_uOhm : 1;
+	return (int64_t)b->set.sc_threshold_mV * 1000000 / shunt_uOhm;
 }
 
 static int64_t prot_trigger(const struct bms *b, const struct prot_def *d)
 {
-	if (d->trig_reg == 0x38)
+	if (d->trig == BMS_SET_SC_THRESHOLD)
 		return -sc_threshold_mA(b);
-	return reg_value(b, d->trig_reg) * d->scale;
+	return d->sign * (int64_t)bms_setting_get(b, d->trig);
 }
 
 /* The measured quantity a protection watches; 0 when there is none (no NTC enabled). */
@@ -403,8 +377,8 @@ static void protect(struct bms *b, uint32_t dt_ms)
 			} else {
 				p->timer_ms = sat_add(p->timer_ms, dt_ms);
 			}
-			uint16_t dr = d->delay_reg ? ee(b, d->delay_reg) : 0u;
-			uint32_t delay_ms = 1000u * (d->delay_hi ? hi_byte(dr) : lo_byte(dr));
+			int32_t delay_s = d->delay < BMS_SET_COUNT ? bms_setting_get(b, d->delay) : 0;
+			uint32_t delay_ms = 1000u * (uint32_t)(delay_s > 0 ? delay_s : 0);
 			if (p->timer_ms >= delay_ms) {
 				p->tripped = 1;
 				p->pending = 0;
@@ -412,13 +386,13 @@ static void protect(struct bms *b, uint32_t dt_ms)
 				if (b->events[d->event] < 0xFFFFu)
 					b->events[d->event]++;
 			}
-		} else if (d->rel_reg) {
-			int64_t rel = reg_value(b, d->rel_reg) * d->scale;
+		} else if (!d->rel_timed) {
+			int64_t rel = (int64_t)bms_setting_get(b, d->rel);
 			if (!have || (d->over ? v < rel : v > rel))
 				p->tripped = 0;
 		} else {
 			p->timer_ms = sat_add(p->timer_ms, dt_ms);
-			if (p->timer_ms >= 1000u * lo_byte(ee(b, d->rel_time_reg))) {
+			if (p->timer_ms >= 1000u * (uint32_t)bms_setting_get(b, d->rel)) {
 				p->tripped = 0;
 				p->timer_ms = 0;
 			}
@@ -426,25 +400,28 @@ static void protect(struct bms *b, uint32_t dt_ms)
 	}
 }
 
-/* FETs and the protection word from the protections and the 0xE1 mask (jbd.md §9.1). */
+_Static_assert(PACK_PROT_CELL_OV == 1u << BMS_PROT_CELL_OV && PACK_PROT_DSG_UT == 1u << BMS_PROT_DSG_UT &&
+               PACK_PROT_SHORT == 1u << BMS_PROT_SHORT, "enum bms_prot_id follows enum pack_prot's bits");
+
+/* FETs and the protection set from the protections and the inhibit mask (jbd.md §9.1). */
 static void update_fets(struct bms *b)
 {
 	uint8_t fet = JBD_FET_CHG_ON | JBD_FET_DSG_ON;
-	uint16_t raw = 0;
+	uint32_t prot = 0;
 	for (unsigned i = 0; i < BMS_PROT_COUNT; i++) {
 		if (!b->prot[i].tripped)
 			continue;
 		fet &= (uint8_t)~prot_defs[i].fet;
-		raw |= (uint16_t)(1u << i);
+		prot |= 1u << i;          /* enum bms_prot_id is enum pack_prot's bit order */
 	}
 	if (b->mosfet_mask & JBD_MOSFET_CHG_OFF)
 		fet &= (uint8_t)~JBD_FET_CHG_ON;
 	if (b->mosfet_mask & JBD_MOSFET_DSG_OFF)
 		fet &= (uint8_t)~JBD_FET_DSG_ON;
 	if (b->mosfet_mask)
-		raw |= 1u << JBD_PROT_SW_LOCK;
+		prot |= PACK_PROT_SW_LOCK;
 	b->fet = fet;
-	b->prot_raw = raw;
+	b->prot_bits = prot;
 }
 
 /* ---- balancing and SOC ------------------------------------------------------------------- */
@@ -452,10 +429,10 @@ static void update_fets(struct bms *b)
 static uint32_t balance_mask(const struct bms *b)
 {
 	const struct bms_meas *s = &b->meas;
-	uint16_t func = ee(b, JBD_REG_FUNC_CONFIG);
-	if (!(func & FUNC_BALANCE) || ((func & FUNC_BALANCE_CHG) && s->current_mA <= 0))
+	if (!b->set.balance_enable || (b->set.balance_charging_only && s->current_mA <= 0))
 		return 0;
-	uint16_t start = ee(b, 0x2A), window = ee(b, 0x2B), cmax, cmin;
+	int32_t start = b->set.balance_start_mV, window = b->set.balance_delta_mV;
+	uint16_t cmax, cmin;
 	cell_extremes(b, &cmax, &cmin);
 	uint32_t mask = 0;
 	for (unsigned i = 0; i < cell_count(b); i++)
@@ -473,30 +450,31 @@ static void count_charge(struct bms *b, double dt_s)
 	cell_extremes(b, &cmax, &cmin);
 
 	b->remain_mAh = clampd(b->remain_mAh + d_mAh, 0.0, full);
-	if (s->current_mA > 0 && cmax >= ee(b, 0x12))
+	if (s->current_mA > 0 && cmax >= b->set.full_cell_mV)
 		b->remain_mAh = full;
-	if (s->current_mA < 0 && cmin <= ee(b, 0x13))
+	if (s->current_mA < 0 && cmin <= b->set.empty_cell_mV)
 		b->remain_mAh = 0.0;
 
 	if (s->current_mA < 0) {
-		double cycle_mAh = 10.0 * ee(b, 0x11);
+		double cycle_mAh = b->set.cycle_capacity_mAh;
 		b->cycle_progress_mAh -= d_mAh;
 		while (b->cycle_progress_mAh >= cycle_mAh) {
 			b->cycle_progress_mAh -= cycle_mAh;
-			if (ee(b, JBD_REG_CYCLES) < 0xFFFFu)
-				ee_put(b, JBD_REG_CYCLES, (uint16_t)(ee(b, JBD_REG_CYCLES) + 1u));
+			if (b->set.cycles < 0xFFFF)
+				b->set.cycles++;
 		}
 	}
 }
 
-/* SOC fraction from a rested cell voltage on the EEPROM voltage points (first segment that
+/* SOC fraction from a rested cell voltage on the voltage points (first segment that
  * brackets it, so a user's non-monotonic points still give an answer). */
 static double soc_from_cell_mV(const struct bms *b, double mV)
 {
-	if (mV >= ee(b, soc_point_reg[10]))
+	const int32_t *pt = b->set.soc_point_mV;
+	if (mV >= pt[9])
 		return 1.0;
 	for (unsigned k = 0; k < 10; k++) {
-		double lo = ee(b, soc_point_reg[k]), hi = ee(b, soc_point_reg[k + 1]);
+		double lo = k ? pt[k - 1] : b->set.empty_cell_mV, hi = pt[k];
 		if (hi > lo && mV >= lo && mV <= hi)
 			return (k + (mV - lo) / (hi - lo)) / 10.0;
 	}
@@ -542,11 +520,11 @@ void bms_factory_reset(struct bms *b, const struct model *m)
 {
 	if (m == NULL)   /* the factory values depend on the pack */
 		return;
-	/* The cycle count lives in the EEPROM but is a counter, not a setting. */
-	uint16_t cycles = ee(b, JBD_REG_CYCLES);
+	/* The cycle count is kept with the settings but is a counter, not a setting. */
+	int32_t cycles = b->set.cycles;
 	set_defaults(b, &m->cfg);
-	ee_put(b, JBD_REG_CYCLES, cycles);
-	if (b->remain_mAh > bms_full_mAh(b))     /* as a write of 0x10 would */
+	b->set.cycles = cycles;
+	if (b->remain_mAh > bms_full_mAh(b))     /* as a smaller design capacity would */
 		b->remain_mAh = bms_full_mAh(b);
 	bms_restart(b, m);
 }
@@ -575,47 +553,21 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	b->time_s += dt_s;
 }
 
-rig_rc bms_reg_get(const struct bms *b, uint8_t reg, uint16_t *value)
+rig_rc bms_string_get(const struct bms *b, unsigned which, struct jbd_text *t)
 {
-	if (reg >= JBD_REG_EEPROM_FIRST && reg <= JBD_REG_EEPROM_LAST)
-		*value = ee(b, reg);
-	else if (reg >= JBD_REG_CAL_FIRST && reg <= JBD_REG_CAL_LAST)
-		*value = b->cal[reg - JBD_REG_CAL_FIRST];
-	else
+	if (which >= BMS_STRING_COUNT)
 		return RIG_ERR_UNSUPPORTED;
+	*t = b->str[which];
 	return RIG_OK;
 }
 
-rig_rc bms_reg_set(struct bms *b, uint8_t reg, uint16_t value)
+rig_rc bms_string_set(struct bms *b, unsigned which, const char *text, size_t len)
 {
-	rig_rc rc = bms_reg_check(reg, value, NULL, 0);
-	if (rc != RIG_OK)
-		return rc;
-	if (reg >= JBD_REG_CAL_FIRST) {
-		b->cal[reg - JBD_REG_CAL_FIRST] = value;
-		return RIG_OK;
-	}
-	ee_put(b, reg, value);
-	if (reg == JBD_REG_DESIGN_CAP && b->remain_mAh > bms_full_mAh(b))
-		b->remain_mAh = bms_full_mAh(b);
-	return RIG_OK;
-}
-
-rig_rc bms_string_get(const struct bms *b, uint8_t reg, struct jbd_text *t)
-{
-	if (reg < JBD_REG_MFG_NAME || reg > JBD_REG_BARCODE)
-		return RIG_ERR_UNSUPPORTED;
-	*t = b->str[reg - JBD_REG_MFG_NAME];
-	return RIG_OK;
-}
-
-rig_rc bms_string_set(struct bms *b, uint8_t reg, const char *text, size_t len)
-{
-	if (reg < JBD_REG_MFG_NAME || reg > JBD_REG_BARCODE)
+	if (which >= BMS_STRING_COUNT)
 		return RIG_ERR_UNSUPPORTED;
 	if (len > JBD_TEXT_MAX || (len > 0 && (text == NULL || memchr(text, 0, len) != NULL)))
 		return RIG_ERR_ARG;
-	struct jbd_text *t = &b->str[reg - JBD_REG_MFG_NAME];
+	struct jbd_text *t = &b->str[which];
 	memset(t, 0, sizeof *t);
 	if (len > 0)
 		memcpy(t->text, text, len);
@@ -634,7 +586,7 @@ rig_rc bms_set_mosfet_mask(struct bms *b, uint8_t mask)
 
 uint32_t bms_full_mAh(const struct bms *b)
 {
-	return 10u * ee(b, JBD_REG_DESIGN_CAP);
+	return b->set.design_capacity_mAh > 0 ? (uint32_t)b->set.design_capacity_mAh : 0u;
 }
 
 void bms_set_remain_mAh(struct bms *b, uint32_t remain_mAh)
@@ -681,11 +633,12 @@ void bms_jbd_basic(const struct bms *b, struct jbd_basic *out)
 	                : (s->current_mA < -WIRE_S16_x10 ? -WIRE_S16_x10 : s->current_mA);
 	out->remain_mAh = remain;
 	out->full_mAh = full;
-	out->cycles = ee(b, JBD_REG_CYCLES);
-	out->production_date = ee(b, JBD_REG_MFG_DATE);
+	out->cycles = (uint16_t)b->set.cycles;
+	out->production_date = jbd_date_pack((unsigned)b->set.mfg_year, (unsigned)b->set.mfg_month,
+	                                     (unsigned)b->set.mfg_day);
 	out->bal_low = (uint16_t)(bal & 0xFFFFu);
 	out->bal_high = (uint16_t)(bal >> 16);
-	out->prot_raw = b->prot_raw;
+	out->prot_raw = (uint16_t)b->prot_bits;  /* enum pack_prot is the 0x03 word's bit order */
 	out->sw_version = b->sw_version;
 	out->soc_pct = bms_soc_pct(b);
 	out->fet = b->fet;

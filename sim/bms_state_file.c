@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
 #endif
 #include "bmsrig/bms.h"
+#include "bmsrig/jbd_settings.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -27,11 +28,8 @@ static void set_err(char *err, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "0x2f" for a register key: lower case, as written. */
-static void reg_key(char *out, size_t cap, unsigned reg)
-{
-	snprintf(out, cap, "0x%02x", reg);
-}
+/* The texts by enum bms_text. */
+static const char *const text_names[BMS_STRING_COUNT] = { "maker", "model", "barcode" };
 
 /* ---- save ----------------------------------------------------------------------------------- */
 
@@ -41,28 +39,24 @@ static cJSON *build(const struct bms *b)
 	cJSON *root = cJSON_CreateObject();
 	/* The version first: the file should say what it is at its top. */
 	cJSON *ver = cJSON_AddNumberToObject(root, "bmsrig_bms_state", STATE_VERSION);
-	cJSON *regs = cJSON_AddObjectToObject(root, "registers");
+	cJSON *set = cJSON_AddObjectToObject(root, "settings");
 	cJSON *strs = cJSON_AddObjectToObject(root, "strings");
-	cJSON *cal = cJSON_AddObjectToObject(root, "calibration");
+	cJSON *store = cJSON_AddObjectToObject(root, "store");
 	cJSON *events = cJSON_AddArrayToObject(root, "events");
-	if (!root || !ver || !regs || !strs || !cal || !events) {
+	if (!root || !ver || !set || !strs || !store || !events) {
 		cJSON_Delete(root);
 		return NULL;
 	}
 	int ok = 1;
-	for (unsigned r = JBD_REG_EEPROM_FIRST; r <= JBD_REG_EEPROM_LAST; r++) {
-		uint16_t v = b->eeprom[r - JBD_REG_EEPROM_FIRST];
-		reg_key(key, sizeof key, r);
-		ok &= cJSON_AddNumberToObject(regs, key, bms_reg_is_signed((uint8_t)r)
-		                              ? (double)(int16_t)v : (double)v) != NULL;
-	}
-	for (unsigned i = 0; i < BMS_STRING_COUNT; i++) {
-		reg_key(key, sizeof key, JBD_REG_MFG_NAME + i);
-		ok &= cJSON_AddStringToObject(strs, key, b->str[i].text) != NULL;
-	}
-	for (unsigned r = JBD_REG_CAL_FIRST; r <= JBD_REG_CAL_LAST; r++) {
-		reg_key(key, sizeof key, r);
-		ok &= cJSON_AddNumberToObject(cal, key, b->cal[r - JBD_REG_CAL_FIRST]) != NULL;
+	for (unsigned id = 0; id < BMS_SET_COUNT; id++)
+		ok &= cJSON_AddNumberToObject(set, bms_setting_info(id)->name, bms_setting_get(b, id)) != NULL;
+	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
+		ok &= cJSON_AddStringToObject(strs, text_names[i], b->str[i].text) != NULL;
+	/* Only what a personality wrote: the rest reads as its factory value. */
+	for (unsigned i = 0; i < BMS_STORE_WORDS; i++) {
+		snprintf(key, sizeof key, "%u", i);
+		if (b->store.written[i])
+			ok &= cJSON_AddNumberToObject(store, key, b->store.word[i]) != NULL;
 	}
 	for (unsigned i = 0; i < BMS_EVENT_COUNT; i++) {
 		cJSON *n = cJSON_CreateNumber(b->events[i]);
@@ -211,16 +205,7 @@ static int get_int(const cJSON *item, long lo, long hi, long *out, const char *p
 	return 1;
 }
 
-/* "0x2f" or "0x2F" -> 0x2f within first..last; -1 otherwise. */
-static int parse_reg_key(const char *key, unsigned first, unsigned last)
-{
-	if (key == NULL || key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || key[2] == '\0')
-		return -1;
-	char *end;
-	unsigned long r = strtoul(key + 2, &end, 16);
-	return *end == '\0' && strlen(key) <= 4 && r >= first && r <= last ? (int)r : -1;
-}
-
+/* Older files, JBD's: the EEPROM and calibration by register, through JBD's map. */
 static int load_registers(struct bms *b, const cJSON *obj, const char *path, char *err,
                           size_t errcap)
 {
@@ -228,22 +213,22 @@ static int load_registers(struct bms *b, const cJSON *obj, const char *path, cha
 	cJSON_ArrayForEach(it, obj) {
 		char what[64], why[64];
 		long v;
-		int reg = parse_reg_key(it->string, JBD_REG_EEPROM_FIRST, JBD_REG_EEPROM_LAST);
+		int reg = jbd_reg_of_key(it->string, 'e');
 		if (reg < 0) {
 			set_err(err, errcap, "%s: registers: unknown register \"%s\" (0x10..0x47)", path,
 			        it->string);
 			return 0;
 		}
 		snprintf(what, sizeof what, "register 0x%02x", (unsigned)reg);
-		int sig = bms_reg_is_signed((uint8_t)reg);
+		int sig = jbd_reg_is_signed((uint8_t)reg);
 		if (!get_int(it, sig ? -32768 : 0, sig ? 32767 : 65535, &v, path, what, err, errcap))
 			return 0;
 		uint16_t raw = (uint16_t)(v & 0xFFFF);
-		if (bms_reg_check((uint8_t)reg, raw, why, sizeof why) != RIG_OK) {
+		if (jbd_reg_check((uint8_t)reg, raw, why, sizeof why) != RIG_OK) {
 			set_err(err, errcap, "%s: %s: %s", path, what, why);
 			return 0;
 		}
-		(void)bms_reg_set(b, (uint8_t)reg, raw);
+		(void)jbd_reg_set(b, (uint8_t)reg, raw);
 	}
 	return 1;
 }
@@ -255,7 +240,7 @@ static int load_calibration(struct bms *b, const cJSON *obj, const char *path, c
 	cJSON_ArrayForEach(it, obj) {
 		char what[64];
 		long v;
-		int reg = parse_reg_key(it->string, JBD_REG_CAL_FIRST, JBD_REG_CAL_LAST);
+		int reg = jbd_reg_of_key(it->string, 'c');
 		if (reg < 0) {
 			set_err(err, errcap, "%s: calibration: unknown register \"%s\" (0xad..0xd7)",
 			        path, it->string);
@@ -264,7 +249,49 @@ static int load_calibration(struct bms *b, const cJSON *obj, const char *path, c
 		snprintf(what, sizeof what, "calibration 0x%02x", (unsigned)reg);
 		if (!get_int(it, 0, 65535, &v, path, what, err, errcap))
 			return 0;
-		(void)bms_reg_set(b, (uint8_t)reg, (uint16_t)v);
+		(void)jbd_reg_set(b, (uint8_t)reg, (uint16_t)v);
+	}
+	return 1;
+}
+
+static int load_settings(struct bms *b, const cJSON *obj, const char *path, char *err,
+                         size_t errcap)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		char what[64];
+		long v;
+		int id = bms_setting_find(it->string);
+		if (id < 0) {
+			set_err(err, errcap, "%s: settings: unknown setting \"%s\"", path, it->string);
+			return 0;
+		}
+		const struct bms_setting_info *in = bms_setting_info((unsigned)id);
+		snprintf(what, sizeof what, "setting %s", in->name);
+		if (!get_int(it, in->min, in->max, &v, path, what, err, errcap))
+			return 0;
+		(void)bms_setting_set(b, (unsigned)id, v);
+	}
+	return 1;
+}
+
+static int load_store(struct bms *b, const cJSON *obj, const char *path, char *err, size_t errcap)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		char what[64], *end;
+		long v;
+		unsigned long i = strtoul(it->string, &end, 10);
+		if (!it->string[0] || *end || i >= BMS_STORE_WORDS) {
+			set_err(err, errcap, "%s: store: unknown word \"%s\" (0..%u)", path, it->string,
+			        BMS_STORE_WORDS - 1u);
+			return 0;
+		}
+		snprintf(what, sizeof what, "store %lu", i);
+		if (!get_int(it, 0, 65535, &v, path, what, err, errcap))
+			return 0;
+		b->store.word[i] = (uint16_t)v;
+		b->store.written[i] = 1;
 	}
 	return 1;
 }
@@ -274,16 +301,20 @@ static int load_strings(struct bms *b, const cJSON *obj, const char *path, char 
 {
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj) {
-		int reg = parse_reg_key(it->string, JBD_REG_MFG_NAME, JBD_REG_BARCODE);
-		if (reg < 0) {
-			set_err(err, errcap, "%s: strings: unknown string \"%s\" (0xa0..0xa2)", path,
-			        it->string);
+		/* By name; a JBD register key ("0xa0".."0xa2") as older files have it. */
+		int which = jbd_reg_of_key(it->string, 's');
+		for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
+			if (strcmp(it->string, text_names[i]) == 0)
+				which = (int)i;
+		if (which < 0) {
+			set_err(err, errcap, "%s: strings: unknown string \"%s\" (maker, model, barcode)",
+			        path, it->string);
 			return 0;
 		}
 		const char *s = cJSON_GetStringValue(it);
-		if (s == NULL || bms_string_set(b, (uint8_t)reg, s, strlen(s)) != RIG_OK) {
-			set_err(err, errcap, "%s: string 0x%02x: expected text of at most %u bytes", path,
-			        (unsigned)reg, JBD_TEXT_MAX);
+		if (s == NULL || bms_string_set(b, (unsigned)which, s, strlen(s)) != RIG_OK) {
+			set_err(err, errcap, "%s: string %s: expected text of at most %u bytes", path,
+			        text_names[which], JBD_TEXT_MAX);
 			return 0;
 		}
 	}
@@ -331,14 +362,17 @@ static int apply(struct bms *b, const cJSON *root, const char *path, char *err, 
 		int ok = 1;
 		if (strcmp(k, "bmsrig_bms_state") == 0) {
 			continue;
-		} else if (strcmp(k, "registers") == 0 || strcmp(k, "calibration") == 0 ||
-		           strcmp(k, "strings") == 0) {
+		} else if (strcmp(k, "settings") == 0 || strcmp(k, "store") == 0 ||
+		           strcmp(k, "strings") == 0 || strcmp(k, "registers") == 0 ||
+		           strcmp(k, "calibration") == 0) {
 			if (!cJSON_IsObject(it)) {
 				set_err(err, errcap, "%s: %s: expected an object", path, k);
 				return 0;
 			}
 			ok = k[0] == 'r' ? load_registers(b, it, path, err, errcap)
 			   : k[0] == 'c' ? load_calibration(b, it, path, err, errcap)
+			   : k[1] == 'e' ? load_settings(b, it, path, err, errcap)
+			   : k[1] == 't' && k[2] == 'o' ? load_store(b, it, path, err, errcap)
 			                 : load_strings(b, it, path, err, errcap);
 		} else if (strcmp(k, "events") == 0) {
 			ok = load_events(b, it, path, err, errcap);

@@ -51,19 +51,14 @@ rig_rc daly_personality_init(struct daly_personality *p, struct bms *b, const st
 
 static int is_nmc(const struct bms *b)
 {
-	uint16_t ov = 0;
-
 	/* The cell OV limit tells the chemistry: 3650 mV LFP, 4250 mV NMC by default. */
-	(void)bms_reg_get(b, 0x24, &ov);
-	return ov >= 4000u;
+	return b->set.cell_ovp_mV >= 4000;
 }
 
-static uint16_t reg(const struct bms *b, uint8_t r)
+/* A setting as a Daly u16 field carries it (saturated). */
+static uint16_t u16_of(int32_t v)
 {
-	uint16_t v = 0;
-
-	(void)bms_reg_get(b, r, &v);
-	return v;
+	return v < 0 ? 0u : (v > 0xFFFF ? 0xFFFFu : (uint16_t)v);
 }
 
 static uint16_t soc_permille(const struct bms *b)
@@ -310,7 +305,7 @@ static void build_faults(struct daly_personality *p, const struct daly_frame *re
 	struct daly_frame f;
 
 	(void)req;
-	daly_faults_from_pack_prot(&x, p->bms->prot_raw);
+	daly_faults_from_pack_prot(&x, p->bms->prot_bits);
 	daly_faults_encode(&f, addr, &x);
 	push(p, a, &f);
 }
@@ -401,7 +396,7 @@ static void build_totals(struct daly_personality *p, const struct daly_frame *re
 	struct daly_frame f;
 	/* The BMS counts discharge per cycle (0x17 x 0x11) plus progress; it keeps no separate
 	 * charge total, and in the long run charge in equals charge out. */
-	double dsg_mAh = (double)reg(b, 0x17) * 10.0 * reg(b, 0x11) + b->cycle_progress_mAh;
+	double dsg_mAh = (double)b->set.cycles * b->set.cycle_capacity_mAh + b->cycle_progress_mAh;
 
 	(void)req;
 	t.discharge_Ah = (uint32_t)lround(dsg_mAh / 1000.0);
@@ -418,7 +413,9 @@ static void build_info(struct daly_personality *p, const struct daly_frame *req,
 	unsigned y, m, d;
 
 	(void)req;
-	jbd_date_unpack(reg(p->bms, JBD_REG_MFG_DATE), &y, &m, &d);
+	y = (unsigned)p->bms->set.mfg_year;
+	m = (unsigned)p->bms->set.mfg_month;
+	d = (unsigned)p->bms->set.mfg_day;
 	i.battery_type = is_nmc(p->bms) ? 1u : 0u;
 	i.unknown1 = 1;                   /* as the one capture (65439) */
 	i.year = (uint16_t)(y > 2255u ? 2255u : y);
@@ -450,7 +447,7 @@ static void build_code(struct daly_personality *p, const struct daly_frame *req,
 
 	(void)req;
 	/* The battery code is the barcode string, NUL-padded to 35 characters. */
-	(void)bms_string_get(p->bms, JBD_REG_BARCODE, &code);
+	(void)bms_string_get(p->bms, BMS_TEXT_BARCODE, &code);
 	for (k = 1; k <= DALY_CODE_FRAMES; k++) {
 		struct daly_code_frame cf;
 		struct daly_frame f;
@@ -473,7 +470,8 @@ static void build_cell_limits(struct daly_personality *p, const struct daly_fram
                               struct daly_answer *a)
 {
 	const struct bms *b = p->bms;
-	struct daly_cell_limits l = { reg(b, 0x25), reg(b, 0x24), reg(b, 0x27), reg(b, 0x26) };
+	struct daly_cell_limits l = { u16_of(b->set.cell_ovp_release_mV), u16_of(b->set.cell_ovp_mV),
+	                              u16_of(b->set.cell_uvp_release_mV), u16_of(b->set.cell_uvp_mV) };
 	struct daly_frame f;
 
 	(void)req;
@@ -486,7 +484,8 @@ static void build_pack_limits(struct daly_personality *p, const struct daly_fram
 {
 	const struct bms *b = p->bms;
 	struct daly_pack_limits l = {
-		10u * reg(b, 0x21), 10u * reg(b, 0x20), 10u * reg(b, 0x23), 10u * reg(b, 0x22)
+		(uint32_t)b->set.pack_ovp_release_mV, (uint32_t)b->set.pack_ovp_mV,
+		(uint32_t)b->set.pack_uvp_release_mV, (uint32_t)b->set.pack_uvp_mV
 	};
 	struct daly_frame f;
 
@@ -495,14 +494,14 @@ static void build_pack_limits(struct daly_personality *p, const struct daly_fram
 	push(p, a, &f);
 }
 
-/* JBD stores charge OC positive and discharge OC negative (10 mA); Daly's wire has it the other
- * way round. JBD's OC release is timed, not a threshold, so level 1 = level 2. */
+/* Daly's wire has charge currents negative and discharge positive. The BMS's OC release is
+ * timed, not a threshold, so level 1 = level 2. */
 static void build_current_limits(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                                  struct daly_answer *a)
 {
 	const struct bms *b = p->bms;
-	int32_t chg_mA = 10 * (int32_t)(int16_t)reg(b, 0x28), dsg_mA = 10 * (int32_t)(int16_t)reg(b, 0x29);
-	struct daly_current_limits l = { -dsg_mA, -dsg_mA, -chg_mA, -chg_mA };
+	int32_t chg_mA = b->set.chg_oc_mA, dsg_mA = b->set.dsg_oc_mA;
+	struct daly_current_limits l = { dsg_mA, dsg_mA, -chg_mA, -chg_mA };
 	struct daly_frame f;
 
 	(void)req;
@@ -517,8 +516,8 @@ static void build_balance_cfg(struct daly_personality *p, const struct daly_fram
 	struct daly_frame f;
 
 	(void)req;
-	c.start_mV = reg(p->bms, 0x2A);
-	c.delta_mV = reg(p->bms, 0x2B);
+	c.start_mV = u16_of(p->bms->set.balance_start_mV);
+	c.delta_mV = u16_of(p->bms->set.balance_delta_mV);
 	leftover(p, 4, c.reserved, 4);
 	daly_balance_cfg_encode(&f, addr, &c);
 	push(p, a, &f);

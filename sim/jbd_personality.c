@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bmsrig/jbd_json.h"
+#include "bmsrig/jbd_settings.h"
 
 void jbd_quirks_defaults(struct jbd_quirks *q)
 {
@@ -72,7 +73,7 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 	case JBD_REG_VERSION: {
 		/* 0x05 is the 0xA1 model string without its prefix (jbd.md §6). */
 		struct jbd_text t;
-		(void)bms_string_get(b, JBD_REG_DEVICE_NAME, &t);
+		(void)bms_string_get(b, BMS_TEXT_MODEL, &t);
 		error_if_failed(reply, jbd_version_encode(reply, &t), reg);
 		return;
 	}
@@ -87,9 +88,9 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 	}
 	if (jbd_reg_is_string(reg)) {
 		struct jbd_text t;
-		(void)bms_string_get(b, reg, &t);
+		(void)bms_string_get(b, (unsigned)(reg - JBD_REG_MFG_NAME), &t);
 		error_if_failed(reply, jbd_string_encode(reply, reg, &t), reg);
-	} else if (bms_reg_get(b, reg, &v) == RIG_OK) {
+	} else if (jbd_reg_get(b, reg, &v) == RIG_OK) {
 		jbd_register_encode(reply, reg, v);
 	} else {
 		jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
@@ -118,7 +119,7 @@ static uint8_t handle_write(struct jbd_personality *p, const struct jbd_frame *r
 	if (jbd_reg_is_string(reg)) {
 		struct jbd_text t;
 		if (jbd_string_request_decode(req, &t) != RIG_OK ||
-		    bms_string_set(b, reg, t.text, t.len) != RIG_OK)
+		    bms_string_set(b, (unsigned)(reg - JBD_REG_MFG_NAME), t.text, t.len) != RIG_OK)
 			return JBD_STATUS_UNSUPPORTED;
 		return JBD_STATUS_OK;
 	}
@@ -146,7 +147,7 @@ static uint8_t handle_write(struct jbd_personality *p, const struct jbd_frame *r
 		bms_set_remain_mAh(b, 10u * v);
 		return JBD_STATUS_OK;
 	default:
-		return bms_reg_set(b, reg, v) == RIG_OK ? JBD_STATUS_OK : JBD_STATUS_UNSUPPORTED;
+		return jbd_reg_set(b, reg, v) == RIG_OK ? JBD_STATUS_OK : JBD_STATUS_UNSUPPORTED;
 	}
 }
 

@@ -49,84 +49,58 @@ void jk_ble_personality_on_save(struct jk_ble_personality *p,
 	p->saver.ctx = ctx;
 }
 
-/* ---- settings <-> the BMS's registers --------------------------------------------------- */
+/* ---- settings <-> the BMS's settings -------------------------------------------------------- */
 
-enum conv { V_SAME, V_DK, V_10MA, V_NEG_10MA, V_10MAH };
-static const struct { uint8_t k, reg, conv; } reg_map[] = {
-	{ JK_SET_CELL_UVP_MV, 0x26, V_SAME },   { JK_SET_CELL_UVPR_MV, 0x27, V_SAME },
-	{ JK_SET_CELL_OVP_MV, 0x24, V_SAME },   { JK_SET_CELL_OVPR_MV, 0x25, V_SAME },
-	{ JK_SET_SOC100_MV, 0x12, V_SAME },     { JK_SET_SOC0_MV, 0x13, V_SAME },
-	{ JK_SET_BAL_START_MV, 0x2A, V_SAME },  { JK_SET_BAL_TRIGGER_MV, 0x2B, V_SAME },
-	{ JK_SET_MAX_CHG_MA, 0x28, V_10MA },    { JK_SET_MAX_DSG_MA, 0x29, V_NEG_10MA },
-	{ JK_SET_CHG_OTP_DC, 0x18, V_DK },      { JK_SET_CHG_OTPR_DC, 0x19, V_DK },
-	{ JK_SET_CHG_UTP_DC, 0x1A, V_DK },      { JK_SET_CHG_UTPR_DC, 0x1B, V_DK },
-	{ JK_SET_DSG_OTP_DC, 0x1C, V_DK },      { JK_SET_DSG_OTPR_DC, 0x1D, V_DK },
-	{ JK_SET_CELL_COUNT, JBD_REG_CELL_COUNT, V_SAME }, { JK_SET_CAPACITY_MAH, JBD_REG_DESIGN_CAP, V_10MAH },
+enum conv { V_SAME, V_DK, V_10MA, V_10MAH };
+static const struct bms_setting_map setting_map[] = {
+	{ JK_SET_CELL_UVP_MV, BMS_SET_CELL_UVP, V_SAME },    { JK_SET_CELL_UVPR_MV, BMS_SET_CELL_UVP_RELEASE, V_SAME },
+	{ JK_SET_CELL_OVP_MV, BMS_SET_CELL_OVP, V_SAME },    { JK_SET_CELL_OVPR_MV, BMS_SET_CELL_OVP_RELEASE, V_SAME },
+	{ JK_SET_SOC100_MV, BMS_SET_FULL_CELL, V_SAME },     { JK_SET_SOC0_MV, BMS_SET_EMPTY_CELL, V_SAME },
+	{ JK_SET_BAL_START_MV, BMS_SET_BALANCE_START, V_SAME }, { JK_SET_BAL_TRIGGER_MV, BMS_SET_BALANCE_DELTA, V_SAME },
+	{ JK_SET_MAX_CHG_MA, BMS_SET_CHG_OC, V_10MA },       { JK_SET_MAX_DSG_MA, BMS_SET_DSG_OC, V_10MA },
+	{ JK_SET_CHG_OTP_DC, BMS_SET_CHG_OTP, V_DK },        { JK_SET_CHG_OTPR_DC, BMS_SET_CHG_OTP_RELEASE, V_DK },
+	{ JK_SET_CHG_UTP_DC, BMS_SET_CHG_UTP, V_DK },        { JK_SET_CHG_UTPR_DC, BMS_SET_CHG_UTP_RELEASE, V_DK },
+	{ JK_SET_DSG_OTP_DC, BMS_SET_DSG_OTP, V_DK },        { JK_SET_DSG_OTPR_DC, BMS_SET_DSG_OTP_RELEASE, V_DK },
+	{ JK_SET_CELL_COUNT, BMS_SET_CELL_COUNT, V_SAME },   { JK_SET_CAPACITY_MAH, BMS_SET_DESIGN_CAPACITY, V_10MAH },
 };
 
-static int map_index(unsigned k)
+/* The JK value of setting value v. */
+static uint32_t to_jk(uint8_t conv, int32_t v)
 {
-	for (size_t i = 0; i < N_OF(reg_map); i++)
-		if (reg_map[i].k == k)
-			return (int)i;
-	return -1;
+	return conv == V_DK ? (uint32_t)(v - JK_BLE_DK_ZERO_C) : (uint32_t)v;
 }
 
-static uint32_t from_reg(uint8_t conv, uint16_t r)
+/* The setting value of JK value v: the BMS keeps currents in whole 10 mA and capacities in
+ * whole 10 mAh, rounded half up (the discharge limit is written as a positive magnitude). */
+static int64_t from_jk(uint8_t conv, uint32_t v)
 {
 	switch (conv) {
-	case V_DK:       return (uint32_t)((int32_t)r - JK_BLE_DK_ZERO_C);
-	case V_10MA:     return (uint32_t)((int32_t)(int16_t)r * 10);
-	case V_NEG_10MA: return (uint32_t)(-(int32_t)(int16_t)r * 10);
-	case V_10MAH:    return 10u * r;
-	default:         return r;
+	case V_DK:    return (int64_t)(int32_t)v + JK_BLE_DK_ZERO_C;
+	case V_10MA:  return 10 * (((int64_t)(int32_t)v + 5) / 10);
+	case V_10MAH: return 10 * (((int64_t)v + 5) / 10);
+	default:      return v;
 	}
-}
-
-/* 0 when v has no register value (out of the register's range). */
-static int to_reg(uint8_t conv, uint32_t v, uint16_t *r)
-{
-	int64_t x = (int32_t)v;
-
-	switch (conv) {
-	case V_DK:       x += JK_BLE_DK_ZERO_C; break;
-	case V_10MA:     x = (x + 5) / 10; break;
-	case V_NEG_10MA: x = -((x + 5) / 10); break;
-	case V_10MAH:    x = ((int64_t)v + 5) / 10; break;
-	default:         x = v; break;
-	}
-	if (conv == V_10MA || conv == V_NEG_10MA) {
-		if (x < -32768 || x > 32767)
-			return 0;
-		*r = (uint16_t)(int16_t)x;
-		return 1;
-	}
-	if (x < 0 || x > 0xFFFF)
-		return 0;
-	*r = (uint16_t)x;
-	return 1;
 }
 
 static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 {
-	int m = map_index(k);
-	uint16_t r;
+	const struct bms_setting_map *m = bms_setting_map_find(setting_map, N_OF(setting_map), k);
 
 	if (k == JK_SET_CHG_SWITCH)
 		return !(p->bms->mosfet_mask & JBD_MOSFET_CHG_OFF);
 	if (k == JK_SET_DSG_SWITCH)
 		return !(p->bms->mosfet_mask & JBD_MOSFET_DSG_OFF);
-	if (m >= 0 && bms_reg_get(p->bms, reg_map[m].reg, &r) == RIG_OK)
-		return from_reg(reg_map[m].conv, r);
+	if (m)
+		return to_jk(m->conv, bms_setting_get(p->bms, m->setting));
 	return p->store[k];
 }
 
 static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd)
 {
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
-	int k = jk_ble_setting_of_reg(layout, cmd->reg), m;
+	int k = jk_ble_setting_of_reg(layout, cmd->reg);
+	const struct bms_setting_map *m;
 	uint32_t v;
-	uint16_t r;
 
 	if (k < 0 || jk_ble_setting_from_wire(layout, (unsigned)k, jk_ble_cmd_value(cmd), &v) != RIG_OK)
 		return;
@@ -137,13 +111,13 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 		(void)bms_set_mosfet_mask(p->bms, mask);
 		return;
 	}
-	m = map_index((unsigned)k);
-	if (m < 0) {
+	m = bms_setting_map_find(setting_map, N_OF(setting_map), (unsigned)k);
+	if (!m) {
 		p->store[k] = v;
 		return;
 	}
 	/* A value the BMS refuses changes nothing; the ack goes out all the same. */
-	if (to_reg(reg_map[m].conv, v, &r) && bms_reg_set(p->bms, reg_map[m].reg, r) == RIG_OK)
+	if (bms_setting_set(p->bms, m->setting, from_jk(m->conv, v)) == RIG_OK)
 		personality_persist(&p->saver, p->bms);
 }
 
@@ -197,7 +171,7 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 		c.temp_present |= (uint8_t)(here << (i + 1));
 	}
 	c.mos_temp_dK = s.basic.ntc_count ? s.basic.temp_dK[0] : JK_BLE_DK_ZERO_C + 250;
-	c.errors = jk_ble_errors_from_prot(b->prot_raw, layout);
+	c.errors = jk_ble_errors_from_prot(b->prot_bits, layout);
 	if (s.basic.bal_low || s.basic.bal_high) {
 		c.balance_action = 2;                         /* bleeding = discharging balancer */
 		c.balance_current_mA = -(int32_t)b->sensor.balance_current_mA;
@@ -253,12 +227,10 @@ void jk_ble_personality_device(const struct jk_ble_personality *p, uint32_t now_
 	};
 	const char *const *bd = boards[p->q.layout];
 	struct jk_ble_device d;
-	uint16_t packed = 0;
-	unsigned y, m, day;
+	unsigned y = (unsigned)p->bms->set.mfg_year, m = (unsigned)p->bms->set.mfg_month;
+	unsigned day = (unsigned)p->bms->set.mfg_day;
 	char date[16];
 
-	(void)bms_reg_get(p->bms, JBD_REG_MFG_DATE, &packed);
-	jbd_date_unpack(packed, &y, &m, &day);
 	snprintf(date, sizeof date, "%02u%02u%02u", y % 100u, m % 100u, day % 100u);
 	memset(&d, 0, sizeof d);
 	text(d.model, sizeof d.model, bd[0]);

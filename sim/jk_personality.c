@@ -32,7 +32,6 @@ static const struct own_default own_numbers[] = {
 static void own_defaults(struct jk_personality *p, uint8_t address)
 {
 	struct jk_data *o = &p->own;
-	uint16_t cell_ov_mV = 0;
 
 	jk_data_clear(o);
 	for (size_t i = 0; i < N_OF(own_numbers); i++)
@@ -40,8 +39,7 @@ static void own_defaults(struct jk_personality *p, uint8_t address)
 	if (address)
 		o->address = address;
 	/* 0xAF from the chemistry the BMS is set up for: only NMC charges cells past 4 V. */
-	(void)bms_reg_get(p->bms, 0x24, &cell_ov_mV);
-	o->battery_type = cell_ov_mV > 4000u ? 1u : 0u;
+	o->battery_type = p->bms->set.cell_ovp_mV > 4000 ? 1u : 0u;
 	memcpy(o->password, "123456\0\0\0\0", sizeof o->password);
 	memcpy(o->device_id, "Input Us", sizeof o->device_id);
 	memcpy(o->mfg_date, "2204", sizeof o->mfg_date);
@@ -68,80 +66,51 @@ void jk_personality_on_save(struct jk_personality *p,
 	p->saver.ctx = ctx;
 }
 
-/* ---- JK ids held in JBD registers -------------------------------------------------------- */
+/* ---- JK ids held in the BMS's settings ---------------------------------------------------- */
 
 enum conv {
 	CV_SAME,      /* same unit */
-	CV_X10,       /* register 10 mV, JK field mV */
-	CV_LO, CV_HI, /* one byte of a JBD delay pair, s */
-	CV_DK,        /* register 0.1 K, JK degC */
-	CV_OC_CHG,    /* register s16 10 mA (positive), JK A */
-	CV_OC_DSG,    /* register s16 10 mA (stored negative), JK A */
-	CV_CAP,       /* register 10 mAh, JK Ah */
-	CV_BAL        /* register 0x2D bit 2, JK 0/1 */
+	CV_10MV,      /* setting mV, JK field mV; the BMS keeps pack limits in whole 10 mV */
+	CV_DK,        /* setting 0.1 K, JK degC */
+	CV_MA_A,      /* setting mA, JK A */
+	CV_MAH_AH     /* setting mAh, JK Ah */
 };
 
-struct reg_map { uint8_t id, reg, conv; };
-static const struct reg_map reg_maps[] = {
-	{ JK_ID_PACK_OVP, 0x20, CV_X10 },        { JK_ID_PACK_UVP, 0x22, CV_X10 },
-	{ JK_ID_CELL_OVP, 0x24, CV_SAME },       { JK_ID_CELL_OVP_REL, 0x25, CV_SAME },
-	{ JK_ID_CELL_OVP_DELAY, 0x3D, CV_LO },   { JK_ID_CELL_UVP, 0x26, CV_SAME },
-	{ JK_ID_CELL_UVP_REL, 0x27, CV_SAME },   { JK_ID_CELL_UVP_DELAY, 0x3D, CV_HI },
-	{ JK_ID_DSG_OCP, 0x29, CV_OC_DSG },      { JK_ID_DSG_OCP_DELAY, 0x3F, CV_HI },
-	{ JK_ID_CHG_OCP, 0x28, CV_OC_CHG },      { JK_ID_CHG_OCP_DELAY, 0x3E, CV_HI },
-	{ JK_ID_BAL_START, 0x2A, CV_SAME },      { JK_ID_BAL_TRIGGER, 0x2B, CV_SAME },
-	{ JK_ID_BALANCER, JBD_REG_FUNC_CONFIG, CV_BAL },
-	{ JK_ID_CHG_OTP, 0x18, CV_DK },          { JK_ID_DSG_OTP, 0x1C, CV_DK },
-	{ JK_ID_CHG_UTP, 0x1A, CV_DK },          { JK_ID_CHG_UTP_REL, 0x1B, CV_DK },
-	{ JK_ID_DSG_UTP, 0x1E, CV_DK },          { JK_ID_DSG_UTP_REL, 0x1F, CV_DK },
-	{ JK_ID_CELL_COUNT, JBD_REG_CELL_COUNT, CV_SAME },
-	{ JK_ID_CAPACITY, JBD_REG_DESIGN_CAP, CV_CAP },
+static const struct bms_setting_map setting_maps[] = {
+	{ JK_ID_PACK_OVP, BMS_SET_PACK_OVP, CV_10MV },            { JK_ID_PACK_UVP, BMS_SET_PACK_UVP, CV_10MV },
+	{ JK_ID_CELL_OVP, BMS_SET_CELL_OVP, CV_SAME },            { JK_ID_CELL_OVP_REL, BMS_SET_CELL_OVP_RELEASE, CV_SAME },
+	{ JK_ID_CELL_OVP_DELAY, BMS_SET_CELL_OVP_DELAY, CV_SAME }, { JK_ID_CELL_UVP, BMS_SET_CELL_UVP, CV_SAME },
+	{ JK_ID_CELL_UVP_REL, BMS_SET_CELL_UVP_RELEASE, CV_SAME }, { JK_ID_CELL_UVP_DELAY, BMS_SET_CELL_UVP_DELAY, CV_SAME },
+	{ JK_ID_DSG_OCP, BMS_SET_DSG_OC, CV_MA_A },               { JK_ID_DSG_OCP_DELAY, BMS_SET_DSG_OC_DELAY, CV_SAME },
+	{ JK_ID_CHG_OCP, BMS_SET_CHG_OC, CV_MA_A },               { JK_ID_CHG_OCP_DELAY, BMS_SET_CHG_OC_DELAY, CV_SAME },
+	{ JK_ID_BAL_START, BMS_SET_BALANCE_START, CV_SAME },      { JK_ID_BAL_TRIGGER, BMS_SET_BALANCE_DELTA, CV_SAME },
+	{ JK_ID_BALANCER, BMS_SET_BALANCE_ENABLE, CV_SAME },
+	{ JK_ID_CHG_OTP, BMS_SET_CHG_OTP, CV_DK },                { JK_ID_DSG_OTP, BMS_SET_DSG_OTP, CV_DK },
+	{ JK_ID_CHG_UTP, BMS_SET_CHG_UTP, CV_DK },                { JK_ID_CHG_UTP_REL, BMS_SET_CHG_UTP_RELEASE, CV_DK },
+	{ JK_ID_DSG_UTP, BMS_SET_DSG_UTP, CV_DK },                { JK_ID_DSG_UTP_REL, BMS_SET_DSG_UTP_RELEASE, CV_DK },
+	{ JK_ID_CELL_COUNT, BMS_SET_CELL_COUNT, CV_SAME },
+	{ JK_ID_CAPACITY, BMS_SET_DESIGN_CAPACITY, CV_MAH_AH },
 };
-#define FUNC_BALANCE 0x0004u         /* 0x2D bit 2: balancer enabled */
 
-static const struct reg_map *reg_map_of(uint8_t id)
-{
-	for (size_t i = 0; i < N_OF(reg_maps); i++)
-		if (reg_maps[i].id == id)
-			return &reg_maps[i];
-	return NULL;
-}
-
-static int32_t to_jk(uint8_t conv, uint16_t reg)
+static int32_t to_jk(uint8_t conv, int32_t v)
 {
 	switch (conv) {
-	case CV_X10:    return 10 * (int32_t)reg;
-	case CV_LO:     return reg & 0xFFu;
-	case CV_HI:     return reg >> 8;
-	case CV_DK:     return (int32_t)lround(((int32_t)reg - JK_TEMP_ZERO_DK) / 10.0);
-	case CV_OC_CHG: return (int32_t)lround((int16_t)reg / 100.0);
-	case CV_OC_DSG: return (int32_t)lround(-(int16_t)reg / 100.0);
-	case CV_CAP:    return (int32_t)lround(reg / 100.0);
-	case CV_BAL:    return (reg & FUNC_BALANCE) != 0;
-	default:        return reg;
+	case CV_DK:     return (int32_t)lround((v - JK_TEMP_ZERO_DK) / 10.0);
+	case CV_MA_A:
+	case CV_MAH_AH: return (int32_t)lround(v / 1000.0);
+	default:        return v;
 	}
 }
 
-/* The register value for JK value v (old: the register now, for byte and bit fields). */
-static rig_rc from_jk(uint8_t conv, int32_t v, uint16_t old, uint16_t *reg)
+static int64_t from_jk(uint8_t conv, int32_t v)
 {
-	int32_t r;
-
 	switch (conv) {
-	case CV_X10:    r = (int32_t)lround(v / 10.0); break;
-	case CV_LO:     r = v > 0xFF ? -1 : (old & 0xFF00) | v; break;
-	case CV_HI:     r = v > 0xFF ? -1 : (old & 0x00FF) | v << 8; break;
-	case CV_DK:     r = v * 10 + JK_TEMP_ZERO_DK; break;
-	case CV_OC_CHG: r = v * 100; break;
-	case CV_OC_DSG: r = v > 327 ? -1 : (uint16_t)(int16_t)(-v * 100); break;
-	case CV_CAP:    r = v * 100; break;
-	case CV_BAL:    r = v > 1 ? -1 : (int32_t)((old & ~FUNC_BALANCE) | (v ? FUNC_BALANCE : 0u)); break;
-	default:        r = v; break;
+	case CV_10MV:   return 10 * (int64_t)lround(v / 10.0);
+	case CV_DK:     return (int64_t)v * 10 + JK_TEMP_ZERO_DK;
+	case CV_MA_A:
+	case CV_MAH_AH: return (int64_t)v * 1000;
+	default:        return v;
 	}
-	if (r < 0 || r > 0xFFFF)
-		return RIG_ERR_ARG;
-	*reg = (uint16_t)r;
-	return RIG_OK;
 }
 
 /* ---- what the board reports --------------------------------------------------------------- */
@@ -167,7 +136,6 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 	const struct bms *b = p->bms;
 	struct jbd_basic basic;
 	struct jbd_cells cells;
-	uint16_t reg, cycle_cap = 0;
 
 	*d = p->own;
 	jk_data_add_all(d);
@@ -186,19 +154,18 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 	d->soc_pct = basic.soc_pct;
 	d->ntc_count = basic.ntc_count;
 	d->cycles = basic.cycles;
-	(void)bms_reg_get(b, 0x11, &cycle_cap);
-	d->cycle_total_Ah = (uint32_t)lround(basic.cycles * (cycle_cap * 10.0) / 1000.0);
+	d->cycle_total_Ah = (uint32_t)lround(basic.cycles * (double)b->set.cycle_capacity_mAh / 1000.0);
 	d->cell_strings = cells.count;
-	d->alarm_raw = jk_alarm_from_prot(b->prot_raw);
+	d->alarm_raw = jk_alarm_from_prot(b->prot_bits);
 	if (basic.soc_pct < p->own.low_soc_alarm_pct)
 		d->alarm_raw |= 1u << JK_ALARM_LOW_CAPACITY;
 	d->status_raw = (uint16_t)(((b->fet & JBD_FET_CHG_ON) ? JK_STATUS_CHG_ON : 0u) |
 	                           ((b->fet & JBD_FET_DSG_ON) ? JK_STATUS_DSG_ON : 0u));
-	if (bms_reg_get(b, JBD_REG_FUNC_CONFIG, &reg) == RIG_OK && (reg & FUNC_BALANCE))
+	if (b->set.balance_enable)
 		d->status_raw |= JK_STATUS_BAL_ON;
-	for (size_t i = 0; i < N_OF(reg_maps); i++)
-		if (bms_reg_get(b, reg_maps[i].reg, &reg) == RIG_OK)
-			(void)jk_data_set(d, reg_maps[i].id, to_jk(reg_maps[i].conv, reg));
+	for (size_t i = 0; i < N_OF(setting_maps); i++)
+		(void)jk_data_set(d, (uint8_t)setting_maps[i].own,
+		                  to_jk(setting_maps[i].conv, bms_setting_get(b, setting_maps[i].setting)));
 	d->chg_switch = !(b->mosfet_mask & JBD_MOSFET_CHG_OFF);
 	d->dsg_switch = !(b->mosfet_mask & JBD_MOSFET_DSG_OFF);
 	d->runtime_min = (uint32_t)(b->time_s / 60.0);
@@ -210,8 +177,7 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_data *w)
 {
 	struct bms *b = p->bms;
-	const struct reg_map *m = reg_map_of(id);
-	uint16_t old = 0, reg;
+	const struct bms_setting_map *m = bms_setting_map_find(setting_maps, N_OF(setting_maps), id);
 	int32_t v = 0;
 	rig_rc rc;
 
@@ -240,8 +206,8 @@ static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_
 		jk_data_copy_field(&p->own, w, id);
 		return RIG_OK;
 	}
-	if ((rc = jk_data_get(w, id, &v)) != RIG_OK || (rc = bms_reg_get(b, m->reg, &old)) != RIG_OK ||
-	    (rc = from_jk(m->conv, v, old, &reg)) != RIG_OK || (rc = bms_reg_set(b, m->reg, reg)) != RIG_OK)
+	if ((rc = jk_data_get(w, id, &v)) != RIG_OK ||
+	    (rc = bms_setting_set(b, m->setting, from_jk(m->conv, v))) != RIG_OK)
 		return rc;
 	personality_persist(&p->saver, p->bms);
 	return RIG_OK;

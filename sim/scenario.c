@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/json_where.h"
 #include "bmsrig/model.h"
 #include "bmsrig/personality.h"
@@ -755,7 +756,8 @@ static rig_rc bms_quirks(struct scen_reader *c, const cJSON *v, void *base)
 	return RIG_OK;
 }
 
-/* JBD EEPROM registers by a name in everyday units (bms.h has the register meanings). */
+/* The old keys, JBD scenarios only: JBD EEPROM registers by a name in everyday units
+ * (jbd_settings.c maps the registers onto the BMS's settings). */
 enum set_unit { U_MV, U_10MV, U_10MA, U_C };
 static const struct setting_name {
 	const char *name;
@@ -798,27 +800,66 @@ static int reg_number(const char *key)
 	return r >= JBD_REG_EEPROM_FIRST && r <= JBD_REG_EEPROM_LAST ? (int)r : -1;
 }
 
+static rig_rc add_setting(struct scen_reader *c, struct scen_setting set)
+{
+	struct scenario *s = c->s;
+
+	if (s->n_settings >= SCEN_SETTINGS_MAX)
+		return fail(c, 1, "expected at most %u settings", SCEN_SETTINGS_MAX);
+	s->setting[s->n_settings++] = set;
+	return RIG_OK;
+}
+
+/* A neutral setting by its bms.h name, in its own unit. */
+static rig_rc neutral_setting(struct scen_reader *c, const cJSON *it, int id)
+{
+	struct scenario *s = c->s;
+	const struct bms_setting_info *in = bms_setting_info((unsigned)id);
+	char g[GOT_MAX + 24];
+	double d = it->valuedouble;
+	unsigned i;
+
+	if (!cJSON_IsNumber(it) || d != floor(d) || d < in->min || d > in->max)
+		return fail(c, 0, "expected an integer %ld..%ld, got %s", (long)in->min, (long)in->max,
+		            got(c, it, !cJSON_IsNumber(it), g, sizeof g));
+	for (i = 0; i < s->n_settings; i++)
+		if (!s->setting[i].reg && s->setting[i].id == id)
+			return fail(c, 1, "expected each setting once, got %s twice", in->name);
+	/* A cell count that differs from the pack reads 0 mV on the missing lines and trips. */
+	if (id == BMS_SET_CELL_COUNT && d != s->bms.unit.model.cells)
+		return fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
+	return add_setting(c, (struct scen_setting){ 0, (int32_t)d, (uint8_t)id });
+}
+
 static rig_rc one_setting(struct scen_reader *c, const cJSON *it)
 {
 	struct scenario *s = c->s;
 	const struct setting_name *sn = NULL;
-	char why[160], g[GOT_MAX + 24], names[512];
-	int reg = reg_number(it->string), sign = 0;
+	char why[160], g[GOT_MAX + 24], names[1536];
+	int reg = reg_number(it->string), sign = 0, id = bms_setting_find(it->string);
+	int jbd = !strcmp(s->bms.kind->personality, "jbd");
 	double d = it->valuedouble, raw;
 	unsigned i;
 	size_t n = 0;
 
+	if (id >= 0)
+		return neutral_setting(c, it, id);
 	for (i = 0; i < N_OF(setting_names) && reg < 0; i++)
 		if (!strcmp(setting_names[i].name, it->string)) {
 			sn = &setting_names[i];
 			reg = sn->reg;
 		}
-	if (reg < 0) {
-		for (i = 0; i < N_OF(setting_names); i++)
+	if (reg < 0 || !jbd) {
+		for (i = 0; jbd && i < N_OF(setting_names) && n < sizeof names; i++)
 			n += (size_t)snprintf(names + n, sizeof names - n, ", %s", setting_names[i].name);
+		for (i = 0; i < BMS_SET_COUNT && n < sizeof names; i++)
+			n += (size_t)snprintf(names + n, sizeof names - n, ", %s", bms_setting_info(i)->name);
+		if (!jbd)
+			return fail(c, 1, "unknown setting (registers and the old names are for a JBD "
+			            "bms.protocol only; expected one of: %s)", names + 2);
 		return fail(c, 1, "unknown setting (expected a register \"0x10\"..\"0x47\" or one of: %s)", names + 2);
 	}
-	sign = bms_reg_is_signed((uint8_t)reg);
+	sign = jbd_reg_is_signed((uint8_t)reg);
 	if (!sn) {
 		if (!cJSON_IsNumber(it) || d != floor(d) || d < (sign ? -32768 : 0) || d > 65535)
 			return fail(c, 0, "expected the raw register value, an integer %s..65535, got %s",
@@ -838,15 +879,18 @@ static rig_rc one_setting(struct scen_reader *c, const cJSON *it)
 	for (i = 0; i < s->n_settings; i++)
 		if (s->setting[i].reg == reg)
 			return fail(c, 1, "expected each register once, got 0x%02X twice", (unsigned)reg);
-	if (bms_reg_check((uint8_t)reg, (uint16_t)(int32_t)raw, why, sizeof why) != RIG_OK)
+	if (jbd_reg_check((uint8_t)reg, (uint16_t)(int32_t)raw, why, sizeof why) != RIG_OK)
 		return fail(c, 0, "register 0x%02X: %s", (unsigned)reg, why);
 	/* A cell count that differs from the pack reads 0 mV on the missing lines and trips. */
 	if (reg == JBD_REG_CELL_COUNT && raw != s->bms.unit.model.cells)
 		return fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
-	if (s->n_settings >= SCEN_SETTINGS_MAX)
-		return fail(c, 1, "expected at most %u settings", SCEN_SETTINGS_MAX);
-	s->setting[s->n_settings++] = (struct scen_setting){ (uint8_t)reg, (uint16_t)(int32_t)raw };
-	return RIG_OK;
+	return add_setting(c, (struct scen_setting){ (uint8_t)reg, (uint16_t)(int32_t)raw, 0 });
+}
+
+rig_rc scen_setting_apply(const struct scen_setting *set, struct bms *b)
+{
+	return set->reg ? jbd_reg_set(b, set->reg, (uint16_t)set->value)
+	                : bms_setting_set(b, set->id, set->value);
 }
 
 static rig_rc bms_settings(struct scen_reader *c, const cJSON *v, void *base)

@@ -366,7 +366,7 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 {
 	rig_rc rc;
 	unsigned i;
-	uint16_t cells = 0;
+	unsigned cells = 0;
 
 	u->ops = c->ops;
 	u->current_A = c->current_A;
@@ -382,9 +382,10 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 		/* A missing file is a first start; anything else wrong with it is the user's to fix. */
 		if (access(c->state_path, F_OK) == 0) {
 			rc = bms_state_load(&u->bms, c->state_path, err, errcap);
-			if (rc == RIG_OK && bms_reg_get(&u->bms, JBD_REG_CELL_COUNT, &cells) == RIG_OK &&
-			    cells != c->model.cells) {
-				/* Served anyway it would read 0 mV on the missing sense lines and trip. */
+			cells = (unsigned)u->bms.set.cell_count;
+			if (rc == RIG_OK && cells != c->model.cells) {
+				/* Served anyway it would read 0 mV on the missing sense lines and trip. The
+				 * words are the ones users know from JBD's register, the setting's origin. */
 				snprintf(err, errcap, "%s: register 0x2f: expected %u cells to match the pack, got %u",
 				         c->state_path, c->model.cells, cells);
 				rc = RIG_ERR_ARG;

@@ -9,7 +9,7 @@
  *          then persist through the save callback. Outside factory mode both are acked and
  *          change nothing (the Xiaoxiang app sends 01 00 00 after a bare E1).
  *          0x10-0x47, 0xAD-0xD7 (2 bytes), 0xA0-0xA2 ([L][text], L+1 == len): factory mode;
- *          a value the BMS refuses (bms_reg_check) or a bad length gets 0x80.
+ *          a value the BMS refuses (jbd_reg_check) or a bad length gets 0x80.
  *          0xE1 (mask 0..3) and 0xE0 (remaining, 10 mAh): in or out of factory mode.
  *          0x06 (BLE password): acked.
  *   anything else, or a write to a read-only register: 0x80 with len 0.

@@ -14,8 +14,8 @@
  *         that left). Writes do not stop it: clients read switch states from the stream.
  *   writes ack. JK02: charge/discharge switch (0x1D/0x1E) -> bms_set_mosfet_mask; cell count,
  *         cell OV/UV and releases, 100 %/0 % voltages, balance start/trigger, charge/discharge
- *         current limits, charge/discharge temperature limits and capacity -> the JBD
- *         registers of the same meaning (bms_reg_set, then the save callback); everything
+ *         current limits, charge/discharge temperature limits and capacity -> the BMS
+ *         settings of the same meaning (bms_setting_set, then the save callback); everything
  *         else is kept and read back in the settings record. JK04: cell count, balance
  *         start/trigger (f32) likewise; balancer switch 0x6C and the rest kept.
  *   anything else: ack (the real BMS acks what it accepts; refusals were never captured).

@@ -14,19 +14,22 @@
  * A request's terminal number, frame source and record number are not checked.
  *
  * What the board reports, from the BMS:
- *   0x79 cells (0x2F of them)     0x80 MOSFET = probe 1's reading (the board sits with the pack)
- *   0x81/0x82 the first two probes enabled in 0x2E (BMS_ABSENT_NTC_DK when fewer), 0x86 = how
- *   many are enabled; temperatures round to whole degC and clamp to -40..100 degC (the codes'
- *   range). 0x83 pack, 0x84 current per the current_mode quirk (saturating at what the
- *   encoding holds), 0x85 SOC, 0x87 cycles (0x17), 0x89 cycles x 0x11, 0x8A/0xA9 = 0x2F,
- *   0x8B = jk_alarm_from_prot(prot_raw) + low capacity (SOC < 0xB1), 0x8C = FETs, balancer
- *   switch (0x2D bit 2).
- * Settings held in JBD registers (read and written through bms_reg_get/bms_reg_set):
- *   0x8E/0x8F pack OV/UV = 0x20/0x22    0x90/0x91 = 0x24/0x25    0x93/0x94 = 0x26/0x27
- *   0x92/0x95 cell OV/UV delay = 0x3D lo/hi    0x97/0x98 dsg OC A/delay = -0x29/100, 0x3F hi
- *   0x99/0x9A chg OC = 0x28/100, 0x3E hi        0x9B/0x9C = 0x2A/0x2B   0x9D = 0x2D bit 2
- *   0xA3/0xA4 chg/dsg OT = 0x18/0x1C    0xA5..0xA8 chg/dsg UT and release = 0x1A 0x1B 0x1E 0x1F
- *   0xA9 = 0x2F    0xAA capacity Ah = 0x10/100    0xAB/0xAC = bms_set_mosfet_mask bits 0/1.
+ *   0x79 cells (cell_count of them)    0x80 MOSFET = probe 1's reading (the board sits with the
+ *   pack) 0x81/0x82 the first two probes enabled in ntc_enable_mask (BMS_ABSENT_NTC_DK when
+ *   fewer), 0x86 = how many are enabled; temperatures round to whole degC and clamp to
+ *   -40..100 degC (the codes' range). 0x83 pack, 0x84 current per the current_mode quirk
+ *   (saturating at what the encoding holds), 0x85 SOC, 0x87 cycles, 0x89 cycles x
+ *   cycle_capacity_mAh, 0x8A/0xA9 = cell_count, 0x8B = jk_alarm_from_prot(prot_bits) + low
+ *   capacity (SOC < 0xB1), 0x8C = FETs, balancer switch (balance_enable).
+ * Settings held in the BMS's settings (bms.h; read and written through one table):
+ *   0x8E/0x8F pack OV/UV = pack_ovp_mV/pack_uvp_mV (kept in whole 10 mV)
+ *   0x90/0x91 = cell_ovp_mV/_release_mV    0x93/0x94 = cell_uvp_mV/_release_mV
+ *   0x92/0x95 cell OV/UV delay = cell_ovp_delay_s/cell_uvp_delay_s
+ *   0x97/0x98 dsg OC A/delay = dsg_oc_mA/1000, dsg_oc_delay_s
+ *   0x99/0x9A chg OC = chg_oc_mA/1000, chg_oc_delay_s    0x9B/0x9C = balance_start/delta_mV
+ *   0x9D = balance_enable    0xA3/0xA4 chg/dsg OT = chg_otp_dK/dsg_otp_dK in degC
+ *   0xA5..0xA8 chg/dsg UT and release    0xA9 = cell_count
+ *   0xAA capacity Ah = design_capacity_mAh/1000    0xAB/0xAC = bms_set_mosfet_mask bits 0/1.
  * Every other id (MOSFET/box temperature limits, password, strings, ...) is held by the
  * personality with the captured board's values; 0xBC (factory reset) restores those. 0xBB
  * (restart) is acknowledged only: a BMS restart needs the pack model, which a personality does

@@ -72,11 +72,12 @@ struct scen_point {
 	double value;
 };
 
-/* One JBD register written over the factory EEPROM before the run (the BMS logic keeps its
- * settings in JBD form whatever protocol it speaks). */
+/* One setting written over the factory settings before the run: a neutral one (bms.h, by
+ * id), or for JBD scenarios a raw EEPROM register (the old keys). */
 struct scen_setting {
-	uint8_t reg;
-	uint16_t value;
+	uint8_t reg;              /* JBD register; 0 = the neutral setting id */
+	int32_t value;            /* the register's raw value, or the setting's */
+	uint8_t id;               /* enum bms_setting_id */
 };
 
 struct scenario {
@@ -107,6 +108,9 @@ rig_rc scenario_load(struct scenario *s, const char *path, long long seed_overri
 rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const char *path,
                       long long seed_override, int read_files, char *err, size_t errcap);
 void scenario_free(struct scenario *s);
+/* Writes one loaded setting into b (the runner, before the run): RIG_ERR_ARG when b refuses it. */
+struct bms;
+rig_rc scen_setting_apply(const struct scen_setting *set, struct bms *b);
 
 /*
  * One timeline event for a running emulator (the control socket's "fault"), read and checked

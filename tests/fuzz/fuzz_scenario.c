@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bmsrig/bms.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/scenario.h"
 #include "bmsrig/scenario_judge.h"
 #include "common.h"
@@ -86,7 +87,8 @@ static void check_scenario(const struct scenario *s, const struct scenario_judge
 		CHECK(x->form != EXPECT_WITHIN || x->after_event >= 0 || x->after.n_nodes > 0);
 	}
 	for (i = 0; i < s->n_settings; i++)
-		CHECK(bms_reg_check(s->setting[i].reg, s->setting[i].value, NULL, 0) == RIG_OK);
+		CHECK(s->setting[i].reg ? jbd_reg_check(s->setting[i].reg, (uint16_t)s->setting[i].value, NULL, 0) == RIG_OK
+		                        : bms_setting_check(s->setting[i].id, s->setting[i].value, NULL, 0) == RIG_OK);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

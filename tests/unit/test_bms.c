@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bmsrig/bms.h"
+#include "bmsrig/jbd_settings.h"
 
 struct rig { struct model m; struct bms b; };
 
@@ -38,8 +39,20 @@ static void rig_make(struct rig *r, enum model_chem chem, unsigned cells, double
 static uint16_t reg(const struct bms *b, uint8_t r)
 {
 	uint16_t v = 0;
-	assert_int_equal(bms_reg_get(b, r, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(b, r, &v), RIG_OK);
 	return v;
+}
+
+/* Every EEPROM and calibration register reads the same on both. */
+static void assert_same_registers(const struct bms *a, const struct bms *b)
+{
+	for (unsigned r = JBD_REG_EEPROM_FIRST; r <= JBD_REG_CAL_LAST; r++) {
+		uint16_t va, vb;
+		if (jbd_reg_get(a, (uint8_t)r, &va) != RIG_OK)
+			continue;
+		assert_int_equal(jbd_reg_get(b, (uint8_t)r, &vb), RIG_OK);
+		assert_int_equal(va, vb);
+	}
 }
 
 /* Put a cell at a rested open-circuit voltage. */
@@ -72,7 +85,7 @@ static void defaults_follow_the_pack(void **state)
 	/* A rested pack at 50 % reads 50 % on the BMS's own voltage points. */
 	assert_int_equal(bms_soc_pct(&r.b), 50);
 	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 
 	rig_make(&r, MODEL_CHEM_NMC, 8, 50.0, 3);
 	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 8);
@@ -86,7 +99,7 @@ static void defaults_follow_the_pack(void **state)
 	assert_int_equal(bms_soc_pct(&r.b), 50);
 
 	struct jbd_text t;
-	assert_int_equal(bms_string_get(&r.b, JBD_REG_DEVICE_NAME, &t), RIG_OK);
+	assert_int_equal(bms_string_get(&r.b, BMS_TEXT_MODEL, &t), RIG_OK);
 	assert_string_equal(t.text, "bmsrig-JBD-SP04S034");
 }
 
@@ -100,11 +113,11 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	run(&r, 1, 0.1, 0.0);                         /* first step that sees it: t0 */
 	assert_int_equal(r.b.meas.cell_mV[2], 3700);
 	run(&r, 19, 0.1, 0.0);                        /* t0 + 1.9 s */
-	assert_false(r.b.prot_raw & (1u << JBD_PROT_CELL_OV));
+	assert_false(r.b.prot_bits & PACK_PROT_CELL_OV);
 	assert_true(r.b.fet & JBD_FET_CHG_ON);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 0);
 	run(&r, 1, 0.1, 0.0);                         /* t0 + 2.0 s */
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_OV);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV);
 	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);
 
@@ -117,15 +130,15 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	/* Between release (3550) and trigger: stays tripped however long. 3550 itself too. */
 	set_cell_V(&r, 2, 3.600);
 	run(&r, 600, 0.1, 0.0);
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_OV));
+	assert_true(r.b.prot_bits & PACK_PROT_CELL_OV);
 	set_cell_V(&r, 2, 3.5502);
 	run(&r, 10, 0.1, 0.0);
 	assert_int_equal(r.b.meas.cell_mV[2], 3550);
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_OV));
+	assert_true(r.b.prot_bits & PACK_PROT_CELL_OV);
 	/* Below the release value: released at once, FET back on, the count stays 1. */
 	set_cell_V(&r, 2, 3.549);
 	run(&r, 1, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);
 	run(&r, 1, 0.1, 20.0);
@@ -138,11 +151,11 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	run(&r, 1, 0.1, 0.0);
 	set_cell_V(&r, 2, 3.700);
 	run(&r, 15, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	/* The delay comes from 0x3D: with 0 s it trips in the first step that sees it. */
-	assert_int_equal(bms_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);
 	run(&r, 1, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_OV);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 2);
 }
 
@@ -151,23 +164,23 @@ static void discharge_oc_releases_after_its_time(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 20.0, 2);
-	assert_int_equal(bms_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-2000), RIG_OK);   /* -20 A */
-	assert_int_equal(bms_reg_set(&r.b, 0x3F, 0x0205), RIG_OK);       /* delay 2 s, release 5 s */
+	assert_int_equal(jbd_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-2000), RIG_OK);   /* -20 A */
+	assert_int_equal(jbd_reg_set(&r.b, 0x3F, 0x0205), RIG_OK);       /* delay 2 s, release 5 s */
 	run(&r, 1, 0.5, -30.0);                       /* seen */
 	run(&r, 3, 0.5, -30.0);                       /* 1.5 s */
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.5, -30.0);                       /* 2.0 s: trip */
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_DSG_OC);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_DSG_OC);
 	assert_int_equal(r.b.fet, JBD_FET_CHG_ON);
 	assert_int_equal(r.b.events[BMS_EV_DSG_OC], 1);
 	run(&r, 9, 0.5, -30.0);                       /* 4.5 s after the trip: no current */
 	assert_true(r.m.pack_I_A == 0.0);
 	assert_int_equal(r.b.meas.current_mA, 0);
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_DSG_OC);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_DSG_OC);
 	run(&r, 1, 0.5, -30.0);                       /* 5 s: released */
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 6, 0.5, -30.0);                       /* flows again, trips again after 2 s */
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_DSG_OC);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_DSG_OC);
 	assert_int_equal(r.b.events[BMS_EV_DSG_OC], 2);
 }
 
@@ -177,24 +190,24 @@ static void short_circuit_from_0x38_and_shunt(void **state)
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	/* 0x38 hi 0x8D: RSNS 1, code 5 = 155 mV; shunt 0x2C = 10 (1 mOhm): 155 A. */
-	assert_int_equal(bms_reg_set(&r.b, 0x2C, 10), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x2C, 10), RIG_OK);
 	run(&r, 1, 0.1, -154.99);
-	assert_false(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, -155.0);                      /* at the threshold; no delay at this scale */
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_true(r.b.prot_bits & PACK_PROT_SHORT);
 	assert_false(r.b.fet & JBD_FET_DSG_ON);
 	assert_int_equal(r.b.events[BMS_EV_SHORT], 1);
 	/* Released 0x39 lo = 100 s later. */
 	run(&r, 999, 0.1, 0.0);
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_true(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, 0.0);
-	assert_false(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
 	/* RSNS 0, code 5: 78 mV / 1 mOhm = 78 A. */
-	assert_int_equal(bms_reg_set(&r.b, 0x38, 0x055C), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x38, 0x055C), RIG_OK);
 	run(&r, 1, 0.1, -77.99);
-	assert_false(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, -78.0);
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_SHORT));
+	assert_true(r.b.prot_bits & PACK_PROT_SHORT);
 	assert_int_equal(r.b.events[BMS_EV_SHORT], 2);
 }
 
@@ -206,13 +219,13 @@ static void mosfet_mask_gates_current(void **state)
 	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
 	/* Effective at once, before any step: FET 0x02, protection 0x1000 (jbd.md §11 F9). */
 	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
-	assert_int_equal(r.b.prot_raw, 0x1000);
+	assert_int_equal(r.b.prot_bits, 0x1000);
 	run(&r, 1, 1.0, 10.0);
 	assert_true(r.m.pack_I_A == 0.0);
 	assert_int_equal(r.b.meas.current_mA, 0);
 	run(&r, 1, 1.0, -10.0);
 	assert_true(r.m.pack_I_A == -10.0);
-	assert_int_equal(r.b.prot_raw, 0x1000);
+	assert_int_equal(r.b.prot_bits, 0x1000);
 
 	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF), RIG_OK);
 	assert_int_equal(r.b.fet, JBD_FET_CHG_ON);
@@ -223,7 +236,7 @@ static void mosfet_mask_gates_current(void **state)
 
 	assert_int_equal(bms_set_mosfet_mask(&r.b, 0), RIG_OK);
 	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	assert_int_equal(bms_set_mosfet_mask(&r.b, 4), RIG_ERR_ARG);
 	assert_int_equal(r.b.mosfet_mask, 0);
 }
@@ -233,24 +246,24 @@ static void restart_counts_and_clears_live_state(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(bms_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);     /* OV without delay */
+	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);     /* OV without delay */
 	set_cell_V(&r, 0, 3.700);
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF), RIG_OK);
-	assert_int_equal(r.b.prot_raw, (1u << JBD_PROT_CELL_OV) | 0x1000u);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV | 0x1000u);
 	bms_set_remain_mAh(&r.b, 1234);
 
 	bms_restart(&r.b, &r.m);
 	assert_int_equal(r.b.events[BMS_EV_RESTART], 1);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);           /* counters survive */
 	assert_int_equal(r.b.mosfet_mask, 0);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
 	assert_int_equal(bms_remain_mAh(&r.b), 1234);
 	assert_int_equal(reg(&r.b, 0x3D), 0x0200);                 /* settings survive */
 	/* The cell is still high: the fresh BMS finds it again. */
 	run(&r, 1, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_OV);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 2);
 }
 
@@ -336,7 +349,7 @@ static void one_cycle_per_cycle_capacity(void **state)
 	rig_make(&r, MODEL_CHEM_LFP, 4, 10.0, 2);
 	for (unsigned i = 0; i < 4; i++)
 		model_set_cell_soc_frac(&r.m, i, 0.95);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CYCLE_CAP, 100), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CYCLE_CAP, 100), RIG_OK);
 	run(&r, 37, 100.0, -5.0);
 	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 5);
 	/* Charging does not count. */
@@ -365,20 +378,20 @@ static void balancing_follows_0x2d_0x2a_0x2b(void **state)
 	run(&r, 1, 1.0, 1.0);
 	assert_int_equal(r.m.bleed_mask, 0x2);
 	/* Balancer on without the charging condition: also at rest. */
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0004), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0004), RIG_OK);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0x2);
 	/* A window wider than the spread, or a start above the cell, stops it. */
-	assert_int_equal(bms_reg_set(&r.b, 0x2B, 200), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x2B, 200), RIG_OK);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
-	assert_int_equal(bms_reg_set(&r.b, 0x2B, 15), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0x2A, 3500), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x2B, 15), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x2A, 3500), RIG_OK);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
 	/* Balancer off. */
-	assert_int_equal(bms_reg_set(&r.b, 0x2A, 3400), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0000), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x2A, 3400), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0000), RIG_OK);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
 }
@@ -389,24 +402,24 @@ static void register_checks(void **state)
 	struct rig r;
 	char why[64];
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 40), RIG_ERR_ARG);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 0), RIG_ERR_ARG);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 40), RIG_ERR_ARG);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 0), RIG_ERR_ARG);
 	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
-	assert_int_equal(bms_reg_check(JBD_REG_CELL_COUNT, 40, why, sizeof why), RIG_ERR_ARG);
+	assert_int_equal(jbd_reg_check(JBD_REG_CELL_COUNT, 40, why, sizeof why), RIG_ERR_ARG);
 	assert_string_equal(why, "expected 1..32, got 40");
-	assert_int_equal(bms_reg_check(0x29, 500, why, sizeof why), RIG_ERR_ARG);
+	assert_int_equal(jbd_reg_check(0x29, 500, why, sizeof why), RIG_ERR_ARG);
 	assert_string_equal(why, "expected -32768..-1, got 500");
-	assert_int_equal(bms_reg_set(&r.b, 0x48, 1), RIG_ERR_UNSUPPORTED);
-	assert_int_equal(bms_reg_set(&r.b, 0x0F, 1), RIG_ERR_UNSUPPORTED);
-	assert_int_equal(bms_reg_set(&r.b, 0xD7, 2981), RIG_OK);            /* calibration */
+	assert_int_equal(jbd_reg_set(&r.b, 0x48, 1), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(jbd_reg_set(&r.b, 0x0F, 1), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(jbd_reg_set(&r.b, 0xD7, 2981), RIG_OK);            /* calibration */
 	assert_int_equal(reg(&r.b, 0xD7), 2981);
-	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "0123456789012345678901234567890X",
+	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "0123456789012345678901234567890X",
 	                                32), RIG_ERR_ARG);
 
 	/* The reported view follows 0x2F / 0x2E at once: 6 cells on a 4-cell pack read 0 mV on
 	 * the unconnected lines, probe 3 (absent) reads -30.0 degC. */
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x5), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x5), RIG_OK);
 	struct jbd_basic basic;
 	struct jbd_cells cells;
 	bms_jbd_basic(&r.b, &basic);
@@ -419,7 +432,7 @@ static void register_checks(void **state)
 	assert_in_range(basic.temp_dK[0], 2981 - 5, 2981 + 5);
 	/* ...and the UV protection sees those 0 mV lines after its delay, as a miswired BMS. */
 	run(&r, 3, 1.0, 0.0);
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_CELL_UV));
+	assert_true(r.b.prot_bits & PACK_PROT_CELL_UV);
 }
 
 /* Cells 1..4 rested at 3.200, 3.250, 3.300, 3.350 V. */
@@ -449,9 +462,9 @@ static void open_wire_reads_zero_and_the_neighbour_the_sum(void **state)
 	assert_float_equal(model_cell_V(&r.m, 1), 3.250, 1e-9);      /* the cell itself is fine */
 	/* The BMS believes its readings: UV (0 mV) and OV (6550 mV) after their 2 s delays. */
 	run(&r, 19, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, (1u << JBD_PROT_CELL_UV) | (1u << JBD_PROT_CELL_OV));
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_UV | PACK_PROT_CELL_OV);
 	struct jbd_cells cells;
 	bms_jbd_cells(&r.b, &cells);
 	assert_int_equal(cells.cell_mV[1], 0);
@@ -497,9 +510,9 @@ static void forced_cell_reads_what_it_is_told(void **state)
 	assert_int_equal(r.b.meas.pack_mV, 13100);
 	/* Under 0x26 (2500): UV after the 0x3D hi delay, 2 s; the model's cell is untouched. */
 	run(&r, 19, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.1, 0.0);
-	assert_int_equal(r.b.prot_raw, 1u << JBD_PROT_CELL_UV);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_UV);
 	assert_false(r.b.fet & JBD_FET_DSG_ON);
 	assert_float_equal(model_cell_V(&r.m, 0), 3.200, 1e-9);
 	/* A force wins over an open wire's sum. */
@@ -523,7 +536,7 @@ static double seconds_to_trip(struct rig *r, unsigned bit)
 {
 	run(r, 1, 0.5, 0.0);
 	for (unsigned i = 1; i <= 40; i++) {
-		if (r->b.prot_raw & (1u << bit))
+		if (r->b.prot_bits & (1u << bit))
 			return (i - 1) * 0.5;
 		run(r, 1, 0.5, 0.0);
 	}
@@ -536,18 +549,18 @@ static void ntc_open_and_short_trip_the_temperature_protections(void **state)
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	/* Distinct delays: 0x3A charge UT 3 s / OT 5 s, 0x3B discharge UT 4 s / OT 6 s. */
-	assert_int_equal(bms_reg_set(&r.b, 0x3A, 0x0305), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0x3B, 0x0406), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x3A, 0x0305), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x3B, 0x0406), RIG_OK);
 
 	/* Shorted probe 2: +100.0 degC, over charge OT (55.0) and discharge OT (60.0). */
 	r.b.faults.ntc_short_mask = 1u << 1;
-	assert_true(seconds_to_trip(&r, JBD_PROT_CHG_OT) == 5.0);
+	assert_true(seconds_to_trip(&r, BMS_PROT_CHG_OT) == 5.0);
 	assert_int_equal(r.b.meas.probe_dK[1], BMS_NTC_SHORT_DK);
 	assert_in_range(r.b.meas.probe_dK[0], 2981 - 5, 2981 + 5);      /* probe 1 true */
-	assert_false(r.b.prot_raw & (1u << JBD_PROT_DSG_OT));
+	assert_false(r.b.prot_bits & PACK_PROT_DSG_OT);
 	assert_false(r.b.fet & JBD_FET_CHG_ON);
 	run(&r, 2, 0.5, 0.0);                                          /* 6 s */
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_DSG_OT));
+	assert_true(r.b.prot_bits & PACK_PROT_DSG_OT);
 	assert_int_equal(r.b.fet, 0);
 	assert_int_equal(r.b.events[BMS_EV_CHG_OT], 1);
 	assert_int_equal(r.b.events[BMS_EV_DSG_OT], 1);
@@ -557,28 +570,28 @@ static void ntc_open_and_short_trip_the_temperature_protections(void **state)
 	/* The short clears: below the releases (50.0 degC) at once. */
 	r.b.faults.ntc_short_mask = 0;
 	run(&r, 1, 0.5, 0.0);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 
 	/* Open probe 1: -40.0 degC, under charge UT (0.0) and discharge UT (-20.0). */
 	r.b.faults.ntc_open_mask = 1u << 0;
-	assert_true(seconds_to_trip(&r, JBD_PROT_CHG_UT) == 3.0);
+	assert_true(seconds_to_trip(&r, BMS_PROT_CHG_UT) == 3.0);
 	assert_int_equal(r.b.meas.probe_dK[0], BMS_NTC_OPEN_DK);
-	assert_false(r.b.prot_raw & (1u << JBD_PROT_DSG_UT));
+	assert_false(r.b.prot_bits & PACK_PROT_DSG_UT);
 	run(&r, 2, 0.5, 0.0);                                          /* 4 s */
-	assert_true(r.b.prot_raw & (1u << JBD_PROT_DSG_UT));
+	assert_true(r.b.prot_bits & PACK_PROT_DSG_UT);
 	assert_int_equal(r.b.events[BMS_EV_CHG_UT], 1);
 	assert_int_equal(r.b.events[BMS_EV_DSG_UT], 1);
 
 	/* A probe the model lacks stays absent whatever its fault; a probe not enabled in 0x2E
 	 * is read but not protected on. */
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x1), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x1), RIG_OK);
 	r.b.faults.ntc_short_mask = 1u << 2;
 	r.b.faults.ntc_open_mask = 1u << 1;
 	run(&r, 20, 0.5, 0.0);
 	assert_int_equal(r.b.meas.probe_dK[2], BMS_ABSENT_NTC_DK);
 	assert_int_equal(r.b.meas.probe_dK[1], BMS_NTC_OPEN_DK);
-	assert_int_equal(r.b.prot_raw, 0);
+	assert_int_equal(r.b.prot_bits, 0);
 }
 
 static void factory_reset_restores_settings_keeps_counters(void **state)
@@ -587,14 +600,14 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	struct rig r, fresh;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(bms_reg_set(&r.b, 0x24, 3600), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0x3D, 0x0000), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0x16, 4242), RIG_OK);            /* serial number */
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0xB0, 3333), RIG_OK);
-	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "SN-42", 5), RIG_OK);
-	assert_int_equal(bms_string_set(&r.b, JBD_REG_MFG_NAME, "acme", 4), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0000), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x16, 4242), RIG_OK);            /* serial number */
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0xB0, 3333), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "SN-42", 5), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_MAKER, "acme", 4), RIG_OK);
 	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
 	r.b.events[BMS_EV_CELL_UV] = 3;
 	r.b.events[BMS_EV_RESTART] = 9;
@@ -610,9 +623,8 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	assert_int_equal(reg(&r.b, 0xB0), 0);
 	/* The whole EEPROM is the factory one, but for the cycle count, a counter. */
 	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 17);
-	assert_int_equal(bms_reg_set(&fresh.b, JBD_REG_CYCLES, 17), RIG_OK);
-	assert_memory_equal(r.b.eeprom, fresh.b.eeprom, sizeof r.b.eeprom);
-	assert_memory_equal(r.b.cal, fresh.b.cal, sizeof r.b.cal);
+	assert_int_equal(jbd_reg_set(&fresh.b, JBD_REG_CYCLES, 17), RIG_OK);
+	assert_same_registers(&r.b, &fresh.b);
 	for (unsigned i = 0; i < BMS_STRING_COUNT; i++) {
 		assert_int_equal(r.b.str[i].len, fresh.b.str[i].len);
 		assert_string_equal(r.b.str[i].text, fresh.b.str[i].text);
@@ -630,7 +642,7 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	assert_int_equal(r.b.sensor.current_offset_mA, 70);           /* board, not settings */
 
 	/* A capacity raised before the reset: what remains is clamped to the factory full. */
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_DESIGN_CAP, 20000), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_DESIGN_CAP, 20000), RIG_OK);
 	bms_set_remain_mAh(&r.b, 150000);
 	bms_factory_reset(&r.b, &r.m);
 	assert_int_equal(bms_full_mAh(&r.b), 100000);
@@ -670,11 +682,11 @@ static void state_file_round_trip(void **state)
 	struct rig r, fresh;
 	char path[256], err[256], tmp[300];
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(bms_reg_set(&r.b, 0x24, 3600), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-1234), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
-	assert_int_equal(bms_reg_set(&r.b, 0xB0, 3333), RIG_OK);
-	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "SN-42", 5), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-1234), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0xB0, 3333), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "SN-42", 5), RIG_OK);
 	r.b.events[BMS_EV_CELL_UV] = 3;
 	r.b.events[BMS_EV_RESTART] = 9;
 	assert_int_equal(bms_set_mosfet_mask(&r.b, 1), RIG_OK);
@@ -687,14 +699,13 @@ static void state_file_round_trip(void **state)
 
 	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
 	assert_int_equal(bms_state_load(&fresh.b, path, err, sizeof err), RIG_OK);
-	assert_memory_equal(fresh.b.eeprom, r.b.eeprom, sizeof r.b.eeprom);
-	assert_memory_equal(fresh.b.cal, r.b.cal, sizeof r.b.cal);
+	assert_same_registers(&fresh.b, &r.b);
 	assert_memory_equal(fresh.b.events, r.b.events, sizeof r.b.events);
 	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
 		assert_string_equal(fresh.b.str[i].text, r.b.str[i].text);
 	assert_int_equal(fresh.b.str[2].len, 5);
 	assert_int_equal(fresh.b.mosfet_mask, 1);
-	assert_int_equal(fresh.b.prot_raw, 0x1000);        /* the FETs follow the loaded mask */
+	assert_int_equal(fresh.b.prot_bits, 0x1000);        /* the FETs follow the loaded mask */
 	assert_int_equal(bms_remain_mAh(&fresh.b), 4321);
 
 	/* Signed registers are written signed. */
@@ -703,7 +714,7 @@ static void state_file_round_trip(void **state)
 	size_t n = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
 	text[n] = 0;
-	assert_non_null(strstr(text, "\"0x29\":\t-1234"));
+	assert_non_null(strstr(text, "\"dsg_oc_mA\":\t12340"));   /* by name, in its unit */
 	remove_tmp(path);
 }
 

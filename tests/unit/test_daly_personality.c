@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "bmsrig/daly_json.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/daly_personality.h"
 #include "fake_io.h"
 
@@ -274,7 +275,7 @@ static void balance_and_faults(void **state)
 	assert_int_equal(daly_balance_decode(&r.a.frame[0], &b), RIG_OK);
 	assert_int_equal(b.bal_lo, 0x09);
 	/* Protections as level 1 + level 2 pairs; fault code 0. */
-	r.b.prot_raw = PACK_PROT_CELL_OV | PACK_PROT_DSG_OC;
+	r.b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_DSG_OC;
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FAULTS), 1);
 	assert_wire(&r.a.frame[0], "A5 01 98 08 03 00 0C 00 00 00 00 00 55");
 	assert_int_equal(daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
@@ -491,16 +492,44 @@ static void settings_from_registers(void **state)
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FIRMWARE), 1);
 	assert_int_equal(daly_text8_decode(&r.a.frame[0], &fw), RIG_OK);
 	assert_memory_equal(fw.text, "20220810", 8);
-	assert_int_equal(bms_string_set(&r.b, JBD_REG_BARCODE, "DALY-16S-0042", 13), RIG_OK);
+	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "DALY-16S-0042", 13), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CODE), 5);
 	assert_int_equal(daly_code_frame_decode(&r.a.frame[1], &co), RIG_OK);
 	assert_int_equal(co.frame_no, 2);
 	assert_memory_equal(co.text, "S-0042\0", 7);
 	/* Settings follow the registers at once. */
-	assert_int_equal(bms_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
 	assert_int_equal(daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.high_l2_mV, 3600);
+}
+
+/* Daly's limit frames report the BMS's neutral settings in Daly's units and signs. */
+static void limits_report_the_neutral_settings(void **state)
+{
+	struct rig r;
+	struct daly_cell_limits cl;
+	struct daly_current_limits il;
+	struct daly_balance_cfg bc;
+
+	(void)state;
+	rig_make(&r, 4, 0, 0.0);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CELL_UVP, 2610), RIG_OK);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CELL_OVP_RELEASE, 3520), RIG_OK);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_DSG_OC, 45000), RIG_OK);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CHG_OC, 21000), RIG_OK);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_BALANCE_DELTA, 23), RIG_OK);
+	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
+	assert_int_equal(daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
+	assert_int_equal(cl.low_l2_mV, 2610);
+	assert_int_equal(cl.high_l1_mV, 3520);
+	assert_int_equal(ask(&r, 0x40, DALY_CMD_CURRENT_LIMITS), 1);
+	assert_int_equal(daly_current_limits_decode(&r.a.frame[0], &il), RIG_OK);
+	assert_int_equal(il.dsg_l2_mA, 45000);          /* discharge positive on Daly's wire */
+	assert_int_equal(il.chg_l2_mA, -21000);
+	assert_int_equal(ask(&r, 0x40, DALY_CMD_BALANCE_CFG), 1);
+	assert_int_equal(daly_balance_cfg_decode(&r.a.frame[0], &bc), RIG_OK);
+	assert_int_equal(bc.delta_mV, 23);
 }
 
 static void quirk_parsing(void **state)
@@ -644,6 +673,7 @@ int main(void)
 		cmocka_unit_test(reset_reboots_in_silence),
 		cmocka_unit_test(sleep_echo_zero_and_wake),
 		cmocka_unit_test(settings_from_registers),
+		cmocka_unit_test(limits_report_the_neutral_settings),
 		cmocka_unit_test(quirk_parsing),
 		cmocka_unit_test(generic_table),
 	};

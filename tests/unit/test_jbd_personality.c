@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bmsrig/jbd_personality.h"
+#include "bmsrig/jbd_settings.h"
 
 struct rig {
 	struct model m;
@@ -85,7 +86,7 @@ static void factory_mode_rules(void **state)
 	assert_int_equal(ask_write(&r, 0xB0, 3300), 1);              /* calibration too */
 	assert_int_equal(r.reply.status, JBD_STATUS_REFUSED);
 	uint16_t v;
-	assert_int_equal(bms_reg_get(&r.b, 0x24, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r.b, 0x24, &v), RIG_OK);
 	assert_int_equal(v, 3650);
 
 	/* The live registers need no factory mode. */
@@ -125,7 +126,7 @@ static void factory_mode_rules(void **state)
 	assert_int_equal(reply_u16(&r), 4);
 	assert_int_equal(ask_write(&r, 0xB0, 3300), 1);              /* calibration */
 	assert_int_equal(r.reply.status, JBD_STATUS_OK);
-	assert_int_equal(bms_reg_get(&r.b, 0xB0, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r.b, 0xB0, &v), RIG_OK);
 	assert_int_equal(v, 3300);
 
 	/* Exit 00 00: acked, refused again, but the write stays live. */
@@ -134,7 +135,7 @@ static void factory_mode_rules(void **state)
 	assert_wire(&r.reply, ack01, sizeof ack01);
 	assert_int_equal(ask_read(&r, 0x24), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_REFUSED);
-	assert_int_equal(bms_reg_get(&r.b, 0x24, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r.b, 0x24, &v), RIG_OK);
 	assert_int_equal(v, 3600);
 
 	/* "Old firmware" quirk: settings served without factory mode. */
@@ -183,7 +184,7 @@ static int save_cb(void *ctx, const struct bms *b)
 	log->calls++;
 	log->cell_ov_at_save = b->events[BMS_EV_CELL_OV];
 	uint16_t v = 0;
-	(void)bms_reg_get(b, 0x24, &v);
+	(void)jbd_reg_get(b, 0x24, &v);
 	log->ov_reg_at_save = v;
 	return log->fail;
 }
@@ -288,11 +289,11 @@ static void check_basic_vs_eeprom(struct rig *r)
 	uint16_t cells, ntc, design, date, cycles;
 	assert_int_equal(ask_read(r, JBD_REG_BASIC), 1);
 	assert_int_equal(jbd_basic_decode(&r->reply, &basic), RIG_OK);
-	assert_int_equal(bms_reg_get(&r->b, JBD_REG_CELL_COUNT, &cells), RIG_OK);
-	assert_int_equal(bms_reg_get(&r->b, JBD_REG_NTC_ENABLE, &ntc), RIG_OK);
-	assert_int_equal(bms_reg_get(&r->b, JBD_REG_DESIGN_CAP, &design), RIG_OK);
-	assert_int_equal(bms_reg_get(&r->b, JBD_REG_MFG_DATE, &date), RIG_OK);
-	assert_int_equal(bms_reg_get(&r->b, JBD_REG_CYCLES, &cycles), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_CELL_COUNT, &cells), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_NTC_ENABLE, &ntc), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_DESIGN_CAP, &design), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_MFG_DATE, &date), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_CYCLES, &cycles), RIG_OK);
 	assert_int_equal(basic.cell_count, cells);
 	assert_int_equal(basic.ntc_count, popcount(ntc));
 	assert_int_equal(basic.full_mAh, 10u * design);

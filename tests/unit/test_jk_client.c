@@ -497,7 +497,7 @@ static void loop_one_probe(void **state)
 	struct link *l = link_new(25.0);
 
 	(void)state;
-	assert_int_equal(bms_reg_set(&l->b, JBD_REG_NTC_ENABLE, 1), RIG_OK);
+	assert_int_equal(bms_setting_set(&l->b, BMS_SET_NTC_ENABLE, 1), RIG_OK);
 	flow(l, -1.0);
 	assert_int_equal(run_cycle(l), CLIENT_CYCLE_OK);
 	assert_matches_bms(l);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "bmsrig/jk_json.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/jk_personality.h"
 #include "fake_io.h"
 
@@ -135,7 +136,7 @@ static uint16_t reg(const struct rig *r, uint8_t which)
 {
 	uint16_t v = 0;
 
-	assert_int_equal(bms_reg_get(&r->b, which, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(&r->b, which, &v), RIG_OK);
 	return v;
 }
 
@@ -247,7 +248,7 @@ static void temperatures_clamp_to_the_codes_range(void **state)
 	/* On the wire: 81 00 8C (140 = -40 degC), 82 00 64 (100). */
 	assert_memory_equal(f.info + 2 + 12 + 3, "\x81\x00\x8C\x82\x00\x64", 6);
 	/* Only one probe enabled: 0x86 says so, 0x82 reads as an absent probe does. */
-	assert_int_equal(bms_reg_set(&r->b, JBD_REG_NTC_ENABLE, 1), RIG_OK);
+	assert_int_equal(jbd_reg_set(&r->b, JBD_REG_NTC_ENABLE, 1), RIG_OK);
 	read_all(r, &d);
 	assert_int_equal(d.ntc_count, 1);
 	assert_int_equal(d.bat_temp_dK, BMS_ABSENT_NTC_DK);
@@ -260,7 +261,7 @@ static void alarms_follow_the_protections(void **state)
 	struct jk_data d;
 
 	(void)state;
-	r->b.prot_raw = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
+	r->b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
 	r->b.fet = JBD_FET_DSG_ON;
 	bms_set_remain_mAh(&r->b, 10000);          /* 10 % < the 20 % alarm */
 	read_all(r, &d);
@@ -408,6 +409,33 @@ static void setting_writes_land_in_the_registers(void **state)
 	assert_int_equal(d.cell_count, 8);           /* 0x2F moved all three cell counts */
 	assert_int_equal(d.cell_strings, 8);
 	assert_int_equal(d.status_raw & JK_STATUS_BAL_ON, 0);
+	free(r);
+}
+
+/* Read-all reports the BMS's neutral settings in JK's units; a JK write lands in them. */
+static void settings_read_and_write_the_neutral_values(void **state)
+{
+	struct rig *r = rig_new();
+	struct jk_frame req;
+	struct jk_data w, d;
+	int32_t v = 0;
+
+	(void)state;
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_CELL_OVP, 3612), RIG_OK);
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_CHG_OC, 51000), RIG_OK);
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_DSG_UTP, 2531), RIG_OK);
+	read_all(r, &d);
+	assert_int_equal(jk_data_get(&d, JK_ID_CELL_OVP, &v), RIG_OK);
+	assert_int_equal(v, 3612);
+	assert_int_equal(jk_data_get(&d, JK_ID_CHG_OCP, &v), RIG_OK);
+	assert_int_equal(v, 51);                         /* A */
+	assert_int_equal(jk_data_get(&d, JK_ID_DSG_UTP, &v), RIG_OK);
+	assert_int_equal(v, -20);                        /* degC */
+	jk_data_clear(&w);
+	assert_int_equal(jk_data_set(&w, JK_ID_DSG_OCP, 80), RIG_OK);
+	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
+	write_ok(r, &req);
+	assert_int_equal(r->b.set.dsg_oc_mA, 80000);
 	free(r);
 }
 
@@ -559,6 +587,7 @@ int main(void)
 		cmocka_unit_test(read_one_and_acks),
 		cmocka_unit_test(switch_writes_drive_the_fets),
 		cmocka_unit_test(setting_writes_land_in_the_registers),
+		cmocka_unit_test(settings_read_and_write_the_neutral_values),
 		cmocka_unit_test(refused_writes_get_silence),
 		cmocka_unit_test(personality_only_settings_persist_until_factory_reset),
 		cmocka_unit_test(quirks),

@@ -114,13 +114,42 @@ static const char everything[] =
 	"  ]\n"
 	"}\n";
 
+/* Neutral setting names work for every protocol, in the setting's own unit, and apply. */
+static void neutral_settings_load_for_any_protocol(void **state)
+{
+	struct model m;
+	struct bms b;
+
+	(void)state;
+	assert_int_equal(load_text("{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": "
+	                           "{\"protocol\": \"daly\", \"settings\": {\"cell_ovp_mV\": 3600, "
+	                           "\"dsg_oc_mA\": 60000, \"cell_count\": 4}}}", -1), RIG_OK);
+	assert_int_equal(sc.n_settings, 3);
+	assert_int_equal(sc.setting[0].reg, 0);
+	assert_int_equal(sc.setting[0].id, BMS_SET_CELL_OVP);
+	assert_int_equal(sc.setting[0].value, 3600);
+	assert_int_equal(sc.setting[1].id, BMS_SET_DSG_OC);
+	assert_int_equal(sc.setting[1].value, 60000);
+	assert_int_equal(model_init(&m, &sc.bms.unit.model), RIG_OK);
+	assert_int_equal(bms_init(&b, &m), RIG_OK);
+	for (unsigned i = 0; i < sc.n_settings; i++)
+		assert_int_equal(scen_setting_apply(&sc.setting[i], &b), RIG_OK);
+	assert_int_equal(b.set.cell_ovp_mV, 3600);
+	assert_int_equal(b.set.dsg_oc_mA, 60000);
+	scenario_free(&sc);
+	/* Twice is refused, as a register is. */
+	assert_int_equal(load_text("{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": "
+	                           "{\"settings\": {\"cell_ovp_mV\": 3600, \"cell_ovp_mV\": 3500}}}", -1),
+	                 RIG_ERR_ARG);
+}
+
 static void everything_loads_with_the_right_numbers(void **state)
 {
 	const struct scen_event *e = sc.event;
 	const struct model_cfg *m = &sc.bms.unit.model;
 	static const struct scen_setting settings[] = {
-		{ 0x24, 4200 }, { 0x20, 3360 }, { 0x28, 5000 }, { 0x29, (uint16_t)-6000 }, { 0x18, 3231 },
-		{ 0x1E, 2526 }, { 0x2A, 3900 }, { 0x2B, 20 }, { 0x10, 5000 },
+		{ 0x24, 4200, 0 }, { 0x20, 3360, 0 }, { 0x28, 5000, 0 }, { 0x29, (uint16_t)-6000, 0 }, { 0x18, 3231, 0 },
+		{ 0x1E, 2526, 0 }, { 0x2A, 3900, 0 }, { 0x2B, 20, 0 }, { 0x10, 5000, 0 },
 	};
 	static const struct scen_point points[] = {
 		{ 0, -10 }, { 30000, -10 }, { 30000, 5 }, { 30000, 7 }, { 60000, 7 }, { 60000, 0 }
@@ -736,6 +765,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(everything_loads_with_the_right_numbers),
+		cmocka_unit_test(neutral_settings_load_for_any_protocol),
 		cmocka_unit_test(defaults_fill_what_the_file_leaves_out),
 		cmocka_unit_test(times_parse_to_whole_milliseconds),
 		cmocka_unit_test(steps_become_points_that_interpolate_to_steps),

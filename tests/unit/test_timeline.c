@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/bms.h"
+#include "bmsrig/jbd_settings.h"
 #include "bmsrig/loop.h"
 #include "bmsrig/scenario.h"
 #include "bmsrig/sim.h"
@@ -208,9 +209,9 @@ static void drift_soc_reboot_and_reset_reach_the_pack(void **state)
 	assert_true(fabs(model_cell_soc_frac(m, 0) - 0.9) < 1e-9);
 	step(&r, 2000, NULL);
 	assert_int_equal(b->events[BMS_EV_RESTART], 1);
-	assert_int_equal(bms_reg_set(b, 0x24, 3500), RIG_OK);
+	assert_int_equal(jbd_reg_set(b, 0x24, 3500), RIG_OK);
 	step(&r, 3000, NULL);
-	assert_int_equal(bms_reg_get(b, 0x24, &v), RIG_OK);
+	assert_int_equal(jbd_reg_get(b, 0x24, &v), RIG_OK);
 	assert_true(v != 3500);                                              /* back to the factory's */
 	assert_int_equal(b->events[BMS_EV_RESTART], 2);                      /* a reset restarts too */
 	rig_close(&r);
