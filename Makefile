@@ -3,10 +3,21 @@
 #   make run      the default scenario        make bench  benchmarks
 #   make fuzz     libFuzzer targets           make deps   Debian packages, only those missing
 #   make lx106    the core for the ESP8266    make clean
+#
+# The parts and their arrows (docs/architecture.md). Each part is one archive, compiled against
+# the headers of the parts it may reach and nothing else, so a wrong include fails to compile
+# and a wrong call fails to link:
+#   core  firmware/core   -> (nothing)          lib  lib/  -> core (rc.h)
+#   sim   sim/            -> core lib           hil  hil/  -> sim core lib
+#   viz   viz/            -> core lib           port firmware/port/host (bmsmon) -> core lib
+#   tools tools/ (mains), tests/: anything
 
-# Any goal but these first installs missing Debian packages, so pkg-config below can answer.
+# Plain `make` needs only the compiler and the libraries the programs link; the goals that run
+# tests also need cmocka, clang, the Xtensa compiler, QEMU and socat. Each installs what is
+# missing first, so pkg-config below can answer.
+DEPS_GROUP := $(if $(filter-out all build/bin/% run,$(or $(MAKECMDGOALS),all)),test,build)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
-ifneq ($(shell tools/deps --check >&2 && echo ok),ok)
+ifneq ($(shell tools/deps --check $(DEPS_GROUP) >&2 && echo ok),ok)
 $(error missing Debian packages, see the line above)
 endif
 endif
@@ -14,118 +25,132 @@ endif
 CC      ?= cc
 CLANG   ?= clang
 XCC     ?= xtensa-lx106-elf-gcc
-PKGS    := libserialport libcjson cmocka
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libserialport libcjson 2>/dev/null)
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wconversion -Wsign-conversion
+PKG_CFLAGS  := $(shell pkg-config --cflags libserialport libcjson 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs libserialport libcjson 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
-CPPFLAGS := -Iinclude -Ifirmware/core -D_DEFAULT_SOURCE
-STD_CORE := -std=c99 -pedantic
-STD_HOST := -std=c11
-
-# Two object trees: rel (the programs) and asan (what `make test` runs).
-CFLAGS_rel  := -O2 -g $(WARN)
-CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN)
-LDFLAGS_rel  :=
-LDFLAGS_asan := -fsanitize=address,undefined
-
-CORE_SRC := $(sort $(wildcard firmware/core/*.c))
-HOST_SRC := $(filter-out firmware/port/host/bmsmon.c,$(sort $(wildcard firmware/port/host/*.c)))
-SIM_SRC  := $(sort $(wildcard sim/*.c))
-HIL_SRC  := $(sort $(wildcard hil/*.c))
-# bmsviz alone links SDL: its SDL sources stay out of librig.a, so the unit tests never need
-# SDL; its model, layout and socket code (tools/viz_*.c but viz_draw.c) are plain library code.
-VIZ_SDL_SRC := tools/bmsviz.c tools/viz_draw.c
 SDL_PKGS    := sdl2 SDL2_ttf SDL2_image
 SDL_CFLAGS  := $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
 SDL_LIBS    := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
-# tools/ holds the program mains and what only they use: bmssim's subcommands (tools/bmssim_*.c)
-# compose the emulator and the judge, so they live above both; like every non-main source they
-# go into librig.a, and MAIN_<prog> names the main itself.
-TOOL_SRC := $(filter-out tools/bmsdecode.c tools/bmssim.c $(VIZ_SDL_SRC),$(sort $(wildcard tools/*.c)))
-LIB_SRC  := $(CORE_SRC) $(HOST_SRC) $(SIM_SRC) $(HIL_SRC) $(TOOL_SRC)
-PROGS    := bmsmon bmssim bmsdecode bmsviz
-MAIN_bmsmon    := firmware/port/host/bmsmon
-MAIN_bmssim    := tools/bmssim
-MAIN_bmsdecode := tools/bmsdecode
-MAIN_bmsviz    := tools/bmsviz
+SYS_LIBS    := -lutil -lm
+STD_CORE := -std=c99 -pedantic
+STD_HOST := -std=c11
+
+# ---- parts ---------------------------------------------------------------------------------
+PARTS     := core lib sim hil viz
+SRC_core  := $(sort $(wildcard firmware/core/*.c))
+SRC_lib   := $(sort $(wildcard lib/*.c))
+SRC_sim   := $(sort $(wildcard sim/*.c))
+SRC_hil   := $(sort $(wildcard hil/*.c))
+# viz_draw.c is the viewer's SDL half: it goes with bmsviz alone, so nothing else needs SDL.
+SRC_viz   := $(filter-out viz/viz_draw.c,$(sort $(wildcard viz/*.c)))
+# The header parts each part may include (its own first).
+REACH_core := core
+REACH_lib  := lib core
+REACH_sim  := sim core lib
+REACH_hil  := hil sim core lib
+REACH_viz  := viz core lib
+REACH_port := core lib
+REACH_all  := $(PARTS)
+
+# Programs: their own sources, the archives they link (in link order) and extra libraries.
+PROGS := bmsmon bmssim bmsdecode bmsviz
+SRC_bmsmon     := firmware/port/host/bmsmon.c
+SRC_bmssim     := $(sort $(wildcard tools/bmssim*.c))
+SRC_bmsdecode  := tools/bmsdecode.c
+SRC_bmsviz     := tools/bmsviz.c viz/viz_draw.c
+LINK_bmsmon    := lib core
+LINK_bmssim    := hil sim lib core
+LINK_bmsdecode := sim lib core
+LINK_bmsviz    := viz lib core
+LIBS_bmsviz    := $(SDL_LIBS)
+
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_HELP := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
-BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_HELP := $(filter-out $(FUZZ_SRC),$(sort $(wildcard tests/fuzz/*.c)))
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
+
+# Each part's include root: build/inc/<part>/bmsrig/ holds links to the header folders it may
+# reach, and only those.
+INC_DIRS := $(foreach p,$(PARTS) port all,build/inc/$(p)/bmsrig)
+$(foreach p,$(PARTS) port all,$(eval build/inc/$(p)/bmsrig: Makefile ; \
+	@rm -rf $$@ && mkdir -p $$@ && $$(foreach r,$(REACH_$(p)),ln -s $(CURDIR)/include/bmsrig/$$(r) $$@/$$(r) &&) true))
+part_of = $(strip $(if $(filter firmware/core/%,$1),core,$(if $(filter lib/%,$1),lib,\
+	$(if $(filter sim/%,$1),sim,$(if $(filter hil/%,$1),hil,$(if $(filter viz/%,$1),viz,\
+	$(if $(filter firmware/port/host/%,$1),port,all)))))))
 
 .PHONY: all run test bench fuzz lx106 lx106-measure deps clean
 .SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
-# ---- per-variant rules -------------------------------------------------------------------
+# ---- variants: rel (the programs), asan (what `make test` runs), fuzz (clang, libFuzzer) ----
+CC_rel    := $(CC)
+CC_asan   := $(CC)
+CC_fuzz   := $(CLANG)
+CFLAGS_rel  := -O2 -g $(WARN)
+CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN)
+CFLAGS_fuzz := -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(WARN)
+LDFLAGS_rel  :=
+LDFLAGS_asan := -fsanitize=address,undefined
+LDFLAGS_fuzz := -fsanitize=fuzzer,address,undefined
+
 define variant
-build/$(1)/firmware/core/%.o: firmware/core/%.c
+build/$(1)/firmware/core/%.o: firmware/core/%.c | build/inc/core/bmsrig
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(STD_CORE) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
-build/$(1)/%.o: %.c
+	$$(CC_$(1)) -Ibuild/inc/core -Ifirmware/core $$(STD_CORE) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+build/$(1)/%.o: %.c | $(INC_DIRS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(STD_HOST) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
-build/$(1)/librig.a: $$(LIB_SRC:%.c=build/$(1)/%.o)
-	@rm -f $$@
+	$$(CC_$(1)) -Ibuild/inc/$$(call part_of,$$<) $$(if $$(filter tests/%,$$<),-Itests/unit) -D_DEFAULT_SOURCE $$(PKG_CFLAGS) $$(CMOCKA_CFLAGS) \
+		$$(STD_HOST) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+$(foreach p,$(PARTS),
+build/$(1)/lib$(p).a: $$(SRC_$(p):%.c=build/$(1)/%.o)
+	@mkdir -p $$(@D) && rm -f $$@
 	$$(AR) rcs $$@ $$^
+)
 endef
-$(eval $(call variant,rel))
-$(eval $(call variant,asan))
+$(foreach v,rel asan fuzz,$(eval $(call variant,$(v))))
+archives = $(foreach p,$(2),build/$(1)/lib$(p).a)
 
-# Each program is its main object plus the library; MAIN_<prog> names its main source.
-.SECONDEXPANSION:
-build/bin/%: build/rel/$$(MAIN_$$*).o build/rel/librig.a
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_rel) -o $@ $^ $(PKG_LIBS) -lutil -lm
+# Each program: its sources and the archives its arrows allow.
+define program
+build/bin/$(1): $(SRC_$(1):%.c=build/rel/%.o) $(call archives,rel,$(LINK_$(1)))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS_rel) -o $$@ $$^ $$(PKG_LIBS) $$(LIBS_$(1)) $$(SYS_LIBS)
+build/asan/bin/$(1): $(SRC_$(1):%.c=build/asan/%.o) $(call archives,asan,$(LINK_$(1)))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS_asan) -o $$@ $$^ $$(PKG_LIBS) $$(LIBS_$(1)) $$(SYS_LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call program,$(p))))
+$(foreach v,rel asan,$(SRC_bmsviz:%.c=build/$(v)/%.o)): PKG_CFLAGS += $(SDL_CFLAGS)
 
-build/asan/bin/%: build/asan/$$(MAIN_$$*).o build/asan/librig.a
+# Tests reach everything.
+ALL_AR = $(call archives,$(1),hil sim viz lib core)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) $(call ALL_AR,asan)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) -lutil -lm
-
-# bmsviz: its SDL objects, the library, SDL. Explicit rules win over the pattern rules above.
-$(foreach v,rel asan,$(VIZ_SDL_SRC:%.c=build/$(v)/%.o)): CPPFLAGS += $(SDL_CFLAGS)
-build/bin/bmsviz: $(VIZ_SDL_SRC:%.c=build/rel/%.o) build/rel/librig.a
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_rel) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lutil -lm
-build/asan/bin/bmsviz: $(VIZ_SDL_SRC:%.c=build/asan/%.o) build/asan/librig.a
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lutil -lm
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(SYS_LIBS)
 
 # The viewer's test helpers (tests/viz/): a PNG pixel probe and a fake bmssim control socket.
 VIZ_TEST_BINS := build/asan/tests/viz/pngcheck build/asan/tests/viz/fakectl
-build/asan/tests/viz/pngcheck: tests/viz/pngcheck.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(SDL_CFLAGS) $(STD_HOST) $(CFLAGS_asan) -o $@ $< $(SDL_LIBS)
-build/asan/tests/viz/fakectl: tests/viz/fakectl.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(STD_HOST) $(CFLAGS_asan) -o $@ $< $(PKG_LIBS)
+build/asan/tests/viz/pngcheck: build/asan/tests/viz/pngcheck.o
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(SDL_LIBS)
+build/asan/tests/viz/pngcheck.o: PKG_CFLAGS += $(SDL_CFLAGS)
+build/asan/tests/viz/fakectl: build/asan/tests/viz/fakectl.o
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS)
 
-UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
-build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) build/asan/librig.a
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_asan) -o $@ $< $(UNIT_HELP:%.c=build/asan/%.o) build/asan/librig.a $(PKG_LIBS) $(CMOCKA_LIBS) -lutil -lm
-
-# ---- fuzzing (clang libFuzzer) -----------------------------------------------------------
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
-FUZZ_EXTRA := $(wildcard sim/*_json.c) $(filter-out $(FUZZ_SRC),$(sort $(wildcard tests/fuzz/*.c)))
-FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-# A target that needs host sources beyond the core names them in FUZZ_WITH_<target>.
-FUZZ_WITH_fuzz_expr     := hil/expect.c
-FUZZ_WITH_fuzz_replay   := sim/replay.c
-FUZZ_WITH_fuzz_board_demux := hil/dut_board.c hil/dut_spec.c firmware/port/host/serial.c
-FUZZ_WITH_fuzz_viz_line := tools/viz_model.c
-FUZZ_WITH_fuzz_scenario := $(filter-out sim/control.c sim/loop.c sim/pty.c sim/sim.c sim/timeline.c sim/transport_mem.c,$(SIM_SRC)) \
-                           hil/expect.c hil/scenario_judge.c firmware/port/host/serial.c
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FUZZ_EXTRA) $$(FUZZ_WITH_$$*)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(sort $(FUZZ_EXTRA) $(FUZZ_WITH_$*)) $(PKG_LIBS) -lm
+# ---- fuzzing (clang libFuzzer): each target links the archives, which take what it uses ----
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_HELP:%.c=build/fuzz/%.o) $(call ALL_AR,fuzz)
+	$(CLANG) $(LDFLAGS_fuzz) -o $@ $^ $(PKG_LIBS) $(SYS_LIBS)
 fuzz: $(FUZZ_BINS)
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
 XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
-          -fdata-sections -Wall -Wextra -Werror -Iinclude -Ifirmware/core
-LX_OBJS := $(CORE_SRC:firmware/core/%.c=build/lx106/%.o)
+          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core
+LX_OBJS := $(SRC_core:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
@@ -163,12 +188,12 @@ RUN_SCENARIO := scenarios/jbd-16s-24h-solar-day-tracks-the-pack.json
 run: all
 	build/bin/bmssim run $(RUN_SCENARIO)
 
-bench: all $(LX_ELF) build/bench/bench_codec build/bench/bench_protocols build/bench/bench_pty build/bench/bench_many
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=build/bench/%)
+bench: all $(LX_ELF) $(BENCH_BINS)
 	@tests/bench/run-bench
-
-build/bench/%: tests/bench/%.c tests/bench/bench.h build/rel/librig.a
+build/bench/%: build/rel/tests/bench/%.o build/rel/tests/unit/fake_io.o $(call ALL_AR,rel)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(PKG_CFLAGS) $(STD_HOST) -O2 -g $(WARN) -o $@ $< tests/unit/fake_io.c build/rel/librig.a $(PKG_LIBS) $(CMOCKA_LIBS) -lutil -lm
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(SYS_LIBS)
 
 deps:
 	@tools/deps

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/dut.h"
+#include "bmsrig/hil/dut.h"
 
 #define LINE_MAX_BYTES 1024u
 #define RECONNECT_MS 500u
@@ -15,8 +15,8 @@ static const char PREFIX[] = "BMSRIG";
 
 struct dut_board {
 	struct dut_spec spec;
-	struct rig_serial *bms;            /* the runner's; read for the relay line only */
-	struct rig_serial *console;        /* NULL: shared with the BMS port, or gone */
+	struct host_serial *bms;            /* the runner's; read for the relay line only */
+	struct host_serial *console;        /* NULL: shared with the BMS port, or gone */
 	int lost;
 	uint32_t retry_ms;
 	int active_high;                   /* from the banner: the relay closes with the pin high */
@@ -91,17 +91,17 @@ static void banner_line(void *ctx, const char *line)
 
 /* Reset as the boards' USB bridges expect (esptool's way): EN low while RTS is asserted and
  * DTR is not, so DTR is released for the pulse. */
-static rig_rc pulse_reset(struct dut_board *b, struct rig_serial *port, const char *path, char *err,
+static rig_rc pulse_reset(struct dut_board *b, struct host_serial *port, const char *path, char *err,
                           size_t errcap)
 {
-	enum rig_line other = b->spec.reset_line == RIG_LINE_RTS ? RIG_LINE_DTR : RIG_LINE_RTS;
-	rig_rc rc = rig_serial_set_line(port, other, 0);
+	enum host_line other = b->spec.reset_line == HOST_LINE_RTS ? HOST_LINE_DTR : HOST_LINE_RTS;
+	rig_rc rc = host_serial_set_line(port, other, 0);
 
 	if (rc == RIG_OK)
-		rc = rig_serial_set_line(port, (enum rig_line)b->spec.reset_line, 1);
+		rc = host_serial_set_line(port, (enum host_line)b->spec.reset_line, 1);
 	if (rc == RIG_OK) {
 		sleep_ms(RESET_PULSE_MS);
-		rc = rig_serial_set_line(port, (enum rig_line)b->spec.reset_line, 0);
+		rc = host_serial_set_line(port, (enum host_line)b->spec.reset_line, 0);
 	}
 	if (rc != RIG_OK)
 		snprintf(err, errcap, "%s: cannot pulse the reset line: %s", path,
@@ -113,17 +113,17 @@ static rig_rc pulse_reset(struct dut_board *b, struct rig_serial *port, const ch
 static rig_rc wait_banner(struct dut_board *b, const char *path, char *err, size_t errcap)
 {
 	struct banner_wait w = { b, 0 };
-	struct rig_serial *port = b->console ? b->console : b->bms;
+	struct host_serial *port = b->console ? b->console : b->bms;
 	uint32_t t0 = wall_ms();
 	uint8_t buf[256], scratch[256];
 
 	while (!w.seen && wall_ms() - t0 < b->spec.banner_ms) {
-		struct pollfd p = { rig_serial_fd(port), POLLIN, 0 };
+		struct pollfd p = { host_serial_fd(port), POLLIN, 0 };
 		int32_t n;
 
 		if (poll(&p, 1, 50) <= 0)
 			continue;
-		n = rig_serial_read(port, buf, sizeof buf);
+		n = host_serial_read(port, buf, sizeof buf);
 		if (n < 0) {
 			snprintf(err, errcap, "%s: the port went away while waiting for the board", path);
 			return RIG_ERR_IO;
@@ -141,7 +141,7 @@ static rig_rc wait_banner(struct dut_board *b, const char *path, char *err, size
 	return RIG_OK;
 }
 
-rig_rc dut_board_open(struct dut_board **out, const struct dut_spec *d, struct rig_serial *bms,
+rig_rc dut_board_open(struct dut_board **out, const struct dut_spec *d, struct host_serial *bms,
                       char *err, size_t errcap)
 {
 	struct dut_board *b = calloc(1, sizeof *b);
@@ -157,13 +157,13 @@ rig_rc dut_board_open(struct dut_board **out, const struct dut_spec *d, struct r
 	b->bms = bms;
 	b->active_high = 1;
 	if (d->console[0])
-		rc = rig_serial_open(&b->console, d->console, d->console_baud, err, errcap);
+		rc = host_serial_open(&b->console, d->console, d->console_baud, err, errcap);
 	if (rc == RIG_OK && d->reset_line >= 0)
 		rc = pulse_reset(b, b->console ? b->console : bms, path, err, errcap);
 	if (rc == RIG_OK && d->relay_line >= 0) {
 		int level;
 
-		if ((rc = rig_serial_get_line(bms, (enum rig_line)d->relay_line, &level)) != RIG_OK)
+		if ((rc = host_serial_get_line(bms, (enum host_line)d->relay_line, &level)) != RIG_OK)
 			snprintf(err, errcap, "%s: cannot read the relay line: %s", d->bms_port,
 			         rc == RIG_ERR_UNSUPPORTED ? "the port has no modem lines (a pty?)" : rig_rc_str(rc));
 	}
@@ -182,13 +182,13 @@ void dut_board_close(struct dut_board *b)
 {
 	if (!b)
 		return;
-	rig_serial_close(b->console);
+	host_serial_close(b->console);
 	free(b);
 }
 
 int dut_board_fd(const struct dut_board *b)
 {
-	return b->console ? rig_serial_fd(b->console) : -1;
+	return b->console ? host_serial_fd(b->console) : -1;
 }
 
 void dut_board_pump(struct dut_board *b, uint32_t now_ms, void (*on_line)(void *ctx, const char *line),
@@ -205,17 +205,17 @@ void dut_board_pump(struct dut_board *b, uint32_t now_ms, void (*on_line)(void *
 		if ((int32_t)(now_ms - b->retry_ms) < 0)
 			return;
 		b->retry_ms = now_ms + RECONNECT_MS;
-		if (rig_serial_open(&b->console, b->spec.console, b->spec.console_baud, err, sizeof err) != RIG_OK)
+		if (host_serial_open(&b->console, b->spec.console, b->spec.console_baud, err, sizeof err) != RIG_OK)
 			return;
 		b->lost = 0;
 		b->n = 0;
 		if (on_event)
 			on_event(ctx, "back");
 	}
-	while ((n = rig_serial_read(b->console, buf, sizeof buf)) > 0)
+	while ((n = host_serial_read(b->console, buf, sizeof buf)) > 0)
 		take_lines(b, buf, (size_t)n, on_line, ctx);
 	if (n < 0) {
-		rig_serial_close(b->console);
+		host_serial_close(b->console);
 		b->console = NULL;
 		b->lost = 1;
 		b->retry_ms = now_ms + RECONNECT_MS;
@@ -228,7 +228,7 @@ int dut_board_relay(struct dut_board *b)
 {
 	int bit;
 
-	if (b->spec.relay_line < 0 || rig_serial_get_line(b->bms, (enum rig_line)b->spec.relay_line, &bit) != RIG_OK)
+	if (b->spec.relay_line < 0 || host_serial_get_line(b->bms, (enum host_line)b->spec.relay_line, &bit) != RIG_OK)
 		return -1;
 	/* A TTL adapter's modem inputs are active low: the status bit is set while the pin is low. */
 	return (bit == 0) == (b->active_high != 0);

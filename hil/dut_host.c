@@ -7,19 +7,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmsrig/dut.h"
-#include "bmsrig/fw.h"
-#include "bmsrig/hil.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/scenario_judge.h"
-#include "bmsrig/sim.h"
+#include "bmsrig/hil/dut.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/hil/hil.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/hil/scenario_judge.h"
+#include "bmsrig/sim/sim.h"
 
 #define CMD_BYTES 8192u
 
 struct proc_dut {
 	struct dut_env env;
 	int (*program)(const char *dir, char *out, size_t cap);
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct dut_proc *proc;
 	int status;                        /* wait status once stopped; -1 before */
 };
@@ -62,7 +62,7 @@ static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
 	         "'%s' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
 	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
 	         "--temp-hyst-dk %u --silent-polls %u%s -q",
-	         prog, fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
+	         prog, rig_fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
 	         f->client.address,
 	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
 	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
@@ -70,17 +70,17 @@ static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
 	return 1;
 }
 
-static void on_readable(struct rig_loop *loop, int fd, void *ctx)
+static void on_readable(struct host_loop *loop, int fd, void *ctx)
 {
 	struct proc_dut *d = ctx;
 
 	if (dut_proc_pump(d->proc, d->env.line, d->env.ctx)) {
-		rig_loop_del_fd(loop, fd);
+		host_loop_del_fd(loop, fd);
 		d->env.gone(d->env.ctx);
 	}
 }
 
-rig_rc dut_process_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap)
+rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
 {
 	struct proc_dut *d = self;
 	char cmd[CMD_BYTES];
@@ -95,7 +95,7 @@ rig_rc dut_process_start(void *self, struct rig_loop *loop, struct sim *sim, cha
 	if (dut_proc_start(&d->proc, cmd, sim_port(sim), d->env.quiet_stderr, err, errcap) != RIG_OK)
 		return RIG_ERR_IO;
 	err[0] = 0;
-	return rig_loop_add_fd(loop, dut_proc_fd(d->proc), on_readable, d);
+	return host_loop_add_fd(loop, dut_proc_fd(d->proc), on_readable, d);
 }
 
 void dut_process_stop(void *self)
@@ -104,7 +104,7 @@ void dut_process_stop(void *self)
 
 	if (!d->proc)
 		return;
-	rig_loop_del_fd(d->loop, dut_proc_fd(d->proc));
+	host_loop_del_fd(d->loop, dut_proc_fd(d->proc));
 	d->status = dut_proc_stop(d->proc, d->env.grace_ms ? d->env.grace_ms : 500);
 	dut_proc_free(d->proc);
 	d->proc = NULL;

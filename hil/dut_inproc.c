@@ -4,15 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bmsrig/dut.h"
-#include "bmsrig/fw.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/scenario_judge.h"
-#include "bmsrig/transport_mem.h"
+#include "bmsrig/hil/dut.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/hil/scenario_judge.h"
+#include "bmsrig/sim/transport_mem.h"
 
 struct inproc_dut {
 	struct dut_env env;
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim_mem *line;
 	struct fw fw;
 };
@@ -40,7 +40,7 @@ static const struct sim_transport *inproc_transport(void *self)
 }
 
 /* The core's HAL */
-static uint32_t hal_now(void *ctx) { return rig_loop_now_ms(((struct inproc_dut *)ctx)->loop); }
+static uint32_t hal_now(void *ctx) { return host_loop_now_ms(((struct inproc_dut *)ctx)->loop); }
 
 static void hal_telemetry(void *ctx, const char *line)
 {
@@ -49,16 +49,16 @@ static void hal_telemetry(void *ctx, const char *line)
 	d->env.line(d->env.ctx, line);
 }
 
-static int fw_tick(struct rig_loop *loop, uint32_t id, void *ctx)
+static int fw_tick(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct inproc_dut *d = ctx;
 
 	(void)id;
-	fw_step(&d->fw, rig_loop_now_ms(loop));
+	rig_fw_step(&d->fw, host_loop_now_ms(loop));
 	return (int)d->env.dut->step_ms;
 }
 
-static rig_rc inproc_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap)
+static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
 {
 	struct inproc_dut *d = self;
 	struct fw_hal hal = { { 0 }, d, hal_now, NULL, hal_telemetry, NULL };
@@ -68,8 +68,8 @@ static rig_rc inproc_start(void *self, struct rig_loop *loop, struct sim *sim, c
 	d->loop = loop;
 	sim_mem_attach(d->line, loop, sim);
 	hal.bms = sim_mem_client(d->line);
-	fw_init(&d->fw, &hal, &d->env.dut->fw);
-	return rig_loop_add_timer(loop, d->env.dut->step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
+	rig_fw_init(&d->fw, &hal, &d->env.dut->fw);
+	return host_loop_add_timer(loop, d->env.dut->step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
 }
 
 static void inproc_free(void *self)

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bmsrig/hil.h"
+#include "bmsrig/hil/hil.h"
 
 extern char **environ;
 

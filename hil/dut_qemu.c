@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmsrig/dut.h"
+#include "bmsrig/hil/dut.h"
 
 /* firmware/port/qemu-lx106/bmsmon-qemu of the tree this program was built in (it lives in
  * build/bin or build/asan/bin), found by walking up. */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/hil.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/hil/hil.h"
+#include "bmsrig/core/telemetry.h"
 
 static int get_num(const cJSON *o, const char *key, double *v)
 {

@@ -6,28 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/dut.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/personality.h"
-#include "bmsrig/scenario.h"
-#include "bmsrig/sim.h"
+#include "bmsrig/hil/dut.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/scenario.h"
+#include "bmsrig/sim/sim.h"
 
 struct serial_dut {
 	struct dut_env env;
-	struct rig_loop *loop;
-	struct rig_serial *bms_port;       /* the port the board's BMS UART is on */
+	struct host_loop *loop;
+	struct host_serial *bms_port;       /* the port the board's BMS UART is on */
 	struct dut_board *board;
 	struct sim_transport port;         /* the emulator's side of bms_port */
 };
 
-static int ser_fd(const void *h) { return rig_serial_fd(((const struct serial_dut *)h)->bms_port); }
-static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return rig_serial_write(((struct serial_dut *)h)->bms_port, p, n); }
+static int ser_fd(const void *h) { return host_serial_fd(((const struct serial_dut *)h)->bms_port); }
+static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return host_serial_write(((struct serial_dut *)h)->bms_port, p, n); }
 
 static int32_t ser_read(void *h, uint8_t *p, uint16_t cap)
 {
 	struct serial_dut *d = h;
 	uint8_t raw[512];
-	int32_t n = rig_serial_read(d->bms_port, raw, cap < sizeof raw ? cap : sizeof raw);
+	int32_t n = host_serial_read(d->bms_port, raw, cap < sizeof raw ? cap : sizeof raw);
 
 	if (n <= 0 || d->env.spec->console[0]) {
 		if (n > 0)
@@ -51,7 +51,7 @@ static rig_rc serial_open(void **self, const struct dut_env *env, char *err, siz
 	}
 	d->env = *env;
 	d->port = (struct sim_transport){ d, ser_fd, ser_read, ser_write, NULL, NULL, env->spec->bms_port };
-	if (rig_serial_open(&d->bms_port, env->spec->bms_port, baud, err, errcap) != RIG_OK ||
+	if (host_serial_open(&d->bms_port, env->spec->bms_port, baud, err, errcap) != RIG_OK ||
 	    dut_board_open(&d->board, env->spec, d->bms_port, err, errcap) != RIG_OK)
 		return RIG_ERR_IO;
 	return RIG_OK;
@@ -62,7 +62,7 @@ static const struct sim_transport *serial_transport(void *self)
 	return &((struct serial_dut *)self)->port;
 }
 
-static void on_console_readable(struct rig_loop *loop, int fd, void *ctx);
+static void on_console_readable(struct host_loop *loop, int fd, void *ctx);
 
 /* Unplugged, the console is closed and tried again from the engine's tick. */
 static void on_board_event(void *ctx, const char *what)
@@ -71,9 +71,9 @@ static void on_board_event(void *ctx, const char *what)
 	int back = !strcmp(what, "back");
 
 	fprintf(stderr, "bmssim run: %s: console %s at %.3f s%s\n", d->env.spec->console,
-	        back ? "back" : "lost", rig_loop_now_ms(d->loop) / 1000.0, back ? "" : "; reconnecting");
+	        back ? "back" : "lost", host_loop_now_ms(d->loop) / 1000.0, back ? "" : "; reconnecting");
 	if (back)
-		(void)rig_loop_add_fd(d->loop, dut_board_fd(d->board), on_console_readable, d);
+		(void)host_loop_add_fd(d->loop, dut_board_fd(d->board), on_console_readable, d);
 }
 
 /* dut_board_pump takes one context for lines and events: lines go on to the runner. */
@@ -84,16 +84,16 @@ static void on_console_line(void *ctx, const char *line)
 	d->env.line(d->env.ctx, line);
 }
 
-static void on_console_readable(struct rig_loop *loop, int fd, void *ctx)
+static void on_console_readable(struct host_loop *loop, int fd, void *ctx)
 {
 	struct serial_dut *d = ctx;
 
-	dut_board_pump(d->board, rig_loop_now_ms(loop), on_console_line, on_board_event, d);
+	dut_board_pump(d->board, host_loop_now_ms(loop), on_console_line, on_board_event, d);
 	if (dut_board_fd(d->board) != fd)
-		rig_loop_del_fd(loop, fd);
+		host_loop_del_fd(loop, fd);
 }
 
-static rig_rc serial_start(void *self, struct rig_loop *loop, struct sim *sim, char *err, size_t errcap)
+static rig_rc serial_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
 {
 	struct serial_dut *d = self;
 
@@ -102,7 +102,7 @@ static rig_rc serial_start(void *self, struct rig_loop *loop, struct sim *sim, c
 	err[0] = 0;
 	d->loop = loop;
 	return dut_board_fd(d->board) < 0 ? RIG_OK
-	       : rig_loop_add_fd(loop, dut_board_fd(d->board), on_console_readable, d);
+	       : host_loop_add_fd(loop, dut_board_fd(d->board), on_console_readable, d);
 }
 
 /* A console that is gone is tried again on the engine's clock. */
@@ -127,7 +127,7 @@ static void serial_free(void *self)
 	if (!d)
 		return;
 	dut_board_close(d->board);
-	rig_serial_close(d->bms_port);
+	host_serial_close(d->bms_port);
 	free(d);
 }
 

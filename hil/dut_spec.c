@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/dut.h"
+#include "bmsrig/hil/dut.h"
 
 static const char *const kind_names[] = { "inproc", "host", "qemu", "serial" };
 
@@ -47,8 +47,8 @@ static int set_line(int *dst, const char *v, size_t n, int want_input)
 		*dst = -1;
 		return 1;
 	}
-	line = rig_line_find(buf);
-	if (line < 0 || rig_line_is_input((enum rig_line)line) != want_input)
+	line = host_line_find(buf);
+	if (line < 0 || host_line_is_input((enum host_line)line) != want_input)
 		return 0;
 	*dst = line;
 	return 1;
@@ -75,7 +75,7 @@ static int set_option(struct dut_spec *d, const char *k, size_t kn, const char *
 	case 2: ok = set_line(&d->reset_line, v, vn, 0); break;
 	case 3: ok = set_text(d->banner, sizeof d->banner, v, vn); break;
 	case 4: ok = set_u32(&d->banner_ms, v, vn, 600000); break;
-	case 5: ok = set_u32(&d->console_baud, v, vn, 4000000) && rig_serial_baud_ok(d->console_baud); break;
+	case 5: ok = set_u32(&d->console_baud, v, vn, 4000000) && host_serial_baud_ok(d->console_baud); break;
 	default:
 		snprintf(why, whycap, "unknown option \"%.*s\" (console, relay, reset, banner, banner_ms, "
 		         "console_baud)", (int)kn, k);

@@ -92,7 +92,7 @@
  *
  * THE JUDGE: see expect_step below. expect_result starts zeroed (EXPECT_PENDING).
  */
-#include "bmsrig/expect.h"
+#include "bmsrig/hil/expect.h"
 
 #include <math.h>
 #include <stdarg.h>

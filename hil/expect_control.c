@@ -2,8 +2,8 @@
  * verdict events, which the socket (sim/control.c) publishes without knowing what they are. */
 #include <cjson/cJSON.h>
 
-#include "bmsrig/control.h"
-#include "bmsrig/expect.h"
+#include "bmsrig/sim/control.h"
+#include "bmsrig/hil/expect.h"
 
 static const char *const expect_states[] = {
 	[EXPECT_PENDING] = "pending", [EXPECT_PASSED] = "passed", [EXPECT_FAILED] = "failed"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmsrig/runner.h"
+#include "bmsrig/hil/runner.h"
 
 /* Text and attribute values: the five XML specials escaped, control characters (which XML 1.0
  * cannot carry) shown as '?', tabs and newlines kept. */

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/expect.h"
-#include "bmsrig/sim.h"
+#include "bmsrig/hil/expect.h"
+#include "bmsrig/sim/sim.h"
 
 /* ---- the truth (hil/run_truth.c) ------------------------------------------------------------ */
 

@@ -10,17 +10,17 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "bmsrig/control.h"
-#include "bmsrig/dut.h"
-#include "bmsrig/hil.h"
-#include "bmsrig/runner.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/sim/control.h"
+#include "bmsrig/hil/dut.h"
+#include "bmsrig/hil/hil.h"
+#include "bmsrig/hil/runner.h"
+#include "bmsrig/core/telemetry.h"
 
 static const char *const PROG = "bmssim";
 
 struct run_serve {
 	struct run_serve_opts o;
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim *sim;
 	void *dut;
 	struct verdict verdict;
@@ -113,10 +113,10 @@ static void on_dut_gone(void *ctx)
 	struct run_serve *s = ctx;
 
 	s->dut_done = 1;
-	rig_loop_stop(s->loop);
+	host_loop_stop(s->loop);
 }
 
-rig_rc run_serve_start(struct run_serve **out, struct rig_loop *loop, struct sim *sim,
+rig_rc run_serve_start(struct run_serve **out, struct host_loop *loop, struct sim *sim,
                        const struct run_serve_opts *o, char *err, size_t errcap)
 {
 	struct run_serve *s = calloc(1, sizeof *s);

@@ -1,8 +1,8 @@
 /* The truth the judge holds a DUT to (run_parts.h). */
 #include <string.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/jbd.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/core/jbd.h"
 #include "run_parts.h"
 
 /* The measured parts a sample carries (pack, cells, temperatures), into a view. */

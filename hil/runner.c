@@ -13,15 +13,15 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/dut.h"
-#include "bmsrig/hil.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/runner.h"
-#include "bmsrig/sim.h"
-#include "bmsrig/telemetry.h"
-#include "bmsrig/timeline.h"
-#include "bmsrig/util_json.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/hil/dut.h"
+#include "bmsrig/hil/hil.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/hil/runner.h"
+#include "bmsrig/sim/sim.h"
+#include "bmsrig/core/telemetry.h"
+#include "bmsrig/sim/timeline.h"
+#include "bmsrig/lib/util_json.h"
 #include "run_parts.h"
 
 #define JUDGE_MS SIM_STEP_MS
@@ -39,7 +39,7 @@ struct run {
 	const struct scenario_judge *jd;   /* the DUT's settings and the expectations */
 	const struct run_opts *o;
 	struct run_report *rep;
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim *sim;
 	struct timeline tl;
 	/* the device under test: the runner calls only its table */
@@ -83,7 +83,7 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 
 	control_frame(r->o->control, unit, dir, wire, n);
 	r->rep->frames++;
-	w->t_ms = rig_loop_now_ms(r->loop);
+	w->t_ms = host_loop_now_ms(r->loop);
 	w->dir = dir;
 	/* Every frame of a long run passes here: no printf. */
 	for (i = 0; i < shown; i++) {
@@ -94,7 +94,7 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx", w->hex);
 	if (r->o->trace) {
-		cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "frame"), *hex = cJSON_CreateObject();
+		cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "frame"), *hex = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "dir", dir == PERS_RX ? "rx" : "tx");
 		json_add_hex(hex, "hex", wire, n);
@@ -137,13 +137,13 @@ static void on_dut_line(void *ctx, const char *line)
 	r->have_dut = 1;
 	r->fresh_report = 1;
 	r->seen = r->truth.at_reply;
-	r->dut_at_ms = rig_loop_now_ms(r->loop);
+	r->dut_at_ms = host_loop_now_ms(r->loop);
 	r->rep->dut_reports++;
 	control_dut(r->o->control, 0, line + strlen(TELEMETRY_PREFIX));
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s\n", r->dut_at_ms / 1000.0, line);
 	if (r->o->trace) {
-		cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "dut");
+		cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "dut");
 
 		cJSON_AddItemToObject(o, "report", cJSON_Parse(line + strlen(TELEMETRY_PREFIX)));
 		run_trace_put(r->o->trace, o);
@@ -152,10 +152,10 @@ static void on_dut_line(void *ctx, const char *line)
 
 /* ---- the step: engine, then (the emulator's own timer), then judge ------------------------ */
 
-static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
+static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct run *r = ctx;
-	uint32_t now = rig_loop_now_ms(loop);
+	uint32_t now = host_loop_now_ms(loop);
 	const struct model *m = sim_model(r->sim, 0);
 	double load, short_A;
 	unsigned k, n;
@@ -166,7 +166,7 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
 	for (k = 0; k < n && r->o->trace; k++) {
 		const struct scen_event *e = &r->sc->event[r->fired[r->n_fired + k]];
-		cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "event");
+		cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "event");
 
 		cJSON_AddStringToObject(o, "do", e->kind == SCEN_EV_WIRE_FAULT ? wire_fault_names[e->fault]
 		                                                              : scen_ev_name(e->kind));
@@ -198,7 +198,7 @@ static int engine_tick(struct rig_loop *loop, uint32_t id, void *ctx)
 static void progress(struct run *r, int done)
 {
 	if (r->o->progress)
-		run_progress_draw(&r->bar, r->sc->name, rig_loop_now_ms(r->loop), r->sc->duration_ms, done);
+		run_progress_draw(&r->bar, r->sc->name, host_loop_now_ms(r->loop), r->sc->duration_ms, done);
 }
 
 /*
@@ -242,18 +242,18 @@ static void judge(struct run *r, uint32_t now)
 		progress(r, 0);
 }
 
-static int judge_tick(struct rig_loop *loop, uint32_t id, void *ctx)
+static int judge_tick(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	(void)id;
-	judge(ctx, rig_loop_now_ms(loop));
+	judge(ctx, host_loop_now_ms(loop));
 	return JUDGE_MS;
 }
 
-static int end_tick(struct rig_loop *loop, uint32_t id, void *ctx)
+static int end_tick(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	(void)id;
 	(void)ctx;
-	rig_loop_stop(loop);
+	host_loop_stop(loop);
 	return 0;
 }
 
@@ -322,8 +322,8 @@ static void on_dut_gone(void *ctx)
 
 	if (!r->rep->error[0])
 		snprintf(r->rep->error, sizeof r->rep->error, "the device under test exited at %.3f s",
-		         rig_loop_now_ms(r->loop) / 1000.0);
-	rig_loop_stop(r->loop);
+		         host_loop_now_ms(r->loop) / 1000.0);
+	host_loop_stop(r->loop);
 }
 
 static rig_rc open_dut(struct run *r)
@@ -388,7 +388,7 @@ static void report(struct run *r, uint32_t end_ms)
 		add_case(rep, "the timeline runs", EXPECT_FAILED, end_ms / 1000.0, r->tl.last_error);
 	if (r->o->trace)
 		for (i = 0; i < rep->n_cases; i++) {
-			cJSON *o = run_trace_record(rig_loop_now_ms(r->loop), "verdict");
+			cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "verdict");
 
 			cJSON_AddStringToObject(o, "name", rep->cases[i].name);
 			cJSON_AddStringToObject(o, "state", rep->cases[i].state == EXPECT_PASSED ? "passed" : "failed");
@@ -420,16 +420,16 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 		rc = RIG_ERR_IO;
 		goto fail;
 	}
-	r->loop = o->realtime ? rig_loop_new() : rig_loop_new_virtual();
+	r->loop = o->realtime ? host_loop_new() : host_loop_new_virtual();
 	run_progress_start(&r->bar);
 	if (r->loop && o->rate > 0 && !o->realtime)
-		(void)rig_loop_set_rate(r->loop, o->rate);
+		(void)host_loop_set_rate(r->loop, o->rate);
 	if (!r->loop) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
 		goto fail;
 	}
 	if (o->trace) {
-		cJSON *t = run_trace_record(rig_loop_now_ms(r->loop), "scenario");
+		cJSON *t = run_trace_record(host_loop_now_ms(r->loop), "scenario");
 
 		cJSON_AddStringToObject(t, "name", sc->name);
 		cJSON_AddStringToObject(t, "path", sc->path);
@@ -440,7 +440,7 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 		run_trace_put(r->o->trace, t);
 	}
 	/* Made before the emulator's step timer, so at each step the load is set first. */
-	if (!rig_loop_add_timer(r->loop, JUDGE_MS, engine_tick, r)) {
+	if (!host_loop_add_timer(r->loop, JUDGE_MS, engine_tick, r)) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
 		goto out;
 	}
@@ -463,18 +463,18 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 			snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		goto out;
 	}
-	if (!rig_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r) ||
-	    !rig_loop_add_timer(r->loop, sc->duration_ms, end_tick, r)) {
+	if (!host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r) ||
+	    !host_loop_add_timer(r->loop, sc->duration_ms, end_tick, r)) {
 		snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		rc = RIG_ERR_SPACE;
 		goto out;
 	}
-	if (rig_loop_run(r->loop) != RIG_OK) {
+	if (host_loop_run(r->loop) != RIG_OK) {
 		snprintf(rep->error, sizeof rep->error, "event loop: poll failed");
 		rc = RIG_ERR_IO;
 		goto out;
 	}
-	end_ms = rig_loop_now_ms(r->loop);
+	end_ms = host_loop_now_ms(r->loop);
 	progress(r, 1);
 	if (!rep->error[0]) {
 		if (end_ms % JUDGE_MS)
@@ -493,7 +493,7 @@ out:
 		control_detach(o->control);
 	if (r->sim)
 		sim_close(r->sim);
-	rig_loop_free(r->loop);
+	host_loop_free(r->loop);
 fail:
 	if (r->dut_self)
 		r->dut_ops->free(r->dut_self);

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/pack_state.h"
-#include "bmsrig/scenario_judge.h"
-#include "bmsrig/scenario_reader.h"
+#include "bmsrig/core/pack_state.h"
+#include "bmsrig/hil/scenario_judge.h"
+#include "bmsrig/sim/scenario_reader.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -33,7 +33,7 @@ static rig_rc dut_proto(struct scen_reader *c, const cJSON *v, void *base)
 	struct scen_dut *d = base;
 	char names[128] = "", g[SCEN_GOT_MAX + 24];
 	size_t n = 0;
-	int p = cJSON_IsString(v) ? fw_proto_find(v->valuestring) : -1;
+	int p = cJSON_IsString(v) ? rig_fw_proto_find(v->valuestring) : -1;
 	unsigned i;
 
 	if (p >= 0) {
@@ -41,7 +41,7 @@ static rig_rc dut_proto(struct scen_reader *c, const cJSON *v, void *base)
 		return RIG_OK;
 	}
 	for (i = 0; i < FW_PROTO_COUNT; i++)
-		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", fw_protos[i].name);
+		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", rig_fw_protos[i].name);
 	return scen_fail(c, 0, "expected one of %s, got %s", names, scen_got(c, v, !cJSON_IsString(v), g, sizeof g));
 }
 
@@ -108,7 +108,7 @@ static rig_rc top_dut(struct scen_reader *c, const cJSON *v, void *base)
 	static const struct policy_cfg policy = POLICY_CFG_LFP;
 	const struct scenario *s = scen_reader_scenario(c);
 	struct scen_dut *d = &((struct scenario_judge *)scen_reader_part(c))->dut;
-	int proto = fw_proto_find(s->bms.kind->name);
+	int proto = rig_fw_proto_find(s->bms.kind->name);
 	uint64_t seen = 0;
 	rig_rc rc;
 
@@ -122,7 +122,7 @@ static rig_rc top_dut(struct scen_reader *c, const cJSON *v, void *base)
 	d->step_ms = 5;
 	rc = v ? scen_walk(c, v, dut_fields, N_OF(dut_fields), 0, d, &seen) : RIG_OK;
 	if (!scen_was_seen(dut_fields, N_OF(dut_fields), seen, "timeout"))
-		d->fw.client.timeout_ms = fw_protos[d->fw.proto].timeout_ms;
+		d->fw.client.timeout_ms = rig_fw_protos[d->fw.proto].timeout_ms;
 	return rc;
 }
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/hil.h"
+#include "bmsrig/hil/hil.h"
 
 void verdict_init(struct verdict *v, const struct resolution *tol)
 {

@@ -1,7 +1,7 @@
-/* JBD Bluetooth module frames (ble_module.h, jbd.md §10.6). */
+/* JBD Bluetooth module frames (ble_module.h, docs/protocols/jbd.md §10.6). */
 #include <string.h>
 
-#include "bmsrig/ble_module.h"
+#include "bmsrig/sim/ble_module.h"
 
 enum { CMD_APP_KEY = 0x15, CMD_CHANGE = 0x16, CMD_RANDOM = 0x17, CMD_PASSWORD = 0x18, CMD_ROOT = 0x1D };
 

@@ -1,5 +1,5 @@
 /* The BMS's logic (bms.h): settings, measurement, protections, FETs, balancing, SOC. */
-#include "bmsrig/bms.h"
+#include "bmsrig/sim/bms.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -95,7 +95,7 @@ const struct bms_setting_map *bms_setting_map_find(const struct bms_setting_map 
 /* ---- defaults ------------------------------------------------------------------------------ */
 
 /* Factory values that do not depend on the pack's size: {setting, LFP, NMC}. LFP follows the
- * SP04S034 dump (jbd.md §8 "real value") and the field-notes JBD LFP defaults; NMC uses
+ * SP04S034 dump (docs/protocols/jbd.md §8 "real value") and the JBD LFP defaults of docs/field-notes.md §5.4; NMC uses
  * OV 4250/4150, UV 2800/3000 and foxBMS's 0..45 degC charge window. */
 struct setting_default { uint8_t id; int32_t lfp, nmc; };
 static const struct setting_default setting_defaults[] = {
@@ -403,7 +403,7 @@ static void protect(struct bms *b, uint32_t dt_ms)
 _Static_assert(PACK_PROT_CELL_OV == 1u << BMS_PROT_CELL_OV && PACK_PROT_DSG_UT == 1u << BMS_PROT_DSG_UT &&
                PACK_PROT_SHORT == 1u << BMS_PROT_SHORT, "enum bms_prot_id follows enum pack_prot's bits");
 
-/* FETs and the protection set from the protections and the inhibit mask (jbd.md §9.1). */
+/* FETs and the protection set from the protections and the inhibit mask (docs/protocols/jbd.md §9.1). */
 static void update_fets(struct bms *b)
 {
 	uint8_t fet = JBD_FET_CHG_ON | JBD_FET_DSG_ON;
@@ -490,7 +490,7 @@ rig_rc bms_init(struct bms *b, const struct model *m)
 		return RIG_ERR_ARG;
 	memset(b, 0, sizeof *b);                  /* sense faults too: a new board is intact */
 	set_defaults(b, &m->cfg);
-	b->sw_version = 0x80;                     /* 8.0, as the SP04S034 (jbd.md §11 F1) */
+	b->sw_version = 0x80;                     /* 8.0, as the SP04S034 (docs/protocols/jbd.md §11 F1) */
 	b->sensor.current_offset_mA = 0;
 	b->sensor.current_deadband_mA = 100;      /* JBD boards read 0.00 A below ~0.1 A */
 	b->sensor.balance_current_mA = 60;
@@ -634,7 +634,7 @@ void bms_jbd_basic(const struct bms *b, struct jbd_basic *out)
 	out->remain_mAh = remain;
 	out->full_mAh = full;
 	out->cycles = (uint16_t)b->set.cycles;
-	out->production_date = jbd_date_pack((unsigned)b->set.mfg_year, (unsigned)b->set.mfg_month,
+	out->production_date = rig_jbd_date_pack((unsigned)b->set.mfg_year, (unsigned)b->set.mfg_month,
 	                                     (unsigned)b->set.mfg_day);
 	out->bal_low = (uint16_t)(bal & 0xFFFFu);
 	out->bal_high = (uint16_t)(bal >> 16);

@@ -2,8 +2,8 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
 #endif
-#include "bmsrig/bms.h"
-#include "bmsrig/jbd_settings.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/jbd_settings.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/control.h"
-#include "bmsrig/util_json.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/control.h"
+#include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define GOT_MAX 40u
@@ -53,7 +53,7 @@ struct control {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	struct rig_loop *loop;           /* NULL while detached */
+	struct host_loop *loop;           /* NULL while detached */
 	struct control_hooks h;
 	struct client *clients;
 	unsigned busy;                   /* callbacks of ours running */
@@ -64,7 +64,7 @@ struct control {
 
 /* ---- output -------------------------------------------------------------------------------- */
 
-static void on_writable(struct rig_loop *loop, int fd, void *ctx);
+static void on_writable(struct host_loop *loop, int fd, void *ctx);
 
 static void client_close(struct client *cl)
 {
@@ -74,9 +74,9 @@ static void client_close(struct client *cl)
 		return;
 	cl->closed = 1;
 	if (c->loop) {
-		rig_loop_del_fd(c->loop, cl->fd);
+		host_loop_del_fd(c->loop, cl->fd);
 		if (cl->state_timer)
-			rig_loop_del_timer(c->loop, cl->state_timer);
+			host_loop_del_timer(c->loop, cl->state_timer);
 	}
 	cl->state_timer = 0;
 	close(cl->fd);
@@ -123,7 +123,7 @@ static void flush(struct client *cl)
 	memmove(cl->out, cl->out + done, cl->out_len - done);
 	cl->out_len -= done;
 	if (cl->ctl->loop)
-		(void)rig_loop_fd_writable(cl->ctl->loop, cl->fd, cl->out_len ? on_writable : NULL);
+		(void)host_loop_fd_writable(cl->ctl->loop, cl->fd, cl->out_len ? on_writable : NULL);
 }
 
 /* One line to cl: a reply is always kept (or the client goes), an event only while there is
@@ -336,9 +336,9 @@ static cJSON *state_json(const struct control *c)
 	cJSON *o = cJSON_CreateObject(), *units = cJSON_CreateArray();
 	unsigned u;
 
-	cJSON_AddNumberToObject(o, "t_ms", rig_loop_now_ms(c->loop));
-	cJSON_AddBoolToObject(o, "paused", rig_loop_paused(c->loop));
-	cJSON_AddNumberToObject(o, "rate", rig_loop_rate(c->loop));
+	cJSON_AddNumberToObject(o, "t_ms", host_loop_now_ms(c->loop));
+	cJSON_AddBoolToObject(o, "paused", host_loop_paused(c->loop));
+	cJSON_AddNumberToObject(o, "rate", host_loop_rate(c->loop));
 	for (u = 0; u < c->h.units; u++)
 		cJSON_AddItemToArray(units, unit_json(c, u));
 	cJSON_AddItemToObject(o, "units", units);
@@ -456,7 +456,7 @@ static int inject(struct control *c, unsigned u, const cJSON *event, int cell, c
 		return -1;
 	if (cell >= 0)
 		e.cell = cell;
-	if (timeline_inject(tl, &e, rig_loop_now_ms(c->loop), err, errcap) != RIG_OK)
+	if (timeline_inject(tl, &e, host_loop_now_ms(c->loop), err, errcap) != RIG_OK)
 		return -1;
 	if (c->h.injected)
 		c->h.injected(c->h.ctx, u);
@@ -610,8 +610,8 @@ static int cmd_clear(struct control *c, struct client *cl, const cJSON *req, cJS
 
 static void add_clock(const struct control *c, cJSON *reply)
 {
-	cJSON_AddNumberToObject(reply, "t_ms", rig_loop_now_ms(c->loop));
-	cJSON_AddBoolToObject(reply, "paused", rig_loop_paused(c->loop));
+	cJSON_AddNumberToObject(reply, "t_ms", host_loop_now_ms(c->loop));
+	cJSON_AddBoolToObject(reply, "paused", host_loop_paused(c->loop));
 }
 
 static int cmd_pause(struct control *c, struct client *cl, const cJSON *req, cJSON *reply, char *err, size_t errcap)
@@ -620,7 +620,7 @@ static int cmd_pause(struct control *c, struct client *cl, const cJSON *req, cJS
 	(void)req;
 	(void)err;
 	(void)errcap;
-	rig_loop_pause(c->loop, 1);
+	host_loop_pause(c->loop, 1);
 	add_clock(c, reply);
 	return 0;
 }
@@ -631,7 +631,7 @@ static int cmd_resume(struct control *c, struct client *cl, const cJSON *req, cJ
 	(void)req;
 	(void)err;
 	(void)errcap;
-	rig_loop_pause(c->loop, 0);
+	host_loop_pause(c->loop, 0);
 	add_clock(c, reply);
 	return 0;
 }
@@ -643,7 +643,7 @@ static int cmd_step(struct control *c, struct client *cl, const cJSON *req, cJSO
 	(void)cl;
 	if (get_number(req, "ms", 1, STEP_MS_MAX, 1, 1, 0, &ms, err, errcap))
 		return -1;
-	if (rig_loop_step(c->loop, (uint32_t)ms) != RIG_OK) {
+	if (host_loop_step(c->loop, (uint32_t)ms) != RIG_OK) {
 		snprintf(err, errcap, "expected a paused clock (send {\"cmd\":\"pause\"} first)");
 		return -1;
 	}
@@ -659,7 +659,7 @@ static int cmd_rate(struct control *c, struct client *cl, const cJSON *req, cJSO
 	(void)cl;
 	if (x && cJSON_IsNumber(x) && x->valuedouble == 0.0) {
 		v = 0.0;
-		if (!rig_loop_is_virtual(c->loop)) {
+		if (!host_loop_is_virtual(c->loop)) {
 			snprintf(err, errcap, "x: expected %g..%g (0, as fast as the machine goes, is for lockstep runs only), got 0",
 			         RATE_MIN, RATE_MAX);
 			return -1;
@@ -667,7 +667,7 @@ static int cmd_rate(struct control *c, struct client *cl, const cJSON *req, cJSO
 	} else if (get_number(req, "x", RATE_MIN, RATE_MAX, 0, 1, 0, &v, err, errcap)) {
 		return -1;
 	}
-	if (rig_loop_set_rate(c->loop, v) != RIG_OK) {
+	if (host_loop_set_rate(c->loop, v) != RIG_OK) {
 		snprintf(err, errcap, "x: the clock refused %g", v);
 		return -1;
 	}
@@ -675,15 +675,15 @@ static int cmd_rate(struct control *c, struct client *cl, const cJSON *req, cJSO
 	return 0;
 }
 
-static int state_due(struct rig_loop *loop, uint32_t id, void *ctx);
+static int state_due(struct host_loop *loop, uint32_t id, void *ctx);
 
 static void set_state_timer(struct client *cl)
 {
 	struct control *c = cl->ctl;
 
 	if (cl->state_timer)
-		rig_loop_del_timer(c->loop, cl->state_timer);
-	cl->state_timer = cl->state_ms ? rig_loop_add_timer(c->loop, cl->state_ms, state_due, cl) : 0;
+		host_loop_del_timer(c->loop, cl->state_timer);
+	cl->state_timer = cl->state_ms ? host_loop_add_timer(c->loop, cl->state_ms, state_due, cl) : 0;
 }
 
 static int cmd_subscribe(struct control *c, struct client *cl, const cJSON *req, cJSON *reply, char *err, size_t errcap)
@@ -854,7 +854,7 @@ static void take_lines(struct control *c, struct client *cl)
 		cl->in_len = 0;
 }
 
-static void on_client(struct rig_loop *loop, int fd, void *ctx)
+static void on_client(struct host_loop *loop, int fd, void *ctx)
 {
 	struct client *cl = ctx;
 	struct control *c = cl->ctl;
@@ -880,7 +880,7 @@ static void on_client(struct rig_loop *loop, int fd, void *ctx)
 	reap(c);
 }
 
-static void on_writable(struct rig_loop *loop, int fd, void *ctx)
+static void on_writable(struct host_loop *loop, int fd, void *ctx)
 {
 	struct client *cl = ctx;
 	struct control *c = cl->ctl;
@@ -893,7 +893,7 @@ static void on_writable(struct rig_loop *loop, int fd, void *ctx)
 	reap(c);
 }
 
-static int state_due(struct rig_loop *loop, uint32_t id, void *ctx)
+static int state_due(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct client *cl = ctx;
 	struct control *c = cl->ctl;
@@ -915,16 +915,16 @@ static int state_due(struct rig_loop *loop, uint32_t id, void *ctx)
 
 static int watch(struct control *c, struct client *cl)
 {
-	if (rig_loop_add_fd(c->loop, cl->fd, on_client, cl) != RIG_OK)
+	if (host_loop_add_fd(c->loop, cl->fd, on_client, cl) != RIG_OK)
 		return -1;
 	if (cl->out_len)
-		(void)rig_loop_fd_writable(c->loop, cl->fd, on_writable);
+		(void)host_loop_fd_writable(c->loop, cl->fd, on_writable);
 	if (cl->subscribed && cl->state_ms)
 		set_state_timer(cl);
 	return 0;
 }
 
-static void on_listen(struct rig_loop *loop, int fd, void *ctx)
+static void on_listen(struct host_loop *loop, int fd, void *ctx)
 {
 	struct control *c = ctx;
 	int i;
@@ -1063,7 +1063,7 @@ const char *control_path(const struct control *c)
 	return c->path;
 }
 
-rig_rc control_attach(struct control *c, struct rig_loop *loop, const struct control_hooks *h)
+rig_rc control_attach(struct control *c, struct host_loop *loop, const struct control_hooks *h)
 {
 	struct client *cl;
 
@@ -1073,10 +1073,10 @@ rig_rc control_attach(struct control *c, struct rig_loop *loop, const struct con
 	c->loop = loop;
 	c->h = *h;
 	if (c->kept) {
-		rig_loop_pause(loop, c->kept_paused);
-		(void)rig_loop_set_rate(loop, c->kept_rate);   /* a real loop refuses unpaced: keeps its own */
+		host_loop_pause(loop, c->kept_paused);
+		(void)host_loop_set_rate(loop, c->kept_rate);   /* a real loop refuses unpaced: keeps its own */
 	}
-	if (rig_loop_add_fd(loop, c->fd, on_listen, c) != RIG_OK) {
+	if (host_loop_add_fd(loop, c->fd, on_listen, c) != RIG_OK) {
 		control_detach(c);
 		return RIG_ERR_SPACE;
 	}
@@ -1095,15 +1095,15 @@ void control_detach(struct control *c)
 	if (!c->loop)
 		return;
 	c->kept = 1;
-	c->kept_paused = rig_loop_paused(c->loop);
-	c->kept_rate = rig_loop_rate(c->loop);
-	rig_loop_del_fd(c->loop, c->fd);
+	c->kept_paused = host_loop_paused(c->loop);
+	c->kept_rate = host_loop_rate(c->loop);
+	host_loop_del_fd(c->loop, c->fd);
 	for (cl = c->clients; cl; cl = cl->next) {
 		if (cl->closed)
 			continue;
-		rig_loop_del_fd(c->loop, cl->fd);
+		host_loop_del_fd(c->loop, cl->fd);
 		if (cl->state_timer)
-			rig_loop_del_timer(c->loop, cl->state_timer);
+			host_loop_del_timer(c->loop, cl->state_timer);
 		cl->state_timer = 0;
 	}
 	for (u = 0; u < c->h.units; u++)
@@ -1147,7 +1147,7 @@ void control_frame(struct control *c, unsigned unit, enum personality_dir dir, c
 	ops = sim_unit_ops(s, i);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "frame");
-	cJSON_AddNumberToObject(o, "t_ms", rig_loop_now_ms(c->loop));
+	cJSON_AddNumberToObject(o, "t_ms", host_loop_now_ms(c->loop));
 	cJSON_AddNumberToObject(o, "unit", unit);
 	cJSON_AddStringToObject(o, "dir", dir == PERS_RX ? "rx" : "tx");
 	cJSON_AddStringToObject(o, "proto", ops->name);
@@ -1180,7 +1180,7 @@ void control_timeline(struct control *c, unsigned index)
 	e = &c->h.sc->event[index];
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "timeline");
-	cJSON_AddNumberToObject(o, "t_ms", rig_loop_now_ms(c->loop));
+	cJSON_AddNumberToObject(o, "t_ms", host_loop_now_ms(c->loop));
 	cJSON_AddNumberToObject(o, "index", index);
 	cJSON_AddStringToObject(o, "do", event_name(e));
 	cJSON_AddStringToObject(o, "id", e->id);

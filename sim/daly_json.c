@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/daly_json.h"
-#include "bmsrig/util_json.h"
+#include "bmsrig/sim/daly_json.h"
+#include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -41,7 +41,7 @@ static const char *fet_key(uint8_t cmd)
 /* ---- reply views: decode, encode from the decoded values, emit JSON ------------------------- */
 
 #define DEC(name, type, field) \
-	static rig_rc name##_dec(const struct daly_frame *f, union payload *u) { return daly_##type##_decode(f, &u->field); }
+	static rig_rc name##_dec(const struct daly_frame *f, union payload *u) { return rig_daly_##type##_decode(f, &u->field); }
 DEC(pack, pack, pack)
 DEC(cell_range, cell_range, cell_range)
 DEC(temp_range, temp_range, temp_range)
@@ -67,10 +67,10 @@ DEC(balance_cfg, balance_cfg, balance_cfg)
 /* Encoders that cannot fail, and those that can, behind one signature. */
 #define ENC_VOID(name, type, field) \
 	static rig_rc name##_enc(struct daly_frame *f, uint8_t addr, uint8_t cmd, const union payload *u) \
-	{ (void)cmd; daly_##type##_encode(f, addr, &u->field); return RIG_OK; }
+	{ (void)cmd; rig_daly_##type##_encode(f, addr, &u->field); return RIG_OK; }
 #define ENC_RC(name, type, field) \
 	static rig_rc name##_enc(struct daly_frame *f, uint8_t addr, uint8_t cmd, const union payload *u) \
-	{ (void)cmd; return daly_##type##_encode(f, addr, &u->field); }
+	{ (void)cmd; return rig_daly_##type##_encode(f, addr, &u->field); }
 ENC_RC(pack, pack, pack)
 ENC_VOID(cell_range, cell_range, cell_range)
 ENC_RC(temp_range, temp_range, temp_range)
@@ -93,13 +93,13 @@ ENC_VOID(balance_cfg, balance_cfg, balance_cfg)
 
 static rig_rc flag_enc(struct daly_frame *f, uint8_t addr, uint8_t cmd, const union payload *u)
 {
-	daly_flag_encode(f, addr, cmd, &u->flag);
+	rig_daly_flag_encode(f, addr, cmd, &u->flag);
 	return RIG_OK;
 }
 
 static rig_rc raw_enc(struct daly_frame *f, uint8_t addr, uint8_t cmd, const union payload *u)
 {
-	daly_raw_encode(f, addr, cmd, &u->raw);
+	rig_daly_raw_encode(f, addr, cmd, &u->raw);
 	return RIG_OK;
 }
 
@@ -192,7 +192,7 @@ static void faults_emit(cJSON *o, uint8_t cmd, const union payload *u)
 		raw = raw * 256.0 + u->faults.bits[i];
 	cJSON_AddNumberToObject(o, "prot_raw", raw);
 	cJSON_AddNumberToObject(o, "fault_code", u->faults.fault_code);
-	cJSON_AddNumberToObject(o, "prot", daly_faults_to_pack_prot(&u->faults));
+	cJSON_AddNumberToObject(o, "prot", rig_daly_faults_to_pack_prot(&u->faults));
 }
 
 static void flag_emit(cJSON *o, uint8_t cmd, const union payload *u)
@@ -313,7 +313,7 @@ struct view {
 };
 
 #define VIEW(cmd, name) { cmd, name##_dec, name##_enc, name##_emit }
-/* What a reply means, per data id (daly.md §3-§5). */
+/* What a reply means, per data id (docs/protocols/daly.md §3-§5). */
 static const struct view reply_views[] = {
 	VIEW(DALY_CMD_PACK, pack), VIEW(DALY_CMD_CELL_RANGE, cell_range),
 	VIEW(DALY_CMD_TEMP_RANGE, temp_range), VIEW(DALY_CMD_MOS, mos),
@@ -354,16 +354,16 @@ static void request_json(cJSON *o, const struct daly_frame *f)
 	struct daly_soc_set s;
 	uint8_t fill;
 
-	if (daly_cmd_is_fet(f->cmd)) {
+	if (rig_daly_cmd_is_fet(f->cmd)) {
 		cJSON_AddNumberToObject(o, fet_key(f->cmd), f->data[0]);
-	} else if (f->cmd == DALY_CMD_SOC_SET && daly_soc_set_decode(f, &s) == RIG_OK) {
+	} else if (f->cmd == DALY_CMD_SOC_SET && rig_daly_soc_set_decode(f, &s) == RIG_OK) {
 		char rtc[48];
 
 		cJSON_AddNumberToObject(o, "soc_permille", s.soc_permille);
 		snprintf(rtc, sizeof rtc, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)s.year, (unsigned)s.month,
 		         (unsigned)s.day, (unsigned)s.hour, (unsigned)s.minute, (unsigned)s.second);
 		cJSON_AddStringToObject(o, "rtc", rtc);
-	} else if (daly_request_fill(f, &fill) == RIG_OK) {
+	} else if (rig_daly_request_fill(f, &fill) == RIG_OK) {
 		cJSON_AddNumberToObject(o, "fill", fill);
 	} else {
 		json_add_hex(o, "data_hex", f->data, DALY_DATA_LEN);
@@ -391,7 +391,7 @@ static void response_json(cJSON *o, const struct daly_frame *f)
 
 cJSON *daly_frame_json(const struct daly_frame *f)
 {
-	int req = daly_frame_is_request(f);
+	int req = rig_daly_frame_is_request(f);
 	cJSON *o = head_json((uint8_t)req, f->cmd, f->addr);
 
 	if (!o)
@@ -406,7 +406,7 @@ cJSON *daly_frame_json(const struct daly_frame *f)
 cJSON *daly_wire_json(const uint8_t *wire, size_t n)
 {
 	struct daly_frame f;
-	rig_rc rc = daly_frame_parse(wire, n, &f);
+	rig_rc rc = rig_daly_frame_parse(wire, n, &f);
 
 	return rc == RIG_OK ? daly_frame_json(&f) : json_error_object("daly", rig_rc_str(rc));
 }
@@ -429,7 +429,7 @@ cJSON *daly_answer_json(const struct daly_frame *frames, size_t count)
 	if (cmd != DALY_CMD_CELLS && cmd != DALY_CMD_TEMPS && cmd != DALY_CMD_CODE)
 		return json_error_object("daly", "several frames of a single-frame id");
 	for (size_t i = 0; i < count; i++)
-		if (frames[i].cmd != cmd || frames[i].addr != addr || daly_frame_is_request(&frames[i]))
+		if (frames[i].cmd != cmd || frames[i].addr != addr || rig_daly_frame_is_request(&frames[i]))
 			return json_error_object("daly", "frames of different ids, addresses or directions");
 	o = head_json(0, cmd, addr);
 	if (!o)
@@ -442,15 +442,15 @@ cJSON *daly_answer_json(const struct daly_frame *frames, size_t count)
 		union payload u;
 
 		if (cmd == DALY_CMD_CELLS) {
-			(void)daly_cell_frame_decode(&frames[i], &u.cells);
+			(void)rig_daly_cell_frame_decode(&frames[i], &u.cells);
 			for (unsigned k = 0; slots && k < DALY_CELLS_PER_FRAME; k++)
 				cJSON_AddItemToArray(slots, cJSON_CreateNumber(u.cells.cell_mV[k]));
 		} else if (cmd == DALY_CMD_TEMPS) {
-			(void)daly_temp_frame_decode(&frames[i], &u.temps);
+			(void)rig_daly_temp_frame_decode(&frames[i], &u.temps);
 			for (unsigned k = 0; slots && k < DALY_TEMPS_PER_FRAME; k++)
 				cJSON_AddItemToArray(slots, cJSON_CreateNumber(u.temps.temp_dK[k]));
 		} else {
-			(void)daly_code_frame_decode(&frames[i], &u.code);
+			(void)rig_daly_code_frame_decode(&frames[i], &u.code);
 			for (unsigned k = 0; k < DALY_CODE_PER_FRAME && code_len < sizeof code; k++)
 				code[code_len++] = u.code.text[k];
 		}
@@ -471,19 +471,19 @@ static rig_rc request_rebuild(const struct daly_frame *f, struct daly_frame *out
 	uint8_t fill;
 	rig_rc rc;
 
-	if (daly_cmd_is_fet(f->cmd)) {
-		rc = daly_flag_decode(f, &v);
+	if (rig_daly_cmd_is_fet(f->cmd)) {
+		rc = rig_daly_flag_decode(f, &v);
 		if (rc == RIG_OK)
-			daly_flag_encode(out, f->addr, f->cmd, &v);
+			rig_daly_flag_encode(out, f->addr, f->cmd, &v);
 		return rc;
 	}
 	if (f->cmd == DALY_CMD_SOC_SET) {
-		rc = daly_soc_set_decode(f, &s);
-		return rc != RIG_OK ? rc : daly_soc_set_encode(out, f->addr, &s);
+		rc = rig_daly_soc_set_decode(f, &s);
+		return rc != RIG_OK ? rc : rig_daly_soc_set_encode(out, f->addr, &s);
 	}
-	rc = daly_request_fill(f, &fill);
+	rc = rig_daly_request_fill(f, &fill);
 	if (rc == RIG_OK)
-		daly_request_read(out, f->addr, f->cmd, fill);
+		rig_daly_request_read(out, f->addr, f->cmd, fill);
 	return rc;
 }
 
@@ -494,7 +494,7 @@ rig_rc daly_frame_rebuild(const struct daly_frame *f, struct daly_frame *out)
 	rig_rc rc;
 
 	memset(out, 0, sizeof *out);
-	if (daly_frame_is_request(f))
+	if (rig_daly_frame_is_request(f))
 		return request_rebuild(f, out);
 	v = reply_view(f->cmd);
 	if (!v)

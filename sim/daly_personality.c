@@ -1,12 +1,12 @@
 /* The Daly personality (daly_personality.h): requests in, codec-built replies out. */
-#include "bmsrig/daly_personality.h"
+#include "bmsrig/sim/daly_personality.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/daly_json.h"
+#include "bmsrig/sim/daly_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -124,7 +124,7 @@ static void build_pack(struct daly_personality *p, const struct daly_frame *req,
 	v.gather_mV = 0;                  /* 0 in every capture */
 	v.current_mA = i < -3000000 ? -3000000 : (i > 3553500 ? 3553500 : i);
 	v.soc_permille = soc_permille(b);
-	(void)daly_pack_encode(&f, addr, &v);
+	(void)rig_daly_pack_encode(&f, addr, &v);
 	push(p, a, &f);
 	a->truth_parts = TRUTH_PACK;
 }
@@ -152,7 +152,7 @@ static void build_cell_range(struct daly_personality *p, const struct daly_frame
 		}
 	}
 	leftover(p, 6, r.reserved, 2);
-	daly_cell_range_encode(&f, addr, &r);
+	rig_daly_cell_range_encode(&f, addr, &r);
 	push(p, a, &f);
 }
 
@@ -180,7 +180,7 @@ static void build_temp_range(struct daly_personality *p, const struct daly_frame
 		}
 	}
 	leftover(p, 4, r.reserved, 4);
-	(void)daly_temp_range_encode(&f, addr, &r);
+	(void)rig_daly_temp_range_encode(&f, addr, &r);
 	push(p, a, &f);
 }
 
@@ -199,7 +199,7 @@ static void build_mos(struct daly_personality *p, const struct daly_frame *req, 
 	m.dsg_fet = (b->fet & JBD_FET_DSG_ON) ? 1u : 0u;
 	m.life = ++p->life;               /* the rolling "BMS life" byte */
 	m.remain_mAh = bms_remain_mAh(b);
-	daly_mos_encode(&f, addr, &m);
+	rig_daly_mos_encode(&f, addr, &m);
 	push(p, a, &f);
 }
 
@@ -220,7 +220,7 @@ static void build_status(struct daly_personality *p, const struct daly_frame *re
 	s.dio = 0;                        /* bit 7 set crashes python-daly-bms (§3.5) */
 	s.cycles = basic.cycles;
 	leftover(p, 7, &s.reserved, 1);
-	daly_status_encode(&f, addr, &s);
+	rig_daly_status_encode(&f, addr, &s);
 	push(p, a, &f);
 }
 
@@ -232,7 +232,7 @@ static void build_cells(struct daly_personality *p, const struct daly_frame *req
 	unsigned i;
 
 	bms_jbd_cells(p->bms, &c);
-	used = daly_cell_frames_for(c.count);
+	used = rig_daly_cell_frames_for(c.count);
 	/* Over the BLE dongle (host 0x80) the BMS sends every frame, the empty ones zero (§3.6). */
 	frames = p->q.all_cell_frames && req->addr == DALY_HOST_BLE ? DALY_CELL_FRAMES_MAX : used;
 	for (k = 1; k <= frames; k++) {
@@ -249,7 +249,7 @@ static void build_cells(struct daly_personality *p, const struct daly_frame *req
 			              : (k <= used ? leftover_u16(p, 1u + 2u * i) : 0u);
 		}
 		leftover(p, 7, &cf.reserved, 1);
-		daly_cell_frame_encode(&f, addr, &cf);
+		rig_daly_cell_frame_encode(&f, addr, &cf);
 		push(p, a, &f);
 	}
 	a->truth_parts = TRUTH_CELLS;
@@ -264,7 +264,7 @@ static void build_temps(struct daly_personality *p, const struct daly_frame *req
 
 	(void)req;
 	bms_jbd_basic(p->bms, &basic);
-	frames = (uint8_t)(daly_temp_frames_for(basic.ntc_count) + (p->q.extra_temp_frame ? 1u : 0u));
+	frames = (uint8_t)(rig_daly_temp_frames_for(basic.ntc_count) + (p->q.extra_temp_frame ? 1u : 0u));
 	if (frames > DALY_TEMP_FRAMES_MAX)
 		frames = DALY_TEMP_FRAMES_MAX;
 	for (k = 1; k <= frames; k++) {
@@ -277,7 +277,7 @@ static void build_temps(struct daly_personality *p, const struct daly_frame *req
 
 			tf.temp_dK[i] = slot < basic.ntc_count ? wire_dK(basic.temp_dK[slot]) : DALY_TEMP_OFFSET_DK;
 		}
-		(void)daly_temp_frame_encode(&f, addr, &tf);
+		(void)rig_daly_temp_frame_encode(&f, addr, &tf);
 		push(p, a, &f);
 	}
 	a->truth_parts = TRUTH_TEMPS;
@@ -294,7 +294,7 @@ static void build_balance(struct daly_personality *p, const struct daly_frame *r
 	bms_jbd_basic(p->bms, &basic);
 	v.bal_lo = (uint32_t)basic.bal_high << 16 | basic.bal_low;
 	leftover(p, 6, v.reserved, 2);
-	daly_balance_encode(&f, addr, &v);
+	rig_daly_balance_encode(&f, addr, &v);
 	push(p, a, &f);
 }
 
@@ -305,8 +305,8 @@ static void build_faults(struct daly_personality *p, const struct daly_frame *re
 	struct daly_frame f;
 
 	(void)req;
-	daly_faults_from_pack_prot(&x, p->bms->prot_bits);
-	daly_faults_encode(&f, addr, &x);
+	rig_daly_faults_from_pack_prot(&x, p->bms->prot_bits);
+	rig_daly_faults_encode(&f, addr, &x);
 	push(p, a, &f);
 }
 
@@ -316,7 +316,7 @@ static void build_d8(struct daly_personality *p, const struct daly_frame *req, u
 	struct daly_raw r = { { 0 } };
 	struct daly_frame f;
 
-	daly_raw_encode(&f, addr, req->cmd, &r);
+	rig_daly_raw_encode(&f, addr, req->cmd, &r);
 	push(p, a, &f);
 }
 
@@ -328,14 +328,14 @@ static void build_fet(struct daly_personality *p, const struct daly_frame *req, 
 	struct daly_frame f;
 	uint8_t off_bit = req->cmd == DALY_CMD_CHG_FET ? JBD_MOSFET_CHG_OFF : JBD_MOSFET_DSG_OFF;
 
-	(void)daly_flag_decode(req, &v);
+	(void)rig_daly_flag_decode(req, &v);
 	/* Only 0 and 1 mean something; anything else changes nothing but is still echoed. */
 	if (v.value == 1u)
 		(void)bms_set_mosfet_mask(b, (uint8_t)(b->mosfet_mask & ~off_bit));
 	else if (v.value == 0u)
 		(void)bms_set_mosfet_mask(b, (uint8_t)(b->mosfet_mask | off_bit));
 	leftover(p, 1, v.reserved, sizeof v.reserved);
-	daly_flag_encode(&f, addr, req->cmd, &v);
+	rig_daly_flag_encode(&f, addr, req->cmd, &v);
 	push(p, a, &f);
 }
 
@@ -347,12 +347,12 @@ static void build_soc_set(struct daly_personality *p, const struct daly_frame *r
 	struct daly_frame f;
 
 	/* The RTC part (d0..d5) is accepted and forgotten: the emulator keeps no clock. */
-	(void)daly_soc_set_decode(req, &s);
+	(void)rig_daly_soc_set_decode(req, &s);
 	v.value = s.soc_permille <= DALY_SOC_PERMILLE_MAX;
 	if (v.value)
 		bms_set_remain_mAh(p->bms, (uint32_t)lround(bms_full_mAh(p->bms) * (s.soc_permille / 1000.0)));
 	leftover(p, 1, v.reserved, sizeof v.reserved);
-	daly_flag_encode(&f, addr, DALY_CMD_SOC_SET, &v);
+	rig_daly_flag_encode(&f, addr, DALY_CMD_SOC_SET, &v);
 	push(p, a, &f);
 }
 
@@ -367,7 +367,7 @@ static void build_rated(struct daly_personality *p, const struct daly_frame *req
 	(void)req;
 	r.rated_mAh = bms_full_mAh(p->bms);
 	r.nominal_cell_mV = is_nmc(p->bms) ? 3700u : 3200u;
-	daly_rated_encode(&f, addr, &r);
+	rig_daly_rated_encode(&f, addr, &r);
 	push(p, a, &f);
 }
 
@@ -384,7 +384,7 @@ static void build_layout(struct daly_personality *p, const struct daly_frame *re
 	l.cells[0] = basic.cell_count;
 	l.ntc[0] = basic.ntc_count;
 	leftover(p, 7, &l.reserved, 1);
-	daly_layout_encode(&f, addr, &l);
+	rig_daly_layout_encode(&f, addr, &l);
 	push(p, a, &f);
 }
 
@@ -401,7 +401,7 @@ static void build_totals(struct daly_personality *p, const struct daly_frame *re
 	(void)req;
 	t.discharge_Ah = (uint32_t)lround(dsg_mAh / 1000.0);
 	t.charge_Ah = t.discharge_Ah;
-	daly_totals_encode(&f, addr, &t);
+	rig_daly_totals_encode(&f, addr, &t);
 	push(p, a, &f);
 }
 
@@ -423,7 +423,7 @@ static void build_info(struct daly_personality *p, const struct daly_frame *req,
 	i.day = (uint8_t)d;
 	i.sleep_s = p->q.sleep_after_s ? (uint16_t)p->q.sleep_after_s : 0xFFFFu;
 	leftover(p, 7, &i.reserved, 1);
-	(void)daly_info_encode(&f, addr, &i);
+	(void)rig_daly_info_encode(&f, addr, &i);
 	push(p, a, &f);
 }
 
@@ -435,7 +435,7 @@ static void build_firmware(struct daly_personality *p, const struct daly_frame *
 
 	(void)req;
 	memcpy(t.text, firmware_index, sizeof t.text);
-	daly_text8_encode(&f, addr, &t);
+	rig_daly_text8_encode(&f, addr, &t);
 	push(p, a, &f);
 }
 
@@ -459,7 +459,7 @@ static void build_code(struct daly_personality *p, const struct daly_frame *req,
 
 			cf.text[i] = at < code.len ? (uint8_t)code.text[at] : 0u;
 		}
-		daly_code_frame_encode(&f, addr, &cf);
+		rig_daly_code_frame_encode(&f, addr, &cf);
 		push(p, a, &f);
 	}
 }
@@ -475,7 +475,7 @@ static void build_cell_limits(struct daly_personality *p, const struct daly_fram
 	struct daly_frame f;
 
 	(void)req;
-	daly_cell_limits_encode(&f, addr, &l);
+	rig_daly_cell_limits_encode(&f, addr, &l);
 	push(p, a, &f);
 }
 
@@ -490,7 +490,7 @@ static void build_pack_limits(struct daly_personality *p, const struct daly_fram
 	struct daly_frame f;
 
 	(void)req;
-	(void)daly_pack_limits_encode(&f, addr, &l);
+	(void)rig_daly_pack_limits_encode(&f, addr, &l);
 	push(p, a, &f);
 }
 
@@ -505,7 +505,7 @@ static void build_current_limits(struct daly_personality *p, const struct daly_f
 	struct daly_frame f;
 
 	(void)req;
-	(void)daly_current_limits_encode(&f, addr, &l);
+	(void)rig_daly_current_limits_encode(&f, addr, &l);
 	push(p, a, &f);
 }
 
@@ -519,7 +519,7 @@ static void build_balance_cfg(struct daly_personality *p, const struct daly_fram
 	c.start_mV = u16_of(p->bms->set.balance_start_mV);
 	c.delta_mV = u16_of(p->bms->set.balance_delta_mV);
 	leftover(p, 4, c.reserved, 4);
-	daly_balance_cfg_encode(&f, addr, &c);
+	rig_daly_balance_cfg_encode(&f, addr, &c);
 	push(p, a, &f);
 }
 
@@ -556,7 +556,7 @@ static build_fn *builder_for(uint8_t cmd)
 static int addressed(const struct daly_personality *p, uint8_t addr)
 {
 	if (p->board)
-		return addr == daly_host_for_board(p->board);
+		return addr == rig_daly_host_for_board(p->board);
 	return addr == DALY_HOST_UART || addr == DALY_HOST_BLE;
 }
 
@@ -589,7 +589,7 @@ static void answer_asleep(struct daly_personality *p, const struct daly_frame *r
 		struct daly_raw zero = { { 0 } };
 		struct daly_frame f;
 
-		daly_raw_encode(&f, reply_addr(p), req->cmd, &zero);
+		rig_daly_raw_encode(&f, reply_addr(p), req->cmd, &zero);
 		push(p, out, &f);
 		out->kind = DALY_ANSWER_FRAMES;
 		out->delay_ms = p->q.latency_ms;
@@ -604,7 +604,7 @@ void daly_personality_handle(struct daly_personality *p, const struct daly_frame
 
 	memset(out, 0, offsetof(struct daly_answer, frame));
 	/* Replies of other boards on the bus, and requests for them, are not ours. */
-	if (!daly_frame_is_request(req) || !addressed(p, req->addr))
+	if (!rig_daly_frame_is_request(req) || !addressed(p, req->addr))
 		return;
 	p->requests++;
 	daly_personality_tick(p, now_ms);
@@ -726,7 +726,7 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 {
 	struct daly_unit *u = state;
 
-	daly_rx_init(&u->rx, 200);
+	rig_daly_rx_init(&u->rx, 200);
 	return daly_personality_init(&u->p, bms, NULL, address, NULL);
 }
 
@@ -744,16 +744,16 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 	size_t len;
 
 	while (n) {
-		size_t used = daly_rx_feed(&u->rx, p, n, now_ms);
+		size_t used = rig_daly_rx_feed(&u->rx, p, n, now_ms);
 
 		p += used;
 		n -= used;
-		while (daly_rx_next(&u->rx, &req) == RIG_OK) {
-			if (sink->frame && daly_frame_encode(&req, wire, sizeof wire, &len) == RIG_OK)
+		while (rig_daly_rx_next(&u->rx, &req) == RIG_OK) {
+			if (sink->frame && rig_daly_frame_encode(&req, wire, sizeof wire, &len) == RIG_OK)
 				sink->frame(sink->ctx, PERS_RX, wire, len);
 			daly_personality_handle(&u->p, &req, now_ms, &a);
 			for (unsigned k = 0; k < a.count; k++) {
-				if (daly_frame_encode(&a.frame[k], wire, sizeof wire, &len) != RIG_OK)
+				if (rig_daly_frame_encode(&a.frame[k], wire, sizeof wire, &len) != RIG_OK)
 					continue;
 				if (sink->frame)
 					sink->frame(sink->ctx, PERS_TX, wire, len);

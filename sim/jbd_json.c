@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/jbd_json.h"
-#include "bmsrig/util_json.h"
+#include "bmsrig/sim/jbd_json.h"
+#include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -30,7 +30,7 @@ static void add_date(cJSON *o, const char *key, uint16_t packed)
 	unsigned y, m, d;
 	char s[32];
 
-	jbd_date_unpack(packed, &y, &m, &d);
+	rig_jbd_date_unpack(packed, &y, &m, &d);
 	snprintf(s, sizeof s, "%04u-%02u-%02u", y, m, d);
 	cJSON_AddStringToObject(o, key, s);
 }
@@ -45,53 +45,53 @@ static const char *string_key(uint8_t reg)
 
 /* ---- register views: decode, encode from the decoded values, emit JSON -------------------- */
 
-static rig_rc basic_dec(const struct jbd_frame *f, union payload *u) { return jbd_basic_decode(f, &u->basic); }
-static rig_rc cells_dec(const struct jbd_frame *f, union payload *u) { return jbd_cells_decode(f, &u->cells); }
-static rig_rc version_dec(const struct jbd_frame *f, union payload *u) { return jbd_version_decode(f, &u->text); }
-static rig_rc string_dec(const struct jbd_frame *f, union payload *u) { return jbd_string_decode(f, &u->text); }
-static rig_rc events_dec(const struct jbd_frame *f, union payload *u) { return jbd_events_decode(f, &u->events); }
-static rig_rc register_dec(const struct jbd_frame *f, union payload *u) { return jbd_register_decode(f, &u->value); }
-static rig_rc params_dec(const struct jbd_frame *f, union payload *u) { return jbd_params_decode(f, &u->params); }
+static rig_rc basic_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_basic_decode(f, &u->basic); }
+static rig_rc cells_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_cells_decode(f, &u->cells); }
+static rig_rc version_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_version_decode(f, &u->text); }
+static rig_rc string_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_string_decode(f, &u->text); }
+static rig_rc events_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_events_decode(f, &u->events); }
+static rig_rc register_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_register_decode(f, &u->value); }
+static rig_rc params_dec(const struct jbd_frame *f, union payload *u) { return rig_jbd_params_decode(f, &u->params); }
 
 static rig_rc basic_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	return jbd_basic_encode(f, &u->basic);
+	return rig_jbd_basic_encode(f, &u->basic);
 }
 
 static rig_rc cells_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	return jbd_cells_encode(f, &u->cells);
+	return rig_jbd_cells_encode(f, &u->cells);
 }
 
 static rig_rc version_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	return jbd_version_encode(f, &u->text);
+	return rig_jbd_version_encode(f, &u->text);
 }
 
 static rig_rc string_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
-	return jbd_string_encode(f, reg, &u->text);
+	return rig_jbd_string_encode(f, reg, &u->text);
 }
 
 static rig_rc events_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	return jbd_events_encode(f, &u->events);
+	return rig_jbd_events_encode(f, &u->events);
 }
 
 static rig_rc register_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
-	jbd_register_encode(f, reg, u->value);
+	rig_jbd_register_encode(f, reg, u->value);
 	return RIG_OK;
 }
 
 static rig_rc params_enc(struct jbd_frame *f, uint8_t reg, const union payload *u)
 {
 	(void)reg;
-	return jbd_params_encode(f, &u->params);
+	return rig_jbd_params_encode(f, &u->params);
 }
 
 static void basic_emit(cJSON *o, uint8_t reg, const union payload *u)
@@ -167,7 +167,7 @@ struct reg_view {
 	void (*emit)(cJSON *o, uint8_t reg, const union payload *u);
 };
 
-/* What an OK response with data means, per register (jbd.md §4-§9). */
+/* What an OK response with data means, per register (docs/protocols/jbd.md §4-§9). */
 static const struct reg_view response_views[] = {
 	{ JBD_REG_BASIC, JBD_REG_BASIC, basic_dec, basic_enc, basic_emit },
 	{ JBD_REG_CELLS, JBD_REG_CELLS, cells_dec, cells_enc, cells_emit },
@@ -207,13 +207,13 @@ static void request_json(cJSON *o, const struct jbd_frame *f)
 		return;
 	}
 	cJSON_AddStringToObject(o, "rw", write ? "write" : "read");
-	if (write && jbd_register_decode(f, &value) == RIG_OK)
+	if (write && rig_jbd_register_decode(f, &value) == RIG_OK)
 		cJSON_AddNumberToObject(o, "register_value", value);
 	else if (f->len)
 		json_add_hex(o, "data_hex", f->data, f->len);
 	/* Even an empty string write is judged: it lacks the length byte every string carries. */
-	if (write && jbd_reg_is_string(f->reg)) {
-		rc = jbd_string_request_decode(f, &t);
+	if (write && rig_jbd_reg_is_string(f->reg)) {
+		rc = rig_jbd_string_request_decode(f, &t);
 		if (rc == RIG_OK)
 			add_text(o, string_key(f->reg), &t);
 		else
@@ -260,7 +260,7 @@ cJSON *jbd_frame_json(const struct jbd_frame *f)
 cJSON *jbd_wire_json(const uint8_t *wire, size_t n)
 {
 	struct jbd_frame f;
-	rig_rc rc = jbd_frame_parse(wire, n, &f);
+	rig_rc rc = rig_jbd_frame_parse(wire, n, &f);
 
 	return rc == RIG_OK ? jbd_frame_json(&f) : json_error_object("jbd", rig_rc_str(rc));
 }
@@ -275,26 +275,26 @@ static rig_rc request_rebuild(const struct jbd_frame *f, struct jbd_frame *out)
 	rig_rc rc;
 
 	if (f->rw == JBD_RW_READ && f->len == 0) {
-		jbd_request_read(out, f->reg);
+		rig_jbd_request_read(out, f->reg);
 		return RIG_OK;
 	}
 	if (f->rw != JBD_RW_WRITE)
 		return RIG_ERR_UNSUPPORTED;           /* a read with data (0xFA) has no builder */
-	if (jbd_reg_is_string(f->reg)) {
-		rc = jbd_string_request_decode(f, &t);
+	if (rig_jbd_reg_is_string(f->reg)) {
+		rc = rig_jbd_string_request_decode(f, &t);
 		if (rc != RIG_OK)
 			return rc;
 		data[0] = t.len;
 		memcpy(data + 1, t.text, t.len);
-		return jbd_request_write(out, f->reg, data, (uint8_t)(t.len + 1u));
+		return rig_jbd_request_write(out, f->reg, data, (uint8_t)(t.len + 1u));
 	}
 	if (f->len == 2) {
-		rc = jbd_register_decode(f, &value);
+		rc = rig_jbd_register_decode(f, &value);
 		if (rc == RIG_OK)
-			jbd_request_write_u16(out, f->reg, value);
+			rig_jbd_request_write_u16(out, f->reg, value);
 		return rc;
 	}
-	return jbd_request_write(out, f->reg, f->data, f->len);
+	return rig_jbd_request_write(out, f->reg, f->data, f->len);
 }
 
 static rig_rc response_rebuild(const struct jbd_frame *f, struct jbd_frame *out)
@@ -306,11 +306,11 @@ static rig_rc response_rebuild(const struct jbd_frame *f, struct jbd_frame *out)
 	if (f->status != JBD_STATUS_OK) {
 		if (f->len)
 			return RIG_ERR_UNSUPPORTED;
-		jbd_response_error(out, f->reg, f->status);
+		rig_jbd_response_error(out, f->reg, f->status);
 		return RIG_OK;
 	}
 	if (f->len == 0) {
-		jbd_response_ack(out, f->reg);
+		rig_jbd_response_ack(out, f->reg);
 		return RIG_OK;
 	}
 	if (!v)

@@ -1,11 +1,11 @@
 /* The JBD personality (jbd_personality.h): requests in, codec-built replies out. */
-#include "bmsrig/jbd_personality.h"
+#include "bmsrig/sim/jbd_personality.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/jbd_json.h"
-#include "bmsrig/jbd_settings.h"
+#include "bmsrig/sim/jbd_json.h"
+#include "bmsrig/sim/jbd_settings.h"
 
 void jbd_quirks_defaults(struct jbd_quirks *q)
 {
@@ -43,12 +43,12 @@ static uint16_t be16(const uint8_t *d)
 static void error_if_failed(struct jbd_frame *reply, rig_rc rc, uint8_t reg)
 {
 	if (rc != RIG_OK)
-		jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
+		rig_jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
 }
 
 static int is_settings(uint8_t reg)
 {
-	return jbd_reg_is_eeprom(reg) || jbd_reg_is_string(reg) || jbd_reg_is_calibration(reg);
+	return rig_jbd_reg_is_eeprom(reg) || rig_jbd_reg_is_string(reg) || rig_jbd_reg_is_calibration(reg);
 }
 
 static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame *reply)
@@ -61,39 +61,39 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 		struct jbd_basic basic;
 		bms_jbd_basic(b, &basic);
 		basic.has_ext = p->q.basic_extension;
-		error_if_failed(reply, jbd_basic_encode(reply, &basic), reg);
+		error_if_failed(reply, rig_jbd_basic_encode(reply, &basic), reg);
 		return;
 	}
 	case JBD_REG_CELLS: {
 		struct jbd_cells cells;
 		bms_jbd_cells(b, &cells);
-		error_if_failed(reply, jbd_cells_encode(reply, &cells), reg);
+		error_if_failed(reply, rig_jbd_cells_encode(reply, &cells), reg);
 		return;
 	}
 	case JBD_REG_VERSION: {
-		/* 0x05 is the 0xA1 model string without its prefix (jbd.md §6). */
+		/* 0x05 is the 0xA1 model string without its prefix (docs/protocols/jbd.md §6). */
 		struct jbd_text t;
 		(void)bms_string_get(b, BMS_TEXT_MODEL, &t);
-		error_if_failed(reply, jbd_version_encode(reply, &t), reg);
+		error_if_failed(reply, rig_jbd_version_encode(reply, &t), reg);
 		return;
 	}
 	case JBD_REG_EVENTS: {
 		struct jbd_events e;
 		bms_events_get(b, &e);
-		error_if_failed(reply, jbd_events_encode(reply, &e), reg);
+		error_if_failed(reply, rig_jbd_events_encode(reply, &e), reg);
 		return;
 	}
 	default:
 		break;
 	}
-	if (jbd_reg_is_string(reg)) {
+	if (rig_jbd_reg_is_string(reg)) {
 		struct jbd_text t;
 		(void)bms_string_get(b, (unsigned)(reg - JBD_REG_MFG_NAME), &t);
-		error_if_failed(reply, jbd_string_encode(reply, reg, &t), reg);
+		error_if_failed(reply, rig_jbd_string_encode(reply, reg, &t), reg);
 	} else if (jbd_reg_get(b, reg, &v) == RIG_OK) {
-		jbd_register_encode(reply, reg, v);
+		rig_jbd_register_encode(reply, reg, v);
 	} else {
-		jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
+		rig_jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
 	}
 }
 
@@ -116,9 +116,9 @@ static uint8_t handle_write(struct jbd_personality *p, const struct jbd_frame *r
 	struct bms *b = p->bms;
 	const uint8_t reg = req->reg;
 
-	if (jbd_reg_is_string(reg)) {
+	if (rig_jbd_reg_is_string(reg)) {
 		struct jbd_text t;
-		if (jbd_string_request_decode(req, &t) != RIG_OK ||
+		if (rig_jbd_string_request_decode(req, &t) != RIG_OK ||
 		    bms_string_set(b, (unsigned)(reg - JBD_REG_MFG_NAME), t.text, t.len) != RIG_OK)
 			return JBD_STATUS_UNSUPPORTED;
 		return JBD_STATUS_OK;
@@ -169,7 +169,7 @@ int jbd_personality_handle(struct jbd_personality *p, const struct jbd_frame *re
 
 	const uint8_t reg = req->reg;
 	if (is_settings(reg) && p->q.eeprom_needs_factory && !p->factory) {
-		jbd_response_error(reply, reg, JBD_STATUS_REFUSED);
+		rig_jbd_response_error(reply, reg, JBD_STATUS_REFUSED);
 		return 1;
 	}
 	if (req->rw == JBD_RW_READ) {
@@ -178,9 +178,9 @@ int jbd_personality_handle(struct jbd_personality *p, const struct jbd_frame *re
 	}
 	uint8_t status = handle_write(p, req);
 	if (status == JBD_STATUS_OK)
-		jbd_response_ack(reply, reg);
+		rig_jbd_response_ack(reply, reg);
 	else
-		jbd_response_error(reply, reg, status);
+		rig_jbd_response_error(reply, reg, status);
 	return 1;
 }
 
@@ -198,7 +198,7 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 
 	(void)address;   /* JBD has no bus address */
 	jbd_personality_init(&u->p, bms, NULL);
-	jbd_rx_init(&u->rx, 200);
+	rig_jbd_rx_init(&u->rx, 200);
 	return RIG_OK;
 }
 
@@ -223,7 +223,7 @@ static void log_frame(const struct reply_sink *sink, enum personality_dir dir, c
 	uint8_t wire[JBD_FRAME_MAX];
 	size_t n;
 
-	if (sink->frame && jbd_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
+	if (sink->frame && rig_jbd_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
 		sink->frame(sink->ctx, dir, wire, n);
 }
 
@@ -233,18 +233,18 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 	struct jbd_frame req, reply;
 
 	while (n) {
-		size_t used = jbd_rx_feed(&u->rx, p, n, now_ms);
+		size_t used = rig_jbd_rx_feed(&u->rx, p, n, now_ms);
 
 		p += used;
 		n -= used;
-		while (jbd_rx_next(&u->rx, &req) == RIG_OK) {
+		while (rig_jbd_rx_next(&u->rx, &req) == RIG_OK) {
 			uint8_t wire[JBD_FRAME_MAX];
 			size_t len;
 			unsigned parts = 0;
 
 			log_frame(sink, PERS_RX, &req);
 			if (!jbd_personality_handle(&u->p, &req, now_ms, &reply) ||
-			    jbd_frame_encode(&reply, wire, sizeof wire, &len) != RIG_OK)
+			    rig_jbd_frame_encode(&reply, wire, sizeof wire, &len) != RIG_OK)
 				continue;
 			if (reply.status == JBD_STATUS_OK && reply.reg == JBD_REG_BASIC)
 				parts = TRUTH_PACK | TRUTH_TEMPS;

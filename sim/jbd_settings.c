@@ -1,5 +1,5 @@
 /* JBD's EEPROM and calibration registers over the neutral BMS settings (jbd_settings.h). */
-#include "bmsrig/jbd_settings.h"
+#include "bmsrig/sim/jbd_settings.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -16,7 +16,7 @@
 
 /* The short-circuit threshold is a TI BQ769x0 PROTECT1 code in 0x38's hi byte: bit 7 RSNS,
  * bits 0-2 SCD_THRESH, mV across the shunt (the datasheet's RSNS = 1 column rather than
- * jbd.md's approximate doubling). Bits 3-6 (the delay, not modelled) stay stored. */
+ * docs/protocols/jbd.md's approximate doubling). Bits 3-6 (the delay, not modelled) stay stored. */
 static const uint16_t scd_mV[2][8] = {
 	{ 22, 33, 44, 56, 67, 78, 89, 100 },
 	{ 44, 67, 89, 111, 133, 155, 178, 200 },
@@ -41,7 +41,7 @@ struct jbd_field {
 static const struct jbd_field fields[] = {
 	WORD(0x10, DESIGN_CAPACITY, 10),       WORD(0x11, CYCLE_CAPACITY, 10),
 	WORD(0x12, FULL_CELL, 1),              WORD(0x13, EMPTY_CELL, 1),
-	{ 0x15, BMS_SET_MFG_YEAR, 0xFE00u, 9, 0, LINEAR, 1, 2000 },      /* jbd.md §4.2 */
+	{ 0x15, BMS_SET_MFG_YEAR, 0xFE00u, 9, 0, LINEAR, 1, 2000 },      /* docs/protocols/jbd.md §4.2 */
 	{ 0x15, BMS_SET_MFG_MONTH, 0x01E0u, 5, 0, LINEAR, 1, 0 },
 	{ 0x15, BMS_SET_MFG_DAY, 0x001Fu, 0, 0, LINEAR, 1, 0 },
 	WORD(0x17, CYCLES, 1),
@@ -59,7 +59,7 @@ static const struct jbd_field fields[] = {
 	WORD(0x2C, SHUNT, 100),                /* 0.1 mOhm; bit 15 (0.01 mOhm, V9+) not modelled */
 	BIT(0x2D, BALANCE_ENABLE, 2),          BIT(0x2D, BALANCE_CHG_ONLY, 3),
 	WORD(0x2E, NTC_ENABLE, 1),             WORD(0x2F, CELL_COUNT, 1),
-	/* The voltage points by SOC (jbd.md §8.1/§8.3); 0x13 above is the 0 % point. */
+	/* The voltage points by SOC (docs/protocols/jbd.md §8.1/§8.3); 0x13 above is the 0 % point. */
 	WORD(0x46, SOC_10, 1), WORD(0x35, SOC_20, 1), WORD(0x45, SOC_30, 1), WORD(0x34, SOC_40, 1),
 	WORD(0x44, SOC_50, 1), WORD(0x33, SOC_60, 1), WORD(0x43, SOC_70, 1), WORD(0x32, SOC_80, 1),
 	WORD(0x42, SOC_90, 1), WORD(0x47, SOC_100, 1),
@@ -141,7 +141,7 @@ static int64_t decode(const struct jbd_field *f, uint16_t raw)
 static uint16_t encode(const struct jbd_field *f, int32_t v, uint16_t old)
 {
 	if (f->conv == SC_CODE) {
-		unsigned best = (old & f->mask) >> f->shift;
+		unsigned best = (unsigned)(old & f->mask) >> f->shift;
 		int32_t best_err = abs((int32_t)scd_mV[(best >> 7) & 1u][best & 7u] - v);
 		for (unsigned rs = 0; rs < 2 && best_err != 0; rs++)
 			for (unsigned c = 0; c < 8; c++)

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/jk_ble_json.h"
-#include "bmsrig/util_json.h"
+#include "bmsrig/sim/jk_ble_json.h"
+#include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define MODBUS_ECHO_LEN 8u            /* addr, 0x10, reg(2), quantity(2), CRC-16 lo, hi */
@@ -34,19 +34,19 @@ static cJSON *head(const char *kind, unsigned cmd)
 static cJSON *cmd_json(const uint8_t *wire, size_t n)
 {
 	struct jk_ble_cmd c;
-	rig_rc rc = jk_ble_cmd_parse(wire, n, &c);
+	rig_rc rc = rig_jk_ble_cmd_parse(wire, n, &c);
 	cJSON *o;
 
 	if (rc != RIG_OK)
 		return json_error_object("jk-ble", rig_rc_str(rc));
-	o = head(jk_ble_cmd_is_ack(&c) ? "response" : "request", c.reg);
+	o = head(rig_jk_ble_cmd_is_ack(&c) ? "response" : "request", c.reg);
 	if (!o)
 		return NULL;
 	cJSON_AddNumberToObject(o, "value_len", c.value_len);
 	if (c.value_len > 4u)
 		json_add_hex(o, "value_hex", c.value, c.value_len);
 	else if (c.value_len)
-		cJSON_AddNumberToObject(o, "value", jk_ble_cmd_value(&c));
+		cJSON_AddNumberToObject(o, "value", rig_jk_ble_cmd_value(&c));
 	return o;
 }
 
@@ -66,12 +66,12 @@ static const struct { uint8_t k; const char *key; } setting_keys[] = {
 static rig_rc settings_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout)
 {
 	struct jk_ble_settings s;
-	rig_rc rc = jk_ble_settings_decode(rec, layout, &s);
+	rig_rc rc = rig_jk_ble_settings_decode(rec, layout, &s);
 
 	if (rc != RIG_OK)
 		return rc;
 	for (size_t i = 0; i < N_OF(setting_keys); i++)
-		if (jk_ble_setting_present(layout, setting_keys[i].k))
+		if (rig_jk_ble_setting_present(layout, setting_keys[i].k))
 			cJSON_AddNumberToObject(o, setting_keys[i].key, s.value[setting_keys[i].k]);
 	return RIG_OK;
 }
@@ -79,14 +79,14 @@ static rig_rc settings_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout lay
 static rig_rc cells_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout)
 {
 	struct jk_ble_cells c;
-	rig_rc rc = jk_ble_cells_decode(rec, layout, &c);
+	rig_rc rc = rig_jk_ble_cells_decode(rec, layout, &c);
 	cJSON *cells;
 	unsigned i, count = 0;
 
 	if (rc != RIG_OK)
 		return rc;
 	cells = cJSON_AddArrayToObject(o, "cells_mv");
-	for (i = 0; cells && i < jk_ble_slots(layout); i++)
+	for (i = 0; cells && i < rig_jk_ble_slots(layout); i++)
 		if (c.cell_mask >> i & 1u) {
 			cJSON_AddItemToArray(cells, cJSON_CreateNumber(c.cell_mV[i]));
 			count++;
@@ -114,7 +114,7 @@ static rig_rc cells_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout
 static rig_rc device_json(cJSON *o, const uint8_t *rec)
 {
 	struct jk_ble_device d;
-	rig_rc rc = jk_ble_device_decode(rec, &d);
+	rig_rc rc = rig_jk_ble_device_decode(rec, &d);
 	const uint8_t *y = d.mfg_date;
 	int digits = 1;
 
@@ -181,7 +181,7 @@ static rig_rc record_check(const uint8_t *wire, size_t n)
 
 	if (n < JK_BLE_RECORD_LEN)
 		return RIG_ERR_LENGTH;
-	rc = jk_ble_record_check(wire, JK_BLE_RECORD_LEN);
+	rc = rig_jk_ble_record_check(wire, JK_BLE_RECORD_LEN);
 	if (rc == RIG_OK && n > JK_BLE_RECORD_LEN)
 		rc = modbus_echo_check(wire + JK_BLE_RECORD_LEN, n - JK_BLE_RECORD_LEN);
 	return rc;
@@ -209,9 +209,9 @@ static cJSON *record_json(const uint8_t *rec, size_t n)
 		cJSON_AddNumberToObject(o, "modbus_register",
 		                        rec[JK_BLE_RECORD_LEN + 2] << 8 | rec[JK_BLE_RECORD_LEN + 3]);
 	}
-	layout = jk_ble_layout_detect(rec);
+	layout = rig_jk_ble_layout_detect(rec);
 	if (has_layout(rec[4]))
-		cJSON_AddStringToObject(o, "layout", jk_ble_layout_name(layout));
+		cJSON_AddStringToObject(o, "layout", rig_jk_ble_layout_name(layout));
 	switch (rec[4]) {
 	case JK_BLE_REC_SETTINGS: rc = settings_json(o, rec, layout); break;
 	case JK_BLE_REC_CELLS:    rc = cells_json(o, rec, layout); break;
@@ -242,22 +242,22 @@ cJSON *jk_ble_wire_json(const uint8_t *wire, size_t n)
 static rig_rc cmd_rebuild(const uint8_t *wire, size_t n, uint8_t *out)
 {
 	struct jk_ble_cmd c, g;
-	rig_rc rc = jk_ble_cmd_parse(wire, n, &c);
+	rig_rc rc = rig_jk_ble_cmd_parse(wire, n, &c);
 
 	if (rc != RIG_OK)
 		return rc;
 	if (c.value_len <= 4u) {
-		rc = jk_ble_cmd_write(&g, c.reg, c.value_len, jk_ble_cmd_value(&c));
+		rc = rig_jk_ble_cmd_write(&g, c.reg, c.value_len, rig_jk_ble_cmd_value(&c));
 		if (rc != RIG_OK)
 			return rc;
 	} else {
-		jk_ble_cmd_read(&g, c.reg);
+		rig_jk_ble_cmd_read(&g, c.reg);
 		g.value_len = c.value_len;
 		memcpy(g.value, c.value, c.value_len);      /* a string value has no typed form */
 	}
 	/* The padding the app randomises is not a field: it is carried over as it came. */
 	memcpy(g.value + c.value_len, c.value + c.value_len, JK_BLE_VALUE_MAX - c.value_len);
-	jk_ble_cmd_encode(&g, out);
+	rig_jk_ble_cmd_encode(&g, out);
 	return RIG_OK;
 }
 
@@ -273,31 +273,31 @@ static rig_rc record_rebuild(const uint8_t *wire, size_t n, uint8_t *out)
 
 	if (rc != RIG_OK)
 		return rc;
-	layout = jk_ble_layout_detect(wire);
+	layout = rig_jk_ble_layout_detect(wire);
 	memcpy(out, wire, JK_BLE_RECORD_LEN);
-	jk_ble_record_clear_fields(out, layout);
+	rig_jk_ble_record_clear_fields(out, layout);
 	switch (wire[4]) {
 	case JK_BLE_REC_SETTINGS:
-		rc = jk_ble_settings_decode(wire, layout, &u.s);
+		rc = rig_jk_ble_settings_decode(wire, layout, &u.s);
 		if (rc == RIG_OK)
-			rc = jk_ble_settings_encode(out, layout, &u.s);
+			rc = rig_jk_ble_settings_encode(out, layout, &u.s);
 		break;
 	case JK_BLE_REC_CELLS:
-		rc = jk_ble_cells_decode(wire, layout, &u.c);
+		rc = rig_jk_ble_cells_decode(wire, layout, &u.c);
 		if (rc == RIG_OK)
-			rc = jk_ble_cells_encode(out, layout, &u.c);
+			rc = rig_jk_ble_cells_encode(out, layout, &u.c);
 		break;
 	case JK_BLE_REC_DEVICE:
-		rc = jk_ble_device_decode(wire, &u.d);
+		rc = rig_jk_ble_device_decode(wire, &u.d);
 		if (rc == RIG_OK)
-			rc = jk_ble_device_encode(out, &u.d);
+			rc = rig_jk_ble_device_encode(out, &u.d);
 		break;
 	default:
 		return RIG_ERR_UNSUPPORTED;
 	}
 	if (rc != RIG_OK)
 		return rc;
-	jk_ble_record_seal(out);
+	rig_jk_ble_record_seal(out);
 	if (n > JK_BLE_RECORD_LEN) {
 		const uint8_t *t = wire + JK_BLE_RECORD_LEN;
 

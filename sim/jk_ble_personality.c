@@ -1,12 +1,12 @@
 /* The JK BLE personality (jk_ble_personality.h): commands in, codec-built records out. */
-#include "bmsrig/jk_ble_personality.h"
+#include "bmsrig/sim/jk_ble_personality.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/jk_ble.h"
-#include "bmsrig/jk_ble_json.h"
+#include "bmsrig/core/jk_ble.h"
+#include "bmsrig/sim/jk_ble_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -37,7 +37,7 @@ void jk_ble_personality_init(struct jk_ble_personality *p, struct bms *b, const 
 		p->q = *q;
 	else
 		jk_ble_quirks_defaults(&p->q);
-	jk_ble_rx_init(&p->rx, 200);
+	rig_jk_ble_rx_init(&p->rx, 200);
 	for (size_t i = 0; i < N_OF(store_defaults); i++)
 		p->store[store_defaults[i][0]] = store_defaults[i][1];
 }
@@ -98,11 +98,11 @@ static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd)
 {
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
-	int k = jk_ble_setting_of_reg(layout, cmd->reg);
+	int k = rig_jk_ble_setting_of_reg(layout, cmd->reg);
 	const struct bms_setting_map *m;
 	uint32_t v;
 
-	if (k < 0 || jk_ble_setting_from_wire(layout, (unsigned)k, jk_ble_cmd_value(cmd), &v) != RIG_OK)
+	if (k < 0 || rig_jk_ble_setting_from_wire(layout, (unsigned)k, rig_jk_ble_cmd_value(cmd), &v) != RIG_OK)
 		return;
 	if (k == JK_SET_CHG_SWITCH || k == JK_SET_DSG_SWITCH) {
 		uint8_t bit = k == JK_SET_CHG_SWITCH ? JBD_MOSFET_CHG_OFF : JBD_MOSFET_DSG_OFF;
@@ -140,7 +140,7 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 {
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
 	const struct bms *b = p->bms;
-	unsigned slots = jk_ble_slots(layout), temps = layout == JK_BLE_JK02_32S ? 5u : 2u, i, n;
+	unsigned slots = rig_jk_ble_slots(layout), temps = layout == JK_BLE_JK02_32S ? 5u : 2u, i, n;
 	struct { struct jbd_basic basic; struct jbd_cells cells; } s;   /* the BMS's own view */
 	struct jk_ble_cells c;
 	uint32_t sum = 0;
@@ -171,7 +171,7 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 		c.temp_present |= (uint8_t)(here << (i + 1));
 	}
 	c.mos_temp_dK = s.basic.ntc_count ? s.basic.temp_dK[0] : JK_BLE_DK_ZERO_C + 250;
-	c.errors = jk_ble_errors_from_prot(b->prot_bits, layout);
+	c.errors = rig_jk_ble_errors_from_prot(b->prot_bits, layout);
 	if (s.basic.bal_low || s.basic.bal_high) {
 		c.balance_action = 2;                         /* bleeding = discharging balancer */
 		c.balance_current_mA = -(int32_t)b->sensor.balance_current_mA;
@@ -186,12 +186,12 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 	c.fet_chg = (s.basic.fet & JBD_FET_CHG_ON) != 0;
 	c.fet_dsg = (s.basic.fet & JBD_FET_DSG_ON) != 0;
 
-	jk_ble_record_begin(rec, JK_BLE_REC_CELLS, p->counter);
+	rig_jk_ble_record_begin(rec, JK_BLE_REC_CELLS, p->counter);
 	mark_32s(p, rec);
 	/* Only values a BMS never produces (a 1000 V pack) fail; then the fields stay zero. */
-	if (jk_ble_cells_encode(rec, layout, &c) != RIG_OK)
-		jk_ble_record_begin(rec, JK_BLE_REC_CELLS, p->counter);
-	jk_ble_record_seal(rec);
+	if (rig_jk_ble_cells_encode(rec, layout, &c) != RIG_OK)
+		rig_jk_ble_record_begin(rec, JK_BLE_REC_CELLS, p->counter);
+	rig_jk_ble_record_seal(rec);
 }
 
 void jk_ble_personality_settings(const struct jk_ble_personality *p, uint8_t rec[JK_BLE_RECORD_LEN])
@@ -201,12 +201,12 @@ void jk_ble_personality_settings(const struct jk_ble_personality *p, uint8_t rec
 
 	for (unsigned k = 0; k < JK_SET_COUNT; k++)
 		s.value[k] = setting_now(p, k);
-	jk_ble_record_begin(rec, JK_BLE_REC_SETTINGS, p->counter);
+	rig_jk_ble_record_begin(rec, JK_BLE_REC_SETTINGS, p->counter);
 	mark_32s(p, rec);
 	if (layout == JK_BLE_JK04)
 		memcpy(rec + 6, "\x00\x00\x80\x3F", 4);   /* 1.0f, as captured: byte 9 = 0x3F */
-	(void)jk_ble_settings_encode(rec, layout, &s);
-	jk_ble_record_seal(rec);
+	(void)rig_jk_ble_settings_encode(rec, layout, &s);
+	rig_jk_ble_record_seal(rec);
 }
 
 static void text(uint8_t *dst, size_t cap, const char *s)
@@ -245,9 +245,9 @@ void jk_ble_personality_device(const struct jk_ble_personality *p, uint32_t now_
 	text(d.passcode2, sizeof d.passcode2, "0000");
 	text(d.user_data, sizeof d.user_data, "Input Userdata");
 	text(d.setup_passcode, sizeof d.setup_passcode, "123456");
-	jk_ble_record_begin(rec, JK_BLE_REC_DEVICE, p->counter);
-	(void)jk_ble_device_encode(rec, &d);
-	jk_ble_record_seal(rec);
+	rig_jk_ble_record_begin(rec, JK_BLE_REC_DEVICE, p->counter);
+	(void)rig_jk_ble_device_encode(rec, &d);
+	rig_jk_ble_record_seal(rec);
 }
 
 /* ---- the line ------------------------------------------------------------------------------ */
@@ -258,8 +258,8 @@ static size_t ack_bytes(const struct jk_ble_personality *p, const struct reply_s
 {
 	struct jk_ble_cmd ack;
 
-	jk_ble_cmd_ack(&ack);
-	jk_ble_cmd_encode(&ack, out);
+	rig_jk_ble_cmd_ack(&ack);
+	rig_jk_ble_cmd_encode(&ack, out);
 	if (sink->frame)
 		sink->frame(sink->ctx, PERS_TX, out, JK_BLE_CMD_LEN);
 	if (!p->q.at_after_ack)
@@ -270,7 +270,7 @@ static size_t ack_bytes(const struct jk_ble_personality *p, const struct reply_s
 
 /* A record, and when it answers a command the ack behind it in the same write: the captures
  * show the ack after the 0x97 reply (mpp-solar takes 300- or 320-byte replies, jktool wants
- * the 320 bytes in one piece, jk.md §3.3, §8.1). */
+ * the 320 bytes in one piece, docs/protocols/jk.md §3.3, §8.1). */
 static void send_record(struct jk_ble_personality *p, const struct reply_sink *sink, uint32_t now_ms,
                         uint8_t type, uint32_t delay_ms, int with_ack)
 {
@@ -298,7 +298,7 @@ static void send_record(struct jk_ble_personality *p, const struct reply_sink *s
 static void handle(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd, uint32_t now_ms,
                    const struct reply_sink *sink)
 {
-	if (jk_ble_cmd_is_ack(cmd))
+	if (rig_jk_ble_cmd_is_ack(cmd))
 		return;                   /* a BMS-side frame: nothing to answer */
 	if (!p->heard)
 		p->start_ms = now_ms;
@@ -330,15 +330,15 @@ void jk_ble_personality_rx(struct jk_ble_personality *p, const uint8_t *bytes, s
                            uint32_t now_ms, const struct reply_sink *sink)
 {
 	while (n) {
-		size_t used = jk_ble_rx_feed(&p->rx, bytes, n, now_ms), len;
+		size_t used = rig_jk_ble_rx_feed(&p->rx, bytes, n, now_ms), len;
 		const uint8_t *w;
 
 		bytes += used;
 		n -= used;
-		while (jk_ble_rx_next(&p->rx, &w, &len) == RIG_OK) {
+		while (rig_jk_ble_rx_next(&p->rx, &w, &len) == RIG_OK) {
 			struct jk_ble_cmd cmd;
 
-			if (len != JK_BLE_CMD_LEN || jk_ble_cmd_parse(w, len, &cmd) != RIG_OK)
+			if (len != JK_BLE_CMD_LEN || rig_jk_ble_cmd_parse(w, len, &cmd) != RIG_OK)
 				continue;         /* a record on the BMS's side of the line: not for us */
 			if (sink->frame)
 				sink->frame(sink->ctx, PERS_RX, w, len);
@@ -375,7 +375,7 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 
 	if (!strcmp(key, "layout")) {
 		for (unsigned i = 0; i < JK_BLE_LAYOUT_COUNT; i++)
-			if (!strcmp(value, jk_ble_layout_name(i))) {
+			if (!strcmp(value, rig_jk_ble_layout_name(i))) {
 				q->layout = (uint8_t)i;
 				return RIG_OK;
 			}

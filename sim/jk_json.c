@@ -1,8 +1,8 @@
 /* JK "4E 57" frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/jk_json.h). */
 #include <string.h>
 
-#include "bmsrig/jk_json.h"
-#include "bmsrig/util_json.h"
+#include "bmsrig/sim/jk_json.h"
+#include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -117,7 +117,7 @@ static void add_items(cJSON *o, const struct jk_data *d)
 	cJSON *temps = NULL;
 
 	for (unsigned i = 0; i < d->n_items; i++) {
-		const struct jk_id_def *def = jk_id_find(d->order[i]);
+		const struct jk_id_def *def = rig_jk_id_find(d->order[i]);
 		const struct key *k = key_of(d->order[i]);
 
 		if (!def || !k)
@@ -146,9 +146,9 @@ static void add_items(cJSON *o, const struct jk_data *d)
 			cJSON_AddNumberToObject(o, k->key, number_of(d, def) * k->scale);
 	}
 	/* Probe order, not wire order: temps_dk[0] is probe 1 whichever came first. */
-	if (temps && jk_data_has(d, JK_ID_BOX_TEMP))
+	if (temps && rig_jk_data_has(d, JK_ID_BOX_TEMP))
 		cJSON_AddItemToArray(temps, cJSON_CreateNumber(d->box_temp_dK));
-	if (temps && jk_data_has(d, JK_ID_BAT_TEMP))
+	if (temps && rig_jk_data_has(d, JK_ID_BAT_TEMP))
 		cJSON_AddItemToArray(temps, cJSON_CreateNumber(d->bat_temp_dK));
 }
 
@@ -174,7 +174,7 @@ static void request_json(cJSON *o, const struct jk_frame *f)
 	} else if (n) {
 		json_add_hex(o, "data_hex", v, n);
 	}
-	if (jk_write_decode(f, &d) == RIG_OK)
+	if (rig_jk_write_decode(f, &d) == RIG_OK)
 		add_items(o, &d);
 }
 
@@ -182,7 +182,7 @@ static void response_json(cJSON *o, const struct jk_frame *f)
 {
 	struct jk_data d;
 
-	if (jk_data_decode(f, &d) == RIG_OK)
+	if (rig_jk_data_decode(f, &d) == RIG_OK)
 		add_items(o, &d);
 }
 
@@ -220,7 +220,7 @@ cJSON *jk_frame_json(const struct jk_frame *f)
 cJSON *jk_wire_json(const uint8_t *wire, size_t n)
 {
 	struct jk_frame f;
-	rig_rc rc = jk_frame_parse(wire, n, &f);
+	rig_rc rc = rig_jk_frame_parse(wire, n, &f);
 
 	return rc == RIG_OK ? jk_frame_json(&f) : json_error_object("jk", rig_rc_str(rc));
 }
@@ -242,26 +242,26 @@ static rig_rc request_rebuild(const struct jk_frame *f, struct jk_frame *out)
 	case JK_CMD_READ_ALL:
 		if (!info_is(f, all, sizeof all))
 			return RIG_ERR_UNSUPPORTED;
-		jk_request_read_all(out, f->source);
+		rig_jk_request_read_all(out, f->source);
 		return RIG_OK;
 	case JK_CMD_READ:
 		if (f->len != 1)
 			return RIG_ERR_UNSUPPORTED;
-		jk_request_read(out, f->source, f->info[0]);
+		rig_jk_request_read(out, f->source, f->info[0]);
 		return RIG_OK;
 	case JK_CMD_ACTIVATE:
 		if (!info_is(f, all, sizeof all))
 			return RIG_ERR_UNSUPPORTED;
-		jk_request_activate(out, f->source);
+		rig_jk_request_activate(out, f->source);
 		return RIG_OK;
 	case JK_CMD_PASSWORD:
 		if (!info_is(f, pair, sizeof pair))
 			return RIG_ERR_UNSUPPORTED;
-		jk_request_password(out, f->source);
+		rig_jk_request_password(out, f->source);
 		return RIG_OK;
 	default:
-		rc = jk_write_decode(f, &d);
-		return rc != RIG_OK ? rc : jk_request_write_item(out, f->source, f->info[0], &d);
+		rc = rig_jk_write_decode(f, &d);
+		return rc != RIG_OK ? rc : rig_jk_request_write_item(out, f->source, f->info[0], &d);
 	}
 }
 
@@ -274,11 +274,11 @@ static rig_rc response_rebuild(const struct jk_frame *f, struct jk_frame *out)
 	if (f->cmd == JK_CMD_ACTIVATE || f->cmd == JK_CMD_PASSWORD) {
 		if (!info_is(f, all, sizeof all))
 			return RIG_ERR_UNSUPPORTED;
-		jk_response_ack(out, f->cmd);
+		rig_jk_response_ack(out, f->cmd);
 		return RIG_OK;
 	}
-	rc = jk_data_decode(f, &d);
-	return rc != RIG_OK ? rc : jk_data_encode(out, f->cmd, &d);
+	rc = rig_jk_data_decode(f, &d);
+	return rc != RIG_OK ? rc : rig_jk_data_encode(out, f->cmd, &d);
 }
 
 rig_rc jk_frame_rebuild(const struct jk_frame *f, struct jk_frame *out)
@@ -339,7 +339,7 @@ rig_rc jk_frame_check(const struct jk_frame *f)
 	int has_error = 0;
 	rig_rc rc;
 
-	if (jk_frame_encode(f, w, sizeof w, &n) != RIG_OK || jk_frame_parse(w, n, &g) != RIG_OK ||
+	if (rig_jk_frame_encode(f, w, sizeof w, &n) != RIG_OK || rig_jk_frame_parse(w, n, &g) != RIG_OK ||
 	    g.terminal != f->terminal || g.cmd != f->cmd || g.source != f->source ||
 	    g.type != f->type || g.record != f->record || g.len != f->len ||
 	    memcmp(g.info, f->info, f->len) != 0)
@@ -350,7 +350,7 @@ rig_rc jk_frame_check(const struct jk_frame *f)
 	rc = jk_frame_rebuild(f, &g);
 	if (has_error != (rc != RIG_OK))
 		return RIG_ERR_STATE;
-	if (rc == RIG_OK && (jk_frame_encode(&g, w2, sizeof w2, &n2) != RIG_OK || n2 != n ||
+	if (rc == RIG_OK && (rig_jk_frame_encode(&g, w2, sizeof w2, &n2) != RIG_OK || n2 != n ||
 	                     memcmp(w, w2, n) != 0))
 		return RIG_ERR_STATE;
 	return RIG_OK;

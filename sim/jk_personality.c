@@ -1,19 +1,19 @@
 /* The JK "4E 57" personality (jk_personality.h): requests in, codec-built replies out. */
-#include "bmsrig/jk_personality.h"
+#include "bmsrig/sim/jk_personality.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/jk_json.h"
+#include "bmsrig/sim/jk_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 void jk_quirks_defaults(struct jk_quirks *q)
 {
 	memset(q, 0, sizeof *q);
-	q->reply_latency_ms = 30;   /* jk.md §8.1: 10-50 ms suits every client seen */
-	q->current_mode = 1;        /* every current firmware (jk.md §2.5) */
+	q->reply_latency_ms = 30;   /* docs/protocols/jk.md §8.1: 10-50 ms suits every client seen */
+	q->current_mode = 1;        /* every current firmware (docs/protocols/jk.md §2.5) */
 	q->junk_every = 0;
 }
 
@@ -33,9 +33,9 @@ static void own_defaults(struct jk_personality *p, uint8_t address)
 {
 	struct jk_data *o = &p->own;
 
-	jk_data_clear(o);
+	rig_jk_data_clear(o);
 	for (size_t i = 0; i < N_OF(own_numbers); i++)
-		(void)jk_data_set(o, own_numbers[i].id, own_numbers[i].value);
+		(void)rig_jk_data_set(o, own_numbers[i].id, own_numbers[i].value);
 	if (address)
 		o->address = address;
 	/* 0xAF from the chemistry the BMS is set up for: only NMC charges cells past 4 V. */
@@ -115,7 +115,7 @@ static int64_t from_jk(uint8_t conv, int32_t v)
 
 /* ---- what the board reports --------------------------------------------------------------- */
 
-/* The codes span -40..100 degC (jk.md §2.5); a probe beyond reads as the end it passed. */
+/* The codes span -40..100 degC (docs/protocols/jk.md §2.5); a probe beyond reads as the end it passed. */
 static int32_t temp_clamp_dK(int32_t dK)
 {
 	const int32_t lo = JK_TEMP_ZERO_DK - 400, hi = JK_TEMP_ZERO_DK + 1000;
@@ -138,7 +138,7 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 	struct jbd_cells cells;
 
 	*d = p->own;
-	jk_data_add_all(d);
+	rig_jk_data_add_all(d);
 	bms_jbd_basic(b, &basic);
 	bms_jbd_cells(b, &cells);
 
@@ -156,7 +156,7 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 	d->cycles = basic.cycles;
 	d->cycle_total_Ah = (uint32_t)lround(basic.cycles * (double)b->set.cycle_capacity_mAh / 1000.0);
 	d->cell_strings = cells.count;
-	d->alarm_raw = jk_alarm_from_prot(b->prot_bits);
+	d->alarm_raw = rig_jk_alarm_from_prot(b->prot_bits);
 	if (basic.soc_pct < p->own.low_soc_alarm_pct)
 		d->alarm_raw |= 1u << JK_ALARM_LOW_CAPACITY;
 	d->status_raw = (uint16_t)(((b->fet & JBD_FET_CHG_ON) ? JK_STATUS_CHG_ON : 0u) |
@@ -164,7 +164,7 @@ void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 	if (b->set.balance_enable)
 		d->status_raw |= JK_STATUS_BAL_ON;
 	for (size_t i = 0; i < N_OF(setting_maps); i++)
-		(void)jk_data_set(d, (uint8_t)setting_maps[i].own,
+		(void)rig_jk_data_set(d, (uint8_t)setting_maps[i].own,
 		                  to_jk(setting_maps[i].conv, bms_setting_get(b, setting_maps[i].setting)));
 	d->chg_switch = !(b->mosfet_mask & JBD_MOSFET_CHG_OFF);
 	d->dsg_switch = !(b->mosfet_mask & JBD_MOSFET_DSG_OFF);
@@ -203,10 +203,10 @@ static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_
 		break;
 	}
 	if (!m) {
-		jk_data_copy_field(&p->own, w, id);
+		rig_jk_data_copy_field(&p->own, w, id);
 		return RIG_OK;
 	}
-	if ((rc = jk_data_get(w, id, &v)) != RIG_OK ||
+	if ((rc = rig_jk_data_get(w, id, &v)) != RIG_OK ||
 	    (rc = bms_setting_set(b, m->setting, from_jk(m->conv, v))) != RIG_OK)
 		return rc;
 	personality_persist(&p->saver, p->bms);
@@ -228,24 +228,24 @@ int jk_personality_handle(struct jk_personality *p, const struct jk_frame *req, 
 	case JK_CMD_READ:
 		jk_personality_data(p, &d);
 		if (req->info[0] != JK_ID_ALL) {
-			def = jk_id_find(req->info[0]);
+			def = rig_jk_id_find(req->info[0]);
 			if (req->cmd != JK_CMD_READ || !def || !(def->access & JK_ACC_R))
 				break;
 			d.n_items = 1;
 			d.order[0] = def->id;
 		}
-		if (jk_data_encode(reply, req->cmd, &d) != RIG_OK)
+		if (rig_jk_data_encode(reply, req->cmd, &d) != RIG_OK)
 			break;
 		p->replies++;
 		return 1;
 	case JK_CMD_WRITE:
-		if (jk_write_decode(req, &d) != RIG_OK || apply_write(p, req->info[0], &d) != RIG_OK ||
-		    jk_data_encode(reply, JK_CMD_WRITE, &d) != RIG_OK)
+		if (rig_jk_write_decode(req, &d) != RIG_OK || apply_write(p, req->info[0], &d) != RIG_OK ||
+		    rig_jk_data_encode(reply, JK_CMD_WRITE, &d) != RIG_OK)
 			break;
 		p->replies++;
 		return 1;
 	default:             /* activate, password */
-		jk_response_ack(reply, req->cmd);
+		rig_jk_response_ack(reply, req->cmd);
 		p->replies++;
 		return 1;
 	}
@@ -269,7 +269,7 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 
 	memset(u, 0, sizeof *u);
 	jk_personality_init(&u->p, bms, NULL, address);
-	jk_rx_init(&u->rx, 200);
+	rig_jk_rx_init(&u->rx, 200);
 	return RIG_OK;
 }
 
@@ -292,7 +292,7 @@ static void log_frame(const struct reply_sink *sink, enum personality_dir dir, c
 	uint8_t wire[JK_FRAME_MAX];
 	size_t n;
 
-	if (sink->frame && jk_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
+	if (sink->frame && rig_jk_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
 		sink->frame(sink->ctx, dir, wire, n);
 }
 
@@ -303,18 +303,18 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 	struct jk_frame req, reply;
 
 	while (n) {
-		size_t used = jk_rx_feed(&u->rx, p, n, now_ms);
+		size_t used = rig_jk_rx_feed(&u->rx, p, n, now_ms);
 
 		p += used;
 		n -= used;
-		while (jk_rx_next(&u->rx, &req) == RIG_OK) {
+		while (rig_jk_rx_next(&u->rx, &req) == RIG_OK) {
 			uint8_t wire[sizeof junk + JK_FRAME_MAX];
 			size_t len, at = 0;
 			unsigned parts = 0;
 
 			log_frame(sink, PERS_RX, &req);
 			if (!jk_personality_handle(&u->p, &req, now_ms, &reply) ||
-			    jk_frame_encode(&reply, wire + sizeof junk, JK_FRAME_MAX, &len) != RIG_OK)
+			    rig_jk_frame_encode(&reply, wire + sizeof junk, JK_FRAME_MAX, &len) != RIG_OK)
 				continue;
 			if ((reply.cmd == JK_CMD_READ_ALL || reply.cmd == JK_CMD_READ) &&
 			    req.info[0] == JK_ID_ALL)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/link.h"
+#include "bmsrig/sim/link.h"
 
 /* The window after a connect in which the first request's bytes are lost: a request arrives
  * in a few writes of up to 20 bytes, all within one or two connection events. */
@@ -13,7 +13,7 @@ void link_cfg_ble_defaults(struct link_cfg *c)
 {
 	memset(c, 0, sizeof *c);
 	c->kind = LINK_BLE;
-	c->chunk_bytes = 20;        /* MTU 23, jbd.md §10.3 */
+	c->chunk_bytes = 20;        /* MTU 23, docs/protocols/jbd.md §10.3 */
 	c->interval_ms = 30;
 	c->connect_ms = 1500;       /* service discovery ~0.9 s plus subscribing, §10.4 */
 	c->drop_first = 1;          /* §10.4: the first request after subscribing was never answered */

@@ -1,5 +1,5 @@
-/* The pack model (model.h). Numbers and their sources: shared/field-notes.md §5. */
-#include "bmsrig/model.h"
+/* The pack model (model.h). Numbers and their sources: docs/field-notes.md §5. */
+#include "bmsrig/sim/model.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #define TWO_PI              6.283185307179586
 
 /* OCV tables, LibreSolar bms-firmware bms_common.c, stored ascending: entry k is k * 5 % SOC.
- * The SOC axis is implicit, which sidesteps the source's axis bug (field-notes §5.3: its
+ * The SOC axis is implicit, which sidesteps the source's axis bug (docs/field-notes.md §5.3: its
  * soc_default[] reads ... 80, 85, 70 ... where 75 was meant). */
 static const double ocv_lfp_V[MODEL_OCV_POINTS] = {
 	2.833, 3.132, 3.177, 3.190, 3.213, 3.226, 3.240, 3.252, 3.262, 3.264, 3.265,
@@ -28,7 +28,7 @@ static const double ocv_nmc_V[MODEL_OCV_POINTS] = {
 
 /* What differs per chemistry beyond the OCV curve. Resistances are per cell at 25 degC and
  * 50 % SOC, scaled inversely with capacity from a reference cell:
- *   LFP: 280 Ah, R0 0.15 mOhm, R1 0.20 mOhm (field-notes §5.4 suggested defaults);
+ *   LFP: 280 Ah, R0 0.15 mOhm, R1 0.20 mOhm (docs/field-notes.md §5.4 suggested defaults);
  *   NMC: 100 Ah, R0 0.40 mOhm, R1 0.60 mOhm (PyBaMM ECM example set, §5.2). */
 struct chem_info {
 	const double *ocv_V;
@@ -95,7 +95,7 @@ void model_cfg_defaults(struct model_cfg *cfg)
 	cfg->ambient_C = 25.0;
 	cfg->ntc_count = 2;
 	cfg->seed = 1;
-	cfg->capacity_sigma = 0.003;      /* A-grade, field-notes §5.4 */
+	cfg->capacity_sigma = 0.003;      /* A-grade, docs/field-notes.md §5.4 */
 	cfg->resistance_sigma = 0.02;
 	cfg->r0_ohm = 0.0;                /* from chemistry and capacity */
 	cfg->r1_ohm = 0.0;

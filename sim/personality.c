@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/daly_personality.h"
-#include "bmsrig/jbd_personality.h"
-#include "bmsrig/jk_personality.h"
-#include "bmsrig/jk_ble_personality.h"
-#include "bmsrig/personality.h"
+#include "bmsrig/sim/daly_personality.h"
+#include "bmsrig/sim/jbd_personality.h"
+#include "bmsrig/sim/jk_personality.h"
+#include "bmsrig/sim/jk_ble_personality.h"
+#include "bmsrig/sim/personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,

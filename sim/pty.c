@@ -12,10 +12,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "bmsrig/pty.h"
-#include "bmsrig/serial.h"
+#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/serial.h"
 
-struct rig_pty {
+struct sim_pty {
 	int master, slave;
 	int watch;          /* inotify on the slave node, -1 without */
 	int poll_fd;        /* epoll over master and watch: one fd for the caller's loop */
@@ -37,7 +37,7 @@ static void say(char *err, size_t errcap, const char *what, const char *path, in
 }
 
 /* Atomic replace: a reader of link_path sees the old target or the new one, never nothing. */
-static rig_rc publish(struct rig_pty *p, const char *link_path, char *err, size_t errcap)
+static rig_rc publish(struct sim_pty *p, const char *link_path, char *err, size_t errcap)
 {
 	size_t cap = strlen(link_path) + 32;
 	char *dir = strdup(link_path), *tmp = malloc(cap), *keep = strdup(link_path), *slash;
@@ -83,7 +83,7 @@ out:
 /* Our own slave fd was opened before the watch, so only clients' opens and closes show up
  * (O_PATH opens show nothing). inotify merges identical events that are still unread, so
  * they say that clients came or went, never how many are there. */
-static void watch_start(struct rig_pty *p)
+static void watch_start(struct sim_pty *p)
 {
 	p->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (p->watch >= 0 && inotify_add_watch(p->watch, p->path, IN_OPEN | IN_CLOSE) < 0) {
@@ -92,7 +92,7 @@ static void watch_start(struct rig_pty *p)
 	}
 }
 
-static void watch_drain(struct rig_pty *p)
+static void watch_drain(struct sim_pty *p)
 {
 	_Alignas(struct inotify_event) char buf[4096];
 	uint32_t seen = 0;
@@ -116,27 +116,27 @@ static void watch_drain(struct rig_pty *p)
 		tcflush(p->slave, TCIFLUSH);
 	/* A departed client's termios changes (echo, CR mapping...) would outlive it. */
 	if (seen & IN_CLOSE) {
-		(void)rig_tty_raw(p->slave, p->baud);
+		(void)host_tty_raw(p->slave, p->baud);
 		p->closes++;
 	}
 }
 
-uint32_t rig_pty_closes(const struct rig_pty *p)
+uint32_t sim_pty_closes(const struct sim_pty *p)
 {
 	return p->closes;
 }
 
-rig_rc rig_pty_open(struct rig_pty **out, const char *link_path, uint32_t baud,
+rig_rc sim_pty_open(struct sim_pty **out, const char *link_path, uint32_t baud,
                     char *err, size_t errcap)
 {
-	struct rig_pty *p;
+	struct sim_pty *p;
 	struct epoll_event ev;
 	rig_rc rc;
 
 	*out = NULL;
 	if (err && errcap)
 		err[0] = '\0';
-	if (!rig_serial_baud_ok(baud)) {
+	if (!host_serial_baud_ok(baud)) {
 		if (err && errcap)
 			snprintf(err, errcap, "pty: %u baud is not a standard rate", (unsigned)baud);
 		return RIG_ERR_ARG;
@@ -152,9 +152,9 @@ rig_rc rig_pty_open(struct rig_pty **out, const char *link_path, uint32_t baud,
 	    (errno = ttyname_r(p->slave, p->path, sizeof p->path)) != 0 ||
 	    cloexec(p->master) != 0 || cloexec(p->slave) != 0 ||
 	    fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK) != 0 ||
-	    rig_tty_raw(p->slave, baud) != RIG_OK || rig_tty_raw(p->master, baud) != RIG_OK) {
+	    host_tty_raw(p->slave, baud) != RIG_OK || host_tty_raw(p->master, baud) != RIG_OK) {
 		say(err, errcap, "cannot open", "pty", errno);
-		rig_pty_close(p);
+		sim_pty_close(p);
 		return RIG_ERR_IO;
 	}
 	watch_start(p);
@@ -164,18 +164,18 @@ rig_rc rig_pty_open(struct rig_pty **out, const char *link_path, uint32_t baud,
 	if (p->poll_fd < 0 || epoll_ctl(p->poll_fd, EPOLL_CTL_ADD, p->master, &ev) != 0 ||
 	    (p->watch >= 0 && epoll_ctl(p->poll_fd, EPOLL_CTL_ADD, p->watch, &ev) != 0)) {
 		say(err, errcap, "cannot poll", p->path, errno);
-		rig_pty_close(p);
+		sim_pty_close(p);
 		return RIG_ERR_IO;
 	}
 	if (link_path && (rc = publish(p, link_path, err, errcap)) != RIG_OK) {
-		rig_pty_close(p);
+		sim_pty_close(p);
 		return rc;
 	}
 	*out = p;
 	return RIG_OK;
 }
 
-void rig_pty_close(struct rig_pty *p)
+void sim_pty_close(struct sim_pty *p)
 {
 	char target[sizeof p->path];
 	ssize_t n;
@@ -200,24 +200,24 @@ void rig_pty_close(struct rig_pty *p)
 	free(p);
 }
 
-const char *rig_pty_path(const struct rig_pty *p)
+const char *sim_pty_path(const struct sim_pty *p)
 {
 	return p->path;
 }
 
-int rig_pty_fd(const struct rig_pty *p)
+int sim_pty_fd(const struct sim_pty *p)
 {
 	return p->poll_fd;
 }
 
-int32_t rig_pty_read(struct rig_pty *p, uint8_t *buf, uint16_t cap)
+int32_t sim_pty_read(struct sim_pty *p, uint8_t *buf, uint16_t cap)
 {
 	watch_drain(p);
-	return rig_tty_read(p->master, buf, cap);
+	return host_tty_read(p->master, buf, cap);
 }
 
-int32_t rig_pty_write(struct rig_pty *p, const uint8_t *buf, uint16_t n)
+int32_t sim_pty_write(struct sim_pty *p, const uint8_t *buf, uint16_t n)
 {
 	watch_drain(p);   /* a client that has just come must not get the previous one's tail */
-	return rig_tty_write(p->master, buf, n);
+	return host_tty_write(p->master, buf, n);
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/replay.h"
+#include "bmsrig/sim/replay.h"
 
 static int hex_nibble(char c)
 {

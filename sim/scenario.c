@@ -23,13 +23,13 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/jbd_settings.h"
-#include "bmsrig/json_where.h"
-#include "bmsrig/model.h"
-#include "bmsrig/personality.h"
-#include "bmsrig/scenario.h"
-#include "bmsrig/scenario_reader.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/lib/json_where.h"
+#include "bmsrig/sim/model.h"
+#include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/scenario.h"
+#include "bmsrig/sim/scenario_reader.h"
 
 #define TIME_MAX_MS  SCEN_TIME_MAX_MS
 #define FILE_MAX     (1L << 24)
@@ -414,7 +414,7 @@ static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, con
 		*(uint8_t *)dst = cJSON_IsTrue(v) ? 1u : 0u;
 		return RIG_OK;
 	case SCEN_T_TEXT:
-		if (strlen(v->valuestring) < f->min || strlen(v->valuestring) > f->max)
+		if ((double)strlen(v->valuestring) < f->min || (double)strlen(v->valuestring) > f->max)
 			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		snprintf(dst, f->size, "%s", v->valuestring);
 		return RIG_OK;
@@ -869,10 +869,10 @@ static rig_rc one_setting(struct scen_reader *c, const cJSON *it)
 		const struct unit_info *u = &unit_info[sn->unit];
 
 		if (!cJSON_IsNumber(it) || !(d >= u->min && d <= u->max) ||
-		    (u->per_count && fmod(d, u->per_count) != 0))
+		    (u->per_count != 0 && fmod(d, u->per_count) != 0))
 			return fail(c, 0, "expected %s %.10g..%.10g, got %s", u->words, u->min, u->max,
 			            got(c, it, !cJSON_IsNumber(it), g, sizeof g));
-		raw = u->per_count ? d / u->per_count : lround(PACK_DK_ZERO_C + 10.0 * d);
+		raw = u->per_count != 0 ? d / u->per_count : (double)lround(PACK_DK_ZERO_C + 10.0 * d);
 		if (raw < (sign ? -32768 : 0) || raw > (sign ? 32767 : 65535))
 			return fail(c, 0, "expected a value register 0x%02X holds, got %s", (unsigned)reg, got(c, it, 0, g, sizeof g));
 	}

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmsrig/ble_module.h"
-#include "bmsrig/bms.h"
-#include "bmsrig/pty.h"
-#include "bmsrig/serial.h"
-#include "bmsrig/sim.h"
+#include "bmsrig/sim/ble_module.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/serial.h"
+#include "bmsrig/sim/sim.h"
 
 struct sim_unit {
 	struct sim *sim;
@@ -41,7 +41,7 @@ struct pending {
 };
 
 struct sim {
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim_transport port;
 	struct wire_faults faults;
 	uint32_t line_free_ms;          /* paced: when the line finishes what is queued on it */
@@ -61,15 +61,15 @@ struct sim {
 	void *truth_ctx;
 };
 
-static int pty_fd(const void *h) { return rig_pty_fd(h); }
-static int32_t pty_read(void *h, uint8_t *p, uint16_t cap) { return rig_pty_read(h, p, cap); }
-static int32_t pty_write(void *h, const uint8_t *p, uint16_t n) { return rig_pty_write(h, p, n); }
-static void pty_close(void *h) { rig_pty_close(h); }
-static uint32_t pty_closes(const void *h) { return rig_pty_closes(h); }
-static int ser_fd(const void *h) { return rig_serial_fd(h); }
-static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return rig_serial_read(h, p, cap); }
-static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return rig_serial_write(h, p, n); }
-static void ser_close(void *h) { rig_serial_close(h); }
+static int pty_fd(const void *h) { return sim_pty_fd(h); }
+static int32_t pty_read(void *h, uint8_t *p, uint16_t cap) { return sim_pty_read(h, p, cap); }
+static int32_t pty_write(void *h, const uint8_t *p, uint16_t n) { return sim_pty_write(h, p, n); }
+static void pty_close(void *h) { sim_pty_close(h); }
+static uint32_t pty_closes(const void *h) { return sim_pty_closes(h); }
+static int ser_fd(const void *h) { return host_serial_fd(h); }
+static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return host_serial_read(h, p, cap); }
+static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return host_serial_write(h, p, n); }
+static void ser_close(void *h) { host_serial_close(h); }
 
 static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud, char *err, size_t errcap)
 {
@@ -79,17 +79,17 @@ static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint
 		*p = *cfg->transport;
 		rc = RIG_OK;
 	} else if (cfg->serial_path) {
-		struct rig_serial *s;
+		struct host_serial *s;
 
-		rc = rig_serial_open(&s, cfg->serial_path, baud, err, errcap);
+		rc = host_serial_open(&s, cfg->serial_path, baud, err, errcap);
 		if (rc == RIG_OK)
 			*p = (struct sim_transport){ s, ser_fd, ser_read, ser_write, ser_close, NULL, cfg->serial_path };
 	} else {
-		struct rig_pty *t;
+		struct sim_pty *t;
 
-		rc = rig_pty_open(&t, cfg->link_path, baud, err, errcap);
+		rc = sim_pty_open(&t, cfg->link_path, baud, err, errcap);
 		if (rc == RIG_OK)
-			*p = (struct sim_transport){ t, pty_fd, pty_read, pty_write, pty_close, pty_closes, rig_pty_path(t) };
+			*p = (struct sim_transport){ t, pty_fd, pty_read, pty_write, pty_close, pty_closes, sim_pty_path(t) };
 	}
 	return rc;
 }
@@ -100,7 +100,7 @@ void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_
 	unsigned i;
 
 	memset(t, 0, sizeof *t);
-	t->t_ms = rig_loop_now_ms(s->loop);
+	t->t_ms = host_loop_now_ms(s->loop);
 	t->parts = parts;
 	t->pack_mV = model_pack_V(m) * 1000.0;
 	t->current_mA = m->pack_I_A * 1000.0;
@@ -138,13 +138,13 @@ static struct pending *new_pending(struct sim *s, unsigned unit, const uint8_t *
 	return p;
 }
 
-static int chunk_due(struct rig_loop *loop, uint32_t id, void *ctx)
+static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct pending *c = ctx;
 	struct sim *s = c->sim;
 
 	(void)id;
-	if (link_up_since(&s->link, rig_loop_now_ms(loop), c->scheduled_ms)) {
+	if (link_up_since(&s->link, host_loop_now_ms(loop), c->scheduled_ms)) {
 		(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
 		if (c->has_truth && s->truth_cb)
 			s->truth_cb(s->truth_ctx, c->unit, &c->truth);
@@ -165,7 +165,7 @@ uint32_t sim_wire_ms(const struct sim *s, size_t len)
 static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n,
                      const struct truth_sample *truth)
 {
-	uint32_t now = rig_loop_now_ms(s->loop);
+	uint32_t now = host_loop_now_ms(s->loop);
 	struct link_chunk ch[64];
 	unsigned k = link_downlink(&s->link, now, n, ch, 64), i;
 
@@ -195,7 +195,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 			c->has_truth = 1;
 			c->truth = *truth;
 		}
-		c->timer = rig_loop_add_timer(s->loop, ch[i].at_ms - now, chunk_due, c);
+		c->timer = host_loop_add_timer(s->loop, ch[i].at_ms - now, chunk_due, c);
 		if (!c->timer) {
 			free(c);
 			return;
@@ -205,7 +205,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 	}
 }
 
-static int reply_due(struct rig_loop *loop, uint32_t id, void *ctx)
+static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct pending *r = ctx, *o, *next;
 	struct sim *s = r->sim;
@@ -228,7 +228,7 @@ static int reply_due(struct rig_loop *loop, uint32_t id, void *ctx)
 			mixed[i] = i < len ? (uint8_t)(mixed[i] | o->wire[i]) : o->wire[i];
 		if (o->len > len)
 			len = o->len < sizeof mixed ? o->len : sizeof mixed;
-		rig_loop_del_timer(s->loop, o->timer);
+		host_loop_del_timer(s->loop, o->timer);
 		unlink_pending(s, o);
 		free(o);
 		collided = 1;
@@ -266,8 +266,8 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		sim_truth(s, u->index, truth_parts, &r->truth);
 		r->has_truth = 1;
 	}
-	r->due_ms = rig_loop_now_ms(s->loop) + delay_ms;
-	r->timer = rig_loop_add_timer(s->loop, delay_ms, reply_due, r);
+	r->due_ms = host_loop_now_ms(s->loop) + delay_ms;
+	r->timer = host_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
 		free(r);
 		return;
@@ -288,7 +288,7 @@ static void sink_frame(void *ctx, enum personality_dir dir, const uint8_t *wire,
 
 void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 {
-	uint32_t now = rig_loop_now_ms(s->loop);
+	uint32_t now = host_loop_now_ms(s->loop);
 	uint8_t reply[BLE_MODULE_FRAME_MAX], heard[512];
 	size_t reply_len;
 	unsigned i;
@@ -315,7 +315,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
 }
 
-static void on_readable(struct rig_loop *loop, int fd, void *ctx)
+static void on_readable(struct host_loop *loop, int fd, void *ctx)
 {
 	struct sim *s = ctx;
 	uint8_t buf[512];
@@ -326,14 +326,14 @@ static void on_readable(struct rig_loop *loop, int fd, void *ctx)
 		sim_input(s, buf, (size_t)n);
 	if (s->port.closes && s->port.closes(s->port.h) != s->closes_seen) {
 		s->closes_seen = s->port.closes(s->port.h);
-		link_client_closed(&s->link, rig_loop_now_ms(loop));
+		link_client_closed(&s->link, host_loop_now_ms(loop));
 	}
 }
 
-static int step(struct rig_loop *loop, uint32_t id, void *ctx)
+static int step(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct sim *s = ctx;
-	uint32_t now = rig_loop_now_ms(loop);
+	uint32_t now = host_loop_now_ms(loop);
 	unsigned i;
 
 	(void)id;
@@ -414,7 +414,7 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 	return RIG_OK;
 }
 
-rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *cfg,
+rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *cfg,
                 char *err, size_t errcap)
 {
 	struct sim *s;
@@ -453,19 +453,19 @@ rig_rc sim_open(struct sim **out, struct rig_loop *loop, const struct sim_cfg *c
 		free(s);
 		return rc;
 	}
-	link_init(&s->link, &cfg->link, rig_loop_now_ms(loop));
+	link_init(&s->link, &cfg->link, host_loop_now_ms(loop));
 	wire_faults_init(&s->faults, cfg->link.seed);
 	s->pace = cfg->pace;
 	ble_module_init(&s->module, cfg->link.password, cfg->link.mac, cfg->link.seed);
 	if (s->port.closes)
 		s->closes_seen = s->port.closes(s->port.h);
-	if ((s->port.fd(s->port.h) >= 0 && rig_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK) ||
-	    !(s->step_timer = rig_loop_add_timer(loop, SIM_STEP_MS, step, s))) {
+	if ((s->port.fd(s->port.h) >= 0 && host_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK) ||
+	    !(s->step_timer = host_loop_add_timer(loop, SIM_STEP_MS, step, s))) {
 		snprintf(err, errcap, "event loop: out of memory");
 		sim_close(s);
 		return RIG_ERR_IO;
 	}
-	s->last_step_ms = rig_loop_now_ms(loop);
+	s->last_step_ms = host_loop_now_ms(loop);
 	*out = s;
 	return RIG_OK;
 }
@@ -480,13 +480,13 @@ void sim_close(struct sim *s)
 		struct pending *p = s->pending;
 
 		s->pending = p->next;
-		rig_loop_del_timer(s->loop, p->timer);
+		host_loop_del_timer(s->loop, p->timer);
 		free(p);
 	}
 	if (s->step_timer)
-		rig_loop_del_timer(s->loop, s->step_timer);
+		host_loop_del_timer(s->loop, s->step_timer);
 	if (s->port.fd(s->port.h) >= 0)
-		rig_loop_del_fd(s->loop, s->port.fd(s->port.h));
+		host_loop_del_fd(s->loop, s->port.fd(s->port.h));
 	if (s->port.close)
 		s->port.close(s->port.h);
 	for (i = 0; i < s->n_units; i++)
@@ -540,5 +540,5 @@ rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *
 
 void sim_ble_drop(struct sim *s, uint32_t reconnect_ms)
 {
-	link_drop(&s->link, rig_loop_now_ms(s->loop), reconnect_ms);
+	link_drop(&s->link, host_loop_now_ms(s->loop), reconnect_ms);
 }

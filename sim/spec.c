@@ -6,15 +6,15 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/json_where.h"
-#include "bmsrig/serial.h"
-#include "bmsrig/spec.h"
+#include "bmsrig/lib/json_where.h"
+#include "bmsrig/lib/serial.h"
+#include "bmsrig/sim/spec.h"
 
 const struct bms_kind bms_kinds[] = {
 	{ "jbd", "jbd", LINK_UART, NULL, NULL },
 	{ "jbd-ble", "jbd", LINK_BLE, NULL, NULL },
 	{ "daly", "daly", LINK_UART, NULL, NULL },
-	/* The Daly BLE dongle asks for all 16 cell frames whatever the pack (daly.md §3.6). */
+	/* The Daly BLE dongle asks for all 16 cell frames whatever the pack (docs/protocols/daly.md §3.6). */
 	{ "daly-ble", "daly", LINK_BLE, "all_cell_frames", "1" },
 	{ "jk", "jk", LINK_UART, NULL, NULL },
 	{ "jk-ble", "jk-ble", LINK_BLE, NULL, NULL },
@@ -153,7 +153,7 @@ rig_rc spec_set(struct bms_spec *s, const char *key, const char *value, char *wh
 			return RIG_OK;
 		default:
 			if (value[0] < '0' || value[0] > '9' || !parse_number(value, &d) || d != floor(d) ||
-			    d < k->min || d > k->max || (k->type == K_BAUD && !rig_serial_baud_ok((uint32_t)d))) {
+			    d < k->min || d > k->max || (k->type == K_BAUD && !host_serial_baud_ok((uint32_t)d))) {
 				if (k->type == K_BAUD)
 					snprintf(why, whycap, "expected a standard rate such as 9600, got \"%s\"", value);
 				else

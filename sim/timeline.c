@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/timeline.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/timeline.h"
 
 static double ramp_at(const struct timeline_ramp *r, uint32_t now_ms)
 {

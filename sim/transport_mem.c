@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/transport_mem.h"
+#include "bmsrig/sim/transport_mem.h"
 
 #define LINE_BYTES 8192u
 #define REQ_SLOTS 32u
@@ -18,7 +18,7 @@ struct req_slot {
 };
 
 struct sim_mem {
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim *sim;
 	struct sim_transport emulator;
 	/* bytes from the emulator to the client, read when it next steps */
@@ -56,7 +56,7 @@ static int32_t client_read(void *ctx, uint8_t *p, uint16_t cap)
 	return (int32_t)n;
 }
 
-static int deliver_request(struct rig_loop *loop, uint32_t id, void *ctx)
+static int deliver_request(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct req_slot *s = ctx;
 
@@ -80,7 +80,7 @@ static int32_t client_write(void *ctx, const uint8_t *p, uint16_t n)
 		return RIG_ERR_SPACE;
 	m->req[i] = (struct req_slot){ m, 1, n, { 0 } };
 	memcpy(m->req[i].bytes, p, n);
-	if (!rig_loop_add_timer(m->loop, ms, deliver_request, &m->req[i])) {
+	if (!host_loop_add_timer(m->loop, ms, deliver_request, &m->req[i])) {
 		m->req[i].used = 0;
 		return RIG_ERR_SPACE;
 	}
@@ -108,7 +108,7 @@ const struct sim_transport *sim_mem_emulator(struct sim_mem *m)
 	return &m->emulator;
 }
 
-void sim_mem_attach(struct sim_mem *m, struct rig_loop *loop, struct sim *sim)
+void sim_mem_attach(struct sim_mem *m, struct host_loop *loop, struct sim *sim)
 {
 	m->loop = loop;
 	m->sim = sim;

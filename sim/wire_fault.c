@@ -13,7 +13,7 @@
  * request timeouts the clients use), baud_mismatch 115200 on a 9600 baud line and 9600 on any
  * other (the usual misconfigurations: a JK rate on a JBD/Daly port, or the reverse).
  */
-#include "bmsrig/wire_fault.h"
+#include "bmsrig/sim/wire_fault.h"
 
 #include <stdlib.h>
 #include <string.h>

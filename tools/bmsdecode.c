@@ -1,4 +1,4 @@
-/* bmsdecode: BMS frames given as hex -> one decoded-frame JSON object each (shared/design.md). */
+/* bmsdecode: BMS frames given as hex -> one decoded-frame JSON object each (docs/architecture.md). */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/personality.h"
+#include "bmsrig/sim/personality.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1"
@@ -25,7 +25,7 @@ struct opts {
 static void usage(FILE *to)
 {
 	fputs("Usage: bmsdecode [--proto NAME] [--pretty] [-q] [HEX...]\n"
-	      "Decode BMS frames to JSON, one object per frame (fields as in shared/vectors/README.md).\n"
+	      "Decode BMS frames to JSON, one object per frame (fields as in docs/vectors.md).\n"
 	      "\n"
 	      "Each HEX argument is one whole frame: hex digits in any case, optionally separated by\n"
 	      "spaces, colons or commas, with or without 0x prefixes, e.g. \"DD A5 03 00 FF FD 77\",\n"

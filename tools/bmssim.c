@@ -11,21 +11,21 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/cli.h"
-#include "bmsrig/control.h"
-#include "bmsrig/replay.h"
-#include "bmsrig/runner.h"
-#include "bmsrig/sim.h"
-#include "bmsrig/spec.h"
-#include "bmsrig/timeline.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/lib/cli.h"
+#include "bmsrig/sim/control.h"
+#include "bmsrig/sim/replay.h"
+#include "bmsrig/hil/runner.h"
+#include "bmsrig/sim/sim.h"
+#include "bmsrig/sim/spec.h"
+#include "bmsrig/sim/timeline.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"
 #endif
 
 static const char *const PROG = "bmssim";
-static struct rig_loop *g_loop;   /* for the signal handler only */
+static struct host_loop *g_loop;   /* for the signal handler only */
 
 struct opts {
 	struct bms_spec tmpl;
@@ -277,7 +277,7 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	if (g_loop)
-		rig_loop_stop(g_loop);
+		host_loop_stop(g_loop);
 }
 
 /* Each frame: decoded on stderr with -v, and to the control socket's subscribers. */
@@ -332,7 +332,7 @@ static struct timeline *serve_timeline(void *ctx, unsigned u)
 /* The served current stays unless an event asked for a load (or a short is on). */
 static void serve_load(struct serve_unit *su)
 {
-	uint32_t now = rig_loop_now_ms(g_loop);
+	uint32_t now = host_loop_now_ms(g_loop);
 	double load = timeline_has_load(su->tl) ?
 	              timeline_load_A(su->tl, now, model_pack_V(sim_model(su->sim, su->index))) : su->base_A;
 	double short_A = timeline_short_A(su->tl);
@@ -346,7 +346,7 @@ static void serve_injected(void *ctx, unsigned u)
 }
 
 /* What bmssim run's engine does each step, for the units that were sent events. */
-static int serve_engine(struct rig_loop *loop, uint32_t id, void *ctx)
+static int serve_engine(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct run *r = ctx;
 	unsigned u, none[1];
@@ -354,7 +354,7 @@ static int serve_engine(struct rig_loop *loop, uint32_t id, void *ctx)
 	(void)id;
 	for (u = 0; u < r->n_units; u++)
 		if (r->units[u].tl) {
-			timeline_step(r->units[u].tl, rig_loop_now_ms(loop), none, 0);
+			timeline_step(r->units[u].tl, host_loop_now_ms(loop), none, 0);
 			serve_load(&r->units[u]);
 		}
 	return SIM_STEP_MS;
@@ -385,7 +385,7 @@ static int start_control(struct run *r, const struct sim_cfg *cfgs)
 			r->units[r->n_units] = (struct serve_unit){ r->sims[i], k, &cfgs[i].unit[k], &cfgs[i].link,
 			                                            cfgs[i].unit[k].current_A, NULL, NULL };
 	h.units = r->n_units;
-	if (control_attach(r->ctl, g_loop, &h) != RIG_OK || !rig_loop_add_timer(g_loop, SIM_STEP_MS, serve_engine, r)) {
+	if (control_attach(r->ctl, g_loop, &h) != RIG_OK || !host_loop_add_timer(g_loop, SIM_STEP_MS, serve_engine, r)) {
 		fprintf(stderr, "%s: event loop: out of memory\n", PROG);
 		return 0;
 	}
@@ -412,11 +412,11 @@ static void stop_control(struct run *r)
 	free(r->units);
 }
 
-static int on_duration(struct rig_loop *loop, uint32_t id, void *ctx)
+static int on_duration(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	(void)id;
 	(void)ctx;
-	rig_loop_stop(loop);
+	host_loop_stop(loop);
 	return 0;
 }
 
@@ -507,7 +507,7 @@ int main(int argc, char **argv)
 	if (!parse_args(argc, argv, &o) || !build_sims(&o, specs, cfgs, first, &n_cfgs))
 		return CLI_EXIT_USAGE;
 	raise_fd_limit();
-	g_loop = rig_loop_new();
+	g_loop = host_loop_new();
 	r.sims = calloc(n_cfgs, sizeof *r.sims);
 	r.ports = calloc(n_cfgs, sizeof *r.ports);
 	r.unit0 = calloc(n_cfgs, sizeof *r.unit0);
@@ -553,8 +553,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!code && o.duration_s)
-		rig_loop_add_timer(g_loop, o.duration_s * 1000u, on_duration, &r);
-	if (!code && rig_loop_run(g_loop) != RIG_OK) {
+		host_loop_add_timer(g_loop, o.duration_s * 1000u, on_duration, &r);
+	if (!code && host_loop_run(g_loop) != RIG_OK) {
 		fprintf(stderr, "%s: event loop failed\n", PROG);
 		code = 1;
 	}
@@ -566,6 +566,6 @@ int main(int argc, char **argv)
 	free(r.sims);
 	free(r.ports);
 	free(r.unit0);
-	rig_loop_free(g_loop);
+	host_loop_free(g_loop);
 	return code;
 }

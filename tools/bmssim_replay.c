@@ -4,21 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmsrig/cli.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/personality.h"
-#include "bmsrig/pty.h"
-#include "bmsrig/replay.h"
-#include "bmsrig/spec.h"
+#include "bmsrig/lib/cli.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/pty.h"
+#include "bmsrig/sim/replay.h"
+#include "bmsrig/sim/spec.h"
 
 static const char *const PROG = "bmssim replay";
-static struct rig_loop *g_loop;       /* for the signal handler only */
+static struct host_loop *g_loop;       /* for the signal handler only */
 
 #define WRITES_MAX 64u
 
 struct replayer {
 	struct replay trace;
-	struct rig_pty *pty;
+	struct sim_pty *pty;
 	int verbose;
 	struct write_slot {
 		struct replayer *owner;
@@ -48,28 +48,28 @@ static void usage(FILE *f)
 static void on_signal(int sig)
 {
 	(void)sig;
-	rig_loop_stop(g_loop);
+	host_loop_stop(g_loop);
 }
 
-static int write_due(struct rig_loop *loop, uint32_t id, void *ctx)
+static int write_due(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct write_slot *w = ctx;
 
 	(void)loop;
 	(void)id;
-	(void)rig_pty_write(w->owner->pty, w->reply->bytes, (uint16_t)w->reply->len);
+	(void)sim_pty_write(w->owner->pty, w->reply->bytes, (uint16_t)w->reply->len);
 	w->used = 0;
 	return 0;
 }
 
-static void on_readable(struct rig_loop *loop, int fd, void *ctx)
+static void on_readable(struct host_loop *loop, int fd, void *ctx)
 {
 	struct replayer *r = ctx;
 	uint8_t buf[512];
 	int32_t n;
 
 	(void)fd;
-	while ((n = rig_pty_read(r->pty, buf, sizeof buf)) > 0) {
+	while ((n = sim_pty_read(r->pty, buf, sizeof buf)) > 0) {
 		const struct replay_exchange *e = replay_input(&r->trace, buf, (size_t)n);
 		unsigned k, s;
 
@@ -84,17 +84,17 @@ static void on_readable(struct rig_loop *loop, int fd, void *ctx)
 			if (s == WRITES_MAX)
 				break;                 /* a client flooding us: later replies are lost */
 			r->slot[s] = (struct write_slot){ r, &e->replies[k], 1 };
-			if (!rig_loop_add_timer(loop, e->replies[k].delay_ms, write_due, &r->slot[s]))
+			if (!host_loop_add_timer(loop, e->replies[k].delay_ms, write_due, &r->slot[s]))
 				r->slot[s].used = 0;
 		}
 	}
 }
 
-static int on_duration(struct rig_loop *loop, uint32_t id, void *ctx)
+static int on_duration(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	(void)id;
 	(void)ctx;
-	rig_loop_stop(loop);
+	host_loop_stop(loop);
 	return 0;
 }
 
@@ -140,33 +140,33 @@ int replay_main(int argc, char **argv)
 
 		baud = ops ? ops->baud : 9600u;
 	}
-	g_loop = rig_loop_new();
-	if (!g_loop || rig_pty_open(&r.pty, link, baud, err, sizeof err) != RIG_OK) {
+	g_loop = host_loop_new();
+	if (!g_loop || sim_pty_open(&r.pty, link, baud, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "%s: %s\n", PROG, g_loop ? err : "out of memory");
 		replay_free(&r.trace);
-		rig_loop_free(g_loop);
+		host_loop_free(g_loop);
 		return CLI_EXIT_USAGE;
 	}
 	if (!quiet) {
 		printf("bmssim: replaying %u requests of %s (%s) on %s\n", r.trace.n, r.trace.scenario,
-		       r.trace.protocol, link ? link : rig_pty_path(r.pty));
+		       r.trace.protocol, link ? link : sim_pty_path(r.pty));
 		fflush(stdout);
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (rig_loop_add_fd(g_loop, rig_pty_fd(r.pty), on_readable, &r) != RIG_OK ||
-	    (duration_s && !rig_loop_add_timer(g_loop, duration_s * 1000u, on_duration, NULL)) ||
-	    rig_loop_run(g_loop) != RIG_OK) {
+	if (host_loop_add_fd(g_loop, sim_pty_fd(r.pty), on_readable, &r) != RIG_OK ||
+	    (duration_s && !host_loop_add_timer(g_loop, duration_s * 1000u, on_duration, NULL)) ||
+	    host_loop_run(g_loop) != RIG_OK) {
 		fprintf(stderr, "%s: event loop failed\n", PROG);
 		code = 1;
 	}
 	if (!quiet)
 		fprintf(stderr, "%s: answered %u requests, %u bytes matched nothing\n", PROG, r.trace.answered,
 		        r.trace.unmatched_bytes);
-	rig_pty_close(r.pty);
+	sim_pty_close(r.pty);
 	replay_free(&r.trace);
-	rig_loop_free(g_loop);
+	host_loop_free(g_loop);
 	return code;
 }

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmsrig/cli.h"
-#include "bmsrig/runner.h"
+#include "bmsrig/lib/cli.h"
+#include "bmsrig/hil/runner.h"
 
 static const char *const PROG = "bmssim run";
 
@@ -210,7 +210,7 @@ int runner_main(int argc, char **argv)
 	o.progress = !quiet && !o.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < n && !code; i++) {
 		(void)run_scenario(&sc[i], &jd[i], &o, &reps[i]);
-		passed += run_passed(&reps[i]);
+		passed += run_passed(&reps[i]) ? 1u : 0u;
 		summarise(&reps[i], quiet, n == 1);
 		fflush(stdout);
 	}

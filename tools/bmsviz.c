@@ -14,10 +14,10 @@
 #include <SDL_image.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/viz_conn.h"
-#include "bmsrig/viz_layout.h"
-#include "bmsrig/viz_model.h"
-#include "viz_draw.h"
+#include "bmsrig/viz/viz_conn.h"
+#include "bmsrig/viz/viz_layout.h"
+#include "bmsrig/viz/viz_model.h"
+#include "bmsrig/viz/viz_draw.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1"

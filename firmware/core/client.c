@@ -1,12 +1,12 @@
 /* The transaction engine every protocol client runs on (include/bmsrig/client.h). */
 #include <string.h>
 
-#include "bmsrig/client.h"
+#include "bmsrig/core/client.h"
 
 /* Longest request any protocol sends (JK "4E 57" writes are the longest, under 32 bytes). */
 enum { REQ_MAX = 32, RX_CHUNK = 64 };
 
-uint32_t client_backoff_ms(const struct client_cfg *cfg, uint8_t tries)
+uint32_t rig_client_backoff_ms(const struct client_cfg *cfg, uint8_t tries)
 {
 	unsigned shift;
 
@@ -16,7 +16,7 @@ uint32_t client_backoff_ms(const struct client_cfg *cfg, uint8_t tries)
 	return cfg->backoff_ms << shift;
 }
 
-void client_engine_init(struct client_engine *e, const struct client_proto *proto, void *owner,
+void rig_client_engine_init(struct client_engine *e, const struct client_proto *proto, void *owner,
                         const struct client_cfg *cfg, struct rig_io io, struct pack_state *out)
 {
 	memset(e, 0, sizeof *e);
@@ -27,14 +27,14 @@ void client_engine_init(struct client_engine *e, const struct client_proto *prot
 	e->out = out;
 }
 
-void client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap)
+void rig_client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap)
 {
 	e->rxb = b;
 	e->rx_buf = buf;
 	e->rx_cap = cap;
 }
 
-enum client_event client_finish(struct client_stats *st, int ok)
+enum client_event rig_client_finish(struct client_stats *st, int ok)
 {
 	st->ok = (uint8_t)ok;
 	if (ok) {
@@ -48,13 +48,13 @@ enum client_event client_finish(struct client_stats *st, int ok)
 	return CLIENT_CYCLE_FAIL;
 }
 
-enum client_event client_engine_finish(struct client_engine *e, int ok)
+enum client_event rig_client_engine_finish(struct client_engine *e, int ok)
 {
 	e->phase = CLIENT_PH_IDLE;
-	return client_finish(&e->stats, ok);
+	return rig_client_finish(&e->stats, ok);
 }
 
-int client_cycle_due(struct client_engine *e, uint32_t now_ms)
+int rig_client_cycle_due(struct client_engine *e, uint32_t now_ms)
 {
 	if (e->started && !client_due(now_ms, e->next_poll_ms))
 		return 0;
@@ -65,7 +65,7 @@ int client_cycle_due(struct client_engine *e, uint32_t now_ms)
 	return 1;
 }
 
-void client_engine_send(struct client_engine *e, uint32_t now_ms)
+void rig_client_engine_send(struct client_engine *e, uint32_t now_ms)
 {
 	const struct client_proto *p = e->proto;
 	uint8_t wire[REQ_MAX];
@@ -107,18 +107,18 @@ static int may_send(const struct client_engine *e, uint32_t now_ms)
 	       client_due(now_ms, e->send_at_ms + e->cfg.timeout_ms);
 }
 
-void client_engine_send_due(struct client_engine *e, uint32_t now_ms)
+void rig_client_engine_send_due(struct client_engine *e, uint32_t now_ms)
 {
 	if (e->phase == CLIENT_PH_READY && may_send(e, now_ms))
-		client_engine_send(e, now_ms);
+		rig_client_engine_send(e, now_ms);
 }
 
-int client_engine_expire(struct client_engine *e, uint32_t now_ms)
+int rig_client_engine_expire(struct client_engine *e, uint32_t now_ms)
 {
 	e->stats.timeouts++;
 	if (e->tries > e->cfg.retries)
 		return 1;
-	e->send_at_ms = now_ms + client_backoff_ms(&e->cfg, e->tries);
+	e->send_at_ms = now_ms + rig_client_backoff_ms(&e->cfg, e->tries);
 	e->phase = CLIENT_PH_READY;
 	return 0;
 }
@@ -130,27 +130,27 @@ static enum client_event queue(struct client_engine *e, enum client_req req, uin
 		if (e->proto->cycle_complete)
 			e->proto->cycle_complete(e->owner);
 		e->out->updated_ms = now_ms;
-		return client_engine_finish(e, 1);
+		return rig_client_engine_finish(e, 1);
 	}
 	e->req = (uint8_t)req;
 	e->tries = 0;
 	e->send_at_ms = now_ms;
 	e->phase = CLIENT_PH_READY;
-	client_engine_send_due(e, now_ms);
+	rig_client_engine_send_due(e, now_ms);
 	return CLIENT_BUSY;
 }
 
 /* No usable reply came: resend (the first at once), skip the request, or fail the cycle. */
 static enum client_event on_timeout(struct client_engine *e, uint32_t now_ms)
 {
-	if (!client_engine_expire(e, now_ms)) {
-		client_engine_send_due(e, now_ms);
+	if (!rig_client_engine_expire(e, now_ms)) {
+		rig_client_engine_send_due(e, now_ms);
 		return CLIENT_BUSY;
 	}
 	/* A request the cycle can do without (a write whose effect the next read shows). */
 	if (e->proto->skippable && e->proto->skippable(e->owner))
 		return queue(e, e->proto->next_request(e->owner), now_ms);
-	return client_engine_finish(e, 0);
+	return rig_client_engine_finish(e, 0);
 }
 
 static enum client_event on_verdict(struct client_engine *e, enum client_rx v, uint32_t now_ms)
@@ -166,7 +166,7 @@ static enum client_event on_verdict(struct client_engine *e, enum client_rx v, u
 		return queue(e, e->proto->next_request(e->owner), now_ms);
 	case CLIENT_RX_FAIL:
 		e->stats.error_replies++;
-		return client_engine_finish(e, 0);
+		return rig_client_engine_finish(e, 0);
 	case CLIENT_RX_BAD:
 		e->stats.rejected++;
 		/* fall through */
@@ -177,7 +177,7 @@ static enum client_event on_verdict(struct client_engine *e, enum client_rx v, u
 	}
 }
 
-enum client_event client_engine_receive(struct client_engine *e, uint32_t now_ms)
+enum client_event rig_client_engine_receive(struct client_engine *e, uint32_t now_ms)
 {
 	const struct client_proto *p = e->proto;
 	int flush = p->line == CLIENT_LINE_FLUSH;
@@ -196,7 +196,7 @@ enum client_event client_engine_receive(struct client_engine *e, uint32_t now_ms
 		e->line_ms = now_ms;
 		while (left) {
 			size_t used = p->rx_feed ? p->rx_feed(e->owner, q, left, now_ms)
-			              : rxbuf_take(e->rxb, e->rx_buf, e->rx_cap, q, left, now_ms);
+			              : rig_rxbuf_take(e->rxb, e->rx_buf, e->rx_cap, q, left, now_ms);
 			enum client_rx v;
 
 			q += used;
@@ -216,19 +216,19 @@ enum client_event client_engine_receive(struct client_engine *e, uint32_t now_ms
 	return ev;
 }
 
-enum client_event client_engine_step(struct client_engine *e, uint32_t now_ms)
+enum client_event rig_client_engine_step(struct client_engine *e, uint32_t now_ms)
 {
-	enum client_event ev = client_engine_receive(e, now_ms);
+	enum client_event ev = rig_client_engine_receive(e, now_ms);
 
 	if (ev != CLIENT_BUSY)
 		return ev;
 	switch (e->phase) {
 	case CLIENT_PH_IDLE:
-		if (!client_cycle_due(e, now_ms))
+		if (!rig_client_cycle_due(e, now_ms))
 			break;
 		return queue(e, e->proto->begin_cycle(e->owner), now_ms);
 	case CLIENT_PH_READY:
-		client_engine_send_due(e, now_ms);
+		rig_client_engine_send_due(e, now_ms);
 		break;
 	case CLIENT_PH_WAIT:
 		if (client_due(now_ms, e->sent_ms + e->cfg.timeout_ms))

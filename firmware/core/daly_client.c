@@ -3,44 +3,44 @@
  * has been quiet for DALY_MIN_GAP_MS, each retried on timeout. */
 #include <string.h>
 
-#include "bmsrig/daly_client.h"
+#include "bmsrig/core/daly_client.h"
 
 static const struct client_proto daly_proto;
 
-void daly_client_init(struct daly_client *c, const struct client_cfg *cfg, struct rig_io io,
+void rig_daly_client_init(struct daly_client *c, const struct client_cfg *cfg, struct rig_io io,
                       struct pack_state *out)
 {
 	uint8_t board = cfg->address >= 1u && cfg->address <= DALY_BOARDS_MAX ? cfg->address : 1u;
 
 	memset(c, 0, sizeof *c);
-	client_engine_init(&c->eng, &daly_proto, c, cfg, io, out);
+	rig_client_engine_init(&c->eng, &daly_proto, c, cfg, io, out);
 	/* The Bluetooth app's address reaches the lone BMS, which answers as 0x01. */
 	if (cfg->flags & DALY_CLIENT_HOST_BLE) {
 		c->host = DALY_HOST_BLE;
 		c->board = DALY_BMS_ADDR;
 	} else {
-		c->host = daly_host_for_board(board);
+		c->host = rig_daly_host_for_board(board);
 		c->board = board;
 	}
-	daly_rx_init(&c->rx, cfg->gap_ms);
-	client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
+	rig_daly_rx_init(&c->rx, cfg->gap_ms);
+	rig_client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
 }
 
-void daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg_on)
+void rig_daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg_on)
 {
 	c->fet_chg_on = chg_on ? 1u : 0u;
 	c->fet_dsg_on = dsg_on ? 1u : 0u;
 	c->fet_pending = 0x03u;
 }
 
-const struct client_stats *daly_client_stats(const struct daly_client *c)
+const struct client_stats *rig_daly_client_stats(const struct daly_client *c)
 {
 	return &c->eng.stats;
 }
 
-enum client_event daly_client_step(struct daly_client *c, uint32_t now_ms)
+enum client_event rig_daly_client_step(struct daly_client *c, uint32_t now_ms)
 {
-	return client_engine_step(&c->eng, now_ms);
+	return rig_client_engine_step(&c->eng, now_ms);
 }
 
 /* ---- one handler per data id: decode, judge, keep ------------------------------------------ */
@@ -49,7 +49,7 @@ static enum client_rx on_status(struct daly_client *c, const struct daly_frame *
 {
 	struct daly_status *s = &c->poll.status;
 
-	(void)daly_status_decode(f, s);
+	(void)rig_daly_status_decode(f, s);
 	/* A zero count is the all-zero frame; more than 48 cells or 21 sensors no Daly has. */
 	if (s->cell_count == 0 || s->cell_count > DALY_CELLS_MAX || s->ntc_count > DALY_TEMPS_MAX)
 		return CLIENT_RX_BAD;
@@ -60,7 +60,7 @@ static enum client_rx on_pack(struct daly_client *c, const struct daly_frame *f)
 {
 	struct daly_pack *p = &c->poll.pack;
 
-	(void)daly_pack_decode(f, p);
+	(void)rig_daly_pack_decode(f, p);
 	if (p->pack_mV == 0 || p->soc_permille > DALY_SOC_PERMILLE_MAX ||
 	    p->current_mA > DALY_CURRENT_MA_MAX || p->current_mA < -DALY_CURRENT_MA_MAX)
 		return CLIENT_RX_BAD;
@@ -80,14 +80,14 @@ static enum client_rx on_mos(struct daly_client *c, const struct daly_frame *f)
 	int32_t mA = c->poll.pack.current_mA;
 	uint8_t inverted;
 
-	(void)daly_mos_decode(f, &c->poll.mos);
+	(void)rig_daly_mos_decode(f, &c->poll.mos);
 	if (c->poll.mos.state > DALY_STATE_DISCHARGING)
 		return CLIENT_RX_BAD;
 	if (c->eng.cfg.flags & DALY_CLIENT_INVERT_CURRENT)
 		mA = -mA;
 	if (c->poll.mos.state == DALY_STATE_IDLE || mA == 0)
 		return CLIENT_RX_DONE;
-	inverted = (uint8_t)daly_current_sign_fix(&mA, c->poll.mos.state);
+	inverted = (uint8_t)rig_daly_current_sign_fix(&mA, c->poll.mos.state);
 	if (inverted == c->sign_inverted)
 		return CLIENT_RX_DONE;
 	if (!c->sign_rechecked) {
@@ -113,7 +113,7 @@ static enum client_rx on_cells(struct daly_client *c, const struct daly_frame *f
 	struct daly_cell_frame cf;
 	unsigned i, slot;
 
-	(void)daly_cell_frame_decode(f, &cf);
+	(void)rig_daly_cell_frame_decode(f, &cf);
 	if (cf.frame_no == 0 || cf.frame_no > DALY_CELL_FRAMES_MAX) {
 		return CLIENT_RX_SPURIOUS;
 	}
@@ -137,7 +137,7 @@ static enum client_rx on_temps(struct daly_client *c, const struct daly_frame *f
 	struct daly_temp_frame tf;
 	unsigned i, slot;
 
-	(void)daly_temp_frame_decode(f, &tf);
+	(void)rig_daly_temp_frame_decode(f, &tf);
 	if (tf.frame_no == 0 || tf.frame_no > DALY_TEMP_FRAMES_MAX) {
 		return CLIENT_RX_SPURIOUS;
 	}
@@ -153,13 +153,13 @@ static enum client_rx on_temps(struct daly_client *c, const struct daly_frame *f
 
 static enum client_rx on_balance(struct daly_client *c, const struct daly_frame *f)
 {
-	(void)daly_balance_decode(f, &c->poll.bal);
+	(void)rig_daly_balance_decode(f, &c->poll.bal);
 	return CLIENT_RX_DONE;
 }
 
 static enum client_rx on_faults(struct daly_client *c, const struct daly_frame *f)
 {
-	(void)daly_faults_decode(f, &c->poll.faults);
+	(void)rig_daly_faults_decode(f, &c->poll.faults);
 	return CLIENT_RX_DONE;
 }
 
@@ -169,7 +169,7 @@ static enum client_rx on_fet(struct daly_client *c, const struct daly_frame *f)
 	uint8_t asked = c->req.data[0];
 	struct daly_flag echo;
 
-	(void)daly_flag_decode(f, &echo);
+	(void)rig_daly_flag_decode(f, &echo);
 	/* A latched protection may keep the FET as it is: the BMS says so in d0. */
 	/* A newer wish that arrived while this one was in flight still goes out. */
 	if (asked == (chg ? c->fet_chg_on : c->fet_dsg_on))
@@ -197,11 +197,11 @@ static enum client_req prepare(struct daly_client *c)
 	uint8_t fill = (c->eng.cfg.flags & DALY_CLIENT_FILL_AA) ? 0xAAu : 0x00u;
 
 	if (c->step == 0 && (c->fet_pending & 0x01u)) {
-		daly_request_fet(&c->req, c->host, DALY_CMD_CHG_FET, c->fet_chg_on);
+		rig_daly_request_fet(&c->req, c->host, DALY_CMD_CHG_FET, c->fet_chg_on);
 		return CLIENT_REQ_REPLY;
 	}
 	if (c->step == 0 && (c->fet_pending & 0x02u)) {
-		daly_request_fet(&c->req, c->host, DALY_CMD_DSG_FET, c->fet_dsg_on);
+		rig_daly_request_fet(&c->req, c->host, DALY_CMD_DSG_FET, c->fet_dsg_on);
 		return CLIENT_REQ_REPLY;
 	}
 	/* A pack without sensors has nothing to send for 0x96. */
@@ -209,9 +209,9 @@ static enum client_req prepare(struct daly_client *c)
 		c->step++;
 	if (c->step >= CYCLE_STEPS)
 		return CLIENT_REQ_NONE;
-	daly_request_read(&c->req, c->host, cycle_steps[c->step].cmd, fill);
-	c->frames_needed = c->req.cmd == DALY_CMD_CELLS ? daly_cell_frames_for(c->poll.status.cell_count)
-	                 : daly_temp_frames_for(c->poll.status.ntc_count);
+	rig_daly_request_read(&c->req, c->host, cycle_steps[c->step].cmd, fill);
+	c->frames_needed = c->req.cmd == DALY_CMD_CELLS ? rig_daly_cell_frames_for(c->poll.status.cell_count)
+	                 : rig_daly_temp_frames_for(c->poll.status.ntc_count);
 	return CLIENT_REQ_REPLY;
 }
 
@@ -230,14 +230,14 @@ static enum client_req next_request(void *v)
 	struct daly_client *c = v;
 
 	/* The FET writes go before step 0; a read moves the list on. */
-	if (!daly_cmd_is_fet(c->req.cmd))
+	if (!rig_daly_cmd_is_fet(c->req.cmd))
 		c->step++;
 	return prepare(c);
 }
 
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
-	return daly_frame_encode(&((struct daly_client *)v)->req, wire, cap, n);
+	return rig_daly_frame_encode(&((struct daly_client *)v)->req, wire, cap, n);
 }
 
 /* Each send asks for the whole answer again. */
@@ -249,11 +249,11 @@ static void on_send(void *v)
 static enum client_rx judge(struct daly_client *c, const struct daly_frame *f)
 {
 	/* Our own request (or any host's) coming back: an echo, never an answer (§9.3). */
-	if (daly_frame_is_request(f))
+	if (rig_daly_frame_is_request(f))
 		return CLIENT_RX_SPURIOUS;
 	if (f->addr != c->board || f->cmd != c->req.cmd)
 		return CLIENT_RX_WAIT;
-	return daly_cmd_is_fet(f->cmd) ? on_fet(c, f) : cycle_steps[c->step].on_reply(c, f);
+	return rig_daly_cmd_is_fet(f->cmd) ? on_fet(c, f) : cycle_steps[c->step].on_reply(c, f);
 }
 
 /* Frames that come while no reply is due are line activity only. */
@@ -261,7 +261,7 @@ static enum client_rx rx_next(void *v, int waiting)
 {
 	struct daly_frame f;
 
-	if (daly_rx_next(&((struct daly_client *)v)->rx, &f) != RIG_OK)
+	if (rig_daly_rx_next(&((struct daly_client *)v)->rx, &f) != RIG_OK)
 		return CLIENT_RX_NONE;
 	return waiting ? judge(v, &f) : CLIENT_RX_WAIT;
 }
@@ -273,8 +273,8 @@ static void cycle_complete(void *v)
 
 	if (c->eng.cfg.flags & DALY_CLIENT_INVERT_CURRENT)
 		p->current_mA = -p->current_mA;
-	c->sign_flips += (uint32_t)daly_current_sign_fix(&p->current_mA, c->poll.mos.state);
-	daly_to_pack_state(&c->poll, c->eng.out);
+	c->sign_flips += (uint32_t)rig_daly_current_sign_fix(&p->current_mA, c->poll.mos.state);
+	rig_daly_to_pack_state(&c->poll, c->eng.out);
 }
 
 /* One request at a time, each after the line has been quiet (daly_client.h). */

@@ -1,11 +1,11 @@
-/* Daly 0xA5 codec: framing, the receive assembler and the typed payloads (shared/protocols/daly.md). */
+/* Daly 0xA5 codec: framing, the receive assembler and the typed payloads (docs/protocols/daly.md). */
 #include <string.h>
 
-#include "bmsrig/daly.h"
-#include "bmsrig/pack_state.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/core/pack_state.h"
 #include "intmath.h"
 
-uint8_t daly_checksum(const uint8_t *p, size_t n)
+uint8_t rig_daly_checksum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
 
@@ -16,7 +16,7 @@ uint8_t daly_checksum(const uint8_t *p, size_t n)
 
 /* ---- framing --------------------------------------------------------------------------- */
 
-rig_rc daly_frame_encode(const struct daly_frame *f, uint8_t *out, size_t cap, size_t *out_len)
+rig_rc rig_daly_frame_encode(const struct daly_frame *f, uint8_t *out, size_t cap, size_t *out_len)
 {
 	if (cap < DALY_FRAME_LEN)
 		return RIG_ERR_SPACE;
@@ -25,21 +25,21 @@ rig_rc daly_frame_encode(const struct daly_frame *f, uint8_t *out, size_t cap, s
 	out[2] = f->cmd;
 	out[3] = DALY_DATA_LEN;
 	memcpy(out + 4, f->data, DALY_DATA_LEN);
-	out[12] = daly_checksum(out, 12);
+	out[12] = rig_daly_checksum(out, 12);
 	*out_len = DALY_FRAME_LEN;
 	return RIG_OK;
 }
 
-rig_rc daly_frame_parse(const uint8_t *w, size_t n, struct daly_frame *f)
+rig_rc rig_daly_frame_parse(const uint8_t *w, size_t n, struct daly_frame *f)
 {
 	if (n != DALY_FRAME_LEN)
 		return RIG_ERR_LENGTH;
 	if (w[0] != DALY_START)
 		return RIG_ERR_FRAME;
-	/* Every id has 8 data bytes in both directions (daly.md §2.1). */
+	/* Every id has 8 data bytes in both directions (docs/protocols/daly.md §2.1). */
 	if (w[3] != DALY_DATA_LEN)
 		return RIG_ERR_LENGTH;
-	if (w[12] != daly_checksum(w, 12))
+	if (w[12] != rig_daly_checksum(w, 12))
 		return RIG_ERR_CHECKSUM;
 	f->addr = w[1];
 	f->cmd = w[2];
@@ -47,22 +47,22 @@ rig_rc daly_frame_parse(const uint8_t *w, size_t n, struct daly_frame *f)
 	return RIG_OK;
 }
 
-int daly_addr_is_host(uint8_t addr)
+int rig_daly_addr_is_host(uint8_t addr)
 {
 	return addr >= DALY_HOST_MIN;
 }
 
-int daly_frame_is_request(const struct daly_frame *f)
+int rig_daly_frame_is_request(const struct daly_frame *f)
 {
-	return daly_addr_is_host(f->addr);
+	return rig_daly_addr_is_host(f->addr);
 }
 
-uint8_t daly_host_for_board(uint8_t board)
+uint8_t rig_daly_host_for_board(uint8_t board)
 {
 	return board >= 1u && board <= DALY_BOARDS_MAX ? (uint8_t)(DALY_HOST_UART - 1u + board) : 0u;
 }
 
-void daly_frame_raw(struct daly_frame *f, uint8_t addr, uint8_t cmd, const uint8_t data[DALY_DATA_LEN])
+void rig_daly_frame_raw(struct daly_frame *f, uint8_t addr, uint8_t cmd, const uint8_t data[DALY_DATA_LEN])
 {
 	f->addr = addr;
 	f->cmd = cmd;
@@ -71,23 +71,23 @@ void daly_frame_raw(struct daly_frame *f, uint8_t addr, uint8_t cmd, const uint8
 
 /* ---- receive assembler ----------------------------------------------------------------- */
 
-void daly_rx_init(struct daly_rx *rx, uint32_t gap_ms)
+void rig_daly_rx_init(struct daly_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
 	rx->b.gap_ms = gap_ms;
 }
 
-void daly_rx_reset(struct daly_rx *rx)
+void rig_daly_rx_reset(struct daly_rx *rx)
 {
 	rx->b.have = 0;
 }
 
-size_t daly_rx_feed(struct daly_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+size_t rig_daly_rx_feed(struct daly_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
+	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
-rig_rc daly_rx_next(struct daly_rx *rx, struct daly_frame *f)
+rig_rc rig_daly_rx_next(struct daly_rx *rx, struct daly_frame *f)
 {
 	for (;;) {
 		uint16_t start = 0;
@@ -95,17 +95,17 @@ rig_rc daly_rx_next(struct daly_rx *rx, struct daly_frame *f)
 
 		while (start < rx->b.have && rx->buf[start] != DALY_START)
 			start++;
-		rxbuf_skip(&rx->b, rx->buf, start);
+		rig_rxbuf_skip(&rx->b, rx->buf, start);
 		/* A wrong length byte condemns the A5 at once, without waiting for 13 bytes. */
 		bad_len = rx->b.have >= 4 && rx->buf[3] != DALY_DATA_LEN;
 		if (!bad_len && rx->b.have < DALY_FRAME_LEN)
 			return RIG_MORE;
-		if (!bad_len && daly_frame_parse(rx->buf, DALY_FRAME_LEN, f) == RIG_OK) {
-			rxbuf_drop(&rx->b, rx->buf, DALY_FRAME_LEN);
+		if (!bad_len && rig_daly_frame_parse(rx->buf, DALY_FRAME_LEN, f) == RIG_OK) {
+			rig_rxbuf_drop(&rx->b, rx->buf, DALY_FRAME_LEN);
 			return RIG_OK;
 		}
 		/* Not a frame after all: the A5 was data or noise. Drop one byte, hunt again (§2.5). */
-		rxbuf_reject(&rx->b, rx->buf);
+		rig_rxbuf_reject(&rx->b, rx->buf);
 	}
 }
 
@@ -127,7 +127,7 @@ static void put_be32(uint8_t *p, uint32_t v)
 /* A decoder may only look at a reply of its own id. */
 static rig_rc want_reply(const struct daly_frame *f, uint8_t cmd)
 {
-	return !daly_addr_is_host(f->addr) && f->cmd == cmd ? RIG_OK : RIG_ERR_ARG;
+	return !rig_daly_addr_is_host(f->addr) && f->cmd == cmd ? RIG_OK : RIG_ERR_ARG;
 }
 
 static void head(struct daly_frame *f, uint8_t addr, uint8_t cmd)
@@ -152,12 +152,12 @@ static rig_rc put_dV(uint8_t *p, uint32_t mV)
 	return RIG_OK;
 }
 
-int32_t daly_current_from_raw(uint16_t raw)
+int32_t rig_daly_current_from_raw(uint16_t raw)
 {
 	return ((int32_t)raw - (int32_t)DALY_CURRENT_OFFSET) * 100;
 }
 
-rig_rc daly_current_to_raw(int32_t mA, uint16_t *raw)
+rig_rc rig_daly_current_to_raw(int32_t mA, uint16_t *raw)
 {
 	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
 	uint32_t q;
@@ -171,12 +171,12 @@ rig_rc daly_current_to_raw(int32_t mA, uint16_t *raw)
 	return RIG_OK;
 }
 
-uint16_t daly_temp_from_raw(uint8_t raw)
+uint16_t rig_daly_temp_from_raw(uint8_t raw)
 {
 	return (uint16_t)(DALY_TEMP_OFFSET_DK + 10u * raw);
 }
 
-rig_rc daly_temp_to_raw(uint32_t dK, uint8_t *raw)
+rig_rc rig_daly_temp_to_raw(uint32_t dK, uint8_t *raw)
 {
 	uint32_t q;
 
@@ -191,18 +191,18 @@ rig_rc daly_temp_to_raw(uint32_t dK, uint8_t *raw)
 
 /* ---- requests -------------------------------------------------------------------------- */
 
-void daly_request_read(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t fill)
+void rig_daly_request_read(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t fill)
 {
 	f->addr = host;
 	f->cmd = cmd;
 	memset(f->data, fill, DALY_DATA_LEN);
 }
 
-rig_rc daly_request_fill(const struct daly_frame *f, uint8_t *fill)
+rig_rc rig_daly_request_fill(const struct daly_frame *f, uint8_t *fill)
 {
 	unsigned i;
 
-	if (!daly_frame_is_request(f))
+	if (!rig_daly_frame_is_request(f))
 		return RIG_ERR_ARG;
 	for (i = 1; i < DALY_DATA_LEN; i++)
 		if (f->data[i] != f->data[0])
@@ -211,39 +211,39 @@ rig_rc daly_request_fill(const struct daly_frame *f, uint8_t *fill)
 	return RIG_OK;
 }
 
-int daly_cmd_is_fet(uint8_t cmd)
+int rig_daly_cmd_is_fet(uint8_t cmd)
 {
 	return cmd == DALY_CMD_DSG_FET || cmd == DALY_CMD_CHG_FET;
 }
 
-rig_rc daly_flag_decode(const struct daly_frame *f, struct daly_flag *v)
+rig_rc rig_daly_flag_decode(const struct daly_frame *f, struct daly_flag *v)
 {
 	/* Both directions: the switch request and its echo; and the 0x21 reply. */
-	if (!daly_cmd_is_fet(f->cmd) && !(f->cmd == DALY_CMD_SOC_SET && !daly_frame_is_request(f)))
+	if (!rig_daly_cmd_is_fet(f->cmd) && !(f->cmd == DALY_CMD_SOC_SET && !rig_daly_frame_is_request(f)))
 		return RIG_ERR_ARG;
 	v->value = f->data[0];
 	memcpy(v->reserved, f->data + 1, sizeof v->reserved);
 	return RIG_OK;
 }
 
-void daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
+void rig_daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
 {
 	head(f, addr, cmd);
 	f->data[0] = v->value;
 	memcpy(f->data + 1, v->reserved, sizeof v->reserved);
 }
 
-void daly_request_fet(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t on)
+void rig_daly_request_fet(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t on)
 {
 	head(f, host, cmd);
 	f->data[0] = on ? 1u : 0u;
 }
 
-rig_rc daly_soc_set_decode(const struct daly_frame *f, struct daly_soc_set *s)
+rig_rc rig_daly_soc_set_decode(const struct daly_frame *f, struct daly_soc_set *s)
 {
 	const uint8_t *d = f->data;
 
-	if (!daly_frame_is_request(f) || f->cmd != DALY_CMD_SOC_SET)
+	if (!rig_daly_frame_is_request(f) || f->cmd != DALY_CMD_SOC_SET)
 		return RIG_ERR_ARG;
 	s->year = (uint16_t)(2000u + d[0]);
 	s->month = d[1];
@@ -255,7 +255,7 @@ rig_rc daly_soc_set_decode(const struct daly_frame *f, struct daly_soc_set *s)
 	return RIG_OK;
 }
 
-rig_rc daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
+rig_rc rig_daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
 {
 	uint8_t *d = f->data;
 
@@ -274,7 +274,7 @@ rig_rc daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly
 
 /* ---- 0x90 pack ------------------------------------------------------------------------- */
 
-rig_rc daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
+rig_rc rig_daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_PACK);
@@ -284,12 +284,12 @@ rig_rc daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
 	p->pack_mV = 100u * get_be16(d);
 	p->gather_mV = 100u * get_be16(d + 2);
 	/* In 32 bits: raw above 32767 is a real +276.8 A and more, not a negative (§3.1). */
-	p->current_mA = daly_current_from_raw(get_be16(d + 4));
+	p->current_mA = rig_daly_current_from_raw(get_be16(d + 4));
 	p->soc_permille = get_be16(d + 6);
 	return RIG_OK;
 }
 
-rig_rc daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
+rig_rc rig_daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
 {
 	uint8_t *d = f->data;
 	uint16_t raw = DALY_CURRENT_OFFSET;
@@ -298,7 +298,7 @@ rig_rc daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pa
 	head(f, addr, DALY_CMD_PACK);
 	if (put_dV(d, p->pack_mV) || put_dV(d + 2, p->gather_mV))
 		rc = RIG_ERR_ARG;
-	if (daly_current_to_raw(p->current_mA, &raw) != RIG_OK)
+	if (rig_daly_current_to_raw(p->current_mA, &raw) != RIG_OK)
 		rc = RIG_ERR_ARG;
 	put_be16(d + 4, raw);
 	put_be16(d + 6, p->soc_permille);
@@ -307,7 +307,7 @@ rig_rc daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pa
 
 /* ---- 0x91 / 0x92 extremes -------------------------------------------------------------- */
 
-rig_rc daly_cell_range_decode(const struct daly_frame *f, struct daly_cell_range *r)
+rig_rc rig_daly_cell_range_decode(const struct daly_frame *f, struct daly_cell_range *r)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_CELL_RANGE);
@@ -322,7 +322,7 @@ rig_rc daly_cell_range_decode(const struct daly_frame *f, struct daly_cell_range
 	return RIG_OK;
 }
 
-void daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
+void rig_daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
 {
 	uint8_t *d = f->data;
 
@@ -334,28 +334,28 @@ void daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct dal
 	memcpy(d + 6, r->reserved, 2);
 }
 
-rig_rc daly_temp_range_decode(const struct daly_frame *f, struct daly_temp_range *r)
+rig_rc rig_daly_temp_range_decode(const struct daly_frame *f, struct daly_temp_range *r)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_TEMP_RANGE);
 
 	if (rc != RIG_OK)
 		return rc;
-	r->max_temp_dK = daly_temp_from_raw(d[0]);
+	r->max_temp_dK = rig_daly_temp_from_raw(d[0]);
 	r->max_temp_index = d[1];
-	r->min_temp_dK = daly_temp_from_raw(d[2]);
+	r->min_temp_dK = rig_daly_temp_from_raw(d[2]);
 	r->min_temp_index = d[3];
 	memcpy(r->reserved, d + 4, 4);
 	return RIG_OK;
 }
 
-rig_rc daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
+rig_rc rig_daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
 {
 	uint8_t *d = f->data;
 	rig_rc rc = RIG_OK;
 
 	head(f, addr, DALY_CMD_TEMP_RANGE);
-	if (daly_temp_to_raw(r->max_temp_dK, &d[0]) || daly_temp_to_raw(r->min_temp_dK, &d[2]))
+	if (rig_daly_temp_to_raw(r->max_temp_dK, &d[0]) || rig_daly_temp_to_raw(r->min_temp_dK, &d[2]))
 		rc = RIG_ERR_ARG;
 	d[1] = r->max_temp_index;
 	d[3] = r->min_temp_index;
@@ -365,7 +365,7 @@ rig_rc daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct d
 
 /* ---- 0x93 / 0x94 ----------------------------------------------------------------------- */
 
-rig_rc daly_mos_decode(const struct daly_frame *f, struct daly_mos *m)
+rig_rc rig_daly_mos_decode(const struct daly_frame *f, struct daly_mos *m)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_MOS);
@@ -380,7 +380,7 @@ rig_rc daly_mos_decode(const struct daly_frame *f, struct daly_mos *m)
 	return RIG_OK;
 }
 
-void daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
+void rig_daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
 {
 	uint8_t *d = f->data;
 
@@ -392,7 +392,7 @@ void daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *
 	put_be32(d + 4, m->remain_mAh);
 }
 
-rig_rc daly_status_decode(const struct daly_frame *f, struct daly_status *s)
+rig_rc rig_daly_status_decode(const struct daly_frame *f, struct daly_status *s)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_STATUS);
@@ -409,7 +409,7 @@ rig_rc daly_status_decode(const struct daly_frame *f, struct daly_status *s)
 	return RIG_OK;
 }
 
-void daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
+void rig_daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
 {
 	uint8_t *d = f->data;
 
@@ -425,7 +425,7 @@ void daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_st
 
 /* ---- 0x95 / 0x96 multi-frame answers --------------------------------------------------- */
 
-rig_rc daly_cell_frame_decode(const struct daly_frame *f, struct daly_cell_frame *c)
+rig_rc rig_daly_cell_frame_decode(const struct daly_frame *f, struct daly_cell_frame *c)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_CELLS);
@@ -440,7 +440,7 @@ rig_rc daly_cell_frame_decode(const struct daly_frame *f, struct daly_cell_frame
 	return RIG_OK;
 }
 
-void daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
+void rig_daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
 {
 	uint8_t *d = f->data;
 	unsigned i;
@@ -452,7 +452,7 @@ void daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct dal
 	d[7] = c->reserved;
 }
 
-rig_rc daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_frame *t)
+rig_rc rig_daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_frame *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_TEMPS);
 	unsigned i;
@@ -461,11 +461,11 @@ rig_rc daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_frame
 		return rc;
 	t->frame_no = f->data[0];
 	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
-		t->temp_dK[i] = daly_temp_from_raw(f->data[1 + i]);
+		t->temp_dK[i] = rig_daly_temp_from_raw(f->data[1 + i]);
 	return RIG_OK;
 }
 
-rig_rc daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
+rig_rc rig_daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
 {
 	rig_rc rc = RIG_OK;
 	unsigned i;
@@ -473,7 +473,7 @@ rig_rc daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct d
 	head(f, addr, DALY_CMD_TEMPS);
 	f->data[0] = t->frame_no;
 	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
-		if (daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
+		if (rig_daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
 			rc = RIG_ERR_ARG;
 	return rc;
 }
@@ -491,19 +491,19 @@ static uint8_t frames_for(unsigned n, unsigned per)
 	return k;
 }
 
-uint8_t daly_cell_frames_for(unsigned cells)
+uint8_t rig_daly_cell_frames_for(unsigned cells)
 {
 	return frames_for(cells, DALY_CELLS_PER_FRAME);
 }
 
-uint8_t daly_temp_frames_for(unsigned ntc)
+uint8_t rig_daly_temp_frames_for(unsigned ntc)
 {
 	return frames_for(ntc, DALY_TEMPS_PER_FRAME);
 }
 
 /* ---- 0x97 / 0x98 ----------------------------------------------------------------------- */
 
-rig_rc daly_balance_decode(const struct daly_frame *f, struct daly_balance *b)
+rig_rc rig_daly_balance_decode(const struct daly_frame *f, struct daly_balance *b)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_BALANCE);
@@ -517,7 +517,7 @@ rig_rc daly_balance_decode(const struct daly_frame *f, struct daly_balance *b)
 	return RIG_OK;
 }
 
-void daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
+void rig_daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
 {
 	uint8_t *d = f->data;
 
@@ -531,7 +531,7 @@ void daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_b
 	memcpy(d + 6, b->reserved, 2);
 }
 
-rig_rc daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
+rig_rc rig_daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_FAULTS);
 
@@ -542,7 +542,7 @@ rig_rc daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
 	return RIG_OK;
 }
 
-void daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
+void rig_daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
 {
 	head(f, addr, DALY_CMD_FAULTS);
 	memcpy(f->data, x->bits, DALY_FAULT_BYTES);
@@ -550,7 +550,7 @@ void daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_fa
 }
 
 /*
- * 0x98 bits that are protections, as neutral bits (daly.md §3.9). The first row of a neutral
+ * 0x98 bits that are protections, as neutral bits (docs/protocols/daly.md §3.9). The first row of a neutral
  * bit is what the emulator sets; later rows only widen what a client recognises. SW_LOCK is
  * d6 bit 4, "a MOSFET was opened by command" on a 2026 board: the same state JBD reports as
  * its software lock.
@@ -572,7 +572,7 @@ static const struct fault_row fault_rows[] = {
 };
 #define FAULT_ROWS (sizeof fault_rows / sizeof fault_rows[0])
 
-uint32_t daly_faults_to_pack_prot(const struct daly_faults *x)
+uint32_t rig_daly_faults_to_pack_prot(const struct daly_faults *x)
 {
 	uint32_t prot = 0;
 	unsigned i;
@@ -583,7 +583,7 @@ uint32_t daly_faults_to_pack_prot(const struct daly_faults *x)
 	return prot;
 }
 
-void daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
+void rig_daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
 {
 	uint32_t done = 0;
 	unsigned i;
@@ -601,20 +601,20 @@ void daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
 	}
 }
 
-rig_rc daly_raw_decode(const struct daly_frame *f, struct daly_raw *r)
+rig_rc rig_daly_raw_decode(const struct daly_frame *f, struct daly_raw *r)
 {
 	memcpy(r->data, f->data, DALY_DATA_LEN);
 	return RIG_OK;
 }
 
-void daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
+void rig_daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
 {
-	daly_frame_raw(f, addr, cmd, r->data);
+	rig_daly_frame_raw(f, addr, cmd, r->data);
 }
 
 /* ---- 0x50-0x5F settings ---------------------------------------------------------------- */
 
-rig_rc daly_rated_decode(const struct daly_frame *f, struct daly_rated *r)
+rig_rc rig_daly_rated_decode(const struct daly_frame *f, struct daly_rated *r)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_RATED);
 
@@ -625,14 +625,14 @@ rig_rc daly_rated_decode(const struct daly_frame *f, struct daly_rated *r)
 	return RIG_OK;
 }
 
-void daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
+void rig_daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
 {
 	head(f, addr, DALY_CMD_RATED);
 	put_be32(f->data, r->rated_mAh);
 	put_be32(f->data + 4, r->nominal_cell_mV);
 }
 
-rig_rc daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
+rig_rc rig_daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_LAYOUT);
 
@@ -645,7 +645,7 @@ rig_rc daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
 	return RIG_OK;
 }
 
-void daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
+void rig_daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
 {
 	head(f, addr, DALY_CMD_LAYOUT);
 	f->data[0] = l->boards;
@@ -654,7 +654,7 @@ void daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_la
 	f->data[7] = l->reserved;
 }
 
-rig_rc daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
+rig_rc rig_daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_TOTALS);
 
@@ -665,14 +665,14 @@ rig_rc daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
 	return RIG_OK;
 }
 
-void daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
+void rig_daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
 {
 	head(f, addr, DALY_CMD_TOTALS);
 	put_be32(f->data, t->charge_Ah);
 	put_be32(f->data + 4, t->discharge_Ah);
 }
 
-rig_rc daly_info_decode(const struct daly_frame *f, struct daly_info *i)
+rig_rc rig_daly_info_decode(const struct daly_frame *f, struct daly_info *i)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_reply(f, DALY_CMD_INFO);
@@ -689,7 +689,7 @@ rig_rc daly_info_decode(const struct daly_frame *f, struct daly_info *i)
 	return RIG_OK;
 }
 
-rig_rc daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
+rig_rc rig_daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
 {
 	uint8_t *d = f->data;
 
@@ -706,7 +706,7 @@ rig_rc daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_in
 	return RIG_OK;
 }
 
-rig_rc daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
+rig_rc rig_daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_FIRMWARE);
 
@@ -716,12 +716,12 @@ rig_rc daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
 	return RIG_OK;
 }
 
-void daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
+void rig_daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
 {
-	daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
+	rig_daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
 }
 
-rig_rc daly_code_frame_decode(const struct daly_frame *f, struct daly_code_frame *c)
+rig_rc rig_daly_code_frame_decode(const struct daly_frame *f, struct daly_code_frame *c)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_CODE);
 
@@ -732,7 +732,7 @@ rig_rc daly_code_frame_decode(const struct daly_frame *f, struct daly_code_frame
 	return RIG_OK;
 }
 
-void daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
+void rig_daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
 {
 	head(f, addr, DALY_CMD_CODE);
 	f->data[0] = c->frame_no;
@@ -748,7 +748,7 @@ static void get_be16_4(uint16_t v[4], const uint8_t *d)
 		v[i] = get_be16(d + 2 * i);
 }
 
-rig_rc daly_cell_limits_decode(const struct daly_frame *f, struct daly_cell_limits *l)
+rig_rc rig_daly_cell_limits_decode(const struct daly_frame *f, struct daly_cell_limits *l)
 {
 	uint16_t v[4];
 	rig_rc rc = want_reply(f, DALY_CMD_CELL_LIMITS);
@@ -763,7 +763,7 @@ rig_rc daly_cell_limits_decode(const struct daly_frame *f, struct daly_cell_limi
 	return RIG_OK;
 }
 
-void daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
+void rig_daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
 {
 	head(f, addr, DALY_CMD_CELL_LIMITS);
 	put_be16(f->data, l->high_l1_mV);
@@ -772,7 +772,7 @@ void daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct da
 	put_be16(f->data + 6, l->low_l2_mV);
 }
 
-rig_rc daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_limits *l)
+rig_rc rig_daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_limits *l)
 {
 	uint16_t v[4];
 	rig_rc rc = want_reply(f, DALY_CMD_PACK_LIMITS);
@@ -787,7 +787,7 @@ rig_rc daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_limi
 	return RIG_OK;
 }
 
-rig_rc daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
+rig_rc rig_daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
 {
 	uint8_t *d = f->data;
 
@@ -798,7 +798,7 @@ rig_rc daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct 
 	return RIG_OK;
 }
 
-rig_rc daly_current_limits_decode(const struct daly_frame *f, struct daly_current_limits *l)
+rig_rc rig_daly_current_limits_decode(const struct daly_frame *f, struct daly_current_limits *l)
 {
 	uint16_t v[4];
 	rig_rc rc = want_reply(f, DALY_CMD_CURRENT_LIMITS);
@@ -806,14 +806,14 @@ rig_rc daly_current_limits_decode(const struct daly_frame *f, struct daly_curren
 	if (rc != RIG_OK)
 		return rc;
 	get_be16_4(v, f->data);
-	l->dsg_l1_mA = daly_current_from_raw(v[0]);
-	l->dsg_l2_mA = daly_current_from_raw(v[1]);
-	l->chg_l1_mA = daly_current_from_raw(v[2]);
-	l->chg_l2_mA = daly_current_from_raw(v[3]);
+	l->dsg_l1_mA = rig_daly_current_from_raw(v[0]);
+	l->dsg_l2_mA = rig_daly_current_from_raw(v[1]);
+	l->chg_l1_mA = rig_daly_current_from_raw(v[2]);
+	l->chg_l2_mA = rig_daly_current_from_raw(v[3]);
 	return RIG_OK;
 }
 
-rig_rc daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
+rig_rc rig_daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
 {
 	const int32_t v[4] = { l->dsg_l1_mA, l->dsg_l2_mA, l->chg_l1_mA, l->chg_l2_mA };
 	rig_rc rc = RIG_OK;
@@ -823,14 +823,14 @@ rig_rc daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const stru
 	for (i = 0; i < 4; i++) {
 		uint16_t raw = DALY_CURRENT_OFFSET;
 
-		if (daly_current_to_raw(v[i], &raw) != RIG_OK)
+		if (rig_daly_current_to_raw(v[i], &raw) != RIG_OK)
 			rc = RIG_ERR_ARG;
 		put_be16(f->data + 2 * i, raw);
 	}
 	return rc;
 }
 
-rig_rc daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balance_cfg *b)
+rig_rc rig_daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balance_cfg *b)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_BALANCE_CFG);
 
@@ -842,7 +842,7 @@ rig_rc daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balance_c
 	return RIG_OK;
 }
 
-void daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
+void rig_daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
 {
 	head(f, addr, DALY_CMD_BALANCE_CFG);
 	put_be16(f->data, b->start_mV);
@@ -852,7 +852,7 @@ void daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct da
 
 /* ---- the neutral view -------------------------------------------------------------------- */
 
-int daly_current_sign_fix(int32_t *current_mA, uint8_t state)
+int rig_daly_current_sign_fix(int32_t *current_mA, uint8_t state)
 {
 	if ((state == DALY_STATE_DISCHARGING && *current_mA > 0) ||
 	    (state == DALY_STATE_CHARGING && *current_mA < 0)) {
@@ -862,7 +862,7 @@ int daly_current_sign_fix(int32_t *current_mA, uint8_t state)
 	return 0;
 }
 
-void daly_to_pack_state(const struct daly_poll *p, struct pack_state *s)
+void rig_daly_to_pack_state(const struct daly_poll *p, struct pack_state *s)
 {
 	unsigned cells = p->status.cell_count < PACK_CELLS_MAX ? p->status.cell_count : PACK_CELLS_MAX;
 	unsigned ntc = p->status.ntc_count < PACK_TEMPS_MAX ? p->status.ntc_count : PACK_TEMPS_MAX;
@@ -876,7 +876,7 @@ void daly_to_pack_state(const struct daly_poll *p, struct pack_state *s)
 	s->cycles = p->status.cycles;
 	s->fet_chg = p->mos.chg_fet != 0;
 	s->fet_dsg = p->mos.dsg_fet != 0;
-	s->prot = daly_faults_to_pack_prot(&p->faults);
+	s->prot = rig_daly_faults_to_pack_prot(&p->faults);
 	s->bal_mask = cells < 32u ? p->bal.bal_lo & ((1u << cells) - 1u) : p->bal.bal_lo;
 	s->cell_count = (uint8_t)cells;
 	memcpy(s->cell_mV, p->cell_mV, cells * sizeof s->cell_mV[0]);

@@ -1,43 +1,43 @@
 /* The firmware core: client -> pack_state -> policy -> relay, FETs and the telemetry line. */
 #include <string.h>
 
-#include "bmsrig/fw.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/core/telemetry.h"
 
-const struct fw_proto_info fw_protos[FW_PROTO_COUNT] = {
-	[FW_PROTO_JBD]      = { "jbd", &jbd_client_ops, 500u, 0u },
-	[FW_PROTO_JBD_BLE]  = { "jbd-ble", &jbd_client_ops, 2000u, 0u },   /* connect, chunks */
-	[FW_PROTO_DALY]     = { "daly", &daly_client_ops, 500u, 0u },
-	[FW_PROTO_DALY_BLE] = { "daly-ble", &daly_client_ops, 2000u, DALY_CLIENT_HOST_BLE },
-	[FW_PROTO_JK]       = { "jk", &jk_client_ops, 500u, 0u },
-	[FW_PROTO_JK_BLE]   = { "jk-ble", &jk_ble_client_ops, 2000u, 0u },
+const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
+	[FW_PROTO_JBD]      = { "jbd", &rig_jbd_client_ops, 500u, 0u },
+	[FW_PROTO_JBD_BLE]  = { "jbd-ble", &rig_jbd_client_ops, 2000u, 0u },   /* connect, chunks */
+	[FW_PROTO_DALY]     = { "daly", &rig_daly_client_ops, 500u, 0u },
+	[FW_PROTO_DALY_BLE] = { "daly-ble", &rig_daly_client_ops, 2000u, DALY_CLIENT_HOST_BLE },
+	[FW_PROTO_JK]       = { "jk", &rig_jk_client_ops, 500u, 0u },
+	[FW_PROTO_JK_BLE]   = { "jk-ble", &rig_jk_ble_client_ops, 2000u, 0u },
 };
 
-int fw_proto_find(const char *name)
+int rig_fw_proto_find(const char *name)
 {
 	int i;
 
 	for (i = 0; i < FW_PROTO_COUNT; i++)
-		if (!strcmp(fw_protos[i].name, name))
+		if (!strcmp(rig_fw_protos[i].name, name))
 			return i;
 	return -1;
 }
 
-void fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
+void rig_fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg)
 {
 	memset(fw, 0, sizeof *fw);
 	fw->hal = *hal;
 	fw->cfg = *cfg;
 	fw->fets_asked = FW_FETS_UNSET;
-	policy_init(&fw->policy, &cfg->policy);
-	fw->ops = fw_protos[cfg->proto].ops;
-	fw->cfg.client.flags |= fw_protos[cfg->proto].client_flags;
+	rig_policy_init(&fw->policy, &cfg->policy);
+	fw->ops = rig_fw_protos[cfg->proto].ops;
+	fw->cfg.client.flags |= rig_fw_protos[cfg->proto].client_flags;
 	fw->ops->init(&fw->client, &fw->cfg.client, hal->bms, &fw->pack);
 	if (fw->hal.set_relay)
 		fw->hal.set_relay(fw->hal.ctx, 0);   /* fail safe until the first good poll */
 }
 
-const struct client_stats *fw_stats(const struct fw *fw)
+const struct client_stats *rig_fw_stats(const struct fw *fw)
 {
 	return fw->ops->stats(&fw->client);
 }
@@ -45,31 +45,31 @@ const struct client_stats *fw_stats(const struct fw *fw)
 static void report(struct fw *fw, uint32_t now_ms)
 {
 	char line[TELEMETRY_LINE_MAX];
-	const struct client_stats *st = fw_stats(fw);
+	const struct client_stats *st = rig_fw_stats(fw);
 	struct telemetry t;
 
 	t.ms = now_ms;
-	t.proto = fw_protos[fw->cfg.proto].name;
+	t.proto = rig_fw_protos[fw->cfg.proto].name;
 	t.ok = st->ok;
 	t.pack = fw->have_data ? &fw->pack : NULL;
 	t.relay = fw->policy.relay_closed;
 	t.comm_fail = st->comm_fail;
 	t.reasons = fw->policy.reasons;
-	if (telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
+	if (rig_telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
 		fw->hal.telemetry(fw->hal.ctx, line);
 }
 
-void fw_step(struct fw *fw, uint32_t now_ms)
+void rig_fw_step(struct fw *fw, uint32_t now_ms)
 {
 	enum client_event ev = fw->ops->step(&fw->client, now_ms);
 	const struct client_stats *st;
 
 	if (ev == CLIENT_BUSY)
 		return;
-	st = fw_stats(fw);
+	st = rig_fw_stats(fw);
 	if (ev == CLIENT_CYCLE_OK)
 		fw->have_data = 1;
-	if (policy_update(&fw->policy, fw->have_data ? &fw->pack : NULL, st->comm_fail)) {
+	if (rig_policy_update(&fw->policy, fw->have_data ? &fw->pack : NULL, st->comm_fail)) {
 		if (fw->hal.set_relay)
 			fw->hal.set_relay(fw->hal.ctx, fw->policy.relay_closed);
 		if (fw->hal.log)

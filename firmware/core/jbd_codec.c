@@ -1,10 +1,10 @@
-/* JBD codec: framing, the receive assembler and the typed payloads (shared/protocols/jbd.md). */
+/* JBD codec: framing, the receive assembler and the typed payloads (docs/protocols/jbd.md). */
 #include <string.h>
 
-#include "bmsrig/jbd.h"
+#include "bmsrig/core/jbd.h"
 #include "intmath.h"
 
-uint16_t jbd_checksum(const uint8_t *p, size_t n)
+uint16_t rig_jbd_checksum(const uint8_t *p, size_t n)
 {
 	uint16_t s = 0;
 
@@ -16,7 +16,7 @@ uint16_t jbd_checksum(const uint8_t *p, size_t n)
 
 /* ---- framing --------------------------------------------------------------------------- */
 
-rig_rc jbd_frame_encode(const struct jbd_frame *f, uint8_t *out, size_t cap, size_t *out_len)
+rig_rc rig_jbd_frame_encode(const struct jbd_frame *f, uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t total = (size_t)f->len + JBD_OVERHEAD;
 	uint16_t c;
@@ -30,14 +30,14 @@ rig_rc jbd_frame_encode(const struct jbd_frame *f, uint8_t *out, size_t cap, siz
 	out[2] = f->kind == JBD_KIND_REQUEST ? f->reg : f->status;
 	out[3] = f->len;
 	memcpy(out + 4, f->data, f->len);
-	c = jbd_checksum(out + 2, (size_t)f->len + 2u);
+	c = rig_jbd_checksum(out + 2, (size_t)f->len + 2u);
 	put_be16(out + 4 + f->len, c);
 	out[6 + f->len] = JBD_STOP;
 	*out_len = total;
 	return RIG_OK;
 }
 
-rig_rc jbd_frame_parse(const uint8_t *w, size_t n, struct jbd_frame *f)
+rig_rc rig_jbd_frame_parse(const uint8_t *w, size_t n, struct jbd_frame *f)
 {
 	uint8_t len;
 
@@ -50,9 +50,9 @@ rig_rc jbd_frame_parse(const uint8_t *w, size_t n, struct jbd_frame *f)
 		return RIG_ERR_LENGTH;
 	if (w[n - 1] != JBD_STOP)
 		return RIG_ERR_FRAME;
-	if (get_be16(w + 4 + len) != jbd_checksum(w + 2, (size_t)len + 2u))
+	if (get_be16(w + 4 + len) != rig_jbd_checksum(w + 2, (size_t)len + 2u))
 		return RIG_ERR_CHECKSUM;
-	/* No register A5 or 5A exists, so byte 1 tells a request from a response (jbd.md §2.2). */
+	/* No register A5 or 5A exists, so byte 1 tells a request from a response (docs/protocols/jbd.md §2.2). */
 	if (w[1] == JBD_RW_READ || w[1] == JBD_RW_WRITE) {
 		f->kind = JBD_KIND_REQUEST;
 		f->rw = w[1];
@@ -71,41 +71,41 @@ rig_rc jbd_frame_parse(const uint8_t *w, size_t n, struct jbd_frame *f)
 
 /* ---- receive assembler ----------------------------------------------------------------- */
 
-void jbd_rx_init(struct jbd_rx *rx, uint32_t gap_ms)
+void rig_jbd_rx_init(struct jbd_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
 	rx->b.gap_ms = gap_ms;
 }
 
-void jbd_rx_reset(struct jbd_rx *rx)
+void rig_jbd_rx_reset(struct jbd_rx *rx)
 {
 	rx->b.have = 0;
 }
 
-size_t jbd_rx_feed(struct jbd_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+size_t rig_jbd_rx_feed(struct jbd_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
+	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
-rig_rc jbd_rx_next(struct jbd_rx *rx, struct jbd_frame *f)
+rig_rc rig_jbd_rx_next(struct jbd_rx *rx, struct jbd_frame *f)
 {
 	for (;;) {
 		uint16_t start = 0, need;
 
 		while (start < rx->b.have && rx->buf[start] != JBD_START)
 			start++;
-		rxbuf_skip(&rx->b, rx->buf, start);
+		rig_rxbuf_skip(&rx->b, rx->buf, start);
 		if (rx->b.have < 4)
 			return RIG_MORE;
 		need = (uint16_t)(rx->buf[3] + JBD_OVERHEAD);
 		if (rx->b.have < need)
 			return RIG_MORE;
-		if (jbd_frame_parse(rx->buf, need, f) == RIG_OK) {
-			rxbuf_drop(&rx->b, rx->buf, need);
+		if (rig_jbd_frame_parse(rx->buf, need, f) == RIG_OK) {
+			rig_rxbuf_drop(&rx->b, rx->buf, need);
 			return RIG_OK;
 		}
 		/* Not a frame after all: the DD was data or noise. Resync on the next DD. */
-		rxbuf_reject(&rx->b, rx->buf);
+		rig_rxbuf_reject(&rx->b, rx->buf);
 	}
 }
 
@@ -120,12 +120,12 @@ static void frame_head(struct jbd_frame *f, uint8_t kind, uint8_t rw, uint8_t re
 	f->len = 0;
 }
 
-void jbd_request_read(struct jbd_frame *f, uint8_t reg)
+void rig_jbd_request_read(struct jbd_frame *f, uint8_t reg)
 {
 	frame_head(f, JBD_KIND_REQUEST, JBD_RW_READ, reg, 0);
 }
 
-rig_rc jbd_request_write(struct jbd_frame *f, uint8_t reg, const uint8_t *data, uint8_t len)
+rig_rc rig_jbd_request_write(struct jbd_frame *f, uint8_t reg, const uint8_t *data, uint8_t len)
 {
 	frame_head(f, JBD_KIND_REQUEST, JBD_RW_WRITE, reg, 0);
 	if (len && !data)
@@ -136,34 +136,34 @@ rig_rc jbd_request_write(struct jbd_frame *f, uint8_t reg, const uint8_t *data, 
 	return RIG_OK;
 }
 
-void jbd_request_write_u16(struct jbd_frame *f, uint8_t reg, uint16_t value)
+void rig_jbd_request_write_u16(struct jbd_frame *f, uint8_t reg, uint16_t value)
 {
 	frame_head(f, JBD_KIND_REQUEST, JBD_RW_WRITE, reg, 0);
 	put_be16(f->data, value);
 	f->len = 2;
 }
 
-void jbd_request_factory_enter(struct jbd_frame *f)
+void rig_jbd_request_factory_enter(struct jbd_frame *f)
 {
-	jbd_request_write_u16(f, JBD_REG_FACTORY_ENTER, JBD_FACTORY_KEY);
+	rig_jbd_request_write_u16(f, JBD_REG_FACTORY_ENTER, JBD_FACTORY_KEY);
 }
 
-void jbd_request_factory_exit(struct jbd_frame *f, int save)
+void rig_jbd_request_factory_exit(struct jbd_frame *f, int save)
 {
-	jbd_request_write_u16(f, JBD_REG_FACTORY_EXIT, save ? JBD_EXIT_SAVE : JBD_EXIT_DISCARD);
+	rig_jbd_request_write_u16(f, JBD_REG_FACTORY_EXIT, save ? JBD_EXIT_SAVE : JBD_EXIT_DISCARD);
 }
 
-void jbd_request_mosfet(struct jbd_frame *f, uint8_t inhibit_mask)
+void rig_jbd_request_mosfet(struct jbd_frame *f, uint8_t inhibit_mask)
 {
-	jbd_request_write_u16(f, JBD_REG_MOSFET, (uint16_t)(inhibit_mask & 0x03u));
+	rig_jbd_request_write_u16(f, JBD_REG_MOSFET, (uint16_t)(inhibit_mask & 0x03u));
 }
 
-void jbd_response_ack(struct jbd_frame *f, uint8_t reg)
+void rig_jbd_response_ack(struct jbd_frame *f, uint8_t reg)
 {
 	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
 }
 
-void jbd_response_error(struct jbd_frame *f, uint8_t reg, uint8_t status)
+void rig_jbd_response_error(struct jbd_frame *f, uint8_t reg, uint8_t status)
 {
 	frame_head(f, JBD_KIND_RESPONSE, 0, reg, status);
 }
@@ -201,7 +201,7 @@ static void response_head(struct jbd_frame *f, uint8_t reg, uint8_t len)
 	f->len = len;
 }
 
-/* ---- 0x03 basic information (jbd.md §4) ------------------------------------------------ */
+/* ---- 0x03 basic information (docs/protocols/jbd.md §4) ------------------------------------------------ */
 
 enum {
 	B_PACK = 0, B_CURRENT = 2, B_REMAIN = 4, B_FULL = 6, B_CYCLES = 8, B_DATE = 10,
@@ -209,7 +209,7 @@ enum {
 	B_CELLS = 21, B_NTC = 22, B_TEMPS = 23
 };
 
-rig_rc jbd_basic_decode(const struct jbd_frame *f, struct jbd_basic *b)
+rig_rc rig_jbd_basic_decode(const struct jbd_frame *f, struct jbd_basic *b)
 {
 	const uint8_t *d = f->data;
 	rig_rc rc = want_response(f, JBD_REG_BASIC);
@@ -266,7 +266,7 @@ static rig_rc put_u16_div10(uint8_t *p, uint32_t v)
 	return RIG_OK;
 }
 
-rig_rc jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
+rig_rc rig_jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
 {
 	uint8_t *d = f->data;
 	unsigned base;
@@ -309,7 +309,7 @@ rig_rc jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
 
 /* ---- 0x04 cells ------------------------------------------------------------------------ */
 
-rig_rc jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
+rig_rc rig_jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
 {
 	rig_rc rc = want_response(f, JBD_REG_CELLS);
 
@@ -322,7 +322,7 @@ rig_rc jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
 	return RIG_OK;
 }
 
-rig_rc jbd_cells_encode(struct jbd_frame *f, const struct jbd_cells *c)
+rig_rc rig_jbd_cells_encode(struct jbd_frame *f, const struct jbd_cells *c)
 {
 	if (c->count > JBD_CELLS_MAX)
 		return RIG_ERR_ARG;
@@ -343,14 +343,14 @@ static rig_rc text_set(struct jbd_text *t, const uint8_t *p, unsigned n)
 	return RIG_OK;
 }
 
-rig_rc jbd_version_decode(const struct jbd_frame *f, struct jbd_text *t)
+rig_rc rig_jbd_version_decode(const struct jbd_frame *f, struct jbd_text *t)
 {
 	rig_rc rc = want_response(f, JBD_REG_VERSION);
 
 	return rc != RIG_OK ? rc : text_set(t, f->data, f->len);
 }
 
-rig_rc jbd_version_encode(struct jbd_frame *f, const struct jbd_text *t)
+rig_rc rig_jbd_version_encode(struct jbd_frame *f, const struct jbd_text *t)
 {
 	if (t->len > JBD_TEXT_MAX)
 		return RIG_ERR_ARG;
@@ -366,19 +366,19 @@ static rig_rc prefixed_text(const struct jbd_frame *f, struct jbd_text *t)
 	return text_set(t, f->data + 1, f->data[0]);
 }
 
-rig_rc jbd_string_decode(const struct jbd_frame *f, struct jbd_text *t)
+rig_rc rig_jbd_string_decode(const struct jbd_frame *f, struct jbd_text *t)
 {
 	rig_rc rc;
 
-	if (!jbd_reg_is_string(f->reg))
+	if (!rig_jbd_reg_is_string(f->reg))
 		return RIG_ERR_ARG;
 	rc = want_response(f, f->reg);
 	return rc != RIG_OK ? rc : prefixed_text(f, t);
 }
 
-rig_rc jbd_string_encode(struct jbd_frame *f, uint8_t reg, const struct jbd_text *t)
+rig_rc rig_jbd_string_encode(struct jbd_frame *f, uint8_t reg, const struct jbd_text *t)
 {
-	if (!jbd_reg_is_string(reg) || t->len > JBD_TEXT_MAX)
+	if (!rig_jbd_reg_is_string(reg) || t->len > JBD_TEXT_MAX)
 		return RIG_ERR_ARG;
 	response_head(f, reg, (uint8_t)(t->len + 1u));
 	f->data[0] = t->len;
@@ -386,16 +386,16 @@ rig_rc jbd_string_encode(struct jbd_frame *f, uint8_t reg, const struct jbd_text
 	return RIG_OK;
 }
 
-rig_rc jbd_string_request_decode(const struct jbd_frame *f, struct jbd_text *t)
+rig_rc rig_jbd_string_request_decode(const struct jbd_frame *f, struct jbd_text *t)
 {
-	if (f->kind != JBD_KIND_REQUEST || f->rw != JBD_RW_WRITE || !jbd_reg_is_string(f->reg))
+	if (f->kind != JBD_KIND_REQUEST || f->rw != JBD_RW_WRITE || !rig_jbd_reg_is_string(f->reg))
 		return RIG_ERR_ARG;
 	return prefixed_text(f, t);
 }
 
 /* ---- 0xAA counters --------------------------------------------------------------------- */
 
-rig_rc jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
+rig_rc rig_jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
 {
 	rig_rc rc = want_response(f, JBD_REG_EVENTS);
 
@@ -408,7 +408,7 @@ rig_rc jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
 	return RIG_OK;
 }
 
-rig_rc jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
+rig_rc rig_jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
 {
 	if (e->count != 11u && e->count != 12u)
 		return RIG_ERR_ARG;
@@ -419,7 +419,7 @@ rig_rc jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
 
 /* ---- 2-byte registers ------------------------------------------------------------------ */
 
-rig_rc jbd_register_decode(const struct jbd_frame *f, uint16_t *value)
+rig_rc rig_jbd_register_decode(const struct jbd_frame *f, uint16_t *value)
 {
 	if (f->kind == JBD_KIND_RESPONSE && f->status != JBD_STATUS_OK)
 		return RIG_ERR_STATUS;
@@ -431,7 +431,7 @@ rig_rc jbd_register_decode(const struct jbd_frame *f, uint16_t *value)
 	return RIG_OK;
 }
 
-void jbd_register_encode(struct jbd_frame *f, uint8_t reg, uint16_t value)
+void rig_jbd_register_encode(struct jbd_frame *f, uint8_t reg, uint16_t value)
 {
 	response_head(f, reg, 2);
 	put_be16(f->data, value);
@@ -439,7 +439,7 @@ void jbd_register_encode(struct jbd_frame *f, uint8_t reg, uint16_t value)
 
 /* ---- 0xFA parameter block -------------------------------------------------------------- */
 
-rig_rc jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
+rig_rc rig_jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
 {
 	rig_rc rc = want_response(f, JBD_REG_PARAM_BLOCK);
 
@@ -453,7 +453,7 @@ rig_rc jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
 	return RIG_OK;
 }
 
-rig_rc jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
+rig_rc rig_jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
 {
 	if (p->count > JBD_PARAMS_MAX)
 		return RIG_ERR_ARG;
@@ -466,27 +466,27 @@ rig_rc jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
 
 /* ---- register classes, dates ----------------------------------------------------------- */
 
-int jbd_reg_is_eeprom(uint8_t reg)
+int rig_jbd_reg_is_eeprom(uint8_t reg)
 {
 	return reg >= JBD_REG_EEPROM_FIRST && reg <= JBD_REG_EEPROM_LAST;
 }
 
-int jbd_reg_is_string(uint8_t reg)
+int rig_jbd_reg_is_string(uint8_t reg)
 {
 	return reg >= JBD_REG_MFG_NAME && reg <= JBD_REG_BARCODE;
 }
 
-int jbd_reg_is_calibration(uint8_t reg)
+int rig_jbd_reg_is_calibration(uint8_t reg)
 {
 	return reg >= JBD_REG_CAL_FIRST && reg <= JBD_REG_CAL_LAST;
 }
 
-uint16_t jbd_date_pack(unsigned year, unsigned month, unsigned day)
+uint16_t rig_jbd_date_pack(unsigned year, unsigned month, unsigned day)
 {
 	return (uint16_t)(((year - 2000u) & 0x7Fu) << 9 | (month & 0x0Fu) << 5 | (day & 0x1Fu));
 }
 
-void jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned *day)
+void rig_jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned *day)
 {
 	*year = 2000u + (packed >> 9);
 	*month = (packed >> 5) & 0x0Fu;
@@ -495,7 +495,7 @@ void jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned 
 
 /* ---- the neutral view -------------------------------------------------------------------- */
 
-void jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *cells, struct pack_state *s)
+void rig_jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *cells, struct pack_state *s)
 {
 	unsigned i;
 

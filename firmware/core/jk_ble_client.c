@@ -1,9 +1,9 @@
 /* JK BLE client (jk_ble_client.h): the 0x97/0x96 session, then cycles over the pushed stream.
  * The cycle here is a window of time rather than a list of requests, so the client drives the
- * engine's parts itself (cadence, receive, send, expire) instead of client_engine_step. */
+ * engine's parts itself (cadence, receive, send, expire) instead of rig_client_engine_step. */
 #include <string.h>
 
-#include "bmsrig/jk_ble_client.h"
+#include "bmsrig/core/jk_ble_client.h"
 
 enum session {
 	S_NONE,          /* nothing asked yet, or the last session gave up: next cycle sends 0x97 */
@@ -16,23 +16,23 @@ enum { FET_CHG = 1, FET_DSG = 2 };
 
 static const struct client_proto jk_ble_proto;
 
-void jk_ble_client_init(struct jk_ble_client *c, const struct client_cfg *cfg, struct rig_io io,
+void rig_jk_ble_client_init(struct jk_ble_client *c, const struct client_cfg *cfg, struct rig_io io,
                         struct pack_state *out)
 {
 	memset(c, 0, sizeof *c);
-	client_engine_init(&c->eng, &jk_ble_proto, c, cfg, io, out);
+	rig_client_engine_init(&c->eng, &jk_ble_proto, c, cfg, io, out);
 	c->layout = JK_BLE_JK02_24S;
-	jk_ble_rx_init(&c->rx, cfg->gap_ms);
+	rig_jk_ble_rx_init(&c->rx, cfg->gap_ms);
 }
 
-void jk_ble_client_set_fets(struct jk_ble_client *c, uint8_t chg_on, uint8_t dsg_on)
+void rig_jk_ble_client_set_fets(struct jk_ble_client *c, uint8_t chg_on, uint8_t dsg_on)
 {
 	c->chg_on = chg_on != 0;
 	c->dsg_on = dsg_on != 0;
 	c->fets_pending = FET_CHG | FET_DSG;
 }
 
-const struct client_stats *jk_ble_client_stats(const struct jk_ble_client *c)
+const struct client_stats *rig_jk_ble_client_stats(const struct jk_ble_client *c)
 {
 	return &c->eng.stats;
 }
@@ -47,11 +47,11 @@ static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 	if (cap < JK_BLE_CMD_LEN)
 		return RIG_ERR_LENGTH;
 	if (c->session == S_WRITE)
-		(void)jk_ble_cmd_write(&cmd, c->writing, 4,
+		(void)rig_jk_ble_cmd_write(&cmd, c->writing, 4,
 		                       c->writing == JK_BLE_REG_CHG_SWITCH ? c->chg_on : c->dsg_on);
 	else
-		jk_ble_cmd_read(&cmd, c->session == S_DEVICE ? JK_BLE_REG_DEVICE_INFO : JK_BLE_REG_CELL_INFO);
-	jk_ble_cmd_encode(&cmd, wire);
+		rig_jk_ble_cmd_read(&cmd, c->session == S_DEVICE ? JK_BLE_REG_DEVICE_INFO : JK_BLE_REG_CELL_INFO);
+	rig_jk_ble_cmd_encode(&cmd, wire);
 	*n = JK_BLE_CMD_LEN;
 	return RIG_OK;
 }
@@ -61,7 +61,7 @@ static void request(struct jk_ble_client *c, enum session s, uint32_t now_ms)
 	c->session = (uint8_t)s;
 	c->eng.req = CLIENT_REQ_REPLY;
 	c->eng.tries = 0;
-	client_engine_send(&c->eng, now_ms);
+	rig_client_engine_send(&c->eng, now_ms);
 }
 
 /* A cycle ends once; the command in flight (if any) goes on across cycles. */
@@ -71,7 +71,7 @@ static enum client_event finish(struct jk_ble_client *c, int ok)
 		return CLIENT_BUSY;
 	c->cycle_open = 0;
 	c->fresh = 0;
-	return client_finish(&c->eng.stats, ok);
+	return rig_client_finish(&c->eng.stats, ok);
 }
 
 /* The next switch write, or back to listening. */
@@ -89,8 +89,8 @@ static void next_write(struct jk_ble_client *c, uint32_t now_ms)
 
 static enum client_event on_timeout(struct jk_ble_client *c, uint32_t now_ms)
 {
-	if (!client_engine_expire(&c->eng, now_ms)) {
-		client_engine_send_due(&c->eng, now_ms);
+	if (!rig_client_engine_expire(&c->eng, now_ms)) {
+		rig_client_engine_send_due(&c->eng, now_ms);
 		return CLIENT_BUSY;
 	}
 	if (c->session == S_WRITE) {      /* the stream goes on; the switch is tried next cycle */
@@ -105,7 +105,7 @@ static enum client_event on_timeout(struct jk_ble_client *c, uint32_t now_ms)
 
 static enum client_rx on_record(struct jk_ble_client *c, const uint8_t *rec, uint32_t now_ms)
 {
-	enum jk_ble_layout layout = jk_ble_layout_detect(rec);
+	enum jk_ble_layout layout = rig_jk_ble_layout_detect(rec);
 	struct jk_ble_cells cells;
 
 	switch (rec[4]) {
@@ -118,10 +118,10 @@ static enum client_rx on_record(struct jk_ble_client *c, const uint8_t *rec, uin
 			c->session = S_STREAM;
 		return CLIENT_RX_WAIT;
 	case JK_BLE_REC_CELLS:
-		if (jk_ble_cells_decode(rec, layout, &cells) != RIG_OK)
+		if (rig_jk_ble_cells_decode(rec, layout, &cells) != RIG_OK)
 			break;
 		c->layout = (uint8_t)layout;
-		jk_ble_to_pack_state(&cells, layout, c->eng.out);
+		rig_jk_ble_to_pack_state(&cells, layout, c->eng.out);
 		c->fresh = 1;
 		c->records++;
 		/* A stream that runs already (a restarted client) needs no new session. */
@@ -138,7 +138,7 @@ static enum client_rx on_command(struct jk_ble_client *c, const uint8_t *wire, u
 {
 	struct jk_ble_cmd cmd;
 
-	if (jk_ble_cmd_parse(wire, JK_BLE_CMD_LEN, &cmd) != RIG_OK || !jk_ble_cmd_is_ack(&cmd))
+	if (rig_jk_ble_cmd_parse(wire, JK_BLE_CMD_LEN, &cmd) != RIG_OK || !rig_jk_ble_cmd_is_ack(&cmd))
 		return CLIENT_RX_SPURIOUS;    /* our own command echoed by a half-duplex bridge */
 	/* Acks carry no register; only a write waits for one, and writes go one at a time. */
 	if (c->session != S_WRITE)
@@ -150,7 +150,7 @@ static enum client_rx on_command(struct jk_ble_client *c, const uint8_t *wire, u
 
 static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return jk_ble_rx_feed(&((struct jk_ble_client *)v)->rx, p, n, now_ms);
+	return rig_jk_ble_rx_feed(&((struct jk_ble_client *)v)->rx, p, n, now_ms);
 }
 
 /* Records and acks move the session themselves, whatever the engine waits for. */
@@ -161,7 +161,7 @@ static enum client_rx rx_next(void *v, int waiting)
 	size_t n;
 
 	(void)waiting;
-	if (jk_ble_rx_next(&c->rx, &w, &n) != RIG_OK)
+	if (rig_jk_ble_rx_next(&c->rx, &w, &n) != RIG_OK)
 		return CLIENT_RX_NONE;
 	if (n == JK_BLE_RECORD_LEN)
 		return on_record(c, w, c->eng.now_ms);
@@ -169,18 +169,18 @@ static enum client_rx rx_next(void *v, int waiting)
 }
 
 /* Unlike a polled protocol, nothing in the line is stale: records keep coming, so the input
- * is never flushed before a command. The cycle is the client's own (jk_ble_client_step). */
+ * is never flushed before a command. The cycle is the client's own (rig_jk_ble_client_step). */
 static const struct client_proto jk_ble_proto = {
 	.line = CLIENT_LINE_STREAM, .encode = encode, .rx_next = rx_next, .rx_feed = rx_feed
 };
 
-enum client_event jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)
+enum client_event rig_jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)
 {
 	struct client_engine *e = &c->eng;
 	int streaming;
 
-	(void)client_engine_receive(e, now_ms);   /* the verdicts above never end a cycle */
-	if (!c->cycle_open && client_cycle_due(e, now_ms)) {
+	(void)rig_client_engine_receive(e, now_ms);   /* the verdicts above never end a cycle */
+	if (!c->cycle_open && rig_client_cycle_due(e, now_ms)) {
 		c->cycle_open = 1;
 		c->cycle_ms = now_ms;
 		if (c->session == S_NONE)
@@ -204,7 +204,7 @@ enum client_event jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)
 	/* A command of the session, or a write, is in flight: resend it, or time it out. */
 	if (c->session != S_NONE && c->session != S_STREAM) {
 		if (e->phase == CLIENT_PH_READY)
-			client_engine_send_due(e, now_ms);
+			rig_client_engine_send_due(e, now_ms);
 		else if (client_due(now_ms, e->sent_ms + e->cfg.timeout_ms))
 			return on_timeout(c, now_ms);
 	}
@@ -213,5 +213,5 @@ enum client_event jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)
 
 /* ---- the table the core drives every client through ----------------------------------------- */
 
-/* 115200: what the BMS's UART runs at behind its BLE module (jk.md §1). */
+/* 115200: what the BMS's UART runs at behind its BLE module (docs/protocols/jk.md §1). */
 CLIENT_OPS_DEFINE(jk_ble, "jk-ble", 115200u);

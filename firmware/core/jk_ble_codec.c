@@ -1,17 +1,17 @@
 /* JK BLE codec: commands, records, the field tables of each layout, JK04 floats without
- * floating point, and the receive assembler (shared/protocols/jk.md §3, §4.2). */
+ * floating point, and the receive assembler (docs/protocols/jk.md §3, §4.2). */
 #include <stddef.h>
 #include <string.h>
 
-#include "bmsrig/jk_ble.h"
-#include "bmsrig/pack_state.h"
+#include "bmsrig/core/jk_ble.h"
+#include "bmsrig/core/pack_state.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const uint8_t HDR_CMD[4] = { 0xAA, 0x55, 0x90, 0xEB };
 static const uint8_t HDR_REC[4] = { 0x55, 0xAA, 0xEB, 0x90 };
 
-uint8_t jk_ble_sum8(const uint8_t *p, size_t n)
+uint8_t rig_jk_ble_sum8(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
 
@@ -43,14 +43,14 @@ static void put_le(uint8_t *p, uint32_t v, unsigned width)
 		p[i] = (uint8_t)v;
 }
 
-const char *jk_ble_layout_name(unsigned layout)
+const char *rig_jk_ble_layout_name(unsigned layout)
 {
 	static const char *const names[JK_BLE_LAYOUT_COUNT] = { "JK02_24S", "JK02_32S", "JK04" };
 
 	return layout < JK_BLE_LAYOUT_COUNT ? names[layout] : "?";
 }
 
-enum jk_ble_layout jk_ble_layout_detect(const uint8_t rec[JK_BLE_RECORD_LEN])
+enum jk_ble_layout rig_jk_ble_layout_detect(const uint8_t rec[JK_BLE_RECORD_LEN])
 {
 	if (rec[9] == 0x3F || rec[9] == 0x40)
 		return JK_BLE_JK04;
@@ -59,13 +59,13 @@ enum jk_ble_layout jk_ble_layout_detect(const uint8_t rec[JK_BLE_RECORD_LEN])
 
 /* ---- commands ------------------------------------------------------------------------ */
 
-rig_rc jk_ble_cmd_parse(const uint8_t *w, size_t n, struct jk_ble_cmd *c)
+rig_rc rig_jk_ble_cmd_parse(const uint8_t *w, size_t n, struct jk_ble_cmd *c)
 {
 	if (n != JK_BLE_CMD_LEN)
 		return RIG_ERR_LENGTH;
 	if (!is_header(w, HDR_CMD))
 		return RIG_ERR_FRAME;
-	if (jk_ble_sum8(w, JK_BLE_CMD_LEN - 1u) != w[JK_BLE_CMD_LEN - 1u])
+	if (rig_jk_ble_sum8(w, JK_BLE_CMD_LEN - 1u) != w[JK_BLE_CMD_LEN - 1u])
 		return RIG_ERR_CHECKSUM;
 	if (w[5] > JK_BLE_VALUE_MAX)
 		return RIG_ERR_LENGTH;
@@ -75,24 +75,24 @@ rig_rc jk_ble_cmd_parse(const uint8_t *w, size_t n, struct jk_ble_cmd *c)
 	return RIG_OK;
 }
 
-void jk_ble_cmd_encode(const struct jk_ble_cmd *c, uint8_t out[JK_BLE_CMD_LEN])
+void rig_jk_ble_cmd_encode(const struct jk_ble_cmd *c, uint8_t out[JK_BLE_CMD_LEN])
 {
 	memcpy(out, HDR_CMD, sizeof HDR_CMD);
 	out[4] = c->reg;
 	out[5] = c->value_len;
 	memcpy(out + 6, c->value, JK_BLE_VALUE_MAX);
-	out[JK_BLE_CMD_LEN - 1u] = jk_ble_sum8(out, JK_BLE_CMD_LEN - 1u);
+	out[JK_BLE_CMD_LEN - 1u] = rig_jk_ble_sum8(out, JK_BLE_CMD_LEN - 1u);
 }
 
-void jk_ble_cmd_read(struct jk_ble_cmd *c, uint8_t reg)
+void rig_jk_ble_cmd_read(struct jk_ble_cmd *c, uint8_t reg)
 {
 	memset(c, 0, sizeof *c);
 	c->reg = reg;
 }
 
-rig_rc jk_ble_cmd_write(struct jk_ble_cmd *c, uint8_t reg, uint8_t len, uint32_t value)
+rig_rc rig_jk_ble_cmd_write(struct jk_ble_cmd *c, uint8_t reg, uint8_t len, uint32_t value)
 {
-	jk_ble_cmd_read(c, reg);
+	rig_jk_ble_cmd_read(c, reg);
 	if (len > 4u)
 		return RIG_ERR_ARG;
 	c->value_len = len;
@@ -100,35 +100,35 @@ rig_rc jk_ble_cmd_write(struct jk_ble_cmd *c, uint8_t reg, uint8_t len, uint32_t
 	return RIG_OK;
 }
 
-void jk_ble_cmd_ack(struct jk_ble_cmd *c)
+void rig_jk_ble_cmd_ack(struct jk_ble_cmd *c)
 {
-	(void)jk_ble_cmd_write(c, JK_BLE_REG_ACK, 1, 1);
+	(void)rig_jk_ble_cmd_write(c, JK_BLE_REG_ACK, 1, 1);
 }
 
-uint32_t jk_ble_cmd_value(const struct jk_ble_cmd *c)
+uint32_t rig_jk_ble_cmd_value(const struct jk_ble_cmd *c)
 {
 	return get_le(c->value, c->value_len < 4u ? c->value_len : 4u);
 }
 
-int jk_ble_cmd_is_ack(const struct jk_ble_cmd *c)
+int rig_jk_ble_cmd_is_ack(const struct jk_ble_cmd *c)
 {
 	return c->reg == JK_BLE_REG_ACK;
 }
 
 /* ---- records --------------------------------------------------------------------------- */
 
-rig_rc jk_ble_record_check(const uint8_t *w, size_t n)
+rig_rc rig_jk_ble_record_check(const uint8_t *w, size_t n)
 {
 	if (n != JK_BLE_RECORD_LEN)
 		return RIG_ERR_LENGTH;
 	if (!is_header(w, HDR_REC))
 		return RIG_ERR_FRAME;
-	if (jk_ble_sum8(w, JK_BLE_RECORD_LEN - 1u) != w[JK_BLE_RECORD_LEN - 1u])
+	if (rig_jk_ble_sum8(w, JK_BLE_RECORD_LEN - 1u) != w[JK_BLE_RECORD_LEN - 1u])
 		return RIG_ERR_CHECKSUM;
 	return RIG_OK;
 }
 
-void jk_ble_record_begin(uint8_t rec[JK_BLE_RECORD_LEN], uint8_t type, uint8_t counter)
+void rig_jk_ble_record_begin(uint8_t rec[JK_BLE_RECORD_LEN], uint8_t type, uint8_t counter)
 {
 	memset(rec, 0, JK_BLE_RECORD_LEN);
 	memcpy(rec, HDR_REC, sizeof HDR_REC);
@@ -136,15 +136,15 @@ void jk_ble_record_begin(uint8_t rec[JK_BLE_RECORD_LEN], uint8_t type, uint8_t c
 	rec[5] = counter;
 }
 
-void jk_ble_record_seal(uint8_t rec[JK_BLE_RECORD_LEN])
+void rig_jk_ble_record_seal(uint8_t rec[JK_BLE_RECORD_LEN])
 {
 	memcpy(rec, HDR_REC, sizeof HDR_REC);
-	rec[JK_BLE_RECORD_LEN - 1u] = jk_ble_sum8(rec, JK_BLE_RECORD_LEN - 1u);
+	rec[JK_BLE_RECORD_LEN - 1u] = rig_jk_ble_sum8(rec, JK_BLE_RECORD_LEN - 1u);
 }
 
 /* ---- floats ------------------------------------------------------------------------------ */
 
-rig_rc jk_ble_f32_to_milli(uint32_t bits, int32_t *milli)
+rig_rc rig_jk_ble_f32_to_milli(uint32_t bits, int32_t *milli)
 {
 	uint32_t e = (bits >> 23) & 0xFFu, m = (bits & 0x7FFFFFu) | 0x800000u, r;
 	int t;
@@ -169,7 +169,7 @@ rig_rc jk_ble_f32_to_milli(uint32_t bits, int32_t *milli)
 	return RIG_OK;
 }
 
-uint32_t jk_ble_milli_to_f32(int32_t milli)
+uint32_t rig_jk_ble_milli_to_f32(int32_t milli)
 {
 	uint32_t a = milli < 0 ? 0u - (uint32_t)milli : (uint32_t)milli;
 	uint32_t sign = milli < 0 ? 0x80000000u : 0u;
@@ -315,7 +315,7 @@ static rig_rc wire_get(const uint8_t *p, uint8_t kind, uint32_t *v)
 		*v = (uint32_t)((int32_t)(int16_t)get_le(p, 2) + JK_BLE_DK_ZERO_C);
 		return RIG_OK;
 	case W_F32:
-		rc = jk_ble_f32_to_milli(get_le(p, 4), &milli);
+		rc = rig_jk_ble_f32_to_milli(get_le(p, 4), &milli);
 		*v = (uint32_t)milli;
 		return rc == RIG_OK ? RIG_OK : RIG_ERR_FRAME;
 	default:
@@ -351,9 +351,9 @@ static rig_rc wire_put(uint8_t *p, uint8_t kind, uint32_t v)
 	case W_F32:
 		/* A float that already reads as this value keeps its finer bits (captured records
 		 * rebuild exactly); otherwise the nearest float. */
-		if (jk_ble_f32_to_milli(get_le(p, 4), &old) == RIG_OK && old == s)
+		if (rig_jk_ble_f32_to_milli(get_le(p, 4), &old) == RIG_OK && old == s)
 			return RIG_OK;
-		v = jk_ble_milli_to_f32(s);
+		v = rig_jk_ble_milli_to_f32(s);
 		break;
 	default:
 		break;
@@ -448,7 +448,7 @@ static void table_clear(uint8_t *rec, const struct table *t)
 			memset(rec + t->f[i].off, 0, (size_t)t->f[i].count * wire_width[t->f[i].wire]);
 }
 
-void jk_ble_record_clear_fields(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout)
+void rig_jk_ble_record_clear_fields(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout)
 {
 	if ((unsigned)layout >= JK_BLE_LAYOUT_COUNT)
 		return;
@@ -462,7 +462,7 @@ void jk_ble_record_clear_fields(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layo
 
 /* ---- typed records ---------------------------------------------------------------------- */
 
-unsigned jk_ble_slots(enum jk_ble_layout layout)
+unsigned rig_jk_ble_slots(enum jk_ble_layout layout)
 {
 	return layout == JK_BLE_JK02_32S ? 32u : 24u;
 }
@@ -472,7 +472,7 @@ static rig_rc want(const uint8_t *rec, uint8_t type, unsigned layout)
 	return rec[4] == type && layout < JK_BLE_LAYOUT_COUNT ? RIG_OK : RIG_ERR_ARG;
 }
 
-rig_rc jk_ble_cells_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+rig_rc rig_jk_ble_cells_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
                            struct jk_ble_cells *c)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_CELLS, (unsigned)layout);
@@ -484,7 +484,7 @@ rig_rc jk_ble_cells_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_lay
 	rc = table_decode(rec, &cells_tables[layout], c);
 	if (rc != RIG_OK || layout != JK_BLE_JK04)
 		return rc;
-	/* JK04 sends neither a cell mask nor a pack voltage (jk.md §3.10). */
+	/* JK04 sends neither a cell mask nor a pack voltage (docs/protocols/jk.md §3.10). */
 	for (i = 0; i < 24u; i++)
 		if (c->cell_mV[i]) {
 			c->cell_mask |= (uint32_t)1u << i;
@@ -493,7 +493,7 @@ rig_rc jk_ble_cells_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_lay
 	return RIG_OK;
 }
 
-rig_rc jk_ble_cells_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+rig_rc rig_jk_ble_cells_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
                            const struct jk_ble_cells *c)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_CELLS, (unsigned)layout);
@@ -501,7 +501,7 @@ rig_rc jk_ble_cells_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout la
 	return rc != RIG_OK ? rc : table_encode(rec, &cells_tables[layout], c);
 }
 
-rig_rc jk_ble_settings_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+rig_rc rig_jk_ble_settings_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
                               struct jk_ble_settings *s)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_SETTINGS, (unsigned)layout);
@@ -512,7 +512,7 @@ rig_rc jk_ble_settings_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_
 	return table_decode(rec, &settings_tables[layout], s);
 }
 
-rig_rc jk_ble_settings_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+rig_rc rig_jk_ble_settings_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
                               const struct jk_ble_settings *s)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_SETTINGS, (unsigned)layout);
@@ -520,7 +520,7 @@ rig_rc jk_ble_settings_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout
 	return rc != RIG_OK ? rc : table_encode(rec, &settings_tables[layout], s);
 }
 
-rig_rc jk_ble_device_decode(const uint8_t rec[JK_BLE_RECORD_LEN], struct jk_ble_device *d)
+rig_rc rig_jk_ble_device_decode(const uint8_t rec[JK_BLE_RECORD_LEN], struct jk_ble_device *d)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
 
@@ -530,16 +530,16 @@ rig_rc jk_ble_device_decode(const uint8_t rec[JK_BLE_RECORD_LEN], struct jk_ble_
 	return table_decode(rec, &device_table, d);
 }
 
-rig_rc jk_ble_device_encode(uint8_t rec[JK_BLE_RECORD_LEN], const struct jk_ble_device *d)
+rig_rc rig_jk_ble_device_encode(uint8_t rec[JK_BLE_RECORD_LEN], const struct jk_ble_device *d)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
 
 	return rc != RIG_OK ? rc : table_encode(rec, &device_table, d);
 }
 
-/* ---- settings registers (jk.md §4.2) ------------------------------------------------------ */
+/* ---- settings registers (docs/protocols/jk.md §4.2) ------------------------------------------------------ */
 
-/* The JK04 settings a write can reach; JK02 is arithmetic (see jk_ble_setting_reg). */
+/* The JK04 settings a write can reach; JK02 is arithmetic (see rig_jk_ble_setting_reg). */
 static const uint8_t jk04_regs[][2] = {
 	{ JK_SET_CELL_COUNT, 0x1C }, { JK_SET_POWER_OFF_MV, 0x20 }, { JK_SET_BAL_START_MV, 0x58 },
 	{ JK_SET_BAL_TRIGGER_MV, 0x64 }, { JK_SET_MAX_BAL_MA, 0x68 }, { JK_SET_BAL_SWITCH, JK_BLE_REG_JK04_BAL },
@@ -562,16 +562,16 @@ static const struct field *setting_field(enum jk_ble_layout layout, unsigned k)
 	return NULL;
 }
 
-int jk_ble_setting_present(enum jk_ble_layout layout, unsigned k)
+int rig_jk_ble_setting_present(enum jk_ble_layout layout, unsigned k)
 {
 	return setting_field(layout, k) != NULL;
 }
 
-uint8_t jk_ble_setting_reg(enum jk_ble_layout layout, unsigned k)
+uint8_t rig_jk_ble_setting_reg(enum jk_ble_layout layout, unsigned k)
 {
 	unsigned i;
 
-	if (!jk_ble_setting_present(layout, k))
+	if (!rig_jk_ble_setting_present(layout, k))
 		return 0;
 	if (layout == JK_BLE_JK04) {
 		for (i = 0; i < N_OF(jk04_regs); i++)
@@ -587,17 +587,17 @@ uint8_t jk_ble_setting_reg(enum jk_ble_layout layout, unsigned k)
 	return layout == JK_BLE_JK02_24S ? 0x26 : 0x22;
 }
 
-int jk_ble_setting_of_reg(enum jk_ble_layout layout, uint8_t reg)
+int rig_jk_ble_setting_of_reg(enum jk_ble_layout layout, uint8_t reg)
 {
 	unsigned k;
 
 	for (k = 0; reg && k < JK_SET_COUNT; k++)
-		if (jk_ble_setting_reg(layout, k) == reg)
+		if (rig_jk_ble_setting_reg(layout, k) == reg)
 			return (int)k;
 	return -1;
 }
 
-rig_rc jk_ble_setting_from_wire(enum jk_ble_layout layout, unsigned k, uint32_t wire, uint32_t *value)
+rig_rc rig_jk_ble_setting_from_wire(enum jk_ble_layout layout, unsigned k, uint32_t wire, uint32_t *value)
 {
 	const struct field *f = setting_field(layout, k);
 	int32_t milli;
@@ -609,27 +609,27 @@ rig_rc jk_ble_setting_from_wire(enum jk_ble_layout layout, unsigned k, uint32_t 
 		*value = wire;
 		return RIG_OK;
 	}
-	rc = jk_ble_f32_to_milli(wire, &milli);
+	rc = rig_jk_ble_f32_to_milli(wire, &milli);
 	*value = (uint32_t)milli;
 	return rc;
 }
 
-uint32_t jk_ble_setting_to_wire(enum jk_ble_layout layout, unsigned k, uint32_t value)
+uint32_t rig_jk_ble_setting_to_wire(enum jk_ble_layout layout, unsigned k, uint32_t value)
 {
 	const struct field *f = setting_field(layout, k);
 
-	return f && f->wire == W_F32 ? jk_ble_milli_to_f32((int32_t)value) : value;
+	return f && f->wire == W_F32 ? rig_jk_ble_milli_to_f32((int32_t)value) : value;
 }
 
 /* ---- receive assembler ------------------------------------------------------------------- */
 
-void jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms)
+void rig_jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
 	rx->b.gap_ms = gap_ms;
 }
 
-void jk_ble_rx_reset(struct jk_ble_rx *rx)
+void rig_jk_ble_rx_reset(struct jk_ble_rx *rx)
 {
 	rx->b.have = 0;
 	rx->out = 0;
@@ -639,15 +639,15 @@ void jk_ble_rx_reset(struct jk_ble_rx *rx)
 static void rx_release(struct jk_ble_rx *rx)
 {
 	if (rx->out) {
-		rxbuf_drop(&rx->b, rx->buf, rx->out);
+		rig_rxbuf_drop(&rx->b, rx->buf, rx->out);
 		rx->out = 0;
 	}
 }
 
-size_t jk_ble_rx_feed(struct jk_ble_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+size_t rig_jk_ble_rx_feed(struct jk_ble_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
 	rx_release(rx);
-	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
+	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
 static uint16_t frame_len(const uint8_t *p)
@@ -659,7 +659,7 @@ static uint16_t frame_len(const uint8_t *p)
 	return 0;
 }
 
-rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
+rig_rc rig_jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 {
 	rx_release(rx);
 	for (;;) {
@@ -669,12 +669,12 @@ rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 
 		while (start < rx->b.have && rx->buf[start] != HDR_CMD[0] && rx->buf[start] != HDR_REC[0])
 			start++;
-		rxbuf_skip(&rx->b, rx->buf, start);
+		rig_rxbuf_skip(&rx->b, rx->buf, start);
 		if (rx->b.have < sizeof HDR_CMD)
 			return RIG_MORE;
 		need = frame_len(rx->buf);
 		if (!need) {
-			rxbuf_skip(&rx->b, rx->buf, 1);
+			rig_rxbuf_skip(&rx->b, rx->buf, 1);
 			continue;
 		}
 		if (rx->b.have < need)
@@ -688,13 +688,13 @@ rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 			for (k = 1; k + sizeof HDR_REC <= need && !is_header(rx->buf + k, HDR_REC); k++)
 				;
 			if (k + sizeof HDR_REC <= need) {
-				rxbuf_skip(&rx->b, rx->buf, k);
+				rig_rxbuf_skip(&rx->b, rx->buf, k);
 				rx->b.rejected_frames++;
 				continue;
 			}
 		}
-		rc = need == JK_BLE_CMD_LEN ? jk_ble_cmd_parse(rx->buf, need, &c)
-		                            : jk_ble_record_check(rx->buf, need);
+		rc = need == JK_BLE_CMD_LEN ? rig_jk_ble_cmd_parse(rx->buf, need, &c)
+		                            : rig_jk_ble_record_check(rx->buf, need);
 		if (rc == RIG_OK) {
 			rx->out = need;
 			*wire = rx->buf;
@@ -702,11 +702,11 @@ rig_rc jk_ble_rx_next(struct jk_ble_rx *rx, const uint8_t **wire, size_t *n)
 			return RIG_OK;
 		}
 		/* A header inside noise, or a record cut short by the next one: resync one byte on. */
-		rxbuf_reject(&rx->b, rx->buf);
+		rig_rxbuf_reject(&rx->b, rx->buf);
 	}
 }
 
-/* ---- the error mask (jk.md §3.7, field-notes §2.3) ------------------------------------- */
+/* ---- the error mask (docs/protocols/jk.md §3.7, docs/field-notes.md §2.3) ------------------------------------- */
 
 struct error_bit {
 	uint8_t bit;
@@ -733,7 +733,7 @@ static const struct error_bit error_map[] = {
 	{ 28, 0, PACK_PROT_SW_LOCK, PACK_PROT_SW_LOCK },                  /* GPS remote lock */
 };
 
-uint32_t jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout)
+uint32_t rig_jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout)
 {
 	uint32_t prot = 0;
 	unsigned i;
@@ -746,7 +746,7 @@ uint32_t jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout)
 	return prot;
 }
 
-uint32_t jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout)
+uint32_t rig_jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout)
 {
 	uint32_t errors = 0, done = 0;
 	unsigned i, width = layout == JK_BLE_JK02_32S ? 32u : 16u;
@@ -777,9 +777,9 @@ static int temp_present(const struct jk_ble_cells *c, enum jk_ble_layout layout,
 	return c->temp_present >> (k + 1u) & 1u;
 }
 
-void jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout layout, struct pack_state *s)
+void rig_jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout layout, struct pack_state *s)
 {
-	unsigned i, n = 0, hi = 0, lo = 0, slots = jk_ble_slots(layout);
+	unsigned i, n = 0, hi = 0, lo = 0, slots = rig_jk_ble_slots(layout);
 
 	s->cell_count = 0;
 	for (i = 0; i < slots && n < PACK_CELLS_MAX; i++) {
@@ -800,7 +800,7 @@ void jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout layou
 	s->cycles = (uint16_t)(c->cycles > 0xFFFFu ? 0xFFFFu : c->cycles);
 	s->fet_chg = c->fet_chg != 0;
 	s->fet_dsg = c->fet_dsg != 0;
-	s->prot = jk_ble_errors_to_prot(c->errors, layout);
+	s->prot = rig_jk_ble_errors_to_prot(c->errors, layout);
 	s->bal_mask = c->balance_action && n ? (uint32_t)1u << hi | (uint32_t)1u << lo : 0u;
 	s->temp_count = 0;
 	if (layout == JK_BLE_JK04)

@@ -2,36 +2,36 @@
  * pause, 0xAB, 0xAC when a FET change is pending] -> read-all. */
 #include <string.h>
 
-#include "bmsrig/jk_client.h"
+#include "bmsrig/core/jk_client.h"
 
 enum step { ST_AUTH, ST_CHG, ST_DSG, ST_READ };   /* in the order a cycle runs them */
 
 static const struct client_proto jk_proto;
 
-void jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct rig_io io,
+void rig_jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct rig_io io,
                     struct pack_state *out)
 {
 	memset(c, 0, sizeof *c);
-	client_engine_init(&c->eng, &jk_proto, c, cfg, io, out);
-	jk_rx_init(&c->rx, cfg->gap_ms);
-	client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
+	rig_client_engine_init(&c->eng, &jk_proto, c, cfg, io, out);
+	rig_jk_rx_init(&c->rx, cfg->gap_ms);
+	rig_client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
 }
 
-void jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on)
+void rig_jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on)
 {
 	c->chg_on = chg_on ? 1u : 0u;
 	c->dsg_on = dsg_on ? 1u : 0u;
 	c->fets_pending = 1;
 }
 
-const struct client_stats *jk_client_stats(const struct jk_client *c)
+const struct client_stats *rig_jk_client_stats(const struct jk_client *c)
 {
 	return &c->eng.stats;
 }
 
-enum client_event jk_client_step(struct jk_client *c, uint32_t now_ms)
+enum client_event rig_jk_client_step(struct jk_client *c, uint32_t now_ms)
 {
-	return client_engine_step(&c->eng, now_ms);
+	return rig_client_engine_step(&c->eng, now_ms);
 }
 
 /* ---- the hooks ------------------------------------------------------------------------------ */
@@ -76,19 +76,19 @@ static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 
 	switch (c->step) {
 	case ST_AUTH:
-		jk_request_password(&f, JK_SRC_PC);
+		rig_jk_request_password(&f, JK_SRC_PC);
 		break;
 	case ST_CHG:
-		(void)jk_request_switch(&f, JK_SRC_PC, JK_ID_CHG_SWITCH, c->chg_on);
+		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_CHG_SWITCH, c->chg_on);
 		break;
 	case ST_DSG:
-		(void)jk_request_switch(&f, JK_SRC_PC, JK_ID_DSG_SWITCH, c->dsg_on);
+		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_DSG_SWITCH, c->dsg_on);
 		break;
 	default:
-		jk_request_read_all(&f, JK_SRC_PC);
+		rig_jk_request_read_all(&f, JK_SRC_PC);
 		break;
 	}
-	return jk_frame_encode(&f, wire, cap, n);
+	return rig_jk_frame_encode(&f, wire, cap, n);
 }
 
 /* The reply the request in flight waits for: same command; a write's names its id. */
@@ -109,14 +109,14 @@ static int answers(const struct jk_client *c, const struct jk_frame *f)
 static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 {
 	struct jk_data d;
-	rig_rc rc = jk_data_decode(f, &d);
+	rig_rc rc = rig_jk_data_decode(f, &d);
 
 	if (rc == RIG_OK)
-		rc = jk_to_pack_state(&d, c->eng.out);
+		rc = rig_jk_to_pack_state(&d, c->eng.out);
 	if (rc != RIG_OK)
 		return CLIENT_RX_BAD;
 	/* Done when the switches read back as asked (or the board does not report them). */
-	if (c->fets_pending && jk_data_has(&d, JK_ID_CHG_SWITCH) && jk_data_has(&d, JK_ID_DSG_SWITCH))
+	if (c->fets_pending && rig_jk_data_has(&d, JK_ID_CHG_SWITCH) && rig_jk_data_has(&d, JK_ID_DSG_SWITCH))
 		c->fets_pending = d.chg_switch != c->chg_on || d.dsg_switch != c->dsg_on;
 	else
 		c->fets_pending = 0;
@@ -129,7 +129,7 @@ static enum client_rx rx_next(void *v, int waiting)
 	struct jk_client *c = v;
 	struct jk_frame f;
 
-	if (jk_rx_next(&c->rx, &f) != RIG_OK)
+	if (rig_jk_rx_next(&c->rx, &f) != RIG_OK)
 		return CLIENT_RX_NONE;
 	if (f.type == JK_TYPE_REQUEST)
 		return CLIENT_RX_SPURIOUS;        /* our own request, echoed by a half-duplex adapter */

@@ -1,10 +1,10 @@
 /* JK "4E 57" codec: framing, the receive assembler, the id table and its typed values
- * (shared/protocols/jk.md §2, §4.1). */
+ * (docs/protocols/jk.md §2, §4.1). */
 #include <stddef.h>
 #include <string.h>
 
-#include "bmsrig/jk.h"
-#include "bmsrig/pack_state.h"
+#include "bmsrig/core/jk.h"
+#include "bmsrig/core/pack_state.h"
 #include "intmath.h"
 
 static uint32_t get_be32(const uint8_t *p)
@@ -18,12 +18,12 @@ static void put_be32(uint8_t *p, uint32_t v)
 	put_be16(p + 2, (uint16_t)v);
 }
 
-/* ---- the id table (jk.md §2.4) ------------------------------------------------------------ */
+/* ---- the id table (docs/protocols/jk.md §2.4) ------------------------------------------------------------ */
 
 #define ID(id, w, kind, acc, field) \
 	{ id, w, JK_KIND_##kind, JK_ACC_##acc, (uint16_t)offsetof(struct jk_data, field) }
 
-const struct jk_id_def jk_ids[JK_ID_COUNT] = {
+const struct jk_id_def rig_jk_ids[JK_ID_COUNT] = {
 	ID(0x79, 0, CELLS, R, cell_count),
 	ID(0x80, 2, TEMP, R, mos_temp_dK),
 	ID(0x81, 2, TEMP, R, box_temp_dK),
@@ -92,13 +92,13 @@ const struct jk_id_def jk_ids[JK_ID_COUNT] = {
 
 #undef ID
 
-const struct jk_id_def *jk_id_find(uint8_t id)
+const struct jk_id_def *rig_jk_id_find(uint8_t id)
 {
 	unsigned i;
 
 	for (i = 0; i < JK_ID_COUNT; i++)
-		if (jk_ids[i].id == id)
-			return &jk_ids[i];
+		if (rig_jk_ids[i].id == id)
+			return &rig_jk_ids[i];
 	return NULL;
 }
 
@@ -114,7 +114,7 @@ static const void *cfield(const struct jk_data *d, const struct jk_id_def *def)
 
 /* ---- framing ---------------------------------------------------------------------------- */
 
-uint16_t jk_checksum(const uint8_t *p, size_t n)
+uint16_t rig_jk_checksum(const uint8_t *p, size_t n)
 {
 	uint16_t s = 0;
 
@@ -128,7 +128,7 @@ static int cmd_known(uint8_t cmd)
 	return cmd >= JK_CMD_ACTIVATE && cmd <= JK_CMD_READ_ALL && cmd != 0x04u;
 }
 
-rig_rc jk_frame_encode(const struct jk_frame *f, uint8_t *out, size_t cap, size_t *out_len)
+rig_rc rig_jk_frame_encode(const struct jk_frame *f, uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t total = (size_t)f->len + JK_OVERHEAD;
 	uint8_t *tail;
@@ -150,12 +150,12 @@ rig_rc jk_frame_encode(const struct jk_frame *f, uint8_t *out, size_t cap, size_
 	tail[4] = JK_END;
 	tail[5] = 0;                      /* "CRC not enabled": the high half is always zero */
 	tail[6] = 0;
-	put_be16(tail + 7, jk_checksum(out, total - 4u));
+	put_be16(tail + 7, rig_jk_checksum(out, total - 4u));
 	*out_len = total;
 	return RIG_OK;
 }
 
-rig_rc jk_frame_parse(const uint8_t *w, size_t n, struct jk_frame *f)
+rig_rc rig_jk_frame_parse(const uint8_t *w, size_t n, struct jk_frame *f)
 {
 	const uint8_t *tail;
 	size_t len;
@@ -170,7 +170,7 @@ rig_rc jk_frame_parse(const uint8_t *w, size_t n, struct jk_frame *f)
 	tail = w + JK_HEAD_LEN + len;
 	if (tail[4] != JK_END)
 		return RIG_ERR_FRAME;
-	if (tail[5] != 0 || tail[6] != 0 || get_be16(tail + 7) != jk_checksum(w, n - 4u))
+	if (tail[5] != 0 || tail[6] != 0 || get_be16(tail + 7) != rig_jk_checksum(w, n - 4u))
 		return RIG_ERR_CHECKSUM;
 	if (!cmd_known(w[8]) || w[10] > JK_TYPE_UPLOAD)
 		return RIG_ERR_FRAME;
@@ -186,20 +186,20 @@ rig_rc jk_frame_parse(const uint8_t *w, size_t n, struct jk_frame *f)
 
 /* ---- receive assembler ------------------------------------------------------------------ */
 
-void jk_rx_init(struct jk_rx *rx, uint32_t gap_ms)
+void rig_jk_rx_init(struct jk_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
 	rx->b.gap_ms = gap_ms;
 }
 
-void jk_rx_reset(struct jk_rx *rx)
+void rig_jk_rx_reset(struct jk_rx *rx)
 {
 	rx->b.have = 0;
 }
 
-size_t jk_rx_feed(struct jk_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
+size_t rig_jk_rx_feed(struct jk_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
+	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
 /* A header that cannot start a frame we would accept: refused as soon as its bytes are in, so
@@ -216,7 +216,7 @@ static int header_impossible(const uint8_t *b, uint16_t have)
 	return have >= JK_HEAD_LEN && (!cmd_known(b[8]) || b[10] > JK_TYPE_UPLOAD);
 }
 
-rig_rc jk_rx_next(struct jk_rx *rx, struct jk_frame *f)
+rig_rc rig_jk_rx_next(struct jk_rx *rx, struct jk_frame *f)
 {
 	for (;;) {
 		uint16_t start = 0, need;
@@ -224,33 +224,33 @@ rig_rc jk_rx_next(struct jk_rx *rx, struct jk_frame *f)
 		while (start < rx->b.have && !(rx->buf[start] == JK_START0 &&
 		       (start + 1u == rx->b.have || rx->buf[start + 1] == JK_START1)))
 			start++;
-		rxbuf_skip(&rx->b, rx->buf, start);
+		rig_rxbuf_skip(&rx->b, rx->buf, start);
 		if (!header_impossible(rx->buf, rx->b.have)) {
 			if (rx->b.have < 4)
 				return RIG_MORE;
 			need = (uint16_t)(get_be16(rx->buf + 2) + 2u);
 			if (rx->b.have < need)
 				return RIG_MORE;
-			if (jk_frame_parse(rx->buf, need, f) == RIG_OK) {
-				rxbuf_drop(&rx->b, rx->buf, need);
+			if (rig_jk_frame_parse(rx->buf, need, f) == RIG_OK) {
+				rig_rxbuf_drop(&rx->b, rx->buf, need);
 				return RIG_OK;
 			}
 		}
 		/* Not a frame after all: the 4E 57 was data or noise. Resync on the next one. */
-		rxbuf_reject(&rx->b, rx->buf);
+		rig_rxbuf_reject(&rx->b, rx->buf);
 	}
 }
 
-/* ---- the two encodings with traps (jk.md §2.5) ------------------------------------------ */
+/* ---- the two encodings with traps (docs/protocols/jk.md §2.5) ------------------------------------------ */
 
-int32_t jk_temp_decode(uint16_t code)
+int32_t rig_jk_temp_decode(uint16_t code)
 {
 	int32_t c = code <= 100u ? (int32_t)code : 100 - (int32_t)code;
 
 	return JK_TEMP_ZERO_DK + 10 * c;
 }
 
-rig_rc jk_temp_encode(int32_t dK, uint16_t *code)
+rig_rc rig_jk_temp_encode(int32_t dK, uint16_t *code)
 {
 	int32_t c;
 
@@ -262,7 +262,7 @@ rig_rc jk_temp_encode(int32_t dK, uint16_t *code)
 	return RIG_OK;
 }
 
-rig_rc jk_current_decode(uint16_t raw, uint8_t version, int32_t *mA, uint8_t *zero_chg)
+rig_rc rig_jk_current_decode(uint16_t raw, uint8_t version, int32_t *mA, uint8_t *zero_chg)
 {
 	int32_t mag = (int32_t)(raw & 0x7FFFu);
 
@@ -280,7 +280,7 @@ rig_rc jk_current_decode(uint16_t raw, uint8_t version, int32_t *mA, uint8_t *ze
 	}
 }
 
-rig_rc jk_current_encode(int32_t mA, uint8_t zero_chg, uint8_t version, uint16_t *raw)
+rig_rc rig_jk_current_encode(int32_t mA, uint8_t zero_chg, uint8_t version, uint16_t *raw)
 {
 	int32_t c = i32_div10_round(mA);
 
@@ -302,12 +302,12 @@ rig_rc jk_current_encode(int32_t mA, uint8_t zero_chg, uint8_t version, uint16_t
 
 /* ---- typed data ----------------------------------------------------------------------------- */
 
-void jk_data_clear(struct jk_data *d)
+void rig_jk_data_clear(struct jk_data *d)
 {
 	memset(d, 0, sizeof *d);
 }
 
-int jk_data_has(const struct jk_data *d, uint8_t id)
+int rig_jk_data_has(const struct jk_data *d, uint8_t id)
 {
 	unsigned i;
 
@@ -317,34 +317,34 @@ int jk_data_has(const struct jk_data *d, uint8_t id)
 	return 0;
 }
 
-rig_rc jk_data_add(struct jk_data *d, uint8_t id)
+rig_rc rig_jk_data_add(struct jk_data *d, uint8_t id)
 {
-	if (!jk_id_find(id))
+	if (!rig_jk_id_find(id))
 		return RIG_ERR_ARG;
-	if (!jk_data_has(d, id) && d->n_items < JK_ID_COUNT)
+	if (!rig_jk_data_has(d, id) && d->n_items < JK_ID_COUNT)
 		d->order[d->n_items++] = id;
 	return RIG_OK;
 }
 
-void jk_data_add_all(struct jk_data *d)
+void rig_jk_data_add_all(struct jk_data *d)
 {
 	unsigned i;
 
 	d->n_items = 0;
 	for (i = 0; i < JK_ID_COUNT; i++)
-		if (jk_ids[i].access & JK_ACC_R)
-			d->order[d->n_items++] = jk_ids[i].id;
+		if (rig_jk_ids[i].access & JK_ACC_R)
+			d->order[d->n_items++] = rig_jk_ids[i].id;
 }
 
 /* The version the current of d is (to be) encoded with: 0xC0 when carried, else the old rule. */
 static uint8_t current_version(const struct jk_data *d)
 {
-	return jk_data_has(d, JK_ID_PROTOCOL) ? d->protocol_version : 0u;
+	return rig_jk_data_has(d, JK_ID_PROTOCOL) ? d->protocol_version : 0u;
 }
 
-rig_rc jk_data_get(const struct jk_data *d, uint8_t id, int32_t *v)
+rig_rc rig_jk_data_get(const struct jk_data *d, uint8_t id, int32_t *v)
 {
-	const struct jk_id_def *def = jk_id_find(id);
+	const struct jk_id_def *def = rig_jk_id_find(id);
 	const void *p;
 
 	if (!def)
@@ -367,9 +367,9 @@ rig_rc jk_data_get(const struct jk_data *d, uint8_t id, int32_t *v)
 	}
 }
 
-rig_rc jk_data_set(struct jk_data *d, uint8_t id, int32_t v)
+rig_rc rig_jk_data_set(struct jk_data *d, uint8_t id, int32_t v)
 {
-	const struct jk_id_def *def = jk_id_find(id);
+	const struct jk_id_def *def = rig_jk_id_find(id);
 	void *p;
 
 	if (!def)
@@ -417,9 +417,9 @@ static size_t field_size(const struct jk_id_def *def)
 	return def->kind == JK_KIND_TEXT ? def->width : size[def->kind];
 }
 
-void jk_data_copy_field(struct jk_data *dst, const struct jk_data *src, uint8_t id)
+void rig_jk_data_copy_field(struct jk_data *dst, const struct jk_data *src, uint8_t id)
 {
-	const struct jk_id_def *def = jk_id_find(id);
+	const struct jk_id_def *def = rig_jk_id_find(id);
 
 	if (!def)
 		return;
@@ -447,7 +447,7 @@ static void value_decode(const struct jk_id_def *def, const uint8_t *p, struct j
 	case JK_KIND_U32:     *(uint32_t *)f = get_be32(p); break;
 	case JK_KIND_S16:     *(int16_t *)f = (int16_t)(v16 < 0x8000u ? (int32_t)v16 : (int32_t)v16 - 0x10000); break;
 	case JK_KIND_X10:     *(uint32_t *)f = 10u * v16; break;
-	case JK_KIND_TEMP:    *(int32_t *)f = jk_temp_decode(v16); break;
+	case JK_KIND_TEMP:    *(int32_t *)f = rig_jk_temp_decode(v16); break;
 	case JK_KIND_CURRENT: *current_raw = v16; break;
 	default:              memcpy(f, p, def->width); break;     /* TEXT */
 	}
@@ -473,10 +473,10 @@ static rig_rc value_encode(const struct jk_id_def *def, const struct jk_data *d,
 		v16 = (uint16_t)u32_div10_round(mV);
 		break;
 	case JK_KIND_TEMP:
-		rc = jk_temp_encode(*(const int32_t *)f, &v16);
+		rc = rig_jk_temp_encode(*(const int32_t *)f, &v16);
 		break;
 	case JK_KIND_CURRENT:
-		rc = jk_current_encode(d->current_mA, d->current_zero_chg, current_version(d), &v16);
+		rc = rig_jk_current_encode(d->current_mA, d->current_zero_chg, current_version(d), &v16);
 		break;
 	default:
 		return RIG_ERR_ARG;
@@ -514,21 +514,21 @@ static int seen_test_set(uint8_t seen[32], uint8_t id)
 	return was;
 }
 
-rig_rc jk_items_decode(const uint8_t *p, size_t n, struct jk_data *d)
+rig_rc rig_jk_items_decode(const uint8_t *p, size_t n, struct jk_data *d)
 {
 	uint8_t seen[32];
 	uint16_t current_raw = 0;
 	size_t pos = 0;
 	rig_rc rc;
 
-	jk_data_clear(d);
+	rig_jk_data_clear(d);
 	memset(seen, 0, sizeof seen);
 	while (pos < n) {
 		uint8_t id = p[pos++];
-		const struct jk_id_def *def = jk_id_find(id);
+		const struct jk_id_def *def = rig_jk_id_find(id);
 		size_t used = def ? def->width : 0u;
 
-		/* Widths are not on the wire: past an unknown id nothing can be read (jk.md §2.7). */
+		/* Widths are not on the wire: past an unknown id nothing can be read (docs/protocols/jk.md §2.7). */
 		if (!def || seen_test_set(seen, id))
 			return RIG_ERR_FRAME;
 		if (def->kind == JK_KIND_CELLS) {
@@ -543,12 +543,12 @@ rig_rc jk_items_decode(const uint8_t *p, size_t n, struct jk_data *d)
 		pos += used;
 		d->order[d->n_items++] = id;
 	}
-	if (!jk_data_has(d, JK_ID_CURRENT))
+	if (!rig_jk_data_has(d, JK_ID_CURRENT))
 		return RIG_OK;
-	return jk_current_decode(current_raw, current_version(d), &d->current_mA, &d->current_zero_chg);
+	return rig_jk_current_decode(current_raw, current_version(d), &d->current_mA, &d->current_zero_chg);
 }
 
-rig_rc jk_items_encode(const struct jk_data *d, uint8_t *out, size_t cap, size_t *out_len)
+rig_rc rig_jk_items_encode(const struct jk_data *d, uint8_t *out, size_t cap, size_t *out_len)
 {
 	uint8_t seen[32];
 	size_t pos = 0;
@@ -559,7 +559,7 @@ rig_rc jk_items_encode(const struct jk_data *d, uint8_t *out, size_t cap, size_t
 	if (d->n_items > JK_ID_COUNT)
 		return RIG_ERR_ARG;
 	for (i = 0; i < d->n_items; i++) {
-		const struct jk_id_def *def = jk_id_find(d->order[i]);
+		const struct jk_id_def *def = rig_jk_id_find(d->order[i]);
 		size_t w;
 
 		if (!def || seen_test_set(seen, def->id))
@@ -604,14 +604,14 @@ static int has_items(uint8_t cmd)
 	return cmd == JK_CMD_WRITE || cmd == JK_CMD_READ || cmd == JK_CMD_READ_ALL;
 }
 
-rig_rc jk_data_decode(const struct jk_frame *f, struct jk_data *d)
+rig_rc rig_jk_data_decode(const struct jk_frame *f, struct jk_data *d)
 {
 	if (f->type == JK_TYPE_REQUEST || !has_items(f->cmd))
 		return RIG_ERR_ARG;
-	return jk_items_decode(f->info, f->len, d);
+	return rig_jk_items_decode(f->info, f->len, d);
 }
 
-rig_rc jk_data_encode(struct jk_frame *f, uint8_t cmd, const struct jk_data *d)
+rig_rc rig_jk_data_encode(struct jk_frame *f, uint8_t cmd, const struct jk_data *d)
 {
 	size_t n = 0;
 	rig_rc rc;
@@ -619,14 +619,14 @@ rig_rc jk_data_encode(struct jk_frame *f, uint8_t cmd, const struct jk_data *d)
 	frame_head(f, cmd, JK_SRC_BMS, JK_TYPE_REPLY);
 	if (!has_items(cmd))
 		return RIG_ERR_ARG;
-	rc = jk_items_encode(d, f->info, sizeof f->info, &n);
+	rc = rig_jk_items_encode(d, f->info, sizeof f->info, &n);
 	if (rc == RIG_OK && n == 0)
 		rc = RIG_ERR_ARG;                     /* a frame carries at least one info byte */
 	f->len = (uint16_t)n;
 	return rc;
 }
 
-void jk_response_ack(struct jk_frame *f, uint8_t cmd)
+void rig_jk_response_ack(struct jk_frame *f, uint8_t cmd)
 {
 	frame_head(f, cmd, JK_SRC_BMS, JK_TYPE_REPLY);
 	f->info[0] = JK_ID_ALL;
@@ -640,31 +640,31 @@ static void request_id(struct jk_frame *f, uint8_t cmd, uint8_t source, uint8_t 
 	f->len = 1;
 }
 
-void jk_request_read_all(struct jk_frame *f, uint8_t source)
+void rig_jk_request_read_all(struct jk_frame *f, uint8_t source)
 {
 	request_id(f, JK_CMD_READ_ALL, source, JK_ID_ALL);
 }
 
-void jk_request_read(struct jk_frame *f, uint8_t source, uint8_t id)
+void rig_jk_request_read(struct jk_frame *f, uint8_t source, uint8_t id)
 {
 	request_id(f, JK_CMD_READ, source, id);
 }
 
-void jk_request_activate(struct jk_frame *f, uint8_t source)
+void rig_jk_request_activate(struct jk_frame *f, uint8_t source)
 {
 	request_id(f, JK_CMD_ACTIVATE, source, JK_ID_ALL);
 }
 
-void jk_request_password(struct jk_frame *f, uint8_t source)
+void rig_jk_request_password(struct jk_frame *f, uint8_t source)
 {
 	request_id(f, JK_CMD_PASSWORD, source, JK_ID_ALL);
 	f->info[1] = 0;
 	f->len = 2;
 }
 
-rig_rc jk_request_write_item(struct jk_frame *f, uint8_t source, uint8_t id, const struct jk_data *d)
+rig_rc rig_jk_request_write_item(struct jk_frame *f, uint8_t source, uint8_t id, const struct jk_data *d)
 {
-	const struct jk_id_def *def = jk_id_find(id);
+	const struct jk_id_def *def = rig_jk_id_find(id);
 	rig_rc rc;
 
 	request_id(f, JK_CMD_WRITE, source, id);
@@ -675,9 +675,9 @@ rig_rc jk_request_write_item(struct jk_frame *f, uint8_t source, uint8_t id, con
 	return rc;
 }
 
-rig_rc jk_request_switch(struct jk_frame *f, uint8_t source, uint8_t id, uint8_t on)
+rig_rc rig_jk_request_switch(struct jk_frame *f, uint8_t source, uint8_t id, uint8_t on)
 {
-	const struct jk_id_def *def = jk_id_find(id);
+	const struct jk_id_def *def = rig_jk_id_find(id);
 
 	request_id(f, JK_CMD_WRITE, source, id);
 	if (!def || !(def->access & JK_ACC_W) || def->kind != JK_KIND_U8)
@@ -687,20 +687,20 @@ rig_rc jk_request_switch(struct jk_frame *f, uint8_t source, uint8_t id, uint8_t
 	return RIG_OK;
 }
 
-rig_rc jk_write_decode(const struct jk_frame *f, struct jk_data *d)
+rig_rc rig_jk_write_decode(const struct jk_frame *f, struct jk_data *d)
 {
 	const struct jk_id_def *def;
 
 	if (f->type != JK_TYPE_REQUEST || f->cmd != JK_CMD_WRITE || f->len < 1)
 		return RIG_ERR_ARG;
-	def = jk_id_find(f->info[0]);
+	def = rig_jk_id_find(f->info[0]);
 	if (!def)
 		return RIG_ERR_FRAME;
 	if (!(def->access & JK_ACC_W))
 		return RIG_ERR_UNSUPPORTED;
 	if (f->len != 1u + def->width)
 		return RIG_ERR_LENGTH;
-	return jk_items_decode(f->info, f->len, d);
+	return rig_jk_items_decode(f->info, f->len, d);
 }
 
 /* ---- alarms <-> normalised protection bits ------------------------------------------------ */
@@ -722,7 +722,7 @@ static const struct alarm_map alarm_maps[] = {
 	{ JK_ALARM_CELL_UV, PACK_PROT_CELL_UV, PACK_PROT_CELL_UV },
 };
 
-uint32_t jk_alarm_to_prot(uint16_t alarm_raw)
+uint32_t rig_jk_alarm_to_prot(uint16_t alarm_raw)
 {
 	uint32_t prot = 0;
 	unsigned i;
@@ -733,7 +733,7 @@ uint32_t jk_alarm_to_prot(uint16_t alarm_raw)
 	return prot;
 }
 
-uint16_t jk_alarm_from_prot(uint32_t prot)
+uint16_t rig_jk_alarm_from_prot(uint32_t prot)
 {
 	uint16_t alarm = 0;
 	unsigned i;
@@ -746,7 +746,7 @@ uint16_t jk_alarm_from_prot(uint32_t prot)
 
 /* ---- the neutral view -------------------------------------------------------------------- */
 
-rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
+rig_rc rig_jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
 {
 	static const uint8_t required[] = {
 		JK_ID_CELLS, JK_ID_PACK_V, JK_ID_CURRENT, JK_ID_SOC, JK_ID_STATUS
@@ -754,18 +754,18 @@ rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
 	static const uint8_t probes[] = { JK_ID_BOX_TEMP, JK_ID_BAT_TEMP };
 	int32_t probe_dK[2];
 	uint16_t temp_dK[2];
-	unsigned i, n = 0, limit = jk_data_has(d, JK_ID_NTC_COUNT) ? d->ntc_count : 2u;
+	unsigned i, n = 0, limit = rig_jk_data_has(d, JK_ID_NTC_COUNT) ? d->ntc_count : 2u;
 	uint32_t cap_Ah = 0;
 
 	for (i = 0; i < sizeof required; i++)
-		if (!jk_data_has(d, required[i]))
+		if (!rig_jk_data_has(d, required[i]))
 			return RIG_ERR_LENGTH;
 	if (d->cell_count == 0 || d->soc_pct > 100u)
 		return RIG_ERR_ARG;
 	probe_dK[0] = d->box_temp_dK;
 	probe_dK[1] = d->bat_temp_dK;
 	for (i = 0; i < sizeof probes && n < limit; i++) {
-		if (!jk_data_has(d, probes[i]))
+		if (!rig_jk_data_has(d, probes[i]))
 			continue;
 		/* Codes above 373 mean below 0 K: not a temperature, a broken frame or probe. */
 		if (probe_dK[i] < 0 || probe_dK[i] > 0xFFFF)
@@ -782,21 +782,21 @@ rig_rc jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
 	memcpy(s->temp_dK, temp_dK, sizeof temp_dK[0] * n);
 	s->fet_chg = (d->status_raw & JK_STATUS_CHG_ON) != 0;
 	s->fet_dsg = (d->status_raw & JK_STATUS_DSG_ON) != 0;
-	s->prot = jk_data_has(d, JK_ID_ALARMS) ? jk_alarm_to_prot(d->alarm_raw) : 0u;
+	s->prot = rig_jk_data_has(d, JK_ID_ALARMS) ? rig_jk_alarm_to_prot(d->alarm_raw) : 0u;
 	/* The JK form of JBD's software lock: a FET switched off by command (0xAB/0xAC). */
-	if ((jk_data_has(d, JK_ID_CHG_SWITCH) && !d->chg_switch) ||
-	    (jk_data_has(d, JK_ID_DSG_SWITCH) && !d->dsg_switch))
+	if ((rig_jk_data_has(d, JK_ID_CHG_SWITCH) && !d->chg_switch) ||
+	    (rig_jk_data_has(d, JK_ID_DSG_SWITCH) && !d->dsg_switch))
 		s->prot |= PACK_PROT_SW_LOCK;
 	s->bal_mask = 0;
-	if (jk_data_has(d, JK_ID_ACTUAL_CAPACITY) && d->actual_capacity_Ah)
+	if (rig_jk_data_has(d, JK_ID_ACTUAL_CAPACITY) && d->actual_capacity_Ah)
 		cap_Ah = d->actual_capacity_Ah;
-	else if (jk_data_has(d, JK_ID_CAPACITY))
+	else if (rig_jk_data_has(d, JK_ID_CAPACITY))
 		cap_Ah = d->capacity_Ah;
 	if (cap_Ah > 0xFFFFFFFFu / 1000u)
 		cap_Ah = 0xFFFFFFFFu / 1000u;
 	/* Ah x 1000 x SOC / 100 without a division: Ah x 10 x SOC. */
 	s->full_mAh = cap_Ah * 1000u;
 	s->remain_mAh = cap_Ah * 10u * d->soc_pct;
-	s->cycles = jk_data_has(d, JK_ID_CYCLES) ? d->cycles : 0u;
+	s->cycles = rig_jk_data_has(d, JK_ID_CYCLES) ? d->cycles : 0u;
 	return RIG_OK;
 }

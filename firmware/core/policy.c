@@ -1,8 +1,8 @@
 /* Safety policy v1. A limit that holds the relay open is only cleared once the value is back
  * inside it by the hysteresis, so a cell sitting on its limit cannot make the relay chatter. */
-#include "bmsrig/policy.h"
+#include "bmsrig/core/policy.h"
 
-void policy_init(struct policy *p, const struct policy_cfg *cfg)
+void rig_policy_init(struct policy *p, const struct policy_cfg *cfg)
 {
 	p->cfg = *cfg;
 	p->relay_closed = 0;
@@ -22,7 +22,7 @@ static uint32_t check_low(uint32_t held, uint32_t bit, uint32_t v, uint32_t limi
 	return (held & bit) ? (v <= limit + hyst ? bit : 0u) : (v < limit ? bit : 0u);
 }
 
-int policy_update(struct policy *p, const struct pack_state *s, uint16_t comm_fail)
+int rig_policy_update(struct policy *p, const struct pack_state *s, uint16_t comm_fail)
 {
 	const struct policy_cfg *c = &p->cfg;
 	uint32_t held = p->reasons, now = 0;

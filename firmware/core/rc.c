@@ -1,4 +1,4 @@
-#include "bmsrig/rc.h"
+#include "bmsrig/core/rc.h"
 
 static const char *const rc_text[] = {
 	"more input needed",       /* RIG_MORE */

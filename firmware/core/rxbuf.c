@@ -1,9 +1,9 @@
 /* The receive assemblers' shared byte mechanics (include/bmsrig/rxbuf.h). */
 #include <string.h>
 
-#include "bmsrig/rxbuf.h"
+#include "bmsrig/core/rxbuf.h"
 
-size_t rxbuf_take(struct rxbuf *b, uint8_t *buf, size_t cap, const uint8_t *p, size_t n, uint32_t now_ms)
+size_t rig_rxbuf_take(struct rxbuf *b, uint8_t *buf, size_t cap, const uint8_t *p, size_t n, uint32_t now_ms)
 {
 	size_t room;
 
@@ -23,22 +23,22 @@ size_t rxbuf_take(struct rxbuf *b, uint8_t *buf, size_t cap, const uint8_t *p, s
 	return n;
 }
 
-void rxbuf_drop(struct rxbuf *b, uint8_t *buf, uint16_t n)
+void rig_rxbuf_drop(struct rxbuf *b, uint8_t *buf, uint16_t n)
 {
 	memmove(buf, buf + n, (size_t)(b->have - n));
 	b->have = (uint16_t)(b->have - n);
 }
 
-void rxbuf_skip(struct rxbuf *b, uint8_t *buf, uint16_t n)
+void rig_rxbuf_skip(struct rxbuf *b, uint8_t *buf, uint16_t n)
 {
 	if (n) {
 		b->skipped_bytes += n;
-		rxbuf_drop(b, buf, n);
+		rig_rxbuf_drop(b, buf, n);
 	}
 }
 
-void rxbuf_reject(struct rxbuf *b, uint8_t *buf)
+void rig_rxbuf_reject(struct rxbuf *b, uint8_t *buf)
 {
 	b->rejected_frames++;
-	rxbuf_skip(b, buf, 1);
+	rig_rxbuf_skip(b, buf, 1);
 }

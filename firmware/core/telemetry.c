@@ -1,7 +1,7 @@
 /* The telemetry line, written without stdio or division (the lx106 has neither to spare). */
 #include <string.h>
 
-#include "bmsrig/telemetry.h"
+#include "bmsrig/core/telemetry.h"
 
 struct out {
 	char *p;
@@ -75,7 +75,7 @@ static void put_array_u16(struct out *o, const char *key, const uint16_t *v, uns
 	put_str(o, "]");
 }
 
-size_t telemetry_format(char *out, size_t cap, const struct telemetry *t)
+size_t rig_telemetry_format(char *out, size_t cap, const struct telemetry *t)
 {
 	static const struct pack_state empty;
 	const struct pack_state *s = t->pack ? t->pack : &empty;

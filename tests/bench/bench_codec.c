@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "bench.h"
-#include "bmsrig/jbd.h"
+#include "bmsrig/core/jbd.h"
 
 static const uint8_t basic_4s[] = {
 	0xDD, 0x03, 0x00, 0x1D, 0x06, 0x18, 0x00, 0x00, 0x01, 0xF2, 0x01, 0xF4, 0x00, 0x00, 0x2C, 0x7C,
@@ -33,20 +33,20 @@ int main(void)
 
 	memcpy(stream, basic_4s, sizeof basic_4s);
 	memcpy(stream + sizeof basic_4s, cells_16s, sizeof cells_16s);
-	jbd_rx_init(&rx, 0);
+	rig_jbd_rx_init(&rx, 0);
 	t0 = bench_now_s();
 	for (i = 0; i < N / 2; i++) {
 		const uint8_t *p = stream;
 		size_t left = sizeof stream;
 
 		while (left) {
-			size_t used = jbd_rx_feed(&rx, p, left, 0);
+			size_t used = rig_jbd_rx_feed(&rx, p, left, 0);
 
 			p += used;
 			left -= used;
-			while (jbd_rx_next(&rx, &f) == RIG_OK)
-				ok += f.reg == JBD_REG_BASIC ? jbd_basic_decode(&f, &b) == RIG_OK
-				                             : jbd_cells_decode(&f, &c) == RIG_OK;
+			while (rig_jbd_rx_next(&rx, &f) == RIG_OK)
+				ok += f.reg == JBD_REG_BASIC ? rig_jbd_basic_decode(&f, &b) == RIG_OK
+				                             : rig_jbd_cells_decode(&f, &c) == RIG_OK;
 		}
 	}
 	dec = bench_now_s() - t0;
@@ -57,8 +57,8 @@ int main(void)
 	ok = 0;
 	t0 = bench_now_s();
 	for (i = 0; i < N / 2; i++) {
-		ok += jbd_basic_encode(&f, &b) == RIG_OK && jbd_frame_encode(&f, wire, sizeof wire, &n) == RIG_OK;
-		ok += jbd_cells_encode(&f, &c) == RIG_OK && jbd_frame_encode(&f, wire, sizeof wire, &n) == RIG_OK;
+		ok += rig_jbd_basic_encode(&f, &b) == RIG_OK && rig_jbd_frame_encode(&f, wire, sizeof wire, &n) == RIG_OK;
+		ok += rig_jbd_cells_encode(&f, &c) == RIG_OK && rig_jbd_frame_encode(&f, wire, sizeof wire, &n) == RIG_OK;
 	}
 	enc = bench_now_s() - t0;
 	if (ok != N || memcmp(wire, cells_16s, sizeof cells_16s) != 0) {

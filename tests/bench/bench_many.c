@@ -13,15 +13,15 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bmsrig/jbd.h"
-#include "bmsrig/serial.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/lib/serial.h"
 
 extern char **environ;
 
 enum { UNITS = 256, RATE_HZ = 10, SECONDS = 5 };
 
 struct unit {
-	struct rig_serial *port;
+	struct host_serial *port;
 	double sent_us, next_us;
 	int waiting;
 	struct jbd_rx rx;
@@ -66,18 +66,18 @@ int main(int argc, char **argv)
 		snprintf(link, sizeof link, "%s/u%d", dir, i);
 		for (tries = 0; tries < 500 && lstat(link, &st) != 0; tries++)
 			usleep(10000);
-		if (rig_serial_open(&u[i].port, link, 9600, err, sizeof err) != RIG_OK) {
+		if (host_serial_open(&u[i].port, link, 9600, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bench_many: %s\n", err);
 			kill(pid, SIGTERM);
 			return 1;
 		}
-		jbd_rx_init(&u[i].rx, 0);
-		pfd[i].fd = rig_serial_fd(u[i].port);
+		rig_jbd_rx_init(&u[i].rx, 0);
+		pfd[i].fd = host_serial_fd(u[i].port);
 		pfd[i].events = POLLIN;
 		u[i].next_us = bench_now_us() + i * (1e6 / RATE_HZ / UNITS);   /* spread the polls evenly */
 	}
-	jbd_request_read(&req, JBD_REG_BASIC);
-	jbd_frame_encode(&req, wire, sizeof wire, &req_len);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_frame_encode(&req, wire, sizeof wire, &req_len);
 	t_end = bench_now_us() + SECONDS * 1e6;
 	fprintf(stderr, "bench_many: %d BMS, each polled at %d Hz for %d s\n", UNITS, RATE_HZ, SECONDS);
 	while (bench_now_us() < t_end) {
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < UNITS; i++)
 			if (!u[i].waiting && t >= u[i].next_us) {
-				rig_serial_write(u[i].port, wire, (uint16_t)req_len);
+				host_serial_write(u[i].port, wire, (uint16_t)req_len);
 				u[i].sent_us = bench_now_us();
 				u[i].next_us += 1e6 / RATE_HZ;
 				u[i].waiting = 1;
@@ -99,20 +99,20 @@ int main(int argc, char **argv)
 
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			got = rig_serial_read(u[i].port, buf, sizeof buf);
+			got = host_serial_read(u[i].port, buf, sizeof buf);
 			if (got <= 0)
 				continue;
 			if (u[i].waiting && u[i].rx.b.have == 0 && n_lat < sizeof lat / sizeof lat[0])
 				lat[n_lat++] = bench_now_us() - u[i].sent_us;
-			jbd_rx_feed(&u[i].rx, buf, (size_t)got, 0);
-			if (jbd_rx_next(&u[i].rx, &reply) == RIG_OK) {
+			rig_jbd_rx_feed(&u[i].rx, buf, (size_t)got, 0);
+			if (rig_jbd_rx_next(&u[i].rx, &reply) == RIG_OK) {
 				reply_len = reply.len + JBD_OVERHEAD;
 				u[i].waiting = 0;
 			}
 		}
 	}
 	for (i = 0; i < UNITS; i++)
-		rig_serial_close(u[i].port);
+		host_serial_close(u[i].port);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	unlink(cfg);

@@ -9,10 +9,10 @@
 #include <cjson/cJSON.h>
 
 #include "bench.h"
-#include "bmsrig/daly.h"
-#include "bmsrig/jbd.h"
-#include "bmsrig/jk.h"
-#include "bmsrig/jk_ble.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/core/jk.h"
+#include "bmsrig/core/jk_ble.h"
 #include "fake_io.h"
 
 enum { ROUNDS = 200000 };
@@ -56,12 +56,12 @@ static unsigned jbd_round(const uint8_t *p, size_t n)
 	unsigned ok = 0;
 
 	while (n) {
-		size_t used = jbd_rx_feed(&rx, p, n, 0);
+		size_t used = rig_jbd_rx_feed(&rx, p, n, 0);
 
 		p += used;
 		n -= used;
-		while (jbd_rx_next(&rx, &f) == RIG_OK)
-			ok += f.reg == JBD_REG_BASIC ? jbd_basic_decode(&f, &b) == RIG_OK : jbd_cells_decode(&f, &c) == RIG_OK;
+		while (rig_jbd_rx_next(&rx, &f) == RIG_OK)
+			ok += f.reg == JBD_REG_BASIC ? rig_jbd_basic_decode(&f, &b) == RIG_OK : rig_jbd_cells_decode(&f, &c) == RIG_OK;
 	}
 	return ok;
 }
@@ -75,12 +75,12 @@ static unsigned daly_round(const uint8_t *p, size_t n)
 	unsigned ok = 0;
 
 	while (n) {
-		size_t used = daly_rx_feed(&rx, p, n, 0);
+		size_t used = rig_daly_rx_feed(&rx, p, n, 0);
 
 		p += used;
 		n -= used;
-		while (daly_rx_next(&rx, &f) == RIG_OK)
-			ok += f.cmd == 0x90 ? daly_pack_decode(&f, &pk) == RIG_OK : daly_cell_frame_decode(&f, &c) == RIG_OK;
+		while (rig_daly_rx_next(&rx, &f) == RIG_OK)
+			ok += f.cmd == 0x90 ? rig_daly_pack_decode(&f, &pk) == RIG_OK : rig_daly_cell_frame_decode(&f, &c) == RIG_OK;
 	}
 	return ok;
 }
@@ -93,12 +93,12 @@ static unsigned jk_round(const uint8_t *p, size_t n)
 	unsigned ok = 0;
 
 	while (n) {
-		size_t used = jk_rx_feed(&rx, p, n, 0);
+		size_t used = rig_jk_rx_feed(&rx, p, n, 0);
 
 		p += used;
 		n -= used;
-		while (jk_rx_next(&rx, &f) == RIG_OK)
-			ok += jk_data_decode(&f, &d) == RIG_OK;
+		while (rig_jk_rx_next(&rx, &f) == RIG_OK)
+			ok += rig_jk_data_decode(&f, &d) == RIG_OK;
 	}
 	return ok;
 }
@@ -112,13 +112,13 @@ static unsigned jk_ble_round(const uint8_t *p, size_t n)
 	unsigned ok = 0;
 
 	while (n) {
-		size_t used = jk_ble_rx_feed(&rx, p, n, 0);
+		size_t used = rig_jk_ble_rx_feed(&rx, p, n, 0);
 
 		p += used;
 		n -= used;
-		while (jk_ble_rx_next(&rx, &rec, &len) == RIG_OK)
+		while (rig_jk_ble_rx_next(&rx, &rec, &len) == RIG_OK)
 			ok += len == JK_BLE_RECORD_LEN &&
-			      jk_ble_cells_decode(rec, jk_ble_layout_detect(rec), &c) == RIG_OK;
+			      rig_jk_ble_cells_decode(rec, rig_jk_ble_layout_detect(rec), &c) == RIG_OK;
 	}
 	return ok;
 }

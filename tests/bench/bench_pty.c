@@ -13,27 +13,27 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bmsrig/jbd.h"
-#include "bmsrig/serial.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/lib/serial.h"
 
 extern char **environ;
 
 enum { POLLS = 10000 };
 
 /* One request; returns the latency to the first reply byte in us, or -1. *reply_len: bytes. */
-static double roundtrip(struct rig_serial *s, uint8_t reg, size_t *reply_len)
+static double roundtrip(struct host_serial *s, uint8_t reg, size_t *reply_len)
 {
 	struct jbd_frame f;
 	struct jbd_rx rx;
 	uint8_t wire[JBD_FRAME_MAX], buf[256];
 	size_t n;
 	double t0, first = -1;
-	int fd = rig_serial_fd(s);
+	int fd = host_serial_fd(s);
 
-	jbd_request_read(&f, reg);
-	jbd_frame_encode(&f, wire, sizeof wire, &n);
-	jbd_rx_init(&rx, 0);
-	if (rig_serial_write(s, wire, (uint16_t)n) != (int32_t)n)
+	rig_jbd_request_read(&f, reg);
+	rig_jbd_frame_encode(&f, wire, sizeof wire, &n);
+	rig_jbd_rx_init(&rx, 0);
+	if (host_serial_write(s, wire, (uint16_t)n) != (int32_t)n)
 		return -1;
 	t0 = bench_now_us();
 	for (;;) {
@@ -42,13 +42,13 @@ static double roundtrip(struct rig_serial *s, uint8_t reg, size_t *reply_len)
 
 		if (poll(&p, 1, 1000) <= 0)
 			return -1;
-		got = rig_serial_read(s, buf, sizeof buf);
+		got = host_serial_read(s, buf, sizeof buf);
 		if (got <= 0)
 			continue;
 		if (first < 0)
 			first = bench_now_us() - t0;
-		jbd_rx_feed(&rx, buf, (size_t)got, 0);
-		if (jbd_rx_next(&rx, &f) == RIG_OK && f.reg == reg) {
+		rig_jbd_rx_feed(&rx, buf, (size_t)got, 0);
+		if (rig_jbd_rx_next(&rx, &f) == RIG_OK && f.reg == reg) {
 			*reply_len = f.len + JBD_OVERHEAD;
 			return first;
 		}
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	char link[] = "/tmp/bmsrig-bench.XXXXXX/jbd0", err[256];
 	char *dir = link;
 	char *args[] = { (char *)sim, "serve", "--latency-ms", "0", "--link", link, "-q", NULL };
-	struct rig_serial *s;
+	struct host_serial *s;
 	size_t len[2] = { 0, 0 };
 	struct stat st;
 	pid_t pid;
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < 200 && lstat(link, &st) != 0; i++)
 		usleep(10000);
-	if (rig_serial_open(&s, link, 9600, err, sizeof err) != RIG_OK) {
+	if (host_serial_open(&s, link, 9600, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "bench_pty: %s\n", err);
 		kill(pid, SIGTERM);
 		return 1;
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "\rbench_pty: %d/%d polls\n", POLLS, POLLS);
-	rig_serial_close(s);
+	host_serial_close(s);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	*strrchr(link, '/') = '\0';

@@ -1,5 +1,5 @@
 # The seven protocol variants, each served by bmssim and read by bmsmon: every report within
-# one unit of the protocol's resolution of the model's truth. These are the README's commands.
+# one unit of the protocol's resolution of the model's truth. These are the commands of docs/protocol-variants.md.
 . tests/e2e/common
 
 # variant NAME DURATION_S BMSSIM_ARGS -- BMSMON_ARGS

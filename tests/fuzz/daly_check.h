@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/daly.h"
+#include "bmsrig/core/daly.h"
 #include "common.h"
 
 /* A JSON view of frames that parsed: it exists, says no "error", and prints and parses back

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "bmsrig/dut.h"
+#include "bmsrig/hil/dut.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

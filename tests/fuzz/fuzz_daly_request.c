@@ -1,6 +1,6 @@
 /*
- * libFuzzer: the input as one Daly frame of wire bytes, through daly_frame_parse, the request
- * side (daly_request_fill, the 0xD9/0xDA and 0x21 decoders), daly_frame_json and
+ * libFuzzer: the input as one Daly frame of wire bytes, through rig_daly_frame_parse, the request
+ * side (rig_daly_request_fill, the 0xD9/0xDA and 0x21 decoders), daly_frame_json and
  * daly_frame_rebuild. Besides not crashing, every accepted frame must survive its round trips
  * (abort() otherwise): parse -> encode gives the input; the typed rebuild gives the input or
  * says RIG_ERR_UNSUPPORTED (a read whose data bytes are not one fill byte); the JSON prints
@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bmsrig/daly.h"
-#include "bmsrig/daly_json.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/sim/daly_json.h"
 #include "daly_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,16 +32,16 @@ static void check_frame(const struct daly_frame *f, const uint8_t *wire)
 	rc = daly_frame_rebuild(f, &g);
 	CHECK(rc == RIG_OK || rc == RIG_ERR_UNSUPPORTED);
 	if (rc == RIG_OK) {
-		CHECK(daly_frame_encode(&g, w, sizeof w, &n) == RIG_OK);
+		CHECK(rig_daly_frame_encode(&g, w, sizeof w, &n) == RIG_OK);
 		CHECK(memcmp(w, wire, DALY_FRAME_LEN) == 0);
 	}
 	/* Each request decoder either refuses or gives the frame back through its builder. */
-	if (daly_flag_decode(f, &v) == RIG_OK) {
-		daly_flag_encode(&g, f->addr, f->cmd, &v);
+	if (rig_daly_flag_decode(f, &v) == RIG_OK) {
+		rig_daly_flag_encode(&g, f->addr, f->cmd, &v);
 		CHECK(memcmp(&g, f, sizeof g) == 0);
 	}
-	if (daly_soc_set_decode(f, &s) == RIG_OK) {
-		CHECK(daly_soc_set_encode(&g, f->addr, &s) == RIG_OK);
+	if (rig_daly_soc_set_decode(f, &s) == RIG_OK) {
+		CHECK(rig_daly_soc_set_encode(&g, f->addr, &s) == RIG_OK);
 		CHECK(memcmp(&g, f, sizeof g) == 0);
 	}
 }

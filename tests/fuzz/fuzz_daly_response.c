@@ -1,6 +1,6 @@
 /*
  * libFuzzer, two parts on one input:
- *  1. the input as one Daly frame of wire bytes, through daly_frame_parse, every reply
+ *  1. the input as one Daly frame of wire bytes, through rig_daly_frame_parse, every reply
  *     decoder (by way of daly_frame_rebuild), daly_frame_json and daly_answer_json. Every
  *     accepted frame must survive its round trips (abort() otherwise): parse -> encode gives
  *     the input; the typed rebuild gives the input, or RIG_ERR_UNSUPPORTED for an id no
@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bmsrig/daly.h"
-#include "bmsrig/daly_client.h"
-#include "bmsrig/daly_json.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/core/daly_client.h"
+#include "bmsrig/sim/daly_json.h"
 #include "daly_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,7 +36,7 @@ static void check_frame(const struct daly_frame *f, const uint8_t *wire)
 	if (rc == RIG_OK)
 		CHECK(memcmp(&g, f, sizeof g) == 0);
 	/* A reply of a multi-frame id is a one-frame answer too. */
-	if (!daly_frame_is_request(f) &&
+	if (!rig_daly_frame_is_request(f) &&
 	    (f->cmd == DALY_CMD_CELLS || f->cmd == DALY_CMD_TEMPS || f->cmd == DALY_CMD_CODE))
 		fuzz_daly_check_json(daly_answer_json(f, 1));
 }
@@ -72,7 +72,7 @@ static int32_t line_read(void *ctx, uint8_t *p, uint16_t cap)
 
 static void check_client(const struct daly_client *c, const struct pack_state *ps, enum client_event ev)
 {
-	const struct client_stats *st = daly_client_stats(c);
+	const struct client_stats *st = rig_daly_client_stats(c);
 
 	CHECK(st->resends <= st->requests);
 	CHECK(st->cycles_ok + st->cycles_failed <= st->requests);
@@ -91,7 +91,7 @@ static void check_client(const struct daly_client *c, const struct pack_state *p
  * the time before it, bits 4-7 the piece size, bits 5-7 the steps before it. */
 static void step_client(struct daly_client *c, struct pack_state *ps, uint32_t now)
 {
-	enum client_event ev = daly_client_step(c, now);
+	enum client_event ev = rig_daly_client_step(c, now);
 
 	check_client(c, ps, ev);
 }
@@ -110,9 +110,9 @@ static void run_client(const uint8_t *data, size_t size)
 	memset(&ps, 0, sizeof ps);
 	cfg.address = (uint8_t)(conf % 4u);
 	cfg.flags = (uint8_t)((conf >> 2) & 0x07u);
-	daly_client_init(&c, &cfg, (struct rig_io){ &l, line_write, line_read }, &ps);
+	rig_daly_client_init(&c, &cfg, (struct rig_io){ &l, line_write, line_read }, &ps);
 	if (conf & 0x80u)
-		daly_client_set_fets(&c, conf & 0x20u, conf & 0x40u);
+		rig_daly_client_set_fets(&c, conf & 0x20u, conf & 0x40u);
 	for (int prev_cmd = -1; size >= DALY_FRAME_LEN; data += DALY_FRAME_LEN, size -= DALY_FRAME_LEN) {
 		uint8_t ctl = data[0];
 		int literal = ctl == DALY_START;
@@ -137,7 +137,7 @@ static void run_client(const uint8_t *data, size_t size)
 			if (ctl & 0x02u)
 				l.buf[1] = c.board;
 			if (!(ctl & 0x04u))
-				l.buf[12] = daly_checksum(l.buf, 12);
+				l.buf[12] = rig_daly_checksum(l.buf, 12);
 		}
 		while (l.pos < l.len)
 			step_client(&c, &ps, ++now);

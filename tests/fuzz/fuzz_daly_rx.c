@@ -16,8 +16,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/daly.h"
-#include "bmsrig/daly_json.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/sim/daly_json.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,8 +38,8 @@ static void check_frame(const struct daly_frame *f)
 	cJSON *o;
 	rig_rc rc;
 
-	CHECK(daly_frame_encode(f, w, sizeof w, &n) == RIG_OK && n == DALY_FRAME_LEN);
-	CHECK(daly_frame_parse(w, n, &back) == RIG_OK && memcmp(&back, f, sizeof back) == 0);
+	CHECK(rig_daly_frame_encode(f, w, sizeof w, &n) == RIG_OK && n == DALY_FRAME_LEN);
+	CHECK(rig_daly_frame_parse(w, n, &back) == RIG_OK && memcmp(&back, f, sizeof back) == 0);
 	o = daly_frame_json(f);
 	CHECK(o && !cJSON_HasObjectItem(o, "error"));
 	cJSON_Delete(o);
@@ -66,14 +66,14 @@ static void init(void *ctx, uint32_t gap_ms)
 {
 	struct run *r = ctx;
 
-	daly_rx_init(&r->rx, gap_ms);
+	rig_daly_rx_init(&r->rx, gap_ms);
 }
 
 static size_t feed(void *ctx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
 	struct run *r = ctx;
 
-	return daly_rx_feed(&r->rx, p, n, now_ms);
+	return rig_daly_rx_feed(&r->rx, p, n, now_ms);
 }
 
 static size_t drain(void *ctx, struct fuzz_rx_counts *c)
@@ -82,7 +82,7 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 	struct daly_frame f;
 	size_t framed = 0;
 
-	while (daly_rx_next(&r->rx, &f) == RIG_OK) {
+	while (rig_daly_rx_next(&r->rx, &f) == RIG_OK) {
 		framed += DALY_FRAME_LEN;
 		check_frame(&f);
 		keep(r, &f);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "bmsrig/expect.h"
+#include "bmsrig/hil/expect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer: the input as one frame of wire bytes, through jbd_frame_parse, the request-side
+ * libFuzzer: the input as one frame of wire bytes, through rig_jbd_frame_parse, the request-side
  * decoders (2-byte register, string write), jbd_frame_json and jbd_frame_rebuild. Besides
  * not crashing, every accepted frame must survive its round trips (abort() otherwise):
  *   parse -> encode gives the input; decode -> encode gives the frame; the typed rebuild

@@ -16,8 +16,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/jbd.h"
-#include "bmsrig/jbd_json.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/sim/jbd_json.h"
 #include "jbd_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,9 +30,9 @@ static void check_frame(const struct jbd_frame *f)
 	cJSON *o;
 	int has_error;
 
-	CHECK(jbd_frame_encode(f, w, sizeof w, &n) == RIG_OK);
+	CHECK(rig_jbd_frame_encode(f, w, sizeof w, &n) == RIG_OK);
 	CHECK(n == (size_t)f->len + JBD_OVERHEAD);
-	CHECK(jbd_frame_parse(w, n, &back) == RIG_OK && fuzz_jbd_same_frame(f, &back));
+	CHECK(rig_jbd_frame_parse(w, n, &back) == RIG_OK && fuzz_jbd_same_frame(f, &back));
 
 	o = jbd_frame_json(f);
 	CHECK(o);
@@ -46,12 +46,12 @@ static void check_frame(const struct jbd_frame *f)
 
 static void init(void *rx, uint32_t gap_ms)
 {
-	jbd_rx_init(rx, gap_ms);
+	rig_jbd_rx_init(rx, gap_ms);
 }
 
 static size_t feed(void *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return jbd_rx_feed(rx, p, n, now_ms);
+	return rig_jbd_rx_feed(rx, p, n, now_ms);
 }
 
 static size_t drain(void *ctx, struct fuzz_rx_counts *c)
@@ -60,7 +60,7 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 	struct jbd_frame f;
 	size_t framed = 0;
 
-	while (jbd_rx_next(rx, &f) == RIG_OK) {
+	while (rig_jbd_rx_next(rx, &f) == RIG_OK) {
 		framed += (size_t)f.len + JBD_OVERHEAD;
 		check_frame(&f);
 	}

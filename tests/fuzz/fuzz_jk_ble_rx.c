@@ -18,12 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void init(void *rx, uint32_t gap_ms)
 {
-	jk_ble_rx_init(rx, gap_ms);
+	rig_jk_ble_rx_init(rx, gap_ms);
 }
 
 static size_t feed(void *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return jk_ble_rx_feed(rx, p, n, now_ms);
+	return rig_jk_ble_rx_feed(rx, p, n, now_ms);
 }
 
 static size_t drain(void *ctx, struct fuzz_rx_counts *c)
@@ -32,9 +32,9 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 	const uint8_t *w;
 	size_t n, framed = 0;
 
-	while (jk_ble_rx_next(rx, &w, &n) == RIG_OK) {
+	while (rig_jk_ble_rx_next(rx, &w, &n) == RIG_OK) {
 		CHECK(n == JK_BLE_CMD_LEN || n == JK_BLE_RECORD_LEN);
-		CHECK(jk_ble_sum8(w, n - 1) == w[n - 1]);
+		CHECK(rig_jk_ble_sum8(w, n - 1) == w[n - 1]);
 		framed += n;
 		fuzz_jk_ble_check_frame(w, n);
 	}

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bmsrig/jk.h"
-#include "bmsrig/jk_client.h"
-#include "bmsrig/jk_json.h"
+#include "bmsrig/core/jk.h"
+#include "bmsrig/core/jk_client.h"
+#include "bmsrig/sim/jk_json.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,18 +28,18 @@ static void check_frame(const struct jk_frame *f)
 
 	CHECK(f->len >= 1 && f->len <= JK_INFO_MAX);
 	CHECK(jk_frame_check(f) == RIG_OK);
-	if (jk_data_decode(f, &d) == RIG_OK && jk_to_pack_state(&d, &s) == RIG_OK)
+	if (rig_jk_data_decode(f, &d) == RIG_OK && rig_jk_to_pack_state(&d, &s) == RIG_OK)
 		CHECK(s.cell_count >= 1 && s.cell_count <= PACK_CELLS_MAX && s.temp_count <= 2);
 }
 
 static void init(void *rx, uint32_t gap_ms)
 {
-	jk_rx_init(rx, gap_ms);
+	rig_jk_rx_init(rx, gap_ms);
 }
 
 static size_t feed(void *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
-	return jk_rx_feed(rx, p, n, now_ms);
+	return rig_jk_rx_feed(rx, p, n, now_ms);
 }
 
 static size_t drain(void *ctx, struct fuzz_rx_counts *c)
@@ -48,7 +48,7 @@ static size_t drain(void *ctx, struct fuzz_rx_counts *c)
 	struct jk_frame f;
 	size_t framed = 0;
 
-	while (jk_rx_next(rx, &f) == RIG_OK) {
+	while (rig_jk_rx_next(rx, &f) == RIG_OK) {
 		framed += (size_t)f.len + JK_OVERHEAD;
 		check_frame(&f);
 	}

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "bmsrig/replay.h"
+#include "bmsrig/sim/replay.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/jbd_settings.h"
-#include "bmsrig/scenario.h"
-#include "bmsrig/scenario_judge.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/scenario.h"
+#include "bmsrig/hil/scenario_judge.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

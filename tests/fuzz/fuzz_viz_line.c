@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "bmsrig/viz_model.h"
+#include "bmsrig/viz/viz_model.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

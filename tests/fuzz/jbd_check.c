@@ -4,7 +4,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/jbd_json.h"
+#include "bmsrig/sim/jbd_json.h"
 
 int fuzz_jbd_same_frame(const struct jbd_frame *a, const struct jbd_frame *b)
 {
@@ -19,16 +19,16 @@ void fuzz_jbd_check_request_decoders(const struct jbd_frame *f)
 	uint8_t d[1 + JBD_TEXT_MAX];
 	uint16_t v;
 
-	if (f->kind == JBD_KIND_REQUEST && jbd_register_decode(f, &v) == RIG_OK) {
+	if (f->kind == JBD_KIND_REQUEST && rig_jbd_register_decode(f, &v) == RIG_OK) {
 		CHECK(f->rw == JBD_RW_WRITE && f->len == 2);
-		jbd_request_write_u16(&g, f->reg, v);
+		rig_jbd_request_write_u16(&g, f->reg, v);
 		CHECK(fuzz_jbd_same_frame(f, &g));
 	}
-	if (jbd_string_request_decode(f, &t) == RIG_OK) {
+	if (rig_jbd_string_request_decode(f, &t) == RIG_OK) {
 		CHECK(t.len <= JBD_TEXT_MAX && t.text[t.len] == '\0');
 		d[0] = t.len;
 		memcpy(d + 1, t.text, t.len);
-		CHECK(jbd_request_write(&g, f->reg, d, (uint8_t)(t.len + 1u)) == RIG_OK);
+		CHECK(rig_jbd_request_write(&g, f->reg, d, (uint8_t)(t.len + 1u)) == RIG_OK);
 		CHECK(fuzz_jbd_same_frame(f, &g));
 	}
 }
@@ -45,26 +45,26 @@ void fuzz_jbd_check_response_decoders(const struct jbd_frame *f)
 	} u;
 	struct jbd_frame g;
 
-	if (jbd_basic_decode(f, &u.b) == RIG_OK) {
+	if (rig_jbd_basic_decode(f, &u.b) == RIG_OK) {
 		CHECK(u.b.ntc_count <= JBD_NTC_MAX && u.b.cell_count <= JBD_CELLS_MAX);
-		CHECK(jbd_basic_encode(&g, &u.b) == RIG_OK && fuzz_jbd_same_frame(f, &g));
+		CHECK(rig_jbd_basic_encode(&g, &u.b) == RIG_OK && fuzz_jbd_same_frame(f, &g));
 	}
-	if (jbd_cells_decode(f, &u.c) == RIG_OK)
-		CHECK(jbd_cells_encode(&g, &u.c) == RIG_OK && fuzz_jbd_same_frame(f, &g));
-	if (jbd_version_decode(f, &u.t) == RIG_OK) {
+	if (rig_jbd_cells_decode(f, &u.c) == RIG_OK)
+		CHECK(rig_jbd_cells_encode(&g, &u.c) == RIG_OK && fuzz_jbd_same_frame(f, &g));
+	if (rig_jbd_version_decode(f, &u.t) == RIG_OK) {
 		CHECK(u.t.len <= JBD_TEXT_MAX && u.t.text[u.t.len] == '\0');
-		CHECK(jbd_version_encode(&g, &u.t) == RIG_OK && fuzz_jbd_same_frame(f, &g));
+		CHECK(rig_jbd_version_encode(&g, &u.t) == RIG_OK && fuzz_jbd_same_frame(f, &g));
 	}
-	if (jbd_string_decode(f, &u.t) == RIG_OK) {
+	if (rig_jbd_string_decode(f, &u.t) == RIG_OK) {
 		CHECK(u.t.len <= JBD_TEXT_MAX && u.t.text[u.t.len] == '\0');
-		CHECK(jbd_string_encode(&g, f->reg, &u.t) == RIG_OK && fuzz_jbd_same_frame(f, &g));
+		CHECK(rig_jbd_string_encode(&g, f->reg, &u.t) == RIG_OK && fuzz_jbd_same_frame(f, &g));
 	}
-	if (jbd_events_decode(f, &u.e) == RIG_OK)
-		CHECK(jbd_events_encode(&g, &u.e) == RIG_OK && fuzz_jbd_same_frame(f, &g));
-	if (jbd_params_decode(f, &u.p) == RIG_OK)
-		CHECK(jbd_params_encode(&g, &u.p) == RIG_OK && fuzz_jbd_same_frame(f, &g));
-	if (f->kind == JBD_KIND_RESPONSE && jbd_register_decode(f, &u.v) == RIG_OK) {
-		jbd_register_encode(&g, f->reg, u.v);
+	if (rig_jbd_events_decode(f, &u.e) == RIG_OK)
+		CHECK(rig_jbd_events_encode(&g, &u.e) == RIG_OK && fuzz_jbd_same_frame(f, &g));
+	if (rig_jbd_params_decode(f, &u.p) == RIG_OK)
+		CHECK(rig_jbd_params_encode(&g, &u.p) == RIG_OK && fuzz_jbd_same_frame(f, &g));
+	if (f->kind == JBD_KIND_RESPONSE && rig_jbd_register_decode(f, &u.v) == RIG_OK) {
+		rig_jbd_register_encode(&g, f->reg, u.v);
 		CHECK(fuzz_jbd_same_frame(f, &g));
 	}
 }
@@ -79,7 +79,7 @@ void fuzz_jbd_check_rebuild(const struct jbd_frame *f, int has_error, const uint
 	/* UNSUPPORTED: no builder can express f, which is not a decode error, so no "error" key. */
 	CHECK(has_error == (rc != RIG_OK && rc != RIG_ERR_UNSUPPORTED));
 	if (rc == RIG_OK) {
-		CHECK(jbd_frame_encode(&g, out, sizeof out, &len) == RIG_OK);
+		CHECK(rig_jbd_frame_encode(&g, out, sizeof out, &len) == RIG_OK);
 		CHECK(len == n && memcmp(out, wire, n) == 0);
 	}
 }
@@ -103,7 +103,7 @@ static void check_wire(const uint8_t *w, size_t n, int must_parse,
 	uint8_t out[JBD_FRAME_MAX];
 	struct jbd_frame f;
 	size_t len = 0;
-	rig_rc rc = jbd_frame_parse(w, n, &f);
+	rig_rc rc = rig_jbd_frame_parse(w, n, &f);
 	cJSON *o = jbd_wire_json(w, n);
 
 	CHECK(o);
@@ -114,7 +114,7 @@ static void check_wire(const uint8_t *w, size_t n, int must_parse,
 		CHECK(!must_parse);
 		return;
 	}
-	CHECK(jbd_frame_encode(&f, out, sizeof out, &len) == RIG_OK);
+	CHECK(rig_jbd_frame_encode(&f, out, sizeof out, &len) == RIG_OK);
 	CHECK(len == n && memcmp(out, w, n) == 0);
 	check_json_and_rebuild(&f, w, n);
 	check_decoders(&f);
@@ -136,7 +136,7 @@ static size_t repair(const uint8_t *in, size_t n, uint8_t *w, int as_request)
 	if (as_request && w[1] != JBD_RW_READ && w[1] != JBD_RW_WRITE)
 		w[1] = (w[1] & 1u) ? JBD_RW_WRITE : JBD_RW_READ;
 	w[3] = (uint8_t)len;
-	c = jbd_checksum(w + 2, len + 2);
+	c = rig_jbd_checksum(w + 2, len + 2);
 	w[4 + len] = (uint8_t)(c >> 8);
 	w[5 + len] = (uint8_t)c;
 	w[6 + len] = JBD_STOP;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmsrig/jbd.h"
+#include "bmsrig/core/jbd.h"
 #include "common.h"
 
 int fuzz_jbd_same_frame(const struct jbd_frame *a, const struct jbd_frame *b);

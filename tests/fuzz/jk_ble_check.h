@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmsrig/jk_ble.h"
+#include "bmsrig/core/jk_ble.h"
 #include "common.h"
 
 void fuzz_jk_ble_check_frame(const uint8_t *w, size_t n);

@@ -4,13 +4,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/jk_json.h"
+#include "bmsrig/sim/jk_json.h"
 
 static void check_wire(const uint8_t *w, size_t n, int must_parse,
 		       void (*check_frame)(const struct jk_frame *f))
 {
 	struct jk_frame f;
-	rig_rc rc = jk_frame_parse(w, n, &f);
+	rig_rc rc = rig_jk_frame_parse(w, n, &f);
 	cJSON *o = jk_wire_json(w, n);
 
 	CHECK(o && cJSON_HasObjectItem(o, "kind") == (rc == RIG_OK));
@@ -45,6 +45,6 @@ void fuzz_jk_check_wire_input(const uint8_t *data, size_t size, int as_request,
 	f.type = as_request ? JK_TYPE_REQUEST : (data[10] & 1u) ? JK_TYPE_UPLOAD : JK_TYPE_REPLY;
 	f.len = (uint16_t)(size - JK_OVERHEAD > JK_INFO_MAX ? JK_INFO_MAX : size - JK_OVERHEAD);
 	memcpy(f.info, data + JK_HEAD_LEN, f.len);
-	CHECK(jk_frame_encode(&f, w, sizeof w, &n) == RIG_OK);
+	CHECK(rig_jk_frame_encode(&f, w, sizeof w, &n) == RIG_OK);
 	check_wire(w, n, 1, check_frame);
 }

@@ -5,11 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmsrig/jk.h"
+#include "bmsrig/core/jk.h"
 #include "common.h"
 
 /*
- * The input as one frame of wire bytes through jk_frame_parse and jk_wire_json ("kind" exactly
+ * The input as one frame of wire bytes through rig_jk_frame_parse and jk_wire_json ("kind" exactly
  * when it parses, "error" when it does not); a frame that parses keeps every promise of
  * jk_frame_check, then goes to check_frame. Then, since mutations rarely keep a checksum
  * right, the input framed afresh by the encoder (info = the input from byte 11 on; command

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "bmsrig/client.h"
+#include "bmsrig/core/client.h"
 #include "fake_io.h"
 
 #define CLIENT_RIG(proto) \

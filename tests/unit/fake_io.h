@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bmsrig/io.h"
+#include "bmsrig/core/io.h"
 
 struct fake_io {
 	uint8_t tx[4096];

@@ -15,8 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/jbd_settings.h"
+#include "near.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/jbd_settings.h"
 
 struct rig { struct model m; struct bms b; };
 
@@ -217,7 +218,7 @@ static void mosfet_mask_gates_current(void **state)
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
-	/* Effective at once, before any step: FET 0x02, protection 0x1000 (jbd.md §11 F9). */
+	/* Effective at once, before any step: FET 0x02, protection 0x1000 (docs/protocols/jbd.md §11 F9). */
 	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
 	assert_int_equal(r.b.prot_bits, 0x1000);
 	run(&r, 1, 1.0, 10.0);
@@ -459,7 +460,7 @@ static void open_wire_reads_zero_and_the_neighbour_the_sum(void **state)
 	assert_int_equal(r.b.meas.cell_mV[2], 6550);
 	assert_int_equal(r.b.meas.cell_mV[3], 3350);
 	assert_int_equal(r.b.meas.pack_mV, 13100);         /* measured apart: still true */
-	assert_float_equal(model_cell_V(&r.m, 1), 3.250, 1e-9);      /* the cell itself is fine */
+	assert_near(model_cell_V(&r.m, 1), 3.250, 1e-9);      /* the cell itself is fine */
 	/* The BMS believes its readings: UV (0 mV) and OV (6550 mV) after their 2 s delays. */
 	run(&r, 19, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, 0);
@@ -514,7 +515,7 @@ static void forced_cell_reads_what_it_is_told(void **state)
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_UV);
 	assert_false(r.b.fet & JBD_FET_DSG_ON);
-	assert_float_equal(model_cell_V(&r.m, 0), 3.200, 1e-9);
+	assert_near(model_cell_V(&r.m, 0), 3.200, 1e-9);
 	/* A force wins over an open wire's sum. */
 	r.b.faults.open_wire_mask = 1u << 1;
 	r.b.faults.force_mask = 1u << 2;

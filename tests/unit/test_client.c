@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/client.h"
+#include "bmsrig/core/client.h"
 #include "fake_io.h"
 
 enum {
@@ -161,13 +161,13 @@ static struct rig *start(const struct client_proto *proto, uint8_t count)
 
 	memset(&r, 0, sizeof r);
 	r.t.count = count;
-	client_engine_init(&r.t.eng, proto, &r.t, &cfg, fake_io_stream(&r.io), &r.ps);
+	rig_client_engine_init(&r.t.eng, proto, &r.t, &cfg, fake_io_stream(&r.io), &r.ps);
 	return &r;
 }
 
 static enum client_event step(struct rig *r, uint32_t now_ms)
 {
-	return client_engine_step(&r->t.eng, now_ms);
+	return rig_client_engine_step(&r->t.eng, now_ms);
 }
 
 /* The engine wrote exactly the one byte b since the last check (or nothing for b < 0). */
@@ -436,12 +436,12 @@ static void backoff_is_zero_then_doubles_and_saturates(void **state)
 	struct client_cfg cfg = CLIENT_CFG_DEFAULT;
 
 	(void)state;
-	assert_int_equal(client_backoff_ms(&cfg, 1), 0);
-	assert_int_equal(client_backoff_ms(&cfg, 2), 100);
-	assert_int_equal(client_backoff_ms(&cfg, 3), 200);
-	assert_int_equal(client_backoff_ms(&cfg, 4), 400);
-	assert_int_equal(client_backoff_ms(&cfg, 18), 100u << 16);
-	assert_int_equal(client_backoff_ms(&cfg, 200), 100u << 16);
+	assert_int_equal(rig_client_backoff_ms(&cfg, 1), 0);
+	assert_int_equal(rig_client_backoff_ms(&cfg, 2), 100);
+	assert_int_equal(rig_client_backoff_ms(&cfg, 3), 200);
+	assert_int_equal(rig_client_backoff_ms(&cfg, 4), 400);
+	assert_int_equal(rig_client_backoff_ms(&cfg, 18), 100u << 16);
+	assert_int_equal(rig_client_backoff_ms(&cfg, 200), 100u << 16);
 }
 
 int main(void)

@@ -22,16 +22,16 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/control.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/scenario.h"
-#include "bmsrig/sim.h"
-#include "bmsrig/spec.h"
-#include "bmsrig/timeline.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/control.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/scenario.h"
+#include "bmsrig/sim/sim.h"
+#include "bmsrig/sim/spec.h"
+#include "bmsrig/sim/timeline.h"
 
 struct fix {
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim *sim;
 	struct scenario sc;        /* the unit's empty scenario, made on the first event */
 	struct timeline tl;
@@ -84,18 +84,18 @@ static void hook_injected(void *ctx, unsigned u)
 	(void)u;
 	f->injected++;
 	if (timeline_has_load(&f->tl))
-		sim_set_current(f->sim, 0, timeline_load_A(&f->tl, rig_loop_now_ms(f->loop), 13.0));
+		sim_set_current(f->sim, 0, timeline_load_A(&f->tl, host_loop_now_ms(f->loop), 13.0));
 }
 
 /* The engine: what bmssim serve does every step. */
-static int engine(struct rig_loop *loop, uint32_t id, void *ctx)
+static int engine(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct fix *f = ctx;
 	unsigned none[1];
 
 	(void)id;
 	if (f->have_tl)
-		timeline_step(&f->tl, rig_loop_now_ms(loop), none, 0);
+		timeline_step(&f->tl, host_loop_now_ms(loop), none, 0);
 	return 100;
 }
 
@@ -127,9 +127,9 @@ static int setup(void **state)
 	cfg.units = 1;
 	cfg.link = spec.link;
 	cfg.transport = &mem;
-	F.loop = rig_loop_new_virtual();
+	F.loop = host_loop_new_virtual();
 	assert_int_equal(sim_open(&F.sim, F.loop, &cfg, err, sizeof err), RIG_OK);
-	assert_true(rig_loop_add_timer(F.loop, 100, engine, &F) != 0);
+	assert_true(host_loop_add_timer(F.loop, 100, engine, &F) != 0);
 	strcpy(F.dir, "/tmp/bmsrig-ctl-XXXXXX");
 	assert_non_null(mkdtemp(F.dir));
 	snprintf(F.path, sizeof F.path, "%s/ctl.sock", F.dir);
@@ -137,7 +137,7 @@ static int setup(void **state)
 		fail_msg("%s", err);
 	sim_on_frame(F.sim, on_frame, F.ctl);
 	assert_int_equal(control_attach(F.ctl, F.loop, &h), RIG_OK);
-	rig_loop_pause(F.loop, 1);
+	host_loop_pause(F.loop, 1);
 	return 0;
 }
 
@@ -146,7 +146,7 @@ static int teardown(void **state)
 	(void)state;
 	control_close(F.ctl);
 	sim_close(F.sim);
-	rig_loop_free(F.loop);
+	host_loop_free(F.loop);
 	if (F.have_tl)
 		scenario_free(&F.sc);
 	rmdir(F.dir);
@@ -161,7 +161,7 @@ static void on_alarm(int sig)
 {
 	(void)sig;
 	timed_out = 1;
-	rig_loop_stop(F.loop);
+	host_loop_stop(F.loop);
 }
 
 /* The loop until something stops it, at most ms of wall time. */
@@ -175,7 +175,7 @@ static void run_guarded(long ms)
 	sigaction(SIGALRM, &sa, NULL);
 	timed_out = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
-	assert_int_equal(rig_loop_run(F.loop), RIG_OK);
+	assert_int_equal(host_loop_run(F.loop), RIG_OK);
 	setitimer(ITIMER_REAL, &off, NULL);
 }
 
@@ -198,20 +198,20 @@ static void close_client(struct tclient *c)
 	c->fd = -1;
 }
 
-static void on_data(struct rig_loop *loop, int fd, void *ctx)
+static void on_data(struct host_loop *loop, int fd, void *ctx)
 {
 	struct tclient *c = ctx;
 	ssize_t n = read(fd, c->buf + c->len, sizeof c->buf - 1 - c->len);
 
 	if (n <= 0) {
 		c->eof = 1;
-		rig_loop_del_fd(loop, fd);
-		rig_loop_stop(loop);
+		host_loop_del_fd(loop, fd);
+		host_loop_stop(loop);
 		return;
 	}
 	c->len += (size_t)n;
 	if (memchr(c->buf, '\n', c->len))
-		rig_loop_stop(loop);
+		host_loop_stop(loop);
 }
 
 /* The next line the server sent c (without its newline); 0 at EOF. */
@@ -223,10 +223,10 @@ static int next_line(struct tclient *c, char *out, size_t cap)
 	while (!(nl = memchr(c->buf, '\n', c->len))) {
 		if (c->eof)
 			return 0;
-		assert_int_equal(rig_loop_add_fd(F.loop, c->fd, on_data, c), RIG_OK);
+		assert_int_equal(host_loop_add_fd(F.loop, c->fd, on_data, c), RIG_OK);
 		run_guarded(5000);
 		if (!c->eof)
-			rig_loop_del_fd(F.loop, c->fd);
+			host_loop_del_fd(F.loop, c->fd);
 		if (timed_out)
 			fail_msg("no line from the server within 5 s");
 	}
@@ -633,11 +633,11 @@ static void subscribers_get_state_and_frames_on_the_emulators_clock(void **state
 	close_client(&B);
 }
 
-static int stop_cb(struct rig_loop *loop, uint32_t id, void *ctx)
+static int stop_cb(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	(void)id;
 	(void)ctx;
-	rig_loop_stop(loop);
+	host_loop_stop(loop);
 	return 0;
 }
 
@@ -656,11 +656,11 @@ static void a_slow_client_does_not_block(void **state)
 	cJSON_Delete(r);
 	/* 20 minutes of the emulator, unpaced, with A reading nothing: 24000 state events of
 	 * ~1 KB fill any buffer. The loop is not held up. */
-	rig_loop_pause(F.loop, 0);
-	assert_true(rig_loop_add_timer(F.loop, 1200000u, stop_cb, NULL) != 0);
+	host_loop_pause(F.loop, 0);
+	assert_true(host_loop_add_timer(F.loop, 1200000u, stop_cb, NULL) != 0);
 	run_guarded(30000);
 	assert_false(timed_out);
-	rig_loop_pause(F.loop, 1);
+	host_loop_pause(F.loop, 1);
 	r = ask(&B, "{\"cmd\":\"hello\"}");
 	assert_true(is_ok(r));
 	cJSON_Delete(r);

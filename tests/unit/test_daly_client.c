@@ -18,10 +18,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/daly_client.h"
-#include "bmsrig/daly_personality.h"
-#include "bmsrig/model.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/core/daly_client.h"
+#include "bmsrig/sim/daly_personality.h"
+#include "bmsrig/sim/model.h"
 #include "client_rig.h"
 
 /* ---- scripted replies ------------------------------------------------------------------------ */
@@ -41,7 +41,7 @@ static struct rig *rig_new(uint8_t address, uint8_t flags)
 
 	cfg.address = address;
 	cfg.flags = flags;
-	return CLIENT_RIG_START(&r, &daly_client_ops, &cfg);
+	return CLIENT_RIG_START(&r, &rig_daly_client_ops, &cfg);
 }
 
 /* One request/answer: the client sends req at r->t, the answer is read 60 ms later, and the
@@ -50,10 +50,10 @@ static enum client_event exchange(struct rig *r, const char *req, const char *an
 {
 	enum client_event ev;
 
-	assert_int_equal(daly_client_step(&r->c, r->t), CLIENT_BUSY);
+	assert_int_equal(rig_daly_client_step(&r->c, r->t), CLIENT_BUSY);
 	assert_sent(r, req);
 	fake_io_queue_hex(&r->io, answer);
-	ev = daly_client_step(&r->c, r->t + 60);
+	ev = rig_daly_client_step(&r->c, r->t + 60);
 	r->t += 60 + DALY_MIN_GAP_MS;
 	return ev;
 }
@@ -155,33 +155,33 @@ static void requests_wait_for_a_quiet_line(void **state)
 	uint32_t t;
 
 	(void)state;
-	daly_client_step(&r->c, 0);
+	rig_daly_client_step(&r->c, 0);
 	assert_sent(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
 	fake_io_queue_hex(&r->io, BLE_94);
-	daly_client_step(&r->c, 60);
-	daly_client_step(&r->c, 159);
+	rig_daly_client_step(&r->c, 60);
+	rig_daly_client_step(&r->c, 159);
 	assert_int_equal(r->io.tx_len, 0);
-	daly_client_step(&r->c, 160);
+	rig_daly_client_step(&r->c, 160);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	fake_io_queue_hex(&r->io, BLE_90);
-	daly_client_step(&r->c, 220);
+	rig_daly_client_step(&r->c, 220);
 	/* A late byte (the tail of someone's answer) restarts the wait. */
 	fake_io_queue_hex(&r->io, "00");
-	daly_client_step(&r->c, 300);
-	daly_client_step(&r->c, 399);
+	rig_daly_client_step(&r->c, 300);
+	rig_daly_client_step(&r->c, 399);
 	assert_int_equal(r->io.tx_len, 0);
-	daly_client_step(&r->c, 400);
+	rig_daly_client_step(&r->c, 400);
 	assert_sent(r, "A5 40 93 08 00 00 00 00 00 00 00 00 80");
 	/* A line that never goes quiet delays a request by timeout_ms at most. */
 	fake_io_queue_hex(&r->io, BLE_93);
-	daly_client_step(&r->c, 460);
+	rig_daly_client_step(&r->c, 460);
 	for (t = 470; t < 960; t += 10) {
 		fake_io_queue_hex(&r->io, "00");
-		daly_client_step(&r->c, t);
+		rig_daly_client_step(&r->c, t);
 		assert_int_equal(r->io.tx_len, 0);
 	}
 	fake_io_queue_hex(&r->io, "00");
-	daly_client_step(&r->c, 960);
+	rig_daly_client_step(&r->c, 960);
 	assert_sent(r, "A5 40 95 08 00 00 00 00 00 00 00 00 82");
 }
 
@@ -191,28 +191,28 @@ static void echo_is_rejected_and_the_answer_still_taken(void **state)
 	struct rig *r = rig_new(0, 0);
 
 	(void)state;
-	daly_client_step(&r->c, 0);
+	rig_daly_client_step(&r->c, 0);
 	assert_sent(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
 	fake_io_queue_hex(&r->io, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
 	fake_io_queue_hex(&r->io, BLE_94);
-	daly_client_step(&r->c, 60);
+	rig_daly_client_step(&r->c, 60);
 	assert_int_equal(r->c.eng.stats.rejected, 1);
 	assert_int_equal(r->c.poll.status.cell_count, 16);
-	daly_client_step(&r->c, 160);
+	rig_daly_client_step(&r->c, 160);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	/* A sleeping BMS's echo alone: refused, then the timeout resends. */
 	fake_io_queue_hex(&r->io, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
-	daly_client_step(&r->c, 163);
+	rig_daly_client_step(&r->c, 163);
 	assert_int_equal(r->c.eng.stats.rejected, 2);
-	daly_client_step(&r->c, 659);
+	rig_daly_client_step(&r->c, 659);
 	assert_int_equal(r->io.tx_len, 0);
-	daly_client_step(&r->c, 660);
+	rig_daly_client_step(&r->c, 660);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	assert_int_equal(r->c.eng.stats.resends, 1);
 	/* Any host address is an echo, not only our own request. */
 	fake_io_queue_hex(&r->io, "A5 80 90 08 00 00 00 00 00 00 00 00 BD");
 	fake_io_queue_hex(&r->io, BLE_90);
-	daly_client_step(&r->c, 720);
+	rig_daly_client_step(&r->c, 720);
 	assert_int_equal(r->c.eng.stats.rejected, 3);
 	assert_int_equal(r->c.poll.pack.pack_mV, 53000);
 }
@@ -231,7 +231,7 @@ static void all_zero_frames_are_refused(void **state)
 			fake_io_clear_tx(&r->io);
 			fake_io_queue_hex(&r->io, "A5 01 94 08 00 00 00 00 00 00 00 00 42");
 		}
-		ev = daly_client_step(&r->c, t);
+		ev = rig_daly_client_step(&r->c, t);
 	}
 	assert_int_equal(ev, CLIENT_CYCLE_FAIL);
 	assert_int_equal(r->c.eng.stats.rejected, 4);         /* 1 + 3 retries */
@@ -239,17 +239,17 @@ static void all_zero_frames_are_refused(void **state)
 	/* The same for 0x90: 0 V and -3000.0 A. */
 	r = rig_new(0, 0);
 	exchange(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81", BLE_94);
-	daly_client_step(&r->c, r->t);
+	rig_daly_client_step(&r->c, r->t);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	fake_io_queue_hex(&r->io, "A5 01 90 08 00 00 00 00 00 00 00 00 3E");
-	daly_client_step(&r->c, r->t + 60);
+	rig_daly_client_step(&r->c, r->t + 60);
 	assert_int_equal(r->c.eng.stats.rejected, 1);
 	assert_int_equal(r->c.eng.stats.timeouts, 1);          /* a lost reply: resent */
-	daly_client_step(&r->c, r->t + 160);
+	rig_daly_client_step(&r->c, r->t + 160);
 	assert_sent(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
 	/* SOC above 100.0 % and a zero cell frame number are refused too. */
 	fake_io_queue_hex(&r->io, "A5 01 90 08 02 12 00 00 74 F5 03 E9 A7");
-	daly_client_step(&r->c, r->t + 220);
+	rig_daly_client_step(&r->c, r->t + 220);
 	assert_int_equal(r->c.eng.stats.rejected, 2);
 }
 
@@ -258,18 +258,18 @@ static void other_boards_and_stale_ids_are_ignored(void **state)
 	struct rig *r = rig_new(2, 0);                    /* RS485 board 2: host 0x41, reply 0x02 */
 
 	(void)state;
-	daly_client_step(&r->c, 0);
+	rig_daly_client_step(&r->c, 0);
 	assert_sent(r, "A5 41 94 08 00 00 00 00 00 00 00 00 82");
 	/* Board 1's answer, and a stale 0x90 of our board: neither is the answer. */
 	fake_io_queue_hex(&r->io, BLE_94);
 	fake_io_queue_hex(&r->io, "A5 02 90 08 02 12 00 00 74 F5 03 9A 59");
-	daly_client_step(&r->c, 60);
+	rig_daly_client_step(&r->c, 60);
 	assert_int_equal(r->c.step, 0);
 	assert_int_equal(r->c.eng.stats.rejected, 0);
 	fake_io_queue_hex(&r->io, "A5 02 94 08 10 01 00 00 02 00 0B 9B FC");
-	daly_client_step(&r->c, 80);
+	rig_daly_client_step(&r->c, 80);
 	assert_int_equal(r->c.step, 1);
-	daly_client_step(&r->c, 180);
+	rig_daly_client_step(&r->c, 180);
 	assert_sent(r, "A5 41 90 08 00 00 00 00 00 00 00 00 7E");
 }
 
@@ -291,7 +291,7 @@ static void current_sign_is_checked_against_the_state(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int32_t v = cases[i].mA;
 
-		assert_int_equal(daly_current_sign_fix(&v, cases[i].st), cases[i].flip);
+		assert_int_equal(rig_daly_current_sign_fix(&v, cases[i].st), cases[i].flip);
 		assert_int_equal(v, cases[i].want);
 	}
 	/* Through the client: mpp-solar's +6.3 A with its own "discharging" 0x93, then the same
@@ -314,14 +314,14 @@ static void current_sign_is_checked_against_the_state(void **state)
 		assert_int_equal(r->ps.temp_count, 0);        /* no sensors: 0x96 was not asked */
 	}
 	r = rig_new(0, 0);
-	daly_mos_encode(&f, 0x01, &m);
-	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	rig_daly_mos_encode(&f, 0x01, &m);
+	assert_int_equal(rig_daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	exchange(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81", "A5 01 94 08 04 00 00 00 00 00 00 00 46");
 	exchange(r, "A5 40 90 08 00 00 00 00 00 00 00 00 7D", "A5 01 90 08 02 10 00 00 75 6F 03 BC F3");
-	daly_client_step(&r->c, r->t);
+	rig_daly_client_step(&r->c, r->t);
 	fake_io_clear_tx(&r->io);
 	fake_io_queue(&r->io, w, n);
-	daly_client_step(&r->c, r->t + 60);
+	rig_daly_client_step(&r->c, r->t + 60);
 	r->t += 160;
 	exchange(r, "A5 40 95 08 00 00 00 00 00 00 00 00 82",
 	         "A5 01 95 08 01 0C FD 0C FE 0C FE 40 A1 A5 01 95 08 02 0C FE 0C FE 0C FE 40 A3");
@@ -344,17 +344,17 @@ static void a_reversal_between_current_and_state_is_read_again(void **state)
 	size_t n, i;
 
 	(void)state;
-	assert_int_equal(daly_pack_encode(&f, 0x01, &pk), RIG_OK);
-	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_daly_pack_encode(&f, 0x01, &pk), RIG_OK);
+	assert_int_equal(rig_daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	for (i = 0; i < n; i++)
 		snprintf(minus45 + 2 * i, 3, "%02X", w[i]);
 	pk.current_mA = 40000;
-	assert_int_equal(daly_pack_encode(&f, 0x01, &pk), RIG_OK);
-	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_daly_pack_encode(&f, 0x01, &pk), RIG_OK);
+	assert_int_equal(rig_daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	for (i = 0; i < n; i++)
 		snprintf(plus40 + 2 * i, 3, "%02X", w[i]);
-	daly_mos_encode(&f, 0x01, &chg);
-	assert_int_equal(daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	rig_daly_mos_encode(&f, 0x01, &chg);
+	assert_int_equal(rig_daly_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	for (i = 0; i < n; i++)
 		snprintf(charging + 2 * i, 3, "%02X", w[i]);
 	exchange(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81", "A5 01 94 08 04 00 00 00 00 00 00 00 46");
@@ -377,22 +377,22 @@ static void fet_writes_lead_the_next_cycle(void **state)
 	struct rig *r = rig_new(0, DALY_CLIENT_HOST_BLE);
 
 	(void)state;
-	daly_client_set_fets(&r->c, 0, 1);
+	rig_daly_client_set_fets(&r->c, 0, 1);
 	/* ESPHome feature request #1979's frames: charge off, discharge on. */
 	exchange(r, "A5 80 DA 08 00 00 00 00 00 00 00 00 07", "A5 01 DA 08 00 00 00 00 00 00 00 00 88");
 	exchange(r, "A5 80 D9 08 01 00 00 00 00 00 00 00 07", "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA");
 	assert_int_equal(r->c.fet_pending, 0);
 	assert_int_equal(r->c.eng.stats.error_replies, 0);
-	assert_int_equal(daly_client_step(&r->c, r->t), CLIENT_BUSY);
+	assert_int_equal(rig_daly_client_step(&r->c, r->t), CLIENT_BUSY);
 	assert_sent(r, BLE_REQ_94);
 	/* A BMS that keeps its FET (a latched protection) says so in d0: counted, not retried. */
 	r = rig_new(0, 0);
-	daly_client_set_fets(&r->c, 1, 1);
+	rig_daly_client_set_fets(&r->c, 1, 1);
 	exchange(r, "A5 40 DA 08 01 00 00 00 00 00 00 00 C8", "A5 01 DA 08 00 00 00 00 00 00 00 00 88");
 	exchange(r, "A5 40 D9 08 01 00 00 00 00 00 00 00 C7", "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA");
 	assert_int_equal(r->c.eng.stats.error_replies, 1);
 	assert_int_equal(r->c.fet_pending, 0);
-	daly_client_step(&r->c, r->t);
+	rig_daly_client_step(&r->c, r->t);
 	assert_sent(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
 }
 
@@ -407,7 +407,7 @@ static void retries_then_fail(void **state)
 
 	(void)state;
 	for (t = 0; t <= 2300 && ev == CLIENT_BUSY; t += 10) {
-		ev = daly_client_step(&r->c, t);
+		ev = rig_daly_client_step(&r->c, t);
 		if (r->io.tx_len) {
 			assert_true(sends < 4);
 			assert_int_equal(t, send_at[sends]);
@@ -555,7 +555,7 @@ static void link_client(struct link *l, uint8_t address, uint8_t flags, uint32_t
 	cfg.address = address;
 	cfg.flags = flags;
 	cfg.poll_ms = poll_ms;
-	daly_client_init(&l->c, &cfg, io, &l->ps);
+	rig_daly_client_init(&l->c, &cfg, io, &l->ps);
 }
 
 /* Runs the world 1 ms at a time until the client ends n cycles (ok or failed) or `until`.
@@ -575,7 +575,7 @@ static enum client_event run(struct link *l, unsigned n, uint32_t until)
 				bms_step(&u->b, &u->m, 0.1, u->current_A);
 				u->ops->tick(u->state, l->now, &u->sink);
 			}
-		ev = daly_client_step(&l->c, l->now);
+		ev = rig_daly_client_step(&l->c, l->now);
 		if (ev == CLIENT_CYCLE_OK)
 			l->ok++;
 		if (ev == CLIENT_CYCLE_FAIL)
@@ -850,13 +850,13 @@ static void loop_fet_control(void **state)
 	link_client(l, 0, 0, 1000);
 	assert_int_equal(run(l, 1, 5000), CLIENT_CYCLE_OK);
 	assert_int_equal(l->ps.fet_dsg, 1);
-	daly_client_set_fets(&l->c, 1, 0);
+	rig_daly_client_set_fets(&l->c, 1, 0);
 	assert_int_equal(run(l, 1, 10000), CLIENT_CYCLE_OK);
 	assert_int_equal(u->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
 	assert_int_equal(l->ps.fet_dsg, 0);
 	assert_int_equal(l->ps.fet_chg, 1);
 	assert_true(l->ps.prot & PACK_PROT_SW_LOCK);
-	daly_client_set_fets(&l->c, 1, 1);
+	rig_daly_client_set_fets(&l->c, 1, 1);
 	assert_int_equal(run(l, 1, 15000), CLIENT_CYCLE_OK);
 	assert_int_equal(u->b.mosfet_mask, 0);
 	assert_int_equal(l->ps.fet_dsg, 1);
@@ -867,8 +867,8 @@ static void loop_fet_control(void **state)
 static void ops_table(void **state)
 {
 	(void)state;
-	assert_string_equal(daly_client_ops.name, "daly");
-	assert_int_equal(daly_client_ops.baud, 9600);
+	assert_string_equal(rig_daly_client_ops.name, "daly");
+	assert_int_equal(rig_daly_client_ops.baud, 9600);
 	assert_true(sizeof(struct daly_client) <= 400);   /* embedded in the core's union */
 }
 

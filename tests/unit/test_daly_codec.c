@@ -1,5 +1,5 @@
 /*
- * Daly codec: checksums and request bytes against captures (daly.md §2.1, §4, §10), parse
+ * Daly codec: checksums and request bytes against captures (docs/protocols/daly.md §2.1, §4, §10), parse
  * rejections, units at their edges, frame counts, the 0x98 table, the settings layouts of §5,
  * and the receive assembler on garbage, pieces, bad checksums and the corrupted BLE burst of
  * python-daly-bms tests/test_bluetooth.py@1ee4498.
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/daly.h"
-#include "bmsrig/daly_json.h"
-#include "bmsrig/pack_state.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/sim/daly_json.h"
+#include "bmsrig/core/pack_state.h"
 #include "fake_io.h"
 
 static void frame_of(const char *hex, struct daly_frame *f)
@@ -22,7 +22,7 @@ static void frame_of(const char *hex, struct daly_frame *f)
 	size_t n = hex_to_bytes(hex, w, sizeof w);
 
 	assert_int_equal(n, DALY_FRAME_LEN);
-	assert_int_equal(daly_frame_parse(w, n, f), RIG_OK);
+	assert_int_equal(rig_daly_frame_parse(w, n, f), RIG_OK);
 }
 
 /* f must encode to exactly these captured bytes. */
@@ -31,7 +31,7 @@ static void assert_wire(const struct daly_frame *f, const char *hex)
 	uint8_t want[DALY_FRAME_LEN + 4], out[DALY_FRAME_LEN];
 	size_t n = hex_to_bytes(hex, want, sizeof want), len = 0;
 
-	assert_int_equal(daly_frame_encode(f, out, sizeof out, &len), RIG_OK);
+	assert_int_equal(rig_daly_frame_encode(f, out, sizeof out, &len), RIG_OK);
 	assert_int_equal(len, n);
 	assert_memory_equal(out, want, n);
 }
@@ -53,40 +53,40 @@ static void requests_match_captures(void **state)
 
 	(void)state;
 	/* §2.1 / §10: zero fill at 0x40 and 0x80, 0xAA fill; the Y-series poll (patagonaa #9). */
-	daly_request_read(&f, DALY_HOST_UART, DALY_CMD_PACK, 0x00);
+	rig_daly_request_read(&f, DALY_HOST_UART, DALY_CMD_PACK, 0x00);
 	assert_wire(&f, "A5 40 90 08 00 00 00 00 00 00 00 00 7D");
-	daly_request_read(&f, DALY_HOST_BLE, DALY_CMD_PACK, 0x00);
+	rig_daly_request_read(&f, DALY_HOST_BLE, DALY_CMD_PACK, 0x00);
 	assert_wire(&f, "A5 80 90 08 00 00 00 00 00 00 00 00 BD");
-	daly_request_read(&f, DALY_HOST_UART, DALY_CMD_PACK, 0xAA);
+	rig_daly_request_read(&f, DALY_HOST_UART, DALY_CMD_PACK, 0xAA);
 	assert_wire(&f, "A5 40 90 08 AA AA AA AA AA AA AA AA CD");
-	daly_request_read(&f, DALY_HOST_UART, DALY_CMD_FAULTS, 0x00);
+	rig_daly_request_read(&f, DALY_HOST_UART, DALY_CMD_FAULTS, 0x00);
 	assert_wire(&f, "A5 40 98 08 00 00 00 00 00 00 00 00 85");
-	daly_request_read(&f, DALY_HOST_UART, DALY_CMD_D8, 0x00);
+	rig_daly_request_read(&f, DALY_HOST_UART, DALY_CMD_D8, 0x00);
 	assert_wire(&f, "A5 40 D8 08 00 00 00 00 00 00 00 00 C5");
-	daly_request_read(&f, DALY_HOST_UART, DALY_CMD_RESET, 0x00);
+	rig_daly_request_read(&f, DALY_HOST_UART, DALY_CMD_RESET, 0x00);
 	assert_wire(&f, "A5 40 00 08 00 00 00 00 00 00 00 00 ED");
 	/* MOSFET switches: python-daly-bms #3 at 0x40, ESPHome feature request #1979 at 0x80. */
-	daly_request_fet(&f, DALY_HOST_UART, DALY_CMD_DSG_FET, 1);
+	rig_daly_request_fet(&f, DALY_HOST_UART, DALY_CMD_DSG_FET, 1);
 	assert_wire(&f, "A5 40 D9 08 01 00 00 00 00 00 00 00 C7");
-	daly_request_fet(&f, DALY_HOST_UART, DALY_CMD_DSG_FET, 0);
+	rig_daly_request_fet(&f, DALY_HOST_UART, DALY_CMD_DSG_FET, 0);
 	assert_wire(&f, "A5 40 D9 08 00 00 00 00 00 00 00 00 C6");
-	daly_request_fet(&f, DALY_HOST_BLE, DALY_CMD_CHG_FET, 0);
+	rig_daly_request_fet(&f, DALY_HOST_BLE, DALY_CMD_CHG_FET, 0);
 	assert_wire(&f, "A5 80 DA 08 00 00 00 00 00 00 00 00 07");
-	daly_request_fet(&f, DALY_HOST_BLE, DALY_CMD_CHG_FET, 1);
+	rig_daly_request_fet(&f, DALY_HOST_BLE, DALY_CMD_CHG_FET, 1);
 	assert_wire(&f, "A5 80 DA 08 01 00 00 00 00 00 00 00 08");
-	daly_request_fet(&f, DALY_HOST_BLE, DALY_CMD_DSG_FET, 7);      /* any "on" is 1 on the wire */
+	rig_daly_request_fet(&f, DALY_HOST_BLE, DALY_CMD_DSG_FET, 7);      /* any "on" is 1 on the wire */
 	assert_wire(&f, "A5 80 D9 08 01 00 00 00 00 00 00 00 07");
 	/* 0x21 SOC write, diysolarforum 52016. */
-	assert_int_equal(daly_soc_set_encode(&f, DALY_HOST_UART, &s), RIG_OK);
+	assert_int_equal(rig_daly_soc_set_encode(&f, DALY_HOST_UART, &s), RIG_OK);
 	assert_wire(&f, "A5 40 21 08 16 0C 0D 15 1D 27 01 2C C3");
 	s.year = 1999;
-	assert_int_equal(daly_soc_set_encode(&f, DALY_HOST_UART, &s), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_soc_set_encode(&f, DALY_HOST_UART, &s), RIG_ERR_ARG);
 	/* RS485 board numbers. */
-	assert_int_equal(daly_host_for_board(1), 0x40);
-	assert_int_equal(daly_host_for_board(2), 0x41);
-	assert_int_equal(daly_host_for_board(16), 0x4F);
-	assert_int_equal(daly_host_for_board(0), 0);
-	assert_int_equal(daly_host_for_board(17), 0);
+	assert_int_equal(rig_daly_host_for_board(1), 0x40);
+	assert_int_equal(rig_daly_host_for_board(2), 0x41);
+	assert_int_equal(rig_daly_host_for_board(16), 0x4F);
+	assert_int_equal(rig_daly_host_for_board(0), 0);
+	assert_int_equal(rig_daly_host_for_board(17), 0);
 }
 
 static void parse_rejects_what_is_not_a_frame(void **state)
@@ -96,30 +96,30 @@ static void parse_rejects_what_is_not_a_frame(void **state)
 	size_t n = hex_to_bytes("A5 01 90 08 02 3A 00 00 75 30 01 ED 0D", w, sizeof w);   /* maland16 */
 
 	(void)state;
-	assert_int_equal(daly_frame_parse(w, n, &f), RIG_OK);
+	assert_int_equal(rig_daly_frame_parse(w, n, &f), RIG_OK);
 	assert_int_equal(f.addr, 0x01);
 	assert_int_equal(f.cmd, 0x90);
-	assert_false(daly_frame_is_request(&f));
-	assert_int_equal(daly_frame_parse(w, n - 1, &f), RIG_ERR_LENGTH);
-	assert_int_equal(daly_frame_parse(w, n + 1, &f), RIG_ERR_LENGTH);     /* mpp-solar's 0x0A */
+	assert_false(rig_daly_frame_is_request(&f));
+	assert_int_equal(rig_daly_frame_parse(w, n - 1, &f), RIG_ERR_LENGTH);
+	assert_int_equal(rig_daly_frame_parse(w, n + 1, &f), RIG_ERR_LENGTH);     /* mpp-solar's 0x0A */
 	w[12] ^= 0x01;
-	assert_int_equal(daly_frame_parse(w, n, &f), RIG_ERR_CHECKSUM);
+	assert_int_equal(rig_daly_frame_parse(w, n, &f), RIG_ERR_CHECKSUM);
 	w[12] ^= 0x01;
 	w[0] = 0x5A;
-	assert_int_equal(daly_frame_parse(w, n, &f), RIG_ERR_FRAME);
+	assert_int_equal(rig_daly_frame_parse(w, n, &f), RIG_ERR_FRAME);
 	w[0] = 0xA5;
 	w[3] = 0x07;
 	w[12] = (uint8_t)(w[12] - 1);                 /* checksum right, length byte wrong */
-	assert_int_equal(daly_frame_parse(w, n, &f), RIG_ERR_LENGTH);
+	assert_int_equal(rig_daly_frame_parse(w, n, &f), RIG_ERR_LENGTH);
 	/* The checksum examples of §2.1. */
 	n = hex_to_bytes("A5 40 90 08 00 00 00 00 00 00 00 00", w, sizeof w);
-	assert_int_equal(daly_checksum(w, n), 0x7D);
+	assert_int_equal(rig_daly_checksum(w, n), 0x7D);
 	/* Byte 1 sorts requests from replies. */
-	assert_true(daly_addr_is_host(0x20));
-	assert_true(daly_addr_is_host(0x40));
-	assert_true(daly_addr_is_host(0x80));
-	assert_false(daly_addr_is_host(0x10));
-	assert_false(daly_addr_is_host(0x01));
+	assert_true(rig_daly_addr_is_host(0x20));
+	assert_true(rig_daly_addr_is_host(0x40));
+	assert_true(rig_daly_addr_is_host(0x80));
+	assert_false(rig_daly_addr_is_host(0x10));
+	assert_false(rig_daly_addr_is_host(0x01));
 }
 
 static void decoders_refuse_other_ids_and_requests(void **state)
@@ -133,24 +133,24 @@ static void decoders_refuse_other_ids_and_requests(void **state)
 
 	(void)state;
 	frame_of("A5 40 90 08 00 00 00 00 00 00 00 00 7D", &f);       /* a request, not a reply */
-	assert_true(daly_frame_is_request(&f));
-	assert_int_equal(daly_pack_decode(&f, &p), RIG_ERR_ARG);
-	assert_int_equal(daly_request_fill(&f, &fill), RIG_OK);
+	assert_true(rig_daly_frame_is_request(&f));
+	assert_int_equal(rig_daly_pack_decode(&f, &p), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_request_fill(&f, &fill), RIG_OK);
 	assert_int_equal(fill, 0);
 	frame_of("A5 01 94 08 10 01 00 00 00 00 03 40 96", &f);       /* 0x94 is not 0x90 */
-	assert_int_equal(daly_pack_decode(&f, &p), RIG_ERR_ARG);
-	assert_int_equal(daly_status_decode(&f, &s), RIG_OK);
-	assert_int_equal(daly_soc_set_decode(&f, &ss), RIG_ERR_ARG);   /* a reply, and not 0x21 */
-	assert_int_equal(daly_flag_decode(&f, &fl), RIG_ERR_ARG);
-	assert_int_equal(daly_request_fill(&f, &fill), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_pack_decode(&f, &p), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_status_decode(&f, &s), RIG_OK);
+	assert_int_equal(rig_daly_soc_set_decode(&f, &ss), RIG_ERR_ARG);   /* a reply, and not 0x21 */
+	assert_int_equal(rig_daly_flag_decode(&f, &fl), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_request_fill(&f, &fill), RIG_ERR_ARG);
 	/* A read whose data bytes differ has no fill: no builder rebuilds it. */
 	frame_of("A5 40 90 08 00 01 00 00 00 00 00 00 7E", &f);
-	assert_int_equal(daly_request_fill(&f, &fill), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(rig_daly_request_fill(&f, &fill), RIG_ERR_UNSUPPORTED);
 	struct daly_frame g;
 	assert_int_equal(daly_frame_rebuild(&f, &g), RIG_ERR_UNSUPPORTED);
 	/* A reply of an id nothing maps (0x5C) has no builder either, but shows its bytes. */
 	struct daly_raw zero = { { 0 } };
-	daly_raw_encode(&f, 0x01, 0x5C, &zero);
+	rig_daly_raw_encode(&f, 0x01, 0x5C, &zero);
 	assert_int_equal(daly_frame_rebuild(&f, &g), RIG_ERR_UNSUPPORTED);
 	cJSON *o = daly_frame_json(&f);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "data_hex")), "0000000000000000");
@@ -166,48 +166,48 @@ static void current_and_temperature_units(void **state)
 
 	(void)state;
 	/* int32, not int16: raw 33000 is +300 A (python-daly-bms reads -6253.6 A, §3.1). */
-	assert_int_equal(daly_current_from_raw(33000), 300000);
-	assert_int_equal(daly_current_from_raw(30000), 0);
-	assert_int_equal(daly_current_from_raw(29941), -5900);
-	assert_int_equal(daly_current_from_raw(0), -3000000);
-	assert_int_equal(daly_current_from_raw(65535), 3553500);
-	assert_int_equal(daly_current_to_raw(149, &raw), RIG_OK);       /* nearest 0.1 A */
+	assert_int_equal(rig_daly_current_from_raw(33000), 300000);
+	assert_int_equal(rig_daly_current_from_raw(30000), 0);
+	assert_int_equal(rig_daly_current_from_raw(29941), -5900);
+	assert_int_equal(rig_daly_current_from_raw(0), -3000000);
+	assert_int_equal(rig_daly_current_from_raw(65535), 3553500);
+	assert_int_equal(rig_daly_current_to_raw(149, &raw), RIG_OK);       /* nearest 0.1 A */
 	assert_int_equal(raw, 30001);
-	assert_int_equal(daly_current_to_raw(150, &raw), RIG_OK);       /* halves away from zero */
+	assert_int_equal(rig_daly_current_to_raw(150, &raw), RIG_OK);       /* halves away from zero */
 	assert_int_equal(raw, 30002);
-	assert_int_equal(daly_current_to_raw(-150, &raw), RIG_OK);
+	assert_int_equal(rig_daly_current_to_raw(-150, &raw), RIG_OK);
 	assert_int_equal(raw, 29998);
-	assert_int_equal(daly_current_to_raw(-3000000, &raw), RIG_OK);
+	assert_int_equal(rig_daly_current_to_raw(-3000000, &raw), RIG_OK);
 	assert_int_equal(raw, 0);
-	assert_int_equal(daly_current_to_raw(3553500, &raw), RIG_OK);
+	assert_int_equal(rig_daly_current_to_raw(3553500, &raw), RIG_OK);
 	assert_int_equal(raw, 65535);
-	assert_int_equal(daly_current_to_raw(-3000100, &raw), RIG_ERR_ARG);
-	assert_int_equal(daly_current_to_raw(3553550, &raw), RIG_ERR_ARG);
-	assert_int_equal(daly_current_to_raw(INT32_MIN, &raw), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_current_to_raw(-3000100, &raw), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_current_to_raw(3553550, &raw), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_current_to_raw(INT32_MIN, &raw), RIG_ERR_ARG);
 	/* degC + 40 in 0.1 K. */
-	assert_int_equal(daly_temp_from_raw(0), 2331);
-	assert_int_equal(daly_temp_from_raw(0x3D), 2941);                /* 21 degC */
-	assert_int_equal(daly_temp_from_raw(255), 4881);
-	assert_int_equal(daly_temp_to_raw(2326, &t), RIG_OK);
+	assert_int_equal(rig_daly_temp_from_raw(0), 2331);
+	assert_int_equal(rig_daly_temp_from_raw(0x3D), 2941);                /* 21 degC */
+	assert_int_equal(rig_daly_temp_from_raw(255), 4881);
+	assert_int_equal(rig_daly_temp_to_raw(2326, &t), RIG_OK);
 	assert_int_equal(t, 0);
-	assert_int_equal(daly_temp_to_raw(2936, &t), RIG_OK);
+	assert_int_equal(rig_daly_temp_to_raw(2936, &t), RIG_OK);
 	assert_int_equal(t, 0x3D);
-	assert_int_equal(daly_temp_to_raw(4885, &t), RIG_OK);
+	assert_int_equal(rig_daly_temp_to_raw(4885, &t), RIG_OK);
 	assert_int_equal(t, 255);
-	assert_int_equal(daly_temp_to_raw(2325, &t), RIG_ERR_ARG);
-	assert_int_equal(daly_temp_to_raw(4886, &t), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_temp_to_raw(2325, &t), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_temp_to_raw(4886, &t), RIG_ERR_ARG);
 	/* 0x90 encoder: pack in 0.1 V rounded, the range checked. */
 	p = (struct daly_pack){ 53049, 0, -5900, 922 };
-	assert_int_equal(daly_pack_encode(&f, 0x01, &p), RIG_OK);
+	assert_int_equal(rig_daly_pack_encode(&f, 0x01, &p), RIG_OK);
 	assert_wire(&f, "A5 01 90 08 02 12 00 00 74 F5 03 9A 58");         /* the BLE capture */
 	p.pack_mV = 6553550;
-	assert_int_equal(daly_pack_encode(&f, 0x01, &p), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_pack_encode(&f, 0x01, &p), RIG_ERR_ARG);
 	p.pack_mV = 53000;
 	p.current_mA = -3000100;
-	assert_int_equal(daly_pack_encode(&f, 0x01, &p), RIG_ERR_ARG);
+	assert_int_equal(rig_daly_pack_encode(&f, 0x01, &p), RIG_ERR_ARG);
 	/* Decoding the all-zero reply gives the -3000.0 A a client must refuse (§3.1). */
 	frame_of("A5 01 90 08 00 00 00 00 00 00 00 00 3E", &f);
-	assert_int_equal(daly_pack_decode(&f, &p), RIG_OK);
+	assert_int_equal(rig_daly_pack_decode(&f, &p), RIG_OK);
 	assert_int_equal(p.current_mA, -3000000);
 }
 
@@ -219,12 +219,12 @@ static void frame_counts(void **state)
 	static const uint8_t ntc[][2] = { { 0, 0 }, { 1, 1 }, { 7, 1 }, { 8, 2 }, { 14, 2 }, { 21, 3 } };
 
 	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
-		assert_int_equal(daly_cell_frames_for(cells[i][0]), cells[i][1]);
+		assert_int_equal(rig_daly_cell_frames_for(cells[i][0]), cells[i][1]);
 	for (size_t i = 0; i < sizeof ntc / sizeof ntc[0]; i++)
-		assert_int_equal(daly_temp_frames_for(ntc[i][0]), ntc[i][1]);
+		assert_int_equal(rig_daly_temp_frames_for(ntc[i][0]), ntc[i][1]);
 }
 
-/* Captures of daly.md §7 that are not in the vector file, decoded and rebuilt. */
+/* Captures of docs/protocols/daly.md §7 that are not in the vector file, decoded and rebuilt. */
 static void more_captures_decode_and_rebuild(void **state)
 {
 	static const char *const frames_14s[] = {          /* §7.3, PC tool at 0x40, 14S: 5 frames */
@@ -256,7 +256,7 @@ static void more_captures_decode_and_rebuild(void **state)
 	for (size_t k = 0; k < 5; k++) {
 		assert_round_trip(frames_14s[k]);
 		frame_of(frames_14s[k], &f);
-		assert_int_equal(daly_cell_frame_decode(&f, &cf), RIG_OK);
+		assert_int_equal(rig_daly_cell_frame_decode(&f, &cf), RIG_OK);
 		assert_int_equal(cf.frame_no, k + 1);                  /* from 1, not 0 */
 		assert_memory_equal(cf.cell_mV, cells_14s + 3 * k, sizeof cf.cell_mV);
 		assert_int_equal(cf.reserved, 0x20);                   /* = 0x94 d7 of the same BMS */
@@ -264,31 +264,31 @@ static void more_captures_decode_and_rebuild(void **state)
 	for (size_t k = 0; k < sizeof others / sizeof others[0]; k++)
 		assert_round_trip(others[k]);
 	frame_of(others[0], &f);
-	assert_int_equal(daly_cell_range_decode(&f, &cr), RIG_OK);
+	assert_int_equal(rig_daly_cell_range_decode(&f, &cr), RIG_OK);
 	assert_int_equal(cr.max_cell_mV, 3784);
 	assert_int_equal(cr.max_cell_index, 5);
 	assert_int_equal(cr.min_cell_mV, 3740);
 	assert_int_equal(cr.min_cell_index, 9);
 	assert_int_equal(cr.reserved[0] << 8 | cr.reserved[1], 500);   /* the SOC, left over */
 	frame_of(others[2], &f);
-	assert_int_equal(daly_status_decode(&f, &st), RIG_OK);
+	assert_int_equal(rig_daly_status_decode(&f, &st), RIG_OK);
 	assert_int_equal(st.cell_count, 14);
 	assert_int_equal(st.ntc_count, 1);
 	assert_int_equal(st.dio, 0x02);
 	assert_int_equal(st.cycles, 0);
 	frame_of(others[3], &f);                                       /* discharge off, echoed */
-	assert_int_equal(daly_flag_decode(&f, &fl), RIG_OK);
+	assert_int_equal(rig_daly_flag_decode(&f, &fl), RIG_OK);
 	assert_int_equal(fl.value, 0);
 	frame_of(others[4], &f);                                       /* SOC low level 2 */
-	assert_int_equal(daly_faults_decode(&f, &x), RIG_OK);
+	assert_int_equal(rig_daly_faults_decode(&f, &x), RIG_OK);
 	assert_int_equal(x.bits[2], 0x80);
-	assert_int_equal(daly_faults_to_pack_prot(&x), 0);             /* no neutral bit for it */
+	assert_int_equal(rig_daly_faults_to_pack_prot(&x), 0);             /* no neutral bit for it */
 	frame_of(others[6], &f);                                       /* unused sensors as 0xFF */
-	assert_int_equal(daly_temp_frame_decode(&f, &tf), RIG_OK);
+	assert_int_equal(rig_daly_temp_frame_decode(&f, &tf), RIG_OK);
 	assert_int_equal(tf.temp_dK[0], 2891);
 	assert_int_equal(tf.temp_dK[6], 4881);
 	frame_of(others[7], &f);
-	assert_int_equal(daly_mos_decode(&f, &m), RIG_OK);
+	assert_int_equal(rig_daly_mos_decode(&f, &m), RIG_OK);
 	assert_int_equal(m.state, DALY_STATE_DISCHARGING);
 	assert_int_equal(m.remain_mAh, 256760);
 	assert_int_equal(m.life, 0x9E);
@@ -299,7 +299,7 @@ static void more_captures_decode_and_rebuild(void **state)
 	cJSON_Delete(o);
 }
 
-/* The 0x50-0x5F payloads quoted in daly.md §5 (diysolarforum 65439, ai-republic). */
+/* The 0x50-0x5F payloads quoted in docs/protocols/daly.md §5 (diysolarforum 65439, ai-republic). */
 static void settings_layouts(void **state)
 {
 	static const uint8_t rated[8] = { 0x00, 0x00, 0x75, 0x30, 0x00, 0x00, 0x0E, 0x10 };
@@ -318,42 +318,42 @@ static void settings_layouts(void **state)
 	struct daly_text8 t;
 
 	(void)state;
-	daly_frame_raw(&f, 0x01, DALY_CMD_RATED, rated);
-	assert_int_equal(daly_rated_decode(&f, &r), RIG_OK);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_RATED, rated);
+	assert_int_equal(rig_daly_rated_decode(&f, &r), RIG_OK);
 	assert_int_equal(r.rated_mAh, 30000);
 	assert_int_equal(r.nominal_cell_mV, 3600);
-	daly_frame_raw(&f, 0x01, DALY_CMD_LAYOUT, layout);
-	assert_int_equal(daly_layout_decode(&f, &l), RIG_OK);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_LAYOUT, layout);
+	assert_int_equal(rig_daly_layout_decode(&f, &l), RIG_OK);
 	assert_int_equal(l.boards, 1);
 	assert_int_equal(l.cells[0], 14);
 	assert_int_equal(l.ntc[0], 1);
-	daly_frame_raw(&f, 0x01, DALY_CMD_INFO, info);
-	assert_int_equal(daly_info_decode(&f, &i), RIG_OK);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_INFO, info);
+	assert_int_equal(rig_daly_info_decode(&f, &i), RIG_OK);
 	assert_int_equal(i.year, 2022);
 	assert_int_equal(i.month, 8);
 	assert_int_equal(i.day, 10);
 	assert_int_equal(i.sleep_s, 0xFFFF);
 	assert_int_equal(daly_frame_rebuild(&f, &g), RIG_OK);
 	assert_memory_equal(g.data, info, 8);
-	daly_frame_raw(&f, 0x01, DALY_CMD_BALANCE_CFG, bal);
-	assert_int_equal(daly_balance_cfg_decode(&f, &b), RIG_OK);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_BALANCE_CFG, bal);
+	assert_int_equal(rig_daly_balance_cfg_decode(&f, &b), RIG_OK);
 	assert_int_equal(b.start_mV, 3800);
 	assert_int_equal(b.delta_mV, 50);
 	/* 0x5B: 31200 = discharge 120 A, 29500 = charge 50 A (charge below 30000). */
-	daly_frame_raw(&f, 0x01, DALY_CMD_CURRENT_LIMITS, cur);
-	assert_int_equal(daly_current_limits_decode(&f, &c), RIG_OK);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_CURRENT_LIMITS, cur);
+	assert_int_equal(rig_daly_current_limits_decode(&f, &c), RIG_OK);
 	assert_int_equal(c.dsg_l1_mA, 120000);
 	assert_int_equal(c.dsg_l2_mA, 130000);
 	assert_int_equal(c.chg_l1_mA, -50000);
 	assert_int_equal(c.chg_l2_mA, -60000);
 	assert_int_equal(daly_frame_rebuild(&f, &g), RIG_OK);
 	assert_memory_equal(g.data, cur, 8);
-	assert_int_equal(daly_pack_limits_encode(&f, 0x01, &pl), RIG_OK);
+	assert_int_equal(rig_daly_pack_limits_encode(&f, 0x01, &pl), RIG_OK);
 	assert_int_equal(f.data[0] << 8 | f.data[1], 584);
 	pl.low_l2_mV = 7000000;
-	assert_int_equal(daly_pack_limits_encode(&f, 0x01, &pl), RIG_ERR_ARG);
-	daly_frame_raw(&f, 0x01, DALY_CMD_FIRMWARE, fw);
-	assert_int_equal(daly_text8_decode(&f, &t), RIG_OK);
+	assert_int_equal(rig_daly_pack_limits_encode(&f, 0x01, &pl), RIG_ERR_ARG);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_FIRMWARE, fw);
+	assert_int_equal(rig_daly_text8_decode(&f, &t), RIG_OK);
 	cJSON *o = daly_frame_json(&f);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "sw_version")), "20220810");
 	cJSON_Delete(o);
@@ -369,8 +369,8 @@ static void balance_and_alarm_bit_orders(void **state)
 
 	(void)state;
 	/* d(i) bit j = cell 8i+j+1: d0 bit 0 is cell 1, d3 bit 7 cell 32, d4 bit 0 cell 33. */
-	daly_frame_raw(&f, 0x01, DALY_CMD_BALANCE, bal);
-	assert_int_equal(daly_balance_decode(&f, &b), RIG_OK);
+	rig_daly_frame_raw(&f, 0x01, DALY_CMD_BALANCE, bal);
+	assert_int_equal(rig_daly_balance_decode(&f, &b), RIG_OK);
 	assert_int_equal(b.bal_lo, 0x80000001u);
 	assert_int_equal(b.bal_hi, 0x8001u);
 	assert_int_equal(daly_frame_rebuild(&f, &g), RIG_OK);
@@ -399,30 +399,30 @@ static void fault_table_both_ways(void **state)
 	(void)state;
 	/* Every neutral bit survives the way out and back; each is a level-2 (odd) bit or a fault. */
 	for (unsigned b = 0; b <= 12; b++) {
-		daly_faults_from_pack_prot(&x, 1u << b);
-		assert_int_equal(daly_faults_to_pack_prot(&x), 1u << b);
+		rig_daly_faults_from_pack_prot(&x, 1u << b);
+		assert_int_equal(rig_daly_faults_to_pack_prot(&x), 1u << b);
 		assert_int_equal(x.fault_code, 0);
 	}
-	daly_faults_from_pack_prot(&x, PACK_PROT_CELL_OV);
+	rig_daly_faults_from_pack_prot(&x, PACK_PROT_CELL_OV);
 	assert_int_equal(x.bits[0], 0x03);                   /* level 1 and level 2 */
-	daly_faults_from_pack_prot(&x, PACK_PROT_DSG_OC);
+	rig_daly_faults_from_pack_prot(&x, PACK_PROT_DSG_OC);
 	assert_int_equal(x.bits[2], 0x0C);
-	daly_faults_from_pack_prot(&x, PACK_PROT_SHORT);
+	rig_daly_faults_from_pack_prot(&x, PACK_PROT_SHORT);
 	assert_int_equal(x.bits[6], 0x04);
-	daly_faults_from_pack_prot(&x, PACK_PROT_SW_LOCK);
+	rig_daly_faults_from_pack_prot(&x, PACK_PROT_SW_LOCK);
 	assert_int_equal(x.bits[6], 0x10);
-	daly_faults_from_pack_prot(&x, PACK_PROT_AFE);
+	rig_daly_faults_from_pack_prot(&x, PACK_PROT_AFE);
 	assert_int_equal(x.bits[5], 0x01);                   /* the first row only */
-	daly_faults_from_pack_prot(&x, 0x1FFFu);
-	assert_int_equal(daly_faults_to_pack_prot(&x), 0x1FFFu);
+	rig_daly_faults_from_pack_prot(&x, 0x1FFFu);
+	assert_int_equal(rig_daly_faults_to_pack_prot(&x), 0x1FFFu);
 	/* Level-1 warnings alone are not protections. */
 	memset(&x, 0, sizeof x);
 	x.bits[0] = 0x55;
 	x.bits[1] = 0x55;
 	x.bits[2] = 0x55;
-	assert_int_equal(daly_faults_to_pack_prot(&x), 0);
+	assert_int_equal(rig_daly_faults_to_pack_prot(&x), 0);
 	x.bits[5] = 0x02;                                    /* cell acquisition dropped out */
-	assert_int_equal(daly_faults_to_pack_prot(&x), PACK_PROT_AFE);
+	assert_int_equal(rig_daly_faults_to_pack_prot(&x), PACK_PROT_AFE);
 }
 
 /* ---- the assembler -------------------------------------------------------------------------- */
@@ -438,11 +438,11 @@ static void feed(struct daly_rx *rx, struct got *g, const uint8_t *p, size_t n, 
 		size_t k = n < piece ? n : piece, used;
 
 		while (k) {
-			used = daly_rx_feed(rx, p, k, *now);
+			used = rig_daly_rx_feed(rx, p, k, *now);
 			p += used;
 			n -= used;
 			k -= used;
-			while (g->n < 32 && daly_rx_next(rx, &g->f[g->n]) == RIG_OK)
+			while (g->n < 32 && rig_daly_rx_next(rx, &g->f[g->n]) == RIG_OK)
 				g->n++;
 		}
 		*now += 1;
@@ -468,7 +468,7 @@ static void assembler_garbage_pieces_checksums(void **state)
 		struct got g = { .n = 0 };
 		uint32_t now = 0;
 
-		daly_rx_init(&rx, 0);
+		rig_daly_rx_init(&rx, 0);
 		feed(&rx, &g, w, n, piece, &now);
 		assert_int_equal(g.n, 2);
 		assert_int_equal(g.f[0].cmd, 0x90);
@@ -488,23 +488,23 @@ static void assembler_drops_a_stalled_partial_frame(void **state)
 	struct daly_frame f;
 
 	(void)state;
-	daly_rx_init(&rx, 50);
-	assert_int_equal(daly_rx_feed(&rx, w, 6, 1000), 6);
-	assert_int_equal(daly_rx_next(&rx, &f), RIG_MORE);
+	rig_daly_rx_init(&rx, 50);
+	assert_int_equal(rig_daly_rx_feed(&rx, w, 6, 1000), 6);
+	assert_int_equal(rig_daly_rx_next(&rx, &f), RIG_MORE);
 	/* The tail comes 51 ms later: a different frame's tail, so the head is dropped. */
-	assert_int_equal(daly_rx_feed(&rx, w + 6, n - 6, 1051), n - 6);
-	assert_int_equal(daly_rx_next(&rx, &f), RIG_MORE);
+	assert_int_equal(rig_daly_rx_feed(&rx, w + 6, n - 6, 1051), n - 6);
+	assert_int_equal(rig_daly_rx_next(&rx, &f), RIG_MORE);
 	assert_int_equal(rx.b.skipped_bytes, n);
 	/* Within the gap it joins up. */
-	daly_rx_reset(&rx);
-	assert_int_equal(daly_rx_feed(&rx, w, 6, 2000), 6);
-	assert_int_equal(daly_rx_feed(&rx, w + 6, n - 6, 2050), n - 6);
-	assert_int_equal(daly_rx_next(&rx, &f), RIG_OK);
+	rig_daly_rx_reset(&rx);
+	assert_int_equal(rig_daly_rx_feed(&rx, w, 6, 2000), 6);
+	assert_int_equal(rig_daly_rx_feed(&rx, w + 6, n - 6, 2050), n - 6);
+	assert_int_equal(rig_daly_rx_next(&rx, &f), RIG_OK);
 	assert_int_equal(f.cmd, 0x97);
 	/* feed never takes more than the buffer holds. */
-	daly_rx_init(&rx, 0);
-	assert_int_equal(daly_rx_feed(&rx, w, 5, 0), 5);
-	assert_int_equal(daly_rx_feed(&rx, w, n, 0), DALY_FRAME_LEN - 5);
+	rig_daly_rx_init(&rx, 0);
+	assert_int_equal(rig_daly_rx_feed(&rx, w, 5, 0), 5);
+	assert_int_equal(rig_daly_rx_feed(&rx, w, n, 0), DALY_FRAME_LEN - 5);
 }
 
 /* python-daly-bms tests/test_bluetooth.py@1ee4498: a 16-frame BLE 0x95 answer in which frames
@@ -530,13 +530,13 @@ static void assembler_on_the_corrupted_ble_burst(void **state)
 
 	(void)state;
 	assert_int_equal(n, 200);
-	daly_rx_init(&rx, 0);
+	rig_daly_rx_init(&rx, 0);
 	feed(&rx, &g, w, n, 20, &now);                       /* BLE notifications of 20 bytes */
 	assert_int_equal(g.n, 12);                           /* frames 1-11 and 15 */
 	for (size_t i = 0; i < g.n; i++) {
 		struct daly_cell_frame cf;
 
-		assert_int_equal(daly_cell_frame_decode(&g.f[i], &cf), RIG_OK);
+		assert_int_equal(rig_daly_cell_frame_decode(&g.f[i], &cf), RIG_OK);
 		assert_int_equal(cf.frame_no, i < 11 ? i + 1 : 15);
 		assert_int_equal(cf.reserved, 0x9B);
 		memcpy(got_cells + 3 * (cf.frame_no - 1), cf.cell_mV, sizeof cf.cell_mV);

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/daly_json.h"
-#include "bmsrig/jbd_settings.h"
-#include "bmsrig/daly_personality.h"
+#include "bmsrig/sim/daly_json.h"
+#include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/daly_personality.h"
 #include "fake_io.h"
 
 struct rig {
@@ -45,7 +45,7 @@ static unsigned ask(struct rig *r, uint8_t host, uint8_t cmd)
 	struct daly_frame req;
 
 	r->now_ms += 200;
-	daly_request_read(&req, host, cmd, 0x00);
+	rig_daly_request_read(&req, host, cmd, 0x00);
 	daly_personality_handle(&r->p, &req, r->now_ms, &r->a);
 	return r->a.count;
 }
@@ -71,7 +71,7 @@ static void assert_wire(const struct daly_frame *f, const char *hex)
 	uint8_t want[DALY_FRAME_LEN + 2], out[DALY_FRAME_LEN];
 	size_t n = hex_to_bytes(hex, want, sizeof want), len = 0;
 
-	assert_int_equal(daly_frame_encode(f, out, sizeof out, &len), RIG_OK);
+	assert_int_equal(rig_daly_frame_encode(f, out, sizeof out, &len), RIG_OK);
 	assert_int_equal(len, n);
 	assert_memory_equal(out, want, n);
 }
@@ -91,7 +91,7 @@ static void addressing(void **state)
 	assert_int_equal(ask(&r, 0x41, DALY_CMD_PACK), 0);
 	assert_int_equal(ask(&r, 0x20, DALY_CMD_PACK), 0);
 	/* Another BMS's reply on the line is not a request. */
-	daly_frame_raw(&reply, 0x01, DALY_CMD_PACK, (const uint8_t[8]){ 0 });
+	rig_daly_frame_raw(&reply, 0x01, DALY_CMD_PACK, (const uint8_t[8]){ 0 });
 	daly_personality_handle(&r.p, &reply, 5000, &r.a);
 	assert_int_equal(r.a.kind, DALY_ANSWER_NONE);
 	/* Board 2 on a bus: 0x41 only, answers as 0x02; board 1's requests and 0x80 get silence. */
@@ -112,7 +112,7 @@ static void addressing(void **state)
 		assert_int_equal(ask(&r, 0x40, silent[i]), 0);
 	/* Fill bytes of a read do not matter (0xAA, dbus-serialbattery). */
 	struct daly_frame req;
-	daly_request_read(&req, 0x40, DALY_CMD_STATUS, 0xAA);
+	rig_daly_request_read(&req, 0x40, DALY_CMD_STATUS, 0xAA);
 	assert_int_equal(ask_frame(&r, &req), 1);
 }
 
@@ -128,23 +128,23 @@ static void pack_mos_status_values(void **state)
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 1);
 	assert_int_equal(r.a.truth_parts, TRUTH_PACK);
 	assert_int_equal(r.a.delay_ms, 60);
-	assert_int_equal(daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
+	assert_int_equal(rig_daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
 	assert_in_range(p.pack_mV, r.b.meas.pack_mV - 50, r.b.meas.pack_mV + 50);
 	assert_int_equal(p.current_mA, -12300);
 	assert_int_equal(p.soc_permille, 500);
 	assert_int_equal(p.gather_mV, 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_MOS), 1);
-	assert_int_equal(daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
+	assert_int_equal(rig_daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
 	assert_int_equal(m.state, DALY_STATE_DISCHARGING);
 	assert_int_equal(m.chg_fet, 1);
 	assert_int_equal(m.dsg_fet, 1);
 	assert_int_equal(m.remain_mAh, bms_remain_mAh(&r.b));
 	uint8_t life = m.life;
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_MOS), 1);
-	assert_int_equal(daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
+	assert_int_equal(rig_daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
 	assert_int_equal(m.life, (uint8_t)(life + 1));      /* the heartbeat rolls */
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_STATUS), 1);
-	assert_int_equal(daly_status_decode(&r.a.frame[0], &s), RIG_OK);
+	assert_int_equal(rig_daly_status_decode(&r.a.frame[0], &s), RIG_OK);
 	assert_int_equal(s.cell_count, 4);
 	assert_int_equal(s.ntc_count, 2);
 	assert_int_equal(s.load, 1);
@@ -153,19 +153,19 @@ static void pack_mos_status_values(void **state)
 	/* Inverted firmware: 0x90 flips, 0x93 still tells the truth. */
 	quirk(&r, "current_sign", "inverted");
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 1);
-	assert_int_equal(daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
+	assert_int_equal(rig_daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
 	assert_int_equal(p.current_mA, 12300);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_MOS), 1);
-	assert_int_equal(daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
+	assert_int_equal(rig_daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
 	assert_int_equal(m.state, DALY_STATE_DISCHARGING);
 	/* The dead band: 0.6 A under the default 1 A reads 0 and idle. */
 	rig_make(&r, 4, 0, 0.6);
 	assert_int_equal(r.b.sensor.current_deadband_mA, 1000);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 1);
-	assert_int_equal(daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
+	assert_int_equal(rig_daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
 	assert_int_equal(p.current_mA, 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_MOS), 1);
-	assert_int_equal(daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
+	assert_int_equal(rig_daly_mos_decode(&r.a.frame[0], &m), RIG_OK);
 	assert_int_equal(m.state, DALY_STATE_IDLE);
 }
 
@@ -181,10 +181,10 @@ static void stale_reserved_bytes(void **state)
 	(void)state;
 	rig_make(&r, 4, 0, 0.0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 1);
-	assert_int_equal(daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
+	assert_int_equal(rig_daly_pack_decode(&r.a.frame[0], &p), RIG_OK);
 	/* 0x91 d6..d7 = the SOC of the 0x90 before it (thread 21898: 01 F4 after 50.0 %). */
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_RANGE), 1);
-	assert_int_equal(daly_cell_range_decode(&r.a.frame[0], &cr), RIG_OK);
+	assert_int_equal(rig_daly_cell_range_decode(&r.a.frame[0], &cr), RIG_OK);
 	assert_int_equal(cr.reserved[0] << 8 | cr.reserved[1], p.soc_permille);
 	assert_int_equal(cr.max_cell_mV, r.b.meas.cell_mV[cr.max_cell_index - 1]);
 	assert_int_equal(cr.min_cell_mV, r.b.meas.cell_mV[cr.min_cell_index - 1]);
@@ -195,9 +195,9 @@ static void stale_reserved_bytes(void **state)
 	/* The 0xD9 echo carries the previous frame's d1..d7 (python-daly-bms #3). */
 	uint8_t prev[8];
 	memcpy(prev, r.a.frame[0].data, 8);
-	daly_request_fet(&req, 0x40, DALY_CMD_DSG_FET, 1);
+	rig_daly_request_fet(&req, 0x40, DALY_CMD_DSG_FET, 1);
 	(void)ask_frame(&r, &req);
-	assert_int_equal(daly_flag_decode(&r.a.frame[0], &fl), RIG_OK);
+	assert_int_equal(rig_daly_flag_decode(&r.a.frame[0], &fl), RIG_OK);
 	assert_int_equal(fl.value, 1);
 	assert_memory_equal(fl.reserved, prev + 1, 7);
 	/* Off: all reserved bytes zero. */
@@ -216,12 +216,12 @@ static void cell_and_temperature_frames(void **state)
 	(void)state;
 	rig_make(&r, 4, 0, 0.0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_STATUS), 1);
-	assert_int_equal(daly_status_decode(&r.a.frame[0], &s), RIG_OK);
+	assert_int_equal(rig_daly_status_decode(&r.a.frame[0], &s), RIG_OK);
 	/* 4 cells: ceil(4/3) = 2 frames numbered 1, 2; d7 carries 0x94's d7 along. */
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELLS), 2);
 	assert_int_equal(r.a.truth_parts, TRUTH_CELLS);
 	for (unsigned k = 0; k < 2; k++) {
-		assert_int_equal(daly_cell_frame_decode(&r.a.frame[k], &cf), RIG_OK);
+		assert_int_equal(rig_daly_cell_frame_decode(&r.a.frame[k], &cf), RIG_OK);
 		assert_int_equal(cf.frame_no, k + 1);
 		assert_int_equal(cf.reserved, s.reserved);
 		assert_int_equal(cf.cell_mV[0], r.b.meas.cell_mV[3 * k]);
@@ -231,7 +231,7 @@ static void cell_and_temperature_frames(void **state)
 	assert_int_equal(cf.cell_mV[2], r.b.meas.cell_mV[2]);
 	quirk(&r, "stale_reserved", "0");
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELLS), 2);
-	assert_int_equal(daly_cell_frame_decode(&r.a.frame[1], &cf), RIG_OK);
+	assert_int_equal(rig_daly_cell_frame_decode(&r.a.frame[1], &cf), RIG_OK);
 	assert_int_equal(cf.cell_mV[1], 0);
 	assert_int_equal(cf.cell_mV[2], 0);
 	/* 15 cells: exactly 5 frames, the count maland16's floor(n/3)+1 gets wrong. */
@@ -243,7 +243,7 @@ static void cell_and_temperature_frames(void **state)
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELLS), 2);
 	assert_int_equal(ask(&r, 0x80, DALY_CMD_CELLS), 16);
 	for (unsigned k = 0; k < 16; k++) {
-		assert_int_equal(daly_cell_frame_decode(&r.a.frame[k], &cf), RIG_OK);
+		assert_int_equal(rig_daly_cell_frame_decode(&r.a.frame[k], &cf), RIG_OK);
 		assert_int_equal(cf.frame_no, k + 1);
 		if (k >= 2)
 			assert_int_equal(cf.cell_mV[0] | cf.cell_mV[1] | cf.cell_mV[2], 0);
@@ -251,7 +251,7 @@ static void cell_and_temperature_frames(void **state)
 	/* 2 NTCs: one frame plus the extra all-zero frame every capture shows. */
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_TEMPS), 2);
 	assert_int_equal(r.a.truth_parts, TRUTH_TEMPS);
-	assert_int_equal(daly_temp_frame_decode(&r.a.frame[0], &tf), RIG_OK);
+	assert_int_equal(rig_daly_temp_frame_decode(&r.a.frame[0], &tf), RIG_OK);
 	assert_int_equal(tf.frame_no, 1);
 	assert_in_range(tf.temp_dK[0], r.b.meas.probe_dK[0] - 5, r.b.meas.probe_dK[0] + 5);
 	assert_int_equal(tf.temp_dK[2], 2331);             /* no sensor: raw 0 */
@@ -272,14 +272,14 @@ static void balance_and_faults(void **state)
 	r.b.bal_mask = 0x19;
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_BALANCE), 1);
 	assert_int_equal(r.a.frame[0].data[0], 0x09);
-	assert_int_equal(daly_balance_decode(&r.a.frame[0], &b), RIG_OK);
+	assert_int_equal(rig_daly_balance_decode(&r.a.frame[0], &b), RIG_OK);
 	assert_int_equal(b.bal_lo, 0x09);
 	/* Protections as level 1 + level 2 pairs; fault code 0. */
 	r.b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_DSG_OC;
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FAULTS), 1);
 	assert_wire(&r.a.frame[0], "A5 01 98 08 03 00 0C 00 00 00 00 00 55");
-	assert_int_equal(daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
-	assert_int_equal(daly_faults_to_pack_prot(&x), PACK_PROT_CELL_OV | PACK_PROT_DSG_OC);
+	assert_int_equal(rig_daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
+	assert_int_equal(rig_daly_faults_to_pack_prot(&x), PACK_PROT_CELL_OV | PACK_PROT_DSG_OC);
 }
 
 static void writes(void **state)
@@ -293,19 +293,19 @@ static void writes(void **state)
 	(void)state;
 	rig_make(&r, 4, 0, 0.0);
 	/* 0xDA charge off, 0xD9 discharge off, then on again; each reply echoes d0. */
-	daly_request_fet(&req, 0x40, DALY_CMD_CHG_FET, 0);
+	rig_daly_request_fet(&req, 0x40, DALY_CMD_CHG_FET, 0);
 	(void)ask_frame(&r, &req);
 	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_CHG_OFF);
-	assert_int_equal(daly_flag_decode(&r.a.frame[0], &fl), RIG_OK);
+	assert_int_equal(rig_daly_flag_decode(&r.a.frame[0], &fl), RIG_OK);
 	assert_int_equal(fl.value, 0);
-	daly_request_fet(&req, 0x40, DALY_CMD_DSG_FET, 0);
+	rig_daly_request_fet(&req, 0x40, DALY_CMD_DSG_FET, 0);
 	(void)ask_frame(&r, &req);
 	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
 	assert_int_equal(r.b.fet, 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FAULTS), 1);
-	assert_int_equal(daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
-	assert_int_equal(daly_faults_to_pack_prot(&x), PACK_PROT_SW_LOCK);
-	daly_request_fet(&req, 0x40, DALY_CMD_CHG_FET, 1);
+	assert_int_equal(rig_daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
+	assert_int_equal(rig_daly_faults_to_pack_prot(&x), PACK_PROT_SW_LOCK);
+	rig_daly_request_fet(&req, 0x40, DALY_CMD_CHG_FET, 1);
 	(void)ask_frame(&r, &req);
 	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
 	/* d0 other than 0/1 changes nothing, and is echoed. */
@@ -314,13 +314,13 @@ static void writes(void **state)
 	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
 	assert_int_equal(r.a.frame[0].data[0], 7);
 	/* 0x21 (diysolarforum 52016): 30.0 % of 100 Ah; reply d0 = 1. */
-	assert_int_equal(daly_soc_set_encode(&req, 0x40, &s), RIG_OK);
+	assert_int_equal(rig_daly_soc_set_encode(&req, 0x40, &s), RIG_OK);
 	(void)ask_frame(&r, &req);
 	assert_int_equal(bms_remain_mAh(&r.b), 30000);
 	assert_int_equal(r.a.frame[0].cmd, DALY_CMD_SOC_SET);
 	assert_int_equal(r.a.frame[0].data[0], 1);
 	s.soc_permille = 1001;
-	assert_int_equal(daly_soc_set_encode(&req, 0x40, &s), RIG_OK);
+	assert_int_equal(rig_daly_soc_set_encode(&req, 0x40, &s), RIG_OK);
 	(void)ask_frame(&r, &req);
 	assert_int_equal(r.a.frame[0].data[0], 0);
 	assert_int_equal(bms_remain_mAh(&r.b), 30000);
@@ -370,20 +370,20 @@ static void sleep_echo_zero_and_wake(void **state)
 	daly_personality_tick(&r.p, 3000000);
 	assert_int_equal(r.p.asleep, 1);
 	/* Asleep: the request comes back 3 ms later, byte for byte. */
-	daly_request_read(&req, 0x40, DALY_CMD_PACK, 0xAA);
+	rig_daly_request_read(&req, 0x40, DALY_CMD_PACK, 0xAA);
 	daly_personality_handle(&r.p, &req, 3000100, &r.a);
 	assert_int_equal(r.a.kind, DALY_ANSWER_ECHO);
 	assert_int_equal(r.a.delay_ms, 3);
 	assert_wire(&r.a.frame[0], "A5 40 90 08 AA AA AA AA AA AA AA AA CD");
 	assert_int_equal(r.p.asleep, 1);                     /* wake_on=current: still asleep */
 	/* Not addressed: not even an echo. */
-	daly_request_read(&req, 0x41, DALY_CMD_PACK, 0);
+	rig_daly_request_read(&req, 0x41, DALY_CMD_PACK, 0);
 	daly_personality_handle(&r.p, &req, 3000200, &r.a);
 	assert_int_equal(r.a.kind, DALY_ANSWER_NONE);
 	/* No echo, zero frames: the all-zero reply of the stale adapter. */
 	quirk(&r, "echo", "0");
 	quirk(&r, "zero_frames", "1");
-	daly_request_read(&req, 0x40, DALY_CMD_PACK, 0);
+	rig_daly_request_read(&req, 0x40, DALY_CMD_PACK, 0);
 	daly_personality_handle(&r.p, &req, 3000300, &r.a);
 	assert_int_equal(r.a.kind, DALY_ANSWER_FRAMES);
 	assert_wire(&r.a.frame[0], "A5 01 90 08 00 00 00 00 00 00 00 00 3E");
@@ -449,16 +449,16 @@ static void settings_from_registers(void **state)
 	(void)state;
 	rig_make(&r, 4, 0, 0.0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_RATED), 1);
-	assert_int_equal(daly_rated_decode(&r.a.frame[0], &ra), RIG_OK);
+	assert_int_equal(rig_daly_rated_decode(&r.a.frame[0], &ra), RIG_OK);
 	assert_int_equal(ra.rated_mAh, 100000);
 	assert_int_equal(ra.nominal_cell_mV, 3200);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_LAYOUT), 1);
-	assert_int_equal(daly_layout_decode(&r.a.frame[0], &la), RIG_OK);
+	assert_int_equal(rig_daly_layout_decode(&r.a.frame[0], &la), RIG_OK);
 	assert_int_equal(la.boards, 1);
 	assert_int_equal(la.cells[0], 4);
 	assert_int_equal(la.ntc[0], 2);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_INFO), 1);
-	assert_int_equal(daly_info_decode(&r.a.frame[0], &in), RIG_OK);
+	assert_int_equal(rig_daly_info_decode(&r.a.frame[0], &in), RIG_OK);
 	assert_int_equal(in.battery_type, 0);
 	assert_int_equal(in.year, 2024);
 	assert_int_equal(in.month, 3);
@@ -466,41 +466,41 @@ static void settings_from_registers(void **state)
 	assert_int_equal(in.sleep_s, 3000);
 	quirk(&r, "sleep_after_s", "0");
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_INFO), 1);
-	assert_int_equal(daly_info_decode(&r.a.frame[0], &in), RIG_OK);
+	assert_int_equal(rig_daly_info_decode(&r.a.frame[0], &in), RIG_OK);
 	assert_int_equal(in.sleep_s, 0xFFFF);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
-	assert_int_equal(daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
+	assert_int_equal(rig_daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.high_l2_mV, 3650);
 	assert_int_equal(cl.high_l1_mV, 3550);
 	assert_int_equal(cl.low_l2_mV, 2500);
 	assert_int_equal(cl.low_l1_mV, 2700);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK_LIMITS), 1);
-	assert_int_equal(daly_pack_limits_decode(&r.a.frame[0], &pl), RIG_OK);
+	assert_int_equal(rig_daly_pack_limits_decode(&r.a.frame[0], &pl), RIG_OK);
 	assert_int_equal(pl.high_l2_mV, 14600);            /* 4 x 3650 */
 	assert_int_equal(pl.low_l2_mV, 10000);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CURRENT_LIMITS), 1);
-	assert_int_equal(daly_current_limits_decode(&r.a.frame[0], &cu), RIG_OK);
+	assert_int_equal(rig_daly_current_limits_decode(&r.a.frame[0], &cu), RIG_OK);
 	assert_int_equal(cu.dsg_l2_mA, 100000);            /* 1 C both ways, Daly's signs */
 	assert_int_equal(cu.chg_l2_mA, -100000);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_BALANCE_CFG), 1);
-	assert_int_equal(daly_balance_cfg_decode(&r.a.frame[0], &bc), RIG_OK);
+	assert_int_equal(rig_daly_balance_cfg_decode(&r.a.frame[0], &bc), RIG_OK);
 	assert_int_equal(bc.start_mV, 3400);
 	assert_int_equal(bc.delta_mV, 15);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_TOTALS), 1);
-	assert_int_equal(daly_totals_decode(&r.a.frame[0], &to), RIG_OK);
+	assert_int_equal(rig_daly_totals_decode(&r.a.frame[0], &to), RIG_OK);
 	assert_int_equal(to.discharge_Ah, 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FIRMWARE), 1);
-	assert_int_equal(daly_text8_decode(&r.a.frame[0], &fw), RIG_OK);
+	assert_int_equal(rig_daly_text8_decode(&r.a.frame[0], &fw), RIG_OK);
 	assert_memory_equal(fw.text, "20220810", 8);
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "DALY-16S-0042", 13), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CODE), 5);
-	assert_int_equal(daly_code_frame_decode(&r.a.frame[1], &co), RIG_OK);
+	assert_int_equal(rig_daly_code_frame_decode(&r.a.frame[1], &co), RIG_OK);
 	assert_int_equal(co.frame_no, 2);
 	assert_memory_equal(co.text, "S-0042\0", 7);
 	/* Settings follow the registers at once. */
 	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
-	assert_int_equal(daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
+	assert_int_equal(rig_daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.high_l2_mV, 3600);
 }
 
@@ -520,15 +520,15 @@ static void limits_report_the_neutral_settings(void **state)
 	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CHG_OC, 21000), RIG_OK);
 	assert_int_equal(bms_setting_set(&r.b, BMS_SET_BALANCE_DELTA, 23), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
-	assert_int_equal(daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
+	assert_int_equal(rig_daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.low_l2_mV, 2610);
 	assert_int_equal(cl.high_l1_mV, 3520);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CURRENT_LIMITS), 1);
-	assert_int_equal(daly_current_limits_decode(&r.a.frame[0], &il), RIG_OK);
+	assert_int_equal(rig_daly_current_limits_decode(&r.a.frame[0], &il), RIG_OK);
 	assert_int_equal(il.dsg_l2_mA, 45000);          /* discharge positive on Daly's wire */
 	assert_int_equal(il.chg_l2_mA, -21000);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_BALANCE_CFG), 1);
-	assert_int_equal(daly_balance_cfg_decode(&r.a.frame[0], &bc), RIG_OK);
+	assert_int_equal(rig_daly_balance_cfg_decode(&r.a.frame[0], &bc), RIG_OK);
 	assert_int_equal(bc.delta_mV, 23);
 }
 

@@ -1,5 +1,5 @@
 /*
- * Every golden vector of tests/vectors/daly.json (real captures, shared/vectors/README.md):
+ * Every golden vector of tests/vectors/daly.json (real captures, docs/vectors.md):
  * each frame parses, the decoded-frame JSON (daly_answer_json for a list of frames) carries
  * every key of `expect` with an equal value, and decoding each frame into its typed struct and
  * encoding again gives the captured bytes back. One cmocka test per vector, named by its id,
@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "bmsrig/daly.h"
-#include "bmsrig/daly_json.h"
+#include "bmsrig/core/daly.h"
+#include "bmsrig/sim/daly_json.h"
 #include "vectors.h"
 
-/* The vectors of shared/vectors/daly.json when this test was written: a file that loses
+/* The vectors of tests/vectors/daly.json when this test was written: a file that loses
  * some must fail here, not shrink the test silently. */
 #define DALY_VECTORS_KNOWN 24u
 
@@ -30,9 +30,9 @@ static int rebuilds(const char *id, const struct daly_frame *f, const uint8_t *w
 	uint8_t out[DALY_FRAME_LEN];
 	size_t len = 0;
 	rig_rc rc = daly_frame_rebuild(f, &g);
-	rig_rc enc = rc == RIG_OK ? daly_frame_encode(&g, out, sizeof out, &len) : rc;
+	rig_rc enc = rc == RIG_OK ? rig_daly_frame_encode(&g, out, sizeof out, &len) : rc;
 
-	return vector_rebuilt(id, rc, "daly_frame_encode", enc, wire, DALY_FRAME_LEN, out, len);
+	return vector_rebuilt(id, rc, "rig_daly_frame_encode", enc, wire, DALY_FRAME_LEN, out, len);
 }
 
 static void test_vector(void **state)
@@ -56,9 +56,9 @@ static void test_vector(void **state)
 		if (!s || count == DALY_CELL_FRAMES_MAX)
 			fail_msg("%s: a \"hex\" entry is not a string, or there are too many", id);
 		n = vector_hex(id, s, wire[count], sizeof wire[count]);
-		rc = daly_frame_parse(wire[count], n, &f[count]);
+		rc = rig_daly_frame_parse(wire[count], n, &f[count]);
 		if (rc != RIG_OK)
-			fail_msg("%s: frame %zu: daly_frame_parse: %s", id, count + 1, rig_rc_str(rc));
+			fail_msg("%s: frame %zu: rig_daly_frame_parse: %s", id, count + 1, rig_rc_str(rc));
 		count++;
 	}
 	if (count == 0)

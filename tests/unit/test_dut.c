@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/dut.h"
+#include "bmsrig/hil/dut.h"
 
 static void kinds_and_options(void **state)
 {
@@ -29,8 +29,8 @@ static void kinds_and_options(void **state)
 	assert_int_equal(dut_spec_parse(&d, "serial:/dev/ttyUSB0,console=/dev/ttyUSB1,relay=dcd,reset=rts,"
 	                                "banner=HELLO,banner_ms=0,console_baud=230400", err, sizeof err), RIG_OK);
 	assert_string_equal(d.console, "/dev/ttyUSB1");
-	assert_int_equal(d.relay_line, RIG_LINE_DCD);
-	assert_int_equal(d.reset_line, RIG_LINE_RTS);
+	assert_int_equal(d.relay_line, HOST_LINE_DCD);
+	assert_int_equal(d.reset_line, HOST_LINE_RTS);
 	assert_string_equal(d.banner, "HELLO");
 	assert_int_equal(d.banner_ms, 0);
 	assert_int_equal(d.console_baud, 230400);

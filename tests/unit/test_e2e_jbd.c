@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/jbd.h"
-#include "bmsrig/serial.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/lib/serial.h"
 #include "fake_io.h"
 
 extern char **environ;
@@ -25,7 +25,7 @@ extern char **environ;
 struct e2e {
 	char dir[64], link[96], state[96];
 	pid_t pid;
-	struct rig_serial *port;
+	struct host_serial *port;
 };
 
 static const char *bin(void)
@@ -55,14 +55,14 @@ static void start_sim(struct e2e *e)
 	assert_int_equal(posix_spawn(&e->pid, path, NULL, NULL, argv, environ), 0);
 	for (i = 0; i < 100 && lstat(e->link, &st) != 0; i++)
 		sleep_ms(20);
-	assert_int_equal(rig_serial_open(&e->port, e->link, 9600, err, sizeof err), RIG_OK);
+	assert_int_equal(host_serial_open(&e->port, e->link, 9600, err, sizeof err), RIG_OK);
 }
 
 static void stop_sim(struct e2e *e)
 {
 	int status;
 
-	rig_serial_close(e->port);
+	host_serial_close(e->port);
 	e->port = NULL;
 	kill(e->pid, SIGTERM);
 	assert_int_equal(waitpid(e->pid, &status, 0), e->pid);
@@ -105,18 +105,18 @@ static size_t transact(struct e2e *e, const struct jbd_frame *req, uint8_t *wire
 	struct jbd_rx rx;
 	int waited;
 
-	jbd_rx_init(&rx, 0);
-	assert_int_equal(jbd_frame_encode(req, out, sizeof out, &n), RIG_OK);
-	rig_serial_flush_input(e->port);
-	assert_int_equal(rig_serial_write(e->port, out, (uint16_t)n), (int32_t)n);
+	rig_jbd_rx_init(&rx, 0);
+	assert_int_equal(rig_jbd_frame_encode(req, out, sizeof out, &n), RIG_OK);
+	host_serial_flush_input(e->port);
+	assert_int_equal(host_serial_write(e->port, out, (uint16_t)n), (int32_t)n);
 	for (waited = 0; waited < 1000; waited += 2) {
 		uint8_t buf[64];
-		int32_t got = rig_serial_read(e->port, buf, sizeof buf);
+		int32_t got = host_serial_read(e->port, buf, sizeof buf);
 
 		if (got > 0)
-			jbd_rx_feed(&rx, buf, (size_t)got, 0);
-		if (jbd_rx_next(&rx, reply) == RIG_OK) {
-			assert_int_equal(jbd_frame_encode(reply, wire, cap, &n), RIG_OK);
+			rig_jbd_rx_feed(&rx, buf, (size_t)got, 0);
+		if (rig_jbd_rx_next(&rx, reply) == RIG_OK) {
+			assert_int_equal(rig_jbd_frame_encode(reply, wire, cap, &n), RIG_OK);
 			return n;
 		}
 		sleep_ms(2);
@@ -143,32 +143,32 @@ static void reads_and_errors_are_byte_exact(void **state)
 	struct jbd_cells c;
 	uint8_t wire[JBD_FRAME_MAX];
 
-	jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_basic_decode(&reply, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&reply, &b), RIG_OK);
 	assert_int_equal(b.cell_count, 4);
 	assert_int_equal(b.ntc_count, 2);
 	assert_int_equal(b.fet, 3);
-	jbd_request_read(&req, JBD_REG_CELLS);
+	rig_jbd_request_read(&req, JBD_REG_CELLS);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_cells_decode(&reply, &c), RIG_OK);
+	assert_int_equal(rig_jbd_cells_decode(&reply, &c), RIG_OK);
 	assert_int_equal(c.count, 4);
 	/* Settings outside factory mode: refused exactly like the V1.3 board captured (F10). */
-	jbd_request_read(&req, 0x24);
+	rig_jbd_request_read(&req, 0x24);
 	assert_reply_hex(e, &req, "DD 24 81 00 FF 7F 77");
-	/* A register the firmware lacks (jbd.md §2.4). */
-	jbd_request_read(&req, 0xE3);
+	/* A register the firmware lacks (docs/protocols/jbd.md §2.4). */
+	rig_jbd_request_read(&req, 0xE3);
 	assert_reply_hex(e, &req, "DD E3 80 00 FF 80 77");   /* jbd_err_reset_0x80 */
 	/* A frame with a bad checksum gets silence, and the next good one an answer. */
 	{
 		static const uint8_t bad[] = { 0xDD, 0xA5, 0x03, 0x00, 0xFF, 0xFC, 0x77 };
 		uint8_t buf[64];
 
-		assert_int_equal(rig_serial_write(e->port, bad, sizeof bad), (int32_t)sizeof bad);
+		assert_int_equal(host_serial_write(e->port, bad, sizeof bad), (int32_t)sizeof bad);
 		sleep_ms(200);
-		assert_int_equal(rig_serial_read(e->port, buf, sizeof buf), 0);
+		assert_int_equal(host_serial_read(e->port, buf, sizeof buf), 0);
 	}
-	jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
 }
 
@@ -179,21 +179,21 @@ static void mosfet_mask_shows_in_basic_info(void **state)
 	struct jbd_basic b;
 	uint8_t wire[JBD_FRAME_MAX];
 
-	jbd_request_mosfet(&req, JBD_MOSFET_CHG_OFF);
+	rig_jbd_request_mosfet(&req, JBD_MOSFET_CHG_OFF);
 	assert_reply_hex(e, &req, "DD E1 00 00 00 00 77");   /* jbd_ack_fet */
 	sleep_ms(250);   /* one BMS step */
-	jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_basic_decode(&reply, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&reply, &b), RIG_OK);
 	assert_int_equal(b.fet, 0x02);              /* F9 capture: charge off */
 	assert_int_equal(b.prot_raw, 0x1000);       /* software lock */
-	jbd_request_mosfet(&req, 0);
+	rig_jbd_request_mosfet(&req, 0);
 	assert_reply_hex(e, &req, "DD E1 00 00 00 00 77");
 	sleep_ms(250);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_basic_decode(&reply, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&reply, &b), RIG_OK);
 	assert_int_equal(b.fet, 0x03);
 	assert_int_equal(b.prot_raw, 0);
 }
@@ -205,47 +205,47 @@ static void settings_survive_exit_and_save_and_a_restart(void **state)
 	uint8_t wire[JBD_FRAME_MAX];
 	uint16_t v;
 
-	jbd_request_factory_enter(&req);
+	rig_jbd_request_factory_enter(&req);
 	assert_reply_hex(e, &req, "DD 00 00 00 00 00 77");   /* jbd_ack_enter_factory */
-	jbd_request_read(&req, 0x24);
+	rig_jbd_request_read(&req, 0x24);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_register_decode(&reply, &v), RIG_OK);
+	assert_int_equal(rig_jbd_register_decode(&reply, &v), RIG_OK);
 	assert_int_equal(v, 3650);
-	jbd_request_write_u16(&req, 0x24, 3600);
+	rig_jbd_request_write_u16(&req, 0x24, 3600);
 	assert_reply_hex(e, &req, "DD 24 00 00 00 00 77");
-	jbd_request_factory_exit(&req, 1);
+	rig_jbd_request_factory_exit(&req, 1);
 	assert_reply_hex(e, &req, "DD 01 00 00 00 00 77");
 	assert_int_equal(access(e->state, R_OK), 0);
 	/* The client goes away and comes back: the port still answers. */
-	rig_serial_close(e->port);
+	host_serial_close(e->port);
 	{
 		char err[256];
 
-		assert_int_equal(rig_serial_open(&e->port, e->link, 9600, err, sizeof err), RIG_OK);
+		assert_int_equal(host_serial_open(&e->port, e->link, 9600, err, sizeof err), RIG_OK);
 	}
-	jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
 	/* A power cycle: the emulator restarts on the same state file. */
 	stop_sim(e);
 	start_sim(e);
-	jbd_request_factory_enter(&req);
+	rig_jbd_request_factory_enter(&req);
 	assert_reply_hex(e, &req, "DD 00 00 00 00 00 77");
-	jbd_request_read(&req, 0x24);
+	rig_jbd_request_read(&req, 0x24);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_register_decode(&reply, &v), RIG_OK);
+	assert_int_equal(rig_jbd_register_decode(&reply, &v), RIG_OK);
 	assert_int_equal(v, 3600);
 	/* Exit without saving: a later change is live but not persisted. */
-	jbd_request_write_u16(&req, 0x24, 3620);
+	rig_jbd_request_write_u16(&req, 0x24, 3620);
 	assert_reply_hex(e, &req, "DD 24 00 00 00 00 77");
-	jbd_request_factory_exit(&req, 0);
+	rig_jbd_request_factory_exit(&req, 0);
 	assert_reply_hex(e, &req, "DD 01 00 00 00 00 77");
 	stop_sim(e);
 	start_sim(e);
-	jbd_request_factory_enter(&req);
+	rig_jbd_request_factory_enter(&req);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	jbd_request_read(&req, 0x24);
+	rig_jbd_request_read(&req, 0x24);
 	assert_true(transact(e, &req, wire, sizeof wire, &reply) > 0);
-	assert_int_equal(jbd_register_decode(&reply, &v), RIG_OK);
+	assert_int_equal(rig_jbd_register_decode(&reply, &v), RIG_OK);
 	assert_int_equal(v, 3600);
 }
 

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "near.h"
-#include "bmsrig/expect.h"
+#include "bmsrig/hil/expect.h"
 
 /* A 4-cell DUT report that matches truth4 to within a millivolt. */
 static struct dut_report dut4(void)

@@ -8,8 +8,8 @@
 #include <poll.h>
 #include <cmocka.h>
 
-#include "bmsrig/hil.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/hil/hil.h"
+#include "bmsrig/core/telemetry.h"
 
 static struct pack_state sample_pack(void)
 {
@@ -36,7 +36,7 @@ static void line_round_trips_through_the_parser(void **state)
 	char line[TELEMETRY_LINE_MAX], err[128];
 
 	(void)state;
-	assert_true(telemetry_format(line, sizeof line, &t) > 0);
+	assert_true(rig_telemetry_format(line, sizeof line, &t) > 0);
 	assert_int_equal(dut_report_parse(line, &r, err, sizeof err), RIG_OK);
 	assert_int_equal(r.ms, 123456);
 	assert_string_equal(r.proto, "jbd");

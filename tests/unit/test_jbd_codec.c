@@ -1,5 +1,5 @@
 /*
- * The JBD codec against shared/protocols/jbd.md: checksum worked examples, the parse
+ * The JBD codec against docs/protocols/jbd.md: checksum worked examples, the parse
  * rejections, the builders' exact bytes, decoder and encoder bounds, the 9-byte 0x03
  * extension, dates, and the decoded-frame JSON of frames the golden vectors do not cover.
  */
@@ -12,13 +12,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/jbd.h"
-#include "bmsrig/jbd_json.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/sim/jbd_json.h"
 #include "fake_io.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Real frames quoted in jbd.md §11. */
+/* Real frames quoted in docs/protocols/jbd.md §11. */
 #define F1_BASIC "DD 03 00 1D 06 18 00 00 01 F2 01 F4 00 00 2C 7C 00 00 00 00 00 00 80 64 03 04 03 " \
 		 "0B 8B 0B 8A 0B 84 FA 8D 77"
 #define F6_EXT   "DD 03 00 22 05 5F 00 00 4A DF 4E 20 00 02 2D 14 00 00 00 00 00 00 23 60 03 04 01 " \
@@ -40,7 +40,7 @@ static void parse_hex_frame(const char *hex, struct jbd_frame *f)
 	uint8_t w[JBD_FRAME_MAX + 8];
 	size_t n = unhex(hex, w, sizeof w);
 
-	assert_int_equal(jbd_frame_parse(w, n, f), RIG_OK);
+	assert_int_equal(rig_jbd_frame_parse(w, n, f), RIG_OK);
 }
 
 static void assert_frame_bytes(const struct jbd_frame *f, const char *hex)
@@ -48,12 +48,12 @@ static void assert_frame_bytes(const struct jbd_frame *f, const char *hex)
 	uint8_t want[JBD_FRAME_MAX], got[JBD_FRAME_MAX];
 	size_t nw = unhex(hex, want, sizeof want), ng = 0;
 
-	assert_int_equal(jbd_frame_encode(f, got, sizeof got, &ng), RIG_OK);
+	assert_int_equal(rig_jbd_frame_encode(f, got, sizeof got, &ng), RIG_OK);
 	assert_int_equal(ng, nw);
 	assert_memory_equal(got, want, nw);
 }
 
-/* ---- checksum (jbd.md §2.3) ----------------------------------------------------------- */
+/* ---- checksum (docs/protocols/jbd.md §2.3) ----------------------------------------------------------- */
 
 static void test_checksum_worked_examples(void **state)
 {
@@ -69,15 +69,15 @@ static void test_checksum_worked_examples(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_OF(t); i++) {
 		n = unhex(t[i].summed, b, sizeof b);
-		assert_int_equal(jbd_checksum(b, n), t[i].want);
+		assert_int_equal(rig_jbd_checksum(b, n), t[i].want);
 	}
 	/* F1: offsets 2..3+len sum to 0x0573. */
 	n = unhex(F1_BASIC, f1, sizeof f1);
-	assert_int_equal(jbd_checksum(f1 + 2, n - 5), 0xFA8D);
+	assert_int_equal(rig_jbd_checksum(f1 + 2, n - 5), 0xFA8D);
 	/* The largest sum a frame can have, 255 + 255 + 255 * 255 = 0xFFFF, still fits. */
 	memset(b, 0xFF, 2 + JBD_DATA_MAX);
-	assert_int_equal(jbd_checksum(b, 2 + JBD_DATA_MAX), 0x0001);
-	assert_int_equal(jbd_checksum(b, 0), 0x0000);
+	assert_int_equal(rig_jbd_checksum(b, 2 + JBD_DATA_MAX), 0x0001);
+	assert_int_equal(rig_jbd_checksum(b, 0), 0x0000);
 }
 
 /* ---- parse ------------------------------------------------------------------------------ */
@@ -93,7 +93,7 @@ static void test_parse_rejects(void **state)
 		{ "trailing byte", "DD A5 03 00 FF FD 77 00", RIG_ERR_LENGTH },
 		{ "len says 0, data present", "DD 24 00 00 0E 42 FF AE 77", RIG_ERR_LENGTH },
 		{ "checksum low byte", "DD A5 03 00 FF FC 77", RIG_ERR_CHECKSUM },
-		/* Some clients compare only the low byte (jbd.md §2.3): the high byte counts too. */
+		/* Some clients compare only the low byte (docs/protocols/jbd.md §2.3): the high byte counts too. */
 		{ "checksum high byte", "DD A5 03 00 FE FD 77", RIG_ERR_CHECKSUM },
 		{ "data corrupted", "DD 24 00 02 0E 43 FF AE 77", RIG_ERR_CHECKSUM },
 	};
@@ -103,7 +103,7 @@ static void test_parse_rejects(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_OF(t); i++) {
 		size_t n = unhex(t[i].hex, w, sizeof w);
-		rig_rc rc = jbd_frame_parse(w, n, &f);
+		rig_rc rc = rig_jbd_frame_parse(w, n, &f);
 
 		if (rc != t[i].rc)
 			fail_msg("%s: got %s, want %s", t[i].why, rig_rc_str(rc), rig_rc_str(t[i].rc));
@@ -142,51 +142,51 @@ static void test_encode_checks_room_and_rw(void **state)
 	size_t n = 0;
 
 	(void)state;
-	jbd_request_read(&f, JBD_REG_BASIC);
-	assert_int_equal(jbd_frame_encode(&f, out, 6, &n), RIG_ERR_SPACE);
-	assert_int_equal(jbd_frame_encode(&f, out, 7, &n), RIG_OK);
+	rig_jbd_request_read(&f, JBD_REG_BASIC);
+	assert_int_equal(rig_jbd_frame_encode(&f, out, 6, &n), RIG_ERR_SPACE);
+	assert_int_equal(rig_jbd_frame_encode(&f, out, 7, &n), RIG_OK);
 	assert_int_equal(n, 7);
 	f.rw = 0x00;
-	assert_int_equal(jbd_frame_encode(&f, out, sizeof out, &n), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_frame_encode(&f, out, sizeof out, &n), RIG_ERR_ARG);
 }
 
-/* ---- builders produce the bytes of jbd.md ------------------------------------------------ */
+/* ---- builders produce the bytes of docs/protocols/jbd.md ------------------------------------------------ */
 
-static void b_read_basic(struct jbd_frame *f) { jbd_request_read(f, JBD_REG_BASIC); }
-static void b_read_events(struct jbd_frame *f) { jbd_request_read(f, JBD_REG_EVENTS); }
-static void b_factory_enter(struct jbd_frame *f) { jbd_request_factory_enter(f); }
-static void b_exit_discard(struct jbd_frame *f) { jbd_request_factory_exit(f, 0); }
-static void b_exit_save(struct jbd_frame *f) { jbd_request_factory_exit(f, 1); }
-static void b_mosfet_chg(struct jbd_frame *f) { jbd_request_mosfet(f, JBD_MOSFET_CHG_OFF); }
-static void b_mosfet_both(struct jbd_frame *f) { jbd_request_mosfet(f, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF); }
+static void b_read_basic(struct jbd_frame *f) { rig_jbd_request_read(f, JBD_REG_BASIC); }
+static void b_read_events(struct jbd_frame *f) { rig_jbd_request_read(f, JBD_REG_EVENTS); }
+static void b_factory_enter(struct jbd_frame *f) { rig_jbd_request_factory_enter(f); }
+static void b_exit_discard(struct jbd_frame *f) { rig_jbd_request_factory_exit(f, 0); }
+static void b_exit_save(struct jbd_frame *f) { rig_jbd_request_factory_exit(f, 1); }
+static void b_mosfet_chg(struct jbd_frame *f) { rig_jbd_request_mosfet(f, JBD_MOSFET_CHG_OFF); }
+static void b_mosfet_both(struct jbd_frame *f) { rig_jbd_request_mosfet(f, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF); }
 /* The vendor warns against other E1 values: the builder keeps only the two defined bits. */
-static void b_mosfet_junk(struct jbd_frame *f) { jbd_request_mosfet(f, 0xFF); }
-static void b_remain_cap(struct jbd_frame *f) { jbd_request_write_u16(f, JBD_REG_REMAIN_CAP, 10000); }
-static void b_balance_off(struct jbd_frame *f) { jbd_request_write_u16(f, JBD_REG_FUNC_CONFIG, 0x0002); }
-static void b_ack(struct jbd_frame *f) { jbd_response_ack(f, JBD_REG_MOSFET); }
-static void b_unsupported(struct jbd_frame *f) { jbd_response_error(f, 0xE3, JBD_STATUS_UNSUPPORTED); }
-static void b_refused(struct jbd_frame *f) { jbd_response_error(f, 0x24, JBD_STATUS_REFUSED); }
-static void b_eeprom(struct jbd_frame *f) { jbd_register_encode(f, 0x24, 3650); }
+static void b_mosfet_junk(struct jbd_frame *f) { rig_jbd_request_mosfet(f, 0xFF); }
+static void b_remain_cap(struct jbd_frame *f) { rig_jbd_request_write_u16(f, JBD_REG_REMAIN_CAP, 10000); }
+static void b_balance_off(struct jbd_frame *f) { rig_jbd_request_write_u16(f, JBD_REG_FUNC_CONFIG, 0x0002); }
+static void b_ack(struct jbd_frame *f) { rig_jbd_response_ack(f, JBD_REG_MOSFET); }
+static void b_unsupported(struct jbd_frame *f) { rig_jbd_response_error(f, 0xE3, JBD_STATUS_UNSUPPORTED); }
+static void b_refused(struct jbd_frame *f) { rig_jbd_response_error(f, 0x24, JBD_STATUS_REFUSED); }
+static void b_eeprom(struct jbd_frame *f) { rig_jbd_register_encode(f, 0x24, 3650); }
 
 static void b_string_write(struct jbd_frame *f)
 {
 	static const uint8_t d[] = { 5, 'D', 'G', 'J', 'B', 'D' };
 
-	assert_int_equal(jbd_request_write(f, JBD_REG_MFG_NAME, d, sizeof d), RIG_OK);
+	assert_int_equal(rig_jbd_request_write(f, JBD_REG_MFG_NAME, d, sizeof d), RIG_OK);
 }
 
 static void b_string_reply(struct jbd_frame *f)
 {
 	struct jbd_text t = { 5, "DGJBD" };
 
-	assert_int_equal(jbd_string_encode(f, JBD_REG_MFG_NAME, &t), RIG_OK);
+	assert_int_equal(rig_jbd_string_encode(f, JBD_REG_MFG_NAME, &t), RIG_OK);
 }
 
 static void b_empty_barcode(struct jbd_frame *f)
 {
 	struct jbd_text t = { 0, "" };
 
-	assert_int_equal(jbd_string_encode(f, JBD_REG_BARCODE, &t), RIG_OK);
+	assert_int_equal(rig_jbd_string_encode(f, JBD_REG_BARCODE, &t), RIG_OK);
 }
 
 static void test_builders_exact_bytes(void **state)
@@ -225,9 +225,9 @@ static void test_write_without_data(void **state)
 	struct jbd_frame f;
 
 	(void)state;
-	assert_int_equal(jbd_request_write(&f, JBD_REG_CONTROL, NULL, 0), RIG_OK);
+	assert_int_equal(rig_jbd_request_write(&f, JBD_REG_CONTROL, NULL, 0), RIG_OK);
 	assert_int_equal(f.len, 0);
-	assert_int_equal(jbd_request_write(&f, JBD_REG_CONTROL, NULL, 2), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_request_write(&f, JBD_REG_CONTROL, NULL, 2), RIG_ERR_ARG);
 }
 
 /* ---- decoders refuse what they cannot read ------------------------------------------------ */
@@ -244,14 +244,14 @@ static rig_rc decode_as(enum dec d, const struct jbd_frame *f)
 	uint16_t v;
 
 	switch (d) {
-	case D_BASIC: return jbd_basic_decode(f, &b);
-	case D_CELLS: return jbd_cells_decode(f, &c);
-	case D_VERSION: return jbd_version_decode(f, &t);
-	case D_STRING: return jbd_string_decode(f, &t);
-	case D_STRING_REQ: return jbd_string_request_decode(f, &t);
-	case D_EVENTS: return jbd_events_decode(f, &e);
-	case D_REGISTER: return jbd_register_decode(f, &v);
-	case D_PARAMS: return jbd_params_decode(f, &p);
+	case D_BASIC: return rig_jbd_basic_decode(f, &b);
+	case D_CELLS: return rig_jbd_cells_decode(f, &c);
+	case D_VERSION: return rig_jbd_version_decode(f, &t);
+	case D_STRING: return rig_jbd_string_decode(f, &t);
+	case D_STRING_REQ: return rig_jbd_string_request_decode(f, &t);
+	case D_EVENTS: return rig_jbd_events_decode(f, &e);
+	case D_REGISTER: return rig_jbd_register_decode(f, &v);
+	case D_PARAMS: return rig_jbd_params_decode(f, &p);
 	}
 	return RIG_ERR_ARG;
 }
@@ -334,45 +334,45 @@ static void test_encoders_reject_out_of_range(void **state)
 	struct jbd_params p = { 0, JBD_PARAMS_MAX + 1, { 0 } };
 
 	(void)state;
-	assert_int_equal(jbd_cells_encode(&f, &c), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_cells_encode(&f, &c), RIG_ERR_ARG);
 	c.count = JBD_CELLS_MAX;
-	assert_int_equal(jbd_cells_encode(&f, &c), RIG_OK);
+	assert_int_equal(rig_jbd_cells_encode(&f, &c), RIG_OK);
 	assert_int_equal(f.len, 2 * JBD_CELLS_MAX);
 
 	memset(&b, 0, sizeof b);
 	b.ntc_count = JBD_NTC_MAX + 1;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_ERR_ARG);
 	b.ntc_count = JBD_NTC_MAX;
 	b.cell_count = JBD_CELLS_MAX + 1;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_ERR_ARG);
 	b.cell_count = JBD_CELLS_MAX;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	assert_int_equal(f.len, JBD_BASIC_FIXED_LEN + 2 * JBD_NTC_MAX);
 	/* 16-bit wire fields in units of 10: one unit past the top is refused, not wrapped. */
 	b.pack_mV = 655360;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_ERR_ARG);
 	b.pack_mV = 655350;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	b.current_mA = 327680;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_ERR_ARG);
 	b.current_mA = -327690;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_ERR_ARG);
 	b.current_mA = -327680;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	b.has_ext = 1;
 	b.ext_full_mAh = 700000;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_ERR_ARG);
 
-	assert_int_equal(jbd_version_encode(&f, &t), RIG_ERR_ARG);
-	assert_int_equal(jbd_string_encode(&f, JBD_REG_MFG_NAME, &t), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_version_encode(&f, &t), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_string_encode(&f, JBD_REG_MFG_NAME, &t), RIG_ERR_ARG);
 	t.len = 1;
-	assert_int_equal(jbd_string_encode(&f, JBD_REG_VERSION, &t), RIG_ERR_ARG);
-	assert_int_equal(jbd_events_encode(&f, &e), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_string_encode(&f, JBD_REG_VERSION, &t), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_events_encode(&f, &e), RIG_ERR_ARG);
 	e.count = 13;
-	assert_int_equal(jbd_events_encode(&f, &e), RIG_ERR_ARG);
-	assert_int_equal(jbd_params_encode(&f, &p), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_events_encode(&f, &e), RIG_ERR_ARG);
+	assert_int_equal(rig_jbd_params_encode(&f, &p), RIG_ERR_ARG);
 	p.count = JBD_PARAMS_MAX;
-	assert_int_equal(jbd_params_encode(&f, &p), RIG_OK);
+	assert_int_equal(rig_jbd_params_encode(&f, &p), RIG_OK);
 	assert_int_equal(f.len, JBD_DATA_MAX);
 }
 
@@ -385,12 +385,12 @@ static void test_basic_extension_f6(void **state)
 
 	(void)state;
 	parse_hex_frame(F6_EXT, &f);
-	assert_int_equal(jbd_basic_decode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&f, &b), RIG_OK);
 	assert_int_equal(b.pack_mV, 13750);
 	assert_int_equal(b.remain_mAh, 191670);
 	assert_int_equal(b.full_mAh, 200000);
 	assert_int_equal(b.cycles, 2);
-	assert_int_equal(b.production_date, jbd_date_pack(2022, 8, 20));
+	assert_int_equal(b.production_date, rig_jbd_date_pack(2022, 8, 20));
 	assert_int_equal(b.sw_version, 0x23);
 	assert_int_equal(b.soc_pct, 96);
 	assert_int_equal(b.ntc_count, 1);
@@ -401,7 +401,7 @@ static void test_basic_extension_f6(void **state)
 	assert_int_equal(b.ext_full_mAh, 200000);
 	assert_int_equal(b.ext_remain_mAh, 191670);
 	assert_int_equal(b.balance_current_mA, 0);
-	assert_int_equal(jbd_basic_encode(&g, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&g, &b), RIG_OK);
 	assert_frame_bytes(&g, F6_EXT);
 }
 
@@ -422,9 +422,9 @@ static void test_basic_extension_values_round_trip(void **state)
 	b.ext_full_mAh = 123450;
 	b.ext_remain_mAh = 67890;
 	b.balance_current_mA = 321;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	assert_int_equal(f.len, JBD_BASIC_FIXED_LEN + 4 + JBD_BASIC_EXT_LEN);
-	assert_int_equal(jbd_basic_decode(&f, &d), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&f, &d), RIG_OK);
 	assert_memory_equal(&d, &b, sizeof b);
 }
 
@@ -436,24 +436,24 @@ static void test_basic_signs_and_rounding(void **state)
 	(void)state;
 	/* F7: discharging is negative, 0xFDA4 = -604 -> -6040 mA. */
 	parse_hex_frame(F7_DSG, &f);
-	assert_int_equal(jbd_basic_decode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&f, &b), RIG_OK);
 	assert_int_equal(b.current_mA, -6040);
 	assert_int_equal(b.pack_mV, 26400);
 
 	/* The wire holds 10 mV / 10 mA steps: the encoder rounds to nearest, halves away from 0. */
 	b.pack_mV = 15604;
 	b.current_mA = -6045;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	assert_int_equal(f.data[0] << 8 | f.data[1], 1560);
 	assert_int_equal((int16_t)(f.data[2] << 8 | f.data[3]), -605);
 	b.pack_mV = 15605;
 	b.current_mA = 6044;
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	assert_int_equal(f.data[0] << 8 | f.data[1], 1561);
 	assert_int_equal((int16_t)(f.data[2] << 8 | f.data[3]), 604);
 }
 
-/* ---- dates (jbd.md §4.2) -------------------------------------------------------------- */
+/* ---- dates (docs/protocols/jbd.md §4.2) -------------------------------------------------------------- */
 
 static void test_date_pack_unpack(void **state)
 {
@@ -467,8 +467,8 @@ static void test_date_pack_unpack(void **state)
 	for (size_t i = 0; i < N_OF(t); i++) {
 		unsigned y, m, d;
 
-		assert_int_equal(jbd_date_pack(t[i].y, t[i].m, t[i].d), t[i].packed);
-		jbd_date_unpack(t[i].packed, &y, &m, &d);
+		assert_int_equal(rig_jbd_date_pack(t[i].y, t[i].m, t[i].d), t[i].packed);
+		rig_jbd_date_unpack(t[i].packed, &y, &m, &d);
 		assert_int_equal(y, t[i].y);
 		assert_int_equal(m, t[i].m);
 		assert_int_equal(d, t[i].d);
@@ -558,7 +558,7 @@ static void test_json_balance_high_word(void **state)
 	b.cell_count = 20;
 	b.bal_low = 0x8001;                 /* cells 1 and 16 */
 	b.bal_high = 0x0009;                /* cells 17 and 20 */
-	assert_int_equal(jbd_basic_encode(&f, &b), RIG_OK);
+	assert_int_equal(rig_jbd_basic_encode(&f, &b), RIG_OK);
 	o = jbd_frame_json(&f);
 	assert_non_null(o);
 	assert_true(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "bal_mask")) ==

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "bmsrig/jbd_personality.h"
-#include "bmsrig/jbd_settings.h"
+#include "bmsrig/sim/jbd_personality.h"
+#include "bmsrig/sim/jbd_settings.h"
 
 struct rig {
 	struct model m;
@@ -40,14 +40,14 @@ static int ask(struct rig *r, const struct jbd_frame *req)
 static int ask_read(struct rig *r, uint8_t reg)
 {
 	struct jbd_frame req;
-	jbd_request_read(&req, reg);
+	rig_jbd_request_read(&req, reg);
 	return ask(r, &req);
 }
 
 static int ask_write(struct rig *r, uint8_t reg, uint16_t v)
 {
 	struct jbd_frame req;
-	jbd_request_write_u16(&req, reg, v);
+	rig_jbd_request_write_u16(&req, reg, v);
 	return ask(r, &req);
 }
 
@@ -56,7 +56,7 @@ static void assert_wire(const struct jbd_frame *f, const uint8_t *want, size_t n
 {
 	uint8_t out[JBD_FRAME_MAX];
 	size_t len = 0;
-	assert_int_equal(jbd_frame_encode(f, out, sizeof out, &len), RIG_OK);
+	assert_int_equal(rig_jbd_frame_encode(f, out, sizeof out, &len), RIG_OK);
 	assert_int_equal(len, n);
 	assert_memory_equal(out, want, n);
 }
@@ -65,7 +65,7 @@ static uint16_t reply_u16(const struct rig *r)
 {
 	uint16_t v = 0;
 	assert_int_equal(r->reply.status, JBD_STATUS_OK);
-	assert_int_equal(jbd_register_decode(&r->reply, &v), RIG_OK);
+	assert_int_equal(rig_jbd_register_decode(&r->reply, &v), RIG_OK);
 	return v;
 }
 
@@ -152,7 +152,7 @@ static void unknown_register_exact_bytes(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, NULL);
-	/* The two captured error frames (jbd.md §11 F10). */
+	/* The two captured error frames (docs/protocols/jbd.md §11 F10). */
 	assert_int_equal(ask_write(&r, 0xE3, 0x4321), 1);
 	static const uint8_t e3[] = { 0xDD, 0xE3, 0x80, 0x00, 0xFF, 0x80, 0x77 };
 	assert_wire(&r.reply, e3, sizeof e3);
@@ -172,7 +172,7 @@ static void unknown_register_exact_bytes(void **state)
 	assert_int_equal(r.reply.status, JBD_STATUS_UNSUPPORTED);
 	/* A response arriving on the BMS side is not answered. */
 	struct jbd_frame resp;
-	jbd_response_ack(&resp, JBD_REG_BASIC);
+	rig_jbd_response_ack(&resp, JBD_REG_BASIC);
 	assert_int_equal(ask(&r, &resp), 0);
 }
 
@@ -218,7 +218,7 @@ static void exit_and_save(void **state)
 	assert_int_equal(r.p.factory, 0);
 	assert_int_equal(ask_read(&r, JBD_REG_EVENTS), 1);
 	struct jbd_events e;
-	assert_int_equal(jbd_events_decode(&r.reply, &e), RIG_OK);
+	assert_int_equal(rig_jbd_events_decode(&r.reply, &e), RIG_OK);
 	assert_int_equal(e.count, 12);
 	assert_int_equal(e.value[BMS_EV_CELL_OV], 0);
 
@@ -241,19 +241,19 @@ static void version_is_the_a1_string(void **state)
 	struct jbd_text t05, ta1;
 	rig_make(&r, NULL);
 	assert_int_equal(ask_read(&r, JBD_REG_VERSION), 1);
-	assert_int_equal(jbd_version_decode(&r.reply, &t05), RIG_OK);
+	assert_int_equal(rig_jbd_version_decode(&r.reply, &t05), RIG_OK);
 	assert_string_equal(t05.text, "bmsrig-JBD-SP04S034");
 	assert_int_equal(ask_write(&r, JBD_REG_FACTORY_ENTER, JBD_FACTORY_KEY), 1);
 	assert_int_equal(ask_read(&r, JBD_REG_DEVICE_NAME), 1);
 	assert_int_equal(r.reply.len, t05.len + 1);
-	assert_int_equal(jbd_string_decode(&r.reply, &ta1), RIG_OK);
+	assert_int_equal(rig_jbd_string_decode(&r.reply, &ta1), RIG_OK);
 	assert_int_equal(ta1.len, t05.len);
 	assert_memory_equal(ta1.text, t05.text, t05.len);
 
 	/* Write a new model name ([len][ascii], the simat form): 0x05 follows. */
 	struct jbd_frame req;
 	static const uint8_t name[] = { 5, 'D', 'G', 'J', 'B', 'D' };
-	assert_int_equal(jbd_request_write(&req, JBD_REG_DEVICE_NAME, name, sizeof name), RIG_OK);
+	assert_int_equal(rig_jbd_request_write(&req, JBD_REG_DEVICE_NAME, name, sizeof name), RIG_OK);
 	assert_int_equal(ask(&r, &req), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_OK);
 	assert_int_equal(ask_read(&r, JBD_REG_VERSION), 1);
@@ -262,13 +262,13 @@ static void version_is_the_a1_string(void **state)
 
 	/* jbdtool's form without the prefix (L + 1 != len) is refused and changes nothing. */
 	static const uint8_t bare[] = { 'A', 'C', 'M', 'E' };
-	assert_int_equal(jbd_request_write(&req, JBD_REG_DEVICE_NAME, bare, sizeof bare), RIG_OK);
+	assert_int_equal(rig_jbd_request_write(&req, JBD_REG_DEVICE_NAME, bare, sizeof bare), RIG_OK);
 	assert_int_equal(ask(&r, &req), 1);
 	static const uint8_t e_a1[] = { 0xDD, 0xA1, 0x80, 0x00, 0xFF, 0x80, 0x77 };
 	assert_wire(&r.reply, e_a1, sizeof e_a1);
 	assert_int_equal(ask_read(&r, JBD_REG_VERSION), 1);
 	assert_int_equal(r.reply.len, 5);
-	/* The empty barcode reads as `DD A2 00 01 00 FF FF 77` (jbd.md §11 F4). */
+	/* The empty barcode reads as `DD A2 00 01 00 FF FF 77` (docs/protocols/jbd.md §11 F4). */
 	assert_int_equal(ask_read(&r, JBD_REG_BARCODE), 1);
 	static const uint8_t a2[] = { 0xDD, 0xA2, 0x00, 0x01, 0x00, 0xFF, 0xFF, 0x77 };
 	assert_wire(&r.reply, a2, sizeof a2);
@@ -288,7 +288,7 @@ static void check_basic_vs_eeprom(struct rig *r)
 	struct jbd_basic basic;
 	uint16_t cells, ntc, design, date, cycles;
 	assert_int_equal(ask_read(r, JBD_REG_BASIC), 1);
-	assert_int_equal(jbd_basic_decode(&r->reply, &basic), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&r->reply, &basic), RIG_OK);
 	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_CELL_COUNT, &cells), RIG_OK);
 	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_NTC_ENABLE, &ntc), RIG_OK);
 	assert_int_equal(jbd_reg_get(&r->b, JBD_REG_DESIGN_CAP, &design), RIG_OK);
@@ -311,9 +311,9 @@ static void basic_is_consistent_with_eeprom(void **state)
 	rig_make(&r, NULL);
 	check_basic_vs_eeprom(&r);
 	struct jbd_basic basic;
-	assert_int_equal(jbd_basic_decode(&r.reply, &basic), RIG_ERR_ARG);   /* reply is 0x04 now */
+	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_ERR_ARG);   /* reply is 0x04 now */
 	assert_int_equal(ask_read(&r, JBD_REG_BASIC), 1);
-	assert_int_equal(jbd_basic_decode(&r.reply, &basic), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_OK);
 	assert_int_equal(basic.sw_version, 0x80);
 	assert_int_equal(basic.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
 	assert_int_equal(basic.soc_pct, 50);
@@ -325,12 +325,12 @@ static void basic_is_consistent_with_eeprom(void **state)
 	assert_int_equal(ask_write(&r, JBD_REG_CELL_COUNT, 3), 1);
 	assert_int_equal(ask_write(&r, JBD_REG_NTC_ENABLE, 0x0D), 1);
 	assert_int_equal(ask_write(&r, JBD_REG_DESIGN_CAP, 5000), 1);
-	assert_int_equal(ask_write(&r, JBD_REG_MFG_DATE, jbd_date_pack(2023, 7, 1)), 1);
+	assert_int_equal(ask_write(&r, JBD_REG_MFG_DATE, rig_jbd_date_pack(2023, 7, 1)), 1);
 	assert_int_equal(ask_write(&r, JBD_REG_CYCLES, 42), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_OK);
 	check_basic_vs_eeprom(&r);
 	assert_int_equal(ask_read(&r, JBD_REG_BASIC), 1);
-	assert_int_equal(jbd_basic_decode(&r.reply, &basic), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_OK);
 	assert_int_equal(basic.ntc_count, 3);
 	assert_int_equal(basic.temp_dK[1], BMS_ABSENT_NTC_DK);  /* probe 3: not on the pack */
 	assert_int_equal(basic.soc_pct, 100);                   /* 50 Ah remaining of a 50 Ah design */
@@ -341,7 +341,7 @@ static void basic_is_consistent_with_eeprom(void **state)
 	q.basic_extension = 1;
 	rig_make(&r, &q);
 	assert_int_equal(ask_read(&r, JBD_REG_BASIC), 1);
-	assert_int_equal(jbd_basic_decode(&r.reply, &basic), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_OK);
 	assert_int_equal(basic.has_ext, 1);
 	assert_int_equal(basic.ext_full_mAh, 100000);
 }
@@ -352,14 +352,14 @@ static void mosfet_and_remaining_outside_factory_mode(void **state)
 	struct rig r;
 	struct jbd_basic basic;
 	rig_make(&r, NULL);
-	/* jbd.md §11 F9: E1 00 01 -> ack, then 0x03 shows FET 0x02 and protection 0x1000. */
+	/* docs/protocols/jbd.md §11 F9: E1 00 01 -> ack, then 0x03 shows FET 0x02 and protection 0x1000. */
 	assert_int_equal(ask_write(&r, JBD_REG_MOSFET, 0x0001), 1);
 	static const uint8_t ack[] = { 0xDD, 0xE1, 0x00, 0x00, 0x00, 0x00, 0x77 };
 	assert_wire(&r.reply, ack, sizeof ack);
 	assert_int_equal(ask_write(&r, JBD_REG_FACTORY_EXIT, JBD_EXIT_DISCARD), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_OK);
 	assert_int_equal(ask_read(&r, JBD_REG_BASIC), 1);
-	assert_int_equal(jbd_basic_decode(&r.reply, &basic), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_OK);
 	assert_int_equal(basic.fet, JBD_FET_DSG_ON);
 	assert_int_equal(basic.prot_raw, 0x1000);
 	bms_step(&r.b, &r.m, 1.0, 10.0);
@@ -370,7 +370,7 @@ static void mosfet_and_remaining_outside_factory_mode(void **state)
 	assert_int_equal(r.b.mosfet_mask, 1);
 	assert_int_equal(ask_write(&r, JBD_REG_MOSFET, 0x0000), 1);
 	assert_int_equal(ask_read(&r, JBD_REG_BASIC), 1);
-	assert_int_equal(jbd_basic_decode(&r.reply, &basic), RIG_OK);
+	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_OK);
 	assert_int_equal(basic.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
 	assert_int_equal(basic.prot_raw, 0);
 
@@ -381,7 +381,7 @@ static void mosfet_and_remaining_outside_factory_mode(void **state)
 	assert_int_equal(bms_remain_mAh(&r.b), 100000);
 	struct jbd_frame req;
 	static const uint8_t pw[] = { 6, 0, 0, 0, 0, 0, 0 };
-	assert_int_equal(jbd_request_write(&req, JBD_REG_PASSWORD, pw, sizeof pw), RIG_OK);
+	assert_int_equal(rig_jbd_request_write(&req, JBD_REG_PASSWORD, pw, sizeof pw), RIG_OK);
 	assert_int_equal(ask(&r, &req), 1);
 	static const uint8_t ack06[] = { 0xDD, 0x06, 0x00, 0x00, 0x00, 0x00, 0x77 };
 	assert_wire(&r.reply, ack06, sizeof ack06);
@@ -400,7 +400,7 @@ static void idle_drop_takes_exactly_the_first_request(void **state)
 
 	/* Off: the very first request is answered. */
 	rig_make(&r, &q);
-	jbd_request_read(&req, JBD_REG_BASIC);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
 	assert_int_equal(jbd_personality_handle(&r.p, &req, 0, &r.reply), 1);
 
 	q.drop_first_after_idle_ms = 5000;

@@ -1,5 +1,5 @@
 /*
- * The receive assembler (jbd_rx) against what serial links and BLE really deliver (jbd.md §2.5,
+ * The receive assembler (jbd_rx) against what serial links and BLE really deliver (docs/protocols/jbd.md §2.5,
  * §12): frames in arbitrary pieces, noise, corrupted and truncated frames, stalls, trailing
  * CALLBACK_ID bytes, the largest frame, and a long run of random bytes.
  * Every test also checks the byte accounting: each byte fed ends up in exactly one of a
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/jbd.h"
+#include "bmsrig/core/jbd.h"
 #include "fake_io.h"
 
 #define F1_BASIC "DD 03 00 1D 06 18 00 00 01 F2 01 F4 00 00 2C 7C 00 00 00 00 00 00 80 64 03 04 03 " \
@@ -54,7 +54,7 @@ static void cat(struct bytes *b, const char *h)
 static void sink_init(struct sink *s, uint32_t gap_ms)
 {
 	memset(s, 0, sizeof *s);
-	jbd_rx_init(&s->rx, gap_ms);
+	rig_jbd_rx_init(&s->rx, gap_ms);
 	s->gap_ms = gap_ms;
 }
 
@@ -71,7 +71,7 @@ static void feed(struct sink *s, const uint8_t *p, size_t n, uint32_t now_ms)
 	int idle = 0;
 
 	do {
-		size_t took = jbd_rx_feed(&s->rx, p, n, now_ms);
+		size_t took = rig_jbd_rx_feed(&s->rx, p, n, now_ms);
 		struct jbd_frame f;
 
 		assert_true(took <= n);
@@ -81,7 +81,7 @@ static void feed(struct sink *s, const uint8_t *p, size_t n, uint32_t now_ms)
 		p += took;
 		n -= took;
 		s->fed += took;
-		while (jbd_rx_next(&s->rx, &f) == RIG_OK) {
+		while (rig_jbd_rx_next(&s->rx, &f) == RIG_OK) {
 			assert_true(s->frames < MAX_FRAMES);
 			s->f[s->frames++] = f;
 			s->framed += (size_t)f.len + JBD_OVERHEAD;
@@ -103,7 +103,7 @@ static void assert_frame(const struct jbd_frame *f, const char *h)
 	uint8_t got[JBD_FRAME_MAX];
 	size_t n = 0;
 
-	assert_int_equal(jbd_frame_encode(f, got, sizeof got, &n), RIG_OK);
+	assert_int_equal(rig_jbd_frame_encode(f, got, sizeof got, &n), RIG_OK);
 	assert_int_equal(n, want.n);
 	assert_memory_equal(got, want.b, n);
 }
@@ -248,7 +248,7 @@ static void test_truncated_then_complete(void **state)
 
 	(void)state;
 	sink_init(&s, 0);
-	feed_hex(&s, "DD 03 00 1D 06 18 00", 0);       /* jbd.md §12: a read cut after 7 bytes */
+	feed_hex(&s, "DD 03 00 1D 06 18 00", 0);       /* docs/protocols/jbd.md §12: a read cut after 7 bytes */
 	feed_hex(&s, F2_CELLS, 0);
 	feed_hex(&s, F3_MODEL, 0);
 	assert_int_equal(s.frames, 2);
@@ -321,7 +321,7 @@ static void test_stray_bytes_after_stop(void **state)
 	struct sink s;
 
 	(void)state;
-	/* A 4-byte CALLBACK_ID after 0x77 (vendor V3+, jbd.md §2.5) is skipped, not a frame. */
+	/* A 4-byte CALLBACK_ID after 0x77 (vendor V3+, docs/protocols/jbd.md §2.5) is skipped, not a frame. */
 	sink_init(&s, 0);
 	feed_hex(&s, F2_CELLS "01 02 03 04" READ_BASIC, 0);
 	assert_int_equal(s.frames, 2);
@@ -348,8 +348,8 @@ static void test_largest_frame(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (uint8_t)(i * 7);                 /* every value, 0xDD and 0x77 included */
-	assert_int_equal(jbd_request_write(&f, JBD_REG_PARAM_BLOCK, data, JBD_DATA_MAX), RIG_OK);
-	assert_int_equal(jbd_frame_encode(&f, wire, sizeof wire, &n), RIG_OK);
+	assert_int_equal(rig_jbd_request_write(&f, JBD_REG_PARAM_BLOCK, data, JBD_DATA_MAX), RIG_OK);
+	assert_int_equal(rig_jbd_frame_encode(&f, wire, sizeof wire, &n), RIG_OK);
 	assert_int_equal(n, JBD_FRAME_MAX);
 
 	sink_init(&s, 0);
@@ -400,7 +400,7 @@ static size_t count_frames(const struct sink *s, const char *h)
 	size_t c = 0, n;
 
 	for (size_t i = 0; i < s->frames; i++)
-		if (jbd_frame_encode(&s->f[i], got, sizeof got, &n) == RIG_OK && n == want.n &&
+		if (rig_jbd_frame_encode(&s->f[i], got, sizeof got, &n) == RIG_OK && n == want.n &&
 		    memcmp(got, want.b, n) == 0)
 			c++;
 	return c;

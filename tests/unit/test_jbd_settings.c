@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "bmsrig/jbd_settings.h"
+#include "bmsrig/sim/jbd_settings.h"
 
 static struct model m;
 static struct bms b;

@@ -1,5 +1,5 @@
 /*
- * Every golden vector of tests/vectors/jbd.json (real captures, shared/vectors/README.md):
+ * Every golden vector of tests/vectors/jbd.json (real captures, docs/vectors.md):
  * the frame parses, its decoded-frame JSON carries every key of `expect` with an equal value,
  * and decoding it into the typed struct and encoding again gives the captured bytes back.
  * One cmocka test per vector, named by its id, plus one that proves none was skipped.
@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "bmsrig/jbd.h"
-#include "bmsrig/jbd_json.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/sim/jbd_json.h"
 #include "vectors.h"
 
 static struct vector_tally tally;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/jk_ble_client.h"
+#include "bmsrig/core/jk_ble_client.h"
 #include "client_rig.h"
 
 /* jk02_24s_device_info: JK-B2A24S20P sw 10.07 */
@@ -87,7 +87,7 @@ static int setup(void **state)
 {
 	static struct rig r;
 
-	*state = CLIENT_RIG_START(&r, &jk_ble_client_ops, NULL);  /* poll 1000, timeout 500, 3 retries */
+	*state = CLIENT_RIG_START(&r, &rig_jk_ble_client_ops, NULL);  /* poll 1000, timeout 500, 3 retries */
 	r.io.read_max = 20;                              /* notifications of the default MTU */
 	return 0;
 }
@@ -99,23 +99,23 @@ static void assert_quiet(struct rig *r)
 
 static const struct client_stats *st(struct rig *r)
 {
-	return jk_ble_client_stats(&r->c);
+	return rig_jk_ble_client_stats(&r->c);
 }
 
 /* 0x97 -> device info -> 0x96 -> ack, settings, first cell record: the first cycle lands. */
 static void start_session(struct rig *r, const char *cells, uint32_t t)
 {
-	assert_int_equal(jk_ble_client_step(&r->c, t), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, t), CLIENT_BUSY);
 	assert_sent(r, REQ_DEVICE);
 	fake_io_queue_hex(&r->io, DEVICE_24S);       /* the reply, then its ack (issue #171) */
 	fake_io_queue_hex(&r->io, ACK_AT);
-	assert_int_equal(jk_ble_client_step(&r->c, t + 100), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, t + 100), CLIENT_BUSY);
 	assert_sent(r, REQ_CELLS);
 	fake_io_queue_hex(&r->io, ACK_AT);               /* either order is taken */
 	fake_io_queue_hex(&r->io, SETTINGS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, t + 150), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, t + 150), CLIENT_BUSY);
 	fake_io_queue_hex(&r->io, cells);
-	assert_int_equal(jk_ble_client_step(&r->c, t + 200), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, t + 200), CLIENT_CYCLE_OK);
 	assert_quiet(r);
 }
 
@@ -145,9 +145,9 @@ static void session_then_stream_24s(void **state)
 	assert_int_equal(r->ps.updated_ms, 200);
 	/* The stream goes on by itself: the next cycle needs only the next record. */
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 700), CLIENT_BUSY);
-	assert_int_equal(jk_ble_client_step(&r->c, 999), CLIENT_BUSY);
-	assert_int_equal(jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 700), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 999), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
 	assert_quiet(r);
 	assert_int_equal(st(r)->cycles_ok, 2);
 	assert_int_equal(st(r)->requests, 2);
@@ -165,14 +165,14 @@ static void stall_resends_0x96_then_0x97(void **state)
 
 	start_session(r, CELLS_24S, 0);
 	for (t = 210; ev == CLIENT_BUSY; t += 10)
-		ev = jk_ble_client_step(&r->c, t);
+		ev = rig_jk_ble_client_step(&r->c, t);
 	assert_int_equal(ev, CLIENT_CYCLE_FAIL);
 	assert_int_equal(t - 10, 1000 + 500 + 500);
 	assert_sent(r, REQ_CELLS);
 	/* 0x96 unanswered: resent at once, then after 100 and 200 ms of backoff. */
 	unsigned sends = 1;
 	for (ev = CLIENT_BUSY; t < 6000; t += 10) {
-		ev = jk_ble_client_step(&r->c, t);
+		ev = rig_jk_ble_client_step(&r->c, t);
 		if (r->io.tx_len) {
 			uint8_t reg = r->io.tx[4];
 
@@ -188,10 +188,10 @@ static void stall_resends_0x96_then_0x97(void **state)
 	assert_int_equal(st(r)->cycles_failed, 2);
 	/* Device info again, then the stream: the link is back. */
 	fake_io_queue_hex(&r->io, DEVICE_24S);
-	jk_ble_client_step(&r->c, t + 50);
+	rig_jk_ble_client_step(&r->c, t + 50);
 	assert_sent(r, REQ_CELLS);
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, t + 100), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, t + 100), CLIENT_CYCLE_OK);
 	assert_int_equal(st(r)->comm_fail, 0);
 }
 
@@ -200,21 +200,21 @@ static void lost_first_request_is_resent_at_once(void **state)
 {
 	struct rig *r = *state;
 
-	jk_ble_client_step(&r->c, 0);
+	rig_jk_ble_client_step(&r->c, 0);
 	assert_sent(r, REQ_DEVICE);
-	assert_int_equal(jk_ble_client_step(&r->c, 499), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 499), CLIENT_BUSY);
 	assert_quiet(r);
-	assert_int_equal(jk_ble_client_step(&r->c, 500), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 500), CLIENT_BUSY);
 	assert_sent(r, REQ_DEVICE);
 	assert_int_equal(st(r)->timeouts, 1);
 	assert_int_equal(st(r)->resends, 1);
 	fake_io_queue_hex(&r->io, DEVICE_24S);
-	jk_ble_client_step(&r->c, 560);
+	rig_jk_ble_client_step(&r->c, 560);
 	assert_sent(r, REQ_CELLS);
 	/* The 0x96 ack is lost too: the client never needed it. */
 	fake_io_queue_hex(&r->io, SETTINGS_24S);
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 700), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 700), CLIENT_CYCLE_OK);
 }
 
 /* The settings record shows 0x96 was heard: a first cell record slower than the request
@@ -223,18 +223,18 @@ static void settings_record_starts_the_stream(void **state)
 {
 	struct rig *r = *state;
 
-	jk_ble_client_step(&r->c, 0);
+	rig_jk_ble_client_step(&r->c, 0);
 	assert_sent(r, REQ_DEVICE);
 	fake_io_queue_hex(&r->io, DEVICE_24S);
-	jk_ble_client_step(&r->c, 100);
+	rig_jk_ble_client_step(&r->c, 100);
 	assert_sent(r, REQ_CELLS);
 	fake_io_queue_hex(&r->io, SETTINGS_24S);
 	for (uint32_t t = 110; t < 900; t += 10)
-		assert_int_equal(jk_ble_client_step(&r->c, t), CLIENT_BUSY);
+		assert_int_equal(rig_jk_ble_client_step(&r->c, t), CLIENT_BUSY);
 	assert_quiet(r);
 	assert_int_equal(st(r)->timeouts, 0);
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 900), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 900), CLIENT_CYCLE_OK);
 }
 
 static void layout_32s_five_probes(void **state)
@@ -287,9 +287,9 @@ static void layout_jk04(void **state)
 	assert_int_equal(r->ps.temp_count, 0);
 	assert_int_equal(r->ps.current_mA, 0);
 	/* No switch registers on JK04: set_fets sends nothing. */
-	jk_ble_client_set_fets(&r->c, 0, 0);
+	rig_jk_ble_client_set_fets(&r->c, 0, 0);
 	fake_io_queue_hex(&r->io, CELLS_JK04);
-	assert_int_equal(jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
 	assert_quiet(r);
 }
 
@@ -303,13 +303,13 @@ static void unknown_record_and_echo(void **state)
 	start_session(r, CELLS_24S, 0);
 	hex_to_bytes(CELLS_24S, rec, sizeof rec);
 	rec[4] = 0x07;
-	jk_ble_record_seal(rec);
+	rig_jk_ble_record_seal(rec);
 	fake_io_queue(&r->io, rec, sizeof rec);
 	fake_io_queue_hex(&r->io, REQ_CELLS);
-	assert_int_equal(jk_ble_client_step(&r->c, 500), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 500), CLIENT_BUSY);
 	assert_int_equal(st(r)->rejected, 2);
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
 }
 
 /* set_fets: 0x1D then 0x1E, each after the previous ack. Records pushed while a write waits
@@ -319,30 +319,30 @@ static void fet_writes_with_pushes_between(void **state)
 	struct rig *r = *state;
 
 	start_session(r, CELLS_24S, 0);
-	jk_ble_client_set_fets(&r->c, 0, 1);
+	rig_jk_ble_client_set_fets(&r->c, 0, 1);
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1000), CLIENT_CYCLE_OK);
 	assert_sent(r, CHG_OFF);
 	/* A push, no ack yet: the next cycle is served, the write still waits. */
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 1200), CLIENT_BUSY);
-	assert_int_equal(jk_ble_client_step(&r->c, 1499), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1200), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1499), CLIENT_BUSY);
 	assert_quiet(r);
 	/* Its ack is lost: sent again at once. */
-	assert_int_equal(jk_ble_client_step(&r->c, 1500), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1500), CLIENT_BUSY);
 	assert_sent(r, CHG_OFF);
 	fake_io_queue_hex(&r->io, ACK_AT);
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 1550), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 1550), CLIENT_BUSY);
 	assert_sent(r, DSG_ON);
-	assert_int_equal(jk_ble_client_step(&r->c, 2000), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 2000), CLIENT_CYCLE_OK);
 	fake_io_queue_hex(&r->io, ACK_AT);
-	assert_int_equal(jk_ble_client_step(&r->c, 2050), CLIENT_BUSY);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 2050), CLIENT_BUSY);
 	assert_quiet(r);
 	assert_int_equal(r->c.fets_pending, 0);
 	/* Nothing more to write at the next cycle. */
 	fake_io_queue_hex(&r->io, CELLS_24S);
-	assert_int_equal(jk_ble_client_step(&r->c, 3000), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_ble_client_step(&r->c, 3000), CLIENT_CYCLE_OK);
 	assert_quiet(r);
 }
 
@@ -355,11 +355,11 @@ static void unacked_write_gives_up_and_retries(void **state)
 	uint32_t t;
 
 	start_session(r, CELLS_24S, 0);
-	jk_ble_client_set_fets(&r->c, 0, 1);
+	rig_jk_ble_client_set_fets(&r->c, 0, 1);
 	for (t = 1000; t < 2000; t += 10) {
 		if (t % 400 == 0)
 			fake_io_queue_hex(&r->io, CELLS_24S);
-		jk_ble_client_step(&r->c, t);
+		rig_jk_ble_client_step(&r->c, t);
 		if (r->io.tx_len) {
 			assert_sent(r, CHG_OFF);
 			writes++;
@@ -370,7 +370,7 @@ static void unacked_write_gives_up_and_retries(void **state)
 	for (; t <= 4000; t += 10) {
 		if (t % 400 == 0)
 			fake_io_queue_hex(&r->io, CELLS_24S);
-		jk_ble_client_step(&r->c, t);
+		rig_jk_ble_client_step(&r->c, t);
 		if (r->io.tx_len) {
 			assert_sent(r, CHG_OFF);
 			writes++;
@@ -385,27 +385,27 @@ static void error_mask_table(void **state)
 {
 	(void)state;
 	/* Bit 4: cell over-voltage on old firmware, "battery full" (no protection) on new. */
-	assert_int_equal(jk_ble_errors_to_prot(1u << 4, JK_BLE_JK02_24S), PACK_PROT_CELL_OV);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 4, JK_BLE_JK02_32S), 0);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 11 | 1u << 13, JK_BLE_JK02_24S),
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 4, JK_BLE_JK02_24S), PACK_PROT_CELL_OV);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 4, JK_BLE_JK02_32S), 0);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 11 | 1u << 13, JK_BLE_JK02_24S),
 	                 PACK_PROT_CELL_UV | PACK_PROT_DSG_OC);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 7 | 1u << 14, JK_BLE_JK02_32S), PACK_PROT_SHORT);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 27, JK_BLE_JK02_32S), PACK_PROT_DSG_UT);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 27, JK_BLE_JK02_24S), 0);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 21, JK_BLE_JK02_32S), PACK_PROT_CHG_OT | PACK_PROT_DSG_OT);
-	assert_int_equal(jk_ble_errors_to_prot(0xFFFFFFFFu, JK_BLE_JK04), 0);
-	assert_int_equal(jk_ble_errors_to_prot(1u << 0 | 1u << 1 | 1u << 2, JK_BLE_JK02_32S), 0);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 7 | 1u << 14, JK_BLE_JK02_32S), PACK_PROT_SHORT);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 27, JK_BLE_JK02_32S), PACK_PROT_DSG_UT);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 27, JK_BLE_JK02_24S), 0);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 21, JK_BLE_JK02_32S), PACK_PROT_CHG_OT | PACK_PROT_DSG_OT);
+	assert_int_equal(rig_jk_ble_errors_to_prot(0xFFFFFFFFu, JK_BLE_JK04), 0);
+	assert_int_equal(rig_jk_ble_errors_to_prot(1u << 0 | 1u << 1 | 1u << 2, JK_BLE_JK02_32S), 0);
 	/* An emulated BMS: one bit per protection; 24S cannot say discharge under-temperature. */
-	assert_int_equal(jk_ble_errors_from_prot(PACK_PROT_SHORT, JK_BLE_JK02_24S), 1u << 14);
-	assert_int_equal(jk_ble_errors_from_prot(PACK_PROT_DSG_UT, JK_BLE_JK02_24S), 0);
-	assert_int_equal(jk_ble_errors_from_prot(PACK_PROT_DSG_UT, JK_BLE_JK02_32S), 1u << 27);
-	assert_int_equal(jk_ble_errors_from_prot(PACK_PROT_CELL_OV, JK_BLE_JK02_32S), 1u << 4);
+	assert_int_equal(rig_jk_ble_errors_from_prot(PACK_PROT_SHORT, JK_BLE_JK02_24S), 1u << 14);
+	assert_int_equal(rig_jk_ble_errors_from_prot(PACK_PROT_DSG_UT, JK_BLE_JK02_24S), 0);
+	assert_int_equal(rig_jk_ble_errors_from_prot(PACK_PROT_DSG_UT, JK_BLE_JK02_32S), 1u << 27);
+	assert_int_equal(rig_jk_ble_errors_from_prot(PACK_PROT_CELL_OV, JK_BLE_JK02_32S), 1u << 4);
 	/* Every protection a 32S mask can carry comes back as itself, except "battery full". */
 	for (unsigned b = 0; b < 13; b++) {
-		uint32_t p = 1u << b, e = jk_ble_errors_from_prot(p, JK_BLE_JK02_32S);
+		uint32_t p = 1u << b, e = rig_jk_ble_errors_from_prot(p, JK_BLE_JK02_32S);
 
 		if (e && p != PACK_PROT_CELL_OV)
-			assert_int_equal(jk_ble_errors_to_prot(e, JK_BLE_JK02_32S), p);
+			assert_int_equal(rig_jk_ble_errors_to_prot(e, JK_BLE_JK02_32S), p);
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * JK BLE codec: command bytes against jk.md's worked frames, rejections, record field offsets
+ * JK BLE codec: command bytes against docs/protocols/jk.md's worked frames, rejections, record field offsets
  * of each layout, JK04 floats (exhaustively against exact arithmetic, and against the
  * JK-B5A24S capture), settings registers, and the record assembler fed like a BLE link.
  * Records used: the captures of tests/vectors/jk.json and, for JK04 settings, the JK-B5A24S
@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "bmsrig/jk_ble.h"
+#include "bmsrig/core/jk_ble.h"
 #include "fake_io.h"
 
 /* tests/vectors/jk.json jk02_24s_cells_24 (JK-B2A24S20P sw 10.07). */
@@ -60,7 +60,7 @@ static const char CELLS_JK04[] =
 static void load(const char *hex, uint8_t rec[JK_BLE_RECORD_LEN])
 {
 	assert_int_equal(hex_to_bytes(hex, rec, JK_BLE_RECORD_LEN), JK_BLE_RECORD_LEN);
-	assert_int_equal(jk_ble_record_check(rec, JK_BLE_RECORD_LEN), RIG_OK);
+	assert_int_equal(rig_jk_ble_record_check(rec, JK_BLE_RECORD_LEN), RIG_OK);
 }
 
 static void assert_cmd(const struct jk_ble_cmd *c, const char *hex)
@@ -68,7 +68,7 @@ static void assert_cmd(const struct jk_ble_cmd *c, const char *hex)
 	uint8_t want[JK_BLE_CMD_LEN], out[JK_BLE_CMD_LEN];
 
 	assert_int_equal(hex_to_bytes(hex, want, sizeof want), JK_BLE_CMD_LEN);
-	jk_ble_cmd_encode(c, out);
+	rig_jk_ble_cmd_encode(c, out);
 	assert_memory_equal(out, want, JK_BLE_CMD_LEN);
 }
 
@@ -79,14 +79,14 @@ static void commands_match_the_reference_frames(void **state)
 	struct jk_ble_cmd c;
 
 	(void)state;
-	jk_ble_cmd_read(&c, JK_BLE_REG_DEVICE_INFO);
+	rig_jk_ble_cmd_read(&c, JK_BLE_REG_DEVICE_INFO);
 	assert_cmd(&c, "AA5590EB970000000000000000000000000000 11");
-	jk_ble_cmd_read(&c, JK_BLE_REG_CELL_INFO);
+	rig_jk_ble_cmd_read(&c, JK_BLE_REG_CELL_INFO);
 	assert_cmd(&c, "AA5590EB960000000000000000000000000000 10");
-	jk_ble_cmd_ack(&c);
+	rig_jk_ble_cmd_ack(&c);
 	assert_cmd(&c, "AA5590EBC80101000000000000000000000000 44");
-	assert_true(jk_ble_cmd_is_ack(&c));
-	/* jk.md §4.2 worked frames. */
+	assert_true(rig_jk_ble_cmd_is_ack(&c));
+	/* docs/protocols/jk.md §4.2 worked frames. */
 	static const struct { uint8_t reg, len; uint32_t v; const char *hex; } w[] = {
 		{ 0x1D, 4, 0, "AA5590EB1D0400000000000000000000000000 9B" },
 		{ 0x1D, 4, 1, "AA5590EB1D0401000000000000000000000000 9C" },
@@ -98,11 +98,11 @@ static void commands_match_the_reference_frames(void **state)
 		{ 0xA5, 2, 1, "AA5590EBA50201000000000000000000000000 22" },
 	};
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-		assert_int_equal(jk_ble_cmd_write(&c, w[i].reg, w[i].len, w[i].v), RIG_OK);
+		assert_int_equal(rig_jk_ble_cmd_write(&c, w[i].reg, w[i].len, w[i].v), RIG_OK);
 		assert_cmd(&c, w[i].hex);
-		assert_int_equal(jk_ble_cmd_value(&c), w[i].v);
+		assert_int_equal(rig_jk_ble_cmd_value(&c), w[i].v);
 	}
-	assert_int_equal(jk_ble_cmd_write(&c, 0x9F, 5, 0), RIG_ERR_ARG);
+	assert_int_equal(rig_jk_ble_cmd_write(&c, 0x9F, 5, 0), RIG_ERR_ARG);
 }
 
 static void command_parse_rejects(void **state)
@@ -113,22 +113,22 @@ static void command_parse_rejects(void **state)
 	(void)state;
 	/* The app's random padding (issue #171) is covered by the sum and kept. */
 	assert_int_equal(hex_to_bytes("AA5590EB9700F42AF61E98D0E99B64A86AAFD62A", w, sizeof w), 20);
-	assert_int_equal(jk_ble_cmd_parse(w, 20, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cmd_parse(w, 20, &c), RIG_OK);
 	assert_int_equal(c.reg, 0x97);
 	assert_int_equal(c.value_len, 0);
 	assert_int_equal(c.value[0], 0xF4);
-	assert_int_equal(jk_ble_cmd_parse(w, 19, &c), RIG_ERR_LENGTH);
-	assert_int_equal(jk_ble_cmd_parse(w, 21, &c), RIG_ERR_LENGTH);
+	assert_int_equal(rig_jk_ble_cmd_parse(w, 19, &c), RIG_ERR_LENGTH);
+	assert_int_equal(rig_jk_ble_cmd_parse(w, 21, &c), RIG_ERR_LENGTH);
 	w[19] ^= 1;
-	assert_int_equal(jk_ble_cmd_parse(w, 20, &c), RIG_ERR_CHECKSUM);
+	assert_int_equal(rig_jk_ble_cmd_parse(w, 20, &c), RIG_ERR_CHECKSUM);
 	w[19] ^= 1;
 	w[0] = 0x55;
-	assert_int_equal(jk_ble_cmd_parse(w, 20, &c), RIG_ERR_FRAME);
+	assert_int_equal(rig_jk_ble_cmd_parse(w, 20, &c), RIG_ERR_FRAME);
 	/* A value length beyond the 13 value bytes, with a right sum. */
-	jk_ble_cmd_read(&c, 0x9F);
+	rig_jk_ble_cmd_read(&c, 0x9F);
 	c.value_len = 14;
-	jk_ble_cmd_encode(&c, w);
-	assert_int_equal(jk_ble_cmd_parse(w, 20, &c), RIG_ERR_LENGTH);
+	rig_jk_ble_cmd_encode(&c, w);
+	assert_int_equal(rig_jk_ble_cmd_parse(w, 20, &c), RIG_ERR_LENGTH);
 }
 
 /* ---- records ----------------------------------------------------------------------------- */
@@ -139,22 +139,22 @@ static void record_check_rejects(void **state)
 
 	(void)state;
 	load(CELLS_24S, r);
-	assert_int_equal(jk_ble_record_check(r, 299), RIG_ERR_LENGTH);
-	assert_int_equal(jk_ble_record_check(r, 301), RIG_ERR_LENGTH);
+	assert_int_equal(rig_jk_ble_record_check(r, 299), RIG_ERR_LENGTH);
+	assert_int_equal(rig_jk_ble_record_check(r, 301), RIG_ERR_LENGTH);
 	r[200] ^= 0x10;
-	assert_int_equal(jk_ble_record_check(r, 300), RIG_ERR_CHECKSUM);
+	assert_int_equal(rig_jk_ble_record_check(r, 300), RIG_ERR_CHECKSUM);
 	r[200] ^= 0x10;
 	r[3] = 0x91;
-	assert_int_equal(jk_ble_record_check(r, 300), RIG_ERR_FRAME);
+	assert_int_equal(rig_jk_ble_record_check(r, 300), RIG_ERR_FRAME);
 	/* An unknown type is still a record: the client, not the framing, ignores it. */
 	r[3] = 0x90;
 	r[4] = 0x07;
-	jk_ble_record_seal(r);
-	assert_int_equal(jk_ble_record_check(r, 300), RIG_OK);
+	rig_jk_ble_record_seal(r);
+	assert_int_equal(rig_jk_ble_record_check(r, 300), RIG_OK);
 	struct jk_ble_cells c;
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
 	r[4] = JK_BLE_REC_CELLS;
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_LAYOUT_COUNT, &c), RIG_ERR_ARG);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_LAYOUT_COUNT, &c), RIG_ERR_ARG);
 }
 
 static void layout_detection(void **state)
@@ -163,18 +163,18 @@ static void layout_detection(void **state)
 
 	(void)state;
 	load(CELLS_24S, r);
-	assert_int_equal(jk_ble_layout_detect(r), JK_BLE_JK02_24S);
+	assert_int_equal(rig_jk_ble_layout_detect(r), JK_BLE_JK02_24S);
 	load(CELLS_32S, r);
-	assert_int_equal(jk_ble_layout_detect(r), JK_BLE_JK02_32S);
+	assert_int_equal(rig_jk_ble_layout_detect(r), JK_BLE_JK02_32S);
 	load(CELLS_JK04, r);
-	assert_int_equal(jk_ble_layout_detect(r), JK_BLE_JK04);
+	assert_int_equal(rig_jk_ble_layout_detect(r), JK_BLE_JK04);
 	load(SETTINGS_JK04, r);
-	assert_int_equal(jk_ble_layout_detect(r), JK_BLE_JK04);
-	assert_string_equal(jk_ble_layout_name(JK_BLE_JK02_32S), "JK02_32S");
-	assert_string_equal(jk_ble_layout_name(7), "?");
+	assert_int_equal(rig_jk_ble_layout_detect(r), JK_BLE_JK04);
+	assert_string_equal(rig_jk_ble_layout_name(JK_BLE_JK02_32S), "JK02_32S");
+	assert_string_equal(rig_jk_ble_layout_name(7), "?");
 }
 
-/* Fields of the v15 JK-PB capture at their 32S offsets, as jk.md §6.2 frame L decodes them. */
+/* Fields of the v15 JK-PB capture at their 32S offsets, as docs/protocols/jk.md §6.2 frame L decodes them. */
 static void cells_32s_offsets(void **state)
 {
 	uint8_t r[JK_BLE_RECORD_LEN];
@@ -182,7 +182,7 @@ static void cells_32s_offsets(void **state)
 
 	(void)state;
 	load(CELLS_32S, r);
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_JK02_32S, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_32S, &c), RIG_OK);
 	assert_int_equal(c.cell_mask, 0xFF);
 	assert_int_equal(c.cell_mV[0], 3357);
 	assert_int_equal(c.cell_mV[7], 3356);
@@ -214,7 +214,7 @@ static void cells_24s_offsets(void **state)
 
 	(void)state;
 	load(CELLS_24S, r);
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_OK);
 	assert_int_equal(c.cell_mask, 0xFFFFFF);
 	assert_int_equal(c.cell_mV[22], 3285);
 	assert_int_equal(c.pack_mV, 78735);
@@ -245,8 +245,8 @@ static void cells_encode_places_fields(void **state)
 	c.errors = 0x08000010u;
 	c.balance_current_mA = -2019;
 	c.pack_mV = 53224;
-	jk_ble_record_begin(r, JK_BLE_REC_CELLS, 9);
-	assert_int_equal(jk_ble_cells_encode(r, JK_BLE_JK02_32S, &c), RIG_OK);
+	rig_jk_ble_record_begin(r, JK_BLE_REC_CELLS, 9);
+	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_32S, &c), RIG_OK);
 	static const uint8_t cur[] = { 0x77, 0x83, 0xFF, 0xFF };
 	assert_memory_equal(r + 158, cur, 4);
 	assert_int_equal(r[162], 0xCE);
@@ -257,22 +257,22 @@ static void cells_encode_places_fields(void **state)
 	assert_int_equal(r[171], 0xF8);
 	assert_int_equal(r[68], 0x48);                   /* cell 32 = 0x0D48 */
 	assert_int_equal(r[5], 9);
-	jk_ble_record_seal(r);
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_JK02_32S, &back), RIG_OK);
+	rig_jk_ble_record_seal(r);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_32S, &back), RIG_OK);
 	assert_memory_equal(&back, &c, sizeof c);
 
 	/* 24S: the same current 32 bytes earlier; errors only 16 bits wide there. */
-	jk_ble_record_begin(r, JK_BLE_REC_CELLS, 0);
-	assert_int_equal(jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
+	rig_jk_ble_record_begin(r, JK_BLE_REC_CELLS, 0);
+	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
 	c.errors = 0x0010;
-	assert_int_equal(jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_OK);
 	assert_memory_equal(r + 126, cur, 4);
 	/* Out of a field's range is refused, never clipped. */
 	c.balance_current_mA = 40000;
-	assert_int_equal(jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
+	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
 	c.balance_current_mA = 0;
 	c.temp_dK[1] = 2731 + 40000;
-	assert_int_equal(jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
+	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
 }
 
 /* Clearing leaves the bytes no decoder models (balance-wire resistances here) alone. */
@@ -284,11 +284,11 @@ static void clear_fields_keeps_unmodelled_bytes(void **state)
 	(void)state;
 	load(CELLS_24S, orig);
 	memcpy(r, orig, sizeof r);
-	jk_ble_record_clear_fields(r, JK_BLE_JK02_24S);
+	rig_jk_ble_record_clear_fields(r, JK_BLE_JK02_24S);
 	assert_memory_equal(r + 64, orig + 64, 48);      /* resistances 64..111 */
 	assert_int_equal(r[4], JK_BLE_REC_CELLS);
-	jk_ble_record_seal(r);
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_OK);
+	rig_jk_ble_record_seal(r);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_OK);
 	assert_int_equal(c.pack_mV, 0);
 	assert_int_equal(c.cell_mask, 0);
 	assert_int_equal(c.temp_dK[0], JK_BLE_DK_ZERO_C);
@@ -315,31 +315,31 @@ static void floats_decode_rounded_to_nearest(void **state)
 	int32_t m;
 
 	(void)state;
-	assert_int_equal(jk_ble_f32_to_milli(0x4057833Cu, &m), RIG_OK);   /* the B2A16S cell 1 */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x4057833Cu, &m), RIG_OK);   /* the B2A16S cell 1 */
 	assert_int_equal(m, 3367);
-	assert_int_equal(jk_ble_f32_to_milli(0x405691FFu, &m), RIG_OK);   /* jk.md frame I, 3.3527 V */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x405691FFu, &m), RIG_OK);   /* docs/protocols/jk.md frame I, 3.3527 V */
 	assert_int_equal(m, 3353);
-	assert_int_equal(jk_ble_f32_to_milli(0x3F960000u, &m), RIG_OK);   /* 1.171875 A */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x3F960000u, &m), RIG_OK);   /* 1.171875 A */
 	assert_int_equal(m, 1172);
-	assert_int_equal(jk_ble_f32_to_milli(0x3D800000u, &m), RIG_OK);   /* 0.0625: 62.5 -> 63 */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x3D800000u, &m), RIG_OK);   /* 0.0625: 62.5 -> 63 */
 	assert_int_equal(m, 63);
-	assert_int_equal(jk_ble_f32_to_milli(0xBD800000u, &m), RIG_OK);   /* halves away from zero */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0xBD800000u, &m), RIG_OK);   /* halves away from zero */
 	assert_int_equal(m, -63);
-	assert_int_equal(jk_ble_f32_to_milli(0x80000000u, &m), RIG_OK);   /* -0 */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x80000000u, &m), RIG_OK);   /* -0 */
 	assert_int_equal(m, 0);
-	assert_int_equal(jk_ble_f32_to_milli(0x00000001u, &m), RIG_OK);   /* subnormal */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x00000001u, &m), RIG_OK);   /* subnormal */
 	assert_int_equal(m, 0);
-	assert_int_equal(jk_ble_f32_to_milli(0x7F800000u, &m), RIG_ERR_ARG);   /* inf */
-	assert_int_equal(jk_ble_f32_to_milli(0x7FC00000u, &m), RIG_ERR_ARG);   /* NaN */
-	assert_int_equal(jk_ble_f32_to_milli(0x4B000000u, &m), RIG_ERR_ARG);   /* 2^23 V */
-	assert_int_equal(jk_ble_f32_to_milli(0x4A000000u, &m), RIG_OK);        /* 2^21 V fits */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x7F800000u, &m), RIG_ERR_ARG);   /* inf */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x7FC00000u, &m), RIG_ERR_ARG);   /* NaN */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x4B000000u, &m), RIG_ERR_ARG);   /* 2^23 V */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x4A000000u, &m), RIG_OK);        /* 2^21 V fits */
 	assert_int_equal(m, 2097152000);
-	assert_int_equal(jk_ble_f32_to_milli(0x4A800000u, &m), RIG_ERR_ARG);   /* 2^22 V does not */
+	assert_int_equal(rig_jk_ble_f32_to_milli(0x4A800000u, &m), RIG_ERR_ARG);   /* 2^22 V does not */
 	/* Every float from 0 to 8 V decodes to the nearest milli-unit (sampled every 97 ulps). */
 	for (uint32_t b = 0x3A000000u; b < 0x41000000u; b += 97) {
 		double exact = f32_of(b) * 1000.0;
 
-		assert_int_equal(jk_ble_f32_to_milli(b, &m), RIG_OK);
+		assert_int_equal(rig_jk_ble_f32_to_milli(b, &m), RIG_OK);
 		assert_true(fabs(exact - m) <= 0.5);
 		if (fabs(exact - m) == 0.5)
 			assert_true(fabs((double)m) > fabs(exact));
@@ -349,17 +349,17 @@ static void floats_decode_rounded_to_nearest(void **state)
 static void floats_encode_nearest_ties_even(void **state)
 {
 	(void)state;
-	assert_int_equal(jk_ble_milli_to_f32(0), 0u);
-	assert_int_equal(jk_ble_milli_to_f32(1000), 0x3F800000u);
-	assert_int_equal(jk_ble_milli_to_f32(-4500), 0xC0900000u);
-	assert_int_equal(jk_ble_milli_to_f32(3200), 0x404CCCCDu);   /* the B5A24S power-off 3.2 V */
-	assert_int_equal(jk_ble_milli_to_f32(8), 0x3C03126Fu);      /* its balance trigger 8 mV */
+	assert_int_equal(rig_jk_ble_milli_to_f32(0), 0u);
+	assert_int_equal(rig_jk_ble_milli_to_f32(1000), 0x3F800000u);
+	assert_int_equal(rig_jk_ble_milli_to_f32(-4500), 0xC0900000u);
+	assert_int_equal(rig_jk_ble_milli_to_f32(3200), 0x404CCCCDu);   /* the B5A24S power-off 3.2 V */
+	assert_int_equal(rig_jk_ble_milli_to_f32(8), 0x3C03126Fu);      /* its balance trigger 8 mV */
 	for (int32_t x = -70000; x <= 70000; x++) {
-		uint32_t f = jk_ble_milli_to_f32(x);
+		uint32_t f = rig_jk_ble_milli_to_f32(x);
 		int32_t back;
 		double e = err_of(f, x), up = err_of(f + 1u, x), down = err_of(f - 1u, x);
 
-		assert_int_equal(jk_ble_f32_to_milli(f, &back), RIG_OK);
+		assert_int_equal(rig_jk_ble_f32_to_milli(f, &back), RIG_OK);
 		assert_int_equal(back, x);
 		if (x) {
 			assert_true(e <= up && e <= down);
@@ -369,13 +369,13 @@ static void floats_encode_nearest_ties_even(void **state)
 	}
 	/* Exact ties need 25 significant bits in x / 1000 = k / 8, so only near 2^21 units:
 	 * (2^24 + 1) / 8 goes down to the even mantissa, (2^24 + 3) / 8 up to it. */
-	assert_int_equal(jk_ble_milli_to_f32(125 * ((1 << 24) + 1)), 0x4A000000u);
-	assert_int_equal(jk_ble_milli_to_f32(125 * ((1 << 24) + 3)), 0x4A000002u);
-	assert_int_equal(jk_ble_milli_to_f32(-125 * ((1 << 24) + 1)), 0xCA000000u);
+	assert_int_equal(rig_jk_ble_milli_to_f32(125 * ((1 << 24) + 1)), 0x4A000000u);
+	assert_int_equal(rig_jk_ble_milli_to_f32(125 * ((1 << 24) + 3)), 0x4A000002u);
+	assert_int_equal(rig_jk_ble_milli_to_f32(-125 * ((1 << 24) + 1)), 0xCA000000u);
 	/* Extremes stay normal floats and keep their sign. */
-	assert_int_equal(jk_ble_milli_to_f32(INT32_MIN) >> 31, 1);
-	assert_true(fabs(f32_of(jk_ble_milli_to_f32(1)) - 0.001) < 1e-10);
-	assert_true(fabs(f32_of(jk_ble_milli_to_f32(INT32_MAX)) - 2147483.647) < 0.2);
+	assert_int_equal(rig_jk_ble_milli_to_f32(INT32_MIN) >> 31, 1);
+	assert_true(fabs(f32_of(rig_jk_ble_milli_to_f32(1)) - 0.001) < 1e-10);
+	assert_true(fabs(f32_of(rig_jk_ble_milli_to_f32(INT32_MAX)) - 2147483.647) < 0.2);
 }
 
 static void jk04_records(void **state)
@@ -386,7 +386,7 @@ static void jk04_records(void **state)
 
 	(void)state;
 	load(CELLS_JK04, r);
-	assert_int_equal(jk_ble_cells_decode(r, JK_BLE_JK04, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK04, &c), RIG_OK);
 	static const uint16_t cells[] = { 3317, 3328, 3320, 3328, 3319, 3325, 3318, 3330,
 	                                  3320, 3324, 3322, 3324, 3320, 3329, 3322, 3319 };
 	assert_memory_equal(c.cell_mV, cells, sizeof cells);
@@ -402,17 +402,17 @@ static void jk04_records(void **state)
 	assert_int_equal(c.pack_mV, sum);
 
 	/* Encoded afresh: the nearest floats, which decode to the same values. */
-	jk_ble_record_begin(fresh, JK_BLE_REC_CELLS, 0);
-	assert_int_equal(jk_ble_cells_encode(fresh, JK_BLE_JK04, &c), RIG_OK);
-	jk_ble_record_seal(fresh);
-	assert_int_equal(jk_ble_layout_detect(fresh), JK_BLE_JK04);
+	rig_jk_ble_record_begin(fresh, JK_BLE_REC_CELLS, 0);
+	assert_int_equal(rig_jk_ble_cells_encode(fresh, JK_BLE_JK04, &c), RIG_OK);
+	rig_jk_ble_record_seal(fresh);
+	assert_int_equal(rig_jk_ble_layout_detect(fresh), JK_BLE_JK04);
 	assert_int_equal((uint32_t)fresh[6] | (uint32_t)fresh[7] << 8 | (uint32_t)fresh[8] << 16 | (uint32_t)fresh[9] << 24,
-	                 jk_ble_milli_to_f32(3317));
-	assert_int_equal(jk_ble_cells_decode(fresh, JK_BLE_JK04, &back), RIG_OK);
+	                 rig_jk_ble_milli_to_f32(3317));
+	assert_int_equal(rig_jk_ble_cells_decode(fresh, JK_BLE_JK04, &back), RIG_OK);
 	assert_memory_equal(&back, &c, sizeof c);
 
 	load(SETTINGS_JK04, r);
-	assert_int_equal(jk_ble_settings_decode(r, JK_BLE_JK04, &s), RIG_OK);
+	assert_int_equal(rig_jk_ble_settings_decode(r, JK_BLE_JK04, &s), RIG_OK);
 	assert_int_equal(s.value[JK_SET_CELL_COUNT], 16);
 	assert_int_equal(s.value[JK_SET_POWER_OFF_MV], 3200);
 	assert_int_equal(s.value[JK_SET_BAL_TRIGGER_MV], 8);
@@ -420,8 +420,8 @@ static void jk04_records(void **state)
 	assert_int_equal(s.value[JK_SET_BAL_START_MV], 4250);
 	assert_int_equal(s.value[JK_SET_BAL_SWITCH], 1);
 	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], 0);   /* not in JK04 */
-	assert_false(jk_ble_setting_present(JK_BLE_JK04, JK_SET_CELL_OVP_MV));
-	assert_true(jk_ble_setting_present(JK_BLE_JK02_24S, JK_SET_CELL_OVP_MV));
+	assert_false(rig_jk_ble_setting_present(JK_BLE_JK04, JK_SET_CELL_OVP_MV));
+	assert_true(rig_jk_ble_setting_present(JK_BLE_JK02_24S, JK_SET_CELL_OVP_MV));
 }
 
 static void settings_registers(void **state)
@@ -429,28 +429,28 @@ static void settings_registers(void **state)
 	uint32_t v;
 
 	(void)state;
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_24S, JK_SET_CELL_OVP_MV), 0x04);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_CHG_SWITCH), 0x1D);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_CAPACITY_MAH), 0x20);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_24S, JK_SET_SCP_DELAY_US), 0x25);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_SCP_DELAY_US), 0x21);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_24S, JK_SET_BAL_START_MV), 0x26);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_BAL_START_MV), 0x22);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK04, JK_SET_BAL_SWITCH), 0x6C);
-	assert_int_equal(jk_ble_setting_reg(JK_BLE_JK04, JK_SET_CHG_SWITCH), 0);
-	assert_int_equal(jk_ble_setting_of_reg(JK_BLE_JK02_32S, 0x22), JK_SET_BAL_START_MV);
-	assert_int_equal(jk_ble_setting_of_reg(JK_BLE_JK02_24S, 0x1E), JK_SET_DSG_SWITCH);
-	assert_int_equal(jk_ble_setting_of_reg(JK_BLE_JK02_24S, 0x96), -1);
-	assert_int_equal(jk_ble_setting_of_reg(JK_BLE_JK04, 0x1D), -1);
-	assert_int_equal(jk_ble_setting_of_reg(JK_BLE_JK04, 0x64), JK_SET_BAL_TRIGGER_MV);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_24S, JK_SET_CELL_OVP_MV), 0x04);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_CHG_SWITCH), 0x1D);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_CAPACITY_MAH), 0x20);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_24S, JK_SET_SCP_DELAY_US), 0x25);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_SCP_DELAY_US), 0x21);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_24S, JK_SET_BAL_START_MV), 0x26);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK02_32S, JK_SET_BAL_START_MV), 0x22);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK04, JK_SET_BAL_SWITCH), 0x6C);
+	assert_int_equal(rig_jk_ble_setting_reg(JK_BLE_JK04, JK_SET_CHG_SWITCH), 0);
+	assert_int_equal(rig_jk_ble_setting_of_reg(JK_BLE_JK02_32S, 0x22), JK_SET_BAL_START_MV);
+	assert_int_equal(rig_jk_ble_setting_of_reg(JK_BLE_JK02_24S, 0x1E), JK_SET_DSG_SWITCH);
+	assert_int_equal(rig_jk_ble_setting_of_reg(JK_BLE_JK02_24S, 0x96), -1);
+	assert_int_equal(rig_jk_ble_setting_of_reg(JK_BLE_JK04, 0x1D), -1);
+	assert_int_equal(rig_jk_ble_setting_of_reg(JK_BLE_JK04, 0x64), JK_SET_BAL_TRIGGER_MV);
 	/* JK04 takes floats for voltages, plain numbers for the switch. */
-	assert_int_equal(jk_ble_setting_from_wire(JK_BLE_JK04, JK_SET_BAL_TRIGGER_MV, 0x3C03126Fu, &v), RIG_OK);
+	assert_int_equal(rig_jk_ble_setting_from_wire(JK_BLE_JK04, JK_SET_BAL_TRIGGER_MV, 0x3C03126Fu, &v), RIG_OK);
 	assert_int_equal(v, 8);
-	assert_int_equal(jk_ble_setting_to_wire(JK_BLE_JK04, JK_SET_POWER_OFF_MV, 3200), 0x404CCCCDu);
-	assert_int_equal(jk_ble_setting_from_wire(JK_BLE_JK04, JK_SET_BAL_SWITCH, 1, &v), RIG_OK);
+	assert_int_equal(rig_jk_ble_setting_to_wire(JK_BLE_JK04, JK_SET_POWER_OFF_MV, 3200), 0x404CCCCDu);
+	assert_int_equal(rig_jk_ble_setting_from_wire(JK_BLE_JK04, JK_SET_BAL_SWITCH, 1, &v), RIG_OK);
 	assert_int_equal(v, 1);
-	assert_int_equal(jk_ble_setting_from_wire(JK_BLE_JK04, JK_SET_BAL_START_MV, 0x7FC00000u, &v), RIG_ERR_ARG);
-	assert_int_equal(jk_ble_setting_to_wire(JK_BLE_JK02_24S, JK_SET_CELL_OVP_MV, 3650), 3650);
+	assert_int_equal(rig_jk_ble_setting_from_wire(JK_BLE_JK04, JK_SET_BAL_START_MV, 0x7FC00000u, &v), RIG_ERR_ARG);
+	assert_int_equal(rig_jk_ble_setting_to_wire(JK_BLE_JK02_24S, JK_SET_CELL_OVP_MV, 3650), 3650);
 }
 
 /* ---- the assembler --------------------------------------------------------------------- */
@@ -466,7 +466,7 @@ static void drain(struct jk_ble_rx *rx, struct sink *s)
 	const uint8_t *w;
 	size_t n;
 
-	while (jk_ble_rx_next(rx, &w, &n) == RIG_OK) {
+	while (rig_jk_ble_rx_next(rx, &w, &n) == RIG_OK) {
 		assert_true(s->count < 8);
 		memcpy(s->frames[s->count], w, n);
 		s->len[s->count++] = n;
@@ -484,7 +484,7 @@ static void feed_pieces(struct jk_ble_rx *rx, struct sink *s, const uint8_t *p, 
 
 		*t += 10;
 		while (off < k) {
-			size_t used = jk_ble_rx_feed(rx, p + off, k - off, *t);
+			size_t used = rig_jk_ble_rx_feed(rx, p + off, k - off, *t);
 
 			s->fed += used;
 			off += used;
@@ -521,7 +521,7 @@ static void assembler_any_piece_size(void **state)
 		uint32_t t = 0;
 
 		memset(&s, 0, sizeof s);
-		jk_ble_rx_init(&rx, 200);
+		rig_jk_ble_rx_init(&rx, 200);
 		feed_pieces(&rx, &s, line, n, pieces[k], &t);
 		assert_int_equal(s.count, 4);
 		assert_int_equal(s.len[0], 20);
@@ -538,7 +538,7 @@ static void assembler_any_piece_size(void **state)
 }
 
 /* A record whose tail was lost runs into the next one's header: the sum fails, the next
- * record still comes out whole (jk.md §3.4). A record with a bad sum never does. */
+ * record still comes out whole (docs/protocols/jk.md §3.4). A record with a bad sum never does. */
 static void assembler_truncated_then_good(void **state)
 {
 	uint8_t line[1000], rec[JK_BLE_RECORD_LEN];
@@ -557,7 +557,7 @@ static void assembler_truncated_then_good(void **state)
 	rec[100] ^= 0xFF;                              /* then one with a bad sum */
 	memcpy(line + n, rec, 300);
 	n += 300;
-	jk_ble_rx_init(&rx, 0);
+	rig_jk_ble_rx_init(&rx, 0);
 	feed_pieces(&rx, &s, line, n, 20, &t);
 	assert_int_equal(s.count, 1);
 	assert_memory_equal(s.frames[0], line + 150, 300);
@@ -585,12 +585,12 @@ static void assembler_never_splices_after_a_lost_notification(void **state)
 	n = 280;
 	b[6] = (uint8_t)(b[6] + 1);                    /* B's counter moves on */
 	b[18] = 0;
-	b[18] = (uint8_t)(b[19] - jk_ble_sum8(line, 280) - jk_ble_sum8(b, 19));
-	jk_ble_record_seal(b);
-	assert_int_equal((jk_ble_sum8(line, 280) + jk_ble_sum8(b, 19)) & 0xFF, b[19]);   /* the collision */
+	b[18] = (uint8_t)(b[19] - rig_jk_ble_sum8(line, 280) - rig_jk_ble_sum8(b, 19));
+	rig_jk_ble_record_seal(b);
+	assert_int_equal((rig_jk_ble_sum8(line, 280) + rig_jk_ble_sum8(b, 19)) & 0xFF, b[19]);   /* the collision */
 	memcpy(line + n, b, 300);
 	n += 300;
-	jk_ble_rx_init(&rx, 0);
+	rig_jk_ble_rx_init(&rx, 0);
 	feed_pieces(&rx, &s, line, n, 20, &t);
 	assert_int_equal(s.count, 1);
 	assert_memory_equal(s.frames[0], b, 300);
@@ -607,15 +607,15 @@ static void assembler_gap_drops_partial(void **state)
 
 	(void)state;
 	load(CELLS_24S, rec);
-	jk_ble_rx_init(&rx, 200);
-	assert_int_equal(jk_ble_rx_feed(&rx, rec, 100, 0), 100);
-	assert_int_equal(jk_ble_rx_next(&rx, &w, &n), RIG_MORE);
-	assert_int_equal(jk_ble_rx_feed(&rx, rec, 300, 201), 300);
+	rig_jk_ble_rx_init(&rx, 200);
+	assert_int_equal(rig_jk_ble_rx_feed(&rx, rec, 100, 0), 100);
+	assert_int_equal(rig_jk_ble_rx_next(&rx, &w, &n), RIG_MORE);
+	assert_int_equal(rig_jk_ble_rx_feed(&rx, rec, 300, 201), 300);
 	assert_int_equal(rx.b.skipped_bytes, 100);
-	assert_int_equal(jk_ble_rx_next(&rx, &w, &n), RIG_OK);
+	assert_int_equal(rig_jk_ble_rx_next(&rx, &w, &n), RIG_OK);
 	assert_int_equal(n, 300);
 	assert_memory_equal(w, rec, 300);
-	assert_int_equal(jk_ble_rx_next(&rx, &w, &n), RIG_MORE);
+	assert_int_equal(rig_jk_ble_rx_next(&rx, &w, &n), RIG_MORE);
 	assert_int_equal(rx.b.have, 0);
 }
 

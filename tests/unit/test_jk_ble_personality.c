@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/jk_ble_client.h"
-#include "bmsrig/jbd_settings.h"
-#include "bmsrig/jk_ble_personality.h"
+#include "bmsrig/core/jk_ble_client.h"
+#include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/jk_ble_personality.h"
 #include "fake_io.h"
 
 /* ---- a sink that keeps what the personality sent ------------------------------------------ */
@@ -84,8 +84,8 @@ static void write_cmd(struct bench *t, uint8_t reg, uint8_t len, uint32_t v, uin
 	struct jk_ble_cmd c;
 	uint8_t w[JK_BLE_CMD_LEN];
 
-	assert_int_equal(jk_ble_cmd_write(&c, reg, len, v), RIG_OK);
-	jk_ble_cmd_encode(&c, w);
+	assert_int_equal(rig_jk_ble_cmd_write(&c, reg, len, v), RIG_OK);
+	rig_jk_ble_cmd_encode(&c, w);
 	t->cap.count = 0;
 	/* In two pieces, as a BLE bridge may hand them over. */
 	jk_ble_personality_ops.rx(&t->p, w, 7, now_ms, &t->sink);
@@ -129,8 +129,8 @@ static void device_info_then_settings_then_stream(void **state)
 	assert_ack(&t->cap.s[0], JK_BLE_RECORD_LEN);
 	assert_int_equal(t->cap.s[0].delay_ms, 40);
 	assert_int_equal(t->cap.s[0].parts, 0);
-	assert_int_equal(jk_ble_record_check(t->cap.s[0].wire, 300), RIG_OK);
-	assert_int_equal(jk_ble_device_decode(t->cap.s[0].wire, &d), RIG_OK);
+	assert_int_equal(rig_jk_ble_record_check(t->cap.s[0].wire, 300), RIG_OK);
+	assert_int_equal(rig_jk_ble_device_decode(t->cap.s[0].wire, &d), RIG_OK);
 	assert_string_equal((const char *)d.model, "JK_PB2A16S20P");
 	assert_string_equal((const char *)d.sw_version, "15.41");
 	/* Nothing streams before 0x96. */
@@ -144,8 +144,8 @@ static void device_info_then_settings_then_stream(void **state)
 	const uint8_t *rec = t->cap.s[0].wire;
 	assert_int_equal(rec[4], JK_BLE_REC_SETTINGS);
 	assert_int_equal(rec[5], 1);                             /* the second record */
-	assert_int_equal(jk_ble_layout_detect(rec), JK_BLE_JK02_32S);
-	assert_int_equal(jk_ble_settings_decode(rec, JK_BLE_JK02_32S, &s), RIG_OK);
+	assert_int_equal(rig_jk_ble_layout_detect(rec), JK_BLE_JK02_32S);
+	assert_int_equal(rig_jk_ble_settings_decode(rec, JK_BLE_JK02_32S, &s), RIG_OK);
 	assert_int_equal(jbd_reg_get(&t->b, 0x24, &ov), RIG_OK);
 	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], ov);
 	assert_int_equal(s.value[JK_SET_CELL_COUNT], 4);
@@ -162,9 +162,9 @@ static void device_info_then_settings_then_stream(void **state)
 		assert_int_equal(rec[5], 2 + i);
 		assert_int_equal(t->cap.s[i].parts, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS);
 		assert_int_equal(t->cap.s[i].delay_ms, 0);
-		assert_int_equal(jk_ble_layout_detect(rec), JK_BLE_JK02_32S);
+		assert_int_equal(rig_jk_ble_layout_detect(rec), JK_BLE_JK02_32S);
 	}
-	assert_int_equal(jk_ble_cells_decode(rec, JK_BLE_JK02_32S, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cells_decode(rec, JK_BLE_JK02_32S, &c), RIG_OK);
 	assert_int_equal(c.cell_mask, 0x0F);
 	assert_int_equal(c.cell_mV[0], t->b.meas.cell_mV[0]);
 	assert_int_equal(c.pack_mV, t->b.meas.pack_mV);
@@ -202,7 +202,7 @@ static void writes_reach_the_bms(void **state)
 	(void)state;
 	bench_make(t, 2);
 	jk_ble_personality_ops.on_save(&t->p, save_cb, &log);
-	/* jk.md §4.2 "cell OVP 3.650 V" frame; then 3600 the same way. */
+	/* docs/protocols/jk.md §4.2 "cell OVP 3.650 V" frame; then 3600 the same way. */
 	command(t, "AA5590EB0404420E0000000000000000000000 D2", 100);
 	assert_int_equal(t->cap.count, 1);
 	assert_ack(&t->cap.s[0], 0);
@@ -236,7 +236,7 @@ static void writes_reach_the_bms(void **state)
 	/* A setting with no BMS register is kept and read back. */
 	write_cmd(t, 0x09, 4, 3450, 1000);                       /* RCV */
 	command(t, "AA5590EB960000000000000000000000000000 10", 1100);
-	assert_int_equal(jk_ble_settings_decode(t->cap.s[0].wire, JK_BLE_JK02_32S, &s), RIG_OK);
+	assert_int_equal(rig_jk_ble_settings_decode(t->cap.s[0].wire, JK_BLE_JK02_32S, &s), RIG_OK);
 	assert_int_equal(s.value[JK_SET_RCV_MV], 3450);
 	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], 3600);
 	assert_int_equal(s.value[JK_SET_CHG_UTP_DC], (uint32_t)-50);
@@ -264,16 +264,16 @@ static void jk04_and_24s_records(void **state)
 	assert_int_equal(set_quirk(t, "layout", "JK04"), RIG_OK);
 	command(t, "AA5590EB960000000000000000000000000000 10", 0);
 	const uint8_t *rec = t->cap.s[0].wire;
-	assert_int_equal(jk_ble_layout_detect(rec), JK_BLE_JK04);
-	assert_int_equal(jk_ble_settings_decode(rec, JK_BLE_JK04, &s), RIG_OK);
+	assert_int_equal(rig_jk_ble_layout_detect(rec), JK_BLE_JK04);
+	assert_int_equal(rig_jk_ble_settings_decode(rec, JK_BLE_JK04, &s), RIG_OK);
 	assert_int_equal(s.value[JK_SET_CELL_COUNT], 4);
 	t->cap.count = 0;
 	jk_ble_personality_ops.tick(&t->p, 100, &t->sink);
 	assert_int_equal(t->cap.count, 1);
 	assert_int_equal(t->cap.s[0].parts, TRUTH_CELLS);
 	rec = t->cap.s[0].wire;
-	assert_int_equal(jk_ble_layout_detect(rec), JK_BLE_JK04);
-	assert_int_equal(jk_ble_cells_decode(rec, JK_BLE_JK04, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_layout_detect(rec), JK_BLE_JK04);
+	assert_int_equal(rig_jk_ble_cells_decode(rec, JK_BLE_JK04, &c), RIG_OK);
 	assert_int_equal(c.cell_mask, 0x0F);
 	assert_int_equal(c.cell_mV[3], t->b.meas.cell_mV[3]);
 	/* JK04 writes take floats: balance trigger 8 mV = 0x3C03126F (the B5A24S capture). */
@@ -284,13 +284,13 @@ static void jk04_and_24s_records(void **state)
 	assert_int_equal(set_quirk(t, "layout", "JK02_24S"), RIG_OK);
 	command(t, "AA5590EB970000000000000000000000000000 11", 300);
 	struct jk_ble_device d;
-	assert_int_equal(jk_ble_device_decode(t->cap.s[0].wire, &d), RIG_OK);
+	assert_int_equal(rig_jk_ble_device_decode(t->cap.s[0].wire, &d), RIG_OK);
 	assert_string_equal((const char *)d.sw_version, "10.07");
 	command(t, "AA5590EB960000000000000000000000000000 10", 400);
-	assert_int_equal(jk_ble_layout_detect(t->cap.s[0].wire), JK_BLE_JK02_24S);
+	assert_int_equal(rig_jk_ble_layout_detect(t->cap.s[0].wire), JK_BLE_JK02_24S);
 	t->cap.count = 0;
 	jk_ble_personality_ops.tick(&t->p, 500, &t->sink);
-	assert_int_equal(jk_ble_layout_detect(t->cap.s[0].wire), JK_BLE_JK02_24S);
+	assert_int_equal(rig_jk_ble_layout_detect(t->cap.s[0].wire), JK_BLE_JK02_24S);
 	free(t);
 }
 
@@ -308,7 +308,7 @@ static void errors_and_balancing(void **state)
 	t->b.sensor.balance_current_mA = 60;
 	t->cap.count = 0;
 	jk_ble_personality_ops.tick(&t->p, 100, &t->sink);
-	assert_int_equal(jk_ble_cells_decode(t->cap.s[0].wire, JK_BLE_JK02_32S, &c), RIG_OK);
+	assert_int_equal(rig_jk_ble_cells_decode(t->cap.s[0].wire, JK_BLE_JK02_32S, &c), RIG_OK);
 	assert_int_equal(c.errors, 1u << 11 | 1u << 14);
 	assert_int_equal(c.balance_action, 2);
 	assert_int_equal(c.balance_current_mA, -60);
@@ -498,7 +498,7 @@ static void loop_make(struct loop *L, const char *layout, unsigned ntc, double c
 	L->current_A = current_A;
 	L->now = 1000;
 	assert_int_equal(set_quirk(&L->t, "layout", layout), RIG_OK);
-	jk_ble_client_ops.init(&L->c, &cfg, io, &L->ps);
+	rig_jk_ble_client_ops.init(&L->c, &cfg, io, &L->ps);
 }
 
 static void loop_run(struct loop *L, uint32_t for_ms)
@@ -514,7 +514,7 @@ static void loop_run(struct loop *L, uint32_t for_ms)
 			L->up_n = 0;
 		}
 		jk_ble_personality_ops.tick(&L->t.p, L->now, &L->t.sink);
-		enum client_event ev = jk_ble_client_ops.step(&L->c, L->now);
+		enum client_event ev = rig_jk_ble_client_ops.step(&L->c, L->now);
 		if (ev == CLIENT_CYCLE_FAIL)
 			L->failed++;
 		if (ev != CLIENT_CYCLE_OK)
@@ -608,7 +608,7 @@ static void loop_lost_request_and_ack(void **state)
 	assert_int_equal(L->drop_ack_after_96, 0);
 	assert_int_equal(L->failed, 0);
 	assert_true(L->ok >= 4);
-	assert_int_equal(jk_ble_client_stats(&L->c)->resends, 1);
+	assert_int_equal(rig_jk_ble_client_stats(&L->c)->resends, 1);
 	free(L);
 }
 
@@ -622,12 +622,12 @@ static void loop_fets(void **state)
 	loop_run(L, 2000);
 	assert_int_equal(L->ps.fet_chg, 1);
 	assert_int_equal(L->ps.fet_dsg, 1);
-	jk_ble_client_ops.set_fets(&L->c, 0, 1);
+	rig_jk_ble_client_ops.set_fets(&L->c, 0, 1);
 	loop_run(L, 3000);
 	assert_int_equal(L->t.b.mosfet_mask, JBD_MOSFET_CHG_OFF);
 	assert_int_equal(L->ps.fet_chg, 0);
 	assert_int_equal(L->ps.fet_dsg, 1);
-	jk_ble_client_ops.set_fets(&L->c, 1, 0);
+	rig_jk_ble_client_ops.set_fets(&L->c, 1, 0);
 	loop_run(L, 3000);
 	assert_int_equal(L->t.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
 	assert_int_equal(L->ps.fet_chg, 1);

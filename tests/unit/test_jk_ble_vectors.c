@@ -1,5 +1,5 @@
 /*
- * The JK BLE golden vectors of tests/vectors/jk.json (real captures, shared/vectors/README.md):
+ * The JK BLE golden vectors of tests/vectors/jk.json (real captures, docs/vectors.md):
  * every entry that is a 20-byte `AA 55 90 EB` command or a `55 AA EB 90` record (given as one
  * string, or as the list of BLE notifications that carried it, which are reassembled with
  * jk_ble_rx first; a JK-PB RS485 record keeps its Modbus echo). Each decodes to a JSON object
@@ -18,8 +18,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/jk_ble.h"
-#include "bmsrig/jk_ble_json.h"
+#include "bmsrig/core/jk_ble.h"
+#include "bmsrig/sim/jk_ble_json.h"
 #include "fake_io.h"
 #include "vectors.h"
 
@@ -67,7 +67,7 @@ static size_t reassemble(const char *id, const cJSON *v, uint8_t *frame, size_t 
 	size_t got = 0, frames = 0;
 	uint32_t t = 0;
 
-	jk_ble_rx_init(&rx, 200);
+	rig_jk_ble_rx_init(&rx, 200);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(v, "hex")) {
 		uint8_t piece[WIRE_MAX];
 		size_t n = hex_to_bytes(e->valuestring, piece, sizeof piece), off = 0;
@@ -76,8 +76,8 @@ static size_t reassemble(const char *id, const cJSON *v, uint8_t *frame, size_t 
 
 		t += 30;
 		while (off < n) {
-			off += jk_ble_rx_feed(&rx, piece + off, n - off, t);
-			while (jk_ble_rx_next(&rx, &w, &len) == RIG_OK) {
+			off += rig_jk_ble_rx_feed(&rx, piece + off, n - off, t);
+			while (rig_jk_ble_rx_next(&rx, &w, &len) == RIG_OK) {
 				if (len <= cap)
 					memcpy(frame, w, len);
 				got = len;

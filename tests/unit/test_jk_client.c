@@ -1,9 +1,9 @@
 /*
  * The JK "4E 57" poll machine: against scripted replies taken from real captures
- * (tests/vectors/jk.json, jk.md §6.1), and against the JK personality over a fake link, where
+ * (tests/vectors/jk.json, docs/protocols/jk.md §6.1), and against the JK personality over a fake link, where
  * each quirk the personality can show (latency, "AT\r\n" junk, the old current code) must
  * leave the client with a pack_state within one resolution step of what the BMS measured,
- * across 0 degC and beyond +-32.767 A (field-notes §2.3).
+ * across 0 degC and beyond +-32.767 A (docs/field-notes.md §2.3).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/jk_client.h"
-#include "bmsrig/jk_personality.h"
+#include "bmsrig/core/jk_client.h"
+#include "bmsrig/sim/jk_personality.h"
 #include "client_rig.h"
 
 /* jk_4e57_14s_charging: 14S, +2.08 A, SOC 15 %, 14 Ah, both FETs on. */
@@ -49,11 +49,11 @@ static int setup(void **state)
 {
 	static struct rig r;
 
-	*state = CLIENT_RIG_START(&r, &jk_client_ops, NULL);
+	*state = CLIENT_RIG_START(&r, &rig_jk_client_ops, NULL);
 	return 0;
 }
 
-/* A reply frame around raw items: the write acks no capture shows (jk.md §4.1's shape). */
+/* A reply frame around raw items: the write acks no capture shows (docs/protocols/jk.md §4.1's shape). */
 static void queue_reply(struct rig *r, uint8_t cmd, const char *items_hex)
 {
 	struct jk_frame f;
@@ -64,7 +64,7 @@ static void queue_reply(struct rig *r, uint8_t cmd, const char *items_hex)
 	f.cmd = cmd;
 	f.type = JK_TYPE_REPLY;
 	f.len = (uint16_t)hex_to_bytes(items_hex, f.info, sizeof f.info);
-	assert_int_equal(jk_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_jk_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	fake_io_queue(&r->io, w, n);
 }
 
@@ -77,10 +77,10 @@ static void cycle_reads_all(void **state)
 	static const uint16_t temps[] = { 3031, 3011 };
 
 	r->io.read_max = 7;                        /* the reply comes in pieces */
-	assert_int_equal(jk_client_step(&r->c, 1000), CLIENT_BUSY);
+	assert_int_equal(rig_jk_client_step(&r->c, 1000), CLIENT_BUSY);
 	assert_sent(r, REQ_ALL);
 	fake_io_queue_hex(&r->io, F14S);
-	assert_int_equal(jk_client_step(&r->c, 1040), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 1040), CLIENT_CYCLE_OK);
 	assert_int_equal(r->ps.pack_mV, 53590);
 	assert_int_equal(r->ps.current_mA, 2080);
 	assert_int_equal(r->ps.soc_pct, 15);
@@ -96,11 +96,11 @@ static void cycle_reads_all(void **state)
 	assert_int_equal(r->ps.remain_mAh, 2100);
 	assert_int_equal(r->ps.cycles, 4);
 	assert_int_equal(r->ps.updated_ms, 1040);
-	assert_int_equal(jk_client_stats(&r->c)->cycles_ok, 1);
+	assert_int_equal(rig_jk_client_stats(&r->c)->cycles_ok, 1);
 	/* Nothing more until the poll period is up. */
-	assert_int_equal(jk_client_step(&r->c, 1999), CLIENT_BUSY);
+	assert_int_equal(rig_jk_client_step(&r->c, 1999), CLIENT_BUSY);
 	assert_int_equal(r->io.tx_len, 0);
-	assert_int_equal(jk_client_step(&r->c, 2000), CLIENT_BUSY);
+	assert_int_equal(rig_jk_client_step(&r->c, 2000), CLIENT_BUSY);
 	assert_sent(r, REQ_ALL);
 }
 
@@ -108,11 +108,11 @@ static void switched_off_fets_show_as_software_lock(void **state)
 {
 	struct rig *r = *state;
 
-	jk_client_step(&r->c, 0);
+	rig_jk_client_step(&r->c, 0);
 	assert_sent(r, REQ_ALL);
 	fake_io_queue(&r->io, (const uint8_t *)"AT\r\n", 4);   /* the board's BLE module chatters */
 	fake_io_queue_hex(&r->io, F13S);
-	assert_int_equal(jk_client_step(&r->c, 30), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 30), CLIENT_CYCLE_OK);
 	assert_int_equal(r->ps.cell_count, 13);
 	assert_int_equal(r->ps.current_mA, 0);
 	assert_int_equal(r->ps.fet_chg, 0);
@@ -125,7 +125,7 @@ static void switched_off_fets_show_as_software_lock(void **state)
 static void retries_back_off_then_fail_and_count(void **state)
 {
 	struct rig *r = *state;
-	const struct client_stats *st = jk_client_stats(&r->c);
+	const struct client_stats *st = rig_jk_client_stats(&r->c);
 	/* timeout 500, retries 3, backoff 100: sends at 0, 500, 1100 (500+500+100), 1800 (+500+200). */
 	static const uint32_t send_at[] = { 0, 500, 1100, 1800 };
 	uint32_t t;
@@ -133,7 +133,7 @@ static void retries_back_off_then_fail_and_count(void **state)
 	enum client_event ev = CLIENT_BUSY;
 
 	for (t = 0; t <= 2300 && ev == CLIENT_BUSY; t += 10) {
-		ev = jk_client_step(&r->c, t);
+		ev = rig_jk_client_step(&r->c, t);
 		if (r->io.tx_len) {
 			assert_true(sends < 4);
 			assert_int_equal(t, send_at[sends]);
@@ -148,10 +148,10 @@ static void retries_back_off_then_fail_and_count(void **state)
 	assert_int_equal(st->comm_fail, 1);
 	/* A good reply in a later cycle clears the count. */
 	for (; r->io.tx_len == 0; t += 10)
-		jk_client_step(&r->c, t);
+		rig_jk_client_step(&r->c, t);
 	fake_io_clear_tx(&r->io);
 	fake_io_queue_hex(&r->io, F14S);
-	assert_int_equal(jk_client_step(&r->c, t), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, t), CLIENT_CYCLE_OK);
 	assert_int_equal(st->comm_fail, 0);
 }
 
@@ -162,34 +162,34 @@ static void bad_checksum_is_a_lost_reply(void **state)
 
 	memcpy(bad, F14S, sizeof bad);
 	bad[sizeof bad - 2] = bad[sizeof bad - 2] == '0' ? '1' : '0';
-	jk_client_step(&r->c, 0);
+	rig_jk_client_step(&r->c, 0);
 	fake_io_clear_tx(&r->io);
 	fake_io_queue_hex(&r->io, bad);
-	assert_int_equal(jk_client_step(&r->c, 50), CLIENT_BUSY);
+	assert_int_equal(rig_jk_client_step(&r->c, 50), CLIENT_BUSY);
 	assert_int_equal(r->io.tx_len, 0);
 	assert_int_equal(r->c.rx.b.rejected_frames, 1);
-	jk_client_step(&r->c, 500);
+	rig_jk_client_step(&r->c, 500);
 	assert_sent(r, REQ_ALL);
 	fake_io_queue_hex(&r->io, F14S);
-	assert_int_equal(jk_client_step(&r->c, 540), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 540), CLIENT_CYCLE_OK);
 }
 
 /* An id whose width nobody knows ends the walk: the frame is refused, not guessed at. */
 static void unknown_id_is_rejected(void **state)
 {
 	struct rig *r = *state;
-	const struct client_stats *st = jk_client_stats(&r->c);
+	const struct client_stats *st = rig_jk_client_stats(&r->c);
 
-	jk_client_step(&r->c, 0);
+	rig_jk_client_step(&r->c, 0);
 	fake_io_clear_tx(&r->io);
 	queue_reply(r, JK_CMD_READ_ALL, "79 03 01 0E ED 83 14 EF 84 80 D0 85 0F 8C 00 07 88 00 01");
-	assert_int_equal(jk_client_step(&r->c, 40), CLIENT_BUSY);
+	assert_int_equal(rig_jk_client_step(&r->c, 40), CLIENT_BUSY);
 	assert_int_equal(st->rejected, 1);
 	assert_sent(r, REQ_ALL);                       /* counted as lost: resent at once */
 	/* The same list without it is enough for a cycle; so is one missing 0xC0 (old firmware,
 	 * current in the offset code) and the temperatures. */
 	queue_reply(r, JK_CMD_READ_ALL, "79 03 01 0E ED 83 14 EF 84 27 06 85 0F 8C 00 07");
-	assert_int_equal(jk_client_step(&r->c, 80), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 80), CLIENT_CYCLE_OK);
 	assert_int_equal(r->ps.current_mA, 100);
 	assert_int_equal(r->ps.temp_count, 0);
 	assert_int_equal(r->ps.cell_count, 1);
@@ -199,7 +199,7 @@ static void unknown_id_is_rejected(void **state)
 static void incomplete_or_implausible_reply_is_rejected(void **state)
 {
 	struct rig *r = *state;
-	const struct client_stats *st = jk_client_stats(&r->c);
+	const struct client_stats *st = rig_jk_client_stats(&r->c);
 	static const char *const bad[] = {
 		"83 14 EF 84 80 D0 85 0F 8C 00 07",                         /* no cells */
 		"79 03 01 0E ED 84 80 D0 85 0F 8C 00 07",                   /* no pack voltage */
@@ -209,16 +209,16 @@ static void incomplete_or_implausible_reply_is_rejected(void **state)
 	};
 	uint32_t t = 0;
 
-	jk_client_step(&r->c, t);
+	rig_jk_client_step(&r->c, t);
 	fake_io_clear_tx(&r->io);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		queue_reply(r, JK_CMD_READ_ALL, bad[i]);
 		t += 10;
-		jk_client_step(&r->c, t);
+		rig_jk_client_step(&r->c, t);
 		assert_int_equal(st->rejected, i + 1);
 		/* Counted as a lost reply: a resend (after its backoff), or the next cycle. */
 		for (unsigned k = 0; r->io.tx_len == 0 && k < 200; k++)
-			jk_client_step(&r->c, t += 10);
+			rig_jk_client_step(&r->c, t += 10);
 		assert_sent(r, REQ_ALL);
 	}
 	assert_int_equal(st->cycles_ok, 0);
@@ -229,56 +229,56 @@ static void echo_and_foreign_replies_are_ignored(void **state)
 {
 	struct rig *r = *state;
 
-	jk_client_step(&r->c, 0);
+	rig_jk_client_step(&r->c, 0);
 	fake_io_clear_tx(&r->io);
 	fake_io_queue_hex(&r->io, REQ_ALL);            /* a half-duplex adapter's echo */
 	queue_reply(r, JK_CMD_WRITE, "AB 01");         /* a late write reply */
-	assert_int_equal(jk_client_step(&r->c, 10), CLIENT_BUSY);
-	assert_int_equal(jk_client_stats(&r->c)->rejected, 1);
+	assert_int_equal(rig_jk_client_step(&r->c, 10), CLIENT_BUSY);
+	assert_int_equal(rig_jk_client_stats(&r->c)->rejected, 1);
 	assert_int_equal(r->io.tx_len, 0);
 	fake_io_queue_hex(&r->io, F14S);
-	assert_int_equal(jk_client_step(&r->c, 20), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 20), CLIENT_CYCLE_OK);
 }
 
 static void fet_writes_go_first_and_are_read_back(void **state)
 {
 	struct rig *r = *state;
 
-	jk_client_set_fets(&r->c, 0, 1);
-	jk_client_step(&r->c, 0);
+	rig_jk_client_set_fets(&r->c, 0, 1);
+	rig_jk_client_step(&r->c, 0);
 	assert_sent(r, REQ_PASSWORD);
-	/* No reply is awaited for the password frame: 100 ms, then the writes (jk.md §4.1). */
-	assert_int_equal(jk_client_step(&r->c, 99), CLIENT_BUSY);
+	/* No reply is awaited for the password frame: 100 ms, then the writes (docs/protocols/jk.md §4.1). */
+	assert_int_equal(rig_jk_client_step(&r->c, 99), CLIENT_BUSY);
 	assert_int_equal(r->io.tx_len, 0);
-	jk_client_step(&r->c, 100);
+	rig_jk_client_step(&r->c, 100);
 	assert_sent(r, REQ_CHG_OFF);
 	queue_reply(r, JK_CMD_WRITE, "AB 00");
-	jk_client_step(&r->c, 120);
+	rig_jk_client_step(&r->c, 120);
 	assert_sent(r, REQ_DSG_ON);
 	queue_reply(r, JK_CMD_WRITE, "AC 01");
-	jk_client_step(&r->c, 140);
+	rig_jk_client_step(&r->c, 140);
 	assert_sent(r, REQ_ALL);
 	/* This board did not take it (0xAB still 1): the next cycle asks again. */
 	fake_io_queue_hex(&r->io, F14S);
-	assert_int_equal(jk_client_step(&r->c, 160), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 160), CLIENT_CYCLE_OK);
 	assert_int_equal(r->c.fets_pending, 1);
-	jk_client_step(&r->c, 1000);
+	rig_jk_client_step(&r->c, 1000);
 	assert_sent(r, REQ_PASSWORD);
-	jk_client_step(&r->c, 1100);
+	rig_jk_client_step(&r->c, 1100);
 	assert_sent(r, REQ_CHG_OFF);
 	queue_reply(r, JK_CMD_WRITE, "AB 00");
-	jk_client_step(&r->c, 1120);
+	rig_jk_client_step(&r->c, 1120);
 	assert_sent(r, REQ_DSG_ON);
 	queue_reply(r, JK_CMD_WRITE, "AC 01");
-	jk_client_step(&r->c, 1140);
+	rig_jk_client_step(&r->c, 1140);
 	assert_sent(r, REQ_ALL);
 	queue_reply(r, JK_CMD_READ_ALL,
 	            "79 03 01 0E ED 83 14 EF 84 80 D0 85 0F 8C 00 02 AB 00 AC 01 C0 01");
-	assert_int_equal(jk_client_step(&r->c, 1160), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_jk_client_step(&r->c, 1160), CLIENT_CYCLE_OK);
 	assert_int_equal(r->c.fets_pending, 0);
 	assert_int_equal(r->ps.fet_chg, 0);
 	assert_int_equal(r->ps.prot, PACK_PROT_SW_LOCK);
-	jk_client_step(&r->c, 2000);
+	rig_jk_client_step(&r->c, 2000);
 	assert_sent(r, REQ_ALL);                       /* done: polling only */
 }
 
@@ -286,16 +286,16 @@ static void fet_writes_go_first_and_are_read_back(void **state)
 static void unanswered_writes_do_not_stop_polling(void **state)
 {
 	struct rig *r = *state;
-	const struct client_stats *st = jk_client_stats(&r->c);
+	const struct client_stats *st = rig_jk_client_stats(&r->c);
 	enum client_event ev = CLIENT_BUSY;
 	unsigned writes = 0;
 	uint32_t t;
 
 	r->cfg.retries = 1;
-	jk_client_init(&r->c, &r->cfg, fake_io_stream(&r->io), &r->ps);
-	jk_client_set_fets(&r->c, 0, 0);
+	rig_jk_client_init(&r->c, &r->cfg, fake_io_stream(&r->io), &r->ps);
+	rig_jk_client_set_fets(&r->c, 0, 0);
 	for (t = 0; ev == CLIENT_BUSY && t < 5000; t += 10) {
-		ev = jk_client_step(&r->c, t);
+		ev = rig_jk_client_step(&r->c, t);
 		if (r->io.tx_len > 21 && r->io.tx[8] == JK_CMD_WRITE)
 			writes++;
 		if (r->io.tx_len == 21) {                  /* the read-all */
@@ -403,7 +403,7 @@ static struct link *link_new(double ambient_C)
 	io.ctx = l;
 	io.write = link_write;
 	io.read = link_read;
-	jk_client_init(&l->c, &l->cfg, io, &l->ps);
+	rig_jk_client_init(&l->c, &l->cfg, io, &l->ps);
 	return l;
 }
 
@@ -421,7 +421,7 @@ static enum client_event run_cycle(struct link *l)
 	enum client_event ev = CLIENT_BUSY;
 
 	for (uint32_t end = l->now_ms + 10000; ev == CLIENT_BUSY && l->now_ms < end; l->now_ms += 5)
-		ev = jk_client_step(&l->c, l->now_ms);
+		ev = rig_jk_client_step(&l->c, l->now_ms);
 	return ev;
 }
 
@@ -474,7 +474,7 @@ static void loop_matches_the_bms(void **state)
 	}
 	/* Beyond +-32.767 A the sign survives (mpp-solar#203). */
 	assert_true(l->ps.current_mA > 45000);
-	assert_int_equal(jk_client_stats(&l->c)->rejected, 0);
+	assert_int_equal(rig_jk_client_stats(&l->c)->rejected, 0);
 	free(l);
 }
 
@@ -534,14 +534,14 @@ static void loop_survives_junk_prefix(void **state)
 		l->now_ms += 1000;
 	}
 	assert_int_equal(l->c.rx.b.skipped_bytes, 3 * 4);
-	assert_int_equal(jk_client_stats(&l->c)->resends, 0);
+	assert_int_equal(rig_jk_client_stats(&l->c)->resends, 0);
 	free(l);
 }
 
 static void loop_survives_latency(void **state)
 {
 	struct link *l = link_new(25.0);
-	const struct client_stats *st = jk_client_stats(&l->c);
+	const struct client_stats *st = rig_jk_client_stats(&l->c);
 
 	(void)state;
 	quirk(l, "latency_ms", "450");             /* inside the 500 ms timeout */
@@ -564,20 +564,20 @@ static void loop_fet_write_lands(void **state)
 
 	(void)state;
 	quirk(l, "junk_prefix", "2");
-	jk_client_set_fets(&l->c, 0, 1);
+	rig_jk_client_set_fets(&l->c, 0, 1);
 	assert_int_equal(run_cycle(l), CLIENT_CYCLE_OK);
 	assert_int_equal(l->b.mosfet_mask, JBD_MOSFET_CHG_OFF);
 	assert_int_equal(l->ps.fet_chg, 0);
 	assert_int_equal(l->ps.fet_dsg, 1);
 	assert_true(l->ps.prot & PACK_PROT_SW_LOCK);
 	assert_int_equal(l->c.fets_pending, 0);
-	jk_client_set_fets(&l->c, 1, 1);
+	rig_jk_client_set_fets(&l->c, 1, 1);
 	l->now_ms += 1000;
 	assert_int_equal(run_cycle(l), CLIENT_CYCLE_OK);
 	assert_int_equal(l->b.mosfet_mask, 0);
 	assert_int_equal(l->ps.fet_chg, 1);
 	assert_int_equal(l->ps.prot & PACK_PROT_SW_LOCK, 0);
-	assert_int_equal(jk_client_stats(&l->c)->timeouts, 0);
+	assert_int_equal(rig_jk_client_stats(&l->c)->timeouts, 0);
 	free(l);
 }
 

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/jk_json.h"
-#include "bmsrig/jbd_settings.h"
-#include "bmsrig/jk_personality.h"
+#include "bmsrig/sim/jk_json.h"
+#include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/jk_personality.h"
 #include "fake_io.h"
 
 struct sent {
@@ -53,7 +53,7 @@ static void on_frame(void *ctx, enum personality_dir dir, const uint8_t *wire, s
 	struct jk_frame f;
 
 	(void)dir;
-	assert_int_equal(jk_frame_parse(wire, n, &f), RIG_OK);   /* logs see whole frames */
+	assert_int_equal(rig_jk_frame_parse(wire, n, &f), RIG_OK);   /* logs see whole frames */
 	r->n_logged++;
 }
 
@@ -89,7 +89,7 @@ static unsigned ask(struct rig *r, const struct jk_frame *req)
 	size_t n;
 	unsigned before = r->n_out;
 
-	assert_int_equal(jk_frame_encode(req, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_jk_frame_encode(req, w, sizeof w, &n), RIG_OK);
 	r->ops->rx(r->state, w, n, 1000, &r->sink);
 	return r->n_out - before;
 }
@@ -104,16 +104,16 @@ static void last_reply(const struct rig *r, struct jk_frame *f, struct jk_data *
 {
 	const struct sent *s = last(r);
 
-	assert_int_equal(jk_frame_parse(s->wire, s->n, f), RIG_OK);
+	assert_int_equal(rig_jk_frame_parse(s->wire, s->n, f), RIG_OK);
 	if (d)
-		assert_int_equal(jk_data_decode(f, d), RIG_OK);
+		assert_int_equal(rig_jk_data_decode(f, d), RIG_OK);
 }
 
 static void read_all(struct rig *r, struct jk_data *d)
 {
 	struct jk_frame req, f;
 
-	jk_request_read_all(&req, JK_SRC_GPS);
+	rig_jk_request_read_all(&req, JK_SRC_GPS);
 	assert_int_equal(ask(r, &req), 1);
 	last_reply(r, &f, d);
 	assert_int_equal(f.cmd, JK_CMD_READ_ALL);
@@ -154,7 +154,7 @@ static void read_all_has_the_real_shape(void **state)
 	read_all(r, &d);
 	s = last(r);
 	last_reply(r, &f, NULL);
-	/* jk.md §2.3: 3n + 243 bytes, L = 3n + 241, every readable id in table order. */
+	/* docs/protocols/jk.md §2.3: 3n + 243 bytes, L = 3n + 241, every readable id in table order. */
 	assert_int_equal(s->n, 3 * 4 + 243);
 	assert_int_equal(s->wire[2] << 8 | s->wire[3], 3 * 4 + 241);
 	assert_int_equal(f.source, JK_SRC_BMS);
@@ -163,7 +163,7 @@ static void read_all_has_the_real_shape(void **state)
 	assert_int_equal(d.n_items, 59);
 	for (unsigned i = 1; i < d.n_items; i++)
 		assert_true(d.order[i] > d.order[i - 1]);
-	/* ESPHome reads by fixed offsets from the cell block's length (jk.md §2.7): the byte at
+	/* ESPHome reads by fixed offsets from the cell block's length (docs/protocols/jk.md §2.7): the byte at
 	 * data[1] + 3 + 84 + 135 of the information field is the protocol version. */
 	off = (size_t)f.info[1] + 3u + 84u + 135u;
 	assert_int_equal(f.info[off - 1], JK_ID_PROTOCOL);
@@ -281,40 +281,40 @@ static void read_one_and_acks(void **state)
 
 	(void)state;
 	/* mpp-solar's 03 00: the read-all with command 03 echoed. */
-	jk_request_read(&req, JK_SRC_PC, JK_ID_ALL);
+	rig_jk_request_read(&req, JK_SRC_PC, JK_ID_ALL);
 	assert_int_equal(ask(r, &req), 1);
 	last_reply(r, &f, &d);
 	assert_int_equal(f.cmd, JK_CMD_READ);
 	assert_int_equal(d.n_items, 59);
 	assert_int_equal(last(r)->parts, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS);
 	/* One id: one item, no truth. */
-	jk_request_read(&req, JK_SRC_PC, JK_ID_CELL_OVP);
+	rig_jk_request_read(&req, JK_SRC_PC, JK_ID_CELL_OVP);
 	assert_int_equal(ask(r, &req), 1);
 	last_reply(r, &f, &d);
 	assert_int_equal(f.len, 3);
 	assert_int_equal(d.cell_ovp_mV, 3650);
 	assert_int_equal(last(r)->parts, 0);
 	/* No such id, a write-only one, a read-all with an id: silence. */
-	jk_request_read(&req, JK_SRC_PC, 0x88);
+	rig_jk_request_read(&req, JK_SRC_PC, 0x88);
 	assert_int_equal(ask(r, &req), 0);
-	jk_request_read(&req, JK_SRC_PC, JK_ID_RESTART);
+	rig_jk_request_read(&req, JK_SRC_PC, JK_ID_RESTART);
 	assert_int_equal(ask(r, &req), 0);
-	jk_request_read_all(&req, JK_SRC_PC);
+	rig_jk_request_read_all(&req, JK_SRC_PC);
 	req.info[0] = JK_ID_SOC;
 	assert_int_equal(ask(r, &req), 0);
 	/* Password and activate: a one-byte 00 ack. */
-	jk_request_password(&req, JK_SRC_GPS);
+	rig_jk_request_password(&req, JK_SRC_GPS);
 	assert_int_equal(ask(r, &req), 1);
 	last_reply(r, &f, NULL);
 	assert_int_equal(f.cmd, JK_CMD_PASSWORD);
 	assert_int_equal(f.len, 1);
 	assert_int_equal(f.info[0], 0);
-	jk_request_activate(&req, JK_SRC_PC);
+	rig_jk_request_activate(&req, JK_SRC_PC);
 	assert_int_equal(ask(r, &req), 1);
 	last_reply(r, &f, NULL);
 	assert_int_equal(f.cmd, JK_CMD_ACTIVATE);
 	/* A reply (or our own echo) is not a request: no answer. */
-	assert_int_equal(jk_data_encode(&req, JK_CMD_READ_ALL, &d), RIG_OK);
+	assert_int_equal(rig_jk_data_encode(&req, JK_CMD_READ_ALL, &d), RIG_OK);
 	assert_int_equal(ask(r, &req), 0);
 	/* Bytes in pieces, with junk, still make one request. */
 	{
@@ -339,7 +339,7 @@ static void switch_writes_drive_the_fets(void **state)
 	struct jk_data d;
 
 	(void)state;
-	/* ESPHome's exact frame (jk.md §4.1): charge MOSFET off. */
+	/* ESPHome's exact frame (docs/protocols/jk.md §4.1): charge MOSFET off. */
 	{
 		uint8_t w[32];
 		size_t n = hex_to_bytes("4E 57 00 14 00 00 00 00 02 02 00 AB 00 00 00 00 00 68 00 00 01 D0", w, sizeof w);
@@ -355,10 +355,10 @@ static void switch_writes_drive_the_fets(void **state)
 	assert_int_equal(d.chg_switch, 0);
 	assert_int_equal(d.dsg_switch, 1);
 	assert_int_equal(d.status_raw & JK_STATUS_CHG_ON, 0);
-	assert_int_equal(jk_request_switch(&req, JK_SRC_PC, JK_ID_DSG_SWITCH, 0), RIG_OK);
+	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_DSG_SWITCH, 0), RIG_OK);
 	write_ok(r, &req);
 	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
-	assert_int_equal(jk_request_switch(&req, JK_SRC_PC, JK_ID_CHG_SWITCH, 1), RIG_OK);
+	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_CHG_SWITCH, 1), RIG_OK);
 	write_ok(r, &req);
 	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
 	/* A switch value other than 0/1 is refused: silence, nothing changes. */
@@ -392,16 +392,16 @@ static void setting_writes_land_in_the_registers(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		jk_data_clear(&w);
-		assert_int_equal(jk_data_set(&w, t[i].id, t[i].v), RIG_OK);
-		assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, t[i].id, &w), RIG_OK);
+		rig_jk_data_clear(&w);
+		assert_int_equal(rig_jk_data_set(&w, t[i].id, t[i].v), RIG_OK);
+		assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, t[i].id, &w), RIG_OK);
 		write_ok(r, &req);
 		if (reg(r, t[i].reg) != t[i].want)
 			fail_msg("id 0x%02X: register 0x%02X = 0x%04X, want 0x%04X", t[i].id, t[i].reg,
 			         reg(r, t[i].reg), t[i].want);
 		/* And the next read-all reports what was written. */
 		read_all(r, &d);
-		assert_int_equal(jk_data_get(&d, t[i].id, &w.current_mA), RIG_OK);
+		assert_int_equal(rig_jk_data_get(&d, t[i].id, &w.current_mA), RIG_OK);
 		assert_int_equal(w.current_mA, t[i].v);
 	}
 	assert_int_equal(r->saves, sizeof t / sizeof t[0]);
@@ -425,15 +425,15 @@ static void settings_read_and_write_the_neutral_values(void **state)
 	assert_int_equal(bms_setting_set(&r->b, BMS_SET_CHG_OC, 51000), RIG_OK);
 	assert_int_equal(bms_setting_set(&r->b, BMS_SET_DSG_UTP, 2531), RIG_OK);
 	read_all(r, &d);
-	assert_int_equal(jk_data_get(&d, JK_ID_CELL_OVP, &v), RIG_OK);
+	assert_int_equal(rig_jk_data_get(&d, JK_ID_CELL_OVP, &v), RIG_OK);
 	assert_int_equal(v, 3612);
-	assert_int_equal(jk_data_get(&d, JK_ID_CHG_OCP, &v), RIG_OK);
+	assert_int_equal(rig_jk_data_get(&d, JK_ID_CHG_OCP, &v), RIG_OK);
 	assert_int_equal(v, 51);                         /* A */
-	assert_int_equal(jk_data_get(&d, JK_ID_DSG_UTP, &v), RIG_OK);
+	assert_int_equal(rig_jk_data_get(&d, JK_ID_DSG_UTP, &v), RIG_OK);
 	assert_int_equal(v, -20);                        /* degC */
-	jk_data_clear(&w);
-	assert_int_equal(jk_data_set(&w, JK_ID_DSG_OCP, 80), RIG_OK);
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
+	rig_jk_data_clear(&w);
+	assert_int_equal(rig_jk_data_set(&w, JK_ID_DSG_OCP, 80), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
 	write_ok(r, &req);
 	assert_int_equal(r->b.set.dsg_oc_mA, 80000);
 	free(r);
@@ -447,19 +447,19 @@ static void refused_writes_get_silence(void **state)
 	uint16_t before = reg(r, 0x29);
 
 	(void)state;
-	jk_data_clear(&w);
+	rig_jk_data_clear(&w);
 	w.dsg_ocp_A = 0;                           /* the BMS needs a non-zero limit */
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
 	assert_int_equal(ask(r, &req), 0);
 	assert_int_equal(reg(r, 0x29), before);
 	w.cell_count_set = 40;
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_CELL_COUNT, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_CELL_COUNT, &w), RIG_OK);
 	assert_int_equal(ask(r, &req), 0);
 	w.capacity_Ah = 700;                       /* 70000 x 10 mAh does not fit the register */
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_CAPACITY, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_CAPACITY, &w), RIG_OK);
 	assert_int_equal(ask(r, &req), 0);
 	/* Read-only ids, wrong widths, unknown ids. */
-	assert_int_equal(jk_request_switch(&req, JK_SRC_PC, JK_ID_CHG_SWITCH, 0), RIG_OK);
+	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_CHG_SWITCH, 0), RIG_OK);
 	req.info[0] = JK_ID_SOC;
 	assert_int_equal(ask(r, &req), 0);
 	req.info[0] = JK_ID_CELL_OVP;                /* 2-byte id, 1 value byte */
@@ -478,14 +478,14 @@ static void personality_only_settings_persist_until_factory_reset(void **state)
 	struct jk_data w, d;
 
 	(void)state;
-	jk_data_clear(&w);
+	rig_jk_data_clear(&w);
 	memcpy(w.password, "000000\0\0\0\0", 10);
 	w.mos_otp_C = 80;
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_PASSWORD, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_PASSWORD, &w), RIG_OK);
 	write_ok(r, &req);
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_MOS_OTP, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_MOS_OTP, &w), RIG_OK);
 	write_ok(r, &req);
-	jk_request_read(&req, JK_SRC_PC, JK_ID_PASSWORD);
+	rig_jk_request_read(&req, JK_SRC_PC, JK_ID_PASSWORD);
 	assert_int_equal(ask(r, &req), 1);
 	last_reply(r, &f, &d);
 	assert_memory_equal(d.password, "000000\0\0\0\0", 10);
@@ -493,10 +493,10 @@ static void personality_only_settings_persist_until_factory_reset(void **state)
 	assert_int_equal(d.mos_otp_C, 80);
 	/* Restart is acknowledged; factory reset restores the board's values. */
 	w.restart = 1;
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_RESTART, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_RESTART, &w), RIG_OK);
 	write_ok(r, &req);
 	w.factory_reset = 1;
-	assert_int_equal(jk_request_write_item(&req, JK_SRC_PC, JK_ID_FACTORY_RESET, &w), RIG_OK);
+	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_FACTORY_RESET, &w), RIG_OK);
 	write_ok(r, &req);
 	read_all(r, &d);
 	assert_int_equal(d.mos_otp_C, 90);
@@ -524,7 +524,7 @@ static void quirks(void **state)
 	assert_int_equal(r->ops->set_quirk(r->state, "current_mode", "0", why, sizeof why), RIG_OK);
 
 	bms_step(&r->b, &r->m, 1.0, 20.0);
-	jk_request_read_all(&req, JK_SRC_PC);
+	rig_jk_request_read_all(&req, JK_SRC_PC);
 	for (unsigned i = 1; i <= 4; i++) {
 		const struct sent *s;
 		size_t at;
@@ -537,10 +537,10 @@ static void quirks(void **state)
 		if (at)
 			assert_memory_equal(s->wire, "AT\r\n", 4);
 		assert_int_equal(s->wire[at], JK_START0);
-		assert_int_equal(jk_frame_parse(s->wire + at, s->n - at, &f), RIG_OK);
+		assert_int_equal(rig_jk_frame_parse(s->wire + at, s->n - at, &f), RIG_OK);
 	}
 	/* Old firmware's current: 0xC0 = 0 and the offset code (10000 - raw) x 10 mA. */
-	assert_int_equal(jk_data_decode(&f, &d), RIG_OK);
+	assert_int_equal(rig_jk_data_decode(&f, &d), RIG_OK);
 	assert_int_equal(d.protocol_version, 0);
 	assert_true(abs(d.current_mA - r->b.meas.current_mA) <= 5);
 	assert_true(d.current_mA > 19000);

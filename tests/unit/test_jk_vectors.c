@@ -1,5 +1,5 @@
 /*
- * Every "4E 57" golden vector of tests/vectors/jk.json (real captures, shared/vectors/README.md):
+ * Every "4E 57" golden vector of tests/vectors/jk.json (real captures, docs/vectors.md):
  * the frame parses, its decoded-frame JSON carries every key of `expect` with an equal value,
  * and decoding it into typed values and encoding again gives the captured bytes back.
  * The file also holds the BLE protocol's vectors (another codec's): this test takes the entries
@@ -14,8 +14,8 @@
 #include <strings.h>
 #include <cmocka.h>
 
-#include "bmsrig/jk.h"
-#include "bmsrig/jk_json.h"
+#include "bmsrig/core/jk.h"
+#include "bmsrig/sim/jk_json.h"
 #include "vectors.h"
 
 /* jk_req_read_all, jk_4e57_13s_fets_off, jk_4e57_14s_charging. */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/runner.h"
+#include "bmsrig/hil/runner.h"
 
 static char *slurp(const char *path)
 {

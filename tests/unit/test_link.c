@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/ble_module.h"
-#include "bmsrig/link.h"
+#include "bmsrig/sim/ble_module.h"
+#include "bmsrig/sim/link.h"
 #include "fake_io.h"
 
 static struct link ble(uint32_t now)
@@ -63,7 +63,7 @@ static void ble_notifications_are_20_bytes_one_per_interval(void **state)
 	(void)state;
 	link_uplink(&l, 0, 7);
 	link_tick(&l, 1500);
-	/* The 36-byte 0x03 reply: 20 + 16 (jbd.md §10.3), 30 ms apart. */
+	/* The 36-byte 0x03 reply: 20 + 16 (docs/protocols/jbd.md §10.3), 30 ms apart. */
 	k = link_downlink(&l, 2000, 36, ch, 8);
 	assert_int_equal(k, 2);
 	assert_int_equal(ch[0].offset, 0);
@@ -182,7 +182,7 @@ static void module_gates_requests_on_the_ff_aa_password(void **state)
 	ble_module_init(&m, "123456", mac, 3);
 	n = hex_to_bytes("DD A5 03 00 FF FD 77", in, sizeof in);
 	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), -1);   /* no password yet: dropped */
-	/* The app key of the capture (jbd.md §10.6): "000000"; a password is set, so 00. */
+	/* The app key of the capture (docs/protocols/jbd.md §10.6): "000000"; a password is set, so 00. */
 	n = hex_to_bytes("FF AA 15 06 30 30 30 30 30 30 3B", in, sizeof in);
 	assert_int_equal(ble_module_uplink(&m, in, n, out, &len), 1);
 	wn = hex_to_bytes("FF AA 15 01 00 16", want, sizeof want);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "near.h"
-#include "bmsrig/model.h"
+#include "bmsrig/sim/model.h"
 
 /* One ideal cell: no spread, no self-discharge, CE 1, unless a test says otherwise. */
 static void ideal_cfg(struct model_cfg *c, unsigned cells, double capacity_Ah)
@@ -44,7 +44,7 @@ static void ocv_tables_are_strictly_increasing(void **state)
 			prev = v;
 		}
 	}
-	/* The table ends as in field-notes §5.3. */
+	/* The table ends as in docs/field-notes.md §5.3. */
 	assert_near(model_ocv_table_V(MODEL_CHEM_LFP)[0], 2.833, 1e-12);
 	assert_near(model_ocv_table_V(MODEL_CHEM_LFP)[20], 3.392, 1e-12);
 	assert_near(model_ocv_table_V(MODEL_CHEM_NMC)[0], 2.800, 1e-12);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/policy.h"
+#include "bmsrig/core/policy.h"
 
 static struct pack_state pack4(uint16_t mV)
 {
@@ -27,7 +27,7 @@ static struct policy fresh(void)
 	struct policy_cfg cfg = POLICY_CFG_LFP;
 	struct policy p;
 
-	policy_init(&p, &cfg);
+	rig_policy_init(&p, &cfg);
 	return p;
 }
 
@@ -38,9 +38,9 @@ static void starts_open_until_data(void **state)
 
 	(void)state;
 	assert_int_equal(p.relay_closed, 0);
-	assert_int_equal(policy_update(&p, NULL, 0), 0);
+	assert_int_equal(rig_policy_update(&p, NULL, 0), 0);
 	assert_int_equal(p.reasons, POLICY_NO_DATA);
-	assert_int_equal(policy_update(&p, &s, 0), 1);
+	assert_int_equal(rig_policy_update(&p, &s, 0), 1);
 	assert_int_equal(p.relay_closed, 1);
 	assert_int_equal(p.reasons, 0);
 }
@@ -51,21 +51,21 @@ static void cell_over_limit_opens_and_hysteresis_holds(void **state)
 	struct pack_state s = pack4(3300);
 
 	(void)state;
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	s.cell_mV[2] = 3650;                        /* at the limit is still fine */
-	assert_int_equal(policy_update(&p, &s, 0), 0);
+	assert_int_equal(rig_policy_update(&p, &s, 0), 0);
 	s.cell_mV[2] = 3651;
-	assert_int_equal(policy_update(&p, &s, 0), 1);
+	assert_int_equal(rig_policy_update(&p, &s, 0), 1);
 	assert_int_equal(p.relay_closed, 0);
 	assert_int_equal(p.reasons, POLICY_CELL_HIGH);
 	s.cell_mV[2] = 3620;                        /* below the limit, inside the hysteresis */
-	assert_int_equal(policy_update(&p, &s, 0), 0);
+	assert_int_equal(rig_policy_update(&p, &s, 0), 0);
 	assert_int_equal(p.relay_closed, 0);
 	s.cell_mV[2] = 3600;                        /* limit - hysteresis: still held */
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.relay_closed, 0);
 	s.cell_mV[2] = 3599;
-	assert_int_equal(policy_update(&p, &s, 0), 1);
+	assert_int_equal(rig_policy_update(&p, &s, 0), 1);
 	assert_int_equal(p.relay_closed, 1);
 }
 
@@ -75,15 +75,15 @@ static void cell_under_limit_opens(void **state)
 	struct pack_state s = pack4(3300);
 
 	(void)state;
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	s.cell_mV[0] = 2499;
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.reasons, POLICY_CELL_LOW);
 	s.cell_mV[0] = 2550;
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.relay_closed, 0);
 	s.cell_mV[0] = 2551;
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.relay_closed, 1);
 }
 
@@ -94,13 +94,13 @@ static void temperature_out_of_range_opens(void **state)
 
 	(void)state;
 	s.temp_dK[1] = 3282;                        /* 55.1 degC */
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.reasons, POLICY_TEMP_HIGH);
 	s.temp_dK[1] = 2630;                        /* -10.1 degC: high clears? no, by 3 K */
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.reasons, POLICY_TEMP_LOW);
 	s.temp_dK[1] = 2700;
-	policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 0);
 	assert_int_equal(p.reasons, 0);
 }
 
@@ -110,12 +110,12 @@ static void silence_opens_after_n_polls_and_clears_on_reply(void **state)
 	struct pack_state s = pack4(3300);
 
 	(void)state;
-	policy_update(&p, &s, 0);
-	policy_update(&p, &s, 2);
+	rig_policy_update(&p, &s, 0);
+	rig_policy_update(&p, &s, 2);
 	assert_int_equal(p.relay_closed, 1);
-	assert_int_equal(policy_update(&p, &s, 3), 1);
+	assert_int_equal(rig_policy_update(&p, &s, 3), 1);
 	assert_int_equal(p.reasons, POLICY_COMM_LOST);
-	assert_int_equal(policy_update(&p, &s, 0), 1);
+	assert_int_equal(rig_policy_update(&p, &s, 0), 1);
 	assert_int_equal(p.relay_closed, 1);
 }
 

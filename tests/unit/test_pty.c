@@ -15,13 +15,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/pty.h"
-#include "bmsrig/serial.h"
+#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/serial.h"
 
 struct bench {
 	char dir[64];
 	char link[96];
-	struct rig_pty *pty;
+	struct sim_pty *pty;
 };
 
 static int wait_readable(int fd, int ms)
@@ -32,12 +32,12 @@ static int wait_readable(int fd, int ms)
 }
 
 /* What the emulator's loop does: wait for its fd, then read (client events included). */
-static size_t emulator_reads(struct rig_pty *pty, uint8_t *buf, size_t n)
+static size_t emulator_reads(struct sim_pty *pty, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 
-	while (got < n && wait_readable(rig_pty_fd(pty), 1000)) {
-		int32_t r = rig_pty_read(pty, buf + got, (uint16_t)(n - got));
+	while (got < n && wait_readable(sim_pty_fd(pty), 1000)) {
+		int32_t r = sim_pty_read(pty, buf + got, (uint16_t)(n - got));
 
 		assert_true(r >= 0);
 		got += (size_t)r;
@@ -46,20 +46,20 @@ static size_t emulator_reads(struct rig_pty *pty, uint8_t *buf, size_t n)
 }
 
 /* Lets the emulator notice clients coming and going, as its loop would. */
-static void emulator_idles(struct rig_pty *pty)
+static void emulator_idles(struct sim_pty *pty)
 {
 	uint8_t c;
 
-	while (wait_readable(rig_pty_fd(pty), 50))
-		assert_int_equal(rig_pty_read(pty, &c, 1), 0);
+	while (wait_readable(sim_pty_fd(pty), 50))
+		assert_int_equal(sim_pty_read(pty, &c, 1), 0);
 }
 
-static size_t client_reads(struct rig_serial *s, uint8_t *buf, size_t n, int ms)
+static size_t client_reads(struct host_serial *s, uint8_t *buf, size_t n, int ms)
 {
 	size_t got = 0;
 
-	while (got < n && wait_readable(rig_serial_fd(s), ms)) {
-		int32_t r = rig_serial_read(s, buf + got, (uint16_t)(n - got));
+	while (got < n && wait_readable(host_serial_fd(s), ms)) {
+		int32_t r = host_serial_read(s, buf + got, (uint16_t)(n - got));
 
 		assert_true(r >= 0);
 		got += (size_t)r;
@@ -67,12 +67,12 @@ static size_t client_reads(struct rig_serial *s, uint8_t *buf, size_t n, int ms)
 	return got;
 }
 
-static struct rig_serial *client_opens(const char *path)
+static struct host_serial *client_opens(const char *path)
 {
-	struct rig_serial *s;
+	struct host_serial *s;
 	char err[200];
 
-	if (rig_serial_open(&s, path, 9600, err, sizeof err) != RIG_OK)
+	if (host_serial_open(&s, path, 9600, err, sizeof err) != RIG_OK)
 		fail_msg("%s", err);
 	return s;
 }
@@ -88,7 +88,7 @@ static int setup(void **state)
 	if (!mkdtemp(b->dir))
 		return -1;
 	snprintf(b->link, sizeof b->link, "%s/run/jbd0", b->dir);   /* run/ does not exist yet */
-	if (rig_pty_open(&b->pty, b->link, 9600, err, sizeof err) != RIG_OK) {
+	if (sim_pty_open(&b->pty, b->link, 9600, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -101,7 +101,7 @@ static int teardown(void **state)
 	struct bench *b = *state;
 	char run[128];
 
-	rig_pty_close(b->pty);
+	sim_pty_close(b->pty);
 	snprintf(run, sizeof run, "%s/run", b->dir);
 	rmdir(run);
 	rmdir(b->dir);
@@ -118,7 +118,7 @@ static void link_resolves_to_the_pts(void **state)
 
 	assert_true(n > 0);
 	target[n] = '\0';
-	assert_string_equal(target, rig_pty_path(b->pty));
+	assert_string_equal(target, sim_pty_path(b->pty));
 	assert_int_equal(strncmp(target, "/dev/pts/", 9), 0);
 	snprintf(run, sizeof run, "%s/run", b->dir);
 	assert_int_equal(stat(run, &st), 0);
@@ -128,41 +128,41 @@ static void link_resolves_to_the_pts(void **state)
 static void both_directions_through_the_link(void **state)
 {
 	struct bench *b = *state;
-	struct rig_serial *c = client_opens(b->link);
+	struct host_serial *c = client_opens(b->link);
 	uint8_t got[16];
 
-	assert_int_equal(rig_serial_write(c, (const uint8_t *)"\xDD\xA5\x03", 3), 3);
+	assert_int_equal(host_serial_write(c, (const uint8_t *)"\xDD\xA5\x03", 3), 3);
 	assert_int_equal(emulator_reads(b->pty, got, 3), 3);
 	assert_memory_equal(got, "\xDD\xA5\x03", 3);
-	assert_int_equal(rig_pty_write(b->pty, (const uint8_t *)"\xDD\x03\x00\r\n", 5), 5);
+	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"\xDD\x03\x00\r\n", 5), 5);
 	assert_int_equal(client_reads(c, got, 5, 1000), 5);
 	assert_memory_equal(got, "\xDD\x03\x00\r\n", 5);
-	rig_serial_close(c);
+	host_serial_close(c);
 }
 
 static void reopen_works_and_gets_nothing_stale(void **state)
 {
 	struct bench *b = *state;
-	struct rig_serial *c = client_opens(b->link);
+	struct host_serial *c = client_opens(b->link);
 	uint8_t got[16];
 
 	/* A reply the first client never reads, then it leaves. */
-	assert_int_equal(rig_pty_write(b->pty, (const uint8_t *)"stale", 5), 5);
-	rig_serial_close(c);
+	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"stale", 5), 5);
+	host_serial_close(c);
 	emulator_idles(b->pty);
 	/* A reply to a request of the client that has gone: no one to hear it. */
-	assert_int_equal(rig_pty_write(b->pty, (const uint8_t *)"void", 4), 4);
+	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"void", 4), 4);
 
 	c = client_opens(b->link);
 	emulator_idles(b->pty);   /* the open wakes the emulator's loop */
 	assert_int_equal(client_reads(c, got, sizeof got, 100), 0);
-	assert_int_equal(rig_serial_write(c, (const uint8_t *)"again", 5), 5);
+	assert_int_equal(host_serial_write(c, (const uint8_t *)"again", 5), 5);
 	assert_int_equal(emulator_reads(b->pty, got, 5), 5);   /* no EIO on the master */
 	assert_memory_equal(got, "again", 5);
-	assert_int_equal(rig_pty_write(b->pty, (const uint8_t *)"fresh", 5), 5);
+	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"fresh", 5), 5);
 	assert_int_equal(client_reads(c, got, sizeof got, 200), 5);
 	assert_memory_equal(got, "fresh", 5);
-	rig_serial_close(c);
+	host_serial_close(c);
 }
 
 /* A client that turns echo and CR mapping on must not leave them on for the next one. */
@@ -194,7 +194,7 @@ static void close_removes_the_link(void **state)
 	struct bench *b = *state;
 	struct stat st;
 
-	rig_pty_close(b->pty);
+	sim_pty_close(b->pty);
 	b->pty = NULL;
 	assert_int_equal(lstat(b->link, &st), -1);
 }
@@ -202,25 +202,25 @@ static void close_removes_the_link(void **state)
 static void stale_symlink_is_replaced(void **state)
 {
 	struct bench *b = *state;
-	struct rig_pty *p2;
+	struct sim_pty *p2;
 	char target[PATH_MAX], err[200];
 	ssize_t n;
 
 	/* The bench's link is a live one; a dangling one is replaced just the same. */
 	unlink(b->link);
 	assert_int_equal(symlink("/dev/pts/no-such", b->link), 0);
-	assert_int_equal(rig_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_OK);
+	assert_int_equal(sim_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_OK);
 	n = readlink(b->link, target, sizeof target - 1);
 	assert_true(n > 0);
 	target[n] = '\0';
-	assert_string_equal(target, rig_pty_path(p2));
-	rig_pty_close(p2);
+	assert_string_equal(target, sim_pty_path(p2));
+	sim_pty_close(p2);
 }
 
 static void non_symlink_at_link_path_is_refused(void **state)
 {
 	struct bench *b = *state;
-	struct rig_pty *p2 = (struct rig_pty *)1;
+	struct sim_pty *p2 = (struct sim_pty *)1;
 	char path[128], err[300], want[300];
 	struct stat st;
 	int fd;
@@ -229,7 +229,7 @@ static void non_symlink_at_link_path_is_refused(void **state)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(rig_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
 	assert_null(p2);
 	snprintf(want, sizeof want, "%s: exists and is not a symlink; not replacing it", path);
 	assert_string_equal(err, want);
@@ -240,14 +240,14 @@ static void non_symlink_at_link_path_is_refused(void **state)
 
 static void no_link_and_bad_baud(void **state)
 {
-	struct rig_pty *p;
+	struct sim_pty *p;
 	char err[200];
 
 	(void)state;
-	assert_int_equal(rig_pty_open(&p, NULL, 115200, err, sizeof err), RIG_OK);
-	assert_int_equal(strncmp(rig_pty_path(p), "/dev/pts/", 9), 0);
-	rig_pty_close(p);
-	assert_int_equal(rig_pty_open(&p, NULL, 9601, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(sim_pty_open(&p, NULL, 115200, err, sizeof err), RIG_OK);
+	assert_int_equal(strncmp(sim_pty_path(p), "/dev/pts/", 9), 0);
+	sim_pty_close(p);
+	assert_int_equal(sim_pty_open(&p, NULL, 9601, err, sizeof err), RIG_ERR_ARG);
 	assert_null(p);
 	assert_string_equal(err, "pty: 9601 baud is not a standard rate");
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/replay.h"
+#include "bmsrig/sim/replay.h"
 
 static char path[64];
 

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/personality.h"
-#include "bmsrig/scenario.h"
-#include "bmsrig/scenario_judge.h"
+#include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/scenario.h"
+#include "bmsrig/hil/scenario_judge.h"
 
 #define BAD_DIR "tests/scenarios/bad"
 
@@ -302,7 +302,7 @@ static void defaults_fill_what_the_file_leaves_out(void **state)
 	assert_non_null(sc.bms.unit.ops);
 	assert_int_equal(sj.dut.fw.proto, FW_PROTO_JBD);
 	assert_int_equal(sj.dut.fw.client.poll_ms, 1000);
-	assert_int_equal(sj.dut.fw.client.timeout_ms, fw_protos[FW_PROTO_JBD].timeout_ms);
+	assert_int_equal(sj.dut.fw.client.timeout_ms, rig_fw_protos[FW_PROTO_JBD].timeout_ms);
 	assert_int_equal(sj.dut.fw.client.retries, 3);
 	assert_int_equal(sj.dut.step_ms, 5);
 	assert_int_equal(sj.dut.relay_cuts_current, 1);
@@ -317,7 +317,7 @@ static void defaults_fill_what_the_file_leaves_out(void **state)
 	                           "{\"protocol\": \"daly-ble\", \"address\": 3}, \"timeline\": [{\"at\": \"1s\", "
 	                           "\"do\": \"ble_disconnect\"}]}", -1), RIG_OK);
 	assert_int_equal(sj.dut.fw.proto, FW_PROTO_DALY_BLE);
-	assert_int_equal(sj.dut.fw.client.timeout_ms, fw_protos[FW_PROTO_DALY_BLE].timeout_ms);
+	assert_int_equal(sj.dut.fw.client.timeout_ms, rig_fw_protos[FW_PROTO_DALY_BLE].timeout_ms);
 	assert_int_equal(sj.dut.fw.client.address, 3);
 	assert_int_equal(sc.bms.unit.n_quirks, 1);
 	assert_string_equal(sc.bms.unit.quirk[0].key, "all_cell_frames");

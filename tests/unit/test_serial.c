@@ -14,12 +14,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/serial.h"
+#include "bmsrig/lib/serial.h"
 
 struct bench {
 	int master;
 	char path[64];
-	struct rig_serial *s;
+	struct host_serial *s;
 };
 
 static int wait_readable(int fd, int ms)
@@ -44,12 +44,12 @@ static size_t read_master(int fd, uint8_t *buf, size_t n)
 	return got;
 }
 
-static size_t read_serial(struct rig_serial *s, uint8_t *buf, size_t n)
+static size_t read_serial(struct host_serial *s, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 
-	while (got < n && wait_readable(rig_serial_fd(s), 1000)) {
-		int32_t r = rig_serial_read(s, buf + got, (uint16_t)(n - got));
+	while (got < n && wait_readable(host_serial_fd(s), 1000)) {
+		int32_t r = host_serial_read(s, buf + got, (uint16_t)(n - got));
 
 		if (r < 0)
 			break;
@@ -68,7 +68,7 @@ static int setup(void **state)
 	    ttyname_r(slave, b->path, sizeof b->path) != 0)
 		return -1;
 	close(slave);   /* the client under test opens it by name */
-	if (rig_serial_open(&b->s, b->path, 19200, err, sizeof err) != RIG_OK) {
+	if (host_serial_open(&b->s, b->path, 19200, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -80,7 +80,7 @@ static int teardown(void **state)
 {
 	struct bench *b = *state;
 
-	rig_serial_close(b->s);
+	host_serial_close(b->s);
 	if (b->master >= 0)
 		close(b->master);
 	free(b);
@@ -92,11 +92,11 @@ static void pty_opens_raw_at_the_baud(void **state)
 	struct bench *b = *state;
 	struct termios t;
 
-	assert_int_equal(tcgetattr(rig_serial_fd(b->s), &t), 0);
+	assert_int_equal(tcgetattr(host_serial_fd(b->s), &t), 0);
 	assert_int_equal(cfgetospeed(&t), B19200);
 	assert_int_equal(t.c_lflag & (ICANON | ECHO | ISIG), 0);
 	assert_int_equal(t.c_cflag & (CSIZE | PARENB | CSTOPB | CRTSCTS), CS8);
-	assert_true(fcntl(rig_serial_fd(b->s), F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(host_serial_fd(b->s), F_GETFL) & O_NONBLOCK);
 }
 
 static void bytes_round_trip(void **state)
@@ -106,7 +106,7 @@ static void bytes_round_trip(void **state)
 	uint8_t reply[300], got[300];
 	size_t i;
 
-	assert_int_equal(rig_serial_write(b->s, req, sizeof req), (int32_t)sizeof req);
+	assert_int_equal(host_serial_write(b->s, req, sizeof req), (int32_t)sizeof req);
 	assert_int_equal(read_master(b->master, got, sizeof req), sizeof req);
 	assert_memory_equal(got, req, sizeof req);
 
@@ -123,20 +123,20 @@ static void read_is_zero_when_nothing_waits(void **state)
 	struct bench *b = *state;
 	uint8_t c;
 
-	assert_int_equal(rig_serial_read(b->s, &c, 1), 0);
+	assert_int_equal(host_serial_read(b->s, &c, 1), 0);
 }
 
 static void io_struct_reaches_the_same_port(void **state)
 {
 	struct bench *b = *state;
-	struct rig_io io = rig_serial_io(b->s);
+	struct rig_io io = host_serial_io(b->s);
 	uint8_t got[4];
 
 	assert_int_equal(io.write(io.ctx, (const uint8_t *)"ping", 4), 4);
 	assert_int_equal(read_master(b->master, got, 4), 4);
 	assert_memory_equal(got, "ping", 4);
 	assert_int_equal(write(b->master, "pong", 4), 4);
-	assert_true(wait_readable(rig_serial_fd(b->s), 1000));
+	assert_true(wait_readable(host_serial_fd(b->s), 1000));
 	assert_int_equal(io.read(io.ctx, got, sizeof got), 4);
 	assert_memory_equal(got, "pong", 4);
 }
@@ -147,9 +147,9 @@ static void flush_input_drops_what_waits(void **state)
 	uint8_t c;
 
 	assert_int_equal(write(b->master, "old", 3), 3);
-	assert_true(wait_readable(rig_serial_fd(b->s), 1000));
-	rig_serial_flush_input(b->s);
-	assert_int_equal(rig_serial_read(b->s, &c, 1), 0);
+	assert_true(wait_readable(host_serial_fd(b->s), 1000));
+	host_serial_flush_input(b->s);
+	assert_int_equal(host_serial_read(b->s, &c, 1), 0);
 }
 
 static void hangup_reads_as_io_error(void **state)
@@ -159,11 +159,11 @@ static void hangup_reads_as_io_error(void **state)
 
 	close(b->master);
 	b->master = -1;
-	assert_int_equal(rig_serial_read(b->s, &c, 1), RIG_ERR_IO);
-	assert_int_equal(rig_serial_write(b->s, &c, 1), RIG_ERR_IO);
+	assert_int_equal(host_serial_read(b->s, &c, 1), RIG_ERR_IO);
+	assert_int_equal(host_serial_write(b->s, &c, 1), RIG_ERR_IO);
 }
 
-/* Nobody reads the master: writes must give up after RIG_TTY_WRITE_WAIT_MS, not hang. */
+/* Nobody reads the master: writes must give up after HOST_TTY_WRITE_WAIT_MS, not hang. */
 static void full_line_does_not_block_forever(void **state)
 {
 	struct bench *b = *state;
@@ -172,7 +172,7 @@ static void full_line_does_not_block_forever(void **state)
 	int i;
 
 	for (i = 0; i < 1000; i++) {
-		r = rig_serial_write(b->s, chunk, sizeof chunk);
+		r = host_serial_write(b->s, chunk, sizeof chunk);
 		if (r != (int32_t)sizeof chunk)
 			break;
 	}
@@ -182,11 +182,11 @@ static void full_line_does_not_block_forever(void **state)
 
 static void missing_port_names_the_path(void **state)
 {
-	struct rig_serial *s = (struct rig_serial *)1;
+	struct host_serial *s = (struct host_serial *)1;
 	char err[200];
 
 	(void)state;
-	assert_int_equal(rig_serial_open(&s, "/dev/ttyUSB_bmsrig_none", 9600, err, sizeof err),
+	assert_int_equal(host_serial_open(&s, "/dev/ttyUSB_bmsrig_none", 9600, err, sizeof err),
 	                 RIG_ERR_IO);
 	assert_null(s);
 	assert_string_equal(err, "/dev/ttyUSB_bmsrig_none: cannot open: no such device");
@@ -195,13 +195,13 @@ static void missing_port_names_the_path(void **state)
 static void not_a_terminal_is_refused(void **state)
 {
 	char path[] = "/tmp/bmsrig-serial-XXXXXX", err[200], want[240];
-	struct rig_serial *s;
+	struct host_serial *s;
 	int fd = mkstemp(path);
 
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(rig_serial_open(&s, path, 9600, err, sizeof err), RIG_ERR_IO);
+	assert_int_equal(host_serial_open(&s, path, 9600, err, sizeof err), RIG_ERR_IO);
 	snprintf(want, sizeof want, "%s: cannot open: not a serial port or terminal", path);
 	assert_string_equal(err, want);
 	unlink(path);
@@ -210,16 +210,16 @@ static void not_a_terminal_is_refused(void **state)
 static void bad_baud_is_an_argument_error(void **state)
 {
 	struct bench *b = *state;
-	struct rig_serial *s;
+	struct host_serial *s;
 	char err[200];
 
-	assert_int_equal(rig_serial_open(&s, b->path, 12345, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_serial_open(&s, b->path, 12345, err, sizeof err), RIG_ERR_ARG);
 	assert_null(s);
 	assert_non_null(strstr(err, "12345 baud is not a standard rate"));
-	assert_int_equal(rig_serial_open(&s, b->path, 0, err, sizeof err), RIG_ERR_ARG);
-	assert_true(rig_serial_baud_ok(9600));
-	assert_true(rig_serial_baud_ok(115200));
-	assert_false(rig_serial_baud_ok(9601));
+	assert_int_equal(host_serial_open(&s, b->path, 0, err, sizeof err), RIG_ERR_ARG);
+	assert_true(host_serial_baud_ok(9600));
+	assert_true(host_serial_baud_ok(115200));
+	assert_false(host_serial_baud_ok(9601));
 }
 
 /* Modem lines: names both ways, inputs and outputs kept apart, and a pty (no lines) says so
@@ -229,16 +229,16 @@ static void modem_lines_on_a_pty_are_unsupported(void **state)
 	struct bench *b = *state;
 	int level = 7;
 
-	assert_int_equal(rig_line_find("cts"), RIG_LINE_CTS);
-	assert_int_equal(rig_line_find("dcd"), RIG_LINE_DCD);
-	assert_int_equal(rig_line_find("rts"), RIG_LINE_RTS);
-	assert_int_equal(rig_line_find("CTS"), -1);
-	assert_true(rig_line_is_input(RIG_LINE_DSR));
-	assert_false(rig_line_is_input(RIG_LINE_DTR));
-	assert_int_equal(rig_serial_get_line(b->s, RIG_LINE_DTR, &level), RIG_ERR_ARG);
-	assert_int_equal(rig_serial_set_line(b->s, RIG_LINE_CTS, 1), RIG_ERR_ARG);
-	assert_int_equal(rig_serial_get_line(b->s, RIG_LINE_CTS, &level), RIG_ERR_UNSUPPORTED);
-	assert_int_equal(rig_serial_set_line(b->s, RIG_LINE_DTR, 1), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(host_line_find("cts"), HOST_LINE_CTS);
+	assert_int_equal(host_line_find("dcd"), HOST_LINE_DCD);
+	assert_int_equal(host_line_find("rts"), HOST_LINE_RTS);
+	assert_int_equal(host_line_find("CTS"), -1);
+	assert_true(host_line_is_input(HOST_LINE_DSR));
+	assert_false(host_line_is_input(HOST_LINE_DTR));
+	assert_int_equal(host_serial_get_line(b->s, HOST_LINE_DTR, &level), RIG_ERR_ARG);
+	assert_int_equal(host_serial_set_line(b->s, HOST_LINE_CTS, 1), RIG_ERR_ARG);
+	assert_int_equal(host_serial_get_line(b->s, HOST_LINE_CTS, &level), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(host_serial_set_line(b->s, HOST_LINE_DTR, 1), RIG_ERR_UNSUPPORTED);
 	assert_int_equal(level, 7);
 }
 
@@ -255,7 +255,7 @@ static void list_ports_runs(void **state)
 	int n = 0;
 
 	(void)state;
-	assert_int_equal(rig_serial_list(count_port, &n), RIG_OK);
+	assert_int_equal(host_serial_list(count_port, &n), RIG_OK);
 	assert_true(n >= 0);
 }
 

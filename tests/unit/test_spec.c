@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/json_where.h"
-#include "bmsrig/spec.h"
+#include "bmsrig/lib/json_where.h"
+#include "bmsrig/sim/spec.h"
 
 static struct bms_spec tmpl;
 static struct bms_spec specs[8];

@@ -1,4 +1,4 @@
-/* The telemetry line, byte for byte (design.md contract), and the firmware core around it. */
+/* The telemetry line, byte for byte (docs/architecture.md contract), and the firmware core around it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/fw.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/core/telemetry.h"
 #include "fake_io.h"
 
 static void line_is_exact(void **state)
@@ -29,7 +29,7 @@ static void line_is_exact(void **state)
 	s.fet_chg = 1; s.fet_dsg = 0;
 	s.prot = PACK_PROT_SW_LOCK;
 	s.bal_mask = 0x80000001u;
-	n = telemetry_format(out, sizeof out, &t);
+	n = rig_telemetry_format(out, sizeof out, &t);
 	assert_int_equal(n, strlen(out));
 	assert_string_equal(out, "BMSRIG {\"ms\":4294967295,\"proto\":\"jbd\",\"ok\":1,\"pack_mv\":26400,"
 	                         "\"current_ma\":-6040,\"soc_pct\":84,\"cells_mv\":[3300,0,65535],"
@@ -44,16 +44,16 @@ static void no_data_gives_empty_arrays_and_small_buffer_gives_nothing(void **sta
 	size_t n;
 
 	(void)state;
-	n = telemetry_format(out, sizeof out, &t);
+	n = rig_telemetry_format(out, sizeof out, &t);
 	assert_string_equal(out, "BMSRIG {\"ms\":0,\"proto\":\"jbd\",\"ok\":0,\"pack_mv\":0,\"current_ma\":0,"
 	                         "\"soc_pct\":0,\"cells_mv\":[],\"temps_dk\":[],\"fet_chg\":0,\"fet_dsg\":0,"
 	                         "\"prot\":0,\"bal_mask\":0,\"relay\":0,\"comm_fail\":7,\"why\":32}");
-	assert_int_equal(telemetry_format(out, n, &t), 0);      /* no room for the NUL */
+	assert_int_equal(rig_telemetry_format(out, n, &t), 0);      /* no room for the NUL */
 	assert_int_equal(out[0], '\0');
-	assert_int_equal(telemetry_format(out, n + 1, &t), n);
+	assert_int_equal(rig_telemetry_format(out, n + 1, &t), n);
 }
 
-/* fw_step end to end over the fake link: relay and telemetry follow the polls. */
+/* rig_fw_step end to end over the fake link: relay and telemetry follow the polls. */
 struct hal_log {
 	int relay, relay_calls;
 	char last[TELEMETRY_LINE_MAX];
@@ -88,7 +88,7 @@ static void fw_on_fake_link(struct fw *fw, struct fake_io *io, struct hal_log *l
 	hal.ctx = log;
 	hal.set_relay = hal_relay;
 	hal.telemetry = hal_line;
-	fw_init(fw, &hal, cfg);
+	rig_fw_init(fw, &hal, cfg);
 }
 
 static void fw_closes_relay_on_data_and_opens_on_silence(void **state)
@@ -105,13 +105,13 @@ static void fw_closes_relay_on_data_and_opens_on_silence(void **state)
 	fw_on_fake_link(&fw, &io, &log, &cfg);
 	assert_int_equal(log.relay_calls, 1);
 	assert_int_equal(log.relay, 0);
-	fw_step(&fw, 0);
+	rig_fw_step(&fw, 0);
 	fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");   /* stale: flushed */
 	fake_io_clear_tx(&io);
 	fake_io_queue_hex(&io, "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77");
-	fw_step(&fw, 50);
+	rig_fw_step(&fw, 50);
 	fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");
-	fw_step(&fw, 90);
+	rig_fw_step(&fw, 90);
 	assert_int_equal(log.lines, 1);
 	assert_int_equal(log.relay, 1);
 	assert_non_null(strstr(log.last, "\"ok\":1,\"pack_mv\":15600,"));
@@ -119,7 +119,7 @@ static void fw_closes_relay_on_data_and_opens_on_silence(void **state)
 	assert_non_null(strstr(log.last, "\"relay\":1,\"comm_fail\":0"));
 	/* Silence: two failed cycles open the relay (comm_fail_max = 2). */
 	for (t = 100; log.lines < 3 && t < 20000; t += 10)
-		fw_step(&fw, t);
+		rig_fw_step(&fw, t);
 	assert_int_equal(log.lines, 3);
 	assert_int_equal(log.relay, 0);
 	assert_non_null(strstr(log.last, "\"ok\":0,"));
@@ -139,15 +139,15 @@ static void fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll(void *
 
 	(void)state;
 	fw_on_fake_link(&fw, &io, &log, &cfg);
-	fw_step(&fw, 0);
+	rig_fw_step(&fw, 0);
 	fake_io_queue_hex(&io, "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77");
-	fw_step(&fw, 50);
+	rig_fw_step(&fw, 50);
 	fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");   /* 3.9 V cells: over 3650 mV */
-	fw_step(&fw, 90);
+	rig_fw_step(&fw, 90);
 	assert_int_equal(log.relay, 0);
 	assert_non_null(strstr(log.last, "\"why\":1}"));
 	fake_io_clear_tx(&io);
-	fw_step(&fw, 1000);                                   /* next cycle opens with 0xE1 */
+	rig_fw_step(&fw, 1000);                                   /* next cycle opens with 0xE1 */
 	assert_int_equal(io.tx_len, n);
 	assert_memory_equal(io.tx, want, n);
 }

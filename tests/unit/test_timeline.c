@@ -12,12 +12,12 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "bmsrig/bms.h"
-#include "bmsrig/jbd_settings.h"
-#include "bmsrig/loop.h"
-#include "bmsrig/scenario.h"
-#include "bmsrig/sim.h"
-#include "bmsrig/timeline.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/scenario.h"
+#include "bmsrig/sim/sim.h"
+#include "bmsrig/sim/timeline.h"
 
 static int no_fd(const void *h) { (void)h; return -1; }
 static int32_t no_read(void *h, uint8_t *p, uint16_t cap) { (void)h; (void)p; (void)cap; return 0; }
@@ -25,7 +25,7 @@ static int32_t sink_write(void *h, const uint8_t *p, uint16_t n) { (void)h; (voi
 
 struct rig {
 	struct scenario sc;
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim *sim;
 	struct timeline tl;
 };
@@ -44,7 +44,7 @@ static void rig_open(struct rig *r, const char *json)
 	if (scenario_load(&r->sc, path, -1, err, sizeof err) != RIG_OK)
 		fail_msg("%s", err);
 	unlink(path);
-	r->loop = rig_loop_new_virtual();
+	r->loop = host_loop_new_virtual();
 	memset(&cfg, 0, sizeof cfg);
 	cfg.unit[0] = r->sc.bms.unit;
 	cfg.units = 1;
@@ -58,7 +58,7 @@ static void rig_open(struct rig *r, const char *json)
 static void rig_close(struct rig *r)
 {
 	sim_close(r->sim);
-	rig_loop_free(r->loop);
+	host_loop_free(r->loop);
 	scenario_free(&r->sc);
 }
 

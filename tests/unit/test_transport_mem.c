@@ -7,15 +7,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bmsrig/loop.h"
-#include "bmsrig/sim.h"
-#include "bmsrig/spec.h"
-#include "bmsrig/transport_mem.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/sim.h"
+#include "bmsrig/sim/spec.h"
+#include "bmsrig/sim/transport_mem.h"
 
 static const uint8_t basic_info[] = { 0xDD, 0xA5, 0x03, 0x00, 0xFF, 0xFD, 0x77 };
 
 struct line {
-	struct rig_loop *loop;
+	struct host_loop *loop;
 	struct sim_mem *mem;
 	struct sim *sim;
 	struct rig_io io;
@@ -29,9 +29,9 @@ static void line_open(struct line *l)
 
 	spec_defaults(&spec);
 	assert_int_equal(spec_resolve(&spec, err, sizeof err), RIG_OK);
-	l->loop = rig_loop_new_virtual();
+	l->loop = host_loop_new_virtual();
 	assert_non_null(l->loop);
-	rig_loop_pause(l->loop, 1);
+	host_loop_pause(l->loop, 1);
 	assert_int_equal(sim_mem_new(&l->mem), RIG_OK);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.unit[0] = spec.unit;
@@ -50,7 +50,7 @@ static void line_close(struct line *l)
 {
 	sim_close(l->sim);
 	sim_mem_free(l->mem);
-	rig_loop_free(l->loop);
+	host_loop_free(l->loop);
 }
 
 static void request_crosses_the_line_then_the_reply_is_read(void **state)
@@ -66,11 +66,11 @@ static void request_crosses_the_line_then_the_reply_is_read(void **state)
 	assert_true(cross_ms > 1);
 	assert_int_equal(l.io.write(l.io.ctx, basic_info, sizeof basic_info), (int32_t)sizeof basic_info);
 	/* Still on the line: the BMS has not seen it, so nothing comes back. */
-	assert_int_equal(rig_loop_step(l.loop, cross_ms - 1), RIG_OK);
+	assert_int_equal(host_loop_step(l.loop, cross_ms - 1), RIG_OK);
 	assert_int_equal(sim_stats(l.sim)->replies, 0);
 	assert_int_equal(l.io.read(l.io.ctx, buf, sizeof buf), 0);
 	/* Across, answered, and the reply paced onto the line. */
-	assert_int_equal(rig_loop_step(l.loop, 500), RIG_OK);
+	assert_int_equal(host_loop_step(l.loop, 500), RIG_OK);
 	assert_int_equal(sim_stats(l.sim)->replies, 1);
 	n = l.io.read(l.io.ctx, buf, sizeof buf);
 	assert_true(n > 7);
@@ -95,7 +95,7 @@ static void requests_in_flight_are_bounded(void **state)
 	assert_int_equal(rc, RIG_ERR_SPACE);
 	assert_true(i > 1 && i < 64);
 	/* Once they have crossed, the slots are free again. */
-	assert_int_equal(rig_loop_step(l.loop, 1000), RIG_OK);
+	assert_int_equal(host_loop_step(l.loop, 1000), RIG_OK);
 	assert_int_equal(l.io.write(l.io.ctx, basic_info, sizeof basic_info), (int32_t)sizeof basic_info);
 	line_close(&l);
 }

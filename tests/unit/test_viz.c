@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/viz_conn.h"
-#include "bmsrig/viz_layout.h"
-#include "bmsrig/viz_model.h"
+#include "bmsrig/viz/viz_conn.h"
+#include "bmsrig/viz/viz_layout.h"
+#include "bmsrig/viz/viz_model.h"
 
 static const char state_a[] =
 	"{\"event\":\"state\",\"state\":{\"t_ms\":1100,\"paused\":false,\"rate\":1,\"units\":[{\"unit\":0,"

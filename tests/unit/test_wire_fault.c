@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "bmsrig/jbd.h"
-#include "bmsrig/wire_fault.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/sim/wire_fault.h"
 
 /* Real captures from tests/vectors/jbd.json: "jbd_sp04s034_cells" (15 bytes) and
  * "jbd_sp04s034_basic" (36 bytes). */
@@ -168,13 +168,13 @@ static void corrupt_flips_one_bit_in_the_middle(void **state)
 	for (size_t k = 0; k < 2; k++) {
 		const uint8_t *in = frames[k].p;
 		size_t n = frames[k].n;
-		assert_int_equal(jbd_frame_parse(in, n, &f), RIG_OK);
+		assert_int_equal(rig_jbd_frame_parse(in, n, &f), RIG_OK);
 		assert_int_equal(reply(&w, in, n, out, NULL), n);
 		/* Exactly one bit differs, in byte n/2 (7 of 15: a cell voltage byte, 0x3D -> 0x3C;
 		 * 18 of 36: a data byte of the basic info). */
 		for (size_t i = 0; i < n; i++)
 			assert_int_equal(popcount8((uint8_t)(out[i] ^ in[i])), i == n / 2 ? 1u : 0u);
-		assert_int_equal(jbd_frame_parse(out, n, &f), RIG_ERR_CHECKSUM);
+		assert_int_equal(rig_jbd_frame_parse(out, n, &f), RIG_ERR_CHECKSUM);
 	}
 	assert_int_equal(out[0], 0xDD);
 	uint8_t once[CELLS_N];
@@ -205,10 +205,10 @@ static unsigned jbd_frames_in(const uint8_t *p, size_t n, struct jbd_frame *f)
 {
 	struct jbd_rx rx;
 	unsigned frames = 0;
-	jbd_rx_init(&rx, 0);
+	rig_jbd_rx_init(&rx, 0);
 	for (size_t fed = 0; fed < n;) {
-		fed += jbd_rx_feed(&rx, p + fed, n - fed, 0);
-		while (jbd_rx_next(&rx, f) == RIG_OK)
+		fed += rig_jbd_rx_feed(&rx, p + fed, n - fed, 0);
+		while (rig_jbd_rx_next(&rx, f) == RIG_OK)
 			frames++;
 	}
 	return frames;

@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "bmsrig/rc.h"
+#include "bmsrig/core/rc.h"
 
 /* What a suite counts, for its last test. */
 struct vector_tally {
@@ -87,7 +87,7 @@ void vector_end(const char *id, int ok, struct vector_tally *t);
 		uint8_t wire[2 * (max)], out[max];                                            \
 		struct proto##_frame f, g;                                                    \
 		size_t n = vector_hex(id, vector_str(v, "hex"), wire, sizeof wire), len = 0;  \
-		rig_rc rc = proto##_frame_parse(wire, n, &f), enc;                            \
+		rig_rc rc = rig_##proto##_frame_parse(wire, n, &f), enc;                            \
 		int ok;                                                                       \
                                                                                               \
 		if (rc != RIG_OK)                                                             \
@@ -95,7 +95,7 @@ void vector_end(const char *id, int ok, struct vector_tally *t);
 		ok = vector_matches(id, v, proto##_frame_json(&f));                           \
 		/* The typed round trip: decoded struct -> builder -> encoder -> the capture. */ \
 		rc = proto##_frame_rebuild(&f, &g);                                           \
-		enc = rc == RIG_OK ? proto##_frame_encode(&g, out, sizeof out, &len) : rc;    \
+		enc = rc == RIG_OK ? rig_##proto##_frame_encode(&g, out, sizeof out, &len) : rc;    \
 		ok &= vector_rebuilt(id, rc, #proto "_frame_encode", enc, wire, n, out, len); \
 		vector_end(id, ok, (tally));                                                  \
 	}

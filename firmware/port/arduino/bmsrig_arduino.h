@@ -24,8 +24,8 @@
 
 /* The core is C99 and its headers have no extern "C" of their own. */
 extern "C" {
-#include "bmsrig/fw.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/core/telemetry.h"
 }
 
 #if !defined(BMSRIG_PORT_NAME) || !defined(BMSRIG_BMS_RX_PIN) || !defined(BMSRIG_BMS_TX_PIN) || \
@@ -213,7 +213,7 @@ static inline enum fw_proto bmsrig_proto(void)
 /* The BMS link's speed: the board opens its UART with this before bmsrig_start(). */
 static inline uint32_t bmsrig_baud(void)
 {
-	return BMSRIG_BAUD ? (uint32_t)BMSRIG_BAUD : fw_protos[bmsrig_proto()].ops->baud;
+	return BMSRIG_BAUD ? (uint32_t)BMSRIG_BAUD : rig_fw_protos[bmsrig_proto()].ops->baud;
 }
 
 /* First thing in setup(): drive the relay open. Until here the pin floats (the pull-down or
@@ -250,7 +250,7 @@ static inline void bmsrig_banner(const struct fw_cfg *cfg, uint32_t baud)
 	             "\"policy\":{\"cell_max_mv\":%u,\"cell_min_mv\":%u,\"cell_hyst_mv\":%u,"
 	             "\"temp_max_dk\":%u,\"temp_min_dk\":%u,\"temp_hyst_dk\":%u,\"comm_fail_max\":%u},"
 	             "\"policy_fets\":%u}",
-	             BMSRIG_PORT_NAME, BMSRIG_VERSION, fw_protos[cfg->proto].name, (unsigned long)baud,
+	             BMSRIG_PORT_NAME, BMSRIG_VERSION, rig_fw_protos[cfg->proto].name, (unsigned long)baud,
 	             (int)(BMSRIG_BMS_RX_PIN), (int)(BMSRIG_BMS_TX_PIN), (int)(BMSRIG_RELAY_PIN),
 	             (int)(BMSRIG_RELAY_ACTIVE_HIGH), (unsigned long)cfg->client.poll_ms,
 	             (unsigned long)cfg->client.timeout_ms, (unsigned)cfg->client.retries,
@@ -261,7 +261,7 @@ static inline void bmsrig_banner(const struct fw_cfg *cfg, uint32_t baud)
 	             (unsigned)cfg->policy_drives_fets);
 	if (n < 0 || (size_t)n >= sizeof line)   /* only a very long BMSRIG_VERSION gets here */
 		snprintf(line, sizeof line, "BMSRIG-BOOT {\"port\":\"%s\",\"proto\":\"%s\"}", BMSRIG_PORT_NAME,
-		         fw_protos[cfg->proto].name);
+		         rig_fw_protos[cfg->proto].name);
 	/* The blank line ends whatever the boot ROM printed (an ESP8266's is at 74880 baud and
 	 * arrives as noise without a newline), so the banner starts a line of its own. */
 	Serial.println();
@@ -278,7 +278,7 @@ static inline void bmsrig_start(Stream &link)
 	cfg.proto = bmsrig_proto();
 	cfg.client = bmsrig_client_dflt;
 	cfg.client.poll_ms = BMSRIG_POLL_MS;
-	cfg.client.timeout_ms = BMSRIG_TIMEOUT_MS ? (uint32_t)BMSRIG_TIMEOUT_MS : fw_protos[cfg.proto].timeout_ms;
+	cfg.client.timeout_ms = BMSRIG_TIMEOUT_MS ? (uint32_t)BMSRIG_TIMEOUT_MS : rig_fw_protos[cfg.proto].timeout_ms;
 	cfg.client.retries = (uint8_t)(BMSRIG_RETRIES);
 	cfg.client.address = (uint8_t)(BMSRIG_ADDRESS);
 	cfg.policy.cell_max_mV = BMSRIG_CELL_MAX_MV;
@@ -301,15 +301,15 @@ static inline void bmsrig_start(Stream &link)
 	hal.log = BMSRIG_LOG ? bmsrig_log : NULL;
 
 	bmsrig_banner(&cfg, bmsrig_baud());
-	fw_init(&bmsrig_fw, &hal, &cfg);   /* opens the relay again: fail safe until a good poll */
+	rig_fw_init(&bmsrig_fw, &hal, &cfg);   /* opens the relay again: fail safe until a good poll */
 }
 
-/* All of loop(): fw_step never blocks, so this runs as often as the board's core calls loop()
+/* All of loop(): rig_fw_step never blocks, so this runs as often as the board's core calls loop()
  * (thousands of times per second), well inside the 1 ms a byte takes at 9600 baud. Bytes
  * that arrive meanwhile wait in the UART's or SoftwareSerial's receive buffer. */
 static inline void bmsrig_loop(void)
 {
-	fw_step(&bmsrig_fw, (uint32_t)millis());
+	rig_fw_step(&bmsrig_fw, (uint32_t)millis());
 }
 
 #endif

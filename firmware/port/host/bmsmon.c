@@ -1,5 +1,5 @@
 /* bmsmon: the firmware core as a Linux process, polling a BMS over a serial port or a pty and
- * printing its telemetry lines (design.md, "Telemetry line"). */
+ * printing its telemetry lines (docs/architecture.md, "Telemetry line"). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,15 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bmsrig/cli.h"
-#include "bmsrig/fw.h"
-#include "bmsrig/serial.h"
+#include "bmsrig/lib/cli.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/lib/serial.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"
 #endif
 
-#define TICK_MS 10   /* the longest fw_step may wait for: well inside a 9600-baud byte gap */
+#define TICK_MS 10   /* the longest rig_fw_step may wait for: well inside a 9600-baud byte gap */
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -36,7 +36,7 @@ struct opts {
 
 struct app {
 	struct opts o;
-	struct rig_serial *serial;
+	struct host_serial *serial;
 	struct fw fw;
 	struct timespec t0;
 	uint32_t lines;
@@ -103,7 +103,7 @@ static const char *proto_names(void)
 	int i;
 
 	for (i = 0; i < FW_PROTO_COUNT && n < sizeof buf; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", fw_protos[i].name);
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", rig_fw_protos[i].name);
 	return buf;
 }
 
@@ -161,7 +161,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'p': o->port = optarg; break;
 		case 'P':
-			o->proto = strcmp(optarg, "auto") ? fw_proto_find(optarg) : PROTO_AUTO;
+			o->proto = strcmp(optarg, "auto") ? rig_fw_proto_find(optarg) : PROTO_AUTO;
 			if (o->proto == -1 && strcmp(optarg, "auto")) {
 				fprintf(stderr, "bmsmon: --proto: expected one of %s, auto; got \"%s\"\n",
 				        proto_names(), optarg);
@@ -170,7 +170,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'b':
 			bad = !cli_u32("bmsmon", "--baud", optarg, 1, 4000000, &o->baud);
-			if (!bad && !rig_serial_baud_ok(o->baud)) {
+			if (!bad && !host_serial_baud_ok(o->baud)) {
 				fprintf(stderr, "bmsmon: --baud: expected a standard rate such as 9600 or "
 				        "115200, got \"%s\"\n", optarg);
 				bad = 1;
@@ -241,7 +241,7 @@ static int list_ports(void)
 {
 	unsigned n = 0;
 
-	if (rig_serial_list(print_port, &n) != RIG_OK) {
+	if (host_serial_list(print_port, &n) != RIG_OK) {
 		fprintf(stderr, "bmsmon: cannot list serial ports\n");
 		return EXIT_RUNTIME;
 	}
@@ -303,7 +303,7 @@ static void draw(struct app *a)
 		"cell_high", "cell_low", "temp_high", "temp_low", "comm_lost", "no_data"
 	};
 	const struct pack_state *s = &a->fw.pack;
-	const struct client_stats *st = fw_stats(&a->fw);
+	const struct client_stats *st = rig_fw_stats(&a->fw);
 	/* On a terminal each line ends by clearing the rest of it, so a shorter redraw leaves
 	 * nothing of the previous one behind. */
 	const char *eol = a->tty_out ? "\033[K\n" : "\n";
@@ -312,7 +312,7 @@ static void draw(struct app *a)
 
 	if (a->tty_out)
 		fputs(a->drawn++ ? "\033[H" : "\033[H\033[2J", stdout);
-	printf("bmsmon  %s  %s %" PRIu32 " baud  t %s s%s", a->o.port, fw_protos[a->o.proto].name, a->o.baud,
+	printf("bmsmon  %s  %s %" PRIu32 " baud  t %s s%s", a->o.port, rig_fw_protos[a->o.proto].name, a->o.baud,
 	       fixed(b1, sizeof b1, now_ms(a), 1000, 1), eol);
 	printf("link     %s  comm_fail %u  cycles %" PRIu32 " ok, %" PRIu32 " failed%s",
 	       st->ok ? "ok     " : "failing", st->comm_fail, st->cycles_ok, st->cycles_failed, eol);
@@ -401,7 +401,7 @@ static int readable_now(int fd)
 
 static int run(struct app *a)
 {
-	int fd = rig_serial_fd(a->serial);
+	int fd = host_serial_fd(a->serial);
 	uint64_t end_ms = a->o.duration_s ? (uint64_t)a->o.duration_s * 1000u : 0;
 	uint64_t elapsed = 0;
 	uint32_t last = 0;
@@ -422,7 +422,7 @@ static int run(struct app *a)
 		now = now_ms(a);
 		elapsed += (uint32_t)(now - last);   /* 64-bit: --duration-s may outlast a u32 wrap */
 		last = now;
-		fw_step(&a->fw, now);
+		rig_fw_step(&a->fw, now);
 		/* The core reads only while it waits for a reply; bytes arriving at other times wait
 		 * for its next request to drain them, and must not turn poll() into a busy loop. */
 		events = (p.revents & POLLIN) && readable_now(fd) ? 0 : POLLIN;
@@ -443,8 +443,8 @@ static int probe(struct opts *o)
 
 	for (i = 0; i < FW_PROTO_COUNT && !stop_requested; i++) {
 		struct fw_cfg cfg = { (enum fw_proto)i, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
-		uint32_t baud = o->baud ? o->baud : fw_protos[i].ops->baud, t;
-		struct rig_serial *port;
+		uint32_t baud = o->baud ? o->baud : rig_fw_protos[i].ops->baud, t;
+		struct host_serial *port;
 		static struct fw fw;
 		struct fw_hal hal = quiet;
 		char err[256];
@@ -452,23 +452,23 @@ static int probe(struct opts *o)
 
 		if (i == FW_PROTO_JBD_BLE)
 			continue;
-		if (rig_serial_open(&port, o->port, baud, err, sizeof err) != RIG_OK) {
+		if (host_serial_open(&port, o->port, baud, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: %s\n", err);
 			return EXIT_USAGE;
 		}
 		cfg.client.timeout_ms = 300;
 		cfg.client.retries = 1;
 		cfg.client.address = (uint8_t)o->address;
-		hal.bms = rig_serial_io(port);
-		fw_init(&fw, &hal, &cfg);
-		for (t = 0; !fw_stats(&fw)->cycles_ok && !fw_stats(&fw)->cycles_failed && t < 5000; t += 5) {
-			fw_step(&fw, t);
+		hal.bms = host_serial_io(port);
+		rig_fw_init(&fw, &hal, &cfg);
+		for (t = 0; !rig_fw_stats(&fw)->cycles_ok && !rig_fw_stats(&fw)->cycles_failed && t < 5000; t += 5) {
+			rig_fw_step(&fw, t);
 			poll(NULL, 0, 5);
 		}
-		ok = fw_stats(&fw)->cycles_ok > 0;
-		rig_serial_close(port);
+		ok = rig_fw_stats(&fw)->cycles_ok > 0;
+		host_serial_close(port);
 		if (!o->quiet)
-			fprintf(stderr, "bmsmon: auto: %s at %" PRIu32 " baud: %s\n", fw_protos[i].name, baud,
+			fprintf(stderr, "bmsmon: auto: %s at %" PRIu32 " baud: %s\n", rig_fw_protos[i].name, baud,
 			        ok ? "answered" : "no reply");
 		if (ok) {
 			o->proto = i;
@@ -502,10 +502,10 @@ int main(int argc, char **argv)
 			return rc;
 	}
 	if (!app.o.baud)
-		app.o.baud = fw_protos[app.o.proto].ops->baud;
+		app.o.baud = rig_fw_protos[app.o.proto].ops->baud;
 	if (!app.o.timeout_ms)
-		app.o.timeout_ms = fw_protos[app.o.proto].timeout_ms;
-	if (rig_serial_open(&app.serial, app.o.port, app.o.baud, err, sizeof err) != RIG_OK) {
+		app.o.timeout_ms = rig_fw_protos[app.o.proto].timeout_ms;
+	if (host_serial_open(&app.serial, app.o.port, app.o.baud, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "bmsmon: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -525,7 +525,7 @@ int main(int argc, char **argv)
 	cfg.policy = app.o.policy;
 	cfg.policy_drives_fets = app.o.policy_drives_fets;
 	memset(&hal, 0, sizeof hal);
-	hal.bms = rig_serial_io(app.serial);
+	hal.bms = host_serial_io(app.serial);
 	hal.ctx = &app;
 	hal.now_ms = now_ms;
 	hal.set_relay = set_relay;
@@ -533,16 +533,16 @@ int main(int argc, char **argv)
 	hal.log = hal_log;
 	if (app.o.verbose)
 		fprintf(stderr, "bmsmon: %s open: %s, %" PRIu32 " baud, poll %" PRIu32 " ms, timeout %"
-		        PRIu32 " ms\n", app.o.port, fw_protos[app.o.proto].name, app.o.baud, app.o.poll_ms,
+		        PRIu32 " ms\n", app.o.port, rig_fw_protos[app.o.proto].name, app.o.baud, app.o.poll_ms,
 		        app.o.timeout_ms);
-	fw_init(&app.fw, &hal, &cfg);
+	rig_fw_init(&app.fw, &hal, &cfg);
 
 	rc = run(&app);
-	st = fw_stats(&app.fw);
+	st = rig_fw_stats(&app.fw);
 	if (!app.o.quiet)
 		fprintf(stderr, "bmsmon: %" PRIu32 " cycles ok, %" PRIu32 " failed (%" PRIu32
 		        " requests, %" PRIu32 " timeouts, %" PRIu32 " error replies)\n", st->cycles_ok,
 		        st->cycles_failed, st->requests, st->timeouts, st->error_replies);
-	rig_serial_close(app.serial);
+	host_serial_close(app.serial);
 	return rc;
 }

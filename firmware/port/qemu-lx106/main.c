@@ -1,7 +1,7 @@
 /* bmsmon-lx106: the firmware core as a virtual NodeMCU. The ESP8266's CPU core (an Xtensa lx106)
  * in QEMU's `sim` machine; the BMS's serial port, the console and the command line reach it
  * through semihosting (semihost.h). What bmsmon does on Linux, on the board's own CPU: open the
- * BMS port, build fw_cfg from flags, run fw_step in a loop and write one telemetry line per poll
+ * BMS port, build fw_cfg from flags, run rig_fw_step in a loop and write one telemetry line per poll
  * cycle. No heap, no stdio: everything here is static or on the stack, and printing is a few
  * helpers over one buffer.
  *
@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bmsrig/fw.h"
-#include "bmsrig/rc.h"
-#include "bmsrig/telemetry.h"
+#include "bmsrig/core/fw.h"
+#include "bmsrig/core/rc.h"
+#include "bmsrig/core/telemetry.h"
 #include "lx106.h"
 #include "semihost.h"
 
@@ -45,8 +45,8 @@ struct clock {
 
 /* What one run measured, for BMSRIG-PERF. */
 struct perf {
-	uint64_t busy_ccount;        /* CCOUNT spent inside fw_step, summed over all steps */
-	uint32_t steps, step_min;    /* fw_step calls, and the cheapest (an idle step) */
+	uint64_t busy_ccount;        /* CCOUNT spent inside rig_fw_step, summed over all steps */
+	uint32_t steps, step_min;    /* rig_fw_step calls, and the cheapest (an idle step) */
 	uint32_t timed, cycle_ms_sum, cycle_ms_min, cycle_ms_max;   /* first request to report */
 	uint32_t cycle_start_ms;
 	uint8_t in_cycle;
@@ -68,7 +68,7 @@ static struct app app;
 
 /* Buffered writes to one fd, for messages and the closing figures; the telemetry line is
  * written straight from the core's buffer. Kept small, since it lives on the stack and say()
- * runs inside fw_step (hal_log): a longer text goes out in several writes. */
+ * runs inside rig_fw_step (hal_log): a longer text goes out in several writes. */
 struct out {
 	int32_t fd;
 	size_t n;
@@ -258,7 +258,7 @@ static int set_opt(const struct opt *d, const char *shown, const char *val)
 		*(uint16_t *)d->dst = (uint16_t)v;
 		return 1;
 	case K_PROTO:
-		*(int *)d->dst = fw_proto_find(val);
+		*(int *)d->dst = rig_fw_proto_find(val);
 		if (*(int *)d->dst >= 0)
 			return 1;
 		say(shown, ": expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble; got \"", val, "\"");
@@ -492,21 +492,21 @@ static int wait_step(struct app *a, int stuck)
 	return wait_fd(a->fd, SH_SELECT_READ, TICK_MS) > 0;
 }
 
-/* One fw_step, timed in CCOUNT; a poll cycle is timed from the step that sends its first
+/* One rig_fw_step, timed in CCOUNT; a poll cycle is timed from the step that sends its first
  * request to the step that reports it. */
 static void step(struct app *a, uint32_t now)
 {
 	struct perf *p = &a->perf;
-	uint32_t requests = fw_stats(&a->fw)->requests, t0, dt;
+	uint32_t requests = rig_fw_stats(&a->fw)->requests, t0, dt;
 
 	a->line_now = 0;
 	t0 = lx_ccount();
-	fw_step(&a->fw, now);
+	rig_fw_step(&a->fw, now);
 	dt = lx_ccount() - t0;
 	p->busy_ccount += dt;
 	if (!p->steps++ || dt < p->step_min)
 		p->step_min = dt;
-	if (!p->in_cycle && fw_stats(&a->fw)->requests != requests) {
+	if (!p->in_cycle && rig_fw_stats(&a->fw)->requests != requests) {
 		p->in_cycle = 1;
 		p->cycle_start_ms = now;
 	}
@@ -574,7 +574,7 @@ static void report_figures(struct app *a)
 	o_field(&o, ",\"busy_ccount\":", p->busy_ccount);
 	o_field(&o, ",\"step_min_ccount\":", p->step_min);
 	if (a->o.icount_shift == ICOUNT_OFF) {
-		/* CCOUNT is host time here: QEMU's time inside fw_step, semihosting calls included. */
+		/* CCOUNT is host time here: QEMU's time inside rig_fw_step, semihosting calls included. */
 		o_field(&o, ",\"busy_us_per_report\":", p->busy_ccount * 1000u / a->clk.khz / reports);
 	} else {
 		/* Under -icount shift=S each instruction is 2^S ns of virtual time, and CCOUNT runs
@@ -607,7 +607,7 @@ int lx_main(void)
 	if (rc >= 0)
 		return rc;
 	if (!app.o.timeout_ms)
-		app.o.timeout_ms = fw_protos[app.o.proto].timeout_ms;
+		app.o.timeout_ms = rig_fw_protos[app.o.proto].timeout_ms;
 	/* O_NONBLOCK: a read must never wait (select_one looks first, this is the second guard).
 	 * No line settings: semihosting has no ioctl; bmssim's pty is raw already. */
 	app.fd = sh_call(SH_OPEN, (int32_t)(uintptr_t)app.o.port, SH_O_RDWR | SH_O_NOCTTY | SH_O_NONBLOCK,
@@ -642,12 +642,12 @@ int lx_main(void)
 	hal.telemetry = hal_telemetry;
 	hal.log = hal_log;
 	if (app.o.verbose)
-		say(app.o.port, " open: ", fw_protos[app.o.proto].name, NULL);
-	fw_init(&app.fw, &hal, &cfg);
+		say(app.o.port, " open: ", rig_fw_protos[app.o.proto].name, NULL);
+	rig_fw_init(&app.fw, &hal, &cfg);
 
 	rc = run(&app);
 	report_figures(&app);
-	st = fw_stats(&app.fw);
+	st = rig_fw_stats(&app.fw);
 	if (!app.o.quiet) {
 		struct out o;
 

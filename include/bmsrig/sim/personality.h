@@ -1,0 +1,71 @@
+/* A BMS personality: the protocol face of an emulated BMS. It takes the bytes a client sends,
+ * answers from the BMS logic (struct bms), and hands its replies to a sink, which the link
+ * model and the transport carry to the wire. Every protocol exports one table,
+ * `<proto>_personality_ops`, with the same function set. */
+#ifndef BMSRIG_PERSONALITY_H
+#define BMSRIG_PERSONALITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/core/rc.h"
+#include "bmsrig/sim/truth.h"
+
+#define PERSONALITY_STATE_MAX 4096u    /* bytes of state a personality may use */
+
+enum personality_dir { PERS_RX = 0, PERS_TX = 1 };
+
+/* Where replies go. delay_ms counts from the request (the BMS's latency); truth_parts says
+ * which truth_part bits the reply carries (0 for acks, settings, errors). */
+struct reply_sink {
+	void *ctx;
+	void (*send)(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_ms, unsigned truth_parts);
+	/* Optional: each complete frame seen or sent, for logs and traces. */
+	void (*frame)(void *ctx, enum personality_dir dir, const uint8_t *wire, size_t n);
+};
+
+struct personality_ops {
+	const char *name;              /* "jbd", "daly", "jk", "jk-ble" */
+	uint32_t baud;                 /* the real device's line speed */
+	struct resolution resolution;
+	/* Sets up state (at most PERSONALITY_STATE_MAX bytes) over bms, answering at address
+	 * (0 = the protocol's default; on a bus, the unit's number). Quirks get realistic
+	 * defaults; set_quirk changes them. */
+	rig_rc (*init)(void *state, struct bms *bms, uint8_t address);
+	/* key=value quirk settings, e.g. "latency_ms", "40". RIG_ERR_ARG with why: an unknown
+	 * key or a bad value ("latency_ms: expected 0..5000, got 9000"). */
+	rig_rc (*set_quirk)(void *state, const char *key, const char *value, char *why, size_t whycap);
+	/* Bytes from the line, as they arrive (in any pieces). */
+	void (*rx)(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink);
+	/* Called every model step: unsolicited pushes, sleep timers. May be NULL. */
+	void (*tick)(void *state, uint32_t now_ms, const struct reply_sink *sink);
+	/* Settings persistence: exit-and-save and friends call this (may be NULL). */
+	void (*on_save)(void *state, int (*save)(void *ctx, const struct bms *b), void *ctx);
+	/* One frame of this protocol, decoded in the vector vocabulary (docs/architecture.md "Decoded
+	 * frame"); an object with "error" for bytes that are not a frame. For logs and traces. */
+	cJSON *(*wire_json)(const uint8_t *wire, size_t n);
+};
+
+/* For set_quirk: value as a decimal number in min..max into *out. RIG_ERR_ARG otherwise, with
+ * why saying so in the words set_quirk promises ("latency_ms: expected 0..5000, got \"x\""),
+ * and *out untouched. */
+rig_rc personality_quirk_u32(const char *key, const char *value, uint32_t min, uint32_t max, uint32_t *out,
+                             char *why, size_t whycap);
+rig_rc personality_quirk_u8(const char *key, const char *value, uint8_t min, uint8_t max, uint8_t *out,
+                            char *why, size_t whycap);
+
+/* Settings persistence as on_save wires it: the port's callback, and how it went. */
+struct personality_saver {
+	int (*save)(void *ctx, const struct bms *b);   /* NULL: nothing persists */
+	void *ctx;
+	uint32_t saves, failures;                      /* failures: save returned non-zero */
+};
+/* Where the board would write its EEPROM: hands b to the callback, if any, and counts. */
+void personality_persist(struct personality_saver *s, const struct bms *b);
+
+/* All personalities the emulator knows, NULL-terminated; and lookup by name. */
+extern const struct personality_ops *const personality_table[];
+const struct personality_ops *personality_find(const char *name);
+
+#endif

@@ -1,0 +1,501 @@
+/* poll() event loop (loop.h). Entries deleted while callbacks run are only marked dead and
+ * swept between iterations, so indices held by the dispatch stay valid and a dead entry is
+ * never called. fds and timers are swept apart: a step run from an fd callback fires timers
+ * (and sweeps them between passes) while the fd dispatch still holds its indices. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bmsrig/lib/loop.h"
+
+#define NS_PER_MS 1000000u
+#define WAIT_MAX_MS 3600000u
+#define RATE_MAX 1e6
+/* An unpaced virtual loop looks at its fds this often (wall time), checking the wall clock
+ * once every SERVICE_SPINS passes so that a run without fds pays nothing. */
+#define SERVICE_NS (5u * NS_PER_MS)
+#define SERVICE_SPINS 64u
+
+struct fd_ent {
+	int fd;
+	host_loop_fd_cb cb, wcb;
+	void *ctx;
+	int dead;
+};
+
+struct timer_ent {
+	uint32_t id;
+	uint64_t due_ms;
+	host_loop_timer_cb cb;
+	void *ctx;
+	int dead;
+};
+
+struct host_loop {
+	int is_virtual, paused;
+	double rate;                    /* 0: unpaced (virtual only) */
+	/* Real: the clock is base_ns + rate x (now - wall_ns), or base_ns while paused.
+	 * Virtual and paced: the same expression is how far the clock may run. */
+	uint64_t base_ns, wall_ns;
+	uint64_t virtual_ms;            /* the clock of a virtual loop */
+	uint64_t serviced_ns;           /* virtual: when its fds were last polled */
+	unsigned spins;
+	struct fd_ent *fds;
+	size_t nfds, capfds;
+	struct pollfd *pfd;
+	size_t cappfd;
+	struct timer_ent *timers;
+	size_t ntimers, captimers;
+	uint32_t next_id;
+	int in_fds, in_timers, running;
+	volatile sig_atomic_t stop;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Where rate x wall time has taken the clock since the anchor. */
+static uint64_t paced_ns(const struct host_loop *loop)
+{
+	uint64_t wall = mono_ns() - loop->wall_ns;
+
+	/* Rate 1 stays in integers: the real loop's clock is then exactly the monotonic one. */
+	return loop->base_ns + (loop->rate == 1.0 ? wall : (uint64_t)((double)wall * loop->rate));
+}
+
+static uint64_t clock_ns(const struct host_loop *loop)
+{
+	if (loop->is_virtual)
+		return loop->virtual_ms * NS_PER_MS;
+	return loop->paused ? loop->base_ns : paced_ns(loop);
+}
+
+/* Only while paused (a real loop's clock otherwise follows the wall). */
+static void set_clock_ns(struct host_loop *loop, uint64_t ns)
+{
+	if (loop->is_virtual)
+		loop->virtual_ms = ns / NS_PER_MS;
+	else
+		loop->base_ns = ns;
+}
+
+static uint64_t now64(const struct host_loop *loop)
+{
+	return loop->is_virtual ? loop->virtual_ms : clock_ns(loop) / NS_PER_MS;
+}
+
+uint32_t host_loop_now_ms(const struct host_loop *loop)
+{
+	return (uint32_t)now64(loop);
+}
+
+/* The clock goes on from where it stands, at the current rate, from now. */
+static void anchor(struct host_loop *loop)
+{
+	loop->base_ns = clock_ns(loop);
+	loop->wall_ns = mono_ns();
+}
+
+/* Room for one more of size elem in *arr (cap grows by doubling). */
+static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t n;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	n = *cap ? *cap * 2 : 16;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * elem);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+struct host_loop *host_loop_new(void)
+{
+	struct host_loop *loop = calloc(1, sizeof *loop);
+
+	if (loop) {
+		loop->wall_ns = mono_ns();
+		loop->rate = 1.0;
+		loop->next_id = 1;
+	}
+	return loop;
+}
+
+struct host_loop *host_loop_new_virtual(void)
+{
+	struct host_loop *loop = host_loop_new();
+
+	if (loop) {
+		loop->is_virtual = 1;
+		loop->rate = 0.0;
+		loop->base_ns = 0;
+		loop->serviced_ns = loop->wall_ns;
+	}
+	return loop;
+}
+
+void host_loop_free(struct host_loop *loop)
+{
+	if (!loop)
+		return;
+	free(loop->fds);
+	free(loop->pfd);
+	free(loop->timers);
+	free(loop);
+}
+
+static void sweep(struct host_loop *loop)
+{
+	size_t i, k;
+
+	if (!loop->in_fds) {
+		for (i = k = 0; i < loop->nfds; i++)
+			if (!loop->fds[i].dead)
+				loop->fds[k++] = loop->fds[i];
+		loop->nfds = k;
+	}
+	if (!loop->in_timers) {
+		for (i = k = 0; i < loop->ntimers; i++)
+			if (!loop->timers[i].dead)
+				loop->timers[k++] = loop->timers[i];
+		loop->ntimers = k;
+	}
+}
+
+static struct fd_ent *find_fd(struct host_loop *loop, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < loop->nfds; i++)
+		if (!loop->fds[i].dead && loop->fds[i].fd == fd)
+			return &loop->fds[i];
+	return NULL;
+}
+
+rig_rc host_loop_add_fd(struct host_loop *loop, int fd, host_loop_fd_cb on_readable, void *ctx)
+{
+	struct fd_ent *e;
+
+	if (fd < 0 || !on_readable)
+		return RIG_ERR_ARG;
+	e = find_fd(loop, fd);
+	if (!e) {
+		if (reserve((void **)&loop->fds, &loop->capfds, loop->nfds + 1, sizeof *loop->fds))
+			return RIG_ERR_SPACE;
+		e = &loop->fds[loop->nfds++];
+		e->fd = fd;
+		e->wcb = NULL;
+		e->dead = 0;
+	}
+	e->cb = on_readable;
+	e->ctx = ctx;
+	return RIG_OK;
+}
+
+rig_rc host_loop_fd_writable(struct host_loop *loop, int fd, host_loop_fd_cb on_writable)
+{
+	struct fd_ent *e = find_fd(loop, fd);
+
+	if (!e)
+		return RIG_ERR_ARG;
+	e->wcb = on_writable;
+	return RIG_OK;
+}
+
+void host_loop_del_fd(struct host_loop *loop, int fd)
+{
+	struct fd_ent *e = find_fd(loop, fd);
+
+	if (e) {
+		e->dead = 1;
+		sweep(loop);
+	}
+}
+
+uint32_t host_loop_add_timer(struct host_loop *loop, uint32_t after_ms, host_loop_timer_cb cb,
+                            void *ctx)
+{
+	struct timer_ent *t;
+
+	if (!cb || reserve((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
+	                   sizeof *loop->timers))
+		return 0;
+	t = &loop->timers[loop->ntimers++];
+	t->id = loop->next_id++;
+	if (loop->next_id == 0)
+		loop->next_id = 1;
+	t->due_ms = now64(loop) + after_ms;
+	t->cb = cb;
+	t->ctx = ctx;
+	t->dead = 0;
+	return t->id;
+}
+
+void host_loop_del_timer(struct host_loop *loop, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < loop->ntimers; i++)
+		if (!loop->timers[i].dead && loop->timers[i].id == id) {
+			loop->timers[i].dead = 1;
+			sweep(loop);
+			return;
+		}
+}
+
+void host_loop_stop(struct host_loop *loop)
+{
+	loop->stop = 1;
+}
+
+/* The live timer due first (ties: oldest id) among ids below id_end, or -1. */
+static long first_due(const struct host_loop *loop, uint32_t id_end)
+{
+	long best = -1;
+	size_t i;
+
+	for (i = 0; i < loop->ntimers; i++) {
+		const struct timer_ent *t = &loop->timers[i];
+
+		if (t->dead || t->id >= id_end)
+			continue;
+		if (best < 0 || t->due_ms < loop->timers[best].due_ms ||
+		    (t->due_ms == loop->timers[best].due_ms && t->id < loop->timers[best].id))
+			best = (long)i;
+	}
+	return best;
+}
+
+static void dispatch_fds(struct host_loop *loop, size_t n)
+{
+	size_t i;
+
+	loop->in_fds = 1;
+	for (i = 0; i < n; i++) {
+		short rev = loop->pfd[i].revents;
+
+		if (!rev || loop->fds[i].dead)
+			continue;
+		if (rev & POLLNVAL) {
+			loop->fds[i].dead = 1;
+			continue;
+		}
+		if ((rev & POLLOUT) && loop->fds[i].wcb)
+			loop->fds[i].wcb(loop, loop->fds[i].fd, loop->fds[i].ctx);
+		if ((rev & (POLLIN | POLLHUP | POLLERR)) && !loop->fds[i].dead)
+			loop->fds[i].cb(loop, loop->fds[i].fd, loop->fds[i].ctx);
+	}
+	loop->in_fds = 0;
+}
+
+/* Only timers that existed when the pass began run in it, so a callback adding a 0 ms timer
+ * cannot keep the pass going forever. */
+static void fire_timers(struct host_loop *loop)
+{
+	uint64_t now = now64(loop);
+	uint32_t id_end = loop->next_id;
+	long i;
+
+	loop->in_timers = 1;
+	while ((i = first_due(loop, id_end)) >= 0 && loop->timers[i].due_ms <= now) {
+		struct timer_ent t = loop->timers[i];
+		int next = t.cb(loop, t.id, t.ctx);
+
+		/* i still names this timer: nothing is swept while dispatching and new timers are
+		 * appended; but the callback may have deleted it. */
+		if (loop->timers[i].dead)
+			continue;
+		if (next <= 0) {
+			loop->timers[i].dead = 1;
+			continue;
+		}
+		loop->timers[i].due_ms = t.due_ms + (uint64_t)next;
+		if (loop->timers[i].due_ms <= now)
+			loop->timers[i].due_ms = now + (uint64_t)next;
+	}
+	loop->in_timers = 0;
+}
+
+/* One poll() of every fd for up to timeout_ms (-1: until one is ready or a signal), then their
+ * callbacks. Without fds it only waits. */
+static rig_rc poll_fds(struct host_loop *loop, int timeout_ms)
+{
+	size_t i, nfds = loop->nfds;
+	int n;
+
+	if (reserve((void **)&loop->pfd, &loop->cappfd, nfds, sizeof *loop->pfd))
+		return RIG_ERR_SPACE;
+	for (i = 0; i < nfds; i++) {
+		loop->pfd[i].fd = loop->fds[i].fd;
+		loop->pfd[i].events = (short)(POLLIN | (loop->fds[i].wcb ? POLLOUT : 0));
+		loop->pfd[i].revents = 0;
+	}
+	n = poll(nfds ? loop->pfd : NULL, (nfds_t)nfds, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return RIG_ERR_IO;
+	if (n > 0)
+		dispatch_fds(loop, nfds);
+	return RIG_OK;
+}
+
+/* Wall milliseconds until the clock, running at the loop's rate, reaches due_ms (at least 1
+ * when it has not: poll() would otherwise spin on the last fraction of a millisecond). */
+static int wait_ms(const struct host_loop *loop, uint64_t due_ms, uint64_t now_ns)
+{
+	double ms = ((double)due_ms * NS_PER_MS - (double)now_ns) / loop->rate / NS_PER_MS;
+
+	return ms >= WAIT_MAX_MS ? (int)WAIT_MAX_MS : ms <= 0 ? 0 : (int)ceil(ms);
+}
+
+/*
+ * Simulated time: the clock takes each timer's due time in turn. Unpaced it jumps there at
+ * once, polling the fds without waiting every SERVICE_NS of wall time; paced it first waits
+ * in poll() until rate x wall time has reached the timer; paused it waits in poll() for the
+ * fds alone.
+ */
+static rig_rc run_virtual(struct host_loop *loop)
+{
+	while (!loop->stop) {
+		long first;
+		uint64_t due;
+		int wait = 0;
+		rig_rc rc;
+
+		sweep(loop);
+		first = first_due(loop, loop->next_id);
+		if (first < 0 && !loop->nfds)
+			break;
+		due = first >= 0 ? loop->timers[first].due_ms : 0;
+		if (first >= 0 && due <= loop->virtual_ms)
+			wait = 0;
+		else if (first < 0 || loop->paused)
+			wait = -1;
+		else if (loop->rate > 0)
+			wait = wait_ms(loop, due, paced_ns(loop));
+		if (wait == 0 && loop->nfds && (++loop->spins % SERVICE_SPINS) == 0 &&
+		    mono_ns() - loop->serviced_ns >= SERVICE_NS)
+			wait = -2;                    /* poll now, without waiting */
+		if (wait != 0) {
+			if ((rc = poll_fds(loop, wait == -2 ? 0 : wait)) != RIG_OK)
+				return rc;
+			loop->serviced_ns = mono_ns();
+			continue;                     /* the fds may have paused, stepped or added */
+		}
+		if (due > loop->virtual_ms)
+			loop->virtual_ms = due;
+		fire_timers(loop);
+	}
+	return RIG_OK;
+}
+
+static rig_rc run_real(struct host_loop *loop)
+{
+	while (!loop->stop) {
+		long first;
+		int timeout = -1;
+		rig_rc rc;
+
+		sweep(loop);
+		if (!loop->nfds && !loop->ntimers)
+			break;
+		first = first_due(loop, loop->next_id);
+		if (first >= 0) {
+			uint64_t now = clock_ns(loop), due = loop->timers[first].due_ms;
+
+			if (due <= now / NS_PER_MS)
+				timeout = 0;
+			else if (!loop->paused)
+				timeout = wait_ms(loop, due, now);
+		}
+		if ((rc = poll_fds(loop, timeout)) != RIG_OK)
+			return rc;
+		fire_timers(loop);
+	}
+	return RIG_OK;
+}
+
+rig_rc host_loop_run(struct host_loop *loop)
+{
+	rig_rc rc;
+
+	loop->stop = 0;
+	loop->running = 1;
+	rc = loop->is_virtual ? run_virtual(loop) : run_real(loop);
+	loop->running = 0;
+	return rc;
+}
+
+void host_loop_pause(struct host_loop *loop, int paused)
+{
+	paused = !!paused;
+	if (paused == loop->paused)
+		return;
+	if (paused && !loop->is_virtual)
+		loop->base_ns = paced_ns(loop);
+	else if (!paused)
+		anchor(loop);                 /* still paused: from where the clock stood */
+	loop->paused = paused;
+}
+
+int host_loop_paused(const struct host_loop *loop)
+{
+	return loop->paused;
+}
+
+rig_rc host_loop_step(struct host_loop *loop, uint32_t ms)
+{
+	uint64_t target;
+
+	if (!loop->paused || loop->in_timers)
+		return RIG_ERR_STATE;
+	target = clock_ns(loop) + (uint64_t)ms * NS_PER_MS;
+	sweep(loop);
+	while (!(loop->running && loop->stop)) {
+		long i = first_due(loop, loop->next_id);
+		uint64_t due_ns;
+
+		if (i < 0 || (due_ns = loop->timers[i].due_ms * NS_PER_MS) > target)
+			break;
+		if (due_ns > clock_ns(loop))
+			set_clock_ns(loop, due_ns);
+		fire_timers(loop);
+		sweep(loop);
+	}
+	if (!(loop->running && loop->stop))
+		set_clock_ns(loop, target);
+	return RIG_OK;
+}
+
+rig_rc host_loop_set_rate(struct host_loop *loop, double x)
+{
+	if (!(x >= 0.0 && x <= RATE_MAX) || (x == 0.0 && !loop->is_virtual))
+		return RIG_ERR_ARG;
+	anchor(loop);
+	loop->rate = x;
+	return RIG_OK;
+}
+
+double host_loop_rate(const struct host_loop *loop)
+{
+	return loop->rate;
+}
+
+int host_loop_is_virtual(const struct host_loop *loop)
+{
+	return loop->is_virtual;
+}
