@@ -50,7 +50,10 @@ static rig_rc serial_open(void **self, const struct dut_env *env, char *err, siz
 		return RIG_ERR_SPACE;
 	}
 	d->env = *env;
-	d->port = (struct sim_transport){ d, ser_fd, ser_read, ser_write, NULL, NULL, env->spec->bms_port };
+	d->port = (struct sim_transport) {
+		.h = d, .fd = ser_fd, .read = ser_read, .write = ser_write,
+		.path = env->spec->bms_port,
+	};
 	if (host_serial_open(&d->bms_port, env->spec->bms_port, baud, err, errcap) != RIG_OK ||
 	    dut_board_open(&d->board, env->spec, d->bms_port, err, errcap) != RIG_OK)
 		return RIG_ERR_IO;

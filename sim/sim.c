@@ -83,13 +83,20 @@ static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint
 
 		rc = host_serial_open(&s, cfg->serial_path, baud, err, errcap);
 		if (rc == RIG_OK)
-			*p = (struct sim_transport){ s, ser_fd, ser_read, ser_write, ser_close, NULL, cfg->serial_path };
+			*p = (struct sim_transport) {
+				.h = s, .fd = ser_fd, .read = ser_read, .write = ser_write,
+				.close = ser_close, .path = cfg->serial_path,
+			};
 	} else {
 		struct sim_pty *t;
 
 		rc = sim_pty_open(&t, cfg->link_path, baud, err, errcap);
 		if (rc == RIG_OK)
-			*p = (struct sim_transport){ t, pty_fd, pty_read, pty_write, pty_close, pty_closes, sim_pty_path(t) };
+			*p = (struct sim_transport) {
+				.h = t, .fd = pty_fd, .read = pty_read, .write = pty_write,
+				.close = pty_close, .closes = pty_closes,
+				.path = sim_pty_path(t),
+			};
 	}
 	return rc;
 }

@@ -94,7 +94,10 @@ rig_rc sim_mem_new(struct sim_mem **out)
 	*out = m;
 	if (!m)
 		return RIG_ERR_SPACE;
-	m->emulator = (struct sim_transport){ m, emu_fd, emu_read, emu_write, NULL, NULL, "in-process" };
+	m->emulator = (struct sim_transport) {
+		.h = m, .fd = emu_fd, .read = emu_read, .write = emu_write,
+		.path = "in-process",
+	};
 	return RIG_OK;
 }
 

@@ -110,7 +110,7 @@ static int32_t sink_write(void *h, const uint8_t *p, uint16_t n) { (void)h; (voi
 
 static int setup(void **state)
 {
-	static const struct sim_transport mem = { NULL, no_fd, no_read, sink_write, NULL, NULL, "mem" };
+	static const struct sim_transport mem = { .fd = no_fd, .read = no_read, .write = sink_write, .path = "mem" };
 	struct control_hooks h = { &F, "serve", 1, hook_unit, hook_timeline, NULL, hook_injected, NULL, NULL };
 	struct bms_spec spec;
 	struct sim_cfg cfg;

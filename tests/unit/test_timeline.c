@@ -33,7 +33,7 @@ struct rig {
 /* Loads the scenario text and opens an in-memory emulator for it. */
 static void rig_open(struct rig *r, const char *json)
 {
-	static const struct sim_transport mem = { NULL, no_fd, no_read, sink_write, NULL, NULL, "mem" };
+	static const struct sim_transport mem = { .fd = no_fd, .read = no_read, .write = sink_write, .path = "mem" };
 	char path[] = "/tmp/bmsrig-timeline-XXXXXX", err[512];
 	struct sim_cfg cfg;
 	int fd = mkstemp(path);

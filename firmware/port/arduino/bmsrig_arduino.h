@@ -22,11 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The core is C99 and its headers have no extern "C" of their own. */
-extern "C" {
+/* The core is C99; its headers carry their own extern "C". */
 #include "bmsrig/core/fw.h"
 #include "bmsrig/core/telemetry.h"
-}
 
 #if !defined(BMSRIG_PORT_NAME) || !defined(BMSRIG_BMS_RX_PIN) || !defined(BMSRIG_BMS_TX_PIN) || \
     !defined(BMSRIG_RELAY_PIN)

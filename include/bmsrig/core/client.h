@@ -12,6 +12,10 @@
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/rxbuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct client_cfg {
 	uint32_t poll_ms;         /* start of one cycle to the start of the next */
 	uint32_t timeout_ms;      /* request to complete reply */
@@ -53,33 +57,34 @@ struct client_ops {
 };
 
 /*
- * Defines `const struct client_ops <prefix>_client_ops` over the typed functions
- * <prefix>_client_init, _step, _set_fets and _stats. The table takes void pointers so the core
- * needs no protocol's struct; the adapters let each client keep its typed API, and the compiler
- * still checks every call against that client's prototypes. Use once, at file scope, ending
- * with a semicolon.
+ * Defines `const struct client_ops rig_<prefix>_client_ops` over the typed functions
+ * rig_<prefix>_client_init, _step, _set_fets and _stats. The table takes void pointers so the
+ * core needs no protocol's struct; the adapters let each client keep its typed API, and the
+ * compiler still checks every call against that client's prototypes. Use once, at file scope,
+ * ending with a semicolon.
  */
-#define CLIENT_OPS_DEFINE(prefix, name, baud)                                                  \
-	static void prefix##_ops_init(void *c, const struct client_cfg *cfg, struct rig_io io,     \
-	                              struct pack_state *out)                                      \
-	{                                                                                          \
-		rig_##prefix##_client_init(c, cfg, io, out);                                             \
-	}                                                                                          \
-	static enum client_event prefix##_ops_step(void *c, uint32_t now_ms)                       \
-	{                                                                                          \
-		return rig_##prefix##_client_step(c, now_ms);                                            \
-	}                                                                                          \
-	static void prefix##_ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)                 \
-	{                                                                                          \
-		rig_##prefix##_client_set_fets(c, chg_on, dsg_on);                                       \
-	}                                                                                          \
-	static const struct client_stats *prefix##_ops_stats(const void *c)                        \
-	{                                                                                          \
-		return rig_##prefix##_client_stats(c);                                                   \
-	}                                                                                          \
-	const struct client_ops rig_##prefix##_client_ops = {                                            \
-		name, baud, prefix##_ops_init, prefix##_ops_step, prefix##_ops_set_fets,           \
-		prefix##_ops_stats                                                                 \
+#define CLIENT_OPS_DEFINE(prefix, name_, baud_)                                                \
+	static void prefix##_ops_init(void *c, const struct client_cfg *cfg, struct rig_io io, \
+	                              struct pack_state *out)                                  \
+	{                                                                                      \
+		rig_##prefix##_client_init(c, cfg, io, out);                                   \
+	}                                                                                      \
+	static enum client_event prefix##_ops_step(void *c, uint32_t now_ms)                   \
+	{                                                                                      \
+		return rig_##prefix##_client_step(c, now_ms);                                  \
+	}                                                                                      \
+	static void prefix##_ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)             \
+	{                                                                                      \
+		rig_##prefix##_client_set_fets(c, chg_on, dsg_on);                             \
+	}                                                                                      \
+	static const struct client_stats *prefix##_ops_stats(const void *c)                    \
+	{                                                                                      \
+		return rig_##prefix##_client_stats(c);                                         \
+	}                                                                                      \
+	const struct client_ops rig_##prefix##_client_ops = {                                  \
+		.name = (name_), .baud = (baud_), .init = prefix##_ops_init,                   \
+		.step = prefix##_ops_step, .set_fets = prefix##_ops_set_fets,                  \
+		.stats = prefix##_ops_stats,                                                   \
 	}
 
 /* The wait before resend number `tries` (1-based count of sends so far): 0 for the first
@@ -204,5 +209,9 @@ int rig_client_engine_expire(struct client_engine *e, uint32_t now_ms);
 enum client_event rig_client_finish(struct client_stats *st, int ok);
 /* rig_client_finish, and the engine goes IDLE. */
 enum client_event rig_client_engine_finish(struct client_engine *e, int ok);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/rxbuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DALY_START          0xA5u
 #define DALY_DATA_LEN       8u
 #define DALY_FRAME_LEN      13u
@@ -346,5 +350,9 @@ struct daly_poll {
 int rig_daly_current_sign_fix(int32_t *current_mA, uint8_t state);
 /* One cycle's decoded replies into the neutral view (current as given: fix it first). */
 void rig_daly_to_pack_state(const struct daly_poll *p, struct pack_state *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

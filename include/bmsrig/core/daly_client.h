@@ -52,6 +52,10 @@
 #include "bmsrig/core/io.h"
 #include "bmsrig/core/pack_state.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DALY_MIN_GAP_MS 100u           /* line quiet before any request (§9.1: 120 ms worked
                                         * where 20 ms lost a third of the answers) */
 #define DALY_CELL_MV_MAX 5000u         /* no chemistry a Daly serves reaches this */
@@ -88,5 +92,9 @@ void rig_daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg
 const struct client_stats *rig_daly_client_stats(const struct daly_client *c);
 
 extern const struct client_ops rig_daly_client_ops;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

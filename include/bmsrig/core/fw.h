@@ -13,6 +13,10 @@
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/policy.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct fw_hal {
 	struct rig_io bms;                               /* the BMS link */
 	void *ctx;                                       /* for the calls below */
@@ -68,5 +72,9 @@ struct fw {
 void rig_fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg);
 void rig_fw_step(struct fw *fw, uint32_t now_ms);
 const struct client_stats *rig_fw_stats(const struct fw *fw);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

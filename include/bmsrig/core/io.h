@@ -4,6 +4,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct rig_io {
 	void *ctx;
 	/* Bytes accepted (all of them, normally), or a negative rig_rc. */
@@ -11,5 +15,9 @@ struct rig_io {
 	/* Bytes available now, never blocking: 0 when none, or a negative rig_rc. */
 	int32_t (*read)(void *ctx, uint8_t *p, uint16_t cap);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/rxbuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define JBD_START        0xDDu
 #define JBD_STOP         0x77u
 #define JBD_RW_READ      0xA5u
@@ -204,5 +208,9 @@ void rig_jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsig
 /* JBD 0x03 + 0x04 into the neutral view (the client's, and tools that decode captures). JBD
  * protection bits 0..12 are PACK_PROT_* bit for bit. */
 void rig_jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *c, struct pack_state *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

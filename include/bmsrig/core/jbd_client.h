@@ -9,6 +9,10 @@
 #include "bmsrig/core/jbd.h"
 #include "bmsrig/core/pack_state.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct jbd_client {
 	struct client_engine eng;    /* cadence, timeouts, resends, stats */
 	struct jbd_rx rx;
@@ -26,5 +30,9 @@ void rig_jbd_client_set_fets(struct jbd_client *c, uint8_t chg_on, uint8_t dsg_o
 const struct client_stats *rig_jbd_client_stats(const struct jbd_client *c);
 
 extern const struct client_ops rig_jbd_client_ops;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

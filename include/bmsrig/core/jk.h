@@ -19,6 +19,10 @@
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/rxbuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define JK_START0        0x4Eu
 #define JK_START1        0x57u
 #define JK_END           0x68u
@@ -277,5 +281,9 @@ uint16_t rig_jk_alarm_from_prot(uint32_t prot);
  * an error.
  */
 rig_rc rig_jk_to_pack_state(const struct jk_data *d, struct pack_state *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

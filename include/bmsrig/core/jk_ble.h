@@ -24,6 +24,10 @@
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/rxbuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define JK_BLE_CMD_LEN      20u
 #define JK_BLE_RECORD_LEN   300u
 #define JK_BLE_VALUE_MAX    13u            /* command bytes 6..18 */
@@ -255,5 +259,9 @@ uint32_t rig_jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout);
 /* What an emulated BMS of this layout sends for the protections in prot (one bit per
  * condition; bits a layout's mask cannot hold are dropped). */
 uint32_t rig_jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -32,6 +32,10 @@
 #include "bmsrig/core/jk_ble.h"
 #include "bmsrig/core/pack_state.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct jk_ble_client {
 	struct client_engine eng;   /* cadence, command timeouts and resends, stats */
 	struct jk_ble_rx rx;
@@ -54,5 +58,9 @@ void rig_jk_ble_client_set_fets(struct jk_ble_client *c, uint8_t chg_on, uint8_t
 const struct client_stats *rig_jk_ble_client_stats(const struct jk_ble_client *c);
 
 extern const struct client_ops rig_jk_ble_client_ops;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

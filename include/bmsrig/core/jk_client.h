@@ -29,6 +29,10 @@
 #include "bmsrig/core/jk.h"
 #include "bmsrig/core/pack_state.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct jk_client {
 	struct client_engine eng;    /* cadence, timeouts, resends, stats */
 	struct jk_rx rx;
@@ -45,5 +49,9 @@ void rig_jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on)
 const struct client_stats *rig_jk_client_stats(const struct jk_client *c);
 
 extern const struct client_ops rig_jk_client_ops;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PACK_CELLS_MAX 32u
 #define PACK_TEMPS_MAX 8u
 #define PACK_DK_ZERO_C 2731u      /* 0 degC in 0.1 K, the protocols' own offset */
@@ -41,5 +45,9 @@ struct pack_state {
 	uint16_t cycles;
 	uint32_t updated_ms;         /* DUT clock when the last complete cycle landed */
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

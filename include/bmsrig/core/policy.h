@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include "bmsrig/core/pack_state.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct policy_cfg {
 	uint16_t cell_max_mV, cell_min_mV, cell_hyst_mV;
 	uint16_t temp_max_dK, temp_min_dK, temp_hyst_dK;
@@ -33,5 +37,9 @@ struct policy {
 void rig_policy_init(struct policy *p, const struct policy_cfg *cfg);
 /* s may be NULL when no cycle has succeeded yet. Returns 1 when the relay state changed. */
 int rig_policy_update(struct policy *p, const struct pack_state *s, uint16_t comm_fail);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

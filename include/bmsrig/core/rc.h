@@ -2,6 +2,10 @@
 #ifndef BMSRIG_RC_H
 #define BMSRIG_RC_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum rig_rc {
 	RIG_MORE = 1,                /* not an error: nothing complete yet, feed more input */
 	RIG_OK = 0,
@@ -19,5 +23,9 @@ typedef enum rig_rc {
 
 /* A short English phrase for rc, never NULL. */
 const char *rig_rc_str(rig_rc rc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

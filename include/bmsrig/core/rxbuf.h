@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct rxbuf {
 	uint16_t have;             /* bytes held, from the start of the owner's buffer */
 	uint32_t last_ms;          /* when bytes last came in */
@@ -27,5 +31,9 @@ void rig_rxbuf_skip(struct rxbuf *b, uint8_t *buf, uint16_t n);
 /* The frame that seemed to start at buf[0] is bad. Only its first byte goes, so a real frame
  * that begins inside it is still found. */
 void rig_rxbuf_reject(struct rxbuf *b, uint8_t *buf);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include "bmsrig/core/pack_state.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TELEMETRY_PREFIX "BMSRIG "
 #define TELEMETRY_LINE_MAX 640u   /* 32 cells and 8 temps fit with room */
 
@@ -22,5 +26,9 @@ struct telemetry {
 /* Writes the line without a newline, NUL-terminated. Returns its length, or 0 when cap is
  * too small (nothing half-written is left meaningful: out[0] = 0). */
 size_t rig_telemetry_format(char *out, size_t cap, const struct telemetry *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
