@@ -1,5 +1,5 @@
 /*
- * Expectations: the expression language and the judge (include/bmsrig/expect.h).
+ * Expectations: the expression language and the judge (include/bmsrig/hil/expect.h).
  *
  * THE EXPRESSION LANGUAGE
  *

@@ -1,4 +1,4 @@
-/* Emitters shared by the protocols' JSON views (include/bmsrig/util_json.h). The name ends in
+/* Emitters shared by the protocols' JSON views (include/bmsrig/lib/util_json.h). The name ends in
  * _json.c because the fuzz targets link every sim file so named: they get it with the views. */
 #include "bmsrig/lib/util_json.h"
 

@@ -1,4 +1,4 @@
-/* Daly frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/daly_json.h). */
+/* Daly frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/sim/daly_json.h). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* JBD frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/jbd_json.h). */
+/* JBD frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/sim/jbd_json.h). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* JK BLE frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/jk_ble_json.h). */
+/* JK BLE frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/sim/jk_ble_json.h). */
 #include <stdio.h>
 #include <string.h>
 

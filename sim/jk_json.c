@@ -1,4 +1,4 @@
-/* JK "4E 57" frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/jk_json.h). */
+/* JK "4E 57" frame -> decoded-frame JSON, and the typed round trip (include/bmsrig/sim/jk_json.h). */
 #include <string.h>
 
 #include "bmsrig/sim/jk_json.h"

@@ -1,4 +1,4 @@
-/* The transaction engine every protocol client runs on (include/bmsrig/client.h). */
+/* The transaction engine every protocol client runs on (include/bmsrig/core/client.h). */
 #include <string.h>
 
 #include "bmsrig/core/client.h"

@@ -1,4 +1,4 @@
-/* The receive assemblers' shared byte mechanics (include/bmsrig/rxbuf.h). */
+/* The receive assemblers' shared byte mechanics (include/bmsrig/core/rxbuf.h). */
 #include <string.h>
 
 #include "bmsrig/core/rxbuf.h"
