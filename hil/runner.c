@@ -515,6 +515,11 @@ rig_rc run_open(struct run **out, const struct run_setup *s, const struct run_op
 	r->control_unit = s->sc ? 0 : s->control_unit;
 	r->duration_ms = s->sc ? s->sc->duration_ms : s->duration_ms;
 	r->verdict_on = s->verdict;
+	if (s->sc && !s->jd) {
+		snprintf(rep->error, sizeof rep->error, "%s: the scenario's judge (its dut and expect sections) is missing",
+		         s->sc->path);
+		return RIG_ERR_ARG;
+	}
 	/* Before the clock starts: a board is reset and heard from. */
 	if ((rc = open_dut(r)) != RIG_OK)
 		return rc;

@@ -77,7 +77,7 @@ struct run_setup {
 	unsigned control_unit;        /* its number on the control socket */
 	uint32_t duration_ms;         /* the session ends then; 0 = when its caller stops the loop */
 	/* The judges, either or both. */
-	const struct scenario_judge *jd;  /* a scenario's expectations and the DUT's settings */
+	const struct scenario_judge *jd;  /* a scenario's expectations and DUT settings: required */
 	int verdict;                  /* the standing truth comparison of every report */
 };
 
