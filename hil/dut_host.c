@@ -139,5 +139,6 @@ const struct dut_ops dut_host_ops = {
 	.open = host_open,
 	.start = dut_process_start,
 	.stop = dut_process_stop,
+	.status = dut_process_status,
 	.free = dut_process_free,
 };

@@ -37,5 +37,6 @@ const struct dut_ops dut_qemu_ops = {
 	.open = qemu_open,
 	.start = dut_process_start,
 	.stop = dut_process_stop,
+	.status = dut_process_status,
 	.free = dut_process_free,
 };

@@ -1,5 +1,5 @@
-/* The scenario runner's parts (hil/runner.c composes them): the truth the judge holds a DUT to,
- * the trace writer and the progress display. Private to hil/. */
+/* The runner's parts (hil/runner.c composes them): the truth the judge holds a DUT to, the
+ * trace writer and the progress display. Private to hil/. */
 #ifndef BMSRIG_RUN_PARTS_H
 #define BMSRIG_RUN_PARTS_H
 
@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/hil/expect.h"
+#include "bmsrig/hil/hil.h"
 #include "bmsrig/sim/sim.h"
 
 /* ---- the truth (hil/run_truth.c) ------------------------------------------------------------ */
@@ -35,7 +36,9 @@ void run_trace_put(FILE *f, cJSON *o);
 /* The truth once a second: rounded as a reader needs it (0.1 mV cells, whole mV and mA). */
 void run_trace_truth(FILE *f, uint32_t t_ms, const struct truth_view *t);
 
-/* ---- the progress bar on stderr (hil/run_progress.c) ---------------------------------------- */
+/* ---- the progress display (hil/run_progress.c) ---------------------------------------------- */
+
+/* A scenario's: a bar on stderr. */
 
 struct run_progress {
 	double wall0, next_draw;           /* s on the monotonic clock */
@@ -46,5 +49,14 @@ void run_progress_start(struct run_progress *p);
 /* At most ten times a second, unless done (which also clears the line). */
 void run_progress_draw(struct run_progress *p, const char *name, uint32_t now_ms, uint32_t duration_ms,
                        int done);
+
+/* A session's: each report on stdout beside the standing verdict's word for it (agrees 1,
+ * disagrees 0, a failed poll -1, with why); on a terminal (tty) the side-by-side table of the
+ * truth of unit on sim and the report instead, redrawn in place. */
+void run_show_report(const struct sim *sim, unsigned unit, const struct verdict *v, const struct dut_report *d,
+                     int tty, int agrees, const char *why);
+/* Its end: the verdict, its first problem, and exit_status when a DUT that ended by itself
+ * exited with one other than 0 (-1: say nothing). after_table: the table is on the screen. */
+void run_show_verdict(const struct verdict *v, int after_table, int exit_status);
 
 #endif

@@ -1,16 +1,20 @@
 /*
- * The scenario runner (runner.h). One event loop carries everything, on simulated time
- * (lockstep) or on the wall clock (realtime). Timers due at the same moment fire in the order
- * they were made, which fixes the order of one 100 ms step: the scenario engine sets the load,
- * the emulator steps its model and BMS, then the judge looks.
+ * The runner (runner.h), of scenarios and of sessions. One event loop carries everything, on
+ * simulated time (lockstep) or on the wall clock (realtime). Timers due at the same moment fire
+ * in the order they were made, which fixes the order of one 100 ms step of a scenario: the
+ * scenario engine sets the load, the emulator steps its model and BMS, then the judge looks.
+ * A session's loop, emulator and load are its caller's; the run adds the DUT, its judge and its
+ * end.
  *
  * It composes: the device under test through its table (dut.h, hil/dut_<kind>.c), the
- * emulator (sim.h) on the DUT's transport, the timeline, the judge (expect.h), and its own parts
- * (run_parts.h): the truth behind the replies, the trace, the progress bar.
+ * emulator (sim.h) on the DUT's transport, the timeline, the judges (the expectations,
+ * expect.h; the standing verdict, hil.h), and its own parts (run_parts.h): the truth behind the
+ * replies, the trace, the progress display.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <cjson/cJSON.h>
 
 #include "bmsrig/sim/bms.h"
@@ -35,22 +39,30 @@ struct wire_note {
 };
 
 struct run {
-	const struct scenario *sc;         /* the world */
-	const struct scenario_judge *jd;   /* the DUT's settings and the expectations */
+	const struct scenario *sc;         /* the world; NULL: a session */
+	const struct scenario_judge *jd;   /* the DUT's settings and the expectations; may be NULL */
 	const struct run_opts *o;
 	struct run_report *rep;
 	struct host_loop *loop;
 	struct sim *sim;
+	int owns_world;                    /* a scenario's loop and emulator are the run's to free */
+	unsigned unit, control_unit;       /* the BMS on sim the DUT reads, and on the socket */
+	uint32_t duration_ms;              /* 0: until the caller stops the loop */
 	struct timeline tl;
 	/* the device under test: the runner calls only its table */
 	const struct dut_ops *dut_ops;
 	void *dut_self;
 	struct dut_report dut;
 	int have_dut, fresh_report;
+	int dut_done;                      /* its output ended by itself */
+	int dut_stopped;
 	uint32_t dut_at_ms;
 	struct run_truth truth;            /* behind the BMS's latest replies, per part */
 	struct truth_view seen;            /* truth.at_reply when the latest report arrived */
-	/* the judge */
+	/* the standing verdict (hil.h), when it judges */
+	int verdict_on;
+	struct verdict verdict;
+	/* the expectations */
 	struct expect_result res[SCEN_EXPECT_MAX];
 	enum expect_state published[SCEN_EXPECT_MAX];   /* on the control socket */
 	unsigned fired[SCEN_EVENTS_MAX], n_fired;
@@ -69,8 +81,12 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 {
 	struct run *r = ctx;
 
-	(void)unit;
-	run_truth_reply(&r->truth, r->sim, r->requested_A, sample);
+	if (unit != r->unit)
+		return;
+	if (r->jd)
+		run_truth_reply(&r->truth, r->sim, r->requested_A, sample);
+	if (r->verdict_on)
+		verdict_add_truth(&r->verdict, sample);
 }
 
 /* ---- what crosses the wire ---------------------------------------------------------------- */
@@ -129,17 +145,30 @@ static void on_dut_line(void *ctx, const char *line)
 {
 	struct run *r = ctx;
 	struct dut_report d;
-	char err[160];
+	char err[256], why[256] = "";
+	rig_rc rc = dut_report_parse(line, &d, err, sizeof err);
+	int agrees = -1;
 
-	if (dut_report_parse(line, &d, err, sizeof err) != RIG_OK)
+	if (rc != RIG_OK) {
+		/* A telemetry line that does not parse is a report the standing verdict cannot agree
+		 * with; expectations see only the reports that parse. */
+		if (rc != RIG_ERR_UNSUPPORTED && r->verdict_on) {
+			fprintf(stderr, "bmssim: DUT: %s\n", err);
+			r->verdict.disagree++;
+		}
 		return;
+	}
+	if (r->verdict_on)
+		agrees = verdict_check(&r->verdict, &d, why, sizeof why);
 	r->dut = d;
 	r->have_dut = 1;
 	r->fresh_report = 1;
 	r->seen = r->truth.at_reply;
 	r->dut_at_ms = host_loop_now_ms(r->loop);
 	r->rep->dut_reports++;
-	control_dut(r->o->control, 0, line + strlen(TELEMETRY_PREFIX));
+	control_dut(r->o->control, r->control_unit, line + strlen(TELEMETRY_PREFIX));
+	if (r->o->show_reports)
+		run_show_report(r->sim, r->unit, &r->verdict, &d, r->o->tty, agrees, why);
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s\n", r->dut_at_ms / 1000.0, line);
 	if (r->o->trace) {
@@ -197,7 +226,7 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 
 static void progress(struct run *r, int done)
 {
-	if (r->o->progress)
+	if (r->o->progress && r->sc)
 		run_progress_draw(&r->bar, r->sc->name, host_loop_now_ms(r->loop), r->sc->duration_ms, done);
 }
 
@@ -315,12 +344,14 @@ static rig_rc open_sim(struct run *r)
 	return RIG_OK;
 }
 
-/* The DUT's output ended (a process exited): the run cannot go on. */
+/* The DUT's output ended (a process exited). A scenario cannot go on without it; a session
+ * ends with it, and judges how it exited. */
 static void on_dut_gone(void *ctx)
 {
 	struct run *r = ctx;
 
-	if (!r->rep->error[0])
+	r->dut_done = 1;
+	if (r->sc && !r->rep->error[0])
 		snprintf(r->rep->error, sizeof r->rep->error, "the device under test exited at %.3f s",
 		         host_loop_now_ms(r->loop) / 1000.0);
 	host_loop_stop(r->loop);
@@ -332,8 +363,10 @@ static rig_rc open_dut(struct run *r)
 		[DUT_INPROC] = &dut_inproc_ops, [DUT_HOST] = &dut_host_ops,
 		[DUT_QEMU] = &dut_qemu_ops, [DUT_SERIAL] = &dut_serial_ops,
 	};
-	const struct dut_env env = { .spec = &r->o->dut, .cmd = r->o->dut_cmd, .sc = r->sc, .dut = &r->jd->dut,
-	                             .ctx = r, .line = on_dut_line, .gone = on_dut_gone };
+	const struct dut_env env = { .spec = &r->o->dut, .cmd = r->o->dut_cmd, .sc = r->sc,
+	                             .dut = r->jd ? &r->jd->dut : NULL, .ctx = r, .line = on_dut_line,
+	                             .gone = on_dut_gone, .quiet_stderr = r->o->dut_quiet,
+	                             .grace_ms = r->o->dut_grace_ms };
 	char err[600];
 
 	r->dut_ops = kinds[r->o->dut.kind];
@@ -366,17 +399,26 @@ static void add_case(struct run_report *rep, const char *name, enum expect_state
 	snprintf(c->message, sizeof c->message, "%s", message);
 }
 
+/* The exit status of a DUT process that ended by itself, or -1: it did not, or is no process. */
+static int dut_exit_status(const struct run *r)
+{
+	return r->dut_done && r->dut_ops->status ? r->dut_ops->status(r->dut_self) : -1;
+}
+
 static void report(struct run *r, uint32_t end_ms)
 {
 	struct run_report *rep = r->rep;
-	unsigned i;
+	unsigned i, n_expect = r->jd ? r->jd->n_expect : 0;
+	int status = dut_exit_status(r);
 	char msg[512];
 
-	expect_finish(r->jd->expect, r->res, r->jd->n_expect, end_ms);
-	expect_publish(r->o->control, r->jd->expect, r->res, r->published, r->jd->n_expect);
+	if (r->jd) {
+		expect_finish(r->jd->expect, r->res, n_expect, end_ms);
+		expect_publish(r->o->control, r->jd->expect, r->res, r->published, n_expect);
+	}
 	/* Expectations are the first cases; the wire context of those that failed during the
 	 * run is already in place (add_case leaves it). */
-	for (i = 0; i < r->jd->n_expect; i++) {
+	for (i = 0; i < n_expect; i++) {
 		add_case(rep, r->jd->expect[i].name, r->res[i].state, r->res[i].t_ms / 1000.0, r->res[i].message);
 		if (r->res[i].state == EXPECT_FAILED && !rep->cases[i].wire[0])
 			wire_context(r, rep->cases[i].wire, sizeof rep->cases[i].wire);
@@ -386,6 +428,19 @@ static void report(struct run *r, uint32_t end_ms)
 	         end_ms / 1000.0, rep->dut_reports ? msg : "no telemetry line in the whole run");
 	if (r->tl.errors)
 		add_case(rep, "the timeline runs", EXPECT_FAILED, end_ms / 1000.0, r->tl.last_error);
+	if (r->verdict_on) {
+		verdict_summary(&r->verdict, msg, sizeof msg);
+		add_case(rep, "the device under test agrees with the truth",
+		         verdict_passed(&r->verdict) ? EXPECT_PASSED : EXPECT_FAILED, end_ms / 1000.0, msg);
+	}
+	/* A DUT that ended by itself (a session's: a scenario's is an error) ends well or not. */
+	if (status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		if (WIFEXITED(status))
+			snprintf(msg, sizeof msg, "it exited with status %d", WEXITSTATUS(status));
+		else
+			snprintf(msg, sizeof msg, "it ended (wait status 0x%x)", (unsigned)status);
+		add_case(rep, "the device under test exits 0", EXPECT_FAILED, end_ms / 1000.0, msg);
+	}
 	if (r->o->trace)
 		for (i = 0; i < rep->n_cases; i++) {
 			cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "verdict");
@@ -397,36 +452,25 @@ static void report(struct run *r, uint32_t end_ms)
 		}
 }
 
-rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, const struct run_opts *o,
-                    struct run_report *rep)
-{
-	struct run *r = calloc(1, sizeof *r);
-	rig_rc rc = RIG_ERR_IO;
-	uint32_t end_ms;
+/* ---- the lifecycle -------------------------------------------------------------------------- */
 
-	memset(rep, 0, sizeof *rep);
-	snprintf(rep->scenario, sizeof rep->scenario, "%s", sc->name);
-	snprintf(rep->path, sizeof rep->path, "%s", sc->path);
-	if (!r) {
-		snprintf(rep->error, sizeof rep->error, "out of memory");
-		return RIG_ERR_IO;
-	}
-	r->sc = sc;
-	r->jd = jd;
-	r->o = o;
-	r->rep = rep;
-	/* Before the clock starts: a board is reset and heard from. */
-	if (open_dut(r) != RIG_OK) {
-		rc = RIG_ERR_IO;
-		goto fail;
-	}
+/* A scenario's own loop and emulator, with the engine's timer made before the emulator's step
+ * timer, so at each step the load is set first. */
+static rig_rc open_world(struct run *r)
+{
+	const struct scenario *sc = r->sc;
+	const struct run_opts *o = r->o;
+	struct run_report *rep = r->rep;
+	rig_rc rc;
+
+	r->owns_world = 1;
 	r->loop = o->realtime ? host_loop_new() : host_loop_new_virtual();
 	run_progress_start(&r->bar);
 	if (r->loop && o->rate > 0 && !o->realtime)
 		(void)host_loop_set_rate(r->loop, o->rate);
 	if (!r->loop) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
-		goto fail;
+		return RIG_ERR_IO;
 	}
 	if (o->trace) {
 		cJSON *t = run_trace_record(host_loop_now_ms(r->loop), "scenario");
@@ -437,67 +481,175 @@ rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, 
 		cJSON_AddStringToObject(t, "mode", o->realtime ? "realtime" : "lockstep");
 		cJSON_AddStringToObject(t, "dut", dut_kind_name(o->dut.kind));
 		cJSON_AddStringToObject(t, "protocol", sc->bms.kind->name);
-		run_trace_put(r->o->trace, t);
+		run_trace_put(o->trace, t);
 	}
-	/* Made before the emulator's step timer, so at each step the load is set first. */
 	if (!host_loop_add_timer(r->loop, JUDGE_MS, engine_tick, r)) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
-		goto out;
+		return RIG_ERR_IO;
 	}
 	if ((rc = open_sim(r)) != RIG_OK)
-		goto out;
+		return rc;
 	sim_on_frame(r->sim, on_frame, r);
-	sim_on_truth(r->sim, on_truth, r);
 	timeline_init(&r->tl, sc, r->sim);
-	if (o->control) {
-		struct control_hooks h = { r, "run", 1, ctl_unit, ctl_timeline, ctl_requested_A, NULL, sc, ctl_judge_json };
+	return RIG_OK;
+}
 
-		if ((rc = control_attach(o->control, r->loop, &h)) != RIG_OK) {
+rig_rc run_open(struct run **out, const struct run_setup *s, const struct run_opts *o, struct run_report *rep)
+{
+	struct run *r = calloc(1, sizeof *r);
+	rig_rc rc;
+
+	*out = r;
+	memset(rep, 0, sizeof *rep);
+	snprintf(rep->scenario, sizeof rep->scenario, "%s", s->sc ? s->sc->name : "session");
+	snprintf(rep->path, sizeof rep->path, "%s", s->sc ? s->sc->path : "");
+	if (!r) {
+		snprintf(rep->error, sizeof rep->error, "out of memory");
+		return RIG_ERR_IO;
+	}
+	r->sc = s->sc;
+	r->jd = s->jd;
+	r->o = o;
+	r->rep = rep;
+	r->unit = s->sc ? 0 : s->unit;
+	r->control_unit = s->sc ? 0 : s->control_unit;
+	r->duration_ms = s->sc ? s->sc->duration_ms : s->duration_ms;
+	r->verdict_on = s->verdict;
+	if (s->sc && !s->jd) {
+		snprintf(rep->error, sizeof rep->error, "%s: the scenario's judge (its dut and expect sections) is missing",
+		         s->sc->path);
+		return RIG_ERR_ARG;
+	}
+	/* Before the clock starts: a board is reset and heard from. */
+	if ((rc = open_dut(r)) != RIG_OK)
+		return rc;
+	if (s->sc) {
+		if ((rc = open_world(r)) != RIG_OK)
+			return rc;
+	} else {
+		r->loop = s->loop;
+		r->sim = s->sim;
+		run_progress_start(&r->bar);
+	}
+	if (r->verdict_on) {
+		struct resolution tol = sim_unit_ops(r->sim, r->unit)->resolution;
+
+		/* A current inside the BMS's dead band reads 0 on the wire: as close as a DUT can get. */
+		tol.current_mA += sim_bms(r->sim, r->unit)->sensor.current_deadband_mA;
+		verdict_init(&r->verdict, &tol);
+	}
+	sim_on_truth(r->sim, on_truth, r);
+	return RIG_OK;
+}
+
+rig_rc run_start(struct run *r)
+{
+	struct run_report *rep = r->rep;
+	rig_rc rc;
+
+	/* A session's socket is its caller's, over all its units. */
+	if (r->sc && r->o->control) {
+		struct control_hooks h = { r, "run", 1, ctl_unit, ctl_timeline, ctl_requested_A, NULL, r->sc,
+		                           ctl_judge_json };
+
+		if ((rc = control_attach(r->o->control, r->loop, &h)) != RIG_OK) {
 			snprintf(rep->error, sizeof rep->error, "control socket: out of memory");
-			goto out;
+			return rc;
 		}
 	}
-	(void)engine_tick(r->loop, 0, r);     /* what happens at 0 s happens before the first poll */
+	if (r->sc)
+		(void)engine_tick(r->loop, 0, r);     /* what happens at 0 s happens before the first poll */
 	if ((rc = start_dut(r)) != RIG_OK) {
 		if (!rep->error[0])
 			snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
-		goto out;
+		return rc;
 	}
-	if (!host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r) ||
-	    !host_loop_add_timer(r->loop, sc->duration_ms, end_tick, r)) {
+	/* A session's judge looks at each report as it comes: no step of its own. */
+	if ((r->sc && !host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r)) ||
+	    (r->duration_ms && !host_loop_add_timer(r->loop, r->duration_ms, end_tick, r))) {
 		snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
-		rc = RIG_ERR_SPACE;
-		goto out;
+		return RIG_ERR_SPACE;
 	}
-	if (host_loop_run(r->loop) != RIG_OK) {
-		snprintf(rep->error, sizeof rep->error, "event loop: poll failed");
-		rc = RIG_ERR_IO;
-		goto out;
-	}
-	end_ms = host_loop_now_ms(r->loop);
-	progress(r, 1);
-	if (!rep->error[0]) {
-		if (end_ms % JUDGE_MS)
-			judge(r, end_ms);
-		report(r, end_ms);
-		rc = RIG_OK;
-	} else {
-		rc = RIG_ERR_IO;
-	}
-	rep->sim_s = end_ms / 1000.0;
-out:
-	rep->wall_s = run_wall_s() - r->bar.wall0;
+	return RIG_OK;
+}
+
+struct host_loop *run_loop(const struct run *r)
+{
+	return r->loop;
+}
+
+/* The wall time taken, then the DUT stopped (once): before the emulator closes. */
+static void stop_dut(struct run *r)
+{
+	if (r->dut_stopped || !r->loop)
+		return;
+	r->dut_stopped = 1;
+	r->rep->wall_s = run_wall_s() - r->bar.wall0;
 	if (r->dut_ops->stop)
 		r->dut_ops->stop(r->dut_self);
-	if (o->control)
-		control_detach(o->control);
-	if (r->sim)
-		sim_close(r->sim);
-	host_loop_free(r->loop);
-fail:
+}
+
+rig_rc run_finish(struct run *r)
+{
+	struct run_report *rep = r->rep;
+	uint32_t end_ms = host_loop_now_ms(r->loop);
+	rig_rc rc = RIG_ERR_IO;
+
+	progress(r, 1);
+	if (!rep->error[0] && r->sc && end_ms % JUDGE_MS)
+		judge(r, end_ms);
+	stop_dut(r);
+	if (!rep->error[0]) {
+		report(r, end_ms);
+		rc = RIG_OK;
+	}
+	rep->sim_s = end_ms / 1000.0;
+	if (r->verdict_on) {
+		int status = dut_exit_status(r);
+
+		run_show_verdict(&r->verdict, r->o->show_reports && r->o->tty,
+		                 status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : -1);
+	}
+	return rc;
+}
+
+void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	stop_dut(r);
+	if (r->owns_world) {
+		if (r->o->control)
+			control_detach(r->o->control);
+		if (r->sim)
+			sim_close(r->sim);
+		host_loop_free(r->loop);
+	} else if (r->sim) {
+		sim_on_truth(r->sim, NULL, NULL);
+	}
 	if (r->dut_self)
 		r->dut_ops->free(r->dut_self);
 	free(r);
+}
+
+rig_rc run_scenario(const struct scenario *sc, const struct scenario_judge *jd, const struct run_opts *o,
+                    struct run_report *rep)
+{
+	const struct run_setup setup = { .sc = sc, .jd = jd };
+	struct run *r;
+	rig_rc rc = run_open(&r, &setup, o, rep);
+
+	if (rc == RIG_OK)
+		rc = run_start(r);
+	if (rc == RIG_OK) {
+		if (host_loop_run(r->loop) != RIG_OK) {
+			snprintf(rep->error, sizeof rep->error, "event loop: poll failed");
+			rc = RIG_ERR_IO;
+		} else {
+			rc = run_finish(r);
+		}
+	}
+	run_free(r);
 	return rc;
 }
 

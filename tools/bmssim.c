@@ -1,6 +1,7 @@
 /* bmssim: the BMS emulator. `bmssim serve` runs emulated BMS on pseudo-terminals or serial
  * ports, one or many, alone or several on one RS485 bus; with --dut it also runs a device under
- * test against the first, which the judge (hil/run_serve.c) holds to the model's truth. `run`
+ * test against the first: a session of the runner (runner.h), whose judge holds each report to
+ * the model's truth. `run`
  * and `replay` are tools/bmssim_run.c and tools/bmssim_replay.c. */
 #include <getopt.h>
 #include <signal.h>
@@ -65,7 +66,9 @@ struct run {
 	struct control *ctl;
 	struct serve_unit *units;
 	unsigned n_units;
-	struct run_serve *dut;           /* --dut: the session the judge runs (runner.h) */
+	struct run *dut;                 /* --dut: the runner's session on these ports (runner.h) */
+	struct run_opts dut_opts;
+	struct run_report dut_rep;
 };
 
 static void usage(FILE *f)
@@ -540,26 +543,33 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The DUT reads the first port; the session ends after --duration-s, as a plain serve does. */
 	if (!code && o.dut) {
-		const struct run_serve_opts so = { .cmd = o.dut, .unit = o.dut_unit, .control = r.ctl,
-		                                   .control_unit = r.unit0[0] + o.dut_unit, .quiet = o.quiet,
-		                                   .tty = isatty(STDOUT_FILENO) };
+		const struct run_setup setup = { .loop = g_loop, .sim = r.sims[0], .unit = o.dut_unit,
+		                                 .control_unit = r.unit0[0] + o.dut_unit,
+		                                 .duration_ms = o.duration_s * 1000u, .verdict = 1 };
 
-		if (run_serve_start(&r.dut, g_loop, r.sims[0], &so, err, sizeof err) != RIG_OK) {
-			fprintf(stderr, "%s: %s\n", PROG, err);
-			run_serve_free(r.dut);
+		r.dut_opts = (struct run_opts){ .realtime = 1, .dut = { .kind = DUT_HOST }, .dut_cmd = o.dut,
+		                                .dut_quiet = o.quiet, .dut_grace_ms = 2000, .control = r.ctl,
+		                                .show_reports = !o.quiet, .tty = isatty(STDOUT_FILENO) };
+		if (run_open(&r.dut, &setup, &r.dut_opts, &r.dut_rep) != RIG_OK || run_start(r.dut) != RIG_OK) {
+			fprintf(stderr, "%s: %s\n", PROG, r.dut_rep.error);
+			run_free(r.dut);
 			r.dut = NULL;
 			code = CLI_EXIT_USAGE;
 		}
-	}
-	if (!code && o.duration_s)
+	} else if (!code && o.duration_s) {
 		host_loop_add_timer(g_loop, o.duration_s * 1000u, on_duration, &r);
+	}
 	if (!code && host_loop_run(g_loop) != RIG_OK) {
 		fprintf(stderr, "%s: event loop failed\n", PROG);
 		code = 1;
 	}
-	if (r.dut && run_serve_finish(r.dut))
-		code = 1;
+	if (r.dut) {
+		if (run_finish(r.dut) != RIG_OK || !run_passed(&r.dut_rep))
+			code = 1;
+		run_free(r.dut);
+	}
 	stop_control(&r);
 	for (i = 0; i < r.n_sims; i++)
 		sim_close(r.sims[i]);

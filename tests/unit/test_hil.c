@@ -1,4 +1,5 @@
-/* The runner's side: reading telemetry lines back, judging them against truth, DUT processes. */
+/* The runner's side: reading telemetry lines back, judging them against truth, DUT processes,
+ * a session of the runner on an emulator its caller built. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +10,11 @@
 #include <cmocka.h>
 
 #include "bmsrig/hil/hil.h"
+#include "bmsrig/hil/runner.h"
 #include "bmsrig/core/telemetry.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/sim.h"
+#include "bmsrig/sim/spec.h"
 
 static struct pack_state sample_pack(void)
 {
@@ -188,6 +193,88 @@ static void dut_process_lines_and_exit_status(void **state)
 	dut_proc_free(p);
 }
 
+/* A session's world as bmssim serve builds it: a BMS on a pty, on the wall clock. */
+static void open_world(struct host_loop **loop, struct sim **sim)
+{
+	struct bms_spec spec;
+	struct sim_cfg cfg;
+	char err[256];
+
+	spec_defaults(&spec);
+	assert_int_equal(spec_resolve(&spec, err, sizeof err), RIG_OK);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.unit[0] = spec.unit;
+	cfg.units = 1;
+	cfg.link = spec.link;
+	*loop = host_loop_new();
+	assert_non_null(*loop);
+	if (sim_open(sim, *loop, &cfg, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+}
+
+static unsigned case_named(const struct run_report *rep, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < rep->n_cases; i++)
+		if (!strcmp(rep->cases[i].name, name))
+			return i;
+	fail_msg("no case \"%s\"", name);
+	return 0;
+}
+
+/* A session has no scenario: its DUT is judged by the standing verdict, a telemetry line that
+ * does not parse counts against it, and a DUT that ends by itself ends the session and is
+ * judged by its exit status; one still running at the end of the duration is only stopped. */
+static void session_judges_the_dut_by_verdict_and_exit(void **state)
+{
+	static struct run_report rep;
+	struct host_loop *loop;
+	struct sim *sim;
+	struct run *r;
+	struct run_opts o = { .realtime = 1, .dut = { .kind = DUT_HOST }, .dut_quiet = 1, .dut_grace_ms = 500,
+	                      .dut_cmd = "printf 'BMSRIG {\"ms\":1\\n'; exit 3" };
+	struct run_setup setup = { .verdict = 1, .duration_ms = 5000 };
+	unsigned k;
+
+	(void)state;
+	open_world(&loop, &sim);
+	setup.loop = loop;
+	setup.sim = sim;
+	assert_int_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+	assert_ptr_equal(run_loop(r), loop);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(loop), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	assert_true(rep.sim_s < 4.0);                       /* the DUT ended it, not the duration */
+	assert_int_equal(rep.dut_reports, 0);
+	assert_false(run_passed(&rep));
+	assert_int_equal(rep.n_cases, 3);
+	k = case_named(&rep, "the device under test agrees with the truth");
+	assert_int_equal(rep.cases[k].state, EXPECT_FAILED);
+	assert_non_null(strstr(rep.cases[k].message, "1 disagree"));
+	k = case_named(&rep, "the device under test exits 0");
+	assert_int_equal(rep.cases[k].state, EXPECT_FAILED);
+	assert_non_null(strstr(rep.cases[k].message, "status 3"));
+	/* Still running when the duration ends: stopped, and no exit status held against it. */
+	o.dut_cmd = "exec sleep 30";
+	setup.duration_ms = 300;
+	assert_int_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(loop), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	assert_true(rep.sim_s >= 0.3);
+	assert_int_equal(rep.n_cases, 2);
+	k = case_named(&rep, "the device under test reports");
+	assert_int_equal(rep.cases[k].state, EXPECT_FAILED);
+	k = case_named(&rep, "the device under test agrees with the truth");
+	assert_int_equal(rep.cases[k].state, EXPECT_FAILED);
+	sim_close(sim);
+	host_loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +282,7 @@ int main(void)
 		cmocka_unit_test(other_lines_and_broken_ones),
 		cmocka_unit_test(verdict_agrees_within_one_unit_only),
 		cmocka_unit_test(dut_process_lines_and_exit_status),
+		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

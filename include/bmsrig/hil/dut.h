@@ -64,9 +64,9 @@ struct dut_env {
  * nothing. In run order: open before the clock starts (a board is reset and heard from),
  * transport when the emulator opens (NULL: the emulator serves a pty of its own), start once the
  * emulator serves (the DUT watches its own fds and timers on loop), tick and relay at each
- * engine step, stop before the emulator closes, free after it did. Errors fill err, one line,
- * which the runner puts after "device under test: "; start leaves err empty when only the event
- * loop ran out of memory.
+ * engine step, stop before the emulator closes (then status), free after it did. Errors fill
+ * err, one line, which the runner puts after "device under test: "; start leaves err empty when
+ * only the event loop ran out of memory.
  */
 struct dut_ops {
 	const char *name;
@@ -79,6 +79,9 @@ struct dut_ops {
 	/* The relay as sensed on the DUT itself: 1 closed, 0 open, -1 only its telemetry tells. */
 	int (*relay)(void *self);
 	void (*stop)(void *self);
+	/* After stop: a process's wait status (-1 when it never ran); NULL for a DUT that is not
+	 * a process. A session judges by it a DUT that ended by itself. */
+	int (*status)(const void *self);
 	void (*free)(void *self);
 };
 
