@@ -20,6 +20,7 @@
 #include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
 #include "bmsrig/sim/timeline.h"
+#include "bmssim.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"

@@ -10,6 +10,7 @@
 #include "bmsrig/sim/pty.h"
 #include "bmsrig/sim/replay.h"
 #include "bmsrig/sim/spec.h"
+#include "bmssim.h"
 
 static const char *const PROG = "bmssim replay";
 static struct host_loop *g_loop;       /* for the signal handler only */

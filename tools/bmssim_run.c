@@ -9,6 +9,7 @@
 
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/hil/runner.h"
+#include "bmssim.h"
 
 static const char *const PROG = "bmssim run";
 

@@ -104,8 +104,4 @@ int run_passed(const struct run_report *rep);
 /* JUnit XML: a testsuite per scenario, a testcase per case; written to PATH.tmp, then renamed. */
 rig_rc junit_write(const char *path, const struct run_report *reps, unsigned n, char *err, size_t errcap);
 
-/* `bmssim run FILE... [--realtime] [--junit OUT.xml] [--trace OUT.jsonl] [--seed N] ...`.
- * argv[0] is "run". Exit status: 0 all passed, 1 an expectation failed, 2 bad input. */
-int runner_main(int argc, char **argv);
-
 #endif

@@ -50,7 +50,4 @@ void replay_free(struct replay *r);
  */
 const struct replay_exchange *replay_input(struct replay *r, const uint8_t *p, size_t n);
 
-/* `bmssim replay [options] TRACE` (argv[0] is "replay"). */
-int replay_main(int argc, char **argv);
-
 #endif
