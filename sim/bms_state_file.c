@@ -62,7 +62,7 @@ static cJSON *build(const struct bms *b)
 		cJSON *n = cJSON_CreateNumber(b->events[i]);
 		ok &= n != NULL && cJSON_AddItemToArray(events, n);
 	}
-	ok &= cJSON_AddNumberToObject(root, "mosfet_mask", b->mosfet_mask) != NULL;
+	ok &= cJSON_AddNumberToObject(root, "mosfet_mask", b->inhibit) != NULL;
 	ok &= cJSON_AddNumberToObject(root, "remain_mAh", bms_remain_mAh(b)) != NULL;
 	ok &= cJSON_AddNumberToObject(root, "cycle_progress_mAh",
 	                              round(b->cycle_progress_mAh)) != NULL;
@@ -379,7 +379,7 @@ static int apply(struct bms *b, const cJSON *root, const char *path, char *err, 
 		} else if (strcmp(k, "mosfet_mask") == 0) {
 			ok = get_int(it, 0, 3, &v, path, k, err, errcap);
 			if (ok)
-				b->mosfet_mask = (uint8_t)v;
+				b->inhibit = (uint8_t)v;
 		} else if (strcmp(k, "remain_mAh") == 0) {
 			ok = get_int(it, 0, 655350, &v, path, k, err, errcap);
 			if (ok)
@@ -426,6 +426,6 @@ rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
 		next.remain_mAh = bms_full_mAh(&next);
 	/* The FETs follow a restored mask at once (the next measurement redoes the rest). */
 	*b = next;
-	(void)bms_set_mosfet_mask(b, b->mosfet_mask);
+	(void)bms_set_inhibit(b, b->inhibit);
 	return RIG_OK;
 }

@@ -226,13 +226,13 @@ static void writes_reach_the_bms(void **state)
 	assert_int_equal((int16_t)v, -15000);
 	write_cmd(t, 0x20, 4, 50000, 600);
 	assert_int_equal(bms_full_mAh(&t->b), 50000);
-	/* Switches: bms_set_mosfet_mask, and back in the settings record. */
+	/* Switches: bms_set_inhibit, and back in the settings record. */
 	write_cmd(t, JK_BLE_REG_CHG_SWITCH, 4, 0, 700);
-	assert_int_equal(t->b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(t->b.inhibit, BMS_INHIBIT_CHG);
 	write_cmd(t, JK_BLE_REG_DSG_SWITCH, 4, 0, 800);
-	assert_int_equal(t->b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
+	assert_int_equal(t->b.inhibit, BMS_INHIBIT_CHG | BMS_INHIBIT_DSG);
 	write_cmd(t, JK_BLE_REG_CHG_SWITCH, 4, 1, 900);
-	assert_int_equal(t->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(t->b.inhibit, BMS_INHIBIT_DSG);
 	/* A setting with no BMS register is kept and read back. */
 	write_cmd(t, 0x09, 4, 3450, 1000);                       /* RCV */
 	command(t, "AA5590EB960000000000000000000000000000 10", 1100);
@@ -418,18 +418,16 @@ static int32_t loop_read(void *ctx, uint8_t *p, uint16_t cap)
 static void take_truth(struct loop *L, unsigned parts)
 {
 	struct truth *tr = &L->truth[L->n_truth++ % TRUTHS];
-	struct jbd_basic basic;
-	struct jbd_cells cells;
+	struct bms_view v;
 
-	bms_jbd_basic(&L->t.b, &basic);
-	bms_jbd_cells(&L->t.b, &cells);
+	bms_view(&L->t.b, &v);
 	memset(tr, 0, sizeof *tr);
-	tr->cells = cells.count;
-	memcpy(tr->cell_mV, cells.cell_mV, sizeof tr->cell_mV);
+	tr->cells = v.cell_count;
+	memcpy(tr->cell_mV, v.cell_mV, sizeof tr->cell_mV);
 	tr->pack_mV = L->t.b.meas.pack_mV;
 	tr->current_mA = L->t.b.meas.current_mA;
-	tr->temps = basic.ntc_count;
-	memcpy(tr->temp_dK, basic.temp_dK, sizeof basic.temp_dK);
+	tr->temps = v.probe_count;
+	memcpy(tr->temp_dK, v.probe_dK, sizeof v.probe_dK);
 	if (!(parts & TRUTH_PACK)) {               /* JK04: the sum of the cells, no current */
 		tr->pack_mV = 0;
 		for (unsigned i = 0; i < tr->cells; i++)
@@ -624,12 +622,12 @@ static void loop_fets(void **state)
 	assert_int_equal(L->ps.fet_dsg, 1);
 	rig_jk_ble_client_ops.set_fets(&L->c, 0, 1);
 	loop_run(L, 3000);
-	assert_int_equal(L->t.b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(L->t.b.inhibit, BMS_INHIBIT_CHG);
 	assert_int_equal(L->ps.fet_chg, 0);
 	assert_int_equal(L->ps.fet_dsg, 1);
 	rig_jk_ble_client_ops.set_fets(&L->c, 1, 0);
 	loop_run(L, 3000);
-	assert_int_equal(L->t.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(L->t.b.inhibit, BMS_INHIBIT_DSG);
 	assert_int_equal(L->ps.fet_chg, 1);
 	assert_int_equal(L->ps.fet_dsg, 0);
 	assert_int_equal(L->ps.current_mA, 0);     /* the discharge FET is open */

@@ -185,12 +185,12 @@ static void read_all_has_the_real_shape(void **state)
 static void read_all_reports_the_bms(void **state)
 {
 	struct rig *r = rig_new();
-	struct jbd_basic basic;
+	struct bms_view v;
 	struct jk_data d;
 
 	(void)state;
 	bms_step(&r->b, &r->m, 1.0, -45.5);        /* past 32.767 A */
-	bms_jbd_basic(&r->b, &basic);
+	bms_view(&r->b, &v);
 	read_all(r, &d);
 	assert_int_equal(d.cell_count, 4);
 	for (unsigned i = 0; i < 4; i++)
@@ -198,8 +198,8 @@ static void read_all_reports_the_bms(void **state)
 	assert_true(abs((int)d.pack_mV - (int)r->b.meas.pack_mV) <= 5);
 	assert_true(abs(d.current_mA - r->b.meas.current_mA) <= 5);
 	assert_true(d.current_mA < -45000);
-	assert_true(abs(d.box_temp_dK - basic.temp_dK[0]) <= 5);
-	assert_true(abs(d.bat_temp_dK - basic.temp_dK[1]) <= 5);
+	assert_true(abs(d.box_temp_dK - v.probe_dK[0]) <= 5);
+	assert_true(abs(d.bat_temp_dK - v.probe_dK[1]) <= 5);
 	assert_true(abs(d.mos_temp_dK - r->b.meas.probe_dK[0]) <= 5);
 	assert_int_equal(d.soc_pct, bms_soc_pct(&r->b));
 	assert_int_equal(d.status_raw, JK_STATUS_CHG_ON | JK_STATUS_DSG_ON | JK_STATUS_BAL_ON);
@@ -262,7 +262,7 @@ static void alarms_follow_the_protections(void **state)
 
 	(void)state;
 	r->b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
-	r->b.fet = JBD_FET_DSG_ON;
+	r->b.fet = BMS_FET_DSG;
 	bms_set_remain_mAh(&r->b, 10000);          /* 10 % < the 20 % alarm */
 	read_all(r, &d);
 	assert_int_equal(d.alarm_raw, (1u << JK_ALARM_CELL_OV) | (1u << JK_ALARM_DSG_OC) |
@@ -349,7 +349,7 @@ static void switch_writes_drive_the_fets(void **state)
 		assert_int_equal(r->n_out - before, 1);
 		assert_int_equal(last(r)->parts, 0);
 	}
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_CHG);
 	assert_int_equal(r->saves, 1);
 	read_all(r, &d);
 	assert_int_equal(d.chg_switch, 0);
@@ -357,14 +357,14 @@ static void switch_writes_drive_the_fets(void **state)
 	assert_int_equal(d.status_raw & JK_STATUS_CHG_ON, 0);
 	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_DSG_SWITCH, 0), RIG_OK);
 	write_ok(r, &req);
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_CHG | BMS_INHIBIT_DSG);
 	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_CHG_SWITCH, 1), RIG_OK);
 	write_ok(r, &req);
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_DSG);
 	/* A switch value other than 0/1 is refused: silence, nothing changes. */
 	req.info[1] = 2;
 	assert_int_equal(ask(r, &req), 0);
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_DSG);
 	free(r);
 }
 
@@ -467,7 +467,7 @@ static void refused_writes_get_silence(void **state)
 	req.info[0] = 0x8D;
 	assert_int_equal(ask(r, &req), 0);
 	assert_int_equal(r->saves, 0);
-	assert_int_equal(r->b.mosfet_mask, 0);
+	assert_int_equal(r->b.inhibit, 0);
 	free(r);
 }
 

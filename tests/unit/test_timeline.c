@@ -176,9 +176,9 @@ static void line_faults_short_circuit_fets_and_ambient(void **state)
 	step(&r, 2500, NULL);
 	assert_true(timeline_short_A(&r.tl) == 0.0);
 	step(&r, 3000, NULL);
-	assert_int_equal(b->mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(b->inhibit, BMS_INHIBIT_CHG);
 	step(&r, 4000, NULL);
-	assert_int_equal(b->mosfet_mask, 0);
+	assert_int_equal(b->inhibit, 0);
 	step(&r, 20000, NULL);
 	assert_true(fabs(sim_model(r.sim, 0)->ambient_C + 5.0) < 1e-9);
 	rig_close(&r);
