@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include "bmsrig/sim/daly_json.h"
-#include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/sim/daly_personality.h"
 #include "fake_io.h"
 
@@ -497,8 +496,8 @@ static void settings_from_registers(void **state)
 	assert_int_equal(rig_daly_code_frame_decode(&r.a.frame[1], &co), RIG_OK);
 	assert_int_equal(co.frame_no, 2);
 	assert_memory_equal(co.text, "S-0042\0", 7);
-	/* Settings follow the registers at once. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	/* Settings follow the BMS's at once. */
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CELL_OVP, 3600), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
 	assert_int_equal(rig_daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.high_l2_mV, 3600);

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_ble_client.h"
-#include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/sim/jk_ble_personality.h"
 #include "fake_io.h"
 
@@ -119,7 +118,6 @@ static void device_info_then_settings_then_stream(void **state)
 	struct jk_ble_device d;
 	struct jk_ble_settings s;
 	struct jk_ble_cells c;
-	uint16_t ov;
 
 	(void)state;
 	bench_make(t, 2);
@@ -146,8 +144,7 @@ static void device_info_then_settings_then_stream(void **state)
 	assert_int_equal(rec[5], 1);                             /* the second record */
 	assert_int_equal(rig_jk_ble_layout_detect(rec), JK_BLE_JK02_32S);
 	assert_int_equal(rig_jk_ble_settings_decode(rec, JK_BLE_JK02_32S, &s), RIG_OK);
-	assert_int_equal(jbd_reg_get(&t->b, 0x24, &ov), RIG_OK);
-	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], ov);
+	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], bms_setting_get(&t->b, BMS_SET_CELL_OVP));
 	assert_int_equal(s.value[JK_SET_CELL_COUNT], 4);
 	assert_int_equal(s.value[JK_SET_CAPACITY_MAH], 100000);
 	assert_int_equal(s.value[JK_SET_CHG_SWITCH], 1);
@@ -181,14 +178,14 @@ static void device_info_then_settings_then_stream(void **state)
 	free(t);
 }
 
-struct save_log { int calls; uint16_t ov; };
+struct save_log { int calls; int32_t ov_mV; };
 
 static int save_cb(void *ctx, const struct bms *b)
 {
 	struct save_log *log = ctx;
 
 	log->calls++;
-	(void)jbd_reg_get(b, 0x24, &log->ov);
+	log->ov_mV = bms_setting_get(b, BMS_SET_CELL_OVP);
 	return 0;
 }
 
@@ -197,7 +194,6 @@ static void writes_reach_the_bms(void **state)
 	struct bench *t = malloc(sizeof *t);
 	struct save_log log = { 0, 0 };
 	struct jk_ble_settings s;
-	uint16_t v;
 
 	(void)state;
 	bench_make(t, 2);
@@ -208,22 +204,18 @@ static void writes_reach_the_bms(void **state)
 	assert_ack(&t->cap.s[0], 0);
 	assert_int_equal(t->cap.s[0].parts, 0);
 	write_cmd(t, 0x04, 4, 3600, 200);
-	assert_int_equal(jbd_reg_get(&t->b, 0x24, &v), RIG_OK);
-	assert_int_equal(v, 3600);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_OVP), 3600);
 	assert_int_equal(log.calls, 2);
-	assert_int_equal(log.ov, 3600);
+	assert_int_equal(log.ov_mV, 3600);
 	/* A value the BMS refuses (40 cells) is acked and changes nothing. */
 	write_cmd(t, 0x1C, 4, 40, 300);
 	assert_int_equal(t->cap.count, 1);
-	assert_int_equal(jbd_reg_get(&t->b, JBD_REG_CELL_COUNT, &v), RIG_OK);
-	assert_int_equal(v, 4);
-	/* Temperatures in 0.1 degC, currents in mA, capacity in mAh: the JBD units behind. */
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_COUNT), 4);
+	/* Temperatures in 0.1 degC, currents in mA, capacity in mAh: the BMS's units behind. */
 	write_cmd(t, 0x18, 4, (uint32_t)-50, 400);               /* charge UTP -5.0 degC */
-	assert_int_equal(jbd_reg_get(&t->b, 0x1A, &v), RIG_OK);
-	assert_int_equal(v, 2681);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CHG_UTP), 2681);
 	write_cmd(t, 0x0F, 4, 150000, 500);                      /* max discharge 150 A */
-	assert_int_equal(jbd_reg_get(&t->b, 0x29, &v), RIG_OK);
-	assert_int_equal((int16_t)v, -15000);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_DSG_OC), 150000);
 	write_cmd(t, 0x20, 4, 50000, 600);
 	assert_int_equal(bms_full_mAh(&t->b), 50000);
 	/* Switches: bms_set_inhibit, and back in the settings record. */
@@ -257,7 +249,6 @@ static void jk04_and_24s_records(void **state)
 	struct bench *t = malloc(sizeof *t);
 	struct jk_ble_settings s;
 	struct jk_ble_cells c;
-	uint16_t v;
 
 	(void)state;
 	bench_make(t, 2);
@@ -278,8 +269,7 @@ static void jk04_and_24s_records(void **state)
 	assert_int_equal(c.cell_mV[3], t->b.meas.cell_mV[3]);
 	/* JK04 writes take floats: balance trigger 8 mV = 0x3C03126F (the B5A24S capture). */
 	write_cmd(t, 0x64, 4, 0x3C03126Fu, 200);
-	assert_int_equal(jbd_reg_get(&t->b, 0x2B, &v), RIG_OK);
-	assert_int_equal(v, 8);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_BALANCE_DELTA), 8);
 
 	assert_int_equal(set_quirk(t, "layout", "JK02_24S"), RIG_OK);
 	command(t, "AA5590EB970000000000000000000000000000 11", 300);
