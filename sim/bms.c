@@ -553,7 +553,7 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	b->time_s += dt_s;
 }
 
-rig_rc bms_string_get(const struct bms *b, unsigned which, struct jbd_text *t)
+rig_rc bms_string_get(const struct bms *b, unsigned which, struct bms_string *t)
 {
 	if (which >= BMS_STRING_COUNT)
 		return RIG_ERR_UNSUPPORTED;
@@ -565,9 +565,9 @@ rig_rc bms_string_set(struct bms *b, unsigned which, const char *text, size_t le
 {
 	if (which >= BMS_STRING_COUNT)
 		return RIG_ERR_UNSUPPORTED;
-	if (len > JBD_TEXT_MAX || (len > 0 && (text == NULL || memchr(text, 0, len) != NULL)))
+	if (len > BMS_TEXT_MAX || (len > 0 && (text == NULL || memchr(text, 0, len) != NULL)))
 		return RIG_ERR_ARG;
-	struct jbd_text *t = &b->str[which];
+	struct bms_string *t = &b->str[which];
 	memset(t, 0, sizeof *t);
 	if (len > 0)
 		memcpy(t->text, text, len);
@@ -614,12 +614,6 @@ uint8_t bms_soc_pct(const struct bms *b)
 {
 	uint32_t full = bms_full_mAh(b);
 	return full ? (uint8_t)lround(clampd(b->remain_mAh * 100.0 / full, 0.0, 100.0)) : 0u;
-}
-
-void bms_events_get(const struct bms *b, struct jbd_events *e)
-{
-	e->count = BMS_EVENT_COUNT;
-	memcpy(e->value, b->events, sizeof e->value);
 }
 
 void bms_events_clear(struct bms *b)

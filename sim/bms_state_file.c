@@ -285,7 +285,7 @@ static int load_strings(struct bms *b, const cJSON *obj, const char *path, char 
 		const char *s = cJSON_GetStringValue(it);
 		if (s == NULL || bms_string_set(b, (unsigned)which, s, strlen(s)) != RIG_OK) {
 			set_err(err, errcap, "%s: string %s: expected text of at most %u bytes", path,
-			        text_names[which], JBD_TEXT_MAX);
+			        text_names[which], BMS_TEXT_MAX);
 			return 0;
 		}
 	}

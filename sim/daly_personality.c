@@ -440,7 +440,7 @@ static void build_firmware(struct daly_personality *p, const struct daly_frame *
 static void build_code(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                        struct daly_answer *a)
 {
-	struct jbd_text code;
+	struct bms_string code;
 	uint8_t k;
 
 	(void)req;

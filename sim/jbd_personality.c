@@ -75,8 +75,19 @@ static int inhibit_of_jbd(uint16_t jbd_mask)
 	return rest ? -1 : (int)out;
 }
 
-_Static_assert(JBD_CELLS_MAX == BMS_CELLS_MAX && JBD_NTC_MAX == BMS_PROBES_MAX,
-               "the 0x03/0x04 arrays are the BMS's, copied whole");
+_Static_assert(JBD_CELLS_MAX == BMS_CELLS_MAX && JBD_NTC_MAX == BMS_PROBES_MAX &&
+               JBD_EVENTS_MAX == BMS_EVENT_COUNT && JBD_TEXT_MAX == BMS_TEXT_MAX,
+               "the 0x03/0x04/0xAA arrays and the texts are the BMS's, copied whole");
+
+static void text_of(const struct bms *b, unsigned which, struct jbd_text *t)
+{
+	struct bms_string s;
+	memset(t, 0, sizeof *t);
+	if (bms_string_get(b, which, &s) == RIG_OK) {
+		t->len = s.len;
+		memcpy(t->text, s.text, sizeof t->text);
+	}
+}
 
 /* What a 16-bit wire field in 10-unit steps can carry: the board saturates rather than wraps. */
 #define WIRE_U16_x10 655350u
@@ -146,13 +157,14 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 	case JBD_REG_VERSION: {
 		/* 0x05 is the 0xA1 model string without its prefix (docs/protocols/jbd.md §6). */
 		struct jbd_text t;
-		(void)bms_string_get(b, BMS_TEXT_MODEL, &t);
+		text_of(b, BMS_TEXT_MODEL, &t);
 		error_if_failed(reply, rig_jbd_version_encode(reply, &t), reg);
 		return;
 	}
 	case JBD_REG_EVENTS: {
 		struct jbd_events e;
-		bms_events_get(b, &e);
+		e.count = BMS_EVENT_COUNT;
+		memcpy(e.value, b->events, sizeof e.value);
 		error_if_failed(reply, rig_jbd_events_encode(reply, &e), reg);
 		return;
 	}
@@ -161,7 +173,7 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 	}
 	if (rig_jbd_reg_is_string(reg)) {
 		struct jbd_text t;
-		(void)bms_string_get(b, (unsigned)(reg - JBD_REG_MFG_NAME), &t);
+		text_of(b, (unsigned)(reg - JBD_REG_MFG_NAME), &t);
 		error_if_failed(reply, rig_jbd_string_encode(reply, reg, &t), reg);
 	} else if (jbd_reg_get(b, reg, &v) == RIG_OK) {
 		rig_jbd_register_encode(reply, reg, v);

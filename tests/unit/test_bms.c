@@ -99,7 +99,7 @@ static void defaults_follow_the_pack(void **state)
 	assert_int_equal(reg(&r.b, 0x20), 3400);                    /* 8 x 4250 mV */
 	assert_int_equal(bms_soc_pct(&r.b), 50);
 
-	struct jbd_text t;
+	struct bms_string t;
 	assert_int_equal(bms_string_get(&r.b, BMS_TEXT_MODEL, &t), RIG_OK);
 	assert_string_equal(t.text, "bmsrig-JBD-SP04S034");
 }

@@ -33,7 +33,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bmsrig/core/jbd.h"
 #include "bmsrig/sim/model.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/rc.h"
@@ -41,7 +40,8 @@
 #define BMS_CELLS_MAX    32u         /* sense lines */
 #define BMS_PROBES_MAX   8u          /* temperature probe inputs */
 #define BMS_STRING_COUNT 3u
-#define BMS_EVENT_COUNT  JBD_EVENTS_MAX
+#define BMS_EVENT_COUNT  12u         /* enum bms_event */
+#define BMS_TEXT_MAX     31u         /* bytes of a text (enum bms_text) */
 #define BMS_STORE_WORDS  128u          /* words a personality keeps for its peer (struct bms_store) */
 #define BMS_ABSENT_NTC_DK 2431u        /* an enabled but missing probe reads -30.0 degC (§4.6) */
 
@@ -174,7 +174,14 @@ struct bms_store {
 	uint8_t written[BMS_STORE_WORDS];
 };
 
-/* 0xAA counter slots (docs/protocols/jbd.md §7.3 order). */
+/* A text the BMS keeps (maker, model, barcode). */
+struct bms_string {
+	uint8_t len;
+	char text[BMS_TEXT_MAX + 1];        /* NUL-terminated for convenience */
+};
+
+/* The event counters (struct bms.events), in the order JBD's 0xAA reports them
+ * (docs/protocols/jbd.md §7.3). */
 enum bms_event {
 	BMS_EV_SHORT = 0, BMS_EV_CHG_OC, BMS_EV_DSG_OC, BMS_EV_CELL_OV, BMS_EV_CELL_UV,
 	BMS_EV_CHG_OT, BMS_EV_CHG_UT, BMS_EV_DSG_OT, BMS_EV_DSG_UT, BMS_EV_PACK_OV,
@@ -234,7 +241,7 @@ struct bms {
 	struct bms_settings set;
 	uint8_t chem;                       /* enum model_chem the factory settings were made for */
 	struct bms_store store;
-	struct jbd_text str[BMS_STRING_COUNT]; /* enum bms_text */
+	struct bms_string str[BMS_STRING_COUNT]; /* enum bms_text */
 	uint16_t events[BMS_EVENT_COUNT];
 	uint8_t inhibit;                    /* BMS_INHIBIT_CHG | BMS_INHIBIT_DSG */
 	uint8_t sw_version;                 /* 0x03 byte 18, nibbles */
@@ -275,8 +282,8 @@ rig_rc bms_setting_set(struct bms *b, unsigned id, int64_t value);
 const struct bms_setting_map *bms_setting_map_find(const struct bms_setting_map *map, size_t n,
                                                    unsigned own);
 
-/* Texts (enum bms_text): at most JBD_TEXT_MAX bytes, no NUL. */
-rig_rc bms_string_get(const struct bms *b, unsigned which, struct jbd_text *t);
+/* Texts (enum bms_text): at most BMS_TEXT_MAX bytes, no NUL. */
+rig_rc bms_string_get(const struct bms *b, unsigned which, struct bms_string *t);
 rig_rc bms_string_set(struct bms *b, unsigned which, const char *text, size_t len);
 
 /* The inhibit mask (BMS_INHIBIT_*); RIG_ERR_ARG for any other bit. Effective at once. */
@@ -291,7 +298,6 @@ void bms_set_remain_mAh(struct bms *b, uint32_t remain_mAh);
 uint32_t bms_remain_mAh(const struct bms *b);
 uint32_t bms_full_mAh(const struct bms *b);       /* design_capacity_mAh */
 uint8_t bms_soc_pct(const struct bms *b);          /* RSOC, rounded */
-void bms_events_get(const struct bms *b, struct jbd_events *e);
 void bms_events_clear(struct bms *b);
 
 /* What the BMS measured and decided in its last step, as every personality reports it: the

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bmsrig/core/jbd.h"
 #include "bmsrig/sim/bms.h"
 
 /* RIG_ERR_UNSUPPORTED: no such register. RIG_ERR_ARG: value out of range (set only; nothing
