@@ -202,7 +202,7 @@ struct bms_meas {
 struct bms_sensor {
 	int32_t current_offset_mA;          /* added to the true current */
 	uint32_t current_deadband_mA;       /* |reading| <= this reads 0 */
-	uint16_t balance_current_mA;        /* reported in the 0x03 extension while balancing */
+	uint16_t balance_current_mA;        /* what a bleeding cell draws (bms_view) */
 };
 
 struct bms_prot {
@@ -244,7 +244,7 @@ struct bms {
 	struct bms_string str[BMS_STRING_COUNT]; /* enum bms_text */
 	uint16_t events[BMS_EVENT_COUNT];
 	uint8_t inhibit;                    /* BMS_INHIBIT_CHG | BMS_INHIBIT_DSG */
-	uint8_t sw_version;                 /* 0x03 byte 18, nibbles */
+	uint8_t sw_version;                 /* firmware version, major.minor in nibbles */
 	struct bms_sensor sensor;
 	struct bms_meas meas;
 	struct bms_prot prot[BMS_PROT_COUNT]; /* indexed by enum bms_prot_id */
@@ -259,7 +259,7 @@ struct bms {
 /* Settings, strings and counters at factory values for m's chemistry, cell count, NTC count
  * and capacity; measures m and estimates the SOC from its voltage. */
 rig_rc bms_init(struct bms *b, const struct model *m);
-/* A power cycle: clears protection state and the 0xE1 mask, counts a restart (0xAA #12),
+/* A power cycle: clears protection state and the inhibit mask, counts a restart (BMS_EV_RESTART),
  * re-measures (when m is not NULL; otherwise the next bms_step does). Settings, remaining capacity and counters survive. */
 void bms_restart(struct bms *b, const struct model *m);
 /* Settings reset: settings, the store and strings back to factory values for m (as
