@@ -40,8 +40,8 @@ void run_truth_now(const struct sim *sim, double requested_A, struct truth_view 
 	}
 	t->soc_pct = soc / m->cfg.cells;
 	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
-	t->fet_chg = !!(b->fet & JBD_FET_CHG_ON);
-	t->fet_dsg = !!(b->fet & JBD_FET_DSG_ON);
+	t->fet_chg = !!(b->fet & BMS_FET_CHG);
+	t->fet_dsg = !!(b->fet & BMS_FET_DSG);
 	t->prot = b->prot_bits;            /* already the normalised set */
 	t->bal_mask = b->bal_mask;
 }

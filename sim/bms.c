@@ -198,11 +198,11 @@ static void sense_faults(struct bms *b, const struct model *m)
 {
 	const struct bms_sense_faults *f = &b->faults;
 	struct bms_meas *s = &b->meas;
-	const unsigned n = m->cfg.cells < JBD_CELLS_MAX ? m->cfg.cells : JBD_CELLS_MAX;
+	const unsigned n = m->cfg.cells < BMS_CELLS_MAX ? m->cfg.cells : BMS_CELLS_MAX;
 
 	const uint32_t open = f->open_wire_mask & (n < 32u ? (1u << n) - 1u : UINT32_MAX);
 	if (open) {
-		double V[JBD_CELLS_MAX], carry_V = 0.0;
+		double V[BMS_CELLS_MAX], carry_V = 0.0;
 		for (unsigned i = 0; i < n; i++) {
 			V[i] = model_cell_V(m, i) + carry_V;
 			carry_V = (open & (1u << i)) ? V[i] : 0.0;
@@ -218,11 +218,11 @@ static void sense_faults(struct bms *b, const struct model *m)
 			s->cell_mV[i] = (open & (1u << i)) ? (uint16_t)BMS_OPEN_WIRE_MV
 			                                   : u16_round(V[i] * 1000.0);
 	}
-	for (unsigned i = 0; i < JBD_CELLS_MAX; i++)
+	for (unsigned i = 0; i < BMS_CELLS_MAX; i++)
 		if (f->force_mask & (1u << i))
 			s->cell_mV[i] = f->force_mV[i];
 
-	for (unsigned k = 0; k < m->cfg.ntc_count && k < JBD_NTC_MAX; k++) {
+	for (unsigned k = 0; k < m->cfg.ntc_count && k < BMS_PROBES_MAX; k++) {
 		if (f->ntc_short_mask & (1u << k))     /* a short across an open probe still shorts */
 			s->probe_dK[k] = BMS_NTC_SHORT_DK;
 		else if (f->ntc_open_mask & (1u << k))
@@ -233,7 +233,7 @@ static void sense_faults(struct bms *b, const struct model *m)
 static void measure(struct bms *b, const struct model *m)
 {
 	struct bms_meas *s = &b->meas;
-	for (unsigned i = 0; i < JBD_CELLS_MAX; i++)
+	for (unsigned i = 0; i < BMS_CELLS_MAX; i++)
 		s->cell_mV[i] = u16_round(model_cell_V(m, i) * 1000.0);
 	double pack = model_pack_V(m) * 1000.0;
 	s->pack_mV = pack > 0.0 ? (uint32_t)lround(pack) : 0u;
@@ -243,7 +243,7 @@ static void measure(struct bms *b, const struct model *m)
 	long I_mA = lround(clampd(I, -2e9, 2e9));
 	s->current_mA = (uint32_t)labs(I_mA) <= b->sensor.current_deadband_mA ? 0 : (int32_t)I_mA;
 
-	for (unsigned k = 0; k < JBD_NTC_MAX; k++)
+	for (unsigned k = 0; k < BMS_PROBES_MAX; k++)
 		s->probe_dK[k] = k < m->cfg.ntc_count ? u16_round(DK_AT_0C + model_temp_C(m, k) * 10.0)
 		                                      : (uint16_t)BMS_ABSENT_NTC_DK;
 	sense_faults(b, m);
@@ -253,7 +253,7 @@ static void measure(struct bms *b, const struct model *m)
 static unsigned cell_count(const struct bms *b)
 {
 	int32_t n = b->set.cell_count;
-	return n < 1 ? 1u : (n > (int32_t)JBD_CELLS_MAX ? JBD_CELLS_MAX : (unsigned)n);
+	return n < 1 ? 1u : (n > (int32_t)BMS_CELLS_MAX ? BMS_CELLS_MAX : (unsigned)n);
 }
 
 static void cell_extremes(const struct bms *b, uint16_t *max_mV, uint16_t *min_mV)
@@ -268,10 +268,10 @@ static void cell_extremes(const struct bms *b, uint16_t *max_mV, uint16_t *min_m
 }
 
 /* The probes enabled, in bit order; returns how many. */
-static unsigned enabled_temps(const struct bms *b, uint16_t out_dK[JBD_NTC_MAX])
+static unsigned enabled_temps(const struct bms *b, uint16_t out_dK[BMS_PROBES_MAX])
 {
 	unsigned mask = (unsigned)b->set.ntc_enable_mask, n = 0;
-	for (unsigned k = 0; k < JBD_NTC_MAX; k++)
+	for (unsigned k = 0; k < BMS_PROBES_MAX; k++)
 		if (mask & (1u << k))
 			out_dK[n++] = b->meas.probe_dK[k];
 	return n;
@@ -293,8 +293,8 @@ struct prot_def {
 	uint8_t fet;           /* the FET it opens */
 };
 
-#define CHG JBD_FET_CHG_ON
-#define DSG JBD_FET_DSG_ON
+#define CHG BMS_FET_CHG
+#define DSG BMS_FET_DSG
 #define P(ev, s, o, t, r, timed, d, f) { BMS_EV_##ev, s, o, 1, BMS_SET_##t, BMS_SET_##r, timed, d, f }
 static const struct prot_def prot_defs[BMS_PROT_COUNT] = {
 	[BMS_PROT_CELL_OV] = P(CELL_OV, SRC_CELL_MAX, 1, CELL_OVP, CELL_OVP_RELEASE, 0, BMS_SET_CELL_OVP_DELAY, CHG),
@@ -333,7 +333,7 @@ static int64_t prot_trigger(const struct bms *b, const struct prot_def *d)
 /* The measured quantity a protection watches; 0 when there is none (no NTC enabled). */
 static int prot_source(const struct bms *b, uint8_t src, int64_t *v)
 {
-	uint16_t cmax, cmin, t[JBD_NTC_MAX], tmax = 0, tmin = 0xFFFF;
+	uint16_t cmax, cmin, t[BMS_PROBES_MAX], tmax = 0, tmin = 0xFFFF;
 	unsigned nt = enabled_temps(b, t);
 	for (unsigned k = 0; k < nt; k++) {
 		tmax = t[k] > tmax ? t[k] : tmax;
@@ -406,7 +406,7 @@ _Static_assert(PACK_PROT_CELL_OV == 1u << BMS_PROT_CELL_OV && PACK_PROT_DSG_UT =
 /* FETs and the protection set from the protections and the inhibit mask (docs/protocols/jbd.md §9.1). */
 static void update_fets(struct bms *b)
 {
-	uint8_t fet = JBD_FET_CHG_ON | JBD_FET_DSG_ON;
+	uint8_t fet = BMS_FET_CHG | BMS_FET_DSG;
 	uint32_t prot = 0;
 	for (unsigned i = 0; i < BMS_PROT_COUNT; i++) {
 		if (!b->prot[i].tripped)
@@ -414,11 +414,11 @@ static void update_fets(struct bms *b)
 		fet &= (uint8_t)~prot_defs[i].fet;
 		prot |= 1u << i;          /* enum bms_prot_id is enum pack_prot's bit order */
 	}
-	if (b->mosfet_mask & JBD_MOSFET_CHG_OFF)
-		fet &= (uint8_t)~JBD_FET_CHG_ON;
-	if (b->mosfet_mask & JBD_MOSFET_DSG_OFF)
-		fet &= (uint8_t)~JBD_FET_DSG_ON;
-	if (b->mosfet_mask)
+	if (b->inhibit & BMS_INHIBIT_CHG)
+		fet &= (uint8_t)~BMS_FET_CHG;
+	if (b->inhibit & BMS_INHIBIT_DSG)
+		fet &= (uint8_t)~BMS_FET_DSG;
+	if (b->inhibit)
 		prot |= PACK_PROT_SW_LOCK;
 	b->fet = fet;
 	b->prot_bits = prot;
@@ -485,8 +485,8 @@ static double soc_from_cell_mV(const struct bms *b, double mV)
 
 rig_rc bms_init(struct bms *b, const struct model *m)
 {
-	if (b == NULL || m == NULL || m->cfg.cells < 1 || m->cfg.cells > JBD_CELLS_MAX ||
-	    m->cfg.ntc_count > JBD_NTC_MAX)
+	if (b == NULL || m == NULL || m->cfg.cells < 1 || m->cfg.cells > BMS_CELLS_MAX ||
+	    m->cfg.ntc_count > BMS_PROBES_MAX)
 		return RIG_ERR_ARG;
 	memset(b, 0, sizeof *b);                  /* sense faults too: a new board is intact */
 	set_defaults(b, &m->cfg);
@@ -507,7 +507,7 @@ rig_rc bms_init(struct bms *b, const struct model *m)
 void bms_restart(struct bms *b, const struct model *m)
 {
 	memset(b->prot, 0, sizeof b->prot);
-	b->mosfet_mask = 0;
+	b->inhibit = 0;
 	b->bal_mask = 0;
 	if (b->events[BMS_EV_RESTART] < 0xFFFFu)
 		b->events[BMS_EV_RESTART]++;
@@ -540,8 +540,8 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	 * direction through, which is why only one direction is blocked each). */
 	update_fets(b);
 	double allowed_A = requested_A;
-	if ((requested_A > 0.0 && !(b->fet & JBD_FET_CHG_ON)) ||
-	    (requested_A < 0.0 && !(b->fet & JBD_FET_DSG_ON)))
+	if ((requested_A > 0.0 && !(b->fet & BMS_FET_CHG)) ||
+	    (requested_A < 0.0 && !(b->fet & BMS_FET_DSG)))
 		allowed_A = 0.0;
 	model_step(m, dt_s, allowed_A, b->bal_mask);
 
@@ -553,7 +553,7 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	b->time_s += dt_s;
 }
 
-rig_rc bms_string_get(const struct bms *b, unsigned which, struct jbd_text *t)
+rig_rc bms_string_get(const struct bms *b, unsigned which, struct bms_string *t)
 {
 	if (which >= BMS_STRING_COUNT)
 		return RIG_ERR_UNSUPPORTED;
@@ -565,9 +565,9 @@ rig_rc bms_string_set(struct bms *b, unsigned which, const char *text, size_t le
 {
 	if (which >= BMS_STRING_COUNT)
 		return RIG_ERR_UNSUPPORTED;
-	if (len > JBD_TEXT_MAX || (len > 0 && (text == NULL || memchr(text, 0, len) != NULL)))
+	if (len > BMS_TEXT_MAX || (len > 0 && (text == NULL || memchr(text, 0, len) != NULL)))
 		return RIG_ERR_ARG;
-	struct jbd_text *t = &b->str[which];
+	struct bms_string *t = &b->str[which];
 	memset(t, 0, sizeof *t);
 	if (len > 0)
 		memcpy(t->text, text, len);
@@ -575,13 +575,23 @@ rig_rc bms_string_set(struct bms *b, unsigned which, const char *text, size_t le
 	return RIG_OK;
 }
 
-rig_rc bms_set_mosfet_mask(struct bms *b, uint8_t mask)
+rig_rc bms_set_inhibit(struct bms *b, uint8_t mask)
 {
-	if (mask > (JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF))
+	if (mask & ~BMS_INHIBIT_ALL)
 		return RIG_ERR_ARG;
-	b->mosfet_mask = mask;
+	b->inhibit = mask;
 	update_fets(b);
 	return RIG_OK;
+}
+
+rig_rc bms_allow_fet(struct bms *b, uint8_t inhibit_bit, int allowed)
+{
+	return bms_set_inhibit(b, (uint8_t)(allowed ? b->inhibit & ~inhibit_bit : b->inhibit | inhibit_bit));
+}
+
+int bms_fet_allowed(const struct bms *b, uint8_t inhibit_bit)
+{
+	return !(b->inhibit & inhibit_bit);
 }
 
 uint32_t bms_full_mAh(const struct bms *b)
@@ -606,53 +616,29 @@ uint8_t bms_soc_pct(const struct bms *b)
 	return full ? (uint8_t)lround(clampd(b->remain_mAh * 100.0 / full, 0.0, 100.0)) : 0u;
 }
 
-void bms_events_get(const struct bms *b, struct jbd_events *e)
-{
-	e->count = BMS_EVENT_COUNT;
-	memcpy(e->value, b->events, sizeof e->value);
-}
-
 void bms_events_clear(struct bms *b)
 {
 	memset(b->events, 0, sizeof b->events);
 }
 
-/* What a 16-bit wire field in 10-unit steps can carry: the BMS saturates rather than wraps. */
-#define WIRE_U16_x10 655350u
-#define WIRE_S16_x10 327670
-
-void bms_jbd_basic(const struct bms *b, struct jbd_basic *out)
+void bms_view(const struct bms *b, struct bms_view *out)
 {
 	const struct bms_meas *s = &b->meas;
-	uint32_t remain = bms_remain_mAh(b), full = bms_full_mAh(b);
 	unsigned n = cell_count(b);
-	uint32_t bal = n < 32u ? b->bal_mask & ((1u << n) - 1u) : b->bal_mask;
-	memset(out, 0, sizeof *out);
-	out->pack_mV = s->pack_mV > WIRE_U16_x10 ? WIRE_U16_x10 : s->pack_mV;
-	out->current_mA = s->current_mA > WIRE_S16_x10 ? WIRE_S16_x10
-	                : (s->current_mA < -WIRE_S16_x10 ? -WIRE_S16_x10 : s->current_mA);
-	out->remain_mAh = remain;
-	out->full_mAh = full;
-	out->cycles = (uint16_t)b->set.cycles;
-	out->production_date = rig_jbd_date_pack((unsigned)b->set.mfg_year, (unsigned)b->set.mfg_month,
-	                                     (unsigned)b->set.mfg_day);
-	out->bal_low = (uint16_t)(bal & 0xFFFFu);
-	out->bal_high = (uint16_t)(bal >> 16);
-	out->prot_raw = (uint16_t)b->prot_bits;  /* enum pack_prot is the 0x03 word's bit order */
-	out->sw_version = b->sw_version;
-	out->soc_pct = bms_soc_pct(b);
-	out->fet = b->fet;
-	out->cell_count = (uint8_t)n;
-	out->ntc_count = (uint8_t)enabled_temps(b, out->temp_dK);
-	out->has_ext = 0;
-	out->ext_full_mAh = full;
-	out->ext_remain_mAh = remain;
-	out->balance_current_mA = bal ? b->sensor.balance_current_mA : 0u;
-}
 
-void bms_jbd_cells(const struct bms *b, struct jbd_cells *out)
-{
 	memset(out, 0, sizeof *out);
-	out->count = (uint8_t)cell_count(b);
-	memcpy(out->cell_mV, b->meas.cell_mV, sizeof out->cell_mV);
+	out->pack_mV = s->pack_mV;
+	out->current_mA = s->current_mA;
+	out->cell_count = (uint8_t)n;
+	memcpy(out->cell_mV, s->cell_mV, sizeof out->cell_mV);
+	out->probe_count = (uint8_t)enabled_temps(b, out->probe_dK);
+	out->remain_mAh = bms_remain_mAh(b);
+	out->full_mAh = bms_full_mAh(b);
+	out->soc_pct = bms_soc_pct(b);
+	out->cycles = (uint16_t)b->set.cycles;
+	out->prot_bits = b->prot_bits;
+	out->fet = b->fet;
+	/* The mask may still name cells a smaller cell_count no longer reports. */
+	out->bal_mask = n < 32u ? b->bal_mask & ((1u << n) - 1u) : b->bal_mask;
+	out->balance_current_mA = out->bal_mask ? b->sensor.balance_current_mA : 0u;
 }

@@ -62,7 +62,7 @@ static cJSON *build(const struct bms *b)
 		cJSON *n = cJSON_CreateNumber(b->events[i]);
 		ok &= n != NULL && cJSON_AddItemToArray(events, n);
 	}
-	ok &= cJSON_AddNumberToObject(root, "mosfet_mask", b->mosfet_mask) != NULL;
+	ok &= cJSON_AddNumberToObject(root, "mosfet_mask", b->inhibit) != NULL;
 	ok &= cJSON_AddNumberToObject(root, "remain_mAh", bms_remain_mAh(b)) != NULL;
 	ok &= cJSON_AddNumberToObject(root, "cycle_progress_mAh",
 	                              round(b->cycle_progress_mAh)) != NULL;
@@ -205,51 +205,20 @@ static int get_int(const cJSON *item, long lo, long hi, long *out, const char *p
 	return 1;
 }
 
-/* Older files, JBD's: the EEPROM and calibration by register, through JBD's map. */
-static int load_registers(struct bms *b, const cJSON *obj, const char *path, char *err,
-                          size_t errcap)
+/* Older files, JBD's: the EEPROM ("registers") and calibration by register, through JBD's
+ * map (jbd_settings.c). */
+static int load_registers(struct bms *b, const cJSON *obj, enum jbd_legacy_kind kind,
+                          const char *path, char *err, size_t errcap)
 {
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj) {
-		char what[64], why[64];
-		long v;
-		int reg = jbd_reg_of_key(it->string, 'e');
-		if (reg < 0) {
-			set_err(err, errcap, "%s: registers: unknown register \"%s\" (0x10..0x47)", path,
-			        it->string);
+		char why[160];
+		struct jbd_legacy l;
+		if (jbd_legacy_setting(b, kind, it->string, cJSON_IsNumber(it), it->valuedouble, &l, why,
+		                       sizeof why) != JBD_LEGACY_OK) {
+			set_err(err, errcap, "%s: %s", path, why);
 			return 0;
 		}
-		snprintf(what, sizeof what, "register 0x%02x", (unsigned)reg);
-		int sig = jbd_reg_is_signed((uint8_t)reg);
-		if (!get_int(it, sig ? -32768 : 0, sig ? 32767 : 65535, &v, path, what, err, errcap))
-			return 0;
-		uint16_t raw = (uint16_t)(v & 0xFFFF);
-		if (jbd_reg_check((uint8_t)reg, raw, why, sizeof why) != RIG_OK) {
-			set_err(err, errcap, "%s: %s: %s", path, what, why);
-			return 0;
-		}
-		(void)jbd_reg_set(b, (uint8_t)reg, raw);
-	}
-	return 1;
-}
-
-static int load_calibration(struct bms *b, const cJSON *obj, const char *path, char *err,
-                            size_t errcap)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, obj) {
-		char what[64];
-		long v;
-		int reg = jbd_reg_of_key(it->string, 'c');
-		if (reg < 0) {
-			set_err(err, errcap, "%s: calibration: unknown register \"%s\" (0xad..0xd7)",
-			        path, it->string);
-			return 0;
-		}
-		snprintf(what, sizeof what, "calibration 0x%02x", (unsigned)reg);
-		if (!get_int(it, 0, 65535, &v, path, what, err, errcap))
-			return 0;
-		(void)jbd_reg_set(b, (uint8_t)reg, (uint16_t)v);
 	}
 	return 1;
 }
@@ -302,7 +271,9 @@ static int load_strings(struct bms *b, const cJSON *obj, const char *path, char 
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj) {
 		/* By name; a JBD register key ("0xa0".."0xa2") as older files have it. */
-		int which = jbd_reg_of_key(it->string, 's');
+		struct jbd_legacy l;
+		int which = jbd_legacy_setting(NULL, JBD_LEGACY_STRING, it->string, 0, 0.0, &l, NULL, 0)
+		            == JBD_LEGACY_OK ? l.reg : -1;
 		for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
 			if (strcmp(it->string, text_names[i]) == 0)
 				which = (int)i;
@@ -314,7 +285,7 @@ static int load_strings(struct bms *b, const cJSON *obj, const char *path, char 
 		const char *s = cJSON_GetStringValue(it);
 		if (s == NULL || bms_string_set(b, (unsigned)which, s, strlen(s)) != RIG_OK) {
 			set_err(err, errcap, "%s: string %s: expected text of at most %u bytes", path,
-			        text_names[which], JBD_TEXT_MAX);
+			        text_names[which], BMS_TEXT_MAX);
 			return 0;
 		}
 	}
@@ -369,17 +340,17 @@ static int apply(struct bms *b, const cJSON *root, const char *path, char *err, 
 				set_err(err, errcap, "%s: %s: expected an object", path, k);
 				return 0;
 			}
-			ok = k[0] == 'r' ? load_registers(b, it, path, err, errcap)
-			   : k[0] == 'c' ? load_calibration(b, it, path, err, errcap)
+			ok = k[0] == 'r' ? load_registers(b, it, JBD_LEGACY_REGISTER, path, err, errcap)
+			   : k[0] == 'c' ? load_registers(b, it, JBD_LEGACY_CALIBRATION, path, err, errcap)
 			   : k[1] == 'e' ? load_settings(b, it, path, err, errcap)
 			   : k[1] == 't' && k[2] == 'o' ? load_store(b, it, path, err, errcap)
 			                 : load_strings(b, it, path, err, errcap);
 		} else if (strcmp(k, "events") == 0) {
 			ok = load_events(b, it, path, err, errcap);
 		} else if (strcmp(k, "mosfet_mask") == 0) {
-			ok = get_int(it, 0, 3, &v, path, k, err, errcap);
+			ok = get_int(it, 0, BMS_INHIBIT_ALL, &v, path, k, err, errcap);
 			if (ok)
-				b->mosfet_mask = (uint8_t)v;
+				b->inhibit = (uint8_t)v;
 		} else if (strcmp(k, "remain_mAh") == 0) {
 			ok = get_int(it, 0, 655350, &v, path, k, err, errcap);
 			if (ok)
@@ -426,6 +397,6 @@ rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
 		next.remain_mAh = bms_full_mAh(&next);
 	/* The FETs follow a restored mask at once (the next measurement redoes the rest). */
 	*b = next;
-	(void)bms_set_mosfet_mask(b, b->mosfet_mask);
+	(void)bms_set_inhibit(b, b->inhibit);
 	return RIG_OK;
 }

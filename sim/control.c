@@ -241,7 +241,7 @@ static cJSON *bms_json(const struct sim *s, unsigned i)
 	const struct bms *b = sim_bms(s, i);
 	const struct json_num nums[] = {
 		{ "pack_mv", b->meas.pack_mV }, { "current_ma", b->meas.current_mA }, { "soc_pct", bms_soc_pct(b) },
-		{ "fet_chg", !!(b->fet & JBD_FET_CHG_ON) }, { "fet_dsg", !!(b->fet & JBD_FET_DSG_ON) },
+		{ "fet_chg", !!(b->fet & BMS_FET_CHG) }, { "fet_dsg", !!(b->fet & BMS_FET_DSG) },
 		{ "prot", b->prot_bits }, { "bal_mask", b->bal_mask },
 	};
 	cJSON *o = cJSON_CreateObject();

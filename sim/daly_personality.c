@@ -132,16 +132,16 @@ static void build_pack(struct daly_personality *p, const struct daly_frame *req,
 static void build_cell_range(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                              struct daly_answer *a)
 {
-	struct jbd_cells c;
+	struct bms_view c;
 	struct daly_cell_range r = { 0 };
 	struct daly_frame f;
 	unsigned i;
 
 	(void)req;
-	bms_jbd_cells(p->bms, &c);
+	bms_view(p->bms, &c);
 	r.min_cell_mV = 0xFFFFu;
 	/* The first cell of a tie, 1-based. */
-	for (i = 0; i < c.count; i++) {
+	for (i = 0; i < c.cell_count; i++) {
 		if (c.cell_mV[i] > r.max_cell_mV || !r.max_cell_index) {
 			r.max_cell_mV = c.cell_mV[i];
 			r.max_cell_index = (uint8_t)(i + 1u);
@@ -159,16 +159,16 @@ static void build_cell_range(struct daly_personality *p, const struct daly_frame
 static void build_temp_range(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                              struct daly_answer *a)
 {
-	struct jbd_basic basic;
+	struct bms_view v;
 	struct daly_temp_range r = { 0 };
 	struct daly_frame f;
 	unsigned i;
 
 	(void)req;
-	bms_jbd_basic(p->bms, &basic);
+	bms_view(p->bms, &v);
 	r.max_temp_dK = r.min_temp_dK = DALY_TEMP_OFFSET_DK;
-	for (i = 0; i < basic.ntc_count; i++) {
-		uint16_t t = wire_dK(basic.temp_dK[i]);
+	for (i = 0; i < v.probe_count; i++) {
+		uint16_t t = wire_dK(v.probe_dK[i]);
 
 		if (!r.max_temp_index || t > r.max_temp_dK) {
 			r.max_temp_dK = t;
@@ -195,8 +195,8 @@ static void build_mos(struct daly_personality *p, const struct daly_frame *req, 
 	/* The state is the BMS's own verdict from its true reading, whatever 0x90's sign does. */
 	m.state = b->meas.current_mA > 0 ? DALY_STATE_CHARGING
 	        : (b->meas.current_mA < 0 ? DALY_STATE_DISCHARGING : DALY_STATE_IDLE);
-	m.chg_fet = (b->fet & JBD_FET_CHG_ON) ? 1u : 0u;
-	m.dsg_fet = (b->fet & JBD_FET_DSG_ON) ? 1u : 0u;
+	m.chg_fet = (b->fet & BMS_FET_CHG) ? 1u : 0u;
+	m.dsg_fet = (b->fet & BMS_FET_DSG) ? 1u : 0u;
 	m.life = ++p->life;               /* the rolling "BMS life" byte */
 	m.remain_mAh = bms_remain_mAh(b);
 	rig_daly_mos_encode(&f, addr, &m);
@@ -207,18 +207,18 @@ static void build_status(struct daly_personality *p, const struct daly_frame *re
                          struct daly_answer *a)
 {
 	const struct bms *b = p->bms;
-	struct jbd_basic basic;
+	struct bms_view v;
 	struct daly_status s = { 0 };
 	struct daly_frame f;
 
 	(void)req;
-	bms_jbd_basic(b, &basic);
-	s.cell_count = basic.cell_count;
-	s.ntc_count = basic.ntc_count;
+	bms_view(b, &v);
+	s.cell_count = v.cell_count;
+	s.ntc_count = v.probe_count;
 	s.charger = b->meas.current_mA > 0;
 	s.load = b->meas.current_mA < 0;
 	s.dio = 0;                        /* bit 7 set crashes python-daly-bms (§3.5) */
-	s.cycles = basic.cycles;
+	s.cycles = v.cycles;
 	leftover(p, 7, &s.reserved, 1);
 	rig_daly_status_encode(&f, addr, &s);
 	push(p, a, &f);
@@ -227,12 +227,12 @@ static void build_status(struct daly_personality *p, const struct daly_frame *re
 static void build_cells(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                         struct daly_answer *a)
 {
-	struct jbd_cells c;
+	struct bms_view c;
 	uint8_t used, frames, k;
 	unsigned i;
 
-	bms_jbd_cells(p->bms, &c);
-	used = rig_daly_cell_frames_for(c.count);
+	bms_view(p->bms, &c);
+	used = rig_daly_cell_frames_for(c.cell_count);
 	/* Over the BLE dongle (host 0x80) the BMS sends every frame, the empty ones zero (§3.6). */
 	frames = p->q.all_cell_frames && req->addr == DALY_HOST_BLE ? DALY_CELL_FRAMES_MAX : used;
 	for (k = 1; k <= frames; k++) {
@@ -245,7 +245,7 @@ static void build_cells(struct daly_personality *p, const struct daly_frame *req
 
 			/* Padding in the last frame in use repeats the frame before (cells 14/15 as
 			 * "17/18" of a 16S capture); frames past it are zero. */
-			cf.cell_mV[i] = slot < c.count ? c.cell_mV[slot]
+			cf.cell_mV[i] = slot < c.cell_count ? c.cell_mV[slot]
 			              : (k <= used ? leftover_u16(p, 1u + 2u * i) : 0u);
 		}
 		leftover(p, 7, &cf.reserved, 1);
@@ -258,13 +258,13 @@ static void build_cells(struct daly_personality *p, const struct daly_frame *req
 static void build_temps(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                         struct daly_answer *a)
 {
-	struct jbd_basic basic;
+	struct bms_view v;
 	uint8_t frames, k;
 	unsigned i;
 
 	(void)req;
-	bms_jbd_basic(p->bms, &basic);
-	frames = (uint8_t)(rig_daly_temp_frames_for(basic.ntc_count) + (p->q.extra_temp_frame ? 1u : 0u));
+	bms_view(p->bms, &v);
+	frames = (uint8_t)(rig_daly_temp_frames_for(v.probe_count) + (p->q.extra_temp_frame ? 1u : 0u));
 	if (frames > DALY_TEMP_FRAMES_MAX)
 		frames = DALY_TEMP_FRAMES_MAX;
 	for (k = 1; k <= frames; k++) {
@@ -275,7 +275,7 @@ static void build_temps(struct daly_personality *p, const struct daly_frame *req
 		for (i = 0; i < DALY_TEMPS_PER_FRAME; i++) {
 			unsigned slot = DALY_TEMPS_PER_FRAME * (k - 1u) + i;
 
-			tf.temp_dK[i] = slot < basic.ntc_count ? wire_dK(basic.temp_dK[slot]) : DALY_TEMP_OFFSET_DK;
+			tf.temp_dK[i] = slot < v.probe_count ? wire_dK(v.probe_dK[slot]) : DALY_TEMP_OFFSET_DK;
 		}
 		(void)rig_daly_temp_frame_encode(&f, addr, &tf);
 		push(p, a, &f);
@@ -286,13 +286,13 @@ static void build_temps(struct daly_personality *p, const struct daly_frame *req
 static void build_balance(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                           struct daly_answer *a)
 {
-	struct jbd_basic basic;
+	struct bms_view view;
 	struct daly_balance v = { 0 };
 	struct daly_frame f;
 
 	(void)req;
-	bms_jbd_basic(p->bms, &basic);
-	v.bal_lo = (uint32_t)basic.bal_high << 16 | basic.bal_low;
+	bms_view(p->bms, &view);
+	v.bal_lo = view.bal_mask;
 	leftover(p, 6, v.reserved, 2);
 	rig_daly_balance_encode(&f, addr, &v);
 	push(p, a, &f);
@@ -326,14 +326,12 @@ static void build_fet(struct daly_personality *p, const struct daly_frame *req, 
 	struct bms *b = p->bms;
 	struct daly_flag v;
 	struct daly_frame f;
-	uint8_t off_bit = req->cmd == DALY_CMD_CHG_FET ? JBD_MOSFET_CHG_OFF : JBD_MOSFET_DSG_OFF;
+	uint8_t off_bit = req->cmd == DALY_CMD_CHG_FET ? BMS_INHIBIT_CHG : BMS_INHIBIT_DSG;
 
 	(void)rig_daly_flag_decode(req, &v);
 	/* Only 0 and 1 mean something; anything else changes nothing but is still echoed. */
-	if (v.value == 1u)
-		(void)bms_set_mosfet_mask(b, (uint8_t)(b->mosfet_mask & ~off_bit));
-	else if (v.value == 0u)
-		(void)bms_set_mosfet_mask(b, (uint8_t)(b->mosfet_mask | off_bit));
+	if (v.value <= 1u)
+		(void)bms_allow_fet(b, off_bit, v.value == 1u);
 	leftover(p, 1, v.reserved, sizeof v.reserved);
 	rig_daly_flag_encode(&f, addr, req->cmd, &v);
 	push(p, a, &f);
@@ -374,15 +372,15 @@ static void build_rated(struct daly_personality *p, const struct daly_frame *req
 static void build_layout(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                          struct daly_answer *a)
 {
-	struct jbd_basic basic;
+	struct bms_view v;
 	struct daly_layout l = { 0 };
 	struct daly_frame f;
 
 	(void)req;
-	bms_jbd_basic(p->bms, &basic);
+	bms_view(p->bms, &v);
 	l.boards = 1;                     /* everything on one acquisition board */
-	l.cells[0] = basic.cell_count;
-	l.ntc[0] = basic.ntc_count;
+	l.cells[0] = v.cell_count;
+	l.ntc[0] = v.probe_count;
 	leftover(p, 7, &l.reserved, 1);
 	rig_daly_layout_encode(&f, addr, &l);
 	push(p, a, &f);
@@ -442,7 +440,7 @@ static void build_firmware(struct daly_personality *p, const struct daly_frame *
 static void build_code(struct daly_personality *p, const struct daly_frame *req, uint8_t addr,
                        struct daly_answer *a)
 {
-	struct jbd_text code;
+	struct bms_string code;
 	uint8_t k;
 
 	(void)req;

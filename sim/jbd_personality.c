@@ -46,6 +46,90 @@ static void error_if_failed(struct jbd_frame *reply, rig_rc rc, uint8_t reg)
 		rig_jbd_response_error(reply, reg, JBD_STATUS_UNSUPPORTED);
 }
 
+/* JBD's FET byte and 0xE1 mask carry the BMS's bits in the same places; the tables say so
+ * rather than rely on it. */
+static const struct { uint8_t bms, jbd; } fet_bits[] = {
+	{ BMS_FET_CHG, JBD_FET_CHG_ON }, { BMS_FET_DSG, JBD_FET_DSG_ON },
+}, inhibit_bits[] = {
+	{ BMS_INHIBIT_CHG, JBD_MOSFET_CHG_OFF }, { BMS_INHIBIT_DSG, JBD_MOSFET_DSG_OFF },
+};
+
+static uint8_t jbd_fet_byte(uint8_t bms_fet)
+{
+	uint8_t out = 0;
+	for (size_t i = 0; i < sizeof fet_bits / sizeof fet_bits[0]; i++)
+		if (bms_fet & fet_bits[i].bms)
+			out |= fet_bits[i].jbd;
+	return out;
+}
+
+/* The 0xE1 value as an inhibit mask; -1 when it carries a bit JBD does not define. */
+static int inhibit_of_jbd(uint16_t jbd_mask)
+{
+	unsigned rest = jbd_mask, out = 0;
+	for (size_t i = 0; i < sizeof inhibit_bits / sizeof inhibit_bits[0]; i++)
+		if (rest & inhibit_bits[i].jbd) {
+			out |= inhibit_bits[i].bms;
+			rest &= ~(unsigned)inhibit_bits[i].jbd;
+		}
+	return rest ? -1 : (int)out;
+}
+
+_Static_assert(JBD_CELLS_MAX == BMS_CELLS_MAX && JBD_NTC_MAX == BMS_PROBES_MAX &&
+               JBD_EVENTS_MAX == BMS_EVENT_COUNT && JBD_TEXT_MAX == BMS_TEXT_MAX,
+               "the 0x03/0x04/0xAA arrays and the texts are the BMS's, copied whole");
+
+static void text_of(const struct bms *b, unsigned which, struct jbd_text *t)
+{
+	struct bms_string s;
+	memset(t, 0, sizeof *t);
+	if (bms_string_get(b, which, &s) == RIG_OK) {
+		t->len = s.len;
+		memcpy(t->text, s.text, sizeof t->text);
+	}
+}
+
+/* What a 16-bit wire field in 10-unit steps can carry: the board saturates rather than wraps. */
+#define WIRE_U16_x10 655350u
+#define WIRE_S16_x10 327670
+
+void jbd_personality_basic(const struct bms *b, struct jbd_basic *out)
+{
+	struct bms_view v;
+	bms_view(b, &v);
+	memset(out, 0, sizeof *out);
+	out->pack_mV = v.pack_mV > WIRE_U16_x10 ? WIRE_U16_x10 : v.pack_mV;
+	out->current_mA = v.current_mA > WIRE_S16_x10 ? WIRE_S16_x10
+	                : (v.current_mA < -WIRE_S16_x10 ? -WIRE_S16_x10 : v.current_mA);
+	out->remain_mAh = v.remain_mAh;
+	out->full_mAh = v.full_mAh;
+	out->cycles = v.cycles;
+	out->production_date = rig_jbd_date_pack((unsigned)b->set.mfg_year, (unsigned)b->set.mfg_month,
+	                                         (unsigned)b->set.mfg_day);
+	out->bal_low = (uint16_t)(v.bal_mask & 0xFFFFu);
+	out->bal_high = (uint16_t)(v.bal_mask >> 16);
+	out->prot_raw = (uint16_t)v.prot_bits;  /* enum pack_prot is the 0x03 word's bit order */
+	out->sw_version = b->sw_version;
+	out->soc_pct = v.soc_pct;
+	out->fet = jbd_fet_byte(v.fet);
+	out->cell_count = v.cell_count;
+	out->ntc_count = v.probe_count;
+	memcpy(out->temp_dK, v.probe_dK, sizeof out->temp_dK);
+	out->has_ext = 0;
+	out->ext_full_mAh = v.full_mAh;
+	out->ext_remain_mAh = v.remain_mAh;
+	out->balance_current_mA = v.balance_current_mA;
+}
+
+void jbd_personality_cells(const struct bms *b, struct jbd_cells *out)
+{
+	struct bms_view v;
+	bms_view(b, &v);
+	memset(out, 0, sizeof *out);
+	out->count = v.cell_count;
+	memcpy(out->cell_mV, v.cell_mV, sizeof out->cell_mV);
+}
+
 static int is_settings(uint8_t reg)
 {
 	return rig_jbd_reg_is_eeprom(reg) || rig_jbd_reg_is_string(reg) || rig_jbd_reg_is_calibration(reg);
@@ -59,27 +143,28 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 	switch (reg) {
 	case JBD_REG_BASIC: {
 		struct jbd_basic basic;
-		bms_jbd_basic(b, &basic);
+		jbd_personality_basic(b, &basic);
 		basic.has_ext = p->q.basic_extension;
 		error_if_failed(reply, rig_jbd_basic_encode(reply, &basic), reg);
 		return;
 	}
 	case JBD_REG_CELLS: {
 		struct jbd_cells cells;
-		bms_jbd_cells(b, &cells);
+		jbd_personality_cells(b, &cells);
 		error_if_failed(reply, rig_jbd_cells_encode(reply, &cells), reg);
 		return;
 	}
 	case JBD_REG_VERSION: {
 		/* 0x05 is the 0xA1 model string without its prefix (docs/protocols/jbd.md §6). */
 		struct jbd_text t;
-		(void)bms_string_get(b, BMS_TEXT_MODEL, &t);
+		text_of(b, BMS_TEXT_MODEL, &t);
 		error_if_failed(reply, rig_jbd_version_encode(reply, &t), reg);
 		return;
 	}
 	case JBD_REG_EVENTS: {
 		struct jbd_events e;
-		bms_events_get(b, &e);
+		e.count = BMS_EVENT_COUNT;
+		memcpy(e.value, b->events, sizeof e.value);
 		error_if_failed(reply, rig_jbd_events_encode(reply, &e), reg);
 		return;
 	}
@@ -88,7 +173,7 @@ static void handle_read(struct jbd_personality *p, uint8_t reg, struct jbd_frame
 	}
 	if (rig_jbd_reg_is_string(reg)) {
 		struct jbd_text t;
-		(void)bms_string_get(b, (unsigned)(reg - JBD_REG_MFG_NAME), &t);
+		text_of(b, (unsigned)(reg - JBD_REG_MFG_NAME), &t);
 		error_if_failed(reply, rig_jbd_string_encode(reply, reg, &t), reg);
 	} else if (jbd_reg_get(b, reg, &v) == RIG_OK) {
 		rig_jbd_register_encode(reply, reg, v);
@@ -140,9 +225,11 @@ static uint8_t handle_write(struct jbd_personality *p, const struct jbd_frame *r
 			return JBD_STATUS_UNSUPPORTED;
 		factory_exit(p, v);
 		return JBD_STATUS_OK;
-	case JBD_REG_MOSFET:
-		return bms_set_mosfet_mask(b, (uint8_t)(v > 0xFFu ? 0xFFu : v)) == RIG_OK
+	case JBD_REG_MOSFET: {
+		int inhibit = inhibit_of_jbd(v);
+		return inhibit >= 0 && bms_set_inhibit(b, (uint8_t)inhibit) == RIG_OK
 		       ? JBD_STATUS_OK : JBD_STATUS_UNSUPPORTED;
+	}
 	case JBD_REG_REMAIN_CAP:
 		bms_set_remain_mAh(b, 10u * v);
 		return JBD_STATUS_OK;

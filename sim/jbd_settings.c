@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,10 +221,176 @@ int jbd_reg_of_key(const char *key, char kind)
 	unsigned last = kind == 'e' ? JBD_REG_EEPROM_LAST : kind == 'c' ? JBD_REG_CAL_LAST : JBD_REG_BARCODE;
 	char *end;
 
-	if (key == NULL || key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || key[2] == '\0')
+	if (key == NULL || key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || key[2] == '\0' ||
+	    strlen(key) > 4 || strspn(key + 2, "0123456789abcdefABCDEF") != strlen(key + 2))
 		return -1;
 	unsigned long r = strtoul(key + 2, &end, 16);
-	if (*end != '\0' || strlen(key) > 4 || r < first || r > last)
+	if (*end != '\0' || r < first || r > last)
 		return -1;
 	return kind == 's' ? (int)(r - first) : (int)r;
+}
+
+/* ---- older files' keys ------------------------------------------------------------------ */
+
+/* The names older JBD scenarios give EEPROM registers, in everyday units. */
+enum legacy_unit { U_MV, U_10MV, U_10MA, U_C };
+static const struct legacy_name {
+	const char *name;
+	uint8_t reg;
+	uint8_t unit;
+} legacy_names[] = {
+	{ "chg_ot_c", 0x18, U_C }, { "chg_ot_release_c", 0x19, U_C },
+	{ "chg_ut_c", 0x1A, U_C }, { "chg_ut_release_c", 0x1B, U_C },
+	{ "dsg_ot_c", 0x1C, U_C }, { "dsg_ot_release_c", 0x1D, U_C },
+	{ "dsg_ut_c", 0x1E, U_C }, { "dsg_ut_release_c", 0x1F, U_C },
+	{ "pack_ov_mv", 0x20, U_10MV }, { "pack_ov_release_mv", 0x21, U_10MV },
+	{ "pack_uv_mv", 0x22, U_10MV }, { "pack_uv_release_mv", 0x23, U_10MV },
+	{ "cell_ov_mv", 0x24, U_MV }, { "cell_ov_release_mv", 0x25, U_MV },
+	{ "cell_uv_mv", 0x26, U_MV }, { "cell_uv_release_mv", 0x27, U_MV },
+	{ "chg_oc_ma", 0x28, U_10MA }, { "dsg_oc_ma", 0x29, U_10MA },
+	{ "balance_start_mv", 0x2A, U_MV }, { "balance_window_mv", 0x2B, U_MV },
+};
+
+/* Each unit: the range in the file's unit, and how many of them one register count is. */
+static const struct legacy_unit_info {
+	double min, max, per_count;
+	const char *words;
+} legacy_units[] = {
+	[U_MV] = { 0, 65535, 1, "an integer number of mV" },
+	[U_10MV] = { 0, 655350, 10, "a multiple of 10 mV" },
+	[U_10MA] = { -327680, 327670, 10, "a multiple of 10 mA" },
+	[U_C] = { -40, 120, 0, "a temperature in degC" },
+};
+
+static enum jbd_legacy_fail legacy_fail(enum jbd_legacy_fail f, char *why, size_t whycap,
+                                        const char *fmt, ...)
+{
+	va_list ap;
+	if (whycap > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whycap, fmt, ap);
+		va_end(ap);
+	}
+	return f;
+}
+
+/* The setting a register holds whole, if one does. */
+static void legacy_setting_of(struct jbd_legacy *out)
+{
+	out->setting = -1;
+	out->setting_value = 0;
+	for (size_t k = 0; k < N_OF(fields); k++)
+		if (fields[k].reg == out->reg && fields[k].mask == 0xFFFFu) {
+			out->setting = fields[k].id;
+			out->setting_value = (int32_t)decode(&fields[k], out->raw);
+		}
+}
+
+/* A scenario's key: the register and the raw value it asks for. */
+static enum jbd_legacy_fail legacy_scenario(const char *key, int is_number, double d,
+                                            struct jbd_legacy *out, char *why, size_t whycap)
+{
+	const struct legacy_name *sn = NULL;
+	int reg = jbd_reg_of_key(key, 'e'), sign;
+	double raw;
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_OF(legacy_names) && reg < 0; i++)
+		if (!strcmp(legacy_names[i].name, key)) {
+			sn = &legacy_names[i];
+			reg = sn->reg;
+		}
+	if (reg < 0) {
+		if (whycap > 0)
+			n = (size_t)snprintf(why, whycap, "expected a register \"0x%02X\"..\"0x%02X\" or one of: ",
+			                     JBD_REG_EEPROM_FIRST, JBD_REG_EEPROM_LAST);
+		for (size_t i = 0; i < N_OF(legacy_names) && n < whycap; i++)
+			n += (size_t)snprintf(why + n, whycap - n, "%s%s", i ? ", " : "", legacy_names[i].name);
+		return JBD_LEGACY_BAD_KEY;
+	}
+	sign = jbd_reg_is_signed((uint8_t)reg);
+	if (!sn) {
+		if (!is_number || d != floor(d) || d < (sign ? -32768 : 0) || d > 65535)
+			return legacy_fail(JBD_LEGACY_BAD_VALUE, why, whycap,
+			                   "expected the raw register value, an integer %s..65535",
+			                   sign ? "-32768" : "0");
+		raw = d;
+	} else {
+		const struct legacy_unit_info *u = &legacy_units[sn->unit];
+
+		if (!is_number || !(d >= u->min && d <= u->max) ||
+		    (u->per_count != 0 && fmod(d, u->per_count) != 0))
+			return legacy_fail(JBD_LEGACY_BAD_VALUE, why, whycap, "expected %s %.10g..%.10g",
+			                   u->words, u->min, u->max);
+		raw = u->per_count != 0 ? d / u->per_count : (double)lround(PACK_DK_ZERO_C + 10.0 * d);
+		if (raw < (sign ? -32768 : 0) || raw > (sign ? 32767 : 65535))
+			return legacy_fail(JBD_LEGACY_BAD_VALUE, why, whycap,
+			                   "expected a value register 0x%02X holds", (unsigned)reg);
+	}
+	out->reg = (uint8_t)reg;
+	out->raw = (uint16_t)(int32_t)raw;
+	return JBD_LEGACY_OK;
+}
+
+/* A state file's key: the register, the raw value, and what its messages call it. */
+static enum jbd_legacy_fail legacy_state(enum jbd_legacy_kind kind, const char *key, int is_number,
+                                         double d, struct jbd_legacy *out, char *what,
+                                         size_t whatcap, char *why, size_t whycap)
+{
+	int cal = kind == JBD_LEGACY_CALIBRATION;
+	int reg = jbd_reg_of_key(key, cal ? 'c' : 'e');
+	if (reg < 0)
+		return legacy_fail(JBD_LEGACY_BAD_KEY, why, whycap, "%s: unknown register \"%s\" (0x%02x..0x%02x)",
+		                   cal ? "calibration" : "registers", key,
+		                   cal ? JBD_REG_CAL_FIRST : JBD_REG_EEPROM_FIRST,
+		                   cal ? JBD_REG_CAL_LAST : JBD_REG_EEPROM_LAST);
+	snprintf(what, whatcap, "%s 0x%02x", cal ? "calibration" : "register", (unsigned)reg);
+	int sig = !cal && jbd_reg_is_signed((uint8_t)reg);
+	long lo = sig ? -32768 : 0, hi = sig ? 32767 : 65535;
+	if (!is_number || d != floor(d))
+		return legacy_fail(JBD_LEGACY_REFUSED, why, whycap, "%s: expected an integer", what);
+	if (d < (double)lo || d > (double)hi)
+		return legacy_fail(JBD_LEGACY_REFUSED, why, whycap, "%s: expected %ld..%ld, got %.0f",
+		                   what, lo, hi, d);
+	out->reg = (uint8_t)reg;
+	out->raw = (uint16_t)((long)d & 0xFFFF);
+	return JBD_LEGACY_OK;
+}
+
+enum jbd_legacy_fail jbd_legacy_setting(struct bms *b, enum jbd_legacy_kind kind, const char *key,
+                                        int is_number, double value, struct jbd_legacy *out,
+                                        char *why, size_t whycap)
+{
+	char what[32], reason[64];
+	enum jbd_legacy_fail f;
+
+	memset(out, 0, sizeof *out);
+	out->setting = -1;
+	if (kind == JBD_LEGACY_STRING) {
+		int which = jbd_reg_of_key(key, 's');
+		if (which < 0)
+			return legacy_fail(JBD_LEGACY_BAD_KEY, why, whycap, "no such string register");
+		out->reg = (uint8_t)which;
+		return JBD_LEGACY_OK;
+	}
+	if (kind == JBD_LEGACY_SCENARIO) {
+		f = legacy_scenario(key, is_number, value, out, why, whycap);
+		snprintf(what, sizeof what, "register 0x%02X", (unsigned)out->reg);
+	} else {
+		f = legacy_state(kind, key, is_number, value, out, what, sizeof what, why, whycap);
+	}
+	if (f != JBD_LEGACY_OK)
+		return f;
+	/* Scenarios and state files checked each register as JBD would, and still do. */
+	if (jbd_reg_check(out->reg, out->raw, reason, sizeof reason) != RIG_OK)
+		return legacy_fail(JBD_LEGACY_REFUSED, why, whycap, "%s: %s", what, reason);
+	legacy_setting_of(out);
+	if (b != NULL)
+		(void)jbd_legacy_apply(b, out);
+	return JBD_LEGACY_OK;
+}
+
+rig_rc jbd_legacy_apply(struct bms *b, const struct jbd_legacy *l)
+{
+	return jbd_reg_set(b, l->reg, l->raw);
 }

@@ -87,9 +87,9 @@ static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 	const struct bms_setting_map *m = bms_setting_map_find(setting_map, N_OF(setting_map), k);
 
 	if (k == JK_SET_CHG_SWITCH)
-		return !(p->bms->mosfet_mask & JBD_MOSFET_CHG_OFF);
+		return (uint32_t)bms_fet_allowed(p->bms, BMS_INHIBIT_CHG);
 	if (k == JK_SET_DSG_SWITCH)
-		return !(p->bms->mosfet_mask & JBD_MOSFET_DSG_OFF);
+		return (uint32_t)bms_fet_allowed(p->bms, BMS_INHIBIT_DSG);
 	if (m)
 		return to_jk(m->conv, bms_setting_get(p->bms, m->setting));
 	return p->store[k];
@@ -105,10 +105,7 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 	if (k < 0 || rig_jk_ble_setting_from_wire(layout, (unsigned)k, rig_jk_ble_cmd_value(cmd), &v) != RIG_OK)
 		return;
 	if (k == JK_SET_CHG_SWITCH || k == JK_SET_DSG_SWITCH) {
-		uint8_t bit = k == JK_SET_CHG_SWITCH ? JBD_MOSFET_CHG_OFF : JBD_MOSFET_DSG_OFF;
-		uint8_t mask = (uint8_t)(v ? p->bms->mosfet_mask & ~bit : p->bms->mosfet_mask | bit);
-
-		(void)bms_set_mosfet_mask(p->bms, mask);
+		(void)bms_allow_fet(p->bms, k == JK_SET_CHG_SWITCH ? BMS_INHIBIT_CHG : BMS_INHIBIT_DSG, v != 0);
 		return;
 	}
 	m = bms_setting_map_find(setting_map, N_OF(setting_map), (unsigned)k);
@@ -141,16 +138,15 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
 	const struct bms *b = p->bms;
 	unsigned slots = rig_jk_ble_slots(layout), temps = layout == JK_BLE_JK02_32S ? 5u : 2u, i, n;
-	struct { struct jbd_basic basic; struct jbd_cells cells; } s;   /* the BMS's own view */
+	struct bms_view v;
 	struct jk_ble_cells c;
 	uint32_t sum = 0;
 
-	bms_jbd_basic(b, &s.basic);
-	bms_jbd_cells(b, &s.cells);
+	bms_view(b, &v);
 	memset(&c, 0, sizeof c);
-	n = s.cells.count < slots ? s.cells.count : slots;
+	n = v.cell_count < slots ? v.cell_count : slots;
 	for (i = 0; i < n; i++) {
-		c.cell_mV[i] = s.cells.cell_mV[i];
+		c.cell_mV[i] = v.cell_mV[i];
 		c.cell_mask |= 1u << i;
 		sum += c.cell_mV[i];
 		if (c.cell_mV[i] > c.cell_mV[c.max_cell_idx])
@@ -165,26 +161,26 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 	c.power_mW = (uint32_t)((uint64_t)c.pack_mV * (uint32_t)labs(c.current_mA) / 1000u);
 	c.temp_present = 1;                                   /* bit 0: the MOSFET sensor */
 	for (i = 0; i < JK_BLE_TEMPS_MAX; i++) {
-		int here = i < temps && i < s.basic.ntc_count;
+		int here = i < temps && i < v.probe_count;
 
-		c.temp_dK[i] = here ? s.basic.temp_dK[i] : JK_BLE_TEMP_ABSENT_DK;
+		c.temp_dK[i] = here ? v.probe_dK[i] : JK_BLE_TEMP_ABSENT_DK;
 		c.temp_present |= (uint8_t)(here << (i + 1));
 	}
-	c.mos_temp_dK = s.basic.ntc_count ? s.basic.temp_dK[0] : JK_BLE_DK_ZERO_C + 250;
+	c.mos_temp_dK = v.probe_count ? v.probe_dK[0] : JK_BLE_DK_ZERO_C + 250;
 	c.errors = rig_jk_ble_errors_from_prot(b->prot_bits, layout);
-	if (s.basic.bal_low || s.basic.bal_high) {
+	if (v.bal_mask) {
 		c.balance_action = 2;                         /* bleeding = discharging balancer */
 		c.balance_current_mA = -(int32_t)b->sensor.balance_current_mA;
 	}
-	c.soc_pct = s.basic.soc_pct;
+	c.soc_pct = v.soc_pct;
 	c.soh_pct = 100;
-	c.remain_mAh = s.basic.remain_mAh;
-	c.full_mAh = s.basic.full_mAh;
-	c.cycles = s.basic.cycles;
-	c.cycle_capacity_mAh = s.basic.cycles * s.basic.full_mAh;
+	c.remain_mAh = v.remain_mAh;
+	c.full_mAh = v.full_mAh;
+	c.cycles = v.cycles;
+	c.cycle_capacity_mAh = v.cycles * v.full_mAh;
 	c.runtime_s = uptime_s(p, now_ms);
-	c.fet_chg = (s.basic.fet & JBD_FET_CHG_ON) != 0;
-	c.fet_dsg = (s.basic.fet & JBD_FET_DSG_ON) != 0;
+	c.fet_chg = (v.fet & BMS_FET_CHG) != 0;
+	c.fet_dsg = (v.fet & BMS_FET_DSG) != 0;
 
 	rig_jk_ble_record_begin(rec, JK_BLE_REC_CELLS, p->counter);
 	mark_32s(p, rec);

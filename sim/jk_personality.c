@@ -123,6 +123,8 @@ static int32_t temp_clamp_dK(int32_t dK)
 	return dK < lo ? lo : (dK > hi ? hi : dK);
 }
 
+#define PACK_MAX_mV 655350u          /* 0x83: 16 bits of 10 mV; the board saturates */
+
 static int32_t current_clamp_mA(int32_t mA, uint8_t mode)
 {
 	int32_t lo = mode ? -JK_CURRENT_SM_MAX_mA : JK_CURRENT_OFS_MIN_mA;
@@ -134,40 +136,38 @@ static int32_t current_clamp_mA(int32_t mA, uint8_t mode)
 void jk_personality_data(const struct jk_personality *p, struct jk_data *d)
 {
 	const struct bms *b = p->bms;
-	struct jbd_basic basic;
-	struct jbd_cells cells;
+	struct bms_view v;
 
 	*d = p->own;
 	rig_jk_data_add_all(d);
-	bms_jbd_basic(b, &basic);
-	bms_jbd_cells(b, &cells);
+	bms_view(b, &v);
 
-	d->cell_count = cells.count;
-	memcpy(d->cell_mV, cells.cell_mV, sizeof d->cell_mV);
+	d->cell_count = v.cell_count;
+	memcpy(d->cell_mV, v.cell_mV, sizeof d->cell_mV);
 	d->mos_temp_dK = temp_clamp_dK(b->meas.probe_dK[0]);
-	d->box_temp_dK = temp_clamp_dK(basic.ntc_count > 0 ? basic.temp_dK[0] : BMS_ABSENT_NTC_DK);
-	d->bat_temp_dK = temp_clamp_dK(basic.ntc_count > 1 ? basic.temp_dK[1] : BMS_ABSENT_NTC_DK);
-	d->pack_mV = basic.pack_mV;
+	d->box_temp_dK = temp_clamp_dK(v.probe_count > 0 ? v.probe_dK[0] : BMS_ABSENT_NTC_DK);
+	d->bat_temp_dK = temp_clamp_dK(v.probe_count > 1 ? v.probe_dK[1] : BMS_ABSENT_NTC_DK);
+	d->pack_mV = v.pack_mV > PACK_MAX_mV ? PACK_MAX_mV : v.pack_mV;
 	d->protocol_version = p->q.current_mode;
 	d->current_mA = current_clamp_mA(b->meas.current_mA, p->q.current_mode);
 	d->current_zero_chg = 0;
-	d->soc_pct = basic.soc_pct;
-	d->ntc_count = basic.ntc_count;
-	d->cycles = basic.cycles;
-	d->cycle_total_Ah = (uint32_t)lround(basic.cycles * (double)b->set.cycle_capacity_mAh / 1000.0);
-	d->cell_strings = cells.count;
+	d->soc_pct = v.soc_pct;
+	d->ntc_count = v.probe_count;
+	d->cycles = v.cycles;
+	d->cycle_total_Ah = (uint32_t)lround(v.cycles * (double)b->set.cycle_capacity_mAh / 1000.0);
+	d->cell_strings = v.cell_count;
 	d->alarm_raw = rig_jk_alarm_from_prot(b->prot_bits);
-	if (basic.soc_pct < p->own.low_soc_alarm_pct)
+	if (v.soc_pct < p->own.low_soc_alarm_pct)
 		d->alarm_raw |= 1u << JK_ALARM_LOW_CAPACITY;
-	d->status_raw = (uint16_t)(((b->fet & JBD_FET_CHG_ON) ? JK_STATUS_CHG_ON : 0u) |
-	                           ((b->fet & JBD_FET_DSG_ON) ? JK_STATUS_DSG_ON : 0u));
+	d->status_raw = (uint16_t)(((v.fet & BMS_FET_CHG) ? JK_STATUS_CHG_ON : 0u) |
+	                           ((v.fet & BMS_FET_DSG) ? JK_STATUS_DSG_ON : 0u));
 	if (b->set.balance_enable)
 		d->status_raw |= JK_STATUS_BAL_ON;
 	for (size_t i = 0; i < N_OF(setting_maps); i++)
 		(void)rig_jk_data_set(d, (uint8_t)setting_maps[i].own,
 		                  to_jk(setting_maps[i].conv, bms_setting_get(b, setting_maps[i].setting)));
-	d->chg_switch = !(b->mosfet_mask & JBD_MOSFET_CHG_OFF);
-	d->dsg_switch = !(b->mosfet_mask & JBD_MOSFET_DSG_OFF);
+	d->chg_switch = (uint8_t)bms_fet_allowed(b, BMS_INHIBIT_CHG);
+	d->dsg_switch = (uint8_t)bms_fet_allowed(b, BMS_INHIBIT_DSG);
 	d->runtime_min = (uint32_t)(b->time_s / 60.0);
 }
 
@@ -184,12 +184,12 @@ static rig_rc apply_write(struct jk_personality *p, uint8_t id, const struct jk_
 	switch (id) {
 	case JK_ID_CHG_SWITCH:
 	case JK_ID_DSG_SWITCH: {
-		uint8_t bit = id == JK_ID_CHG_SWITCH ? JBD_MOSFET_CHG_OFF : JBD_MOSFET_DSG_OFF;
+		uint8_t bit = id == JK_ID_CHG_SWITCH ? BMS_INHIBIT_CHG : BMS_INHIBIT_DSG;
 		uint8_t on = id == JK_ID_CHG_SWITCH ? w->chg_switch : w->dsg_switch;
 
 		if (on > 1)
 			return RIG_ERR_ARG;
-		rc = bms_set_mosfet_mask(b, (uint8_t)(on ? b->mosfet_mask & ~bit : b->mosfet_mask | bit));
+		rc = bms_allow_fet(b, bit, on);
 		if (rc == RIG_OK)
 			personality_persist(&p->saver, p->bms);
 		return rc;

@@ -756,50 +756,6 @@ static rig_rc bms_quirks(struct scen_reader *c, const cJSON *v, void *base)
 	return RIG_OK;
 }
 
-/* The old keys, JBD scenarios only: JBD EEPROM registers by a name in everyday units
- * (jbd_settings.c maps the registers onto the BMS's settings). */
-enum set_unit { U_MV, U_10MV, U_10MA, U_C };
-static const struct setting_name {
-	const char *name;
-	uint8_t reg;
-	uint8_t unit;
-} setting_names[] = {
-	{ "chg_ot_c", 0x18, U_C }, { "chg_ot_release_c", 0x19, U_C },
-	{ "chg_ut_c", 0x1A, U_C }, { "chg_ut_release_c", 0x1B, U_C },
-	{ "dsg_ot_c", 0x1C, U_C }, { "dsg_ot_release_c", 0x1D, U_C },
-	{ "dsg_ut_c", 0x1E, U_C }, { "dsg_ut_release_c", 0x1F, U_C },
-	{ "pack_ov_mv", 0x20, U_10MV }, { "pack_ov_release_mv", 0x21, U_10MV },
-	{ "pack_uv_mv", 0x22, U_10MV }, { "pack_uv_release_mv", 0x23, U_10MV },
-	{ "cell_ov_mv", 0x24, U_MV }, { "cell_ov_release_mv", 0x25, U_MV },
-	{ "cell_uv_mv", 0x26, U_MV }, { "cell_uv_release_mv", 0x27, U_MV },
-	{ "chg_oc_ma", 0x28, U_10MA }, { "dsg_oc_ma", 0x29, U_10MA },
-	{ "balance_start_mv", 0x2A, U_MV }, { "balance_window_mv", 0x2B, U_MV },
-};
-
-/* Each unit: the range in the file's unit, and how many of them one register count is. */
-static const struct unit_info {
-	double min, max, per_count;
-	const char *words;
-} unit_info[] = {
-	[U_MV] = { 0, 65535, 1, "an integer number of mV" },
-	[U_10MV] = { 0, 655350, 10, "a multiple of 10 mV" },
-	[U_10MA] = { -327680, 327670, 10, "a multiple of 10 mA" },
-	[U_C] = { -40, 120, 0, "a temperature in degC" },
-};
-
-/* "0x24" (1-2 hex digits) in the EEPROM, else -1. */
-static int reg_number(const char *key)
-{
-	char *end;
-	long r;
-
-	if (key[0] != '0' || (key[1] != 'x' && key[1] != 'X') || !key[2] || strlen(key) > 4 ||
-	    strspn(key + 2, "0123456789abcdefABCDEF") != strlen(key + 2))
-		return -1;
-	r = strtol(key + 2, &end, 16);
-	return r >= JBD_REG_EEPROM_FIRST && r <= JBD_REG_EEPROM_LAST ? (int)r : -1;
-}
-
 static rig_rc add_setting(struct scen_reader *c, struct scen_setting set)
 {
 	struct scenario *s = c->s;
@@ -831,65 +787,45 @@ static rig_rc neutral_setting(struct scen_reader *c, const cJSON *it, int id)
 	return add_setting(c, (struct scen_setting){ 0, (int32_t)d, (uint8_t)id });
 }
 
+/* A setting by its bms.h name or, JBD scenarios only, by an older JBD key (jbd_settings.c
+ * knows those). */
 static rig_rc one_setting(struct scen_reader *c, const cJSON *it)
 {
 	struct scenario *s = c->s;
-	const struct setting_name *sn = NULL;
-	char why[160], g[GOT_MAX + 24], names[1536];
-	int reg = reg_number(it->string), sign = 0, id = bms_setting_find(it->string);
-	int jbd = !strcmp(s->bms.kind->personality, "jbd");
-	double d = it->valuedouble, raw;
+	struct jbd_legacy l;
+	enum jbd_legacy_fail f;
+	char why[1024], g[GOT_MAX + 24], names[1536];
+	int id = bms_setting_find(it->string);
 	unsigned i;
 	size_t n = 0;
 
 	if (id >= 0)
 		return neutral_setting(c, it, id);
-	for (i = 0; i < N_OF(setting_names) && reg < 0; i++)
-		if (!strcmp(setting_names[i].name, it->string)) {
-			sn = &setting_names[i];
-			reg = sn->reg;
-		}
-	if (reg < 0 || !jbd) {
-		for (i = 0; jbd && i < N_OF(setting_names) && n < sizeof names; i++)
-			n += (size_t)snprintf(names + n, sizeof names - n, ", %s", setting_names[i].name);
-		for (i = 0; i < BMS_SET_COUNT && n < sizeof names; i++)
-			n += (size_t)snprintf(names + n, sizeof names - n, ", %s", bms_setting_info(i)->name);
-		if (!jbd)
-			return fail(c, 1, "unknown setting (registers and the old names are for a JBD "
-			            "bms.protocol only; expected one of: %s)", names + 2);
-		return fail(c, 1, "unknown setting (expected a register \"0x10\"..\"0x47\" or one of: %s)", names + 2);
-	}
-	sign = jbd_reg_is_signed((uint8_t)reg);
-	if (!sn) {
-		if (!cJSON_IsNumber(it) || d != floor(d) || d < (sign ? -32768 : 0) || d > 65535)
-			return fail(c, 0, "expected the raw register value, an integer %s..65535, got %s",
-			            sign ? "-32768" : "0", got(c, it, !cJSON_IsNumber(it), g, sizeof g));
-		raw = d;
-	} else {
-		const struct unit_info *u = &unit_info[sn->unit];
-
-		if (!cJSON_IsNumber(it) || !(d >= u->min && d <= u->max) ||
-		    (u->per_count != 0 && fmod(d, u->per_count) != 0))
-			return fail(c, 0, "expected %s %.10g..%.10g, got %s", u->words, u->min, u->max,
-			            got(c, it, !cJSON_IsNumber(it), g, sizeof g));
-		raw = u->per_count != 0 ? d / u->per_count : (double)lround(PACK_DK_ZERO_C + 10.0 * d);
-		if (raw < (sign ? -32768 : 0) || raw > (sign ? 32767 : 65535))
-			return fail(c, 0, "expected a value register 0x%02X holds, got %s", (unsigned)reg, got(c, it, 0, g, sizeof g));
-	}
+	for (i = 0; i < BMS_SET_COUNT && n < sizeof names; i++)
+		n += (size_t)snprintf(names + n, sizeof names - n, ", %s", bms_setting_info(i)->name);
+	if (strcmp(s->bms.kind->personality, "jbd"))
+		return fail(c, 1, "unknown setting (registers and the old names are for a JBD "
+		            "bms.protocol only; expected one of: %s)", names + 2);
+	f = jbd_legacy_setting(NULL, JBD_LEGACY_SCENARIO, it->string, cJSON_IsNumber(it),
+	                       it->valuedouble, &l, why, sizeof why);
+	if (f == JBD_LEGACY_BAD_KEY)
+		return fail(c, 1, "unknown setting (%s%s)", why, names);
+	if (f == JBD_LEGACY_BAD_VALUE)
+		return fail(c, 0, "%s, got %s", why, got(c, it, !cJSON_IsNumber(it), g, sizeof g));
 	for (i = 0; i < s->n_settings; i++)
-		if (s->setting[i].reg == reg)
-			return fail(c, 1, "expected each register once, got 0x%02X twice", (unsigned)reg);
-	if (jbd_reg_check((uint8_t)reg, (uint16_t)(int32_t)raw, why, sizeof why) != RIG_OK)
-		return fail(c, 0, "register 0x%02X: %s", (unsigned)reg, why);
+		if (s->setting[i].reg == l.reg)
+			return fail(c, 1, "expected each register once, got 0x%02X twice", (unsigned)l.reg);
+	if (f != JBD_LEGACY_OK)
+		return fail(c, 0, "%s", why);
 	/* A cell count that differs from the pack reads 0 mV on the missing lines and trips. */
-	if (reg == JBD_REG_CELL_COUNT && raw != s->bms.unit.model.cells)
+	if (l.setting == BMS_SET_CELL_COUNT && l.setting_value != (int32_t)s->bms.unit.model.cells)
 		return fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
-	return add_setting(c, (struct scen_setting){ (uint8_t)reg, (uint16_t)(int32_t)raw, 0 });
+	return add_setting(c, (struct scen_setting){ l.reg, l.raw, 0 });
 }
 
 rig_rc scen_setting_apply(const struct scen_setting *set, struct bms *b)
 {
-	return set->reg ? jbd_reg_set(b, set->reg, (uint16_t)set->value)
+	return set->reg ? jbd_legacy_apply(b, &(struct jbd_legacy){ .reg = set->reg, .raw = (uint16_t)set->value })
 	                : bms_setting_set(b, set->id, set->value);
 }
 

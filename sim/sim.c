@@ -391,9 +391,8 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 			rc = bms_state_load(&u->bms, c->state_path, err, errcap);
 			cells = (unsigned)u->bms.set.cell_count;
 			if (rc == RIG_OK && cells != c->model.cells) {
-				/* Served anyway it would read 0 mV on the missing sense lines and trip. The
-				 * words are the ones users know from JBD's register, the setting's origin. */
-				snprintf(err, errcap, "%s: register 0x2f: expected %u cells to match the pack, got %u",
+				/* Served anyway it would read 0 mV on the missing sense lines and trip. */
+				snprintf(err, errcap, "%s: cell_count: expected %u cells to match the pack, got %u",
 				         c->state_path, c->model.cells, cells);
 				rc = RIG_ERR_ARG;
 			}

@@ -170,15 +170,15 @@ static void start_fets(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	(void)bms_set_mosfet_mask(bms_of(tl), (uint8_t)((e->chg ? 0u : JBD_MOSFET_CHG_OFF) |
-	                                                (e->dsg ? 0u : JBD_MOSFET_DSG_OFF)));
+	(void)bms_set_inhibit(bms_of(tl), (uint8_t)((e->chg ? 0u : BMS_INHIBIT_CHG) |
+	                                                (e->dsg ? 0u : BMS_INHIBIT_DSG)));
 }
 
 static void end_fets(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)i;
 	(void)now_ms;
-	(void)bms_set_mosfet_mask(bms_of(tl), 0);
+	(void)bms_set_inhibit(bms_of(tl), 0);
 }
 
 static void start_quirk(struct timeline *tl, int i, uint32_t now_ms)

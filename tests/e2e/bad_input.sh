@@ -31,5 +31,5 @@ expect_usage_error "bmssim, unreadable state file" "dir.json" \
 	"$BIN/bmssim" serve --state "$TMP/dir.json" --link "$TMP/never" --duration-s 1
 [ ! -e "$TMP/never" ] && pass "no link is published when the state file is bad" || fail "a link was left behind"
 printf '{"bmsrig_bms_state": 1, "registers": {"0x2f": 8}}' >"$TMP/eight.json"
-expect_usage_error "bmssim, state file for another pack" "eight.json: register 0x2f: expected 4 cells" \
+expect_usage_error "bmssim, state file for another pack" "eight.json: cell_count: expected 4 cells" \
 	"$BIN/bmssim" serve --cells 4 --state "$TMP/eight.json" --link "$TMP/never" --duration-s 1

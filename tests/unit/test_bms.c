@@ -85,7 +85,7 @@ static void defaults_follow_the_pack(void **state)
 	assert_int_equal(reg(&r.b, 0x3D), 0x0202);
 	/* A rested pack at 50 % reads 50 % on the BMS's own voltage points. */
 	assert_int_equal(bms_soc_pct(&r.b), 50);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(r.b.prot_bits, 0);
 
 	rig_make(&r, MODEL_CHEM_NMC, 8, 50.0, 3);
@@ -99,7 +99,7 @@ static void defaults_follow_the_pack(void **state)
 	assert_int_equal(reg(&r.b, 0x20), 3400);                    /* 8 x 4250 mV */
 	assert_int_equal(bms_soc_pct(&r.b), 50);
 
-	struct jbd_text t;
+	struct bms_string t;
 	assert_int_equal(bms_string_get(&r.b, BMS_TEXT_MODEL, &t), RIG_OK);
 	assert_string_equal(t.text, "bmsrig-JBD-SP04S034");
 }
@@ -115,11 +115,11 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	assert_int_equal(r.b.meas.cell_mV[2], 3700);
 	run(&r, 19, 0.1, 0.0);                        /* t0 + 1.9 s */
 	assert_false(r.b.prot_bits & PACK_PROT_CELL_OV);
-	assert_true(r.b.fet & JBD_FET_CHG_ON);
+	assert_true(r.b.fet & BMS_FET_CHG);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 0);
 	run(&r, 1, 0.1, 0.0);                         /* t0 + 2.0 s */
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV);
-	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
+	assert_int_equal(r.b.fet, BMS_FET_DSG);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);
 
 	/* Tripped: charge current is blocked, discharge still flows. */
@@ -140,7 +140,7 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	set_cell_V(&r, 2, 3.549);
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, 0);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);
 	run(&r, 1, 0.1, 20.0);
 	assert_true(r.m.pack_I_A == 20.0);
@@ -172,7 +172,7 @@ static void discharge_oc_releases_after_its_time(void **state)
 	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.5, -30.0);                       /* 2.0 s: trip */
 	assert_int_equal(r.b.prot_bits, PACK_PROT_DSG_OC);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON);
+	assert_int_equal(r.b.fet, BMS_FET_CHG);
 	assert_int_equal(r.b.events[BMS_EV_DSG_OC], 1);
 	run(&r, 9, 0.5, -30.0);                       /* 4.5 s after the trip: no current */
 	assert_true(r.m.pack_I_A == 0.0);
@@ -196,7 +196,7 @@ static void short_circuit_from_0x38_and_shunt(void **state)
 	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, -155.0);                      /* at the threshold; no delay at this scale */
 	assert_true(r.b.prot_bits & PACK_PROT_SHORT);
-	assert_false(r.b.fet & JBD_FET_DSG_ON);
+	assert_false(r.b.fet & BMS_FET_DSG);
 	assert_int_equal(r.b.events[BMS_EV_SHORT], 1);
 	/* Released 0x39 lo = 100 s later. */
 	run(&r, 999, 0.1, 0.0);
@@ -217,9 +217,9 @@ static void mosfet_mask_gates_current(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
+	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_CHG), RIG_OK);
 	/* Effective at once, before any step: FET 0x02, protection 0x1000 (docs/protocols/jbd.md §11 F9). */
-	assert_int_equal(r.b.fet, JBD_FET_DSG_ON);
+	assert_int_equal(r.b.fet, BMS_FET_DSG);
 	assert_int_equal(r.b.prot_bits, 0x1000);
 	run(&r, 1, 1.0, 10.0);
 	assert_true(r.m.pack_I_A == 0.0);
@@ -228,18 +228,18 @@ static void mosfet_mask_gates_current(void **state)
 	assert_true(r.m.pack_I_A == -10.0);
 	assert_int_equal(r.b.prot_bits, 0x1000);
 
-	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF), RIG_OK);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON);
+	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_DSG), RIG_OK);
+	assert_int_equal(r.b.fet, BMS_FET_CHG);
 	run(&r, 1, 1.0, -10.0);
 	assert_true(r.m.pack_I_A == 0.0);
 	run(&r, 1, 1.0, 10.0);
 	assert_true(r.m.pack_I_A == 10.0);
 
-	assert_int_equal(bms_set_mosfet_mask(&r.b, 0), RIG_OK);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(bms_set_inhibit(&r.b, 0), RIG_OK);
+	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(r.b.prot_bits, 0);
-	assert_int_equal(bms_set_mosfet_mask(&r.b, 4), RIG_ERR_ARG);
-	assert_int_equal(r.b.mosfet_mask, 0);
+	assert_int_equal(bms_set_inhibit(&r.b, 4), RIG_ERR_ARG);
+	assert_int_equal(r.b.inhibit, 0);
 }
 
 static void restart_counts_and_clears_live_state(void **state)
@@ -250,16 +250,16 @@ static void restart_counts_and_clears_live_state(void **state)
 	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);     /* OV without delay */
 	set_cell_V(&r, 0, 3.700);
 	run(&r, 1, 0.1, 0.0);
-	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF), RIG_OK);
+	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_DSG), RIG_OK);
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV | 0x1000u);
 	bms_set_remain_mAh(&r.b, 1234);
 
 	bms_restart(&r.b, &r.m);
 	assert_int_equal(r.b.events[BMS_EV_RESTART], 1);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 1);           /* counters survive */
-	assert_int_equal(r.b.mosfet_mask, 0);
+	assert_int_equal(r.b.inhibit, 0);
 	assert_int_equal(r.b.prot_bits, 0);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(bms_remain_mAh(&r.b), 1234);
 	assert_int_equal(reg(&r.b, 0x3D), 0x0200);                 /* settings survive */
 	/* The cell is still high: the fresh BMS finds it again. */
@@ -293,9 +293,9 @@ static void current_sensor_offset_and_dead_band(void **state)
 	run(&r, 1, 1.0, -2.0);
 	assert_int_equal(r.b.meas.current_mA, -1850);
 
-	struct jbd_basic basic;
-	bms_jbd_basic(&r.b, &basic);
-	assert_int_equal(basic.current_mA, -1850);
+	struct bms_view v;
+	bms_view(&r.b, &v);
+	assert_int_equal(v.current_mA, -1850);
 }
 
 static void soc_counts_the_measured_current(void **state)
@@ -341,9 +341,9 @@ static void one_cycle_per_cycle_capacity(void **state)
 	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 0);
 	run(&r, 100, 1.0, -5.0);
 	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 1);
-	struct jbd_basic basic;
-	bms_jbd_basic(&r.b, &basic);
-	assert_int_equal(basic.cycles, 1);
+	struct bms_view v;
+	bms_view(&r.b, &v);
+	assert_int_equal(v.cycles, 1);
 
 	/* What overshoots a cycle counts toward the next: 0x11 = 1000 mAh, 100 s steps of 5 A
 	 * (138.9 mAh each); 37 steps = 5139 mAh = 5 cycles (dropping the overshoot would give 4). */
@@ -371,10 +371,10 @@ static void balancing_follows_0x2d_0x2a_0x2b(void **state)
 	assert_int_equal(r.b.bal_mask, 0);
 	run(&r, 1, 1.0, 1.0);
 	assert_int_equal(r.b.bal_mask, 0x2);
-	struct jbd_basic basic;
-	bms_jbd_basic(&r.b, &basic);
-	assert_int_equal(basic.bal_low, 0x2);
-	assert_int_equal(basic.bal_high, 0);
+	struct bms_view v;
+	bms_view(&r.b, &v);
+	assert_int_equal(v.bal_mask & 0xFFFFu, 0x2);
+	assert_int_equal(v.bal_mask >> 16, 0);
 	/* The model bleeds what the BMS asked for in the step after. */
 	run(&r, 1, 1.0, 1.0);
 	assert_int_equal(r.m.bleed_mask, 0x2);
@@ -421,16 +421,13 @@ static void register_checks(void **state)
 	 * the unconnected lines, probe 3 (absent) reads -30.0 degC. */
 	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
 	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x5), RIG_OK);
-	struct jbd_basic basic;
-	struct jbd_cells cells;
-	bms_jbd_basic(&r.b, &basic);
-	bms_jbd_cells(&r.b, &cells);
-	assert_int_equal(basic.cell_count, 6);
-	assert_int_equal(cells.count, 6);
-	assert_int_equal(cells.cell_mV[4], 0);
-	assert_int_equal(basic.ntc_count, 2);
-	assert_int_equal(basic.temp_dK[1], BMS_ABSENT_NTC_DK);
-	assert_in_range(basic.temp_dK[0], 2981 - 5, 2981 + 5);
+	struct bms_view v;
+	bms_view(&r.b, &v);
+	assert_int_equal(v.cell_count, 6);
+	assert_int_equal(v.cell_mV[4], 0);
+	assert_int_equal(v.probe_count, 2);
+	assert_int_equal(v.probe_dK[1], BMS_ABSENT_NTC_DK);
+	assert_in_range(v.probe_dK[0], 2981 - 5, 2981 + 5);
 	/* ...and the UV protection sees those 0 mV lines after its delay, as a miswired BMS. */
 	run(&r, 3, 1.0, 0.0);
 	assert_true(r.b.prot_bits & PACK_PROT_CELL_UV);
@@ -466,10 +463,10 @@ static void open_wire_reads_zero_and_the_neighbour_the_sum(void **state)
 	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_UV | PACK_PROT_CELL_OV);
-	struct jbd_cells cells;
-	bms_jbd_cells(&r.b, &cells);
-	assert_int_equal(cells.cell_mV[1], 0);
-	assert_int_equal(cells.cell_mV[2], 6550);
+	struct bms_view v;
+	bms_view(&r.b, &v);
+	assert_int_equal(v.cell_mV[1], 0);
+	assert_int_equal(v.cell_mV[2], 6550);
 
 	/* The top cell's line: cell 4 reads 0 and the cell below takes the sum. */
 	r.b.faults.open_wire_mask = 1u << 3;
@@ -514,7 +511,7 @@ static void forced_cell_reads_what_it_is_told(void **state)
 	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_UV);
-	assert_false(r.b.fet & JBD_FET_DSG_ON);
+	assert_false(r.b.fet & BMS_FET_DSG);
 	assert_near(model_cell_V(&r.m, 0), 3.200, 1e-9);
 	/* A force wins over an open wire's sum. */
 	r.b.faults.open_wire_mask = 1u << 1;
@@ -559,15 +556,15 @@ static void ntc_open_and_short_trip_the_temperature_protections(void **state)
 	assert_int_equal(r.b.meas.probe_dK[1], BMS_NTC_SHORT_DK);
 	assert_in_range(r.b.meas.probe_dK[0], 2981 - 5, 2981 + 5);      /* probe 1 true */
 	assert_false(r.b.prot_bits & PACK_PROT_DSG_OT);
-	assert_false(r.b.fet & JBD_FET_CHG_ON);
+	assert_false(r.b.fet & BMS_FET_CHG);
 	run(&r, 2, 0.5, 0.0);                                          /* 6 s */
 	assert_true(r.b.prot_bits & PACK_PROT_DSG_OT);
 	assert_int_equal(r.b.fet, 0);
 	assert_int_equal(r.b.events[BMS_EV_CHG_OT], 1);
 	assert_int_equal(r.b.events[BMS_EV_DSG_OT], 1);
-	struct jbd_basic basic;
-	bms_jbd_basic(&r.b, &basic);
-	assert_int_equal(basic.temp_dK[1], 3731);
+	struct bms_view v;
+	bms_view(&r.b, &v);
+	assert_int_equal(v.probe_dK[1], 3731);
 	/* The short clears: below the releases (50.0 degC) at once. */
 	r.b.faults.ntc_short_mask = 0;
 	run(&r, 1, 0.5, 0.0);
@@ -609,7 +606,7 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	assert_int_equal(jbd_reg_set(&r.b, 0xB0, 3333), RIG_OK);
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "SN-42", 5), RIG_OK);
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_MAKER, "acme", 4), RIG_OK);
-	assert_int_equal(bms_set_mosfet_mask(&r.b, JBD_MOSFET_CHG_OFF), RIG_OK);
+	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_CHG), RIG_OK);
 	r.b.events[BMS_EV_CELL_UV] = 3;
 	r.b.events[BMS_EV_RESTART] = 9;
 	bms_set_remain_mAh(&r.b, 4321);
@@ -636,8 +633,8 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	assert_int_equal(r.b.events[BMS_EV_RESTART], 10);
 	assert_int_equal(bms_remain_mAh(&r.b), 4321);
 	assert_true(r.b.cycle_progress_mAh == 1234.5);
-	assert_int_equal(r.b.mosfet_mask, 0);
-	assert_int_equal(r.b.fet, JBD_FET_CHG_ON | JBD_FET_DSG_ON);
+	assert_int_equal(r.b.inhibit, 0);
+	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(r.b.faults.ntc_open_mask, 0x1);
 	assert_int_equal(r.b.meas.probe_dK[0], BMS_NTC_OPEN_DK);      /* re-measured */
 	assert_int_equal(r.b.sensor.current_offset_mA, 70);           /* board, not settings */
@@ -690,7 +687,7 @@ static void state_file_round_trip(void **state)
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "SN-42", 5), RIG_OK);
 	r.b.events[BMS_EV_CELL_UV] = 3;
 	r.b.events[BMS_EV_RESTART] = 9;
-	assert_int_equal(bms_set_mosfet_mask(&r.b, 1), RIG_OK);
+	assert_int_equal(bms_set_inhibit(&r.b, 1), RIG_OK);
 	bms_set_remain_mAh(&r.b, 4321);
 
 	tmp_path(path, sizeof path, "state.json");
@@ -705,7 +702,7 @@ static void state_file_round_trip(void **state)
 	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
 		assert_string_equal(fresh.b.str[i].text, r.b.str[i].text);
 	assert_int_equal(fresh.b.str[2].len, 5);
-	assert_int_equal(fresh.b.mosfet_mask, 1);
+	assert_int_equal(fresh.b.inhibit, 1);
 	assert_int_equal(fresh.b.prot_bits, 0x1000);        /* the FETs follow the loaded mask */
 	assert_int_equal(bms_remain_mAh(&fresh.b), 4321);
 

@@ -436,7 +436,7 @@ struct unit {
 	struct reply_sink sink;
 	/* What the BMS measured when it built the last reply carrying each truth part. */
 	struct bms_meas at_pack, at_cells;
-	struct jbd_basic at_temps;
+	struct bms_view at_temps;
 	unsigned parts_seen;
 };
 
@@ -486,7 +486,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	if (parts & TRUTH_CELLS)
 		u->at_cells = u->b.meas;
 	if (parts & TRUTH_TEMPS)
-		bms_jbd_basic(&u->b, &u->at_temps);
+		bms_view(&u->b, &u->at_temps);
 }
 
 static int32_t link_write(void *ctx, const uint8_t *p, uint16_t n)
@@ -606,13 +606,13 @@ static void assert_matches_truth(const struct unit *u, const struct pack_state *
 	assert_int_equal(ps->cell_count, n);
 	for (unsigned i = 0; i < n; i++)
 		assert_near(ps->cell_mV[i], u->at_cells.cell_mV[i], res->cell_mV);
-	assert_int_equal(ps->temp_count, u->at_temps.ntc_count);
+	assert_int_equal(ps->temp_count, u->at_temps.probe_count);
 	for (unsigned i = 0; i < ps->temp_count; i++)
-		assert_near(ps->temp_dK[i], u->at_temps.temp_dK[i], res->temp_dK);
+		assert_near(ps->temp_dK[i], u->at_temps.probe_dK[i], res->temp_dK);
 	assert_int_equal(ps->soc_pct, bms_soc_pct(&u->b));
 	assert_near((long)ps->remain_mAh, (long)bms_remain_mAh(&u->b), 50);
-	assert_int_equal(ps->fet_chg, (u->b.fet & JBD_FET_CHG_ON) != 0);
-	assert_int_equal(ps->fet_dsg, (u->b.fet & JBD_FET_DSG_ON) != 0);
+	assert_int_equal(ps->fet_chg, (u->b.fet & BMS_FET_CHG) != 0);
+	assert_int_equal(ps->fet_dsg, (u->b.fet & BMS_FET_DSG) != 0);
 }
 
 static struct link *link_new(void)
@@ -852,13 +852,13 @@ static void loop_fet_control(void **state)
 	assert_int_equal(l->ps.fet_dsg, 1);
 	rig_daly_client_set_fets(&l->c, 1, 0);
 	assert_int_equal(run(l, 1, 10000), CLIENT_CYCLE_OK);
-	assert_int_equal(u->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(u->b.inhibit, BMS_INHIBIT_DSG);
 	assert_int_equal(l->ps.fet_dsg, 0);
 	assert_int_equal(l->ps.fet_chg, 1);
 	assert_true(l->ps.prot & PACK_PROT_SW_LOCK);
 	rig_daly_client_set_fets(&l->c, 1, 1);
 	assert_int_equal(run(l, 1, 15000), CLIENT_CYCLE_OK);
-	assert_int_equal(u->b.mosfet_mask, 0);
+	assert_int_equal(u->b.inhibit, 0);
 	assert_int_equal(l->ps.fet_dsg, 1);
 	assert_int_equal(l->ps.prot, 0);
 	assert_int_equal(l->c.eng.stats.error_replies, 0);

@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include "bmsrig/sim/daly_json.h"
-#include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/sim/daly_personality.h"
 #include "fake_io.h"
 
@@ -295,23 +294,23 @@ static void writes(void **state)
 	/* 0xDA charge off, 0xD9 discharge off, then on again; each reply echoes d0. */
 	rig_daly_request_fet(&req, 0x40, DALY_CMD_CHG_FET, 0);
 	(void)ask_frame(&r, &req);
-	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(r.b.inhibit, BMS_INHIBIT_CHG);
 	assert_int_equal(rig_daly_flag_decode(&r.a.frame[0], &fl), RIG_OK);
 	assert_int_equal(fl.value, 0);
 	rig_daly_request_fet(&req, 0x40, DALY_CMD_DSG_FET, 0);
 	(void)ask_frame(&r, &req);
-	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r.b.inhibit, BMS_INHIBIT_CHG | BMS_INHIBIT_DSG);
 	assert_int_equal(r.b.fet, 0);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_FAULTS), 1);
 	assert_int_equal(rig_daly_faults_decode(&r.a.frame[0], &x), RIG_OK);
 	assert_int_equal(rig_daly_faults_to_pack_prot(&x), PACK_PROT_SW_LOCK);
 	rig_daly_request_fet(&req, 0x40, DALY_CMD_CHG_FET, 1);
 	(void)ask_frame(&r, &req);
-	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r.b.inhibit, BMS_INHIBIT_DSG);
 	/* d0 other than 0/1 changes nothing, and is echoed. */
 	req.data[0] = 7;
 	(void)ask_frame(&r, &req);
-	assert_int_equal(r.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r.b.inhibit, BMS_INHIBIT_DSG);
 	assert_int_equal(r.a.frame[0].data[0], 7);
 	/* 0x21 (diysolarforum 52016): 30.0 % of 100 Ah; reply d0 = 1. */
 	assert_int_equal(rig_daly_soc_set_encode(&req, 0x40, &s), RIG_OK);
@@ -335,12 +334,12 @@ static void reset_reboots_in_silence(void **state)
 
 	(void)state;
 	rig_make(&r, 4, 0, 0.0);
-	(void)bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF);
+	(void)bms_set_inhibit(&r.b, BMS_INHIBIT_DSG);
 	uint16_t restarts = r.b.events[BMS_EV_RESTART];
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_RESET), 0);
 	assert_int_equal(r.a.kind, DALY_ANSWER_NONE);
 	assert_int_equal(r.b.events[BMS_EV_RESTART], restarts + 1);
-	assert_int_equal(r.b.mosfet_mask, 0);                  /* a power cycle clears it */
+	assert_int_equal(r.b.inhibit, 0);                  /* a power cycle clears it */
 	assert_int_equal(r.p.resets, 1);
 	/* Silent for reset_ms (3000), then back. */
 	r.now_ms += 2500;
@@ -349,10 +348,10 @@ static void reset_reboots_in_silence(void **state)
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_PACK), 1);
 	/* Without a model (the generic table) the BMS restarts too; the next step measures. */
 	assert_int_equal(daly_personality_init(&r.p, &r.b, NULL, 0, NULL), RIG_OK);
-	(void)bms_set_mosfet_mask(&r.b, JBD_MOSFET_DSG_OFF);
+	(void)bms_set_inhibit(&r.b, BMS_INHIBIT_DSG);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_RESET), 0);
 	assert_int_equal(r.b.events[BMS_EV_RESTART], restarts + 2);
-	assert_int_equal(r.b.mosfet_mask, 0);
+	assert_int_equal(r.b.inhibit, 0);
 	assert_int_equal(r.p.resets, 1);
 }
 
@@ -497,8 +496,8 @@ static void settings_from_registers(void **state)
 	assert_int_equal(rig_daly_code_frame_decode(&r.a.frame[1], &co), RIG_OK);
 	assert_int_equal(co.frame_no, 2);
 	assert_memory_equal(co.text, "S-0042\0", 7);
-	/* Settings follow the registers at once. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
+	/* Settings follow the BMS's at once. */
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CELL_OVP, 3600), RIG_OK);
 	assert_int_equal(ask(&r, 0x40, DALY_CMD_CELL_LIMITS), 1);
 	assert_int_equal(rig_daly_cell_limits_decode(&r.a.frame[0], &cl), RIG_OK);
 	assert_int_equal(cl.high_l2_mV, 3600);
@@ -649,7 +648,7 @@ static void generic_table(void **state)
 	n = hex_to_bytes("A5 40 D9 08 00 00 00 00 00 00 00 00 C7", w, sizeof w);
 	ops->rx(st, w, n, 3000, &sink);
 	assert_int_equal(s.n, 0);
-	assert_int_equal(b.mosfet_mask, 0);
+	assert_int_equal(b.inhibit, 0);
 	/* Quirks through the table; echo through the sink. */
 	char why[100];
 	assert_int_equal(ops->set_quirk(st, "asleep", "1", why, sizeof why), RIG_OK);

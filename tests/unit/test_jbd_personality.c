@@ -367,7 +367,7 @@ static void mosfet_and_remaining_outside_factory_mode(void **state)
 	/* Other values are refused (the vendor warns against them). */
 	assert_int_equal(ask_write(&r, JBD_REG_MOSFET, 0x0004), 1);
 	assert_int_equal(r.reply.status, JBD_STATUS_UNSUPPORTED);
-	assert_int_equal(r.b.mosfet_mask, 1);
+	assert_int_equal(r.b.inhibit, 1);
 	assert_int_equal(ask_write(&r, JBD_REG_MOSFET, 0x0000), 1);
 	assert_int_equal(ask_read(&r, JBD_REG_BASIC), 1);
 	assert_int_equal(rig_jbd_basic_decode(&r.reply, &basic), RIG_OK);

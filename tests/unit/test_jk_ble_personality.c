@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_ble_client.h"
-#include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/sim/jk_ble_personality.h"
 #include "fake_io.h"
 
@@ -119,7 +118,6 @@ static void device_info_then_settings_then_stream(void **state)
 	struct jk_ble_device d;
 	struct jk_ble_settings s;
 	struct jk_ble_cells c;
-	uint16_t ov;
 
 	(void)state;
 	bench_make(t, 2);
@@ -146,8 +144,7 @@ static void device_info_then_settings_then_stream(void **state)
 	assert_int_equal(rec[5], 1);                             /* the second record */
 	assert_int_equal(rig_jk_ble_layout_detect(rec), JK_BLE_JK02_32S);
 	assert_int_equal(rig_jk_ble_settings_decode(rec, JK_BLE_JK02_32S, &s), RIG_OK);
-	assert_int_equal(jbd_reg_get(&t->b, 0x24, &ov), RIG_OK);
-	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], ov);
+	assert_int_equal(s.value[JK_SET_CELL_OVP_MV], bms_setting_get(&t->b, BMS_SET_CELL_OVP));
 	assert_int_equal(s.value[JK_SET_CELL_COUNT], 4);
 	assert_int_equal(s.value[JK_SET_CAPACITY_MAH], 100000);
 	assert_int_equal(s.value[JK_SET_CHG_SWITCH], 1);
@@ -181,14 +178,14 @@ static void device_info_then_settings_then_stream(void **state)
 	free(t);
 }
 
-struct save_log { int calls; uint16_t ov; };
+struct save_log { int calls; int32_t ov_mV; };
 
 static int save_cb(void *ctx, const struct bms *b)
 {
 	struct save_log *log = ctx;
 
 	log->calls++;
-	(void)jbd_reg_get(b, 0x24, &log->ov);
+	log->ov_mV = bms_setting_get(b, BMS_SET_CELL_OVP);
 	return 0;
 }
 
@@ -197,7 +194,6 @@ static void writes_reach_the_bms(void **state)
 	struct bench *t = malloc(sizeof *t);
 	struct save_log log = { 0, 0 };
 	struct jk_ble_settings s;
-	uint16_t v;
 
 	(void)state;
 	bench_make(t, 2);
@@ -208,31 +204,27 @@ static void writes_reach_the_bms(void **state)
 	assert_ack(&t->cap.s[0], 0);
 	assert_int_equal(t->cap.s[0].parts, 0);
 	write_cmd(t, 0x04, 4, 3600, 200);
-	assert_int_equal(jbd_reg_get(&t->b, 0x24, &v), RIG_OK);
-	assert_int_equal(v, 3600);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_OVP), 3600);
 	assert_int_equal(log.calls, 2);
-	assert_int_equal(log.ov, 3600);
+	assert_int_equal(log.ov_mV, 3600);
 	/* A value the BMS refuses (40 cells) is acked and changes nothing. */
 	write_cmd(t, 0x1C, 4, 40, 300);
 	assert_int_equal(t->cap.count, 1);
-	assert_int_equal(jbd_reg_get(&t->b, JBD_REG_CELL_COUNT, &v), RIG_OK);
-	assert_int_equal(v, 4);
-	/* Temperatures in 0.1 degC, currents in mA, capacity in mAh: the JBD units behind. */
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_COUNT), 4);
+	/* Temperatures in 0.1 degC, currents in mA, capacity in mAh: the BMS's units behind. */
 	write_cmd(t, 0x18, 4, (uint32_t)-50, 400);               /* charge UTP -5.0 degC */
-	assert_int_equal(jbd_reg_get(&t->b, 0x1A, &v), RIG_OK);
-	assert_int_equal(v, 2681);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CHG_UTP), 2681);
 	write_cmd(t, 0x0F, 4, 150000, 500);                      /* max discharge 150 A */
-	assert_int_equal(jbd_reg_get(&t->b, 0x29, &v), RIG_OK);
-	assert_int_equal((int16_t)v, -15000);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_DSG_OC), 150000);
 	write_cmd(t, 0x20, 4, 50000, 600);
 	assert_int_equal(bms_full_mAh(&t->b), 50000);
-	/* Switches: bms_set_mosfet_mask, and back in the settings record. */
+	/* Switches: bms_set_inhibit, and back in the settings record. */
 	write_cmd(t, JK_BLE_REG_CHG_SWITCH, 4, 0, 700);
-	assert_int_equal(t->b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(t->b.inhibit, BMS_INHIBIT_CHG);
 	write_cmd(t, JK_BLE_REG_DSG_SWITCH, 4, 0, 800);
-	assert_int_equal(t->b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
+	assert_int_equal(t->b.inhibit, BMS_INHIBIT_CHG | BMS_INHIBIT_DSG);
 	write_cmd(t, JK_BLE_REG_CHG_SWITCH, 4, 1, 900);
-	assert_int_equal(t->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(t->b.inhibit, BMS_INHIBIT_DSG);
 	/* A setting with no BMS register is kept and read back. */
 	write_cmd(t, 0x09, 4, 3450, 1000);                       /* RCV */
 	command(t, "AA5590EB960000000000000000000000000000 10", 1100);
@@ -257,7 +249,6 @@ static void jk04_and_24s_records(void **state)
 	struct bench *t = malloc(sizeof *t);
 	struct jk_ble_settings s;
 	struct jk_ble_cells c;
-	uint16_t v;
 
 	(void)state;
 	bench_make(t, 2);
@@ -278,8 +269,7 @@ static void jk04_and_24s_records(void **state)
 	assert_int_equal(c.cell_mV[3], t->b.meas.cell_mV[3]);
 	/* JK04 writes take floats: balance trigger 8 mV = 0x3C03126F (the B5A24S capture). */
 	write_cmd(t, 0x64, 4, 0x3C03126Fu, 200);
-	assert_int_equal(jbd_reg_get(&t->b, 0x2B, &v), RIG_OK);
-	assert_int_equal(v, 8);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_BALANCE_DELTA), 8);
 
 	assert_int_equal(set_quirk(t, "layout", "JK02_24S"), RIG_OK);
 	command(t, "AA5590EB970000000000000000000000000000 11", 300);
@@ -418,18 +408,16 @@ static int32_t loop_read(void *ctx, uint8_t *p, uint16_t cap)
 static void take_truth(struct loop *L, unsigned parts)
 {
 	struct truth *tr = &L->truth[L->n_truth++ % TRUTHS];
-	struct jbd_basic basic;
-	struct jbd_cells cells;
+	struct bms_view v;
 
-	bms_jbd_basic(&L->t.b, &basic);
-	bms_jbd_cells(&L->t.b, &cells);
+	bms_view(&L->t.b, &v);
 	memset(tr, 0, sizeof *tr);
-	tr->cells = cells.count;
-	memcpy(tr->cell_mV, cells.cell_mV, sizeof tr->cell_mV);
+	tr->cells = v.cell_count;
+	memcpy(tr->cell_mV, v.cell_mV, sizeof tr->cell_mV);
 	tr->pack_mV = L->t.b.meas.pack_mV;
 	tr->current_mA = L->t.b.meas.current_mA;
-	tr->temps = basic.ntc_count;
-	memcpy(tr->temp_dK, basic.temp_dK, sizeof basic.temp_dK);
+	tr->temps = v.probe_count;
+	memcpy(tr->temp_dK, v.probe_dK, sizeof v.probe_dK);
 	if (!(parts & TRUTH_PACK)) {               /* JK04: the sum of the cells, no current */
 		tr->pack_mV = 0;
 		for (unsigned i = 0; i < tr->cells; i++)
@@ -624,12 +612,12 @@ static void loop_fets(void **state)
 	assert_int_equal(L->ps.fet_dsg, 1);
 	rig_jk_ble_client_ops.set_fets(&L->c, 0, 1);
 	loop_run(L, 3000);
-	assert_int_equal(L->t.b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(L->t.b.inhibit, BMS_INHIBIT_CHG);
 	assert_int_equal(L->ps.fet_chg, 0);
 	assert_int_equal(L->ps.fet_dsg, 1);
 	rig_jk_ble_client_ops.set_fets(&L->c, 1, 0);
 	loop_run(L, 3000);
-	assert_int_equal(L->t.b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(L->t.b.inhibit, BMS_INHIBIT_DSG);
 	assert_int_equal(L->ps.fet_chg, 1);
 	assert_int_equal(L->ps.fet_dsg, 0);
 	assert_int_equal(L->ps.current_mA, 0);     /* the discharge FET is open */

@@ -435,20 +435,20 @@ static void assert_matches_bms(const struct link *l)
 {
 	const struct resolution *res = &l->ops->resolution;
 	const struct bms_meas *m = &l->b.meas;
-	struct jbd_basic basic;
+	struct bms_view v;
 
-	bms_jbd_basic(&l->b, &basic);
+	bms_view(&l->b, &v);
 	assert_true(labs_diff(l->ps.pack_mV, m->pack_mV) <= res->pack_mV);
 	assert_true(labs_diff(l->ps.current_mA, m->current_mA) <= res->current_mA);
-	assert_int_equal(l->ps.cell_count, basic.cell_count);
+	assert_int_equal(l->ps.cell_count, v.cell_count);
 	for (unsigned i = 0; i < l->ps.cell_count; i++)
 		assert_true(labs_diff(l->ps.cell_mV[i], m->cell_mV[i]) <= res->cell_mV);
-	assert_int_equal(l->ps.temp_count, basic.ntc_count);
+	assert_int_equal(l->ps.temp_count, v.probe_count);
 	for (unsigned i = 0; i < l->ps.temp_count; i++)
-		assert_true(labs_diff(l->ps.temp_dK[i], basic.temp_dK[i]) <= res->temp_dK);
-	assert_int_equal(l->ps.soc_pct, basic.soc_pct);
-	assert_int_equal(l->ps.fet_chg, (l->b.fet & JBD_FET_CHG_ON) != 0);
-	assert_int_equal(l->ps.fet_dsg, (l->b.fet & JBD_FET_DSG_ON) != 0);
+		assert_true(labs_diff(l->ps.temp_dK[i], v.probe_dK[i]) <= res->temp_dK);
+	assert_int_equal(l->ps.soc_pct, v.soc_pct);
+	assert_int_equal(l->ps.fet_chg, (l->b.fet & BMS_FET_CHG) != 0);
+	assert_int_equal(l->ps.fet_dsg, (l->b.fet & BMS_FET_DSG) != 0);
 	assert_int_equal(l->ps.full_mAh, bms_full_mAh(&l->b));
 	assert_int_equal(l->parts, TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS);
 }
@@ -566,7 +566,7 @@ static void loop_fet_write_lands(void **state)
 	quirk(l, "junk_prefix", "2");
 	rig_jk_client_set_fets(&l->c, 0, 1);
 	assert_int_equal(run_cycle(l), CLIENT_CYCLE_OK);
-	assert_int_equal(l->b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(l->b.inhibit, BMS_INHIBIT_CHG);
 	assert_int_equal(l->ps.fet_chg, 0);
 	assert_int_equal(l->ps.fet_dsg, 1);
 	assert_true(l->ps.prot & PACK_PROT_SW_LOCK);
@@ -574,7 +574,7 @@ static void loop_fet_write_lands(void **state)
 	rig_jk_client_set_fets(&l->c, 1, 1);
 	l->now_ms += 1000;
 	assert_int_equal(run_cycle(l), CLIENT_CYCLE_OK);
-	assert_int_equal(l->b.mosfet_mask, 0);
+	assert_int_equal(l->b.inhibit, 0);
 	assert_int_equal(l->ps.fet_chg, 1);
 	assert_int_equal(l->ps.prot & PACK_PROT_SW_LOCK, 0);
 	assert_int_equal(rig_jk_client_stats(&l->c)->timeouts, 0);

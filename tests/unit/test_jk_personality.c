@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include "bmsrig/sim/jk_json.h"
-#include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/sim/jk_personality.h"
 #include "fake_io.h"
 
@@ -132,12 +131,9 @@ static void write_ok(struct rig *r, const struct jk_frame *req)
 	assert_memory_equal(f.info, req->info, req->len);
 }
 
-static uint16_t reg(const struct rig *r, uint8_t which)
+static int32_t setting(const struct rig *r, unsigned id)
 {
-	uint16_t v = 0;
-
-	assert_int_equal(jbd_reg_get(&r->b, which, &v), RIG_OK);
-	return v;
+	return bms_setting_get(&r->b, id);
 }
 
 /* ---- the read-all ---------------------------------------------------------------------------- */
@@ -185,12 +181,12 @@ static void read_all_has_the_real_shape(void **state)
 static void read_all_reports_the_bms(void **state)
 {
 	struct rig *r = rig_new();
-	struct jbd_basic basic;
+	struct bms_view v;
 	struct jk_data d;
 
 	(void)state;
 	bms_step(&r->b, &r->m, 1.0, -45.5);        /* past 32.767 A */
-	bms_jbd_basic(&r->b, &basic);
+	bms_view(&r->b, &v);
 	read_all(r, &d);
 	assert_int_equal(d.cell_count, 4);
 	for (unsigned i = 0; i < 4; i++)
@@ -198,8 +194,8 @@ static void read_all_reports_the_bms(void **state)
 	assert_true(abs((int)d.pack_mV - (int)r->b.meas.pack_mV) <= 5);
 	assert_true(abs(d.current_mA - r->b.meas.current_mA) <= 5);
 	assert_true(d.current_mA < -45000);
-	assert_true(abs(d.box_temp_dK - basic.temp_dK[0]) <= 5);
-	assert_true(abs(d.bat_temp_dK - basic.temp_dK[1]) <= 5);
+	assert_true(abs(d.box_temp_dK - v.probe_dK[0]) <= 5);
+	assert_true(abs(d.bat_temp_dK - v.probe_dK[1]) <= 5);
 	assert_true(abs(d.mos_temp_dK - r->b.meas.probe_dK[0]) <= 5);
 	assert_int_equal(d.soc_pct, bms_soc_pct(&r->b));
 	assert_int_equal(d.status_raw, JK_STATUS_CHG_ON | JK_STATUS_DSG_ON | JK_STATUS_BAL_ON);
@@ -248,7 +244,7 @@ static void temperatures_clamp_to_the_codes_range(void **state)
 	/* On the wire: 81 00 8C (140 = -40 degC), 82 00 64 (100). */
 	assert_memory_equal(f.info + 2 + 12 + 3, "\x81\x00\x8C\x82\x00\x64", 6);
 	/* Only one probe enabled: 0x86 says so, 0x82 reads as an absent probe does. */
-	assert_int_equal(jbd_reg_set(&r->b, JBD_REG_NTC_ENABLE, 1), RIG_OK);
+	assert_int_equal(bms_setting_set(&r->b, BMS_SET_NTC_ENABLE, 1), RIG_OK);
 	read_all(r, &d);
 	assert_int_equal(d.ntc_count, 1);
 	assert_int_equal(d.bat_temp_dK, BMS_ABSENT_NTC_DK);
@@ -262,7 +258,7 @@ static void alarms_follow_the_protections(void **state)
 
 	(void)state;
 	r->b.prot_bits = PACK_PROT_CELL_OV | PACK_PROT_SHORT;
-	r->b.fet = JBD_FET_DSG_ON;
+	r->b.fet = BMS_FET_DSG;
 	bms_set_remain_mAh(&r->b, 10000);          /* 10 % < the 20 % alarm */
 	read_all(r, &d);
 	assert_int_equal(d.alarm_raw, (1u << JK_ALARM_CELL_OV) | (1u << JK_ALARM_DSG_OC) |
@@ -349,7 +345,7 @@ static void switch_writes_drive_the_fets(void **state)
 		assert_int_equal(r->n_out - before, 1);
 		assert_int_equal(last(r)->parts, 0);
 	}
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_CHG);
 	assert_int_equal(r->saves, 1);
 	read_all(r, &d);
 	assert_int_equal(d.chg_switch, 0);
@@ -357,34 +353,36 @@ static void switch_writes_drive_the_fets(void **state)
 	assert_int_equal(d.status_raw & JK_STATUS_CHG_ON, 0);
 	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_DSG_SWITCH, 0), RIG_OK);
 	write_ok(r, &req);
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_CHG_OFF | JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_CHG | BMS_INHIBIT_DSG);
 	assert_int_equal(rig_jk_request_switch(&req, JK_SRC_PC, JK_ID_CHG_SWITCH, 1), RIG_OK);
 	write_ok(r, &req);
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_DSG);
 	/* A switch value other than 0/1 is refused: silence, nothing changes. */
 	req.info[1] = 2;
 	assert_int_equal(ask(r, &req), 0);
-	assert_int_equal(r->b.mosfet_mask, JBD_MOSFET_DSG_OFF);
+	assert_int_equal(r->b.inhibit, BMS_INHIBIT_DSG);
 	free(r);
 }
 
-static void setting_writes_land_in_the_registers(void **state)
+static void setting_writes_land_in_the_settings(void **state)
 {
-	static const struct { uint8_t id; int32_t v; uint8_t reg; uint16_t want; } t[] = {
-		{ JK_ID_CELL_OVP, 3600, 0x24, 3600 },
-		{ JK_ID_CELL_UVP_REL, 2900, 0x27, 2900 },
-		{ JK_ID_PACK_OVP, 14400, 0x20, 1440 },          /* mV -> 10 mV */
-		{ JK_ID_CELL_UVP_DELAY, 7, 0x3D, 0x0702 },     /* hi byte; lo (OV delay) kept */
-		{ JK_ID_CELL_OVP_DELAY, 9, 0x3D, 0x0709 },
-		{ JK_ID_CHG_OCP, 50, 0x28, 5000 },              /* A -> 10 mA */
-		{ JK_ID_DSG_OCP, 80, 0x29, (uint16_t)-8000 },   /* stored negative */
-		{ JK_ID_DSG_OCP_DELAY, 5, 0x3F, 0x051E },     /* hi byte; release (lo) kept */
-		{ JK_ID_CHG_OTP, 45, 0x18, 3181 },              /* degC -> 0.1 K */
-		{ JK_ID_DSG_UTP, -25, 0x1E, 2481 },
-		{ JK_ID_CHG_UTP_REL, 3, 0x1B, 2761 },
-		{ JK_ID_BALANCER, 0, JBD_REG_FUNC_CONFIG, 0x000A },
-		{ JK_ID_CAPACITY, 200, JBD_REG_DESIGN_CAP, 20000 },
-		{ JK_ID_CELL_COUNT, 8, JBD_REG_CELL_COUNT, 8 },
+	/* Each write, the setting it lands in and, where one is, a neighbour it must leave alone
+	 * (BMS_SET_COUNT: none). */
+	static const struct { uint8_t id; int32_t v; uint8_t set; int32_t want; uint8_t kept; int32_t kept_v; } t[] = {
+		{ JK_ID_CELL_OVP, 3600, BMS_SET_CELL_OVP, 3600, BMS_SET_COUNT, 0 },
+		{ JK_ID_CELL_UVP_REL, 2900, BMS_SET_CELL_UVP_RELEASE, 2900, BMS_SET_COUNT, 0 },
+		{ JK_ID_PACK_OVP, 14400, BMS_SET_PACK_OVP, 14400, BMS_SET_COUNT, 0 },
+		{ JK_ID_CELL_UVP_DELAY, 7, BMS_SET_CELL_UVP_DELAY, 7, BMS_SET_CELL_OVP_DELAY, 2 },
+		{ JK_ID_CELL_OVP_DELAY, 9, BMS_SET_CELL_OVP_DELAY, 9, BMS_SET_CELL_UVP_DELAY, 7 },
+		{ JK_ID_CHG_OCP, 50, BMS_SET_CHG_OC, 50000, BMS_SET_COUNT, 0 },            /* A -> mA */
+		{ JK_ID_DSG_OCP, 80, BMS_SET_DSG_OC, 80000, BMS_SET_COUNT, 0 },
+		{ JK_ID_DSG_OCP_DELAY, 5, BMS_SET_DSG_OC_DELAY, 5, BMS_SET_DSG_OC_RELEASE, 30 },
+		{ JK_ID_CHG_OTP, 45, BMS_SET_CHG_OTP, 3181, BMS_SET_COUNT, 0 },           /* degC -> 0.1 K */
+		{ JK_ID_DSG_UTP, -25, BMS_SET_DSG_UTP, 2481, BMS_SET_COUNT, 0 },
+		{ JK_ID_CHG_UTP_REL, 3, BMS_SET_CHG_UTP_RELEASE, 2761, BMS_SET_COUNT, 0 },
+		{ JK_ID_BALANCER, 0, BMS_SET_BALANCE_ENABLE, 0, BMS_SET_BALANCE_CHG_ONLY, 1 },
+		{ JK_ID_CAPACITY, 200, BMS_SET_DESIGN_CAPACITY, 200000, BMS_SET_COUNT, 0 }, /* Ah -> mAh */
+		{ JK_ID_CELL_COUNT, 8, BMS_SET_CELL_COUNT, 8, BMS_SET_COUNT, 0 },
 	};
 	struct rig *r = rig_new();
 	struct jk_frame req;
@@ -396,9 +394,12 @@ static void setting_writes_land_in_the_registers(void **state)
 		assert_int_equal(rig_jk_data_set(&w, t[i].id, t[i].v), RIG_OK);
 		assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, t[i].id, &w), RIG_OK);
 		write_ok(r, &req);
-		if (reg(r, t[i].reg) != t[i].want)
-			fail_msg("id 0x%02X: register 0x%02X = 0x%04X, want 0x%04X", t[i].id, t[i].reg,
-			         reg(r, t[i].reg), t[i].want);
+		if (setting(r, t[i].set) != t[i].want)
+			fail_msg("id 0x%02X: %s = %d, want %d", t[i].id, bms_setting_info(t[i].set)->name,
+			         setting(r, t[i].set), t[i].want);
+		if (t[i].kept < BMS_SET_COUNT && setting(r, t[i].kept) != t[i].kept_v)
+			fail_msg("id 0x%02X: %s = %d, want %d (kept)", t[i].id,
+			         bms_setting_info(t[i].kept)->name, setting(r, t[i].kept), t[i].kept_v);
 		/* And the next read-all reports what was written. */
 		read_all(r, &d);
 		assert_int_equal(rig_jk_data_get(&d, t[i].id, &w.current_mA), RIG_OK);
@@ -444,14 +445,14 @@ static void refused_writes_get_silence(void **state)
 	struct rig *r = rig_new();
 	struct jk_frame req;
 	struct jk_data w;
-	uint16_t before = reg(r, 0x29);
+	int32_t before = setting(r, BMS_SET_DSG_OC);
 
 	(void)state;
 	rig_jk_data_clear(&w);
 	w.dsg_ocp_A = 0;                           /* the BMS needs a non-zero limit */
 	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_DSG_OCP, &w), RIG_OK);
 	assert_int_equal(ask(r, &req), 0);
-	assert_int_equal(reg(r, 0x29), before);
+	assert_int_equal(setting(r, BMS_SET_DSG_OC), before);
 	w.cell_count_set = 40;
 	assert_int_equal(rig_jk_request_write_item(&req, JK_SRC_PC, JK_ID_CELL_COUNT, &w), RIG_OK);
 	assert_int_equal(ask(r, &req), 0);
@@ -467,7 +468,7 @@ static void refused_writes_get_silence(void **state)
 	req.info[0] = 0x8D;
 	assert_int_equal(ask(r, &req), 0);
 	assert_int_equal(r->saves, 0);
-	assert_int_equal(r->b.mosfet_mask, 0);
+	assert_int_equal(r->b.inhibit, 0);
 	free(r);
 }
 
@@ -586,7 +587,7 @@ int main(void)
 		cmocka_unit_test(alarms_follow_the_protections),
 		cmocka_unit_test(read_one_and_acks),
 		cmocka_unit_test(switch_writes_drive_the_fets),
-		cmocka_unit_test(setting_writes_land_in_the_registers),
+		cmocka_unit_test(setting_writes_land_in_the_settings),
 		cmocka_unit_test(settings_read_and_write_the_neutral_values),
 		cmocka_unit_test(refused_writes_get_silence),
 		cmocka_unit_test(personality_only_settings_persist_until_factory_reset),

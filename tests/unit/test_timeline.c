@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/sim/bms.h"
-#include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/sim/scenario.h"
 #include "bmsrig/sim/sim.h"
@@ -176,9 +175,9 @@ static void line_faults_short_circuit_fets_and_ambient(void **state)
 	step(&r, 2500, NULL);
 	assert_true(timeline_short_A(&r.tl) == 0.0);
 	step(&r, 3000, NULL);
-	assert_int_equal(b->mosfet_mask, JBD_MOSFET_CHG_OFF);
+	assert_int_equal(b->inhibit, BMS_INHIBIT_CHG);
 	step(&r, 4000, NULL);
-	assert_int_equal(b->mosfet_mask, 0);
+	assert_int_equal(b->inhibit, 0);
 	step(&r, 20000, NULL);
 	assert_true(fabs(sim_model(r.sim, 0)->ambient_C + 5.0) < 1e-9);
 	rig_close(&r);
@@ -189,7 +188,6 @@ static void drift_soc_reboot_and_reset_reach_the_pack(void **state)
 	static struct rig r;
 	struct bms *b;
 	const struct model *m;
-	uint16_t v;
 	double cap, r0;
 
 	(void)state;
@@ -209,10 +207,9 @@ static void drift_soc_reboot_and_reset_reach_the_pack(void **state)
 	assert_true(fabs(model_cell_soc_frac(m, 0) - 0.9) < 1e-9);
 	step(&r, 2000, NULL);
 	assert_int_equal(b->events[BMS_EV_RESTART], 1);
-	assert_int_equal(jbd_reg_set(b, 0x24, 3500), RIG_OK);
+	assert_int_equal(bms_setting_set(b, BMS_SET_CELL_OVP, 3500), RIG_OK);
 	step(&r, 3000, NULL);
-	assert_int_equal(jbd_reg_get(b, 0x24, &v), RIG_OK);
-	assert_true(v != 3500);                                              /* back to the factory's */
+	assert_true(bms_setting_get(b, BMS_SET_CELL_OVP) != 3500);                                              /* back to the factory's */
 	assert_int_equal(b->events[BMS_EV_RESTART], 2);                      /* a reset restarts too */
 	rig_close(&r);
 }

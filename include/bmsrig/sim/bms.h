@@ -33,13 +33,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bmsrig/core/jbd.h"
 #include "bmsrig/sim/model.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/rc.h"
 
+#define BMS_CELLS_MAX    32u         /* sense lines */
+#define BMS_PROBES_MAX   8u          /* temperature probe inputs */
 #define BMS_STRING_COUNT 3u
-#define BMS_EVENT_COUNT  JBD_EVENTS_MAX
+#define BMS_EVENT_COUNT  12u         /* enum bms_event */
+#define BMS_TEXT_MAX     31u         /* bytes of a text (enum bms_text) */
 #define BMS_STORE_WORDS  128u          /* words a personality keeps for its peer (struct bms_store) */
 #define BMS_ABSENT_NTC_DK 2431u        /* an enabled but missing probe reads -30.0 degC (§4.6) */
 
@@ -134,7 +136,7 @@ struct bms_settings {
 	X(BALANCE_START,    "balance_start_mV",     balance_start_mV, 0, 65535) \
 	X(BALANCE_DELTA,    "balance_delta_mV",     balance_delta_mV, 0, 65535) \
 	X(NTC_ENABLE,       "ntc_enable_mask",      ntc_enable_mask, 0, 255) \
-	X(CELL_COUNT,       "cell_count",           cell_count, 1, JBD_CELLS_MAX)
+	X(CELL_COUNT,       "cell_count",           cell_count, 1, BMS_CELLS_MAX)
 
 #define BMS_SET_ID_(id, name, field, lo, hi) BMS_SET_##id,
 enum bms_setting_id { BMS_SETTINGS(BMS_SET_ID_) BMS_SET_COUNT };
@@ -172,7 +174,14 @@ struct bms_store {
 	uint8_t written[BMS_STORE_WORDS];
 };
 
-/* 0xAA counter slots (docs/protocols/jbd.md §7.3 order). */
+/* A text the BMS keeps (maker, model, barcode). */
+struct bms_string {
+	uint8_t len;
+	char text[BMS_TEXT_MAX + 1];        /* NUL-terminated for convenience */
+};
+
+/* The event counters (struct bms.events), in the order JBD's 0xAA reports them
+ * (docs/protocols/jbd.md §7.3). */
 enum bms_event {
 	BMS_EV_SHORT = 0, BMS_EV_CHG_OC, BMS_EV_DSG_OC, BMS_EV_CELL_OV, BMS_EV_CELL_UV,
 	BMS_EV_CHG_OT, BMS_EV_CHG_UT, BMS_EV_DSG_OT, BMS_EV_DSG_UT, BMS_EV_PACK_OV,
@@ -183,17 +192,17 @@ enum bms_event {
  * input; what it reports and protects on is selected by the settings at the time (the first
  * cell_count cells, the probes in ntc_enable_mask), so a change shows in the next report. */
 struct bms_meas {
-	uint16_t cell_mV[JBD_CELLS_MAX];    /* lines beyond the model's cells read 0 */
+	uint16_t cell_mV[BMS_CELLS_MAX];    /* lines beyond the model's cells read 0 */
 	uint32_t pack_mV;
 	int32_t current_mA;                 /* + = charging, after offset and dead band */
-	uint16_t probe_dK[JBD_NTC_MAX];     /* probes beyond the model's read BMS_ABSENT_NTC_DK */
+	uint16_t probe_dK[BMS_PROBES_MAX];     /* probes beyond the model's read BMS_ABSENT_NTC_DK */
 };
 
 /* The current sensor and board constants; set after bms_init, any time. */
 struct bms_sensor {
 	int32_t current_offset_mA;          /* added to the true current */
 	uint32_t current_deadband_mA;       /* |reading| <= this reads 0 */
-	uint16_t balance_current_mA;        /* reported in the 0x03 extension while balancing */
+	uint16_t balance_current_mA;        /* what a bleeding cell draws (bms_view) */
 };
 
 struct bms_prot {
@@ -214,24 +223,33 @@ struct bms_prot {
 struct bms_sense_faults {
 	uint32_t open_wire_mask;            /* bit 0 = cell 1 */
 	uint32_t force_mask;                /* bit 0 = cell 1 */
-	uint16_t force_mV[JBD_CELLS_MAX];
+	uint16_t force_mV[BMS_CELLS_MAX];
 	uint8_t ntc_open_mask, ntc_short_mask;   /* bit 0 = probe 1 */
 };
+
+/* The FETs (struct bms.fet: set = closed, current may flow that way) and the inhibit mask a
+ * peer sets (struct bms.inhibit: set = keep that FET open whatever the protections say). Each
+ * personality maps its own bits or switches onto these. */
+#define BMS_FET_CHG      0x01u
+#define BMS_FET_DSG      0x02u
+#define BMS_INHIBIT_CHG  0x01u
+#define BMS_INHIBIT_DSG  0x02u
+#define BMS_INHIBIT_ALL  (BMS_INHIBIT_CHG | BMS_INHIBIT_DSG)
 
 struct bms {
 	struct bms_sense_faults faults;     /* applied by every measurement; all clear at init */
 	struct bms_settings set;
 	uint8_t chem;                       /* enum model_chem the factory settings were made for */
 	struct bms_store store;
-	struct jbd_text str[BMS_STRING_COUNT]; /* enum bms_text */
+	struct bms_string str[BMS_STRING_COUNT]; /* enum bms_text */
 	uint16_t events[BMS_EVENT_COUNT];
-	uint8_t mosfet_mask;                /* 0xE1 inhibit: JBD_MOSFET_CHG_OFF | _DSG_OFF */
-	uint8_t sw_version;                 /* 0x03 byte 18, nibbles */
+	uint8_t inhibit;                    /* BMS_INHIBIT_CHG | BMS_INHIBIT_DSG */
+	uint8_t sw_version;                 /* firmware version, major.minor in nibbles */
 	struct bms_sensor sensor;
 	struct bms_meas meas;
 	struct bms_prot prot[BMS_PROT_COUNT]; /* indexed by enum bms_prot_id */
 	uint32_t prot_bits;                 /* enum pack_prot bits (SW_LOCK: the inhibit mask) */
-	uint8_t fet;                        /* JBD_FET_CHG_ON | JBD_FET_DSG_ON */
+	uint8_t fet;                        /* BMS_FET_CHG | BMS_FET_DSG: closed */
 	uint32_t bal_mask;                  /* bit 0 = cell 1 */
 	double remain_mAh;
 	double cycle_progress_mAh;          /* measured discharge since the last counted cycle */
@@ -241,7 +259,7 @@ struct bms {
 /* Settings, strings and counters at factory values for m's chemistry, cell count, NTC count
  * and capacity; measures m and estimates the SOC from its voltage. */
 rig_rc bms_init(struct bms *b, const struct model *m);
-/* A power cycle: clears protection state and the 0xE1 mask, counts a restart (0xAA #12),
+/* A power cycle: clears protection state and the inhibit mask, counts a restart (BMS_EV_RESTART),
  * re-measures (when m is not NULL; otherwise the next bms_step does). Settings, remaining capacity and counters survive. */
 void bms_restart(struct bms *b, const struct model *m);
 /* Settings reset: settings, the store and strings back to factory values for m (as
@@ -264,24 +282,43 @@ rig_rc bms_setting_set(struct bms *b, unsigned id, int64_t value);
 const struct bms_setting_map *bms_setting_map_find(const struct bms_setting_map *map, size_t n,
                                                    unsigned own);
 
-/* Texts (enum bms_text): at most JBD_TEXT_MAX bytes, no NUL. */
-rig_rc bms_string_get(const struct bms *b, unsigned which, struct jbd_text *t);
+/* Texts (enum bms_text): at most BMS_TEXT_MAX bytes, no NUL. */
+rig_rc bms_string_get(const struct bms *b, unsigned which, struct bms_string *t);
 rig_rc bms_string_set(struct bms *b, unsigned which, const char *text, size_t len);
 
-/* 0xE1: bit 0 charge off, bit 1 discharge off; RIG_ERR_ARG above 3. Effective at once. */
-rig_rc bms_set_mosfet_mask(struct bms *b, uint8_t mask);
+/* The inhibit mask (BMS_INHIBIT_*); RIG_ERR_ARG for any other bit. Effective at once. */
+rig_rc bms_set_inhibit(struct bms *b, uint8_t mask);
+/* One FET's switch as the personalities' on/off commands set it: allowed clears its inhibit
+ * bit (BMS_INHIBIT_CHG or _DSG), else sets it; the other bit stays. */
+rig_rc bms_allow_fet(struct bms *b, uint8_t inhibit_bit, int allowed);
+/* 1 when no inhibit bit holds that FET open. */
+int bms_fet_allowed(const struct bms *b, uint8_t inhibit_bit);
 /* 0xE0 and tests: the BMS's remaining capacity, clamped to full. */
 void bms_set_remain_mAh(struct bms *b, uint32_t remain_mAh);
 uint32_t bms_remain_mAh(const struct bms *b);
 uint32_t bms_full_mAh(const struct bms *b);       /* design_capacity_mAh */
 uint8_t bms_soc_pct(const struct bms *b);          /* RSOC, rounded */
-void bms_events_get(const struct bms *b, struct jbd_events *e);
 void bms_events_clear(struct bms *b);
 
-/* The 0x03 and 0x04 payloads from the last measurement (has_ext = 0; the extension fields
- * are filled anyway for a personality that sets it). */
-void bms_jbd_basic(const struct bms *b, struct jbd_basic *out);
-void bms_jbd_cells(const struct bms *b, struct jbd_cells *out);
+/* What the BMS measured and decided in its last step, as every personality reports it: the
+ * configured cells, the enabled probes, and the values in full (each personality saturates
+ * to what its own fields carry). */
+struct bms_view {
+	uint32_t pack_mV;
+	int32_t current_mA;                 /* + = charging */
+	uint8_t cell_count;                 /* cell_count setting: cell_mV[0..cell_count-1] */
+	uint16_t cell_mV[BMS_CELLS_MAX];    /* every sense line; beyond cell_count: not reported */
+	uint8_t probe_count;                /* the probes ntc_enable_mask enables */
+	uint16_t probe_dK[BMS_PROBES_MAX];     /* those probes, in bit order */
+	uint32_t remain_mAh, full_mAh;
+	uint8_t soc_pct;
+	uint16_t cycles;
+	uint32_t prot_bits;                 /* enum pack_prot */
+	uint8_t fet;                        /* BMS_FET_* */
+	uint32_t bal_mask;                  /* bleeding cells, bit 0 = cell 1, configured ones only */
+	uint16_t balance_current_mA;        /* while any cell bleeds, else 0 */
+};
+void bms_view(const struct bms *b, struct bms_view *out);
 
 /* Settings state file (sim/bms_state_file.c), JSON:
  *   {"bmsrig_bms_state": 1, "settings": {"design_capacity_mAh": 100000, ...},

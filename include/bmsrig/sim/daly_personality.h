@@ -15,7 +15,7 @@
  *                registers (translation in daly_personality.c). 0xD8: all zero (captured).
  *                0x5C-0x5E, 0x55, 0x56, 0x58 and every unknown id: silence (layouts unknown;
  *                real boards are silent on unknown ids, docs/protocols/daly.md §5).
- *   writes       0xDA / 0xD9 d0 = 1 on, 0 off -> bms_set_mosfet_mask (charge / discharge
+ *   writes       0xDA / 0xD9 d0 = 1 on, 0 off -> bms_set_inhibit (charge / discharge
  *                inhibit bits); reply echoes d0. 0x21 -> bms_set_remain_mAh(full x SOC),
  *                reply d0 = 1 (d0 = 0 and no change for a SOC above 100.0 %).
  *                0x00 -> no reply (the board reboots), bms_restart when a model is attached,

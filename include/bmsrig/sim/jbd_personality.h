@@ -54,6 +54,11 @@ void jbd_personality_on_save(struct jbd_personality *p,
 int jbd_personality_handle(struct jbd_personality *p, const struct jbd_frame *req,
                            uint32_t now_ms, struct jbd_frame *reply);
 
+/* The 0x03 and 0x04 payloads from the BMS's last step (bms_view), in JBD's units and bits,
+ * saturated to its 16-bit fields (has_ext = 0; the extension fields are filled anyway). */
+void jbd_personality_basic(const struct bms *b, struct jbd_basic *out);
+void jbd_personality_cells(const struct bms *b, struct jbd_cells *out);
+
 extern const struct personality_ops jbd_personality_ops;
 
 #endif

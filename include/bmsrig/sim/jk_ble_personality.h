@@ -12,7 +12,7 @@
  *         quiet_stop_ms (0 = never, the default: a real BMS streams for as long as the BLE
  *         connection holds, and a UART bridge cannot tell a client that just listens from one
  *         that left). Writes do not stop it: clients read switch states from the stream.
- *   writes ack. JK02: charge/discharge switch (0x1D/0x1E) -> bms_set_mosfet_mask; cell count,
+ *   writes ack. JK02: charge/discharge switch (0x1D/0x1E) -> bms_set_inhibit; cell count,
  *         cell OV/UV and releases, 100 %/0 % voltages, balance start/trigger, charge/discharge
  *         current limits, charge/discharge temperature limits and capacity -> the BMS
  *         settings of the same meaning (bms_setting_set, then the save callback); everything

@@ -29,7 +29,7 @@
  *   0x99/0x9A chg OC = chg_oc_mA/1000, chg_oc_delay_s    0x9B/0x9C = balance_start/delta_mV
  *   0x9D = balance_enable    0xA3/0xA4 chg/dsg OT = chg_otp_dK/dsg_otp_dK in degC
  *   0xA5..0xA8 chg/dsg UT and release    0xA9 = cell_count
- *   0xAA capacity Ah = design_capacity_mAh/1000    0xAB/0xAC = bms_set_mosfet_mask bits 0/1.
+ *   0xAA capacity Ah = design_capacity_mAh/1000    0xAB/0xAC = bms_set_inhibit bits 0/1.
  * Every other id (MOSFET/box temperature limits, password, strings, ...) is held by the
  * personality with the captured board's values; 0xBC (factory reset) restores those. 0xBB
  * (restart) is acknowledged only: a BMS restart needs the pack model, which a personality does
