@@ -770,8 +770,14 @@ static void unit_tick(void *state, uint32_t now_ms, const struct reply_sink *sin
 }
 
 const struct personality_ops daly_personality_ops = {
-	"daly", 9600u, { 100.0, 100.0, 10.0, 1.0 },
-	unit_init, unit_set_quirk, unit_rx, unit_tick, NULL, daly_wire_json
+	.name = "daly",
+	.baud = 9600u,
+	.resolution = { .pack_mV = 100.0, .current_mA = 100.0, .temp_dK = 10.0, .cell_mV = 1.0 },
+	.init = unit_init,
+	.set_quirk = unit_set_quirk,
+	.rx = unit_rx,
+	.tick = unit_tick,
+	.wire_json = daly_wire_json,
 };
 
 _Static_assert(sizeof(struct daly_unit) <= PERSONALITY_STATE_MAX, "daly_unit outgrew PERSONALITY_STATE_MAX");

@@ -349,6 +349,12 @@ static void unit_on_save(void *state, int (*save)(void *ctx, const struct bms *b
 }
 
 const struct personality_ops jbd_personality_ops = {
-	"jbd", 9600u, { 10.0, 10.0, 1.0, 1.0 },
-	unit_init, unit_set_quirk, unit_rx, NULL, unit_on_save, jbd_wire_json
+	.name = "jbd",
+	.baud = 9600u,
+	.resolution = { .pack_mV = 10.0, .current_mA = 10.0, .temp_dK = 1.0, .cell_mV = 1.0 },
+	.init = unit_init,
+	.set_quirk = unit_set_quirk,
+	.rx = unit_rx,
+	.on_save = unit_on_save,
+	.wire_json = jbd_wire_json,
 };

@@ -409,6 +409,13 @@ static void unit_on_save(void *state, int (*save)(void *ctx, const struct bms *b
 /* Baud: the BMS's UART behind the BLE module; the link model adds the Bluetooth timing.
  * Resolution (JK02): 1 mV pack, 1 mA, 0.1 degC = 1 dK, 1 mV cells; JK04 floats round to 1 mV. */
 const struct personality_ops jk_ble_personality_ops = {
-	"jk-ble", 115200u, { 1.0, 1.0, 1.0, 1.0 },
-	unit_init, unit_set_quirk, unit_rx, unit_tick, unit_on_save, jk_ble_wire_json
+	.name = "jk-ble",
+	.baud = 115200u,
+	.resolution = { .pack_mV = 1.0, .current_mA = 1.0, .temp_dK = 1.0, .cell_mV = 1.0 },
+	.init = unit_init,
+	.set_quirk = unit_set_quirk,
+	.rx = unit_rx,
+	.tick = unit_tick,
+	.on_save = unit_on_save,
+	.wire_json = jk_ble_wire_json,
 };

@@ -336,6 +336,12 @@ static void unit_on_save(void *state, int (*save)(void *ctx, const struct bms *b
 }
 
 const struct personality_ops jk_personality_ops = {
-	"jk", 115200u, { 10.0, 10.0, 10.0, 1.0 },
-	unit_init, unit_set_quirk, unit_rx, NULL, unit_on_save, jk_wire_json
+	.name = "jk",
+	.baud = 115200u,
+	.resolution = { .pack_mV = 10.0, .current_mA = 10.0, .temp_dK = 10.0, .cell_mV = 1.0 },
+	.init = unit_init,
+	.set_quirk = unit_set_quirk,
+	.rx = unit_rx,
+	.on_save = unit_on_save,
+	.wire_json = jk_wire_json,
 };
