@@ -1,6 +1,7 @@
-/* BMS logic: defaults, protections with their delays and releases, FETs and the 0xE1 mask,
- * the current sensor, coulomb counting, cycles, balancing, register checks, sense faults,
- * factory reset, state file. */
+/* BMS logic through its neutral settings (bms_setting_get/set, values in each setting's own
+ * units): defaults, protections with their delays and releases, FETs and the inhibit mask,
+ * the current sensor, coulomb counting, cycles, balancing, setting checks, sense faults,
+ * factory reset, state file. How JBD's registers encode the settings is test_jbd_settings.c's. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
 #endif
@@ -17,7 +18,6 @@
 
 #include "near.h"
 #include "bmsrig/sim/bms.h"
-#include "bmsrig/sim/jbd_settings.h"
 
 struct rig { struct model m; struct bms b; };
 
@@ -37,23 +37,32 @@ static void rig_make(struct rig *r, enum model_chem chem, unsigned cells, double
 	assert_int_equal(bms_init(&r->b, &r->m), RIG_OK);
 }
 
-static uint16_t reg(const struct bms *b, uint8_t r)
+static int32_t get(const struct bms *b, unsigned id)
 {
-	uint16_t v = 0;
-	assert_int_equal(jbd_reg_get(b, r, &v), RIG_OK);
-	return v;
+	return bms_setting_get(b, id);
 }
 
-/* Every EEPROM and calibration register reads the same on both. */
-static void assert_same_registers(const struct bms *a, const struct bms *b)
+/* A setting the test needs; a refusal would leave the test running on the old value. */
+static void put(struct bms *b, unsigned id, int64_t value)
 {
-	for (unsigned r = JBD_REG_EEPROM_FIRST; r <= JBD_REG_CAL_LAST; r++) {
-		uint16_t va, vb;
-		if (jbd_reg_get(a, (uint8_t)r, &va) != RIG_OK)
-			continue;
-		assert_int_equal(jbd_reg_get(b, (uint8_t)r, &vb), RIG_OK);
-		assert_int_equal(va, vb);
-	}
+	assert_int_equal(bms_setting_set(b, id, value), RIG_OK);
+}
+
+/* Every setting reads the same on both, and the words kept for a personality are the same. */
+static void assert_same_settings(const struct bms *a, const struct bms *b)
+{
+	for (unsigned id = 0; id < BMS_SET_COUNT; id++)
+		if (get(a, id) != get(b, id))
+			fail_msg("%s: %d != %d", bms_setting_info(id)->name, get(a, id), get(b, id));
+	assert_memory_equal(&a->store, &b->store, sizeof a->store);
+}
+
+/* A word a personality keeps in the BMS (the logic only stores it; which word means what is
+ * the personality's business, so any index will do). */
+static void store_put(struct bms *b, unsigned word, uint16_t value)
+{
+	b->store.word[word] = value;
+	b->store.written[word] = 1;
 }
 
 /* Put a cell at a rested open-circuit voltage. */
@@ -73,30 +82,31 @@ static void defaults_follow_the_pack(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
-	assert_int_equal(reg(&r.b, JBD_REG_NTC_ENABLE), 0x3);
-	assert_int_equal(reg(&r.b, JBD_REG_DESIGN_CAP), 10000);     /* 100.00 Ah in 10 mAh */
-	assert_int_equal(reg(&r.b, JBD_REG_CYCLE_CAP), 8000);
-	assert_int_equal(reg(&r.b, 0x24), 3650);
-	assert_int_equal(reg(&r.b, 0x25), 3550);
-	assert_int_equal(reg(&r.b, 0x20), 1460);                    /* 4 x 3650 mV in 10 mV */
-	assert_int_equal((int16_t)reg(&r.b, 0x29), -10000);         /* -100 A, stored negative */
-	assert_true(reg(&r.b, JBD_REG_FUNC_CONFIG) & (1u << 2));    /* balancer on */
-	assert_int_equal(reg(&r.b, 0x3D), 0x0202);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_COUNT), 4);
+	assert_int_equal(get(&r.b, BMS_SET_NTC_ENABLE), 0x3);
+	assert_int_equal(get(&r.b, BMS_SET_DESIGN_CAPACITY), 100000);
+	assert_int_equal(get(&r.b, BMS_SET_CYCLE_CAPACITY), 80000);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP), 3650);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP_RELEASE), 3550);
+	assert_int_equal(get(&r.b, BMS_SET_PACK_OVP), 14600);        /* 4 x 3650 mV */
+	assert_int_equal(get(&r.b, BMS_SET_DSG_OC), 100000);         /* 100 A: a limit, unsigned */
+	assert_int_equal(get(&r.b, BMS_SET_BALANCE_ENABLE), 1);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP_DELAY), 2);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_UVP_DELAY), 2);
 	/* A rested pack at 50 % reads 50 % on the BMS's own voltage points. */
 	assert_int_equal(bms_soc_pct(&r.b), 50);
 	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(r.b.prot_bits, 0);
 
 	rig_make(&r, MODEL_CHEM_NMC, 8, 50.0, 3);
-	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 8);
-	assert_int_equal(reg(&r.b, JBD_REG_NTC_ENABLE), 0x7);
-	assert_int_equal(reg(&r.b, JBD_REG_DESIGN_CAP), 5000);
-	assert_int_equal(reg(&r.b, 0x24), 4250);
-	assert_int_equal(reg(&r.b, 0x25), 4150);
-	assert_int_equal(reg(&r.b, 0x26), 2800);
-	assert_int_equal(reg(&r.b, 0x27), 3000);
-	assert_int_equal(reg(&r.b, 0x20), 3400);                    /* 8 x 4250 mV */
+	assert_int_equal(get(&r.b, BMS_SET_CELL_COUNT), 8);
+	assert_int_equal(get(&r.b, BMS_SET_NTC_ENABLE), 0x7);
+	assert_int_equal(get(&r.b, BMS_SET_DESIGN_CAPACITY), 50000);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP), 4250);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP_RELEASE), 4150);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_UVP), 2800);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_UVP_RELEASE), 3000);
+	assert_int_equal(get(&r.b, BMS_SET_PACK_OVP), 34000);        /* 8 x 4250 mV */
 	assert_int_equal(bms_soc_pct(&r.b), 50);
 
 	struct bms_string t;
@@ -109,7 +119,7 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	/* Cell 3 at 3.700 V, over the 3650 mV trigger; delay 0x3D lo = 2 s. */
+	/* Cell 3 at 3.700 V, over the 3650 mV trigger; cell_ovp_delay_s = 2. */
 	set_cell_V(&r, 2, 3.700);
 	run(&r, 1, 0.1, 0.0);                         /* first step that sees it: t0 */
 	assert_int_equal(r.b.meas.cell_mV[2], 3700);
@@ -153,8 +163,8 @@ static void cell_ov_waits_for_its_delay_and_release(void **state)
 	set_cell_V(&r, 2, 3.700);
 	run(&r, 15, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, 0);
-	/* The delay comes from 0x3D: with 0 s it trips in the first step that sees it. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);
+	/* The delay comes from the setting: with 0 s it trips in the first step that sees it. */
+	put(&r.b, BMS_SET_CELL_OVP_DELAY, 0);
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV);
 	assert_int_equal(r.b.events[BMS_EV_CELL_OV], 2);
@@ -165,8 +175,9 @@ static void discharge_oc_releases_after_its_time(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 20.0, 2);
-	assert_int_equal(jbd_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-2000), RIG_OK);   /* -20 A */
-	assert_int_equal(jbd_reg_set(&r.b, 0x3F, 0x0205), RIG_OK);       /* delay 2 s, release 5 s */
+	put(&r.b, BMS_SET_DSG_OC, 20000);                 /* trips at -20 A */
+	put(&r.b, BMS_SET_DSG_OC_DELAY, 2);
+	put(&r.b, BMS_SET_DSG_OC_RELEASE, 5);
 	run(&r, 1, 0.5, -30.0);                       /* seen */
 	run(&r, 3, 0.5, -30.0);                       /* 1.5 s */
 	assert_int_equal(r.b.prot_bits, 0);
@@ -185,26 +196,28 @@ static void discharge_oc_releases_after_its_time(void **state)
 	assert_int_equal(r.b.events[BMS_EV_DSG_OC], 2);
 }
 
-static void short_circuit_from_0x38_and_shunt(void **state)
+static void short_circuit_from_threshold_and_shunt(void **state)
 {
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	/* 0x38 hi 0x8D: RSNS 1, code 5 = 155 mV; shunt 0x2C = 10 (1 mOhm): 155 A. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x2C, 10), RIG_OK);
+	/* Factory 155 mV across a 1 mOhm shunt: 155 A. */
+	assert_int_equal(get(&r.b, BMS_SET_SC_THRESHOLD), 155);
+	assert_int_equal(get(&r.b, BMS_SET_SC_RELEASE), 100);
+	put(&r.b, BMS_SET_SHUNT, 1000);
 	run(&r, 1, 0.1, -154.99);
 	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, -155.0);                      /* at the threshold; no delay at this scale */
 	assert_true(r.b.prot_bits & PACK_PROT_SHORT);
 	assert_false(r.b.fet & BMS_FET_DSG);
 	assert_int_equal(r.b.events[BMS_EV_SHORT], 1);
-	/* Released 0x39 lo = 100 s later. */
+	/* Released sc_release_s = 100 s later. */
 	run(&r, 999, 0.1, 0.0);
 	assert_true(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, 0.0);
 	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
-	/* RSNS 0, code 5: 78 mV / 1 mOhm = 78 A. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x38, 0x055C), RIG_OK);
+	/* 78 mV / 1 mOhm = 78 A. */
+	put(&r.b, BMS_SET_SC_THRESHOLD, 78);
 	run(&r, 1, 0.1, -77.99);
 	assert_false(r.b.prot_bits & PACK_PROT_SHORT);
 	run(&r, 1, 0.1, -78.0);
@@ -218,15 +231,15 @@ static void mosfet_mask_gates_current(void **state)
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_CHG), RIG_OK);
-	/* Effective at once, before any step: FET 0x02, protection 0x1000 (docs/protocols/jbd.md §11 F9). */
+	/* Effective at once, before any step (docs/protocols/jbd.md §11 F9). */
 	assert_int_equal(r.b.fet, BMS_FET_DSG);
-	assert_int_equal(r.b.prot_bits, 0x1000);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_SW_LOCK);
 	run(&r, 1, 1.0, 10.0);
 	assert_true(r.m.pack_I_A == 0.0);
 	assert_int_equal(r.b.meas.current_mA, 0);
 	run(&r, 1, 1.0, -10.0);
 	assert_true(r.m.pack_I_A == -10.0);
-	assert_int_equal(r.b.prot_bits, 0x1000);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_SW_LOCK);
 
 	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_DSG), RIG_OK);
 	assert_int_equal(r.b.fet, BMS_FET_CHG);
@@ -247,11 +260,11 @@ static void restart_counts_and_clears_live_state(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0200), RIG_OK);     /* OV without delay */
+	put(&r.b, BMS_SET_CELL_OVP_DELAY, 0);                      /* OV without delay */
 	set_cell_V(&r, 0, 3.700);
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_DSG), RIG_OK);
-	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV | 0x1000u);
+	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV | PACK_PROT_SW_LOCK);
 	bms_set_remain_mAh(&r.b, 1234);
 
 	bms_restart(&r.b, &r.m);
@@ -261,7 +274,8 @@ static void restart_counts_and_clears_live_state(void **state)
 	assert_int_equal(r.b.prot_bits, 0);
 	assert_int_equal(r.b.fet, BMS_FET_CHG | BMS_FET_DSG);
 	assert_int_equal(bms_remain_mAh(&r.b), 1234);
-	assert_int_equal(reg(&r.b, 0x3D), 0x0200);                 /* settings survive */
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP_DELAY), 0);    /* settings survive */
+	assert_int_equal(get(&r.b, BMS_SET_CELL_UVP_DELAY), 2);
 	/* The cell is still high: the fresh BMS finds it again. */
 	run(&r, 1, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, PACK_PROT_CELL_OV);
@@ -324,7 +338,7 @@ static void soc_counts_the_measured_current(void **state)
 	run(&r, 360, 1.0, 10.0);
 	assert_int_equal(bms_remain_mAh(&r.b), 20000);
 	assert_int_equal(bms_soc_pct(&r.b), 100);
-	/* 0xE0 can't set more than full either. */
+	/* bms_set_remain_mAh can't set more than full either. */
 	bms_set_remain_mAh(&r.b, 90000);
 	assert_int_equal(bms_remain_mAh(&r.b), 20000);
 }
@@ -336,29 +350,30 @@ static void one_cycle_per_cycle_capacity(void **state)
 	rig_make(&r, MODEL_CHEM_LFP, 4, 10.0, 2);
 	for (unsigned i = 0; i < 4; i++)
 		model_set_cell_soc_frac(&r.m, i, 0.95);
-	/* 0x11 = 8000 mAh; 5 A discharges that in 5760 s. */
+	/* 8000 mAh per cycle (80 % of 10 Ah); 5 A discharges that in 5760 s. */
+	assert_int_equal(get(&r.b, BMS_SET_CYCLE_CAPACITY), 8000);
 	run(&r, 5700, 1.0, -5.0);
-	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 0);
+	assert_int_equal(get(&r.b, BMS_SET_CYCLES), 0);
 	run(&r, 100, 1.0, -5.0);
-	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 1);
+	assert_int_equal(get(&r.b, BMS_SET_CYCLES), 1);
 	struct bms_view v;
 	bms_view(&r.b, &v);
 	assert_int_equal(v.cycles, 1);
 
-	/* What overshoots a cycle counts toward the next: 0x11 = 1000 mAh, 100 s steps of 5 A
+	/* What overshoots a cycle counts toward the next: 1000 mAh per cycle, 100 s steps of 5 A
 	 * (138.9 mAh each); 37 steps = 5139 mAh = 5 cycles (dropping the overshoot would give 4). */
 	rig_make(&r, MODEL_CHEM_LFP, 4, 10.0, 2);
 	for (unsigned i = 0; i < 4; i++)
 		model_set_cell_soc_frac(&r.m, i, 0.95);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CYCLE_CAP, 100), RIG_OK);
+	put(&r.b, BMS_SET_CYCLE_CAPACITY, 1000);
 	run(&r, 37, 100.0, -5.0);
-	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 5);
+	assert_int_equal(get(&r.b, BMS_SET_CYCLES), 5);
 	/* Charging does not count. */
 	run(&r, 37, 100.0, 5.0);
-	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 5);
+	assert_int_equal(get(&r.b, BMS_SET_CYCLES), 5);
 }
 
-static void balancing_follows_0x2d_0x2a_0x2b(void **state)
+static void balancing_follows_its_settings(void **state)
 {
 	(void)state;
 	struct rig r;
@@ -366,7 +381,10 @@ static void balancing_follows_0x2d_0x2a_0x2b(void **state)
 	for (unsigned i = 0; i < 4; i++)
 		set_cell_V(&r, i, 3.300);
 	set_cell_V(&r, 1, 3.420);                 /* cell 2: over 3400 start, 120 mV over min */
-	/* Default 0x2D has bit 3 (only while charging): nothing at rest. */
+	/* By default the balancer works only while charging: nothing at rest. */
+	assert_int_equal(get(&r.b, BMS_SET_BALANCE_CHG_ONLY), 1);
+	assert_int_equal(get(&r.b, BMS_SET_BALANCE_START), 3400);
+	assert_int_equal(get(&r.b, BMS_SET_BALANCE_DELTA), 15);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
 	run(&r, 1, 1.0, 1.0);
@@ -379,48 +397,46 @@ static void balancing_follows_0x2d_0x2a_0x2b(void **state)
 	run(&r, 1, 1.0, 1.0);
 	assert_int_equal(r.m.bleed_mask, 0x2);
 	/* Balancer on without the charging condition: also at rest. */
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0004), RIG_OK);
+	put(&r.b, BMS_SET_BALANCE_CHG_ONLY, 0);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0x2);
 	/* A window wider than the spread, or a start above the cell, stops it. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x2B, 200), RIG_OK);
+	put(&r.b, BMS_SET_BALANCE_DELTA, 200);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
-	assert_int_equal(jbd_reg_set(&r.b, 0x2B, 15), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0x2A, 3500), RIG_OK);
+	put(&r.b, BMS_SET_BALANCE_DELTA, 15);
+	put(&r.b, BMS_SET_BALANCE_START, 3500);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
 	/* Balancer off. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x2A, 3400), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_FUNC_CONFIG, 0x0000), RIG_OK);
+	put(&r.b, BMS_SET_BALANCE_START, 3400);
+	put(&r.b, BMS_SET_BALANCE_ENABLE, 0);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
 }
 
-static void register_checks(void **state)
+static void setting_checks(void **state)
 {
 	(void)state;
 	struct rig r;
 	char why[64];
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 40), RIG_ERR_ARG);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 0), RIG_ERR_ARG);
-	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
-	assert_int_equal(jbd_reg_check(JBD_REG_CELL_COUNT, 40, why, sizeof why), RIG_ERR_ARG);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CELL_COUNT, 40), RIG_ERR_ARG);
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_CELL_COUNT, 0), RIG_ERR_ARG);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_COUNT), 4);
+	assert_int_equal(bms_setting_check(BMS_SET_CELL_COUNT, 40, why, sizeof why), RIG_ERR_ARG);
 	assert_string_equal(why, "expected 1..32, got 40");
-	assert_int_equal(jbd_reg_check(0x29, 500, why, sizeof why), RIG_ERR_ARG);
-	assert_string_equal(why, "expected -32768..-1, got 500");
-	assert_int_equal(jbd_reg_set(&r.b, 0x48, 1), RIG_ERR_UNSUPPORTED);
-	assert_int_equal(jbd_reg_set(&r.b, 0x0F, 1), RIG_ERR_UNSUPPORTED);
-	assert_int_equal(jbd_reg_set(&r.b, 0xD7, 2981), RIG_OK);            /* calibration */
-	assert_int_equal(reg(&r.b, 0xD7), 2981);
+	/* A discharge limit is a magnitude: a negative one is refused, in the setting's units. */
+	assert_int_equal(bms_setting_check(BMS_SET_DSG_OC, -500, why, sizeof why), RIG_ERR_ARG);
+	assert_string_equal(why, "expected 10..327680, got -500");
+	assert_int_equal(bms_setting_set(&r.b, BMS_SET_COUNT, 1), RIG_ERR_ARG);
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "0123456789012345678901234567890X",
 	                                32), RIG_ERR_ARG);
 
-	/* The reported view follows 0x2F / 0x2E at once: 6 cells on a 4-cell pack read 0 mV on
-	 * the unconnected lines, probe 3 (absent) reads -30.0 degC. */
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x5), RIG_OK);
+	/* The reported view follows cell_count / ntc_enable_mask at once: 6 cells on a 4-cell
+	 * pack read 0 mV on the unconnected lines, probe 3 (absent) reads -30.0 degC. */
+	put(&r.b, BMS_SET_CELL_COUNT, 6);
+	put(&r.b, BMS_SET_NTC_ENABLE, 0x5);
 	struct bms_view v;
 	bms_view(&r.b, &v);
 	assert_int_equal(v.cell_count, 6);
@@ -506,7 +522,8 @@ static void forced_cell_reads_what_it_is_told(void **state)
 	assert_int_equal(r.b.meas.cell_mV[0], 2400);
 	assert_int_equal(r.b.meas.cell_mV[1], 3250);
 	assert_int_equal(r.b.meas.pack_mV, 13100);
-	/* Under 0x26 (2500): UV after the 0x3D hi delay, 2 s; the model's cell is untouched. */
+	/* Under cell_uvp_mV (2500): UV after cell_uvp_delay_s, 2 s; the model's cell is untouched. */
+	assert_int_equal(get(&r.b, BMS_SET_CELL_UVP), 2500);
 	run(&r, 19, 0.1, 0.0);
 	assert_int_equal(r.b.prot_bits, 0);
 	run(&r, 1, 0.1, 0.0);
@@ -546,9 +563,11 @@ static void ntc_open_and_short_trip_the_temperature_protections(void **state)
 	(void)state;
 	struct rig r;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	/* Distinct delays: 0x3A charge UT 3 s / OT 5 s, 0x3B discharge UT 4 s / OT 6 s. */
-	assert_int_equal(jbd_reg_set(&r.b, 0x3A, 0x0305), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0x3B, 0x0406), RIG_OK);
+	/* Distinct delays: charge UT 3 s / OT 5 s, discharge UT 4 s / OT 6 s. */
+	put(&r.b, BMS_SET_CHG_UTP_DELAY, 3);
+	put(&r.b, BMS_SET_CHG_OTP_DELAY, 5);
+	put(&r.b, BMS_SET_DSG_UTP_DELAY, 4);
+	put(&r.b, BMS_SET_DSG_OTP_DELAY, 6);
 
 	/* Shorted probe 2: +100.0 degC, over charge OT (55.0) and discharge OT (60.0). */
 	r.b.faults.ntc_short_mask = 1u << 1;
@@ -580,10 +599,10 @@ static void ntc_open_and_short_trip_the_temperature_protections(void **state)
 	assert_int_equal(r.b.events[BMS_EV_CHG_UT], 1);
 	assert_int_equal(r.b.events[BMS_EV_DSG_UT], 1);
 
-	/* A probe the model lacks stays absent whatever its fault; a probe not enabled in 0x2E
-	 * is read but not protected on. */
+	/* A probe the model lacks stays absent whatever its fault; a probe not enabled in
+	 * ntc_enable_mask is read but not protected on. */
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_NTC_ENABLE, 0x1), RIG_OK);
+	put(&r.b, BMS_SET_NTC_ENABLE, 0x1);
 	r.b.faults.ntc_short_mask = 1u << 2;
 	r.b.faults.ntc_open_mask = 1u << 1;
 	run(&r, 20, 0.5, 0.0);
@@ -598,12 +617,13 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	struct rig r, fresh;
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0x3D, 0x0000), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CELL_COUNT, 6), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0x16, 4242), RIG_OK);            /* serial number */
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0xB0, 3333), RIG_OK);
+	put(&r.b, BMS_SET_CELL_OVP, 3600);
+	put(&r.b, BMS_SET_CELL_OVP_DELAY, 0);
+	put(&r.b, BMS_SET_CELL_UVP_DELAY, 0);
+	put(&r.b, BMS_SET_CELL_COUNT, 6);
+	store_put(&r.b, 6, 4242);                                  /* a serial number, say */
+	put(&r.b, BMS_SET_CYCLES, 17);
+	store_put(&r.b, BMS_STORE_WORDS - 1u, 3333);               /* a calibration, say */
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "SN-42", 5), RIG_OK);
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_MAKER, "acme", 4), RIG_OK);
 	assert_int_equal(bms_set_inhibit(&r.b, BMS_INHIBIT_CHG), RIG_OK);
@@ -615,20 +635,20 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	r.b.sensor.current_offset_mA = 70;
 
 	bms_factory_reset(&r.b, &r.m);
-	assert_int_equal(reg(&r.b, 0x24), 3650);
-	assert_int_equal(reg(&r.b, JBD_REG_CELL_COUNT), 4);
-	assert_int_equal(reg(&r.b, 0x16), 0);
-	assert_int_equal(reg(&r.b, 0xB0), 0);
-	/* The whole EEPROM is the factory one, but for the cycle count, a counter. */
-	assert_int_equal(reg(&r.b, JBD_REG_CYCLES), 17);
-	assert_int_equal(jbd_reg_set(&fresh.b, JBD_REG_CYCLES, 17), RIG_OK);
-	assert_same_registers(&r.b, &fresh.b);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_OVP), 3650);
+	assert_int_equal(get(&r.b, BMS_SET_CELL_COUNT), 4);
+	assert_int_equal(r.b.store.written[6], 0);
+	assert_int_equal(r.b.store.word[BMS_STORE_WORDS - 1u], 0);
+	/* All settings and the store are the factory ones, but for the cycle count, a counter. */
+	assert_int_equal(get(&r.b, BMS_SET_CYCLES), 17);
+	put(&fresh.b, BMS_SET_CYCLES, 17);
+	assert_same_settings(&r.b, &fresh.b);
 	for (unsigned i = 0; i < BMS_STRING_COUNT; i++) {
 		assert_int_equal(r.b.str[i].len, fresh.b.str[i].len);
 		assert_string_equal(r.b.str[i].text, fresh.b.str[i].text);
 	}
 	/* Counters, the remaining capacity and the pack's faults survive; a restart is counted
-	 * and clears the 0xE1 mask. */
+	 * and clears the inhibit mask. */
 	assert_int_equal(r.b.events[BMS_EV_CELL_UV], 3);
 	assert_int_equal(r.b.events[BMS_EV_RESTART], 10);
 	assert_int_equal(bms_remain_mAh(&r.b), 4321);
@@ -640,7 +660,7 @@ static void factory_reset_restores_settings_keeps_counters(void **state)
 	assert_int_equal(r.b.sensor.current_offset_mA, 70);           /* board, not settings */
 
 	/* A capacity raised before the reset: what remains is clamped to the factory full. */
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_DESIGN_CAP, 20000), RIG_OK);
+	put(&r.b, BMS_SET_DESIGN_CAPACITY, 200000);
 	bms_set_remain_mAh(&r.b, 150000);
 	bms_factory_reset(&r.b, &r.m);
 	assert_int_equal(bms_full_mAh(&r.b), 100000);
@@ -680,10 +700,10 @@ static void state_file_round_trip(void **state)
 	struct rig r, fresh;
 	char path[256], err[256], tmp[300];
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
-	assert_int_equal(jbd_reg_set(&r.b, 0x24, 3600), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0x29, (uint16_t)(int16_t)-1234), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, JBD_REG_CYCLES, 17), RIG_OK);
-	assert_int_equal(jbd_reg_set(&r.b, 0xB0, 3333), RIG_OK);
+	put(&r.b, BMS_SET_CELL_OVP, 3600);
+	put(&r.b, BMS_SET_DSG_OC, 12340);
+	put(&r.b, BMS_SET_CYCLES, 17);
+	store_put(&r.b, BMS_STORE_WORDS - 1u, 3333);
 	assert_int_equal(bms_string_set(&r.b, BMS_TEXT_BARCODE, "SN-42", 5), RIG_OK);
 	r.b.events[BMS_EV_CELL_UV] = 3;
 	r.b.events[BMS_EV_RESTART] = 9;
@@ -697,16 +717,16 @@ static void state_file_round_trip(void **state)
 
 	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
 	assert_int_equal(bms_state_load(&fresh.b, path, err, sizeof err), RIG_OK);
-	assert_same_registers(&fresh.b, &r.b);
+	assert_same_settings(&fresh.b, &r.b);
 	assert_memory_equal(fresh.b.events, r.b.events, sizeof r.b.events);
 	for (unsigned i = 0; i < BMS_STRING_COUNT; i++)
 		assert_string_equal(fresh.b.str[i].text, r.b.str[i].text);
 	assert_int_equal(fresh.b.str[2].len, 5);
 	assert_int_equal(fresh.b.inhibit, 1);
-	assert_int_equal(fresh.b.prot_bits, 0x1000);        /* the FETs follow the loaded mask */
+	assert_int_equal(fresh.b.prot_bits, PACK_PROT_SW_LOCK);   /* the FETs follow the loaded mask */
 	assert_int_equal(bms_remain_mAh(&fresh.b), 4321);
 
-	/* Signed registers are written signed. */
+	/* Settings are written by name, in their own units. */
 	FILE *f = fopen(path, "r");
 	char text[8192];
 	size_t n = fread(text, 1, sizeof text - 1, f);
@@ -725,15 +745,16 @@ static void state_file_errors_name_the_file(void **state)
 	struct bms before = r.b;
 
 	tmp_path(path, sizeof path, "state.json");
-	write_file(path, "{\n  \"bmsrig_bms_state\": 1,\n  \"registers\": {\"0x2f\": }\n}\n");
+	write_file(path, "{\n  \"bmsrig_bms_state\": 1,\n  \"settings\": {\"cell_count\": }\n}\n");
 	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
 	snprintf(expect, sizeof expect, "%s: not valid JSON near line 3", path);
 	assert_string_equal(err, expect);
 
 	/* A bad value after a good one: nothing is applied. */
-	write_file(path, "{\"bmsrig_bms_state\": 1, \"registers\": {\"0x24\": 3600, \"0x2F\": 40}}");
+	write_file(path, "{\"bmsrig_bms_state\": 1, \"settings\": {\"cell_ovp_mV\": 3600, "
+	                 "\"cell_count\": 40}}");
 	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
-	snprintf(expect, sizeof expect, "%s: register 0x2f: expected 1..32, got 40", path);
+	snprintf(expect, sizeof expect, "%s: setting cell_count: expected 1..32, got 40", path);
 	assert_string_equal(err, expect);
 	assert_memory_equal(&r.b, &before, sizeof before);
 
@@ -746,12 +767,12 @@ static void state_file_errors_name_the_file(void **state)
 	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
 	assert_non_null(strstr(err, "events: expected an array of 12 integers"));
 
-	write_file(path, "{\"bmsrig_bms_state\": 1, \"registers\": {\"0x24\": 3600.5}}");
+	write_file(path, "{\"bmsrig_bms_state\": 1, \"settings\": {\"cell_ovp_mV\": 3600.5}}");
 	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
-	snprintf(expect, sizeof expect, "%s: register 0x24: expected an integer", path);
+	snprintf(expect, sizeof expect, "%s: setting cell_ovp_mV: expected an integer", path);
 	assert_string_equal(err, expect);
 
-	write_file(path, "{\"registers\": {}}");
+	write_file(path, "{\"settings\": {}}");
 	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_ARG);
 	assert_non_null(strstr(err, "not a BMS state file"));
 	unlink(path);
@@ -769,14 +790,14 @@ int main(void)
 		cmocka_unit_test(defaults_follow_the_pack),
 		cmocka_unit_test(cell_ov_waits_for_its_delay_and_release),
 		cmocka_unit_test(discharge_oc_releases_after_its_time),
-		cmocka_unit_test(short_circuit_from_0x38_and_shunt),
+		cmocka_unit_test(short_circuit_from_threshold_and_shunt),
 		cmocka_unit_test(mosfet_mask_gates_current),
 		cmocka_unit_test(restart_counts_and_clears_live_state),
 		cmocka_unit_test(current_sensor_offset_and_dead_band),
 		cmocka_unit_test(soc_counts_the_measured_current),
 		cmocka_unit_test(one_cycle_per_cycle_capacity),
-		cmocka_unit_test(balancing_follows_0x2d_0x2a_0x2b),
-		cmocka_unit_test(register_checks),
+		cmocka_unit_test(balancing_follows_its_settings),
+		cmocka_unit_test(setting_checks),
 		cmocka_unit_test(open_wire_reads_zero_and_the_neighbour_the_sum),
 		cmocka_unit_test(forced_cell_reads_what_it_is_told),
 		cmocka_unit_test(ntc_open_and_short_trip_the_temperature_protections),
