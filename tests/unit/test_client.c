@@ -161,7 +161,7 @@ static struct rig *start(const struct client_proto *proto, uint8_t count)
 
 	memset(&r, 0, sizeof r);
 	r.t.count = count;
-	rig_client_engine_init(&r.t.eng, proto, &r.t, &cfg, fake_io_stream(&r.io), &r.ps);
+	rig_client_engine_init(&r.t.eng, proto, &r.t, &cfg, fake_io_stream(&r.io), &r.ps, NULL, NULL, 0);
 	return &r;
 }
 
