@@ -17,7 +17,8 @@ uint32_t rig_client_backoff_ms(const struct client_cfg *cfg, uint8_t tries)
 }
 
 void rig_client_engine_init(struct client_engine *e, const struct client_proto *proto, void *owner,
-                        const struct client_cfg *cfg, struct rig_io io, struct pack_state *out)
+                            const struct client_cfg *cfg, struct rig_io io, struct pack_state *out,
+                            struct rxbuf *rxb, uint8_t *rx_buf, uint16_t rx_cap)
 {
 	memset(e, 0, sizeof *e);
 	e->proto = proto;
@@ -25,13 +26,28 @@ void rig_client_engine_init(struct client_engine *e, const struct client_proto *
 	e->cfg = *cfg;
 	e->io = io;
 	e->out = out;
+	e->rxb = rxb;
+	e->rx_buf = rx_buf;
+	e->rx_cap = rx_cap;
+	if (proto->init)
+		proto->init(owner);
 }
 
-void rig_client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap)
+void rig_client_set_fets(struct client_engine *e, uint8_t chg_on, uint8_t dsg_on)
 {
-	e->rxb = b;
-	e->rx_buf = buf;
-	e->rx_cap = cap;
+	e->fets.chg_on = chg_on ? 1u : 0u;
+	e->fets.dsg_on = dsg_on ? 1u : 0u;
+	e->fets.pending = CLIENT_FET_CHG | CLIENT_FET_DSG;
+}
+
+void rig_client_ops_set_fets(void *client, uint8_t chg_on, uint8_t dsg_on)
+{
+	rig_client_set_fets(client, chg_on, dsg_on);
+}
+
+const struct client_stats *rig_client_ops_stats(const void *client)
+{
+	return &((const struct client_engine *)client)->stats;
 }
 
 enum client_event rig_client_finish(struct client_stats *st, int ok)

@@ -5,15 +5,13 @@
 
 #include "bmsrig/core/daly_client.h"
 
-static const struct client_proto daly_proto;
-
-void rig_daly_client_init(struct daly_client *c, const struct client_cfg *cfg, struct rig_io io,
-                      struct pack_state *out)
+/* The addresses, from the engine's cfg (init hook). */
+static void init(void *v)
 {
+	struct daly_client *c = v;
+	const struct client_cfg *cfg = &c->eng.cfg;
 	uint8_t board = cfg->address >= 1u && cfg->address <= DALY_BOARDS_MAX ? cfg->address : 1u;
 
-	memset(c, 0, sizeof *c);
-	rig_client_engine_init(&c->eng, &daly_proto, c, cfg, io, out);
 	/* The Bluetooth app's address reaches the lone BMS, which answers as 0x01. */
 	if (cfg->flags & DALY_CLIENT_HOST_BLE) {
 		c->host = DALY_HOST_BLE;
@@ -22,25 +20,6 @@ void rig_daly_client_init(struct daly_client *c, const struct client_cfg *cfg, s
 		c->host = rig_daly_host_for_board(board);
 		c->board = board;
 	}
-	rig_daly_rx_init(&c->rx, cfg->gap_ms);
-	rig_client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
-}
-
-void rig_daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg_on)
-{
-	c->fet_chg_on = chg_on ? 1u : 0u;
-	c->fet_dsg_on = dsg_on ? 1u : 0u;
-	c->fet_pending = 0x03u;
-}
-
-const struct client_stats *rig_daly_client_stats(const struct daly_client *c)
-{
-	return &c->eng.stats;
-}
-
-enum client_event rig_daly_client_step(struct daly_client *c, uint32_t now_ms)
-{
-	return rig_client_engine_step(&c->eng, now_ms);
 }
 
 /* ---- one handler per data id: decode, judge, keep ------------------------------------------ */
@@ -167,13 +146,14 @@ static enum client_rx on_fet(struct daly_client *c, const struct daly_frame *f)
 {
 	int chg = f->cmd == DALY_CMD_CHG_FET;
 	uint8_t asked = c->req.data[0];
+	struct client_fets *fets = &c->eng.fets;
 	struct daly_flag echo;
 
 	(void)rig_daly_flag_decode(f, &echo);
 	/* A latched protection may keep the FET as it is: the BMS says so in d0. */
 	/* A newer wish that arrived while this one was in flight still goes out. */
-	if (asked == (chg ? c->fet_chg_on : c->fet_dsg_on))
-		c->fet_pending &= (uint8_t)~(chg ? 0x01u : 0x02u);
+	if (asked == (chg ? fets->chg_on : fets->dsg_on))
+		fets->pending &= (uint8_t)~(chg ? CLIENT_FET_CHG : CLIENT_FET_DSG);
 	return echo.value != asked ? CLIENT_RX_DONE_ERROR : CLIENT_RX_DONE;
 }
 
@@ -195,13 +175,14 @@ static const struct read_step cycle_steps[] = {
 static enum client_req prepare(struct daly_client *c)
 {
 	uint8_t fill = (c->eng.cfg.flags & DALY_CLIENT_FILL_AA) ? 0xAAu : 0x00u;
+	const struct client_fets *fets = &c->eng.fets;
 
-	if (c->step == 0 && (c->fet_pending & 0x01u)) {
-		rig_daly_request_fet(&c->req, c->host, DALY_CMD_CHG_FET, c->fet_chg_on);
+	if (c->step == 0 && (fets->pending & CLIENT_FET_CHG)) {
+		rig_daly_request_fet(&c->req, c->host, DALY_CMD_CHG_FET, fets->chg_on);
 		return CLIENT_REQ_REPLY;
 	}
-	if (c->step == 0 && (c->fet_pending & 0x02u)) {
-		rig_daly_request_fet(&c->req, c->host, DALY_CMD_DSG_FET, c->fet_dsg_on);
+	if (c->step == 0 && (fets->pending & CLIENT_FET_DSG)) {
+		rig_daly_request_fet(&c->req, c->host, DALY_CMD_DSG_FET, fets->dsg_on);
 		return CLIENT_REQ_REPLY;
 	}
 	/* A pack without sensors has nothing to send for 0x96. */
@@ -279,9 +260,9 @@ static void cycle_complete(void *v)
 
 /* One request at a time, each after the line has been quiet (daly_client.h). */
 static const struct client_proto daly_proto = {
-	.line = CLIENT_LINE_QUIET, .quiet_ms = DALY_MIN_GAP_MS, .begin_cycle = begin_cycle,
+	.line = CLIENT_LINE_QUIET, .quiet_ms = DALY_MIN_GAP_MS, .init = init, .begin_cycle = begin_cycle,
 	.next_request = next_request, .encode = encode, .rx_next = rx_next, .on_send = on_send,
 	.cycle_complete = cycle_complete
 };
-/* The table the core drives every client through. */
-CLIENT_OPS_DEFINE(daly, "daly", 9600u);
+/* The typed API and the table the core drives every client through. */
+CLIENT_DEFINE(daly, "daly", 9600u, rig_client_engine_step);

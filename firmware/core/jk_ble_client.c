@@ -12,29 +12,10 @@ enum session {
 	S_STREAM,        /* records arrive by themselves */
 	S_WRITE          /* streaming, and a switch write waits for its ack */
 };
-enum { FET_CHG = 1, FET_DSG = 2 };
-
-static const struct client_proto jk_ble_proto;
-
-void rig_jk_ble_client_init(struct jk_ble_client *c, const struct client_cfg *cfg, struct rig_io io,
-                        struct pack_state *out)
+/* Until the first cell-info record says otherwise (init hook). */
+static void init(void *v)
 {
-	memset(c, 0, sizeof *c);
-	rig_client_engine_init(&c->eng, &jk_ble_proto, c, cfg, io, out);
-	c->layout = JK_BLE_JK02_24S;
-	rig_jk_ble_rx_init(&c->rx, cfg->gap_ms);
-}
-
-void rig_jk_ble_client_set_fets(struct jk_ble_client *c, uint8_t chg_on, uint8_t dsg_on)
-{
-	c->chg_on = chg_on != 0;
-	c->dsg_on = dsg_on != 0;
-	c->fets_pending = FET_CHG | FET_DSG;
-}
-
-const struct client_stats *rig_jk_ble_client_stats(const struct jk_ble_client *c)
-{
-	return &c->eng.stats;
+	((struct jk_ble_client *)v)->layout = JK_BLE_JK02_24S;
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -48,7 +29,7 @@ static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 		return RIG_ERR_LENGTH;
 	if (c->session == S_WRITE)
 		(void)rig_jk_ble_cmd_write(&cmd, c->writing, 4,
-		                       c->writing == JK_BLE_REG_CHG_SWITCH ? c->chg_on : c->dsg_on);
+		                       c->writing == JK_BLE_REG_CHG_SWITCH ? c->eng.fets.chg_on : c->eng.fets.dsg_on);
 	else
 		rig_jk_ble_cmd_read(&cmd, c->session == S_DEVICE ? JK_BLE_REG_DEVICE_INFO : JK_BLE_REG_CELL_INFO);
 	rig_jk_ble_cmd_encode(&cmd, wire);
@@ -77,13 +58,15 @@ static enum client_event finish(struct jk_ble_client *c, int ok)
 /* The next switch write, or back to listening. */
 static void next_write(struct jk_ble_client *c, uint32_t now_ms)
 {
+	struct client_fets *fets = &c->eng.fets;
+
 	if (c->layout == JK_BLE_JK04)
-		c->fets_pending = 0;          /* JK04 has no charge/discharge switch registers */
-	if (!c->fets_pending) {
+		fets->pending = 0;            /* JK04 has no charge/discharge switch registers */
+	if (!fets->pending) {
 		c->session = S_STREAM;
 		return;
 	}
-	c->writing = (c->fets_pending & FET_CHG) ? JK_BLE_REG_CHG_SWITCH : JK_BLE_REG_DSG_SWITCH;
+	c->writing = (fets->pending & CLIENT_FET_CHG) ? JK_BLE_REG_CHG_SWITCH : JK_BLE_REG_DSG_SWITCH;
 	request(c, S_WRITE, now_ms);
 }
 
@@ -143,7 +126,7 @@ static enum client_rx on_command(struct jk_ble_client *c, const uint8_t *wire, u
 	/* Acks carry no register; only a write waits for one, and writes go one at a time. */
 	if (c->session != S_WRITE)
 		return CLIENT_RX_WAIT;
-	c->fets_pending &= (uint8_t)~(c->writing == JK_BLE_REG_CHG_SWITCH ? FET_CHG : FET_DSG);
+	c->eng.fets.pending &= (uint8_t)~(c->writing == JK_BLE_REG_CHG_SWITCH ? CLIENT_FET_CHG : CLIENT_FET_DSG);
 	next_write(c, now_ms);
 	return CLIENT_RX_WAIT;
 }
@@ -171,12 +154,13 @@ static enum client_rx rx_next(void *v, int waiting)
 /* Unlike a polled protocol, nothing in the line is stale: records keep coming, so the input
  * is never flushed before a command. The cycle is the client's own (rig_jk_ble_client_step). */
 static const struct client_proto jk_ble_proto = {
-	.line = CLIENT_LINE_STREAM, .encode = encode, .rx_next = rx_next, .rx_feed = rx_feed
+	.line = CLIENT_LINE_STREAM, .init = init, .encode = encode, .rx_next = rx_next, .rx_feed = rx_feed
 };
 
-enum client_event rig_jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms)
+/* The client's step (rig_jk_ble_client_step): its cycle is a window of time over the stream. */
+static enum client_event step(struct client_engine *e, uint32_t now_ms)
 {
-	struct client_engine *e = &c->eng;
+	struct jk_ble_client *c = e->owner;
 	int streaming;
 
 	(void)rig_client_engine_receive(e, now_ms);   /* the verdicts above never end a cycle */
@@ -213,5 +197,6 @@ enum client_event rig_jk_ble_client_step(struct jk_ble_client *c, uint32_t now_m
 
 /* ---- the table the core drives every client through ----------------------------------------- */
 
-/* 115200: what the BMS's UART runs at behind its BLE module (docs/protocols/jk.md §1). */
-CLIENT_OPS_DEFINE(jk_ble, "jk-ble", 115200u);
+/* The typed API, and the table the core drives every client through. 115200: what the BMS's
+ * UART runs at behind its BLE module (docs/protocols/jk.md §1). */
+CLIENT_DEFINE(jk_ble, "jk-ble", 115200u, step);

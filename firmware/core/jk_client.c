@@ -6,34 +6,6 @@
 
 enum step { ST_AUTH, ST_CHG, ST_DSG, ST_READ };   /* in the order a cycle runs them */
 
-static const struct client_proto jk_proto;
-
-void rig_jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct rig_io io,
-                    struct pack_state *out)
-{
-	memset(c, 0, sizeof *c);
-	rig_client_engine_init(&c->eng, &jk_proto, c, cfg, io, out);
-	rig_jk_rx_init(&c->rx, cfg->gap_ms);
-	rig_client_engine_rx(&c->eng, &c->rx.b, c->rx.buf, sizeof c->rx.buf);
-}
-
-void rig_jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on)
-{
-	c->chg_on = chg_on ? 1u : 0u;
-	c->dsg_on = dsg_on ? 1u : 0u;
-	c->fets_pending = 1;
-}
-
-const struct client_stats *rig_jk_client_stats(const struct jk_client *c)
-{
-	return &c->eng.stats;
-}
-
-enum client_event rig_jk_client_step(struct jk_client *c, uint32_t now_ms)
-{
-	return rig_client_engine_step(&c->eng, now_ms);
-}
-
 /* ---- the hooks ------------------------------------------------------------------------------ */
 
 /* No reply is known for the password frame: the engine gives the board a pause, then writes. */
@@ -46,7 +18,7 @@ static enum client_req begin_cycle(void *v)
 {
 	struct jk_client *c = v;
 
-	c->step = c->fets_pending ? ST_AUTH : ST_READ;
+	c->step = c->eng.fets.pending ? ST_AUTH : ST_READ;
 	return request_kind(c);
 }
 
@@ -79,10 +51,10 @@ static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 		rig_jk_request_password(&f, JK_SRC_PC);
 		break;
 	case ST_CHG:
-		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_CHG_SWITCH, c->chg_on);
+		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_CHG_SWITCH, c->eng.fets.chg_on);
 		break;
 	case ST_DSG:
-		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_DSG_SWITCH, c->dsg_on);
+		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_DSG_SWITCH, c->eng.fets.dsg_on);
 		break;
 	default:
 		rig_jk_request_read_all(&f, JK_SRC_PC);
@@ -108,6 +80,7 @@ static int answers(const struct jk_client *c, const struct jk_frame *f)
 
 static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 {
+	struct client_fets *fets = &c->eng.fets;
 	struct jk_data d;
 	rig_rc rc = rig_jk_data_decode(f, &d);
 
@@ -115,11 +88,13 @@ static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 		rc = rig_jk_to_pack_state(&d, c->eng.out);
 	if (rc != RIG_OK)
 		return CLIENT_RX_BAD;
-	/* Done when the switches read back as asked (or the board does not report them). */
-	if (c->fets_pending && rig_jk_data_has(&d, JK_ID_CHG_SWITCH) && rig_jk_data_has(&d, JK_ID_DSG_SWITCH))
-		c->fets_pending = d.chg_switch != c->chg_on || d.dsg_switch != c->dsg_on;
+	/* Done when the switches read back as asked (or the board does not report them). A cycle
+	 * writes both switches, so both stay pending while either differs. */
+	if (fets->pending && rig_jk_data_has(&d, JK_ID_CHG_SWITCH) && rig_jk_data_has(&d, JK_ID_DSG_SWITCH) &&
+	    (d.chg_switch != fets->chg_on || d.dsg_switch != fets->dsg_on))
+		fets->pending = CLIENT_FET_CHG | CLIENT_FET_DSG;
 	else
-		c->fets_pending = 0;
+		fets->pending = 0;
 	return CLIENT_RX_DONE;
 }
 
@@ -143,5 +118,5 @@ static const struct client_proto jk_proto = {
 	.next_request = next_request, .encode = encode, .rx_next = rx_next, .skippable = skippable
 };
 
-/* The table the core drives every client through. */
-CLIENT_OPS_DEFINE(jk, "jk", 115200u);
+/* The typed API and the table the core drives every client through. */
+CLIENT_DEFINE(jk, "jk", 115200u, rig_client_engine_step);

@@ -161,7 +161,7 @@ static struct rig *start(const struct client_proto *proto, uint8_t count)
 
 	memset(&r, 0, sizeof r);
 	r.t.count = count;
-	rig_client_engine_init(&r.t.eng, proto, &r.t, &cfg, fake_io_stream(&r.io), &r.ps);
+	rig_client_engine_init(&r.t.eng, proto, &r.t, &cfg, fake_io_stream(&r.io), &r.ps, NULL, NULL, 0);
 	return &r;
 }
 
@@ -444,6 +444,27 @@ static void backoff_is_zero_then_doubles_and_saturates(void **state)
 	assert_int_equal(rig_client_backoff_ms(&cfg, 200), 100u << 16);
 }
 
+/* The last wish wins, as 0/1, and both FETs are pending again whatever was sent before; the
+ * table's set_fets and stats reach the same engine through the client's pointer. */
+static void set_fets_keeps_the_last_wish_with_both_pending(void **state)
+{
+	struct rig *r = start(&toy_flush, 1);
+	struct client_fets *fets = &r->t.eng.fets;
+
+	(void)state;
+	assert_int_equal(fets->pending, 0);
+	rig_client_set_fets(&r->t.eng, 7, 0);
+	assert_int_equal(fets->chg_on, 1);
+	assert_int_equal(fets->dsg_on, 0);
+	assert_int_equal(fets->pending, CLIENT_FET_CHG | CLIENT_FET_DSG);
+	fets->pending = CLIENT_FET_DSG;                      /* the charge FET reached the BMS */
+	rig_client_ops_set_fets(&r->t, 0, 2);
+	assert_int_equal(fets->chg_on, 0);
+	assert_int_equal(fets->dsg_on, 1);
+	assert_int_equal(fets->pending, CLIENT_FET_CHG | CLIENT_FET_DSG);
+	assert_ptr_equal(rig_client_ops_stats(&r->t), &r->t.eng.stats);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +480,7 @@ int main(void)
 		cmocka_unit_test(pause_request_is_followed_after_pause_ms),
 		cmocka_unit_test(survives_the_32_bit_millisecond_wrap),
 		cmocka_unit_test(backoff_is_zero_then_doubles_and_saturates),
+		cmocka_unit_test(set_fets_keeps_the_last_wish_with_both_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

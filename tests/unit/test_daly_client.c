@@ -381,7 +381,7 @@ static void fet_writes_lead_the_next_cycle(void **state)
 	/* ESPHome feature request #1979's frames: charge off, discharge on. */
 	exchange(r, "A5 80 DA 08 00 00 00 00 00 00 00 00 07", "A5 01 DA 08 00 00 00 00 00 00 00 00 88");
 	exchange(r, "A5 80 D9 08 01 00 00 00 00 00 00 00 07", "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA");
-	assert_int_equal(r->c.fet_pending, 0);
+	assert_int_equal(r->c.eng.fets.pending, 0);
 	assert_int_equal(r->c.eng.stats.error_replies, 0);
 	assert_int_equal(rig_daly_client_step(&r->c, r->t), CLIENT_BUSY);
 	assert_sent(r, BLE_REQ_94);
@@ -391,7 +391,7 @@ static void fet_writes_lead_the_next_cycle(void **state)
 	exchange(r, "A5 40 DA 08 01 00 00 00 00 00 00 00 C8", "A5 01 DA 08 00 00 00 00 00 00 00 00 88");
 	exchange(r, "A5 40 D9 08 01 00 00 00 00 00 00 00 C7", "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA");
 	assert_int_equal(r->c.eng.stats.error_replies, 1);
-	assert_int_equal(r->c.fet_pending, 0);
+	assert_int_equal(r->c.eng.fets.pending, 0);
 	rig_daly_client_step(&r->c, r->t);
 	assert_sent(r, "A5 40 94 08 00 00 00 00 00 00 00 00 81");
 }

@@ -339,7 +339,7 @@ static void fet_writes_with_pushes_between(void **state)
 	fake_io_queue_hex(&r->io, ACK_AT);
 	assert_int_equal(rig_jk_ble_client_step(&r->c, 2050), CLIENT_BUSY);
 	assert_quiet(r);
-	assert_int_equal(r->c.fets_pending, 0);
+	assert_int_equal(r->c.eng.fets.pending, 0);
 	/* Nothing more to write at the next cycle. */
 	fake_io_queue_hex(&r->io, CELLS_24S);
 	assert_int_equal(rig_jk_ble_client_step(&r->c, 3000), CLIENT_CYCLE_OK);

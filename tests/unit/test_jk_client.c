@@ -261,7 +261,7 @@ static void fet_writes_go_first_and_are_read_back(void **state)
 	/* This board did not take it (0xAB still 1): the next cycle asks again. */
 	fake_io_queue_hex(&r->io, F14S);
 	assert_int_equal(rig_jk_client_step(&r->c, 160), CLIENT_CYCLE_OK);
-	assert_int_equal(r->c.fets_pending, 1);
+	assert_int_equal(r->c.eng.fets.pending, CLIENT_FET_CHG | CLIENT_FET_DSG);
 	rig_jk_client_step(&r->c, 1000);
 	assert_sent(r, REQ_PASSWORD);
 	rig_jk_client_step(&r->c, 1100);
@@ -275,7 +275,7 @@ static void fet_writes_go_first_and_are_read_back(void **state)
 	queue_reply(r, JK_CMD_READ_ALL,
 	            "79 03 01 0E ED 83 14 EF 84 80 D0 85 0F 8C 00 02 AB 00 AC 01 C0 01");
 	assert_int_equal(rig_jk_client_step(&r->c, 1160), CLIENT_CYCLE_OK);
-	assert_int_equal(r->c.fets_pending, 0);
+	assert_int_equal(r->c.eng.fets.pending, 0);
 	assert_int_equal(r->ps.fet_chg, 0);
 	assert_int_equal(r->ps.prot, PACK_PROT_SW_LOCK);
 	rig_jk_client_step(&r->c, 2000);
@@ -307,7 +307,7 @@ static void unanswered_writes_do_not_stop_polling(void **state)
 	assert_int_equal(ev, CLIENT_CYCLE_OK);
 	assert_int_equal(writes, 4);                   /* 2 ids x (1 try + 1 retry) */
 	assert_int_equal(st->timeouts, 4);
-	assert_int_equal(r->c.fets_pending, 1);        /* 0xAB reads 1: ask again next cycle */
+	assert_int_equal(r->c.eng.fets.pending, CLIENT_FET_CHG | CLIENT_FET_DSG); /* 0xAB reads 1: again */
 }
 
 /* ---- client <-> personality over a fake link -------------------------------------------------- */
@@ -570,7 +570,7 @@ static void loop_fet_write_lands(void **state)
 	assert_int_equal(l->ps.fet_chg, 0);
 	assert_int_equal(l->ps.fet_dsg, 1);
 	assert_true(l->ps.prot & PACK_PROT_SW_LOCK);
-	assert_int_equal(l->c.fets_pending, 0);
+	assert_int_equal(l->c.eng.fets.pending, 0);
 	rig_jk_client_set_fets(&l->c, 1, 1);
 	l->now_ms += 1000;
 	assert_int_equal(run_cycle(l), CLIENT_CYCLE_OK);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>            /* memset, in CLIENT_DEFINE */
 #include "bmsrig/core/io.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/rc.h"
@@ -57,13 +58,62 @@ struct client_ops {
 };
 
 /*
- * Defines `const struct client_ops rig_<prefix>_client_ops` over the typed functions
- * rig_<prefix>_client_init, _step, _set_fets and _stats. The table takes void pointers so the
- * core needs no protocol's struct; the adapters let each client keep its typed API, and the
- * compiler still checks every call against that client's prototypes. Use once, at file scope,
- * ending with a semicolon.
+ * Every client is a struct <prefix>_client that begins with its engine, `eng`, and has its
+ * assembler as `rx` (struct <prefix>_rx with buffer `buf` and fill level `b`, set up by
+ * rig_<prefix>_rx_init). Its typed API is the same for every protocol, so it is declared and
+ * defined once, here:
+ *   rig_<prefix>_client_init      zeroes the client, sets up its assembler and its engine (which
+ *                                 calls the protocol's own init hook)
+ *   rig_<prefix>_client_step      one step: rig_client_engine_step, or the protocol's own
+ *   rig_<prefix>_client_set_fets  rig_client_set_fets
+ *   rig_<prefix>_client_stats     the engine's stats
+ *   rig_<prefix>_client_ops       the table over these
+ * A header declares them with CLIENT_API_DECLARE(prefix); at file scope, ending with a semicolon.
  */
-#define CLIENT_OPS_DEFINE(prefix, name_, baud_)                                                \
+#define CLIENT_API_DECLARE(prefix)                                                             \
+	void rig_##prefix##_client_init(struct prefix##_client *c, const struct client_cfg *cfg,  \
+	                                struct rig_io io, struct pack_state *out);                \
+	enum client_event rig_##prefix##_client_step(struct prefix##_client *c, uint32_t now_ms); \
+	void rig_##prefix##_client_set_fets(struct prefix##_client *c, uint8_t chg_on,            \
+	                                    uint8_t dsg_on);                                      \
+	const struct client_stats *rig_##prefix##_client_stats(const struct prefix##_client *c);  \
+	extern const struct client_ops rig_##prefix##_client_ops
+
+/* The table's set_fets and stats, the same for every client: the client begins with its engine
+ * (CLIENT_DEFINE checks it), so the void pointer the table gets is the engine's. */
+void rig_client_ops_set_fets(void *client, uint8_t chg_on, uint8_t dsg_on);
+const struct client_stats *rig_client_ops_stats(const void *client);
+
+/*
+ * Defines the API CLIENT_API_DECLARE declares, for the client whose file has
+ * `static const struct client_proto <prefix>_proto`; step_ is rig_client_engine_step for a
+ * polled protocol, or the protocol's own function of the same type. The table takes void
+ * pointers so the core needs no protocol's struct; its init and step adapters call the typed
+ * functions, so the compiler still checks those calls against that client's prototypes. Use
+ * once, at file scope, ending with a semicolon.
+ */
+#define CLIENT_DEFINE(prefix, name_, baud_, step_)                                             \
+	void rig_##prefix##_client_init(struct prefix##_client *c, const struct client_cfg *cfg,  \
+	                                struct rig_io io, struct pack_state *out)                 \
+	{                                                                                      \
+		memset(c, 0, sizeof *c);                                                       \
+		rig_##prefix##_rx_init(&c->rx, cfg->gap_ms);                                   \
+		rig_client_engine_init(&c->eng, &prefix##_proto, c, cfg, io, out, &c->rx.b,   \
+		                       c->rx.buf, sizeof c->rx.buf);                           \
+	}                                                                                      \
+	enum client_event rig_##prefix##_client_step(struct prefix##_client *c, uint32_t now_ms)  \
+	{                                                                                      \
+		return step_(&c->eng, now_ms);                                                 \
+	}                                                                                      \
+	void rig_##prefix##_client_set_fets(struct prefix##_client *c, uint8_t chg_on,            \
+	                                    uint8_t dsg_on)                                       \
+	{                                                                                      \
+		rig_client_set_fets(&c->eng, chg_on, dsg_on);                                  \
+	}                                                                                      \
+	const struct client_stats *rig_##prefix##_client_stats(const struct prefix##_client *c)   \
+	{                                                                                      \
+		return &c->eng.stats;                                                          \
+	}                                                                                      \
 	static void prefix##_ops_init(void *c, const struct client_cfg *cfg, struct rig_io io, \
 	                              struct pack_state *out)                                  \
 	{                                                                                      \
@@ -73,18 +123,12 @@ struct client_ops {
 	{                                                                                      \
 		return rig_##prefix##_client_step(c, now_ms);                                  \
 	}                                                                                      \
-	static void prefix##_ops_set_fets(void *c, uint8_t chg_on, uint8_t dsg_on)             \
-	{                                                                                      \
-		rig_##prefix##_client_set_fets(c, chg_on, dsg_on);                             \
-	}                                                                                      \
-	static const struct client_stats *prefix##_ops_stats(const void *c)                    \
-	{                                                                                      \
-		return rig_##prefix##_client_stats(c);                                         \
-	}                                                                                      \
+	typedef char prefix##_client_begins_with_its_engine                                    \
+		[offsetof(struct prefix##_client, eng) == 0 ? 1 : -1];                         \
 	const struct client_ops rig_##prefix##_client_ops = {                                  \
 		.name = (name_), .baud = (baud_), .init = prefix##_ops_init,                   \
-		.step = prefix##_ops_step, .set_fets = prefix##_ops_set_fets,                  \
-		.stats = prefix##_ops_stats,                                                   \
+		.step = prefix##_ops_step, .set_fets = rig_client_ops_set_fets,                \
+		.stats = rig_client_ops_stats,                                                 \
 	}
 
 /* The wait before resend number `tries` (1-based count of sends so far): 0 for the first
@@ -134,6 +178,8 @@ struct client_proto {
 	uint8_t line;             /* enum client_line */
 	uint32_t quiet_ms;        /* CLIENT_LINE_QUIET: silence wanted before a request */
 	uint32_t pause_ms;        /* after a CLIENT_REQ_PAUSE request */
+	/* The protocol's own part of the client's init, once the engine has its cfg (may be NULL). */
+	void (*init)(void *c);
 	/* A new cycle: reset what it collects and prepare its first request. */
 	enum client_req (*begin_cycle)(void *c);
 	/* The request in flight is over (answered, or given up when skippable): prepare the next. */
@@ -144,7 +190,7 @@ struct client_proto {
 	 * NONE when no frame is left. While no reply is due (`waiting` 0) only WAIT or SPURIOUS. */
 	enum client_rx (*rx_next)(void *c, int waiting);
 	/* Received bytes into the assembler, returning the count taken; NULL: rig_rxbuf_take into the
-	 * buffer given to rig_client_engine_rx. */
+	 * buffer given to rig_client_engine_init. */
 	size_t (*rx_feed)(void *c, const uint8_t *p, size_t n, uint32_t now_ms);
 	/* Before each send, after the engine dropped the partial frame (may be NULL). */
 	void (*on_send)(void *c);
@@ -161,6 +207,17 @@ enum client_phase {
 	CLIENT_PH_READY,          /* a request waits for send_at_ms (and a quiet line) */
 	CLIENT_PH_WAIT,           /* a reply is due by sent_ms + timeout_ms */
 	CLIENT_PH_PAUSE           /* a request without answer went; the next at send_at_ms */
+};
+
+/* The FET states set_fets asked for, and which of them still have to reach the BMS.
+ * rig_client_set_fets writes them; the protocol's hooks send them and clear a bit once the BMS
+ * has that state (JBD's one write and JK's read-back clear both at once), so a bit stays set
+ * across cycles until then. */
+#define CLIENT_FET_CHG 0x01u      /* the charge FET's state is still to be sent */
+#define CLIENT_FET_DSG 0x02u      /* the discharge FET's */
+struct client_fets {
+	uint8_t chg_on, dsg_on;   /* 1 = allowed on */
+	uint8_t pending;          /* CLIENT_FET_CHG | CLIENT_FET_DSG */
 };
 
 struct client_engine {
@@ -183,13 +240,18 @@ struct client_engine {
 	struct rxbuf *rxb;        /* the assembler's fill level, and its buffer */
 	uint8_t *rx_buf;
 	uint16_t rx_cap;
+	struct client_fets fets;
 };
 
+/* rxb, rx_buf, rx_cap: the protocol assembler's buffer (may be NULL with a rx_feed hook): the
+ * engine feeds it, and empties it before each request unless the line is a stream. Calls the
+ * proto's init hook last. */
 void rig_client_engine_init(struct client_engine *e, const struct client_proto *proto, void *owner,
-                        const struct client_cfg *cfg, struct rig_io io, struct pack_state *out);
-/* The protocol assembler's buffer: the engine feeds it, and empties it before each request
- * unless the line is a stream. */
-void rig_client_engine_rx(struct client_engine *e, struct rxbuf *b, uint8_t *buf, uint16_t cap);
+                            const struct client_cfg *cfg, struct rig_io io, struct pack_state *out,
+                            struct rxbuf *rxb, uint8_t *rx_buf, uint16_t rx_cap);
+/* Ask the BMS for its FET states (1 = allowed on): both become pending, and the protocol sends
+ * them at the start of the next cycle. */
+void rig_client_set_fets(struct client_engine *e, uint8_t chg_on, uint8_t dsg_on);
 /* One step of a polled protocol: read, judge, time out, resend, start the next cycle. */
 enum client_event rig_client_engine_step(struct client_engine *e, uint32_t now_ms);
 

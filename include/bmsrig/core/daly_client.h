@@ -67,13 +67,11 @@ extern "C" {
 #define DALY_CLIENT_FILL_AA        0x04u   /* fill read requests with 0xAA (§2.3) */
 
 struct daly_client {
-	struct client_engine eng;          /* cadence, line, timeouts, resends, stats */
+	struct client_engine eng;          /* first (client.h): cadence, line, timeouts, resends, stats */
 	struct daly_rx rx;
 	struct daly_frame req;             /* the request in flight */
 	uint8_t host, board;               /* request address; reply address */
 	uint8_t step;                      /* index into the cycle's read list */
-	uint8_t fet_pending;               /* bit 0 charge, bit 1 discharge switch to send */
-	uint8_t fet_chg_on, fet_dsg_on;
 	uint8_t frames_needed;             /* of the 0x95/0x96 answer in flight */
 	uint16_t frames_seen;              /* bit k-1: frame k arrived */
 	uint32_t sign_flips;               /* currents whose sign 0x93 corrected */
@@ -83,15 +81,9 @@ struct daly_client {
 	struct daly_poll poll;             /* the cycle in progress */
 };
 
-void rig_daly_client_init(struct daly_client *c, const struct client_cfg *cfg, struct rig_io io,
-                      struct pack_state *out);
-enum client_event rig_daly_client_step(struct daly_client *c, uint32_t now_ms);
-/* Ask the BMS for its FET states (1 = on); sent (0xDA, then 0xD9) at the start of the next
- * cycle. A reply echoing another state than asked counts in stats.error_replies. */
-void rig_daly_client_set_fets(struct daly_client *c, uint8_t chg_on, uint8_t dsg_on);
-const struct client_stats *rig_daly_client_stats(const struct daly_client *c);
-
-extern const struct client_ops rig_daly_client_ops;
+/* set_fets: 0xDA, then 0xD9, at the start of the next cycle. A reply echoing another state than
+ * asked counts in stats.error_replies. */
+CLIENT_API_DECLARE(daly);
 
 #ifdef __cplusplus
 }

@@ -37,27 +37,19 @@ extern "C" {
 #endif
 
 struct jk_ble_client {
-	struct client_engine eng;   /* cadence, command timeouts and resends, stats */
+	struct client_engine eng;   /* first (client.h): cadence, command timeouts, resends, stats */
 	struct jk_ble_rx rx;
 	uint8_t session;            /* internal: where the 0x97/0x96 sequence stands */
 	uint8_t layout;             /* enum jk_ble_layout of the last cell-info record */
 	uint8_t fresh;              /* a cell-info record landed since the last cycle */
 	uint8_t cycle_open;
-	uint8_t fets_pending;       /* bit 0: charge switch write, bit 1: discharge */
-	uint8_t chg_on, dsg_on;
 	uint8_t writing;            /* the register of the write in flight */
 	uint32_t cycle_ms;          /* when the open cycle began */
 	uint32_t records;           /* cell-info records taken */
 };
 
-void rig_jk_ble_client_init(struct jk_ble_client *c, const struct client_cfg *cfg, struct rig_io io,
-                        struct pack_state *out);
-enum client_event rig_jk_ble_client_step(struct jk_ble_client *c, uint32_t now_ms);
-/* Ask the BMS for its FET states (1 = allowed on); written at the start of the next cycle. */
-void rig_jk_ble_client_set_fets(struct jk_ble_client *c, uint8_t chg_on, uint8_t dsg_on);
-const struct client_stats *rig_jk_ble_client_stats(const struct jk_ble_client *c);
-
-extern const struct client_ops rig_jk_ble_client_ops;
+/* set_fets: see FETs above; eng.fets.pending keeps the switch writes not yet acked. */
+CLIENT_API_DECLARE(jk_ble);
 
 #ifdef __cplusplus
 }

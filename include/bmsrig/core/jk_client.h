@@ -34,21 +34,14 @@ extern "C" {
 #endif
 
 struct jk_client {
-	struct client_engine eng;    /* cadence, timeouts, resends, stats */
+	struct client_engine eng;    /* first (client.h): cadence, timeouts, resends, stats */
 	struct jk_rx rx;
 	uint8_t step;                /* internal: which request of the cycle is in flight */
-	uint8_t fets_pending;        /* 0xAB/0xAC differ from what was asked, or are unsent */
-	uint8_t chg_on, dsg_on;      /* what was asked */
 };
 
-void rig_jk_client_init(struct jk_client *c, const struct client_cfg *cfg, struct rig_io io,
-                    struct pack_state *out);
-enum client_event rig_jk_client_step(struct jk_client *c, uint32_t now_ms);
-/* Ask the BMS for its FET states (1 = allowed on): written at the start of the next cycle. */
-void rig_jk_client_set_fets(struct jk_client *c, uint8_t chg_on, uint8_t dsg_on);
-const struct client_stats *rig_jk_client_stats(const struct jk_client *c);
-
-extern const struct client_ops rig_jk_client_ops;
+/* set_fets: 0xAB and 0xAC written at the start of the next cycle; eng.fets.pending stays set
+ * (both bits) while either switch, unsent or read back, differs from what was asked. */
+CLIENT_API_DECLARE(jk);
 
 #ifdef __cplusplus
 }
