@@ -643,22 +643,17 @@ void daly_personality_handle(struct daly_personality *p, const struct daly_frame
 
 /* ---- quirks -------------------------------------------------------------------------------- */
 
-struct quirk_num {
-	const char *key;
-	uint32_t max;
-	size_t off;
-};
-static const struct quirk_num quirk_nums[] = {
-	{ "latency_ms", 5000, offsetof(struct daly_quirks, latency_ms) },
-	{ "sleep_after_s", 65534, offsetof(struct daly_quirks, sleep_after_s) },   /* 0xFFFF = never */
-	{ "echo", 1, offsetof(struct daly_quirks, echo) },
-	{ "echo_ms", 1000, offsetof(struct daly_quirks, echo_ms) },
-	{ "zero_frames", 1, offsetof(struct daly_quirks, zero_frames) },
-	{ "stale_reserved", 1, offsetof(struct daly_quirks, stale_reserved) },
-	{ "deadband_ma", 100000, offsetof(struct daly_quirks, deadband_ma) },
-	{ "all_cell_frames", 1, offsetof(struct daly_quirks, all_cell_frames) },
-	{ "extra_temp_frame", 1, offsetof(struct daly_quirks, extra_temp_frame) },
-	{ "reset_ms", 60000, offsetof(struct daly_quirks, reset_ms) },
+static const struct personality_quirk quirk_nums[] = {
+	PERSONALITY_QUIRK(struct daly_quirks, latency_ms, "latency_ms", 0, 5000),
+	PERSONALITY_QUIRK(struct daly_quirks, sleep_after_s, "sleep_after_s", 0, 65534),   /* 0xFFFF = never */
+	PERSONALITY_QUIRK(struct daly_quirks, echo, "echo", 0, 1),
+	PERSONALITY_QUIRK(struct daly_quirks, echo_ms, "echo_ms", 0, 1000),
+	PERSONALITY_QUIRK(struct daly_quirks, zero_frames, "zero_frames", 0, 1),
+	PERSONALITY_QUIRK(struct daly_quirks, stale_reserved, "stale_reserved", 0, 1),
+	PERSONALITY_QUIRK(struct daly_quirks, deadband_ma, "deadband_ma", 0, 100000),
+	PERSONALITY_QUIRK(struct daly_quirks, all_cell_frames, "all_cell_frames", 0, 1),
+	PERSONALITY_QUIRK(struct daly_quirks, extra_temp_frame, "extra_temp_frame", 0, 1),
+	PERSONALITY_QUIRK(struct daly_quirks, reset_ms, "reset_ms", 0, 60000),
 };
 
 struct quirk_word {
@@ -674,16 +669,11 @@ static const struct quirk_word quirk_words[] = {
 rig_rc daly_personality_set_quirk(struct daly_personality *p, const char *key, const char *value,
                                   char *why, size_t whycap)
 {
-	uint32_t v;
+	rig_rc rc = personality_quirk_set(quirk_nums, N_OF(quirk_nums), &p->q, key, value, why, whycap);
 
-	for (size_t i = 0; i < N_OF(quirk_nums); i++) {
-		if (strcmp(key, quirk_nums[i].key))
-			continue;
-		if (personality_quirk_u32(key, value, 0, quirk_nums[i].max, &v, why, whycap) != RIG_OK)
-			return RIG_ERR_ARG;
-		*(uint32_t *)((char *)&p->q + quirk_nums[i].off) = v;
+	if (rc != RIG_ERR_UNSUPPORTED) {
 		p->bms->sensor.current_deadband_mA = p->q.deadband_ma;
-		return RIG_OK;
+		return rc;
 	}
 	for (size_t i = 0; i < N_OF(quirk_words); i++) {
 		const struct quirk_word *w = &quirk_words[i];

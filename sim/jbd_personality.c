@@ -289,20 +289,23 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
+static const struct personality_quirk quirk_table[] = {
+	PERSONALITY_QUIRK(struct jbd_quirks, reply_latency_ms, "latency_ms", 0, 5000),
+	PERSONALITY_QUIRK(struct jbd_quirks, drop_first_after_idle_ms, "drop_after_idle_ms", 0, 86400000),
+	PERSONALITY_QUIRK(struct jbd_quirks, eeprom_needs_factory, "factory_gate", 0, 1),
+	PERSONALITY_QUIRK(struct jbd_quirks, basic_extension, "basic_ext", 0, 1),
+};
+
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
-	struct jbd_quirks *q = &((struct jbd_unit *)state)->p.q;
+	rig_rc rc = personality_quirk_set(quirk_table, sizeof quirk_table / sizeof quirk_table[0],
+	                                  &((struct jbd_unit *)state)->p.q, key, value, why, whycap);
 
-	if (!strcmp(key, "latency_ms"))
-		return personality_quirk_u32(key, value, 0, 5000, &q->reply_latency_ms, why, whycap);
-	if (!strcmp(key, "drop_after_idle_ms"))
-		return personality_quirk_u32(key, value, 0, 86400000, &q->drop_first_after_idle_ms, why, whycap);
-	if (!strcmp(key, "factory_gate"))
-		return personality_quirk_u8(key, value, 0, 1, &q->eeprom_needs_factory, why, whycap);
-	if (!strcmp(key, "basic_ext"))
-		return personality_quirk_u8(key, value, 0, 1, &q->basic_extension, why, whycap);
-	snprintf(why, whycap, "unknown jbd quirk \"%s\" (latency_ms, drop_after_idle_ms, factory_gate, basic_ext)", key);
-	return RIG_ERR_ARG;
+	if (rc == RIG_ERR_UNSUPPORTED) {
+		snprintf(why, whycap, "unknown jbd quirk \"%s\" (latency_ms, drop_after_idle_ms, factory_gate, basic_ext)", key);
+		rc = RIG_ERR_ARG;
+	}
+	return rc;
 }
 
 static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct jbd_frame *f)

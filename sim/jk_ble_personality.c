@@ -365,9 +365,17 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
+static const struct personality_quirk quirk_table[] = {
+	PERSONALITY_QUIRK(struct jk_ble_quirks, push_ms, "push_ms", 50, 60000),
+	PERSONALITY_QUIRK(struct jk_ble_quirks, latency_ms, "latency_ms", 0, 5000),
+	PERSONALITY_QUIRK(struct jk_ble_quirks, quiet_stop_ms, "quiet_stop_ms", 0, 86400000),
+	PERSONALITY_QUIRK(struct jk_ble_quirks, at_after_ack, "at_after_ack", 0, 1),
+};
+
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
 	struct jk_ble_quirks *q = &((struct jk_ble_personality *)state)->q;
+	rig_rc rc;
 
 	if (!strcmp(key, "layout")) {
 		for (unsigned i = 0; i < JK_BLE_LAYOUT_COUNT; i++)
@@ -378,17 +386,14 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 		snprintf(why, whycap, "layout: expected JK02_24S, JK02_32S or JK04, got \"%s\"", value);
 		return RIG_ERR_ARG;
 	}
-	if (!strcmp(key, "push_ms"))
-		return personality_quirk_u32(key, value, 50, 60000, &q->push_ms, why, whycap);
-	if (!strcmp(key, "latency_ms"))
-		return personality_quirk_u32(key, value, 0, 5000, &q->latency_ms, why, whycap);
-	if (!strcmp(key, "quiet_stop_ms"))
-		return personality_quirk_u32(key, value, 0, 86400000, &q->quiet_stop_ms, why, whycap);
-	if (!strcmp(key, "at_after_ack"))
-		return personality_quirk_u8(key, value, 0, 1, &q->at_after_ack, why, whycap);
-	snprintf(why, whycap, "unknown jk-ble quirk \"%s\" (layout, push_ms, latency_ms, quiet_stop_ms, "
-	         "at_after_ack)", key);
-	return RIG_ERR_ARG;
+	rc = personality_quirk_set(quirk_table, sizeof quirk_table / sizeof quirk_table[0], q, key, value, why,
+	                           whycap);
+	if (rc == RIG_ERR_UNSUPPORTED) {
+		snprintf(why, whycap, "unknown jk-ble quirk \"%s\" (layout, push_ms, latency_ms, quiet_stop_ms, "
+		         "at_after_ack)", key);
+		rc = RIG_ERR_ARG;
+	}
+	return rc;
 }
 
 static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink)

@@ -273,18 +273,22 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
+static const struct personality_quirk quirk_table[] = {
+	PERSONALITY_QUIRK(struct jk_quirks, reply_latency_ms, "latency_ms", 0, 5000),
+	PERSONALITY_QUIRK(struct jk_quirks, junk_every, "junk_prefix", 0, 1000000),
+	PERSONALITY_QUIRK(struct jk_quirks, current_mode, "current_mode", 0, 1),
+};
+
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
-	struct jk_quirks *q = &((struct jk_unit *)state)->p.q;
+	rig_rc rc = personality_quirk_set(quirk_table, sizeof quirk_table / sizeof quirk_table[0],
+	                                  &((struct jk_unit *)state)->p.q, key, value, why, whycap);
 
-	if (!strcmp(key, "latency_ms"))
-		return personality_quirk_u32(key, value, 0, 5000, &q->reply_latency_ms, why, whycap);
-	if (!strcmp(key, "junk_prefix"))
-		return personality_quirk_u32(key, value, 0, 1000000, &q->junk_every, why, whycap);
-	if (!strcmp(key, "current_mode"))
-		return personality_quirk_u8(key, value, 0, 1, &q->current_mode, why, whycap);
-	snprintf(why, whycap, "unknown jk quirk \"%s\" (latency_ms, current_mode, junk_prefix)", key);
-	return RIG_ERR_ARG;
+	if (rc == RIG_ERR_UNSUPPORTED) {
+		snprintf(why, whycap, "unknown jk quirk \"%s\" (latency_ms, current_mode, junk_prefix)", key);
+		rc = RIG_ERR_ARG;
+	}
+	return rc;
 }
 
 static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct jk_frame *f)

@@ -55,6 +55,26 @@ rig_rc personality_quirk_u8(const char *key, const char *value, uint8_t min, uin
 	return rc;
 }
 
+rig_rc personality_quirk_set(const struct personality_quirk *table, size_t n, void *quirks, const char *key,
+                             const char *value, char *why, size_t whycap)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct personality_quirk *q = &table[i];
+		uint32_t v;
+
+		if (strcmp(key, q->key))
+			continue;
+		if (personality_quirk_u32(key, value, q->min, q->max, &v, why, whycap) != RIG_OK)
+			return RIG_ERR_ARG;
+		if (q->size == sizeof(uint8_t))
+			*((uint8_t *)quirks + q->offset) = (uint8_t)v;
+		else
+			memcpy((uint8_t *)quirks + q->offset, &v, sizeof v);
+		return RIG_OK;
+	}
+	return RIG_ERR_UNSUPPORTED;
+}
+
 void personality_persist(struct personality_saver *s, const struct bms *b)
 {
 	if (!s->save)

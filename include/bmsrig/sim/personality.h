@@ -47,6 +47,21 @@ struct personality_ops {
 	cJSON *(*wire_json)(const uint8_t *wire, size_t n);
 };
 
+/* A numeric quirk in a table: its key, its range and where it lives in the personality's quirk
+ * struct (a uint8_t or uint32_t field). PERSONALITY_QUIRK(struct jbd_quirks, field, "key", 0, 1). */
+struct personality_quirk {
+	const char *key;
+	uint32_t min, max;
+	size_t offset;
+	uint8_t size;
+};
+#define PERSONALITY_QUIRK(type, field, key, min, max) \
+	{ (key), (min), (max), offsetof(type, field), (uint8_t)sizeof(((type *)0)->field) }
+/* Sets the quirk named key from table[0..n) in quirks: RIG_OK; RIG_ERR_ARG with why for a bad
+ * value (as personality_quirk_u32 says it); RIG_ERR_UNSUPPORTED when no row has that key. */
+rig_rc personality_quirk_set(const struct personality_quirk *table, size_t n, void *quirks, const char *key,
+                             const char *value, char *why, size_t whycap);
+
 /* For set_quirk: value as a decimal number in min..max into *out. RIG_ERR_ARG otherwise, with
  * why saying so in the words set_quirk promises ("latency_ms: expected 0..5000, got \"x\""),
  * and *out untouched. */
