@@ -655,6 +655,11 @@ static const struct personality_quirk quirk_nums[] = {
 	PERSONALITY_QUIRK(struct daly_quirks, extra_temp_frame, "extra_temp_frame", 0, 1),
 	PERSONALITY_QUIRK(struct daly_quirks, reset_ms, "reset_ms", 0, 60000),
 };
+static const struct personality_quirks quirks = {
+	.proto = "daly", .rows = quirk_nums, .n = N_OF(quirk_nums),
+	.all_keys = "latency_ms, sleep_after_s, wake_on, echo, echo_ms, zero_frames, stale_reserved, "
+	            "deadband_ma, current_sign, all_cell_frames, extra_temp_frame, reset_ms, asleep",
+};
 
 struct quirk_word {
 	const char *key;
@@ -669,12 +674,8 @@ static const struct quirk_word quirk_words[] = {
 rig_rc daly_personality_set_quirk(struct daly_personality *p, const char *key, const char *value,
                                   char *why, size_t whycap)
 {
-	rig_rc rc = personality_quirk_set(quirk_nums, N_OF(quirk_nums), &p->q, key, value, why, whycap);
+	rig_rc rc;
 
-	if (rc != RIG_ERR_UNSUPPORTED) {
-		p->bms->sensor.current_deadband_mA = p->q.deadband_ma;
-		return rc;
-	}
 	for (size_t i = 0; i < N_OF(quirk_words); i++) {
 		const struct quirk_word *w = &quirk_words[i];
 
@@ -696,10 +697,9 @@ rig_rc daly_personality_set_quirk(struct daly_personality *p, const char *key, c
 		p->clock_started = 0;              /* the idle time starts again at the next tick */
 		return RIG_OK;
 	}
-	snprintf(why, whycap, "unknown daly quirk \"%s\" (latency_ms, sleep_after_s, wake_on, echo, "
-	         "echo_ms, zero_frames, stale_reserved, deadband_ma, current_sign, all_cell_frames, "
-	         "extra_temp_frame, reset_ms, asleep)", key);
-	return RIG_ERR_ARG;
+	rc = personality_quirk_set(&quirks, &p->q, key, value, why, whycap);
+	p->bms->sensor.current_deadband_mA = p->q.deadband_ma;
+	return rc;
 }
 
 /* ---- the generic personality table ------------------------------------------------------ */

@@ -289,23 +289,20 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
-static const struct personality_quirk quirk_table[] = {
+static const struct personality_quirk quirk_rows[] = {
 	PERSONALITY_QUIRK(struct jbd_quirks, reply_latency_ms, "latency_ms", 0, 5000),
 	PERSONALITY_QUIRK(struct jbd_quirks, drop_first_after_idle_ms, "drop_after_idle_ms", 0, 86400000),
 	PERSONALITY_QUIRK(struct jbd_quirks, eeprom_needs_factory, "factory_gate", 0, 1),
 	PERSONALITY_QUIRK(struct jbd_quirks, basic_extension, "basic_ext", 0, 1),
 };
+static const struct personality_quirks quirks = {
+	.proto = "jbd", .rows = quirk_rows, .n = sizeof quirk_rows / sizeof quirk_rows[0],
+	.all_keys = "latency_ms, drop_after_idle_ms, factory_gate, basic_ext",
+};
 
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
-	rig_rc rc = personality_quirk_set(quirk_table, sizeof quirk_table / sizeof quirk_table[0],
-	                                  &((struct jbd_unit *)state)->p.q, key, value, why, whycap);
-
-	if (rc == RIG_ERR_UNSUPPORTED) {
-		snprintf(why, whycap, "unknown jbd quirk \"%s\" (latency_ms, drop_after_idle_ms, factory_gate, basic_ext)", key);
-		rc = RIG_ERR_ARG;
-	}
-	return rc;
+	return personality_quirk_set(&quirks, &((struct jbd_unit *)state)->p.q, key, value, why, whycap);
 }
 
 static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct jbd_frame *f)

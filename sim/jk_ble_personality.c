@@ -365,17 +365,20 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
-static const struct personality_quirk quirk_table[] = {
+static const struct personality_quirk quirk_rows[] = {
 	PERSONALITY_QUIRK(struct jk_ble_quirks, push_ms, "push_ms", 50, 60000),
 	PERSONALITY_QUIRK(struct jk_ble_quirks, latency_ms, "latency_ms", 0, 5000),
 	PERSONALITY_QUIRK(struct jk_ble_quirks, quiet_stop_ms, "quiet_stop_ms", 0, 86400000),
 	PERSONALITY_QUIRK(struct jk_ble_quirks, at_after_ack, "at_after_ack", 0, 1),
 };
+static const struct personality_quirks quirks = {
+	.proto = "jk-ble", .rows = quirk_rows, .n = sizeof quirk_rows / sizeof quirk_rows[0],
+	.all_keys = "layout, push_ms, latency_ms, quiet_stop_ms, at_after_ack",
+};
 
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
 	struct jk_ble_quirks *q = &((struct jk_ble_personality *)state)->q;
-	rig_rc rc;
 
 	if (!strcmp(key, "layout")) {
 		for (unsigned i = 0; i < JK_BLE_LAYOUT_COUNT; i++)
@@ -386,14 +389,7 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 		snprintf(why, whycap, "layout: expected JK02_24S, JK02_32S or JK04, got \"%s\"", value);
 		return RIG_ERR_ARG;
 	}
-	rc = personality_quirk_set(quirk_table, sizeof quirk_table / sizeof quirk_table[0], q, key, value, why,
-	                           whycap);
-	if (rc == RIG_ERR_UNSUPPORTED) {
-		snprintf(why, whycap, "unknown jk-ble quirk \"%s\" (layout, push_ms, latency_ms, quiet_stop_ms, "
-		         "at_after_ack)", key);
-		rc = RIG_ERR_ARG;
-	}
-	return rc;
+	return personality_quirk_set(&quirks, q, key, value, why, whycap);
 }
 
 static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink)

@@ -273,22 +273,19 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	return RIG_OK;
 }
 
-static const struct personality_quirk quirk_table[] = {
+static const struct personality_quirk quirk_rows[] = {
 	PERSONALITY_QUIRK(struct jk_quirks, reply_latency_ms, "latency_ms", 0, 5000),
 	PERSONALITY_QUIRK(struct jk_quirks, junk_every, "junk_prefix", 0, 1000000),
 	PERSONALITY_QUIRK(struct jk_quirks, current_mode, "current_mode", 0, 1),
 };
+static const struct personality_quirks quirks = {
+	.proto = "jk", .rows = quirk_rows, .n = sizeof quirk_rows / sizeof quirk_rows[0],
+	.all_keys = "latency_ms, current_mode, junk_prefix",
+};
 
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
 {
-	rig_rc rc = personality_quirk_set(quirk_table, sizeof quirk_table / sizeof quirk_table[0],
-	                                  &((struct jk_unit *)state)->p.q, key, value, why, whycap);
-
-	if (rc == RIG_ERR_UNSUPPORTED) {
-		snprintf(why, whycap, "unknown jk quirk \"%s\" (latency_ms, current_mode, junk_prefix)", key);
-		rc = RIG_ERR_ARG;
-	}
-	return rc;
+	return personality_quirk_set(&quirks, &((struct jk_unit *)state)->p.q, key, value, why, whycap);
 }
 
 static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct jk_frame *f)

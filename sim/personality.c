@@ -55,11 +55,11 @@ rig_rc personality_quirk_u8(const char *key, const char *value, uint8_t min, uin
 	return rc;
 }
 
-rig_rc personality_quirk_set(const struct personality_quirk *table, size_t n, void *quirks, const char *key,
-                             const char *value, char *why, size_t whycap)
+rig_rc personality_quirk_set(const struct personality_quirks *t, void *quirks, const char *key, const char *value,
+                             char *why, size_t whycap)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct personality_quirk *q = &table[i];
+	for (size_t i = 0; i < t->n; i++) {
+		const struct personality_quirk *q = &t->rows[i];
 		uint32_t v;
 
 		if (strcmp(key, q->key))
@@ -72,7 +72,8 @@ rig_rc personality_quirk_set(const struct personality_quirk *table, size_t n, vo
 			memcpy((uint8_t *)quirks + q->offset, &v, sizeof v);
 		return RIG_OK;
 	}
-	return RIG_ERR_UNSUPPORTED;
+	snprintf(why, whycap, "unknown %s quirk \"%s\" (%s)", t->proto, key, t->all_keys);
+	return RIG_ERR_ARG;
 }
 
 void personality_persist(struct personality_saver *s, const struct bms *b)

@@ -57,10 +57,18 @@ struct personality_quirk {
 };
 #define PERSONALITY_QUIRK(type, field, key, min, max) \
 	{ (key), (min), (max), offsetof(type, field), (uint8_t)sizeof(((type *)0)->field) }
-/* Sets the quirk named key from table[0..n) in quirks: RIG_OK; RIG_ERR_ARG with why for a bad
- * value (as personality_quirk_u32 says it); RIG_ERR_UNSUPPORTED when no row has that key. */
-rig_rc personality_quirk_set(const struct personality_quirk *table, size_t n, void *quirks, const char *key,
-                             const char *value, char *why, size_t whycap);
+/* A personality's numeric quirks, and every key it knows for the "unknown quirk" message. */
+struct personality_quirks {
+	const char *proto;                   /* "jbd" */
+	const struct personality_quirk *rows;
+	size_t n;
+	const char *all_keys;                /* "latency_ms, drop_after_idle_ms, ..." */
+};
+/* Sets the quirk named key in quirks: RIG_OK, or RIG_ERR_ARG with why: a bad value (as
+ * personality_quirk_u32 says it) or "unknown jbd quirk \"x\" (all_keys)". A personality checks
+ * its quirks of other kinds (words, state) before. */
+rig_rc personality_quirk_set(const struct personality_quirks *t, void *quirks, const char *key, const char *value,
+                             char *why, size_t whycap);
 
 /* For set_quirk: value as a decimal number in min..max into *out. RIG_ERR_ARG otherwise, with
  * why saying so in the words set_quirk promises ("latency_ms: expected 0..5000, got \"x\""),
