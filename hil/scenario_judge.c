@@ -126,18 +126,6 @@ static rig_rc top_dut(struct scen_reader *c, const cJSON *v, void *base)
 	return rc;
 }
 
-/* ---- the timeline -------------------------------------------------------------------------- */
-
-/* What "do" names. The line faults follow, one per enum wire_fault_kind, named by
- * wire_fault_names. Each name is one bit of a field's .only mask. */
-enum do_index {
-	D_CURRENT, D_POWER, D_PROFILE, D_AMBIENT, D_DRIFT, D_CELL_SOC, D_FORCE_CELL, D_OPEN_WIRE,
-	D_NTC_OPEN, D_NTC_SHORT, D_SHORT, D_REBOOT, D_SETTINGS_RESET, D_FETS, D_QUIRK,
-	D_BLE_DISCONNECT, D_CLEAR_FAULTS, D_MARK, D_WIRE, D_COUNT = D_WIRE + WF_COUNT
-};
-/* The mask's top bit: the event is read from a file (it has an "at"), not injected. */
-#define IN_FILE (1u << 31)
-
 /* ---- expectations -------------------------------------------------------------------------- */
 
 static const char *const form_keys[] = {

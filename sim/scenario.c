@@ -219,20 +219,6 @@ static rig_rc vfail_at(struct scen_reader *c, unsigned line, unsigned col, const
 	return RIG_ERR_ARG;
 }
 
-/* An error at the current path's value (or its key, key_pos). */
-__attribute__((format(printf, 3, 4)))
-static rig_rc fail(struct scen_reader *c, int key_pos, const char *fmt, ...)
-{
-	unsigned line = 1, col = 1;
-	va_list ap;
-	rig_rc rc;
-
-	locate(c, key_pos, &line, &col);
-	va_start(ap, fmt);
-	rc = vfail_at(c, line, col, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* Copies at most GOT_MAX bytes of s, control characters shown as '?' so the message stays
  * one line, cut on a UTF-8 character boundary. */
@@ -384,27 +370,27 @@ static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, con
 	uint32_t ms;
 
 	if (f->type == SCEN_T_TIME && !cJSON_IsString(v))
-		return fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\", got %s", got(c, v, 1, g, sizeof g));
+		return scen_fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\", got %s", got(c, v, 1, g, sizeof g));
 	describe(c, f, want, sizeof want);
 	if (!type_ok(f, v))
-		return fail(c, 0, "expected %s, got %s", want, got(c, v, 1, g, sizeof g));
+		return scen_fail(c, 0, "expected %s, got %s", want, got(c, v, 1, g, sizeof g));
 	switch (f->type) {
 	case SCEN_T_TIME:
 		if (scenario_parse_time(v->valuestring, &ms) != RIG_OK)
-			return fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\" (units h, m, s, ms; "
+			return scen_fail(c, 0, "expected a time such as \"250ms\", \"2s\" or \"1h30m\" (units h, m, s, ms; "
 			            "whole milliseconds, at most 49 days), got %s", got(c, v, 0, g, sizeof g));
 		if (ms < f->min || ms > f->max)
-			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+			return scen_fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		put_uint(dst, f->size, ms);
 		return RIG_OK;
 	case SCEN_T_NUM:
 		if (!(d >= f->min && d <= f->max))
-			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+			return scen_fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		memcpy(dst, &d, sizeof d);
 		return RIG_OK;
 	case SCEN_T_INT:
 		if (!(d >= f->min && d <= f->max) || d != floor(d))
-			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+			return scen_fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		if (f->size == sizeof(double))
 			memcpy(dst, &d, sizeof d);
 		else
@@ -415,13 +401,13 @@ static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, con
 		return RIG_OK;
 	case SCEN_T_TEXT:
 		if ((double)strlen(v->valuestring) < f->min || (double)strlen(v->valuestring) > f->max)
-			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+			return scen_fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		snprintf(dst, f->size, "%s", v->valuestring);
 		return RIG_OK;
 	case SCEN_T_SCALAR:
 		scalar(c, v, text, sizeof text);
 		if (!*text || strlen(text) >= f->size)
-			return fail(c, 0, "expected %s of 1..%zu characters, got %s", want, f->size - 1,
+			return scen_fail(c, 0, "expected %s of 1..%zu characters, got %s", want, f->size - 1,
 			            got(c, v, 0, g, sizeof g));
 		memcpy(dst, text, strlen(text) + 1);
 		return RIG_OK;
@@ -430,7 +416,7 @@ static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, con
 		int n = f->type == SCEN_T_CELL ? m->cells : m->ntc_count;
 
 		if (!(d >= 1 && d <= n) || d != floor(d))
-			return fail(c, 0, "expected %s (pack.%s), got %s", want, f->type == SCEN_T_CELL ? "cells" : "ntc",
+			return scen_fail(c, 0, "expected %s (pack.%s), got %s", want, f->type == SCEN_T_CELL ? "cells" : "ntc",
 			            got(c, v, 0, g, sizeof g));
 		*(int *)(void *)dst = (int)d - 1;
 		return RIG_OK;
@@ -440,7 +426,7 @@ static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, con
 		uint16_t dk;
 
 		if (!(d >= f->min && d <= f->max))
-			return fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
+			return scen_fail(c, 0, "expected %s, got %s", want, got(c, v, 0, g, sizeof g));
 		/* The BMS and the policy count 0.1 K: the value rounds to 0.1 degC. */
 		dk = (uint16_t)lround((f->type == SCEN_T_DK ? PACK_DK_ZERO_C : 0) + 10.0 * d);
 		memcpy(dst, &dk, sizeof dk);
@@ -450,7 +436,7 @@ static rig_rc field_value(struct scen_reader *c, const struct scen_field *f, con
 	case SCEN_T_SPEC_STR:
 	case SCEN_T_SPEC_ANY:
 		if (spec_set(&c->s->bms, f->spec, scalar(c, v, text, sizeof text), why, sizeof why) != RIG_OK)
-			return fail(c, 0, "%s", unprefixed(why, f->key));
+			return scen_fail(c, 0, "%s", unprefixed(why, f->key));
 		return RIG_OK;
 	case SCEN_T_SKIP:
 		return RIG_OK;
@@ -483,7 +469,7 @@ static rig_rc check_repeats(struct scen_reader *c, const cJSON *obj, const cJSON
 	for (prev = obj->child; prev != it && rc == RIG_OK; prev = prev->next)
 		if (!strcmp(prev->string, it->string)) {
 			push(c, it->string);
-			rc = fail(c, 1, "expected each key once, got it twice");
+			rc = scen_fail(c, 1, "expected each key once, got it twice");
 			pop(c);
 		}
 	return rc;
@@ -514,7 +500,7 @@ static rig_rc walk(struct scen_reader *c, const cJSON *obj, const struct scen_fi
 				if (allowed(&tab[i], mask) && find_field(tab, n, mask, tab[i].key) == &tab[i])
 					k += (size_t)snprintf(keys + k, sizeof keys - k, "%s%s", k ? ", " : "", tab[i].key);
 			push(c, it->string);
-			rc = fail(c, 1, "unknown key (expected one of: %s)", keys);
+			rc = scen_fail(c, 1, "unknown key (expected one of: %s)", keys);
 			pop(c);
 			return rc;
 		}
@@ -526,7 +512,7 @@ static rig_rc walk(struct scen_reader *c, const cJSON *obj, const struct scen_fi
 			continue;
 		it = cJSON_GetObjectItemCaseSensitive(obj, f->key);
 		if (!it && (f->flags & SCEN_REQ))
-			return fail(c, 0, "expected key \"%s\"", f->key);
+			return scen_fail(c, 0, "expected key \"%s\"", f->key);
 		if (!it && !(f->flags & SCEN_ALWAYS))
 			continue;
 		if (it && seen)
@@ -684,25 +670,25 @@ static rig_rc bms_protocol(struct scen_reader *c, const cJSON *v, void *base)
 
 	(void)base;
 	if (v && !cJSON_IsString(v))
-		return fail(c, 0, "expected a string, got %s", got(c, v, 1, g, sizeof g));
+		return scen_fail(c, 0, "expected a string, got %s", got(c, v, 1, g, sizeof g));
 	if (v && spec_set(b, "kind", v->valuestring, why, sizeof why) != RIG_OK)
-		return fail(c, 0, "%s", why);
+		return scen_fail(c, 0, "%s", why);
 	if (!personality_find(b->kind->personality))
-		return fail(c, 0, "expected a protocol built into this bmsrig, got \"%s\"", b->kind->name);
+		return scen_fail(c, 0, "expected a protocol built into this bmsrig, got \"%s\"", b->kind->name);
 	if (scratch_bms(c))
-		return fail(c, 0, "expected a pack the model accepts");
+		return scen_fail(c, 0, "expected a pack the model accepts");
 	if (c->ops->init(c->state, &c->bms, b->unit.address) != RIG_OK) {
 		/* only a given address can be refused: reported there (bms.address, a sibling) */
 		const char *was = c->step[c->depth - 1].key;
 		rig_rc rc;
 
 		c->step[c->depth - 1].key = "address";
-		rc = fail(c, 0, "expected an address %s accepts, got \"%u\"", b->kind->name, b->unit.address);
+		rc = scen_fail(c, 0, "expected an address %s accepts, got \"%u\"", b->kind->name, b->unit.address);
 		c->step[c->depth - 1].key = was;
 		return rc;
 	}
 	if (b->kind->quirk && try_quirk(c, b->kind->quirk, b->kind->quirk_value, why, sizeof why) != RIG_OK)
-		return fail(c, 0, "%s", why);
+		return scen_fail(c, 0, "%s", why);
 	return RIG_OK;
 }
 
@@ -721,13 +707,13 @@ static rig_rc bms_variant(struct scen_reader *c, const cJSON *v, void *base)
 		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", variants[i].name);
 	}
 	if (i == N_OF(variants))
-		return fail(c, 0, "expected a %s variant (%s), got %s", kind, names, got(c, v, !cJSON_IsString(v), g, sizeof g));
+		return scen_fail(c, 0, "expected a %s variant (%s), got %s", kind, names, got(c, v, !cJSON_IsString(v), g, sizeof g));
 	if (!variants[i].quirk)
 		return RIG_OK;
 	snprintf(key, sizeof key, "quirk.%s", variants[i].quirk);
 	if (spec_set(&c->s->bms, key, variants[i].value, why, sizeof why) != RIG_OK ||
 	    try_quirk(c, variants[i].quirk, variants[i].value, why, sizeof why) != RIG_OK)
-		return fail(c, 0, "%s", why);
+		return scen_fail(c, 0, "%s", why);
 	return RIG_OK;
 }
 
@@ -743,12 +729,12 @@ static rig_rc bms_quirks(struct scen_reader *c, const cJSON *v, void *base)
 			return rc;
 		push(c, it->string);
 		if (!cJSON_IsString(it) && !cJSON_IsNumber(it))
-			rc = fail(c, 0, "expected a number or a string, got %s", got(c, it, 1, g, sizeof g));
+			rc = scen_fail(c, 0, "expected a number or a string, got %s", got(c, it, 1, g, sizeof g));
 		else if (snprintf(key, sizeof key, "quirk.%s", it->string),
 		         spec_set(&c->s->bms, key, scalar(c, it, value, sizeof value), why, sizeof why) != RIG_OK)
-			rc = fail(c, 0, "%s", why);
+			rc = scen_fail(c, 0, "%s", why);
 		else if (try_quirk(c, it->string, value, why, sizeof why) != RIG_OK)
-			rc = fail(c, quirk_name_unknown(why), "%s", unprefixed(why, it->string));
+			rc = scen_fail(c, quirk_name_unknown(why), "%s", unprefixed(why, it->string));
 		pop(c);
 		if (rc != RIG_OK)
 			return rc;
@@ -761,7 +747,7 @@ static rig_rc add_setting(struct scen_reader *c, struct scen_setting set)
 	struct scenario *s = c->s;
 
 	if (s->n_settings >= SCEN_SETTINGS_MAX)
-		return fail(c, 1, "expected at most %u settings", SCEN_SETTINGS_MAX);
+		return scen_fail(c, 1, "expected at most %u settings", SCEN_SETTINGS_MAX);
 	s->setting[s->n_settings++] = set;
 	return RIG_OK;
 }
@@ -776,14 +762,14 @@ static rig_rc neutral_setting(struct scen_reader *c, const cJSON *it, int id)
 	unsigned i;
 
 	if (!cJSON_IsNumber(it) || d != floor(d) || d < in->min || d > in->max)
-		return fail(c, 0, "expected an integer %ld..%ld, got %s", (long)in->min, (long)in->max,
+		return scen_fail(c, 0, "expected an integer %ld..%ld, got %s", (long)in->min, (long)in->max,
 		            got(c, it, !cJSON_IsNumber(it), g, sizeof g));
 	for (i = 0; i < s->n_settings; i++)
 		if (!s->setting[i].reg && s->setting[i].id == id)
-			return fail(c, 1, "expected each setting once, got %s twice", in->name);
+			return scen_fail(c, 1, "expected each setting once, got %s twice", in->name);
 	/* A cell count that differs from the pack reads 0 mV on the missing lines and trips. */
 	if (id == BMS_SET_CELL_COUNT && d != s->bms.unit.model.cells)
-		return fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
+		return scen_fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
 	return add_setting(c, (struct scen_setting){ 0, (int32_t)d, (uint8_t)id });
 }
 
@@ -804,22 +790,22 @@ static rig_rc one_setting(struct scen_reader *c, const cJSON *it)
 	for (i = 0; i < BMS_SET_COUNT && n < sizeof names; i++)
 		n += (size_t)snprintf(names + n, sizeof names - n, ", %s", bms_setting_info(i)->name);
 	if (strcmp(s->bms.kind->personality, "jbd"))
-		return fail(c, 1, "unknown setting (registers and the old names are for a JBD "
+		return scen_fail(c, 1, "unknown setting (registers and the old names are for a JBD "
 		            "bms.protocol only; expected one of: %s)", names + 2);
 	f = jbd_legacy_setting(NULL, JBD_LEGACY_SCENARIO, it->string, cJSON_IsNumber(it),
 	                       it->valuedouble, &l, why, sizeof why);
 	if (f == JBD_LEGACY_BAD_KEY)
-		return fail(c, 1, "unknown setting (%s%s)", why, names);
+		return scen_fail(c, 1, "unknown setting (%s%s)", why, names);
 	if (f == JBD_LEGACY_BAD_VALUE)
-		return fail(c, 0, "%s, got %s", why, got(c, it, !cJSON_IsNumber(it), g, sizeof g));
+		return scen_fail(c, 0, "%s, got %s", why, got(c, it, !cJSON_IsNumber(it), g, sizeof g));
 	for (i = 0; i < s->n_settings; i++)
 		if (s->setting[i].reg == l.reg)
-			return fail(c, 1, "expected each register once, got 0x%02X twice", (unsigned)l.reg);
+			return scen_fail(c, 1, "expected each register once, got 0x%02X twice", (unsigned)l.reg);
 	if (f != JBD_LEGACY_OK)
-		return fail(c, 0, "%s", why);
+		return scen_fail(c, 0, "%s", why);
 	/* A cell count that differs from the pack reads 0 mV on the missing lines and trips. */
 	if (l.setting == BMS_SET_CELL_COUNT && l.setting_value != (int32_t)s->bms.unit.model.cells)
-		return fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
+		return scen_fail(c, 0, "expected %u (pack.cells), got %s", s->bms.unit.model.cells, got(c, it, 0, g, sizeof g));
 	return add_setting(c, (struct scen_setting){ l.reg, l.raw, 0 });
 }
 
@@ -863,7 +849,7 @@ static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
 
 	rc = v ? walk(c, v, bms_fields, N_OF(bms_fields), 0, base, NULL) : bms_protocol(c, NULL, base);
 	if (rc == RIG_OK && spec_resolve(&c->s->bms, why, sizeof why) != RIG_OK)
-		rc = fail(c, 0, "%s", why);
+		rc = scen_fail(c, 0, "%s", why);
 	return rc;
 }
 
@@ -887,7 +873,7 @@ static const struct scen_field ble_fields[] = {
 static rig_rc link_ble(struct scen_reader *c, const cJSON *v, void *base)
 {
 	if (c->s->bms.kind->link != LINK_BLE)
-		return fail(c, 1, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for Bluetooth "
+		return scen_fail(c, 1, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for Bluetooth "
 		            "settings, got \"%s\"", c->s->bms.kind->name);
 	return walk(c, v, ble_fields, N_OF(ble_fields), 0, base, NULL);
 }
@@ -1029,11 +1015,11 @@ static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base)
 	if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) >= sizeof e->id ||
 	    strspn(v->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
 	    strlen(v->valuestring))
-		return fail(c, 0, "expected an id of 1..31 letters, digits and _, got %s",
+		return scen_fail(c, 0, "expected an id of 1..31 letters, digits and _, got %s",
 		            got(c, v, !cJSON_IsString(v), g, sizeof g));
 	for (i = 0; i < c->s->n_events; i++)
 		if (!strcmp(c->s->event[i].id, v->valuestring))
-			return fail(c, 0, "expected an id no other event has, got \"%s\" (timeline[%u] has it)",
+			return scen_fail(c, 0, "expected an id no other event has, got \"%s\" (timeline[%u] has it)",
 			            v->valuestring, i);
 	memcpy(e->id, v->valuestring, strlen(v->valuestring) + 1);
 	return RIG_OK;
@@ -1044,7 +1030,7 @@ static rig_rc add_point(struct scen_reader *c, uint32_t t_ms, double value)
 	struct scenario *s = c->s;
 
 	if (s->n_points >= SCEN_POINTS_MAX)
-		return fail(c, 0, "expected at most %u profile points in all (steps count twice)", SCEN_POINTS_MAX);
+		return scen_fail(c, 0, "expected at most %u profile points in all (steps count twice)", SCEN_POINTS_MAX);
 	s->point[s->n_points++] = (struct scen_point){ t_ms, value };
 	return RIG_OK;
 }
@@ -1066,18 +1052,18 @@ static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base)
 
 	e->first = c->s->n_points;
 	if (!cJSON_GetArraySize(v))
-		return fail(c, 0, "expected at least one step [\"TIME\", A]");
+		return scen_fail(c, 0, "expected at least one step [\"TIME\", A]");
 	cJSON_ArrayForEach(st, v) {
 		push_i(c, j);
 		if (!cJSON_IsArray(st) || cJSON_GetArraySize(st) != 2) {
-			rc = fail(c, 0, "expected a step [\"TIME\", A], got %s", got(c, st, 1, g, sizeof g));
+			rc = scen_fail(c, 0, "expected a step [\"TIME\", A], got %s", got(c, st, 1, g, sizeof g));
 		} else {
 			push_i(c, 0);
 			rc = field_value(c, &step_time, st->child, &t);
 			if (rc == RIG_OK && j == 0 && t != 0)
-				rc = fail(c, 0, "expected the first step at \"0\", got %s", got(c, st->child, 0, g, sizeof g));
+				rc = scen_fail(c, 0, "expected the first step at \"0\", got %s", got(c, st->child, 0, g, sizeof g));
 			if (rc == RIG_OK && t < prev_t)
-				rc = fail(c, 0, "expected a time at or after %s (the step before), got %s",
+				rc = scen_fail(c, 0, "expected a time at or after %s (the step before), got %s",
 				          fmt_time(prev_t, a, sizeof a), got(c, st->child, 0, g, sizeof g));
 			pop(c);
 			push_i(c, 1);
@@ -1218,7 +1204,7 @@ static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 	rig_rc rc;
 
 	if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) >= SCEN_TEXT_MAX)
-		return fail(c, 0, "expected a file name of 1..%u characters, got %s", SCEN_TEXT_MAX - 1,
+		return scen_fail(c, 0, "expected a file name of 1..%u characters, got %s", SCEN_TEXT_MAX - 1,
 		            got(c, v, !cJSON_IsString(v), g, sizeof g));
 	e->first = c->s->n_points;
 	e->count = 0;
@@ -1227,7 +1213,7 @@ static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 	snprintf(file, sizeof file, "%s%s", v->valuestring[0] == '/' ? "" : c->dir, v->valuestring);
 	text = read_text(file, &len, why, sizeof why);
 	if (!text) {
-		fail(c, 0, "%s: %s", file, why);
+		scen_fail(c, 0, "%s: %s", file, why);
 		return RIG_ERR_IO;
 	}
 	rc = csv_rows(c, e, file, text, len);
@@ -1242,7 +1228,7 @@ static rig_rc fail_key(struct scen_reader *c, const cJSON *obj, const char *key,
 	rig_rc rc;
 
 	push(c, key);
-	rc = fail(c, 0, "expected %s, got %s", expected, got(c, cJSON_GetObjectItemCaseSensitive(obj, key), 0, g, sizeof g));
+	rc = scen_fail(c, 0, "expected %s, got %s", expected, got(c, cJSON_GetObjectItemCaseSensitive(obj, key), 0, g, sizeof g));
 	pop(c);
 	return rc;
 }
@@ -1260,15 +1246,15 @@ static rig_rc one_event(struct scen_reader *c, const cJSON *v, struct scen_event
 	rig_rc rc;
 
 	if (!cJSON_IsObject(v))
-		return fail(c, 0, "expected an object {\"at\": TIME, \"do\": KIND, ...}, got %s", got(c, v, 1, g, sizeof g));
+		return scen_fail(c, 0, "expected an object {\"at\": TIME, \"do\": KIND, ...}, got %s", got(c, v, 1, g, sizeof g));
 	if (!what)
-		return fail(c, 0, "expected key \"do\" (what happens)");
+		return scen_fail(c, 0, "expected key \"do\" (what happens)");
 	d = cJSON_IsString(what) ? do_find(what->valuestring) : -1;
 	if (d < 0) {
 		for (d = 0; d < D_COUNT; d++)
 			n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", do_name((unsigned)d));
 		push(c, "do");
-		rc = fail(c, 0, "expected an event kind (%s), got %s", names, got(c, what, !cJSON_IsString(what), g, sizeof g));
+		rc = scen_fail(c, 0, "expected an event kind (%s), got %s", names, got(c, what, !cJSON_IsString(what), g, sizeof g));
 		pop(c);
 		return rc;
 	}
@@ -1286,20 +1272,20 @@ static rig_rc one_event(struct scen_reader *c, const cJSON *v, struct scen_event
 	e->line = line;
 	if ((flags & NEEDS_BLE) && s->bms.kind->link != LINK_BLE) {
 		push(c, "do");
-		rc = fail(c, 0, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for %s, got \"%s\"",
+		rc = scen_fail(c, 0, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for %s, got \"%s\"",
 		          do_name((unsigned)d), s->bms.kind->name);
 		pop(c);
 		return rc;
 	}
 	if ((flags & FILE_ONLY) && c->inject) {
 		push(c, "do");
-		rc = fail(c, 0, "expected an event kind other than %s (it belongs in a scenario file)", do_name((unsigned)d));
+		rc = scen_fail(c, 0, "expected an event kind other than %s (it belongs in a scenario file)", do_name((unsigned)d));
 		pop(c);
 		return rc;
 	}
 	if ((flags & BOTH_OR_NONE) && cJSON_HasObjectItem(v, "steps") && cJSON_HasObjectItem(v, "csv")) {
 		push(c, "csv");
-		rc = fail(c, 1, "expected either \"steps\" or \"csv\", not both");
+		rc = scen_fail(c, 1, "expected either \"steps\" or \"csv\", not both");
 		pop(c);
 		return rc;
 	}
@@ -1307,20 +1293,20 @@ static rig_rc one_event(struct scen_reader *c, const cJSON *v, struct scen_event
 	if (rc != RIG_OK)
 		return rc;
 	if ((flags & NEEDS_ID) && !e->id[0])
-		return fail(c, 0, "expected key \"id\" (a mark is a name for expectations)");
+		return scen_fail(c, 0, "expected key \"id\" (a mark is a name for expectations)");
 	if ((flags & ONE_DRIFT) && !was_seen(ev_fields, N_OF(ev_fields), seen, "capacity_pct") &&
 	    !was_seen(ev_fields, N_OF(ev_fields), seen, "resistance_pct") &&
 	    !was_seen(ev_fields, N_OF(ev_fields), seen, "leak_ma"))
-		return fail(c, 0, "expected at least one of the keys \"capacity_pct\", \"resistance_pct\", \"leak_ma\"");
+		return scen_fail(c, 0, "expected at least one of the keys \"capacity_pct\", \"resistance_pct\", \"leak_ma\"");
 	if ((flags & BOTH_OR_NONE) && !was_seen(ev_fields, N_OF(ev_fields), seen, "steps") &&
 	    !was_seen(ev_fields, N_OF(ev_fields), seen, "csv"))
-		return fail(c, 0, "expected key \"steps\" or \"csv\"");
+		return scen_fail(c, 0, "expected key \"steps\" or \"csv\"");
 	if (e->kind == SCEN_EV_QUIRK) {
 		char why[256];
 
 		if (try_quirk(c, e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
 			push(c, quirk_name_unknown(why) ? "name" : "value");
-			rc = fail(c, 0, "%s", unprefixed(why, e->text[0]));
+			rc = scen_fail(c, 0, "%s", unprefixed(why, e->text[0]));
 			pop(c);
 			return rc;
 		}
@@ -1350,7 +1336,7 @@ static rig_rc each_item(struct scen_reader *c, const cJSON *v, unsigned max, con
 	rig_rc rc;
 
 	if (cJSON_GetArraySize(v) > (int)max)
-		return fail(c, 0, "expected at most %u %s", max, what);
+		return scen_fail(c, 0, "expected at most %u %s", max, what);
 	cJSON_ArrayForEach(it, v) {
 		push_i(c, i);
 		rc = one(c, it, (char *)items + i * item_size);
@@ -1432,12 +1418,12 @@ static rig_rc parse_root(struct scen_reader *c, const cJSON *root)
 	rig_rc rc;
 
 	if (!cJSON_IsObject(root))
-		return fail(c, 0, "expected an object (a bmsrig scenario), got %s", got(c, root, 1, g, sizeof g));
+		return scen_fail(c, 0, "expected an object (a bmsrig scenario), got %s", got(c, root, 1, g, sizeof g));
 	if (!ver)
-		return fail(c, 0, "expected key \"bmsrig_scenario\": %d (the format version)", SCENARIO_VERSION);
+		return scen_fail(c, 0, "expected key \"bmsrig_scenario\": %d (the format version)", SCENARIO_VERSION);
 	if (!cJSON_IsNumber(ver) || ver->valuedouble != SCENARIO_VERSION) {
 		push(c, "bmsrig_scenario");
-		rc = fail(c, 0, "expected %d (the format version this bmsrig reads), got %s", SCENARIO_VERSION,
+		rc = scen_fail(c, 0, "expected %d (the format version this bmsrig reads), got %s", SCENARIO_VERSION,
 		          got(c, ver, !cJSON_IsNumber(ver), g, sizeof g));
 		pop(c);
 		return rc;
