@@ -77,7 +77,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 # reach, and only those.
 INC_DIRS := $(foreach p,$(PARTS) port all,build/inc/$(p)/bmsrig)
 $(foreach p,$(PARTS) port all,$(eval build/inc/$(p)/bmsrig: Makefile ; \
-	@rm -rf $$@ && mkdir -p $$@ && $$(foreach r,$(REACH_$(p)),ln -s $(CURDIR)/include/bmsrig/$$(r) $$@/$$(r) &&) true))
+	@rm -rf $$@ && mkdir -p $$@ && $$(foreach r,$(REACH_$(p)),ln -s ../../../../include/bmsrig/$$(r) $$@/$$(r) &&) true))
 part_of = $(strip $(if $(filter firmware/core/%,$1),core,$(if $(filter lib/%,$1),lib,\
 	$(if $(filter sim/%,$1),sim,$(if $(filter hil/%,$1),hil,$(if $(filter viz/%,$1),viz,\
 	$(if $(filter firmware/port/host/%,$1),port,all)))))))
