@@ -93,7 +93,7 @@ void rig_client_engine_send(struct client_engine *e, uint32_t now_ms)
 			;
 	/* A partial frame from before belongs to no reply of this request; a stream's does. */
 	if (p->line != CLIENT_LINE_STREAM && e->rxb)
-		e->rxb->have = 0;
+		rig_rxbuf_clear(e->rxb);
 	if (p->on_send)
 		p->on_send(e->owner);
 	if (p->encode(e->owner, wire, sizeof wire, &n) == RIG_OK)

@@ -77,11 +77,6 @@ void rig_daly_rx_init(struct daly_rx *rx, uint32_t gap_ms)
 	rx->b.gap_ms = gap_ms;
 }
 
-void rig_daly_rx_reset(struct daly_rx *rx)
-{
-	rx->b.have = 0;
-}
-
 size_t rig_daly_rx_feed(struct daly_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
 	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);

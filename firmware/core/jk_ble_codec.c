@@ -629,12 +629,6 @@ void rig_jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms)
 	rx->b.gap_ms = gap_ms;
 }
 
-void rig_jk_ble_rx_reset(struct jk_ble_rx *rx)
-{
-	rx->b.have = 0;
-	rx->out = 0;
-}
-
 /* The frame handed out last leaves the buffer only now, so the caller could read it in place. */
 static void rx_release(struct jk_ble_rx *rx)
 {

@@ -192,11 +192,6 @@ void rig_jk_rx_init(struct jk_rx *rx, uint32_t gap_ms)
 	rx->b.gap_ms = gap_ms;
 }
 
-void rig_jk_rx_reset(struct jk_rx *rx)
-{
-	rx->b.have = 0;
-}
-
 size_t rig_jk_rx_feed(struct jk_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
 	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);

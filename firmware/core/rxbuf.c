@@ -23,6 +23,11 @@ size_t rig_rxbuf_take(struct rxbuf *b, uint8_t *buf, size_t cap, const uint8_t *
 	return n;
 }
 
+void rig_rxbuf_clear(struct rxbuf *b)
+{
+	b->have = 0;
+}
+
 void rig_rxbuf_drop(struct rxbuf *b, uint8_t *buf, uint16_t n)
 {
 	memmove(buf, buf + n, (size_t)(b->have - n));

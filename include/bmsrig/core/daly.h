@@ -105,7 +105,6 @@ struct daly_rx {
 	struct rxbuf b;            /* rejected_frames: bad checksum or length byte */
 };
 void rig_daly_rx_init(struct daly_rx *rx, uint32_t gap_ms);
-void rig_daly_rx_reset(struct daly_rx *rx);
 /* Takes as many of p[0..n-1] as fit; returns the count taken. Call rig_daly_rx_next until it
  * stops returning RIG_OK before feeding the rest. */
 size_t rig_daly_rx_feed(struct daly_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);

@@ -111,7 +111,6 @@ struct jbd_rx {
 	struct rxbuf b;            /* rejected_frames: bad checksum, stop byte or length */
 };
 void rig_jbd_rx_init(struct jbd_rx *rx, uint32_t gap_ms);
-void rig_jbd_rx_reset(struct jbd_rx *rx);
 /* Takes as many of p[0..n-1] as fit; returns the count taken. Call rig_jbd_rx_next until it
  * stops returning RIG_OK before feeding the rest. */
 size_t rig_jbd_rx_feed(struct jbd_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);

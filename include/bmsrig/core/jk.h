@@ -138,7 +138,6 @@ struct jk_rx {
 	                            * checksum or field */
 };
 void rig_jk_rx_init(struct jk_rx *rx, uint32_t gap_ms);
-void rig_jk_rx_reset(struct jk_rx *rx);
 /* Takes as many of p[0..n-1] as fit; returns the count taken. Call rig_jk_rx_next until it stops
  * returning RIG_OK before feeding the rest. */
 size_t rig_jk_rx_feed(struct jk_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);

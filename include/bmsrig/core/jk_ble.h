@@ -223,7 +223,6 @@ struct jk_ble_rx {
 	uint16_t out;              /* bytes of the frame handed out last, dropped at the next call */
 };
 void rig_jk_ble_rx_init(struct jk_ble_rx *rx, uint32_t gap_ms);
-void rig_jk_ble_rx_reset(struct jk_ble_rx *rx);
 /* Takes as many of p[0..n-1] as fit; returns the count taken. Call rig_jk_ble_rx_next until it
  * stops returning RIG_OK before feeding the rest. */
 size_t rig_jk_ble_rx_feed(struct jk_ble_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);

@@ -24,6 +24,8 @@ struct rxbuf {
  * before a silence longer than gap_ms are first counted as skipped and let go: that frame's
  * tail is lost, and it must not swallow the start of the next one. */
 size_t rig_rxbuf_take(struct rxbuf *b, uint8_t *buf, size_t cap, const uint8_t *p, size_t n, uint32_t now_ms);
+/* Lets go of everything held: a partial frame that belongs to no reply still awaited. */
+void rig_rxbuf_clear(struct rxbuf *b);
 /* Lets go of the first n bytes held (a frame consumed). */
 void rig_rxbuf_drop(struct rxbuf *b, uint8_t *buf, uint16_t n);
 /* The first n bytes held are garbage: counted in skipped_bytes, then dropped. */
