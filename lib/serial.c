@@ -70,11 +70,22 @@ rig_rc host_tty_raw(int fd, uint32_t baud)
 	return tcsetattr(fd, TCSANOW, &t) == 0 ? RIG_OK : RIG_ERR_IO;
 }
 
-static int hung_up(int fd)
+const char *host_tty_lost(int fd, int e)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
 
-	return poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+	/* An unplugged USB adapter's node is gone: say so rather than the hangup that comes with it. */
+	if (e == ENXIO || e == ENODEV)
+		return "device gone";
+	if (poll(&p, 1, 0) < 0)
+		return "poll failed";
+	if (p.revents & POLLNVAL)
+		return "not open";
+	if (p.revents & POLLHUP)
+		return "hangup";
+	if (e == EIO || (p.revents & POLLERR))
+		return "I/O error";
+	return e ? strerror(e) : NULL;
 }
 
 int32_t host_tty_read(int fd, uint8_t *p, uint16_t cap)
@@ -91,7 +102,7 @@ int32_t host_tty_read(int fd, uint8_t *p, uint16_t cap)
 	if (n < 0)
 		return errno == EAGAIN ? 0 : RIG_ERR_IO;
 	/* 0: a hung-up tty, or "nothing" where VMIN is 0 (libserialport leaves it so). */
-	return hung_up(fd) ? RIG_ERR_IO : 0;
+	return host_tty_lost(fd, 0) ? RIG_ERR_IO : 0;
 }
 
 static int64_t mono_ms(void)

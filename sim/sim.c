@@ -2,6 +2,7 @@
  * reach every unit's personality; each reply waits out the BMS's latency, is checked for a
  * collision with another unit's reply on the bus, and leaves through the link model in
  * chunks, each on its own timer. */
+#include <errno.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -53,6 +54,9 @@ struct sim {
 	unsigned n_units;
 	struct sim_unit *unit[SIM_UNITS_MAX];
 	uint32_t step_timer, last_step_ms, closes_seen;
+	int serial;                     /* the port is a serial port, opened again after it is lost */
+	int lost;                       /* ... and it is lost: port.h is NULL, replies go nowhere */
+	uint32_t reopen_timer;
 	struct pending *pending;
 	struct sim_stats stats;
 	void (*frame_cb)(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n);
@@ -152,7 +156,8 @@ static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
 
 	(void)id;
 	if (link_up_since(&s->link, host_loop_now_ms(loop), c->scheduled_ms)) {
-		(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
+		if (!s->lost)   /* an unplugged adapter's UART loses what it was sent */
+			(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
 		if (c->has_truth && s->truth_cb)
 			s->truth_cb(s->truth_ctx, c->unit, &c->truth);
 	}
@@ -322,15 +327,55 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
 }
 
+/* ---- a serial port that goes away (an adapter unplugged, socat gone) and comes back ------- */
+
+static void on_readable(struct host_loop *loop, int fd, void *ctx);
+
+/* Tried on the loop's clock, so a paused emulator reopens once it resumes. */
+static int reopen(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	struct sim *s = ctx;
+	struct host_serial *h;
+	char err[256];
+
+	(void)id;
+	if (host_serial_open(&h, s->port.path, s->baud, err, sizeof err) != RIG_OK)
+		return SIM_REOPEN_MS;
+	if (host_loop_add_fd(loop, host_serial_fd(h), on_readable, s) != RIG_OK) {
+		host_serial_close(h);
+		return SIM_REOPEN_MS;
+	}
+	s->port.h = h;
+	s->lost = 0;
+	s->reopen_timer = 0;
+	fprintf(stderr, "bmssim: port %s back\n", s->port.path);
+	return 0;
+}
+
+/* A hung-up fd stays readable: left in the loop it would be polled and read forever. */
+static void port_lost(struct sim *s, int fd, const char *why)
+{
+	fprintf(stderr, "bmssim: port %s lost (%s); waiting for it to come back\n", s->port.path,
+	        why ? why : "I/O error");
+	host_loop_del_fd(s->loop, fd);
+	s->port.close(s->port.h);
+	s->port.h = NULL;
+	s->lost = 1;
+	s->reopen_timer = host_loop_add_timer(s->loop, SIM_REOPEN_MS, reopen, s);
+}
+
 static void on_readable(struct host_loop *loop, int fd, void *ctx)
 {
 	struct sim *s = ctx;
 	uint8_t buf[512];
 	int32_t n;
 
-	(void)fd;
 	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0)
 		sim_input(s, buf, (size_t)n);
+	if (n < 0 && s->serial) {
+		port_lost(s, fd, host_tty_lost(fd, errno));
+		return;
+	}
 	if (s->port.closes && s->port.closes(s->port.h) != s->closes_seen) {
 		s->closes_seen = s->port.closes(s->port.h);
 		link_client_closed(&s->link, host_loop_now_ms(loop));
@@ -463,6 +508,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	wire_faults_init(&s->faults, cfg->link.seed);
 	s->pace = cfg->pace;
 	ble_module_init(&s->module, cfg->link.password, cfg->link.mac, cfg->link.seed);
+	s->serial = !cfg->transport && cfg->serial_path;
 	if (s->port.closes)
 		s->closes_seen = s->port.closes(s->port.h);
 	if ((s->port.fd(s->port.h) >= 0 && host_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK) ||
@@ -491,9 +537,11 @@ void sim_close(struct sim *s)
 	}
 	if (s->step_timer)
 		host_loop_del_timer(s->loop, s->step_timer);
-	if (s->port.fd(s->port.h) >= 0)
+	if (s->reopen_timer)
+		host_loop_del_timer(s->loop, s->reopen_timer);
+	if (!s->lost && s->port.fd(s->port.h) >= 0)
 		host_loop_del_fd(s->loop, s->port.fd(s->port.h));
-	if (s->port.close)
+	if (!s->lost && s->port.close)
 		s->port.close(s->port.h);
 	for (i = 0; i < s->n_units; i++)
 		free(s->unit[i]);

@@ -416,7 +416,9 @@ static int run(struct app *a)
 			return EXIT_RUNTIME;
 		}
 		if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			fprintf(stderr, "bmsmon: %s: port lost (hangup)\n", a->o.port);
+			const char *why = host_tty_lost(fd, 0);
+
+			fprintf(stderr, "bmsmon: %s: port lost (%s)\n", a->o.port, why ? why : "hangup");
 			return EXIT_RUNTIME;
 		}
 		now = now_ms(a);

@@ -57,5 +57,9 @@ int host_serial_baud_ok(uint32_t baud);
 rig_rc host_tty_raw(int fd, uint32_t baud);
 int32_t host_tty_read(int fd, uint8_t *p, uint16_t cap);
 int32_t host_tty_write(int fd, const uint8_t *p, uint16_t n);
+/* Why the line on fd is gone, in a few words for a one-line message ("hangup", "I/O error",
+ * "device gone", ...), or NULL when it is not: from poll()'s view of fd now and e, the errno
+ * of the read or write that failed (0: none). One wording for bmsmon and bmssim. */
+const char *host_tty_lost(int fd, int e);
 
 #endif
