@@ -22,6 +22,7 @@
 
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/control.h"
+#include "bmsrig/lib/path_check.h"
 #include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -960,7 +961,6 @@ rig_rc control_default_path(char *out, size_t cap, char *err, size_t errcap)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct stat st;
 	int n;
 
 	if (xdg && *xdg)
@@ -977,10 +977,8 @@ rig_rc control_default_path(char *out, size_t cap, char *err, size_t errcap)
 		return RIG_ERR_IO;
 	}
 	/* Anyone may make a folder in /tmp: one we did not make, or others can enter, is refused. */
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
-		snprintf(err, errcap, "control socket folder %s: expected a folder of ours only we can enter (mode 0700)", dir);
+	if (host_dir_check(dir, HOST_DIR_PRIVATE, "control socket", err, errcap) != RIG_OK)
 		return RIG_ERR_ARG;
-	}
 	n = snprintf(out, cap, "%s/bmssim-%ld.sock", dir, (long)getpid());
 	if (n < 0 || (size_t)n >= cap || (size_t)n >= sizeof dir) {
 		snprintf(err, errcap, "control socket in %s: expected a path of at most %zu bytes", dir, sizeof dir - 1);

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/path_check.h"
 #include "bmsrig/lib/serial.h"
 
 struct sim_pty {
@@ -22,6 +24,8 @@ struct sim_pty {
 	uint32_t baud;
 	char path[64];
 	char *link;         /* the symlink we published, or NULL */
+	char *lock;         /* LINK.lock, whose flock says the link name is ours; or NULL */
+	int lock_fd;
 	uint32_t closes;    /* client closes seen (bursts of closes may count once) */
 };
 
@@ -34,6 +38,72 @@ static void say(char *err, size_t errcap, const char *what, const char *path, in
 {
 	if (err && errcap)
 		snprintf(err, errcap, "%s: %s: %s", path, what, strerror(e));
+}
+
+/* Who owns a link name: whoever holds an flock on LINK.lock, with its pid written inside. The
+ * kernel lets go of the lock when its holder dies, however it dies, so a link left by kill -9
+ * is known stale for sure, and a live emulator's link is never taken over. */
+static rig_rc lock_take(struct sim_pty *p, const char *link_path, char *err, size_t errcap)
+{
+	size_t cap = strlen(link_path) + sizeof ".lock";
+	char *lock = malloc(cap), pid[24];
+	int tries, fd, n;
+
+	if (!lock) {
+		say(err, errcap, "cannot lock", link_path, ENOMEM);
+		return RIG_ERR_IO;
+	}
+	snprintf(lock, cap, "%s.lock", link_path);
+	for (tries = 0; tries < 8; tries++) {
+		struct stat fst, pst;
+
+		/* Never followed: in a sticky shared folder someone else may have planted it. */
+		fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			say(err, errcap, "cannot open the lock file", lock, errno);
+			free(lock);
+			return RIG_ERR_ARG;
+		}
+		if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) || fst.st_uid != geteuid()) {
+			if (err && errcap)
+				snprintf(err, errcap, "%s: expected a plain file of ours (uid %u)", lock,
+				         (unsigned)geteuid());
+			break;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			int e = errno;
+			ssize_t got = e == EWOULDBLOCK ? pread(fd, pid, sizeof pid - 1, 0) : -1;
+			long holder = got > 0 ? (pid[got] = '\0', strtol(pid, NULL, 10)) : 0;
+
+			if (e != EWOULDBLOCK)
+				say(err, errcap, "cannot lock", lock, e);
+			else if (holder > 0)
+				snprintf(err, errcap, "%s is held by bmssim pid %ld", link_path, holder);
+			else
+				snprintf(err, errcap, "%s is held by another bmssim", link_path);
+			break;
+		}
+		/* A holder on its way out removes the file before letting go: the lock we got counts
+		 * only if it is on the file the name still leads to. */
+		if (lstat(lock, &pst) == 0 && pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino) {
+			n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+			if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+				say(err, errcap, "cannot write the lock file", lock, errno);
+				break;
+			}
+			p->lock = lock;
+			p->lock_fd = fd;
+			return RIG_OK;
+		}
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	else
+		say(err, errcap, "cannot lock", lock, EAGAIN);
+	free(lock);
+	return RIG_ERR_ARG;
 }
 
 /* Atomic replace: a reader of link_path sees the old target or the new one, never nothing. */
@@ -49,20 +119,35 @@ static rig_rc publish(struct sim_pty *p, const char *link_path, char *err, size_
 		goto out;
 	}
 	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else {
 		*slash = '\0';
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			say(err, errcap, "cannot create directory", dir, errno);
 			goto out;
 		}
 	}
+	/* Whoever may write in the folder could swap the link for one of their own. */
+	if ((rc = host_dir_check(dir, HOST_DIR_NO_OTHER_WRITERS, "link", err, errcap)) != RIG_OK ||
+	    (rc = lock_take(p, link_path, err, errcap)) != RIG_OK)
+		goto out;
+	rc = RIG_ERR_ARG;
 	if (lstat(link_path, &st) == 0 && !S_ISLNK(st.st_mode)) {
 		if (err && errcap)
 			snprintf(err, errcap, "%s: exists and is not a symlink; not replacing it",
 			         link_path);
-		rc = RIG_ERR_ARG;
 		goto out;
 	}
+	if (lstat(link_path, &st) == 0 && st.st_uid != geteuid()) {
+		if (err && errcap)
+			snprintf(err, errcap, "%s: a symlink of uid %u; not replacing it", link_path,
+			         (unsigned)st.st_uid);
+		goto out;
+	}
+	rc = RIG_ERR_IO;
 	snprintf(tmp, cap, "%s.tmp%ld", link_path, (long)getpid());
 	unlink(tmp);   /* left by a crashed run that had our pid */
 	if (symlink(p->path, tmp) != 0 || rename(tmp, link_path) != 0) {
@@ -146,7 +231,7 @@ rig_rc sim_pty_open(struct sim_pty **out, const char *link_path, uint32_t baud,
 		say(err, errcap, "cannot open", "pty", ENOMEM);
 		return RIG_ERR_IO;
 	}
-	p->master = p->slave = p->watch = p->poll_fd = -1;
+	p->master = p->slave = p->watch = p->poll_fd = p->lock_fd = -1;
 	p->baud = baud;
 	if (openpty(&p->master, &p->slave, NULL, NULL, NULL) != 0 ||
 	    (errno = ttyname_r(p->slave, p->path, sizeof p->path)) != 0 ||
@@ -189,6 +274,12 @@ void sim_pty_close(struct sim_pty *p)
 			unlink(p->link);
 		free(p->link);
 	}
+	if (p->lock) {
+		unlink(p->lock);   /* before letting go: lock_take's check relies on this order */
+		free(p->lock);
+	}
+	if (p->lock_fd >= 0)
+		close(p->lock_fd);
 	if (p->poll_fd >= 0)
 		close(p->poll_fd);
 	if (p->watch >= 0)

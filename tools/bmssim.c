@@ -462,7 +462,7 @@ static int build_sims(struct opts *o, struct bms_spec *specs, struct sim_cfg *cf
 	return 1;
 }
 
-/* 256 BMS hold four descriptors each (pty master and slave, inotify, epoll). */
+/* 256 BMS hold five descriptors each (pty master and slave, inotify, epoll, the link's lock). */
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;

@@ -64,3 +64,44 @@ case $(ask "$TMP/usb.peer") in
 esac
 kill $sim $socat_pid 2>/dev/null
 wait $sim $socat_pid 2>/dev/null
+
+# 2. The --link folder: one anyone may write in (not sticky) would let anyone swap the link.
+mkdir -m 0777 "$TMP/open"
+chmod 0777 "$TMP/open"
+expect_usage_error "--link in a folder others may write in" \
+	"^bmssim: --bms jbd: link folder $TMP/open: expected a folder of ours or root's that no one else can write in, or a sticky one such as /tmp; got mode 0777" \
+	"$BIN/bmssim" serve --bms jbd --link "$TMP/open/jbd" --duration-s 1 -q
+[ ! -e "$TMP/open/jbd" ] && pass "--link in a folder others may write in: nothing made there" ||
+	fail "--link in a folder others may write in: $(ls -l "$TMP/open")"
+chmod 1777 "$TMP/open"
+"$BIN/bmssim" serve --bms jbd --link "$TMP/open/jbd" --duration-s 1 -q >/dev/null 2>"$TMP/sticky.err"
+[ $? -eq 0 ] && pass "--link in a sticky folder (as /tmp) is served" || fail "--link in a sticky folder: $(cat "$TMP/sticky.err")"
+
+# 3. Who owns a link: a live emulator keeps it; one killed outright leaves it to the next.
+L=$TMP/own/jbd
+"$BIN/bmssim" serve --bms jbd --link "$L" -q --duration-s 60 >/dev/null 2>"$TMP/first.err" &
+first=$!
+wait_for '[ -L "$L" ]' || fail "the first emulator published no link: $(cat "$TMP/first.err")"
+expect_usage_error "a second emulator on a live link" "^bmssim: --bms jbd: $L is held by bmssim pid $first\$" \
+	"$BIN/bmssim" serve --bms jbd --link "$L" -q --duration-s 1
+case $(ask "$L") in
+*\"ok\":1,*) pass "after the refusal the first emulator's link still works" ;;
+*) fail "after the refusal the link is broken: $(ls -l "$L" 2>&1)" ;;
+esac
+kill -KILL $first
+wait $first 2>/dev/null
+"$BIN/bmssim" serve --bms jbd --link "$L" -q --duration-s 60 >/dev/null 2>"$TMP/second.err" &
+second=$!
+if wait_for '[ "$(readlink "$L")" != "" ] && [ -e "$L" ]' && ! grep -q . "$TMP/second.err"; then
+	pass "a link left by kill -9 is taken over"
+else
+	fail "a link left by kill -9: $(cat "$TMP/second.err")"
+fi
+case $(ask "$L") in
+*\"ok\":1,*) pass "the new emulator answers on the link it took over" ;;
+*) fail "the taken-over link does not answer" ;;
+esac
+kill -TERM $second
+wait $second
+[ ! -e "$L" ] && [ ! -e "$L.lock" ] && pass "the link and its lock are removed at exit" ||
+	fail "left at exit: $(ls -l "$TMP/own")"

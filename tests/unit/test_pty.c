@@ -77,6 +77,18 @@ static struct host_serial *client_opens(const char *path)
 	return s;
 }
 
+static void write_file_in(const char *base, const char *suffix, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s%s", base, suffix);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 static int setup(void **state)
 {
 	struct bench *b = calloc(1, sizeof *b);
@@ -199,6 +211,7 @@ static void close_removes_the_link(void **state)
 	assert_int_equal(lstat(b->link, &st), -1);
 }
 
+/* What bmssim killed outright leaves: its link, and a lock file nobody holds any more. */
 static void stale_symlink_is_replaced(void **state)
 {
 	struct bench *b = *state;
@@ -206,15 +219,81 @@ static void stale_symlink_is_replaced(void **state)
 	char target[PATH_MAX], err[200];
 	ssize_t n;
 
-	/* The bench's link is a live one; a dangling one is replaced just the same. */
-	unlink(b->link);
+	sim_pty_close(b->pty);
+	b->pty = NULL;
 	assert_int_equal(symlink("/dev/pts/no-such", b->link), 0);
+	write_file_in(b->link, ".lock", "999999999\n");
 	assert_int_equal(sim_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_OK);
 	n = readlink(b->link, target, sizeof target - 1);
 	assert_true(n > 0);
 	target[n] = '\0';
 	assert_string_equal(target, sim_pty_path(p2));
 	sim_pty_close(p2);
+}
+
+/* A second emulator on a live one's link: refused, naming the holder; the link stays the
+ * first one's, and a refused emulator removes nothing on its way out. */
+static void live_link_is_refused_naming_its_holder(void **state)
+{
+	struct bench *b = *state;
+	struct sim_pty *p2 = (struct sim_pty *)1;
+	char target[PATH_MAX], err[300], want[300];
+	ssize_t n;
+
+	assert_int_equal(sim_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_null(p2);
+	snprintf(want, sizeof want, "%s is held by bmssim pid %ld", b->link, (long)getpid());
+	assert_string_equal(err, want);
+	n = readlink(b->link, target, sizeof target - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, sim_pty_path(b->pty));
+	/* Once the first lets go, the name is free again. */
+	sim_pty_close(b->pty);
+	b->pty = NULL;
+	assert_int_equal(sim_pty_open(&b->pty, b->link, 9600, err, sizeof err), RIG_OK);
+}
+
+/* A folder anyone may write in lets anyone swap the link: refused, unless sticky (as /tmp). */
+static void link_folder_others_can_write_is_refused(void **state)
+{
+	struct bench *b = *state;
+	struct sim_pty *p2 = (struct sim_pty *)1;
+	char dir[128], path[160], err[300], want[300];
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s/open", b->dir);
+	snprintf(path, sizeof path, "%s/jbd", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_null(p2);
+	snprintf(want, sizeof want, "link folder %s: expected a folder of ours or root's that no one else "
+	         "can write in, or a sticky one such as /tmp; got mode 0777, owner uid %u", dir,
+	         (unsigned)geteuid());
+	assert_string_equal(err, want);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_OK);
+	sim_pty_close(p2);
+	assert_int_equal(chmod(dir, 0770), 0);                 /* the group may write: refused */
+	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	rmdir(dir);
+}
+
+/* A symlink in place of the folder is never followed. */
+static void link_folder_symlink_is_refused(void **state)
+{
+	struct bench *b = *state;
+	struct sim_pty *p2 = (struct sim_pty *)1;
+	char dir[128], path[160], err[300];
+
+	snprintf(dir, sizeof dir, "%s/alias", b->dir);
+	snprintf(path, sizeof path, "%s/jbd", dir);
+	assert_int_equal(symlink("run", dir), 0);
+	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_non_null(strstr(err, "got a symbolic link (never followed)"));
+	unlink(dir);
 }
 
 static void non_symlink_at_link_path_is_refused(void **state)
@@ -262,6 +341,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(close_removes_the_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(stale_symlink_is_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(non_symlink_at_link_path_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(live_link_is_refused_naming_its_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_folder_others_can_write_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_folder_symlink_is_refused, setup, teardown),
 		cmocka_unit_test(no_link_and_bad_baud),
 	};
 

@@ -22,11 +22,15 @@
 struct sim_pty;
 
 /* link_path may be NULL. Otherwise a symlink link_path -> /dev/pts/N is published: its parent
- * directory is created 0700 when missing, an existing symlink there is replaced atomically,
- * anything else there is refused (RIG_ERR_ARG). On failure *out is NULL and err holds one line. */
+ * directory is created 0700 when missing and must pass host_dir_check's
+ * HOST_DIR_NO_OTHER_WRITERS rule; the name is ours while we hold an flock on link_path.lock
+ * (a live holder: RIG_ERR_ARG, "LINK is held by bmssim pid N"); an existing symlink of ours
+ * there is then stale and replaced atomically, anything else there is refused (RIG_ERR_ARG).
+ * On failure *out is NULL and err holds one line. */
 rig_rc sim_pty_open(struct sim_pty **out, const char *link_path, uint32_t baud,
                     char *err, size_t errcap);
-/* Closes the master (clients see a hangup) and removes the symlink if it still points here. */
+/* Closes the master (clients see a hangup), removes the symlink if it still points here, and
+ * the lock file. */
 void sim_pty_close(struct sim_pty *p);
 const char *sim_pty_path(const struct sim_pty *p);   /* /dev/pts/N */
 /* Poll this for readability: it fires for client bytes and for clients coming and going.
