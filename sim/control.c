@@ -925,9 +925,31 @@ static int watch(struct control *c, struct client *cl)
 	return 0;
 }
 
+static unsigned live_clients(const struct control *c)
+{
+	const struct client *cl;
+	unsigned n = 0;
+
+	for (cl = c->clients; cl; cl = cl->next)
+		n += !cl->closed;
+	return n;
+}
+
+/* Said once, without waiting: a fresh socket's buffer always has room for one short line. */
+static void refuse_client(int cfd)
+{
+	char line[80];
+	int n = snprintf(line, sizeof line, "{\"ok\":false,\"error\":\"too many clients: at most %u at once\"}\n",
+	                 CONTROL_CLIENTS_MAX);
+
+	(void)send(cfd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(cfd);
+}
+
 static void on_listen(struct host_loop *loop, int fd, void *ctx)
 {
 	struct control *c = ctx;
+	unsigned live = live_clients(c);
 	int i;
 
 	(void)loop;
@@ -937,6 +959,11 @@ static void on_listen(struct host_loop *loop, int fd, void *ctx)
 
 		if (cfd < 0)
 			break;
+		/* Each client may hold a megabyte of output: a bound on them bounds the memory. */
+		if (live >= CONTROL_CLIENTS_MAX) {
+			refuse_client(cfd);
+			continue;
+		}
 		cl = calloc(1, sizeof *cl);
 		if (!cl || fcntl(cfd, F_SETFL, O_NONBLOCK) != 0 || fcntl(cfd, F_SETFD, FD_CLOEXEC) != 0) {
 			free(cl);
@@ -952,6 +979,7 @@ static void on_listen(struct host_loop *loop, int fd, void *ctx)
 		}
 		cl->next = c->clients;
 		c->clients = cl;
+		live++;
 	}
 }
 
@@ -1041,7 +1069,7 @@ rig_rc control_open(struct control **out, const char *path, char *err, size_t er
 	old = umask(0177);
 	rc = bind(fd, (const struct sockaddr *)&a, sizeof a);
 	umask(old);
-	if (rc != 0 || listen(fd, 16) != 0 || lstat(path, &st) != 0 || !(c = calloc(1, sizeof *c))) {
+	if (rc != 0 || listen(fd, (int)CONTROL_CLIENTS_MAX) != 0 || lstat(path, &st) != 0 || !(c = calloc(1, sizeof *c))) {
 		snprintf(err, errcap, "control socket %s: cannot listen: %s", path, rc ? strerror(errno) : "out of memory");
 		if (rc == 0)
 			unlink(path);

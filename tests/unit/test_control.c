@@ -701,6 +701,53 @@ static void a_slow_client_does_not_block(void **state)
 	close_client(&C);
 }
 
+/* At most CONTROL_CLIENTS_MAX clients at once: one more gets one error line and is closed,
+ * the others are served on; once one leaves, a newcomer is served again. */
+static void clients_are_capped(void **state)
+{
+	int fd[CONTROL_CLIENTS_MAX];
+	char line[256], want[128];
+	struct sockaddr_un a;
+	unsigned i;
+	cJSON *r;
+
+	(void)state;
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	strcpy(a.sun_path, F.path);
+	connect_client(&A);
+	for (i = 0; i + 1 < CONTROL_CLIENTS_MAX; i++) {
+		fd[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(connect(fd[i], (struct sockaddr *)&a, sizeof a), 0);
+		r = ask(&A, "{\"cmd\":\"hello\"}");         /* the loop runs: the server accepts */
+		assert_true(is_ok(r));
+		cJSON_Delete(r);
+	}
+	connect_client(&B);                                  /* one too many */
+	assert_true(next_line(&B, line, sizeof line));
+	snprintf(want, sizeof want, "{\"ok\":false,\"error\":\"too many clients: at most %u at once\"}",
+	         CONTROL_CLIENTS_MAX);
+	assert_string_equal(line, want);
+	assert_false(next_line(&B, line, sizeof line));     /* and closed */
+	close_client(&B);
+	r = ask(&A, "{\"cmd\":\"hello\"}");               /* the others are served on */
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	close(fd[0]);
+	r = ask(&A, "{\"cmd\":\"hello\"}");               /* the server sees it leave */
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	connect_client(&C);
+	r = ask(&C, "{\"cmd\":\"hello\"}");
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	close_client(&C);
+	for (i = 1; i + 1 < CONTROL_CLIENTS_MAX; i++)
+		close(fd[i]);
+	close_client(&A);
+}
+
 static void socket_file_rules(void **state)
 {
 	struct sockaddr_un a;
@@ -767,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(clock_commands_drive_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(subscribers_get_state_and_frames_on_the_emulators_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_slow_client_does_not_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(clients_are_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(socket_file_rules, setup, teardown),
 	};
 

@@ -26,6 +26,10 @@
 #define CONTROL_LINE_MAX 65536u          /* a longer request is refused */
 #define CONTROL_OUT_MAX (1u << 20)        /* pending output a client may have; then it is cut */
 #define CONTROL_EVENTS_MAX (1u << 19)     /* pending output beyond which its events are dropped */
+/* Clients at once (each may hold up to CONTROL_OUT_MAX): one more gets one line, {"ok":false,
+ * "error":"too many clients: at most 32 at once"}, and is closed. Also the listen backlog, so a
+ * burst of that many connects waits for the loop rather than failing. */
+#define CONTROL_CLIENTS_MAX 32u
 
 struct cJSON;
 
