@@ -163,6 +163,24 @@ static void hangup_reads_as_io_error(void **state)
 	assert_int_equal(host_serial_write(b->s, &c, 1), RIG_ERR_IO);
 }
 
+/* The words bmssim and bmsmon print for a lost port: nothing while the line is up. */
+static void lost_line_is_worded(void **state)
+{
+	struct bench *b = *state;
+	int fd = host_serial_fd(b->s), dead;
+
+	assert_null(host_tty_lost(fd, 0));
+	assert_string_equal(host_tty_lost(fd, ENXIO), "device gone");
+	close(b->master);
+	b->master = -1;
+	assert_string_equal(host_tty_lost(fd, 0), "hangup");
+	assert_string_equal(host_tty_lost(fd, EIO), "hangup");
+	dead = dup(fd);
+	assert_true(dead >= 0);
+	close(dead);
+	assert_string_equal(host_tty_lost(dead, 0), "not open");
+}
+
 /* Nobody reads the master: writes must give up after HOST_TTY_WRITE_WAIT_MS, not hang. */
 static void full_line_does_not_block_forever(void **state)
 {
@@ -268,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(io_struct_reaches_the_same_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_input_drops_what_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(hangup_reads_as_io_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(lost_line_is_worded, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_line_does_not_block_forever, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_baud_is_an_argument_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(modem_lines_on_a_pty_are_unsupported, setup, teardown),
