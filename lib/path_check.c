@@ -41,3 +41,19 @@ rig_rc host_dir_check(const char *dir, enum host_dir_rule rule, const char *what
 	}
 	return RIG_OK;
 }
+
+rig_rc host_path_folder(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+
+	if (n >= cap)
+		return RIG_ERR_ARG;
+	if (!slash)
+		memcpy(out, ".", 2);
+	else {
+		memcpy(out, path, n);
+		out[n] = '\0';
+	}
+	return RIG_OK;
+}

@@ -1032,6 +1032,7 @@ rig_rc control_open(struct control **out, const char *path, char *err, size_t er
 	struct sockaddr_un a;
 	struct control *c;
 	struct stat st;
+	char dir[sizeof a.sun_path];
 	mode_t old;
 	int fd, rc;
 
@@ -1043,6 +1044,10 @@ rig_rc control_open(struct control **out, const char *path, char *err, size_t er
 		return RIG_ERR_ARG;
 	}
 	memcpy(a.sun_path, path, strlen(path) + 1);
+	/* Whoever may write in the folder could put a socket of their own in place of ours. */
+	if (host_path_folder(path, dir, sizeof dir) != RIG_OK ||
+	    host_dir_check(dir, HOST_DIR_NO_OTHER_WRITERS, "control socket", err, errcap) != RIG_OK)
+		return RIG_ERR_ARG;
 	if (lstat(path, &st) == 0) {
 		const char *why = S_ISLNK(st.st_mode) ? "is a symbolic link (never followed)" :
 		                  !S_ISSOCK(st.st_mode) ? "exists and is not a socket" :

@@ -110,25 +110,22 @@ static rig_rc lock_take(struct sim_pty *p, const char *link_path, char *err, siz
 static rig_rc publish(struct sim_pty *p, const char *link_path, char *err, size_t errcap)
 {
 	size_t cap = strlen(link_path) + 32;
-	char *dir = strdup(link_path), *tmp = malloc(cap), *keep = strdup(link_path), *slash;
+	char dir[PATH_MAX], *tmp = malloc(cap), *keep = strdup(link_path);
 	struct stat st;
 	rig_rc rc = RIG_ERR_IO;
 
-	if (!dir || !tmp || !keep) {
+	if (!tmp || !keep) {
 		say(err, errcap, "cannot publish link", link_path, ENOMEM);
 		goto out;
 	}
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else {
-		*slash = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			say(err, errcap, "cannot create directory", dir, errno);
-			goto out;
-		}
+	if (!*link_path || host_path_folder(link_path, dir, sizeof dir) != RIG_OK) {
+		say(err, errcap, "cannot publish link", link_path, !*link_path ? ENOENT : ENAMETOOLONG);
+		rc = RIG_ERR_ARG;
+		goto out;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		say(err, errcap, "cannot create directory", dir, errno);
+		goto out;
 	}
 	/* Whoever may write in the folder could swap the link for one of their own. */
 	if ((rc = host_dir_check(dir, HOST_DIR_NO_OTHER_WRITERS, "link", err, errcap)) != RIG_OK ||
@@ -159,7 +156,6 @@ static rig_rc publish(struct sim_pty *p, const char *link_path, char *err, size_
 	keep = NULL;
 	rc = RIG_OK;
 out:
-	free(dir);
 	free(tmp);
 	free(keep);
 	return rc;

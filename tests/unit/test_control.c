@@ -804,6 +804,20 @@ static void socket_file_rules(void **state)
 	unsetenv("XDG_RUNTIME_DIR");
 	rmdir(want);
 	rmdir(xdg);
+	/* A path of one's choosing: its folder must be one no one else can put a socket in. */
+	snprintf(xdg, sizeof xdg, "%s/open", F.dir);
+	assert_int_equal(mkdir(xdg, 0700), 0);
+	assert_int_equal(chmod(xdg, 0777), 0);
+	snprintf(path, sizeof path, "%s/ctl.sock", xdg);
+	assert_int_equal(control_open(&other, path, err, sizeof err), RIG_ERR_ARG);
+	assert_non_null(strstr(err, "control socket folder "));
+	assert_non_null(strstr(err, ": expected a folder of ours or root's that no one else can write in, "
+	                            "or a sticky one such as /tmp; got mode 0777"));
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(chmod(xdg, 01777), 0);              /* sticky, as /tmp: served */
+	assert_int_equal(control_open(&other, path, err, sizeof err), RIG_OK);
+	control_close(other);
+	rmdir(xdg);
 }
 
 int main(void)

@@ -22,4 +22,8 @@ enum host_dir_rule {
 rig_rc host_dir_check(const char *dir, enum host_dir_rule rule, const char *what, char *err,
                       size_t errcap);
 
+/* The folder path's last name is in: "." for a bare name, "/" for a name right under the root.
+ * RIG_ERR_ARG when it does not fit in cap. */
+rig_rc host_path_folder(const char *path, char *out, size_t cap);
+
 #endif
