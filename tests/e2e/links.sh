@@ -92,7 +92,7 @@ kill -KILL $first
 wait $first 2>/dev/null
 "$BIN/bmssim" serve --bms jbd --link "$L" -q --duration-s 60 >/dev/null 2>"$TMP/second.err" &
 second=$!
-if wait_for '[ "$(readlink "$L")" != "" ] && [ -e "$L" ]' && ! grep -q . "$TMP/second.err"; then
+if wait_for 'grep -qx "$second" "$L.lock" 2>/dev/null && [ -e "$L" ]' && ! grep -q . "$TMP/second.err"; then
 	pass "a link left by kill -9 is taken over"
 else
 	fail "a link left by kill -9: $(cat "$TMP/second.err")"
