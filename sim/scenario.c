@@ -465,15 +465,13 @@ static const struct scen_field *find_field(const struct scen_field *tab, size_t 
 /* Refuses a key given twice (cJSON keeps both; the first would silently win). */
 static rig_rc check_repeats(struct scen_reader *c, const cJSON *obj, const cJSON *it)
 {
-	const cJSON *prev;
 	rig_rc rc = RIG_OK;
 
-	for (prev = obj->child; prev != it && rc == RIG_OK; prev = prev->next)
-		if (!strcmp(prev->string, it->string)) {
-			push(c, it->string);
-			rc = scen_fail(c, 1, "expected each key once, got it twice");
-			pop(c);
-		}
+	if (json_key_repeated(obj, it)) {
+		push(c, it->string);
+		rc = scen_fail(c, 1, "expected each key once, got it twice");
+		pop(c);
+	}
 	return rc;
 }
 

@@ -75,6 +75,13 @@ static void config_errors_are_located(void **state)
 		{ "{\"bms\": [\n {\"kind\": \"jbd\",,}]}", ":2:18: expected valid JSON" },
 		{ "{\"bmss\": []}", ":1:1: expected an object" },
 		{ "{\"bms\": [{}], \"extra\": 1}", ":1:15: extra: unknown key" },
+		/* A key given twice is refused wherever it stands, as in a scenario file. */
+		{ "{\"bms\": [\n {\"kind\": \"jbd\", \"cells\": 4, \"cells\": 8}]}",
+		  ":2:18: cells: expected each key once, got it twice" },
+		{ "{\"bms\": [{\"kind\": \"jbd\"}],\n \"bms\": [{\"kind\": \"daly\"}]}",
+		  ":1:2: bms: expected each key once, got it twice" },
+		{ "{\"bms\": [{\"kind\": \"daly\"}, {\"kind\": \"daly\",\n \"quirks\": {\"latency_ms\": 1, \"latency_ms\": 2}}]}",
+		  ":2:13: latency_ms: expected each key once, got it twice" },
 	};
 	char err[400], want[400];
 	unsigned i, n;
