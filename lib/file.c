@@ -45,29 +45,46 @@ FILE *host_file_open_read(const char *path, char *err, size_t errcap)
 char *host_file_read_all(const char *path, size_t max_len, size_t *len, char *err, size_t errcap)
 {
 	FILE *f = host_file_open_read(path, err, errcap);
-	char *text;
-	size_t n;
+	struct stat st;
+	char *text = NULL;
+	size_t n = 0, cap;
 
 	if (!f)
 		return NULL;
-	text = max_len < SIZE_MAX ? malloc(max_len + 1) : NULL;
-	/* One byte past the cap tells "exactly max_len" from "more". */
-	n = text ? fread(text, 1, max_len + 1, f) : 0;
-	if (!text || ferror(f) || n > max_len) {
-		if (!text)
+	if (max_len > SIZE_MAX / 2)
+		max_len = SIZE_MAX / 2;
+	/* cap bytes are asked for, one more than the file's size: its size is only a first guess
+	 * (a file can grow while it is read), and reaching max_len + 1 tells "too large". */
+	cap = (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (uintmax_t)st.st_size < max_len ?
+	       (size_t)st.st_size : max_len) + 1;
+	for (;;) {
+		char *more = realloc(text, cap + 1);
+
+		if (!more) {
 			snprintf(err, errcap, "%s: out of memory", path);
-		else if (n > max_len)
+			break;
+		}
+		text = more;
+		n += fread(text + n, 1, cap - n, f);
+		if (n > max_len) {
 			snprintf(err, errcap, "%s: larger than %zu bytes", path, max_len);
-		else
+			break;
+		}
+		if (ferror(f)) {
 			snprintf(err, errcap, "%s: cannot read: %s", path, strerror(errno));
-		free(text);
-		fclose(f);
-		return NULL;
+			break;
+		}
+		if (n < cap) {                               /* the end of the file */
+			fclose(f);
+			text[n] = '\0';
+			*len = n;
+			return text;
+		}
+		cap = cap > max_len / 2 ? max_len + 1 : cap * 2;
 	}
 	fclose(f);
-	text[n] = '\0';
-	*len = n;
-	return text;
+	free(text);
+	return NULL;
 }
 
 /* ---- writing ------------------------------------------------------------------------------ */
