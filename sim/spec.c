@@ -306,7 +306,11 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 	*n = 0;
 	if (!text)
 		return RIG_ERR_IO;
-	root = cJSON_ParseWithOpts(text, &bad, 1);
+	/* cJSON stops at a NUL and would take what stands before it for the whole file. */
+	if ((bad = memchr(text, '\0', len)) == NULL)
+		root = cJSON_ParseWithOpts(text, &bad, 1);
+	else
+		root = NULL;
 	if (!root) {
 		json_offset_where(text, bad ? (size_t)(bad - text) : 0, &line, &col);
 		snprintf(err, errcap, "%s:%u:%u: expected valid JSON", path, line, col);
@@ -317,7 +321,7 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 	{
 		struct json_step steps[8];
 		unsigned depth = 0;
-		const cJSON *twice = json_find_repeat(root, steps, 8, &depth);
+		const cJSON *twice = json_find_repeat(root, steps, sizeof steps / sizeof steps[0], &depth);
 
 		if (twice) {
 			json_where(text, steps, depth, 1, &line, &col);

@@ -96,6 +96,20 @@ static void config_errors_are_located(void **state)
 			fail_msg("case %u: got \"%s\", want \"%s...\"", i, err, want);
 		unlink(path);
 	}
+	{
+		/* A NUL ends no JSON: before it cJSON saw a whole file, and the rest was never read. */
+		static const char nul[] = "{\"bms\": [{\"kind\": \"jbd\"}]}\0{\"bms\": 1}";
+		char tmp[] = "/tmp/bmsrig-spec-nul-XXXXXX";
+		int fd = mkstemp(tmp);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, nul, sizeof nul - 1), (ssize_t)(sizeof nul - 1));
+		close(fd);
+		assert_int_equal(spec_load_config(tmp, &tmpl, specs, 8, &n, err, sizeof err), RIG_ERR_ARG);
+		snprintf(want, sizeof want, "%s:1:27: expected valid JSON", tmp);
+		assert_string_equal(err, want);
+		unlink(tmp);
+	}
 	assert_int_equal(spec_load_config("/nonexistent/x.json", &tmpl, specs, 8, &n, err, sizeof err), RIG_ERR_IO);
 	assert_string_equal(err, "/nonexistent/x.json: cannot open: No such file or directory");
 }
