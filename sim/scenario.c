@@ -1215,12 +1215,14 @@ static int path_stays_inside(const char *rel)
 }
 
 /* The written path is inside; is the file it reaches (symlinks resolved) inside too? 1 yes,
- * 0 no, -1 cannot tell (the file is missing: the read will say so). */
-static int file_stays_inside(const char *dir, const char *file)
+ * with *real the resolved path to read (so a link swapped after this check is not followed);
+ * 0 no; -1 cannot tell (the file is missing: the read will say so). */
+static int file_stays_inside(const char *dir, const char *file, char **real)
 {
 	char *real_dir = realpath(*dir ? dir : ".", NULL), *real_file = realpath(file, NULL);
 	int inside = -1;
 
+	*real = NULL;
 	if (real_dir && real_file) {
 		size_t n = strlen(real_dir);
 
@@ -1228,7 +1230,10 @@ static int file_stays_inside(const char *dir, const char *file)
 		inside = !strncmp(real_file, real_dir, n) && (n == 1 || real_file[n] == '/');
 	}
 	free(real_dir);
-	free(real_file);
+	if (inside == 1)
+		*real = real_file;
+	else
+		free(real_file);
 	return inside;
 }
 
@@ -1237,7 +1242,7 @@ static int file_stays_inside(const char *dir, const char *file)
 static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct scen_event *e = base;
-	char file[sizeof c->dir + SCEN_TEXT_MAX], why[sizeof file + 128], g[GOT_MAX + 24], *text;
+	char file[sizeof c->dir + SCEN_TEXT_MAX], why[sizeof file + 128], g[GOT_MAX + 24], *text, *real;
 	size_t len = 0;
 	rig_rc rc;
 
@@ -1252,10 +1257,11 @@ static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 	if (!c->read_files)
 		return RIG_OK;
 	snprintf(file, sizeof file, "%s%s", c->dir, v->valuestring);
-	if (!file_stays_inside(c->dir, file))
+	if (!file_stays_inside(c->dir, file, &real))
 		return scen_fail(c, 0, "expected a file inside the scenario's folder, got %s (a symlink "
 		                 "to a file outside it)", got(c, v, 0, g, sizeof g));
-	text = host_file_read_all(file, (size_t)FILE_MAX, &len, why, sizeof why);
+	text = host_file_read_all(real ? real : file, (size_t)FILE_MAX, &len, why, sizeof why);
+	free(real);
 	if (!text) {
 		scen_fail(c, 0, "%s", why);
 		return RIG_ERR_IO;
