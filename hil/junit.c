@@ -1,11 +1,10 @@
 /* JUnit XML for CI (runner.h): the shape Jenkins, GitLab and GitHub's test reporters read. The
- * file appears whole or not at all: it is written beside the target and renamed over it. */
-#include <errno.h>
+ * file appears whole or not at all (host_file_out: a fresh temporary beside it, renamed over it). */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bmsrig/hil/runner.h"
+#include "bmsrig/lib/file.h"
 
 /* Text and attribute values: the five XML specials escaped, control characters (which XML 1.0
  * cannot carry) shown as '?', tabs and newlines kept. */
@@ -79,35 +78,20 @@ static void put_suite(FILE *f, const struct run_report *r)
 
 rig_rc junit_write(const char *path, const struct run_report *reps, unsigned n, char *err, size_t errcap)
 {
-	char tmp[4096];
-	FILE *f;
+	struct host_file_out out;
 	unsigned i, tests = 0, failed = 0;
-	int bad;
+	rig_rc rc = host_file_out_open(&out, path, err, errcap);
 
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		snprintf(err, errcap, "%s: path too long", path);
-		return RIG_ERR_ARG;
-	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errcap, "%s: cannot write: %s", tmp, strerror(errno));
-		return RIG_ERR_IO;
-	}
+	if (rc != RIG_OK)
+		return rc;
 	for (i = 0; i < n; i++) {
 		tests += reps[i].error[0] ? 1u : reps[i].n_cases;
 		failed += reps[i].error[0] ? 1u : failures(&reps[i]);
 	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	           "<testsuites name=\"bmsrig\" tests=\"%u\" failures=\"%u\">\n", tests, failed);
+	fprintf(out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	               "<testsuites name=\"bmsrig\" tests=\"%u\" failures=\"%u\">\n", tests, failed);
 	for (i = 0; i < n; i++)
-		put_suite(f, &reps[i]);
-	fputs("</testsuites>\n", f);
-	bad = ferror(f) | fflush(f) | fsync(fileno(f));
-	bad |= fclose(f);
-	if (bad || rename(tmp, path) != 0) {
-		snprintf(err, errcap, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-		return RIG_ERR_IO;
-	}
-	return RIG_OK;
+		put_suite(out.f, &reps[i]);
+	fputs("</testsuites>\n", out.f);
+	return host_file_out_commit(&out, err, errcap);
 }

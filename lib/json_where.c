@@ -1,6 +1,7 @@
 /* json_where: a JSON walker that only skips values, to find where one begins. */
 #include <ctype.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 
 #include "bmsrig/lib/json_where.h"
 
@@ -128,4 +129,42 @@ int json_where(const char *text, const struct json_step *path, unsigned depth, i
 		return 0;
 	json_offset_where(text, (size_t)(p - text), line, col);
 	return 1;
+}
+
+int json_key_repeated(const cJSON *obj, const cJSON *it)
+{
+	const cJSON *prev;
+
+	for (prev = obj->child; prev && prev != it; prev = prev->next)
+		if (prev->string && it->string && !strcmp(prev->string, it->string))
+			return 1;
+	return 0;
+}
+
+static const cJSON *find_repeat(const cJSON *node, struct json_step *path, unsigned cap, unsigned d,
+                                unsigned *depth)
+{
+	const cJSON *it, *found;
+	unsigned i = 0;
+
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+		return NULL;
+	for (it = node->child; it; it = it->next, i++) {
+		if (d >= cap)
+			return NULL;
+		path[d] = cJSON_IsObject(node) ? (struct json_step){ it->string, 0 } : (struct json_step){ NULL, i };
+		if (cJSON_IsObject(node) && json_key_repeated(node, it)) {
+			*depth = d + 1;
+			return it;
+		}
+		if ((found = find_repeat(it, path, cap, d + 1, depth)))
+			return found;
+	}
+	return NULL;
+}
+
+const cJSON *json_find_repeat(const cJSON *root, struct json_step *path, unsigned cap, unsigned *depth)
+{
+	*depth = 0;
+	return find_repeat(root, path, cap, 0, depth);
 }

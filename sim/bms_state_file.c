@@ -1,9 +1,10 @@
-/* The BMS settings state file (bms.h): JSON through cJSON, saved atomically. */
+/* The BMS settings state file (bms.h): JSON through cJSON, saved atomically (lib/file.h). */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
+#define _POSIX_C_SOURCE 200809L
 #endif
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/lib/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -73,112 +74,27 @@ static cJSON *build(const struct bms *b)
 	return root;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The rename is only durable once the directory entry is on disk too. Best effort. */
-static void fsync_dir_of(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 rig_rc bms_state_save(const struct bms *b, const char *path, char *err, size_t errcap)
 {
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-		set_err(err, errcap, "%s: path too long", path);
-		return RIG_ERR_ARG;
-	}
 	cJSON *root = build(b);
 	char *text = root ? cJSON_Print(root) : NULL;
+	size_t n;
+	rig_rc rc;
+
 	cJSON_Delete(root);
 	if (text == NULL) {
 		set_err(err, errcap, "%s: out of memory", path);
 		return RIG_ERR_IO;
 	}
-
-	rig_rc rc = RIG_OK;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		set_err(err, errcap, "cannot write %s: %s", tmp, strerror(errno));
-		rc = RIG_ERR_IO;
-	} else {
-		int bad = write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || fsync(fd);
-		int saved = errno;
-		if (close(fd) != 0 && !bad) {
-			bad = 1;
-			saved = errno;
-		}
-		if (bad) {
-			set_err(err, errcap, "cannot write %s: %s", tmp, strerror(saved));
-			rc = RIG_ERR_IO;
-		} else if (rename(tmp, path) != 0) {
-			set_err(err, errcap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-			rc = RIG_ERR_IO;
-		} else {
-			fsync_dir_of(path);
-		}
-		if (rc != RIG_OK)
-			(void)unlink(tmp);
-	}
+	/* cJSON_Print leaves room for nothing more: the closing newline goes on in place of its NUL. */
+	n = strlen(text);
+	text[n] = '\n';
+	rc = host_file_write_atomic(path, text, n + 1, err, errcap);
 	cJSON_free(text);
 	return rc;
 }
 
 /* ---- load ----------------------------------------------------------------------------------- */
-
-/* Read the whole file; NULL with err set. */
-static char *slurp(const char *path, size_t *len, char *err, size_t errcap, rig_rc *rc)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		set_err(err, errcap, "cannot open %s: %s", path, strerror(errno));
-		*rc = RIG_ERR_IO;
-		return NULL;
-	}
-	char *buf = malloc(STATE_FILE_MAX + 1u);
-	size_t n = buf ? fread(buf, 1, STATE_FILE_MAX + 1u, f) : 0;
-	int failed = buf == NULL || ferror(f);
-	fclose(f);
-	if (failed) {
-		set_err(err, errcap, "cannot read %s", path);
-		*rc = RIG_ERR_IO;
-	} else if (n > STATE_FILE_MAX) {
-		set_err(err, errcap, "%s: larger than %u bytes, not a state file", path, STATE_FILE_MAX);
-		*rc = RIG_ERR_ARG;
-		failed = 1;
-	}
-	if (failed) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 static unsigned line_of(const char *text, const char *at)
 {
@@ -371,11 +287,10 @@ static int apply(struct bms *b, const cJSON *root, const char *path, char *err, 
 
 rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
 {
-	rig_rc rc = RIG_OK;
 	size_t len = 0;
-	char *text = slurp(path, &len, err, errcap, &rc);
+	char *text = host_file_read_all(path, STATE_FILE_MAX, &len, err, errcap);
 	if (text == NULL)
-		return rc;
+		return RIG_ERR_IO;
 
 	const char *end = NULL;
 	/* cJSON checks for the terminating NUL inside buffer_length, so count it. */

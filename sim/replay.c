@@ -5,6 +5,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/file.h"
 #include "bmsrig/sim/replay.h"
 
 static int hex_nibble(char c)
@@ -96,7 +97,7 @@ static const char *add_frame(struct replay *r, unsigned *cap, unsigned *rcap, co
 
 rig_rc replay_load(struct replay *r, const char *path, const char *scenario, char *err, size_t errcap)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f;
 	char *line = NULL;
 	size_t linecap = 0;
 	unsigned lineno = 0, cap = 0, rcap = 0;
@@ -104,16 +105,23 @@ rig_rc replay_load(struct replay *r, const char *path, const char *scenario, cha
 	const char *bad = NULL;
 
 	memset(r, 0, sizeof *r);
-	if (!f) {
-		snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+	f = host_file_open_read(path, err, errcap);
+	if (!f)
 		return RIG_ERR_IO;
-	}
 	while (!bad && getline(&line, &linecap, f) > 0) {
 		cJSON *o = cJSON_Parse(line);
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+		int next = o ? 0 : getc(f);
 
+		if (next != EOF && !o)
+			ungetc(next, f);
 		lineno++;
-		if (!cJSON_IsString(type)) {
+		if (!o && next == EOF && lineno > 1) {
+			/* A run killed while it wrote its trace leaves half a record last; what came
+			 * before is whole and worth replaying. */
+			snprintf(r->warning, sizeof r->warning, "%s:%u: warning: truncated last line ignored "
+			         "(run killed while writing?)", path, lineno);
+		} else if (!cJSON_IsString(type)) {
 			bad = "a JSON object with a \"type\" (a trace from bmssim run --trace)";
 		} else if (!strcmp(type->valuestring, "scenario")) {
 			const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");

@@ -25,6 +25,7 @@
 
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/lib/file.h"
 #include "bmsrig/lib/json_where.h"
 #include "bmsrig/sim/model.h"
 #include "bmsrig/sim/personality.h"
@@ -36,6 +37,7 @@
 #define DEPTH_MAX    8u          /* timeline[i].steps[j][k] is the deepest path: 5 */
 #define AMPS_MAX     2000.0      /* load and charge current, profile points included */
 #define GOT_MAX      SCEN_GOT_MAX
+#define CSV_SHOWN_MAX 16u        /* bytes of a CSV row quoted back in a message */
 #define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
 
 struct scen_reader {
@@ -463,15 +465,13 @@ static const struct scen_field *find_field(const struct scen_field *tab, size_t 
 /* Refuses a key given twice (cJSON keeps both; the first would silently win). */
 static rig_rc check_repeats(struct scen_reader *c, const cJSON *obj, const cJSON *it)
 {
-	const cJSON *prev;
 	rig_rc rc = RIG_OK;
 
-	for (prev = obj->child; prev != it && rc == RIG_OK; prev = prev->next)
-		if (!strcmp(prev->string, it->string)) {
-			push(c, it->string);
-			rc = scen_fail(c, 1, "expected each key once, got it twice");
-			pop(c);
-		}
+	if (json_key_repeated(obj, it)) {
+		push(c, it->string);
+		rc = scen_fail(c, 1, "expected each key once, got it twice");
+		pop(c);
+	}
 	return rc;
 }
 
@@ -1087,30 +1087,6 @@ static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base)
 }
 
 
-/* A whole file as text (NUL-added); NULL with why on failure. */
-static char *read_text(const char *path, size_t *len, char *why, size_t whycap)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	long n;
-
-	if (!f) {
-		snprintf(why, whycap, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < FILE_MAX && fseek(f, 0, SEEK_SET) == 0 &&
-	    (text = malloc((size_t)n + 1)) && fread(text, 1, (size_t)n, f) == (size_t)n) {
-		text[n] = '\0';
-		*len = (size_t)n;
-	} else {
-		snprintf(why, whycap, "cannot read (not a regular file under 16 MiB?)");
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
-}
-
 /* "  1.5 " as a finite number. */
 static int csv_number(const char *p, const char *end, double *out)
 {
@@ -1131,11 +1107,30 @@ static int csv_number(const char *p, const char *end, double *out)
 	return !*stop && !errno && isfinite(*out);
 }
 
+/* At most CSV_SHOWN_MAX bytes of a CSV row, anything but printable ASCII as \xNN: a path
+ * mistaken for a profile (a key file, a password file) must not be echoed into a log. */
+static void csv_excerpt(char *out, size_t cap, const char *p, size_t n)
+{
+	size_t i, k = 0, max = n < CSV_SHOWN_MAX ? n : CSV_SHOWN_MAX;
+
+	for (i = 0; i < max && k + 5 < cap; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 0x20u && ch < 0x7Fu && ch != '"' && ch != '\\')
+			out[k++] = (char)ch;
+		else
+			k += (size_t)snprintf(out + k, cap - k, "\\x%02X", ch);
+	}
+	out[k] = '\0';
+	if (max < n && k + 4 < cap)
+		strcat(out, "...");
+}
+
 static rig_rc csv_fail(struct scen_reader *c, const char *file, unsigned line, const char *what, const char *p, size_t n)
 {
-	char shown[GOT_MAX + 8];
+	char shown[CSV_SHOWN_MAX * 4 + 8];
 
-	clip(shown, sizeof shown, p, n);
+	csv_excerpt(shown, sizeof shown, p, n);
 	snprintf(c->err, c->errcap, "%s:%u: expected %s, got \"%s\"", file, line, what, shown);
 	return RIG_ERR_ARG;
 }
@@ -1195,25 +1190,80 @@ static rig_rc csv_rows(struct scen_reader *c, struct scen_event *e, const char *
 	return RIG_OK;
 }
 
-/* A CSV profile, relative to the scenario's folder. Not read when fuzzing (read_files 0). */
+/* A profile's path stays inside the scenario's folder tree as written: not absolute, and no
+ * ".." that climbs above where it started ("a/../b.csv" is fine, "../b.csv" is not). */
+static int path_stays_inside(const char *rel)
+{
+	const char *p = rel;
+	long depth = 0;
+
+	if (*p == '/')
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			if (--depth < 0)
+				return 0;
+		} else if (n && !(n == 1 && *p == '.')) {
+			depth++;
+		}
+		p += n;
+		p += *p == '/';
+	}
+	return 1;
+}
+
+/* The written path is inside; is the file it reaches (symlinks resolved) inside too? 1 yes,
+ * with *real the resolved path to read (so a link swapped after this check is not followed);
+ * 0 no; -1 cannot tell (the file is missing: the read will say so). */
+static int file_stays_inside(const char *dir, const char *file, char **real)
+{
+	char *real_dir = realpath(*dir ? dir : ".", NULL), *real_file = realpath(file, NULL);
+	int inside = -1;
+
+	*real = NULL;
+	if (real_dir && real_file) {
+		size_t n = strlen(real_dir);
+
+		/* "/" is every file's folder; otherwise "DIR/..." and not "DIRx/...". */
+		inside = !strncmp(real_file, real_dir, n) && (n == 1 || real_file[n] == '/');
+	}
+	free(real_dir);
+	if (inside == 1)
+		*real = real_file;
+	else
+		free(real_file);
+	return inside;
+}
+
+/* A CSV profile, relative to the scenario's folder and inside its tree (scenarios/README.md,
+ * "Profiles"). Not read when fuzzing (read_files 0). */
 static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct scen_event *e = base;
-	char file[sizeof c->dir + SCEN_TEXT_MAX], why[128], g[GOT_MAX + 24], *text;
+	char file[sizeof c->dir + SCEN_TEXT_MAX], why[sizeof file + 128], g[GOT_MAX + 24], *text, *real;
 	size_t len = 0;
 	rig_rc rc;
 
 	if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) >= SCEN_TEXT_MAX)
 		return scen_fail(c, 0, "expected a file name of 1..%u characters, got %s", SCEN_TEXT_MAX - 1,
 		            got(c, v, !cJSON_IsString(v), g, sizeof g));
+	if (!path_stays_inside(v->valuestring))
+		return scen_fail(c, 0, "expected a path inside the scenario's folder (relative, no \"..\" "
+		                 "above it), got %s", got(c, v, 0, g, sizeof g));
 	e->first = c->s->n_points;
 	e->count = 0;
 	if (!c->read_files)
 		return RIG_OK;
-	snprintf(file, sizeof file, "%s%s", v->valuestring[0] == '/' ? "" : c->dir, v->valuestring);
-	text = read_text(file, &len, why, sizeof why);
+	snprintf(file, sizeof file, "%s%s", c->dir, v->valuestring);
+	if (!file_stays_inside(c->dir, file, &real))
+		return scen_fail(c, 0, "expected a file inside the scenario's folder, got %s (a symlink "
+		                 "to a file outside it)", got(c, v, 0, g, sizeof g));
+	text = host_file_read_all(real ? real : file, (size_t)FILE_MAX, &len, why, sizeof why);
+	free(real);
 	if (!text) {
-		scen_fail(c, 0, "%s: %s", file, why);
+		scen_fail(c, 0, "%s", why);
 		return RIG_ERR_IO;
 	}
 	rc = csv_rows(c, e, file, text, len);
@@ -1511,14 +1561,13 @@ rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const ch
 rig_rc scenario_load_part(struct scenario *s, const char *path, long long seed_override,
                           const struct scenario_part *part, char *err, size_t errcap)
 {
-	char why[128], *text;
+	char *text;
 	size_t len = 0;
 	rig_rc rc;
 
 	memset(s, 0, sizeof *s);
-	text = read_text(path, &len, why, sizeof why);
+	text = host_file_read_all(path, (size_t)FILE_MAX, &len, err, errcap);
 	if (!text) {
-		snprintf(err, errcap, "%s: %s", path, why);
 		one_line(err);
 		return RIG_ERR_IO;
 	}

@@ -6,9 +6,12 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/file.h"
 #include "bmsrig/lib/json_where.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/spec.h"
+
+#define CONFIG_FILE_MAX ((size_t)1 << 24)   /* a --config file: far more than SPEC_MAX BMS need */
 
 const struct bms_kind bms_kinds[] = {
 	{ "jbd", "jbd", LINK_UART, NULL, NULL },
@@ -211,28 +214,6 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 
 /* ---- config files ------------------------------------------------------------------------- */
 
-static char *read_file(const char *path, char *err, size_t errcap)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	long n;
-
-	if (!f) {
-		snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1L << 24) && fseek(f, 0, SEEK_SET) == 0 &&
-	    (text = malloc((size_t)n + 1)) && fread(text, 1, (size_t)n, f) == (size_t)n) {
-		text[n] = '\0';
-	} else {
-		snprintf(err, errcap, "%s: cannot read (not a regular file under 16 MiB?)", path);
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
-}
-
 /* "file:line:column: " for the value at path (or the key, when key_pos). */
 static void where(char *out, size_t cap, const char *path, const char *text, const struct json_step *steps,
                   unsigned depth, int key_pos)
@@ -314,7 +295,8 @@ static rig_rc load_item(struct bms_spec *s, const cJSON *obj, const char *path, 
 rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
                         unsigned max, unsigned *n, char *err, size_t errcap)
 {
-	char *text = read_file(path, err, errcap);
+	size_t len = 0;
+	char *text = host_file_read_all(path, CONFIG_FILE_MAX, &len, err, errcap);
 	const char *bad = NULL;
 	const cJSON *list, *it;
 	cJSON *root;
@@ -324,12 +306,31 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 	*n = 0;
 	if (!text)
 		return RIG_ERR_IO;
-	root = cJSON_ParseWithOpts(text, &bad, 1);
+	/* cJSON stops at a NUL and would take what stands before it for the whole file. */
+	if ((bad = memchr(text, '\0', len)) == NULL)
+		root = cJSON_ParseWithOpts(text, &bad, 1);
+	else
+		root = NULL;
 	if (!root) {
 		json_offset_where(text, bad ? (size_t)(bad - text) : 0, &line, &col);
 		snprintf(err, errcap, "%s:%u:%u: expected valid JSON", path, line, col);
 		free(text);
 		return RIG_ERR_ARG;
+	}
+	/* A key given twice would silently lose one value: refused, as in a scenario file. */
+	{
+		struct json_step steps[8];
+		unsigned depth = 0;
+		const cJSON *twice = json_find_repeat(root, steps, sizeof steps / sizeof steps[0], &depth);
+
+		if (twice) {
+			json_where(text, steps, depth, 1, &line, &col);
+			snprintf(err, errcap, "%s:%u:%u: %s: expected each key once, got it twice", path, line, col,
+			         twice->string);
+			cJSON_Delete(root);
+			free(text);
+			return RIG_ERR_ARG;
+		}
 	}
 	list = cJSON_GetObjectItemCaseSensitive(root, "bms");
 	if (!cJSON_IsObject(root) || !cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1) {

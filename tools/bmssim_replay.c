@@ -135,6 +135,8 @@ int replay_main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		return CLI_EXIT_USAGE;
 	}
+	if (r.trace.warning[0])
+		fprintf(stderr, "%s: %s\n", PROG, r.trace.warning);
 	if (!baud) {
 		const struct bms_kind *k = bms_kind_find(r.trace.protocol);
 		const struct personality_ops *ops = k ? personality_find(k->personality) : NULL;

@@ -14,6 +14,7 @@
 #include <SDL_image.h>
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/file.h"
 #include "bmsrig/viz/viz_conn.h"
 #include "bmsrig/viz/viz_layout.h"
 #include "bmsrig/viz/viz_model.h"
@@ -471,20 +472,34 @@ static int save_png(struct app *a, const char *out)
 	/* Every pixel is opaque: RGB, not the canvas's ARGB, makes a file a quarter smaller. */
 	SDL_Surface *rgb = SDL_ConvertSurfaceFormat(a->d.canvas, SDL_PIXELFORMAT_RGB24, 0);
 	const char *why = rgb ? NULL : SDL_GetError();
-	char tmp[4096];
+	struct host_file_out file;
+	char err[4200];
 
-	snprintf(tmp, sizeof tmp, "%s.tmp", out);
-	if (rgb && IMG_SavePNG(rgb, tmp) < 0)
-		why = IMG_GetError();
-	SDL_FreeSurface(rgb);
-	if (why) {
-		fprintf(stderr, "bmsviz: %s: cannot write: %s\n", tmp, why);
-		remove(tmp);
+	if (!rgb) {
+		fprintf(stderr, "bmsviz: %s: cannot write: %s\n", out, why);
 		return -1;
 	}
-	if (rename(tmp, out) < 0) {
-		fprintf(stderr, "bmsviz: %s: cannot rename to %s: %s\n", tmp, out, strerror(errno));
-		remove(tmp);
+	/* Through host_file_out, as every file the project writes: a fresh temporary created
+	 * exclusively beside out, renamed over it once whole. */
+	if (host_file_out_open(&file, out, err, sizeof err) != RIG_OK) {
+		SDL_FreeSurface(rgb);
+		fprintf(stderr, "bmsviz: %s\n", err);
+		return -1;
+	}
+	{
+		SDL_RWops *rw = SDL_RWFromFP(file.f, SDL_FALSE);
+
+		if (!rw || IMG_SavePNG_RW(rgb, rw, 1) < 0)
+			why = rw ? IMG_GetError() : SDL_GetError();
+	}
+	SDL_FreeSurface(rgb);
+	if (why) {
+		fprintf(stderr, "bmsviz: %s: cannot write: %s\n", out, why);
+		host_file_out_abort(&file);
+		return -1;
+	}
+	if (host_file_out_commit(&file, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "bmsviz: %s\n", err);
 		return -1;
 	}
 	return 0;

@@ -33,3 +33,24 @@ expect_usage_error "bmssim, unreadable state file" "dir.json" \
 printf '{"bmsrig_bms_state": 1, "registers": {"0x2f": 8}}' >"$TMP/eight.json"
 expect_usage_error "bmssim, state file for another pack" "eight.json: cell_count: expected 4 cells" \
 	"$BIN/bmssim" serve --cells 4 --state "$TMP/eight.json" --link "$TMP/never" --duration-s 1
+# A FIFO (or any file that is not regular) where a file belongs is refused at once, never
+# waited on: a scenario, a state file, a config (timeout: before the fix each blocked forever).
+mkfifo "$TMP/fifo"
+expect_usage_error "bmssim run, a FIFO as the scenario" "$TMP/fifo: not a regular file" \
+	timeout 10 "$BIN/bmssim" run "$TMP/fifo"
+expect_usage_error "bmssim, a FIFO as the state file" "$TMP/fifo: not a regular file" \
+	timeout 10 "$BIN/bmssim" serve --state "$TMP/fifo" --link "$TMP/never" --duration-s 1
+expect_usage_error "bmssim, a FIFO as the config" "$TMP/fifo: not a regular file" \
+	timeout 10 "$BIN/bmssim" serve --config "$TMP/fifo" --duration-s 1
+printf '{"bms": [{"kind": "jbd", "cells": 4,\n  "cells": 8}]}' >"$TMP/twice.json"
+expect_usage_error "bmssim, a config key given twice" "$TMP/twice.json:1:26: cells: expected each key once, got it twice" \
+	"$BIN/bmssim" serve --config "$TMP/twice.json" --duration-s 1
+# A profile CSV outside the scenario's folder is refused where the key stands, and not read.
+mkdir "$TMP/scen"
+printf '{"bmsrig_scenario": 1, "name": "x", "duration": "1m", "timeline": [\n {"at": "0", "do": "profile", "csv": "/etc/passwd"}]}' >"$TMP/scen/abs.json"
+expect_usage_error "bmssim run, an absolute profile path" "$TMP/scen/abs.json:2:38: timeline\[0\].csv: expected a path inside the scenario's folder" \
+	"$BIN/bmssim" run "$TMP/scen/abs.json"
+printf '0,1\n' >"$TMP/outside.csv"
+printf '{"bmsrig_scenario": 1, "name": "x", "duration": "1m", "timeline": [\n {"at": "0", "do": "profile", "csv": "../outside.csv"}]}' >"$TMP/scen/up.json"
+expect_usage_error "bmssim run, a profile path climbing out" "$TMP/scen/up.json:2:38: timeline\[0\].csv: expected a path inside the scenario's folder" \
+	"$BIN/bmssim" run "$TMP/scen/up.json"

@@ -79,3 +79,17 @@ else
 fi
 expect_usage_error "replay of a file that is no trace" "$TMP/typo.json:1: expected" \
 	"$BIN/bmssim" replay "$TMP/typo.json"
+# A run killed while writing its trace leaves half a line last: replayed anyway, with a warning.
+size=$(wc -c <"$TMP/a.jsonl")
+head -c $((size - 20)) "$TMP/a.jsonl" >"$TMP/cut.jsonl"
+lines=$(wc -l <"$TMP/cut.jsonl")
+timeout 20 "$BIN/bmssim" replay -q --link "$TMP/replay-cut" --duration-s 1 "$TMP/cut.jsonl" 2>"$TMP/cut.err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$TMP/cut.err")" = "bmssim replay: $TMP/cut.jsonl:$((lines + 1)): warning: truncated last line ignored (run killed while writing?)" ]; then
+	pass "a trace cut mid-line replays, with one warning line"
+else
+	fail "a trace cut mid-line: exit $rc, $(head -c 300 "$TMP/cut.err")"
+fi
+mkfifo "$TMP/fifo.jsonl"
+expect_usage_error "replay of a FIFO, refused at once" "$TMP/fifo.jsonl: not a regular file" \
+	timeout 10 "$BIN/bmssim" replay "$TMP/fifo.jsonl"

@@ -698,7 +698,7 @@ static void state_file_round_trip(void **state)
 {
 	(void)state;
 	struct rig r, fresh;
-	char path[256], err[256], tmp[300];
+	char path[256], err[256], tmp[300], victim[300];
 	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
 	put(&r.b, BMS_SET_CELL_OVP, 3600);
 	put(&r.b, BMS_SET_DSG_OC, 12340);
@@ -711,9 +711,23 @@ static void state_file_round_trip(void **state)
 	bms_set_remain_mAh(&r.b, 4321);
 
 	tmp_path(path, sizeof path, "state.json");
-	assert_int_equal(bms_state_save(&r.b, path, err, sizeof err), RIG_OK);
+	/* A symlink planted at the temporary name an older bmssim used must not be followed:
+	 * the victim stays as it was and the state file is written (lib/file.h). */
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	assert_int_equal(access(tmp, F_OK), -1);          /* renamed away */
+	snprintf(victim, sizeof victim, "%s.victim", path);
+	write_file(victim, "precious");
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(bms_state_save(&r.b, path, err, sizeof err), RIG_OK);
+	{
+		FILE *v = fopen(victim, "r");
+		char was[16] = "";
+		assert_non_null(v);
+		assert_non_null(fgets(was, sizeof was, v));
+		fclose(v);
+		assert_string_equal(was, "precious");
+	}
+	assert_int_equal(unlink(tmp), 0);
+	assert_int_equal(unlink(victim), 0);
 
 	rig_make(&fresh, MODEL_CHEM_LFP, 4, 100.0, 2);
 	assert_int_equal(bms_state_load(&fresh.b, path, err, sizeof err), RIG_OK);
@@ -778,7 +792,7 @@ static void state_file_errors_name_the_file(void **state)
 	unlink(path);
 
 	assert_int_equal(bms_state_load(&r.b, path, err, sizeof err), RIG_ERR_IO);
-	snprintf(expect, sizeof expect, "cannot open %s: No such file or directory", path);
+	snprintf(expect, sizeof expect, "%s: cannot open: No such file or directory", path);
 	assert_string_equal(err, expect);
 	assert_memory_equal(&r.b, &before, sizeof before);
 	remove_tmp(path);

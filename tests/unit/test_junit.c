@@ -29,7 +29,7 @@ static char *slurp(const char *path)
 static void report_counts_escapes_and_carries_the_wire(void **state)
 {
 	static struct run_report reps[2];
-	char dir[] = "/tmp/bmsrig-junit-XXXXXX", path[64], tmp[80], err[200];
+	char dir[] = "/tmp/bmsrig-junit-XXXXXX", path[64], tmp[80], victim[80], err[200];
 	const char *x;
 
 	(void)state;
@@ -49,8 +49,14 @@ static void report_counts_escapes_and_carries_the_wire(void **state)
 	strcpy(reps[0].cases[1].wire, "12.013 s rx DDA50300FFFD77\x01");
 	strcpy(reps[1].scenario, "b");
 	strcpy(reps[1].error, "device under test: cannot start");
+	/* A symlink planted at the temporary name older versions used is never followed. */
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	fclose(fopen(victim, "w"));
+	assert_int_equal(symlink(victim, tmp), 0);
 	assert_int_equal(junit_write(path, reps, 2, err, sizeof err), RIG_OK);
-	assert_int_equal(access(tmp, F_OK), -1);                 /* renamed, nothing left over */
+	assert_string_equal(slurp(victim), "");
+	unlink(tmp);
+	unlink(victim);
 	x = slurp(path);
 	assert_non_null(strstr(x, "<testsuites name=\"bmsrig\" tests=\"3\" failures=\"2\">"));
 	assert_non_null(strstr(x, "<testsuite name=\"a&lt;b&gt;&amp;&quot;c&quot;\" tests=\"2\" failures=\"1\" errors=\"0\""));
@@ -60,7 +66,7 @@ static void report_counts_escapes_and_carries_the_wire(void **state)
 	assert_non_null(strstr(x, "<testsuite name=\"b\" tests=\"1\" failures=\"0\" errors=\"1\""));
 	assert_non_null(strstr(x, "<error message=\"device under test: cannot start\"/>"));
 	unlink(path);
-	rmdir(dir);
+	assert_int_equal(rmdir(dir), 0);                         /* nothing left over */
 }
 
 static void unwritable_path_leaves_nothing(void **state)
@@ -72,7 +78,8 @@ static void unwritable_path_leaves_nothing(void **state)
 	memset(&rep, 0, sizeof rep);
 	strcpy(rep.scenario, "x");
 	assert_int_equal(junit_write("/nonexistent-dir/out.xml", &rep, 1, err, sizeof err), RIG_ERR_IO);
-	assert_non_null(strstr(err, "/nonexistent-dir/out.xml.tmp: cannot write"));
+	assert_non_null(strstr(err, "/nonexistent-dir/out.xml.tmp."));
+	assert_non_null(strstr(err, ": cannot write: No such file or directory"));
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -118,12 +119,82 @@ static void bad_traces_are_located(void **state)
 	assert_non_null(strstr(err, "/nonexistent.jsonl: cannot open"));
 }
 
+/* A run killed mid-way leaves half a record at the end: the rest replays, with a warning. A bad
+ * line anywhere else is still an error. */
+static void a_truncated_last_line_is_skipped_with_a_warning(void **state)
+{
+	static const char cut[] = "{\"t_ms\":1093,\"type\":\"frame\",\"dir\":\"rx\",\"hex\":\"DDA5";
+	static char text[2 * sizeof TRACE + 128];
+	struct replay r;
+	char err[300], want[200];
+
+	(void)state;
+	/* No newline after the half record. */
+	snprintf(text, sizeof text, "%s%s", TRACE, cut);
+	write_trace(text);
+	assert_int_equal(replay_load(&r, path, NULL, err, sizeof err), RIG_OK);
+	snprintf(want, sizeof want, "%s:12: warning: truncated last line ignored (run killed while writing?)", path);
+	assert_string_equal(r.warning, want);
+	assert_int_equal(r.n, 3);
+	replay_free(&r);
+	unlink(path);
+
+	/* A newline after it (killed between two writes of a buffered line). */
+	snprintf(text, sizeof text, "%s%s\n", TRACE, cut);
+	write_trace(text);
+	assert_int_equal(replay_load(&r, path, NULL, err, sizeof err), RIG_OK);
+	assert_string_equal(r.warning + strlen(path), ":12: warning: truncated last line ignored (run killed while writing?)");
+	replay_free(&r);
+	unlink(path);
+
+	/* A whole trace warns of nothing. */
+	write_trace(TRACE);
+	assert_int_equal(replay_load(&r, path, NULL, err, sizeof err), RIG_OK);
+	assert_string_equal(r.warning, "");
+	replay_free(&r);
+	unlink(path);
+
+	/* The same half record in the middle is an error. */
+	snprintf(text, sizeof text, "%s\n%s", cut, TRACE);
+	write_trace(text);
+	assert_int_equal(replay_load(&r, path, NULL, err, sizeof err), RIG_ERR_ARG);
+	snprintf(want, sizeof want, "%s:1: expected a JSON object with a \"type\"", path);
+	assert_int_equal(strncmp(err, want, strlen(want)), 0);
+	unlink(path);
+	snprintf(text, sizeof text, "%s%s\n%s", TRACE, cut, TRACE);
+	write_trace(text);
+	assert_int_equal(replay_load(&r, path, NULL, err, sizeof err), RIG_ERR_ARG);
+	assert_non_null(strstr(err, ":12: expected a JSON object with a \"type\""));
+	unlink(path);
+}
+
+/* A FIFO named as the trace is refused at once instead of waiting for a writer. */
+static void a_fifo_is_no_trace(void **state)
+{
+	struct replay r;
+	char err[300], want[200];
+
+	(void)state;
+	strcpy(path, "/tmp/bmsrig-replay-fifo-XXXXXX");
+	assert_non_null(mkdtemp(path));
+	strcat(path, "/f");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(replay_load(&r, path, NULL, err, sizeof err), RIG_ERR_IO);
+	snprintf(want, sizeof want, "%s: not a regular file", path);
+	assert_string_equal(err, want);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exchanges_follow_the_trace_and_wrap),
 		cmocka_unit_test(a_named_run),
 		cmocka_unit_test(bad_traces_are_located),
+		cmocka_unit_test(a_truncated_last_line_is_skipped_with_a_warning),
+		cmocka_unit_test(a_fifo_is_no_trace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -427,6 +428,68 @@ static void csv_profiles_are_read_beside_the_scenario(void **state)
 	rmdir(dir);
 }
 
+/* A profile reaches only files in the scenario's folder tree, and a bad row is quoted short
+ * and escaped: a path to a secret must neither be read nor echoed. */
+static void csv_profiles_stay_inside_the_scenario_folder(void **state)
+{
+	static const struct { const char *csv; const char *why; } refused[] = {
+		{ "/etc/passwd", "expected a path inside the scenario's folder (relative, no \"..\" above it), got \"/etc/passwd\"" },
+		{ "../../x.csv", "expected a path inside the scenario's folder (relative, no \"..\" above it), got \"../../x.csv\"" },
+		{ "sub/../../x.csv", "expected a path inside the scenario's folder (relative, no \"..\" above it), got \"sub/../../x.csv\"" },
+		{ "out.csv", "expected a file inside the scenario's folder, got \"out.csv\" (a symlink to a file outside it)" },
+	};
+	char top[] = "/tmp/bmsrig-scen-top-XXXXXX", dir[128], sub[160], path[192], csv[192], outside[128];
+	char want[512], json[256];
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(dir, sizeof dir, "%s/scen", top);
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(path, sizeof path, "%s/s.json", dir);
+	snprintf(outside, sizeof outside, "%s/secret.csv", top);
+	write_file(outside, "0,1\n");
+	snprintf(csv, sizeof csv, "%s/out.csv", dir);
+	assert_int_equal(symlink(outside, csv), 0);
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		snprintf(json, sizeof json, "{\"bmsrig_scenario\": 1, \"name\": \"c\", \"duration\": \"1h\", \"timeline\": [\n"
+		         " {\"at\": \"0\", \"do\": \"profile\", \"csv\": \"%s\"}]}", refused[i].csv);
+		write_file(path, json);
+		assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
+		snprintf(want, sizeof want, "%s:2:38: timeline[0].csv: %s", path, refused[i].why);
+		assert_string_equal(err, want);
+	}
+	unlink(csv);
+
+	/* Inside, even through "..": read. */
+	snprintf(csv, sizeof csv, "%s/in.csv", dir);
+	write_file(csv, "0,1\n");
+	write_file(path, "{\"bmsrig_scenario\": 1, \"name\": \"c\", \"duration\": \"1h\", \"timeline\": [\n"
+	                 " {\"at\": \"0\", \"do\": \"profile\", \"csv\": \"sub/../in.csv\"}]}");
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_OK);
+	assert_int_equal(sc.event[0].count, 1);
+	scenario_free(&sc);
+
+	/* A bad row: 16 bytes at most, control bytes and quotes escaped. */
+	write_file(csv, "time,a\nroot:$6$abcdefghijklmnopqrstuvwxyz:19000\n");
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
+	snprintf(want, sizeof want, "%s/sub/../in.csv:2: expected a row time_s,current_a (two numbers), got \"root:$6$abcdefgh...\"", dir);
+	assert_string_equal(err, want);
+	write_file(csv, "0,1\n1,\"x\"\t\x1b[2J\n");
+	assert_int_equal(scenario_judge_load(&sc, &sj, path, -1, err, sizeof err), RIG_ERR_ARG);
+	snprintf(want, sizeof want, "%s/sub/../in.csv:2: expected a row time_s,current_a (two numbers), got \"1,\\x22x\\x22\\x09\\x1B[2J\"", dir);
+	assert_string_equal(err, want);
+
+	unlink(csv);
+	unlink(path);
+	unlink(outside);
+	rmdir(sub);
+	rmdir(dir);
+	rmdir(top);
+}
+
 static void seed_override_replaces_every_seed(void **state)
 {
 	static const char text[] = "{\"bmsrig_scenario\": 1, \"name\": \"s\", \"seed\": 7, \"duration\": \"1m\", "
@@ -770,6 +833,7 @@ int main(void)
 		cmocka_unit_test(times_parse_to_whole_milliseconds),
 		cmocka_unit_test(steps_become_points_that_interpolate_to_steps),
 		cmocka_unit_test(csv_profiles_are_read_beside_the_scenario),
+		cmocka_unit_test(csv_profiles_stay_inside_the_scenario_folder),
 		cmocka_unit_test(seed_override_replaces_every_seed),
 		cmocka_unit_test(errors_are_located),
 		cmocka_unit_test(golden_bad_files_fail_as_recorded),

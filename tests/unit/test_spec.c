@@ -75,6 +75,13 @@ static void config_errors_are_located(void **state)
 		{ "{\"bms\": [\n {\"kind\": \"jbd\",,}]}", ":2:18: expected valid JSON" },
 		{ "{\"bmss\": []}", ":1:1: expected an object" },
 		{ "{\"bms\": [{}], \"extra\": 1}", ":1:15: extra: unknown key" },
+		/* A key given twice is refused wherever it stands, as in a scenario file. */
+		{ "{\"bms\": [\n {\"kind\": \"jbd\", \"cells\": 4, \"cells\": 8}]}",
+		  ":2:18: cells: expected each key once, got it twice" },
+		{ "{\"bms\": [{\"kind\": \"jbd\"}],\n \"bms\": [{\"kind\": \"daly\"}]}",
+		  ":1:2: bms: expected each key once, got it twice" },
+		{ "{\"bms\": [{\"kind\": \"daly\"}, {\"kind\": \"daly\",\n \"quirks\": {\"latency_ms\": 1, \"latency_ms\": 2}}]}",
+		  ":2:13: latency_ms: expected each key once, got it twice" },
 	};
 	char err[400], want[400];
 	unsigned i, n;
@@ -88,6 +95,20 @@ static void config_errors_are_located(void **state)
 		if (strncmp(err, want, strlen(want)) != 0)
 			fail_msg("case %u: got \"%s\", want \"%s...\"", i, err, want);
 		unlink(path);
+	}
+	{
+		/* A NUL ends no JSON: before it cJSON saw a whole file, and the rest was never read. */
+		static const char nul[] = "{\"bms\": [{\"kind\": \"jbd\"}]}\0{\"bms\": 1}";
+		char tmp[] = "/tmp/bmsrig-spec-nul-XXXXXX";
+		int fd = mkstemp(tmp);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, nul, sizeof nul - 1), (ssize_t)(sizeof nul - 1));
+		close(fd);
+		assert_int_equal(spec_load_config(tmp, &tmpl, specs, 8, &n, err, sizeof err), RIG_ERR_ARG);
+		snprintf(want, sizeof want, "%s:1:27: expected valid JSON", tmp);
+		assert_string_equal(err, want);
+		unlink(tmp);
 	}
 	assert_int_equal(spec_load_config("/nonexistent/x.json", &tmpl, specs, 8, &n, err, sizeof err), RIG_ERR_IO);
 	assert_string_equal(err, "/nonexistent/x.json: cannot open: No such file or directory");

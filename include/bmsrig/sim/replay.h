@@ -35,10 +35,14 @@ struct replay {
 	uint8_t pending[1024];         /* client bytes not yet matched */
 	size_t n_pending;
 	uint32_t answered, unmatched_bytes;
+	/* Set by replay_load when it skipped a half-written last line ("PATH:LINE: warning: ..."),
+	 * else "". */
+	char warning[512];
 };
 
 /* Reads the frames of one run from a trace: the first scenario in the file, or the one named.
- * Errors are one line, "PATH:LINE: what was expected". */
+ * Errors are one line, "PATH:LINE: what was expected". A last line that is not JSON (a run
+ * killed while writing it) is skipped with r->warning set; anywhere else it is an error. */
 rig_rc replay_load(struct replay *r, const char *path, const char *scenario, char *err, size_t errcap);
 void replay_free(struct replay *r);
 
