@@ -125,6 +125,15 @@ static uint32_t uptime_s(const struct jk_ble_personality *p, uint32_t now_ms)
 	return p->heard ? (now_ms - p->start_ms) / 1000u : 0u;
 }
 
+/* The balance-wire resistance the board measured on cell i's lead (0-based), in mOhm: a fixed
+ * 30..48 mOhm spread over the cells, as lead lengths make it (captures read 49..127 mOhm with
+ * the cell's own resistance in). A board measures it at start-up, so it does not drift; some
+ * clients count the cells by the non-zero ones, so every present cell has one. */
+static uint16_t wire_res_mOhm(unsigned i)
+{
+	return (uint16_t)(30u + (i * 7u + 3u) % 19u);
+}
+
 /* Byte 287 is non-zero in every 32S record captured; clients tell 32S from 24S by it. */
 static void mark_32s(const struct jk_ble_personality *p, uint8_t rec[JK_BLE_RECORD_LEN])
 {
@@ -148,6 +157,7 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 	for (i = 0; i < n; i++) {
 		c.cell_mV[i] = v.cell_mV[i];
 		c.cell_mask |= 1u << i;
+		c.wire_res_mOhm[i] = wire_res_mOhm(i);
 		sum += c.cell_mV[i];
 		if (c.cell_mV[i] > c.cell_mV[c.max_cell_idx])
 			c.max_cell_idx = (uint8_t)i;

@@ -275,9 +275,11 @@ static void cells_encode_places_fields(void **state)
 	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
 }
 
-/* Clearing leaves the bytes no decoder models (balance-wire resistances here) alone. */
+/* Clearing leaves the bytes no decoder models (168..169, 0x85 0x06 on this capture) alone and
+ * clears the modelled ones (the balance-wire resistances at 64..111 among them). */
 static void clear_fields_keeps_unmodelled_bytes(void **state)
 {
+	static const uint8_t zero[48];
 	uint8_t r[JK_BLE_RECORD_LEN], orig[JK_BLE_RECORD_LEN];
 	struct jk_ble_cells c;
 
@@ -285,7 +287,9 @@ static void clear_fields_keeps_unmodelled_bytes(void **state)
 	load(CELLS_24S, orig);
 	memcpy(r, orig, sizeof r);
 	rig_jk_ble_record_clear_fields(r, JK_BLE_JK02_24S);
-	assert_memory_equal(r + 64, orig + 64, 48);      /* resistances 64..111 */
+	assert_int_equal(orig[168], 0x85);
+	assert_memory_equal(r + 168, orig + 168, 2);
+	assert_memory_equal(r + 64, zero, 48);           /* resistances 64..111 */
 	assert_int_equal(r[4], JK_BLE_REC_CELLS);
 	rig_jk_ble_record_seal(r);
 	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_OK);

@@ -128,6 +128,9 @@ struct jk_ble_cells {
 	                                      * non-zero slots (derived, not written back) */
 	uint16_t avg_cell_mV, delta_cell_mV;
 	uint8_t max_cell_idx, min_cell_idx;  /* 0-based, as sent (JK02 only; unreliable on 24S) */
+	uint16_t wire_res_mOhm[JK_BLE_SLOTS_MAX]; /* balance-wire resistance per slot, 0 = no cell:
+	                                      * JK02 u16 mOhm at 64 (24S) / 80 (32S), JK04 f32 Ohm
+	                                      * at 102; some clients count cells by these */
 	uint32_t pack_mV;                    /* JK04: the sum of the present cells (derived) */
 	uint32_t power_mW;                   /* magnitude, whatever the current's direction */
 	int32_t current_mA;                  /* + = charging */
