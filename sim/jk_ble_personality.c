@@ -104,6 +104,8 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 
 	if (k < 0 || rig_jk_ble_setting_from_wire(layout, (unsigned)k, rig_jk_ble_cmd_value(cmd), &v) != RIG_OK)
 		return;
+	if (k == JK_SET_CELL_COUNT && v > rig_jk_ble_slots(layout))
+		return;          /* more cells than the records carry: refused, acked all the same */
 	if (k == JK_SET_CHG_SWITCH || k == JK_SET_DSG_SWITCH) {
 		(void)bms_allow_fet(p->bms, k == JK_SET_CHG_SWITCH ? BMS_INHIBIT_CHG : BMS_INHIBIT_DSG, v != 0);
 		return;
@@ -393,6 +395,16 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 	if (!strcmp(key, "layout")) {
 		for (unsigned i = 0; i < JK_BLE_LAYOUT_COUNT; i++)
 			if (!strcmp(value, rig_jk_ble_layout_name(i))) {
+				struct bms_view v;
+				unsigned max = rig_jk_ble_slots((enum jk_ble_layout)i);
+
+				/* Cells past the layout's slots would vanish from every record unsaid. */
+				bms_view(((struct jk_ble_personality *)state)->bms, &v);
+				if (v.cell_count > max) {
+					snprintf(why, whycap, "layout %s carries at most %u cells, the pack has %u",
+					         value, max, (unsigned)v.cell_count);
+					return RIG_ERR_ARG;
+				}
 				q->layout = (uint8_t)i;
 				return RIG_OK;
 			}

@@ -464,9 +464,12 @@ void rig_jk_ble_record_clear_fields(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_
 
 /* ---- typed records ---------------------------------------------------------------------- */
 
+/* The cell slots of each layout: the one place a layout's cell maximum is written down. */
+static const uint8_t layout_slots[JK_BLE_LAYOUT_COUNT] = { 24u, 32u, 24u };
+
 unsigned rig_jk_ble_slots(enum jk_ble_layout layout)
 {
-	return layout == JK_BLE_JK02_32S ? 32u : 24u;
+	return (unsigned)layout < JK_BLE_LAYOUT_COUNT ? layout_slots[layout] : 0u;
 }
 
 static rig_rc want(const uint8_t *rec, uint8_t type, unsigned layout)

@@ -336,6 +336,36 @@ static void wire_resistances_for_the_cells_present(void **state)
 	free(t);
 }
 
+/* Issue 11 item 15(d): a layout is refused for a pack with more cells than its slots (one
+ * table, rig_jk_ble_slots), and a cell-count write past them changes nothing. */
+static void layout_cell_maximum(void **state)
+{
+	static const struct { const char *name; unsigned max; } lay[] = {
+		{ "JK02_24S", 24 }, { "JK02_32S", 32 }, { "JK04", 24 },
+	};
+	struct bench *t = malloc(sizeof *t);
+	char why[160] = "";
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof lay / sizeof lay[0]; k++) {
+		bench_make_cells(t, 2, lay[k].max);
+		assert_int_equal(set_quirk(t, "layout", lay[k].name), RIG_OK);
+		if (lay[k].max < 32) {
+			bench_make_cells(t, 2, lay[k].max + 1);
+			assert_int_equal(jk_ble_personality_ops.set_quirk(&t->p, "layout", lay[k].name, why, sizeof why),
+			                 RIG_ERR_ARG);
+			assert_non_null(strstr(why, "carries at most"));
+		}
+	}
+	bench_make_cells(t, 2, 4);
+	assert_int_equal(set_quirk(t, "layout", "JK02_24S"), RIG_OK);
+	write_cmd(t, JK_SET_CELL_COUNT + 1, 4, 25, 100);      /* register k + 1 */
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_COUNT), 4);
+	write_cmd(t, JK_SET_CELL_COUNT + 1, 4, 24, 200);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_COUNT), 24);
+	free(t);
+}
+
 /* Protections as the error mask; bleeding as the discharging balancer. */
 static void errors_and_balancing(void **state)
 {
@@ -685,6 +715,7 @@ int main(void)
 		cmocka_unit_test(jk04_and_24s_records),
 		cmocka_unit_test(errors_and_balancing),
 		cmocka_unit_test(wire_resistances_for_the_cells_present),
+		cmocka_unit_test(layout_cell_maximum),
 		cmocka_unit_test(quirk_settings),
 		cmocka_unit_test(loop_each_layout),
 		cmocka_unit_test(loop_survives_quirks),

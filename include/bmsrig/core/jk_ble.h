@@ -145,7 +145,7 @@ struct jk_ble_cells {
 	uint32_t remain_mAh, full_mAh, cycles, cycle_capacity_mAh, runtime_s;
 	uint8_t fet_chg, fet_dsg;            /* 1 = on */
 };
-/* Slots a layout carries: 24, 32, 24. */
+/* Slots a layout carries, its cell maximum: 24, 32, 24; 0 for no layout. */
 unsigned rig_jk_ble_slots(enum jk_ble_layout layout);
 /* RIG_ERR_ARG when rec is not type 0x02; RIG_ERR_FRAME for a JK04 float that is no number or
  * does not fit its field. Fields a layout lacks read 0. */
