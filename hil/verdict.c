@@ -16,6 +16,7 @@ void verdict_init(struct verdict *v, const struct resolution *tol)
 void verdict_add_truth(struct verdict *v, const struct truth_sample *s)
 {
 	v->ring[v->n_samples++ % VERDICT_HISTORY] = *s;
+	v->parts_seen |= s->parts;
 }
 
 /* Each part's largest |dut - truth| in units of the resolution (<= 1 agrees); *worst gets the
@@ -108,8 +109,14 @@ int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size
 	}
 	for (i = 0; i < 3; i++) {
 		double e;
-		const struct truth_sample *t = best(v, parts[i].part, &r->pack, &e, &worst[i]);
+		const struct truth_sample *t;
 
+		/* The emulator sends truth with every reply that carries the part, so a part it never
+		 * sent is not in the protocol: a JK04 record has no current, temperatures or SOC, and
+		 * its client's 0 A is no disagreement. Before any truth, every part is missing. */
+		if (v->parts_seen && !(v->parts_seen & parts[i].part))
+			continue;
+		t = best(v, parts[i].part, &r->pack, &e, &worst[i]);
 		if (!t || e > 1.0) {
 			v->disagree++;
 			if (!t)

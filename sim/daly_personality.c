@@ -26,7 +26,9 @@ void daly_quirks_defaults(struct daly_quirks *q)
 	q->deadband_ma = 1000;
 	q->current_inverted = 0;
 	q->all_cell_frames = 0;
-	q->extra_temp_frame = 1;
+	/* A real board answers ceil(ntc/7) frames; the extra zero frame some captures show
+	 * desynchronises clients that read exactly that many, so it is a quirk, off. */
+	q->extra_temp_frame = 0;
 	q->reset_ms = 3000;
 }
 

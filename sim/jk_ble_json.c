@@ -80,24 +80,29 @@ static rig_rc cells_json(cJSON *o, const uint8_t *rec, enum jk_ble_layout layout
 {
 	struct jk_ble_cells c;
 	rig_rc rc = rig_jk_ble_cells_decode(rec, layout, &c);
-	cJSON *cells;
+	cJSON *cells, *res;
 	unsigned i, count = 0;
 
 	if (rc != RIG_OK)
 		return rc;
 	cells = cJSON_AddArrayToObject(o, "cells_mv");
-	for (i = 0; cells && i < rig_jk_ble_slots(layout); i++)
+	res = cJSON_AddArrayToObject(o, "wire_res_mohm");
+	for (i = 0; cells && res && i < rig_jk_ble_slots(layout); i++)
 		if (c.cell_mask >> i & 1u) {
 			cJSON_AddItemToArray(cells, cJSON_CreateNumber(c.cell_mV[i]));
+			cJSON_AddItemToArray(res, cJSON_CreateNumber(c.wire_res_mOhm[i]));
 			count++;
 		}
 	cJSON_AddNumberToObject(o, "cell_count", count);
 	cJSON_AddNumberToObject(o, "pack_mv", c.pack_mV);
 	cJSON_AddNumberToObject(o, "balance_current_ma", c.balance_current_mA);
 	if (layout == JK_BLE_JK04)
-		return RIG_OK;           /* no current, temperatures, SOC or switches in JK04 */
+		return RIG_OK;           /* no index bytes, current, temperatures, SOC or switches in JK04 */
 
+	/* The record's index bytes are 0-based; the vocabulary's indices count from 1. They are
+	 * what the board sent, which need not be the first extreme of cells_mv (ESPHome PR #1013). */
 	const struct json_num more[] = {
+		{ "max_cell_index", c.max_cell_idx + 1 }, { "min_cell_index", c.min_cell_idx + 1 },
 		{ "current_ma", c.current_mA }, { "mos_temp_dk", c.mos_temp_dK },
 		{ "prot_raw", c.errors }, { "soc_pct", c.soc_pct }, { "remain_mah", c.remain_mAh },
 		{ "full_mah", c.full_mAh }, { "cycles", c.cycles }, { "fet_chg", c.fet_chg },

@@ -104,6 +104,8 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 
 	if (k < 0 || rig_jk_ble_setting_from_wire(layout, (unsigned)k, rig_jk_ble_cmd_value(cmd), &v) != RIG_OK)
 		return;
+	if (k == JK_SET_CELL_COUNT && v > rig_jk_ble_slots(layout))
+		return;          /* more cells than the records carry: refused, acked all the same */
 	if (k == JK_SET_CHG_SWITCH || k == JK_SET_DSG_SWITCH) {
 		(void)bms_allow_fet(p->bms, k == JK_SET_CHG_SWITCH ? BMS_INHIBIT_CHG : BMS_INHIBIT_DSG, v != 0);
 		return;
@@ -123,6 +125,15 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 static uint32_t uptime_s(const struct jk_ble_personality *p, uint32_t now_ms)
 {
 	return p->heard ? (now_ms - p->start_ms) / 1000u : 0u;
+}
+
+/* The balance-wire resistance the board measured on cell i's lead (0-based), in mOhm: a fixed
+ * 30..48 mOhm spread over the cells, as lead lengths make it (captures read 49..127 mOhm with
+ * the cell's own resistance in). A board measures it at start-up, so it does not drift; some
+ * clients count the cells by the non-zero ones, so every present cell has one. */
+static uint16_t wire_res_mOhm(unsigned i)
+{
+	return (uint16_t)(30u + (i * 7u + 3u) % 19u);
 }
 
 /* Byte 287 is non-zero in every 32S record captured; clients tell 32S from 24S by it. */
@@ -148,6 +159,7 @@ void jk_ble_personality_cells(const struct jk_ble_personality *p, uint32_t now_m
 	for (i = 0; i < n; i++) {
 		c.cell_mV[i] = v.cell_mV[i];
 		c.cell_mask |= 1u << i;
+		c.wire_res_mOhm[i] = wire_res_mOhm(i);
 		sum += c.cell_mV[i];
 		if (c.cell_mV[i] > c.cell_mV[c.max_cell_idx])
 			c.max_cell_idx = (uint8_t)i;
@@ -383,6 +395,16 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 	if (!strcmp(key, "layout")) {
 		for (unsigned i = 0; i < JK_BLE_LAYOUT_COUNT; i++)
 			if (!strcmp(value, rig_jk_ble_layout_name(i))) {
+				struct bms_view v;
+				unsigned max = rig_jk_ble_slots((enum jk_ble_layout)i);
+
+				/* Cells past the layout's slots would vanish from every record unsaid. */
+				bms_view(((struct jk_ble_personality *)state)->bms, &v);
+				if (v.cell_count > max) {
+					snprintf(why, whycap, "layout %s carries at most %u cells, the pack has %u",
+					         value, max, (unsigned)v.cell_count);
+					return RIG_ERR_ARG;
+				}
 				q->layout = (uint8_t)i;
 				return RIG_OK;
 			}

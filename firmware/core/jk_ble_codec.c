@@ -238,6 +238,7 @@ static const struct field cells_24s[] = {
 	CF(6, cell_mV, W_U16, M_U16, 24),     CF(54, cell_mask, W_U32, M_U32, 1),
 	CF(58, avg_cell_mV, W_U16, M_U16, 1), CF(60, delta_cell_mV, W_U16, M_U16, 1),
 	CF(62, max_cell_idx, W_U8, M_U8, 1),  CF(63, min_cell_idx, W_U8, M_U8, 1),
+	CF(64, wire_res_mOhm, W_U16, M_U16, 24),
 	CF(118, pack_mV, W_U32, M_U32, 1),    CF(122, power_mW, W_U32, M_U32, 1),
 	CF(126, current_mA, W_S32, M_I32, 1), CF(130, temp_dK, W_TEMP, M_I32, 2),
 	CF(134, mos_temp_dK, W_TEMP, M_I32, 1), CF(136, errors, W_U16, M_U32, 1),
@@ -253,6 +254,7 @@ static const struct field cells_32s[] = {
 	CF(6, cell_mV, W_U16, M_U16, 32),     CF(70, cell_mask, W_U32, M_U32, 1),
 	CF(74, avg_cell_mV, W_U16, M_U16, 1), CF(76, delta_cell_mV, W_U16, M_U16, 1),
 	CF(78, max_cell_idx, W_U8, M_U8, 1),  CF(79, min_cell_idx, W_U8, M_U8, 1),
+	CF(80, wire_res_mOhm, W_U16, M_U16, 32),
 	CF(144, mos_temp_dK, W_TEMP, M_I32, 1),
 	CF(150, pack_mV, W_U32, M_U32, 1),    CF(154, power_mW, W_U32, M_U32, 1),
 	CF(158, current_mA, W_S32, M_I32, 1), CF(162, temp_dK, W_TEMP, M_I32, 2),
@@ -266,7 +268,7 @@ static const struct field cells_32s[] = {
 	CF(254, temp_dK[2], W_TEMP, M_I32, 3),
 };
 static const struct field cells_jk04[] = {
-	CF(6, cell_mV, W_F32, M_U16, 24),
+	CF(6, cell_mV, W_F32, M_U16, 24),     CF(102, wire_res_mOhm, W_F32, M_U16, 24),
 	CF(202, avg_cell_mV, W_F32, M_U16, 1), CF(206, delta_cell_mV, W_F32, M_U16, 1),
 	CF(220, balance_action, W_U8, M_U8, 1), CF(222, balance_current_mA, W_F32, M_I32, 1),
 	CF(286, runtime_s, W_U32, M_U32, 1),
@@ -462,9 +464,12 @@ void rig_jk_ble_record_clear_fields(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_
 
 /* ---- typed records ---------------------------------------------------------------------- */
 
+/* The cell slots of each layout: the one place a layout's cell maximum is written down. */
+static const uint8_t layout_slots[JK_BLE_LAYOUT_COUNT] = { 24u, 32u, 24u };
+
 unsigned rig_jk_ble_slots(enum jk_ble_layout layout)
 {
-	return layout == JK_BLE_JK02_32S ? 32u : 24u;
+	return (unsigned)layout < JK_BLE_LAYOUT_COUNT ? layout_slots[layout] : 0u;
 }
 
 static rig_rc want(const uint8_t *rec, uint8_t type, unsigned layout)

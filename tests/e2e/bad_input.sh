@@ -15,6 +15,12 @@ expect_usage_error "bmssim, bad --chem" '--chem: expected one of lfp, nmc, got "
 	"$BIN/bmssim" serve --chem lead
 expect_usage_error "bmssim, bad --soc-pct" '--soc-pct: expected a number 0..100, got "120"' \
 	"$BIN/bmssim" serve --soc-pct 120
+# A JK BLE layout's records have a fixed number of cell slots: more cells would vanish unsaid.
+expect_usage_error "bmssim, more cells than JK02_24S carries" \
+	"jk-ble quirk layout JK02_24S carries at most 24 cells, the pack has 32" \
+	"$BIN/bmssim" serve --bms jk-ble --cells 32 --quirk layout=JK02_24S --link "$TMP/never" --duration-s 1
+expect_usage_error "bmssim, more cells than JK04 carries" "layout JK04 carries at most 24 cells, the pack has 25" \
+	"$BIN/bmssim" serve --bms "jk-ble,cells=25,quirk.layout=JK04" --link "$TMP/never" --duration-s 1
 expect_usage_error "bmssim, missing serial port" "$TMP/ttyUSB9: cannot open" \
 	"$BIN/bmssim" serve --port "$TMP/ttyUSB9"
 touch "$TMP/regular"

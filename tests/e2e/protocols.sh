@@ -28,3 +28,5 @@ variant daly-rs485 6 --bms "daly,address=1,link=$TMP/bus,seed=1" --bms "daly,add
 variant daly-ble 10 --bms daly-ble -- --proto daly-ble
 variant jk 4 --bms jk --cells 14 -- --proto jk --poll-ms 500
 variant jk-ble 10 --bms jk-ble --cells 16 -- --proto jk-ble
+# JK04 records carry cells but no current, SOC or temperatures: judged on the cells.
+variant jk-ble-jk04 10 --bms jk-ble --cells 16 --quirk layout=JK04 -- --proto jk-ble

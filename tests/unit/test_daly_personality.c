@@ -247,16 +247,17 @@ static void cell_and_temperature_frames(void **state)
 		if (k >= 2)
 			assert_int_equal(cf.cell_mV[0] | cf.cell_mV[1] | cf.cell_mV[2], 0);
 	}
-	/* 2 NTCs: one frame plus the extra all-zero frame every capture shows. */
-	assert_int_equal(ask(&r, 0x40, DALY_CMD_TEMPS), 2);
+	/* 2 NTCs: one frame, ceil(2/7), as a real board answers. */
+	assert_int_equal(ask(&r, 0x40, DALY_CMD_TEMPS), 1);
 	assert_int_equal(r.a.truth_parts, TRUTH_TEMPS);
 	assert_int_equal(rig_daly_temp_frame_decode(&r.a.frame[0], &tf), RIG_OK);
 	assert_int_equal(tf.frame_no, 1);
 	assert_in_range(tf.temp_dK[0], r.b.meas.probe_dK[0] - 5, r.b.meas.probe_dK[0] + 5);
 	assert_int_equal(tf.temp_dK[2], 2331);             /* no sensor: raw 0 */
-	assert_wire(&r.a.frame[1], "A5 01 96 08 02 00 00 00 00 00 00 00 46");   /* thread 21898 */
-	quirk(&r, "extra_temp_frame", "0");
-	assert_int_equal(ask(&r, 0x40, DALY_CMD_TEMPS), 1);
+	/* The quirk adds the all-zero frame of some captures (thread 21898). */
+	quirk(&r, "extra_temp_frame", "1");
+	assert_int_equal(ask(&r, 0x40, DALY_CMD_TEMPS), 2);
+	assert_wire(&r.a.frame[1], "A5 01 96 08 02 00 00 00 00 00 00 00 46");
 }
 
 static void balance_and_faults(void **state)
@@ -639,10 +640,9 @@ static void generic_table(void **state)
 	memset(&s, 0, sizeof s);
 	n = hex_to_bytes("A5 80 90 08 00 00 00 00 00 00 00 00 BD A5 80 96 08 00 00 00 00 00 00 00 00 C3", w, sizeof w);
 	ops->rx(st, w, n, 2000, &sink);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(s.n, 2);
 	assert_int_equal(s.parts[0], TRUTH_PACK);
-	assert_int_equal(s.parts[1], 0);
-	assert_int_equal(s.parts[2], TRUTH_TEMPS);
+	assert_int_equal(s.parts[1], TRUTH_TEMPS);
 	/* A bad checksum is never answered (0xD9 off must not act on noise, §4). */
 	memset(&s, 0, sizeof s);
 	n = hex_to_bytes("A5 40 D9 08 00 00 00 00 00 00 00 00 C7", w, sizeof w);
@@ -660,6 +660,46 @@ static void generic_table(void **state)
 	assert_memory_equal(s.wire[0], w, DALY_FRAME_LEN);
 }
 
+/* Issue 11 item 9: 3 probes on the wire are one 13-byte 0x96 frame, nothing after it (a C++
+ * client reading exactly ceil(probes/7) frames lost sync on an extra one). */
+static void three_probes_answer_one_temperature_frame(void **state)
+{
+	const struct personality_ops *ops = &daly_personality_ops;
+	alignas(max_align_t) static unsigned char st[PERSONALITY_STATE_MAX];
+	struct model m;
+	struct model_cfg mc;
+	struct bms b;
+	struct sent s;
+	struct reply_sink sink = { &s, sink_send, sink_frame };
+	struct daly_temp_frame tf;
+	struct daly_frame f;
+	uint8_t w[DALY_FRAME_LEN + 2];
+	size_t n;
+
+	(void)state;
+	model_cfg_defaults(&mc);
+	mc.cells = 16;
+	mc.ntc_count = 3;
+	assert_int_equal(model_init(&m, &mc), RIG_OK);
+	assert_int_equal(bms_init(&b, &m), RIG_OK);
+	bms_step(&b, &m, 0.1, 0.0);
+	assert_int_equal(ops->init(st, &b, 0), RIG_OK);
+	memset(&s, 0, sizeof s);
+	n = hex_to_bytes("A5 40 96 08 00 00 00 00 00 00 00 00 83", w, sizeof w);
+	ops->rx(st, w, n, 1000, &sink);
+	assert_int_equal(s.n, 1);                  /* sink_send checks each is 13 bytes */
+	assert_int_equal(s.parts[0], TRUTH_TEMPS);
+	assert_int_equal(rig_daly_frame_parse(s.wire[0], DALY_FRAME_LEN, &f), RIG_OK);
+	assert_int_equal(rig_daly_temp_frame_decode(&f, &tf), RIG_OK);
+	assert_int_equal(tf.frame_no, 1);
+	for (unsigned i = 0; i < DALY_TEMPS_PER_FRAME; i++)
+		if (i < 3)
+			assert_in_range(tf.temp_dK[i], b.meas.probe_dK[i] - 5, b.meas.probe_dK[i] + 5);
+		else
+			assert_int_equal(tf.temp_dK[i], DALY_TEMP_OFFSET_DK);   /* no sensor: raw 0 */
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +715,7 @@ int main(void)
 		cmocka_unit_test(limits_report_the_neutral_settings),
 		cmocka_unit_test(quirk_parsing),
 		cmocka_unit_test(generic_table),
+		cmocka_unit_test(three_probes_answer_one_temperature_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

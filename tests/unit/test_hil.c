@@ -154,6 +154,38 @@ static void verdict_agrees_within_one_unit_only(void **state)
 	assert_non_null(strstr(why, "mA"));
 }
 
+/* Issue 11 item 15(c): a protocol that carries only cells (JK04: no current, SOC or
+ * temperatures in its record) is judged on the cells; a report before any truth still is not. */
+static void verdict_judges_only_the_parts_the_protocol_carries(void **state)
+{
+	static struct verdict v;
+	const struct resolution tol = { 1.0, 1.0, 1.0, 1.0 };
+	struct dut_report r;
+	struct truth_sample tc = truth_cells(0.0);
+	char why[200];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	r.pack = sample_pack();
+	r.pack.current_mA = 0;                    /* what a JK04 client reports: nothing sent */
+	r.pack.soc_pct = 0;
+	r.pack.temp_count = 0;
+	r.pack.fet_chg = r.pack.fet_dsg = 0;
+	verdict_init(&v, &tol);
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 0);   /* no truth yet */
+	verdict_init(&v, &tol);
+	verdict_add_truth(&v, &tc);
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 1);
+	assert_true(verdict_passed(&v));
+	/* The cells are still judged. */
+	tc = truth_cells(5.0);
+	verdict_init(&v, &tol);
+	verdict_add_truth(&v, &tc);
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 0);
+	assert_non_null(strstr(why, "cells"));
+}
+
 struct lines { int n; char last[64]; };
 
 static void on_line(void *ctx, const char *line)
@@ -281,6 +313,7 @@ int main(void)
 		cmocka_unit_test(line_round_trips_through_the_parser),
 		cmocka_unit_test(other_lines_and_broken_ones),
 		cmocka_unit_test(verdict_agrees_within_one_unit_only),
+		cmocka_unit_test(verdict_judges_only_the_parts_the_protocol_carries),
 		cmocka_unit_test(dut_process_lines_and_exit_status),
 		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
 	};

@@ -275,9 +275,11 @@ static void cells_encode_places_fields(void **state)
 	assert_int_equal(rig_jk_ble_cells_encode(r, JK_BLE_JK02_24S, &c), RIG_ERR_ARG);
 }
 
-/* Clearing leaves the bytes no decoder models (balance-wire resistances here) alone. */
+/* Clearing leaves the bytes no decoder models (168..169, 0x85 0x06 on this capture) alone and
+ * clears the modelled ones (the balance-wire resistances at 64..111 among them). */
 static void clear_fields_keeps_unmodelled_bytes(void **state)
 {
+	static const uint8_t zero[48];
 	uint8_t r[JK_BLE_RECORD_LEN], orig[JK_BLE_RECORD_LEN];
 	struct jk_ble_cells c;
 
@@ -285,7 +287,9 @@ static void clear_fields_keeps_unmodelled_bytes(void **state)
 	load(CELLS_24S, orig);
 	memcpy(r, orig, sizeof r);
 	rig_jk_ble_record_clear_fields(r, JK_BLE_JK02_24S);
-	assert_memory_equal(r + 64, orig + 64, 48);      /* resistances 64..111 */
+	assert_int_equal(orig[168], 0x85);
+	assert_memory_equal(r + 168, orig + 168, 2);
+	assert_memory_equal(r + 64, zero, 48);           /* resistances 64..111 */
 	assert_int_equal(r[4], JK_BLE_REC_CELLS);
 	rig_jk_ble_record_seal(r);
 	assert_int_equal(rig_jk_ble_cells_decode(r, JK_BLE_JK02_24S, &c), RIG_OK);
@@ -400,6 +404,20 @@ static void jk04_records(void **state)
 	for (size_t i = 0; i < 16; i++)
 		sum += cells[i];
 	assert_int_equal(c.pack_mV, sum);
+	/* The balance-wire resistances, f32 Ohm at 102 + 4i, rounded to mOhm; zero past cell 16. */
+	static const uint16_t res[24] = { 75, 79, 77, 75, 75, 72, 73, 72, 71, 72, 72, 74, 74, 73, 71, 76 };
+	assert_memory_equal(c.wire_res_mOhm, res, sizeof res);
+	/* The record carries no current, SOC, temperatures or FET states (bytes 226..285 hold
+	 * none of them; ESPHome and mpp-solar decode none), so the neutral view has none either:
+	 * a JK04 client's 0 A, 0 % and FETs off are the board's silence, not the emulator's. */
+	struct pack_state ps;
+	rig_jk_ble_to_pack_state(&c, JK_BLE_JK04, &ps);
+	assert_int_equal(ps.cell_count, 16);
+	assert_int_equal(ps.pack_mV, sum);
+	assert_int_equal(ps.temp_count, 0);
+	assert_int_equal(ps.current_mA, 0);
+	assert_int_equal(ps.soc_pct, 0);
+	assert_int_equal(ps.fet_chg | ps.fet_dsg, 0);
 
 	/* Encoded afresh: the nearest floats, which decode to the same values. */
 	rig_jk_ble_record_begin(fresh, JK_BLE_REC_CELLS, 0);

@@ -54,19 +54,25 @@ struct bench {
 	struct reply_sink sink;
 };
 
-static void bench_make(struct bench *t, unsigned ntc)
+static void bench_make_cells(struct bench *t, unsigned ntc, unsigned cells)
 {
 	struct model_cfg c;
 
 	memset(t, 0, sizeof *t);
-	model_cfg_defaults(&c);                  /* 4S LFP 100 Ah */
+	model_cfg_defaults(&c);                  /* LFP 100 Ah */
 	c.ntc_count = (uint8_t)ntc;
+	c.cells = (uint8_t)cells;
 	assert_int_equal(model_init(&t->m, &c), RIG_OK);
 	assert_int_equal(bms_init(&t->b, &t->m), RIG_OK);
 	assert_true(sizeof t->p <= PERSONALITY_STATE_MAX);
 	assert_int_equal(jk_ble_personality_ops.init(&t->p, &t->b, 0), RIG_OK);
 	t->sink.ctx = &t->cap;
 	t->sink.send = capture_send;
+}
+
+static void bench_make(struct bench *t, unsigned ntc)
+{
+	bench_make_cells(t, ntc, 4);
 }
 
 static void command(struct bench *t, const char *hex, uint32_t now_ms)
@@ -281,6 +287,82 @@ static void jk04_and_24s_records(void **state)
 	t->cap.count = 0;
 	jk_ble_personality_ops.tick(&t->p, 500, &t->sink);
 	assert_int_equal(rig_jk_ble_layout_detect(t->cap.s[0].wire), JK_BLE_JK02_24S);
+	free(t);
+}
+
+/* Issue 11 item 12: every present cell has a balance-wire resistance of tens of mOhm (a popular
+ * client counts cells by them), the slots after the last cell 0, in each layout's own encoding:
+ * JK02 u16 mOhm at 64 (24S) / 80 (32S), JK04 f32 Ohm at 102. The index bytes name the extremes. */
+static void wire_resistances_for_the_cells_present(void **state)
+{
+	static const struct { const char *name; enum jk_ble_layout layout; unsigned off; } lay[] = {
+		{ "JK02_24S", JK_BLE_JK02_24S, 64 }, { "JK02_32S", JK_BLE_JK02_32S, 80 },
+		{ "JK04", JK_BLE_JK04, 102 },
+	};
+	struct bench *t = malloc(sizeof *t);
+	struct jk_ble_cells c;
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof lay / sizeof lay[0]; k++) {
+		bench_make_cells(t, 2, 16);
+		assert_int_equal(set_quirk(t, "layout", lay[k].name), RIG_OK);
+		command(t, "AA5590EB960000000000000000000000000000 10", 0);
+		t->cap.count = 0;
+		jk_ble_personality_ops.tick(&t->p, 100, &t->sink);
+		assert_int_equal(t->cap.count, 1);
+		const uint8_t *rec = t->cap.s[0].wire;
+		assert_int_equal(rig_jk_ble_cells_decode(rec, lay[k].layout, &c), RIG_OK);
+		for (unsigned i = 0; i < rig_jk_ble_slots(lay[k].layout); i++) {
+			if (lay[k].layout != JK_BLE_JK04)    /* the raw u16, not only the codec's view */
+				assert_int_equal(rec[lay[k].off + 2 * i] | rec[lay[k].off + 2 * i + 1] << 8,
+				                 c.wire_res_mOhm[i]);
+			if (i < 16)
+				assert_in_range(c.wire_res_mOhm[i], 20, 60);
+			else
+				assert_int_equal(c.wire_res_mOhm[i], 0);
+		}
+		if (lay[k].layout == JK_BLE_JK04) {
+			/* 16th resistance as f32 Ohm: 0.043 lies in [2^-5, 2^-4), biased exponent 122. */
+			uint32_t bits = (uint32_t)rec[102 + 60] | (uint32_t)rec[103 + 60] << 8 |
+			                (uint32_t)rec[104 + 60] << 16 | (uint32_t)rec[105 + 60] << 24;
+			assert_int_equal(bits >> 23, 122);
+			continue;
+		}
+		for (unsigned i = 0; i < 16; i++) {
+			assert_true(c.cell_mV[c.max_cell_idx] >= c.cell_mV[i]);
+			assert_true(c.cell_mV[c.min_cell_idx] <= c.cell_mV[i]);
+		}
+	}
+	free(t);
+}
+
+/* Issue 11 item 15(d): a layout is refused for a pack with more cells than its slots (one
+ * table, rig_jk_ble_slots), and a cell-count write past them changes nothing. */
+static void layout_cell_maximum(void **state)
+{
+	static const struct { const char *name; unsigned max; } lay[] = {
+		{ "JK02_24S", 24 }, { "JK02_32S", 32 }, { "JK04", 24 },
+	};
+	struct bench *t = malloc(sizeof *t);
+	char why[160] = "";
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof lay / sizeof lay[0]; k++) {
+		bench_make_cells(t, 2, lay[k].max);
+		assert_int_equal(set_quirk(t, "layout", lay[k].name), RIG_OK);
+		if (lay[k].max < 32) {
+			bench_make_cells(t, 2, lay[k].max + 1);
+			assert_int_equal(jk_ble_personality_ops.set_quirk(&t->p, "layout", lay[k].name, why, sizeof why),
+			                 RIG_ERR_ARG);
+			assert_non_null(strstr(why, "carries at most"));
+		}
+	}
+	bench_make_cells(t, 2, 4);
+	assert_int_equal(set_quirk(t, "layout", "JK02_24S"), RIG_OK);
+	write_cmd(t, JK_SET_CELL_COUNT + 1, 4, 25, 100);      /* register k + 1 */
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_COUNT), 4);
+	write_cmd(t, JK_SET_CELL_COUNT + 1, 4, 24, 200);
+	assert_int_equal(bms_setting_get(&t->b, BMS_SET_CELL_COUNT), 24);
 	free(t);
 }
 
@@ -632,6 +714,8 @@ int main(void)
 		cmocka_unit_test(writes_reach_the_bms),
 		cmocka_unit_test(jk04_and_24s_records),
 		cmocka_unit_test(errors_and_balancing),
+		cmocka_unit_test(wire_resistances_for_the_cells_present),
+		cmocka_unit_test(layout_cell_maximum),
 		cmocka_unit_test(quirk_settings),
 		cmocka_unit_test(loop_each_layout),
 		cmocka_unit_test(loop_survives_quirks),

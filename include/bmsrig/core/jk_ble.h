@@ -128,6 +128,9 @@ struct jk_ble_cells {
 	                                      * non-zero slots (derived, not written back) */
 	uint16_t avg_cell_mV, delta_cell_mV;
 	uint8_t max_cell_idx, min_cell_idx;  /* 0-based, as sent (JK02 only; unreliable on 24S) */
+	uint16_t wire_res_mOhm[JK_BLE_SLOTS_MAX]; /* balance-wire resistance per slot, 0 = no cell:
+	                                      * JK02 u16 mOhm at 64 (24S) / 80 (32S), JK04 f32 Ohm
+	                                      * at 102; some clients count cells by these */
 	uint32_t pack_mV;                    /* JK04: the sum of the present cells (derived) */
 	uint32_t power_mW;                   /* magnitude, whatever the current's direction */
 	int32_t current_mA;                  /* + = charging */
@@ -142,7 +145,7 @@ struct jk_ble_cells {
 	uint32_t remain_mAh, full_mAh, cycles, cycle_capacity_mAh, runtime_s;
 	uint8_t fet_chg, fet_dsg;            /* 1 = on */
 };
-/* Slots a layout carries: 24, 32, 24. */
+/* Slots a layout carries, its cell maximum: 24, 32, 24; 0 for no layout. */
 unsigned rig_jk_ble_slots(enum jk_ble_layout layout);
 /* RIG_ERR_ARG when rec is not type 0x02; RIG_ERR_FRAME for a JK04 float that is no number or
  * does not fit its field. Fields a layout lacks read 0. */

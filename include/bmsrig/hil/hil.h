@@ -27,6 +27,7 @@ struct verdict {
 	struct resolution tol;
 	struct truth_sample ring[VERDICT_HISTORY];
 	unsigned n_samples;          /* samples ever added; the ring holds the newest */
+	unsigned parts_seen;         /* TRUTH_* bits any sample ever carried */
 	unsigned lines, agree, disagree, failed_polls;
 	unsigned startup_failures;   /* failed polls before the first report that agreed: connecting */
 	double worst_cell_mV, worst_pack_mV, worst_current_mA, worst_temp_dK;
@@ -35,7 +36,8 @@ struct verdict {
 void verdict_init(struct verdict *v, const struct resolution *tol);
 void verdict_add_truth(struct verdict *v, const struct truth_sample *s);
 /* 1: each part of the report (pack, cells, temperatures) matches a recent truth sample
- * that carried it; 0: it does not (why says how);
+ * that carried it; 0: it does not (why says how). A part no sample has ever carried while
+ * others have is one the protocol does not send (JK04: cells only) and is not judged;
  * -1: a failed poll (ok = 0), counted but not compared. */
 int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size_t whycap);
 /* Passed: at least one report compared, none disagreed, no failed polls once one agreed

@@ -8,8 +8,9 @@
  *                every reply-addressed frame (another board talking), gets silence.
  *   reads        0x90-0x98 from the BMS's last measurement; d0..d7 of a read are ignored.
  *                0x95: ceil(cells/3) frames numbered from 1 (16 frames to host 0x80 with
- *                all_cell_frames). 0x96: ceil(ntc/7) frames plus one all-zero frame, at most 3
- *                (extra_temp_frame; every capture of a 1-NTC pack has 2 frames). Frames go
+ *                all_cell_frames). 0x96: ceil(ntc/7) frames (3 probes: 1 frame), plus one
+ *                all-zero frame with extra_temp_frame=1, at most 3 (captures of some 1-NTC
+ *                packs show 2 frames, which desynchronises clients reading ceil(ntc/7)). Frames go
  *                back to back, DALY_FRAME_WIRE_MS apart.
  *                0x50-0x53, 0x54, 0x57 (5 frames), 0x59-0x5B, 0x5F from the JBD-form
  *                registers (translation in daly_personality.c). 0xD8: all zero (captured).
@@ -61,7 +62,7 @@ struct daly_quirks {
 	uint32_t deadband_ma;          /* 1000 -> b->sensor.current_deadband_mA */
 	uint32_t current_inverted;     /* current_sign: 0 normal, 1 inverted */
 	uint32_t all_cell_frames;      /* 0: 1 = all 16 0x95 frames to host 0x80 (BLE dongle) */
-	uint32_t extra_temp_frame;     /* 1 */
+	uint32_t extra_temp_frame;     /* 0: 1 = one all-zero 0x96 frame more */
 	uint32_t reset_ms;             /* 3000: silence after 0x00 */
 };
 
