@@ -303,6 +303,16 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	cJSON_Delete(j);
 }
 
+/* -v: what the link model lost, one line a frame (a client's write, on the way in). */
+static void on_drop(void *ctx, unsigned unit, enum personality_dir dir, size_t n, const char *why)
+{
+	const struct port *p = ctx;
+
+	if (p->r->o->verbose)
+		fprintf(stderr, "%s: %s #%u link: dropped %zu bytes%s (%s)\n", PROG, sim_port(p->r->sims[p->sim]), unit,
+		        n, dir == PERS_RX ? " from the client" : "", why);
+}
+
 /* ---- the control socket ------------------------------------------------------------------- */
 
 static void serve_where(void *ctx, unsigned u, struct sim **sim, unsigned *index)
@@ -532,6 +542,8 @@ int main(int argc, char **argv)
 		r.unit0[i] = i ? r.unit0[i - 1] + cfgs[i - 1].units : 0;
 		if (o.verbose || o.control)
 			sim_on_frame(r.sims[i], on_frame, &r.ports[i]);
+		if (o.verbose)
+			sim_on_drop(r.sims[i], on_drop, &r.ports[i]);
 		if (!o.quiet)
 			announce(r.sims[i], &cfgs[i]);
 	}

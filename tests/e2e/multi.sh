@@ -49,10 +49,11 @@ expect_usage_error "config with a bad value" "bad.json:3:28: cells: expected an 
 expect_usage_error "bad --bms spec" '--bms jbd,cells=4,quirk.latency_ms=9999: jbd quirk latency_ms: expected 0..5000' \
 	"$BIN/bmssim" serve --bms jbd,cells=4,quirk.latency_ms=9999 --link "$TMP/never"
 
-# One central only (JK boards, some JBD dongles): a client that reconnects within stuck_ms is
+# One central only (JK boards, some JBD dongles), for a client that owns the connection (a
+# close is a disconnect): a client that reconnects within stuck_ms is
 # refused (for 10 s here: several polls fail; a plain reconnect costs at most one); it keeps
 # retrying and gets through once the old link times out.
-"$BIN/bmssim" serve --bms jk-ble --ble stuck_ms=10000 --duration-s 45 --dut \
+"$BIN/bmssim" serve --bms jk-ble --ble stuck_ms=10000 --ble disconnect_on_close=1 --duration-s 45 --dut \
 	"$BIN/bmsmon --proto jk-ble --port {port} --count 2 -q && $BIN/bmsmon --proto jk-ble --port {port} --count 4 -q" \
 	>"$TMP/stuck" 2>&1
 agrees=$(grep -c 'agrees$' "$TMP/stuck")
