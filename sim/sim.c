@@ -34,6 +34,7 @@ struct sim_unit {
 	struct bms bms;
 	double current_A;
 	char state_path[4096];
+	uint8_t state_loaded;           /* the settings came from state_path at start */
 	struct reply_sink sink;
 	struct held_frames held;        /* announced since the last send */
 	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
@@ -541,6 +542,7 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 			if (rc != RIG_OK)
 				return rc;
 			bms_restart(&u->bms, &u->model);   /* starting again on saved settings is a power cycle */
+			u->state_loaded = 1;
 		}
 	}
 	rc = u->ops->init(u->state, &u->bms, c->address);
@@ -648,6 +650,7 @@ unsigned sim_unit_count(const struct sim *s) { return s->n_units; }
 const struct personality_ops *sim_unit_ops(const struct sim *s, unsigned unit) { return s->unit[unit]->ops; }
 const struct model *sim_model(const struct sim *s, unsigned unit) { return &s->unit[unit]->model; }
 const struct bms *sim_bms(const struct sim *s, unsigned unit) { return &s->unit[unit]->bms; }
+int sim_state_loaded(const struct sim *s, unsigned unit) { return s->unit[unit]->state_loaded; }
 const struct link *sim_link(const struct sim *s) { return &s->link; }
 const struct sim_stats *sim_stats(const struct sim *s) { return &s->stats; }
 

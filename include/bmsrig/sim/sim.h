@@ -74,6 +74,9 @@ unsigned sim_unit_count(const struct sim *s);
 const struct personality_ops *sim_unit_ops(const struct sim *s, unsigned unit);
 const struct model *sim_model(const struct sim *s, unsigned unit);
 const struct bms *sim_bms(const struct sim *s, unsigned unit);
+/* 1 when the unit's settings were loaded from its state file at start (0: none, or a first
+ * start without the file). */
+int sim_state_loaded(const struct sim *s, unsigned unit);
 const struct link *sim_link(const struct sim *s);
 const struct sim_stats *sim_stats(const struct sim *s);
 
