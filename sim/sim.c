@@ -150,11 +150,6 @@ static void unlink_pending(struct sim *s, struct pending *p)
 
 /* ---- the frames a reply carries, for logs and traces ---------------------------------------- */
 
-static void frames_free(struct held_frames *f)
-{
-	free(f);
-}
-
 /* Each frame of f crossed: the observers hear of it now. */
 static void frames_crossed(struct sim *s, unsigned unit, const struct held_frames *f)
 {
@@ -216,7 +211,7 @@ static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
 		frames_lost(s, c->unit, c->frames, "not connected");
 	}
 	unlink_pending(s, c);
-	frames_free(c->frames);
+	free(c->frames);
 	free(c);
 	return 0;
 }
@@ -252,7 +247,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		frames_lost(s, unit, frames, "a notification was lost");
 	if (!whole) {
 		truth = NULL;
-		frames_free(frames);
+		free(frames);
 		frames = NULL;
 	}
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
@@ -286,7 +281,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		c->next = s->pending;
 		s->pending = c;
 	}
-	frames_free(frames);
+	free(frames);
 }
 
 static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
@@ -315,14 +310,14 @@ static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
 		host_loop_del_timer(s->loop, o->timer);
 		unlink_pending(s, o);
 		frames_lost(s, o->unit, o->frames, "bus collision");
-		frames_free(o->frames);
+		free(o->frames);
 		free(o);
 		collided = 1;
 	}
 	if (collided) {
 		s->stats.collisions++;
 		frames_lost(s, r->unit, r->frames, "bus collision");
-		frames_free(r->frames);
+		free(r->frames);
 		r->frames = NULL;
 	}
 	s->stats.replies++;
@@ -354,7 +349,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		n = wire_faults_reply(&s->faults, wire, n, s->baud, faulted, sizeof faulted, &late_ms);
 		if (!n) {
 			frames_lost(s, u->index, frames, "line fault");
-			frames_free(frames);
+			free(frames);
 			return;
 		}
 		wire = faulted;
@@ -362,7 +357,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	}
 	r = new_pending(s, u->index, wire, n);
 	if (!r) {
-		frames_free(frames);
+		free(frames);
 		return;
 	}
 	r->frames = frames;
@@ -374,7 +369,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	r->due_ms = host_loop_now_ms(s->loop) + delay_ms;
 	r->timer = host_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
-		frames_free(r->frames);
+		free(r->frames);
 		free(r);
 		return;
 	}
@@ -399,6 +394,9 @@ static void sink_frame(void *ctx, enum personality_dir dir, const uint8_t *wire,
 		memcpy(h->wire + h->bytes, wire, n);
 		h->len[h->n++] = (uint16_t)n;
 		h->bytes += n;
+	} else if (u->sim->frame_cb) {
+		/* No room (no personality sends so much at once): logged now rather than never. */
+		u->sim->frame_cb(u->sim->frame_ctx, u->index, dir, wire, n);
 	}
 }
 
@@ -432,7 +430,6 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 	uint8_t reply[BLE_MODULE_FRAME_MAX], heard[512];
 	size_t reply_len;
 	unsigned i;
-
 	int up = link_uplink(&s->link, now, n);
 
 	notice_link(s);
@@ -631,7 +628,7 @@ void sim_close(struct sim *s)
 
 		s->pending = p->next;
 		host_loop_del_timer(s->loop, p->timer);
-		frames_free(p->frames);
+		free(p->frames);
 		free(p);
 	}
 	if (s->step_timer)
