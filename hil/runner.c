@@ -121,6 +121,16 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	}
 }
 
+/* -v: what the link model lost, in the frames' own log (the trace has only what crossed). */
+static void on_drop(void *ctx, unsigned unit, enum personality_dir dir, size_t n, const char *why)
+{
+	const struct run *r = ctx;
+
+	(void)unit;
+	fprintf(stderr, "%10.3f link: dropped %zu bytes%s (%s)\n", host_loop_now_ms(r->loop) / 1000.0, n,
+	        dir == PERS_RX ? " from the client" : "", why);
+}
+
 /* The last frames, oldest first, one per line. */
 static void wire_context(const struct run *r, char *out, size_t cap)
 {
@@ -490,6 +500,8 @@ static rig_rc open_world(struct run *r)
 	if ((rc = open_sim(r)) != RIG_OK)
 		return rc;
 	sim_on_frame(r->sim, on_frame, r);
+	if (r->o->verbose)
+		sim_on_drop(r->sim, on_drop, r);
 	timeline_init(&r->tl, sc, r->sim);
 	return RIG_OK;
 }

@@ -30,22 +30,22 @@ static double err_pack(const struct verdict *v, const struct truth_sample *t, co
 	return fmax(dv / v->tol.pack_mV, di / v->tol.current_mA);
 }
 
+/* A value one side has and the other lacks counts whole (the missing side reads 0), so a
+ * missing cell's error is its voltage, not nothing. */
 static double err_run(const uint16_t *dut, unsigned n_dut, const double *truth, unsigned n_truth,
                       double unit, double *worst)
 {
 	double e = 0;
-	unsigned i;
+	unsigned i, n = n_dut > n_truth ? n_dut : n_truth;
 
 	*worst = 0;
-	if (n_dut != n_truth)
-		return INFINITY;
-	for (i = 0; i < n_truth; i++) {
-		double d = fabs(dut[i] - truth[i]);
+	for (i = 0; i < n; i++) {
+		double d = fabs((i < n_dut ? dut[i] : 0.0) - (i < n_truth ? truth[i] : 0.0));
 
 		*worst = fmax(*worst, d);
 		e = fmax(e, d / unit);
 	}
-	return e;
+	return n_dut != n_truth ? INFINITY : e;
 }
 
 static double err_part(const struct verdict *v, unsigned part, const struct truth_sample *t,
@@ -87,13 +87,19 @@ static void problem(struct verdict *v, const struct dut_report *r, const char *w
 		snprintf(v->first_problem, sizeof v->first_problem, "at DUT %u ms: %s", r->ms, why);
 }
 
+/* Every part is compared, and the worst errors are taken from those comparisons whatever the
+ * report's outcome: the summary must not say "worst error: cell 0.5 mV" after a line that
+ * disagreed by 3305 mV. */
 int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size_t whycap)
 {
-	static const struct { unsigned part; const char *name; } parts[] = {
-		{ TRUTH_PACK, "pack voltage/current" }, { TRUTH_CELLS, "cells" }, { TRUTH_TEMPS, "temperatures" },
+	static const struct { unsigned part; const char *name, *unit; } parts[] = {
+		{ TRUTH_PACK, "pack voltage/current", "mV" }, { TRUTH_CELLS, "cells", "mV" },
+		{ TRUTH_TEMPS, "temperatures", "dK" },
 	};
-	double worst[3] = { 0, 0, 0 }, pack_i = 0;
-	unsigned i;
+	double worst[3] = { 0, 0, 0 }, err[3], pack_i = 0;
+	const struct truth_sample *t[3];
+	int skip[3];
+	unsigned i, n_dut, n_truth;
 
 	v->lines++;
 	if (!r->ok) {
@@ -107,37 +113,39 @@ int verdict_check(struct verdict *v, const struct dut_report *r, char *why, size
 		problem(v, r, why);
 		return -1;
 	}
+	/* The emulator sends truth with every reply that carries the part, so a part it never sent
+	 * is not in the protocol: a JK04 record has no current, temperatures or SOC, and its client's
+	 * 0 A is no disagreement. Before any truth, every part is missing. */
 	for (i = 0; i < 3; i++) {
-		double e;
-		const struct truth_sample *t;
-
-		/* The emulator sends truth with every reply that carries the part, so a part it never
-		 * sent is not in the protocol: a JK04 record has no current, temperatures or SOC, and
-		 * its client's 0 A is no disagreement. Before any truth, every part is missing. */
-		if (v->parts_seen && !(v->parts_seen & parts[i].part))
+		skip[i] = v->parts_seen && !(v->parts_seen & parts[i].part);
+		t[i] = skip[i] ? NULL : best(v, parts[i].part, &r->pack, &err[i], &worst[i]);
+	}
+	if (t[0])
+		pack_i = fabs(r->pack.current_mA - t[0]->current_mA);
+	v->worst_pack_mV = fmax(v->worst_pack_mV, t[0] ? worst[0] : 0.0);
+	v->worst_current_mA = fmax(v->worst_current_mA, pack_i);
+	v->worst_cell_mV = fmax(v->worst_cell_mV, t[1] ? worst[1] : 0.0);
+	v->worst_temp_dK = fmax(v->worst_temp_dK, t[2] ? worst[2] : 0.0);
+	for (i = 0; i < 3; i++) {
+		if (skip[i] || (t[i] && err[i] <= 1.0))
 			continue;
-		t = best(v, parts[i].part, &r->pack, &e, &worst[i]);
-		if (!t || e > 1.0) {
-			v->disagree++;
-			if (!t)
-				snprintf(why, whycap, "%s: no truth sample to compare with", parts[i].name);
-			else if (parts[i].part == TRUTH_PACK)
-				snprintf(why, whycap, "pack %u mV / %d mA vs truth %.1f mV / %.1f mA (%.1f units off)",
-				         r->pack.pack_mV, r->pack.current_mA, t->pack_mV, t->current_mA, e);
-			else
-				snprintf(why, whycap, "%s differ from every recent truth sample (%.1f units off at best)",
-				         parts[i].name, e);
-			problem(v, r, why);
-			return 0;
-		}
-		if (parts[i].part == TRUTH_PACK)
-			pack_i = fabs(r->pack.current_mA - t->current_mA);
+		v->disagree++;
+		n_dut = parts[i].part == TRUTH_CELLS ? r->pack.cell_count : r->pack.temp_count;
+		n_truth = !t[i] ? 0 : parts[i].part == TRUTH_CELLS ? t[i]->cell_count : t[i]->temp_count;
+		if (!t[i])
+			snprintf(why, whycap, "%s: no truth sample to compare with", parts[i].name);
+		else if (parts[i].part == TRUTH_PACK)
+			snprintf(why, whycap, "pack %u mV / %d mA vs truth %.1f mV / %.1f mA (%.1f mV / %.1f mA off)",
+			         r->pack.pack_mV, r->pack.current_mA, t[i]->pack_mV, t[i]->current_mA, worst[i], pack_i);
+		else if (n_dut != n_truth)
+			snprintf(why, whycap, "%s: the DUT reports %u, the truth has %u", parts[i].name, n_dut, n_truth);
+		else
+			snprintf(why, whycap, "%s differ from every recent truth sample (%.1f %s off at best)",
+			         parts[i].name, worst[i], parts[i].unit);
+		problem(v, r, why);
+		return 0;
 	}
 	v->agree++;
-	v->worst_pack_mV = fmax(v->worst_pack_mV, worst[0]);
-	v->worst_current_mA = fmax(v->worst_current_mA, pack_i);
-	v->worst_cell_mV = fmax(v->worst_cell_mV, worst[1]);
-	v->worst_temp_dK = fmax(v->worst_temp_dK, worst[2]);
 	why[0] = '\0';
 	return 1;
 }

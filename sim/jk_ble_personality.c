@@ -355,6 +355,11 @@ void jk_ble_personality_rx(struct jk_ble_personality *p, const uint8_t *bytes, s
 	}
 }
 
+void jk_ble_personality_disconnected(struct jk_ble_personality *p)
+{
+	p->streaming = 0;
+}
+
 void jk_ble_personality_tick(struct jk_ble_personality *p, uint32_t now_ms, const struct reply_sink *sink)
 {
 	if (p->streaming && p->q.quiet_stop_ms && now_ms - p->last_cmd_ms >= p->q.quiet_stop_ms)
@@ -424,6 +429,11 @@ static void unit_tick(void *state, uint32_t now_ms, const struct reply_sink *sin
 	jk_ble_personality_tick(state, now_ms, sink);
 }
 
+static void unit_disconnected(void *state)
+{
+	jk_ble_personality_disconnected(state);
+}
+
 static void unit_on_save(void *state, int (*save)(void *ctx, const struct bms *b), void *ctx)
 {
 	jk_ble_personality_on_save(state, save, ctx);
@@ -439,6 +449,7 @@ const struct personality_ops jk_ble_personality_ops = {
 	.set_quirk = unit_set_quirk,
 	.rx = unit_rx,
 	.tick = unit_tick,
+	.disconnected = unit_disconnected,
 	.on_save = unit_on_save,
 	.wire_json = jk_ble_wire_json,
 };

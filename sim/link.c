@@ -32,7 +32,7 @@ static const struct {
 	K("disconnect_after_ms", disconnect_after_ms, 86400000),
 	K("disconnects_per_h", disconnects_per_h, 3600), K("stuck_ms", stuck_ms, 86400000),
 	K("notify_loss_pct", notify_loss_pct, 100), K("queue_ms", queue_ms, 600000),
-	K("seed", seed, 0xFFFFFFFFu),
+	K("seed", seed, 0xFFFFFFFFu), K("disconnect_on_close", disconnect_on_close, 1),
 #undef K
 };
 
@@ -92,7 +92,8 @@ rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *wh
 		return RIG_OK;
 	}
 	snprintf(why, whycap, "unknown link setting \"%s\" (chunk_bytes, interval_ms, connect_ms, drop_first, "
-	         "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, queue_ms, seed, password, mac)", key);
+	         "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, queue_ms, seed, disconnect_on_close, "
+	         "password, mac)", key);
 	return RIG_ERR_ARG;
 }
 
@@ -246,7 +247,10 @@ void link_drop(struct link *l, uint32_t now_ms, uint32_t reconnect_ms)
 
 void link_client_closed(struct link *l, uint32_t now_ms)
 {
-	if (l->cfg.kind == LINK_UART)
+	/* A serial BLE bridge (HM-10 and friends) keeps its connection to the BMS whatever the
+	 * host does with the port; only a client that owns the connection itself (a phone app, a
+	 * BLE library) ends it by closing. */
+	if (l->cfg.kind == LINK_UART || !l->cfg.disconnect_on_close)
 		return;
 	if (l->state == LINK_UP || l->state == LINK_CONNECTING) {
 		enter(l, LINK_DOWN, now_ms);

@@ -866,6 +866,7 @@ static const struct scen_field ble_fields[] = {
 	SPECF("stuck_ms", SCEN_T_SPEC_ANY, "ble.stuck_ms"),
 	SPECF("notify_loss_pct", SCEN_T_SPEC_ANY, "ble.notify_loss_pct"),
 	SPECF("queue_ms", SCEN_T_SPEC_ANY, "ble.queue_ms"),
+	SPECF("disconnect_on_close", SCEN_T_SPEC_ANY, "ble.disconnect_on_close"),
 	SPECF("password", SCEN_T_SPEC_ANY, "ble.password"),
 	SPECF("mac", SCEN_T_SPEC_ANY, "ble.mac"),
 };

@@ -16,6 +16,17 @@
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/sim.h"
 
+/* The frames a unit announced for the reply it is building: they are logged when that reply
+ * has crossed the link, or reported lost, never when merely built. */
+#define HELD_BYTES_MAX 1024u
+#define HELD_FRAMES_MAX 4u
+struct held_frames {
+	unsigned n;
+	uint16_t len[HELD_FRAMES_MAX];
+	size_t bytes;
+	uint8_t wire[HELD_BYTES_MAX];
+};
+
 struct sim_unit {
 	struct sim *sim;
 	unsigned index;
@@ -24,7 +35,9 @@ struct sim_unit {
 	struct bms bms;
 	double current_A;
 	char state_path[4096];
+	uint8_t state_loaded;           /* the settings came from state_path at start */
 	struct reply_sink sink;
+	struct held_frames held;        /* announced since the last send */
 	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
 };
 
@@ -36,6 +49,7 @@ struct pending {
 	int is_chunk;
 	int has_truth;                  /* the reply's truth, told to observers once it has crossed */
 	struct truth_sample truth;
+	struct held_frames *frames;     /* what the reply carries, for the log; with the last chunk */
 	size_t len;
 	struct pending *next;
 	uint8_t wire[];
@@ -63,6 +77,8 @@ struct sim {
 	void *frame_ctx;
 	void (*truth_cb)(void *ctx, unsigned unit, const struct truth_sample *t);
 	void *truth_ctx;
+	void (*drop_cb)(void *ctx, unsigned unit, enum personality_dir dir, size_t n, const char *why);
+	void *drop_ctx;
 };
 
 static int pty_fd(const void *h) { return sim_pty_fd(h); }
@@ -136,6 +152,41 @@ static void unlink_pending(struct sim *s, struct pending *p)
 		}
 }
 
+/* ---- the frames a reply carries, for logs and traces ---------------------------------------- */
+
+/* Each frame of f crossed: the observers hear of it now. */
+static void frames_crossed(struct sim *s, unsigned unit, const struct held_frames *f)
+{
+	size_t off = 0;
+	unsigned i;
+
+	for (i = 0; f && i < f->n; off += f->len[i++])
+		if (s->frame_cb)
+			s->frame_cb(s->frame_ctx, unit, PERS_TX, f->wire + off, f->len[i]);
+}
+
+/* Each frame of f was lost on the way: one report a frame. */
+static void frames_lost(struct sim *s, unsigned unit, const struct held_frames *f, const char *why)
+{
+	unsigned i;
+
+	for (i = 0; f && i < f->n; i++)
+		if (s->drop_cb)
+			s->drop_cb(s->drop_ctx, unit, PERS_TX, f->len[i], why);
+}
+
+/* Why the link lost a client's write just now (link_uplink returned 0). */
+static const char *link_why(const struct link *l)
+{
+	switch (l->state) {
+	case LINK_CONNECTING: return "connecting";
+	case LINK_STUCK:      return "refused: the previous connection still holds the BMS";
+	case LINK_DOWN:       return "not connected";
+	case LINK_UP:         break;
+	}
+	return "the first request after a connect is lost";
+}
+
 static struct pending *new_pending(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
 {
 	struct pending *p = calloc(1, sizeof *p + n);
@@ -155,13 +206,18 @@ static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
 	struct sim *s = c->sim;
 
 	(void)id;
-	if (link_up_since(&s->link, host_loop_now_ms(loop), c->scheduled_ms)) {
-		if (!s->lost)   /* an unplugged adapter's UART loses what it was sent */
-			(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
+	if (s->lost) {   /* an unplugged adapter's UART loses what it was sent */
+		frames_lost(s, c->unit, c->frames, "port lost");
+	} else if (link_up_since(&s->link, host_loop_now_ms(loop), c->scheduled_ms)) {
+		(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
+		frames_crossed(s, c->unit, c->frames);
 		if (c->has_truth && s->truth_cb)
 			s->truth_cb(s->truth_ctx, c->unit, &c->truth);
+	} else {
+		frames_lost(s, c->unit, c->frames, "not connected");
 	}
 	unlink_pending(s, c);
+	free(c->frames);
 	free(c);
 	return 0;
 }
@@ -172,23 +228,34 @@ uint32_t sim_wire_ms(const struct sim *s, size_t len)
 	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
 }
 
-/* truth (may be NULL) goes with the last chunk: observers hear of it when the reply has
- * crossed, which over a slow Bluetooth link can be much later than when it was built. */
+/* truth (may be NULL) and frames (taken over; may be NULL) go with the last chunk: observers
+ * hear of them when the reply has crossed, which over a slow Bluetooth link can be much later
+ * than when it was built, or never. */
 static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n,
-                     const struct truth_sample *truth)
+                     const struct truth_sample *truth, struct held_frames *frames)
 {
 	uint32_t now = host_loop_now_ms(s->loop);
 	struct link_chunk ch[64];
 	unsigned k = link_downlink(&s->link, now, n, ch, 64), i;
+	int whole = k > 0;
 
-	if (!k)
+	if (!k) {
 		s->stats.lost_replies++;
+		frames_lost(s, unit, frames, s->link.state == LINK_UP ? "send queue full" : link_why(&s->link));
+	}
 	/* A reply missing a notification reaches no client whole: no truth stands behind it. */
 	if (k && ch[k - 1].offset + ch[k - 1].len < n)
-		truth = NULL;
-	for (i = 1; truth && i < k; i++)
+		whole = 0;
+	for (i = 1; whole && i < k; i++)
 		if (ch[i].offset != ch[i - 1].offset + ch[i - 1].len)
-			truth = NULL;
+			whole = 0;
+	if (k && !whole)
+		frames_lost(s, unit, frames, "a notification was lost");
+	if (!whole) {
+		truth = NULL;
+		free(frames);
+		frames = NULL;
+	}
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
 	 * client sees a 9600-baud reply take its 1.04 ms a byte. */
 	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1) {
@@ -200,21 +267,27 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		struct pending *c = new_pending(s, unit, wire + ch[i].offset, ch[i].len);
 
 		if (!c)
-			return;
+			break;
 		c->is_chunk = 1;
 		c->scheduled_ms = now;
-		if (truth && i == k - 1) {
-			c->has_truth = 1;
-			c->truth = *truth;
+		if (i == k - 1) {
+			if (truth) {
+				c->has_truth = 1;
+				c->truth = *truth;
+			}
+			c->frames = frames;
+			frames = NULL;
 		}
 		c->timer = host_loop_add_timer(s->loop, ch[i].at_ms - now, chunk_due, c);
 		if (!c->timer) {
+			frames = c->frames;
 			free(c);
-			return;
+			break;
 		}
 		c->next = s->pending;
 		s->pending = c;
 	}
+	free(frames);
 }
 
 static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
@@ -242,15 +315,21 @@ static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
 			len = o->len < sizeof mixed ? o->len : sizeof mixed;
 		host_loop_del_timer(s->loop, o->timer);
 		unlink_pending(s, o);
+		frames_lost(s, o->unit, o->frames, "bus collision");
+		free(o->frames);
 		free(o);
 		collided = 1;
 	}
-	if (collided)
+	if (collided) {
 		s->stats.collisions++;
+		frames_lost(s, r->unit, r->frames, "bus collision");
+		free(r->frames);
+		r->frames = NULL;
+	}
 	s->stats.replies++;
 	unlink_pending(s, r);
 	transmit(s, r->unit, collided ? mixed : r->wire, collided ? len : r->len,
-	         r->has_truth && !collided ? &r->truth : NULL);
+	         r->has_truth && !collided ? &r->truth : NULL, r->frames);
 	free(r);
 	return 0;
 }
@@ -260,19 +339,34 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	struct sim_unit *u = ctx;
 	struct sim *s = u->sim;
 	struct pending *r;
+	struct held_frames *frames = NULL;
 	uint8_t faulted[1024 + WIRE_FAULT_GROWTH];
 	uint32_t late_ms = 0;
 
+	/* The frames announced for this reply travel with it. */
+	if (u->held.n) {
+		frames = malloc(sizeof *frames);
+		if (frames)
+			*frames = u->held;
+		u->held.n = 0;
+		u->held.bytes = 0;
+	}
 	if (wire_faults_any(&s->faults)) {
 		n = wire_faults_reply(&s->faults, wire, n, s->baud, faulted, sizeof faulted, &late_ms);
-		if (!n)
+		if (!n) {
+			frames_lost(s, u->index, frames, "line fault");
+			free(frames);
 			return;
+		}
 		wire = faulted;
 		delay_ms += late_ms;
 	}
 	r = new_pending(s, u->index, wire, n);
-	if (!r)
+	if (!r) {
+		free(frames);
 		return;
+	}
+	r->frames = frames;
 	if (truth_parts && s->truth_cb) {
 		/* What the BMS measured is the truth now, as the reply is built. */
 		sim_truth(s, u->index, truth_parts, &r->truth);
@@ -281,6 +375,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	r->due_ms = host_loop_now_ms(s->loop) + delay_ms;
 	r->timer = host_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
+		free(r->frames);
 		free(r);
 		return;
 	}
@@ -288,12 +383,49 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	s->pending = r;
 }
 
+/* A request has crossed already; a reply is held for the send that carries it. */
 static void sink_frame(void *ctx, enum personality_dir dir, const uint8_t *wire, size_t n)
 {
 	struct sim_unit *u = ctx;
+	struct held_frames *h = &u->held;
 
-	if (u->sim->frame_cb)
+	if (!u->sim->frame_cb && !u->sim->drop_cb)
+		return;
+	if (dir == PERS_RX) {
+		if (u->sim->frame_cb)
+			u->sim->frame_cb(u->sim->frame_ctx, u->index, dir, wire, n);
+		return;
+	}
+	if (h->n < HELD_FRAMES_MAX && n <= sizeof h->wire - h->bytes) {
+		memcpy(h->wire + h->bytes, wire, n);
+		h->len[h->n++] = (uint16_t)n;
+		h->bytes += n;
+	} else if (u->sim->frame_cb) {
+		/* No room (no personality sends so much at once): logged now rather than never. */
 		u->sim->frame_cb(u->sim->frame_ctx, u->index, dir, wire, n);
+	}
+}
+
+/* Frames announced with no send behind them never left the BMS: nothing to log. */
+static void unit_done(struct sim_unit *u)
+{
+	u->held.n = 0;
+	u->held.bytes = 0;
+}
+
+/* A disconnect the link went through since the last look: the module and the units start the
+ * next connection afresh (a password to give again, no subscription). */
+static void notice_link(struct sim *s)
+{
+	unsigned i;
+
+	if (s->link.disconnects == s->link_drops_seen)
+		return;
+	s->link_drops_seen = s->link.disconnects;
+	ble_module_disconnected(&s->module);
+	for (i = 0; i < s->n_units; i++)
+		if (s->unit[i]->ops->disconnected)
+			s->unit[i]->ops->disconnected(s->unit[i]->state);
 }
 
 /* ---- the way in, and time ----------------------------------------------------------------- */
@@ -304,12 +436,13 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 	uint8_t reply[BLE_MODULE_FRAME_MAX], heard[512];
 	size_t reply_len;
 	unsigned i;
+	int up = link_uplink(&s->link, now, n);
 
-	if (!link_uplink(&s->link, now, n))
+	notice_link(s);
+	if (!up) {
+		if (s->drop_cb)
+			s->drop_cb(s->drop_ctx, 0, PERS_RX, n, link_why(&s->link));
 		return;
-	if (s->link.disconnects != s->link_drops_seen) {
-		s->link_drops_seen = s->link.disconnects;
-		ble_module_disconnected(&s->module);
 	}
 	if (wire_faults_any(&s->faults) && n <= sizeof heard) {
 		n = wire_faults_request(&s->faults, buf, n, s->baud, heard, sizeof heard);
@@ -319,12 +452,16 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		int m = ble_module_uplink(&s->module, buf, n, reply, &reply_len);
 
 		if (m == 1 && reply_len)
-			transmit(s, 0, reply, reply_len, NULL);
+			transmit(s, 0, reply, reply_len, NULL, NULL);
+		if (m < 0 && s->drop_cb)
+			s->drop_cb(s->drop_ctx, 0, PERS_RX, n, "the module wants its password first");
 		if (m != 0)
 			return;
 	}
-	for (i = 0; i < s->n_units; i++)
+	for (i = 0; i < s->n_units; i++) {
 		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
+		unit_done(s->unit[i]);
+	}
 }
 
 /* ---- a serial port that goes away (an adapter unplugged, socat gone) and comes back ------- */
@@ -379,6 +516,7 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 	if (s->port.closes && s->port.closes(s->port.h) != s->closes_seen) {
 		s->closes_seen = s->port.closes(s->port.h);
 		link_client_closed(&s->link, host_loop_now_ms(loop));
+		notice_link(s);
 	}
 }
 
@@ -389,14 +527,17 @@ static int step(struct host_loop *loop, uint32_t id, void *ctx)
 	unsigned i;
 
 	(void)id;
+	/* A connection that ended took its subscriptions with it before anything is pushed. */
+	link_tick(&s->link, now);
+	notice_link(s);
 	for (i = 0; i < s->n_units; i++) {
 		struct sim_unit *u = s->unit[i];
 
 		bms_step(&u->bms, &u->model, (now - s->last_step_ms) / 1000.0, u->current_A);
 		if (u->ops->tick)
 			u->ops->tick(u->state, now, &u->sink);
+		unit_done(u);
 	}
-	link_tick(&s->link, now);
 	s->last_step_ms = now;
 	return SIM_STEP_MS;
 }
@@ -444,6 +585,7 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 			if (rc != RIG_OK)
 				return rc;
 			bms_restart(&u->bms, &u->model);   /* starting again on saved settings is a power cycle */
+			u->state_loaded = 1;
 		}
 	}
 	rc = u->ops->init(u->state, &u->bms, c->address);
@@ -533,6 +675,7 @@ void sim_close(struct sim *s)
 
 		s->pending = p->next;
 		host_loop_del_timer(s->loop, p->timer);
+		free(p->frames);
 		free(p);
 	}
 	if (s->step_timer)
@@ -553,6 +696,7 @@ unsigned sim_unit_count(const struct sim *s) { return s->n_units; }
 const struct personality_ops *sim_unit_ops(const struct sim *s, unsigned unit) { return s->unit[unit]->ops; }
 const struct model *sim_model(const struct sim *s, unsigned unit) { return &s->unit[unit]->model; }
 const struct bms *sim_bms(const struct sim *s, unsigned unit) { return &s->unit[unit]->bms; }
+int sim_state_loaded(const struct sim *s, unsigned unit) { return s->unit[unit]->state_loaded; }
 const struct link *sim_link(const struct sim *s) { return &s->link; }
 const struct sim_stats *sim_stats(const struct sim *s) { return &s->stats; }
 
@@ -561,6 +705,13 @@ void sim_on_frame(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum perso
 {
 	s->frame_cb = cb;
 	s->frame_ctx = ctx;
+}
+
+void sim_on_drop(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum personality_dir dir, size_t n,
+                                          const char *why), void *ctx)
+{
+	s->drop_cb = cb;
+	s->drop_ctx = ctx;
 }
 
 void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const struct truth_sample *t),
@@ -595,4 +746,5 @@ rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *
 void sim_ble_drop(struct sim *s, uint32_t reconnect_ms)
 {
 	link_drop(&s->link, host_loop_now_ms(s->loop), reconnect_ms);
+	notice_link(s);
 }

@@ -303,6 +303,16 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	cJSON_Delete(j);
 }
 
+/* -v: what the link model lost, one line a frame (a client's write, on the way in). */
+static void on_drop(void *ctx, unsigned unit, enum personality_dir dir, size_t n, const char *why)
+{
+	const struct port *p = ctx;
+
+	if (p->r->o->verbose)
+		fprintf(stderr, "%s: %s #%u link: dropped %zu bytes%s (%s)\n", PROG, sim_port(p->r->sims[p->sim]), unit,
+		        n, dir == PERS_RX ? " from the client" : "", why);
+}
+
 /* ---- the control socket ------------------------------------------------------------------- */
 
 static void serve_where(void *ctx, unsigned u, struct sim **sim, unsigned *index)
@@ -479,14 +489,20 @@ static void announce(struct sim *s, const struct sim_cfg *c)
 
 	for (u = 0; u < c->units; u++) {
 		const struct sim_unit_cfg *x = &c->unit[u];
+		struct bms_view v;
 
-		printf("%s: serving %s%s on %s%s%s%s: %uS %s %.1f Ah, SOC %.0f %%, %+.1f A, %u NTC", PROG,
+		/* What a client will read at once (the BMS derives its SOC from the cells' voltage, and
+		 * a state file may set the capacity and cells), not what the command line asked for. */
+		bms_view(sim_bms(s, u), &v);
+		printf("%s: serving %s%s on %s%s%s%s: %uS %s %.1f Ah, SOC %u %%, %+.1f A, %u NTC", PROG,
 		       x->ops->name, c->link.kind == LINK_BLE ? " over Bluetooth" : "", sim_port(s),
 		       c->link_path ? " (link " : "", c->link_path ? c->link_path : "", c->link_path ? ")" : "",
-		       x->model.cells, x->model.chem == MODEL_CHEM_NMC ? "NMC" : "LFP", x->model.capacity_Ah,
-		       x->model.soc_pct, x->current_A, x->model.ntc_count);
+		       v.cell_count, x->model.chem == MODEL_CHEM_NMC ? "NMC" : "LFP", v.full_mAh / 1000.0,
+		       v.soc_pct, x->current_A, v.probe_count);
 		if (c->units > 1 || x->address)
 			printf(", address %u", x->address);
+		if (sim_state_loaded(s, u))
+			printf(", state loaded from %s", x->state_path);
 		printf("\n");
 	}
 }
@@ -532,6 +548,8 @@ int main(int argc, char **argv)
 		r.unit0[i] = i ? r.unit0[i - 1] + cfgs[i - 1].units : 0;
 		if (o.verbose || o.control)
 			sim_on_frame(r.sims[i], on_frame, &r.ports[i]);
+		if (o.verbose)
+			sim_on_drop(r.sims[i], on_drop, &r.ports[i]);
 		if (!o.quiet)
 			announce(r.sims[i], &cfgs[i]);
 	}

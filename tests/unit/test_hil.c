@@ -186,6 +186,36 @@ static void verdict_judges_only_the_parts_the_protocol_carries(void **state)
 	assert_non_null(strstr(why, "cells"));
 }
 
+/* The summary is made of the same comparisons as the lines: after a report with an open sense
+ * wire (a cell at 0 mV, 3300 off), the worst cell error is that, in mV, not the 1 mV of the
+ * reports that agreed; and a report missing a cell says so. */
+static void verdict_summary_tells_what_the_lines_said(void **state)
+{
+	static struct verdict v;
+	const struct resolution tol = { 10.0, 10.0, 1.0, 1.0 };
+	struct dut_report r;
+	struct truth_sample tp = truth_pack(13204.9, -20004.0), tc = truth_cells(0.0);
+	char why[200], line[512];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	r.pack = sample_pack();
+	verdict_init(&v, &tol);
+	verdict_add_truth(&v, &tp);
+	verdict_add_truth(&v, &tc);
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 1);
+	r.pack.cell_mV[3] = 0;
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 0);
+	verdict_summary(&v, line, sizeof line);
+	assert_non_null(strstr(line, "DISAGREE: 1 of 2 reports agree with the truth (1 disagree, 0 failed polls)"));
+	assert_non_null(strstr(line, "worst error: cell 3300.0 mV,"));
+	assert_string_equal(why, "cells differ from every recent truth sample (3300.0 mV off at best)");
+	r.pack.cell_count = 3;
+	assert_int_equal(verdict_check(&v, &r, why, sizeof why), 0);
+	assert_string_equal(why, "cells: the DUT reports 3, the truth has 4");
+}
+
 struct lines { int n; char last[64]; };
 
 static void on_line(void *ctx, const char *line)
@@ -314,6 +344,7 @@ int main(void)
 		cmocka_unit_test(other_lines_and_broken_ones),
 		cmocka_unit_test(verdict_agrees_within_one_unit_only),
 		cmocka_unit_test(verdict_judges_only_the_parts_the_protocol_carries),
+		cmocka_unit_test(verdict_summary_tells_what_the_lines_said),
 		cmocka_unit_test(dut_process_lines_and_exit_status),
 		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
 	};

@@ -146,6 +146,7 @@ static void ble_single_central_refuses_a_quick_reconnect(void **state)
 	c.connect_ms = 0;
 	c.drop_first = 0;
 	c.stuck_ms = 60000;
+	c.disconnect_on_close = 1;
 	link_init(&l, &c, 0);
 	assert_int_equal(link_uplink(&l, 0, 7), 1);
 	link_client_closed(&l, 5000);
@@ -153,6 +154,37 @@ static void ble_single_central_refuses_a_quick_reconnect(void **state)
 	assert_int_equal(link_uplink(&l, 6000, 7), 0);
 	assert_int_equal(link_uplink(&l, 64999, 7), 0);
 	assert_int_equal(link_uplink(&l, 65000, 7), 1);          /* the old link timed out */
+}
+
+/* A serial BLE bridge stays connected while clients open and close the port around each
+ * command; only disconnect_on_close makes a close end the connection. */
+static void ble_close_keeps_the_bridge_connected_by_default(void **state)
+{
+	struct link_cfg c;
+	struct link l;
+	char why[200];
+
+	(void)state;
+	link_cfg_ble_defaults(&c);
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 0);               /* connecting */
+	assert_int_equal(link_uplink(&l, 1500, 7), 0);            /* the first request is lost */
+	assert_int_equal(link_uplink(&l, 1700, 7), 1);
+	link_client_closed(&l, 1800);
+	assert_int_equal(l.state, LINK_UP);
+	assert_int_equal(link_uplink(&l, 1810, 7), 1);            /* the next client, at once */
+	assert_int_equal(l.disconnects, 0);
+
+	assert_int_equal(link_set(&c, "disconnect_on_close", "1", why, sizeof why), RIG_OK);
+	link_init(&l, &c, 0);
+	assert_int_equal(link_uplink(&l, 0, 7), 0);
+	assert_int_equal(link_uplink(&l, 1500, 7), 0);
+	assert_int_equal(link_uplink(&l, 1700, 7), 1);
+	link_client_closed(&l, 1800);
+	assert_int_equal(l.state, LINK_DOWN);
+	assert_int_equal(l.disconnects, 1);
+	assert_int_equal(link_uplink(&l, 1810, 7), 0);            /* connecting again */
+	assert_int_equal(link_set(&c, "disconnect_on_close", "2", why, sizeof why), RIG_ERR_ARG);
 }
 
 static void settings_are_validated(void **state)
@@ -339,6 +371,7 @@ int main(void)
 		cmocka_unit_test(ble_drops_after_a_while_and_chunks_in_flight_die),
 		cmocka_unit_test(ble_random_drops_are_seeded),
 		cmocka_unit_test(ble_single_central_refuses_a_quick_reconnect),
+		cmocka_unit_test(ble_close_keeps_the_bridge_connected_by_default),
 		cmocka_unit_test(settings_are_validated),
 		cmocka_unit_test(module_gates_requests_on_the_ff_aa_password),
 		cmocka_unit_test(password_and_mac_settings),

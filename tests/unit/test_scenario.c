@@ -555,7 +555,8 @@ static void errors_are_located(void **state)
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": {\"protocol\": \"jk-ble\"},\n"
 		  " \"link\": {\"ble\": {\"seed\": 3}}}",
 		  ":2:19: link.ble.seed: unknown key (expected one of: chunk_bytes, interval_ms, connect_ms, drop_first, "
-		  "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, queue_ms, password, mac)" },
+		  "disconnect_after_ms, disconnects_per_h, stuck_ms, notify_loss_pct, queue_ms, disconnect_on_close, "
+		  "password, mac)" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": {\"protocol\": \"jk-ble\",\n"
 		  " \"quirks\": {\"push_ms\": 10}}}",
 		  ":2:24: bms.quirks.push_ms: expected 50..60000, got \"10\"" },

@@ -434,13 +434,33 @@ static int run(struct app *a)
 	return 0;
 }
 
+/* Protocols --proto auto does not try, and why: the messages name them apart from the tried. */
+static const struct {
+	enum fw_proto proto;
+	const char *why;
+} auto_skips[] = {
+	{ FW_PROTO_JBD_BLE, "on the wire it is jbd" },
+};
+
+static const char *auto_skip_why(int proto)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof auto_skips / sizeof auto_skips[0]; k++)
+		if ((int)auto_skips[k].proto == proto)
+			return auto_skips[k].why;
+	return NULL;
+}
+
 /* --proto auto: what real monitors do. Each protocol in turn at its own speed (or --baud),
- * one short poll cycle, the port reopened each time so its line settings are fresh. jbd-ble
- * is skipped: on the wire it is jbd. Returns -1 with o->proto set when one answered, else the
- * exit status. */
+ * one short poll cycle, the port reopened each time so its line settings are fresh; those of
+ * auto_skips are not tried. Returns -1 with o->proto set when one answered, else the exit
+ * status. */
 static int probe(struct opts *o)
 {
 	static const struct fw_hal quiet;
+	char tried[128] = "", skipped[256] = "";
+	size_t n_tried = 0, n_skipped = 0;
 	int i;
 
 	for (i = 0; i < FW_PROTO_COUNT && !stop_requested; i++) {
@@ -452,8 +472,17 @@ static int probe(struct opts *o)
 		char err[256];
 		int ok;
 
-		if (i == FW_PROTO_JBD_BLE)
+		if (auto_skip_why(i)) {
+			if (!o->quiet)
+				fprintf(stderr, "bmsmon: auto: %s skipped: %s\n", rig_fw_protos[i].name, auto_skip_why(i));
+			if (n_skipped < sizeof skipped)
+				n_skipped += (size_t)snprintf(skipped + n_skipped, sizeof skipped - n_skipped, "; skipped %s: %s",
+				                              rig_fw_protos[i].name, auto_skip_why(i));
 			continue;
+		}
+		if (n_tried < sizeof tried)
+			n_tried += (size_t)snprintf(tried + n_tried, sizeof tried - n_tried, "%s%s", n_tried ? ", " : "",
+			                            rig_fw_protos[i].name);
 		if (host_serial_open(&port, o->port, baud, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: %s\n", err);
 			return EXIT_USAGE;
@@ -478,7 +507,7 @@ static int probe(struct opts *o)
 			return -1;
 		}
 	}
-	fprintf(stderr, "bmsmon: auto: no BMS answered on %s (tried %s)\n", o->port, proto_names());
+	fprintf(stderr, "bmsmon: auto: no BMS answered on %s (tried %s%s)\n", o->port, tried, skipped);
 	return EXIT_RUNTIME;
 }
 

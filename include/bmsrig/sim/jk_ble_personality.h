@@ -69,6 +69,9 @@ void jk_ble_personality_on_save(struct jk_ble_personality *p,
 /* Bytes from the line in any pieces; answers go to sink. */
 void jk_ble_personality_rx(struct jk_ble_personality *p, const uint8_t *bytes, size_t n,
                            uint32_t now_ms, const struct reply_sink *sink);
+/* The connection ended: the 0x96 subscription ends with it (a real board pushes to the
+ * central that asked, and a new central starts unsubscribed). */
+void jk_ble_personality_disconnected(struct jk_ble_personality *p);
 /* The stream: call every model step. */
 void jk_ble_personality_tick(struct jk_ble_personality *p, uint32_t now_ms, const struct reply_sink *sink);
 /* The records as the BMS would send them now (the counter is not advanced). */

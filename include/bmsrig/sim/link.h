@@ -22,7 +22,11 @@ struct link_cfg {
 	uint32_t disconnect_after_ms;  /* the link drops after this long connected; 0 = never */
 	uint32_t disconnects_per_h;    /* random drops (seeded); 0 = none */
 	uint32_t stuck_ms;             /* after a client closes the port, refuse it this long
-	                                * (one central only, the old one still "connected") */
+	                                * (one central only, the old one still "connected");
+	                                * only with disconnect_on_close */
+	uint8_t disconnect_on_close;   /* a client closing the port ends the connection (a client
+	                                * that owns it); 0: the link stays up across a reopen, as a
+	                                * serial BLE bridge does */
 	uint8_t notify_loss_pct;       /* each notification is lost with this chance (seeded) */
 	uint32_t queue_ms;             /* a reply that would wait longer than this is lost; 0 = no bound */
 	uint32_t seed;
@@ -30,7 +34,7 @@ struct link_cfg {
 	uint8_t mac[6];                /* the module's address, which scrambles the password */
 };
 /* 20-byte notifications, 30 ms interval, 1.5 s connect, first request lost, no drops, a
- * 1 s send queue. */
+ * 1 s send queue, connected across a port reopen. */
 void link_cfg_ble_defaults(struct link_cfg *c);
 /* key=value settings, e.g. "chunk_bytes", "20" (RIG_ERR_ARG with why on a bad key or value). */
 rig_rc link_set(struct link_cfg *c, const char *key, const char *value, char *why, size_t whycap);
@@ -65,7 +69,7 @@ int link_up_since(struct link *l, uint32_t now_ms, uint32_t scheduled_ms);
 /* The connection drops now (a scenario's Bluetooth disconnect); the next connect takes
  * reconnect_ms. UART links ignore it. */
 void link_drop(struct link *l, uint32_t now_ms, uint32_t reconnect_ms);
-/* The client closed the port. */
+/* The client closed the port: a disconnect with disconnect_on_close, else nothing. */
 void link_client_closed(struct link *l, uint32_t now_ms);
 /* Advance timers (connect done, timed and random drops, stuck over). */
 void link_tick(struct link *l, uint32_t now_ms);

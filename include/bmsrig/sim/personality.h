@@ -38,6 +38,9 @@ struct personality_ops {
 	rig_rc (*set_quirk)(void *state, const char *key, const char *value, char *why, size_t whycap);
 	/* Bytes from the line, as they arrive (in any pieces). */
 	void (*rx)(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink);
+	/* The client's connection ended (a Bluetooth link dropped): what it set up, such as a
+	 * subscription, ends with it, and the next connection starts afresh. May be NULL. */
+	void (*disconnected)(void *state);
 	/* Called every model step: unsolicited pushes, sleep timers. May be NULL. */
 	void (*tick)(void *state, uint32_t now_ms, const struct reply_sink *sink);
 	/* Settings persistence: exit-and-save and friends call this (may be NULL). */

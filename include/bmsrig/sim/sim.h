@@ -75,12 +75,21 @@ unsigned sim_unit_count(const struct sim *s);
 const struct personality_ops *sim_unit_ops(const struct sim *s, unsigned unit);
 const struct model *sim_model(const struct sim *s, unsigned unit);
 const struct bms *sim_bms(const struct sim *s, unsigned unit);
+/* 1 when the unit's settings were loaded from its state file at start (0: none, or a first
+ * start without the file). */
+int sim_state_loaded(const struct sim *s, unsigned unit);
 const struct link *sim_link(const struct sim *s);
 const struct sim_stats *sim_stats(const struct sim *s);
 
-/* Observers: each frame a unit saw or sent, and the truth behind each reply as it is built. */
+/* Observers: each frame a unit saw (as it reached the unit) or sent (once the reply carrying it
+ * has crossed the link whole), and the truth behind each reply as it is built. */
 void sim_on_frame(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum personality_dir dir,
                                            const uint8_t *wire, size_t n), void *ctx);
+/* What the link model (or the bus, or a line fault) lost: a frame a unit sent that never
+ * crossed (PERS_TX, n = the frame's bytes), or a client's write that never reached the BMS
+ * (PERS_RX, unit 0). why says what took it: "not connected", "connecting", "send queue full"... */
+void sim_on_drop(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum personality_dir dir, size_t n,
+                                          const char *why), void *ctx);
 void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const struct truth_sample *t),
                   void *ctx);
 /* Bytes from the client, as a transport without an fd delivers them. */
