@@ -1,6 +1,6 @@
 /* User files, read and written safely (file.h). */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L   /* O_CLOEXEC, O_NOFOLLOW, O_DIRECTORY, fdopen */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* mkostemp; and O_CLOEXEC, O_DIRECTORY, fdopen */
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -9,12 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bmsrig/lib/file.h"
-
-#define TMP_TRIES 64u   /* names taken by others (or planted) before giving up */
 
 FILE *host_file_open_read(const char *path, char *err, size_t errcap)
 {
@@ -109,59 +106,40 @@ static void fsync_dir_of(const char *path)
 	}
 }
 
-/* A name no one can guess ahead of us is not needed for safety (O_EXCL refuses any name that
- * exists, a planted symlink included), only so a squatter cannot make us give up. */
-static uint32_t next_random(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
 rig_rc host_file_out_open(struct host_file_out *o, const char *path, char *err, size_t errcap)
 {
-	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	struct timespec now;
 	struct stat old;
-	uint32_t seed;
-	unsigned try;
-	int fd = -1;
+	mode_t mask;
+	int fd;
 
 	memset(o, 0, sizeof *o);
 	if (snprintf(o->path, sizeof o->path, "%s", path) >= (int)sizeof o->path) {
 		snprintf(err, errcap, "%s: path too long", path);
 		return RIG_ERR_ARG;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	seed = (uint32_t)now.tv_nsec ^ (uint32_t)now.tv_sec ^ ((uint32_t)getpid() << 16) ^ (uint32_t)(uintptr_t)o;
-	seed |= 1u;
-	for (try = 0; try < TMP_TRIES && fd < 0; try++) {
-		char tag[7];
-		unsigned i;
-
-		for (i = 0; i < 6; i++)
-			tag[i] = digits[next_random(&seed) % (sizeof digits - 1)];
-		tag[6] = '\0';
-		snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%s", path, tag);
-		fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST) {
-			snprintf(err, errcap, "%s: cannot write: %s", o->tmp, strerror(errno));
-			return RIG_ERR_IO;
-		}
-	}
+	/* mkostemp creates its name with O_CREAT|O_EXCL, which refuses any name that exists, a
+	 * symlink planted there included, and tries other names when one is taken. */
+	snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
+	fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errcap, "%s: cannot write: no free temporary name after %u tries", path, TMP_TRIES);
+		snprintf(err, errcap, "%s: cannot write: %s", o->tmp, strerror(errno));
+		o->tmp[0] = '\0';
 		return RIG_ERR_IO;
 	}
-	/* A file replaced keeps its permissions (a state file kept private stays private). */
+	/* mkostemp makes the file 0600; a file replaced keeps its permissions (a state file kept
+	 * private stays private), a new one gets what a plain create would (0666 less the umask). */
+	mask = umask(0);
+	umask(mask);
 	if (stat(path, &old) == 0 && S_ISREG(old.st_mode))
 		(void)fchmod(fd, old.st_mode & 07777);
+	else
+		(void)fchmod(fd, 0666 & ~mask);
 	o->f = fdopen(fd, "wb");
 	if (!o->f) {
 		snprintf(err, errcap, "%s: cannot write: %s", o->tmp, strerror(errno));
 		close(fd);
 		unlink(o->tmp);
+		o->tmp[0] = '\0';
 		return RIG_ERR_IO;
 	}
 	return RIG_OK;

@@ -34,7 +34,7 @@ struct host_file_out {
 	char tmp[4096 + 32];
 };
 
-/* Creates the temporary file beside path: mode 0644 (less the umask), or the mode of the file
+/* Creates the temporary file beside path: mode 0666 less the umask, or the mode of the file
  * it will replace. */
 rig_rc host_file_out_open(struct host_file_out *o, const char *path, char *err, size_t errcap);
 /* Flushes, syncs and renames over the target; on any failure the temporary file is removed and
