@@ -311,10 +311,9 @@ static rig_rc load_item(struct bms_spec *s, const cJSON *obj, const char *path, 
 	return RIG_OK;
 }
 
-rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
-                        unsigned max, unsigned *n, char *err, size_t errcap)
+rig_rc spec_parse_config(const char *text, const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
+                         unsigned max, unsigned *n, char *err, size_t errcap)
 {
-	char *text = read_file(path, err, errcap);
 	const char *bad = NULL;
 	const cJSON *list, *it;
 	cJSON *root;
@@ -322,13 +321,10 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 	unsigned line, col;
 
 	*n = 0;
-	if (!text)
-		return RIG_ERR_IO;
 	root = cJSON_ParseWithOpts(text, &bad, 1);
 	if (!root) {
 		json_offset_where(text, bad ? (size_t)(bad - text) : 0, &line, &col);
 		snprintf(err, errcap, "%s:%u:%u: expected valid JSON", path, line, col);
-		free(text);
 		return RIG_ERR_ARG;
 	}
 	list = cJSON_GetObjectItemCaseSensitive(root, "bms");
@@ -367,6 +363,19 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 			(*n)++;
 		}
 	cJSON_Delete(root);
+	return rc;
+}
+
+rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
+                        unsigned max, unsigned *n, char *err, size_t errcap)
+{
+	char *text = read_file(path, err, errcap);
+	rig_rc rc;
+
+	*n = 0;
+	if (!text)
+		return RIG_ERR_IO;
+	rc = spec_parse_config(text, path, tmpl, out, max, n, err, errcap);
 	free(text);
 	return rc;
 }
