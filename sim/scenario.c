@@ -1221,6 +1221,24 @@ static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 	return rc;
 }
 
+rig_rc scenario_profile_csv(struct scenario *s, struct scen_event *e, const char *file, const char *text,
+                            size_t len, char *err, size_t errcap)
+{
+	struct scen_reader *c = calloc(1, sizeof *c);
+	rig_rc rc;
+
+	if (!c) {
+		snprintf(err, errcap, "%s: out of memory", file);
+		return RIG_ERR_IO;
+	}
+	c->s = s;
+	c->err = err;
+	c->errcap = errcap;
+	rc = csv_rows(c, e, file, text, len);
+	free(c);
+	return rc;
+}
+
 /* The value of key in obj, which a check after the walk refused. */
 static rig_rc fail_key(struct scen_reader *c, const cJSON *obj, const char *key, const char *expected)
 {
