@@ -2,6 +2,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L   /* open flags O_CLOEXEC, O_DIRECTORY; mkdtemp */
 #endif
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
 
@@ -27,9 +28,7 @@ static void set_err(char *err, size_t cap, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, cap, fmt, ap);
 	va_end(ap);
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20u)
-			*p = '?';
+	cli_one_line(err);
 }
 
 /* The texts by enum bms_text. */

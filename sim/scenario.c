@@ -25,6 +25,7 @@
 
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/json_where.h"
 #include "bmsrig/sim/model.h"
 #include "bmsrig/sim/personality.h"
@@ -1449,16 +1450,6 @@ static rig_rc parse_root(struct scen_reader *c, const cJSON *root)
 	return walk_top(c, root);
 }
 
-/* The message is one line whatever the file holds: cJSON takes raw control characters inside
- * strings, and keys and values are quoted back (here, and in spec_set's and the
- * personalities' words). */
-static void one_line(char *msg)
-{
-	for (; *msg; msg++)
-		if ((unsigned char)*msg < 0x20u || *msg == 0x7F)
-			*msg = '?';
-}
-
 rig_rc scenario_parse_part(struct scenario *s, const char *text, size_t len, const char *path,
                            long long seed_override, int read_files, const struct scenario_part *part,
                            char *err, size_t errcap)
@@ -1515,7 +1506,7 @@ out:
 	free(c);
 	if (rc != RIG_OK) {
 		scenario_free(s);
-		one_line(err);
+		cli_one_line(err);   /* cJSON takes raw control characters inside strings, and keys are quoted back */
 	}
 	return rc;
 }
@@ -1537,7 +1528,7 @@ rig_rc scenario_load_part(struct scenario *s, const char *path, long long seed_o
 	text = read_text(path, &len, why, sizeof why);
 	if (!text) {
 		snprintf(err, errcap, "%s: %s", path, why);
-		one_line(err);
+		cli_one_line(err);
 		return RIG_ERR_IO;
 	}
 	rc = scenario_parse_part(s, text, len, path, seed_override, 1, part, err, errcap);
@@ -1578,7 +1569,7 @@ rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, 
 		}
 	}
 	if (rc != RIG_OK)
-		one_line(err);
+		cli_one_line(err);
 	free(text);
 	free(c);
 	return rc;

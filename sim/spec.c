@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/json_where.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/spec.h"
@@ -182,6 +183,7 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 
 	*out = *tmpl;
 	snprintf(out->origin, sizeof out->origin, "--bms %s", text);
+	cli_one_line(out->origin);        /* later errors quote it */
 	if (strlen(text) >= sizeof buf) {
 		snprintf(err, errcap, "--bms: expected at most %zu characters", sizeof buf - 1);
 		return RIG_ERR_ARG;
@@ -196,6 +198,7 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 			value = item;
 		} else if (!eq) {
 			snprintf(err, errcap, "--bms %s: \"%s\": expected key=value", text, item);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		} else {
 			*eq = '\0';
@@ -203,6 +206,7 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 		}
 		if (spec_set(out, key, value, why, sizeof why) != RIG_OK) {
 			snprintf(err, errcap, "--bms %s: %s: %s", text, key, why);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		}
 	}
@@ -363,6 +367,8 @@ rig_rc spec_parse_config(const char *text, const char *path, const struct bms_sp
 			(*n)++;
 		}
 	cJSON_Delete(root);
+	if (rc != RIG_OK)
+		cli_one_line(err);        /* a key may hold a newline, and errors quote keys */
 	return rc;
 }
 

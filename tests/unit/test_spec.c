@@ -129,6 +129,24 @@ static void config_builds_specs_and_buses(void **state)
 	assert_non_null(strstr(err, "shares /tmp/bus with"));
 }
 
+/* A key or an argument holding a newline is quoted back as '?': the error stays one line
+ * (fuzz_config, fuzz_bms_spec and fuzz_state_file check it). */
+static void errors_quoting_a_newline_stay_one_line(void **state)
+{
+	static const char text[] = "{\"bms\": [{\"kind\": \"jbd\", \"a\nb\": 1}]}";
+	char err[512];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(spec_parse_config(text, "c.json", &tmpl, specs, 8, &n, err, sizeof err), RIG_ERR_ARG);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "c.json:1:26: a?b: unknown key"));
+	assert_int_equal(spec_parse(&specs[0], &tmpl, "jbd,cel\nls=4", err, sizeof err), RIG_ERR_ARG);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "--bms jbd,cel?ls=4: cel?ls: unknown key"));
+	assert_null(strchr(specs[0].origin, '\n'));
+}
+
 static void json_where_walks_paths(void **state)
 {
 	const char *text = "{\"a\": {\"b\": [1, {\"c\": \"x,}]\"}, [2, 3]]}, \"d\": 4}";
@@ -152,6 +170,7 @@ int main(void)
 		cmocka_unit_test_setup(bms_strings_set_keys_over_the_template, setup),
 		cmocka_unit_test_setup(config_errors_are_located, setup),
 		cmocka_unit_test_setup(config_builds_specs_and_buses, setup),
+		cmocka_unit_test_setup(errors_quoting_a_newline_stay_one_line, setup),
 		cmocka_unit_test(json_where_walks_paths),
 	};
 
