@@ -1,6 +1,6 @@
 /*
  * libFuzzer: the input as a `--dut` argument through dut_spec_parse. abort() unless it returns
- * RIG_OK or RIG_ERR_ARG; an error is a non-empty "--dut ..." message; an accepted spec keeps
+ * RIG_OK or RIG_ERR_ARG; an error is one "--dut ..." line; an accepted spec keeps
  * dut.h's promises: a known kind, and for a board a non-empty BMS port, a relay line that is an
  * input, a reset line that is an output (or none), a banner of 1..63 characters, banner_ms at
  * most 600000 and a console rate the serial layer takes.
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = dut_spec_parse(&d, text, err, sizeof err);
 	CHECK(rc == RIG_OK || rc == RIG_ERR_ARG);
 	if (rc != RIG_OK) {
-		CHECK(!strncmp(err, "--dut", 5));
+		CHECK(!strncmp(err, "--dut", 5) && !strchr(err, '\n'));
 	} else {
 		CHECK(d.kind <= DUT_SERIAL && strcmp(dut_kind_name(d.kind), "?"));
 		CHECK(d.kind == DUT_SERIAL || !strcmp(text, dut_kind_name(d.kind)));
