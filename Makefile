@@ -2,6 +2,7 @@
 #   make          programs (build/bin)        make test   everything, unit tests under ASan+UBSan
 #   make run      the default scenario        make bench  benchmarks
 #   make fuzz     libFuzzer targets           make deps   Debian packages, only those missing
+#   make fuzz-long FUZZ_SECONDS=60   every fuzz target for that long (not part of make test)
 #   make lx106    the core for the ESP8266    make clean
 #
 # The parts and their arrows (docs/architecture.md). Each part is one archive, compiled against
@@ -82,7 +83,7 @@ part_of = $(strip $(if $(filter firmware/core/%,$1),core,$(if $(filter lib/%,$1)
 	$(if $(filter sim/%,$1),sim,$(if $(filter hil/%,$1),hil,$(if $(filter viz/%,$1),viz,\
 	$(if $(filter firmware/port/host/%,$1),port,all)))))))
 
-.PHONY: all run test bench fuzz lx106 lx106-measure deps clean
+.PHONY: all run test bench fuzz fuzz-long lx106 lx106-measure deps clean
 .SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
@@ -146,6 +147,9 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_HELP:%.c=build/fuzz/%.o) $(call ALL_AR,fuzz)
 	$(CLANG) $(LDFLAGS_fuzz) -o $@ $^ $(PKG_LIBS) $(SYS_LIBS)
 fuzz: $(FUZZ_BINS)
+FUZZ_SECONDS ?= 60
+fuzz-long: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" tests/fuzz/run-long
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
 XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsrig/hil/dut.h"
+#include "bmsrig/lib/cli.h"
 
 static const char *const kind_names[] = { "inproc", "host", "qemu", "serial" };
 
@@ -105,6 +106,7 @@ rig_rc dut_spec_parse(struct dut_spec *d, const char *text, char *err, size_t er
 		}
 	if (strncmp(text, "serial:", 7)) {
 		snprintf(err, errcap, "--dut: expected inproc, host, qemu or serial:PORT[,key=value...], got \"%s\"", text);
+		cli_one_line(err);        /* it quotes the argument, which may hold a newline */
 		return RIG_ERR_ARG;
 	}
 	d->kind = DUT_SERIAL;
@@ -122,11 +124,13 @@ rig_rc dut_spec_parse(struct dut_spec *d, const char *text, char *err, size_t er
 		if (!eq) {
 			snprintf(err, errcap, "--dut serial: expected key=value, got \"%.*s\"",
 			         (int)(end ? (size_t)(end - k) : strlen(k)), k);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		}
 		if (!set_option(d, k, (size_t)(eq - k), eq + 1, end ? (size_t)(end - eq - 1) : strlen(eq + 1),
 		                why, sizeof why)) {
 			snprintf(err, errcap, "--dut serial: %s", why);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		}
 	}

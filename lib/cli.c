@@ -55,3 +55,10 @@ int cli_word(const char *prog, const char *opt, const char *s, const char *const
 	fprintf(stderr, ", got \"%s\"\n", s);
 	return 0;
 }
+
+void cli_one_line(char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20u || *msg == 0x7F)
+			*msg = '?';
+}

@@ -2,6 +2,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
 #include "bmsrig/lib/file.h"
@@ -19,6 +20,7 @@
 #define STATE_VERSION 1
 #define STATE_FILE_MAX (1024u * 1024u)   /* a real state file is a few kB */
 
+/* The message is one line even when it quotes a key, which JSON lets hold a newline. */
 static void set_err(char *err, size_t cap, const char *fmt, ...)
 {
 	if (err == NULL || cap == 0)
@@ -27,6 +29,7 @@ static void set_err(char *err, size_t cap, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, cap, fmt, ap);
 	va_end(ap);
+	cli_one_line(err);
 }
 
 /* The texts by enum bms_text. */
@@ -285,27 +288,21 @@ static int apply(struct bms *b, const cJSON *root, const char *path, char *err, 
 	return 1;
 }
 
-rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
+rig_rc bms_state_parse(struct bms *b, const char *text, size_t len, const char *path, char *err, size_t errcap)
 {
-	size_t len = 0;
-	char *text = host_file_read_all(path, STATE_FILE_MAX, &len, err, errcap);
-	if (text == NULL)
-		return RIG_ERR_IO;
-
-	const char *end = NULL;
+	/* cJSON would stop at a NUL and take what stands before it for the whole file. */
+	const char *end = memchr(text, '\0', len);
 	/* cJSON checks for the terminating NUL inside buffer_length, so count it. */
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1u, &end, 1);
+	cJSON *root = end ? NULL : cJSON_ParseWithLengthOpts(text, len + 1u, &end, 1);
 	if (root == NULL) {
 		set_err(err, errcap, "%s: not valid JSON near line %u", path,
 		        line_of(text, end ? end : text + len));
-		free(text);
 		return RIG_ERR_ARG;
 	}
 	/* All or nothing: work on a copy. */
 	struct bms next = *b;
 	int ok = apply(&next, root, path, err, errcap);
 	cJSON_Delete(root);
-	free(text);
 	if (!ok)
 		return RIG_ERR_ARG;
 	if (next.remain_mAh > bms_full_mAh(&next))
@@ -314,4 +311,17 @@ rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
 	*b = next;
 	(void)bms_set_inhibit(b, b->inhibit);
 	return RIG_OK;
+}
+
+rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap)
+{
+	size_t len = 0;
+	char *text = host_file_read_all(path, STATE_FILE_MAX, &len, err, errcap);
+	rig_rc rc;
+
+	if (text == NULL)
+		return RIG_ERR_IO;
+	rc = bms_state_parse(b, text, len, path, err, errcap);
+	free(text);
+	return rc;
 }

@@ -22,6 +22,7 @@
 
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/control.h"
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/path_check.h"
 #include "bmsrig/lib/util_json.h"
 
@@ -767,13 +768,6 @@ static const struct command *find_command(const cJSON *req, char *err, size_t er
 	return NULL;
 }
 
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20u)
-			*s = '?';
-}
-
 static void handle_line(struct control *c, struct client *cl, const char *line, size_t len)
 {
 	const struct command *k = NULL;
@@ -812,7 +806,7 @@ static void handle_line(struct control *c, struct client *cl, const char *line, 
 		if (id)
 			cJSON_AddItemToObject(reply, "id", cJSON_Duplicate(id, 1));
 		cJSON_AddBoolToObject(reply, "ok", 0);
-		one_line(err);
+		cli_one_line(err);
 		cJSON_AddStringToObject(reply, "error", err);
 	}
 	put_json(cl, reply, 1);

@@ -25,6 +25,7 @@
 
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/file.h"
 #include "bmsrig/lib/json_where.h"
 #include "bmsrig/sim/model.h"
@@ -1272,6 +1273,24 @@ static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base)
 	return rc;
 }
 
+rig_rc scenario_profile_csv(struct scenario *s, struct scen_event *e, const char *file, const char *text,
+                            size_t len, char *err, size_t errcap)
+{
+	struct scen_reader *c = calloc(1, sizeof *c);
+	rig_rc rc;
+
+	if (!c) {
+		snprintf(err, errcap, "%s: out of memory", file);
+		return RIG_ERR_IO;
+	}
+	c->s = s;
+	c->err = err;
+	c->errcap = errcap;
+	rc = csv_rows(c, e, file, text, len);
+	free(c);
+	return rc;
+}
+
 /* The value of key in obj, which a check after the walk refused. */
 static rig_rc fail_key(struct scen_reader *c, const cJSON *obj, const char *key, const char *expected)
 {
@@ -1482,16 +1501,6 @@ static rig_rc parse_root(struct scen_reader *c, const cJSON *root)
 	return walk_top(c, root);
 }
 
-/* The message is one line whatever the file holds: cJSON takes raw control characters inside
- * strings, and keys and values are quoted back (here, and in spec_set's and the
- * personalities' words). */
-static void one_line(char *msg)
-{
-	for (; *msg; msg++)
-		if ((unsigned char)*msg < 0x20u || *msg == 0x7F)
-			*msg = '?';
-}
-
 rig_rc scenario_parse_part(struct scenario *s, const char *text, size_t len, const char *path,
                            long long seed_override, int read_files, const struct scenario_part *part,
                            char *err, size_t errcap)
@@ -1548,7 +1557,7 @@ out:
 	free(c);
 	if (rc != RIG_OK) {
 		scenario_free(s);
-		one_line(err);
+		cli_one_line(err);   /* cJSON takes raw control characters inside strings, and keys are quoted back */
 	}
 	return rc;
 }
@@ -1569,7 +1578,7 @@ rig_rc scenario_load_part(struct scenario *s, const char *path, long long seed_o
 	memset(s, 0, sizeof *s);
 	text = host_file_read_all(path, (size_t)FILE_MAX, &len, err, errcap);
 	if (!text) {
-		one_line(err);
+		cli_one_line(err);
 		return RIG_ERR_IO;
 	}
 	rc = scenario_parse_part(s, text, len, path, seed_override, 1, part, err, errcap);
@@ -1610,7 +1619,7 @@ rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, 
 		}
 	}
 	if (rc != RIG_OK)
-		one_line(err);
+		cli_one_line(err);
 	free(text);
 	free(c);
 	return rc;

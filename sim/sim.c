@@ -13,6 +13,7 @@
 #include "bmsrig/sim/ble_module.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/sim.h"
 
@@ -598,6 +599,7 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 
 		if (u->ops->set_quirk(u->state, c->quirk[i].key, c->quirk[i].value, why, sizeof why) != RIG_OK) {
 			snprintf(err, errcap, "%s quirk %s", u->ops->name, why);
+			cli_one_line(err);        /* why quotes the key, which a config file may give a newline */
 			return RIG_ERR_ARG;
 		}
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/file.h"
 #include "bmsrig/lib/json_where.h"
 #include "bmsrig/lib/serial.h"
@@ -185,6 +186,7 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 
 	*out = *tmpl;
 	snprintf(out->origin, sizeof out->origin, "--bms %s", text);
+	cli_one_line(out->origin);        /* later errors quote it */
 	if (strlen(text) >= sizeof buf) {
 		snprintf(err, errcap, "--bms: expected at most %zu characters", sizeof buf - 1);
 		return RIG_ERR_ARG;
@@ -199,6 +201,7 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 			value = item;
 		} else if (!eq) {
 			snprintf(err, errcap, "--bms %s: \"%s\": expected key=value", text, item);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		} else {
 			*eq = '\0';
@@ -206,6 +209,7 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
 		}
 		if (spec_set(out, key, value, why, sizeof why) != RIG_OK) {
 			snprintf(err, errcap, "--bms %s: %s: %s", text, key, why);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		}
 	}
@@ -292,11 +296,9 @@ static rig_rc load_item(struct bms_spec *s, const cJSON *obj, const char *path, 
 	return RIG_OK;
 }
 
-rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
-                        unsigned max, unsigned *n, char *err, size_t errcap)
+rig_rc spec_parse_config(const char *text, size_t len, const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
+                         unsigned max, unsigned *n, char *err, size_t errcap)
 {
-	size_t len = 0;
-	char *text = host_file_read_all(path, CONFIG_FILE_MAX, &len, err, errcap);
 	const char *bad = NULL;
 	const cJSON *list, *it;
 	cJSON *root;
@@ -304,8 +306,6 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 	unsigned line, col;
 
 	*n = 0;
-	if (!text)
-		return RIG_ERR_IO;
 	/* cJSON stops at a NUL and would take what stands before it for the whole file. */
 	if ((bad = memchr(text, '\0', len)) == NULL)
 		root = cJSON_ParseWithOpts(text, &bad, 1);
@@ -314,7 +314,6 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 	if (!root) {
 		json_offset_where(text, bad ? (size_t)(bad - text) : 0, &line, &col);
 		snprintf(err, errcap, "%s:%u:%u: expected valid JSON", path, line, col);
-		free(text);
 		return RIG_ERR_ARG;
 	}
 	/* A key given twice would silently lose one value: refused, as in a scenario file. */
@@ -328,7 +327,7 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 			snprintf(err, errcap, "%s:%u:%u: %s: expected each key once, got it twice", path, line, col,
 			         twice->string);
 			cJSON_Delete(root);
-			free(text);
+			cli_one_line(err);
 			return RIG_ERR_ARG;
 		}
 	}
@@ -368,6 +367,22 @@ rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bm
 			(*n)++;
 		}
 	cJSON_Delete(root);
+	if (rc != RIG_OK)
+		cli_one_line(err);        /* a key may hold a newline, and errors quote keys */
+	return rc;
+}
+
+rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
+                        unsigned max, unsigned *n, char *err, size_t errcap)
+{
+	size_t len = 0;
+	char *text = host_file_read_all(path, CONFIG_FILE_MAX, &len, err, errcap);
+	rig_rc rc;
+
+	*n = 0;
+	if (!text)
+		return RIG_ERR_IO;
+	rc = spec_parse_config(text, len, path, tmpl, out, max, n, err, errcap);
 	free(text);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/hex.h"
 #include "bmsrig/sim/personality.h"
 
 #ifndef BMSRIG_VERSION
@@ -14,6 +15,11 @@
 #endif
 
 #define WIRE_MAX 1024u      /* well past any frame, so an overlong line still gets a real verdict */
+/* A stdin line longer than this is refused, not read: WIRE_MAX bytes as "0xDD, " fit. */
+#define LINE_MAX_BYTES 8192u
+/* An error object quotes this much of its input, then "...(N bytes)": a 10 MB argument must
+ * not come back as a 10 MB line. */
+#define EXCERPT_MAX 32u
 
 enum { EXIT_BAD_FRAME = 1, EXIT_USAGE = 2 };
 
@@ -31,7 +37,9 @@ static void usage(FILE *to)
 	      "spaces, colons or commas, with or without 0x prefixes, e.g. \"DD A5 03 00 FF FD 77\",\n"
 	      "dd:a5:03:00:ff:fd:77 or 0xDD,0xA5,0x03,0x00,0xFF,0xFD,0x77. With no HEX arguments,\n"
 	      "frames are read from standard input, one per line; blank lines and text after '#' are\n"
-	      "skipped. Input that is not hex or not a frame prints {\"error\":...,\"input\":...}.\n"
+	      "skipped. Input that is not hex or not a frame prints {\"error\":...,\"input\":...}, the\n"
+	      "input quoted as its first 32 characters and \"...(N bytes)\". A stdin line longer than\n"
+	      "8192 bytes or holding a NUL byte is refused with its place (stdin:LINE[:COLUMN]: ...).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble\n"
@@ -42,56 +50,6 @@ static void usage(FILE *to)
 	      "\n"
 	      "Exit status: 0 every frame decoded; 1 some input was not hex, not a frame, or had a\n"
 	      "payload that does not decode (its object carries \"error\"); 2 usage error.\n", to);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static int is_sep(int c)
-{
-	return isspace(c) || c == ':' || c == ',';
-}
-
-/*
- * Tokens between separators, each an optional 0x and an even number of digits: "0xD" is
- * refused rather than read as 0x0D, because a lost nibble would shift every later byte.
- */
-static const char *parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
-{
-	*n = 0;
-	for (;;) {
-		const char *tok;
-		size_t digits = 0;
-
-		while (is_sep((unsigned char)*s))
-			s++;
-		if (!*s)
-			return *n ? NULL : "not valid hex: no digits";
-		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-			s += 2;
-		tok = s;
-		while (*s && !is_sep((unsigned char)*s)) {
-			if (hexval((unsigned char)*s) < 0)
-				return "not valid hex: a character is not a hex digit";
-			s++;
-			digits++;
-		}
-		if (digits == 0)
-			return "not valid hex: 0x without digits";
-		if (digits % 2)
-			return "not valid hex: odd number of digits";
-		for (size_t i = 0; i < digits; i += 2) {
-			if (*n == cap)
-				return "too many bytes for one frame";
-			out[(*n)++] = (uint8_t)(hexval((unsigned char)tok[i]) << 4 |
-					       hexval((unsigned char)tok[i + 1]));
-		}
-	}
 }
 
 static void emit(const struct opts *o, cJSON *obj)
@@ -107,13 +65,35 @@ static void emit(const struct opts *o, cJSON *obj)
 	}
 }
 
+/* {"error": err, "input": the first EXCERPT_MAX bytes of p[0..n), then "...(N bytes)"}. A byte
+ * outside printable ASCII shows as '?': hex is ASCII, and a cut UTF-8 sequence or a NUL would
+ * make the excerpt something else than text. */
+static void emit_error(const struct opts *o, const char *err, const char *p, size_t n)
+{
+	char shown[EXCERPT_MAX + 32];
+	size_t k = n < EXCERPT_MAX ? n : EXCERPT_MAX;
+	cJSON *bad = cJSON_CreateObject();
+
+	for (size_t i = 0; i < k; i++)
+		shown[i] = (unsigned char)p[i] >= 0x20u && (unsigned char)p[i] < 0x7Fu ? p[i] : '?';
+	shown[k] = '\0';
+	if (n > k)
+		snprintf(shown + k, sizeof shown - k, "...(%zu bytes)", n);
+	if (bad) {
+		cJSON_AddStringToObject(bad, "error", err);
+		cJSON_AddStringToObject(bad, "input", shown);
+		emit(o, bad);
+		cJSON_Delete(bad);
+	}
+}
+
 /* Decodes one frame's text; returns 1 when it fully decoded, 0 otherwise. */
 static int decode_one(const struct opts *o, const char *text)
 {
 	uint8_t wire[WIRE_MAX];
 	size_t n;
-	const char *err = parse_hex(text, wire, sizeof wire, &n);
-	cJSON *obj = NULL, *bad;
+	const char *err = host_hex_parse(text, wire, sizeof wire, &n);
+	cJSON *obj = NULL;
 	int ok;
 
 	if (!err) {
@@ -124,13 +104,7 @@ static int decode_one(const struct opts *o, const char *text)
 			err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "error"));
 	}
 	if (err) {
-		bad = cJSON_CreateObject();
-		if (bad) {
-			cJSON_AddStringToObject(bad, "error", err ? err : "not a frame");
-			cJSON_AddStringToObject(bad, "input", text);
-			emit(o, bad);
-			cJSON_Delete(bad);
-		}
+		emit_error(o, err, text, strlen(text));
 		cJSON_Delete(obj);
 		return 0;
 	}
@@ -155,19 +129,53 @@ static char *frame_text(char *line)
 	return *line ? line : NULL;
 }
 
-static int decode_stdin(const struct opts *o)
+/*
+ * One line of f into line[0..LINE_MAX_BYTES] (NUL-terminated, no newline); *len its whole
+ * length, which passes LINE_MAX_BYTES for a line read only to its end. 0 at the end of input.
+ */
+static int read_line(FILE *f, char *line, size_t *len)
 {
-	char *line = NULL, *text;
-	size_t cap = 0;
-	int all_ok = 1;
+	int c;
 
-	while (getline(&line, &cap, stdin) >= 0)
-		if ((text = frame_text(line)) != NULL)
-			all_ok &= decode_one(o, text);
-	free(line);
-	return all_ok;
+	*len = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (*len < LINE_MAX_BYTES)
+			line[*len] = (char)c;
+		(*len)++;
+	}
+	line[*len < LINE_MAX_BYTES ? *len : LINE_MAX_BYTES] = '\0';
+	return c != EOF || *len > 0;
 }
 
+static int decode_stdin(const struct opts *o)
+{
+	static char line[LINE_MAX_BYTES + 1];
+	char why[96], *text, *nul;
+	size_t len;
+	unsigned long lineno = 0;
+	int all_ok = 1;
+
+	while (read_line(stdin, line, &len)) {
+		lineno++;
+		if (len > LINE_MAX_BYTES) {
+			snprintf(why, sizeof why, "stdin:%lu: line longer than %u bytes", lineno, LINE_MAX_BYTES);
+			emit_error(o, why, line, len);
+			all_ok = 0;
+		} else if ((nul = memchr(line, '\0', len)) != NULL) {
+			/* The hex reader would stop there and decode a cut frame as if it were whole. */
+			snprintf(why, sizeof why, "stdin:%lu:%zu: NUL byte in input", lineno, (size_t)(nul - line) + 1);
+			emit_error(o, why, line, len);
+			all_ok = 0;
+		} else if ((text = frame_text(line)) != NULL) {
+			all_ok &= decode_one(o, text);
+		}
+	}
+	if (ferror(stdin)) {
+		perror("bmsdecode: stdin");
+		all_ok = 0;
+	}
+	return all_ok;
+}
 
 int main(int argc, char **argv)
 {

@@ -798,6 +798,37 @@ static void state_file_errors_name_the_file(void **state)
 	remove_tmp(path);
 }
 
+/* Found by fuzz_state_file: JSON lets a key hold a newline, and the error quoted it whole. */
+static void state_file_error_quoting_a_key_is_one_line(void **state)
+{
+	(void)state;
+	struct rig r;
+	char err[256];
+	static const char text[] = "{\"bmsrig_bms_state\": 1, \"registers\": {\"0x1\n\": 1}}";
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+
+	assert_int_equal(bms_state_parse(&r.b, text, sizeof text - 1, "s.json", err, sizeof err), RIG_ERR_ARG);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "s.json: registers: unknown register \"0x1?\""));
+}
+
+/* A NUL inside a state file: cJSON would stop there and load what stands before it as the whole
+ * file; the file is refused instead and the BMS left as it was. */
+static void state_file_with_a_nul_is_refused(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct bms before;
+	char err[256];
+	static const char text[] = "{\"bmsrig_bms_state\": 1}\0 trailing";
+	rig_make(&r, MODEL_CHEM_LFP, 4, 100.0, 2);
+	before = r.b;
+
+	assert_int_equal(bms_state_parse(&r.b, text, sizeof text - 1, "s.json", err, sizeof err), RIG_ERR_ARG);
+	assert_non_null(strstr(err, "s.json: not valid JSON near line 1"));
+	assert_memory_equal(&r.b, &before, sizeof before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -818,6 +849,8 @@ int main(void)
 		cmocka_unit_test(factory_reset_restores_settings_keeps_counters),
 		cmocka_unit_test(state_file_round_trip),
 		cmocka_unit_test(state_file_errors_name_the_file),
+		cmocka_unit_test(state_file_error_quoting_a_key_is_one_line),
+		cmocka_unit_test(state_file_with_a_nul_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

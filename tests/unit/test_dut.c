@@ -47,6 +47,10 @@ static void bad_options_say_what(void **state)
 		{ "serial:/dev/x,banner_ms=9x", "banner_ms: expected 0..600000, got \"9x\"" },
 		{ "serial:/dev/x,console_baud=12345", "console_baud: expected a rate up to 4000000" },
 		{ "serial:/dev/x,colour=red", "unknown option \"colour\"" },
+		/* An argument holding a newline is quoted on one line. */
+		{ "serial:/dev/x,banner_ms=1\n2", "banner_ms: expected 0..600000, got \"1?2\"" },
+		{ "serial:/dev/x,ban\nner", "expected key=value, got \"ban?ner\"" },
+		{ "inproc\n", "got \"inproc?\"" },
 	};
 	struct dut_spec d;
 	char err[300];

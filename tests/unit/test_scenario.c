@@ -825,6 +825,30 @@ static void events_parse_for_injection(void **state)
 	scenario_free(&sc);
 }
 
+/* The rows reader on text (fuzz_profile_csv's entry): rows after the pool's points, and a bad
+ * row located with an excerpt. */
+static void csv_profile_text_reads_rows(void **state)
+{
+	static const char good[] = "# comment\ntime_s,current_a\r\n0,5\n1.5, -2.25\n";
+	static const char bad[] = "0,5\n1,amps\n";
+	struct scenario pool = { 0 };
+	struct scen_event e = { 0 };
+	char why[256];
+
+	(void)state;
+	pool.point = calloc(SCEN_POINTS_MAX, sizeof *pool.point);
+	assert_non_null(pool.point);
+	pool.n_points = 3;
+	assert_int_equal(scenario_profile_csv(&pool, &e, "p.csv", good, sizeof good - 1, why, sizeof why), RIG_OK);
+	assert_int_equal(e.first, 3);
+	assert_int_equal(e.count, 2);
+	assert_int_equal(pool.point[4].t_ms, 1500);
+	assert_true(pool.point[4].value == -2.25);
+	assert_int_equal(scenario_profile_csv(&pool, &e, "p.csv", bad, sizeof bad - 1, why, sizeof why), RIG_ERR_ARG);
+	assert_string_equal(why, "p.csv:2: expected a row time_s,current_a (two numbers), got \"1,amps\"");
+	free(pool.point);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -835,6 +859,7 @@ int main(void)
 		cmocka_unit_test(steps_become_points_that_interpolate_to_steps),
 		cmocka_unit_test(csv_profiles_are_read_beside_the_scenario),
 		cmocka_unit_test(csv_profiles_stay_inside_the_scenario_folder),
+		cmocka_unit_test(csv_profile_text_reads_rows),
 		cmocka_unit_test(seed_override_replaces_every_seed),
 		cmocka_unit_test(errors_are_located),
 		cmocka_unit_test(golden_bad_files_fail_as_recorded),

@@ -10,7 +10,10 @@
 #include <cmocka.h>
 
 #include "bmsrig/lib/json_where.h"
+#include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
+#include "bmsrig/sim/transport_mem.h"
 
 static struct bms_spec tmpl;
 static struct bms_spec specs[8];
@@ -150,6 +153,46 @@ static void config_builds_specs_and_buses(void **state)
 	assert_non_null(strstr(err, "shares /tmp/bus with"));
 }
 
+/* A key or an argument holding a newline is quoted back as '?': the error stays one line
+ * (fuzz_config, fuzz_bms_spec and fuzz_state_file check it). */
+static void errors_quoting_a_newline_stay_one_line(void **state)
+{
+	static const char text[] = "{\"bms\": [{\"kind\": \"jbd\", \"a\nb\": 1}]}";
+	char err[512];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(spec_parse_config(text, sizeof text - 1, "c.json", &tmpl, specs, 8, &n, err, sizeof err), RIG_ERR_ARG);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "c.json:1:26: a?b: unknown key"));
+	assert_int_equal(spec_parse(&specs[0], &tmpl, "jbd,cel\nls=4", err, sizeof err), RIG_ERR_ARG);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "--bms jbd,cel?ls=4: cel?ls: unknown key"));
+	assert_null(strchr(specs[0].origin, '\n'));
+
+	/* A quirk's key is only tried when the emulator starts: its error, too. */
+	{
+		struct host_loop *loop = host_loop_new_virtual();
+		struct sim_mem *mem = NULL;
+		struct sim *sim = NULL;
+		static struct sim_cfg cfg;
+
+		assert_int_equal(spec_parse(&specs[0], &tmpl, "jbd,quirk.a\nb=1", err, sizeof err), RIG_OK);
+		assert_int_equal(spec_resolve(&specs[0], err, sizeof err), RIG_OK);
+		assert_non_null(loop);
+		assert_int_equal(sim_mem_new(&mem), RIG_OK);
+		cfg.unit[0] = specs[0].unit;
+		cfg.units = 1;
+		cfg.link = specs[0].link;
+		cfg.transport = sim_mem_emulator(mem);
+		assert_int_equal(sim_open(&sim, loop, &cfg, err, sizeof err), RIG_ERR_ARG);
+		assert_null(strchr(err, '\n'));
+		assert_non_null(strstr(err, "unknown jbd quirk \"a?b\""));
+		sim_mem_free(mem);
+		host_loop_free(loop);
+	}
+}
+
 static void json_where_walks_paths(void **state)
 {
 	const char *text = "{\"a\": {\"b\": [1, {\"c\": \"x,}]\"}, [2, 3]]}, \"d\": 4}";
@@ -173,6 +216,7 @@ int main(void)
 		cmocka_unit_test_setup(bms_strings_set_keys_over_the_template, setup),
 		cmocka_unit_test_setup(config_errors_are_located, setup),
 		cmocka_unit_test_setup(config_builds_specs_and_buses, setup),
+		cmocka_unit_test_setup(errors_quoting_a_newline_stay_one_line, setup),
 		cmocka_unit_test(json_where_walks_paths),
 	};
 

@@ -14,4 +14,8 @@ int cli_double(const char *prog, const char *opt, const char *s, double min, dou
 /* s must be one of the NULL-terminated words; *out gets its index. */
 int cli_word(const char *prog, const char *opt, const char *s, const char *const *words, int *out);
 
+/* An error message made one line in place: control characters (a newline inside a JSON key or
+ * an argument that a message quotes) become '?'. */
+void cli_one_line(char *msg);
+
 #endif

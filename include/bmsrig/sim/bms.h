@@ -333,5 +333,7 @@ void bms_view(const struct bms *b, struct bms_view *out);
  * "cannot open PATH: No such file or directory"; bad content: RIG_ERR_ARG. */
 rig_rc bms_state_save(const struct bms *b, const char *path, char *err, size_t errcap);
 rig_rc bms_state_load(struct bms *b, const char *path, char *err, size_t errcap);
+/* The same over text[0..len) (text[len] is NUL) as read from path, which errors name. */
+rig_rc bms_state_parse(struct bms *b, const char *text, size_t len, const char *path, char *err, size_t errcap);
 
 #endif

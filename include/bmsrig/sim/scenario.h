@@ -108,6 +108,11 @@ rig_rc scenario_load(struct scenario *s, const char *path, long long seed_overri
 rig_rc scenario_parse(struct scenario *s, const char *text, size_t len, const char *path,
                       long long seed_override, int read_files, char *err, size_t errcap);
 void scenario_free(struct scenario *s);
+/* A profile's CSV text[0..len) (rows time_s,current_a) as a scenario file's "csv" names it,
+ * into s's point pool after its n_points: e gets first and count. err: "FILE:LINE: what was
+ * expected, got \"excerpt\"", RIG_ERR_ARG. Fuzzing and tests; the loader reads the file. */
+rig_rc scenario_profile_csv(struct scenario *s, struct scen_event *e, const char *file, const char *text,
+                            size_t len, char *err, size_t errcap);
 /* Writes one loaded setting into b (the runner, before the run): RIG_ERR_ARG when b refuses it. */
 struct bms;
 rig_rc scen_setting_apply(const struct scen_setting *set, struct bms *b);

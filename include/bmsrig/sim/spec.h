@@ -44,6 +44,10 @@ rig_rc spec_parse(struct bms_spec *out, const struct bms_spec *tmpl, const char 
  * the template; err: "FILE:LINE:COLUMN: what was expected". *n specs are written to out. */
 rig_rc spec_load_config(const char *path, const struct bms_spec *tmpl, struct bms_spec *out,
                         unsigned max, unsigned *n, char *err, size_t errcap);
+/* The same over the text of a file named path: len bytes, NUL-terminated after them (a NUL
+ * inside is an error); its errors name path. */
+rig_rc spec_parse_config(const char *text, size_t len, const char *path, const struct bms_spec *tmpl,
+                         struct bms_spec *out, unsigned max, unsigned *n, char *err, size_t errcap);
 /* Personality lookup and quirk table for the sim; RIG_ERR_UNSUPPORTED when not built in. */
 rig_rc spec_resolve(struct bms_spec *s, char *err, size_t errcap);
 /* Group specs into transports (same link or port path = one bus). cfgs gets one sim_cfg per
