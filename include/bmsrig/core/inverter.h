@@ -53,6 +53,8 @@ struct rig_inv_battery {
 	uint32_t warn;                /* enum pack_prot bits, as warnings */
 	uint8_t alarm;                /* enum rig_inv_alarm bits */
 	uint8_t module_count;         /* modules in parallel behind this battery, >= 1 */
+	uint8_t soc_clamp;            /* 1: the SOC fields follow the Deye clamp (100 while CCL is 0,
+	                               * 0 while DCL is 0); remain_mAh / full_mAh keep the true SOC */
 	char manufacturer[RIG_INV_NAME_MAX + 1];   /* "PYLON" */
 };
 
