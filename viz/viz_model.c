@@ -207,9 +207,10 @@ static void parse_reading(struct viz_reading *r, const cJSON *o, enum viz_side s
 	r->n_temps = array(o, "temps_dk", r->temps_dk, VIZ_MAX_TEMPS);
 }
 
-/* enum rig_inv_request's bits, as the panel names them. */
+/* enum rig_inv_request's bits, as the panel names them (short: the line is shared with four
+ * limits and the warnings). */
 const char *const viz_request_names[VIZ_REQUEST_BITS] = {
-	"charge", "discharge", "force charge I", "force charge II", "full charge"
+	"chg", "dsg", "force I", "force II", "full"
 };
 
 static void parse_limits(struct viz_limits *l, const cJSON *o)

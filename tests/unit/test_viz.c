@@ -66,7 +66,7 @@ static void state_is_read(void **state)
 	assert_true(u->limits.cvl_mv == 14200 && u->limits.ccl_ma == 12500);
 	assert_true(u->limits.dcl_ma == 0 && u->limits.dvl_mv == 12000);
 	assert_true(u->limits.request == 5 && u->limits.warn == 1);
-	assert_string_equal(viz_request_names[2], "force charge I");   /* bit 2 of request 5 */
+	assert_string_equal(viz_request_names[2], "force I");   /* bit 2 of request 5 */
 	assert_int_equal(u->n_cell_soc, 4);
 	assert_int_equal(m->st.paused, 0);
 	assert_false(m->st.has_scenario);
