@@ -7,12 +7,6 @@
 
 
 
-/* Protections that forbid one direction: the same split as the FETs they open (bms.c). */
-#define PROT_NO_CHARGE (PACK_PROT_CELL_OV | PACK_PROT_PACK_OV | PACK_PROT_CHG_OT | PACK_PROT_CHG_UT | \
-                        PACK_PROT_CHG_OC)
-#define PROT_NO_DISCHARGE (PACK_PROT_CELL_UV | PACK_PROT_PACK_UV | PACK_PROT_DSG_OT | PACK_PROT_DSG_UT | \
-                           PACK_PROT_DSG_OC | PACK_PROT_SHORT)
-
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -163,19 +157,20 @@ void bms_inverter_limits(const struct bms *b, struct rig_inv_battery *out)
 	out->dvl_mV = (uint32_t)s->discharge_voltage_cell_mV * v.cell_count;
 
 	/* CCL: the taper towards OVP, the charge temperature window (never below 0 degC), and
-	 * nothing while a protection, the FET or the inhibit mask forbids charging. */
+	 * nothing while the charge FET is open: the protection engine's verdict (every active
+	 * protection that forbids charging opens it, bms.c) and the inhibit mask's, in one bit. */
 	int64_t ccl = ramp(s->max_charge_mA, out->cell_max_mV, s->charge_taper_start_mV, s->cell_ovp_mV);
 	int64_t cold_dK = s->chg_utp_dK > (int32_t)PACK_DK_ZERO_C ? s->chg_utp_dK : (int32_t)PACK_DK_ZERO_C;
 	ccl = min64(ccl, temp_window(s->max_charge_mA, out->temp_min_dK, out->temp_max_dK, cold_dK,
 	                             s->chg_otp_dK, s->temp_derate_dK));
-	if ((v.prot_bits & PROT_NO_CHARGE) || !(v.fet & BMS_FET_CHG))
+	if (!(v.fet & BMS_FET_CHG))
 		ccl = 0;
 	/* DCL: falling over the last discharge_taper_mV to UVP, the discharge temperature window. */
 	int64_t dcl = ramp(s->max_discharge_mA, -(int64_t)out->cell_min_mV,
 	                   -((int64_t)s->cell_uvp_mV + s->discharge_taper_mV), -(int64_t)s->cell_uvp_mV);
 	dcl = min64(dcl, temp_window(s->max_discharge_mA, out->temp_min_dK, out->temp_max_dK, s->dsg_utp_dK,
 	                             s->dsg_otp_dK, s->temp_derate_dK));
-	if ((v.prot_bits & PROT_NO_DISCHARGE) || !(v.fet & BMS_FET_DSG))
+	if (!(v.fet & BMS_FET_DSG))
 		dcl = 0;
 	out->ccl_mA = (int32_t)(ccl > 0 ? ccl : 0);
 	out->dcl_mA = (int32_t)(dcl > 0 ? dcl : 0);

@@ -357,7 +357,7 @@ static void combine_modules(void **state)
 	/* One module that forbids a direction forbids it for all; flags or'd; the clamp applies to
 	 * the combined SOC. */
 	assert_int_equal(bms_set_inhibit(&a.b, BMS_INHIBIT_DSG), RIG_OK);
-	put(&a.b, BMS_SET_SOC_CLAMP, 1);
+	put(&b.b, BMS_SET_SOC_CLAMP, 1);            /* on the second module: or'd */
 	cell_reads(&b, 3600);
 	mod[0] = look(&a);
 	mod[1] = look(&b);
