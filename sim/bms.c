@@ -135,6 +135,20 @@ static const struct setting_default setting_defaults[] = {
 	{ BMS_SET_CHG_OC_RELEASE, 30, 30 },
 	{ BMS_SET_DSG_OC_DELAY, 10, 10 },
 	{ BMS_SET_DSG_OC_RELEASE, 30, 30 },
+	/* Inverter limits. LFP: a 15S Pylontech announces 53.2 V / 45.0 V (3547 / 3000 mV a cell);
+	 * the taper starts where the LFP curve turns up (3450 mV) and DCL falls over the last
+	 * 300 mV before UVP. NMC: 4150 / 3100 mV, taper from 4100 mV. */
+	{ BMS_SET_CHARGE_VOLTAGE, 3550, 4150 },
+	{ BMS_SET_DISCHARGE_VOLTAGE, 3000, 3100 },
+	{ BMS_SET_CHARGE_TAPER, 3450, 4100 },
+	{ BMS_SET_DISCHARGE_TAPER, 300, 300 },
+	{ BMS_SET_TEMP_DERATE, 50, 50 },              /* 5 K inside each temperature limit */
+	{ BMS_SET_FORCE_CHARGE_1, 9, 9 },             /* US3000: request I at 5-9 %, II at 9-13 % */
+	{ BMS_SET_FORCE_CHARGE_2, 13, 13 },
+	{ BMS_SET_FULL_CHARGE_DAYS, 30, 30 },         /* Pylontech: below 97 % for 30 days */
+	{ BMS_SET_WARN_CELL, 50, 50 },
+	{ BMS_SET_WARN_TEMP, 50, 50 },
+	{ BMS_SET_WARN_CURRENT, 90, 90 },
 };
 
 /* Every setting a factory reset restores (settings the table leaves out read 0), the store
@@ -179,6 +193,9 @@ static void set_defaults(struct bms *b, const struct model_cfg *pc)
 		oc = 10;
 	s->chg_oc_mA = (int32_t)oc;
 	s->dsg_oc_mA = (int32_t)oc;
+	/* The limits an inverter gets: 0.5 C both ways (a US3000C's 74 Ah and 37 A), in 10 mA. */
+	s->max_charge_mA = (int32_t)(oc / 20 * 10);
+	s->max_discharge_mA = s->max_charge_mA;
 
 	/* Voltage points from the model's own OCV curve, so a rested pack reads its true SOC. */
 	for (unsigned k = 1; k <= 10; k++)
@@ -242,6 +259,12 @@ static void measure(struct bms *b, const struct model *m)
 	double I = clampd(m->pack_I_A * 1000.0, -2e9, 2e9) + b->sensor.current_offset_mA;
 	long I_mA = lround(clampd(I, -2e9, 2e9));
 	s->current_mA = (uint32_t)labs(I_mA) <= b->sensor.current_deadband_mA ? 0 : (int32_t)I_mA;
+
+	/* The capacity a full cycle would measure is the weakest cell's (a series string stops at it). */
+	double weakest_Ah = m->cfg.cells ? m->cell[0].capacity_Ah : 0.0;
+	for (unsigned i = 1; i < m->cfg.cells && i < MODEL_CELLS_MAX; i++)
+		weakest_Ah = m->cell[i].capacity_Ah < weakest_Ah ? m->cell[i].capacity_Ah : weakest_Ah;
+	s->soh_pct = m->cfg.capacity_Ah > 0.0 ? (uint8_t)lround(clampd(weakest_Ah * 100.0 / m->cfg.capacity_Ah, 0.0, 100.0)) : 0u;
 
 	for (unsigned k = 0; k < BMS_PROBES_MAX; k++)
 		s->probe_dK[k] = k < m->cfg.ntc_count ? u16_round(DK_AT_0C + model_temp_C(m, k) * 10.0)
@@ -551,6 +574,7 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	update_fets(b);
 	b->bal_mask = balance_mask(b);
 	b->time_s += dt_s;
+	b->below_full_s = bms_soc_pct(b) >= BMS_FULL_SOC_PCT ? 0.0 : b->below_full_s + dt_s;
 }
 
 rig_rc bms_string_get(const struct bms *b, unsigned which, struct bms_string *t)
@@ -641,4 +665,5 @@ void bms_view(const struct bms *b, struct bms_view *out)
 	/* The mask may still name cells a smaller cell_count no longer reports. */
 	out->bal_mask = n < 32u ? b->bal_mask & ((1u << n) - 1u) : b->bal_mask;
 	out->balance_current_mA = out->bal_mask ? b->sensor.balance_current_mA : 0u;
+	out->soh_pct = s->soh_pct;
 }

@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/bms_limits.h"
 #include "bmsrig/sim/control.h"
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/path_check.h"
@@ -254,6 +255,24 @@ static cJSON *bms_json(const struct sim *s, unsigned i)
 	return o;
 }
 
+/* What the unit's BMS tells an inverter now (bms_limits.c): its own module's record, whatever
+ * protocol the unit speaks, so scripts and bmsviz read the limits of any BMS. */
+static cJSON *limits_json(const struct sim *s, unsigned i)
+{
+	struct rig_inv_battery r;
+
+	bms_inverter_limits(sim_bms(s, i), &r);
+	const struct json_num nums[] = {
+		{ "cvl_mv", r.cvl_mV }, { "ccl_ma", r.ccl_mA }, { "dcl_ma", r.dcl_mA }, { "dvl_mv", r.dvl_mV },
+		{ "request", r.request }, { "warn", r.warn }, { "prot", r.prot }, { "alarm", r.alarm },
+		{ "soc_pct", r.soc_pct }, { "soh_pct", r.soh_pct }, { "cycles", r.cycles },
+	};
+	cJSON *o = cJSON_CreateObject();
+
+	json_add_nums(o, nums, N_OF(nums));
+	return o;
+}
+
 static cJSON *faults_json(struct sim *s, unsigned i)
 {
 	const struct bms_sense_faults *f = &sim_bms(s, i)->faults;
@@ -298,6 +317,7 @@ static cJSON *unit_json(const struct control *c, unsigned u)
 	cJSON_AddStringToObject(o, "port", sim_port(s));
 	cJSON_AddItemToObject(o, "truth", truth_json(c, u, s, i));
 	cJSON_AddItemToObject(o, "bms", bms_json(s, i));
+	cJSON_AddItemToObject(o, "limits", limits_json(s, i));
 	cJSON_AddItemToObject(o, "faults", faults_json(s, i));
 	cJSON_AddItemToObject(o, "link", link_json(s));
 	if (c->dut && c->dut[u])
@@ -505,6 +525,29 @@ static const struct set_key {
 #define TEMP_C_MIN -40.0
 #define TEMP_C_MAX 120.0
 
+/* A BMS setting by its bms.h name (as scenarios' "settings" spell it), an integer in its unit,
+ * effective from the BMS's next step. */
+static int set_setting(struct control *c, unsigned u, const cJSON *req, unsigned id, char *err, size_t errcap)
+{
+	const struct bms_setting_info *in = bms_setting_info(id);
+	struct sim *s;
+	unsigned idx;
+	double v;
+
+	if (cJSON_GetObjectItemCaseSensitive(req, "cell")) {
+		snprintf(err, errcap, "cell: expected only with cell_soc_pct");
+		return -1;
+	}
+	if (get_number(req, "value", in->min, in->max, 1, 1, 0, &v, err, errcap))
+		return -1;
+	c->h.unit(c->h.ctx, u, &s, &idx);
+	if (bms_setting_set(sim_bms_rw(s, idx), id, (int64_t)v) != RIG_OK) {
+		snprintf(err, errcap, "value: refused");     /* the range was checked above */
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_set(struct control *c, struct client *cl, const cJSON *req, cJSON *reply, char *err, size_t errcap)
 {
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(req, "key"), *value, *cell;
@@ -526,11 +569,14 @@ static int cmd_set(struct control *c, struct client *cl, const cJSON *req, cJSON
 			k = &set_keys[i];
 		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", set_keys[i].key);
 	}
+	if (!k && cJSON_IsString(key) && bms_setting_find(key->valuestring) >= 0)
+		return set_setting(c, u, req, (unsigned)bms_setting_find(key->valuestring), err, errcap);
 	if (!k) {
 		if (key)
-			snprintf(err, errcap, "key: expected one of %s, got %s", names, got(key, g, sizeof g));
+			snprintf(err, errcap, "key: expected one of %s or a BMS setting's name, got %s", names,
+			         got(key, g, sizeof g));
 		else
-			snprintf(err, errcap, "expected key \"key\" (one of %s)", names);
+			snprintf(err, errcap, "expected key \"key\" (one of %s or a BMS setting's name)", names);
 		return -1;
 	}
 	value = cJSON_GetObjectItemCaseSensitive(req, "value");

@@ -640,6 +640,17 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 		s->unit[i]->index = i;
 		rc = unit_open(s->unit[i], &cfg->unit[i], err, errcap);
 	}
+	/* Modules of one battery on a shared line: each may speak for its peers (an inverter
+	 * protocol's master answers for every module in one frame). */
+	if (rc == RIG_OK) {
+		const struct bms *peers[SIM_UNITS_MAX];
+
+		for (i = 0; i < s->n_units; i++)
+			peers[i] = &s->unit[i]->bms;
+		for (i = 0; i < s->n_units; i++)
+			if (s->unit[i]->ops->peers)
+				s->unit[i]->ops->peers(s->unit[i]->state, peers, s->n_units);
+	}
 	if (rc == RIG_OK)
 		rc = port_open(&s->port, cfg, s->baud, err, errcap);
 	if (rc != RIG_OK) {

@@ -597,6 +597,25 @@ static void draw_faults_line(struct viz_draw *d, const struct viz_unit *u, int x
 	text(d, d->sans, x, y, buf[0] ? C_WARN : C_TEXT, buf[0] ? buf : "none");
 }
 
+/* What the BMS tells an inverter: CVL, CCL, DCL, DVL and the request bits, warnings in colour. */
+static void draw_limits_line(struct viz_draw *d, const struct viz_unit *u, int x, int y)
+{
+	const struct viz_limits *l = &u->limits;
+	char buf[256], v[4][16];
+
+	if (!l->present)
+		return;
+	x += text(d, d->sans, x, y, C_DIM, "inverter: ");
+	x += textf(d, d->sans, x, y, C_TEXT, "CVL %s V  CCL %s A  DCL %s A  DVL %s V  ",
+	           num(v[0], sizeof v[0], l->cvl_mv / 1000.0, 1), num(v[1], sizeof v[1], l->ccl_ma / 1000.0, 1),
+	           num(v[2], sizeof v[2], l->dcl_ma / 1000.0, 1), num(v[3], sizeof v[3], l->dvl_mv / 1000.0, 1));
+	mask_names(buf, sizeof buf, l->request, viz_request_names, VIZ_REQUEST_BITS);
+	x += text(d, d->sans, x, y, buf[0] ? C_TEXT : C_OFF, buf[0] ? buf : "none allowed");
+	mask_names(buf, sizeof buf, l->warn, viz_prot_names, VIZ_PROT_BITS);
+	if (buf[0])
+		textf(d, d->sans, x + 8, y, C_WARN, "warn %s", buf);
+}
+
 static void draw_pack(struct viz_draw *d, const struct viz_model *m, const struct viz_unit *u)
 {
 	const struct viz_layout *L = &d->L;
@@ -651,6 +670,7 @@ static void draw_pack(struct viz_draw *d, const struct viz_model *m, const struc
 		textf(d, d->sans, L->prot.x + x + 16, L->prot.y, C_DIFF, "DUT relay why: %s", buf);
 	}
 	draw_faults_line(d, u, L->prot.x, L->prot.y + VIZ_LINE_H);
+	draw_limits_line(d, u, L->prot.x, L->prot.y + 2 * VIZ_LINE_H);
 	clip(d, NULL);
 	draw_table(d, m, u);
 }

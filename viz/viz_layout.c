@@ -62,8 +62,12 @@ static void pack_panel(struct viz_layout *L)
 	y += 28 + 4;
 	L->soc = rect(x, y, w, 20);
 	y += 20 + 4;
-	L->prot = rect(x, y, w, 2 * VIZ_LINE_H);
-	y += 2 * VIZ_LINE_H + 4;
+	L->prot = rect(x, y, w, 3 * VIZ_LINE_H);   /* protections, faults, inverter limits */
+	y += 3 * VIZ_LINE_H + 4;
+	/* In the smallest window the lines above fill the panel: the table is left no room, but
+	 * stays inside it. */
+	if (y > p->y + p->h - 4)
+		y = p->y + p->h - 4;
 	L->table = rect(x, y, w, p->y + p->h - 4 - y);
 }
 

@@ -207,6 +207,23 @@ static void parse_reading(struct viz_reading *r, const cJSON *o, enum viz_side s
 	r->n_temps = array(o, "temps_dk", r->temps_dk, VIZ_MAX_TEMPS);
 }
 
+/* enum rig_inv_request's bits, as the panel names them (short: the line is shared with four
+ * limits and the warnings). */
+const char *const viz_request_names[VIZ_REQUEST_BITS] = {
+	"chg", "dsg", "force I", "force II", "full"
+};
+
+static void parse_limits(struct viz_limits *l, const cJSON *o)
+{
+	l->present = cJSON_IsObject(o);
+	l->cvl_mv = num(o, "cvl_mv");
+	l->ccl_ma = num(o, "ccl_ma");
+	l->dcl_ma = num(o, "dcl_ma");
+	l->dvl_mv = num(o, "dvl_mv");
+	l->request = mask(o, "request");
+	l->warn = mask(o, "warn");
+}
+
 static void parse_unit(struct viz_unit *u, const cJSON *o, int index)
 {
 	const cJSON *truth = cJSON_GetObjectItemCaseSensitive(o, "truth");
@@ -223,6 +240,7 @@ static void parse_unit(struct viz_unit *u, const cJSON *o, int index)
 	parse_reading(&u->r[VIZ_DUT], cJSON_GetObjectItemCaseSensitive(o, "dut"), VIZ_DUT);
 	u->requested_ma = num(truth, "requested_ma");
 	u->ambient_dk = num(truth, "ambient_dk");
+	parse_limits(&u->limits, cJSON_GetObjectItemCaseSensitive(o, "limits"));
 	u->n_cell_soc = array(truth, "cell_soc_pct", u->cell_soc_pct, VIZ_MAX_CELLS);
 	u->open_wire_mask = mask(faults, "open_wire_mask");
 	u->force_mask = mask(faults, "force_mask");

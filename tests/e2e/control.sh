@@ -40,6 +40,12 @@ check "bmsmon reads the open probe as -40 C (2331 dK)" '"temps_dk":\[2331,[0-9]+
 check "the state shows the fault" '"bms":\{"cells_mv":\[[0-9,]+\],"temps_dk":\[2331,.*"ntc_open_mask":1,' \
 	"$(ctl '{"cmd":"get"}')"
 
+check "set a BMS setting by its name" '^\{"ok":true\}$' "$(ctl '{"cmd":"set","key":"charge_voltage_cell_mV","value":3500}')"
+check "the limits follow: CVL 4 x 3500 mV; probe 1 at -40 C allows neither current" \
+	'"limits":\{"cvl_mv":14000,"ccl_ma":0,"dcl_ma":0,"dvl_mv":12000,"request":0,' "$(ctl '{"cmd":"get"}')"
+check "a setting out of its range: ok:false" '^\{"ok":false,"error":"value: expected an integer 0..1, got 2"\}$' \
+	"$(ctl '{"cmd":"set","key":"soc_clamp","value":2}')"
+
 r=$(ctl '{"cmd":"pause"}')
 check "pause" '"ok":true,"t_ms":[0-9]+,"paused":true' "$r"
 t1=$(t_ms "$r")

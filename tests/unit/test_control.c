@@ -384,6 +384,43 @@ static void every_command_replies(void **state)
 	assert_true(fabs(num(s, "state.units[0].truth.temps_dk[0]") - 3131.0) < 30.0);   /* probe offsets */
 	cJSON_Delete(s);
 
+	/* The limits an inverter would get, and the settings behind them by name. The fixture is a
+	 * 4S LFP 100 Ah pack: CVL 4 x 3550 mV, 50 A both ways mid-charge. */
+	assert_int_equal(num(s = get_state(&A), "state.units[0].limits.cvl_mv"), 14200);
+	assert_int_equal(num(s, "state.units[0].limits.dvl_mv"), 12000);
+	assert_int_equal(num(s, "state.units[0].limits.ccl_ma"), 50000);
+	assert_int_equal(num(s, "state.units[0].limits.dcl_ma"), 50000);
+	assert_int_equal(num(s, "state.units[0].limits.request"), 3);
+	assert_true(num(s, "state.units[0].limits.soc_pct") == num(s, "state.units[0].bms.soc_pct"));
+	assert_true(num(s, "state.units[0].bms.soc_pct") < 100.0);
+	cJSON_Delete(s);
+	r = ask(&A, "{\"cmd\":\"set\",\"key\":\"max_charge_mA\",\"value\":20000}");
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	r = ask(&A, "{\"cmd\":\"set\",\"key\":\"charge_voltage_cell_mV\",\"value\":3450}");
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	r = ask(&A, "{\"cmd\":\"set\",\"key\":\"soc_clamp\",\"value\":1}");
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	r = ask(&A, "{\"cmd\":\"fault\",\"do\":\"fets\",\"chg\":false,\"dsg\":true}");
+	assert_true(is_ok(r));
+	cJSON_Delete(r);
+	cJSON_Delete(ask(&A, "{\"cmd\":\"step\",\"ms\":100}"));
+	s = get_state(&A);
+	assert_int_equal(num(s, "state.units[0].limits.cvl_mv"), 13800);
+	assert_int_equal(num(s, "state.units[0].limits.ccl_ma"), 0);
+	assert_int_equal(num(s, "state.units[0].limits.request"), 2);
+	assert_int_equal(num(s, "state.units[0].limits.soc_pct"), 100);   /* the SOC clamp */
+	cJSON_Delete(s);
+	r = ask(&A, "{\"cmd\":\"fault\",\"do\":\"fets\",\"chg\":true,\"dsg\":true}");
+	cJSON_Delete(r);
+	cJSON_Delete(ask(&A, "{\"cmd\":\"step\",\"ms\":100}"));
+	assert_int_equal(num(s = get_state(&A), "state.units[0].limits.ccl_ma"), 20000);
+	cJSON_Delete(s);
+	r = ask(&A, "{\"cmd\":\"set\",\"key\":\"soc_clamp\",\"value\":0}");
+	cJSON_Delete(r);
+
 	r = ask(&A, "{\"cmd\":\"fault\",\"unit\":0,\"do\":\"ntc_open\",\"ntc\":1,\"id\":7}");
 	assert_true(is_ok(r));
 	assert_int_equal(num(r, "id"), 7);               /* the request's id, not the event's */
@@ -453,7 +490,12 @@ static void bad_requests_change_nothing(void **state)
 		{ "{\"cmd\":\"set\",\"key\":\"current_a\",\"value\":5000}", "value: expected a number -2000..2000, got \"5000\"" },
 		{ "{\"cmd\":\"set\",\"key\":\"current_a\",\"value\":\"5\"}", "value: expected a number -2000..2000, got a string" },
 		{ "{\"cmd\":\"set\",\"key\":\"volts\",\"value\":1}",
-		  "key: expected one of current_a, ambient_c, cell_soc_pct, soc_pct, temp_c, got \"volts\"" },
+		  "key: expected one of current_a, ambient_c, cell_soc_pct, soc_pct, temp_c or a BMS setting's name, "
+		  "got \"volts\"" },
+		{ "{\"cmd\":\"set\",\"key\":\"max_charge_mA\",\"value\":400000}",
+		  "value: expected an integer 0..327670, got 400000" },
+		{ "{\"cmd\":\"set\",\"key\":\"soc_clamp\",\"value\":0.5}", "value: expected an integer 0..1, got 0.5" },
+		{ "{\"cmd\":\"set\",\"key\":\"soc_clamp\",\"cell\":1,\"value\":1}", "cell: expected only with cell_soc_pct" },
 		{ "{\"cmd\":\"set\",\"key\":\"cell_soc_pct\",\"value\":10}", "expected key \"cell\"" },
 		{ "{\"cmd\":\"set\",\"key\":\"cell_soc_pct\",\"cell\":5,\"value\":10}",
 		  "cell: expected a cell number 1..4 (pack.cells), got \"5\"" },

@@ -142,6 +142,20 @@ static void neutral_settings_load_for_any_protocol(void **state)
 	assert_int_equal(load_text("{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": "
 	                           "{\"settings\": {\"cell_ovp_mV\": 3600, \"cell_ovp_mV\": 3500}}}", -1),
 	                 RIG_ERR_ARG);
+	/* The inverter limits' settings load the same way, range-checked. */
+	assert_int_equal(load_text("{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": "
+	                           "{\"settings\": {\"max_charge_mA\": 30000, \"soc_clamp\": 1, "
+	                           "\"charge_taper_start_mV\": 3400}}}", -1), RIG_OK);
+	assert_int_equal(model_init(&m, &sc.bms.unit.model), RIG_OK);
+	assert_int_equal(bms_init(&b, &m), RIG_OK);
+	for (unsigned i = 0; i < sc.n_settings; i++)
+		assert_int_equal(scen_setting_apply(&sc.setting[i], &b), RIG_OK);
+	assert_int_equal(b.set.max_charge_mA, 30000);
+	assert_int_equal(b.set.soc_clamp, 1);
+	assert_int_equal(b.set.charge_taper_start_mV, 3400);
+	scenario_free(&sc);
+	assert_int_equal(load_text("{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"bms\": "
+	                           "{\"settings\": {\"soc_clamp\": 2}}}", -1), RIG_ERR_ARG);
 }
 
 static void everything_loads_with_the_right_numbers(void **state)

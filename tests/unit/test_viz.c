@@ -25,6 +25,8 @@ static const char state_a[] =
 	"\"current_ma\":-20000,\"soc_pct\":70,\"fet_chg\":1,\"fet_dsg\":0,\"prot\":1024,\"bal_mask\":2},"
 	"\"faults\":{\"open_wire_mask\":4,\"force_mask\":0,\"ntc_open_mask\":1,\"ntc_short_mask\":0,"
 	"\"line\":[\"no_reply\"]},\"link\":{\"kind\":\"uart\",\"state\":\"up\"},"
+	"\"limits\":{\"cvl_mv\":14200,\"ccl_ma\":12500,\"dcl_ma\":0,\"dvl_mv\":12000,\"request\":5,"
+	"\"warn\":1,\"prot\":1024,\"alarm\":0,\"soc_pct\":70,\"soh_pct\":100,\"cycles\":3},"
 	"\"dut\":{\"pack_mv\":13200,\"cells_mv\":[3300,3301,3302,3298],\"relay\":0,\"why\":16}}],"
 	"\"scenario\":null}}";
 
@@ -60,6 +62,11 @@ static void state_is_read(void **state)
 	assert_int_equal(u->n_line_faults, 1);
 	assert_string_equal(u->line_faults[0], "no_reply");
 	assert_string_equal(u->link_state, "up");
+	assert_true(u->limits.present);
+	assert_true(u->limits.cvl_mv == 14200 && u->limits.ccl_ma == 12500);
+	assert_true(u->limits.dcl_ma == 0 && u->limits.dvl_mv == 12000);
+	assert_true(u->limits.request == 5 && u->limits.warn == 1);
+	assert_string_equal(viz_request_names[2], "force I");   /* bit 2 of request 5 */
 	assert_int_equal(u->n_cell_soc, 4);
 	assert_int_equal(m->st.paused, 0);
 	assert_false(m->st.has_scenario);
@@ -124,7 +131,8 @@ static void arrays_and_masks_are_bounded(void **state)
 	for (i = 0; i < 100; i++)
 		n += (size_t)sprintf(big + n, "%s3300", i ? "," : "");
 	n += (size_t)sprintf(big + n, "],\"temps_dk\":[1,2,3,4,5,6,7,8,9,10]},\"bms\":{\"prot\":-1,"
-	                     "\"bal_mask\":4294967296,\"fet_chg\":0.5},\"faults\":{\"line\":[");
+	                     "\"bal_mask\":4294967296,\"fet_chg\":0.5},\"limits\":{\"request\":-1,\"warn\":0.5,"
+	                     "\"cvl_mv\":\"x\",\"ccl_ma\":1e999},\"faults\":{\"line\":[");
 	for (i = 0; i < 20; i++)
 		n += (size_t)sprintf(big + n, "%s\"f%d\"", i ? "," : "", i);
 	n += (size_t)sprintf(big + n, "]}}");
@@ -136,6 +144,10 @@ static void arrays_and_masks_are_bounded(void **state)
 	assert_int_equal(m->st.units[0].r[VIZ_TRUTH].n_cells, VIZ_MAX_CELLS);
 	assert_int_equal(m->st.units[0].r[VIZ_TRUTH].n_temps, VIZ_MAX_TEMPS);
 	assert_int_equal(m->st.units[0].n_line_faults, VIZ_MAX_LINEFAULT);
+	assert_true(m->st.units[0].limits.present);
+	assert_true(isnan(m->st.units[0].limits.request) && isnan(m->st.units[0].limits.warn));
+	assert_true(isnan(m->st.units[0].limits.cvl_mv) && isnan(m->st.units[0].limits.ccl_ma));
+	assert_false(m->st.units[1].limits.present);
 	assert_true(isnan(m->st.units[0].r[VIZ_BMS].prot));
 	assert_true(isnan(m->st.units[0].r[VIZ_BMS].bal_mask));
 	assert_true(isnan(m->st.units[0].r[VIZ_BMS].fet_chg));

@@ -44,6 +44,7 @@
 #define BMS_TEXT_MAX     31u         /* bytes of a text (enum bms_text) */
 #define BMS_STORE_WORDS  128u          /* words a personality keeps for its peer (struct bms_store) */
 #define BMS_ABSENT_NTC_DK 2431u        /* an enabled but missing probe reads -30.0 degC (§4.6) */
+#define BMS_FULL_SOC_PCT  97u         /* at or above: "full" for the full-charge request (Pylontech) */
 
 /* The BMS's settings, by what they mean. Every field is an int32_t so one table (bms.c) can
  * check and set any of them by name; BMS_SETTINGS lists each with its range. A personality maps
@@ -74,6 +75,22 @@ struct bms_settings {
 	int32_t balance_delta_mV;           /* ... and more than this above the lowest cell bleed */
 	int32_t ntc_enable_mask;            /* bit 0 = probe 1: the probes reported and protected on */
 	int32_t cell_count;                 /* the cells the BMS is configured for */
+	/* What the BMS tells an inverter (sim/bms_limits.c, docs/bmssim.md "Limits to the
+	 * inverter"). */
+	int32_t charge_voltage_cell_mV;     /* CVL = this x cell_count */
+	int32_t discharge_voltage_cell_mV;  /* DVL = this x cell_count */
+	int32_t max_charge_mA;              /* CCL before taper and derating */
+	int32_t max_discharge_mA;           /* DCL before taper and derating */
+	int32_t charge_taper_start_mV;      /* highest cell at which CCL starts falling to 0 at OVP */
+	int32_t discharge_taper_mV;         /* margin above cell_uvp_mV over which DCL falls to 0 */
+	int32_t temp_derate_dK;             /* band inside each temperature limit where a limit falls */
+	int32_t force_charge_1_pct;         /* SOC at or below: force-charge request I */
+	int32_t force_charge_2_pct;         /* SOC above I's and at or below this: request II */
+	int32_t full_charge_days;           /* days below 97 % SOC before the full-charge request; 0 = never */
+	int32_t soc_clamp;                  /* 0/1: SOC 100 while CCL is 0, 0 while DCL is 0 (Deye) */
+	int32_t warn_cell_mV;               /* cell (and, x cells, pack) warnings this far before OVP/UVP */
+	int32_t warn_temp_dK;               /* temperature warnings this far before a limit */
+	int32_t warn_current_pct;           /* current warnings at this % of an over-current threshold */
 };
 
 /* X(ID, "name", field, min, max): every setting with its name (as scenarios and the state file
@@ -136,7 +153,21 @@ struct bms_settings {
 	X(BALANCE_START,    "balance_start_mV",     balance_start_mV, 0, 65535) \
 	X(BALANCE_DELTA,    "balance_delta_mV",     balance_delta_mV, 0, 65535) \
 	X(NTC_ENABLE,       "ntc_enable_mask",      ntc_enable_mask, 0, 255) \
-	X(CELL_COUNT,       "cell_count",           cell_count, 1, BMS_CELLS_MAX)
+	X(CELL_COUNT,       "cell_count",           cell_count, 1, BMS_CELLS_MAX) \
+	X(CHARGE_VOLTAGE,   "charge_voltage_cell_mV", charge_voltage_cell_mV, 0, 65535) \
+	X(DISCHARGE_VOLTAGE, "discharge_voltage_cell_mV", discharge_voltage_cell_mV, 0, 65535) \
+	X(MAX_CHARGE,       "max_charge_mA",        max_charge_mA, 0, 327670) \
+	X(MAX_DISCHARGE,    "max_discharge_mA",     max_discharge_mA, 0, 327680) \
+	X(CHARGE_TAPER,     "charge_taper_start_mV", charge_taper_start_mV, 0, 65535) \
+	X(DISCHARGE_TAPER,  "discharge_taper_mV",   discharge_taper_mV, 0, 65535) \
+	X(TEMP_DERATE,      "temp_derate_dK",       temp_derate_dK, 0, 1000) \
+	X(FORCE_CHARGE_1,   "force_charge_1_pct",   force_charge_1_pct, 0, 100) \
+	X(FORCE_CHARGE_2,   "force_charge_2_pct",   force_charge_2_pct, 0, 100) \
+	X(FULL_CHARGE_DAYS, "full_charge_days",     full_charge_days, 0, 3650) \
+	X(SOC_CLAMP,        "soc_clamp",            soc_clamp, 0, 1) \
+	X(WARN_CELL,        "warn_cell_mV",         warn_cell_mV, 0, 65535) \
+	X(WARN_TEMP,        "warn_temp_dK",         warn_temp_dK, 0, 1000) \
+	X(WARN_CURRENT,     "warn_current_pct",     warn_current_pct, 0, 100)
 
 #define BMS_SET_ID_(id, name, field, lo, hi) BMS_SET_##id,
 enum bms_setting_id { BMS_SETTINGS(BMS_SET_ID_) BMS_SET_COUNT };
@@ -196,6 +227,8 @@ struct bms_meas {
 	uint32_t pack_mV;
 	int32_t current_mA;                 /* + = charging, after offset and dead band */
 	uint16_t probe_dK[BMS_PROBES_MAX];     /* probes beyond the model's read BMS_ABSENT_NTC_DK */
+	uint8_t soh_pct;                    /* the weakest cell's capacity against the nominal one:
+	                                     * what a full cycle would measure, rounded, 0..100 */
 };
 
 /* The current sensor and board constants; set after bms_init, any time. */
@@ -254,6 +287,7 @@ struct bms {
 	double remain_mAh;
 	double cycle_progress_mAh;          /* measured discharge since the last counted cycle */
 	double time_s;
+	double below_full_s;                /* time since the SOC was last at or above 97 % */
 };
 
 /* Settings, strings and counters at factory values for m's chemistry, cell count, NTC count
@@ -317,6 +351,7 @@ struct bms_view {
 	uint8_t fet;                        /* BMS_FET_* */
 	uint32_t bal_mask;                  /* bleeding cells, bit 0 = cell 1, configured ones only */
 	uint16_t balance_current_mA;        /* while any cell bleeds, else 0 */
+	uint8_t soh_pct;                    /* bms_meas.soh_pct */
 };
 void bms_view(const struct bms *b, struct bms_view *out);
 

@@ -41,6 +41,10 @@ struct personality_ops {
 	/* The client's connection ended (a Bluetooth link dropped): what it set up, such as a
 	 * subscription, ends with it, and the next connection starts afresh. May be NULL. */
 	void (*disconnected)(void *state);
+	/* The BMS of every unit on the same line, this one included (peers[i] is unit i), given
+	 * once after all are set up: modules of one battery, which an inverter protocol's master
+	 * module answers for together. The pointers stay valid while the units live. May be NULL. */
+	void (*peers)(void *state, const struct bms *const *peers, unsigned n);
 	/* Called every model step: unsolicited pushes, sleep timers. May be NULL. */
 	void (*tick)(void *state, uint32_t now_ms, const struct reply_sink *sink);
 	/* Settings persistence: exit-and-save and friends call this (may be NULL). */

@@ -46,6 +46,15 @@ struct viz_reading {
 	double relay, ok, comm_fail, why;     /* DUT only */
 };
 
+/* What the unit's BMS tells an inverter (the state's "limits"); numbers NAN when absent. */
+#define VIZ_REQUEST_BITS 5
+extern const char *const viz_request_names[VIZ_REQUEST_BITS];
+struct viz_limits {
+	int present;
+	double cvl_mv, ccl_ma, dcl_ma, dvl_mv;
+	double request, warn;                 /* masks: enum rig_inv_request, protection bits */
+};
+
 struct viz_unit {
 	int unit;
 	char proto[16], port[64];
@@ -57,6 +66,7 @@ struct viz_unit {
 	int n_line_faults;
 	char line_faults[VIZ_MAX_LINEFAULT][24];
 	char link_kind[8], link_state[16];
+	struct viz_limits limits;
 };
 
 enum viz_chem { VIZ_CHEM_AUTO, VIZ_CHEM_LFP, VIZ_CHEM_NMC };
