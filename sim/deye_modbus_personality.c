@@ -157,7 +157,7 @@ static int handle(struct deye_mb_unit *u, const struct deye_mb_frame *req, struc
 			regs[i] = rig_deye_mb_reg_value(&r, (uint32_t)start + i);
 		if ((uint32_t)start < DEYE_MB_BLOCK_START + DEYE_MB_BLOCK_COUNT &&
 		    (uint32_t)start + count > DEYE_MB_BLOCK_START)
-			*parts = TRUTH_PACK | TRUTH_TEMPS;
+			*parts = TRUTH_PACK;   /* the block has no per-cell or per-probe values */
 		return rig_deye_mb_response_regs(reply, u->q.address, regs, count) == RIG_OK;
 	case DEYE_MB_FC_REPORT_ID:
 		identity(u, &id);
