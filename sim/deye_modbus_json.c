@@ -93,12 +93,14 @@ cJSON *deye_mb_frame_json(const struct deye_mb_frame *f, enum deye_mb_kind kind)
 cJSON *deye_mb_wire_json(const uint8_t *wire, size_t n)
 {
 	struct deye_mb_frame f;
-	rig_rc rc = rig_deye_mb_frame_parse(wire, n, DEYE_MB_REQUEST, &f);
+	rig_rc req = rig_deye_mb_frame_parse(wire, n, DEYE_MB_REQUEST, &f), rsp;
 
-	if (rc == RIG_OK)
+	if (req == RIG_OK)
 		return deye_mb_frame_json(&f, DEYE_MB_REQUEST);
-	rc = rig_deye_mb_frame_parse(wire, n, DEYE_MB_RESPONSE, &f);
-	if (rc == RIG_OK)
+	rsp = rig_deye_mb_frame_parse(wire, n, DEYE_MB_RESPONSE, &f);
+	if (rsp == RIG_OK)
 		return deye_mb_frame_json(&f, DEYE_MB_RESPONSE);
-	return json_error_object(PROTO, rig_rc_str(rc));
+	/* A frame whose length fits one direction and whose CRC is wrong is a bad CRC, whatever
+	 * the other direction makes of its length. */
+	return json_error_object(PROTO, rig_rc_str(req == RIG_ERR_CHECKSUM ? req : rsp));
 }

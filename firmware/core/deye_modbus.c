@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsrig/core/deye_modbus.h"
+#include "intmath.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -248,11 +249,22 @@ void rig_deye_mb_response_exception(struct deye_mb_frame *f, uint8_t addr, uint8
 
 /* ---- FC 0x11 identity ------------------------------------------------------------------------ */
 
+/* The first '*' in p[0..n), or n: picolibc for the lx106 has no memchr the core may use. */
+static size_t star_at(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] != '*')
+		i++;
+	return i;
+}
+
 rig_rc rig_deye_mb_ident_encode(struct deye_mb_frame *f, uint8_t addr, const struct deye_mb_ident *id)
 {
 	uint8_t *p = f->data + 1;
 
-	if (id->model_len < 1 || id->model_len > DEYE_MB_MODEL_MAX || memchr(id->model, '*', id->model_len))
+	if (id->model_len < 1 || id->model_len > DEYE_MB_MODEL_MAX ||
+	    star_at((const uint8_t *)id->model, id->model_len) != id->model_len)
 		return RIG_ERR_ARG;
 	f->addr = addr;
 	f->fc = DEYE_MB_FC_REPORT_ID;
@@ -277,17 +289,15 @@ rig_rc rig_deye_mb_ident_encode(struct deye_mb_frame *f, uint8_t addr, const str
 rig_rc rig_deye_mb_ident_decode(const struct deye_mb_frame *f, struct deye_mb_ident *id)
 {
 	const uint8_t *p = f->data + 1;
-	const uint8_t *star;
 	size_t m;
 
 	if (f->fc != DEYE_MB_FC_REPORT_ID)
 		return RIG_ERR_UNSUPPORTED;
 	if (f->len < 1 || f->data[0] + 1u != f->len)
 		return RIG_ERR_LENGTH;
-	star = memchr(p, '*', f->data[0]);
-	if (!star)
+	m = star_at(p, f->data[0]);
+	if (m == f->data[0])
 		return RIG_ERR_FRAME;
-	m = (size_t)(star - p);
 	if (m < 1 || m > DEYE_MB_MODEL_MAX || f->data[0] != DEYE_MB_IDENT_LEN(m))
 		return RIG_ERR_LENGTH;
 	if (p[m + 3] != '*' || p[m + 6] != '*' || p[m + 7 + DEYE_MB_SERIAL_LEN] != '*')
@@ -346,17 +356,18 @@ static uint32_t flags_from_deye(const struct flag_map *m, size_t n, uint16_t bit
 	return out;
 }
 
-/* Saturating conversions into the block's 16-bit fields. */
-static uint16_t u16_div(uint32_t v, uint32_t div)
+/* Saturating conversions into the block's 16-bit fields, in tenths rounded to nearest (the
+ * lx106 has no divider: intmath.h). */
+static uint16_t u16_tenth(uint32_t v)
 {
-	v /= div;
-	return v > 0xFFFFu ? 0xFFFFu : (uint16_t)v;
+	v = v > 0xFFFFu * 10u ? 0xFFFFu * 10u : v;
+	return (uint16_t)u32_div10_round(v);
 }
 
-static uint16_t s16_div(int32_t v, int32_t div)
+static uint16_t s16_tenth(int32_t v)
 {
-	v /= div;
-	return (uint16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+	v = v < -327680 ? -327680 : (v > 327670 ? 327670 : v);
+	return (uint16_t)(int16_t)i32_div10_round(v);
 }
 
 /* 0.1 K -> the wire's signed 0.1 degC. */
@@ -387,26 +398,26 @@ void rig_deye_mb_block_encode(const struct rig_inv_battery *r, uint16_t regs[DEY
 	if (r->fets & RIG_INV_FET_DSG)
 		st |= DEYE_MB_ST_DSG_FET;
 	memset(regs, 0, DEYE_MB_BLOCK_COUNT * sizeof regs[0]);
-	regs[DEYE_MB_R_PACK_V] = u16_div(r->pack_mV, 10);
-	regs[DEYE_MB_R_CURRENT] = s16_div(r->current_mA, 10);
-	regs[DEYE_MB_R_REMAIN] = u16_div(r->remain_mAh, 10);
+	regs[DEYE_MB_R_PACK_V] = u16_tenth(r->pack_mV);
+	regs[DEYE_MB_R_CURRENT] = s16_tenth(r->current_mA);
+	regs[DEYE_MB_R_REMAIN] = u16_tenth(r->remain_mAh);
 	regs[DEYE_MB_R_TEMP_AVG] = temp_wire(r->temp_dK);
 	regs[DEYE_MB_R_TEMP_ENV] = temp_wire(r->temp_env_dK ? r->temp_env_dK : r->temp_dK);
 	regs[DEYE_MB_R_WARN] = flags_to_deye(warn_map, N_OF(warn_map), r->warn);
 	regs[DEYE_MB_R_PROT] = flags_to_deye(prot_map, N_OF(prot_map), r->prot);
 	regs[DEYE_MB_R_STATUS] = st;
-	regs[DEYE_MB_R_SOC] = (uint16_t)(r->soc_cpct > 10000u ? 1000u : r->soc_cpct / 10u);
+	regs[DEYE_MB_R_SOC] = (uint16_t)(r->soc_cpct > 10000u ? 1000u : u32_div10_round(r->soc_cpct));
 	regs[DEYE_MB_R_SOH] = (uint16_t)(r->soh_pct > 100u ? 1000u : r->soh_pct * 10u);
-	regs[DEYE_MB_R_FULL] = u16_div(r->full_mAh, 10);
+	regs[DEYE_MB_R_FULL] = u16_tenth(r->full_mAh);
 	regs[DEYE_MB_R_CYCLES] = r->cycles;
-	regs[DEYE_MB_R_CCL] = u16_div(r->ccl_mA < 0 ? 0u : (uint32_t)r->ccl_mA, 10);
+	regs[DEYE_MB_R_CCL] = u16_tenth(r->ccl_mA < 0 ? 0u : (uint32_t)r->ccl_mA);
 	regs[DEYE_MB_R_CELL_MAX] = r->cell_max_mV;
 	regs[DEYE_MB_R_CELL_MIN] = r->cell_min_mV;
 	regs[DEYE_MB_R_TEMP_MAX] = temp_wire(r->temp_max_dK);
 	regs[DEYE_MB_R_TEMP_MIN] = temp_wire(r->temp_min_dK);
 	regs[DEYE_MB_R_TEMP_MOS] = temp_wire(r->temp_mos_dK ? r->temp_mos_dK : r->temp_dK);
-	regs[DEYE_MB_R_FLOAT_V] = u16_div(r->cvl_mV, 10);
-	regs[DEYE_MB_R_DESIGN] = u16_div(r->design_mAh, 10);
+	regs[DEYE_MB_R_FLOAT_V] = u16_tenth(r->cvl_mV);
+	regs[DEYE_MB_R_DESIGN] = u16_tenth(r->design_mAh);
 }
 
 void rig_deye_mb_block_decode(const uint16_t regs[DEYE_MB_BLOCK_COUNT], struct rig_inv_battery *r)
@@ -427,8 +438,8 @@ void rig_deye_mb_block_decode(const uint16_t regs[DEYE_MB_BLOCK_COUNT], struct r
 	r->fets = (uint8_t)(((st & DEYE_MB_ST_CHG_FET) ? RIG_INV_FET_CHG : 0u) |
 	                    ((st & DEYE_MB_ST_DSG_FET) ? RIG_INV_FET_DSG : 0u));
 	r->soc_cpct = (uint16_t)(soc * 10u);
-	r->soc_pct = (uint8_t)((soc + 5u) / 10u);
-	r->soh_pct = (uint8_t)((soh + 5u) / 10u);
+	r->soc_pct = (uint8_t)u32_div10_round(soc);
+	r->soh_pct = (uint8_t)u32_div10_round(soh);
 	r->full_mAh = regs[DEYE_MB_R_FULL] * 10u;
 	r->cycles = regs[DEYE_MB_R_CYCLES];
 	r->ccl_mA = (int32_t)regs[DEYE_MB_R_CCL] * 10;
