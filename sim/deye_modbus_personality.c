@@ -81,7 +81,8 @@ static int fresh(struct deye_mb_unit *u, uint32_t now_ms)
 		u->fresh_ms = now_ms;
 		u->fresh_known = 1;
 	}
-	return !u->q.stale_after_ms || now_ms - u->fresh_ms <= u->q.stale_after_ms;
+	/* Signed: a clock a step behind the last look (a reply in flight) is not 49 days ahead. */
+	return !u->q.stale_after_ms || (int32_t)(now_ms - u->fresh_ms) <= (int32_t)u->q.stale_after_ms;
 }
 
 static void unit_tick(void *state, uint32_t now_ms, const struct reply_sink *sink)
