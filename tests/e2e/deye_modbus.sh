@@ -108,3 +108,15 @@ if [ $rc -eq 0 ] && grep -q '^verdict: AGREE' "$TMP/mon" && ! grep -q DISAGREES 
 else
 	fail "bmsmon: exit $rc: $(grep -E 'DISAGREES|verdict|bmssim:|bmsmon:' "$TMP/mon" | tail -n 4 | tr '\n' ' ')"
 fi
+
+# bmsdecode reads the notes' FC 0x11 sample and refuses a bad CRC.
+out=$("$BIN/bmsdecode" --proto deye-modbus \
+	"01 11 22 4A 4B 2D 42 4D 53 2A 10 11 2A 20 21 2A 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 2A 30 D1")
+if echo "$out" | grep -q '"model":"JK-BMS","sw_version":"1011","hw_version":"2021","serial":"00000000000000000000"'; then
+	pass "bmsdecode --proto deye-modbus: the FC 0x11 sample"
+else
+	fail "bmsdecode FC 0x11: $out"
+fi
+out=$("$BIN/bmsdecode" --proto deye-modbus "01 04 10 00 00 16 75 05")
+[ $? -eq 1 ] && echo "$out" | grep -q 'bad checksum' && pass "bmsdecode --proto deye-modbus: a bad CRC is named" ||
+	fail "bmsdecode bad CRC: $out"
