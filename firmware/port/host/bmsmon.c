@@ -440,7 +440,7 @@ static const struct {
 	const char *why;
 } auto_skips[] = {
 	{ FW_PROTO_JBD_BLE, "on the wire it is jbd" },
-	{ FW_PROTO_DEYE_MODBUS, "a battery-to-inverter protocol: name it with --proto" },
+	{ FW_PROTO_DEYE_MODBUS, "a battery-to-inverter protocol" },
 };
 
 static const char *auto_skip_why(int proto)
