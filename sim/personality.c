@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bmsrig/sim/daly_personality.h"
+#include "bmsrig/sim/deye_modbus_personality.h"
 #include "bmsrig/sim/jbd_personality.h"
 #include "bmsrig/sim/jk_personality.h"
 #include "bmsrig/sim/jk_ble_personality.h"
@@ -15,6 +16,7 @@ const struct personality_ops *const personality_table[] = {
 	&daly_personality_ops,
 	&jk_personality_ops,
 	&jk_ble_personality_ops,
+	&deye_modbus_personality_ops,
 	NULL
 };
 

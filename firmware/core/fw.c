@@ -11,6 +11,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_DALY_BLE] = { "daly-ble", &rig_daly_client_ops, 2000u, DALY_CLIENT_HOST_BLE },
 	[FW_PROTO_JK]       = { "jk", &rig_jk_client_ops, 500u, 0u },
 	[FW_PROTO_JK_BLE]   = { "jk-ble", &rig_jk_ble_client_ops, 2000u, 0u },
+	/* A pack answers in tens of ms; Deye itself waits about a second. */
+	[FW_PROTO_DEYE_MODBUS] = { "deye-modbus", &rig_deye_modbus_client_ops, 500u, 0u },
 };
 
 int rig_fw_proto_find(const char *name)

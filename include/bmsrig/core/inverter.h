@@ -31,6 +31,12 @@ enum rig_inv_alarm {
 	RIG_INV_ALARM_SYSTEM = 1u << 1    /* BMS internal error */
 };
 
+/* The BMS's switches as a protocol reports them (Deye 0x1007 bits 10-11). */
+enum rig_inv_fet {
+	RIG_INV_FET_CHG = 1u << 0,
+	RIG_INV_FET_DSG = 1u << 1
+};
+
 struct rig_inv_battery {
 	/* Limits the battery announces. */
 	uint32_t cvl_mV;              /* charge voltage limit */
@@ -56,6 +62,10 @@ struct rig_inv_battery {
 	uint8_t soc_clamp;            /* 1: the SOC fields follow the Deye clamp (100 while CCL is 0,
 	                               * 0 while DCL is 0); remain_mAh / full_mAh keep the true SOC */
 	char manufacturer[RIG_INV_NAME_MAX + 1];   /* "PYLON" */
+	/* Carried by Deye's Modbus block; 0 = not known (a personality falls back to temp_dK). */
+	uint16_t temp_env_dK;         /* environment (ambient) temperature */
+	uint16_t temp_mos_dK;         /* MOSFET temperature */
+	uint8_t fets;                 /* enum rig_inv_fet bits: switches on */
 };
 
 #ifdef __cplusplus
