@@ -10,6 +10,7 @@
 #include "bmsrig/core/jbd_client.h"
 #include "bmsrig/core/jk_ble_client.h"
 #include "bmsrig/core/jk_client.h"
+#include "bmsrig/core/pylon_rs485_client.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/policy.h"
 
@@ -30,6 +31,7 @@ struct fw_hal {
  * bytes, slower and in pieces. */
 enum fw_proto {
 	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK, FW_PROTO_JK_BLE,
+	FW_PROTO_PYLON_RS485,
 	FW_PROTO_COUNT
 };
 
@@ -66,6 +68,7 @@ struct fw {
 		struct daly_client daly;
 		struct jk_client jk;
 		struct jk_ble_client jk_ble;
+		struct pylon_client pylon;
 	} client;
 };
 
