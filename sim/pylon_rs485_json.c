@@ -98,7 +98,7 @@ static void mgmt_json(cJSON *o, const struct pylon_mgmt *m)
 {
 	struct json_num n[] = {
 		{ "cvl_mv", m->cvl_mV }, { "dvl_mv", m->dvl_mV }, { "ccl_ma", m->ccl_mA },
-		{ "dcl_ma", m->dcl_mA }, { "mgmt_status", m->status },
+		{ "dcl_ma", m->dcl_mA < 0 ? -(double)m->dcl_mA : m->dcl_mA }, { "mgmt_status", m->status },
 		{ "chg_enable", (m->status & PYLON_MGMT_CHG_ENABLE) != 0 },
 		{ "dsg_enable", (m->status & PYLON_MGMT_DSG_ENABLE) != 0 },
 		{ "force_chg", (m->status & (PYLON_MGMT_FORCE_CHG_1 | PYLON_MGMT_FORCE_CHG_2)) != 0 },

@@ -87,6 +87,7 @@ static void module_analog(const struct bms *b, struct pylon_module *m)
 	m->full_mAh = v.full_mAh;
 	/* Packs over 65 Ah send their capacities as u24 (user-defined 4), as a US3000 does. */
 	m->user_defined = v.full_mAh > 0xFFFFu || v.remain_mAh > 0xFFFFu ? 4u : 2u;
+	m->remain16_mAh = m->full16_mAh = 0xFFFFu;   /* the u16 fields then say "see below" */
 	m->cycles = v.cycles;
 }
 

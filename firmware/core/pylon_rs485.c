@@ -97,8 +97,9 @@ rig_rc rig_pylon_frame_parse(const uint8_t *w, size_t n, struct pylon_frame *f)
 	int32_t ver, adr, cid1, cid2, length, sum;
 	uint16_t lenid, i;
 
+	/* Too short to hold a header: a frame error, so RIG_ERR_LENGTH always comes with one. */
 	if (n < PYLON_OVERHEAD)
-		return RIG_ERR_LENGTH;
+		return RIG_ERR_FRAME;
 	if (w[0] != PYLON_SOI || w[n - 1] != PYLON_EOI)
 		return RIG_ERR_FRAME;
 	ver = hexnum(w + 1, 2);
@@ -276,8 +277,8 @@ static int16_t mA_to_deci_A(int32_t mA)
 	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
 	uint32_t q = u32_div10(u32_div10(m + 50u));
 
-	if (q > 32767u)
-		q = 32767u;
+	if (q > (mA < 0 ? 32768u : 32767u))
+		q = mA < 0 ? 32768u : 32767u;
 	return (int16_t)(mA < 0 ? -(int32_t)q : (int32_t)q);
 }
 static int16_t mA_to_centi_A(int32_t mA)
@@ -310,6 +311,8 @@ static void module_read(struct rd *r, struct pylon_module *m)
 	m->user_defined = rd8(r);
 	m->full_mAh = rd16(r);
 	m->cycles = rd16(r);
+	m->remain16_mAh = (uint16_t)m->remain_mAh;
+	m->full16_mAh = (uint16_t)m->full_mAh;
 	if (m->user_defined == 4) {
 		/* Packs over 65 Ah send FFFF in the u16 fields and the real values as u24 here. */
 		m->remain_mAh = rd_n(r, 3);
@@ -364,9 +367,9 @@ rig_rc rig_pylon_analog_encode(struct pylon_frame *f, const struct pylon_analog 
 			wr16(&w, m->temp_dK[i]);
 		wr16(&w, (uint16_t)mA_to_deci_A(m->current_mA));
 		wr16(&w, clamp16(m->pack_mV));
-		wr16(&w, big ? 0xFFFFu : clamp16(m->remain_mAh));
+		wr16(&w, big ? m->remain16_mAh : clamp16(m->remain_mAh));
 		wr8(&w, m->user_defined);
-		wr16(&w, big ? 0xFFFFu : clamp16(m->full_mAh));
+		wr16(&w, big ? m->full16_mAh : clamp16(m->full_mAh));
 		wr16(&w, m->cycles);
 		if (big) {
 			wr_n(&w, m->remain_mAh > 0xFFFFFFu ? 0xFFFFFFu : m->remain_mAh, 3);
@@ -504,16 +507,13 @@ rig_rc rig_pylon_sys_param_encode(struct pylon_frame *f, const struct pylon_sys_
 rig_rc rig_pylon_mgmt_decode(const struct pylon_frame *f, int has_command_value, struct pylon_mgmt *m)
 {
 	struct rd r;
-	int32_t dcl;
-
 	rd_begin(&r, f);
 	m->has_command_value = has_command_value ? 1u : 0u;
 	m->command_value = has_command_value ? rd8(&r) : 0u;
 	m->cvl_mV = rd16(&r);
 	m->dvl_mV = rd16(&r);
 	m->ccl_mA = deci_A_to_mA(rds16(&r));
-	dcl = deci_A_to_mA(rds16(&r));
-	m->dcl_mA = dcl < 0 ? -dcl : dcl;
+	m->dcl_mA = deci_A_to_mA(rds16(&r));
 	m->status = rd8(&r);
 	return rd_end(&r);
 }
@@ -527,8 +527,8 @@ rig_rc rig_pylon_mgmt_encode(struct pylon_frame *f, const struct pylon_mgmt *m)
 		wr8(&w, m->command_value);
 	wr16(&w, clamp16(m->cvl_mV));
 	wr16(&w, clamp16(m->dvl_mV));
-	wr16(&w, (uint16_t)mA_to_deci_A(m->ccl_mA < 0 ? 0 : m->ccl_mA));
-	wr16(&w, (uint16_t)mA_to_deci_A(m->dcl_mA > 0 ? -m->dcl_mA : m->dcl_mA));
+	wr16(&w, (uint16_t)mA_to_deci_A(m->ccl_mA));
+	wr16(&w, (uint16_t)mA_to_deci_A(m->dcl_mA));
 	wr8(&w, m->status);
 	return wr_end(&w, f);
 }
@@ -549,16 +549,13 @@ static void rd_text(struct rd *r, char *out, uint8_t *raw, unsigned n)
 	out[n] = '\0';
 }
 
+/* All n bytes as they stand, NULs inside included, so a decoded text encodes back as sent. */
 static void wr_text(struct wr *w, const char *s, unsigned n)
 {
 	unsigned i;
-	int ended = 0;
 
-	for (i = 0; i < n; i++) {
-		if (!ended && s[i] == '\0')
-			ended = 1;
-		wr8(w, ended ? 0u : (uint8_t)s[i]);
-	}
+	for (i = 0; i < n; i++)
+		wr8(w, (uint8_t)s[i]);
 }
 
 rig_rc rig_pylon_serial_decode(const struct pylon_frame *f, struct pylon_serial *s)
@@ -938,8 +935,8 @@ void rig_pylon_mgmt_to_inv(const struct pylon_mgmt *m, struct rig_inv_battery *b
 {
 	b->cvl_mV = m->cvl_mV;
 	b->dvl_mV = m->dvl_mV;
-	b->ccl_mA = m->ccl_mA;
-	b->dcl_mA = m->dcl_mA;
+	b->ccl_mA = m->ccl_mA < 0 ? 0 : m->ccl_mA;
+	b->dcl_mA = m->dcl_mA < 0 ? -m->dcl_mA : m->dcl_mA;   /* a magnitude, whichever sign came */
 	b->request = rig_pylon_request_from_mgmt(m->status);
 }
 
@@ -948,6 +945,6 @@ void rig_pylon_mgmt_from_inv(const struct rig_inv_battery *b, struct pylon_mgmt 
 	m->cvl_mV = b->cvl_mV;
 	m->dvl_mV = b->dvl_mV;
 	m->ccl_mA = b->ccl_mA;
-	m->dcl_mA = b->dcl_mA;
+	m->dcl_mA = -b->dcl_mA;   /* sent negative, as packs send the 0x47 discharge limit */
 	m->status = rig_pylon_mgmt_from_request(b->request);
 }

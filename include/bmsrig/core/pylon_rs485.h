@@ -145,6 +145,8 @@ struct pylon_module {
 	uint8_t user_defined;                /* 2: u16 capacities; 4: FFFF then u24 capacities */
 	uint32_t remain_mAh, full_mAh;
 	uint16_t cycles;
+	uint16_t remain16_mAh, full16_mAh;   /* with user-defined 4: the u16 fields as sent (FFFF
+	                                      * on a US3000), written back as they stand */
 };
 struct pylon_analog {
 	uint8_t dataflag;
@@ -191,8 +193,8 @@ struct pylon_mgmt {
 	uint8_t has_command_value, command_value;
 	uint32_t cvl_mV, dvl_mV;
 	int32_t ccl_mA;                      /* wire: s16 0.1 A */
-	int32_t dcl_mA;                      /* wire: s16 0.1 A as a magnitude; we send it negative
-	                                      * like the 0x47 limit, and read either sign */
+	int32_t dcl_mA;                      /* wire: s16 0.1 A, signed as sent: we send it negative
+	                                      * like the 0x47 limit; the record takes the magnitude */
 	uint8_t status;                      /* enum pylon_mgmt_bit */
 };
 rig_rc rig_pylon_mgmt_decode(const struct pylon_frame *f, int has_command_value, struct pylon_mgmt *m);
@@ -201,7 +203,8 @@ rig_rc rig_pylon_mgmt_encode(struct pylon_frame *f, const struct pylon_mgmt *m);
 /* ---- 0x93 serial number, 0x51 manufacturer info -------------------------------------- */
 struct pylon_serial {
 	uint8_t command_value;
-	char serial[PYLON_SERIAL_LEN + 1];   /* 16 characters as sent, NUL-terminated */
+	char serial[PYLON_SERIAL_LEN + 1];   /* 16 bytes as sent (pad a shorter text with NULs:
+	                                      * all 16 are encoded), then a NUL */
 };
 rig_rc rig_pylon_serial_decode(const struct pylon_frame *f, struct pylon_serial *s);
 rig_rc rig_pylon_serial_encode(struct pylon_frame *f, const struct pylon_serial *s);
@@ -222,7 +225,7 @@ void rig_pylon_mfr_set(struct pylon_mfr *m, const char *name, uint8_t sw_major, 
 struct pylon_sys_basic {
 	struct pylon_mfr id;                 /* name, manufacturer, software version */
 	uint8_t module_count;
-	char serial[PYLON_MODULES_MAX][PYLON_SERIAL_LEN + 1];
+	char serial[PYLON_MODULES_MAX][PYLON_SERIAL_LEN + 1];   /* as pylon_serial's */
 };
 rig_rc rig_pylon_sys_basic_decode(const struct pylon_frame *f, struct pylon_sys_basic *b);
 rig_rc rig_pylon_sys_basic_encode(struct pylon_frame *f, const struct pylon_sys_basic *b);
