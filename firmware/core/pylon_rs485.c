@@ -791,15 +791,16 @@ static uint32_t udiv(uint32_t n, uint32_t d)
 	return q;
 }
 
-/* Status 1 bit <-> PACK_PROT bits, one table for both directions. */
-static const struct { uint8_t st1; uint32_t prot; } st1_map[] = {
-	{ PYLON_ST1_MODULE_UV, PACK_PROT_PACK_UV },
-	{ PYLON_ST1_CHG_OT,    PACK_PROT_CHG_OT },
-	{ PYLON_ST1_DSG_OT,    PACK_PROT_DSG_OT },
-	{ PYLON_ST1_DSG_OC,    PACK_PROT_DSG_OC | PACK_PROT_SHORT },
-	{ PYLON_ST1_CHG_OC,    PACK_PROT_CHG_OC },
-	{ PYLON_ST1_CELL_UV,   PACK_PROT_CELL_UV },
-	{ PYLON_ST1_MODULE_OV, PACK_PROT_PACK_OV | PACK_PROT_CELL_OV },
+/* Status 1 bit <-> PACK_PROT bits, one table for both directions: a bit is raised by any of
+ * `prot` and reads back as `back`. */
+static const struct { uint8_t st1; uint32_t prot, back; } st1_map[] = {
+	{ PYLON_ST1_MODULE_UV, PACK_PROT_PACK_UV,                    PACK_PROT_PACK_UV },
+	{ PYLON_ST1_CHG_OT,    PACK_PROT_CHG_OT,                     PACK_PROT_CHG_OT },
+	{ PYLON_ST1_DSG_OT,    PACK_PROT_DSG_OT,                     PACK_PROT_DSG_OT },
+	{ PYLON_ST1_DSG_OC,    PACK_PROT_DSG_OC | PACK_PROT_SHORT,   PACK_PROT_DSG_OC },
+	{ PYLON_ST1_CHG_OC,    PACK_PROT_CHG_OC,                     PACK_PROT_CHG_OC },
+	{ PYLON_ST1_CELL_UV,   PACK_PROT_CELL_UV,                    PACK_PROT_CELL_UV },
+	{ PYLON_ST1_MODULE_OV, PACK_PROT_PACK_OV | PACK_PROT_CELL_OV, PACK_PROT_PACK_OV },
 };
 
 uint8_t rig_pylon_status1_from_prot(uint32_t prot)
@@ -818,10 +819,9 @@ uint32_t rig_pylon_prot_from_status1(uint8_t status1)
 	uint32_t p = 0;
 	size_t i;
 
-	/* A status bit stands for several causes; it reads back as the first of them. */
 	for (i = 0; i < sizeof st1_map / sizeof st1_map[0]; i++)
 		if (status1 & st1_map[i].st1)
-			p |= st1_map[i].prot & (0u - st1_map[i].prot);
+			p |= st1_map[i].back;
 	return p;
 }
 
