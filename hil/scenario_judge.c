@@ -31,7 +31,7 @@ static rig_rc dut_kind(struct scen_reader *c, const cJSON *v, void *base)
 static rig_rc dut_proto(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct scen_dut *d = base;
-	char names[128] = "", g[SCEN_GOT_MAX + 24];
+	char names[256] = "", g[SCEN_GOT_MAX + 24];   /* every protocol of rig_fw_protos */
 	size_t n = 0;
 	int p = cJSON_IsString(v) ? rig_fw_proto_find(v->valuestring) : -1;
 	unsigned i;

@@ -10,6 +10,7 @@
 #include "bmsrig/sim/jk_personality.h"
 #include "bmsrig/sim/jk_ble_personality.h"
 #include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/pylon_rs485_personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
@@ -17,6 +18,7 @@ const struct personality_ops *const personality_table[] = {
 	&jk_personality_ops,
 	&jk_ble_personality_ops,
 	&deye_modbus_personality_ops,
+	&pylon_rs485_personality_ops,
 	NULL
 };
 

@@ -23,6 +23,7 @@ const struct bms_kind bms_kinds[] = {
 	{ "jk", "jk", LINK_UART, NULL, NULL },
 	{ "jk-ble", "jk-ble", LINK_BLE, NULL, NULL },
 	{ "deye-modbus", "deye-modbus", LINK_UART, NULL, NULL },
+	{ "pylontech-rs485", "pylontech-rs485", LINK_UART, NULL, NULL },
 	{ NULL, NULL, LINK_UART, NULL, NULL }
 };
 
@@ -129,7 +130,7 @@ rig_rc spec_set(struct bms_spec *s, const char *key, const char *value, char *wh
 			const struct bms_kind *kind = bms_kind_find(value);
 
 			if (!kind) {
-				snprintf(why, whycap, "expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, deye-modbus, got \"%s\"", value);
+				snprintf(why, whycap, "expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, deye-modbus, pylontech-rs485, got \"%s\"", value);
 				return RIG_ERR_ARG;
 			}
 			set_kind(s, kind);

@@ -9,12 +9,15 @@
 
 #include "bmsrig/lib/hex.h"
 #include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/pylon_rs485_json.h"
+#include "bmsrig/sim/pylon_rs485_personality.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1"
 #endif
 
-#define WIRE_MAX 1024u      /* well past any frame, so an overlong line still gets a real verdict */
+#define WIRE_MAX 4608u      /* well past any frame (a 15-module Pylontech answer is 2 KB), so an
+                             * overlong line still gets a real verdict */
 /* A stdin line longer than this is refused, not read: WIRE_MAX bytes as "0xDD, " fit. */
 #define LINE_MAX_BYTES 8192u
 /* An error object quotes this much of its input, then "...(N bytes)": a 10 MB argument must
@@ -26,6 +29,9 @@ enum { EXIT_BAD_FRAME = 1, EXIT_USAGE = 2 };
 struct opts {
 	const struct personality_ops *proto;   /* its wire_json decodes, its name names */
 	int pretty, quiet;
+	int last_cmd;                          /* Pylontech: the CID2 of the last request seen, so
+	                                        * the response on the next line decodes as its
+	                                        * answer; -1 before any */
 };
 
 static void usage(FILE *to)
@@ -41,9 +47,14 @@ static void usage(FILE *to)
 	      "input quoted as its first 32 characters and \"...(N bytes)\". A stdin line longer than\n"
 	      "8192 bytes or holding a NUL byte is refused with its place (stdin:LINE[:COLUMN]: ...).\n"
 	      "\n"
+	      "An ASCII frame (pylontech-rs485) may be given as its text instead: ~20024642E00202FD33,\n"
+	      "the closing CR optional. A response decodes as the answer to the request on the line\n"
+	      "before it; alone, only its address, rtn and info_len are known.\n"
+	      "\n"
 	      "Options:\n"
-	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble, deye-modbus\n"
-	      "                    (a Modbus RTU request or response, either direction)\n"
+	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble,\n"
+	      "                    deye-modbus (a Modbus RTU request or response, either direction),\n"
+	      "                    pylontech-rs485\n"
 	      "      --pretty      indented JSON instead of one line per frame\n"
 	      "  -q, --quiet       print nothing; the exit status tells\n"
 	      "  -h, --help        this text\n"
@@ -88,17 +99,47 @@ static void emit_error(const struct opts *o, const char *err, const char *p, siz
 	}
 }
 
-/* Decodes one frame's text; returns 1 when it fully decoded, 0 otherwise. */
-static int decode_one(const struct opts *o, const char *text)
+/* An ASCII frame ('~' ... with or without its CR) as wire bytes; NULL when text is not one. '~'
+ * is no hex digit, so this never takes input meant as hex. */
+static const char *ascii_frame(const char *text, uint8_t *wire, size_t cap, size_t *n)
 {
-	uint8_t wire[WIRE_MAX];
+	size_t len = strlen(text);
+
+	if (text[0] != '~')
+		return "not an ASCII frame";
+	if (len >= 2 && text[len - 2] == '\\' && text[len - 1] == 'r')
+		len -= 2;                      /* "\r" written out, as captures print it */
+	else if (text[len - 1] == '\r')
+		len--;
+	if (len + 1 > cap)
+		return "frame too long";
+	memcpy(wire, text, len);
+	wire[len] = '\r';
+	*n = len + 1;
+	return NULL;
+}
+
+/* Decodes one frame's text; returns 1 when it fully decoded, 0 otherwise. */
+static int decode_one(struct opts *o, const char *text)
+{
+	static uint8_t wire[WIRE_MAX];
 	size_t n;
-	const char *err = host_hex_parse(text, wire, sizeof wire, &n);
+	const char *err = text[0] == '~' ? ascii_frame(text, wire, sizeof wire, &n)
+	                                 : host_hex_parse(text, wire, sizeof wire, &n);
 	cJSON *obj = NULL;
 	int ok;
 
 	if (!err) {
-		obj = o->proto->wire_json(wire, n);
+		if (o->proto == &pylon_rs485_personality_ops) {
+			obj = pylon_rs485_wire_json_cmd(wire, n, o->last_cmd);
+			if (obj && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, "kind")))
+				o->last_cmd = !strcmp(cJSON_GetObjectItemCaseSensitive(obj, "kind")->valuestring,
+				                      "request")
+				                      ? (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, "cmd"))
+				                      : -1;
+		} else {
+			obj = o->proto->wire_json(wire, n);
+		}
 		if (!obj)
 			err = "out of memory";
 		else if (!cJSON_HasObjectItem(obj, "kind"))
@@ -148,7 +189,7 @@ static int read_line(FILE *f, char *line, size_t *len)
 	return c != EOF || *len > 0;
 }
 
-static int decode_stdin(const struct opts *o)
+static int decode_stdin(struct opts *o)
 {
 	static char line[LINE_MAX_BYTES + 1];
 	char why[96], *text, *nul;
@@ -189,7 +230,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o = { personality_table[0], 0, 0 };
+	struct opts o = { personality_table[0], 0, 0, -1 };
 	int c, all_ok = 1;
 
 	while ((c = getopt_long(argc, argv, "hp:q", longopts, NULL)) != -1) {

@@ -11,6 +11,7 @@
 #include "bmsrig/core/jbd_client.h"
 #include "bmsrig/core/jk_ble_client.h"
 #include "bmsrig/core/jk_client.h"
+#include "bmsrig/core/pylon_rs485_client.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/policy.h"
 
@@ -32,6 +33,7 @@ struct fw_hal {
 enum fw_proto {
 	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK, FW_PROTO_JK_BLE,
 	FW_PROTO_DEYE_MODBUS,
+	FW_PROTO_PYLON_RS485,
 	FW_PROTO_COUNT
 };
 
@@ -69,6 +71,7 @@ struct fw {
 		struct jk_client jk;
 		struct jk_ble_client jk_ble;
 		struct deye_modbus_client deye_modbus;
+		struct pylon_client pylon;
 	} client;
 };
 
