@@ -130,7 +130,14 @@ rig_rc spec_set(struct bms_spec *s, const char *key, const char *value, char *wh
 			const struct bms_kind *kind = bms_kind_find(value);
 
 			if (!kind) {
-				snprintf(why, whycap, "expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, deye-modbus, pylontech-rs485, got \"%s\"", value);
+				char names[256];
+				size_t n = 0, j;
+
+				/* The names come from the table, so a new kind needs no edit here. */
+				names[0] = '\0';
+				for (j = 0; bms_kinds[j].name && n < sizeof names; j++)
+					n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", j ? ", " : "", bms_kinds[j].name);
+				snprintf(why, whycap, "expected one of %s, got \"%s\"", names, value);
 				return RIG_ERR_ARG;
 			}
 			set_kind(s, kind);
