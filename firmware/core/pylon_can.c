@@ -3,8 +3,25 @@
 #include <string.h>
 
 #include "bmsrig/core/pylon_can.h"
+#include "intmath.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* v / 10^k, truncated; the ESP8266 has no divider (intmath.h). */
+static uint32_t u_div_pow10(uint32_t v, unsigned k)
+{
+	while (k--)
+		v = u32_div10(v);
+	return v;
+}
+
+/* The same toward zero for a signed value, as C's '/' would give. */
+static int32_t s_div_pow10(int32_t v, unsigned k)
+{
+	uint32_t m = u_div_pow10(v < 0 ? 0u - (uint32_t)v : (uint32_t)v, k);
+
+	return v < 0 ? -(int32_t)m : (int32_t)m;
+}
 
 static uint16_t sat_u16(uint32_t v)
 {
@@ -18,6 +35,11 @@ static uint16_t sat_s16(int32_t v)
 	if (v < -32768)
 		v = -32768;
 	return (uint16_t)(int16_t)v;
+}
+
+static uint16_t sat_u16_as_s16(uint32_t v)
+{
+	return v > 32767u ? 32767u : (uint16_t)v;
 }
 
 static void put16(uint8_t *d, uint16_t v)
@@ -155,10 +177,10 @@ rig_rc rig_pylon_can_encode(uint32_t id, const struct rig_inv_battery *r, struct
 	f->dlc = 8;
 	switch (id) {
 	case PYLON_CAN_ID_LIMITS:
-		put16(d, sat_u16(r->cvl_mV / 100u));
-		put16(d + 2, sat_s16(r->ccl_mA / 100));
-		put16(d + 4, sat_s16(r->dcl_mA / 100));     /* a positive magnitude, as real packs send */
-		put16(d + 6, sat_u16(r->dvl_mV / 100u));
+		put16(d, sat_u16(u_div_pow10(r->cvl_mV, 2)));
+		put16(d + 2, sat_s16(s_div_pow10(r->ccl_mA, 2)));
+		put16(d + 4, sat_s16(s_div_pow10(r->dcl_mA, 2)));     /* a positive magnitude, as real packs send */
+		put16(d + 6, sat_u16(u_div_pow10(r->dvl_mV, 2)));
 		break;
 	case PYLON_CAN_ID_SOC:
 		put16(d, r->soc_pct);
@@ -166,8 +188,8 @@ rig_rc rig_pylon_can_encode(uint32_t id, const struct rig_inv_battery *r, struct
 		put16(d + 4, r->soc_cpct);
 		break;
 	case PYLON_CAN_ID_MEASURE:
-		put16(d, sat_s16((int32_t)(r->pack_mV > 0x7FFFFFFFu ? 0x7FFFFFFFu : r->pack_mV) / 10));
-		put16(d + 2, sat_s16(r->current_mA / 100));
+		put16(d, sat_u16_as_s16(u_div_pow10(r->pack_mV, 1)));
+		put16(d + 2, sat_s16(s_div_pow10(r->current_mA, 2)));
 		put16(d + 4, sat_s16((int32_t)r->temp_dK - (int32_t)PACK_DK_ZERO_C));
 		break;
 	case PYLON_CAN_ID_FLAGS:
@@ -200,10 +222,10 @@ rig_rc rig_pylon_can_encode(uint32_t id, const struct rig_inv_battery *r, struct
 		break;
 	case PYLON_CAN_ID_INFO:
 		/* Model and firmware (bytes 0-3) stay 0: nothing in the record says them. */
-		put16(d + 4, sat_u16(r->full_mAh / 1000u));
+		put16(d + 4, sat_u16(u_div_pow10(r->full_mAh, 3)));
 		break;
 	case PYLON_CAN_ID_CAPACITY:
-		put16(d, sat_u16(design_or_full_mAh(r) / 1000u));
+		put16(d, sat_u16(u_div_pow10(design_or_full_mAh(r), 3)));
 		break;
 	default:
 		return RIG_ERR_UNSUPPORTED;
