@@ -440,6 +440,7 @@ static const struct {
 	const char *why;
 } auto_skips[] = {
 	{ FW_PROTO_JBD_BLE, "on the wire it is jbd" },
+	{ FW_PROTO_PYLON_CAN, "a battery-to-inverter link (slcan), not a BMS port" },
 };
 
 static const char *auto_skip_why(int proto)
