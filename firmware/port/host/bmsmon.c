@@ -64,6 +64,7 @@ static void usage(FILE *f)
 	"\n"
 	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
+	"                        pylontech-can (an inverter on a battery's slcan link),\n"
 	"                        or auto: try each in turn with short\n"
 	"                        timeouts and keep the first that answers\n"
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
