@@ -11,6 +11,7 @@
 #include "bmsrig/sim/jk_ble_personality.h"
 #include "bmsrig/sim/personality.h"
 #include "bmsrig/sim/pylon_rs485_personality.h"
+#include "bmsrig/sim/pylon_can_personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
@@ -19,6 +20,7 @@ const struct personality_ops *const personality_table[] = {
 	&jk_ble_personality_ops,
 	&deye_modbus_personality_ops,
 	&pylon_rs485_personality_ops,
+	&pylon_can_personality_ops,
 	NULL
 };
 

@@ -15,6 +15,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_DEYE_MODBUS] = { "deye-modbus", &rig_deye_modbus_client_ops, 500u, 0u },
 	/* a 15-module 0x42 is 2 KB: 2.2 s at 9600 baud */
 	[FW_PROTO_PYLON_RS485] = { "pylontech-rs485", &rig_pylon_client_ops, 3000u, 0u },
+	/* The "reply" is the next whole set, which comes once a second whenever the keep-alive went. */
+	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
 };
 
 int rig_fw_proto_find(const char *name)

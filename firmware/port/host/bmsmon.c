@@ -65,7 +65,8 @@ static void usage(FILE *f)
 	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
 	"                        a battery as an inverter polls it: deye-modbus (address 1),\n"
-	"                        pylontech-rs485 (address 2), or auto: try each in turn with short\n"
+	"                        pylontech-rs485 (address 2), pylontech-can (an inverter on a\n"
+	"                        battery's slcan link), or auto: try each in turn with short\n"
 	"                        timeouts and keep the first that answers\n"
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
@@ -441,6 +442,7 @@ static const struct {
 	const char *why;
 } auto_skips[] = {
 	{ FW_PROTO_JBD_BLE, "on the wire it is jbd" },
+	{ FW_PROTO_PYLON_CAN, "a battery-to-inverter link (slcan), not a BMS port" },
 };
 
 static const char *auto_skip_why(int proto)

@@ -13,6 +13,7 @@
 #include "bmsrig/core/jk_client.h"
 #include "bmsrig/core/pylon_rs485_client.h"
 #include "bmsrig/core/pack_state.h"
+#include "bmsrig/core/pylon_can_client.h"
 #include "bmsrig/core/policy.h"
 
 #ifdef __cplusplus
@@ -34,6 +35,7 @@ enum fw_proto {
 	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK, FW_PROTO_JK_BLE,
 	FW_PROTO_DEYE_MODBUS,
 	FW_PROTO_PYLON_RS485,
+	FW_PROTO_PYLON_CAN,
 	FW_PROTO_COUNT
 };
 
@@ -72,6 +74,7 @@ struct fw {
 		struct jk_ble_client jk_ble;
 		struct deye_modbus_client deye_modbus;
 		struct pylon_client pylon;
+		struct pylon_can_client pylon_can;
 	} client;
 };
 
