@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/core/inverter.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/sim/truth.h"
 
@@ -52,6 +53,12 @@ struct personality_ops {
 	/* One frame of this protocol, decoded in the vector vocabulary (docs/architecture.md "Decoded
 	 * frame"); an object with "error" for bytes that are not a frame. For logs and traces. */
 	cJSON *(*wire_json)(const uint8_t *wire, size_t n);
+	/* Inverter protocols only (NULL for the BMS protocols): one frame this personality SENT,
+	 * decoded into the neutral record (core/inverter.h) with the protocol's own codec, changing
+	 * only the fields the frame carries (a CAN set spreads the record over several frames).
+	 * Returns 1 when it changed something, 0 for a frame that carries nothing of it or does not
+	 * decode. The runner keeps the record of what crossed the wire for wire.* expectations. */
+	int (*inv_decode)(const uint8_t *wire, size_t n, struct rig_inv_battery *rec);
 };
 
 /* A numeric quirk in a table: its key, its range and where it lives in the personality's quirk
