@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -396,12 +397,12 @@ static const char inv_scenario[] =
 	"  {\"name\": \"heard again\", \"within\": \"3s\", \"after\": \"resume\", \"that\": \"wire.age_ms < 1100 and wire.frames > 8\"}"
 	" ]}";
 
-static void run_inv(const char *middle, struct run_report *rep, int fake)
+static void run_inv(const char *middle, struct run_report *rep, int fake, FILE *trace)
 {
 	static struct scenario sc;
 	static struct scenario_judge jd;
 	static char text[4096];
-	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
+	struct run_opts o = { .dut = { .kind = DUT_INPROC }, .trace = trace };
 	const struct run_setup setup = { .sc = &sc, .jd = &jd };
 	char err[512];
 	struct run *r;
@@ -432,10 +433,24 @@ static void run_inv(const char *middle, struct run_report *rep, int fake)
 static void runner_decodes_the_wire_and_mute_dut_silences_the_dut(void **state)
 {
 	static struct run_report rep;
-	unsigned k;
+	static char line[4096];
+	FILE *trace = tmpfile();
+	unsigned k, inverter_lines = 0, with_wire = 0;
 
 	(void)state;
-	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mute_dut\", \"for\": \"5s\"},", &rep, 1);
+	assert_non_null(trace);
+	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mute_dut\", \"for\": \"5s\"},", &rep, 1, trace);
+	/* The trace has the records once a second: the truth always, the wire once a frame came. */
+	rewind(trace);
+	while (fgets(line, sizeof line, trace))
+		if (strstr(line, "\"type\":\"inverter\"")) {
+			inverter_lines++;
+			assert_non_null(strstr(line, "\"truth\":{\"cvl_mv\":"));
+			with_wire += strstr(line, "\"wire\":{\"cvl_mv\":") != NULL;
+		}
+	fclose(trace);
+	assert_in_range(inverter_lines, 15, 17);
+	assert_in_range(with_wire, 14, 16);
 	for (k = 0; k < rep.n_cases; k++)
 		if (rep.cases[k].state != EXPECT_PASSED)
 			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
@@ -446,7 +461,7 @@ static void runner_decodes_the_wire_and_mute_dut_silences_the_dut(void **state)
 	assert_string_equal(fake_quirk[1], "120");
 
 	/* Without the fault the battery never falls silent: the same expectation fails. */
-	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mark\"},", &rep, 1);
+	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mark\"},", &rep, 1, NULL);
 	assert_false(run_passed(&rep));
 	k = case_named(&rep, "silence");
 	assert_int_equal(rep.cases[k].state, EXPECT_FAILED);
@@ -454,7 +469,7 @@ static void runner_decodes_the_wire_and_mute_dut_silences_the_dut(void **state)
 
 	/* A BMS kind with no inverter protocol: truth.cvl_mv ... and wire.* are NaN, so even
 	 * `wire.frames >= 0`'s companions fail, and no frame is ever decoded. */
-	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mute_dut\", \"for\": \"5s\"},", &rep, 0);
+	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mute_dut\", \"for\": \"5s\"},", &rep, 0, NULL);
 	assert_int_equal(rep.cases[case_named(&rep, "truth record")].state, EXPECT_FAILED);
 	assert_int_equal(rep.cases[case_named(&rep, "wire agrees with truth")].state, EXPECT_FAILED);
 	assert_int_equal(rep.cases[case_named(&rep, "heard again")].state, EXPECT_FAILED);
