@@ -68,9 +68,24 @@
  *   truth.cell_spread_mv truth.temp_count truth.temp_dk[n] truth.temp_min_dk truth.temp_max_dk
  *   truth.ambient_dk truth.fet_chg truth.fet_dsg truth.prot truth.bal_mask
  *                       the model and the emulated BMS now.
+ *   truth.cvl_mv truth.dvl_mv truth.ccl_ma truth.dcl_ma truth.request truth.warn truth.alarm
+ *   truth.soh_pct truth.module_count
+ *                       the battery's word to an inverter as the BMS logic computes it now
+ *                       (core/inverter.h; all modules of the line together); NaN when the
+ *                       BMS kind speaks no inverter protocol.
+ *   wire.cvl_mv wire.dvl_mv wire.ccl_ma wire.dcl_ma wire.soc_pct wire.soh_pct wire.pack_mv
+ *   wire.current_ma wire.request wire.prot wire.warn wire.alarm wire.module_count
+ *                       the same record as the frames that crossed the wire said it, each
+ *                       frame changing what it carries; NaN before the first decoded frame.
+ *   wire.frames         frames decoded so far, and wire.age_ms, milliseconds since the last:
+ *                       readable before the first (0, and a very large age).
  *   prot.cell_ov prot.cell_uv prot.pack_ov prot.pack_uv prot.chg_ot prot.chg_ut prot.dsg_ot
  *   prot.dsg_ut prot.chg_oc prot.dsg_oc prot.short prot.afe prot.sw_lock
  *                       the protection bits (enum pack_prot): 1, 2, 4 ... 4096.
+ *   req.chg_enable req.dsg_enable req.force_chg_1 req.force_chg_2 req.full_chg
+ *                       the request bits (enum rig_inv_request): 1, 2, 4, 8, 16.
+ *   alarm.comm alarm.system
+ *                       the battery's own alarm bits (enum rig_inv_alarm): 1, 2.
  *   min/max/spread of an empty array is NaN. An expression reading any dut.* field but
  *   reports and age_ms "uses the DUT" (expr.uses_dut).
  *
@@ -183,8 +198,36 @@ GET(t_fet_chg, TRUTH.fet_chg)
 GET(t_fet_dsg, TRUTH.fet_dsg)
 GET(t_prot, TRUTH.prot)
 GET(t_bal, TRUTH.bal_mask)
+/* The inverter records: SRC_INV_TRUTH and SRC_INV_WIRE read NaN while theirs is NULL. */
+#define INV_T (*env->inv_truth)
+#define INV_W (*env->inv_wire)
+GET(it_cvl, INV_T.cvl_mV)
+GET(it_dvl, INV_T.dvl_mV)
+GET(it_ccl, INV_T.ccl_mA)
+GET(it_dcl, INV_T.dcl_mA)
+GET(it_request, INV_T.request)
+GET(it_warn, INV_T.warn)
+GET(it_alarm, INV_T.alarm)
+GET(it_soh, INV_T.soh_pct)
+GET(it_modules, INV_T.module_count)
+GET(w_cvl, INV_W.cvl_mV)
+GET(w_dvl, INV_W.dvl_mV)
+GET(w_ccl, INV_W.ccl_mA)
+GET(w_dcl, INV_W.dcl_mA)
+GET(w_soc, INV_W.soc_pct)
+GET(w_soh, INV_W.soh_pct)
+GET(w_pack, INV_W.pack_mV)
+GET(w_current, INV_W.current_mA)
+GET(w_request, INV_W.request)
+GET(w_prot, INV_W.prot)
+GET(w_warn, INV_W.warn)
+GET(w_alarm, INV_W.alarm)
+GET(w_modules, INV_W.module_count)
+GET(w_frames, env->wire_frames)
+GET(w_age, env->wire_age_ms)
 
-enum { SRC_ENV, SRC_DUT, SRC_TRUTH };   /* SRC_DUT and SRC_TRUTH read NaN while the record is NULL */
+/* Every source but SRC_ENV reads NaN while its record is NULL. */
+enum { SRC_ENV, SRC_DUT, SRC_TRUTH, SRC_INV_TRUTH, SRC_INV_WIRE };
 struct var {
 	const char *name;
 	getter *get;
@@ -233,8 +276,33 @@ static const struct var vars[] = {
 	{ "truth.fet_dsg", t_fet_dsg, NULL, SRC_TRUTH, 0 },
 	{ "truth.prot", t_prot, NULL, SRC_TRUTH, 0 },
 	{ "truth.bal_mask", t_bal, NULL, SRC_TRUTH, 0 },
+	{ "truth.cvl_mv", it_cvl, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.dvl_mv", it_dvl, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.ccl_ma", it_ccl, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.dcl_ma", it_dcl, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.request", it_request, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.warn", it_warn, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.alarm", it_alarm, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.soh_pct", it_soh, NULL, SRC_INV_TRUTH, 0 },
+	{ "truth.module_count", it_modules, NULL, SRC_INV_TRUTH, 0 },
+	{ "wire.cvl_mv", w_cvl, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.dvl_mv", w_dvl, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.ccl_ma", w_ccl, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.dcl_ma", w_dcl, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.soc_pct", w_soc, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.soh_pct", w_soh, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.pack_mv", w_pack, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.current_ma", w_current, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.request", w_request, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.prot", w_prot, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.warn", w_warn, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.alarm", w_alarm, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.module_count", w_modules, NULL, SRC_INV_WIRE, 0 },
+	{ "wire.frames", w_frames, NULL, SRC_ENV, 0 },
+	{ "wire.age_ms", w_age, NULL, SRC_ENV, 0 },
 };
 
+/* Named bits: protections (enum pack_prot), an inverter's requests and alarms (inverter.h). */
 static const struct { const char *name; uint32_t bit; } prots[] = {
 	{ "prot.cell_ov", PACK_PROT_CELL_OV }, { "prot.cell_uv", PACK_PROT_CELL_UV },
 	{ "prot.pack_ov", PACK_PROT_PACK_OV }, { "prot.pack_uv", PACK_PROT_PACK_UV },
@@ -243,6 +311,10 @@ static const struct { const char *name; uint32_t bit; } prots[] = {
 	{ "prot.chg_oc", PACK_PROT_CHG_OC },   { "prot.dsg_oc", PACK_PROT_DSG_OC },
 	{ "prot.short", PACK_PROT_SHORT },     { "prot.afe", PACK_PROT_AFE },
 	{ "prot.sw_lock", PACK_PROT_SW_LOCK },
+	{ "req.chg_enable", RIG_INV_CHG_ENABLE }, { "req.dsg_enable", RIG_INV_DSG_ENABLE },
+	{ "req.force_chg_1", RIG_INV_FORCE_CHG_1 }, { "req.force_chg_2", RIG_INV_FORCE_CHG_2 },
+	{ "req.full_chg", RIG_INV_FULL_CHG_REQ },
+	{ "alarm.comm", RIG_INV_ALARM_COMM },  { "alarm.system", RIG_INV_ALARM_SYSTEM },
 };
 
 enum { F_ABS, F_MIN, F_MAX };
@@ -734,7 +806,8 @@ static double read_var(struct ctx *c, const struct expr_node *n)
 
 	if (v->count)
 		index = n->op ? c->cell : eval(c, n->b);
-	if ((v->src == SRC_DUT && !env->dut) || (v->src == SRC_TRUTH && !env->truth))
+	if ((v->src == SRC_DUT && !env->dut) || (v->src == SRC_TRUTH && !env->truth) ||
+	    (v->src == SRC_INV_TRUTH && !env->inv_truth) || (v->src == SRC_INV_WIRE && !env->inv_wire))
 		return NAN;
 	if (!v->count)
 		return v->get(env, 0);

@@ -28,6 +28,31 @@ void run_truth_now(const struct sim *sim, double requested_A, struct truth_view 
 void run_truth_reply(struct run_truth *rt, const struct sim *sim, double requested_A,
                      const struct truth_sample *sample);
 
+/* ---- the battery as an inverter sees it (hil/run_truth.c) ----------------------------------- */
+
+/* For BMS kinds that speak an inverter protocol (their personality has inv_decode): the record
+ * the BMS logic computes now, and the one the frames that crossed the wire add up to. */
+struct run_inv {
+	int (*decode)(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
+	              struct rig_inv_battery *rec);   /* NULL: off */
+	uint32_t ask;                      /* the decoder's word: what the last request asked */
+	struct rig_inv_battery truth, wire;
+	unsigned frames;                   /* frames that changed the wire record */
+	uint32_t last_ms;                  /* when the last of them crossed */
+};
+
+/* Off unless unit 0's personality decodes its frames. */
+void run_inv_init(struct run_inv *v, const struct sim *sim);
+/* A frame that crossed the line, at now_ms: a reply into the wire record, a request noted. */
+void run_inv_frame(struct run_inv *v, enum personality_dir dir, const uint8_t *wire, size_t n, uint32_t now_ms);
+/* The truth now: one unit's record, or all units of the line combined as their master module
+ * announces them. */
+void run_inv_truth(struct run_inv *v, const struct sim *sim);
+/* Both into an expectation's environment (NaN where there is no record yet). */
+void run_inv_env(const struct run_inv *v, uint32_t now_ms, struct expect_env *env);
+/* The record's fields the expectations name, as a JSON object (trace, control socket). */
+cJSON *run_inv_json(const struct rig_inv_battery *rec);
+
 /* ---- the trace: JSON lines (hil/run_trace.c) ------------------------------------------------ */
 
 /* A record {"t_ms": ..., "type": ...} to add to, then run_trace_put (which frees it). */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/bms_limits.h"
 #include "bmsrig/core/jbd.h"
 #include "run_parts.h"
 
@@ -76,4 +77,67 @@ void run_truth_reply(struct run_truth *rt, const struct sim *sim, double request
 	v->fet_dsg = now.fet_dsg;
 	v->prot = now.prot;
 	v->bal_mask = now.bal_mask;
+}
+
+/* ---- the battery as an inverter sees it ----------------------------------------------------- */
+
+void run_inv_init(struct run_inv *v, const struct sim *sim)
+{
+	memset(v, 0, sizeof *v);
+	v->decode = sim_unit_ops(sim, 0)->inv_decode;
+}
+
+void run_inv_frame(struct run_inv *v, enum personality_dir dir, const uint8_t *wire, size_t n, uint32_t now_ms)
+{
+	if (v->decode && v->decode(&v->ask, dir, wire, n, &v->wire)) {
+		v->frames++;
+		v->last_ms = now_ms;
+	}
+}
+
+void run_inv_truth(struct run_inv *v, const struct sim *sim)
+{
+	struct rig_inv_battery modules[SIM_UNITS_MAX];
+	unsigned n = sim_unit_count(sim), i;
+
+	if (!v->decode)
+		return;
+	if (n <= 1) {
+		bms_inverter_limits(sim_bms(sim, 0), &v->truth);
+		return;
+	}
+	/* Units on one line are modules of one battery: the master answers for them all. */
+	n = n < SIM_UNITS_MAX ? n : SIM_UNITS_MAX;
+	for (i = 0; i < n; i++)
+		bms_inverter_limits(sim_bms(sim, i), &modules[i]);
+	bms_inverter_combine(modules, n, &v->truth);
+}
+
+void run_inv_env(const struct run_inv *v, uint32_t now_ms, struct expect_env *env)
+{
+	env->inv_truth = v->decode ? &v->truth : NULL;
+	env->inv_wire = v->frames ? &v->wire : NULL;
+	env->wire_frames = v->frames;
+	/* As dut.age_ms: before the first frame, longer than any timeout. */
+	env->wire_age_ms = v->frames ? (double)(now_ms - v->last_ms) : 1e12;
+}
+
+cJSON *run_inv_json(const struct rig_inv_battery *rec)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "cvl_mv", rec->cvl_mV);
+	cJSON_AddNumberToObject(o, "dvl_mv", rec->dvl_mV);
+	cJSON_AddNumberToObject(o, "ccl_ma", rec->ccl_mA);
+	cJSON_AddNumberToObject(o, "dcl_ma", rec->dcl_mA);
+	cJSON_AddNumberToObject(o, "soc_pct", rec->soc_pct);
+	cJSON_AddNumberToObject(o, "soh_pct", rec->soh_pct);
+	cJSON_AddNumberToObject(o, "pack_mv", rec->pack_mV);
+	cJSON_AddNumberToObject(o, "current_ma", rec->current_mA);
+	cJSON_AddNumberToObject(o, "request", rec->request);
+	cJSON_AddNumberToObject(o, "prot", rec->prot);
+	cJSON_AddNumberToObject(o, "warn", rec->warn);
+	cJSON_AddNumberToObject(o, "alarm", rec->alarm);
+	cJSON_AddNumberToObject(o, "module_count", rec->module_count);
+	return o;
 }

@@ -59,6 +59,7 @@ struct run {
 	uint32_t dut_at_ms;
 	struct run_truth truth;            /* behind the BMS's latest replies, per part */
 	struct truth_view seen;            /* truth.at_reply when the latest report arrived */
+	struct run_inv inv;                /* inverter protocols: truth.cvl_mv ..., wire.* */
 	/* the standing verdict (hil.h), when it judges */
 	int verdict_on;
 	struct verdict verdict;
@@ -99,6 +100,7 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 
 	control_frame(r->o->control, unit, dir, wire, n);
 	r->rep->frames++;
+	run_inv_frame(&r->inv, dir, wire, n, host_loop_now_ms(r->loop));
 	w->t_ms = host_loop_now_ms(r->loop);
 	w->dir = dir;
 	/* Every frame of a long run passes here: no printf. */
@@ -253,8 +255,11 @@ static void judge(struct run *r, uint32_t now)
 	unsigned failed = 0, i;
 
 	run_truth_now(r->sim, r->requested_A, &t);
-	env = (struct expect_env){ now / 1000.0, r->have_dut ? &r->dut : NULL, r->rep->dut_reports,
-	                           r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, &t };
+	run_inv_truth(&r->inv, r->sim);
+	env = (struct expect_env){ .t_s = now / 1000.0, .dut = r->have_dut ? &r->dut : NULL,
+	                           .dut_reports = r->rep->dut_reports,
+	                           .dut_age_ms = r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, .truth = &t };
+	run_inv_env(&r->inv, now, &env);
 	env_seen = env;
 	env_seen.truth = &r->seen;
 	for (i = 0; i < r->jd->n_expect; i++) {
@@ -276,6 +281,15 @@ static void judge(struct run *r, uint32_t now)
 	if (r->o->trace && now >= r->next_trace_ms) {
 		r->next_trace_ms = now + TRACE_TRUTH_MS;
 		run_trace_truth(r->o->trace, now, &t);
+		if (r->inv.decode) {
+			cJSON *o = run_trace_record(now, "inverter");
+
+			cJSON_AddItemToObject(o, "truth", run_inv_json(&r->inv.truth));
+			if (r->inv.frames)
+				cJSON_AddItemToObject(o, "wire", run_inv_json(&r->inv.wire));
+			cJSON_AddNumberToObject(o, "wire_frames", r->inv.frames);
+			run_trace_put(r->o->trace, o);
+		}
 	}
 	if ((++r->judge_calls & 15u) == 0)
 		progress(r, 0);
@@ -316,6 +330,9 @@ static void ctl_judge_json(void *ctx, cJSON *scenario)
 	const struct run *r = ctx;
 
 	expect_states_json(scenario, r->jd->expect, r->res, r->jd->n_expect);
+	/* What an inverter would have read so far: the judge's wire.* record. */
+	if (r->inv.frames)
+		cJSON_AddItemToObject(scenario, "wire", run_inv_json(&r->inv.wire));
 }
 
 static double ctl_requested_A(void *ctx, unsigned u)
@@ -499,6 +516,7 @@ static rig_rc open_world(struct run *r)
 	}
 	if ((rc = open_sim(r)) != RIG_OK)
 		return rc;
+	run_inv_init(&r->inv, r->sim);
 	sim_on_frame(r->sim, on_frame, r);
 	if (r->o->verbose)
 		sim_on_drop(r->sim, on_drop, r);

@@ -208,6 +208,35 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 	}
 }
 
+/* The runner's view of what crossed. An FC 0x04 answer does not say which registers it holds,
+ * so the request's start and count are kept in *ask (start << 8 | count); the registers read
+ * replace theirs in the block the record gives, and the block is read back. */
+static int unit_inv_decode(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
+                           struct rig_inv_battery *rec)
+{
+	struct deye_mb_frame f;
+	uint16_t regs[DEYE_MB_BLOCK_COUNT], got[125], start, count;
+	uint32_t i;
+
+	if (dir == PERS_RX) {
+		if (rig_deye_mb_frame_parse(wire, n, DEYE_MB_REQUEST, &f) == RIG_OK && f.fc == 0x04 &&
+		    rig_deye_mb_read_decode(&f, &start, &count) == RIG_OK && count <= 125u)
+			*ask = (uint32_t)start << 8 | count;
+		return 0;
+	}
+	if (!*ask || rig_deye_mb_frame_parse(wire, n, DEYE_MB_RESPONSE, &f) != RIG_OK || f.fc != 0x04 ||
+	    rig_deye_mb_regs_decode(&f, got, 125u, &count) != RIG_OK || count != (*ask & 0xFFu))
+		return 0;
+	start = (uint16_t)(*ask >> 8);
+	rig_deye_mb_block_encode(rec, regs);
+	for (i = 0; i < count; i++)
+		if ((uint32_t)start + i >= DEYE_MB_BLOCK_START &&
+		    (uint32_t)start + i < DEYE_MB_BLOCK_START + DEYE_MB_BLOCK_COUNT)
+			regs[(uint32_t)start + i - DEYE_MB_BLOCK_START] = got[i];
+	rig_deye_mb_block_decode(regs, rec);
+	return 1;
+}
+
 const struct personality_ops deye_modbus_personality_ops = {
 	.name = "deye-modbus",
 	.baud = 9600u,
@@ -219,6 +248,7 @@ const struct personality_ops deye_modbus_personality_ops = {
 	.peers = unit_peers,
 	.tick = unit_tick,
 	.wire_json = deye_mb_wire_json,
+	.inv_decode = unit_inv_decode,
 };
 
 _Static_assert(sizeof(struct deye_mb_unit) <= PERSONALITY_STATE_MAX, "deye_mb_unit outgrew PERSONALITY_STATE_MAX");

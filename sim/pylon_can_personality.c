@@ -244,6 +244,20 @@ static void unit_disconnected(void *state)
 /* Baud: the pty's, for the link model: slcan text at 500000 puts a 22-byte line on the wire in
  * 0.44 ms, about what the 130-bit CAN frame takes at 500 kbit/s.
  * Resolution: 10 mV pack, 100 mA current, 0.1 degC = 1 dK; no cells. */
+/* The runner's view of what crossed: each slcan line the battery sent is one frame of the set. */
+static int unit_inv_decode(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
+                           struct rig_inv_battery *rec)
+{
+	struct slcan_line l;
+	unsigned have = 0;
+
+	(void)ask;   /* a broadcast protocol: nothing is asked */
+	if (dir != PERS_TX || n < 1 || rig_slcan_parse(wire, n - 1, wire[n - 1], &l) != RIG_OK ||
+	    l.kind != SLCAN_FRAME)
+		return 0;
+	return rig_pylon_can_decode(&l.frame, rec, &have) == RIG_OK;
+}
+
 const struct personality_ops pylon_can_personality_ops = {
 	.name = "pylontech-can",
 	.baud = 500000u,
@@ -255,4 +269,5 @@ const struct personality_ops pylon_can_personality_ops = {
 	.peers = unit_peers,
 	.tick = unit_tick,
 	.wire_json = pylon_can_wire_json,
+	.inv_decode = unit_inv_decode,
 };

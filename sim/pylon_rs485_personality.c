@@ -512,6 +512,51 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 	}
 }
 
+/* The runner's view of what crossed. A reply does not say which command it answers, so the
+ * request's CID2 is kept in *ask; the analogue values, the alarms' protection bits and the
+ * charge management each fill their part of the record. */
+static int unit_inv_decode(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
+                           struct rig_inv_battery *rec)
+{
+	static struct pylon_frame f;
+	static struct pylon_analog a;
+	static struct pylon_alarm al;
+	struct pylon_mgmt m;
+	uint32_t prot = 0;
+	unsigned i;
+
+	if (rig_pylon_frame_parse(wire, n, &f) != RIG_OK)
+		return 0;
+	if (dir == PERS_RX) {
+		*ask = rig_pylon_is_rtn(f.cid2) ? 0u : f.cid2;
+		return 0;
+	}
+	if (f.cid2 != PYLON_RTN_OK)
+		return 0;
+	switch (*ask) {
+	case PYLON_CMD_ANALOG:
+		if (rig_pylon_analog_decode(&f, &a) != RIG_OK)
+			return 0;
+		rig_pylon_analog_to_inv(&a, rec);
+		return 1;
+	case PYLON_CMD_ALARM:
+		if (rig_pylon_alarm_decode(&f, &al) != RIG_OK)
+			return 0;
+		for (i = 0; i < al.module_count && i < PYLON_MODULES_MAX; i++)
+			prot |= rig_pylon_prot_from_status1(al.m[i].status[0]);
+		rec->prot = prot;
+		return 1;
+	case PYLON_CMD_MGMT:
+	case PYLON_CMD_SYS_MGMT:
+		if (rig_pylon_mgmt_decode(&f, *ask == PYLON_CMD_MGMT, &m) != RIG_OK)
+			return 0;
+		rig_pylon_mgmt_to_inv(&m, rec);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 const struct personality_ops pylon_rs485_personality_ops = {
 	.name = "pylontech-rs485",
 	.baud = 9600u,        /* what inverters use; packs also speak 115200 (--baud) */
@@ -522,5 +567,6 @@ const struct personality_ops pylon_rs485_personality_ops = {
 	.rx = unit_rx,
 	.peers = unit_peers,
 	.wire_json = pylon_rs485_wire_json,
+	.inv_decode = unit_inv_decode,
 };
 _Static_assert(sizeof(struct pylon_unit) <= PERSONALITY_STATE_MAX, "pylon_unit outgrew PERSONALITY_STATE_MAX");

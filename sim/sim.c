@@ -445,6 +445,13 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 			s->drop_cb(s->drop_ctx, 0, PERS_RX, n, link_why(&s->link));
 		return;
 	}
+	/* The DUT's own write lost on the way (mute_dut): the inverter's keep-alive stops, a
+	 * monitor's requests go unheard, whatever the protocol. */
+	if (wire_faults_any(&s->faults) && wire_faults_request_lost(&s->faults)) {
+		if (s->drop_cb)
+			s->drop_cb(s->drop_ctx, 0, PERS_RX, n, "line fault: mute_dut");
+		return;
+	}
 	if (wire_faults_any(&s->faults) && n <= sizeof heard) {
 		n = wire_faults_request(&s->faults, buf, n, s->baud, heard, sizeof heard);
 		buf = heard;

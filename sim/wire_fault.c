@@ -36,6 +36,7 @@ const char *const wire_fault_names[WF_COUNT] = {
 	[WF_DROP_BYTES] = "drop_bytes",
 	[WF_DUP_BYTES] = "dup_bytes",
 	[WF_BAUD] = "baud_mismatch",
+	[WF_MUTE_DUT] = "mute_dut",
 };
 
 int wire_fault_find(const char *name)
@@ -285,12 +286,21 @@ size_t wire_faults_reply(struct wire_faults *w, const uint8_t *in, size_t n, uin
 	size_t len = n < cap ? n : cap;
 	if (len > 0)
 		memmove(out, in, len);
+	/* mute_dut is the other direction's (wire_faults_request_lost): never drawn for here. */
 	for (unsigned k = WF_NO_REPLY + 1u; k < WF_COUNT; k++)
-		if (hit(w, (enum wire_fault_kind)k))
+		if (k != WF_MUTE_DUT && hit(w, (enum wire_fault_kind)k))
 			len = apply(w, (enum wire_fault_kind)k, out, len, cap, n, line_baud, &delay);
 	if (extra_delay_ms)
 		*extra_delay_ms = delay;
 	return len;
+}
+
+int wire_faults_request_lost(struct wire_faults *w)
+{
+	if (!hit(w, WF_MUTE_DUT))
+		return 0;
+	w->hits[WF_MUTE_DUT]++;
+	return 1;
 }
 
 size_t wire_faults_request(struct wire_faults *w, const uint8_t *in, size_t n, uint32_t line_baud,

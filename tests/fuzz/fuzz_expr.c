@@ -56,6 +56,19 @@ static void fixed_env(struct expect_env *env, struct dut_report *d, struct truth
 	env->dut_reports = 4;
 	env->dut_age_ms = 120;
 	env->truth = t;
+	/* The inverter records, so truth.cvl_mv ... and wire.* read values, not only NaN. */
+	static struct rig_inv_battery inv;
+	memset(&inv, 0, sizeof inv);
+	inv.cvl_mV = 14200;
+	inv.ccl_mA = 50000;
+	inv.request = RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE;
+	inv.alarm = RIG_INV_ALARM_COMM;
+	inv.soc_pct = 55;
+	inv.module_count = 1;
+	env->inv_truth = &inv;
+	env->inv_wire = &inv;
+	env->wire_frames = 9;
+	env->wire_age_ms = 300;
 }
 
 static void check_why(const struct expr_why *w)

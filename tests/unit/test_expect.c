@@ -226,6 +226,70 @@ static void every_name_reads_its_field(void **state)
 	EV("dut.prot & prot.afe", 0);
 }
 
+/* The inverter records: each name reads its own field (distinct values, so a name wired to
+ * the wrong field fails), truth.* NaN for a BMS kind without an inverter protocol and wire.*
+ * NaN before the first decoded frame, while the counters stay readable. */
+static void inverter_names_read_truth_and_wire(void **state)
+{
+	struct rig_inv_battery it, iw;
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 0);
+	IS_NAN("truth.cvl_mv");
+	IS_NAN("truth.module_count");
+	IS_NAN("wire.ccl_ma");
+	IS_NAN("wire.alarm & alarm.comm");
+	EV("not (wire.request & req.chg_enable)", 1);   /* NaN is false: `not` makes it 1 */
+	EV("truth.pack_mv", 13206.4);                    /* the BMS-side truth does not depend on them */
+	b.env.wire_age_ms = 1e12;
+	EV("wire.frames", 0);
+	EV("wire.age_ms > 1000000", 1);
+
+	memset(&it, 0, sizeof it);
+	it.cvl_mV = 56800; it.dvl_mV = 44800; it.ccl_mA = 74000; it.dcl_mA = 100000;
+	it.request = RIG_INV_CHG_ENABLE | RIG_INV_FORCE_CHG_2; it.warn = PACK_PROT_CELL_OV;
+	it.alarm = RIG_INV_ALARM_SYSTEM; it.soh_pct = 97; it.module_count = 3;
+	it.soc_pct = 1; it.pack_mV = 1; it.current_mA = 1; it.prot = 1;   /* no truth.* names these */
+	memset(&iw, 0, sizeof iw);
+	iw.cvl_mV = 53200; iw.dvl_mV = 47000; iw.ccl_mA = 25000; iw.dcl_mA = 0; iw.soc_pct = 42;
+	iw.soh_pct = 99; iw.pack_mV = 52150; iw.current_mA = -12300; iw.request = RIG_INV_DSG_ENABLE;
+	iw.prot = PACK_PROT_DSG_OC; iw.warn = PACK_PROT_CHG_OT; iw.alarm = RIG_INV_ALARM_COMM;
+	iw.module_count = 2;
+	b.env.inv_truth = &it;
+	b.env.inv_wire = &iw;
+	b.env.wire_frames = 17;
+	b.env.wire_age_ms = 850;
+	EV("truth.cvl_mv", 56800); EV("truth.dvl_mv", 44800); EV("truth.ccl_ma", 74000);
+	EV("truth.dcl_ma", 100000); EV("truth.request", 9); EV("truth.warn", PACK_PROT_CELL_OV);
+	EV("truth.alarm", 2); EV("truth.soh_pct", 97); EV("truth.module_count", 3);
+	EV("truth.soc_pct", 80.2);                       /* still the model's, not the record's */
+	EV("truth.prot", PACK_PROT_PACK_UV);
+	EV("wire.cvl_mv", 53200); EV("wire.dvl_mv", 47000); EV("wire.ccl_ma", 25000);
+	EV("wire.dcl_ma", 0); EV("wire.soc_pct", 42); EV("wire.soh_pct", 99); EV("wire.pack_mv", 52150);
+	EV("wire.current_ma", -12300); EV("wire.request", 2); EV("wire.prot", PACK_PROT_DSG_OC);
+	EV("wire.warn", PACK_PROT_CHG_OT); EV("wire.alarm", 1); EV("wire.module_count", 2);
+	EV("wire.frames", 17); EV("wire.age_ms", 850);
+	EV("req.chg_enable", 1); EV("req.dsg_enable", 2); EV("req.force_chg_1", 4);
+	EV("req.force_chg_2", 8); EV("req.full_chg", 16);
+	EV("alarm.comm", 1); EV("alarm.system", 2);
+	EV("wire.prot & prot.dsg_oc != 0 and wire.dcl_ma == 0", 1);
+	EV("truth.request & req.force_chg_2 != 0 and not (truth.request & req.force_chg_1)", 1);
+	EV("wire.alarm & alarm.comm", 1);
+	EV("wire.ccl_ma < truth.ccl_ma", 1);
+	compile_error("wire.ccl", "unknown name `wire.ccl`", 1);
+	compile_error("req.chg", "unknown name `req.chg`", 1);
+	{
+		struct expr e;
+		char err[64];
+		unsigned col;
+
+		/* Neither record is the DUT's: an `always` over them is judged every step. */
+		assert_int_equal(expr_compile(&e, "wire.ccl_ma <= truth.ccl_ma", err, sizeof err, &col), RIG_OK);
+		assert_int_equal(e.uses_dut, 0);
+	}
+}
+
 static void before_a_report_dut_fields_are_nan(void **state)
 {
 	struct bench b;
@@ -770,6 +834,7 @@ int main(void)
 		cmocka_unit_test(comparisons_and_logic),
 		cmocka_unit_test(tolerance_widens_each_comparison),
 		cmocka_unit_test(every_name_reads_its_field),
+		cmocka_unit_test(inverter_names_read_truth_and_wire),
 		cmocka_unit_test(before_a_report_dut_fields_are_nan),
 		cmocka_unit_test(quantifiers_and_why_cell),
 		cmocka_unit_test(index_out_of_range_is_nan),

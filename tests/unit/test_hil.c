@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -15,6 +16,10 @@
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/hil/scenario_judge.h"
+#include "bmsrig/sim/jbd_personality.h"
+#include "bmsrig/sim/scenario.h"
 
 static struct pack_state sample_pack(void)
 {
@@ -337,6 +342,141 @@ static void session_judges_the_dut_by_verdict_and_exit(void **state)
 	host_loop_free(loop);
 }
 
+/* ---- an inverter personality, faked: the runner's wire and truth records ------------------ */
+
+/* The JBD personality with an inverter's decode hook: what its basic-info replies carry (pack
+ * voltage, current, SOC) goes into the record; its other replies carry none of it. Real
+ * inverter personalities decode their own frames the same way. */
+static int fake_inv_decode(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
+                           struct rig_inv_battery *rec)
+{
+	struct jbd_frame f;
+	struct jbd_basic b;
+
+	(void)ask;
+	if (dir != PERS_TX || rig_jbd_frame_parse(wire, n, &f) != RIG_OK || rig_jbd_basic_decode(&f, &b) != RIG_OK)
+		return 0;
+	rec->pack_mV = b.pack_mV;
+	rec->current_mA = b.current_mA;
+	rec->soc_pct = b.soc_pct;
+	return 1;
+}
+
+/* Each quirk that reaches the personality while the run goes, and when. */
+static struct host_loop *fake_loop;
+static unsigned fake_quirks;
+static uint32_t fake_quirk_ms;
+static char fake_quirk[2][64];
+
+static rig_rc fake_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
+{
+	if (fake_loop) {
+		fake_quirks++;
+		fake_quirk_ms = host_loop_now_ms(fake_loop);
+		snprintf(fake_quirk[0], sizeof fake_quirk[0], "%s", key);
+		snprintf(fake_quirk[1], sizeof fake_quirk[1], "%s", value);
+	}
+	return jbd_personality_ops.set_quirk(state, key, value, why, whycap);
+}
+
+static struct personality_ops fake_inv_ops;
+
+/* The inverter scenario: 4S JBD pack, the in-process monitor polling each second; %s is the
+ * timeline's middle (the mute_dut event or nothing). */
+static const char inv_scenario[] =
+	"{\"bmsrig_scenario\": 1, \"name\": \"inv\", \"duration\": \"16s\", \"seed\": 2,"
+	" \"pack\": {\"cells\": 4, \"ntc\": 2, \"soc_pct\": 60}, \"bms\": {\"protocol\": \"jbd\"},"
+	" \"dut\": {\"poll\": \"1s\"},"
+	" \"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -10}, %s"
+	"  {\"at\": \"10s\", \"id\": \"resume\", \"do\": \"mark\"},"
+	"  {\"at\": \"12s\", \"do\": \"quirk\", \"name\": \"latency_ms\", \"value\": 120}],"
+	" \"expect\": ["
+	"  {\"name\": \"wire agrees with truth\", \"always\": \"abs(wire.pack_mv - truth.pack_mv) <= 30 and "
+	"abs(wire.current_ma - truth.current_ma) <= 150 and abs(wire.soc_pct - truth.soc_pct) <= 1\", \"from\": \"2s\", \"until\": \"5s\"},"
+	"  {\"name\": \"truth record\", \"always\": \"truth.module_count == 1 and truth.cvl_mv > 10000 and "
+	"truth.ccl_ma >= 0 and wire.frames >= 0\"},"
+	"  {\"name\": \"silence\", \"within\": \"3s\", \"after\": \"mute\", \"that\": \"wire.age_ms > 2000\"},"
+	"  {\"name\": \"heard again\", \"within\": \"3s\", \"after\": \"resume\", \"that\": \"wire.age_ms < 1100 and wire.frames > 8\"}"
+	" ]}";
+
+static void run_inv(const char *middle, struct run_report *rep, int fake, FILE *trace)
+{
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static char text[4096];
+	struct run_opts o = { .dut = { .kind = DUT_INPROC }, .trace = trace };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	char err[512];
+	struct run *r;
+
+	snprintf(text, sizeof text, inv_scenario, middle);
+	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "inv.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	fake_inv_ops = jbd_personality_ops;
+	fake_inv_ops.inv_decode = fake_inv_decode;
+	fake_inv_ops.set_quirk = fake_set_quirk;
+	if (fake)
+		sc.bms.unit.ops = &fake_inv_ops;
+	fake_quirks = 0;
+	assert_int_equal(run_open(&r, &setup, &o, rep), RIG_OK);
+	fake_loop = run_loop(r);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(fake_loop), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	fake_loop = NULL;
+	scenario_free(&sc);
+}
+
+/* The runner decodes every frame the emulated battery sent with the personality's inv_decode:
+ * wire.* follows the pack as the frames said it, truth.* is the BMS logic's record, mute_dut
+ * silences the DUT (its polls go unheard, so the battery's frames stop) until it ends, and a
+ * timeline quirk reaches the running personality at its moment. */
+static void runner_decodes_the_wire_and_mute_dut_silences_the_dut(void **state)
+{
+	static struct run_report rep;
+	static char line[4096];
+	FILE *trace = tmpfile();
+	unsigned k, inverter_lines = 0, with_wire = 0;
+
+	(void)state;
+	assert_non_null(trace);
+	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mute_dut\", \"for\": \"5s\"},", &rep, 1, trace);
+	/* The trace has the records once a second: the truth always, the wire once a frame came. */
+	rewind(trace);
+	while (fgets(line, sizeof line, trace))
+		if (strstr(line, "\"type\":\"inverter\"")) {
+			inverter_lines++;
+			assert_non_null(strstr(line, "\"truth\":{\"cvl_mv\":"));
+			with_wire += strstr(line, "\"wire\":{\"cvl_mv\":") != NULL;
+		}
+	fclose(trace);
+	assert_in_range(inverter_lines, 15, 17);
+	assert_in_range(with_wire, 14, 16);
+	for (k = 0; k < rep.n_cases; k++)
+		if (rep.cases[k].state != EXPECT_PASSED)
+			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	assert_true(run_passed(&rep));
+	assert_int_equal(fake_quirks, 1);
+	assert_int_equal(fake_quirk_ms, 12000);
+	assert_string_equal(fake_quirk[0], "latency_ms");
+	assert_string_equal(fake_quirk[1], "120");
+
+	/* Without the fault the battery never falls silent: the same expectation fails. */
+	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mark\"},", &rep, 1, NULL);
+	assert_false(run_passed(&rep));
+	k = case_named(&rep, "silence");
+	assert_int_equal(rep.cases[k].state, EXPECT_FAILED);
+	assert_int_equal(rep.cases[case_named(&rep, "wire agrees with truth")].state, EXPECT_PASSED);
+
+	/* A BMS kind with no inverter protocol: truth.cvl_mv ... and wire.* are NaN, so even
+	 * `wire.frames >= 0`'s companions fail, and no frame is ever decoded. */
+	run_inv("{\"at\": \"5s\", \"id\": \"mute\", \"do\": \"mute_dut\", \"for\": \"5s\"},", &rep, 0, NULL);
+	assert_int_equal(rep.cases[case_named(&rep, "truth record")].state, EXPECT_FAILED);
+	assert_int_equal(rep.cases[case_named(&rep, "wire agrees with truth")].state, EXPECT_FAILED);
+	assert_int_equal(rep.cases[case_named(&rep, "heard again")].state, EXPECT_FAILED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +487,7 @@ int main(void)
 		cmocka_unit_test(verdict_summary_tells_what_the_lines_said),
 		cmocka_unit_test(dut_process_lines_and_exit_status),
 		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
+		cmocka_unit_test(runner_decodes_the_wire_and_mute_dut_silences_the_dut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,7 +63,7 @@ static void names_follow_the_enum(void **state)
 	(void)state;
 	static const char *const expect[WF_COUNT] = {
 		"no_reply", "late_reply", "corrupt_checksum", "truncate_frame", "oversize_frame",
-		"garbage", "drop_bytes", "dup_bytes", "baud_mismatch"
+		"garbage", "drop_bytes", "dup_bytes", "baud_mismatch", "mute_dut"
 	};
 	for (int k = 0; k < (int)WF_COUNT; k++) {
 		assert_string_equal(wire_fault_names[k], expect[k]);
@@ -339,6 +339,37 @@ static void rate_zero_never_hits(void **state)
 	assert_int_equal(w.rng, rng);                 /* certain outcomes take no draws */
 }
 
+/* mute_dut loses the client's writes (all at rate 1, about the share at 0.5, none once
+ * cleared) and never touches a reply, nor draws for one. */
+static void mute_dut_loses_requests_only(void **state)
+{
+	(void)state;
+	struct wire_faults w;
+	uint8_t out[BUF_CAP];
+	uint32_t delay;
+	unsigned lost = 0;
+	wire_faults_init(&w, 5);
+	assert_int_equal(wire_faults_request_lost(&w), 0);      /* off: nothing lost */
+	wire_faults_set(&w, WF_MUTE_DUT, 1.0, 0);
+	uint32_t rng = w.rng;
+	for (unsigned r = 0; r < 100; r++) {
+		assert_int_equal(wire_faults_request_lost(&w), 1);
+		assert_int_equal(reply(&w, cells_frame, CELLS_N, out, &delay), CELLS_N);
+		assert_memory_equal(out, cells_frame, CELLS_N);
+		assert_int_equal(delay, 0);
+	}
+	assert_int_equal(w.hits[WF_MUTE_DUT], 100);
+	assert_int_equal(w.rng, rng);
+	wire_faults_set(&w, WF_MUTE_DUT, 0.5, 0);
+	for (unsigned r = 0; r < 1000; r++)
+		lost += (unsigned)wire_faults_request_lost(&w);
+	assert_in_range(lost, 400, 600);
+	assert_int_equal(w.hits[WF_MUTE_DUT], 100 + lost);
+	wire_faults_clear(&w, WF_MUTE_DUT);
+	assert_int_equal(wire_faults_request_lost(&w), 0);
+	assert_false(wire_faults_any(&w));
+}
+
 /* Which of 1000 replies a no_reply fault at rate 0.5 loses, for a seed. */
 static unsigned lost_of_1000(uint32_t seed, uint8_t lost[1000])
 {
@@ -605,6 +636,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_follow_the_enum),
+		cmocka_unit_test(mute_dut_loses_requests_only),
 		cmocka_unit_test(init_set_clear),
 		cmocka_unit_test(no_reply_loses_it_first),
 		cmocka_unit_test(late_reply_only_delays),

@@ -7,6 +7,9 @@
  * per-cell quantifiers `all cells: EXPR` and `any cell: EXPR`. Inside a quantifier `cell` is the
  * cell's number (1-based) and the unindexed cell fields (`dut.cell_mv`, `truth.cell_mv`, ...)
  * name that cell. Protection bits have names: `prot.cell_ov` ... `prot.sw_lock` (pack_state.h).
+ * For inverter protocols two more records: `truth.cvl_mv` ... (the battery's word to an
+ * inverter as the BMS logic computes it now) and `wire.*` (as the frames that crossed the wire
+ * said it), with the bit names `req.*` and `alarm.*` (core/inverter.h).
  * The full vocabulary is documented in scenarios/README.md.
  *
  * A tolerance widens every comparison by that much in the compared units: `a == b` holds when
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/hil/hil.h"
+#include "bmsrig/core/inverter.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/rc.h"
 
@@ -51,6 +55,13 @@ struct expect_env {
 	unsigned dut_reports;              /* telemetry lines so far */
 	double dut_age_ms;                 /* since the last telemetry line */
 	const struct truth_view *truth;
+	/* The battery as an inverter sees it (core/inverter.h), for BMS kinds that speak an
+	 * inverter protocol: inv_truth what the BMS logic computes now (NULL for the other kinds:
+	 * truth.cvl_mv ... read NaN), inv_wire what the frames that crossed the wire said (NULL
+	 * before the first decoded frame: wire.* read NaN). */
+	const struct rig_inv_battery *inv_truth, *inv_wire;
+	unsigned wire_frames;              /* frames decoded so far */
+	double wire_age_ms;                /* since the last decoded frame */
 };
 
 /* One node of a compiled expression; only expect.c reads its fields. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/core/inverter.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/sim/truth.h"
 
@@ -53,6 +54,16 @@ struct personality_ops {
 	/* One frame of this protocol, decoded in the vector vocabulary (docs/architecture.md "Decoded
 	 * frame"); an object with "error" for bytes that are not a frame. For logs and traces. */
 	cJSON *(*wire_json)(const uint8_t *wire, size_t n);
+	/* Inverter protocols only (NULL for the BMS protocols): every frame that crossed the line,
+	 * both ways. A frame this personality sent (PERS_TX) is decoded into the neutral record
+	 * (core/inverter.h) with the protocol's own codec, changing only the fields the frame
+	 * carries (a CAN set spreads the record over several frames); a request (PERS_RX) only
+	 * updates *ask, the caller's word (0 at the start) for what was last asked, since a reply
+	 * alone may not say which command or registers it answers (Pylontech RS485, Modbus).
+	 * Returns 1 when the record changed, 0 otherwise. The runner keeps the record of what
+	 * crossed the wire for the wire.* expectations. */
+	int (*inv_decode)(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
+	                  struct rig_inv_battery *rec);
 };
 
 /* A numeric quirk in a table: its key, its range and where it lives in the personality's quirk

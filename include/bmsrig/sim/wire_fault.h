@@ -22,11 +22,13 @@ enum wire_fault_kind {
 	WF_DROP_BYTES,      /* param (default 1) bytes at random positions are lost */
 	WF_DUP_BYTES,       /* param (default 1) bytes at random positions arrive twice */
 	WF_BAUD,            /* the client listens at param baud: the line is resampled, both ways */
+	WF_MUTE_DUT,        /* what the client (the DUT) sends is lost: its requests, an inverter's
+	                     * keep-alive; rate is the share of its writes lost. Replies untouched. */
 	WF_COUNT
 };
 
 /* "no_reply", "late_reply", "corrupt_checksum", "truncate_frame", "oversize_frame",
- * "garbage", "drop_bytes", "dup_bytes", "baud_mismatch". */
+ * "garbage", "drop_bytes", "dup_bytes", "baud_mismatch", "mute_dut". */
 extern const char *const wire_fault_names[WF_COUNT];
 /* By name; -1 when unknown. */
 int wire_fault_find(const char *name);
@@ -58,6 +60,9 @@ int wire_faults_any(const struct wire_faults *w);
  */
 size_t wire_faults_reply(struct wire_faults *w, const uint8_t *in, size_t n, uint32_t line_baud,
                          uint8_t *out, size_t cap, uint32_t *extra_delay_ms);
+/* Whether mute_dut loses this write from the client (counted in hits[WF_MUTE_DUT]); the
+ * emulator asks before wire_faults_request. */
+int wire_faults_request_lost(struct wire_faults *w);
 /* Bytes from the client (only a baud mismatch changes them). Returns the length written. */
 size_t wire_faults_request(struct wire_faults *w, const uint8_t *in, size_t n, uint32_t line_baud,
                            uint8_t *out, size_t cap);
