@@ -2,6 +2,7 @@
 #include "bmsrig/sim/pylon_can_personality.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bmsrig/core/pylon_can.h"
@@ -79,10 +80,12 @@ static const struct personality_quirk quirk_rows[] = {
 	PERSONALITY_QUIRK(struct pylon_can_quirks, period_ms, "period_ms", 10, 60000),
 	PERSONALITY_QUIRK(struct pylon_can_quirks, extras, "extras", 0, 1),
 	PERSONALITY_QUIRK(struct pylon_can_quirks, keepalive_timeout_ms, "keepalive_timeout_ms", 100, 3600000),
+	/* Decimal (849 for 0x351) or hex with 0x: strtoul below takes both before the table does. */
+	PERSONALITY_QUIRK(struct pylon_can_quirks, skip_id, "skip_id", 0, 0x7FF),
 };
 static const struct personality_quirks quirks = {
 	.proto = "pylontech-can", .rows = quirk_rows, .n = N_OF(quirk_rows),
-	.all_keys = "period_ms, extras, keepalive_timeout_ms, on_keepalive_loss",
+	.all_keys = "period_ms, extras, keepalive_timeout_ms, on_keepalive_loss, skip_id",
 };
 static const char *const loss_words[] = { "keep", "stop", "alarm" };
 
@@ -97,6 +100,17 @@ static rig_rc unit_set_quirk(void *state, const char *key, const char *value, ch
 				return RIG_OK;
 			}
 		snprintf(why, whycap, "on_keepalive_loss: expected keep, stop or alarm, got \"%s\"", value);
+		return RIG_ERR_ARG;
+	}
+	if (!strcmp(key, "skip_id") && value[0] == '0' && (value[1] == 'x' || value[1] == 'X')) {
+		char *end;
+		unsigned long id = strtoul(value + 2, &end, 16);
+
+		if (value[2] && !*end && id <= 0x7FFu) {
+			p->q.skip_id = (uint32_t)id;
+			return RIG_OK;
+		}
+		snprintf(why, whycap, "skip_id: expected a CAN id 0x000..0x7FF, got \"%s\"", value);
 		return RIG_ERR_ARG;
 	}
 	return personality_quirk_set(&quirks, &p->q, key, value, why, whycap);
@@ -223,6 +237,8 @@ static void unit_tick(void *state, uint32_t now_ms, const struct reply_sink *sin
 	for (i = 0; i < k; i++) {
 		size_t n;
 
+		if (p->q.skip_id && set[i].id == p->q.skip_id)
+			continue;
 		if (rig_slcan_frame_encode(&set[i], wire + len, sizeof wire - len, &n) != RIG_OK)
 			return;
 		log_frame(sink, PERS_TX, &set[i]);

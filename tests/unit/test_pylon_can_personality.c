@@ -143,7 +143,7 @@ static void test_cadence_and_order(void **state)
 	}
 	assert_memory_equal(f[5].data, "PYLON   ", 8);
 	assert_int_equal(f[3].data[4], 1);         /* one module */
-	/* 16 LFP cells at the default 3650 mV over-voltage: CVL 58.4 V, as bms_inverter_limits says. */
+	/* CVL as bms_inverter_limits says (16 LFP cells: 16 x 3550 mV). */
 	struct rig_inv_battery rec;
 	pylon_can_personality_record(&t.p[0], 0, &rec);
 	assert_int_equal(f[0].data[0] | f[0].data[1] << 8, rec.cvl_mV / 100);
@@ -170,6 +170,36 @@ static void test_cadence_and_order(void **state)
 	assert_int_equal(t.cap.sends, 0);
 	tick(&t, 0, 9250);
 	assert_int_equal(t.cap.sends, 1);
+}
+
+/* A frame of the set missing (a line fault): skip_id leaves that id out, the rest goes; it
+ * takes hex or decimal, and 0 sends the whole set again. */
+static void test_skip_id(void **state)
+{
+	static const uint32_t order[] = { 0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E };
+	struct rig_can_frame f[PYLON_CAN_SET_MAX];
+	struct bench t;
+	char why[160];
+
+	(void)state;
+	bench_make(&t);
+	host(&t, 0, "O\r", 0);
+	quirk(&t, "skip_id", "0x351");
+	tick(&t, 0, 0);
+	assert_int_equal(frames_of(&t, f, PYLON_CAN_SET_MAX), 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(f[i].id, order[i + 1]);
+	quirk(&t, "skip_id", "862");               /* 0x35E, in decimal */
+	tick(&t, 0, 1000);
+	assert_int_equal(frames_of(&t, f, PYLON_CAN_SET_MAX), 5);
+	assert_int_equal(f[0].id, 0x351);
+	assert_int_equal(f[4].id, 0x35C);
+	quirk(&t, "skip_id", "0");
+	tick(&t, 0, 2000);
+	assert_int_equal(frames_of(&t, f, PYLON_CAN_SET_MAX), 6);
+	assert_int_equal(pylon_can_personality_ops.set_quirk(&t.p[0], "skip_id", "0x800", why, sizeof why), RIG_ERR_ARG);
+	assert_string_equal(why, "skip_id: expected a CAN id 0x000..0x7FF, got \"0x800\"");
+	assert_int_equal(pylon_can_personality_ops.set_quirk(&t.p[0], "skip_id", "0x", why, sizeof why), RIG_ERR_ARG);
 }
 
 static void test_keepalive_stop(void **state)
@@ -255,6 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_adapter_commands),
 		cmocka_unit_test(test_cadence_and_order),
+		cmocka_unit_test(test_skip_id),
 		cmocka_unit_test(test_keepalive_stop),
 		cmocka_unit_test(test_keepalive_alarm_and_keep),
 		cmocka_unit_test(test_peers),

@@ -29,6 +29,7 @@ struct pylon_can_quirks {
 	uint8_t extras;                  /* also 0x35A, 0x35F, 0x379 (0) */
 	uint32_t keepalive_timeout_ms;   /* no 0x305 for this long is a loss (5000) */
 	uint8_t on_keepalive_loss;       /* enum pylon_can_on_loss (keep) */
+	uint32_t skip_id;                /* a frame of the set never sent: a line fault (0: none) */
 };
 
 struct pylon_can_personality {
