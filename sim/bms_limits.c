@@ -39,7 +39,7 @@ void bms_inverter_limits(const struct bms *b, struct rig_inv_battery *out)
 		if (v.probe_dK[i] < out->temp_min_dK)
 			out->temp_min_dK = v.probe_dK[i];
 	}
-	out->temp_dK = v.probe_count ? (uint16_t)(sum_dK / v.probe_count) : (uint16_t)(PACK_DK_ZERO_C + 250u);
+	out->temp_dK = (uint16_t)(v.probe_count ? sum_dK / v.probe_count : PACK_DK_ZERO_C + 250u);
 	if (!v.probe_count)
 		out->temp_min_dK = out->temp_max_dK = out->temp_dK;
 	out->cvl_mV = (uint32_t)b->set.cell_ovp_mV * v.cell_count;   /* FIRST CUT */
