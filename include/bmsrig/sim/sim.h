@@ -51,7 +51,10 @@ struct sim_cfg {
 	struct sim_unit_cfg unit[SIM_UNITS_MAX];
 	unsigned units;
 	struct link_cfg link;
-	const char *link_path;          /* pty: publish this symlink (may be NULL) */
+	const char *link_path;          /* pty: publish this symlink (may be NULL); or a network or
+	                                 * CAN transport: "tcp:[ADDR:]PORT" (tcp.h),
+	                                 * "socketcand:[ADDR:]PORT" (socketcand.h), "socketcan:IFACE"
+	                                 * (socketcan.h) */
 	const char *serial_path;        /* serve on this real port instead of a pty */
 	uint32_t baud;                  /* 0: the first unit's protocol's own */
 	const struct sim_transport *transport;   /* instead of a pty or serial port; may be NULL */
