@@ -9,12 +9,14 @@
 #include "bmsrig/sim/jk_personality.h"
 #include "bmsrig/sim/jk_ble_personality.h"
 #include "bmsrig/sim/personality.h"
+#include "bmsrig/sim/pylon_can_personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
 	&daly_personality_ops,
 	&jk_personality_ops,
 	&jk_ble_personality_ops,
+	&pylon_can_personality_ops,
 	NULL
 };
 

@@ -22,6 +22,7 @@ const struct bms_kind bms_kinds[] = {
 	{ "daly-ble", "daly", LINK_BLE, "all_cell_frames", "1" },
 	{ "jk", "jk", LINK_UART, NULL, NULL },
 	{ "jk-ble", "jk-ble", LINK_BLE, NULL, NULL },
+	{ "pylontech-can", "pylontech-can", LINK_UART, NULL, NULL },
 	{ NULL, NULL, LINK_UART, NULL, NULL }
 };
 
@@ -128,7 +129,12 @@ rig_rc spec_set(struct bms_spec *s, const char *key, const char *value, char *wh
 			const struct bms_kind *kind = bms_kind_find(value);
 
 			if (!kind) {
-				snprintf(why, whycap, "expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, got \"%s\"", value);
+				/* The list from the table, so a new kind needs no edit here. */
+				size_t at = (size_t)snprintf(why, whycap, "expected one of ");
+				for (const struct bms_kind *t = bms_kinds; t->name && at < whycap; t++)
+					at += (size_t)snprintf(why + at, whycap - at, "%s, ", t->name);
+				if (at >= 2 && at < whycap)
+					snprintf(why + at - 2, whycap - (at - 2), ", got \"%s\"", value);
 				return RIG_ERR_ARG;
 			}
 			set_kind(s, kind);

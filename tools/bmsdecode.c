@@ -28,6 +28,19 @@ struct opts {
 	int pretty, quiet;
 };
 
+/* Protocols whose frames are text, handed to wire_json as written rather than read as hex:
+ * CAN frames as candump "ID#DATA" or slcan lines. In their input a '#' starts a comment only at
+ * the start of a line or after a blank, since "351#..." is a frame. */
+static const char *const text_protos[] = { "pylontech-can" };
+
+static int is_text_proto(const struct opts *o)
+{
+	for (size_t i = 0; i < sizeof text_protos / sizeof text_protos[0]; i++)
+		if (!strcmp(o->proto->name, text_protos[i]))
+			return 1;
+	return 0;
+}
+
 static void usage(FILE *to)
 {
 	fputs("Usage: bmsdecode [--proto NAME] [--pretty] [-q] [HEX...]\n"
@@ -42,7 +55,9 @@ static void usage(FILE *to)
 	      "8192 bytes or holding a NUL byte is refused with its place (stdin:LINE[:COLUMN]: ...).\n"
 	      "\n"
 	      "Options:\n"
-	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble\n"
+	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble,\n"
+	      "                    pylontech-can (frames as candump ID#DATA, e.g.\n"
+	      "                    351#1402C012C012C201, or slcan lines, e.g. t355458005E00)\n"
 	      "      --pretty      indented JSON instead of one line per frame\n"
 	      "  -q, --quiet       print nothing; the exit status tells\n"
 	      "  -h, --help        this text\n"
@@ -92,10 +107,19 @@ static int decode_one(const struct opts *o, const char *text)
 {
 	uint8_t wire[WIRE_MAX];
 	size_t n;
-	const char *err = host_hex_parse(text, wire, sizeof wire, &n);
+	const char *err = NULL;
 	cJSON *obj = NULL;
 	int ok;
 
+	if (is_text_proto(o)) {
+		n = strlen(text);
+		if (n > sizeof wire)
+			err = "frame text too long";
+		else
+			memcpy(wire, text, n);
+	} else {
+		err = host_hex_parse(text, wire, sizeof wire, &n);
+	}
 	if (!err) {
 		obj = o->proto->wire_json(wire, n);
 		if (!obj)
@@ -115,9 +139,13 @@ static int decode_one(const struct opts *o, const char *text)
 }
 
 /* Strips the '#' comment and surrounding blanks in place; returns NULL for nothing left. */
-static char *frame_text(char *line)
+static char *frame_text(const struct opts *o, char *line)
 {
 	char *hash = strchr(line, '#'), *end;
+
+	/* "351#1402..." is a CAN frame: there only a '#' first or after a blank is a comment. */
+	while (hash && is_text_proto(o) && hash > line && !isspace((unsigned char)hash[-1]))
+		hash = strchr(hash + 1, '#');
 
 	if (hash)
 		*hash = '\0';
@@ -166,7 +194,7 @@ static int decode_stdin(const struct opts *o)
 			snprintf(why, sizeof why, "stdin:%lu:%zu: NUL byte in input", lineno, (size_t)(nul - line) + 1);
 			emit_error(o, why, line, len);
 			all_ok = 0;
-		} else if ((text = frame_text(line)) != NULL) {
+		} else if ((text = frame_text(o, line)) != NULL) {
 			all_ok &= decode_one(o, text);
 		}
 	}
