@@ -13,6 +13,8 @@
 #include "bmsrig/sim/ble_module.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/pty.h"
+#include "bmsrig/sim/socketcan.h"
+#include "bmsrig/sim/socketcand.h"
 #include "bmsrig/sim/tcp.h"
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/serial.h"
@@ -122,6 +124,10 @@ static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint
 				.h = t, .fd = tcp_fd, .read = tcp_read, .write = tcp_write,
 				.close = tcp_close, .closes = tcp_closes, .path = sim_tcp_path(t),
 			};
+	} else if (link_is(cfg->link_path, "socketcand")) {
+		rc = sim_socketcand_open(p, cfg->link_path + 11, err, errcap);
+	} else if (link_is(cfg->link_path, "socketcan")) {
+		rc = sim_socketcan_open(p, cfg->link_path + 10, err, errcap);
 	} else if (cfg->serial_path) {
 		struct host_serial *s;
 
