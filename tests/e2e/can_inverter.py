@@ -1,6 +1,7 @@
 """The inverter side of tests/e2e/can_transports.sh, on Debian's python3-can (run it with
 /usr/bin/python3: a pyenv python3 earlier in PATH does not see Debian's packages).
 
+    can_inverter.py pty PATH         slcan on the emulator's pty (PATH: its --link)
     can_inverter.py slcan PORT       slcan over TCP (channel socket://127.0.0.1:PORT)
     can_inverter.py socketcand PORT  socketcand rawmode, bus can0
 
@@ -22,11 +23,15 @@ WANT = (0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E)
 
 
 def main():
-    kind, port = sys.argv[1], int(sys.argv[2])
-    if kind == "slcan":
+    kind = sys.argv[1]
+    if kind == "pty":
+        bus = can.Bus(interface="slcan", channel=sys.argv[2], bitrate=500000, sleep_after_open=0.2)
+    elif kind == "slcan":
+        port = int(sys.argv[2])
         bus = can.Bus(interface="slcan", channel="socket://127.0.0.1:%d" % port,
                       bitrate=500000, sleep_after_open=0.2)
     else:
+        port = int(sys.argv[2])
         bus = can.Bus(interface="socketcand", channel="can0", host="127.0.0.1", port=port)
     seen = {}
     end = time.time() + 10

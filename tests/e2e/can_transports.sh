@@ -1,4 +1,5 @@
-# CAN transports with no kernel CAN: bmssim serve --bms pylontech-can on slcan over TCP and on a
+# CAN transports with no kernel CAN: bmssim serve --bms pylontech-can on slcan on its pty, slcan
+# over TCP and on a
 # socketcand rawmode server, read by Debian's python3-can as an inverter would (the whole set
 # arrives, its 0x305 keep-alive reaches the emulator), a TCP client reconnecting and the newest
 # client replacing a live one, and --link socketcan saying in one line that this kernel has no
@@ -26,7 +27,7 @@ serve() {
 		>"$TMP/$1.out" 2>"$TMP/$1.err" &
 	sim=$!
 	port=
-	if wait_for "grep -q 'serving pylontech-can on $2:127.0.0.1:' '$TMP/$1.out'"; then
+	if wait_for "grep -q 'serving pylontech-can on $2:127.0.0.1:' '$TMP/$1.out' 2>/dev/null"; then
 		port=$(sed -n "s/.* on $2:127\.0\.0\.1:\([0-9]*\) .*/\1/p" "$TMP/$1.out")
 	fi
 }
@@ -54,6 +55,19 @@ keepalives() {
 		fail "$3: no 0x305 in the emulator's log: $(grep -v '"tx"\| tx ' "$TMP/$1.err" | head -c 300)"
 	fi
 }
+
+# 0. slcan on the emulator's pty (--link PATH), as a USB-slcan adapter would be read.
+"$BIN/bmssim" serve --bms pylontech-can --cells 16 --link "$TMP/run/can0" -v --duration-s 120 \
+	>"$TMP/pty.out" 2>"$TMP/pty.err" &
+sim=$!
+if wait_for "[ -e '$TMP/run/can0' ]"; then
+	port=$TMP/run/can0
+	inverter pty pty "slcan on the pty"
+	keepalives pty 1 "slcan on the pty"
+else
+	fail "slcan on the pty: no link: $(head -c 300 "$TMP/pty.err")"
+fi
+stop
 
 # 1. slcan over TCP, twice on one emulator: the second connection is served like the first.
 serve slcan tcp
