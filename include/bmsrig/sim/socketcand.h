@@ -12,7 +12,7 @@
  *   from the client reaches the personality as "t3058" "0000000000000000" "\r".
  * Two choices follow python-can 4.1.0's client, which compares whole recv() results during the
  * handshake and, reading frames, drops the character after each '>': "< hi >" and each
- * "< ok >" go alone (frames are held back for SCD_SETTLE_MS after the rawmode "< ok >"), and a
+ * "< ok >" go alone (frames written within SCD_SETTLE_MS of the rawmode "< ok >" are dropped), and a
  * '\n' follows every frame (a frame split across two reads is lost otherwise). Data is hex
  * without spaces: the client splits the line at its first three spaces.
  * Opening the bus is the slcan "S6" and "O" (500 kbit/s, open) to the personality, a client
