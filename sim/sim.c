@@ -23,7 +23,7 @@
 /* The frames a unit announced for the reply it is building: they are logged when that reply
  * has crossed the link, or reported lost, never when merely built. */
 #define HELD_BYTES_MAX 1024u
-#define HELD_FRAMES_MAX 4u
+#define HELD_FRAMES_MAX 12u          /* a Pylontech CAN set with its extras is 9 frames in one send */
 struct held_frames {
 	unsigned n;
 	uint16_t len[HELD_FRAMES_MAX];

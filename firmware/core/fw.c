@@ -11,6 +11,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_DALY_BLE] = { "daly-ble", &rig_daly_client_ops, 2000u, DALY_CLIENT_HOST_BLE },
 	[FW_PROTO_JK]       = { "jk", &rig_jk_client_ops, 500u, 0u },
 	[FW_PROTO_JK_BLE]   = { "jk-ble", &rig_jk_ble_client_ops, 2000u, 0u },
+	/* The "reply" is the next whole set, which comes once a second whenever the keep-alive went. */
+	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
 };
 
 int rig_fw_proto_find(const char *name)

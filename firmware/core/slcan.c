@@ -95,6 +95,7 @@ rig_rc rig_slcan_parse(const uint8_t *line, size_t n, uint8_t term, struct slcan
 	memset(out, 0, sizeof *out);
 	if (n > SLCAN_LINE_MAX - 1u)
 		return RIG_ERR_LENGTH;
+	out->len = (uint8_t)(n + 1u);
 	for (i = 0; i < n; i++)
 		if (line[i] < 0x20u || line[i] > 0x7Eu)
 			return RIG_ERR_FRAME;

@@ -64,6 +64,7 @@ static void usage(FILE *f)
 	"\n"
 	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
+	"                        pylontech-can (an inverter on a battery's slcan link),\n"
 	"                        or auto: try each in turn with short\n"
 	"                        timeouts and keep the first that answers\n"
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
@@ -440,6 +441,7 @@ static const struct {
 	const char *why;
 } auto_skips[] = {
 	{ FW_PROTO_JBD_BLE, "on the wire it is jbd" },
+	{ FW_PROTO_PYLON_CAN, "a battery-to-inverter link (slcan), not a BMS port" },
 };
 
 static const char *auto_skip_why(int proto)

@@ -11,6 +11,7 @@
 #include "bmsrig/core/jk_ble_client.h"
 #include "bmsrig/core/jk_client.h"
 #include "bmsrig/core/pack_state.h"
+#include "bmsrig/core/pylon_can_client.h"
 #include "bmsrig/core/policy.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,7 @@ struct fw_hal {
  * bytes, slower and in pieces. */
 enum fw_proto {
 	FW_PROTO_JBD = 0, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK, FW_PROTO_JK_BLE,
+	FW_PROTO_PYLON_CAN,
 	FW_PROTO_COUNT
 };
 
@@ -66,6 +68,7 @@ struct fw {
 		struct daly_client daly;
 		struct jk_client jk;
 		struct jk_ble_client jk_ble;
+		struct pylon_can_client pylon_can;
 	} client;
 };
 

@@ -41,6 +41,7 @@ enum slcan_kind {
 
 struct slcan_line {
 	uint8_t kind;                /* enum slcan_kind */
+	uint8_t len;                 /* bytes on the line, its terminator included */
 	char cmd;                    /* SLCAN_COMMAND: the letter, e.g. 'S' */
 	uint8_t arg_len;
 	char arg[SLCAN_ARG_MAX + 1]; /* NUL-terminated, printable ASCII only */
