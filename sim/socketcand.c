@@ -110,6 +110,10 @@ rig_rc scd_parse(const char *el, size_t n, struct scd_msg *out)
 		out->kind = ntok == 1 ? SCD_RAWMODE : SCD_OTHER;
 		return ntok == 1 ? RIG_OK : RIG_ERR_FRAME;
 	}
+	if (len[0] == 4 && !memcmp(tok[0], "echo", 4)) {
+		out->kind = ntok == 1 ? SCD_ECHO : SCD_OTHER;
+		return ntok == 1 ? RIG_OK : RIG_ERR_FRAME;
+	}
 	if (!(len[0] == 4 && !memcmp(tok[0], "send", 4))) {
 		out->kind = SCD_OTHER;
 		return RIG_OK;
@@ -244,6 +248,10 @@ static void element(struct sim_scd *s, const char *el, size_t n)
 		}
 		break;
 	case SCD_BUS_OPEN:
+		if (m.kind == SCD_ECHO) {
+			say(s, "< echo >");
+			break;
+		}
 		if (m.kind != SCD_RAWMODE) {
 			say(s, "< error expected rawmode >");
 			break;
@@ -256,6 +264,8 @@ static void element(struct sim_scd *s, const char *el, size_t n)
 	case SCD_RAW:
 		if (m.kind == SCD_SEND && (k = scd_frame_to_slcan(&m.frame, line, sizeof line)) > 0)
 			to_personality(s, line, k);
+		else if (m.kind == SCD_ECHO)
+			say(s, "< echo >");
 		else if (m.kind != SCD_SEND)
 			say(s, "< error unknown command >");
 		break;

@@ -52,6 +52,8 @@ static void send_elements_parse_as_socketcand_reads_them(void **state)
 	assert_int_equal(parse("<rawmode>", &m), RIG_OK);
 	assert_int_equal(m.kind, SCD_RAWMODE);
 	assert_int_equal(parse("< echo >", &m), RIG_OK);
+	assert_int_equal(m.kind, SCD_ECHO);
+	assert_int_equal(parse("< bcmmode >", &m), RIG_OK);
 	assert_int_equal(m.kind, SCD_OTHER);
 }
 
@@ -73,6 +75,7 @@ static void malformed_elements_are_refused(void **state)
 		"< open can0 can1 >",
 		"< open 0123456789abcdefX >",          /* bus name too long */
 		"< rawmode now >",
+		"< echo echo >",
 		"send 305 0 >",
 		"< send 305 0",
 	};
@@ -322,9 +325,11 @@ static void wrong_bus_and_wrong_order_get_errors(void **state)
 	client_says(b, "< rawmode >", "< error expected open >");
 	client_says(b, "< send 305 >", "< error malformed command >");
 	client_says(b, "< open can0 >", "< ok >");
-	client_says(b, "< echo >", "< error expected rawmode >");
+	client_says(b, "< bcmmode >", "< error expected rawmode >");
+	client_says(b, "< echo >", "< echo >");
 	client_says(b, "< rawmode >", "< ok >");
-	client_says(b, "< echo >", "< error unknown command >");
+	client_says(b, "< bcmmode >", "< error unknown command >");
+	client_says(b, "< echo >", "< echo >");
 }
 
 static void bad_spec_is_named_as_socketcand(void **state)

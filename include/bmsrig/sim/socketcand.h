@@ -7,6 +7,7 @@
  *   server: "< hi >"                       alone, as soon as a client connects
  *   client: "< open can0 >"  server: "< ok >"   (another bus name: "< error ... >")
  *   client: "< rawmode >"    server: "< ok >"
+ *   client: "< echo >"       server: "< echo >"   (once the bus is open: a liveness check)
  *   then each frame the personality writes ("t351814...\r") leaves as
  *   "< frame 351 SEC.USEC 1402F401E803CC01 >\n", and each "< send 305 8 0 0 0 0 0 0 0 0 >"
  *   from the client reaches the personality as "t3058" "0000000000000000" "\r".
@@ -34,7 +35,7 @@
 
 /* ---- the text protocol, without I/O (byte-exact tests and the fuzz target use these) ---- */
 
-enum scd_kind { SCD_OPEN = 0, SCD_RAWMODE, SCD_SEND, SCD_OTHER };
+enum scd_kind { SCD_OPEN = 0, SCD_RAWMODE, SCD_SEND, SCD_ECHO, SCD_OTHER };
 
 struct scd_msg {
 	uint8_t kind;                   /* enum scd_kind */
@@ -57,7 +58,8 @@ int scd_rx_byte(struct scd_rx *rx, uint8_t c);
 
 /* One element, '<' and '>' included. "< send ID DLC B0 .. >": ID 1-3 hex digits is an 11-bit id
  * (at most 7FF), 4-8 digits a 29-bit one, as socketcand reads them; DLC one hex digit 0-8; then
- * exactly DLC bytes of 1-2 hex digits. Commands other than open, rawmode and send are SCD_OTHER.
+ * exactly DLC bytes of 1-2 hex digits. Commands other than open, rawmode, send and echo are
+ * SCD_OTHER.
  * RIG_ERR_FRAME for anything malformed (no reply owed: socketcand answers "< error >"). */
 rig_rc scd_parse(const char *el, size_t n, struct scd_msg *out);
 /* "< frame ID SEC.USEC HEX >\n" (ID as 3 or 8 upper-case hex digits): its length, 0 when cap is
