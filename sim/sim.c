@@ -108,7 +108,13 @@ static int link_is(const char *link, const char *scheme)
 	return link && !strncmp(link, scheme, n) && link[n] == ':';
 }
 
-static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud, char *err, size_t errcap)
+int sim_link_names_transport(const char *link)
+{
+	return link_is(link, "tcp") || link_is(link, "socketcand") || link_is(link, "socketcan");
+}
+
+rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud,
+                          char *err, size_t errcap)
 {
 	rig_rc rc;
 
@@ -681,7 +687,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 				s->unit[i]->ops->peers(s->unit[i]->state, peers, s->n_units);
 	}
 	if (rc == RIG_OK)
-		rc = port_open(&s->port, cfg, s->baud, err, errcap);
+		rc = sim_transport_open(&s->port, cfg, s->baud, err, errcap);
 	if (rc != RIG_OK) {
 		for (i = 0; i < s->n_units; i++)
 			free(s->unit[i]);

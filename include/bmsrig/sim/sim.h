@@ -61,6 +61,14 @@ struct sim_cfg {
 	uint8_t pace;                   /* UART replies take their time on the line at baud */
 };
 
+/* Opens what cfg names: cfg->transport as given, a --link scheme (tcp:, socketcand:,
+ * socketcan:), cfg->serial_path, or else a pty (published at cfg->link_path when set). sim_open
+ * does this; `bmssim replay` serves its trace on the same transports. One line in err. */
+rig_rc sim_transport_open(struct sim_transport *t, const struct sim_cfg *cfg, uint32_t baud,
+                          char *err, size_t errcap);
+/* 1 when link names a network or CAN transport rather than a pty's symlink. */
+int sim_link_names_transport(const char *link);
+
 struct sim_stats {
 	uint32_t replies, collisions, lost_replies;
 };
