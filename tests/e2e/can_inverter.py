@@ -7,7 +7,7 @@
 
 Reads until it has the whole Pylontech set (0x351 0x355 0x356 0x359 0x35C 0x35E) or 10 s
 pass, sends one 0x305 keep-alive (eight zero bytes), and prints one line:
-    ids=351,355,356,359,35C,35E mfr=PYLON cvl_mV=58400 soc_pct=80 pack_mV=52860
+    ids=351,355,356,359,35C,35E mfr=PYLON cvl_mV=58400 soc_pct=80 pack_mV=52860 modules=1
 """
 import logging
 import sys
@@ -51,6 +51,8 @@ def main():
         line += " soc_pct=%d" % int.from_bytes(seen[0x355][0:2], "little")
     if 0x356 in seen:
         line += " pack_mV=%d" % (int.from_bytes(seen[0x356][0:2], "little") * 10)
+    if 0x359 in seen:
+        line += " modules=%d" % seen[0x359][4]
     print(line)
 
 

@@ -20,15 +20,17 @@ wait_for() {
 	return 1
 }
 
-# serve NAME SCHEME: starts the emulator on SCHEME:0 (the kernel picks the port); sets $sim
-# and $port from its banner.
+# serve NAME SCHEME [MORE...]: starts the emulator on SCHEME:0 (the kernel picks the port),
+# with MORE options after; sets $sim and $port from its banner.
 serve() {
-	"$BIN/bmssim" serve --bms pylontech-can --cells 16 --link "$2:0" -v --duration-s 120 \
-		>"$TMP/$1.out" 2>"$TMP/$1.err" &
+	name=$1 scheme=$2
+	shift 2
+	"$BIN/bmssim" serve --bms pylontech-can --cells 16 --link "$scheme:0" -v --duration-s 120 "$@" \
+		>"$TMP/$name.out" 2>"$TMP/$name.err" &
 	sim=$!
 	port=
-	if wait_for "grep -q 'serving pylontech-can on $2:127.0.0.1:' '$TMP/$1.out' 2>/dev/null"; then
-		port=$(sed -n "s/.* on $2:127\.0\.0\.1:\([0-9]*\) .*/\1/p" "$TMP/$1.out")
+	if wait_for "grep -q 'serving pylontech-can on $scheme:127.0.0.1:' '$TMP/$name.out' 2>/dev/null"; then
+		port=$(sed -n "s/.* on $scheme:127\.0\.0\.1:\([0-9]*\) .*/\1/p" "$TMP/$name.out" | head -n 1)
 	fi
 }
 
@@ -37,11 +39,12 @@ stop() {
 	wait "$sim" 2>/dev/null
 }
 
-# inverter NAME KIND WHAT: one python-can inverter session; checks the set it read.
+# inverter NAME KIND WHAT [MODULES]: one python-can inverter session; checks the set it read
+# (MODULES: the module count 0x359 must say, 1 by default).
 inverter() {
 	got=$(timeout 30 "$PY" "$INV" "$2" "$port" 2>"$TMP/$1.py.err")
 	case $got in
-	"ids=351,355,356,359,35C,35E mfr=PYLON "*" soc_pct=80 "*)
+	"ids=351,355,356,359,35C,35E mfr=PYLON "*" soc_pct=80 "*" modules=${4:-1}")
 		pass "$3: python-can ($2) read the whole set: $got" ;;
 	*) fail "$3: python-can ($2) read \"$got\"; $(head -c 300 "$TMP/$1.py.err")" ;;
 	esac
@@ -128,7 +131,33 @@ else
 fi
 stop
 
-# 3. SocketCAN: used where the kernel has CAN; here, one clear line and exit 2.
+# 3. Hostile bytes on both listeners do not stop the emulator, and the next inverter is served;
+# two modules on one socketcand link are one battery of two (0x359's module count).
+serve junk socketcand --bms pylontech-can,link=socketcand:0
+if [ -n "$port" ]; then
+	"$PY" - "$port" <<'PYEOF'
+import random, socket, sys
+random.seed(12)
+for opening in (b"", b"< open can0 >< rawmode >"):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(opening + bytes(random.randrange(256) for _ in range(4096)) +
+              b"< send 305 9 >< send FFF 0 >< send 305 8 0 0 0 >" + b"<" * 300 + b"< open can0 >")
+    s.close()
+PYEOF
+	inverter junk socketcand "socketcand after 8 KB of hostile bytes, two modules" 2
+	kill -0 "$sim" 2>/dev/null && pass "socketcand: the emulator survived the hostile bytes" ||
+		fail "socketcand: the emulator died: $(tail -c 300 "$TMP/junk.err")"
+else
+	fail "socketcand, two modules: no banner: $(head -c 300 "$TMP/junk.err")"
+fi
+stop
+expect_usage_error "a bad tcp port" "tcp:99999: expected a port 0-65535\$" \
+	"$BIN/bmssim" serve --bms pylontech-can --link tcp:99999
+expect_usage_error "a socketcand address that is no IPv4 address" \
+	"socketcand:localhost:5000: expected a dotted IPv4 address, got \"localhost\"\$" \
+	"$BIN/bmssim" serve --bms pylontech-can --link socketcand:localhost:5000
+
+# 4. SocketCAN: used where the kernel has CAN; here, one clear line and exit 2.
 if "$PY" -c 'import socket; socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)' 2>/dev/null; then
 	echo "SKIP: socketcan: this kernel has CAN; the no-CAN message is not checked here"
 else
