@@ -37,7 +37,7 @@ int pylon_can_keepalive_lost(const struct pylon_can_personality *p, uint32_t now
 void pylon_can_personality_record(const struct pylon_can_personality *p, uint32_t now_ms,
                                   struct rig_inv_battery *out)
 {
-	if (p->peers && p->n_peers > 1) {
+	if (p->n_peers > 1) {
 		struct rig_inv_battery mod[PYLON_CAN_UNITS_MAX];
 		unsigned i;
 
@@ -70,7 +70,7 @@ static void unit_peers(void *state, const struct bms *const *peers, unsigned n)
 
 	if (n > PYLON_CAN_UNITS_MAX)
 		n = PYLON_CAN_UNITS_MAX;
-	p->peers = peers;
+	memcpy(p->peers, peers, n * sizeof peers[0]);
 	p->n_peers = (uint8_t)n;
 	p->silent = n > 0 && peers[0] != p->bms;
 }

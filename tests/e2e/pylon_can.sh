@@ -32,6 +32,20 @@ $PY tests/e2e/pylon_can_inverter.py keepalive "$TMP/can1" 2>&1 | sed 's/^\([^PF]
 kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 
+# Two modules on one link: unit 0 speaks for both (module count 2), unit 1 stays silent, so
+# one set a period reaches the inverter, not two.
+"$BIN/bmssim" serve --bms "pylontech-can,link=$TMP/bus,cells=16" --bms "pylontech-can,link=$TMP/bus,cells=16,seed=2" \
+	--duration-s 30 >"$TMP/bus.log" 2>&1 &
+pid=$!
+i=0
+while [ ! -e "$TMP/bus" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+$PY tests/e2e/pylon_can_inverter.py modules "$TMP/bus" 2>&1 | sed 's/^\([^PF]\)/FAIL: python: \1/'
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+
 # bmsmon as the inverter side: it opens the adapter, sends 0x305 and reads the set; the judge
 # compares what it reports with the emulator's truth.
 "$BIN/bmssim" serve --bms pylontech-can --cells 16 --current-a -20 --duration-s 3 \

@@ -3,6 +3,7 @@ emulator's pty as channel). Run with /usr/bin/python3 (the pyenv python does not
 packages). Prints PASS:/FAIL: lines.
 
   set PTY            receive the whole set, check the six ids and their values, send 0x305
+  modules PTY        two units on one link: module count 2, one set a period
   keepalive PTY      with on_keepalive_loss=stop and a 1500 ms timeout: frames stop while
                      no 0x305 goes and come back when it does
 """
@@ -85,5 +86,20 @@ def test_keepalive(pty):
     check(back >= 6, "on_keepalive_loss=stop: %d frames after 0x305 came back" % back)
 
 
+def test_modules(pty):
+    bus = bus_on(pty)
+    try:
+        collect(bus, 10.0, True, until=IDS)
+        t0 = time.time()
+        seen, count = collect(bus, 3.0, True)
+        dt = time.time() - t0
+    finally:
+        bus.shutdown()
+    flags = seen.get(0x359, (bytes(8), 0))[0]
+    check(flags[4] == 2, "two units on one link: 0x359 module count %d" % flags[4])
+    # One set a second: 12 to 18 frames in 3 s; two talking units would give 24 or more.
+    check(6 <= count <= 20, "two units on one link: %d frames in %.1f s, one unit talking" % (count, dt))
+
+
 if __name__ == "__main__":
-    {"set": test_set, "keepalive": test_keepalive}[sys.argv[1]](sys.argv[2])
+    {"set": test_set, "keepalive": test_keepalive, "modules": test_modules}[sys.argv[1]](sys.argv[2])

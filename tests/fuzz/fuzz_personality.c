@@ -1,7 +1,8 @@
 /*
- * libFuzzer: a conversation with one emulated BMS. Byte 0 picks the personality (JBD, Daly, JK,
- * JK-BLE), byte 1 switches its quirks on (one bit a row of the table below: JBD's factory gate,
- * Daly's echo, JK's junk prefix ...). The rest is requests, each [length][gap][length bytes]:
+ * libFuzzer: a conversation with one emulated BMS. Byte 0's low 7 bits pick the personality
+ * (personality_table order: JBD, Daly, JK, JK-BLE, Pylontech CAN, ...), byte 1 switches its quirks
+ * on (one bit a row of the table below, rows from the 9th on only with byte 0's bit 7: JBD's
+ * factory gate, Daly's echo, JK's junk prefix ...). The rest is requests, each [length][gap][length bytes]:
  * the bytes go to rx after gap * 20 ms, then tick and one 100 ms BMS step, so factory mode,
  * register writes, calibration, saves, the JBD Bluetooth password frames and every timer are
  * reached in any order. abort() unless, all along:
@@ -43,6 +44,10 @@ static const struct quirk_row {
 	{ "jk", "current_mode", "1", 0 },
 	{ "jk-ble", "at_after_ack", "1", 1 },
 	{ "jk-ble", "push_ms", "50", 0 },
+	{ "pylontech-can", "extras", "1", 0 },
+	{ "pylontech-can", "on_keepalive_loss", "stop", 0 },
+	{ "pylontech-can", "keepalive_timeout_ms", "100", 0 },
+	{ "pylontech-can", "period_ms", "10", 0 },
 };
 
 static struct model m0, m;
@@ -85,6 +90,16 @@ static void on_frame(void *ctx, enum personality_dir dir, const uint8_t *wire, s
 	}
 }
 
+/* Every personality the emulator knows is fuzzed, whatever their number. */
+static unsigned n_personalities(void)
+{
+	unsigned n = 0;
+
+	while (personality_table[n])
+		n++;
+	return n;
+}
+
 static int on_save(void *ctx, const struct bms *x)
 {
 	(void)ctx;
@@ -111,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	m = m0;
 	b = b0;
-	ops = personality_table[data[0] % 4u];
+	ops = personality_table[(data[0] & 0x7Fu) % n_personalities()];
 	memset(state, 0, sizeof state);
 	CHECK(ops->init(state, &b, 0) == RIG_OK);
 	junk = 0;

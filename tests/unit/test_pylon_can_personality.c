@@ -237,6 +237,8 @@ static void test_peers(void **state)
 	peers[1] = &t.b[1];
 	pylon_can_personality_ops.peers(&t.p[0], peers, 2);
 	pylon_can_personality_ops.peers(&t.p[1], peers, 2);
+	/* The array is the caller's for the call only (sim.c builds it on its stack). */
+	peers[0] = peers[1] = NULL;
 	host(&t, 1, "C\rS6\rO\r", 0);
 	assert_int_equal(t.cap.n, 0);              /* unit 1 is silent: unit 0 is the adapter */
 	tick(&t, 1, 0);

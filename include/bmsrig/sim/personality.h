@@ -43,7 +43,8 @@ struct personality_ops {
 	void (*disconnected)(void *state);
 	/* The BMS of every unit on the same line, this one included (peers[i] is unit i), given
 	 * once after all are set up: modules of one battery, which an inverter protocol's master
-	 * module answers for together. The pointers stay valid while the units live. May be NULL. */
+	 * module answers for together. The pointers stay valid while the units live; the array
+	 * itself only during the call (copy the pointers). May be NULL. */
 	void (*peers)(void *state, const struct bms *const *peers, unsigned n);
 	/* Called every model step: unsolicited pushes, sleep timers. May be NULL. */
 	void (*tick)(void *state, uint32_t now_ms, const struct reply_sink *sink);

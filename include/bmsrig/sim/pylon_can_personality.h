@@ -35,7 +35,9 @@ struct pylon_can_personality {
 	struct bms *bms;
 	struct pylon_can_quirks q;
 	struct slcan_rx rx;
-	const struct bms *const *peers;  /* every unit on the line, this one included; NULL alone */
+	/* Every unit on the line (peers[0] the master), copied: the peers hook's array lives only
+	 * for the call. n_peers 0: alone. */
+	const struct bms *peers[PYLON_CAN_UNITS_MAX];
 	uint8_t n_peers;
 	uint8_t silent;                  /* not unit 0 of its line */
 	uint8_t open;                    /* the adapter's channel is open ('O' or 'L') */
