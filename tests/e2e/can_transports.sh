@@ -30,7 +30,7 @@ serve() {
 	sim=$!
 	port=
 	if wait_for "grep -q 'serving pylontech-can on $scheme:127.0.0.1:' '$TMP/$name.out' 2>/dev/null"; then
-		port=$(sed -n "s/.* on $scheme:127\.0\.0\.1:\([0-9]*\) .*/\1/p" "$TMP/$name.out" | head -n 1)
+		port=$(sed -n "s/.* on $scheme:127\.0\.0\.1:\([0-9]*\).*/\1/p" "$TMP/$name.out" | head -n 1)
 	fi
 }
 
