@@ -13,6 +13,9 @@
 #include "bmsrig/sim/ble_module.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/pty.h"
+#include "bmsrig/sim/socketcan.h"
+#include "bmsrig/sim/socketcand.h"
+#include "bmsrig/sim/tcp.h"
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/sim.h"
@@ -91,14 +94,46 @@ static int ser_fd(const void *h) { return host_serial_fd(h); }
 static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return host_serial_read(h, p, cap); }
 static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return host_serial_write(h, p, n); }
 static void ser_close(void *h) { host_serial_close(h); }
+static int tcp_fd(const void *h) { return sim_tcp_fd(h); }
+static int32_t tcp_read(void *h, uint8_t *p, uint16_t cap) { return sim_tcp_read(h, p, cap); }
+static int32_t tcp_write(void *h, const uint8_t *p, uint16_t n) { return sim_tcp_write(h, p, n); }
+static void tcp_close(void *h) { sim_tcp_close(h); }
+static uint32_t tcp_closes(const void *h) { return sim_tcp_closes(h); }
 
-static rig_rc port_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud, char *err, size_t errcap)
+/* A --link naming a network or CAN transport instead of a pty's symlink (sim.h). */
+static int link_is(const char *link, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return link && !strncmp(link, scheme, n) && link[n] == ':';
+}
+
+int sim_link_names_transport(const char *link)
+{
+	return link_is(link, "tcp") || link_is(link, "socketcand") || link_is(link, "socketcan");
+}
+
+rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud,
+                          char *err, size_t errcap)
 {
 	rig_rc rc;
 
 	if (cfg->transport) {
 		*p = *cfg->transport;
 		rc = RIG_OK;
+	} else if (link_is(cfg->link_path, "tcp")) {
+		struct sim_tcp *t;
+
+		rc = sim_tcp_open(&t, cfg->link_path + 4, err, errcap);
+		if (rc == RIG_OK)
+			*p = (struct sim_transport) {
+				.h = t, .fd = tcp_fd, .read = tcp_read, .write = tcp_write,
+				.close = tcp_close, .closes = tcp_closes, .path = sim_tcp_path(t),
+			};
+	} else if (link_is(cfg->link_path, "socketcand")) {
+		rc = sim_socketcand_open(p, cfg->link_path + 11, err, errcap);
+	} else if (link_is(cfg->link_path, "socketcan")) {
+		rc = sim_socketcan_open(p, cfg->link_path + 10, err, errcap);
 	} else if (cfg->serial_path) {
 		struct host_serial *s;
 
@@ -659,7 +694,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 				s->unit[i]->ops->peers(s->unit[i]->state, peers, s->n_units);
 	}
 	if (rc == RIG_OK)
-		rc = port_open(&s->port, cfg, s->baud, err, errcap);
+		rc = sim_transport_open(&s->port, cfg, s->baud, err, errcap);
 	if (rc != RIG_OK) {
 		for (i = 0; i < s->n_units; i++)
 			free(s->unit[i]);

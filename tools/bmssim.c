@@ -99,7 +99,10 @@ static void usage(FILE *f)
 "      --state FILE          settings persist here on exit-and-save and load at start\n"
 "      --address N           address on an RS485 bus (default: the protocol's)\n"
 "Transport\n"
-"  -l, --link PATH           publish the pty as this symlink (e.g. /tmp/bmsrig/jbd0)\n"
+"  -l, --link PATH           publish the pty as this symlink (e.g. /tmp/bmsrig/jbd0);\n"
+"                            or tcp:[ADDR:]PORT: serve on a TCP listener (127.0.0.1 by default);\n"
+"                            socketcand:[ADDR:]PORT: a socketcand rawmode server (bus can0);\n"
+"                            socketcan:IFACE: a Linux CAN interface (CAN personalities)\n"
 "  -p, --port PATH           serve on a real serial port instead of a pty\n"
 "      --baud N              line speed (default: the protocol's own)\n"
 "      --ble NAME=VALUE      Bluetooth link model: chunk_bytes, interval_ms, connect_ms,\n"
@@ -490,6 +493,9 @@ static void announce(struct sim *s, const struct sim_cfg *c)
 
 	for (u = 0; u < c->units; u++) {
 		const struct sim_unit_cfg *x = &c->unit[u];
+		/* A pty's symlink is worth naming beside /dev/pts/N; "tcp:0" beside the bound port
+		 * is not. */
+		int named = c->link_path && !sim_link_names_transport(c->link_path);
 		struct bms_view v;
 
 		/* What a client will read at once (the BMS derives its SOC from the cells' voltage, and
@@ -497,7 +503,7 @@ static void announce(struct sim *s, const struct sim_cfg *c)
 		bms_view(sim_bms(s, u), &v);
 		printf("%s: serving %s%s on %s%s%s%s: %uS %s %.1f Ah, SOC %u %%, %+.1f A, %u NTC", PROG,
 		       x->ops->name, c->link.kind == LINK_BLE ? " over Bluetooth" : "", sim_port(s),
-		       c->link_path ? " (link " : "", c->link_path ? c->link_path : "", c->link_path ? ")" : "",
+		       named ? " (link " : "", named ? c->link_path : "", named ? ")" : "",
 		       v.cell_count, x->model.chem == MODEL_CHEM_NMC ? "NMC" : "LFP", v.full_mAh / 1000.0,
 		       v.soc_pct, x->current_A, v.probe_count);
 		if (c->units > 1 || x->address)

@@ -1,4 +1,5 @@
-/* `bmssim replay TRACE`: the recorded BMS side of a run, served on a pty (replay.h). */
+/* `bmssim replay TRACE`: the recorded BMS side of a run, served on a pty or another of the
+ * emulator's transports (replay.h, sim.h). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,8 +8,8 @@
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/sim/personality.h"
-#include "bmsrig/sim/pty.h"
 #include "bmsrig/sim/replay.h"
+#include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
 #include "bmssim.h"
 
@@ -19,7 +20,7 @@ static struct host_loop *g_loop;       /* for the signal handler only */
 
 struct replayer {
 	struct replay trace;
-	struct sim_pty *pty;
+	struct sim_transport port;
 	int verbose;
 	struct write_slot {
 		struct replayer *owner;
@@ -35,7 +36,7 @@ static void usage(FILE *f)
 "Serves the BMS side of a run recorded with `bmssim run --trace` on a pty: each request that\n"
 "matches a recorded one gets the replies recorded after it, at the recorded delays.\n"
 "\n"
-"  -l, --link PATH        publish the pty as this symlink\n"
+"  -l, --link PATH        publish the pty as this symlink; or tcp:[ADDR:]PORT (bmssim --help)\n"
 "  -s, --scenario NAME    the run of this scenario (default: the first in the trace)\n"
 "  -b, --baud N           line speed (default: the recorded protocol's own)\n"
 "  -d, --duration-s N     stop after N seconds (default: serve until stopped)\n"
@@ -58,7 +59,7 @@ static int write_due(struct host_loop *loop, uint32_t id, void *ctx)
 
 	(void)loop;
 	(void)id;
-	(void)sim_pty_write(w->owner->pty, w->reply->bytes, (uint16_t)w->reply->len);
+	(void)w->owner->port.write(w->owner->port.h, w->reply->bytes, (uint16_t)w->reply->len);
 	w->used = 0;
 	return 0;
 }
@@ -70,7 +71,7 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 	int32_t n;
 
 	(void)fd;
-	while ((n = sim_pty_read(r->pty, buf, sizeof buf)) > 0) {
+	while ((n = r->port.read(r->port.h, buf, sizeof buf)) > 0) {
 		const struct replay_exchange *e = replay_input(&r->trace, buf, (size_t)n);
 		unsigned k, s;
 
@@ -112,6 +113,7 @@ int replay_main(int argc, char **argv)
 	uint32_t baud = 0, duration_s = 0;
 	int c, quiet = 0, code = 0;
 	struct sigaction sa;
+	struct sim_cfg cfg;
 	char err[600];
 
 	optind = 1;
@@ -144,7 +146,9 @@ int replay_main(int argc, char **argv)
 		baud = ops ? ops->baud : 9600u;
 	}
 	g_loop = host_loop_new();
-	if (!g_loop || sim_pty_open(&r.pty, link, baud, err, sizeof err) != RIG_OK) {
+	memset(&cfg, 0, sizeof cfg);
+	cfg.link_path = link;
+	if (!g_loop || sim_transport_open(&r.port, &cfg, baud, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "%s: %s\n", PROG, g_loop ? err : "out of memory");
 		replay_free(&r.trace);
 		host_loop_free(g_loop);
@@ -152,14 +156,14 @@ int replay_main(int argc, char **argv)
 	}
 	if (!quiet) {
 		printf("bmssim: replaying %u requests of %s (%s) on %s\n", r.trace.n, r.trace.scenario,
-		       r.trace.protocol, link ? link : sim_pty_path(r.pty));
+		       r.trace.protocol, link && !sim_link_names_transport(link) ? link : r.port.path);
 		fflush(stdout);
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (host_loop_add_fd(g_loop, sim_pty_fd(r.pty), on_readable, &r) != RIG_OK ||
+	if (host_loop_add_fd(g_loop, r.port.fd(r.port.h), on_readable, &r) != RIG_OK ||
 	    (duration_s && !host_loop_add_timer(g_loop, duration_s * 1000u, on_duration, NULL)) ||
 	    host_loop_run(g_loop) != RIG_OK) {
 		fprintf(stderr, "%s: event loop failed\n", PROG);
@@ -168,7 +172,7 @@ int replay_main(int argc, char **argv)
 	if (!quiet)
 		fprintf(stderr, "%s: answered %u requests, %u bytes matched nothing\n", PROG, r.trace.answered,
 		        r.trace.unmatched_bytes);
-	sim_pty_close(r.pty);
+	r.port.close(r.port.h);
 	replay_free(&r.trace);
 	host_loop_free(g_loop);
 	return code;

@@ -51,12 +51,23 @@ struct sim_cfg {
 	struct sim_unit_cfg unit[SIM_UNITS_MAX];
 	unsigned units;
 	struct link_cfg link;
-	const char *link_path;          /* pty: publish this symlink (may be NULL) */
+	const char *link_path;          /* pty: publish this symlink (may be NULL); or a network or
+	                                 * CAN transport: "tcp:[ADDR:]PORT" (tcp.h),
+	                                 * "socketcand:[ADDR:]PORT" (socketcand.h), "socketcan:IFACE"
+	                                 * (socketcan.h) */
 	const char *serial_path;        /* serve on this real port instead of a pty */
 	uint32_t baud;                  /* 0: the first unit's protocol's own */
 	const struct sim_transport *transport;   /* instead of a pty or serial port; may be NULL */
 	uint8_t pace;                   /* UART replies take their time on the line at baud */
 };
+
+/* Opens what cfg names: cfg->transport as given, a --link scheme (tcp:, socketcand:,
+ * socketcan:), cfg->serial_path, or else a pty (published at cfg->link_path when set). sim_open
+ * does this; `bmssim replay` serves its trace on the same transports. One line in err. */
+rig_rc sim_transport_open(struct sim_transport *t, const struct sim_cfg *cfg, uint32_t baud,
+                          char *err, size_t errcap);
+/* 1 when link names a network or CAN transport rather than a pty's symlink. */
+int sim_link_names_transport(const char *link);
 
 struct sim_stats {
 	uint32_t replies, collisions, lost_replies;
