@@ -269,7 +269,7 @@ static uint32_t median(uint32_t *v, unsigned n)
 	}
 	if (n & 1u)
 		return v[n >> 1];
-	return (v[(n >> 1) - 1u] + v[n >> 1] + 1u) >> 1;
+	return v[(n >> 1) - 1u] + ((v[n >> 1] - v[(n >> 1) - 1u] + 1u) >> 1);   /* no overflow */
 }
 
 static uint16_t soc_cpct(uint32_t charge_mAh, uint32_t weight_mAh)
