@@ -559,6 +559,36 @@ static void agrees_with_the_emulators_bms(void **state)
 	}
 }
 
+static void packs_that_report_little(void **state)
+{
+	(void)state;
+	struct rig_agg a;
+	struct rig_inv_battery r;
+	setup_n(&a, 1, 0);
+	/* No cells, no probes: its mean cell, 25 degC; read 5 ms "after" the aggregator's clock. */
+	struct pack_state s = pack(3300, DK(25), 50, 105);
+	s.cell_count = 0;
+	s.temp_count = 0;
+	s.pack_mV = 57600;                      /* 3600 mV a cell over the config's 16 */
+	s.full_mAh = 110000;                    /* above its design: SOH stays 100 */
+	put(&a, 0, &s);
+	rig_agg_compute(&a, 100, 0, &r);
+	assert_int_equal(r.module_count, 1);
+	assert_int_equal(r.cell_max_mV, 3600);
+	assert_int_equal(r.cell_min_mV, 3600);
+	assert_int_equal(r.ccl_mA, 12500);
+	assert_int_equal(r.temp_dK, 2981);
+	assert_int_equal(r.temp_min_dK, 2981);
+	assert_int_equal(r.soh_pct, 100);
+	assert_int_equal(r.warn, PACK_PROT_CELL_OV);
+	/* The clock wraps: a pack read just before it, computed just after, is 20 ms old. */
+	setup_n(&a, 1, 0xFFFFFFF0u);
+	rig_agg_compute(&a, 4, 0, &r);
+	assert_int_equal(r.module_count, 1);
+	rig_agg_compute(&a, 10000u - 16u, 0, &r);
+	assert_int_equal(r.module_count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +606,7 @@ int main(void)
 		cmocka_unit_test(the_policy_holds_both_limits_at_zero),
 		cmocka_unit_test(force_charge_follows_the_battery_soc),
 		cmocka_unit_test(voltage_limits_and_a_packs_own_bms),
+		cmocka_unit_test(packs_that_report_little),
 		cmocka_unit_test(agrees_with_the_emulators_bms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
