@@ -221,19 +221,19 @@ static void pack_limits(const struct rig_agg_cfg *c, const struct rig_agg_pack *
 	*dcl = dh;
 }
 
-/* Warnings: the battery's extremes a margin inside the aggregator's own limits. */
+/* Warnings: the battery's extremes a margin inside the aggregator's own limits, one row each
+ * (bms_limits.c's table, less the pack and current rows: their thresholds are a BMS's). */
 enum warn_src { W_CELL_MAX, W_CELL_MIN, W_TEMP_MAX, W_TEMP_MIN };
 static const struct warn_def {
-	uint8_t src, over, margin_cell;    /* enum warn_src, 1 = at or above, 1 = cell margin */
-	uint8_t thr;                       /* offsetof in struct rig_agg_cfg of a uint16_t */
+	uint8_t src, over, cell;           /* enum warn_src, 1 = at or above, 1 = warn_cell_mV margin */
 	uint16_t bit;                      /* enum pack_prot */
 } warn_defs[] = {
-	{ W_CELL_MAX, 1, 1, (uint8_t)offsetof(struct rig_agg_cfg, cell_ovp_mV), PACK_PROT_CELL_OV },
-	{ W_CELL_MIN, 0, 1, (uint8_t)offsetof(struct rig_agg_cfg, cell_uvp_mV), PACK_PROT_CELL_UV },
-	{ W_TEMP_MAX, 1, 0, (uint8_t)offsetof(struct rig_agg_cfg, chg_otp_dK), PACK_PROT_CHG_OT },
-	{ W_TEMP_MIN, 0, 0, (uint8_t)offsetof(struct rig_agg_cfg, chg_utp_dK), PACK_PROT_CHG_UT },
-	{ W_TEMP_MAX, 1, 0, (uint8_t)offsetof(struct rig_agg_cfg, dsg_otp_dK), PACK_PROT_DSG_OT },
-	{ W_TEMP_MIN, 0, 0, (uint8_t)offsetof(struct rig_agg_cfg, dsg_utp_dK), PACK_PROT_DSG_UT },
+	{ W_CELL_MAX, 1, 1, PACK_PROT_CELL_OV },
+	{ W_CELL_MIN, 0, 1, PACK_PROT_CELL_UV },
+	{ W_TEMP_MAX, 1, 0, PACK_PROT_CHG_OT },
+	{ W_TEMP_MIN, 0, 0, PACK_PROT_CHG_UT },
+	{ W_TEMP_MAX, 1, 0, PACK_PROT_DSG_OT },
+	{ W_TEMP_MIN, 0, 0, PACK_PROT_DSG_UT },
 };
 
 static uint32_t warnings(const struct rig_agg_cfg *c, const struct rig_inv_battery *r)
@@ -242,15 +242,16 @@ static uint32_t warnings(const struct rig_agg_cfg *c, const struct rig_inv_batte
 		[W_CELL_MAX] = r->cell_max_mV, [W_CELL_MIN] = r->cell_min_mV,
 		[W_TEMP_MAX] = r->temp_max_dK, [W_TEMP_MIN] = r->temp_min_dK,
 	};
+	/* Each row's threshold, in warn_defs' order. */
+	const int32_t thr[] = { c->cell_ovp_mV, c->cell_uvp_mV, c->chg_otp_dK, c->chg_utp_dK, c->dsg_otp_dK,
+	                        c->dsg_utp_dK };
 	uint32_t warn = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof warn_defs / sizeof warn_defs[0]; i++) {
 		const struct warn_def *d = &warn_defs[i];
-		uint16_t thr;
-		int32_t margin = d->margin_cell ? c->warn_cell_mV : c->warn_temp_dK;
-		memcpy(&thr, (const uint8_t *)c + d->thr, sizeof thr);
-		if (d->over ? src[d->src] >= (int32_t)thr - margin : src[d->src] <= (int32_t)thr + margin)
+		int32_t margin = d->cell ? c->warn_cell_mV : c->warn_temp_dK;
+		if (d->over ? src[d->src] >= thr[i] - margin : src[d->src] <= thr[i] + margin)
 			warn |= d->bit;
 	}
 	return warn;

@@ -188,6 +188,7 @@ static void a_cold_pack_forbids_charging_for_all(void **state)
 	rig_agg_compute(&a, 100, 0, &r);
 	assert_int_equal(r.ccl_mA, 0);
 	assert_int_equal(r.dcl_mA, 3 * 30000);   /* 3 K left of the 5 K band to 60 degC */
+	assert_int_equal(r.warn, PACK_PROT_CHG_OT | PACK_PROT_DSG_OT);
 	/* Too cold to discharge as well. */
 	struct pack_state frozen = pack(3300, DK(-20), 50, 0);
 	put(&a, 2, &frozen);
@@ -195,6 +196,7 @@ static void a_cold_pack_forbids_charging_for_all(void **state)
 	assert_int_equal(r.ccl_mA, 0);
 	assert_int_equal(r.dcl_mA, 0);
 	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), 0);
+	assert_int_equal(r.warn, PACK_PROT_CHG_UT | PACK_PROT_DSG_UT);
 }
 
 static void protections_and_fets_zero_their_direction(void **state)
