@@ -33,6 +33,23 @@ static inline uint32_t u32_div10_round(uint32_t n)
 	return u32_div10(n + 5u);
 }
 
+/* n / d for d > 0, by shift and subtract: a general division without libgcc's __udivsi3.
+ * 32 steps; for the few divisions that are not by a power of ten (averages, ratios). */
+static inline uint32_t u32_div(uint32_t n, uint32_t d)
+{
+	uint32_t q = 0, r = 0;
+	int i;
+
+	for (i = 31; i >= 0; i--) {
+		r = r << 1 | (n >> i & 1u);
+		if (r >= d) {
+			r -= d;
+			q |= 1u << i;
+		}
+	}
+	return q;
+}
+
 static inline uint16_t get_be16(const uint8_t *p)
 {
 	return (uint16_t)((unsigned)p[0] << 8 | p[1]);

@@ -775,22 +775,6 @@ rig_rc rig_pylon_sys_alarm_encode(struct pylon_frame *f, const struct pylon_sys_
 
 /* ---- neutral views ------------------------------------------------------------------- */
 
-/* n / d, d > 0, by shift and subtract: the lx106 has no divider (intmath.h). */
-static uint32_t udiv(uint32_t n, uint32_t d)
-{
-	uint32_t q = 0, r = 0;
-	int i;
-
-	for (i = 31; i >= 0; i--) {
-		r = r << 1 | (n >> i & 1u);
-		if (r >= d) {
-			r -= d;
-			q |= 1u << i;
-		}
-	}
-	return q;
-}
-
 /* Status 1 bit <-> PACK_PROT bits, one table for both directions: a bit is raised by any of
  * `prot` and reads back as `back`. */
 static const struct { uint8_t st1; uint32_t prot, back; } st1_map[] = {
@@ -874,7 +858,7 @@ void rig_pylon_to_pack_state(const struct pylon_module *m, const struct pylon_al
 	/* remain is at most u24, so remain * 100 fits 32 bits. */
 	s->soc_pct = 0;
 	if (m->full_mAh) {
-		uint32_t pct = udiv(m->remain_mAh * 100u + m->full_mAh / 2u, m->full_mAh);
+		uint32_t pct = u32_div(m->remain_mAh * 100u + m->full_mAh / 2u, m->full_mAh);
 
 		s->soc_pct = (uint8_t)(pct > 100u ? 100u : pct);
 	}
@@ -927,8 +911,8 @@ void rig_pylon_analog_to_inv(const struct pylon_analog *a, struct rig_inv_batter
 		b->cell_min_mV = 0;
 	if (b->temp_min_dK == 0xFFFFu)
 		b->temp_min_dK = 0;
-	b->pack_mV = a->module_count ? udiv(volt_sum, a->module_count) : 0u;
-	b->temp_dK = (uint16_t)(temps ? udiv(temp_sum, temps) : 0u);
+	b->pack_mV = a->module_count ? u32_div(volt_sum, a->module_count) : 0u;
+	b->temp_dK = (uint16_t)(temps ? u32_div(temp_sum, temps) : 0u);
 }
 
 void rig_pylon_mgmt_to_inv(const struct pylon_mgmt *m, struct rig_inv_battery *b)

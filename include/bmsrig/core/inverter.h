@@ -27,7 +27,8 @@ enum rig_inv_request {
 
 /* Alarms beyond enum pack_prot's: raised on the battery's own account. */
 enum rig_inv_alarm {
-	RIG_INV_ALARM_COMM   = 1u << 0,   /* the inverter's keep-alive stopped */
+	RIG_INV_ALARM_COMM   = 1u << 0,   /* the inverter's keep-alive stopped; from the aggregator: a
+	                                   * pack silent for comm_alarm_ms (aggregator.h) */
 	RIG_INV_ALARM_SYSTEM = 1u << 1    /* BMS internal error */
 };
 
