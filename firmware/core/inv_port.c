@@ -115,16 +115,25 @@ static void fill_text(char *dst, size_t cap, const char *src, const char *dflt, 
 
 /* ---- pylontech-can ---------------------------------------------------------------------- */
 
-/* What a Lawicel CANUSB answers to the commands a host library sends (the emulator's adapter
- * answers the same). S, O/L and C change state and are handled before the table. */
+/* What a Lawicel CANUSB answers to the commands a host library sends that change nothing. */
 static const struct { char cmd; const char *reply; } adapter_replies[] = {
 	{ 'V', "V1013\r" }, { 'v', "v1013\r" }, { 'N', "NPY01\r" }, { 'F', "F00\r" },
 	{ 'Z', "\r" }, { 'M', "\r" }, { 'm', "\r" }, { 's', "\r" }, { 'X', "\r" }, { 'W', "\r" }, { 'Q', "\r" },
 };
 
-static void can_command(struct rig_inv_port *p, const struct slcan_line *l, uint32_t now_ms)
+const char *rig_inv_port_adapter_reply(char cmd)
 {
 	size_t i;
+
+	for (i = 0; i < sizeof adapter_replies / sizeof adapter_replies[0]; i++)
+		if (adapter_replies[i].cmd == cmd)
+			return adapter_replies[i].reply;
+	return NULL;
+}
+
+static void can_command(struct rig_inv_port *p, const struct slcan_line *l, uint32_t now_ms)
+{
+	const char *reply;
 
 	switch (l->cmd) {
 	case 'S':
@@ -146,11 +155,11 @@ static void can_command(struct rig_inv_port *p, const struct slcan_line *l, uint
 		say(p, "\r");
 		return;
 	default:
-		for (i = 0; i < sizeof adapter_replies / sizeof adapter_replies[0]; i++)
-			if (adapter_replies[i].cmd == l->cmd) {
-				say(p, adapter_replies[i].reply);
-				return;
-			}
+		reply = rig_inv_port_adapter_reply(l->cmd);
+		if (reply) {
+			say(p, reply);
+			return;
+		}
 		break;
 	}
 	say(p, "\a");
@@ -453,23 +462,24 @@ static int takes_value(uint8_t cid2)
 	       cid2 == PYLON_CMD_SERIAL;
 }
 
-/* The return code a request earns before its command is looked at (the emulator's module
- * checks in the same order): VER, CID1, the command value's length, then its value. */
-static uint8_t rs_check(const struct pylon_frame *req, uint8_t me, uint8_t *value)
+uint8_t rig_inv_port_pylon_check(const struct pylon_frame *req, uint8_t me, int master, uint8_t *value)
 {
 	*value = me;
 	if (req->ver != PYLON_VER && req->cid2 != PYLON_CMD_PROTO_VER)
 		return PYLON_RTN_VER;
 	if (req->cid1 != PYLON_CID1)
 		return PYLON_RTN_CID2;
-	if (!takes_value(req->cid2) || req->info_len == 0)
-		return PYLON_RTN_OK;
-	if (req->info_len > 1)
+	if (takes_value(req->cid2) && req->info_len > 1)
 		return PYLON_RTN_FORMAT;
-	*value = req->info[0];
-	/* FF only where a module can answer for all (0x42, 0x44). */
-	if (*value != me && !(*value == PYLON_ADR_ALL && (req->cid2 == PYLON_CMD_ANALOG || req->cid2 == PYLON_CMD_ALARM)))
-		return PYLON_RTN_DATA;
+	if (takes_value(req->cid2) && req->info_len == 1) {
+		*value = req->info[0];
+		/* FF only where a module can answer for all (0x42, 0x44), and only the master can. */
+		if (*value != me && !(*value == PYLON_ADR_ALL && master &&
+		                      (req->cid2 == PYLON_CMD_ANALOG || req->cid2 == PYLON_CMD_ALARM)))
+			return PYLON_RTN_DATA;
+	}
+	if (!master && req->cid2 >= PYLON_CMD_SYS_BASIC && req->cid2 <= PYLON_CMD_SYS_MGMT)
+		return PYLON_RTN_CID2;
 	return PYLON_RTN_OK;
 }
 
@@ -501,7 +511,7 @@ static void rs_request(struct rig_inv_port *p, const struct pylon_frame *req, co
 	heard(p, now_ms);
 	announced(p, v->battery, now_ms, &b);
 	rig_pylon_response(r, me, PYLON_RTN_OK);
-	rtn = rs_check(req, me, &value);
+	rtn = rig_inv_port_pylon_check(req, me, 1, &value);
 	if (rtn != PYLON_RTN_OK) {
 		r->cid2 = rtn;
 		rs_send(p, r);

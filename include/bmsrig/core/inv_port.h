@@ -135,6 +135,18 @@ const char *rig_inv_port_proto_name(uint8_t proto);
 int rig_inv_port_deye_answer(const struct rig_inv_battery *r, const struct deye_mb_ident *id, uint8_t addr,
                              const struct deye_mb_frame *req, struct deye_mb_frame *reply);
 
+/* The RS485 checks before a command is looked at, in the order a module makes them: VER (RTN
+ * 01), CID1 (04), the command value's length (05) and value (06: another module's, or FF where
+ * only the master may answer for all, 0x42 / 0x44), a system command 0x60-0x63 to a module that
+ * is not the master (04). *value: the command value, me when the request has none. Shared with
+ * the emulator's module. */
+uint8_t rig_inv_port_pylon_check(const struct pylon_frame *req, uint8_t me, int master, uint8_t *value);
+
+/* The slcan adapter's reply to a command that changes no state (V, v, N, F, Z, M, m, s, X, W,
+ * Q), NULL for the others (S, O, L, C change the channel; anything else is refused with BEL).
+ * Shared with the emulator's adapter. */
+const char *rig_inv_port_adapter_reply(char cmd);
+
 #ifdef __cplusplus
 }
 #endif
