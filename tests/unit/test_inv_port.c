@@ -710,6 +710,57 @@ static void test_deye_exceptions_ident_silence(void **state)
 	assert_int_equal(rig_inv_port_quiet_ms(&t.port, 100), 40);
 }
 
+static int32_t refuse_write(void *ctx, const uint8_t *p, uint16_t n)
+{
+	(void)ctx;
+	(void)p;
+	return n > 1 ? (int32_t)n - 1 : -9;   /* short, or refused */
+}
+
+static int32_t broken_read(void *ctx, uint8_t *p, uint16_t cap)
+{
+	(void)ctx;
+	(void)p;
+	(void)cap;
+	return -9;
+}
+
+/* A line that garbles what the inverter says: the port skips it and keeps announcing; a line
+ * that refuses bytes or breaks is counted and reported, never retried within the step. */
+static void test_garbled_and_broken_lines(void **state)
+{
+	struct bench t;
+	struct rig_io io;
+	static const char noise[] = "t3058000\r\x01\x02garbage\rTZZ\rt30580000000000000000\r\xff\xfe";
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	record(&t.rec);
+	t.view.battery = &t.rec;
+	t.cfg.proto = RIG_INV_PYLON_CAN;
+	t.cfg.can_mode = RIG_INV_CAN_HOST;
+	assert_int_equal(rig_inv_port_init(&t.port, &t.cfg, fake_io_stream(&t.port_io), 0), RIG_OK);
+	fake_io_clear_tx(&t.port_io);
+	t.port_io.read_max = 3;
+	fake_io_queue(&t.port_io, (const uint8_t *)noise, sizeof noise - 1);
+	for (uint32_t ms = 0; ms <= 1000; ms += 10)
+		assert_int_equal(rig_inv_port_step(&t.port, ms, &t.view), RIG_OK);
+	assert_int_equal(t.port.st.sets, 2);               /* at 0 and 1000 ms, noise or not */
+	assert_int_equal(t.port.st.requests, 1);           /* the one good keep-alive */
+	assert_int_equal(t.port.st.last_request_ms, 10);   /* its end is byte 45: a step reads 8 x 3 */
+	assert_true(t.port.st.bad_frames >= 2);
+	io = fake_io_stream(&t.port_io);
+	io.write = refuse_write;
+	t.port.io = io;
+	assert_int_equal(rig_inv_port_step(&t.port, 2000, &t.view), RIG_ERR_IO);
+	assert_int_equal(t.port.st.io_errors, 6);          /* each of the six lines came up short */
+	io.write = fake_io_stream(&t.port_io).write;
+	io.read = broken_read;
+	t.port.io = io;
+	assert_int_equal(rig_inv_port_step(&t.port, 2010, &t.view), RIG_ERR_IO);
+	assert_int_equal(t.port.st.io_errors, 7);
+}
+
 static void test_config_checks(void **state)
 {
 	struct rig_inv_port p;
@@ -749,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_deye_client_decodes_the_record),
 		cmocka_unit_test(test_deye_per_pack_addresses),
 		cmocka_unit_test(test_deye_exceptions_ident_silence),
+		cmocka_unit_test(test_garbled_and_broken_lines),
 		cmocka_unit_test(test_config_checks),
 	};
 

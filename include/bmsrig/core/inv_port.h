@@ -65,8 +65,9 @@ struct rig_inv_port_cfg {
 	                              * and the RS485 / Deye flags carry it where they can) */
 	uint32_t period_ms;          /* CAN set period; 0 = RIG_INV_PORT_PERIOD_MS */
 	uint32_t silence_ms;         /* 0 = RIG_INV_PORT_SILENCE_MS */
-	/* Identity (0x51, 0x60, 0x93; Deye FC 0x11): NUL-terminated, NULL = the defaults
-	 * "US2000C" / "PYLON" / "BMSRIG0000000000", cut to what the field holds. */
+	/* Identity (0x51, 0x60, 0x93; Deye FC 0x11): NUL-terminated, cut to what the field holds;
+	 * NULL = the defaults: model "US2000C" (RS485) or "BMSRIG" (Deye), manufacturer "PYLON",
+	 * serial "BMSRIG0000000000" (RS485) or "BMSRIG" padded with '0' (Deye). */
 	const char *model;
 	const char *manufacturer;
 	const char *serial;
