@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsrig/core/inv_port.h"
 #include "bmsrig/sim/bms_limits.h"
 #include "bmsrig/sim/deye_modbus_json.h"
 
@@ -132,41 +133,28 @@ static void identity(const struct deye_mb_unit *u, struct deye_mb_ident *id)
 			id->serial[i] = '-';
 }
 
-/* 1: *reply is the answer; 0: silence. */
+/* 1: *reply is the answer; 0: silence. The protocol logic (which request earns which reply or
+ * exception) is the firmware's inverter port's, so the emulated pack and a bridge answer
+ * alike; the emulator adds its quirk (exceptions off) and the truth parts. */
 static int handle(struct deye_mb_unit *u, const struct deye_mb_frame *req, struct deye_mb_frame *reply,
                   unsigned *parts)
 {
 	struct rig_inv_battery r;
 	struct deye_mb_ident id;
-	uint16_t start, count, regs[DEYE_MB_READ_MAX], i;
+	uint16_t start, count;
+	int kind;
 
 	*parts = 0;
-	switch (req->fc) {
-	case DEYE_MB_FC_READ_INPUT:
-		if (rig_deye_mb_read_decode(req, &start, &count) != RIG_OK)
-			return 0;
-		if (count < 1 || count > DEYE_MB_READ_MAX) {
-			rig_deye_mb_response_exception(reply, u->q.address, req->fc, DEYE_MB_EX_ILLEGAL_VALUE);
-			return u->q.exceptions;
-		}
-		if ((uint32_t)start + count > 0x10000u) {
-			rig_deye_mb_response_exception(reply, u->q.address, req->fc, DEYE_MB_EX_ILLEGAL_ADDRESS);
-			return u->q.exceptions;
-		}
-		record(u, &r);
-		for (i = 0; i < count; i++)
-			regs[i] = rig_deye_mb_reg_value(&r, (uint32_t)start + i);
-		if ((uint32_t)start < DEYE_MB_BLOCK_START + DEYE_MB_BLOCK_COUNT &&
-		    (uint32_t)start + count > DEYE_MB_BLOCK_START)
-			*parts = TRUTH_PACK;   /* the block has no per-cell or per-probe values */
-		return rig_deye_mb_response_regs(reply, u->q.address, regs, count) == RIG_OK;
-	case DEYE_MB_FC_REPORT_ID:
-		identity(u, &id);
-		return rig_deye_mb_ident_encode(reply, u->q.address, &id) == RIG_OK;
-	default:
-		rig_deye_mb_response_exception(reply, u->q.address, req->fc, DEYE_MB_EX_ILLEGAL_FUNCTION);
+	record(u, &r);
+	identity(u, &id);
+	kind = rig_inv_port_deye_answer(&r, &id, u->q.address, req, reply);
+	if (kind == 2)
 		return u->q.exceptions;
-	}
+	/* The block has no per-cell or per-probe values: a read that touches it shows the pack. */
+	if (kind == 1 && req->fc == DEYE_MB_FC_READ_INPUT && rig_deye_mb_read_decode(req, &start, &count) == RIG_OK &&
+	    (uint32_t)start < DEYE_MB_BLOCK_START + DEYE_MB_BLOCK_COUNT && (uint32_t)start + count > DEYE_MB_BLOCK_START)
+		*parts = TRUTH_PACK;
+	return kind;
 }
 
 static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct deye_mb_frame *f)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsrig/core/inv_port.h"
 #include "bmsrig/core/pylon_can.h"
 #include "bmsrig/sim/bms_limits.h"
 #include "bmsrig/sim/pylon_can_json.h"
@@ -174,22 +175,12 @@ static void on_command(struct pylon_can_personality *p, const struct slcan_line 
 		p->open = 0;
 		say(sink, "\r");
 		return;
-	case 'V':
-		say(sink, "V1013\r");
-		return;
-	case 'v':
-		say(sink, "v1013\r");
-		return;
-	case 'N':
-		say(sink, "NPY01\r");
-		return;
-	case 'F':
-		say(sink, "F00\r");
-		return;
-	case 'Z': case 'M': case 'm': case 's': case 'X': case 'W': case 'Q':
-		say(sink, "\r");
-		return;
 	default:
+		/* The stateless answers are the firmware's inverter port's: one table for both. */
+		if (rig_inv_port_adapter_reply(l->cmd)) {
+			say(sink, rig_inv_port_adapter_reply(l->cmd));
+			return;
+		}
 		break;
 	}
 	say(sink, "\a");

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsrig/core/inv_port.h"
 #include "bmsrig/core/pylon_rs485.h"
 #include "bmsrig/sim/bms_limits.h"
 #include "bmsrig/sim/pylon_rs485_json.h"
@@ -321,18 +322,6 @@ static rig_rc cmd_sys_alarm(const struct pylon_unit *u, struct pylon_frame *r)
 	return rig_pylon_sys_alarm_encode(r, &pl.sys_alarm);
 }
 
-/* The commands a module answers with its command value (INFO = its address). */
-static int takes_value(uint8_t cid2)
-{
-	return cid2 == PYLON_CMD_ANALOG || cid2 == PYLON_CMD_ALARM || cid2 == PYLON_CMD_MGMT ||
-	       cid2 == PYLON_CMD_SERIAL;
-}
-
-static int is_system(uint8_t cid2)
-{
-	return cid2 >= PYLON_CMD_SYS_BASIC && cid2 <= PYLON_CMD_SYS_MGMT;
-}
-
 /*
  * One request, one reply in *r; 0 when the request is not this module's (silence).
  * Only the master (unit 0) takes the all-modules forms: ADR FF, command value FF, the system
@@ -340,28 +329,15 @@ static int is_system(uint8_t cid2)
  */
 static int answer(const struct pylon_unit *u, const struct pylon_frame *req, struct pylon_frame *r)
 {
-	uint8_t me = my_address(u), value = me, rtn = PYLON_RTN_OK;
+	uint8_t me = my_address(u), value, rtn;
 	int master = u->index == 0;
 	rig_rc rc = RIG_OK;
 
 	if (req->adr != me && !(req->adr == PYLON_ADR_ALL && master))
 		return 0;
 	rig_pylon_response(r, me, PYLON_RTN_OK);
-	if (req->ver != PYLON_VER && req->cid2 != PYLON_CMD_PROTO_VER)
-		rtn = PYLON_RTN_VER;
-	else if (req->cid1 != PYLON_CID1)
-		rtn = PYLON_RTN_CID2;
-	else if (takes_value(req->cid2) && req->info_len > 1)
-		rtn = PYLON_RTN_FORMAT;
-	if (rtn == PYLON_RTN_OK && takes_value(req->cid2) && req->info_len == 1) {
-		value = req->info[0];
-		/* FF only where a module can answer for all, and only the master can. */
-		if (value != me && !(value == PYLON_ADR_ALL && master &&
-		                     (req->cid2 == PYLON_CMD_ANALOG || req->cid2 == PYLON_CMD_ALARM)))
-			rtn = PYLON_RTN_DATA;
-	}
-	if (rtn == PYLON_RTN_OK && is_system(req->cid2) && !master)
-		rtn = PYLON_RTN_CID2;
+	/* The checks are the firmware's inverter port's, so both modules refuse alike. */
+	rtn = rig_inv_port_pylon_check(req, me, master, &value);
 	if (rtn != PYLON_RTN_OK) {
 		r->cid2 = rtn;
 		return 1;
