@@ -12,7 +12,7 @@
 
 #include "bmsrig/sim/ble_module.h"
 #include "bmsrig/sim/bms.h"
-#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/sim/socketcan.h"
 #include "bmsrig/sim/socketcand.h"
 #include "bmsrig/sim/tcp.h"
@@ -85,11 +85,11 @@ struct sim {
 	void *drop_ctx;
 };
 
-static int pty_fd(const void *h) { return sim_pty_fd(h); }
-static int32_t pty_read(void *h, uint8_t *p, uint16_t cap) { return sim_pty_read(h, p, cap); }
-static int32_t pty_write(void *h, const uint8_t *p, uint16_t n) { return sim_pty_write(h, p, n); }
-static void pty_close(void *h) { sim_pty_close(h); }
-static uint32_t pty_closes(const void *h) { return sim_pty_closes(h); }
+static int pty_fd(const void *h) { return host_pty_fd(h); }
+static int32_t pty_read(void *h, uint8_t *p, uint16_t cap) { return host_pty_read(h, p, cap); }
+static int32_t pty_write(void *h, const uint8_t *p, uint16_t n) { return host_pty_write(h, p, n); }
+static void pty_close(void *h) { host_pty_close(h); }
+static uint32_t pty_closes(const void *h) { return host_pty_closes(h); }
 static int ser_fd(const void *h) { return host_serial_fd(h); }
 static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return host_serial_read(h, p, cap); }
 static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return host_serial_write(h, p, n); }
@@ -144,14 +144,14 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 				.close = ser_close, .path = cfg->serial_path,
 			};
 	} else {
-		struct sim_pty *t;
+		struct host_pty *t;
 
-		rc = sim_pty_open(&t, cfg->link_path, baud, err, errcap);
+		rc = host_pty_open(&t, cfg->link_path, baud, err, errcap);
 		if (rc == RIG_OK)
 			*p = (struct sim_transport) {
 				.h = t, .fd = pty_fd, .read = pty_read, .write = pty_write,
 				.close = pty_close, .closes = pty_closes,
-				.path = sim_pty_path(t),
+				.path = host_pty_path(t),
 			};
 	}
 	return rc;

@@ -15,13 +15,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/lib/serial.h"
 
 struct bench {
 	char dir[64];
 	char link[96];
-	struct sim_pty *pty;
+	struct host_pty *pty;
 };
 
 static int wait_readable(int fd, int ms)
@@ -32,12 +32,12 @@ static int wait_readable(int fd, int ms)
 }
 
 /* What the emulator's loop does: wait for its fd, then read (client events included). */
-static size_t emulator_reads(struct sim_pty *pty, uint8_t *buf, size_t n)
+static size_t emulator_reads(struct host_pty *pty, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 
-	while (got < n && wait_readable(sim_pty_fd(pty), 1000)) {
-		int32_t r = sim_pty_read(pty, buf + got, (uint16_t)(n - got));
+	while (got < n && wait_readable(host_pty_fd(pty), 1000)) {
+		int32_t r = host_pty_read(pty, buf + got, (uint16_t)(n - got));
 
 		assert_true(r >= 0);
 		got += (size_t)r;
@@ -46,12 +46,12 @@ static size_t emulator_reads(struct sim_pty *pty, uint8_t *buf, size_t n)
 }
 
 /* Lets the emulator notice clients coming and going, as its loop would. */
-static void emulator_idles(struct sim_pty *pty)
+static void emulator_idles(struct host_pty *pty)
 {
 	uint8_t c;
 
-	while (wait_readable(sim_pty_fd(pty), 50))
-		assert_int_equal(sim_pty_read(pty, &c, 1), 0);
+	while (wait_readable(host_pty_fd(pty), 50))
+		assert_int_equal(host_pty_read(pty, &c, 1), 0);
 }
 
 static size_t client_reads(struct host_serial *s, uint8_t *buf, size_t n, int ms)
@@ -100,7 +100,7 @@ static int setup(void **state)
 	if (!mkdtemp(b->dir))
 		return -1;
 	snprintf(b->link, sizeof b->link, "%s/run/jbd0", b->dir);   /* run/ does not exist yet */
-	if (sim_pty_open(&b->pty, b->link, 9600, err, sizeof err) != RIG_OK) {
+	if (host_pty_open(&b->pty, b->link, 9600, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -113,7 +113,7 @@ static int teardown(void **state)
 	struct bench *b = *state;
 	char run[128];
 
-	sim_pty_close(b->pty);
+	host_pty_close(b->pty);
 	snprintf(run, sizeof run, "%s/run", b->dir);
 	rmdir(run);
 	rmdir(b->dir);
@@ -130,7 +130,7 @@ static void link_resolves_to_the_pts(void **state)
 
 	assert_true(n > 0);
 	target[n] = '\0';
-	assert_string_equal(target, sim_pty_path(b->pty));
+	assert_string_equal(target, host_pty_path(b->pty));
 	assert_int_equal(strncmp(target, "/dev/pts/", 9), 0);
 	snprintf(run, sizeof run, "%s/run", b->dir);
 	assert_int_equal(stat(run, &st), 0);
@@ -146,7 +146,7 @@ static void both_directions_through_the_link(void **state)
 	assert_int_equal(host_serial_write(c, (const uint8_t *)"\xDD\xA5\x03", 3), 3);
 	assert_int_equal(emulator_reads(b->pty, got, 3), 3);
 	assert_memory_equal(got, "\xDD\xA5\x03", 3);
-	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"\xDD\x03\x00\r\n", 5), 5);
+	assert_int_equal(host_pty_write(b->pty, (const uint8_t *)"\xDD\x03\x00\r\n", 5), 5);
 	assert_int_equal(client_reads(c, got, 5, 1000), 5);
 	assert_memory_equal(got, "\xDD\x03\x00\r\n", 5);
 	host_serial_close(c);
@@ -159,11 +159,11 @@ static void reopen_works_and_gets_nothing_stale(void **state)
 	uint8_t got[16];
 
 	/* A reply the first client never reads, then it leaves. */
-	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"stale", 5), 5);
+	assert_int_equal(host_pty_write(b->pty, (const uint8_t *)"stale", 5), 5);
 	host_serial_close(c);
 	emulator_idles(b->pty);
 	/* A reply to a request of the client that has gone: no one to hear it. */
-	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"void", 4), 4);
+	assert_int_equal(host_pty_write(b->pty, (const uint8_t *)"void", 4), 4);
 
 	c = client_opens(b->link);
 	emulator_idles(b->pty);   /* the open wakes the emulator's loop */
@@ -171,7 +171,7 @@ static void reopen_works_and_gets_nothing_stale(void **state)
 	assert_int_equal(host_serial_write(c, (const uint8_t *)"again", 5), 5);
 	assert_int_equal(emulator_reads(b->pty, got, 5), 5);   /* no EIO on the master */
 	assert_memory_equal(got, "again", 5);
-	assert_int_equal(sim_pty_write(b->pty, (const uint8_t *)"fresh", 5), 5);
+	assert_int_equal(host_pty_write(b->pty, (const uint8_t *)"fresh", 5), 5);
 	assert_int_equal(client_reads(c, got, sizeof got, 200), 5);
 	assert_memory_equal(got, "fresh", 5);
 	host_serial_close(c);
@@ -206,7 +206,7 @@ static void close_removes_the_link(void **state)
 	struct bench *b = *state;
 	struct stat st;
 
-	sim_pty_close(b->pty);
+	host_pty_close(b->pty);
 	b->pty = NULL;
 	assert_int_equal(lstat(b->link, &st), -1);
 }
@@ -215,20 +215,20 @@ static void close_removes_the_link(void **state)
 static void stale_symlink_is_replaced(void **state)
 {
 	struct bench *b = *state;
-	struct sim_pty *p2;
+	struct host_pty *p2;
 	char target[PATH_MAX], err[200];
 	ssize_t n;
 
-	sim_pty_close(b->pty);
+	host_pty_close(b->pty);
 	b->pty = NULL;
 	assert_int_equal(symlink("/dev/pts/no-such", b->link), 0);
 	write_file_in(b->link, ".lock", "999999999\n");
-	assert_int_equal(sim_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_OK);
+	assert_int_equal(host_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_OK);
 	n = readlink(b->link, target, sizeof target - 1);
 	assert_true(n > 0);
 	target[n] = '\0';
-	assert_string_equal(target, sim_pty_path(p2));
-	sim_pty_close(p2);
+	assert_string_equal(target, host_pty_path(p2));
+	host_pty_close(p2);
 }
 
 /* A second emulator on a live one's link: refused, naming the holder; the link stays the
@@ -236,29 +236,30 @@ static void stale_symlink_is_replaced(void **state)
 static void live_link_is_refused_naming_its_holder(void **state)
 {
 	struct bench *b = *state;
-	struct sim_pty *p2 = (struct sim_pty *)1;
+	struct host_pty *p2 = (struct host_pty *)1;
 	char target[PATH_MAX], err[300], want[300];
 	ssize_t n;
 
-	assert_int_equal(sim_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_pty_open(&p2, b->link, 9600, err, sizeof err), RIG_ERR_ARG);
 	assert_null(p2);
-	snprintf(want, sizeof want, "%s is held by bmssim pid %ld", b->link, (long)getpid());
+	/* The holder named by its program (here this test; bmssim or bmsmon in use). */
+	snprintf(want, sizeof want, "%s is held by test_pty pid %ld", b->link, (long)getpid());
 	assert_string_equal(err, want);
 	n = readlink(b->link, target, sizeof target - 1);
 	assert_true(n > 0);
 	target[n] = '\0';
-	assert_string_equal(target, sim_pty_path(b->pty));
+	assert_string_equal(target, host_pty_path(b->pty));
 	/* Once the first lets go, the name is free again. */
-	sim_pty_close(b->pty);
+	host_pty_close(b->pty);
 	b->pty = NULL;
-	assert_int_equal(sim_pty_open(&b->pty, b->link, 9600, err, sizeof err), RIG_OK);
+	assert_int_equal(host_pty_open(&b->pty, b->link, 9600, err, sizeof err), RIG_OK);
 }
 
 /* A folder anyone may write in lets anyone swap the link: refused, unless sticky (as /tmp). */
 static void link_folder_others_can_write_is_refused(void **state)
 {
 	struct bench *b = *state;
-	struct sim_pty *p2 = (struct sim_pty *)1;
+	struct host_pty *p2 = (struct host_pty *)1;
 	char dir[128], path[160], err[300], want[300];
 	struct stat st;
 
@@ -266,7 +267,7 @@ static void link_folder_others_can_write_is_refused(void **state)
 	snprintf(path, sizeof path, "%s/jbd", dir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(chmod(dir, 0777), 0);
-	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
 	assert_null(p2);
 	snprintf(want, sizeof want, "link folder %s: expected a folder of ours or root's that no one else "
 	         "can write in, or a sticky one such as /tmp; got mode 0777, owner uid %u", dir,
@@ -274,10 +275,10 @@ static void link_folder_others_can_write_is_refused(void **state)
 	assert_string_equal(err, want);
 	assert_int_equal(lstat(path, &st), -1);
 	assert_int_equal(chmod(dir, 01777), 0);
-	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_OK);
-	sim_pty_close(p2);
+	assert_int_equal(host_pty_open(&p2, path, 9600, err, sizeof err), RIG_OK);
+	host_pty_close(p2);
 	assert_int_equal(chmod(dir, 0770), 0);                 /* the group may write: refused */
-	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
 	rmdir(dir);
 }
 
@@ -285,13 +286,13 @@ static void link_folder_others_can_write_is_refused(void **state)
 static void link_folder_symlink_is_refused(void **state)
 {
 	struct bench *b = *state;
-	struct sim_pty *p2 = (struct sim_pty *)1;
+	struct host_pty *p2 = (struct host_pty *)1;
 	char dir[128], path[160], err[300];
 
 	snprintf(dir, sizeof dir, "%s/alias", b->dir);
 	snprintf(path, sizeof path, "%s/jbd", dir);
 	assert_int_equal(symlink("run", dir), 0);
-	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
 	assert_non_null(strstr(err, "got a symbolic link (never followed)"));
 	unlink(dir);
 }
@@ -299,7 +300,7 @@ static void link_folder_symlink_is_refused(void **state)
 static void non_symlink_at_link_path_is_refused(void **state)
 {
 	struct bench *b = *state;
-	struct sim_pty *p2 = (struct sim_pty *)1;
+	struct host_pty *p2 = (struct host_pty *)1;
 	char path[128], err[300], want[300];
 	struct stat st;
 	int fd;
@@ -308,7 +309,7 @@ static void non_symlink_at_link_path_is_refused(void **state)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(sim_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_pty_open(&p2, path, 9600, err, sizeof err), RIG_ERR_ARG);
 	assert_null(p2);
 	snprintf(want, sizeof want, "%s: exists and is not a symlink; not replacing it", path);
 	assert_string_equal(err, want);
@@ -319,14 +320,14 @@ static void non_symlink_at_link_path_is_refused(void **state)
 
 static void no_link_and_bad_baud(void **state)
 {
-	struct sim_pty *p;
+	struct host_pty *p;
 	char err[200];
 
 	(void)state;
-	assert_int_equal(sim_pty_open(&p, NULL, 115200, err, sizeof err), RIG_OK);
-	assert_int_equal(strncmp(sim_pty_path(p), "/dev/pts/", 9), 0);
-	sim_pty_close(p);
-	assert_int_equal(sim_pty_open(&p, NULL, 9601, err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_pty_open(&p, NULL, 115200, err, sizeof err), RIG_OK);
+	assert_int_equal(strncmp(host_pty_path(p), "/dev/pts/", 9), 0);
+	host_pty_close(p);
+	assert_int_equal(host_pty_open(&p, NULL, 9601, err, sizeof err), RIG_ERR_ARG);
 	assert_null(p);
 	assert_string_equal(err, "pty: 9601 baud is not a standard rate");
 }

@@ -3,7 +3,7 @@
  * and anything else libserialport refuses go through termios on a plain fd (docs/architecture.md,
  * "Transports"). Reads never block; both backends share the fd-level I/O below.
  *
- * Read convention (host_serial_read, host_tty_read, sim_pty_read): bytes read, 0 when nothing
+ * Read convention (host_serial_read, host_tty_read, host_pty_read): bytes read, 0 when nothing
  * is waiting, RIG_ERR_IO when the line is gone (EIO, hangup).
  * Write convention: all n bytes, or fewer / RIG_ERR_TIMEOUT when the line stayed full for
  * HOST_TTY_WRITE_WAIT_MS, or RIG_ERR_IO. */
@@ -52,7 +52,7 @@ rig_rc host_serial_list(void (*cb)(void *ctx, const char *path, const char *desc
 /* 1 when baud is a standard rate (50 .. 4000000) the host can set. */
 int host_serial_baud_ok(uint32_t baud);
 
-/* fd-level helpers, shared with sim/pty.c. host_tty_raw: raw 8N1 at baud, receiver on, no
+/* fd-level helpers, shared with lib/pty.c. host_tty_raw: raw 8N1 at baud, receiver on, no
  * modem control, no flow control, VMIN 1 / VTIME 0 (RIG_ERR_ARG: bad baud or not a tty). */
 rig_rc host_tty_raw(int fd, uint32_t baud);
 int32_t host_tty_read(int fd, uint8_t *p, uint16_t cap);

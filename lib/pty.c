@@ -1,4 +1,4 @@
-/* The emulator's pty transport (pty.h says what it promises and why). */
+/* The published pty (pty.h says what it promises and why): bmssim's links, bmsmon's inverter port. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,11 +13,11 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/lib/path_check.h"
 #include "bmsrig/lib/serial.h"
 
-struct sim_pty {
+struct host_pty {
 	int master, slave;
 	int watch;          /* inotify on the slave node, -1 without */
 	int poll_fd;        /* epoll over master and watch: one fd for the caller's loop */
@@ -34,6 +34,26 @@ static int cloexec(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* The holder's program name (bmssim, bmsmon), for the message that says who has a link. */
+static const char *holder_name(long pid)
+{
+	static char name[32];
+	char path[48];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(name, 1, sizeof name - 1, f);
+		fclose(f);
+	}
+	while (n && (name[n - 1] == '\n' || name[n - 1] == ' '))
+		n--;
+	name[n] = '\0';
+	return n ? name : "process";
+}
+
 static void say(char *err, size_t errcap, const char *what, const char *path, int e)
 {
 	if (err && errcap)
@@ -43,7 +63,7 @@ static void say(char *err, size_t errcap, const char *what, const char *path, in
 /* Who owns a link name: whoever holds an flock on LINK.lock, with its pid written inside. The
  * kernel lets go of the lock when its holder dies, however it dies, so a link left by kill -9
  * is known stale for sure, and a live emulator's link is never taken over. */
-static rig_rc lock_take(struct sim_pty *p, const char *link_path, char *err, size_t errcap)
+static rig_rc lock_take(struct host_pty *p, const char *link_path, char *err, size_t errcap)
 {
 	size_t cap = strlen(link_path) + sizeof ".lock";
 	char *lock = malloc(cap), pid[24];
@@ -78,9 +98,9 @@ static rig_rc lock_take(struct sim_pty *p, const char *link_path, char *err, siz
 			if (e != EWOULDBLOCK)
 				say(err, errcap, "cannot lock", lock, e);
 			else if (holder > 0)
-				snprintf(err, errcap, "%s is held by bmssim pid %ld", link_path, holder);
+				snprintf(err, errcap, "%s is held by %s pid %ld", link_path, holder_name(holder), holder);
 			else
-				snprintf(err, errcap, "%s is held by another bmssim", link_path);
+				snprintf(err, errcap, "%s is held by another process", link_path);
 			break;
 		}
 		/* A holder on its way out removes the file before letting go: the lock we got counts
@@ -107,7 +127,7 @@ static rig_rc lock_take(struct sim_pty *p, const char *link_path, char *err, siz
 }
 
 /* Atomic replace: a reader of link_path sees the old target or the new one, never nothing. */
-static rig_rc publish(struct sim_pty *p, const char *link_path, char *err, size_t errcap)
+static rig_rc publish(struct host_pty *p, const char *link_path, char *err, size_t errcap)
 {
 	size_t cap = strlen(link_path) + 32;
 	char dir[PATH_MAX], *tmp = malloc(cap), *keep = strdup(link_path);
@@ -164,7 +184,7 @@ out:
 /* Our own slave fd was opened before the watch, so only clients' opens and closes show up
  * (O_PATH opens show nothing). inotify merges identical events that are still unread, so
  * they say that clients came or went, never how many are there. */
-static void watch_start(struct sim_pty *p)
+static void watch_start(struct host_pty *p)
 {
 	p->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (p->watch >= 0 && inotify_add_watch(p->watch, p->path, IN_OPEN | IN_CLOSE) < 0) {
@@ -173,7 +193,7 @@ static void watch_start(struct sim_pty *p)
 	}
 }
 
-static void watch_drain(struct sim_pty *p)
+static void watch_drain(struct host_pty *p)
 {
 	_Alignas(struct inotify_event) char buf[4096];
 	uint32_t seen = 0;
@@ -202,15 +222,15 @@ static void watch_drain(struct sim_pty *p)
 	}
 }
 
-uint32_t sim_pty_closes(const struct sim_pty *p)
+uint32_t host_pty_closes(const struct host_pty *p)
 {
 	return p->closes;
 }
 
-rig_rc sim_pty_open(struct sim_pty **out, const char *link_path, uint32_t baud,
+rig_rc host_pty_open(struct host_pty **out, const char *link_path, uint32_t baud,
                     char *err, size_t errcap)
 {
-	struct sim_pty *p;
+	struct host_pty *p;
 	struct epoll_event ev;
 	rig_rc rc;
 
@@ -235,7 +255,7 @@ rig_rc sim_pty_open(struct sim_pty **out, const char *link_path, uint32_t baud,
 	    fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK) != 0 ||
 	    host_tty_raw(p->slave, baud) != RIG_OK || host_tty_raw(p->master, baud) != RIG_OK) {
 		say(err, errcap, "cannot open", "pty", errno);
-		sim_pty_close(p);
+		host_pty_close(p);
 		return RIG_ERR_IO;
 	}
 	watch_start(p);
@@ -245,18 +265,18 @@ rig_rc sim_pty_open(struct sim_pty **out, const char *link_path, uint32_t baud,
 	if (p->poll_fd < 0 || epoll_ctl(p->poll_fd, EPOLL_CTL_ADD, p->master, &ev) != 0 ||
 	    (p->watch >= 0 && epoll_ctl(p->poll_fd, EPOLL_CTL_ADD, p->watch, &ev) != 0)) {
 		say(err, errcap, "cannot poll", p->path, errno);
-		sim_pty_close(p);
+		host_pty_close(p);
 		return RIG_ERR_IO;
 	}
 	if (link_path && (rc = publish(p, link_path, err, errcap)) != RIG_OK) {
-		sim_pty_close(p);
+		host_pty_close(p);
 		return rc;
 	}
 	*out = p;
 	return RIG_OK;
 }
 
-void sim_pty_close(struct sim_pty *p)
+void host_pty_close(struct host_pty *p)
 {
 	char target[sizeof p->path];
 	ssize_t n;
@@ -287,23 +307,23 @@ void sim_pty_close(struct sim_pty *p)
 	free(p);
 }
 
-const char *sim_pty_path(const struct sim_pty *p)
+const char *host_pty_path(const struct host_pty *p)
 {
 	return p->path;
 }
 
-int sim_pty_fd(const struct sim_pty *p)
+int host_pty_fd(const struct host_pty *p)
 {
 	return p->poll_fd;
 }
 
-int32_t sim_pty_read(struct sim_pty *p, uint8_t *buf, uint16_t cap)
+int32_t host_pty_read(struct host_pty *p, uint8_t *buf, uint16_t cap)
 {
 	watch_drain(p);
 	return host_tty_read(p->master, buf, cap);
 }
 
-int32_t sim_pty_write(struct sim_pty *p, const uint8_t *buf, uint16_t n)
+int32_t host_pty_write(struct host_pty *p, const uint8_t *buf, uint16_t n)
 {
 	watch_drain(p);   /* a client that has just come must not get the previous one's tail */
 	return host_tty_write(p->master, buf, n);
