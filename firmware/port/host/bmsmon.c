@@ -1,5 +1,7 @@
 /* bmsmon: the firmware core as a Linux process, polling a BMS over a serial port or a pty and
- * printing its telemetry lines (docs/architecture.md, "Telemetry line"). */
+ * printing its telemetry lines (docs/architecture.md, "Telemetry line"). With several --port,
+ * an RS485 bus of several --address or an --inverter it runs the core's bridge (bridge.h):
+ * the packs as one battery, announced to an inverter on a published pty (docs/bmsmon.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,7 +14,9 @@
 #include <unistd.h>
 
 #include "bmsrig/lib/cli.h"
+#include "bmsrig/core/bridge.h"
 #include "bmsrig/core/fw.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/lib/serial.h"
 
 #ifndef BMSRIG_VERSION
@@ -23,6 +27,15 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* One --port and the options that followed it (those before the first --port are everyone's). */
+struct link_opt {
+	const char *port;
+	int proto;                   /* enum fw_proto, PROTO_AUTO; -2 = not given */
+	uint32_t baud;               /* 0: not given */
+	uint8_t addr[RIG_BRIDGE_PACKS_MAX];
+	uint8_t addr_count;          /* 0: not given */
+};
+
 struct opts {
 	const char *port;
 	uint32_t baud, poll_ms, timeout_ms, count, duration_s;   /* baud, timeout 0: protocol's */
@@ -32,12 +45,23 @@ struct opts {
 	int pretty, list, quiet, verbose;
 	struct policy_cfg policy;
 	uint8_t policy_drives_fets;
+	struct link_opt dflt;                                    /* before the first --port */
+	struct link_opt link[RIG_BRIDGE_LINKS_MAX];
+	unsigned links;
+	const char *inv_path;                                    /* --inverter PROTO:PATH */
+	uint8_t inv_proto;
+	uint32_t cells, stale_ms, comm_alarm_ms;                 /* the bridge's aggregator */
 };
+
+#define PROTO_UNSET (-2)
 
 struct app {
 	struct opts o;
 	struct host_serial *serial;
 	struct fw fw;
+	struct host_serial *serials[RIG_BRIDGE_LINKS_MAX];       /* bridge mode */
+	struct host_pty *inv_pty;
+	struct rig_bridge bridge;
 	struct timespec t0;
 	uint32_t lines;
 	uint8_t relay;
@@ -58,6 +82,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	"usage: bmsmon --port PATH [options]\n"
+	"       bmsmon [options] --port PATH [--proto P --address A,B..] --port PATH ... \\\n"
+	"              [--inverter PROTO:PATH]\n"
 	"       bmsmon --list-ports\n"
 	"Polls a smart BMS with the bmsrig firmware core and prints one telemetry line\n"
 	"(\"BMSRIG {json}\") per poll cycle on stdout.\n"
@@ -72,7 +98,8 @@ static void usage(FILE *f)
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
 	"      --retries N       resends of a request before the cycle fails, 0..10 (default 3)\n"
-	"      --address N       the BMS's address on an RS485 bus (default: the protocol's)\n"
+	"      --address N[,N..] the BMS's address on an RS485 bus (default: the protocol's);\n"
+	"                        several: the packs on that bus, polled in turn (bridge mode)\n"
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
 	"      --pretty          a live table instead of lines (redrawn in place on a terminal)\n"
@@ -85,6 +112,15 @@ static void usage(FILE *f)
 	"      --temp-hyst-dk N  temperature hysteresis in 0.1 K (default 30)\n"
 	"      --silent-polls N  failed polls in a row that open the relay, 0 = never (default 3)\n"
 	"      --policy-fets     also switch the BMS's MOSFETs off (0xE1) while the relay is open\n"
+	"Bridge: several packs as one battery (--port up to 4 times, or --address N,N.., or\n"
+	"--inverter). --proto, --baud and --address apply to the --port they follow; given\n"
+	"before the first --port they are every port's default. Up to 15 packs.\n"
+	"      --inverter P:PATH  play the battery toward an inverter on a pty published at\n"
+	"                        PATH (a symlink): pylontech-can (slcan), pylontech-rs485,\n"
+	"                        deye-modbus\n"
+	"      --cells N         cells a pack has when its BMS reports none (default 16)\n"
+	"      --stale-ms N      a pack silent this long stops counting (default 10000)\n"
+	"      --comm-alarm-ms N  ... and raises the communication alarm (default 30000)\n"
 	"  -l, --list-ports      list the serial ports found (path, description, USB VID:PID)\n"
 	"  -q, --quiet           nothing on stderr but errors\n"
 	"  -v, --verbose         also log the core's events and relay changes on stderr\n"
@@ -119,11 +155,124 @@ static int cli_u16(const char *opt, const char *s, uint16_t min, uint16_t max, u
 	return 1;
 }
 
+/* --address N or N,N,..: the addresses of one port (several: a bus polled in turn). */
+static int parse_addresses(const char *s, struct link_opt *l)
+{
+	char buf[128], *tok, *save = NULL;
+	uint32_t v;
+
+	if (strlen(s) >= sizeof buf) {
+		fprintf(stderr, "bmsmon: --address: too long: \"%s\"\n", s);
+		return 0;
+	}
+	strcpy(buf, s);
+	l->addr_count = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (l->addr_count == RIG_BRIDGE_PACKS_MAX) {
+			fprintf(stderr, "bmsmon: --address: at most %u addresses on a port\n", RIG_BRIDGE_PACKS_MAX);
+			return 0;
+		}
+		if (!cli_u32("bmsmon", "--address", tok, 0, 254, &v))
+			return 0;
+		l->addr[l->addr_count++] = (uint8_t)v;
+	}
+	if (!l->addr_count) {
+		fprintf(stderr, "bmsmon: --address: expected N or N,N,.. got \"%s\"\n", s);
+		return 0;
+	}
+	return 1;
+}
+
+/* --inverter PROTO:PATH. tcp: and socketcand are the emulator's for now (docs/bmsmon.md). */
+static int parse_inverter(const char *s, struct opts *o)
+{
+	const char *colon = strchr(s, ':');
+	char name[32];
+
+	if (!colon || colon == s || !colon[1] || (size_t)(colon - s) >= sizeof name) {
+		fprintf(stderr, "bmsmon: --inverter: expected PROTO:PATH (pylontech-can, pylontech-rs485, "
+		        "deye-modbus), got \"%s\"\n", s);
+		return 0;
+	}
+	memcpy(name, s, (size_t)(colon - s));
+	name[colon - s] = '\0';
+	if (rig_inv_port_proto_parse(name, &o->inv_proto) != RIG_OK) {
+		fprintf(stderr, "bmsmon: --inverter: unknown protocol \"%s\" (pylontech-can, pylontech-rs485, "
+		        "deye-modbus)\n", name);
+		return 0;
+	}
+	if (!strncmp(colon + 1, "tcp:", 4)) {
+		fprintf(stderr, "bmsmon: --inverter: tcp: is not served by bmsmon yet; use a pty PATH\n");
+		return 0;
+	}
+	o->inv_path = colon + 1;
+	return 1;
+}
+
+/* 1 when the options ask for the bridge rather than one BMS. */
+static int bridge_mode(const struct opts *o)
+{
+	unsigned i;
+
+	if (o->links > 1 || o->inv_path)
+		return 1;
+	for (i = 0; i < o->links; i++)
+		if (o->link[i].addr_count > 1)
+			return 1;
+	return 0;
+}
+
+/* Every port's options from its own or the defaults; one port alone fills the single-BMS
+ * fields as before. Returns -1 to go on, or the exit status. */
+static int resolve_links(struct opts *o)
+{
+	unsigned i;
+
+	for (i = 0; i < o->links; i++) {
+		struct link_opt *l = &o->link[i];
+
+		if (l->proto == PROTO_UNSET)
+			l->proto = o->dflt.proto == PROTO_UNSET ? FW_PROTO_JBD : o->dflt.proto;
+		if (!l->baud)
+			l->baud = o->dflt.baud;
+		if (!l->addr_count) {
+			memcpy(l->addr, o->dflt.addr, sizeof l->addr);
+			l->addr_count = o->dflt.addr_count;
+		}
+	}
+	if (o->links && !bridge_mode(o)) {
+		o->port = o->link[0].port;
+		o->proto = o->link[0].proto;
+		o->baud = o->link[0].baud;
+		o->address = o->link[0].addr_count ? o->link[0].addr[0] : 0;
+		return -1;
+	}
+	if (!o->links)
+		return -1;
+	if (o->pretty || o->policy_drives_fets) {
+		fprintf(stderr, "bmsmon: %s works with one BMS only, not in bridge mode\n",
+		        o->pretty ? "--pretty" : "--policy-fets");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < o->links; i++) {
+		int p = o->link[i].proto;
+
+		if (p == PROTO_AUTO || p == FW_PROTO_PYLON_RS485) {
+			fprintf(stderr, "bmsmon: --port %s: --proto %s is not offered in bridge mode%s\n",
+			        o->link[i].port, p == PROTO_AUTO ? "auto" : rig_fw_protos[p].name,
+			        p == PROTO_AUTO ? "" : " (its client's 6 KB buffer; see docs/aggregator.md)");
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_PRETTY = 256, OPT_VERSION, OPT_CELL_MAX, OPT_CELL_MIN, OPT_CELL_HYST, OPT_TEMP_MAX,
-	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS, OPT_RETRIES };
+	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS, OPT_RETRIES, OPT_INVERTER,
+	       OPT_CELLS, OPT_STALE, OPT_COMM_ALARM };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
@@ -143,6 +292,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "temp-hyst-dk", required_argument, NULL, OPT_TEMP_HYST },
 		{ "silent-polls", required_argument, NULL, OPT_SILENT },
 		{ "policy-fets", no_argument, NULL, OPT_FETS },
+		{ "inverter", required_argument, NULL, OPT_INVERTER },
+		{ "cells", required_argument, NULL, OPT_CELLS },
+		{ "stale-ms", required_argument, NULL, OPT_STALE },
+		{ "comm-alarm-ms", required_argument, NULL, OPT_COMM_ALARM },
 		{ "list-ports", no_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -151,6 +304,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_cfg dflt = CLIENT_CFG_DEFAULT;
+	struct link_opt *cur;
 	int c, bad = 0;
 
 	memset(o, 0, sizeof *o);
@@ -158,21 +312,34 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->retries = dflt.retries;
 	o->proto = FW_PROTO_JBD;
 	o->policy = (struct policy_cfg)POLICY_CFG_LFP;
+	o->dflt.proto = PROTO_UNSET;
+	o->cells = 16;
+	cur = &o->dflt;
 	opterr = 0;
 	while (!bad && (c = getopt_long(argc, argv, ":p:P:b:i:t:n:d:lqvh", longs, NULL)) != -1) {
 		switch (c) {
-		case 'p': o->port = optarg; break;
+		case 'p':
+			if (o->links == RIG_BRIDGE_LINKS_MAX) {
+				fprintf(stderr, "bmsmon: --port: at most %u ports (a bus of several packs is one "
+				        "port with --address N,N..)\n", RIG_BRIDGE_LINKS_MAX);
+				bad = 1;
+				break;
+			}
+			cur = &o->link[o->links++];
+			cur->port = optarg;
+			cur->proto = PROTO_UNSET;
+			break;
 		case 'P':
-			o->proto = strcmp(optarg, "auto") ? rig_fw_proto_find(optarg) : PROTO_AUTO;
-			if (o->proto == -1 && strcmp(optarg, "auto")) {
+			cur->proto = strcmp(optarg, "auto") ? rig_fw_proto_find(optarg) : PROTO_AUTO;
+			if (cur->proto == -1 && strcmp(optarg, "auto")) {
 				fprintf(stderr, "bmsmon: --proto: expected one of %s, auto; got \"%s\"\n",
 				        proto_names(), optarg);
 				bad = 1;
 			}
 			break;
 		case 'b':
-			bad = !cli_u32("bmsmon", "--baud", optarg, 1, 4000000, &o->baud);
-			if (!bad && !host_serial_baud_ok(o->baud)) {
+			bad = !cli_u32("bmsmon", "--baud", optarg, 1, 4000000, &cur->baud);
+			if (!bad && !host_serial_baud_ok(cur->baud)) {
 				fprintf(stderr, "bmsmon: --baud: expected a standard rate such as 9600 or "
 				        "115200, got \"%s\"\n", optarg);
 				bad = 1;
@@ -184,7 +351,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'n': bad = !cli_u32("bmsmon", "--count", optarg, 0, UINT32_MAX, &o->count); break;
 		case 'd': bad = !cli_u32("bmsmon", "--duration-s", optarg, 0, 31536000, &o->duration_s); break;
 		case OPT_PRETTY: o->pretty = 1; break;
-		case OPT_ADDRESS: bad = !cli_u32("bmsmon", "--address", optarg, 0, 254, &o->address); break;
+		case OPT_ADDRESS: bad = !parse_addresses(optarg, cur); break;
+		case OPT_INVERTER: bad = !parse_inverter(optarg, o); break;
+		case OPT_CELLS: bad = !cli_u32("bmsmon", "--cells", optarg, 1, PACK_CELLS_MAX, &o->cells); break;
+		case OPT_STALE: bad = !cli_u32("bmsmon", "--stale-ms", optarg, 100, 3600000, &o->stale_ms); break;
+		case OPT_COMM_ALARM:
+			bad = !cli_u32("bmsmon", "--comm-alarm-ms", optarg, 100, 3600000, &o->comm_alarm_ms);
+			break;
 		case OPT_CELL_MAX: bad = !cli_u16("--cell-max-mv", optarg, 1000, 5000, &o->policy.cell_max_mV); break;
 		case OPT_CELL_MIN: bad = !cli_u16("--cell-min-mv", optarg, 0, 5000, &o->policy.cell_min_mV); break;
 		case OPT_CELL_HYST: bad = !cli_u16("--cell-hyst-mv", optarg, 0, 1000, &o->policy.cell_hyst_mV); break;
@@ -221,11 +394,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "bmsmon: --quiet and --verbose cannot be combined\n");
 		return EXIT_USAGE;
 	}
-	if (!o->port && !o->list) {
+	if (!o->links && !o->list) {
 		fprintf(stderr, "bmsmon: --port is required (see --help)\n");
 		return EXIT_USAGE;
 	}
-	return -1;
+	return resolve_links(o);
 }
 
 /* ---- --list-ports ----------------------------------------------------------------------- */
@@ -514,9 +687,134 @@ static int probe(struct opts *o)
 	return EXIT_RUNTIME;
 }
 
+/* ---- bridge mode ------------------------------------------------------------------------ */
+
+static int32_t pty_write(void *ctx, const uint8_t *p, uint16_t n) { return host_pty_write(ctx, p, n); }
+static int32_t pty_read(void *ctx, uint8_t *p, uint16_t cap) { return host_pty_read(ctx, p, cap); }
+
+/* Opens every port and the inverter's pty, then steps the bridge until done. A BMS port that
+ * hangs up (its emulator stopped) is only stopped being polled for: its pack goes silent and
+ * the aggregator takes its share out, which is the point of a bridge. */
+static int run_bridge(struct app *a)
+{
+	struct opts *o = &a->o;
+	static struct rig_bridge_cfg cfg;
+	struct rig_bridge_hal hal;
+	struct pollfd fds[RIG_BRIDGE_LINKS_MAX + 1];
+	uint64_t end_ms = o->duration_s ? (uint64_t)o->duration_s * 1000u : 0, elapsed = 0;
+	uint32_t last = 0;
+	char err[256];
+	unsigned i, n;
+	int rc = 0;
+
+	rig_bridge_cfg_defaults(&cfg, RIG_AGG_CHEM_LFP, (uint8_t)o->cells);
+	cfg.policy = o->policy;
+	if (o->stale_ms)
+		cfg.agg.stale_ms = o->stale_ms;
+	if (o->comm_alarm_ms)
+		cfg.agg.comm_alarm_ms = o->comm_alarm_ms;
+	memset(&hal, 0, sizeof hal);
+	cfg.link_count = (uint8_t)o->links;
+	for (i = 0; i < o->links; i++) {
+		struct link_opt *l = &o->link[i];
+		struct rig_bridge_link_cfg *lc = &cfg.link[i];
+		uint32_t baud = l->baud ? l->baud : rig_fw_protos[l->proto].ops->baud;
+
+		lc->proto = (uint8_t)l->proto;
+		lc->client.poll_ms = o->poll_ms;
+		lc->client.timeout_ms = o->timeout_ms ? o->timeout_ms : rig_fw_protos[l->proto].timeout_ms;
+		lc->client.retries = (uint8_t)o->retries;
+		lc->client.address = l->addr_count ? l->addr[0] : 0;
+		lc->addr_count = l->addr_count > 1 ? l->addr_count : 0;
+		memcpy(lc->addr, l->addr, sizeof lc->addr);
+		if (host_serial_open(&a->serials[i], l->port, baud, err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "bmsmon: %s\n", err);
+			return EXIT_USAGE;
+		}
+		hal.bms[i] = host_serial_io(a->serials[i]);
+		if (o->verbose)
+			fprintf(stderr, "bmsmon: %s open: %s, %" PRIu32 " baud, %u pack(s)\n", l->port,
+			        rig_fw_protos[l->proto].name, baud, l->addr_count > 1 ? l->addr_count : 1u);
+	}
+	if (o->inv_path) {
+		/* The baud of a pty is only what a client's tcgetattr shows: the inverter protocols'. */
+		uint32_t baud = o->inv_proto == RIG_INV_PYLON_CAN ? 115200u : 9600u;
+
+		if (host_pty_open(&a->inv_pty, o->inv_path, baud, err, sizeof err) != RIG_OK) {
+			fprintf(stderr, "bmsmon: --inverter: %s\n", err);
+			return EXIT_USAGE;
+		}
+		cfg.inverter = 1;
+		cfg.inv.proto = o->inv_proto;
+		hal.inverter.ctx = a->inv_pty;
+		hal.inverter.write = pty_write;
+		hal.inverter.read = pty_read;
+		if (o->verbose)
+			fprintf(stderr, "bmsmon: inverter port %s on %s -> %s\n", rig_inv_port_proto_name(o->inv_proto),
+			        o->inv_path, host_pty_path(a->inv_pty));
+	}
+	hal.ctx = a;
+	hal.set_relay = set_relay;
+	hal.telemetry = telemetry;
+	hal.log = hal_log;
+	if (rig_bridge_init(&a->bridge, &hal, &cfg, now_ms(a)) != RIG_OK) {
+		fprintf(stderr, "bmsmon: more than %u packs, or a setting the bridge refuses\n", RIG_BRIDGE_PACKS_MAX);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < o->links; i++)
+		fds[i] = (struct pollfd){ host_serial_fd(a->serials[i]), POLLIN, 0 };
+	n = o->links;
+	if (a->inv_pty)
+		fds[n++] = (struct pollfd){ host_pty_fd(a->inv_pty), POLLIN, 0 };
+	while (!stop_requested) {
+		uint32_t now;
+
+		if (poll(fds, n, TICK_MS) < 0 && errno != EINTR) {
+			fprintf(stderr, "bmsmon: poll: %s\n", strerror(errno));
+			rc = EXIT_RUNTIME;
+			break;
+		}
+		for (i = 0; i < o->links; i++)
+			if (fds[i].fd >= 0 && (fds[i].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+				const char *why = host_tty_lost(fds[i].fd, 0);
+
+				if (!o->quiet)
+					fprintf(stderr, "bmsmon: %s: port lost (%s); its pack goes silent\n",
+					        o->link[i].port, why ? why : "hangup");
+				fds[i].fd = -1;
+			}
+		now = now_ms(a);
+		elapsed += (uint32_t)(now - last);
+		last = now;
+		rig_bridge_step(&a->bridge, now);
+		/* As in run(): bytes the core does not read yet must not spin poll(). */
+		for (i = 0; i < o->links; i++)
+			if (fds[i].fd >= 0)
+				fds[i].events = (fds[i].revents & POLLIN) && readable_now(fds[i].fd) ? 0 : POLLIN;
+		if ((o->count && a->lines >= o->count) || (end_ms && elapsed >= end_ms))
+			break;
+	}
+	if (!o->quiet)
+		for (i = 0; i < a->bridge.pack_count; i++)
+			fprintf(stderr, "bmsmon: pack %u: %" PRIu32 " cycles ok, %" PRIu32 " failed\n", i,
+			        a->bridge.pack[i].cycles_ok, a->bridge.pack[i].cycles_failed);
+	return rc;
+}
+
+static void close_bridge(struct app *a)
+{
+	unsigned i;
+
+	for (i = 0; i < RIG_BRIDGE_LINKS_MAX; i++)
+		if (a->serials[i])
+			host_serial_close(a->serials[i]);
+	if (a->inv_pty)
+		host_pty_close(a->inv_pty);
+}
+
 int main(int argc, char **argv)
 {
-	struct app app;
+	static struct app app;
 	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
 	struct fw_hal hal;
 	struct sigaction sa;
@@ -530,6 +828,17 @@ int main(int argc, char **argv)
 		return rc;
 	if (app.o.list)
 		return list_ports();
+	if (bridge_mode(&app.o)) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &app.t0);
+		rc = run_bridge(&app);
+		close_bridge(&app);
+		return rc;
+	}
 	if (app.o.proto == PROTO_AUTO) {
 		rc = probe(&app.o);
 		if (rc >= 0)
