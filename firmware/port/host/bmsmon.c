@@ -50,6 +50,7 @@ struct opts {
 	unsigned links;
 	const char *inv_path;                                    /* --inverter PROTO:PATH */
 	uint8_t inv_proto;
+	uint32_t inv_address;                                    /* --inverter-address */
 	uint32_t cells, stale_ms, comm_alarm_ms;                 /* the bridge's aggregator */
 };
 
@@ -118,6 +119,8 @@ static void usage(FILE *f)
 	"      --inverter P:PATH  play the battery toward an inverter on a pty published at\n"
 	"                        PATH (a symlink): pylontech-can (slcan), pylontech-rs485,\n"
 	"                        deye-modbus\n"
+	"      --inverter-address N  the slave address it answers at (RS485: default 2; Deye:\n"
+	"                        0x00..0x0E, default 0)\n"
 	"      --cells N         cells a pack has when its BMS reports none (default 16)\n"
 	"      --stale-ms N      a pack silent this long stops counting (default 10000)\n"
 	"      --comm-alarm-ms N  ... and raises the communication alarm (default 30000)\n"
@@ -272,7 +275,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_PRETTY = 256, OPT_VERSION, OPT_CELL_MAX, OPT_CELL_MIN, OPT_CELL_HYST, OPT_TEMP_MAX,
 	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS, OPT_RETRIES, OPT_INVERTER,
-	       OPT_CELLS, OPT_STALE, OPT_COMM_ALARM };
+	       OPT_CELLS, OPT_STALE, OPT_COMM_ALARM, OPT_INV_ADDRESS };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
@@ -293,6 +296,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "silent-polls", required_argument, NULL, OPT_SILENT },
 		{ "policy-fets", no_argument, NULL, OPT_FETS },
 		{ "inverter", required_argument, NULL, OPT_INVERTER },
+		{ "inverter-address", required_argument, NULL, OPT_INV_ADDRESS },
 		{ "cells", required_argument, NULL, OPT_CELLS },
 		{ "stale-ms", required_argument, NULL, OPT_STALE },
 		{ "comm-alarm-ms", required_argument, NULL, OPT_COMM_ALARM },
@@ -353,6 +357,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_PRETTY: o->pretty = 1; break;
 		case OPT_ADDRESS: bad = !parse_addresses(optarg, cur); break;
 		case OPT_INVERTER: bad = !parse_inverter(optarg, o); break;
+		case OPT_INV_ADDRESS: bad = !cli_u32("bmsmon", "--inverter-address", optarg, 0, 255, &o->inv_address); break;
 		case OPT_CELLS: bad = !cli_u32("bmsmon", "--cells", optarg, 1, PACK_CELLS_MAX, &o->cells); break;
 		case OPT_STALE: bad = !cli_u32("bmsmon", "--stale-ms", optarg, 100, 3600000, &o->stale_ms); break;
 		case OPT_COMM_ALARM:
@@ -746,6 +751,7 @@ static int run_bridge(struct app *a)
 		}
 		cfg.inverter = 1;
 		cfg.inv.proto = o->inv_proto;
+		cfg.inv.address = (uint8_t)o->inv_address;
 		hal.inverter.ctx = a->inv_pty;
 		hal.inverter.write = pty_write;
 		hal.inverter.read = pty_read;
