@@ -67,3 +67,25 @@ else
 	fail "mbpoll: $# registers: $regs $(tail -n 2 "$TMP/mbpoll" | tr '\n' ' ')"
 fi
 kill "$MON"
+
+# A Daly RS485 bus: three boards at addresses 1, 2, 3 on one pty, one client polling them in
+# turn (a Daly cycle is about a second at 9600 baud, so a round of three takes about three).
+"$BIN/bmssim" serve --cells 16 --bms "daly,link=$TMP/bus,address=1,soc_pct=30" \
+	--bms "daly,link=$TMP/bus,address=2,soc_pct=60,seed=2" --bms "daly,link=$TMP/bus,address=3,soc_pct=90,seed=3" \
+	-q >"$TMP/simbus" 2>&1 &
+PIDS="$PIDS $!"
+wait_link "$TMP/bus"
+"$BIN/bmsmon" --proto daly --port "$TMP/bus" --address 1,2,3 --duration-s 20 >"$TMP/mon3" 2>"$TMP/mon3.err" &
+MON=$!
+PIDS="$PIDS $MON"
+i=0
+while ! grep -q '"online_packs":3,"pack_ok":\[1,1,1\]' "$TMP/mon3" && [ $i -lt 150 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q '"proto":"daly",.*"soc_pct":60,.*"inv":{"cvl_mv":56800,"ccl_ma":150000,.*"online_packs":3,"pack_ok":\[1,1,1\]' "$TMP/mon3"; then
+	pass "a Daly bus of three (1, 2, 3) read in turn: 3 packs online, SOC 60 %, CCL 150 A"
+else
+	fail "Daly bus: $(tail -n 1 "$TMP/mon3") $(head -c 300 "$TMP/mon3.err")"
+fi
+kill "$MON"
