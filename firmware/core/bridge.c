@@ -118,9 +118,21 @@ static void pack_cycle(struct rig_bridge *b, unsigned l, unsigned i, enum client
 
 			rig_agg_update(&b->agg, i, &b->link[l].work, lc->design_mAh,
 			               rig_pylon_can_client_last(&b->link[l].client.pylon_can, &own, &at_ms) ? &own : NULL);
+		} else if (lc->proto == FW_PROTO_DEYE_MODBUS) {
+			/* A Deye block has only the highest and lowest cell, which its client reports as
+			 * two cells; the aggregator counts cells for a pack's CVL and DVL (cells x the
+			 * cell's), so it gets the extremes spread over the configured cell count. */
+			struct pack_state s = b->link[l].work;
+			unsigned c;
+
+			if (s.cell_count == 2u && b->cfg.agg.cells > 2u && b->cfg.agg.cells <= PACK_CELLS_MAX) {
+				for (c = 2; c < b->cfg.agg.cells; c++)
+					s.cell_mV[c] = s.cell_mV[1];
+				s.cell_count = b->cfg.agg.cells;
+			}
+			rig_agg_update(&b->agg, i, &s, lc->design_mAh, &b->link[l].client.deye_modbus.inv);
 		} else {
-			rig_agg_update(&b->agg, i, &b->link[l].work, lc->design_mAh,
-			               lc->proto == FW_PROTO_DEYE_MODBUS ? &b->link[l].client.deye_modbus.inv : NULL);
+			rig_agg_update(&b->agg, i, &b->link[l].work, lc->design_mAh, NULL);
 		}
 		rig_policy_update(&p->policy, &b->link[l].work, 0);
 	} else {

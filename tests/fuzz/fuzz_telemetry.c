@@ -3,11 +3,11 @@
  *   - The input as a console line through dut_report_parse: it returns RIG_OK,
  *     RIG_ERR_UNSUPPORTED (exactly when the "BMSRIG " prefix is missing) or RIG_ERR_FRAME with a
  *     non-empty one-line reason; a report it accepts holds at most 32 cells and 8 temperatures
- *     and a terminated proto.
+ *     and a terminated proto, and an `inv` object (a bridge's) at most 15 packs.
  *   - The input's bytes as a pack (any values, counts taken modulo their bounds) through the
  *     core's rig_telemetry_format into TELEMETRY_LINE_MAX: the line always fits, and
  *     dut_report_parse gives back every field it wrote.
- * Seeds: tests/fuzz/corpus/fuzz_telemetry/ (lines bmsmon printed).
+ * Seeds: tests/fuzz/corpus/fuzz_telemetry/ (lines bmsmon printed, one of them a bridge's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,7 @@ static void check_line(const uint8_t *data, size_t size)
 		CHECK(err[0] && !strchr(err, '\n'));
 	if (rc == RIG_OK)
 		CHECK(r.pack.cell_count <= PACK_CELLS_MAX && r.pack.temp_count <= PACK_TEMPS_MAX &&
-		      memchr(r.proto, 0, sizeof r.proto));
+		      memchr(r.proto, 0, sizeof r.proto) && (!r.has_inv || r.inv.pack_count <= RIG_INV_MODULES_MAX));
 	free(line);
 }
 

@@ -383,6 +383,9 @@ static void a_bus_of_three_polled_in_turn(void **state)
 	assert_int_equal(got.module_count, 3);
 	assert_int_equal(got.soc_pct, 50);
 	assert_int_equal(got.ccl_mA, 120000);              /* each pack's own 40 A caps the 50 A */
+	/* A Deye block has two cells (the extremes); the battery still has 16 of them. */
+	assert_int_equal(got.cvl_mV, 56800);
+	assert_int_equal(got.dvl_mV, 48000);
 }
 
 static void init_refuses_what_does_not_fit(void **state)
