@@ -1,15 +1,8 @@
 /* Hex text to bytes (include/bmsrig/lib/hex.h). */
+#include "bmsrig/core/hexdigit.h"
 #include "bmsrig/lib/hex.h"
 
 #include <ctype.h>
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 static int is_sep(int c)
 {
@@ -35,7 +28,7 @@ const char *host_hex_parse(const char *s, uint8_t *out, size_t cap, size_t *n)
 			s += 2;
 		tok = s;
 		while (*s && !is_sep((unsigned char)*s)) {
-			if (hexval((unsigned char)*s) < 0)
+			if (rig_hex_digit((unsigned char)*s) < 0)
 				return "not valid hex: a character is not a hex digit";
 			s++;
 			digits++;
@@ -47,8 +40,8 @@ const char *host_hex_parse(const char *s, uint8_t *out, size_t cap, size_t *n)
 		for (size_t i = 0; i < digits; i += 2) {
 			if (*n == cap)
 				return "too many bytes for one frame";
-			out[(*n)++] = (uint8_t)(hexval((unsigned char)tok[i]) << 4 |
-					       hexval((unsigned char)tok[i + 1]));
+			out[(*n)++] = (uint8_t)(rig_hex_digit((unsigned char)tok[i]) << 4 |
+					       rig_hex_digit((unsigned char)tok[i + 1]));
 		}
 	}
 }

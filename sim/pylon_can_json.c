@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsrig/core/hexdigit.h"
 #include "bmsrig/sim/pylon_can_json.h"
 #include "bmsrig/core/pylon_can.h"
 #include "bmsrig/lib/util_json.h"
@@ -108,17 +109,6 @@ cJSON *pylon_can_frame_json(const struct rig_can_frame *f)
 	return o;
 }
 
-static int hexv(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* candump "ID#DATA": the id's digit count says 11-bit (3) or 29-bit (8), as in can-utils. */
 static rig_rc candump_parse(const uint8_t *p, size_t n, struct rig_can_frame *f)
 {
@@ -130,7 +120,7 @@ static rig_rc candump_parse(const uint8_t *p, size_t n, struct rig_can_frame *f)
 	if (hash == n || (hash != 3 && hash != 8))
 		return RIG_ERR_FRAME;
 	for (i = 0; i < hash; i++) {
-		int d = hexv(p[i]);
+		int d = rig_hex_digit(p[i]);
 		if (d < 0)
 			return RIG_ERR_FRAME;
 		id = id << 4 | (uint32_t)d;
@@ -147,7 +137,7 @@ static rig_rc candump_parse(const uint8_t *p, size_t n, struct rig_can_frame *f)
 			i--;
 			continue;
 		}
-		if (i + 1 >= n || (hi = hexv(p[i])) < 0 || (lo = hexv(p[i + 1])) < 0)
+		if (i + 1 >= n || (hi = rig_hex_digit(p[i])) < 0 || (lo = rig_hex_digit(p[i + 1])) < 0)
 			return RIG_ERR_FRAME;
 		if (f->dlc == 8)
 			return RIG_ERR_LENGTH;

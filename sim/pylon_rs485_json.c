@@ -9,17 +9,6 @@
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every typed payload; large (0x42 holds 15 modules), so callers keep it static or on the heap. */
-union payload {
-	struct pylon_analog analog;
-	struct pylon_alarm alarm;
-	struct pylon_sys_param param;
-	struct pylon_mgmt mgmt;
-	struct pylon_serial serial;
-	struct pylon_mfr mfr;
-	struct pylon_sys_basic basic;
-	struct pylon_sys_analog sys_analog;
-	struct pylon_sys_alarm sys_alarm;
-};
 
 static cJSON *module_json(const struct pylon_module *m, cJSON *o)
 {
@@ -161,15 +150,15 @@ static void sys_alarm_json(cJSON *o, const struct pylon_sys_alarm *a)
 /* Decode, JSON and re-encode, one row per command (0x4F has no INFO and no row). */
 struct view {
 	uint8_t cmd;
-	rig_rc (*dec)(const struct pylon_frame *f, union payload *u);
-	void (*json)(cJSON *o, const union payload *u);
-	rig_rc (*enc)(struct pylon_frame *f, const union payload *u);
+	rig_rc (*dec)(const struct pylon_frame *f, union pylon_payload *u);
+	void (*json)(cJSON *o, const union pylon_payload *u);
+	rig_rc (*enc)(struct pylon_frame *f, const union pylon_payload *u);
 };
 
 #define VIEW(name, type, field)                                                               \
-	static rig_rc name##_d(const struct pylon_frame *f, union payload *u) { return rig_pylon_##name##_decode(f, &u->field); } \
-	static void name##_j(cJSON *o, const union payload *u) { name##_json_(o, &u->field); }  \
-	static rig_rc name##_e(struct pylon_frame *f, const union payload *u) { return rig_pylon_##name##_encode(f, &u->field); }
+	static rig_rc name##_d(const struct pylon_frame *f, union pylon_payload *u) { return rig_pylon_##name##_decode(f, &u->field); } \
+	static void name##_j(cJSON *o, const union pylon_payload *u) { name##_json_(o, &u->field); }  \
+	static rig_rc name##_e(struct pylon_frame *f, const union pylon_payload *u) { return rig_pylon_##name##_encode(f, &u->field); }
 
 #define analog_json_ analog_json
 #define alarm_json_ alarm_json
@@ -189,10 +178,10 @@ VIEW(sys_analog, struct pylon_sys_analog, sys_analog)
 VIEW(sys_alarm, struct pylon_sys_alarm, sys_alarm)
 
 /* 0x92 carries the command value, 0x63 does not: two rows over one decoder. */
-static rig_rc mgmt92_d(const struct pylon_frame *f, union payload *u) { return rig_pylon_mgmt_decode(f, 1, &u->mgmt); }
-static rig_rc mgmt63_d(const struct pylon_frame *f, union payload *u) { return rig_pylon_mgmt_decode(f, 0, &u->mgmt); }
-static void mgmt_j(cJSON *o, const union payload *u) { mgmt_json(o, &u->mgmt); }
-static rig_rc mgmt_e(struct pylon_frame *f, const union payload *u) { return rig_pylon_mgmt_encode(f, &u->mgmt); }
+static rig_rc mgmt92_d(const struct pylon_frame *f, union pylon_payload *u) { return rig_pylon_mgmt_decode(f, 1, &u->mgmt); }
+static rig_rc mgmt63_d(const struct pylon_frame *f, union pylon_payload *u) { return rig_pylon_mgmt_decode(f, 0, &u->mgmt); }
+static void mgmt_j(cJSON *o, const union pylon_payload *u) { mgmt_json(o, &u->mgmt); }
+static rig_rc mgmt_e(struct pylon_frame *f, const union pylon_payload *u) { return rig_pylon_mgmt_encode(f, &u->mgmt); }
 
 static const struct view views[] = {
 	{ PYLON_CMD_ANALOG,     analog_d,     analog_j,     analog_e },
@@ -218,7 +207,7 @@ static const struct view *view_of(int cmd)
 }
 
 /* The payload union is 10+ KB: one static scratch, as the JSON side is single-threaded. */
-static union payload scratch;
+static union pylon_payload scratch;
 
 cJSON *pylon_rs485_frame_json(const struct pylon_frame *f, int cmd)
 {

@@ -37,17 +37,7 @@ struct pylon_unit {
 
 /* The payloads built for one reply; static, as the personality runs on one thread and the
  * 0x42 of 15 modules is larger than a stack frame should be. */
-static union {
-	struct pylon_analog analog;
-	struct pylon_alarm alarm;
-	struct pylon_sys_param param;
-	struct pylon_mgmt mgmt;
-	struct pylon_serial serial;
-	struct pylon_mfr mfr;
-	struct pylon_sys_basic basic;
-	struct pylon_sys_analog sys_analog;
-	struct pylon_sys_alarm sys_alarm;
-} pl;
+static union pylon_payload pl;
 
 static uint8_t my_address(const struct pylon_unit *u)
 {

@@ -5,19 +5,9 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "bmsrig/core/hexdigit.h"
 #include "bmsrig/lib/file.h"
 #include "bmsrig/sim/replay.h"
-
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* A malloc'd copy of the bytes a hex string spells, or NULL when it spells none. */
 static uint8_t *from_hex(const char *hex, size_t *len)
@@ -29,7 +19,7 @@ static uint8_t *from_hex(const char *hex, size_t *len)
 		return NULL;
 	out = malloc(n / 2);
 	for (i = 0; out && i < n / 2; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		int hi = rig_hex_digit(hex[2 * i]), lo = rig_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			free(out);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bmsrig/core/hexdigit.h"
 #include "bmsrig/sim/socketcand.h"
 #include "bmsrig/sim/tcp.h"
 
@@ -45,17 +46,6 @@ int scd_rx_byte(struct scd_rx *rx, uint8_t c)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A token of 1..max hex digits; 0 when it is not one. */
 static int hex_token(const char *t, size_t n, size_t max, uint32_t *v)
 {
@@ -65,7 +55,7 @@ static int hex_token(const char *t, size_t n, size_t max, uint32_t *v)
 		return 0;
 	*v = 0;
 	for (i = 0; i < n; i++) {
-		int d = hex_digit(t[i]);
+		int d = rig_hex_digit(t[i]);
 
 		if (d < 0)
 			return 0;

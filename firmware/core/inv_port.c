@@ -22,17 +22,7 @@ static const char *const proto_names[RIG_INV_PROTO_COUNT] = {
 static union {
 	struct {
 		struct pylon_frame req, reply;
-		union {
-			struct pylon_analog analog;
-			struct pylon_alarm alarm;
-			struct pylon_sys_param param;
-			struct pylon_mgmt mgmt;
-			struct pylon_serial serial;
-			struct pylon_mfr mfr;
-			struct pylon_sys_basic basic;
-			struct pylon_sys_analog sys_analog;
-			struct pylon_sys_alarm sys_alarm;
-		} pl;
+		union pylon_payload pl;
 		uint8_t wire[PYLON_FRAME_MAX];
 	} rs;
 	struct {

@@ -2,22 +2,11 @@
  * docs/protocols/pylontech-rs485.md). */
 #include <string.h>
 
+#include "bmsrig/core/hexdigit.h"
 #include "bmsrig/core/pylon_rs485.h"
 #include "intmath.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
-
-/* 0..15 for a hex character of either case, -1 otherwise. */
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* n hex characters at p as a number; -1 when one is not hex. */
 static int32_t hexnum(const uint8_t *p, unsigned n)
@@ -25,7 +14,7 @@ static int32_t hexnum(const uint8_t *p, unsigned n)
 	int32_t v = 0;
 
 	while (n--) {
-		int d = hexval(*p++);
+		int d = rig_hex_digit(*p++);
 
 		if (d < 0)
 			return -1;
@@ -121,7 +110,7 @@ rig_rc rig_pylon_frame_parse(const uint8_t *w, size_t n, struct pylon_frame *f)
 		return RIG_ERR_LENGTH;
 	sum = hexnum(w + 13 + lenid, 4);
 	for (i = 0; i < lenid; i++)
-		if (hexval(w[13 + i]) < 0)
+		if (rig_hex_digit(w[13 + i]) < 0)
 			return RIG_ERR_FRAME;
 	if (sum < 0)
 		return RIG_ERR_FRAME;

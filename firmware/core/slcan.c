@@ -1,6 +1,7 @@
 /* slcan (Lawicel) text lines (include/bmsrig/core/slcan.h). */
 #include <string.h>
 
+#include "bmsrig/core/hexdigit.h"
 #include "bmsrig/core/slcan.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
@@ -13,17 +14,6 @@ static void put_hex(uint8_t *out, uint32_t v, unsigned digits)
 	}
 }
 
-static int hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* digits hex digits at p into *v; 0 on a bad digit. */
 static int get_hex(const uint8_t *p, unsigned digits, uint32_t *v)
 {
@@ -31,7 +21,7 @@ static int get_hex(const uint8_t *p, unsigned digits, uint32_t *v)
 	unsigned i;
 
 	for (i = 0; i < digits; i++) {
-		int d = hex_val(p[i]);
+		int d = rig_hex_digit(p[i]);
 		if (d < 0)
 			return 0;
 		x = x << 4 | (uint32_t)d;

@@ -254,6 +254,19 @@ struct pylon_sys_alarm { uint8_t alarm1, alarm2, prot1, prot2; };
 rig_rc rig_pylon_sys_alarm_decode(const struct pylon_frame *f, struct pylon_sys_alarm *a);
 rig_rc rig_pylon_sys_alarm_encode(struct pylon_frame *f, const struct pylon_sys_alarm *a);
 
+/* ---- any one payload: what a reply holds, whichever command it answers ------------------ */
+union pylon_payload {
+	struct pylon_analog analog;
+	struct pylon_alarm alarm;
+	struct pylon_sys_param param;
+	struct pylon_mgmt mgmt;
+	struct pylon_serial serial;
+	struct pylon_mfr mfr;
+	struct pylon_sys_basic basic;
+	struct pylon_sys_analog sys_analog;
+	struct pylon_sys_alarm sys_alarm;
+};
+
 /* ---- the neutral views --------------------------------------------------------------- */
 /* PACK_PROT_* bits <-> 0x44 status 1 / 0x62 bytes (bits with no counterpart are dropped). */
 uint8_t rig_pylon_status1_from_prot(uint32_t prot);
