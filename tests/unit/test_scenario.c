@@ -757,6 +757,69 @@ static void world_alone_leaves_dut_and_expect_to_the_caller(void **state)
 	scenario_free(&sc);
 }
 
+/* The rig as the inverter: `inverter` with its protocol's defaults, its keys checked per
+ * protocol (poll for RS485 / Modbus, keepalive and send_keepalive for CAN), and each error
+ * located at the value. */
+static rig_rc inverter_text(const char *inv)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"i\", \"duration\": \"1m\",\n"
+	                            " \"inverter\": %s}", inv);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "i.json", -1, 0, err, sizeof err);
+}
+
+static void inverter_reads_with_its_protocols_keys(void **state)
+{
+	(void)state;
+	/* None: the rig plays no inverter. */
+	assert_int_equal(inverter_text("null"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:14: inverter: expected an object, got null");
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-can\"}"), RIG_OK);
+	assert_int_equal(sj.inverter.on, 1);
+	assert_int_equal(sj.inverter.proto, RIG_INV_PYLON_CAN);
+	assert_int_equal(sj.inverter.keepalive, 1);
+	assert_int_equal(sj.inverter.poll_ms, 1000);
+	assert_int_equal(sj.inverter.timeout_ms, RIG_INVERTER_CAN_TIMEOUT_MS);
+	scenario_free(&sc);
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-can\", \"keepalive\": \"2s\", "
+	                               "\"send_keepalive\": false, \"timeout\": \"3s\"}"), RIG_OK);
+	assert_int_equal(sj.inverter.keepalive, 0);
+	assert_int_equal(sj.inverter.poll_ms, 2000);
+	assert_int_equal(sj.inverter.timeout_ms, 3000);
+	scenario_free(&sc);
+	assert_int_equal(inverter_text("{\"protocol\": \"deye-modbus\", \"address\": 3, \"poll\": \"500ms\"}"), RIG_OK);
+	assert_int_equal(sj.inverter.proto, RIG_INV_DEYE_MODBUS);
+	assert_int_equal(sj.inverter.address, 3);
+	assert_int_equal(sj.inverter.poll_ms, 500);
+	assert_int_equal(sj.inverter.timeout_ms, RIG_INVERTER_TIMEOUT_MS);
+	scenario_free(&sc);
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-rs485\", \"address\": 2}"), RIG_OK);
+	assert_int_equal(sj.inverter.proto, RIG_INV_PYLON_RS485);
+	assert_int_equal(sj.inverter.address, 2);
+	scenario_free(&sc);
+	/* A file without one. */
+	assert_int_equal(scenario_judge_parse(&sc, &sj, "{\"bmsrig_scenario\": 1, \"name\": \"n\", \"duration\": \"1m\"}",
+	                                      strlen("{\"bmsrig_scenario\": 1, \"name\": \"n\", \"duration\": \"1m\"}"),
+	                                      "n.json", -1, 0, err, sizeof err), RIG_OK);
+	assert_int_equal(sj.inverter.on, 0);
+	scenario_free(&sc);
+
+	assert_int_equal(inverter_text("{\"protocol\": \"sma-can\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:27: inverter.protocol: expected one of pylontech-can, pylontech-rs485, "
+	                         "deye-modbus, got \"sma-can\"");
+	assert_int_equal(inverter_text("{\"address\": 2}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:14: inverter: expected the key \"protocol\" (pylontech-can, pylontech-rs485 or deye-modbus)");
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-can\", \"poll\": \"1s\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:44: inverter.poll: unknown key (expected one of: protocol, keepalive, send_keepalive, timeout)");
+	assert_int_equal(inverter_text("{\"protocol\": \"deye-modbus\", \"keepalive\": \"1s\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:42: inverter.keepalive: unknown key (expected one of: protocol, address, poll, timeout)");
+	assert_int_equal(inverter_text("{\"protocol\": \"deye-modbus\", \"address\": 15}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:53: inverter.address: expected an address from 0 to 14 (0x0E) for deye-modbus, got \"15\"");
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-rs485\", \"poll\": \"10ms\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:54: inverter.poll: expected a time of at least 100ms, got \"10ms\"");
+}
+
 /* The event parser a control socket injects with: the file's vocabulary and checks, without
  * "at" or a file position. */
 static rig_rc parse_event(const struct scenario *on, const char *json, struct scen_event *e)
@@ -879,6 +942,7 @@ int main(void)
 		cmocka_unit_test(golden_bad_files_fail_as_recorded),
 		cmocka_unit_test(parse_without_files_and_event_names),
 		cmocka_unit_test(world_alone_leaves_dut_and_expect_to_the_caller),
+		cmocka_unit_test(inverter_reads_with_its_protocols_keys),
 		cmocka_unit_test(events_parse_for_injection),
 	};
 
