@@ -20,6 +20,7 @@
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/hil/dut.h"
 #include "bmsrig/hil/hil.h"
+#include "bmsrig/hil/rig_inverter.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/runner.h"
 #include "bmsrig/sim/sim.h"
@@ -60,6 +61,8 @@ struct run {
 	struct run_truth truth;            /* behind the BMS's latest replies, per part */
 	struct truth_view seen;            /* truth.at_reply when the latest report arrived */
 	struct run_inv inv;                /* inverter protocols: truth.cvl_mv ..., wire.* */
+	struct rig_inverter *inv_rig;      /* the rig as the inverter (the scenario's `inverter`):
+	                                    * inv.*; NULL when it has none */
 	/* the standing verdict (hil.h), when it judges */
 	int verdict_on;
 	struct verdict verdict;
@@ -204,6 +207,8 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	(void)id;
 	if (r->dut_ops->tick)
 		r->dut_ops->tick(r->dut_self, now);
+	if (r->inv_rig)
+		rig_inverter_step(r->inv_rig, now);
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
 	for (k = 0; k < n && r->o->trace; k++) {
 		const struct scen_event *e = &r->sc->event[r->fired[r->n_fired + k]];
@@ -260,6 +265,7 @@ static void judge(struct run *r, uint32_t now)
 	                           .dut_reports = r->rep->dut_reports,
 	                           .dut_age_ms = r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, .truth = &t };
 	run_inv_env(&r->inv, now, &env);
+	rig_inverter_env(r->inv_rig, now, &env);
 	env_seen = env;
 	env_seen.truth = &r->seen;
 	for (i = 0; i < r->jd->n_expect; i++) {
@@ -288,6 +294,14 @@ static void judge(struct run *r, uint32_t now)
 			if (r->inv.frames)
 				cJSON_AddItemToObject(o, "wire", run_inv_json(&r->inv.wire));
 			cJSON_AddNumberToObject(o, "wire_frames", r->inv.frames);
+			run_trace_put(r->o->trace, o);
+		}
+		if (r->inv_rig) {
+			cJSON *o = run_trace_record(now, "inverter_side");
+
+			if (env.inv_dut)
+				cJSON_AddItemToObject(o, "dut", run_inv_json(env.inv_dut));
+			cJSON_AddNumberToObject(o, "records", env.inv_records);
 			run_trace_put(r->o->trace, o);
 		}
 	}
@@ -384,6 +398,30 @@ static void on_dut_gone(void *ctx)
 	host_loop_stop(r->loop);
 }
 
+/* The rig plays the inverter on the DUT's inverter line (dut_ops.inverter). */
+static rig_rc open_inverter(struct run *r)
+{
+	struct rig_io line = { 0 };
+	char err[600];
+
+	if (!r->dut_ops->inverter) {
+		snprintf(r->rep->error, sizeof r->rep->error,
+		         "device under test: %s has no inverter port (the scenario declares an inverter)",
+		         r->dut_ops->name);
+		return RIG_ERR_ARG;
+	}
+	r->inv_rig = calloc(1, sizeof *r->inv_rig);
+	if (!r->inv_rig) {
+		snprintf(r->rep->error, sizeof r->rep->error, "out of memory");
+		return RIG_ERR_SPACE;
+	}
+	if (r->dut_ops->inverter(r->dut_self, &r->jd->inverter, &line, err, sizeof err) != RIG_OK) {
+		snprintf(r->rep->error, sizeof r->rep->error, "device under test: inverter port: %s", err);
+		return RIG_ERR_IO;
+	}
+	return rig_inverter_init(r->inv_rig, &r->jd->inverter, line);
+}
+
 static rig_rc open_dut(struct run *r)
 {
 	static const struct dut_ops *const kinds[] = {
@@ -401,7 +439,7 @@ static rig_rc open_dut(struct run *r)
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
 		return RIG_ERR_IO;
 	}
-	return RIG_OK;
+	return r->jd && r->jd->inverter.on ? open_inverter(r) : RIG_OK;
 }
 
 static rig_rc start_dut(struct run *r)
@@ -659,6 +697,7 @@ void run_free(struct run *r)
 	}
 	if (r->dut_self)
 		r->dut_ops->free(r->dut_self);
+	free(r->inv_rig);
 	free(r);
 }
 
