@@ -42,9 +42,85 @@ static int get_u16_array(const cJSON *o, const char *key, uint16_t *out, unsigne
 	return 1;
 }
 
+struct num_key {
+	const char *key;
+	size_t off;
+	char type;                /* 'u' uint32, 'i' int32, 'b' uint8 */
+};
+
+/* The numbers of table[0..n-1] out of object o into the struct at base; RIG_ERR_FRAME with err
+ * naming the first bad key (prefix: the object's path, "" or "inv."). */
+static rig_rc get_nums(const cJSON *o, const struct num_key *table, size_t n, void *base, const char *prefix,
+                       char *err, size_t errcap)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *field = (char *)base + table[i].off;
+		double v;
+
+		if (!get_num(o, table[i].key, &v) || !in_range(table[i].type, v)) {
+			snprintf(err, errcap, "telemetry line: \"%s%s\": expected %s", prefix, table[i].key,
+			         table[i].type == 'i' ? "a 32-bit integer" :
+			         table[i].type == 'u' ? "an unsigned 32-bit integer" : "an integer 0..255");
+			return RIG_ERR_FRAME;
+		} else if (table[i].type == 'u') {
+			uint32_t u = (uint32_t)v;
+			memcpy(field, &u, sizeof u);
+		} else if (table[i].type == 'i') {
+			int32_t s = (int32_t)v;
+			memcpy(field, &s, sizeof s);
+		} else {
+			*(uint8_t *)field = (uint8_t)v;
+		}
+	}
+	return RIG_OK;
+}
+
+/* The optional inv object: its numbers, then pack_ok and pack_age_ms of one length. */
+static rig_rc get_inv(const cJSON *inv, struct dut_report_inv *r, char *err, size_t errcap)
+{
+	static const struct num_key keys[] = {
+#define F(k, field, t) { k, offsetof(struct dut_report_inv, field), t }
+		F("cvl_mv", cvl_mV, 'u'), F("ccl_ma", ccl_mA, 'i'), F("dcl_ma", dcl_mA, 'i'),
+		F("dvl_mv", dvl_mV, 'u'), F("soc_pct", soc_pct, 'b'), F("request", request, 'b'),
+		F("prot", prot, 'u'), F("alarm", alarm, 'b'), F("online_packs", online_packs, 'b'),
+#undef F
+	};
+	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(inv, "pack_ok");
+	const cJSON *age = cJSON_GetObjectItemCaseSensitive(inv, "pack_age_ms"), *it;
+	unsigned i = 0;
+
+	if (!cJSON_IsObject(inv)) {
+		snprintf(err, errcap, "telemetry line: \"inv\": expected an object");
+		return RIG_ERR_FRAME;
+	}
+	if (get_nums(inv, keys, sizeof keys / sizeof keys[0], r, "inv.", err, errcap) != RIG_OK)
+		return RIG_ERR_FRAME;
+	if (!cJSON_IsArray(ok) || !cJSON_IsArray(age) || cJSON_GetArraySize(ok) != cJSON_GetArraySize(age) ||
+	    (unsigned)cJSON_GetArraySize(ok) > RIG_INV_MODULES_MAX) {
+		snprintf(err, errcap, "telemetry line: \"inv.pack_ok\", \"inv.pack_age_ms\": expected two arrays "
+		         "of up to %u numbers", RIG_INV_MODULES_MAX);
+		return RIG_ERR_FRAME;
+	}
+	cJSON_ArrayForEach(it, ok) {
+		const cJSON *a = cJSON_GetArrayItem(age, (int)i);
+
+		if (!cJSON_IsNumber(it) || !in_range('b', it->valuedouble) || !cJSON_IsNumber(a) ||
+		    !in_range('u', a->valuedouble)) {
+			snprintf(err, errcap, "telemetry line: \"inv.pack_ok\", \"inv.pack_age_ms\": bad entry %u", i);
+			return RIG_ERR_FRAME;
+		}
+		r->pack_ok[i] = (uint8_t)it->valuedouble;
+		r->pack_age_ms[i++] = (uint32_t)a->valuedouble;
+	}
+	r->pack_count = (uint8_t)i;
+	return RIG_OK;
+}
+
 rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_t errcap)
 {
-	static const struct { const char *key; size_t off; char type; } nums[] = {
+	static const struct num_key nums[] = {
 #define F(k, field, t) { k, offsetof(struct dut_report, field), t }
 		F("ms", ms, 'u'), F("ok", ok, 'i'), F("pack_mv", pack.pack_mV, 'u'),
 		F("current_ma", pack.current_mA, 'i'), F("soc_pct", pack.soc_pct, 'b'),
@@ -53,8 +129,8 @@ rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_
 		F("relay", relay, 'i'), F("comm_fail", comm_fail, 'u'),
 #undef F
 	};
-	size_t plen = strlen(TELEMETRY_PREFIX), i;
-	const cJSON *proto;
+	size_t plen = strlen(TELEMETRY_PREFIX);
+	const cJSON *proto, *inv;
 	cJSON *o;
 	rig_rc rc = RIG_OK;
 
@@ -67,25 +143,7 @@ rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_
 		cJSON_Delete(o);
 		return RIG_ERR_FRAME;
 	}
-	for (i = 0; i < sizeof nums / sizeof nums[0] && rc == RIG_OK; i++) {
-		char *field = (char *)r + nums[i].off;
-		double v;
-
-		if (!get_num(o, nums[i].key, &v) || !in_range(nums[i].type, v)) {
-			snprintf(err, errcap, "telemetry line: \"%s\": expected %s", nums[i].key,
-			         nums[i].type == 'i' ? "a 32-bit integer" :
-			         nums[i].type == 'u' ? "an unsigned 32-bit integer" : "an integer 0..255");
-			rc = RIG_ERR_FRAME;
-		} else if (nums[i].type == 'u') {
-			uint32_t u = (uint32_t)v;
-			memcpy(field, &u, sizeof u);
-		} else if (nums[i].type == 'i') {
-			int32_t s = (int32_t)v;
-			memcpy(field, &s, sizeof s);
-		} else {
-			*(uint8_t *)field = (uint8_t)v;
-		}
-	}
+	rc = get_nums(o, nums, sizeof nums / sizeof nums[0], r, "", err, errcap);
 	proto = cJSON_GetObjectItemCaseSensitive(o, "proto");
 	if (rc == RIG_OK && !cJSON_IsString(proto)) {
 		snprintf(err, errcap, "telemetry line: \"proto\": expected a string");
@@ -100,6 +158,11 @@ rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_
 	if (rc == RIG_OK && !get_u16_array(o, "temps_dk", r->pack.temp_dK, PACK_TEMPS_MAX, &r->pack.temp_count)) {
 		snprintf(err, errcap, "telemetry line: \"temps_dk\": expected up to %u numbers", PACK_TEMPS_MAX);
 		rc = RIG_ERR_FRAME;
+	}
+	inv = cJSON_GetObjectItemCaseSensitive(o, "inv");
+	if (rc == RIG_OK && inv) {
+		r->has_inv = 1;
+		rc = get_inv(inv, &r->inv, err, errcap);
 	}
 	cJSON_Delete(o);
 	return rc;

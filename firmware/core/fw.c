@@ -61,6 +61,7 @@ static void report(struct fw *fw, uint32_t now_ms)
 	t.relay = fw->policy.relay_closed;
 	t.comm_fail = st->comm_fail;
 	t.reasons = fw->policy.reasons;
+	t.inv = NULL;
 	if (rig_telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
 		fw->hal.telemetry(fw->hal.ctx, line);
 }

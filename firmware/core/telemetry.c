@@ -60,8 +60,10 @@ static void put_key_u32(struct out *o, const char *key, uint32_t v)
 	put_u32(o, v);
 }
 
-static void put_array_u16(struct out *o, const char *key, const uint16_t *v, unsigned n)
+/* One array writer for every element width the line has (1, 2 or 4 bytes): no copies. */
+static void put_array(struct out *o, const char *key, const void *v, unsigned n, unsigned width)
 {
+	const uint8_t *b = v;
 	unsigned i;
 
 	put_str(o, ",\"");
@@ -70,9 +72,33 @@ static void put_array_u16(struct out *o, const char *key, const uint16_t *v, uns
 	for (i = 0; i < n; i++) {
 		if (i)
 			put_str(o, ",");
-		put_u32(o, v[i]);
+		put_u32(o, width == 4u ? ((const uint32_t *)v)[i] : width == 2u ? ((const uint16_t *)v)[i] : b[i]);
 	}
 	put_str(o, "]");
+}
+
+/* ,"inv":{...}: the limits announced first, then the packs. */
+static void put_inv(struct out *o, const struct telemetry_inv *v)
+{
+	static const struct rig_inv_battery none;
+	const struct rig_inv_battery *r = v->battery ? v->battery : &none;
+	unsigned n = v->pack_count < RIG_INV_MODULES_MAX ? v->pack_count : RIG_INV_MODULES_MAX;
+
+	put_str(o, ",\"inv\":{\"cvl_mv\":");
+	put_u32(o, r->cvl_mV);
+	put_str(o, ",\"ccl_ma\":");
+	put_i32(o, r->ccl_mA);
+	put_str(o, ",\"dcl_ma\":");
+	put_i32(o, r->dcl_mA);
+	put_key_u32(o, "dvl_mv", r->dvl_mV);
+	put_key_u32(o, "soc_pct", r->soc_pct);
+	put_key_u32(o, "request", r->request);
+	put_key_u32(o, "prot", r->prot);
+	put_key_u32(o, "alarm", r->alarm);
+	put_key_u32(o, "online_packs", v->online_packs);
+	put_array(o, "pack_ok", v->pack_ok, n, 1u);
+	put_array(o, "pack_age_ms", v->pack_age_ms, n, 4u);
+	put_str(o, "}");
 }
 
 size_t rig_telemetry_format(char *out, size_t cap, const struct telemetry *t)
@@ -91,8 +117,8 @@ size_t rig_telemetry_format(char *out, size_t cap, const struct telemetry *t)
 	put_str(&o, ",\"current_ma\":");
 	put_i32(&o, s->current_mA);
 	put_key_u32(&o, "soc_pct", s->soc_pct);
-	put_array_u16(&o, "cells_mv", s->cell_mV, s->cell_count);
-	put_array_u16(&o, "temps_dk", s->temp_dK, s->temp_count);
+	put_array(&o, "cells_mv", s->cell_mV, s->cell_count, 2u);
+	put_array(&o, "temps_dk", s->temp_dK, s->temp_count, 2u);
 	put_key_u32(&o, "fet_chg", s->fet_chg);
 	put_key_u32(&o, "fet_dsg", s->fet_dsg);
 	put_key_u32(&o, "prot", s->prot);
@@ -100,6 +126,8 @@ size_t rig_telemetry_format(char *out, size_t cap, const struct telemetry *t)
 	put_key_u32(&o, "relay", t->relay);
 	put_key_u32(&o, "comm_fail", t->comm_fail);
 	put_key_u32(&o, "why", t->reasons);
+	if (t->inv)
+		put_inv(&o, t->inv);
 	put_str(&o, "}");
 	if (o.full) {
 		if (cap)

@@ -55,6 +55,7 @@ static void check_round_trip(const uint8_t *data, size_t size)
 	p.temp_count = (uint8_t)(p.temp_count % (PACK_TEMPS_MAX + 1u));
 	t.proto = protos[t.ms % 4u];
 	t.pack = &p;
+	t.inv = NULL;
 	CHECK(rig_telemetry_format(line, sizeof line, &t) > 0);
 	CHECK(dut_report_parse(line, &r, err, sizeof err) == RIG_OK);
 	CHECK(r.ms == t.ms && !strcmp(r.proto, t.proto) && r.ok == t.ok && r.relay == t.relay &&

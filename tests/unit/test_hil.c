@@ -41,7 +41,7 @@ static struct pack_state sample_pack(void)
 static void line_round_trips_through_the_parser(void **state)
 {
 	struct pack_state s = sample_pack();
-	struct telemetry t = { 123456, "jbd", 1, &s, 1, 0, 0 };
+	struct telemetry t = { 123456, "jbd", 1, &s, 1, 0, 0, NULL };
 	struct dut_report r;
 	char line[TELEMETRY_LINE_MAX], err[128];
 
@@ -59,6 +59,55 @@ static void line_round_trips_through_the_parser(void **state)
 	assert_int_equal(r.pack.temp_count, 2);
 	assert_int_equal(r.pack.temp_dK[1], 2983);
 	assert_int_equal(r.pack.bal_mask, 5);
+}
+
+/* A bridge's line: the inv object comes back; a line without one says so. */
+static void inv_object_round_trips(void **state)
+{
+	struct pack_state s = sample_pack();
+	struct rig_inv_battery b;
+	struct telemetry_inv inv;
+	struct telemetry t = { 9, "daly", 1, &s, 1, 0, 0, &inv };
+	struct dut_report r;
+	char line[TELEMETRY_LINE_MAX], err[128];
+
+	(void)state;
+	memset(&b, 0, sizeof b);
+	memset(&inv, 0, sizeof inv);
+	b.cvl_mV = 56800; b.dvl_mV = 48000; b.ccl_mA = 100000; b.dcl_mA = 150000;
+	b.soc_pct = 61; b.request = 3; b.prot = 0x10; b.alarm = RIG_INV_ALARM_COMM;
+	inv.battery = &b;
+	inv.online_packs = 2;
+	inv.pack_count = 3;
+	inv.pack_ok[0] = inv.pack_ok[2] = 1;
+	inv.pack_age_ms[1] = 31000;
+	assert_true(rig_telemetry_format(line, sizeof line, &t) > 0);
+	assert_int_equal(dut_report_parse(line, &r, err, sizeof err), RIG_OK);
+	assert_true(r.has_inv);
+	assert_int_equal(r.inv.cvl_mV, 56800);
+	assert_int_equal(r.inv.dvl_mV, 48000);
+	assert_int_equal(r.inv.ccl_mA, 100000);
+	assert_int_equal(r.inv.dcl_mA, 150000);
+	assert_int_equal(r.inv.soc_pct, 61);
+	assert_int_equal(r.inv.request, 3);
+	assert_int_equal(r.inv.prot, 0x10);
+	assert_int_equal(r.inv.alarm, RIG_INV_ALARM_COMM);
+	assert_int_equal(r.inv.online_packs, 2);
+	assert_int_equal(r.inv.pack_count, 3);
+	assert_int_equal(r.inv.pack_ok[1], 0);
+	assert_int_equal(r.inv.pack_ok[2], 1);
+	assert_int_equal(r.inv.pack_age_ms[1], 31000);
+	assert_int_equal(r.pack.pack_mV, 13200);
+	t.inv = NULL;
+	assert_true(rig_telemetry_format(line, sizeof line, &t) > 0);
+	assert_int_equal(dut_report_parse(line, &r, err, sizeof err), RIG_OK);
+	assert_false(r.has_inv);
+	/* A broken inv object is an error that names it. */
+	assert_int_equal(dut_report_parse("BMSRIG {\"ms\":1,\"proto\":\"jbd\",\"ok\":1,\"pack_mv\":0,\"current_ma\":0,"
+	                                  "\"soc_pct\":0,\"cells_mv\":[],\"temps_dk\":[],\"fet_chg\":0,\"fet_dsg\":0,"
+	                                  "\"prot\":0,\"bal_mask\":0,\"relay\":0,\"comm_fail\":0,\"why\":0,"
+	                                  "\"inv\":{\"cvl_mv\":-1}}", &r, err, sizeof err), RIG_ERR_FRAME);
+	assert_non_null(strstr(err, "\"inv.cvl_mv\""));
 }
 
 static void other_lines_and_broken_ones(void **state)
@@ -481,6 +530,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_round_trips_through_the_parser),
+		cmocka_unit_test(inv_object_round_trips),
 		cmocka_unit_test(other_lines_and_broken_ones),
 		cmocka_unit_test(verdict_agrees_within_one_unit_only),
 		cmocka_unit_test(verdict_judges_only_the_parts_the_protocol_carries),

@@ -13,7 +13,7 @@
 static void line_is_exact(void **state)
 {
 	struct pack_state s;
-	struct telemetry t = { 4294967295u, "jbd", 1, &s, 1, 0, 0 };
+	struct telemetry t = { 4294967295u, "jbd", 1, &s, 1, 0, 0, NULL };
 	char out[TELEMETRY_LINE_MAX];
 	size_t n;
 
@@ -39,7 +39,7 @@ static void line_is_exact(void **state)
 
 static void no_data_gives_empty_arrays_and_small_buffer_gives_nothing(void **state)
 {
-	struct telemetry t = { 0, "jbd", 0, NULL, 0, 7, 32 };
+	struct telemetry t = { 0, "jbd", 0, NULL, 0, 7, 32, NULL };
 	char out[TELEMETRY_LINE_MAX];
 	size_t n;
 
@@ -51,6 +51,37 @@ static void no_data_gives_empty_arrays_and_small_buffer_gives_nothing(void **sta
 	assert_int_equal(rig_telemetry_format(out, n, &t), 0);      /* no room for the NUL */
 	assert_int_equal(out[0], '\0');
 	assert_int_equal(rig_telemetry_format(out, n + 1, &t), n);
+}
+
+/* A bridge's line: the usual keys, then the inv object (limits announced, packs' ok and age). */
+static void inv_object_is_exact_and_appended_last(void **state)
+{
+	struct rig_inv_battery r;
+	struct telemetry_inv inv;
+	struct telemetry t = { 5000, "jbd", 0, NULL, 1, 2, 0, &inv };
+	char out[TELEMETRY_LINE_MAX];
+	size_t n;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	memset(&inv, 0, sizeof inv);
+	r.cvl_mV = 56800; r.dvl_mV = 48000; r.ccl_mA = 100000; r.dcl_mA = 0;
+	r.soc_pct = 55; r.request = RIG_INV_CHG_ENABLE; r.prot = PACK_PROT_CELL_OV; r.alarm = RIG_INV_ALARM_COMM;
+	inv.battery = &r;
+	inv.online_packs = 2;
+	inv.pack_count = 3;
+	inv.pack_ok[0] = 1; inv.pack_ok[1] = 1;
+	inv.pack_age_ms[0] = 120; inv.pack_age_ms[1] = 4294967295u; inv.pack_age_ms[2] = 31000;
+	n = rig_telemetry_format(out, sizeof out, &t);
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out, "BMSRIG {\"ms\":5000,\"proto\":\"jbd\",\"ok\":0,\"pack_mv\":0,\"current_ma\":0,"
+	                         "\"soc_pct\":0,\"cells_mv\":[],\"temps_dk\":[],\"fet_chg\":0,\"fet_dsg\":0,"
+	                         "\"prot\":0,\"bal_mask\":0,\"relay\":1,\"comm_fail\":2,\"why\":0,"
+	                         "\"inv\":{\"cvl_mv\":56800,\"ccl_ma\":100000,\"dcl_ma\":0,\"dvl_mv\":48000,"
+	                         "\"soc_pct\":55,\"request\":1,\"prot\":1,\"alarm\":1,\"online_packs\":2,"
+	                         "\"pack_ok\":[1,1,0],\"pack_age_ms\":[120,4294967295,31000]}}");
+	assert_int_equal(rig_telemetry_format(out, n, &t), 0);
+	assert_int_equal(out[0], '\0');
 }
 
 /* rig_fw_step end to end over the fake link: relay and telemetry follow the polls. */
@@ -157,6 +188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_is_exact),
 		cmocka_unit_test(no_data_gives_empty_arrays_and_small_buffer_gives_nothing),
+		cmocka_unit_test(inv_object_is_exact_and_appended_last),
 		cmocka_unit_test(fw_closes_relay_on_data_and_opens_on_silence),
 		cmocka_unit_test(fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll),
 	};

@@ -5,11 +5,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "bmsrig/core/inverter.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/sim/truth.h"
 
 /* One telemetry line (docs/architecture.md contract) as the runner reads it. */
+/* A bridge's `inv` object (docs/architecture.md, telemetry line). */
+struct dut_report_inv {
+	uint32_t cvl_mV, dvl_mV;
+	int32_t ccl_mA, dcl_mA;
+	uint8_t soc_pct, request, alarm, online_packs;
+	uint32_t prot;
+	uint8_t pack_count;
+	uint8_t pack_ok[RIG_INV_MODULES_MAX];
+	uint32_t pack_age_ms[RIG_INV_MODULES_MAX];
+};
+
 struct dut_report {
 	uint32_t ms;
 	char proto[16];
@@ -17,6 +29,8 @@ struct dut_report {
 	struct pack_state pack;      /* pack_mV, current_mA, soc, cells, temps, FETs, prot, bal */
 	int relay;
 	unsigned comm_fail;
+	int has_inv;                 /* the line had an `inv` object: inv holds it */
+	struct dut_report_inv inv;
 };
 /* RIG_ERR_UNSUPPORTED: not a telemetry line (anything else a board prints).
  * RIG_ERR_FRAME: the prefix is there but the JSON or a required key is not; err says which. */
