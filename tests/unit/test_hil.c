@@ -526,6 +526,72 @@ static void runner_decodes_the_wire_and_mute_dut_silences_the_dut(void **state)
 	assert_int_equal(rep.cases[case_named(&rep, "heard again")].state, EXPECT_FAILED);
 }
 
+/* ---- the rig plays the inverter ---------------------------------------------------------- */
+
+static const char rig_inv_scenario[] =
+	"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv\", \"duration\": \"10s\", \"seed\": 2,"
+	" \"pack\": {\"cells\": 4, \"ntc\": 2, \"soc_pct\": 60}, \"bms\": {\"protocol\": \"jbd\"},"
+	" \"dut\": {\"poll\": \"1s\"}, \"inverter\": %s,"
+	" \"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -10}],"
+	" \"expect\": ["
+	"  {\"name\": \"no pack yet\", \"at\": \"0s\", \"that\": \"not (inv.ccl_ma > 0)\"},"
+	"  {\"name\": \"announced\", \"at\": \"4s\", \"that\": \"inv.records > 0 and inv.online_packs == 1 and "
+	"inv.ccl_ma > 0 and inv.cvl_mv > 13000 and inv.cvl_mv < 15000 and abs(inv.soc_pct - truth.soc_pct) <= 2\"},"
+	"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"4s\"},"
+	"  {\"name\": \"comm alarm\", \"at\": \"9s\", \"that\": \"inv.alarm & alarm.comm\"}"
+	" ]}";
+
+/* The scenario's `inverter` in process: the in-process DUT is the bridge over the scenario's
+ * BMS, the runner plays the inverter on its inverter port, and inv.* read what it announced.
+ * At 0 s no pack is online yet, so nothing allows charging (CAN: no set yet, NaN; Deye: the
+ * bridge answers at once, with limits 0; its block always says one pack). The communication alarm rises only when the rig keeps its keep-alive to itself. */
+static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
+{
+	static const struct { const char *inv; int alarm; } cases[] = {
+		{ "{\"protocol\": \"pylontech-can\"}", 0 },
+		{ "{\"protocol\": \"pylontech-can\", \"send_keepalive\": false}", 1 },
+		{ "{\"protocol\": \"deye-modbus\", \"address\": 2, \"poll\": \"500ms\"}", 0 },
+	};
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static char text[4096];
+	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	char err[512];
+	struct run *r;
+	unsigned i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, rig_inv_scenario, cases[i].inv);
+		if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv.json", -1, 0, err, sizeof err) != RIG_OK)
+			fail_msg("%s", err);
+		assert_int_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+		assert_int_equal(run_start(r), RIG_OK);
+		assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+		assert_int_equal(run_finish(r), RIG_OK);
+		run_free(r);
+		for (k = 0; k < rep.n_cases; k++) {
+			enum expect_state want = strcmp(rep.cases[k].name, "comm alarm") || cases[i].alarm
+			                         ? EXPECT_PASSED : EXPECT_FAILED;
+
+			if (rep.cases[k].state != want)
+				fail_msg("%s: %s: %s", cases[i].inv, rep.cases[k].name, rep.cases[k].message);
+		}
+		scenario_free(&sc);
+	}
+
+	/* A DUT kind without an inverter port refuses such a scenario. */
+	snprintf(text, sizeof text, rig_inv_scenario, cases[0].inv);
+	assert_int_equal(scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv.json", -1, 0, err, sizeof err), RIG_OK);
+	o.dut.kind = DUT_QEMU;
+	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+	assert_string_equal(rep.error, "device under test: qemu has no inverter port (the scenario declares an inverter)");
+	run_free(r);
+	scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +604,7 @@ int main(void)
 		cmocka_unit_test(dut_process_lines_and_exit_status),
 		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
 		cmocka_unit_test(runner_decodes_the_wire_and_mute_dut_silences_the_dut),
+		cmocka_unit_test(rig_plays_the_inverter_of_the_in_process_bridge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
