@@ -207,8 +207,6 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	(void)id;
 	if (r->dut_ops->tick)
 		r->dut_ops->tick(r->dut_self, now);
-	if (r->inv_rig)
-		rig_inverter_step(r->inv_rig, now);
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
 	for (k = 0; k < n && r->o->trace; k++) {
 		const struct scen_event *e = &r->sc->event[r->fired[r->n_fired + k]];
@@ -422,6 +420,18 @@ static rig_rc open_inverter(struct run *r)
 	return rig_inverter_init(r->inv_rig, &r->jd->inverter, line);
 }
 
+/* The rig's inverter on its own timer, finer than the engine's step: its age and a reply's
+ * turn-around are then as exact as the DUT's own stepping. */
+#define INV_STEP_MS 10u
+static int inv_tick(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	struct run *r = ctx;
+
+	(void)id;
+	rig_inverter_step(r->inv_rig, host_loop_now_ms(loop));
+	return INV_STEP_MS;
+}
+
 static rig_rc open_dut(struct run *r)
 {
 	static const struct dut_ops *const kinds[] = {
@@ -632,8 +642,10 @@ rig_rc run_start(struct run *r)
 			snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		return rc;
 	}
-	/* A session's judge looks at each report as it comes: no step of its own. */
-	if ((r->sc && !host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r)) ||
+	/* A session's judge looks at each report as it comes: no step of its own. The rig's
+	 * inverter starts once the DUT runs (nothing would hear it before). */
+	if ((r->inv_rig && !host_loop_add_timer(r->loop, INV_STEP_MS, inv_tick, r)) ||
+	    (r->sc && !host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r)) ||
 	    (r->duration_ms && !host_loop_add_timer(r->loop, r->duration_ms, end_tick, r))) {
 		snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		return RIG_ERR_SPACE;
