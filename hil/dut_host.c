@@ -74,19 +74,30 @@ static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
 	return 1;
 }
 
-/* A given command with each {inverter} replaced by PROTO:PATH; 0 when it does not fit. */
+/* A given command with each {inverter} replaced by PROTO:PATH (for a program taking bmsmon's
+ * --inverter) and each {inverter_path} by PATH (for one that only opens it); 0 when it does
+ * not fit. */
 static int put_inverter(const struct proc_dut *d, const char *cmd, char *out, size_t cap)
 {
-	size_t n = 0, alen = strlen(d->inv_arg);
-	const char *p;
+	const char *path = strchr(d->inv_arg, ':');
+	const struct { const char *key; const char *value; } subst[] = {
+		{ "{inverter}", d->inv_arg }, { "{inverter_path}", path ? path + 1 : "" },
+	};
+	size_t n = 0, k;
+	const char *p = cmd;
 
-	for (p = cmd; *p; ) {
-		if (!strncmp(p, "{inverter}", 10)) {
-			if (n + alen >= cap)
+	while (*p) {
+		for (k = 0; k < sizeof subst / sizeof subst[0]; k++)
+			if (!strncmp(p, subst[k].key, strlen(subst[k].key)))
+				break;
+		if (k < sizeof subst / sizeof subst[0]) {
+			size_t vlen = strlen(subst[k].value);
+
+			if (n + vlen >= cap)
 				return 0;
-			memcpy(out + n, d->inv_arg, alen);
-			n += alen;
-			p += 10;
+			memcpy(out + n, subst[k].value, vlen);
+			n += vlen;
+			p += strlen(subst[k].key);
 			continue;
 		}
 		if (n + 1 >= cap)

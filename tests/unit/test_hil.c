@@ -20,6 +20,8 @@
 #include "bmsrig/hil/scenario_judge.h"
 #include "bmsrig/sim/jbd_personality.h"
 #include "bmsrig/sim/scenario.h"
+#include "bmsrig/core/pylon_can.h"
+#include "bmsrig/core/slcan.h"
 
 static struct pack_state sample_pack(void)
 {
@@ -592,6 +594,65 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 	scenario_free(&sc);
 }
 
+/* A process DUT's inverter line: a pty the runner makes, named in place of {inverter_path} in
+ * the command (the default bmsmon command line gets --inverter PROTO:PATH). Here the "device" is a
+ * shell loop writing a Pylontech CAN set (the core codecs' slcan text) into it every 300 ms, on
+ * the wall clock: the rig decodes it, inv.* read it, and the set keeps the record fresh. */
+static void rig_plays_the_inverter_on_a_process_duts_pty(void **state)
+{
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static char text[2048], cmd[2048];
+	static const char scen[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-host\", \"duration\": \"3s\","
+		" \"bms\": {\"protocol\": \"jbd\"}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"expect\": ["
+		"  {\"name\": \"heard\", \"at\": \"2500ms\", \"that\": \"inv.records >= 3 and inv.cvl_mv == 55200 and "
+		"inv.ccl_ma == 74000 and inv.dcl_ma == 99000 and inv.soc_pct == 63 and inv.online_packs == 2\"},"
+		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 1000\", \"from\": \"1500ms\"}"
+		" ]}";
+	struct run_opts o = { .realtime = 1, .dut = { .kind = DUT_HOST }, .dut_quiet = 1, .dut_grace_ms = 200,
+	                      .dut_cmd = cmd };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	struct rig_inv_battery rec;
+	struct rig_can_frame f[PYLON_CAN_SET_MAX];
+	char err[512];
+	size_t n, k, len, one;
+	struct run *r;
+
+	(void)state;
+	memset(&rec, 0, sizeof rec);
+	rec.cvl_mV = 55200; rec.dvl_mV = 46400; rec.ccl_mA = 74000; rec.dcl_mA = 99000; rec.soc_pct = 63;
+	rec.soh_pct = 97; rec.pack_mV = 52300; rec.module_count = 2;
+	rec.request = RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE;
+	n = rig_pylon_can_encode_set(&rec, 0, f, PYLON_CAN_SET_MAX);
+	/* One open of the pty for the whole run: the pty empties its buffers at each open and
+	 * close of its slave (pty.h), which a write per open would race. */
+	len = (size_t)snprintf(cmd, sizeof cmd, "exec 3> {inverter_path}; sleep 0.2; while :; do printf '");
+	for (k = 0; k < n; k++) {
+		assert_int_equal(rig_slcan_frame_encode(&f[k], (uint8_t *)cmd + len, sizeof cmd - len - 64, &one), RIG_OK);
+		len += one - 1;                            /* the frame's CR, written as printf's \r */
+		len += (size_t)snprintf(cmd + len, sizeof cmd - len, "\\r");
+	}
+	snprintf(cmd + len, sizeof cmd - len, "' >&3; sleep 0.3; done");
+	snprintf(text, sizeof text, "%s", scen);
+	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv-host.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	if (run_start(r) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (!strcmp(rep.cases[k].name, "heard") || !strcmp(rep.cases[k].name, "fresh"))
+			if (rep.cases[k].state != EXPECT_PASSED)
+				fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +666,7 @@ int main(void)
 		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
 		cmocka_unit_test(runner_decodes_the_wire_and_mute_dut_silences_the_dut),
 		cmocka_unit_test(rig_plays_the_inverter_of_the_in_process_bridge),
+		cmocka_unit_test(rig_plays_the_inverter_on_a_process_duts_pty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,7 +114,8 @@ void dut_process_free(void *self);
 /* After stop: the process's wait status, or -1 when it never ran. */
 int dut_process_status(const void *self);
 /* The inverter op for a process: a pty whose slave the process gets as --inverter PROTO:PATH
- * (the default command), or in place of each {inverter} of a command given with --dut-cmd. */
+ * (the default command), or in a command given with --dut-cmd in place of each {inverter}
+ * (PROTO:PATH) and {inverter_path} (PATH). */
 rig_rc dut_process_inverter(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
                             char *err, size_t errcap);
 
