@@ -123,7 +123,7 @@ static int fw_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	return (int)d->env.dut->step_ms;
 }
 
-/* The bridge over the scenario's one BMS: its protocol, timing and policy as `dut` says, the
+/* The bridge over the scenario's BMS (one, or the units of a `bms` array on one bus): its protocol, timing and policy as `dut` says, the
  * aggregator's defaults for the pack's chemistry and cells, the inverter port speaking the
  * scenario inverter's protocol at its address, raising the communication alarm when the rig
  * is silent (send_keepalive false). */
@@ -145,6 +145,14 @@ static rig_rc bridge_start(struct inproc_dut *d, char *err, size_t errcap)
 	cfg.link[0].proto = (uint8_t)d->env.dut->fw.proto;
 	cfg.link[0].client = d->env.dut->fw.client;
 	cfg.link[0].design_mAh = (uint32_t)(m->capacity_Ah * 1000.0);
+	/* A `bms` array is a bus: the link polls each unit's address in turn. */
+	if (d->env.sc->n_units > 1) {
+		unsigned k;
+
+		cfg.link[0].addr_count = (uint8_t)d->env.sc->n_units;
+		for (k = 0; k < d->env.sc->n_units; k++)
+			cfg.link[0].addr[k] = d->env.sc->unit[k].unit.address;
+	}
 	cfg.policy = d->env.dut->fw.policy;
 	cfg.inverter = 1;
 	cfg.inv.proto = d->inv.proto;

@@ -364,8 +364,10 @@ static rig_rc open_sim(struct run *r)
 	unsigned i;
 
 	memset(&cfg, 0, sizeof cfg);
-	cfg.unit[0] = sc->bms.unit;
-	cfg.units = 1;
+	/* A `bms` array: its units share the line (a bus); the settings and the truth are unit 0's. */
+	cfg.units = sc->n_units ? sc->n_units : 1;
+	for (i = 0; i < cfg.units; i++)
+		cfg.unit[i] = i ? sc->unit[i].unit : sc->bms.unit;
 	cfg.link = sc->bms.link;
 	cfg.baud = sc->bms.baud;
 	cfg.pace = 1;

@@ -594,6 +594,46 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 	scenario_free(&sc);
 }
 
+/* A `bms` array: three Daly units on one RS485 bus, read by the in-process bridge as one link
+ * polling their addresses in turn, announced over Pylontech CAN: the set says three packs. */
+static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
+{
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static const char text[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-bus\", \"duration\": \"12s\", \"seed\": 3,"
+		" \"pack\": {\"cells\": 16, \"ntc\": 2, \"soc_pct\": 60},"
+		" \"bms\": [{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2}, {\"protocol\": \"daly\", \"address\": 3}],"
+		" \"dut\": {\"poll\": \"1s\", \"timeout\": \"300ms\", \"retries\": 1}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -10}],"
+		" \"expect\": ["
+		"  {\"name\": \"three packs\", \"at\": \"10s\", \"that\": \"inv.online_packs == 3 and inv.ccl_ma > 0 and "
+		"abs(inv.soc_pct - truth.soc_pct) <= 2 and abs(inv.pack_mv - truth.pack_mv) <= 200\"},"
+		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"5s\"}"
+		" ]}";
+	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	char err[512];
+	struct run *r;
+	unsigned k;
+
+	(void)state;
+	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv-bus.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(sc.n_units, 3);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (rep.cases[k].state != EXPECT_PASSED)
+			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	scenario_free(&sc);
+}
+
 /* A process DUT's inverter line: a pty the runner makes, named in place of {inverter_path} in
  * the command (the default bmsmon command line gets --inverter PROTO:PATH). Here the "device" is a
  * shell loop writing a Pylontech CAN set (the core codecs' slcan text) into it every 300 ms, on
@@ -667,6 +707,7 @@ int main(void)
 		cmocka_unit_test(runner_decodes_the_wire_and_mute_dut_silences_the_dut),
 		cmocka_unit_test(rig_plays_the_inverter_of_the_in_process_bridge),
 		cmocka_unit_test(rig_plays_the_inverter_on_a_process_duts_pty),
+		cmocka_unit_test(rig_plays_the_inverter_of_a_bridge_on_a_bus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -820,6 +820,61 @@ static void inverter_reads_with_its_protocols_keys(void **state)
 	assert_string_equal(err, "i.json:2:54: inverter.poll: expected a time of at least 100ms, got \"10ms\"");
 }
 
+/* `bms` as an array: units on one line (a bus), the first's protocol for all, each its own
+ * address and quirks, resolved like the first; errors located in the item. */
+static rig_rc bus_text(const char *bms)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"b\", \"duration\": \"1m\",\n"
+	                            " \"bms\": %s}", bms);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "b.json", -1, 0, err, sizeof err);
+}
+
+static void bms_array_is_units_on_one_line(void **state)
+{
+	(void)state;
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1, \"quirks\": {\"latency_ms\": 20}},"
+	                          " {\"address\": 2}, {\"protocol\": \"daly\", \"address\": 3, \"quirks\": {\"echo\": 1}}]"),
+	                 RIG_OK);
+	assert_int_equal(sc.n_units, 3);
+	assert_string_equal(sc.bms.kind->name, "daly");
+	assert_int_equal(sc.bms.unit.address, 1);
+	assert_int_equal(sc.unit[0].unit.address, 1);
+	assert_int_equal(sc.unit[1].unit.address, 2);
+	assert_int_equal(sc.unit[2].unit.address, 3);
+	assert_ptr_equal(sc.unit[2].unit.ops, sc.bms.unit.ops);
+	assert_non_null(sc.unit[1].unit.ops);
+	assert_string_equal(sc.unit[2].kind->name, "daly");
+	/* Each unit's own quirks, pointing into its own copy. */
+	assert_int_equal(sc.unit[1].unit.n_quirks, sc.unit[0].unit.n_quirks - 1);
+	assert_string_equal(sc.unit[2].unit.quirk[sc.unit[2].unit.n_quirks - 1].key, "echo");
+	assert_ptr_equal(sc.unit[2].unit.quirk[0].key, sc.unit[2].quirk_text[0][0]);
+	assert_int_equal(sc.unit[0].unit.model.cells, sc.unit[2].unit.model.cells);
+	scenario_free(&sc);
+	/* An object is one unit. */
+	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
+	assert_int_equal(sc.n_units, 1);
+	scenario_free(&sc);
+
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"protocol\": \"jbd\", \"address\": 2}]"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:59: bms[1].protocol: expected \"daly\" (the units of one line speak bms[0]'s protocol), got \"jbd\"");
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 1}]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:58: bms[1].address: expected an address of its own on the line, got 1 (bms[0]'s too)");
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"settings\": {}}]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: address, protocol, quirks)");
+	assert_int_equal(bus_text("[]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:9: bms: expected at least one BMS");
+	assert_int_equal(bus_text("[3]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:10: bms[0]: expected an object, got a number");
+	assert_int_equal(bus_text("3"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:9: bms: expected an object or an array of objects, got a number");
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"quirks\": {\"nope\": 1}}]"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:72: bms[1].quirks.nope: unknown daly quirk \"nope\" (latency_ms, sleep_after_s, wake_on, echo, echo_ms, zero_frames, stale_reserved, deadband_ma, current_sign, all_cell_frames, extra_temp_frame, reset_ms, asleep)");
+}
+
 /* The event parser a control socket injects with: the file's vocabulary and checks, without
  * "at" or a file position. */
 static rig_rc parse_event(const struct scenario *on, const char *json, struct scen_event *e)
@@ -943,6 +998,7 @@ int main(void)
 		cmocka_unit_test(parse_without_files_and_event_names),
 		cmocka_unit_test(world_alone_leaves_dut_and_expect_to_the_caller),
 		cmocka_unit_test(inverter_reads_with_its_protocols_keys),
+		cmocka_unit_test(bms_array_is_units_on_one_line),
 		cmocka_unit_test(events_parse_for_injection),
 	};
 

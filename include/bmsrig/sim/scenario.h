@@ -19,6 +19,7 @@
 #define SCEN_SETTINGS_MAX 64u
 #define SCEN_POINTS_MAX 20000u     /* profile points (steps and CSV rows) of all events */
 #define SCEN_TEXT_MAX 256u
+#define SCEN_BUS_UNITS_MAX 15u     /* units on one line (`bms` as an array) */
 
 enum scen_ev_kind {
 	/* load and charge: what the load or charger asks of the pack (+ = charging) */
@@ -87,6 +88,11 @@ struct scenario {
 	uint32_t seed;
 	uint32_t duration_ms;
 	struct bms_spec bms;      /* kind, pack model, address, quirks, link, baud (resolved) */
+	/* `bms` as an array: units on bms's line, a bus. unit[0] is a copy of bms; unit[1..] share
+	 * its protocol, pack model and line, each at its own address with its own quirks. The
+	 * timeline, the settings and the truth are bms's (unit 0). n_units 1 for an object. */
+	struct bms_spec unit[SCEN_BUS_UNITS_MAX];
+	unsigned n_units;
 	struct scen_setting setting[SCEN_SETTINGS_MAX];
 	unsigned n_settings;
 	struct scen_event event[SCEN_EVENTS_MAX];
