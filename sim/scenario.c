@@ -859,8 +859,23 @@ static rig_rc bus_protocol(struct scen_reader *c, const cJSON *v, void *base)
 	return bms_protocol(c, NULL, base);
 }
 
+/* What a later unit may change of the top-level pack: its state and size, not its make-up
+ * (chemistry, cells, probes: the first unit's policy and the bridge's limits assume one). */
+static const struct scen_field bus_pack_fields[] = {
+	SPECF("capacity_ah", SCEN_T_SPEC_NUM, "capacity_ah"),
+	SPECF("soc_pct", SCEN_T_SPEC_NUM, "soc_pct"),
+	SPECF("temp_c", SCEN_T_SPEC_NUM, "temp_c"),
+};
+
+static rig_rc bus_pack(struct scen_reader *c, const cJSON *v, void *base)
+{
+	return walk(c, v, bus_pack_fields, N_OF(bus_pack_fields), 0, base, NULL);
+}
+
+/* The address and the pack before the protocol: its scratch personality is set up with them. */
 static const struct scen_field bus_fields[] = {
 	SPECF("address", SCEN_T_SPEC_NUM, "address"),
+	FNF("pack", SCEN_T_OBJ, 0, bus_pack, 0),
 	FNF("protocol", SCEN_T_FN, SCEN_ALWAYS, bus_protocol, 0),
 	FNF("quirks", SCEN_T_OBJ, 0, bms_quirks, 0),
 };

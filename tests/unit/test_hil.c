@@ -595,7 +595,10 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 }
 
 /* A `bms` array: three Daly units on one RS485 bus, read by the in-process bridge as one link
- * polling their addresses in turn, announced over Pylontech CAN: the set says three packs. */
+ * polling their addresses in turn, announced over Pylontech CAN: the set says three packs.
+ * Then two Deye Modbus packs of different size and charge on one bus (their blocks carry the
+ * capacities; a Daly's do not, and the bridge knows one design capacity per link), announced
+ * over Pylontech CAN: the capacity-weighted SOC. */
 static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
 {
 	static struct scenario sc;
@@ -612,6 +615,14 @@ static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
 		"abs(inv.soc_pct - truth.soc_pct) <= 2 and abs(inv.pack_mv - truth.pack_mv) <= 200\"},"
 		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"5s\"}"
 		" ]}";
+	static const char weighted[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-soc\", \"duration\": \"8s\", \"seed\": 4,"
+		" \"pack\": {\"cells\": 16, \"ntc\": 2, \"soc_pct\": 80, \"capacity_ah\": 100},"
+		" \"bms\": [{\"protocol\": \"deye-modbus\", \"address\": 1}, {\"address\": 2, \"pack\": {\"soc_pct\": 20, \"capacity_ah\": 200}}],"
+		" \"dut\": {\"poll\": \"1s\", \"timeout\": \"300ms\", \"retries\": 1}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"expect\": ["
+		"  {\"name\": \"weighted\", \"always\": \"abs(inv.soc_pct - 40) <= 1\", \"from\": \"5s\"}"
+		" ]}";
 	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
 	const struct run_setup setup = { .sc = &sc, .jd = &jd };
 	char err[512];
@@ -622,6 +633,21 @@ static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
 	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv-bus.json", -1, 0, err, sizeof err) != RIG_OK)
 		fail_msg("%s", err);
 	assert_int_equal(sc.n_units, 3);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (rep.cases[k].state != EXPECT_PASSED)
+			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	scenario_free(&sc);
+
+	/* Two packs, 100 Ah at 80 % and 200 Ah at 20 %: the battery is at the capacity-weighted
+	 * 40 %, not the plain mean 50 %. */
+	if (scenario_judge_parse(&sc, &jd, weighted, strlen(weighted), "rig-inv-soc.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
 	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
 		fail_msg("%s", rep.error);
 	assert_int_equal(run_start(r), RIG_OK);

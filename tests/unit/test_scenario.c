@@ -852,6 +852,16 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_ptr_equal(sc.unit[2].unit.quirk[0].key, sc.unit[2].quirk_text[0][0]);
 	assert_int_equal(sc.unit[0].unit.model.cells, sc.unit[2].unit.model.cells);
 	scenario_free(&sc);
+	/* A later unit's own pack state and size. */
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"pack\": "
+	                          "{\"soc_pct\": 20, \"capacity_ah\": 200, \"temp_c\": 5}}]"), RIG_OK);
+	assert_true(sc.unit[1].unit.model.soc_pct == 20 && sc.unit[1].unit.model.capacity_Ah == 200);
+	assert_true(sc.unit[0].unit.model.soc_pct != 20 && sc.unit[0].unit.model.capacity_Ah != 200);
+	assert_true(sc.bms.unit.model.capacity_Ah == sc.unit[0].unit.model.capacity_Ah);
+	scenario_free(&sc);
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"pack\": {\"cells\": 8}}]"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:70: bms[1].pack.cells: unknown key (expected one of: capacity_ah, soc_pct, temp_c)");
 	/* An object is one unit. */
 	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
 	assert_int_equal(sc.n_units, 1);
@@ -863,7 +873,7 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 1}]"), RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:58: bms[1].address: expected an address of its own on the line, got 1 (bms[0]'s too)");
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"settings\": {}}]"), RIG_ERR_ARG);
-	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: address, protocol, quirks)");
+	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: address, pack, protocol, quirks)");
 	assert_int_equal(bus_text("[]"), RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:9: bms: expected at least one BMS");
 	assert_int_equal(bus_text("[3]"), RIG_ERR_ARG);
