@@ -1070,6 +1070,7 @@ static int do_find(const char *name)
 }
 
 static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base);
+static rig_rc ev_unit(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base);
 
@@ -1105,9 +1106,26 @@ static const struct scen_field ev_fields[] = {
 	  WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES), NULL, NULL },
 	{ "baud", SCEN_T_INT, SCEN_REQ, 50, 4000000, EV(param), WIRE(WF_BAUD), NULL, NULL },
 	{ "reconnect", SCEN_T_TIME, 0, 0, TIME_MAX_MS, EV(reconnect_ms), B(D_BLE_DISCONNECT), NULL, NULL },
+	/* The pack's and the BMS's own events may name a unit of a bus; the load, the ambient and
+	 * the line are the first unit's or the line's. */
+	FNF("bms", SCEN_T_FN, 0, ev_unit, B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE) |
+	    B(D_NTC_OPEN) | B(D_NTC_SHORT) | B(D_REBOOT) | B(D_SETTINGS_RESET) | B(D_FETS) | B(D_QUIRK)),
 };
 #undef EV
 _Static_assert(N_OF(ev_fields) <= 64, "walk's seen mask");
+
+/* "bms": N, 1-based among the `bms` array's units. */
+static rig_rc ev_unit(struct scen_reader *c, const cJSON *v, void *base)
+{
+	unsigned n = c->s->n_units ? c->s->n_units : 1;
+	char g[GOT_MAX + 24];
+
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 1 ||
+	    (unsigned)v->valueint > n)
+		return scen_fail(c, 0, "expected a unit of the bms array, 1..%u, got %s", n, got(c, v, !cJSON_IsNumber(v), g, sizeof g));
+	((struct scen_event *)base)->unit = (unsigned)v->valueint - 1u;
+	return RIG_OK;
+}
 
 static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base)
 {

@@ -598,7 +598,8 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
  * polling their addresses in turn, announced over Pylontech CAN: the set says three packs.
  * Then two Deye Modbus packs of different size and charge on one bus (their blocks carry the
  * capacities; a Daly's do not, and the bridge knows one design capacity per link), announced
- * over Pylontech CAN: the capacity-weighted SOC. */
+ * over Pylontech CAN: the capacity-weighted SOC; the second unit falls silent (its own quirk,
+ * `"bms": 2`) and leaves the battery once stale. */
 static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
 {
 	static struct scenario sc;
@@ -616,12 +617,14 @@ static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
 		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"5s\"}"
 		" ]}";
 	static const char weighted[] =
-		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-soc\", \"duration\": \"8s\", \"seed\": 4,"
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-soc\", \"duration\": \"25s\", \"seed\": 4,"
 		" \"pack\": {\"cells\": 16, \"ntc\": 2, \"soc_pct\": 80, \"capacity_ah\": 100},"
 		" \"bms\": [{\"protocol\": \"deye-modbus\", \"address\": 1}, {\"address\": 2, \"pack\": {\"soc_pct\": 20, \"capacity_ah\": 200}}],"
 		" \"dut\": {\"poll\": \"1s\", \"timeout\": \"300ms\", \"retries\": 1}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"timeline\": [{\"at\": \"8s\", \"id\": \"gone\", \"do\": \"quirk\", \"bms\": 2, \"name\": \"absent\", \"value\": 1}],"
 		" \"expect\": ["
-		"  {\"name\": \"weighted\", \"always\": \"abs(inv.soc_pct - 40) <= 1\", \"from\": \"5s\"}"
+		"  {\"name\": \"weighted\", \"always\": \"abs(inv.soc_pct - 40) <= 1 and inv.online_packs == 2\", \"from\": \"5s\", \"until\": \"8s\"},"
+		"  {\"name\": \"the silent pack leaves\", \"within\": \"13s\", \"after\": \"gone\", \"that\": \"inv.online_packs == 1 and abs(inv.soc_pct - 80) <= 1\"}"
 		" ]}";
 	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
 	const struct run_setup setup = { .sc = &sc, .jd = &jd };

@@ -617,7 +617,7 @@ static void errors_are_located(void **state)
 		  " {\"at\": \"1s\", \"do\": \"ramp\", \"a\": 1}]}", ":2:21: timeline[0].do: expected an event kind (current," },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"timeline\": [\n"
 		  " {\"at\": \"1s\", \"do\": \"fets\", \"ramp\": \"1s\", \"chg\": true, \"dsg\": true}]}",
-		  ":2:29: timeline[0].ramp: unknown key (expected one of: at, do, id, for, chg, dsg)" },
+		  ":2:29: timeline[0].ramp: unknown key (expected one of: at, do, id, for, chg, dsg, bms)" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"timeline\": [\n"
 		  " {\"at\": \"1s\", \"do\": \"late_reply\"}]}", ":2:2: timeline[0]: expected key \"ms\"" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"timeline\": [\n"
@@ -831,6 +831,16 @@ static rig_rc bus_text(const char *bms)
 	return scenario_judge_parse(&sc, &sj, text, strlen(text), "b.json", -1, 0, err, sizeof err);
 }
 
+static rig_rc bus_events(const char *events)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"e\", \"duration\": \"1m\",\n"
+	         " \"bms\": [{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2}, {\"address\": 3}],\n"
+	         " \"timeline\": [%s]}", events);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "e.json", -1, 0, err, sizeof err);
+}
+
 static void bms_array_is_units_on_one_line(void **state)
 {
 	(void)state;
@@ -862,6 +872,19 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"pack\": {\"cells\": 8}}]"),
 	                 RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:70: bms[1].pack.cells: unknown key (expected one of: capacity_ah, soc_pct, temp_c)");
+	/* An event of the pack or the BMS may name a unit; the load may not. */
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"cell_soc\", \"bms\": 3, \"cell\": 2, \"soc_pct\": 99},"
+	                            " {\"at\": \"2s\", \"do\": \"quirk\", \"bms\": 2, \"name\": \"echo\", \"value\": 1},"
+	                            " {\"at\": \"3s\", \"do\": \"bms_reboot\"}"), RIG_OK);
+	assert_int_equal(sc.event[0].unit, 2);
+	assert_int_equal(sc.event[1].unit, 1);
+	assert_int_equal(sc.event[2].unit, 0);
+	scenario_free(&sc);
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"cell_soc\", \"bms\": 4, \"cell\": 2, \"soc_pct\": 99}"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:53: timeline[0].bms: expected a unit of the bms array, 1..3, got \"4\"");
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"current\", \"a\": 1, \"bms\": 1}"), RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:53: timeline[0].bms: unknown key (expected one of: at, do, id, for, ramp, a)");
 	/* An object is one unit. */
 	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
 	assert_int_equal(sc.n_units, 1);
@@ -907,7 +930,7 @@ static void events_parse_for_injection(void **state)
 		const char *json, *err;
 	} bad[] = {
 		{ "{\"do\": \"ntc_open\", \"ntc\": 3}", "ntc: expected a probe number 1..2 (pack.ntc), got \"3\"" },
-		{ "{\"at\": \"1s\", \"do\": \"ntc_open\", \"ntc\": 1}", "at: unknown key (expected one of: do, id, for, ntc)" },
+		{ "{\"at\": \"1s\", \"do\": \"ntc_open\", \"ntc\": 1}", "at: unknown key (expected one of: do, id, for, ntc, bms)" },
 		{ "{\"do\": \"profile\", \"steps\": [[\"0\", 1]]}",
 		  "do: expected an event kind other than profile (it belongs in a scenario file)" },
 		{ "{\"do\": \"fets\", \"chg\": false}", "expected key \"dsg\"" },

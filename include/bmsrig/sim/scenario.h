@@ -57,6 +57,7 @@ struct scen_event {
 	uint32_t ramp_ms;
 	double value;
 	int cell, ntc;            /* 0-based; -1 when not used */
+	unsigned unit;            /* the unit of a bus it acts on (`"bms": N`, 0-based); 0 = the first */
 	double capacity_pct, resistance_pct, leak_mA;   /* SCEN_EV_DRIFT */
 	uint8_t chg, dsg;                               /* SCEN_EV_FETS */
 	enum wire_fault_kind fault;                     /* SCEN_EV_WIRE_FAULT */
