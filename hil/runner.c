@@ -419,7 +419,11 @@ static rig_rc open_inverter(struct run *r)
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: inverter port: %s", err);
 		return RIG_ERR_IO;
 	}
-	return rig_inverter_init(r->inv_rig, &r->jd->inverter, line);
+	if (rig_inverter_init(r->inv_rig, &r->jd->inverter, line) != RIG_OK)
+		return RIG_ERR_ARG;
+	/* The timeline's faults of this line (`"line": "inverter"`); it is set up later, in place. */
+	rig_inverter_faults(r->inv_rig, &r->tl.inverter_faults);
+	return RIG_OK;
 }
 
 /* The rig's inverter on its own timer, finer than the engine's step: its age and a reply's

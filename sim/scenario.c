@@ -1071,6 +1071,7 @@ static int do_find(const char *name)
 
 static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_unit(struct scen_reader *c, const cJSON *v, void *base);
+static rig_rc ev_line(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base);
 
@@ -1108,11 +1109,27 @@ static const struct scen_field ev_fields[] = {
 	{ "reconnect", SCEN_T_TIME, 0, 0, TIME_MAX_MS, EV(reconnect_ms), B(D_BLE_DISCONNECT), NULL, NULL },
 	/* The pack's and the BMS's own events may name a unit of a bus; the load, the ambient and
 	 * the line are the first unit's or the line's. */
+	/* A line fault on the DUT's inverter line instead: what the device announces is hit (the
+	 * faults that change a reply's bytes or lose it; delays and the client's side are the BMS
+	 * line's only). */
+	FNF("line", SCEN_T_FN, 0, ev_line, WIRE(WF_NO_REPLY) | WIRE(WF_CORRUPT) | WIRE(WF_TRUNCATE) | WIRE(WF_OVERSIZE) |
+	    WIRE(WF_GARBAGE) | WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES)),
 	FNF("bms", SCEN_T_FN, 0, ev_unit, B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE) |
 	    B(D_NTC_OPEN) | B(D_NTC_SHORT) | B(D_REBOOT) | B(D_SETTINGS_RESET) | B(D_FETS) | B(D_QUIRK)),
 };
 #undef EV
 _Static_assert(N_OF(ev_fields) <= 64, "walk's seen mask");
+
+/* "line": "bms" (the default) or "inverter". */
+static rig_rc ev_line(struct scen_reader *c, const cJSON *v, void *base)
+{
+	char g[GOT_MAX + 24];
+
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "bms") && strcmp(v->valuestring, "inverter")))
+		return scen_fail(c, 0, "expected \"bms\" or \"inverter\", got %s", got(c, v, !cJSON_IsString(v), g, sizeof g));
+	((struct scen_event *)base)->inverter_line = !strcmp(v->valuestring, "inverter");
+	return RIG_OK;
+}
 
 /* "bms": N, 1-based among the `bms` array's units. */
 static rig_rc ev_unit(struct scen_reader *c, const cJSON *v, void *base)

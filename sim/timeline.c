@@ -207,13 +207,13 @@ static void start_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	wire_faults_set(sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
+	wire_faults_set(e->inverter_line ? &tl->inverter_faults : sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
 }
 
 static void end_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	wire_faults_clear(sim_wire_faults(tl->sim), ev(tl, i)->fault);
+	wire_faults_clear(ev(tl, i)->inverter_line ? &tl->inverter_faults : sim_wire_faults(tl->sim), ev(tl, i)->fault);
 }
 
 static void start_ble_drop(struct timeline *tl, int i, uint32_t now_ms)
@@ -230,8 +230,10 @@ static void start_clear(struct timeline *tl, int i, uint32_t now_ms)
 	(void)i;
 	(void)now_ms;
 	memset(&bms_of(tl)->faults, 0, sizeof bms_of(tl)->faults);
-	for (k = 0; k < WF_COUNT; k++)
+	for (k = 0; k < WF_COUNT; k++) {
 		wire_faults_clear(w, (enum wire_fault_kind)k);
+		wire_faults_clear(&tl->inverter_faults, (enum wire_fault_kind)k);
+	}
 	tl->short_event = -1;
 }
 
@@ -276,6 +278,7 @@ void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *s
 	tl->sim = sim;
 	tl->load_event = -1;
 	tl->short_event = -1;
+	wire_faults_init(&tl->inverter_faults, sc ? sc->seed ^ 0x1A7E5u : 1u);
 	ambient = model_of(tl)->ambient_C;
 	tl->ambient = (struct timeline_ramp){ ambient, ambient, 0, 0 };
 }

@@ -258,6 +258,44 @@ static void a_change_is_seen_and_a_dead_line_ages(void **state)
 	}
 }
 
+/* Line faults on what the DUT sends: garbage before every read still lets the records through
+ * (the assemblers resync), a lost reply each time stops them, a flipped bit in each one too;
+ * each fault counts its hits, and a clean line again brings the records back. */
+static void faults_on_what_the_device_sends(void **state)
+{
+	struct wire_faults wf;
+	struct bench t;
+	uint32_t before;
+
+	(void)state;
+	bench_start(&t, RIG_INV_DEYE_MODBUS, 0, 0);
+	rig_start(&t);
+	wire_faults_init(&wf, 7);
+	rig_inverter_faults(&t.inv, &wf);
+	wire_faults_set(&wf, WF_GARBAGE, 1, 5);
+	run(&t, 0, 3000);
+	assert_true(t.inv.records >= 2);
+	assert_true(wf.hits[WF_GARBAGE] >= 2);
+	EV(&t, 3000, "inv.ccl_ma", 74000);
+	wire_faults_clear(&wf, WF_GARBAGE);
+	wire_faults_set(&wf, WF_NO_REPLY, 1, 0);
+	before = t.inv.records;
+	run(&t, 3010, 6000);
+	assert_true(t.inv.records <= before + 1);        /* one may have been on its way */
+	assert_true(wf.hits[WF_NO_REPLY] >= 2);
+	EV(&t, 6000, "inv.age_ms > 2000", 1);
+	wire_faults_clear(&wf, WF_NO_REPLY);
+	wire_faults_set(&wf, WF_CORRUPT, 1, 0);
+	before = t.inv.records;
+	run(&t, 6010, 9000);
+	assert_int_equal(t.inv.records, before);
+	assert_true(rig_inverter_stats(&t.inv)->timeouts >= 2);
+	wire_faults_clear(&wf, WF_CORRUPT);
+	run(&t, 9010, 12000);
+	assert_true(t.inv.records > before);
+	EV(&t, 12000, "inv.age_ms < 1500", 1);
+}
+
 static void cfg_defaults_and_an_unknown_protocol(void **state)
 {
 	struct rig_inverter_cfg c;
@@ -297,6 +335,7 @@ int main(void)
 		cmocka_unit_test(deye_modbus_reads_what_the_port_announced),
 		cmocka_unit_test(deye_modbus_other_address_gives_no_record),
 		cmocka_unit_test(a_change_is_seen_and_a_dead_line_ages),
+		cmocka_unit_test(faults_on_what_the_device_sends),
 		cmocka_unit_test(cfg_defaults_and_an_unknown_protocol),
 	};
 

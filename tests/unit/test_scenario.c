@@ -885,6 +885,16 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_string_equal(err, "e.json:3:53: timeline[0].bms: expected a unit of the bms array, 1..3, got \"4\"");
 	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"current\", \"a\": 1, \"bms\": 1}"), RIG_ERR_ARG);
 	assert_string_equal(err, "e.json:3:53: timeline[0].bms: unknown key (expected one of: at, do, id, for, ramp, a)");
+	/* A line fault on the inverter line; only the faults that hit what the device sends. */
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"garbage\", \"line\": \"inverter\", \"bytes\": 7},"
+	                            " {\"at\": \"2s\", \"do\": \"garbage\", \"line\": \"bms\"}"), RIG_OK);
+	assert_int_equal(sc.event[0].inverter_line, 1);
+	assert_int_equal(sc.event[1].inverter_line, 0);
+	scenario_free(&sc);
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"garbage\", \"line\": \"can\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:53: timeline[0].line: expected \"bms\" or \"inverter\", got \"can\"");
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"late_reply\", \"ms\": 100, \"line\": \"inverter\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:59: timeline[0].line: unknown key (expected one of: at, do, id, for, rate, ms)");
 	/* An object is one unit. */
 	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
 	assert_int_equal(sc.n_units, 1);

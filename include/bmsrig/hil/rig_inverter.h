@@ -30,6 +30,7 @@
 #include "bmsrig/core/pylon_can_client.h"
 #include "bmsrig/core/pylon_rs485_client.h"
 #include "bmsrig/core/rc.h"
+#include "bmsrig/sim/wire_fault.h"
 
 /* What a scenario's `inverter` object says (scenarios/README.md); zeroed = no inverter. */
 struct rig_inverter_cfg {
@@ -62,6 +63,12 @@ struct rig_inverter {
 	uint32_t last_ms;            /* when it came */
 	uint32_t records;            /* records decoded so far (0: last is not valid) */
 	uint32_t dropped_keepalives; /* CAN with keepalive off: 0x305 kept off the line */
+	/* Line faults on what the DUT sends (rig_inverter_faults); NULL = a clean line. Each read
+	 * of the DUT's bytes counts as one "reply" (wire_faults_reply), so a fault hits what one
+	 * step brought in; its result waits in pend for the client's reads. */
+	struct wire_faults *faults;
+	uint8_t pend[256 + WIRE_FAULT_GROWTH];
+	size_t pend_at, pend_len;
 };
 
 /* Starts the client on line (v must not move afterwards: the client writes through it).
@@ -75,6 +82,9 @@ const struct rig_inv_battery *rig_inverter_last(const struct rig_inverter *v, ui
  * inv_age_ms (now_ms - the record's time). v may be NULL (no inverter: inv.* read NaN). */
 struct expect_env;
 void rig_inverter_env(const struct rig_inverter *v, uint32_t now_ms, struct expect_env *env);
+/* The faults to put on what the DUT sends (the timeline's inverter_faults); NULL: none. Any
+ * late_reply delay is not applied (the scenario does not offer it on this line). */
+void rig_inverter_faults(struct rig_inverter *v, struct wire_faults *faults);
 /* The client's statistics (requests, timeouts, failed cycles). */
 const struct client_stats *rig_inverter_stats(const struct rig_inverter *v);
 

@@ -58,6 +58,7 @@ struct scen_event {
 	double value;
 	int cell, ntc;            /* 0-based; -1 when not used */
 	unsigned unit;            /* the unit of a bus it acts on (`"bms": N`, 0-based); 0 = the first */
+	uint8_t inverter_line;    /* a line fault on the DUT's inverter line (`"line": "inverter"`) */
 	double capacity_pct, resistance_pct, leak_mA;   /* SCEN_EV_DRIFT */
 	uint8_t chg, dsg;                               /* SCEN_EV_FETS */
 	enum wire_fault_kind fault;                     /* SCEN_EV_WIRE_FAULT */
