@@ -202,7 +202,7 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	uint32_t now = host_loop_now_ms(loop);
 	const struct model *m = sim_model(r->sim, 0);
 	double load, short_A;
-	unsigned k, n;
+	unsigned k, n, units;
 
 	(void)id;
 	if (r->dut_ops->tick)
@@ -235,7 +235,12 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	/* The relay sits between the pack and its load and charger; a short is inside it. */
 	if (r->jd->dut.relay_cuts_current && !(r->have_dut && r->dut.relay))
 		load = 0.0;
-	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load);
+	/* The units of a bus are packs in parallel: they share the load evenly (a model without
+	 * the packs' resistances); a short is inside the first one. */
+	units = r->sc && r->sc->n_units > 1 ? r->sc->n_units : 1;
+	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load / units);
+	for (k = 1; k < units; k++)
+		sim_set_current(r->sim, k, load / units);
 	return JUDGE_MS;
 }
 

@@ -595,7 +595,8 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 }
 
 /* A `bms` array: three Daly units on one RS485 bus, read by the in-process bridge as one link
- * polling their addresses in turn, announced over Pylontech CAN: the set says three packs.
+ * polling their addresses in turn, announced over Pylontech CAN: the set says three packs and
+ * the sum of the load they share.
  * Then two Deye Modbus packs of different size and charge on one bus (their blocks carry the
  * capacities; a Daly's do not, and the bridge knows one design capacity per link), announced
  * over Pylontech CAN: the capacity-weighted SOC; the second unit falls silent (its own quirk,
@@ -614,6 +615,8 @@ static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
 		" \"expect\": ["
 		"  {\"name\": \"three packs\", \"at\": \"10s\", \"that\": \"inv.online_packs == 3 and inv.ccl_ma > 0 and "
 		"abs(inv.soc_pct - truth.soc_pct) <= 2 and abs(inv.pack_mv - truth.pack_mv) <= 200\"},"
+		"  {\"name\": \"the packs share the load, the battery sums it\", \"at\": \"10s\", \"that\": "
+		"\"abs(truth.current_ma + 3333) <= 150 and abs(inv.current_ma + 10000) <= 300\"},"
 		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"5s\"}"
 		" ]}";
 	static const char weighted[] =
