@@ -350,6 +350,9 @@ static void ctl_judge_json(void *ctx, cJSON *scenario)
 	/* What an inverter would have read so far: the judge's wire.* record. */
 	if (r->inv.frames)
 		cJSON_AddItemToObject(scenario, "wire", run_inv_json(&r->inv.wire));
+	/* What the rig, as the inverter, last decoded from the DUT: the judge's inv.* record. */
+	if (r->inv_rig && rig_inverter_last(r->inv_rig, NULL))
+		cJSON_AddItemToObject(scenario, "inv", run_inv_json(rig_inverter_last(r->inv_rig, NULL)));
 }
 
 static double ctl_requested_A(void *ctx, unsigned u)
