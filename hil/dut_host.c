@@ -10,6 +10,8 @@
 #include "bmsrig/hil/dut.h"
 #include "bmsrig/core/fw.h"
 #include "bmsrig/hil/hil.h"
+#include "bmsrig/hil/rig_inverter.h"
+#include "bmsrig/sim/pty.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/scenario_judge.h"
 #include "bmsrig/sim/sim.h"
@@ -22,6 +24,8 @@ struct proc_dut {
 	struct host_loop *loop;
 	struct dut_proc *proc;
 	int status;                        /* wait status once stopped; -1 before */
+	struct sim_pty *inv_pty;           /* the inverter line, when the scenario has an inverter */
+	char inv_arg[300];                 /* "PROTO:PATH" for --inverter / {inverter}; "" = none */
 };
 
 rig_rc dut_process_open(void **self, const struct dut_env *env,
@@ -61,13 +65,68 @@ static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
 	snprintf(out, cap,
 	         "'%s' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
 	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
-	         "--temp-hyst-dk %u --silent-polls %u%s -q",
+	         "--temp-hyst-dk %u --silent-polls %u%s%s%s -q",
 	         prog, rig_fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
 	         f->client.address,
 	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
 	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
-	         f->policy_drives_fets ? " --policy-fets" : "");
+	         f->policy_drives_fets ? " --policy-fets" : "", d->inv_arg[0] ? " --inverter " : "", d->inv_arg);
 	return 1;
+}
+
+/* A given command with each {inverter} replaced by PROTO:PATH (for a program taking bmsmon's
+ * --inverter) and each {inverter_path} by PATH (for one that only opens it); 0 when it does
+ * not fit. */
+static int put_inverter(const struct proc_dut *d, const char *cmd, char *out, size_t cap)
+{
+	const char *path = strchr(d->inv_arg, ':');
+	const struct { const char *key; const char *value; } subst[] = {
+		{ "{inverter}", d->inv_arg }, { "{inverter_path}", path ? path + 1 : "" },
+	};
+	size_t n = 0, k;
+	const char *p = cmd;
+
+	while (*p) {
+		for (k = 0; k < sizeof subst / sizeof subst[0]; k++)
+			if (!strncmp(p, subst[k].key, strlen(subst[k].key)))
+				break;
+		if (k < sizeof subst / sizeof subst[0]) {
+			size_t vlen = strlen(subst[k].value);
+
+			if (n + vlen >= cap)
+				return 0;
+			memcpy(out + n, subst[k].value, vlen);
+			n += vlen;
+			p += strlen(subst[k].key);
+			continue;
+		}
+		if (n + 1 >= cap)
+			return 0;
+		out[n++] = *p++;
+	}
+	out[n] = 0;
+	return 1;
+}
+
+static int32_t inv_write(void *ctx, const uint8_t *p, uint16_t n) { return sim_pty_write(ctx, p, n); }
+static int32_t inv_read(void *ctx, uint8_t *p, uint16_t cap) { return sim_pty_read(ctx, p, cap); }
+
+rig_rc dut_process_inverter(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
+                            char *err, size_t errcap)
+{
+	struct proc_dut *d = self;
+
+	/* The pty outlives the process's opens and closes (pty.h), so a DUT that reopens its
+	 * inverter port finds the rig still there. 115200: slcan's and the RS485 adapters' usual
+	 * host-side speed; a pty does not pace by it. */
+	if (sim_pty_open(&d->inv_pty, NULL, 115200, err, errcap) != RIG_OK)
+		return RIG_ERR_IO;
+	snprintf(d->inv_arg, sizeof d->inv_arg, "%s:%s", rig_inv_port_proto_name(cfg->proto),
+	         sim_pty_path(d->inv_pty));
+	line->ctx = d->inv_pty;
+	line->write = inv_write;
+	line->read = inv_read;
+	return RIG_OK;
 }
 
 static void on_readable(struct host_loop *loop, int fd, void *ctx)
@@ -87,7 +146,10 @@ rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *sim, ch
 
 	d->loop = loop;
 	if (d->env.cmd) {
-		snprintf(cmd, sizeof cmd, "%s", d->env.cmd);
+		if (!put_inverter(d, d->env.cmd, cmd, sizeof cmd)) {
+			snprintf(err, errcap, "the command is too long with {inverter} replaced");
+			return RIG_ERR_IO;
+		}
 	} else if (!default_cmd(d, cmd, sizeof cmd)) {
 		snprintf(err, errcap, "%s", cmd);
 		return RIG_ERR_IO;
@@ -117,7 +179,11 @@ int dut_process_status(const void *self)
 
 void dut_process_free(void *self)
 {
+	struct proc_dut *d = self;
+
 	dut_process_stop(self);
+	if (d && d->inv_pty)
+		sim_pty_close(d->inv_pty);
 	free(self);
 }
 
@@ -141,4 +207,5 @@ const struct dut_ops dut_host_ops = {
 	.stop = dut_process_stop,
 	.status = dut_process_status,
 	.free = dut_process_free,
+	.inverter = dut_process_inverter,
 };

@@ -1,21 +1,68 @@
 /* The firmware core linked into the runner as the device under test (dut.h): on simulated
  * time, stepped by a timer of the run's loop, its BMS link the emulator's in-process line
- * (transport_mem.h). */
+ * (transport_mem.h). With a scenario `inverter` it is the bridge instead (core/bridge.h: the
+ * scenario's BMS as its one link, the inverter port on an in-memory line whose other end the
+ * runner's inverter reads), stepped the same way. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bmsrig/hil/dut.h"
+#include "bmsrig/core/bridge.h"
 #include "bmsrig/core/fw.h"
 #include "bmsrig/lib/loop.h"
+#include "bmsrig/hil/rig_inverter.h"
 #include "bmsrig/hil/scenario_judge.h"
 #include "bmsrig/sim/transport_mem.h"
+
+/* One direction of the inverter line: bytes cross at once (both ends run on the loop's clock,
+ * and neither protocol's timing depends on the wire's speed at these sizes). 4 KB holds the
+ * longest reply, a 15-module Pylontech 0x42 (2 KB), twice. */
+struct mem_pipe {
+	uint8_t buf[4096];
+	size_t head, len;
+};
 
 struct inproc_dut {
 	struct dut_env env;
 	struct host_loop *loop;
 	struct sim_mem *line;
 	struct fw fw;
+	/* The bridge, when the scenario has an inverter. */
+	int bridge_on;
+	struct rig_inverter_cfg inv;
+	struct mem_pipe to_rig, to_dut;
+	struct rig_bridge bridge;
 };
+
+static int32_t pipe_write(struct mem_pipe *p, const uint8_t *b, uint16_t n)
+{
+	size_t k, room = sizeof p->buf - p->len;
+
+	/* Short when full: the writer counts it (inv_port's io_errors, a client's resend). */
+	if (n > room)
+		n = (uint16_t)room;
+	for (k = 0; k < n; k++)
+		p->buf[(p->head + p->len + k) % sizeof p->buf] = b[k];
+	p->len += n;
+	return n;
+}
+
+static int32_t pipe_read(struct mem_pipe *p, uint8_t *b, uint16_t cap)
+{
+	size_t k, n = p->len < cap ? p->len : cap;
+
+	for (k = 0; k < n; k++)
+		b[k] = p->buf[(p->head + k) % sizeof p->buf];
+	p->head = (p->head + n) % sizeof p->buf;
+	p->len -= n;
+	return (int32_t)n;
+}
+
+static int32_t rig_write(void *ctx, const uint8_t *b, uint16_t n) { return pipe_write(&((struct inproc_dut *)ctx)->to_dut, b, n); }
+static int32_t rig_read(void *ctx, uint8_t *b, uint16_t cap) { return pipe_read(&((struct inproc_dut *)ctx)->to_rig, b, cap); }
+static int32_t dut_write(void *ctx, const uint8_t *b, uint16_t n) { return pipe_write(&((struct inproc_dut *)ctx)->to_rig, b, n); }
+static int32_t dut_read(void *ctx, uint8_t *b, uint16_t cap) { return pipe_read(&((struct inproc_dut *)ctx)->to_dut, b, cap); }
 
 static rig_rc inproc_open(void **self, const struct dut_env *env, char *err, size_t errcap)
 {
@@ -39,6 +86,21 @@ static const struct sim_transport *inproc_transport(void *self)
 	return sim_mem_emulator(((struct inproc_dut *)self)->line);
 }
 
+static rig_rc inproc_inverter(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line, char *err,
+                              size_t errcap)
+{
+	struct inproc_dut *d = self;
+
+	(void)err;
+	(void)errcap;
+	d->bridge_on = 1;
+	d->inv = *cfg;
+	line->ctx = d;
+	line->write = rig_write;
+	line->read = rig_read;
+	return RIG_OK;
+}
+
 /* The core's HAL */
 static uint32_t hal_now(void *ctx) { return host_loop_now_ms(((struct inproc_dut *)ctx)->loop); }
 
@@ -54,8 +116,54 @@ static int fw_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	struct inproc_dut *d = ctx;
 
 	(void)id;
-	rig_fw_step(&d->fw, host_loop_now_ms(loop));
+	if (d->bridge_on)
+		rig_bridge_step(&d->bridge, host_loop_now_ms(loop));
+	else
+		rig_fw_step(&d->fw, host_loop_now_ms(loop));
 	return (int)d->env.dut->step_ms;
+}
+
+/* The bridge over the scenario's BMS (one, or the units of a `bms` array on one bus): its protocol, timing and policy as `dut` says, the
+ * aggregator's defaults for the pack's chemistry and cells, the inverter port speaking the
+ * scenario inverter's protocol at its address, raising the communication alarm when the rig
+ * is silent (send_keepalive false). */
+static rig_rc bridge_start(struct inproc_dut *d, char *err, size_t errcap)
+{
+	const struct model_cfg *m = &d->env.sc->bms.unit.model;
+	struct rig_bridge_hal hal;
+	struct rig_bridge_cfg cfg;
+
+	memset(&hal, 0, sizeof hal);
+	hal.bms[0] = sim_mem_client(d->line);
+	hal.inverter.ctx = d;
+	hal.inverter.write = dut_write;
+	hal.inverter.read = dut_read;
+	hal.ctx = d;
+	hal.telemetry = hal_telemetry;
+	rig_bridge_cfg_defaults(&cfg, m->chem == MODEL_CHEM_NMC ? RIG_AGG_CHEM_NMC : RIG_AGG_CHEM_LFP, m->cells);
+	cfg.link_count = 1;
+	cfg.link[0].proto = (uint8_t)d->env.dut->fw.proto;
+	cfg.link[0].client = d->env.dut->fw.client;
+	cfg.link[0].design_mAh = (uint32_t)(m->capacity_Ah * 1000.0);
+	/* A `bms` array is a bus: the link polls each unit's address in turn. */
+	if (d->env.sc->n_units > 1) {
+		unsigned k;
+
+		cfg.link[0].addr_count = (uint8_t)d->env.sc->n_units;
+		for (k = 0; k < d->env.sc->n_units; k++)
+			cfg.link[0].addr[k] = d->env.sc->unit[k].unit.address;
+	}
+	cfg.policy = d->env.dut->fw.policy;
+	cfg.inverter = 1;
+	cfg.inv.proto = d->inv.proto;
+	cfg.inv.address = d->inv.address;
+	cfg.inv.comm_alarm = 1;
+	if (rig_bridge_init(&d->bridge, &hal, &cfg, host_loop_now_ms(d->loop)) != RIG_OK) {
+		snprintf(err, errcap, "the bridge refused %s as its BMS link with a %s inverter port",
+		         rig_fw_protos[d->env.dut->fw.proto].name, rig_inv_port_proto_name(d->inv.proto));
+		return RIG_ERR_ARG;
+	}
+	return RIG_OK;
 }
 
 static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
@@ -63,12 +171,16 @@ static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *sim, 
 	struct inproc_dut *d = self;
 	struct fw_hal hal = { { 0 }, d, hal_now, NULL, hal_telemetry, NULL };
 
-	(void)errcap;
 	err[0] = 0;
 	d->loop = loop;
 	sim_mem_attach(d->line, loop, sim);
-	hal.bms = sim_mem_client(d->line);
-	rig_fw_init(&d->fw, &hal, &d->env.dut->fw);
+	if (d->bridge_on) {
+		if (bridge_start(d, err, errcap) != RIG_OK)
+			return RIG_ERR_ARG;
+	} else {
+		hal.bms = sim_mem_client(d->line);
+		rig_fw_init(&d->fw, &hal, &d->env.dut->fw);
+	}
 	return host_loop_add_timer(loop, d->env.dut->step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
 }
 
@@ -87,4 +199,5 @@ const struct dut_ops dut_inproc_ops = {
 	.transport = inproc_transport,
 	.start = inproc_start,
 	.free = inproc_free,
+	.inverter = inproc_inverter,
 };

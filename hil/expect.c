@@ -79,6 +79,14 @@
  *                       frame changing what it carries; NaN before the first decoded frame.
  *   wire.frames         frames decoded so far, and wire.age_ms, milliseconds since the last:
  *                       readable before the first (0, and a very large age).
+ *   inv.cvl_mv inv.dvl_mv inv.ccl_ma inv.dcl_ma inv.soc_pct inv.soh_pct inv.pack_mv
+ *   inv.current_ma inv.request inv.prot inv.warn inv.alarm inv.online_packs inv.age_ms
+ *                       the rig as the inverter (the scenario's `inverter`, rig_inverter.h):
+ *                       the last record it decoded from the DUT's inverter port, i.e. what
+ *                       the device announced (online_packs: the modules it said it has);
+ *                       inv.age_ms since that record's last frame or answer. NaN before the
+ *                       first record (so `inv.age_ms < 3000` is false until one came).
+ *   inv.records         records decoded so far: readable before the first (0).
  *   prot.cell_ov prot.cell_uv prot.pack_ov prot.pack_uv prot.chg_ot prot.chg_ut prot.dsg_ot
  *   prot.dsg_ut prot.chg_oc prot.dsg_oc prot.short prot.afe prot.sw_lock
  *                       the protection bits (enum pack_prot): 1, 2, 4 ... 4096.
@@ -198,9 +206,11 @@ GET(t_fet_chg, TRUTH.fet_chg)
 GET(t_fet_dsg, TRUTH.fet_dsg)
 GET(t_prot, TRUTH.prot)
 GET(t_bal, TRUTH.bal_mask)
-/* The inverter records: SRC_INV_TRUTH and SRC_INV_WIRE read NaN while theirs is NULL. */
+/* The inverter records: SRC_INV_TRUTH, SRC_INV_WIRE and SRC_INV_DUT read NaN while theirs is
+ * NULL. */
 #define INV_T (*env->inv_truth)
 #define INV_W (*env->inv_wire)
+#define INV_D (*env->inv_dut)         /* SRC_INV_DUT: NaN while NULL */
 GET(it_cvl, INV_T.cvl_mV)
 GET(it_dvl, INV_T.dvl_mV)
 GET(it_ccl, INV_T.ccl_mA)
@@ -223,11 +233,26 @@ GET(w_prot, INV_W.prot)
 GET(w_warn, INV_W.warn)
 GET(w_alarm, INV_W.alarm)
 GET(w_modules, INV_W.module_count)
+GET(v_cvl, INV_D.cvl_mV)
+GET(v_dvl, INV_D.dvl_mV)
+GET(v_ccl, INV_D.ccl_mA)
+GET(v_dcl, INV_D.dcl_mA)
+GET(v_soc, INV_D.soc_pct)
+GET(v_soh, INV_D.soh_pct)
+GET(v_pack, INV_D.pack_mV)
+GET(v_current, INV_D.current_mA)
+GET(v_request, INV_D.request)
+GET(v_prot, INV_D.prot)
+GET(v_warn, INV_D.warn)
+GET(v_alarm, INV_D.alarm)
+GET(v_online, INV_D.module_count)
+GET(v_age, env->inv_age_ms)
+GET(v_records, env->inv_records)
 GET(w_frames, env->wire_frames)
 GET(w_age, env->wire_age_ms)
 
 /* Every source but SRC_ENV reads NaN while its record is NULL. */
-enum { SRC_ENV, SRC_DUT, SRC_TRUTH, SRC_INV_TRUTH, SRC_INV_WIRE };
+enum { SRC_ENV, SRC_DUT, SRC_TRUTH, SRC_INV_TRUTH, SRC_INV_WIRE, SRC_INV_DUT };
 struct var {
 	const char *name;
 	getter *get;
@@ -300,6 +325,21 @@ static const struct var vars[] = {
 	{ "wire.module_count", w_modules, NULL, SRC_INV_WIRE, 0 },
 	{ "wire.frames", w_frames, NULL, SRC_ENV, 0 },
 	{ "wire.age_ms", w_age, NULL, SRC_ENV, 0 },
+	{ "inv.cvl_mv", v_cvl, NULL, SRC_INV_DUT, 0 },
+	{ "inv.dvl_mv", v_dvl, NULL, SRC_INV_DUT, 0 },
+	{ "inv.ccl_ma", v_ccl, NULL, SRC_INV_DUT, 0 },
+	{ "inv.dcl_ma", v_dcl, NULL, SRC_INV_DUT, 0 },
+	{ "inv.soc_pct", v_soc, NULL, SRC_INV_DUT, 0 },
+	{ "inv.soh_pct", v_soh, NULL, SRC_INV_DUT, 0 },
+	{ "inv.pack_mv", v_pack, NULL, SRC_INV_DUT, 0 },
+	{ "inv.current_ma", v_current, NULL, SRC_INV_DUT, 0 },
+	{ "inv.request", v_request, NULL, SRC_INV_DUT, 0 },
+	{ "inv.prot", v_prot, NULL, SRC_INV_DUT, 0 },
+	{ "inv.warn", v_warn, NULL, SRC_INV_DUT, 0 },
+	{ "inv.alarm", v_alarm, NULL, SRC_INV_DUT, 0 },
+	{ "inv.online_packs", v_online, NULL, SRC_INV_DUT, 0 },
+	{ "inv.age_ms", v_age, NULL, SRC_INV_DUT, 0 },
+	{ "inv.records", v_records, NULL, SRC_ENV, 0 },
 };
 
 /* Named bits: protections (enum pack_prot), an inverter's requests and alarms (inverter.h). */
@@ -807,7 +847,8 @@ static double read_var(struct ctx *c, const struct expr_node *n)
 	if (v->count)
 		index = n->op ? c->cell : eval(c, n->b);
 	if ((v->src == SRC_DUT && !env->dut) || (v->src == SRC_TRUTH && !env->truth) ||
-	    (v->src == SRC_INV_TRUTH && !env->inv_truth) || (v->src == SRC_INV_WIRE && !env->inv_wire))
+	    (v->src == SRC_INV_TRUTH && !env->inv_truth) || (v->src == SRC_INV_WIRE && !env->inv_wire) ||
+	    (v->src == SRC_INV_DUT && !env->inv_dut))
 		return NAN;
 	if (!v->count)
 		return v->get(env, 0);

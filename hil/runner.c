@@ -20,6 +20,7 @@
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/hil/dut.h"
 #include "bmsrig/hil/hil.h"
+#include "bmsrig/hil/rig_inverter.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/runner.h"
 #include "bmsrig/sim/sim.h"
@@ -60,6 +61,8 @@ struct run {
 	struct run_truth truth;            /* behind the BMS's latest replies, per part */
 	struct truth_view seen;            /* truth.at_reply when the latest report arrived */
 	struct run_inv inv;                /* inverter protocols: truth.cvl_mv ..., wire.* */
+	struct rig_inverter *inv_rig;      /* the rig as the inverter (the scenario's `inverter`):
+	                                    * inv.*; NULL when it has none */
 	/* the standing verdict (hil.h), when it judges */
 	int verdict_on;
 	struct verdict verdict;
@@ -199,7 +202,7 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	uint32_t now = host_loop_now_ms(loop);
 	const struct model *m = sim_model(r->sim, 0);
 	double load, short_A;
-	unsigned k, n;
+	unsigned k, n, units;
 
 	(void)id;
 	if (r->dut_ops->tick)
@@ -232,7 +235,12 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	/* The relay sits between the pack and its load and charger; a short is inside it. */
 	if (r->jd->dut.relay_cuts_current && !(r->have_dut && r->dut.relay))
 		load = 0.0;
-	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load);
+	/* The units of a bus are packs in parallel: they share the load evenly (a model without
+	 * the packs' resistances); a short is inside the first one. */
+	units = r->sc && r->sc->n_units > 1 ? r->sc->n_units : 1;
+	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load / units);
+	for (k = 1; k < units; k++)
+		sim_set_current(r->sim, k, load / units);
 	return JUDGE_MS;
 }
 
@@ -260,6 +268,7 @@ static void judge(struct run *r, uint32_t now)
 	                           .dut_reports = r->rep->dut_reports,
 	                           .dut_age_ms = r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, .truth = &t };
 	run_inv_env(&r->inv, now, &env);
+	rig_inverter_env(r->inv_rig, now, &env);
 	env_seen = env;
 	env_seen.truth = &r->seen;
 	for (i = 0; i < r->jd->n_expect; i++) {
@@ -288,6 +297,14 @@ static void judge(struct run *r, uint32_t now)
 			if (r->inv.frames)
 				cJSON_AddItemToObject(o, "wire", run_inv_json(&r->inv.wire));
 			cJSON_AddNumberToObject(o, "wire_frames", r->inv.frames);
+			run_trace_put(r->o->trace, o);
+		}
+		if (r->inv_rig) {
+			cJSON *o = run_trace_record(now, "inverter_side");
+
+			if (env.inv_dut)
+				cJSON_AddItemToObject(o, "dut", run_inv_json(env.inv_dut));
+			cJSON_AddNumberToObject(o, "records", env.inv_records);
 			run_trace_put(r->o->trace, o);
 		}
 	}
@@ -333,6 +350,9 @@ static void ctl_judge_json(void *ctx, cJSON *scenario)
 	/* What an inverter would have read so far: the judge's wire.* record. */
 	if (r->inv.frames)
 		cJSON_AddItemToObject(scenario, "wire", run_inv_json(&r->inv.wire));
+	/* What the rig, as the inverter, last decoded from the DUT: the judge's inv.* record. */
+	if (r->inv_rig && rig_inverter_last(r->inv_rig, NULL))
+		cJSON_AddItemToObject(scenario, "inv", run_inv_json(rig_inverter_last(r->inv_rig, NULL)));
 }
 
 static double ctl_requested_A(void *ctx, unsigned u)
@@ -352,8 +372,10 @@ static rig_rc open_sim(struct run *r)
 	unsigned i;
 
 	memset(&cfg, 0, sizeof cfg);
-	cfg.unit[0] = sc->bms.unit;
-	cfg.units = 1;
+	/* A `bms` array: its units share the line (a bus); the settings and the truth are unit 0's. */
+	cfg.units = sc->n_units ? sc->n_units : 1;
+	for (i = 0; i < cfg.units; i++)
+		cfg.unit[i] = i ? sc->unit[i].unit : sc->bms.unit;
 	cfg.link = sc->bms.link;
 	cfg.baud = sc->bms.baud;
 	cfg.pace = 1;
@@ -384,6 +406,46 @@ static void on_dut_gone(void *ctx)
 	host_loop_stop(r->loop);
 }
 
+/* The rig plays the inverter on the DUT's inverter line (dut_ops.inverter). */
+static rig_rc open_inverter(struct run *r)
+{
+	struct rig_io line = { 0 };
+	char err[600];
+
+	if (!r->dut_ops->inverter) {
+		snprintf(r->rep->error, sizeof r->rep->error,
+		         "device under test: %s has no inverter port (the scenario declares an inverter)",
+		         r->dut_ops->name);
+		return RIG_ERR_ARG;
+	}
+	r->inv_rig = calloc(1, sizeof *r->inv_rig);
+	if (!r->inv_rig) {
+		snprintf(r->rep->error, sizeof r->rep->error, "out of memory");
+		return RIG_ERR_SPACE;
+	}
+	if (r->dut_ops->inverter(r->dut_self, &r->jd->inverter, &line, err, sizeof err) != RIG_OK) {
+		snprintf(r->rep->error, sizeof r->rep->error, "device under test: inverter port: %s", err);
+		return RIG_ERR_IO;
+	}
+	if (rig_inverter_init(r->inv_rig, &r->jd->inverter, line) != RIG_OK)
+		return RIG_ERR_ARG;
+	/* The timeline's faults of this line (`"line": "inverter"`); it is set up later, in place. */
+	rig_inverter_faults(r->inv_rig, &r->tl.inverter_faults);
+	return RIG_OK;
+}
+
+/* The rig's inverter on its own timer, finer than the engine's step: its age and a reply's
+ * turn-around are then as exact as the DUT's own stepping. */
+#define INV_STEP_MS 10u
+static int inv_tick(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	struct run *r = ctx;
+
+	(void)id;
+	rig_inverter_step(r->inv_rig, host_loop_now_ms(loop));
+	return INV_STEP_MS;
+}
+
 static rig_rc open_dut(struct run *r)
 {
 	static const struct dut_ops *const kinds[] = {
@@ -401,7 +463,7 @@ static rig_rc open_dut(struct run *r)
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
 		return RIG_ERR_IO;
 	}
-	return RIG_OK;
+	return r->jd && r->jd->inverter.on ? open_inverter(r) : RIG_OK;
 }
 
 static rig_rc start_dut(struct run *r)
@@ -594,8 +656,10 @@ rig_rc run_start(struct run *r)
 			snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		return rc;
 	}
-	/* A session's judge looks at each report as it comes: no step of its own. */
-	if ((r->sc && !host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r)) ||
+	/* A session's judge looks at each report as it comes: no step of its own. The rig's
+	 * inverter starts once the DUT runs (nothing would hear it before). */
+	if ((r->inv_rig && !host_loop_add_timer(r->loop, INV_STEP_MS, inv_tick, r)) ||
+	    (r->sc && !host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r)) ||
 	    (r->duration_ms && !host_loop_add_timer(r->loop, r->duration_ms, end_tick, r))) {
 		snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		return RIG_ERR_SPACE;
@@ -659,6 +723,7 @@ void run_free(struct run *r)
 	}
 	if (r->dut_self)
 		r->dut_ops->free(r->dut_self);
+	free(r->inv_rig);
 	free(r);
 }
 

@@ -126,6 +126,60 @@ static rig_rc top_dut(struct scen_reader *c, const cJSON *v, void *base)
 	return rc;
 }
 
+/* ---- the rig as the inverter --------------------------------------------------------------- */
+
+/* Read before the walk (SCEN_T_SKIP below): the protocol decides the defaults and which of
+ * poll / keepalive exist. */
+static rig_rc inv_protocol(struct scen_reader *c, const cJSON *v, struct rig_inverter_cfg *inv)
+{
+	char names[96] = "", g[SCEN_GOT_MAX + 24];
+	size_t n = 0;
+	uint8_t p;
+	unsigned i;
+
+	if (cJSON_IsString(v) && rig_inv_port_proto_parse(v->valuestring, &p) == RIG_OK) {
+		rig_inverter_cfg_default(inv, p);
+		return RIG_OK;
+	}
+	for (i = 0; i < RIG_INV_PROTO_COUNT; i++)
+		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", rig_inv_port_proto_name((uint8_t)i));
+	return scen_fail(c, 0, "expected one of %s, got %s", names, scen_got(c, v, !cJSON_IsString(v), g, sizeof g));
+}
+
+#define INV_BIT(p) (1u << (p))
+#define INV(m) SCEN_MEMBER(struct rig_inverter_cfg, m)
+static const struct scen_field inverter_fields[] = {
+	{ "protocol", SCEN_T_SKIP, SCEN_REQ, 0, 0, 0, 0, 0, NULL, NULL },
+	{ "address", SCEN_T_INT, 0, 0, 254, INV(address), INV_BIT(RIG_INV_PYLON_RS485) | INV_BIT(RIG_INV_DEYE_MODBUS), NULL, NULL },
+	{ "poll", SCEN_T_TIME, 0, 100, SCEN_TIME_MAX_MS, INV(poll_ms), INV_BIT(RIG_INV_PYLON_RS485) | INV_BIT(RIG_INV_DEYE_MODBUS), NULL, NULL },
+	{ "keepalive", SCEN_T_TIME, 0, 100, SCEN_TIME_MAX_MS, INV(poll_ms), INV_BIT(RIG_INV_PYLON_CAN), NULL, NULL },
+	{ "send_keepalive", SCEN_T_BOOL, 0, 0, 0, INV(keepalive), INV_BIT(RIG_INV_PYLON_CAN), NULL, NULL },
+	{ "timeout", SCEN_T_TIME, 0, 10, SCEN_TIME_MAX_MS, INV(timeout_ms), 0, NULL, NULL },
+};
+#undef INV
+
+static rig_rc top_inverter(struct scen_reader *c, const cJSON *v, void *base)
+{
+	struct rig_inverter_cfg *inv = &((struct scenario_judge *)scen_reader_part(c))->inverter;
+	const cJSON *proto = cJSON_GetObjectItemCaseSensitive(v, "protocol");
+	rig_rc rc;
+
+	(void)base;
+	if (!proto)
+		return scen_fail(c, 0, "expected the key \"protocol\" (pylontech-can, pylontech-rs485 or deye-modbus)");
+	scen_push(c, "protocol");
+	rc = inv_protocol(c, proto, inv);
+	scen_pop(c);
+	if (rc != RIG_OK)
+		return rc;
+	rc = scen_walk(c, v, inverter_fields, N_OF(inverter_fields), INV_BIT(inv->proto), inv, NULL);
+	/* A Deye battery answers at 0x00-0x0E only (one address per pack of 15). */
+	if (rc == RIG_OK && inv->proto == RIG_INV_DEYE_MODBUS && inv->address > 0x0E)
+		return scen_fail_key(c, v, "address", "an address from 0 to 14 (0x0E) for deye-modbus");
+	return rc;
+}
+#undef INV_BIT
+
 /* ---- expectations -------------------------------------------------------------------------- */
 
 static const char *const form_keys[] = {
@@ -264,6 +318,7 @@ static rig_rc top_expect(struct scen_reader *c, const cJSON *v, void *base)
 
 static const struct scen_part_key judge_keys[] = {
 	{ "dut", "timeline", SCEN_T_OBJ, SCEN_ALWAYS, top_dut },
+	{ "inverter", "timeline", SCEN_T_OBJ, 0, top_inverter },
 	{ "expect", NULL, SCEN_T_ARR, 0, top_expect },
 };
 

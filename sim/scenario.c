@@ -843,7 +843,44 @@ static const struct scen_field bms_fields[] = {
 	FNF("settings", SCEN_T_OBJ, 0, bms_settings, 0),
 };
 
-static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
+static rig_rc each_item(struct scen_reader *c, const cJSON *v, unsigned max, const char *what,
+                        rig_rc (*one)(struct scen_reader *c, const cJSON *v, void *item), void *items,
+                        size_t item_size, unsigned *count);
+
+/* A unit after the first on a bus: its protocol is the first's (one line, one protocol). */
+static rig_rc bus_protocol(struct scen_reader *c, const cJSON *v, void *base)
+{
+	const char *first = c->s->unit[0].kind->name;
+	char g[GOT_MAX + 24];
+
+	if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, first)))
+		return scen_fail(c, 0, "expected \"%s\" (the units of one line speak bms[0]'s protocol), got %s", first,
+		            got(c, v, !cJSON_IsString(v), g, sizeof g));
+	return bms_protocol(c, NULL, base);
+}
+
+/* What a later unit may change of the top-level pack: its state and size, not its make-up
+ * (chemistry, cells, probes: the first unit's policy and the bridge's limits assume one). */
+static const struct scen_field bus_pack_fields[] = {
+	SPECF("capacity_ah", SCEN_T_SPEC_NUM, "capacity_ah"),
+	SPECF("soc_pct", SCEN_T_SPEC_NUM, "soc_pct"),
+	SPECF("temp_c", SCEN_T_SPEC_NUM, "temp_c"),
+};
+
+static rig_rc bus_pack(struct scen_reader *c, const cJSON *v, void *base)
+{
+	return walk(c, v, bus_pack_fields, N_OF(bus_pack_fields), 0, base, NULL);
+}
+
+/* The address and the pack before the protocol: its scratch personality is set up with them. */
+static const struct scen_field bus_fields[] = {
+	SPECF("address", SCEN_T_SPEC_NUM, "address"),
+	FNF("pack", SCEN_T_OBJ, 0, bus_pack, 0),
+	FNF("protocol", SCEN_T_FN, SCEN_ALWAYS, bus_protocol, 0),
+	FNF("quirks", SCEN_T_OBJ, 0, bms_quirks, 0),
+};
+
+static rig_rc one_bms(struct scen_reader *c, const cJSON *v, struct bms_spec *base)
 {
 	char why[256];
 	rig_rc rc;
@@ -852,6 +889,70 @@ static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
 	if (rc == RIG_OK && spec_resolve(&c->s->bms, why, sizeof why) != RIG_OK)
 		rc = scen_fail(c, 0, "%s", why);
 	return rc;
+}
+
+/* Item k of a `bms` array. The readers of a BMS's keys work on s->bms (its scratch personality
+ * checks quirks and the address), so a later unit is read there too, from the defaults the
+ * first one started from, and then moved to s->unit[k]; s->bms is the first one again after. */
+static rig_rc bms_item(struct scen_reader *c, const cJSON *v, void *item)
+{
+	struct scenario *s = c->s;
+	struct bms_spec *u = item;
+	char why[256], g[GOT_MAX + 24];
+	rig_rc rc;
+
+	if (!cJSON_IsObject(v))
+		return scen_fail(c, 0, "expected an object, got %s", got(c, v, 1, g, sizeof g));
+	if (u == &s->unit[0]) {
+		if ((rc = one_bms(c, v, &s->bms)) == RIG_OK)
+			s->unit[0] = s->bms;
+		return rc;
+	}
+	s->bms = s->unit[SCEN_BUS_UNITS_MAX - 1];     /* the defaults, kept there by top_bms */
+	s->bms.kind = s->unit[0].kind;
+	rc = walk(c, v, bus_fields, N_OF(bus_fields), 0, &s->bms, NULL);
+	*u = s->bms;
+	s->bms = s->unit[0];
+	if (rc == RIG_OK && spec_resolve(u, why, sizeof why) != RIG_OK)
+		rc = scen_fail(c, 0, "%s", why);
+	return rc;
+}
+
+static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
+{
+	struct scenario *s = c->s;
+	char g[GOT_MAX + 24];
+	unsigned k, j;
+	rig_rc rc;
+
+	s->n_units = 1;
+	if (!v || cJSON_IsObject(v)) {
+		rc = one_bms(c, v, base);
+		s->unit[0] = s->bms;
+		return rc;
+	}
+	if (!cJSON_IsArray(v))
+		return scen_fail(c, 0, "expected an object or an array of objects, got %s", got(c, v, 1, g, sizeof g));
+	if (!cJSON_GetArraySize(v))
+		return scen_fail(c, 0, "expected at least one BMS");
+	/* The last slot holds the defaults until the items have been read (a full bus fills it
+	 * last, after every other item has taken its copy). */
+	s->unit[SCEN_BUS_UNITS_MAX - 1] = s->bms;
+	rc = each_item(c, v, SCEN_BUS_UNITS_MAX, "units on one line", bms_item, s->unit, sizeof s->unit[0], &s->n_units);
+	if (rc != RIG_OK)
+		return rc;
+	for (k = 1; k < s->n_units; k++)
+		for (j = 0; j < k; j++)
+			if (s->unit[j].unit.address == s->unit[k].unit.address) {
+				push_i(c, k);
+				push(c, "address");
+				rc = scen_fail(c, 0, "expected an address of its own on the line, got %u (bms[%u]'s too)",
+				               s->unit[k].unit.address, j);
+				pop(c);
+				pop(c);
+				return rc;
+			}
+	return RIG_OK;
 }
 
 /* ---- the link ------------------------------------------------------------------------------ */
@@ -969,6 +1070,8 @@ static int do_find(const char *name)
 }
 
 static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base);
+static rig_rc ev_unit(struct scen_reader *c, const cJSON *v, void *base);
+static rig_rc ev_line(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_steps(struct scen_reader *c, const cJSON *v, void *base);
 static rig_rc ev_csv(struct scen_reader *c, const cJSON *v, void *base);
 
@@ -1004,9 +1107,42 @@ static const struct scen_field ev_fields[] = {
 	  WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES), NULL, NULL },
 	{ "baud", SCEN_T_INT, SCEN_REQ, 50, 4000000, EV(param), WIRE(WF_BAUD), NULL, NULL },
 	{ "reconnect", SCEN_T_TIME, 0, 0, TIME_MAX_MS, EV(reconnect_ms), B(D_BLE_DISCONNECT), NULL, NULL },
+	/* The pack's and the BMS's own events may name a unit of a bus; the load, the ambient and
+	 * the line are the first unit's or the line's. */
+	/* A line fault on the DUT's inverter line instead: what the device announces is hit (the
+	 * faults that change a reply's bytes or lose it; delays and the client's side are the BMS
+	 * line's only). */
+	FNF("line", SCEN_T_FN, 0, ev_line, WIRE(WF_NO_REPLY) | WIRE(WF_CORRUPT) | WIRE(WF_TRUNCATE) | WIRE(WF_OVERSIZE) |
+	    WIRE(WF_GARBAGE) | WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES)),
+	FNF("bms", SCEN_T_FN, 0, ev_unit, B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE) |
+	    B(D_NTC_OPEN) | B(D_NTC_SHORT) | B(D_REBOOT) | B(D_SETTINGS_RESET) | B(D_FETS) | B(D_QUIRK)),
 };
 #undef EV
 _Static_assert(N_OF(ev_fields) <= 64, "walk's seen mask");
+
+/* "line": "bms" (the default) or "inverter". */
+static rig_rc ev_line(struct scen_reader *c, const cJSON *v, void *base)
+{
+	char g[GOT_MAX + 24];
+
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "bms") && strcmp(v->valuestring, "inverter")))
+		return scen_fail(c, 0, "expected \"bms\" or \"inverter\", got %s", got(c, v, !cJSON_IsString(v), g, sizeof g));
+	((struct scen_event *)base)->inverter_line = !strcmp(v->valuestring, "inverter");
+	return RIG_OK;
+}
+
+/* "bms": N, 1-based among the `bms` array's units. */
+static rig_rc ev_unit(struct scen_reader *c, const cJSON *v, void *base)
+{
+	unsigned n = c->s->n_units ? c->s->n_units : 1;
+	char g[GOT_MAX + 24];
+
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 1 ||
+	    (unsigned)v->valueint > n)
+		return scen_fail(c, 0, "expected a unit of the bms array, 1..%u, got %s", n, got(c, v, !cJSON_IsNumber(v), g, sizeof g));
+	((struct scen_event *)base)->unit = (unsigned)v->valueint - 1u;
+	return RIG_OK;
+}
 
 static rig_rc ev_id(struct scen_reader *c, const cJSON *v, void *base)
 {
@@ -1451,7 +1587,7 @@ static const struct scen_field top_fields[] = {
 	FNF("seed", SCEN_T_FN, SCEN_ALWAYS, top_seed, 0),
 	{ "duration", SCEN_T_TIME, SCEN_REQ, 1, TIME_MAX_MS, SC(duration_ms), 0, NULL, NULL },
 	FNF("pack", SCEN_T_OBJ, SCEN_ALWAYS, top_pack, 0),
-	FNF("bms", SCEN_T_OBJ, SCEN_ALWAYS, top_bms, 0),
+	FNF("bms", SCEN_T_FN, SCEN_ALWAYS, top_bms, 0),
 	FNF("link", SCEN_T_OBJ, SCEN_ALWAYS, top_link, 0),
 	FNF("timeline", SCEN_T_ARR, 0, top_timeline, 0),
 };

@@ -43,6 +43,15 @@ static const struct scen_event *ev(const struct timeline *tl, int i)
 static struct model *model_of(struct timeline *tl) { return sim_model_rw(tl->sim, tl->unit); }
 static struct bms *bms_of(struct timeline *tl) { return sim_bms_rw(tl->sim, tl->unit); }
 static uint32_t bit(int i) { return 1u << (unsigned)i; }
+/* The unit event i acts on: its own on a bus (`"bms": N`), else the timeline's. */
+static unsigned unit_of(struct timeline *tl, int i)
+{
+	unsigned u = ev(tl, i)->unit;
+
+	return u ? u : tl->unit;
+}
+static struct model *model_at(struct timeline *tl, int i) { return sim_model_rw(tl->sim, unit_of(tl, i)); }
+static struct bms *bms_at(struct timeline *tl, int i) { return sim_bms_rw(tl->sim, unit_of(tl, i)); }
 
 /* A ramp from where the value is now (only when it is in the same unit) to the event's. */
 static void start_ramp(struct timeline_ramp *r, double now_value, const struct scen_event *e, uint32_t now_ms)
@@ -79,7 +88,7 @@ static void start_drift(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	model_cell_drift(model_of(tl), (unsigned)e->cell, 1.0 + e->capacity_pct / 100.0,
+	model_cell_drift(model_at(tl, i), (unsigned)e->cell, 1.0 + e->capacity_pct / 100.0,
 	                 1.0 + e->resistance_pct / 100.0, e->leak_mA / 1000.0);
 }
 
@@ -88,13 +97,13 @@ static void start_cell_soc(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	model_set_cell_soc_frac(model_of(tl), (unsigned)e->cell, e->value / 100.0);
+	model_set_cell_soc_frac(model_at(tl, i), (unsigned)e->cell, e->value / 100.0);
 }
 
 static void start_force(struct timeline *tl, int i, uint32_t now_ms)
 {
 	const struct scen_event *e = ev(tl, i);
-	struct bms_sense_faults *f = &bms_of(tl)->faults;
+	struct bms_sense_faults *f = &bms_at(tl, i)->faults;
 
 	(void)now_ms;
 	f->force_mask |= bit(e->cell);
@@ -104,24 +113,24 @@ static void start_force(struct timeline *tl, int i, uint32_t now_ms)
 static void end_force(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	bms_of(tl)->faults.force_mask &= ~bit(ev(tl, i)->cell);
+	bms_at(tl, i)->faults.force_mask &= ~bit(ev(tl, i)->cell);
 }
 
 static void start_open_wire(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	bms_of(tl)->faults.open_wire_mask |= bit(ev(tl, i)->cell);
+	bms_at(tl, i)->faults.open_wire_mask |= bit(ev(tl, i)->cell);
 }
 
 static void end_open_wire(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	bms_of(tl)->faults.open_wire_mask &= ~bit(ev(tl, i)->cell);
+	bms_at(tl, i)->faults.open_wire_mask &= ~bit(ev(tl, i)->cell);
 }
 
 static uint8_t *ntc_mask(struct timeline *tl, int i)
 {
-	struct bms_sense_faults *f = &bms_of(tl)->faults;
+	struct bms_sense_faults *f = &bms_at(tl, i)->faults;
 
 	return ev(tl, i)->kind == SCEN_EV_NTC_OPEN ? &f->ntc_open_mask : &f->ntc_short_mask;
 }
@@ -153,16 +162,14 @@ static void end_short(struct timeline *tl, int i, uint32_t now_ms)
 
 static void start_reboot(struct timeline *tl, int i, uint32_t now_ms)
 {
-	(void)i;
 	(void)now_ms;
-	bms_restart(bms_of(tl), model_of(tl));
+	bms_restart(bms_at(tl, i), model_at(tl, i));
 }
 
 static void start_settings_reset(struct timeline *tl, int i, uint32_t now_ms)
 {
-	(void)i;
 	(void)now_ms;
-	bms_factory_reset(bms_of(tl), model_of(tl));
+	bms_factory_reset(bms_at(tl, i), model_at(tl, i));
 }
 
 static void start_fets(struct timeline *tl, int i, uint32_t now_ms)
@@ -170,15 +177,14 @@ static void start_fets(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	(void)bms_set_inhibit(bms_of(tl), (uint8_t)((e->chg ? 0u : BMS_INHIBIT_CHG) |
+	(void)bms_set_inhibit(bms_at(tl, i), (uint8_t)((e->chg ? 0u : BMS_INHIBIT_CHG) |
 	                                                (e->dsg ? 0u : BMS_INHIBIT_DSG)));
 }
 
 static void end_fets(struct timeline *tl, int i, uint32_t now_ms)
 {
-	(void)i;
 	(void)now_ms;
-	(void)bms_set_inhibit(bms_of(tl), 0);
+	(void)bms_set_inhibit(bms_at(tl, i), 0);
 }
 
 static void start_quirk(struct timeline *tl, int i, uint32_t now_ms)
@@ -187,7 +193,7 @@ static void start_quirk(struct timeline *tl, int i, uint32_t now_ms)
 	char why[160];
 
 	(void)now_ms;
-	if (sim_set_quirk(tl->sim, tl->unit, e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
+	if (sim_set_quirk(tl->sim, unit_of(tl, i), e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
 		tl->errors++;
 		if (e->line)
 			snprintf(tl->last_error, sizeof tl->last_error, "line %u: quirk %s", e->line, why);
@@ -201,13 +207,13 @@ static void start_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	wire_faults_set(sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
+	wire_faults_set(e->inverter_line ? &tl->inverter_faults : sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
 }
 
 static void end_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	wire_faults_clear(sim_wire_faults(tl->sim), ev(tl, i)->fault);
+	wire_faults_clear(ev(tl, i)->inverter_line ? &tl->inverter_faults : sim_wire_faults(tl->sim), ev(tl, i)->fault);
 }
 
 static void start_ble_drop(struct timeline *tl, int i, uint32_t now_ms)
@@ -224,8 +230,10 @@ static void start_clear(struct timeline *tl, int i, uint32_t now_ms)
 	(void)i;
 	(void)now_ms;
 	memset(&bms_of(tl)->faults, 0, sizeof bms_of(tl)->faults);
-	for (k = 0; k < WF_COUNT; k++)
+	for (k = 0; k < WF_COUNT; k++) {
 		wire_faults_clear(w, (enum wire_fault_kind)k);
+		wire_faults_clear(&tl->inverter_faults, (enum wire_fault_kind)k);
+	}
 	tl->short_event = -1;
 }
 
@@ -270,6 +278,7 @@ void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *s
 	tl->sim = sim;
 	tl->load_event = -1;
 	tl->short_event = -1;
+	wire_faults_init(&tl->inverter_faults, sc ? sc->seed ^ 0x1A7E5u : 1u);
 	ambient = model_of(tl)->ambient_C;
 	tl->ambient = (struct timeline_ramp){ ambient, ambient, 0, 0 };
 }

@@ -506,7 +506,7 @@ static void bad_requests_change_nothing(void **state)
 		{ "{\"cmd\":\"fault\",\"do\":\"profile\",\"steps\":[[\"0\",1]]}",
 		  "do: expected an event kind other than profile (it belongs in a scenario file)" },
 		{ "{\"cmd\":\"fault\",\"at\":\"1s\",\"do\":\"ntc_open\",\"ntc\":1}",
-		  "at: unknown key (expected one of: do, id, for, ntc)" },
+		  "at: unknown key (expected one of: do, id, for, ntc, bms)" },
 		{ "{\"cmd\":\"fault\",\"do\":\"fets\",\"chg\":false}", "expected key \"dsg\"" },
 		{ "{\"cmd\":\"clear\",\"unit\":-1}", "unit: expected an integer 0..0, got -1" },
 		{ "{\"cmd\":\"step\",\"ms\":0}", "ms: expected an integer 1..3600000, got 0" },

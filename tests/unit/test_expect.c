@@ -290,6 +290,44 @@ static void inverter_names_read_truth_and_wire(void **state)
 	}
 }
 
+/* The rig as the inverter: inv.* read the record decoded from the DUT, field by field
+ * (distinct values), NaN before the first; inv.records is readable before it; inv.* are not
+ * the DUT's telemetry, so an expression over them does not wait for a report. */
+static void inv_names_read_what_the_device_announced(void **state)
+{
+	struct rig_inv_battery r;
+	struct bench b;
+	struct expr e;
+
+	(void)state;
+	bench_init(&b, 0);
+	IS_NAN("inv.cvl_mv");
+	IS_NAN("inv.online_packs");
+	IS_NAN("inv.age_ms");
+	EV("inv.age_ms < 3000", 0);                      /* no record: not fresh */
+	EV("inv.records", 0);
+	memset(&r, 0, sizeof r);
+	r.cvl_mV = 55200; r.dvl_mV = 46400; r.ccl_mA = 74000; r.dcl_mA = 99000; r.soc_pct = 63;
+	r.soh_pct = 97; r.pack_mV = 52300; r.current_mA = -12300;
+	r.request = RIG_INV_CHG_ENABLE | RIG_INV_FORCE_CHG_1; r.prot = PACK_PROT_CHG_UT;
+	r.warn = PACK_PROT_CELL_OV; r.alarm = RIG_INV_ALARM_COMM; r.module_count = 3;
+	b.env.inv_dut = &r;
+	b.env.inv_records = 4;
+	b.env.inv_age_ms = 1250;
+	EV("inv.cvl_mv", 55200); EV("inv.dvl_mv", 46400); EV("inv.ccl_ma", 74000); EV("inv.dcl_ma", 99000);
+	EV("inv.soc_pct", 63); EV("inv.soh_pct", 97); EV("inv.pack_mv", 52300); EV("inv.current_ma", -12300);
+	EV("inv.request", 5); EV("inv.prot", PACK_PROT_CHG_UT); EV("inv.warn", PACK_PROT_CELL_OV);
+	EV("inv.alarm", 1); EV("inv.online_packs", 3); EV("inv.age_ms", 1250); EV("inv.records", 4);
+	EV("inv.alarm & alarm.comm != 0 and inv.ccl_ma > 0", 1);
+	EV("inv.prot & prot.chg_ut", PACK_PROT_CHG_UT);
+	EV("inv.age_ms < 1000", 0);
+	IS_NAN("wire.cvl_mv");                           /* the other records stay apart */
+	IS_NAN("truth.cvl_mv");
+	compile_error("inv.ccl", "unknown name `inv.ccl`", 1);
+	assert_int_equal(expr_compile(&e, "inv.ccl_ma == 0", NULL, 0, NULL), RIG_OK);
+	assert_int_equal(e.uses_dut, 0);
+}
+
 static void before_a_report_dut_fields_are_nan(void **state)
 {
 	struct bench b;
@@ -835,6 +873,7 @@ int main(void)
 		cmocka_unit_test(tolerance_widens_each_comparison),
 		cmocka_unit_test(every_name_reads_its_field),
 		cmocka_unit_test(inverter_names_read_truth_and_wire),
+		cmocka_unit_test(inv_names_read_what_the_device_announced),
 		cmocka_unit_test(before_a_report_dut_fields_are_nan),
 		cmocka_unit_test(quantifiers_and_why_cell),
 		cmocka_unit_test(index_out_of_range_is_nan),

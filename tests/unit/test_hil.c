@@ -20,6 +20,8 @@
 #include "bmsrig/hil/scenario_judge.h"
 #include "bmsrig/sim/jbd_personality.h"
 #include "bmsrig/sim/scenario.h"
+#include "bmsrig/core/pylon_can.h"
+#include "bmsrig/core/slcan.h"
 
 static struct pack_state sample_pack(void)
 {
@@ -526,6 +528,203 @@ static void runner_decodes_the_wire_and_mute_dut_silences_the_dut(void **state)
 	assert_int_equal(rep.cases[case_named(&rep, "heard again")].state, EXPECT_FAILED);
 }
 
+/* ---- the rig plays the inverter ---------------------------------------------------------- */
+
+static const char rig_inv_scenario[] =
+	"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv\", \"duration\": \"10s\", \"seed\": 2,"
+	" \"pack\": {\"cells\": 4, \"ntc\": 2, \"soc_pct\": 60}, \"bms\": {\"protocol\": \"jbd\"},"
+	" \"dut\": {\"poll\": \"1s\"}, \"inverter\": %s,"
+	" \"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -10}],"
+	" \"expect\": ["
+	"  {\"name\": \"no pack yet\", \"at\": \"0s\", \"that\": \"not (inv.ccl_ma > 0)\"},"
+	"  {\"name\": \"announced\", \"at\": \"4s\", \"that\": \"inv.records > 0 and inv.online_packs == 1 and "
+	"inv.ccl_ma > 0 and inv.cvl_mv > 13000 and inv.cvl_mv < 15000 and abs(inv.soc_pct - truth.soc_pct) <= 2\"},"
+	"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"4s\"},"
+	"  {\"name\": \"comm alarm\", \"at\": \"9s\", \"that\": \"inv.alarm & alarm.comm\"}"
+	" ]}";
+
+/* The scenario's `inverter` in process: the in-process DUT is the bridge over the scenario's
+ * BMS, the runner plays the inverter on its inverter port, and inv.* read what it announced.
+ * At 0 s no pack is online yet, so nothing allows charging (CAN: no set yet, NaN; Deye: the
+ * bridge answers at once, with limits 0; its block always says one pack). The communication alarm rises only when the rig keeps its keep-alive to itself. */
+static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
+{
+	static const struct { const char *inv; int alarm; } cases[] = {
+		{ "{\"protocol\": \"pylontech-can\"}", 0 },
+		{ "{\"protocol\": \"pylontech-can\", \"send_keepalive\": false}", 1 },
+		{ "{\"protocol\": \"deye-modbus\", \"address\": 2, \"poll\": \"500ms\"}", 0 },
+	};
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static char text[4096];
+	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	char err[512];
+	struct run *r;
+	unsigned i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, rig_inv_scenario, cases[i].inv);
+		if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv.json", -1, 0, err, sizeof err) != RIG_OK)
+			fail_msg("%s", err);
+		assert_int_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+		assert_int_equal(run_start(r), RIG_OK);
+		assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+		assert_int_equal(run_finish(r), RIG_OK);
+		run_free(r);
+		for (k = 0; k < rep.n_cases; k++) {
+			enum expect_state want = strcmp(rep.cases[k].name, "comm alarm") || cases[i].alarm
+			                         ? EXPECT_PASSED : EXPECT_FAILED;
+
+			if (rep.cases[k].state != want)
+				fail_msg("%s: %s: %s", cases[i].inv, rep.cases[k].name, rep.cases[k].message);
+		}
+		scenario_free(&sc);
+	}
+
+	/* A DUT kind without an inverter port refuses such a scenario. */
+	snprintf(text, sizeof text, rig_inv_scenario, cases[0].inv);
+	assert_int_equal(scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv.json", -1, 0, err, sizeof err), RIG_OK);
+	o.dut.kind = DUT_QEMU;
+	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+	assert_string_equal(rep.error, "device under test: qemu has no inverter port (the scenario declares an inverter)");
+	run_free(r);
+	scenario_free(&sc);
+}
+
+/* A `bms` array: three Daly units on one RS485 bus, read by the in-process bridge as one link
+ * polling their addresses in turn, announced over Pylontech CAN: the set says three packs and
+ * the sum of the load they share.
+ * Then two Deye Modbus packs of different size and charge on one bus (their blocks carry the
+ * capacities; a Daly's do not, and the bridge knows one design capacity per link), announced
+ * over Pylontech CAN: the capacity-weighted SOC; the second unit falls silent (its own quirk,
+ * `"bms": 2`) and leaves the battery once stale. */
+static void rig_plays_the_inverter_of_a_bridge_on_a_bus(void **state)
+{
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static const char text[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-bus\", \"duration\": \"12s\", \"seed\": 3,"
+		" \"pack\": {\"cells\": 16, \"ntc\": 2, \"soc_pct\": 60},"
+		" \"bms\": [{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2}, {\"protocol\": \"daly\", \"address\": 3}],"
+		" \"dut\": {\"poll\": \"1s\", \"timeout\": \"300ms\", \"retries\": 1}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -10}],"
+		" \"expect\": ["
+		"  {\"name\": \"three packs\", \"at\": \"10s\", \"that\": \"inv.online_packs == 3 and inv.ccl_ma > 0 and "
+		"abs(inv.soc_pct - truth.soc_pct) <= 2 and abs(inv.pack_mv - truth.pack_mv) <= 200\"},"
+		"  {\"name\": \"the packs share the load, the battery sums it\", \"at\": \"10s\", \"that\": "
+		"\"abs(truth.current_ma + 3333) <= 150 and abs(inv.current_ma + 10000) <= 300\"},"
+		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 2100\", \"from\": \"5s\"}"
+		" ]}";
+	static const char weighted[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-soc\", \"duration\": \"25s\", \"seed\": 4,"
+		" \"pack\": {\"cells\": 16, \"ntc\": 2, \"soc_pct\": 80, \"capacity_ah\": 100},"
+		" \"bms\": [{\"protocol\": \"deye-modbus\", \"address\": 1}, {\"address\": 2, \"pack\": {\"soc_pct\": 20, \"capacity_ah\": 200}}],"
+		" \"dut\": {\"poll\": \"1s\", \"timeout\": \"300ms\", \"retries\": 1}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"timeline\": [{\"at\": \"8s\", \"id\": \"gone\", \"do\": \"quirk\", \"bms\": 2, \"name\": \"absent\", \"value\": 1}],"
+		" \"expect\": ["
+		"  {\"name\": \"weighted\", \"always\": \"abs(inv.soc_pct - 40) <= 1 and inv.online_packs == 2\", \"from\": \"5s\", \"until\": \"8s\"},"
+		"  {\"name\": \"the silent pack leaves\", \"within\": \"13s\", \"after\": \"gone\", \"that\": \"inv.online_packs == 1 and abs(inv.soc_pct - 80) <= 1\"}"
+		" ]}";
+	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	char err[512];
+	struct run *r;
+	unsigned k;
+
+	(void)state;
+	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv-bus.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(sc.n_units, 3);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (rep.cases[k].state != EXPECT_PASSED)
+			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	scenario_free(&sc);
+
+	/* Two packs, 100 Ah at 80 % and 200 Ah at 20 %: the battery is at the capacity-weighted
+	 * 40 %, not the plain mean 50 %. */
+	if (scenario_judge_parse(&sc, &jd, weighted, strlen(weighted), "rig-inv-soc.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (rep.cases[k].state != EXPECT_PASSED)
+			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	scenario_free(&sc);
+}
+
+/* A process DUT's inverter line: a pty the runner makes, named in place of {inverter_path} in
+ * the command (the default bmsmon command line gets --inverter PROTO:PATH). Here the "device" is a
+ * shell loop writing a Pylontech CAN set (the core codecs' slcan text) into it every 300 ms, on
+ * the wall clock: the rig decodes it, inv.* read it, and the set keeps the record fresh. */
+static void rig_plays_the_inverter_on_a_process_duts_pty(void **state)
+{
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static char text[2048], cmd[2048];
+	static const char scen[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"rig-inv-host\", \"duration\": \"3s\","
+		" \"bms\": {\"protocol\": \"jbd\"}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"expect\": ["
+		"  {\"name\": \"heard\", \"at\": \"2500ms\", \"that\": \"inv.records >= 3 and inv.cvl_mv == 55200 and "
+		"inv.ccl_ma == 74000 and inv.dcl_ma == 99000 and inv.soc_pct == 63 and inv.online_packs == 2\"},"
+		"  {\"name\": \"fresh\", \"always\": \"inv.age_ms < 1000\", \"from\": \"1500ms\"}"
+		" ]}";
+	struct run_opts o = { .realtime = 1, .dut = { .kind = DUT_HOST }, .dut_quiet = 1, .dut_grace_ms = 200,
+	                      .dut_cmd = cmd };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	struct rig_inv_battery rec;
+	struct rig_can_frame f[PYLON_CAN_SET_MAX];
+	char err[512];
+	size_t n, k, len, one;
+	struct run *r;
+
+	(void)state;
+	memset(&rec, 0, sizeof rec);
+	rec.cvl_mV = 55200; rec.dvl_mV = 46400; rec.ccl_mA = 74000; rec.dcl_mA = 99000; rec.soc_pct = 63;
+	rec.soh_pct = 97; rec.pack_mV = 52300; rec.module_count = 2;
+	rec.request = RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE;
+	n = rig_pylon_can_encode_set(&rec, 0, f, PYLON_CAN_SET_MAX);
+	/* One open of the pty for the whole run: the pty empties its buffers at each open and
+	 * close of its slave (pty.h), which a write per open would race. */
+	len = (size_t)snprintf(cmd, sizeof cmd, "exec 3> {inverter_path}; sleep 0.2; while :; do printf '");
+	for (k = 0; k < n; k++) {
+		assert_int_equal(rig_slcan_frame_encode(&f[k], (uint8_t *)cmd + len, sizeof cmd - len - 64, &one), RIG_OK);
+		len += one - 1;                            /* the frame's CR, written as printf's \r */
+		len += (size_t)snprintf(cmd + len, sizeof cmd - len, "\\r");
+	}
+	snprintf(cmd + len, sizeof cmd - len, "' >&3; sleep 0.3; done");
+	snprintf(text, sizeof text, "%s", scen);
+	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv-host.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	if (run_start(r) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (!strcmp(rep.cases[k].name, "heard") || !strcmp(rep.cases[k].name, "fresh"))
+			if (rep.cases[k].state != EXPECT_PASSED)
+				fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +737,9 @@ int main(void)
 		cmocka_unit_test(dut_process_lines_and_exit_status),
 		cmocka_unit_test(session_judges_the_dut_by_verdict_and_exit),
 		cmocka_unit_test(runner_decodes_the_wire_and_mute_dut_silences_the_dut),
+		cmocka_unit_test(rig_plays_the_inverter_of_the_in_process_bridge),
+		cmocka_unit_test(rig_plays_the_inverter_on_a_process_duts_pty),
+		cmocka_unit_test(rig_plays_the_inverter_of_a_bridge_on_a_bus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

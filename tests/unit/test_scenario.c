@@ -617,7 +617,7 @@ static void errors_are_located(void **state)
 		  " {\"at\": \"1s\", \"do\": \"ramp\", \"a\": 1}]}", ":2:21: timeline[0].do: expected an event kind (current," },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"timeline\": [\n"
 		  " {\"at\": \"1s\", \"do\": \"fets\", \"ramp\": \"1s\", \"chg\": true, \"dsg\": true}]}",
-		  ":2:29: timeline[0].ramp: unknown key (expected one of: at, do, id, for, chg, dsg)" },
+		  ":2:29: timeline[0].ramp: unknown key (expected one of: at, do, id, for, chg, dsg, bms)" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"timeline\": [\n"
 		  " {\"at\": \"1s\", \"do\": \"late_reply\"}]}", ":2:2: timeline[0]: expected key \"ms\"" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"timeline\": [\n"
@@ -757,6 +757,167 @@ static void world_alone_leaves_dut_and_expect_to_the_caller(void **state)
 	scenario_free(&sc);
 }
 
+/* The rig as the inverter: `inverter` with its protocol's defaults, its keys checked per
+ * protocol (poll for RS485 / Modbus, keepalive and send_keepalive for CAN), and each error
+ * located at the value. */
+static rig_rc inverter_text(const char *inv)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"i\", \"duration\": \"1m\",\n"
+	                            " \"inverter\": %s}", inv);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "i.json", -1, 0, err, sizeof err);
+}
+
+static void inverter_reads_with_its_protocols_keys(void **state)
+{
+	(void)state;
+	/* None: the rig plays no inverter. */
+	assert_int_equal(inverter_text("null"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:14: inverter: expected an object, got null");
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-can\"}"), RIG_OK);
+	assert_int_equal(sj.inverter.on, 1);
+	assert_int_equal(sj.inverter.proto, RIG_INV_PYLON_CAN);
+	assert_int_equal(sj.inverter.keepalive, 1);
+	assert_int_equal(sj.inverter.poll_ms, 1000);
+	assert_int_equal(sj.inverter.timeout_ms, RIG_INVERTER_CAN_TIMEOUT_MS);
+	scenario_free(&sc);
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-can\", \"keepalive\": \"2s\", "
+	                               "\"send_keepalive\": false, \"timeout\": \"3s\"}"), RIG_OK);
+	assert_int_equal(sj.inverter.keepalive, 0);
+	assert_int_equal(sj.inverter.poll_ms, 2000);
+	assert_int_equal(sj.inverter.timeout_ms, 3000);
+	scenario_free(&sc);
+	assert_int_equal(inverter_text("{\"protocol\": \"deye-modbus\", \"address\": 3, \"poll\": \"500ms\"}"), RIG_OK);
+	assert_int_equal(sj.inverter.proto, RIG_INV_DEYE_MODBUS);
+	assert_int_equal(sj.inverter.address, 3);
+	assert_int_equal(sj.inverter.poll_ms, 500);
+	assert_int_equal(sj.inverter.timeout_ms, RIG_INVERTER_TIMEOUT_MS);
+	scenario_free(&sc);
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-rs485\", \"address\": 2}"), RIG_OK);
+	assert_int_equal(sj.inverter.proto, RIG_INV_PYLON_RS485);
+	assert_int_equal(sj.inverter.address, 2);
+	scenario_free(&sc);
+	/* A file without one. */
+	assert_int_equal(scenario_judge_parse(&sc, &sj, "{\"bmsrig_scenario\": 1, \"name\": \"n\", \"duration\": \"1m\"}",
+	                                      strlen("{\"bmsrig_scenario\": 1, \"name\": \"n\", \"duration\": \"1m\"}"),
+	                                      "n.json", -1, 0, err, sizeof err), RIG_OK);
+	assert_int_equal(sj.inverter.on, 0);
+	scenario_free(&sc);
+
+	assert_int_equal(inverter_text("{\"protocol\": \"sma-can\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:27: inverter.protocol: expected one of pylontech-can, pylontech-rs485, "
+	                         "deye-modbus, got \"sma-can\"");
+	assert_int_equal(inverter_text("{\"address\": 2}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:14: inverter: expected the key \"protocol\" (pylontech-can, pylontech-rs485 or deye-modbus)");
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-can\", \"poll\": \"1s\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:44: inverter.poll: unknown key (expected one of: protocol, keepalive, send_keepalive, timeout)");
+	assert_int_equal(inverter_text("{\"protocol\": \"deye-modbus\", \"keepalive\": \"1s\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:42: inverter.keepalive: unknown key (expected one of: protocol, address, poll, timeout)");
+	assert_int_equal(inverter_text("{\"protocol\": \"deye-modbus\", \"address\": 15}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:53: inverter.address: expected an address from 0 to 14 (0x0E) for deye-modbus, got \"15\"");
+	assert_int_equal(inverter_text("{\"protocol\": \"pylontech-rs485\", \"poll\": \"10ms\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "i.json:2:54: inverter.poll: expected a time of at least 100ms, got \"10ms\"");
+}
+
+/* `bms` as an array: units on one line (a bus), the first's protocol for all, each its own
+ * address and quirks, resolved like the first; errors located in the item. */
+static rig_rc bus_text(const char *bms)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"b\", \"duration\": \"1m\",\n"
+	                            " \"bms\": %s}", bms);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "b.json", -1, 0, err, sizeof err);
+}
+
+static rig_rc bus_events(const char *events)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"e\", \"duration\": \"1m\",\n"
+	         " \"bms\": [{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2}, {\"address\": 3}],\n"
+	         " \"timeline\": [%s]}", events);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "e.json", -1, 0, err, sizeof err);
+}
+
+static void bms_array_is_units_on_one_line(void **state)
+{
+	(void)state;
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1, \"quirks\": {\"latency_ms\": 20}},"
+	                          " {\"address\": 2}, {\"protocol\": \"daly\", \"address\": 3, \"quirks\": {\"echo\": 1}}]"),
+	                 RIG_OK);
+	assert_int_equal(sc.n_units, 3);
+	assert_string_equal(sc.bms.kind->name, "daly");
+	assert_int_equal(sc.bms.unit.address, 1);
+	assert_int_equal(sc.unit[0].unit.address, 1);
+	assert_int_equal(sc.unit[1].unit.address, 2);
+	assert_int_equal(sc.unit[2].unit.address, 3);
+	assert_ptr_equal(sc.unit[2].unit.ops, sc.bms.unit.ops);
+	assert_non_null(sc.unit[1].unit.ops);
+	assert_string_equal(sc.unit[2].kind->name, "daly");
+	/* Each unit's own quirks, pointing into its own copy. */
+	assert_int_equal(sc.unit[1].unit.n_quirks, sc.unit[0].unit.n_quirks - 1);
+	assert_string_equal(sc.unit[2].unit.quirk[sc.unit[2].unit.n_quirks - 1].key, "echo");
+	assert_ptr_equal(sc.unit[2].unit.quirk[0].key, sc.unit[2].quirk_text[0][0]);
+	assert_int_equal(sc.unit[0].unit.model.cells, sc.unit[2].unit.model.cells);
+	scenario_free(&sc);
+	/* A later unit's own pack state and size. */
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"pack\": "
+	                          "{\"soc_pct\": 20, \"capacity_ah\": 200, \"temp_c\": 5}}]"), RIG_OK);
+	assert_true(sc.unit[1].unit.model.soc_pct == 20 && sc.unit[1].unit.model.capacity_Ah == 200);
+	assert_true(sc.unit[0].unit.model.soc_pct != 20 && sc.unit[0].unit.model.capacity_Ah != 200);
+	assert_true(sc.bms.unit.model.capacity_Ah == sc.unit[0].unit.model.capacity_Ah);
+	scenario_free(&sc);
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"pack\": {\"cells\": 8}}]"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:70: bms[1].pack.cells: unknown key (expected one of: capacity_ah, soc_pct, temp_c)");
+	/* An event of the pack or the BMS may name a unit; the load may not. */
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"cell_soc\", \"bms\": 3, \"cell\": 2, \"soc_pct\": 99},"
+	                            " {\"at\": \"2s\", \"do\": \"quirk\", \"bms\": 2, \"name\": \"echo\", \"value\": 1},"
+	                            " {\"at\": \"3s\", \"do\": \"bms_reboot\"}"), RIG_OK);
+	assert_int_equal(sc.event[0].unit, 2);
+	assert_int_equal(sc.event[1].unit, 1);
+	assert_int_equal(sc.event[2].unit, 0);
+	scenario_free(&sc);
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"cell_soc\", \"bms\": 4, \"cell\": 2, \"soc_pct\": 99}"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:53: timeline[0].bms: expected a unit of the bms array, 1..3, got \"4\"");
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"current\", \"a\": 1, \"bms\": 1}"), RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:53: timeline[0].bms: unknown key (expected one of: at, do, id, for, ramp, a)");
+	/* A line fault on the inverter line; only the faults that hit what the device sends. */
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"garbage\", \"line\": \"inverter\", \"bytes\": 7},"
+	                            " {\"at\": \"2s\", \"do\": \"garbage\", \"line\": \"bms\"}"), RIG_OK);
+	assert_int_equal(sc.event[0].inverter_line, 1);
+	assert_int_equal(sc.event[1].inverter_line, 0);
+	scenario_free(&sc);
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"garbage\", \"line\": \"can\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:53: timeline[0].line: expected \"bms\" or \"inverter\", got \"can\"");
+	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"late_reply\", \"ms\": 100, \"line\": \"inverter\"}"), RIG_ERR_ARG);
+	assert_string_equal(err, "e.json:3:59: timeline[0].line: unknown key (expected one of: at, do, id, for, rate, ms)");
+	/* An object is one unit. */
+	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
+	assert_int_equal(sc.n_units, 1);
+	scenario_free(&sc);
+
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"protocol\": \"jbd\", \"address\": 2}]"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:59: bms[1].protocol: expected \"daly\" (the units of one line speak bms[0]'s protocol), got \"jbd\"");
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 1}]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:58: bms[1].address: expected an address of its own on the line, got 1 (bms[0]'s too)");
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"settings\": {}}]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: address, pack, protocol, quirks)");
+	assert_int_equal(bus_text("[]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:9: bms: expected at least one BMS");
+	assert_int_equal(bus_text("[3]"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:10: bms[0]: expected an object, got a number");
+	assert_int_equal(bus_text("3"), RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:9: bms: expected an object or an array of objects, got a number");
+	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"quirks\": {\"nope\": 1}}]"),
+	                 RIG_ERR_ARG);
+	assert_string_equal(err, "b.json:2:72: bms[1].quirks.nope: unknown daly quirk \"nope\" (latency_ms, sleep_after_s, wake_on, echo, echo_ms, zero_frames, stale_reserved, deadband_ma, current_sign, all_cell_frames, extra_temp_frame, reset_ms, asleep)");
+}
+
 /* The event parser a control socket injects with: the file's vocabulary and checks, without
  * "at" or a file position. */
 static rig_rc parse_event(const struct scenario *on, const char *json, struct scen_event *e)
@@ -779,7 +940,7 @@ static void events_parse_for_injection(void **state)
 		const char *json, *err;
 	} bad[] = {
 		{ "{\"do\": \"ntc_open\", \"ntc\": 3}", "ntc: expected a probe number 1..2 (pack.ntc), got \"3\"" },
-		{ "{\"at\": \"1s\", \"do\": \"ntc_open\", \"ntc\": 1}", "at: unknown key (expected one of: do, id, for, ntc)" },
+		{ "{\"at\": \"1s\", \"do\": \"ntc_open\", \"ntc\": 1}", "at: unknown key (expected one of: do, id, for, ntc, bms)" },
 		{ "{\"do\": \"profile\", \"steps\": [[\"0\", 1]]}",
 		  "do: expected an event kind other than profile (it belongs in a scenario file)" },
 		{ "{\"do\": \"fets\", \"chg\": false}", "expected key \"dsg\"" },
@@ -879,6 +1040,8 @@ int main(void)
 		cmocka_unit_test(golden_bad_files_fail_as_recorded),
 		cmocka_unit_test(parse_without_files_and_event_names),
 		cmocka_unit_test(world_alone_leaves_dut_and_expect_to_the_caller),
+		cmocka_unit_test(inverter_reads_with_its_protocols_keys),
+		cmocka_unit_test(bms_array_is_units_on_one_line),
 		cmocka_unit_test(events_parse_for_injection),
 	};
 

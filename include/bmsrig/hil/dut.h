@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bmsrig/core/io.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/lib/serial.h"
 
@@ -41,6 +42,7 @@ const char *dut_kind_name(enum dut_kind k);
 /* ---- the runner's view: one table of functions per kind ------------------------------------ */
 
 struct host_loop;
+struct rig_inverter_cfg;
 struct scen_dut;
 struct scenario;
 struct sim;
@@ -83,6 +85,16 @@ struct dut_ops {
 	 * a process. A session judges by it a DUT that ended by itself. */
 	int (*status)(const void *self);
 	void (*free)(void *self);
+	/* Optional: the DUT's inverter port, for a scenario that declares an `inverter` (the rig
+	 * plays the inverter, rig_inverter.h). Called once after open and before start; fills
+	 * *line with the rig's end of the DUT's inverter line, which the runner's inverter client
+	 * reads and writes at each engine step until stop (never blocking; the DUT keeps whatever
+	 * line->ctx points to until free). The DUT makes the line its way: host a pty passed to
+	 * bmsmon as `--inverter PROTO:PATH`; inproc, qemu, serial later (an in-process pair, a
+	 * second emulated UART, a second serial port). NULL: the runner refuses a scenario with an
+	 * inverter ("device under test: KIND has no inverter port"). */
+	rig_rc (*inverter)(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
+	                   char *err, size_t errcap);
 };
 
 extern const struct dut_ops dut_inproc_ops;   /* hil/dut_inproc.c */
@@ -101,6 +113,11 @@ void dut_process_stop(void *self);
 void dut_process_free(void *self);
 /* After stop: the process's wait status, or -1 when it never ran. */
 int dut_process_status(const void *self);
+/* The inverter op for a process: a pty whose slave the process gets as --inverter PROTO:PATH
+ * (the default command), or in a command given with --dut-cmd in place of each {inverter}
+ * (PROTO:PATH) and {inverter_path} (PATH). */
+rig_rc dut_process_inverter(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
+                            char *err, size_t errcap);
 
 /* ---- a real board's console ----------------------------------------------------------------- */
 

@@ -9,7 +9,8 @@
  * name that cell. Protection bits have names: `prot.cell_ov` ... `prot.sw_lock` (pack_state.h).
  * For inverter protocols two more records: `truth.cvl_mv` ... (the battery's word to an
  * inverter as the BMS logic computes it now) and `wire.*` (as the frames that crossed the wire
- * said it), with the bit names `req.*` and `alarm.*` (core/inverter.h).
+ * said it), with the bit names `req.*` and `alarm.*` (core/inverter.h); and `inv.*`, the last
+ * record the rig, playing the inverter, decoded from the device under test's inverter port.
  * The full vocabulary is documented in scenarios/README.md.
  *
  * A tolerance widens every comparison by that much in the compared units: `a == b` holds when
@@ -62,6 +63,12 @@ struct expect_env {
 	const struct rig_inv_battery *inv_truth, *inv_wire;
 	unsigned wire_frames;              /* frames decoded so far */
 	double wire_age_ms;                /* since the last decoded frame */
+	/* The rig as the inverter (rig_inverter.h): the last record it decoded from the DUT's
+	 * inverter port, NULL before the first (inv.* read NaN), how many so far and the age of
+	 * the last (inv.age_ms). */
+	const struct rig_inv_battery *inv_dut;
+	unsigned inv_records;
+	double inv_age_ms;
 };
 
 /* One node of a compiled expression; only expect.c reads its fields. */

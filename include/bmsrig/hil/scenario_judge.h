@@ -1,6 +1,7 @@
 /*
  * The judgement in a scenario file, bmssim run's part of it (scenarios/README.md): the device
- * under test (`dut`: its protocol, timing and policy) and what it must show (`expect`). The
+ * under test (`dut`: its protocol, timing and policy), the inverter the rig plays toward it
+ * (`inverter`: protocol, address, poll or keep-alive) and what it must show (`expect`). The
  * emulator reads the rest, the world (scenario.h); scenario_judge_load reads both in one walk
  * of the file, so every error is still one line "FILE:LINE:COLUMN: what was expected".
  */
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/hil/expect.h"
+#include "bmsrig/hil/rig_inverter.h"
 #include "bmsrig/core/fw.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/sim/scenario.h"
@@ -24,6 +26,9 @@ struct scen_dut {
 
 struct scenario_judge {
 	struct scen_dut dut;
+	/* `inverter`: the rig plays the inverter on the DUT's inverter port (rig_inverter.h);
+	 * inverter.on 0 when the file has none. */
+	struct rig_inverter_cfg inverter;
 	struct expect_spec expect[SCEN_EXPECT_MAX];
 	unsigned n_expect;
 };

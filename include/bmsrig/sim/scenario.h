@@ -19,6 +19,7 @@
 #define SCEN_SETTINGS_MAX 64u
 #define SCEN_POINTS_MAX 20000u     /* profile points (steps and CSV rows) of all events */
 #define SCEN_TEXT_MAX 256u
+#define SCEN_BUS_UNITS_MAX 15u     /* units on one line (`bms` as an array) */
 
 enum scen_ev_kind {
 	/* load and charge: what the load or charger asks of the pack (+ = charging) */
@@ -56,6 +57,8 @@ struct scen_event {
 	uint32_t ramp_ms;
 	double value;
 	int cell, ntc;            /* 0-based; -1 when not used */
+	unsigned unit;            /* the unit of a bus it acts on (`"bms": N`, 0-based); 0 = the first */
+	uint8_t inverter_line;    /* a line fault on the DUT's inverter line (`"line": "inverter"`) */
 	double capacity_pct, resistance_pct, leak_mA;   /* SCEN_EV_DRIFT */
 	uint8_t chg, dsg;                               /* SCEN_EV_FETS */
 	enum wire_fault_kind fault;                     /* SCEN_EV_WIRE_FAULT */
@@ -87,6 +90,11 @@ struct scenario {
 	uint32_t seed;
 	uint32_t duration_ms;
 	struct bms_spec bms;      /* kind, pack model, address, quirks, link, baud (resolved) */
+	/* `bms` as an array: units on bms's line, a bus. unit[0] is a copy of bms; unit[1..] share
+	 * its protocol, pack model and line, each at its own address with its own quirks. The
+	 * timeline, the settings and the truth are bms's (unit 0). n_units 1 for an object. */
+	struct bms_spec unit[SCEN_BUS_UNITS_MAX];
+	unsigned n_units;
 	struct scen_setting setting[SCEN_SETTINGS_MAX];
 	unsigned n_settings;
 	struct scen_event event[SCEN_EVENTS_MAX];

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include "bmsrig/sim/scenario.h"
+#include "bmsrig/sim/wire_fault.h"
 #include "bmsrig/sim/sim.h"
 
 struct timeline_ramp {
@@ -32,6 +33,9 @@ struct timeline {
 	struct timeline_ramp load;         /* current (A) or power (W), linear between t0 and t1 */
 	int short_event;                   /* a short circuit in progress, or -1 */
 	struct timeline_ramp ambient;
+	/* Line faults on the DUT's inverter line (`"line": "inverter"`): kept here, applied by
+	 * whoever plays the inverter (the runner's rig_inverter reads the DUT through them). */
+	struct wire_faults inverter_faults;
 	unsigned errors;                   /* quirks a personality refused at run time */
 	char last_error[200];
 	struct scen_event inject[TIMELINE_INJECT_MAX];   /* injected, at_ms when they started */
