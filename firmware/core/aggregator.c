@@ -389,10 +389,12 @@ unsigned rig_agg_compute(struct rig_agg *a, uint32_t now_ms, uint32_t hold, stru
 		ccl = ccl > INT32_MAX / (int32_t)RIG_AGG_PACKS_MAX ? INT32_MAX : ccl * (int32_t)n;
 		dcl = dcl > INT32_MAX / (int32_t)RIG_AGG_PACKS_MAX ? INT32_MAX : dcl * (int32_t)n;
 	}
-	if (hold) {
+	if (hold & RIG_AGG_HOLD_ALL)
 		flags |= RIG_AGG_F_HELD;
-		ccl = dcl = 0;
-	}
+	if (hold & RIG_AGG_HOLD_CHG)
+		ccl = 0;
+	if (hold & RIG_AGG_HOLD_DSG)
+		dcl = 0;
 	out->ccl_mA = ccl;
 	out->dcl_mA = dcl;
 	out->request = (uint8_t)((ccl > 0 ? RIG_INV_CHG_ENABLE : 0u) | (dcl > 0 ? RIG_INV_DSG_ENABLE : 0u));

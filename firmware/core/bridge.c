@@ -13,6 +13,32 @@
  * (the aggregator takes a silent pack's share out) and neither is "no data yet". */
 #define BRIDGE_HOLD_REASONS (POLICY_CELL_HIGH | POLICY_CELL_LOW | POLICY_TEMP_HIGH | POLICY_TEMP_LOW)
 
+/* Which directions each policy reason holds (rig_bridge_hold_dirs): the direction that makes
+ * the fault worse. The bridge's policy watches the discharge window's temperatures (the wider
+ * one: beyond it charging is already 0 by the aggregator's charge window), so its temperature
+ * reasons are discharge-temperature ones. A reason not listed holds both: the safe default. */
+static const struct {
+	uint32_t reason;
+	uint8_t dirs;
+} hold_dirs[] = {
+	{ POLICY_CELL_HIGH, RIG_AGG_HOLD_CHG },    /* over-voltage: discharging brings it down */
+	{ POLICY_CELL_LOW, RIG_AGG_HOLD_DSG },     /* under-voltage: charging brings it up */
+	{ POLICY_TEMP_HIGH, RIG_AGG_HOLD_DSG },    /* beyond the discharge window ... */
+	{ POLICY_TEMP_LOW, RIG_AGG_HOLD_DSG },     /* ... (charging is 0 there by the charge window) */
+};
+
+unsigned rig_bridge_hold_dirs(uint32_t reasons)
+{
+	unsigned dirs = 0, i;
+
+	for (i = 0; i < sizeof hold_dirs / sizeof hold_dirs[0]; i++)
+		if (reasons & hold_dirs[i].reason) {
+			dirs |= hold_dirs[i].dirs;
+			reasons &= ~hold_dirs[i].reason;
+		}
+	return reasons ? (unsigned)RIG_AGG_HOLD_ALL : dirs;
+}
+
 void rig_bridge_cfg_defaults(struct rig_bridge_cfg *cfg, enum rig_agg_chem chem, uint8_t cells)
 {
 	static const struct client_cfg ccfg = CLIENT_CFG_DEFAULT;
@@ -238,7 +264,7 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms)
 		uint8_t closed;
 
 		b->hold = bridge_hold(b, now_ms);
-		b->agg_flags = rig_agg_compute(&b->agg, now_ms, b->hold, &b->battery);
+		b->agg_flags = rig_agg_compute(&b->agg, now_ms, rig_bridge_hold_dirs(b->hold), &b->battery);
 		b->computed_ms = now_ms;
 		closed = (uint8_t)(!b->hold && b->agg.online_count);
 		if (closed != b->relay_closed) {

@@ -386,13 +386,30 @@ static void the_policy_holds_both_limits_at_zero(void **state)
 	struct rig_agg a;
 	struct rig_inv_battery r;
 	setup_n(&a, 3, 0);
-	assert_int_equal(rig_agg_compute(&a, 100, POLICY_CELL_HIGH, &r), RIG_AGG_F_HELD);
+	assert_int_equal(rig_agg_compute(&a, 100, RIG_AGG_HOLD_ALL, &r), RIG_AGG_F_HELD);
 	assert_int_equal(r.ccl_mA, 0);
 	assert_int_equal(r.dcl_mA, 0);
 	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), 0);
 	assert_int_equal(r.module_count, 3);
 	assert_int_equal(rig_agg_compute(&a, 100, 0, &r), 0);
 	assert_int_equal(r.ccl_mA, 150000);
+}
+
+/* A hold in one direction leaves the other: an over-voltage battery may still be discharged. */
+static void a_hold_zeroes_only_its_direction(void **state)
+{
+	(void)state;
+	struct rig_agg a;
+	struct rig_inv_battery r;
+	setup_n(&a, 3, 0);
+	assert_int_equal(rig_agg_compute(&a, 100, RIG_AGG_HOLD_CHG, &r), RIG_AGG_F_HELD);
+	assert_int_equal(r.ccl_mA, 0);
+	assert_int_equal(r.dcl_mA, 150000);
+	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_DSG_ENABLE);
+	assert_int_equal(rig_agg_compute(&a, 100, RIG_AGG_HOLD_DSG, &r), RIG_AGG_F_HELD);
+	assert_int_equal(r.ccl_mA, 150000);
+	assert_int_equal(r.dcl_mA, 0);
+	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_CHG_ENABLE);
 }
 
 static void force_charge_follows_the_battery_soc(void **state)
@@ -606,6 +623,7 @@ int main(void)
 		cmocka_unit_test(a_pack_never_heard_alarms_after_its_time),
 		cmocka_unit_test(disagreeing_voltages_take_the_median),
 		cmocka_unit_test(the_policy_holds_both_limits_at_zero),
+		cmocka_unit_test(a_hold_zeroes_only_its_direction),
 		cmocka_unit_test(force_charge_follows_the_battery_soc),
 		cmocka_unit_test(voltage_limits_and_a_packs_own_bms),
 		cmocka_unit_test(packs_that_report_little),

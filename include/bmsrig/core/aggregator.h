@@ -14,7 +14,7 @@
  *     ...each time a client completes a cycle on pack i:
  *     rig_agg_update(&agg, i, &pack_state_i, design_mAh_or_0, own_record_or_NULL);
  *     ...each time the inverter side needs the battery (e.g. every second):
- *     rig_agg_compute(&agg, now_ms, policy_hold, &battery);
+ *     rig_agg_compute(&agg, now_ms, hold, &battery);   // enum rig_agg_hold bits, 0 = none
  *
  * C99, no heap, no float, no division helper from libgcc (the lx106 has no divider). */
 #ifndef BMSRIG_AGGREGATOR_H
@@ -37,8 +37,17 @@ enum rig_agg_chem { RIG_AGG_CHEM_LFP = 0, RIG_AGG_CHEM_NMC = 1 };
 enum rig_agg_flag {
 	RIG_AGG_F_SPREAD    = 1u << 0,   /* online packs' voltages differ by more than spread_mV */
 	RIG_AGG_F_NO_PACK   = 1u << 1,   /* no pack online: limits 0, state fields 0 */
-	RIG_AGG_F_HELD      = 1u << 2,   /* the caller's policy hold forced both limits to 0 */
+	RIG_AGG_F_HELD      = 1u << 2,   /* the caller's hold forced a limit (or both) to 0 */
 	RIG_AGG_F_COMM      = 1u << 3    /* a pack silent for comm_alarm_ms (RIG_INV_ALARM_COMM) */
+};
+
+/* What the caller's safety policy holds (rig_agg_compute's hold): the direction a fault makes
+ * unsafe, so an over-voltage pack still lets the inverter discharge it (the way out of the fault)
+ * and an under-voltage one still lets it charge. */
+enum rig_agg_hold {
+	RIG_AGG_HOLD_CHG = 1u << 0,      /* CCL 0, no charge-enable */
+	RIG_AGG_HOLD_DSG = 1u << 1,      /* DCL 0, no discharge-enable */
+	RIG_AGG_HOLD_ALL = RIG_AGG_HOLD_CHG | RIG_AGG_HOLD_DSG
 };
 
 /* Per-pack rules, as a BMS applies them to itself (sim/bms_limits.c), and the battery's. All
@@ -116,8 +125,9 @@ int rig_agg_update(struct rig_agg *a, unsigned index, const struct pack_state *s
 /* Forget pack `index` (removed from the system): it no longer counts nor alarms. */
 void rig_agg_forget(struct rig_agg *a, unsigned index);
 
-/* The battery at now_ms into *out (cleared first). hold: nonzero when the safety policy holds
- * the battery off (e.g. struct policy .reasons, or 1 for an open relay): both limits 0.
+/* The battery at now_ms into *out (cleared first). hold: enum rig_agg_hold bits, the directions
+ * the caller's safety policy holds at 0 on top of the rules (RIG_AGG_HOLD_ALL for an open relay;
+ * the bridge maps policy reasons to directions with rig_bridge_hold_dirs).
  * Returns enum rig_agg_flag bits; a->online_mask / online_count say which packs counted. */
 unsigned rig_agg_compute(struct rig_agg *a, uint32_t now_ms, uint32_t hold, struct rig_inv_battery *out);
 

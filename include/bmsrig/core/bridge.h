@@ -26,8 +26,10 @@
  * 0.8 KB). The Pylontech RS485 client (a 6 KB buffer for a 15-module 0x42) is not offered on a
  * link: rig_bridge_init refuses it.
  *
- * Safety: each pack has its own struct policy on its last cycle's pack_state. The hold handed to
- * the aggregator is the OR of the cell and temperature reasons of the packs that are online;
+ * Safety: each pack has its own struct policy on its last cycle's pack_state. The hold is the OR
+ * of the cell and temperature reasons of the packs that are online, handed to the aggregator as
+ * the directions they make unsafe (rig_bridge_hold_dirs: a high cell holds charging only, a low
+ * cell or a temperature beyond the discharge window discharging only);
  * a silent pack is not a hold (the aggregator takes its share out, then raises the
  * communication alarm). The relay (optional hal.set_relay) is closed while nothing holds and at
  * least one pack is online.
@@ -144,6 +146,11 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms);
 /* Defaults: no link, the aggregator's defaults for chem and cells, POLICY_CFG_LFP-like limits
  * derived from them (cell_ovp / cell_uvp, the charge window's ends), no inverter, 1 s reports. */
 void rig_bridge_cfg_defaults(struct rig_bridge_cfg *cfg, enum rig_agg_chem chem, uint8_t cells);
+
+/* The directions (enum rig_agg_hold) that policy reasons (enum policy_reason bits) hold at 0:
+ * POLICY_CELL_HIGH charging; POLICY_CELL_LOW, POLICY_TEMP_HIGH and POLICY_TEMP_LOW (the policy
+ * watches the discharge window) discharging; any other reason both; 0 none. */
+unsigned rig_bridge_hold_dirs(uint32_t reasons);
 
 /* Pack i's age: ms since its last good cycle (since init when none); 0xFFFFFFFF for a bad i. */
 uint32_t rig_bridge_pack_age_ms(const struct rig_bridge *b, unsigned i, uint32_t now_ms);
