@@ -11,7 +11,7 @@
 #include "bmsrig/core/fw.h"
 #include "bmsrig/hil/hil.h"
 #include "bmsrig/hil/rig_inverter.h"
-#include "bmsrig/sim/pty.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/scenario_judge.h"
 #include "bmsrig/sim/sim.h"
@@ -24,7 +24,7 @@ struct proc_dut {
 	struct host_loop *loop;
 	struct dut_proc *proc;
 	int status;                        /* wait status once stopped; -1 before */
-	struct sim_pty *inv_pty;           /* the inverter line, when the scenario has an inverter */
+	struct host_pty *inv_pty;           /* the inverter line, when the scenario has an inverter */
 	char inv_arg[300];                 /* "PROTO:PATH" for --inverter / {inverter}; "" = none */
 };
 
@@ -108,8 +108,8 @@ static int put_inverter(const struct proc_dut *d, const char *cmd, char *out, si
 	return 1;
 }
 
-static int32_t inv_write(void *ctx, const uint8_t *p, uint16_t n) { return sim_pty_write(ctx, p, n); }
-static int32_t inv_read(void *ctx, uint8_t *p, uint16_t cap) { return sim_pty_read(ctx, p, cap); }
+static int32_t inv_write(void *ctx, const uint8_t *p, uint16_t n) { return host_pty_write(ctx, p, n); }
+static int32_t inv_read(void *ctx, uint8_t *p, uint16_t cap) { return host_pty_read(ctx, p, cap); }
 
 rig_rc dut_process_inverter(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
                             char *err, size_t errcap)
@@ -119,10 +119,10 @@ rig_rc dut_process_inverter(void *self, const struct rig_inverter_cfg *cfg, stru
 	/* The pty outlives the process's opens and closes (pty.h), so a DUT that reopens its
 	 * inverter port finds the rig still there. 115200: slcan's and the RS485 adapters' usual
 	 * host-side speed; a pty does not pace by it. */
-	if (sim_pty_open(&d->inv_pty, NULL, 115200, err, errcap) != RIG_OK)
+	if (host_pty_open(&d->inv_pty, NULL, 115200, err, errcap) != RIG_OK)
 		return RIG_ERR_IO;
 	snprintf(d->inv_arg, sizeof d->inv_arg, "%s:%s", rig_inv_port_proto_name(cfg->proto),
-	         sim_pty_path(d->inv_pty));
+	         host_pty_path(d->inv_pty));
 	line->ctx = d->inv_pty;
 	line->write = inv_write;
 	line->read = inv_read;
@@ -183,7 +183,7 @@ void dut_process_free(void *self)
 
 	dut_process_stop(self);
 	if (d && d->inv_pty)
-		sim_pty_close(d->inv_pty);
+		host_pty_close(d->inv_pty);
 	free(self);
 }
 

@@ -263,8 +263,14 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms)
 	if (events || now_ms - b->computed_ms >= BRIDGE_COMPUTE_MS) {
 		uint8_t closed;
 
+		int32_t ccl_mA = b->battery.ccl_mA, dcl_mA = b->battery.dcl_mA;
+
 		b->hold = bridge_hold(b, now_ms);
 		b->agg_flags = rig_agg_compute(&b->agg, now_ms, rig_bridge_hold_dirs(b->hold), &b->battery);
+		/* A limit that just fell to 0 goes out at once, not at the CAN set's next turn: on a
+		 * Daly bus the pack's cycle already cost most of the time an inverter may wait. */
+		if (b->cfg.inverter && ((ccl_mA > 0 && b->battery.ccl_mA == 0) || (dcl_mA > 0 && b->battery.dcl_mA == 0)))
+			rig_inv_port_send_now(&b->port, now_ms);
 		b->computed_ms = now_ms;
 		closed = (uint8_t)(!b->hold && b->agg.online_count);
 		if (closed != b->relay_closed) {

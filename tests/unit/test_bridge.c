@@ -277,7 +277,19 @@ static void a_cell_over_the_limit_holds_the_battery(void **state)
 	run(&t, 0, 2000);
 	assert_true(t.relay);
 	t.pack[1].cell_mV = 3700;                          /* above the 3650 mV limit */
-	run(&t, 2010, 4500);
+	{
+		/* The CCL's fall to 0 goes out at once, not at the set's next 1 s turn. */
+		uint32_t ms = 2010, at_ms;
+
+		for (; ms <= 4500 && !t.b.hold; ms += 10)
+			run(&t, ms, ms);
+		assert_true(t.b.hold);
+		run(&t, ms, ms + 20);
+		assert_true(rig_pylon_can_client_last(&t.c.can, &r, &at_ms));
+		assert_int_equal(r.ccl_mA, 0);
+		assert_true(at_ms >= ms - 10);
+		run(&t, ms + 30, 4500);
+	}
 	r = heard_can(&t, 4500);
 	assert_int_equal(r.ccl_mA, 0);
 	assert_int_equal(r.dcl_mA, 150000);                /* over-voltage: discharging still helps */
