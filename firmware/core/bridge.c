@@ -194,10 +194,34 @@ static int link_step(struct rig_bridge *b, unsigned l, uint32_t now_ms)
 			link_start(b, l);
 		} else {
 			k->resting = 1;
+			k->last_round_ms = now_ms - k->round_ms;
 			k->next_round_ms = k->round_ms + lc->client.poll_ms;
 		}
 	}
 	return 1;
+}
+
+/* A bus's packs are read once a round: the aggregator is told how far apart that is, so a
+ * round longer than its stale time does not take packs out between their reads. The round in
+ * progress counts once it is the longest (the first round; a bus slowed by silent packs). */
+static void bus_intervals(struct rig_bridge *b, uint32_t now_ms)
+{
+	unsigned l, j;
+
+	for (l = 0; l < b->cfg.link_count; l++) {
+		const struct rig_bridge_link *k = &b->link[l];
+		const struct rig_bridge_link_cfg *lc = &b->cfg.link[l];
+		uint32_t iv = lc->client.poll_ms;
+
+		if (lc->addr_count < 2u)
+			continue;
+		if (k->last_round_ms > iv)
+			iv = k->last_round_ms;
+		if (!k->resting && now_ms - k->round_ms > iv)
+			iv = now_ms - k->round_ms;
+		for (j = 0; j < lc->addr_count; j++)
+			rig_agg_set_interval(&b->agg, k->first_pack + j, iv);
+	}
 }
 
 /* The OR of the hold reasons of the packs that are fresh (updated within the stale time). */
@@ -207,7 +231,7 @@ static uint32_t bridge_hold(const struct rig_bridge *b, uint32_t now_ms)
 	unsigned i;
 
 	for (i = 0; i < b->pack_count; i++)
-		if (b->agg.pack[i].seen && now_ms - b->agg.pack[i].updated_ms < b->cfg.agg.stale_ms)
+		if (b->agg.pack[i].seen && now_ms - b->agg.pack[i].updated_ms < rig_agg_stale_ms(&b->agg, i))
 			hold |= b->pack[i].policy.reasons & BRIDGE_HOLD_REASONS;
 	return hold;
 }
@@ -265,6 +289,7 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms)
 
 		int32_t ccl_mA = b->battery.ccl_mA, dcl_mA = b->battery.dcl_mA;
 
+		bus_intervals(b, now_ms);
 		b->hold = bridge_hold(b, now_ms);
 		b->agg_flags = rig_agg_compute(&b->agg, now_ms, rig_bridge_hold_dirs(b->hold), &b->battery);
 		/* A limit that just fell to 0 goes out at once, not at the CAN set's next turn: on a

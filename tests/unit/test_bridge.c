@@ -408,6 +408,10 @@ static void a_bus_of_three_polled_in_turn(void **state)
 	view.pack_records = rec;
 
 	rig_bridge_cfg_defaults(&cfg, RIG_AGG_CHEM_LFP, 16);
+	/* Stale and alarm times shorter than the 1 s round: a bus pack is out only after two
+	 * missed rounds, so all three stay online between their reads. */
+	cfg.agg.stale_ms = 500;
+	cfg.agg.comm_alarm_ms = 700;
 	cfg.link_count = 1;
 	cfg.link[0].proto = FW_PROTO_DEYE_MODBUS;
 	cfg.link[0].addr_count = 3;
@@ -433,6 +437,9 @@ static void a_bus_of_three_polled_in_turn(void **state)
 		assert_in_range(b.pack[i].cycles_ok, 4, 5);
 	assert_true(rig_pylon_can_client_last(&can, &got, &at_ms));
 	assert_int_equal(got.module_count, 3);
+	assert_int_equal(got.alarm & RIG_INV_ALARM_COMM, 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_in_range(rig_agg_stale_ms(&b.agg, i), 2000, 2400);   /* two rounds of ~1 s */
 	assert_int_equal(got.soc_pct, 50);
 	assert_int_equal(got.ccl_mA, 120000);              /* each pack's own 40 A caps the 50 A */
 	/* A Deye block has two cells (the extremes); the battery still has 16 of them. */

@@ -73,8 +73,9 @@ struct rig_agg_cfg {
 	uint8_t pack_count;           /* packs expected, index 0..pack_count-1 (comm alarm) */
 	uint32_t chg_block_prot;      /* enum pack_prot bits that forbid charging a pack */
 	uint32_t dsg_block_prot;      /* enum pack_prot bits that forbid discharging it */
-	uint32_t stale_ms;            /* no update for this long: the pack is offline */
-	uint32_t comm_alarm_ms;       /* no update for this long: RIG_INV_ALARM_COMM */
+	uint32_t stale_ms;            /* no update for this long: the pack is offline ... */
+	uint32_t comm_alarm_ms;       /* ... RIG_INV_ALARM_COMM (both at least a number of the
+	                               * pack's read intervals: rig_agg_set_interval) */
 };
 
 /* One pack as the aggregator keeps it: a summary of its last pack_state (not the state itself:
@@ -99,6 +100,8 @@ struct rig_agg_pack {
 struct rig_agg {
 	struct rig_agg_cfg cfg;
 	struct rig_agg_pack pack[RIG_AGG_PACKS_MAX];
+	uint32_t interval_ms[RIG_AGG_PACKS_MAX];   /* how far apart pack i's reads are, 0 = unknown
+	                                            * (rig_agg_set_interval) */
 	uint32_t start_ms;            /* a pack never heard from is silent since this */
 	uint16_t online_mask;         /* bit i: pack i online at the last compute */
 	uint8_t online_count;         /* packs online at the last compute (= module_count) */
@@ -121,6 +124,17 @@ void rig_agg_init(struct rig_agg *a, const struct rig_agg_cfg *cfg, uint32_t now
  * its CCL/DCL/CVL cap the pack's and its DVL floors it. Returns 0, or -1 for a bad index. */
 int rig_agg_update(struct rig_agg *a, unsigned index, const struct pack_state *s, uint32_t design_mAh,
                    const struct rig_inv_battery *own);
+
+/* A pack read less often than stale_ms allows (one of fifteen on a bus, whose round outlasts
+ * it) is not silent between its reads: it is stale only once it has missed RIG_AGG_STALE_READS
+ * reads and alarms after RIG_AGG_ALARM_READS, when those come later than the fixed times. */
+#define RIG_AGG_STALE_READS 2u
+#define RIG_AGG_ALARM_READS 3u
+/* Pack `index` is read every interval_ms (a bus: its round); 0 = only the fixed times. Kept
+ * across updates and forget; the caller refreshes it as the interval changes. */
+void rig_agg_set_interval(struct rig_agg *a, unsigned index, uint32_t interval_ms);
+/* Pack `index`'s stale time: the larger of cfg.stale_ms and RIG_AGG_STALE_READS intervals. */
+uint32_t rig_agg_stale_ms(const struct rig_agg *a, unsigned index);
 
 /* Forget pack `index` (removed from the system): it no longer counts nor alarms. */
 void rig_agg_forget(struct rig_agg *a, unsigned index);

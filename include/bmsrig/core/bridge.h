@@ -22,6 +22,11 @@
  * link 1's. A link with addr_count > 1 is a bus: ONE client polls its addresses in turn (one
  * full cycle each, the client re-initialised for the next address), so fifteen packs on one
  * RS485 bus cost one client, and the round starts again poll_ms after the last one started.
+ * A pack on a bus is read once a round, which may outlast the aggregator's stale time (fifteen
+ * Daly packs at 9600 Bd: ~20 s): the bridge tells the aggregator each bus pack's read interval
+ * (the longer of poll_ms, the last round and the current one so far), so such a pack is stale
+ * only after RIG_AGG_STALE_READS missed rounds and alarms after RIG_AGG_ALARM_READS, when those
+ * are longer than cfg.agg.stale_ms / comm_alarm_ms. A lone link keeps the fixed times.
  * Separate links each have their own client; RIG_BRIDGE_LINKS_MAX of them (a client is up to
  * 0.8 KB). The Pylontech RS485 client (a 6 KB buffer for a 15-module 0x42) is not offered on a
  * link: rig_bridge_init refuses it.
@@ -109,6 +114,7 @@ struct rig_bridge_link {
 	uint8_t resting;              /* a bus between rounds, until next_round_ms */
 	uint32_t round_ms;            /* a bus: when the current round started */
 	uint32_t next_round_ms;
+	uint32_t last_round_ms;       /* a bus: how long its last full round took (0: none yet) */
 	union {                       /* one member per client struct a link may run */
 		struct jbd_client jbd;
 		struct daly_client daly;
