@@ -1,5 +1,6 @@
 /* The bridge: BMS links -> aggregator (+ the policy's hold) -> inverter port and telemetry.
  * The rules and the RAM budget are in bridge.h and docs/aggregator.md. */
+#include <stdint.h>
 #include <string.h>
 
 #include "bmsrig/core/bridge.h"
@@ -156,7 +157,13 @@ static void pack_cycle(struct rig_bridge *b, unsigned l, unsigned i, enum client
 					s.cell_mV[c] = s.cell_mV[1];
 				s.cell_count = b->cfg.agg.cells;
 			}
-			rig_agg_update(&b->agg, i, &s, lc->design_mAh, &b->link[l].client.deye_modbus.inv);
+			/* Nor has it a discharge limit (nor DVL): its record's DCL 0 is "not said", and
+			 * as the pack's own limit it zeroed the battery's DCL; no cap instead, so the
+			 * aggregator's rules and the pack's discharge FET decide. */
+			struct rig_inv_battery own = b->link[l].client.deye_modbus.inv;
+
+			own.dcl_mA = INT32_MAX;
+			rig_agg_update(&b->agg, i, &s, lc->design_mAh, &own);
 		} else {
 			rig_agg_update(&b->agg, i, &b->link[l].work, lc->design_mAh, NULL);
 		}

@@ -442,6 +442,9 @@ static void a_bus_of_three_polled_in_turn(void **state)
 		assert_in_range(rig_agg_stale_ms(&b.agg, i), 2000, 2400);   /* two rounds of ~1 s */
 	assert_int_equal(got.soc_pct, 50);
 	assert_int_equal(got.ccl_mA, 120000);              /* each pack's own 40 A caps the 50 A */
+	/* The Deye block has no discharge limit: the packs' 50 A, not 0 (its DCL 0 was "not said"). */
+	assert_int_equal(got.dcl_mA, 150000);
+	assert_int_equal(got.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE);
 	/* A Deye block has two cells (the extremes); the battery still has 16 of them. */
 	assert_int_equal(got.cvl_mV, 56800);
 	assert_int_equal(got.dvl_mV, 48000);
