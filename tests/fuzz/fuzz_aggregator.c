@@ -3,15 +3,14 @@
  * values decoded from outside bytes (any BMS may report any number), so every field may be
  * anything. The input: a struct rig_agg_cfg's bytes (when the input is shorter, the LFP 16S
  * defaults), then records of: 1 byte op (bits 0-3 pack index, 0-15: 15 is refused; bit 4 an own
- * BMS record follows; bit 5 forget instead; bits 6-7 a
- * policy hold, enum rig_agg_hold), 2 bytes of time step (ms, so
- * packs go stale and alarm), then a struct pack_state's bytes and, with bit 4, a struct
- * rig_inv_battery's. After each record the battery is computed. abort() unless: the limits are
- * >= 0 and match the enable requests; a hold gives 0 in its direction(s)
- * and the held flag; module_count equals the online
- * mask's bits and is at most 15; no pack online gives 0 limits; SOC within 0..100 %, the two
- * SOC fields agree; min <= max for cells and temperatures when a pack is online; the comm flag
- * and alarm agree. UBSan watches every sum, product and shift.
+ * BMS record follows; bit 5 forget instead; bits 6-7 a policy hold, enum rig_agg_hold), 2 bytes
+ * of time step (ms, so packs go stale and alarm; its low byte << 12 is also the pack's read
+ * interval), then a struct pack_state's bytes and, with bit 4, a struct rig_inv_battery's.
+ * After each record the battery is computed. abort() unless: the limits are >= 0 and match the
+ * enable requests; a hold gives 0 in its direction(s) and the held flag; module_count equals
+ * the online mask's bits and is at most 15; no pack online gives 0 limits; SOC within
+ * 0..100 %, the two SOC fields agree; min <= max for cells and temperatures when a pack is
+ * online; the comm flag and alarm agree. UBSan watches every sum, product and shift.
  * Seeds: tests/fuzz/corpus/fuzz_aggregator/ (hand-made: three packs at rest; one stale).
  */
 #include <stdint.h>
@@ -75,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned flags;
 
 		now_ms += (uint32_t)data[at + 1] << 8 | data[at + 2];
+		/* The pack's read interval (a bus round), up to ~17 min, index 15 refused. */
+		rig_agg_set_interval(&a, op & 0x0Fu, (uint32_t)data[at + 2] << 12);
 		at += 3u;
 		memcpy(&s, data + at, sizeof s);
 		at += sizeof s;
