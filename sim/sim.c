@@ -42,6 +42,7 @@ struct sim_unit {
 	uint8_t state_loaded;           /* the settings came from state_path at start */
 	struct reply_sink sink;
 	struct held_frames held;        /* announced since the last send */
+	unsigned rx_heard;              /* requests it announced in the current sim_input */
 	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
 };
 
@@ -70,6 +71,7 @@ struct sim {
 	uint32_t link_drops_seen;
 	uint32_t baud;
 	unsigned n_units;
+	unsigned rx_logged;             /* requests logged in the current sim_input (a bus: once) */
 	struct sim_unit *unit[SIM_UNITS_MAX];
 	uint32_t step_timer, last_step_ms, closes_seen;
 	int serial;                     /* the port is a serial port, opened again after it is lost */
@@ -428,6 +430,12 @@ static void sink_frame(void *ctx, enum personality_dir dir, const uint8_t *wire,
 	if (!u->sim->frame_cb && !u->sim->drop_cb)
 		return;
 	if (dir == PERS_RX) {
+		/* On a bus every unit hears (and announces) the same request, which crossed the wire
+		 * once: log it once. Counting, not a flag, so a request only a later unit decodes (the
+		 * first one asleep or absent) is still logged. */
+		if (u->rx_heard++ < u->sim->rx_logged)
+			return;
+		u->sim->rx_logged++;
 		if (u->sim->frame_cb)
 			u->sim->frame_cb(u->sim->frame_ctx, u->index, dir, wire, n);
 		return;
@@ -501,7 +509,9 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		if (m != 0)
 			return;
 	}
+	s->rx_logged = 0;
 	for (i = 0; i < s->n_units; i++) {
+		s->unit[i]->rx_heard = 0;
 		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
 		unit_done(s->unit[i]);
 	}

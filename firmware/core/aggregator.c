@@ -197,6 +197,26 @@ void rig_agg_forget(struct rig_agg *a, unsigned index)
 		memset(&a->pack[index], 0, sizeof a->pack[index]);
 }
 
+void rig_agg_set_interval(struct rig_agg *a, unsigned index, uint32_t interval_ms)
+{
+	if (index < RIG_AGG_PACKS_MAX)
+		a->interval_ms[index] = interval_ms;
+}
+
+/* The larger of a fixed time and `reads` of pack i's intervals (saturating: no wrap to short). */
+static uint32_t reads_or(const struct rig_agg *a, unsigned i, uint32_t fixed_ms, uint32_t reads)
+{
+	uint32_t iv = i < RIG_AGG_PACKS_MAX ? a->interval_ms[i] : 0u;
+	uint32_t t = iv > UINT32_MAX / reads ? UINT32_MAX : iv * reads;
+
+	return t > fixed_ms ? t : fixed_ms;
+}
+
+uint32_t rig_agg_stale_ms(const struct rig_agg *a, unsigned index)
+{
+	return reads_or(a, index, a->cfg.stale_ms, RIG_AGG_STALE_READS);
+}
+
 /* What one pack allows, by its BMS's rules on the aggregator's settings (bms_limits.c). */
 static void pack_limits(const struct rig_agg_cfg *c, const struct rig_agg_pack *p, int32_t *ccl, int32_t *dcl)
 {
@@ -309,9 +329,9 @@ unsigned rig_agg_compute(struct rig_agg *a, uint32_t now_ms, uint32_t hold, stru
 		int32_t pc, pd;
 		uint32_t v;
 
-		if ((p->seen || i < c->pack_count) && age_ms >= c->comm_alarm_ms)
+		if ((p->seen || i < c->pack_count) && age_ms >= reads_or(a, i, c->comm_alarm_ms, RIG_AGG_ALARM_READS))
 			flags |= RIG_AGG_F_COMM;
-		if (!p->seen || age_ms >= c->stale_ms)
+		if (!p->seen || age_ms >= rig_agg_stale_ms(a, i))
 			continue;
 		a->online_mask |= (uint16_t)(1u << i);
 		volts[n++] = p->pack_mV;
@@ -389,10 +409,12 @@ unsigned rig_agg_compute(struct rig_agg *a, uint32_t now_ms, uint32_t hold, stru
 		ccl = ccl > INT32_MAX / (int32_t)RIG_AGG_PACKS_MAX ? INT32_MAX : ccl * (int32_t)n;
 		dcl = dcl > INT32_MAX / (int32_t)RIG_AGG_PACKS_MAX ? INT32_MAX : dcl * (int32_t)n;
 	}
-	if (hold) {
+	if (hold & RIG_AGG_HOLD_ALL)
 		flags |= RIG_AGG_F_HELD;
-		ccl = dcl = 0;
-	}
+	if (hold & RIG_AGG_HOLD_CHG)
+		ccl = 0;
+	if (hold & RIG_AGG_HOLD_DSG)
+		dcl = 0;
 	out->ccl_mA = ccl;
 	out->dcl_mA = dcl;
 	out->request = (uint8_t)((ccl > 0 ? RIG_INV_CHG_ENABLE : 0u) | (dcl > 0 ? RIG_INV_DSG_ENABLE : 0u));

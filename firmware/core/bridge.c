@@ -1,5 +1,6 @@
 /* The bridge: BMS links -> aggregator (+ the policy's hold) -> inverter port and telemetry.
  * The rules and the RAM budget are in bridge.h and docs/aggregator.md. */
+#include <stdint.h>
 #include <string.h>
 
 #include "bmsrig/core/bridge.h"
@@ -12,6 +13,32 @@
 /* The policy reasons that hold the battery: a pack's measurements. Silence is not one of them
  * (the aggregator takes a silent pack's share out) and neither is "no data yet". */
 #define BRIDGE_HOLD_REASONS (POLICY_CELL_HIGH | POLICY_CELL_LOW | POLICY_TEMP_HIGH | POLICY_TEMP_LOW)
+
+/* Which directions each policy reason holds (rig_bridge_hold_dirs): the direction that makes
+ * the fault worse. The bridge's policy watches the discharge window's temperatures (the wider
+ * one: beyond it charging is already 0 by the aggregator's charge window), so its temperature
+ * reasons are discharge-temperature ones. A reason not listed holds both: the safe default. */
+static const struct {
+	uint32_t reason;
+	uint8_t dirs;
+} hold_dirs[] = {
+	{ POLICY_CELL_HIGH, RIG_AGG_HOLD_CHG },    /* over-voltage: discharging brings it down */
+	{ POLICY_CELL_LOW, RIG_AGG_HOLD_DSG },     /* under-voltage: charging brings it up */
+	{ POLICY_TEMP_HIGH, RIG_AGG_HOLD_DSG },    /* beyond the discharge window ... */
+	{ POLICY_TEMP_LOW, RIG_AGG_HOLD_DSG },     /* ... (charging is 0 there by the charge window) */
+};
+
+unsigned rig_bridge_hold_dirs(uint32_t reasons)
+{
+	unsigned dirs = 0, i;
+
+	for (i = 0; i < sizeof hold_dirs / sizeof hold_dirs[0]; i++)
+		if (reasons & hold_dirs[i].reason) {
+			dirs |= hold_dirs[i].dirs;
+			reasons &= ~hold_dirs[i].reason;
+		}
+	return reasons ? (unsigned)RIG_AGG_HOLD_ALL : dirs;
+}
 
 void rig_bridge_cfg_defaults(struct rig_bridge_cfg *cfg, enum rig_agg_chem chem, uint8_t cells)
 {
@@ -130,7 +157,13 @@ static void pack_cycle(struct rig_bridge *b, unsigned l, unsigned i, enum client
 					s.cell_mV[c] = s.cell_mV[1];
 				s.cell_count = b->cfg.agg.cells;
 			}
-			rig_agg_update(&b->agg, i, &s, lc->design_mAh, &b->link[l].client.deye_modbus.inv);
+			/* Nor has it a discharge limit (nor DVL): its record's DCL 0 is "not said", and
+			 * as the pack's own limit it zeroed the battery's DCL; no cap instead, so the
+			 * aggregator's rules and the pack's discharge FET decide. */
+			struct rig_inv_battery own = b->link[l].client.deye_modbus.inv;
+
+			own.dcl_mA = INT32_MAX;
+			rig_agg_update(&b->agg, i, &s, lc->design_mAh, &own);
 		} else {
 			rig_agg_update(&b->agg, i, &b->link[l].work, lc->design_mAh, NULL);
 		}
@@ -168,10 +201,34 @@ static int link_step(struct rig_bridge *b, unsigned l, uint32_t now_ms)
 			link_start(b, l);
 		} else {
 			k->resting = 1;
+			k->last_round_ms = now_ms - k->round_ms;
 			k->next_round_ms = k->round_ms + lc->client.poll_ms;
 		}
 	}
 	return 1;
+}
+
+/* A bus's packs are read once a round: the aggregator is told how far apart that is, so a
+ * round longer than its stale time does not take packs out between their reads. The round in
+ * progress counts once it is the longest (the first round; a bus slowed by silent packs). */
+static void bus_intervals(struct rig_bridge *b, uint32_t now_ms)
+{
+	unsigned l, j;
+
+	for (l = 0; l < b->cfg.link_count; l++) {
+		const struct rig_bridge_link *k = &b->link[l];
+		const struct rig_bridge_link_cfg *lc = &b->cfg.link[l];
+		uint32_t iv = lc->client.poll_ms;
+
+		if (lc->addr_count < 2u)
+			continue;
+		if (k->last_round_ms > iv)
+			iv = k->last_round_ms;
+		if (!k->resting && now_ms - k->round_ms > iv)
+			iv = now_ms - k->round_ms;
+		for (j = 0; j < lc->addr_count; j++)
+			rig_agg_set_interval(&b->agg, k->first_pack + j, iv);
+	}
 }
 
 /* The OR of the hold reasons of the packs that are fresh (updated within the stale time). */
@@ -181,7 +238,7 @@ static uint32_t bridge_hold(const struct rig_bridge *b, uint32_t now_ms)
 	unsigned i;
 
 	for (i = 0; i < b->pack_count; i++)
-		if (b->agg.pack[i].seen && now_ms - b->agg.pack[i].updated_ms < b->cfg.agg.stale_ms)
+		if (b->agg.pack[i].seen && now_ms - b->agg.pack[i].updated_ms < rig_agg_stale_ms(&b->agg, i))
 			hold |= b->pack[i].policy.reasons & BRIDGE_HOLD_REASONS;
 	return hold;
 }
@@ -237,8 +294,15 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms)
 	if (events || now_ms - b->computed_ms >= BRIDGE_COMPUTE_MS) {
 		uint8_t closed;
 
+		int32_t ccl_mA = b->battery.ccl_mA, dcl_mA = b->battery.dcl_mA;
+
+		bus_intervals(b, now_ms);
 		b->hold = bridge_hold(b, now_ms);
-		b->agg_flags = rig_agg_compute(&b->agg, now_ms, b->hold, &b->battery);
+		b->agg_flags = rig_agg_compute(&b->agg, now_ms, rig_bridge_hold_dirs(b->hold), &b->battery);
+		/* A limit that just fell to 0 goes out at once, not at the CAN set's next turn: on a
+		 * Daly bus the pack's cycle already cost most of the time an inverter may wait. */
+		if (b->cfg.inverter && ((ccl_mA > 0 && b->battery.ccl_mA == 0) || (dcl_mA > 0 && b->battery.dcl_mA == 0)))
+			rig_inv_port_send_now(&b->port, now_ms);
 		b->computed_ms = now_ms;
 		closed = (uint8_t)(!b->hold && b->agg.online_count);
 		if (closed != b->relay_closed) {

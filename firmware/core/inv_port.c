@@ -177,6 +177,12 @@ static void can_line(struct rig_inv_port *p, const struct slcan_line *l, uint32_
 		heard(p, now_ms);
 }
 
+void rig_inv_port_send_now(struct rig_inv_port *p, uint32_t now_ms)
+{
+	if (p->cfg.proto == RIG_INV_PYLON_CAN && (int32_t)(p->next_set_ms - now_ms) > 0)
+		p->next_set_ms = now_ms;
+}
+
 static void can_send_set(struct rig_inv_port *p, const struct rig_inv_battery *b, uint32_t now_ms)
 {
 	uint32_t period = p->cfg.period_ms ? p->cfg.period_ms : RIG_INV_PORT_PERIOD_MS;

@@ -3,13 +3,14 @@
  * values decoded from outside bytes (any BMS may report any number), so every field may be
  * anything. The input: a struct rig_agg_cfg's bytes (when the input is shorter, the LFP 16S
  * defaults), then records of: 1 byte op (bits 0-3 pack index, 0-15: 15 is refused; bit 4 an own
- * BMS record follows; bit 5 forget instead; bit 6 a policy hold), 2 bytes of time step (ms, so
- * packs go stale and alarm), then a struct pack_state's bytes and, with bit 4, a struct
- * rig_inv_battery's. After each record the battery is computed. abort() unless: the limits are
- * >= 0 and match the enable requests; a hold gives 0 both ways; module_count equals the online
- * mask's bits and is at most 15; no pack online gives 0 limits; SOC within 0..100 %, the two
- * SOC fields agree; min <= max for cells and temperatures when a pack is online; the comm flag
- * and alarm agree. UBSan watches every sum, product and shift.
+ * BMS record follows; bit 5 forget instead; bits 6-7 a policy hold, enum rig_agg_hold), 2 bytes
+ * of time step (ms, so packs go stale and alarm; its low byte << 12 is also the pack's read
+ * interval), then a struct pack_state's bytes and, with bit 4, a struct rig_inv_battery's.
+ * After each record the battery is computed. abort() unless: the limits are >= 0 and match the
+ * enable requests; a hold gives 0 in its direction(s) and the held flag; module_count equals
+ * the online mask's bits and is at most 15; no pack online gives 0 limits; SOC within
+ * 0..100 %, the two SOC fields agree; min <= max for cells and temperatures when a pack is
+ * online; the comm flag and alarm agree. UBSan watches every sum, product and shift.
  * Seeds: tests/fuzz/corpus/fuzz_aggregator/ (hand-made: three packs at rest; one stale).
  */
 #include <stdint.h>
@@ -33,8 +34,11 @@ static void check(const struct rig_agg *a, const struct rig_inv_battery *r, unsi
 	CHECK(r->ccl_mA >= 0 && r->dcl_mA >= 0);
 	CHECK(!!(r->request & RIG_INV_CHG_ENABLE) == (r->ccl_mA > 0));
 	CHECK(!!(r->request & RIG_INV_DSG_ENABLE) == (r->dcl_mA > 0));
-	if (hold)
-		CHECK(r->ccl_mA == 0 && r->dcl_mA == 0 && (flags & RIG_AGG_F_HELD));
+	if (hold & RIG_AGG_HOLD_CHG)
+		CHECK(r->ccl_mA == 0);
+	if (hold & RIG_AGG_HOLD_DSG)
+		CHECK(r->dcl_mA == 0);
+	CHECK(!!(flags & RIG_AGG_F_HELD) == !!hold);
 	CHECK(r->module_count == bits(a->online_mask) && r->module_count <= RIG_AGG_PACKS_MAX);
 	CHECK(r->module_count == a->online_count);
 	CHECK(!!(flags & RIG_AGG_F_NO_PACK) == (r->module_count == 0));
@@ -66,10 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pack_state s;
 		struct rig_inv_battery own, r;
 		const struct rig_inv_battery *ownp = NULL;
-		const uint32_t hold = (op & 0x40u) ? 1u : 0u;
+		const uint32_t hold = (uint32_t)(op >> 6) & RIG_AGG_HOLD_ALL;
 		unsigned flags;
 
 		now_ms += (uint32_t)data[at + 1] << 8 | data[at + 2];
+		/* The pack's read interval (a bus round), up to ~17 min, index 15 refused. */
+		rig_agg_set_interval(&a, op & 0x0Fu, (uint32_t)data[at + 2] << 12);
 		at += 3u;
 		memcpy(&s, data + at, sizeof s);
 		at += sizeof s;

@@ -356,6 +356,40 @@ static void a_pack_never_heard_alarms_after_its_time(void **state)
 	assert_int_equal(r.alarm, RIG_INV_ALARM_COMM);
 }
 
+/* Fifteen packs on a bus are read once a round (~20 s for Daly): a pack is stale after two
+ * missed rounds, not the fixed 10 s, and alarms after three, not 30 s; a lone pack keeps both. */
+static void a_pack_read_once_a_round_is_stale_after_two_rounds(void **state)
+{
+	(void)state;
+	struct rig_agg a;
+	struct rig_inv_battery r;
+	setup_n(&a, 2, 0);
+	rig_agg_set_interval(&a, 0, 20000);
+	assert_int_equal(rig_agg_stale_ms(&a, 0), 40000);
+	assert_int_equal(rig_agg_stale_ms(&a, 1), 10000);
+	assert_int_equal(rig_agg_stale_ms(&a, 15), 10000);     /* a bad index: the fixed time */
+	rig_agg_compute(&a, 19999, 0, &r);
+	assert_int_equal(a.online_mask, 0x1);                   /* pack 1: 10 s, gone */
+	rig_agg_compute(&a, 39999, 0, &r);
+	assert_int_equal(a.online_mask, 0x1);
+	assert_int_equal(r.alarm, RIG_INV_ALARM_COMM);          /* pack 1's 30 s */
+	setup_n(&a, 1, 0);                                      /* the bus pack alone */
+	rig_agg_set_interval(&a, 0, 20000);
+	assert_int_equal(rig_agg_compute(&a, 39999, 0, &r), 0);
+	assert_int_equal(rig_agg_compute(&a, 40000, 0, &r), RIG_AGG_F_NO_PACK);
+	assert_int_equal(a.online_mask, 0);                     /* two rounds missed */
+	assert_int_equal(rig_agg_compute(&a, 59999, 0, &r), RIG_AGG_F_NO_PACK);
+	assert_int_equal(rig_agg_compute(&a, 60000, 0, &r), RIG_AGG_F_NO_PACK | RIG_AGG_F_COMM);
+	/* Kept across an update; shorter than the fixed times: those win; huge: no wrap. */
+	struct pack_state s = pack(3300, DK(25), 50, 60000);
+	put(&a, 0, &s);
+	assert_int_equal(rig_agg_stale_ms(&a, 0), 40000);
+	rig_agg_set_interval(&a, 0, 1000);
+	assert_int_equal(rig_agg_stale_ms(&a, 0), 10000);
+	rig_agg_set_interval(&a, 0, 0xF0000000u);
+	assert_int_equal(rig_agg_stale_ms(&a, 0), 0xFFFFFFFFu);
+}
+
 static void disagreeing_voltages_take_the_median(void **state)
 {
 	(void)state;
@@ -386,13 +420,30 @@ static void the_policy_holds_both_limits_at_zero(void **state)
 	struct rig_agg a;
 	struct rig_inv_battery r;
 	setup_n(&a, 3, 0);
-	assert_int_equal(rig_agg_compute(&a, 100, POLICY_CELL_HIGH, &r), RIG_AGG_F_HELD);
+	assert_int_equal(rig_agg_compute(&a, 100, RIG_AGG_HOLD_ALL, &r), RIG_AGG_F_HELD);
 	assert_int_equal(r.ccl_mA, 0);
 	assert_int_equal(r.dcl_mA, 0);
 	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), 0);
 	assert_int_equal(r.module_count, 3);
 	assert_int_equal(rig_agg_compute(&a, 100, 0, &r), 0);
 	assert_int_equal(r.ccl_mA, 150000);
+}
+
+/* A hold in one direction leaves the other: an over-voltage battery may still be discharged. */
+static void a_hold_zeroes_only_its_direction(void **state)
+{
+	(void)state;
+	struct rig_agg a;
+	struct rig_inv_battery r;
+	setup_n(&a, 3, 0);
+	assert_int_equal(rig_agg_compute(&a, 100, RIG_AGG_HOLD_CHG, &r), RIG_AGG_F_HELD);
+	assert_int_equal(r.ccl_mA, 0);
+	assert_int_equal(r.dcl_mA, 150000);
+	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_DSG_ENABLE);
+	assert_int_equal(rig_agg_compute(&a, 100, RIG_AGG_HOLD_DSG, &r), RIG_AGG_F_HELD);
+	assert_int_equal(r.ccl_mA, 150000);
+	assert_int_equal(r.dcl_mA, 0);
+	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_CHG_ENABLE);
 }
 
 static void force_charge_follows_the_battery_soc(void **state)
@@ -606,6 +657,8 @@ int main(void)
 		cmocka_unit_test(a_pack_never_heard_alarms_after_its_time),
 		cmocka_unit_test(disagreeing_voltages_take_the_median),
 		cmocka_unit_test(the_policy_holds_both_limits_at_zero),
+		cmocka_unit_test(a_hold_zeroes_only_its_direction),
+		cmocka_unit_test(a_pack_read_once_a_round_is_stale_after_two_rounds),
 		cmocka_unit_test(force_charge_follows_the_battery_soc),
 		cmocka_unit_test(voltage_limits_and_a_packs_own_bms),
 		cmocka_unit_test(packs_that_report_little),

@@ -277,10 +277,24 @@ static void a_cell_over_the_limit_holds_the_battery(void **state)
 	run(&t, 0, 2000);
 	assert_true(t.relay);
 	t.pack[1].cell_mV = 3700;                          /* above the 3650 mV limit */
-	run(&t, 2010, 4500);
+	{
+		/* The CCL's fall to 0 goes out at once, not at the set's next 1 s turn. */
+		uint32_t ms = 2010, at_ms;
+
+		for (; ms <= 4500 && !t.b.hold; ms += 10)
+			run(&t, ms, ms);
+		assert_true(t.b.hold);
+		run(&t, ms, ms + 20);
+		assert_true(rig_pylon_can_client_last(&t.c.can, &r, &at_ms));
+		assert_int_equal(r.ccl_mA, 0);
+		assert_true(at_ms >= ms - 10);
+		run(&t, ms + 30, 4500);
+	}
 	r = heard_can(&t, 4500);
 	assert_int_equal(r.ccl_mA, 0);
-	assert_int_equal(r.dcl_mA, 0);
+	assert_int_equal(r.dcl_mA, 150000);                /* over-voltage: discharging still helps */
+	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_DSG_ENABLE);
+	assert_int_equal(t.b.hold, POLICY_CELL_HIGH);
 	assert_false(t.relay);
 	assert_non_null(strstr(t.last_line, "\"relay\":0,\"comm_fail\":0,\"why\":1,"));
 	/* Back under the limit by the hysteresis: released. */
@@ -289,6 +303,44 @@ static void a_cell_over_the_limit_holds_the_battery(void **state)
 	r = heard_can(&t, 7000);
 	assert_int_equal(r.ccl_mA, 150000);
 	assert_true(t.relay);
+}
+
+/* The policy's reasons each hold the direction that makes them worse (the aggregator's own
+ * rules would not: a pack's DCL falls only at 2500 mV, the policy's limit is below that too). */
+static void a_low_cell_holds_discharging_only(void **state)
+{
+	static struct bench t;
+	struct rig_inv_battery r;
+
+	(void)state;
+	bench_start(&t, RIG_INV_PYLON_CAN);
+	t.b.cfg.policy.cell_min_mV = 3000;                 /* a stricter policy than the BMS's */
+	for (unsigned i = 0; i < 3; i++)
+		rig_policy_init(&t.b.pack[i].policy, &t.b.cfg.policy);
+	run(&t, 0, 2000);
+	t.pack[2].cell_mV = 2950;
+	run(&t, 2010, 4500);
+	r = heard_can(&t, 4500);
+	assert_int_equal(t.b.hold, POLICY_CELL_LOW);
+	assert_int_equal(r.dcl_mA, 0);
+	assert_true(r.ccl_mA > 0);
+	assert_int_equal(r.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_CHG_ENABLE);
+}
+
+static void policy_reasons_map_to_directions(void **state)
+{
+	(void)state;
+	assert_int_equal(rig_bridge_hold_dirs(0), 0);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_CELL_HIGH), RIG_AGG_HOLD_CHG);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_CELL_LOW), RIG_AGG_HOLD_DSG);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_TEMP_HIGH), RIG_AGG_HOLD_DSG);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_TEMP_LOW), RIG_AGG_HOLD_DSG);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_CELL_HIGH | POLICY_CELL_LOW), RIG_AGG_HOLD_ALL);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_CELL_HIGH | POLICY_TEMP_HIGH), RIG_AGG_HOLD_ALL);
+	/* Neither direction's: both. */
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_COMM_LOST), RIG_AGG_HOLD_ALL);
+	assert_int_equal(rig_bridge_hold_dirs(POLICY_NO_DATA | POLICY_CELL_LOW), RIG_AGG_HOLD_ALL);
+	assert_int_equal(rig_bridge_hold_dirs(1u << 20), RIG_AGG_HOLD_ALL);
 }
 
 static void announced_over_rs485_and_deye(void **state)
@@ -356,6 +408,10 @@ static void a_bus_of_three_polled_in_turn(void **state)
 	view.pack_records = rec;
 
 	rig_bridge_cfg_defaults(&cfg, RIG_AGG_CHEM_LFP, 16);
+	/* Stale and alarm times shorter than the 1 s round: a bus pack is out only after two
+	 * missed rounds, so all three stay online between their reads. */
+	cfg.agg.stale_ms = 500;
+	cfg.agg.comm_alarm_ms = 700;
 	cfg.link_count = 1;
 	cfg.link[0].proto = FW_PROTO_DEYE_MODBUS;
 	cfg.link[0].addr_count = 3;
@@ -381,8 +437,14 @@ static void a_bus_of_three_polled_in_turn(void **state)
 		assert_in_range(b.pack[i].cycles_ok, 4, 5);
 	assert_true(rig_pylon_can_client_last(&can, &got, &at_ms));
 	assert_int_equal(got.module_count, 3);
+	assert_int_equal(got.alarm & RIG_INV_ALARM_COMM, 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_in_range(rig_agg_stale_ms(&b.agg, i), 2000, 2400);   /* two rounds of ~1 s */
 	assert_int_equal(got.soc_pct, 50);
 	assert_int_equal(got.ccl_mA, 120000);              /* each pack's own 40 A caps the 50 A */
+	/* The Deye block has no discharge limit: the packs' 50 A, not 0 (its DCL 0 was "not said"). */
+	assert_int_equal(got.dcl_mA, 150000);
+	assert_int_equal(got.request & (RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE), RIG_INV_CHG_ENABLE | RIG_INV_DSG_ENABLE);
 	/* A Deye block has two cells (the extremes); the battery still has 16 of them. */
 	assert_int_equal(got.cvl_mV, 56800);
 	assert_int_equal(got.dvl_mV, 48000);
@@ -422,6 +484,8 @@ int main(void)
 		cmocka_unit_test(three_packs_announced_over_can),
 		cmocka_unit_test(a_silent_pack_takes_its_share_out_then_alarms),
 		cmocka_unit_test(a_cell_over_the_limit_holds_the_battery),
+		cmocka_unit_test(a_low_cell_holds_discharging_only),
+		cmocka_unit_test(policy_reasons_map_to_directions),
 		cmocka_unit_test(announced_over_rs485_and_deye),
 		cmocka_unit_test(a_bus_of_three_polled_in_turn),
 		cmocka_unit_test(init_refuses_what_does_not_fit),

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bmsrig/core/daly.h"
 #include "bmsrig/core/jk_ble.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/sim/sim.h"
@@ -168,11 +169,60 @@ static void the_log_shows_what_crossed_and_what_was_dropped(void **state)
 	line_close(&l);
 }
 
+/* Three Daly boards on one RS485 bus (addresses 1-3): every unit hears a request, but it crossed
+ * the wire once and is logged once (it was logged by every unit: 15 identical lines a request on
+ * a bus of fifteen); only the addressed board answers. */
+static void a_request_on_a_bus_is_logged_once(void **state)
+{
+	struct bms_spec spec;
+	struct sim_cfg cfg;
+	struct daly_frame f;
+	struct line l;
+	uint8_t wire[DALY_FRAME_LEN];
+	size_t len;
+	char err[256];
+	unsigned i;
+
+	(void)state;
+	memset(&l, 0, sizeof l);
+	spec_defaults(&spec);
+	assert_int_equal(spec_set(&spec, "kind", "daly", err, sizeof err), RIG_OK);
+	assert_int_equal(spec_resolve(&spec, err, sizeof err), RIG_OK);
+	l.loop = host_loop_new_virtual();
+	assert_non_null(l.loop);
+	host_loop_pause(l.loop, 1);
+	assert_int_equal(sim_mem_new(&l.mem), RIG_OK);
+	memset(&cfg, 0, sizeof cfg);
+	for (i = 0; i < 3; i++) {
+		cfg.unit[i] = spec.unit;
+		cfg.unit[i].address = (uint8_t)(i + 1);
+	}
+	cfg.units = 3;
+	cfg.link = spec.link;
+	cfg.transport = sim_mem_emulator(l.mem);
+	if (sim_open(&l.sim, l.loop, &cfg, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	sim_mem_attach(l.mem, l.loop, l.sim);
+	l.io = sim_mem_client(l.mem);
+	sim_on_frame(l.sim, on_frame, &l);
+	sim_on_drop(l.sim, on_drop, &l);
+
+	rig_daly_request_read(&f, rig_daly_host_for_board(2), DALY_CMD_PACK, 0);
+	assert_int_equal(rig_daly_frame_encode(&f, wire, sizeof wire, &len), RIG_OK);
+	assert_int_equal(l.io.write(l.io.ctx, wire, (uint16_t)len), (int32_t)len);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(host_loop_step(l.loop, 50), RIG_OK);
+	assert_int_equal(l.rx_frames, 1);
+	assert_int_equal(l.tx_frames, 1);                 /* board 2's answer, no one else's */
+	line_close(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_new_connection_starts_unsubscribed),
 		cmocka_unit_test(the_log_shows_what_crossed_and_what_was_dropped),
+		cmocka_unit_test(a_request_on_a_bus_is_logged_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
  *     ...each time a client completes a cycle on pack i:
  *     rig_agg_update(&agg, i, &pack_state_i, design_mAh_or_0, own_record_or_NULL);
  *     ...each time the inverter side needs the battery (e.g. every second):
- *     rig_agg_compute(&agg, now_ms, policy_hold, &battery);
+ *     rig_agg_compute(&agg, now_ms, hold, &battery);   // enum rig_agg_hold bits, 0 = none
  *
  * C99, no heap, no float, no division helper from libgcc (the lx106 has no divider). */
 #ifndef BMSRIG_AGGREGATOR_H
@@ -37,8 +37,17 @@ enum rig_agg_chem { RIG_AGG_CHEM_LFP = 0, RIG_AGG_CHEM_NMC = 1 };
 enum rig_agg_flag {
 	RIG_AGG_F_SPREAD    = 1u << 0,   /* online packs' voltages differ by more than spread_mV */
 	RIG_AGG_F_NO_PACK   = 1u << 1,   /* no pack online: limits 0, state fields 0 */
-	RIG_AGG_F_HELD      = 1u << 2,   /* the caller's policy hold forced both limits to 0 */
+	RIG_AGG_F_HELD      = 1u << 2,   /* the caller's hold forced a limit (or both) to 0 */
 	RIG_AGG_F_COMM      = 1u << 3    /* a pack silent for comm_alarm_ms (RIG_INV_ALARM_COMM) */
+};
+
+/* What the caller's safety policy holds (rig_agg_compute's hold): the direction a fault makes
+ * unsafe, so an over-voltage pack still lets the inverter discharge it (the way out of the fault)
+ * and an under-voltage one still lets it charge. */
+enum rig_agg_hold {
+	RIG_AGG_HOLD_CHG = 1u << 0,      /* CCL 0, no charge-enable */
+	RIG_AGG_HOLD_DSG = 1u << 1,      /* DCL 0, no discharge-enable */
+	RIG_AGG_HOLD_ALL = RIG_AGG_HOLD_CHG | RIG_AGG_HOLD_DSG
 };
 
 /* Per-pack rules, as a BMS applies them to itself (sim/bms_limits.c), and the battery's. All
@@ -64,8 +73,9 @@ struct rig_agg_cfg {
 	uint8_t pack_count;           /* packs expected, index 0..pack_count-1 (comm alarm) */
 	uint32_t chg_block_prot;      /* enum pack_prot bits that forbid charging a pack */
 	uint32_t dsg_block_prot;      /* enum pack_prot bits that forbid discharging it */
-	uint32_t stale_ms;            /* no update for this long: the pack is offline */
-	uint32_t comm_alarm_ms;       /* no update for this long: RIG_INV_ALARM_COMM */
+	uint32_t stale_ms;            /* no update for this long: the pack is offline ... */
+	uint32_t comm_alarm_ms;       /* ... RIG_INV_ALARM_COMM (both at least a number of the
+	                               * pack's read intervals: rig_agg_set_interval) */
 };
 
 /* One pack as the aggregator keeps it: a summary of its last pack_state (not the state itself:
@@ -90,6 +100,8 @@ struct rig_agg_pack {
 struct rig_agg {
 	struct rig_agg_cfg cfg;
 	struct rig_agg_pack pack[RIG_AGG_PACKS_MAX];
+	uint32_t interval_ms[RIG_AGG_PACKS_MAX];   /* how far apart pack i's reads are, 0 = unknown
+	                                            * (rig_agg_set_interval) */
 	uint32_t start_ms;            /* a pack never heard from is silent since this */
 	uint16_t online_mask;         /* bit i: pack i online at the last compute */
 	uint8_t online_count;         /* packs online at the last compute (= module_count) */
@@ -113,11 +125,23 @@ void rig_agg_init(struct rig_agg *a, const struct rig_agg_cfg *cfg, uint32_t now
 int rig_agg_update(struct rig_agg *a, unsigned index, const struct pack_state *s, uint32_t design_mAh,
                    const struct rig_inv_battery *own);
 
+/* A pack read less often than stale_ms allows (one of fifteen on a bus, whose round outlasts
+ * it) is not silent between its reads: it is stale only once it has missed RIG_AGG_STALE_READS
+ * reads and alarms after RIG_AGG_ALARM_READS, when those come later than the fixed times. */
+#define RIG_AGG_STALE_READS 2u
+#define RIG_AGG_ALARM_READS 3u
+/* Pack `index` is read every interval_ms (a bus: its round); 0 = only the fixed times. Kept
+ * across updates and forget; the caller refreshes it as the interval changes. */
+void rig_agg_set_interval(struct rig_agg *a, unsigned index, uint32_t interval_ms);
+/* Pack `index`'s stale time: the larger of cfg.stale_ms and RIG_AGG_STALE_READS intervals. */
+uint32_t rig_agg_stale_ms(const struct rig_agg *a, unsigned index);
+
 /* Forget pack `index` (removed from the system): it no longer counts nor alarms. */
 void rig_agg_forget(struct rig_agg *a, unsigned index);
 
-/* The battery at now_ms into *out (cleared first). hold: nonzero when the safety policy holds
- * the battery off (e.g. struct policy .reasons, or 1 for an open relay): both limits 0.
+/* The battery at now_ms into *out (cleared first). hold: enum rig_agg_hold bits, the directions
+ * the caller's safety policy holds at 0 on top of the rules (RIG_AGG_HOLD_ALL for an open relay;
+ * the bridge maps policy reasons to directions with rig_bridge_hold_dirs).
  * Returns enum rig_agg_flag bits; a->online_mask / online_count say which packs counted. */
 unsigned rig_agg_compute(struct rig_agg *a, uint32_t now_ms, uint32_t hold, struct rig_inv_battery *out);
 

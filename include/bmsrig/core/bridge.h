@@ -22,12 +22,19 @@
  * link 1's. A link with addr_count > 1 is a bus: ONE client polls its addresses in turn (one
  * full cycle each, the client re-initialised for the next address), so fifteen packs on one
  * RS485 bus cost one client, and the round starts again poll_ms after the last one started.
+ * A pack on a bus is read once a round, which may outlast the aggregator's stale time (fifteen
+ * Daly packs at 9600 Bd: ~20 s): the bridge tells the aggregator each bus pack's read interval
+ * (the longer of poll_ms, the last round and the current one so far), so such a pack is stale
+ * only after RIG_AGG_STALE_READS missed rounds and alarms after RIG_AGG_ALARM_READS, when those
+ * are longer than cfg.agg.stale_ms / comm_alarm_ms. A lone link keeps the fixed times.
  * Separate links each have their own client; RIG_BRIDGE_LINKS_MAX of them (a client is up to
  * 0.8 KB). The Pylontech RS485 client (a 6 KB buffer for a 15-module 0x42) is not offered on a
  * link: rig_bridge_init refuses it.
  *
- * Safety: each pack has its own struct policy on its last cycle's pack_state. The hold handed to
- * the aggregator is the OR of the cell and temperature reasons of the packs that are online;
+ * Safety: each pack has its own struct policy on its last cycle's pack_state. The hold is the OR
+ * of the cell and temperature reasons of the packs that are online, handed to the aggregator as
+ * the directions they make unsafe (rig_bridge_hold_dirs: a high cell holds charging only, a low
+ * cell or a temperature beyond the discharge window discharging only);
  * a silent pack is not a hold (the aggregator takes its share out, then raises the
  * communication alarm). The relay (optional hal.set_relay) is closed while nothing holds and at
  * least one pack is online.
@@ -107,6 +114,7 @@ struct rig_bridge_link {
 	uint8_t resting;              /* a bus between rounds, until next_round_ms */
 	uint32_t round_ms;            /* a bus: when the current round started */
 	uint32_t next_round_ms;
+	uint32_t last_round_ms;       /* a bus: how long its last full round took (0: none yet) */
 	union {                       /* one member per client struct a link may run */
 		struct jbd_client jbd;
 		struct daly_client daly;
@@ -144,6 +152,11 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms);
 /* Defaults: no link, the aggregator's defaults for chem and cells, POLICY_CFG_LFP-like limits
  * derived from them (cell_ovp / cell_uvp, the charge window's ends), no inverter, 1 s reports. */
 void rig_bridge_cfg_defaults(struct rig_bridge_cfg *cfg, enum rig_agg_chem chem, uint8_t cells);
+
+/* The directions (enum rig_agg_hold) that policy reasons (enum policy_reason bits) hold at 0:
+ * POLICY_CELL_HIGH charging; POLICY_CELL_LOW, POLICY_TEMP_HIGH and POLICY_TEMP_LOW (the policy
+ * watches the discharge window) discharging; any other reason both; 0 none. */
+unsigned rig_bridge_hold_dirs(uint32_t reasons);
 
 /* Pack i's age: ms since its last good cycle (since init when none); 0xFFFFFFFF for a bad i. */
 uint32_t rig_bridge_pack_age_ms(const struct rig_bridge *b, unsigned i, uint32_t now_ms);

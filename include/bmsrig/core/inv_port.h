@@ -120,6 +120,11 @@ rig_rc rig_inv_port_init(struct rig_inv_port *p, const struct rig_inv_port_cfg *
  * set when due. Never blocks. RIG_OK, or RIG_ERR_IO when the io failed this step (counted). */
 rig_rc rig_inv_port_step(struct rig_inv_port *p, uint32_t now_ms, const struct rig_inv_port_view *v);
 
+/* CAN: send the set at the next step instead of at its period's end, the cadence then running
+ * from there (a limit that fell to 0 should not wait up to a period to be heard). The polled
+ * protocols answer from the view as asked: nothing to do. */
+void rig_inv_port_send_now(struct rig_inv_port *p, uint32_t now_ms);
+
 /* Milliseconds since the last request / keep-alive (since init while none came). */
 uint32_t rig_inv_port_quiet_ms(const struct rig_inv_port *p, uint32_t now_ms);
 /* 1 when that exceeds cfg.silence_ms: the communication alarm's condition. */
