@@ -25,6 +25,7 @@ struct fd_ent {
 	host_loop_fd_cb cb, wcb;
 	void *ctx;
 	int dead;
+	int deaf;                    /* not polled for input (host_loop_fd_reading) */
 };
 
 struct timer_ent {
@@ -202,8 +203,19 @@ rig_rc host_loop_add_fd(struct host_loop *loop, int fd, host_loop_fd_cb on_reada
 		e->wcb = NULL;
 		e->dead = 0;
 	}
+	e->deaf = 0;
 	e->cb = on_readable;
 	e->ctx = ctx;
+	return RIG_OK;
+}
+
+rig_rc host_loop_fd_reading(struct host_loop *loop, int fd, int on)
+{
+	struct fd_ent *e = find_fd(loop, fd);
+
+	if (!e)
+		return RIG_ERR_ARG;
+	e->deaf = !on;
 	return RIG_OK;
 }
 
@@ -342,7 +354,7 @@ static rig_rc poll_fds(struct host_loop *loop, int timeout_ms)
 		return RIG_ERR_SPACE;
 	for (i = 0; i < nfds; i++) {
 		loop->pfd[i].fd = loop->fds[i].fd;
-		loop->pfd[i].events = (short)(POLLIN | (loop->fds[i].wcb ? POLLOUT : 0));
+		loop->pfd[i].events = (short)((loop->fds[i].deaf ? 0 : POLLIN) | (loop->fds[i].wcb ? POLLOUT : 0));
 		loop->pfd[i].revents = 0;
 	}
 	n = poll(nfds ? loop->pfd : NULL, (nfds_t)nfds, timeout_ms);

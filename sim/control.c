@@ -40,6 +40,7 @@
 struct client {
 	struct control *ctl;
 	int fd, closed;
+	int eof;                         /* sent all it will: closed once its replies are out */
 	char in[CONTROL_LINE_MAX + 1];   /* a whole line and its newline */
 	size_t in_len;
 	int skipping;                    /* the rest of a refused over-long line */
@@ -125,6 +126,10 @@ static void flush(struct client *cl)
 	}
 	memmove(cl->out, cl->out + done, cl->out_len - done);
 	cl->out_len -= done;
+	if (cl->eof && !cl->out_len) {
+		client_close(cl);
+		return;
+	}
 	if (cl->ctl->loop)
 		(void)host_loop_fd_writable(cl->ctl->loop, cl->fd, cl->out_len ? on_writable : NULL);
 }
@@ -910,6 +915,17 @@ static void on_client(struct host_loop *loop, int fd, void *ctx)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		if (n == 0 && cl->out_len && c->loop) {
+			/* A client that shut its sending side still gets every reply: no more input
+			 * and no more events, and the connection closes once the replies are out. */
+			cl->eof = 1;
+			cl->subscribed = 0;
+			if (cl->state_timer)
+				host_loop_del_timer(c->loop, cl->state_timer);
+			cl->state_timer = 0;
+			(void)host_loop_fd_reading(c->loop, fd, 0);
+			break;
+		}
 		if (n <= 0) {
 			client_close(cl);
 			break;

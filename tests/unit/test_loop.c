@@ -135,6 +135,38 @@ static void fd_callback_fires_when_readable(void **state)
 	host_loop_free(r.loop);
 }
 
+static int stop_loop(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	(void)id;
+	(void)ctx;
+	host_loop_stop(loop);
+	return 0;
+}
+
+/* An fd not polled for input (a peer done sending, its replies still going out) is not read
+ * while its bytes wait, and is read again once reading is back on. */
+static void fd_not_read_while_deaf(void **state)
+{
+	struct rec r = { 0 };
+
+	(void)state;
+	r.loop = host_loop_new();
+	assert_int_equal(pipe(r.fd), 0);
+	assert_int_equal(host_loop_add_fd(r.loop, r.fd[0], on_pipe, &r), RIG_OK);
+	assert_int_equal(host_loop_fd_reading(r.loop, r.fd[0], 0), RIG_OK);
+	assert_int_equal(write(r.fd[1], "ax", 2), 2);
+	assert_true(host_loop_add_timer(r.loop, 50, stop_loop, NULL) != 0);
+	assert_int_equal(host_loop_run(r.loop), RIG_OK);      /* the timer stops it, nothing read */
+	assert_string_equal(r.order, "");
+	assert_int_equal(host_loop_fd_reading(r.loop, r.fd[0], 1), RIG_OK);
+	assert_int_equal(host_loop_run(r.loop), RIG_OK);      /* the 'x' stops it */
+	assert_string_equal(r.order, "ax");
+	assert_int_equal(host_loop_fd_reading(r.loop, 12345, 0), RIG_ERR_ARG);
+	close(r.fd[0]);
+	close(r.fd[1]);
+	host_loop_free(r.loop);
+}
+
 static void on_pipe_once(struct host_loop *loop, int fd, void *ctx)
 {
 	struct rec *r = ctx;
@@ -539,6 +571,7 @@ int main(void)
 		cmocka_unit_test(timers_fire_in_due_order),
 		cmocka_unit_test(periodic_timer_keeps_its_period),
 		cmocka_unit_test(fd_callback_fires_when_readable),
+		cmocka_unit_test(fd_not_read_while_deaf),
 		cmocka_unit_test(fd_callback_deleting_itself_and_another),
 		cmocka_unit_test(timer_changes_from_callbacks),
 		cmocka_unit_test(closed_fd_is_dropped),

@@ -35,6 +35,10 @@ void host_loop_free(struct host_loop *loop);
  * silently. Adding an fd again replaces its callback. */
 rig_rc host_loop_add_fd(struct host_loop *loop, int fd, host_loop_fd_cb on_readable, void *ctx);
 void host_loop_del_fd(struct host_loop *loop, int fd);
+/* on 0: fd, already added, is no longer polled for input (a peer that has finished sending,
+ * whose replies are still on their way out); a hang-up or an error still reaches on_readable.
+ * on 1: polled again. RIG_ERR_ARG when fd was not added. */
+rig_rc host_loop_fd_reading(struct host_loop *loop, int fd, int on);
 /* on_writable (NULL: none) runs while fd, already added, can take more output. RIG_ERR_ARG
  * when fd was not added. */
 rig_rc host_loop_fd_writable(struct host_loop *loop, int fd, host_loop_fd_cb on_writable);
