@@ -3,35 +3,12 @@
  * "Limits to the inverter"; every number below comes from a setting or a measurement. */
 #include <string.h>
 
+#include "bmsrig/core/aggregator.h"
 #include "bmsrig/sim/bms_limits.h"
-
-
 
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
-}
-
-/* limit as x rises: full up to start, 0 from end on, linear between. With start at or above
- * end it is a step at end. The falling side is the same ramp on -x. */
-static int64_t ramp(int64_t limit, int64_t x, int64_t start, int64_t end)
-{
-	if (x >= end)
-		return 0;
-	if (x <= start)
-		return limit;
-	return limit * (end - x) / (end - start);
-}
-
-/* limit derated by temperature: 0 at or beyond either limit, falling linearly over band_dK
- * inside each, full between. */
-static int64_t temp_window(int64_t limit, int64_t tmin, int64_t tmax, int64_t lo_dK, int64_t hi_dK,
-                           int64_t band_dK)
-{
-	if (tmin <= lo_dK || tmax >= hi_dK)
-		return 0;
-	limit = ramp(limit, -tmin, -(lo_dK + band_dK), -lo_dK);
-	return ramp(limit, tmax, hi_dK - band_dK, hi_dK);
 }
 
 /* Warnings: the protections' own measurements and thresholds, raised a margin early. */
@@ -159,17 +136,17 @@ void bms_inverter_limits(const struct bms *b, struct rig_inv_battery *out)
 	/* CCL: the taper towards OVP, the charge temperature window (never below 0 degC), and
 	 * nothing while the charge FET is open: the protection engine's verdict (every active
 	 * protection that forbids charging opens it, bms.c) and the inhibit mask's, in one bit. */
-	int64_t ccl = ramp(s->max_charge_mA, out->cell_max_mV, s->charge_taper_start_mV, s->cell_ovp_mV);
-	int64_t cold_dK = s->chg_utp_dK > (int32_t)PACK_DK_ZERO_C ? s->chg_utp_dK : (int32_t)PACK_DK_ZERO_C;
-	ccl = min64(ccl, temp_window(s->max_charge_mA, out->temp_min_dK, out->temp_max_dK, cold_dK,
-	                             s->chg_otp_dK, s->temp_derate_dK));
+	int64_t ccl = rig_agg_ramp(s->max_charge_mA, out->cell_max_mV, s->charge_taper_start_mV, s->cell_ovp_mV);
+	int32_t cold_dK = s->chg_utp_dK > (int32_t)PACK_DK_ZERO_C ? s->chg_utp_dK : (int32_t)PACK_DK_ZERO_C;
+	ccl = min64(ccl, rig_agg_temp_window(s->max_charge_mA, out->temp_min_dK, out->temp_max_dK, cold_dK,
+	                                     s->chg_otp_dK, s->temp_derate_dK));
 	if (!(v.fet & BMS_FET_CHG))
 		ccl = 0;
 	/* DCL: falling over the last discharge_taper_mV to UVP, the discharge temperature window. */
-	int64_t dcl = ramp(s->max_discharge_mA, -(int64_t)out->cell_min_mV,
-	                   -((int64_t)s->cell_uvp_mV + s->discharge_taper_mV), -(int64_t)s->cell_uvp_mV);
-	dcl = min64(dcl, temp_window(s->max_discharge_mA, out->temp_min_dK, out->temp_max_dK, s->dsg_utp_dK,
-	                             s->dsg_otp_dK, s->temp_derate_dK));
+	int64_t dcl = rig_agg_ramp(s->max_discharge_mA, -(int32_t)out->cell_min_mV,
+	                           -(s->cell_uvp_mV + s->discharge_taper_mV), -s->cell_uvp_mV);
+	dcl = min64(dcl, rig_agg_temp_window(s->max_discharge_mA, out->temp_min_dK, out->temp_max_dK, s->dsg_utp_dK,
+	                                     s->dsg_otp_dK, s->temp_derate_dK));
 	if (!(v.fet & BMS_FET_DSG))
 		dcl = 0;
 	out->ccl_mA = (int32_t)(ccl > 0 ? ccl : 0);

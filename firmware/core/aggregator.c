@@ -47,8 +47,7 @@ static uint32_t scale(uint32_t a, uint32_t num, uint32_t den)
 	return den ? u32_div(a * num, den) : 0u;
 }
 
-/* limit as x rises: full up to start, 0 from end on, linear between (bms_limits.c's ramp). */
-static int32_t ramp(int32_t limit, int32_t x, int32_t start, int32_t end)
+int32_t rig_agg_ramp(int32_t limit, int32_t x, int32_t start, int32_t end)
 {
 	if (x >= end || limit <= 0)
 		return 0;
@@ -57,14 +56,13 @@ static int32_t ramp(int32_t limit, int32_t x, int32_t start, int32_t end)
 	return (int32_t)scale((uint32_t)limit, (uint32_t)(end - x), (uint32_t)(end - start));
 }
 
-/* 0 at or beyond either limit, falling linearly over band_dK inside each, full between. */
-static int32_t temp_window(int32_t limit, int32_t tmin, int32_t tmax, int32_t lo_dK, int32_t hi_dK,
-                           int32_t band_dK)
+int32_t rig_agg_temp_window(int32_t limit, int32_t tmin_dK, int32_t tmax_dK, int32_t lo_dK, int32_t hi_dK,
+                            int32_t band_dK)
 {
-	if (tmin <= lo_dK || tmax >= hi_dK)
+	if (tmin_dK <= lo_dK || tmax_dK >= hi_dK)
 		return 0;
-	limit = ramp(limit, -tmin, -(lo_dK + band_dK), -lo_dK);
-	return ramp(limit, tmax, hi_dK - band_dK, hi_dK);
+	limit = rig_agg_ramp(limit, -tmin_dK, -(lo_dK + band_dK), -lo_dK);
+	return rig_agg_ramp(limit, tmax_dK, hi_dK - band_dK, hi_dK);
 }
 
 static int32_t min_i32(int32_t a, int32_t b)
@@ -224,13 +222,13 @@ static void pack_limits(const struct rig_agg_cfg *c, const struct rig_agg_pack *
 	const int32_t cold_dK = c->chg_utp_dK > (int32_t)PACK_DK_ZERO_C ? (int32_t)c->chg_utp_dK : (int32_t)PACK_DK_ZERO_C;
 	int32_t ch, dh;
 
-	ch = ramp(c->max_charge_mA, p->cell_max_mV, c->taper_start_mV, c->cell_ovp_mV);
-	ch = min_i32(ch, temp_window(c->max_charge_mA, tmin, tmax, cold_dK, c->chg_otp_dK, c->derate_dK));
+	ch = rig_agg_ramp(c->max_charge_mA, p->cell_max_mV, c->taper_start_mV, c->cell_ovp_mV);
+	ch = min_i32(ch, rig_agg_temp_window(c->max_charge_mA, tmin, tmax, cold_dK, c->chg_otp_dK, c->derate_dK));
 	if (!(p->fets & RIG_INV_FET_CHG) || (p->prot & c->chg_block_prot))
 		ch = 0;
-	dh = ramp(c->max_discharge_mA, -(int32_t)p->cell_min_mV, -(int32_t)(c->cell_uvp_mV + c->dsg_taper_mV),
+	dh = rig_agg_ramp(c->max_discharge_mA, -(int32_t)p->cell_min_mV, -(int32_t)(c->cell_uvp_mV + c->dsg_taper_mV),
 	          -(int32_t)c->cell_uvp_mV);
-	dh = min_i32(dh, temp_window(c->max_discharge_mA, tmin, tmax, c->dsg_utp_dK, c->dsg_otp_dK, c->derate_dK));
+	dh = min_i32(dh, rig_agg_temp_window(c->max_discharge_mA, tmin, tmax, c->dsg_utp_dK, c->dsg_otp_dK, c->derate_dK));
 	if (!(p->fets & RIG_INV_FET_DSG) || (p->prot & c->dsg_block_prot))
 		dh = 0;
 	if (p->own_ccl_mA >= 0)

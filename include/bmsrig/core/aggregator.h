@@ -139,6 +139,16 @@ uint32_t rig_agg_stale_ms(const struct rig_agg *a, unsigned index);
 /* Forget pack `index` (removed from the system): it no longer counts nor alarms. */
 void rig_agg_forget(struct rig_agg *a, unsigned index);
 
+/* The two shapes every limit takes, shared with the emulator's BMS (sim/bms_limits.c), so the
+ * battery a pack announces and the one the aggregator computes follow one rule set.
+ * rig_agg_ramp: limit as x rises, full up to start, 0 from end on, linear between (floored;
+ * 32-bit only, exact while limit and end - start fit 32 bits together, as any real pack's do).
+ * Falling limits take the same ramp on -x. rig_agg_temp_window: limit derated by temperature,
+ * 0 at or beyond either limit, falling linearly over band_dK inside each, full between. */
+int32_t rig_agg_ramp(int32_t limit, int32_t x, int32_t start, int32_t end);
+int32_t rig_agg_temp_window(int32_t limit, int32_t tmin_dK, int32_t tmax_dK, int32_t lo_dK, int32_t hi_dK,
+                            int32_t band_dK);
+
 /* The battery at now_ms into *out (cleared first). hold: enum rig_agg_hold bits, the directions
  * the caller's safety policy holds at 0 on top of the rules (RIG_AGG_HOLD_ALL for an open relay;
  * the bridge maps policy reasons to directions with rig_bridge_hold_dirs).
