@@ -16,7 +16,6 @@
 #define SW_MINOR        7u
 #define DATAFLAG        0x10u     /* no unread alarm or switch change, as in the captures */
 #define SYS_INFOFLAG    0x11u     /* 0x47's first byte in the captured reply */
-#define ST2_MODULE_POWER 0x08u    /* status 2: running on the module's own power */
 
 struct pylon_quirks {
 	uint32_t latency_ms;      /* from the end of the request to the reply */
@@ -104,19 +103,8 @@ static void module_alarm(const struct bms *b, struct pylon_alarm_module *m)
 	m->temp_count = (uint8_t)(v.probe_count > PYLON_TEMPS_MAX ? PYLON_TEMPS_MAX : v.probe_count);
 	for (i = 0; i < m->temp_count; i++)
 		m->temp_state[i] = level_state(v.probe_dK[i], s->chg_utp_dK, s->chg_otp_dK);
-	m->chg_current_state = (v.prot_bits & PACK_PROT_CHG_OC) ? PYLON_STATE_HIGH : PYLON_STATE_NORMAL;
-	m->voltage_state = (v.prot_bits & PACK_PROT_PACK_OV) ? PYLON_STATE_HIGH :
-	                   (v.prot_bits & PACK_PROT_PACK_UV) ? PYLON_STATE_LOW : PYLON_STATE_NORMAL;
-	m->dsg_current_state = (v.prot_bits & (PACK_PROT_DSG_OC | PACK_PROT_SHORT)) ? PYLON_STATE_HIGH
-	                                                                          : PYLON_STATE_NORMAL;
-	m->status[0] = rig_pylon_status1_from_prot(v.prot_bits);
-	m->status[1] = (uint8_t)(ST2_MODULE_POWER | ((v.fet & BMS_FET_CHG) ? PYLON_ST2_CHG_FET : 0u) |
-	                         ((v.fet & BMS_FET_DSG) ? PYLON_ST2_DSG_FET : 0u));
-	m->status[2] = (uint8_t)((v.current_mA > 100 ? PYLON_ST3_CHARGING : 0u) |
-	                         (v.current_mA < -100 ? PYLON_ST3_DISCHARGING : 0u) |
-	                         (v.soc_pct >= 100u ? PYLON_ST3_FULL : 0u));
-	m->status[3] = (uint8_t)cell_bits;          /* cells 1-8 */
-	m->status[4] = (uint8_t)(cell_bits >> 8);   /* cells 9-16 */
+	rig_pylon_alarm_status(m, v.prot_bits, (v.fet & BMS_FET_CHG) != 0, (v.fet & BMS_FET_DSG) != 0, v.current_mA,
+	                       v.soc_pct, cell_bits);
 }
 
 /* The barcode text if the BMS keeps one, else a made-up one that names the module's place. */

@@ -10,7 +10,6 @@
 #define READS_MAX     8u         /* per step: a flooded line cannot keep a step going forever */
 #define DATAFLAG      0x10u      /* RS485: no unread alarm or switch change, as in the captures */
 #define SYS_INFOFLAG  0x11u      /* RS485 0x47's first byte in the captured reply */
-#define ST2_MODULE_POWER 0x08u   /* 0x44 status 2: running on the module's own power */
 #define DEYE_ADDR_DEFAULT 1u     /* the emulator's default too (one pack on the line) */
 
 static const char *const proto_names[RIG_INV_PROTO_COUNT] = {
@@ -294,18 +293,8 @@ static void module_alarm(const struct pylon_module *m, uint32_t prot, uint8_t fe
 	for (i = 0; i < a->cell_count; i++)
 		if (a->cell_state[i] != PYLON_STATE_NORMAL)
 			cell_bits = (uint16_t)(cell_bits | 1u << i);
-	a->chg_current_state = (prot & PACK_PROT_CHG_OC) ? PYLON_STATE_HIGH : PYLON_STATE_NORMAL;
-	a->voltage_state = (prot & PACK_PROT_PACK_OV) ? PYLON_STATE_HIGH :
-	                   (prot & PACK_PROT_PACK_UV) ? PYLON_STATE_LOW : PYLON_STATE_NORMAL;
-	a->dsg_current_state = (prot & (PACK_PROT_DSG_OC | PACK_PROT_SHORT)) ? PYLON_STATE_HIGH : PYLON_STATE_NORMAL;
-	a->status[0] = rig_pylon_status1_from_prot(prot);
-	a->status[1] = (uint8_t)(ST2_MODULE_POWER | ((fets & RIG_INV_FET_CHG) ? PYLON_ST2_CHG_FET : 0u) |
-	                         ((fets & RIG_INV_FET_DSG) ? PYLON_ST2_DSG_FET : 0u));
-	a->status[2] = (uint8_t)((m->current_mA > 100 ? PYLON_ST3_CHARGING : 0u) |
-	                         (m->current_mA < -100 ? PYLON_ST3_DISCHARGING : 0u) |
-	                         (soc_pct >= 100u ? PYLON_ST3_FULL : 0u));
-	a->status[3] = (uint8_t)cell_bits;
-	a->status[4] = (uint8_t)(cell_bits >> 8);
+	rig_pylon_alarm_status(a, prot, (fets & RIG_INV_FET_CHG) != 0, (fets & RIG_INV_FET_DSG) != 0, m->current_mA,
+	                       soc_pct, cell_bits);
 }
 
 static uint8_t pack_fets(const struct pack_state *s)

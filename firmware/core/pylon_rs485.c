@@ -787,6 +787,23 @@ uint8_t rig_pylon_status1_from_prot(uint32_t prot)
 	return s;
 }
 
+void rig_pylon_alarm_status(struct pylon_alarm_module *a, uint32_t prot, int chg_fet, int dsg_fet,
+                            int32_t current_mA, uint8_t soc_pct, uint16_t cell_bits)
+{
+	a->chg_current_state = (prot & PACK_PROT_CHG_OC) ? PYLON_STATE_HIGH : PYLON_STATE_NORMAL;
+	a->voltage_state = (prot & PACK_PROT_PACK_OV) ? PYLON_STATE_HIGH :
+	                   (prot & PACK_PROT_PACK_UV) ? PYLON_STATE_LOW : PYLON_STATE_NORMAL;
+	a->dsg_current_state = (prot & (PACK_PROT_DSG_OC | PACK_PROT_SHORT)) ? PYLON_STATE_HIGH : PYLON_STATE_NORMAL;
+	a->status[0] = rig_pylon_status1_from_prot(prot);
+	a->status[1] = (uint8_t)(PYLON_ST2_MODULE_POWER | (chg_fet ? PYLON_ST2_CHG_FET : 0u) |
+	                         (dsg_fet ? PYLON_ST2_DSG_FET : 0u));
+	a->status[2] = (uint8_t)((current_mA > 100 ? PYLON_ST3_CHARGING : 0u) |
+	                         (current_mA < -100 ? PYLON_ST3_DISCHARGING : 0u) |
+	                         (soc_pct >= 100u ? PYLON_ST3_FULL : 0u));
+	a->status[3] = (uint8_t)cell_bits;          /* cells 1-8 */
+	a->status[4] = (uint8_t)(cell_bits >> 8);   /* cells 9-16 */
+}
+
 uint32_t rig_pylon_prot_from_status1(uint8_t status1)
 {
 	uint32_t p = 0;

@@ -85,6 +85,7 @@ enum pylon_status1_bit {
 };
 #define PYLON_ST2_DSG_FET    0x04u
 #define PYLON_ST2_CHG_FET    0x02u
+#define PYLON_ST2_MODULE_POWER 0x08u   /* running on the module's own power */
 #define PYLON_ST3_CHARGING   0x80u
 #define PYLON_ST3_DISCHARGING 0x40u
 #define PYLON_ST3_FULL       0x08u
@@ -270,6 +271,12 @@ union pylon_payload {
 /* ---- the neutral views --------------------------------------------------------------- */
 /* PACK_PROT_* bits <-> 0x44 status 1 / 0x62 bytes (bits with no counterpart are dropped). */
 uint8_t rig_pylon_status1_from_prot(uint32_t prot);
+/* A module's 0x44 states beyond its cells and probes, from the neutral view: the charge
+ * current, voltage and discharge current states and status 1-5 (cell_bits: the cells out of
+ * range, bit 0 = cell 1, for status 4 and 5). Who sets the cells' and probes' own states
+ * depends on what it sees (thresholds, or only which extreme a protection names). */
+void rig_pylon_alarm_status(struct pylon_alarm_module *a, uint32_t prot, int chg_fet, int dsg_fet,
+                            int32_t current_mA, uint8_t soc_pct, uint16_t cell_bits);
 uint32_t rig_pylon_prot_from_status1(uint8_t status1);
 uint8_t rig_pylon_mgmt_from_request(uint8_t request);   /* enum rig_inv_request -> 0x92 bits */
 uint8_t rig_pylon_request_from_mgmt(uint8_t status);
