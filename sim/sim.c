@@ -14,8 +14,7 @@
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/lib/pty.h"
 #include "bmsrig/sim/socketcan.h"
-#include "bmsrig/sim/socketcand.h"
-#include "bmsrig/sim/tcp.h"
+#include "bmsrig/lib/stream.h"
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/sim.h"
@@ -87,32 +86,16 @@ struct sim {
 	void *drop_ctx;
 };
 
-static int pty_fd(const void *h) { return host_pty_fd(h); }
-static int32_t pty_read(void *h, uint8_t *p, uint16_t cap) { return host_pty_read(h, p, cap); }
-static int32_t pty_write(void *h, const uint8_t *p, uint16_t n) { return host_pty_write(h, p, n); }
-static void pty_close(void *h) { host_pty_close(h); }
-static uint32_t pty_closes(const void *h) { return host_pty_closes(h); }
 static int ser_fd(const void *h) { return host_serial_fd(h); }
 static int32_t ser_read(void *h, uint8_t *p, uint16_t cap) { return host_serial_read(h, p, cap); }
 static int32_t ser_write(void *h, const uint8_t *p, uint16_t n) { return host_serial_write(h, p, n); }
 static void ser_close(void *h) { host_serial_close(h); }
-static int tcp_fd(const void *h) { return sim_tcp_fd(h); }
-static int32_t tcp_read(void *h, uint8_t *p, uint16_t cap) { return sim_tcp_read(h, p, cap); }
-static int32_t tcp_write(void *h, const uint8_t *p, uint16_t n) { return sim_tcp_write(h, p, n); }
-static void tcp_close(void *h) { sim_tcp_close(h); }
-static uint32_t tcp_closes(const void *h) { return sim_tcp_closes(h); }
 
 /* A --link naming a network or CAN transport instead of a pty's symlink (sim.h). */
-static int link_is(const char *link, const char *scheme)
-{
-	size_t n = strlen(scheme);
-
-	return link && !strncmp(link, scheme, n) && link[n] == ':';
-}
-
 int sim_link_names_transport(const char *link)
 {
-	return link_is(link, "tcp") || link_is(link, "socketcand") || link_is(link, "socketcan");
+	return host_stream_is(link, "tcp") || host_stream_is(link, "socketcand") ||
+	       host_stream_is(link, "socketcan");
 }
 
 rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, uint32_t baud,
@@ -123,20 +106,9 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 	if (cfg->transport) {
 		*p = *cfg->transport;
 		rc = RIG_OK;
-	} else if (link_is(cfg->link_path, "tcp")) {
-		struct sim_tcp *t;
-
-		rc = sim_tcp_open(&t, cfg->link_path + 4, err, errcap);
-		if (rc == RIG_OK)
-			*p = (struct sim_transport) {
-				.h = t, .fd = tcp_fd, .read = tcp_read, .write = tcp_write,
-				.close = tcp_close, .closes = tcp_closes, .path = sim_tcp_path(t),
-			};
-	} else if (link_is(cfg->link_path, "socketcand")) {
-		rc = sim_socketcand_open(p, cfg->link_path + 11, err, errcap);
-	} else if (link_is(cfg->link_path, "socketcan")) {
+	} else if (host_stream_is(cfg->link_path, "socketcan")) {
 		rc = sim_socketcan_open(p, cfg->link_path + 10, err, errcap);
-	} else if (cfg->serial_path) {
+	} else if (cfg->serial_path && !sim_link_names_transport(cfg->link_path)) {
 		struct host_serial *s;
 
 		rc = host_serial_open(&s, cfg->serial_path, baud, err, errcap);
@@ -146,14 +118,15 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 				.close = ser_close, .path = cfg->serial_path,
 			};
 	} else {
-		struct host_pty *t;
+		/* A pty (published at link_path when set), a raw TCP listener or a socketcand
+		 * server: the device end of a line, as bmsmon's inverter port serves it too. */
+		struct host_stream h;
 
-		rc = host_pty_open(&t, cfg->link_path, baud, err, errcap);
+		rc = host_stream_serve(&h, cfg->link_path, baud, err, errcap);
 		if (rc == RIG_OK)
 			*p = (struct sim_transport) {
-				.h = t, .fd = pty_fd, .read = pty_read, .write = pty_write,
-				.close = pty_close, .closes = pty_closes,
-				.path = host_pty_path(t),
+				.h = h.h, .fd = h.fd, .read = h.read, .write = h.write, .close = h.close,
+				.closes = h.closes, .path = h.path,
 			};
 	}
 	return rc;

@@ -16,18 +16,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bmsrig/sim/socketcand.h"
+#include "bmsrig/lib/socketcand.h"
 
 static const uint8_t cap351[8] = { 0x14, 0x02, 0xF4, 0x01, 0xE8, 0x03, 0xCC, 0x01 };
 
-static rig_rc parse(const char *el, struct scd_msg *m)
+static rig_rc parse(const char *el, struct host_scd_msg *m)
 {
-	return scd_parse(el, strlen(el), m);
+	return host_scd_parse(el, strlen(el), m);
 }
 
 static void send_elements_parse_as_socketcand_reads_them(void **state)
 {
-	struct scd_msg m;
+	struct host_scd_msg m;
 
 	(void)state;
 	/* python-can 4.1.0's client: upper-case un-padded id and dlc, lower-case un-padded bytes. */
@@ -79,7 +79,7 @@ static void malformed_elements_are_refused(void **state)
 		"send 305 0 >",
 		"< send 305 0",
 	};
-	struct scd_msg m;
+	struct host_scd_msg m;
 	size_t i;
 
 	(void)state;
@@ -97,36 +97,36 @@ static void frame_lines_are_byte_exact(void **state)
 
 	(void)state;
 	memcpy(f.data, cap351, 8);
-	assert_int_equal(scd_frame_format(&f, 1700000000u, 42u, line, sizeof line), 49);
+	assert_int_equal(host_scd_frame_format(&f, 1700000000u, 42u, line, sizeof line), 49);
 	assert_string_equal(line, "< frame 351 1700000000.000042 1402F401E803CC01 >\n");
-	assert_int_equal(scd_frame_format(&e, 5u, 999999u, line, sizeof line), 33);
+	assert_int_equal(host_scd_frame_format(&e, 5u, 999999u, line, sizeof line), 33);
 	assert_string_equal(line, "< frame 18FF50E5 5.999999 0A0B >\n");
 	/* No data: the client's split(" ", 3) still finds an empty third part. */
-	scd_frame_format(&z, 0u, 0u, line, sizeof line);
+	host_scd_frame_format(&z, 0u, 0u, line, sizeof line);
 	assert_string_equal(line, "< frame 305 0.000000  >\n");
-	assert_int_equal(scd_frame_format(&f, 1u, 1000000u, line, sizeof line), 0);   /* bad usec */
-	assert_int_equal(scd_frame_format(&f, 1u, 0u, line, 20), 0);                  /* short */
+	assert_int_equal(host_scd_frame_format(&f, 1u, 1000000u, line, sizeof line), 0);   /* bad usec */
+	assert_int_equal(host_scd_frame_format(&f, 1u, 0u, line, 20), 0);                  /* short */
 	f.id = 0x800;
-	assert_int_equal(scd_frame_format(&f, 1u, 0u, line, sizeof line), 0);
+	assert_int_equal(host_scd_frame_format(&f, 1u, 0u, line, sizeof line), 0);
 	f.id = 0x305;
 	f.dlc = 8;
 	memset(f.data, 0, 8);
-	assert_int_equal(scd_frame_to_slcan(&f, sl, sizeof sl), 22);
+	assert_int_equal(host_scd_frame_to_slcan(&f, sl, sizeof sl), 22);
 	assert_memory_equal(sl, "t3058" "0000000000000000\r", 22);
 }
 
 static void elements_are_cut_from_a_stream(void **state)
 {
 	static const char stream[] = "junk> < hi >\n<<open can0 >< half <rawmode> xx";
-	struct scd_rx rx;
+	struct host_scd_rx rx;
 	char got[4][SCD_ELEMENT_MAX + 1];
 	unsigned n = 0, i;
 	char big[200];
 
 	(void)state;
-	scd_rx_init(&rx);
+	host_scd_rx_init(&rx);
 	for (i = 0; stream[i]; i++)
-		if (scd_rx_byte(&rx, (uint8_t)stream[i]) && n < 4) {
+		if (host_scd_rx_byte(&rx, (uint8_t)stream[i]) && n < 4) {
 			memcpy(got[n], rx.buf, rx.len);
 			got[n++][rx.len] = '\0';
 		}
@@ -139,10 +139,10 @@ static void elements_are_cut_from_a_stream(void **state)
 	big[0] = '<';
 	big[sizeof big - 1] = '>';
 	for (i = 0; i < sizeof big; i++)
-		assert_int_equal(scd_rx_byte(&rx, (uint8_t)big[i]), 0);
+		assert_int_equal(host_scd_rx_byte(&rx, (uint8_t)big[i]), 0);
 	assert_int_equal(rx.rejected, 1);
 	for (i = 0; i < 8; i++)
-		n = (unsigned)scd_rx_byte(&rx, (uint8_t)"< tail >"[i]);
+		n = (unsigned)host_scd_rx_byte(&rx, (uint8_t)"< tail >"[i]);
 	assert_int_equal(n, 1);
 	assert_int_equal(rx.len, 8);
 }
@@ -157,14 +157,14 @@ static int wait_readable(int fd, int ms)
 }
 
 /* The emulator's loop for a while: what the personality would read. */
-static size_t emulator_reads(struct sim_scd *s, uint8_t *buf, size_t cap, size_t want)
+static size_t emulator_reads(struct host_scd *s, uint8_t *buf, size_t cap, size_t want)
 {
 	size_t got = 0;
 	int i;
 
 	for (i = 0; i < 100 && got < want; i++)
-		if (wait_readable(sim_scd_fd(s), 20)) {
-			int32_t r = sim_scd_read(s, buf + got, (uint16_t)(cap - got));
+		if (wait_readable(host_scd_fd(s), 20)) {
+			int32_t r = host_scd_read(s, buf + got, (uint16_t)(cap - got));
 
 			assert_true(r >= 0);
 			got += (size_t)r;
@@ -189,7 +189,7 @@ static size_t client_reads(int fd, char *buf, size_t cap, size_t want)
 }
 
 struct bench {
-	struct sim_scd *s;
+	struct host_scd *s;
 	int c;
 	uint8_t seen[256];       /* what the personality read and the test has not looked at */
 	size_t seen_len;
@@ -221,8 +221,8 @@ static void client_says(struct bench *b, const char *text, const char *reply)
 	assert_int_equal(send(b->c, text, strlen(text), 0), (ssize_t)strlen(text));
 	/* The emulator's loop turns; a reply is read alone, as python-can's handshake reads it. */
 	for (i = 0; i < 100 && !wait_readable(b->c, 0); i++)
-		if (wait_readable(sim_scd_fd(b->s), 20)) {
-			int32_t r = sim_scd_read(b->s, b->seen + b->seen_len,
+		if (wait_readable(host_scd_fd(b->s), 20)) {
+			int32_t r = host_scd_read(b->s, b->seen + b->seen_len,
 			                         (uint16_t)(sizeof b->seen - b->seen_len));
 
 			assert_true(r >= 0);
@@ -239,18 +239,18 @@ static int setup(void **state)
 	char err[200], buf[16];
 	int i;
 
-	if (!b || sim_scd_open(&b->s, "0", err, sizeof err) != RIG_OK)
+	if (!b || host_scd_open(&b->s, "0", err, sizeof err) != RIG_OK)
 		return -1;
 	b->c = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons(sim_scd_port(b->s));
+	sa.sin_port = htons(host_scd_port(b->s));
 	if (connect(b->c, (struct sockaddr *)&sa, sizeof sa) != 0)
 		return -1;
 	for (i = 0; i < 100 && !wait_readable(b->c, 0); i++)
-		if (wait_readable(sim_scd_fd(b->s), 20))
-			(void)sim_scd_read(b->s, (uint8_t *)buf, sizeof buf);
+		if (wait_readable(host_scd_fd(b->s), 20))
+			(void)host_scd_read(b->s, (uint8_t *)buf, sizeof buf);
 	if (client_reads(b->c, buf, sizeof buf, 6) != 6 || strcmp(buf, "< hi >") != 0)
 		return -1;
 	*state = b;
@@ -262,7 +262,7 @@ static int teardown(void **state)
 	struct bench *b = *state;
 
 	close(b->c);
-	sim_scd_close(b->s);
+	host_scd_close(b->s);
 	free(b);
 	return 0;
 }
@@ -274,22 +274,22 @@ static void handshake_then_frames_both_ways(void **state)
 	const char *p;
 	size_t n;
 
-	assert_int_equal(strncmp(sim_scd_path(b->s), "socketcand:127.0.0.1:", 21), 0);
+	assert_int_equal(strncmp(host_scd_path(b->s), "socketcand:127.0.0.1:", 21), 0);
 	/* Before rawmode the bus is not open: the personality's frames go nowhere. */
-	assert_int_equal(sim_scd_write(b->s, (const uint8_t *)"t3518" "1402F401E803CC01\r", 22), 22);
-	assert_int_equal(sim_scd_frames_dropped(b->s), 1);
+	assert_int_equal(host_scd_write(b->s, (const uint8_t *)"t3518" "1402F401E803CC01\r", 22), 22);
+	assert_int_equal(host_scd_frames_dropped(b->s), 1);
 	client_says(b, "< open can0 >", "< ok >");
 	client_says(b, "< rawmode >", "< ok >");
-	assert_true(sim_scd_raw(b->s));
+	assert_true(host_scd_raw(b->s));
 	emulator_sees(b, "S6\rO\r");
 	assert_int_equal(send(b->c, "< send 305 8 0 0 0 0 0 0 0 0 >", 30, 0), 30);
 	emulator_sees(b, "t3058" "0000000000000000\r");
 	usleep((SCD_SETTLE_MS + 20u) * 1000u);
 	/* Two frames and an acknowledgement in one write: the frames go, each with its '\n'. */
 	p = "t3518" "1402F401E803CC01\r" "\r" "t35E8" "50594C4F4E202020\r";
-	assert_int_equal(sim_scd_write(b->s, (const uint8_t *)p, (uint16_t)strlen(p)), (int32_t)strlen(p));
+	assert_int_equal(host_scd_write(b->s, (const uint8_t *)p, (uint16_t)strlen(p)), (int32_t)strlen(p));
 	n = client_reads(b->c, buf, sizeof buf, 2 * 50 - 2);
-	assert_int_equal(sim_scd_frames_out(b->s), 2);
+	assert_int_equal(host_scd_frames_out(b->s), 2);
 	p = strchr(buf, '\n');
 	assert_non_null(p);
 	assert_int_equal(strncmp(buf, "< frame 351 ", 12), 0);
@@ -313,8 +313,8 @@ static void the_client_leaving_closes_the_bus(void **state)
 	b->c = -1;
 	emulator_sees(b, "C\r");
 	assert_int_equal(b->seen_len, 0);
-	assert_false(sim_scd_raw(b->s));
-	assert_int_equal(sim_scd_closes(b->s), 1);
+	assert_false(host_scd_raw(b->s));
+	assert_int_equal(host_scd_closes(b->s), 1);
 }
 
 static void wrong_bus_and_wrong_order_get_errors(void **state)
@@ -334,11 +334,11 @@ static void wrong_bus_and_wrong_order_get_errors(void **state)
 
 static void bad_spec_is_named_as_socketcand(void **state)
 {
-	struct sim_scd *s;
+	struct host_scd *s;
 	char err[200];
 
 	(void)state;
-	assert_int_equal(sim_scd_open(&s, "x", err, sizeof err), RIG_ERR_ARG);
+	assert_int_equal(host_scd_open(&s, "x", err, sizeof err), RIG_ERR_ARG);
 	assert_null(s);
 	assert_string_equal(err, "socketcand:x: expected a port 0-65535");
 }

@@ -1,21 +1,22 @@
-/* The socketcand rawmode server (socketcand.h says what it promises and why). */
+/* The socketcand rawmode server, shared by bmssim's CAN links and bmsmon's inverter port
+ * (socketcand.h says what it promises and why). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bmsrig/core/hexdigit.h"
-#include "bmsrig/sim/socketcand.h"
-#include "bmsrig/sim/tcp.h"
+#include "bmsrig/lib/socketcand.h"
+#include "bmsrig/lib/tcp.h"
 
 /* ---- the text protocol ----------------------------------------------------------------- */
 
-void scd_rx_init(struct scd_rx *rx)
+void host_scd_rx_init(struct host_scd_rx *rx)
 {
 	memset(rx, 0, sizeof *rx);
 }
 
-int scd_rx_byte(struct scd_rx *rx, uint8_t c)
+int host_scd_rx_byte(struct host_scd_rx *rx, uint8_t c)
 {
 	if (c == '<') {
 		/* A new element; an unfinished one before it was cut off and goes. */
@@ -64,7 +65,7 @@ static int hex_token(const char *t, size_t n, size_t max, uint32_t *v)
 	return 1;
 }
 
-rig_rc scd_parse(const char *el, size_t n, struct scd_msg *out)
+rig_rc host_scd_parse(const char *el, size_t n, struct host_scd_msg *out)
 {
 	/* Tokens between "<" and ">", separated by single or repeated spaces. */
 	const char *tok[12];
@@ -126,7 +127,7 @@ rig_rc scd_parse(const char *el, size_t n, struct scd_msg *out)
 	return RIG_OK;
 }
 
-size_t scd_frame_format(const struct rig_can_frame *f, uint32_t sec, uint32_t usec, char *out,
+size_t host_scd_frame_format(const struct rig_can_frame *f, uint32_t sec, uint32_t usec, char *out,
                         size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -146,7 +147,7 @@ size_t scd_frame_format(const struct rig_can_frame *f, uint32_t sec, uint32_t us
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-size_t scd_frame_to_slcan(const struct rig_can_frame *f, uint8_t *out, size_t cap)
+size_t host_scd_frame_to_slcan(const struct rig_can_frame *f, uint8_t *out, size_t cap)
 {
 	size_t n;
 
@@ -157,14 +158,14 @@ size_t scd_frame_to_slcan(const struct rig_can_frame *f, uint8_t *out, size_t ca
 
 enum scd_state { SCD_NOBODY = 0, SCD_SAID_HI, SCD_BUS_OPEN, SCD_RAW };
 
-struct sim_scd {
-	struct sim_tcp *tcp;
+struct host_scd {
+	struct host_tcp *tcp;
 	uint8_t state;                  /* enum scd_state */
 	uint32_t connects_seen, closes_seen;
 	uint64_t raw_at_ms;             /* when the rawmode "< ok >" went */
-	struct scd_rx rx;               /* the client's elements */
-	struct slcan_rx out;            /* the personality's lines */
-	uint8_t q[256];                 /* slcan text for the personality, not yet read */
+	struct host_scd_rx rx;               /* the client's elements */
+	struct slcan_rx out;            /* the owner's lines */
+	uint8_t q[256];                 /* slcan text for the owner, not yet read */
 	uint16_t q_len, q_off;
 	uint32_t frames_out, frames_dropped;
 	char path[48];
@@ -178,14 +179,14 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void say(struct sim_scd *s, const char *text)
+static void say(struct host_scd *s, const char *text)
 {
-	(void)sim_tcp_write(s->tcp, (const uint8_t *)text, (uint16_t)strlen(text));
+	(void)host_tcp_write(s->tcp, (const uint8_t *)text, (uint16_t)strlen(text));
 }
 
-/* Text for the personality; a line that does not fit whole is lost (the queue is sized so that
- * a full read's worth of elements fits: see sim_scd_read). */
-static void to_personality(struct sim_scd *s, const uint8_t *p, size_t n)
+/* Text for the owner; a line that does not fit whole is lost (the queue is sized so that
+ * a full read's worth of elements fits: see host_scd_read). */
+static void to_owner(struct host_scd *s, const uint8_t *p, size_t n)
 {
 	if (s->q_off == s->q_len)
 		s->q_off = s->q_len = 0;
@@ -196,19 +197,19 @@ static void to_personality(struct sim_scd *s, const uint8_t *p, size_t n)
 }
 
 /* Clients coming and going, as the TCP transport saw them since the last look. */
-static void notice_clients(struct sim_scd *s)
+static void notice_clients(struct host_scd *s)
 {
-	while (sim_tcp_closes(s->tcp) != s->closes_seen || sim_tcp_connects(s->tcp) != s->connects_seen) {
-		if (sim_tcp_closes(s->tcp) != s->closes_seen) {
-			s->closes_seen = sim_tcp_closes(s->tcp);
+	while (host_tcp_closes(s->tcp) != s->closes_seen || host_tcp_connects(s->tcp) != s->connects_seen) {
+		if (host_tcp_closes(s->tcp) != s->closes_seen) {
+			s->closes_seen = host_tcp_closes(s->tcp);
 			if (s->state == SCD_RAW)
-				to_personality(s, (const uint8_t *)"C\r", 2);
+				to_owner(s, (const uint8_t *)"C\r", 2);
 			s->state = SCD_NOBODY;
 		}
-		if (sim_tcp_connects(s->tcp) != s->connects_seen) {
-			s->connects_seen = sim_tcp_connects(s->tcp);
-			if (sim_tcp_connected(s->tcp)) {
-				scd_rx_init(&s->rx);
+		if (host_tcp_connects(s->tcp) != s->connects_seen) {
+			s->connects_seen = host_tcp_connects(s->tcp);
+			if (host_tcp_connected(s->tcp)) {
+				host_scd_rx_init(&s->rx);
 				s->state = SCD_SAID_HI;
 				say(s, "< hi >");
 			}
@@ -216,13 +217,13 @@ static void notice_clients(struct sim_scd *s)
 	}
 }
 
-static void element(struct sim_scd *s, const char *el, size_t n)
+static void element(struct host_scd *s, const char *el, size_t n)
 {
-	struct scd_msg m;
+	struct host_scd_msg m;
 	uint8_t line[SLCAN_LINE_MAX];
 	size_t k;
 
-	if (scd_parse(el, n, &m) != RIG_OK) {
+	if (host_scd_parse(el, n, &m) != RIG_OK) {
 		say(s, "< error malformed command >");
 		return;
 	}
@@ -249,11 +250,11 @@ static void element(struct sim_scd *s, const char *el, size_t n)
 		s->state = SCD_RAW;
 		s->raw_at_ms = mono_ms();
 		say(s, "< ok >");
-		to_personality(s, (const uint8_t *)"S6\rO\r", 5);
+		to_owner(s, (const uint8_t *)"S6\rO\r", 5);
 		break;
 	case SCD_RAW:
-		if (m.kind == SCD_SEND && (k = scd_frame_to_slcan(&m.frame, line, sizeof line)) > 0)
-			to_personality(s, line, k);
+		if (m.kind == SCD_SEND && (k = host_scd_frame_to_slcan(&m.frame, line, sizeof line)) > 0)
+			to_owner(s, line, k);
 		else if (m.kind == SCD_ECHO)
 			say(s, "< echo >");
 		else if (m.kind != SCD_SEND)
@@ -264,7 +265,7 @@ static void element(struct sim_scd *s, const char *el, size_t n)
 	}
 }
 
-int32_t sim_scd_read(struct sim_scd *s, uint8_t *buf, uint16_t cap)
+int32_t host_scd_read(struct host_scd *s, uint8_t *buf, uint16_t cap)
 {
 	/* 64 bytes hold at most four "< send >" elements (14 bytes the shortest), whose slcan
 	 * lines (at most 27 bytes) and the open's "S6\rO\r" fit the queue together. */
@@ -282,17 +283,17 @@ int32_t sim_scd_read(struct sim_scd *s, uint8_t *buf, uint16_t cap)
 			s->q_off = (uint16_t)(s->q_off + k);
 			return k;
 		}
-		n = sim_tcp_read(s->tcp, in, sizeof in);
+		n = host_tcp_read(s->tcp, in, sizeof in);
 		notice_clients(s);
 		if (n <= 0 && s->q_off == s->q_len)
 			return n;
 		for (i = 0; i < n; i++)
-			if (scd_rx_byte(&s->rx, in[i]))
+			if (host_scd_rx_byte(&s->rx, in[i]))
 				element(s, s->rx.buf, s->rx.len);
 	}
 }
 
-int32_t sim_scd_write(struct sim_scd *s, const uint8_t *buf, uint16_t n)
+int32_t host_scd_write(struct host_scd *s, const uint8_t *buf, uint16_t n)
 {
 	struct slcan_line l;
 	size_t done = 0;
@@ -313,9 +314,9 @@ int32_t sim_scd_write(struct sim_scd *s, const uint8_t *buf, uint16_t n)
 				continue;
 			}
 			clock_gettime(CLOCK_REALTIME, &ts);
-			k = scd_frame_format(&l.frame, (uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000),
+			k = host_scd_frame_format(&l.frame, (uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000),
 			                     text, sizeof text);
-			if (k > 0 && sim_tcp_write(s->tcp, (const uint8_t *)text, (uint16_t)k) == (int32_t)k)
+			if (k > 0 && host_tcp_write(s->tcp, (const uint8_t *)text, (uint16_t)k) == (int32_t)k)
 				s->frames_out++;
 			else
 				s->frames_dropped++;
@@ -325,9 +326,9 @@ int32_t sim_scd_write(struct sim_scd *s, const uint8_t *buf, uint16_t n)
 	return n;
 }
 
-rig_rc sim_scd_open(struct sim_scd **out, const char *spec, char *err, size_t errcap)
+rig_rc host_scd_open(struct host_scd **out, const char *spec, char *err, size_t errcap)
 {
-	struct sim_scd *s = calloc(1, sizeof *s);
+	struct host_scd *s = calloc(1, sizeof *s);
 	rig_rc rc;
 
 	*out = NULL;
@@ -335,7 +336,7 @@ rig_rc sim_scd_open(struct sim_scd **out, const char *spec, char *err, size_t er
 		snprintf(err, errcap, "socketcand:%s: out of memory", spec);
 		return RIG_ERR_IO;
 	}
-	if ((rc = sim_tcp_open(&s->tcp, spec, err, errcap)) != RIG_OK) {
+	if ((rc = host_tcp_open(&s->tcp, spec, err, errcap)) != RIG_OK) {
 		/* The TCP transport names itself "tcp:SPEC"; the user wrote socketcand:SPEC. */
 		if (errcap > 4 && !strncmp(err, "tcp:", 4)) {
 			char why[256];
@@ -346,44 +347,25 @@ rig_rc sim_scd_open(struct sim_scd **out, const char *spec, char *err, size_t er
 		free(s);
 		return rc;
 	}
-	scd_rx_init(&s->rx);
+	host_scd_rx_init(&s->rx);
 	rig_slcan_rx_init(&s->out, 0);
-	snprintf(s->path, sizeof s->path, "socketcand:%s", sim_tcp_path(s->tcp) + 4);
+	snprintf(s->path, sizeof s->path, "socketcand:%s", host_tcp_path(s->tcp) + 4);
 	*out = s;
 	return RIG_OK;
 }
 
-void sim_scd_close(struct sim_scd *s)
+void host_scd_close(struct host_scd *s)
 {
 	if (!s)
 		return;
-	sim_tcp_close(s->tcp);
+	host_tcp_close(s->tcp);
 	free(s);
 }
 
-const char *sim_scd_path(const struct sim_scd *s) { return s->path; }
-uint16_t sim_scd_port(const struct sim_scd *s) { return sim_tcp_port(s->tcp); }
-int sim_scd_fd(const struct sim_scd *s) { return sim_tcp_fd(s->tcp); }
-uint32_t sim_scd_closes(const struct sim_scd *s) { return sim_tcp_closes(s->tcp); }
-int sim_scd_raw(const struct sim_scd *s) { return s->state == SCD_RAW; }
-uint32_t sim_scd_frames_out(const struct sim_scd *s) { return s->frames_out; }
-uint32_t sim_scd_frames_dropped(const struct sim_scd *s) { return s->frames_dropped; }
-
-static int t_fd(const void *h) { return sim_scd_fd(h); }
-static int32_t t_read(void *h, uint8_t *p, uint16_t cap) { return sim_scd_read(h, p, cap); }
-static int32_t t_write(void *h, const uint8_t *p, uint16_t n) { return sim_scd_write(h, p, n); }
-static void t_close(void *h) { sim_scd_close(h); }
-static uint32_t t_closes(const void *h) { return sim_scd_closes(h); }
-
-rig_rc sim_socketcand_open(struct sim_transport *t, const char *spec, char *err, size_t errcap)
-{
-	struct sim_scd *s;
-	rig_rc rc = sim_scd_open(&s, spec, err, errcap);
-
-	if (rc == RIG_OK)
-		*t = (struct sim_transport) {
-			.h = s, .fd = t_fd, .read = t_read, .write = t_write, .close = t_close,
-			.closes = t_closes, .path = sim_scd_path(s),
-		};
-	return rc;
-}
+const char *host_scd_path(const struct host_scd *s) { return s->path; }
+uint16_t host_scd_port(const struct host_scd *s) { return host_tcp_port(s->tcp); }
+int host_scd_fd(const struct host_scd *s) { return host_tcp_fd(s->tcp); }
+uint32_t host_scd_closes(const struct host_scd *s) { return host_tcp_closes(s->tcp); }
+int host_scd_raw(const struct host_scd *s) { return s->state == SCD_RAW; }
+uint32_t host_scd_frames_out(const struct host_scd *s) { return s->frames_out; }
+uint32_t host_scd_frames_dropped(const struct host_scd *s) { return s->frames_dropped; }
