@@ -1,7 +1,8 @@
-/* bmsmon: the firmware core as a Linux process, polling a BMS over a serial port or a pty and
- * printing its telemetry lines (docs/architecture.md, "Telemetry line"). With several --port,
- * an RS485 bus of several --address or an --inverter it runs the core's bridge (bridge.h):
- * the packs as one battery, announced to an inverter on a published pty (docs/bmsmon.md). */
+/* bmsmon: the firmware core as a Linux process, polling a BMS over a serial port, a pty or a TCP
+ * connection and printing its telemetry lines (docs/architecture.md, "Telemetry line"). With
+ * several --port, an RS485 bus of several --address or an --inverter it runs the core's bridge
+ * (bridge.h): the packs as one battery, announced to an inverter on a published pty, a TCP
+ * listener or a socketcand server (docs/bmsmon.md). Every line opens through lib/stream.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,8 +17,8 @@
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/core/bridge.h"
 #include "bmsrig/core/fw.h"
-#include "bmsrig/lib/pty.h"
 #include "bmsrig/lib/serial.h"
+#include "bmsrig/lib/stream.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"
@@ -48,7 +49,7 @@ struct opts {
 	struct link_opt dflt;                                    /* before the first --port */
 	struct link_opt link[RIG_BRIDGE_LINKS_MAX];
 	unsigned links;
-	const char *inv_path;                                    /* --inverter PROTO:PATH */
+	const char *inv_path;                                    /* --inverter PROTO:WHERE */
 	uint8_t inv_proto;
 	uint32_t inv_address;                                    /* --inverter-address */
 	uint32_t cells, stale_ms, comm_alarm_ms;                 /* the bridge's aggregator */
@@ -58,10 +59,10 @@ struct opts {
 
 struct app {
 	struct opts o;
-	struct host_serial *serial;
+	struct host_stream port;                                 /* one-BMS mode */
 	struct fw fw;
-	struct host_serial *serials[RIG_BRIDGE_LINKS_MAX];       /* bridge mode */
-	struct host_pty *inv_pty;
+	struct host_stream ports[RIG_BRIDGE_LINKS_MAX];          /* bridge mode */
+	struct host_stream inv;                                  /* .h NULL: no --inverter */
 	struct rig_bridge bridge;
 	struct timespec t0;
 	uint32_t lines;
@@ -84,12 +85,14 @@ static void usage(FILE *f)
 	fprintf(f,
 	"usage: bmsmon --port PATH [options]\n"
 	"       bmsmon [options] --port PATH [--proto P --address A,B..] --port PATH ... \\\n"
-	"              [--inverter PROTO:PATH]\n"
+	"              [--inverter PROTO:PATH|PROTO:tcp:[ADDR:]PORT|pylontech-can:socketcand:[ADDR:]PORT]\n"
 	"       bmsmon --list-ports\n"
 	"Polls a smart BMS with the bmsrig firmware core and prints one telemetry line\n"
 	"(\"BMSRIG {json}\") per poll cycle on stdout.\n"
 	"\n"
-	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
+	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0), or\n"
+	"                        tcp:HOST:PORT, a BMS's bytes on TCP (esp-link, ser2net, bmssim\n"
+	"                        --link tcp:PORT); a lost connection is retried every 500 ms\n"
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
 	"                        a battery as an inverter polls it: deye-modbus (address 1),\n"
 	"                        pylontech-rs485 (address 2), pylontech-can (an inverter on a\n"
@@ -118,7 +121,10 @@ static void usage(FILE *f)
 	"before the first --port they are every port's default. Up to 15 packs.\n"
 	"      --inverter P:PATH  play the battery toward an inverter on a pty published at\n"
 	"                        PATH (a symlink): pylontech-can (slcan), pylontech-rs485,\n"
-	"                        deye-modbus\n"
+	"                        deye-modbus; P:tcp:[ADDR:]PORT serves the same bytes on a TCP\n"
+	"                        listener (127.0.0.1 unless ADDR, one client, the newest wins);\n"
+	"                        pylontech-can:socketcand:[ADDR:]PORT serves the CAN frames as a\n"
+	"                        socketcand server (python-can interface='socketcand')\n"
 	"      --inverter-address N  the slave address it answers at (RS485: default 2; Deye:\n"
 	"                        0x00..0x0E, default 0)\n"
 	"      --cells N         cells a pack has when its BMS reports none (default 16)\n"
@@ -186,15 +192,16 @@ static int parse_addresses(const char *s, struct link_opt *l)
 	return 1;
 }
 
-/* --inverter PROTO:PATH. tcp: and socketcand are the emulator's for now (docs/bmsmon.md). */
+/* --inverter PROTO:PATH, PROTO:tcp:[ADDR:]PORT or pylontech-can:socketcand:[ADDR:]PORT. */
 static int parse_inverter(const char *s, struct opts *o)
 {
 	const char *colon = strchr(s, ':');
 	char name[32];
 
 	if (!colon || colon == s || !colon[1] || (size_t)(colon - s) >= sizeof name) {
-		fprintf(stderr, "bmsmon: --inverter: expected PROTO:PATH (pylontech-can, pylontech-rs485, "
-		        "deye-modbus), got \"%s\"\n", s);
+		fprintf(stderr, "bmsmon: --inverter: expected PROTO:PATH, PROTO:tcp:[ADDR:]PORT or "
+		        "pylontech-can:socketcand:[ADDR:]PORT (pylontech-can, pylontech-rs485, deye-modbus), "
+		        "got \"%s\"\n", s);
 		return 0;
 	}
 	memcpy(name, s, (size_t)(colon - s));
@@ -204,8 +211,10 @@ static int parse_inverter(const char *s, struct opts *o)
 		        "deye-modbus)\n", name);
 		return 0;
 	}
-	if (!strncmp(colon + 1, "tcp:", 4)) {
-		fprintf(stderr, "bmsmon: --inverter: tcp: is not served by bmsmon yet; use a pty PATH\n");
+	/* socketcand carries CAN frames: the RS485 protocols have none to give it. */
+	if (host_stream_is(colon + 1, "socketcand") && o->inv_proto != RIG_INV_PYLON_CAN) {
+		fprintf(stderr, "bmsmon: --inverter: socketcand carries CAN frames: only pylontech-can, "
+		        "not %s (use %s:tcp:PORT or %s:PATH)\n", name, name, name);
 		return 0;
 	}
 	o->inv_path = colon + 1;
@@ -570,6 +579,21 @@ static void telemetry(void *ctx, const char *line)
 	fflush(stdout);
 }
 
+/* A TCP port's "lost" and "back" lines (tcp.h), worded as the bridge words a lost serial port. */
+static void port_note(void *ctx, const char *line)
+{
+	struct app *a = ctx;
+
+	if (!a->o.quiet)
+		fprintf(stderr, "bmsmon: %s\n", line);
+}
+
+static void stream_tick(struct host_stream *s)
+{
+	if (s->h && s->tick)
+		s->tick(s->h);
+}
+
 /* ---- main loop -------------------------------------------------------------------------- */
 
 static int readable_now(int fd)
@@ -581,7 +605,7 @@ static int readable_now(int fd)
 
 static int run(struct app *a)
 {
-	int fd = host_serial_fd(a->serial);
+	int fd = a->port.fd(a->port.h);
 	uint64_t end_ms = a->o.duration_s ? (uint64_t)a->o.duration_s * 1000u : 0;
 	uint64_t elapsed = 0;
 	uint32_t last = 0;
@@ -601,6 +625,7 @@ static int run(struct app *a)
 			fprintf(stderr, "bmsmon: %s: port lost (%s)\n", a->o.port, why ? why : "hangup");
 			return EXIT_RUNTIME;
 		}
+		stream_tick(&a->port);   /* a lost TCP port's reconnect, on its own cadence */
 		now = now_ms(a);
 		elapsed += (uint32_t)(now - last);   /* 64-bit: --duration-s may outlast a u32 wrap */
 		last = now;
@@ -647,7 +672,7 @@ static int probe(struct opts *o)
 	for (i = 0; i < FW_PROTO_COUNT && !stop_requested; i++) {
 		struct fw_cfg cfg = { (enum fw_proto)i, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
 		uint32_t baud = o->baud ? o->baud : rig_fw_protos[i].ops->baud, t;
-		struct host_serial *port;
+		struct host_stream port;
 		static struct fw fw;
 		struct fw_hal hal = quiet;
 		char err[256];
@@ -664,21 +689,21 @@ static int probe(struct opts *o)
 		if (n_tried < sizeof tried)
 			n_tried += (size_t)snprintf(tried + n_tried, sizeof tried - n_tried, "%s%s", n_tried ? ", " : "",
 			                            rig_fw_protos[i].name);
-		if (host_serial_open(&port, o->port, baud, err, sizeof err) != RIG_OK) {
+		if (host_stream_open_port(&port, o->port, baud, NULL, NULL, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: %s\n", err);
 			return EXIT_USAGE;
 		}
 		cfg.client.timeout_ms = 300;
 		cfg.client.retries = 1;
 		cfg.client.address = (uint8_t)o->address;
-		hal.bms = host_serial_io(port);
+		hal.bms = host_stream_io(&port);
 		rig_fw_init(&fw, &hal, &cfg);
 		for (t = 0; !rig_fw_stats(&fw)->cycles_ok && !rig_fw_stats(&fw)->cycles_failed && t < 5000; t += 5) {
 			rig_fw_step(&fw, t);
 			poll(NULL, 0, 5);
 		}
 		ok = rig_fw_stats(&fw)->cycles_ok > 0;
-		host_serial_close(port);
+		host_stream_close(&port);
 		if (!o->quiet)
 			fprintf(stderr, "bmsmon: auto: %s at %" PRIu32 " baud: %s\n", rig_fw_protos[i].name, baud,
 			        ok ? "answered" : "no reply");
@@ -694,10 +719,7 @@ static int probe(struct opts *o)
 
 /* ---- bridge mode ------------------------------------------------------------------------ */
 
-static int32_t pty_write(void *ctx, const uint8_t *p, uint16_t n) { return host_pty_write(ctx, p, n); }
-static int32_t pty_read(void *ctx, uint8_t *p, uint16_t cap) { return host_pty_read(ctx, p, cap); }
-
-/* Opens every port and the inverter's pty, then steps the bridge until done. A BMS port that
+/* Opens every port and the inverter's line, then steps the bridge until done. A BMS port that
  * hangs up (its emulator stopped) is only stopped being polled for: its pack goes silent and
  * the aggregator takes its share out, which is the point of a bridge. */
 static int run_bridge(struct app *a)
@@ -732,11 +754,11 @@ static int run_bridge(struct app *a)
 		lc->client.address = l->addr_count ? l->addr[0] : 0;
 		lc->addr_count = l->addr_count > 1 ? l->addr_count : 0;
 		memcpy(lc->addr, l->addr, sizeof lc->addr);
-		if (host_serial_open(&a->serials[i], l->port, baud, err, sizeof err) != RIG_OK) {
+		if (host_stream_open_port(&a->ports[i], l->port, baud, port_note, a, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: %s\n", err);
 			return EXIT_USAGE;
 		}
-		hal.bms[i] = host_serial_io(a->serials[i]);
+		hal.bms[i] = host_stream_io(&a->ports[i]);
 		if (o->verbose)
 			fprintf(stderr, "bmsmon: %s open: %s, %" PRIu32 " baud, %u pack(s)\n", l->port,
 			        rig_fw_protos[l->proto].name, baud, l->addr_count > 1 ? l->addr_count : 1u);
@@ -745,19 +767,18 @@ static int run_bridge(struct app *a)
 		/* The baud of a pty is only what a client's tcgetattr shows: the inverter protocols'. */
 		uint32_t baud = o->inv_proto == RIG_INV_PYLON_CAN ? 115200u : 9600u;
 
-		if (host_pty_open(&a->inv_pty, o->inv_path, baud, err, sizeof err) != RIG_OK) {
+		if (host_stream_serve(&a->inv, o->inv_path, baud, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: --inverter: %s\n", err);
 			return EXIT_USAGE;
 		}
 		cfg.inverter = 1;
 		cfg.inv.proto = o->inv_proto;
 		cfg.inv.address = (uint8_t)o->inv_address;
-		hal.inverter.ctx = a->inv_pty;
-		hal.inverter.write = pty_write;
-		hal.inverter.read = pty_read;
-		if (o->verbose)
+		hal.inverter = host_stream_io(&a->inv);
+		/* A network port may be port 0, which the kernel picked: say which, as bmssim's banner does. */
+		if (o->verbose || (!o->quiet && strchr(o->inv_path, ':')))
 			fprintf(stderr, "bmsmon: inverter port %s on %s -> %s\n", rig_inv_port_proto_name(o->inv_proto),
-			        o->inv_path, host_pty_path(a->inv_pty));
+			        o->inv_path, a->inv.path);
 	}
 	hal.ctx = a;
 	hal.set_relay = set_relay;
@@ -768,10 +789,10 @@ static int run_bridge(struct app *a)
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < o->links; i++)
-		fds[i] = (struct pollfd){ host_serial_fd(a->serials[i]), POLLIN, 0 };
+		fds[i] = (struct pollfd){ a->ports[i].fd(a->ports[i].h), POLLIN, 0 };
 	n = o->links;
-	if (a->inv_pty)
-		fds[n++] = (struct pollfd){ host_pty_fd(a->inv_pty), POLLIN, 0 };
+	if (a->inv.h)
+		fds[n++] = (struct pollfd){ a->inv.fd(a->inv.h), POLLIN, 0 };
 	while (!stop_requested) {
 		uint32_t now;
 
@@ -789,6 +810,8 @@ static int run_bridge(struct app *a)
 					        o->link[i].port, why ? why : "hangup");
 				fds[i].fd = -1;
 			}
+		for (i = 0; i < o->links; i++)
+			stream_tick(&a->ports[i]);
 		now = now_ms(a);
 		elapsed += (uint32_t)(now - last);
 		last = now;
@@ -812,10 +835,8 @@ static void close_bridge(struct app *a)
 	unsigned i;
 
 	for (i = 0; i < RIG_BRIDGE_LINKS_MAX; i++)
-		if (a->serials[i])
-			host_serial_close(a->serials[i]);
-	if (a->inv_pty)
-		host_pty_close(a->inv_pty);
+		host_stream_close(&a->ports[i]);
+	host_stream_close(&a->inv);
 }
 
 int main(int argc, char **argv)
@@ -854,7 +875,7 @@ int main(int argc, char **argv)
 		app.o.baud = rig_fw_protos[app.o.proto].ops->baud;
 	if (!app.o.timeout_ms)
 		app.o.timeout_ms = rig_fw_protos[app.o.proto].timeout_ms;
-	if (host_serial_open(&app.serial, app.o.port, app.o.baud, err, sizeof err) != RIG_OK) {
+	if (host_stream_open_port(&app.port, app.o.port, app.o.baud, port_note, &app, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "bmsmon: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -874,7 +895,7 @@ int main(int argc, char **argv)
 	cfg.policy = app.o.policy;
 	cfg.policy_drives_fets = app.o.policy_drives_fets;
 	memset(&hal, 0, sizeof hal);
-	hal.bms = host_serial_io(app.serial);
+	hal.bms = host_stream_io(&app.port);
 	hal.ctx = &app;
 	hal.now_ms = now_ms;
 	hal.set_relay = set_relay;
@@ -892,6 +913,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bmsmon: %" PRIu32 " cycles ok, %" PRIu32 " failed (%" PRIu32
 		        " requests, %" PRIu32 " timeouts, %" PRIu32 " error replies)\n", st->cycles_ok,
 		        st->cycles_failed, st->requests, st->timeouts, st->error_replies);
-	host_serial_close(app.serial);
+	host_stream_close(&app.port);
 	return rc;
 }
