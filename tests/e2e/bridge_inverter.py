@@ -14,16 +14,17 @@ import time
 import can
 
 
-def sets(bus, seconds):
+def sets(bus, seconds, ext_known=True):
     """Yields {id: data} each time a whole set (0x351 .. 0x35E after a 0x351) came, for `seconds`.
-    The keep-alive 0x305 goes every 0.3 s, as an inverter's does."""
+    The keep-alive 0x305 goes every 0.3 s, as an inverter's does. ext_known False: the reader
+    cannot tell 29-bit ids (python-can 4.1.0's socketcand marks every frame extended)."""
     end, next_ka, cur = time.time() + seconds, 0.0, None
     while time.time() < end:
         if time.time() >= next_ka:
             bus.send(can.Message(arbitration_id=0x305, data=bytes(8), is_extended_id=False))
             next_ka = time.time() + 0.3
         m = bus.recv(0.1)
-        if m is None or m.is_extended_id:
+        if m is None or (ext_known and m.is_extended_id):
             continue
         if m.arbitration_id == 0x351:
             cur = {}
