@@ -8,7 +8,7 @@
 # The parts and their arrows (docs/architecture.md). Each part is one archive, compiled against
 # the headers of the parts it may reach and nothing else, so a wrong include fails to compile
 # and a wrong call fails to link:
-#   core  firmware/core   -> (nothing)          lib  lib/  -> core (rc.h)
+#   core  firmware/core   -> (nothing)          lib  lib/  -> core (rc.h, slcan)
 #   sim   sim/            -> core lib           hil  hil/  -> sim core lib
 #   viz   viz/            -> core lib           port firmware/port/host (bmsmon) -> core lib
 #   tools tools/ (mains), tests/: anything
