@@ -59,6 +59,17 @@ wait "$MON"
 [ "$(grep -c 'port lost' "$TMP/mon.err")" -eq 1 ] && pass "the loss was said once" ||
 	fail "the loss was said $(grep -c 'port lost' "$TMP/mon.err") times"
 
+# ---- --proto auto over TCP: each probe a fresh connection, the newest replacing the last ------
+serve c "daly,cells=8,soc_pct=40" tcp:127.0.0.1:0
+"$BIN/bmsmon" --port "tcp:127.0.0.1:$PORT_c" --proto auto --count 1 >"$TMP/auto" 2>"$TMP/auto.err"
+if grep -q 'bmsmon: auto: daly at 9600 baud: answered' "$TMP/auto.err" &&
+   grep -q '"proto":"daly","ok":1,.*"soc_pct":40,' "$TMP/auto"; then
+	pass "--proto auto over TCP finds the Daly (SOC 40 %)"
+else
+	fail "auto over TCP: $(tail -n 2 "$TMP/auto.err" | tr '\n' ' ') $(tail -n 1 "$TMP/auto")"
+fi
+kill "$PID_c"
+
 # ---- the bridge: two packs over TCP, the inverter side on TCP ---------------------------------
 serve b1 "jbd,cells=16,soc_pct=50" tcp:127.0.0.1:0
 serve b2 "jbd,cells=16,soc_pct=60,seed=2" tcp:127.0.0.1:0

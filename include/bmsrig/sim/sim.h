@@ -52,8 +52,8 @@ struct sim_cfg {
 	unsigned units;
 	struct link_cfg link;
 	const char *link_path;          /* pty: publish this symlink (may be NULL); or a network or
-	                                 * CAN transport: "tcp:[ADDR:]PORT" (tcp.h),
-	                                 * "socketcand:[ADDR:]PORT" (socketcand.h), "socketcan:IFACE"
+	                                 * CAN transport: "tcp:[ADDR:]PORT" (lib/tcp.h),
+	                                 * "socketcand:[ADDR:]PORT" (lib/socketcand.h), "socketcan:IFACE"
 	                                 * (socketcan.h) */
 	const char *serial_path;        /* serve on this real port instead of a pty */
 	uint32_t baud;                  /* 0: the first unit's protocol's own */
