@@ -1,6 +1,6 @@
-/* The TCP listener (lib/tcp.c) bmssim and bmsmon serve on: both directions, a client's close counted like a pty close,
- * the newest client replacing a live one, bytes written with nobody connected lost, the
- * kernel's port choice reported, and bad specs refused with one line. */
+/* The TCP listener (lib/tcp.c) bmssim and bmsmon serve on: both directions, a client's close
+ * counted like a pty close, the newest client replacing a live one, bytes written with nobody
+ * connected lost, the kernel's port choice reported, and bad specs refused with one line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
