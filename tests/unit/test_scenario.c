@@ -894,7 +894,7 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"garbage\", \"line\": \"can\"}"), RIG_ERR_ARG);
 	assert_string_equal(err, "e.json:3:53: timeline[0].line: expected \"bms\" or \"inverter\", got \"can\"");
 	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"late_reply\", \"ms\": 100, \"line\": \"inverter\"}"), RIG_ERR_ARG);
-	assert_string_equal(err, "e.json:3:59: timeline[0].line: unknown key (expected one of: at, do, id, for, rate, ms)");
+	assert_string_equal(err, "e.json:3:59: timeline[0].line: unknown key (expected one of: at, do, id, for, rate, ms, bms)");
 	/* An object is one unit. */
 	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
 	assert_int_equal(sc.n_units, 1);
@@ -902,11 +902,11 @@ static void bms_array_is_units_on_one_line(void **state)
 
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"protocol\": \"jbd\", \"address\": 2}]"),
 	                 RIG_ERR_ARG);
-	assert_string_equal(err, "b.json:2:59: bms[1].protocol: expected \"daly\" (the units of one line speak bms[0]'s protocol), got \"jbd\"");
+	assert_string_equal(err, "b.json:2:59: bms[1].protocol: expected \"daly\" (the units of one line speak its first unit's protocol, bms[0]'s; another protocol needs a \"line\" of its own), got \"jbd\"");
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 1}]"), RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:58: bms[1].address: expected an address of its own on the line, got 1 (bms[0]'s too)");
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"settings\": {}}]"), RIG_ERR_ARG);
-	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: address, pack, protocol, quirks)");
+	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: line, address, pack, protocol, quirks)");
 	assert_int_equal(bus_text("[]"), RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:9: bms: expected at least one BMS");
 	assert_int_equal(bus_text("[3]"), RIG_ERR_ARG);

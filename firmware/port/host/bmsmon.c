@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,7 +62,8 @@ struct app {
 	struct host_serial *serial;
 	struct fw fw;
 	struct host_serial *serials[RIG_BRIDGE_LINKS_MAX];       /* bridge mode */
-	struct host_pty *inv_pty;
+	struct host_pty *inv_pty;                                /* --inverter published here */
+	struct host_serial *inv_ser;                             /* or a terminal already there */
 	struct rig_bridge bridge;
 	struct timespec t0;
 	uint32_t lines;
@@ -117,7 +119,8 @@ static void usage(FILE *f)
 	"--inverter). --proto, --baud and --address apply to the --port they follow; given\n"
 	"before the first --port they are every port's default. Up to 15 packs.\n"
 	"      --inverter P:PATH  play the battery toward an inverter on a pty published at\n"
-	"                        PATH (a symlink): pylontech-can (slcan), pylontech-rs485,\n"
+	"                        PATH (a symlink), or on PATH itself when it is a terminal\n"
+	"                        (an adapter): pylontech-can (slcan), pylontech-rs485,\n"
 	"                        deye-modbus\n"
 	"      --inverter-address N  the slave address it answers at (RS485: default 2; Deye:\n"
 	"                        0x00..0x0E, default 0)\n"
@@ -696,6 +699,18 @@ static int probe(struct opts *o)
 
 static int32_t pty_write(void *ctx, const uint8_t *p, uint16_t n) { return host_pty_write(ctx, p, n); }
 static int32_t pty_read(void *ctx, uint8_t *p, uint16_t cap) { return host_pty_read(ctx, p, cap); }
+static int32_t ser_write(void *ctx, const uint8_t *p, uint16_t n) { return host_serial_write(ctx, p, n); }
+static int32_t ser_read(void *ctx, uint8_t *p, uint16_t cap) { return host_serial_read(ctx, p, cap); }
+
+/* --inverter PATH that is a terminal already (an RS485 or slcan adapter wired to a real
+ * inverter, or the slave of a pty a test rig made) is opened as a serial port; any other
+ * PATH gets a pty published there for the inverter's side to open. */
+static int is_terminal(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
 
 /* Opens every port and the inverter's pty, then steps the bridge until done. A BMS port that
  * hangs up (its emulator stopped) is only stopped being polled for: its pack goes silent and
@@ -745,19 +760,20 @@ static int run_bridge(struct app *a)
 		/* The baud of a pty is only what a client's tcgetattr shows: the inverter protocols'. */
 		uint32_t baud = o->inv_proto == RIG_INV_PYLON_CAN ? 115200u : 9600u;
 
-		if (host_pty_open(&a->inv_pty, o->inv_path, baud, err, sizeof err) != RIG_OK) {
+		if (is_terminal(o->inv_path) ? host_serial_open(&a->inv_ser, o->inv_path, baud, err, sizeof err) != RIG_OK
+		                             : host_pty_open(&a->inv_pty, o->inv_path, baud, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: --inverter: %s\n", err);
 			return EXIT_USAGE;
 		}
 		cfg.inverter = 1;
 		cfg.inv.proto = o->inv_proto;
 		cfg.inv.address = (uint8_t)o->inv_address;
-		hal.inverter.ctx = a->inv_pty;
-		hal.inverter.write = pty_write;
-		hal.inverter.read = pty_read;
+		hal.inverter.ctx = a->inv_pty ? (void *)a->inv_pty : (void *)a->inv_ser;
+		hal.inverter.write = a->inv_pty ? pty_write : ser_write;
+		hal.inverter.read = a->inv_pty ? pty_read : ser_read;
 		if (o->verbose)
 			fprintf(stderr, "bmsmon: inverter port %s on %s -> %s\n", rig_inv_port_proto_name(o->inv_proto),
-			        o->inv_path, host_pty_path(a->inv_pty));
+			        o->inv_path, a->inv_pty ? host_pty_path(a->inv_pty) : "(a terminal)");
 	}
 	hal.ctx = a;
 	hal.set_relay = set_relay;
@@ -770,8 +786,8 @@ static int run_bridge(struct app *a)
 	for (i = 0; i < o->links; i++)
 		fds[i] = (struct pollfd){ host_serial_fd(a->serials[i]), POLLIN, 0 };
 	n = o->links;
-	if (a->inv_pty)
-		fds[n++] = (struct pollfd){ host_pty_fd(a->inv_pty), POLLIN, 0 };
+	if (a->inv_pty || a->inv_ser)
+		fds[n++] = (struct pollfd){ a->inv_pty ? host_pty_fd(a->inv_pty) : host_serial_fd(a->inv_ser), POLLIN, 0 };
 	while (!stop_requested) {
 		uint32_t now;
 
@@ -816,6 +832,8 @@ static void close_bridge(struct app *a)
 			host_serial_close(a->serials[i]);
 	if (a->inv_pty)
 		host_pty_close(a->inv_pty);
+	if (a->inv_ser)
+		host_serial_close(a->inv_ser);
 }
 
 int main(int argc, char **argv)
