@@ -904,6 +904,7 @@ static const struct scen_field line_fields[] = {
 	FNF("protocol", SCEN_T_FN, SCEN_REQ, bms_protocol, 0),
 	FNF("variant", SCEN_T_FN, 0, bms_variant, 0),
 	FNF("quirks", SCEN_T_OBJ, 0, bms_quirks, 0),
+	SPECF("baud", SCEN_T_SPEC_NUM, "baud"),      /* the short way to its link's baud */
 	FNF("link", SCEN_T_OBJ, 0, line_link, 0),
 };
 

@@ -941,7 +941,7 @@ static void bms_lines_each_their_protocol(void **state)
 	(void)state;
 	if (lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 2, \"protocol\": \"daly\", \"address\": 1, \"link\": {\"baud\": 9600}},"
 	               " {\"line\": 2, \"address\": 2}, {\"line\": 3, \"protocol\": \"daly\", \"address\": 1},"
-	               " {\"line\": 4, \"protocol\": \"jbd\", \"variant\": \"v8\"}]", inv) != RIG_OK)
+	               " {\"line\": 4, \"protocol\": \"jbd\", \"variant\": \"v8\", \"baud\": 19200}]", inv) != RIG_OK)
 		fail_msg("%s", err);
 	assert_int_equal(sc.n_units, 5);
 	assert_int_equal(sc.n_lines, 4);
@@ -963,6 +963,8 @@ static void bms_lines_each_their_protocol(void **state)
 	assert_ptr_equal(sc.unit[2].unit.ops, sc.unit[1].unit.ops);
 	assert_int_equal(scenario_line_spec(&sc, 1)->baud, 9600);
 	assert_string_equal(scenario_line_spec(&sc, 3)->kind->name, "jbd");
+	assert_int_equal(scenario_line_spec(&sc, 3)->baud, 19200);
+	assert_int_not_equal(scenario_line_spec(&sc, 0)->baud, 19200);
 	/* The variant's quirk is that line's unit's, not line 1's. */
 	assert_int_equal(sc.unit[4].unit.n_quirks, sc.unit[0].unit.n_quirks + 1);
 	/* An address is its line's own: unit 4 repeats unit 2's on another line. */
