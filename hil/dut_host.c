@@ -14,6 +14,7 @@
 #include "bmsrig/lib/pty.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/scenario_judge.h"
+#include "bmsrig/sim/scenario.h"
 #include "bmsrig/sim/sim.h"
 
 #define CMD_BYTES 8192u
@@ -45,12 +46,43 @@ rig_rc dut_process_open(void **self, const struct dut_env *env,
 	return RIG_OK;
 }
 
+/* One `--port P --proto X --address A[,B...]` per line, for bmsmon's bridge mode (options after
+ * a --port are that port's): line 0's protocol is `dut`'s (its "proto" may differ from the BMS's
+ * name), the others' their BMS kind's. */
+static int port_args(const struct proc_dut *d, struct sim *const *sim, unsigned n_lines, char *out, size_t cap)
+{
+	const struct scenario *sc = d->env.sc;
+	size_t n = 0;
+	unsigned l, k;
+
+	for (l = 0; l < n_lines; l++) {
+		int proto = l ? rig_fw_proto_find(scenario_line_spec(sc, l)->kind->name) : (int)d->env.dut->fw.proto;
+		/* Without an inverter bmsmon is no bridge: it reads one unit, the first (as before). */
+		unsigned units = sc && sc->n_lines > l && d->inv_arg[0] ? sc->line_units[l] : 1;
+		const char *sep = "";
+
+		if (proto < 0)
+			return 0;
+		n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s--port '%s' --proto %s --address ", l ? " " : "",
+		                      sim_port(sim[l]), rig_fw_protos[proto].name);
+		if (units <= 1)
+			n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%u", l ? scenario_line_spec(sc, l)->unit.address
+			                                                              : d->env.dut->fw.client.address);
+		for (k = 0; units > 1 && sc && k < sc->n_units; k++)
+			if (sc->unit_line[k] == l) {
+				n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%u", sep, sc->unit[k].unit.address);
+				sep = ",";
+			}
+	}
+	return n < cap;
+}
+
 /* The program with the scenario's DUT settings as flags. Returns 0 with why in out when the
  * program is not there. */
-static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
+static int default_cmd(const struct proc_dut *d, struct sim *const *sim, unsigned n_lines, char *out, size_t cap)
 {
 	const struct fw_cfg *f = &d->env.dut->fw;
-	char self[4096] = "", prog[4600];
+	char self[4096] = "", prog[4600], ports[2048];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	const char *dir = ".";
 
@@ -62,12 +94,15 @@ static int default_cmd(const struct proc_dut *d, char *out, size_t cap)
 		snprintf(out, cap, "%.900s", prog);
 		return 0;
 	}
+	if (!port_args(d, sim, n_lines, ports, sizeof ports)) {
+		snprintf(out, cap, "the command for %u BMS lines does not fit", n_lines);
+		return 0;
+	}
 	snprintf(out, cap,
-	         "'%s' --port {port} --proto %s --poll-ms %u --timeout-ms %u --retries %u --address %u "
+	         "'%s' %s --poll-ms %u --timeout-ms %u --retries %u "
 	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
 	         "--temp-hyst-dk %u --silent-polls %u%s%s%s -q",
-	         prog, rig_fw_protos[f->proto].name, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
-	         f->client.address,
+	         prog, ports, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
 	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
 	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
 	         f->policy_drives_fets ? " --policy-fets" : "", d->inv_arg[0] ? " --inverter " : "", d->inv_arg);
@@ -139,7 +174,8 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 	}
 }
 
-rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
+rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *const *sim, unsigned n_lines, char *err,
+                         size_t errcap)
 {
 	struct proc_dut *d = self;
 	char cmd[CMD_BYTES];
@@ -150,11 +186,11 @@ rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *sim, ch
 			snprintf(err, errcap, "the command is too long with {inverter} replaced");
 			return RIG_ERR_IO;
 		}
-	} else if (!default_cmd(d, cmd, sizeof cmd)) {
+	} else if (!default_cmd(d, sim, n_lines, cmd, sizeof cmd)) {
 		snprintf(err, errcap, "%s", cmd);
 		return RIG_ERR_IO;
 	}
-	if (dut_proc_start(&d->proc, cmd, sim_port(sim), d->env.quiet_stderr, err, errcap) != RIG_OK)
+	if (dut_proc_start(&d->proc, cmd, sim_port(sim[0]), d->env.quiet_stderr, err, errcap) != RIG_OK)
 		return RIG_ERR_IO;
 	err[0] = 0;
 	return host_loop_add_fd(loop, dut_proc_fd(d->proc), on_readable, d);
@@ -208,4 +244,5 @@ const struct dut_ops dut_host_ops = {
 	.status = dut_process_status,
 	.free = dut_process_free,
 	.inverter = dut_process_inverter,
+	.lines_max = SCEN_LINES_MAX,
 };

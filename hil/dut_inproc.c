@@ -1,8 +1,8 @@
 /* The firmware core linked into the runner as the device under test (dut.h): on simulated
  * time, stepped by a timer of the run's loop, its BMS link the emulator's in-process line
- * (transport_mem.h). With a scenario `inverter` it is the bridge instead (core/bridge.h: the
- * scenario's BMS as its one link, the inverter port on an in-memory line whose other end the
- * runner's inverter reads), stepped the same way. */
+ * (transport_mem.h). With a scenario `inverter` it is the bridge instead (core/bridge.h: each
+ * of the scenario's BMS lines one link, the inverter port on an in-memory line whose other end
+ * the runner's inverter reads), stepped the same way. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,10 @@
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/rig_inverter.h"
 #include "bmsrig/hil/scenario_judge.h"
+#include "bmsrig/sim/scenario.h"
 #include "bmsrig/sim/transport_mem.h"
+
+_Static_assert(SCEN_LINES_MAX <= RIG_BRIDGE_LINKS_MAX, "a scenario's BMS lines are the bridge's links");
 
 /* One direction of the inverter line: bytes cross at once (both ends run on the loop's clock,
  * and neither protocol's timing depends on the wire's speed at these sizes). 4 KB holds the
@@ -26,7 +29,8 @@ struct mem_pipe {
 struct inproc_dut {
 	struct dut_env env;
 	struct host_loop *loop;
-	struct sim_mem *line;
+	struct sim_mem *line[SCEN_LINES_MAX];   /* each BMS line's, from the emulator to the core */
+	unsigned n_lines;
 	struct fw fw;
 	/* The bridge, when the scenario has an inverter. */
 	int bridge_on;
@@ -67,6 +71,7 @@ static int32_t dut_read(void *ctx, uint8_t *b, uint16_t cap) { return pipe_read(
 static rig_rc inproc_open(void **self, const struct dut_env *env, char *err, size_t errcap)
 {
 	struct inproc_dut *d = calloc(1, sizeof *d);
+	unsigned l;
 
 	*self = d;
 	if (!d) {
@@ -74,16 +79,18 @@ static rig_rc inproc_open(void **self, const struct dut_env *env, char *err, siz
 		return RIG_ERR_SPACE;
 	}
 	d->env = *env;
-	if (sim_mem_new(&d->line) != RIG_OK) {
-		snprintf(err, errcap, "out of memory");
-		return RIG_ERR_SPACE;
-	}
+	d->n_lines = env->sc && env->sc->n_lines ? env->sc->n_lines : 1;
+	for (l = 0; l < d->n_lines; l++)
+		if (sim_mem_new(&d->line[l]) != RIG_OK) {
+			snprintf(err, errcap, "out of memory");
+			return RIG_ERR_SPACE;
+		}
 	return RIG_OK;
 }
 
-static const struct sim_transport *inproc_transport(void *self)
+static const struct sim_transport *inproc_transport(void *self, unsigned line)
 {
-	return sim_mem_emulator(((struct inproc_dut *)self)->line);
+	return sim_mem_emulator(((struct inproc_dut *)self)->line[line]);
 }
 
 static rig_rc inproc_inverter(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line, char *err,
@@ -123,35 +130,61 @@ static int fw_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	return (int)d->env.dut->step_ms;
 }
 
-/* The bridge over the scenario's BMS (one, or the units of a `bms` array on one bus): its protocol, timing and policy as `dut` says, the
- * aggregator's defaults for the pack's chemistry and cells, the inverter port speaking the
- * scenario inverter's protocol at its address, raising the communication alarm when the rig
- * is silent (send_keepalive false). */
+/* Link l of the bridge: line l of the scenario, its protocol (line 0's as `dut` says, the
+ * others' their BMS kind's), `dut`'s timing (a later line of another protocol takes that
+ * protocol's own timeout unless `dut` gave one other than line 0's default) and the addresses
+ * of its units, polled in turn when there are several (a bus). */
+static int bridge_link(const struct inproc_dut *d, unsigned l, struct rig_bridge_link_cfg *link)
+{
+	const struct scenario *sc = d->env.sc;
+	const struct bms_spec *b = scenario_line_spec(sc, l);
+	const struct fw_cfg *fw = &d->env.dut->fw;
+	int proto = l ? rig_fw_proto_find(b->kind->name) : (int)fw->proto;
+	unsigned k;
+
+	if (proto < 0)
+		return 0;
+	link->proto = (uint8_t)proto;
+	link->client = fw->client;
+	if (l) {
+		link->client.address = b->unit.address;
+		if (fw->client.timeout_ms == rig_fw_protos[fw->proto].timeout_ms)
+			link->client.timeout_ms = rig_fw_protos[proto].timeout_ms;
+	}
+	link->design_mAh = (uint32_t)(b->unit.model.capacity_Ah * 1000.0);
+	if (sc->line_units[l] > 1)
+		for (k = 0; k < sc->n_units; k++)
+			if (sc->unit_line[k] == l)
+				link->addr[link->addr_count++] = sc->unit[k].unit.address;
+	return 1;
+}
+
+/* The bridge over the scenario's BMS lines (one link each): their protocols, timing and policy
+ * as `dut` says, the aggregator's defaults for the pack's chemistry and cells, the inverter
+ * port speaking the scenario inverter's protocol at its address, raising the communication
+ * alarm when the rig is silent (send_keepalive false). */
 static rig_rc bridge_start(struct inproc_dut *d, char *err, size_t errcap)
 {
 	const struct model_cfg *m = &d->env.sc->bms.unit.model;
 	struct rig_bridge_hal hal;
 	struct rig_bridge_cfg cfg;
+	unsigned l;
 
 	memset(&hal, 0, sizeof hal);
-	hal.bms[0] = sim_mem_client(d->line);
 	hal.inverter.ctx = d;
 	hal.inverter.write = dut_write;
 	hal.inverter.read = dut_read;
 	hal.ctx = d;
 	hal.telemetry = hal_telemetry;
 	rig_bridge_cfg_defaults(&cfg, m->chem == MODEL_CHEM_NMC ? RIG_AGG_CHEM_NMC : RIG_AGG_CHEM_LFP, m->cells);
-	cfg.link_count = 1;
-	cfg.link[0].proto = (uint8_t)d->env.dut->fw.proto;
-	cfg.link[0].client = d->env.dut->fw.client;
-	cfg.link[0].design_mAh = (uint32_t)(m->capacity_Ah * 1000.0);
-	/* A `bms` array is a bus: the link polls each unit's address in turn. */
-	if (d->env.sc->n_units > 1) {
-		unsigned k;
-
-		cfg.link[0].addr_count = (uint8_t)d->env.sc->n_units;
-		for (k = 0; k < d->env.sc->n_units; k++)
-			cfg.link[0].addr[k] = d->env.sc->unit[k].unit.address;
+	cfg.link_count = (uint8_t)d->n_lines;
+	for (l = 0; l < d->n_lines; l++) {
+		hal.bms[l] = sim_mem_client(d->line[l]);
+		if (!bridge_link(d, l, &cfg.link[l])) {
+			snprintf(err, errcap, "the bridge has no client for line %u's %s", l + 1,
+			         scenario_line_spec(d->env.sc, l)->kind->name);
+			return RIG_ERR_ARG;
+		}
 	}
 	cfg.policy = d->env.dut->fw.policy;
 	cfg.inverter = 1;
@@ -166,19 +199,22 @@ static rig_rc bridge_start(struct inproc_dut *d, char *err, size_t errcap)
 	return RIG_OK;
 }
 
-static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
+static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *const *sim, unsigned n_lines, char *err,
+                           size_t errcap)
 {
 	struct inproc_dut *d = self;
 	struct fw_hal hal = { { 0 }, d, hal_now, NULL, hal_telemetry, NULL };
+	unsigned l;
 
 	err[0] = 0;
 	d->loop = loop;
-	sim_mem_attach(d->line, loop, sim);
+	for (l = 0; l < n_lines && l < d->n_lines; l++)
+		sim_mem_attach(d->line[l], loop, sim[l]);
 	if (d->bridge_on) {
 		if (bridge_start(d, err, errcap) != RIG_OK)
 			return RIG_ERR_ARG;
 	} else {
-		hal.bms = sim_mem_client(d->line);
+		hal.bms = sim_mem_client(d->line[0]);
 		rig_fw_init(&d->fw, &hal, &d->env.dut->fw);
 	}
 	return host_loop_add_timer(loop, d->env.dut->step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
@@ -187,9 +223,11 @@ static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *sim, 
 static void inproc_free(void *self)
 {
 	struct inproc_dut *d = self;
+	unsigned l;
 
-	if (d)
-		sim_mem_free(d->line);
+	for (l = 0; d && l < SCEN_LINES_MAX; l++)
+		if (d->line[l])
+			sim_mem_free(d->line[l]);
 	free(d);
 }
 
@@ -200,4 +238,5 @@ const struct dut_ops dut_inproc_ops = {
 	.start = inproc_start,
 	.free = inproc_free,
 	.inverter = inproc_inverter,
+	.lines_max = SCEN_LINES_MAX,
 };

@@ -60,8 +60,9 @@ static rig_rc serial_open(void **self, const struct dut_env *env, char *err, siz
 	return RIG_OK;
 }
 
-static const struct sim_transport *serial_transport(void *self)
+static const struct sim_transport *serial_transport(void *self, unsigned line)
 {
+	(void)line;                        /* one line: lines_max is 1 */
 	return &((struct serial_dut *)self)->port;
 }
 
@@ -96,11 +97,13 @@ static void on_console_readable(struct host_loop *loop, int fd, void *ctx)
 		host_loop_del_fd(loop, fd);
 }
 
-static rig_rc serial_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap)
+static rig_rc serial_start(void *self, struct host_loop *loop, struct sim *const *sim, unsigned n_lines, char *err,
+                           size_t errcap)
 {
 	struct serial_dut *d = self;
 
 	(void)sim;
+	(void)n_lines;
 	(void)errcap;
 	err[0] = 0;
 	d->loop = loop;

@@ -39,13 +39,24 @@ struct wire_note {
 	char hex[100];
 };
 
+struct run;
+
+/* The context of one BMS line's emulator callbacks: which line a frame crossed. */
+struct run_line {
+	struct run *r;
+	unsigned line;                     /* 0-based */
+};
+
 struct run {
 	const struct scenario *sc;         /* the world; NULL: a session */
 	const struct scenario_judge *jd;   /* the DUT's settings and the expectations; may be NULL */
 	const struct run_opts *o;
 	struct run_report *rep;
 	struct host_loop *loop;
-	struct sim *sim;
+	struct sim *sim;                   /* line 0's emulator: the truth, the settings, the socket */
+	struct sim *line_sim[SCEN_LINES_MAX];   /* each BMS line's, on the one loop and clock */
+	struct run_line line_ctx[SCEN_LINES_MAX];
+	unsigned n_lines;
 	int owns_world;                    /* a scenario's loop and emulator are the run's to free */
 	unsigned unit, control_unit;       /* the BMS on sim the DUT reads, and on the socket */
 	uint32_t duration_ms;              /* 0: until the caller stops the loop */
@@ -97,13 +108,17 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 
 static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n)
 {
-	struct run *r = ctx;
+	const struct run_line *lc = ctx;
+	struct run *r = lc->r;
 	struct wire_note *w = &r->wire[r->n_wire++ % WIRE_RING];
 	size_t i, shown = n > 48 ? 48 : n;
 
-	control_frame(r->o->control, unit, dir, wire, n);
+	/* The control socket and the battery-to-inverter decoding (run_inv) are line 1's. */
+	if (lc->line == 0) {
+		control_frame(r->o->control, unit, dir, wire, n);
+		run_inv_frame(&r->inv, dir, wire, n, host_loop_now_ms(r->loop));
+	}
 	r->rep->frames++;
-	run_inv_frame(&r->inv, dir, wire, n, host_loop_now_ms(r->loop));
 	w->t_ms = host_loop_now_ms(r->loop);
 	w->dir = dir;
 	/* Every frame of a long run passes here: no printf. */
@@ -113,7 +128,8 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	}
 	memcpy(w->hex + 2 * shown, shown < n ? "..." : "", shown < n ? 4 : 1);
 	if (r->o->verbose)
-		fprintf(stderr, "%10.3f %s %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx", w->hex);
+		fprintf(stderr, "%10.3f %s%.0u %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx",
+		        r->n_lines > 1 ? lc->line + 1 : 0, w->hex);
 	if (r->o->trace) {
 		cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "frame"), *hex = cJSON_CreateObject();
 
@@ -121,7 +137,9 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 		json_add_hex(hex, "hex", wire, n);
 		cJSON_AddItemToObject(o, "hex", cJSON_DetachItemFromObject(hex, "hex"));
 		cJSON_Delete(hex);
-		cJSON_AddItemToObject(o, "decoded", sim_unit_ops(r->sim, 0)->wire_json(wire, n));
+		cJSON_AddItemToObject(o, "decoded", sim_unit_ops(r->line_sim[lc->line], 0)->wire_json(wire, n));
+		if (r->n_lines > 1)
+			cJSON_AddNumberToObject(o, "line", lc->line + 1);
 		run_trace_put(r->o->trace, o);
 	}
 }
@@ -129,7 +147,7 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 /* -v: what the link model lost, in the frames' own log (the trace has only what crossed). */
 static void on_drop(void *ctx, unsigned unit, enum personality_dir dir, size_t n, const char *why)
 {
-	const struct run *r = ctx;
+	const struct run *r = ((const struct run_line *)ctx)->r;
 
 	(void)unit;
 	fprintf(stderr, "%10.3f link: dropped %zu bytes%s (%s)\n", host_loop_now_ms(r->loop) / 1000.0, n,
@@ -235,12 +253,12 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	/* The relay sits between the pack and its load and charger; a short is inside it. */
 	if (r->jd->dut.relay_cuts_current && !(r->have_dut && r->dut.relay))
 		load = 0.0;
-	/* The units of a bus are packs in parallel: they share the load evenly (a model without
-	 * the packs' resistances); a short is inside the first one. */
+	/* The units of a bus, and of every line, are packs in parallel: they share the load evenly
+	 * (a model without the packs' resistances); a short is inside the first one. */
 	units = r->sc && r->sc->n_units > 1 ? r->sc->n_units : 1;
 	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load / units);
 	for (k = 1; k < units; k++)
-		sim_set_current(r->sim, k, load / units);
+		sim_set_current(r->line_sim[r->sc->unit_line[k]], r->sc->unit_index[k], load / units);
 	return JUDGE_MS;
 }
 
@@ -363,28 +381,52 @@ static double ctl_requested_A(void *ctx, unsigned u)
 
 /* ---- setting up and reporting ------------------------------------------------------------- */
 
+/* Line l's emulator: its units (the `bms` array's on that line, in file order), its protocol's
+ * link and baud, on the DUT's transport for that line. */
+static rig_rc open_line(struct run *r, unsigned l)
+{
+	const struct scenario *sc = r->sc;
+	const struct bms_spec *spec = scenario_line_spec(sc, l);
+	struct sim_cfg cfg;
+	char err[300];
+	unsigned k;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.units = 0;
+	for (k = 0; k < (sc->n_units ? sc->n_units : 1); k++)
+		if (sc->unit_line[k] == l)
+			cfg.unit[cfg.units++] = k ? sc->unit[k].unit : sc->bms.unit;
+	cfg.link = spec->link;
+	cfg.baud = spec->baud;
+	cfg.pace = 1;
+	if (r->dut_ops->transport)
+		cfg.transport = r->dut_ops->transport(r->dut_self, l);
+	if (sim_open(&r->line_sim[l], r->loop, &cfg, err, sizeof err) != RIG_OK) {
+		snprintf(r->rep->error, sizeof r->rep->error, "%s: %s%.0u%s%s", sc->path, r->n_lines > 1 ? "line " : "",
+		         r->n_lines > 1 ? l + 1 : 0, r->n_lines > 1 ? ": " : "", err);
+		return RIG_ERR_ARG;
+	}
+	r->line_ctx[l] = (struct run_line){ r, l };
+	sim_on_frame(r->line_sim[l], on_frame, &r->line_ctx[l]);
+	if (r->o->verbose)
+		sim_on_drop(r->line_sim[l], on_drop, &r->line_ctx[l]);
+	return RIG_OK;
+}
+
+/* One emulator per BMS line (a `bms` array's units on one line are a bus: one emulator); the
+ * settings and the truth are unit 0's, on line 0. */
 static rig_rc open_sim(struct run *r)
 {
 	const struct scenario *sc = r->sc;
-	struct sim_cfg cfg;
+	unsigned i, l;
 	struct bms *b;
-	char err[300];
-	unsigned i;
+	rig_rc rc;
 
-	memset(&cfg, 0, sizeof cfg);
-	/* A `bms` array: its units share the line (a bus); the settings and the truth are unit 0's. */
-	cfg.units = sc->n_units ? sc->n_units : 1;
-	for (i = 0; i < cfg.units; i++)
-		cfg.unit[i] = i ? sc->unit[i].unit : sc->bms.unit;
-	cfg.link = sc->bms.link;
-	cfg.baud = sc->bms.baud;
-	cfg.pace = 1;
-	if (r->dut_ops->transport)
-		cfg.transport = r->dut_ops->transport(r->dut_self);
-	if (sim_open(&r->sim, r->loop, &cfg, err, sizeof err) != RIG_OK) {
-		snprintf(r->rep->error, sizeof r->rep->error, "%s: %s", sc->path, err);
-		return RIG_ERR_ARG;
-	}
+	r->n_lines = sc->n_lines ? sc->n_lines : 1;
+	for (l = 0; l < r->n_lines; l++)
+		if ((rc = open_line(r, l)) != RIG_OK)
+			return rc;
+	r->sim = r->line_sim[0];
 	b = sim_bms_rw(r->sim, 0);
 	for (i = 0; i < sc->n_settings; i++)
 		(void)scen_setting_apply(&sc->setting[i], b);
@@ -459,6 +501,13 @@ static rig_rc open_dut(struct run *r)
 	char err[600];
 
 	r->dut_ops = kinds[r->o->dut.kind];
+	/* Only the bridge reads several lines; a DUT that has none says so before anything runs. */
+	if (r->sc && r->sc->n_lines > (r->dut_ops->lines_max ? r->dut_ops->lines_max : 1)) {
+		snprintf(r->rep->error, sizeof r->rep->error,
+		         "device under test: %s reads one BMS line, the scenario has %u (inproc and host read several)",
+		         r->dut_ops->name, r->sc->n_lines);
+		return RIG_ERR_ARG;
+	}
 	if (r->dut_ops->open(&r->dut_self, &env, err, sizeof err) != RIG_OK) {
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
 		return RIG_ERR_IO;
@@ -470,7 +519,7 @@ static rig_rc start_dut(struct run *r)
 {
 	char err[1000];
 
-	if (r->dut_ops->start(r->dut_self, r->loop, r->sim, err, sizeof err) == RIG_OK)
+	if (r->dut_ops->start(r->dut_self, r->loop, r->line_sim, r->n_lines, err, sizeof err) == RIG_OK)
 		return RIG_OK;
 	if (err[0])
 		snprintf(r->rep->error, sizeof r->rep->error, "device under test: %s", err);
@@ -550,6 +599,7 @@ static rig_rc open_world(struct run *r)
 	const struct scenario *sc = r->sc;
 	const struct run_opts *o = r->o;
 	struct run_report *rep = r->rep;
+	unsigned l;
 	rig_rc rc;
 
 	r->owns_world = 1;
@@ -579,10 +629,9 @@ static rig_rc open_world(struct run *r)
 	if ((rc = open_sim(r)) != RIG_OK)
 		return rc;
 	run_inv_init(&r->inv, r->sim);
-	sim_on_frame(r->sim, on_frame, r);
-	if (r->o->verbose)
-		sim_on_drop(r->sim, on_drop, r);
 	timeline_init(&r->tl, sc, r->sim);
+	for (l = 1; l < r->n_lines; l++)
+		timeline_set_line(&r->tl, l, r->line_sim[l]);
 	return RIG_OK;
 }
 
@@ -621,6 +670,8 @@ rig_rc run_open(struct run **out, const struct run_setup *s, const struct run_op
 	} else {
 		r->loop = s->loop;
 		r->sim = s->sim;
+		r->line_sim[0] = s->sim;
+		r->n_lines = 1;
 		run_progress_start(&r->bar);
 	}
 	if (r->verdict_on) {
@@ -715,8 +766,11 @@ void run_free(struct run *r)
 	if (r->owns_world) {
 		if (r->o->control)
 			control_detach(r->o->control);
-		if (r->sim)
-			sim_close(r->sim);
+		unsigned l;
+
+		for (l = 0; l < SCEN_LINES_MAX; l++)
+			if (r->line_sim[l])
+				sim_close(r->line_sim[l]);
 		host_loop_free(r->loop);
 	} else if (r->sim) {
 		sim_on_truth(r->sim, NULL, NULL);

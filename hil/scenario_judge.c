@@ -158,6 +158,28 @@ static const struct scen_field inverter_fields[] = {
 };
 #undef INV
 
+/* Only the bridge (core/bridge.h) reads several BMS lines, and it runs for a scenario with an
+ * inverter: without one, the error stands at the second line's first "line" key. */
+static rig_rc several_lines_need_a_bridge(struct scen_reader *c)
+{
+	const struct scenario *s = scen_reader_scenario(c);
+	rig_rc rc;
+
+	if (s->n_lines <= 1)
+		return RIG_OK;
+	scen_pop(c);                       /* "inverter", absent: the path is the unit's */
+	scen_push(c, "bms");
+	scen_push_i(c, s->line_first[1]);
+	scen_push(c, "line");
+	rc = scen_fail(c, 0, "expected line 1 only, got 2 (several BMS lines are read by the bridge, which runs "
+	               "for a scenario with an \"inverter\")");
+	scen_pop(c);
+	scen_pop(c);
+	scen_pop(c);
+	scen_push(c, "inverter");
+	return rc;
+}
+
 static rig_rc top_inverter(struct scen_reader *c, const cJSON *v, void *base)
 {
 	struct rig_inverter_cfg *inv = &((struct scenario_judge *)scen_reader_part(c))->inverter;
@@ -165,6 +187,8 @@ static rig_rc top_inverter(struct scen_reader *c, const cJSON *v, void *base)
 	rig_rc rc;
 
 	(void)base;
+	if (!v)
+		return several_lines_need_a_bridge(c);
 	if (!proto)
 		return scen_fail(c, 0, "expected the key \"protocol\" (pylontech-can, pylontech-rs485 or deye-modbus)");
 	scen_push(c, "protocol");
@@ -318,7 +342,7 @@ static rig_rc top_expect(struct scen_reader *c, const cJSON *v, void *base)
 
 static const struct scen_part_key judge_keys[] = {
 	{ "dut", "timeline", SCEN_T_OBJ, SCEN_ALWAYS, top_dut },
-	{ "inverter", "timeline", SCEN_T_OBJ, 0, top_inverter },
+	{ "inverter", "timeline", SCEN_T_OBJ, SCEN_ALWAYS, top_inverter },
 	{ "expect", NULL, SCEN_T_ARR, 0, top_expect },
 };
 

@@ -53,6 +53,7 @@ struct scen_reader {
 	/* One event for a running emulator (scenario_parse_event): no "at", no file position in
 	 * messages, and the scenario is only read. */
 	int inject;
+	unsigned line;               /* the line of the `bms` unit being read, 0-based */
 	const struct scenario_part *part;   /* the caller's top-level keys; may be NULL */
 	struct json_step step[DEPTH_MAX];
 	unsigned depth;
@@ -836,6 +837,7 @@ static rig_rc bms_settings(struct scen_reader *c, const cJSON *v, void *base)
 
 /* The address first: the personality is set up at it. */
 static const struct scen_field bms_fields[] = {
+	FNF("line", SCEN_T_SKIP, 0, NULL, 0),
 	SPECF("address", SCEN_T_SPEC_NUM, "address"),
 	FNF("protocol", SCEN_T_FN, SCEN_ALWAYS, bms_protocol, 0),
 	FNF("variant", SCEN_T_FN, 0, bms_variant, 0),
@@ -847,15 +849,24 @@ static rig_rc each_item(struct scen_reader *c, const cJSON *v, unsigned max, con
                         rig_rc (*one)(struct scen_reader *c, const cJSON *v, void *item), void *items,
                         size_t item_size, unsigned *count);
 
-/* A unit after the first on a bus: its protocol is the first's (one line, one protocol). */
+/* The line the unit being read is on (bms_item sets it): a later unit speaks its first unit's
+ * protocol. */
+static const struct bms_spec *reading_line_first(const struct scen_reader *c)
+{
+	return &c->s->unit[c->s->line_first[c->line]];
+}
+
+/* A unit after the first on a bus: its protocol is the line's first unit's (one line, one
+ * protocol). */
 static rig_rc bus_protocol(struct scen_reader *c, const cJSON *v, void *base)
 {
-	const char *first = c->s->unit[0].kind->name;
+	const struct bms_spec *first = reading_line_first(c);
 	char g[GOT_MAX + 24];
 
-	if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, first)))
-		return scen_fail(c, 0, "expected \"%s\" (the units of one line speak bms[0]'s protocol), got %s", first,
-		            got(c, v, !cJSON_IsString(v), g, sizeof g));
+	if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, first->kind->name)))
+		return scen_fail(c, 0, "expected \"%s\" (the units of one line speak its first unit's protocol, "
+		                 "bms[%u]'s; another protocol needs a \"line\" of its own), got %s",
+		                 first->kind->name, c->s->line_first[c->line], got(c, v, !cJSON_IsString(v), g, sizeof g));
 	return bms_protocol(c, NULL, base);
 }
 
@@ -872,12 +883,29 @@ static rig_rc bus_pack(struct scen_reader *c, const cJSON *v, void *base)
 	return walk(c, v, bus_pack_fields, N_OF(bus_pack_fields), 0, base, NULL);
 }
 
-/* The address and the pack before the protocol: its scratch personality is set up with them. */
+/* "line" is read before the walk (bms_item): it decides which table the unit is read by. The
+ * address and the pack before the protocol: its scratch personality is set up with them. */
 static const struct scen_field bus_fields[] = {
+	FNF("line", SCEN_T_SKIP, 0, NULL, 0),
 	SPECF("address", SCEN_T_SPEC_NUM, "address"),
 	FNF("pack", SCEN_T_OBJ, 0, bus_pack, 0),
 	FNF("protocol", SCEN_T_FN, SCEN_ALWAYS, bus_protocol, 0),
 	FNF("quirks", SCEN_T_OBJ, 0, bms_quirks, 0),
+};
+
+static rig_rc line_link(struct scen_reader *c, const cJSON *v, void *base);
+
+/* The first unit of a line after the first: its own protocol, variant and link, the rest as
+ * a bus unit. */
+static const struct scen_field line_fields[] = {
+	FNF("line", SCEN_T_SKIP, 0, NULL, 0),
+	SPECF("address", SCEN_T_SPEC_NUM, "address"),
+	FNF("pack", SCEN_T_OBJ, 0, bus_pack, 0),
+	FNF("protocol", SCEN_T_FN, SCEN_REQ, bms_protocol, 0),
+	FNF("variant", SCEN_T_FN, 0, bms_variant, 0),
+	FNF("quirks", SCEN_T_OBJ, 0, bms_quirks, 0),
+	SPECF("baud", SCEN_T_SPEC_NUM, "baud"),      /* the short way to its link's baud */
+	FNF("link", SCEN_T_OBJ, 0, line_link, 0),
 };
 
 static rig_rc one_bms(struct scen_reader *c, const cJSON *v, struct bms_spec *base)
@@ -891,6 +919,34 @@ static rig_rc one_bms(struct scen_reader *c, const cJSON *v, struct bms_spec *ba
 	return rc;
 }
 
+/* The unit's "line" (1-based in the file): 1 for the first unit; a later one names a line
+ * already begun or the next one. *line gets it 0-based. */
+static rig_rc item_line(struct scen_reader *c, const cJSON *v, unsigned k, unsigned *line)
+{
+	const cJSON *ln = cJSON_GetObjectItemCaseSensitive(v, "line");
+	unsigned n = c->s->n_lines, next = n < SCEN_LINES_MAX ? n + 1 : n;
+	char g[GOT_MAX + 24];
+	rig_rc rc = RIG_OK;
+	int l;
+
+	*line = 0;
+	if (!ln)
+		return RIG_OK;
+	l = cJSON_IsNumber(ln) && ln->valuedouble == (double)(int)ln->valuedouble ? ln->valueint : 0;
+	push(c, "line");
+	if (k == 0 && l != 1)
+		rc = scen_fail(c, 0, "expected 1 (the first unit is on line 1), got %s", got(c, ln, !cJSON_IsNumber(ln), g, sizeof g));
+	else if (l > (int)SCEN_LINES_MAX)
+		rc = scen_fail(c, 0, "expected a line 1..%u (the bridge reads at most %u separate lines), got %s",
+		               SCEN_LINES_MAX, SCEN_LINES_MAX, got(c, ln, 0, g, sizeof g));
+	else if (l < 1 || l > (int)next)
+		rc = scen_fail(c, 0, "expected a line 1..%u (lines are numbered from 1 in the order they first appear, "
+		               "without a gap), got %s", next, got(c, ln, !cJSON_IsNumber(ln), g, sizeof g));
+	pop(c);
+	*line = l > 0 ? (unsigned)l - 1u : 0u;
+	return rc;
+}
+
 /* Item k of a `bms` array. The readers of a BMS's keys work on s->bms (its scratch personality
  * checks quirks and the address), so a later unit is read there too, from the defaults the
  * first one started from, and then moved to s->unit[k]; s->bms is the first one again after. */
@@ -898,19 +954,38 @@ static rig_rc bms_item(struct scen_reader *c, const cJSON *v, void *item)
 {
 	struct scenario *s = c->s;
 	struct bms_spec *u = item;
+	unsigned k = (unsigned)(u - s->unit), line;
+	int new_line;
 	char why[256], g[GOT_MAX + 24];
 	rig_rc rc;
 
 	if (!cJSON_IsObject(v))
 		return scen_fail(c, 0, "expected an object, got %s", got(c, v, 1, g, sizeof g));
-	if (u == &s->unit[0]) {
+	if ((rc = item_line(c, v, k, &line)) != RIG_OK)
+		return rc;
+	c->line = line;
+	new_line = line == s->n_lines;
+	if (new_line) {
+		s->line_first[line] = (uint8_t)k;
+		s->n_lines++;
+	}
+	s->unit_line[k] = (uint8_t)line;
+	s->unit_index[k] = s->line_units[line]++;
+	if (k == 0) {
 		if ((rc = one_bms(c, v, &s->bms)) == RIG_OK)
 			s->unit[0] = s->bms;
 		return rc;
 	}
 	s->bms = s->unit[SCEN_BUS_UNITS_MAX - 1];     /* the defaults, kept there by top_bms */
-	s->bms.kind = s->unit[0].kind;
-	rc = walk(c, v, bus_fields, N_OF(bus_fields), 0, &s->bms, NULL);
+	if (new_line) {
+		s->bms.link.seed = s->seed ^ (0x9E3779B9u * line);
+		rc = walk(c, v, line_fields, N_OF(line_fields), 0, &s->bms, NULL);
+	} else {
+		s->bms.kind = reading_line_first(c)->kind;
+		s->bms.link = reading_line_first(c)->link;
+		s->bms.baud = reading_line_first(c)->baud;
+		rc = walk(c, v, bus_fields, N_OF(bus_fields), 0, &s->bms, NULL);
+	}
 	*u = s->bms;
 	s->bms = s->unit[0];
 	if (rc == RIG_OK && spec_resolve(u, why, sizeof why) != RIG_OK)
@@ -926,7 +1001,13 @@ static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
 	rig_rc rc;
 
 	s->n_units = 1;
+	s->n_lines = 1;
+	s->line_units[0] = 1;
 	if (!v || cJSON_IsObject(v)) {
+		unsigned line;
+
+		if (v && (rc = item_line(c, v, 0, &line)) != RIG_OK)
+			return rc;
 		rc = one_bms(c, v, base);
 		s->unit[0] = s->bms;
 		return rc;
@@ -938,12 +1019,14 @@ static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
 	/* The last slot holds the defaults until the items have been read (a full bus fills it
 	 * last, after every other item has taken its copy). */
 	s->unit[SCEN_BUS_UNITS_MAX - 1] = s->bms;
-	rc = each_item(c, v, SCEN_BUS_UNITS_MAX, "units on one line", bms_item, s->unit, sizeof s->unit[0], &s->n_units);
+	s->n_lines = 0;
+	s->line_units[0] = 0;
+	rc = each_item(c, v, SCEN_BUS_UNITS_MAX, "units on all lines", bms_item, s->unit, sizeof s->unit[0], &s->n_units);
 	if (rc != RIG_OK)
 		return rc;
 	for (k = 1; k < s->n_units; k++)
 		for (j = 0; j < k; j++)
-			if (s->unit[j].unit.address == s->unit[k].unit.address) {
+			if (s->unit_line[j] == s->unit_line[k] && s->unit[j].unit.address == s->unit[k].unit.address) {
 				push_i(c, k);
 				push(c, "address");
 				rc = scen_fail(c, 0, "expected an address of its own on the line, got %u (bms[%u]'s too)",
@@ -953,6 +1036,11 @@ static rig_rc top_bms(struct scen_reader *c, const cJSON *v, void *base)
 				return rc;
 			}
 	return RIG_OK;
+}
+
+const struct bms_spec *scenario_line_spec(const struct scenario *s, unsigned line)
+{
+	return line && line < s->n_lines ? &s->unit[s->line_first[line]] : &s->bms;
 }
 
 /* ---- the link ------------------------------------------------------------------------------ */
@@ -985,6 +1073,13 @@ static const struct scen_field link_fields[] = {
 	SPECF("baud", SCEN_T_SPEC_NUM, "baud"),
 	FNF("ble", SCEN_T_OBJ, 0, link_ble, 0),
 };
+
+/* A line's own link (the first line's is the top-level `link`); its random drops follow a
+ * seed of their own, from the scenario's (bms_item). */
+static rig_rc line_link(struct scen_reader *c, const cJSON *v, void *base)
+{
+	return walk(c, v, link_fields, N_OF(link_fields), 0, base, NULL);
+}
 
 static rig_rc top_link(struct scen_reader *c, const cJSON *v, void *base)
 {
@@ -1114,8 +1209,10 @@ static const struct scen_field ev_fields[] = {
 	 * line's only). */
 	FNF("line", SCEN_T_FN, 0, ev_line, WIRE(WF_NO_REPLY) | WIRE(WF_CORRUPT) | WIRE(WF_TRUNCATE) | WIRE(WF_OVERSIZE) |
 	    WIRE(WF_GARBAGE) | WIRE(WF_DROP_BYTES) | WIRE(WF_DUP_BYTES)),
+	/* On a line fault, "bms": N is unit N's line (several lines: `"line": N` in the array). */
 	FNF("bms", SCEN_T_FN, 0, ev_unit, B(D_DRIFT) | B(D_CELL_SOC) | B(D_FORCE_CELL) | B(D_OPEN_WIRE) |
-	    B(D_NTC_OPEN) | B(D_NTC_SHORT) | B(D_REBOOT) | B(D_SETTINGS_RESET) | B(D_FETS) | B(D_QUIRK)),
+	    B(D_NTC_OPEN) | B(D_NTC_SHORT) | B(D_REBOOT) | B(D_SETTINGS_RESET) | B(D_FETS) | B(D_QUIRK) |
+	    B(D_BLE_DISCONNECT) | (((1u << WF_COUNT) - 1u) << D_WIRE)),
 };
 #undef EV
 _Static_assert(N_OF(ev_fields) <= 64, "walk's seen mask");
@@ -1777,6 +1874,10 @@ rig_rc scenario_for_unit(struct scenario *s, const struct sim_unit_cfg *unit, co
 	s->bms.kind = k;
 	s->bms.unit = *unit;
 	s->bms.link = *link;
+	s->unit[0] = s->bms;
+	s->n_units = 1;
+	s->n_lines = 1;
+	s->line_units[0] = 1;
 	return RIG_OK;
 }
 
@@ -1811,6 +1912,7 @@ rig_rc scen_each_item(struct scen_reader *r, const cJSON *v, unsigned max, const
 }
 
 void scen_push(struct scen_reader *r, const char *key) { push(r, key); }
+void scen_push_i(struct scen_reader *r, unsigned index) { push_i(r, index); }
 void scen_pop(struct scen_reader *r) { pop(r); }
 
 rig_rc scen_fail(struct scen_reader *r, int key_pos, const char *fmt, ...)

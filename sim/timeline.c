@@ -43,15 +43,23 @@ static const struct scen_event *ev(const struct timeline *tl, int i)
 static struct model *model_of(struct timeline *tl) { return sim_model_rw(tl->sim, tl->unit); }
 static struct bms *bms_of(struct timeline *tl) { return sim_bms_rw(tl->sim, tl->unit); }
 static uint32_t bit(int i) { return 1u << (unsigned)i; }
-/* The unit event i acts on: its own on a bus (`"bms": N`), else the timeline's. */
+/* The emulator and its unit event i acts on: its own unit of the `bms` array (`"bms": N`) on
+ * that unit's line, else the timeline's. */
+static struct sim *sim_at(struct timeline *tl, int i)
+{
+	unsigned u = ev(tl, i)->unit;
+	struct sim *s = u ? tl->line_sim[tl->sc->unit_line[u]] : NULL;
+
+	return s ? s : tl->sim;
+}
 static unsigned unit_of(struct timeline *tl, int i)
 {
 	unsigned u = ev(tl, i)->unit;
 
-	return u ? u : tl->unit;
+	return u ? tl->sc->unit_index[u] : tl->unit;
 }
-static struct model *model_at(struct timeline *tl, int i) { return sim_model_rw(tl->sim, unit_of(tl, i)); }
-static struct bms *bms_at(struct timeline *tl, int i) { return sim_bms_rw(tl->sim, unit_of(tl, i)); }
+static struct model *model_at(struct timeline *tl, int i) { return sim_model_rw(sim_at(tl, i), unit_of(tl, i)); }
+static struct bms *bms_at(struct timeline *tl, int i) { return sim_bms_rw(sim_at(tl, i), unit_of(tl, i)); }
 
 /* A ramp from where the value is now (only when it is in the same unit) to the event's. */
 static void start_ramp(struct timeline_ramp *r, double now_value, const struct scen_event *e, uint32_t now_ms)
@@ -193,7 +201,7 @@ static void start_quirk(struct timeline *tl, int i, uint32_t now_ms)
 	char why[160];
 
 	(void)now_ms;
-	if (sim_set_quirk(tl->sim, unit_of(tl, i), e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
+	if (sim_set_quirk(sim_at(tl, i), unit_of(tl, i), e->text[0], e->text[1], why, sizeof why) != RIG_OK) {
 		tl->errors++;
 		if (e->line)
 			snprintf(tl->last_error, sizeof tl->last_error, "line %u: quirk %s", e->line, why);
@@ -207,31 +215,36 @@ static void start_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 	const struct scen_event *e = ev(tl, i);
 
 	(void)now_ms;
-	wire_faults_set(e->inverter_line ? &tl->inverter_faults : sim_wire_faults(tl->sim), e->fault, e->rate, e->param);
+	wire_faults_set(e->inverter_line ? &tl->inverter_faults : sim_wire_faults(sim_at(tl, i)), e->fault, e->rate,
+	                e->param);
 }
 
 static void end_wire_fault(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	wire_faults_clear(ev(tl, i)->inverter_line ? &tl->inverter_faults : sim_wire_faults(tl->sim), ev(tl, i)->fault);
+	wire_faults_clear(ev(tl, i)->inverter_line ? &tl->inverter_faults : sim_wire_faults(sim_at(tl, i)),
+	                  ev(tl, i)->fault);
 }
 
 static void start_ble_drop(struct timeline *tl, int i, uint32_t now_ms)
 {
 	(void)now_ms;
-	sim_ble_drop(tl->sim, ev(tl, i)->reconnect_ms);
+	sim_ble_drop(sim_at(tl, i), ev(tl, i)->reconnect_ms);
 }
 
 static void start_clear(struct timeline *tl, int i, uint32_t now_ms)
 {
-	struct wire_faults *w = sim_wire_faults(tl->sim);
-	unsigned k;
+	unsigned k, l;
 
 	(void)i;
 	(void)now_ms;
 	memset(&bms_of(tl)->faults, 0, sizeof bms_of(tl)->faults);
+	/* Every line's faults: line 0's emulator is tl->sim. */
 	for (k = 0; k < WF_COUNT; k++) {
-		wire_faults_clear(w, (enum wire_fault_kind)k);
+		wire_faults_clear(sim_wire_faults(tl->sim), (enum wire_fault_kind)k);
+		for (l = 1; l < SCEN_LINES_MAX; l++)
+			if (tl->line_sim[l])
+				wire_faults_clear(sim_wire_faults(tl->line_sim[l]), (enum wire_fault_kind)k);
 		wire_faults_clear(&tl->inverter_faults, (enum wire_fault_kind)k);
 	}
 	tl->short_event = -1;
@@ -276,6 +289,7 @@ void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *s
 	memset(tl, 0, sizeof *tl);
 	tl->sc = sc;
 	tl->sim = sim;
+	tl->line_sim[0] = sim;
 	tl->load_event = -1;
 	tl->short_event = -1;
 	wire_faults_init(&tl->inverter_faults, sc ? sc->seed ^ 0x1A7E5u : 1u);
@@ -350,6 +364,12 @@ rig_rc timeline_inject(struct timeline *tl, const struct scen_event *e, uint32_t
 int timeline_has_load(const struct timeline *tl)
 {
 	return tl->load_event >= 0;
+}
+
+void timeline_set_line(struct timeline *tl, unsigned line, struct sim *sim)
+{
+	if (line < SCEN_LINES_MAX)
+		tl->line_sim[line] = sim;
 }
 
 void timeline_set_unit(struct timeline *tl, unsigned unit)

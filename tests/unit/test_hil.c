@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -725,6 +726,87 @@ static void rig_plays_the_inverter_on_a_process_duts_pty(void **state)
 	scenario_free(&sc);
 }
 
+
+/* Several BMS lines (`"line": N`): a JBD, a Daly bus of two and a JK, each line its own
+ * emulator on the one loop, read by the in-process bridge as three links. Every line's frames
+ * reach the trace marked with their line and decoded by their own protocol; a line fault
+ * naming unit 4 (`"bms": 4`, the JK) silences that line only (one pack leaves), a forced cell
+ * on unit 3 (the second Daly) reaches that unit (charging stops for all). The DUT kinds that
+ * read one line refuse the scenario before anything runs. */
+static void runner_routes_each_unit_to_its_line(void **state)
+{
+	static struct scenario sc;
+	static struct scenario_judge jd;
+	static struct run_report rep;
+	static const char text[] =
+		"{\"bmsrig_scenario\": 1, \"name\": \"lines\", \"duration\": \"40s\", \"seed\": 5,"
+		" \"pack\": {\"cells\": 16, \"ntc\": 2, \"soc_pct\": 60},"
+		" \"bms\": [{\"protocol\": \"jbd\"}, {\"line\": 2, \"protocol\": \"daly\", \"address\": 1},"
+		"  {\"line\": 2, \"address\": 2}, {\"line\": 3, \"protocol\": \"jk\"}],"
+		" \"dut\": {\"poll\": \"1s\", \"timeout\": \"300ms\", \"retries\": 1}, \"inverter\": {\"protocol\": \"pylontech-can\"},"
+		" \"timeline\": [{\"at\": \"0s\", \"do\": \"current\", \"a\": -20},"
+		"  {\"at\": \"10s\", \"id\": \"jk_off\", \"do\": \"no_reply\", \"bms\": 4, \"for\": \"15s\"},"
+		"  {\"at\": \"30s\", \"id\": \"ov\", \"do\": \"force_cell\", \"bms\": 3, \"cell\": 2, \"mv\": 3700}],"
+		" \"expect\": ["
+		"  {\"name\": \"four packs\", \"at\": \"9s\", \"that\": \"inv.online_packs == 4 and inv.ccl_ma == 200000\"},"
+		"  {\"name\": \"the JK line only\", \"within\": \"13s\", \"after\": \"jk_off\", \"that\": \"inv.online_packs == 3 and inv.ccl_ma == 150000\"},"
+		"  {\"name\": \"never more\", \"never\": \"inv.online_packs < 3\", \"from\": \"9s\"},"
+		"  {\"name\": \"back\", \"at\": \"29s\", \"that\": \"inv.online_packs == 4\"},"
+		"  {\"name\": \"the Daly's cell stops charging\", \"within\": \"3s\", \"after\": \"ov\", \"that\": \"inv.ccl_ma == 0\"}"
+		" ]}";
+	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
+	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	const char *protos[3] = { "\"proto\":\"jbd\"", "\"proto\":\"daly\"", "\"proto\":\"jk\"" };
+	unsigned frames[4] = { 0 }, k, line;
+	char err[512], rec[4096];
+	struct run *r;
+	FILE *trace = tmpfile();
+
+	(void)state;
+	assert_non_null(trace);
+	o.trace = trace;
+	if (scenario_judge_parse(&sc, &jd, text, strlen(text), "lines.json", -1, 0, err, sizeof err) != RIG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(sc.n_lines, 3);
+	if (run_open(&r, &setup, &o, &rep) != RIG_OK)
+		fail_msg("%s", rep.error);
+	assert_int_equal(run_start(r), RIG_OK);
+	assert_int_equal(host_loop_run(run_loop(r)), RIG_OK);
+	assert_int_equal(run_finish(r), RIG_OK);
+	run_free(r);
+	for (k = 0; k < rep.n_cases; k++)
+		if (rep.cases[k].state != EXPECT_PASSED)
+			fail_msg("%s: %s", rep.cases[k].name, rep.cases[k].message);
+	/* Each frame record of a line names it and is decoded as its protocol's. */
+	rewind(trace);
+	while (fgets(rec, sizeof rec, trace)) {
+		const char *l = strstr(rec, "\"line\":");
+
+		if (!strstr(rec, "\"type\":\"frame\""))
+			continue;
+		assert_non_null(l);
+		line = (unsigned)atoi(l + 7);
+		assert_true(line >= 1 && line <= 3);
+		if (!strstr(rec, protos[line - 1]))
+			fail_msg("line %u's frame is not %s: %.300s", line, protos[line - 1], rec);
+		frames[line]++;
+	}
+	fclose(trace);
+	assert_true(frames[1] > 20 && frames[2] > 20 && frames[3] > 20);
+
+	/* qemu and serial read one line: refused before they start. */
+	o.trace = NULL;
+	o.dut.kind = DUT_QEMU;
+	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+	assert_string_equal(rep.error, "device under test: qemu reads one BMS line, the scenario has 3 (inproc and host read several)");
+	run_free(r);
+	o.dut.kind = DUT_SERIAL;
+	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
+	assert_string_equal(rep.error, "device under test: serial reads one BMS line, the scenario has 3 (inproc and host read several)");
+	run_free(r);
+	scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +822,7 @@ int main(void)
 		cmocka_unit_test(rig_plays_the_inverter_of_the_in_process_bridge),
 		cmocka_unit_test(rig_plays_the_inverter_on_a_process_duts_pty),
 		cmocka_unit_test(rig_plays_the_inverter_of_a_bridge_on_a_bus),
+		cmocka_unit_test(runner_routes_each_unit_to_its_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -894,7 +894,7 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"garbage\", \"line\": \"can\"}"), RIG_ERR_ARG);
 	assert_string_equal(err, "e.json:3:53: timeline[0].line: expected \"bms\" or \"inverter\", got \"can\"");
 	assert_int_equal(bus_events("{\"at\": \"1s\", \"do\": \"late_reply\", \"ms\": 100, \"line\": \"inverter\"}"), RIG_ERR_ARG);
-	assert_string_equal(err, "e.json:3:59: timeline[0].line: unknown key (expected one of: at, do, id, for, rate, ms)");
+	assert_string_equal(err, "e.json:3:59: timeline[0].line: unknown key (expected one of: at, do, id, for, rate, ms, bms)");
 	/* An object is one unit. */
 	assert_int_equal(bus_text("{\"protocol\": \"jbd\"}"), RIG_OK);
 	assert_int_equal(sc.n_units, 1);
@@ -902,11 +902,11 @@ static void bms_array_is_units_on_one_line(void **state)
 
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"protocol\": \"jbd\", \"address\": 2}]"),
 	                 RIG_ERR_ARG);
-	assert_string_equal(err, "b.json:2:59: bms[1].protocol: expected \"daly\" (the units of one line speak bms[0]'s protocol), got \"jbd\"");
+	assert_string_equal(err, "b.json:2:59: bms[1].protocol: expected \"daly\" (the units of one line speak its first unit's protocol, bms[0]'s; another protocol needs a \"line\" of its own), got \"jbd\"");
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 1}]"), RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:58: bms[1].address: expected an address of its own on the line, got 1 (bms[0]'s too)");
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"settings\": {}}]"), RIG_ERR_ARG);
-	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: address, pack, protocol, quirks)");
+	assert_string_equal(err, "b.json:2:47: bms[1].settings: unknown key (expected one of: line, address, pack, protocol, quirks)");
 	assert_int_equal(bus_text("[]"), RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:9: bms: expected at least one BMS");
 	assert_int_equal(bus_text("[3]"), RIG_ERR_ARG);
@@ -916,6 +916,87 @@ static void bms_array_is_units_on_one_line(void **state)
 	assert_int_equal(bus_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"address\": 2, \"quirks\": {\"nope\": 1}}]"),
 	                 RIG_ERR_ARG);
 	assert_string_equal(err, "b.json:2:72: bms[1].quirks.nope: unknown daly quirk \"nope\" (latency_ms, sleep_after_s, wake_on, echo, echo_ms, zero_frames, stale_reserved, deadband_ma, current_sign, all_cell_frames, extra_temp_frame, reset_ms, asleep)");
+}
+
+
+/* `bms` units on several lines (`"line": N`): a new line's first unit names its protocol,
+ * variant and link; later units of that line share them; each unit knows its line and place
+ * on it. A line fault's `"bms": N` is unit N (its line, for the runner). */
+static rig_rc lines_text(const char *bms, const char *inverter)
+{
+	static char text[2048];
+
+	snprintf(text, sizeof text, "{\"bmsrig_scenario\": 1, \"name\": \"l\", \"duration\": \"1m\",\n"
+	                            " \"bms\": %s,\n"
+	                            " %s\"timeline\": [{\"at\": \"1s\", \"do\": \"no_reply\", \"bms\": 3, \"for\": \"2s\"},"
+	                            " {\"at\": \"2s\", \"do\": \"cell_soc\", \"bms\": 4, \"cell\": 1, \"soc_pct\": 90}]}",
+	         bms, inverter);
+	return scenario_judge_parse(&sc, &sj, text, strlen(text), "l.json", -1, 0, err, sizeof err);
+}
+
+static void bms_lines_each_their_protocol(void **state)
+{
+	static const char inv[] = "\"inverter\": {\"protocol\": \"pylontech-can\"}, ";
+
+	(void)state;
+	if (lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 2, \"protocol\": \"daly\", \"address\": 1, \"link\": {\"baud\": 9600}},"
+	               " {\"line\": 2, \"address\": 2}, {\"line\": 3, \"protocol\": \"daly\", \"address\": 1},"
+	               " {\"line\": 4, \"protocol\": \"jbd\", \"variant\": \"v8\", \"baud\": 19200}]", inv) != RIG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(sc.n_units, 5);
+	assert_int_equal(sc.n_lines, 4);
+	assert_int_equal(sc.unit_line[0], 0);
+	assert_int_equal(sc.unit_line[1], 1);
+	assert_int_equal(sc.unit_line[2], 1);
+	assert_int_equal(sc.unit_line[3], 2);
+	assert_int_equal(sc.unit_line[4], 3);
+	assert_int_equal(sc.unit_index[2], 1);
+	assert_int_equal(sc.unit_index[3], 0);
+	assert_int_equal(sc.line_first[1], 1);
+	assert_int_equal(sc.line_first[2], 3);
+	assert_int_equal(sc.line_units[1], 2);
+	assert_int_equal(sc.line_units[3], 1);
+	assert_string_equal(scenario_line_spec(&sc, 0)->kind->name, "jbd");
+	assert_ptr_equal(scenario_line_spec(&sc, 0), &sc.bms);
+	assert_string_equal(scenario_line_spec(&sc, 1)->kind->name, "daly");
+	assert_string_equal(sc.unit[2].kind->name, "daly");
+	assert_ptr_equal(sc.unit[2].unit.ops, sc.unit[1].unit.ops);
+	assert_int_equal(scenario_line_spec(&sc, 1)->baud, 9600);
+	assert_string_equal(scenario_line_spec(&sc, 3)->kind->name, "jbd");
+	assert_int_equal(scenario_line_spec(&sc, 3)->baud, 19200);
+	assert_int_not_equal(scenario_line_spec(&sc, 0)->baud, 19200);
+	/* The variant's quirk is that line's unit's, not line 1's. */
+	assert_int_equal(sc.unit[4].unit.n_quirks, sc.unit[0].unit.n_quirks + 1);
+	/* An address is its line's own: unit 4 repeats unit 2's on another line. */
+	assert_int_equal(sc.unit[3].unit.address, sc.unit[1].unit.address);
+	assert_int_equal(sc.event[0].kind, SCEN_EV_WIRE_FAULT);
+	assert_int_equal(sc.event[0].unit, 2);
+	assert_int_equal(sc.event[1].unit, 3);
+	scenario_free(&sc);
+	/* One line is one protocol. */
+	assert_int_equal(lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 2, \"protocol\": \"daly\", \"address\": 1},"
+	                            " {\"line\": 2, \"protocol\": \"jk\", \"address\": 2}, {\"address\": 3}]", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:102: bms[2].protocol: expected \"daly\" (the units of one line speak its first unit's protocol, bms[1]'s; another protocol needs a \"line\" of its own), got \"jk\"");
+	/* Lines in order, without a gap, at most the bridge's links; the first unit on line 1. */
+	assert_int_equal(lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 3, \"protocol\": \"daly\"}]", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:40: bms[1].line: expected a line 1..2 (lines are numbered from 1 in the order they first appear, without a gap), got \"3\"");
+	assert_int_equal(lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 2, \"protocol\": \"jbd\"}, {\"line\": 3, \"protocol\": \"jbd\"},"
+	                            " {\"line\": 4, \"protocol\": \"jbd\"}, {\"line\": 5, \"protocol\": \"jbd\"}]", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:136: bms[4].line: expected a line 1..4 (the bridge reads at most 4 separate lines), got \"5\"");
+	assert_int_equal(lines_text("[{\"line\": 2, \"protocol\": \"jbd\"}]", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:19: bms[0].line: expected 1 (the first unit is on line 1), got \"2\"");
+	assert_int_equal(lines_text("{\"line\": \"a\", \"protocol\": \"jbd\"}", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:18: bms.line: expected 1 (the first unit is on line 1), got a string");
+	/* A new line names its protocol. */
+	assert_int_equal(lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 2, \"address\": 4}]", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:31: bms[1]: expected key \"protocol\"");
+	/* Only the bridge reads several lines: without an inverter the second line is refused. */
+	assert_int_equal(lines_text("[{\"protocol\": \"jbd\"}, {\"line\": 2, \"protocol\": \"daly\"}]", ""), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:40: bms[1].line: expected line 1 only, got 2 (several BMS lines are read by the bridge, which runs for a scenario with an \"inverter\")");
+	/* Addresses are per line. */
+	assert_int_equal(lines_text("[{\"protocol\": \"daly\", \"address\": 1}, {\"line\": 2, \"protocol\": \"daly\", \"address\": 1},"
+	                            " {\"line\": 2, \"address\": 1}]", inv), RIG_ERR_ARG);
+	assert_string_equal(err, "l.json:2:116: bms[2].address: expected an address of its own on the line, got 1 (bms[1]'s too)");
 }
 
 /* The event parser a control socket injects with: the file's vocabulary and checks, without
@@ -1042,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(world_alone_leaves_dut_and_expect_to_the_caller),
 		cmocka_unit_test(inverter_reads_with_its_protocols_keys),
 		cmocka_unit_test(bms_array_is_units_on_one_line),
+		cmocka_unit_test(bms_lines_each_their_protocol),
 		cmocka_unit_test(events_parse_for_injection),
 	};
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,7 +121,8 @@ static void usage(FILE *f)
 	"--inverter). --proto, --baud and --address apply to the --port they follow; given\n"
 	"before the first --port they are every port's default. Up to 15 packs.\n"
 	"      --inverter P:PATH  play the battery toward an inverter on a pty published at\n"
-	"                        PATH (a symlink): pylontech-can (slcan), pylontech-rs485,\n"
+	"                        PATH (a symlink), or on PATH itself when it is a terminal\n"
+	"                        (an adapter): pylontech-can (slcan), pylontech-rs485,\n"
 	"                        deye-modbus; P:tcp:[ADDR:]PORT serves the same bytes on a TCP\n"
 	"                        listener (127.0.0.1 unless ADDR, one client, the newest wins);\n"
 	"                        pylontech-can:socketcand:[ADDR:]PORT serves the CAN frames as a\n"
@@ -719,6 +721,16 @@ static int probe(struct opts *o)
 
 /* ---- bridge mode ------------------------------------------------------------------------ */
 
+/* --inverter PATH that is a terminal already (an RS485 or slcan adapter wired to a real
+ * inverter, or the slave of a pty a test rig made) is opened as a serial port; any other
+ * PATH gets a pty published there for the inverter's side to open. */
+static int is_terminal(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
 /* Opens every port and the inverter's line, then steps the bridge until done. A BMS port that
  * hangs up (its emulator stopped) is only stopped being polled for: its pack goes silent and
  * the aggregator takes its share out, which is the point of a bridge. */
@@ -767,7 +779,8 @@ static int run_bridge(struct app *a)
 		/* The baud of a pty is only what a client's tcgetattr shows: the inverter protocols'. */
 		uint32_t baud = o->inv_proto == RIG_INV_PYLON_CAN ? 115200u : 9600u;
 
-		if (host_stream_serve(&a->inv, o->inv_path, baud, err, sizeof err) != RIG_OK) {
+		if ((is_terminal(o->inv_path) ? host_stream_open_port(&a->inv, o->inv_path, baud, NULL, NULL, err, sizeof err)
+		                              : host_stream_serve(&a->inv, o->inv_path, baud, err, sizeof err)) != RIG_OK) {
 			fprintf(stderr, "bmsmon: --inverter: %s\n", err);
 			return EXIT_USAGE;
 		}

@@ -63,9 +63,12 @@ struct dut_env {
 
 /*
  * The runner calls only these (designated initialisers in hil/dut_<kind>.c); a NULL entry does
- * nothing. In run order: open before the clock starts (a board is reset and heard from),
- * transport when the emulator opens (NULL: the emulator serves a pty of its own), start once the
- * emulator serves (the DUT watches its own fds and timers on loop), tick and relay at each
+ * nothing. A scenario may have several BMS lines (`"line": N` in its `bms` array), each its own
+ * emulator: a DUT reads up to lines_max of them (0 means 1; the runner refuses more, "device
+ * under test: KIND reads one BMS line"). In run order: open before the clock starts (a board is
+ * reset and heard from), transport when each line's emulator opens (NULL: the emulator serves a
+ * pty of its own), start once they all serve, with every line's emulator in line order (its
+ * port, sim_port, for a process; the DUT watches its own fds and timers on loop), tick and relay at each
  * engine step, stop before the emulator closes (then status), free after it did. Errors fill
  * err, one line, which the runner puts after "device under test: "; start leaves err empty when
  * only the event loop ran out of memory.
@@ -73,8 +76,9 @@ struct dut_env {
 struct dut_ops {
 	const char *name;
 	rig_rc (*open)(void **self, const struct dut_env *env, char *err, size_t errcap);
-	const struct sim_transport *(*transport)(void *self);
-	rig_rc (*start)(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap);
+	const struct sim_transport *(*transport)(void *self, unsigned line);
+	rig_rc (*start)(void *self, struct host_loop *loop, struct sim *const *sim, unsigned n_lines, char *err,
+	                size_t errcap);
 	/* Each step before the timeline: what a DUT does on the engine's clock (a board's console
 	 * reconnecting). */
 	void (*tick)(void *self, uint32_t now_ms);
@@ -95,6 +99,7 @@ struct dut_ops {
 	 * inverter ("device under test: KIND has no inverter port"). */
 	rig_rc (*inverter)(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
 	                   char *err, size_t errcap);
+	unsigned lines_max;            /* BMS lines it reads at once; 0 = 1 */
 };
 
 extern const struct dut_ops dut_inproc_ops;   /* hil/dut_inproc.c */
@@ -108,7 +113,10 @@ extern const struct dut_ops dut_serial_ops;   /* hil/dut_serial.c, over dut_boar
 rig_rc dut_process_open(void **self, const struct dut_env *env,
                         int (*program)(const char *dir, char *out, size_t cap),
                         char *err, size_t errcap);
-rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *sim, char *err, size_t errcap);
+/* Every line's port goes to the process: the default command gives bmsmon `--port P --proto X
+ * [--address A,B]` per line; a given command gets line 1's in place of {port}. */
+rig_rc dut_process_start(void *self, struct host_loop *loop, struct sim *const *sim, unsigned n_lines, char *err,
+                         size_t errcap);
 void dut_process_stop(void *self);
 void dut_process_free(void *self);
 /* After stop: the process's wait status, or -1 when it never ran. */

@@ -19,7 +19,8 @@
 #define SCEN_SETTINGS_MAX 64u
 #define SCEN_POINTS_MAX 20000u     /* profile points (steps and CSV rows) of all events */
 #define SCEN_TEXT_MAX 256u
-#define SCEN_BUS_UNITS_MAX 15u     /* units on one line (`bms` as an array) */
+#define SCEN_BUS_UNITS_MAX 15u     /* units of the `bms` array, on all its lines together */
+#define SCEN_LINES_MAX 4u          /* separate BMS lines (`"line": N`); the bridge's links */
 
 enum scen_ev_kind {
 	/* load and charge: what the load or charger asks of the pack (+ = charging) */
@@ -57,7 +58,8 @@ struct scen_event {
 	uint32_t ramp_ms;
 	double value;
 	int cell, ntc;            /* 0-based; -1 when not used */
-	unsigned unit;            /* the unit of a bus it acts on (`"bms": N`, 0-based); 0 = the first */
+	unsigned unit;            /* the unit of the `bms` array it acts on (`"bms": N`, 0-based); 0 =
+	                           * the first; a line fault acts on that unit's line */
 	uint8_t inverter_line;    /* a line fault on the DUT's inverter line (`"line": "inverter"`) */
 	double capacity_pct, resistance_pct, leak_mA;   /* SCEN_EV_DRIFT */
 	uint8_t chg, dsg;                               /* SCEN_EV_FETS */
@@ -90,11 +92,18 @@ struct scenario {
 	uint32_t seed;
 	uint32_t duration_ms;
 	struct bms_spec bms;      /* kind, pack model, address, quirks, link, baud (resolved) */
-	/* `bms` as an array: units on bms's line, a bus. unit[0] is a copy of bms; unit[1..] share
-	 * its protocol, pack model and line, each at its own address with its own quirks. The
-	 * timeline, the settings and the truth are bms's (unit 0). n_units 1 for an object. */
+	/* `bms` as an array: units on one or more lines. unit[0] is a copy of bms (without the
+	 * top-level `link`, which is bms's); a unit shares the pack model, each at its own address
+	 * with its own quirks. Units on one line (a bus) share its protocol and link: those of its
+	 * first unit (line 0's: bms). The settings and the truth are bms's (unit 0). n_units 1 and
+	 * n_lines 1 for an object. */
 	struct bms_spec unit[SCEN_BUS_UNITS_MAX];
 	unsigned n_units;
+	unsigned n_lines;                          /* 1..SCEN_LINES_MAX */
+	uint8_t unit_line[SCEN_BUS_UNITS_MAX];     /* unit k's line, 0-based */
+	uint8_t unit_index[SCEN_BUS_UNITS_MAX];    /* unit k's place among its line's units */
+	uint8_t line_first[SCEN_LINES_MAX];        /* the line's first unit (it names the protocol) */
+	uint8_t line_units[SCEN_LINES_MAX];        /* how many units the line has */
 	struct scen_setting setting[SCEN_SETTINGS_MAX];
 	unsigned n_settings;
 	struct scen_event event[SCEN_EVENTS_MAX];
@@ -139,6 +148,10 @@ rig_rc scenario_parse_event(const struct scenario *sc, const struct cJSON *obj, 
  * longest duration, its pack, BMS kind and link, so that events can be checked against it and
  * a timeline played over it. RIG_ERR_ARG when no BMS kind has the unit's personality and link. */
 rig_rc scenario_for_unit(struct scenario *s, const struct sim_unit_cfg *unit, const struct link_cfg *link);
+
+/* Line l's protocol, link and baud: bms for line 0 (it holds the top-level `link`), else
+ * the line's first unit. */
+const struct bms_spec *scenario_line_spec(const struct scenario *s, unsigned line);
 
 /* "250ms", "2m", "1h30m", "1.5s", "0" into ms; RIG_ERR_ARG on anything else or above 49 days. */
 rig_rc scenario_parse_time(const char *text, uint32_t *ms);

@@ -101,6 +101,7 @@ rig_rc scen_each_item(struct scen_reader *r, const struct cJSON *v, unsigned max
                       rig_rc (*one)(struct scen_reader *r, const struct cJSON *v, void *item), void *items,
                       size_t item_size, unsigned *count);
 void scen_push(struct scen_reader *r, const char *key);
+void scen_push_i(struct scen_reader *r, unsigned index);   /* an array item */
 void scen_pop(struct scen_reader *r);
 /* An error at the current path's value (or its key, key_pos): RIG_ERR_ARG. */
 __attribute__((format(printf, 3, 4)))

@@ -24,7 +24,8 @@ struct timeline_ramp {
 
 struct timeline {
 	const struct scenario *sc;
-	struct sim *sim;
+	struct sim *sim;                   /* line 0's emulator */
+	struct sim *line_sim[SCEN_LINES_MAX];   /* each line's (timeline_set_line); [0] = sim */
 	unsigned unit;                     /* the emulator's unit the events act on (0) */
 	unsigned next;                     /* the first event not started */
 	uint32_t ends_ms[SCEN_EVENTS_MAX]; /* when a started event with `for` ends; 0 = not pending */
@@ -43,6 +44,10 @@ struct timeline {
 };
 
 void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *sim);
+/* A scenario of several lines: line's emulator (1..), which events naming its units (`"bms":
+ * N`) act on; right after timeline_init. The load, the ambient and the settings stay unit
+ * 0's, on line 0; clear_faults clears every line. */
+void timeline_set_line(struct timeline *tl, unsigned line, struct sim *sim);
 /* Act on unit (of a bus) instead of unit 0; right after timeline_init. */
 void timeline_set_unit(struct timeline *tl, unsigned unit);
 /*

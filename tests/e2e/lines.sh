@@ -1,0 +1,30 @@
+# Several BMS lines in one scenario (a `bms` unit's "line"): the mixed-protocol library file
+# against bmsmon as a process (one --port per line, wall clock), the DUT kinds that read one
+# line refusing it in one line, and the loader's located errors for the new key.
+. tests/e2e/common
+
+s=scenarios/aggregator-mixed-protocols-on-three-lines-read-as-one-battery.json
+if "$BIN/bmssim" run -q --dut host "$s" >"$TMP/out" 2>"$TMP/err"; then
+	pass "host: three lines (jbd, jk, a daly bus of two) read by bmsmon as one battery: $(tail -n 1 "$TMP/out")"
+else
+	fail "host $s (exit $?): $(head -c 1500 "$TMP/out" "$TMP/err")"
+fi
+
+"$BIN/bmssim" run -q --dut qemu "$s" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'device under test: qemu reads one BMS line, the scenario has 3' "$TMP/out"; then
+	pass "qemu refuses several lines before starting: $(grep -o 'device under test: .*' "$TMP/out")"
+else
+	fail "qemu with three lines: exit $rc: $(head -c 600 "$TMP/out" "$TMP/err")"
+fi
+
+# Several lines without an inverter: only the bridge reads them; the error stands at line 2.
+sed '/"inverter": {/,/},/d' "$s" >"$TMP/noinv.json"
+expect_usage_error "several lines need an inverter" \
+	"$TMP/noinv.json:19:15: bms\[1\].line: expected line 1 only, got 2 (several BMS lines are read by the bridge" \
+	"$BIN/bmssim" run "$TMP/noinv.json"
+# A gap in the line numbers.
+sed 's/"line": 3,/"line": 4,/' "$s" >"$TMP/gap.json"
+expect_usage_error "a gap in the line numbers" \
+	"$TMP/gap.json:23:15: bms\[2\].line: expected a line 1..3 (lines are numbered from 1 in the order they first appear, without a gap), got \"4\"" \
+	"$BIN/bmssim" run "$TMP/gap.json"
