@@ -1,5 +1,7 @@
 /* The virtual NodeMCU (firmware/port/qemu-lx106) as a device under test: a process on the
- * emulator's pty like the host bmsmon (hil/dut_host.c), running QEMU through its wrapper. */
+ * emulator's pty like the host bmsmon (hil/dut_host.c), running QEMU through its wrapper. Its
+ * inverter port is the process kind's: the rig's pty, whose path the firmware opens through
+ * semihosting (it cannot make a pty of its own). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,7 +33,7 @@ static rig_rc qemu_open(void **self, const struct dut_env *env, char *err, size_
 	return dut_process_open(self, env, qemu_program, err, errcap);
 }
 
-/* Only the program differs from host: its start, stop and free are host's. */
+/* Only the program differs from host: its start, stop, free and inverter are host's. */
 const struct dut_ops dut_qemu_ops = {
 	.name = "qemu",
 	.open = qemu_open,
@@ -39,4 +41,5 @@ const struct dut_ops dut_qemu_ops = {
 	.stop = dut_process_stop,
 	.status = dut_process_status,
 	.free = dut_process_free,
+	.inverter = dut_process_inverter,
 };
