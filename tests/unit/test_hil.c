@@ -14,6 +14,7 @@
 #include "bmsrig/hil/runner.h"
 #include "bmsrig/core/telemetry.h"
 #include "bmsrig/lib/loop.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
 #include "bmsrig/core/jbd.h"
@@ -560,6 +561,7 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 	static char text[4096];
 	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
 	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	struct host_pty *board;
 	char err[512];
 	struct run *r;
 	unsigned i, k;
@@ -584,13 +586,20 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 		scenario_free(&sc);
 	}
 
-	/* A DUT kind without an inverter port refuses such a scenario. */
+	/* A DUT kind without an inverter port refuses such a scenario: a board (its BMS port and
+	 * console a pty here, no relay or reset line, no banner awaited), which has none yet. */
 	snprintf(text, sizeof text, rig_inv_scenario, cases[0].inv);
 	assert_int_equal(scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv.json", -1, 0, err, sizeof err), RIG_OK);
-	o.dut.kind = DUT_QEMU;
+	assert_int_equal(host_pty_open(&board, NULL, 9600, err, sizeof err), RIG_OK);
+	o.dut.kind = DUT_SERIAL;
+	snprintf(o.dut.bms_port, sizeof o.dut.bms_port, "%s", host_pty_path(board));
+	o.dut.relay_line = -1;
+	o.dut.reset_line = -1;
+	o.dut.banner_ms = 0;
 	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
-	assert_string_equal(rep.error, "device under test: qemu has no inverter port (the scenario declares an inverter)");
+	assert_string_equal(rep.error, "device under test: serial has no inverter port (the scenario declares an inverter)");
 	run_free(r);
+	host_pty_close(board);
 	scenario_free(&sc);
 }
 
