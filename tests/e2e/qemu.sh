@@ -120,8 +120,8 @@ fi
 sc=scenarios/aggregator-cold-pack-forbids-charging-for-all.json
 "$BIN/bmssim" run -q --dut qemu "$sc" >"$TMP/agg" 2>&1
 rc=$?
-if [ $rc -eq 0 ] && grep -q '^PASS  aggregator-cold-pack-forbids-charging-for-all' "$TMP/agg"; then
-	pass "$sc on the virtual NodeMCU: $(grep '^PASS' "$TMP/agg" | cut -c1-90)"
+if [ $rc -eq 0 ] && grep -q '^1 scenario: 1 passed, 0 failed$' "$TMP/agg"; then
+	pass "$sc on the virtual NodeMCU: $(grep '^1 scenario' "$TMP/agg")"
 else
 	fail "$sc on the virtual NodeMCU: exit $rc: $(grep -v '^qemu-system' "$TMP/agg" | head -c 600)"
 fi
