@@ -46,14 +46,16 @@ rig_rc dut_process_open(void **self, const struct dut_env *env,
 	return RIG_OK;
 }
 
-/* --address's value: the dut's, or a `bms` array's units (a bus, bridge mode) as N,N,.. */
+/* --address's value: the dut's; with an inverter (the bridge, as the in-process DUT reads
+ * it) a `bms` array's units, a bus, as N,N,.. (without one the device reads the one unit
+ * `dut.address` names, as before). */
 static void address_arg(const struct proc_dut *d, char *out, size_t cap)
 {
 	size_t n = 0;
 	unsigned k;
 
 	snprintf(out, cap, "%u", d->env.dut->fw.client.address);
-	if (d->env.sc->n_units < 2)
+	if (!d->inv_arg[0] || d->env.sc->n_units < 2)
 		return;
 	for (k = 0; k < d->env.sc->n_units && n < cap; k++)
 		n += (size_t)snprintf(out + n, cap - n, "%s%u", k ? "," : "", d->env.sc->unit[k].unit.address);
