@@ -97,6 +97,8 @@ expect_usage_error "bridge: unknown inverter protocol" '--inverter: unknown prot
 	"$DUT" --port x --inverter sma:/dev/null
 expect_usage_error "bridge: --policy-fets" '--policy-fets works with one BMS only' \
 	"$DUT" --port a --port b --policy-fets
+expect_usage_error "bridge: a link the bridge refuses" 'more than 15 packs, or a setting the bridge refuses' \
+	"$DUT" --port /dev/null --port /dev/null --proto pylontech-rs485
 
 # ---- bridge mode: a Daly bus of two read as one battery --------------------------------------------
 serve bus --bms "daly,address=1,seed=1" --bms "daly,address=2,seed=2" --cells 16 --current-a -10

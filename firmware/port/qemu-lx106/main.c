@@ -819,11 +819,6 @@ static struct line *open_line(const char *what, const char *path)
 	return l;
 }
 
-static uint32_t timeout_of(int proto)
-{
-	return app.o.timeout_ms ? app.o.timeout_ms : rig_fw_protos[proto].timeout_ms;
-}
-
 /* One BMS: struct fw on the one port, as this port always ran. */
 static int start_fw(void)
 {
@@ -837,7 +832,7 @@ static int start_fw(void)
 	cfg.proto = (enum fw_proto)l->proto;
 	cfg.client.address = l->addr_count ? l->addr[0] : 0;
 	cfg.client.poll_ms = app.o.poll_ms;
-	cfg.client.timeout_ms = timeout_of(l->proto);
+	cfg.client.timeout_ms = app.o.timeout_ms ? app.o.timeout_ms : rig_fw_protos[l->proto].timeout_ms;
 	cfg.client.retries = (uint8_t)app.o.retries;
 	cfg.policy = app.o.policy;
 	cfg.policy_drives_fets = app.o.policy_fets;
@@ -857,10 +852,11 @@ static int start_fw(void)
 }
 
 /* Several packs: the core's bridge over every port, and the inverter port on its pty; the
- * configuration as bmsmon builds it (firmware/port/host/bmsmon.c, run_bridge). */
+ * links' configuration as bmsmon's (rig_bridge_link_set). */
 static int start_bridge(void)
 {
 	static struct rig_bridge_cfg cfg;   /* ~0.5 KB: not on the 4 KB-class stack */
+	struct client_cfg timing = CLIENT_CFG_DEFAULT;
 	struct rig_bridge_hal hal;
 	uint32_t i;
 
@@ -871,21 +867,17 @@ static int start_bridge(void)
 	if (app.o.comm_alarm_ms)
 		cfg.agg.comm_alarm_ms = app.o.comm_alarm_ms;
 	memset(&hal, 0, sizeof hal);
+	timing.poll_ms = app.o.poll_ms;
+	timing.timeout_ms = app.o.timeout_ms;
+	timing.retries = (uint8_t)app.o.retries;
 	cfg.link_count = (uint8_t)app.o.links;
 	for (i = 0; i < app.o.links; i++) {
 		const struct link_opt *l = &app.o.link[i];
-		struct rig_bridge_link_cfg *lc = &cfg.link[i];
 		struct line *line = open_line("", l->port);
 
 		if (!line)
 			return EXIT_USAGE;
-		lc->proto = (uint8_t)l->proto;
-		lc->client.poll_ms = app.o.poll_ms;
-		lc->client.timeout_ms = timeout_of(l->proto);
-		lc->client.retries = (uint8_t)app.o.retries;
-		lc->client.address = l->addr_count ? l->addr[0] : 0;
-		lc->addr_count = l->addr_count > 1 ? l->addr_count : 0;
-		memcpy(lc->addr, l->addr, sizeof lc->addr);
+		rig_bridge_link_set(&cfg.link[i], (uint8_t)l->proto, &timing, l->addr, l->addr_count);
 		hal.bms[i].ctx = line;
 		hal.bms[i].read = line_read;
 		hal.bms[i].write = line_write;
@@ -911,8 +903,13 @@ static int start_bridge(void)
 	hal.telemetry = hal_telemetry;
 	hal.log = hal_log;
 	if (rig_bridge_init(&app.core.bridge, &hal, &cfg, clock_ms(&app.clk)) != RIG_OK) {
-		say("more than 15 packs, or a setting the bridge refuses (--proto pylontech-rs485 is not "
-		    "offered on a link)", NULL, NULL, NULL);
+		struct out o;
+
+		o_init(&o, 2);
+		o_field(&o, PROG ": more than ", RIG_BRIDGE_PACKS_MAX);
+		o_str(&o, " packs, or a setting the bridge refuses (--proto pylontech-rs485 is not offered "
+		          "on a link)\n");
+		o_flush(&o);
 		return EXIT_USAGE;
 	}
 	return -1;
