@@ -27,6 +27,7 @@ struct proc_dut {
 	int status;                        /* wait status once stopped; -1 before */
 	struct host_pty *inv_pty;           /* the inverter line, when the scenario has an inverter */
 	char inv_arg[300];                 /* "PROTO:PATH" for --inverter / {inverter}; "" = none */
+	uint8_t inv_address;               /* the scenario inverter's (0: the protocol's) */
 };
 
 rig_rc dut_process_open(void **self, const struct dut_env *env,
@@ -78,11 +79,12 @@ static int port_args(const struct proc_dut *d, struct sim *const *sim, unsigned 
 }
 
 /* The program with the scenario's DUT settings as flags. Returns 0 with why in out when the
- * program is not there. */
+ * program is not there. With an inverter, the bridge's flags too: the pack's cells for the
+ * aggregator's limits and the inverter's address, as the in-process bridge takes them. */
 static int default_cmd(const struct proc_dut *d, struct sim *const *sim, unsigned n_lines, char *out, size_t cap)
 {
 	const struct fw_cfg *f = &d->env.dut->fw;
-	char self[4096] = "", prog[4600], ports[2048];
+	char self[4096] = "", prog[4600], ports[2048], bridge[400] = "";
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	const char *dir = ".";
 
@@ -98,14 +100,17 @@ static int default_cmd(const struct proc_dut *d, struct sim *const *sim, unsigne
 		snprintf(out, cap, "the command for %u BMS lines does not fit", n_lines);
 		return 0;
 	}
+	if (d->inv_arg[0])
+		snprintf(bridge, sizeof bridge, " --inverter %s --inverter-address %u --cells %u", d->inv_arg,
+		         d->inv_address, d->env.sc->bms.unit.model.cells);
 	snprintf(out, cap,
 	         "'%s' %s --poll-ms %u --timeout-ms %u --retries %u "
 	         "--cell-max-mv %u --cell-min-mv %u --cell-hyst-mv %u --temp-max-dk %u --temp-min-dk %u "
-	         "--temp-hyst-dk %u --silent-polls %u%s%s%s -q",
+	         "--temp-hyst-dk %u --silent-polls %u%s%s -q",
 	         prog, ports, f->client.poll_ms, f->client.timeout_ms, f->client.retries,
 	         f->policy.cell_max_mV, f->policy.cell_min_mV, f->policy.cell_hyst_mV, f->policy.temp_max_dK,
 	         f->policy.temp_min_dK, f->policy.temp_hyst_dK, f->policy.comm_fail_max,
-	         f->policy_drives_fets ? " --policy-fets" : "", d->inv_arg[0] ? " --inverter " : "", d->inv_arg);
+	         f->policy_drives_fets ? " --policy-fets" : "", bridge);
 	return 1;
 }
 
@@ -158,6 +163,7 @@ rig_rc dut_process_inverter(void *self, const struct rig_inverter_cfg *cfg, stru
 		return RIG_ERR_IO;
 	snprintf(d->inv_arg, sizeof d->inv_arg, "%s:%s", rig_inv_port_proto_name(cfg->proto),
 	         host_pty_path(d->inv_pty));
+	d->inv_address = cfg->address;
 	line->ctx = d->inv_pty;
 	line->write = inv_write;
 	line->read = inv_read;

@@ -1,10 +1,13 @@
 /* The virtual NodeMCU (firmware/port/qemu-lx106) as a device under test: a process on the
- * emulator's pty like the host bmsmon (hil/dut_host.c), running QEMU through its wrapper. */
+ * emulator's pty like the host bmsmon (hil/dut_host.c), running QEMU through its wrapper. Its
+ * inverter port is the process kind's: the rig's pty, whose path the firmware opens through
+ * semihosting (it cannot make a pty of its own). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bmsrig/hil/dut.h"
+#include "bmsrig/sim/scenario.h"
 
 /* firmware/port/qemu-lx106/bmsmon-qemu of the tree this program was built in (it lives in
  * build/bin or build/asan/bin), found by walking up. */
@@ -31,7 +34,8 @@ static rig_rc qemu_open(void **self, const struct dut_env *env, char *err, size_
 	return dut_process_open(self, env, qemu_program, err, errcap);
 }
 
-/* Only the program differs from host: its start, stop and free are host's. */
+/* Only the program differs from host: its start, stop, free, inverter and lines are host's
+ * (the QEMU port's bridge mode takes --port up to RIG_BRIDGE_LINKS_MAX times, as bmsmon's). */
 const struct dut_ops dut_qemu_ops = {
 	.name = "qemu",
 	.open = qemu_open,
@@ -39,4 +43,6 @@ const struct dut_ops dut_qemu_ops = {
 	.stop = dut_process_stop,
 	.status = dut_process_status,
 	.free = dut_process_free,
+	.inverter = dut_process_inverter,
+	.lines_max = SCEN_LINES_MAX,
 };

@@ -499,13 +499,15 @@ static rig_rc open_dut(struct run *r)
 	                             .gone = on_dut_gone, .quiet_stderr = r->o->dut_quiet,
 	                             .grace_ms = r->o->dut_grace_ms };
 	char err[600];
+	unsigned lines_max;
 
 	r->dut_ops = kinds[r->o->dut.kind];
+	lines_max = r->dut_ops->lines_max ? r->dut_ops->lines_max : 1;
 	/* Only the bridge reads several lines; a DUT that has none says so before anything runs. */
-	if (r->sc && r->sc->n_lines > (r->dut_ops->lines_max ? r->dut_ops->lines_max : 1)) {
+	if (r->sc && r->sc->n_lines > lines_max) {
 		snprintf(r->rep->error, sizeof r->rep->error,
-		         "device under test: %s reads one BMS line, the scenario has %u (inproc and host read several)",
-		         r->dut_ops->name, r->sc->n_lines);
+		         "device under test: %s reads %u BMS line%s, the scenario has %u (inproc, host and qemu read %u)",
+		         r->dut_ops->name, lines_max, lines_max == 1 ? "" : "s", r->sc->n_lines, SCEN_LINES_MAX);
 		return RIG_ERR_ARG;
 	}
 	if (r->dut_ops->open(&r->dut_self, &env, err, sizeof err) != RIG_OK) {

@@ -60,6 +60,21 @@ void rig_bridge_cfg_defaults(struct rig_bridge_cfg *cfg, enum rig_agg_chem chem,
 	cfg->policy.comm_fail_max = 0u;
 }
 
+void rig_bridge_link_set(struct rig_bridge_link_cfg *lc, uint8_t proto, const struct client_cfg *timing,
+                         const uint8_t *addr, uint8_t n)
+{
+	if (n > RIG_BRIDGE_PACKS_MAX)
+		n = RIG_BRIDGE_PACKS_MAX;
+	lc->proto = proto;
+	lc->client = *timing;
+	if (!lc->client.timeout_ms && proto < FW_PROTO_COUNT)
+		lc->client.timeout_ms = rig_fw_protos[proto].timeout_ms;
+	lc->client.address = n ? addr[0] : 0u;
+	lc->addr_count = n > 1u ? n : 0u;
+	if (n)
+		memcpy(lc->addr, addr, n);
+}
+
 /* (Re)starts link l's client on the address of its pack `cur`. */
 static void link_start(struct rig_bridge *b, unsigned l)
 {

@@ -1,7 +1,8 @@
 /* The Pylontech CAN inverter side on the transaction engine (pylon_can_client.h). The battery
- * talks by itself, so the line is a stream; a cycle is [C, S6, O on the first cycle and after
- * three failed ones: requests nothing answers] -> 0x305, whose "answer" is the next whole set.
- * The keep-alive thus goes once a cycle (poll_ms, 1000 by default) and again on each resend. */
+ * talks by itself, so the line is a stream; a cycle is [C, S6, O on the first cycle, after
+ * three failed ones and after the adapter refused the keep-alive: requests nothing answers]
+ * -> 0x305, whose "answer" is the next whole set. The keep-alive thus goes once a cycle
+ * (poll_ms, 1000 by default) and again on each resend. */
 #include <string.h>
 
 #include "bmsrig/core/pylon_can_client.h"
@@ -87,6 +88,14 @@ static enum client_rx rx_next(void *v, int waiting)
 	for (;;) {
 		if (rig_slcan_rx_next(&c->rx, &l) != RIG_OK)
 			return CLIENT_RX_NONE;
+		/* A BEL while the keep-alive waits: the adapter refused the frame, so its channel is
+		 * closed (an adapter that restarted, or a port whose buffers were emptied when it was
+		 * opened and lost our O): the cycle fails now and the next one opens it again,
+		 * rather than three silent cycles later. */
+		if (l.kind == SLCAN_ERROR && waiting && c->step == PYLON_CAN_STEP_KEEPALIVE) {
+			c->opened = 0;
+			return CLIENT_RX_FAIL;
+		}
 		/* Adapter acknowledgements, and frames of no interest (another node's), pass by. */
 		if (l.kind != SLCAN_FRAME)
 			continue;

@@ -1,7 +1,9 @@
 # The virtual NodeMCU: the firmware core built for the ESP8266's CPU (build/lx106/bmsmon-lx106.elf)
 # running in QEMU (-M sim -cpu lx106) against bmssim. Its telemetry lines must parse and agree
 # with the emulator's truth for every protocol variant, its command line must behave as
-# bmsmon's, and it must report its stack high-water mark and its poll-cycle figures.
+# bmsmon's, and it must report its stack high-water mark and its poll-cycle figures. In bridge
+# mode (several packs, an inverter port) it reads a Daly bus as one battery, and the judge runs
+# an aggregator scenario on it with the rig playing the inverter on a pty.
 . tests/e2e/common
 
 DUT=firmware/port/qemu-lx106/bmsmon-qemu
@@ -81,6 +83,50 @@ expect_usage_error "bad --poll-ms" 'poll-ms: expected an integer 100..600000, go
 expect_usage_error "bad --proto" 'expected one of jbd' "$DUT" --port x --proto nope
 expect_usage_error "unknown option" 'unknown option "--frob"' "$DUT" --port x --frob
 expect_usage_error "missing port" "cannot open" "$DUT" --port "$TMP/nothing-here"
+
+# ---- bridge mode: its command line ------------------------------------------------------------
+expect_usage_error "bridge: empty address" '--address: expected an integer 0..254, got ""' \
+	"$DUT" --port x --address 1,,2
+expect_usage_error "bridge: 16 addresses" '--address: at most 15 addresses on a port' \
+	"$DUT" --port x --address 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
+expect_usage_error "bridge: five ports" '--port: at most 4 ports' \
+	"$DUT" --port a --port b --port c --port d --port e
+expect_usage_error "bridge: --inverter without a path" '--inverter: expected PROTO:PATH' \
+	"$DUT" --port x --inverter pylontech-can
+expect_usage_error "bridge: unknown inverter protocol" '--inverter: unknown protocol "sma"' \
+	"$DUT" --port x --inverter sma:/dev/null
+expect_usage_error "bridge: --policy-fets" '--policy-fets works with one BMS only' \
+	"$DUT" --port a --port b --policy-fets
+expect_usage_error "bridge: a link the bridge refuses" 'more than 15 packs, or a setting the bridge refuses' \
+	"$DUT" --port /dev/null --port /dev/null --proto pylontech-rs485
+
+# ---- bridge mode: a Daly bus of two read as one battery --------------------------------------------
+serve bus --bms "daly,address=1,seed=1" --bms "daly,address=2,seed=2" --cells 16 --current-a -10
+expect_usage_error "bridge: inverter pty missing" "--inverter: $TMP/no-pty: cannot open" \
+	"$DUT" --port "$TMP/bus" --proto daly --address 1,2 --inverter "pylontech-can:$TMP/no-pty"
+"$DUT" --port "$TMP/bus" --proto daly --address 1,2 --timeout-ms 300 --retries 1 --count 6 \
+	>"$TMP/bridge" 2>"$TMP/bridge.err"
+rc=$?
+stop_sim
+last=$(grep '^BMSRIG {' "$TMP/bridge" | tail -n 1)
+# Both packs online by the last line: the aggregate is their sum (-10 A each on the bus's model).
+if [ $rc -eq 0 ] && [ "$(grep -c '^BMSRIG {' "$TMP/bridge")" -eq 6 ] &&
+   printf '%s' "$last" | grep -q '"inv":{"cvl_mv":[0-9]*,"ccl_ma":[0-9]*,.*"online_packs":2,"pack_ok":\[1,1\]' &&
+   grep -q '^bmsmon-lx106: pack 1: [1-9][0-9]* cycles ok' "$TMP/bridge.err"; then
+	pass "bridge: a Daly bus of 2 on the lx106, 6 lines, both packs online: $(printf '%s' "$last" | sed 's/.*"inv"://' | cut -c1-120)"
+else
+	fail "bridge: exit $rc: $(printf '%s' "$last" | tail -c 300) $(head -c 300 "$TMP/bridge.err")"
+fi
+
+# ---- bridge mode judged: an aggregator scenario, the rig as the inverter (wall clock, 30 s) -------
+sc=scenarios/aggregator-cold-pack-forbids-charging-for-all.json
+"$BIN/bmssim" run -q --dut qemu "$sc" >"$TMP/agg" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^1 scenario: 1 passed, 0 failed$' "$TMP/agg"; then
+	pass "$sc on the virtual NodeMCU: $(grep '^1 scenario' "$TMP/agg")"
+else
+	fail "$sc on the virtual NodeMCU: exit $rc: $(grep -v '^qemu-system' "$TMP/agg" | head -c 600)"
+fi
 
 # ---- the emulator goes away: exit 1 --------------------------------------------------------------
 "$BIN/bmssim" serve --bms jbd --link "$TMP/short" --duration-s 2 -q >/dev/null 2>&1 &

@@ -478,6 +478,43 @@ static void init_refuses_what_does_not_fit(void **state)
 	assert_int_equal(rig_bridge_pack_age_ms(&b, 15, 0), 0xFFFFFFFFu);
 }
 
+/* A link from a monitor's flags: the protocol's timeout when none is given, the given one
+ * otherwise; no address (the protocol's), one (a lone BMS there) or several (a bus); more than
+ * fifteen cut to fifteen. */
+static void a_link_from_the_flags(void **state)
+{
+	static const uint8_t addrs[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	struct client_cfg timing = CLIENT_CFG_DEFAULT;
+	struct rig_bridge_link_cfg lc;
+
+	(void)state;
+	memset(&lc, 0xA5, sizeof lc);
+	timing.poll_ms = 2000;
+	timing.timeout_ms = 0;
+	timing.retries = 1;
+	rig_bridge_link_set(&lc, FW_PROTO_DALY, &timing, addrs, 0);
+	assert_int_equal(lc.proto, FW_PROTO_DALY);
+	assert_int_equal(lc.client.poll_ms, 2000);
+	assert_int_equal(lc.client.timeout_ms, rig_fw_protos[FW_PROTO_DALY].timeout_ms);
+	assert_true(lc.client.timeout_ms > 0);
+	assert_int_equal(lc.client.retries, 1);
+	assert_int_equal(lc.client.address, 0);
+	assert_int_equal(lc.addr_count, 0);
+	timing.timeout_ms = 300;
+	rig_bridge_link_set(&lc, FW_PROTO_DALY, &timing, addrs + 4, 1);
+	assert_int_equal(lc.client.timeout_ms, 300);
+	assert_int_equal(lc.client.address, 5);
+	assert_int_equal(lc.addr_count, 0);
+	rig_bridge_link_set(&lc, FW_PROTO_JBD, &timing, addrs, 3);
+	assert_int_equal(lc.proto, FW_PROTO_JBD);
+	assert_int_equal(lc.client.address, 1);
+	assert_int_equal(lc.addr_count, 3);
+	assert_memory_equal(lc.addr, addrs, 3);
+	rig_bridge_link_set(&lc, FW_PROTO_DALY, &timing, addrs, 16);
+	assert_int_equal(lc.addr_count, 15);
+	assert_int_equal(lc.addr[14], 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +526,7 @@ int main(void)
 		cmocka_unit_test(announced_over_rs485_and_deye),
 		cmocka_unit_test(a_bus_of_three_polled_in_turn),
 		cmocka_unit_test(init_refuses_what_does_not_fit),
+		cmocka_unit_test(a_link_from_the_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include "bmsrig/hil/runner.h"
 #include "bmsrig/core/telemetry.h"
 #include "bmsrig/lib/loop.h"
+#include "bmsrig/lib/pty.h"
 #include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
 #include "bmsrig/core/jbd.h"
@@ -561,6 +562,7 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 	static char text[4096];
 	struct run_opts o = { .dut = { .kind = DUT_INPROC } };
 	const struct run_setup setup = { .sc = &sc, .jd = &jd };
+	struct host_pty *board;
 	char err[512];
 	struct run *r;
 	unsigned i, k;
@@ -585,13 +587,20 @@ static void rig_plays_the_inverter_of_the_in_process_bridge(void **state)
 		scenario_free(&sc);
 	}
 
-	/* A DUT kind without an inverter port refuses such a scenario. */
+	/* A DUT kind without an inverter port refuses such a scenario: a board (its BMS port and
+	 * console a pty here, no relay or reset line, no banner awaited), which has none yet. */
 	snprintf(text, sizeof text, rig_inv_scenario, cases[0].inv);
 	assert_int_equal(scenario_judge_parse(&sc, &jd, text, strlen(text), "rig-inv.json", -1, 0, err, sizeof err), RIG_OK);
-	o.dut.kind = DUT_QEMU;
+	assert_int_equal(host_pty_open(&board, NULL, 9600, err, sizeof err), RIG_OK);
+	o.dut.kind = DUT_SERIAL;
+	snprintf(o.dut.bms_port, sizeof o.dut.bms_port, "%s", host_pty_path(board));
+	o.dut.relay_line = -1;
+	o.dut.reset_line = -1;
+	o.dut.banner_ms = 0;
 	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
-	assert_string_equal(rep.error, "device under test: qemu has no inverter port (the scenario declares an inverter)");
+	assert_string_equal(rep.error, "device under test: serial has no inverter port (the scenario declares an inverter)");
 	run_free(r);
+	host_pty_close(board);
 	scenario_free(&sc);
 }
 
@@ -794,15 +803,11 @@ static void runner_routes_each_unit_to_its_line(void **state)
 	fclose(trace);
 	assert_true(frames[1] > 20 && frames[2] > 20 && frames[3] > 20);
 
-	/* qemu and serial read one line: refused before they start. */
+	/* A board reads one line: refused before it starts. */
 	o.trace = NULL;
-	o.dut.kind = DUT_QEMU;
-	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
-	assert_string_equal(rep.error, "device under test: qemu reads one BMS line, the scenario has 3 (inproc and host read several)");
-	run_free(r);
 	o.dut.kind = DUT_SERIAL;
 	assert_int_not_equal(run_open(&r, &setup, &o, &rep), RIG_OK);
-	assert_string_equal(rep.error, "device under test: serial reads one BMS line, the scenario has 3 (inproc and host read several)");
+	assert_string_equal(rep.error, "device under test: serial reads 1 BMS line, the scenario has 3 (inproc, host and qemu read 4)");
 	run_free(r);
 	scenario_free(&sc);
 }

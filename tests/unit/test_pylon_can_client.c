@@ -1,7 +1,7 @@
 /* The pylontech-can client (the inverter's side) on a scripted line: it opens the adapter, sends
  * 0x305 each cycle, takes only a whole set that starts after it as the answer, never mixes two
  * sets, fills the pack_state and keeps the last record with its time, opens the adapter again
- * after three failed cycles. */
+ * after three failed cycles, and at once when the adapter refuses the keep-alive (BEL). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,12 +150,39 @@ static void test_silence_and_reopen(void **state)
 	sent(&t, KEEPALIVE);
 }
 
+/* The adapter answers the keep-alive with BEL (its channel closed: it restarted, or a pty
+ * emptied at its open ate our O): the cycle fails at once, not at the timeout, and the next
+ * cycle opens the adapter again. Acknowledgements of C, S6 and O (empty lines) are no refusal. */
+static void test_refused_keepalive_reopens(void **state)
+{
+	struct bench t;
+
+	(void)state;
+	bench_make(&t);
+	assert_int_equal(run(&t, 0, 100), CLIENT_BUSY);
+	sent(&t, "C\rS6\rO\r" KEEPALIVE);
+	queue(&t, "\r\r\r\a");
+	assert_int_equal(run(&t, 110, 110), CLIENT_CYCLE_FAIL);
+	assert_int_equal(rig_pylon_can_client_stats(&t.c)->comm_fail, 1);
+	assert_int_equal(run(&t, 120, 990), CLIENT_BUSY);
+	assert_int_equal(t.io.tx_len, 0);
+	run(&t, 1000, 1100);
+	sent(&t, "C\rS6\rO\r" KEEPALIVE);
+	queue(&t, us5000_set);
+	assert_int_equal(run(&t, 1110, 1200), CLIENT_CYCLE_OK);
+	assert_int_equal(rig_pylon_can_client_stats(&t.c)->comm_fail, 0);
+	/* Opened: the next cycle is the keep-alive alone again. */
+	run(&t, 2000, 2000);
+	sent(&t, KEEPALIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_keepalive_set),
 		cmocka_unit_test(test_sets_never_mix),
 		cmocka_unit_test(test_silence_and_reopen),
+		cmocka_unit_test(test_refused_keepalive_reopens),
 	};
 	return cmocka_run_group_tests_name("pylon_can_client", tests, NULL, NULL);
 }

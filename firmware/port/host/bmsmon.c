@@ -738,6 +738,7 @@ static int run_bridge(struct app *a)
 {
 	struct opts *o = &a->o;
 	static struct rig_bridge_cfg cfg;
+	struct client_cfg timing = CLIENT_CFG_DEFAULT;
 	struct rig_bridge_hal hal;
 	struct pollfd fds[RIG_BRIDGE_LINKS_MAX + 1];
 	uint64_t end_ms = o->duration_s ? (uint64_t)o->duration_s * 1000u : 0, elapsed = 0;
@@ -753,19 +754,15 @@ static int run_bridge(struct app *a)
 	if (o->comm_alarm_ms)
 		cfg.agg.comm_alarm_ms = o->comm_alarm_ms;
 	memset(&hal, 0, sizeof hal);
+	timing.poll_ms = o->poll_ms;
+	timing.timeout_ms = o->timeout_ms;
+	timing.retries = (uint8_t)o->retries;
 	cfg.link_count = (uint8_t)o->links;
 	for (i = 0; i < o->links; i++) {
 		struct link_opt *l = &o->link[i];
-		struct rig_bridge_link_cfg *lc = &cfg.link[i];
 		uint32_t baud = l->baud ? l->baud : rig_fw_protos[l->proto].ops->baud;
 
-		lc->proto = (uint8_t)l->proto;
-		lc->client.poll_ms = o->poll_ms;
-		lc->client.timeout_ms = o->timeout_ms ? o->timeout_ms : rig_fw_protos[l->proto].timeout_ms;
-		lc->client.retries = (uint8_t)o->retries;
-		lc->client.address = l->addr_count ? l->addr[0] : 0;
-		lc->addr_count = l->addr_count > 1 ? l->addr_count : 0;
-		memcpy(lc->addr, l->addr, sizeof lc->addr);
+		rig_bridge_link_set(&cfg.link[i], (uint8_t)l->proto, &timing, l->addr, l->addr_count);
 		if (host_stream_open_port(&a->ports[i], l->port, baud, port_note, a, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: %s\n", err);
 			return EXIT_USAGE;

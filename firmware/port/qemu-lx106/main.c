@@ -5,6 +5,12 @@
  * cycle. No heap, no stdio: everything here is static or on the stack, and printing is a few
  * helpers over one buffer.
  *
+ * Bridge mode, on the same flags as bmsmon's (several --port, --address N,N.., --inverter
+ * PROTO:PATH): the core's bridge (bridge.h) instead of fw, its telemetry line with the `inv`
+ * object. Semihosting cannot make a pty, so the inverter's PATH must exist already (the judge's
+ * pty, hil/dut_process_inverter) and is opened like a BMS port. fw and the bridge share one
+ * static block (a union): the one-BMS mode's RAM grows only by what the bridge needs beyond fw.
+ *
  * At exit (--count or --duration-s reached, or the port lost) it adds two lines on stdout for
  * the port's own figures:
  *   BMSRIG-STACK {"used_bytes":N,"size_bytes":N}   deepest stack use (painted at reset)
@@ -13,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bmsrig/core/bridge.h"
 #include "bmsrig/core/fw.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/telemetry.h"
@@ -25,15 +32,38 @@
 #define ICOUNT_OFF 0xFFu
 #define ARGV_BYTES 2048u     /* the command line as SH_ARGV lays it out */
 
+#define LINKS_MAX RIG_BRIDGE_LINKS_MAX
+#define PROTO_UNSET (-1)
+
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-struct opts {
+/* One --port and the --proto/--address that followed it; those before the first --port are
+ * every port's (bmsmon's rule). */
+struct link_opt {
 	const char *port;
-	uint32_t poll_ms, timeout_ms, address, count, duration_s, baud, ccount_khz, icount_shift;
+	int proto;                   /* enum fw_proto, or PROTO_UNSET */
+	uint8_t addr[RIG_BRIDGE_PACKS_MAX];
+	uint8_t addr_count;          /* 0: not given */
+};
+
+struct opts {
+	struct link_opt dflt, link[LINKS_MAX];
+	uint32_t links;
+	uint32_t poll_ms, timeout_ms, count, duration_s, baud, ccount_khz, icount_shift;
 	uint32_t retries;
-	int proto;
+	const char *inv_path;        /* --inverter PROTO:PATH, the PATH */
+	uint8_t inv_proto;
+	uint32_t inv_address, cells, stale_ms, comm_alarm_ms;   /* the bridge's */
 	struct policy_cfg policy;
 	uint8_t policy_fets, quiet, verbose, help;
+};
+
+/* One host file descriptor the firmware reads and writes: a BMS port or the inverter's. */
+struct line {
+	const char *path;
+	int32_t fd;
+	uint8_t lost;                /* end of file or I/O error seen */
+	uint8_t bridge;              /* a lost line goes silent instead of ending the run */
 };
 
 /* A millisecond clock from CCOUNT. The count wraps every 2^32 cycles (107 s at 40 MHz), so it
@@ -54,12 +84,18 @@ struct perf {
 
 struct app {
 	struct opts o;
-	int32_t fd;                  /* the BMS port, a host file descriptor */
-	struct fw fw;
+	struct link_opt *cur;        /* where --proto and --address go while parsing */
+	struct line line[LINKS_MAX + 1];   /* the BMS ports, then (bridge) the inverter's */
+	uint32_t n_lines;
+	union {                      /* one mode runs: the one-BMS core or the bridge */
+		struct fw fw;
+		struct rig_bridge bridge;
+	} core;
+	uint8_t bridge;
 	struct clock clk;
 	struct perf perf;
 	uint32_t lines;
-	uint8_t relay, port_lost, line_now;
+	uint8_t relay, line_now;
 };
 
 static struct app app;
@@ -118,6 +154,12 @@ static void o_u64(struct out *o, uint64_t v)
 	o_str(o, d + i);
 }
 
+static void o_field(struct out *o, const char *key, uint64_t v)
+{
+	o_str(o, key);
+	o_u64(o, v);
+}
+
 /* "bmsmon-lx106: a b c d\n" on stderr; trailing parts may be NULL. */
 static void say(const char *a, const char *b, const char *c, const char *d)
 {
@@ -137,6 +179,8 @@ static void say(const char *a, const char *b, const char *c, const char *d)
 
 static const char usage_text[] =
 	"usage: bmsmon-lx106 --port PATH [options]\n"
+	"       bmsmon-lx106 [options] --port PATH [--proto P --address A,B..] --port PATH ... \\\n"
+	"                    [--inverter PROTO:PATH]\n"
 	"The bmsrig firmware core on an emulated ESP8266 CPU (QEMU -M sim -cpu lx106, semihosting):\n"
 	"polls a smart BMS and prints one telemetry line (\"BMSRIG {json}\") per poll cycle.\n"
 	"\n"
@@ -147,13 +191,24 @@ static const char usage_text[] =
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
 	"      --retries N       resends of a request before the cycle fails, 0..10 (default 3)\n"
-	"      --address N       the BMS's address on an RS485 bus (default: the protocol's)\n"
+	"      --address N[,N..] the BMS's address on an RS485 bus (default: the protocol's);\n"
+	"                        several: the packs on that bus, polled in turn (bridge mode)\n"
 	"  -n, --count N         exit after N telemetry lines (default 0 = run until stopped)\n"
 	"  -d, --duration-s N    exit after N seconds (default 0 = run until stopped)\n"
 	"Safety policy (as bmsmon; defaults for LFP)\n"
 	"      --cell-max-mv N   --cell-min-mv N   --cell-hyst-mv N\n"
 	"      --temp-max-dk N   --temp-min-dk N   --temp-hyst-dk N\n"
-	"      --silent-polls N  --policy-fets\n"
+	"      --silent-polls N  --policy-fets (one BMS only)\n"
+	"Bridge: several packs as one battery (--port up to 4 times, or --address N,N.., or\n"
+	"--inverter). --proto and --address apply to the --port they follow; given before the\n"
+	"first --port, to every port. The telemetry line carries the aggregate and an \"inv\" object.\n"
+	"      --inverter P:PATH  play the battery toward an inverter on PATH, an existing pty\n"
+	"                        (semihosting cannot create one): pylontech-can (slcan),\n"
+	"                        pylontech-rs485, deye-modbus\n"
+	"      --inverter-address N  the slave address it answers at (RS485: default 2; Deye: 1)\n"
+	"      --cells N         cells in series per pack, for the aggregator's limits (default 16)\n"
+	"      --stale-ms N      a silent pack's share is taken out after N ms (default: the core's)\n"
+	"      --comm-alarm-ms N  and the communication alarm rises after N ms\n"
 	"The emulated CPU\n"
 	"      --ccount-khz N    CCOUNT cycles per millisecond (default 40000, QEMU's lx106)\n"
 	"      --icount-shift N  QEMU runs with -icount shift=N: sleep with WAITI (a blocking\n"
@@ -165,9 +220,11 @@ static const char usage_text[] =
 	"\n"
 	"At exit (--count, --duration-s, port lost) two more lines: BMSRIG-STACK (deepest stack use)\n"
 	"and BMSRIG-PERF (poll-cycle time, CPU work per cycle). Exit status: 0 done, 1 the port was\n"
-	"lost, 2 bad usage or a port that cannot be opened, 3 a CPU exception.\n";
+	"lost (one BMS; in bridge mode a lost port's packs only go silent), 2 bad usage or a port\n"
+	"that cannot be opened, 3 a CPU exception.\n";
 
-enum opt_kind { K_FLAG, K_STR, K_U32, K_U16, K_PROTO };
+/* K_PORT starts a link, K_PROTO and K_ADDRS fill the current one (dst unused). */
+enum opt_kind { K_FLAG, K_U32, K_U16, K_PORT, K_PROTO, K_ADDRS, K_INVERTER };
 
 struct opt {
 	const char *name;
@@ -180,13 +237,13 @@ struct opt {
 /* A table instead of getopt_long: picolibc has one, but it reports errors through stdio
  * (stderr, fputc), which this port does not otherwise link. */
 static const struct opt opt_table[] = {
-	{ "port", 'p', K_STR, 0, 0, &app.o.port },
-	{ "proto", 'P', K_PROTO, 0, 0, &app.o.proto },
+	{ "port", 'p', K_PORT, 0, 0, NULL },
+	{ "proto", 'P', K_PROTO, 0, 0, NULL },
 	{ "baud", 'b', K_U32, 1, 4000000, &app.o.baud },
 	{ "poll-ms", 'i', K_U32, 100, 600000, &app.o.poll_ms },
 	{ "timeout-ms", 't', K_U32, 10, 60000, &app.o.timeout_ms },
 	{ "retries", 0, K_U32, 0, 10, &app.o.retries },
-	{ "address", 0, K_U32, 0, 254, &app.o.address },
+	{ "address", 0, K_ADDRS, 0, 254, NULL },
 	{ "count", 'n', K_U32, 0, UINT32_MAX, &app.o.count },
 	{ "duration-s", 'd', K_U32, 0, 31536000, &app.o.duration_s },
 	{ "cell-max-mv", 0, K_U16, 1000, 5000, &app.o.policy.cell_max_mV },
@@ -197,6 +254,11 @@ static const struct opt opt_table[] = {
 	{ "temp-hyst-dk", 0, K_U16, 0, 500, &app.o.policy.temp_hyst_dK },
 	{ "silent-polls", 0, K_U16, 0, 1000, &app.o.policy.comm_fail_max },
 	{ "policy-fets", 0, K_FLAG, 0, 0, &app.o.policy_fets },
+	{ "inverter", 0, K_INVERTER, 0, 0, NULL },
+	{ "inverter-address", 0, K_U32, 0, 255, &app.o.inv_address },
+	{ "cells", 0, K_U32, 1, PACK_CELLS_MAX, &app.o.cells },
+	{ "stale-ms", 0, K_U32, 100, 3600000, &app.o.stale_ms },
+	{ "comm-alarm-ms", 0, K_U32, 100, 3600000, &app.o.comm_alarm_ms },
 	{ "ccount-khz", 0, K_U32, 1000, 1000000, &app.o.ccount_khz },
 	{ "icount-shift", 0, K_U32, 0, 10, &app.o.icount_shift },
 	{ "quiet", 'q', K_FLAG, 0, 0, &app.o.quiet },
@@ -242,14 +304,91 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return 1;
 }
 
+/* --address N or N,N,..: the current port's addresses (several: a bus polled in turn). */
+static int set_addrs(const char *shown, const char *s, struct link_opt *l)
+{
+	l->addr_count = 0;
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t n = comma ? (size_t)(comma - s) : strlen(s);
+		char tok[12];
+		uint32_t v;
+
+		if (l->addr_count == RIG_BRIDGE_PACKS_MAX) {
+			struct out o;
+
+			o_init(&o, 2);
+			o_str(&o, PROG ": ");
+			o_str(&o, shown);
+			o_field(&o, ": at most ", RIG_BRIDGE_PACKS_MAX);
+			o_str(&o, " addresses on a port\n");
+			o_flush(&o);
+			return 0;
+		}
+		if (n >= sizeof tok) {
+			say(shown, ": expected N or N,N,.. (0..254 each), got \"", s, "\"");
+			return 0;
+		}
+		memcpy(tok, s, n);
+		tok[n] = '\0';
+		if (!parse_u32(shown, tok, 0, 254, &v))
+			return 0;
+		l->addr[l->addr_count++] = (uint8_t)v;
+		if (!comma)
+			return 1;
+		s = comma + 1;
+	}
+}
+
+/* --inverter PROTO:PATH; the protocol names are the core's (rig_inv_port_proto_parse). */
+static int set_inverter(const char *shown, const char *s)
+{
+	const char *colon = strchr(s, ':');
+	char name[32];
+
+	if (!colon || colon == s || !colon[1] || (size_t)(colon - s) >= sizeof name) {
+		say(shown, ": expected PROTO:PATH (pylontech-can, pylontech-rs485, deye-modbus), got \"", s, "\"");
+		return 0;
+	}
+	memcpy(name, s, (size_t)(colon - s));
+	name[colon - s] = '\0';
+	if (rig_inv_port_proto_parse(name, &app.o.inv_proto) != RIG_OK) {
+		say(shown, ": unknown protocol \"", name, "\" (pylontech-can, pylontech-rs485, deye-modbus)");
+		return 0;
+	}
+	if (!strncmp(colon + 1, "tcp:", 4)) {
+		say(shown, ": tcp: is not served here; use a pty PATH", NULL, NULL);
+		return 0;
+	}
+	app.o.inv_path = colon + 1;
+	return 1;
+}
+
 static int set_opt(const struct opt *d, const char *shown, const char *val)
 {
 	uint32_t v;
 
 	switch (d->kind) {
-	case K_STR:
-		*(const char **)d->dst = val;
+	case K_PORT:
+		if (app.o.links == LINKS_MAX) {
+			struct out o;
+
+			o_init(&o, 2);
+			o_str(&o, PROG ": ");
+			o_str(&o, shown);
+			o_field(&o, ": at most ", LINKS_MAX);
+			o_str(&o, " ports (a bus of several packs is one port with --address N,N..)\n");
+			o_flush(&o);
+			return 0;
+		}
+		app.cur = &app.o.link[app.o.links++];
+		app.cur->port = val;
+		app.cur->proto = PROTO_UNSET;
 		return 1;
+	case K_ADDRS:
+		return set_addrs(shown, val, app.cur);
+	case K_INVERTER:
+		return set_inverter(shown, val);
 	case K_U32:
 		return parse_u32(shown, val, d->min, d->max, (uint32_t *)d->dst);
 	case K_U16:
@@ -258,8 +397,8 @@ static int set_opt(const struct opt *d, const char *shown, const char *val)
 		*(uint16_t *)d->dst = (uint16_t)v;
 		return 1;
 	case K_PROTO:
-		*(int *)d->dst = rig_fw_proto_find(val);
-		if (*(int *)d->dst >= 0)
+		app.cur->proto = rig_fw_proto_find(val);
+		if (app.cur->proto >= 0)
 			return 1;
 		say(shown, ": expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble; got \"", val, "\"");
 		return 0;
@@ -267,6 +406,19 @@ static int set_opt(const struct opt *d, const char *shown, const char *val)
 		*(uint8_t *)d->dst = 1;
 		return 1;
 	}
+}
+
+/* 1 when the options ask for the bridge rather than one BMS (bmsmon's rule). */
+static int bridge_mode(const struct opts *o)
+{
+	uint32_t i;
+
+	if (o->links > 1 || o->inv_path)
+		return 1;
+	for (i = 0; i < o->links; i++)
+		if (o->link[i].addr_count > 1)
+			return 1;
+	return 0;
 }
 
 /* The option as the user wrote it, without "=VALUE", for messages. */
@@ -290,7 +442,9 @@ static int parse_args(int argc, char **argv)
 
 	app.o.poll_ms = dflt.poll_ms;
 	app.o.retries = dflt.retries;
-	app.o.proto = FW_PROTO_JBD;
+	app.o.dflt.proto = PROTO_UNSET;
+	app.o.cells = 16;
+	app.cur = &app.o.dflt;
 	app.o.policy = lfp;
 	app.o.ccount_khz = LX_CCOUNT_KHZ_QEMU;
 	app.o.icount_shift = ICOUNT_OFF;
@@ -342,8 +496,23 @@ static int parse_args(int argc, char **argv)
 		say("--quiet and --verbose cannot be combined", NULL, NULL, NULL);
 		return EXIT_USAGE;
 	}
-	if (!app.o.port) {
+	if (!app.o.links) {
 		say("--port is required (see --help)", NULL, NULL, NULL);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < (int)app.o.links; i++) {
+		struct link_opt *l = &app.o.link[i];
+
+		if (l->proto == PROTO_UNSET)
+			l->proto = app.o.dflt.proto == PROTO_UNSET ? FW_PROTO_JBD : app.o.dflt.proto;
+		if (!l->addr_count) {
+			memcpy(l->addr, app.o.dflt.addr, sizeof l->addr);
+			l->addr_count = app.o.dflt.addr_count;
+		}
+	}
+	app.bridge = (uint8_t)bridge_mode(&app.o);
+	if (app.bridge && app.o.policy_fets) {
+		say("--policy-fets works with one BMS only, not in bridge mode", NULL, NULL, NULL);
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -378,44 +547,55 @@ static int32_t wait_fd(int32_t fd, int32_t what, uint32_t timeout_ms)
 	return sh_call(SH_SELECT_ONE, fd, what, (int32_t)(uintptr_t)tv, NULL);
 }
 
-static int32_t bms_write(void *ctx, const uint8_t *p, uint16_t n)
+/* A line that failed: one BMS ends the run (run() looks); in bridge mode the line goes quiet
+ * (its packs fall silent and the aggregator takes their share out, as bmsmon does). */
+static void line_lost(struct line *l)
 {
-	struct app *a = ctx;
+	if (!l->lost && l->bridge && !app.o.quiet)
+		say(l->path, ": port lost (end of file or I/O error); its packs go silent", NULL, NULL);
+	l->lost = 1;
+}
+
+static int32_t line_write(void *ctx, const uint8_t *p, uint16_t n)
+{
+	struct line *l = ctx;
 	uint16_t done = 0;
 	int tries = 0;
 
+	if (l->lost)
+		return l->bridge ? n : RIG_ERR_IO;   /* a dead wire swallows what is sent */
 	/* Replies are small; a full pty buffer is worth a few short waits, not more. */
 	while (done < n && tries < 10) {
-		int32_t err, k = sh_call(SH_WRITE, a->fd, (int32_t)(uintptr_t)(p + done), n - done, &err);
+		int32_t err, k = sh_call(SH_WRITE, l->fd, (int32_t)(uintptr_t)(p + done), n - done, &err);
 
 		if (k > 0) {
 			done = (uint16_t)(done + k);
 		} else if (k < 0 && err != SH_EAGAIN && err != SH_EINTR) {
-			a->port_lost = 1;
+			line_lost(l);
 			return RIG_ERR_IO;
 		} else {
 			tries++;
-			wait_fd(a->fd, SH_SELECT_WRITE, 10);
+			wait_fd(l->fd, SH_SELECT_WRITE, 10);
 		}
 	}
 	return done;
 }
 
-static int32_t bms_read(void *ctx, uint8_t *p, uint16_t cap)
+static int32_t line_read(void *ctx, uint8_t *p, uint16_t cap)
 {
-	struct app *a = ctx;
+	struct line *l = ctx;
 	int32_t err, n;
 
 	/* Never block: select_one with a zero timeout first. */
-	if (!cap || wait_fd(a->fd, SH_SELECT_READ, 0) <= 0)
+	if (l->lost || !cap || wait_fd(l->fd, SH_SELECT_READ, 0) <= 0)
 		return 0;
-	n = sh_call(SH_READ, a->fd, (int32_t)(uintptr_t)p, cap, &err);
+	n = sh_call(SH_READ, l->fd, (int32_t)(uintptr_t)p, cap, &err);
 	if (n > 0)
 		return n;
 	if (n < 0 && (err == SH_EAGAIN || err == SH_EINTR))
 		return 0;
 	/* End of file, or EIO: a pty whose other side (the emulator) has gone. */
-	a->port_lost = 1;
+	line_lost(l);
 	return RIG_ERR_IO;
 }
 
@@ -465,19 +645,37 @@ static void hal_log(void *ctx, const char *msg)
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
-/* Waits for the next step: until the port has bytes or a tick has passed. `stuck`: bytes are
- * waiting that the core did not take in the last step (it reads only while it expects a reply),
- * so waking on them would spin. Returns 1 when the port is readable after the wait. */
-static int wait_step(struct app *a, int stuck)
+/* The line whose bytes wake the loop: the BMS port with one BMS. Semihosting's select_one
+ * watches one fd, so in bridge mode it is the first live one (the bus, in the usual layout);
+ * the other lines are read at the next tick, TICK_MS later at most. -1: every line is lost. */
+static int32_t wake_fd(const struct app *a)
 {
-	if (a->o.icount_shift != ICOUNT_OFF) {
+	uint32_t i;
+
+	for (i = 0; i < a->n_lines; i++)
+		if (!a->line[i].lost)
+			return a->line[i].fd;
+	return -1;
+}
+
+/* Waits for the next step: until fd has bytes or a tick has passed. `stuck`: bytes are
+ * waiting that the core did not take in the last step (it reads only while it expects a reply),
+ * so waking on them would spin. Returns 1 when fd is readable after the wait. */
+static int wait_step(struct app *a, int32_t fd, int stuck)
+{
+	if (a->o.icount_shift != ICOUNT_OFF || fd < 0) {
 		/* Under -icount the virtual clock (and CCOUNT) moves only with instructions, or with
 		 * host time while the CPU is halted: a semihosting call that blocks stops it. So the
-		 * wait is WAITI until a CCOMPARE0 deadline, and the port is only looked at. */
-		if (!stuck && wait_fd(a->fd, SH_SELECT_READ, 0) > 0)
+		 * wait is WAITI until a CCOMPARE0 deadline, and the port is only looked at. (Also the
+		 * only sleep left when no line is.) */
+		if (fd < 0) {
+			lx_sleep_until(lx_ccount() + TICK_MS * a->clk.khz);
+			return 0;
+		}
+		if (!stuck && wait_fd(fd, SH_SELECT_READ, 0) > 0)
 			return 1;
 		lx_sleep_until(lx_ccount() + ICOUNT_TICK_MS * a->clk.khz);
-		return wait_fd(a->fd, SH_SELECT_READ, 0) > 0;
+		return wait_fd(fd, SH_SELECT_READ, 0) > 0;
 	}
 	/* Otherwise the virtual clock is host time and select_one sleeps in the host. WAITI would
 	 * work too but can lose its wake-up: if the host deschedules QEMU between arming CCOMPARE0
@@ -486,27 +684,33 @@ static int wait_step(struct app *a, int stuck)
 	if (stuck) {
 		/* A plain sleep: the exceptional condition of a tty (packet-mode data) never comes
 		 * on the side a monitor opens, so this waits the full tick whatever the port holds. */
-		wait_fd(a->fd, SH_SELECT_EXCEPT, TICK_MS);
-		return wait_fd(a->fd, SH_SELECT_READ, 0) > 0;
+		wait_fd(fd, SH_SELECT_EXCEPT, TICK_MS);
+		return wait_fd(fd, SH_SELECT_READ, 0) > 0;
 	}
-	return wait_fd(a->fd, SH_SELECT_READ, TICK_MS) > 0;
+	return wait_fd(fd, SH_SELECT_READ, TICK_MS) > 0;
 }
 
-/* One rig_fw_step, timed in CCOUNT; a poll cycle is timed from the step that sends its first
- * request to the step that reports it. */
+/* One step of the core, timed in CCOUNT; with one BMS a poll cycle is timed from the step that
+ * sends its first request to the step that reports it (the bridge's reports come on a clock,
+ * not at the end of a cycle: not timed). */
 static void step(struct app *a, uint32_t now)
 {
 	struct perf *p = &a->perf;
-	uint32_t requests = rig_fw_stats(&a->fw)->requests, t0, dt;
+	uint32_t requests = a->bridge ? 0u : rig_fw_stats(&a->core.fw)->requests, t0, dt;
 
 	a->line_now = 0;
 	t0 = lx_ccount();
-	rig_fw_step(&a->fw, now);
+	if (a->bridge)
+		rig_bridge_step(&a->core.bridge, now);
+	else
+		rig_fw_step(&a->core.fw, now);
 	dt = lx_ccount() - t0;
 	p->busy_ccount += dt;
 	if (!p->steps++ || dt < p->step_min)
 		p->step_min = dt;
-	if (!p->in_cycle && rig_fw_stats(&a->fw)->requests != requests) {
+	if (a->bridge)
+		return;
+	if (!p->in_cycle && rig_fw_stats(&a->core.fw)->requests != requests) {
 		p->in_cycle = 1;
 		p->cycle_start_ms = now;
 	}
@@ -530,26 +734,22 @@ static int run(struct app *a)
 	int stuck = 0;
 
 	for (;;) {
-		int readable = wait_step(a, stuck);
+		int32_t fd = wake_fd(a);
+		int readable = wait_step(a, fd, stuck);
 		uint32_t now = clock_ms(&a->clk);
 
 		elapsed += (uint32_t)(now - last);   /* 64-bit: --duration-s may outlast a u32 wrap */
 		last = now;
 		step(a, now);
-		if (a->port_lost) {
-			say(a->o.port, ": port lost (end of file or I/O error)", NULL, NULL);
+		if (!a->bridge && a->line[0].lost) {
+			say(a->line[0].path, ": port lost (end of file or I/O error)", NULL, NULL);
 			return EXIT_RUNTIME;
 		}
 		if ((a->o.count && a->lines >= a->o.count) || (end_ms && elapsed >= end_ms))
 			return 0;
-		stuck = readable && wait_fd(a->fd, SH_SELECT_READ, 0) > 0;
+		fd = wake_fd(a);
+		stuck = readable && fd >= 0 && wait_fd(fd, SH_SELECT_READ, 0) > 0;
 	}
-}
-
-static void o_field(struct out *o, const char *key, uint64_t v)
-{
-	o_str(o, key);
-	o_u64(o, v);
 }
 
 static void report_figures(struct app *a)
@@ -592,66 +792,145 @@ static void report_figures(struct app *a)
 	o_flush(&o);
 }
 
-int lx_main(void)
+/* Opens path as the next line. O_NONBLOCK: a read must never wait (select_one looks first,
+ * this is the second guard). No line settings: semihosting has no ioctl; bmssim's pty and the
+ * judge's are raw already. Returns the line, or NULL after the message. */
+static struct line *open_line(const char *what, const char *path)
 {
-	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
-	struct fw_hal hal;
-	const struct client_stats *st;
-	char **argv;
+	struct line *l = &app.line[app.n_lines];
 	int32_t err;
-	int argc = get_args(&argv), rc;
 
-	if (argc < 0)
-		return EXIT_USAGE;
-	rc = parse_args(argc, argv);
-	if (rc >= 0)
-		return rc;
-	if (!app.o.timeout_ms)
-		app.o.timeout_ms = rig_fw_protos[app.o.proto].timeout_ms;
-	/* O_NONBLOCK: a read must never wait (select_one looks first, this is the second guard).
-	 * No line settings: semihosting has no ioctl; bmssim's pty is raw already. */
-	app.fd = sh_call(SH_OPEN, (int32_t)(uintptr_t)app.o.port, SH_O_RDWR | SH_O_NOCTTY | SH_O_NONBLOCK,
-	                 0, &err);
-	if (app.fd < 0) {
+	l->path = path;
+	l->bridge = app.bridge;
+	l->fd = sh_call(SH_OPEN, (int32_t)(uintptr_t)path, SH_O_RDWR | SH_O_NOCTTY | SH_O_NONBLOCK, 0, &err);
+	if (l->fd < 0) {
 		struct out o;
 
 		o_init(&o, 2);
 		o_str(&o, PROG ": ");
-		o_str(&o, app.o.port);
+		o_str(&o, what);
+		o_str(&o, path);
 		o_field(&o, ": cannot open (host errno ", (uint32_t)err);
 		o_str(&o, err == 2 ? ": no such file)\n" : ")\n");
 		o_flush(&o);
-		return EXIT_USAGE;
+		return NULL;
 	}
-	app.clk.khz = app.o.ccount_khz;
-	app.clk.last = lx_ccount();
-	cfg.proto = (enum fw_proto)app.o.proto;
-	cfg.client.address = (uint8_t)app.o.address;
+	app.n_lines++;
+	return l;
+}
+
+/* One BMS: struct fw on the one port, as this port always ran. */
+static int start_fw(void)
+{
+	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
+	const struct link_opt *l = &app.o.link[0];
+	struct fw_hal hal;
+	struct line *line = open_line("", l->port);
+
+	if (!line)
+		return EXIT_USAGE;
+	cfg.proto = (enum fw_proto)l->proto;
+	cfg.client.address = l->addr_count ? l->addr[0] : 0;
 	cfg.client.poll_ms = app.o.poll_ms;
-	cfg.client.timeout_ms = app.o.timeout_ms;
+	cfg.client.timeout_ms = app.o.timeout_ms ? app.o.timeout_ms : rig_fw_protos[l->proto].timeout_ms;
 	cfg.client.retries = (uint8_t)app.o.retries;
 	cfg.policy = app.o.policy;
 	cfg.policy_drives_fets = app.o.policy_fets;
 	memset(&hal, 0, sizeof hal);
-	hal.bms.ctx = &app;
-	hal.bms.read = bms_read;
-	hal.bms.write = bms_write;
+	hal.bms.ctx = line;
+	hal.bms.read = line_read;
+	hal.bms.write = line_write;
 	hal.ctx = &app;
 	hal.now_ms = hal_now_ms;
 	hal.set_relay = hal_set_relay;
 	hal.telemetry = hal_telemetry;
 	hal.log = hal_log;
 	if (app.o.verbose)
-		say(app.o.port, " open: ", rig_fw_protos[app.o.proto].name, NULL);
-	rig_fw_init(&app.fw, &hal, &cfg);
+		say(l->port, " open: ", rig_fw_protos[l->proto].name, NULL);
+	rig_fw_init(&app.core.fw, &hal, &cfg);
+	return -1;
+}
 
-	rc = run(&app);
-	report_figures(&app);
-	st = rig_fw_stats(&app.fw);
-	if (!app.o.quiet) {
+/* Several packs: the core's bridge over every port, and the inverter port on its pty; the
+ * links' configuration as bmsmon's (rig_bridge_link_set). */
+static int start_bridge(void)
+{
+	static struct rig_bridge_cfg cfg;   /* ~0.5 KB: not on the 4 KB-class stack */
+	struct client_cfg timing = CLIENT_CFG_DEFAULT;
+	struct rig_bridge_hal hal;
+	uint32_t i;
+
+	rig_bridge_cfg_defaults(&cfg, RIG_AGG_CHEM_LFP, (uint8_t)app.o.cells);
+	cfg.policy = app.o.policy;
+	if (app.o.stale_ms)
+		cfg.agg.stale_ms = app.o.stale_ms;
+	if (app.o.comm_alarm_ms)
+		cfg.agg.comm_alarm_ms = app.o.comm_alarm_ms;
+	memset(&hal, 0, sizeof hal);
+	timing.poll_ms = app.o.poll_ms;
+	timing.timeout_ms = app.o.timeout_ms;
+	timing.retries = (uint8_t)app.o.retries;
+	cfg.link_count = (uint8_t)app.o.links;
+	for (i = 0; i < app.o.links; i++) {
+		const struct link_opt *l = &app.o.link[i];
+		struct line *line = open_line("", l->port);
+
+		if (!line)
+			return EXIT_USAGE;
+		rig_bridge_link_set(&cfg.link[i], (uint8_t)l->proto, &timing, l->addr, l->addr_count);
+		hal.bms[i].ctx = line;
+		hal.bms[i].read = line_read;
+		hal.bms[i].write = line_write;
+		if (app.o.verbose)
+			say(l->port, " open: ", rig_fw_protos[l->proto].name, l->addr_count > 1 ? " (a bus)" : NULL);
+	}
+	if (app.o.inv_path) {
+		struct line *line = open_line("--inverter: ", app.o.inv_path);
+
+		if (!line)
+			return EXIT_USAGE;
+		cfg.inverter = 1;
+		cfg.inv.proto = app.o.inv_proto;
+		cfg.inv.address = (uint8_t)app.o.inv_address;
+		hal.inverter.ctx = line;
+		hal.inverter.read = line_read;
+		hal.inverter.write = line_write;
+		if (app.o.verbose)
+			say("inverter port ", rig_inv_port_proto_name(app.o.inv_proto), " on ", app.o.inv_path);
+	}
+	hal.ctx = &app;
+	hal.set_relay = hal_set_relay;
+	hal.telemetry = hal_telemetry;
+	hal.log = hal_log;
+	if (rig_bridge_init(&app.core.bridge, &hal, &cfg, clock_ms(&app.clk)) != RIG_OK) {
 		struct out o;
 
 		o_init(&o, 2);
+		o_field(&o, PROG ": more than ", RIG_BRIDGE_PACKS_MAX);
+		o_str(&o, " packs, or a setting the bridge refuses (--proto pylontech-rs485 is not offered "
+		          "on a link)\n");
+		o_flush(&o);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void report_stats(void)
+{
+	struct out o;
+	uint32_t i;
+
+	o_init(&o, 2);
+	if (app.bridge) {
+		for (i = 0; i < app.core.bridge.pack_count; i++) {
+			o_field(&o, PROG ": pack ", i);
+			o_field(&o, ": ", app.core.bridge.pack[i].cycles_ok);
+			o_field(&o, " cycles ok, ", app.core.bridge.pack[i].cycles_failed);
+			o_str(&o, " failed\n");
+		}
+	} else {
+		const struct client_stats *st = rig_fw_stats(&app.core.fw);
+
 		o_str(&o, PROG ": ");
 		o_field(&o, "", st->cycles_ok);
 		o_field(&o, " cycles ok, ", st->cycles_failed);
@@ -659,8 +938,31 @@ int lx_main(void)
 		o_field(&o, " requests, ", st->timeouts);
 		o_field(&o, " timeouts, ", st->error_replies);
 		o_str(&o, " error replies)\n");
-		o_flush(&o);
 	}
-	sh_call(SH_CLOSE, app.fd, 0, 0, NULL);
+	o_flush(&o);
+}
+
+int lx_main(void)
+{
+	char **argv;
+	uint32_t i;
+	int argc = get_args(&argv), rc;
+
+	if (argc < 0)
+		return EXIT_USAGE;
+	rc = parse_args(argc, argv);
+	if (rc >= 0)
+		return rc;
+	app.clk.khz = app.o.ccount_khz;
+	app.clk.last = lx_ccount();
+	rc = app.bridge ? start_bridge() : start_fw();
+	if (rc < 0) {
+		rc = run(&app);
+		report_figures(&app);
+		if (!app.o.quiet)
+			report_stats();
+	}
+	for (i = 0; i < app.n_lines; i++)
+		sh_call(SH_CLOSE, app.line[i].fd, 0, 0, NULL);
 	return rc;
 }

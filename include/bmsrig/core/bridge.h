@@ -153,6 +153,14 @@ void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms);
  * derived from them (cell_ovp / cell_uvp, the charge window's ends), no inverter, 1 s reports. */
 void rig_bridge_cfg_defaults(struct rig_bridge_cfg *cfg, enum rig_agg_chem chem, uint8_t cells);
 
+/* Link lc as a monitor's flags give it (bmsmon's and the virtual NodeMCU's, one code for both):
+ * protocol proto (enum fw_proto) with timing's poll_ms, timeout_ms (0: the protocol's,
+ * rig_fw_protos) and retries, at the addresses addr[0..n): none, the protocol's default address;
+ * one, a lone BMS there; more, a bus polled in turn. n is cut to RIG_BRIDGE_PACKS_MAX;
+ * rig_bridge_init refuses whatever else does not fit. */
+void rig_bridge_link_set(struct rig_bridge_link_cfg *lc, uint8_t proto, const struct client_cfg *timing,
+                         const uint8_t *addr, uint8_t n);
+
 /* The directions (enum rig_agg_hold) that policy reasons (enum policy_reason bits) hold at 0:
  * POLICY_CELL_HIGH charging; POLICY_CELL_LOW, POLICY_TEMP_HIGH and POLICY_TEMP_LOW (the policy
  * watches the discharge window) discharging; any other reason both; 0 none. */

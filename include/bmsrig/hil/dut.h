@@ -93,10 +93,11 @@ struct dut_ops {
 	 * plays the inverter, rig_inverter.h). Called once after open and before start; fills
 	 * *line with the rig's end of the DUT's inverter line, which the runner's inverter client
 	 * reads and writes at each engine step until stop (never blocking; the DUT keeps whatever
-	 * line->ctx points to until free). The DUT makes the line its way: host a pty passed to
-	 * bmsmon as `--inverter PROTO:PATH`; inproc, qemu, serial later (an in-process pair, a
-	 * second emulated UART, a second serial port). NULL: the runner refuses a scenario with an
-	 * inverter ("device under test: KIND has no inverter port"). */
+	 * line->ctx points to until free). The DUT makes the line its way: host and qemu a pty
+	 * passed to the program as `--inverter PROTO:PATH` (bmsmon, or the virtual NodeMCU, which
+	 * opens it through semihosting); inproc an in-process pair; serial later (a second serial
+	 * port). NULL: the runner refuses a scenario with an inverter ("device under test: KIND has
+	 * no inverter port"). */
 	rig_rc (*inverter)(void *self, const struct rig_inverter_cfg *cfg, struct rig_io *line,
 	                   char *err, size_t errcap);
 	unsigned lines_max;            /* BMS lines it reads at once; 0 = 1 */
