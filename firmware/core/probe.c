@@ -1,5 +1,6 @@
 /* Auto-detection's table and recognisers (probe.h, docs/bmsmon.md "Auto-detection"). */
 #include "bmsrig/core/probe.h"
+#include "intmath.h"
 
 /* A wire row waits what a wired BMS needs: tens of ms to answer, a resend for one that
  * sleeps. A Bluetooth row waits out the link: a connect takes hundreds of ms to seconds
@@ -70,7 +71,7 @@ void rig_probe_watch_request(struct rig_probe_watch *w)
 /* ms the line needs for n bytes at the watch's baud (10 bits a byte), rounded up. */
 static uint32_t line_ms(const struct rig_probe_watch *w, uint16_t n)
 {
-	return ((uint32_t)n * 10000u + w->baud - 1u) / w->baud;
+	return u32_div((uint32_t)n * 10000u + w->baud - 1u, w->baud);   /* no divider on the lx106 */
 }
 
 void rig_probe_watch_read(struct rig_probe_watch *w, uint16_t n, uint32_t now_ms)
