@@ -85,3 +85,17 @@ stop
 serve daly --cells 3
 detect daly "cannot tell daly from daly-ble on this port (the same bytes, and nothing in the replies' pieces or pacing tells); give --proto daly-ble if it is Bluetooth" " (3 cells)"
 stop
+
+# A JBD module with a password forwards nothing to its BMS, so no row answers; the module
+# itself answers its query with "a password follows", and bmsmon says so before giving up.
+serve jbd-ble --ble password=123456
+timeout 60 "$BIN/bmsmon" --proto auto --port "$TMP/jbd-ble" --count 1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+stop
+if [ $rc -eq 1 ] &&
+   grep -qxF "bmsmon: auto: a JBD Bluetooth module answered on $TMP/jbd-ble but wants its password before it lets the BMS answer (FF AA 0x15 said 0x00); bmsmon does not give one" "$TMP/err" &&
+   tail -n 1 "$TMP/err" | grep -q '^bmsmon: auto: no BMS answered on '; then
+	pass "--proto auto on a JBD module with a password: exit 1, the module named"
+else
+	fail "--proto auto, JBD module password: exit $rc: $(grep -v 'no reply' "$TMP/err" | tr '\n' ' ')"
+fi

@@ -689,6 +689,21 @@ static int ask_jbd_module(struct host_serial *port, uint32_t wait_ms)
 	return rr;
 }
 
+/* After no row answered: does a JBD module answer its query with "a password follows"? */
+static int jbd_module_waits_for_password(const struct opts *o)
+{
+	struct host_serial *port;
+	char err[256];
+	int rr;
+
+	if (host_serial_open(&port, o->port, o->baud ? o->baud : rig_fw_protos[FW_PROTO_JBD_BLE].ops->baud,
+	                     err, sizeof err) != RIG_OK)
+		return 0;
+	rr = ask_jbd_module(port, rig_fw_protos[FW_PROTO_JBD_BLE].timeout_ms);
+	host_serial_close(port);
+	return rr == 0;
+}
+
 /* Why the answer got its name, for the "found" line. */
 static void say_found(const struct rig_probe_row *r, uint8_t name, enum rig_probe_link link, int module)
 {
@@ -788,6 +803,11 @@ static int probe(struct opts *o)
 			return -1;
 		}
 	}
+	/* A JBD module with a password forwards nothing to its BMS until a client gives it, so no
+	 * row answers; the module itself still does, and saying so beats "nothing there". */
+	if (!stop_requested && jbd_module_waits_for_password(o))
+		fprintf(stderr, "bmsmon: auto: a JBD Bluetooth module answered on %s but wants its password "
+		        "before it lets the BMS answer (FF AA 0x15 said 0x00); bmsmon does not give one\n", o->port);
 	fprintf(stderr, "bmsmon: auto: no BMS answered on %s (tried %s%s)\n", o->port, tried, skipped);
 	return EXIT_RUNTIME;
 }
