@@ -72,7 +72,7 @@ for kind in daly jk; do
 	sim=$!
 	for i in 1 2 3 4 5 6 7 8 9 10; do [ -L "$TMP/auto-$kind" ] && break; sleep 0.2; done
 	"$BIN/bmsmon" --proto auto --port "$TMP/auto-$kind" --count 1 >"$TMP/auto.out" 2>"$TMP/auto.err"
-	if grep -q "^bmsmon: auto: $kind at [0-9]* baud: answered" "$TMP/auto.err" &&
+	if grep -q "^bmsmon: auto: $kind at [0-9]* baud (.*): answered$" "$TMP/auto.err" &&
 	   grep -q "^BMSRIG {.*\"proto\":\"$kind\",\"ok\":1" "$TMP/auto.out"; then
 		pass "--proto auto finds $kind: $(grep -c 'no reply' "$TMP/auto.err") protocols tried first"
 	else

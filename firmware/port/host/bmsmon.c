@@ -18,6 +18,7 @@
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/core/bridge.h"
 #include "bmsrig/core/fw.h"
+#include "bmsrig/core/probe.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/lib/stream.h"
 
@@ -97,8 +98,9 @@ static void usage(FILE *f)
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
 	"                        a battery as an inverter polls it: deye-modbus (address 1),\n"
 	"                        pylontech-rs485 (address 2), pylontech-can (an inverter on a\n"
-	"                        battery's slcan link), or auto: try each in turn with short\n"
-	"                        timeouts and keep the first that answers\n"
+	"                        battery's slcan link), or auto: try each in turn (Bluetooth\n"
+	"                        ones waiting out a connect) and keep the first that answers,\n"
+	"                        named by what its replies show: wire or Bluetooth\n"
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
@@ -641,80 +643,198 @@ static int run(struct app *a)
 	return 0;
 }
 
-/* Protocols --proto auto does not try, and why: the messages name them apart from the tried. */
-static const struct {
-	enum fw_proto proto;
-	const char *why;
-} auto_skips[] = {
-	{ FW_PROTO_JBD_BLE, "on the wire it is jbd" },
-	{ FW_PROTO_PYLON_CAN, "a battery-to-inverter link (slcan), not a BMS port" },
-};
+/* ---- --proto auto ---------------------------------------------------------------------- */
 
-static const char *auto_skip_why(int proto)
+static uint32_t mono_ms(void)
 {
-	size_t k;
+	struct timespec ts;
 
-	for (k = 0; k < sizeof auto_skips / sizeof auto_skips[0]; k++)
-		if ((int)auto_skips[k].proto == proto)
-			return auto_skips[k].why;
-	return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
-/* --proto auto: what real monitors do. Each protocol in turn at its own speed (or --baud),
- * one short poll cycle, the port reopened each time so its line settings are fresh; those of
- * auto_skips are not tried. Returns -1 with o->proto set when one answered, else the exit
- * status. */
+/* The probe's port: the client's reads and writes pass through, and the watch sees each
+ * request and each piece of reply with its arrival time (probe.h). */
+struct probe_port {
+	struct rig_io io;
+	struct rig_probe_watch watch;
+};
+
+static int32_t probe_write(void *ctx, const uint8_t *p, uint16_t n)
+{
+	struct probe_port *pp = ctx;
+
+	rig_probe_watch_request(&pp->watch);
+	return pp->io.write(pp->io.ctx, p, n);
+}
+
+static int32_t probe_read(void *ctx, uint8_t *p, uint16_t cap)
+{
+	struct probe_port *pp = ctx;
+	int32_t r = pp->io.read(pp->io.ctx, p, cap);
+
+	if (r > 0)
+		rig_probe_watch_read(&pp->watch, (uint16_t)r, mono_ms());
+	return r;
+}
+
+/* Sleeps up to ms, waking early when fd has bytes (so a piece's arrival time is close to its
+ * read's); with want_input 0 it only sleeps, for bytes the reader is not taking yet. */
+static void wait_input(int fd, int want_input, int ms)
+{
+	struct pollfd p = { fd, (short)(want_input ? POLLIN : 0), 0 };
+
+	poll(&p, 1, ms);
+}
+
+/* The JBD Bluetooth module's own query (probe.h): its answer, or -1 after wait_ms. */
+static int ask_jbd_module(struct host_stream *port, uint32_t wait_ms)
+{
+	struct rig_io io = host_stream_io(port);
+	uint8_t buf[64];
+	size_t have = 0;
+	uint32_t t0 = mono_ms();
+	int rr = -1;
+
+	if (io.write(io.ctx, rig_probe_jbd_module_query, RIG_PROBE_JBD_MODULE_QUERY_LEN) !=
+	    (int32_t)RIG_PROBE_JBD_MODULE_QUERY_LEN)
+		return -1;
+	while (rr < 0 && !stop_requested && mono_ms() - t0 < wait_ms) {
+		int32_t r;
+
+		wait_input(port->fd(port->h), 1, 10);
+		r = io.read(io.ctx, buf + have, (uint16_t)(sizeof buf - have));
+		if (r < 0)
+			return -1;
+		have += (size_t)r;
+		rr = rig_probe_jbd_module_reply(buf, have);
+		if (have == sizeof buf) {   /* keep the last bytes: an answer may straddle */
+			memmove(buf, buf + sizeof buf - 8, 8);
+			have = 8;
+		}
+	}
+	return rr;
+}
+
+/* After no row answered: does a JBD module answer its query with "a password follows"? */
+static int jbd_module_waits_for_password(const struct opts *o)
+{
+	struct host_stream port;
+	char err[256];
+	int rr;
+
+	if (host_stream_open_port(&port, o->port, o->baud ? o->baud : rig_fw_protos[FW_PROTO_JBD_BLE].ops->baud,
+	                          NULL, NULL, err, sizeof err) != RIG_OK)
+		return 0;
+	rr = ask_jbd_module(&port, rig_fw_protos[FW_PROTO_JBD_BLE].timeout_ms);
+	host_stream_close(&port);
+	return rr == 0;
+}
+
+/* Why the answer got its name, for the "found" line. */
+static void say_found(const struct rig_probe_row *r, uint8_t name, enum rig_probe_link link, int module)
+{
+	const char *n = rig_fw_protos[name].name;
+
+	if (r->module_query && module >= 0)
+		fprintf(stderr, "bmsmon: auto: found %s: a JBD Bluetooth module answered its FF AA 0x15 query\n", n);
+	else if (link == RIG_PROBE_LINK_BLE)
+		fprintf(stderr, "bmsmon: auto: found %s: its replies came in Bluetooth notifications\n", n);
+	else if (link == RIG_PROBE_LINK_WIRE)
+		fprintf(stderr, "bmsmon: auto: found %s: its replies came as a wire carries them\n", n);
+	else if (r->proto_wire == r->proto_ble)
+		fprintf(stderr, "bmsmon: auto: found %s\n", n);
+	else
+		fprintf(stderr, "bmsmon: auto: found %s: cannot tell %s from %s on this port (the same bytes, "
+		        "and nothing in the replies' pieces or pacing tells); give --proto %s if it is %s\n", n,
+		        rig_fw_protos[r->proto_wire].name, rig_fw_protos[r->proto_ble].name,
+		        rig_fw_protos[name == r->proto_ble ? r->proto_wire : r->proto_ble].name,
+		        name == r->proto_ble ? "wired" : "Bluetooth");
+}
+
+/* --proto auto: the rows of the probe table in turn (probe.h), each at its protocol's speed
+ * (or --baud) with its own wait and tries, the port reopened each time so its line settings
+ * are fresh. The row that answers names the protocol and its link. Returns -1 with o->proto
+ * set when one answered, else the exit status. */
 static int probe(struct opts *o)
 {
 	static const struct fw_hal quiet;
-	char tried[128] = "", skipped[256] = "";
+	char tried[256] = "", skipped[256] = "";
 	size_t n_tried = 0, n_skipped = 0;
+	uint8_t k;
 	int i;
 
-	for (i = 0; i < FW_PROTO_COUNT && !stop_requested; i++) {
-		struct fw_cfg cfg = { (enum fw_proto)i, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
-		uint32_t baud = o->baud ? o->baud : rig_fw_protos[i].ops->baud, t;
+	for (i = 0; i < FW_PROTO_COUNT; i++) {
+		const char *why = rig_probe_skip_why((uint8_t)i);
+
+		if (!why)
+			continue;
+		if (!o->quiet)
+			fprintf(stderr, "bmsmon: auto: %s skipped: %s\n", rig_fw_protos[i].name, why);
+		if (n_skipped < sizeof skipped)
+			n_skipped += (size_t)snprintf(skipped + n_skipped, sizeof skipped - n_skipped, "; skipped %s: %s",
+			                              rig_fw_protos[i].name, why);
+	}
+	for (k = 0; k < rig_probe_row_count && !stop_requested; k++) {
+		const struct rig_probe_row *row = &rig_probe_rows[k];
+		struct fw_cfg cfg = { (enum fw_proto)row->proto, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
+		uint32_t baud = o->baud ? o->baud : rig_fw_protos[row->proto].ops->baud, t0, limit;
+		/* A cycle is a few requests, each with its tries; the bound only ends a stuck one. */
 		struct host_stream port;
+		static struct probe_port pp;
 		static struct fw fw;
 		struct fw_hal hal = quiet;
 		char err[256];
-		int ok;
+		int ok, want_input = 1, module = -1;
 
-		if (auto_skip_why(i)) {
-			if (!o->quiet)
-				fprintf(stderr, "bmsmon: auto: %s skipped: %s\n", rig_fw_protos[i].name, auto_skip_why(i));
-			if (n_skipped < sizeof skipped)
-				n_skipped += (size_t)snprintf(skipped + n_skipped, sizeof skipped - n_skipped, "; skipped %s: %s",
-				                              rig_fw_protos[i].name, auto_skip_why(i));
-			continue;
-		}
 		if (n_tried < sizeof tried)
 			n_tried += (size_t)snprintf(tried + n_tried, sizeof tried - n_tried, "%s%s", n_tried ? ", " : "",
-			                            rig_fw_protos[i].name);
+			                            rig_fw_protos[row->proto].name);
 		if (host_stream_open_port(&port, o->port, baud, NULL, NULL, err, sizeof err) != RIG_OK) {
 			fprintf(stderr, "bmsmon: %s\n", err);
 			return EXIT_USAGE;
 		}
-		cfg.client.timeout_ms = 300;
-		cfg.client.retries = 1;
+		cfg.client.timeout_ms = row->wait_ms;
+		cfg.client.retries = (uint8_t)(row->tries - 1u);
 		cfg.client.address = (uint8_t)o->address;
-		hal.bms = host_stream_io(&port);
+		pp.io = host_stream_io(&port);
+		rig_probe_watch_init(&pp.watch, baud);
+		hal.bms = (struct rig_io){ &pp, probe_write, probe_read };
 		rig_fw_init(&fw, &hal, &cfg);
-		for (t = 0; !rig_fw_stats(&fw)->cycles_ok && !rig_fw_stats(&fw)->cycles_failed && t < 5000; t += 5) {
-			rig_fw_step(&fw, t);
-			poll(NULL, 0, 5);
+		limit = row->wait_ms * row->tries * 8u + 1000u;
+		t0 = mono_ms();
+		while (!rig_fw_stats(&fw)->cycles_ok && !rig_fw_stats(&fw)->cycles_failed && !stop_requested &&
+		       mono_ms() - t0 < limit) {
+			int fd = port.fd(port.h);
+
+			rig_fw_step(&fw, mono_ms() - t0);
+			wait_input(fd, want_input, 2);
+			want_input = !readable_now(fd);
 		}
 		ok = rig_fw_stats(&fw)->cycles_ok > 0;
+		if (ok && row->module_query)
+			module = ask_jbd_module(&port, row->wait_ms > 500u ? row->wait_ms : 500u);
 		host_stream_close(&port);
 		if (!o->quiet)
-			fprintf(stderr, "bmsmon: auto: %s at %" PRIu32 " baud: %s\n", rig_fw_protos[i].name, baud,
-			        ok ? "answered" : "no reply");
+			fprintf(stderr, "bmsmon: auto: %s at %" PRIu32 " baud (%" PRIu32 " ms x %u%s): %s\n",
+			        rig_fw_protos[row->proto].name, baud, row->wait_ms, row->tries,
+			        row->wait_ms > 1000u ? ", time for a Bluetooth connect" : "", ok ? "answered" : "no reply");
 		if (ok) {
-			o->proto = i;
+			enum rig_probe_link link = rig_probe_watch_verdict(&pp.watch);
+			uint8_t name = rig_probe_name(row, link, module >= 0);
+
+			if (!o->quiet)
+				say_found(row, name, link, module);
+			o->proto = name;
 			o->baud = baud;
 			return -1;
 		}
 	}
+	/* A JBD module with a password forwards nothing to its BMS until a client gives it, so no
+	 * row answers; the module itself still does, and saying so beats "nothing there". */
+	if (!stop_requested && jbd_module_waits_for_password(o))
+		fprintf(stderr, "bmsmon: auto: a JBD Bluetooth module answered on %s but wants its password "
+		        "before it lets the BMS answer (FF AA 0x15 said 0x00); bmsmon does not give one\n", o->port);
 	fprintf(stderr, "bmsmon: auto: no BMS answered on %s (tried %s%s)\n", o->port, tried, skipped);
 	return EXIT_RUNTIME;
 }
