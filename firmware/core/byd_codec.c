@@ -103,6 +103,23 @@ static int head_bad(const uint8_t *b, uint16_t have)
 	return have >= 7 && b[6] != BYD_MARK1;
 }
 
+/* Where a complete, valid frame starts after buf[0] (0: nowhere). */
+static uint16_t complete_frame_after(const struct byd_rx *rx)
+{
+	struct byd_frame scratch;
+	uint16_t at;
+
+	for (at = 1; at + BYD_FRAME_OVERHEAD <= rx->b.have; at++) {
+		const uint8_t *p = rx->buf + at;
+		uint16_t n = (uint16_t)((p[1] << 8 | p[2]) + 4);
+
+		if (!head_bad(p, (uint16_t)(rx->b.have - at)) && n <= rx->b.have - at &&
+		    rig_byd_frame_parse(p, n, &scratch) == RIG_OK)
+			return at;
+	}
+	return 0;
+}
+
 rig_rc rig_byd_rx_next(struct byd_rx *rx, struct byd_frame *f)
 {
 	for (;;) {
@@ -114,8 +131,17 @@ rig_rc rig_byd_rx_next(struct byd_rx *rx, struct byd_frame *f)
 			if (rx->b.have < 3)
 				return RIG_MORE;
 			n = (uint16_t)((rx->buf[1] << 8 | rx->buf[2]) + 4);
-			if (rx->b.have < n)
-				return RIG_MORE;
+			if (rx->b.have < n) {
+				/* Noise that reads as a long header must not hold back a whole frame
+				 * behind it: the reply may be the last thing on the line. */
+				uint16_t at = complete_frame_after(rx);
+
+				if (at == 0)
+					return RIG_MORE;
+				rig_rxbuf_skip(&rx->b, rx->buf, at);
+				rx->b.rejected_frames++;
+				continue;
+			}
 			if (rig_byd_frame_parse(rx->buf, n, f) == RIG_OK) {
 				rig_rxbuf_drop(&rx->b, rx->buf, n);
 				return RIG_OK;

@@ -267,6 +267,20 @@ static void assembler_on_hostile_input(void **state)
 	assert_int_equal(feed_all(&rx, s, len + n, 5, f, 4), 2);
 	assert_true(rig_byd_frame_is_request(&f[0]));
 	assert_int_equal(f[1].cmd, 0x83);
+	/* A header in noise that announces more than follows does not hold back the whole frame
+	 * behind it, even when nothing comes after. */
+	rig_byd_rx_init(&rx, 0);
+	len = hex_to_bytes("09007401830055AA", s, sizeof s);
+	s[3] = 0x01;
+	s[4] = 0x83;
+	s[5] = 0x55;
+	s[6] = 0xAA;
+	memcpy(s + 7, w, n);
+	assert_int_equal(feed_all(&rx, s, 7 + n, 7 + n, f, 4), 1);
+	assert_int_equal(f[0].addr, 1);
+	assert_int_equal(f[0].len, 97);
+	assert_int_equal(rx.b.have, 0);
+	assert_int_equal(rx.b.skipped_bytes, 7);
 	/* A pause longer than the gap drops a partial frame. */
 	rig_byd_rx_init(&rx, 200);
 	rig_byd_rx_feed(&rx, w, 50, 0);
