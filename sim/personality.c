@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsrig/sim/byd_personality.h"
 #include "bmsrig/sim/daly_personality.h"
 #include "bmsrig/sim/deye_modbus_personality.h"
 #include "bmsrig/sim/jbd_personality.h"
@@ -21,6 +22,7 @@ const struct personality_ops *const personality_table[] = {
 	&deye_modbus_personality_ops,
 	&pylon_rs485_personality_ops,
 	&pylon_can_personality_ops,
+	&byd_personality_ops,
 	NULL
 };
 

@@ -633,6 +633,7 @@ static const struct variant {
 	{ "daly", "default", NULL, NULL },
 	{ "daly-ble", "default", NULL, NULL },
 	{ "jk", "default", NULL, NULL },
+	{ "byd", "default", NULL, NULL },
 	{ "jk-ble", "JK02_32S", "layout", "JK02_32S" },
 	{ "jk-ble", "JK02_24S", "layout", "JK02_24S" },
 	{ "jk-ble", "JK04", "layout", "JK04" },

@@ -66,6 +66,7 @@ static void usage(FILE *to)
 	      "\n"
 	      "Options:\n"
 	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble,\n"
+	      "                    byd (BYD PRO 2.5 RS485, a read or its 105-byte reply),\n"
 	      "                    deye-modbus (a Modbus RTU request or response, either direction),\n"
 	      "                    pylontech-rs485 (the ASCII frame or its hex),\n"
 	      "                    pylontech-can (frames as candump ID#DATA, e.g.\n"

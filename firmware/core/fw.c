@@ -17,6 +17,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_PYLON_RS485] = { "pylontech-rs485", &rig_pylon_client_ops, 3000u, 0u },
 	/* The "reply" is the next whole set, which comes once a second whenever the keep-alive went. */
 	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
+	/* 105 bytes at 9600 baud take 110 ms */
+	[FW_PROTO_BYD]       = { "byd", &rig_byd_client_ops, 500u, 0u },
 };
 
 int rig_fw_proto_find(const char *name)

@@ -24,7 +24,7 @@ const struct rig_probe_row rig_probe_rows[] = {
 	WIRE(FW_PROTO_DALY, FW_PROTO_DALY, FW_PROTO_DALY_BLE, 0),
 	WIRE(FW_PROTO_JK, FW_PROTO_JK, FW_PROTO_JK, 0),
 	/* jk-pb (JK-PB Modbus RTU, 115200, addresses 1-15): its wire row goes here (issue 14). */
-	/* byd (BYD PRO RS485): its wire row goes here (issue 14). */
+	WIRE(FW_PROTO_BYD, FW_PROTO_BYD, FW_PROTO_BYD, 0),
 	WIRE(FW_PROTO_DEYE_MODBUS, FW_PROTO_DEYE_MODBUS, FW_PROTO_DEYE_MODBUS, 0),
 	WIRE(FW_PROTO_PYLON_RS485, FW_PROTO_PYLON_RS485, FW_PROTO_PYLON_RS485, 0),
 	BLE(FW_PROTO_JK_BLE, FW_PROTO_JK_BLE, FW_PROTO_JK_BLE, 0),

@@ -1,4 +1,4 @@
-# The seven protocol variants, each served by bmssim and read by bmsmon: every report within
+# The protocol variants, each served by bmssim and read by bmsmon: every report within
 # one unit of the protocol's resolution of the model's truth. These are the commands of docs/protocol-variants.md.
 . tests/e2e/common
 
@@ -30,3 +30,7 @@ variant jk 4 --bms jk --cells 14 -- --proto jk --poll-ms 500
 variant jk-ble 10 --bms jk-ble --cells 16 -- --proto jk-ble
 # JK04 records carry cells but no current, SOC or temperatures: judged on the cells.
 variant jk-ble-jk04 10 --bms jk-ble --cells 16 --quirk layout=JK04 -- --proto jk-ble
+# BYD PRO 2.5: two packs on one RS485 bus, the monitor reading the second at its address. The
+# record always has 8 temperature slots, so the packs have 8 probes for the counts to agree.
+variant byd-rs485 5 --bms "byd,address=1,link=$TMP/bydbus,seed=1" --bms "byd,address=2,link=$TMP/bydbus,seed=2" \
+	--cells 16 --ntc 8 --dut-unit 1 -- --proto byd --address 2

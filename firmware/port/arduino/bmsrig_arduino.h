@@ -39,14 +39,14 @@
  * The same names and ranges as bmsmon's flags; a value out of range stops the build (the
  * static_asserts below) rather than running a monitor nobody meant. */
 
-/* The protocol: FW_PROTO_JBD, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK or
- * FW_PROTO_JK_BLE. A -ble protocol here means the client behind a BLE-to-UART bridge on the
+/* The protocol: FW_PROTO_JBD, FW_PROTO_JBD_BLE, FW_PROTO_DALY, FW_PROTO_DALY_BLE, FW_PROTO_JK,
+ * FW_PROTO_JK_BLE or FW_PROTO_BYD (BYD PRO 2.5 on RS485). A -ble protocol here means the client behind a BLE-to-UART bridge on the
  * same pins: the same bytes, slower and in pieces. */
 #ifndef BMSRIG_PROTO
 #define BMSRIG_PROTO FW_PROTO_JBD
 #endif
 #ifndef BMSRIG_BAUD
-#define BMSRIG_BAUD 0                 /* 0: the protocol's (JBD and Daly 9600, JK 115200) */
+#define BMSRIG_BAUD 0                 /* 0: the protocol's (JBD, Daly, BYD 9600, JK 115200) */
 #endif
 #ifndef BMSRIG_CONSOLE_BAUD
 #define BMSRIG_CONSOLE_BAUD 115200
@@ -101,7 +101,7 @@ static constexpr struct policy_cfg bmsrig_lfp = POLICY_CFG_LFP;
 #endif
 
 static_assert((unsigned)(BMSRIG_PROTO) < (unsigned)FW_PROTO_COUNT,
-              "BMSRIG_PROTO: one of FW_PROTO_JBD, _JBD_BLE, _DALY, _DALY_BLE, _JK, _JK_BLE");
+              "BMSRIG_PROTO: one of FW_PROTO_JBD, _JBD_BLE, _DALY, _DALY_BLE, _JK, _JK_BLE, _BYD");
 static_assert(BMSRIG_BAUD <= 4000000, "BMSRIG_BAUD: 0 (the protocol's) or a line speed");
 static_assert(BMSRIG_POLL_MS >= 100 && BMSRIG_POLL_MS <= 600000, "BMSRIG_POLL_MS: 100..600000");
 static_assert(BMSRIG_TIMEOUT_MS == 0 || (BMSRIG_TIMEOUT_MS >= 10 && BMSRIG_TIMEOUT_MS <= 60000),

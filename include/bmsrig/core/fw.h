@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "bmsrig/core/client.h"
 #include "bmsrig/core/io.h"
+#include "bmsrig/core/byd_client.h"
 #include "bmsrig/core/daly_client.h"
 #include "bmsrig/core/deye_modbus_client.h"
 #include "bmsrig/core/jbd_client.h"
@@ -36,6 +37,7 @@ enum fw_proto {
 	FW_PROTO_DEYE_MODBUS,
 	FW_PROTO_PYLON_RS485,
 	FW_PROTO_PYLON_CAN,
+	FW_PROTO_BYD,
 	FW_PROTO_COUNT
 };
 
@@ -75,6 +77,7 @@ struct fw {
 		struct deye_modbus_client deye_modbus;
 		struct pylon_client pylon;
 		struct pylon_can_client pylon_can;
+		struct byd_client byd;
 	} client;
 };
 
