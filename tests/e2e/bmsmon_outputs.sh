@@ -118,6 +118,41 @@ else
 	fail "--influx -: $(head -c 300 "$TMP/stdout")"
 fi
 
+# The page with a discharge current and the relay open (too hot): one poll, then --poll-ms holds
+# the state still, so the page and the JSON cannot differ by a poll between them.
+"$BIN/bmssim" serve --cells 4 --current-a -5 --temp-c 70 --link "$TMP/hot" -q >"$TMP/sim2" 2>&1 &
+PIDS="$PIDS $!"
+wait_for "$TMP/hot"
+HP2=$($PY $H free-port)
+"$BIN/bmsmon" --port "$TMP/hot" --poll-ms 600000 --http "$HP2" --duration-s 60 -q >"$TMP/mon3" 2>&1 &
+PIDS="$PIDS $!"
+sleep 1.5
+# shellcheck disable=SC2086
+timeout 60 $CHROME --user-data-dir="$(mktemp -d "$TMP/chrome.XXXXXX")" --virtual-time-budget=3000 --dump-dom \
+	"http://127.0.0.1:$HP2/" >"$TMP/dom2" 2>"$TMP/chrome.err"
+curl -s -o "$TMP/state3.json" "http://127.0.0.1:$HP2/api/v1/state"
+if grep -q '"current_ma":-5000,.*"relay":0,.*"why_names":\["temp_high"\]' "$TMP/state3.json"; then
+	$PY $H page "$TMP/dom2" "$TMP/state3.json" | sed 's/^\(....: \)web page/\1relay open, discharging: web page/'
+else
+	fail "the hot pack's state: $(head -c 300 "$TMP/state3.json")"
+fi
+
+# Bridge mode publishes the battery as one: no cells, the inverter's record as inv_ fields.
+for i in 1 2; do
+	"$BIN/bmssim" serve --bms "jbd,cells=16,soc_pct=$((40 + 10 * i))" --link "$TMP/b$i" -q >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+done
+wait_for "$TMP/b1"
+wait_for "$TMP/b2"
+"$BIN/bmsmon" --port "$TMP/b1" --port "$TMP/b2" --count 3 --influx - -q >"$TMP/bridge" 2>&1
+last=$(tail -n 1 "$TMP/bridge")
+if echo "$last" | grep -q '^bmsrig,id=bridge,proto=jbd .*soc_pct=55i,.*inv_cvl_mv=[0-9]*i,.*inv_online_packs=2i,inv_pack1_ok=1i,inv_pack2_ok=1i' &&
+   ! echo "$last" | grep -q 'cell1_mv'; then
+	pass "bridge mode: the aggregated battery (SOC 55 %, two packs online, inv_ fields), id bridge"
+else
+	fail "bridge mode: $last"
+fi
+
 expect_usage_error "--mqtt without a port" "bmsmon: --mqtt: expected HOST:PORT" \
 	"$BIN/bmsmon" --port "$TMP/j0" --mqtt localhost
 expect_usage_error "--ha-discovery alone" "needs --mqtt HOST:PORT" "$BIN/bmsmon" --port "$TMP/j0" --ha-discovery
