@@ -139,6 +139,9 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) $(call ALL_AR,asan)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(SYS_LIBS)
+# bmsmon's outputs are no archive (bmsmon alone links them): their test takes the objects it
+# tests, those that need neither libmosquitto nor libmicrohttpd.
+build/asan/tests/test_out: build/asan/firmware/port/host/out.o build/asan/firmware/port/host/out_influx.o
 
 # The viewer's test helpers (tests/viz/): a PNG pixel probe and a fake bmssim control socket.
 VIZ_TEST_BINS := build/asan/tests/viz/pngcheck build/asan/tests/viz/fakectl

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmsrig/lib/cli.h"
 #include "out.h"
 
 const char *const out_prot_names[] = {
