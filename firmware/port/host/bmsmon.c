@@ -130,7 +130,7 @@ static void usage(FILE *f)
 	"      --cells N         cells a pack has when its BMS reports none (default 16)\n"
 	"      --stale-ms N      a pack silent this long stops counting (default 10000)\n"
 	"      --comm-alarm-ms N  ... and raises the communication alarm (default 30000)\n"
-"Outputs (each optional; docs/bmsmon.md)\n"
+	"Outputs (each optional; docs/bmsmon.md)\n"
 	"      --id NAME         this monitor's name in topics, tags and the page (default: the\n"
 	"                        port's file name; \"bridge\" in bridge mode)\n"
 	"      --mqtt HOST:PORT  publish the state, retained, to an MQTT broker (last will: status\n"
@@ -892,6 +892,10 @@ static int open_outputs(struct app *a)
 	size_t i;
 
 	make_id(a);
+	/* A broker or browser that hangs up mid-write must be an error return, not the end of
+	 * bmsmon (libmosquitto and libmicrohttpd send without SIGPIPE on Linux; this is the net). */
+	if (a->o.mqtt || a->o.influx || a->o.http)
+		signal(SIGPIPE, SIG_IGN);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.id = a->id;
 	cfg.mqtt_topic = a->o.mqtt_topic;
