@@ -6,10 +6,24 @@
 
 PY=/usr/bin/python3
 H=tests/e2e/bmsmon_outputs.py
-for c in mosquitto mosquitto_sub chromium; do
-	command -v $c >/dev/null || { fail "$c missing (tools/deps test installs it)"; exit 0; }
+# The broker lives in /usr/sbin, which a user's PATH may lack.
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+for c in "$MOSQUITTO" mosquitto_sub chromium curl; do
+	command -v "$c" >/dev/null || { fail "$c missing (tools/deps test installs it)"; exit 0; }
 done
 wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; }
+# wait_lines FILE N: until FILE has N lines, up to 20 s (a loaded machine runs the ASan build slowly).
+wait_lines() { i=0; while [ "$(wc -l <"$1")" -lt "$2" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; }
+# sub FILE: every retained message of bmsmon's and Home Assistant's topics, until the last cell's
+# topic is among them (bmsmon publishes it last), up to 20 s.
+sub() {
+	i=0
+	while [ $i -lt 10 ]; do
+		mosquitto_sub -h 127.0.0.1 -p "$MQ" -t 'bmsrig/j0/#' -t 'homeassistant/#' -v -W 2 >"$1" 2>/dev/null
+		grep -q '^bmsrig/j0/cell/4 ' "$1" && return
+		i=$((i + 1))
+	done
+}
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -19,7 +33,7 @@ HP=$($PY $H free-port)
 UP=$($PY $H free-port)
 # The broker: its own config, loopback only, nothing kept across a restart.
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQ" >"$TMP/mosquitto.conf"
-broker() { mosquitto -c "$TMP/mosquitto.conf" >>"$TMP/mosquitto.log" 2>&1 & BROKER=$!; PIDS="$PIDS $BROKER"; }
+broker() { "$MOSQUITTO" -c "$TMP/mosquitto.conf" >>"$TMP/mosquitto.log" 2>&1 & BROKER=$!; PIDS="$PIDS $BROKER"; }
 broker
 "$BIN/bmssim" serve --cells 4 --soc-pct 63 --link "$TMP/j0" --control "$TMP/ctl" -q >"$TMP/sim" 2>&1 &
 PIDS="$PIDS $!"
@@ -32,10 +46,10 @@ wait_for "$TMP/influx.sock"
 	--influx "unix:$TMP/influx.sock" --duration-s 60 >"$TMP/mon" 2>"$TMP/mon.err" &
 MON=$!
 PIDS="$PIDS $MON"
-sleep 3
+wait_lines "$TMP/mon" 3
 $PY $H emu "$TMP/ctl" >"$TMP/emu"
 # Retained: a subscriber that comes later still gets everything at once.
-mosquitto_sub -h 127.0.0.1 -p "$MQ" -t 'bmsrig/j0/#' -t 'homeassistant/#' -v -W 2 >"$TMP/sub1" 2>/dev/null
+sub "$TMP/sub1"
 $PY $H mqtt "$TMP/sub1" "$TMP/emu" j0 4 2
 $PY $H influx "$TMP/influx" "$TMP/emu" j0
 
@@ -75,8 +89,7 @@ wait "$BROKER" 2>/dev/null
 sleep 2
 mid=$(wc -l <"$TMP/mon")
 broker
-sleep 3
-mosquitto_sub -h 127.0.0.1 -p "$MQ" -t 'bmsrig/j0/#' -t 'homeassistant/#' -v -W 2 >"$TMP/sub2" 2>/dev/null
+sub "$TMP/sub2"
 $PY $H mqtt "$TMP/sub2" "$TMP/emu" j0 4 2 | sed 's/^\(....: \)/\1after a broker restart: /'
 if [ "$mid" -gt "$before" ] && kill -0 "$MON" 2>/dev/null; then
 	pass "the poll loop went on while the broker was down ($before -> $mid telemetry lines)"
@@ -126,7 +139,8 @@ wait_for "$TMP/hot"
 HP2=$($PY $H free-port)
 "$BIN/bmsmon" --port "$TMP/hot" --poll-ms 600000 --http "$HP2" --duration-s 60 -q >"$TMP/mon3" 2>&1 &
 PIDS="$PIDS $!"
-sleep 1.5
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$HP2/api/v1/state" || [ $i -ge 100 ]; do sleep 0.2; i=$((i + 1)); done
 # shellcheck disable=SC2086
 timeout 60 $CHROME --user-data-dir="$(mktemp -d "$TMP/chrome.XXXXXX")" --virtual-time-budget=3000 --dump-dom \
 	"http://127.0.0.1:$HP2/" >"$TMP/dom2" 2>"$TMP/chrome.err"
