@@ -220,13 +220,13 @@ static void influx_publish(void *ctx, const cJSON *state)
 	} else {
 		sent = send(x->fd, line, n, MSG_NOSIGNAL);
 	}
-	/* A listener that is not there (yet) loses this line, as UDP would anyway: say so once. */
+	/* A listener that is not there (yet) loses this line, as UDP would anyway: say so once per
+	 * run (a connected UDP socket alternates, the refusal of one datagram surfacing on the send
+	 * of the next, so "again after a success" would say it every other poll). */
 	if (sent < 0 && !x->warned && !x->quiet) {
-		fprintf(stderr, "bmsmon: --influx %s: %s (lines are dropped until it listens)\n", x->target,
+		fprintf(stderr, "bmsmon: --influx %s: %s (lines are dropped while nobody listens)\n", x->target,
 		        strerror(errno));
 		x->warned = 1;
-	} else if (sent >= 0) {
-		x->warned = 0;
 	}
 }
 
