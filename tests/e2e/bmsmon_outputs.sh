@@ -123,6 +123,27 @@ wait "$LST" 2>/dev/null
 $PY $H influx "$TMP/udp" "$TMP/emu" pack7 | sed 's/^\(....: \)Influx:/\1Influx over UDP:/'
 [ "$(grep -c . "$TMP/udp")" = 3 ] && pass "UDP: one datagram per telemetry line (3)" || fail "UDP: $(grep -c . "$TMP/udp") lines for --count 3"
 
+# A broker that comes up after bmsmon: it keeps polling meanwhile and connects once it is there.
+MQ2=$($PY $H free-port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQ2" >"$TMP/mosquitto2.conf"
+"$BIN/bmsmon" --port "$TMP/j0" --poll-ms 500 --duration-s 30 --mqtt "127.0.0.1:$MQ2" >"$TMP/mon4" 2>"$TMP/mon4.err" &
+LATE=$!
+PIDS="$PIDS $LATE"
+wait_lines "$TMP/mon4" 3
+"$MOSQUITTO" -c "$TMP/mosquitto2.conf" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0 got=""
+while [ -z "$got" ] && [ $i -lt 10 ]; do
+	got=$(mosquitto_sub -h 127.0.0.1 -p "$MQ2" -t 'bmsrig/j0/cell/1' -C 1 -W 2 2>/dev/null)
+	i=$((i + 1))
+done
+if [ -n "$got" ] && grep -q "no broker answered\|Connection refused" "$TMP/mon4.err" && grep -q 'connected, publishing' "$TMP/mon4.err"; then
+	pass "a broker started after bmsmon: said once that none answered, then connected; cell 1 = $got mV"
+else
+	fail "late broker: \"$got\", stderr: $(tr '\n' ' ' <"$TMP/mon4.err")"
+fi
+kill "$LATE"
+
 # --influx - replaces the telemetry lines on stdout.
 "$BIN/bmsmon" --port "$TMP/j0" --count 2 --influx - -q >"$TMP/stdout"
 if [ "$(grep -c '^bmsrig,id=j0,proto=jbd ' "$TMP/stdout")" = 2 ] && ! grep -q '^BMSRIG' "$TMP/stdout"; then

@@ -23,6 +23,7 @@ struct mqtt {
 	char prefix[128], node[80], id[64];
 	int ha, quiet;
 	int online;              /* CONNACK accepted, not lost since */
+	int lost;                /* was online, the connection went: say so once */
 	int ever_tried, said_down;
 	uint32_t next_try_ms;
 	cJSON *last;             /* the last state, re-sent on every (re)connect */
@@ -179,6 +180,7 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 
 	(void)m;
 	(void)rc;
+	q->lost = q->online;
 	q->online = 0;
 }
 
@@ -265,6 +267,16 @@ static void mqtt_service(void *ctx, uint32_t now_ms)
 	if (fd < 0) {
 		int rc;
 
+		/* A connect in progress that fails just closes the socket: no error code reaches us. */
+		if (q->lost && !q->quiet)
+			fprintf(stderr, "bmsmon: --mqtt %s:%u: connection lost; retrying every %u ms\n", q->host, q->port,
+			        RETRY_MS);
+		else if (q->ever_tried && !q->online && !q->said_down && !q->quiet)
+			fprintf(stderr, "bmsmon: --mqtt %s:%u: no broker answered; retrying every %u ms\n", q->host,
+			        q->port, RETRY_MS);
+		if (q->lost || (q->ever_tried && !q->online))
+			q->said_down = 1;
+		q->lost = 0;
 		q->online = 0;
 		if (q->ever_tried && (int32_t)(now_ms - q->next_try_ms) < 0)
 			return;
