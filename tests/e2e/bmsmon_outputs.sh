@@ -195,6 +195,6 @@ expect_usage_error "--influx with an unknown target" "expected -, udp:HOST:PORT 
 	"$BIN/bmsmon" --port "$TMP/j0" --influx tcp:1.2.3.4:5
 expect_usage_error "--http on a name" "bmsmon: --http: expected \[ADDR:\]PORT with a numeric address" \
 	"$BIN/bmsmon" --port "$TMP/j0" --http example.org:80
-expect_usage_error "--mqtt-topic with a wildcard" "without + or #" \
+expect_usage_error "--mqtt-topic with a wildcard" "^bmsmon: --mqtt-topic: expected a topic of 1..99 bytes without + or #" \
 	"$BIN/bmsmon" --port "$TMP/j0" --mqtt 127.0.0.1:1 --mqtt-topic 'a/#'
 expect_usage_error "--pretty with --influx -" "both want stdout" "$BIN/bmsmon" --port "$TMP/j0" --pretty --influx -

@@ -432,6 +432,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "bmsmon: %s needs --mqtt HOST:PORT\n", o->mqtt_topic ? "--mqtt-topic" : "--ha-discovery");
 		return EXIT_USAGE;
 	}
+	if (o->mqtt_topic && !out_mqtt_topic_ok(o->mqtt_topic)) {
+		fprintf(stderr, "bmsmon: --mqtt-topic: expected a topic of 1..99 bytes without + or # and no "
+		        "trailing /, got \"%s\"\n", o->mqtt_topic);
+		return EXIT_USAGE;
+	}
 	if (o->pretty && o->influx && !strcmp(o->influx, "-")) {
 		fprintf(stderr, "bmsmon: --pretty and --influx - both want stdout; send Influx to udp: or unix:\n");
 		return EXIT_USAGE;

@@ -36,6 +36,9 @@ struct out_ops {
 
 extern const struct out_ops out_mqtt_ops, out_influx_ops, out_http_ops;
 
+/* 1 when PREFIX can be --mqtt-topic: 1..99 bytes, no + or #, no trailing /. */
+int out_mqtt_topic_ok(const char *prefix);
+
 /* The outputs bmsmon opened. */
 struct out_set {
 	const struct out_ops *ops[OUT_MAX];

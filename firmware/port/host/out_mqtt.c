@@ -184,6 +184,14 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 	q->online = 0;
 }
 
+int out_mqtt_topic_ok(const char *prefix)
+{
+	/* A prefix is a topic without wildcards; a trailing slash would double up. */
+	size_t n = strlen(prefix);
+
+	return n && n < 100 && !strpbrk(prefix, "+#") && prefix[n - 1] != '/';
+}
+
 static void *mqtt_open(const char *arg, const struct out_cfg *cfg, char *err, size_t cap)
 {
 	struct mqtt *q = calloc(1, sizeof *q);
@@ -197,14 +205,7 @@ static void *mqtt_open(const char *arg, const struct out_cfg *cfg, char *err, si
 	if (!out_host_port(arg, q->host, sizeof q->host, &q->port, err, cap))
 		goto fail;
 	snprintf(q->id, sizeof q->id, "%s", cfg->id);
-	if (cfg->mqtt_topic) {
-		/* A prefix is a topic without wildcards; a trailing slash would double up. */
-		if (!*cfg->mqtt_topic || strpbrk(cfg->mqtt_topic, "+#") ||
-		    cfg->mqtt_topic[strlen(cfg->mqtt_topic) - 1] == '/' || strlen(cfg->mqtt_topic) >= 100) {
-			snprintf(err, cap, "--mqtt-topic: expected a topic without + or # and no trailing /, "
-			         "up to 99 bytes, got \"%s\"", cfg->mqtt_topic);
-			goto fail;
-		}
+	if (cfg->mqtt_topic) {   /* checked by bmsmon's parse_args (out_mqtt_topic_ok) */
 		snprintf(q->prefix, sizeof q->prefix, "%s", cfg->mqtt_topic);
 	} else {
 		snprintf(q->prefix, sizeof q->prefix, "bmsrig/%s", cfg->id);
