@@ -64,6 +64,7 @@ static const struct { const char *key, *fmt; } arrays[] = {
 	{ "pack_age_ms", "pack%u_age_ms" },
 };
 
+/* The first field follows the space after the tags; every other one a comma. */
 static void add_field(struct buf *b, const char *prefix, const char *name, double v)
 {
 	add(b, "%s%s%s=%lldi", b->b[b->n - 1] == ' ' ? "" : ",", prefix, name, (long long)v);
