@@ -35,6 +35,10 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 SDL_PKGS    := sdl2 SDL2_ttf SDL2_image
 SDL_CFLAGS  := $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
 SDL_LIBS    := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
+# bmsmon's outputs (MQTT, the web view): linked into bmsmon alone.
+OUT_PKGS    := libmosquitto libmicrohttpd
+OUT_CFLAGS  := $(shell pkg-config --cflags $(OUT_PKGS) 2>/dev/null)
+OUT_LIBS    := $(shell pkg-config --libs $(OUT_PKGS) 2>/dev/null)
 SYS_LIBS    := -lutil -lm
 STD_CORE := -std=c99 -pedantic
 STD_HOST := -std=c11
@@ -58,7 +62,7 @@ REACH_all  := $(PARTS)
 
 # Programs: their own sources, the archives they link (in link order) and extra libraries.
 PROGS := bmsmon bmssim bmsdecode bmsviz
-SRC_bmsmon     := firmware/port/host/bmsmon.c
+SRC_bmsmon     := $(sort $(wildcard firmware/port/host/*.c))
 SRC_bmssim     := $(sort $(wildcard tools/bmssim*.c))
 SRC_bmsdecode  := tools/bmsdecode.c
 SRC_bmsviz     := tools/bmsviz.c viz/viz_draw.c
@@ -67,6 +71,7 @@ LINK_bmssim    := hil sim lib core
 LINK_bmsdecode := sim lib core
 LINK_bmsviz    := viz lib core
 LIBS_bmsviz    := $(SDL_LIBS)
+LIBS_bmsmon    := $(OUT_LIBS)
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_HELP := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
@@ -126,6 +131,7 @@ build/asan/bin/$(1): $(SRC_$(1):%.c=build/asan/%.o) $(call archives,asan,$(LINK_
 endef
 $(foreach p,$(PROGS),$(eval $(call program,$(p))))
 $(foreach v,rel asan,$(SRC_bmsviz:%.c=build/$(v)/%.o)): PKG_CFLAGS += $(SDL_CFLAGS)
+$(foreach v,rel asan,$(SRC_bmsmon:%.c=build/$(v)/%.o)): PKG_CFLAGS += $(OUT_CFLAGS)
 
 # Tests reach everything.
 ALL_AR = $(call archives,$(1),hil sim viz lib core)
@@ -133,6 +139,9 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 build/asan/tests/%: build/asan/tests/unit/%.o $(UNIT_HELP:%.c=build/asan/%.o) $(call ALL_AR,asan)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(SYS_LIBS)
+# bmsmon's outputs are no archive (bmsmon alone links them): their test takes the objects it
+# tests, those that need neither libmosquitto nor libmicrohttpd.
+build/asan/tests/test_out: build/asan/firmware/port/host/out.o build/asan/firmware/port/host/out_influx.o
 
 # The viewer's test helpers (tests/viz/): a PNG pixel probe and a fake bmssim control socket.
 VIZ_TEST_BINS := build/asan/tests/viz/pngcheck build/asan/tests/viz/fakectl

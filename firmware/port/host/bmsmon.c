@@ -2,7 +2,8 @@
  * connection and printing its telemetry lines (docs/architecture.md, "Telemetry line"). With
  * several --port, an RS485 bus of several --address or an --inverter it runs the core's bridge
  * (bridge.h): the packs as one battery, announced to an inverter on a published pty, a TCP
- * listener or a socketcand server (docs/bmsmon.md). Every line opens through lib/stream.h. */
+ * listener or a socketcand server (docs/bmsmon.md). Every line opens through lib/stream.h.
+ * Each telemetry line also goes to the outputs asked for (out.h): MQTT, Influx, a web view. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "bmsrig/core/probe.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/lib/stream.h"
+#include "out.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1.0"
@@ -55,6 +57,8 @@ struct opts {
 	uint8_t inv_proto;
 	uint32_t inv_address;                                    /* --inverter-address */
 	uint32_t cells, stale_ms, comm_alarm_ms;                 /* the bridge's aggregator */
+	const char *mqtt, *mqtt_topic, *influx, *http, *id;       /* outputs (out.h) */
+	int ha_discovery;
 };
 
 #define PROTO_UNSET (-2)
@@ -70,6 +74,8 @@ struct app {
 	uint32_t lines;
 	uint8_t relay;
 	int tty_out, drawn;
+	struct out_set outs;
+	char id[64];                                             /* --id, or the port's name */
 };
 
 #define PROTO_AUTO (-1)
@@ -135,6 +141,16 @@ static void usage(FILE *f)
 	"      --cells N         cells a pack has when its BMS reports none (default 16)\n"
 	"      --stale-ms N      a pack silent this long stops counting (default 10000)\n"
 	"      --comm-alarm-ms N  ... and raises the communication alarm (default 30000)\n"
+	"Outputs (each optional; docs/bmsmon.md)\n"
+	"      --id NAME         this monitor's name in topics, tags and the page (default: the\n"
+	"                        port's file name; \"bridge\" in bridge mode)\n"
+	"      --mqtt HOST:PORT  publish the state, retained, to an MQTT broker (last will: status\n"
+	"                        offline); reconnects by itself\n"
+	"      --mqtt-topic PFX  topic prefix (default bmsrig/ID)\n"
+	"      --ha-discovery    also publish Home Assistant MQTT discovery configs\n"
+	"      --influx TARGET   InfluxDB line protocol to - (stdout, instead of the telemetry\n"
+	"                        lines), udp:HOST:PORT or unix:PATH (a datagram socket)\n"
+	"      --http [ADDR:]PORT  a web page and /api/v1/state (ADDR default 127.0.0.1)\n"
 	"  -l, --list-ports      list the serial ports found (path, description, USB VID:PID)\n"
 	"  -q, --quiet           nothing on stderr but errors\n"
 	"  -v, --verbose         also log the core's events and relay changes on stderr\n"
@@ -289,7 +305,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_PRETTY = 256, OPT_VERSION, OPT_CELL_MAX, OPT_CELL_MIN, OPT_CELL_HYST, OPT_TEMP_MAX,
 	       OPT_TEMP_MIN, OPT_TEMP_HYST, OPT_SILENT, OPT_FETS, OPT_ADDRESS, OPT_RETRIES, OPT_INVERTER,
-	       OPT_CELLS, OPT_STALE, OPT_COMM_ALARM, OPT_INV_ADDRESS };
+	       OPT_CELLS, OPT_STALE, OPT_COMM_ALARM, OPT_INV_ADDRESS, OPT_MQTT, OPT_MQTT_TOPIC, OPT_HA,
+	       OPT_INFLUX, OPT_HTTP, OPT_ID };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
@@ -314,6 +331,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "cells", required_argument, NULL, OPT_CELLS },
 		{ "stale-ms", required_argument, NULL, OPT_STALE },
 		{ "comm-alarm-ms", required_argument, NULL, OPT_COMM_ALARM },
+		{ "mqtt", required_argument, NULL, OPT_MQTT },
+		{ "mqtt-topic", required_argument, NULL, OPT_MQTT_TOPIC },
+		{ "ha-discovery", no_argument, NULL, OPT_HA },
+		{ "influx", required_argument, NULL, OPT_INFLUX },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "id", required_argument, NULL, OPT_ID },
 		{ "list-ports", no_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -385,6 +408,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TEMP_HYST: bad = !cli_u16("--temp-hyst-dk", optarg, 0, 500, &o->policy.temp_hyst_dK); break;
 		case OPT_SILENT: bad = !cli_u16("--silent-polls", optarg, 0, 1000, &o->policy.comm_fail_max); break;
 		case OPT_FETS: o->policy_drives_fets = 1; break;
+		case OPT_MQTT: o->mqtt = optarg; break;
+		case OPT_MQTT_TOPIC: o->mqtt_topic = optarg; break;
+		case OPT_HA: o->ha_discovery = 1; break;
+		case OPT_INFLUX: o->influx = optarg; break;
+		case OPT_HTTP: o->http = optarg; break;
+		case OPT_ID: o->id = optarg; break;
 		case 'l': o->list = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
@@ -411,6 +440,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->quiet && o->verbose) {
 		fprintf(stderr, "bmsmon: --quiet and --verbose cannot be combined\n");
+		return EXIT_USAGE;
+	}
+	if ((o->mqtt_topic || o->ha_discovery) && !o->mqtt) {
+		fprintf(stderr, "bmsmon: %s needs --mqtt HOST:PORT\n", o->mqtt_topic ? "--mqtt-topic" : "--ha-discovery");
+		return EXIT_USAGE;
+	}
+	if (o->mqtt_topic && !out_mqtt_topic_ok(o->mqtt_topic)) {
+		fprintf(stderr, "bmsmon: --mqtt-topic: expected a topic of 1..99 bytes without + or # and no "
+		        "trailing /, got \"%s\"\n", o->mqtt_topic);
+		return EXIT_USAGE;
+	}
+	if (o->pretty && o->influx && !strcmp(o->influx, "-")) {
+		fprintf(stderr, "bmsmon: --pretty and --influx - both want stdout; send Influx to udp: or unix:\n");
+		return EXIT_USAGE;
+	}
+	if (o->id && (!*o->id || strlen(o->id) > 40 || strpbrk(o->id, "/+# "))) {
+		fprintf(stderr, "bmsmon: --id: expected 1..40 characters without / + # or space, got \"%s\"\n", o->id);
 		return EXIT_USAGE;
 	}
 	if (!o->links && !o->list) {
@@ -489,13 +535,6 @@ static void bit_names(FILE *f, uint32_t bits, const char *const *names, unsigned
 
 static void draw(struct app *a)
 {
-	static const char *const prot[] = {
-		"cell_ov", "cell_uv", "pack_ov", "pack_uv", "chg_ot", "chg_ut", "dsg_ot", "dsg_ut",
-		"chg_oc", "dsg_oc", "short", "afe", "sw_lock"
-	};
-	static const char *const why[] = {
-		"cell_high", "cell_low", "temp_high", "temp_low", "comm_lost", "no_data"
-	};
 	const struct pack_state *s = &a->fw.pack;
 	const struct client_stats *st = rig_fw_stats(&a->fw);
 	/* On a terminal each line ends by clearing the rest of it, so a shorter redraw leaves
@@ -539,12 +578,12 @@ static void draw(struct app *a)
 		printf("fets     charge %s  discharge %s%s", s->fet_chg ? "on" : "off",
 		       s->fet_dsg ? "on" : "off", eol);
 		fputs("prot     ", stdout);
-		bit_names(stdout, s->prot, prot, sizeof prot / sizeof prot[0]);
+		bit_names(stdout, s->prot, out_prot_names, out_prot_count);
 		fputs(eol, stdout);
 	}
 	printf("relay    %s", a->relay ? "closed" : "open (");
 	if (!a->relay) {
-		bit_names(stdout, a->fw.policy.reasons, why, sizeof why / sizeof why[0]);
+		bit_names(stdout, a->fw.policy.reasons, out_why_names, out_why_count);
 		fputs(")", stdout);
 	}
 	fputs(eol, stdout);
@@ -575,10 +614,13 @@ static void telemetry(void *ctx, const char *line)
 	struct app *a = ctx;
 
 	a->lines++;
+	out_publish_line(&a->outs, line, a->id);
 	if (a->o.pretty) {
 		draw(a);
 		return;
 	}
+	if (a->o.influx && !strcmp(a->o.influx, "-"))
+		return;   /* stdout carries the line protocol instead */
 	fputs(line, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
@@ -617,13 +659,18 @@ static int run(struct app *a)
 	short events = POLLIN;
 
 	while (!stop_requested) {
-		struct pollfd p = { fd, events, 0 };
+		struct pollfd fds[1 + OUT_MAX];
+		struct pollfd p;
 		uint32_t now;
+		unsigned n;
 
-		if (poll(&p, 1, TICK_MS) < 0 && errno != EINTR) {
+		fds[0] = (struct pollfd){ fd, events, 0 };
+		n = 1 + out_pollfds(&a->outs, fds + 1);
+		if (poll(fds, n, TICK_MS) < 0 && errno != EINTR) {
 			fprintf(stderr, "bmsmon: %s: poll: %s\n", a->o.port, strerror(errno));
 			return EXIT_RUNTIME;
 		}
+		p = fds[0];
 		if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			const char *why = host_tty_lost(fd, 0);
 
@@ -635,6 +682,7 @@ static int run(struct app *a)
 		elapsed += (uint32_t)(now - last);   /* 64-bit: --duration-s may outlast a u32 wrap */
 		last = now;
 		rig_fw_step(&a->fw, now);
+		out_service(&a->outs, now);
 		/* The core reads only while it waits for a reply; bytes arriving at other times wait
 		 * for its next request to drain them, and must not turn poll() into a busy loop. */
 		events = (p.revents & POLLIN) && readable_now(fd) ? 0 : POLLIN;
@@ -861,7 +909,7 @@ static int run_bridge(struct app *a)
 	static struct rig_bridge_cfg cfg;
 	struct client_cfg timing = CLIENT_CFG_DEFAULT;
 	struct rig_bridge_hal hal;
-	struct pollfd fds[RIG_BRIDGE_LINKS_MAX + 1];
+	struct pollfd fds[RIG_BRIDGE_LINKS_MAX + 1 + OUT_MAX];
 	uint64_t end_ms = o->duration_s ? (uint64_t)o->duration_s * 1000u : 0, elapsed = 0;
 	uint32_t last = 0;
 	char err[256];
@@ -926,8 +974,9 @@ static int run_bridge(struct app *a)
 		fds[n++] = (struct pollfd){ a->inv.fd(a->inv.h), POLLIN, 0 };
 	while (!stop_requested) {
 		uint32_t now;
+		unsigned n_all = n + out_pollfds(&a->outs, fds + n);
 
-		if (poll(fds, n, TICK_MS) < 0 && errno != EINTR) {
+		if (poll(fds, n_all, TICK_MS) < 0 && errno != EINTR) {
 			fprintf(stderr, "bmsmon: poll: %s\n", strerror(errno));
 			rc = EXIT_RUNTIME;
 			break;
@@ -947,6 +996,7 @@ static int run_bridge(struct app *a)
 		elapsed += (uint32_t)(now - last);
 		last = now;
 		rig_bridge_step(&a->bridge, now);
+		out_service(&a->outs, now);
 		/* As in run(): bytes the core does not read yet must not spin poll(). */
 		for (i = 0; i < o->links; i++)
 			if (fds[i].fd >= 0)
@@ -970,6 +1020,50 @@ static void close_bridge(struct app *a)
 	host_stream_close(&a->inv);
 }
 
+/* --id, or the port's file name (/tmp/bmsrig/jbd0 -> jbd0), or "bridge"; characters a topic
+ * or a Home Assistant id would trip on become '_'. */
+static void make_id(struct app *a)
+{
+	const char *src = a->o.id, *slash;
+	size_t i;
+
+	if (!src && bridge_mode(&a->o))
+		src = "bridge";
+	if (!src) {
+		slash = strrchr(a->o.link[0].port, '/');
+		src = slash && slash[1] ? slash + 1 : a->o.link[0].port;
+	}
+	snprintf(a->id, sizeof a->id, "%s", src);
+	for (i = 0; a->id[i]; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", a->id[i]))
+			a->id[i] = '_';
+}
+
+/* The outputs the command line asked for, in one table. 0 when one cannot open. */
+static int open_outputs(struct app *a)
+{
+	const struct { const char *arg; const struct out_ops *ops; } want[] = {
+		{ a->o.mqtt, &out_mqtt_ops }, { a->o.influx, &out_influx_ops }, { a->o.http, &out_http_ops },
+	};
+	struct out_cfg cfg;
+	size_t i;
+
+	make_id(a);
+	/* A broker or browser that hangs up mid-write must be an error return, not the end of
+	 * bmsmon (libmosquitto and libmicrohttpd send without SIGPIPE on Linux; this is the net). */
+	if (a->o.mqtt || a->o.influx || a->o.http)
+		signal(SIGPIPE, SIG_IGN);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.id = a->id;
+	cfg.mqtt_topic = a->o.mqtt_topic;
+	cfg.ha_discovery = a->o.ha_discovery;
+	cfg.quiet = a->o.quiet;
+	for (i = 0; i < sizeof want / sizeof want[0]; i++)
+		if (want[i].arg && !out_open(&a->outs, want[i].ops, want[i].arg, &cfg))
+			return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app;
@@ -986,6 +1080,10 @@ int main(int argc, char **argv)
 		return rc;
 	if (app.o.list)
 		return list_ports();
+	if (!open_outputs(&app)) {
+		out_close(&app.outs);
+		return EXIT_USAGE;
+	}
 	if (bridge_mode(&app.o)) {
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_signal;
@@ -995,12 +1093,15 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &app.t0);
 		rc = run_bridge(&app);
 		close_bridge(&app);
+		out_close(&app.outs);
 		return rc;
 	}
 	if (app.o.proto == PROTO_AUTO) {
 		rc = probe(&app.o);
-		if (rc >= 0)
+		if (rc >= 0) {
+			out_close(&app.outs);
 			return rc;
+		}
 	}
 	if (!app.o.baud)
 		app.o.baud = rig_fw_protos[app.o.proto].ops->baud;
@@ -1008,6 +1109,7 @@ int main(int argc, char **argv)
 		app.o.timeout_ms = rig_fw_protos[app.o.proto].timeout_ms;
 	if (host_stream_open_port(&app.port, app.o.port, app.o.baud, port_note, &app, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "bmsmon: %s\n", err);
+		out_close(&app.outs);
 		return EXIT_USAGE;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -1045,5 +1147,6 @@ int main(int argc, char **argv)
 		        " requests, %" PRIu32 " timeouts, %" PRIu32 " error replies)\n", st->cycles_ok,
 		        st->cycles_failed, st->requests, st->timeouts, st->error_replies);
 	host_stream_close(&app.port);
+	out_close(&app.outs);
 	return rc;
 }
