@@ -62,7 +62,7 @@ wait "$MON"
 # ---- --proto auto over TCP: each probe a fresh connection, the newest replacing the last ------
 serve c "daly,cells=8,soc_pct=40" tcp:127.0.0.1:0
 "$BIN/bmsmon" --port "tcp:127.0.0.1:$PORT_c" --proto auto --count 1 >"$TMP/auto" 2>"$TMP/auto.err"
-if grep -q 'bmsmon: auto: daly at 9600 baud: answered' "$TMP/auto.err" &&
+if grep -q 'bmsmon: auto: daly at 9600 baud (300 ms x 2): answered' "$TMP/auto.err" &&
    grep -q '"proto":"daly","ok":1,.*"soc_pct":40,' "$TMP/auto"; then
 	pass "--proto auto over TCP finds the Daly (SOC 40 %)"
 else
