@@ -127,10 +127,10 @@ static uint8_t handle(struct jk_pb_personality *u, const struct deye_mb_frame *r
 			return EX_VALUE;
 		t = rig_jk_pb_trigger_type(reg);
 		if (t && count == 1) {
-			build_record(u, t, now_ms, a->wire);
+			build_record(u, t, now_ms, a->wire + a->n);
 			u->rec.counter++;
 			u->rec.records++;
-			a->n = JK_BLE_RECORD_LEN;
+			a->n += JK_BLE_RECORD_LEN;
 			if (t == JK_BLE_REC_CELLS)
 				a->parts = TRUTH_PACK | TRUTH_CELLS | TRUTH_TEMPS;
 		} else if (reg >= JK_PB_BASE_SETTINGS && reg < JK_PB_BASE_SETTINGS + JK_PB_BLOCK_BYTES) {

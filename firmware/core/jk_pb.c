@@ -197,14 +197,26 @@ size_t rig_jk_pb_rx_feed(struct jk_pb_rx *rx, const uint8_t *p, size_t n, uint32
 	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
 }
 
-/* The first offset after 0 where a whole record header sits, or 0. */
-static uint16_t later_header(const struct jk_pb_rx *rx)
+/* The first offset after 0 where a whole record header sits or a complete, valid Modbus
+ * response lies, or 0. Without it, junk that reads as the start of a long frame ("\n" then an
+ * address byte read as function 0x02 with a byte count) would hold up the real reply behind it
+ * until the line went quiet. */
+static uint16_t later_item(const struct jk_pb_rx *rx)
 {
+	struct deye_mb_frame f;
 	uint16_t at;
 
-	for (at = 1; at + 4u <= rx->b.have; at++)
+	for (at = 1; at + 4u <= rx->b.have; at++) {
+		size_t left = (size_t)(rx->b.have - at);
+		int need;
+
 		if (!memcmp(rx->buf + at, rec_header, 4))
 			return at;
+		need = rig_deye_mb_frame_len(rx->buf + at, left, DEYE_MB_RESPONSE);
+		if (need > 0 && (size_t)need <= left &&
+		    rig_deye_mb_frame_parse(rx->buf + at, (size_t)need, DEYE_MB_RESPONSE, &f) == RIG_OK)
+			return at;
+	}
 	return 0;
 }
 
@@ -239,8 +251,7 @@ rig_rc rig_jk_pb_rx_next(struct jk_pb_rx *rx, struct jk_pb_item *it)
 		if (need == 0)
 			return RIG_MORE;
 		if (have < (unsigned)need) {
-			/* Noise that reads as a long frame must not hold up a record behind it. */
-			uint16_t at = later_header(rx);
+			uint16_t at = later_item(rx);
 
 			if (!at)
 				return RIG_MORE;
