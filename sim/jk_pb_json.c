@@ -84,8 +84,13 @@ cJSON *jk_pb_wire_json(const uint8_t *wire, size_t n)
 	cJSON_AddStringToObject(o, "proto", PROTO);
 	rc = rig_deye_mb_frame_parse(wire, n, kind, &f);
 	if (rc != RIG_OK) {
+		rig_rc as_request = rc;
+
 		kind = DEYE_MB_RESPONSE;
 		rc = rig_deye_mb_frame_parse(wire, n, kind, &f);
+		/* A frame of the right length in one direction whose CRC fails: say that. */
+		if (rc != RIG_OK && as_request == RIG_ERR_CHECKSUM)
+			rc = as_request;
 	}
 	if (rc != RIG_OK) {
 		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
