@@ -175,8 +175,6 @@ rig_rc rig_jk_pb_read_bytes(const struct deye_mb_frame *f, const uint8_t **bytes
 
 /* ---- the assembler ----------------------------------------------------------------------------- */
 
-static const uint8_t rec_header[4] = { 0x55, 0xAA, 0xEB, 0x90 };
-
 void rig_jk_pb_rx_init(struct jk_pb_rx *rx, uint32_t gap_ms)
 {
 	memset(rx, 0, sizeof *rx);
@@ -210,7 +208,7 @@ static uint16_t later_item(const struct jk_pb_rx *rx)
 		size_t left = (size_t)(rx->b.have - at);
 		int need;
 
-		if (!memcmp(rx->buf + at, rec_header, 4))
+		if (rig_jk_ble_record_header_at(rx->buf + at, 4))
 			return at;
 		need = rig_deye_mb_frame_len(rx->buf + at, left, DEYE_MB_RESPONSE);
 		if (need > 0 && (size_t)need <= left &&
@@ -225,12 +223,11 @@ rig_rc rig_jk_pb_rx_next(struct jk_pb_rx *rx, struct jk_pb_item *it)
 	release(rx);
 	for (;;) {
 		uint16_t have = rx->b.have;
-		size_t k = have < 4u ? have : 4u;
 		int need;
 
 		if (!have)
 			return RIG_MORE;
-		if (!memcmp(rx->buf, rec_header, k)) {
+		if (rig_jk_ble_record_header_at(rx->buf, have)) {
 			/* A record (or the start of its header): wait for all of it. */
 			if (have < JK_BLE_RECORD_LEN)
 				return RIG_MORE;

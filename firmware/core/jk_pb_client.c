@@ -15,18 +15,17 @@ static uint8_t address(const struct jk_pb_client *c)
 static enum client_req prepare(struct jk_pb_client *c)
 {
 	const struct client_fets *f = &c->eng.fets;
-	uint8_t v[4] = { 0, 0, 0, 0 };
 
+	c->addr = address(c);
 	if (f->pending & (CLIENT_FET_CHG | CLIENT_FET_DSG)) {
 		int chg = (f->pending & CLIENT_FET_CHG) != 0;
 
-		/* The switch is a u32 in the record, little-endian like every record field. */
-		v[0] = chg ? f->chg_on : f->dsg_on;
-		(void)rig_jk_pb_request_write(&c->req, address(c), chg ? JK_PB_REG_CHG_SWITCH : JK_PB_REG_DSG_SWITCH,
-		                              v, sizeof v);
+		c->reg = chg ? JK_PB_REG_CHG_SWITCH : JK_PB_REG_DSG_SWITCH;
+		c->value = chg ? f->chg_on : f->dsg_on;
 		return CLIENT_REQ_REPLY;
 	}
-	(void)rig_jk_pb_request_trigger(&c->req, address(c), JK_BLE_REC_CELLS);
+	c->reg = JK_PB_TRIG_CELLS;
+	c->value = 0;
 	return CLIENT_REQ_REPLY;
 }
 
@@ -35,23 +34,27 @@ static enum client_req begin_cycle(void *v)
 	return prepare(v);
 }
 
-static uint16_t req_reg(const struct jk_pb_client *c)
-{
-	return (uint16_t)(c->req.data[0] << 8 | c->req.data[1]);
-}
-
 static enum client_req next_request(void *v)
 {
 	struct jk_pb_client *c = v;
 
-	if (req_reg(c) == JK_PB_TRIG_CELLS)
+	if (c->reg == JK_PB_TRIG_CELLS)
 		return CLIENT_REQ_NONE;
 	return prepare(c);
 }
 
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
-	return rig_deye_mb_frame_encode(&((struct jk_pb_client *)v)->req, wire, cap, n);
+	struct jk_pb_client *c = v;
+	struct deye_mb_frame f;
+	/* The switch is a u32 in the record, little-endian like every record field. */
+	uint8_t bytes[4] = { 0, 0, 0, 0 };
+	rig_rc rc;
+
+	bytes[0] = c->value;
+	rc = c->reg == JK_PB_TRIG_CELLS ? rig_jk_pb_request_trigger(&f, c->addr, JK_BLE_REC_CELLS)
+	                                : rig_jk_pb_request_write(&f, c->addr, c->reg, bytes, sizeof bytes);
+	return rc == RIG_OK ? rig_deye_mb_frame_encode(&f, wire, cap, n) : rc;
 }
 
 static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
@@ -71,7 +74,7 @@ static void on_send(void *v)
 static enum client_rx on_record(struct jk_pb_client *c, const uint8_t *rec)
 {
 	/* Only the trigger asks for a record; device or settings records are not this answer. */
-	if (req_reg(c) != JK_PB_TRIG_CELLS || rec[4] != JK_BLE_REC_CELLS)
+	if (c->reg != JK_PB_TRIG_CELLS || rec[4] != JK_BLE_REC_CELLS)
 		return CLIENT_RX_WAIT;
 	if (rig_jk_ble_cells_decode(rec, JK_BLE_JK02_32S, &c->cells) != RIG_OK || !c->cells.cell_mask)
 		return CLIENT_RX_BAD;
@@ -81,12 +84,12 @@ static enum client_rx on_record(struct jk_pb_client *c, const uint8_t *rec)
 
 static enum client_rx on_frame(struct jk_pb_client *c, const struct deye_mb_frame *f)
 {
-	uint16_t reg, count, asked = req_reg(c);
+	uint16_t reg, count, asked = c->reg;
 	struct client_fets *fets = &c->eng.fets;
 	uint8_t bit = asked == JK_PB_REG_CHG_SWITCH ? CLIENT_FET_CHG
 	            : asked == JK_PB_REG_DSG_SWITCH ? CLIENT_FET_DSG : 0u;
 
-	if (f->addr != c->req.addr || (f->fc & ~DEYE_MB_FC_EXCEPTION) != JK_PB_FC_WRITE)
+	if (f->addr != c->addr || (f->fc & ~DEYE_MB_FC_EXCEPTION) != JK_PB_FC_WRITE)
 		return CLIENT_RX_WAIT;
 	if (f->fc & DEYE_MB_FC_EXCEPTION) {
 		if (!bit)
@@ -98,7 +101,7 @@ static enum client_rx on_frame(struct jk_pb_client *c, const struct deye_mb_fram
 		return CLIENT_RX_WAIT;
 	if (bit) {
 		/* A newer wish that came while this write was in flight still goes out. */
-		if (c->req.data[5 + 0] == (bit == CLIENT_FET_CHG ? fets->chg_on : fets->dsg_on))
+		if (c->value == (bit == CLIENT_FET_CHG ? fets->chg_on : fets->dsg_on))
 			fets->pending &= (uint8_t)~bit;
 		return CLIENT_RX_DONE;
 	}

@@ -32,7 +32,9 @@ extern "C" {
 struct jk_pb_client {
 	struct client_engine eng;       /* first (client.h) */
 	struct jk_pb_rx rx;
-	struct deye_mb_frame req;       /* the request in flight */
+	uint16_t reg;                   /* the request in flight: its register (a trigger or a */
+	uint8_t value;                  /* switch) and the switch's value; built at each send, */
+	uint8_t addr;                   /* so no 256-byte frame is kept in a bridge's links */
 	uint8_t have_record;            /* this try's cell-info record arrived */
 	struct jk_ble_cells cells;      /* ... decoded */
 	uint32_t records;               /* cell-info records taken */
