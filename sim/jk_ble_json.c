@@ -148,13 +148,13 @@ static rig_rc device_json(cJSON *o, const uint8_t *rec)
  * (framing and CRC: the core's Modbus codec and jk_pb.h). */
 static rig_rc modbus_echo_check(const uint8_t *t, size_t n)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	uint16_t reg, count;
 	rig_rc rc;
 
 	if (n != MODBUS_ECHO_LEN || t[1] != JK_PB_FC_WRITE)
 		return RIG_ERR_FRAME;
-	rc = rig_deye_mb_frame_parse(t, n, DEYE_MB_RESPONSE, &f);
+	rc = rig_modbus_frame_parse(t, n, MODBUS_RESPONSE, &f);
 	if (rc == RIG_OK)
 		rc = rig_jk_pb_echo_decode(&f, &reg, &count);
 	return rc;
@@ -162,11 +162,11 @@ static rig_rc modbus_echo_check(const uint8_t *t, size_t n)
 
 static void modbus_echo_build(uint8_t *t, uint8_t address, uint16_t reg, uint16_t quantity)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	size_t n;
 
 	rig_jk_pb_write_echo(&f, address, reg, quantity);
-	(void)rig_deye_mb_frame_encode(&f, t, MODBUS_ECHO_LEN, &n);
+	(void)rig_modbus_frame_encode(&f, t, MODBUS_ECHO_LEN, &n);
 }
 
 /* A record, and a trailer if any: RIG_OK when both are well formed. */

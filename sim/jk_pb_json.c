@@ -18,18 +18,18 @@ static const char *trigger_name(uint8_t type)
 	}
 }
 
-static void add_fields(cJSON *o, const struct deye_mb_frame *f, enum deye_mb_kind kind)
+static void add_fields(cJSON *o, const struct modbus_frame *f, enum modbus_kind kind)
 {
 	const uint8_t *bytes;
 	uint16_t reg, count;
 	size_t n;
 	rig_rc rc = RIG_OK;
 
-	if (kind == DEYE_MB_RESPONSE && (f->fc & DEYE_MB_FC_EXCEPTION)) {
+	if (kind == MODBUS_RESPONSE && (f->fc & MODBUS_FC_EXCEPTION)) {
 		cJSON_AddNumberToObject(o, "exception", f->data[0]);
 		return;
 	}
-	if (f->fc == JK_PB_FC_WRITE && kind == DEYE_MB_REQUEST) {
+	if (f->fc == JK_PB_FC_WRITE && kind == MODBUS_REQUEST) {
 		rc = rig_jk_pb_write_decode(f, &reg, &count, &bytes);
 		if (rc == RIG_OK) {
 			const char *t = count == 1 ? trigger_name(rig_jk_pb_trigger_type(reg)) : NULL;
@@ -46,7 +46,7 @@ static void add_fields(cJSON *o, const struct deye_mb_frame *f, enum deye_mb_kin
 			cJSON_AddNumberToObject(o, "register", reg);
 			cJSON_AddNumberToObject(o, "count", count);
 		}
-	} else if (f->fc == JK_PB_FC_READ && kind == DEYE_MB_REQUEST) {
+	} else if (f->fc == JK_PB_FC_READ && kind == MODBUS_REQUEST) {
 		rc = rig_jk_pb_read_decode(f, &reg, &count);
 		if (rc == RIG_OK) {
 			cJSON_AddNumberToObject(o, "register", reg);
@@ -67,8 +67,8 @@ static void add_fields(cJSON *o, const struct deye_mb_frame *f, enum deye_mb_kin
 
 cJSON *jk_pb_wire_json(const uint8_t *wire, size_t n)
 {
-	struct deye_mb_frame f;
-	enum deye_mb_kind kind = DEYE_MB_REQUEST;
+	struct modbus_frame f;
+	enum modbus_kind kind = MODBUS_REQUEST;
 	rig_rc rc;
 	cJSON *o;
 
@@ -82,12 +82,12 @@ cJSON *jk_pb_wire_json(const uint8_t *wire, size_t n)
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "proto", PROTO);
-	rc = rig_deye_mb_frame_parse(wire, n, kind, &f);
+	rc = rig_modbus_frame_parse(wire, n, kind, &f);
 	if (rc != RIG_OK) {
 		rig_rc as_request = rc;
 
-		kind = DEYE_MB_RESPONSE;
-		rc = rig_deye_mb_frame_parse(wire, n, kind, &f);
+		kind = MODBUS_RESPONSE;
+		rc = rig_modbus_frame_parse(wire, n, kind, &f);
 		/* A frame of the right length in one direction whose CRC fails: say that. */
 		if (rc != RIG_OK && as_request == RIG_ERR_CHECKSUM)
 			rc = as_request;
@@ -96,7 +96,7 @@ cJSON *jk_pb_wire_json(const uint8_t *wire, size_t n)
 		cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
 		return o;
 	}
-	cJSON_AddStringToObject(o, "kind", kind == DEYE_MB_REQUEST ? "request" : "response");
+	cJSON_AddStringToObject(o, "kind", kind == MODBUS_REQUEST ? "request" : "response");
 	cJSON_AddNumberToObject(o, "cmd", f.fc);
 	cJSON_AddNumberToObject(o, "address", f.addr);
 	add_fields(o, &f, kind);

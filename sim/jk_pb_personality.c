@@ -26,7 +26,7 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	u->q.address = address ? address : (uint8_t)JK_PB_ADDR_MIN;
 	u->address_fixed = address != 0;
 	/* At 115200 baud a request takes 1 ms; a pause of 50 ms ends any partial one. */
-	rig_deye_mb_rx_init(&u->rx, 50, DEYE_MB_REQUEST);
+	rig_modbus_rx_init(&u->rx, 50, MODBUS_REQUEST);
 	return RIG_OK;
 }
 
@@ -93,7 +93,7 @@ static int write_settings(struct jk_pb_personality *u, uint16_t reg, uint16_t co
 }
 
 struct answer {
-	uint8_t wire[JK_BLE_RECORD_LEN + DEYE_MB_ADU_MAX];
+	uint8_t wire[JK_BLE_RECORD_LEN + MODBUS_ADU_MAX];
 	size_t n;
 	unsigned parts;
 };
@@ -105,18 +105,18 @@ static void log_frame(const struct reply_sink *sink, enum personality_dir dir, c
 }
 
 /* Appends f to the answer. */
-static void add_frame(struct answer *a, const struct deye_mb_frame *f)
+static void add_frame(struct answer *a, const struct modbus_frame *f)
 {
 	size_t n;
 
-	if (rig_deye_mb_frame_encode(f, a->wire + a->n, sizeof a->wire - a->n, &n) == RIG_OK)
+	if (rig_modbus_frame_encode(f, a->wire + a->n, sizeof a->wire - a->n, &n) == RIG_OK)
 		a->n += n;
 }
 
 /* The answer to req into *a (n = 0: silence); the exception code, or 0. */
-static uint8_t handle(struct jk_pb_personality *u, const struct deye_mb_frame *req, uint32_t now_ms, struct answer *a)
+static uint8_t handle(struct jk_pb_personality *u, const struct modbus_frame *req, uint32_t now_ms, struct answer *a)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	uint8_t rec[JK_BLE_RECORD_LEN];
 	const uint8_t *bytes;
 	uint16_t reg, count, off;
@@ -162,22 +162,22 @@ static uint8_t handle(struct jk_pb_personality *u, const struct deye_mb_frame *r
 static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink)
 {
 	struct jk_pb_personality *u = state;
-	struct deye_mb_frame req, ex;
+	struct modbus_frame req, ex;
 
 	while (n) {
-		size_t used = rig_deye_mb_rx_feed(&u->rx, p, n, now_ms);
+		size_t used = rig_modbus_rx_feed(&u->rx, p, n, now_ms);
 
 		p += used;
 		n -= used;
-		while (rig_deye_mb_rx_next(&u->rx, &req) == RIG_OK) {
+		while (rig_modbus_rx_next(&u->rx, &req) == RIG_OK) {
 			struct answer a;
-			uint8_t wire[DEYE_MB_ADU_MAX], code;
+			uint8_t wire[MODBUS_ADU_MAX], code;
 			size_t len, junk, i;
 
 			/* Another pack's request: every slave on the bus hears it and keeps quiet. */
 			if (req.addr != u->q.address)
 				continue;
-			if (rig_deye_mb_frame_encode(&req, wire, sizeof wire, &len) == RIG_OK)
+			if (rig_modbus_frame_encode(&req, wire, sizeof wire, &len) == RIG_OK)
 				log_frame(sink, PERS_RX, wire, len);
 			if (u->q.absent)
 				continue;
@@ -195,7 +195,7 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 				if (!u->q.exceptions)
 					continue;
 				u->exceptions_sent++;
-				rig_deye_mb_response_exception(&ex, u->q.address, req.fc, code);
+				rig_modbus_exception(&ex, u->q.address, req.fc, code);
 				add_frame(&a, &ex);
 			}
 			/* The log sees each frame on its own: the record, then the Modbus reply. */

@@ -1,6 +1,6 @@
 /* JK-PB over RS485 (include/bmsrig/core/jk_pb.h, docs/protocols/jk-pb.md): the trigger writes,
  * byte-range reads and writes, and the master's assembler of records and Modbus replies. The
- * framing and CRC are deye_modbus.c's, the records jk_ble_codec.c's. */
+ * framing and CRC are modbus_rtu.c's, the records jk_ble_codec.c's. */
 #include <string.h>
 
 #include "bmsrig/core/jk_pb.h"
@@ -67,7 +67,7 @@ uint8_t rig_jk_pb_reg_locate(uint16_t reg, uint16_t *offset)
 
 /* ---- FC 0x10 ------------------------------------------------------------------------------- */
 
-rig_rc rig_jk_pb_request_write(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, const uint8_t *bytes, size_t n)
+rig_rc rig_jk_pb_request_write(struct modbus_frame *f, uint8_t addr, uint16_t reg, const uint8_t *bytes, size_t n)
 {
 	if (n < 2 || n % 2u || n > 2u * WRITE_REGS_MAX)
 		return RIG_ERR_LENGTH;
@@ -81,7 +81,7 @@ rig_rc rig_jk_pb_request_write(struct deye_mb_frame *f, uint8_t addr, uint16_t r
 	return RIG_OK;
 }
 
-rig_rc rig_jk_pb_request_trigger(struct deye_mb_frame *f, uint8_t addr, uint8_t rec_type)
+rig_rc rig_jk_pb_request_trigger(struct modbus_frame *f, uint8_t addr, uint8_t rec_type)
 {
 	static const uint8_t zero[2] = { 0, 0 };
 	uint16_t reg = rig_jk_pb_trigger_reg(rec_type);
@@ -91,7 +91,7 @@ rig_rc rig_jk_pb_request_trigger(struct deye_mb_frame *f, uint8_t addr, uint8_t 
 	return rig_jk_pb_request_write(f, addr, reg, zero, sizeof zero);
 }
 
-rig_rc rig_jk_pb_write_decode(const struct deye_mb_frame *f, uint16_t *reg, uint16_t *count, const uint8_t **bytes)
+rig_rc rig_jk_pb_write_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count, const uint8_t **bytes)
 {
 	uint16_t n;
 
@@ -108,7 +108,7 @@ rig_rc rig_jk_pb_write_decode(const struct deye_mb_frame *f, uint16_t *reg, uint
 	return RIG_OK;
 }
 
-void rig_jk_pb_write_echo(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, uint16_t count)
+void rig_jk_pb_write_echo(struct modbus_frame *f, uint8_t addr, uint16_t reg, uint16_t count)
 {
 	f->addr = addr;
 	f->fc = JK_PB_FC_WRITE;
@@ -117,7 +117,7 @@ void rig_jk_pb_write_echo(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, u
 	put16(f->data + 2, count);
 }
 
-rig_rc rig_jk_pb_echo_decode(const struct deye_mb_frame *f, uint16_t *reg, uint16_t *count)
+rig_rc rig_jk_pb_echo_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count)
 {
 	if (f->fc != JK_PB_FC_WRITE)
 		return RIG_ERR_UNSUPPORTED;
@@ -130,7 +130,7 @@ rig_rc rig_jk_pb_echo_decode(const struct deye_mb_frame *f, uint16_t *reg, uint1
 
 /* ---- FC 0x03 ------------------------------------------------------------------------------- */
 
-void rig_jk_pb_request_read(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, uint16_t count)
+void rig_jk_pb_request_read(struct modbus_frame *f, uint8_t addr, uint16_t reg, uint16_t count)
 {
 	f->addr = addr;
 	f->fc = JK_PB_FC_READ;
@@ -139,7 +139,7 @@ void rig_jk_pb_request_read(struct deye_mb_frame *f, uint8_t addr, uint16_t reg,
 	put16(f->data + 2, count);
 }
 
-rig_rc rig_jk_pb_read_decode(const struct deye_mb_frame *f, uint16_t *reg, uint16_t *count)
+rig_rc rig_jk_pb_read_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count)
 {
 	if (f->fc != JK_PB_FC_READ)
 		return RIG_ERR_UNSUPPORTED;
@@ -150,7 +150,7 @@ rig_rc rig_jk_pb_read_decode(const struct deye_mb_frame *f, uint16_t *reg, uint1
 	return RIG_OK;
 }
 
-rig_rc rig_jk_pb_response_read(struct deye_mb_frame *f, uint8_t addr, const uint8_t *bytes, size_t n)
+rig_rc rig_jk_pb_response_read(struct modbus_frame *f, uint8_t addr, const uint8_t *bytes, size_t n)
 {
 	if (n > 2u * READ_REGS_MAX)
 		return RIG_ERR_LENGTH;
@@ -162,7 +162,7 @@ rig_rc rig_jk_pb_response_read(struct deye_mb_frame *f, uint8_t addr, const uint
 	return RIG_OK;
 }
 
-rig_rc rig_jk_pb_read_bytes(const struct deye_mb_frame *f, const uint8_t **bytes, size_t *n)
+rig_rc rig_jk_pb_read_bytes(const struct modbus_frame *f, const uint8_t **bytes, size_t *n)
 {
 	if (f->fc != JK_PB_FC_READ)
 		return RIG_ERR_UNSUPPORTED;
@@ -201,7 +201,7 @@ size_t rig_jk_pb_rx_feed(struct jk_pb_rx *rx, const uint8_t *p, size_t n, uint32
  * until the line went quiet. */
 static uint16_t later_item(const struct jk_pb_rx *rx)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	uint16_t at;
 
 	for (at = 1; at + 4u <= rx->b.have; at++) {
@@ -210,9 +210,9 @@ static uint16_t later_item(const struct jk_pb_rx *rx)
 
 		if (rig_jk_ble_record_header_at(rx->buf + at, 4))
 			return at;
-		need = rig_deye_mb_frame_len(rx->buf + at, left, DEYE_MB_RESPONSE);
+		need = rig_modbus_frame_len(rx->buf + at, left, MODBUS_RESPONSE);
 		if (need > 0 && (size_t)need <= left &&
-		    rig_deye_mb_frame_parse(rx->buf + at, (size_t)need, DEYE_MB_RESPONSE, &f) == RIG_OK)
+		    rig_modbus_frame_parse(rx->buf + at, (size_t)need, MODBUS_RESPONSE, &f) == RIG_OK)
 			return at;
 	}
 	return 0;
@@ -240,8 +240,8 @@ rig_rc rig_jk_pb_rx_next(struct jk_pb_rx *rx, struct jk_pb_item *it)
 			rig_rxbuf_reject(&rx->b, rx->buf);
 			continue;
 		}
-		need = rig_deye_mb_frame_len(rx->buf, have, DEYE_MB_RESPONSE);
-		if (need < 0 || need > (int)DEYE_MB_ADU_MAX) {
+		need = rig_modbus_frame_len(rx->buf, have, MODBUS_RESPONSE);
+		if (need < 0 || need > (int)MODBUS_ADU_MAX) {
 			rig_rxbuf_skip(&rx->b, rx->buf, 1);
 			continue;
 		}
@@ -255,7 +255,7 @@ rig_rc rig_jk_pb_rx_next(struct jk_pb_rx *rx, struct jk_pb_item *it)
 			rig_rxbuf_skip(&rx->b, rx->buf, at);
 			continue;
 		}
-		if (rig_deye_mb_frame_parse(rx->buf, (size_t)need, DEYE_MB_RESPONSE, &it->frame) == RIG_OK) {
+		if (rig_modbus_frame_parse(rx->buf, (size_t)need, MODBUS_RESPONSE, &it->frame) == RIG_OK) {
 			it->kind = JK_PB_ITEM_MODBUS;
 			it->record = NULL;
 			rig_rxbuf_drop(&rx->b, rx->buf, (uint16_t)need);

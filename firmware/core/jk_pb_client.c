@@ -46,7 +46,7 @@ static enum client_req next_request(void *v)
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct jk_pb_client *c = v;
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	/* The switch is a u32 in the record, little-endian like every record field. */
 	uint8_t bytes[4] = { 0, 0, 0, 0 };
 	rig_rc rc;
@@ -54,7 +54,7 @@ static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 	bytes[0] = c->value;
 	rc = c->reg == JK_PB_TRIG_CELLS ? rig_jk_pb_request_trigger(&f, c->addr, JK_BLE_REC_CELLS)
 	                                : rig_jk_pb_request_write(&f, c->addr, c->reg, bytes, sizeof bytes);
-	return rc == RIG_OK ? rig_deye_mb_frame_encode(&f, wire, cap, n) : rc;
+	return rc == RIG_OK ? rig_modbus_frame_encode(&f, wire, cap, n) : rc;
 }
 
 static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
@@ -82,16 +82,16 @@ static enum client_rx on_record(struct jk_pb_client *c, const uint8_t *rec)
 	return CLIENT_RX_WAIT;           /* the FC 0x10 reply still has to come */
 }
 
-static enum client_rx on_frame(struct jk_pb_client *c, const struct deye_mb_frame *f)
+static enum client_rx on_frame(struct jk_pb_client *c, const struct modbus_frame *f)
 {
 	uint16_t reg, count, asked = c->reg;
 	struct client_fets *fets = &c->eng.fets;
 	uint8_t bit = asked == JK_PB_REG_CHG_SWITCH ? CLIENT_FET_CHG
 	            : asked == JK_PB_REG_DSG_SWITCH ? CLIENT_FET_DSG : 0u;
 
-	if (f->addr != c->addr || (f->fc & ~DEYE_MB_FC_EXCEPTION) != JK_PB_FC_WRITE)
+	if (f->addr != c->addr || (f->fc & ~MODBUS_FC_EXCEPTION) != JK_PB_FC_WRITE)
 		return CLIENT_RX_WAIT;
-	if (f->fc & DEYE_MB_FC_EXCEPTION) {
+	if (f->fc & MODBUS_FC_EXCEPTION) {
 		if (!bit)
 			return CLIENT_RX_FAIL;
 		fets->pending &= (uint8_t)~bit;   /* refused: asking again would be refused again */

@@ -33,33 +33,33 @@ static void check_json(const uint8_t *w, size_t n)
 }
 
 /* f encodes to w[0..*n) and parses back to itself; kind is its direction. */
-static void roundtrip(const struct deye_mb_frame *f, enum deye_mb_kind kind, uint8_t *w, size_t *n)
+static void roundtrip(const struct modbus_frame *f, enum modbus_kind kind, uint8_t *w, size_t *n)
 {
-	struct deye_mb_frame back;
+	struct modbus_frame back;
 
-	CHECK(rig_deye_mb_frame_encode(f, w, DEYE_MB_ADU_MAX, n) == RIG_OK && *n == f->len + 4u);
-	CHECK(rig_deye_mb_frame_parse(w, *n, kind, &back) == RIG_OK);
+	CHECK(rig_modbus_frame_encode(f, w, MODBUS_ADU_MAX, n) == RIG_OK && *n == f->len + 4u);
+	CHECK(rig_modbus_frame_parse(w, *n, kind, &back) == RIG_OK);
 	CHECK(back.addr == f->addr && back.fc == f->fc && back.len == f->len && !memcmp(back.data, f->data, f->len));
 	check_json(w, *n);
 }
 
-static void same(const struct deye_mb_frame *again, const uint8_t *w, size_t n)
+static void same(const struct modbus_frame *again, const uint8_t *w, size_t n)
 {
-	uint8_t w2[DEYE_MB_ADU_MAX];
+	uint8_t w2[MODBUS_ADU_MAX];
 	size_t n2 = 0;
 
-	CHECK(rig_deye_mb_frame_encode(again, w2, sizeof w2, &n2) == RIG_OK && n2 == n && !memcmp(w, w2, n));
+	CHECK(rig_modbus_frame_encode(again, w2, sizeof w2, &n2) == RIG_OK && n2 == n && !memcmp(w, w2, n));
 }
 
-static void check_response(const struct deye_mb_frame *f)
+static void check_response(const struct modbus_frame *f)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
-	struct deye_mb_frame again;
+	uint8_t w[MODBUS_ADU_MAX];
+	struct modbus_frame again;
 	const uint8_t *bytes;
 	uint16_t reg, count;
 	size_t n = 0, k;
 
-	roundtrip(f, DEYE_MB_RESPONSE, w, &n);
+	roundtrip(f, MODBUS_RESPONSE, w, &n);
 	if (rig_jk_pb_echo_decode(f, &reg, &count) == RIG_OK) {
 		rig_jk_pb_write_echo(&again, f->addr, reg, count);
 		same(&again, w, n);
@@ -70,15 +70,15 @@ static void check_response(const struct deye_mb_frame *f)
 	}
 }
 
-static void check_request(const struct deye_mb_frame *f)
+static void check_request(const struct modbus_frame *f)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
-	struct deye_mb_frame again;
+	uint8_t w[MODBUS_ADU_MAX];
+	struct modbus_frame again;
 	const uint8_t *bytes;
 	uint16_t reg, count, off;
 	size_t n = 0;
 
-	roundtrip(f, DEYE_MB_REQUEST, w, &n);
+	roundtrip(f, MODBUS_REQUEST, w, &n);
 	if (rig_jk_pb_write_decode(f, &reg, &count, &bytes) == RIG_OK) {
 		CHECK(count >= 1 && count <= 123);
 		CHECK(rig_jk_pb_request_write(&again, f->addr, reg, bytes, 2u * count) == RIG_OK);
@@ -99,7 +99,7 @@ static void check_request(const struct deye_mb_frame *f)
 
 struct both {
 	struct jk_pb_rx m;
-	struct deye_mb_rx s;
+	struct modbus_rx s;
 };
 
 static void init(void *rx, uint32_t gap_ms)
@@ -109,14 +109,14 @@ static void init(void *rx, uint32_t gap_ms)
 	if (master)
 		rig_jk_pb_rx_init(&b->m, gap_ms);
 	else
-		rig_deye_mb_rx_init(&b->s, gap_ms, DEYE_MB_REQUEST);
+		rig_modbus_rx_init(&b->s, gap_ms, MODBUS_REQUEST);
 }
 
 static size_t feed(void *rx, const uint8_t *p, size_t n, uint32_t now_ms)
 {
 	struct both *b = rx;
 
-	return master ? rig_jk_pb_rx_feed(&b->m, p, n, now_ms) : rig_deye_mb_rx_feed(&b->s, p, n, now_ms);
+	return master ? rig_jk_pb_rx_feed(&b->m, p, n, now_ms) : rig_modbus_rx_feed(&b->s, p, n, now_ms);
 }
 
 static size_t drain(void *rx, struct fuzz_rx_counts *c)
@@ -141,13 +141,13 @@ static size_t drain(void *rx, struct fuzz_rx_counts *c)
 		CHECK(b->m.b.have <= sizeof b->m.buf && b->m.out == 0);
 		*c = (struct fuzz_rx_counts){ b->m.b.have, b->m.b.skipped_bytes, b->m.b.gap_ms };
 	} else {
-		struct deye_mb_frame f;
+		struct modbus_frame f;
 
-		while (rig_deye_mb_rx_next(&b->s, &f) == RIG_OK) {
+		while (rig_modbus_rx_next(&b->s, &f) == RIG_OK) {
 			check_request(&f);
 			framed += f.len + 4u;
 		}
-		CHECK(b->s.b.have <= DEYE_MB_ADU_MAX);
+		CHECK(b->s.b.have <= MODBUS_ADU_MAX);
 		*c = (struct fuzz_rx_counts){ b->s.b.have, b->s.b.skipped_bytes, b->s.b.gap_ms };
 	}
 	return framed;

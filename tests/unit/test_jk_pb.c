@@ -28,17 +28,17 @@
 
 /* ---- the codec ------------------------------------------------------------------------------ */
 
-static size_t encode(const struct deye_mb_frame *f, uint8_t *out)
+static size_t encode(const struct modbus_frame *f, uint8_t *out)
 {
 	size_t n = 0;
 
-	assert_int_equal(rig_deye_mb_frame_encode(f, out, DEYE_MB_ADU_MAX, &n), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(f, out, MODBUS_ADU_MAX, &n), RIG_OK);
 	return n;
 }
 
 static void assert_bytes(const uint8_t *got, size_t n, const char *hex)
 {
-	uint8_t want[DEYE_MB_ADU_MAX];
+	uint8_t want[MODBUS_ADU_MAX];
 	size_t m = hex_to_bytes(hex, want, sizeof want);
 
 	assert_int_equal(n, m);
@@ -47,8 +47,8 @@ static void assert_bytes(const uint8_t *got, size_t n, const char *hex)
 
 static void test_codec_frames(void **st)
 {
-	struct deye_mb_frame f;
-	uint8_t w[DEYE_MB_ADU_MAX];
+	struct modbus_frame f;
+	uint8_t w[MODBUS_ADU_MAX];
 	const uint8_t *bytes;
 	uint16_t reg, count, off;
 	size_t n;
@@ -121,7 +121,7 @@ static void test_assembler(void **st)
 	static struct jk_pb_rx rx;
 	static uint8_t line[2048];
 	uint8_t rec[JK_BLE_RECORD_LEN], echo[8];
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	struct jk_pb_item it;
 	size_t n = 0, at = 0, echo_n;
 	unsigned records = 0, frames = 0;
@@ -174,7 +174,7 @@ struct pack {
 	const struct personality_ops *ops;
 };
 
-static uint8_t sent[JK_BLE_RECORD_LEN + DEYE_MB_ADU_MAX + 4 * JK_PB_AT_JUNK_MAX];
+static uint8_t sent[JK_BLE_RECORD_LEN + MODBUS_ADU_MAX + 4 * JK_PB_AT_JUNK_MAX];
 static size_t sent_n;
 static unsigned sends, sent_parts;
 
@@ -217,7 +217,7 @@ static void quirk(struct pack *p, const char *key, const char *value)
 /* Sends the exact bytes hex; returns 1 when p answered. */
 static int send_raw(struct pack *p, const char *hex)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n = hex_to_bytes(hex, w, sizeof w);
 	unsigned before = sends;
 
@@ -228,9 +228,9 @@ static int send_raw(struct pack *p, const char *hex)
 /* Sends the frame hex with its CRC appended. */
 static int ask(struct pack *p, const char *hex)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n = hex_to_bytes(hex, w, sizeof w - 2);
-	uint16_t crc = rig_deye_mb_crc(w, n);
+	uint16_t crc = rig_modbus_crc(w, n);
 	unsigned before = sends;
 
 	w[n] = (uint8_t)(crc & 0xFF);
@@ -321,7 +321,7 @@ static void test_settings_writes_and_reads(void **st)
 	/* Charge switch off: register 0x1070, two registers, the u32 little-endian as in the record. */
 	assert_true(ask(&p, "01 10 10 70 00 02 04 00 00 00 00"));
 	assert_int_equal(sent_n, 8);
-	assert_int_equal(rig_deye_mb_crc(sent, 6), (uint16_t)(sent[6] | sent[7] << 8));
+	assert_int_equal(rig_modbus_crc(sent, 6), (uint16_t)(sent[6] | sent[7] << 8));
 	assert_bytes(sent, 6, "01 10 10 70 00 02");
 	assert_int_equal(bms_fet_allowed(&p.b, BMS_INHIBIT_CHG), 0);
 	/* Cell OVP (0x100C, record 18) 3600 mV: the BMS's setting, and read back by FC 0x03. */

@@ -24,21 +24,21 @@ static size_t n_requests, n_answers;
 
 static int rebuild_request(const char *id, const uint8_t *wire, size_t n)
 {
-	struct deye_mb_frame f, g;
+	struct modbus_frame f, g;
 	const uint8_t *bytes;
 	uint16_t reg, count;
-	uint8_t out[DEYE_MB_ADU_MAX];
+	uint8_t out[MODBUS_ADU_MAX];
 	size_t len = 0;
-	rig_rc rc = rig_deye_mb_frame_parse(wire, n, DEYE_MB_REQUEST, &f), enc = RIG_OK;
+	rig_rc rc = rig_modbus_frame_parse(wire, n, MODBUS_REQUEST, &f), enc = RIG_OK;
 
 	if (rc == RIG_OK)
 		rc = rig_jk_pb_write_decode(&f, &reg, &count, &bytes);
 	if (rc == RIG_OK)
 		rc = rig_jk_pb_request_trigger(&g, f.addr, rig_jk_pb_trigger_type(reg));
 	if (rc == RIG_OK)
-		enc = rig_deye_mb_frame_encode(&g, out, sizeof out, &len);
+		enc = rig_modbus_frame_encode(&g, out, sizeof out, &len);
 	n_requests++;
-	return vector_rebuilt(id, rc, "rig_deye_mb_frame_encode", enc, wire, n, out, len);
+	return vector_rebuilt(id, rc, "rig_modbus_frame_encode", enc, wire, n, out, len);
 }
 
 static int rebuild_answer(const char *id, const uint8_t *wire, size_t n)
@@ -63,14 +63,14 @@ static int rebuild_answer(const char *id, const uint8_t *wire, size_t n)
 	assert_int_equal(rig_jk_pb_echo_decode(&it.frame, &reg, &count), RIG_OK);
 	assert_int_equal(rig_jk_pb_rx_next(&rx, &it), RIG_MORE);
 	if (rc == RIG_OK) {
-		struct deye_mb_frame f;
+		struct modbus_frame f;
 
 		rig_jk_pb_write_echo(&f, it.frame.addr, reg, count);
-		rc = rig_deye_mb_frame_encode(&f, out + len, sizeof out - len, &k);
+		rc = rig_modbus_frame_encode(&f, out + len, sizeof out - len, &k);
 		len += k;
 	}
 	n_answers++;
-	return vector_rebuilt(id, rc, "rig_deye_mb_frame_encode", RIG_OK, wire, n, out, len);
+	return vector_rebuilt(id, rc, "rig_modbus_frame_encode", RIG_OK, wire, n, out, len);
 }
 
 static void test_vector(void **state)

@@ -3,8 +3,8 @@
  * slave at 1..15 (its DIP switches). Its registers are byte addresses into the data areas the
  * JK BLE records carry (docs/protocols/jk.md §3): register base + k is byte 6 + k of the record
  * of that block, so the records themselves are built and read by the JK BLE codec (jk_ble.h),
- * and the Modbus framing and CRC are the core's one RTU codec (deye_modbus.h: struct
- * deye_mb_frame, rig_deye_mb_crc, rig_deye_mb_frame_encode/parse). This file adds only what is
+ * and the Modbus framing and CRC are the core's one RTU codec (modbus_rtu.h: struct
+ * modbus_frame, rig_modbus_crc, rig_modbus_frame_encode/parse). This file adds only what is
  * JK-PB's own:
  *   - the "trigger" writes: FC 0x10 of one register, value 0, to 0x161C / 0x161E / 0x1620,
  *     answered by the whole 300-byte record (device info / settings / cell info) followed by
@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "bmsrig/core/deye_modbus.h"
+#include "bmsrig/core/modbus_rtu.h"
 #include "bmsrig/core/jk_ble.h"
 #include "bmsrig/core/rc.h"
 #include "bmsrig/core/rxbuf.h"
@@ -63,23 +63,23 @@ uint8_t rig_jk_pb_reg_locate(uint16_t reg, uint16_t *offset);
 
 /* A trigger: FC 0x10 of one register, value 0 (`01 10 16 20 00 01 02 00 00 D6 F1`).
  * RIG_ERR_ARG for a record type without a trigger. */
-rig_rc rig_jk_pb_request_trigger(struct deye_mb_frame *f, uint8_t addr, uint8_t rec_type);
+rig_rc rig_jk_pb_request_trigger(struct modbus_frame *f, uint8_t addr, uint8_t rec_type);
 /* A write of n bytes (even, 2..246) from register reg on. */
-rig_rc rig_jk_pb_request_write(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, const uint8_t *bytes, size_t n);
+rig_rc rig_jk_pb_request_write(struct modbus_frame *f, uint8_t addr, uint16_t reg, const uint8_t *bytes, size_t n);
 /* A FC 0x10 request's register, register count and data (2 * count bytes); RIG_ERR_LENGTH when
  * the byte count disagrees with the count or the frame, or the count is 0 or above 123. */
-rig_rc rig_jk_pb_write_decode(const struct deye_mb_frame *f, uint16_t *reg, uint16_t *count, const uint8_t **bytes);
+rig_rc rig_jk_pb_write_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count, const uint8_t **bytes);
 /* The 8-byte reply to a write: address, 0x10, register, count. */
-void rig_jk_pb_write_echo(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, uint16_t count);
-rig_rc rig_jk_pb_echo_decode(const struct deye_mb_frame *f, uint16_t *reg, uint16_t *count);
+void rig_jk_pb_write_echo(struct modbus_frame *f, uint8_t addr, uint16_t reg, uint16_t count);
+rig_rc rig_jk_pb_echo_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count);
 
 /* ---- FC 0x03 ------------------------------------------------------------------------------- */
 
-void rig_jk_pb_request_read(struct deye_mb_frame *f, uint8_t addr, uint16_t reg, uint16_t count);
-rig_rc rig_jk_pb_read_decode(const struct deye_mb_frame *f, uint16_t *reg, uint16_t *count);
+void rig_jk_pb_request_read(struct modbus_frame *f, uint8_t addr, uint16_t reg, uint16_t count);
+rig_rc rig_jk_pb_read_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count);
 /* The answer: byte count, then n data bytes (n <= 250). */
-rig_rc rig_jk_pb_response_read(struct deye_mb_frame *f, uint8_t addr, const uint8_t *bytes, size_t n);
-rig_rc rig_jk_pb_read_bytes(const struct deye_mb_frame *f, const uint8_t **bytes, size_t *n);
+rig_rc rig_jk_pb_response_read(struct modbus_frame *f, uint8_t addr, const uint8_t *bytes, size_t n);
+rig_rc rig_jk_pb_read_bytes(const struct modbus_frame *f, const uint8_t **bytes, size_t *n);
 
 /* ---- the master's receive side ------------------------------------------------------------- */
 
@@ -88,7 +88,7 @@ enum jk_pb_item_kind { JK_PB_ITEM_RECORD = 1, JK_PB_ITEM_MODBUS = 2 };
 struct jk_pb_item {
 	uint8_t kind;                     /* enum jk_pb_item_kind */
 	const uint8_t *record;            /* JK_PB_ITEM_RECORD: 300 bytes, in place until the next call */
-	struct deye_mb_frame frame;       /* JK_PB_ITEM_MODBUS: a response, CRC checked */
+	struct modbus_frame frame;       /* JK_PB_ITEM_MODBUS: a response, CRC checked */
 };
 
 /*

@@ -43,7 +43,7 @@ struct jk_pb_quirks {
 struct jk_pb_personality {
 	struct jk_ble_personality rec;   /* the records and the settings behind them */
 	struct jk_pb_quirks q;
-	struct deye_mb_rx rx;
+	struct modbus_rx rx;
 	uint8_t address_fixed;
 	uint32_t requests, exceptions_sent;
 };
