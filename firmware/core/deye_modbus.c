@@ -1,6 +1,6 @@
-/* Deye RS485 battery protocol: Modbus RTU framing, FC 0x04 on the 0x1000 block, FC 0x11
- * identity (include/bmsrig/core/deye_modbus.h, docs/protocols/deye-modbus.md). Hand-built
- * framing: the core runs on an ESP8266 without libmodbus. */
+/* Deye RS485 battery protocol: FC 0x04 on the 0x1000 block, FC 0x11 identity
+ * (include/bmsrig/core/deye_modbus.h, docs/protocols/deye-modbus.md), on the core's Modbus RTU
+ * framing (modbus_rtu.c). */
 #include <string.h>
 
 #include "bmsrig/core/deye_modbus.h"

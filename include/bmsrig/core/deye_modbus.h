@@ -4,11 +4,9 @@
  * ("report slave ID") for the pack's identity. Byte layouts: docs/protocols/deye-modbus.md.
  * C99, no heap, no stdio, no floating point.
  *
- * The Modbus framing is built here by hand rather than taken from libmodbus: the core has to
- * run on an ESP8266 with no such library, and the 0x11 payload Deye expects differs from the
- * one libmodbus builds anyway.
- *
- * Frame on the wire (RTU ADU): address, function, PDU data, CRC-16/MODBUS low byte first.
+ * The Modbus RTU framing is the core's one (modbus_rtu.h, shared with JK-PB), built by hand
+ * rather than taken from libmodbus: the core has to run on an ESP8266 with no such library,
+ * and the 0x11 payload Deye expects differs from the one libmodbus builds anyway.
  */
 #ifndef BMSRIG_DEYE_MODBUS_H
 #define BMSRIG_DEYE_MODBUS_H
