@@ -146,3 +146,11 @@ fi
 out=$("$BIN/bmsdecode" --proto jk-pb "01 10 16 20 00 01 04 4C")
 [ $? -eq 1 ] && echo "$out" | grep -q 'bad checksum' && pass "bmsdecode --proto jk-pb: a bad CRC is named" ||
 	fail "bmsdecode bad CRC: $out"
+
+# Addresses the DIP switches cannot give are refused, not silently replaced.
+expect_usage_error "bmsmon --proto jk-pb --address 16" "jk-pb takes 1..15, got 16" \
+	"$BIN/bmsmon" --proto jk-pb --port "$TMP/none" --address 16
+expect_usage_error "bmssim --bms jk-pb,address=16" "jk-pb: address 16" \
+	"$BIN/bmssim" serve --bms jk-pb,address=16 --duration-s 1
+expect_usage_error "bmssim --quirk at_junk=99" 'at_junk: expected 0..16, got "99"' \
+	"$BIN/bmssim" serve --bms jk-pb --quirk at_junk=99 --duration-s 1
