@@ -163,6 +163,19 @@ static void test_assembler(void **st)
 	assert_int_equal(records, 3);
 	assert_int_equal(frames, 2);
 	assert_true(rx.b.rejected_frames >= 1);
+
+	/* "\n" then the reply's address 0x02 reads as function 0x02 with 0x10 bytes to come (21 in
+	 * all): the whole reply behind it is handed out at once, not after the line goes quiet. */
+	rig_jk_pb_rx_init(&rx, 0);
+	memcpy(line, "AT\r\n", 4);
+	rig_jk_pb_write_echo(&f, 2, 0x1070, 2);
+	n = 4 + encode(&f, line + 4);
+	assert_int_equal(rig_jk_pb_rx_feed(&rx, line, n, 0), n);
+	assert_int_equal(rig_jk_pb_rx_next(&rx, &it), RIG_OK);
+	assert_int_equal(it.kind, JK_PB_ITEM_MODBUS);
+	assert_int_equal(it.frame.addr, 2);
+	assert_int_equal(rig_jk_pb_rx_next(&rx, &it), RIG_MORE);
+	assert_int_equal(rx.b.have, 0);
 }
 
 /* ---- the personality ---------------------------------------------------------------------- */
