@@ -27,13 +27,13 @@ static void add_block(cJSON *o, const uint16_t regs[DEYE_MB_BLOCK_COUNT])
 	json_add_nums(o, t, N_OF(t));
 }
 
-static void add_error(cJSON *o, rig_rc rc, const struct deye_mb_frame *f)
+static void add_error(cJSON *o, rig_rc rc, const struct modbus_frame *f)
 {
 	cJSON_AddStringToObject(o, "error", rig_rc_str(rc));
 	json_add_hex(o, "data_hex", f->data, f->len);
 }
 
-cJSON *deye_mb_frame_json(const struct deye_mb_frame *f, enum deye_mb_kind kind)
+cJSON *deye_mb_frame_json(const struct modbus_frame *f, enum modbus_kind kind)
 {
 	cJSON *o = cJSON_CreateObject();
 	uint16_t start, count, regs[DEYE_MB_READ_MAX + 2];
@@ -43,16 +43,16 @@ cJSON *deye_mb_frame_json(const struct deye_mb_frame *f, enum deye_mb_kind kind)
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "proto", PROTO);
-	cJSON_AddStringToObject(o, "kind", kind == DEYE_MB_REQUEST ? "request" : "response");
+	cJSON_AddStringToObject(o, "kind", kind == MODBUS_REQUEST ? "request" : "response");
 	cJSON_AddNumberToObject(o, "cmd", f->fc);
 	cJSON_AddNumberToObject(o, "address", f->addr);
-	if (kind == DEYE_MB_RESPONSE && (f->fc & DEYE_MB_FC_EXCEPTION)) {
+	if (kind == MODBUS_RESPONSE && (f->fc & MODBUS_FC_EXCEPTION)) {
 		cJSON_AddNumberToObject(o, "exception", f->data[0]);
 		return o;
 	}
 	switch (f->fc) {
 	case DEYE_MB_FC_READ_INPUT:
-		if (kind == DEYE_MB_REQUEST) {
+		if (kind == MODBUS_REQUEST) {
 			rc = rig_deye_mb_read_decode(f, &start, &count);
 			if (rc == RIG_OK) {
 				cJSON_AddNumberToObject(o, "start", start);
@@ -71,7 +71,7 @@ cJSON *deye_mb_frame_json(const struct deye_mb_frame *f, enum deye_mb_kind kind)
 			add_block(o, regs);
 		break;
 	case DEYE_MB_FC_REPORT_ID:
-		if (kind == DEYE_MB_REQUEST)
+		if (kind == MODBUS_REQUEST)
 			break;
 		rc = rig_deye_mb_ident_decode(f, &id);
 		if (rc != RIG_OK) {
@@ -92,14 +92,14 @@ cJSON *deye_mb_frame_json(const struct deye_mb_frame *f, enum deye_mb_kind kind)
 
 cJSON *deye_mb_wire_json(const uint8_t *wire, size_t n)
 {
-	struct deye_mb_frame f;
-	rig_rc req = rig_deye_mb_frame_parse(wire, n, DEYE_MB_REQUEST, &f), rsp;
+	struct modbus_frame f;
+	rig_rc req = rig_modbus_frame_parse(wire, n, MODBUS_REQUEST, &f), rsp;
 
 	if (req == RIG_OK)
-		return deye_mb_frame_json(&f, DEYE_MB_REQUEST);
-	rsp = rig_deye_mb_frame_parse(wire, n, DEYE_MB_RESPONSE, &f);
+		return deye_mb_frame_json(&f, MODBUS_REQUEST);
+	rsp = rig_modbus_frame_parse(wire, n, MODBUS_RESPONSE, &f);
 	if (rsp == RIG_OK)
-		return deye_mb_frame_json(&f, DEYE_MB_RESPONSE);
+		return deye_mb_frame_json(&f, MODBUS_RESPONSE);
 	/* A frame whose length fits one direction and whose CRC is wrong is a bad CRC, whatever
 	 * the other direction makes of its length. */
 	return json_error_object(PROTO, rig_rc_str(req == RIG_ERR_CHECKSUM ? req : rsp));

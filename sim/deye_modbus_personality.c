@@ -14,7 +14,7 @@
 struct deye_mb_unit {
 	struct bms *bms;
 	struct deye_mb_quirks q;
-	struct deye_mb_rx rx;
+	struct modbus_rx rx;
 	uint8_t address_fixed;       /* given by the spec or a quirk: peers leaves it alone */
 	double seen_time_s;          /* the BMS's clock when last looked at */
 	uint32_t fresh_ms;           /* our clock when the BMS's clock last moved */
@@ -35,7 +35,7 @@ static rig_rc unit_init(void *state, struct bms *bms, uint8_t address)
 	u->q.address = address ? address : (uint8_t)DEYE_MB_DEFAULT_ADDR;
 	u->address_fixed = address != 0;
 	/* RTU ends a frame with 3.5 characters of silence; Deye's side resets after 200 ms. */
-	rig_deye_mb_rx_init(&u->rx, 200, DEYE_MB_REQUEST);
+	rig_modbus_rx_init(&u->rx, 200, MODBUS_REQUEST);
 	return RIG_OK;
 }
 
@@ -136,7 +136,7 @@ static void identity(const struct deye_mb_unit *u, struct deye_mb_ident *id)
 /* 1: *reply is the answer; 0: silence. The protocol logic (which request earns which reply or
  * exception) is the firmware's inverter port's, so the emulated pack and a bridge answer
  * alike; the emulator adds its quirk (exceptions off) and the truth parts. */
-static int handle(struct deye_mb_unit *u, const struct deye_mb_frame *req, struct deye_mb_frame *reply,
+static int handle(struct deye_mb_unit *u, const struct modbus_frame *req, struct modbus_frame *reply,
                   unsigned *parts)
 {
 	struct rig_inv_battery r;
@@ -157,27 +157,27 @@ static int handle(struct deye_mb_unit *u, const struct deye_mb_frame *req, struc
 	return kind;
 }
 
-static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct deye_mb_frame *f)
+static void log_frame(const struct reply_sink *sink, enum personality_dir dir, const struct modbus_frame *f)
 {
-	uint8_t wire[DEYE_MB_ADU_MAX];
+	uint8_t wire[MODBUS_ADU_MAX];
 	size_t n;
 
-	if (sink->frame && rig_deye_mb_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
+	if (sink->frame && rig_modbus_frame_encode(f, wire, sizeof wire, &n) == RIG_OK)
 		sink->frame(sink->ctx, dir, wire, n);
 }
 
 static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, const struct reply_sink *sink)
 {
 	struct deye_mb_unit *u = state;
-	struct deye_mb_frame req, reply;
+	struct modbus_frame req, reply;
 
 	while (n) {
-		size_t used = rig_deye_mb_rx_feed(&u->rx, p, n, now_ms);
+		size_t used = rig_modbus_rx_feed(&u->rx, p, n, now_ms);
 
 		p += used;
 		n -= used;
-		while (rig_deye_mb_rx_next(&u->rx, &req) == RIG_OK) {
-			uint8_t wire[DEYE_MB_ADU_MAX];
+		while (rig_modbus_rx_next(&u->rx, &req) == RIG_OK) {
+			uint8_t wire[MODBUS_ADU_MAX];
 			size_t len;
 			unsigned parts;
 
@@ -188,7 +188,7 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 			if (u->q.absent || !fresh(u, now_ms))
 				continue;
 			if (!handle(u, &req, &reply, &parts) ||
-			    rig_deye_mb_frame_encode(&reply, wire, sizeof wire, &len) != RIG_OK)
+			    rig_modbus_frame_encode(&reply, wire, sizeof wire, &len) != RIG_OK)
 				continue;
 			log_frame(sink, PERS_TX, &reply);
 			sink->send(sink->ctx, wire, len, u->q.latency_ms, parts);
@@ -202,17 +202,17 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 static int unit_inv_decode(uint32_t *ask, enum personality_dir dir, const uint8_t *wire, size_t n,
                            struct rig_inv_battery *rec)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	uint16_t regs[DEYE_MB_BLOCK_COUNT], got[125], start, count;
 	uint32_t i;
 
 	if (dir == PERS_RX) {
-		if (rig_deye_mb_frame_parse(wire, n, DEYE_MB_REQUEST, &f) == RIG_OK && f.fc == 0x04 &&
+		if (rig_modbus_frame_parse(wire, n, MODBUS_REQUEST, &f) == RIG_OK && f.fc == 0x04 &&
 		    rig_deye_mb_read_decode(&f, &start, &count) == RIG_OK && count <= 125u)
 			*ask = (uint32_t)start << 8 | count;
 		return 0;
 	}
-	if (!*ask || rig_deye_mb_frame_parse(wire, n, DEYE_MB_RESPONSE, &f) != RIG_OK || f.fc != 0x04 ||
+	if (!*ask || rig_modbus_frame_parse(wire, n, MODBUS_RESPONSE, &f) != RIG_OK || f.fc != 0x04 ||
 	    rig_deye_mb_regs_decode(&f, got, 125u, &count) != RIG_OK || count != (*ask & 0xFFu))
 		return 0;
 	start = (uint16_t)(*ask >> 8);

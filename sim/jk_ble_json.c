@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/sim/jk_ble_json.h"
+#include "bmsrig/core/jk_pb.h"
 #include "bmsrig/lib/util_json.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -143,40 +144,29 @@ static rig_rc device_json(cJSON *o, const uint8_t *rec)
 	return RIG_OK;
 }
 
-/* CRC-16/Modbus (poly 0xA001 reflected, init 0xFFFF), sent low byte first. */
-static uint16_t crc16_modbus(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-
-	while (n--) {
-		crc ^= *p++;
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1u) ? (uint16_t)(crc >> 1 ^ 0xA001u) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
-
-/* A JK-PB RS485 trigger reply: the record, then the 8-byte echo of the FC 0x10 write. */
+/* A JK-PB RS485 trigger reply: the record, then the 8-byte reply to the FC 0x10 write
+ * (framing and CRC: the core's Modbus codec and jk_pb.h). */
 static rig_rc modbus_echo_check(const uint8_t *t, size_t n)
 {
-	if (n != MODBUS_ECHO_LEN || t[1] != 0x10)
+	struct modbus_frame f;
+	uint16_t reg, count;
+	rig_rc rc;
+
+	if (n != MODBUS_ECHO_LEN || t[1] != JK_PB_FC_WRITE)
 		return RIG_ERR_FRAME;
-	return crc16_modbus(t, 6) == (uint16_t)(t[6] | t[7] << 8) ? RIG_OK : RIG_ERR_CHECKSUM;
+	rc = rig_modbus_frame_parse(t, n, MODBUS_RESPONSE, &f);
+	if (rc == RIG_OK)
+		rc = rig_jk_pb_echo_decode(&f, &reg, &count);
+	return rc;
 }
 
 static void modbus_echo_build(uint8_t *t, uint8_t address, uint16_t reg, uint16_t quantity)
 {
-	uint16_t crc;
+	struct modbus_frame f;
+	size_t n;
 
-	t[0] = address;
-	t[1] = 0x10;
-	t[2] = (uint8_t)(reg >> 8);
-	t[3] = (uint8_t)reg;
-	t[4] = (uint8_t)(quantity >> 8);
-	t[5] = (uint8_t)quantity;
-	crc = crc16_modbus(t, 6);
-	t[6] = (uint8_t)crc;
-	t[7] = (uint8_t)(crc >> 8);
+	rig_jk_pb_write_echo(&f, address, reg, quantity);
+	(void)rig_modbus_frame_encode(&f, t, MODBUS_ECHO_LEN, &n);
 }
 
 /* A record, and a trailer if any: RIG_OK when both are well formed. */

@@ -95,14 +95,13 @@ static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 	return p->store[k];
 }
 
-static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd)
+void jk_ble_personality_write(struct jk_ble_personality *p, unsigned k, uint32_t wire)
 {
 	enum jk_ble_layout layout = (enum jk_ble_layout)p->q.layout;
-	int k = rig_jk_ble_setting_of_reg(layout, cmd->reg);
 	const struct bms_setting_map *m;
 	uint32_t v;
 
-	if (k < 0 || rig_jk_ble_setting_from_wire(layout, (unsigned)k, rig_jk_ble_cmd_value(cmd), &v) != RIG_OK)
+	if (k >= JK_SET_COUNT || rig_jk_ble_setting_from_wire(layout, k, wire, &v) != RIG_OK)
 		return;
 	if (k == JK_SET_CELL_COUNT && v > rig_jk_ble_slots(layout))
 		return;          /* more cells than the records carry: refused, acked all the same */
@@ -110,7 +109,7 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 		(void)bms_allow_fet(p->bms, k == JK_SET_CHG_SWITCH ? BMS_INHIBIT_CHG : BMS_INHIBIT_DSG, v != 0);
 		return;
 	}
-	m = bms_setting_map_find(setting_map, N_OF(setting_map), (unsigned)k);
+	m = bms_setting_map_find(setting_map, N_OF(setting_map), k);
 	if (!m) {
 		p->store[k] = v;
 		return;
@@ -118,6 +117,14 @@ static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *c
 	/* A value the BMS refuses changes nothing; the ack goes out all the same. */
 	if (bms_setting_set(p->bms, m->setting, from_jk(m->conv, v)) == RIG_OK)
 		personality_persist(&p->saver, p->bms);
+}
+
+static void apply_write(struct jk_ble_personality *p, const struct jk_ble_cmd *cmd)
+{
+	int k = rig_jk_ble_setting_of_reg((enum jk_ble_layout)p->q.layout, cmd->reg);
+
+	if (k >= 0)
+		jk_ble_personality_write(p, (unsigned)k, rig_jk_ble_cmd_value(cmd));
 }
 
 /* ---- records ---------------------------------------------------------------------------------- */

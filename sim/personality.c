@@ -10,6 +10,7 @@
 #include "bmsrig/sim/jbd_personality.h"
 #include "bmsrig/sim/jk_personality.h"
 #include "bmsrig/sim/jk_ble_personality.h"
+#include "bmsrig/sim/jk_pb_personality.h"
 #include "bmsrig/sim/personality.h"
 #include "bmsrig/sim/pylon_rs485_personality.h"
 #include "bmsrig/sim/pylon_can_personality.h"
@@ -23,6 +24,7 @@ const struct personality_ops *const personality_table[] = {
 	&pylon_rs485_personality_ops,
 	&pylon_can_personality_ops,
 	&byd_personality_ops,
+	&jk_pb_personality_ops,
 	NULL
 };
 

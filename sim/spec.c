@@ -26,6 +26,7 @@ const struct bms_kind bms_kinds[] = {
 	{ "pylontech-rs485", "pylontech-rs485", LINK_UART, NULL, NULL },
 	{ "pylontech-can", "pylontech-can", LINK_UART, NULL, NULL },
 	{ "byd", "byd", LINK_UART, NULL, NULL },
+	{ "jk-pb", "jk-pb", LINK_UART, NULL, NULL },
 	{ NULL, NULL, LINK_UART, NULL, NULL }
 };
 

@@ -68,6 +68,7 @@ static void usage(FILE *to)
 	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble,\n"
 	      "                    byd (BYD PRO 2.5 RS485, a read or its 105-byte reply),\n"
 	      "                    deye-modbus (a Modbus RTU request or response, either direction),\n"
+	      "                    jk-pb (a JK-PB RS485 Modbus frame, or a 300/308-byte record answer),\n"
 	      "                    pylontech-rs485 (the ASCII frame or its hex),\n"
 	      "                    pylontech-can (frames as candump ID#DATA, e.g.\n"
 	      "                    351#1402C012C012C201, or slcan lines, e.g. t355458005E00)\n"

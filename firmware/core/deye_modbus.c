@@ -1,171 +1,12 @@
-/* Deye RS485 battery protocol: Modbus RTU framing, FC 0x04 on the 0x1000 block, FC 0x11
- * identity (include/bmsrig/core/deye_modbus.h, docs/protocols/deye-modbus.md). Hand-built
- * framing: the core runs on an ESP8266 without libmodbus. */
+/* Deye RS485 battery protocol: FC 0x04 on the 0x1000 block, FC 0x11 identity
+ * (include/bmsrig/core/deye_modbus.h, docs/protocols/deye-modbus.md), on the core's Modbus RTU
+ * framing (modbus_rtu.c). */
 #include <string.h>
 
 #include "bmsrig/core/deye_modbus.h"
 #include "intmath.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- CRC and frame lengths ------------------------------------------------------------------ */
-
-uint16_t rig_deye_mb_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFFu;
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (k = 0; k < 8; k++)
-			crc = (crc & 1u) ? (uint16_t)((crc >> 1) ^ 0xA001u) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
-
-/* How long a frame of each function is, per direction (Modbus application protocol 1.1b3):
- * fixed = the whole ADU; count_at > 0: the ADU is count_at + 1 + p[count_at] + 2 bytes. */
-struct fc_len {
-	uint8_t fc;
-	uint8_t req_fixed, req_count_at;
-	uint8_t rsp_fixed, rsp_count_at;
-};
-static const struct fc_len fc_lens[] = {
-	{ 0x01, 8, 0, 0, 2 }, { 0x02, 8, 0, 0, 2 }, { 0x03, 8, 0, 0, 2 }, { 0x04, 8, 0, 0, 2 },
-	{ 0x05, 8, 0, 8, 0 }, { 0x06, 8, 0, 8, 0 }, { 0x07, 4, 0, 5, 0 }, { 0x08, 8, 0, 8, 0 },
-	{ 0x0B, 4, 0, 8, 0 }, { 0x0C, 4, 0, 0, 2 }, { 0x0F, 0, 6, 8, 0 }, { 0x10, 0, 6, 8, 0 },
-	{ 0x11, 4, 0, 0, 2 }, { 0x16, 10, 0, 10, 0 }, { 0x17, 0, 10, 0, 2 },
-};
-
-int rig_deye_mb_frame_len(const uint8_t *p, size_t have, enum deye_mb_kind kind)
-{
-	const struct fc_len *l = NULL;
-	unsigned fixed, at;
-	size_t i;
-
-	if (have < 2)
-		return 0;
-	if (kind == DEYE_MB_RESPONSE && (p[1] & DEYE_MB_FC_EXCEPTION))
-		return 5;
-	for (i = 0; i < N_OF(fc_lens); i++)
-		if (fc_lens[i].fc == p[1])
-			l = &fc_lens[i];
-	if (!l)
-		return -1;
-	fixed = kind == DEYE_MB_REQUEST ? l->req_fixed : l->rsp_fixed;
-	at = kind == DEYE_MB_REQUEST ? l->req_count_at : l->rsp_count_at;
-	if (fixed)
-		return (int)fixed;
-	if (have <= at)
-		return 0;
-	return (int)(at + 1u + p[at] + 2u);
-}
-
-rig_rc rig_deye_mb_frame_encode(const struct deye_mb_frame *f, uint8_t *out, size_t cap, size_t *out_len)
-{
-	size_t n = 2u + f->len;
-	uint16_t crc;
-
-	if (f->len > DEYE_MB_DATA_MAX)
-		return RIG_ERR_LENGTH;
-	if (cap < n + 2u)
-		return RIG_ERR_SPACE;
-	out[0] = f->addr;
-	out[1] = f->fc;
-	memcpy(out + 2, f->data, f->len);
-	crc = rig_deye_mb_crc(out, n);
-	out[n] = (uint8_t)(crc & 0xFFu);
-	out[n + 1u] = (uint8_t)(crc >> 8);
-	*out_len = n + 2u;
-	return RIG_OK;
-}
-
-rig_rc rig_deye_mb_frame_parse(const uint8_t *wire, size_t n, enum deye_mb_kind kind, struct deye_mb_frame *f)
-{
-	int need;
-	uint16_t crc;
-
-	if (n < 4 || n > DEYE_MB_ADU_MAX)
-		return RIG_ERR_LENGTH;
-	need = rig_deye_mb_frame_len(wire, n, kind);
-	if (need < 0)
-		return RIG_ERR_UNSUPPORTED;
-	if ((size_t)need != n)
-		return RIG_ERR_LENGTH;
-	crc = rig_deye_mb_crc(wire, n - 2u);
-	if (wire[n - 2u] != (crc & 0xFFu) || wire[n - 1u] != (crc >> 8))
-		return RIG_ERR_CHECKSUM;
-	f->addr = wire[0];
-	f->fc = wire[1];
-	f->len = (uint8_t)(n - 4u);
-	memcpy(f->data, wire + 2, f->len);
-	return RIG_OK;
-}
-
-/* ---- the assembler ---------------------------------------------------------------------------- */
-
-void rig_deye_mb_rx_init(struct deye_mb_rx *rx, uint32_t gap_ms, enum deye_mb_kind kind)
-{
-	memset(rx, 0, sizeof *rx);
-	rx->b.gap_ms = gap_ms;
-	rx->kind = (uint8_t)kind;
-}
-
-size_t rig_deye_mb_rx_feed(struct deye_mb_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms)
-{
-	return rig_rxbuf_take(&rx->b, rx->buf, sizeof rx->buf, p, n, now_ms);
-}
-
-/* The offset of the first complete, valid frame after buf[0], or 0. Without it, noise whose
- * second byte reads as a long write (0x10 with a large byte count) would hold up the real
- * request behind it until the line went quiet. */
-static uint16_t later_frame(const struct deye_mb_rx *rx)
-{
-	struct deye_mb_frame f;
-	uint16_t at;
-
-	for (at = 1; at + 4u <= rx->b.have; at++) {
-		int need = rig_deye_mb_frame_len(rx->buf + at, (size_t)(rx->b.have - at), (enum deye_mb_kind)rx->kind);
-
-		if (need > 0 && (unsigned)need <= (unsigned)(rx->b.have - at) &&
-		    rig_deye_mb_frame_parse(rx->buf + at, (size_t)need, (enum deye_mb_kind)rx->kind, &f) == RIG_OK)
-			return at;
-	}
-	return 0;
-}
-
-/* RTU has no start byte: any byte may begin a frame. Each position is tried in turn; its
- * function code gives the length, and only a matching CRC makes it a frame. A wrong guess
- * drops one byte, so a real frame that follows garbage without a pause is still found. */
-rig_rc rig_deye_mb_rx_next(struct deye_mb_rx *rx, struct deye_mb_frame *f)
-{
-	for (;;) {
-		int need = rig_deye_mb_frame_len(rx->buf, rx->b.have, (enum deye_mb_kind)rx->kind);
-
-		if (need == 0)
-			return RIG_MORE;
-		if (need < 0 || need > (int)DEYE_MB_ADU_MAX) {
-			rig_rxbuf_skip(&rx->b, rx->buf, 1);
-			continue;
-		}
-		if (rx->b.have < (unsigned)need) {
-			uint16_t at = later_frame(rx);
-
-			if (!at)
-				return RIG_MORE;
-			/* The long frame the first bytes promised was noise: a whole one follows. */
-			rig_rxbuf_reject(&rx->b, rx->buf);
-			rig_rxbuf_skip(&rx->b, rx->buf, (uint16_t)(at - 1u));
-			continue;
-		}
-		if (rig_deye_mb_frame_parse(rx->buf, (size_t)need, (enum deye_mb_kind)rx->kind, f) == RIG_OK) {
-			rig_rxbuf_drop(&rx->b, rx->buf, (uint16_t)need);
-			return RIG_OK;
-		}
-		rig_rxbuf_reject(&rx->b, rx->buf);
-	}
-}
 
 /* ---- requests and responses ------------------------------------------------------------------- */
 
@@ -180,7 +21,7 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-void rig_deye_mb_request_read(struct deye_mb_frame *f, uint8_t addr, uint16_t start, uint16_t count)
+void rig_deye_mb_request_read(struct modbus_frame *f, uint8_t addr, uint16_t start, uint16_t count)
 {
 	f->addr = addr;
 	f->fc = DEYE_MB_FC_READ_INPUT;
@@ -189,14 +30,14 @@ void rig_deye_mb_request_read(struct deye_mb_frame *f, uint8_t addr, uint16_t st
 	put16(f->data + 2, count);
 }
 
-void rig_deye_mb_request_ident(struct deye_mb_frame *f, uint8_t addr)
+void rig_deye_mb_request_ident(struct modbus_frame *f, uint8_t addr)
 {
 	f->addr = addr;
 	f->fc = DEYE_MB_FC_REPORT_ID;
 	f->len = 0;
 }
 
-rig_rc rig_deye_mb_read_decode(const struct deye_mb_frame *f, uint16_t *start, uint16_t *count)
+rig_rc rig_deye_mb_read_decode(const struct modbus_frame *f, uint16_t *start, uint16_t *count)
 {
 	if (f->fc != DEYE_MB_FC_READ_INPUT)
 		return RIG_ERR_UNSUPPORTED;
@@ -207,7 +48,7 @@ rig_rc rig_deye_mb_read_decode(const struct deye_mb_frame *f, uint16_t *start, u
 	return RIG_OK;
 }
 
-rig_rc rig_deye_mb_response_regs(struct deye_mb_frame *f, uint8_t addr, const uint16_t *regs, uint16_t count)
+rig_rc rig_deye_mb_response_regs(struct modbus_frame *f, uint8_t addr, const uint16_t *regs, uint16_t count)
 {
 	uint16_t i;
 
@@ -222,7 +63,7 @@ rig_rc rig_deye_mb_response_regs(struct deye_mb_frame *f, uint8_t addr, const ui
 	return RIG_OK;
 }
 
-rig_rc rig_deye_mb_regs_decode(const struct deye_mb_frame *f, uint16_t *regs, uint16_t cap, uint16_t *count)
+rig_rc rig_deye_mb_regs_decode(const struct modbus_frame *f, uint16_t *regs, uint16_t cap, uint16_t *count)
 {
 	uint16_t i, n;
 
@@ -239,14 +80,6 @@ rig_rc rig_deye_mb_regs_decode(const struct deye_mb_frame *f, uint16_t *regs, ui
 	return RIG_OK;
 }
 
-void rig_deye_mb_response_exception(struct deye_mb_frame *f, uint8_t addr, uint8_t fc, uint8_t code)
-{
-	f->addr = addr;
-	f->fc = (uint8_t)(fc | DEYE_MB_FC_EXCEPTION);
-	f->len = 1;
-	f->data[0] = code;
-}
-
 /* ---- FC 0x11 identity ------------------------------------------------------------------------ */
 
 /* The first '*' in p[0..n), or n: picolibc for the lx106 has no memchr the core may use. */
@@ -259,7 +92,7 @@ static size_t star_at(const uint8_t *p, size_t n)
 	return i;
 }
 
-rig_rc rig_deye_mb_ident_encode(struct deye_mb_frame *f, uint8_t addr, const struct deye_mb_ident *id)
+rig_rc rig_deye_mb_ident_encode(struct modbus_frame *f, uint8_t addr, const struct deye_mb_ident *id)
 {
 	uint8_t *p = f->data + 1;
 
@@ -286,7 +119,7 @@ rig_rc rig_deye_mb_ident_encode(struct deye_mb_frame *f, uint8_t addr, const str
 }
 
 /* The model ends at the first '*'; everything after it has fixed places, each '*' checked. */
-rig_rc rig_deye_mb_ident_decode(const struct deye_mb_frame *f, struct deye_mb_ident *id)
+rig_rc rig_deye_mb_ident_decode(const struct modbus_frame *f, struct deye_mb_ident *id)
 {
 	const uint8_t *p = f->data + 1;
 	size_t m;

@@ -7,9 +7,9 @@
 #define DEYE_MB_CLIENT_DEFAULT_ADDR 1u
 
 /* CLIENT_DEFINE sets the assembler up by the prefix's name; a master receives responses. */
-static void rig_deye_modbus_rx_init(struct deye_mb_rx *rx, uint32_t gap_ms)
+static void rig_deye_modbus_rx_init(struct modbus_rx *rx, uint32_t gap_ms)
 {
-	rig_deye_mb_rx_init(rx, gap_ms, DEYE_MB_RESPONSE);
+	rig_modbus_rx_init(rx, gap_ms, MODBUS_RESPONSE);
 }
 
 static uint8_t address(const struct deye_modbus_client *c)
@@ -35,7 +35,7 @@ static enum client_req next_request(void *v)
 
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
-	return rig_deye_mb_frame_encode(&((struct deye_modbus_client *)v)->req, wire, cap, n);
+	return rig_modbus_frame_encode(&((struct deye_modbus_client *)v)->req, wire, cap, n);
 }
 
 static void to_pack_state(const struct rig_inv_battery *r, struct pack_state *s)
@@ -63,14 +63,14 @@ static void to_pack_state(const struct rig_inv_battery *r, struct pack_state *s)
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct deye_modbus_client *c = v;
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	uint16_t regs[DEYE_MB_BLOCK_COUNT], count;
 
-	if (rig_deye_mb_rx_next(&c->rx, &f) != RIG_OK)
+	if (rig_modbus_rx_next(&c->rx, &f) != RIG_OK)
 		return CLIENT_RX_NONE;
-	if (!waiting || f.addr != c->req.addr || (f.fc & ~DEYE_MB_FC_EXCEPTION) != c->req.fc)
+	if (!waiting || f.addr != c->req.addr || (f.fc & ~MODBUS_FC_EXCEPTION) != c->req.fc)
 		return CLIENT_RX_WAIT;
-	if (f.fc & DEYE_MB_FC_EXCEPTION)
+	if (f.fc & MODBUS_FC_EXCEPTION)
 		return CLIENT_RX_FAIL;
 	if (rig_deye_mb_regs_decode(&f, regs, DEYE_MB_BLOCK_COUNT, &count) != RIG_OK || count != DEYE_MB_BLOCK_COUNT)
 		return CLIENT_RX_BAD;

@@ -19,6 +19,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
 	/* 105 bytes at 9600 baud take 110 ms */
 	[FW_PROTO_BYD]       = { "byd", &rig_byd_client_ops, 500u, 0u },
+	/* 308 bytes at 115200 baud take 27 ms; the board answers within tens of ms. */
+	[FW_PROTO_JK_PB] = { "jk-pb", &rig_jk_pb_client_ops, 500u, 0u },
 };
 
 int rig_fw_proto_find(const char *name)

@@ -25,8 +25,8 @@ static union {
 		uint8_t wire[PYLON_FRAME_MAX];
 	} rs;
 	struct {
-		struct deye_mb_frame req, reply;
-		uint8_t wire[DEYE_MB_ADU_MAX];
+		struct modbus_frame req, reply;
+		uint8_t wire[MODBUS_ADU_MAX];
 	} mb;
 } scratch;
 
@@ -555,7 +555,7 @@ static void rs_request(struct rig_inv_port *p, const struct pylon_frame *req, co
 /* ---- deye-modbus ------------------------------------------------------------------------ */
 
 int rig_inv_port_deye_answer(const struct rig_inv_battery *r, const struct deye_mb_ident *id, uint8_t addr,
-                             const struct deye_mb_frame *req, struct deye_mb_frame *reply)
+                             const struct modbus_frame *req, struct modbus_frame *reply)
 {
 	uint16_t start, count, regs[DEYE_MB_READ_MAX], i;
 
@@ -564,11 +564,11 @@ int rig_inv_port_deye_answer(const struct rig_inv_battery *r, const struct deye_
 		if (rig_deye_mb_read_decode(req, &start, &count) != RIG_OK)
 			return 0;
 		if (count < 1 || count > DEYE_MB_READ_MAX) {
-			rig_deye_mb_response_exception(reply, addr, req->fc, DEYE_MB_EX_ILLEGAL_VALUE);
+			rig_modbus_exception(reply, addr, req->fc, DEYE_MB_EX_ILLEGAL_VALUE);
 			return 2;
 		}
 		if ((uint32_t)start + count > 0x10000u) {
-			rig_deye_mb_response_exception(reply, addr, req->fc, DEYE_MB_EX_ILLEGAL_ADDRESS);
+			rig_modbus_exception(reply, addr, req->fc, DEYE_MB_EX_ILLEGAL_ADDRESS);
 			return 2;
 		}
 		for (i = 0; i < count; i++)
@@ -577,7 +577,7 @@ int rig_inv_port_deye_answer(const struct rig_inv_battery *r, const struct deye_
 	case DEYE_MB_FC_REPORT_ID:
 		return rig_deye_mb_ident_encode(reply, addr, id) == RIG_OK;
 	default:
-		rig_deye_mb_response_exception(reply, addr, req->fc, DEYE_MB_EX_ILLEGAL_FUNCTION);
+		rig_modbus_exception(reply, addr, req->fc, DEYE_MB_EX_ILLEGAL_FUNCTION);
 		return 2;
 	}
 }
@@ -606,7 +606,7 @@ static void mb_identity(const struct rig_inv_port *p, struct deye_mb_ident *id)
 	id->hw[1] = 0;
 }
 
-static void mb_request(struct rig_inv_port *p, const struct deye_mb_frame *req, const struct rig_inv_port_view *v,
+static void mb_request(struct rig_inv_port *p, const struct modbus_frame *req, const struct rig_inv_port_view *v,
                        uint32_t now_ms)
 {
 	uint8_t base = p->cfg.address;
@@ -626,7 +626,7 @@ static void mb_request(struct rig_inv_port *p, const struct deye_mb_frame *req, 
 	announced(p, src, now_ms, &b);
 	mb_identity(p, &id);
 	kind = rig_inv_port_deye_answer(&b, &id, req->addr, req, &scratch.mb.reply);
-	if (!kind || rig_deye_mb_frame_encode(&scratch.mb.reply, scratch.mb.wire, sizeof scratch.mb.wire, &len) != RIG_OK)
+	if (!kind || rig_modbus_frame_encode(&scratch.mb.reply, scratch.mb.wire, sizeof scratch.mb.wire, &len) != RIG_OK)
 		return;
 	put(p, scratch.mb.wire, len);
 	p->st.replies++;
@@ -661,7 +661,7 @@ rig_rc rig_inv_port_init(struct rig_inv_port *p, const struct rig_inv_port_cfg *
 	default:
 		if (!cfg->address && !cfg->per_pack)
 			p->cfg.address = DEYE_ADDR_DEFAULT;
-		rig_deye_mb_rx_init(&p->rx.mb, 200, DEYE_MB_REQUEST);   /* Deye resets after 200 ms */
+		rig_modbus_rx_init(&p->rx.mb, 200, MODBUS_REQUEST);   /* Deye resets after 200 ms */
 		break;
 	}
 	return RIG_OK;
@@ -699,8 +699,8 @@ static void consume(struct rig_inv_port *p, const uint8_t *in, size_t n, uint32_
 			}
 			break;
 		default:
-			used = rig_deye_mb_rx_feed(&p->rx.mb, in, n, now_ms);
-			while (rig_deye_mb_rx_next(&p->rx.mb, &scratch.mb.req) == RIG_OK)
+			used = rig_modbus_rx_feed(&p->rx.mb, in, n, now_ms);
+			while (rig_modbus_rx_next(&p->rx.mb, &scratch.mb.req) == RIG_OK)
 				mb_request(p, &scratch.mb.req, v, now_ms);
 			break;
 		}

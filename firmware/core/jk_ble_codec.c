@@ -26,6 +26,16 @@ static int is_header(const uint8_t *p, const uint8_t h[4])
 	return p[0] == h[0] && p[1] == h[1] && p[2] == h[2] && p[3] == h[3];
 }
 
+int rig_jk_ble_record_header_at(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < sizeof HDR_REC; i++)
+		if (p[i] != HDR_REC[i])
+			return 0;
+	return 1;
+}
+
 static uint32_t get_le(const uint8_t *p, unsigned width)
 {
 	uint32_t v = 0;

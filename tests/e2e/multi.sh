@@ -67,7 +67,7 @@ else
 fi
 
 # --proto auto: a monitor that does not know what is on the port finds out.
-for kind in daly jk; do
+for kind in daly jk jk-pb; do
 	"$BIN/bmssim" serve --bms "$kind,link=$TMP/auto-$kind" --duration-s 15 -q &
 	sim=$!
 	for i in 1 2 3 4 5 6 7 8 9 10; do [ -L "$TMP/auto-$kind" ] && break; sleep 0.2; done

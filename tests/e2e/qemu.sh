@@ -169,3 +169,5 @@ variant daly-rs485 4 --bms "daly,address=1,link=$TMP/bus,seed=1" --bms "daly,add
 variant daly-ble 4 --bms daly-ble -- --proto daly-ble
 variant jk 4 --bms jk --cells 14 -- --proto jk --poll-ms 500
 variant jk-ble 4 --bms jk-ble --cells 16 -- --proto jk-ble
+variant jk-pb-rs485 4 --bms "jk-pb,link=$TMP/pbbus,seed=1" --bms "jk-pb,link=$TMP/pbbus,seed=2,quirk.at_junk=3" \
+	--dut-unit 1 -- --proto jk-pb --address 2

@@ -33,14 +33,14 @@ static unsigned asked;          /* requests to our address seen so far */
 
 static void on_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_ms, unsigned truth_parts)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	cJSON *o;
 
 	(void)ctx;
 	(void)truth_parts;
 	CHECK(asked > 0 && delay_ms <= 5000u);
-	CHECK(rig_deye_mb_frame_parse(wire, n, DEYE_MB_RESPONSE, &f) == RIG_OK && f.addr == address);
-	o = deye_mb_frame_json(&f, DEYE_MB_RESPONSE);
+	CHECK(rig_modbus_frame_parse(wire, n, MODBUS_RESPONSE, &f) == RIG_OK && f.addr == address);
+	o = deye_mb_frame_json(&f, MODBUS_RESPONSE);
 	CHECK(o && !cJSON_HasObjectItem(o, "error"));
 	cJSON_Delete(o);
 }
@@ -49,7 +49,7 @@ static void on_frame(void *ctx, enum personality_dir dir, const uint8_t *wire, s
 {
 	(void)ctx;
 	(void)wire;
-	CHECK(n >= 4 && n <= DEYE_MB_ADU_MAX);
+	CHECK(n >= 4 && n <= MODBUS_ADU_MAX);
 	if (dir == PERS_RX)
 		asked++;
 }

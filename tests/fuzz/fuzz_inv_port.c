@@ -73,14 +73,14 @@ static void check_rs485(const uint8_t *o, size_t n, uint8_t me)
 
 static void check_deye(const uint8_t *o, size_t n, uint8_t lo, uint8_t hi)
 {
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	size_t i = 0;
 
 	while (i < n) {
-		int len = rig_deye_mb_frame_len(o + i, n - i, DEYE_MB_RESPONSE);
+		int len = rig_modbus_frame_len(o + i, n - i, MODBUS_RESPONSE);
 
 		CHECK(len > 0 && (size_t)len <= n - i);
-		CHECK(rig_deye_mb_frame_parse(o + i, (size_t)len, DEYE_MB_RESPONSE, &f) == RIG_OK);
+		CHECK(rig_modbus_frame_parse(o + i, (size_t)len, MODBUS_RESPONSE, &f) == RIG_OK);
 		CHECK(f.addr >= lo && f.addr <= hi);
 		CHECK(f.fc == 0x04 || f.fc == 0x11 || (f.fc & 0x80u));
 		i += (size_t)len;

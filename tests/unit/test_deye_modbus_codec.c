@@ -33,7 +33,7 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 static void test_crc_known_vectors(void **st)
 {
 	static const char *const frames[] = { SPEC_READ, DEYE_POLL1, DEYE_POLL0, DEYE_INFO, DEYE_IDENT };
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t i, n;
 
 	(void)st;
@@ -41,59 +41,59 @@ static void test_crc_known_vectors(void **st)
 		uint16_t crc;
 
 		n = unhex(frames[i], w, sizeof w);
-		crc = rig_deye_mb_crc(w, n - 2);
+		crc = rig_modbus_crc(w, n - 2);
 		assert_int_equal(w[n - 2], crc & 0xFF);   /* low byte first */
 		assert_int_equal(w[n - 1], crc >> 8);
 	}
-	assert_int_equal(rig_deye_mb_crc(NULL, 0), 0xFFFF);
+	assert_int_equal(rig_modbus_crc(NULL, 0), 0xFFFF);
 }
 
 static void test_builders_exact_bytes(void **st)
 {
-	struct deye_mb_frame f;
-	uint8_t w[DEYE_MB_ADU_MAX], want[DEYE_MB_ADU_MAX];
+	struct modbus_frame f;
+	uint8_t w[MODBUS_ADU_MAX], want[MODBUS_ADU_MAX];
 	size_t n, wn;
 
 	(void)st;
 	rig_deye_mb_request_read(&f, 1, DEYE_MB_BLOCK_START, DEYE_MB_BLOCK_COUNT);
-	assert_int_equal(rig_deye_mb_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	wn = unhex(DEYE_POLL1, want, sizeof want);
 	assert_int_equal(n, wn);
 	assert_memory_equal(w, want, n);
 
 	rig_deye_mb_request_read(&f, 0, 0x1000, 22);
-	assert_int_equal(rig_deye_mb_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	wn = unhex(DEYE_POLL0, want, sizeof want);
 	assert_memory_equal(w, want, wn);
 
 	rig_deye_mb_request_ident(&f, 1);
-	assert_int_equal(rig_deye_mb_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	wn = unhex(DEYE_INFO, want, sizeof want);
 	assert_int_equal(n, wn);
 	assert_memory_equal(w, want, n);
 
 	/* Room for the CRC is checked. */
-	assert_int_equal(rig_deye_mb_frame_encode(&f, w, 3, &n), RIG_ERR_SPACE);
+	assert_int_equal(rig_modbus_frame_encode(&f, w, 3, &n), RIG_ERR_SPACE);
 
-	rig_deye_mb_response_exception(&f, 2, 0x03, DEYE_MB_EX_ILLEGAL_FUNCTION);
-	assert_int_equal(rig_deye_mb_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	rig_modbus_exception(&f, 2, 0x03, DEYE_MB_EX_ILLEGAL_FUNCTION);
+	assert_int_equal(rig_modbus_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	assert_int_equal(n, 5);
 	assert_int_equal(w[0], 2);
 	assert_int_equal(w[1], 0x83);
 	assert_int_equal(w[2], 0x01);
-	assert_int_equal(rig_deye_mb_crc(w, 3), w[3] | w[4] << 8);
+	assert_int_equal(rig_modbus_crc(w, 3), w[3] | w[4] << 8);
 }
 
 static void test_ident_sample(void **st)
 {
-	struct deye_mb_frame f, g;
+	struct modbus_frame f, g;
 	struct deye_mb_ident id;
-	uint8_t w[DEYE_MB_ADU_MAX], out[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX], out[MODBUS_ADU_MAX];
 	size_t n, on;
 
 	(void)st;
 	n = unhex(DEYE_IDENT, w, sizeof w);
-	assert_int_equal(rig_deye_mb_frame_parse(w, n, DEYE_MB_RESPONSE, &f), RIG_OK);
+	assert_int_equal(rig_modbus_frame_parse(w, n, MODBUS_RESPONSE, &f), RIG_OK);
 	assert_int_equal(rig_deye_mb_ident_decode(&f, &id), RIG_OK);
 	assert_int_equal(id.model_len, 6);
 	assert_memory_equal(id.model, "JK-BMS", 6);
@@ -104,7 +104,7 @@ static void test_ident_sample(void **st)
 	assert_memory_equal(id.serial, "00000000000000000000", 20);
 	/* Built again from the decoded values: the same bytes. */
 	assert_int_equal(rig_deye_mb_ident_encode(&g, 1, &id), RIG_OK);
-	assert_int_equal(rig_deye_mb_frame_encode(&g, out, sizeof out, &on), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(&g, out, sizeof out, &on), RIG_OK);
 	assert_int_equal(on, n);
 	assert_memory_equal(out, w, n);
 
@@ -122,24 +122,24 @@ static void test_ident_sample(void **st)
 
 static void test_parse_rejects(void **st)
 {
-	struct deye_mb_frame f;
-	uint8_t w[DEYE_MB_ADU_MAX];
+	struct modbus_frame f;
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n;
 
 	(void)st;
 	n = unhex(DEYE_POLL1, w, sizeof w);
-	assert_int_equal(rig_deye_mb_frame_parse(w, n, DEYE_MB_REQUEST, &f), RIG_OK);
+	assert_int_equal(rig_modbus_frame_parse(w, n, MODBUS_REQUEST, &f), RIG_OK);
 	assert_int_equal(f.addr, 1);
 	assert_int_equal(f.fc, 4);
 	assert_int_equal(f.len, 4);
 	/* As a response it has the wrong length for its byte count (0x10). */
-	assert_int_equal(rig_deye_mb_frame_parse(w, n, DEYE_MB_RESPONSE, &f), RIG_ERR_LENGTH);
-	assert_int_equal(rig_deye_mb_frame_parse(w, n - 1, DEYE_MB_REQUEST, &f), RIG_ERR_LENGTH);
-	assert_int_equal(rig_deye_mb_frame_parse(w, 3, DEYE_MB_REQUEST, &f), RIG_ERR_LENGTH);
+	assert_int_equal(rig_modbus_frame_parse(w, n, MODBUS_RESPONSE, &f), RIG_ERR_LENGTH);
+	assert_int_equal(rig_modbus_frame_parse(w, n - 1, MODBUS_REQUEST, &f), RIG_ERR_LENGTH);
+	assert_int_equal(rig_modbus_frame_parse(w, 3, MODBUS_REQUEST, &f), RIG_ERR_LENGTH);
 	w[7] ^= 1;
-	assert_int_equal(rig_deye_mb_frame_parse(w, n, DEYE_MB_REQUEST, &f), RIG_ERR_CHECKSUM);
+	assert_int_equal(rig_modbus_frame_parse(w, n, MODBUS_REQUEST, &f), RIG_ERR_CHECKSUM);
 	w[1] = 0x42;    /* no such function */
-	assert_int_equal(rig_deye_mb_frame_parse(w, n, DEYE_MB_REQUEST, &f), RIG_ERR_UNSUPPORTED);
+	assert_int_equal(rig_modbus_frame_parse(w, n, MODBUS_REQUEST, &f), RIG_ERR_UNSUPPORTED);
 }
 
 static void test_frame_lengths(void **st)
@@ -149,22 +149,22 @@ static void test_frame_lengths(void **st)
 	static const uint8_t ex[] = { 1, 0x84 };
 
 	(void)st;
-	assert_int_equal(rig_deye_mb_frame_len(wr, 1, DEYE_MB_REQUEST), 0);
-	assert_int_equal(rig_deye_mb_frame_len(wr, 6, DEYE_MB_REQUEST), 0);   /* byte count not yet in */
-	assert_int_equal(rig_deye_mb_frame_len(wr, 7, DEYE_MB_REQUEST), 13);
-	assert_int_equal(rig_deye_mb_frame_len(wr, 7, DEYE_MB_RESPONSE), 8);
-	assert_int_equal(rig_deye_mb_frame_len(rsp, 3, DEYE_MB_RESPONSE), 49);
-	assert_int_equal(rig_deye_mb_frame_len(rsp, 3, DEYE_MB_REQUEST), 8);
-	assert_int_equal(rig_deye_mb_frame_len(ex, 2, DEYE_MB_RESPONSE), 5);
-	assert_int_equal(rig_deye_mb_frame_len(ex, 2, DEYE_MB_REQUEST), -1);
+	assert_int_equal(rig_modbus_frame_len(wr, 1, MODBUS_REQUEST), 0);
+	assert_int_equal(rig_modbus_frame_len(wr, 6, MODBUS_REQUEST), 0);   /* byte count not yet in */
+	assert_int_equal(rig_modbus_frame_len(wr, 7, MODBUS_REQUEST), 13);
+	assert_int_equal(rig_modbus_frame_len(wr, 7, MODBUS_RESPONSE), 8);
+	assert_int_equal(rig_modbus_frame_len(rsp, 3, MODBUS_RESPONSE), 49);
+	assert_int_equal(rig_modbus_frame_len(rsp, 3, MODBUS_REQUEST), 8);
+	assert_int_equal(rig_modbus_frame_len(ex, 2, MODBUS_RESPONSE), 5);
+	assert_int_equal(rig_modbus_frame_len(ex, 2, MODBUS_REQUEST), -1);
 }
 
 /* Garbage, a corrupted frame and a good one back to back, fed a byte at a time: the good one
  * comes out, the rest is counted. */
 static void test_assembler_resyncs(void **st)
 {
-	struct deye_mb_rx rx;
-	struct deye_mb_frame f;
+	struct modbus_rx rx;
+	struct modbus_frame f;
 	uint8_t w[64];
 	size_t n = 0, i;
 	int got = 0;
@@ -175,10 +175,10 @@ static void test_assembler_resyncs(void **st)
 	n += unhex(DEYE_POLL0, w + n, sizeof w - n);
 	w[n - 1] ^= 0x55;                            /* bad CRC */
 	n += unhex(DEYE_POLL1, w + n, sizeof w - n);
-	rig_deye_mb_rx_init(&rx, 0, DEYE_MB_REQUEST);
+	rig_modbus_rx_init(&rx, 0, MODBUS_REQUEST);
 	for (i = 0; i < n; i++) {
-		assert_int_equal(rig_deye_mb_rx_feed(&rx, w + i, 1, (uint32_t)i), 1);
-		while (rig_deye_mb_rx_next(&rx, &f) == RIG_OK) {
+		assert_int_equal(rig_modbus_rx_feed(&rx, w + i, 1, (uint32_t)i), 1);
+		while (rig_modbus_rx_next(&rx, &f) == RIG_OK) {
 			got++;
 			assert_int_equal(f.addr, 1);
 			assert_int_equal(f.fc, 4);
@@ -193,36 +193,36 @@ static void test_assembler_resyncs(void **st)
 /* A partial frame followed by silence longer than the gap is dropped, not glued to the next. */
 static void test_assembler_gap(void **st)
 {
-	struct deye_mb_rx rx;
-	struct deye_mb_frame f;
+	struct modbus_rx rx;
+	struct modbus_frame f;
 	uint8_t w[16];
 	size_t n = unhex(DEYE_POLL1, w, sizeof w);
 
 	(void)st;
-	rig_deye_mb_rx_init(&rx, 200, DEYE_MB_REQUEST);
-	rig_deye_mb_rx_feed(&rx, w, 5, 0);
-	assert_int_equal(rig_deye_mb_rx_next(&rx, &f), RIG_MORE);
-	rig_deye_mb_rx_feed(&rx, w, n, 1000);
-	assert_int_equal(rig_deye_mb_rx_next(&rx, &f), RIG_OK);
-	assert_int_equal(rig_deye_mb_rx_next(&rx, &f), RIG_MORE);
+	rig_modbus_rx_init(&rx, 200, MODBUS_REQUEST);
+	rig_modbus_rx_feed(&rx, w, 5, 0);
+	assert_int_equal(rig_modbus_rx_next(&rx, &f), RIG_MORE);
+	rig_modbus_rx_feed(&rx, w, n, 1000);
+	assert_int_equal(rig_modbus_rx_next(&rx, &f), RIG_OK);
+	assert_int_equal(rig_modbus_rx_next(&rx, &f), RIG_MORE);
 }
 
 static void test_regs_round_trip(void **st)
 {
 	static const uint16_t regs[3] = { 0x1234, 0xFFFF, 0 };
-	struct deye_mb_frame f;
+	struct modbus_frame f;
 	uint16_t back[3], count;
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n;
 
 	(void)st;
 	assert_int_equal(rig_deye_mb_response_regs(&f, 1, regs, 3), RIG_OK);
-	assert_int_equal(rig_deye_mb_frame_encode(&f, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(&f, w, sizeof w, &n), RIG_OK);
 	assert_int_equal(n, 11);
 	assert_int_equal(w[2], 6);
 	assert_int_equal(w[3], 0x12);
 	assert_int_equal(w[4], 0x34);
-	assert_int_equal(rig_deye_mb_frame_parse(w, n, DEYE_MB_RESPONSE, &f), RIG_OK);
+	assert_int_equal(rig_modbus_frame_parse(w, n, MODBUS_RESPONSE, &f), RIG_OK);
 	assert_int_equal(rig_deye_mb_regs_decode(&f, back, 3, &count), RIG_OK);
 	assert_int_equal(count, 3);
 	assert_memory_equal(back, regs, sizeof regs);

@@ -31,7 +31,7 @@ struct pack {
 };
 
 /* What the personality sent: the last reply. */
-static uint8_t sent[DEYE_MB_ADU_MAX];
+static uint8_t sent[MODBUS_ADU_MAX];
 static size_t sent_n;
 static unsigned sends, sent_parts;
 static uint32_t sent_delay;
@@ -75,9 +75,9 @@ static void quirk(struct pack *p, const char *key, const char *value)
 /* Sends the frame hex (its CRC appended) to p at now_ms; returns 1 when p answered. */
 static int ask_at(struct pack *p, const char *hex, uint32_t now_ms)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n = hex_to_bytes(hex, w, sizeof w - 2);
-	uint16_t crc = rig_deye_mb_crc(w, n);
+	uint16_t crc = rig_modbus_crc(w, n);
 	unsigned before = sends;
 
 	w[n] = (uint8_t)(crc & 0xFF);
@@ -93,9 +93,9 @@ static int ask(struct pack *p, const char *hex)
 
 static void assert_reply(const char *hex_without_crc)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n = hex_to_bytes(hex_without_crc, w, sizeof w);
-	uint16_t crc = rig_deye_mb_crc(w, n);
+	uint16_t crc = rig_modbus_crc(w, n);
 
 	assert_int_equal(sent_n, n + 2);
 	assert_memory_equal(sent, w, n);
@@ -141,7 +141,7 @@ static void test_block_from_the_bms(void **st)
 	assert_int_equal(reg_at(21), 10000);                  /* 100 Ah in 10 mAh */
 	assert_int_equal(reg_at(7) & (DEYE_MB_ST_DISCHARGING | DEYE_MB_ST_CHG_FET | DEYE_MB_ST_DSG_FET),
 	                 DEYE_MB_ST_DISCHARGING | DEYE_MB_ST_CHG_FET | DEYE_MB_ST_DSG_FET);
-	assert_int_equal(rig_deye_mb_crc(sent, sent_n - 2), sent[sent_n - 2] | sent[sent_n - 1] << 8);
+	assert_int_equal(rig_modbus_crc(sent, sent_n - 2), sent[sent_n - 2] | sent[sent_n - 1] << 8);
 
 	/* Inside the block, part of it; across its end 0x1016 is 0, then 0xFFFF. */
 	assert_true(ask(&p, "01 04 10 08 00 01"));

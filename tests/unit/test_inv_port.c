@@ -635,12 +635,12 @@ static void test_deye_per_pack_addresses(void **state)
 	assert_true(t.port.st.other_address >= 2);
 }
 
-static size_t mb_ask(struct bench *t, const struct deye_mb_frame *req, uint32_t now_ms)
+static size_t mb_ask(struct bench *t, const struct modbus_frame *req, uint32_t now_ms)
 {
-	uint8_t w[DEYE_MB_ADU_MAX];
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n;
 
-	assert_int_equal(rig_deye_mb_frame_encode(req, w, sizeof w, &n), RIG_OK);
+	assert_int_equal(rig_modbus_frame_encode(req, w, sizeof w, &n), RIG_OK);
 	fake_io_clear_tx(&t->port_io);
 	fake_io_queue(&t->port_io, w, n);
 	assert_int_equal(rig_inv_port_step(&t->port, now_ms, &t->view), RIG_OK);
@@ -649,12 +649,12 @@ static size_t mb_ask(struct bench *t, const struct deye_mb_frame *req, uint32_t 
 
 static void expect_exception(struct bench *t, uint8_t fc, uint8_t code)
 {
-	struct deye_mb_frame want;
-	uint8_t w[DEYE_MB_ADU_MAX];
+	struct modbus_frame want;
+	uint8_t w[MODBUS_ADU_MAX];
 	size_t n;
 
-	rig_deye_mb_response_exception(&want, 1, fc, code);
-	assert_int_equal(rig_deye_mb_frame_encode(&want, w, sizeof w, &n), RIG_OK);
+	rig_modbus_exception(&want, 1, fc, code);
+	assert_int_equal(rig_modbus_frame_encode(&want, w, sizeof w, &n), RIG_OK);
 	assert_int_equal(t->port_io.tx_len, n);
 	assert_memory_equal(t->port_io.tx, w, n);
 }
@@ -662,7 +662,7 @@ static void expect_exception(struct bench *t, uint8_t fc, uint8_t code)
 static void test_deye_exceptions_ident_silence(void **state)
 {
 	struct bench t;
-	struct deye_mb_frame req, reply;
+	struct modbus_frame req, reply;
 	struct deye_mb_ident id;
 
 	(void)state;
@@ -689,7 +689,7 @@ static void test_deye_exceptions_ident_silence(void **state)
 	/* FC 0x11: the configured texts, '*' made '-', the serial padded with '0'. */
 	rig_deye_mb_request_ident(&req, 1);
 	assert_true(mb_ask(&t, &req, 50) > 0);
-	assert_int_equal(rig_deye_mb_frame_parse(t.port_io.tx, t.port_io.tx_len, DEYE_MB_RESPONSE, &reply), RIG_OK);
+	assert_int_equal(rig_modbus_frame_parse(t.port_io.tx, t.port_io.tx_len, MODBUS_RESPONSE, &reply), RIG_OK);
 	assert_int_equal(rig_deye_mb_ident_decode(&reply, &id), RIG_OK);
 	assert_int_equal(id.model_len, 5);
 	assert_memory_equal(id.model, "VB-MS", 5);
@@ -700,7 +700,7 @@ static void test_deye_exceptions_ident_silence(void **state)
 	{
 		uint16_t regs[3], count;
 
-		assert_int_equal(rig_deye_mb_frame_parse(t.port_io.tx, t.port_io.tx_len, DEYE_MB_RESPONSE, &reply), RIG_OK);
+		assert_int_equal(rig_modbus_frame_parse(t.port_io.tx, t.port_io.tx_len, MODBUS_RESPONSE, &reply), RIG_OK);
 		assert_int_equal(rig_deye_mb_regs_decode(&reply, regs, 3, &count), RIG_OK);
 		assert_int_equal(count, 3);
 		assert_int_equal(regs[0], rig_deye_mb_reg_value(&t.rec, 0x1015));

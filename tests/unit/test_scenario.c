@@ -559,7 +559,7 @@ static void errors_are_located(void **state)
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"dut\": {\"kind\": \"qemu\"}}",
 		  ":1:71: dut.kind: expected \"host\" (the host build of the firmware core), got \"qemu\"" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"dut\": {\"proto\": \"modbus\"}}",
-		  ":1:72: dut.proto: expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, deye-modbus, pylontech-rs485, pylontech-can, byd, got \"modbus\"" },
+		  ":1:72: dut.proto: expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, deye-modbus, pylontech-rs485, pylontech-can, byd, jk-pb, got \"modbus\"" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"dut\": {\"policy\": {\"cell_min_mv\": 3700}}}",
 		  ":1:89: dut.policy.cell_min_mv: expected cell_min_mv (3700) below cell_max_mv (3650)" },
 		{ "{\"bmsrig_scenario\": 1, \"name\": \"x\", \"duration\": \"1m\", \"dut\": {\"relay_cuts_current\": 1}}",

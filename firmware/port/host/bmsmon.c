@@ -103,6 +103,7 @@ static void usage(FILE *f)
 	"                        --link tcp:PORT); a lost connection is retried every 500 ms\n"
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd (BYD PRO\n"
 	"                        2.5 on RS485, address 1) (default jbd),\n"
+	"                        jk-pb (a JK-PB inverter BMS on RS485, --address 1..15, default 1),\n"
 	"                        a battery as an inverter polls it: deye-modbus (address 1),\n"
 	"                        pylontech-rs485 (address 2), pylontech-can (an inverter on a\n"
 	"                        battery's slcan link), or auto: try each in turn (Bluetooth\n"
@@ -255,6 +256,30 @@ static int bridge_mode(const struct opts *o)
 	return 0;
 }
 
+/* Protocols whose client would take an address outside their range for their default: the
+ * user is told instead (0 always means the protocol's default). */
+static const struct {
+	enum fw_proto proto;
+	uint32_t max;
+} addr_ranges[] = {
+	{ FW_PROTO_JK_PB, JK_PB_ADDR_MAX },   /* the board's DIP switches */
+};
+
+static int addr_out_of_range(const struct link_opt *l)
+{
+	size_t k;
+	unsigned j;
+
+	for (k = 0; k < sizeof addr_ranges / sizeof addr_ranges[0]; k++)
+		for (j = 0; j < l->addr_count; j++)
+			if ((int)addr_ranges[k].proto == l->proto && l->addr[j] > addr_ranges[k].max) {
+				fprintf(stderr, "bmsmon: --address: %s takes 1..%u, got %u\n", rig_fw_protos[l->proto].name,
+				        (unsigned)addr_ranges[k].max, (unsigned)l->addr[j]);
+				return 1;
+			}
+	return 0;
+}
+
 /* Every port's options from its own or the defaults; one port alone fills the single-BMS
  * fields as before. Returns -1 to go on, or the exit status. */
 static int resolve_links(struct opts *o)
@@ -272,6 +297,8 @@ static int resolve_links(struct opts *o)
 			memcpy(l->addr, o->dflt.addr, sizeof l->addr);
 			l->addr_count = o->dflt.addr_count;
 		}
+		if (addr_out_of_range(l))
+			return EXIT_USAGE;
 	}
 	if (o->links && !bridge_mode(o)) {
 		o->port = o->link[0].port;

@@ -122,6 +122,7 @@ struct rig_bridge_link {
 		struct jk_ble_client jk_ble;
 		struct deye_modbus_client deye_modbus;
 		struct pylon_can_client pylon_can;
+		struct jk_pb_client jk_pb;
 	} client;
 };
 

@@ -4,11 +4,9 @@
  * ("report slave ID") for the pack's identity. Byte layouts: docs/protocols/deye-modbus.md.
  * C99, no heap, no stdio, no floating point.
  *
- * The Modbus framing is built here by hand rather than taken from libmodbus: the core has to
- * run on an ESP8266 with no such library, and the 0x11 payload Deye expects differs from the
- * one libmodbus builds anyway.
- *
- * Frame on the wire (RTU ADU): address, function, PDU data, CRC-16/MODBUS low byte first.
+ * The Modbus RTU framing is the core's one (modbus_rtu.h, shared with JK-PB), built by hand
+ * rather than taken from libmodbus: the core has to run on an ESP8266 with no such library,
+ * and the 0x11 payload Deye expects differs from the one libmodbus builds anyway.
  */
 #ifndef BMSRIG_DEYE_MODBUS_H
 #define BMSRIG_DEYE_MODBUS_H
@@ -16,15 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bmsrig/core/inverter.h"
+#include "bmsrig/core/modbus_rtu.h"
 #include "bmsrig/core/rc.h"
-#include "bmsrig/core/rxbuf.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define DEYE_MB_ADU_MAX      256u        /* Modbus RTU: the longest frame */
-#define DEYE_MB_DATA_MAX     (DEYE_MB_ADU_MAX - 4u)   /* address, function, CRC(2) */
 #define DEYE_MB_READ_MAX     125u        /* registers one FC 0x04 may ask for */
 #define DEYE_MB_ADDR_MAX     0x0Eu       /* Deye polls packs 0x00..0x0E */
 #define DEYE_MB_BLOCK_START  0x1000u
@@ -35,8 +31,7 @@ extern "C" {
 
 enum deye_mb_fc {
 	DEYE_MB_FC_READ_INPUT = 0x04,
-	DEYE_MB_FC_REPORT_ID  = 0x11,
-	DEYE_MB_FC_EXCEPTION  = 0x80      /* or'd into the function of an exception response */
+	DEYE_MB_FC_REPORT_ID  = 0x11
 };
 
 enum deye_mb_exception {
@@ -63,53 +58,17 @@ enum deye_mb_reg {
 #define DEYE_MB_ST_DSG_FET     (1u << 11)
 #define DEYE_MB_ST_CHG_LIMIT   (1u << 12)
 
-enum deye_mb_kind { DEYE_MB_REQUEST = 0, DEYE_MB_RESPONSE = 1 };
-
-/* One frame minus its CRC: data is the PDU after the function code. */
-struct deye_mb_frame {
-	uint8_t addr;
-	uint8_t fc;
-	uint8_t len;                    /* bytes in data */
-	uint8_t data[DEYE_MB_DATA_MAX];
-};
-
-/* CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF); the wire carries it low byte first. */
-uint16_t rig_deye_mb_crc(const uint8_t *p, size_t n);
-
-/* The length of the frame that starts at p[0..have), from its function code, the byte count
- * where there is one, and which way it goes: 0 while too few bytes are there to tell, -1 when
- * the function is not one whose length is known (the assembler skips such a byte). */
-int rig_deye_mb_frame_len(const uint8_t *p, size_t have, enum deye_mb_kind kind);
-
-/* Frame <-> wire. parse takes exactly one complete frame of the given kind and checks its CRC
- * and its length against what its function code says. */
-rig_rc rig_deye_mb_frame_encode(const struct deye_mb_frame *f, uint8_t *out, size_t cap, size_t *out_len);
-rig_rc rig_deye_mb_frame_parse(const uint8_t *wire, size_t n, enum deye_mb_kind kind, struct deye_mb_frame *f);
-
-/* Incremental receive of one direction: bytes in any pieces; garbage, bad CRCs and unknown
- * functions skipped a byte at a time so that a real frame inside them is still found. */
-struct deye_mb_rx {
-	uint8_t buf[DEYE_MB_ADU_MAX];
-	struct rxbuf b;
-	uint8_t kind;                   /* enum deye_mb_kind this side receives */
-};
-void rig_deye_mb_rx_init(struct deye_mb_rx *rx, uint32_t gap_ms, enum deye_mb_kind kind);
-size_t rig_deye_mb_rx_feed(struct deye_mb_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);
-/* RIG_OK: *f holds the next valid frame. RIG_MORE: nothing complete yet. */
-rig_rc rig_deye_mb_rx_next(struct deye_mb_rx *rx, struct deye_mb_frame *f);
-
 /* Requests. */
-void rig_deye_mb_request_read(struct deye_mb_frame *f, uint8_t addr, uint16_t start, uint16_t count);
-void rig_deye_mb_request_ident(struct deye_mb_frame *f, uint8_t addr);
+void rig_deye_mb_request_read(struct modbus_frame *f, uint8_t addr, uint16_t start, uint16_t count);
+void rig_deye_mb_request_ident(struct modbus_frame *f, uint8_t addr);
 /* A FC 0x04 request's start and count (RIG_ERR_LENGTH when it is not 4 data bytes). */
-rig_rc rig_deye_mb_read_decode(const struct deye_mb_frame *f, uint16_t *start, uint16_t *count);
+rig_rc rig_deye_mb_read_decode(const struct modbus_frame *f, uint16_t *start, uint16_t *count);
 
 /* Responses. */
-rig_rc rig_deye_mb_response_regs(struct deye_mb_frame *f, uint8_t addr, const uint16_t *regs, uint16_t count);
+rig_rc rig_deye_mb_response_regs(struct modbus_frame *f, uint8_t addr, const uint16_t *regs, uint16_t count);
 /* A FC 0x04 response's registers into regs[0..cap): RIG_ERR_LENGTH when the byte count is odd,
  * disagrees with the length or exceeds cap. */
-rig_rc rig_deye_mb_regs_decode(const struct deye_mb_frame *f, uint16_t *regs, uint16_t cap, uint16_t *count);
-void rig_deye_mb_response_exception(struct deye_mb_frame *f, uint8_t addr, uint8_t fc, uint8_t code);
+rig_rc rig_deye_mb_regs_decode(const struct modbus_frame *f, uint16_t *regs, uint16_t cap, uint16_t *count);
 
 /* FC 0x11: model `*` software (2 bytes) `*` hardware (2 bytes) `*` serial (20 bytes) `*`. */
 struct deye_mb_ident {
@@ -118,8 +77,8 @@ struct deye_mb_ident {
 	uint8_t sw[2], hw[2];
 	char serial[DEYE_MB_SERIAL_LEN];
 };
-rig_rc rig_deye_mb_ident_encode(struct deye_mb_frame *f, uint8_t addr, const struct deye_mb_ident *id);
-rig_rc rig_deye_mb_ident_decode(const struct deye_mb_frame *f, struct deye_mb_ident *id);
+rig_rc rig_deye_mb_ident_encode(struct modbus_frame *f, uint8_t addr, const struct deye_mb_ident *id);
+rig_rc rig_deye_mb_ident_decode(const struct modbus_frame *f, struct deye_mb_ident *id);
 
 /* The register at DEYE_MB_BLOCK_START + offset as the record gives it: the block's 22, 0 for
  * 0x1016 (reserved) and 0xFFFF for any other address, as Deye's packs answer. */

@@ -21,8 +21,8 @@ extern "C" {
 
 struct deye_modbus_client {
 	struct client_engine eng;    /* first (client.h) */
-	struct deye_mb_rx rx;
-	struct deye_mb_frame req;    /* the request in flight */
+	struct modbus_rx rx;
+	struct modbus_frame req;    /* the request in flight */
 	struct rig_inv_battery inv;  /* the last block read */
 	uint8_t have_inv;            /* inv holds a block */
 };

@@ -11,6 +11,7 @@
 #include "bmsrig/core/deye_modbus_client.h"
 #include "bmsrig/core/jbd_client.h"
 #include "bmsrig/core/jk_ble_client.h"
+#include "bmsrig/core/jk_pb_client.h"
 #include "bmsrig/core/jk_client.h"
 #include "bmsrig/core/pylon_rs485_client.h"
 #include "bmsrig/core/pack_state.h"
@@ -38,6 +39,7 @@ enum fw_proto {
 	FW_PROTO_PYLON_RS485,
 	FW_PROTO_PYLON_CAN,
 	FW_PROTO_BYD,
+	FW_PROTO_JK_PB,
 	FW_PROTO_COUNT
 };
 
@@ -78,6 +80,7 @@ struct fw {
 		struct pylon_client pylon;
 		struct pylon_can_client pylon_can;
 		struct byd_client byd;
+		struct jk_pb_client jk_pb;
 	} client;
 };
 

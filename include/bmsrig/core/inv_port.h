@@ -103,7 +103,7 @@ struct rig_inv_port {
 	union {
 		struct slcan_rx can;
 		struct pylon_rx rs485;
-		struct deye_mb_rx mb;
+		struct modbus_rx mb;
 	} rx;
 	uint32_t start_ms;           /* init: the silence clock until the first request */
 	uint32_t next_set_ms;        /* CAN: when the next set is due */
@@ -139,7 +139,7 @@ const char *rig_inv_port_proto_name(uint8_t proto);
  * Returns 1 for a normal reply, 2 for an exception reply (illegal function, address, value),
  * 0 for silence (an FC 0x04 whose data is not 4 bytes). */
 int rig_inv_port_deye_answer(const struct rig_inv_battery *r, const struct deye_mb_ident *id, uint8_t addr,
-                             const struct deye_mb_frame *req, struct deye_mb_frame *reply);
+                             const struct modbus_frame *req, struct modbus_frame *reply);
 
 /* The RS485 checks before a command is looked at, in the order a module makes them: VER (RTN
  * 01), CID1 (04), the command value's length (05) and value (06: another module's, or FF where

@@ -97,6 +97,9 @@ int rig_jk_ble_cmd_is_ack(const struct jk_ble_cmd *c);
 
 /* ---- records --------------------------------------------------------------------------- */
 
+/* 1 when p[0..n) is the start of a record header `55 AA EB 90` (all of it for n >= 4; n = 0
+ * gives 1): for assemblers that share a stream with other frames (JK-PB over RS485). */
+int rig_jk_ble_record_header_at(const uint8_t *p, size_t n);
 /* Exactly 300 bytes (more is not a record: a caller that knows about trailers cuts them off),
  * header and sum8 right. The type byte is not judged: unknown types are valid records. */
 rig_rc rig_jk_ble_record_check(const uint8_t *wire, size_t n);

@@ -18,7 +18,7 @@
  * exceptions add exception (the code); FC 0x11 responses add model, sw_version, hw_version
  * (two bytes each, as hex) and serial. A payload its decoder rejects adds "error" and data_hex.
  */
-cJSON *deye_mb_frame_json(const struct deye_mb_frame *f, enum deye_mb_kind kind);
+cJSON *deye_mb_frame_json(const struct modbus_frame *f, enum modbus_kind kind);
 
 /* One complete frame of wire bytes, read as a request when it is one, else as a response.
  * Bytes that are neither give {"proto":"deye-modbus","error":"<rig_rc_str>"}. */

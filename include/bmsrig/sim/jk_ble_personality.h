@@ -66,6 +66,10 @@ void jk_ble_personality_init(struct jk_ble_personality *p, struct bms *b, const 
 /* Called after each write that changed a BMS register; non-zero = failure (counted). */
 void jk_ble_personality_on_save(struct jk_ble_personality *p,
                                 int (*save)(void *ctx, const struct bms *b), void *ctx);
+/* Setting k (enum jk_ble_setting) written with the 4 value bytes wire (little-endian, as the
+ * record holds it): what a BLE write of its register does, for the JK-PB personality's Modbus
+ * writes too. Refused values change nothing. */
+void jk_ble_personality_write(struct jk_ble_personality *p, unsigned k, uint32_t wire);
 /* Bytes from the line in any pieces; answers go to sink. */
 void jk_ble_personality_rx(struct jk_ble_personality *p, const uint8_t *bytes, size_t n,
                            uint32_t now_ms, const struct reply_sink *sink);
