@@ -12,6 +12,7 @@
 #include "bmsrig/sim/personality.h"
 #include "bmsrig/sim/pylon_rs485_personality.h"
 #include "bmsrig/sim/pylon_can_personality.h"
+#include "bmsrig/sim/thornwave_personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
@@ -21,6 +22,7 @@ const struct personality_ops *const personality_table[] = {
 	&deye_modbus_personality_ops,
 	&pylon_rs485_personality_ops,
 	&pylon_can_personality_ops,
+	&thornwave_personality_ops,
 	NULL
 };
 

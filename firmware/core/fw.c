@@ -17,6 +17,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_PYLON_RS485] = { "pylontech-rs485", &rig_pylon_client_ops, 3000u, 0u },
 	/* The "reply" is the next whole set, which comes once a second whenever the keep-alive went. */
 	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
+	/* A Bluetooth monitor: each of the three ATT pieces crosses the link in one or two events. */
+	[FW_PROTO_THORNWAVE] = { "thornwave", &rig_thornwave_client_ops, 2000u, 0u },
 };
 
 int rig_fw_proto_find(const char *name)

@@ -91,6 +91,7 @@ static void usage(FILE *f)
 	"\n"
 	"  -p, --port PATH       serial port or pty (e.g. /dev/ttyUSB0, /tmp/bmsrig/jbd0)\n"
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble (default jbd),\n"
+	"                        the thornwave battery monitor (PowerMon, Bluetooth ATT reads),\n"
 	"                        a battery as an inverter polls it: deye-modbus (address 1),\n"
 	"                        pylontech-rs485 (address 2), pylontech-can (an inverter on a\n"
 	"                        battery's slcan link), or auto: try each in turn with short\n"

@@ -15,6 +15,7 @@
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/pylon_can_client.h"
 #include "bmsrig/core/policy.h"
+#include "bmsrig/core/thornwave_client.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,7 @@ enum fw_proto {
 	FW_PROTO_DEYE_MODBUS,
 	FW_PROTO_PYLON_RS485,
 	FW_PROTO_PYLON_CAN,
+	FW_PROTO_THORNWAVE,
 	FW_PROTO_COUNT
 };
 
@@ -75,6 +77,7 @@ struct fw {
 		struct deye_modbus_client deye_modbus;
 		struct pylon_client pylon;
 		struct pylon_can_client pylon_can;
+		struct thornwave_client thornwave;
 	} client;
 };
 
