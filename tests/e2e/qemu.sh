@@ -123,3 +123,5 @@ variant daly-rs485 4 --bms "daly,address=1,link=$TMP/bus,seed=1" --bms "daly,add
 variant daly-ble 4 --bms daly-ble -- --proto daly-ble
 variant jk 4 --bms jk --cells 14 -- --proto jk --poll-ms 500
 variant jk-ble 4 --bms jk-ble --cells 16 -- --proto jk-ble
+# A battery monitor: the long ATT read of handle 0x0015, three pieces a poll.
+variant thornwave 4 --bms thornwave --ntc 1 -- --proto thornwave
