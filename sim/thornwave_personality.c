@@ -30,7 +30,9 @@ void thornwave_personality_init(struct thornwave_personality *p, struct bms *b, 
 	p->charge_mAh = p->q.charge_mah;
 }
 
-void thornwave_personality_tick(struct thornwave_personality *p, uint32_t now_ms)
+static void push_monitor(struct thornwave_personality *p, uint32_t now_ms, const struct reply_sink *sink);
+
+void thornwave_personality_tick(struct thornwave_personality *p, uint32_t now_ms, const struct reply_sink *sink)
 {
 	const struct bms_meas *m = &p->bms->meas;
 	double h;
@@ -46,6 +48,13 @@ void thornwave_personality_tick(struct thornwave_personality *p, uint32_t now_ms
 	p->last_ms = now_ms;
 	if (labs(m->current_mA) > p->peak_mA)
 		p->peak_mA = (int32_t)labs(m->current_mA);
+	if (p->q.stream && p->subscribed && (int32_t)(now_ms - p->next_push_ms) >= 0) {
+		push_monitor(p, now_ms, sink);
+		/* Keep the period; after a long gap (a paused model) start again from now. */
+		p->next_push_ms += TW_MON_PUSH_MS;
+		if ((int32_t)(now_ms - p->next_push_ms) >= 0)
+			p->next_push_ms = now_ms + TW_MON_PUSH_MS;
+	}
 }
 
 /* The packed clock at power-on plus the uptime. */
@@ -67,7 +76,8 @@ static uint32_t clock_now(const struct thornwave_personality *p, uint32_t uptime
 	return rig_tw_clock_pack(&c, &packed) == RIG_OK ? packed : 0u;
 }
 
-void thornwave_personality_value(const struct thornwave_personality *p, uint32_t now_ms, uint8_t out[TW_VALUE_LEN])
+/* What the monitor measures and counts now, in the legacy value's terms. */
+static void fill_value(const struct thornwave_personality *p, uint32_t now_ms, struct tw_value *out)
 {
 	static const uint8_t head[3] = { 0xE0, 0xFF, 0x0F };   /* every capture */
 	const struct bms_meas *m = &p->bms->meas;
@@ -90,7 +100,38 @@ void thornwave_personality_value(const struct thornwave_personality *p, uint32_t
 	val.charge_mAh = llround(p->charge_mAh);
 	val.uptime_s = uptime_s;
 	val.clock = clock_now(p, uptime_s);
+	*out = val;
+}
+
+void thornwave_personality_value(const struct thornwave_personality *p, uint32_t now_ms, uint8_t out[TW_VALUE_LEN])
+{
+	struct tw_value val;
+
+	fill_value(p, now_ms, &val);
 	rig_tw_value_encode(&val, out);
+}
+
+size_t thornwave_personality_monitor(const struct thornwave_personality *p, uint32_t now_ms, uint8_t out[TW_MON_LEN])
+{
+	struct tw_value v;
+	struct tw_monitor m;
+
+	fill_value(p, now_ms, &v);
+	memset(&m, 0, sizeof m);
+	m.fw_bcd = 0x0231;                       /* the capture's firmware */
+	m.hw_rev = 0x23;                         /* a PowerMon: family 2, with V2 */
+	m.time_s = p->q.clock_start_s + v.uptime_s;
+	m.v1_mV = v.milli[TW_F_V1];
+	m.v2_mV = v.milli[TW_F_V2];
+	m.current_mA = v.milli[TW_F_CURRENT];
+	m.power_mW = v.milli[TW_F_POWER];
+	m.charge_mAh = v.charge_mAh;
+	m.energy_mWh = v.energy_mWh;
+	m.temp_mC = v.milli[TW_F_TEMP];
+	m.power_status = 1;                      /* on */
+	m.soc_pct = (uint8_t)(v.soc_half / 2u);
+	m.runtime_min = 0xFFFF;                  /* fuel-gauge runtime disabled */
+	return rig_tw_monitor_encode(&m, out);
 }
 
 /* ---- the ATT server ----------------------------------------------------------------------------- */
@@ -127,7 +168,21 @@ static void handle(struct thornwave_personality *p, const struct tw_att *req, ui
 	struct tw_att r;
 	struct bms_view v;
 
-	if (req->handle != TW_VALUE_HANDLE) {
+	if (req->op == TW_ATT_WRITE_REQ) {
+		if (!p->q.stream || req->handle != TW_MON_CCCD) {
+			send_error(p, req, TW_ATT_ERR_INVALID_HANDLE, sink);
+			return;
+		}
+		/* Bit 0 of the CCCD: notify. The first frame follows the write response. */
+		p->subscribed = req->value[0] & 1u;
+		p->next_push_ms = now_ms + p->q.latency_ms;
+		memset(&r, 0, sizeof r);
+		r.op = TW_ATT_WRITE_RSP;
+		send_pdu(sink, &r, p->q.latency_ms, 0);
+		return;
+	}
+	/* The newer firmware has no value at the legacy handle: old readers get an error. */
+	if (req->handle != TW_VALUE_HANDLE || p->q.stream) {
 		send_error(p, req, TW_ATT_ERR_INVALID_HANDLE, sink);
 		return;
 	}
@@ -162,7 +217,7 @@ void thornwave_personality_rx(struct thornwave_personality *p, const uint8_t *by
 
 		if (!p->have) {
 			/* Only the two read requests start something; other bytes are not ours. */
-			if (bytes[i] != TW_ATT_READ_REQ && bytes[i] != TW_ATT_BLOB_REQ)
+			if (bytes[i] != TW_ATT_READ_REQ && bytes[i] != TW_ATT_BLOB_REQ && bytes[i] != TW_ATT_WRITE_REQ)
 				continue;
 		}
 		p->rx[p->have++] = bytes[i];
@@ -176,6 +231,38 @@ void thornwave_personality_rx(struct thornwave_personality *p, const uint8_t *by
 			sink->frame(sink->ctx, PERS_RX, p->rx, (size_t)need);
 		handle(p, &req, now_ms, sink);
 	}
+}
+
+/* One monitor frame, COBS-coded and ended by 0x00, in notifications of at most 20 value bytes.
+ * A frame starts its own notification, so the last one of a frame ends at its 0x00. */
+static void push_monitor(struct thornwave_personality *p, uint32_t now_ms, const struct reply_sink *sink)
+{
+	uint8_t frame[TW_MON_LEN], stream[TW_COBS_MAX + 1];
+	size_t n = thornwave_personality_monitor(p, now_ms, frame), len, off;
+	struct bms_view v;
+	struct tw_att a;
+
+	len = rig_cobs_encode(frame, n, stream, sizeof stream - 1u);
+	if (!len)
+		return;
+	stream[len++] = 0;
+	if (sink->frame)
+		sink->frame(sink->ctx, PERS_TX, stream, len);
+	bms_view(p->bms, &v);
+	memset(&a, 0, sizeof a);
+	a.op = TW_ATT_NOTIFY;
+	a.handle = TW_MON_HANDLE;
+	for (off = 0; off < len; off += TW_ATT_NOTIFY_DATA) {
+		uint8_t wire[TW_ATT_PDU_MAX];
+		size_t k;
+
+		a.value = stream + off;
+		a.value_len = len - off < TW_ATT_NOTIFY_DATA ? len - off : TW_ATT_NOTIFY_DATA;
+		k = rig_tw_att_encode(&a, wire, sizeof wire);
+		sink->send(sink->ctx, wire, k, 0,
+		           off ? 0u : TRUTH_PACK | (v.probe_count == 1 ? TRUTH_TEMPS : 0u));
+	}
+	p->pushes++;
 }
 
 /* ---- the generic personality table ------------------------------------------------------------- */
@@ -193,10 +280,11 @@ static const struct personality_quirk quirk_rows[] = {
 	PERSONALITY_QUIRK(struct thornwave_quirks, energy_mwh, "energy_mwh", 0, 2000000000),
 	PERSONALITY_QUIRK(struct thornwave_quirks, charge_mah, "charge_mah", 0, 2000000000),
 	PERSONALITY_QUIRK(struct thornwave_quirks, clock_start_s, "clock_start_s", 1483228800u, 3500000000u),
+	PERSONALITY_QUIRK(struct thornwave_quirks, stream, "stream", 0, 1),
 };
 static const struct personality_quirks quirks = {
 	.proto = "thornwave", .rows = quirk_rows, .n = sizeof quirk_rows / sizeof quirk_rows[0],
-	.all_keys = "latency_ms, v2_mv, energy_mwh, charge_mah, clock_start_s",
+	.all_keys = "latency_ms, v2_mv, energy_mwh, charge_mah, clock_start_s, stream",
 };
 
 static rig_rc unit_set_quirk(void *state, const char *key, const char *value, char *why, size_t whycap)
@@ -219,13 +307,15 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 
 static void unit_tick(void *state, uint32_t now_ms, const struct reply_sink *sink)
 {
-	(void)sink;      /* the legacy value is read, never pushed */
-	thornwave_personality_tick(state, now_ms);
+	thornwave_personality_tick(state, now_ms, sink);
 }
 
 static void unit_disconnected(void *state)
 {
-	((struct thornwave_personality *)state)->have = 0;   /* a half request dies with the link */
+	struct thornwave_personality *p = state;
+
+	p->have = 0;          /* a half request dies with the link */
+	p->subscribed = 0;    /* and a new central starts unsubscribed */
 }
 
 /* Baud: the rig's Bluetooth links run at a BLE bridge's UART speed; the link model adds the

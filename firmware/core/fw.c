@@ -19,6 +19,8 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
 	/* A Bluetooth monitor: each of the three ATT pieces crosses the link in one or two events. */
 	[FW_PROTO_THORNWAVE] = { "thornwave", &rig_thornwave_client_ops, 2000u, 0u },
+	/* Newer firmware: a frame is three notifications 30 ms apart, once a second. */
+	[FW_PROTO_THORNWAVE_X] = { "thornwave-x", &rig_thornwave_client_ops, 2000u, TW_CLIENT_STREAM },
 };
 
 int rig_fw_proto_find(const char *name)

@@ -13,6 +13,8 @@ int rig_tw_att_fixed_len(uint8_t op)
 	case TW_ATT_READ_REQ:  return 3;
 	case TW_ATT_BLOB_REQ:  return 5;
 	case TW_ATT_ERROR_RSP: return (int)TW_ATT_ERROR_LEN;
+	case TW_ATT_WRITE_REQ: return 5;
+	case TW_ATT_WRITE_RSP: return 1;
 	case TW_ATT_READ_RSP:
 	case TW_ATT_BLOB_RSP:
 	case TW_ATT_NOTIFY:    return 0;
@@ -45,6 +47,13 @@ rig_rc rig_tw_att_parse(const uint8_t *p, size_t n, struct tw_att *a)
 		a->err_op = p[1];
 		a->handle = get_le16(p + 2);
 		a->err_code = p[4];
+		break;
+	case TW_ATT_WRITE_REQ:
+		a->handle = get_le16(p + 1);
+		a->value = p + 3;
+		a->value_len = 2;
+		break;
+	case TW_ATT_WRITE_RSP:
 		break;
 	case TW_ATT_NOTIFY:
 		if (n < 3)
@@ -84,6 +93,14 @@ size_t rig_tw_att_encode(const struct tw_att *a, uint8_t *out, size_t cap)
 		out[1] = a->err_op;
 		put_le16(out + 2, a->handle);
 		out[4] = a->err_code;
+		break;
+	case TW_ATT_WRITE_REQ:
+		if (a->value_len != 2)
+			return 0;
+		put_le16(out + 1, a->handle);
+		memcpy(out + 3, a->value, 2);
+		break;
+	case TW_ATT_WRITE_RSP:
 		break;
 	default:
 		if (a->op == TW_ATT_NOTIFY)
@@ -201,6 +218,16 @@ void rig_tw_to_pack_state(const struct tw_value *v, struct pack_state *s)
 	s->soc_pct = (uint8_t)(v->soc_half > 200u ? 100u : v->soc_half >> 1);
 	s->temp_count = 1;
 	s->temp_dK[0] = mC_to_dK(v->milli[TW_F_TEMP]);
+}
+
+void rig_tw_monitor_to_pack_state(const struct tw_monitor *m, struct pack_state *s)
+{
+	memset(s, 0, sizeof *s);
+	s->pack_mV = m->v1_mV < 0 ? 0u : (uint32_t)m->v1_mV;
+	s->current_mA = m->current_mA;
+	s->soc_pct = m->soc_pct <= 100u ? m->soc_pct : 0u;
+	s->temp_count = 1;
+	s->temp_dK[0] = mC_to_dK(m->temp_mC);
 }
 
 /* ---- COBS and the monitor frame ---------------------------------------------------------------- */
@@ -404,6 +431,43 @@ rig_rc rig_thornwave_rx_next(struct thornwave_rx *rx, size_t want, uint8_t pdu[T
 			need = 1u + (want < TW_ATT_MTU - 1u ? want : TW_ATT_MTU - 1u);
 		else {
 			rig_rxbuf_skip(&rx->b, rx->buf, 1);   /* starts nothing a client waits for */
+			continue;
+		}
+		if (rx->b.have < need)
+			return RIG_MORE;
+		memcpy(pdu, rx->buf, need);
+		if (rig_tw_att_parse(pdu, need, a) == RIG_OK) {
+			rig_rxbuf_drop(&rx->b, rx->buf, (uint16_t)need);
+			return RIG_OK;
+		}
+		rig_rxbuf_reject(&rx->b, rx->buf);
+	}
+}
+
+rig_rc rig_thornwave_rx_next_notify(struct thornwave_rx *rx, uint8_t pdu[TW_ATT_PDU_MAX], struct tw_att *a)
+{
+	for (;;) {
+		size_t need = 0, i;
+		uint8_t op;
+
+		if (!rx->b.have)
+			return RIG_MORE;
+		op = rx->buf[0];
+		if (op == TW_ATT_ERROR_RSP)
+			need = TW_ATT_ERROR_LEN;
+		else if (op == TW_ATT_WRITE_RSP)
+			need = 1;
+		else if (op == TW_ATT_NOTIFY) {
+			/* Its value runs to 20 bytes or to the frame's 0x00, whichever is first. */
+			for (i = 3; i < rx->b.have && i < TW_ATT_PDU_MAX && !need; i++)
+				if (rx->buf[i] == 0)
+					need = i + 1;
+			if (!need && rx->b.have >= TW_ATT_PDU_MAX)
+				need = TW_ATT_PDU_MAX;
+			if (!need)
+				return RIG_MORE;
+		} else {
+			rig_rxbuf_skip(&rx->b, rx->buf, 1);
 			continue;
 		}
 		if (rx->b.have < need)

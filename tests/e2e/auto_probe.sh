@@ -12,7 +12,7 @@ kill "$peer" 2>/dev/null
 wait "$peer" 2>/dev/null
 last=$(tail -n 1 "$TMP/err")
 if [ $rc -ne 0 ] &&
-   [ "$last" = "bmsmon: auto: no BMS answered on $TMP/silent (tried jbd, daly, daly-ble, jk, jk-ble, deye-modbus, pylontech-rs485, thornwave; skipped jbd-ble: on the wire it is jbd; skipped pylontech-can: a battery-to-inverter link (slcan), not a BMS port)" ] &&
+   [ "$last" = "bmsmon: auto: no BMS answered on $TMP/silent (tried jbd, daly, daly-ble, jk, jk-ble, deye-modbus, pylontech-rs485, thornwave, thornwave-x; skipped jbd-ble: on the wire it is jbd; skipped pylontech-can: a battery-to-inverter link (slcan), not a BMS port)" ] &&
    grep -qx 'bmsmon: auto: jbd-ble skipped: on the wire it is jbd' "$TMP/err" &&
    ! grep -q 'jbd-ble at' "$TMP/err"; then
 	pass "--proto auto, nothing answers: exit $rc, \"$last\""

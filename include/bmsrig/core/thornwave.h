@@ -32,6 +32,13 @@ extern "C" {
 #define TW_ATT_MTU 23u                /* the default ATT MTU: a response carries MTU-1 value bytes */
 #define TW_ATT_PDU_MAX TW_ATT_MTU
 #define TW_ATT_ERROR_LEN 5u           /* 01 op handle(2) code */
+#define TW_ATT_NOTIFY_DATA (TW_ATT_MTU - 3u)   /* 20 value bytes a notification */
+
+/* The newer firmware's monitor stream on the rig's line (docs/protocols/thornwave.md §4): the
+ * handles are the rig's choice, since a real client finds them by discovery. */
+#define TW_MON_HANDLE 0x0010u         /* value of ec7c0001 */
+#define TW_MON_CCCD 0x0011u           /* its Client Characteristic Configuration */
+#define TW_MON_PUSH_MS 1000u          /* one monitor frame a second */
 
 /* ATT opcodes the PowerMon's clients use (Bluetooth Core Vol 3 Part F §3.4). */
 enum tw_att_op {
@@ -40,6 +47,8 @@ enum tw_att_op {
 	TW_ATT_READ_RSP = 0x0B,
 	TW_ATT_BLOB_REQ = 0x0C,
 	TW_ATT_BLOB_RSP = 0x0D,
+	TW_ATT_WRITE_REQ = 0x12,          /* only 2-byte values here: a CCCD write (5 bytes) */
+	TW_ATT_WRITE_RSP = 0x13,
 	TW_ATT_NOTIFY = 0x1B
 };
 /* ATT error codes the emulated server answers with. */
@@ -141,6 +150,9 @@ rig_rc rig_tw_monitor_decode(const uint8_t *p, size_t n, struct tw_monitor *m);
 /* The frame for m (its length by m's family); 0 for a family without a BLE stream. Floats
  * keep their bits when they still convert (as rig_tw_value_encode). */
 size_t rig_tw_monitor_encode(const struct tw_monitor *m, uint8_t out[TW_MON_LEN]);
+/* The same mapping for a monitor frame: V1, current, SOC (0 when the fuel gauge is off or
+ * does not know), one temperature. */
+void rig_tw_monitor_to_pack_state(const struct tw_monitor *m, struct pack_state *s);
 
 /* Splits a byte stream at its 0x00 delimiters and COBS-decodes each frame. */
 struct tw_cobs_rx {
@@ -165,6 +177,10 @@ struct thornwave_rx {
 };
 void rig_thornwave_rx_init(struct thornwave_rx *rx, uint32_t gap_ms);
 size_t rig_thornwave_rx_feed(struct thornwave_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);
+/* The same for the notification stream: RIG_OK for the next write response (1 byte), error
+ * response, or notification, whose value ends after 20 bytes or at the first 0x00 (each frame's
+ * notifications end at its delimiter, so a short one ends there); RIG_MORE otherwise. */
+rig_rc rig_thornwave_rx_next_notify(struct thornwave_rx *rx, uint8_t pdu[TW_ATT_PDU_MAX], struct tw_att *a);
 /* RIG_OK: the next PDU, a read/blob response with want value bytes (at most MTU-1) or an error
  * response, copied to pdu and parsed into *a (a->value points into pdu); RIG_MORE: nothing
  * complete yet. */

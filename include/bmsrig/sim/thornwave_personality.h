@@ -31,6 +31,9 @@ struct thornwave_quirks {
 	uint32_t charge_mah;         /* "charge_mah": charge meter at power-on, default 0 */
 	uint32_t clock_start_s;      /* "clock_start_s": the clock at power-on, UNIX seconds
 	                              * (default 1767268800, 2026-01-01 12:00:00) */
+	uint8_t stream;              /* "stream": 1 = newer firmware (> 2.03): no value at 0x0015,
+	                              * monitor frames notified once a second after the client
+	                              * writes 01 00 to the CCCD (handle 0x0011) */
 };
 
 struct thornwave_personality {
@@ -43,7 +46,9 @@ struct thornwave_personality {
 	double energy_mWh, charge_mAh;
 	int32_t peak_mA;
 	uint8_t snap[TW_VALUE_LEN];  /* the value of the last Read Request */
-	uint32_t reads, blobs, errors;
+	uint8_t subscribed;          /* stream: the CCCD says notify */
+	uint32_t next_push_ms;
+	uint32_t reads, blobs, errors, pushes;
 };
 
 void thornwave_quirks_defaults(struct thornwave_quirks *q);
@@ -52,8 +57,10 @@ void thornwave_personality_init(struct thornwave_personality *p, struct bms *b, 
 void thornwave_personality_value(const struct thornwave_personality *p, uint32_t now_ms, uint8_t out[TW_VALUE_LEN]);
 void thornwave_personality_rx(struct thornwave_personality *p, const uint8_t *bytes, size_t n, uint32_t now_ms,
                               const struct reply_sink *sink);
-/* Integrates the meters up to now_ms: call every model step. */
-void thornwave_personality_tick(struct thornwave_personality *p, uint32_t now_ms);
+/* The newer firmware's monitor frame at now_ms (51 bytes, a PowerMon with V2). */
+size_t thornwave_personality_monitor(const struct thornwave_personality *p, uint32_t now_ms, uint8_t out[TW_MON_LEN]);
+/* Integrates the meters up to now_ms, and pushes the stream when subscribed: every model step. */
+void thornwave_personality_tick(struct thornwave_personality *p, uint32_t now_ms, const struct reply_sink *sink);
 
 extern const struct personality_ops thornwave_personality_ops;
 
