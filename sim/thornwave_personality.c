@@ -233,18 +233,21 @@ void thornwave_personality_rx(struct thornwave_personality *p, const uint8_t *by
 	}
 }
 
-/* One monitor frame, COBS-coded and ended by 0x00, in notifications of at most 20 value bytes.
- * A frame starts its own notification, so the last one of a frame ends at its 0x00. */
+/* One monitor frame as the device's read shows it, 0x00, COBS, 0x00, in notifications of at
+ * most 20 value bytes. A frame starts its own notification, so the last one of a frame ends at
+ * its closing 0x00, and the opening one heals a stream whose last delimiter was lost. */
 static void push_monitor(struct thornwave_personality *p, uint32_t now_ms, const struct reply_sink *sink)
 {
-	uint8_t frame[TW_MON_LEN], stream[TW_COBS_MAX + 1];
+	uint8_t frame[TW_MON_LEN], stream[TW_COBS_MAX + 2];
 	size_t n = thornwave_personality_monitor(p, now_ms, frame), len, off;
 	struct bms_view v;
 	struct tw_att a;
 
-	len = rig_cobs_encode(frame, n, stream, sizeof stream - 1u);
+	stream[0] = 0;
+	len = rig_cobs_encode(frame, n, stream + 1, sizeof stream - 2u);
 	if (!len)
 		return;
+	len++;
 	stream[len++] = 0;
 	if (sink->frame)
 		sink->frame(sink->ctx, PERS_TX, stream, len);

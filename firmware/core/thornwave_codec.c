@@ -458,10 +458,21 @@ rig_rc rig_thornwave_rx_next_notify(struct thornwave_rx *rx, uint8_t pdu[TW_ATT_
 		else if (op == TW_ATT_WRITE_RSP)
 			need = 1;
 		else if (op == TW_ATT_NOTIFY) {
-			/* Its value runs to 20 bytes or to the frame's 0x00, whichever is first. */
-			for (i = 3; i < rx->b.have && i < TW_ATT_PDU_MAX && !need; i++)
+			/* Only the monitor handle's header starts one: COBS data has no 0x00, so
+			 * "1B 10 00" is a header wherever it stands. */
+			if (rx->b.have < 3)
+				return RIG_MORE;
+			if (rx->buf[1] != (uint8_t)TW_MON_HANDLE || rx->buf[2] != (uint8_t)(TW_MON_HANDLE >> 8)) {
+				rig_rxbuf_skip(&rx->b, rx->buf, 1);
+				continue;
+			}
+			/* Its value runs to 20 bytes or to the frame's closing 0x00, whichever is first
+			 * (a 0x00 first in the value opens a frame); a header inside it means its tail
+			 * was lost: it ends before that header. */
+			for (i = 4; i < rx->b.have && i < TW_ATT_PDU_MAX && !need; i++)
 				if (rx->buf[i] == 0)
-					need = i + 1;
+					need = i >= 5 && rx->buf[i - 2] == TW_ATT_NOTIFY &&
+					       rx->buf[i - 1] == (uint8_t)TW_MON_HANDLE ? i - 2 : i + 1;
 			if (!need && rx->b.have >= TW_ATT_PDU_MAX)
 				need = TW_ATT_PDU_MAX;
 			if (!need)

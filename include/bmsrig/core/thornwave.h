@@ -178,8 +178,10 @@ struct thornwave_rx {
 void rig_thornwave_rx_init(struct thornwave_rx *rx, uint32_t gap_ms);
 size_t rig_thornwave_rx_feed(struct thornwave_rx *rx, const uint8_t *p, size_t n, uint32_t now_ms);
 /* The same for the notification stream: RIG_OK for the next write response (1 byte), error
- * response, or notification, whose value ends after 20 bytes or at the first 0x00 (each frame's
- * notifications end at its delimiter, so a short one ends there); RIG_MORE otherwise. */
+ * response, or notification of the monitor handle (TW_MON_HANDLE), whose value ends after 20
+ * bytes or at the first 0x00 after its first byte (each frame is sent as 0x00, COBS, 0x00 in
+ * notifications of its own, so a short one ends at its closing delimiter), or before the next notification's header when the link lost its tail (COBS data
+ * has no 0x00, so "1B 10 00" is always a header); RIG_MORE otherwise. */
 rig_rc rig_thornwave_rx_next_notify(struct thornwave_rx *rx, uint8_t pdu[TW_ATT_PDU_MAX], struct tw_att *a);
 /* RIG_OK: the next PDU, a read/blob response with want value bytes (at most MTU-1) or an error
  * response, copied to pdu and parsed into *a (a->value points into pdu); RIG_MORE: nothing
