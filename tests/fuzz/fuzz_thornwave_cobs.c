@@ -3,7 +3,10 @@
  * (rig_tw_cobs_rx_feed), in pieces: every frame it gives is at most TW_COBS_MAX bytes and
  * COBS-encodes to bytes that decode to it again; a frame that decodes as a monitor frame
  * (51 bytes with family 2, 47 with family 3) encodes back to exactly itself, and its JSON view
- * prints. Also the whole input as one COBS run (rig_cobs_decode) into a small buffer.
+ * prints. Also the whole input as one COBS run (rig_cobs_decode) into a small buffer, and as the
+ * client's notification stream (rig_thornwave_rx_next_notify): every PDU it gives is a write
+ * response, an error, or a notification of the monitor handle with at most 20 value bytes, and
+ * every byte fed is in exactly one of a PDU, skipped_bytes or the buffer.
  * Seeds: tests/fuzz/corpus/fuzz_thornwave_cobs/ (the public PowerMon read, 0x00 + COBS + 0x00).
  */
 #include <stddef.h>
@@ -56,5 +59,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rig_cobs_decode(data, size, small, sizeof small, &got) == RIG_OK)
 		CHECK(got <= sizeof small);
+
+	{
+		struct thornwave_rx rx2;
+		uint8_t pdu[TW_ATT_PDU_MAX];
+		struct tw_att a;
+		size_t fed = 0, framed = 0;
+
+		rig_thornwave_rx_init(&rx2, 0);
+		while (fed < size) {
+			size_t took = rig_thornwave_rx_feed(&rx2, data + fed, size - fed, 0);
+
+			fed += took;
+			while (rig_thornwave_rx_next_notify(&rx2, pdu, &a) == RIG_OK) {
+				if (a.op == TW_ATT_NOTIFY) {
+					CHECK(a.handle == TW_MON_HANDLE && a.value_len <= TW_ATT_NOTIFY_DATA);
+					framed += 3u + a.value_len;
+				} else {
+					CHECK(a.op == TW_ATT_WRITE_RSP || a.op == TW_ATT_ERROR_RSP);
+					framed += a.op == TW_ATT_WRITE_RSP ? 1u : TW_ATT_ERROR_LEN;
+				}
+			}
+			CHECK(rx2.b.have <= TW_ATT_PDU_MAX);
+			CHECK(framed + rx2.b.skipped_bytes + rx2.b.have == fed);
+			if (!took)
+				break;
+		}
+	}
 	return 0;
 }

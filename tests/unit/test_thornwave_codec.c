@@ -37,6 +37,14 @@ static void att_both_ways(void **state)
 	assert_int_equal(rig_tw_att_parse((const uint8_t *)"\x01\x0A\x15\x00\x01", 5, &b), RIG_OK);
 	assert_int_equal(b.err_op, 0x0A);
 	assert_int_equal(b.err_code, 1);
+	/* A CCCD write (2-byte value only) and its response. */
+	assert_int_equal(rig_tw_att_parse((const uint8_t *)"\x12\x11\x00\x01\x00", 5, &b), RIG_OK);
+	assert_int_equal(b.handle, 0x11);
+	assert_int_equal(b.value_len, 2);
+	assert_int_equal(rig_tw_att_encode(&b, w, sizeof w), 5);
+	assert_memory_equal(w, "\x12\x11\x00\x01\x00", 5);
+	assert_int_equal(rig_tw_att_parse((const uint8_t *)"\x13", 1, &b), RIG_OK);
+	assert_int_equal(rig_tw_att_parse((const uint8_t *)"\x13\x00", 2, &b), RIG_ERR_LENGTH);
 	/* Unknown opcodes, and nothing longer than one MTU. */
 	assert_int_equal(rig_tw_att_parse((const uint8_t *)"\x52\x00", 2, &b), RIG_ERR_FRAME);
 	assert_int_equal(rig_tw_att_fixed_len(0x52), -1);

@@ -3,7 +3,8 @@
  * 22 value bytes, Read Blob Responses from the same snapshot, the empty blob at the end, errors
  * for another handle and an offset past the value), requests in pieces and between stray bytes,
  * the value's fields against the BMS's measurements, the meters, uptime and clock integrated
- * over time, and the quirks.
+ * over time, and the quirks; with quirk stream (newer firmware) the CCCD write and the monitor
+ * frames notified once a second as 0x00, COBS, 0x00.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,6 +205,67 @@ static void quirks_are_checked(void **state)
 	assert_int_equal(t.cap.s[0].delay_ms, 80);
 }
 
+static void stream_after_the_cccd_write(void **state)
+{
+	struct bench t;
+	char why[160];
+	uint8_t joined[64], frame[TW_COBS_MAX];
+	size_t n = 0, got;
+	struct tw_monitor m;
+
+	(void)state;
+	bench_make(&t, 1);
+	assert_int_equal(thornwave_personality_ops.set_quirk(&t.p, "stream", "1", why, sizeof why), RIG_OK);
+	t.b.meas.pack_mV = 13464;
+	t.b.meas.current_mA = -422;
+	thornwave_personality_ops.tick(&t.p, 0, &t.sink);
+	/* Newer firmware: the legacy handle is gone; nothing is pushed before the CCCD write. */
+	request(&t, "0A 1500", 100);
+	assert_reply(&t, "01 0A 1500 01");
+	t.cap.count = 0;
+	thornwave_personality_ops.tick(&t.p, 2000, &t.sink);
+	assert_int_equal(t.cap.count, 0);
+	request(&t, "12 1100 0100", 2000);
+	assert_reply(&t, "13");
+	request(&t, "12 1200 0100", 2000);                   /* not the CCCD */
+	assert_reply(&t, "01 12 1200 01");
+	t.cap.count = 0;
+	thornwave_personality_ops.tick(&t.p, 2019, &t.sink);
+	assert_int_equal(t.cap.count, 0);
+	thornwave_personality_ops.tick(&t.p, 2020, &t.sink);   /* latency_ms after the write */
+	/* 0x00 + COBS(51) + 0x00 = 54 bytes: 20 + 20 + 14 in notifications of handle 0x0010. */
+	assert_int_equal(t.cap.count, 3);
+	assert_int_equal(t.cap.s[0].n, 23);
+	assert_int_equal(t.cap.s[1].n, 23);
+	assert_int_equal(t.cap.s[2].n, 17);
+	assert_int_equal(t.cap.s[0].parts, TRUTH_PACK | TRUTH_TEMPS);
+	assert_int_equal(t.cap.s[1].parts, 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_memory_equal(t.cap.s[i].wire, "\x1B\x10\x00", 3);
+		memcpy(joined + n, t.cap.s[i].wire + 3, t.cap.s[i].n - 3);
+		n += t.cap.s[i].n - 3;
+	}
+	assert_int_equal(joined[0], 0);
+	assert_int_equal(joined[n - 1], 0);
+	assert_int_equal(rig_cobs_decode(joined + 1, n - 2, frame, sizeof frame, &got), RIG_OK);
+	assert_int_equal(rig_tw_monitor_decode(frame, got, &m), RIG_OK);
+	assert_int_equal(m.hw_rev, 0x23);
+	assert_int_equal(m.v1_mV, 13464);
+	assert_int_equal(m.current_mA, -422);
+	assert_int_equal(m.power_status, 1);
+	assert_int_equal(m.time_s, 1767268800u + 2);
+	/* Once a second while subscribed; a disconnect ends the subscription. */
+	t.cap.count = 0;
+	thornwave_personality_ops.tick(&t.p, 3019, &t.sink);
+	assert_int_equal(t.cap.count, 0);
+	thornwave_personality_ops.tick(&t.p, 3020, &t.sink);
+	assert_int_equal(t.cap.count, 3);
+	thornwave_personality_ops.disconnected(&t.p);
+	t.cap.count = 0;
+	thornwave_personality_ops.tick(&t.p, 5000, &t.sink);
+	assert_int_equal(t.cap.count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +273,7 @@ int main(void)
 		cmocka_unit_test(other_handles_and_stray_bytes),
 		cmocka_unit_test(meters_uptime_and_clock_run_with_time),
 		cmocka_unit_test(quirks_are_checked),
+		cmocka_unit_test(stream_after_the_cccd_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
