@@ -1,5 +1,6 @@
 # Thornwave PowerMon end to end: bmssim serves the monitor over the Bluetooth link model on a pty
-# (ATT Read + Read Blobs of handle 0x0015) and bmsmon --proto thornwave reads it, every report
+# (ATT Read + Read Blobs of handle 0x0015) and bmsmon --proto thornwave reads it, and the newer
+# firmware's notified stream (thornwave-x) likewise, every report
 # agreeing with the truth; bmsdecode reads a public capture and the requests of a long read; the
 # personality's bad quirk and the Bluetooth key on it give their one-line errors.
 . tests/e2e/common
@@ -12,6 +13,17 @@ if [ $rc -eq 0 ] && grep -q '^verdict: AGREE' "$TMP/serve" && ! grep -q DISAGREE
 	pass "serve + bmsmon: $(grep '^verdict' "$TMP/serve" | cut -c10-70)"
 else
 	fail "serve + bmsmon: exit $rc: $(grep -E 'DISAGREES|verdict|bmssim:|bmsmon:' "$TMP/serve" | tail -n 4 | tr '\n' ' ')"
+fi
+
+# The newer firmware: a CCCD write, then COBS monitor frames notified once a second.
+"$BIN/bmssim" serve --bms thornwave-x --ntc 1 --current-a 7 --duration-s 9 \
+	--dut "$BIN/bmsmon --port {port} -q --proto thornwave-x" >"$TMP/serve-x" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^verdict: AGREE' "$TMP/serve-x" && ! grep -q DISAGREES "$TMP/serve-x" &&
+   grep -q 'pack [0-9]* mV 7000 mA' "$TMP/serve-x"; then
+	pass "serve thornwave-x + bmsmon: $(grep '^verdict' "$TMP/serve-x" | cut -c10-70)"
+else
+	fail "serve thornwave-x + bmsmon: exit $rc: $(grep -E 'DISAGREES|verdict|bmssim:|bmsmon:' "$TMP/serve-x" | tail -n 4 | tr '\n' ' ')"
 fi
 
 # Capture A of tests/vectors/thornwave.json, then a Read Request and the last Read Blob.
