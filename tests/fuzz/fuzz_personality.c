@@ -48,6 +48,7 @@ static const struct quirk_row {
 	{ "pylontech-can", "on_keepalive_loss", "stop", 0 },
 	{ "pylontech-can", "keepalive_timeout_ms", "100", 0 },
 	{ "pylontech-can", "period_ms", "10", 0 },
+	{ "thornwave", "stream", "1", 0 },
 };
 
 static struct model m0, m;

@@ -15,6 +15,11 @@
  * (packed, from the quirk clock_start_s, a UNIX time, plus the uptime), the peak |current|.
  * Truth: TRUTH_PACK on the response that carries V1 and the current (offset 0), and TRUTH_TEMPS
  * there too when the BMS has exactly one probe enabled (the monitor has one sensor).
+ *
+ * Quirk stream (newer firmware, kind thornwave-x): handle 0x0015 answers "invalid handle"; a
+ * Write Request of 01 00 to the CCCD 0x0011 (answered 13) subscribes, and from latency_ms later
+ * one monitor frame a second is notified on handle 0x0010 as 0x00, COBS, 0x00 in pieces of at
+ * most 20 value bytes, the first carrying the truth; a disconnect unsubscribes.
  */
 #ifndef BMSRIG_THORNWAVE_PERSONALITY_H
 #define BMSRIG_THORNWAVE_PERSONALITY_H
