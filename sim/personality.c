@@ -14,6 +14,7 @@
 #include "bmsrig/sim/personality.h"
 #include "bmsrig/sim/pylon_rs485_personality.h"
 #include "bmsrig/sim/pylon_can_personality.h"
+#include "bmsrig/sim/thornwave_personality.h"
 
 const struct personality_ops *const personality_table[] = {
 	&jbd_personality_ops,
@@ -25,6 +26,7 @@ const struct personality_ops *const personality_table[] = {
 	&pylon_can_personality_ops,
 	&byd_personality_ops,
 	&jk_pb_personality_ops,
+	&thornwave_personality_ops,
 	NULL
 };
 

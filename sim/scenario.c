@@ -637,6 +637,8 @@ static const struct variant {
 	{ "jk-ble", "JK02_32S", "layout", "JK02_32S" },
 	{ "jk-ble", "JK02_24S", "layout", "JK02_24S" },
 	{ "jk-ble", "JK04", "layout", "JK04" },
+	{ "thornwave", "legacy", NULL, NULL },     /* firmware <= 2.03: the value at handle 0x0015 */
+	{ "thornwave-x", "default", NULL, NULL },  /* firmware > 2.03: the notified COBS stream */
 };
 
 /* Tries one quirk on the scratch BMS; why as set_quirk words it. */
@@ -1065,7 +1067,7 @@ static const struct scen_field ble_fields[] = {
 static rig_rc link_ble(struct scen_reader *c, const cJSON *v, void *base)
 {
 	if (c->s->bms.kind->link != LINK_BLE)
-		return scen_fail(c, 1, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for Bluetooth "
+		return scen_fail(c, 1, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble, thornwave, thornwave-x) for Bluetooth "
 		            "settings, got \"%s\"", c->s->bms.kind->name);
 	return walk(c, v, ble_fields, N_OF(ble_fields), 0, base, NULL);
 }
@@ -1576,7 +1578,7 @@ static rig_rc one_event(struct scen_reader *c, const cJSON *v, struct scen_event
 	e->line = line;
 	if ((flags & NEEDS_BLE) && s->bms.kind->link != LINK_BLE) {
 		push(c, "do");
-		rc = scen_fail(c, 0, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble) for %s, got \"%s\"",
+		rc = scen_fail(c, 0, "expected a Bluetooth bms.protocol (jbd-ble, daly-ble, jk-ble, thornwave, thornwave-x) for %s, got \"%s\"",
 		          do_name((unsigned)d), s->bms.kind->name);
 		pop(c);
 		return rc;

@@ -27,6 +27,10 @@ const struct bms_kind bms_kinds[] = {
 	{ "pylontech-can", "pylontech-can", LINK_UART, NULL, NULL },
 	{ "byd", "byd", LINK_UART, NULL, NULL },
 	{ "jk-pb", "jk-pb", LINK_UART, NULL, NULL },
+	/* A battery monitor read over Bluetooth ATT (docs/protocols/thornwave.md). */
+	{ "thornwave", "thornwave", LINK_BLE, NULL, NULL },
+	/* Its newer firmware (> 2.03): monitor frames notified as a COBS stream. */
+	{ "thornwave-x", "thornwave", LINK_BLE, "stream", "1" },
 	{ NULL, NULL, LINK_UART, NULL, NULL }
 };
 
@@ -118,7 +122,7 @@ rig_rc spec_set(struct bms_spec *s, const char *key, const char *value, char *wh
 	}
 	if (!strncmp(key, "ble.", 4)) {
 		if (s->kind->link != LINK_BLE) {
-			snprintf(why, whycap, "expected a Bluetooth kind (jbd-ble, daly-ble, jk-ble), got %s", s->kind->name);
+			snprintf(why, whycap, "expected a Bluetooth kind (jbd-ble, daly-ble, jk-ble, thornwave, thornwave-x), got %s", s->kind->name);
 			return RIG_ERR_ARG;
 		}
 		return link_set(&s->link, key + 4, value, why, whycap);

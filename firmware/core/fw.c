@@ -21,6 +21,10 @@ const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
 	[FW_PROTO_BYD]       = { "byd", &rig_byd_client_ops, 500u, 0u },
 	/* 308 bytes at 115200 baud take 27 ms; the board answers within tens of ms. */
 	[FW_PROTO_JK_PB] = { "jk-pb", &rig_jk_pb_client_ops, 500u, 0u },
+	/* A Bluetooth monitor: each of the three ATT pieces crosses the link in one or two events. */
+	[FW_PROTO_THORNWAVE] = { "thornwave", &rig_thornwave_client_ops, 2000u, 0u },
+	/* Newer firmware: a frame is three notifications 30 ms apart, once a second. */
+	[FW_PROTO_THORNWAVE_X] = { "thornwave-x", &rig_thornwave_client_ops, 2000u, TW_CLIENT_STREAM },
 };
 
 int rig_fw_proto_find(const char *name)

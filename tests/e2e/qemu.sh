@@ -171,3 +171,6 @@ variant jk 4 --bms jk --cells 14 -- --proto jk --poll-ms 500
 variant jk-ble 4 --bms jk-ble --cells 16 -- --proto jk-ble
 variant jk-pb-rs485 4 --bms "jk-pb,link=$TMP/pbbus,seed=1" --bms "jk-pb,link=$TMP/pbbus,seed=2,quirk.at_junk=3" \
 	--dut-unit 1 -- --proto jk-pb --address 2
+# A battery monitor: the long ATT read of handle 0x0015, three pieces a poll.
+variant thornwave 4 --bms thornwave --ntc 1 -- --proto thornwave
+variant thornwave-x 4 --bms thornwave-x --ntc 1 -- --proto thornwave-x

@@ -50,6 +50,7 @@ static const struct quirk_row {
 	{ "pylontech-can", "period_ms", "10", 0 },
 	{ "jk-pb", "at_junk", "3", 1 },
 	{ "jk-pb", "exceptions", "0", 0 },
+	{ "thornwave", "stream", "1", 0 },
 };
 
 static struct model m0, m;

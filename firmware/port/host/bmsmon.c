@@ -104,6 +104,8 @@ static void usage(FILE *f)
 	"  -P, --proto NAME      BMS protocol: jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd (BYD PRO\n"
 	"                        2.5 on RS485, address 1) (default jbd),\n"
 	"                        jk-pb (a JK-PB inverter BMS on RS485, --address 1..15, default 1),\n"
+	"                        the thornwave battery monitor (PowerMon, Bluetooth ATT reads;\n"
+	"                        thornwave-x: newer firmware, its notified stream),\n"
 	"                        a battery as an inverter polls it: deye-modbus (address 1),\n"
 	"                        pylontech-rs485 (address 2), pylontech-can (an inverter on a\n"
 	"                        battery's slcan link), or auto: try each in turn (Bluetooth\n"

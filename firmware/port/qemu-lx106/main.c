@@ -186,7 +186,8 @@ static const char usage_text[] =
 	"\n"
 	"  -p, --port PATH       the BMS's pty or serial port on the host (opened through semihosting;\n"
 	"                        a serial port must already be raw at its speed: semihosting cannot set it)\n"
-	"  -P, --proto NAME      jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd, jk-pb (default jbd)\n"
+	"  -P, --proto NAME      jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd, jk-pb, thornwave,\n"
+	"                        thornwave-x (default jbd)\n"
 	"  -b, --baud N          accepted for bmsmon's command lines; ignored (see --port)\n"
 	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
@@ -400,7 +401,7 @@ static int set_opt(const struct opt *d, const char *shown, const char *val)
 		app.cur->proto = rig_fw_proto_find(val);
 		if (app.cur->proto >= 0)
 			return 1;
-		say(shown, ": expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd, jk-pb; got \"", val, "\"");
+		say(shown, ": expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd, jk-pb, thornwave, thornwave-x; got \"", val, "\"");
 		return 0;
 	default:
 		*(uint8_t *)d->dst = 1;

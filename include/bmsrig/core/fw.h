@@ -17,6 +17,7 @@
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/pylon_can_client.h"
 #include "bmsrig/core/policy.h"
+#include "bmsrig/core/thornwave_client.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,8 @@ enum fw_proto {
 	FW_PROTO_PYLON_CAN,
 	FW_PROTO_BYD,
 	FW_PROTO_JK_PB,
+	FW_PROTO_THORNWAVE,
+	FW_PROTO_THORNWAVE_X,
 	FW_PROTO_COUNT
 };
 
@@ -81,6 +84,7 @@ struct fw {
 		struct pylon_can_client pylon_can;
 		struct byd_client byd;
 		struct jk_pb_client jk_pb;
+		struct thornwave_client thornwave;
 	} client;
 };
 
