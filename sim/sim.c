@@ -63,8 +63,12 @@ struct sim {
 	struct host_loop *loop;
 	struct sim_transport port;
 	struct wire_faults faults;
-	uint32_t line_free_ms;          /* paced: when the line finishes what is queued on it */
+	uint32_t line_free_us;          /* paced: when the line finishes what is queued on it, on
+	                                 * the loop's clock in microseconds (mod 2^32) */
 	uint8_t pace;
+	uint8_t pace_requests;          /* paced, and requests arrive before their crossing (pty) */
+	uint32_t rx_cross_ms;           /* in sim_input: the rest of the request's crossing, rounded
+	                                 * up, which a reply's latency waits out first */
 	struct link link;
 	struct ble_module module;       /* JBD modules' FF AA frames; passes all without a password */
 	uint32_t link_drops_seen;
@@ -239,6 +243,36 @@ uint32_t sim_wire_ms(const struct sim *s, size_t len)
 	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
 }
 
+uint32_t sim_wire_us(const struct sim *s, size_t len)
+{
+	return (uint32_t)(((uint64_t)len * 10u * 1000000u + s->baud - 1u) / s->baud);
+}
+
+/* The loop's clock in microseconds, mod 2^32: the loop counts whole ms, and ms * 1000 wraps
+ * consistently with it, so differences stay right across either wrap. */
+static uint32_t now_us(const struct sim *s)
+{
+	return host_loop_now_ms(s->loop) * 1000u;
+}
+
+/* Paced: n bytes go on the line once it is free (or now), in microseconds; returns when their
+ * last byte has crossed. */
+static uint32_t line_take_us(struct sim *s, size_t n)
+{
+	uint32_t now = now_us(s);
+	uint32_t start = (int32_t)(s->line_free_us - now) > 0 ? s->line_free_us : now;
+
+	s->line_free_us = start + sim_wire_us(s, n);
+	return s->line_free_us;
+}
+
+/* The loop's ms when microsecond `at_us` (not before now) has come: rounded up, so a reply is
+ * never early; the line's own clock keeps the fraction, so rounding never adds up. */
+static uint32_t ms_at(const struct sim *s, uint32_t at_us)
+{
+	return host_loop_now_ms(s->loop) + (at_us - now_us(s) + 999u) / 1000u;
+}
+
 /* truth (may be NULL) and frames (taken over; may be NULL) go with the last chunk: observers
  * hear of them when the reply has crossed, which over a slow Bluetooth link can be much later
  * than when it was built, or never. */
@@ -269,11 +303,8 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 	}
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
 	 * client sees a 9600-baud reply take its 1.04 ms a byte. */
-	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1) {
-		uint32_t start = (int32_t)(s->line_free_ms - now) > 0 ? s->line_free_ms : now;
-
-		ch[0].at_ms = s->line_free_ms = start + sim_wire_ms(s, n);
-	}
+	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1)
+		ch[0].at_ms = ms_at(s, line_take_us(s, n));
 	for (i = 0; i < k; i++) {
 		struct pending *c = new_pending(s, unit, wire + ch[i].offset, ch[i].len);
 
@@ -372,6 +403,10 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		wire = faulted;
 		delay_ms += late_ms;
 	}
+	/* The BMS starts counting its latency at the request's last byte; with none, the line's
+	 * microsecond clock (transmit) already queues the reply behind the request. */
+	if (delay_ms)
+		delay_ms += s->rx_cross_ms;
 	r = new_pending(s, u->index, wire, n);
 	if (!r) {
 		free(frames);
@@ -482,12 +517,16 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		if (m != 0)
 			return;
 	}
+	/* Over a pty the request arrived whole at once; on the wire it would still be crossing. */
+	if (s->pace_requests && s->link.cfg.kind == LINK_UART)
+		s->rx_cross_ms = ms_at(s, line_take_us(s, n)) - now;
 	s->rx_logged = 0;
 	for (i = 0; i < s->n_units; i++) {
 		s->unit[i]->rx_heard = 0;
 		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
 		unit_done(s->unit[i]);
 	}
+	s->rx_cross_ms = 0;
 }
 
 /* ---- a serial port that goes away (an adapter unplugged, socat gone) and comes back ------- */
@@ -687,6 +726,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	link_init(&s->link, &cfg->link, host_loop_now_ms(loop));
 	wire_faults_init(&s->faults, cfg->link.seed);
 	s->pace = cfg->pace;
+	s->pace_requests = cfg->pace && !cfg->transport && !cfg->serial_path;
 	ble_module_init(&s->module, cfg->link.password, cfg->link.mac, cfg->link.seed);
 	s->serial = !cfg->transport && cfg->serial_path;
 	if (s->port.closes)
