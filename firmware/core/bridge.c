@@ -219,6 +219,13 @@ static int link_step(struct rig_bridge *b, unsigned l, uint32_t now_ms)
 			k->last_round_ms = now_ms - k->round_ms;
 			k->next_round_ms = k->round_ms + lc->client.poll_ms;
 		}
+	} else {
+		/* A lone pack's next cycle, when already due (poll_ms 0, or an overrun), starts in
+		 * this step, as rig_fw_step does; once, so a step never loops. A bus keeps its step
+		 * between addresses. */
+		ev = k->ops->step(&k->client, now_ms);
+		if (ev != CLIENT_BUSY)
+			pack_cycle(b, l, k->first_pack, ev);
 	}
 	return 1;
 }
