@@ -98,16 +98,17 @@ static void cycle_ended(struct fw *fw, enum client_event ev, uint32_t now_ms)
 
 void rig_fw_step(struct fw *fw, uint32_t now_ms)
 {
-	enum client_event ev = fw->ops->step(&fw->client, now_ms);
+	unsigned pass;
 
-	if (ev == CLIENT_BUSY)
-		return;
-	cycle_ended(fw, ev, now_ms);
-	/* Once more at the same time: a cycle already due (poll_ms 0, or one that overran its
-	 * poll_ms) sends its first request now, not a port's tick later, and after the FET wish
-	 * above, so that goes with it. At most one more step here, so a step never loops on cycles
+	/* A second pass at the same time when a cycle ended: a cycle already due (poll_ms 0, or one
+	 * that overran its poll_ms) sends its first request now, not a port's tick later, and after
+	 * the FET wish, so that goes with it. Two passes at most, so a step never loops on cycles
 	 * that end as soon as they begin. */
-	ev = fw->ops->step(&fw->client, now_ms);
-	if (ev != CLIENT_BUSY)
+	for (pass = 0; pass < 2; pass++) {
+		enum client_event ev = fw->ops->step(&fw->client, now_ms);
+
+		if (ev == CLIENT_BUSY)
+			return;
 		cycle_ended(fw, ev, now_ms);
+	}
 }
