@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bmsrig/sim/ble_module.h"
@@ -50,6 +52,9 @@ struct pending {
 	struct sim *sim;
 	unsigned unit;
 	uint32_t timer, due_ms, scheduled_ms;
+	uint32_t end_us;                /* paced, wall clock: when its last byte has crossed */
+	uint8_t exact;                  /* its ms timer may come early: end_us is the due time */
+	uint8_t parked;                 /* waiting for line_tfd, not for a loop timer */
 	int is_chunk;
 	int has_truth;                  /* the reply's truth, told to observers once it has crossed */
 	struct truth_sample truth;
@@ -63,8 +68,15 @@ struct sim {
 	struct host_loop *loop;
 	struct sim_transport port;
 	struct wire_faults faults;
-	uint32_t line_free_ms;          /* paced: when the line finishes what is queued on it */
+	uint32_t line_free_us;          /* paced: when the line finishes what is queued on it, on
+	                                 * the loop's clock in microseconds (mod 2^32) */
 	uint8_t pace;
+	uint8_t pace_requests;          /* paced, and requests arrive before their crossing (pty) */
+	int line_tfd;                   /* paced on a real loop: a timerfd for the sub-millisecond
+	                                 * rest of a chunk's wait, which the loop's ms timers would
+	                                 * round up once per frame (-1: none) */
+	uint32_t rx_cross_ms;           /* in sim_input: the rest of the request's crossing, rounded
+	                                 * up, which a reply's latency waits out first */
 	struct link link;
 	struct ble_module module;       /* JBD modules' FF AA frames; passes all without a password */
 	uint32_t link_drops_seen;
@@ -211,15 +223,12 @@ static struct pending *new_pending(struct sim *s, unsigned unit, const uint8_t *
 	return p;
 }
 
-static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
+/* A chunk's bytes have crossed: out to the client, or lost with the link. */
+static void chunk_send(struct sim *s, struct pending *c)
 {
-	struct pending *c = ctx;
-	struct sim *s = c->sim;
-
-	(void)id;
 	if (s->lost) {   /* an unplugged adapter's UART loses what it was sent */
 		frames_lost(s, c->unit, c->frames, "port lost");
-	} else if (link_up_since(&s->link, host_loop_now_ms(loop), c->scheduled_ms)) {
+	} else if (link_up_since(&s->link, host_loop_now_ms(s->loop), c->scheduled_ms)) {
 		(void)s->port.write(s->port.h, c->wire, (uint16_t)c->len);
 		frames_crossed(s, c->unit, c->frames);
 		if (c->has_truth && s->truth_cb)
@@ -230,6 +239,81 @@ static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
 	unlink_pending(s, c);
 	free(c->frames);
 	free(c);
+}
+
+/* The wall clock in microseconds, mod 2^32 (differences stay right across the wrap). */
+static uint32_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+}
+
+/* line_tfd set for the earliest parked chunk, or disarmed when none is left. */
+static void arm_line_timer(struct sim *s)
+{
+	struct itimerspec its;
+	struct pending *c;
+	uint32_t now = mono_us(), wait_us = 0;
+	int any = 0;
+
+	for (c = s->pending; c; c = c->next) {
+		uint32_t w;
+
+		if (!c->parked)
+			continue;
+		w = (int32_t)(c->end_us - now) > 0 ? c->end_us - now : 1u;   /* 0 would disarm */
+		if (!any || w < wait_us)
+			wait_us = w;
+		any = 1;
+	}
+	memset(&its, 0, sizeof its);
+	its.it_value.tv_sec = (time_t)(wait_us / 1000000u);
+	its.it_value.tv_nsec = (long)(wait_us % 1000000u) * 1000;
+	(void)timerfd_settime(s->line_tfd, 0, &its, NULL);
+}
+
+/* line_tfd fired: every parked chunk whose time has come goes out, in line order. */
+static void on_line_timer(struct host_loop *loop, int fd, void *ctx)
+{
+	struct sim *s = ctx;
+	uint64_t expirations;
+
+	(void)loop;
+	if (read(fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+		return;
+	for (;;) {
+		struct pending *c, *first = NULL;
+		uint32_t now = mono_us();
+
+		for (c = s->pending; c; c = c->next)
+			if (c->parked && (int32_t)(now - c->end_us) >= 0 &&
+			    (!first || (int32_t)(c->end_us - first->end_us) < 0))
+				first = c;
+		if (!first)
+			break;
+		chunk_send(s, first);
+	}
+	arm_line_timer(s);
+}
+
+static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	struct pending *c = ctx;
+	struct sim *s = c->sim;
+
+	(void)id;
+	(void)loop;
+	/* Timed on the wall clock to the microsecond: the loop's ms timer came before the last
+	 * byte's time; the timerfd waits out the rest. */
+	if (c->exact && s->line_tfd >= 0 && (int32_t)(c->end_us - mono_us()) > 0) {
+		c->timer = 0;
+		c->parked = 1;
+		arm_line_timer(s);
+		return 0;
+	}
+	chunk_send(s, c);
 	return 0;
 }
 
@@ -237,6 +321,49 @@ static int chunk_due(struct host_loop *loop, uint32_t id, void *ctx)
 uint32_t sim_wire_ms(const struct sim *s, size_t len)
 {
 	return (uint32_t)((len * 10u * 1000u + s->baud - 1u) / s->baud);
+}
+
+uint32_t sim_wire_us(const struct sim *s, size_t len)
+{
+	return (uint32_t)(((uint64_t)len * 10u * 1000000u + s->baud - 1u) / s->baud);
+}
+
+/* The line's clock may follow the wall to the microsecond: on a real loop running at real time,
+ * whose clock is the monotonic one. Otherwise (simulated time, paused, another rate) it is the
+ * loop's clock in whole ms. */
+static int line_exact(const struct sim *s)
+{
+	return s->line_tfd >= 0 && !host_loop_paused(s->loop) && host_loop_rate(s->loop) == 1.0;
+}
+
+/* The line's clock in microseconds, mod 2^32: the loop's ms * 1000 wraps consistently with the
+ * loop's own clock, so differences stay right across either wrap. */
+static uint32_t now_us(const struct sim *s)
+{
+	return line_exact(s) ? mono_us() : host_loop_now_ms(s->loop) * 1000u;
+}
+
+/* Paced: n bytes go on the line once it is free (or now), in microseconds; returns when their
+ * last byte has crossed. */
+static uint32_t line_take_us(struct sim *s, size_t n)
+{
+	uint32_t now = now_us(s);
+	/* More than a minute queued is a clock switched under it (a pause): start afresh. */
+	uint32_t start = (int32_t)(s->line_free_us - now) > 0 && s->line_free_us - now < 60000000u
+	                 ? s->line_free_us : now;
+
+	s->line_free_us = start + sim_wire_us(s, n);
+	return s->line_free_us;
+}
+
+/* The loop's ms when microsecond `at_us` (not before now) of the line's clock has come: rounded
+ * up, so a reply is never early; the line's clock keeps the fraction, so rounding never adds up.
+ * On the wall clock, rounded down: the timerfd waits out the rest (chunk_due). */
+static uint32_t ms_at(const struct sim *s, uint32_t at_us)
+{
+	uint32_t ahead_us = at_us - now_us(s);
+
+	return host_loop_now_ms(s->loop) + (line_exact(s) ? ahead_us / 1000u : (ahead_us + 999u) / 1000u);
 }
 
 /* truth (may be NULL) and frames (taken over; may be NULL) go with the last chunk: observers
@@ -248,7 +375,8 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 	uint32_t now = host_loop_now_ms(s->loop);
 	struct link_chunk ch[64];
 	unsigned k = link_downlink(&s->link, now, n, ch, 64), i;
-	int whole = k > 0;
+	int whole = k > 0, exact = 0;
+	uint32_t end_us = 0;
 
 	if (!k) {
 		s->stats.lost_replies++;
@@ -270,9 +398,9 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
 	 * client sees a 9600-baud reply take its 1.04 ms a byte. */
 	if (s->pace && s->link.cfg.kind == LINK_UART && k == 1) {
-		uint32_t start = (int32_t)(s->line_free_ms - now) > 0 ? s->line_free_ms : now;
-
-		ch[0].at_ms = s->line_free_ms = start + sim_wire_ms(s, n);
+		end_us = line_take_us(s, n);
+		exact = line_exact(s);
+		ch[0].at_ms = ms_at(s, end_us);
 	}
 	for (i = 0; i < k; i++) {
 		struct pending *c = new_pending(s, unit, wire + ch[i].offset, ch[i].len);
@@ -281,6 +409,8 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 			break;
 		c->is_chunk = 1;
 		c->scheduled_ms = now;
+		c->end_us = end_us;
+		c->exact = (uint8_t)exact;
 		if (i == k - 1) {
 			if (truth) {
 				c->has_truth = 1;
@@ -372,6 +502,10 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		wire = faulted;
 		delay_ms += late_ms;
 	}
+	/* The BMS starts counting its latency at the request's last byte; with none, the line's
+	 * microsecond clock (transmit) already queues the reply behind the request. */
+	if (delay_ms)
+		delay_ms += s->rx_cross_ms;
 	r = new_pending(s, u->index, wire, n);
 	if (!r) {
 		free(frames);
@@ -482,12 +616,16 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		if (m != 0)
 			return;
 	}
+	/* Over a pty the request arrived whole at once; on the wire it would still be crossing. */
+	if (s->pace_requests && s->link.cfg.kind == LINK_UART)
+		s->rx_cross_ms = ms_at(s, line_take_us(s, n)) - now;
 	s->rx_logged = 0;
 	for (i = 0; i < s->n_units; i++) {
 		s->unit[i]->rx_heard = 0;
 		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
 		unit_done(s->unit[i]);
 	}
+	s->rx_cross_ms = 0;
 }
 
 /* ---- a serial port that goes away (an adapter unplugged, socat gone) and comes back ------- */
@@ -651,6 +789,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 		snprintf(err, errcap, "out of memory");
 		return RIG_ERR_IO;
 	}
+	s->line_tfd = -1;
 	s->loop = loop;
 	s->baud = cfg->baud ? cfg->baud : cfg->unit[0].ops->baud;
 	for (i = 0; i < cfg->units && rc == RIG_OK; i++) {
@@ -687,6 +826,14 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	link_init(&s->link, &cfg->link, host_loop_now_ms(loop));
 	wire_faults_init(&s->faults, cfg->link.seed);
 	s->pace = cfg->pace;
+	s->pace_requests = cfg->pace && !cfg->transport && !cfg->serial_path;
+	if (cfg->pace && !host_loop_is_virtual(loop)) {
+		s->line_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (s->line_tfd >= 0 && host_loop_add_fd(loop, s->line_tfd, on_line_timer, s) != RIG_OK) {
+			close(s->line_tfd);
+			s->line_tfd = -1;   /* paced to the ms, as on simulated time */
+		}
+	}
 	ble_module_init(&s->module, cfg->link.password, cfg->link.mac, cfg->link.seed);
 	s->serial = !cfg->transport && cfg->serial_path;
 	if (s->port.closes)
@@ -718,6 +865,10 @@ void sim_close(struct sim *s)
 	}
 	if (s->step_timer)
 		host_loop_del_timer(s->loop, s->step_timer);
+	if (s->line_tfd >= 0) {
+		host_loop_del_fd(s->loop, s->line_tfd);
+		close(s->line_tfd);
+	}
 	if (s->reopen_timer)
 		host_loop_del_timer(s->loop, s->reopen_timer);
 	if (!s->lost && s->port.fd(s->port.h) >= 0)

@@ -39,6 +39,7 @@ struct opts {
 	int viz;                         /* start bmsviz on it (and the socket, "auto", if none) */
 	uint32_t duration_s, dut_unit;
 	int verbose, quiet;
+	int pace;                        /* --pace */
 };
 
 /* One BMS as the control socket sees it. Its timeline (over an empty scenario of its pack,
@@ -108,6 +109,9 @@ static void usage(FILE *f)
 "                            socketcan:IFACE: a Linux CAN interface (CAN personalities)\n"
 "  -p, --port PATH           serve on a real serial port instead of a pty\n"
 "      --baud N              line speed (default: the protocol's own)\n"
+"      --pace                a wired line takes its time: each reply is written once its last\n"
+"                            byte would have crossed at the baud rate (10 bits a byte), behind\n"
+"                            the request's own crossing over a pty or TCP (default: at once)\n"
 "      --ble NAME=VALUE      Bluetooth link model: chunk_bytes, interval_ms, connect_ms,\n"
 "                            drop_first, disconnect_after_ms, disconnects_per_h, stuck_ms,\n"
 "                            notify_loss_pct, queue_ms, seed, password, mac (a JBD module's\n"
@@ -183,7 +187,7 @@ static int set_ble(struct opts *o, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SEED = 256, O_STATE, O_BAUD, O_LATENCY, O_DROP, O_NOGATE, O_EXT, O_DUT, O_DURATION,
-	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL, O_VIZ };
+	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL, O_VIZ, O_PACE };
 	static const struct option lo[] = {
 		{ "bms", required_argument, 0, 'b' }, { "cells", required_argument, 0, 'c' },
 		{ "chem", required_argument, 0, 'C' }, { "capacity-ah", required_argument, 0, 'a' },
@@ -198,7 +202,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "quirk", required_argument, 0, O_QUIRK }, { "ble", required_argument, 0, O_BLE },
 		{ "dut", required_argument, 0, O_DUT }, { "dut-unit", required_argument, 0, O_DUT_UNIT },
 		{ "duration-s", required_argument, 0, O_DURATION }, { "control", required_argument, 0, O_CONTROL },
-		{ "viz", no_argument, 0, O_VIZ },
+		{ "viz", no_argument, 0, O_VIZ }, { "pace", no_argument, 0, O_PACE },
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, O_VERSION },
 		{ 0, 0, 0, 0 }
@@ -252,6 +256,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_DUT: o->dut = optarg; break;
 		case O_CONTROL: o->control = optarg; break;
 		case O_VIZ: o->viz = 1; break;
+		case O_PACE: o->pace = 1; break;
 		case O_DUT_UNIT: if (!cli_u32(PROG, "--dut-unit", optarg, 0, SPEC_MAX - 1, &o->dut_unit)) return 0; break;
 		case O_DURATION:
 			if (!cli_u32(PROG, "--duration-s", optarg, 0, 31536000, &o->duration_s))
@@ -471,6 +476,8 @@ static int build_sims(struct opts *o, struct bms_spec *specs, struct sim_cfg *cf
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		return 0;
 	}
+	for (i = 0; i < *n_cfgs; i++)
+		cfgs[i].pace = (uint8_t)o->pace;
 	if (o->dut && o->dut_unit >= cfgs[0].units) {
 		fprintf(stderr, "%s: --dut-unit: expected 0..%u (the BMS on the first port), got %u\n", PROG,
 		        cfgs[0].units - 1, o->dut_unit);

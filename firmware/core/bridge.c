@@ -198,6 +198,7 @@ static int link_step(struct rig_bridge *b, unsigned l, uint32_t now_ms)
 	struct rig_bridge_link *k = &b->link[l];
 	const struct rig_bridge_link_cfg *lc = &b->cfg.link[l];
 	enum client_event ev;
+	unsigned pass;
 
 	if (k->resting) {
 		if (!client_due(now_ms, k->next_round_ms))
@@ -207,20 +208,27 @@ static int link_step(struct rig_bridge *b, unsigned l, uint32_t now_ms)
 		k->round_ms = now_ms;
 		link_start(b, l);
 	}
-	ev = k->ops->step(&k->client, now_ms);
-	if (ev == CLIENT_BUSY)
-		return 0;
-	pack_cycle(b, l, k->first_pack + k->cur, ev);
-	if (lc->addr_count > 1u) {
-		if (++k->cur < lc->addr_count) {
-			link_start(b, l);
-		} else {
-			k->resting = 1;
-			k->last_round_ms = now_ms - k->round_ms;
-			k->next_round_ms = k->round_ms + lc->client.poll_ms;
+	/* A lone pack's next cycle, when already due (poll_ms 0, or an overrun), starts in this
+	 * step, as rig_fw_step does: a second pass, never a third, so a step never loops. A bus
+	 * keeps its step between addresses. */
+	for (pass = 0;; pass++) {
+		ev = k->ops->step(&k->client, now_ms);
+		if (ev == CLIENT_BUSY)
+			return pass > 0;
+		pack_cycle(b, l, k->first_pack + k->cur, ev);
+		if (lc->addr_count > 1u) {
+			if (++k->cur < lc->addr_count) {
+				link_start(b, l);
+			} else {
+				k->resting = 1;
+				k->last_round_ms = now_ms - k->round_ms;
+				k->next_round_ms = k->round_ms + lc->client.poll_ms;
+			}
+			return 1;
 		}
+		if (pass)
+			return 1;
 	}
-	return 1;
 }
 
 /* A bus's packs are read once a round: the aggregator is told how far apart that is, so a

@@ -74,14 +74,11 @@ static void report(struct fw *fw, uint32_t now_ms)
 		fw->hal.telemetry(fw->hal.ctx, line);
 }
 
-void rig_fw_step(struct fw *fw, uint32_t now_ms)
+/* What a finished cycle means: the pack's data, the relay, the FETs, the telemetry line. */
+static void cycle_ended(struct fw *fw, enum client_event ev, uint32_t now_ms)
 {
-	enum client_event ev = fw->ops->step(&fw->client, now_ms);
-	const struct client_stats *st;
+	const struct client_stats *st = rig_fw_stats(fw);
 
-	if (ev == CLIENT_BUSY)
-		return;
-	st = rig_fw_stats(fw);
 	if (ev == CLIENT_CYCLE_OK)
 		fw->have_data = 1;
 	if (rig_policy_update(&fw->policy, fw->have_data ? &fw->pack : NULL, st->comm_fail)) {
@@ -97,4 +94,21 @@ void rig_fw_step(struct fw *fw, uint32_t now_ms)
 		fw->ops->set_fets(&fw->client, fw->fets_asked, fw->fets_asked);
 	}
 	report(fw, now_ms);
+}
+
+void rig_fw_step(struct fw *fw, uint32_t now_ms)
+{
+	unsigned pass;
+
+	/* A second pass at the same time when a cycle ended: a cycle already due (poll_ms 0, or one
+	 * that overran its poll_ms) sends its first request now, not a port's tick later, and after
+	 * the FET wish, so that goes with it. Two passes at most, so a step never loops on cycles
+	 * that end as soon as they begin. */
+	for (pass = 0; pass < 2; pass++) {
+		enum client_event ev = fw->ops->step(&fw->client, now_ms);
+
+		if (ev == CLIENT_BUSY)
+			return;
+		cycle_ended(fw, ev, now_ms);
+	}
 }

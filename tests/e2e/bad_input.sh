@@ -4,7 +4,7 @@
 expect_usage_error "bmsmon, missing port" "$TMP/nope: cannot open" \
 	"$BIN/bmsmon" --port "$TMP/nope" --count 1
 expect_usage_error "bmsmon, no --port" "port" "$BIN/bmsmon" --count 1
-expect_usage_error "bmsmon, bad --poll-ms" '--poll-ms: expected an integer 100..600000, got "abc"' \
+expect_usage_error "bmsmon, bad --poll-ms" '--poll-ms: expected an integer 0..600000, got "abc"' \
 	"$BIN/bmsmon" --port /dev/null --poll-ms abc
 expect_usage_error "bmsmon, bad --proto" "--proto" "$BIN/bmsmon" --port /dev/null --proto foo
 expect_usage_error "bmsmon, not a serial port" "/dev/null" "$BIN/bmsmon" --port /dev/null --count 1

@@ -233,6 +233,24 @@ static void three_packs_announced_over_can(void **state)
 	assert_non_null(strstr(t.last_line, "\"alarm\":0,\"online_packs\":3,\"pack_ok\":[1,1,1],\"pack_age_ms\":["));
 }
 
+/* poll_ms 0 on lone links: the step that takes a cycle's last reply sends the next cycle's first
+ * request. In 10 ms steps against packs that answer by the next step, a cycle (0x03, 0x04)
+ * then takes 2 steps, not 3: about 50 cycles a second on each link, not 33. */
+static void lone_links_poll_back_to_back(void **state)
+{
+	static struct bench t;
+	unsigned i;
+
+	(void)state;
+	bench_start(&t, RIG_INV_PYLON_CAN);
+	for (i = 0; i < 3; i++)
+		t.cfg.link[i].client.poll_ms = 0;
+	assert_int_equal(rig_bridge_init(&t.b, &t.hal, &t.cfg, 0), RIG_OK);
+	run(&t, 0, 990);
+	for (i = 0; i < 3; i++)
+		assert_in_range(t.pack[i].polls, 49, 50);
+}
+
 static void a_silent_pack_takes_its_share_out_then_alarms(void **state)
 {
 	static struct bench t;
@@ -519,6 +537,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(three_packs_announced_over_can),
+		cmocka_unit_test(lone_links_poll_back_to_back),
 		cmocka_unit_test(a_silent_pack_takes_its_share_out_then_alarms),
 		cmocka_unit_test(a_cell_over_the_limit_holds_the_battery),
 		cmocka_unit_test(a_low_cell_holds_discharging_only),

@@ -250,6 +250,46 @@ static void cadence_keeps_poll_ms_and_never_catches_up(void **state)
 	assert_int_equal(stats(r)->cycles_ok, 6);
 }
 
+/* poll_ms 0: a step at the very millisecond a cycle ended starts the next one, every time,
+ * and a slow cycle changes nothing (there is no cadence to keep or catch up on). */
+static void poll_ms_0_starts_each_cycle_as_soon_as_the_last_ended(void **state)
+{
+	struct rig *r = start(&toy_flush, 2);
+	uint32_t t = 0;
+	int i;
+
+	(void)state;
+	r->t.eng.cfg.poll_ms = 0;
+	for (i = 0; i < 5; i++) {
+		cycle_ok(r, t);                   /* ends at t + 20 */
+		t += 20;
+		if (i == 2)
+			t += 777;                 /* the port was busy elsewhere */
+	}
+	assert_int_equal(stats(r)->cycles_ok, 5);
+	/* Same millisecond as the reply that ended cycle 5: cycle 6's first request goes now. */
+	answer(r, ANS + 0);                       /* stale input: the send drops it */
+	at(r, t, CLIENT_BUSY, REQ + 0);
+	answer(r, ANS + 0);
+	at(r, t + 1, CLIENT_BUSY, REQ + 1);
+	assert_int_equal(stats(r)->requests, 12);
+}
+
+/* With a cadence, a cycle that overran poll_ms is due at once as well; one that did not waits. */
+static void overrun_cycle_is_followed_in_the_same_step(void **state)
+{
+	struct rig *r = start(&toy_flush, 1);
+
+	(void)state;
+	r->t.eng.cfg.poll_ms = 100;
+	cycle_ok(r, 0);                           /* ends at 10 */
+	at(r, 10, CLIENT_BUSY, -1);               /* 100 is still ahead */
+	at(r, 100, CLIENT_BUSY, REQ + 0);
+	answer(r, ANS + 0);
+	at(r, 230, CLIENT_CYCLE_OK, -1);          /* answered late: slot 200 passed */
+	at(r, 230, CLIENT_BUSY, REQ + 0);         /* the same millisecond */
+}
+
 static void timeout_resends_first_at_once_then_backs_off(void **state)
 {
 	struct rig *r = start(&toy_flush, 1);
@@ -470,6 +510,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cycle_runs_requests_in_order_and_publishes),
 		cmocka_unit_test(cadence_keeps_poll_ms_and_never_catches_up),
+		cmocka_unit_test(poll_ms_0_starts_each_cycle_as_soon_as_the_last_ended),
+		cmocka_unit_test(overrun_cycle_is_followed_in_the_same_step),
 		cmocka_unit_test(timeout_resends_first_at_once_then_backs_off),
 		cmocka_unit_test(cycle_gives_up_after_retries),
 		cmocka_unit_test(skippable_request_lets_the_cycle_go_on),

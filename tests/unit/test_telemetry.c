@@ -183,6 +183,39 @@ static void fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll(void *
 	assert_memory_equal(io.tx, want, n);
 }
 
+/* poll_ms 0: the step that takes the cycle's last reply reports it and sends the next cycle's
+ * first request; with the default cadence that step sends nothing. */
+static void fw_polls_back_to_back_in_the_step_the_reply_completes(void **state)
+{
+	static struct fw fw;
+	static struct fake_io io;
+	struct hal_log log;
+	struct fw_cfg cfg = { FW_PROTO_JBD, CLIENT_CFG_DEFAULT, POLICY_CFG_LFP, 0 };
+	uint8_t want[8];
+	size_t n = hex_to_bytes("DDA50300FFFD77", want, sizeof want);   /* read 0x03 again */
+	int back_to_back;
+
+	(void)state;
+	for (back_to_back = 1; back_to_back >= 0; back_to_back--) {
+		cfg.client.poll_ms = back_to_back ? 0u : 1000u;
+		fw_on_fake_link(&fw, &io, &log, &cfg);
+		rig_fw_step(&fw, 0);
+		fake_io_queue_hex(&io, "DD03001D0618000001F201F400002C7C00000000000080640304030B8B0B8A0B84FA8D77");
+		rig_fw_step(&fw, 36);
+		fake_io_queue_hex(&io, "DD0400080F450F3D0F370F3DFEC677");
+		fake_io_clear_tx(&io);
+		rig_fw_step(&fw, 90);
+		assert_int_equal(log.lines, 1);
+		assert_non_null(strstr(log.last, "\"ms\":90,"));
+		if (!back_to_back) {
+			assert_int_equal(io.tx_len, 0);
+			continue;
+		}
+		assert_int_equal(io.tx_len, n);
+		assert_memory_equal(io.tx, want, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +224,7 @@ int main(void)
 		cmocka_unit_test(inv_object_is_exact_and_appended_last),
 		cmocka_unit_test(fw_closes_relay_on_data_and_opens_on_silence),
 		cmocka_unit_test(fw_asks_the_bms_to_open_its_fets_when_bad_from_the_first_poll),
+		cmocka_unit_test(fw_polls_back_to_back_in_the_step_the_reply_completes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,11 +100,49 @@ static void requests_in_flight_are_bounded(void **state)
 	line_close(&l);
 }
 
+/* Replies queued on a paced line follow each other on its microsecond clock: each is rounded up
+ * to the loop's ms only where it is delivered, so the rounding never adds up. Three 34-byte
+ * replies (4S 0x03, 35.417 ms each at 9600 Bd) sent together after the 8 ms crossing and the
+ * 40 ms latency end at 83.417, 118.834 and 154.251 ms: read at 84, 119 and 155, not at 84, 120
+ * and 156 as whole-ms frames would be. */
+static void queued_replies_keep_the_line_time_in_microseconds(void **state)
+{
+	static const uint32_t ends_ms[] = { 84, 119, 155 };
+	struct line l;
+	uint8_t buf[512];
+	uint32_t t = 0;
+	unsigned i, k;
+	size_t got = 0;
+
+	(void)state;
+	line_open(&l);
+	assert_int_equal(sim_wire_us(l.sim, 34), 35417);
+	assert_int_equal(sim_wire_ms(l.sim, 34), 36);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(l.io.write(l.io.ctx, basic_info, sizeof basic_info), (int32_t)sizeof basic_info);
+	for (k = 0; k < 3; k++) {
+		int32_t n;
+
+		assert_int_equal(host_loop_step(l.loop, ends_ms[k] - 1 - t), RIG_OK);
+		assert_int_equal(l.io.read(l.io.ctx, buf, sizeof buf), 0);     /* not yet */
+		assert_int_equal(host_loop_step(l.loop, 1), RIG_OK);
+		t = ends_ms[k];
+		n = l.io.read(l.io.ctx, buf, sizeof buf);
+		assert_int_equal(n, 34);                                        /* this one, whole */
+		assert_int_equal(buf[0], 0xDD);
+		assert_int_equal(buf[33], 0x77);
+		got += (size_t)n;
+	}
+	assert_int_equal(got, 3 * 34);
+	line_close(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(request_crosses_the_line_then_the_reply_is_read),
 		cmocka_unit_test(requests_in_flight_are_bounded),
+		cmocka_unit_test(queued_replies_keep_the_line_time_in_microseconds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

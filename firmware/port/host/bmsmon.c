@@ -112,7 +112,8 @@ static void usage(FILE *f)
 	"                        ones waiting out a connect) and keep the first that answers,\n"
 	"                        named by what its replies show: wire or Bluetooth\n"
 	"  -b, --baud N          line speed, a standard rate (default: the protocol's own)\n"
-	"  -i, --poll-ms N       start of one poll cycle to the next, 100..600000 (default 1000)\n"
+	"  -i, --poll-ms N       start of one poll cycle to the next, 0..600000 (default 1000);\n"
+	"                        0: back to back, each cycle as soon as the last reply is in\n"
 	"  -t, --timeout-ms N    request to complete reply, 10..60000 (default: the protocol's)\n"
 	"      --retries N       resends of a request before the cycle fails, 0..10 (default 3)\n"
 	"      --address N[,N..] the BMS's address on an RS485 bus (default: the protocol's);\n"
@@ -415,7 +416,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				bad = 1;
 			}
 			break;
-		case 'i': bad = !cli_u32("bmsmon", "--poll-ms", optarg, 100, 600000, &o->poll_ms); break;
+		case 'i': bad = !cli_u32("bmsmon", "--poll-ms", optarg, 0, 600000, &o->poll_ms); break;
 		case 't': bad = !cli_u32("bmsmon", "--timeout-ms", optarg, 10, 60000, &o->timeout_ms); break;
 		case OPT_RETRIES: bad = !cli_u32("bmsmon", "--retries", optarg, 0, 10, &o->retries); break;
 		case 'n': bad = !cli_u32("bmsmon", "--count", optarg, 0, UINT32_MAX, &o->count); break;

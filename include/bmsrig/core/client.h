@@ -18,7 +18,8 @@ extern "C" {
 #endif
 
 struct client_cfg {
-	uint32_t poll_ms;         /* start of one cycle to the start of the next */
+	uint32_t poll_ms;         /* start of one cycle to the start of the next; 0: back to back,
+	                           * each cycle due as soon as the one before ended */
 	uint32_t timeout_ms;      /* request to complete reply */
 	uint32_t gap_ms;          /* longest pause inside one reply */
 	uint8_t retries;          /* resends per request after the first try */

@@ -58,7 +58,10 @@ struct sim_cfg {
 	const char *serial_path;        /* serve on this real port instead of a pty */
 	uint32_t baud;                  /* 0: the first unit's protocol's own */
 	const struct sim_transport *transport;   /* instead of a pty or serial port; may be NULL */
-	uint8_t pace;                   /* UART replies take their time on the line at baud */
+	uint8_t pace;                   /* UART replies take their time on the line at baud; over a
+	                                 * pty or TCP, where a request arrives whole at once, its own
+	                                 * crossing too (a real port and the in-process line deliver
+	                                 * it after its crossing already) */
 };
 
 /* Opens what cfg names: cfg->transport as given, a --link scheme (tcp:, socketcand:,
@@ -115,8 +118,11 @@ rig_rc sim_set_quirk(struct sim *s, unsigned unit, const char *key, const char *
                      char *why, size_t whycap);
 struct wire_faults *sim_wire_faults(struct sim *s);  /* line faults on every reply and request */
 void sim_ble_drop(struct sim *s, uint32_t reconnect_ms);   /* Bluetooth links drop now */
-/* How long len bytes take on the line at its baud rate (10 bits a byte), rounded up. */
+/* How long len bytes take on the line at its baud rate (10 bits a byte), rounded up: in ms for
+ * timers on the loop's millisecond clock, in microseconds for the paced line, which sums many
+ * frames and must not round each one (39 bytes at 9600 Bd are 40.625 ms, not 41). */
 uint32_t sim_wire_ms(const struct sim *s, size_t len);
+uint32_t sim_wire_us(const struct sim *s, size_t len);
 
 /* The truth now. */
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t);
