@@ -362,7 +362,7 @@ int bmsctl_tap_main(int argc, char **argv)
 	memset(&h, 0, sizeof h);
 	snprintf(h.protocol, sizeof h.protocol, "%s", t.proto ? t.proto : "-");
 	h.baud = baud;
-	snprintf(h.link, sizeof h.link, "tap: BMS %s, client %s", bms, client);
+	snprintf(h.link, sizeof h.link, "tap: BMS %s, client %s", bms, t.client.path);
 	if (host_capture_open(&t.cap, capture, &h, err, sizeof err) != RIG_OK) {
 		fprintf(stderr, "%s: --capture: %s\n", PROG, err);
 		host_stream_close(&t.client);
@@ -397,10 +397,10 @@ int bmsctl_tap_main(int argc, char **argv)
 		code = 1;
 	}
 	if (!quiet)
-		fprintf(stderr, "%s: rx %u bytes in %u frames, tx %u bytes in %u frames, %u bytes skipped by the "
-		        "assembler\n", PROG, (unsigned)t.side[0].bytes, (unsigned)t.side[0].frames,
-		        (unsigned)t.side[1].bytes, (unsigned)t.side[1].frames,
-		        (unsigned)(t.side[0].skipped + t.side[1].skipped));
+		fprintf(stderr, "%s: rx %u bytes in %u frames, tx %u bytes in %u frames; %u bytes %s\n", PROG,
+		        (unsigned)t.side[0].bytes, (unsigned)t.side[0].frames, (unsigned)t.side[1].bytes,
+		        (unsigned)t.side[1].frames, (unsigned)(t.side[0].skipped + t.side[1].skipped),
+		        t.framer ? "skipped by the assembler, passed on but not logged" : "skipped (cut at silences)");
 	host_stream_close(&t.client);
 	host_stream_close(&t.bms);
 	host_loop_free(g_loop);

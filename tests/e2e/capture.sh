@@ -114,7 +114,24 @@ stop $sim
 	pass "daly: the tap's log equals bmssim's capture ($(frames "$TMP/daly.log" | wc -l) frames)" ||
 	fail "daly: $(diff "$TMP/sim3.log" "$TMP/daly.log" | head -c 300)"
 
-# 6. Bad input: one line naming what was expected.
+# 6. Over TCP both ways (a BMS behind ser2net, a client on the network), the log on stdout.
+"$BIN/bmssim" serve --bms jbd --link tcp:127.0.0.1:0 --capture "$TMP/sim4.log" --duration-s 60 >"$TMP/sim4.out" 2>/dev/null &
+sim=$!
+wait_for 'grep -q "tcp:127.0.0.1:[0-9]" "$TMP/sim4.out" 2>/dev/null'
+bms_port=$(grep -o 'tcp:127\.0\.0\.1:[0-9]*' "$TMP/sim4.out" | head -n 1)
+"$BIN/bmsctl" tap --bms "$bms_port" --client tcp:127.0.0.1:0 --proto jbd --duration-s 60 >"$TMP/tcp.log" 2>"$TMP/tcp.err" &
+tap=$!
+wait_for 'grep -q "client tcp:127.0.0.1:[0-9]* as" "$TMP/tcp.err" 2>/dev/null'
+cli_port=$(grep -o 'client tcp:127\.0\.0\.1:[0-9]*' "$TMP/tcp.err" | cut -d' ' -f2)
+timeout 20 "$BIN/bmsmon" --port "$cli_port" --count 2 --poll-ms 300 >"$TMP/mon4.out" 2>/dev/null
+stop $tap
+stop $sim
+[ "$(grep -c '"ok":1' "$TMP/mon4.out")" -eq 2 ] && [ -n "$(frames "$TMP/tcp.log")" ] &&
+	[ "$(frames "$TMP/tcp.log")" = "$(frames "$TMP/sim4.log")" ] && grep -qx "# link: tap: BMS $bms_port, client $cli_port" "$TMP/tcp.log" &&
+	pass "over TCP both ways, logged on stdout, frame for frame ($(frames "$TMP/tcp.log" | wc -l) frames)" ||
+	fail "TCP tap: $(head -c 200 "$TMP/tcp.err") $(diff "$TMP/sim4.log" "$TMP/tcp.log" | head -c 300)"
+
+# 7. Bad input: one line naming what was expected.
 expect_usage_error "tap without --bms" "expected --bms PORT and --client PATH" "$BIN/bmsctl" tap --client "$TMP/x"
 expect_usage_error "tap with an unknown protocol" "--proto: expected a protocol" \
 	"$BIN/bmsctl" tap --bms "$TMP/bms" --client "$TMP/x" --proto nope
