@@ -143,3 +143,6 @@ expect_usage_error "replay of a bad capture line" "bad.log:6: expected a time st
 "$BIN/bmsdecode" --capture "$TMP/bad.log" >"$TMP/out"; rc=$?
 [ $rc -eq 1 ] && grep -q '"error":".*bad.log:6: expected a time stamp' "$TMP/out" &&
 	pass "bmsdecode: a bad capture line is an error object, located" || fail "bmsdecode bad line: exit $rc, $(cat "$TMP/out")"
+expect_usage_error "serve --capture into a missing folder" "^bmssim: --capture: /nonexistent-bmsrig/x.log.*cannot write" \
+	"$BIN/bmssim" serve -q --bms jbd --link "$TMP/bms9" --capture /nonexistent-bmsrig/x.log
+[ ! -e "$TMP/bms9" ] && pass "and leaves no pty behind" || fail "a pty is left at $TMP/bms9"
