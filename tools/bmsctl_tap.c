@@ -19,9 +19,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "bmsrig/core/byd.h"
 #include "bmsrig/core/daly.h"
 #include "bmsrig/core/jbd.h"
 #include "bmsrig/core/jk.h"
+#include "bmsrig/core/modbus_rtu.h"
+#include "bmsrig/core/pylon_rs485.h"
 #include "bmsrig/lib/capture.h"
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/lib/loop.h"
@@ -42,33 +45,52 @@ union tap_asm {
 	struct jbd_rx jbd;
 	struct daly_rx daly;
 	struct jk_rx jk;
+	struct byd_rx byd;
+	struct pylon_rx pylon;
+	struct modbus_rx modbus;
 };
 
+/* next: RIG_OK a frame came out, RIG_MORE nothing complete, anything else a bad frame the
+ * assembler consumed (and counted skipped). init knows the direction: a Modbus assembler reads
+ * requests one way and responses the other. */
 struct tap_framer {
 	const char *proto;
-	void (*init)(union tap_asm *a, uint32_t gap_ms);
+	void (*init)(union tap_asm *a, uint32_t gap_ms, enum host_capture_dir dir);
 	size_t (*feed)(union tap_asm *a, const uint8_t *p, size_t n, uint32_t now_ms);
-	int (*next)(union tap_asm *a);          /* 1: a frame came out */
+	rig_rc (*next)(union tap_asm *a);
 	const struct rxbuf *(*rxb)(const union tap_asm *a);
 };
 
-static void jbd_init(union tap_asm *a, uint32_t g) { rig_jbd_rx_init(&a->jbd, g); }
-static size_t jbd_feed(union tap_asm *a, const uint8_t *p, size_t n, uint32_t t) { return rig_jbd_rx_feed(&a->jbd, p, n, t); }
-static int jbd_next(union tap_asm *a) { static struct jbd_frame f; return rig_jbd_rx_next(&a->jbd, &f) == RIG_OK; }
-static const struct rxbuf *jbd_rxb(const union tap_asm *a) { return &a->jbd.b; }
-static void daly_init(union tap_asm *a, uint32_t g) { rig_daly_rx_init(&a->daly, g); }
-static size_t daly_feed(union tap_asm *a, const uint8_t *p, size_t n, uint32_t t) { return rig_daly_rx_feed(&a->daly, p, n, t); }
-static int daly_next(union tap_asm *a) { static struct daly_frame f; return rig_daly_rx_next(&a->daly, &f) == RIG_OK; }
-static const struct rxbuf *daly_rxb(const union tap_asm *a) { return &a->daly.b; }
-static void jk_init(union tap_asm *a, uint32_t g) { rig_jk_rx_init(&a->jk, g); }
-static size_t jk_feed(union tap_asm *a, const uint8_t *p, size_t n, uint32_t t) { return rig_jk_rx_feed(&a->jk, p, n, t); }
-static int jk_next(union tap_asm *a) { static struct jk_frame f; return rig_jk_rx_next(&a->jk, &f) == RIG_OK; }
-static const struct rxbuf *jk_rxb(const union tap_asm *a) { return &a->jk.b; }
+/* One protocol's rows: its assembler under the names above (the frame itself is not wanted:
+ * the tap logs the bytes it came from). */
+#define TAP_ASM(P, FIELD, FRAME)                                                                    \
+	static void P##_init(union tap_asm *a, uint32_t g, enum host_capture_dir d)                 \
+	{ (void)d; rig_##P##_rx_init(&a->FIELD, g); }                                               \
+	static size_t P##_feed(union tap_asm *a, const uint8_t *p, size_t n, uint32_t t)            \
+	{ return rig_##P##_rx_feed(&a->FIELD, p, n, t); }                                           \
+	static rig_rc P##_next(union tap_asm *a) { static struct FRAME f; return rig_##P##_rx_next(&a->FIELD, &f); } \
+	static const struct rxbuf *P##_rxb(const union tap_asm *a) { return &a->FIELD.b; }
+TAP_ASM(jbd, jbd, jbd_frame)
+TAP_ASM(daly, daly, daly_frame)
+TAP_ASM(jk, jk, jk_frame)
+TAP_ASM(byd, byd, byd_frame)
+TAP_ASM(pylon, pylon, pylon_frame)
+
+static void modbus_init(union tap_asm *a, uint32_t g, enum host_capture_dir d)
+{
+	rig_modbus_rx_init(&a->modbus, g, d == HOST_CAPTURE_RX ? MODBUS_REQUEST : MODBUS_RESPONSE);
+}
+static size_t modbus_feed(union tap_asm *a, const uint8_t *p, size_t n, uint32_t t) { return rig_modbus_rx_feed(&a->modbus, p, n, t); }
+static rig_rc modbus_next(union tap_asm *a) { static struct modbus_frame f; return rig_modbus_rx_next(&a->modbus, &f); }
+static const struct rxbuf *modbus_rxb(const union tap_asm *a) { return &a->modbus.b; }
 
 static const struct tap_framer framers[] = {
 	{ "jbd", jbd_init, jbd_feed, jbd_next, jbd_rxb },
 	{ "daly", daly_init, daly_feed, daly_next, daly_rxb },
 	{ "jk", jk_init, jk_feed, jk_next, jk_rxb },
+	{ "byd", byd_init, byd_feed, byd_next, byd_rxb },
+	{ "pylontech-rs485", pylon_init, pylon_feed, pylon_next, pylon_rxb },
+	{ "deye-modbus", modbus_init, modbus_feed, modbus_next, modbus_rxb },
 };
 
 /* ---- the tap ------------------------------------------------------------------------------- */
@@ -113,7 +135,8 @@ static void usage(FILE *f)
 "  -b, --bms PORT         the BMS: a serial port or pty, or tcp:HOST:PORT\n"
 "  -c, --client PATH      the client's end: a serial port (an existing device), tcp:[ADDR:]PORT\n"
 "                         (a listener), or else a pty published as the symlink PATH\n"
-"  -p, --proto NAME       cut frames with this protocol's own assembler (jbd, daly, jk) and\n"
+"  -p, --proto NAME       cut frames with this protocol's own assembler (jbd, daly, jk, byd,\n"
+"                         pylontech-rs485, deye-modbus) and\n"
 "                         decode them (any bmsdecode protocol); without it, or for a protocol\n"
 "                         with no assembler here, frames are cut at silences of --gap-ms\n"
 "  -g, --gap-ms N         silence that ends a frame when cutting on gaps, 1..10000 (default 20)\n"
@@ -197,8 +220,15 @@ static void frame_bytes(struct tap_side *s, const uint8_t *p, size_t n, uint32_t
 		s->n_shadow += take;
 		p += take;
 		n -= take;
-		while (fr->next(&s->as))
-			settle(s, 1, t_us);
+		for (;;) {
+			const struct rxbuf *b = fr->rxb(&s->as);
+			uint32_t had = b->have, skipped = b->skipped_bytes;
+			rig_rc rc = fr->next(&s->as);
+
+			if (rc == RIG_MORE || (rc != RIG_OK && b->have == had && b->skipped_bytes == skipped))
+				break;                 /* nothing more, or an error that consumed nothing */
+			settle(s, rc == RIG_OK, t_us);
+		}
 		settle(s, 0, t_us);
 		if (!take && n) {              /* an assembler that takes nothing: never spin */
 			s->skipped += (uint32_t)n;
@@ -373,7 +403,7 @@ int bmsctl_tap_main(int argc, char **argv)
 	t.side[HOST_CAPTURE_RX] = (struct tap_side){ .t = &t, .from = &t.client, .to = &t.bms, .dir = HOST_CAPTURE_RX };
 	t.side[HOST_CAPTURE_TX] = (struct tap_side){ .t = &t, .from = &t.bms, .to = &t.client, .dir = HOST_CAPTURE_TX };
 	for (unsigned i = 0; t.framer && i < 2; i++)
-		t.framer->init(&t.side[i].as, TAP_ASM_GAP_MS);
+		t.framer->init(&t.side[i].as, TAP_ASM_GAP_MS, t.side[i].dir);
 	if (!quiet) {
 		fprintf(stderr, "%s: BMS %s, client %s%s%s\n", PROG, bms, t.client.path,
 		        strcmp(t.client.path, client) ? " as " : "", strcmp(t.client.path, client) ? client : "");
