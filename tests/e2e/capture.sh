@@ -114,6 +114,22 @@ stop $sim
 	pass "daly: the tap's log equals bmssim's capture ($(frames "$TMP/daly.log" | wc -l) frames)" ||
 	fail "daly: $(diff "$TMP/sim3.log" "$TMP/daly.log" | head -c 300)"
 
+# Noise and a frame with a bad checksum pass through but are not frames: only the good request
+# and its reply are logged, and the tap counts what its assembler skipped.
+"$BIN/bmssim" serve -q --bms jbd --link "$TMP/bn" --duration-s 60 2>/dev/null &
+sim=$!
+wait_for '[ -e "$TMP/bn" ]'
+"$BIN/bmsctl" tap --bms "$TMP/bn" --client "$TMP/cn" --proto jbd --capture "$TMP/n.log" --duration-s 60 2>"$TMP/n.err" &
+tap=$!
+wait_for '[ -e "$TMP/cn" ]'
+(printf 'AT\r\n\335\245\003\000\377\376\167\335\245\003\000\377\375\167'; sleep 0.5) >"$TMP/cn"
+stop $tap
+stop $sim
+[ "$(frames "$TMP/n.log" | cut -d' ' -f1,3 | tr '\n' ' ')" = "rx DDA50300FFFD77 tx $(frames "$TMP/sim.log" | sed -n 2p | cut -d' ' -f3) " ] &&
+	grep -q 'rx 18 bytes in 1 frames, tx 34 bytes in 1 frames; 11 bytes skipped by the assembler' "$TMP/n.err" &&
+	pass "noise and a bad frame pass through, counted, not logged" ||
+	fail "noise: $(frames "$TMP/n.log" | head -c 200) $(tail -n 1 "$TMP/n.err")"
+
 # The other protocols the tap has the core's assembler for: frame for frame too.
 for p in byd deye-modbus pylontech-rs485; do
 	"$BIN/bmssim" serve -q --bms $p --link "$TMP/b-$p" --capture "$TMP/s-$p.log" --duration-s 60 2>/dev/null &
