@@ -135,10 +135,10 @@ static void usage(FILE *f)
 "  -b, --bms PORT         the BMS: a serial port or pty, or tcp:HOST:PORT\n"
 "  -c, --client PATH      the client's end: a serial port (an existing device), tcp:[ADDR:]PORT\n"
 "                         (a listener), or else a pty published as the symlink PATH\n"
-"  -p, --proto NAME       cut frames with this protocol's own assembler (jbd, daly, jk, byd,\n"
-"                         pylontech-rs485, deye-modbus) and\n"
-"                         decode them (any bmsdecode protocol); without it, or for a protocol\n"
-"                         with no assembler here, frames are cut at silences of --gap-ms\n"
+"  -p, --proto NAME       decode frames as this protocol (any bmsdecode knows), and cut them\n"
+"                         with its own assembler: jbd, daly, jk, byd, pylontech-rs485,\n"
+"                         deye-modbus; without it, or for another protocol, frames are cut\n"
+"                         at silences of --gap-ms or when the other side starts talking\n"
 "  -g, --gap-ms N         silence that ends a frame when cutting on gaps, 1..10000 (default 20)\n"
 "      --baud N           line speed of both ends (default: the protocol's own, else 9600)\n"
 "  -o, --capture FILE     write the log to FILE, whole when the tap stops (default -: stdout,\n"
@@ -185,7 +185,8 @@ static void settle(struct tap_side *s, int frame, uint64_t t_us)
 		skipped = left;                /* cannot happen; never read outside the shadow */
 	if (frame && left > skipped)
 		log_frame(s, s->shadow + skipped, left - skipped, t_us);
-	s->skipped += (uint32_t)skipped;
+	/* No frame: whatever left was let go of, counted by the assembler as skipped or not. */
+	s->skipped += (uint32_t)(frame ? skipped : left);
 	s->skipped_seen = b->skipped_bytes;
 	memmove(s->shadow, s->shadow + left, b->have);
 	s->n_shadow = b->have;
