@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/core/hexdigit.h"
+#include "bmsrig/lib/capture.h"
 #include "bmsrig/lib/file.h"
 #include "bmsrig/sim/replay.h"
 
@@ -46,7 +47,38 @@ static int grow(void **arr, unsigned n, unsigned *cap, size_t elem)
 	return 0;
 }
 
-/* One frame record into the exchanges: a request opens one, replies join the open one. */
+/* One frame (malloc'd bytes, owned from here on) into the exchanges: a request opens one,
+ * replies join the open one. */
+static const char *add_bytes(struct replay *r, unsigned *cap, unsigned *rcap, int is_rx, uint32_t t_ms,
+                             uint8_t *bytes, size_t len)
+{
+	if (is_rx) {
+		if (grow((void **)&r->ex, r->n, cap, sizeof *r->ex)) {
+			free(bytes);
+			return "memory for the frames";
+		}
+		r->ex[r->n++] = (struct replay_exchange){ t_ms, len, bytes, 0, NULL };
+		*rcap = 0;
+		return NULL;
+	}
+	if (!r->n) {                       /* a push before any request: nothing asked for it */
+		free(bytes);
+		return NULL;
+	}
+	{
+		struct replay_exchange *e = &r->ex[r->n - 1];
+		uint32_t at = t_ms;
+
+		if (grow((void **)&e->replies, e->n_replies, rcap, sizeof *e->replies)) {
+			free(bytes);
+			return "memory for the frames";
+		}
+		e->replies[e->n_replies++] = (struct replay_reply){ at > e->t_ms ? at - e->t_ms : 0, len, bytes };
+	}
+	return NULL;
+}
+
+/* One frame record of a trace. */
 static const char *add_frame(struct replay *r, unsigned *cap, unsigned *rcap, const cJSON *o)
 {
 	const cJSON *dir = cJSON_GetObjectItemCaseSensitive(o, "dir");
@@ -59,30 +91,60 @@ static const char *add_frame(struct replay *r, unsigned *cap, unsigned *rcap, co
 		return "a frame record with \"dir\", \"hex\" and \"t_ms\"";
 	if (!(bytes = from_hex(hex->valuestring, &len)))
 		return "\"hex\" as pairs of hex digits";
-	if (!strcmp(dir->valuestring, "rx")) {
-		if (grow((void **)&r->ex, r->n, cap, sizeof *r->ex)) {
-			free(bytes);
-			return "memory for the frames";
-		}
-		r->ex[r->n++] = (struct replay_exchange){ (uint32_t)t->valuedouble, len, bytes, 0, NULL };
-		*rcap = 0;
-		return NULL;
-	}
-	if (!r->n) {                       /* a push before any request: nothing asked for it */
-		free(bytes);
-		return NULL;
-	}
-	{
-		struct replay_exchange *e = &r->ex[r->n - 1];
-		uint32_t at = (uint32_t)t->valuedouble;
+	return add_bytes(r, cap, rcap, !strcmp(dir->valuestring, "rx"), (uint32_t)t->valuedouble, bytes, len);
+}
 
-		if (grow((void **)&e->replies, e->n_replies, rcap, sizeof *e->replies)) {
-			free(bytes);
-			return "memory for the frames";
+/* A capture log (capture.h): its frames, timed from the first one. Time stamps that go back
+ * (a clock stepped while capturing) count as no delay rather than a wrapped one. */
+static rig_rc load_capture(struct replay *r, FILE *f, const char *path, char *err, size_t errcap)
+{
+	struct host_capture_frame fr;
+	struct host_capture_header h;
+	char *line = NULL;
+	size_t linecap = 0;
+	unsigned lineno = 0, cap = 0, rcap = 0;
+	uint64_t t0_us = 0;
+	int have_t0 = 0;
+	const char *bad = NULL;
+	ssize_t got;
+
+	memset(&h, 0, sizeof h);
+	while (!bad && (got = getline(&line, &linecap, f)) > 0) {
+		enum host_capture_line kind;
+		uint8_t *bytes;
+
+		lineno++;
+		if ((size_t)got > HOST_CAPTURE_LINE_MAX) {
+			bad = "a line of at most 65536 bytes";
+			break;
 		}
-		e->replies[e->n_replies++] = (struct replay_reply){ at > e->t_ms ? at - e->t_ms : 0, len, bytes };
+		bad = host_capture_parse_line(line, &h, &fr, &kind);
+		if (bad || kind != HOST_CAPTURE_LINE_FRAME)
+			continue;
+		if (!have_t0) {
+			t0_us = fr.t_us;
+			have_t0 = 1;
+		}
+		if (!(bytes = malloc(fr.len))) {
+			bad = "memory for the frames";
+			break;
+		}
+		memcpy(bytes, fr.bytes, fr.len);
+		bad = add_bytes(r, &cap, &rcap, fr.dir == HOST_CAPTURE_RX,
+		                fr.t_us > t0_us ? (uint32_t)((fr.t_us - t0_us) / 1000u) : 0, bytes, fr.len);
 	}
-	return NULL;
+	free(line);
+	fclose(f);
+	if (!bad && !r->n)
+		bad = "frame lines with at least one rx (a request to answer)";
+	if (bad) {
+		snprintf(err, errcap, "%s:%u: expected %s", path, lineno, bad);
+		replay_free(r);
+		return RIG_ERR_ARG;
+	}
+	snprintf(r->scenario, sizeof r->scenario, "capture");
+	snprintf(r->protocol, sizeof r->protocol, "%s", h.protocol);
+	return RIG_OK;
 }
 
 rig_rc replay_load(struct replay *r, const char *path, const char *scenario, char *err, size_t errcap)
@@ -98,6 +160,14 @@ rig_rc replay_load(struct replay *r, const char *path, const char *scenario, cha
 	f = host_file_open_read(path, err, errcap);
 	if (!f)
 		return RIG_ERR_IO;
+	{
+		char head[64];
+		size_t n = fread(head, 1, sizeof head, f);
+
+		rewind(f);
+		if (host_capture_detect(head, n))
+			return load_capture(r, f, path, err, errcap);
+	}
 	while (!bad && getline(&line, &linecap, f) > 0) {
 		cJSON *o = cJSON_Parse(line);
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");

@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "bmsrig/lib/capture.h"
+#include "bmsrig/lib/file.h"
 #include "bmsrig/lib/hex.h"
 #include "bmsrig/sim/personality.h"
 #include "bmsrig/sim/pylon_rs485_json.h"
@@ -29,6 +31,9 @@ enum { EXIT_BAD_FRAME = 1, EXIT_USAGE = 2 };
 struct opts {
 	const struct personality_ops *proto;   /* its wire_json decodes, its name names */
 	int pretty, quiet;
+	int proto_given;                       /* --proto: it decodes a capture's lines too */
+	int capture;                           /* the input is a capture log (docs/capture.md) */
+	struct host_capture_header cap_head;   /* what its header said so far */
 	int last_cmd;                          /* Pylontech: the CID2 of the last request seen, so
 	                                        * the response on the next line decodes as its
 	                                        * answer; -1 before any */
@@ -50,6 +55,7 @@ static int is_text_proto(const struct opts *o)
 static void usage(FILE *to)
 {
 	fputs("Usage: bmsdecode [--proto NAME] [--pretty] [-q] [HEX...]\n"
+	      "       bmsdecode [options] --capture FILE\n"
 	      "Decode BMS frames to JSON, one object per frame (fields as in docs/vectors.md).\n"
 	      "\n"
 	      "Each HEX argument is one whole frame: hex digits in any case, optionally separated by\n"
@@ -64,6 +70,13 @@ static void usage(FILE *to)
 	      "the closing CR optional. A response decodes as the answer to the request on the line\n"
 	      "before it; alone, only its address, rtn and info_len are known.\n"
 	      "\n"
+	      "A capture log (docs/capture.md: bmssim serve --capture, bmsctl tap) is read whole,\n"
+	      "from --capture FILE or from stdin when its first line is the capture header: each\n"
+	      "frame line prints its decoded object with \"t_us\" (its time stamp) and \"dir\" (rx,\n"
+	      "client to BMS; tx, BMS to client) added, decoded as the line's protocol (or the\n"
+	      "header's, or --proto when given). A line that is not a frame line prints\n"
+	      "{\"error\":\"FILE:LINE: expected ...\"}.\n"
+	      "\n"
 	      "Options:\n"
 	      "  -p, --proto NAME  protocol of the frames: jbd (default), daly, jk, jk-ble,\n"
 	      "                    byd (BYD PRO 2.5 RS485, a read or its 105-byte reply),\n"
@@ -74,6 +87,7 @@ static void usage(FILE *to)
 	      "                    351#1402C012C012C201, or slcan lines, e.g. t355458005E00),\n"
 	      "                    thornwave (an ATT PDU, the 52-byte PowerMon value, or a\n"
 	      "                    COBS-framed monitor frame of newer firmware)\n"
+	      "  -c, --capture FILE  decode the frames of a capture log\n"
 	      "      --pretty      indented JSON instead of one line per frame\n"
 	      "  -q, --quiet       print nothing; the exit status tells\n"
 	      "  -h, --help        this text\n"
@@ -138,6 +152,9 @@ static const char *ascii_frame(const char *text, uint8_t *wire, size_t cap, size
 	return NULL;
 }
 
+static cJSON *decode_wire(struct opts *o, const struct personality_ops *proto, const uint8_t *wire, size_t n,
+                          const char **err);
+
 /* Decodes one frame's text; returns 1 when it fully decoded, 0 otherwise. */
 static int decode_one(struct opts *o, const char *text)
 {
@@ -158,8 +175,28 @@ static int decode_one(struct opts *o, const char *text)
 	} else {
 		err = host_hex_parse(text, wire, sizeof wire, &n);
 	}
-	if (!err) {
-		if (o->proto == &pylon_rs485_personality_ops) {
+	if (!err)
+		obj = decode_wire(o, o->proto, wire, n, &err);
+	if (err) {
+		emit_error(o, err, text, strlen(text));
+		cJSON_Delete(obj);
+		return 0;
+	}
+	emit(o, obj);
+	ok = !cJSON_HasObjectItem(obj, "error");
+	cJSON_Delete(obj);
+	return ok;
+}
+
+/* The frame decoded as proto; *err set (and the object, if any, returned for freeing) when it
+ * is not one. */
+static cJSON *decode_wire(struct opts *o, const struct personality_ops *proto, const uint8_t *wire, size_t n,
+                          const char **err)
+{
+	cJSON *obj;
+
+	{
+		if (proto == &pylon_rs485_personality_ops) {
 			obj = pylon_rs485_wire_json_cmd(wire, n, o->last_cmd);
 			if (obj && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, "kind")))
 				o->last_cmd = !strcmp(cJSON_GetObjectItemCaseSensitive(obj, "kind")->valuestring,
@@ -167,18 +204,47 @@ static int decode_one(struct opts *o, const char *text)
 				                      ? (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, "cmd"))
 				                      : -1;
 		} else {
-			obj = o->proto->wire_json(wire, n);
+			obj = proto->wire_json(wire, n);
 		}
 		if (!obj)
-			err = "out of memory";
+			*err = "out of memory";
 		else if (!cJSON_HasObjectItem(obj, "kind"))
-			err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "error"));
+			*err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "error"));
 	}
+	return obj;
+}
+
+/* One line of a capture log: a frame line prints its decoded object with its time stamp and
+ * direction; comments and blank lines print nothing. Returns 1 unless the line was bad. */
+static int decode_capture_line(struct opts *o, const char *where, unsigned long lineno, const char *line)
+{
+	static struct host_capture_frame f;
+	enum host_capture_line kind;
+	const char *why = host_capture_parse_line(line, &o->cap_head, &f, &kind), *err = NULL;
+	const struct personality_ops *proto = o->proto;
+	char msg[200];
+	cJSON *obj;
+	int ok;
+
+	if (!why && kind != HOST_CAPTURE_LINE_FRAME)
+		return 1;
+	if (!why && !o->proto_given &&
+	    !(proto = personality_find(strcmp(f.proto, "-") ? f.proto : o->cap_head.protocol)))
+		why = "a protocol bmsdecode knows on the line or in the header, or --proto";
+	if (why) {
+		snprintf(msg, sizeof msg, "%s:%lu: expected %s", where, lineno, why);
+		emit_error(o, msg, line, strcspn(line, "\r\n"));
+		return 0;
+	}
+	obj = decode_wire(o, proto, f.bytes, f.len, &err);
 	if (err) {
-		emit_error(o, err, text, strlen(text));
+		snprintf(msg, sizeof msg, "%s:%lu: %s", where, lineno, err);
+		emit_error(o, msg, line, strcspn(line, "\r\n"));
 		cJSON_Delete(obj);
 		return 0;
 	}
+	cJSON_AddNumberToObject(obj, "t_us", (double)f.t_us);
+	cJSON_AddStringToObject(obj, "dir", f.dir == HOST_CAPTURE_RX ? "rx" : "tx");
 	emit(o, obj);
 	ok = !cJSON_HasObjectItem(obj, "error");
 	cJSON_Delete(obj);
@@ -222,6 +288,41 @@ static int read_line(FILE *f, char *line, size_t *len)
 	return c != EOF || *len > 0;
 }
 
+/* --capture FILE, line by line. 0 (said on stderr) when the file cannot be read or is no
+ * capture; else 1 when every line was good. */
+static int decode_capture_file(struct opts *o, const char *path, int *all_ok)
+{
+	char err[600], *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	FILE *f = host_file_open_read(path, err, sizeof err);
+	ssize_t got;
+
+	if (!f) {
+		fprintf(stderr, "bmsdecode: %s\n", err);
+		return 0;
+	}
+	while ((got = getline(&line, &cap, f)) > 0) {
+		if (++lineno == 1 && !host_capture_detect(line, (size_t)got)) {
+			fprintf(stderr, "bmsdecode: %s:1: expected the capture header \"%s\"\n", path, HOST_CAPTURE_MAGIC);
+			free(line);
+			fclose(f);
+			return 0;
+		}
+		if ((size_t)got > HOST_CAPTURE_LINE_MAX || memchr(line, '\0', (size_t)got)) {
+			snprintf(err, sizeof err, "%s:%lu: expected a line of at most %u bytes without NUL", path, lineno,
+			         HOST_CAPTURE_LINE_MAX);
+			emit_error(o, err, line, (size_t)got);
+			*all_ok = 0;
+			continue;
+		}
+		*all_ok &= decode_capture_line(o, path, lineno, line);
+	}
+	free(line);
+	fclose(f);
+	return 1;
+}
+
 static int decode_stdin(struct opts *o)
 {
 	static char line[LINE_MAX_BYTES + 1];
@@ -241,6 +342,10 @@ static int decode_stdin(struct opts *o)
 			snprintf(why, sizeof why, "stdin:%lu:%zu: NUL byte in input", lineno, (size_t)(nul - line) + 1);
 			emit_error(o, why, line, len);
 			all_ok = 0;
+		} else if (lineno == 1 && host_capture_detect(line, len)) {
+			o->capture = 1;
+		} else if (o->capture) {
+			all_ok &= decode_capture_line(o, "stdin", lineno, line);
 		} else if ((text = frame_text(o, line)) != NULL) {
 			all_ok &= decode_one(o, text);
 		}
@@ -260,13 +365,17 @@ int main(int argc, char **argv)
 		{ "proto", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		{ "capture", required_argument, NULL, 'c' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o = { personality_table[0], 0, 0, -1 };
+	static struct opts o;
+	const char *capture = NULL;
 	int c, all_ok = 1;
 
-	while ((c = getopt_long(argc, argv, "hp:q", longopts, NULL)) != -1) {
+	o.proto = personality_table[0];
+	o.last_cmd = -1;
+	while ((c = getopt_long(argc, argv, "hp:qc:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -280,6 +389,10 @@ int main(int argc, char **argv)
 				fputs(")\n", stderr);
 				return EXIT_USAGE;
 			}
+			o.proto_given = 1;
+			break;
+		case 'c':
+			capture = optarg;
 			break;
 		case 'q':
 			o.quiet = 1;
@@ -295,7 +408,14 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
+	if (capture && optind != argc) {
+		fputs("bmsdecode: --capture FILE: expected no HEX arguments beside it\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (capture) {
+		if (!decode_capture_file(&o, capture, &all_ok))
+			return EXIT_USAGE;
+	} else if (optind == argc)
 		all_ok = decode_stdin(&o);
 	for (; optind < argc; optind++)
 		all_ok &= decode_one(&o, argv[optind]);

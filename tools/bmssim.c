@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/lib/capture.h"
 #include "bmsrig/lib/cli.h"
 #include "bmsrig/sim/control.h"
 #include "bmsrig/sim/replay.h"
@@ -36,6 +37,7 @@ struct opts {
 	const char *config;
 	const char *dut;
 	const char *control;             /* PATH or "auto"; NULL: no control socket */
+	const char *capture;             /* --capture FILE; NULL: none */
 	int viz;                         /* start bmsviz on it (and the socket, "auto", if none) */
 	uint32_t duration_s, dut_unit;
 	int verbose, quiet;
@@ -71,6 +73,7 @@ struct run {
 	struct run *dut;                 /* --dut: the runner's session on these ports (runner.h) */
 	struct run_opts dut_opts;
 	struct run_report dut_rep;
+	struct host_capture_out cap;     /* --capture: every frame of every port */
 };
 
 static void usage(FILE *f)
@@ -132,6 +135,9 @@ static void usage(FILE *f)
 "                            $XDG_RUNTIME_DIR/bmsrig/bmssim-PID.sock (or /tmp/bmsrig-UID/...)\n"
 "      --viz                 watch it in bmsviz (--control auto unless --control is given)\n"
 "Output\n"
+"      --capture FILE        log every frame both ways, time-stamped, with its decoded JSON\n"
+"                            (docs/capture.md); written whole when serving ends; - : stdout,\n"
+"                            line by line (with -q, so that the banner is not in it)\n"
 "  -v, --verbose             log every frame, decoded, on stderr\n"
 "  -q, --quiet               nothing but errors and the verdict\n"
 "  -h, --help                this text\n"
@@ -187,7 +193,8 @@ static int set_ble(struct opts *o, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SEED = 256, O_STATE, O_BAUD, O_LATENCY, O_DROP, O_NOGATE, O_EXT, O_DUT, O_DURATION,
-	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL, O_VIZ, O_PACE };
+	       O_VERSION, O_CONFIG, O_ADDRESS, O_QUIRK, O_BLE, O_DUT_UNIT, O_CONTROL, O_VIZ, O_PACE,
+	       O_CAPTURE };
 	static const struct option lo[] = {
 		{ "bms", required_argument, 0, 'b' }, { "cells", required_argument, 0, 'c' },
 		{ "chem", required_argument, 0, 'C' }, { "capacity-ah", required_argument, 0, 'a' },
@@ -203,6 +210,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "dut", required_argument, 0, O_DUT }, { "dut-unit", required_argument, 0, O_DUT_UNIT },
 		{ "duration-s", required_argument, 0, O_DURATION }, { "control", required_argument, 0, O_CONTROL },
 		{ "viz", no_argument, 0, O_VIZ }, { "pace", no_argument, 0, O_PACE },
+		{ "capture", required_argument, 0, O_CAPTURE },
 		{ "verbose", no_argument, 0, 'v' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, O_VERSION },
 		{ 0, 0, 0, 0 }
@@ -257,6 +265,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_CONTROL: o->control = optarg; break;
 		case O_VIZ: o->viz = 1; break;
 		case O_PACE: o->pace = 1; break;
+		case O_CAPTURE: o->capture = optarg; break;
 		case O_DUT_UNIT: if (!cli_u32(PROG, "--dut-unit", optarg, 0, SPEC_MAX - 1, &o->dut_unit)) return 0; break;
 		case O_DURATION:
 			if (!cli_u32(PROG, "--duration-s", optarg, 0, 31536000, &o->duration_s))
@@ -296,7 +305,8 @@ static void on_signal(int sig)
 		host_loop_stop(g_loop);
 }
 
-/* Each frame: decoded on stderr with -v, and to the control socket's subscribers. */
+/* Each frame: decoded on stderr with -v, into the capture, and to the control socket's
+ * subscribers. */
 static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n)
 {
 	const struct port *p = ctx;
@@ -305,11 +315,14 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	char *text;
 
 	control_frame(p->r->ctl, p->r->unit0[p->sim] + unit, dir, wire, n);
-	if (!p->r->o->verbose)
+	if (!p->r->o->verbose && !p->r->o->capture)
 		return;
 	j = sim_unit_ops(s, unit)->wire_json(wire, n);
 	text = j ? cJSON_PrintUnformatted(j) : NULL;
-	if (text)
+	if (p->r->o->capture)
+		host_capture_write(&p->r->cap, host_capture_now_us(), dir == PERS_RX ? HOST_CAPTURE_RX : HOST_CAPTURE_TX,
+		                   sim_unit_ops(s, unit)->name, wire, n, text);
+	if (text && p->r->o->verbose)
 		fprintf(stderr, "%s: %s #%u %s %s\n", PROG, sim_port(s), unit, dir == PERS_RX ? "rx" : "tx", text);
 	free(text);
 	cJSON_Delete(j);
@@ -446,6 +459,23 @@ static int on_duration(struct host_loop *loop, uint32_t id, void *ctx)
 	return 0;
 }
 
+/* The capture's header names the first port's protocol, line speed and port. */
+static int start_capture(struct run *r, const struct sim_cfg *c)
+{
+	struct host_capture_header h;
+	char err[512];
+
+	memset(&h, 0, sizeof h);
+	snprintf(h.protocol, sizeof h.protocol, "%s", c->unit[0].ops->name);
+	h.baud = c->baud ? c->baud : c->unit[0].ops->baud;
+	snprintf(h.link, sizeof h.link, "%s", sim_port(r->sims[0]));
+	if (host_capture_open(&r->cap, r->o->capture, &h, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "%s: --capture: %s\n", PROG, err);
+		return 0;
+	}
+	return 1;
+}
+
 /* Every spec checked and grouped before any port opens: bad input leaves nothing behind. */
 static int build_sims(struct opts *o, struct bms_spec *specs, struct sim_cfg *cfgs, unsigned *first,
                       unsigned *n_cfgs)
@@ -563,7 +593,7 @@ int main(int argc, char **argv)
 		}
 		r.ports[i] = (struct port){ &r, i };
 		r.unit0[i] = i ? r.unit0[i - 1] + cfgs[i - 1].units : 0;
-		if (o.verbose || o.control)
+		if (o.verbose || o.control || o.capture)
 			sim_on_frame(r.sims[i], on_frame, &r.ports[i]);
 		if (o.verbose)
 			sim_on_drop(r.sims[i], on_drop, &r.ports[i]);
@@ -571,6 +601,8 @@ int main(int argc, char **argv)
 			announce(r.sims[i], &cfgs[i]);
 	}
 	fflush(stdout);
+	if (!code && o.capture && !start_capture(&r, &cfgs[0]))
+		code = CLI_EXIT_USAGE;
 	if (!code && o.control && !start_control(&r, cfgs))
 		code = CLI_EXIT_USAGE;
 	memset(&sa, 0, sizeof sa);
@@ -607,6 +639,12 @@ int main(int argc, char **argv)
 		run_free(r.dut);
 	}
 	stop_control(&r);
+	if (host_capture_close(&r.cap, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "%s: --capture: %s\n", PROG, err);
+		code = 1;
+	} else if (o.capture && !o.quiet && strcmp(o.capture, "-")) {
+		fprintf(stderr, "%s: captured %u frames in %s\n", PROG, (unsigned)r.cap.frames, o.capture);
+	}
 	for (i = 0; i < r.n_sims; i++)
 		sim_close(r.sims[i]);
 	free(r.sims);

@@ -32,12 +32,15 @@ struct replayer {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: bmssim replay [options] TRACE.jsonl\n"
-"Serves the BMS side of a run recorded with `bmssim run --trace` on a pty: each request that\n"
-"matches a recorded one gets the replies recorded after it, at the recorded delays.\n"
+"usage: bmssim replay [options] TRACE.jsonl|CAPTURE.log\n"
+"Serves the BMS side of a run recorded with `bmssim run --trace`, or of a capture log\n"
+"(`bmssim serve --capture`, `bmsctl tap`; docs/capture.md), on a pty: each request that\n"
+"matches a recorded one (byte for byte, searching on from the last one answered) gets the\n"
+"replies recorded after it, at the recorded delays; a request recorded nowhere gets nothing.\n"
 "\n"
 "  -l, --link PATH        publish the pty as this symlink; or tcp:[ADDR:]PORT (bmssim --help)\n"
-"  -s, --scenario NAME    the run of this scenario (default: the first in the trace)\n"
+"  -s, --scenario NAME    the run of this scenario (default: the first in the trace; a\n"
+"                         capture has one run)\n"
 "  -b, --baud N           line speed (default: the recorded protocol's own)\n"
 "  -d, --duration-s N     stop after N seconds (default: serve until stopped)\n"
 "  -q, --quiet            nothing on stdout or stderr but errors\n"

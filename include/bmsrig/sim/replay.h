@@ -5,6 +5,9 @@
  * is answered with the replies of the next exchange whose request matches it byte for byte, at
  * the recorded delays, so a monitor under test sees exactly what it saw in the recorded run:
  * the same values, the same faults. Useful to hand a failing run to someone with a fixed DUT.
+ * A capture log (lib/capture.h: `bmssim serve --capture`, `bmsctl tap`) is read the same way:
+ * each rx line opens an exchange and the tx lines after it are its replies, their delays taken
+ * from the time stamps.
  */
 #ifndef BMSRIG_REPLAY_H
 #define BMSRIG_REPLAY_H
@@ -28,7 +31,7 @@ struct replay_exchange {
 };
 
 struct replay {
-	char scenario[96], protocol[16];
+	char scenario[96], protocol[32];
 	unsigned n;
 	struct replay_exchange *ex;
 	unsigned next;                 /* where the search for the next request starts */
@@ -40,7 +43,9 @@ struct replay {
 	char warning[512];
 };
 
-/* Reads the frames of one run from a trace: the first scenario in the file, or the one named.
+/* Reads the frames of one run from a trace: the first scenario in the file, or the one named;
+ * or, when the file starts with the capture header, every frame of the capture (scenario is
+ * then ignored, r->scenario is "capture" and r->protocol the header's).
  * Errors are one line, "PATH:LINE: what was expected". A last line that is not JSON (a run
  * killed while writing it) is skipped with r->warning set; anywhere else it is an error. */
 rig_rc replay_load(struct replay *r, const char *path, const char *scenario, char *err, size_t errcap);
