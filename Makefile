@@ -61,14 +61,16 @@ REACH_port := core lib
 REACH_all  := $(PARTS)
 
 # Programs: their own sources, the archives they link (in link order) and extra libraries.
-PROGS := bmsmon bmssim bmsdecode bmsviz
+PROGS := bmsmon bmssim bmsdecode bmsviz bmsctl
 SRC_bmsmon     := $(sort $(wildcard firmware/port/host/*.c))
 SRC_bmssim     := $(sort $(wildcard tools/bmssim*.c))
 SRC_bmsdecode  := tools/bmsdecode.c
+SRC_bmsctl     := tools/bmsctl.c
 SRC_bmsviz     := tools/bmsviz.c viz/viz_draw.c
 LINK_bmsmon    := lib core
 LINK_bmssim    := hil sim lib core
 LINK_bmsdecode := sim lib core
+LINK_bmsctl    := sim lib core
 LINK_bmsviz    := viz lib core
 LIBS_bmsviz    := $(SDL_LIBS)
 LIBS_bmsmon    := $(OUT_LIBS)

@@ -1,0 +1,841 @@
+/* bmsctl: read and change a BMS's settings over its own protocol, through the firmware core's
+ * codecs (docs/bmsctl.md). One program, one table of commands, one table of protocols; each
+ * protocol row says how to read and write the neutral settings (include/bmsrig/sim/bms.h's
+ * names and units), so the commands never see a register. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bmsrig/core/jbd.h"
+#include "bmsrig/lib/file.h"
+#include "bmsrig/lib/stream.h"
+#include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/jbd_settings.h"
+
+#ifndef BMSRIG_VERSION
+#define BMSRIG_VERSION "0.1"
+#endif
+
+#define N_OF(a) (sizeof (a) / sizeof (a)[0])
+#define REPLY_WAIT_MS 1000
+#define TRIES 3u
+#define DUMP_MAX_BYTES (256u * 1024u)
+
+/* Exit codes (docs/bmsctl.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_DEVICE = 1,       /* no answer, an error status, a read-back that differs */
+	EXIT_USAGE = 2,        /* bad options or files, a port that cannot be opened */
+	EXIT_REFUSED = 3,      /* a value refused before anything was sent */
+	EXIT_DECLINED = 4,     /* the confirmation for a real serial port was not given */
+};
+
+struct ctl {
+	const struct ctl_proto *proto;
+	struct host_stream s;
+	int json, quiet, verbose, yes;
+	struct jbd_rx jrx;
+	struct bms local;      /* the settings as read from the device, through the sim's maps */
+};
+
+/* What info reports, protocol-neutral. */
+struct ctl_info {
+	char model[64];
+	uint32_t pack_mV, remain_mAh, full_mAh;
+	int32_t current_mA;
+	unsigned soc_pct, cycles, fet_chg, fet_dsg;
+	uint32_t prot, bal_mask;
+	unsigned cell_count, temp_count;
+	uint16_t cell_mV[JBD_CELLS_MAX];
+	uint16_t temp_dK[JBD_NTC_MAX];
+};
+
+/* One protocol: how its settings and state are reached. A NULL hook: the protocol has no such
+ * command. write checks every value before it sends anything and reads each one back. */
+struct ctl_proto {
+	const char *name;
+	uint32_t baud;
+	int (*has)(unsigned id);
+	int (*read)(struct ctl *c, const unsigned *ids, size_t n, int32_t *out);
+	int (*check)(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n);
+	int (*write)(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n, int32_t *back);
+	int (*info)(struct ctl *c, struct ctl_info *in);
+	int (*fets)(struct ctl *c, int chg, int dsg);
+	int (*soc)(struct ctl *c, unsigned pct);
+};
+
+static void vlog(const struct ctl *c, const char *fmt, const char *a, unsigned b)
+{
+	if (c->verbose) {
+		fprintf(stderr, "bmsctl: ");
+		fprintf(stderr, fmt, a, b);
+		fputc('\n', stderr);
+	}
+}
+
+static uint32_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint32_t)((uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u);
+}
+
+static int send_bytes(struct ctl *c, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		int32_t w = c->s.write(c->s.h, p, (uint16_t)n);
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLOUT };
+			(void)poll(&pf, 1, 50);
+			continue;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* ---- JBD ------------------------------------------------------------------------------------ */
+
+/* One request, its answer for the same register; a lost or garbled answer is asked again. */
+static int jbd_xfer(struct ctl *c, const struct jbd_frame *req, struct jbd_frame *rep)
+{
+	uint8_t wire[JBD_FRAME_MAX], in[256];
+	size_t n;
+
+	if (rig_jbd_frame_encode(req, wire, sizeof wire, &n) != RIG_OK)
+		return -1;
+	for (unsigned t = 0; t < TRIES; t++) {
+		rig_jbd_rx_init(&c->jrx, 200);
+		if (send_bytes(c, wire, n) != 0)
+			return -1;
+		uint32_t start = now_ms();
+		while ((uint32_t)(now_ms() - start) < REPLY_WAIT_MS) {
+			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLIN };
+			if (c->s.tick)
+				c->s.tick(c->s.h);
+			if (poll(&pf, 1, 50) <= 0)
+				continue;
+			int32_t got = c->s.read(c->s.h, in, sizeof in);
+			if (got <= 0)
+				continue;
+			size_t off = 0;
+			while (off < (size_t)got) {
+				off += rig_jbd_rx_feed(&c->jrx, in + off, (size_t)got - off, now_ms());
+				while (rig_jbd_rx_next(&c->jrx, rep) == RIG_OK)
+					if (rep->kind == JBD_KIND_RESPONSE && rep->reg == req->reg)
+						return 0;
+			}
+		}
+		vlog(c, "%s: no answer for register 0x%02X, asking again", "jbd", req->reg);
+	}
+	fprintf(stderr, "bmsctl: jbd: no answer for register 0x%02X\n", req->reg);
+	return -1;
+}
+
+/* A request whose answer must carry status OK. */
+static int jbd_ok(struct ctl *c, const struct jbd_frame *req, struct jbd_frame *rep)
+{
+	if (jbd_xfer(c, req, rep) != 0)
+		return -1;
+	if (rep->status != JBD_STATUS_OK) {
+		fprintf(stderr, "bmsctl: jbd: register 0x%02X answered status 0x%02X\n", req->reg, rep->status);
+		return -1;
+	}
+	return 0;
+}
+
+/* Settings live behind factory mode (docs/protocols/jbd.md): enter, work, leave saving only
+ * what was written. */
+static int jbd_factory(struct ctl *c, int enter, int save)
+{
+	struct jbd_frame req, rep;
+	if (enter)
+		rig_jbd_request_factory_enter(&req);
+	else
+		rig_jbd_request_factory_exit(&req, save);
+	return jbd_ok(c, &req, &rep);
+}
+
+static int jbd_has(unsigned id)
+{
+	return jbd_reg_of_setting(id) >= 0;
+}
+
+/* Reads the registers holding ids into c->local (factory mode already entered). */
+static int jbd_load(struct ctl *c, const unsigned *ids, size_t n)
+{
+	uint8_t done[256] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		int reg = jbd_reg_of_setting(ids[i]);
+		struct jbd_frame req, rep;
+		uint16_t raw;
+		if (reg < 0 || done[reg])
+			continue;
+		rig_jbd_request_read(&req, (uint8_t)reg);
+		if (jbd_ok(c, &req, &rep) != 0 || rig_jbd_register_decode(&rep, &raw) != RIG_OK)
+			return -1;
+		if (jbd_reg_set(&c->local, (uint8_t)reg, raw) != RIG_OK) {
+			fprintf(stderr, "bmsctl: jbd: register 0x%02X holds 0x%04X, outside its range\n",
+			        (unsigned)reg, raw);
+			return -1;
+		}
+		done[reg] = 1;
+	}
+	return 0;
+}
+
+static int jbd_read(struct ctl *c, const unsigned *ids, size_t n, int32_t *out)
+{
+	if (jbd_factory(c, 1, 0) != 0)
+		return -1;
+	int rc = jbd_load(c, ids, n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		out[i] = bms_setting_get(&c->local, ids[i]);
+	return jbd_factory(c, 0, 0) != 0 ? -1 : rc;
+}
+
+/* The register value that carries v for id on top of what reg holds now in b, and whether the
+ * register holds v exactly (a 10 mV register cannot hold 3655 mV). */
+static int jbd_encode(struct bms *b, unsigned id, int32_t v, uint16_t *raw)
+{
+	int reg = jbd_reg_of_setting(id);
+	struct bms probe;
+	if (reg < 0 || bms_setting_set(b, id, v) != RIG_OK ||
+	    jbd_reg_get(b, (uint8_t)reg, raw) != RIG_OK)
+		return -1;
+	probe = *b;
+	if (jbd_reg_set(&probe, (uint8_t)reg, *raw) != RIG_OK || bms_setting_get(&probe, id) != v)
+		return -1;
+	return 0;
+}
+
+/* Values checked on a copy of the device's registers: range and what the register can hold. */
+static int jbd_check(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n)
+{
+	struct bms b = c->local;
+	for (size_t i = 0; i < n; i++) {
+		uint16_t raw;
+		if (jbd_encode(&b, ids[i], v[i], &raw) != 0) {
+			struct bms near = b;
+			int reg = jbd_reg_of_setting(ids[i]);
+			(void)jbd_reg_set(&near, (uint8_t)reg, raw);
+			fprintf(stderr, "bmsctl: %s=%ld: jbd register 0x%02X cannot hold it (nearest %ld)\n",
+			        bms_setting_info(ids[i])->name, (long)v[i], (unsigned)reg,
+			        (long)bms_setting_get(&near, ids[i]));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int jbd_write(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n, int32_t *back)
+{
+	int rc = 0;
+	if (jbd_factory(c, 1, 0) != 0)
+		return -1;
+	if (jbd_load(c, ids, n) != 0 || jbd_check(c, ids, v, n) != 0) {
+		(void)jbd_factory(c, 0, 0);
+		return -2;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct jbd_frame req, rep;
+		uint16_t raw;
+		int reg = jbd_reg_of_setting(ids[i]);
+		if (jbd_encode(&c->local, ids[i], v[i], &raw) != 0)
+			rc = -1;
+		rig_jbd_request_write_u16(&req, (uint8_t)reg, raw);
+		vlog(c, "%s: writing register 0x%02X", "jbd", (unsigned)reg);
+		if (rc == 0 && jbd_ok(c, &req, &rep) != 0)
+			rc = -1;
+	}
+	/* Read back what the board now holds, from scratch. */
+	if (rc == 0) {
+		memset(&c->local, 0, sizeof c->local);
+		rc = jbd_load(c, ids, n);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			back[i] = bms_setting_get(&c->local, ids[i]);
+	}
+	return jbd_factory(c, 0, rc == 0) != 0 ? -1 : rc;
+}
+
+static int jbd_info(struct ctl *c, struct ctl_info *in)
+{
+	struct jbd_frame req, rep;
+	struct jbd_basic b;
+	struct jbd_cells cells;
+	struct jbd_text t;
+
+	memset(in, 0, sizeof *in);
+	rig_jbd_request_read(&req, JBD_REG_BASIC);
+	if (jbd_ok(c, &req, &rep) != 0 || rig_jbd_basic_decode(&rep, &b) != RIG_OK)
+		return -1;
+	rig_jbd_request_read(&req, JBD_REG_CELLS);
+	if (jbd_ok(c, &req, &rep) != 0 || rig_jbd_cells_decode(&rep, &cells) != RIG_OK)
+		return -1;
+	rig_jbd_request_read(&req, JBD_REG_VERSION);
+	if (jbd_ok(c, &req, &rep) == 0 && rig_jbd_version_decode(&rep, &t) == RIG_OK)
+		snprintf(in->model, sizeof in->model, "%s", t.text);
+	in->pack_mV = b.pack_mV;
+	in->current_mA = b.current_mA;
+	in->remain_mAh = b.remain_mAh;
+	in->full_mAh = b.full_mAh;
+	in->soc_pct = b.soc_pct;
+	in->cycles = b.cycles;
+	in->fet_chg = (b.fet & JBD_FET_CHG_ON) != 0;
+	in->fet_dsg = (b.fet & JBD_FET_DSG_ON) != 0;
+	in->prot = b.prot_raw;         /* JBD's bits are enum pack_prot's (jbd.h) */
+	in->bal_mask = (uint32_t)b.bal_high << 16 | b.bal_low;
+	in->cell_count = cells.count;
+	memcpy(in->cell_mV, cells.cell_mV, sizeof in->cell_mV);
+	in->temp_count = b.ntc_count;
+	memcpy(in->temp_dK, b.temp_dK, sizeof in->temp_dK);
+	return 0;
+}
+
+/* chg, dsg: 1 on, 0 off, -1 as now (read from 0x03's FET byte). */
+static int jbd_fets(struct ctl *c, int chg, int dsg)
+{
+	struct jbd_frame req, rep;
+	struct ctl_info in;
+	if ((chg < 0 || dsg < 0) && jbd_info(c, &in) != 0)
+		return -1;
+	if (chg < 0)
+		chg = (int)in.fet_chg;
+	if (dsg < 0)
+		dsg = (int)in.fet_dsg;
+	rig_jbd_request_mosfet(&req, (uint8_t)((chg ? 0u : JBD_MOSFET_CHG_OFF) | (dsg ? 0u : JBD_MOSFET_DSG_OFF)));
+	return jbd_ok(c, &req, &rep);
+}
+
+/* SOC is set as the remaining capacity (0xE0, 10 mAh) against the full capacity 0x03 reports. */
+static int jbd_soc(struct ctl *c, unsigned pct)
+{
+	struct jbd_frame req, rep;
+	struct ctl_info in;
+	if (jbd_info(c, &in) != 0)
+		return -1;
+	rig_jbd_request_write_u16(&req, JBD_REG_REMAIN_CAP, (uint16_t)(in.full_mAh / 10u * pct / 100u));
+	return jbd_ok(c, &req, &rep);
+}
+
+/* ---- the protocols -------------------------------------------------------------------------- */
+
+static const struct ctl_proto protos[] = {
+	{ "jbd", 9600, jbd_has, jbd_read, jbd_check, jbd_write, jbd_info, jbd_fets, jbd_soc },
+	/* Daly (0x5x/0x2x), JK 4E 57, the BLE variants and JK-PB: not yet (docs/bmsctl.md). */
+};
+
+/* ---- output ----------------------------------------------------------------------------------- */
+
+static const char *const prot_names[] = {
+	"cell_ov", "cell_uv", "pack_ov", "pack_uv", "chg_ot", "chg_ut", "dsg_ot", "dsg_ut",
+	"chg_oc", "dsg_oc", "short", "afe", "sw_lock",
+};
+
+static void print_json(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static cJSON *u16_array(const uint16_t *v, unsigned n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (unsigned i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+	return a;
+}
+
+static void print_info(const struct ctl *c, const struct ctl_info *in)
+{
+	if (c->json) {
+		cJSON *o = cJSON_CreateObject(), *p = cJSON_CreateArray();
+		cJSON_AddStringToObject(o, "proto", c->proto->name);
+		cJSON_AddStringToObject(o, "model", in->model);
+		cJSON_AddNumberToObject(o, "pack_mV", in->pack_mV);
+		cJSON_AddNumberToObject(o, "current_mA", in->current_mA);
+		cJSON_AddNumberToObject(o, "soc_pct", in->soc_pct);
+		cJSON_AddNumberToObject(o, "remain_mAh", in->remain_mAh);
+		cJSON_AddNumberToObject(o, "full_mAh", in->full_mAh);
+		cJSON_AddNumberToObject(o, "cycles", in->cycles);
+		cJSON_AddItemToObject(o, "cells_mV", u16_array(in->cell_mV, in->cell_count));
+		cJSON_AddItemToObject(o, "temps_dK", u16_array(in->temp_dK, in->temp_count));
+		cJSON_AddNumberToObject(o, "fet_chg", in->fet_chg);
+		cJSON_AddNumberToObject(o, "fet_dsg", in->fet_dsg);
+		cJSON_AddNumberToObject(o, "bal_mask", in->bal_mask);
+		cJSON_AddNumberToObject(o, "prot", in->prot);
+		for (unsigned i = 0; i < N_OF(prot_names); i++)
+			if (in->prot & (1u << i))
+				cJSON_AddItemToArray(p, cJSON_CreateString(prot_names[i]));
+		cJSON_AddItemToObject(o, "protections", p);
+		print_json(o);
+		return;
+	}
+	printf("proto        %s\nmodel        %s\n", c->proto->name, in->model);
+	printf("pack         %lu mV, %ld mA, SOC %u %%, %lu/%lu mAh, %u cycles\n",
+	       (unsigned long)in->pack_mV, (long)in->current_mA, in->soc_pct,
+	       (unsigned long)in->remain_mAh, (unsigned long)in->full_mAh, in->cycles);
+	printf("cells (mV)  ");
+	for (unsigned i = 0; i < in->cell_count; i++)
+		printf(" %u", in->cell_mV[i]);
+	printf("\ntemps (dK)  ");
+	for (unsigned i = 0; i < in->temp_count; i++)
+		printf(" %u", in->temp_dK[i]);
+	printf("\nfets         chg=%s dsg=%s\nbalancing    0x%lx\nprotections ",
+	       in->fet_chg ? "on" : "off", in->fet_dsg ? "on" : "off", (unsigned long)in->bal_mask);
+	if (!in->prot)
+		printf(" none");
+	for (unsigned i = 0; i < N_OF(prot_names); i++)
+		if (in->prot & (1u << i))
+			printf(" %s", prot_names[i]);
+	putchar('\n');
+}
+
+/* name = value lines, or one JSON object {"proto":..,"settings":{name:value}} (dump's format). */
+static void print_settings(const struct ctl *c, const unsigned *ids, const int32_t *v, size_t n,
+                           const char *key)
+{
+	if (c->json || !strcmp(key, "settings")) {
+		cJSON *o = cJSON_CreateObject(), *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "proto", c->proto->name);
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddNumberToObject(s, bms_setting_info(ids[i])->name, v[i]);
+		cJSON_AddItemToObject(o, key, s);
+		print_json(o);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%s = %ld\n", bms_setting_info(ids[i])->name, (long)v[i]);
+}
+
+/* ---- commands --------------------------------------------------------------------------------- */
+
+/* A name this protocol maps, as an id; -1 with the message. */
+static int setting_id(const struct ctl *c, const char *name)
+{
+	int id = bms_setting_find(name);
+	if (id < 0) {
+		fprintf(stderr, "bmsctl: %s: expected a setting name (bmsctl --proto %s list)\n", name, c->proto->name);
+		return -1;
+	}
+	if (!c->proto->has((unsigned)id)) {
+		fprintf(stderr, "bmsctl: %s: %s has no such setting (bmsctl --proto %s list)\n", name,
+		        c->proto->name, c->proto->name);
+		return -1;
+	}
+	return id;
+}
+
+/* The whole settings set this protocol maps. */
+static size_t all_ids(const struct ctl *c, unsigned *ids)
+{
+	size_t n = 0;
+	for (unsigned id = 0; id < BMS_SET_COUNT; id++)
+		if (c->proto->has(id))
+			ids[n++] = id;
+	return n;
+}
+
+static int cmd_list(struct ctl *c, int argc, char **argv)
+{
+	unsigned ids[BMS_SET_COUNT];
+	size_t n = all_ids(c, ids);
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < n; i++) {
+		const struct bms_setting_info *in = bms_setting_info(ids[i]);
+		printf("%s %ld..%ld\n", in->name, (long)in->min, (long)in->max);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_info(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_info in;
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "bmsctl: info: expected no arguments\n");
+		return EXIT_USAGE;
+	}
+	if (c->proto->info(c, &in) != 0)
+		return EXIT_DEVICE;
+	print_info(c, &in);
+	return EXIT_OK;
+}
+
+static int cmd_get(struct ctl *c, int argc, char **argv)
+{
+	unsigned ids[BMS_SET_COUNT];
+	int32_t v[BMS_SET_COUNT];
+	if (argc < 1 || argc > (int)BMS_SET_COUNT) {
+		fprintf(stderr, "bmsctl: get: expected one or more setting names\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		int id = setting_id(c, argv[i]);
+		if (id < 0)
+			return EXIT_USAGE;
+		ids[i] = (unsigned)id;
+	}
+	if (c->proto->read(c, ids, (size_t)argc, v) != 0)
+		return EXIT_DEVICE;
+	print_settings(c, ids, v, (size_t)argc, "get");
+	return EXIT_OK;
+}
+
+static int cmd_dump(struct ctl *c, int argc, char **argv)
+{
+	unsigned ids[BMS_SET_COUNT];
+	int32_t v[BMS_SET_COUNT];
+	size_t n = all_ids(c, ids);
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "bmsctl: dump: expected no arguments (bmsctl dump > FILE.json)\n");
+		return EXIT_USAGE;
+	}
+	if (c->proto->read(c, ids, n, v) != 0)
+		return EXIT_DEVICE;
+	print_settings(c, ids, v, n, "settings");
+	return EXIT_OK;
+}
+
+/* A real serial port (not a pty, not tcp:) asks before it is written, unless --yes. */
+static int confirm(const struct ctl *c, const char *what)
+{
+	char path[4096], answer[16];
+	struct stat st;
+	if (c->yes || host_stream_is(c->s.path, "tcp") || realpath(c->s.path, path) == NULL ||
+	    !strncmp(path, "/dev/pts/", 9) || stat(path, &st) != 0 || !S_ISCHR(st.st_mode))
+		return 0;
+	fprintf(stderr, "bmsctl: %s on %s (a serial port); go on? [y/N] ", what, c->s.path);
+	if (fgets(answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y')) {
+		fprintf(stderr, "bmsctl: not written\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks ranges, writes, reports each read-back. */
+static int apply(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n)
+{
+	int32_t back[BMS_SET_COUNT];
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		char why[96];
+		if (bms_setting_check(ids[i], v[i], why, sizeof why) != RIG_OK) {
+			fprintf(stderr, "bmsctl: %s: %s\n", bms_setting_info(ids[i])->name, why);
+			return EXIT_REFUSED;
+		}
+	}
+	if (confirm(c, "writing settings") != 0)
+		return EXIT_DECLINED;
+	int rc = c->proto->write(c, ids, v, n, back);
+	if (rc == -2)
+		return EXIT_REFUSED;
+	if (rc != 0)
+		return EXIT_DEVICE;
+	for (size_t i = 0; i < n; i++)
+		if (back[i] != v[i]) {
+			fprintf(stderr, "bmsctl: %s: wrote %ld, read back %ld\n", bms_setting_info(ids[i])->name,
+			        (long)v[i], (long)back[i]);
+			bad = 1;
+		}
+	if (!c->quiet)
+		print_settings(c, ids, back, n, "readback");
+	return bad ? EXIT_DEVICE : EXIT_OK;
+}
+
+/* A decimal integer, whole. */
+static int parse_i32(const char *s, int32_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno || v < INT32_MIN || v > INT32_MAX)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int cmd_set(struct ctl *c, int argc, char **argv)
+{
+	unsigned ids[BMS_SET_COUNT];
+	int32_t v[BMS_SET_COUNT];
+	if (argc < 1 || argc > (int)BMS_SET_COUNT) {
+		fprintf(stderr, "bmsctl: set: expected NAME=VALUE...\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		char name[64];
+		const char *eq = strchr(argv[i], '=');
+		if (eq == NULL || (size_t)(eq - argv[i]) >= sizeof name) {
+			fprintf(stderr, "bmsctl: set: expected NAME=VALUE, got \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+		memcpy(name, argv[i], (size_t)(eq - argv[i]));
+		name[eq - argv[i]] = '\0';
+		int id = setting_id(c, name);
+		if (id < 0)
+			return EXIT_USAGE;
+		if (parse_i32(eq + 1, &v[i]) != 0) {
+			fprintf(stderr, "bmsctl: %s: expected an integer in %s's unit, got \"%s\"\n", name, name, eq + 1);
+			return EXIT_USAGE;
+		}
+		ids[i] = (unsigned)id;
+	}
+	return apply(c, ids, v, (size_t)argc);
+}
+
+static int cmd_restore(struct ctl *c, int argc, char **argv)
+{
+	unsigned ids[BMS_SET_COUNT];
+	int32_t v[BMS_SET_COUNT];
+	char *text, err[256];
+	size_t len, n = 0;
+	if (argc != 1) {
+		fprintf(stderr, "bmsctl: restore: expected one FILE.json (from bmsctl dump)\n");
+		return EXIT_USAGE;
+	}
+	if ((text = host_file_read_all(argv[0], DUMP_MAX_BYTES, &len, err, sizeof err)) == NULL) {
+		fprintf(stderr, "bmsctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	free(text);
+	const cJSON *proto = cJSON_GetObjectItemCaseSensitive(root, "proto");
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(root, "settings"), *it;
+	int rc = EXIT_USAGE;
+	if (!cJSON_IsObject(set)) {
+		fprintf(stderr, "bmsctl: %s: expected a JSON object with \"settings\" (bmsctl dump's output)\n", argv[0]);
+		goto out;
+	}
+	if (cJSON_IsString(proto) && strcmp(proto->valuestring, c->proto->name)) {
+		fprintf(stderr, "bmsctl: %s: expected a dump of %s, got one of %s\n", argv[0], c->proto->name,
+		        proto->valuestring);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, set) {
+		int id = setting_id(c, it->string);
+		if (id < 0)
+			goto out;
+		if (n >= BMS_SET_COUNT || !cJSON_IsNumber(it) || it->valuedouble != (double)(int32_t)it->valuedouble) {
+			fprintf(stderr, "bmsctl: %s: %s: expected an integer\n", argv[0], it->string);
+			goto out;
+		}
+		ids[n] = (unsigned)id;
+		v[n++] = (int32_t)it->valuedouble;
+	}
+	rc = apply(c, ids, v, n);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* on/off for one FET; -1 when the word is not one. */
+static int on_off(const char *s)
+{
+	return !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
+}
+
+static int cmd_fets(struct ctl *c, int argc, char **argv)
+{
+	int chg = -1, dsg = -1;
+	struct ctl_info in;
+	if (argc < 1 || argc > 2) {
+		fprintf(stderr, "bmsctl: fets: expected chg=on|off and/or dsg=on|off\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		int *which = !strncmp(argv[i], "chg=", 4) ? &chg : !strncmp(argv[i], "dsg=", 4) ? &dsg : NULL;
+		if (which == NULL || (*which = on_off(argv[i] + 4)) < 0) {
+			fprintf(stderr, "bmsctl: fets: expected chg=on|off or dsg=on|off, got \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (confirm(c, "switching the FETs") != 0)
+		return EXIT_DECLINED;
+	if (c->proto->fets(c, chg, dsg) != 0 || c->proto->info(c, &in) != 0)
+		return EXIT_DEVICE;
+	if (c->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "fet_chg", in.fet_chg);
+		cJSON_AddNumberToObject(o, "fet_dsg", in.fet_dsg);
+		print_json(o);
+	} else if (!c->quiet) {
+		printf("chg=%s dsg=%s\n", in.fet_chg ? "on" : "off", in.fet_dsg ? "on" : "off");
+	}
+	/* A FET asked on may stay off while a protection holds it: say so, it is not a failure. */
+	if ((chg >= 0 && (unsigned)chg != in.fet_chg) || (dsg >= 0 && (unsigned)dsg != in.fet_dsg))
+		fprintf(stderr, "bmsctl: fets: the BMS reports chg=%s dsg=%s (a protection may hold one off)\n",
+		        in.fet_chg ? "on" : "off", in.fet_dsg ? "on" : "off");
+	return EXIT_OK;
+}
+
+static int cmd_soc(struct ctl *c, int argc, char **argv)
+{
+	int32_t pct;
+	struct ctl_info in;
+	if (argc != 1 || parse_i32(argv[0], &pct) != 0) {
+		fprintf(stderr, "bmsctl: soc: expected a percentage 0..100\n");
+		return EXIT_USAGE;
+	}
+	if (pct < 0 || pct > 100) {
+		fprintf(stderr, "bmsctl: soc: expected 0..100, got %ld\n", (long)pct);
+		return EXIT_REFUSED;
+	}
+	if (confirm(c, "setting the SOC") != 0)
+		return EXIT_DECLINED;
+	if (c->proto->soc(c, (unsigned)pct) != 0 || c->proto->info(c, &in) != 0)
+		return EXIT_DEVICE;
+	if (c->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "soc_pct", in.soc_pct);
+		cJSON_AddNumberToObject(o, "remain_mAh", in.remain_mAh);
+		print_json(o);
+	} else if (!c->quiet) {
+		printf("soc_pct = %u\n", in.soc_pct);
+	}
+	if (in.soc_pct != (unsigned)pct) {
+		fprintf(stderr, "bmsctl: soc: asked %ld %%, the BMS reports %u %%\n", (long)pct, in.soc_pct);
+		return EXIT_DEVICE;
+	}
+	return EXIT_OK;
+}
+
+static const struct ctl_cmd {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+	int needs_port;
+} cmds[] = {
+	{ "info", cmd_info, 1 },
+	{ "get", cmd_get, 1 },
+	{ "set", cmd_set, 1 },
+	{ "dump", cmd_dump, 1 },
+	{ "restore", cmd_restore, 1 },
+	{ "fets", cmd_fets, 1 },
+	{ "soc", cmd_soc, 1 },
+	{ "list", cmd_list, 0 },
+	/* "tap" (branch wt-cap, tools/bmsctl_tap.c) dispatches to bmsctl_tap_main(argc, argv) with
+	 * its own options; the merge wires it here, before --proto/--port are required:
+	 * { "tap", NULL, 0 },   -> if (!strcmp(argv[optind], "tap")) return bmsctl_tap_main(...);
+	 */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: bmsctl --proto P --port PATH|tcp:HOST:PORT [options] COMMAND [ARGS]\n"
+	        "commands:\n"
+	        "  info                 identity, pack, cells, temperatures, FETs, protections\n"
+	        "  get NAME...          settings by their neutral names (bmsctl --proto P list)\n"
+	        "  set NAME=VALUE...    write settings (integers in the unit the name ends in); read back\n"
+	        "  dump                 every setting as JSON: bmsctl ... dump > FILE.json\n"
+	        "  restore FILE.json    write a dump back, every value checked before any is sent\n"
+	        "  fets chg=on|off dsg=on|off\n"
+	        "  soc PCT              set the state of charge, 0..100\n"
+	        "  list                 the settings P has, with their ranges (no port needed)\n"
+	        "options:\n"
+	        "  -p, --proto P        jbd\n"
+	        "  -P, --port PATH      a pty, a serial port or tcp:HOST:PORT\n"
+	        "  -b, --baud N         serial speed (default: the protocol's)\n"
+	        "  -j, --json           JSON output\n"
+	        "  -y, --yes            write to a real serial port without asking\n"
+	        "  -q, --quiet          no read-back lines on success\n"
+	        "  -v, --verbose        say what is sent\n"
+	        "  -h, --help, -V, --version\n"
+	        "exit: 0 done, 1 device error or read-back differs, 2 usage, 3 value refused before\n"
+	        "sending, 4 not confirmed\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+		{ "baud", required_argument, NULL, 'b' }, { "json", no_argument, NULL, 'j' },
+		{ "yes", no_argument, NULL, 'y' }, { "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	static struct ctl c;
+	const char *port = NULL;
+	uint32_t baud = 0;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+p:P:b:jyqvhV", lopts, NULL)) != -1) {
+		switch (o) {
+		case 'p':
+			for (size_t i = 0; i < N_OF(protos); i++)
+				if (!strcmp(optarg, protos[i].name))
+					c.proto = &protos[i];
+			if (c.proto == NULL) {
+				fprintf(stderr, "bmsctl: --proto: expected jbd, got \"%s\"\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'P': port = optarg; break;
+		case 'b': {
+			int32_t b;
+			if (parse_i32(optarg, &b) != 0 || b < 300 || b > 4000000) {
+				fprintf(stderr, "bmsctl: --baud: expected 300..4000000, got \"%s\"\n", optarg);
+				return EXIT_USAGE;
+			}
+			baud = (uint32_t)b;
+			break;
+		}
+		case 'j': c.json = 1; break;
+		case 'y': c.yes = 1; break;
+		case 'q': c.quiet = 1; break;
+		case 'v': c.verbose = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("bmsctl %s\n", BMSRIG_VERSION); return EXIT_OK;
+		default:
+			fprintf(stderr, "bmsctl: expected the options of bmsctl --help\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "bmsctl: expected a command (bmsctl --help)\n");
+		return EXIT_USAGE;
+	}
+	const struct ctl_cmd *cmd = NULL;
+	for (size_t i = 0; i < N_OF(cmds); i++)
+		if (!strcmp(argv[optind], cmds[i].name))
+			cmd = &cmds[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "bmsctl: expected a command (info, get, set, dump, restore, fets, soc, list), got \"%s\"\n",
+		        argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (c.proto == NULL) {
+		fprintf(stderr, "bmsctl: expected --proto P\n");
+		return EXIT_USAGE;
+	}
+	if (!cmd->needs_port)
+		return cmd->run(&c, argc - optind - 1, argv + optind + 1);
+	if (port == NULL) {
+		fprintf(stderr, "bmsctl: expected --port PATH|tcp:HOST:PORT\n");
+		return EXIT_USAGE;
+	}
+	char err[256];
+	if (host_stream_open_port(&c.s, port, baud ? baud : c.proto->baud, NULL, NULL, err, sizeof err) != RIG_OK) {
+		fprintf(stderr, "bmsctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	int rc = cmd->run(&c, argc - optind - 1, argv + optind + 1);
+	host_stream_close(&c.s);
+	return rc;
+}
