@@ -16,10 +16,12 @@
 
 #include "bmsrig/core/daly.h"
 #include "bmsrig/core/jbd.h"
+#include "bmsrig/core/jk.h"
 #include "bmsrig/lib/file.h"
 #include "bmsrig/lib/stream.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/jk_personality.h"
 
 #ifndef BMSRIG_VERSION
 #define BMSRIG_VERSION "0.1"
@@ -45,6 +47,7 @@ struct ctl {
 	int json, quiet, verbose, yes;
 	struct jbd_rx jrx;
 	struct daly_rx drx;
+	struct jk_rx krx;
 	struct bms local;      /* the settings as read from the device, through the sim's maps */
 };
 
@@ -595,13 +598,175 @@ static int daly_soc(struct ctl *c, unsigned pct)
 	return 0;
 }
 
+/* ---- JK (4E 57 over UART/RS485) ------------------------------------------------------------- */
+
+#define JK_SOURCE_PC 3u      /* as the vendor example and most clients (jk_client.h) */
+
+static int jk_xfer(struct ctl *c, const struct jk_frame *req, struct jk_frame *rep)
+{
+	static uint8_t wire[JK_FRAME_MAX];
+	uint8_t in[512];
+	size_t n;
+
+	if (rig_jk_frame_encode(req, wire, sizeof wire, &n) != RIG_OK)
+		return -1;
+	for (unsigned t = 0; t < TRIES; t++) {
+		rig_jk_rx_init(&c->krx, 200);
+		if (send_bytes(c, wire, n) != 0)
+			return -1;
+		uint32_t start = now_ms();
+		while ((uint32_t)(now_ms() - start) < REPLY_WAIT_MS) {
+			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLIN };
+			if (c->s.tick)
+				c->s.tick(c->s.h);
+			if (poll(&pf, 1, 50) <= 0)
+				continue;
+			int32_t got = c->s.read(c->s.h, in, sizeof in);
+			size_t off = 0;
+			while (got > 0 && off < (size_t)got) {
+				off += rig_jk_rx_feed(&c->krx, in + off, (size_t)got - off, now_ms());
+				while (rig_jk_rx_next(&c->krx, rep) == RIG_OK)
+					if (rep->type == JK_TYPE_REPLY && rep->cmd == req->cmd)
+						return 0;
+			}
+		}
+		vlog(c, "%s: no answer for command 0x%02X, asking again", "jk", req->cmd);
+	}
+	fprintf(stderr, "bmsctl: jk: no answer for command 0x%02X\n", req->cmd);
+	return -1;
+}
+
+static int jk_has(unsigned id)
+{
+	uint8_t k;
+	return jk_setting_id(id, &k) == 0;
+}
+
+static int jk_read_all(struct ctl *c, struct jk_data *d)
+{
+	static struct jk_frame req, rep;
+	rig_jk_request_read_all(&req, JK_SOURCE_PC);
+	if (jk_xfer(c, &req, &rep) != 0 || rig_jk_data_decode(&rep, d) != RIG_OK) {
+		fprintf(stderr, "bmsctl: jk: the read-all reply did not decode\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int jk_read(struct ctl *c, const unsigned *ids, size_t n, int32_t *out)
+{
+	static struct jk_data d;
+	if (jk_read_all(c, &d) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t k;
+		int32_t raw;
+		if (jk_setting_id(ids[i], &k) != 0 || rig_jk_data_get(&d, k, &raw) != RIG_OK) {
+			fprintf(stderr, "bmsctl: jk: the reply lacks id 0x%02X\n", k);
+			return -1;
+		}
+		out[i] = (int32_t)jk_setting_from_jk(k, raw);
+	}
+	return 0;
+}
+
+/* Every value must survive the board's unit (whole degC, A, Ah; pack limits in 10 mV) and fit
+ * the id's field. */
+static int jk_check(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n)
+{
+	static struct jk_data d;
+	static struct jk_frame f;
+	(void)c;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t k;
+		int32_t raw;
+		if (jk_setting_id(ids[i], &k) != 0)
+			return -1;
+		raw = jk_setting_to_jk(k, v[i]);
+		rig_jk_data_clear(&d);
+		if (jk_setting_from_jk(k, raw) != v[i]) {
+			fprintf(stderr, "bmsctl: %s=%ld: jk id 0x%02X cannot hold it (nearest %lld)\n",
+			        bms_setting_info(ids[i])->name, (long)v[i], k, (long long)jk_setting_from_jk(k, raw));
+			return -1;
+		}
+		if (rig_jk_data_set(&d, k, raw) != RIG_OK ||
+		    rig_jk_request_write_item(&f, JK_SOURCE_PC, k, &d) != RIG_OK) {
+			fprintf(stderr, "bmsctl: %s=%ld: outside jk id 0x%02X's field\n",
+			        bms_setting_info(ids[i])->name, (long)v[i], k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int jk_write(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n, int32_t *back)
+{
+	static struct jk_data d;
+	static struct jk_frame req, rep;
+	if (jk_check(c, ids, v, n) != 0)
+		return -2;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t k;
+		(void)jk_setting_id(ids[i], &k);
+		rig_jk_data_clear(&d);
+		if (rig_jk_data_set(&d, k, jk_setting_to_jk(k, v[i])) != RIG_OK ||
+		    rig_jk_request_write_item(&req, JK_SOURCE_PC, k, &d) != RIG_OK)
+			return -1;
+		vlog(c, "%s: writing id 0x%02X", "jk", k);
+		if (jk_xfer(c, &req, &rep) != 0)
+			return -1;
+	}
+	return jk_read(c, ids, n, back);
+}
+
+static int jk_info(struct ctl *c, struct ctl_info *in)
+{
+	static struct jk_data d;
+	struct pack_state s;
+	memset(in, 0, sizeof *in);
+	if (jk_read_all(c, &d) != 0 || rig_jk_to_pack_state(&d, &s) != RIG_OK)
+		return -1;
+	in->pack_mV = s.pack_mV;
+	in->current_mA = s.current_mA;
+	in->remain_mAh = s.remain_mAh;
+	in->full_mAh = s.full_mAh;
+	in->soc_pct = s.soc_pct;
+	in->cycles = s.cycles;
+	in->fet_chg = s.fet_chg;
+	in->fet_dsg = s.fet_dsg;
+	in->prot = s.prot;
+	in->bal_mask = s.bal_mask;
+	in->cell_count = s.cell_count;
+	memcpy(in->cell_mV, s.cell_mV, sizeof in->cell_mV);
+	in->temp_count = s.temp_count;
+	memcpy(in->temp_dK, s.temp_dK, sizeof in->temp_dK);
+	return 0;
+}
+
+/* 0xAB charge, 0xAC discharge switches (docs/protocols/jk.md §4.1). */
+static int jk_fets(struct ctl *c, int chg, int dsg)
+{
+	const struct { int on; uint8_t id; } sw[] = { { chg, JK_ID_CHG_SWITCH }, { dsg, JK_ID_DSG_SWITCH } };
+	for (size_t i = 0; i < N_OF(sw); i++) {
+		static struct jk_frame req, rep;
+		if (sw[i].on < 0)
+			continue;
+		if (rig_jk_request_switch(&req, JK_SOURCE_PC, sw[i].id, (uint8_t)sw[i].on) != RIG_OK ||
+		    jk_xfer(c, &req, &rep) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- the protocols -------------------------------------------------------------------------- */
 
 static const struct ctl_proto protos[] = {
 	{ "jbd", 9600, jbd_has, jbd_read, jbd_check, jbd_write, jbd_info, jbd_fets, jbd_soc },
 	/* Daly's setting writes have no capture (docs/protocols/daly.md), so none is sent. */
 	{ "daly", 9600, daly_has, daly_read, NULL, NULL, daly_info, daly_fets, daly_soc },
-	/* JK 4E 57, the BLE variants and JK-PB: not yet (docs/bmsctl.md). */
+	/* JK 4E 57 has no SOC write. */
+	{ "jk", 115200, jk_has, jk_read, jk_check, jk_write, jk_info, jk_fets, NULL },
+	/* The BLE variants (jbd-ble, daly-ble, jk-ble) and jk-pb: not yet (docs/bmsctl.md). */
 };
 
 /* ---- output ----------------------------------------------------------------------------------- */
@@ -969,6 +1134,10 @@ static int cmd_soc(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "bmsctl: soc: expected 0..100, got %ld\n", (long)pct);
 		return EXIT_REFUSED;
 	}
+	if (c->proto->soc == NULL) {
+		fprintf(stderr, "bmsctl: soc: %s has no SOC write\n", c->proto->name);
+		return EXIT_REFUSED;
+	}
 	if (confirm(c, "setting the SOC") != 0)
 		return EXIT_DECLINED;
 	if (c->proto->soc(c, (unsigned)pct) != 0 || c->proto->info(c, &in) != 0)
@@ -1021,7 +1190,7 @@ static void usage(FILE *f)
 	        "  soc PCT              set the state of charge, 0..100\n"
 	        "  list                 the settings P has, with their ranges (no port needed)\n"
 	        "options:\n"
-	        "  -p, --proto P        jbd, daly\n"
+	        "  -p, --proto P        jbd, daly, jk\n"
 	        "  -P, --port PATH      a pty, a serial port or tcp:HOST:PORT\n"
 	        "  -b, --baud N         serial speed (default: the protocol's)\n"
 	        "  -j, --json           JSON output\n"
@@ -1054,7 +1223,7 @@ int main(int argc, char **argv)
 				if (!strcmp(optarg, protos[i].name))
 					c.proto = &protos[i];
 			if (c.proto == NULL) {
-				fprintf(stderr, "bmsctl: --proto: expected jbd or daly, got \"%s\"\n", optarg);
+				fprintf(stderr, "bmsctl: --proto: expected jbd, daly or jk, got \"%s\"\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
