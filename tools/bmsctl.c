@@ -28,7 +28,8 @@
 #endif
 
 #define N_OF(a) (sizeof (a) / sizeof (a)[0])
-#define REPLY_WAIT_MS 1000
+#define WIRE_REPLY_MS 1000u
+#define BLE_REPLY_MS 3000u    /* over the 2 s a Bluetooth module takes to connect (bmsmon's auto) */
 #define TRIES 3u
 #define DUMP_MAX_BYTES (256u * 1024u)
 
@@ -68,6 +69,7 @@ struct ctl_info {
 struct ctl_proto {
 	const char *name;
 	uint32_t baud;
+	uint32_t reply_ms;     /* the wait for an answer; a Bluetooth module connects first */
 	int (*has)(unsigned id);
 	int (*read)(struct ctl *c, const unsigned *ids, size_t n, int32_t *out);
 	int (*check)(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n);
@@ -125,7 +127,7 @@ static int jbd_xfer(struct ctl *c, const struct jbd_frame *req, struct jbd_frame
 		if (send_bytes(c, wire, n) != 0)
 			return -1;
 		uint32_t start = now_ms();
-		while ((uint32_t)(now_ms() - start) < REPLY_WAIT_MS) {
+		while ((uint32_t)(now_ms() - start) < c->proto->reply_ms) {
 			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLIN };
 			if (c->s.tick)
 				c->s.tick(c->s.h);
@@ -353,7 +355,7 @@ static int daly_xfer(struct ctl *c, const struct daly_frame *req, struct daly_fr
 		if (send_bytes(c, wire, n) != 0)
 			return -1;
 		uint32_t start = now_ms();
-		while ((uint32_t)(now_ms() - start) < REPLY_WAIT_MS) {
+		while ((uint32_t)(now_ms() - start) < c->proto->reply_ms) {
 			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLIN };
 			if (c->s.tick)
 				c->s.tick(c->s.h);
@@ -615,7 +617,7 @@ static int jk_xfer(struct ctl *c, const struct jk_frame *req, struct jk_frame *r
 		if (send_bytes(c, wire, n) != 0)
 			return -1;
 		uint32_t start = now_ms();
-		while ((uint32_t)(now_ms() - start) < REPLY_WAIT_MS) {
+		while ((uint32_t)(now_ms() - start) < c->proto->reply_ms) {
 			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLIN };
 			if (c->s.tick)
 				c->s.tick(c->s.h);
@@ -761,12 +763,15 @@ static int jk_fets(struct ctl *c, int chg, int dsg)
 /* ---- the protocols -------------------------------------------------------------------------- */
 
 static const struct ctl_proto protos[] = {
-	{ "jbd", 9600, jbd_has, jbd_read, jbd_check, jbd_write, jbd_info, jbd_fets, jbd_soc },
+	{ "jbd", 9600, WIRE_REPLY_MS, jbd_has, jbd_read, jbd_check, jbd_write, jbd_info, jbd_fets, jbd_soc },
 	/* Daly's setting writes have no capture (docs/protocols/daly.md), so none is sent. */
-	{ "daly", 9600, daly_has, daly_read, NULL, NULL, daly_info, daly_fets, daly_soc },
+	{ "daly", 9600, WIRE_REPLY_MS, daly_has, daly_read, NULL, NULL, daly_info, daly_fets, daly_soc },
 	/* JK 4E 57 has no SOC write. */
-	{ "jk", 115200, jk_has, jk_read, jk_check, jk_write, jk_info, jk_fets, NULL },
-	/* The BLE variants (jbd-ble, daly-ble, jk-ble) and jk-pb: not yet (docs/bmsctl.md). */
+	{ "jk", 115200, WIRE_REPLY_MS, jk_has, jk_read, jk_check, jk_write, jk_info, jk_fets, NULL },
+	/* JBD's and Daly's Bluetooth modules carry the same frames, in pieces. */
+	{ "jbd-ble", 9600, BLE_REPLY_MS, jbd_has, jbd_read, jbd_check, jbd_write, jbd_info, jbd_fets, jbd_soc },
+	{ "daly-ble", 9600, BLE_REPLY_MS, daly_has, daly_read, NULL, NULL, daly_info, daly_fets, daly_soc },
+	/* jk-ble and jk-pb (0xAA 0x55 0x90 0xEB settings records): not yet (docs/bmsctl.md). */
 };
 
 /* ---- output ----------------------------------------------------------------------------------- */
@@ -1190,7 +1195,7 @@ static void usage(FILE *f)
 	        "  soc PCT              set the state of charge, 0..100\n"
 	        "  list                 the settings P has, with their ranges (no port needed)\n"
 	        "options:\n"
-	        "  -p, --proto P        jbd, daly, jk\n"
+	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble\n"
 	        "  -P, --port PATH      a pty, a serial port or tcp:HOST:PORT\n"
 	        "  -b, --baud N         serial speed (default: the protocol's)\n"
 	        "  -j, --json           JSON output\n"
@@ -1223,7 +1228,7 @@ int main(int argc, char **argv)
 				if (!strcmp(optarg, protos[i].name))
 					c.proto = &protos[i];
 			if (c.proto == NULL) {
-				fprintf(stderr, "bmsctl: --proto: expected jbd, daly or jk, got \"%s\"\n", optarg);
+				fprintf(stderr, "bmsctl: --proto: expected jbd, daly, jk, jbd-ble or daly-ble, got \"%s\"\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -41,7 +41,7 @@ stop() { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }
 
 # ---- usage, no emulator needed ----------------------------------------------------------------
 expect_usage_error "no --proto" '^bmsctl: expected --proto P$' "$CTL" --port /nonexistent info
-expect_usage_error "an unknown protocol" 'expected jbd, daly or jk, got "nope"' "$CTL" --proto nope info
+expect_usage_error "an unknown protocol" 'expected jbd, daly, jk, jbd-ble or daly-ble, got "nope"' "$CTL" --proto nope info
 expect_usage_error "an unknown command" 'expected a command' "$CTL" --proto jbd --port x frobnicate
 expect_usage_error "a port that is not there" '^bmsctl: ' "$CTL" --proto jbd --port "$TMP/none" info
 check "--help names the exit codes" '3 value refused' "$("$CTL" --help)"
@@ -108,5 +108,24 @@ for proto in jbd daly jk; do
 		check "$proto: the emulator's BMS reports 55 %" '"bms":\{[^}]*"soc_pct":55,' "$(ctl '{"cmd":"get"}')"
 		rc_is "$proto: soc 101 refused" 3 $P soc 101
 	fi
+	stop
+done
+
+# ---- the Bluetooth modules: the same frames in 20-byte pieces, after a connect that loses the
+# first request (the link model's defaults), so each run retries as it would on a real module.
+for proto in jbd-ble daly-ble; do
+	start "$proto" || continue
+	P="$CTL --proto $proto --port $TMP/$proto"
+	a=$($P --json info | py 'j["cells_mV"], j["fet_chg"]')
+	b=$(ctl '{"cmd":"get"}' | py 'j["state"]["units"][0]["bms"]["cells_mv"], j["state"]["units"][0]["bms"]["fet_chg"]')
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then pass "$proto: info --json equals the emulator's ($a)"; else fail "$proto: info $a, emulator $b"; fi
+	if [ "$proto" = jbd-ble ]; then
+		rc_is "jbd-ble: set cell_ovp_mV=3600" 0 $P set cell_ovp_mV=3600
+		check "jbd-ble: read back" 'cell_ovp_mV = 3600' "$(cat "$TMP/o")"
+	else
+		rc_is "daly-ble: set refused" 3 $P set cell_ovp_mV=3600
+	fi
+	rc_is "$proto: fets dsg=off" 0 $P fets dsg=off
+	check "$proto: the emulator's discharge FET is off" '"bms":\{[^}]*"fet_chg":1,"fet_dsg":0' "$(ctl '{"cmd":"get"}')"
 	stop
 done
