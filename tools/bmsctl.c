@@ -17,10 +17,12 @@
 #include "bmsrig/core/daly.h"
 #include "bmsrig/core/jbd.h"
 #include "bmsrig/core/jk.h"
+#include "bmsrig/core/jk_ble.h"
 #include "bmsrig/lib/file.h"
 #include "bmsrig/lib/stream.h"
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/jk_ble_personality.h"
 #include "bmsrig/sim/jk_personality.h"
 
 #ifndef BMSRIG_VERSION
@@ -49,6 +51,8 @@ struct ctl {
 	struct jbd_rx jrx;
 	struct daly_rx drx;
 	struct jk_rx krx;
+	struct jk_ble_rx brx;
+	int jkb_layout;        /* enum jk_ble_layout, from the first settings record; -1 before */
 	struct bms local;      /* the settings as read from the device, through the sim's maps */
 };
 
@@ -760,6 +764,195 @@ static int jk_fets(struct ctl *c, int chg, int dsg)
 	return 0;
 }
 
+/* ---- JK over Bluetooth (0xAA 0x55 0x90 0xEB commands, 0x55 0xAA 0xEB 0x90 records) ---------- */
+
+enum { JKB_ACK = 1, JKB_SETTINGS = 2, JKB_CELLS = 4 };
+#define JKB_TYPE_AT 4u       /* a record's type byte, after its 4-byte header */
+
+/* Sends cmd and waits until everything in want has come: the BMS's ack, a settings record, a
+ * cell-info record (the stream 0x96 starts). */
+static int jkb_xfer(struct ctl *c, const struct jk_ble_cmd *cmd, unsigned want, uint8_t *set_rec,
+                    uint8_t *cell_rec)
+{
+	uint8_t wire[JK_BLE_CMD_LEN], in[512];
+
+	rig_jk_ble_cmd_encode(cmd, wire);
+	for (unsigned t = 0; t < TRIES; t++) {
+		unsigned have = 0, cells_seen = 0;
+		rig_jk_ble_rx_init(&c->brx, 200);
+		if (send_bytes(c, wire, sizeof wire) != 0)
+			return -1;
+		uint32_t start = now_ms();
+		while ((uint32_t)(now_ms() - start) < c->proto->reply_ms) {
+			struct pollfd pf = { .fd = c->s.fd(c->s.h), .events = POLLIN };
+			const uint8_t *f;
+			size_t n;
+			if (c->s.tick)
+				c->s.tick(c->s.h);
+			if (poll(&pf, 1, 50) <= 0)
+				continue;
+			int32_t got = c->s.read(c->s.h, in, sizeof in);
+			size_t off = 0;
+			while (got > 0 && off < (size_t)got) {
+				off += rig_jk_ble_rx_feed(&c->brx, in + off, (size_t)got - off, now_ms());
+				while (rig_jk_ble_rx_next(&c->brx, &f, &n) == RIG_OK) {
+					struct jk_ble_cmd ack;
+					if (n == JK_BLE_CMD_LEN && rig_jk_ble_cmd_parse(f, n, &ack) == RIG_OK &&
+					    rig_jk_ble_cmd_is_ack(&ack))
+						have |= JKB_ACK;
+					if (n == JK_BLE_RECORD_LEN && f[JKB_TYPE_AT] == JK_BLE_REC_SETTINGS && set_rec) {
+						memcpy(set_rec, f, JK_BLE_RECORD_LEN);
+						have |= JKB_SETTINGS;
+					}
+					/* The second cell record: the first may have left before a
+					 * write just made took effect. */
+					if (n == JK_BLE_RECORD_LEN && f[JKB_TYPE_AT] == JK_BLE_REC_CELLS && cell_rec) {
+						memcpy(cell_rec, f, JK_BLE_RECORD_LEN);
+						if (++cells_seen >= 2)
+							have |= JKB_CELLS;
+					}
+				}
+				if ((have & want) == want)
+					return 0;
+			}
+		}
+		vlog(c, "%s: no full answer for 0x%02X, asking again", "jk-ble", cmd->reg);
+	}
+	fprintf(stderr, "bmsctl: jk-ble: no answer for 0x%02X\n", cmd->reg);
+	return -1;
+}
+
+/* The settings record (and the cell record when cell_rec); the layout from the settings. */
+static int jkb_records(struct ctl *c, struct jk_ble_settings *set, uint8_t *cell_rec)
+{
+	static uint8_t rec[JK_BLE_RECORD_LEN];
+	struct jk_ble_cmd cmd;
+	rig_jk_ble_cmd_read(&cmd, JK_BLE_REG_CELL_INFO);
+	if (jkb_xfer(c, &cmd, JKB_SETTINGS | (cell_rec ? JKB_CELLS : 0u), rec, cell_rec) != 0)
+		return -1;
+	c->jkb_layout = (int)rig_jk_ble_layout_detect(rec);
+	if (rig_jk_ble_settings_decode(rec, (enum jk_ble_layout)c->jkb_layout, set) != RIG_OK) {
+		fprintf(stderr, "bmsctl: jk-ble: the settings record did not decode\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int jkb_has(unsigned id)
+{
+	unsigned k;
+	return jk_ble_setting_index(id, &k) == 0;
+}
+
+static int jkb_read(struct ctl *c, const unsigned *ids, size_t n, int32_t *out)
+{
+	struct jk_ble_settings set;
+	if (jkb_records(c, &set, NULL) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned k;
+		if (jk_ble_setting_index(ids[i], &k) != 0 ||
+		    !rig_jk_ble_setting_present((enum jk_ble_layout)c->jkb_layout, k)) {
+			fprintf(stderr, "bmsctl: jk-ble: %s is not in this board's settings record\n",
+			        bms_setting_info(ids[i])->name);
+			return -1;
+		}
+		out[i] = (int32_t)jk_ble_setting_from_jk(k, set.value[k]);
+	}
+	return 0;
+}
+
+/* The board keeps currents in whole 10 mA and capacities in whole 10 mAh. */
+static int jkb_check(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n)
+{
+	(void)c;
+	for (size_t i = 0; i < n; i++) {
+		unsigned k;
+		if (jk_ble_setting_index(ids[i], &k) != 0)
+			return -1;
+		int64_t back = jk_ble_setting_from_jk(k, jk_ble_setting_to_jk(k, v[i]));
+		if (back != v[i]) {
+			fprintf(stderr, "bmsctl: %s=%ld: jk-ble settings word %u cannot hold it (nearest %lld)\n",
+			        bms_setting_info(ids[i])->name, (long)v[i], k, (long long)back);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One settings word written with its register, acknowledged by 0xC8 (which names no register,
+ * so the writes go one at a time). */
+static int jkb_write_word(struct ctl *c, unsigned k, uint32_t value)
+{
+	struct jk_ble_cmd cmd;
+	enum jk_ble_layout layout = (enum jk_ble_layout)c->jkb_layout;
+	uint8_t reg = rig_jk_ble_setting_reg(layout, k);
+	if (reg == 0 || rig_jk_ble_cmd_write(&cmd, reg, 4, rig_jk_ble_setting_to_wire(layout, k, value)) != RIG_OK) {
+		fprintf(stderr, "bmsctl: jk-ble: settings word %u has no write register on %s\n", k,
+		        rig_jk_ble_layout_name((unsigned)layout));
+		return -1;
+	}
+	vlog(c, "%s: writing register 0x%02X", "jk-ble", reg);
+	return jkb_xfer(c, &cmd, JKB_ACK, NULL, NULL);
+}
+
+static int jkb_write(struct ctl *c, const unsigned *ids, const int32_t *v, size_t n, int32_t *back)
+{
+	struct jk_ble_settings set;
+	if (jkb_check(c, ids, v, n) != 0)
+		return -2;
+	if (jkb_records(c, &set, NULL) != 0)      /* the layout decides the registers */
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned k;
+		(void)jk_ble_setting_index(ids[i], &k);
+		if (jkb_write_word(c, k, jk_ble_setting_to_jk(k, v[i])) != 0)
+			return -1;
+	}
+	return jkb_read(c, ids, n, back);
+}
+
+static int jkb_info(struct ctl *c, struct ctl_info *in)
+{
+	static uint8_t rec[JK_BLE_RECORD_LEN];
+	struct jk_ble_settings set;
+	struct jk_ble_cells cells;
+	struct pack_state s;
+	memset(in, 0, sizeof *in);
+	if (jkb_records(c, &set, rec) != 0 ||
+	    rig_jk_ble_cells_decode(rec, (enum jk_ble_layout)c->jkb_layout, &cells) != RIG_OK)
+		return -1;
+	rig_jk_ble_to_pack_state(&cells, (enum jk_ble_layout)c->jkb_layout, &s);
+	snprintf(in->model, sizeof in->model, "%s", rig_jk_ble_layout_name((unsigned)c->jkb_layout));
+	in->pack_mV = s.pack_mV;
+	in->current_mA = s.current_mA;
+	in->remain_mAh = s.remain_mAh;
+	in->full_mAh = s.full_mAh;
+	in->soc_pct = s.soc_pct;
+	in->cycles = s.cycles;
+	in->fet_chg = s.fet_chg;
+	in->fet_dsg = s.fet_dsg;
+	in->prot = s.prot;
+	in->bal_mask = s.bal_mask;
+	in->cell_count = s.cell_count;
+	memcpy(in->cell_mV, s.cell_mV, sizeof in->cell_mV);
+	in->temp_count = s.temp_count;
+	memcpy(in->temp_dK, s.temp_dK, sizeof in->temp_dK);
+	return 0;
+}
+
+/* The charge and discharge switches are settings words 28 and 29 (registers 0x1D, 0x1E). */
+static int jkb_fets(struct ctl *c, int chg, int dsg)
+{
+	struct jk_ble_settings set;
+	if (jkb_records(c, &set, NULL) != 0)
+		return -1;
+	if ((chg >= 0 && jkb_write_word(c, JK_SET_CHG_SWITCH, (uint32_t)chg) != 0) ||
+	    (dsg >= 0 && jkb_write_word(c, JK_SET_DSG_SWITCH, (uint32_t)dsg) != 0))
+		return -1;
+	return 0;
+}
+
 /* ---- the protocols -------------------------------------------------------------------------- */
 
 static const struct ctl_proto protos[] = {
@@ -771,7 +964,9 @@ static const struct ctl_proto protos[] = {
 	/* JBD's and Daly's Bluetooth modules carry the same frames, in pieces. */
 	{ "jbd-ble", 9600, BLE_REPLY_MS, jbd_has, jbd_read, jbd_check, jbd_write, jbd_info, jbd_fets, jbd_soc },
 	{ "daly-ble", 9600, BLE_REPLY_MS, daly_has, daly_read, NULL, NULL, daly_info, daly_fets, daly_soc },
-	/* jk-ble and jk-pb (0xAA 0x55 0x90 0xEB settings records): not yet (docs/bmsctl.md). */
+	/* JK BLE writes settings words one at a time; no SOC write. */
+	{ "jk-ble", 115200, BLE_REPLY_MS, jkb_has, jkb_read, jkb_check, jkb_write, jkb_info, jkb_fets, NULL },
+	/* jk-pb (Modbus RTU around the JK BLE records): not yet (docs/bmsctl.md). */
 };
 
 /* ---- output ----------------------------------------------------------------------------------- */
@@ -1195,7 +1390,7 @@ static void usage(FILE *f)
 	        "  soc PCT              set the state of charge, 0..100\n"
 	        "  list                 the settings P has, with their ranges (no port needed)\n"
 	        "options:\n"
-	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble\n"
+	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble, jk-ble\n"
 	        "  -P, --port PATH      a pty, a serial port or tcp:HOST:PORT\n"
 	        "  -b, --baud N         serial speed (default: the protocol's)\n"
 	        "  -j, --json           JSON output\n"
@@ -1216,7 +1411,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
-	static struct ctl c;
+	static struct ctl c = { .jkb_layout = -1 };
 	const char *port = NULL;
 	uint32_t baud = 0;
 	int o;
@@ -1228,7 +1423,7 @@ int main(int argc, char **argv)
 				if (!strcmp(optarg, protos[i].name))
 					c.proto = &protos[i];
 			if (c.proto == NULL) {
-				fprintf(stderr, "bmsctl: --proto: expected jbd, daly, jk, jbd-ble or daly-ble, got \"%s\"\n", optarg);
+				fprintf(stderr, "bmsctl: --proto: expected jbd, daly, jk, jbd-ble, daly-ble or jk-ble, got \"%s\"\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -41,7 +41,7 @@ stop() { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }
 
 # ---- usage, no emulator needed ----------------------------------------------------------------
 expect_usage_error "no --proto" '^bmsctl: expected --proto P$' "$CTL" --port /nonexistent info
-expect_usage_error "an unknown protocol" 'expected jbd, daly, jk, jbd-ble or daly-ble, got "nope"' "$CTL" --proto nope info
+expect_usage_error "an unknown protocol" 'expected jbd, daly, jk, jbd-ble, daly-ble or jk-ble, got "nope"' "$CTL" --proto nope info
 expect_usage_error "an unknown command" 'expected a command' "$CTL" --proto jbd --port x frobnicate
 expect_usage_error "a port that is not there" '^bmsctl: ' "$CTL" --proto jbd --port "$TMP/none" info
 check "--help names the exit codes" '3 value refused' "$("$CTL" --help)"
@@ -113,18 +113,20 @@ done
 
 # ---- the Bluetooth modules: the same frames in 20-byte pieces, after a connect that loses the
 # first request (the link model's defaults), so each run retries as it would on a real module.
-for proto in jbd-ble daly-ble; do
+for proto in jbd-ble daly-ble jk-ble; do
 	start "$proto" || continue
 	P="$CTL --proto $proto --port $TMP/$proto"
 	a=$($P --json info | py 'j["cells_mV"], j["fet_chg"]')
 	b=$(ctl '{"cmd":"get"}' | py 'j["state"]["units"][0]["bms"]["cells_mv"], j["state"]["units"][0]["bms"]["fet_chg"]')
 	if [ -n "$a" ] && [ "$a" = "$b" ]; then pass "$proto: info --json equals the emulator's ($a)"; else fail "$proto: info $a, emulator $b"; fi
-	if [ "$proto" = jbd-ble ]; then
-		rc_is "jbd-ble: set cell_ovp_mV=3600" 0 $P set cell_ovp_mV=3600
-		check "jbd-ble: read back" 'cell_ovp_mV = 3600' "$(cat "$TMP/o")"
+	if [ "$proto" != daly-ble ]; then
+		rc_is "$proto: set cell_ovp_mV=3600 chg_otp_dK=3231" 0 $P set cell_ovp_mV=3600 chg_otp_dK=3231
+		check "$proto: read back" 'cell_ovp_mV = 3600' "$(cat "$TMP/o")"
+		check "$proto: get --json reads chg_otp_dK back" '^3231$' "$($P --json get chg_otp_dK | py 'j["get"]["chg_otp_dK"]')"
 	else
 		rc_is "daly-ble: set refused" 3 $P set cell_ovp_mV=3600
 	fi
+	[ "$proto" = jk-ble ] && rc_is "jk-ble: chg_oc_mA=50005 (10 mA words) refused" 3 $P set chg_oc_mA=50005
 	rc_is "$proto: fets dsg=off" 0 $P fets dsg=off
 	check "$proto: the emulator's discharge FET is off" '"bms":\{[^}]*"fet_chg":1,"fet_dsg":0' "$(ctl '{"cmd":"get"}')"
 	stop

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bmsrig/sim/jbd_settings.h"
+#include "bmsrig/sim/jk_ble_personality.h"
 #include "bmsrig/sim/jk_personality.h"
 
 static struct model m;
@@ -91,12 +92,32 @@ static void jk_ids_and_units(void **state)
 	assert_int_not_equal(jk_setting_from_jk(0xA3, jk_setting_to_jk(0xA3, 3235)), 3235);
 }
 
+/* JK BLE settings words from docs/protocols/jk.md §3.8: word 3 cell OVP in mV, word 19 charge
+ * OTP in 0.1 degC, word 11 max charge current in mA, kept by the board in 10 mA. */
+static void jk_ble_words_and_units(void **state)
+{
+	unsigned k = 0;
+	(void)state;
+	assert_int_equal(jk_ble_setting_index(BMS_SET_CELL_OVP, &k), 0);
+	assert_int_equal(k, JK_SET_CELL_OVP_MV);
+	assert_int_equal(k, 3);
+	assert_int_equal(jk_ble_setting_index(BMS_SET_CHG_OTP, &k), 0);
+	assert_int_equal(k, 19);
+	assert_int_equal(jk_ble_setting_index(BMS_SET_CELL_OVP_DELAY, &k), -1);
+	assert_int_equal(jk_ble_setting_to_jk(19, 3281), 550);            /* 55.0 degC */
+	assert_int_equal(jk_ble_setting_from_jk(19, 550), 3281);
+	assert_int_equal(jk_ble_setting_to_jk(19, 2531), (uint32_t)-200);  /* -20.0 degC, s32 */
+	assert_int_equal(jk_ble_setting_from_jk(19, (uint32_t)-200), 2531);
+	assert_int_equal(jk_ble_setting_from_jk(JK_SET_MAX_CHG_MA, 50005), 50010);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(jbd_registers_of_settings, setup),
 		cmocka_unit_test_setup(jbd_every_mapped_setting_round_trips, setup),
 		cmocka_unit_test_setup(jk_ids_and_units, setup),
+		cmocka_unit_test_setup(jk_ble_words_and_units, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
