@@ -437,10 +437,9 @@ static const struct ctl_cmd {
 	{ "fets", cmd_fets, 1 },
 	{ "soc", cmd_soc, 1 },
 	{ "list", cmd_list, 0 },
-	/* "tap" (branch wt-cap, tools/bmsctl_tap.c) dispatches to bmsctl_tap_main(argc, argv) with
-	 * its own options; the merge wires it here, before --proto/--port are required:
-	 * { "tap", NULL, 0 },   -> if (!strcmp(argv[optind], "tap")) return bmsctl_tap_main(...);
-	 */
+	/* TAP: "tap" is not a row here. It has options of its own (--bms, --client), so main hands
+	 * it to bmsctl_tap_main (branch wt-cap, tools/bmsctl_tap.c) before bmsctl's options are
+	 * parsed; see the TAP mark in main. */
 };
 
 static void usage(FILE *f)
@@ -483,6 +482,10 @@ int main(int argc, char **argv)
 	uint32_t baud = 0;
 	int o;
 
+	/* TAP (branch wt-cap): the merge uncomments these two lines and the declaration in bmsctl.h.
+	 * if (argc > 1 && !strcmp(argv[1], "tap"))
+	 *	return bmsctl_tap_main(argc - 1, argv + 1);
+	 */
 	while ((o = getopt_long(argc, argv, "+p:P:b:jyqvhV", lopts, NULL)) != -1) {
 		switch (o) {
 		case 'p':

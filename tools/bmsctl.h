@@ -66,6 +66,11 @@ struct ctl_proto {
 
 extern const struct ctl_proto ctl_jbd, ctl_jbd_ble, ctl_daly, ctl_daly_ble, ctl_jk, ctl_jk_ble;
 
+/* TAP (branch wt-cap, tools/bmsctl_tap.c): `bmsctl tap ...`, argv[0] = "tap"; uncommented at
+ * the merge with the call in bmsctl.c's main.
+ * int bmsctl_tap_main(int argc, char **argv);
+ */
+
 /* Receives what came in: p[0..n) (n = 0: a new try starts, reset the assembler). Returns 1
  * when the answer is complete. */
 typedef int ctl_take_fn(struct ctl *c, const uint8_t *p, size_t n, void *ctx);
