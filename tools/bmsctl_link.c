@@ -62,6 +62,11 @@ int ctl_exchange(struct ctl *c, const uint8_t *wire, size_t n, ctl_take_fn *take
 			if (poll(&pf, 1, 50) <= 0)
 				continue;
 			int32_t got = c->s.read(c->s.h, in, sizeof in);
+			if (got < 0) {   /* the line is gone (a pty's other end closed): no answer comes */
+				fprintf(stderr, "bmsctl: %s: %s closed while waiting for %s\n", c->proto->name,
+				        c->s.path, what);
+				return -1;
+			}
 			if (got > 0 && take(c, in, (size_t)got, ctx))
 				return 0;
 		}
