@@ -31,9 +31,8 @@ enum {
 };
 
 static const struct ctl_proto *const protos[] = {
-	&ctl_jbd, &ctl_daly, &ctl_jk, &ctl_jbd_ble, &ctl_daly_ble, &ctl_jk_ble,
-	/* jk-pb (Modbus RTU around the JK BLE records): not yet (docs/bmsctl.md). byd and
-	 * thornwave have no settings. */
+	&ctl_jbd, &ctl_daly, &ctl_jk, &ctl_jbd_ble, &ctl_daly_ble, &ctl_jk_ble, &ctl_jk_pb,
+	/* byd and thornwave have no settings (docs/bmsctl.md). */
 };
 
 /* ---- output ----------------------------------------------------------------------------------- */
@@ -456,7 +455,7 @@ static void usage(FILE *f)
 	        "  soc PCT              set the state of charge, 0..100\n"
 	        "  list                 the settings P has, with their ranges (no port needed)\n"
 	        "options:\n"
-	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble, jk-ble\n"
+	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble, jk-ble, jk-pb\n"
 	        "  -P, --port PATH      a pty, a serial port or tcp:HOST:PORT\n"
 	        "  -b, --baud N         serial speed (default: the protocol's)\n"
 	        "  -j, --json           JSON output\n"
@@ -493,7 +492,7 @@ int main(int argc, char **argv)
 				if (!strcmp(optarg, protos[i]->name))
 					c.proto = protos[i];
 			if (c.proto == NULL) {
-				fprintf(stderr, "bmsctl: --proto: expected jbd, daly, jk, jbd-ble, daly-ble or jk-ble, got \"%s\"\n", optarg);
+				fprintf(stderr, "bmsctl: --proto: expected jbd, daly, jk, jbd-ble, daly-ble, jk-ble or jk-pb, got \"%s\"\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -13,6 +13,7 @@
 #include "bmsrig/core/jbd.h"
 #include "bmsrig/core/jk.h"
 #include "bmsrig/core/jk_ble.h"
+#include "bmsrig/core/jk_pb.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/lib/stream.h"
 #include "bmsrig/sim/bms.h"
@@ -32,6 +33,7 @@ struct ctl {
 	struct daly_rx drx;
 	struct jk_rx krx;
 	struct jk_ble_rx brx;
+	struct jk_pb_rx prx;
 	int jkb_layout;        /* enum jk_ble_layout, from the first settings record; -1 before */
 	struct bms local;      /* JBD: the registers as read, through the sim's register map */
 };
@@ -64,7 +66,7 @@ struct ctl_proto {
 	int (*soc)(struct ctl *c, unsigned pct);
 };
 
-extern const struct ctl_proto ctl_jbd, ctl_jbd_ble, ctl_daly, ctl_daly_ble, ctl_jk, ctl_jk_ble;
+extern const struct ctl_proto ctl_jbd, ctl_jbd_ble, ctl_daly, ctl_daly_ble, ctl_jk, ctl_jk_ble, ctl_jk_pb;
 
 /* TAP (branch wt-cap, tools/bmsctl_tap.c): `bmsctl tap ...`, argv[0] = "tap"; uncommented at
  * the merge with the call in bmsctl.c's main.

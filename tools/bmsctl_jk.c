@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "bmsctl.h"
+#include "bmsrig/core/jk_pb.h"
+#include "bmsrig/core/modbus_rtu.h"
 #include "bmsrig/sim/jk_ble_personality.h"
 #include "bmsrig/sim/jk_personality.h"
 
@@ -215,17 +217,97 @@ static int jkb_xfer(struct ctl *c, const struct jk_ble_cmd *cmd, unsigned want, 
 	return ctl_exchange(c, wire, sizeof wire, jkb_take, &w, what);
 }
 
+/* ---- JK-PB over RS485: the same records, each asked for with a Modbus trigger write, and the
+ * settings words written as Modbus registers at their byte offset (docs/protocols/jk-pb.md) */
+
+#define JKPB_ADDR JK_PB_ADDR_MIN   /* the DIP switches' first address, bmssim's default */
+
+struct jkpb_want {
+	unsigned want, have;
+	uint8_t *set_rec, *cell_rec;
+};
+
+/* Records of the types wanted, and (JKB_ACK) a write's Modbus echo. */
+static int jkpb_take(struct ctl *c, const uint8_t *p, size_t n, void *ctx)
+{
+	struct jkpb_want *w = ctx;
+	size_t off = 0;
+	if (n == 0) {
+		rig_jk_pb_rx_init(&c->prx, 200);
+		w->have = 0;
+		return 0;
+	}
+	while (off < n) {
+		struct jk_pb_item it;
+		off += rig_jk_pb_rx_feed(&c->prx, p + off, n - off, ctl_now_ms());
+		while (rig_jk_pb_rx_next(&c->prx, &it) == RIG_OK) {
+			uint16_t reg, count;
+			if (it.kind == JK_PB_ITEM_MODBUS && rig_jk_pb_echo_decode(&it.frame, &reg, &count) == RIG_OK)
+				w->have |= JKB_ACK;
+			if (it.kind == JK_PB_ITEM_RECORD && it.record[JKB_TYPE_AT] == JK_BLE_REC_SETTINGS && w->set_rec) {
+				memcpy(w->set_rec, it.record, JK_BLE_RECORD_LEN);
+				w->have |= JKB_SETTINGS;
+			}
+			if (it.kind == JK_PB_ITEM_RECORD && it.record[JKB_TYPE_AT] == JK_BLE_REC_CELLS && w->cell_rec) {
+				memcpy(w->cell_rec, it.record, JK_BLE_RECORD_LEN);
+				w->have |= JKB_CELLS;
+			}
+		}
+		if ((w->have & w->want) == w->want)
+			return 1;
+	}
+	return 0;
+}
+
+static int jkpb_xfer(struct ctl *c, const struct modbus_frame *f, unsigned want, uint8_t *set_rec,
+                     uint8_t *cell_rec, const char *what)
+{
+	uint8_t wire[MODBUS_ADU_MAX];
+	size_t n;
+	struct jkpb_want w = { want, 0, set_rec, cell_rec };
+	if (rig_modbus_frame_encode(f, wire, sizeof wire, &n) != RIG_OK)
+		return -1;
+	return ctl_exchange(c, wire, n, jkpb_take, &w, what);
+}
+
+static int jkpb_record(struct ctl *c, uint8_t type, uint8_t *rec)
+{
+	struct modbus_frame f;
+	if (rig_jk_pb_request_trigger(&f, JKPB_ADDR, type) != RIG_OK)
+		return -1;
+	return jkpb_xfer(c, &f, type == JK_BLE_REC_SETTINGS ? JKB_SETTINGS : JKB_CELLS,
+	                 type == JK_BLE_REC_SETTINGS ? rec : NULL, type == JK_BLE_REC_CELLS ? rec : NULL,
+	                 type == JK_BLE_REC_SETTINGS ? "the settings trigger" : "the cell-info trigger");
+}
+
+/* Word k is the u32 at byte 4k of the settings block, written as two registers. */
+static int jkpb_write_word(struct ctl *c, unsigned k, uint32_t value)
+{
+	struct modbus_frame f;
+	const uint8_t le[4] = { (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24) };
+	uint16_t reg = (uint16_t)(JK_PB_BASE_SETTINGS + 4u * k);
+	if (rig_jk_pb_request_write(&f, JKPB_ADDR, reg, le, sizeof le) != RIG_OK)
+		return -1;
+	ctl_verbose(c, "jk-pb: writing register 0x%04X", reg);
+	return jkpb_xfer(c, &f, JKB_ACK, NULL, NULL, "a settings write");
+}
+
 /* The settings record (and the cell record when cell_rec); the layout from the settings. */
 static int jkb_records(struct ctl *c, struct jk_ble_settings *set, uint8_t *cell_rec)
 {
 	static uint8_t rec[JK_BLE_RECORD_LEN];
 	struct jk_ble_cmd cmd;
 	rig_jk_ble_cmd_read(&cmd, JK_BLE_REG_CELL_INFO);
-	if (jkb_xfer(c, &cmd, JKB_SETTINGS | (cell_rec ? JKB_CELLS : 0u), rec, cell_rec) != 0)
+	if (c->proto == &ctl_jk_pb) {
+		if (jkpb_record(c, JK_BLE_REC_SETTINGS, rec) != 0 ||
+		    (cell_rec && jkpb_record(c, JK_BLE_REC_CELLS, cell_rec) != 0))
+			return -1;
+	} else if (jkb_xfer(c, &cmd, JKB_SETTINGS | (cell_rec ? JKB_CELLS : 0u), rec, cell_rec) != 0) {
 		return -1;
+	}
 	c->jkb_layout = (int)rig_jk_ble_layout_detect(rec);
 	if (rig_jk_ble_settings_decode(rec, (enum jk_ble_layout)c->jkb_layout, set) != RIG_OK) {
-		fprintf(stderr, "bmsctl: jk-ble: the settings record did not decode\n");
+		fprintf(stderr, "bmsctl: %s: the settings record did not decode\n", c->proto->name);
 		return -1;
 	}
 	return 0;
@@ -278,6 +360,8 @@ static int jkb_check(struct ctl *c, const unsigned *ids, const int32_t *v, size_
 static int jkb_write_word(struct ctl *c, unsigned k, uint32_t value)
 {
 	struct jk_ble_cmd cmd;
+	if (c->proto == &ctl_jk_pb)
+		return jkpb_write_word(c, k, value);
 	enum jk_ble_layout layout = (enum jk_ble_layout)c->jkb_layout;
 	uint8_t reg = rig_jk_ble_setting_reg(layout, k);
 	if (reg == 0 || rig_jk_ble_cmd_write(&cmd, reg, 4, rig_jk_ble_setting_to_wire(layout, k, value)) != RIG_OK) {
@@ -338,4 +422,8 @@ const struct ctl_proto ctl_jk = {
 };
 const struct ctl_proto ctl_jk_ble = {
 	"jk-ble", 115200, CTL_BLE_REPLY_MS, jkb_has, jkb_read, jkb_write, jkb_info, jkb_fets, NULL,
+};
+/* JK-PB on RS485: the BLE records and settings words through Modbus RTU, at address 1. */
+const struct ctl_proto ctl_jk_pb = {
+	"jk-pb", JK_PB_BAUD, CTL_WIRE_REPLY_MS, jkb_has, jkb_read, jkb_write, jkb_info, jkb_fets, NULL,
 };

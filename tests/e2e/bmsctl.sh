@@ -41,7 +41,7 @@ stop() { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }
 
 # ---- usage, no emulator needed ----------------------------------------------------------------
 expect_usage_error "no --proto" '^bmsctl: expected --proto P$' "$CTL" --port /nonexistent info
-expect_usage_error "an unknown protocol" 'expected jbd, daly, jk, jbd-ble, daly-ble or jk-ble, got "nope"' "$CTL" --proto nope info
+expect_usage_error "an unknown protocol" 'expected jbd, daly, jk, jbd-ble, daly-ble, jk-ble or jk-pb, got "nope"' "$CTL" --proto nope info
 expect_usage_error "an unknown command" 'expected a command' "$CTL" --proto jbd --port x frobnicate
 expect_usage_error "a port that is not there" '^bmsctl: ' "$CTL" --proto jbd --port "$TMP/none" info
 check "--help names the exit codes" '3 value refused' "$("$CTL" --help)"
@@ -111,9 +111,10 @@ for proto in jbd daly jk; do
 	stop
 done
 
-# ---- the Bluetooth modules: the same frames in 20-byte pieces, after a connect that loses the
-# first request (the link model's defaults), so each run retries as it would on a real module.
-for proto in jbd-ble daly-ble jk-ble; do
+# ---- the Bluetooth modules (the same frames in 20-byte pieces, after a connect that loses the
+# first request: the link model's defaults, so each run retries as it would on a real module),
+# and JK-PB (the JK BLE records and settings words through Modbus RTU on RS485).
+for proto in jbd-ble daly-ble jk-ble jk-pb; do
 	start "$proto" || continue
 	P="$CTL --proto $proto --port $TMP/$proto"
 	a=$($P --json info | py 'j["cells_mV"], j["fet_chg"]')
@@ -126,7 +127,7 @@ for proto in jbd-ble daly-ble jk-ble; do
 	else
 		rc_is "daly-ble: set refused" 3 $P set cell_ovp_mV=3600
 	fi
-	[ "$proto" = jk-ble ] && rc_is "jk-ble: chg_oc_mA=50005 (10 mA words) refused" 3 $P set chg_oc_mA=50005
+	case $proto in jk-*) rc_is "$proto: chg_oc_mA=50005 (10 mA words) refused" 3 $P set chg_oc_mA=50005 ;; esac
 	rc_is "$proto: fets dsg=off" 0 $P fets dsg=off
 	check "$proto: the emulator's discharge FET is off" '"bms":\{[^}]*"fet_chg":1,"fet_dsg":0' "$(ctl '{"cmd":"get"}')"
 	stop

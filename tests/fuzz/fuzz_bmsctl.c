@@ -1,8 +1,9 @@
 /*
  * libFuzzer: bmsctl's protocol rows (tools/bmsctl_*.c) reading a BMS that answers with hostile
  * bytes: the answers to info, a read of every setting, a FET switch and (JBD, JK) a write.
- * Input: byte 0 picks the protocol (mod 6, bmsctl.h's rows), byte 1 the command (mod 4),
- * byte 2 the largest piece the line hands over (1..64); the rest is everything the "BMS" sends,
+ * Input: byte 0 picks the protocol (mod 7: jbd, daly, jk, jbd-ble, daly-ble, jk-ble, jk-pb),
+ * byte 1 the command (mod 4: info, read all, fets, write one), byte 2 the largest piece the
+ * line hands over (1..64); the rest is everything the "BMS" sends,
  * in pieces, whatever was asked. When it runs out the line reads as closed, so each command
  * ends at once instead of waiting out its time-outs.
  * abort() (ASan, UBSan) on any read past a buffer; the placing of Daly's numbered cell and
@@ -58,7 +59,7 @@ static int32_t fake_write(void *h, const uint8_t *p, uint16_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct ctl_proto *const rows[] = {
-		&ctl_jbd, &ctl_daly, &ctl_jk, &ctl_jbd_ble, &ctl_daly_ble, &ctl_jk_ble,
+		&ctl_jbd, &ctl_daly, &ctl_jk, &ctl_jbd_ble, &ctl_daly_ble, &ctl_jk_ble, &ctl_jk_pb,
 	};
 	static int pipe_fd[2] = { -1, -1 };
 	static struct ctl c;
