@@ -423,6 +423,57 @@ static int cmd_soc(struct ctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* One calibration; what the board then measures is reported, since the register itself is
+ * write-only on real boards. */
+static int cmd_cal(struct ctl *c, int argc, char **argv)
+{
+	char name[48];
+	int32_t v = 0;
+	struct ctl_info in;
+	if (argc != 1) {
+		fprintf(stderr, "bmsctl: cal: expected one NAME[=VALUE] (docs/bmsctl.md)\n");
+		return EXIT_USAGE;
+	}
+	if (c->proto->cal == NULL) {
+		fprintf(stderr, "bmsctl: cal: %s has no calibration bmsctl writes\n", c->proto->name);
+		return EXIT_REFUSED;
+	}
+	const char *eq = strchr(argv[0], '=');
+	size_t nl = eq ? (size_t)(eq - argv[0]) : strlen(argv[0]);
+	if (nl >= sizeof name || (eq && parse_i32(eq + 1, &v) != 0)) {
+		fprintf(stderr, "bmsctl: cal: expected NAME=INTEGER, got \"%s\"\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	memcpy(name, argv[0], nl);
+	name[nl] = '\0';
+	if (confirm(c, "writing a calibration") != 0)
+		return EXIT_DECLINED;
+	int rc = c->proto->cal(c, name, eq != NULL, v);
+	if (rc == -3)
+		return EXIT_USAGE;
+	if (rc == -2)
+		return EXIT_REFUSED;
+	if (rc != 0 || c->proto->info(c, &in) != 0)
+		return EXIT_DEVICE;
+	if (c->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "cal", name);
+		cJSON_AddNumberToObject(o, "current_mA", in.current_mA);
+		cJSON_AddItemToObject(o, "cells_mV", u16_array(in.cell_mV, in.cell_count));
+		cJSON_AddItemToObject(o, "temps_dK", u16_array(in.temp_dK, in.temp_count));
+		print_json(o);
+	} else if (!c->quiet) {
+		printf("%s written; the BMS now measures %ld mA, cells (mV)", name, (long)in.current_mA);
+		for (unsigned i = 0; i < in.cell_count; i++)
+			printf(" %u", in.cell_mV[i]);
+		printf(", temps (dK)");
+		for (unsigned i = 0; i < in.temp_count; i++)
+			printf(" %u", in.temp_dK[i]);
+		putchar('\n');
+	}
+	return EXIT_OK;
+}
+
 static const struct ctl_cmd {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
@@ -435,6 +486,7 @@ static const struct ctl_cmd {
 	{ "restore", cmd_restore, 1 },
 	{ "fets", cmd_fets, 1 },
 	{ "soc", cmd_soc, 1 },
+	{ "cal", cmd_cal, 1 },
 	{ "list", cmd_list, 0 },
 	/* TAP: "tap" is not a row here. It has options of its own (--bms, --client), so main hands
 	 * it to bmsctl_tap_main (branch wt-cap, tools/bmsctl_tap.c) before bmsctl's options are
@@ -453,6 +505,8 @@ static void usage(FILE *f)
 	        "  restore FILE.json    write a dump back, every value checked before any is sent\n"
 	        "  fets chg=on|off dsg=on|off\n"
 	        "  soc PCT              set the state of charge, 0..100\n"
+	        "  cal NAME[=VALUE]     JBD calibration: zero_current, chg_current_mA=, dsg_current_mA=,\n"
+	        "                       cellN_mV=, ntcN_dK= (the true value the board should measure)\n"
 	        "  list                 the settings P has, with their ranges (no port needed)\n"
 	        "options:\n"
 	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble, jk-ble, jk-pb\n"
@@ -526,7 +580,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[optind], cmds[i].name))
 			cmd = &cmds[i];
 	if (cmd == NULL) {
-		fprintf(stderr, "bmsctl: expected a command (info, get, set, dump, restore, fets, soc, list), got \"%s\"\n",
+		fprintf(stderr, "bmsctl: expected a command (info, get, set, dump, restore, fets, soc, cal, list), got \"%s\"\n",
 		        argv[optind]);
 		return EXIT_USAGE;
 	}

@@ -53,7 +53,8 @@ struct ctl_info {
 /* One protocol: how its settings and state are reached. A NULL hook: the protocol has no such
  * command. read and write return 0, or -1 with the message printed; write returns -2 when a
  * value is refused before anything is sent, checks every value first and reads each one back
- * into back. chg/dsg for fets: 1 on, 0 off, -1 as now. */
+ * into back. chg/dsg for fets: 1 on, 0 off, -1 as now. Calibration registers are write-only
+ * on the boards that have them: cal has no read-back. */
 struct ctl_proto {
 	const char *name;
 	uint32_t baud;
@@ -64,6 +65,9 @@ struct ctl_proto {
 	int (*info)(struct ctl *c, struct ctl_info *in);
 	int (*fets)(struct ctl *c, int chg, int dsg);
 	int (*soc)(struct ctl *c, unsigned pct);
+	/* name without "=VALUE" when has_value is 0. -3: no such calibration (usage), -2: the
+	 * value refused before sending, -1: the device. */
+	int (*cal)(struct ctl *c, const char *name, int has_value, int32_t value);
 };
 
 extern const struct ctl_proto ctl_jbd, ctl_jbd_ble, ctl_daly, ctl_daly_ble, ctl_jk, ctl_jk_ble, ctl_jk_pb;

@@ -259,9 +259,9 @@ static int daly_soc(struct ctl *c, unsigned pct)
 }
 
 const struct ctl_proto ctl_daly = {
-	"daly", 9600, CTL_WIRE_REPLY_MS, daly_has, daly_read, NULL, daly_info, daly_fets, daly_soc,
+	"daly", 9600, CTL_WIRE_REPLY_MS, daly_has, daly_read, NULL, daly_info, daly_fets, daly_soc, NULL,
 };
 /* The same frames through the vendor's Bluetooth module, in pieces, after a connect. */
 const struct ctl_proto ctl_daly_ble = {
-	"daly-ble", 9600, CTL_BLE_REPLY_MS, daly_has, daly_read, NULL, daly_info, daly_fets, daly_soc,
+	"daly-ble", 9600, CTL_BLE_REPLY_MS, daly_has, daly_read, NULL, daly_info, daly_fets, daly_soc, NULL,
 };

@@ -3,6 +3,7 @@
  * with what scale, is sim/jbd_settings.c's map: a register read from the board is loaded into
  * a local struct bms, a setting changed there, and the register that results written back. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bmsctl.h"
@@ -211,10 +212,79 @@ static int jbd_soc(struct ctl *c, unsigned pct)
 	return jbd_ok(c, &req, &rep);
 }
 
+/* Calibration (docs/protocols/jbd.md §8.6): write-only registers in factory mode, each taking
+ * the true value of what the board measures; the current ones are saved with 0x2828, the rest
+ * left with 0x0000, as bms-tools does. */
+static const struct jbd_cal_row {
+	const char *prefix, *suffix;  /* NAME = prefix [index] suffix */
+	uint8_t reg0, count;           /* count > 1: indexed 1..count from reg0 */
+	int32_t min, max, step;        /* step: the register's unit in the name's */
+	uint8_t save;
+} jbd_cal_rows[] = {
+	{ "zero_current", "", 0xAD, 1, 0, 0, 1, 0 },
+	{ "chg_current", "_mA", 0xAE, 1, 10, 655350, 10, 1 },
+	{ "dsg_current", "_mA", 0xAF, 1, 10, 655350, 10, 1 },
+	{ "cell", "_mV", 0xB0, 32, 0, 65535, 1, 0 },
+	{ "ntc", "_dK", 0xD0, 8, 0, 65535, 1, 0 },
+};
+
+/* NAME's row and register; -1 when NAME is none of them. */
+static int jbd_cal_find(const char *name, const struct jbd_cal_row **row)
+{
+	for (size_t i = 0; i < CTL_N_OF(jbd_cal_rows); i++) {
+		const struct jbd_cal_row *r = &jbd_cal_rows[i];
+		size_t pl = strlen(r->prefix);
+		const char *rest = name + pl;
+		unsigned k = 1;
+		if (strncmp(name, r->prefix, pl) != 0)
+			continue;
+		if (r->count > 1) {
+			char *end;
+			unsigned long v = strtoul(rest, &end, 10);
+			if (end == rest || *rest < '1' || *rest > '9' || v < 1 || v > r->count)
+				continue;
+			k = (unsigned)v;
+			rest = end;
+		}
+		if (strcmp(rest, r->suffix) != 0)
+			continue;
+		*row = r;
+		return r->reg0 + (int)k - 1;
+	}
+	return -1;
+}
+
+static int jbd_cal(struct ctl *c, const char *name, int has_value, int32_t value)
+{
+	const struct jbd_cal_row *r;
+	struct jbd_frame req, rep;
+	int reg = jbd_cal_find(name, &r);
+	if (reg < 0) {
+		fprintf(stderr, "bmsctl: cal: expected zero_current, chg_current_mA=, dsg_current_mA=, "
+		        "cellN_mV= (1..32) or ntcN_dK= (1..8), got \"%s\"\n", name);
+		return -3;
+	}
+	if (has_value != (r->max > 0)) {
+		fprintf(stderr, "bmsctl: cal: %s %s\n", name, r->max > 0 ? "expected =VALUE" : "takes no value");
+		return -3;
+	}
+	if (value < r->min || value > r->max || value % r->step != 0) {
+		fprintf(stderr, "bmsctl: cal: %s: expected %ld..%ld%s, got %ld\n", name, (long)r->min, (long)r->max,
+		        r->step > 1 ? " in steps of 10" : "", (long)value);
+		return -2;
+	}
+	if (jbd_factory(c, 1, 0) != 0)
+		return -1;
+	rig_jbd_request_write_u16(&req, (uint8_t)reg, (uint16_t)(value / r->step));
+	ctl_verbose(c, "%s: writing calibration register 0x%02X", c->proto->name, (unsigned)reg);
+	int rc = jbd_ok(c, &req, &rep);
+	return jbd_factory(c, 0, rc == 0 && r->save) != 0 ? -1 : rc;
+}
+
 const struct ctl_proto ctl_jbd = {
-	"jbd", 9600, CTL_WIRE_REPLY_MS, jbd_has, jbd_read, jbd_write, jbd_info, jbd_fets, jbd_soc,
+	"jbd", 9600, CTL_WIRE_REPLY_MS, jbd_has, jbd_read, jbd_write, jbd_info, jbd_fets, jbd_soc, jbd_cal,
 };
 /* The same frames through the vendor's Bluetooth module, in pieces, after a connect. */
 const struct ctl_proto ctl_jbd_ble = {
-	"jbd-ble", 9600, CTL_BLE_REPLY_MS, jbd_has, jbd_read, jbd_write, jbd_info, jbd_fets, jbd_soc,
+	"jbd-ble", 9600, CTL_BLE_REPLY_MS, jbd_has, jbd_read, jbd_write, jbd_info, jbd_fets, jbd_soc, jbd_cal,
 };

@@ -418,12 +418,12 @@ static int jkb_fets(struct ctl *c, int chg, int dsg)
 }
 
 const struct ctl_proto ctl_jk = {
-	"jk", 115200, CTL_WIRE_REPLY_MS, jk_has, jk_read, jk_write, jk_info, jk_fets, NULL,
+	"jk", 115200, CTL_WIRE_REPLY_MS, jk_has, jk_read, jk_write, jk_info, jk_fets, NULL, NULL,
 };
 const struct ctl_proto ctl_jk_ble = {
-	"jk-ble", 115200, CTL_BLE_REPLY_MS, jkb_has, jkb_read, jkb_write, jkb_info, jkb_fets, NULL,
+	"jk-ble", 115200, CTL_BLE_REPLY_MS, jkb_has, jkb_read, jkb_write, jkb_info, jkb_fets, NULL, NULL,
 };
 /* JK-PB on RS485: the BLE records and settings words through Modbus RTU, at address 1. */
 const struct ctl_proto ctl_jk_pb = {
-	"jk-pb", JK_PB_BAUD, CTL_WIRE_REPLY_MS, jkb_has, jkb_read, jkb_write, jkb_info, jkb_fets, NULL,
+	"jk-pb", JK_PB_BAUD, CTL_WIRE_REPLY_MS, jkb_has, jkb_read, jkb_write, jkb_info, jkb_fets, NULL, NULL,
 };

@@ -132,3 +132,23 @@ for proto in jbd-ble daly-ble jk-ble jk-pb; do
 	check "$proto: the emulator's discharge FET is off" '"bms":\{[^}]*"fet_chg":1,"fet_dsg":0' "$(ctl '{"cmd":"get"}')"
 	stop
 done
+
+# ---- JBD calibration: write-only registers, so the check is the emulator's saved state: the
+# current calibrations are saved (exit 0x2828) and land in its store, 0xAE at index 57 (after
+# the 56 EEPROM words), in the register's 10 mA.
+rm -f "$SOCK"
+"$BIN/bmssim" serve --bms jbd --link "$TMP/cal" --state "$TMP/state.json" --duration-s 60 >"$TMP/sim.out" 2>"$TMP/sim.err" &
+sim=$!
+for _ in $(seq 200); do [ -L "$TMP/cal" ] && break; sleep 0.1; done
+P="$CTL --proto jbd --port $TMP/cal"
+rc_is "jbd: cal chg_current_mA=12340" 0 $P cal chg_current_mA=12340
+check "jbd: ... reports what the BMS then measures" '^chg_current_mA written; the BMS now measures 0 mA, cells \(mV\) 3304' "$(cat "$TMP/o")"
+for _ in $(seq 50); do grep -q '"57":[[:space:]]*1234' "$TMP/state.json" 2>/dev/null && break; sleep 0.1; done
+check "jbd: the emulator saved calibration 0xAE = 1234 (x 10 mA)" '"57":[[:space:]]*1234' "$(cat "$TMP/state.json" 2>/dev/null)"
+rc_is "jbd: cal cell3_mV=3301" 0 $P --json cal cell3_mV=3301
+check "jbd: ... --json parses" '^cell3_mV 4$' "$(py 'j["cal"], len(j["cells_mV"])' <"$TMP/o")"
+rc_is "jbd: cal cell33_mV (registers for cells 1..32 only)" 2 $P cal cell33_mV=3301
+rc_is "jbd: cal chg_current_mA=12345 (10 mA register) refused" 3 $P cal chg_current_mA=12345
+rc_is "jbd: cal zero_current=5 (takes no value)" 2 $P cal zero_current=5
+rc_is "daly: no calibration" 3 "$CTL" --proto daly --port "$TMP/cal" cal zero_current
+stop
