@@ -152,3 +152,17 @@ rc_is "jbd: cal chg_current_mA=12345 (10 mA register) refused" 3 $P cal chg_curr
 rc_is "jbd: cal zero_current=5 (takes no value)" 2 $P cal zero_current=5
 rc_is "daly: no calibration" 3 "$CTL" --proto daly --port "$TMP/cal" cal zero_current
 stop
+
+# ---- a real serial port asks before a write: answered "n", nothing is sent (exit 4). Needs an
+# openable UART; without one this is skipped, not passed.
+if [ -c /dev/ttyS0 ]; then
+	printf 'n\n' | "$CTL" --proto jbd --port /dev/ttyS0 set cell_ovp_mV=3600 >"$TMP/o" 2>"$TMP/e"
+	rc=$?
+	if grep -q 'cannot open' "$TMP/e"; then
+		echo "SKIP: /dev/ttyS0 does not open here"
+	elif [ $rc -eq 4 ] && grep -q 'go on? \[y/N\]' "$TMP/e" && grep -q 'not written' "$TMP/e"; then
+		pass "a real serial port asks first; \"n\" writes nothing: exit 4"
+	else
+		fail "the serial-port confirmation: exit $rc: $(head -c 300 "$TMP/e")"
+	fi
+fi
