@@ -120,6 +120,14 @@ static uint16_t stored(const struct bms *b, uint8_t reg)
 	return 0;
 }
 
+int jbd_reg_of_setting(unsigned id)
+{
+	for (size_t k = 0; k < N_OF(fields); k++)
+		if (fields[k].id == id)
+			return fields[k].reg;
+	return -1;
+}
+
 int jbd_reg_is_signed(uint8_t reg)
 {
 	for (size_t k = 0; k < N_OF(fields); k++)

@@ -82,6 +82,28 @@ static int64_t from_jk(uint8_t conv, uint32_t v)
 	}
 }
 
+int jk_ble_setting_index(unsigned setting, unsigned *k)
+{
+	for (size_t i = 0; i < N_OF(setting_map); i++)
+		if (setting_map[i].setting == setting) {
+			*k = setting_map[i].own;
+			return 0;
+		}
+	return -1;
+}
+
+uint32_t jk_ble_setting_to_jk(unsigned k, int32_t value)
+{
+	const struct bms_setting_map *m = bms_setting_map_find(setting_map, N_OF(setting_map), k);
+	return m ? to_jk(m->conv, value) : (uint32_t)value;
+}
+
+int64_t jk_ble_setting_from_jk(unsigned k, uint32_t value)
+{
+	const struct bms_setting_map *m = bms_setting_map_find(setting_map, N_OF(setting_map), k);
+	return m ? from_jk(m->conv, value) : value;
+}
+
 static uint32_t setting_now(const struct jk_ble_personality *p, unsigned k)
 {
 	const struct bms_setting_map *m = bms_setting_map_find(setting_map, N_OF(setting_map), k);

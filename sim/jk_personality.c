@@ -113,6 +113,28 @@ static int64_t from_jk(uint8_t conv, int32_t v)
 	}
 }
 
+int jk_setting_id(unsigned setting, uint8_t *jk_id)
+{
+	for (size_t i = 0; i < N_OF(setting_maps); i++)
+		if (setting_maps[i].setting == setting) {
+			*jk_id = (uint8_t)setting_maps[i].own;
+			return 0;
+		}
+	return -1;
+}
+
+int32_t jk_setting_to_jk(uint8_t jk_id, int32_t value)
+{
+	const struct bms_setting_map *m = bms_setting_map_find(setting_maps, N_OF(setting_maps), jk_id);
+	return m ? to_jk(m->conv, value) : value;
+}
+
+int64_t jk_setting_from_jk(uint8_t jk_id, int32_t value)
+{
+	const struct bms_setting_map *m = bms_setting_map_find(setting_maps, N_OF(setting_maps), jk_id);
+	return m ? from_jk(m->conv, value) : value;
+}
+
 /* ---- what the board reports --------------------------------------------------------------- */
 
 /* The codes span -40..100 degC (docs/protocols/jk.md §2.5); a probe beyond reads as the end it passed. */

@@ -18,6 +18,9 @@ rig_rc jbd_reg_set(struct bms *b, uint8_t reg, uint16_t value);
 /* The check jbd_reg_set applies. On RIG_ERR_ARG, why (if cap > 0) reads like
  * "expected 1..32, got 40", in the register's units; signed registers are shown signed. */
 rig_rc jbd_reg_check(uint8_t reg, uint16_t value, char *why, size_t whycap);
+/* The EEPROM register that holds setting id (enum bms_setting_id), or -1 when JBD has none:
+ * what a settings tool reads and writes to reach a neutral setting (tools/bmsctl.c). */
+int jbd_reg_of_setting(unsigned id);
 /* 0x28 and 0x29 hold s16 values. */
 int jbd_reg_is_signed(uint8_t reg);
 /* A JBD key of an older file: "0x2f" or "0x2F" (two hex digits) -> the register, when it is

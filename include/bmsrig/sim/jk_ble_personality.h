@@ -87,4 +87,11 @@ void jk_ble_personality_device(const struct jk_ble_personality *p, uint32_t now_
 
 extern const struct personality_ops jk_ble_personality_ops;
 
+/* The settings-record index (enum jk_ble_setting) that carries neutral setting `setting`: 0 and
+ * *k, or -1 when JK BLE has none; and the personality's conversions between the setting's unit
+ * and the record's (0.1 degC), so a settings tool (tools/bmsctl.c) converts as the board does. */
+int jk_ble_setting_index(unsigned setting, unsigned *k);
+uint32_t jk_ble_setting_to_jk(unsigned k, int32_t value);
+int64_t jk_ble_setting_from_jk(unsigned k, uint32_t value);
+
 #endif

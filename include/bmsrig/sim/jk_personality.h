@@ -74,4 +74,11 @@ int jk_personality_handle(struct jk_personality *p, const struct jk_frame *req, 
 
 extern const struct personality_ops jk_personality_ops;
 
+/* The JK id that carries neutral setting `setting` (enum bms_setting_id): 0 and *jk_id, or -1
+ * when JK has none; and the personality's conversions between the setting's unit and the id's
+ * (degC, A, Ah), so a settings tool (tools/bmsctl.c) converts as the board does. */
+int jk_setting_id(unsigned setting, uint8_t *jk_id);
+int32_t jk_setting_to_jk(uint8_t jk_id, int32_t value);
+int64_t jk_setting_from_jk(uint8_t jk_id, int32_t value);
+
 #endif
