@@ -511,8 +511,8 @@ static void usage(FILE *f)
 	        "                       sit between a client and a BMS, pass bytes both ways and log\n"
 	        "                       every frame (bmsctl tap --help, docs/capture.md)\n"
 	        "options:\n"
-	        "  -p, --proto P        jbd, daly, jk, jbd-ble, daly-ble, jk-ble, jk-pb\n"
-	        "  -P, --port PATH      a pty, a serial port or tcp:HOST:PORT\n"
+	        "  -p, --port PATH      a pty, a serial port or tcp:HOST:PORT (as bmsmon's -p)\n"
+	        "  -P, --proto P        jbd, daly, jk, jbd-ble, daly-ble, jk-ble, jk-pb (as bmsmon's -P)\n"
 	        "  -b, --baud N         serial speed (default: the protocol's)\n"
 	        "  -j, --json           JSON output\n"
 	        "  -y, --yes            write to a real serial port without asking\n"
@@ -526,7 +526,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+		{ "proto", required_argument, NULL, 'P' }, { "port", required_argument, NULL, 'p' },
 		{ "baud", required_argument, NULL, 'b' }, { "json", no_argument, NULL, 'j' },
 		{ "yes", no_argument, NULL, 'y' }, { "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
@@ -540,9 +540,9 @@ int main(int argc, char **argv)
 	/* tap has options of its own (--bms, --client): it is handed over before ours are parsed. */
 	if (argc > 1 && !strcmp(argv[1], "tap"))
 		return bmsctl_tap_main(argc - 1, argv + 1);
-	while ((o = getopt_long(argc, argv, "+p:P:b:jyqvhV", lopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+P:p:b:jyqvhV", lopts, NULL)) != -1) {
 		switch (o) {
-		case 'p':
+		case 'P':
 			for (size_t i = 0; i < CTL_N_OF(protos); i++)
 				if (!strcmp(optarg, protos[i]->name))
 					c.proto = protos[i];
@@ -551,7 +551,7 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'P': port = optarg; break;
+		case 'p': port = optarg; break;
 		case 'b': {
 			int32_t b;
 			if (parse_i32(optarg, &b) != 0 || b < 300 || b > 4000000) {

@@ -135,7 +135,7 @@ static void usage(FILE *f)
 "  -b, --bms PORT         the BMS: a serial port or pty, or tcp:HOST:PORT\n"
 "  -c, --client PATH      the client's end: a serial port (an existing device), tcp:[ADDR:]PORT\n"
 "                         (a listener), or else a pty published as the symlink PATH\n"
-"  -p, --proto NAME       decode frames as this protocol (any bmsdecode knows), and cut them\n"
+"  -P, --proto NAME       decode frames as this protocol (any bmsdecode knows), and cut them\n"
 "                         with its own assembler: jbd, daly, jk, byd, pylontech-rs485,\n"
 "                         deye-modbus; without it, or for another protocol, frames are cut\n"
 "                         at silences of --gap-ms or when the other side starts talking\n"
@@ -323,7 +323,7 @@ int bmsctl_tap_main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "bms", required_argument, 0, 'b' }, { "client", required_argument, 0, 'c' },
-		{ "proto", required_argument, 0, 'p' }, { "gap-ms", required_argument, 0, 'g' },
+		{ "proto", required_argument, 0, 'P' }, { "gap-ms", required_argument, 0, 'g' },
 		{ "baud", required_argument, 0, 'B' }, { "capture", required_argument, 0, 'o' },
 		{ "duration-s", required_argument, 0, 'd' }, { "quiet", no_argument, 0, 'q' },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
@@ -339,11 +339,11 @@ int bmsctl_tap_main(int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	t.gap_ms = 20;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:c:p:g:o:d:qvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:c:P:g:o:d:qvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b': bms = optarg; break;
 		case 'c': client = optarg; break;
-		case 'p':
+		case 'P':
 			t.proto = optarg;
 			if (!(t.ops = personality_find(optarg))) {
 				fprintf(stderr, "%s: --proto: expected a protocol bmsdecode knows (jbd, daly, jk, ...), "
