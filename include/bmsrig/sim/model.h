@@ -51,6 +51,10 @@ struct model_cell {
 	double V1_V;           /* voltage across the RC pair, + while charging */
 	double I_A;            /* current through the cell during the last step, + = charging */
 	double leak_A;         /* an extra self-discharge path inside this cell (a soft short) */
+	/* model_cell_V's memo: the terminal voltage and the inputs it was computed from. Any
+	 * direct write to a field above (scenarios may write temp_C) misses it, never goes stale. */
+	double memo_V, memo_soc_frac, memo_I_A, memo_V1_V, memo_r_scale, memo_temp_C;
+	int memo_ok;
 };
 
 /* All fields are readable. Scenarios may write ambient_C and temp_C directly. */
