@@ -3,7 +3,9 @@
  * never called. Timers live in a binary min-heap ordered by (due, id): the next one is found
  * in O(1) and each firing costs O(log timers), where a linear scan per fired timer made many
  * units in one loop quadratic. A deleted timer is marked dead and dropped when it reaches the
- * top (or in a rebuild once the dead outnumber the live); the one firing is out of the heap. */
+ * top (or in a rebuild once the dead outnumber the live). The timer firing stays at the top
+ * while its callback runs: a timer added then is due no earlier and has a higher id, so it
+ * cannot displace it; a periodic timer then costs one sift down per firing. */
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -53,11 +55,9 @@ struct host_loop {
 	size_t cappfd;
 	struct timer_ent *timers;       /* the heap: timers[0] is due first */
 	size_t ntimers, captimers;
-	size_t nlive;                   /* timers not deleted: in the heap, firing or set aside */
+	size_t nlive;                   /* timers not deleted: in the heap or set aside */
 	struct timer_ent *later;        /* a pass's timers too new to fire in it */
 	size_t nlater, caplater;
-	uint32_t firing_id;             /* the timer whose callback runs (0: none) */
-	int firing_deleted;
 	uint32_t next_id;
 	int in_fds, in_timers, running;
 	volatile sig_atomic_t stop;
@@ -331,11 +331,6 @@ void host_loop_del_timer(struct host_loop *loop, uint32_t id)
 {
 	size_t i;
 
-	if (id && id == loop->firing_id && !loop->firing_deleted) {
-		loop->firing_deleted = 1;
-		loop->nlive--;
-		return;
-	}
 	for (i = 0; i < loop->ntimers; i++)
 		if (!loop->timers[i].dead && loop->timers[i].id == id) {
 			loop->timers[i].dead = 1;
@@ -389,10 +384,11 @@ static void fire_timers(struct host_loop *loop)
 
 	loop->in_timers = 1;
 	while ((top = first_due(loop)) && top->due_ms <= now) {
-		struct timer_ent t = heap_pop(loop);
+		struct timer_ent t = *top;
 		int next;
 
 		if (t.id >= id_end) {            /* added in this pass: set aside for the next */
+			heap_pop(loop);
 			if (reserve((void **)&loop->later, &loop->caplater, loop->nlater + 1,
 			            sizeof *loop->later) == 0)
 				loop->later[loop->nlater++] = t;
@@ -400,21 +396,20 @@ static void fire_timers(struct host_loop *loop)
 				loop->nlive--;           /* out of memory: the timer is lost, as add would */
 			continue;
 		}
-		loop->firing_id = t.id;
-		loop->firing_deleted = 0;
 		next = t.cb(loop, t.id, t.ctx);
-		loop->firing_id = 0;
-		if (loop->firing_deleted)
-			continue;
+		/* Still timers[0] (see the top of the file), unless the callback deleted it. */
+		if (loop->timers[0].dead)
+			continue;                    /* uncounted by del; first_due drops it */
 		if (next <= 0) {
 			loop->nlive--;
+			heap_pop(loop);
 			continue;
 		}
 		t.due_ms += (uint64_t)next;
 		if (t.due_ms <= now)
 			t.due_ms = now + (uint64_t)next;
-		if (heap_push(loop, &t))
-			loop->nlive--;
+		loop->timers[0].due_ms = t.due_ms;
+		heap_down(loop->timers, loop->ntimers, 0);
 	}
 	for (i = 0; i < loop->nlater; i++)      /* the dead were uncounted when deleted */
 		if (!loop->later[i].dead && heap_push(loop, &loop->later[i]))
