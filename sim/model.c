@@ -251,31 +251,32 @@ double model_cell_V(const struct model *m, unsigned cell)
 {
 	if (cell >= m->cfg.cells)
 		return 0.0;
+	if (m->memo_ok && m->memo_temp_C == m->temp_C)
+		return m->memo_cell_V[cell];
 	const struct model_cell *c = &m->cell[cell];
-	if (c->memo_ok && c->memo_soc_frac == c->soc_frac && c->memo_I_A == c->I_A &&
-	    c->memo_V1_V == c->V1_V && c->memo_r_scale == c->r_scale && c->memo_temp_C == m->temp_C)
-		return c->memo_V;
 	return model_ocv_V(m->cfg.chem, c->soc_frac) + model_cell_R0_ohm(m, cell) * c->I_A + c->V1_V;
 }
 
-/* Evaluated once per step, after it: the BMS logic, the truth and the judge all read the
- * same voltages several times before the next step changes them. */
-static void memo_cell_V(struct model *m, unsigned cell)
+/* Evaluated once per step, after it: the BMS logic, the truth and the judge read the same
+ * voltages several times (the pack's sum too) before the next step changes them. */
+static void memo_voltages(struct model *m)
 {
-	struct model_cell *c = &m->cell[cell];
+	double v = 0.0;
 
-	c->memo_ok = 0;
-	c->memo_V = model_cell_V(m, cell);
-	c->memo_soc_frac = c->soc_frac;
-	c->memo_I_A = c->I_A;
-	c->memo_V1_V = c->V1_V;
-	c->memo_r_scale = c->r_scale;
-	c->memo_temp_C = m->temp_C;
-	c->memo_ok = 1;
+	m->memo_ok = 0;
+	for (unsigned i = 0; i < m->cfg.cells; i++) {
+		m->memo_cell_V[i] = model_cell_V(m, i);
+		v += m->memo_cell_V[i];            /* the order model_pack_V adds in */
+	}
+	m->memo_pack_V = v;
+	m->memo_temp_C = m->temp_C;
+	m->memo_ok = 1;
 }
 
 double model_pack_V(const struct model *m)
 {
+	if (m->memo_ok && m->memo_temp_C == m->temp_C)
+		return m->memo_pack_V;
 	double v = 0.0;
 	for (unsigned i = 0; i < m->cfg.cells; i++)
 		v += model_cell_V(m, i);
@@ -296,6 +297,7 @@ void model_set_cell_soc_frac(struct model *m, unsigned cell, double soc_frac)
 {
 	if (cell >= m->cfg.cells || !isfinite(soc_frac))
 		return;
+	m->memo_ok = 0;
 	m->cell[cell].soc_frac = clamp(soc_frac, MODEL_SOC_MIN_FRAC, MODEL_SOC_MAX_FRAC);
 	m->cell[cell].V1_V = 0.0;
 	m->cell[cell].I_A = 0.0;
@@ -308,6 +310,7 @@ void model_cell_drift(struct model *m, unsigned cell, double capacity_factor, do
 		return;
 	struct model_cell *c = &m->cell[cell];
 	double old_Ah = c->capacity_Ah;
+	m->memo_ok = 0;
 	c->capacity_Ah = old_Ah * capacity_factor;
 	/* The charge held stays: the same Ah in a smaller cell is a higher state of charge. */
 	c->soc_frac = clamp(c->soc_frac * old_Ah / c->capacity_Ah, MODEL_SOC_MIN_FRAC,
@@ -363,6 +366,5 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 	m->pack_I_A = current_A;
 	m->bleed_mask = bleed_mask;
 	m->time_s += dt_s;
-	for (unsigned i = 0; i < m->cfg.cells; i++)
-		memo_cell_V(m, i);
+	memo_voltages(m);
 }

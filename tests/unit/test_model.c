@@ -438,8 +438,7 @@ static void cell_voltage_memo_never_goes_stale(void **state)
 	double before_V = model_cell_V(&m, 0);
 	m.temp_C -= 30.0;                          /* colder: R0 higher, the cell sags more */
 	fresh = m;
-	for (unsigned i = 0; i < c.cells; i++)
-		fresh.cell[i].memo_ok = 0;
+	fresh.memo_ok = 0;
 	assert_true(model_cell_V(&m, 0) < before_V - 1e-3);
 	for (unsigned i = 0; i < c.cells; i++)
 		assert_true(model_cell_V(&m, i) == model_cell_V(&fresh, i));
@@ -447,8 +446,7 @@ static void cell_voltage_memo_never_goes_stale(void **state)
 	model_set_cell_soc_frac(&m, 1, 0.9);
 	model_cell_drift(&m, 2, 0.8, 1.5, 0.0);
 	fresh = m;
-	for (unsigned i = 0; i < c.cells; i++)
-		fresh.cell[i].memo_ok = 0;
+	fresh.memo_ok = 0;
 	for (unsigned i = 0; i < c.cells; i++)
 		assert_true(model_cell_V(&m, i) == model_cell_V(&fresh, i));
 	/* And the Arrhenius memo answers each temperature for itself. */

@@ -51,13 +51,10 @@ struct model_cell {
 	double V1_V;           /* voltage across the RC pair, + while charging */
 	double I_A;            /* current through the cell during the last step, + = charging */
 	double leak_A;         /* an extra self-discharge path inside this cell (a soft short) */
-	/* model_cell_V's memo: the terminal voltage and the inputs it was computed from. Any
-	 * direct write to a field above (scenarios may write temp_C) misses it, never goes stale. */
-	double memo_V, memo_soc_frac, memo_I_A, memo_V1_V, memo_r_scale, memo_temp_C;
-	int memo_ok;
 };
 
-/* All fields are readable. Scenarios may write ambient_C and temp_C directly. */
+/* All fields are readable. Scenarios may write ambient_C and temp_C directly; the cells change
+ * only through the functions below (the voltage memo relies on it). */
 struct model {
 	struct model_cfg cfg;
 	double r0_ohm, r1_ohm;          /* nominal cell values actually used (after the defaults) */
@@ -72,6 +69,10 @@ struct model {
 	uint32_t bleed_mask;            /* the last step's bleed mask */
 	double time_s;
 	struct model_cell cell[MODEL_CELLS_MAX];
+	/* Terminal voltages as the last step left them, computed once for every reader; valid
+	 * while memo_ok and temp_C still equals memo_temp_C (a direct write of temp_C misses it). */
+	int memo_ok;
+	double memo_temp_C, memo_pack_V, memo_cell_V[MODEL_CELLS_MAX];
 };
 
 /* A 4S LFP 100 Ah pack at 50 %, 25 degC, 2 NTCs, A-grade spread (docs/field-notes.md §5.4). */
