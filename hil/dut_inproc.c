@@ -118,6 +118,13 @@ static void hal_telemetry(void *ctx, const char *line)
 	d->env.line(d->env.ctx, line);
 }
 
+static void hal_report(void *ctx, const struct telemetry *t)
+{
+	struct inproc_dut *d = ctx;
+
+	d->env.report(d->env.ctx, t);
+}
+
 static int fw_tick(struct host_loop *loop, uint32_t id, void *ctx)
 {
 	struct inproc_dut *d = ctx;
@@ -176,6 +183,7 @@ static rig_rc bridge_start(struct inproc_dut *d, char *err, size_t errcap)
 	hal.inverter.read = dut_read;
 	hal.ctx = d;
 	hal.telemetry = hal_telemetry;
+	hal.report = d->env.report ? hal_report : NULL;
 	rig_bridge_cfg_defaults(&cfg, m->chem == MODEL_CHEM_NMC ? RIG_AGG_CHEM_NMC : RIG_AGG_CHEM_LFP, m->cells);
 	cfg.link_count = (uint8_t)d->n_lines;
 	for (l = 0; l < d->n_lines; l++) {
@@ -203,9 +211,10 @@ static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *const
                            size_t errcap)
 {
 	struct inproc_dut *d = self;
-	struct fw_hal hal = { { 0 }, d, hal_now, NULL, hal_telemetry, NULL };
+	struct fw_hal hal = { { 0 }, d, hal_now, NULL, hal_telemetry, NULL, NULL };
 	unsigned l;
 
+	hal.report = d->env.report ? hal_report : NULL;
 	err[0] = 0;
 	d->loop = loop;
 	for (l = 0; l < n_lines && l < d->n_lines; l++)

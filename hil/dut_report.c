@@ -167,3 +167,52 @@ rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_
 	cJSON_Delete(o);
 	return rc;
 }
+
+/* Field for field what dut_report_parse reads from the line rig_telemetry_format writes:
+ * what the line leaves out (why, remain, cycles, ...) stays 0 here too. */
+void dut_report_from_telemetry(const struct telemetry *t, struct dut_report *r)
+{
+	static const struct pack_state empty;
+	const struct pack_state *s = t->pack ? t->pack : &empty;
+	unsigned i, n;
+
+	memset(r, 0, sizeof *r);
+	r->ms = t->ms;
+	snprintf(r->proto, sizeof r->proto, "%s", t->proto ? t->proto : "");
+	r->ok = t->ok;
+	r->pack.pack_mV = s->pack_mV;
+	r->pack.current_mA = s->current_mA;
+	r->pack.soc_pct = s->soc_pct;
+	r->pack.cell_count = s->cell_count < PACK_CELLS_MAX ? s->cell_count : PACK_CELLS_MAX;
+	memcpy(r->pack.cell_mV, s->cell_mV, r->pack.cell_count * sizeof s->cell_mV[0]);
+	r->pack.temp_count = s->temp_count < PACK_TEMPS_MAX ? s->temp_count : PACK_TEMPS_MAX;
+	memcpy(r->pack.temp_dK, s->temp_dK, r->pack.temp_count * sizeof s->temp_dK[0]);
+	r->pack.fet_chg = s->fet_chg;
+	r->pack.fet_dsg = s->fet_dsg;
+	r->pack.prot = s->prot;
+	r->pack.bal_mask = s->bal_mask;
+	r->relay = t->relay;
+	r->comm_fail = t->comm_fail;
+	if (t->inv) {
+		const struct rig_inv_battery *b = t->inv->battery;
+
+		r->has_inv = 1;
+		if (b) {
+			r->inv.cvl_mV = b->cvl_mV;
+			r->inv.ccl_mA = b->ccl_mA;
+			r->inv.dcl_mA = b->dcl_mA;
+			r->inv.dvl_mV = b->dvl_mV;
+			r->inv.soc_pct = b->soc_pct;
+			r->inv.request = b->request;
+			r->inv.prot = b->prot;
+			r->inv.alarm = b->alarm;
+		}
+		r->inv.online_packs = t->inv->online_packs;
+		n = t->inv->pack_count < RIG_INV_MODULES_MAX ? t->inv->pack_count : RIG_INV_MODULES_MAX;
+		for (i = 0; i < n; i++) {
+			r->inv.pack_ok[i] = t->inv->pack_ok[i];
+			r->inv.pack_age_ms[i] = t->inv->pack_age_ms[i];
+		}
+		r->inv.pack_count = (uint8_t)n;
+	}
+}

@@ -174,22 +174,19 @@ static void wire_context(const struct run *r, char *out, size_t cap)
 
 /* ---- the device under test's reports ------------------------------------------------------ */
 
-static void on_dut_line(void *ctx, const char *line)
+/* One report, however it came: line is its text, or NULL when an in-process DUT handed the
+ * struct t (the text is then formatted only for the few consumers that want text). */
+static void take_report(struct run *r, const struct dut_report *rep, const char *line,
+                        const struct telemetry *t)
 {
-	struct run *r = ctx;
-	struct dut_report d;
-	char err[256], why[256] = "";
-	rig_rc rc = dut_report_parse(line, &d, err, sizeof err);
+	struct dut_report d = *rep;
+	char why[256] = "", text[TELEMETRY_LINE_MAX];
 	int agrees = -1;
 
-	if (rc != RIG_OK) {
-		/* A telemetry line that does not parse is a report the standing verdict cannot agree
-		 * with; expectations see only the reports that parse. */
-		if (rc != RIG_ERR_UNSUPPORTED && r->verdict_on) {
-			fprintf(stderr, "bmssim: DUT: %s\n", err);
-			r->verdict.disagree++;
-		}
-		return;
+	if (!line && (r->o->control || r->o->verbose || r->o->trace)) {
+		if (!rig_telemetry_format(text, sizeof text, t))
+			return;                   /* as the core does: a line too long is not sent */
+		line = text;
 	}
 	if (r->verdict_on)
 		agrees = verdict_check(&r->verdict, &d, why, sizeof why);
@@ -199,7 +196,8 @@ static void on_dut_line(void *ctx, const char *line)
 	r->seen = r->truth.at_reply;
 	r->dut_at_ms = host_loop_now_ms(r->loop);
 	r->rep->dut_reports++;
-	control_dut(r->o->control, r->control_unit, line + strlen(TELEMETRY_PREFIX));
+	if (line)
+		control_dut(r->o->control, r->control_unit, line + strlen(TELEMETRY_PREFIX));
 	if (r->o->show_reports)
 		run_show_report(r->sim, r->unit, &r->verdict, &d, r->o->tty, agrees, why);
 	if (r->o->verbose)
@@ -210,6 +208,34 @@ static void on_dut_line(void *ctx, const char *line)
 		cJSON_AddItemToObject(o, "report", cJSON_Parse(line + strlen(TELEMETRY_PREFIX)));
 		run_trace_put(r->o->trace, o);
 	}
+}
+
+static void on_dut_line(void *ctx, const char *line)
+{
+	struct run *r = ctx;
+	struct dut_report d;
+	char err[256];
+	rig_rc rc = dut_report_parse(line, &d, err, sizeof err);
+
+	if (rc != RIG_OK) {
+		/* A telemetry line that does not parse is a report the standing verdict cannot agree
+		 * with; expectations see only the reports that parse. */
+		if (rc != RIG_ERR_UNSUPPORTED && r->verdict_on) {
+			fprintf(stderr, "bmssim: DUT: %s\n", err);
+			r->verdict.disagree++;
+		}
+		return;
+	}
+	take_report(r, &d, line, NULL);
+}
+
+/* Lockstep: the in-process firmware's report as the struct, no text parsed back. */
+static void on_dut_report(void *ctx, const struct telemetry *t)
+{
+	struct dut_report d;
+
+	dut_report_from_telemetry(t, &d);
+	take_report(ctx, &d, NULL, t);
 }
 
 /* ---- the step: engine, then (the emulator's own timer), then judge ------------------------ */
@@ -496,6 +522,7 @@ static rig_rc open_dut(struct run *r)
 	};
 	const struct dut_env env = { .spec = &r->o->dut, .cmd = r->o->dut_cmd, .sc = r->sc,
 	                             .dut = r->jd ? &r->jd->dut : NULL, .ctx = r, .line = on_dut_line,
+	                             .report = on_dut_report,
 	                             .gone = on_dut_gone, .quiet_stderr = r->o->dut_quiet,
 	                             .grace_ms = r->o->dut_grace_ms };
 	char err[600];

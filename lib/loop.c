@@ -1,7 +1,11 @@
-/* poll() event loop (loop.h). Entries deleted while callbacks run are only marked dead and
+/* poll() event loop (loop.h). fd entries deleted while callbacks run are only marked dead and
  * swept between iterations, so indices held by the dispatch stay valid and a dead entry is
- * never called. fds and timers are swept apart: a step run from an fd callback fires timers
- * (and sweeps them between passes) while the fd dispatch still holds its indices. */
+ * never called. Timers live in a binary min-heap ordered by (due, id): the next one is found
+ * in O(1) and each firing costs O(log timers), where a linear scan per fired timer made many
+ * units in one loop quadratic. A deleted timer is marked dead and dropped when it reaches the
+ * top (or in a rebuild once the dead outnumber the live). The timer firing stays at the top
+ * while its callback runs: a timer added then is due no earlier and has a higher id, so it
+ * cannot displace it; a periodic timer then costs one sift down per firing. */
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -49,8 +53,11 @@ struct host_loop {
 	size_t nfds, capfds;
 	struct pollfd *pfd;
 	size_t cappfd;
-	struct timer_ent *timers;
+	struct timer_ent *timers;       /* the heap: timers[0] is due first */
 	size_t ntimers, captimers;
+	size_t nlive;                   /* timers not deleted: in the heap or set aside */
+	struct timer_ent *later;        /* a pass's timers too new to fire in it */
+	size_t nlater, caplater;
 	uint32_t next_id;
 	int in_fds, in_timers, running;
 	volatile sig_atomic_t stop;
@@ -157,7 +164,65 @@ void host_loop_free(struct host_loop *loop)
 	free(loop->fds);
 	free(loop->pfd);
 	free(loop->timers);
+	free(loop->later);
 	free(loop);
+}
+
+/* ---- the timer heap ---- */
+
+static int timer_before(const struct timer_ent *a, const struct timer_ent *b)
+{
+	return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->id < b->id);
+}
+
+static void heap_down(struct timer_ent *h, size_t n, size_t i)
+{
+	struct timer_ent t = h[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && timer_before(&h[c + 1], &h[c]))
+			c++;
+		if (!timer_before(&h[c], &t))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = t;
+}
+
+static int heap_push(struct host_loop *loop, const struct timer_ent *t)
+{
+	size_t i;
+
+	if (reserve((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
+	            sizeof *loop->timers))
+		return -1;
+	for (i = loop->ntimers++; i > 0 && timer_before(t, &loop->timers[(i - 1) / 2]); i = (i - 1) / 2)
+		loop->timers[i] = loop->timers[(i - 1) / 2];
+	loop->timers[i] = *t;
+	return 0;
+}
+
+static struct timer_ent heap_pop(struct host_loop *loop)
+{
+	struct timer_ent top = loop->timers[0];
+
+	loop->timers[0] = loop->timers[--loop->ntimers];
+	if (loop->ntimers)
+		heap_down(loop->timers, loop->ntimers, 0);
+	return top;
+}
+
+/* The live timer due first, dead ones above it dropped on the way; NULL when none. */
+static const struct timer_ent *first_due(struct host_loop *loop)
+{
+	while (loop->ntimers && loop->timers[0].dead)
+		heap_pop(loop);
+	return loop->ntimers ? &loop->timers[0] : NULL;
 }
 
 static void sweep(struct host_loop *loop)
@@ -170,11 +235,14 @@ static void sweep(struct host_loop *loop)
 				loop->fds[k++] = loop->fds[i];
 		loop->nfds = k;
 	}
-	if (!loop->in_timers) {
+	/* Dead timers cost only memory until they surface; rebuild when they are the majority. */
+	if (!loop->in_timers && loop->ntimers > 2 * loop->nlive) {
 		for (i = k = 0; i < loop->ntimers; i++)
 			if (!loop->timers[i].dead)
 				loop->timers[k++] = loop->timers[i];
 		loop->ntimers = k;
+		for (i = k / 2; i-- > 0;)
+			heap_down(loop->timers, k, i);
 	}
 }
 
@@ -242,20 +310,21 @@ void host_loop_del_fd(struct host_loop *loop, int fd)
 uint32_t host_loop_add_timer(struct host_loop *loop, uint32_t after_ms, host_loop_timer_cb cb,
                             void *ctx)
 {
-	struct timer_ent *t;
+	struct timer_ent t;
 
-	if (!cb || reserve((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
-	                   sizeof *loop->timers))
+	if (!cb)
 		return 0;
-	t = &loop->timers[loop->ntimers++];
-	t->id = loop->next_id++;
-	if (loop->next_id == 0)
+	t.id = loop->next_id;
+	t.due_ms = now64(loop) + after_ms;
+	t.cb = cb;
+	t.ctx = ctx;
+	t.dead = 0;
+	if (heap_push(loop, &t))
+		return 0;
+	if (++loop->next_id == 0)
 		loop->next_id = 1;
-	t->due_ms = now64(loop) + after_ms;
-	t->cb = cb;
-	t->ctx = ctx;
-	t->dead = 0;
-	return t->id;
+	loop->nlive++;
+	return t.id;
 }
 
 void host_loop_del_timer(struct host_loop *loop, uint32_t id)
@@ -265,7 +334,14 @@ void host_loop_del_timer(struct host_loop *loop, uint32_t id)
 	for (i = 0; i < loop->ntimers; i++)
 		if (!loop->timers[i].dead && loop->timers[i].id == id) {
 			loop->timers[i].dead = 1;
+			loop->nlive--;
 			sweep(loop);
+			return;
+		}
+	for (i = 0; i < loop->nlater; i++)
+		if (!loop->later[i].dead && loop->later[i].id == id) {
+			loop->later[i].dead = 1;
+			loop->nlive--;
 			return;
 		}
 }
@@ -273,24 +349,6 @@ void host_loop_del_timer(struct host_loop *loop, uint32_t id)
 void host_loop_stop(struct host_loop *loop)
 {
 	loop->stop = 1;
-}
-
-/* The live timer due first (ties: oldest id) among ids below id_end, or -1. */
-static long first_due(const struct host_loop *loop, uint32_t id_end)
-{
-	long best = -1;
-	size_t i;
-
-	for (i = 0; i < loop->ntimers; i++) {
-		const struct timer_ent *t = &loop->timers[i];
-
-		if (t->dead || t->id >= id_end)
-			continue;
-		if (best < 0 || t->due_ms < loop->timers[best].due_ms ||
-		    (t->due_ms == loop->timers[best].due_ms && t->id < loop->timers[best].id))
-			best = (long)i;
-	}
-	return best;
 }
 
 static void dispatch_fds(struct host_loop *loop, size_t n)
@@ -321,25 +379,42 @@ static void fire_timers(struct host_loop *loop)
 {
 	uint64_t now = now64(loop);
 	uint32_t id_end = loop->next_id;
-	long i;
+	const struct timer_ent *top;
+	size_t i;
 
 	loop->in_timers = 1;
-	while ((i = first_due(loop, id_end)) >= 0 && loop->timers[i].due_ms <= now) {
-		struct timer_ent t = loop->timers[i];
-		int next = t.cb(loop, t.id, t.ctx);
+	while ((top = first_due(loop)) && top->due_ms <= now) {
+		struct timer_ent t = *top;
+		int next;
 
-		/* i still names this timer: nothing is swept while dispatching and new timers are
-		 * appended; but the callback may have deleted it. */
-		if (loop->timers[i].dead)
-			continue;
-		if (next <= 0) {
-			loop->timers[i].dead = 1;
+		if (t.id >= id_end) {            /* added in this pass: set aside for the next */
+			heap_pop(loop);
+			if (reserve((void **)&loop->later, &loop->caplater, loop->nlater + 1,
+			            sizeof *loop->later) == 0)
+				loop->later[loop->nlater++] = t;
+			else
+				loop->nlive--;           /* out of memory: the timer is lost, as add would */
 			continue;
 		}
-		loop->timers[i].due_ms = t.due_ms + (uint64_t)next;
-		if (loop->timers[i].due_ms <= now)
-			loop->timers[i].due_ms = now + (uint64_t)next;
+		next = t.cb(loop, t.id, t.ctx);
+		/* Still timers[0] (see the top of the file), unless the callback deleted it. */
+		if (loop->timers[0].dead)
+			continue;                    /* uncounted by del; first_due drops it */
+		if (next <= 0) {
+			loop->nlive--;
+			heap_pop(loop);
+			continue;
+		}
+		t.due_ms += (uint64_t)next;
+		if (t.due_ms <= now)
+			t.due_ms = now + (uint64_t)next;
+		loop->timers[0].due_ms = t.due_ms;
+		heap_down(loop->timers, loop->ntimers, 0);
 	}
+	for (i = 0; i < loop->nlater; i++)      /* the dead were uncounted when deleted */
+		if (!loop->later[i].dead && heap_push(loop, &loop->later[i]))
+			loop->nlive--;
+	loop->nlater = 0;
 	loop->in_timers = 0;
 }
 
@@ -383,19 +458,19 @@ static int wait_ms(const struct host_loop *loop, uint64_t due_ms, uint64_t now_n
 static rig_rc run_virtual(struct host_loop *loop)
 {
 	while (!loop->stop) {
-		long first;
+		const struct timer_ent *first;
 		uint64_t due;
 		int wait = 0;
 		rig_rc rc;
 
 		sweep(loop);
-		first = first_due(loop, loop->next_id);
-		if (first < 0 && !loop->nfds)
+		first = first_due(loop);
+		if (!first && !loop->nfds)
 			break;
-		due = first >= 0 ? loop->timers[first].due_ms : 0;
-		if (first >= 0 && due <= loop->virtual_ms)
+		due = first ? first->due_ms : 0;
+		if (first && due <= loop->virtual_ms)
 			wait = 0;
-		else if (first < 0 || loop->paused)
+		else if (!first || loop->paused)
 			wait = -1;
 		else if (loop->rate > 0)
 			wait = wait_ms(loop, due, paced_ns(loop));
@@ -418,16 +493,16 @@ static rig_rc run_virtual(struct host_loop *loop)
 static rig_rc run_real(struct host_loop *loop)
 {
 	while (!loop->stop) {
-		long first;
+		const struct timer_ent *first;
 		int timeout = -1;
 		rig_rc rc;
 
 		sweep(loop);
-		if (!loop->nfds && !loop->ntimers)
+		if (!loop->nfds && !loop->nlive)
 			break;
-		first = first_due(loop, loop->next_id);
-		if (first >= 0) {
-			uint64_t now = clock_ns(loop), due = loop->timers[first].due_ms;
+		first = first_due(loop);
+		if (first) {
+			uint64_t now = clock_ns(loop), due = first->due_ms;
 
 			if (due <= now / NS_PER_MS)
 				timeout = 0;
@@ -478,10 +553,10 @@ rig_rc host_loop_step(struct host_loop *loop, uint32_t ms)
 	target = clock_ns(loop) + (uint64_t)ms * NS_PER_MS;
 	sweep(loop);
 	while (!(loop->running && loop->stop)) {
-		long i = first_due(loop, loop->next_id);
+		const struct timer_ent *first = first_due(loop);
 		uint64_t due_ns;
 
-		if (i < 0 || (due_ns = loop->timers[i].due_ms * NS_PER_MS) > target)
+		if (!first || (due_ns = first->due_ms * NS_PER_MS) > target)
 			break;
 		if (due_ns > clock_ns(loop))
 			set_clock_ns(loop, due_ns);

@@ -302,7 +302,7 @@ static unsigned enabled_temps(const struct bms *b, uint16_t out_dK[BMS_PROBES_MA
 
 /* ---- protections ---------------------------------------------------------------------------- */
 
-enum prot_src { SRC_CELL_MAX, SRC_CELL_MIN, SRC_PACK, SRC_TEMP_MAX, SRC_TEMP_MIN, SRC_CURRENT };
+enum prot_src { SRC_CELL_MAX, SRC_CELL_MIN, SRC_PACK, SRC_TEMP_MAX, SRC_TEMP_MIN, SRC_CURRENT, SRC_COUNT };
 
 struct prot_def {
 	uint8_t event;         /* enum bms_event slot */
@@ -353,8 +353,10 @@ static int64_t prot_trigger(const struct bms *b, const struct prot_def *d)
 	return d->sign * (int64_t)bms_setting_get(b, d->trig);
 }
 
-/* The measured quantity a protection watches; 0 when there is none (no NTC enabled). */
-static int prot_source(const struct bms *b, uint8_t src, int64_t *v)
+/* Every quantity the protections watch, from one pass over the measurements (eleven
+ * protections read six sources: the cells and probes are scanned once, not per protection).
+ * have[src] is 0 when there is none (no NTC enabled). */
+static void prot_sources(const struct bms *b, int64_t v[SRC_COUNT], int have[SRC_COUNT])
 {
 	uint16_t cmax, cmin, t[BMS_PROBES_MAX], tmax = 0, tmin = 0xFFFF;
 	unsigned nt = enabled_temps(b, t);
@@ -363,14 +365,14 @@ static int prot_source(const struct bms *b, uint8_t src, int64_t *v)
 		tmin = t[k] < tmin ? t[k] : tmin;
 	}
 	cell_extremes(b, &cmax, &cmin);
-	switch (src) {
-	case SRC_CELL_MAX: *v = cmax; return 1;
-	case SRC_CELL_MIN: *v = cmin; return 1;
-	case SRC_PACK:     *v = b->meas.pack_mV; return 1;
-	case SRC_TEMP_MAX: *v = tmax; return nt > 0;
-	case SRC_TEMP_MIN: *v = tmin; return nt > 0;
-	default:           *v = b->meas.current_mA; return 1;
-	}
+	v[SRC_CELL_MAX] = cmax;
+	v[SRC_CELL_MIN] = cmin;
+	v[SRC_PACK] = b->meas.pack_mV;
+	v[SRC_TEMP_MAX] = tmax;
+	v[SRC_TEMP_MIN] = tmin;
+	v[SRC_CURRENT] = b->meas.current_mA;
+	for (unsigned k = 0; k < SRC_COUNT; k++)
+		have[k] = k == SRC_TEMP_MAX || k == SRC_TEMP_MIN ? nt > 0 : 1;
 }
 
 static uint32_t sat_add(uint32_t a, uint32_t b)
@@ -380,11 +382,15 @@ static uint32_t sat_add(uint32_t a, uint32_t b)
 
 static void protect(struct bms *b, uint32_t dt_ms)
 {
+	int64_t src_v[SRC_COUNT];
+	int src_have[SRC_COUNT];
+
+	prot_sources(b, src_v, src_have);
 	for (unsigned i = 0; i < BMS_PROT_COUNT; i++) {
 		const struct prot_def *d = &prot_defs[i];
 		struct bms_prot *p = &b->prot[i];
-		int64_t v;
-		int have = prot_source(b, d->src, &v);
+		int64_t v = src_v[d->src];
+		int have = src_have[d->src];
 
 		if (!p->tripped) {
 			int64_t trig = prot_trigger(b, d);

@@ -214,10 +214,18 @@ double model_soc_frac_for_ocv(enum model_chem chem, double ocv_V)
 	return (k + (ocv_V - t[k]) / (t[k + 1] - t[k])) / last;
 }
 
+/* One-entry memo: every caller asks about the same pack temperature between steps (16 cells
+ * x R0 and R1 x several callers per step), and exp() was the model's largest cost. */
 double model_arrhenius_factor(double temp_C)
 {
+	static _Thread_local double last_C = NAN, last_factor = 1.0;
+
+	if (temp_C == last_C)
+		return last_factor;
 	double T_K = temp_C + KELVIN_AT_0C, ref_K = REF_TEMP_C + KELVIN_AT_0C;
-	return exp(ARRHENIUS_EA_J_MOL / GAS_CONSTANT_J_MOLK * (1.0 / T_K - 1.0 / ref_K));
+	last_factor = exp(ARRHENIUS_EA_J_MOL / GAS_CONSTANT_J_MOLK * (1.0 / T_K - 1.0 / ref_K));
+	last_C = temp_C;
+	return last_factor;
 }
 
 /* Everything R0 and R1 share: spread, temperature and the SOC bowl. */
@@ -243,12 +251,32 @@ double model_cell_V(const struct model *m, unsigned cell)
 {
 	if (cell >= m->cfg.cells)
 		return 0.0;
+	if (m->memo_ok && m->memo_temp_C == m->temp_C)
+		return m->memo_cell_V[cell];
 	const struct model_cell *c = &m->cell[cell];
 	return model_ocv_V(m->cfg.chem, c->soc_frac) + model_cell_R0_ohm(m, cell) * c->I_A + c->V1_V;
 }
 
+/* Evaluated once per step, after it: the BMS logic, the truth and the judge read the same
+ * voltages several times (the pack's sum too) before the next step changes them. */
+static void memo_voltages(struct model *m)
+{
+	double v = 0.0;
+
+	m->memo_ok = 0;
+	for (unsigned i = 0; i < m->cfg.cells; i++) {
+		m->memo_cell_V[i] = model_cell_V(m, i);
+		v += m->memo_cell_V[i];            /* the order model_pack_V adds in */
+	}
+	m->memo_pack_V = v;
+	m->memo_temp_C = m->temp_C;
+	m->memo_ok = 1;
+}
+
 double model_pack_V(const struct model *m)
 {
+	if (m->memo_ok && m->memo_temp_C == m->temp_C)
+		return m->memo_pack_V;
 	double v = 0.0;
 	for (unsigned i = 0; i < m->cfg.cells; i++)
 		v += model_cell_V(m, i);
@@ -269,6 +297,7 @@ void model_set_cell_soc_frac(struct model *m, unsigned cell, double soc_frac)
 {
 	if (cell >= m->cfg.cells || !isfinite(soc_frac))
 		return;
+	m->memo_ok = 0;
 	m->cell[cell].soc_frac = clamp(soc_frac, MODEL_SOC_MIN_FRAC, MODEL_SOC_MAX_FRAC);
 	m->cell[cell].V1_V = 0.0;
 	m->cell[cell].I_A = 0.0;
@@ -281,6 +310,7 @@ void model_cell_drift(struct model *m, unsigned cell, double capacity_factor, do
 		return;
 	struct model_cell *c = &m->cell[cell];
 	double old_Ah = c->capacity_Ah;
+	m->memo_ok = 0;
 	c->capacity_Ah = old_Ah * capacity_factor;
 	/* The charge held stays: the same Ah in a smaller cell is a higher state of charge. */
 	c->soc_frac = clamp(c->soc_frac * old_Ah / c->capacity_Ah, MODEL_SOC_MIN_FRAC,
@@ -309,7 +339,7 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 			bleed_A = v > 0.0 ? v / m->bleed_ohm : 0.0;
 		}
 		double I_A = current_A - bleed_A;
-		double r0 = model_cell_R0_ohm(m, i), r1 = model_cell_R1_ohm(m, i);
+		double rf = r_factor(m, i), r0 = m->r0_ohm * rf, r1 = m->r1_ohm * rf;
 		double v1_old = c->V1_V;
 
 		/* Exact zero-order hold of dV1/dt = -V1/tau + I/C1 for I constant over the step. */
@@ -336,4 +366,5 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 	m->pack_I_A = current_A;
 	m->bleed_mask = bleed_mask;
 	m->time_s += dt_s;
+	memo_voltages(m);
 }

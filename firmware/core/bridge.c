@@ -303,7 +303,9 @@ static void report(struct rig_bridge *b, uint32_t now_ms)
 	t.comm_fail = comm_fail;
 	t.reasons = b->hold;
 	t.inv = &inv;
-	if (rig_telemetry_format(line, sizeof line, &t) && b->hal.telemetry)
+	if (b->hal.report)
+		b->hal.report(b->hal.ctx, &t);
+	else if (rig_telemetry_format(line, sizeof line, &t) && b->hal.telemetry)
 		b->hal.telemetry(b->hal.ctx, line);
 }
 

@@ -70,7 +70,9 @@ static void report(struct fw *fw, uint32_t now_ms)
 	t.comm_fail = st->comm_fail;
 	t.reasons = fw->policy.reasons;
 	t.inv = NULL;
-	if (rig_telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
+	if (fw->hal.report)
+		fw->hal.report(fw->hal.ctx, &t);
+	else if (rig_telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
 		fw->hal.telemetry(fw->hal.ctx, line);
 }
 

@@ -565,6 +565,55 @@ static void writable_callback_runs_until_switched_off(void **state)
 	host_loop_free(r.loop);
 }
 
+/* The timer heap: 500 timers with scattered due times, a third deleted before the run and
+ * periodic ones among them, fire exactly in (due, creation) order, each deleted one never. */
+#define HEAP_N 500
+struct heap_rec {
+	struct host_loop *loop;
+	uint64_t last_key;     /* due_ms << 32 | id of the last firing */
+	int fired[HEAP_N + 1], order_ok;
+	uint32_t id[HEAP_N + 1];
+};
+static struct heap_rec *heap_rec;
+
+static int heap_cb(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	uint64_t key = ((uint64_t)host_loop_now_ms(loop) << 32) | id;
+	size_t k = (size_t)((int *)ctx - heap_rec->fired);
+
+	if (key <= heap_rec->last_key)
+		heap_rec->order_ok = 0;
+	heap_rec->last_key = key;
+	heap_rec->fired[k]++;
+	/* every seventh repeats once, 1000 ms later: it goes back into the heap */
+	return k % 7 == 0 && heap_rec->fired[k] == 1 ? 1000 : 0;
+}
+
+static void timer_heap_keeps_due_order_under_deletes(void **state)
+{
+	static struct heap_rec h;
+	uint32_t x = 12345u;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	heap_rec = &h;
+	h.order_ok = 1;
+	h.loop = host_loop_new_virtual();
+	assert_non_null(h.loop);
+	for (size_t k = 1; k <= HEAP_N; k++) {
+		x = x * 1103515245u + 12345u;
+		h.id[k] = host_loop_add_timer(h.loop, (x >> 16) % 97u, heap_cb, &h.fired[k]);
+		assert_true(h.id[k] != 0);
+	}
+	for (size_t k = 3; k <= HEAP_N; k += 3)
+		host_loop_del_timer(h.loop, h.id[k]);
+	assert_int_equal(host_loop_run(h.loop), RIG_OK);
+	assert_true(h.order_ok);
+	for (size_t k = 1; k <= HEAP_N; k++)
+		assert_int_equal(h.fired[k], k % 3 == 0 ? 0 : k % 7 == 0 ? 2 : 1);
+	host_loop_free(h.loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +632,7 @@ int main(void)
 		cmocka_unit_test(virtual_loop_pauses_and_steps),
 		cmocka_unit_test(virtual_loop_serves_fds_while_racing),
 		cmocka_unit_test(writable_callback_runs_until_switched_off),
+		cmocka_unit_test(timer_heap_keeps_due_order_under_deletes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

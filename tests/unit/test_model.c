@@ -393,6 +393,67 @@ static void init_rejects_out_of_range(void **state)
 	assert_int_equal(model_init(&m, &c), RIG_ERR_ARG);
 }
 
+/* The step is exact for a constant current in V1 (zero-order hold), SOC (linear) and the
+ * thermal node (exponential): one 60 s step must land where 600 steps of 100 ms do, to well
+ * inside what a BMS reports (1 mV, 0.1 K). What separates them: R0/R1 held at their start value
+ * while SOC and temperature drift inside the interval (0.05 mV here), and the RC pair's heat
+ * taken from the mean of V1 at both ends (trapezoid: 0.03 K after 60 s at 200 A, tau 30 s).
+ * This is what would let time jump further than 100 ms. */
+static void one_long_step_matches_many_short_ones(void **state)
+{
+	(void)state;
+	struct model_cfg c;
+	struct model big, small;
+	model_cfg_defaults(&c);
+	c.cells = 16;
+	c.capacity_Ah = 280.0;
+	c.soc_pct = 40.0;
+	assert_int_equal(model_init(&big, &c), RIG_OK);
+	small = big;
+	const double I_A[] = { 140.0, -200.0, 0.0 };
+	for (size_t k = 0; k < sizeof I_A / sizeof I_A[0]; k++) {
+		model_step(&big, 60.0, I_A[k], 0x5u);
+		for (int i = 0; i < 600; i++)
+			model_step(&small, 0.1, I_A[k], 0x5u);
+		for (unsigned i = 0; i < c.cells; i++) {
+			assert_true(fabs(model_cell_V(&big, i) - model_cell_V(&small, i)) < 0.2e-3);
+			assert_true(fabs(model_cell_soc_frac(&big, i) - model_cell_soc_frac(&small, i)) < 1e-6);
+		}
+		assert_true(fabs(model_temp_C(&big, 0) - model_temp_C(&small, 0)) < 0.05);
+		assert_true(fabs(big.time_s - small.time_s) < 1e-6);
+	}
+}
+
+/* Cell voltages are evaluated once per step and remembered with their inputs: a scenario
+ * writing the temperature, a SOC set or a drift after the step must read fresh values. */
+static void cell_voltage_memo_never_goes_stale(void **state)
+{
+	(void)state;
+	struct model_cfg c;
+	struct model m, fresh;
+	model_cfg_defaults(&c);
+	c.cells = 4;
+	assert_int_equal(model_init(&m, &c), RIG_OK);
+	model_step(&m, 1.0, -80.0, 0);
+	double before_V = model_cell_V(&m, 0);
+	m.temp_C -= 30.0;                          /* colder: R0 higher, the cell sags more */
+	fresh = m;
+	fresh.memo_ok = 0;
+	assert_true(model_cell_V(&m, 0) < before_V - 1e-3);
+	for (unsigned i = 0; i < c.cells; i++)
+		assert_true(model_cell_V(&m, i) == model_cell_V(&fresh, i));
+	assert_true(model_pack_V(&m) == model_pack_V(&fresh));
+	model_set_cell_soc_frac(&m, 1, 0.9);
+	model_cell_drift(&m, 2, 0.8, 1.5, 0.0);
+	fresh = m;
+	fresh.memo_ok = 0;
+	for (unsigned i = 0; i < c.cells; i++)
+		assert_true(model_cell_V(&m, i) == model_cell_V(&fresh, i));
+	/* And the Arrhenius memo answers each temperature for itself. */
+	assert_true(model_arrhenius_factor(-10.0) > model_arrhenius_factor(25.0));
+	assert_true(model_arrhenius_factor(25.0) == 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +468,8 @@ int main(void)
 		cmocka_unit_test(leak_drains_one_cell_unseen),
 		cmocka_unit_test(drift_fades_capacity_and_raises_resistance),
 		cmocka_unit_test(init_rejects_out_of_range),
+		cmocka_unit_test(one_long_step_matches_many_short_ones),
+		cmocka_unit_test(cell_voltage_memo_never_goes_stale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,7 @@ struct rig_bridge_hal {
 	void (*set_relay)(void *ctx, uint8_t closed);     /* optional: may be NULL */
 	void (*telemetry)(void *ctx, const char *line);   /* one line, no newline; may be NULL */
 	void (*log)(void *ctx, const char *msg);          /* optional: may be NULL */
+	void (*report)(void *ctx, const struct telemetry *t);   /* optional: as fw_hal's */
 };
 
 struct rig_bridge_link_cfg {

@@ -17,6 +17,7 @@
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/pylon_can_client.h"
 #include "bmsrig/core/policy.h"
+#include "bmsrig/core/telemetry.h"
 #include "bmsrig/core/thornwave_client.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,9 @@ struct fw_hal {
 	void (*set_relay)(void *ctx, uint8_t closed);
 	void (*telemetry)(void *ctx, const char *line);  /* one line, no newline */
 	void (*log)(void *ctx, const char *msg);         /* optional: may be NULL */
+	/* Optional: the report as the struct, in place of the line (an in-process judge in
+	 * lockstep reads the fields without formatting and parsing text back). */
+	void (*report)(void *ctx, const struct telemetry *t);
 };
 
 /* The protocols the core speaks. jbd-ble is the JBD client behind a BLE bridge: the same

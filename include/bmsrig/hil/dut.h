@@ -19,6 +19,8 @@
 #include "bmsrig/core/rc.h"
 #include "bmsrig/lib/serial.h"
 
+struct telemetry;
+
 enum dut_kind { DUT_INPROC = 0, DUT_HOST, DUT_QEMU, DUT_SERIAL };
 
 #define DUT_BANNER_DEFAULT "BMSRIG-BOOT"
@@ -56,6 +58,9 @@ struct dut_env {
 	const struct scen_dut *dut;    /* its settings in the scenario (protocol, timing, policy) */
 	void *ctx;                     /* the runner's, for the calls below */
 	void (*line)(void *ctx, const char *line);   /* each line it printed: the runner parses it */
+	/* An in-process DUT hands its reports here as the struct instead (no text to parse);
+	 * its other lines, if any, still go to line. */
+	void (*report)(void *ctx, const struct telemetry *t);
 	void (*gone)(void *ctx);       /* its output ended (a process exited): the run stops */
 	int quiet_stderr;              /* host, qemu: the process's stderr goes to /dev/null */
 	unsigned grace_ms;             /* host, qemu: from SIGTERM to SIGKILL at stop; 0 = 500 */

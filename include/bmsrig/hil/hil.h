@@ -35,6 +35,10 @@ struct dut_report {
 /* RIG_ERR_UNSUPPORTED: not a telemetry line (anything else a board prints).
  * RIG_ERR_FRAME: the prefix is there but the JSON or a required key is not; err says which. */
 rig_rc dut_report_parse(const char *line, struct dut_report *r, char *err, size_t errcap);
+struct telemetry;
+/* The same report from the struct the line is formatted from (an in-process DUT): exactly the
+ * fields the line carries, so a run reads the same whichever way its reports arrive. */
+void dut_report_from_telemetry(const struct telemetry *t, struct dut_report *r);
 
 #define VERDICT_HISTORY 64u
 struct verdict {

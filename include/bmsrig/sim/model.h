@@ -53,7 +53,8 @@ struct model_cell {
 	double leak_A;         /* an extra self-discharge path inside this cell (a soft short) */
 };
 
-/* All fields are readable. Scenarios may write ambient_C and temp_C directly. */
+/* All fields are readable. Scenarios may write ambient_C and temp_C directly; the cells change
+ * only through the functions below (the voltage memo relies on it). */
 struct model {
 	struct model_cfg cfg;
 	double r0_ohm, r1_ohm;          /* nominal cell values actually used (after the defaults) */
@@ -68,6 +69,10 @@ struct model {
 	uint32_t bleed_mask;            /* the last step's bleed mask */
 	double time_s;
 	struct model_cell cell[MODEL_CELLS_MAX];
+	/* Terminal voltages as the last step left them, computed once for every reader; valid
+	 * while memo_ok and temp_C still equals memo_temp_C (a direct write of temp_C misses it). */
+	int memo_ok;
+	double memo_temp_C, memo_pack_V, memo_cell_V[MODEL_CELLS_MAX];
 };
 
 /* A 4S LFP 100 Ah pack at 50 %, 25 degC, 2 NTCs, A-grade spread (docs/field-notes.md §5.4). */
