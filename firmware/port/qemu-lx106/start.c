@@ -1,10 +1,9 @@
 /* From reset to lx_main: initialised data in place, .bss zeroed, the stack painted so its
  * deepest use can be measured at exit; and the two ways out (exit, a fatal exception).
  *
- * The linker script (lx106.ld) names the regions. Initialised data, constant tables and strings
- * included, lives in DRAM and is copied there from its load address in the code region: on an
- * ESP8266 the code region is flash, which the core can only read 32 bits at a time, so byte
- * reads of strings from it would fault. */
+ * The linker script (lx106.ld) names the regions. Initialised data lives in DRAM and is copied
+ * there from its load address in the code region; constant tables and strings stay in the code
+ * region (flash on an ESP8266, where only 32-bit reads work: see lx106.ld). */
 #include <stdint.h>
 #include <string.h>
 
