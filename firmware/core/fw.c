@@ -58,7 +58,6 @@ const struct client_stats *rig_fw_stats(const struct fw *fw)
 
 static void report(struct fw *fw, uint32_t now_ms)
 {
-	char line[TELEMETRY_LINE_MAX];
 	const struct client_stats *st = rig_fw_stats(fw);
 	struct telemetry t;
 
@@ -70,8 +69,8 @@ static void report(struct fw *fw, uint32_t now_ms)
 	t.comm_fail = st->comm_fail;
 	t.reasons = fw->policy.reasons;
 	t.inv = NULL;
-	if (rig_telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
-		fw->hal.telemetry(fw->hal.ctx, line);
+	if (rig_telemetry_format(fw->line, sizeof fw->line, &t) && fw->hal.telemetry)
+		fw->hal.telemetry(fw->hal.ctx, fw->line);
 }
 
 void rig_fw_step(struct fw *fw, uint32_t now_ms)

@@ -42,6 +42,24 @@ uint32_t lx_stack_used(void)
 	return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
 }
 
+uint32_t lx_stack_depth(void)
+{
+	uintptr_t sp;
+
+	__asm__ __volatile__("mov %0, a1" : "=a"(sp));
+	return (uint32_t)((uintptr_t)__stack_top - sp);
+}
+
+void lx_stack_repaint(void)
+{
+	volatile uint32_t *p;
+	uintptr_t sp;
+
+	__asm__ __volatile__("mov %0, a1" : "=a"(sp));
+	for (p = __stack_limit; (uintptr_t)p < sp - PAINT_MARGIN; p++)
+		*p = STACK_PAINT;
+}
+
 uint32_t lx_stack_size(void)
 {
 	return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit);
