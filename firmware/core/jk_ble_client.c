@@ -89,7 +89,7 @@ static enum client_event on_timeout(struct jk_ble_client *c, uint32_t now_ms)
 static enum client_rx on_record(struct jk_ble_client *c, const uint8_t *rec, uint32_t now_ms)
 {
 	enum jk_ble_layout layout = rig_jk_ble_layout_detect(rec);
-	struct jk_ble_cells cells;
+	struct jk_ble_cells *cells = &c->cells;
 
 	switch (rec[4]) {
 	case JK_BLE_REC_DEVICE:
@@ -101,10 +101,10 @@ static enum client_rx on_record(struct jk_ble_client *c, const uint8_t *rec, uin
 			c->session = S_STREAM;
 		return CLIENT_RX_WAIT;
 	case JK_BLE_REC_CELLS:
-		if (rig_jk_ble_cells_decode(rec, layout, &cells) != RIG_OK)
+		if (rig_jk_ble_cells_decode(rec, layout, cells) != RIG_OK)
 			break;
 		c->layout = (uint8_t)layout;
-		rig_jk_ble_to_pack_state(&cells, layout, c->eng.out);
+		rig_jk_ble_to_pack_state(cells, layout, c->eng.out);
 		c->fresh = 1;
 		c->records++;
 		/* A stream that runs already (a restarted client) needs no new session. */

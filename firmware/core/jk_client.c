@@ -81,17 +81,17 @@ static int answers(const struct jk_client *c, const struct jk_frame *f)
 static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 {
 	struct client_fets *fets = &c->eng.fets;
-	struct jk_data d;
-	rig_rc rc = rig_jk_data_decode(f, &d);
+	struct jk_data *d = &c->data;
+	rig_rc rc = rig_jk_data_decode(f, d);
 
 	if (rc == RIG_OK)
-		rc = rig_jk_to_pack_state(&d, c->eng.out);
+		rc = rig_jk_to_pack_state(d, c->eng.out);
 	if (rc != RIG_OK)
 		return CLIENT_RX_BAD;
 	/* Done when the switches read back as asked (or the board does not report them). A cycle
 	 * writes both switches, so both stay pending while either differs. */
-	if (fets->pending && rig_jk_data_has(&d, JK_ID_CHG_SWITCH) && rig_jk_data_has(&d, JK_ID_DSG_SWITCH) &&
-	    (d.chg_switch != fets->chg_on || d.dsg_switch != fets->dsg_on))
+	if (fets->pending && rig_jk_data_has(d, JK_ID_CHG_SWITCH) && rig_jk_data_has(d, JK_ID_DSG_SWITCH) &&
+	    (d->chg_switch != fets->chg_on || d->dsg_switch != fets->dsg_on))
 		fets->pending = CLIENT_FET_CHG | CLIENT_FET_DSG;
 	else
 		fets->pending = 0;
