@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_client.h"
+#include "bmsrig/core/scratch.h"
 
 enum step { ST_AUTH, ST_CHG, ST_DSG, ST_READ };   /* in the order a cycle runs them */
 
@@ -44,7 +45,7 @@ static int skippable(const void *v)
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct jk_client *c = v;
-	struct jk_frame *f = &c->frame;
+	struct jk_frame *f = &rig_client_scratch.jk.frame;
 
 	switch (c->step) {
 	case ST_AUTH:
@@ -81,7 +82,7 @@ static int answers(const struct jk_client *c, const struct jk_frame *f)
 static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 {
 	struct client_fets *fets = &c->eng.fets;
-	struct jk_data *d = &c->data;
+	struct jk_data *d = &rig_client_scratch.jk.data;
 	rig_rc rc = rig_jk_data_decode(f, d);
 
 	if (rc == RIG_OK)
@@ -102,7 +103,7 @@ static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jk_client *c = v;
-	struct jk_frame *f = &c->frame;
+	struct jk_frame *f = &rig_client_scratch.jk.frame;
 
 	if (rig_jk_rx_next(&c->rx, f) != RIG_OK)
 		return CLIENT_RX_NONE;

@@ -30,8 +30,6 @@ struct byd_client {
 	struct client_engine eng;    /* first (client.h): cadence, timeouts, resends, stats */
 	struct byd_rx rx;
 	uint8_t addr;                /* the pack polled */
-	struct byd_frame frame;      /* scratch for encode and rx_next, here rather than on
-	                                * the ESP8266's small stack (docs/nodemcu.md) */
 };
 
 CLIENT_API_DECLARE(byd);

@@ -18,8 +18,6 @@ struct jbd_client {
 	struct jbd_rx rx;
 	struct jbd_frame req;        /* the request in flight */
 	struct jbd_basic basic;      /* 0x03 of the cycle in progress */
-	struct jbd_frame frame;      /* scratch for rx_next, here rather than on the
-	                                * ESP8266's small stack (docs/nodemcu.md) */
 };
 
 /* set_fets: one 0xE1 write (both FETs) at the start of the next cycle; a refusal counts in

@@ -46,8 +46,6 @@ struct jk_ble_client {
 	uint8_t writing;            /* the register of the write in flight */
 	uint32_t cycle_ms;          /* when the open cycle began */
 	uint32_t records;           /* cell-info records taken */
-	struct jk_ble_cells cells;  /* a cell-info record decoded: scratch, here rather than on
-	                               * the ESP8266's small stack (docs/nodemcu.md) */
 };
 
 /* set_fets: see FETs above; eng.fets.pending keeps the switch writes not yet acked. */

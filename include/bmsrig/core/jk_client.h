@@ -37,9 +37,6 @@ struct jk_client {
 	struct client_engine eng;    /* first (client.h): cadence, timeouts, resends, stats */
 	struct jk_rx rx;
 	uint8_t step;                /* internal: which request of the cycle is in flight */
-	struct jk_data data;         /* the read-all reply decoded: scratch, like frame */
-	struct jk_frame frame;       /* scratch for encode and rx_next, here rather than on
-	                                * the ESP8266's small stack (docs/nodemcu.md) */
 };
 
 /* set_fets: 0xAB and 0xAC written at the start of the next cycle; eng.fets.pending stays set
