@@ -162,7 +162,8 @@ fuzz-long: $(FUZZ_BINS)
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
 XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
-          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core
+          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
+          -DRIG_FIRMWARE
 LX_OBJS := $(SRC_core:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c
 	@mkdir -p $(@D)

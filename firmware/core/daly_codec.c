@@ -111,14 +111,6 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* A decoder may only look at a reply of its own id. */
 static rig_rc want_reply(const struct daly_frame *f, uint8_t cmd)
 {
@@ -132,56 +124,14 @@ static void head(struct daly_frame *f, uint8_t addr, uint8_t cmd)
 	memset(f->data, 0, DALY_DATA_LEN);
 }
 
-/* n / 100 rounded half up, exact for every n below 2^32 - 50: two shift-and-add divisions. */
-static uint32_t div100_round(uint32_t n)
-{
-	return u32_div10(u32_div10(n + 50u));
-}
-
-/* mV -> u16 in 0.1 V steps; RIG_ERR_ARG when it does not fit. */
-static rig_rc put_dV(uint8_t *p, uint32_t mV)
-{
-	if (mV > 6553549u)
-		return RIG_ERR_ARG;
-	put_be16(p, (uint16_t)div100_round(mV));
-	return RIG_OK;
-}
-
 int32_t rig_daly_current_from_raw(uint16_t raw)
 {
 	return ((int32_t)raw - (int32_t)DALY_CURRENT_OFFSET) * 100;
 }
 
-rig_rc rig_daly_current_to_raw(int32_t mA, uint16_t *raw)
-{
-	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
-	uint32_t q;
-
-	if (m > 4000000u)
-		return RIG_ERR_ARG;
-	q = div100_round(m);
-	if (mA < 0 ? q > DALY_CURRENT_OFFSET : q > 0xFFFFu - DALY_CURRENT_OFFSET)
-		return RIG_ERR_ARG;
-	*raw = (uint16_t)(mA < 0 ? DALY_CURRENT_OFFSET - q : DALY_CURRENT_OFFSET + q);
-	return RIG_OK;
-}
-
 uint16_t rig_daly_temp_from_raw(uint8_t raw)
 {
 	return (uint16_t)(DALY_TEMP_OFFSET_DK + 10u * raw);
-}
-
-rig_rc rig_daly_temp_to_raw(uint32_t dK, uint8_t *raw)
-{
-	uint32_t q;
-
-	if (dK + 5u < DALY_TEMP_OFFSET_DK || dK > 0xFFFFu)
-		return RIG_ERR_ARG;
-	q = u32_div10(dK + 5u - DALY_TEMP_OFFSET_DK);
-	if (q > 0xFFu)
-		return RIG_ERR_ARG;
-	*raw = (uint8_t)q;
-	return RIG_OK;
 }
 
 /* ---- requests -------------------------------------------------------------------------- */
@@ -221,13 +171,6 @@ rig_rc rig_daly_flag_decode(const struct daly_frame *f, struct daly_flag *v)
 	return RIG_OK;
 }
 
-void rig_daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
-{
-	head(f, addr, cmd);
-	f->data[0] = v->value;
-	memcpy(f->data + 1, v->reserved, sizeof v->reserved);
-}
-
 void rig_daly_request_fet(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t on)
 {
 	head(f, host, cmd);
@@ -250,23 +193,6 @@ rig_rc rig_daly_soc_set_decode(const struct daly_frame *f, struct daly_soc_set *
 	return RIG_OK;
 }
 
-rig_rc rig_daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
-{
-	uint8_t *d = f->data;
-
-	head(f, host, DALY_CMD_SOC_SET);
-	if (s->year < 2000u || s->year > 2255u)
-		return RIG_ERR_ARG;
-	d[0] = (uint8_t)(s->year - 2000u);
-	d[1] = s->month;
-	d[2] = s->day;
-	d[3] = s->hour;
-	d[4] = s->minute;
-	d[5] = s->second;
-	put_be16(d + 6, s->soc_permille);
-	return RIG_OK;
-}
-
 /* ---- 0x90 pack ------------------------------------------------------------------------- */
 
 rig_rc rig_daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
@@ -282,22 +208,6 @@ rig_rc rig_daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
 	p->current_mA = rig_daly_current_from_raw(get_be16(d + 4));
 	p->soc_permille = get_be16(d + 6);
 	return RIG_OK;
-}
-
-rig_rc rig_daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
-{
-	uint8_t *d = f->data;
-	uint16_t raw = DALY_CURRENT_OFFSET;
-	rig_rc rc = RIG_OK;
-
-	head(f, addr, DALY_CMD_PACK);
-	if (put_dV(d, p->pack_mV) || put_dV(d + 2, p->gather_mV))
-		rc = RIG_ERR_ARG;
-	if (rig_daly_current_to_raw(p->current_mA, &raw) != RIG_OK)
-		rc = RIG_ERR_ARG;
-	put_be16(d + 4, raw);
-	put_be16(d + 6, p->soc_permille);
-	return rc;
 }
 
 /* ---- 0x91 / 0x92 extremes -------------------------------------------------------------- */
@@ -317,18 +227,6 @@ rig_rc rig_daly_cell_range_decode(const struct daly_frame *f, struct daly_cell_r
 	return RIG_OK;
 }
 
-void rig_daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_CELL_RANGE);
-	put_be16(d, r->max_cell_mV);
-	d[2] = r->max_cell_index;
-	put_be16(d + 3, r->min_cell_mV);
-	d[5] = r->min_cell_index;
-	memcpy(d + 6, r->reserved, 2);
-}
-
 rig_rc rig_daly_temp_range_decode(const struct daly_frame *f, struct daly_temp_range *r)
 {
 	const uint8_t *d = f->data;
@@ -342,20 +240,6 @@ rig_rc rig_daly_temp_range_decode(const struct daly_frame *f, struct daly_temp_r
 	r->min_temp_index = d[3];
 	memcpy(r->reserved, d + 4, 4);
 	return RIG_OK;
-}
-
-rig_rc rig_daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
-{
-	uint8_t *d = f->data;
-	rig_rc rc = RIG_OK;
-
-	head(f, addr, DALY_CMD_TEMP_RANGE);
-	if (rig_daly_temp_to_raw(r->max_temp_dK, &d[0]) || rig_daly_temp_to_raw(r->min_temp_dK, &d[2]))
-		rc = RIG_ERR_ARG;
-	d[1] = r->max_temp_index;
-	d[3] = r->min_temp_index;
-	memcpy(d + 4, r->reserved, 4);
-	return rc;
 }
 
 /* ---- 0x93 / 0x94 ----------------------------------------------------------------------- */
@@ -375,18 +259,6 @@ rig_rc rig_daly_mos_decode(const struct daly_frame *f, struct daly_mos *m)
 	return RIG_OK;
 }
 
-void rig_daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_MOS);
-	d[0] = m->state;
-	d[1] = m->chg_fet;
-	d[2] = m->dsg_fet;
-	d[3] = m->life;
-	put_be32(d + 4, m->remain_mAh);
-}
-
 rig_rc rig_daly_status_decode(const struct daly_frame *f, struct daly_status *s)
 {
 	const uint8_t *d = f->data;
@@ -402,20 +274,6 @@ rig_rc rig_daly_status_decode(const struct daly_frame *f, struct daly_status *s)
 	s->cycles = get_be16(d + 5);
 	s->reserved = d[7];
 	return RIG_OK;
-}
-
-void rig_daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_STATUS);
-	d[0] = s->cell_count;
-	d[1] = s->ntc_count;
-	d[2] = s->charger;
-	d[3] = s->load;
-	d[4] = s->dio;
-	put_be16(d + 5, s->cycles);
-	d[7] = s->reserved;
 }
 
 /* ---- 0x95 / 0x96 multi-frame answers --------------------------------------------------- */
@@ -435,18 +293,6 @@ rig_rc rig_daly_cell_frame_decode(const struct daly_frame *f, struct daly_cell_f
 	return RIG_OK;
 }
 
-void rig_daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
-{
-	uint8_t *d = f->data;
-	unsigned i;
-
-	head(f, addr, DALY_CMD_CELLS);
-	d[0] = c->frame_no;
-	for (i = 0; i < DALY_CELLS_PER_FRAME; i++)
-		put_be16(d + 1 + 2 * i, c->cell_mV[i]);
-	d[7] = c->reserved;
-}
-
 rig_rc rig_daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_frame *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_TEMPS);
@@ -458,19 +304,6 @@ rig_rc rig_daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_f
 	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
 		t->temp_dK[i] = rig_daly_temp_from_raw(f->data[1 + i]);
 	return RIG_OK;
-}
-
-rig_rc rig_daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
-{
-	rig_rc rc = RIG_OK;
-	unsigned i;
-
-	head(f, addr, DALY_CMD_TEMPS);
-	f->data[0] = t->frame_no;
-	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
-		if (rig_daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
-			rc = RIG_ERR_ARG;
-	return rc;
 }
 
 /* ceil(n / per) by counting: the lx106 has no divider. */
@@ -512,20 +345,6 @@ rig_rc rig_daly_balance_decode(const struct daly_frame *f, struct daly_balance *
 	return RIG_OK;
 }
 
-void rig_daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_BALANCE);
-	d[0] = (uint8_t)b->bal_lo;
-	d[1] = (uint8_t)(b->bal_lo >> 8);
-	d[2] = (uint8_t)(b->bal_lo >> 16);
-	d[3] = (uint8_t)(b->bal_lo >> 24);
-	d[4] = (uint8_t)b->bal_hi;
-	d[5] = (uint8_t)(b->bal_hi >> 8);
-	memcpy(d + 6, b->reserved, 2);
-}
-
 rig_rc rig_daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_FAULTS);
@@ -535,13 +354,6 @@ rig_rc rig_daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
 	memcpy(x->bits, f->data, DALY_FAULT_BYTES);
 	x->fault_code = f->data[7];
 	return RIG_OK;
-}
-
-void rig_daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
-{
-	head(f, addr, DALY_CMD_FAULTS);
-	memcpy(f->data, x->bits, DALY_FAULT_BYTES);
-	f->data[7] = x->fault_code;
 }
 
 /*
@@ -578,33 +390,10 @@ uint32_t rig_daly_faults_to_pack_prot(const struct daly_faults *x)
 	return prot;
 }
 
-void rig_daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
-{
-	uint32_t done = 0;
-	unsigned i;
-
-	memset(x, 0, sizeof *x);
-	for (i = 0; i < FAULT_ROWS; i++) {
-		const struct fault_row *r = &fault_rows[i];
-
-		if (!(prot & r->prot) || (done & r->prot))
-			continue;
-		done |= r->prot;
-		x->bits[r->byte] |= (uint8_t)(1u << r->bit);
-		if (r->has_level1)
-			x->bits[r->byte] |= (uint8_t)(1u << (r->bit - 1u));
-	}
-}
-
 rig_rc rig_daly_raw_decode(const struct daly_frame *f, struct daly_raw *r)
 {
 	memcpy(r->data, f->data, DALY_DATA_LEN);
 	return RIG_OK;
-}
-
-void rig_daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
-{
-	rig_daly_frame_raw(f, addr, cmd, r->data);
 }
 
 /* ---- 0x50-0x5F settings ---------------------------------------------------------------- */
@@ -620,13 +409,6 @@ rig_rc rig_daly_rated_decode(const struct daly_frame *f, struct daly_rated *r)
 	return RIG_OK;
 }
 
-void rig_daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
-{
-	head(f, addr, DALY_CMD_RATED);
-	put_be32(f->data, r->rated_mAh);
-	put_be32(f->data + 4, r->nominal_cell_mV);
-}
-
 rig_rc rig_daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_LAYOUT);
@@ -640,15 +422,6 @@ rig_rc rig_daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
 	return RIG_OK;
 }
 
-void rig_daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
-{
-	head(f, addr, DALY_CMD_LAYOUT);
-	f->data[0] = l->boards;
-	memcpy(f->data + 1, l->cells, 3);
-	memcpy(f->data + 4, l->ntc, 3);
-	f->data[7] = l->reserved;
-}
-
 rig_rc rig_daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_TOTALS);
@@ -658,13 +431,6 @@ rig_rc rig_daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
 	t->charge_Ah = get_be32(f->data);
 	t->discharge_Ah = get_be32(f->data + 4);
 	return RIG_OK;
-}
-
-void rig_daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
-{
-	head(f, addr, DALY_CMD_TOTALS);
-	put_be32(f->data, t->charge_Ah);
-	put_be32(f->data + 4, t->discharge_Ah);
 }
 
 rig_rc rig_daly_info_decode(const struct daly_frame *f, struct daly_info *i)
@@ -684,23 +450,6 @@ rig_rc rig_daly_info_decode(const struct daly_frame *f, struct daly_info *i)
 	return RIG_OK;
 }
 
-rig_rc rig_daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_INFO);
-	if (i->year < 2000u || i->year > 2255u)
-		return RIG_ERR_ARG;
-	d[0] = i->battery_type;
-	d[1] = i->unknown1;
-	d[2] = (uint8_t)(i->year - 2000u);
-	d[3] = i->month;
-	d[4] = i->day;
-	put_be16(d + 5, i->sleep_s);
-	d[7] = i->reserved;
-	return RIG_OK;
-}
-
 rig_rc rig_daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_FIRMWARE);
@@ -709,11 +458,6 @@ rig_rc rig_daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
 		return rc;
 	memcpy(t->text, f->data, DALY_DATA_LEN);
 	return RIG_OK;
-}
-
-void rig_daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
-{
-	rig_daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
 }
 
 rig_rc rig_daly_code_frame_decode(const struct daly_frame *f, struct daly_code_frame *c)
@@ -725,13 +469,6 @@ rig_rc rig_daly_code_frame_decode(const struct daly_frame *f, struct daly_code_f
 	c->frame_no = f->data[0];
 	memcpy(c->text, f->data + 1, DALY_CODE_PER_FRAME);
 	return RIG_OK;
-}
-
-void rig_daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
-{
-	head(f, addr, DALY_CMD_CODE);
-	f->data[0] = c->frame_no;
-	memcpy(f->data + 1, c->text, DALY_CODE_PER_FRAME);
 }
 
 /* The three threshold ids are four u16 each. */
@@ -758,15 +495,6 @@ rig_rc rig_daly_cell_limits_decode(const struct daly_frame *f, struct daly_cell_
 	return RIG_OK;
 }
 
-void rig_daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
-{
-	head(f, addr, DALY_CMD_CELL_LIMITS);
-	put_be16(f->data, l->high_l1_mV);
-	put_be16(f->data + 2, l->high_l2_mV);
-	put_be16(f->data + 4, l->low_l1_mV);
-	put_be16(f->data + 6, l->low_l2_mV);
-}
-
 rig_rc rig_daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_limits *l)
 {
 	uint16_t v[4];
@@ -779,17 +507,6 @@ rig_rc rig_daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_
 	l->high_l2_mV = 100u * v[1];
 	l->low_l1_mV = 100u * v[2];
 	l->low_l2_mV = 100u * v[3];
-	return RIG_OK;
-}
-
-rig_rc rig_daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_PACK_LIMITS);
-	if (put_dV(d, l->high_l1_mV) || put_dV(d + 2, l->high_l2_mV) ||
-	    put_dV(d + 4, l->low_l1_mV) || put_dV(d + 6, l->low_l2_mV))
-		return RIG_ERR_ARG;
 	return RIG_OK;
 }
 
@@ -808,23 +525,6 @@ rig_rc rig_daly_current_limits_decode(const struct daly_frame *f, struct daly_cu
 	return RIG_OK;
 }
 
-rig_rc rig_daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
-{
-	const int32_t v[4] = { l->dsg_l1_mA, l->dsg_l2_mA, l->chg_l1_mA, l->chg_l2_mA };
-	rig_rc rc = RIG_OK;
-	unsigned i;
-
-	head(f, addr, DALY_CMD_CURRENT_LIMITS);
-	for (i = 0; i < 4; i++) {
-		uint16_t raw = DALY_CURRENT_OFFSET;
-
-		if (rig_daly_current_to_raw(v[i], &raw) != RIG_OK)
-			rc = RIG_ERR_ARG;
-		put_be16(f->data + 2 * i, raw);
-	}
-	return rc;
-}
-
 rig_rc rig_daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balance_cfg *b)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_BALANCE_CFG);
@@ -835,14 +535,6 @@ rig_rc rig_daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balan
 	b->delta_mV = get_be16(f->data + 2);
 	memcpy(b->reserved, f->data + 4, 4);
 	return RIG_OK;
-}
-
-void rig_daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
-{
-	head(f, addr, DALY_CMD_BALANCE_CFG);
-	put_be16(f->data, b->start_mV);
-	put_be16(f->data + 2, b->delta_mV);
-	memcpy(f->data + 4, b->reserved, 4);
 }
 
 /* ---- the neutral view -------------------------------------------------------------------- */
@@ -878,3 +570,319 @@ void rig_daly_to_pack_state(const struct daly_poll *p, struct pack_state *s)
 	s->temp_count = (uint8_t)ntc;
 	memcpy(s->temp_dK, p->temp_dK, ntc * sizeof s->temp_dK[0]);
 }
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* n / 100 rounded half up, exact for every n below 2^32 - 50: two shift-and-add divisions. */
+static uint32_t div100_round(uint32_t n)
+{
+	return u32_div10(u32_div10(n + 50u));
+}
+
+/* mV -> u16 in 0.1 V steps; RIG_ERR_ARG when it does not fit. */
+static rig_rc put_dV(uint8_t *p, uint32_t mV)
+{
+	if (mV > 6553549u)
+		return RIG_ERR_ARG;
+	put_be16(p, (uint16_t)div100_round(mV));
+	return RIG_OK;
+}
+
+rig_rc rig_daly_current_to_raw(int32_t mA, uint16_t *raw)
+{
+	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
+	uint32_t q;
+
+	if (m > 4000000u)
+		return RIG_ERR_ARG;
+	q = div100_round(m);
+	if (mA < 0 ? q > DALY_CURRENT_OFFSET : q > 0xFFFFu - DALY_CURRENT_OFFSET)
+		return RIG_ERR_ARG;
+	*raw = (uint16_t)(mA < 0 ? DALY_CURRENT_OFFSET - q : DALY_CURRENT_OFFSET + q);
+	return RIG_OK;
+}
+
+rig_rc rig_daly_temp_to_raw(uint32_t dK, uint8_t *raw)
+{
+	uint32_t q;
+
+	if (dK + 5u < DALY_TEMP_OFFSET_DK || dK > 0xFFFFu)
+		return RIG_ERR_ARG;
+	q = u32_div10(dK + 5u - DALY_TEMP_OFFSET_DK);
+	if (q > 0xFFu)
+		return RIG_ERR_ARG;
+	*raw = (uint8_t)q;
+	return RIG_OK;
+}
+
+void rig_daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
+{
+	head(f, addr, cmd);
+	f->data[0] = v->value;
+	memcpy(f->data + 1, v->reserved, sizeof v->reserved);
+}
+
+rig_rc rig_daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
+{
+	uint8_t *d = f->data;
+
+	head(f, host, DALY_CMD_SOC_SET);
+	if (s->year < 2000u || s->year > 2255u)
+		return RIG_ERR_ARG;
+	d[0] = (uint8_t)(s->year - 2000u);
+	d[1] = s->month;
+	d[2] = s->day;
+	d[3] = s->hour;
+	d[4] = s->minute;
+	d[5] = s->second;
+	put_be16(d + 6, s->soc_permille);
+	return RIG_OK;
+}
+
+rig_rc rig_daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
+{
+	uint8_t *d = f->data;
+	uint16_t raw = DALY_CURRENT_OFFSET;
+	rig_rc rc = RIG_OK;
+
+	head(f, addr, DALY_CMD_PACK);
+	if (put_dV(d, p->pack_mV) || put_dV(d + 2, p->gather_mV))
+		rc = RIG_ERR_ARG;
+	if (rig_daly_current_to_raw(p->current_mA, &raw) != RIG_OK)
+		rc = RIG_ERR_ARG;
+	put_be16(d + 4, raw);
+	put_be16(d + 6, p->soc_permille);
+	return rc;
+}
+
+void rig_daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_CELL_RANGE);
+	put_be16(d, r->max_cell_mV);
+	d[2] = r->max_cell_index;
+	put_be16(d + 3, r->min_cell_mV);
+	d[5] = r->min_cell_index;
+	memcpy(d + 6, r->reserved, 2);
+}
+
+rig_rc rig_daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
+{
+	uint8_t *d = f->data;
+	rig_rc rc = RIG_OK;
+
+	head(f, addr, DALY_CMD_TEMP_RANGE);
+	if (rig_daly_temp_to_raw(r->max_temp_dK, &d[0]) || rig_daly_temp_to_raw(r->min_temp_dK, &d[2]))
+		rc = RIG_ERR_ARG;
+	d[1] = r->max_temp_index;
+	d[3] = r->min_temp_index;
+	memcpy(d + 4, r->reserved, 4);
+	return rc;
+}
+
+void rig_daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_MOS);
+	d[0] = m->state;
+	d[1] = m->chg_fet;
+	d[2] = m->dsg_fet;
+	d[3] = m->life;
+	put_be32(d + 4, m->remain_mAh);
+}
+
+void rig_daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_STATUS);
+	d[0] = s->cell_count;
+	d[1] = s->ntc_count;
+	d[2] = s->charger;
+	d[3] = s->load;
+	d[4] = s->dio;
+	put_be16(d + 5, s->cycles);
+	d[7] = s->reserved;
+}
+
+void rig_daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
+{
+	uint8_t *d = f->data;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_CELLS);
+	d[0] = c->frame_no;
+	for (i = 0; i < DALY_CELLS_PER_FRAME; i++)
+		put_be16(d + 1 + 2 * i, c->cell_mV[i]);
+	d[7] = c->reserved;
+}
+
+rig_rc rig_daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
+{
+	rig_rc rc = RIG_OK;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_TEMPS);
+	f->data[0] = t->frame_no;
+	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
+		if (rig_daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
+			rc = RIG_ERR_ARG;
+	return rc;
+}
+
+void rig_daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_BALANCE);
+	d[0] = (uint8_t)b->bal_lo;
+	d[1] = (uint8_t)(b->bal_lo >> 8);
+	d[2] = (uint8_t)(b->bal_lo >> 16);
+	d[3] = (uint8_t)(b->bal_lo >> 24);
+	d[4] = (uint8_t)b->bal_hi;
+	d[5] = (uint8_t)(b->bal_hi >> 8);
+	memcpy(d + 6, b->reserved, 2);
+}
+
+void rig_daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
+{
+	head(f, addr, DALY_CMD_FAULTS);
+	memcpy(f->data, x->bits, DALY_FAULT_BYTES);
+	f->data[7] = x->fault_code;
+}
+
+void rig_daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
+{
+	uint32_t done = 0;
+	unsigned i;
+
+	memset(x, 0, sizeof *x);
+	for (i = 0; i < FAULT_ROWS; i++) {
+		const struct fault_row *r = &fault_rows[i];
+
+		if (!(prot & r->prot) || (done & r->prot))
+			continue;
+		done |= r->prot;
+		x->bits[r->byte] |= (uint8_t)(1u << r->bit);
+		if (r->has_level1)
+			x->bits[r->byte] |= (uint8_t)(1u << (r->bit - 1u));
+	}
+}
+
+void rig_daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
+{
+	rig_daly_frame_raw(f, addr, cmd, r->data);
+}
+
+void rig_daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
+{
+	head(f, addr, DALY_CMD_RATED);
+	put_be32(f->data, r->rated_mAh);
+	put_be32(f->data + 4, r->nominal_cell_mV);
+}
+
+void rig_daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
+{
+	head(f, addr, DALY_CMD_LAYOUT);
+	f->data[0] = l->boards;
+	memcpy(f->data + 1, l->cells, 3);
+	memcpy(f->data + 4, l->ntc, 3);
+	f->data[7] = l->reserved;
+}
+
+void rig_daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
+{
+	head(f, addr, DALY_CMD_TOTALS);
+	put_be32(f->data, t->charge_Ah);
+	put_be32(f->data + 4, t->discharge_Ah);
+}
+
+rig_rc rig_daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_INFO);
+	if (i->year < 2000u || i->year > 2255u)
+		return RIG_ERR_ARG;
+	d[0] = i->battery_type;
+	d[1] = i->unknown1;
+	d[2] = (uint8_t)(i->year - 2000u);
+	d[3] = i->month;
+	d[4] = i->day;
+	put_be16(d + 5, i->sleep_s);
+	d[7] = i->reserved;
+	return RIG_OK;
+}
+
+void rig_daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
+{
+	rig_daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
+}
+
+void rig_daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
+{
+	head(f, addr, DALY_CMD_CODE);
+	f->data[0] = c->frame_no;
+	memcpy(f->data + 1, c->text, DALY_CODE_PER_FRAME);
+}
+
+void rig_daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
+{
+	head(f, addr, DALY_CMD_CELL_LIMITS);
+	put_be16(f->data, l->high_l1_mV);
+	put_be16(f->data + 2, l->high_l2_mV);
+	put_be16(f->data + 4, l->low_l1_mV);
+	put_be16(f->data + 6, l->low_l2_mV);
+}
+
+rig_rc rig_daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_PACK_LIMITS);
+	if (put_dV(d, l->high_l1_mV) || put_dV(d + 2, l->high_l2_mV) ||
+	    put_dV(d + 4, l->low_l1_mV) || put_dV(d + 6, l->low_l2_mV))
+		return RIG_ERR_ARG;
+	return RIG_OK;
+}
+
+rig_rc rig_daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
+{
+	const int32_t v[4] = { l->dsg_l1_mA, l->dsg_l2_mA, l->chg_l1_mA, l->chg_l2_mA };
+	rig_rc rc = RIG_OK;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_CURRENT_LIMITS);
+	for (i = 0; i < 4; i++) {
+		uint16_t raw = DALY_CURRENT_OFFSET;
+
+		if (rig_daly_current_to_raw(v[i], &raw) != RIG_OK)
+			rc = RIG_ERR_ARG;
+		put_be16(f->data + 2 * i, raw);
+	}
+	return rc;
+}
+
+void rig_daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
+{
+	head(f, addr, DALY_CMD_BALANCE_CFG);
+	put_be16(f->data, b->start_mV);
+	put_be16(f->data + 2, b->delta_mV);
+	memcpy(f->data + 4, b->reserved, 4);
+}
+
+#endif /* RIG_FIRMWARE */
