@@ -164,7 +164,8 @@ fuzz-long: $(FUZZ_BINS)
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
 XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
-          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core
+          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
+          -DRIG_FIRMWARE
 LX_OBJS := $(SRC_core:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c
 	@mkdir -p $(@D)
@@ -177,7 +178,8 @@ XSIZE    ?= xtensa-lx106-elf-size
 lx106: $(LX_OBJS) $(LX_ELF) build/bin/bmssim
 	@tests/lx106-check $(LX_OBJS)
 	@echo "virtual NodeMCU $(LX_ELF) (QEMU -M sim -cpu lx106), sections:"
-	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
+	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|rodata|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
+	@$(LXP_DIR)/linked $(LX_OBJS)
 	@$(LXP_DIR)/measure build/bin stack
 build/lx106/port/%.o: $(LXP_DIR)/%.c
 	@mkdir -p $(@D)

@@ -268,7 +268,6 @@ static uint32_t bridge_hold(const struct rig_bridge *b, uint32_t now_ms)
 
 static void report(struct rig_bridge *b, uint32_t now_ms)
 {
-	char line[TELEMETRY_LINE_MAX];
 	struct telemetry_inv inv;
 	struct pack_state s;
 	struct telemetry t;
@@ -305,8 +304,8 @@ static void report(struct rig_bridge *b, uint32_t now_ms)
 	t.inv = &inv;
 	if (b->hal.report)
 		b->hal.report(b->hal.ctx, &t);
-	else if (rig_telemetry_format(line, sizeof line, &t) && b->hal.telemetry)
-		b->hal.telemetry(b->hal.ctx, line);
+	else if (rig_telemetry_format(b->line, sizeof b->line, &t) && b->hal.telemetry)
+		b->hal.telemetry(b->hal.ctx, b->line);
 }
 
 void rig_bridge_step(struct rig_bridge *b, uint32_t now_ms)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bmsrig/core/byd_client.h"
+#include "bmsrig/core/scratch.h"
 
 static void init(void *v)
 {
@@ -28,30 +29,30 @@ static enum client_req next_request(void *v)
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct byd_client *c = v;
-	struct byd_frame f;
+	struct byd_frame *f = &rig_client_scratch.byd.frame;
 
-	rig_byd_request_read(&f, c->addr);
-	return rig_byd_frame_encode(&f, wire, cap, n);
+	rig_byd_request_read(f, c->addr);
+	return rig_byd_frame_encode(f, wire, cap, n);
 }
 
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct byd_client *c = v;
-	struct byd_frame f;
-	struct byd_data d;
+	struct byd_frame *f = &rig_client_scratch.byd.frame;
+	struct byd_data *d = &rig_client_scratch.byd.data;
 	rig_rc rc;
 
-	if (rig_byd_rx_next(&c->rx, &f) != RIG_OK)
+	if (rig_byd_rx_next(&c->rx, f) != RIG_OK)
 		return CLIENT_RX_NONE;
-	if (rig_byd_frame_is_request(&f))
+	if (rig_byd_frame_is_request(f))
 		return CLIENT_RX_SPURIOUS;        /* a request (ours echoed, or another master's) */
-	if (!waiting || f.addr != c->addr)
+	if (!waiting || f->addr != c->addr)
 		return CLIENT_RX_WAIT;            /* late, or another pack's answer */
-	rc = rig_byd_data_decode(&f, &d);
+	rc = rig_byd_data_decode(f, d);
 	if (rc == RIG_ERR_STATUS)
 		return CLIENT_RX_FAIL;
 	if (rc == RIG_OK)
-		rc = rig_byd_to_pack_state(&d, c->eng.out);
+		rc = rig_byd_to_pack_state(d, c->eng.out);
 	return rc == RIG_OK ? CLIENT_RX_DONE : CLIENT_RX_BAD;
 }
 

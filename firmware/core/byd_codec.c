@@ -161,18 +161,6 @@ void rig_byd_request_read(struct byd_frame *f, uint8_t addr)
 	f->cmd = BYD_CMD_READ;
 }
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
 static uint16_t get_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
@@ -190,45 +178,6 @@ enum {
 	OFS_STATE = 80, OFS_SOC = 82, OFS_SOH = 84, OFS_DSG_COUNT = 88, OFS_DSG_TOTAL = 92
 };
 typedef char byd_record_layout_is_96_bytes[OFS_DSG_TOTAL + 4 == BYD_RECORD_LEN ? 1 : -1];
-
-void rig_byd_response_data(struct byd_frame *f, uint8_t addr, const struct byd_data *d)
-{
-	uint8_t *r;
-	unsigned i;
-
-	memset(f, 0, sizeof *f);
-	f->addr = addr;
-	f->cmd = BYD_CMD_READ | BYD_CMD_REPLY_BIT;
-	f->len = 1u + BYD_RECORD_LEN;
-	f->payload[0] = 0;
-	r = f->payload + 1;
-	put_le32(r + OFS_PACK, (uint32_t)d->pack_mV);
-	put_le32(r + OFS_BATTERY, (uint32_t)d->battery_mV);
-	for (i = 0; i < BYD_CELLS; i++)
-		put_le16(r + OFS_CELLS + 2 * i, (uint16_t)d->cell_mV[i]);
-	put_le32(r + OFS_CURRENT, (uint32_t)d->current_mA);
-	for (i = 0; i < BYD_TEMPS; i++)
-		put_le16(r + OFS_TEMPS + 2 * i, (uint16_t)d->temp_C[i]);
-	put_le32(r + OFS_OTHERS, d->others);
-	put_le32(r + OFS_ALARM, d->alarm);
-	put_le32(r + OFS_PROTECT, d->protect);
-	put_le32(r + OFS_FAIL, d->fail);
-	put_le32(r + OFS_BALANCE, d->balance);
-	put_le16(r + OFS_STATE, d->battery_state);
-	put_le16(r + OFS_SOC, d->soc_pct);
-	put_le32(r + OFS_SOH, d->soh_pct);
-	put_le32(r + OFS_DSG_COUNT, d->discharge_count);
-	put_le32(r + OFS_DSG_TOTAL, d->total_discharge);
-}
-
-void rig_byd_response_error(struct byd_frame *f, uint8_t addr, uint8_t result)
-{
-	memset(f, 0, sizeof *f);
-	f->addr = addr;
-	f->cmd = BYD_CMD_READ | BYD_CMD_REPLY_BIT;
-	f->len = 1;
-	f->payload[0] = result;
-}
 
 rig_rc rig_byd_data_decode(const struct byd_frame *f, struct byd_data *d)
 {
@@ -278,23 +227,6 @@ static const struct { uint32_t prot, state; } prot_map[] = {
 	{ PACK_PROT_SHORT, BYD_ST_DSG_SHORT | BYD_ST_CHG_SHORT },
 };
 #define PROT_MAP_N (sizeof prot_map / sizeof prot_map[0])
-
-/* The lowest bit of a mask: the one state bit an emulated BMS sets for a neutral bit. */
-static uint32_t low_bit(uint32_t m)
-{
-	return m & (0u - m);
-}
-
-uint32_t rig_byd_state_from_prot(uint32_t prot)
-{
-	uint32_t s = 0;
-	unsigned i;
-
-	for (i = 0; i < PROT_MAP_N; i++)
-		if (prot & prot_map[i].prot)
-			s |= low_bit(prot_map[i].state);
-	return s;
-}
 
 uint32_t rig_byd_prot_from_state(uint32_t protect, uint32_t fail)
 {
@@ -352,3 +284,79 @@ rig_rc rig_byd_to_pack_state(const struct byd_data *d, struct pack_state *out)
 	*out = s;
 	return RIG_OK;
 }
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+void rig_byd_response_data(struct byd_frame *f, uint8_t addr, const struct byd_data *d)
+{
+	uint8_t *r;
+	unsigned i;
+
+	memset(f, 0, sizeof *f);
+	f->addr = addr;
+	f->cmd = BYD_CMD_READ | BYD_CMD_REPLY_BIT;
+	f->len = 1u + BYD_RECORD_LEN;
+	f->payload[0] = 0;
+	r = f->payload + 1;
+	put_le32(r + OFS_PACK, (uint32_t)d->pack_mV);
+	put_le32(r + OFS_BATTERY, (uint32_t)d->battery_mV);
+	for (i = 0; i < BYD_CELLS; i++)
+		put_le16(r + OFS_CELLS + 2 * i, (uint16_t)d->cell_mV[i]);
+	put_le32(r + OFS_CURRENT, (uint32_t)d->current_mA);
+	for (i = 0; i < BYD_TEMPS; i++)
+		put_le16(r + OFS_TEMPS + 2 * i, (uint16_t)d->temp_C[i]);
+	put_le32(r + OFS_OTHERS, d->others);
+	put_le32(r + OFS_ALARM, d->alarm);
+	put_le32(r + OFS_PROTECT, d->protect);
+	put_le32(r + OFS_FAIL, d->fail);
+	put_le32(r + OFS_BALANCE, d->balance);
+	put_le16(r + OFS_STATE, d->battery_state);
+	put_le16(r + OFS_SOC, d->soc_pct);
+	put_le32(r + OFS_SOH, d->soh_pct);
+	put_le32(r + OFS_DSG_COUNT, d->discharge_count);
+	put_le32(r + OFS_DSG_TOTAL, d->total_discharge);
+}
+
+void rig_byd_response_error(struct byd_frame *f, uint8_t addr, uint8_t result)
+{
+	memset(f, 0, sizeof *f);
+	f->addr = addr;
+	f->cmd = BYD_CMD_READ | BYD_CMD_REPLY_BIT;
+	f->len = 1;
+	f->payload[0] = result;
+}
+
+/* The lowest bit of a mask: the one state bit an emulated BMS sets for a neutral bit. */
+static uint32_t low_bit(uint32_t m)
+{
+	return m & (0u - m);
+}
+
+uint32_t rig_byd_state_from_prot(uint32_t prot)
+{
+	uint32_t s = 0;
+	unsigned i;
+
+	for (i = 0; i < PROT_MAP_N; i++)
+		if (prot & prot_map[i].prot)
+			s |= low_bit(prot_map[i].state);
+	return s;
+}
+
+#endif /* RIG_FIRMWARE */

@@ -1,4 +1,5 @@
 /* Daly 0xA5 codec: framing, the receive assembler and the typed payloads (docs/protocols/daly.md). */
+#include <stddef.h>
 #include <string.h>
 
 #include "bmsrig/core/daly.h"
@@ -111,14 +112,6 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* A decoder may only look at a reply of its own id. */
 static rig_rc want_reply(const struct daly_frame *f, uint8_t cmd)
 {
@@ -132,56 +125,14 @@ static void head(struct daly_frame *f, uint8_t addr, uint8_t cmd)
 	memset(f->data, 0, DALY_DATA_LEN);
 }
 
-/* n / 100 rounded half up, exact for every n below 2^32 - 50: two shift-and-add divisions. */
-static uint32_t div100_round(uint32_t n)
-{
-	return u32_div10(u32_div10(n + 50u));
-}
-
-/* mV -> u16 in 0.1 V steps; RIG_ERR_ARG when it does not fit. */
-static rig_rc put_dV(uint8_t *p, uint32_t mV)
-{
-	if (mV > 6553549u)
-		return RIG_ERR_ARG;
-	put_be16(p, (uint16_t)div100_round(mV));
-	return RIG_OK;
-}
-
 int32_t rig_daly_current_from_raw(uint16_t raw)
 {
 	return ((int32_t)raw - (int32_t)DALY_CURRENT_OFFSET) * 100;
 }
 
-rig_rc rig_daly_current_to_raw(int32_t mA, uint16_t *raw)
-{
-	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
-	uint32_t q;
-
-	if (m > 4000000u)
-		return RIG_ERR_ARG;
-	q = div100_round(m);
-	if (mA < 0 ? q > DALY_CURRENT_OFFSET : q > 0xFFFFu - DALY_CURRENT_OFFSET)
-		return RIG_ERR_ARG;
-	*raw = (uint16_t)(mA < 0 ? DALY_CURRENT_OFFSET - q : DALY_CURRENT_OFFSET + q);
-	return RIG_OK;
-}
-
 uint16_t rig_daly_temp_from_raw(uint8_t raw)
 {
 	return (uint16_t)(DALY_TEMP_OFFSET_DK + 10u * raw);
-}
-
-rig_rc rig_daly_temp_to_raw(uint32_t dK, uint8_t *raw)
-{
-	uint32_t q;
-
-	if (dK + 5u < DALY_TEMP_OFFSET_DK || dK > 0xFFFFu)
-		return RIG_ERR_ARG;
-	q = u32_div10(dK + 5u - DALY_TEMP_OFFSET_DK);
-	if (q > 0xFFu)
-		return RIG_ERR_ARG;
-	*raw = (uint8_t)q;
-	return RIG_OK;
 }
 
 /* ---- requests -------------------------------------------------------------------------- */
@@ -221,13 +172,6 @@ rig_rc rig_daly_flag_decode(const struct daly_frame *f, struct daly_flag *v)
 	return RIG_OK;
 }
 
-void rig_daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
-{
-	head(f, addr, cmd);
-	f->data[0] = v->value;
-	memcpy(f->data + 1, v->reserved, sizeof v->reserved);
-}
-
 void rig_daly_request_fet(struct daly_frame *f, uint8_t host, uint8_t cmd, uint8_t on)
 {
 	head(f, host, cmd);
@@ -250,20 +194,125 @@ rig_rc rig_daly_soc_set_decode(const struct daly_frame *f, struct daly_soc_set *
 	return RIG_OK;
 }
 
-rig_rc rig_daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
-{
-	uint8_t *d = f->data;
+/* ---- the fixed 8-byte answers, as tables ----------------------------------------------
+ * Most ids are a handful of fields at fixed places in the 8 data bytes. One table row per id
+ * says where each field sits, how the wire codes it and where it lands in the decoded struct;
+ * one decoder and one encoder walk the rows, instead of a hand-written pair per id. */
 
-	head(f, host, DALY_CMD_SOC_SET);
-	if (s->year < 2000u || s->year > 2255u)
-		return RIG_ERR_ARG;
-	d[0] = (uint8_t)(s->year - 2000u);
-	d[1] = s->month;
-	d[2] = s->day;
-	d[3] = s->hour;
-	d[4] = s->minute;
-	d[5] = s->second;
-	put_be16(d + 6, s->soc_permille);
+enum field_kind {
+	F_U8,          /* u8 <-> uint8_t */
+	F_BE16,        /* u16 <-> uint16_t */
+	F_BE32,        /* u32 <-> uint32_t */
+	F_BYTES,       /* len bytes as they are */
+	F_DV,          /* u16 in 0.1 V <-> uint32_t mV */
+	F_CURRENT,     /* u16 (raw - 30000) x 0.1 A <-> int32_t mA */
+	F_TEMP         /* u8 degC + 40 <-> uint16_t dK */
+};
+
+/* Two bytes a field, as the table is flash the firmware carries: the wire offset (high nibble)
+ * and enum field_kind (low), and the offset in the struct. Fields are in wire order, so an
+ * F_BYTES field runs to the next field or the end of the 8 bytes. */
+struct field {
+	uint8_t at_kind, off;
+};
+
+#define FIELDS_MAX 7u
+struct layout {
+	uint8_t cmd, n;
+	struct field f[FIELDS_MAX];
+};
+
+#define FLD(at, kind, type, member) { (uint8_t)((at) << 4 | (kind)), (uint8_t)offsetof(type, member) }
+#define AT(x)   ((unsigned)(x)->at_kind >> 4)
+#define KIND(x) ((x)->at_kind & 15u)
+
+/* F_BYTES' length: to the next field, or to the end of the data. */
+static unsigned bytes_len(const struct layout *l, unsigned i)
+{
+	return (i + 1u < l->n ? AT(&l->f[i + 1u]) : DALY_DATA_LEN) - AT(&l->f[i]);
+}
+
+/* Two tables: the firmware polls 0x90-0x94 only, so the settings' rows (read by bmsdecode and
+ * served by the emulator) sit in their own, which the firmware's link leaves out. */
+enum { L_PACK, L_CELL_RANGE, L_TEMP_RANGE, L_MOS, L_STATUS };
+enum { L_RATED, L_LAYOUT, L_TOTALS, L_CELL_LIMITS, L_PACK_LIMITS, L_CURRENT_LIMITS, L_BALANCE_CFG };
+
+static const struct layout live[] = {
+	[L_PACK] = { DALY_CMD_PACK, 4, {
+		/* In 32 bits: raw above 32767 is a real +276.8 A and more, not a negative (§3.1). */
+		FLD(0, F_DV, struct daly_pack, pack_mV), FLD(2, F_DV, struct daly_pack, gather_mV),
+		FLD(4, F_CURRENT, struct daly_pack, current_mA), FLD(6, F_BE16, struct daly_pack, soc_permille) } },
+	[L_CELL_RANGE] = { DALY_CMD_CELL_RANGE, 5, {
+		FLD(0, F_BE16, struct daly_cell_range, max_cell_mV), FLD(2, F_U8, struct daly_cell_range, max_cell_index),
+		FLD(3, F_BE16, struct daly_cell_range, min_cell_mV), FLD(5, F_U8, struct daly_cell_range, min_cell_index),
+		FLD(6, F_BYTES, struct daly_cell_range, reserved) } },
+	[L_TEMP_RANGE] = { DALY_CMD_TEMP_RANGE, 5, {
+		FLD(0, F_TEMP, struct daly_temp_range, max_temp_dK), FLD(1, F_U8, struct daly_temp_range, max_temp_index),
+		FLD(2, F_TEMP, struct daly_temp_range, min_temp_dK), FLD(3, F_U8, struct daly_temp_range, min_temp_index),
+		FLD(4, F_BYTES, struct daly_temp_range, reserved) } },
+	[L_MOS] = { DALY_CMD_MOS, 5, {
+		FLD(0, F_U8, struct daly_mos, state), FLD(1, F_U8, struct daly_mos, chg_fet),
+		FLD(2, F_U8, struct daly_mos, dsg_fet), FLD(3, F_U8, struct daly_mos, life),
+		FLD(4, F_BE32, struct daly_mos, remain_mAh) } },
+	[L_STATUS] = { DALY_CMD_STATUS, 7, {
+		FLD(0, F_U8, struct daly_status, cell_count), FLD(1, F_U8, struct daly_status, ntc_count),
+		FLD(2, F_U8, struct daly_status, charger), FLD(3, F_U8, struct daly_status, load),
+		FLD(4, F_U8, struct daly_status, dio), FLD(5, F_BE16, struct daly_status, cycles),
+		FLD(7, F_U8, struct daly_status, reserved) } },
+};
+
+static const struct layout settings[] = {
+	[L_RATED] = { DALY_CMD_RATED, 2, {
+		FLD(0, F_BE32, struct daly_rated, rated_mAh), FLD(4, F_BE32, struct daly_rated, nominal_cell_mV) } },
+	[L_LAYOUT] = { DALY_CMD_LAYOUT, 4, {
+		FLD(0, F_U8, struct daly_layout, boards), FLD(1, F_BYTES, struct daly_layout, cells),
+		FLD(4, F_BYTES, struct daly_layout, ntc), FLD(7, F_U8, struct daly_layout, reserved) } },
+	[L_TOTALS] = { DALY_CMD_TOTALS, 2, {
+		FLD(0, F_BE32, struct daly_totals, charge_Ah), FLD(4, F_BE32, struct daly_totals, discharge_Ah) } },
+	[L_CELL_LIMITS] = { DALY_CMD_CELL_LIMITS, 4, {
+		FLD(0, F_BE16, struct daly_cell_limits, high_l1_mV), FLD(2, F_BE16, struct daly_cell_limits, high_l2_mV),
+		FLD(4, F_BE16, struct daly_cell_limits, low_l1_mV), FLD(6, F_BE16, struct daly_cell_limits, low_l2_mV) } },
+	[L_PACK_LIMITS] = { DALY_CMD_PACK_LIMITS, 4, {
+		FLD(0, F_DV, struct daly_pack_limits, high_l1_mV), FLD(2, F_DV, struct daly_pack_limits, high_l2_mV),
+		FLD(4, F_DV, struct daly_pack_limits, low_l1_mV), FLD(6, F_DV, struct daly_pack_limits, low_l2_mV) } },
+	[L_CURRENT_LIMITS] = { DALY_CMD_CURRENT_LIMITS, 4, {
+		FLD(0, F_CURRENT, struct daly_current_limits, dsg_l1_mA), FLD(2, F_CURRENT, struct daly_current_limits, dsg_l2_mA),
+		FLD(4, F_CURRENT, struct daly_current_limits, chg_l1_mA), FLD(6, F_CURRENT, struct daly_current_limits, chg_l2_mA) } },
+	[L_BALANCE_CFG] = { DALY_CMD_BALANCE_CFG, 3, {
+		FLD(0, F_BE16, struct daly_balance_cfg, start_mV), FLD(2, F_BE16, struct daly_balance_cfg, delta_mV),
+		FLD(4, F_BYTES, struct daly_balance_cfg, reserved) } },
+};
+
+/* A reply of the row's id into the struct at out. */
+static rig_rc fields_decode(const struct daly_frame *f, const struct layout *l, void *out)
+{
+	uint8_t *o = out;
+	unsigned i;
+	rig_rc rc = want_reply(f, l->cmd);
+
+	if (rc != RIG_OK)
+		return rc;
+	for (i = 0; i < l->n; i++) {
+		const struct field *x = &l->f[i];
+		const uint8_t *w = f->data + AT(x);
+		uint32_t u32;
+		int32_t i32;
+		uint16_t u16;
+
+		switch (KIND(x)) {
+		case F_U8:      o[x->off] = w[0]; continue;
+		case F_BYTES:   memcpy(o + x->off, w, bytes_len(l, i)); continue;
+		case F_BE16:    u16 = get_be16(w); memcpy(o + x->off, &u16, sizeof u16); continue;
+		case F_TEMP:    u16 = rig_daly_temp_from_raw(w[0]); memcpy(o + x->off, &u16, sizeof u16); continue;
+		case F_BE32:    u32 = get_be32(w); break;
+		case F_DV:      u32 = 100u * get_be16(w); break;
+		default:        /* F_CURRENT */
+			i32 = rig_daly_current_from_raw(get_be16(w));
+			memcpy(o + x->off, &i32, sizeof i32);
+			continue;
+		}
+		memcpy(o + x->off, &u32, sizeof u32);
+	}
 	return RIG_OK;
 }
 
@@ -271,151 +320,31 @@ rig_rc rig_daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct 
 
 rig_rc rig_daly_pack_decode(const struct daly_frame *f, struct daly_pack *p)
 {
-	const uint8_t *d = f->data;
-	rig_rc rc = want_reply(f, DALY_CMD_PACK);
-
-	if (rc != RIG_OK)
-		return rc;
-	p->pack_mV = 100u * get_be16(d);
-	p->gather_mV = 100u * get_be16(d + 2);
-	/* In 32 bits: raw above 32767 is a real +276.8 A and more, not a negative (§3.1). */
-	p->current_mA = rig_daly_current_from_raw(get_be16(d + 4));
-	p->soc_permille = get_be16(d + 6);
-	return RIG_OK;
-}
-
-rig_rc rig_daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
-{
-	uint8_t *d = f->data;
-	uint16_t raw = DALY_CURRENT_OFFSET;
-	rig_rc rc = RIG_OK;
-
-	head(f, addr, DALY_CMD_PACK);
-	if (put_dV(d, p->pack_mV) || put_dV(d + 2, p->gather_mV))
-		rc = RIG_ERR_ARG;
-	if (rig_daly_current_to_raw(p->current_mA, &raw) != RIG_OK)
-		rc = RIG_ERR_ARG;
-	put_be16(d + 4, raw);
-	put_be16(d + 6, p->soc_permille);
-	return rc;
+	return fields_decode(f, &live[L_PACK], p);
 }
 
 /* ---- 0x91 / 0x92 extremes -------------------------------------------------------------- */
 
 rig_rc rig_daly_cell_range_decode(const struct daly_frame *f, struct daly_cell_range *r)
 {
-	const uint8_t *d = f->data;
-	rig_rc rc = want_reply(f, DALY_CMD_CELL_RANGE);
-
-	if (rc != RIG_OK)
-		return rc;
-	r->max_cell_mV = get_be16(d);
-	r->max_cell_index = d[2];
-	r->min_cell_mV = get_be16(d + 3);
-	r->min_cell_index = d[5];
-	memcpy(r->reserved, d + 6, 2);
-	return RIG_OK;
-}
-
-void rig_daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_CELL_RANGE);
-	put_be16(d, r->max_cell_mV);
-	d[2] = r->max_cell_index;
-	put_be16(d + 3, r->min_cell_mV);
-	d[5] = r->min_cell_index;
-	memcpy(d + 6, r->reserved, 2);
+	return fields_decode(f, &live[L_CELL_RANGE], r);
 }
 
 rig_rc rig_daly_temp_range_decode(const struct daly_frame *f, struct daly_temp_range *r)
 {
-	const uint8_t *d = f->data;
-	rig_rc rc = want_reply(f, DALY_CMD_TEMP_RANGE);
-
-	if (rc != RIG_OK)
-		return rc;
-	r->max_temp_dK = rig_daly_temp_from_raw(d[0]);
-	r->max_temp_index = d[1];
-	r->min_temp_dK = rig_daly_temp_from_raw(d[2]);
-	r->min_temp_index = d[3];
-	memcpy(r->reserved, d + 4, 4);
-	return RIG_OK;
-}
-
-rig_rc rig_daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
-{
-	uint8_t *d = f->data;
-	rig_rc rc = RIG_OK;
-
-	head(f, addr, DALY_CMD_TEMP_RANGE);
-	if (rig_daly_temp_to_raw(r->max_temp_dK, &d[0]) || rig_daly_temp_to_raw(r->min_temp_dK, &d[2]))
-		rc = RIG_ERR_ARG;
-	d[1] = r->max_temp_index;
-	d[3] = r->min_temp_index;
-	memcpy(d + 4, r->reserved, 4);
-	return rc;
+	return fields_decode(f, &live[L_TEMP_RANGE], r);
 }
 
 /* ---- 0x93 / 0x94 ----------------------------------------------------------------------- */
 
 rig_rc rig_daly_mos_decode(const struct daly_frame *f, struct daly_mos *m)
 {
-	const uint8_t *d = f->data;
-	rig_rc rc = want_reply(f, DALY_CMD_MOS);
-
-	if (rc != RIG_OK)
-		return rc;
-	m->state = d[0];
-	m->chg_fet = d[1];
-	m->dsg_fet = d[2];
-	m->life = d[3];
-	m->remain_mAh = get_be32(d + 4);
-	return RIG_OK;
-}
-
-void rig_daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_MOS);
-	d[0] = m->state;
-	d[1] = m->chg_fet;
-	d[2] = m->dsg_fet;
-	d[3] = m->life;
-	put_be32(d + 4, m->remain_mAh);
+	return fields_decode(f, &live[L_MOS], m);
 }
 
 rig_rc rig_daly_status_decode(const struct daly_frame *f, struct daly_status *s)
 {
-	const uint8_t *d = f->data;
-	rig_rc rc = want_reply(f, DALY_CMD_STATUS);
-
-	if (rc != RIG_OK)
-		return rc;
-	s->cell_count = d[0];
-	s->ntc_count = d[1];
-	s->charger = d[2];
-	s->load = d[3];
-	s->dio = d[4];
-	s->cycles = get_be16(d + 5);
-	s->reserved = d[7];
-	return RIG_OK;
-}
-
-void rig_daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_STATUS);
-	d[0] = s->cell_count;
-	d[1] = s->ntc_count;
-	d[2] = s->charger;
-	d[3] = s->load;
-	d[4] = s->dio;
-	put_be16(d + 5, s->cycles);
-	d[7] = s->reserved;
+	return fields_decode(f, &live[L_STATUS], s);
 }
 
 /* ---- 0x95 / 0x96 multi-frame answers --------------------------------------------------- */
@@ -435,18 +364,6 @@ rig_rc rig_daly_cell_frame_decode(const struct daly_frame *f, struct daly_cell_f
 	return RIG_OK;
 }
 
-void rig_daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
-{
-	uint8_t *d = f->data;
-	unsigned i;
-
-	head(f, addr, DALY_CMD_CELLS);
-	d[0] = c->frame_no;
-	for (i = 0; i < DALY_CELLS_PER_FRAME; i++)
-		put_be16(d + 1 + 2 * i, c->cell_mV[i]);
-	d[7] = c->reserved;
-}
-
 rig_rc rig_daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_frame *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_TEMPS);
@@ -458,19 +375,6 @@ rig_rc rig_daly_temp_frame_decode(const struct daly_frame *f, struct daly_temp_f
 	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
 		t->temp_dK[i] = rig_daly_temp_from_raw(f->data[1 + i]);
 	return RIG_OK;
-}
-
-rig_rc rig_daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
-{
-	rig_rc rc = RIG_OK;
-	unsigned i;
-
-	head(f, addr, DALY_CMD_TEMPS);
-	f->data[0] = t->frame_no;
-	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
-		if (rig_daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
-			rc = RIG_ERR_ARG;
-	return rc;
 }
 
 /* ceil(n / per) by counting: the lx106 has no divider. */
@@ -512,20 +416,6 @@ rig_rc rig_daly_balance_decode(const struct daly_frame *f, struct daly_balance *
 	return RIG_OK;
 }
 
-void rig_daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_BALANCE);
-	d[0] = (uint8_t)b->bal_lo;
-	d[1] = (uint8_t)(b->bal_lo >> 8);
-	d[2] = (uint8_t)(b->bal_lo >> 16);
-	d[3] = (uint8_t)(b->bal_lo >> 24);
-	d[4] = (uint8_t)b->bal_hi;
-	d[5] = (uint8_t)(b->bal_hi >> 8);
-	memcpy(d + 6, b->reserved, 2);
-}
-
 rig_rc rig_daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_FAULTS);
@@ -535,13 +425,6 @@ rig_rc rig_daly_faults_decode(const struct daly_frame *f, struct daly_faults *x)
 	memcpy(x->bits, f->data, DALY_FAULT_BYTES);
 	x->fault_code = f->data[7];
 	return RIG_OK;
-}
-
-void rig_daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
-{
-	head(f, addr, DALY_CMD_FAULTS);
-	memcpy(f->data, x->bits, DALY_FAULT_BYTES);
-	f->data[7] = x->fault_code;
 }
 
 /*
@@ -578,93 +461,27 @@ uint32_t rig_daly_faults_to_pack_prot(const struct daly_faults *x)
 	return prot;
 }
 
-void rig_daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
-{
-	uint32_t done = 0;
-	unsigned i;
-
-	memset(x, 0, sizeof *x);
-	for (i = 0; i < FAULT_ROWS; i++) {
-		const struct fault_row *r = &fault_rows[i];
-
-		if (!(prot & r->prot) || (done & r->prot))
-			continue;
-		done |= r->prot;
-		x->bits[r->byte] |= (uint8_t)(1u << r->bit);
-		if (r->has_level1)
-			x->bits[r->byte] |= (uint8_t)(1u << (r->bit - 1u));
-	}
-}
-
 rig_rc rig_daly_raw_decode(const struct daly_frame *f, struct daly_raw *r)
 {
 	memcpy(r->data, f->data, DALY_DATA_LEN);
 	return RIG_OK;
 }
 
-void rig_daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
-{
-	rig_daly_frame_raw(f, addr, cmd, r->data);
-}
-
 /* ---- 0x50-0x5F settings ---------------------------------------------------------------- */
 
 rig_rc rig_daly_rated_decode(const struct daly_frame *f, struct daly_rated *r)
 {
-	rig_rc rc = want_reply(f, DALY_CMD_RATED);
-
-	if (rc != RIG_OK)
-		return rc;
-	r->rated_mAh = get_be32(f->data);
-	r->nominal_cell_mV = get_be32(f->data + 4);
-	return RIG_OK;
-}
-
-void rig_daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
-{
-	head(f, addr, DALY_CMD_RATED);
-	put_be32(f->data, r->rated_mAh);
-	put_be32(f->data + 4, r->nominal_cell_mV);
+	return fields_decode(f, &settings[L_RATED], r);
 }
 
 rig_rc rig_daly_layout_decode(const struct daly_frame *f, struct daly_layout *l)
 {
-	rig_rc rc = want_reply(f, DALY_CMD_LAYOUT);
-
-	if (rc != RIG_OK)
-		return rc;
-	l->boards = f->data[0];
-	memcpy(l->cells, f->data + 1, 3);
-	memcpy(l->ntc, f->data + 4, 3);
-	l->reserved = f->data[7];
-	return RIG_OK;
-}
-
-void rig_daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
-{
-	head(f, addr, DALY_CMD_LAYOUT);
-	f->data[0] = l->boards;
-	memcpy(f->data + 1, l->cells, 3);
-	memcpy(f->data + 4, l->ntc, 3);
-	f->data[7] = l->reserved;
+	return fields_decode(f, &settings[L_LAYOUT], l);
 }
 
 rig_rc rig_daly_totals_decode(const struct daly_frame *f, struct daly_totals *t)
 {
-	rig_rc rc = want_reply(f, DALY_CMD_TOTALS);
-
-	if (rc != RIG_OK)
-		return rc;
-	t->charge_Ah = get_be32(f->data);
-	t->discharge_Ah = get_be32(f->data + 4);
-	return RIG_OK;
-}
-
-void rig_daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
-{
-	head(f, addr, DALY_CMD_TOTALS);
-	put_be32(f->data, t->charge_Ah);
-	put_be32(f->data + 4, t->discharge_Ah);
+	return fields_decode(f, &settings[L_TOTALS], t);
 }
 
 rig_rc rig_daly_info_decode(const struct daly_frame *f, struct daly_info *i)
@@ -684,23 +501,6 @@ rig_rc rig_daly_info_decode(const struct daly_frame *f, struct daly_info *i)
 	return RIG_OK;
 }
 
-rig_rc rig_daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_INFO);
-	if (i->year < 2000u || i->year > 2255u)
-		return RIG_ERR_ARG;
-	d[0] = i->battery_type;
-	d[1] = i->unknown1;
-	d[2] = (uint8_t)(i->year - 2000u);
-	d[3] = i->month;
-	d[4] = i->day;
-	put_be16(d + 5, i->sleep_s);
-	d[7] = i->reserved;
-	return RIG_OK;
-}
-
 rig_rc rig_daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
 {
 	rig_rc rc = want_reply(f, DALY_CMD_FIRMWARE);
@@ -709,11 +509,6 @@ rig_rc rig_daly_text8_decode(const struct daly_frame *f, struct daly_text8 *t)
 		return rc;
 	memcpy(t->text, f->data, DALY_DATA_LEN);
 	return RIG_OK;
-}
-
-void rig_daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
-{
-	rig_daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
 }
 
 rig_rc rig_daly_code_frame_decode(const struct daly_frame *f, struct daly_code_frame *c)
@@ -727,122 +522,24 @@ rig_rc rig_daly_code_frame_decode(const struct daly_frame *f, struct daly_code_f
 	return RIG_OK;
 }
 
-void rig_daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
-{
-	head(f, addr, DALY_CMD_CODE);
-	f->data[0] = c->frame_no;
-	memcpy(f->data + 1, c->text, DALY_CODE_PER_FRAME);
-}
-
-/* The three threshold ids are four u16 each. */
-static void get_be16_4(uint16_t v[4], const uint8_t *d)
-{
-	unsigned i;
-
-	for (i = 0; i < 4; i++)
-		v[i] = get_be16(d + 2 * i);
-}
-
 rig_rc rig_daly_cell_limits_decode(const struct daly_frame *f, struct daly_cell_limits *l)
 {
-	uint16_t v[4];
-	rig_rc rc = want_reply(f, DALY_CMD_CELL_LIMITS);
-
-	if (rc != RIG_OK)
-		return rc;
-	get_be16_4(v, f->data);
-	l->high_l1_mV = v[0];
-	l->high_l2_mV = v[1];
-	l->low_l1_mV = v[2];
-	l->low_l2_mV = v[3];
-	return RIG_OK;
-}
-
-void rig_daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
-{
-	head(f, addr, DALY_CMD_CELL_LIMITS);
-	put_be16(f->data, l->high_l1_mV);
-	put_be16(f->data + 2, l->high_l2_mV);
-	put_be16(f->data + 4, l->low_l1_mV);
-	put_be16(f->data + 6, l->low_l2_mV);
+	return fields_decode(f, &settings[L_CELL_LIMITS], l);
 }
 
 rig_rc rig_daly_pack_limits_decode(const struct daly_frame *f, struct daly_pack_limits *l)
 {
-	uint16_t v[4];
-	rig_rc rc = want_reply(f, DALY_CMD_PACK_LIMITS);
-
-	if (rc != RIG_OK)
-		return rc;
-	get_be16_4(v, f->data);
-	l->high_l1_mV = 100u * v[0];
-	l->high_l2_mV = 100u * v[1];
-	l->low_l1_mV = 100u * v[2];
-	l->low_l2_mV = 100u * v[3];
-	return RIG_OK;
-}
-
-rig_rc rig_daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
-{
-	uint8_t *d = f->data;
-
-	head(f, addr, DALY_CMD_PACK_LIMITS);
-	if (put_dV(d, l->high_l1_mV) || put_dV(d + 2, l->high_l2_mV) ||
-	    put_dV(d + 4, l->low_l1_mV) || put_dV(d + 6, l->low_l2_mV))
-		return RIG_ERR_ARG;
-	return RIG_OK;
+	return fields_decode(f, &settings[L_PACK_LIMITS], l);
 }
 
 rig_rc rig_daly_current_limits_decode(const struct daly_frame *f, struct daly_current_limits *l)
 {
-	uint16_t v[4];
-	rig_rc rc = want_reply(f, DALY_CMD_CURRENT_LIMITS);
-
-	if (rc != RIG_OK)
-		return rc;
-	get_be16_4(v, f->data);
-	l->dsg_l1_mA = rig_daly_current_from_raw(v[0]);
-	l->dsg_l2_mA = rig_daly_current_from_raw(v[1]);
-	l->chg_l1_mA = rig_daly_current_from_raw(v[2]);
-	l->chg_l2_mA = rig_daly_current_from_raw(v[3]);
-	return RIG_OK;
-}
-
-rig_rc rig_daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
-{
-	const int32_t v[4] = { l->dsg_l1_mA, l->dsg_l2_mA, l->chg_l1_mA, l->chg_l2_mA };
-	rig_rc rc = RIG_OK;
-	unsigned i;
-
-	head(f, addr, DALY_CMD_CURRENT_LIMITS);
-	for (i = 0; i < 4; i++) {
-		uint16_t raw = DALY_CURRENT_OFFSET;
-
-		if (rig_daly_current_to_raw(v[i], &raw) != RIG_OK)
-			rc = RIG_ERR_ARG;
-		put_be16(f->data + 2 * i, raw);
-	}
-	return rc;
+	return fields_decode(f, &settings[L_CURRENT_LIMITS], l);
 }
 
 rig_rc rig_daly_balance_cfg_decode(const struct daly_frame *f, struct daly_balance_cfg *b)
 {
-	rig_rc rc = want_reply(f, DALY_CMD_BALANCE_CFG);
-
-	if (rc != RIG_OK)
-		return rc;
-	b->start_mV = get_be16(f->data);
-	b->delta_mV = get_be16(f->data + 2);
-	memcpy(b->reserved, f->data + 4, 4);
-	return RIG_OK;
-}
-
-void rig_daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
-{
-	head(f, addr, DALY_CMD_BALANCE_CFG);
-	put_be16(f->data, b->start_mV);
-	put_be16(f->data + 2, b->delta_mV);
-	memcpy(f->data + 4, b->reserved, 4);
+	return fields_decode(f, &settings[L_BALANCE_CFG], b);
 }
 
 /* ---- the neutral view -------------------------------------------------------------------- */
@@ -878,3 +575,287 @@ void rig_daly_to_pack_state(const struct daly_poll *p, struct pack_state *s)
 	s->temp_count = (uint8_t)ntc;
 	memcpy(s->temp_dK, p->temp_dK, ntc * sizeof s->temp_dK[0]);
 }
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* n / 100 rounded half up, exact for every n below 2^32 - 50: two shift-and-add divisions. */
+static uint32_t div100_round(uint32_t n)
+{
+	return u32_div10(u32_div10(n + 50u));
+}
+
+/* mV -> u16 in 0.1 V steps; RIG_ERR_ARG when it does not fit. */
+static rig_rc put_dV(uint8_t *p, uint32_t mV)
+{
+	if (mV > 6553549u)
+		return RIG_ERR_ARG;
+	put_be16(p, (uint16_t)div100_round(mV));
+	return RIG_OK;
+}
+
+/* The struct at in as a reply of the row's id from addr. RIG_ERR_ARG when a value does not fit
+ * its wire field; the others are written all the same, the misfit left at its zero (0, or the
+ * current's 30000 offset). */
+static rig_rc fields_encode(struct daly_frame *f, uint8_t addr, const struct layout *l, const void *in)
+{
+	const uint8_t *v = in;
+	unsigned i;
+	rig_rc rc = RIG_OK;
+
+	head(f, addr, l->cmd);
+	for (i = 0; i < l->n; i++) {
+		const struct field *x = &l->f[i];
+		uint8_t *w = f->data + AT(x);
+		uint32_t u32;
+		int32_t i32;
+		uint16_t u16;
+
+		switch (KIND(x)) {
+		case F_U8:    w[0] = v[x->off]; break;
+		case F_BYTES: memcpy(w, v + x->off, bytes_len(l, i)); break;
+		case F_BE16:  memcpy(&u16, v + x->off, sizeof u16); put_be16(w, u16); break;
+		case F_TEMP:
+			memcpy(&u16, v + x->off, sizeof u16);
+			if (rig_daly_temp_to_raw(u16, w) != RIG_OK)
+				rc = RIG_ERR_ARG;
+			break;
+		case F_BE32:  memcpy(&u32, v + x->off, sizeof u32); put_be32(w, u32); break;
+		case F_DV:
+			memcpy(&u32, v + x->off, sizeof u32);
+			if (put_dV(w, u32) != RIG_OK)
+				rc = RIG_ERR_ARG;
+			break;
+		default:      /* F_CURRENT */
+			memcpy(&i32, v + x->off, sizeof i32);
+			u16 = DALY_CURRENT_OFFSET;
+			if (rig_daly_current_to_raw(i32, &u16) != RIG_OK)
+				rc = RIG_ERR_ARG;
+			put_be16(w, u16);
+			break;
+		}
+	}
+	return rc;
+}
+
+rig_rc rig_daly_current_to_raw(int32_t mA, uint16_t *raw)
+{
+	uint32_t m = mA < 0 ? 0u - (uint32_t)mA : (uint32_t)mA;
+	uint32_t q;
+
+	if (m > 4000000u)
+		return RIG_ERR_ARG;
+	q = div100_round(m);
+	if (mA < 0 ? q > DALY_CURRENT_OFFSET : q > 0xFFFFu - DALY_CURRENT_OFFSET)
+		return RIG_ERR_ARG;
+	*raw = (uint16_t)(mA < 0 ? DALY_CURRENT_OFFSET - q : DALY_CURRENT_OFFSET + q);
+	return RIG_OK;
+}
+
+rig_rc rig_daly_temp_to_raw(uint32_t dK, uint8_t *raw)
+{
+	uint32_t q;
+
+	if (dK + 5u < DALY_TEMP_OFFSET_DK || dK > 0xFFFFu)
+		return RIG_ERR_ARG;
+	q = u32_div10(dK + 5u - DALY_TEMP_OFFSET_DK);
+	if (q > 0xFFu)
+		return RIG_ERR_ARG;
+	*raw = (uint8_t)q;
+	return RIG_OK;
+}
+
+void rig_daly_flag_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_flag *v)
+{
+	head(f, addr, cmd);
+	f->data[0] = v->value;
+	memcpy(f->data + 1, v->reserved, sizeof v->reserved);
+}
+
+rig_rc rig_daly_soc_set_encode(struct daly_frame *f, uint8_t host, const struct daly_soc_set *s)
+{
+	uint8_t *d = f->data;
+
+	head(f, host, DALY_CMD_SOC_SET);
+	if (s->year < 2000u || s->year > 2255u)
+		return RIG_ERR_ARG;
+	d[0] = (uint8_t)(s->year - 2000u);
+	d[1] = s->month;
+	d[2] = s->day;
+	d[3] = s->hour;
+	d[4] = s->minute;
+	d[5] = s->second;
+	put_be16(d + 6, s->soc_permille);
+	return RIG_OK;
+}
+
+rig_rc rig_daly_pack_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack *p)
+{
+	return fields_encode(f, addr, &live[L_PACK], p);
+}
+
+void rig_daly_cell_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_range *r)
+{
+	(void)fields_encode(f, addr, &live[L_CELL_RANGE], r);   /* no field of it can misfit */
+}
+
+rig_rc rig_daly_temp_range_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_range *r)
+{
+	return fields_encode(f, addr, &live[L_TEMP_RANGE], r);
+}
+
+void rig_daly_mos_encode(struct daly_frame *f, uint8_t addr, const struct daly_mos *m)
+{
+	(void)fields_encode(f, addr, &live[L_MOS], m);   /* no field of it can misfit */
+}
+
+void rig_daly_status_encode(struct daly_frame *f, uint8_t addr, const struct daly_status *s)
+{
+	(void)fields_encode(f, addr, &live[L_STATUS], s);   /* no field of it can misfit */
+}
+
+void rig_daly_cell_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_frame *c)
+{
+	uint8_t *d = f->data;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_CELLS);
+	d[0] = c->frame_no;
+	for (i = 0; i < DALY_CELLS_PER_FRAME; i++)
+		put_be16(d + 1 + 2 * i, c->cell_mV[i]);
+	d[7] = c->reserved;
+}
+
+rig_rc rig_daly_temp_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_temp_frame *t)
+{
+	rig_rc rc = RIG_OK;
+	unsigned i;
+
+	head(f, addr, DALY_CMD_TEMPS);
+	f->data[0] = t->frame_no;
+	for (i = 0; i < DALY_TEMPS_PER_FRAME; i++)
+		if (rig_daly_temp_to_raw(t->temp_dK[i], &f->data[1 + i]) != RIG_OK)
+			rc = RIG_ERR_ARG;
+	return rc;
+}
+
+void rig_daly_balance_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance *b)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_BALANCE);
+	d[0] = (uint8_t)b->bal_lo;
+	d[1] = (uint8_t)(b->bal_lo >> 8);
+	d[2] = (uint8_t)(b->bal_lo >> 16);
+	d[3] = (uint8_t)(b->bal_lo >> 24);
+	d[4] = (uint8_t)b->bal_hi;
+	d[5] = (uint8_t)(b->bal_hi >> 8);
+	memcpy(d + 6, b->reserved, 2);
+}
+
+void rig_daly_faults_encode(struct daly_frame *f, uint8_t addr, const struct daly_faults *x)
+{
+	head(f, addr, DALY_CMD_FAULTS);
+	memcpy(f->data, x->bits, DALY_FAULT_BYTES);
+	f->data[7] = x->fault_code;
+}
+
+void rig_daly_faults_from_pack_prot(struct daly_faults *x, uint32_t prot)
+{
+	uint32_t done = 0;
+	unsigned i;
+
+	memset(x, 0, sizeof *x);
+	for (i = 0; i < FAULT_ROWS; i++) {
+		const struct fault_row *r = &fault_rows[i];
+
+		if (!(prot & r->prot) || (done & r->prot))
+			continue;
+		done |= r->prot;
+		x->bits[r->byte] |= (uint8_t)(1u << r->bit);
+		if (r->has_level1)
+			x->bits[r->byte] |= (uint8_t)(1u << (r->bit - 1u));
+	}
+}
+
+void rig_daly_raw_encode(struct daly_frame *f, uint8_t addr, uint8_t cmd, const struct daly_raw *r)
+{
+	rig_daly_frame_raw(f, addr, cmd, r->data);
+}
+
+void rig_daly_rated_encode(struct daly_frame *f, uint8_t addr, const struct daly_rated *r)
+{
+	(void)fields_encode(f, addr, &settings[L_RATED], r);   /* no field of it can misfit */
+}
+
+void rig_daly_layout_encode(struct daly_frame *f, uint8_t addr, const struct daly_layout *l)
+{
+	(void)fields_encode(f, addr, &settings[L_LAYOUT], l);   /* no field of it can misfit */
+}
+
+void rig_daly_totals_encode(struct daly_frame *f, uint8_t addr, const struct daly_totals *t)
+{
+	(void)fields_encode(f, addr, &settings[L_TOTALS], t);   /* no field of it can misfit */
+}
+
+rig_rc rig_daly_info_encode(struct daly_frame *f, uint8_t addr, const struct daly_info *i)
+{
+	uint8_t *d = f->data;
+
+	head(f, addr, DALY_CMD_INFO);
+	if (i->year < 2000u || i->year > 2255u)
+		return RIG_ERR_ARG;
+	d[0] = i->battery_type;
+	d[1] = i->unknown1;
+	d[2] = (uint8_t)(i->year - 2000u);
+	d[3] = i->month;
+	d[4] = i->day;
+	put_be16(d + 5, i->sleep_s);
+	d[7] = i->reserved;
+	return RIG_OK;
+}
+
+void rig_daly_text8_encode(struct daly_frame *f, uint8_t addr, const struct daly_text8 *t)
+{
+	rig_daly_frame_raw(f, addr, DALY_CMD_FIRMWARE, t->text);
+}
+
+void rig_daly_code_frame_encode(struct daly_frame *f, uint8_t addr, const struct daly_code_frame *c)
+{
+	head(f, addr, DALY_CMD_CODE);
+	f->data[0] = c->frame_no;
+	memcpy(f->data + 1, c->text, DALY_CODE_PER_FRAME);
+}
+
+void rig_daly_cell_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_cell_limits *l)
+{
+	(void)fields_encode(f, addr, &settings[L_CELL_LIMITS], l);   /* no field of it can misfit */
+}
+
+rig_rc rig_daly_pack_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_pack_limits *l)
+{
+	return fields_encode(f, addr, &settings[L_PACK_LIMITS], l);
+}
+
+rig_rc rig_daly_current_limits_encode(struct daly_frame *f, uint8_t addr, const struct daly_current_limits *l)
+{
+	return fields_encode(f, addr, &settings[L_CURRENT_LIMITS], l);
+}
+
+void rig_daly_balance_cfg_encode(struct daly_frame *f, uint8_t addr, const struct daly_balance_cfg *b)
+{
+	(void)fields_encode(f, addr, &settings[L_BALANCE_CFG], b);   /* no field of it can misfit */
+}
+
+#endif /* RIG_FIRMWARE */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/core/deye_modbus_client.h"
+#include "bmsrig/core/scratch.h"
 
 #define DEYE_MB_CLIENT_DEFAULT_ADDR 1u
 
@@ -63,16 +64,16 @@ static void to_pack_state(const struct rig_inv_battery *r, struct pack_state *s)
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct deye_modbus_client *c = v;
-	struct modbus_frame f;
-	uint16_t regs[DEYE_MB_BLOCK_COUNT], count;
+	struct modbus_frame *f = &rig_client_scratch.deye.frame;
+	uint16_t *regs = rig_client_scratch.deye.regs, count;
 
-	if (rig_modbus_rx_next(&c->rx, &f) != RIG_OK)
+	if (rig_modbus_rx_next(&c->rx, f) != RIG_OK)
 		return CLIENT_RX_NONE;
-	if (!waiting || f.addr != c->req.addr || (f.fc & ~MODBUS_FC_EXCEPTION) != c->req.fc)
+	if (!waiting || f->addr != c->req.addr || (f->fc & ~MODBUS_FC_EXCEPTION) != c->req.fc)
 		return CLIENT_RX_WAIT;
-	if (f.fc & MODBUS_FC_EXCEPTION)
+	if (f->fc & MODBUS_FC_EXCEPTION)
 		return CLIENT_RX_FAIL;
-	if (rig_deye_mb_regs_decode(&f, regs, DEYE_MB_BLOCK_COUNT, &count) != RIG_OK || count != DEYE_MB_BLOCK_COUNT)
+	if (rig_deye_mb_regs_decode(f, regs, DEYE_MB_BLOCK_COUNT, &count) != RIG_OK || count != DEYE_MB_BLOCK_COUNT)
 		return CLIENT_RX_BAD;
 	rig_deye_mb_block_decode(regs, &c->inv);
 	c->have_inv = 1;

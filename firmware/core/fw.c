@@ -58,7 +58,6 @@ const struct client_stats *rig_fw_stats(const struct fw *fw)
 
 static void report(struct fw *fw, uint32_t now_ms)
 {
-	char line[TELEMETRY_LINE_MAX];
 	const struct client_stats *st = rig_fw_stats(fw);
 	struct telemetry t;
 
@@ -72,8 +71,8 @@ static void report(struct fw *fw, uint32_t now_ms)
 	t.inv = NULL;
 	if (fw->hal.report)
 		fw->hal.report(fw->hal.ctx, &t);
-	else if (rig_telemetry_format(line, sizeof line, &t) && fw->hal.telemetry)
-		fw->hal.telemetry(fw->hal.ctx, line);
+	else if (rig_telemetry_format(fw->line, sizeof fw->line, &t) && fw->hal.telemetry)
+		fw->hal.telemetry(fw->hal.ctx, fw->line);
 }
 
 /* What a finished cycle means: the pack's data, the relay, the FETs, the telemetry line. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsrig/core/jbd_client.h"
+#include "bmsrig/core/scratch.h"
 
 /* ---- the hooks ------------------------------------------------------------------------------ */
 
@@ -47,14 +48,13 @@ static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jbd_client *c = v;
-	struct jbd_cells cells;
-	struct jbd_frame f;
+	struct jbd_frame *f = &rig_client_scratch.jbd.frame;
 
-	if (rig_jbd_rx_next(&c->rx, &f) != RIG_OK)
+	if (rig_jbd_rx_next(&c->rx, f) != RIG_OK)
 		return CLIENT_RX_NONE;
-	if (!waiting || f.kind != JBD_KIND_RESPONSE || f.reg != c->req.reg)
+	if (!waiting || f->kind != JBD_KIND_RESPONSE || f->reg != c->req.reg)
 		return CLIENT_RX_WAIT;           /* not the answer to this request */
-	if (f.status != JBD_STATUS_OK) {
+	if (f->status != JBD_STATUS_OK) {
 		if (c->req.reg != JBD_REG_MOSFET)
 			return CLIENT_RX_FAIL;
 		c->eng.fets.pending = 0;         /* refused: report it, keep polling */
@@ -65,11 +65,11 @@ static enum client_rx rx_next(void *v, int waiting)
 		c->eng.fets.pending = 0;
 		return CLIENT_RX_DONE;
 	case JBD_REG_BASIC:
-		return rig_jbd_basic_decode(&f, &c->basic) == RIG_OK ? CLIENT_RX_DONE : CLIENT_RX_LOST;
+		return rig_jbd_basic_decode(f, &c->basic) == RIG_OK ? CLIENT_RX_DONE : CLIENT_RX_LOST;
 	default:
-		if (rig_jbd_cells_decode(&f, &cells) != RIG_OK)
+		if (rig_jbd_cells_decode(f, &rig_client_scratch.jbd.cells) != RIG_OK)
 			return CLIENT_RX_LOST;
-		rig_jbd_to_pack_state(&c->basic, &cells, c->eng.out);
+		rig_jbd_to_pack_state(&c->basic, &rig_client_scratch.jbd.cells, c->eng.out);
 		return CLIENT_RX_DONE;
 	}
 }

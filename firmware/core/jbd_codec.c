@@ -153,16 +153,6 @@ void rig_jbd_request_mosfet(struct jbd_frame *f, uint8_t inhibit_mask)
 	rig_jbd_request_write_u16(f, JBD_REG_MOSFET, (uint16_t)(inhibit_mask & 0x03u));
 }
 
-void rig_jbd_response_ack(struct jbd_frame *f, uint8_t reg)
-{
-	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
-}
-
-void rig_jbd_response_error(struct jbd_frame *f, uint8_t reg, uint8_t status)
-{
-	frame_head(f, JBD_KIND_RESPONSE, 0, reg, status);
-}
-
 /* The payloads are mostly runs of big-endian u16: one loop for all of them. */
 static void get_be16_run(uint16_t *dst, const uint8_t *src, unsigned n)
 {
@@ -170,14 +160,6 @@ static void get_be16_run(uint16_t *dst, const uint8_t *src, unsigned n)
 
 	for (i = 0; i < n; i++)
 		dst[i] = get_be16(src + 2 * i);
-}
-
-static void put_be16_run(uint8_t *dst, const uint16_t *src, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		put_be16(dst + 2 * i, src[i]);
 }
 
 /* A decoder may only look at an OK response of its own register. */
@@ -188,12 +170,6 @@ static rig_rc want_response(const struct jbd_frame *f, uint8_t reg)
 	if (f->status != JBD_STATUS_OK)
 		return RIG_ERR_STATUS;
 	return RIG_OK;
-}
-
-static void response_head(struct jbd_frame *f, uint8_t reg, uint8_t len)
-{
-	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
-	f->len = len;
 }
 
 /* ---- 0x03 basic information (docs/protocols/jbd.md §4) ------------------------------------------------ */
@@ -250,6 +226,188 @@ rig_rc rig_jbd_basic_decode(const struct jbd_frame *f, struct jbd_basic *b)
 	return RIG_OK;
 }
 
+/* ---- 0x04 cells ------------------------------------------------------------------------ */
+
+rig_rc rig_jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
+{
+	rig_rc rc = want_response(f, JBD_REG_CELLS);
+
+	if (rc != RIG_OK)
+		return rc;
+	if ((f->len & 1u) || f->len / 2u > JBD_CELLS_MAX)
+		return RIG_ERR_LENGTH;
+	c->count = (uint8_t)(f->len / 2u);
+	get_be16_run(c->cell_mV, f->data, c->count);
+	return RIG_OK;
+}
+
+/* ---- text: 0x05 without prefix, 0xA0-0xA2 with one ------------------------------------- */
+
+static rig_rc text_set(struct jbd_text *t, const uint8_t *p, unsigned n)
+{
+	if (n > JBD_TEXT_MAX)
+		return RIG_ERR_LENGTH;
+	memcpy(t->text, p, n);
+	t->text[n] = '\0';
+	t->len = (uint8_t)n;
+	return RIG_OK;
+}
+
+rig_rc rig_jbd_version_decode(const struct jbd_frame *f, struct jbd_text *t)
+{
+	rig_rc rc = want_response(f, JBD_REG_VERSION);
+
+	return rc != RIG_OK ? rc : text_set(t, f->data, f->len);
+}
+
+static rig_rc prefixed_text(const struct jbd_frame *f, struct jbd_text *t)
+{
+	if (f->len < 1 || f->data[0] != f->len - 1u)
+		return RIG_ERR_LENGTH;
+	return text_set(t, f->data + 1, f->data[0]);
+}
+
+rig_rc rig_jbd_string_decode(const struct jbd_frame *f, struct jbd_text *t)
+{
+	rig_rc rc;
+
+	if (!rig_jbd_reg_is_string(f->reg))
+		return RIG_ERR_ARG;
+	rc = want_response(f, f->reg);
+	return rc != RIG_OK ? rc : prefixed_text(f, t);
+}
+
+rig_rc rig_jbd_string_request_decode(const struct jbd_frame *f, struct jbd_text *t)
+{
+	if (f->kind != JBD_KIND_REQUEST || f->rw != JBD_RW_WRITE || !rig_jbd_reg_is_string(f->reg))
+		return RIG_ERR_ARG;
+	return prefixed_text(f, t);
+}
+
+/* ---- 0xAA counters --------------------------------------------------------------------- */
+
+rig_rc rig_jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
+{
+	rig_rc rc = want_response(f, JBD_REG_EVENTS);
+
+	if (rc != RIG_OK)
+		return rc;
+	if (f->len != 22u && f->len != 24u)
+		return RIG_ERR_LENGTH;
+	e->count = (uint8_t)(f->len / 2u);
+	get_be16_run(e->value, f->data, e->count);
+	return RIG_OK;
+}
+
+/* ---- 2-byte registers ------------------------------------------------------------------ */
+
+rig_rc rig_jbd_register_decode(const struct jbd_frame *f, uint16_t *value)
+{
+	if (f->kind == JBD_KIND_RESPONSE && f->status != JBD_STATUS_OK)
+		return RIG_ERR_STATUS;
+	if (f->kind == JBD_KIND_REQUEST && f->rw != JBD_RW_WRITE)
+		return RIG_ERR_ARG;
+	if (f->len != 2)
+		return RIG_ERR_LENGTH;
+	*value = get_be16(f->data);
+	return RIG_OK;
+}
+
+/* ---- 0xFA parameter block -------------------------------------------------------------- */
+
+rig_rc rig_jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
+{
+	rig_rc rc = want_response(f, JBD_REG_PARAM_BLOCK);
+
+	if (rc != RIG_OK)
+		return rc;
+	if (f->len < 3u || f->len != 3u + 2u * f->data[2])
+		return RIG_ERR_LENGTH;
+	p->start = get_be16(f->data);
+	p->count = f->data[2];
+	get_be16_run(p->value, f->data + 3, p->count);
+	return RIG_OK;
+}
+
+/* ---- register classes, dates ----------------------------------------------------------- */
+
+int rig_jbd_reg_is_eeprom(uint8_t reg)
+{
+	return reg >= JBD_REG_EEPROM_FIRST && reg <= JBD_REG_EEPROM_LAST;
+}
+
+int rig_jbd_reg_is_string(uint8_t reg)
+{
+	return reg >= JBD_REG_MFG_NAME && reg <= JBD_REG_BARCODE;
+}
+
+int rig_jbd_reg_is_calibration(uint8_t reg)
+{
+	return reg >= JBD_REG_CAL_FIRST && reg <= JBD_REG_CAL_LAST;
+}
+
+void rig_jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned *day)
+{
+	*year = 2000u + (packed >> 9);
+	*month = (packed >> 5) & 0x0Fu;
+	*day = packed & 0x1Fu;
+}
+
+/* ---- the neutral view -------------------------------------------------------------------- */
+
+void rig_jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *cells, struct pack_state *s)
+{
+	unsigned i;
+
+	s->pack_mV = b->pack_mV;
+	s->current_mA = b->current_mA;
+	s->soc_pct = b->soc_pct;
+	s->remain_mAh = b->remain_mAh;
+	s->full_mAh = b->full_mAh;
+	s->cycles = b->cycles;
+	s->fet_chg = (b->fet & JBD_FET_CHG_ON) != 0;
+	s->fet_dsg = (b->fet & JBD_FET_DSG_ON) != 0;
+	/* JBD bits 0..12 are the normalised set, bit for bit; 13..15 have no neutral meaning. */
+	s->prot = b->prot_raw & 0x1FFFu;
+	s->bal_mask = (uint32_t)b->bal_high << 16 | b->bal_low;
+	s->temp_count = b->ntc_count;
+	for (i = 0; i < b->ntc_count && i < PACK_TEMPS_MAX; i++)
+		s->temp_dK[i] = b->temp_dK[i];
+	s->cell_count = cells->count;
+	for (i = 0; i < cells->count && i < PACK_CELLS_MAX; i++)
+		s->cell_mV[i] = cells->cell_mV[i];
+}
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+void rig_jbd_response_ack(struct jbd_frame *f, uint8_t reg)
+{
+	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
+}
+
+void rig_jbd_response_error(struct jbd_frame *f, uint8_t reg, uint8_t status)
+{
+	frame_head(f, JBD_KIND_RESPONSE, 0, reg, status);
+}
+
+static void put_be16_run(uint8_t *dst, const uint16_t *src, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		put_be16(dst + 2 * i, src[i]);
+}
+
+static void response_head(struct jbd_frame *f, uint8_t reg, uint8_t len)
+{
+	frame_head(f, JBD_KIND_RESPONSE, 0, reg, JBD_STATUS_OK);
+	f->len = len;
+}
+
 /* Values in wire units of 10: out of range is an argument error, not a silent wrap. */
 static rig_rc put_u16_div10(uint8_t *p, uint32_t v)
 {
@@ -302,21 +460,6 @@ rig_rc rig_jbd_basic_encode(struct jbd_frame *f, const struct jbd_basic *b)
 	return rc;
 }
 
-/* ---- 0x04 cells ------------------------------------------------------------------------ */
-
-rig_rc rig_jbd_cells_decode(const struct jbd_frame *f, struct jbd_cells *c)
-{
-	rig_rc rc = want_response(f, JBD_REG_CELLS);
-
-	if (rc != RIG_OK)
-		return rc;
-	if ((f->len & 1u) || f->len / 2u > JBD_CELLS_MAX)
-		return RIG_ERR_LENGTH;
-	c->count = (uint8_t)(f->len / 2u);
-	get_be16_run(c->cell_mV, f->data, c->count);
-	return RIG_OK;
-}
-
 rig_rc rig_jbd_cells_encode(struct jbd_frame *f, const struct jbd_cells *c)
 {
 	if (c->count > JBD_CELLS_MAX)
@@ -326,25 +469,6 @@ rig_rc rig_jbd_cells_encode(struct jbd_frame *f, const struct jbd_cells *c)
 	return RIG_OK;
 }
 
-/* ---- text: 0x05 without prefix, 0xA0-0xA2 with one ------------------------------------- */
-
-static rig_rc text_set(struct jbd_text *t, const uint8_t *p, unsigned n)
-{
-	if (n > JBD_TEXT_MAX)
-		return RIG_ERR_LENGTH;
-	memcpy(t->text, p, n);
-	t->text[n] = '\0';
-	t->len = (uint8_t)n;
-	return RIG_OK;
-}
-
-rig_rc rig_jbd_version_decode(const struct jbd_frame *f, struct jbd_text *t)
-{
-	rig_rc rc = want_response(f, JBD_REG_VERSION);
-
-	return rc != RIG_OK ? rc : text_set(t, f->data, f->len);
-}
-
 rig_rc rig_jbd_version_encode(struct jbd_frame *f, const struct jbd_text *t)
 {
 	if (t->len > JBD_TEXT_MAX)
@@ -352,23 +476,6 @@ rig_rc rig_jbd_version_encode(struct jbd_frame *f, const struct jbd_text *t)
 	response_head(f, JBD_REG_VERSION, t->len);
 	memcpy(f->data, t->text, t->len);
 	return RIG_OK;
-}
-
-static rig_rc prefixed_text(const struct jbd_frame *f, struct jbd_text *t)
-{
-	if (f->len < 1 || f->data[0] != f->len - 1u)
-		return RIG_ERR_LENGTH;
-	return text_set(t, f->data + 1, f->data[0]);
-}
-
-rig_rc rig_jbd_string_decode(const struct jbd_frame *f, struct jbd_text *t)
-{
-	rig_rc rc;
-
-	if (!rig_jbd_reg_is_string(f->reg))
-		return RIG_ERR_ARG;
-	rc = want_response(f, f->reg);
-	return rc != RIG_OK ? rc : prefixed_text(f, t);
 }
 
 rig_rc rig_jbd_string_encode(struct jbd_frame *f, uint8_t reg, const struct jbd_text *t)
@@ -381,28 +488,6 @@ rig_rc rig_jbd_string_encode(struct jbd_frame *f, uint8_t reg, const struct jbd_
 	return RIG_OK;
 }
 
-rig_rc rig_jbd_string_request_decode(const struct jbd_frame *f, struct jbd_text *t)
-{
-	if (f->kind != JBD_KIND_REQUEST || f->rw != JBD_RW_WRITE || !rig_jbd_reg_is_string(f->reg))
-		return RIG_ERR_ARG;
-	return prefixed_text(f, t);
-}
-
-/* ---- 0xAA counters --------------------------------------------------------------------- */
-
-rig_rc rig_jbd_events_decode(const struct jbd_frame *f, struct jbd_events *e)
-{
-	rig_rc rc = want_response(f, JBD_REG_EVENTS);
-
-	if (rc != RIG_OK)
-		return rc;
-	if (f->len != 22u && f->len != 24u)
-		return RIG_ERR_LENGTH;
-	e->count = (uint8_t)(f->len / 2u);
-	get_be16_run(e->value, f->data, e->count);
-	return RIG_OK;
-}
-
 rig_rc rig_jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
 {
 	if (e->count != 11u && e->count != 12u)
@@ -412,40 +497,10 @@ rig_rc rig_jbd_events_encode(struct jbd_frame *f, const struct jbd_events *e)
 	return RIG_OK;
 }
 
-/* ---- 2-byte registers ------------------------------------------------------------------ */
-
-rig_rc rig_jbd_register_decode(const struct jbd_frame *f, uint16_t *value)
-{
-	if (f->kind == JBD_KIND_RESPONSE && f->status != JBD_STATUS_OK)
-		return RIG_ERR_STATUS;
-	if (f->kind == JBD_KIND_REQUEST && f->rw != JBD_RW_WRITE)
-		return RIG_ERR_ARG;
-	if (f->len != 2)
-		return RIG_ERR_LENGTH;
-	*value = get_be16(f->data);
-	return RIG_OK;
-}
-
 void rig_jbd_register_encode(struct jbd_frame *f, uint8_t reg, uint16_t value)
 {
 	response_head(f, reg, 2);
 	put_be16(f->data, value);
-}
-
-/* ---- 0xFA parameter block -------------------------------------------------------------- */
-
-rig_rc rig_jbd_params_decode(const struct jbd_frame *f, struct jbd_params *p)
-{
-	rig_rc rc = want_response(f, JBD_REG_PARAM_BLOCK);
-
-	if (rc != RIG_OK)
-		return rc;
-	if (f->len < 3u || f->len != 3u + 2u * f->data[2])
-		return RIG_ERR_LENGTH;
-	p->start = get_be16(f->data);
-	p->count = f->data[2];
-	get_be16_run(p->value, f->data + 3, p->count);
-	return RIG_OK;
 }
 
 rig_rc rig_jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
@@ -459,56 +514,9 @@ rig_rc rig_jbd_params_encode(struct jbd_frame *f, const struct jbd_params *p)
 	return RIG_OK;
 }
 
-/* ---- register classes, dates ----------------------------------------------------------- */
-
-int rig_jbd_reg_is_eeprom(uint8_t reg)
-{
-	return reg >= JBD_REG_EEPROM_FIRST && reg <= JBD_REG_EEPROM_LAST;
-}
-
-int rig_jbd_reg_is_string(uint8_t reg)
-{
-	return reg >= JBD_REG_MFG_NAME && reg <= JBD_REG_BARCODE;
-}
-
-int rig_jbd_reg_is_calibration(uint8_t reg)
-{
-	return reg >= JBD_REG_CAL_FIRST && reg <= JBD_REG_CAL_LAST;
-}
-
 uint16_t rig_jbd_date_pack(unsigned year, unsigned month, unsigned day)
 {
 	return (uint16_t)(((year - 2000u) & 0x7Fu) << 9 | (month & 0x0Fu) << 5 | (day & 0x1Fu));
 }
 
-void rig_jbd_date_unpack(uint16_t packed, unsigned *year, unsigned *month, unsigned *day)
-{
-	*year = 2000u + (packed >> 9);
-	*month = (packed >> 5) & 0x0Fu;
-	*day = packed & 0x1Fu;
-}
-
-/* ---- the neutral view -------------------------------------------------------------------- */
-
-void rig_jbd_to_pack_state(const struct jbd_basic *b, const struct jbd_cells *cells, struct pack_state *s)
-{
-	unsigned i;
-
-	s->pack_mV = b->pack_mV;
-	s->current_mA = b->current_mA;
-	s->soc_pct = b->soc_pct;
-	s->remain_mAh = b->remain_mAh;
-	s->full_mAh = b->full_mAh;
-	s->cycles = b->cycles;
-	s->fet_chg = (b->fet & JBD_FET_CHG_ON) != 0;
-	s->fet_dsg = (b->fet & JBD_FET_DSG_ON) != 0;
-	/* JBD bits 0..12 are the normalised set, bit for bit; 13..15 have no neutral meaning. */
-	s->prot = b->prot_raw & 0x1FFFu;
-	s->bal_mask = (uint32_t)b->bal_high << 16 | b->bal_low;
-	s->temp_count = b->ntc_count;
-	for (i = 0; i < b->ntc_count && i < PACK_TEMPS_MAX; i++)
-		s->temp_dK[i] = b->temp_dK[i];
-	s->cell_count = cells->count;
-	for (i = 0; i < cells->count && i < PACK_CELLS_MAX; i++)
-		s->cell_mV[i] = cells->cell_mV[i];
-}
+#endif /* RIG_FIRMWARE */

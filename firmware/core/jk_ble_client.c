@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_ble_client.h"
+#include "bmsrig/core/scratch.h"
 
 enum session {
 	S_NONE,          /* nothing asked yet, or the last session gave up: next cycle sends 0x97 */
@@ -89,7 +90,7 @@ static enum client_event on_timeout(struct jk_ble_client *c, uint32_t now_ms)
 static enum client_rx on_record(struct jk_ble_client *c, const uint8_t *rec, uint32_t now_ms)
 {
 	enum jk_ble_layout layout = rig_jk_ble_layout_detect(rec);
-	struct jk_ble_cells cells;
+	struct jk_ble_cells *cells = &rig_client_scratch.jk_ble;
 
 	switch (rec[4]) {
 	case JK_BLE_REC_DEVICE:
@@ -101,10 +102,10 @@ static enum client_rx on_record(struct jk_ble_client *c, const uint8_t *rec, uin
 			c->session = S_STREAM;
 		return CLIENT_RX_WAIT;
 	case JK_BLE_REC_CELLS:
-		if (rig_jk_ble_cells_decode(rec, layout, &cells) != RIG_OK)
+		if (rig_jk_ble_cells_decode(rec, layout, cells) != RIG_OK)
 			break;
 		c->layout = (uint8_t)layout;
-		rig_jk_ble_to_pack_state(&cells, layout, c->eng.out);
+		rig_jk_ble_to_pack_state(cells, layout, c->eng.out);
 		c->fresh = 1;
 		c->records++;
 		/* A stream that runs already (a restarted client) needs no new session. */

@@ -110,11 +110,6 @@ rig_rc rig_jk_ble_cmd_write(struct jk_ble_cmd *c, uint8_t reg, uint8_t len, uint
 	return RIG_OK;
 }
 
-void rig_jk_ble_cmd_ack(struct jk_ble_cmd *c)
-{
-	(void)rig_jk_ble_cmd_write(c, JK_BLE_REG_ACK, 1, 1);
-}
-
 uint32_t rig_jk_ble_cmd_value(const struct jk_ble_cmd *c)
 {
 	return get_le(c->value, c->value_len < 4u ? c->value_len : 4u);
@@ -136,20 +131,6 @@ rig_rc rig_jk_ble_record_check(const uint8_t *w, size_t n)
 	if (rig_jk_ble_sum8(w, JK_BLE_RECORD_LEN - 1u) != w[JK_BLE_RECORD_LEN - 1u])
 		return RIG_ERR_CHECKSUM;
 	return RIG_OK;
-}
-
-void rig_jk_ble_record_begin(uint8_t rec[JK_BLE_RECORD_LEN], uint8_t type, uint8_t counter)
-{
-	memset(rec, 0, JK_BLE_RECORD_LEN);
-	memcpy(rec, HDR_REC, sizeof HDR_REC);
-	rec[4] = type;
-	rec[5] = counter;
-}
-
-void rig_jk_ble_record_seal(uint8_t rec[JK_BLE_RECORD_LEN])
-{
-	memcpy(rec, HDR_REC, sizeof HDR_REC);
-	rec[JK_BLE_RECORD_LEN - 1u] = rig_jk_ble_sum8(rec, JK_BLE_RECORD_LEN - 1u);
 }
 
 /* ---- floats ------------------------------------------------------------------------------ */
@@ -177,44 +158,6 @@ rig_rc rig_jk_ble_f32_to_milli(uint32_t bits, int32_t *milli)
 		r = (m * 125u + (1u << (t - 1))) >> t;   /* < 2^31 + 2^30: no wrap */
 	*milli = (bits & 0x80000000u) ? -(int32_t)r : (int32_t)r;
 	return RIG_OK;
-}
-
-uint32_t rig_jk_ble_milli_to_f32(int32_t milli)
-{
-	uint32_t a = milli < 0 ? 0u - (uint32_t)milli : (uint32_t)milli;
-	uint32_t sign = milli < 0 ? 0x80000000u : 0u;
-	uint32_t r = 0, q = 0, mant;
-	int pos = 31, lead = 0, got = 0;
-
-	if (a == 0)
-		return 0;
-	/* Schoolbook division of a by 1000, one bit at a time (a's bits, then zero fraction bits),
-	 * until the quotient has 25 significant bits: the mantissa and one rounding bit. The
-	 * remainder left over is the sticky part. No divider needed, and none on the lx106. */
-	while (got < 25) {
-		uint32_t bit = pos >= 0 ? (a >> pos) & 1u : 0u;
-
-		r = r << 1 | bit;
-		if (r >= 1000u) {
-			r -= 1000u;
-			if (!got)
-				lead = pos;
-			q = q << 1 | 1u;
-			got++;
-		} else if (got) {
-			q <<= 1;
-			got++;
-		}
-		pos--;
-	}
-	mant = q >> 1;
-	if ((q & 1u) && (r || (mant & 1u)))       /* nearest, ties to even */
-		mant++;
-	if (mant >> 24) {
-		mant >>= 1;
-		lead++;
-	}
-	return sign | (uint32_t)(lead + 127) << 23 | (mant & 0x7FFFFFu);
 }
 
 /* ---- field tables -------------------------------------------------------------------------
@@ -336,59 +279,6 @@ static rig_rc wire_get(const uint8_t *p, uint8_t kind, uint32_t *v)
 	}
 }
 
-static int fits_s16(int32_t v)
-{
-	return v >= -32768 && v <= 32767;
-}
-
-static rig_rc wire_put(uint8_t *p, uint8_t kind, uint32_t v)
-{
-	int32_t s = (int32_t)v, old;
-
-	switch (kind) {
-	case W_U8:
-	case W_U16:
-		if (v >> (8u * wire_width[kind]))
-			return RIG_ERR_ARG;
-		break;
-	case W_S16:
-		if (!fits_s16(s))
-			return RIG_ERR_ARG;
-		break;
-	case W_TEMP:
-		if (s < -32768 + JK_BLE_DK_ZERO_C || s > 32767 + JK_BLE_DK_ZERO_C)
-			return RIG_ERR_ARG;
-		v = (uint32_t)(s - JK_BLE_DK_ZERO_C);
-		break;
-	case W_F32:
-		/* A float that already reads as this value keeps its finer bits (captured records
-		 * rebuild exactly); otherwise the nearest float. */
-		if (rig_jk_ble_f32_to_milli(get_le(p, 4), &old) == RIG_OK && old == s)
-			return RIG_OK;
-		v = rig_jk_ble_milli_to_f32(s);
-		break;
-	default:
-		break;
-	}
-	put_le(p, v, wire_width[kind]);
-	return RIG_OK;
-}
-
-static uint32_t mem_get(const uint8_t *m, uint8_t kind)
-{
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	int32_t i32;
-
-	switch (kind) {
-	case M_U8:  memcpy(&u8, m, 1); return u8;
-	case M_U16: memcpy(&u16, m, 2); return u16;
-	case M_U32: memcpy(&u32, m, 4); return u32;
-	default:    memcpy(&i32, m, 4); return (uint32_t)i32;
-	}
-}
-
 static rig_rc mem_put(uint8_t *m, uint8_t kind, uint32_t v)
 {
 	uint8_t u8 = (uint8_t)v;
@@ -425,25 +315,6 @@ static rig_rc table_decode(const uint8_t *rec, const struct table *t, void *st)
 
 			if (rc == RIG_OK)
 				rc = mem_put(base + f->member + k * mem_width[f->mem], f->mem, v);
-			if (rc != RIG_OK)
-				return rc;
-		}
-	}
-	return RIG_OK;
-}
-
-static rig_rc table_encode(uint8_t *rec, const struct table *t, const void *st)
-{
-	const uint8_t *base = st;
-	unsigned i, k;
-
-	for (i = 0; i < t->n; i++) {
-		const struct field *f = &t->f[i];
-
-		for (k = 0; k < f->count; k++) {
-			uint32_t v = mem_get(base + f->member + k * mem_width[f->mem], f->mem);
-			rig_rc rc = wire_put(rec + f->off + k * wire_width[f->wire], f->wire, v);
-
 			if (rc != RIG_OK)
 				return rc;
 		}
@@ -508,14 +379,6 @@ rig_rc rig_jk_ble_cells_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble
 	return RIG_OK;
 }
 
-rig_rc rig_jk_ble_cells_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
-                           const struct jk_ble_cells *c)
-{
-	rig_rc rc = want(rec, JK_BLE_REC_CELLS, (unsigned)layout);
-
-	return rc != RIG_OK ? rc : table_encode(rec, &cells_tables[layout], c);
-}
-
 rig_rc rig_jk_ble_settings_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
                               struct jk_ble_settings *s)
 {
@@ -527,14 +390,6 @@ rig_rc rig_jk_ble_settings_decode(const uint8_t rec[JK_BLE_RECORD_LEN], enum jk_
 	return table_decode(rec, &settings_tables[layout], s);
 }
 
-rig_rc rig_jk_ble_settings_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
-                              const struct jk_ble_settings *s)
-{
-	rig_rc rc = want(rec, JK_BLE_REC_SETTINGS, (unsigned)layout);
-
-	return rc != RIG_OK ? rc : table_encode(rec, &settings_tables[layout], s);
-}
-
 rig_rc rig_jk_ble_device_decode(const uint8_t rec[JK_BLE_RECORD_LEN], struct jk_ble_device *d)
 {
 	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
@@ -543,13 +398,6 @@ rig_rc rig_jk_ble_device_decode(const uint8_t rec[JK_BLE_RECORD_LEN], struct jk_
 		return rc;
 	memset(d, 0, sizeof *d);
 	return table_decode(rec, &device_table, d);
-}
-
-rig_rc rig_jk_ble_device_encode(uint8_t rec[JK_BLE_RECORD_LEN], const struct jk_ble_device *d)
-{
-	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
-
-	return rc != RIG_OK ? rc : table_encode(rec, &device_table, d);
 }
 
 /* ---- settings registers (docs/protocols/jk.md §4.2) ------------------------------------------------------ */
@@ -627,13 +475,6 @@ rig_rc rig_jk_ble_setting_from_wire(enum jk_ble_layout layout, unsigned k, uint3
 	rc = rig_jk_ble_f32_to_milli(wire, &milli);
 	*value = (uint32_t)milli;
 	return rc;
-}
-
-uint32_t rig_jk_ble_setting_to_wire(enum jk_ble_layout layout, unsigned k, uint32_t value)
-{
-	const struct field *f = setting_field(layout, k);
-
-	return f && f->wire == W_F32 ? rig_jk_ble_milli_to_f32((int32_t)value) : value;
 }
 
 /* ---- receive assembler ------------------------------------------------------------------- */
@@ -755,24 +596,6 @@ uint32_t rig_jk_ble_errors_to_prot(uint32_t errors, enum jk_ble_layout layout)
 	return prot;
 }
 
-uint32_t rig_jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout)
-{
-	uint32_t errors = 0, done = 0;
-	unsigned i, width = layout == JK_BLE_JK02_32S ? 32u : 16u;
-
-	if (layout == JK_BLE_JK04)
-		return 0;
-	for (i = 0; i < N_OF(error_map); i++) {
-		uint32_t p = prot & error_map[i].from & ~done;
-
-		if (p && error_map[i].bit < width) {
-			errors |= (uint32_t)1u << error_map[i].bit;
-			done |= p;
-		}
-	}
-	return errors;
-}
-
 /* ---- the neutral view ---------------------------------------------------------------------- */
 
 static int temp_present(const struct jk_ble_cells *c, enum jk_ble_layout layout, unsigned k)
@@ -818,3 +641,188 @@ void rig_jk_ble_to_pack_state(const struct jk_ble_cells *c, enum jk_ble_layout l
 		if (temp_present(c, layout, i))
 			s->temp_dK[s->temp_count++] = (uint16_t)(c->temp_dK[i] < 0 ? 0 : c->temp_dK[i]);
 }
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+void rig_jk_ble_cmd_ack(struct jk_ble_cmd *c)
+{
+	(void)rig_jk_ble_cmd_write(c, JK_BLE_REG_ACK, 1, 1);
+}
+
+void rig_jk_ble_record_begin(uint8_t rec[JK_BLE_RECORD_LEN], uint8_t type, uint8_t counter)
+{
+	memset(rec, 0, JK_BLE_RECORD_LEN);
+	memcpy(rec, HDR_REC, sizeof HDR_REC);
+	rec[4] = type;
+	rec[5] = counter;
+}
+
+void rig_jk_ble_record_seal(uint8_t rec[JK_BLE_RECORD_LEN])
+{
+	memcpy(rec, HDR_REC, sizeof HDR_REC);
+	rec[JK_BLE_RECORD_LEN - 1u] = rig_jk_ble_sum8(rec, JK_BLE_RECORD_LEN - 1u);
+}
+
+uint32_t rig_jk_ble_milli_to_f32(int32_t milli)
+{
+	uint32_t a = milli < 0 ? 0u - (uint32_t)milli : (uint32_t)milli;
+	uint32_t sign = milli < 0 ? 0x80000000u : 0u;
+	uint32_t r = 0, q = 0, mant;
+	int pos = 31, lead = 0, got = 0;
+
+	if (a == 0)
+		return 0;
+	/* Schoolbook division of a by 1000, one bit at a time (a's bits, then zero fraction bits),
+	 * until the quotient has 25 significant bits: the mantissa and one rounding bit. The
+	 * remainder left over is the sticky part. No divider needed, and none on the lx106. */
+	while (got < 25) {
+		uint32_t bit = pos >= 0 ? (a >> pos) & 1u : 0u;
+
+		r = r << 1 | bit;
+		if (r >= 1000u) {
+			r -= 1000u;
+			if (!got)
+				lead = pos;
+			q = q << 1 | 1u;
+			got++;
+		} else if (got) {
+			q <<= 1;
+			got++;
+		}
+		pos--;
+	}
+	mant = q >> 1;
+	if ((q & 1u) && (r || (mant & 1u)))       /* nearest, ties to even */
+		mant++;
+	if (mant >> 24) {
+		mant >>= 1;
+		lead++;
+	}
+	return sign | (uint32_t)(lead + 127) << 23 | (mant & 0x7FFFFFu);
+}
+
+static int fits_s16(int32_t v)
+{
+	return v >= -32768 && v <= 32767;
+}
+
+static rig_rc wire_put(uint8_t *p, uint8_t kind, uint32_t v)
+{
+	int32_t s = (int32_t)v, old;
+
+	switch (kind) {
+	case W_U8:
+	case W_U16:
+		if (v >> (8u * wire_width[kind]))
+			return RIG_ERR_ARG;
+		break;
+	case W_S16:
+		if (!fits_s16(s))
+			return RIG_ERR_ARG;
+		break;
+	case W_TEMP:
+		if (s < -32768 + JK_BLE_DK_ZERO_C || s > 32767 + JK_BLE_DK_ZERO_C)
+			return RIG_ERR_ARG;
+		v = (uint32_t)(s - JK_BLE_DK_ZERO_C);
+		break;
+	case W_F32:
+		/* A float that already reads as this value keeps its finer bits (captured records
+		 * rebuild exactly); otherwise the nearest float. */
+		if (rig_jk_ble_f32_to_milli(get_le(p, 4), &old) == RIG_OK && old == s)
+			return RIG_OK;
+		v = rig_jk_ble_milli_to_f32(s);
+		break;
+	default:
+		break;
+	}
+	put_le(p, v, wire_width[kind]);
+	return RIG_OK;
+}
+
+static uint32_t mem_get(const uint8_t *m, uint8_t kind)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	int32_t i32;
+
+	switch (kind) {
+	case M_U8:  memcpy(&u8, m, 1); return u8;
+	case M_U16: memcpy(&u16, m, 2); return u16;
+	case M_U32: memcpy(&u32, m, 4); return u32;
+	default:    memcpy(&i32, m, 4); return (uint32_t)i32;
+	}
+}
+
+static rig_rc table_encode(uint8_t *rec, const struct table *t, const void *st)
+{
+	const uint8_t *base = st;
+	unsigned i, k;
+
+	for (i = 0; i < t->n; i++) {
+		const struct field *f = &t->f[i];
+
+		for (k = 0; k < f->count; k++) {
+			uint32_t v = mem_get(base + f->member + k * mem_width[f->mem], f->mem);
+			rig_rc rc = wire_put(rec + f->off + k * wire_width[f->wire], f->wire, v);
+
+			if (rc != RIG_OK)
+				return rc;
+		}
+	}
+	return RIG_OK;
+}
+
+rig_rc rig_jk_ble_cells_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+                           const struct jk_ble_cells *c)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_CELLS, (unsigned)layout);
+
+	return rc != RIG_OK ? rc : table_encode(rec, &cells_tables[layout], c);
+}
+
+rig_rc rig_jk_ble_settings_encode(uint8_t rec[JK_BLE_RECORD_LEN], enum jk_ble_layout layout,
+                              const struct jk_ble_settings *s)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_SETTINGS, (unsigned)layout);
+
+	return rc != RIG_OK ? rc : table_encode(rec, &settings_tables[layout], s);
+}
+
+rig_rc rig_jk_ble_device_encode(uint8_t rec[JK_BLE_RECORD_LEN], const struct jk_ble_device *d)
+{
+	rig_rc rc = want(rec, JK_BLE_REC_DEVICE, 0);
+
+	return rc != RIG_OK ? rc : table_encode(rec, &device_table, d);
+}
+
+uint32_t rig_jk_ble_setting_to_wire(enum jk_ble_layout layout, unsigned k, uint32_t value)
+{
+	const struct field *f = setting_field(layout, k);
+
+	return f && f->wire == W_F32 ? rig_jk_ble_milli_to_f32((int32_t)value) : value;
+}
+
+uint32_t rig_jk_ble_errors_from_prot(uint32_t prot, enum jk_ble_layout layout)
+{
+	uint32_t errors = 0, done = 0;
+	unsigned i, width = layout == JK_BLE_JK02_32S ? 32u : 16u;
+
+	if (layout == JK_BLE_JK04)
+		return 0;
+	for (i = 0; i < N_OF(error_map); i++) {
+		uint32_t p = prot & error_map[i].from & ~done;
+
+		if (p && error_map[i].bit < width) {
+			errors |= (uint32_t)1u << error_map[i].bit;
+			done |= p;
+		}
+	}
+	return errors;
+}
+
+#endif /* RIG_FIRMWARE */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_client.h"
+#include "bmsrig/core/scratch.h"
 
 enum step { ST_AUTH, ST_CHG, ST_DSG, ST_READ };   /* in the order a cycle runs them */
 
@@ -44,23 +45,23 @@ static int skippable(const void *v)
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct jk_client *c = v;
-	struct jk_frame f;
+	struct jk_frame *f = &rig_client_scratch.jk.frame;
 
 	switch (c->step) {
 	case ST_AUTH:
-		rig_jk_request_password(&f, JK_SRC_PC);
+		rig_jk_request_password(f, JK_SRC_PC);
 		break;
 	case ST_CHG:
-		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_CHG_SWITCH, c->eng.fets.chg_on);
+		(void)rig_jk_request_switch(f, JK_SRC_PC, JK_ID_CHG_SWITCH, c->eng.fets.chg_on);
 		break;
 	case ST_DSG:
-		(void)rig_jk_request_switch(&f, JK_SRC_PC, JK_ID_DSG_SWITCH, c->eng.fets.dsg_on);
+		(void)rig_jk_request_switch(f, JK_SRC_PC, JK_ID_DSG_SWITCH, c->eng.fets.dsg_on);
 		break;
 	default:
-		rig_jk_request_read_all(&f, JK_SRC_PC);
+		rig_jk_request_read_all(f, JK_SRC_PC);
 		break;
 	}
-	return rig_jk_frame_encode(&f, wire, cap, n);
+	return rig_jk_frame_encode(f, wire, cap, n);
 }
 
 /* The reply the request in flight waits for: same command; a write's names its id. */
@@ -81,17 +82,17 @@ static int answers(const struct jk_client *c, const struct jk_frame *f)
 static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 {
 	struct client_fets *fets = &c->eng.fets;
-	struct jk_data d;
-	rig_rc rc = rig_jk_data_decode(f, &d);
+	struct jk_data *d = &rig_client_scratch.jk.data;
+	rig_rc rc = rig_jk_data_decode(f, d);
 
 	if (rc == RIG_OK)
-		rc = rig_jk_to_pack_state(&d, c->eng.out);
+		rc = rig_jk_to_pack_state(d, c->eng.out);
 	if (rc != RIG_OK)
 		return CLIENT_RX_BAD;
 	/* Done when the switches read back as asked (or the board does not report them). A cycle
 	 * writes both switches, so both stay pending while either differs. */
-	if (fets->pending && rig_jk_data_has(&d, JK_ID_CHG_SWITCH) && rig_jk_data_has(&d, JK_ID_DSG_SWITCH) &&
-	    (d.chg_switch != fets->chg_on || d.dsg_switch != fets->dsg_on))
+	if (fets->pending && rig_jk_data_has(d, JK_ID_CHG_SWITCH) && rig_jk_data_has(d, JK_ID_DSG_SWITCH) &&
+	    (d->chg_switch != fets->chg_on || d->dsg_switch != fets->dsg_on))
 		fets->pending = CLIENT_FET_CHG | CLIENT_FET_DSG;
 	else
 		fets->pending = 0;
@@ -102,15 +103,15 @@ static enum client_rx on_read_all(struct jk_client *c, const struct jk_frame *f)
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jk_client *c = v;
-	struct jk_frame f;
+	struct jk_frame *f = &rig_client_scratch.jk.frame;
 
-	if (rig_jk_rx_next(&c->rx, &f) != RIG_OK)
+	if (rig_jk_rx_next(&c->rx, f) != RIG_OK)
 		return CLIENT_RX_NONE;
-	if (f.type == JK_TYPE_REQUEST)
+	if (f->type == JK_TYPE_REQUEST)
 		return CLIENT_RX_SPURIOUS;        /* our own request, echoed by a half-duplex adapter */
-	if (!waiting || !answers(c, &f))
+	if (!waiting || !answers(c, f))
 		return CLIENT_RX_WAIT;
-	return c->step == ST_READ ? on_read_all(c, &f) : CLIENT_RX_DONE;
+	return c->step == ST_READ ? on_read_all(c, f) : CLIENT_RX_DONE;
 }
 
 static const struct client_proto jk_proto = {

@@ -245,18 +245,6 @@ int32_t rig_jk_temp_decode(uint16_t code)
 	return JK_TEMP_ZERO_DK + 10 * c;
 }
 
-rig_rc rig_jk_temp_encode(int32_t dK, uint16_t *code)
-{
-	int32_t c;
-
-	/* Outside these no code exists (100 degC .. 100 - 65535 degC); also keeps dK - 2731 sane. */
-	if (dK > JK_TEMP_ZERO_DK + 1004 || dK < JK_TEMP_ZERO_DK - 654354)
-		return RIG_ERR_ARG;
-	c = i32_div10_round(dK - JK_TEMP_ZERO_DK);
-	*code = (uint16_t)(c >= 0 ? c : 100 - c);
-	return RIG_OK;
-}
-
 rig_rc rig_jk_current_decode(uint16_t raw, uint8_t version, int32_t *mA, uint8_t *zero_chg)
 {
 	int32_t mag = (int32_t)(raw & 0x7FFFu);
@@ -269,26 +257,6 @@ rig_rc rig_jk_current_decode(uint16_t raw, uint8_t version, int32_t *mA, uint8_t
 	case 1:
 		*mA = (raw & 0x8000u) ? 10 * mag : -10 * mag;
 		*zero_chg = raw == 0x8000u;
-		return RIG_OK;
-	default:
-		return RIG_ERR_UNSUPPORTED;
-	}
-}
-
-rig_rc rig_jk_current_encode(int32_t mA, uint8_t zero_chg, uint8_t version, uint16_t *raw)
-{
-	int32_t c = i32_div10_round(mA);
-
-	switch (version) {
-	case 0:
-		if (c > 10000 || c < 10000 - 65535)
-			return RIG_ERR_ARG;
-		*raw = (uint16_t)(10000 - c);
-		return RIG_OK;
-	case 1:
-		if (c > 0x7FFF || c < -0x7FFF)
-			return RIG_ERR_ARG;
-		*raw = (uint16_t)((c < 0 ? -c : c) | ((c > 0 || (c == 0 && zero_chg)) ? 0x8000 : 0));
 		return RIG_OK;
 	default:
 		return RIG_ERR_UNSUPPORTED;
@@ -448,38 +416,6 @@ static void value_decode(const struct jk_id_def *def, const uint8_t *p, struct j
 	}
 }
 
-static rig_rc value_encode(const struct jk_id_def *def, const struct jk_data *d, uint8_t *p)
-{
-	const void *f = cfield(d, def);
-	uint16_t v16 = 0;
-	uint32_t mV;
-	rig_rc rc = RIG_OK;
-
-	switch (def->kind) {
-	case JK_KIND_U8:   p[0] = *(const uint8_t *)f; return RIG_OK;
-	case JK_KIND_U32:  put_be32(p, *(const uint32_t *)f); return RIG_OK;
-	case JK_KIND_TEXT: memcpy(p, f, def->width); return RIG_OK;
-	case JK_KIND_U16:  v16 = *(const uint16_t *)f; break;
-	case JK_KIND_S16:  v16 = (uint16_t)*(const int16_t *)f; break;
-	case JK_KIND_X10:
-		mV = *(const uint32_t *)f;
-		if (mV > 655350u)
-			return RIG_ERR_ARG;
-		v16 = (uint16_t)u32_div10_round(mV);
-		break;
-	case JK_KIND_TEMP:
-		rc = rig_jk_temp_encode(*(const int32_t *)f, &v16);
-		break;
-	case JK_KIND_CURRENT:
-		rc = rig_jk_current_encode(d->current_mA, d->current_zero_chg, current_version(d), &v16);
-		break;
-	default:
-		return RIG_ERR_ARG;
-	}
-	put_be16(p, v16);
-	return rc;
-}
-
 /* 0x79: count byte 3n, then n x (index, mV). *used = bytes after the id. */
 static rig_rc cells_decode(const uint8_t *p, size_t n, struct jk_data *d, size_t *used)
 {
@@ -543,45 +479,6 @@ rig_rc rig_jk_items_decode(const uint8_t *p, size_t n, struct jk_data *d)
 	return rig_jk_current_decode(current_raw, current_version(d), &d->current_mA, &d->current_zero_chg);
 }
 
-rig_rc rig_jk_items_encode(const struct jk_data *d, uint8_t *out, size_t cap, size_t *out_len)
-{
-	uint8_t seen[32];
-	size_t pos = 0;
-	unsigned i, k;
-	rig_rc rc;
-
-	memset(seen, 0, sizeof seen);
-	if (d->n_items > JK_ID_COUNT)
-		return RIG_ERR_ARG;
-	for (i = 0; i < d->n_items; i++) {
-		const struct jk_id_def *def = rig_jk_id_find(d->order[i]);
-		size_t w;
-
-		if (!def || seen_test_set(seen, def->id))
-			return RIG_ERR_ARG;
-		if (def->kind == JK_KIND_CELLS && d->cell_count > JK_CELLS_MAX)
-			return RIG_ERR_ARG;
-		w = def->kind == JK_KIND_CELLS ? 1u + 3u * d->cell_count : def->width;
-		if (cap - pos < 1u + w)
-			return RIG_ERR_SPACE;
-		out[pos] = def->id;
-		if (def->kind == JK_KIND_CELLS) {
-			out[pos + 1] = (uint8_t)(3u * d->cell_count);
-			for (k = 0; k < d->cell_count; k++) {
-				out[pos + 2 + 3 * k] = (uint8_t)(k + 1u);
-				put_be16(out + pos + 3 + 3 * k, d->cell_mV[k]);
-			}
-		} else {
-			rc = value_encode(def, d, out + pos + 1);
-			if (rc != RIG_OK)
-				return rc == RIG_ERR_UNSUPPORTED ? rc : RIG_ERR_ARG;
-		}
-		pos += 1u + w;
-	}
-	*out_len = pos;
-	return RIG_OK;
-}
-
 /* ---- frames with typed content ------------------------------------------------------------ */
 
 static void frame_head(struct jk_frame *f, uint8_t cmd, uint8_t source, uint8_t type)
@@ -604,28 +501,6 @@ rig_rc rig_jk_data_decode(const struct jk_frame *f, struct jk_data *d)
 	if (f->type == JK_TYPE_REQUEST || !has_items(f->cmd))
 		return RIG_ERR_ARG;
 	return rig_jk_items_decode(f->info, f->len, d);
-}
-
-rig_rc rig_jk_data_encode(struct jk_frame *f, uint8_t cmd, const struct jk_data *d)
-{
-	size_t n = 0;
-	rig_rc rc;
-
-	frame_head(f, cmd, JK_SRC_BMS, JK_TYPE_REPLY);
-	if (!has_items(cmd))
-		return RIG_ERR_ARG;
-	rc = rig_jk_items_encode(d, f->info, sizeof f->info, &n);
-	if (rc == RIG_OK && n == 0)
-		rc = RIG_ERR_ARG;                     /* a frame carries at least one info byte */
-	f->len = (uint16_t)n;
-	return rc;
-}
-
-void rig_jk_response_ack(struct jk_frame *f, uint8_t cmd)
-{
-	frame_head(f, cmd, JK_SRC_BMS, JK_TYPE_REPLY);
-	f->info[0] = JK_ID_ALL;
-	f->len = 1;
 }
 
 static void request_id(struct jk_frame *f, uint8_t cmd, uint8_t source, uint8_t id)
@@ -655,19 +530,6 @@ void rig_jk_request_password(struct jk_frame *f, uint8_t source)
 	request_id(f, JK_CMD_PASSWORD, source, JK_ID_ALL);
 	f->info[1] = 0;
 	f->len = 2;
-}
-
-rig_rc rig_jk_request_write_item(struct jk_frame *f, uint8_t source, uint8_t id, const struct jk_data *d)
-{
-	const struct jk_id_def *def = rig_jk_id_find(id);
-	rig_rc rc;
-
-	request_id(f, JK_CMD_WRITE, source, id);
-	if (!def || !(def->access & JK_ACC_W))
-		return RIG_ERR_ARG;
-	rc = value_encode(def, d, f->info + 1);
-	f->len = (uint16_t)(1u + def->width);
-	return rc;
 }
 
 rig_rc rig_jk_request_switch(struct jk_frame *f, uint8_t source, uint8_t id, uint8_t on)
@@ -728,17 +590,6 @@ uint32_t rig_jk_alarm_to_prot(uint16_t alarm_raw)
 	return prot;
 }
 
-uint16_t rig_jk_alarm_from_prot(uint32_t prot)
-{
-	uint16_t alarm = 0;
-	unsigned i;
-
-	for (i = 0; i < sizeof alarm_maps / sizeof alarm_maps[0]; i++)
-		if (prot & alarm_maps[i].from_prot)
-			alarm = (uint16_t)(alarm | (1u << alarm_maps[i].bit));
-	return alarm;
-}
-
 /* ---- the neutral view -------------------------------------------------------------------- */
 
 rig_rc rig_jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
@@ -795,3 +646,160 @@ rig_rc rig_jk_to_pack_state(const struct jk_data *d, struct pack_state *s)
 	s->cycles = rig_jk_data_has(d, JK_ID_CYCLES) ? d->cycles : 0u;
 	return RIG_OK;
 }
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+rig_rc rig_jk_temp_encode(int32_t dK, uint16_t *code)
+{
+	int32_t c;
+
+	/* Outside these no code exists (100 degC .. 100 - 65535 degC); also keeps dK - 2731 sane. */
+	if (dK > JK_TEMP_ZERO_DK + 1004 || dK < JK_TEMP_ZERO_DK - 654354)
+		return RIG_ERR_ARG;
+	c = i32_div10_round(dK - JK_TEMP_ZERO_DK);
+	*code = (uint16_t)(c >= 0 ? c : 100 - c);
+	return RIG_OK;
+}
+
+rig_rc rig_jk_current_encode(int32_t mA, uint8_t zero_chg, uint8_t version, uint16_t *raw)
+{
+	int32_t c = i32_div10_round(mA);
+
+	switch (version) {
+	case 0:
+		if (c > 10000 || c < 10000 - 65535)
+			return RIG_ERR_ARG;
+		*raw = (uint16_t)(10000 - c);
+		return RIG_OK;
+	case 1:
+		if (c > 0x7FFF || c < -0x7FFF)
+			return RIG_ERR_ARG;
+		*raw = (uint16_t)((c < 0 ? -c : c) | ((c > 0 || (c == 0 && zero_chg)) ? 0x8000 : 0));
+		return RIG_OK;
+	default:
+		return RIG_ERR_UNSUPPORTED;
+	}
+}
+
+static rig_rc value_encode(const struct jk_id_def *def, const struct jk_data *d, uint8_t *p)
+{
+	const void *f = cfield(d, def);
+	uint16_t v16 = 0;
+	uint32_t mV;
+	rig_rc rc = RIG_OK;
+
+	switch (def->kind) {
+	case JK_KIND_U8:   p[0] = *(const uint8_t *)f; return RIG_OK;
+	case JK_KIND_U32:  put_be32(p, *(const uint32_t *)f); return RIG_OK;
+	case JK_KIND_TEXT: memcpy(p, f, def->width); return RIG_OK;
+	case JK_KIND_U16:  v16 = *(const uint16_t *)f; break;
+	case JK_KIND_S16:  v16 = (uint16_t)*(const int16_t *)f; break;
+	case JK_KIND_X10:
+		mV = *(const uint32_t *)f;
+		if (mV > 655350u)
+			return RIG_ERR_ARG;
+		v16 = (uint16_t)u32_div10_round(mV);
+		break;
+	case JK_KIND_TEMP:
+		rc = rig_jk_temp_encode(*(const int32_t *)f, &v16);
+		break;
+	case JK_KIND_CURRENT:
+		rc = rig_jk_current_encode(d->current_mA, d->current_zero_chg, current_version(d), &v16);
+		break;
+	default:
+		return RIG_ERR_ARG;
+	}
+	put_be16(p, v16);
+	return rc;
+}
+
+rig_rc rig_jk_items_encode(const struct jk_data *d, uint8_t *out, size_t cap, size_t *out_len)
+{
+	uint8_t seen[32];
+	size_t pos = 0;
+	unsigned i, k;
+	rig_rc rc;
+
+	memset(seen, 0, sizeof seen);
+	if (d->n_items > JK_ID_COUNT)
+		return RIG_ERR_ARG;
+	for (i = 0; i < d->n_items; i++) {
+		const struct jk_id_def *def = rig_jk_id_find(d->order[i]);
+		size_t w;
+
+		if (!def || seen_test_set(seen, def->id))
+			return RIG_ERR_ARG;
+		if (def->kind == JK_KIND_CELLS && d->cell_count > JK_CELLS_MAX)
+			return RIG_ERR_ARG;
+		w = def->kind == JK_KIND_CELLS ? 1u + 3u * d->cell_count : def->width;
+		if (cap - pos < 1u + w)
+			return RIG_ERR_SPACE;
+		out[pos] = def->id;
+		if (def->kind == JK_KIND_CELLS) {
+			out[pos + 1] = (uint8_t)(3u * d->cell_count);
+			for (k = 0; k < d->cell_count; k++) {
+				out[pos + 2 + 3 * k] = (uint8_t)(k + 1u);
+				put_be16(out + pos + 3 + 3 * k, d->cell_mV[k]);
+			}
+		} else {
+			rc = value_encode(def, d, out + pos + 1);
+			if (rc != RIG_OK)
+				return rc == RIG_ERR_UNSUPPORTED ? rc : RIG_ERR_ARG;
+		}
+		pos += 1u + w;
+	}
+	*out_len = pos;
+	return RIG_OK;
+}
+
+rig_rc rig_jk_data_encode(struct jk_frame *f, uint8_t cmd, const struct jk_data *d)
+{
+	size_t n = 0;
+	rig_rc rc;
+
+	frame_head(f, cmd, JK_SRC_BMS, JK_TYPE_REPLY);
+	if (!has_items(cmd))
+		return RIG_ERR_ARG;
+	rc = rig_jk_items_encode(d, f->info, sizeof f->info, &n);
+	if (rc == RIG_OK && n == 0)
+		rc = RIG_ERR_ARG;                     /* a frame carries at least one info byte */
+	f->len = (uint16_t)n;
+	return rc;
+}
+
+void rig_jk_response_ack(struct jk_frame *f, uint8_t cmd)
+{
+	frame_head(f, cmd, JK_SRC_BMS, JK_TYPE_REPLY);
+	f->info[0] = JK_ID_ALL;
+	f->len = 1;
+}
+
+rig_rc rig_jk_request_write_item(struct jk_frame *f, uint8_t source, uint8_t id, const struct jk_data *d)
+{
+	const struct jk_id_def *def = rig_jk_id_find(id);
+	rig_rc rc;
+
+	request_id(f, JK_CMD_WRITE, source, id);
+	if (!def || !(def->access & JK_ACC_W))
+		return RIG_ERR_ARG;
+	rc = value_encode(def, d, f->info + 1);
+	f->len = (uint16_t)(1u + def->width);
+	return rc;
+}
+
+uint16_t rig_jk_alarm_from_prot(uint32_t prot)
+{
+	uint16_t alarm = 0;
+	unsigned i;
+
+	for (i = 0; i < sizeof alarm_maps / sizeof alarm_maps[0]; i++)
+		if (prot & alarm_maps[i].from_prot)
+			alarm = (uint16_t)(alarm | (1u << alarm_maps[i].bit));
+	return alarm;
+}
+
+#endif /* RIG_FIRMWARE */

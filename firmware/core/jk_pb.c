@@ -201,7 +201,6 @@ size_t rig_jk_pb_rx_feed(struct jk_pb_rx *rx, const uint8_t *p, size_t n, uint32
  * until the line went quiet. */
 static uint16_t later_item(const struct jk_pb_rx *rx)
 {
-	struct modbus_frame f;
 	uint16_t at;
 
 	for (at = 1; at + 4u <= rx->b.have; at++) {
@@ -212,7 +211,7 @@ static uint16_t later_item(const struct jk_pb_rx *rx)
 			return at;
 		need = rig_modbus_frame_len(rx->buf + at, left, MODBUS_RESPONSE);
 		if (need > 0 && (size_t)need <= left &&
-		    rig_modbus_frame_parse(rx->buf + at, (size_t)need, MODBUS_RESPONSE, &f) == RIG_OK)
+		    rig_modbus_frame_check(rx->buf + at, (size_t)need, MODBUS_RESPONSE) == RIG_OK)
 			return at;
 	}
 	return 0;

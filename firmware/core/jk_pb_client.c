@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_pb_client.h"
+#include "bmsrig/core/scratch.h"
 
 static uint8_t address(const struct jk_pb_client *c)
 {
@@ -46,15 +47,15 @@ static enum client_req next_request(void *v)
 static rig_rc encode(void *v, uint8_t *wire, size_t cap, size_t *n)
 {
 	struct jk_pb_client *c = v;
-	struct modbus_frame f;
+	struct modbus_frame *f = &rig_client_scratch.jk_pb.frame;
 	/* The switch is a u32 in the record, little-endian like every record field. */
 	uint8_t bytes[4] = { 0, 0, 0, 0 };
 	rig_rc rc;
 
 	bytes[0] = c->value;
-	rc = c->reg == JK_PB_TRIG_CELLS ? rig_jk_pb_request_trigger(&f, c->addr, JK_BLE_REC_CELLS)
-	                                : rig_jk_pb_request_write(&f, c->addr, c->reg, bytes, sizeof bytes);
-	return rc == RIG_OK ? rig_modbus_frame_encode(&f, wire, cap, n) : rc;
+	rc = c->reg == JK_PB_TRIG_CELLS ? rig_jk_pb_request_trigger(f, c->addr, JK_BLE_REC_CELLS)
+	                                : rig_jk_pb_request_write(f, c->addr, c->reg, bytes, sizeof bytes);
+	return rc == RIG_OK ? rig_modbus_frame_encode(f, wire, cap, n) : rc;
 }
 
 static size_t rx_feed(void *v, const uint8_t *p, size_t n, uint32_t now_ms)
@@ -115,13 +116,13 @@ static enum client_rx on_frame(struct jk_pb_client *c, const struct modbus_frame
 static enum client_rx rx_next(void *v, int waiting)
 {
 	struct jk_pb_client *c = v;
-	struct jk_pb_item it;
+	struct jk_pb_item *it = &rig_client_scratch.jk_pb;
 
-	if (rig_jk_pb_rx_next(&c->rx, &it) != RIG_OK)
+	if (rig_jk_pb_rx_next(&c->rx, it) != RIG_OK)
 		return CLIENT_RX_NONE;
 	if (!waiting)
 		return CLIENT_RX_WAIT;
-	return it.kind == JK_PB_ITEM_RECORD ? on_record(c, it.record) : on_frame(c, &it.frame);
+	return it->kind == JK_PB_ITEM_RECORD ? on_record(c, it->record) : on_frame(c, &it->frame);
 }
 
 /* One request at a time; stale bytes are dropped before each (a Modbus master's discipline). */

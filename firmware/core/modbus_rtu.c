@@ -80,7 +80,7 @@ rig_rc rig_modbus_frame_encode(const struct modbus_frame *f, uint8_t *out, size_
 	return RIG_OK;
 }
 
-rig_rc rig_modbus_frame_parse(const uint8_t *wire, size_t n, enum modbus_kind kind, struct modbus_frame *f)
+rig_rc rig_modbus_frame_check(const uint8_t *wire, size_t n, enum modbus_kind kind)
 {
 	int need;
 	uint16_t crc;
@@ -95,6 +95,15 @@ rig_rc rig_modbus_frame_parse(const uint8_t *wire, size_t n, enum modbus_kind ki
 	crc = rig_modbus_crc(wire, n - 2u);
 	if (wire[n - 2u] != (crc & 0xFFu) || wire[n - 1u] != (crc >> 8))
 		return RIG_ERR_CHECKSUM;
+	return RIG_OK;
+}
+
+rig_rc rig_modbus_frame_parse(const uint8_t *wire, size_t n, enum modbus_kind kind, struct modbus_frame *f)
+{
+	rig_rc rc = rig_modbus_frame_check(wire, n, kind);
+
+	if (rc != RIG_OK)
+		return rc;
 	f->addr = wire[0];
 	f->fc = wire[1];
 	f->len = (uint8_t)(n - 4u);
@@ -121,14 +130,13 @@ size_t rig_modbus_rx_feed(struct modbus_rx *rx, const uint8_t *p, size_t n, uint
  * request behind it until the line went quiet. */
 static uint16_t later_frame(const struct modbus_rx *rx)
 {
-	struct modbus_frame f;
 	uint16_t at;
 
 	for (at = 1; at + 4u <= rx->b.have; at++) {
 		int need = rig_modbus_frame_len(rx->buf + at, (size_t)(rx->b.have - at), (enum modbus_kind)rx->kind);
 
 		if (need > 0 && (unsigned)need <= (unsigned)(rx->b.have - at) &&
-		    rig_modbus_frame_parse(rx->buf + at, (size_t)need, (enum modbus_kind)rx->kind, &f) == RIG_OK)
+		    rig_modbus_frame_check(rx->buf + at, (size_t)need, (enum modbus_kind)rx->kind) == RIG_OK)
 			return at;
 	}
 	return 0;

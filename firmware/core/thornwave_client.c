@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bmsrig/core/thornwave_client.h"
+#include "bmsrig/core/scratch.h"
 
 static int streaming(const struct thornwave_client *c)
 {
@@ -55,27 +56,27 @@ static enum client_rx rx_next(void *v, int waiting)
 {
 	struct thornwave_client *c = v;
 	size_t want = rig_tw_att_piece_len(TW_VALUE_LEN, c->offset);
-	uint8_t pdu[TW_ATT_PDU_MAX];
-	struct tw_value val;
-	struct tw_att a;
+	uint8_t *pdu = rig_client_scratch.tw.pdu;
+	struct tw_value *val = &rig_client_scratch.tw.val;
+	struct tw_att *a = &rig_client_scratch.tw.att;
 
 	if (streaming(c))
 		return stream_rx_next(c);
-	if (rig_thornwave_rx_next(&c->rx, want, pdu, &a) != RIG_OK)
+	if (rig_thornwave_rx_next(&c->rx, want, pdu, a) != RIG_OK)
 		return CLIENT_RX_NONE;
 	if (!waiting)
 		return CLIENT_RX_SPURIOUS;
-	if (a.op == TW_ATT_ERROR_RSP)
+	if (a->op == TW_ATT_ERROR_RSP)
 		return CLIENT_RX_FAIL;      /* the device refuses the read: no value this cycle */
-	if (a.op != (c->offset ? TW_ATT_BLOB_RSP : TW_ATT_READ_RSP))
+	if (a->op != (c->offset ? TW_ATT_BLOB_RSP : TW_ATT_READ_RSP))
 		return CLIENT_RX_BAD;       /* the answer to another request: not this piece */
-	memcpy(c->value + c->offset, a.value, a.value_len);
-	if (c->offset + a.value_len < TW_VALUE_LEN)
+	memcpy(c->value + c->offset, a->value, a->value_len);
+	if (c->offset + a->value_len < TW_VALUE_LEN)
 		return CLIENT_RX_DONE;
-	if (rig_tw_value_decode(c->value, TW_VALUE_LEN, &val) != RIG_OK)
+	if (rig_tw_value_decode(c->value, TW_VALUE_LEN, val) != RIG_OK)
 		return CLIENT_RX_BAD;
-	c->last = val;
-	rig_tw_to_pack_state(&val, c->eng.out);
+	c->last = *val;
+	rig_tw_to_pack_state(val, c->eng.out);
 	return CLIENT_RX_DONE;
 }
 
@@ -84,33 +85,33 @@ static enum client_rx rx_next(void *v, int waiting)
 /* Each notification's value into the COBS splitter; frames that decode land at once. */
 static enum client_rx stream_rx_next(struct thornwave_client *c)
 {
-	uint8_t pdu[TW_ATT_PDU_MAX], frame[TW_COBS_MAX];
-	struct tw_monitor m;
-	struct tw_att a;
+	uint8_t *pdu = rig_client_scratch.tw.pdu, *frame = rig_client_scratch.tw.cobs;
+	struct tw_monitor *m = &rig_client_scratch.tw.mon;
+	struct tw_att *a = &rig_client_scratch.tw.att;
 	size_t off = 0;
 
-	if (rig_thornwave_rx_next_notify(&c->rx, pdu, &a) != RIG_OK)
+	if (rig_thornwave_rx_next_notify(&c->rx, pdu, a) != RIG_OK)
 		return CLIENT_RX_NONE;
-	if (a.op == TW_ATT_WRITE_RSP) {
+	if (a->op == TW_ATT_WRITE_RSP) {
 		if (c->eng.phase == CLIENT_PH_WAIT)
 			c->subscribed = 1;
 		c->eng.phase = CLIENT_PH_IDLE;
 		return CLIENT_RX_WAIT;
 	}
-	if (a.op != TW_ATT_NOTIFY || a.handle != TW_MON_HANDLE)
+	if (a->op != TW_ATT_NOTIFY || a->handle != TW_MON_HANDLE)
 		return CLIENT_RX_SPURIOUS;    /* an error, or another characteristic's */
-	while (off < a.value_len) {
+	while (off < a->value_len) {
 		size_t got;
 
-		off += rig_tw_cobs_rx_feed(&c->cobs, a.value + off, a.value_len - off, frame, &got);
+		off += rig_tw_cobs_rx_feed(&c->cobs, a->value + off, a->value_len - off, frame, &got);
 		if (!got)
 			continue;
-		if (rig_tw_monitor_decode(frame, got, &m) != RIG_OK) {
+		if (rig_tw_monitor_decode(frame, got, m) != RIG_OK) {
 			c->eng.stats.rejected++;
 			continue;
 		}
-		c->last_mon = m;
-		rig_tw_monitor_to_pack_state(&m, c->eng.out);
+		c->last_mon = *m;
+		rig_tw_monitor_to_pack_state(m, c->eng.out);
 		c->subscribed = 1;        /* frames come: whatever became of the write response */
 		c->fresh = 1;
 		c->frames++;

@@ -131,38 +131,12 @@ void rig_tw_clock_unpack(uint32_t packed, struct tw_clock *c)
 	c->year = (uint16_t)(2017u + (packed >> 26));
 }
 
-rig_rc rig_tw_clock_pack(const struct tw_clock *c, uint32_t *packed)
-{
-	if (c->year < 2017u || c->year > 2017u + 63u || c->month < 1u || c->month > 12u || c->day < 1u ||
-	    c->day > 31u || c->hour > 23u || c->min > 59u || c->sec > 59u)
-		return RIG_ERR_ARG;
-	*packed = (uint32_t)(c->year - 2017u) << 26 | (uint32_t)c->month << 22 | (uint32_t)c->day << 17 |
-	          (uint32_t)c->hour << 12 | (uint32_t)c->min << 6 | c->sec;
-	return RIG_OK;
-}
-
 /* Byte offset of each float in the legacy value. */
 static const uint8_t value_float_at[TW_F_COUNT] = { 4, 8, 12, 16, 20, 48 };
 
 static int64_t get_le64s(const uint8_t *p)
 {
 	return (int64_t)((uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32);
-}
-
-static void put_le64s(uint8_t *p, int64_t v)
-{
-	put_le32(p, (uint32_t)(uint64_t)v);
-	put_le32(p + 4, (uint32_t)((uint64_t)v >> 32));
-}
-
-/* The bits to send for a float of milli value m: the decoded bits while they still say m. */
-static uint32_t float_bits(uint32_t kept, int32_t m)
-{
-	int32_t back;
-
-	if (kept && rig_jk_ble_f32_to_milli(kept, &back) == RIG_OK && back == m)
-		return kept;
-	return rig_jk_ble_milli_to_f32(m);
 }
 
 rig_rc rig_tw_value_decode(const uint8_t *p, size_t n, struct tw_value *v)
@@ -184,20 +158,6 @@ rig_rc rig_tw_value_decode(const uint8_t *p, size_t n, struct tw_value *v)
 	v->uptime_s = get_le32(p + 40);
 	v->clock = get_le32(p + 44);
 	return RIG_OK;
-}
-
-void rig_tw_value_encode(const struct tw_value *v, uint8_t out[TW_VALUE_LEN])
-{
-	unsigned i;
-
-	memcpy(out, v->head, 3);
-	out[3] = v->soc_half;
-	for (i = 0; i < TW_F_COUNT; i++)
-		put_le32(out + value_float_at[i], float_bits(v->bits[i], v->milli[i]));
-	put_le64s(out + 24, v->energy_mWh);
-	put_le64s(out + 32, v->charge_mAh);
-	put_le32(out + 40, v->uptime_s);
-	put_le32(out + 44, v->clock);
 }
 
 /* m degC to dK, rounded, clamped to what a pack_state holds. */
@@ -261,35 +221,6 @@ rig_rc rig_cobs_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap, si
 	return RIG_OK;
 }
 
-size_t rig_cobs_encode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
-{
-	size_t i, o = 1, code_at = 0;
-	uint8_t code = 1;
-
-	if (cap < 1)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (in[i] == 0) {
-			out[code_at] = code;
-			code_at = o++;
-			code = 1;
-		} else {
-			if (o >= cap)
-				return 0;
-			out[o++] = in[i];
-			if (++code == 0xFF && i + 1 < n) {
-				out[code_at] = code;
-				code_at = o++;
-				code = 1;
-			}
-		}
-		if (o > cap)
-			return 0;
-	}
-	out[code_at] = code;
-	return o;
-}
-
 /* Offsets of the monitor frame's fields with V2 (PowerMon); a -5S frame lacks V2, so its
  * fields from the current on sit 4 bytes earlier. */
 enum { M_FW = 0, M_HW = 2, M_TIME = 3, M_FLAGS = 7, M_V1 = 11, M_V2 = 15, M_I = 19, M_P = 23,
@@ -338,34 +269,6 @@ rig_rc rig_tw_monitor_decode(const uint8_t *p, size_t n, struct tw_monitor *m)
 	m->soc_pct = p[at + 21];
 	m->runtime_min = get_le16(p + at + 22);
 	return RIG_OK;
-}
-
-size_t rig_tw_monitor_encode(const struct tw_monitor *m, uint8_t out[TW_MON_LEN])
-{
-	size_t len, at = M_V1;
-	int v2 = family_has_v2(m->hw_rev, &len);
-
-	if (!len)
-		return 0;
-	put_le16(out + M_FW, m->fw_bcd);
-	out[M_HW] = m->hw_rev;
-	put_le32(out + M_TIME, m->time_s);
-	put_le32(out + M_FLAGS, m->flags);
-	put_le32(out + at, float_bits(m->bits[TW_F_V1], m->v1_mV));
-	at += 4;
-	if (v2) {
-		put_le32(out + at, float_bits(m->bits[TW_F_V2], m->v2_mV));
-		at += 4;
-	}
-	put_le32(out + at, float_bits(m->bits[TW_F_CURRENT], m->current_mA));
-	put_le32(out + at + 4, float_bits(m->bits[TW_F_POWER], m->power_mW));
-	put_le64s(out + at + 8, m->charge_mAh);
-	put_le64s(out + at + 16, m->energy_mWh);
-	put_le32(out + at + 24, float_bits(m->bits[TW_F_TEMP], m->temp_mC));
-	out[at + 28] = m->power_status;
-	out[at + 29] = m->soc_pct;
-	put_le16(out + at + 30, m->runtime_min);
-	return len;
 }
 
 void rig_tw_cobs_rx_init(struct tw_cobs_rx *rx)
@@ -491,3 +394,108 @@ rig_rc rig_thornwave_rx_next_notify(struct thornwave_rx *rx, uint8_t pdu[TW_ATT_
 		rig_rxbuf_reject(&rx->b, rx->buf);
 	}
 }
+
+/* ---- what a firmware never builds ---------------------------------------------------------
+ * A BMS's replies (the emulator's personalities build them with these) and the host tools'
+ * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
+ * board ports) leaves them out (docs/nodemcu.md). */
+#ifndef RIG_FIRMWARE
+
+rig_rc rig_tw_clock_pack(const struct tw_clock *c, uint32_t *packed)
+{
+	if (c->year < 2017u || c->year > 2017u + 63u || c->month < 1u || c->month > 12u || c->day < 1u ||
+	    c->day > 31u || c->hour > 23u || c->min > 59u || c->sec > 59u)
+		return RIG_ERR_ARG;
+	*packed = (uint32_t)(c->year - 2017u) << 26 | (uint32_t)c->month << 22 | (uint32_t)c->day << 17 |
+	          (uint32_t)c->hour << 12 | (uint32_t)c->min << 6 | c->sec;
+	return RIG_OK;
+}
+
+static void put_le64s(uint8_t *p, int64_t v)
+{
+	put_le32(p, (uint32_t)(uint64_t)v);
+	put_le32(p + 4, (uint32_t)((uint64_t)v >> 32));
+}
+
+/* The bits to send for a float of milli value m: the decoded bits while they still say m. */
+static uint32_t float_bits(uint32_t kept, int32_t m)
+{
+	int32_t back;
+
+	if (kept && rig_jk_ble_f32_to_milli(kept, &back) == RIG_OK && back == m)
+		return kept;
+	return rig_jk_ble_milli_to_f32(m);
+}
+
+void rig_tw_value_encode(const struct tw_value *v, uint8_t out[TW_VALUE_LEN])
+{
+	unsigned i;
+
+	memcpy(out, v->head, 3);
+	out[3] = v->soc_half;
+	for (i = 0; i < TW_F_COUNT; i++)
+		put_le32(out + value_float_at[i], float_bits(v->bits[i], v->milli[i]));
+	put_le64s(out + 24, v->energy_mWh);
+	put_le64s(out + 32, v->charge_mAh);
+	put_le32(out + 40, v->uptime_s);
+	put_le32(out + 44, v->clock);
+}
+
+size_t rig_cobs_encode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	size_t i, o = 1, code_at = 0;
+	uint8_t code = 1;
+
+	if (cap < 1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (in[i] == 0) {
+			out[code_at] = code;
+			code_at = o++;
+			code = 1;
+		} else {
+			if (o >= cap)
+				return 0;
+			out[o++] = in[i];
+			if (++code == 0xFF && i + 1 < n) {
+				out[code_at] = code;
+				code_at = o++;
+				code = 1;
+			}
+		}
+		if (o > cap)
+			return 0;
+	}
+	out[code_at] = code;
+	return o;
+}
+
+size_t rig_tw_monitor_encode(const struct tw_monitor *m, uint8_t out[TW_MON_LEN])
+{
+	size_t len, at = M_V1;
+	int v2 = family_has_v2(m->hw_rev, &len);
+
+	if (!len)
+		return 0;
+	put_le16(out + M_FW, m->fw_bcd);
+	out[M_HW] = m->hw_rev;
+	put_le32(out + M_TIME, m->time_s);
+	put_le32(out + M_FLAGS, m->flags);
+	put_le32(out + at, float_bits(m->bits[TW_F_V1], m->v1_mV));
+	at += 4;
+	if (v2) {
+		put_le32(out + at, float_bits(m->bits[TW_F_V2], m->v2_mV));
+		at += 4;
+	}
+	put_le32(out + at, float_bits(m->bits[TW_F_CURRENT], m->current_mA));
+	put_le32(out + at + 4, float_bits(m->bits[TW_F_POWER], m->power_mW));
+	put_le64s(out + at + 8, m->charge_mAh);
+	put_le64s(out + at + 16, m->energy_mWh);
+	put_le32(out + at + 24, float_bits(m->bits[TW_F_TEMP], m->temp_mC));
+	out[at + 28] = m->power_status;
+	out[at + 29] = m->soc_pct;
+	put_le16(out + at + 30, m->runtime_min);
+	return len;
+}
+
+#endif /* RIG_FIRMWARE */

@@ -53,6 +53,13 @@ if [ -n "$used" ] && [ "$used" -gt 256 ] && [ "$used" -lt 4096 ] && [ "$size" -g
 else
 	fail "stack high-water mark: used \"$used\" of \"$size\": $(grep STACK "$TMP/out")"
 fi
+# The core's own share (below the port's call into it): the ESP8266 budget is 512 B.
+core=$(num core_bytes "$TMP/out")
+if [ -n "$core" ] && [ "$core" -gt 64 ] && [ "$core" -le 512 ] && [ "$core" -lt "$used" ]; then
+	pass "core stack: $core B below the port's frames, within the 512 B budget"
+else
+	fail "core stack: \"$core\" B (budget 512, whole program \"$used\"): $(grep STACK "$TMP/out")"
+fi
 timed=$(num timed_cycles "$TMP/out")
 cyc=$(num cycle_ms_avg "$TMP/out")
 if [ -n "$timed" ] && [ "$timed" -ge 1 ] && [ "$cyc" -gt 0 ] && [ "$cyc" -lt 500 ]; then

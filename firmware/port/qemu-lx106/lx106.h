@@ -28,6 +28,11 @@ void lx_sleep_until(uint32_t deadline);
  * size. */
 uint32_t lx_stack_used(void);
 uint32_t lx_stack_size(void);
+/* The caller's depth (stack top to its stack pointer), and a fresh paint below it: the core's
+ * own stack use is then lx_stack_used() minus the depth it was called at, whatever the
+ * option parsing before it used. */
+uint32_t lx_stack_depth(void);
+void lx_stack_repaint(void);
 
 /* Ends the program: QEMU exits with `status`. */
 void lx_exit(int status) __attribute__((noreturn));

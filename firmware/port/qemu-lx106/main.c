@@ -13,7 +13,8 @@
  *
  * At exit (--count or --duration-s reached, or the port lost) it adds two lines on stdout for
  * the port's own figures:
- *   BMSRIG-STACK {"used_bytes":N,"size_bytes":N}   deepest stack use (painted at reset)
+ *   BMSRIG-STACK {"used_bytes":N,"size_bytes":N,"core_bytes":N}   deepest stack use (painted
+ *                   at the first step), and of that what the core used below the port's frames
  *   BMSRIG-PERF {...}                               poll-cycle time and the CPU work per cycle
  * They do not start with "BMSRIG " (with a space), so telemetry readers skip them. */
 #include <stdint.h>
@@ -77,6 +78,7 @@ struct clock {
 struct perf {
 	uint64_t busy_ccount;        /* CCOUNT spent inside rig_fw_step, summed over all steps */
 	uint32_t steps, step_min;    /* rig_fw_step calls, and the cheapest (an idle step) */
+	uint32_t core_depth;         /* stack depth the core is called at (lx_stack_depth in step) */
 	uint32_t timed, cycle_ms_sum, cycle_ms_min, cycle_ms_max;   /* first request to report */
 	uint32_t cycle_start_ms;
 	uint8_t in_cycle;
@@ -700,6 +702,10 @@ static void step(struct app *a, uint32_t now)
 	uint32_t requests = a->bridge ? 0u : rig_fw_stats(&a->core.fw)->requests, t0, dt;
 
 	a->line_now = 0;
+	if (!p->steps) {             /* the core's stack use from here on, not the parsing's */
+		p->core_depth = lx_stack_depth();
+		lx_stack_repaint();
+	}
 	t0 = lx_ccount();
 	if (a->bridge)
 		rig_bridge_step(&a->core.bridge, now);
@@ -756,12 +762,13 @@ static int run(struct app *a)
 static void report_figures(struct app *a)
 {
 	const struct perf *p = &a->perf;
-	uint32_t reports = a->lines ? a->lines : 1u;
+	uint32_t reports = a->lines ? a->lines : 1u, used = lx_stack_used();   /* before printing */
 	struct out o;
 
 	o_init(&o, 1);
-	o_field(&o, "BMSRIG-STACK {\"used_bytes\":", lx_stack_used());
+	o_field(&o, "BMSRIG-STACK {\"used_bytes\":", used);
 	o_field(&o, ",\"size_bytes\":", lx_stack_size());
+	o_field(&o, ",\"core_bytes\":", used - p->core_depth);
 	o_str(&o, "}\n");
 	o_flush(&o);
 

@@ -1,10 +1,9 @@
 /* From reset to lx_main: initialised data in place, .bss zeroed, the stack painted so its
  * deepest use can be measured at exit; and the two ways out (exit, a fatal exception).
  *
- * The linker script (lx106.ld) names the regions. Initialised data, constant tables and strings
- * included, lives in DRAM and is copied there from its load address in the code region: on an
- * ESP8266 the code region is flash, which the core can only read 32 bits at a time, so byte
- * reads of strings from it would fault. */
+ * The linker script (lx106.ld) names the regions. Initialised data lives in DRAM and is copied
+ * there from its load address in the code region; constant tables and strings stay in the code
+ * region (flash on an ESP8266, where only 32-bit reads work: see lx106.ld). */
 #include <stdint.h>
 #include <string.h>
 
@@ -41,6 +40,24 @@ uint32_t lx_stack_used(void)
 	while (p < __stack_top && *p == STACK_PAINT)
 		p++;
 	return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
+uint32_t lx_stack_depth(void)
+{
+	uintptr_t sp;
+
+	__asm__ __volatile__("mov %0, a1" : "=a"(sp));
+	return (uint32_t)((uintptr_t)__stack_top - sp);
+}
+
+void lx_stack_repaint(void)
+{
+	volatile uint32_t *p;
+	uintptr_t sp;
+
+	__asm__ __volatile__("mov %0, a1" : "=a"(sp));
+	for (p = __stack_limit; (uintptr_t)p < sp - PAINT_MARGIN; p++)
+		*p = STACK_PAINT;
 }
 
 uint32_t lx_stack_size(void)

@@ -140,6 +140,7 @@ struct rig_bridge {
 	uint8_t relay_closed;
 	uint32_t computed_ms, next_report_ms;
 	struct rig_inv_port port;
+	char line[TELEMETRY_LINE_MAX];    /* the telemetry line: here, not on the ESP8266's stack */
 };
 
 /* Starts every link, the aggregator and (cfg->inverter) the inverter port; the relay is set

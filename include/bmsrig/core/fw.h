@@ -13,6 +13,7 @@
 #include "bmsrig/core/jk_ble_client.h"
 #include "bmsrig/core/jk_pb_client.h"
 #include "bmsrig/core/jk_client.h"
+#include "bmsrig/core/telemetry.h"
 #include "bmsrig/core/pylon_rs485_client.h"
 #include "bmsrig/core/pack_state.h"
 #include "bmsrig/core/pylon_can_client.h"
@@ -78,6 +79,9 @@ struct fw {
 	uint8_t have_data;
 	uint8_t fets_asked;           /* FET state last asked of the BMS: 1 on, 0 off, FW_FETS_UNSET */
 	const struct client_ops *ops;
+	/* The telemetry line is built here, not on the stack: 640 B is more than the ESP8266's
+	 * stack budget for the whole core (docs/nodemcu.md). */
+	char line[TELEMETRY_LINE_MAX];
 	union {                       /* one member per client struct */
 		struct jbd_client jbd;
 		struct daly_client daly;

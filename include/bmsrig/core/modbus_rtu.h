@@ -43,6 +43,9 @@ int rig_modbus_frame_len(const uint8_t *p, size_t have, enum modbus_kind kind);
  * and its length against what its function code says. */
 rig_rc rig_modbus_frame_encode(const struct modbus_frame *f, uint8_t *out, size_t cap, size_t *out_len);
 rig_rc rig_modbus_frame_parse(const uint8_t *wire, size_t n, enum modbus_kind kind, struct modbus_frame *f);
+/* parse's checks without the copy: whether wire[0..n) is one valid frame (the assemblers look
+ * ahead for a later frame with it, with no frame on the stack). */
+rig_rc rig_modbus_frame_check(const uint8_t *wire, size_t n, enum modbus_kind kind);
 
 /* Incremental receive of one direction: bytes in any pieces; garbage, bad CRCs and unknown
  * functions skipped a byte at a time so that a real frame inside them is still found. */
