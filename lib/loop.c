@@ -230,14 +230,12 @@ rig_rc host_loop_add_fd(struct host_loop *loop, int fd, host_loop_fd_cb on_reada
 		return RIG_ERR_ARG;
 	e = find_fd(loop, fd);
 	if (e) {
+		/* Told to epoll again even when nothing changed: the number may be a new file's,
+		 * the old one closed without host_loop_del_fd (epoll then forgot it). */
 		e->cb = on_readable;
 		e->ctx = ctx;
-		if (e->deaf) {
-			e->deaf = 0;
-			if (sync_events(loop, fd, e, EPOLL_CTL_MOD))
-				return RIG_ERR_IO;
-		}
-		return RIG_OK;
+		e->deaf = 0;
+		return sync_events(loop, fd, e, EPOLL_CTL_MOD) ? RIG_ERR_IO : RIG_OK;
 	}
 	old_cap = loop->capfds;
 	if (reserve((void **)&loop->fds, &loop->capfds, (size_t)fd + 1, sizeof *loop->fds))
