@@ -1,18 +1,28 @@
-/* poll() event loop (loop.h). fd entries deleted while callbacks run are only marked dead and
- * swept between iterations, so indices held by the dispatch stay valid and a dead entry is
- * never called. Timers live in a binary min-heap ordered by (due, id): the next one is found
- * in O(1) and each firing costs O(log timers), where a linear scan per fired timer made many
- * units in one loop quadratic. A deleted timer is marked dead and dropped when it reaches the
- * top (or in a rebuild once the dead outnumber the live). The timer firing stays at the top
- * while its callback runs: a timer added then is due no earlier and has a higher id, so it
- * cannot displace it; a periodic timer then costs one sift down per firing. */
+/* epoll event loop (loop.h). The fds live in one epoll set, registered once and changed only
+ * when their interest changes, so a wake-up costs O(ready fds), not O(all fds) as a poll() of
+ * every fd did (with 256 ptys that scan was most of the emulator's time). Level-triggered, as
+ * poll() was: a callback that leaves bytes unread is called again, so callers may stop reading
+ * at a short read instead of reading on to EAGAIN.
+ *
+ * fds are kept in a table indexed by fd number; each registration carries a generation in
+ * its epoll data, so an event already fetched for an fd that a callback then deleted (or
+ * deleted and added again) is never delivered to the wrong entry.
+ *
+ * Timers live in a binary min-heap ordered by (due, id): the next one is found in O(1) and each
+ * firing costs O(log timers), where a linear scan per fired timer made many units in one loop
+ * quadratic. A deleted timer is marked dead and dropped when it reaches the top (or in a
+ * rebuild once the dead outnumber the live). The timer firing stays at the top while its
+ * callback runs: a timer added then is due no earlier and has a higher id, so it cannot
+ * displace it; a periodic timer then costs one sift down per firing. */
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bmsrig/lib/loop.h"
 
@@ -23,13 +33,18 @@
  * once every SERVICE_SPINS passes so that a run without fds pays nothing. */
 #define SERVICE_NS (5u * NS_PER_MS)
 #define SERVICE_SPINS 64u
+/* Events fetched per epoll_wait: more ready fds than this are fetched by the next wait (epoll
+ * then hands out the ones not yet reported first, so none starves). */
+#define EVENTS_MAX 256
 
-struct fd_ent {
-	int fd;
+struct fd_ent {                 /* the entry of fd number i is fds[i] */
 	host_loop_fd_cb cb, wcb;
 	void *ctx;
-	int dead;
-	int deaf;                    /* not polled for input (host_loop_fd_reading) */
+	uint32_t gen;                /* of the current registration, in its epoll data */
+	uint32_t events;             /* registered interest, EPOLLIN / EPOLLOUT */
+	unsigned char used;
+	unsigned char deaf;          /* not polled for input (host_loop_fd_reading) */
+	unsigned char always;        /* epoll refused it (a regular file): always ready, as poll() says */
 };
 
 struct timer_ent {
@@ -49,17 +64,19 @@ struct host_loop {
 	uint64_t virtual_ms;            /* the clock of a virtual loop */
 	uint64_t serviced_ns;           /* virtual: when its fds were last polled */
 	unsigned spins;
-	struct fd_ent *fds;
-	size_t nfds, capfds;
-	struct pollfd *pfd;
-	size_t cappfd;
+	int epfd;
+	struct fd_ent *fds;             /* indexed by fd number */
+	size_t nfds, capfds;            /* nfds: entries in use */
+	size_t n_always;                /* entries with always set */
+	uint32_t gen;
+	struct epoll_event ev[EVENTS_MAX];
 	struct timer_ent *timers;       /* the heap: timers[0] is due first */
 	size_t ntimers, captimers;
 	size_t nlive;                   /* timers not deleted: in the heap or set aside */
 	struct timer_ent *later;        /* a pass's timers too new to fire in it */
 	size_t nlater, caplater;
 	uint32_t next_id;
-	int in_fds, in_timers, running;
+	int in_timers, running;
 	volatile sig_atomic_t stop;
 };
 
@@ -136,11 +153,16 @@ struct host_loop *host_loop_new(void)
 {
 	struct host_loop *loop = calloc(1, sizeof *loop);
 
-	if (loop) {
-		loop->wall_ns = mono_ns();
-		loop->rate = 1.0;
-		loop->next_id = 1;
+	if (!loop)
+		return NULL;
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		free(loop);
+		return NULL;
 	}
+	loop->wall_ns = mono_ns();
+	loop->rate = 1.0;
+	loop->next_id = 1;
 	return loop;
 }
 
@@ -161,8 +183,8 @@ void host_loop_free(struct host_loop *loop)
 {
 	if (!loop)
 		return;
+	close(loop->epfd);
 	free(loop->fds);
-	free(loop->pfd);
 	free(loop->timers);
 	free(loop->later);
 	free(loop);
@@ -229,12 +251,6 @@ static void sweep(struct host_loop *loop)
 {
 	size_t i, k;
 
-	if (!loop->in_fds) {
-		for (i = k = 0; i < loop->nfds; i++)
-			if (!loop->fds[i].dead)
-				loop->fds[k++] = loop->fds[i];
-		loop->nfds = k;
-	}
 	/* Dead timers cost only memory until they surface; rebuild when they are the majority. */
 	if (!loop->in_timers && loop->ntimers > 2 * loop->nlive) {
 		for (i = k = 0; i < loop->ntimers; i++)
@@ -248,32 +264,66 @@ static void sweep(struct host_loop *loop)
 
 static struct fd_ent *find_fd(struct host_loop *loop, int fd)
 {
-	size_t i;
+	if (fd < 0 || (size_t)fd >= loop->capfds || !loop->fds[fd].used)
+		return NULL;
+	return &loop->fds[fd];
+}
 
-	for (i = 0; i < loop->nfds; i++)
-		if (!loop->fds[i].dead && loop->fds[i].fd == fd)
-			return &loop->fds[i];
-	return NULL;
+/* Tells epoll the entry's interest. An fd number found in the table but unknown to epoll was
+ * closed without host_loop_del_fd and opened again: registered afresh. */
+static int sync_events(struct host_loop *loop, int fd, struct fd_ent *e, int op)
+{
+	struct epoll_event ev;
+
+	e->events = (e->deaf ? 0u : (uint32_t)EPOLLIN) | (e->wcb ? (uint32_t)EPOLLOUT : 0u);
+	if (e->always)
+		return 0;
+	memset(&ev, 0, sizeof ev);
+	ev.events = e->events;
+	ev.data.u64 = (uint64_t)e->gen << 32 | (uint32_t)fd;
+	if (epoll_ctl(loop->epfd, op, fd, &ev) == 0)
+		return 0;
+	if (op == EPOLL_CTL_MOD && errno == ENOENT)
+		return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (op == EPOLL_CTL_ADD && errno == EEXIST)
+		return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev);
+	return -1;
 }
 
 rig_rc host_loop_add_fd(struct host_loop *loop, int fd, host_loop_fd_cb on_readable, void *ctx)
 {
 	struct fd_ent *e;
+	size_t old_cap;
 
 	if (fd < 0 || !on_readable)
 		return RIG_ERR_ARG;
 	e = find_fd(loop, fd);
-	if (!e) {
-		if (reserve((void **)&loop->fds, &loop->capfds, loop->nfds + 1, sizeof *loop->fds))
-			return RIG_ERR_SPACE;
-		e = &loop->fds[loop->nfds++];
-		e->fd = fd;
-		e->wcb = NULL;
-		e->dead = 0;
+	if (e) {
+		/* Told to epoll again even when nothing changed: the number may be a new file's,
+		 * the old one closed without host_loop_del_fd (epoll then forgot it). */
+		e->cb = on_readable;
+		e->ctx = ctx;
+		e->deaf = 0;
+		return sync_events(loop, fd, e, EPOLL_CTL_MOD) ? RIG_ERR_IO : RIG_OK;
 	}
-	e->deaf = 0;
+	old_cap = loop->capfds;
+	if (reserve((void **)&loop->fds, &loop->capfds, (size_t)fd + 1, sizeof *loop->fds))
+		return RIG_ERR_SPACE;
+	memset(loop->fds + old_cap, 0, (loop->capfds - old_cap) * sizeof *loop->fds);
+	e = &loop->fds[fd];
+	memset(e, 0, sizeof *e);
 	e->cb = on_readable;
 	e->ctx = ctx;
+	e->gen = ++loop->gen;
+	if (sync_events(loop, fd, e, EPOLL_CTL_ADD)) {
+		/* epoll takes no regular file (or /dev/null): poll() called those always ready. */
+		if (errno != EPERM)
+			return errno == EBADF ? RIG_ERR_ARG : RIG_ERR_IO;
+		e->always = 1;
+		loop->n_always++;
+	}
+	e->used = 1;
+	loop->nfds++;
 	return RIG_OK;
 }
 
@@ -283,8 +333,10 @@ rig_rc host_loop_fd_reading(struct host_loop *loop, int fd, int on)
 
 	if (!e)
 		return RIG_ERR_ARG;
-	e->deaf = !on;
-	return RIG_OK;
+	if (e->deaf == !on)
+		return RIG_OK;
+	e->deaf = (unsigned char)!on;
+	return sync_events(loop, fd, e, EPOLL_CTL_MOD) ? RIG_ERR_IO : RIG_OK;
 }
 
 rig_rc host_loop_fd_writable(struct host_loop *loop, int fd, host_loop_fd_cb on_writable)
@@ -293,17 +345,32 @@ rig_rc host_loop_fd_writable(struct host_loop *loop, int fd, host_loop_fd_cb on_
 
 	if (!e)
 		return RIG_ERR_ARG;
+	if (!e->wcb == !on_writable) {
+		e->wcb = on_writable;
+		return RIG_OK;
+	}
 	e->wcb = on_writable;
-	return RIG_OK;
+	return sync_events(loop, fd, e, EPOLL_CTL_MOD) ? RIG_ERR_IO : RIG_OK;
 }
 
+static void drop_fd(struct host_loop *loop, struct fd_ent *e)
+{
+	if (e->always)
+		loop->n_always--;
+	e->used = 0;
+	loop->nfds--;
+}
+
+/* Failing with EBADF when fd was closed first (epoll forgot it then) or ENOENT changes
+ * nothing: either way fd is no longer in the set. */
 void host_loop_del_fd(struct host_loop *loop, int fd)
 {
 	struct fd_ent *e = find_fd(loop, fd);
 
 	if (e) {
-		e->dead = 1;
-		sweep(loop);
+		if (!e->always)
+			(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+		drop_fd(loop, e);
 	}
 }
 
@@ -351,26 +418,45 @@ void host_loop_stop(struct host_loop *loop)
 	loop->stop = 1;
 }
 
-static void dispatch_fds(struct host_loop *loop, size_t n)
+/* The callbacks of one fd for the events ev. The entry is looked up again after on_writable,
+ * which may have deleted it. */
+static void dispatch_one(struct host_loop *loop, int fd, uint32_t gen, uint32_t ev)
 {
-	size_t i;
+	struct fd_ent *e = find_fd(loop, fd);
 
-	loop->in_fds = 1;
-	for (i = 0; i < n; i++) {
-		short rev = loop->pfd[i].revents;
-
-		if (!rev || loop->fds[i].dead)
-			continue;
-		if (rev & POLLNVAL) {
-			loop->fds[i].dead = 1;
-			continue;
-		}
-		if ((rev & POLLOUT) && loop->fds[i].wcb)
-			loop->fds[i].wcb(loop, loop->fds[i].fd, loop->fds[i].ctx);
-		if ((rev & (POLLIN | POLLHUP | POLLERR)) && !loop->fds[i].dead)
-			loop->fds[i].cb(loop, loop->fds[i].fd, loop->fds[i].ctx);
+	if (!e || e->gen != gen)
+		return;                       /* deleted (and maybe added again) since the wait */
+	if ((ev & EPOLLOUT) && e->wcb) {
+		e->wcb(loop, fd, e->ctx);
+		if (!(e = find_fd(loop, fd)) || e->gen != gen)
+			return;
 	}
-	loop->in_fds = 0;
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		e->cb(loop, fd, e->ctx);
+}
+
+/* fds epoll refused are always ready, as poll() reports a regular file. */
+static void dispatch_always(struct host_loop *loop)
+{
+	size_t fd;
+
+	for (fd = 0; fd < loop->capfds && loop->n_always; fd++) {
+		struct fd_ent *e = &loop->fds[fd];
+
+		if (e->used && e->always)
+			dispatch_one(loop, (int)fd, e->gen, e->events);
+	}
+}
+
+/* An fd closed without host_loop_del_fd leaves epoll silently. Before waiting forever the
+ * table is checked for such fds, so a loop left with none still ends (poll() said POLLNVAL). */
+static void drop_closed(struct host_loop *loop)
+{
+	size_t fd;
+
+	for (fd = 0; fd < loop->capfds && loop->nfds; fd++)
+		if (loop->fds[fd].used && fcntl((int)fd, F_GETFD) < 0 && errno == EBADF)
+			drop_fd(loop, &loop->fds[fd]);
 }
 
 /* Only timers that existed when the pass began run in it, so a callback adding a 0 ms timer
@@ -418,30 +504,32 @@ static void fire_timers(struct host_loop *loop)
 	loop->in_timers = 0;
 }
 
-/* One poll() of every fd for up to timeout_ms (-1: until one is ready or a signal), then their
- * callbacks. Without fds it only waits. */
+/* One epoll_wait for up to timeout_ms (-1: until an fd is ready or a signal), then the
+ * callbacks of the ready fds alone. Without fds it only waits. */
 static rig_rc poll_fds(struct host_loop *loop, int timeout_ms)
 {
-	size_t i, nfds = loop->nfds;
-	int n;
+	int i, n;
 
-	if (reserve((void **)&loop->pfd, &loop->cappfd, nfds, sizeof *loop->pfd))
-		return RIG_ERR_SPACE;
-	for (i = 0; i < nfds; i++) {
-		loop->pfd[i].fd = loop->fds[i].fd;
-		loop->pfd[i].events = (short)((loop->fds[i].deaf ? 0 : POLLIN) | (loop->fds[i].wcb ? POLLOUT : 0));
-		loop->pfd[i].revents = 0;
+	if (timeout_ms < 0 && !loop->n_always) {
+		drop_closed(loop);
+		if (!loop->nfds && !loop->ntimers)
+			return RIG_OK;            /* nothing left to wait for: the run ends */
 	}
-	n = poll(nfds ? loop->pfd : NULL, (nfds_t)nfds, timeout_ms);
+	if (loop->n_always)
+		timeout_ms = 0;
+	n = epoll_wait(loop->epfd, loop->ev, EVENTS_MAX, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		return RIG_ERR_IO;
-	if (n > 0)
-		dispatch_fds(loop, nfds);
+	for (i = 0; i < n; i++)
+		dispatch_one(loop, (int)(uint32_t)loop->ev[i].data.u64,
+		             (uint32_t)(loop->ev[i].data.u64 >> 32), loop->ev[i].events);
+	if (loop->n_always)
+		dispatch_always(loop);
 	return RIG_OK;
 }
 
 /* Wall milliseconds until the clock, running at the loop's rate, reaches due_ms (at least 1
- * when it has not: poll() would otherwise spin on the last fraction of a millisecond). */
+ * when it has not: epoll_wait() would otherwise spin on the last fraction of a millisecond). */
 static int wait_ms(const struct host_loop *loop, uint64_t due_ms, uint64_t now_ns)
 {
 	double ms = ((double)due_ms * NS_PER_MS - (double)now_ns) / loop->rate / NS_PER_MS;
@@ -452,7 +540,7 @@ static int wait_ms(const struct host_loop *loop, uint64_t due_ms, uint64_t now_n
 /*
  * Simulated time: the clock takes each timer's due time in turn. Unpaced it jumps there at
  * once, polling the fds without waiting every SERVICE_NS of wall time; paced it first waits
- * in poll() until rate x wall time has reached the timer; paused it waits in poll() for the
+ * in epoll_wait() until rate x wall time has reached the timer; paused it waits there for the
  * fds alone.
  */
 static rig_rc run_virtual(struct host_loop *loop)

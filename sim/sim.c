@@ -1,7 +1,8 @@
 /* Emulated BMS units on one transport (sim.h). Bytes from the line pass the link model and
  * reach every unit's personality; each reply waits out the BMS's latency, is checked for a
  * collision with another unit's reply on the bus, and leaves through the link model in
- * chunks, each on its own timer. */
+ * chunks, each on its own timer. All the sims of one real-time loop share one step timer (a
+ * stepper): with 256 ports that is one timer firing every 100 ms, not 256. */
 #include <errno.h>
 #include <stdalign.h>
 #include <stddef.h>
@@ -64,6 +65,18 @@ struct pending {
 	uint8_t wire[];
 };
 
+struct sim;
+
+/* The step timer of the sims on one real-time loop. A virtual loop's sims keep a timer each:
+ * lockstep runs then fire every timer in the order they always did. */
+struct stepper {
+	struct host_loop *loop;
+	uint32_t timer;
+	struct sim *first;
+	struct stepper *next;
+};
+static struct stepper *g_steppers;
+
 struct sim {
 	struct host_loop *loop;
 	struct sim_transport port;
@@ -84,7 +97,9 @@ struct sim {
 	unsigned n_units;
 	unsigned rx_logged;             /* requests logged in the current sim_input (a bus: once) */
 	struct sim_unit *unit[SIM_UNITS_MAX];
-	uint32_t step_timer, last_step_ms, closes_seen;
+	uint32_t step_timer, last_step_ms, closes_seen;   /* step_timer: own timer (virtual loop) */
+	struct stepper *stepper;        /* or the shared one (real-time loop) */
+	struct sim *step_next;
 	int serial;                     /* the port is a serial port, opened again after it is lost */
 	int lost;                       /* ... and it is lost: port.h is NULL, replies go nowhere */
 	uint32_t reopen_timer;
@@ -671,8 +686,13 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 	uint8_t buf[512];
 	int32_t n;
 
-	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0)
+	/* A short read took all there was: the loop is level-triggered and calls again when more
+	 * comes, so reading on to EAGAIN would only cost one more read() per wake-up. */
+	while ((n = s->port.read(s->port.h, buf, sizeof buf)) > 0) {
 		sim_input(s, buf, (size_t)n);
+		if ((size_t)n < sizeof buf)
+			break;
+	}
 	if (n < 0 && s->serial) {
 		port_lost(s, fd, host_tty_lost(fd, errno));
 		return;
@@ -684,13 +704,10 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 	}
 }
 
-static int step(struct host_loop *loop, uint32_t id, void *ctx)
+static void step_one(struct sim *s, uint32_t now)
 {
-	struct sim *s = ctx;
-	uint32_t now = host_loop_now_ms(loop);
 	unsigned i;
 
-	(void)id;
 	/* A connection that ended took its subscriptions with it before anything is pushed. */
 	link_tick(&s->link, now);
 	notice_link(s);
@@ -703,7 +720,77 @@ static int step(struct host_loop *loop, uint32_t id, void *ctx)
 		unit_done(u);
 	}
 	s->last_step_ms = now;
+}
+
+static int step(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	(void)id;
+	step_one(ctx, host_loop_now_ms(loop));
 	return SIM_STEP_MS;
+}
+
+static int step_shared(struct host_loop *loop, uint32_t id, void *ctx)
+{
+	struct stepper *st = ctx;
+	uint32_t now = host_loop_now_ms(loop);
+	struct sim *s, *next;
+
+	(void)id;
+	for (s = st->first; s; s = next) {
+		next = s->step_next;          /* read first: a step's callbacks may close s */
+		if (now != s->last_step_ms)   /* one that joined this very millisecond waits a step */
+			step_one(s, now);
+	}
+	return SIM_STEP_MS;
+}
+
+/* s joins its loop's stepper (made on first use). 0, or -1 when out of memory. */
+static int stepper_join(struct sim *s)
+{
+	struct stepper *st;
+
+	if (host_loop_is_virtual(s->loop))
+		return (s->step_timer = host_loop_add_timer(s->loop, SIM_STEP_MS, step, s)) ? 0 : -1;
+	for (st = g_steppers; st && st->loop != s->loop; st = st->next)
+		;
+	if (!st) {
+		st = calloc(1, sizeof *st);
+		if (!st || !(st->timer = host_loop_add_timer(s->loop, SIM_STEP_MS, step_shared, st))) {
+			free(st);
+			return -1;
+		}
+		st->loop = s->loop;
+		st->next = g_steppers;
+		g_steppers = st;
+	}
+	s->stepper = st;
+	s->step_next = st->first;
+	st->first = s;
+	return 0;
+}
+
+/* The last sim to leave ends the stepper. */
+static void stepper_leave(struct sim *s)
+{
+	struct stepper *st = s->stepper, **pst;
+	struct sim **ps;
+
+	if (s->step_timer)
+		host_loop_del_timer(s->loop, s->step_timer);
+	if (!st)
+		return;
+	for (ps = &st->first; *ps && *ps != s; ps = &(*ps)->step_next)
+		;
+	if (*ps)
+		*ps = s->step_next;
+	if (st->first)
+		return;
+	host_loop_del_timer(st->loop, st->timer);
+	for (pst = &g_steppers; *pst && *pst != st; pst = &(*pst)->next)
+		;
+	if (*pst)
+		*pst = st->next;
+	free(st);
 }
 
 static int save_state(void *ctx, const struct bms *b)
@@ -839,7 +926,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	if (s->port.closes)
 		s->closes_seen = s->port.closes(s->port.h);
 	if ((s->port.fd(s->port.h) >= 0 && host_loop_add_fd(loop, s->port.fd(s->port.h), on_readable, s) != RIG_OK) ||
-	    !(s->step_timer = host_loop_add_timer(loop, SIM_STEP_MS, step, s))) {
+	    stepper_join(s)) {
 		snprintf(err, errcap, "event loop: out of memory");
 		sim_close(s);
 		return RIG_ERR_IO;
@@ -863,8 +950,7 @@ void sim_close(struct sim *s)
 		free(p->frames);
 		free(p);
 	}
-	if (s->step_timer)
-		host_loop_del_timer(s->loop, s->step_timer);
+	stepper_leave(s);
 	if (s->line_tfd >= 0) {
 		host_loop_del_fd(s->loop, s->line_tfd);
 		close(s->line_tfd);

@@ -1,4 +1,4 @@
-/* The poll() event loop: timer order and periods, fd callbacks, changes made from callbacks,
+/* The event loop: timer order and periods, fd callbacks, changes made from callbacks,
  * and the clock: pause, step and rate on real and virtual loops.
  * Timing is only checked one way (never early); ordering is exact. */
 #include <math.h>

@@ -1,6 +1,7 @@
-/* A small poll() event loop in the style of Redis' ae: read callbacks on fds and millisecond
- * timers, one poll() per iteration. Callbacks may add and delete fds and timers, their own
- * included. Sized for a few hundred of each. Not thread-safe.
+/* A small event loop in the style of Redis' ae: read callbacks on fds and millisecond timers.
+ * The fds are one epoll set (level-triggered), so a wake-up costs O(ready fds) however many
+ * are watched; one epoll_wait per iteration. Callbacks may add and delete fds and timers, their
+ * own included. Sized for a few hundred timers and any number of fds. Not thread-safe.
  *
  * The loop's clock is the emulator's: it can be paused, stepped and run faster or slower than
  * the wall clock. A real loop's clock is anchor + rate x (CLOCK_MONOTONIC - wall anchor), so it
@@ -31,8 +32,10 @@ struct host_loop *host_loop_new_virtual(void);
 void host_loop_free(struct host_loop *loop);
 
 /* on_readable runs when fd is readable, hung up or in error; the callback must read or
- * delete the fd, or it runs again at once. An fd closed without host_loop_del_fd is dropped
- * silently. Adding an fd again replaces its callback. */
+ * delete the fd, or it runs again at once (so it may stop at a short read: more bytes wake it
+ * again). An fd closed without host_loop_del_fd is dropped silently (a loop left with only
+ * such fds ends). Adding an fd again replaces its callback. A regular file, which epoll
+ * refuses, is always ready, as poll() would say. */
 rig_rc host_loop_add_fd(struct host_loop *loop, int fd, host_loop_fd_cb on_readable, void *ctx);
 void host_loop_del_fd(struct host_loop *loop, int fd);
 /* on 0: fd, already added, is no longer polled for input (a peer that has finished sending,
@@ -50,9 +53,9 @@ uint32_t host_loop_add_timer(struct host_loop *loop, uint32_t after_ms, host_loo
 void host_loop_del_timer(struct host_loop *loop, uint32_t id);
 
 /* Runs until host_loop_stop, or until there is no fd and no timer left to wait for.
- * RIG_ERR_IO when poll() fails. */
+ * RIG_ERR_IO when epoll_wait() fails. */
 rig_rc host_loop_run(struct host_loop *loop);
-/* run returns after the current iteration. Safe in a signal handler (poll() then returns). */
+/* run returns after the current iteration. Safe in a signal handler (epoll_wait() then returns). */
 void host_loop_stop(struct host_loop *loop);
 uint32_t host_loop_now_ms(const struct host_loop *loop);   /* the loop's clock, 0 at _new */
 
