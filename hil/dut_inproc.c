@@ -33,7 +33,7 @@ struct inproc_dut {
 	struct sim_mem *line[SCEN_LINES_MAX];   /* each BMS line's, from the emulator to the core */
 	unsigned n_lines;
 	struct fw fw;
-	struct lazy_tick tick;                  /* its steps, on dut.step_ms's cadence */
+	struct host_lazy_tick tick;             /* its steps, on dut.step_ms's cadence */
 	/* The bridge, when the scenario has an inverter. */
 	int bridge_on;
 	struct rig_inverter_cfg inv;
@@ -144,7 +144,7 @@ static uint32_t fw_tick(void *ctx, uint32_t now_ms)
 
 static void line_bytes(void *ctx)
 {
-	lazy_tick_wake(&((struct inproc_dut *)ctx)->tick);
+	host_lazy_tick_wake(&((struct inproc_dut *)ctx)->tick);
 }
 
 /* Link l of the bridge: line l of the scenario, its protocol (line 0's as `dut` says, the
@@ -238,7 +238,7 @@ static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *const
 		hal.bms = sim_mem_client(d->line[0]);
 		rig_fw_init(&d->fw, &hal, &d->env.dut->fw);
 	}
-	return lazy_tick_start(&d->tick, loop, d->env.dut->step_ms, fw_tick, d);
+	return host_lazy_tick_start(&d->tick, loop, d->env.dut->step_ms, fw_tick, d);
 }
 
 static void inproc_free(void *self)

@@ -10,7 +10,7 @@ static int before(uint32_t a_ms, uint32_t b_ms)
 }
 
 /* The first tick at or after at_ms (never the start itself). */
-static uint32_t tick_at_or_after(const struct lazy_tick *t, uint32_t at_ms)
+static uint32_t tick_at_or_after(const struct host_lazy_tick *t, uint32_t at_ms)
 {
 	uint32_t first_ms = t->origin_ms + t->period_ms, k;
 
@@ -22,7 +22,7 @@ static uint32_t tick_at_or_after(const struct lazy_tick *t, uint32_t at_ms)
 
 static int on_tick(struct host_loop *loop, uint32_t id, void *ctx)
 {
-	struct lazy_tick *t = ctx;
+	struct host_lazy_tick *t = ctx;
 	uint32_t now_ms = host_loop_now_ms(loop), due_ms, next_ms;
 
 	(void)id;
@@ -44,17 +44,17 @@ static int on_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	return (int)(next_ms - now_ms);
 }
 
-rig_rc lazy_tick_start(struct lazy_tick *t, struct host_loop *loop, uint32_t period_ms, lazy_tick_step step,
-                       void *ctx)
+rig_rc host_lazy_tick_start(struct host_lazy_tick *t, struct host_loop *loop, uint32_t period_ms,
+                            host_lazy_tick_step step, void *ctx)
 {
-	*t = (struct lazy_tick){ .loop = loop, .step = step, .ctx = ctx, .period_ms = period_ms ? period_ms : 1u };
+	*t = (struct host_lazy_tick){ .loop = loop, .step = step, .ctx = ctx, .period_ms = period_ms ? period_ms : 1u };
 	t->origin_ms = host_loop_now_ms(loop);
 	t->due_ms = t->origin_ms + t->period_ms;
 	t->id = host_loop_add_timer(loop, t->period_ms, on_tick, t);
 	return t->id ? RIG_OK : RIG_ERR_SPACE;
 }
 
-void lazy_tick_wake(struct lazy_tick *t)
+void host_lazy_tick_wake(struct host_lazy_tick *t)
 {
 	uint32_t now_ms = host_loop_now_ms(t->loop);
 	uint32_t at_ms = tick_at_or_after(t, now_ms);

@@ -26,7 +26,7 @@ struct world {
 	struct sim_mem *mem;
 	struct sim *sim;
 	struct fw fw;
-	struct lazy_tick tick;
+	struct host_lazy_tick tick;
 	uint32_t every_steps;
 	unsigned n;
 	char (*line)[TELEMETRY_LINE_MAX];
@@ -60,7 +60,7 @@ static uint32_t lazy_step(void *ctx, uint32_t now_ms)
 	return rig_fw_next_due_ms(&w->fw, now_ms);
 }
 
-static void on_bytes(void *ctx) { lazy_tick_wake(&((struct world *)ctx)->tick); }
+static void on_bytes(void *ctx) { host_lazy_tick_wake(&((struct world *)ctx)->tick); }
 
 /* One world: `kind`'s emulator at its defaults, the core speaking `proto` with `client`. */
 static void world_run(struct world *w, const char *kind, enum fw_proto proto, const struct client_cfg *client,
@@ -100,7 +100,7 @@ static void world_run(struct world *w, const char *kind, enum fw_proto proto, co
 	rig_fw_init(&w->fw, &hal, &fc);
 	if (lazy) {
 		sim_mem_on_bytes(w->mem, on_bytes, w);
-		assert_int_equal(lazy_tick_start(&w->tick, w->loop, STEP_MS, lazy_step, w), RIG_OK);
+		assert_int_equal(host_lazy_tick_start(&w->tick, w->loop, STEP_MS, lazy_step, w), RIG_OK);
 	} else {
 		assert_true(host_loop_add_timer(w->loop, STEP_MS, every_tick, w) != 0);
 	}

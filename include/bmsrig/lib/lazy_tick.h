@@ -1,6 +1,6 @@
 /* A periodic step on an event loop that sleeps while its owner has nothing due. The owner's
  * step says when it next has something to do; the timer then skips the ticks before that,
- * and lazy_tick_wake brings it back for input that arrived meanwhile. Every step still lands
+ * and host_lazy_tick_wake brings it back for input that arrived meanwhile. Every step still lands
  * on the fixed cadence's tick (start + k x period) and in the same order among timers due
  * together, so an owner whose skipped steps would have done nothing behaves exactly as if it
  * were stepped at every tick (lockstep's in-process firmware: 5 ms ticks, a poll a second). */
@@ -13,11 +13,11 @@
 
 /* One step at now_ms; returns the earliest time the next may do anything without input
  * (now_ms or earlier: the next tick). */
-typedef uint32_t (*lazy_tick_step)(void *ctx, uint32_t now_ms);
+typedef uint32_t (*host_lazy_tick_step)(void *ctx, uint32_t now_ms);
 
-struct lazy_tick {
+struct host_lazy_tick {
 	struct host_loop *loop;
-	lazy_tick_step step;
+	host_lazy_tick_step step;
 	void *ctx;
 	uint32_t id;                 /* the loop's timer */
 	uint32_t period_ms;
@@ -30,10 +30,10 @@ struct lazy_tick {
 };
 
 /* The first step one period from now. RIG_ERR_SPACE when the loop is out of memory. */
-rig_rc lazy_tick_start(struct lazy_tick *t, struct host_loop *loop, uint32_t period_ms, lazy_tick_step step,
-                       void *ctx);
+rig_rc host_lazy_tick_start(struct host_lazy_tick *t, struct host_loop *loop, uint32_t period_ms,
+                            host_lazy_tick_step step, void *ctx);
 /* Input arrived now: step at the first tick a fixed cadence would have seen it (this one if
  * its turn among the timers due now has not passed, else the next), unless one is due sooner. */
-void lazy_tick_wake(struct lazy_tick *t);
+void host_lazy_tick_wake(struct host_lazy_tick *t);
 
 #endif
