@@ -260,6 +260,7 @@ enum client_event rig_client_engine_step(struct client_engine *e, uint32_t now_m
 	return CLIENT_BUSY;
 }
 
+#ifndef RIG_FIRMWARE   /* see rig_client_ops_next_due_ms in client.h */
 /* The earliest of a and b, on the wrapping millisecond clock. */
 static uint32_t earlier(uint32_t a_ms, uint32_t b_ms)
 {
@@ -298,3 +299,4 @@ uint32_t rig_client_ops_next_due_ms(const void *client, uint32_t now_ms)
 {
 	return rig_client_engine_next_due_ms(client, now_ms);
 }
+#endif /* RIG_FIRMWARE */
