@@ -10,6 +10,7 @@
 #include "bmsrig/hil/dut.h"
 #include "bmsrig/core/bridge.h"
 #include "bmsrig/core/fw.h"
+#include "bmsrig/lib/lazy_tick.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/rig_inverter.h"
 #include "bmsrig/hil/scenario_judge.h"
@@ -32,6 +33,7 @@ struct inproc_dut {
 	struct sim_mem *line[SCEN_LINES_MAX];   /* each BMS line's, from the emulator to the core */
 	unsigned n_lines;
 	struct fw fw;
+	struct host_lazy_tick tick;             /* its steps, on dut.step_ms's cadence */
 	/* The bridge, when the scenario has an inverter. */
 	int bridge_on;
 	struct rig_inverter_cfg inv;
@@ -125,16 +127,24 @@ static void hal_report(void *ctx, const struct telemetry *t)
 	d->env.report(d->env.ctx, t);
 }
 
-static int fw_tick(struct host_loop *loop, uint32_t id, void *ctx)
+/* The core steps only at the ticks where it has something due or its line has new bytes
+ * (lazy_tick.h): the same steps at the same times as at every tick, less the ones that would
+ * have done nothing. The bridge, with an inverter port and several links, steps at every tick. */
+static uint32_t fw_tick(void *ctx, uint32_t now_ms)
 {
 	struct inproc_dut *d = ctx;
 
-	(void)id;
-	if (d->bridge_on)
-		rig_bridge_step(&d->bridge, host_loop_now_ms(loop));
-	else
-		rig_fw_step(&d->fw, host_loop_now_ms(loop));
-	return (int)d->env.dut->step_ms;
+	if (d->bridge_on) {
+		rig_bridge_step(&d->bridge, now_ms);
+		return now_ms;
+	}
+	rig_fw_step(&d->fw, now_ms);
+	return rig_fw_next_due_ms(&d->fw, now_ms);
+}
+
+static void line_bytes(void *ctx)
+{
+	host_lazy_tick_wake(&((struct inproc_dut *)ctx)->tick);
 }
 
 /* Link l of the bridge: line l of the scenario, its protocol (line 0's as `dut` says, the
@@ -217,8 +227,10 @@ static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *const
 	hal.report = d->env.report ? hal_report : NULL;
 	err[0] = 0;
 	d->loop = loop;
-	for (l = 0; l < n_lines && l < d->n_lines; l++)
+	for (l = 0; l < n_lines && l < d->n_lines; l++) {
 		sim_mem_attach(d->line[l], loop, sim[l]);
+		sim_mem_on_bytes(d->line[l], line_bytes, d);
+	}
 	if (d->bridge_on) {
 		if (bridge_start(d, err, errcap) != RIG_OK)
 			return RIG_ERR_ARG;
@@ -226,7 +238,7 @@ static rig_rc inproc_start(void *self, struct host_loop *loop, struct sim *const
 		hal.bms = sim_mem_client(d->line[0]);
 		rig_fw_init(&d->fw, &hal, &d->env.dut->fw);
 	}
-	return host_loop_add_timer(loop, d->env.dut->step_ms, fw_tick, d) ? RIG_OK : RIG_ERR_SPACE;
+	return host_lazy_tick_start(&d->tick, loop, d->env.dut->step_ms, fw_tick, d);
 }
 
 static void inproc_free(void *self)

@@ -579,6 +579,18 @@ static unsigned parse_call(struct parser *p, unsigned f)
 	return n;
 }
 
+/* The emulated BMS's own decisions: they change at its steps' events only, not with the pack. */
+static int decision_var(unsigned v)
+{
+	static const char *const names[] = { "truth.prot", "truth.fet_chg", "truth.fet_dsg", "truth.bal_mask" };
+	unsigned i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(vars[v].name, names[i]))
+			return 1;
+	return 0;
+}
+
 static unsigned parse_var(struct parser *p, unsigned v)
 {
 	unsigned at = p->at, end = p->at + p->len, open, index;
@@ -586,6 +598,8 @@ static unsigned parse_var(struct parser *p, unsigned v)
 	next(p);
 	if (vars[v].src == SRC_DUT)
 		p->e->uses_dut = 1;
+	if (!decision_var(v))
+		p->e->reads_live = 1;
 	if (p->tok == '[') {
 		if (!vars[v].count) {
 			fail(p, p->at, "`%s` takes no index", vars[v].name);
@@ -749,6 +763,7 @@ static unsigned parse_quant(struct parser *p)
 	p->in_quant = 1;
 	body = parse_or(p);
 	p->in_quant = 0;
+	p->e->reads_live = 1;
 	return p->failed ? NONE : node(p, N_QUANT, any, body, NONE, at, end_of(p, body));
 }
 
@@ -1157,6 +1172,17 @@ unsigned expect_step(const struct expect_spec *spec, struct expect_result *res, 
 		if (res[i].state == EXPECT_PENDING)
 			failed += step_one(&spec[i], &res[i], now_ms, env, fired, n_fired);
 	return failed;
+}
+
+void expect_step_same(const struct expect_spec *s, struct expect_result *r, uint32_t now,
+                      const struct expect_env *env)
+{
+	/* step_one's window and judgeability, then check's count */
+	if (r->state != EXPECT_PENDING || (s->form != EXPECT_ALWAYS && s->form != EXPECT_NEVER))
+		return;
+	if (now < s->from_ms || (s->until_ms && now > s->until_ms) || !judgeable(&s->that, env))
+		return;
+	r->checks++;
 }
 
 void expect_finish(const struct expect_spec *spec, struct expect_result *res, unsigned n,

@@ -23,6 +23,8 @@ struct run_truth {
 /* The truth now: the emulator's sample of every part of unit 0, and what no reply carries (the
  * state of charge, the load asked for, the ambient, the BMS's own decisions). */
 void run_truth_now(const struct sim *sim, double requested_A, struct truth_view *t);
+/* Only the emulated BMS's decisions (FETs, protections, balancing) into t; the rest untouched. */
+void run_truth_decisions(const struct sim *sim, struct truth_view *t);
 /* A reply's sample (sim_on_truth) into at_reply; a late reply to an earlier request does not set
  * the truth back. */
 void run_truth_reply(struct run_truth *rt, const struct sim *sim, double requested_A,

@@ -23,10 +23,19 @@ static void view_take(struct truth_view *v, const struct truth_sample *s)
 	}
 }
 
+void run_truth_decisions(const struct sim *sim, struct truth_view *t)
+{
+	const struct bms *b = sim_bms(sim, 0);
+
+	t->fet_chg = !!(b->fet & BMS_FET_CHG);
+	t->fet_dsg = !!(b->fet & BMS_FET_DSG);
+	t->prot = b->prot_bits;            /* already the normalised set */
+	t->bal_mask = b->bal_mask;
+}
+
 void run_truth_now(const struct sim *sim, double requested_A, struct truth_view *t)
 {
 	const struct model *m = sim_model(sim, 0);
-	const struct bms *b = sim_bms(sim, 0);
 	struct truth_sample all;
 	double soc = 0.0;
 	unsigned i;
@@ -41,10 +50,7 @@ void run_truth_now(const struct sim *sim, double requested_A, struct truth_view 
 	}
 	t->soc_pct = soc / m->cfg.cells;
 	t->ambient_dK = PACK_DK_ZERO_C + 10.0 * m->ambient_C;
-	t->fet_chg = !!(b->fet & BMS_FET_CHG);
-	t->fet_dsg = !!(b->fet & BMS_FET_DSG);
-	t->prot = b->prot_bits;            /* already the normalised set */
-	t->bal_mask = b->bal_mask;
+	run_truth_decisions(sim, t);
 }
 
 /* Each reply carries some parts of the pack (truth.h); what the DUT reports next combines them,

@@ -77,6 +77,7 @@ struct host_loop {
 	size_t nlater, caplater;
 	uint32_t next_id;
 	int in_timers, running;
+	int firing;                     /* a timer's callback runs: that timer is timers[0] */
 	volatile sig_atomic_t stop;
 };
 
@@ -216,16 +217,19 @@ static void heap_down(struct timer_ent *h, size_t n, size_t i)
 	h[i] = t;
 }
 
+static void heap_up(struct timer_ent *h, size_t i, const struct timer_ent *t)
+{
+	for (; i > 0 && timer_before(t, &h[(i - 1) / 2]); i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = *t;
+}
+
 static int heap_push(struct host_loop *loop, const struct timer_ent *t)
 {
-	size_t i;
-
 	if (reserve((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
 	            sizeof *loop->timers))
 		return -1;
-	for (i = loop->ntimers++; i > 0 && timer_before(t, &loop->timers[(i - 1) / 2]); i = (i - 1) / 2)
-		loop->timers[i] = loop->timers[(i - 1) / 2];
-	loop->timers[i] = *t;
+	heap_up(loop->timers, loop->ntimers++, t);
 	return 0;
 }
 
@@ -413,6 +417,36 @@ void host_loop_del_timer(struct host_loop *loop, uint32_t id)
 		}
 }
 
+rig_rc host_loop_move_timer(struct host_loop *loop, uint32_t id, uint32_t after_ms)
+{
+	struct timer_ent t;
+	size_t i;
+
+	for (i = 0; i < loop->nlater; i++)
+		if (!loop->later[i].dead && loop->later[i].id == id) {
+			loop->later[i].due_ms = now64(loop) + after_ms;
+			return RIG_OK;
+		}
+	for (i = 0; i < loop->ntimers; i++)
+		if (!loop->timers[i].dead && loop->timers[i].id == id)
+			break;
+	if (i == loop->ntimers)
+		return RIG_ERR_ARG;
+	t = loop->timers[i];
+	t.due_ms = now64(loop) + after_ms;
+	/* The firing timer stays at the top while its callback runs (see the top of the file):
+	 * it cannot move, and no timer may go before it, which would be a turn already passed. */
+	if (loop->firing && (i == 0 || timer_before(&t, &loop->timers[0])))
+		return RIG_ERR_STATE;
+	if (timer_before(&t, &loop->timers[i]))
+		heap_up(loop->timers, i, &t);
+	else {
+		loop->timers[i] = t;
+		heap_down(loop->timers, loop->ntimers, i);
+	}
+	return RIG_OK;
+}
+
 void host_loop_stop(struct host_loop *loop)
 {
 	loop->stop = 1;
@@ -482,7 +516,9 @@ static void fire_timers(struct host_loop *loop)
 				loop->nlive--;           /* out of memory: the timer is lost, as add would */
 			continue;
 		}
+		loop->firing = 1;
 		next = t.cb(loop, t.id, t.ctx);
+		loop->firing = 0;
 		/* Still timers[0] (see the top of the file), unless the callback deleted it. */
 		if (loop->timers[0].dead)
 			continue;                    /* uncounted by del; first_due drops it */

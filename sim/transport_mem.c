@@ -25,6 +25,8 @@ struct sim_mem {
 	uint8_t buf[LINE_BYTES];
 	size_t head, len;
 	struct req_slot req[REQ_SLOTS];
+	void (*on_bytes)(void *ctx);
+	void *on_bytes_ctx;
 };
 
 /* ---- the emulator's side: nothing to poll, requests come through sim_input ---------------- */
@@ -39,6 +41,8 @@ static int32_t emu_write(void *h, const uint8_t *p, uint16_t n)
 
 	for (i = 0; i < n && m->len < LINE_BYTES; i++)
 		m->buf[(m->head + m->len++) % LINE_BYTES] = p[i];
+	if (n && m->on_bytes)
+		m->on_bytes(m->on_bytes_ctx);
 	return n;
 }
 
@@ -120,4 +124,10 @@ void sim_mem_attach(struct sim_mem *m, struct host_loop *loop, struct sim *sim)
 struct rig_io sim_mem_client(struct sim_mem *m)
 {
 	return (struct rig_io){ m, client_write, client_read };
+}
+
+void sim_mem_on_bytes(struct sim_mem *m, void (*on_bytes)(void *ctx), void *ctx)
+{
+	m->on_bytes = on_bytes;
+	m->on_bytes_ctx = ctx;
 }

@@ -62,4 +62,4 @@ static const struct client_proto byd_proto = {
 };
 
 /* The typed API and the table the core drives every client through. */
-CLIENT_DEFINE(byd, "byd", 9600u, rig_client_engine_step);
+CLIENT_DEFINE(byd, "byd", 9600u, rig_client_engine_step, rig_client_ops_next_due_ms);

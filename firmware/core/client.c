@@ -259,3 +259,44 @@ enum client_event rig_client_engine_step(struct client_engine *e, uint32_t now_m
 	}
 	return CLIENT_BUSY;
 }
+
+#ifndef RIG_FIRMWARE   /* see rig_client_ops_next_due_ms in client.h */
+/* The earliest of a and b, on the wrapping millisecond clock. */
+static uint32_t earlier(uint32_t a_ms, uint32_t b_ms)
+{
+	return client_due(a_ms, b_ms) ? b_ms : a_ms;
+}
+
+/* Mirrors rig_client_engine_step's tests: each phase's first moment one of them can pass. */
+uint32_t rig_client_engine_next_due_ms(const struct client_engine *e, uint32_t now_ms)
+{
+	uint32_t at_ms;
+
+	switch (e->phase) {
+	case CLIENT_PH_IDLE:
+		at_ms = e->started ? e->next_poll_ms : now_ms;
+		break;
+	case CLIENT_PH_READY:
+		at_ms = e->send_at_ms;
+		/* may_send: a quiet line also wants its silence, or the reply's time to have gone. */
+		if (client_due(now_ms, at_ms) && e->proto->line == CLIENT_LINE_QUIET && e->line_used)
+			at_ms = earlier(e->line_ms + e->proto->quiet_ms, e->send_at_ms + e->cfg.timeout_ms);
+		break;
+	case CLIENT_PH_WAIT:
+		at_ms = e->sent_ms + e->cfg.timeout_ms;
+		break;
+	case CLIENT_PH_PAUSE:
+		at_ms = e->send_at_ms;
+		break;
+	default:
+		at_ms = now_ms;
+		break;
+	}
+	return client_due(now_ms, at_ms) ? now_ms : at_ms;
+}
+
+uint32_t rig_client_ops_next_due_ms(const void *client, uint32_t now_ms)
+{
+	return rig_client_engine_next_due_ms(client, now_ms);
+}
+#endif /* RIG_FIRMWARE */

@@ -265,4 +265,4 @@ static const struct client_proto daly_proto = {
 	.cycle_complete = cycle_complete
 };
 /* The typed API and the table the core drives every client through. */
-CLIENT_DEFINE(daly, "daly", 9600u, rig_client_engine_step);
+CLIENT_DEFINE(daly, "daly", 9600u, rig_client_engine_step, rig_client_ops_next_due_ms);

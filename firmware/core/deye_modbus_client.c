@@ -85,4 +85,4 @@ static const struct client_proto deye_modbus_proto = {
 	.line = CLIENT_LINE_FLUSH, .begin_cycle = begin_cycle, .next_request = next_request,
 	.encode = encode, .rx_next = rx_next
 };
-CLIENT_DEFINE(deye_modbus, "deye-modbus", 9600u, rig_client_engine_step);
+CLIENT_DEFINE(deye_modbus, "deye-modbus", 9600u, rig_client_engine_step, rig_client_ops_next_due_ms);

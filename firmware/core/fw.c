@@ -113,3 +113,12 @@ void rig_fw_step(struct fw *fw, uint32_t now_ms)
 		cycle_ended(fw, ev, now_ms);
 	}
 }
+
+#ifndef RIG_FIRMWARE   /* as rig_client_ops_next_due_ms (client.h) */
+uint32_t rig_fw_next_due_ms(const struct fw *fw, uint32_t now_ms)
+{
+	/* Nothing in the core acts by itself but the client: the policy, the relay, the FET wish
+	 * and the report all follow a cycle's end. */
+	return fw->ops->next_due_ms ? fw->ops->next_due_ms(&fw->client, now_ms) : now_ms;
+}
+#endif

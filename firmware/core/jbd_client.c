@@ -79,4 +79,4 @@ static const struct client_proto jbd_proto = {
 	.encode = encode, .rx_next = rx_next
 };
 /* The typed API and the table the core drives every client through. */
-CLIENT_DEFINE(jbd, "jbd", 9600u, rig_client_engine_step);
+CLIENT_DEFINE(jbd, "jbd", 9600u, rig_client_engine_step, rig_client_ops_next_due_ms);

@@ -200,4 +200,4 @@ static enum client_event step(struct client_engine *e, uint32_t now_ms)
 
 /* The typed API, and the table the core drives every client through. 115200: what the BMS's
  * UART runs at behind its BLE module (docs/protocols/jk.md §1). */
-CLIENT_DEFINE(jk_ble, "jk-ble", 115200u, step);
+CLIENT_DEFINE(jk_ble, "jk-ble", 115200u, step, NULL);

@@ -120,4 +120,4 @@ static const struct client_proto jk_proto = {
 };
 
 /* The typed API and the table the core drives every client through. */
-CLIENT_DEFINE(jk, "jk", 115200u, rig_client_engine_step);
+CLIENT_DEFINE(jk, "jk", 115200u, rig_client_engine_step, rig_client_ops_next_due_ms);

@@ -130,4 +130,4 @@ static const struct client_proto jk_pb_proto = {
 	.line = CLIENT_LINE_FLUSH, .begin_cycle = begin_cycle, .next_request = next_request,
 	.encode = encode, .rx_next = rx_next, .rx_feed = rx_feed, .on_send = on_send
 };
-CLIENT_DEFINE(jk_pb, "jk-pb", JK_PB_BAUD, rig_client_engine_step);
+CLIENT_DEFINE(jk_pb, "jk-pb", JK_PB_BAUD, rig_client_engine_step, rig_client_ops_next_due_ms);

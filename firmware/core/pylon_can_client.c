@@ -119,7 +119,7 @@ static const struct client_proto pylon_can_proto = {
 	.line = CLIENT_LINE_STREAM, .pause_ms = 20, .begin_cycle = begin_cycle, .next_request = next_request,
 	.encode = encode, .rx_next = rx_next, .on_send = on_send,
 };
-CLIENT_DEFINE(pylon_can, "pylontech-can", 500000u, rig_client_engine_step);
+CLIENT_DEFINE(pylon_can, "pylontech-can", 500000u, rig_client_engine_step, rig_client_ops_next_due_ms);
 
 int rig_pylon_can_client_last(const struct pylon_can_client *c, struct rig_inv_battery *out, uint32_t *at_ms)
 {

@@ -122,4 +122,4 @@ static const struct client_proto pylon_proto = {
 	.encode = encode, .rx_next = rx_next, .skippable = skippable, .cycle_complete = cycle_complete
 };
 /* The typed API and the table the core drives every client through. */
-CLIENT_DEFINE(pylon, "pylontech-rs485", 9600u, rig_client_engine_step);
+CLIENT_DEFINE(pylon, "pylontech-rs485", 9600u, rig_client_engine_step, rig_client_ops_next_due_ms);

@@ -193,4 +193,4 @@ static void init(void *v)
 
 /* The typed API and the table. 115200: the rig's Bluetooth links run at the UART speed of a
  * BLE bridge; the link model adds the Bluetooth timing. */
-CLIENT_DEFINE(thornwave, "thornwave", 115200u, step);
+CLIENT_DEFINE(thornwave, "thornwave", 115200u, step, NULL);

@@ -865,6 +865,73 @@ static void never_fails_when_it_holds(void **state)
 	assert_string_equal(r[1].message, "dut.comm_fail > 5 held at none of 1 checks");
 }
 
+/* Which expressions read only the emulated BMS's decisions (reads_live 0), whose value cannot
+ * change while those stay: the judge counts their checks then instead of evaluating. */
+static void reads_live_marks_what_moves_between_decisions(void **state)
+{
+	static const struct { const char *text; int live; } cases[] = {
+		{ "truth.prot != 0", 0 },
+		{ "truth.fet_chg == 1 and truth.fet_dsg == 1", 0 },
+		{ "(truth.bal_mask & 4) == 0", 0 },
+		{ "1 < 2", 0 },
+		{ "truth.prot != 0 or truth.pack_mv > 60000", 1 },
+		{ "truth.cell_max_mv < 3650", 1 },
+		{ "t > 5 and truth.prot == 0", 1 },
+		{ "dut.prot != 0", 1 },
+		{ "dut.reports > 3", 1 },
+		{ "all cells: truth.prot == 0", 1 },
+	};
+	struct expr e;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
+			fail_msg("`%s` did not compile", cases[i].text);
+		if (e.reads_live != cases[i].live)
+			fail_msg("`%s`: reads_live %d, want %d", cases[i].text, e.reads_live, cases[i].live);
+	}
+}
+
+/* A counted check is one check: in the window, on a pending expectation, and the end message
+ * counts it as step_one would have. */
+static void a_check_counted_without_evaluating(void **state)
+{
+	struct expect_spec s[2];
+	struct expect_result r[2], full[2];
+	struct bench b;
+	uint32_t ms;
+
+	(void)state;
+	bench_init(&b, 1);
+	spec_init(&s[0], EXPECT_NEVER, "truth.prot == 4096");
+	spec_init(&s[1], EXPECT_ALWAYS, "truth.fet_chg == 1");
+	s[0].from_ms = 300;
+	s[1].until_ms = 700;
+	memset(r, 0, sizeof r);
+	memset(full, 0, sizeof full);
+	for (ms = 100; ms <= 1000; ms += 100) {
+		assert_int_equal(expect_step(s, full, 2, ms, &b.env, NULL, 0), 0);
+		if (ms == 100)
+			assert_int_equal(expect_step(s, r, 2, ms, &b.env, NULL, 0), 0);
+		else {
+			expect_step_same(&s[0], &r[0], ms, &b.env);
+			expect_step_same(&s[1], &r[1], ms, &b.env);
+		}
+	}
+	assert_int_equal(r[0].checks, full[0].checks);
+	assert_int_equal(r[1].checks, full[1].checks);
+	assert_int_equal(r[0].checks, 8);                  /* 300 .. 1000 */
+	assert_int_equal(r[1].checks, 7);                  /* 100 .. 700 */
+	expect_finish(s, r, 2, 1000);
+	expect_finish(s, full, 2, 1000);
+	assert_string_equal(r[0].message, full[0].message);
+	assert_string_equal(r[1].message, "truth.fet_chg == 1 held at all 7 checks");
+	/* decided: nothing more is counted */
+	expect_step_same(&s[1], &r[1], 1100, &b.env);
+	assert_int_equal(r[1].checks, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,6 +955,8 @@ int main(void)
 		cmocka_unit_test(always_fails_at_the_first_false_step),
 		cmocka_unit_test(always_window_and_zero_checks),
 		cmocka_unit_test(never_fails_when_it_holds),
+		cmocka_unit_test(reads_live_marks_what_moves_between_decisions),
+		cmocka_unit_test(a_check_counted_without_evaluating),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,9 @@ struct client_ops {
 	/* Ask the BMS for its FET states (1 = allowed on); sent at the start of the next cycle. */
 	void (*set_fets)(void *client, uint8_t chg_on, uint8_t dsg_on);
 	const struct client_stats *(*stats)(const void *client);
+	/* The earliest time the client may act with no byte arriving (a poll, a send, a timeout),
+	 * so a port may sleep until then or until input comes; NULL: ask at every tick. */
+	uint32_t (*next_due_ms)(const void *client, uint32_t now_ms);
 };
 
 /*
@@ -84,16 +87,26 @@ struct client_ops {
  * (CLIENT_DEFINE checks it), so the void pointer the table gets is the engine's. */
 void rig_client_ops_set_fets(void *client, uint8_t chg_on, uint8_t dsg_on);
 const struct client_stats *rig_client_ops_stats(const void *client);
+/* The table's next_due_ms for a client on rig_client_engine_step (rig_client_engine_next_due_ms).
+ * Only the emulator's in-process firmware sleeps on it so far, so a target build (RIG_FIRMWARE)
+ * leaves it out of every table (about 160 B of flash on the lx106). */
+#ifdef RIG_FIRMWARE
+#define rig_client_ops_next_due_ms NULL
+#else
+uint32_t rig_client_ops_next_due_ms(const void *client, uint32_t now_ms);
+#endif
 
 /*
  * Defines the API CLIENT_API_DECLARE declares, for the client whose file has
  * `static const struct client_proto <prefix>_proto`; step_ is rig_client_engine_step for a
- * polled protocol, or the protocol's own function of the same type. The table takes void
+ * polled protocol, or the protocol's own function of the same type; next_due_ is
+ * rig_client_ops_next_due_ms with rig_client_engine_step, NULL with a step of its own (the
+ * engine's deadlines do not cover what such a step does by itself). The table takes void
  * pointers so the core needs no protocol's struct; its init and step adapters call the typed
  * functions, so the compiler still checks those calls against that client's prototypes. Use
  * once, at file scope, ending with a semicolon.
  */
-#define CLIENT_DEFINE(prefix, name_, baud_, step_)                                             \
+#define CLIENT_DEFINE(prefix, name_, baud_, step_, next_due_)                                     \
 	void rig_##prefix##_client_init(struct prefix##_client *c, const struct client_cfg *cfg,  \
 	                                struct rig_io io, struct pack_state *out)                 \
 	{                                                                                      \
@@ -129,7 +142,7 @@ const struct client_stats *rig_client_ops_stats(const void *client);
 	const struct client_ops rig_##prefix##_client_ops = {                                  \
 		.name = (name_), .baud = (baud_), .init = prefix##_ops_init,                   \
 		.step = prefix##_ops_step, .set_fets = rig_client_ops_set_fets,                \
-		.stats = rig_client_ops_stats,                                                 \
+		.stats = rig_client_ops_stats, .next_due_ms = (next_due_),                     \
 	}
 
 /* The wait before resend number `tries` (1-based count of sends so far): 0 for the first
@@ -255,6 +268,12 @@ void rig_client_engine_init(struct client_engine *e, const struct client_proto *
 void rig_client_set_fets(struct client_engine *e, uint8_t chg_on, uint8_t dsg_on);
 /* One step of a polled protocol: read, judge, time out, resend, start the next cycle. */
 enum client_event rig_client_engine_step(struct client_engine *e, uint32_t now_ms);
+/* The earliest time rig_client_engine_step may change anything when no byte arrives before it:
+ * the next poll, the send a quiet line or a back-off holds, the reply's timeout, the end of a
+ * pause; now_ms when it may act at once. A step before then without input does nothing. */
+#ifndef RIG_FIRMWARE
+uint32_t rig_client_engine_next_due_ms(const struct client_engine *e, uint32_t now_ms);
+#endif
 
 /* The engine's parts, for a protocol whose cycle is not a list of requests (JK BLE). */
 /* 1 when a new cycle is due now (the first at once); books the next one. */

@@ -98,6 +98,12 @@ struct fw {
 
 void rig_fw_init(struct fw *fw, const struct fw_hal *hal, const struct fw_cfg *cfg);
 void rig_fw_step(struct fw *fw, uint32_t now_ms);
+/* The earliest time rig_fw_step may do anything when no byte reaches the BMS link before it
+ * (the client's next poll, send, timeout or pause end); now_ms when it should step at every
+ * tick (a client without deadlines to tell). A port may sleep until then or until input. */
+#ifndef RIG_FIRMWARE   /* as rig_client_ops_next_due_ms (client.h) */
+uint32_t rig_fw_next_due_ms(const struct fw *fw, uint32_t now_ms);
+#endif
 const struct client_stats *rig_fw_stats(const struct fw *fw);
 
 #ifdef __cplusplus

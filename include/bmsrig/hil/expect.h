@@ -81,6 +81,10 @@ struct expr_node {
 struct expr {
 	unsigned n_nodes, root;
 	int uses_dut;                      /* reads dut.*: cannot be judged before a report */
+	/* reads what may move between two of the emulated BMS's decisions: anything but
+	 * truth.prot, truth.fet_chg, truth.fet_dsg and truth.bal_mask (a cell quantifier too); 0:
+	 * the value stays the same while those four do */
+	int reads_live;
 	char text[EXPR_TEXT_MAX];
 	struct expr_node node[EXPR_NODES_MAX];
 };
@@ -142,6 +146,11 @@ unsigned expect_step(const struct expect_spec *spec, struct expect_result *res, 
                      const unsigned *fired, unsigned n_fired);
 /* The run ended at end_ms: decide everything still pending (an `at` never reached fails, an
  * `always` or `never` that held passes, a `within` whose trigger never came fails). */
+/* One step of spec[i] (ALWAYS or NEVER, that.reads_live 0) whose inputs are the same as at its
+ * last check, which held: the check this step would make, counted without evaluating (its
+ * outcome is that check's). Lets the judge skip what cannot change a verdict. */
+void expect_step_same(const struct expect_spec *spec, struct expect_result *res, uint32_t now_ms,
+                      const struct expect_env *env);
 void expect_finish(const struct expect_spec *spec, struct expect_result *res, unsigned n,
                    uint32_t end_ms);
 

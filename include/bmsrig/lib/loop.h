@@ -51,6 +51,11 @@ rig_rc host_loop_fd_writable(struct host_loop *loop, int fd, host_loop_fd_cb on_
 uint32_t host_loop_add_timer(struct host_loop *loop, uint32_t after_ms, host_loop_timer_cb cb,
                             void *ctx);
 void host_loop_del_timer(struct host_loop *loop, uint32_t id);
+/* The timer's next firing after_ms from now, earlier or later, keeping its id (so its place
+ * among timers due together). RIG_ERR_ARG: no such timer. RIG_ERR_STATE, nothing moved: from a
+ * timer callback, the firing timer itself, or a place before it (timers due now that come
+ * before the firing one have had their turn in this pass). */
+rig_rc host_loop_move_timer(struct host_loop *loop, uint32_t id, uint32_t after_ms);
 
 /* Runs until host_loop_stop, or until there is no fd and no timer left to wait for.
  * RIG_ERR_IO when epoll_wait() fails. */

@@ -26,5 +26,8 @@ const struct sim_transport *sim_mem_emulator(struct sim_mem *m);
 void sim_mem_attach(struct sim_mem *m, struct host_loop *loop, struct sim *sim);
 /* The client's side: write never blocks (RIG_ERR_SPACE when too many requests are in flight). */
 struct rig_io sim_mem_client(struct sim_mem *m);
+/* on_bytes(ctx) runs each time the emulator puts bytes on the line for the client (NULL: none),
+ * so a client that sleeps until it has something due can wake to read them. */
+void sim_mem_on_bytes(struct sim_mem *m, void (*on_bytes)(void *ctx), void *ctx);
 
 #endif
