@@ -18,7 +18,8 @@
  * a link the first writes have already woken. A JBD or Daly answer is named by its link; JK's
  * 4E 57 protocol is wired only and JK's Bluetooth protocol Bluetooth only, so those rows name
  * themselves. A Daly that answers only the Bluetooth host address 0x80 is read by the daly-ble
- * client, so that row names daly-ble whatever the link. */
+ * client, so that row names daly-ble whatever the link. Each Bluetooth row costs a silent port
+ * 6 s, so the BMS most people own come first and the battery monitor last. */
 const struct rig_probe_row rig_probe_rows[] = {
 	WIRE(FW_PROTO_JBD, FW_PROTO_JBD, FW_PROTO_JBD_BLE, 1),
 	WIRE(FW_PROTO_DALY, FW_PROTO_DALY, FW_PROTO_DALY_BLE, 0),
@@ -27,11 +28,11 @@ const struct rig_probe_row rig_probe_rows[] = {
 	WIRE(FW_PROTO_BYD, FW_PROTO_BYD, FW_PROTO_BYD, 0),
 	WIRE(FW_PROTO_DEYE_MODBUS, FW_PROTO_DEYE_MODBUS, FW_PROTO_DEYE_MODBUS, 0),
 	WIRE(FW_PROTO_PYLON_RS485, FW_PROTO_PYLON_RS485, FW_PROTO_PYLON_RS485, 0),
+	BLE(FW_PROTO_JBD_BLE, FW_PROTO_JBD, FW_PROTO_JBD_BLE, 1),
+	BLE(FW_PROTO_DALY_BLE, FW_PROTO_DALY_BLE, FW_PROTO_DALY_BLE, 0),
 	BLE(FW_PROTO_JK_BLE, FW_PROTO_JK_BLE, FW_PROTO_JK_BLE, 0),
 	BLE(FW_PROTO_THORNWAVE, FW_PROTO_THORNWAVE, FW_PROTO_THORNWAVE, 0),
 	BLE(FW_PROTO_THORNWAVE_X, FW_PROTO_THORNWAVE_X, FW_PROTO_THORNWAVE_X, 0),
-	BLE(FW_PROTO_JBD_BLE, FW_PROTO_JBD, FW_PROTO_JBD_BLE, 1),
-	BLE(FW_PROTO_DALY_BLE, FW_PROTO_DALY_BLE, FW_PROTO_DALY_BLE, 0),
 };
 const uint8_t rig_probe_row_count = (uint8_t)(sizeof rig_probe_rows / sizeof rig_probe_rows[0]);
 

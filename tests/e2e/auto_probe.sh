@@ -14,7 +14,7 @@ kill "$peer" 2>/dev/null
 wait "$peer" 2>/dev/null
 last=$(tail -n 1 "$TMP/err")
 if [ $rc -ne 0 ] &&
-   [ "$last" = "bmsmon: auto: no BMS answered on $TMP/silent (tried jbd, daly, jk, jk-pb, byd, deye-modbus, pylontech-rs485, jk-ble, thornwave, thornwave-x, jbd-ble, daly-ble; skipped pylontech-can: a battery-to-inverter link (slcan), not a BMS port)" ] &&
+   [ "$last" = "bmsmon: auto: no BMS answered on $TMP/silent (tried jbd, daly, jk, jk-pb, byd, deye-modbus, pylontech-rs485, jbd-ble, daly-ble, jk-ble, thornwave, thornwave-x; skipped pylontech-can: a battery-to-inverter link (slcan), not a BMS port)" ] &&
    grep -qx 'bmsmon: auto: pylontech-can skipped: a battery-to-inverter link (slcan), not a BMS port' "$TMP/err" &&
    grep -qx 'bmsmon: auto: jbd-ble at 9600 baud (2000 ms x 3, time for a Bluetooth connect): no reply' "$TMP/err" &&
    grep -qx 'bmsmon: auto: jbd at 9600 baud (300 ms x 2): no reply' "$TMP/err" &&
