@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bmsrig/core/byd.h"
+#include "intmath.h"
 
 uint8_t rig_byd_checksum(const uint8_t *p, size_t n)
 {
@@ -161,16 +162,6 @@ void rig_byd_request_read(struct byd_frame *f, uint8_t addr)
 	f->cmd = BYD_CMD_READ;
 }
 
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
-}
-
 /* Record offsets (after the result byte). */
 enum {
 	OFS_PACK = 0, OFS_BATTERY = 4, OFS_CELLS = 8, OFS_CURRENT = 40, OFS_TEMPS = 44,
@@ -290,18 +281,6 @@ rig_rc rig_byd_to_pack_state(const struct byd_data *d, struct pack_state *out)
  * writes. A monitor only asks and reads, so a target build (-DRIG_FIRMWARE: make lx106, the
  * board ports) leaves them out (docs/nodemcu.md). */
 #ifndef RIG_FIRMWARE
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
 
 void rig_byd_response_data(struct byd_frame *f, uint8_t addr, const struct byd_data *d)
 {

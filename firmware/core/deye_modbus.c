@@ -10,24 +10,9 @@
 
 /* ---- requests and responses ------------------------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)(v & 0xFFu);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 void rig_deye_mb_request_read(struct modbus_frame *f, uint8_t addr, uint16_t start, uint16_t count)
 {
-	f->addr = addr;
-	f->fc = DEYE_MB_FC_READ_INPUT;
-	f->len = 4;
-	put16(f->data, start);
-	put16(f->data + 2, count);
+	rig_modbus_reg_count(f, addr, DEYE_MB_FC_READ_INPUT, start, count);
 }
 
 void rig_deye_mb_request_ident(struct modbus_frame *f, uint8_t addr)
@@ -39,13 +24,7 @@ void rig_deye_mb_request_ident(struct modbus_frame *f, uint8_t addr)
 
 rig_rc rig_deye_mb_read_decode(const struct modbus_frame *f, uint16_t *start, uint16_t *count)
 {
-	if (f->fc != DEYE_MB_FC_READ_INPUT)
-		return RIG_ERR_UNSUPPORTED;
-	if (f->len != 4)
-		return RIG_ERR_LENGTH;
-	*start = get16(f->data);
-	*count = get16(f->data + 2);
-	return RIG_OK;
+	return rig_modbus_reg_count_decode(f, DEYE_MB_FC_READ_INPUT, start, count);
 }
 
 rig_rc rig_deye_mb_response_regs(struct modbus_frame *f, uint8_t addr, const uint16_t *regs, uint16_t count)
@@ -58,7 +37,7 @@ rig_rc rig_deye_mb_response_regs(struct modbus_frame *f, uint8_t addr, const uin
 	f->fc = DEYE_MB_FC_READ_INPUT;
 	f->data[0] = (uint8_t)(count * 2u);
 	for (i = 0; i < count; i++)
-		put16(f->data + 1 + 2u * i, regs[i]);
+		put_be16(f->data + 1 + 2u * i, regs[i]);
 	f->len = (uint8_t)(1u + count * 2u);
 	return RIG_OK;
 }
@@ -75,7 +54,7 @@ rig_rc rig_deye_mb_regs_decode(const struct modbus_frame *f, uint16_t *regs, uin
 	if (n > cap)
 		return RIG_ERR_LENGTH;
 	for (i = 0; i < n; i++)
-		regs[i] = get16(f->data + 1 + 2u * i);
+		regs[i] = get_be16(f->data + 1 + 2u * i);
 	*count = n;
 	return RIG_OK;
 }

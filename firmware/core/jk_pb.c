@@ -4,20 +4,10 @@
 #include <string.h>
 
 #include "bmsrig/core/jk_pb.h"
+#include "intmath.h"
 
 #define WRITE_REGS_MAX 123u          /* Modbus: the most registers one FC 0x10 may carry */
 #define READ_REGS_MAX  125u
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)(v & 0xFFu);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* One table for both directions: trigger register <-> record type. */
 static const struct { uint16_t reg; uint8_t type; } triggers[] = {
@@ -73,8 +63,8 @@ rig_rc rig_jk_pb_request_write(struct modbus_frame *f, uint8_t addr, uint16_t re
 		return RIG_ERR_LENGTH;
 	f->addr = addr;
 	f->fc = JK_PB_FC_WRITE;
-	put16(f->data, reg);
-	put16(f->data + 2, (uint16_t)(n / 2u));
+	put_be16(f->data, reg);
+	put_be16(f->data + 2, (uint16_t)(n / 2u));
 	f->data[4] = (uint8_t)n;
 	memcpy(f->data + 5, bytes, n);
 	f->len = (uint8_t)(5u + n);
@@ -99,10 +89,10 @@ rig_rc rig_jk_pb_write_decode(const struct modbus_frame *f, uint16_t *reg, uint1
 		return RIG_ERR_UNSUPPORTED;
 	if (f->len < 5)
 		return RIG_ERR_LENGTH;
-	n = get16(f->data + 2);
+	n = get_be16(f->data + 2);
 	if (n == 0 || n > WRITE_REGS_MAX || f->data[4] != 2u * n || f->len != 5u + 2u * n)
 		return RIG_ERR_LENGTH;
-	*reg = get16(f->data);
+	*reg = get_be16(f->data);
 	*count = n;
 	*bytes = f->data + 5;
 	return RIG_OK;
@@ -110,44 +100,24 @@ rig_rc rig_jk_pb_write_decode(const struct modbus_frame *f, uint16_t *reg, uint1
 
 void rig_jk_pb_write_echo(struct modbus_frame *f, uint8_t addr, uint16_t reg, uint16_t count)
 {
-	f->addr = addr;
-	f->fc = JK_PB_FC_WRITE;
-	f->len = 4;
-	put16(f->data, reg);
-	put16(f->data + 2, count);
+	rig_modbus_reg_count(f, addr, JK_PB_FC_WRITE, reg, count);
 }
 
 rig_rc rig_jk_pb_echo_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count)
 {
-	if (f->fc != JK_PB_FC_WRITE)
-		return RIG_ERR_UNSUPPORTED;
-	if (f->len != 4)
-		return RIG_ERR_LENGTH;
-	*reg = get16(f->data);
-	*count = get16(f->data + 2);
-	return RIG_OK;
+	return rig_modbus_reg_count_decode(f, JK_PB_FC_WRITE, reg, count);
 }
 
 /* ---- FC 0x03 ------------------------------------------------------------------------------- */
 
 void rig_jk_pb_request_read(struct modbus_frame *f, uint8_t addr, uint16_t reg, uint16_t count)
 {
-	f->addr = addr;
-	f->fc = JK_PB_FC_READ;
-	f->len = 4;
-	put16(f->data, reg);
-	put16(f->data + 2, count);
+	rig_modbus_reg_count(f, addr, JK_PB_FC_READ, reg, count);
 }
 
 rig_rc rig_jk_pb_read_decode(const struct modbus_frame *f, uint16_t *reg, uint16_t *count)
 {
-	if (f->fc != JK_PB_FC_READ)
-		return RIG_ERR_UNSUPPORTED;
-	if (f->len != 4)
-		return RIG_ERR_LENGTH;
-	*reg = get16(f->data);
-	*count = get16(f->data + 2);
-	return RIG_OK;
+	return rig_modbus_reg_count_decode(f, JK_PB_FC_READ, reg, count);
 }
 
 rig_rc rig_jk_pb_response_read(struct modbus_frame *f, uint8_t addr, const uint8_t *bytes, size_t n)

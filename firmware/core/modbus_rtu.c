@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsrig/core/modbus_rtu.h"
+#include "intmath.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -180,4 +181,24 @@ void rig_modbus_exception(struct modbus_frame *f, uint8_t addr, uint8_t fc, uint
 	f->fc = (uint8_t)(fc | MODBUS_FC_EXCEPTION);
 	f->len = 1;
 	f->data[0] = code;
+}
+
+void rig_modbus_reg_count(struct modbus_frame *f, uint8_t addr, uint8_t fc, uint16_t reg, uint16_t count)
+{
+	f->addr = addr;
+	f->fc = fc;
+	f->len = 4;
+	put_be16(f->data, reg);
+	put_be16(f->data + 2, count);
+}
+
+rig_rc rig_modbus_reg_count_decode(const struct modbus_frame *f, uint8_t fc, uint16_t *reg, uint16_t *count)
+{
+	if (f->fc != fc)
+		return RIG_ERR_UNSUPPORTED;
+	if (f->len != 4)
+		return RIG_ERR_LENGTH;
+	*reg = get_be16(f->data);
+	*count = get_be16(f->data + 2);
+	return RIG_OK;
 }

@@ -42,20 +42,9 @@ static uint16_t sat_u16_as_s16(uint32_t v)
 	return v > 32767u ? 32767u : (uint16_t)v;
 }
 
-static void put16(uint8_t *d, uint16_t v)
-{
-	d[0] = (uint8_t)(v & 0xFFu);
-	d[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t get16(const uint8_t *d)
-{
-	return (uint16_t)(d[0] | d[1] << 8);
-}
-
 static int32_t get_s16(const uint8_t *d)
 {
-	return (int16_t)get16(d);
+	return (int16_t)get_le16(d);
 }
 
 /* ---- 0x359: one bit per item, the same items as protections (bytes 0-1) and warnings (2-3) --- */
@@ -177,20 +166,20 @@ rig_rc rig_pylon_can_encode(uint32_t id, const struct rig_inv_battery *r, struct
 	f->dlc = 8;
 	switch (id) {
 	case PYLON_CAN_ID_LIMITS:
-		put16(d, sat_u16(u_div_pow10(r->cvl_mV, 2)));
-		put16(d + 2, sat_s16(s_div_pow10(r->ccl_mA, 2)));
-		put16(d + 4, sat_s16(s_div_pow10(r->dcl_mA, 2)));     /* a positive magnitude, as real packs send */
-		put16(d + 6, sat_u16(u_div_pow10(r->dvl_mV, 2)));
+		put_le16(d, sat_u16(u_div_pow10(r->cvl_mV, 2)));
+		put_le16(d + 2, sat_s16(s_div_pow10(r->ccl_mA, 2)));
+		put_le16(d + 4, sat_s16(s_div_pow10(r->dcl_mA, 2)));     /* a positive magnitude, as real packs send */
+		put_le16(d + 6, sat_u16(u_div_pow10(r->dvl_mV, 2)));
 		break;
 	case PYLON_CAN_ID_SOC:
-		put16(d, r->soc_pct);
-		put16(d + 2, r->soh_pct);
-		put16(d + 4, r->soc_cpct);
+		put_le16(d, r->soc_pct);
+		put_le16(d + 2, r->soh_pct);
+		put_le16(d + 4, r->soc_cpct);
 		break;
 	case PYLON_CAN_ID_MEASURE:
-		put16(d, sat_u16_as_s16(u_div_pow10(r->pack_mV, 1)));
-		put16(d + 2, sat_s16(s_div_pow10(r->current_mA, 2)));
-		put16(d + 4, sat_s16((int32_t)r->temp_dK - (int32_t)PACK_DK_ZERO_C));
+		put_le16(d, sat_u16_as_s16(u_div_pow10(r->pack_mV, 1)));
+		put_le16(d + 2, sat_s16(s_div_pow10(r->current_mA, 2)));
+		put_le16(d + 4, sat_s16((int32_t)r->temp_dK - (int32_t)PACK_DK_ZERO_C));
 		break;
 	case PYLON_CAN_ID_FLAGS:
 		d[0] = flags_of(r->prot, 0);
@@ -222,10 +211,10 @@ rig_rc rig_pylon_can_encode(uint32_t id, const struct rig_inv_battery *r, struct
 		break;
 	case PYLON_CAN_ID_INFO:
 		/* Model and firmware (bytes 0-3) stay 0: nothing in the record says them. */
-		put16(d + 4, sat_u16(u_div_pow10(r->full_mAh, 3)));
+		put_le16(d + 4, sat_u16(u_div_pow10(r->full_mAh, 3)));
 		break;
 	case PYLON_CAN_ID_CAPACITY:
-		put16(d, sat_u16(u_div_pow10(design_or_full_mAh(r), 3)));
+		put_le16(d, sat_u16(u_div_pow10(design_or_full_mAh(r), 3)));
 		break;
 	default:
 		return RIG_ERR_UNSUPPORTED;
@@ -279,16 +268,16 @@ rig_rc rig_pylon_can_decode(const struct rig_can_frame *f, struct rig_inv_batter
 		return RIG_ERR_LENGTH;
 	switch (f->id) {
 	case PYLON_CAN_ID_LIMITS:
-		r->cvl_mV = get16(d) * 100u;
+		r->cvl_mV = get_le16(d) * 100u;
 		r->ccl_mA = get_s16(d + 2) * 100;
 		/* Some senders give DCL as a negative number; the record keeps a magnitude. */
 		r->dcl_mA = get_s16(d + 4) < 0 ? -get_s16(d + 4) * 100 : get_s16(d + 4) * 100;
-		r->dvl_mV = f->dlc >= 8 ? get16(d + 6) * 100u : 0u;
+		r->dvl_mV = f->dlc >= 8 ? get_le16(d + 6) * 100u : 0u;
 		break;
 	case PYLON_CAN_ID_SOC:
-		r->soc_pct = (uint8_t)(get16(d) > 100u ? 100u : get16(d));
-		r->soh_pct = (uint8_t)(get16(d + 2) > 100u ? 100u : get16(d + 2));
-		r->soc_cpct = f->dlc >= 6 ? get16(d + 4) : (uint16_t)(r->soc_pct * 100u);
+		r->soc_pct = (uint8_t)(get_le16(d) > 100u ? 100u : get_le16(d));
+		r->soh_pct = (uint8_t)(get_le16(d + 2) > 100u ? 100u : get_le16(d + 2));
+		r->soc_cpct = f->dlc >= 6 ? get_le16(d + 4) : (uint16_t)(r->soc_pct * 100u);
 		break;
 	case PYLON_CAN_ID_MEASURE:
 		t = get_s16(d);
@@ -325,10 +314,10 @@ rig_rc rig_pylon_can_decode(const struct rig_can_frame *f, struct rig_inv_batter
 		r->warn = items_decode(d + 4);
 		break;
 	case PYLON_CAN_ID_INFO:
-		r->full_mAh = get16(d + 4) * 1000u;
+		r->full_mAh = get_le16(d + 4) * 1000u;
 		break;
 	default:   /* PYLON_CAN_ID_CAPACITY */
-		r->design_mAh = get16(d) * 1000u;
+		r->design_mAh = get_le16(d) * 1000u;
 		break;
 	}
 	*have |= decode_rows[row].have;

@@ -63,6 +63,12 @@ rig_rc rig_modbus_rx_next(struct modbus_rx *rx, struct modbus_frame *f);
  * address, 03 illegal data value). */
 void rig_modbus_exception(struct modbus_frame *f, uint8_t addr, uint8_t fc, uint8_t code);
 
+/* The body "register, count" (both big-endian, 4 bytes) that a read request and a
+ * write-multiple reply carry: built with function fc, and read back when f is fc with exactly
+ * that body (RIG_ERR_UNSUPPORTED another function, RIG_ERR_LENGTH another length). */
+void rig_modbus_reg_count(struct modbus_frame *f, uint8_t addr, uint8_t fc, uint16_t reg, uint16_t count);
+rig_rc rig_modbus_reg_count_decode(const struct modbus_frame *f, uint8_t fc, uint16_t *reg, uint16_t *count);
+
 #ifdef __cplusplus
 }
 #endif
