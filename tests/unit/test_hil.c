@@ -782,8 +782,8 @@ static void rig_plays_the_inverter_on_a_process_duts_pty(void **state)
  * emulator on the one loop, read by the in-process bridge as three links. Every line's frames
  * reach the trace marked with their line and decoded by their own protocol; a line fault
  * naming unit 4 (`"bms": 4`, the JK) silences that line only (one pack leaves), a forced cell
- * on unit 3 (the second Daly) reaches that unit (charging stops for all). The DUT kinds that
- * read one line refuse the scenario before anything runs. */
+ * on unit 3 (the second Daly) reaches that unit (charging stops for all). The DUT kind that
+ * reads one line (a board: its one BMS UART) refuses the scenario before anything runs. */
 static void runner_routes_each_unit_to_its_line(void **state)
 {
 	static struct scenario sc;
