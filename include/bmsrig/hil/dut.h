@@ -70,8 +70,8 @@ struct dut_env {
  * The runner calls only these (designated initialisers in hil/dut_<kind>.c); a NULL entry does
  * nothing. A scenario may have several BMS lines (`"line": N` in its `bms` array), each its own
  * emulator: a DUT reads up to lines_max of them (0 means 1; the runner refuses more, "device
- * under test: KIND reads 1 BMS line, the scenario has N"). In run order: open before the clock starts (a board is
- * reset and heard from), transport when each line's emulator opens (NULL: the emulator serves a
+ * under test: KIND reads 1 BMS line, the scenario has N"). In run order: open before the
+ * clock starts (a board is reset and heard from), transport when each line's emulator opens (NULL: the emulator serves a
  * pty of its own), start once they all serve, with every line's emulator in line order (its
  * port, sim_port, for a process; the DUT watches its own fds and timers on loop), tick and relay at each
  * engine step, stop before the emulator closes (then status), free after it did. Errors fill
