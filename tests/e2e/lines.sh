@@ -3,18 +3,10 @@
 . tests/e2e/common
 
 s=scenarios/aggregator-mixed-protocols-on-three-lines-read-as-one-battery.json
-if "$BIN/bmssim" run -q --dut host "$s" >"$TMP/out" 2>"$TMP/err"; then
-	pass "host: three lines (jbd, jk, a daly bus of two) read by bmsmon as one battery: $(tail -n 1 "$TMP/out")"
-else
-	fail "host $s (exit $?): $(head -c 1500 "$TMP/out" "$TMP/err")"
-fi
+wallclock "host: three lines (jbd, jk, a daly bus of two) read by bmsmon as one battery:" "$s" --dut host
 
 # The virtual NodeMCU's bridge mode reads the same three lines (one --port each, semihosting).
-if "$BIN/bmssim" run -q --dut qemu "$s" >"$TMP/out" 2>"$TMP/err"; then
-	pass "qemu: three lines read by the core on the lx106 as one battery: $(tail -n 1 "$TMP/out")"
-else
-	fail "qemu $s (exit $?): $(head -c 1500 "$TMP/out" "$TMP/err")"
-fi
+wallclock "qemu: three lines read by the core on the lx106 as one battery:" "$s" --dut qemu
 
 # Several lines without an inverter: only the bridge reads them; the error stands at line 2.
 sed '/"inverter": {/,/},/d' "$s" >"$TMP/noinv.json"
