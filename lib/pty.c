@@ -317,10 +317,20 @@ int host_pty_fd(const struct host_pty *p)
 	return p->poll_fd;
 }
 
+/* The watch only needs reading when the wake-up was its own: with bytes from the master, a
+ * pending watch event keeps poll_fd readable and is drained at the next call, so a request
+ * costs one read(), not two. (Only the slave's input is flushed on an open, never what the
+ * master reads, so the order of the two does not matter here; before a write it does.) */
 int32_t host_pty_read(struct host_pty *p, uint8_t *buf, uint16_t cap)
 {
-	watch_drain(p);
-	return host_tty_read(p->master, buf, cap);
+	int32_t n = host_tty_read(p->master, buf, cap);
+	int e = errno;
+
+	if (n <= 0) {
+		watch_drain(p);
+		errno = e;                /* the caller may ask what the master's read met */
+	}
+	return n;
 }
 
 int32_t host_pty_write(struct host_pty *p, const uint8_t *buf, uint16_t n)

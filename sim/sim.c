@@ -381,6 +381,17 @@ static uint32_t ms_at(const struct sim *s, uint32_t at_us)
 	return host_loop_now_ms(s->loop) + (line_exact(s) ? ahead_us / 1000u : (ahead_us + 999u) / 1000u);
 }
 
+/* 1 when a chunk other than c is still waiting to go out (bytes must leave in order). */
+static int chunk_waiting(const struct sim *s, const struct pending *c)
+{
+	const struct pending *o;
+
+	for (o = s->pending; o; o = o->next)
+		if (o != c && o->is_chunk)
+			return 1;
+	return 0;
+}
+
 /* truth (may be NULL) and frames (taken over; may be NULL) go with the last chunk: observers
  * hear of them when the reply has crossed, which over a slow Bluetooth link can be much later
  * than when it was built, or never. */
@@ -434,14 +445,21 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 			c->frames = frames;
 			frames = NULL;
 		}
+		c->next = s->pending;
+		s->pending = c;
+		/* Due now, unpaced, with no earlier chunk still waiting: out at once. A timer of 0
+		 * ms added while timers fire would wait a whole loop pass (one more epoll_wait). */
+		if (ch[i].at_ms == now && !exact && !chunk_waiting(s, c)) {
+			chunk_send(s, c);
+			continue;
+		}
 		c->timer = host_loop_add_timer(s->loop, ch[i].at_ms - now, chunk_due, c);
 		if (!c->timer) {
+			unlink_pending(s, c);
 			frames = c->frames;
 			free(c);
 			break;
 		}
-		c->next = s->pending;
-		s->pending = c;
 	}
 	free(frames);
 }

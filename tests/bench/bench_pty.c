@@ -2,8 +2,8 @@
  * pack, through bmssim (reply latency 0) and through a bare pty echo (bench_echo) answering
  * the same sizes, in one run: 1 BMS polled back to back, alternating between the two; then
  * 256 BMS each polled at 10 Hz, the two sides taking turns of one poll period (100 ms, fifty
- * turns each), so that whatever else the machine does falls on both alike. Prints p50/p99 of each and one GOAL
- * line per case: the ratio bmssim p99 / echo p99. */
+ * turns each), so that whatever else the machine does falls on both alike. Prints p50/p99 of each
+ * side per round and one GOAL line per case: the median over its rounds of bmssim p99 / echo p99. */
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
@@ -22,7 +22,7 @@
 
 extern char **environ;
 
-enum { UNITS_MAX = 256, CELLS = 16, POLLS_1 = 20000, RATE_HZ = 10, LOAD_S = 5 };
+enum { UNITS_MAX = 256, CELLS = 16, POLLS_1 = 20000, RATE_HZ = 10, LOAD_S = 5, ROUNDS_MAX = 5 };
 /* Room for either case: POLLS_1 back to back, or every unit's polls over LOAD_S seconds. */
 #define SAMPLES_MAX (POLLS_1 > UNITS_MAX * RATE_HZ * LOAD_S + UNITS_MAX ? POLLS_1 : UNITS_MAX * RATE_HZ * LOAD_S + UNITS_MAX)
 
@@ -174,8 +174,8 @@ static pid_t spawn(char **args)
 	return posix_spawn(&pid, args[0], NULL, NULL, args, environ) == 0 ? pid : -1;
 }
 
-/* One case: n BMS in one bmssim and n echo ptys. Returns the p99 ratio, or -1. */
-static double run_case(const char *sim, const char *echo, int n, const char *goal_name, double goal)
+/* One round of a case: n BMS in one bmssim and n echo ptys. Returns the p99 ratio, or -1. */
+static double run_round(const char *sim, const char *echo, int n)
 {
 	static struct side s, e;
 	char cfg[96], nbuf[16], hex[3 * JBD_FRAME_MAX + 1];
@@ -241,12 +241,9 @@ static double run_case(const char *sim, const char *echo, int n, const char *goa
 	qsort(s.lat, s.n_lat, sizeof s.lat[0], bench_cmp_double);
 	qsort(e.lat, e.n_lat, sizeof e.lat[0], bench_cmp_double);
 	ratio = pct(&s, 99) / pct(&e, 99);
-	printf("  %d BMS (%s), %zu-byte request to the whole %zu-byte reply (%d cells):\n"
-	       "    bmssim     %6zu replies  p50 %6.0f us  p99 %6.0f us\n"
-	       "    bare echo  %6zu replies  p50 %6.0f us  p99 %6.0f us\n",
-	       n, n == 1 ? "back to back, alternating" : "each at 10 Hz, 50 turns of 100 ms per side",
-	       g_req_len, raw_len, CELLS, s.n_lat, pct(&s, 50), pct(&s, 99), e.n_lat, pct(&e, 50), pct(&e, 99));
-	printf("GOAL %s: measured %.2fx, goal %.2fx, %s\n", goal_name, ratio, goal, ratio <= goal ? "ok" : "short");
+	printf("    bmssim     %6zu replies  p50 %6.0f us  p99 %6.0f us\n"
+	       "    bare echo  %6zu replies  p50 %6.0f us  p99 %6.0f us   ratio of p99 %.2f\n",
+	       s.n_lat, pct(&s, 50), pct(&s, 99), e.n_lat, pct(&e, 50), pct(&e, 99), ratio);
 out:
 	stop_side(&s);
 	stop_side(&e);
@@ -260,6 +257,28 @@ out:
 		unlink(link);
 	}
 	return ratio;
+}
+
+/* A case: its rounds one after the other and the median of their ratios as the GOAL line. A
+ * shared machine's hiccups land on one round's p99 more than on the others', so one round
+ * alone swings by a tenth or more; the median of several does not. */
+static double run_case(const char *sim, const char *echo, int n, int rounds, const char *goal_name,
+                       double goal)
+{
+	double ratio[ROUNDS_MAX];
+	int r;
+
+	printf("  %d BMS (%s), %zu-byte request to the whole reply (%d cells), %d rounds:\n", n,
+	       n == 1 ? "back to back, alternating" : "each at 10 Hz, 50 turns of 100 ms per side",
+	       g_req_len, CELLS, rounds);
+	for (r = 0; r < rounds; r++)
+		if ((ratio[r] = run_round(sim, echo, n)) < 0)
+			return -1;
+	qsort(ratio, (size_t)rounds, sizeof ratio[0], bench_cmp_double);
+	printf("GOAL %s: measured %.2fx, goal %.2fx, %s (median of %d rounds, %.2f..%.2f)\n", goal_name,
+	       ratio[rounds / 2], goal, ratio[rounds / 2] <= goal ? "ok" : "short", rounds, ratio[0],
+	       ratio[rounds - 1]);
+	return ratio[rounds / 2];
 }
 
 int main(int argc, char **argv)
@@ -281,8 +300,8 @@ int main(int argc, char **argv)
 	}
 	rig_jbd_request_read(&req, JBD_REG_CELLS);
 	rig_jbd_frame_encode(&req, g_req, sizeof g_req, &g_req_len);
-	one = run_case(sim, echo, 1, "pty-p99-1bms", 1.10);
-	many = run_case(sim, echo, UNITS_MAX, "pty-p99-256bms", 1.5);
+	one = run_case(sim, echo, 1, 5, "pty-p99-1bms", 1.10);
+	many = run_case(sim, echo, UNITS_MAX, 3, "pty-p99-256bms", 1.5);
 	rmdir(g_dir);
 	return one < 0 || many < 0;
 }
