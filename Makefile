@@ -163,8 +163,11 @@ fuzz-long: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" tests/fuzz/run-long
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
+# -flto: the core links as one unit (inlined across files, unused paths gone): 47,760 -> 42,488 B
+# of flash for everything together; fat objects keep tests/lx106-check's per-object view.
+# -fno-jump-tables: a switch as compares is smaller here than a table of 4-byte addresses.
 XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
-          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
+          -fdata-sections -flto -ffat-lto-objects -fno-jump-tables -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
           -DRIG_FIRMWARE
 LX_OBJS := $(SRC_core:firmware/core/%.c=build/lx106/%.o)
 build/lx106/%.o: firmware/core/%.c
@@ -181,6 +184,9 @@ lx106: $(LX_OBJS) $(LX_ELF) build/bin/bmssim
 	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|rodata|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
 	@$(LXP_DIR)/linked $(LX_OBJS)
 	@$(LXP_DIR)/measure build/bin stack
+# The division and multiply helpers are called by code LTO makes after it has resolved symbols,
+# so they must be plain code, not LTO code.
+build/lx106/port/libgcc_lx106.o: XFLAGS += -fno-lto
 build/lx106/port/%.o: $(LXP_DIR)/%.c
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
