@@ -90,7 +90,7 @@ part_of = $(strip $(if $(filter firmware/core/%,$1),core,$(if $(filter lib/%,$1)
 	$(if $(filter sim/%,$1),sim,$(if $(filter hil/%,$1),hil,$(if $(filter viz/%,$1),viz,\
 	$(if $(filter firmware/port/host/%,$1),port,all)))))))
 
-.PHONY: all run test bench fuzz fuzz-long lx106 lx106-deploy lx106-measure deps clean
+.PHONY: all run test bench fuzz fuzz-long lx106 lx106-deploy lx106-chosen lx106-elf lx106-measure deps clean
 .SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
@@ -197,7 +197,7 @@ lx106: $(LX_OBJS) $(LX_ELF) build/bin/bmssim
 	@tests/lx106-check $(LX_OBJS)
 	@echo "virtual NodeMCU $(LX_ELF) (QEMU -M sim -cpu lx106), sections:"
 	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|rodata|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
-	@PORT_OBJS=$(LXB)/port/main.o $(LXP_DIR)/linked $(LX_OBJS)
+	@LINKED_ALL_ONLY=$(if $(strip $(LX_PROTOCOLS)$(LX_INVERTER)),1) PORT_OBJS=$(LXB)/port/main.o $(LXP_DIR)/linked $(LX_OBJS)
 ifeq ($(strip $(LX_PROTOCOLS)$(LX_INVERTER)),)
 	@echo "deployments (make lx106 LX_PROTOCOLS=... LX_INVERTER=...; docs/nodemcu.md):"
 	@$(MAKE) --no-print-directory lx106-deploy LX_DEPLOY=jbd-monitor LX_PROTOCOLS=jbd LX_INVERTER=none \
@@ -206,11 +206,17 @@ ifeq ($(strip $(LX_PROTOCOLS)$(LX_INVERTER)),)
 		LX_INVERTER=pylontech-can LX_ROOTS="rig_bridge_cfg_defaults rig_bridge_link_set rig_bridge_init rig_bridge_step"
 	@$(LXP_DIR)/measure build/bin stack
 endif
+# The two deployments' virtual NodeMCUs alone, for make test (tests/e2e/qemu_chosen.sh).
+lx106-chosen:
+	@$(MAKE) --no-print-directory LX_PROTOCOLS=jbd LX_INVERTER=none lx106-elf
+	@$(MAKE) --no-print-directory LX_PROTOCOLS="jbd jk daly" LX_INVERTER=pylontech-can lx106-elf
+lx106-elf: $(LX_ELF)
 # One deployment's figure: its objects checked as make lx106 checks the whole core, then linked
-# from the entry points its port calls (LX_ROOTS).
-lx106-deploy: $(LX_OBJS)
+# from the entry points its port calls (LX_ROOTS); its virtual NodeMCU is built too, for
+# tests/e2e/qemu_chosen.sh.
+lx106-deploy: $(LX_OBJS) $(LX_ELF)
 	@tests/lx106-check $(LX_OBJS) >$(LXB)/lx106-check.log || { cat $(LXB)/lx106-check.log; exit 1; }
-	@LINK_ROOTS="$(LX_ROOTS)" $(LXP_DIR)/linked $(LX_OBJS) | sed -n 's/^  all together    /  $(LX_DEPLOY)/; s/  (every protocol.*/  (LX_PROTOCOLS="$(LX_PROTOCOLS)" LX_INVERTER=$(LX_INVERTER))/p'
+	@LINK_ROOTS="$(LX_ROOTS)" $(LXP_DIR)/linked $(LX_OBJS) | sed -n 's/^  all together    /  $(LX_DEPLOY)/; s/  (the protocols this.*/  (LX_PROTOCOLS="$(LX_PROTOCOLS)" LX_INVERTER=$(LX_INVERTER))/p'
 # The division and multiply helpers are called by code LTO makes after it has resolved symbols,
 # so they must be plain code, not LTO code.
 $(LXB)/port/libgcc_lx106.o: XFLAGS += -fno-lto
@@ -228,7 +234,7 @@ lx106-measure: $(LX_ELF) build/bin/bmssim
 	@$(LXP_DIR)/measure build/bin
 
 # ---- the two user commands ---------------------------------------------------------------
-test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(VIZ_TEST_BINS) $(FUZZ_BINS) $(LX_OBJS) $(LX_ELF)
+test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(VIZ_TEST_BINS) $(FUZZ_BINS) $(LX_OBJS) $(LX_ELF) lx106-chosen
 	@tests/run-tests
 
 # The main job: the default scenario, a 24-hour day of a 16S LFP pack (solar charge, evening
