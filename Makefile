@@ -90,7 +90,7 @@ part_of = $(strip $(if $(filter firmware/core/%,$1),core,$(if $(filter lib/%,$1)
 	$(if $(filter sim/%,$1),sim,$(if $(filter hil/%,$1),hil,$(if $(filter viz/%,$1),viz,\
 	$(if $(filter firmware/port/host/%,$1),port,all)))))))
 
-.PHONY: all run test bench fuzz fuzz-long lx106 lx106-measure deps clean
+.PHONY: all run test bench fuzz fuzz-long lx106 lx106-deploy lx106-chosen lx106-elf lx106-measure deps clean
 .SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
@@ -163,28 +163,67 @@ fuzz-long: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" tests/fuzz/run-long
 
 # ---- the core on the ESP8266's CPU -------------------------------------------------------
+# A board carries only what it reads (firmware/core/with.h, docs/nodemcu.md): LX_PROTOCOLS names
+# the BMS-side protocols, LX_INVERTER the inverter-side ones ("none": no inverter port); empty,
+# every protocol. A choice builds in its own folder, so the default build/lx106 stays whole.
+LX_KNOWN     := jbd daly jk jk-ble jk-pb byd thornwave deye-modbus pylontech-rs485 pylontech-can
+LX_INV_KNOWN := pylontech-can pylontech-rs485 deye-modbus none
+LX_PROTOCOLS ?=
+LX_INVERTER  ?=
+$(if $(filter-out $(LX_KNOWN),$(LX_PROTOCOLS)),$(error LX_PROTOCOLS: unknown $(filter-out $(LX_KNOWN),$(LX_PROTOCOLS)); expected some of: $(LX_KNOWN)))
+$(if $(filter-out $(LX_INV_KNOWN),$(LX_INVERTER)),$(error LX_INVERTER: unknown $(filter-out $(LX_INV_KNOWN),$(LX_INVERTER)); expected some of: $(LX_INV_KNOWN)))
+lx_macro = $(shell echo '$(1)' | tr 'a-z-' 'A-Z_')
+LX_SEL := $(if $(LX_PROTOCOLS),-DRIG_PROTOS_CHOSEN $(foreach p,$(LX_PROTOCOLS),-DRIG_WITH_$(call lx_macro,$p)=1)) \
+          $(if $(LX_INVERTER),-DRIG_INV_CHOSEN $(foreach p,$(filter-out none,$(LX_INVERTER)),-DRIG_INV_WITH_$(call lx_macro,$p)=1))
+lx_empty :=
+lx_space := $(lx_empty) $(lx_empty)
+LXB := build/lx106$(if $(strip $(LX_PROTOCOLS)$(LX_INVERTER)),-sel/$(subst $(lx_space),-,$(strip $(LX_PROTOCOLS) inv $(LX_INVERTER))))
+# -flto: the core links as one unit (inlined across files, unused paths gone): 47,760 -> 42,488 B
+# of flash for everything together; fat objects keep tests/lx106-check's per-object view.
+# -fno-jump-tables: a switch as compares is smaller here than a table of 4-byte addresses.
 XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -Os -mlongcalls -mtext-section-literals -ffunction-sections \
-          -fdata-sections -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
-          -DRIG_FIRMWARE
-LX_OBJS := $(SRC_core:firmware/core/%.c=build/lx106/%.o)
-build/lx106/%.o: firmware/core/%.c
+          -fdata-sections -flto -ffat-lto-objects -fno-jump-tables -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
+          -DRIG_FIRMWARE $(LX_SEL)
+LX_OBJS := $(SRC_core:firmware/core/%.c=$(LXB)/%.o)
+$(LXB)/%.o: firmware/core/%.c
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
 # The virtual NodeMCU: the core, a semihosting HAL and startup, linked for QEMU's sim machine.
 LXP_DIR  := firmware/port/qemu-lx106
-LXP_OBJS := build/lx106/port/reset.o $(patsubst $(LXP_DIR)/%.c,build/lx106/port/%.o,$(sort $(wildcard $(LXP_DIR)/*.c)))
-LX_ELF   := build/lx106/bmsmon-lx106.elf
+LXP_OBJS := $(LXB)/port/reset.o $(patsubst $(LXP_DIR)/%.c,$(LXB)/port/%.o,$(sort $(wildcard $(LXP_DIR)/*.c)))
+LX_ELF   := $(LXB)/bmsmon-lx106.elf
 XSIZE    ?= xtensa-lx106-elf-size
 lx106: $(LX_OBJS) $(LX_ELF) build/bin/bmssim
 	@tests/lx106-check $(LX_OBJS)
 	@echo "virtual NodeMCU $(LX_ELF) (QEMU -M sim -cpu lx106), sections:"
 	@$(XSIZE) -A $(LX_ELF) | awk '$$1 ~ /^\.(reset|text|rodata|data|bss)$$/ {printf "  %-7s %6d bytes at 0x%08x\n", $$1, $$2, $$3}'
-	@$(LXP_DIR)/linked $(LX_OBJS)
+	@LINKED_ALL_ONLY=$(if $(strip $(LX_PROTOCOLS)$(LX_INVERTER)),1) PORT_OBJS=$(LXB)/port/main.o $(LXP_DIR)/linked $(LX_OBJS)
+ifeq ($(strip $(LX_PROTOCOLS)$(LX_INVERTER)),)
+	@echo "deployments (make lx106 LX_PROTOCOLS=... LX_INVERTER=...; docs/nodemcu.md):"
+	@$(MAKE) --no-print-directory lx106-deploy LX_DEPLOY=jbd-monitor LX_PROTOCOLS=jbd LX_INVERTER=none \
+		LX_ROOTS="rig_fw_init rig_fw_step"
+	@$(MAKE) --no-print-directory lx106-deploy LX_DEPLOY=vbms-bridge LX_PROTOCOLS="jbd jk daly" \
+		LX_INVERTER=pylontech-can LX_ROOTS="rig_bridge_cfg_defaults rig_bridge_link_set rig_bridge_init rig_bridge_step"
 	@$(LXP_DIR)/measure build/bin stack
-build/lx106/port/%.o: $(LXP_DIR)/%.c
+endif
+# The two deployments' virtual NodeMCUs alone, for make test (tests/e2e/qemu_chosen.sh).
+lx106-chosen:
+	@$(MAKE) --no-print-directory LX_PROTOCOLS=jbd LX_INVERTER=none lx106-elf
+	@$(MAKE) --no-print-directory LX_PROTOCOLS="jbd jk daly" LX_INVERTER=pylontech-can lx106-elf
+lx106-elf: $(LX_ELF)
+# One deployment's figure: its objects checked as make lx106 checks the whole core, then linked
+# from the entry points its port calls (LX_ROOTS); its virtual NodeMCU is built too, for
+# tests/e2e/qemu_chosen.sh.
+lx106-deploy: $(LX_OBJS) $(LX_ELF)
+	@tests/lx106-check $(LX_OBJS) >$(LXB)/lx106-check.log || { cat $(LXB)/lx106-check.log; exit 1; }
+	@LINK_ROOTS="$(LX_ROOTS)" $(LXP_DIR)/linked $(LX_OBJS) | sed -n 's/^  all together    /  $(LX_DEPLOY)/; s/  (the protocols this.*/  (LX_PROTOCOLS="$(LX_PROTOCOLS)" LX_INVERTER=$(LX_INVERTER))/p'
+# The division and multiply helpers are called by code LTO makes after it has resolved symbols,
+# so they must be plain code, not LTO code.
+$(LXB)/port/libgcc_lx106.o: XFLAGS += -fno-lto
+$(LXB)/port/%.o: $(LXP_DIR)/%.c
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
-build/lx106/port/%.o: $(LXP_DIR)/%.S
+$(LXB)/port/%.o: $(LXP_DIR)/%.S
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -c $< -o $@
 $(LX_ELF): $(LXP_OBJS) $(LX_OBJS) $(LXP_DIR)/lx106.ld
@@ -195,7 +234,7 @@ lx106-measure: $(LX_ELF) build/bin/bmssim
 	@$(LXP_DIR)/measure build/bin
 
 # ---- the two user commands ---------------------------------------------------------------
-test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(VIZ_TEST_BINS) $(FUZZ_BINS) $(LX_OBJS) $(LX_ELF)
+test: $(UNIT_BINS) $(addprefix build/asan/bin/,$(PROGS)) $(VIZ_TEST_BINS) $(FUZZ_BINS) $(LX_OBJS) $(LX_ELF) lx106-chosen
 	@tests/run-tests
 
 # The main job: the default scenario, a 24-hour day of a 16S LFP pack (solar charge, evening

@@ -5,6 +5,7 @@
 
 #include "bmsrig/core/bridge.h"
 #include "bmsrig/core/telemetry.h"
+#include "with.h"
 
 /* Between cycle events the aggregate is refreshed this often, so a pack going stale shows in
  * what the inverter hears without waiting for another pack's cycle. */
@@ -100,6 +101,8 @@ rig_rc rig_bridge_init(struct rig_bridge *b, const struct rig_bridge_hal *hal, c
 		/* The one client the link union leaves out: its 6 KB buffer is the RAM budget. */
 		if (lc->proto >= FW_PROTO_COUNT || lc->proto == FW_PROTO_PYLON_RS485)
 			return RIG_ERR_ARG;
+		if (!rig_fw_protos[lc->proto].ops)   /* a protocol this build leaves out (with.h) */
+			return RIG_ERR_ARG;
 		if (lc->addr_count > RIG_BRIDGE_PACKS_MAX)
 			return RIG_ERR_ARG;
 		packs += lc->addr_count ? lc->addr_count : 1u;
@@ -154,7 +157,7 @@ static void pack_cycle(struct rig_bridge *b, unsigned l, unsigned i, enum client
 		p->comm_fail = 0;
 		p->cycles_ok++;
 		/* An inverter-protocol battery read on the link brings its own BMS's limits. */
-		if (lc->proto == FW_PROTO_PYLON_CAN) {
+		if (RIG_WITH_PYLONTECH_CAN && lc->proto == FW_PROTO_PYLON_CAN) {
 			struct rig_inv_battery own;
 			uint32_t at_ms;
 

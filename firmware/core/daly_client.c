@@ -92,8 +92,10 @@ static enum client_rx on_cells(struct daly_client *c, const struct daly_frame *f
 	struct daly_cell_frame cf;
 	unsigned i, slot;
 
-	(void)rig_daly_cell_frame_decode(f, &cf);
-	if (cf.frame_no == 0 || cf.frame_no > DALY_CELL_FRAMES_MAX) {
+	/* The dispatch already matched the command; a refusal is checked all the same, since the
+	 * frame number below is read only from a decoded frame. */
+	if (rig_daly_cell_frame_decode(f, &cf) != RIG_OK || cf.frame_no == 0 ||
+	    cf.frame_no > DALY_CELL_FRAMES_MAX) {
 		return CLIENT_RX_SPURIOUS;
 	}
 	/* Frames past the count (all 16 over BLE) carry padding only. */
@@ -116,8 +118,8 @@ static enum client_rx on_temps(struct daly_client *c, const struct daly_frame *f
 	struct daly_temp_frame tf;
 	unsigned i, slot;
 
-	(void)rig_daly_temp_frame_decode(f, &tf);
-	if (tf.frame_no == 0 || tf.frame_no > DALY_TEMP_FRAMES_MAX) {
+	if (rig_daly_temp_frame_decode(f, &tf) != RIG_OK || tf.frame_no == 0 ||
+	    tf.frame_no > DALY_TEMP_FRAMES_MAX) {
 		return CLIENT_RX_SPURIOUS;
 	}
 	/* Real units send one frame more than the sensors need (§3.7): ignore it. */

@@ -3,28 +3,56 @@
 
 #include "bmsrig/core/fw.h"
 #include "bmsrig/core/telemetry.h"
+#include "with.h"
 
+/* A protocol the build leaves out (with.h) has an empty row: no name, no ops. */
 const struct fw_proto_info rig_fw_protos[FW_PROTO_COUNT] = {
+#if RIG_WITH_JBD
 	[FW_PROTO_JBD]      = { "jbd", &rig_jbd_client_ops, 500u, 0u },
+#endif
+#if RIG_WITH_JBD
 	[FW_PROTO_JBD_BLE]  = { "jbd-ble", &rig_jbd_client_ops, 2000u, 0u },   /* connect, chunks */
+#endif
+#if RIG_WITH_DALY
 	[FW_PROTO_DALY]     = { "daly", &rig_daly_client_ops, 500u, 0u },
+#endif
+#if RIG_WITH_DALY
 	[FW_PROTO_DALY_BLE] = { "daly-ble", &rig_daly_client_ops, 2000u, DALY_CLIENT_HOST_BLE },
+#endif
+#if RIG_WITH_JK
 	[FW_PROTO_JK]       = { "jk", &rig_jk_client_ops, 500u, 0u },
+#endif
+#if RIG_WITH_JK_BLE
 	[FW_PROTO_JK_BLE]   = { "jk-ble", &rig_jk_ble_client_ops, 2000u, 0u },
+#endif
 	/* A pack answers in tens of ms; Deye itself waits about a second. */
+#if RIG_WITH_DEYE_MODBUS
 	[FW_PROTO_DEYE_MODBUS] = { "deye-modbus", &rig_deye_modbus_client_ops, 500u, 0u },
+#endif
 	/* a 15-module 0x42 is 2 KB: 2.2 s at 9600 baud */
+#if RIG_WITH_PYLONTECH_RS485
 	[FW_PROTO_PYLON_RS485] = { "pylontech-rs485", &rig_pylon_client_ops, 3000u, 0u },
+#endif
 	/* The "reply" is the next whole set, which comes once a second whenever the keep-alive went. */
+#if RIG_WITH_PYLONTECH_CAN
 	[FW_PROTO_PYLON_CAN] = { "pylontech-can", &rig_pylon_can_client_ops, 1500u, 0u },
+#endif
 	/* 105 bytes at 9600 baud take 110 ms */
+#if RIG_WITH_BYD
 	[FW_PROTO_BYD]       = { "byd", &rig_byd_client_ops, 500u, 0u },
+#endif
 	/* 308 bytes at 115200 baud take 27 ms; the board answers within tens of ms. */
+#if RIG_WITH_JK_PB
 	[FW_PROTO_JK_PB] = { "jk-pb", &rig_jk_pb_client_ops, 500u, 0u },
+#endif
 	/* A Bluetooth monitor: each of the three ATT pieces crosses the link in one or two events. */
+#if RIG_WITH_THORNWAVE
 	[FW_PROTO_THORNWAVE] = { "thornwave", &rig_thornwave_client_ops, 2000u, 0u },
+#endif
 	/* Newer firmware: a frame is three notifications 30 ms apart, once a second. */
+#if RIG_WITH_THORNWAVE
 	[FW_PROTO_THORNWAVE_X] = { "thornwave-x", &rig_thornwave_client_ops, 2000u, TW_CLIENT_STREAM },
+#endif
 };
 
 int rig_fw_proto_find(const char *name)
@@ -32,7 +60,7 @@ int rig_fw_proto_find(const char *name)
 	int i;
 
 	for (i = 0; i < FW_PROTO_COUNT; i++)
-		if (!strcmp(rig_fw_protos[i].name, name))
+		if (rig_fw_protos[i].name && !strcmp(rig_fw_protos[i].name, name))
 			return i;
 	return -1;
 }

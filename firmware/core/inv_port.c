@@ -5,6 +5,7 @@
 
 #include "bmsrig/core/inv_port.h"
 #include "bmsrig/core/pylon_can.h"
+#include "with.h"
 
 #define READ_CHUNK    64u
 #define READS_MAX     8u         /* per step: a flooded line cannot keep a step going forever */
@@ -15,6 +16,11 @@
 static const char *const proto_names[RIG_INV_PROTO_COUNT] = {
 	"pylontech-can", "pylontech-rs485", "deye-modbus"
 };
+
+/* Whether this build carries the protocol (with.h). A constant for each case below, so a
+ * protocol left out takes its slave logic and codec out of the link. */
+#define BUILT(proto) ((proto) == RIG_INV_PYLON_CAN ? RIG_INV_WITH_PYLONTECH_CAN \
+                      : (proto) == RIG_INV_PYLON_RS485 ? RIG_INV_WITH_PYLONTECH_RS485 : RIG_INV_WITH_DEYE_MODBUS)
 
 /* The reply buffers, one for all ports (see the header): a Pylontech 0x42 of 15 modules is
  * 2 KB on the wire and ~1 KB decoded, more than an ESP8266 stack should carry. */
@@ -35,7 +41,7 @@ rig_rc rig_inv_port_proto_parse(const char *name, uint8_t *proto)
 	uint8_t i;
 
 	for (i = 0; i < RIG_INV_PROTO_COUNT; i++)
-		if (!strcmp(name, proto_names[i])) {
+		if (BUILT(i) && !strcmp(name, proto_names[i])) {
 			*proto = i;
 			return RIG_OK;
 		}
@@ -639,7 +645,8 @@ static void mb_request(struct rig_inv_port *p, const struct modbus_frame *req, c
 rig_rc rig_inv_port_init(struct rig_inv_port *p, const struct rig_inv_port_cfg *cfg, struct rig_io io,
                          uint32_t now_ms)
 {
-	if (cfg->proto >= RIG_INV_PROTO_COUNT || (cfg->proto == RIG_INV_DEYE_MODBUS && cfg->address > DEYE_MB_ADDR_MAX))
+	if (cfg->proto >= RIG_INV_PROTO_COUNT || !BUILT(cfg->proto) ||
+	    (cfg->proto == RIG_INV_DEYE_MODBUS && cfg->address > DEYE_MB_ADDR_MAX))
 		return RIG_ERR_ARG;
 	memset(p, 0, sizeof *p);
 	p->cfg = *cfg;
@@ -647,6 +654,8 @@ rig_rc rig_inv_port_init(struct rig_inv_port *p, const struct rig_inv_port_cfg *
 	p->start_ms = now_ms;
 	switch (cfg->proto) {
 	case RIG_INV_PYLON_CAN:
+		if (!BUILT(RIG_INV_PYLON_CAN))
+			break;
 		/* A host never pauses inside a command; a half line older than this is noise. */
 		rig_slcan_rx_init(&p->rx.can, 1000);
 		if (cfg->can_mode == RIG_INV_CAN_HOST) {
@@ -656,9 +665,12 @@ rig_rc rig_inv_port_init(struct rig_inv_port *p, const struct rig_inv_port_cfg *
 		}
 		break;
 	case RIG_INV_PYLON_RS485:
-		rig_pylon_rx_init(&p->rx.rs485, 500);   /* a request is 20 characters at 9600 baud */
+		if (BUILT(RIG_INV_PYLON_RS485))
+			rig_pylon_rx_init(&p->rx.rs485, 500);   /* a request is 20 characters at 9600 baud */
 		break;
 	default:
+		if (!BUILT(RIG_INV_DEYE_MODBUS))
+			break;
 		if (!cfg->address && !cfg->per_pack)
 			p->cfg.address = DEYE_ADDR_DEFAULT;
 		rig_modbus_rx_init(&p->rx.mb, 200, MODBUS_REQUEST);   /* Deye resets after 200 ms */
@@ -672,19 +684,23 @@ static void consume(struct rig_inv_port *p, const uint8_t *in, size_t n, uint32_
                     const struct rig_inv_port_view *v)
 {
 	while (n) {
-		size_t used;
+		size_t used = n;   /* a protocol left out of the build (init refuses it) */
 		rig_rc rc;
 
 		switch (p->cfg.proto) {
 		case RIG_INV_PYLON_CAN: {
 			struct slcan_line l;
 
+			if (!BUILT(RIG_INV_PYLON_CAN))
+				break;
 			used = rig_slcan_rx_feed(&p->rx.can, in, n, now_ms);
 			while (rig_slcan_rx_next(&p->rx.can, &l) == RIG_OK)
 				can_line(p, &l, now_ms);
 			break;
 		}
 		case RIG_INV_PYLON_RS485:
+			if (!BUILT(RIG_INV_PYLON_RS485))
+				break;
 			used = rig_pylon_rx_feed(&p->rx.rs485, in, n, now_ms);
 			while ((rc = rig_pylon_rx_next(&p->rx.rs485, &scratch.rs.req)) != RIG_MORE) {
 				if (rc == RIG_OK) {
@@ -699,6 +715,8 @@ static void consume(struct rig_inv_port *p, const uint8_t *in, size_t n, uint32_
 			}
 			break;
 		default:
+			if (!BUILT(RIG_INV_DEYE_MODBUS))
+				break;
 			used = rig_modbus_rx_feed(&p->rx.mb, in, n, now_ms);
 			while (rig_modbus_rx_next(&p->rx.mb, &scratch.mb.req) == RIG_OK)
 				mb_request(p, &scratch.mb.req, v, now_ms);
@@ -738,7 +756,7 @@ rig_rc rig_inv_port_step(struct rig_inv_port *p, uint32_t now_ms, const struct r
 		consume(p, buf, (size_t)(got > (int32_t)sizeof buf ? (int32_t)sizeof buf : got), now_ms, v);
 	}
 	p->st.bad_frames = rejected(p);
-	if (p->cfg.proto == RIG_INV_PYLON_CAN)
+	if (BUILT(RIG_INV_PYLON_CAN) && p->cfg.proto == RIG_INV_PYLON_CAN)
 		can_send_set(p, v->battery, now_ms);
 	return p->st.io_errors == io_errors ? RIG_OK : RIG_ERR_IO;
 }

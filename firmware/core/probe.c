@@ -1,6 +1,7 @@
 /* Auto-detection's table and recognisers (probe.h, docs/bmsmon.md "Auto-detection"). */
 #include "bmsrig/core/probe.h"
 #include "intmath.h"
+#include "with.h"
 
 /* A wire row waits what a wired BMS needs: tens of ms to answer, a resend for one that
  * sleeps. A Bluetooth row waits out the link: a connect takes hundreds of ms to seconds
@@ -21,20 +22,45 @@
  * client, so that row names daly-ble whatever the link. Each Bluetooth row costs a silent port
  * 6 s, so the BMS most people own come first and the battery monitor last. */
 const struct rig_probe_row rig_probe_rows[] = {
+#if RIG_WITH_JBD
 	WIRE(FW_PROTO_JBD, FW_PROTO_JBD, FW_PROTO_JBD_BLE, 1),
+#endif
+#if RIG_WITH_DALY
 	WIRE(FW_PROTO_DALY, FW_PROTO_DALY, FW_PROTO_DALY_BLE, 0),
+#endif
+#if RIG_WITH_JK
 	WIRE(FW_PROTO_JK, FW_PROTO_JK, FW_PROTO_JK, 0),
+#endif
+#if RIG_WITH_JK_PB
 	WIRE(FW_PROTO_JK_PB, FW_PROTO_JK_PB, FW_PROTO_JK_PB, 0),
+#endif
+#if RIG_WITH_BYD
 	WIRE(FW_PROTO_BYD, FW_PROTO_BYD, FW_PROTO_BYD, 0),
+#endif
+#if RIG_WITH_DEYE_MODBUS
 	WIRE(FW_PROTO_DEYE_MODBUS, FW_PROTO_DEYE_MODBUS, FW_PROTO_DEYE_MODBUS, 0),
+#endif
+#if RIG_WITH_PYLONTECH_RS485
 	WIRE(FW_PROTO_PYLON_RS485, FW_PROTO_PYLON_RS485, FW_PROTO_PYLON_RS485, 0),
+#endif
+#if RIG_WITH_JBD
 	BLE(FW_PROTO_JBD_BLE, FW_PROTO_JBD, FW_PROTO_JBD_BLE, 1),
+#endif
+#if RIG_WITH_DALY
 	BLE(FW_PROTO_DALY_BLE, FW_PROTO_DALY_BLE, FW_PROTO_DALY_BLE, 0),
+#endif
+#if RIG_WITH_JK_BLE
 	BLE(FW_PROTO_JK_BLE, FW_PROTO_JK_BLE, FW_PROTO_JK_BLE, 0),
+#endif
+#if RIG_WITH_THORNWAVE
 	BLE(FW_PROTO_THORNWAVE, FW_PROTO_THORNWAVE, FW_PROTO_THORNWAVE, 0),
+#endif
+#if RIG_WITH_THORNWAVE
 	BLE(FW_PROTO_THORNWAVE_X, FW_PROTO_THORNWAVE_X, FW_PROTO_THORNWAVE_X, 0),
+#endif
+	{ 0, 0, 0, 0, 0, 0 }   /* not a row: keeps the array whole when a build has no row at all */
 };
-const uint8_t rig_probe_row_count = (uint8_t)(sizeof rig_probe_rows / sizeof rig_probe_rows[0]);
+const uint8_t rig_probe_row_count = (uint8_t)(sizeof rig_probe_rows / sizeof rig_probe_rows[0] - 1u);
 
 const char *rig_probe_skip_why(uint8_t proto)
 {

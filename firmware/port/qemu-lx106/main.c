@@ -177,6 +177,52 @@ static void say(const char *a, const char *b, const char *c, const char *d)
 	o_flush(&o);
 }
 
+/* "bmsmon-lx106: SHOWN: expected one of NAMES; got "VAL"": the names this build carries
+ * (firmware/core/with.h), so a board built with fewer protocols names only its own. */
+static void say_protos(const char *shown, const char *val)
+{
+	struct out o;
+	const char *sep = ": expected one of ";
+	int i;
+
+	o_init(&o, 2);
+	o_str(&o, PROG ": ");
+	o_str(&o, shown);
+	for (i = 0; i < FW_PROTO_COUNT; i++)
+		if (rig_fw_protos[i].name) {
+			o_str(&o, sep);
+			o_str(&o, rig_fw_protos[i].name);
+			sep = ", ";
+		}
+	o_str(&o, "; got \"");
+	o_str(&o, val);
+	o_str(&o, "\"\n");
+	o_flush(&o);
+}
+
+/* "bmsmon-lx106: SHOWN: unknown protocol "NAME" (the inverter protocols this build carries)". */
+static void say_inv_protos(const char *shown, const char *name)
+{
+	struct out o;
+	const char *sep = " (";
+	uint8_t i, p;
+
+	o_init(&o, 2);
+	o_str(&o, PROG ": ");
+	o_str(&o, shown);
+	o_str(&o, ": unknown protocol \"");
+	o_str(&o, name);
+	o_str(&o, "\"");
+	for (i = 0; i < RIG_INV_PROTO_COUNT; i++)
+		if (rig_inv_port_proto_parse(rig_inv_port_proto_name(i), &p) == RIG_OK) {
+			o_str(&o, sep);
+			o_str(&o, rig_inv_port_proto_name(i));
+			sep = ", ";
+		}
+	o_str(&o, *sep == ',' ? ")\n" : " (this build has no inverter port)\n");
+	o_flush(&o);
+}
+
 /* ---- the command line -------------------------------------------------------------------- */
 
 static const char usage_text[] =
@@ -356,7 +402,7 @@ static int set_inverter(const char *shown, const char *s)
 	memcpy(name, s, (size_t)(colon - s));
 	name[colon - s] = '\0';
 	if (rig_inv_port_proto_parse(name, &app.o.inv_proto) != RIG_OK) {
-		say(shown, ": unknown protocol \"", name, "\" (pylontech-can, pylontech-rs485, deye-modbus)");
+		say_inv_protos(shown, name);
 		return 0;
 	}
 	if (!strncmp(colon + 1, "tcp:", 4)) {
@@ -403,7 +449,7 @@ static int set_opt(const struct opt *d, const char *shown, const char *val)
 		app.cur->proto = rig_fw_proto_find(val);
 		if (app.cur->proto >= 0)
 			return 1;
-		say(shown, ": expected one of jbd, jbd-ble, daly, daly-ble, jk, jk-ble, byd, jk-pb, thornwave, thornwave-x; got \"", val, "\"");
+		say_protos(shown, val);
 		return 0;
 	default:
 		*(uint8_t *)d->dst = 1;
