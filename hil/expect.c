@@ -843,6 +843,8 @@ struct ctx {
 	const struct expr *e;
 	const struct expect_env *env;
 	double tol;
+	unsigned absent;               /* bit src: that source's record is NULL (reads NaN) */
+	unsigned cells_dut, cells_truth;   /* the counts a quantifier's per-cell reads check */
 	int cell;                      /* inside a quantifier, 1-based; else 0 */
 	unsigned why;                  /* the last comparison evaluated, or NONE */
 	double why_l, why_r;
@@ -857,16 +859,21 @@ static double read_var(struct ctx *c, const struct expr_node *n)
 {
 	const struct var *v = &vars[n->a];
 	const struct expect_env *env = c->env;
-	double index = 0;
+	double index;
 
-	if (v->count)
-		index = n->op ? c->cell : eval(c, n->b);
-	if ((v->src == SRC_DUT && !env->dut) || (v->src == SRC_TRUTH && !env->truth) ||
-	    (v->src == SRC_INV_TRUTH && !env->inv_truth) || (v->src == SRC_INV_WIRE && !env->inv_wire) ||
-	    (v->src == SRC_INV_DUT && !env->inv_dut))
-		return NAN;
 	if (!v->count)
-		return v->get(env, 0);
+		return c->absent >> v->src & 1u ? NAN : v->get(env, 0);
+	if (n->op) {
+		/* this cell of a quantifier: a whole number already, 1..the truth's count (or the
+		 * DUT's), so only the record's own count is left to check */
+		if (c->absent >> v->src & 1u ||
+		    (unsigned)c->cell > (v->src == SRC_DUT ? c->cells_dut : c->cells_truth))
+			return NAN;
+		return v->get(env, (unsigned)c->cell - 1);
+	}
+	index = eval(c, n->b);
+	if (c->absent >> v->src & 1u)
+		return NAN;
 	if (!(index >= 1 && index <= v->count(env) && index == floor(index)))
 		return NAN;
 	return v->get(env, (unsigned)index - 1);
@@ -906,8 +913,12 @@ static double arith(unsigned op, double l, double r)
 static double quantify(struct ctx *c, const struct expr_node *n)
 {
 	const struct expect_env *env = c->env;
-	unsigned cells = env->truth ? truth_cells(env) : env->dut ? dut_cells(env) : 0, i;
+	unsigned cells, i;
 	int any = n->op, hit = 0;
+
+	c->cells_dut = env->dut ? dut_cells(env) : 0;
+	c->cells_truth = env->truth ? truth_cells(env) : 0;
+	cells = env->truth ? c->cells_truth : c->cells_dut;
 
 	for (i = 1; i <= cells && !hit; i++) {
 		c->cell = (int)i;
@@ -915,6 +926,19 @@ static double quantify(struct ctx *c, const struct expr_node *n)
 	}
 	c->cell = 0;
 	return any ? hit : !hit;
+}
+
+/* A child: numbers and variables, half the nodes of a typical expression, read here without
+ * a call of eval each (its prologue and switch cost more than the read). */
+static inline double operand(struct ctx *c, unsigned i)
+{
+	const struct expr_node *n = &c->e->node[i];
+
+	if (n->kind == N_NUM)
+		return n->num;
+	if (n->kind == N_VAR)
+		return read_var(c, n);
+	return eval(c, i);
 }
 
 static double eval(struct ctx *c, unsigned i)
@@ -926,28 +950,28 @@ static double eval(struct ctx *c, unsigned i)
 	case N_NUM:   return n->num;
 	case N_CELL:  return c->cell;
 	case N_VAR:   return read_var(c, n);
-	case N_NEG:   return -eval(c, n->a);
+	case N_NEG:   return -operand(c, n->a);
 	case N_NOT:   return !truthy(eval(c, n->a));
 	case N_AND:   return truthy(eval(c, n->a)) && truthy(eval(c, n->b));
 	case N_OR:    return truthy(eval(c, n->a)) || truthy(eval(c, n->b));
 	case N_QUANT: return quantify(c, n);
 	case N_CMP:
-		l = eval(c, n->a);
-		r = eval(c, n->b);
+		l = operand(c, n->a);
+		r = operand(c, n->b);
 		c->why = i;
 		c->why_l = l;
 		c->why_r = r;
 		c->why_cell = c->cell;
 		return compare(n->op, l, r, c->tol);
 	case N_CALL:
-		l = eval(c, n->a);
-		r = n->b == NONE ? 0 : eval(c, n->b);
+		l = operand(c, n->a);
+		r = n->b == NONE ? 0 : operand(c, n->b);
 		if (isnan(l) || isnan(r))
 			return NAN;
 		return n->op == F_ABS ? fabs(l) : n->op == F_MIN ? (l < r ? l : r) : (l > r ? l : r);
 	case N_BIN:
-		l = eval(c, n->a);
-		r = eval(c, n->b);
+		l = operand(c, n->a);
+		r = operand(c, n->b);
 		return arith(n->op, l, r);
 	}
 	return NAN;
@@ -962,31 +986,60 @@ static void side_text(char *out, size_t cap, const struct expr *e, unsigned i)
 	out[n] = 0;
 }
 
-double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
-                 struct expr_why *why)
+/* The deciding comparison's text, from why->node: filled only when a message will show it. */
+static void why_text(const struct expr *e, struct expr_why *why)
+{
+	const char *op;
+
+	if (!why->have)
+		return;
+	op = cmp_name[e->node[why->node].op];
+	side_text(why->lhs, sizeof why->lhs, e, e->node[why->node].a);
+	side_text(why->rhs, sizeof why->rhs, e, e->node[why->node].b);
+	memcpy(why->op, op, strlen(op) + 1);
+}
+
+/* expr_eval without the sides' text: the judge's checks, most of which show nothing. */
+static double eval_root(const struct expr *e, const struct expect_env *env, double tolerance,
+                        struct expr_why *why)
 {
 	struct ctx c;
 	double v = NAN;
 
-	memset(&c, 0, sizeof c);
 	c.e = e;
 	c.env = env;
 	c.tol = isnan(tolerance) ? 0 : fabs(tolerance);
+	c.absent = (unsigned)!env->dut << SRC_DUT | (unsigned)!env->truth << SRC_TRUTH |
+	           (unsigned)!env->inv_truth << SRC_INV_TRUTH | (unsigned)!env->inv_wire << SRC_INV_WIRE |
+	           (unsigned)!env->inv_dut << SRC_INV_DUT;
+	c.cells_dut = c.cells_truth = 0;
+	c.cell = 0;
 	c.why = NONE;
+	c.why_l = c.why_r = 0;
+	c.why_cell = 0;
 	if (e->n_nodes && e->root < e->n_nodes)
 		v = eval(&c, e->root);
 	if (why) {
-		memset(why, 0, sizeof *why);
-		if (c.why != NONE) {
-			side_text(why->lhs, sizeof why->lhs, e, e->node[c.why].a);
-			side_text(why->rhs, sizeof why->rhs, e, e->node[c.why].b);
-			memcpy(why->op, cmp_name[e->node[c.why].op], strlen(cmp_name[e->node[c.why].op]) + 1);
-			why->lhs_v = c.why_l;
-			why->rhs_v = c.why_r;
-			why->cell = c.why_cell;
-			why->have = 1;
-		}
+		why->have = c.why != NONE;
+		why->node = why->have ? (uint16_t)c.why : 0;
+		why->lhs[0] = why->rhs[0] = why->op[0] = '\0';
+		why->lhs_v = why->have ? c.why_l : 0;
+		why->rhs_v = why->have ? c.why_r : 0;
+		why->cell = why->have ? c.why_cell : 0;
 	}
+	return v;
+}
+
+double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
+                 struct expr_why *why)
+{
+	double v;
+
+	if (why)
+		memset(why, 0, sizeof *why);
+	v = eval_root(e, env, tolerance, why);
+	if (why)
+		why_text(e, why);
 	return v;
 }
 
@@ -1092,7 +1145,7 @@ static int check(const struct expect_spec *s, struct expect_result *r, const str
 		memset(&r->why, 0, sizeof r->why);
 		return 0;
 	}
-	*v = expr_eval(&s->that, env, s->tolerance, &r->why);
+	*v = eval_root(&s->that, env, s->tolerance, &r->why);
 	return truthy(*v);
 }
 
@@ -1107,7 +1160,7 @@ static int triggered(const struct expect_spec *s, const struct expect_env *env,
 				return 1;
 		return 0;
 	}
-	return judgeable(&s->after, env) && truthy(expr_eval(&s->after, env, 0, NULL));
+	return judgeable(&s->after, env) && truthy(eval_root(&s->after, env, 0, NULL));
 }
 
 static unsigned step_one(const struct expect_spec *s, struct expect_result *r, uint32_t now,
@@ -1126,6 +1179,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		if (!judgeable(&s->that, env))
 			return decide(r, EXPECT_FAILED, now, "at %s s: no telemetry from the DUT yet", secs(at, sizeof at, now));
 		holds = check(s, r, env, &v);
+		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, holds ? EXPECT_PASSED : EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now),
 		              s->that.text, holds ? "true" : "false", why);
@@ -1138,6 +1192,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		}
 		deadline = (uint64_t)r->trigger_ms + s->within_ms;
 		if (now > deadline) {
+			why_text(&s->that, &r->why);
 			explain(why, sizeof why, &r->why, s->tolerance, 0, 0);
 			return decide(r, EXPECT_FAILED, now, "at %s s: %s did not hold within %s s after the "
 			              "trigger at %s s%s", secs(at, sizeof at, now), s->that.text, secs(t1, sizeof t1, s->within_ms),
@@ -1145,6 +1200,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		}
 		if (!check(s, r, env, &v))
 			return 0;
+		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, EXPECT_PASSED, now, "at %s s: %s is true, %s s after the trigger%s", secs(at, sizeof at, now),
 		              s->that.text, secs(t1, sizeof t1, now - r->trigger_ms), why);
@@ -1155,6 +1211,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		holds = check(s, r, env, &v);
 		if (holds == (s->form == EXPECT_ALWAYS))
 			return 0;
+		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now), s->that.text,
 		              holds ? "true" : "false", why);
@@ -1216,6 +1273,7 @@ void expect_finish(const struct expect_spec *spec, struct expect_result *res, un
 				break;
 			}
 			deadline = (uint64_t)r->trigger_ms + s->within_ms;
+			why_text(&s->that, &r->why);
 			explain(why, sizeof why, &r->why, s->tolerance, 0, 0);
 			if (end_ms <= deadline)
 				decide(r, EXPECT_FAILED, end_ms, "the run ended at %s s, before the deadline at "

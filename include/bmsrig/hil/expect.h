@@ -102,6 +102,9 @@ struct expr_why {
 	double lhs_v, rhs_v;
 	int cell;                          /* 1-based cell of a quantifier that decided, else 0 */
 	int have;                          /* a comparison decided */
+	uint16_t node;                     /* its node: the judge fills lhs, rhs and op from it only
+	                                    * when a message shows them (expect_result.why holds them
+	                                    * once the expectation is decided) */
 };
 
 /* Value of e (comparisons give 1 or 0). why may be NULL. A dut.* field read before the DUT
