@@ -33,11 +33,28 @@
 #define TRACE_TRUTH_MS 1000u
 #define WIRE_RING 8u
 
+#define WIRE_NOTE_BYTES 48u
+/* A frame kept for a failure's context: its first bytes as they crossed, formatted only when a
+ * failure (or --verbose) shows them, since every frame of a long run passes here. */
 struct wire_note {
 	uint32_t t_ms;
 	enum personality_dir dir;
-	char hex[100];
+	uint8_t n, more;                   /* bytes kept; more: the frame was longer */
+	uint8_t bytes[WIRE_NOTE_BYTES];
 };
+
+/* "DD A5 ..." as upper-case hex, "..." when the frame was cut; out holds 2 * 48 + 4. */
+static const char *wire_note_hex(const struct wire_note *w, char out[2 * WIRE_NOTE_BYTES + 4])
+{
+	unsigned i;
+
+	for (i = 0; i < w->n; i++) {
+		out[2 * i] = "0123456789ABCDEF"[w->bytes[i] >> 4];
+		out[2 * i + 1] = "0123456789ABCDEF"[w->bytes[i] & 15];
+	}
+	memcpy(out + 2 * i, w->more ? "..." : "", w->more ? 4 : 1);
+	return out;
+}
 
 struct run;
 
@@ -126,7 +143,8 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	const struct run_line *lc = ctx;
 	struct run *r = lc->r;
 	struct wire_note *w = &r->wire[r->n_wire++ % WIRE_RING];
-	size_t i, shown = n > 48 ? 48 : n;
+	size_t shown = n > WIRE_NOTE_BYTES ? WIRE_NOTE_BYTES : n;
+	char text[2 * WIRE_NOTE_BYTES + 4];
 
 	/* The control socket and the battery-to-inverter decoding (run_inv) are line 1's. */
 	if (lc->line == 0) {
@@ -136,15 +154,12 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	r->rep->frames++;
 	w->t_ms = host_loop_now_ms(r->loop);
 	w->dir = dir;
-	/* Every frame of a long run passes here: no printf. */
-	for (i = 0; i < shown; i++) {
-		w->hex[2 * i] = "0123456789ABCDEF"[wire[i] >> 4];
-		w->hex[2 * i + 1] = "0123456789ABCDEF"[wire[i] & 15];
-	}
-	memcpy(w->hex + 2 * shown, shown < n ? "..." : "", shown < n ? 4 : 1);
+	w->n = (uint8_t)shown;
+	w->more = shown < n;
+	memcpy(w->bytes, wire, shown);
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s%.0u %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx",
-		        r->n_lines > 1 ? lc->line + 1 : 0, w->hex);
+		        r->n_lines > 1 ? lc->line + 1 : 0, wire_note_hex(w, text));
 	if (r->o->trace) {
 		cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "frame"), *hex = cJSON_CreateObject();
 
@@ -178,8 +193,9 @@ static void wire_context(const struct run *r, char *out, size_t cap)
 	out[0] = 0;
 	for (k = 0; k < n && used < cap; k++) {
 		const struct wire_note *w = &r->wire[(r->n_wire - n + k) % WIRE_RING];
+		char hex[2 * WIRE_NOTE_BYTES + 4];
 		int m = snprintf(out + used, cap - used, "%s%.3f s %s %s", k ? "\n" : "", w->t_ms / 1000.0,
-		                 w->dir == PERS_RX ? "rx" : "tx", w->hex);
+		                 w->dir == PERS_RX ? "rx" : "tx", wire_note_hex(w, hex));
 
 		if (m < 0)
 			break;
