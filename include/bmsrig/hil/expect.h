@@ -87,6 +87,10 @@ struct expr {
 	int reads_live;
 	char text[EXPR_TEXT_MAX];
 	struct expr_node node[EXPR_NODES_MAX];
+	/* The nodes flattened at compile time into a program for a value stack (expect.c): what
+	 * the judge runs, with no recursion and no call per node. A node gives at most two ops. */
+	unsigned n_ops;
+	struct expr_op { uint8_t code, op; uint16_t node, to; } ops[2 * EXPR_NODES_MAX];
 };
 
 /*
