@@ -798,6 +798,69 @@ static unsigned parse_or(struct parser *p)
 	return n;
 }
 
+/* ---- the program --------------------------------------------------------------------------
+ *
+ * The tree in postfix order, for eval_root's stack machine. Operands are pushed left then right,
+ * as the tree would evaluate them; `and` and `or` jump over their right side when the left
+ * decides (the short circuit, and so the same deciding comparison); a quantifier runs its body
+ * once per cell, jumping back until a cell decides or none is left.
+ */
+enum { O_NUM, O_CELL, O_VAR, O_VAR_CELL, O_VAR_INDEX, O_NEG, O_NOT, O_BIN, O_CMP, O_CALL,
+       O_AND, O_OR, O_TRUTHY, O_QUANT, O_NEXT_CELL };
+
+static unsigned put_op(struct expr *e, unsigned code, unsigned o, unsigned node_i)
+{
+	e->ops[e->n_ops] = (struct expr_op){ (uint8_t)code, (uint8_t)o, (uint16_t)node_i, 0 };
+	return e->n_ops++;
+}
+
+/* Depth is bounded by the parser's DEPTH_MAX; ops by two per node. */
+static void emit(struct expr *e, unsigned i)
+{
+	const struct expr_node *n = &e->node[i];
+	unsigned at;
+
+	switch (n->kind) {
+	case N_NUM:  put_op(e, O_NUM, 0, i); return;
+	case N_CELL: put_op(e, O_CELL, 0, i); return;
+	case N_VAR:
+		if (!vars[n->a].count) {
+			put_op(e, O_VAR, 0, i);
+		} else if (n->op) {
+			put_op(e, O_VAR_CELL, 0, i);
+		} else {
+			emit(e, n->b);
+			put_op(e, O_VAR_INDEX, 0, i);
+		}
+		return;
+	case N_NEG: emit(e, n->a); put_op(e, O_NEG, 0, i); return;
+	case N_NOT: emit(e, n->a); put_op(e, O_NOT, 0, i); return;
+	case N_AND:
+	case N_OR:
+		emit(e, n->a);
+		at = put_op(e, n->kind == N_AND ? O_AND : O_OR, 0, i);
+		emit(e, n->b);
+		put_op(e, O_TRUTHY, 0, i);
+		e->ops[at].to = (uint16_t)e->n_ops;
+		return;
+	case N_QUANT:
+		at = put_op(e, O_QUANT, n->op, i);
+		emit(e, n->a);
+		put_op(e, O_NEXT_CELL, n->op, i);
+		e->ops[e->n_ops - 1].to = (uint16_t)(at + 1);
+		e->ops[at].to = (uint16_t)e->n_ops;
+		return;
+	case N_CALL:
+		emit(e, n->a);
+		if (n->b != NONE)
+			emit(e, n->b);
+		put_op(e, O_CALL, n->op, i);
+		return;
+	case N_BIN: emit(e, n->a); emit(e, n->b); put_op(e, O_BIN, n->op, i); return;
+	case N_CMP: emit(e, n->a); emit(e, n->b); put_op(e, O_CMP, n->op, i); return;
+	}
+}
+
 rig_rc expr_compile(struct expr *e, const char *text, char *err, size_t errcap, unsigned *err_col)
 {
 	struct parser p;
@@ -834,6 +897,7 @@ rig_rc expr_compile(struct expr *e, const char *text, char *err, size_t errcap, 
 		memset(e, 0, sizeof *e);
 		return RIG_ERR_ARG;
 	}
+	emit(e, e->root);
 	return RIG_OK;
 }
 
@@ -843,6 +907,8 @@ struct ctx {
 	const struct expr *e;
 	const struct expect_env *env;
 	double tol;
+	unsigned absent;               /* bit src: that source's record is NULL (reads NaN) */
+	unsigned cells_dut, cells_truth;   /* the counts a quantifier's per-cell reads check */
 	int cell;                      /* inside a quantifier, 1-based; else 0 */
 	unsigned why;                  /* the last comparison evaluated, or NONE */
 	double why_l, why_r;
@@ -851,25 +917,15 @@ struct ctx {
 
 static int truthy(double v) { return v != 0 && !isnan(v); }
 
-static double eval(struct ctx *c, unsigned i);
-
-static double read_var(struct ctx *c, const struct expr_node *n)
+/* An unindexed cell field inside a quantifier: this cell, a whole number 1..the truth's count
+ * (or the DUT's), so only the record's own count is left to check. */
+static double read_cell(const struct ctx *c, const struct expr_node *n)
 {
 	const struct var *v = &vars[n->a];
-	const struct expect_env *env = c->env;
-	double index = 0;
 
-	if (v->count)
-		index = n->op ? c->cell : eval(c, n->b);
-	if ((v->src == SRC_DUT && !env->dut) || (v->src == SRC_TRUTH && !env->truth) ||
-	    (v->src == SRC_INV_TRUTH && !env->inv_truth) || (v->src == SRC_INV_WIRE && !env->inv_wire) ||
-	    (v->src == SRC_INV_DUT && !env->inv_dut))
+	if (c->absent >> v->src & 1u || (unsigned)c->cell > (v->src == SRC_DUT ? c->cells_dut : c->cells_truth))
 		return NAN;
-	if (!v->count)
-		return v->get(env, 0);
-	if (!(index >= 1 && index <= v->count(env) && index == floor(index)))
-		return NAN;
-	return v->get(env, (unsigned)index - 1);
+	return v->get(c->env, (unsigned)c->cell - 1);
 }
 
 static int compare(unsigned op, double l, double r, double tol)
@@ -902,57 +958,6 @@ static double arith(unsigned op, double l, double r)
 	return (double)((uint32_t)l & (uint32_t)r);
 }
 
-/* The body for cells 1..n until one decides: `all` stops at a false cell, `any` at a true. */
-static double quantify(struct ctx *c, const struct expr_node *n)
-{
-	const struct expect_env *env = c->env;
-	unsigned cells = env->truth ? truth_cells(env) : env->dut ? dut_cells(env) : 0, i;
-	int any = n->op, hit = 0;
-
-	for (i = 1; i <= cells && !hit; i++) {
-		c->cell = (int)i;
-		hit = truthy(eval(c, n->a)) == any;
-	}
-	c->cell = 0;
-	return any ? hit : !hit;
-}
-
-static double eval(struct ctx *c, unsigned i)
-{
-	const struct expr_node *n = &c->e->node[i];
-	double l, r;
-
-	switch (n->kind) {
-	case N_NUM:   return n->num;
-	case N_CELL:  return c->cell;
-	case N_VAR:   return read_var(c, n);
-	case N_NEG:   return -eval(c, n->a);
-	case N_NOT:   return !truthy(eval(c, n->a));
-	case N_AND:   return truthy(eval(c, n->a)) && truthy(eval(c, n->b));
-	case N_OR:    return truthy(eval(c, n->a)) || truthy(eval(c, n->b));
-	case N_QUANT: return quantify(c, n);
-	case N_CMP:
-		l = eval(c, n->a);
-		r = eval(c, n->b);
-		c->why = i;
-		c->why_l = l;
-		c->why_r = r;
-		c->why_cell = c->cell;
-		return compare(n->op, l, r, c->tol);
-	case N_CALL:
-		l = eval(c, n->a);
-		r = n->b == NONE ? 0 : eval(c, n->b);
-		if (isnan(l) || isnan(r))
-			return NAN;
-		return n->op == F_ABS ? fabs(l) : n->op == F_MIN ? (l < r ? l : r) : (l > r ? l : r);
-	case N_BIN:
-		l = eval(c, n->a);
-		r = eval(c, n->b);
-		return arith(n->op, l, r);
-	}
-	return NAN;
-}
-
 /* Runs once per evaluation, a million times in a long run: no printf. */
 static void side_text(char *out, size_t cap, const struct expr *e, unsigned i)
 {
@@ -962,31 +967,147 @@ static void side_text(char *out, size_t cap, const struct expr *e, unsigned i)
 	out[n] = 0;
 }
 
-double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
-                 struct expr_why *why)
+/* The program (see emit): the tree's values, in its order, on a stack. */
+static double run(struct ctx *c)
+{
+	const struct expr *e = c->e;
+	const struct expect_env *env = c->env;
+	double st[2 * EXPR_NODES_MAX], l, r;
+	unsigned sp = 0, pc, cells = 0;
+
+	for (pc = 0; pc < e->n_ops; pc++) {
+		const struct expr_op *o = &e->ops[pc];
+		const struct expr_node *n = &e->node[o->node];
+
+		switch (o->code) {
+		case O_NUM:  st[sp++] = n->num; break;
+		case O_CELL: st[sp++] = c->cell; break;
+		case O_VAR:
+			st[sp++] = c->absent >> vars[n->a].src & 1u ? NAN : vars[n->a].get(env, 0);
+			break;
+		case O_VAR_CELL:
+			st[sp++] = read_cell(c, n);
+			break;
+		case O_VAR_INDEX:
+			l = st[--sp];
+			st[sp++] = c->absent >> vars[n->a].src & 1u ||
+			           !(l >= 1 && l <= vars[n->a].count(env) && l == floor(l))
+			           ? NAN : vars[n->a].get(env, (unsigned)l - 1);
+			break;
+		case O_NEG: st[sp - 1] = -st[sp - 1]; break;
+		case O_NOT: st[sp - 1] = !truthy(st[sp - 1]); break;
+		case O_TRUTHY: st[sp - 1] = truthy(st[sp - 1]); break;
+		case O_AND:
+		case O_OR:
+			/* the left side decides: its 0 or 1 is the value, the right side is skipped */
+			if (truthy(st[sp - 1]) == (o->code == O_OR)) {
+				st[sp - 1] = o->code == O_OR;
+				pc = o->to - 1u;
+			} else {
+				sp--;
+			}
+			break;
+		case O_BIN:
+			r = st[--sp];
+			st[sp - 1] = arith(n->op, st[sp - 1], r);
+			break;
+		case O_CMP:
+			r = st[--sp];
+			l = st[sp - 1];
+			c->why = o->node;
+			c->why_l = l;
+			c->why_r = r;
+			c->why_cell = c->cell;
+			st[sp - 1] = compare(n->op, l, r, c->tol);
+			break;
+		case O_CALL:
+			r = n->b == NONE ? 0 : st[--sp];
+			l = st[sp - 1];
+			st[sp - 1] = isnan(l) || isnan(r) ? NAN : n->op == F_ABS ? fabs(l) : n->op == F_MIN ? (l < r ? l : r) : (l > r ? l : r);
+			break;
+		case O_QUANT:
+			c->cells_dut = env->dut ? dut_cells(env) : 0;
+			c->cells_truth = env->truth ? truth_cells(env) : 0;
+			cells = env->truth ? c->cells_truth : c->cells_dut;
+			if (!cells) {
+				st[sp++] = !o->op;         /* over no cells `all` is 1, `any` 0 */
+				pc = o->to - 1u;
+			} else {
+				c->cell = 1;
+			}
+			break;
+		case O_NEXT_CELL: {
+			/* `all` stops at a false cell, `any` at a true one */
+			int hit = truthy(st[--sp]) == o->op;
+
+			if (hit || (unsigned)c->cell >= cells) {
+				c->cell = 0;
+				st[sp++] = o->op ? hit : !hit;
+			} else {
+				c->cell++;
+				pc = o->to - 1u;
+			}
+			break;
+		}
+		}
+	}
+	return sp ? st[sp - 1] : NAN;
+}
+
+/* The deciding comparison's text, from why->node: filled only when a message will show it. */
+static void why_text(const struct expr *e, struct expr_why *why)
+{
+	const char *op;
+
+	if (!why->have)
+		return;
+	op = cmp_name[e->node[why->node].op];
+	side_text(why->lhs, sizeof why->lhs, e, e->node[why->node].a);
+	side_text(why->rhs, sizeof why->rhs, e, e->node[why->node].b);
+	memcpy(why->op, op, strlen(op) + 1);
+}
+
+/* expr_eval without the sides' text: the judge's checks, most of which show nothing. */
+static double eval_root(const struct expr *e, const struct expect_env *env, double tolerance,
+                        struct expr_why *why)
 {
 	struct ctx c;
 	double v = NAN;
 
-	memset(&c, 0, sizeof c);
 	c.e = e;
 	c.env = env;
 	c.tol = isnan(tolerance) ? 0 : fabs(tolerance);
+	c.absent = (unsigned)!env->dut << SRC_DUT | (unsigned)!env->truth << SRC_TRUTH |
+	           (unsigned)!env->inv_truth << SRC_INV_TRUTH | (unsigned)!env->inv_wire << SRC_INV_WIRE |
+	           (unsigned)!env->inv_dut << SRC_INV_DUT;
+	c.cells_dut = c.cells_truth = 0;
+	c.cell = 0;
 	c.why = NONE;
-	if (e->n_nodes && e->root < e->n_nodes)
-		v = eval(&c, e->root);
+	c.why_l = c.why_r = 0;
+	c.why_cell = 0;
+	if (e->n_ops)
+		v = run(&c);
 	if (why) {
-		memset(why, 0, sizeof *why);
-		if (c.why != NONE) {
-			side_text(why->lhs, sizeof why->lhs, e, e->node[c.why].a);
-			side_text(why->rhs, sizeof why->rhs, e, e->node[c.why].b);
-			memcpy(why->op, cmp_name[e->node[c.why].op], strlen(cmp_name[e->node[c.why].op]) + 1);
-			why->lhs_v = c.why_l;
-			why->rhs_v = c.why_r;
-			why->cell = c.why_cell;
-			why->have = 1;
-		}
+		why->have = c.why != NONE;
+		why->node = why->have ? (uint16_t)c.why : 0;
+		why->lhs[0] = why->rhs[0] = why->op[0] = '\0';
+		why->lhs_v = why->have ? c.why_l : 0;
+		why->rhs_v = why->have ? c.why_r : 0;
+		why->cell = why->have ? c.why_cell : 0;
 	}
+	return v;
+}
+
+double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
+                 struct expr_why *why)
+{
+	double v;
+
+	if (why)
+		memset(why, 0, sizeof *why);
+	v = eval_root(e, env, tolerance, why);
+	if (why)
+		why_text(e, why);
 	return v;
 }
 
@@ -1092,7 +1213,7 @@ static int check(const struct expect_spec *s, struct expect_result *r, const str
 		memset(&r->why, 0, sizeof r->why);
 		return 0;
 	}
-	*v = expr_eval(&s->that, env, s->tolerance, &r->why);
+	*v = eval_root(&s->that, env, s->tolerance, &r->why);
 	return truthy(*v);
 }
 
@@ -1107,7 +1228,7 @@ static int triggered(const struct expect_spec *s, const struct expect_env *env,
 				return 1;
 		return 0;
 	}
-	return judgeable(&s->after, env) && truthy(expr_eval(&s->after, env, 0, NULL));
+	return judgeable(&s->after, env) && truthy(eval_root(&s->after, env, 0, NULL));
 }
 
 static unsigned step_one(const struct expect_spec *s, struct expect_result *r, uint32_t now,
@@ -1126,6 +1247,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		if (!judgeable(&s->that, env))
 			return decide(r, EXPECT_FAILED, now, "at %s s: no telemetry from the DUT yet", secs(at, sizeof at, now));
 		holds = check(s, r, env, &v);
+		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, holds ? EXPECT_PASSED : EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now),
 		              s->that.text, holds ? "true" : "false", why);
@@ -1138,6 +1260,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		}
 		deadline = (uint64_t)r->trigger_ms + s->within_ms;
 		if (now > deadline) {
+			why_text(&s->that, &r->why);
 			explain(why, sizeof why, &r->why, s->tolerance, 0, 0);
 			return decide(r, EXPECT_FAILED, now, "at %s s: %s did not hold within %s s after the "
 			              "trigger at %s s%s", secs(at, sizeof at, now), s->that.text, secs(t1, sizeof t1, s->within_ms),
@@ -1145,6 +1268,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		}
 		if (!check(s, r, env, &v))
 			return 0;
+		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, EXPECT_PASSED, now, "at %s s: %s is true, %s s after the trigger%s", secs(at, sizeof at, now),
 		              s->that.text, secs(t1, sizeof t1, now - r->trigger_ms), why);
@@ -1155,6 +1279,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 		holds = check(s, r, env, &v);
 		if (holds == (s->form == EXPECT_ALWAYS))
 			return 0;
+		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now), s->that.text,
 		              holds ? "true" : "false", why);
@@ -1199,6 +1324,7 @@ void expect_finish(const struct expect_spec *spec, struct expect_result *res, un
 
 		if (r->state != EXPECT_PENDING)
 			continue;
+		why_text(&s->that, &r->why);      /* a decided expectation's why has its text */
 		switch (s->form) {
 		case EXPECT_AT:
 			decide(r, EXPECT_FAILED, end_ms, "the run ended at %s s, before %s s", end,

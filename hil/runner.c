@@ -33,11 +33,28 @@
 #define TRACE_TRUTH_MS 1000u
 #define WIRE_RING 8u
 
+#define WIRE_NOTE_BYTES 48u
+/* A frame kept for a failure's context: its first bytes as they crossed, formatted only when a
+ * failure (or --verbose) shows them, since every frame of a long run passes here. */
 struct wire_note {
 	uint32_t t_ms;
 	enum personality_dir dir;
-	char hex[100];
+	uint8_t n, more;                   /* bytes kept; more: the frame was longer */
+	uint8_t bytes[WIRE_NOTE_BYTES];
 };
+
+/* "DD A5 ..." as upper-case hex, "..." when the frame was cut; out holds 2 * 48 + 4. */
+static const char *wire_note_hex(const struct wire_note *w, char out[2 * WIRE_NOTE_BYTES + 4])
+{
+	unsigned i;
+
+	for (i = 0; i < w->n; i++) {
+		out[2 * i] = "0123456789ABCDEF"[w->bytes[i] >> 4];
+		out[2 * i + 1] = "0123456789ABCDEF"[w->bytes[i] & 15];
+	}
+	memcpy(out + 2 * i, w->more ? "..." : "", w->more ? 4 : 1);
+	return out;
+}
 
 struct run;
 
@@ -79,9 +96,20 @@ struct run {
 	struct verdict verdict;
 	/* the expectations */
 	struct expect_result res[SCEN_EXPECT_MAX];
-	/* The BMS's decisions at the last pass, and which expectations reading nothing else were
-	 * checked then and still hold: while those stay, their checks are counted, not evaluated. */
-	struct truth_view decided;
+	/* The judge's schedule, built once at the start (plan_judge): each expectation sits on the
+	 * list of what can change its outcome, and a pass looks only at the lists whose inputs
+	 * moved. Indices into jd->expect; a decided expectation leaves its list. */
+	uint8_t on_report[SCEN_EXPECT_MAX];    /* always/never over dut.*: at a fresh report */
+	uint8_t on_decision[SCEN_EXPECT_MAX];  /* always/never over the BMS's decisions alone */
+	uint8_t on_step[SCEN_EXPECT_MAX];      /* within, always/never over the live truth */
+	uint8_t on_time[SCEN_EXPECT_MAX];      /* at, by at_ms */
+	unsigned n_on_report, n_on_decision, n_on_step, n_on_time, next_on_time;
+	/* The truth now, kept between passes: a pass that reads only the BMS's decisions updates
+	 * those four fields. The decisions at the last pass, and which expectations of on_decision
+	 * were checked then and still hold: while those stay, their checks are counted, not
+	 * evaluated. */
+	struct truth_view now_truth;
+	struct { uint32_t prot, bal_mask; unsigned fet_chg, fet_dsg; } decided;
 	uint8_t same_ok[SCEN_EXPECT_MAX];
 	enum expect_state published[SCEN_EXPECT_MAX];   /* on the control socket */
 	unsigned fired[SCEN_EVENTS_MAX], n_fired;
@@ -115,7 +143,8 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	const struct run_line *lc = ctx;
 	struct run *r = lc->r;
 	struct wire_note *w = &r->wire[r->n_wire++ % WIRE_RING];
-	size_t i, shown = n > 48 ? 48 : n;
+	size_t shown = n > WIRE_NOTE_BYTES ? WIRE_NOTE_BYTES : n;
+	char text[2 * WIRE_NOTE_BYTES + 4];
 
 	/* The control socket and the battery-to-inverter decoding (run_inv) are line 1's. */
 	if (lc->line == 0) {
@@ -125,15 +154,12 @@ static void on_frame(void *ctx, unsigned unit, enum personality_dir dir, const u
 	r->rep->frames++;
 	w->t_ms = host_loop_now_ms(r->loop);
 	w->dir = dir;
-	/* Every frame of a long run passes here: no printf. */
-	for (i = 0; i < shown; i++) {
-		w->hex[2 * i] = "0123456789ABCDEF"[wire[i] >> 4];
-		w->hex[2 * i + 1] = "0123456789ABCDEF"[wire[i] & 15];
-	}
-	memcpy(w->hex + 2 * shown, shown < n ? "..." : "", shown < n ? 4 : 1);
+	w->n = (uint8_t)shown;
+	w->more = shown < n;
+	memcpy(w->bytes, wire, shown);
 	if (r->o->verbose)
 		fprintf(stderr, "%10.3f %s%.0u %s\n", w->t_ms / 1000.0, dir == PERS_RX ? "rx" : "tx",
-		        r->n_lines > 1 ? lc->line + 1 : 0, w->hex);
+		        r->n_lines > 1 ? lc->line + 1 : 0, wire_note_hex(w, text));
 	if (r->o->trace) {
 		cJSON *o = run_trace_record(host_loop_now_ms(r->loop), "frame"), *hex = cJSON_CreateObject();
 
@@ -167,8 +193,9 @@ static void wire_context(const struct run *r, char *out, size_t cap)
 	out[0] = 0;
 	for (k = 0; k < n && used < cap; k++) {
 		const struct wire_note *w = &r->wire[(r->n_wire - n + k) % WIRE_RING];
+		char hex[2 * WIRE_NOTE_BYTES + 4];
 		int m = snprintf(out + used, cap - used, "%s%.3f s %s %s", k ? "\n" : "", w->t_ms / 1000.0,
-		                 w->dir == PERS_RX ? "rx" : "tx", w->hex);
+		                 w->dir == PERS_RX ? "rx" : "tx", wire_note_hex(w, hex));
 
 		if (m < 0)
 			break;
@@ -302,66 +329,122 @@ static void progress(struct run *r, int done)
  * A report describes the pack as it was when the BMS answered, up to a poll period ago, so an
  * `always` or `never` over dut.* is judged once per fresh report against the truth behind the
  * replies it came from: a load that just changed is not a DUT error. Everything else is judged
- * every step against the truth now (a relay must open in time, whatever the last report said).
+ * every step against the truth now (a relay must open in time, whatever the last report said),
+ * except what cannot change between two steps: an `at` is looked at in the step that reaches
+ * its time, and an `always` or `never` over the BMS's decisions alone (truth.prot, the FETs,
+ * bal_mask) is re-evaluated only when one of those moved (its other steps are counted as
+ * checks with the outcome of the last, which is theirs).
  */
-/* Reads expectation e at this pass the live truth (the pack now, not only the BMS's decisions)? */
-static int reads_live_truth(const struct expect_spec *e, const struct expect_result *res, uint32_t now)
+static void plan_judge(struct run *r)
 {
-	if (res->state != EXPECT_PENDING)
-		return 0;
-	switch (e->form) {
-	case EXPECT_AT:
-		return now >= e->at_ms;
-	case EXPECT_WITHIN:
-		return 1;
-	default:   /* ALWAYS, NEVER: over dut.* against the truth behind the report (r->seen) */
-		return !e->that.uses_dut && e->that.reads_live;
+	unsigned i, k;
+
+	for (i = 0; i < r->jd->n_expect; i++) {
+		const struct expect_spec *e = &r->jd->expect[i];
+		int per_time = e->form == EXPECT_ALWAYS || e->form == EXPECT_NEVER;
+
+		if (e->form == EXPECT_AT) {
+			/* insertion by at_ms, stable: the list is walked in time order */
+			for (k = r->n_on_time; k > 0 && r->jd->expect[r->on_time[k - 1]].at_ms > e->at_ms; k--)
+				r->on_time[k] = r->on_time[k - 1];
+			r->on_time[k] = (uint8_t)i;
+			r->n_on_time++;
+		} else if (per_time && e->that.uses_dut) {
+			r->on_report[r->n_on_report++] = (uint8_t)i;
+		} else if (per_time && !e->that.reads_live) {
+			r->on_decision[r->n_on_decision++] = (uint8_t)i;
+		} else {
+			r->on_step[r->n_on_step++] = (uint8_t)i;
+		}
 	}
+}
+
+/* Steps list[0..*n) and drops from it what was decided; the failures. */
+static unsigned step_list(struct run *r, uint8_t *list, unsigned *n, uint32_t now, const struct expect_env *env)
+{
+	unsigned failed = 0, i, kept = 0;
+
+	for (i = 0; i < *n; i++) {
+		unsigned x = list[i];
+
+		failed += expect_step(&r->jd->expect[x], &r->res[x], 1, now, env, r->fired, r->n_fired);
+		if (r->res[x].state == EXPECT_PENDING)
+			list[kept++] = (uint8_t)x;
+	}
+	*n = kept;
+	return failed;
+}
+
+/* Needs this pass the live truth (the pack now, not only the BMS's decisions)? */
+static int needs_live_truth(const struct run *r, uint32_t now)
+{
+	unsigned i;
+
+	if (r->o->trace && now >= r->next_trace_ms)
+		return 1;
+	if (r->next_on_time < r->n_on_time && now >= r->jd->expect[r->on_time[r->next_on_time]].at_ms)
+		return 1;
+	for (i = 0; i < r->n_on_step; i++) {
+		const struct expect_spec *e = &r->jd->expect[r->on_step[i]];
+
+		/* a `within` waiting for its timeline event reads nothing until one fires */
+		if (!(e->form == EXPECT_WITHIN && e->after_event >= 0 && !r->res[r->on_step[i]].checks && !r->n_fired))
+			return 1;
+	}
+	return 0;
 }
 
 static void judge(struct run *r, uint32_t now)
 {
-	struct truth_view t;
+	struct truth_view *t = &r->now_truth;
 	struct expect_env env, env_seen;
-	unsigned failed = 0, i;
-	int live = r->o->trace && now >= r->next_trace_ms, same;
+	unsigned failed = 0, i, kept = 0;
+	int same;
 
 	/* The pack's truth costs most of a pass; read it only when an expectation (or the trace)
 	 * will. Those that read only the BMS's decisions see them unchanged between its events. */
-	for (i = 0; i < r->jd->n_expect && !live; i++)
-		live = reads_live_truth(&r->jd->expect[i], &r->res[i], now);
-	if (live) {
-		run_truth_now(r->sim, r->requested_A, &t);
-	} else {
-		memset(&t, 0, sizeof t);
-		run_truth_decisions(r->sim, &t);
-	}
-	same = t.prot == r->decided.prot && t.fet_chg == r->decided.fet_chg && t.fet_dsg == r->decided.fet_dsg &&
-	       t.bal_mask == r->decided.bal_mask;
-	r->decided = t;
+	if (needs_live_truth(r, now))
+		run_truth_now(r->sim, r->requested_A, t);
+	else
+		run_truth_decisions(r->sim, t);
+	same = t->prot == r->decided.prot && t->fet_chg == r->decided.fet_chg &&
+	       t->fet_dsg == r->decided.fet_dsg && t->bal_mask == r->decided.bal_mask;
+	r->decided.prot = t->prot;
+	r->decided.fet_chg = t->fet_chg;
+	r->decided.fet_dsg = t->fet_dsg;
+	r->decided.bal_mask = t->bal_mask;
 	run_inv_truth(&r->inv, r->sim);
 	env = (struct expect_env){ .t_s = now / 1000.0, .dut = r->have_dut ? &r->dut : NULL,
 	                           .dut_reports = r->rep->dut_reports,
-	                           .dut_age_ms = r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, .truth = &t };
+	                           .dut_age_ms = r->have_dut ? (double)(now - r->dut_at_ms) : 1e12, .truth = t };
 	run_inv_env(&r->inv, now, &env);
 	rig_inverter_env(r->inv_rig, now, &env);
-	env_seen = env;
-	env_seen.truth = &r->seen;
-	for (i = 0; i < r->jd->n_expect; i++) {
-		const struct expect_spec *e = &r->jd->expect[i];
-		int per_report = (e->form == EXPECT_ALWAYS || e->form == EXPECT_NEVER) && e->that.uses_dut;
-
-		uint32_t checks = r->res[i].checks;
-
-		if (per_report && !r->fresh_report)
-			continue;
-		if (!per_report && !e->that.reads_live && same && r->same_ok[i]) {
-			expect_step_same(e, &r->res[i], now, &env);
-			continue;
-		}
-		failed += expect_step(e, &r->res[i], 1, now, per_report ? &env_seen : &env, r->fired, r->n_fired);
-		r->same_ok[i] = r->res[i].checks != checks && r->res[i].state == EXPECT_PENDING;
+	if (r->fresh_report) {
+		env_seen = env;
+		env_seen.truth = &r->seen;
+		failed += step_list(r, r->on_report, &r->n_on_report, now, &env_seen);
 	}
+	failed += step_list(r, r->on_step, &r->n_on_step, now, &env);
+	for (; r->next_on_time < r->n_on_time && now >= r->jd->expect[r->on_time[r->next_on_time]].at_ms;
+	     r->next_on_time++) {
+		unsigned x = r->on_time[r->next_on_time];
+
+		failed += expect_step(&r->jd->expect[x], &r->res[x], 1, now, &env, r->fired, r->n_fired);
+	}
+	for (i = 0; i < r->n_on_decision; i++) {
+		unsigned x = r->on_decision[i];
+		uint32_t checks = r->res[x].checks;
+
+		if (same && r->same_ok[x]) {
+			expect_step_same(&r->jd->expect[x], &r->res[x], now, &env);
+		} else {
+			failed += expect_step(&r->jd->expect[x], &r->res[x], 1, now, &env, r->fired, r->n_fired);
+			r->same_ok[x] = r->res[x].checks != checks && r->res[x].state == EXPECT_PENDING;
+		}
+		if (r->res[x].state == EXPECT_PENDING)
+			r->on_decision[kept++] = (uint8_t)x;
+	}
+	r->n_on_decision = kept;
 	expect_publish(r->o->control, r->jd->expect, r->res, r->published, r->jd->n_expect);
 	r->fresh_report = 0;
 	r->n_fired = 0;
@@ -372,7 +455,7 @@ static void judge(struct run *r, uint32_t now)
 				wire_context(r, r->rep->cases[i].wire, sizeof r->rep->cases[i].wire);
 	if (r->o->trace && now >= r->next_trace_ms) {
 		r->next_trace_ms = now + TRACE_TRUTH_MS;
-		run_trace_truth(r->o->trace, now, &t);
+		run_trace_truth(r->o->trace, now, t);
 		if (r->inv.decode) {
 			cJSON *o = run_trace_record(now, "inverter");
 
@@ -749,6 +832,8 @@ rig_rc run_open(struct run **out, const struct run_setup *s, const struct run_op
 		tol.current_mA += sim_bms(r->sim, r->unit)->sensor.current_deadband_mA;
 		verdict_init(&r->verdict, &tol);
 	}
+	if (r->jd)
+		plan_judge(r);
 	sim_on_truth(r->sim, on_truth, r);
 	return RIG_OK;
 }

@@ -932,6 +932,37 @@ static void a_check_counted_without_evaluating(void **state)
 	assert_int_equal(r[1].checks, 7);
 }
 
+/* A check keeps the deciding comparison as its node and numbers; its text is filled when the
+ * expectation is decided, at a step or at the finish, so a decided why always names it. */
+static void a_decided_why_names_its_comparison(void **state)
+{
+	struct expect_spec s[2];
+	struct expect_result r[2];
+	struct bench b;
+
+	(void)state;
+	bench_init(&b, 1);
+	memset(r, 0, sizeof r);
+	spec_init(&s[0], EXPECT_ALWAYS, "all cells: dut.cell_mv >= 0 and truth.prot != 0");
+	spec_init(&s[1], EXPECT_WITHIN, "dut.relay == 0");
+	s[1].within_ms = 5000;
+	assert_int_equal(expr_compile(&s[1].after, "t >= 0", NULL, 0, NULL), RIG_OK);
+	assert_int_equal(expect_step(s, r, 2, 100, &b.env, NULL, 0), 0);
+	assert_int_equal(expect_step(s, r, 2, 200, &b.env, NULL, 0), 0);
+	assert_int_equal(r[0].state, EXPECT_PENDING);
+	assert_int_equal(r[0].why.have, 1);
+	expect_finish(s, r, 2, 300);
+	assert_int_equal(r[0].state, EXPECT_PASSED);
+	assert_string_equal(r[0].message, "all cells: dut.cell_mv >= 0 and truth.prot != 0 held at all 2 checks");
+	assert_string_equal(r[0].why.lhs, "truth.prot");
+	assert_string_equal(r[0].why.op, "!=");
+	assert_string_equal(r[0].why.rhs, "0");
+	assert_int_equal(r[0].why.cell, 4);                /* all held: the last cell decided */
+	assert_int_equal(r[1].state, EXPECT_FAILED);
+	assert_string_equal(r[1].why.lhs, "dut.relay");
+	assert_true(strstr(r[1].message, "without dut.relay == 0 holding: dut.relay = 1, 0") != NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -957,6 +988,7 @@ int main(void)
 		cmocka_unit_test(never_fails_when_it_holds),
 		cmocka_unit_test(reads_live_marks_what_moves_between_decisions),
 		cmocka_unit_test(a_check_counted_without_evaluating),
+		cmocka_unit_test(a_decided_why_names_its_comparison),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,6 +87,10 @@ struct expr {
 	int reads_live;
 	char text[EXPR_TEXT_MAX];
 	struct expr_node node[EXPR_NODES_MAX];
+	/* The nodes flattened at compile time into a program for a value stack (expect.c): what
+	 * the judge runs, with no recursion and no call per node. A node gives at most two ops. */
+	unsigned n_ops;
+	struct expr_op { uint8_t code, op; uint16_t node, to; } ops[2 * EXPR_NODES_MAX];
 };
 
 /*
@@ -102,6 +106,9 @@ struct expr_why {
 	double lhs_v, rhs_v;
 	int cell;                          /* 1-based cell of a quantifier that decided, else 0 */
 	int have;                          /* a comparison decided */
+	uint16_t node;                     /* its node: the judge fills lhs, rhs and op from it only
+	                                    * when a message shows them (expect_result.why holds them
+	                                    * once the expectation is decided) */
 };
 
 /* Value of e (comparisons give 1 or 0). why may be NULL. A dut.* field read before the DUT
