@@ -218,6 +218,8 @@ static void sense_faults(struct bms *b, const struct model *m)
 	struct bms_meas *s = &b->meas;
 	const unsigned n = m->cfg.cells < BMS_CELLS_MAX ? m->cfg.cells : BMS_CELLS_MAX;
 
+	if (!(f->open_wire_mask | f->force_mask | f->ntc_open_mask | f->ntc_short_mask))
+		return;                          /* an intact board, nearly always */
 	const uint32_t open = f->open_wire_mask & (n < 32u ? (1u << n) - 1u : UINT32_MAX);
 	if (open) {
 		double V[BMS_CELLS_MAX], carry_V = 0.0;
@@ -253,8 +255,9 @@ static void measure(struct bms *b, const struct model *m)
 	struct bms_meas *s = &b->meas;
 	/* Lines beyond the model's cells read 0 (model_cell_V's answer there), without asking. */
 	const unsigned n = m->cfg.cells < BMS_CELLS_MAX ? m->cfg.cells : BMS_CELLS_MAX;
+	const double *cells_V = model_cells_V(m);
 	for (unsigned i = 0; i < n; i++)
-		s->cell_mV[i] = u16_round(model_cell_V(m, i) * 1000.0);
+		s->cell_mV[i] = u16_round((cells_V ? cells_V[i] : model_cell_V(m, i)) * 1000.0);
 	for (unsigned i = n; i < BMS_CELLS_MAX; i++)
 		s->cell_mV[i] = 0;
 	double pack = model_pack_V(m) * 1000.0;
