@@ -161,16 +161,18 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 	return rc;
 }
 
-static void catch_up(struct sim *s);
+static void catch_up(struct sim *s, uint32_t max_age_ms);
 
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
 	const struct model *m = &s->unit[unit]->model;
 	unsigned i;
 
-	/* Reading the truth does not change it: the pack is only brought to the time it is at.
-	 * s is never a const object (sim_open makes it), so the cast is sound. */
-	catch_up((struct sim *)(uintptr_t)s);
+	/* Reading the truth does not change it: the pack is only brought to the time it is at,
+	 * once it is a step behind (the truth was up to a step old with fixed steps too; a reply's
+	 * truth, read as it crosses, then costs no step of its own). s is never a const object
+	 * (sim_open makes it), so the cast is sound. */
+	catch_up((struct sim *)(uintptr_t)s, SIM_STEP_MS - 1u);
 
 	memset(t, 0, sizeof *t);
 	t->t_ms = host_loop_now_ms(s->loop);
@@ -661,7 +663,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 	if (s->pace_requests && s->link.cfg.kind == LINK_UART)
 		s->rx_cross_ms = ms_at(s, line_take_us(s, n)) - now;
 	s->rx_logged = 0;
-	catch_up(s);                     /* a reply describes the pack at the request's time */
+	catch_up(s, 0);                  /* a reply describes the pack at the request's time */
 	for (i = 0; i < s->n_units; i++) {
 		struct sim_unit *u = s->unit[i];
 		/* A request that wrote a setting or restarted the BMS ends its quiet stretch (the next
@@ -770,13 +772,15 @@ static void unit_plan(struct sim *s, struct sim_unit *u, uint32_t now)
 	}
 }
 
-/* Every unit of s brought up to now before its state is read or changed from outside. */
-static void catch_up(struct sim *s)
+/* Every unit of s more than max_age_ms behind brought up to now, before its state is read or
+ * changed from outside. */
+static void catch_up(struct sim *s, uint32_t max_age_ms)
 {
 	uint32_t now = host_loop_now_ms(s->loop);
 
 	for (unsigned i = 0; i < s->n_units; i++)
-		unit_advance(s->unit[i], now);
+		if (now - s->unit[i]->model_ms > max_age_ms)
+			unit_advance(s->unit[i], now);
 }
 
 static void step_one(struct sim *s, uint32_t now)
@@ -1080,7 +1084,7 @@ void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const stru
  * next 100 ms step again (which works out a new one). */
 static struct sim_unit *unit_rw(struct sim *s, unsigned unit)
 {
-	catch_up(s);
+	catch_up(s, 0);
 	s->unit[unit]->quiet_until_ms = s->unit[unit]->model_ms;
 	return s->unit[unit];
 }
