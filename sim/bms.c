@@ -1,5 +1,6 @@
 /* The BMS's logic (bms.h): settings, measurement, protections, FETs, balancing, SOC. */
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/round.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -16,7 +17,7 @@ static uint16_t u16_round(double x)
 {
 	if (!(x > 0.0))
 		return 0;
-	return x >= 65535.0 ? 65535u : (uint16_t)lround(x);
+	return x >= 65535.0 ? 65535u : (uint16_t)round_nearest(x);
 }
 
 static double clampd(double x, double lo, double hi)
@@ -217,6 +218,8 @@ static void sense_faults(struct bms *b, const struct model *m)
 	struct bms_meas *s = &b->meas;
 	const unsigned n = m->cfg.cells < BMS_CELLS_MAX ? m->cfg.cells : BMS_CELLS_MAX;
 
+	if (!(f->open_wire_mask | f->force_mask | f->ntc_open_mask | f->ntc_short_mask))
+		return;                          /* an intact board, nearly always */
 	const uint32_t open = f->open_wire_mask & (n < 32u ? (1u << n) - 1u : UINT32_MAX);
 	if (open) {
 		double V[BMS_CELLS_MAX], carry_V = 0.0;
@@ -250,21 +253,26 @@ static void sense_faults(struct bms *b, const struct model *m)
 static void measure(struct bms *b, const struct model *m)
 {
 	struct bms_meas *s = &b->meas;
-	for (unsigned i = 0; i < BMS_CELLS_MAX; i++)
-		s->cell_mV[i] = u16_round(model_cell_V(m, i) * 1000.0);
+	/* Lines beyond the model's cells read 0 (model_cell_V's answer there), without asking. */
+	const unsigned n = m->cfg.cells < BMS_CELLS_MAX ? m->cfg.cells : BMS_CELLS_MAX;
+	const double *cells_V = model_cells_V(m);
+	for (unsigned i = 0; i < n; i++)
+		s->cell_mV[i] = u16_round((cells_V ? cells_V[i] : model_cell_V(m, i)) * 1000.0);
+	for (unsigned i = n; i < BMS_CELLS_MAX; i++)
+		s->cell_mV[i] = 0;
 	double pack = model_pack_V(m) * 1000.0;
-	s->pack_mV = pack > 0.0 ? (uint32_t)lround(pack) : 0u;
+	s->pack_mV = pack > 0.0 ? (uint32_t)round_nearest(pack) : 0u;
 
 	/* The shunt sees the string current only: bleed currents stay inside the cells. */
 	double I = clampd(m->pack_I_A * 1000.0, -2e9, 2e9) + b->sensor.current_offset_mA;
-	long I_mA = lround(clampd(I, -2e9, 2e9));
+	long I_mA = round_nearest(clampd(I, -2e9, 2e9));
 	s->current_mA = (uint32_t)labs(I_mA) <= b->sensor.current_deadband_mA ? 0 : (int32_t)I_mA;
 
 	/* The capacity a full cycle would measure is the weakest cell's (a series string stops at it). */
 	double weakest_Ah = m->cfg.cells ? m->cell[0].capacity_Ah : 0.0;
 	for (unsigned i = 1; i < m->cfg.cells && i < MODEL_CELLS_MAX; i++)
 		weakest_Ah = m->cell[i].capacity_Ah < weakest_Ah ? m->cell[i].capacity_Ah : weakest_Ah;
-	s->soh_pct = m->cfg.capacity_Ah > 0.0 ? (uint8_t)lround(clampd(weakest_Ah * 100.0 / m->cfg.capacity_Ah, 0.0, 100.0)) : 0u;
+	s->soh_pct = m->cfg.capacity_Ah > 0.0 ? (uint8_t)round_nearest(clampd(weakest_Ah * 100.0 / m->cfg.capacity_Ah, 0.0, 100.0)) : 0u;
 
 	for (unsigned k = 0; k < BMS_PROBES_MAX; k++)
 		s->probe_dK[k] = k < m->cfg.ntc_count ? u16_round(DK_AT_0C + model_temp_C(m, k) * 10.0)
@@ -563,7 +571,7 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	if (!(dt_s > 0.0) || !isfinite(dt_s) || !isfinite(requested_A))
 		return;
 	double dt_ms = dt_s * 1000.0;
-	uint32_t step_ms = dt_ms >= DT_MAX_MS ? DT_MAX_MS : (uint32_t)llround(dt_ms);
+	uint32_t step_ms = dt_ms >= DT_MAX_MS ? DT_MAX_MS : (uint32_t)round_nearest(dt_ms);
 
 	/* An open FET blocks its direction (the other FET's body diode still lets the opposite
 	 * direction through, which is why only one direction is blocked each). */
@@ -581,6 +589,108 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A)
 	b->bal_mask = balance_mask(b);
 	b->time_s += dt_s;
 	b->below_full_s = bms_soc_pct(b) >= BMS_FULL_SOC_PCT ? 0.0 : b->below_full_s + dt_s;
+}
+
+/* How far a cell's voltage can move, per the model's own shape: the OCV never climbs faster
+ * than its knee, and the RC pair can at most close its gap to R1 * I. */
+struct quiet_bounds {
+	double rate_V_s;          /* per cell, from the charge moving */
+	double fixed_V;           /* per cell, whatever dt: the RC gap, resistance drift, rounding */
+	double temp_rate_K_s;     /* the pack temperature's fastest drift at this current */
+};
+
+static void quiet_bounds(const struct model *m, double I_A, struct quiet_bounds *q)
+{
+	double min_Ah = INFINITY, leak_A = 0.0, r_max = 0.0, gap_V = 0.0;
+	for (unsigned i = 0; i < m->cfg.cells; i++) {
+		const struct model_cell *c = &m->cell[i];
+		double r1 = model_cell_R1_ohm(m, i), r = model_cell_R0_ohm(m, i) + r1;
+		double gap = fabs(r1 * I_A - c->V1_V);
+		min_Ah = c->capacity_Ah < min_Ah ? c->capacity_Ah : min_Ah;
+		leak_A = c->leak_A > leak_A ? c->leak_A : leak_A;
+		r_max = r > r_max ? r : r_max;
+		gap_V = gap > gap_V ? gap : gap_V;
+	}
+	double sd_A = m->cfg.self_discharge_pct_month / 100.0 * min_Ah / (30.0 * 24.0);
+	q->rate_V_s = MODEL_OCV_KNEE_V_PER_FRAC * (fabs(I_A) + leak_A + sd_A) / (3600.0 * min_Ah);
+	/* R0 and R1 drift with temperature and SOC (a few % per K): a tenth of I * R covers it,
+	 * and 1 mV the ADC's rounding on both sides. */
+	q->fixed_V = gap_V + 0.1 * fabs(I_A) * r_max + 0.001;
+	/* Heat at most I^2 (R0 + R1) per cell with the SOC bowl's 1.2 and some; the node moves
+	 * toward ambient + P/G no faster than its distance over its time constant. */
+	double heat_W = 1.5 * m->cfg.cells * I_A * I_A * r_max;
+	double T_inf = m->ambient_C + heat_W / m->heat_transfer_W_K;
+	q->temp_rate_K_s = (fabs(T_inf - m->temp_C) + 0.01) * m->heat_transfer_W_K / m->heat_capacity_J_K;
+}
+
+/* Seconds until a value now dist_V (or dist_K) from its threshold could reach it: 0 when it
+ * could already. */
+static double reach_s(double dist, double fixed, double rate)
+{
+	if (dist - fixed <= 0.0)
+		return 0.0;
+	return rate > 0.0 ? (dist - fixed) / rate : INFINITY;
+}
+
+uint32_t bms_quiet_ms(const struct bms *b, const struct model *m, double requested_A, uint32_t max_ms)
+{
+	const struct bms_meas *s = &b->meas;
+	const struct bms_settings *set = &b->set;
+
+	if (b->bal_mask || b->faults.open_wire_mask || !(m->heat_capacity_J_K > 0.0) ||
+	    !(m->heat_transfer_W_K > 0.0) || m->bleed_mask)
+		return 0;
+	for (unsigned i = 0; i < BMS_PROT_COUNT; i++)
+		if (b->prot[i].pending || b->prot[i].tripped)
+			return 0;
+	double allowed_A = requested_A;
+	if ((requested_A > 0.0 && !(b->fet & BMS_FET_CHG)) || (requested_A < 0.0 && !(b->fet & BMS_FET_DSG)))
+		allowed_A = 0.0;
+	if (allowed_A != m->pack_I_A)
+		return 0;
+
+	struct quiet_bounds q;
+	quiet_bounds(m, allowed_A, &q);
+	uint16_t cmax, cmin;
+	cell_extremes(b, &cmax, &cmin);
+	const double n = (double)cell_count(b);
+	double t = (double)max_ms / 1000.0, r;
+#define NEAR(dist_mV, per) (r = reach_s((dist_mV) / 1000.0, (per) * q.fixed_V, (per) * q.rate_V_s), t = r < t ? r : t)
+	NEAR((double)set->cell_ovp_mV - cmax, 1.0);
+	NEAR((double)cmin - set->cell_uvp_mV, 1.0);
+	NEAR((double)set->pack_ovp_mV - s->pack_mV, n);
+	NEAR((double)s->pack_mV - set->pack_uvp_mV, n);
+	if (set->balance_enable && (!set->balance_charging_only || s->current_mA > 0))
+		NEAR((double)set->balance_start_mV - cmax, 1.0);
+	if (s->current_mA > 0)
+		NEAR((double)set->full_cell_mV - cmax, 1.0);
+	if (s->current_mA < 0)
+		NEAR((double)cmin - set->empty_cell_mV, 1.0);
+#undef NEAR
+
+	uint16_t probe[BMS_PROBES_MAX], tmax = 0, tmin = 0xFFFF;
+	unsigned nt = enabled_temps(b, probe);
+	for (unsigned k = 0; k < nt; k++) {
+		tmax = probe[k] > tmax ? probe[k] : tmax;
+		tmin = probe[k] < tmin ? probe[k] : tmin;
+	}
+	static const uint8_t hot[] = { BMS_SET_CHG_OTP, BMS_SET_DSG_OTP };
+	static const uint8_t cold[] = { BMS_SET_CHG_UTP, BMS_SET_DSG_UTP };
+	for (unsigned k = 0; nt && k < 2; k++) {   /* 0.2 K: the probe's 0.1 K rounding, twice */
+		r = reach_s(((double)bms_setting_get(b, hot[k]) - tmax) / 10.0, 0.2, q.temp_rate_K_s);
+		t = r < t ? r : t;
+		r = reach_s(((double)tmin - bms_setting_get(b, cold[k])) / 10.0, 0.2, q.temp_rate_K_s);
+		t = r < t ? r : t;
+	}
+
+	/* The 97 % mark below_full_s counts from: the remaining charge moves in a straight line. */
+	double full = bms_full_mAh(b), mark = (BMS_FULL_SOC_PCT - 0.5) / 100.0 * full;
+	if (s->current_mA > 0 && b->remain_mAh < mark)
+		r = (mark - b->remain_mAh) * 3600.0 / s->current_mA, t = r < t ? r : t;
+	if (s->current_mA < 0 && b->remain_mAh >= mark)
+		r = (b->remain_mAh - mark) * 3600.0 / -s->current_mA, t = r < t ? r : t;
+
+	return t <= 0.0 ? 0u : (uint32_t)(t * 1000.0);
 }
 
 rig_rc bms_string_get(const struct bms *b, unsigned which, struct bms_string *t)
@@ -637,13 +747,13 @@ void bms_set_remain_mAh(struct bms *b, uint32_t remain_mAh)
 
 uint32_t bms_remain_mAh(const struct bms *b)
 {
-	return (uint32_t)lround(b->remain_mAh);
+	return (uint32_t)round_nearest(b->remain_mAh);
 }
 
 uint8_t bms_soc_pct(const struct bms *b)
 {
 	uint32_t full = bms_full_mAh(b);
-	return full ? (uint8_t)lround(clampd(b->remain_mAh * 100.0 / full, 0.0, 100.0)) : 0u;
+	return full ? (uint8_t)round_nearest(clampd(b->remain_mAh * 100.0 / full, 0.0, 100.0)) : 0u;
 }
 
 void bms_events_clear(struct bms *b)

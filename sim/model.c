@@ -228,11 +228,17 @@ double model_arrhenius_factor(double temp_C)
 	return last_factor;
 }
 
-/* Everything R0 and R1 share: spread, temperature and the SOC bowl. */
-static double r_factor(const struct model *m, unsigned cell)
+/* Everything R0 and R1 share but temperature: spread and the SOC bowl. The temperature factor
+ * is the same for every cell; loops over the cells take it once (arrhenius). */
+static double r_factor_at(const struct model *m, unsigned cell, double arrhenius)
 {
 	double s = (clamp(m->cell[cell].soc_frac, 0.0, 1.0) - 0.5) / 0.5;
-	return m->cell[cell].r_scale * model_arrhenius_factor(m->temp_C) * (1.0 + R_SOC_RISE * s * s);
+	return m->cell[cell].r_scale * arrhenius * (1.0 + R_SOC_RISE * s * s);
+}
+
+static double r_factor(const struct model *m, unsigned cell)
+{
+	return r_factor_at(m, cell, model_arrhenius_factor(m->temp_C));
 }
 
 double model_cell_R0_ohm(const struct model *m, unsigned cell)
@@ -245,6 +251,14 @@ double model_cell_R1_ohm(const struct model *m, unsigned cell)
 	return cell < m->cfg.cells ? m->r1_ohm * r_factor(m, cell) : 0.0;
 }
 
+/* Terminal voltage of a cell inside the pack, the temperature factor given. */
+static double cell_V_at(const struct model *m, unsigned cell, double arrhenius)
+{
+	const struct model_cell *c = &m->cell[cell];
+	return model_ocv_V(m->cfg.chem, c->soc_frac) + m->r0_ohm * r_factor_at(m, cell, arrhenius) * c->I_A +
+	       c->V1_V;
+}
+
 /* A cell beyond the pack reads 0 V: what a BMS configured for more cells sees on an
  * unconnected sense line. */
 double model_cell_V(const struct model *m, unsigned cell)
@@ -253,19 +267,18 @@ double model_cell_V(const struct model *m, unsigned cell)
 		return 0.0;
 	if (m->memo_ok && m->memo_temp_C == m->temp_C)
 		return m->memo_cell_V[cell];
-	const struct model_cell *c = &m->cell[cell];
-	return model_ocv_V(m->cfg.chem, c->soc_frac) + model_cell_R0_ohm(m, cell) * c->I_A + c->V1_V;
+	return cell_V_at(m, cell, model_arrhenius_factor(m->temp_C));
 }
 
 /* Evaluated once per step, after it: the BMS logic, the truth and the judge read the same
  * voltages several times (the pack's sum too) before the next step changes them. */
 static void memo_voltages(struct model *m)
 {
+	const double arrhenius = model_arrhenius_factor(m->temp_C);
 	double v = 0.0;
 
-	m->memo_ok = 0;
 	for (unsigned i = 0; i < m->cfg.cells; i++) {
-		m->memo_cell_V[i] = model_cell_V(m, i);
+		m->memo_cell_V[i] = cell_V_at(m, i, arrhenius);
 		v += m->memo_cell_V[i];            /* the order model_pack_V adds in */
 	}
 	m->memo_pack_V = v;
@@ -325,6 +338,7 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 		return;
 	const double decay = exp(-dt_s / m->tau1_s);
 	const double sd_frac = m->cfg.self_discharge_pct_month / 100.0 * dt_s / SECONDS_PER_MONTH;
+	const double arrhenius = model_arrhenius_factor(m->temp_C);
 	double heat_W = 0.0;
 
 	if (m->cfg.cells < 32u)
@@ -339,7 +353,7 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 			bleed_A = v > 0.0 ? v / m->bleed_ohm : 0.0;
 		}
 		double I_A = current_A - bleed_A;
-		double rf = r_factor(m, i), r0 = m->r0_ohm * rf, r1 = m->r1_ohm * rf;
+		double rf = r_factor_at(m, i, arrhenius), r0 = m->r0_ohm * rf, r1 = m->r1_ohm * rf;
 		double v1_old = c->V1_V;
 
 		/* Exact zero-order hold of dV1/dt = -V1/tau + I/C1 for I constant over the step. */

@@ -40,6 +40,8 @@ struct sim_unit {
 	struct model model;
 	struct bms bms;
 	double current_A;
+	uint32_t model_ms;              /* the model and the BMS logic are stepped up to here */
+	uint32_t quiet_until_ms;        /* virtual loop: no step is needed before this (bms_quiet_ms) */
 	char state_path[4096];
 	uint8_t state_loaded;           /* the settings came from state_path at start */
 	struct reply_sink sink;
@@ -159,10 +161,18 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 	return rc;
 }
 
+static void catch_up(struct sim *s, uint32_t max_age_ms);
+
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
 	const struct model *m = &s->unit[unit]->model;
 	unsigned i;
+
+	/* Reading the truth does not change it: the pack is only brought to the time it is at,
+	 * once it is a step behind (the truth was up to a step old with fixed steps too; a reply's
+	 * truth, read as it crosses, then costs no step of its own). s is never a const object
+	 * (sim_open makes it), so the cast is sound. */
+	catch_up((struct sim *)(uintptr_t)s, SIM_STEP_MS - 1u);
 
 	memset(t, 0, sizeof *t);
 	t->t_ms = host_loop_now_ms(s->loop);
@@ -653,10 +663,19 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 	if (s->pace_requests && s->link.cfg.kind == LINK_UART)
 		s->rx_cross_ms = ms_at(s, line_take_us(s, n)) - now;
 	s->rx_logged = 0;
+	catch_up(s, 0);                  /* a reply describes the pack at the request's time */
 	for (i = 0; i < s->n_units; i++) {
-		s->unit[i]->rx_heard = 0;
-		s->unit[i]->ops->rx(s->unit[i]->state, buf, n, now, &s->unit[i]->sink);
-		unit_done(s->unit[i]);
+		struct sim_unit *u = s->unit[i];
+		/* A request that wrote a setting or restarted the BMS ends its quiet stretch (the next
+		 * step works out a new one); reads, nearly all of them, leave it. */
+		struct bms before;
+		memcpy(&before, &u->bms, sizeof before);
+
+		u->rx_heard = 0;
+		u->ops->rx(u->state, buf, n, now, &u->sink);
+		unit_done(u);
+		if (memcmp(&before, &u->bms, sizeof before) != 0)
+			u->quiet_until_ms = u->model_ms;
 	}
 	s->rx_cross_ms = 0;
 }
@@ -722,6 +741,48 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 	}
 }
 
+/* Event-driven stepping (docs/bmssim.md "Time"). On a virtual (lockstep) loop a unit whose BMS
+ * logic has nothing to decide for a while (bms_quiet_ms) skips the 100 ms steps in between and
+ * is stepped over the whole interval at its next event: the quiet horizon's end, a request, a
+ * read of the truth, a new current or a write to its state. The model's solutions are exact
+ * for a constant current, and the horizon ends before any decision could change. A unit with
+ * a tick of its own (sleep timers, pushed notifications) is stepped every time; so is every
+ * unit on a real-time loop, where the cost does not matter. */
+#define QUIET_MAX_MS 60000u
+
+/* u's model and BMS logic stepped up to now, with the current set since its last step. A quiet
+ * stretch stays as it was planned: part of it stepped and the rest to come, at the same
+ * current, reach what one step over it would. */
+static void unit_advance(struct sim_unit *u, uint32_t now)
+{
+	if (now != u->model_ms)
+		bms_step(&u->bms, &u->model, (now - u->model_ms) / 1000.0, u->current_A);
+	u->model_ms = now;
+}
+
+/* After a regular step: how long u may go without one. */
+static void unit_plan(struct sim *s, struct sim_unit *u, uint32_t now)
+{
+	u->quiet_until_ms = now;
+	if (!u->ops->tick && host_loop_is_virtual(s->loop)) {
+		uint32_t quiet = bms_quiet_ms(&u->bms, &u->model, u->current_A, QUIET_MAX_MS);
+		/* Less than a step ahead is no saving; the regular step comes first anyway. */
+		if (quiet > SIM_STEP_MS)
+			u->quiet_until_ms = now + quiet;
+	}
+}
+
+/* Every unit of s more than max_age_ms behind brought up to now, before its state is read or
+ * changed from outside. */
+static void catch_up(struct sim *s, uint32_t max_age_ms)
+{
+	uint32_t now = host_loop_now_ms(s->loop);
+
+	for (unsigned i = 0; i < s->n_units; i++)
+		if (now - s->unit[i]->model_ms > max_age_ms)
+			unit_advance(s->unit[i], now);
+}
+
 static void step_one(struct sim *s, uint32_t now)
 {
 	unsigned i;
@@ -732,7 +793,10 @@ static void step_one(struct sim *s, uint32_t now)
 	for (i = 0; i < s->n_units; i++) {
 		struct sim_unit *u = s->unit[i];
 
-		bms_step(&u->bms, &u->model, (now - s->last_step_ms) / 1000.0, u->current_A);
+		if ((int32_t)(now - u->quiet_until_ms) >= 0) {
+			unit_advance(u, now);
+			unit_plan(s, u, now);
+		}
 		if (u->ops->tick)
 			u->ops->tick(u->state, now, &u->sink);
 		unit_done(u);
@@ -950,6 +1014,8 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 		return RIG_ERR_IO;
 	}
 	s->last_step_ms = host_loop_now_ms(loop);
+	for (i = 0; i < s->n_units; i++)
+		s->unit[i]->model_ms = s->unit[i]->quiet_until_ms = s->last_step_ms;
 	*out = s;
 	return RIG_OK;
 }
@@ -1014,13 +1080,24 @@ void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const stru
 	s->truth_ctx = ctx;
 }
 
-struct model *sim_model_rw(struct sim *s, unsigned unit) { return &s->unit[unit]->model; }
-struct bms *sim_bms_rw(struct sim *s, unsigned unit) { return &s->unit[unit]->bms; }
+/* A writer changes what the quiet horizon was worked out from: catch up, and step at the
+ * next 100 ms step again (which works out a new one). */
+static struct sim_unit *unit_rw(struct sim *s, unsigned unit)
+{
+	catch_up(s, 0);
+	s->unit[unit]->quiet_until_ms = s->unit[unit]->model_ms;
+	return s->unit[unit];
+}
+
+struct model *sim_model_rw(struct sim *s, unsigned unit) { return &unit_rw(s, unit)->model; }
+struct bms *sim_bms_rw(struct sim *s, unsigned unit) { return &unit_rw(s, unit)->bms; }
 struct wire_faults *sim_wire_faults(struct sim *s) { return &s->faults; }
 
 void sim_set_current(struct sim *s, unsigned unit, double current_A)
 {
-	s->unit[unit]->current_A = current_A;
+	/* The old current flowed until now: step with it first (a constant current, exactly). */
+	if (current_A != s->unit[unit]->current_A)
+		unit_rw(s, unit)->current_A = current_A;
 }
 
 double sim_current(const struct sim *s, unsigned unit)

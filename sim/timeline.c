@@ -322,7 +322,10 @@ unsigned timeline_step(struct timeline *tl, uint32_t now_ms, unsigned *fired, un
 		if (n < max)
 			fired[n++] = tl->next;
 	}
-	model_of(tl)->ambient_C = ramp_at(&tl->ambient, now_ms);
+	/* Written only when it moves: a write ends the unit's quiet stretch (sim.c catch_up). */
+	double ambient_C = ramp_at(&tl->ambient, now_ms);
+	if (ambient_C != sim_model(tl->sim, tl->unit)->ambient_C)
+		model_of(tl)->ambient_C = ambient_C;
 	return n;
 }
 

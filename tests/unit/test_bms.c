@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,53 @@ static void balancing_follows_its_settings(void **state)
 	put(&r.b, BMS_SET_BALANCE_ENABLE, 0);
 	run(&r, 1, 1.0, 0.0);
 	assert_int_equal(r.b.bal_mask, 0);
+}
+
+/* The quiet horizon: a pack far from every threshold may be stepped over it in one bms_step
+ * and ends where 100 ms steps take it, decisions alike and readings within a millivolt. */
+static void quiet_horizon_steps_as_100_ms_steps_do(void **state)
+{
+	(void)state;
+	struct rig a, b;
+	rig_make(&a, MODEL_CHEM_LFP, 4, 100.0, 2);
+	rig_make(&b, MODEL_CHEM_LFP, 4, 100.0, 2);
+	/* The current changes in the next step: not quiet until it has flowed for one. */
+	assert_int_equal(bms_quiet_ms(&a.b, &a.m, -20.0, 60000), 0);
+	run(&a, 1, 0.1, -20.0);
+	run(&b, 1, 0.1, -20.0);
+	uint32_t q = bms_quiet_ms(&b.b, &b.m, -20.0, 60000);
+	assert_int_equal(q, 60000);                   /* 50 %, 20 A: nothing near for a minute */
+	assert_int_equal(bms_quiet_ms(&b.b, &b.m, -10.0, 60000), 0);
+	run(&a, 600, 0.1, -20.0);
+	bms_step(&b.b, &b.m, q / 1000.0, -20.0);
+	assert_int_equal(a.b.fet, b.b.fet);
+	assert_int_equal(a.b.prot_bits, b.b.prot_bits);
+	assert_int_equal(a.b.bal_mask, b.b.bal_mask);
+	assert_int_equal(a.b.meas.current_mA, b.b.meas.current_mA);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(abs(a.b.meas.cell_mV[i] - b.b.meas.cell_mV[i]) <= 1);
+	assert_true(fabs(a.b.remain_mAh - b.b.remain_mAh) < 0.01);
+	assert_true(fabs(a.m.temp_C - b.m.temp_C) < 0.01);
+
+	/* Charging at 0.5 C with the balancer's start 200 mV up: the horizon ends before the cells
+	 * could be there (20 V per unit of SOC at most, the RC pair's whole gap to R1 * I), and
+	 * with the start at the cells themselves there is none. */
+	rig_make(&a, MODEL_CHEM_LFP, 4, 100.0, 2);
+	run(&a, 2, 0.1, 50.0);
+	put(&a.b, BMS_SET_BALANCE_START, a.b.meas.cell_mV[0] + 200);
+	q = bms_quiet_ms(&a.b, &a.m, 50.0, 60000);
+	assert_true(q > 1000 && q < 60000);
+	bms_step(&a.b, &a.m, q / 1000.0, 50.0);
+	assert_true(a.b.meas.cell_mV[0] < get(&a.b, BMS_SET_BALANCE_START));
+	put(&a.b, BMS_SET_BALANCE_START, a.b.meas.cell_mV[0]);
+	assert_int_equal(bms_quiet_ms(&a.b, &a.m, 50.0, 60000), 0);
+
+	/* A protection pending runs on its own clock. */
+	rig_make(&a, MODEL_CHEM_LFP, 4, 100.0, 2);
+	put(&a.b, BMS_SET_CELL_OVP, 3250);            /* below the resting cells */
+	run(&a, 1, 0.1, 0.0);
+	assert_true(a.b.prot[BMS_PROT_CELL_OV].pending);
+	assert_int_equal(bms_quiet_ms(&a.b, &a.m, 0.0, 60000), 0);
 }
 
 static void setting_checks(void **state)
@@ -842,6 +890,7 @@ int main(void)
 		cmocka_unit_test(soc_counts_the_measured_current),
 		cmocka_unit_test(one_cycle_per_cycle_capacity),
 		cmocka_unit_test(balancing_follows_its_settings),
+		cmocka_unit_test(quiet_horizon_steps_as_100_ms_steps_do),
 		cmocka_unit_test(setting_checks),
 		cmocka_unit_test(open_wire_reads_zero_and_the_neighbour_the_sum),
 		cmocka_unit_test(forced_cell_reads_what_it_is_told),

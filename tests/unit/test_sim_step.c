@@ -1,15 +1,18 @@
 /* The sims of one real-time loop share one step timer (sim.c's stepper): every sim is stepped
  * by it, one that joins between steps gets the shorter first step it is due, a sim that
  * leaves is no longer stepped, and the last to leave takes the timer with it (a loop left
- * with nothing else then ends at once). */
+ * with nothing else then ends at once). On a virtual loop a quiet unit skips its 100 ms steps
+ * and is caught up, over the whole stretch, by the first read of its truth. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "bmsrig/lib/loop.h"
+#include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/sim.h"
 #include "bmsrig/sim/spec.h"
 #include "bmsrig/sim/transport_mem.h"
@@ -75,10 +78,43 @@ static void sims_share_one_step_timer(void **state)
 	host_loop_free(loop);
 }
 
+static void quiet_unit_is_caught_up_by_a_truth_read(void **state)
+{
+	struct host_loop *loop = host_loop_new_virtual();
+	struct sim_mem *mem;
+	struct sim *s;
+	struct model m;
+	struct bms b;
+	struct truth_sample t;
+
+	(void)state;
+	host_loop_pause(loop, 1);
+	s = open_one(loop, &mem);
+	m = *sim_model(s, 0);                         /* a twin stepped at every 100 ms */
+	b = *sim_bms(s, 0);
+	sim_set_current(s, 0, -20.0);
+	assert_int_equal(host_loop_step(loop, 5000), RIG_OK);
+	/* The first step saw the new current flow; nothing was near, so none since. */
+	assert_float_equal(time_s(s), 0.1, 1e-9);
+	sim_truth(s, 0, TRUTH_PACK | TRUTH_CELLS, &t);
+	assert_float_equal(time_s(s), 5.0, 1e-9);
+	for (int i = 0; i < 50; i++)
+		bms_step(&b, &m, 0.1, -20.0);
+	assert_true(abs((int)t.pack_mV - (int)(model_pack_V(&m) * 1000.0)) <= 1);
+	for (unsigned i = 0; i < m.cfg.cells; i++)
+		assert_true(abs((int)t.cell_mV[i] - (int)(model_cell_V(&m, i) * 1000.0)) <= 1);
+	assert_int_equal(sim_bms(s, 0)->meas.current_mA, b.meas.current_mA);
+	assert_int_equal(sim_bms(s, 0)->fet, b.fet);
+	sim_close(s);
+	sim_mem_free(mem);
+	host_loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sims_share_one_step_timer),
+		cmocka_unit_test(quiet_unit_is_caught_up_by_a_truth_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -303,6 +303,14 @@ void bms_factory_reset(struct bms *b, const struct model *m);
 /* One step: FETs gate requested_A (+ = charging), the model runs with what flows and the
  * balancing mask, then measure, count, protect, decide FETs and balancing for the next step. */
 void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A);
+/* How long, in ms up to max_ms, b and m may be stepped in one bms_step with requested_A and
+ * take the decisions a run of 100 ms steps would (docs/bmssim.md "Time"): 0 while anything
+ * moves on its own clock (a protection pending or tripped, balancing, an open sense line) or
+ * the current is not the one that flowed in the last step; otherwise the time until the
+ * nearest threshold (protections, balancing start, the full and empty snaps, the 97 % mark)
+ * could at most be reached, from bounds on how fast the cells' voltages and the temperature
+ * can move at this current. */
+uint32_t bms_quiet_ms(const struct bms *b, const struct model *m, double requested_A, uint32_t max_ms);
 
 /* Settings by id or name. bms_setting_find: the id, or -1. set: RIG_ERR_ARG for an unknown id
  * or a value out of range (nothing changes); a smaller design capacity clamps the remaining

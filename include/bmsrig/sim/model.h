@@ -86,6 +86,12 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 /* Terminal voltages: OCV + (R0 * I) + V1 with the last step's current. */
 double model_cell_V(const struct model *m, unsigned cell);
 double model_pack_V(const struct model *m);
+/* All the cells' terminal voltages at once (model_cell_V of each) while the step's memo holds,
+ * else NULL: a reader of every cell each step skips a call per cell. */
+static inline const double *model_cells_V(const struct model *m)
+{
+	return m->memo_ok && m->memo_temp_C == m->temp_C ? m->memo_cell_V : (const double *)0;
+}
 /* Probe ntc (0-based): the pack temperature plus that probe's fixed offset. */
 double model_temp_C(const struct model *m, unsigned ntc);
 double model_cell_soc_frac(const struct model *m, unsigned cell);
