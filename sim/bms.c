@@ -632,6 +632,21 @@ static double reach_s(double dist, double fixed, double rate)
 	return rate > 0.0 ? (dist - fixed) / rate : INFINITY;
 }
 
+int bms_current_same(const struct bms *b, double a_A, double b_A)
+{
+	double off = b->sensor.current_offset_mA, dead = b->sensor.current_deadband_mA;
+	double lo = fmin(a_A, b_A) * 1000.0 + off, hi = fmax(a_A, b_A) * 1000.0 + off;
+	/* 1 mA either side: the reading is rounded to whole mA before it is compared. */
+#define APART(th) ((double)(th) + 1.0 < lo || (double)(th) - 1.0 > hi)
+	if (!APART(dead) || !APART(-dead))
+		return 0;
+	for (unsigned i = 0; i < BMS_PROT_COUNT; i++)
+		if (prot_defs[i].src == SRC_CURRENT && !APART(prot_trigger(b, &prot_defs[i])))
+			return 0;
+#undef APART
+	return 1;
+}
+
 uint32_t bms_quiet_ms(const struct bms *b, const struct model *m, double requested_A, uint32_t max_ms)
 {
 	const struct bms_meas *s = &b->meas;

@@ -4,6 +4,7 @@
  * chunks, each on its own timer. All the sims of one real-time loop share one step timer (a
  * stepper): with 256 ports that is one timer firing every 100 ms, not 256. */
 #include <errno.h>
+#include <math.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -39,7 +40,12 @@ struct sim_unit {
 	const struct personality_ops *ops;
 	struct model model;
 	struct bms bms;
-	double current_A;
+	double current_A;               /* the current set last, flowing since seg_ms */
+	double anchor_A;                /* the current flowing at model_ms: drift is measured from it */
+	double charge_As;               /* charge of the currents set from model_ms to seg_ms */
+	double step_A;                  /* the (mean) current the last step used */
+	uint32_t seg_ms;
+	uint8_t drifted;                /* a drift was absorbed since the last plan */
 	uint32_t model_ms;              /* the model and the BMS logic are stepped up to here */
 	uint32_t quiet_until_ms;        /* virtual loop: no step is needed before this (bms_quiet_ms) */
 	char state_path[4096];
@@ -755,17 +761,28 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
  * current, reach what one step over it would. */
 static void unit_advance(struct sim_unit *u, uint32_t now)
 {
-	if (now != u->model_ms)
-		bms_step(&u->bms, &u->model, (now - u->model_ms) / 1000.0, u->current_A);
-	u->model_ms = now;
+	if (now != u->model_ms) {
+		/* A current that drifted (sim_set_current) is taken at its mean over the step: the
+		 * charge, and so the SOC, is then exact for a current linear in time. Without a drift
+		 * it is the set current itself, bit for bit. */
+		double dt_s = (now - u->model_ms) / 1000.0;
+		u->step_A = u->seg_ms == u->model_ms ? u->current_A
+		          : (u->charge_As + u->current_A * ((now - u->seg_ms) / 1000.0)) / dt_s;
+		bms_step(&u->bms, &u->model, dt_s, u->step_A);
+	}
+	u->model_ms = u->seg_ms = now;
+	u->charge_As = 0.0;
+	u->anchor_A = u->current_A;
 }
 
 /* After a regular step: how long u may go without one. */
 static void unit_plan(struct sim *s, struct sim_unit *u, uint32_t now)
 {
 	u->quiet_until_ms = now;
+	u->drifted = 0;
 	if (!u->ops->tick && host_loop_is_virtual(s->loop)) {
-		uint32_t quiet = bms_quiet_ms(&u->bms, &u->model, u->current_A, QUIET_MAX_MS);
+		/* Worked out with the current the step used: the model carries that one now. */
+		uint32_t quiet = bms_quiet_ms(&u->bms, &u->model, u->step_A, QUIET_MAX_MS);
 		/* Less than a step ahead is no saving; the regular step comes first anyway. */
 		if (quiet > SIM_STEP_MS)
 			u->quiet_until_ms = now + quiet;
@@ -895,7 +912,7 @@ static rig_rc unit_open(struct sim_unit *u, const struct sim_unit_cfg *c, char *
 	unsigned cells = 0;
 
 	u->ops = c->ops;
-	u->current_A = c->current_A;
+	u->current_A = u->anchor_A = u->step_A = c->current_A;
 	rc = model_init(&u->model, &c->model);
 	if (rc == RIG_OK)
 		rc = bms_init(&u->bms, &u->model);
@@ -1015,7 +1032,7 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	}
 	s->last_step_ms = host_loop_now_ms(loop);
 	for (i = 0; i < s->n_units; i++)
-		s->unit[i]->model_ms = s->unit[i]->quiet_until_ms = s->last_step_ms;
+		s->unit[i]->model_ms = s->unit[i]->seg_ms = s->unit[i]->quiet_until_ms = s->last_step_ms;
 	*out = s;
 	return RIG_OK;
 }
@@ -1093,11 +1110,46 @@ struct model *sim_model_rw(struct sim *s, unsigned unit) { return &unit_rw(s, un
 struct bms *sim_bms_rw(struct sim *s, unsigned unit) { return &unit_rw(s, unit)->bms; }
 struct wire_faults *sim_wire_faults(struct sim *s) { return &s->faults; }
 
+/* A current that moves smoothly (a ramp, an interpolated profile) is not worth a step at every
+ * 100 ms tick on a virtual loop: it may drift from the one flowing at the unit's last step by
+ * up to SIM_DRIFT_A, and a tenth of that current, on the same side of zero and of every
+ * current threshold of the BMS (its dead band, over-current, short circuit), before the unit is
+ * caught up; meanwhile its charge is summed and the step takes the mean (docs/bmssim.md
+ * "Time"). The BMS reads current in 10 mA counts (the JBD's), so the drift stays under one. */
+static int drift_ok(const struct sim *s, const struct sim_unit *u, double current_A)
+{
+	double d = fabs(current_A - u->anchor_A);
+
+	return host_loop_is_virtual(s->loop) && !u->ops->tick &&
+	       ((current_A > 0.0 && u->anchor_A > 0.0) || (current_A < 0.0 && u->anchor_A < 0.0)) &&
+	       d <= SIM_DRIFT_A && d <= 0.1 * fabs(u->anchor_A) &&
+	       bms_current_same(&u->bms, u->anchor_A, current_A);
+}
+
 void sim_set_current(struct sim *s, unsigned unit, double current_A)
 {
+	struct sim_unit *u = s->unit[unit];
+	uint32_t now = host_loop_now_ms(s->loop);
+
+	if (current_A == u->current_A)
+		return;
+	if (drift_ok(s, u, current_A)) {
+		u->charge_As += u->current_A * ((now - u->seg_ms) / 1000.0);
+		u->seg_ms = now;
+		u->current_A = current_A;
+		/* The quiet horizon assumed the current of the last step: one up to 10 % larger
+		 * reaches a threshold up to 10 % sooner, so the stretch is cut to 90 % (once). */
+		if (!u->drifted && (int32_t)(u->quiet_until_ms - now) > 0) {
+			u->drifted = 1;
+			u->quiet_until_ms = u->model_ms + (u->quiet_until_ms - u->model_ms) / 10u * 9u;
+			if ((int32_t)(u->quiet_until_ms - now) < 0)
+				u->quiet_until_ms = now;
+		}
+		return;
+	}
 	/* The old current flowed until now: step with it first (a constant current, exactly). */
-	if (current_A != s->unit[unit]->current_A)
-		unit_rw(s, unit)->current_A = current_A;
+	u = unit_rw(s, unit);
+	u->current_A = u->anchor_A = current_A;
 }
 
 double sim_current(const struct sim *s, unsigned unit)

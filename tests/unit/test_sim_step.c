@@ -2,7 +2,10 @@
  * by it, one that joins between steps gets the shorter first step it is due, a sim that
  * leaves is no longer stepped, and the last to leave takes the timer with it (a loop left
  * with nothing else then ends at once). On a virtual loop a quiet unit skips its 100 ms steps
- * and is caught up, over the whole stretch, by the first read of its truth. */
+ * and is caught up, over the whole stretch, by the first read of its truth; a current that
+ * ramps slowly is not a step per tick, and lands within SIM_DRIFT_A of a run stepped at every
+ * tick, while a step change of current is stepped at once. */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -110,11 +113,65 @@ static void quiet_unit_is_caught_up_by_a_truth_read(void **state)
 	host_loop_free(loop);
 }
 
+/* The evening ramp of the 24-hour day: -8 A to -30 A over 15 minutes, a new current every
+ * 100 ms (2.4 mA a tick), against a twin stepped at every tick with the same currents. */
+static void slow_ramp_skips_steps_within_the_drift_bound(void **state)
+{
+	struct host_loop *loop = host_loop_new_virtual();
+	struct sim_mem *mem;
+	struct sim *s;
+	struct model m;
+	struct bms b;
+	enum { TICKS = 9000 };
+	unsigned lagging = 0;
+
+	(void)state;
+	host_loop_pause(loop, 1);
+	s = open_one(loop, &mem);
+	m = *sim_model(s, 0);
+	b = *sim_bms(s, 0);
+	sim_set_current(s, 0, -8.0);
+	bms_step(&b, &m, 0.1, -8.0);
+	assert_int_equal(host_loop_step(loop, 100), RIG_OK);
+	for (int k = 1; k <= TICKS; k++) {
+		double I_A = -8.0 - 22.0 * k / TICKS;
+
+		sim_set_current(s, 0, I_A);
+		bms_step(&b, &m, 0.1, I_A);
+		assert_int_equal(host_loop_step(loop, 100), RIG_OK);
+		if (time_s(s) < 0.1 * (k + 1) - 1e-6)
+			lagging++;
+	}
+	/* Caught up by a write (sim_bms_rw catches up to now); at least half the ticks had no step. */
+	const struct bms *sb = sim_bms_rw(s, 0);
+	const struct model *sm = sim_model(s, 0);
+	assert_true(fabs(time_s(s) - (0.1 * (TICKS + 1))) <= 1e-6);
+	assert_true(lagging > TICKS / 2);
+	/* The bound: one reading's count (10 mA, 1 mV, 10 mAh), no decision. */
+	assert_true(abs(sb->meas.current_mA - b.meas.current_mA) <= (int)(SIM_DRIFT_A * 1000.0));
+	assert_true(abs((int)sb->meas.pack_mV - (int)b.meas.pack_mV) <= 1);
+	for (unsigned i = 0; i < m.cfg.cells; i++)
+		assert_true(abs((int)sb->meas.cell_mV[i] - (int)b.meas.cell_mV[i]) <= 1);
+	assert_true(fabs(sb->remain_mAh - b.remain_mAh) <= 10.0);
+	for (unsigned i = 0; i < m.cfg.cells; i++)
+		assert_true(fabs(model_cell_soc_frac(sm, i) - model_cell_soc_frac(&m, i)) <= 1e-7);
+	assert_int_equal(sb->fet, b.fet);
+	assert_int_equal(sb->bal_mask, b.bal_mask);
+	/* A step change of current is stepped at once, with the old current up to now. */
+	assert_int_equal(host_loop_step(loop, 50), RIG_OK);
+	sim_set_current(s, 0, -29.0);
+	assert_true(fabs(time_s(s) - (0.1 * (TICKS + 1) + 0.05)) <= 1e-6);
+	sim_close(s);
+	sim_mem_free(mem);
+	host_loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sims_share_one_step_timer),
 		cmocka_unit_test(quiet_unit_is_caught_up_by_a_truth_read),
+		cmocka_unit_test(slow_ramp_skips_steps_within_the_drift_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

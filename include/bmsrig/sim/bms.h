@@ -311,6 +311,10 @@ void bms_step(struct bms *b, struct model *m, double dt_s, double requested_A);
  * could at most be reached, from bounds on how fast the cells' voltages and the temperature
  * can move at this current. */
 uint32_t bms_quiet_ms(const struct bms *b, const struct model *m, double requested_A, uint32_t max_ms);
+/* 1 when a_A and b_A read on the same side of every current threshold the logic applies (the
+ * sensor's dead band, the over-current and short-circuit triggers): a current drifting between
+ * them changes no decision. */
+int bms_current_same(const struct bms *b, double a_A, double b_A);
 
 /* Settings by id or name. bms_setting_find: the id, or -1. set: RIG_ERR_ARG for an unknown id
  * or a value out of range (nothing changes); a smaller design capacity clamps the remaining

@@ -16,6 +16,7 @@
 #include "bmsrig/sim/wire_fault.h"
 
 #define SIM_STEP_MS 100u            /* model and BMS logic step, in real time */
+#define SIM_DRIFT_A 0.01            /* lockstep: a smooth current drifts this far, at most, between steps */
 #define SIM_REOPEN_MS 500u          /* a lost serial port: how often it is tried again */
 #define SIM_UNITS_MAX 16u           /* units on one bus */
 #define SIM_QUIRKS_MAX 16u
