@@ -775,14 +775,36 @@ static void unit_advance(struct sim_unit *u, uint32_t now)
 	u->anchor_A = u->current_A;
 }
 
+/* A current that moves smoothly (a ramp, an interpolated profile) is not worth a step at every
+ * 100 ms tick on a virtual loop: it may drift from the one flowing at the unit's last step by
+ * up to SIM_DRIFT_A, and a tenth of that current, on the same side of zero and of every
+ * current threshold of the BMS (its dead band, over-current, short circuit), before the unit is
+ * caught up; meanwhile its charge is summed and the step takes the mean (docs/bmssim.md
+ * "Time"). The BMS reads current in 10 mA counts (the JBD's), so the drift stays under one. */
+static int drift_ok(const struct sim *s, const struct sim_unit *u, double from_A, double to_A)
+{
+	double d = fabs(to_A - from_A);
+
+	return host_loop_is_virtual(s->loop) && !u->ops->tick &&
+	       ((to_A > 0.0 && from_A > 0.0) || (to_A < 0.0 && from_A < 0.0)) &&
+	       d <= SIM_DRIFT_A && d <= 0.1 * fabs(from_A) && bms_current_same(&u->bms, from_A, to_A);
+}
+
 /* After a regular step: how long u may go without one. */
 static void unit_plan(struct sim *s, struct sim_unit *u, uint32_t now)
 {
 	u->quiet_until_ms = now;
 	u->drifted = 0;
 	if (!u->ops->tick && host_loop_is_virtual(s->loop)) {
-		/* Worked out with the current the step used: the model carries that one now. */
-		uint32_t quiet = bms_quiet_ms(&u->bms, &u->model, u->step_A, QUIET_MAX_MS);
+		/* The current that flows from now on, unless it is only a drift from the mean the
+		 * step used (which the model carries): a new current leaves no quiet stretch. */
+		double plan_A = drift_ok(s, u, u->step_A, u->current_A) ? u->step_A : u->current_A;
+		uint32_t quiet = bms_quiet_ms(&u->bms, &u->model, plan_A, QUIET_MAX_MS);
+
+		if (plan_A != u->current_A) {     /* cut as in sim_set_current */
+			u->drifted = 1;
+			quiet = quiet / 10u * 8u;
+		}
 		/* Less than a step ahead is no saving; the regular step comes first anyway. */
 		if (quiet > SIM_STEP_MS)
 			u->quiet_until_ms = now + quiet;
@@ -1110,22 +1132,6 @@ struct model *sim_model_rw(struct sim *s, unsigned unit) { return &unit_rw(s, un
 struct bms *sim_bms_rw(struct sim *s, unsigned unit) { return &unit_rw(s, unit)->bms; }
 struct wire_faults *sim_wire_faults(struct sim *s) { return &s->faults; }
 
-/* A current that moves smoothly (a ramp, an interpolated profile) is not worth a step at every
- * 100 ms tick on a virtual loop: it may drift from the one flowing at the unit's last step by
- * up to SIM_DRIFT_A, and a tenth of that current, on the same side of zero and of every
- * current threshold of the BMS (its dead band, over-current, short circuit), before the unit is
- * caught up; meanwhile its charge is summed and the step takes the mean (docs/bmssim.md
- * "Time"). The BMS reads current in 10 mA counts (the JBD's), so the drift stays under one. */
-static int drift_ok(const struct sim *s, const struct sim_unit *u, double current_A)
-{
-	double d = fabs(current_A - u->anchor_A);
-
-	return host_loop_is_virtual(s->loop) && !u->ops->tick &&
-	       ((current_A > 0.0 && u->anchor_A > 0.0) || (current_A < 0.0 && u->anchor_A < 0.0)) &&
-	       d <= SIM_DRIFT_A && d <= 0.1 * fabs(u->anchor_A) &&
-	       bms_current_same(&u->bms, u->anchor_A, current_A);
-}
-
 void sim_set_current(struct sim *s, unsigned unit, double current_A)
 {
 	struct sim_unit *u = s->unit[unit];
@@ -1133,15 +1139,16 @@ void sim_set_current(struct sim *s, unsigned unit, double current_A)
 
 	if (current_A == u->current_A)
 		return;
-	if (drift_ok(s, u, current_A)) {
+	if (drift_ok(s, u, u->anchor_A, current_A)) {
 		u->charge_As += u->current_A * ((now - u->seg_ms) / 1000.0);
 		u->seg_ms = now;
 		u->current_A = current_A;
-		/* The quiet horizon assumed the current of the last step: one up to 10 % larger
-		 * reaches a threshold up to 10 % sooner, so the stretch is cut to 90 % (once). */
+		/* The quiet horizon assumed the current of the last step; the current may now be
+		 * a tenth from the one at that step, itself up to a tenth from the step's mean:
+		 * a threshold may come up to a fifth sooner, so the stretch is cut to 80 % (once). */
 		if (!u->drifted && (int32_t)(u->quiet_until_ms - now) > 0) {
 			u->drifted = 1;
-			u->quiet_until_ms = u->model_ms + (u->quiet_until_ms - u->model_ms) / 10u * 9u;
+			u->quiet_until_ms = u->model_ms + (u->quiet_until_ms - u->model_ms) / 10u * 8u;
 			if ((int32_t)(u->quiet_until_ms - now) < 0)
 				u->quiet_until_ms = now;
 		}
