@@ -297,28 +297,46 @@ void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *s
 	tl->ambient = (struct timeline_ramp){ ambient, ambient, 0, 0 };
 }
 
+/* An event's end set, and the scan of the ends due by then. */
+static void end_at(struct timeline *tl, uint32_t *end, uint32_t at_ms)
+{
+	*end = at_ms;
+	if (at_ms < tl->end_due_ms)
+		tl->end_due_ms = at_ms;
+}
+
 unsigned timeline_step(struct timeline *tl, uint32_t now_ms, unsigned *fired, unsigned max)
 {
 	const struct scenario *sc = tl->sc;
 	unsigned i, n = 0;
 
-	/* Ends first: a fault that ends as another starts at the same moment leaves the new one. */
-	for (i = 0; i < tl->next; i++)
-		if (tl->ends_ms[i] && now_ms >= tl->ends_ms[i]) {
-			tl->ends_ms[i] = 0;
-			actions[sc->event[i].kind].end(tl, (int)i, now_ms);
-		}
-	for (i = 0; i < TIMELINE_INJECT_MAX; i++)
-		if (tl->inject_ends_ms[i] && now_ms >= tl->inject_ends_ms[i]) {
-			tl->inject_ends_ms[i] = 0;
-			actions[tl->inject[i].kind].end(tl, (int)(TIMELINE_INJECTED + i), now_ms);
-		}
+	/* Ends first: a fault that ends as another starts at the same moment leaves the new one.
+	 * Scanned only once one is due: this runs at every 100 ms tick of a day-long run. */
+	if (now_ms >= tl->end_due_ms) {
+		uint32_t due = UINT32_MAX;
+
+		for (i = 0; i < tl->next; i++)
+			if (tl->ends_ms[i] && now_ms >= tl->ends_ms[i]) {
+				tl->ends_ms[i] = 0;
+				actions[sc->event[i].kind].end(tl, (int)i, now_ms);
+			}
+		for (i = 0; i < TIMELINE_INJECT_MAX; i++)
+			if (tl->inject_ends_ms[i] && now_ms >= tl->inject_ends_ms[i]) {
+				tl->inject_ends_ms[i] = 0;
+				actions[tl->inject[i].kind].end(tl, (int)(TIMELINE_INJECTED + i), now_ms);
+			}
+		for (i = 0; i < tl->next; i++)
+			due = tl->ends_ms[i] && tl->ends_ms[i] < due ? tl->ends_ms[i] : due;
+		for (i = 0; i < TIMELINE_INJECT_MAX; i++)
+			due = tl->inject_ends_ms[i] && tl->inject_ends_ms[i] < due ? tl->inject_ends_ms[i] : due;
+		tl->end_due_ms = due;
+	}
 	for (; tl->next < sc->n_events && sc->event[tl->next].at_ms <= now_ms; tl->next++) {
 		const struct scen_event *e = &sc->event[tl->next];
 
 		actions[e->kind].start(tl, (int)tl->next, now_ms);
 		if (e->for_ms)
-			tl->ends_ms[tl->next] = e->at_ms + e->for_ms;
+			end_at(tl, &tl->ends_ms[tl->next], e->at_ms + e->for_ms);
 		if (n < max)
 			fired[n++] = tl->next;
 	}
@@ -353,7 +371,9 @@ rig_rc timeline_inject(struct timeline *tl, const struct scen_event *e, uint32_t
 	tl->inject[k].at_ms = now_ms;
 	tl->inject[k].line = 0;
 	actions[e->kind].start(tl, (int)(TIMELINE_INJECTED + k), now_ms);
-	tl->inject_ends_ms[k] = e->for_ms ? now_ms + e->for_ms : 0;
+	tl->inject_ends_ms[k] = 0;
+	if (e->for_ms)
+		end_at(tl, &tl->inject_ends_ms[k], now_ms + e->for_ms);
 	/* A refusal is the injector's to hear, not a fault of the scenario's timeline. */
 	if (tl->errors != errors) {
 		snprintf(err, errcap, "%s", tl->last_error);

@@ -41,6 +41,7 @@ struct timeline {
 	char last_error[200];
 	struct scen_event inject[TIMELINE_INJECT_MAX];   /* injected, at_ms when they started */
 	uint32_t inject_ends_ms[TIMELINE_INJECT_MAX];    /* as ends_ms */
+	uint32_t end_due_ms;               /* no end is due before this: the ends are not scanned */
 };
 
 void timeline_init(struct timeline *tl, const struct scenario *sc, struct sim *sim);
