@@ -90,7 +90,7 @@ part_of = $(strip $(if $(filter firmware/core/%,$1),core,$(if $(filter lib/%,$1)
 	$(if $(filter sim/%,$1),sim,$(if $(filter hil/%,$1),hil,$(if $(filter viz/%,$1),viz,\
 	$(if $(filter firmware/port/host/%,$1),port,all)))))))
 
-.PHONY: all run test bench fuzz fuzz-long lx106 lx106-deploy lx106-chosen lx106-elf lx106-measure deps clean
+.PHONY: FORCE all run test bench fuzz fuzz-long lx106 lx106-deploy lx106-chosen lx106-elf lx106-measure deps clean
 .SECONDARY:
 all: $(addprefix build/bin/,$(PROGS))
 
@@ -185,7 +185,15 @@ XFLAGS := --specs=/usr/lib/xtensa-lx106-elf/picolibc.specs -std=c99 -pedantic -O
           -fdata-sections -flto -ffat-lto-objects -fno-jump-tables -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Iinclude -Ifirmware/core \
           -DRIG_FIRMWARE $(LX_SEL)
 LX_OBJS := $(SRC_core:firmware/core/%.c=$(LXB)/%.o)
-$(LXB)/%.o: firmware/core/%.c
+# The flags an object was built with, kept beside it: an object built before a flag changed
+# (LTO, a protocol choice) is rebuilt, not linked with the new ones. Taken once, at parse time,
+# so a target's own additions (libgcc_lx106.o's -fno-lto) never rewrite it.
+LX_FLAGS_NOW := $(XFLAGS)
+$(LXB)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LX_FLAGS_NOW)' | cmp -s - $@ 2>/dev/null || echo '$(LX_FLAGS_NOW)' >$@
+FORCE:
+$(LXB)/%.o: firmware/core/%.c $(LXB)/flags
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
 # The virtual NodeMCU: the core, a semihosting HAL and startup, linked for QEMU's sim machine.
@@ -220,10 +228,10 @@ lx106-deploy: $(LX_OBJS) $(LX_ELF)
 # The division and multiply helpers are called by code LTO makes after it has resolved symbols,
 # so they must be plain code, not LTO code.
 $(LXB)/port/libgcc_lx106.o: XFLAGS += -fno-lto
-$(LXB)/port/%.o: $(LXP_DIR)/%.c
+$(LXB)/port/%.o: $(LXP_DIR)/%.c $(LXB)/flags
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
-$(LXB)/port/%.o: $(LXP_DIR)/%.S
+$(LXB)/port/%.o: $(LXP_DIR)/%.S $(LXB)/flags
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -c $< -o $@
 $(LX_ELF): $(LXP_OBJS) $(LX_OBJS) $(LXP_DIR)/lx106.ld
