@@ -6,8 +6,8 @@
  * Header-only because PlatformIO compiles a project's src/ and its libraries, and this file
  * belongs to neither: include it from exactly one .cpp, after defining BMSRIG_PORT_NAME,
  * BMSRIG_BMS_RX_PIN, BMSRIG_BMS_TX_PIN and a default BMSRIG_RELAY_PIN. The functions are
- * static inline so that one a port does not call (the ESP32 never needs bmsrig_fail) costs
- * neither code nor an unused-function warning.
+ * static inline so that one a port does not call costs neither code nor an unused-function
+ * warning.
  *
  * Console lines (USB serial, 115200 baud), one per line, each a prefix and one JSON object:
  *   BMSRIG-BOOT {...}    once, after reset: the port, protocol, pins and every setting
@@ -208,10 +208,21 @@ static inline enum fw_proto bmsrig_proto(void)
 	return (enum fw_proto)(BMSRIG_PROTO);
 }
 
-/* The BMS link's speed: the board opens its UART with this before bmsrig_start(). */
+/* Each env in platformio.ini builds the core with its one protocol (-D RIG_PROTOS_CHOSEN
+ * -D RIG_WITH_<NAME>=1, firmware/core/with.h), so a board carries only the code it reads with.
+ * A protocol the core was built without has an empty row in rig_fw_protos. */
+static inline int bmsrig_proto_built(void)
+{
+	return rig_fw_protos[bmsrig_proto()].ops != NULL;
+}
+
+/* The BMS link's speed: the board opens its UART with this before bmsrig_start(). Without the
+ * protocol in the build any speed will do: bmsrig_start() stops with the reason. */
 static inline uint32_t bmsrig_baud(void)
 {
-	return BMSRIG_BAUD ? (uint32_t)BMSRIG_BAUD : rig_fw_protos[bmsrig_proto()].ops->baud;
+	if (BMSRIG_BAUD)
+		return (uint32_t)BMSRIG_BAUD;
+	return bmsrig_proto_built() ? rig_fw_protos[bmsrig_proto()].ops->baud : 9600u;
 }
 
 /* First thing in setup(): drive the relay open. Until here the pin floats (the pull-down or
@@ -223,7 +234,8 @@ static inline void bmsrig_relay_setup(void)
 	digitalWrite(BMSRIG_RELAY_PIN, BMSRIG_RELAY_OPEN_LEVEL);
 }
 
-/* The link could not be opened: say so on the console and stop, relay open. */
+/* The board cannot run (the link would not open, the protocol is not built in): say so on the
+ * console and stop, relay open. */
 static inline void bmsrig_fail(const char *why)
 {
 	bmsrig_set_relay(NULL, 0);
@@ -272,6 +284,10 @@ static inline void bmsrig_start(Stream &link)
 	struct fw_cfg cfg;
 	struct fw_hal hal;
 
+	if (!bmsrig_proto_built())
+		bmsrig_fail("BMSRIG_PROTO names a protocol the core was built without: give the env "
+		            "-D RIG_PROTOS_CHOSEN and that protocol's -D RIG_WITH_<NAME>=1 "
+		            "(firmware/core/with.h)");
 	memset(&cfg, 0, sizeof cfg);
 	cfg.proto = bmsrig_proto();
 	cfg.client = bmsrig_client_dflt;
