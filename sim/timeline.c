@@ -389,6 +389,35 @@ int timeline_has_load(const struct timeline *tl)
 	return tl->load_event >= 0;
 }
 
+/* Moves after now_ms: before its end (a ramp), before its last point (a profile, held after). */
+static int load_moves(const struct timeline *tl, uint32_t now_ms)
+{
+	const struct scen_event *e;
+
+	if (tl->load_event < 0)
+		return 0;
+	e = ev(tl, tl->load_event);
+	switch (e->kind) {
+	case SCEN_EV_POWER:
+		return 1;
+	case SCEN_EV_PROFILE:
+		return e->count && now_ms - e->at_ms < tl->sc->point[e->first + e->count - 1].t_ms;
+	default:
+		return now_ms < tl->load.t1_ms;
+	}
+}
+
+uint32_t timeline_next_ms(const struct timeline *tl, uint32_t now_ms)
+{
+	uint32_t next = tl->end_due_ms;
+
+	if (load_moves(tl, now_ms) || now_ms < tl->ambient.t1_ms)
+		return now_ms;
+	if (tl->next < tl->sc->n_events && tl->sc->event[tl->next].at_ms < next)
+		next = tl->sc->event[tl->next].at_ms;
+	return next;
+}
+
 void timeline_set_line(struct timeline *tl, unsigned line, struct sim *sim)
 {
 	if (line < SCEN_LINES_MAX)
