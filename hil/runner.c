@@ -497,12 +497,44 @@ static void judge(struct run *r, uint32_t now)
  * expectation reads what moves at every step (the live truth, a `within`'s trigger) or the
  * BMS's decisions (which the emulator changes without telling the runner); else the next `at`,
  * the trace's truth record and the end. A fresh report and a fired event wake it sooner. */
+/*
+ * A pass at a tick where only the expectations over the BMS's decisions are due and the
+ * decisions are those of the last pass, which each of them held: the checks counted as judge()
+ * counts them (expect_step_same), without the rest of a pass, which would find nothing to do
+ * (no report, no event, no `at`, no trace record, nothing read at every step). 0 when a full
+ * pass is needed.
+ */
+static int judge_same(struct run *r, uint32_t now)
+{
+	struct truth_view *t = &r->now_truth;
+	unsigned i;
+
+	if (!r->lazy || r->fresh_report || r->n_fired || r->n_on_step || (r->o->trace && now >= r->next_trace_ms) ||
+	    (r->next_on_time < r->n_on_time && now >= r->jd->expect[r->on_time[r->next_on_time]].at_ms))
+		return 0;
+	for (i = 0; i < r->n_on_decision; i++)
+		if (!r->same_ok[r->on_decision[i]])
+			return 0;
+	run_truth_decisions(r->sim, t);
+	if (t->prot != r->decided.prot || t->fet_chg != r->decided.fet_chg || t->fet_dsg != r->decided.fet_dsg ||
+	    t->bal_mask != r->decided.bal_mask)
+		return 0;
+	/* judge()'s env, of which a decision-only expectation reads nothing but whether the DUT
+	 * has reported (expect.c judgeable) */
+	const struct expect_env env = { .t_s = now / 1000.0, .dut = r->have_dut ? &r->dut : NULL, .truth = t };
+	for (i = 0; i < r->n_on_decision; i++)
+		expect_step_same(&r->jd->expect[r->on_decision[i]], &r->res[r->on_decision[i]], now, &env);
+	r->judge_calls++;
+	return 1;
+}
+
 static uint32_t judge_step(void *ctx, uint32_t now)
 {
 	struct run *r = ctx;
 	uint32_t next = r->duration_ms ? r->duration_ms : UINT32_MAX;
 
-	judge(r, now);
+	if (!judge_same(r, now))
+		judge(r, now);
 	if (!r->lazy || r->n_on_step || r->n_on_decision)
 		return now;
 	if (r->next_on_time < r->n_on_time && r->jd->expect[r->on_time[r->next_on_time]].at_ms < next)
