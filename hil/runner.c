@@ -112,6 +112,7 @@ struct run {
 	struct truth_view now_truth;
 	struct { uint32_t prot, bal_mask; unsigned fet_chg, fet_dsg; } decided;
 	uint8_t same_ok[SCEN_EXPECT_MAX];
+	struct expect_env same_env;        /* judge_same's */
 	enum expect_state published[SCEN_EXPECT_MAX];   /* on the control socket */
 	unsigned fired[SCEN_EVENTS_MAX], n_fired;
 	struct wire_note wire[WIRE_RING];
@@ -519,11 +520,12 @@ static int judge_same(struct run *r, uint32_t now)
 	if (t->prot != r->decided.prot || t->fet_chg != r->decided.fet_chg || t->fet_dsg != r->decided.fet_dsg ||
 	    t->bal_mask != r->decided.bal_mask)
 		return 0;
-	/* judge()'s env, of which a decision-only expectation reads nothing but whether the DUT
-	 * has reported (expect.c judgeable) */
-	const struct expect_env env = { .t_s = now / 1000.0, .dut = r->have_dut ? &r->dut : NULL, .truth = t };
+	/* judge()'s env, of which expect_step_same reads only whether the DUT has reported (to
+	 * know whether the expectation can be judged): kept, not filled anew at every tick */
+	r->same_env.dut = r->have_dut ? &r->dut : NULL;
+	r->same_env.truth = t;
 	for (i = 0; i < r->n_on_decision; i++)
-		expect_step_same(&r->jd->expect[r->on_decision[i]], &r->res[r->on_decision[i]], now, &env);
+		expect_step_same(&r->jd->expect[r->on_decision[i]], &r->res[r->on_decision[i]], now, &r->same_env);
 	r->judge_calls++;
 	return 1;
 }
