@@ -21,6 +21,7 @@
 #include "bmsrig/hil/dut.h"
 #include "bmsrig/hil/hil.h"
 #include "bmsrig/hil/rig_inverter.h"
+#include "bmsrig/lib/lazy_tick.h"
 #include "bmsrig/lib/loop.h"
 #include "bmsrig/hil/runner.h"
 #include "bmsrig/sim/sim.h"
@@ -111,6 +112,7 @@ struct run {
 	struct truth_view now_truth;
 	struct { uint32_t prot, bal_mask; unsigned fet_chg, fet_dsg; } decided;
 	uint8_t same_ok[SCEN_EXPECT_MAX];
+	struct expect_env same_env;        /* judge_same's */
 	enum expect_state published[SCEN_EXPECT_MAX];   /* on the control socket */
 	unsigned fired[SCEN_EVENTS_MAX], n_fired;
 	struct wire_note wire[WIRE_RING];
@@ -120,6 +122,13 @@ struct run {
 	/* progress */
 	struct run_progress bar;
 	unsigned judge_calls;
+	/* The engine's and the judge's 100 ms steps (lazy_tick.h): on plain lockstep they sleep
+	 * through the ticks where nothing can have changed (lazy); otherwise, where laziness would
+	 * miss an input (the control socket's injections, a board's relay sense and tick, the wall
+	 * clock, the progress bar's cadence), they step at every tick. */
+	int lazy;
+	struct host_lazy_tick engine, judge;
+	int judge_on;                      /* the judge's steps started (a scenario's, in run_start) */
 };
 
 /* ---- the truth ------------------------------------------------------------------------------ */
@@ -221,6 +230,11 @@ static void take_report(struct run *r, const struct dut_report *rep, const char 
 	}
 	if (r->verdict_on)
 		agrees = verdict_check(&r->verdict, &d, why, sizeof why);
+	/* An open relay cuts the load (engine_step): the engine reads it again at its next tick. */
+	if (r->sc && r->jd->dut.relay_cuts_current && (!r->have_dut || r->dut.relay != d.relay))
+		host_lazy_tick_wake(&r->engine);
+	if (r->judge_on)
+		host_lazy_tick_wake(&r->judge);
 	r->dut = d;
 	r->have_dut = 1;
 	r->fresh_report = 1;
@@ -271,15 +285,13 @@ static void on_dut_report(void *ctx, const struct telemetry *t)
 
 /* ---- the step: engine, then (the emulator's own timer), then judge ------------------------ */
 
-static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
+static uint32_t engine_step(void *ctx, uint32_t now)
 {
 	struct run *r = ctx;
-	uint32_t now = host_loop_now_ms(loop);
 	const struct model *m = sim_model(r->sim, 0);
 	double load, short_A;
 	unsigned k, n, units;
 
-	(void)id;
 	if (r->dut_ops->tick)
 		r->dut_ops->tick(r->dut_self, now);
 	n = timeline_step(&r->tl, now, r->fired + r->n_fired, SCEN_EVENTS_MAX - r->n_fired);
@@ -297,6 +309,8 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	for (k = 0; k < n; k++)
 		control_timeline(r->o->control, r->fired[r->n_fired + k]);
 	r->n_fired += n;
+	if (n && r->judge_on)
+		host_lazy_tick_wake(&r->judge);   /* a `within` after an event starts counting */
 	load = timeline_load_A(&r->tl, now, model_pack_V(m));
 	short_A = timeline_short_A(&r->tl);
 	r->requested_A = load;
@@ -316,7 +330,9 @@ static int engine_tick(struct host_loop *loop, uint32_t id, void *ctx)
 	sim_set_current(r->sim, 0, short_A != 0.0 ? short_A : load / units);
 	for (k = 1; k < units; k++)
 		sim_set_current(r->line_sim[r->sc->unit_line[k]], r->sc->unit_index[k], load / units);
-	return JUDGE_MS;
+	/* Until the timeline's next change the same current would be set again; the DUT's relay
+	 * opening or closing (take_report) wakes the engine sooner. */
+	return r->lazy ? timeline_next_ms(&r->tl, now) : now;
 }
 
 static void progress(struct run *r, int done)
@@ -478,11 +494,56 @@ static void judge(struct run *r, uint32_t now)
 		progress(r, 0);
 }
 
-static int judge_tick(struct host_loop *loop, uint32_t id, void *ctx)
+/* The judge's next pass that has something to do without input: every tick while an
+ * expectation reads what moves at every step (the live truth, a `within`'s trigger) or the
+ * BMS's decisions (which the emulator changes without telling the runner); else the next `at`,
+ * the trace's truth record and the end. A fresh report and a fired event wake it sooner. */
+/*
+ * A pass at a tick where only the expectations over the BMS's decisions are due and the
+ * decisions are those of the last pass, which each of them held: the checks counted as judge()
+ * counts them (expect_step_same), without the rest of a pass, which would find nothing to do
+ * (no report, no event, no `at`, no trace record, nothing read at every step). 0 when a full
+ * pass is needed.
+ */
+static int judge_same(struct run *r, uint32_t now)
 {
-	(void)id;
-	judge(ctx, host_loop_now_ms(loop));
-	return JUDGE_MS;
+	struct truth_view *t = &r->now_truth;
+	unsigned i;
+
+	if (!r->lazy || r->fresh_report || r->n_fired || r->n_on_step || (r->o->trace && now >= r->next_trace_ms) ||
+	    (r->next_on_time < r->n_on_time && now >= r->jd->expect[r->on_time[r->next_on_time]].at_ms))
+		return 0;
+	for (i = 0; i < r->n_on_decision; i++)
+		if (!r->same_ok[r->on_decision[i]])
+			return 0;
+	run_truth_decisions(r->sim, t);
+	if (t->prot != r->decided.prot || t->fet_chg != r->decided.fet_chg || t->fet_dsg != r->decided.fet_dsg ||
+	    t->bal_mask != r->decided.bal_mask)
+		return 0;
+	/* judge()'s env, of which expect_step_same reads only whether the DUT has reported (to
+	 * know whether the expectation can be judged): kept, not filled anew at every tick */
+	r->same_env.dut = r->have_dut ? &r->dut : NULL;
+	r->same_env.truth = t;
+	for (i = 0; i < r->n_on_decision; i++)
+		expect_step_same(&r->jd->expect[r->on_decision[i]], &r->res[r->on_decision[i]], now, &r->same_env);
+	r->judge_calls++;
+	return 1;
+}
+
+static uint32_t judge_step(void *ctx, uint32_t now)
+{
+	struct run *r = ctx;
+	uint32_t next = r->duration_ms ? r->duration_ms : UINT32_MAX;
+
+	if (!judge_same(r, now))
+		judge(r, now);
+	if (!r->lazy || r->n_on_step || r->n_on_decision)
+		return now;
+	if (r->next_on_time < r->n_on_time && r->jd->expect[r->on_time[r->next_on_time]].at_ms < next)
+		next = r->jd->expect[r->on_time[r->next_on_time]].at_ms;
+	if (r->o->trace && r->next_trace_ms < next)
+		next = r->next_trace_ms;
+	return next > now ? next : now;
 }
 
 static int end_tick(struct host_loop *loop, uint32_t id, void *ctx)
@@ -773,7 +834,9 @@ static rig_rc open_world(struct run *r)
 		cJSON_AddStringToObject(t, "protocol", sc->bms.kind->name);
 		run_trace_put(o->trace, t);
 	}
-	if (!host_loop_add_timer(r->loop, JUDGE_MS, engine_tick, r)) {
+	r->lazy = host_loop_is_virtual(r->loop) && !o->control && !o->progress && !r->dut_ops->tick &&
+	          !r->dut_ops->relay;
+	if (host_lazy_tick_start(&r->engine, r->loop, JUDGE_MS, engine_step, r) != RIG_OK) {
 		snprintf(rep->error, sizeof rep->error, "out of memory");
 		return RIG_ERR_IO;
 	}
@@ -854,7 +917,7 @@ rig_rc run_start(struct run *r)
 		}
 	}
 	if (r->sc)
-		(void)engine_tick(r->loop, 0, r);     /* what happens at 0 s happens before the first poll */
+		(void)engine_step(r, 0);     /* what happens at 0 s happens before the first poll */
 	if ((rc = start_dut(r)) != RIG_OK) {
 		if (!rep->error[0])
 			snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
@@ -863,11 +926,12 @@ rig_rc run_start(struct run *r)
 	/* A session's judge looks at each report as it comes: no step of its own. The rig's
 	 * inverter starts once the DUT runs (nothing would hear it before). */
 	if ((r->inv_rig && !host_loop_add_timer(r->loop, INV_STEP_MS, inv_tick, r)) ||
-	    (r->sc && !host_loop_add_timer(r->loop, JUDGE_MS, judge_tick, r)) ||
+	    (r->sc && host_lazy_tick_start(&r->judge, r->loop, JUDGE_MS, judge_step, r) != RIG_OK) ||
 	    (r->duration_ms && !host_loop_add_timer(r->loop, r->duration_ms, end_tick, r))) {
 		snprintf(rep->error, sizeof rep->error, "event loop: out of memory");
 		return RIG_ERR_SPACE;
 	}
+	r->judge_on = r->sc != NULL;
 	return RIG_OK;
 }
 

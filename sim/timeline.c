@@ -16,22 +16,31 @@ static double ramp_at(const struct timeline_ramp *r, uint32_t now_ms)
 	return r->from + (r->to - r->from) * (double)(now_ms - r->t0_ms) / (double)(r->t1_ms - r->t0_ms);
 }
 
-/* Linear between the points, held before the first and after the last. */
+/* Linear between the points, held before the first and after the last. The points' times never
+ * go back (the parser's rule; a step is two points at one time): the segment is the first point
+ * after t_ms, found by halving, as a profile is read at every 100 ms step of its run. */
 static double profile_at(const struct scenario *sc, const struct scen_event *e, uint32_t t_ms)
 {
 	const struct scen_point *p = sc->point + e->first;
-	unsigned i;
+	unsigned lo = 1, hi = e->count, mid, i;
 
 	if (!e->count)
 		return 0.0;
 	if (t_ms <= p[0].t_ms)
 		return p[0].value;
-	for (i = 1; i < e->count; i++)
-		if (t_ms < p[i].t_ms) {
-			double span = (double)(p[i].t_ms - p[i - 1].t_ms);
+	while (lo < hi) {                  /* the first i >= 1 with t_ms < p[i].t_ms, or count */
+		mid = lo + (hi - lo) / 2u;
+		if (t_ms < p[mid].t_ms)
+			hi = mid;
+		else
+			lo = mid + 1u;
+	}
+	i = lo;
+	if (i < e->count) {
+		double span = (double)(p[i].t_ms - p[i - 1].t_ms);
 
-			return p[i - 1].value + (p[i].value - p[i - 1].value) * (double)(t_ms - p[i - 1].t_ms) / span;
-		}
+		return p[i - 1].value + (p[i].value - p[i - 1].value) * (double)(t_ms - p[i - 1].t_ms) / span;
+	}
 	return p[e->count - 1].value;
 }
 
@@ -387,6 +396,35 @@ rig_rc timeline_inject(struct timeline *tl, const struct scen_event *e, uint32_t
 int timeline_has_load(const struct timeline *tl)
 {
 	return tl->load_event >= 0;
+}
+
+/* Moves after now_ms: before its end (a ramp), before its last point (a profile, held after). */
+static int load_moves(const struct timeline *tl, uint32_t now_ms)
+{
+	const struct scen_event *e;
+
+	if (tl->load_event < 0)
+		return 0;
+	e = ev(tl, tl->load_event);
+	switch (e->kind) {
+	case SCEN_EV_POWER:
+		return 1;
+	case SCEN_EV_PROFILE:
+		return e->count && now_ms - e->at_ms < tl->sc->point[e->first + e->count - 1].t_ms;
+	default:
+		return now_ms < tl->load.t1_ms;
+	}
+}
+
+uint32_t timeline_next_ms(const struct timeline *tl, uint32_t now_ms)
+{
+	uint32_t next = tl->end_due_ms;
+
+	if (load_moves(tl, now_ms) || now_ms < tl->ambient.t1_ms)
+		return now_ms;
+	if (tl->next < tl->sc->n_events && tl->sc->event[tl->next].at_ms < next)
+		next = tl->sc->event[tl->next].at_ms;
+	return next;
 }
 
 void timeline_set_line(struct timeline *tl, unsigned line, struct sim *sim)

@@ -115,6 +115,78 @@ static void power_and_profile_steps(void **state)
 	rig_close(&r);
 }
 
+/* A profile read from a CSV interpolates between its points, holds after the last, and a
+ * step (two points at one time) takes the later one from that time on. */
+static void csv_profile_interpolates_between_points(void **state)
+{
+	static struct rig r;
+	static const struct { uint32_t t_ms; double a; } want[] = {
+		{ 0, 0.0 }, { 5000, 5.0 }, { 10000, 10.0 }, { 15000, 20.0 }, { 20000, 30.0 },
+		{ 29900, 30.0 }, { 30000, 0.0 }, { 35000, -5.0 }, { 40000, -10.0 }, { 45000, -10.0 },
+		{ 50000, -10.0 }, { 600000, -10.0 },
+	};
+	char csv[] = "/tmp/bmsrig-profile-XXXXXX", json[512];
+	const char rows[] = "time_s,current_a\n0,0\n10,10\n20,30\n30,30\n30,0\n40,-10\n50,-10\n";
+	int fd = mkstemp(csv);
+	unsigned k;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rows, strlen(rows)), (ssize_t)strlen(rows));
+	close(fd);
+	snprintf(json, sizeof json, HEAD "\"timeline\": [{\"at\": \"1m\", \"do\": \"profile\", \"csv\": \"%s\"}]}",
+	         csv + strlen("/tmp/"));              /* beside the scenario, which rig_open puts in /tmp */
+	rig_open(&r, json);
+	unlink(csv);
+	step(&r, 60000, NULL);
+	for (k = 0; k < sizeof want / sizeof want[0]; k++)
+		if (fabs(timeline_load_A(&r.tl, 60000 + want[k].t_ms, 13.0) - want[k].a) > 1e-9)
+			fail_msg("at %u ms into the profile: %g A, expected %g A", want[k].t_ms,
+			         timeline_load_A(&r.tl, 60000 + want[k].t_ms, 13.0), want[k].a);
+	rig_close(&r);
+}
+
+/* timeline_next_ms: the runner's engine sleeps until then, so a time too late would leave a
+ * load or an event unplayed. While anything moves it is now (the next step). */
+static void next_change_is_the_next_event_end_or_moving_load(void **state)
+{
+	static struct rig r;
+	static const struct { uint32_t now_ms, next_ms; } want[] = {
+		{ 0, 10000 },            /* a constant current until the ramp's event */
+		{ 10000, 10000 },        /* the ramp moves */
+		{ 15000, 15000 },
+		{ 20000, 30000 },        /* at its end it holds */
+		{ 30000, 35000 },        /* `for` ends at 35 s */
+		{ 35000, 40000 },
+		{ 40000, 40000 },        /* the ambient ramps for 2 s */
+		{ 41900, 41900 },
+		{ 42000, 50000 },
+		{ 50000, 50000 },        /* a profile moves until its last point */
+		{ 109900, 109900 },
+		{ 110000, 200000 },      /* and holds after it */
+		{ 200000, 200000 },      /* a power load follows the pack voltage */
+		{ 209900, 209900 },
+		{ 210000, UINT32_MAX },  /* nothing left */
+	};
+	unsigned k;
+
+	(void)state;
+	rig_open(&r, HEAD "\"timeline\": ["
+	         "{\"at\": \"0s\", \"do\": \"current\", \"a\": -10},"
+	         "{\"at\": \"10s\", \"do\": \"current\", \"a\": 20, \"ramp\": \"10s\"},"
+	         "{\"at\": \"30s\", \"do\": \"current\", \"a\": 5, \"for\": \"5s\"},"
+	         "{\"at\": \"40s\", \"do\": \"ambient\", \"c\": 30, \"ramp\": \"2s\"},"
+	         "{\"at\": \"50s\", \"do\": \"profile\", \"steps\": [[\"0s\", -5], [\"1m\", 10]]},"
+	         "{\"at\": \"200s\", \"do\": \"power\", \"w\": -100, \"for\": \"10s\"}]}");
+	for (k = 0; k < sizeof want / sizeof want[0]; k++) {
+		step(&r, want[k].now_ms, NULL);
+		if (timeline_next_ms(&r.tl, want[k].now_ms) != want[k].next_ms)
+			fail_msg("at %u ms: next change at %u ms, expected %u ms", want[k].now_ms,
+			         timeline_next_ms(&r.tl, want[k].now_ms), want[k].next_ms);
+	}
+	rig_close(&r);
+}
+
 static void sense_faults_start_and_end(void **state)
 {
 	static struct rig r;
@@ -277,6 +349,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(load_ramps_and_returns_to_zero_after_for),
 		cmocka_unit_test(power_and_profile_steps),
+		cmocka_unit_test(csv_profile_interpolates_between_points),
+		cmocka_unit_test(next_change_is_the_next_event_end_or_moving_load),
 		cmocka_unit_test(sense_faults_start_and_end),
 		cmocka_unit_test(line_faults_short_circuit_fets_and_ambient),
 		cmocka_unit_test(drift_soc_reboot_and_reset_reach_the_pack),

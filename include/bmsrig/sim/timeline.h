@@ -63,6 +63,11 @@ double timeline_short_A(const struct timeline *tl);
 /* A load event (current, power or profile) is in effect: without one timeline_load_A is 0 and
  * an emulator serving a fixed current keeps it. */
 int timeline_has_load(const struct timeline *tl);
+/* The earliest time after now_ms (the last timeline_step's) at which timeline_step or
+ * timeline_load_A could do or give anything else: the next event's start, the next `for` end;
+ * now_ms itself while a ramp, a profile or a power load (its current follows the pack voltage)
+ * moves, meaning at the next step. UINT32_MAX when nothing is left to change. */
+uint32_t timeline_next_ms(const struct timeline *tl, uint32_t now_ms);
 
 /*
  * Starts e (checked by scenario_parse_event; its at_ms is ignored) now, as if the scenario had
