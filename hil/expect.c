@@ -600,6 +600,8 @@ static unsigned parse_var(struct parser *p, unsigned v)
 		p->e->uses_dut = 1;
 	if (!decision_var(v))
 		p->e->reads_live = 1;
+	if (vars[v].get == t_soc || vars[v].get == t_cell_soc)
+		p->e->reads_soc = 1;
 	if (p->tok == '[') {
 		if (!vars[v].count) {
 			fail(p, p->at, "`%s` takes no index", vars[v].name);

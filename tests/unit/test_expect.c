@@ -893,6 +893,31 @@ static void reads_live_marks_what_moves_between_decisions(void **state)
 	}
 }
 
+/* Which expressions read the model's state of charge (reads_soc): the truth behind a reply
+ * computes it only when one judged on a report does (hil/run_truth.c). */
+static void reads_soc_marks_the_state_of_charge(void **state)
+{
+	static const struct { const char *text; int soc; } cases[] = {
+		{ "abs(dut.soc_pct - truth.soc_pct) <= 2", 1 },
+		{ "all cells: truth.cell_soc_pct > 10", 1 },
+		{ "truth.cell_soc_pct[3] > 10", 1 },
+		{ "dut.soc_pct > 20", 0 },
+		{ "wire.soc_pct > 20", 0 },
+		{ "all cells: abs(dut.cell_mv - truth.cell_mv) <= 3", 0 },
+		{ "truth.pack_mv > 1 and truth.prot == 0", 0 },
+	};
+	struct expr e;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
+			fail_msg("`%s` did not compile", cases[i].text);
+		if (e.reads_soc != cases[i].soc)
+			fail_msg("`%s`: reads_soc %d, want %d", cases[i].text, e.reads_soc, cases[i].soc);
+	}
+}
+
 /* A counted check is one check: in the window, on a pending expectation, and the end message
  * counts it as step_one would have. */
 static void a_check_counted_without_evaluating(void **state)
@@ -987,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(always_window_and_zero_checks),
 		cmocka_unit_test(never_fails_when_it_holds),
 		cmocka_unit_test(reads_live_marks_what_moves_between_decisions),
+		cmocka_unit_test(reads_soc_marks_the_state_of_charge),
 		cmocka_unit_test(a_check_counted_without_evaluating),
 		cmocka_unit_test(a_decided_why_names_its_comparison),
 	};

@@ -85,6 +85,9 @@ struct expr {
 	 * truth.prot, truth.fet_chg, truth.fet_dsg and truth.bal_mask (a cell quantifier too); 0:
 	 * the value stays the same while those four do */
 	int reads_live;
+	/* reads truth.soc_pct or truth.cell_soc_pct: the truth behind a reply then needs the
+	 * model's state of charge, which costs a pass over the cells (hil/run_truth.c) */
+	int reads_soc;
 	char text[EXPR_TEXT_MAX];
 	struct expr_node node[EXPR_NODES_MAX];
 	/* The nodes flattened at compile time into a program for a value stack (expect.c): what
