@@ -893,6 +893,71 @@ static void reads_live_marks_what_moves_between_decisions(void **state)
 	}
 }
 
+static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/* A quantifier whose body has no `and`/`or` runs for all cells at once (run_rows in expect.c);
+ * `BODY and 1` has the same value and the same deciding comparison but runs cell by cell, so
+ * the two must agree in value and in every part of why, whatever cell decides or reads NaN. */
+static void a_flat_quantifier_agrees_with_the_cell_by_cell_walk(void **state)
+{
+	static const char *const bodies[] = {
+		"abs(dut.cell_mv - truth.cell_mv) <= 1",
+		"dut.cell_mv > 3301",
+		"dut.cell_mv < 3295",
+		"(dut.cell_mv > 3300) + (truth.cell_mv < 3302) >= 1",
+		"dut.cell_mv[cell] - truth.cell_mv[cell] < 0.5",
+		"-dut.cell_mv < -3301",
+		"not (cell == 2)",
+		"min(dut.cell_mv, truth.cell_mv) > 3300.5",
+		"truth.cell_soc_pct > 80",
+		"max(truth.cell_soc_pct, 80.1) / 2 == 40.05",
+		"dut.cell_mv - 3301",
+	};
+	static const char *const quants[] = { "all cells: ", "any cell: " };
+	struct bench b;
+	unsigned variant, q, i;
+
+	(void)state;
+	for (variant = 0; variant < 5; variant++)
+		for (q = 0; q < 2; q++)
+			for (i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+				char flat[160], walked[160];
+				struct expr_why wf, ww;
+				double vf, vw;
+
+				bench_init(&b, 1);
+				if (variant == 1)
+					b.d.pack.cell_mV[0] = 3290;          /* the first cell decides */
+				if (variant == 2)
+					b.d.pack.cell_count = 3;            /* cell 4 reads NaN on the DUT's side */
+				if (variant == 3)
+					b.env.truth = NULL;                 /* the DUT's cells; truth.* NaN */
+				if (variant == 4)
+					b.env.dut = NULL;                   /* the truth's cells; dut.* NaN */
+				snprintf(flat, sizeof flat, "%s%s", quants[q], bodies[i]);
+				snprintf(walked, sizeof walked, "%s%s and 1", quants[q], bodies[i]);
+				vf = ev_why(flat, &b.env, 0.25, &wf);
+				vw = ev_why(walked, &b.env, 0.25, &ww);
+				if (!same_double(vf, vw) || wf.have != ww.have || wf.cell != ww.cell ||
+				    !same_double(wf.lhs_v, ww.lhs_v) || !same_double(wf.rhs_v, ww.rhs_v) ||
+				    strcmp(wf.lhs, ww.lhs) || strcmp(wf.rhs, ww.rhs) || strcmp(wf.op, ww.op))
+					fail_msg("variant %u `%s`: %g (cell %d: %s = %g %s %s = %g), walked %g (cell %d: %s = %g %s %s = %g)",
+					         variant, flat, vf, wf.cell, wf.lhs, wf.lhs_v, wf.op, wf.rhs, wf.rhs_v,
+					         vw, ww.cell, ww.lhs, ww.lhs_v, ww.op, ww.rhs, ww.rhs_v);
+			}
+	/* and the values themselves, for the common shape */
+	bench_init(&b, 1);
+	b.d.pack.cell_mV[1] = 3310;
+	{
+		struct expr_why w;
+
+		assert_near(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 3", &b.env, 0, &w), 0, 0);
+		assert_int_equal(w.cell, 2);
+		assert_near(w.lhs_v, 8.9, 1e-9);
+		assert_near(w.rhs_v, 3, 0);
+	}
+}
+
 /* Which expressions read the model's state of charge (reads_soc): the truth behind a reply
  * computes it only when one judged on a report does (hil/run_truth.c). */
 static void reads_soc_marks_the_state_of_charge(void **state)
@@ -1013,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(never_fails_when_it_holds),
 		cmocka_unit_test(reads_live_marks_what_moves_between_decisions),
 		cmocka_unit_test(reads_soc_marks_the_state_of_charge),
+		cmocka_unit_test(a_flat_quantifier_agrees_with_the_cell_by_cell_walk),
 		cmocka_unit_test(a_check_counted_without_evaluating),
 		cmocka_unit_test(a_decided_why_names_its_comparison),
 	};

@@ -91,9 +91,11 @@ struct expr {
 	char text[EXPR_TEXT_MAX];
 	struct expr_node node[EXPR_NODES_MAX];
 	/* The nodes flattened at compile time into a program for a value stack (expect.c): what
-	 * the judge runs, with no recursion and no call per node. A node gives at most two ops. */
+	 * the judge runs, with no recursion and no call per node. A node gives at most two ops.
+	 * An operator's operand that is a leaf (a number, `cell`, an unindexed name) is read by
+	 * the operator itself (lk, rk: how; ln, rn: its node), not pushed by an op of its own. */
 	unsigned n_ops;
-	struct expr_op { uint8_t code, op; uint16_t node, to; } ops[2 * EXPR_NODES_MAX];
+	struct expr_op { uint8_t code, op, lk, rk; uint16_t node, to, ln, rn; } ops[2 * EXPR_NODES_MAX];
 };
 
 /*
