@@ -933,6 +933,48 @@ static void emit(struct expr *e, unsigned i)
 	}
 }
 
+static int add_input(struct expr *e, unsigned v)
+{
+	unsigned k;
+
+	for (k = 0; k < e->n_inputs; k++)
+		if (e->input_var[k] == v)
+			return 1;
+	if (e->n_inputs == EXPR_INPUTS_MAX)
+		return 0;
+	e->input_var[e->n_inputs++] = (uint16_t)v;
+	return 1;
+}
+
+/* expr.n_inputs: the names read by O_VAR and by operators in place (K_VAR), when nothing else
+ * (a cell, an index, a quantifier's counts) decides the value. */
+static void find_inputs(struct expr *e)
+{
+	unsigned pc;
+	int ok = 1;
+
+	e->n_inputs = 0;
+	for (pc = 0; pc < e->n_ops && ok; pc++) {
+		const struct expr_op *o = &e->ops[pc];
+
+		switch (o->code) {
+		case O_VAR_CELL: case O_VAR_INDEX: case O_CELL: case O_QUANT: case O_NEXT_CELL:
+			ok = 0;
+			break;
+		case O_VAR:
+			ok = add_input(e, e->node[o->node].a);
+			break;
+		default:
+			if (o->lk == K_VAR)
+				ok = add_input(e, e->node[o->ln].a);
+			if (ok && o->rk == K_VAR)
+				ok = add_input(e, e->node[o->rn].a);
+		}
+	}
+	if (!ok)
+		e->n_inputs = 0;
+}
+
 rig_rc expr_compile(struct expr *e, const char *text, char *err, size_t errcap, unsigned *err_col)
 {
 	struct parser p;
@@ -970,6 +1012,7 @@ rig_rc expr_compile(struct expr *e, const char *text, char *err, size_t errcap, 
 		return RIG_ERR_ARG;
 	}
 	emit(e, e->root);
+	find_inputs(e);
 	return RIG_OK;
 }
 
@@ -1331,6 +1374,21 @@ static double eval_root(const struct expr *e, const struct expect_env *env, doub
 	return v;
 }
 
+/* The values e's inputs have in env, as run reads them (NaN while their record is absent). */
+static void read_inputs(const struct expr *e, const struct expect_env *env, double *in)
+{
+	unsigned absent = (unsigned)!env->dut << SRC_DUT | (unsigned)!env->truth << SRC_TRUTH |
+	                  (unsigned)!env->inv_truth << SRC_INV_TRUTH | (unsigned)!env->inv_wire << SRC_INV_WIRE |
+	                  (unsigned)!env->inv_dut << SRC_INV_DUT;
+	unsigned k;
+
+	for (k = 0; k < e->n_inputs; k++) {
+		const struct var *v = &vars[e->input_var[k]];
+
+		in[k] = absent >> v->src & 1u ? NAN : v->get(env, 0);
+	}
+}
+
 double expr_eval(const struct expr *e, const struct expect_env *env, double tolerance,
                  struct expr_why *why)
 {
@@ -1469,7 +1527,7 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 {
 	char at[16], t1[16], t2[16], why[400];
 	uint64_t deadline;
-	double v;
+	double v, in[EXPR_INPUTS_MAX];
 	int holds;
 
 	/* `at` is formatted only when something is decided: most steps decide nothing. */
@@ -1509,9 +1567,21 @@ static unsigned step_one(const struct expect_spec *s, struct expect_result *r, u
 	case EXPECT_NEVER:
 		if (now < s->from_ms || (s->until_ms && now > s->until_ms) || !judgeable(&s->that, env))
 			return 0;
+		/* Inputs the same, bit for bit, as at the last check, which held: this one holds too,
+		 * with the same why. Counted, not evaluated. */
+		if (s->that.n_inputs) {
+			read_inputs(&s->that, env, in);
+			if (r->inputs_held && !memcmp(in, r->inputs, s->that.n_inputs * sizeof in[0])) {
+				r->checks++;
+				return 0;
+			}
+		}
 		holds = check(s, r, env, &v);
-		if (holds == (s->form == EXPECT_ALWAYS))
+		if (holds == (s->form == EXPECT_ALWAYS)) {
+			r->inputs_held = s->that.n_inputs != 0;
+			memcpy(r->inputs, in, s->that.n_inputs * sizeof in[0]);
 			return 0;
+		}
 		why_text(&s->that, &r->why);
 		explain(why, sizeof why, &r->why, s->tolerance, 1, v);
 		return decide(r, EXPECT_FAILED, now, "at %s s: %s is %s%s", secs(at, sizeof at, now), s->that.text,

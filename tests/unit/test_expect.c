@@ -958,6 +958,70 @@ static void a_flat_quantifier_agrees_with_the_cell_by_cell_walk(void **state)
 	}
 }
 
+/* An always/never whose inputs (expr.n_inputs) are bit for bit those of its last check, which
+ * held, is counted without evaluating; any change (a value, a record gone) is evaluated. */
+static void unchanged_inputs_are_counted_changed_ones_evaluated(void **state)
+{
+	static const struct { const char *text; unsigned n; } cases[] = {
+		{ "dut.ok == 0", 1 },
+		{ "dut.fet_chg == 1 and dut.fet_dsg == 1", 2 },
+		{ "abs(dut.pack_mv - truth.pack_mv) <= 15", 2 },
+		{ "dut.relay == 0 or dut.relay == 2", 1 },
+		{ "t > 1 and dut.age_ms < 5000", 2 },
+		{ "all cells: dut.cell_mv > 3000", 0 },
+		{ "dut.temp_dk[1] > 2000", 0 },
+		{ "dut.ok + dut.relay + dut.prot + dut.bal_mask + dut.soc_pct > 0", 0 },
+		{ "1 < 2", 0 },
+	};
+	struct expect_spec s[2];
+	struct expect_result r[2];
+	struct bench b;
+	struct expr e;
+	uint32_t ms;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
+			fail_msg("`%s` did not compile", cases[i].text);
+		if (e.n_inputs != cases[i].n)
+			fail_msg("`%s`: n_inputs %u, want %u", cases[i].text, e.n_inputs, cases[i].n);
+	}
+
+	bench_init(&b, 1);
+	spec_init(&s[0], EXPECT_ALWAYS, "dut.fet_chg == 1 and dut.fet_dsg == 1");
+	spec_init(&s[1], EXPECT_ALWAYS, "truth.pack_mv > 1");
+	memset(r, 0, sizeof r);
+	for (ms = 100; ms <= 500; ms += 100)
+		assert_int_equal(expect_step(s, r, 2, ms, &b.env, NULL, 0), 0);
+	assert_int_equal(r[0].checks, 5);
+	assert_int_equal(r[1].checks, 5);
+	/* one input moved: evaluated, and it fails with its own why */
+	b.d.pack.fet_dsg = 0;
+	assert_int_equal(expect_step(s, r, 2, 600, &b.env, NULL, 0), 1);
+	assert_int_equal(r[0].state, EXPECT_FAILED);
+	assert_int_equal(r[0].checks, 6);
+	assert_string_equal(r[0].message, "at 0.600 s: dut.fet_chg == 1 and dut.fet_dsg == 1 is false: dut.fet_dsg = 0, 1");
+	/* the truth gone: truth.pack_mv reads NaN, which the last inputs were not */
+	b.env.truth = NULL;
+	assert_int_equal(expect_step(s, r, 2, 700, &b.env, NULL, 0), 1);
+	assert_int_equal(r[1].state, EXPECT_FAILED);
+	assert_int_equal(r[1].checks, 7);
+	assert_string_equal(r[1].message, "at 0.700 s: truth.pack_mv > 1 is false: truth.pack_mv = NaN, 1");
+
+	/* a never whose input keeps moving while it holds: every check evaluated, none decides */
+	bench_init(&b, 1);
+	spec_init(&s[0], EXPECT_NEVER, "dut.current_ma > 0");
+	memset(r, 0, sizeof r);
+	for (ms = 100; ms <= 500; ms += 100) {
+		b.d.pack.current_mA = -(int32_t)ms;
+		assert_int_equal(expect_step(s, r, 1, ms, &b.env, NULL, 0), 0);
+	}
+	b.d.pack.current_mA = 1;
+	assert_int_equal(expect_step(s, r, 1, 600, &b.env, NULL, 0), 1);
+	assert_string_equal(r[0].message, "at 0.600 s: dut.current_ma > 0 is true: dut.current_ma = 1, 0");
+}
+
 /* Which expressions read the model's state of charge (reads_soc): the truth behind a reply
  * computes it only when one judged on a report does (hil/run_truth.c). */
 static void reads_soc_marks_the_state_of_charge(void **state)
@@ -1078,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(never_fails_when_it_holds),
 		cmocka_unit_test(reads_live_marks_what_moves_between_decisions),
 		cmocka_unit_test(reads_soc_marks_the_state_of_charge),
+		cmocka_unit_test(unchanged_inputs_are_counted_changed_ones_evaluated),
 		cmocka_unit_test(a_flat_quantifier_agrees_with_the_cell_by_cell_walk),
 		cmocka_unit_test(a_check_counted_without_evaluating),
 		cmocka_unit_test(a_decided_why_names_its_comparison),
