@@ -140,7 +140,7 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 	if (unit != r->unit)
 		return;
 	if (r->jd)
-		run_truth_reply(&r->truth, r->sim, r->requested_A, sample);
+		run_truth_reply(&r->truth, r->jd->expect, r->jd->n_expect, r->sim, r->requested_A, sample);
 	if (r->verdict_on)
 		verdict_add_truth(&r->verdict, sample);
 }

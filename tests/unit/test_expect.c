@@ -893,6 +893,160 @@ static void reads_live_marks_what_moves_between_decisions(void **state)
 	}
 }
 
+static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/* A quantifier whose body has no `and`/`or` runs for all cells at once (run_rows in expect.c);
+ * `BODY and 1` has the same value and the same deciding comparison but runs cell by cell, so
+ * the two must agree in value and in every part of why, whatever cell decides or reads NaN. */
+static void a_flat_quantifier_agrees_with_the_cell_by_cell_walk(void **state)
+{
+	static const char *const bodies[] = {
+		"abs(dut.cell_mv - truth.cell_mv) <= 1",
+		"dut.cell_mv > 3301",
+		"dut.cell_mv < 3295",
+		"(dut.cell_mv > 3300) + (truth.cell_mv < 3302) >= 1",
+		"dut.cell_mv[cell] - truth.cell_mv[cell] < 0.5",
+		"-dut.cell_mv < -3301",
+		"not (cell == 2)",
+		"min(dut.cell_mv, truth.cell_mv) > 3300.5",
+		"truth.cell_soc_pct > 80",
+		"max(truth.cell_soc_pct, 80.1) / 2 == 40.05",
+		"dut.cell_mv - 3301",
+	};
+	static const char *const quants[] = { "all cells: ", "any cell: " };
+	struct bench b;
+	unsigned variant, q, i;
+
+	(void)state;
+	for (variant = 0; variant < 5; variant++)
+		for (q = 0; q < 2; q++)
+			for (i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+				char flat[160], walked[160];
+				struct expr_why wf, ww;
+				double vf, vw;
+
+				bench_init(&b, 1);
+				if (variant == 1)
+					b.d.pack.cell_mV[0] = 3290;          /* the first cell decides */
+				if (variant == 2)
+					b.d.pack.cell_count = 3;            /* cell 4 reads NaN on the DUT's side */
+				if (variant == 3)
+					b.env.truth = NULL;                 /* the DUT's cells; truth.* NaN */
+				if (variant == 4)
+					b.env.dut = NULL;                   /* the truth's cells; dut.* NaN */
+				snprintf(flat, sizeof flat, "%s%s", quants[q], bodies[i]);
+				snprintf(walked, sizeof walked, "%s%s and 1", quants[q], bodies[i]);
+				vf = ev_why(flat, &b.env, 0.25, &wf);
+				vw = ev_why(walked, &b.env, 0.25, &ww);
+				if (!same_double(vf, vw) || wf.have != ww.have || wf.cell != ww.cell ||
+				    !same_double(wf.lhs_v, ww.lhs_v) || !same_double(wf.rhs_v, ww.rhs_v) ||
+				    strcmp(wf.lhs, ww.lhs) || strcmp(wf.rhs, ww.rhs) || strcmp(wf.op, ww.op))
+					fail_msg("variant %u `%s`: %g (cell %d: %s = %g %s %s = %g), walked %g (cell %d: %s = %g %s %s = %g)",
+					         variant, flat, vf, wf.cell, wf.lhs, wf.lhs_v, wf.op, wf.rhs, wf.rhs_v,
+					         vw, ww.cell, ww.lhs, ww.lhs_v, ww.op, ww.rhs, ww.rhs_v);
+			}
+	/* and the values themselves, for the common shape */
+	bench_init(&b, 1);
+	b.d.pack.cell_mV[1] = 3310;
+	{
+		struct expr_why w;
+
+		assert_near(ev_why("all cells: abs(dut.cell_mv - truth.cell_mv) <= 3", &b.env, 0, &w), 0, 0);
+		assert_int_equal(w.cell, 2);
+		assert_near(w.lhs_v, 8.9, 1e-9);
+		assert_near(w.rhs_v, 3, 0);
+	}
+}
+
+/* An always/never whose inputs (expr.n_inputs) are bit for bit those of its last check, which
+ * held, is counted without evaluating; any change (a value, a record gone) is evaluated. */
+static void unchanged_inputs_are_counted_changed_ones_evaluated(void **state)
+{
+	static const struct { const char *text; unsigned n; } cases[] = {
+		{ "dut.ok == 0", 1 },
+		{ "dut.fet_chg == 1 and dut.fet_dsg == 1", 2 },
+		{ "abs(dut.pack_mv - truth.pack_mv) <= 15", 2 },
+		{ "dut.relay == 0 or dut.relay == 2", 1 },
+		{ "t > 1 and dut.age_ms < 5000", 2 },
+		{ "all cells: dut.cell_mv > 3000", 0 },
+		{ "dut.temp_dk[1] > 2000", 0 },
+		{ "dut.ok + dut.relay + dut.prot + dut.bal_mask + dut.soc_pct > 0", 0 },
+		{ "1 < 2", 0 },
+	};
+	struct expect_spec s[2];
+	struct expect_result r[2];
+	struct bench b;
+	struct expr e;
+	uint32_t ms;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
+			fail_msg("`%s` did not compile", cases[i].text);
+		if (e.n_inputs != cases[i].n)
+			fail_msg("`%s`: n_inputs %u, want %u", cases[i].text, e.n_inputs, cases[i].n);
+	}
+
+	bench_init(&b, 1);
+	spec_init(&s[0], EXPECT_ALWAYS, "dut.fet_chg == 1 and dut.fet_dsg == 1");
+	spec_init(&s[1], EXPECT_ALWAYS, "truth.pack_mv > 1");
+	memset(r, 0, sizeof r);
+	for (ms = 100; ms <= 500; ms += 100)
+		assert_int_equal(expect_step(s, r, 2, ms, &b.env, NULL, 0), 0);
+	assert_int_equal(r[0].checks, 5);
+	assert_int_equal(r[1].checks, 5);
+	/* one input moved: evaluated, and it fails with its own why */
+	b.d.pack.fet_dsg = 0;
+	assert_int_equal(expect_step(s, r, 2, 600, &b.env, NULL, 0), 1);
+	assert_int_equal(r[0].state, EXPECT_FAILED);
+	assert_int_equal(r[0].checks, 6);
+	assert_string_equal(r[0].message, "at 0.600 s: dut.fet_chg == 1 and dut.fet_dsg == 1 is false: dut.fet_dsg = 0, 1");
+	/* the truth gone: truth.pack_mv reads NaN, which the last inputs were not */
+	b.env.truth = NULL;
+	assert_int_equal(expect_step(s, r, 2, 700, &b.env, NULL, 0), 1);
+	assert_int_equal(r[1].state, EXPECT_FAILED);
+	assert_int_equal(r[1].checks, 7);
+	assert_string_equal(r[1].message, "at 0.700 s: truth.pack_mv > 1 is false: truth.pack_mv = NaN, 1");
+
+	/* a never whose input keeps moving while it holds: every check evaluated, none decides */
+	bench_init(&b, 1);
+	spec_init(&s[0], EXPECT_NEVER, "dut.current_ma > 0");
+	memset(r, 0, sizeof r);
+	for (ms = 100; ms <= 500; ms += 100) {
+		b.d.pack.current_mA = -(int32_t)ms;
+		assert_int_equal(expect_step(s, r, 1, ms, &b.env, NULL, 0), 0);
+	}
+	b.d.pack.current_mA = 1;
+	assert_int_equal(expect_step(s, r, 1, 600, &b.env, NULL, 0), 1);
+	assert_string_equal(r[0].message, "at 0.600 s: dut.current_ma > 0 is true: dut.current_ma = 1, 0");
+}
+
+/* Which expressions read the model's state of charge (reads_soc): the truth behind a reply
+ * computes it only when one judged on a report does (hil/run_truth.c). */
+static void reads_soc_marks_the_state_of_charge(void **state)
+{
+	static const struct { const char *text; int soc; } cases[] = {
+		{ "abs(dut.soc_pct - truth.soc_pct) <= 2", 1 },
+		{ "all cells: truth.cell_soc_pct > 10", 1 },
+		{ "truth.cell_soc_pct[3] > 10", 1 },
+		{ "dut.soc_pct > 20", 0 },
+		{ "wire.soc_pct > 20", 0 },
+		{ "all cells: abs(dut.cell_mv - truth.cell_mv) <= 3", 0 },
+		{ "truth.pack_mv > 1 and truth.prot == 0", 0 },
+	};
+	struct expr e;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
+			fail_msg("`%s` did not compile", cases[i].text);
+		if (e.reads_soc != cases[i].soc)
+			fail_msg("`%s`: reads_soc %d, want %d", cases[i].text, e.reads_soc, cases[i].soc);
+	}
+}
+
 /* A counted check is one check: in the window, on a pending expectation, and the end message
  * counts it as step_one would have. */
 static void a_check_counted_without_evaluating(void **state)
@@ -987,6 +1141,9 @@ int main(void)
 		cmocka_unit_test(always_window_and_zero_checks),
 		cmocka_unit_test(never_fails_when_it_holds),
 		cmocka_unit_test(reads_live_marks_what_moves_between_decisions),
+		cmocka_unit_test(reads_soc_marks_the_state_of_charge),
+		cmocka_unit_test(unchanged_inputs_are_counted_changed_ones_evaluated),
+		cmocka_unit_test(a_flat_quantifier_agrees_with_the_cell_by_cell_walk),
 		cmocka_unit_test(a_check_counted_without_evaluating),
 		cmocka_unit_test(a_decided_why_names_its_comparison),
 	};

@@ -32,6 +32,7 @@
 
 #define EXPR_NODES_MAX 96u
 #define EXPR_TEXT_MAX 512u
+#define EXPR_INPUTS_MAX 4u
 
 /* The truth side of an expression: what the model and the emulated BMS hold now. */
 struct truth_view {
@@ -85,12 +86,22 @@ struct expr {
 	 * truth.prot, truth.fet_chg, truth.fet_dsg and truth.bal_mask (a cell quantifier too); 0:
 	 * the value stays the same while those four do */
 	int reads_live;
+	/* reads truth.soc_pct or truth.cell_soc_pct: the truth behind a reply then needs the
+	 * model's state of charge, which costs a pass over the cells (hil/run_truth.c) */
+	int reads_soc;
+	/* The names it reads, when its value depends on nothing else (no quantifier, no index,
+	 * at most EXPR_INPUTS_MAX names): n_inputs 0 otherwise. The same values give the same
+	 * value and the same deciding comparison, so the judge need not evaluate it again. */
+	unsigned n_inputs;
+	uint16_t input_var[EXPR_INPUTS_MAX];
 	char text[EXPR_TEXT_MAX];
 	struct expr_node node[EXPR_NODES_MAX];
 	/* The nodes flattened at compile time into a program for a value stack (expect.c): what
-	 * the judge runs, with no recursion and no call per node. A node gives at most two ops. */
+	 * the judge runs, with no recursion and no call per node. A node gives at most two ops.
+	 * An operator's operand that is a leaf (a number, `cell`, an unindexed name) is read by
+	 * the operator itself (lk, rk: how; ln, rn: its node), not pushed by an op of its own. */
 	unsigned n_ops;
-	struct expr_op { uint8_t code, op; uint16_t node, to; } ops[2 * EXPR_NODES_MAX];
+	struct expr_op { uint8_t code, op, lk, rk; uint16_t node, to, ln, rn; } ops[2 * EXPR_NODES_MAX];
 };
 
 /*
@@ -141,6 +152,10 @@ struct expect_result {
 	uint32_t checks;                   /* evaluations made */
 	char message[512];                 /* "at 12.300 s: dut.relay == 0 is false: dut.relay = 1, 0 = 0" */
 	struct expr_why why;
+	/* ALWAYS/NEVER with that.n_inputs: the inputs of its last check, which held (inputs_held);
+	 * a step that finds them the same counts its check without evaluating */
+	int inputs_held;
+	double inputs[EXPR_INPUTS_MAX];
 };
 
 /*
