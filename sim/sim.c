@@ -20,6 +20,7 @@
 #include "bmsrig/sim/socketcan.h"
 #include "bmsrig/lib/stream.h"
 #include "bmsrig/lib/cli.h"
+#include "bmsrig/lib/lazy_tick.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/sim.h"
 
@@ -105,7 +106,9 @@ struct sim {
 	unsigned n_units;
 	unsigned rx_logged;             /* requests logged in the current sim_input (a bus: once) */
 	struct sim_unit *unit[SIM_UNITS_MAX];
-	uint32_t step_timer, last_step_ms, closes_seen;   /* step_timer: own timer (virtual loop) */
+	struct host_lazy_tick tick;     /* virtual loop: its own step timer, sleeping while no
+	                                 * unit needs a step (tick.id 0: none, a stepper instead) */
+	uint32_t last_step_ms, closes_seen;
 	struct stepper *stepper;        /* or the shared one (real-time loop) */
 	struct sim *step_next;
 	int serial;                     /* the port is a serial port, opened again after it is lost */
@@ -168,6 +171,7 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 }
 
 static void catch_up(struct sim *s, uint32_t max_age_ms);
+static void unit_wake(struct sim_unit *u);
 
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
@@ -680,8 +684,10 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		u->rx_heard = 0;
 		u->ops->rx(u->state, buf, n, now, &u->sink);
 		unit_done(u);
-		if (memcmp(&before, &u->bms, sizeof before) != 0)
+		if (memcmp(&before, &u->bms, sizeof before) != 0) {
 			u->quiet_until_ms = u->model_ms;
+			unit_wake(u);
+		}
 	}
 	s->rx_cross_ms = 0;
 }
@@ -841,13 +847,40 @@ static void step_one(struct sim *s, uint32_t now)
 		unit_done(u);
 	}
 	s->last_step_ms = now;
+	s->stats.steps++;
 }
 
-static int step(struct host_loop *loop, uint32_t id, void *ctx)
+/* A virtual loop's step (lazy_tick.h): after it, the next step with anything to do is the
+ * earliest end of a unit's quiet stretch. Only over a UART link with no unit ticking of its
+ * own: a Bluetooth link's connects and drops (link_tick) and a unit's tick (ops->tick) fall due
+ * on their own clocks, and those sims step every 100 ms as before. Whatever ends a quiet stretch
+ * early (a write, a request that changed the BMS, a drift) wakes the step (unit_wake). */
+static uint32_t step(void *ctx, uint32_t now)
 {
-	(void)id;
-	step_one(ctx, host_loop_now_ms(loop));
-	return SIM_STEP_MS;
+	struct sim *s = ctx;
+	uint32_t next = 0;
+	unsigned i;
+
+	step_one(s, now);
+	if (s->link.cfg.kind != LINK_UART)
+		return now;
+	for (i = 0; i < s->n_units; i++) {
+		const struct sim_unit *u = s->unit[i];
+
+		if (u->ops->tick || (int32_t)(u->quiet_until_ms - now) <= 0)
+			return now;
+		if (i == 0 || (int32_t)(u->quiet_until_ms - next) < 0)
+			next = u->quiet_until_ms;
+	}
+	return next;
+}
+
+/* u's quiet stretch was cut short: its step comes at the next 100 ms step that a fixed cadence
+ * would have taken (which finds out whether it is due yet). */
+static void unit_wake(struct sim_unit *u)
+{
+	if (u->sim->tick.id)
+		host_lazy_tick_wake(&u->sim->tick);
 }
 
 static int step_shared(struct host_loop *loop, uint32_t id, void *ctx)
@@ -871,7 +904,7 @@ static int stepper_join(struct sim *s)
 	struct stepper *st;
 
 	if (host_loop_is_virtual(s->loop))
-		return (s->step_timer = host_loop_add_timer(s->loop, SIM_STEP_MS, step, s)) ? 0 : -1;
+		return host_lazy_tick_start(&s->tick, s->loop, SIM_STEP_MS, step, s) == RIG_OK ? 0 : -1;
 	for (st = g_steppers; st && st->loop != s->loop; st = st->next)
 		;
 	if (!st) {
@@ -896,8 +929,8 @@ static void stepper_leave(struct sim *s)
 	struct stepper *st = s->stepper, **pst;
 	struct sim **ps;
 
-	if (s->step_timer)
-		host_loop_del_timer(s->loop, s->step_timer);
+	if (s->tick.id)
+		host_loop_del_timer(s->loop, s->tick.id);
 	if (!st)
 		return;
 	for (ps = &st->first; *ps && *ps != s; ps = &(*ps)->step_next)
@@ -1125,6 +1158,7 @@ static struct sim_unit *unit_rw(struct sim *s, unsigned unit)
 {
 	catch_up(s, 0);
 	s->unit[unit]->quiet_until_ms = s->unit[unit]->model_ms;
+	unit_wake(s->unit[unit]);
 	return s->unit[unit];
 }
 
@@ -1151,6 +1185,7 @@ void sim_set_current(struct sim *s, unsigned unit, double current_A)
 			u->quiet_until_ms = u->model_ms + (u->quiet_until_ms - u->model_ms) / 10u * 8u;
 			if ((int32_t)(u->quiet_until_ms - now) < 0)
 				u->quiet_until_ms = now;
+			unit_wake(u);
 		}
 		return;
 	}
