@@ -16,6 +16,7 @@
 
 #include "bmsrig/sim/ble_module.h"
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/pool.h"
 #include "bmsrig/lib/pty.h"
 #include "bmsrig/sim/socketcan.h"
 #include "bmsrig/lib/stream.h"
@@ -57,6 +58,8 @@ struct sim_unit {
 	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
 };
 
+/* The blocks of a reply's way out (pendings, held frames) come from free lists the sim owns
+ * (pool.h): a reply no longer costs a malloc and a free of each. */
 /* A reply waiting out the BMS's latency, then a chunk waiting for its connection event. */
 struct pending {
 	struct sim *sim;
@@ -115,6 +118,7 @@ struct sim {
 	int lost;                       /* ... and it is lost: port.h is NULL, replies go nowhere */
 	uint32_t reopen_timer;
 	struct pending *pending;
+	struct pool pending_pool, frames_pool;
 	struct sim_stats stats;
 	void (*frame_cb)(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n);
 	void *frame_ctx;
@@ -247,15 +251,23 @@ static const char *link_why(const struct link *l)
 
 static struct pending *new_pending(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
 {
-	struct pending *p = calloc(1, sizeof *p + n);
+	struct pending *p = pool_get(&s->pending_pool, sizeof *p + n);
 
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof *p);
 	p->sim = s;
 	p->unit = unit;
 	p->len = n;
 	memcpy(p->wire, wire, n);
 	return p;
+}
+
+/* p and the frames it carries back to the sim's pools. */
+static void pending_free(struct sim *s, struct pending *p)
+{
+	pool_put(&s->frames_pool, p->frames);
+	pool_put(&s->pending_pool, p);
 }
 
 /* A chunk's bytes have crossed: out to the client, or lost with the link. */
@@ -272,8 +284,7 @@ static void chunk_send(struct sim *s, struct pending *c)
 		frames_lost(s, c->unit, c->frames, "not connected");
 	}
 	unlink_pending(s, c);
-	free(c->frames);
-	free(c);
+	pending_free(s, c);
 }
 
 /* The wall clock in microseconds, mod 2^32 (differences stay right across the wrap). */
@@ -438,7 +449,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		frames_lost(s, unit, frames, "a notification was lost");
 	if (!whole) {
 		truth = NULL;
-		free(frames);
+		pool_put(&s->frames_pool, frames);
 		frames = NULL;
 	}
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
@@ -477,11 +488,11 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		if (!c->timer) {
 			unlink_pending(s, c);
 			frames = c->frames;
-			free(c);
+			pool_put(&s->pending_pool, c);
 			break;
 		}
 	}
-	free(frames);
+	pool_put(&s->frames_pool, frames);
 }
 
 static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
@@ -510,21 +521,20 @@ static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
 		host_loop_del_timer(s->loop, o->timer);
 		unlink_pending(s, o);
 		frames_lost(s, o->unit, o->frames, "bus collision");
-		free(o->frames);
-		free(o);
+		pending_free(s, o);
 		collided = 1;
 	}
 	if (collided) {
 		s->stats.collisions++;
 		frames_lost(s, r->unit, r->frames, "bus collision");
-		free(r->frames);
+		pool_put(&s->frames_pool, r->frames);
 		r->frames = NULL;
 	}
 	s->stats.replies++;
 	unlink_pending(s, r);
 	transmit(s, r->unit, collided ? mixed : r->wire, collided ? len : r->len,
 	         r->has_truth && !collided ? &r->truth : NULL, r->frames);
-	free(r);
+	pool_put(&s->pending_pool, r);
 	return 0;
 }
 
@@ -539,9 +549,13 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 
 	/* The frames announced for this reply travel with it. */
 	if (u->held.n) {
-		frames = malloc(sizeof *frames);
-		if (frames)
-			*frames = u->held;
+		frames = pool_get(&s->frames_pool, sizeof *frames);
+		if (frames) {                 /* the part in use: most of wire[] is not */
+			frames->n = u->held.n;
+			frames->bytes = u->held.bytes;
+			memcpy(frames->len, u->held.len, u->held.n * sizeof u->held.len[0]);
+			memcpy(frames->wire, u->held.wire, u->held.bytes);
+		}
 		u->held.n = 0;
 		u->held.bytes = 0;
 	}
@@ -549,7 +563,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		n = wire_faults_reply(&s->faults, wire, n, s->baud, faulted, sizeof faulted, &late_ms);
 		if (!n) {
 			frames_lost(s, u->index, frames, "line fault");
-			free(frames);
+			pool_put(&s->frames_pool, frames);
 			return;
 		}
 		wire = faulted;
@@ -561,7 +575,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		delay_ms += s->rx_cross_ms;
 	r = new_pending(s, u->index, wire, n);
 	if (!r) {
-		free(frames);
+		pool_put(&s->frames_pool, frames);
 		return;
 	}
 	r->frames = frames;
@@ -573,8 +587,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	r->due_ms = host_loop_now_ms(s->loop) + delay_ms;
 	r->timer = host_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
-		free(r->frames);
-		free(r);
+		pending_free(s, r);
 		return;
 	}
 	r->next = s->pending;
@@ -1032,6 +1045,9 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	}
 	s->line_tfd = -1;
 	s->loop = loop;
+	/* Room for any reply of the usual size (a JBD 16S reply is 39 bytes, a JK 300). */
+	pool_init(&s->pending_pool, sizeof(struct pending) + 512u);
+	pool_init(&s->frames_pool, sizeof(struct held_frames));
 	s->baud = cfg->baud ? cfg->baud : cfg->unit[0].ops->baud;
 	for (i = 0; i < cfg->units && rc == RIG_OK; i++) {
 		s->unit[i] = calloc(1, sizeof *s->unit[i]);
@@ -1103,9 +1119,10 @@ void sim_close(struct sim *s)
 
 		s->pending = p->next;
 		host_loop_del_timer(s->loop, p->timer);
-		free(p->frames);
-		free(p);
+		pending_free(s, p);
 	}
+	pool_free(&s->pending_pool);
+	pool_free(&s->frames_pool);
 	stepper_leave(s);
 	if (s->line_tfd >= 0) {
 		host_loop_del_fd(s->loop, s->line_tfd);
