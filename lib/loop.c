@@ -47,12 +47,13 @@ struct fd_ent {                 /* the entry of fd number i is fds[i] */
 	unsigned char always;        /* epoll refused it (a regular file): always ready, as poll() says */
 };
 
+/* 32 bytes, no padding: the heap moves whole entries at every firing. */
 struct timer_ent {
 	uint32_t id;
+	uint32_t dead;
 	uint64_t due_ms;
 	host_loop_timer_cb cb;
 	void *ctx;
-	int dead;
 };
 
 struct host_loop {

@@ -197,8 +197,9 @@ void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_
 	for (i = 0; i < t->temp_count && i < PACK_TEMPS_MAX; i++)
 		t->temp_dK[i] = PACK_DK_ZERO_C + 10.0 * model_temp_C(m, i);
 	t->cell_count = m->cfg.cells;
+	const double *cells_V = model_cells_V(m);   /* the step's memo: no call per cell */
 	for (i = 0; i < t->cell_count && i < PACK_CELLS_MAX; i++)
-		t->cell_mV[i] = model_cell_V(m, i) * 1000.0;
+		t->cell_mV[i] = (cells_V ? cells_V[i] : model_cell_V(m, i)) * 1000.0;
 }
 
 /* ---- the way out: latency, bus collisions, link chunks ------------------------------------ */
