@@ -47,12 +47,13 @@ struct fd_ent {                 /* the entry of fd number i is fds[i] */
 	unsigned char always;        /* epoll refused it (a regular file): always ready, as poll() says */
 };
 
+/* 32 bytes, no padding: the heap moves whole entries at every firing. */
 struct timer_ent {
 	uint32_t id;
+	uint32_t dead;
 	uint64_t due_ms;
 	host_loop_timer_cb cb;
 	void *ctx;
-	int dead;
 };
 
 struct host_loop {
@@ -119,9 +120,18 @@ static uint64_t now64(const struct host_loop *loop)
 	return loop->is_virtual ? loop->virtual_ms : clock_ns(loop) / NS_PER_MS;
 }
 
+/* Out of line, so that the virtual loop's answer below is a load without a stack frame: the
+ * emulator, the judge and the firmware ask for the time millions of times a simulated day. */
+__attribute__((noinline)) static uint32_t real_now_ms(const struct host_loop *loop)
+{
+	return (uint32_t)(clock_ns(loop) / NS_PER_MS);
+}
+
 uint32_t host_loop_now_ms(const struct host_loop *loop)
 {
-	return (uint32_t)now64(loop);
+	if (loop->is_virtual)
+		return (uint32_t)loop->virtual_ms;
+	return real_now_ms(loop);
 }
 
 /* The clock goes on from where it stands, at the current rate, from now. */

@@ -270,7 +270,8 @@ static void measure(struct bms *b, const struct model *m)
 
 	/* The capacity a full cycle would measure is the weakest cell's (a series string stops at it). */
 	double weakest_Ah = m->cfg.cells ? m->cell[0].capacity_Ah : 0.0;
-	for (unsigned i = 1; i < m->cfg.cells && i < MODEL_CELLS_MAX; i++)
+	const unsigned nm = m->cfg.cells < MODEL_CELLS_MAX ? m->cfg.cells : MODEL_CELLS_MAX;
+	for (unsigned i = 1; i < nm; i++)
 		weakest_Ah = m->cell[i].capacity_Ah < weakest_Ah ? m->cell[i].capacity_Ah : weakest_Ah;
 	s->soh_pct = m->cfg.capacity_Ah > 0.0 ? (uint8_t)round_nearest(clampd(weakest_Ah * 100.0 / m->cfg.capacity_Ah, 0.0, 100.0)) : 0u;
 
@@ -287,15 +288,20 @@ static unsigned cell_count(const struct bms *b)
 	return n < 1 ? 1u : (n > (int32_t)BMS_CELLS_MAX ? BMS_CELLS_MAX : (unsigned)n);
 }
 
+/* In locals, the count taken once: through the pointers the compiler re-read the settings and
+ * both results at every cell (they might alias), on every step and for every reader. */
 static void cell_extremes(const struct bms *b, uint16_t *max_mV, uint16_t *min_mV)
 {
-	*max_mV = 0;
-	*min_mV = 0xFFFF;
-	for (unsigned i = 0; i < cell_count(b); i++) {
+	const unsigned n = cell_count(b);
+	uint16_t hi = 0, lo = 0xFFFF;
+
+	for (unsigned i = 0; i < n; i++) {
 		uint16_t v = b->meas.cell_mV[i];
-		*max_mV = v > *max_mV ? v : *max_mV;
-		*min_mV = v < *min_mV ? v : *min_mV;
+		hi = v > hi ? v : hi;
+		lo = v < lo ? v : lo;
 	}
+	*max_mV = hi;
+	*min_mV = lo;
 }
 
 /* The probes enabled, in bit order; returns how many. */
@@ -472,7 +478,8 @@ static uint32_t balance_mask(const struct bms *b)
 	uint16_t cmax, cmin;
 	cell_extremes(b, &cmax, &cmin);
 	uint32_t mask = 0;
-	for (unsigned i = 0; i < cell_count(b); i++)
+	const unsigned n = cell_count(b);
+	for (unsigned i = 0; i < n; i++)
 		if (s->cell_mV[i] >= start && s->cell_mV[i] - cmin > window)
 			mask |= 1u << i;
 	return mask;

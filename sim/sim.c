@@ -16,10 +16,12 @@
 
 #include "bmsrig/sim/ble_module.h"
 #include "bmsrig/sim/bms.h"
+#include "bmsrig/sim/pool.h"
 #include "bmsrig/lib/pty.h"
 #include "bmsrig/sim/socketcan.h"
 #include "bmsrig/lib/stream.h"
 #include "bmsrig/lib/cli.h"
+#include "bmsrig/lib/lazy_tick.h"
 #include "bmsrig/lib/serial.h"
 #include "bmsrig/sim/sim.h"
 
@@ -56,6 +58,8 @@ struct sim_unit {
 	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
 };
 
+/* The blocks of a reply's way out (pendings, held frames) come from free lists the sim owns
+ * (pool.h): a reply no longer costs a malloc and a free of each. */
 /* A reply waiting out the BMS's latency, then a chunk waiting for its connection event. */
 struct pending {
 	struct sim *sim;
@@ -105,13 +109,16 @@ struct sim {
 	unsigned n_units;
 	unsigned rx_logged;             /* requests logged in the current sim_input (a bus: once) */
 	struct sim_unit *unit[SIM_UNITS_MAX];
-	uint32_t step_timer, last_step_ms, closes_seen;   /* step_timer: own timer (virtual loop) */
+	struct host_lazy_tick tick;     /* virtual loop: its own step timer, sleeping while no
+	                                 * unit needs a step (tick.id 0: none, a stepper instead) */
+	uint32_t last_step_ms, closes_seen;
 	struct stepper *stepper;        /* or the shared one (real-time loop) */
 	struct sim *step_next;
 	int serial;                     /* the port is a serial port, opened again after it is lost */
 	int lost;                       /* ... and it is lost: port.h is NULL, replies go nowhere */
 	uint32_t reopen_timer;
 	struct pending *pending;
+	struct pool pending_pool, frames_pool;
 	struct sim_stats stats;
 	void (*frame_cb)(void *ctx, unsigned unit, enum personality_dir dir, const uint8_t *wire, size_t n);
 	void *frame_ctx;
@@ -168,6 +175,7 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 }
 
 static void catch_up(struct sim *s, uint32_t max_age_ms);
+static void unit_wake(struct sim_unit *u);
 
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
@@ -189,8 +197,9 @@ void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_
 	for (i = 0; i < t->temp_count && i < PACK_TEMPS_MAX; i++)
 		t->temp_dK[i] = PACK_DK_ZERO_C + 10.0 * model_temp_C(m, i);
 	t->cell_count = m->cfg.cells;
+	const double *cells_V = model_cells_V(m);   /* the step's memo: no call per cell */
 	for (i = 0; i < t->cell_count && i < PACK_CELLS_MAX; i++)
-		t->cell_mV[i] = model_cell_V(m, i) * 1000.0;
+		t->cell_mV[i] = (cells_V ? cells_V[i] : model_cell_V(m, i)) * 1000.0;
 }
 
 /* ---- the way out: latency, bus collisions, link chunks ------------------------------------ */
@@ -243,15 +252,23 @@ static const char *link_why(const struct link *l)
 
 static struct pending *new_pending(struct sim *s, unsigned unit, const uint8_t *wire, size_t n)
 {
-	struct pending *p = calloc(1, sizeof *p + n);
+	struct pending *p = pool_get(&s->pending_pool, sizeof *p + n);
 
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof *p);
 	p->sim = s;
 	p->unit = unit;
 	p->len = n;
 	memcpy(p->wire, wire, n);
 	return p;
+}
+
+/* p and the frames it carries back to the sim's pools. */
+static void pending_free(struct sim *s, struct pending *p)
+{
+	pool_put(&s->frames_pool, p->frames);
+	pool_put(&s->pending_pool, p);
 }
 
 /* A chunk's bytes have crossed: out to the client, or lost with the link. */
@@ -268,8 +285,7 @@ static void chunk_send(struct sim *s, struct pending *c)
 		frames_lost(s, c->unit, c->frames, "not connected");
 	}
 	unlink_pending(s, c);
-	free(c->frames);
-	free(c);
+	pending_free(s, c);
 }
 
 /* The wall clock in microseconds, mod 2^32 (differences stay right across the wrap). */
@@ -434,7 +450,7 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		frames_lost(s, unit, frames, "a notification was lost");
 	if (!whole) {
 		truth = NULL;
-		free(frames);
+		pool_put(&s->frames_pool, frames);
 		frames = NULL;
 	}
 	/* Paced, a UART chunk is written once its last byte would have left the line, so a
@@ -473,11 +489,11 @@ static void transmit(struct sim *s, unsigned unit, const uint8_t *wire, size_t n
 		if (!c->timer) {
 			unlink_pending(s, c);
 			frames = c->frames;
-			free(c);
+			pool_put(&s->pending_pool, c);
 			break;
 		}
 	}
-	free(frames);
+	pool_put(&s->frames_pool, frames);
 }
 
 static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
@@ -506,21 +522,20 @@ static int reply_due(struct host_loop *loop, uint32_t id, void *ctx)
 		host_loop_del_timer(s->loop, o->timer);
 		unlink_pending(s, o);
 		frames_lost(s, o->unit, o->frames, "bus collision");
-		free(o->frames);
-		free(o);
+		pending_free(s, o);
 		collided = 1;
 	}
 	if (collided) {
 		s->stats.collisions++;
 		frames_lost(s, r->unit, r->frames, "bus collision");
-		free(r->frames);
+		pool_put(&s->frames_pool, r->frames);
 		r->frames = NULL;
 	}
 	s->stats.replies++;
 	unlink_pending(s, r);
 	transmit(s, r->unit, collided ? mixed : r->wire, collided ? len : r->len,
 	         r->has_truth && !collided ? &r->truth : NULL, r->frames);
-	free(r);
+	pool_put(&s->pending_pool, r);
 	return 0;
 }
 
@@ -535,9 +550,13 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 
 	/* The frames announced for this reply travel with it. */
 	if (u->held.n) {
-		frames = malloc(sizeof *frames);
-		if (frames)
-			*frames = u->held;
+		frames = pool_get(&s->frames_pool, sizeof *frames);
+		if (frames) {                 /* the part in use: most of wire[] is not */
+			frames->n = u->held.n;
+			frames->bytes = u->held.bytes;
+			memcpy(frames->len, u->held.len, u->held.n * sizeof u->held.len[0]);
+			memcpy(frames->wire, u->held.wire, u->held.bytes);
+		}
 		u->held.n = 0;
 		u->held.bytes = 0;
 	}
@@ -545,7 +564,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		n = wire_faults_reply(&s->faults, wire, n, s->baud, faulted, sizeof faulted, &late_ms);
 		if (!n) {
 			frames_lost(s, u->index, frames, "line fault");
-			free(frames);
+			pool_put(&s->frames_pool, frames);
 			return;
 		}
 		wire = faulted;
@@ -557,7 +576,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 		delay_ms += s->rx_cross_ms;
 	r = new_pending(s, u->index, wire, n);
 	if (!r) {
-		free(frames);
+		pool_put(&s->frames_pool, frames);
 		return;
 	}
 	r->frames = frames;
@@ -569,8 +588,7 @@ static void sink_send(void *ctx, const uint8_t *wire, size_t n, uint32_t delay_m
 	r->due_ms = host_loop_now_ms(s->loop) + delay_ms;
 	r->timer = host_loop_add_timer(s->loop, delay_ms, reply_due, r);
 	if (!r->timer) {
-		free(r->frames);
-		free(r);
+		pending_free(s, r);
 		return;
 	}
 	r->next = s->pending;
@@ -680,8 +698,10 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		u->rx_heard = 0;
 		u->ops->rx(u->state, buf, n, now, &u->sink);
 		unit_done(u);
-		if (memcmp(&before, &u->bms, sizeof before) != 0)
+		if (memcmp(&before, &u->bms, sizeof before) != 0) {
 			u->quiet_until_ms = u->model_ms;
+			unit_wake(u);
+		}
 	}
 	s->rx_cross_ms = 0;
 }
@@ -841,13 +861,40 @@ static void step_one(struct sim *s, uint32_t now)
 		unit_done(u);
 	}
 	s->last_step_ms = now;
+	s->stats.steps++;
 }
 
-static int step(struct host_loop *loop, uint32_t id, void *ctx)
+/* A virtual loop's step (lazy_tick.h): after it, the next step with anything to do is the
+ * earliest end of a unit's quiet stretch. Only over a UART link with no unit ticking of its
+ * own: a Bluetooth link's connects and drops (link_tick) and a unit's tick (ops->tick) fall due
+ * on their own clocks, and those sims step every 100 ms as before. Whatever ends a quiet stretch
+ * early (a write, a request that changed the BMS, a drift) wakes the step (unit_wake). */
+static uint32_t step(void *ctx, uint32_t now)
 {
-	(void)id;
-	step_one(ctx, host_loop_now_ms(loop));
-	return SIM_STEP_MS;
+	struct sim *s = ctx;
+	uint32_t next = 0;
+	unsigned i;
+
+	step_one(s, now);
+	if (s->link.cfg.kind != LINK_UART)
+		return now;
+	for (i = 0; i < s->n_units; i++) {
+		const struct sim_unit *u = s->unit[i];
+
+		if (u->ops->tick || (int32_t)(u->quiet_until_ms - now) <= 0)
+			return now;
+		if (i == 0 || (int32_t)(u->quiet_until_ms - next) < 0)
+			next = u->quiet_until_ms;
+	}
+	return next;
+}
+
+/* u's quiet stretch was cut short: its step comes at the next 100 ms step that a fixed cadence
+ * would have taken (which finds out whether it is due yet). */
+static void unit_wake(struct sim_unit *u)
+{
+	if (u->sim->tick.id)
+		host_lazy_tick_wake(&u->sim->tick);
 }
 
 static int step_shared(struct host_loop *loop, uint32_t id, void *ctx)
@@ -871,7 +918,7 @@ static int stepper_join(struct sim *s)
 	struct stepper *st;
 
 	if (host_loop_is_virtual(s->loop))
-		return (s->step_timer = host_loop_add_timer(s->loop, SIM_STEP_MS, step, s)) ? 0 : -1;
+		return host_lazy_tick_start(&s->tick, s->loop, SIM_STEP_MS, step, s) == RIG_OK ? 0 : -1;
 	for (st = g_steppers; st && st->loop != s->loop; st = st->next)
 		;
 	if (!st) {
@@ -896,8 +943,8 @@ static void stepper_leave(struct sim *s)
 	struct stepper *st = s->stepper, **pst;
 	struct sim **ps;
 
-	if (s->step_timer)
-		host_loop_del_timer(s->loop, s->step_timer);
+	if (s->tick.id)
+		host_loop_del_timer(s->loop, s->tick.id);
 	if (!st)
 		return;
 	for (ps = &st->first; *ps && *ps != s; ps = &(*ps)->step_next)
@@ -999,6 +1046,9 @@ rig_rc sim_open(struct sim **out, struct host_loop *loop, const struct sim_cfg *
 	}
 	s->line_tfd = -1;
 	s->loop = loop;
+	/* Room for any reply of the usual size (a JBD 16S reply is 39 bytes, a JK 300). */
+	pool_init(&s->pending_pool, sizeof(struct pending) + 512u);
+	pool_init(&s->frames_pool, sizeof(struct held_frames));
 	s->baud = cfg->baud ? cfg->baud : cfg->unit[0].ops->baud;
 	for (i = 0; i < cfg->units && rc == RIG_OK; i++) {
 		s->unit[i] = calloc(1, sizeof *s->unit[i]);
@@ -1070,9 +1120,10 @@ void sim_close(struct sim *s)
 
 		s->pending = p->next;
 		host_loop_del_timer(s->loop, p->timer);
-		free(p->frames);
-		free(p);
+		pending_free(s, p);
 	}
+	pool_free(&s->pending_pool);
+	pool_free(&s->frames_pool);
 	stepper_leave(s);
 	if (s->line_tfd >= 0) {
 		host_loop_del_fd(s->loop, s->line_tfd);
@@ -1125,6 +1176,7 @@ static struct sim_unit *unit_rw(struct sim *s, unsigned unit)
 {
 	catch_up(s, 0);
 	s->unit[unit]->quiet_until_ms = s->unit[unit]->model_ms;
+	unit_wake(s->unit[unit]);
 	return s->unit[unit];
 }
 
@@ -1151,6 +1203,7 @@ void sim_set_current(struct sim *s, unsigned unit, double current_A)
 			u->quiet_until_ms = u->model_ms + (u->quiet_until_ms - u->model_ms) / 10u * 8u;
 			if ((int32_t)(u->quiet_until_ms - now) < 0)
 				u->quiet_until_ms = now;
+			unit_wake(u);
 		}
 		return;
 	}

@@ -86,6 +86,7 @@ void wire_faults_set(struct wire_faults *w, enum wire_fault_kind k, double rate,
 	else if (rate > 1.0)
 		rate = 1.0;
 	w->f[k].on = 1;
+	w->on_mask |= 1u << k;
 	w->f[k].rate = rate;
 	w->f[k].param = param;
 }
@@ -95,14 +96,12 @@ void wire_faults_clear(struct wire_faults *w, enum wire_fault_kind k)
 	if ((unsigned)k >= WF_COUNT)
 		return;
 	memset(&w->f[k], 0, sizeof w->f[k]);
+	w->on_mask &= ~(1u << k);
 }
 
 int wire_faults_any(const struct wire_faults *w)
 {
-	for (unsigned k = 0; k < WF_COUNT; k++)
-		if (w->f[k].on)
-			return 1;
-	return 0;
+	return w->on_mask != 0;
 }
 
 /* Whether fault k hits this reply. Rates 0 and 1 decide without a draw, so switching on a

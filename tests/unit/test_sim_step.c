@@ -113,6 +113,30 @@ static void quiet_unit_is_caught_up_by_a_truth_read(void **state)
 	host_loop_free(loop);
 }
 
+/* A quiet unit's sim sleeps through its steps on a virtual loop, and a write wakes it: the
+ * unit is stepped again at the next 100 ms step, as a fixed cadence would have. */
+static void quiet_sim_sleeps_and_a_write_wakes_it(void **state)
+{
+	struct host_loop *loop = host_loop_new_virtual();
+	struct sim_mem *mem;
+	struct sim *s;
+
+	(void)state;
+	host_loop_pause(loop, 1);
+	s = open_one(loop, &mem);
+	sim_set_current(s, 0, -20.0);
+	assert_int_equal(host_loop_step(loop, 5050), RIG_OK);
+	assert_true(sim_stats(s)->steps <= 2);        /* not 50 */
+	assert_float_equal(time_s(s), 0.1, 1e-9);
+	(void)sim_bms_rw(s, 0);                       /* caught up to 5.05 s, quiet stretch ended */
+	assert_float_equal(time_s(s), 5.05, 1e-9);
+	assert_int_equal(host_loop_step(loop, 50), RIG_OK);
+	assert_float_equal(time_s(s), 5.1, 1e-9);     /* stepped at the 5.1 s step */
+	sim_close(s);
+	sim_mem_free(mem);
+	host_loop_free(loop);
+}
+
 /* The evening ramp of the 24-hour day: -8 A to -30 A over 15 minutes, a new current every
  * 100 ms (2.4 mA a tick), against a twin stepped at every tick with the same currents. */
 static void slow_ramp_skips_steps_within_the_drift_bound(void **state)
@@ -171,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sims_share_one_step_timer),
 		cmocka_unit_test(quiet_unit_is_caught_up_by_a_truth_read),
+		cmocka_unit_test(quiet_sim_sleeps_and_a_write_wakes_it),
 		cmocka_unit_test(slow_ramp_skips_steps_within_the_drift_bound),
 	};
 

@@ -75,6 +75,7 @@ int sim_link_names_transport(const char *link);
 
 struct sim_stats {
 	uint32_t replies, collisions, lost_replies;
+	uint32_t steps;                 /* 100 ms steps taken (a virtual loop skips the quiet ones) */
 };
 
 struct sim;

@@ -43,6 +43,8 @@ struct wire_faults {
 	struct wire_fault f[WF_COUNT];
 	uint32_t rng;       /* xorshift state, from a seed; never 0 */
 	uint32_t hits[WF_COUNT];   /* replies each fault changed */
+	uint32_t on_mask;   /* bit k: f[k].on (set and clear keep it), so wire_faults_any, asked at
+	                     * every request and reply, is one load */
 };
 
 void wire_faults_init(struct wire_faults *w, uint32_t seed);
