@@ -129,6 +129,8 @@ struct run {
 	int lazy;
 	struct host_lazy_tick engine, judge;
 	int judge_on;                      /* the judge's steps started (a scenario's, in run_start) */
+	int told;                          /* lazy: the emulator tells when its decisions move */
+	uint32_t judged_ms;                /* the judge's last pass */
 };
 
 /* ---- the truth ------------------------------------------------------------------------------ */
@@ -495,9 +497,10 @@ static void judge(struct run *r, uint32_t now)
 }
 
 /* The judge's next pass that has something to do without input: every tick while an
- * expectation reads what moves at every step (the live truth, a `within`'s trigger) or the
- * BMS's decisions (which the emulator changes without telling the runner); else the next `at`,
- * the trace's truth record and the end. A fresh report and a fired event wake it sooner. */
+ * expectation reads what moves at every step (the live truth, a `within`'s trigger), or reads
+ * the BMS's decisions and did not hold at its last check; else the next `at`, the trace's truth
+ * record and the end. A fresh report, a fired event and a move of the BMS's decisions (the
+ * emulator tells: on_decide) wake it sooner. */
 /*
  * A pass at a tick where only the expectations over the BMS's decisions are due and the
  * decisions are those of the last pass, which each of them held: the checks counted as judge()
@@ -530,20 +533,60 @@ static int judge_same(struct run *r, uint32_t now)
 	return 1;
 }
 
+/* The ticks the judge slept through since its last pass: only expectations over the BMS's
+ * decisions were due, each had held, and the decisions stood (a move wakes the judge), so each
+ * tick would have been a judge_same pass, and is counted as one. */
+static void count_slept(struct run *r, uint32_t now)
+{
+	uint32_t t;
+	unsigned i;
+
+	for (t = r->judged_ms + JUDGE_MS; (int32_t)(now - t) > 0; t += JUDGE_MS)
+		for (i = 0; i < r->n_on_decision; i++)
+			expect_step_same(&r->jd->expect[r->on_decision[i]], &r->res[r->on_decision[i]], t, &r->same_env);
+}
+
+/* May the judge sleep while the decisions stand? Only while every expectation over them held at
+ * its last check (judge_same's test): one that did not is looked at every tick. */
+static int decisions_may_sleep(const struct run *r)
+{
+	unsigned i;
+
+	if (!r->told)
+		return !r->n_on_decision;
+	for (i = 0; i < r->n_on_decision; i++)
+		if (!r->same_ok[r->on_decision[i]])
+			return 0;
+	return 1;
+}
+
 static uint32_t judge_step(void *ctx, uint32_t now)
 {
 	struct run *r = ctx;
 	uint32_t next = r->duration_ms ? r->duration_ms : UINT32_MAX;
 
+	if (r->told)
+		count_slept(r, now);
 	if (!judge_same(r, now))
 		judge(r, now);
-	if (!r->lazy || r->n_on_step || r->n_on_decision)
+	r->judged_ms = now;
+	if (!r->lazy || r->n_on_step || !decisions_may_sleep(r))
 		return now;
 	if (r->next_on_time < r->n_on_time && r->jd->expect[r->on_time[r->next_on_time]].at_ms < next)
 		next = r->jd->expect[r->on_time[r->next_on_time]].at_ms;
 	if (r->o->trace && r->next_trace_ms < next)
 		next = r->next_trace_ms;
 	return next > now ? next : now;
+}
+
+/* The emulator's BMS decided anew (sim_on_decide): the judge looks at the next tick. Only the
+ * first unit's decisions are judged (run_truth_decisions). */
+static void on_decide(void *ctx, unsigned unit)
+{
+	struct run *r = ctx;
+
+	if (unit == 0 && r->judge_on)
+		host_lazy_tick_wake(&r->judge);
 }
 
 static int end_tick(struct host_loop *loop, uint32_t id, void *ctx)
@@ -932,6 +975,11 @@ rig_rc run_start(struct run *r)
 		return RIG_ERR_SPACE;
 	}
 	r->judge_on = r->sc != NULL;
+	r->judged_ms = host_loop_now_ms(r->loop);     /* the judge's ticks count from here */
+	if (r->lazy && r->sc) {
+		sim_on_decide(r->sim, on_decide, r);
+		r->told = 1;
+	}
 	return RIG_OK;
 }
 
@@ -991,6 +1039,7 @@ void run_free(struct run *r)
 		host_loop_free(r->loop);
 	} else if (r->sim) {
 		sim_on_truth(r->sim, NULL, NULL);
+		sim_on_decide(r->sim, NULL, NULL);
 	}
 	if (r->dut_self)
 		r->dut_ops->free(r->dut_self);

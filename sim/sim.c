@@ -55,6 +55,8 @@ struct sim_unit {
 	struct reply_sink sink;
 	struct held_frames held;        /* announced since the last send */
 	unsigned rx_heard;              /* requests it announced in the current sim_input */
+	uint32_t told_prot, told_bal;   /* the decisions decide_cb last heard of */
+	uint8_t told_fet;
 	alignas(max_align_t) unsigned char state[PERSONALITY_STATE_MAX];
 };
 
@@ -126,6 +128,8 @@ struct sim {
 	void *truth_ctx;
 	void (*drop_cb)(void *ctx, unsigned unit, enum personality_dir dir, size_t n, const char *why);
 	void *drop_ctx;
+	void (*decide_cb)(void *ctx, unsigned unit);
+	void *decide_ctx;
 };
 
 static int ser_fd(const void *h) { return host_serial_fd(h); }
@@ -176,6 +180,7 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 
 static void catch_up(struct sim *s, uint32_t max_age_ms);
 static void unit_wake(struct sim_unit *u);
+static void notice_decisions(struct sim_unit *u);
 
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
@@ -701,6 +706,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		if (memcmp(&before, &u->bms, sizeof before) != 0) {
 			u->quiet_until_ms = u->model_ms;
 			unit_wake(u);
+			notice_decisions(u);     /* a write that switched the FETs */
 		}
 	}
 	s->rx_cross_ms = 0;
@@ -779,6 +785,21 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
 /* u's model and BMS logic stepped up to now, with the current set since its last step. A quiet
  * stretch stays as it was planned: part of it stepped and the rest to come, at the same
  * current, reach what one step over it would. */
+/* Tells sim_on_decide's callback when u's BMS has decided anew (its protections, FETs or
+ * balancing differ from what it last heard): a judge need not look while they stay. */
+static void notice_decisions(struct sim_unit *u)
+{
+	const struct bms *b = &u->bms;
+
+	if (b->prot_bits == u->told_prot && b->fet == u->told_fet && b->bal_mask == u->told_bal)
+		return;
+	u->told_prot = b->prot_bits;
+	u->told_fet = b->fet;
+	u->told_bal = b->bal_mask;
+	if (u->sim->decide_cb)
+		u->sim->decide_cb(u->sim->decide_ctx, u->index);
+}
+
 static void unit_advance(struct sim_unit *u, uint32_t now)
 {
 	if (now != u->model_ms) {
@@ -789,6 +810,7 @@ static void unit_advance(struct sim_unit *u, uint32_t now)
 		u->step_A = u->seg_ms == u->model_ms ? u->current_A
 		          : (u->charge_As + u->current_A * ((now - u->seg_ms) / 1000.0)) / dt_s;
 		bms_step(&u->bms, &u->model, dt_s, u->step_A);
+		notice_decisions(u);
 	}
 	u->model_ms = u->seg_ms = now;
 	u->charge_As = 0.0;
@@ -1168,6 +1190,19 @@ void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const stru
 {
 	s->truth_cb = cb;
 	s->truth_ctx = ctx;
+}
+
+void sim_on_decide(struct sim *s, void (*cb)(void *ctx, unsigned unit), void *ctx)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n_units; i++) {   /* what it has decided so far is known */
+		s->unit[i]->told_prot = s->unit[i]->bms.prot_bits;
+		s->unit[i]->told_fet = s->unit[i]->bms.fet;
+		s->unit[i]->told_bal = s->unit[i]->bms.bal_mask;
+	}
+	s->decide_cb = cb;
+	s->decide_ctx = ctx;
 }
 
 /* A writer changes what the quiet horizon was worked out from: catch up, and step at the

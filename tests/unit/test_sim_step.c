@@ -4,7 +4,8 @@
  * with nothing else then ends at once). On a virtual loop a quiet unit skips its 100 ms steps
  * and is caught up, over the whole stretch, by the first read of its truth; a current that
  * ramps slowly is not a step per tick, and lands within SIM_DRIFT_A of a run stepped at every
- * tick, while a step change of current is stepped at once. */
+ * tick, while a step change of current is stepped at once. The sim tells when its BMS decides
+ * anew (sim_on_decide), and only then. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +138,50 @@ static void quiet_sim_sleeps_and_a_write_wakes_it(void **state)
 	host_loop_free(loop);
 }
 
+/* sim_on_decide: told once per move of the BMS's decisions (its protections, FETs, balancing)
+ * as the quiet sim steps, never while they stand. */
+struct told { unsigned n, unit; uint32_t prot; uint8_t fet; };
+
+static void count_decide(void *ctx, unsigned unit)
+{
+	struct told *t = ctx;
+
+	t->n++;
+	t->unit = unit;
+}
+
+static void the_sim_tells_when_the_bms_decides(void **state)
+{
+	struct host_loop *loop = host_loop_new_virtual();
+	struct sim_mem *mem;
+	struct told told = { 0, 99, 0, 0 };
+	struct sim *s;
+
+	(void)state;
+	host_loop_pause(loop, 1);
+	s = open_one(loop, &mem);
+	sim_on_decide(s, count_decide, &told);
+	sim_set_current(s, 0, -20.0);
+	assert_int_equal(host_loop_step(loop, 5000), RIG_OK);
+	(void)sim_bms_rw(s, 0);
+	assert_int_equal(told.n, 0);                  /* 5 s at 20 A: nothing decided */
+	assert_true(sim_bms(s, 0)->fet & BMS_FET_DSG);
+	sim_set_current(s, 0, -2000.0);              /* a short circuit: the BMS opens its FETs */
+	assert_int_equal(host_loop_step(loop, 1000), RIG_OK);
+	(void)sim_bms_rw(s, 0);
+	assert_true(told.n >= 1);
+	assert_int_equal(told.unit, 0);
+	assert_false(sim_bms(s, 0)->fet & BMS_FET_DSG);
+	told.n = 0;
+	assert_int_equal(host_loop_step(loop, 1000), RIG_OK);
+	(void)sim_bms_rw(s, 0);
+	assert_int_equal(told.n, 0);                  /* still open: nothing new to tell */
+	sim_on_decide(s, NULL, NULL);
+	sim_close(s);
+	sim_mem_free(mem);
+	host_loop_free(loop);
+}
+
 /* The evening ramp of the 24-hour day: -8 A to -30 A over 15 minutes, a new current every
  * 100 ms (2.4 mA a tick), against a twin stepped at every tick with the same currents. */
 static void slow_ramp_skips_steps_within_the_drift_bound(void **state)
@@ -196,6 +241,7 @@ int main(void)
 		cmocka_unit_test(sims_share_one_step_timer),
 		cmocka_unit_test(quiet_unit_is_caught_up_by_a_truth_read),
 		cmocka_unit_test(quiet_sim_sleeps_and_a_write_wakes_it),
+		cmocka_unit_test(the_sim_tells_when_the_bms_decides),
 		cmocka_unit_test(slow_ramp_skips_steps_within_the_drift_bound),
 	};
 

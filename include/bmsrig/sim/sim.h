@@ -108,6 +108,11 @@ void sim_on_drop(struct sim *s, void (*cb)(void *ctx, unsigned unit, enum person
                                           const char *why), void *ctx);
 void sim_on_truth(struct sim *s, void (*cb)(void *ctx, unsigned unit, const struct truth_sample *t),
                   void *ctx);
+/* A unit's BMS decided anew: its protections, FETs or balancing differ from when cb last heard
+ * (or from when it was set). Told as the emulator steps the unit or a request writes to it;
+ * not for changes made through sim_bms_rw (the timeline, the control socket), whose callers
+ * know them. */
+void sim_on_decide(struct sim *s, void (*cb)(void *ctx, unsigned unit), void *ctx);
 /* Bytes from the client, as a transport without an fd delivers them. */
 void sim_input(struct sim *s, const uint8_t *p, size_t n);
 
