@@ -2,6 +2,7 @@
 #include "bmsrig/sim/bms.h"
 #include "bmsrig/sim/round.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -330,6 +331,8 @@ struct prot_def {
 	uint8_t fet;           /* the FET it opens */
 };
 
+/* The protections on the current come last (bms_current_same starts there). */
+#define PROT_CURRENT_FIRST BMS_PROT_CHG_OC
 #define CHG BMS_FET_CHG
 #define DSG BMS_FET_DSG
 #define P(ev, s, o, t, r, timed, d, f) { BMS_EV_##ev, s, o, 1, BMS_SET_##t, BMS_SET_##r, timed, d, f }
@@ -532,6 +535,8 @@ rig_rc bms_init(struct bms *b, const struct model *m)
 	if (b == NULL || m == NULL || m->cfg.cells < 1 || m->cfg.cells > BMS_CELLS_MAX ||
 	    m->cfg.ntc_count > BMS_PROBES_MAX)
 		return RIG_ERR_ARG;
+	for (unsigned i = 0; i < PROT_CURRENT_FIRST; i++)
+		assert(prot_defs[i].src != SRC_CURRENT);
 	memset(b, 0, sizeof *b);                  /* sense faults too: a new board is intact */
 	set_defaults(b, &m->cfg);
 	b->sw_version = 0x80;                     /* 8.0, as the SP04S034 (docs/protocols/jbd.md §11 F1) */
@@ -647,7 +652,9 @@ int bms_current_same(const struct bms *b, double a_A, double b_A)
 #define APART(th) ((double)(th) + 1.0 < lo || (double)(th) - 1.0 > hi)
 	if (!APART(dead) || !APART(-dead))
 		return 0;
-	for (unsigned i = 0; i < BMS_PROT_COUNT; i++)
+	/* Asked at every new current of a profile: only the protections that can watch the current
+	 * are looked at (bms_init checks that none before PROT_CURRENT_FIRST does). */
+	for (unsigned i = PROT_CURRENT_FIRST; i < BMS_PROT_COUNT; i++)
 		if (prot_defs[i].src == SRC_CURRENT && !APART(prot_trigger(b, &prot_defs[i])))
 			return 0;
 #undef APART

@@ -332,11 +332,33 @@ void model_cell_drift(struct model *m, unsigned cell, double capacity_factor, do
 	c->leak_A = leak_A;
 }
 
+/* exp() of the same argument as one of the last two: in lockstep a unit is stepped over the
+ * same few intervals again and again (a poll's two requests, the 100 ms step), so the RC and
+ * thermal decays repeat exactly. One memo per caller; the value is exp()'s own, bit for bit. */
+struct exp_memo {
+	double x[2], y[2];
+	unsigned next;
+};
+
+static double exp_memo(struct exp_memo *e, double x)
+{
+	if (x == e->x[0])
+		return e->y[0];
+	if (x == e->x[1])
+		return e->y[1];
+	e->x[e->next] = x;
+	e->y[e->next] = exp(x);
+	e->next ^= 1u;
+	return e->y[e->next ^ 1u];
+}
+
 void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_mask)
 {
+	static _Thread_local struct exp_memo rc_memo = { { NAN, NAN }, { 0.0, 0.0 }, 0 },
+	                                     heat_memo = { { NAN, NAN }, { 0.0, 0.0 }, 0 };
 	if (!(dt_s > 0.0) || !isfinite(dt_s) || !isfinite(current_A))
 		return;
-	const double decay = exp(-dt_s / m->tau1_s);
+	const double decay = exp_memo(&rc_memo, -dt_s / m->tau1_s);
 	const double sd_frac = m->cfg.self_discharge_pct_month / 100.0 * dt_s / SECONDS_PER_MONTH;
 	const double arrhenius = model_arrhenius_factor(m->temp_C);
 	double heat_W = 0.0;
@@ -375,7 +397,7 @@ void model_step(struct model *m, double dt_s, double current_A, uint32_t bleed_m
 	 * T -> Ta + P/G along exp(-t G / C). */
 	double G = m->heat_transfer_W_K, C = m->heat_capacity_J_K;
 	double T_inf = m->ambient_C + heat_W / G;
-	m->temp_C = T_inf + (m->temp_C - T_inf) * exp(-dt_s * G / C);
+	m->temp_C = T_inf + (m->temp_C - T_inf) * exp_memo(&heat_memo, -dt_s * G / C);
 
 	m->pack_I_A = current_A;
 	m->bleed_mask = bleed_mask;

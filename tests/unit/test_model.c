@@ -454,6 +454,35 @@ static void cell_voltage_memo_never_goes_stale(void **state)
 	assert_true(model_arrhenius_factor(25.0) == 1.0);
 }
 
+/* The RC and thermal decays come from a memo of the last two exp() arguments: intervals that
+ * come back in turn (a poll's two requests), with a third in between, give each step exactly
+ * what exp() of its own interval gives, bit for bit. */
+static void repeated_intervals_step_as_exp_says(void **state)
+{
+	(void)state;
+	struct model_cfg c;
+	struct model m;
+	static const double dt_s[] = { 0.9, 0.1, 0.9, 0.1, 0.3, 0.9, 0.3, 0.1, 0.1, 60.0, 0.9 };
+
+	ideal_cfg(&c, 2, 100.0);
+	assert_int_equal(model_init(&m, &c), RIG_OK);
+	model_step(&m, 5.0, 20.0, 0);                 /* V1 and the temperature away from rest */
+	for (size_t k = 0; k < sizeof dt_s / sizeof dt_s[0]; k++) {
+		double I_A = k % 2 ? -15.0 : 12.0;
+		double decay = exp(-dt_s[k] / m.tau1_s);
+		double r0 = model_cell_R0_ohm(&m, 0), r1 = model_cell_R1_ohm(&m, 0);
+		double v1_old = m.cell[0].V1_V, v1 = v1_old * decay + r1 * (1.0 - decay) * I_A;
+		double mid = 0.5 * (v1_old + v1);
+		double heat_W = 2.0 * (I_A * I_A * r0 + mid * mid / r1);
+		double G = m.heat_transfer_W_K, C = m.heat_capacity_J_K, T_inf = m.ambient_C + heat_W / G;
+		double T = T_inf + (m.temp_C - T_inf) * exp(-dt_s[k] * G / C);
+
+		model_step(&m, dt_s[k], I_A, 0);
+		assert_true(m.cell[0].V1_V == v1);
+		assert_true(m.temp_C == T);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +499,7 @@ int main(void)
 		cmocka_unit_test(init_rejects_out_of_range),
 		cmocka_unit_test(one_long_step_matches_many_short_ones),
 		cmocka_unit_test(cell_voltage_memo_never_goes_stale),
+		cmocka_unit_test(repeated_intervals_step_as_exp_says),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
