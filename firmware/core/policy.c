@@ -22,25 +22,42 @@ static uint32_t check_low(uint32_t held, uint32_t bit, uint32_t v, uint32_t limi
 	return (held & bit) ? (v <= limit + hyst ? bit : 0u) : (v < limit ? bit : 0u);
 }
 
+/* check_values finds a reason's low twin one bit above it. */
+typedef char policy_low_bit_follows_high[POLICY_CELL_LOW == POLICY_CELL_HIGH << 1 &&
+                                         POLICY_TEMP_LOW == POLICY_TEMP_HIGH << 1 ? 1 : -1];
+
+/* The reasons `high` and `high << 1` (its low twin) for the n values v: each test holds for
+ * some value exactly when it holds for the highest (check_high) or the lowest (check_low), so
+ * the extremes decide for all, two tests a poll rather than two a value. */
+static uint32_t check_values(uint32_t held, uint32_t high, const uint16_t *v, unsigned n,
+                             uint32_t max, uint32_t min, uint32_t hyst)
+{
+	uint32_t lo, hi;
+	unsigned i;
+
+	if (!n)
+		return 0;
+	lo = hi = v[0];
+	for (i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	return check_high(held, high, hi, max, hyst) | check_low(held, high << 1, lo, min, hyst);
+}
+
 int rig_policy_update(struct policy *p, const struct pack_state *s, uint16_t comm_fail)
 {
 	const struct policy_cfg *c = &p->cfg;
-	uint32_t held = p->reasons, now = 0;
+	uint32_t held = p->reasons, now;
 	uint8_t was = p->relay_closed;
-	unsigned i;
 
-	if (!s) {
-		now |= POLICY_NO_DATA;
-	} else {
-		for (i = 0; i < s->cell_count; i++) {
-			now |= check_high(held, POLICY_CELL_HIGH, s->cell_mV[i], c->cell_max_mV, c->cell_hyst_mV);
-			now |= check_low(held, POLICY_CELL_LOW, s->cell_mV[i], c->cell_min_mV, c->cell_hyst_mV);
-		}
-		for (i = 0; i < s->temp_count; i++) {
-			now |= check_high(held, POLICY_TEMP_HIGH, s->temp_dK[i], c->temp_max_dK, c->temp_hyst_dK);
-			now |= check_low(held, POLICY_TEMP_LOW, s->temp_dK[i], c->temp_min_dK, c->temp_hyst_dK);
-		}
-	}
+	if (!s)
+		now = POLICY_NO_DATA;
+	else
+		now = check_values(held, POLICY_CELL_HIGH, s->cell_mV, s->cell_count, c->cell_max_mV,
+		                   c->cell_min_mV, c->cell_hyst_mV) |
+		      check_values(held, POLICY_TEMP_HIGH, s->temp_dK, s->temp_count, c->temp_max_dK,
+		                   c->temp_min_dK, c->temp_hyst_dK);
 	if (c->comm_fail_max && comm_fail >= c->comm_fail_max)
 		now |= POLICY_COMM_LOST;
 	p->reasons = now;

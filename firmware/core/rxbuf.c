@@ -30,8 +30,10 @@ void rig_rxbuf_clear(struct rxbuf *b)
 
 void rig_rxbuf_drop(struct rxbuf *b, uint8_t *buf, uint16_t n)
 {
-	memmove(buf, buf + n, (size_t)(b->have - n));
 	b->have = (uint16_t)(b->have - n);
+	/* Most often the frame was all there was: nothing behind it to move up. */
+	if (b->have)
+		memmove(buf, buf + n, b->have);
 }
 
 void rig_rxbuf_skip(struct rxbuf *b, uint8_t *buf, uint16_t n)

@@ -154,6 +154,13 @@ static void struct_report_equals_the_parsed_line(void **state)
 		assert_memory_equal(&from_struct, &from_line, sizeof from_line);
 	}
 	assert_int_equal(from_struct.pack.cell_count, 0);
+	/* A name longer than the report holds is cut the same way on both paths. */
+	t.proto = "a-protocol-name-longer-than-the-field";
+	assert_true(rig_telemetry_format(line, sizeof line, &t) > 0);
+	assert_int_equal(dut_report_parse(line, &from_line, err, sizeof err), RIG_OK);
+	dut_report_from_telemetry(&t, &from_struct);
+	assert_memory_equal(&from_struct, &from_line, sizeof from_line);
+	assert_string_equal(from_struct.proto, "a-protocol-name");
 }
 
 static void other_lines_and_broken_ones(void **state)

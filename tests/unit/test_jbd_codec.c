@@ -78,6 +78,18 @@ static void test_checksum_worked_examples(void **state)
 	memset(b, 0xFF, 2 + JBD_DATA_MAX);
 	assert_int_equal(rig_jbd_checksum(b, 2 + JBD_DATA_MAX), 0x0001);
 	assert_int_equal(rig_jbd_checksum(b, 0), 0x0000);
+	/* The sum goes two bytes a turn: every length, odd ones too, and every start, against the
+	 * byte-by-byte negated sum. */
+	for (n = 0; n < 2 + JBD_DATA_MAX; n++)
+		b[n] = (uint8_t)(n * 37u + 11u);
+	for (size_t start = 0; start < 2; start++)
+		for (n = 0; n + start <= 2 + JBD_DATA_MAX; n++) {
+			uint16_t want = 0;
+
+			for (size_t k = 0; k < n; k++)
+				want = (uint16_t)(want - b[start + k]);
+			assert_int_equal(rig_jbd_checksum(b + start, n), want);
+		}
 }
 
 /* ---- parse ------------------------------------------------------------------------------ */
