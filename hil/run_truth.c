@@ -69,7 +69,6 @@ void run_truth_reply(struct run_truth *rt, const struct expect_spec *spec, unsig
 {
 	struct truth_view *v = &rt->at_reply;
 	const struct model *m = sim_model(sim, 0);
-	struct truth_sample pack_now;
 	unsigned part, k;
 
 	/* A reply that arrives after a newer one (a late reply to an earlier request, which no
@@ -89,12 +88,10 @@ void run_truth_reply(struct run_truth *rt, const struct expect_spec *spec, unsig
 			if (spec[k].that.uses_dut && spec[k].that.reads_soc)
 				rt->reads_soc = 1;
 	}
-	/* Reading the truth brings the pack to now (a model step behind at most): the state of
-	 * charge below needs it, and every run's stepping has always included it, so it is kept
-	 * even where nothing reads the sample itself. */
-	sim_truth(sim, 0, 0, &pack_now);
 	/* The sample is what the BMS measured as it built the reply; the reply may have taken a
-	 * while to cross (Bluetooth), so only the rest comes from now. */
+	 * while to cross (Bluetooth), so only the rest comes from the model as it is now: its state
+	 * of charge is that of the unit's last step, as the sample's readings are (no step of its
+	 * own: the emulator steps the unit when it is read or due, sim.c catch_up_read). */
 	view_take(v, sample);
 	if (sample->parts & TRUTH_PACK) {
 		v->requested_mA = requested_A * 1000.0;

@@ -48,6 +48,8 @@ struct sim_unit {
 	double step_A;                  /* the (mean) current the last step used */
 	uint32_t seg_ms;
 	uint8_t drifted;                /* a drift was absorbed since the last plan */
+	uint8_t changed;                /* written to since its last step (a new current, an
+	                                 * event, a request's write): the next read steps it */
 	uint32_t model_ms;              /* the model and the BMS logic are stepped up to here */
 	uint32_t quiet_until_ms;        /* virtual loop: no step is needed before this (bms_quiet_ms) */
 	char state_path[4096];
@@ -179,6 +181,7 @@ rig_rc sim_transport_open(struct sim_transport *p, const struct sim_cfg *cfg, ui
 }
 
 static void catch_up(struct sim *s, uint32_t max_age_ms);
+static void catch_up_read(struct sim *s, uint32_t max_age_ms);
 static void unit_wake(struct sim_unit *u);
 static void notice_decisions(struct sim_unit *u);
 
@@ -191,7 +194,7 @@ void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_
 	 * once it is a step behind (the truth was up to a step old with fixed steps too; a reply's
 	 * truth, read as it crosses, then costs no step of its own). s is never a const object
 	 * (sim_open makes it), so the cast is sound. */
-	catch_up((struct sim *)(uintptr_t)s, SIM_STEP_MS - 1u);
+	catch_up_read((struct sim *)(uintptr_t)s, SIM_STEP_MS - 1u);
 
 	memset(t, 0, sizeof *t);
 	t->t_ms = host_loop_now_ms(s->loop);
@@ -692,7 +695,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 	if (s->pace_requests && s->link.cfg.kind == LINK_UART)
 		s->rx_cross_ms = ms_at(s, line_take_us(s, n)) - now;
 	s->rx_logged = 0;
-	catch_up(s, 0);                  /* a reply describes the pack at the request's time */
+	catch_up_read(s, 0);
 	for (i = 0; i < s->n_units; i++) {
 		struct sim_unit *u = s->unit[i];
 		/* A request that wrote a setting or restarted the BMS ends its quiet stretch (the next
@@ -704,6 +707,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		u->ops->rx(u->state, buf, n, now, &u->sink);
 		unit_done(u);
 		if (memcmp(&before, &u->bms, sizeof before) != 0) {
+			u->changed = 1;
 			u->quiet_until_ms = u->model_ms;
 			unit_wake(u);
 			notice_decisions(u);     /* a write that switched the FETs */
@@ -811,6 +815,7 @@ static void unit_advance(struct sim_unit *u, uint32_t now)
 		          : (u->charge_As + u->current_A * ((now - u->seg_ms) / 1000.0)) / dt_s;
 		bms_step(&u->bms, &u->model, dt_s, u->step_A);
 		notice_decisions(u);
+		u->changed = 0;                  /* measured since: a write at now is not */
 	}
 	u->model_ms = u->seg_ms = now;
 	u->charge_As = 0.0;
@@ -862,6 +867,34 @@ static void catch_up(struct sim *s, uint32_t max_age_ms)
 	for (unsigned i = 0; i < s->n_units; i++)
 		if (now - s->unit[i]->model_ms > max_age_ms)
 			unit_advance(s->unit[i], now);
+}
+
+/* Before the pack is read: by a request (max_age_ms 0) or for its truth (a step). On a lockstep
+ * port whose step sleeps (s->tick), a unit behind the 100 ms step at or before now is brought to
+ * that step, where a step at every tick would have had it: a reply describes the pack as the BMS
+ * measured it at its last step, up to 100 ms before, as with fixed steps, and the two requests
+ * of a poll, a few ms apart, share one step. A unit written to since its last step (a new
+ * current, an event, a request's write) or whose current drifted after that step (its charge
+ * summed from seg_ms) is brought to now, so a change shows in the first reply after it.
+ * Elsewhere (a real-time loop, a unit with a tick of its own) a unit more than max_age_ms
+ * behind is brought to now. */
+static void catch_up_read(struct sim *s, uint32_t max_age_ms)
+{
+	uint32_t now = host_loop_now_ms(s->loop), step_ms;
+
+	if (!s->tick.id) {
+		catch_up(s, max_age_ms);
+		return;
+	}
+	step_ms = now - (now - s->tick.origin_ms) % SIM_STEP_MS;
+	for (unsigned i = 0; i < s->n_units; i++) {
+		struct sim_unit *u = s->unit[i];
+
+		if ((u->changed || (int32_t)(u->quiet_until_ms - now) <= 0) && (now - u->model_ms) > max_age_ms)
+			unit_advance(u, now);
+		else if ((int32_t)(step_ms - u->model_ms) > 0)
+			unit_advance(u, (int32_t)(u->seg_ms - step_ms) > 0 ? now : step_ms);
+	}
 }
 
 static void step_one(struct sim *s, uint32_t now)
@@ -1210,6 +1243,7 @@ void sim_on_decide(struct sim *s, void (*cb)(void *ctx, unsigned unit), void *ct
 static struct sim_unit *unit_rw(struct sim *s, unsigned unit)
 {
 	catch_up(s, 0);
+	s->unit[unit]->changed = 1;
 	s->unit[unit]->quiet_until_ms = s->unit[unit]->model_ms;
 	unit_wake(s->unit[unit]);
 	return s->unit[unit];

@@ -50,6 +50,17 @@ static double time_s(const struct sim *s)
 	return sim_model(s, 0)->time_s;
 }
 
+/* One JBD sim on a paused virtual loop, discharging at 20 A from 0 s: quiet after its first step. */
+static struct sim *open_quiet(struct host_loop *loop, struct sim_mem **mem)
+{
+	struct sim *s;
+
+	host_loop_pause(loop, 1);
+	s = open_one(loop, mem);
+	sim_set_current(s, 0, -20.0);
+	return s;
+}
+
 static void sims_share_one_step_timer(void **state)
 {
 	struct host_loop *loop = host_loop_new();
@@ -123,9 +134,7 @@ static void quiet_sim_sleeps_and_a_write_wakes_it(void **state)
 	struct sim *s;
 
 	(void)state;
-	host_loop_pause(loop, 1);
-	s = open_one(loop, &mem);
-	sim_set_current(s, 0, -20.0);
+	s = open_quiet(loop, &mem);
 	assert_int_equal(host_loop_step(loop, 5050), RIG_OK);
 	assert_true(sim_stats(s)->steps <= 2);        /* not 50 */
 	assert_float_equal(time_s(s), 0.1, 1e-9);
@@ -177,6 +186,35 @@ static void the_sim_tells_when_the_bms_decides(void **state)
 	(void)sim_bms_rw(s, 0);
 	assert_int_equal(told.n, 0);                  /* still open: nothing new to tell */
 	sim_on_decide(s, NULL, NULL);
+	sim_close(s);
+	sim_mem_free(mem);
+	host_loop_free(loop);
+}
+
+/* A read on a quiet lockstep port finds the unit at the 100 ms step at or before it, as a step
+ * at every tick had it: the two requests of a poll share one step. A unit written to since its
+ * last step is stepped to the read's time, so the change shows in the first reply. */
+static void reads_share_the_step_and_a_write_is_read_at_once(void **state)
+{
+	static const uint8_t basic[] = { 0xDD, 0xA5, 0x03, 0x00, 0xFF, 0xFD, 0x77 };
+	struct host_loop *loop = host_loop_new_virtual();
+	struct sim_mem *mem;
+	struct sim *s;
+
+	(void)state;
+	s = open_quiet(loop, &mem);
+	assert_int_equal(host_loop_step(loop, 5013), RIG_OK);
+	assert_float_equal(time_s(s), 0.1, 1e-9);    /* quiet since its first step */
+	sim_input(s, basic, sizeof basic);
+	assert_float_equal(time_s(s), 5.0, 1e-9);    /* the step at 5.0 s, not 5.013 s */
+	assert_int_equal(host_loop_step(loop, 50), RIG_OK);
+	sim_input(s, basic, sizeof basic);
+	assert_float_equal(time_s(s), 5.0, 1e-9);    /* 5.063 s: the same step serves */
+	sim_bms_rw(s, 0)->fet &= (uint8_t)~BMS_FET_CHG;  /* a write at 5.063 s */
+	assert_float_equal(time_s(s), 5.063, 1e-9);
+	assert_int_equal(host_loop_step(loop, 10), RIG_OK);
+	sim_input(s, basic, sizeof basic);
+	assert_float_equal(time_s(s), 5.073, 1e-9);  /* written since its step: read at once */
 	sim_close(s);
 	sim_mem_free(mem);
 	host_loop_free(loop);
@@ -242,6 +280,7 @@ int main(void)
 		cmocka_unit_test(quiet_unit_is_caught_up_by_a_truth_read),
 		cmocka_unit_test(quiet_sim_sleeps_and_a_write_wakes_it),
 		cmocka_unit_test(the_sim_tells_when_the_bms_decides),
+		cmocka_unit_test(reads_share_the_step_and_a_write_is_read_at_once),
 		cmocka_unit_test(slow_ramp_skips_steps_within_the_drift_bound),
 	};
 
