@@ -337,7 +337,8 @@ static void unit_rx(void *state, const uint8_t *p, size_t n, uint32_t now_ms, co
 				parts = TRUTH_PACK | TRUTH_TEMPS;
 			else if (reply.status == JBD_STATUS_OK && reply.reg == JBD_REG_CELLS)
 				parts = TRUTH_CELLS;
-			log_frame(sink, PERS_TX, &reply);
+			if (sink->frame)                 /* the reply's own bytes: no second encode */
+				sink->frame(sink->ctx, PERS_TX, wire, len);
 			sink->send(sink->ctx, wire, len, u->p.q.reply_latency_ms, parts);
 		}
 	}
