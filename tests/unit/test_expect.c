@@ -865,11 +865,30 @@ static void never_fails_when_it_holds(void **state)
 	assert_string_equal(r[1].message, "dut.comm_fail > 5 held at none of 1 checks");
 }
 
+/* A flag the compiler sets on an expression, checked over a table of texts. */
+struct flag_case { const char *text; int want; };
+
+static int reads_live_of(const struct expr *e) { return e->reads_live; }
+static int reads_soc_of(const struct expr *e) { return e->reads_soc; }
+
+static void flag_cases(const struct flag_case *cases, size_t n, const char *flag, int (*get)(const struct expr *))
+{
+	struct expr e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
+			fail_msg("`%s` did not compile", cases[i].text);
+		if (get(&e) != cases[i].want)
+			fail_msg("`%s`: %s %d, want %d", cases[i].text, flag, get(&e), cases[i].want);
+	}
+}
+
 /* Which expressions read only the emulated BMS's decisions (reads_live 0), whose value cannot
  * change while those stay: the judge counts their checks then instead of evaluating. */
 static void reads_live_marks_what_moves_between_decisions(void **state)
 {
-	static const struct { const char *text; int live; } cases[] = {
+	static const struct flag_case cases[] = {
 		{ "truth.prot != 0", 0 },
 		{ "truth.fet_chg == 1 and truth.fet_dsg == 1", 0 },
 		{ "(truth.bal_mask & 4) == 0", 0 },
@@ -881,16 +900,9 @@ static void reads_live_marks_what_moves_between_decisions(void **state)
 		{ "dut.reports > 3", 1 },
 		{ "all cells: truth.prot == 0", 1 },
 	};
-	struct expr e;
-	unsigned i;
 
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
-			fail_msg("`%s` did not compile", cases[i].text);
-		if (e.reads_live != cases[i].live)
-			fail_msg("`%s`: reads_live %d, want %d", cases[i].text, e.reads_live, cases[i].live);
-	}
+	flag_cases(cases, sizeof cases / sizeof cases[0], "reads_live", reads_live_of);
 }
 
 static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
@@ -1026,7 +1038,7 @@ static void unchanged_inputs_are_counted_changed_ones_evaluated(void **state)
  * computes it only when one judged on a report does (hil/run_truth.c). */
 static void reads_soc_marks_the_state_of_charge(void **state)
 {
-	static const struct { const char *text; int soc; } cases[] = {
+	static const struct flag_case cases[] = {
 		{ "abs(dut.soc_pct - truth.soc_pct) <= 2", 1 },
 		{ "all cells: truth.cell_soc_pct > 10", 1 },
 		{ "truth.cell_soc_pct[3] > 10", 1 },
@@ -1035,16 +1047,9 @@ static void reads_soc_marks_the_state_of_charge(void **state)
 		{ "all cells: abs(dut.cell_mv - truth.cell_mv) <= 3", 0 },
 		{ "truth.pack_mv > 1 and truth.prot == 0", 0 },
 	};
-	struct expr e;
-	unsigned i;
 
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		if (expr_compile(&e, cases[i].text, NULL, 0, NULL) != RIG_OK)
-			fail_msg("`%s` did not compile", cases[i].text);
-		if (e.reads_soc != cases[i].soc)
-			fail_msg("`%s`: reads_soc %d, want %d", cases[i].text, e.reads_soc, cases[i].soc);
-	}
+	flag_cases(cases, sizeof cases / sizeof cases[0], "reads_soc", reads_soc_of);
 }
 
 /* A counted check is one check: in the window, on a pending expectation, and the end message
