@@ -184,6 +184,7 @@ static void catch_up(struct sim *s, uint32_t max_age_ms);
 static void catch_up_read(struct sim *s, uint32_t max_age_ms);
 static void unit_wake(struct sim_unit *u);
 static void notice_decisions(struct sim_unit *u);
+static void unit_touched(struct sim_unit *u);
 
 void sim_truth(const struct sim *s, unsigned unit, unsigned parts, struct truth_sample *t)
 {
@@ -707,9 +708,7 @@ void sim_input(struct sim *s, const uint8_t *buf, size_t n)
 		u->ops->rx(u->state, buf, n, now, &u->sink);
 		unit_done(u);
 		if (memcmp(&before, &u->bms, sizeof before) != 0) {
-			u->changed = 1;
-			u->quiet_until_ms = u->model_ms;
-			unit_wake(u);
+			unit_touched(u);
 			notice_decisions(u);     /* a write that switched the FETs */
 		}
 	}
@@ -786,9 +785,14 @@ static void on_readable(struct host_loop *loop, int fd, void *ctx)
  * unit on a real-time loop, where the cost does not matter. */
 #define QUIET_MAX_MS 60000u
 
-/* u's model and BMS logic stepped up to now, with the current set since its last step. A quiet
- * stretch stays as it was planned: part of it stepped and the rest to come, at the same
- * current, reach what one step over it would. */
+/* u's decisions as sim_on_decide's callback has heard them. */
+static void remember_decisions(struct sim_unit *u)
+{
+	u->told_prot = u->bms.prot_bits;
+	u->told_fet = u->bms.fet;
+	u->told_bal = u->bms.bal_mask;
+}
+
 /* Tells sim_on_decide's callback when u's BMS has decided anew (its protections, FETs or
  * balancing differ from what it last heard): a judge need not look while they stay. */
 static void notice_decisions(struct sim_unit *u)
@@ -797,13 +801,14 @@ static void notice_decisions(struct sim_unit *u)
 
 	if (b->prot_bits == u->told_prot && b->fet == u->told_fet && b->bal_mask == u->told_bal)
 		return;
-	u->told_prot = b->prot_bits;
-	u->told_fet = b->fet;
-	u->told_bal = b->bal_mask;
+	remember_decisions(u);
 	if (u->sim->decide_cb)
 		u->sim->decide_cb(u->sim->decide_ctx, u->index);
 }
 
+/* u's model and BMS logic stepped up to now, with the current set since its last step. A quiet
+ * stretch stays as it was planned: part of it stepped and the rest to come, at the same
+ * current, reach what one step over it would. */
 static void unit_advance(struct sim_unit *u, uint32_t now)
 {
 	if (now != u->model_ms) {
@@ -890,10 +895,12 @@ static void catch_up_read(struct sim *s, uint32_t max_age_ms)
 	for (unsigned i = 0; i < s->n_units; i++) {
 		struct sim_unit *u = s->unit[i];
 
-		if ((u->changed || (int32_t)(u->quiet_until_ms - now) <= 0) && (now - u->model_ms) > max_age_ms)
-			unit_advance(u, now);
-		else if ((int32_t)(step_ms - u->model_ms) > 0)
+		if (u->changed || (int32_t)(u->quiet_until_ms - now) <= 0) {
+			if (now - u->model_ms > max_age_ms)
+				unit_advance(u, now);
+		} else if ((int32_t)(step_ms - u->model_ms) > 0) {
 			unit_advance(u, (int32_t)(u->seg_ms - step_ms) > 0 ? now : step_ms);
+		}
 	}
 }
 
@@ -950,6 +957,15 @@ static void unit_wake(struct sim_unit *u)
 {
 	if (u->sim->tick.id)
 		host_lazy_tick_wake(&u->sim->tick);
+}
+
+/* Something was written to u since its last step (a new current, an event, a request's write):
+ * its quiet stretch ends, and the next read steps it to its time (catch_up_read). */
+static void unit_touched(struct sim_unit *u)
+{
+	u->changed = 1;
+	u->quiet_until_ms = u->model_ms;
+	unit_wake(u);
 }
 
 static int step_shared(struct host_loop *loop, uint32_t id, void *ctx)
@@ -1229,11 +1245,8 @@ void sim_on_decide(struct sim *s, void (*cb)(void *ctx, unsigned unit), void *ct
 {
 	unsigned i;
 
-	for (i = 0; i < s->n_units; i++) {   /* what it has decided so far is known */
-		s->unit[i]->told_prot = s->unit[i]->bms.prot_bits;
-		s->unit[i]->told_fet = s->unit[i]->bms.fet;
-		s->unit[i]->told_bal = s->unit[i]->bms.bal_mask;
-	}
+	for (i = 0; i < s->n_units; i++)   /* what it has decided so far is known */
+		remember_decisions(s->unit[i]);
 	s->decide_cb = cb;
 	s->decide_ctx = ctx;
 }
@@ -1243,9 +1256,7 @@ void sim_on_decide(struct sim *s, void (*cb)(void *ctx, unsigned unit), void *ct
 static struct sim_unit *unit_rw(struct sim *s, unsigned unit)
 {
 	catch_up(s, 0);
-	s->unit[unit]->changed = 1;
-	s->unit[unit]->quiet_until_ms = s->unit[unit]->model_ms;
-	unit_wake(s->unit[unit]);
+	unit_touched(s->unit[unit]);
 	return s->unit[unit];
 }
 
