@@ -129,7 +129,6 @@ struct run {
 	int lazy;
 	struct host_lazy_tick engine, judge;
 	int judge_on;                      /* the judge's steps started (a scenario's, in run_start) */
-	int told;                          /* lazy: the emulator tells when its decisions move */
 	uint32_t judged_ms;                /* the judge's last pass */
 };
 
@@ -412,6 +411,25 @@ static int needs_live_truth(const struct run *r, uint32_t now)
 	return 0;
 }
 
+/* t's decisions are those of the judge's last pass. */
+static int decisions_unmoved(const struct run *r, const struct truth_view *t)
+{
+	return t->prot == r->decided.prot && t->fet_chg == r->decided.fet_chg &&
+	       t->fet_dsg == r->decided.fet_dsg && t->bal_mask == r->decided.bal_mask;
+}
+
+/* Every expectation over the BMS's decisions held at its last check: while the decisions stand,
+ * its checks can be counted (judge_same), and the judge may sleep (judge_step). */
+static int decisions_held(const struct run *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n_on_decision; i++)
+		if (!r->same_ok[r->on_decision[i]])
+			return 0;
+	return 1;
+}
+
 static void judge(struct run *r, uint32_t now)
 {
 	struct truth_view *t = &r->now_truth;
@@ -425,8 +443,7 @@ static void judge(struct run *r, uint32_t now)
 		run_truth_now(r->sim, r->requested_A, t);
 	else
 		run_truth_decisions(r->sim, t);
-	same = t->prot == r->decided.prot && t->fet_chg == r->decided.fet_chg &&
-	       t->fet_dsg == r->decided.fet_dsg && t->bal_mask == r->decided.bal_mask;
+	same = decisions_unmoved(r, t);
 	r->decided.prot = t->prot;
 	r->decided.fet_chg = t->fet_chg;
 	r->decided.fet_dsg = t->fet_dsg;
@@ -496,11 +513,6 @@ static void judge(struct run *r, uint32_t now)
 		progress(r, 0);
 }
 
-/* The judge's next pass that has something to do without input: every tick while an
- * expectation reads what moves at every step (the live truth, a `within`'s trigger), or reads
- * the BMS's decisions and did not hold at its last check; else the next `at`, the trace's truth
- * record and the end. A fresh report, a fired event and a move of the BMS's decisions (the
- * emulator tells: on_decide) wake it sooner. */
 /*
  * A pass at a tick where only the expectations over the BMS's decisions are due and the
  * decisions are those of the last pass, which each of them held: the checks counted as judge()
@@ -516,12 +528,10 @@ static int judge_same(struct run *r, uint32_t now)
 	if (!r->lazy || r->fresh_report || r->n_fired || r->n_on_step || (r->o->trace && now >= r->next_trace_ms) ||
 	    (r->next_on_time < r->n_on_time && now >= r->jd->expect[r->on_time[r->next_on_time]].at_ms))
 		return 0;
-	for (i = 0; i < r->n_on_decision; i++)
-		if (!r->same_ok[r->on_decision[i]])
-			return 0;
+	if (!decisions_held(r))
+		return 0;
 	run_truth_decisions(r->sim, t);
-	if (t->prot != r->decided.prot || t->fet_chg != r->decided.fet_chg || t->fet_dsg != r->decided.fet_dsg ||
-	    t->bal_mask != r->decided.bal_mask)
+	if (!decisions_unmoved(r, t))
 		return 0;
 	/* judge()'s env, of which expect_step_same reads only whether the DUT has reported (to
 	 * know whether the expectation can be judged): kept, not filled anew at every tick */
@@ -546,31 +556,22 @@ static void count_slept(struct run *r, uint32_t now)
 			expect_step_same(&r->jd->expect[r->on_decision[i]], &r->res[r->on_decision[i]], t, &r->same_env);
 }
 
-/* May the judge sleep while the decisions stand? Only while every expectation over them held at
- * its last check (judge_same's test): one that did not is looked at every tick. */
-static int decisions_may_sleep(const struct run *r)
-{
-	unsigned i;
-
-	if (!r->told)
-		return !r->n_on_decision;
-	for (i = 0; i < r->n_on_decision; i++)
-		if (!r->same_ok[r->on_decision[i]])
-			return 0;
-	return 1;
-}
-
+/* The judge's next pass that has something to do without input: every tick while an
+ * expectation reads what moves at every step (the live truth, a `within`'s trigger), or reads
+ * the BMS's decisions and did not hold at its last check; else the next `at`, the trace's truth
+ * record and the end. A fresh report, a fired event and a move of the BMS's decisions (the
+ * emulator tells: on_decide) wake it sooner. */
 static uint32_t judge_step(void *ctx, uint32_t now)
 {
 	struct run *r = ctx;
 	uint32_t next = r->duration_ms ? r->duration_ms : UINT32_MAX;
 
-	if (r->told)
+	if (r->lazy)                       /* on the wall clock a tick may come late: not a sleep */
 		count_slept(r, now);
 	if (!judge_same(r, now))
 		judge(r, now);
 	r->judged_ms = now;
-	if (!r->lazy || r->n_on_step || !decisions_may_sleep(r))
+	if (!r->lazy || r->n_on_step || !decisions_held(r))
 		return now;
 	if (r->next_on_time < r->n_on_time && r->jd->expect[r->on_time[r->next_on_time]].at_ms < next)
 		next = r->jd->expect[r->on_time[r->next_on_time]].at_ms;
@@ -976,10 +977,8 @@ rig_rc run_start(struct run *r)
 	}
 	r->judge_on = r->sc != NULL;
 	r->judged_ms = host_loop_now_ms(r->loop);     /* the judge's ticks count from here */
-	if (r->lazy && r->sc) {
-		sim_on_decide(r->sim, on_decide, r);
-		r->told = 1;
-	}
+	if (r->lazy && r->sc)
+		sim_on_decide(r->sim, on_decide, r);   /* a lazy judge sleeps until they move */
 	return RIG_OK;
 }
 
