@@ -18,7 +18,7 @@
 struct run_truth {
 	struct truth_view at_reply;
 	uint32_t built_ms[3];              /* when the reply behind each part was built */
-	int planned, reads_soc;            /* at the first reply: does a report's judge read the SOC? */
+	int reads_soc;                     /* does a report's judge read the SOC? (run_truth_plan) */
 };
 
 /* The truth now: the emulator's sample of every part of unit 0, and what no reply carries (the
@@ -26,11 +26,13 @@ struct run_truth {
 void run_truth_now(const struct sim *sim, double requested_A, struct truth_view *t);
 /* Only the emulated BMS's decisions (FETs, protections, balancing) into t; the rest untouched. */
 void run_truth_decisions(const struct sim *sim, struct truth_view *t);
-/* A reply's sample (sim_on_truth) into at_reply; a late reply to an earlier request does not set
- * the truth back. spec[0..n_spec): the expectations, whose needs decide what is read (at_reply's
+/* Once, before the first reply: what the expectations spec[0..n_spec) need of at_reply (its
  * state of charge only when one reading dut.* reads it; else those two fields stay stale). */
-void run_truth_reply(struct run_truth *rt, const struct expect_spec *spec, unsigned n_spec,
-                     const struct sim *sim, double requested_A, const struct truth_sample *sample);
+void run_truth_plan(struct run_truth *rt, const struct expect_spec *spec, unsigned n_spec);
+/* A reply's sample (sim_on_truth) into at_reply; a late reply to an earlier request does not set
+ * the truth back. */
+void run_truth_reply(struct run_truth *rt, const struct sim *sim, double requested_A,
+                     const struct truth_sample *sample);
 
 /* ---- the battery as an inverter sees it (hil/run_truth.c) ----------------------------------- */
 

@@ -64,12 +64,25 @@ void run_truth_now(const struct sim *sim, double requested_A, struct truth_view 
 
 /* Each reply carries some parts of the pack (truth.h); what the DUT reports next combines them,
  * so the truth it is held to is merged the same way. */
-void run_truth_reply(struct run_truth *rt, const struct expect_spec *spec, unsigned n_spec,
-                     const struct sim *sim, double requested_A, const struct truth_sample *sample)
+/* Only what is judged on a report (an expectation reading dut.*) sees the truth behind a reply;
+ * the state of charge is its one costly part (172,800 replies a day), so it is read only when
+ * one of those names it. */
+void run_truth_plan(struct run_truth *rt, const struct expect_spec *spec, unsigned n_spec)
+{
+	unsigned k;
+
+	rt->reads_soc = 0;
+	for (k = 0; k < n_spec; k++)
+		if (spec[k].that.uses_dut && spec[k].that.reads_soc)
+			rt->reads_soc = 1;
+}
+
+void run_truth_reply(struct run_truth *rt, const struct sim *sim, double requested_A,
+                     const struct truth_sample *sample)
 {
 	struct truth_view *v = &rt->at_reply;
 	const struct model *m = sim_model(sim, 0);
-	unsigned part, k;
+	unsigned part;
 
 	/* A reply that arrives after a newer one (a late reply to an earlier request, which no
 	 * client takes any more) does not set the truth back. */
@@ -79,15 +92,6 @@ void run_truth_reply(struct run_truth *rt, const struct expect_spec *spec, unsig
 	for (part = 0; part < 3; part++)
 		if (sample->parts & 1u << part)
 			rt->built_ms[part] = sample->t_ms;
-	/* Only what is judged on a report (an expectation reading dut.*) sees this truth; the state
-	 * of charge is its one costly part (172,800 replies a day), so it is read only when one of
-	 * those names it. */
-	if (!rt->planned) {
-		rt->planned = 1;
-		for (k = 0; k < n_spec; k++)
-			if (spec[k].that.uses_dut && spec[k].that.reads_soc)
-				rt->reads_soc = 1;
-	}
 	/* The sample is what the BMS measured as it built the reply; the reply may have taken a
 	 * while to cross (Bluetooth), so only the rest comes from the model as it is now: its state
 	 * of charge is that of the unit's last step, as the sample's readings are (no step of its

@@ -141,7 +141,7 @@ static void on_truth(void *ctx, unsigned unit, const struct truth_sample *sample
 	if (unit != r->unit)
 		return;
 	if (r->jd)
-		run_truth_reply(&r->truth, r->jd->expect, r->jd->n_expect, r->sim, r->requested_A, sample);
+		run_truth_reply(&r->truth, r->sim, r->requested_A, sample);
 	if (r->verdict_on)
 		verdict_add_truth(&r->verdict, sample);
 }
@@ -939,8 +939,10 @@ rig_rc run_open(struct run **out, const struct run_setup *s, const struct run_op
 		tol.current_mA += sim_bms(r->sim, r->unit)->sensor.current_deadband_mA;
 		verdict_init(&r->verdict, &tol);
 	}
-	if (r->jd)
+	if (r->jd) {
 		plan_judge(r);
+		run_truth_plan(&r->truth, r->jd->expect, r->jd->n_expect);
+	}
 	sim_on_truth(r->sim, on_truth, r);
 	return RIG_OK;
 }
