@@ -291,7 +291,7 @@ static cJSON *faults_json(struct sim *s, unsigned i)
 
 	json_add_nums(o, nums, N_OF(nums));
 	for (k = 0; k < WF_COUNT; k++)
-		if (w->f[k].on)
+		if (w->on_mask >> k & 1u)
 			cJSON_AddItemToArray(line, cJSON_CreateString(wire_fault_names[k]));
 	cJSON_AddItemToObject(o, "line", line);
 	return o;

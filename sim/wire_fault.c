@@ -85,7 +85,6 @@ void wire_faults_set(struct wire_faults *w, enum wire_fault_kind k, double rate,
 		rate = 0.0;
 	else if (rate > 1.0)
 		rate = 1.0;
-	w->f[k].on = 1;
 	w->on_mask |= 1u << k;
 	w->f[k].rate = rate;
 	w->f[k].param = param;
@@ -109,7 +108,7 @@ int wire_faults_any(const struct wire_faults *w)
 static int hit(struct wire_faults *w, enum wire_fault_kind k)
 {
 	const struct wire_fault *f = &w->f[k];
-	if (!f->on || !(f->rate > 0.0))
+	if (!(w->on_mask >> k & 1u) || !(f->rate > 0.0))
 		return 0;
 	if (f->rate >= 1.0)
 		return 1;

@@ -90,7 +90,7 @@ static void init_set_clear(void **state)
 
 	wire_faults_set(&w, WF_GARBAGE, 0.25, 7);
 	assert_true(wire_faults_any(&w));
-	assert_int_equal(w.f[WF_GARBAGE].on, 1);
+	assert_int_equal(w.on_mask >> WF_GARBAGE & 1u, 1);
 	assert_true(w.f[WF_GARBAGE].rate == 0.25);
 	assert_int_equal(w.f[WF_GARBAGE].param, 7);
 	wire_faults_set(&w, WF_DROP_BYTES, 3.0, 0);     /* rates are shares: clamped to 0..1 */

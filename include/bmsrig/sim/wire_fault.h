@@ -34,7 +34,6 @@ extern const char *const wire_fault_names[WF_COUNT];
 int wire_fault_find(const char *name);
 
 struct wire_fault {
-	uint8_t on;
 	double rate;        /* 0..1: share of replies hit; 1 = every one */
 	uint32_t param;     /* 0 = the fault's default */
 };
@@ -43,8 +42,8 @@ struct wire_faults {
 	struct wire_fault f[WF_COUNT];
 	uint32_t rng;       /* xorshift state, from a seed; never 0 */
 	uint32_t hits[WF_COUNT];   /* replies each fault changed */
-	uint32_t on_mask;   /* bit k: f[k].on (set and clear keep it), so wire_faults_any, asked at
-	                     * every request and reply, is one load */
+	uint32_t on_mask;   /* bit k: fault k is set (wire_faults_set, _clear); wire_faults_any,
+	                     * asked at every request and reply, is one load */
 };
 
 void wire_faults_init(struct wire_faults *w, uint32_t seed);
