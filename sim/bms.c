@@ -315,6 +315,21 @@ static unsigned enabled_temps(const struct bms *b, uint16_t out_dK[BMS_PROBES_MA
 	return n;
 }
 
+/* The enabled probes' highest and lowest reading (0 and 0xFFFF with none); returns how many. */
+static unsigned temp_extremes(const struct bms *b, uint16_t *max_dK, uint16_t *min_dK)
+{
+	uint16_t t[BMS_PROBES_MAX], hi = 0, lo = 0xFFFF;
+	const unsigned n = enabled_temps(b, t);
+
+	for (unsigned k = 0; k < n; k++) {
+		hi = t[k] > hi ? t[k] : hi;
+		lo = t[k] < lo ? t[k] : lo;
+	}
+	*max_dK = hi;
+	*min_dK = lo;
+	return n;
+}
+
 /* ---- protections ---------------------------------------------------------------------------- */
 
 enum prot_src { SRC_CELL_MAX, SRC_CELL_MIN, SRC_PACK, SRC_TEMP_MAX, SRC_TEMP_MIN, SRC_CURRENT, SRC_COUNT };
@@ -375,12 +390,8 @@ static int64_t prot_trigger(const struct bms *b, const struct prot_def *d)
  * have[src] is 0 when there is none (no NTC enabled). */
 static void prot_sources(const struct bms *b, int64_t v[SRC_COUNT], int have[SRC_COUNT])
 {
-	uint16_t cmax, cmin, t[BMS_PROBES_MAX], tmax = 0, tmin = 0xFFFF;
-	unsigned nt = enabled_temps(b, t);
-	for (unsigned k = 0; k < nt; k++) {
-		tmax = t[k] > tmax ? t[k] : tmax;
-		tmin = t[k] < tmin ? t[k] : tmin;
-	}
+	uint16_t cmax, cmin, tmax, tmin;
+	unsigned nt = temp_extremes(b, &tmax, &tmin);
 	cell_extremes(b, &cmax, &cmin);
 	v[SRC_CELL_MAX] = cmax;
 	v[SRC_CELL_MIN] = cmin;
@@ -697,12 +708,8 @@ uint32_t bms_quiet_ms(const struct bms *b, const struct model *m, double request
 		NEAR((double)cmin - set->empty_cell_mV, 1.0);
 #undef NEAR
 
-	uint16_t probe[BMS_PROBES_MAX], tmax = 0, tmin = 0xFFFF;
-	unsigned nt = enabled_temps(b, probe);
-	for (unsigned k = 0; k < nt; k++) {
-		tmax = probe[k] > tmax ? probe[k] : tmax;
-		tmin = probe[k] < tmin ? probe[k] : tmin;
-	}
+	uint16_t tmax, tmin;
+	unsigned nt = temp_extremes(b, &tmax, &tmin);
 	static const uint8_t hot[] = { BMS_SET_CHG_OTP, BMS_SET_DSG_OTP };
 	static const uint8_t cold[] = { BMS_SET_CHG_UTP, BMS_SET_DSG_UTP };
 	for (unsigned k = 0; nt && k < 2; k++) {   /* 0.2 K: the probe's 0.1 K rounding, twice */

@@ -265,9 +265,8 @@ double model_cell_V(const struct model *m, unsigned cell)
 {
 	if (cell >= m->cfg.cells)
 		return 0.0;
-	if (m->memo_ok && m->memo_temp_C == m->temp_C)
-		return m->memo_cell_V[cell];
-	return cell_V_at(m, cell, model_arrhenius_factor(m->temp_C));
+	const double *memo_V = model_cells_V(m);
+	return memo_V ? memo_V[cell] : cell_V_at(m, cell, model_arrhenius_factor(m->temp_C));
 }
 
 /* Evaluated once per step, after it: the BMS logic, the truth and the judge read the same
