@@ -237,12 +237,12 @@ static void line_faults_short_circuit_fets_and_ambient(void **state)
 	assert_true(fabs(sim_model(r.sim, 0)->ambient_C - 25.0) < 1e-9);
 	step(&r, 1000, NULL);
 	assert_true(fabs(sim_model(r.sim, 0)->ambient_C - 22.0) < 1e-9);       /* 25 -> -5 over 10 s */
-	assert_int_equal(w->f[WF_CORRUPT].on, 1);
+	assert_int_equal(w->on_mask >> WF_CORRUPT & 1u, 1);
 	assert_true(w->f[WF_CORRUPT].rate == 0.25);
 	assert_int_equal(w->f[WF_LATE_REPLY].param, 800);
 	step(&r, 2000, NULL);
-	assert_int_equal(w->f[WF_CORRUPT].on, 0);
-	assert_int_equal(w->f[WF_LATE_REPLY].on, 1);
+	assert_int_equal(w->on_mask >> WF_CORRUPT & 1u, 0);
+	assert_int_equal(w->on_mask >> WF_LATE_REPLY & 1u, 1);
 	assert_true(timeline_short_A(&r.tl) == -1000.0);                     /* the default, 500 ms */
 	step(&r, 2500, NULL);
 	assert_true(timeline_short_A(&r.tl) == 0.0);
