@@ -1032,6 +1032,14 @@ struct ctx {
 
 static int truthy(double v) { return v != 0 && !isnan(v); }
 
+/* Bit src set: that source's record is NULL, its names read NaN. */
+static unsigned absent_of(const struct expect_env *env)
+{
+	return (unsigned)!env->dut << SRC_DUT | (unsigned)!env->truth << SRC_TRUTH |
+	       (unsigned)!env->inv_truth << SRC_INV_TRUTH | (unsigned)!env->inv_wire << SRC_INV_WIRE |
+	       (unsigned)!env->inv_dut << SRC_INV_DUT;
+}
+
 /* An unindexed cell field inside a quantifier: this cell, a whole number 1..the truth's count
  * (or the DUT's), so only the record's own count is left to check. */
 static double read_cell(const struct ctx *c, const struct expr_node *n)
@@ -1077,6 +1085,20 @@ static ALWAYS_INLINE double arith(unsigned op, double l, double r)
 	if (!(l >= 0 && l < 4294967296.0 && r >= 0 && r < 4294967296.0))
 		return NAN;
 	return (double)((uint32_t)l & (uint32_t)r);
+}
+
+/* abs, min, max; NaN in, NaN out */
+static ALWAYS_INLINE double call(unsigned op, double l, double r)
+{
+	return isnan(l) || isnan(r) ? NAN : op == F_ABS ? fabs(l) : op == F_MIN ? (l < r ? l : r) : (l > r ? l : r);
+}
+
+/* An indexed field, name n at index v (1-based): NaN when its record is absent or v is not a
+ * whole number within the record's count. */
+static ALWAYS_INLINE double read_index(const struct ctx *c, const struct expr_node *n, double v)
+{
+	return c->absent >> vars[n->a].src & 1u || !(v >= 1 && v <= vars[n->a].count(c->env) && v == floor(v))
+	       ? NAN : vars[n->a].get(c->env, (unsigned)v - 1);
 }
 
 /* Runs once per evaluation, a million times in a long run: no printf. */
@@ -1160,8 +1182,7 @@ static void run_rows(struct ctx *c, unsigned from, unsigned to, unsigned cells, 
                      unsigned *why, double *wl, double *wr)
 {
 	const struct expr *e = c->e;
-	const struct expect_env *env = c->env;
-	double st[ROWS_MAX][PACK_CELLS_MAX], lrow[PACK_CELLS_MAX], rrow[PACK_CELLS_MAX], v;
+	double st[ROWS_MAX][PACK_CELLS_MAX], lrow[PACK_CELLS_MAX], rrow[PACK_CELLS_MAX];
 	const double *l, *r;
 	unsigned sp = 0, pc, k;
 
@@ -1194,11 +1215,8 @@ static void run_rows(struct ctx *c, unsigned from, unsigned to, unsigned cells, 
 		case O_VAR_INDEX:
 			l = o->lk ? leaf_row(c, o->lk, o->ln, cells, lrow) : st[--sp];
 			t = st[sp++];
-			for (k = 0; k < cells; k++) {
-				v = l[k];
-				t[k] = c->absent >> vars[n->a].src & 1u || !(v >= 1 && v <= vars[n->a].count(env) && v == floor(v))
-				       ? NAN : vars[n->a].get(env, (unsigned)v - 1);
-			}
+			for (k = 0; k < cells; k++)
+				t[k] = read_index(c, n, l[k]);
 			break;
 		default:              /* O_BIN, O_CMP, O_CALL: the right operand is on top */
 			r = o->rk ? leaf_row(c, o->rk, o->rn, cells, rrow) : st[--sp];
@@ -1209,8 +1227,7 @@ static void run_rows(struct ctx *c, unsigned from, unsigned to, unsigned cells, 
 					t[k] = arith(n->op, l[k], r[k]);
 			} else if (o->code == O_CALL) {
 				for (k = 0; k < cells; k++)
-					t[k] = isnan(l[k]) || isnan(r[k]) ? NAN : n->op == F_ABS ? fabs(l[k])
-					       : n->op == F_MIN ? (l[k] < r[k] ? l[k] : r[k]) : (l[k] > r[k] ? l[k] : r[k]);
+					t[k] = call(n->op, l[k], r[k]);
 			} else {
 				*why = o->node;
 				memcpy(wl, l, cells * sizeof *wl);
@@ -1245,9 +1262,7 @@ static double run(struct ctx *c)
 			break;
 		case O_VAR_INDEX:
 			l = o->lk ? leaf(c, o->lk, o->ln) : st[--sp];
-			st[sp++] = c->absent >> vars[n->a].src & 1u ||
-			           !(l >= 1 && l <= vars[n->a].count(env) && l == floor(l))
-			           ? NAN : vars[n->a].get(env, (unsigned)l - 1);
+			st[sp++] = read_index(c, n, l);
 			break;
 		case O_NEG: st[sp - 1] = -st[sp - 1]; break;
 		case O_NOT: st[sp - 1] = !truthy(st[sp - 1]); break;
@@ -1280,7 +1295,7 @@ static double run(struct ctx *c)
 		case O_CALL:
 			r = o->rk ? leaf(c, o->rk, o->rn) : st[--sp];
 			l = o->lk ? leaf(c, o->lk, o->ln) : st[--sp];
-			st[sp++] = isnan(l) || isnan(r) ? NAN : n->op == F_ABS ? fabs(l) : n->op == F_MIN ? (l < r ? l : r) : (l > r ? l : r);
+			st[sp++] = call(n->op, l, r);
 			break;
 		case O_QUANT:
 			c->cells_dut = env->dut ? dut_cells(env) : 0;
@@ -1353,9 +1368,7 @@ static double eval_root(const struct expr *e, const struct expect_env *env, doub
 	c.e = e;
 	c.env = env;
 	c.tol = isnan(tolerance) ? 0 : fabs(tolerance);
-	c.absent = (unsigned)!env->dut << SRC_DUT | (unsigned)!env->truth << SRC_TRUTH |
-	           (unsigned)!env->inv_truth << SRC_INV_TRUTH | (unsigned)!env->inv_wire << SRC_INV_WIRE |
-	           (unsigned)!env->inv_dut << SRC_INV_DUT;
+	c.absent = absent_of(env);
 	c.cells_dut = c.cells_truth = 0;
 	c.cell = 0;
 	c.why = NONE;
@@ -1377,9 +1390,7 @@ static double eval_root(const struct expr *e, const struct expect_env *env, doub
 /* The values e's inputs have in env, as run reads them (NaN while their record is absent). */
 static void read_inputs(const struct expr *e, const struct expect_env *env, double *in)
 {
-	unsigned absent = (unsigned)!env->dut << SRC_DUT | (unsigned)!env->truth << SRC_TRUTH |
-	                  (unsigned)!env->inv_truth << SRC_INV_TRUTH | (unsigned)!env->inv_wire << SRC_INV_WIRE |
-	                  (unsigned)!env->inv_dut << SRC_INV_DUT;
+	unsigned absent = absent_of(env);
 	unsigned k;
 
 	for (k = 0; k < e->n_inputs; k++) {
